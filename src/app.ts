@@ -1,0 +1,131 @@
+import 'reflect-metadata';
+import http from 'node:http';
+import path from 'node:path';
+import express from 'express';
+import type { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import type { AtelierConfig } from './config';
+import { openDatabase } from './database/data-source';
+import { seedBuiltInPresets, seedTierPolicies, syncModels } from './database/seed';
+import { GenerationWorker } from './gpu-worker/generation-worker';
+import { ModelRegistry, PipelineCache } from './gpu-worker/models';
+import { createGenerationQueue, type GenerationQueue } from './gpu-worker/queue';
+import { createLogger, type Logger } from './observability/logger';
+import { connectRedis } from './redis/connection';
+import { startLocalRedis, type LocalRedis } from './redis/local-server';
+import { buildAppSchema } from './schema/build';
+import { mountGraphQL } from './server/graphql-http';
+import { mountHttpRoutes } from './server/routes';
+import { createServices, type Services } from './services';
+import { systemClock, type Clock } from './services/clock';
+import { UrlSigner } from './storage/artifact-store';
+import { LocalArtifactStore } from './storage/local-store';
+import { EventLog } from './subscriptions/event-log';
+import { attachWebSocketServer } from './subscriptions/ws-server';
+
+export interface StartOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** PGlite directory override (tests use 'memory'). */
+  pgliteDir?: string;
+  /** Worker lock tuning (tests shorten stalled-job recovery). */
+  workerLockMs?: number;
+}
+
+/** A running Atelier process (API, worker or both). */
+export interface Atelier {
+  config: AtelierConfig;
+  url: string;
+  db: DataSource;
+  redis: Redis;
+  queue: GenerationQueue;
+  services: Services;
+  worker: GenerationWorker | null;
+  stop(): Promise<void>;
+}
+
+/** The composition root: builds every dependency once and wires them together. */
+export async function startAtelier(config: AtelierConfig, options: StartOptions = {}): Promise<Atelier> {
+  const logger = options.logger ?? createLogger();
+  const clock = options.clock ?? systemClock;
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((err) => logger.warn({ err }, 'shutdown step failed'));
+  };
+  try {
+    let redisUrl = config.redisUrl;
+    if (!redisUrl) {
+      const local: LocalRedis = await startLocalRedis(path.join(config.dataDir, 'redis'));
+      cleanups.push(() => local.stop());
+      redisUrl = local.url;
+      logger.info({ redisUrl }, 'started a local redis-server (set REDIS_URL to use your own)');
+    }
+    const db = await openDatabase({ url: config.databaseUrl, pgliteDir: options.pgliteDir ?? path.join(config.dataDir, 'pglite') });
+    cleanups.push(() => db.destroy());
+    await seedTierPolicies(db);
+    await seedBuiltInPresets(db);
+    const registry = new ModelRegistry(config.modelsDir);
+    await syncModels(db, await registry.scan(), config.defaultModel);
+
+    const redis = connectRedis(redisUrl, { name: 'atelier-commands' });
+    const subscriber = connectRedis(redisUrl, { name: 'atelier-events' });
+    cleanups.push(async () => { redis.disconnect(); subscriber.disconnect(); });
+    const connection = { url: redisUrl, maxRetriesPerRequest: null };
+    const queue = createGenerationQueue(connection, config.redisPrefix);
+    cleanups.push(() => queue.close());
+    const events = new EventLog(redis, subscriber, config.redisPrefix);
+    const storageRoot = path.join(config.dataDir, 'artifacts');
+    const store = new LocalArtifactStore(storageRoot);
+    const urlSigner = new UrlSigner(config.jwtSecret, config.publicUrl, config.fileUrlTtlSeconds);
+    const services = createServices({
+      db, redis, prefix: config.redisPrefix, queue, events, store, urlSigner, clock, logger,
+      jwtSecret: config.jwtSecret, jwtTtlSeconds: config.jwtTtlSeconds, sessionIdleDays: config.sessionIdleDays,
+    });
+    if (config.adminEmail && config.adminPassword) {
+      await services.auth.ensureAdmin(config.adminEmail, config.adminPassword);
+      logger.info({ email: config.adminEmail }, 'admin account ready');
+    }
+
+    let worker: GenerationWorker | null = null;
+    if (config.role !== 'api') {
+      const pipelines = new PipelineCache({
+        maxBytes: config.modelCacheBytes, executionProviders: config.executionProviders, intraOpNumThreads: config.intraOpThreads,
+      });
+      worker = new GenerationWorker({
+        db, redis, connection, prefix: config.redisPrefix, events, quotas: services.quotas, scheduler: services.scheduler,
+        store, storageRoot, pipelines, modelsDir: config.modelsDir, clock, logger: logger.child({ role: 'worker' }),
+        concurrency: config.workerConcurrency, previewEvery: config.previewEvery, jobTimeoutMs: config.jobTimeoutSeconds * 1000,
+        lockDurationMs: options.workerLockMs, stalledIntervalMs: options.workerLockMs,
+      });
+      const started = worker;
+      cleanups.push(() => started.close());
+    }
+
+    let url = config.publicUrl;
+    if (config.role !== 'worker') {
+      const app = express();
+      app.disable('x-powered-by');
+      const httpServer = http.createServer(app);
+      const schema = await buildAppSchema();
+      const ws = attachWebSocketServer({
+        httpServer, schema, services, redis, prefix: config.redisPrefix, logger, maxConnectionsPerUser: config.maxConnectionsPerUser,
+      });
+      mountHttpRoutes({ app, services, redis, db, store });
+      const apollo = await mountGraphQL({ app, httpServer, schema, services, logger, exposeErrorDetails: config.nodeEnv === 'development', drainWebSockets: () => ws.close() });
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.port, resolve);
+      });
+      cleanups.push(() => apollo.stop());
+      const port = (httpServer.address() as import('node:net').AddressInfo).port;
+      if (config.port === 0) url = `http://localhost:${port}`;
+      const sweep = setInterval(() => services.sessions.archiveIdle().catch(() => undefined), 3600_000);
+      sweep.unref();
+      cleanups.push(async () => clearInterval(sweep));
+    }
+    return { config, url, db, redis, queue, services, worker, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

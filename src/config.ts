@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Which parts of Atelier this process runs. */
+export type ProcessRole = 'all' | 'api' | 'worker';
+
+/** Every setting Atelier reads, parsed and validated once at start. */
+export interface AtelierConfig {
+  /** `production` hides error details and requires JWT_SECRET. */
+  nodeEnv: 'development' | 'production' | 'test';
+  role: ProcessRole;
+  /** HTTP and WebSocket port. */
+  port: number;
+  /** Base URL printed at start and used to build signed file URLs. */
+  publicUrl: string;
+  /** Database, artifacts, models and local Redis files live here. */
+  dataDir: string;
+  /** PostgreSQL server URL; undefined means embedded PGlite in `dataDir/pglite`. */
+  databaseUrl?: string;
+  /** Redis URL; undefined means `npm start` launches a local redis-server. */
+  redisUrl?: string;
+  /** Prefix for every Redis key and BullMQ queue, so test runs and tenants never collide. */
+  redisPrefix: string;
+  jwtSecret: string;
+  jwtTtlSeconds: number;
+  adminEmail?: string;
+  adminPassword?: string;
+  modelsDir: string;
+  /** Name of the model directory used when a job names none. */
+  defaultModel: string;
+  executionProviders: string[];
+  /** ONNX intra-op threads per session: 1 keeps the API responsive on 2 cores. */
+  intraOpThreads: number;
+  /** A latent preview rides along every N steps (0 = never). */
+  previewEvery: number;
+  /** Jobs that run longer than this fail with TIMEOUT. */
+  jobTimeoutSeconds: number;
+  workerConcurrency: number;
+  /** Approximate memory for loaded models (LRU). */
+  modelCacheBytes: number;
+  /** Lifetime of signed `/files/...` URLs. */
+  fileUrlTtlSeconds: number;
+  /** Open graphql-ws connections one user may hold. */
+  maxConnectionsPerUser: number;
+  /** Sessions with no activity for this long are archived. */
+  sessionIdleDays: number;
+  /** Largest upload accepted at POST /uploads. */
+  maxUploadBytes: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!allowed.includes(raw as T)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must use ${protocols.join(' or ')}`);
+  }
+  return raw;
+}
+
+/** The development secret is generated once per data dir so tokens survive restarts. */
+function developmentSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+/** Parses and validates the environment; throws ConfigError on the first bad value. */
+export function loadConfig(env: Env = process.env): AtelierConfig {
+  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const dataDir = path.resolve(env.ATELIER_DATA_DIR || './data');
+  const port = int(env, 'PORT', 4000, 0, 65535);
+  let jwtSecret = env.JWT_SECRET;
+  if (!jwtSecret) {
+    if (nodeEnv === 'production') throw new ConfigError('JWT_SECRET is required when NODE_ENV=production');
+    jwtSecret = developmentSecret(dataDir);
+  } else if (jwtSecret.length < 32) {
+    throw new ConfigError('JWT_SECRET must be at least 32 characters');
+  }
+  const adminEmail = env.ATELIER_ADMIN_EMAIL || undefined;
+  const adminPassword = env.ATELIER_ADMIN_PASSWORD || undefined;
+  if (Boolean(adminEmail) !== Boolean(adminPassword)) {
+    throw new ConfigError('ATELIER_ADMIN_EMAIL and ATELIER_ADMIN_PASSWORD must be set together');
+  }
+  const providers = (env.ATELIER_EXECUTION_PROVIDERS || 'cuda,cpu')
+    .split(',')
+    .map((p) => p.trim().toLowerCase())
+    .filter(Boolean);
+  if (providers.length === 0) throw new ConfigError('ATELIER_EXECUTION_PROVIDERS is empty');
+  const prefix = env.ATELIER_REDIS_PREFIX || 'atl';
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(prefix)) throw new ConfigError('ATELIER_REDIS_PREFIX must be 1-40 letters, digits, _ or -');
+
+  return {
+    nodeEnv,
+    role: oneOf(env, 'ATELIER_ROLE', ['all', 'api', 'worker'] as const, 'all'),
+    port,
+    publicUrl: (url(env, 'ATELIER_PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    dataDir,
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: prefix,
+    jwtSecret,
+    jwtTtlSeconds: int(env, 'JWT_TTL_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
+    adminEmail,
+    adminPassword,
+    modelsDir: path.resolve(env.ATELIER_MODELS_DIR || path.join(dataDir, 'models')),
+    defaultModel: env.ATELIER_DEFAULT_MODEL || 'atelier-tiny',
+    executionProviders: providers,
+    intraOpThreads: int(env, 'ATELIER_INTRA_OP_THREADS', 1, 1, 256),
+    previewEvery: int(env, 'ATELIER_PREVIEW_EVERY', 4, 0, 1000),
+    jobTimeoutSeconds: int(env, 'ATELIER_JOB_TIMEOUT_SECONDS', 600, 1, 24 * 3600),
+    workerConcurrency: int(env, 'ATELIER_WORKER_CONCURRENCY', 1, 1, 64),
+    modelCacheBytes: int(env, 'ATELIER_MODEL_CACHE_MB', 4096, 1, 1024 * 1024) * 1024 * 1024,
+    fileUrlTtlSeconds: int(env, 'ATELIER_FILE_URL_TTL_SECONDS', 3600, 10, 7 * 24 * 3600),
+    maxConnectionsPerUser: int(env, 'ATELIER_MAX_CONNECTIONS_PER_USER', 20, 1, 10000),
+    sessionIdleDays: int(env, 'ATELIER_SESSION_IDLE_DAYS', 30, 1, 3650),
+    maxUploadBytes: int(env, 'ATELIER_MAX_UPLOAD_MB', 256, 1, 10240) * 1024 * 1024,
+  };
+}

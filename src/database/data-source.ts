@@ -1,0 +1,43 @@
+import path from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { DataSource } from 'typeorm';
+import { ENTITIES } from '../entities';
+import { MIGRATIONS } from '../entities/migrations';
+import { PGliteLeasePool, pgliteDriverModule } from './pglite-pool';
+
+export interface DatabaseOptions {
+  /** PostgreSQL server URL; when absent an embedded PGlite database is used. */
+  url?: string;
+  /** PGlite data directory; `memory` keeps it in memory (tests). */
+  pgliteDir?: string;
+  /** Only for throwaway databases: build tables from entities instead of migrations. */
+  synchronize?: boolean;
+  poolSize?: number;
+}
+
+/** Creates (but does not open) the TypeORM data source for Atelier. */
+export function createDataSource(options: DatabaseOptions): DataSource {
+  const common = {
+    type: 'postgres' as const,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    synchronize: options.synchronize ?? false,
+    logging: false,
+  };
+  if (options.url) {
+    return new DataSource({ ...common, url: options.url, extra: { max: options.poolSize ?? 10 } });
+  }
+  const dir = options.pgliteDir === 'memory' ? undefined : options.pgliteDir;
+  if (dir) mkdirSync(path.dirname(dir), { recursive: true });
+  PGliteLeasePool.configure(dir);
+  return new DataSource({ ...common, driver: pgliteDriverModule });
+}
+
+/** Opens the database and applies pending migrations. */
+export async function openDatabase(options: DatabaseOptions): Promise<DataSource> {
+  const dataSource = createDataSource(options);
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'all' });
+  return dataSource;
+}

@@ -1,0 +1,63 @@
+import { DataSource, In, Not } from 'typeorm';
+import { AiModel, Preset, TierPolicy } from '../entities';
+import { BUILT_IN_PRESETS, DEFAULT_TIER_POLICIES } from './reference-data';
+
+/** Inserts missing tier policies; never overwrites limits an admin changed. */
+export async function seedTierPolicies(db: DataSource): Promise<void> {
+  await db.createQueryBuilder().insert().into(TierPolicy).values(DEFAULT_TIER_POLICIES).orIgnore().execute();
+}
+
+/** Inserts or refreshes the built-in presets (they are read-only to users). */
+export async function seedBuiltInPresets(db: DataSource): Promise<void> {
+  const presets = db.getRepository(Preset);
+  for (const preset of BUILT_IN_PRESETS) {
+    const existing = await presets.findOneBy({ name: preset.name, builtIn: true });
+    const values = {
+      name: preset.name,
+      category: preset.category,
+      template: preset.template,
+      negativePrompt: preset.negativePrompt ?? null,
+      width: preset.width ?? null,
+      height: preset.height ?? null,
+      guidanceScale: preset.guidanceScale ?? null,
+      steps: preset.steps ?? null,
+      durationSeconds: preset.durationSeconds ?? null,
+      fps: preset.fps ?? null,
+      builtIn: true,
+      ownerId: null,
+    };
+    if (existing) await presets.update({ id: existing.id }, values);
+    else await presets.insert(presets.create(values));
+  }
+}
+
+export interface ScannedModel {
+  name: string;
+  description?: string | null;
+  sha256: string;
+  bytes: number;
+  files: { path: string; sha256: string; bytes: number }[];
+}
+
+/**
+ * Mirrors the models folder into the models table: new directories are
+ * added, changed ones re-hashed, vanished ones disabled (jobs reference them).
+ */
+export async function syncModels(db: DataSource, scanned: ScannedModel[], defaultModel: string): Promise<void> {
+  const models = db.getRepository(AiModel);
+  for (const model of scanned) {
+    const existing = await models.findOneBy({ name: model.name });
+    const values = {
+      name: model.name,
+      description: model.description ?? null,
+      sha256: model.sha256,
+      bytes: model.bytes,
+      files: model.files,
+      isDefault: model.name === defaultModel,
+    };
+    if (existing) await models.update({ id: existing.id }, values);
+    else await models.insert(models.create({ ...values, enabled: true }));
+  }
+  const names = scanned.map((m) => m.name);
+  await models.update({ name: names.length ? Not(In(names)) : Not(''), enabled: true }, { enabled: false, isDefault: false });
+}

@@ -1,0 +1,31 @@
+import { Album } from './album.entity';
+import { AlbumImage } from './album-image.entity';
+import { AlbumLink } from './album-link.entity';
+import { AlbumShare } from './album-share.entity';
+import { ApiKey } from './api-key.entity';
+import { Favorite } from './favorite.entity';
+import { Image } from './image.entity';
+import { Job } from './job.entity';
+import { Lora } from './lora.entity';
+import { AiModel } from './model.entity';
+import { Preset } from './preset.entity';
+import { CollabSession } from './session.entity';
+import { SessionInvite } from './session-invite.entity';
+import { SessionMember } from './session-member.entity';
+import { TierPolicy } from './tier-policy.entity';
+import { UsageRecord } from './usage-record.entity';
+import { User } from './user.entity';
+
+export * from './enums';
+export {
+  Album, AlbumImage, AlbumLink, AlbumShare, ApiKey, Favorite, Image, Job, Lora, AiModel, Preset,
+  CollabSession, SessionInvite, SessionMember, TierPolicy, UsageRecord, User,
+};
+export { JobError, JobLora } from './job.entity';
+export { ModelFile } from './model.entity';
+
+/** Every entity, for the DataSource. */
+export const ENTITIES = [
+  User, ApiKey, TierPolicy, AiModel, Job, Image, Album, AlbumImage, AlbumShare, AlbumLink,
+  Preset, Lora, CollabSession, SessionMember, SessionInvite, UsageRecord, Favorite,
+];

@@ -1,0 +1,148 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, UpdateDateColumn } from 'typeorm';
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Identified } from './identified';
+import { JobStatus } from './enums';
+import { User } from './user.entity';
+import { CollabSession } from './session.entity';
+import { Album } from './album.entity';
+import { AiModel } from './model.entity';
+
+/** A LoRA applied to a job with its weight. */
+@ObjectType({ description: 'A LoRA applied to a job, with its weight.' })
+export class JobLora {
+  @Field(() => ID, { description: 'The LoRA applied.' })
+  loraId: string;
+
+  @Field(() => Float, { description: 'Scale of the LoRA delta, -2..2.' })
+  weight: number;
+}
+
+@ObjectType({ description: 'Why a job failed.' })
+export class JobError {
+  @Field(() => String, { description: 'Machine-readable reason, e.g. TIMEOUT, MODEL_INVALID, LORA_INVALID, DEADLINE_EXCEEDED.' })
+  code: string;
+
+  @Field(() => String, { description: 'Human-readable explanation.' })
+  message: string;
+}
+
+@ObjectType({ description: 'An image-generation job and the parameters it runs with.' })
+@Entity('jobs')
+@Index('idx_jobs_owner_created', ['ownerId', 'createdAt'])
+@Index('idx_jobs_session_created', ['sessionId', 'createdAt'])
+@Index('idx_jobs_status_created', ['status', 'createdAt'])
+@Index('idx_jobs_owner_idempotency', ['ownerId', 'idempotencyKey'])
+export class Job extends Identified {
+  @Column('uuid', { name: 'owner_id' })
+  ownerId: string;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'owner_id' })
+  owner?: User;
+
+  @Column('uuid', { name: 'session_id', nullable: true })
+  sessionId: string | null;
+
+  @ManyToOne(() => CollabSession, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'session_id' })
+  session?: CollabSession;
+
+  @Column('uuid', { name: 'album_id', nullable: true })
+  albumId: string | null;
+
+  @ManyToOne(() => Album, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'album_id' })
+  album?: Album;
+
+  @Column('uuid', { name: 'model_id' })
+  modelId: string;
+
+  @ManyToOne(() => AiModel, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'model_id' })
+  model?: AiModel;
+
+  @Column('uuid', { name: 'preset_id', nullable: true })
+  presetId: string | null;
+
+  @Field(() => JobStatus, { description: 'Where the job is in its lifecycle.' })
+  @Column({ type: 'enum', enum: JobStatus, enumName: 'job_status', default: JobStatus.PENDING })
+  status: JobStatus;
+
+  @Field(() => String, { description: 'The prompt, after trimming and any preset template.' })
+  @Column('text')
+  prompt: string;
+
+  @Field(() => String, { nullable: true, description: 'What the image should avoid.' })
+  @Column('text', { name: 'negative_prompt', nullable: true })
+  negativePrompt: string | null;
+
+  @Field(() => Int, { description: 'Image width in pixels.' })
+  @Column('int')
+  width: number;
+
+  @Field(() => Int, { description: 'Image height in pixels.' })
+  @Column('int')
+  height: number;
+
+  @Field(() => Int, { description: 'Denoising steps.' })
+  @Column('int')
+  steps: number;
+
+  @Field(() => Float, { description: 'Classifier-free guidance scale.' })
+  @Column('real', { name: 'guidance_scale' })
+  guidanceScale: number;
+
+  @Field(() => Int, { description: 'Seed actually used (chosen and recorded when the request gave none).' })
+  @Column('int')
+  seed: number;
+
+  @Field(() => Int, { description: 'Images in this job; image i uses seed + i.' })
+  @Column('int')
+  count: number;
+
+  @Field(() => [JobLora], { description: 'LoRAs applied, with weights.' })
+  @Column('jsonb', { default: () => "'[]'::jsonb" })
+  loras: JobLora[];
+
+  @Column('text', { name: 'idempotency_key', nullable: true })
+  idempotencyKey: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'The job fails with DEADLINE_EXCEEDED if it has not started by then.' })
+  @Column('timestamptz', { name: 'deadline_at', nullable: true })
+  deadlineAt: Date | null;
+
+  @Field(() => Int, { description: 'Last completed denoising step.' })
+  @Column('int', { default: 0 })
+  step: number;
+
+  @Column('int', { name: 'priority', default: 0 })
+  priority: number;
+
+  @Field(() => String, { nullable: true, description: 'ONNX execution provider the worker used (cuda, cpu, …).' })
+  @Column('text', { name: 'execution_provider', nullable: true })
+  executionProvider: string | null;
+
+  @Column('text', { name: 'error_code', nullable: true })
+  errorCode: string | null;
+
+  @Column('text', { name: 'error_message', nullable: true })
+  errorMessage: string | null;
+
+  @Column('int', { default: 0 })
+  attempts: number;
+
+  /** Request id of the mutation that created the job, carried into worker logs. */
+  @Column('text', { name: 'request_id', nullable: true })
+  requestId: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'When a worker started it.' })
+  @Column('timestamptz', { name: 'started_at', nullable: true })
+  startedAt: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When it reached a final status.' })
+  @Column('timestamptz', { name: 'completed_at', nullable: true })
+  completedAt: Date | null;
+
+  @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
+  updatedAt: Date;
+}

@@ -1,0 +1,56 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
+import { AiModel } from './model.entity';
+import { User } from './user.entity';
+import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { Identified } from './identified';
+import { Tier } from './enums';
+
+@ObjectType({ description: 'A LoRA adapter (safetensors) for a base model.' })
+@Entity('loras')
+@Index('uq_loras_owner_name_version', ['ownerId', 'name', 'version'], { unique: true })
+export class Lora extends Identified {
+  @Column('uuid', { name: 'owner_id' })
+  ownerId: string;
+
+  @Field(() => String, { description: 'LoRA name.' })
+  @Column('text')
+  name: string;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'owner_id' })
+  owner?: User;
+
+  @Column('uuid', { name: 'base_model_id' })
+  baseModelId: string;
+
+  @ManyToOne(() => AiModel, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'base_model_id' })
+  baseModel?: AiModel;
+
+  @Field(() => [String], { description: 'Words that activate the LoRA\'s concept.' })
+  @Column('text', { name: 'trigger_words', array: true, default: () => "'{}'" })
+  triggerWords: string[];
+
+  @Field(() => Float, { description: 'Weight used when a job gives none.' })
+  @Column('real', { name: 'default_weight', default: 1 })
+  defaultWeight: number;
+
+  @Column('text', { name: 'storage_key' })
+  storageKey: string;
+
+  @Field(() => String, { description: 'SHA-256 of the safetensors file.' })
+  @Column('text')
+  sha256: string;
+
+  @Field(() => Int, { description: 'Version number, counting up per name.' })
+  @Column('int', { default: 1 })
+  version: number;
+
+  @Field(() => Boolean, { description: 'Inactive LoRAs cannot be used in new jobs.' })
+  @Column('boolean', { default: true })
+  active: boolean;
+
+  @Field(() => Tier, { description: 'Lowest tier allowed to use it.' })
+  @Column({ type: 'enum', enum: Tier, enumName: 'tier', name: 'min_tier', default: Tier.FREE })
+  minTier: Tier;
+}

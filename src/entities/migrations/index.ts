@@ -1,0 +1,3 @@
+/** Every migration, in order. `npm run migration:generate <Name>` adds to this list. */
+import { Initial1795341110071 } from './1795341110071-Initial';
+export const MIGRATIONS: Function[] = [Initial1795341110071];

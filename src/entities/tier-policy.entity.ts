@@ -1,0 +1,62 @@
+import { Column, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Field, Int, ObjectType } from 'type-graphql';
+import { Tier } from './enums';
+
+@ObjectType({ description: 'The limits of one tier (editable by admins).' })
+@Entity('tier_policies')
+export class TierPolicy {
+  @Field(() => Tier, { description: 'The tier these limits apply to.' })
+  @PrimaryColumn({ type: 'enum', enum: Tier, enumName: 'tier' })
+  tier: Tier;
+
+  @Field(() => Int, { description: 'Jobs running or queued at once.' })
+  @Column('int', { name: 'max_open_jobs' })
+  maxOpenJobs: number;
+
+  @Field(() => Int, { nullable: true, description: 'Images per UTC day; null means unlimited.' })
+  @Column('int', { name: 'images_per_day', nullable: true })
+  imagesPerDay: number | null;
+
+  @Field(() => Int, { description: 'Largest width in pixels.' })
+  @Column('int', { name: 'max_width' })
+  maxWidth: number;
+
+  @Field(() => Int, { description: 'Largest height in pixels.' })
+  @Column('int', { name: 'max_height' })
+  maxHeight: number;
+
+  @Field(() => Int, { description: 'Most denoising steps per job.' })
+  @Column('int', { name: 'max_steps' })
+  maxSteps: number;
+
+  @Field(() => Int, { description: 'Most images per job.' })
+  @Column('int', { name: 'max_count' })
+  maxCount: number;
+
+  @Field(() => Int, { description: 'Most LoRAs per job.' })
+  @Column('int', { name: 'max_loras' })
+  maxLoras: number;
+
+  @Field(() => Int, { description: 'Generation requests per minute.' })
+  @Column('int', { name: 'generations_per_minute' })
+  generationsPerMinute: number;
+
+  @Field(() => Int, { description: 'All API requests per minute.' })
+  @Column('int', { name: 'requests_per_minute' })
+  requestsPerMinute: number;
+
+  @Field(() => Int, { description: 'Queue priority band: lower runs first.' })
+  @Column('int', { name: 'queue_priority' })
+  queuePriority: number;
+
+  @Field(() => Int, { description: 'Members allowed in a session this tier owns.' })
+  @Column('int', { name: 'max_session_members' })
+  maxSessionMembers: number;
+
+  @Field(() => Int, { description: 'Query complexity budget per request.' })
+  @Column('int', { name: 'max_query_complexity' })
+  maxQueryComplexity: number;
+
+  @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
+  updatedAt: Date;
+}

@@ -1,0 +1,32 @@
+import { Column, Entity, Index, UpdateDateColumn } from 'typeorm';
+import { Field, ObjectType } from 'type-graphql';
+import { Identified } from './identified';
+import { Role, Tier } from './enums';
+
+@ObjectType({ description: 'A person or integration account.' })
+@Entity('users')
+export class User extends Identified {
+  @Field(() => String, { description: 'Normalised (trimmed, lower-case) email address.' })
+  @Index({ unique: true })
+  @Column('text')
+  email: string;
+
+  @Field(() => String, { nullable: true, description: 'Name shown to teammates.' })
+  @Column('text', { name: 'display_name', nullable: true })
+  displayName: string | null;
+
+  /** argon2id hash; never exposed. */
+  @Column('text', { name: 'password_hash' })
+  passwordHash: string;
+
+  @Field(() => Role, { description: 'What the user may do across the service.' })
+  @Column({ type: 'enum', enum: Role, enumName: 'user_role', default: Role.EDITOR })
+  role: Role;
+
+  @Field(() => Tier, { description: 'Service tier that sets the limits.' })
+  @Column({ type: 'enum', enum: Tier, enumName: 'tier', default: Tier.FREE })
+  tier: Tier;
+
+  @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
+  updatedAt: Date;
+}

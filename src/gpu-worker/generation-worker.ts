@@ -1,0 +1,208 @@
+import path from 'node:path';
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { DataSource, In } from 'typeorm';
+import { AiModel, Job, JobStatus, Lora } from '../entities';
+import type { Logger } from '../observability/logger';
+import { redactPrompt } from '../observability/logger';
+import type { Clock } from '../services/clock';
+import { cancelFlagKey } from '../services/jobs';
+import type { QuotaService } from '../services/quotas';
+import type { FairScheduler } from '../services/scheduling';
+import type { ArtifactStore } from '../storage/artifact-store';
+import type { EventLog } from '../subscriptions/event-log';
+import { WorkerJobStore } from './job-store';
+import { PipelineAbortedError, PipelineError, type GeneratedImage, type LoraApplication, type StepProgress } from './pipeline';
+import type { PipelineCache } from './models';
+import { GENERATION_QUEUE, type AtelierEvent, type GenerationJobData } from './protocol';
+
+export interface WorkerOptions {
+  db: DataSource;
+  redis: Redis;
+  connection: ConnectionOptions;
+  prefix: string;
+  events: EventLog;
+  quotas: QuotaService;
+  scheduler: FairScheduler;
+  store: ArtifactStore;
+  storageRoot: string;
+  pipelines: PipelineCache;
+  modelsDir: string;
+  clock: Clock;
+  logger: Logger;
+  concurrency: number;
+  previewEvery: number;
+  jobTimeoutMs: number;
+  /** How long a job's lock lives without renewal: a dead worker's job is picked up after about this. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+/** Why an abort happened, so the job ends in the right state. */
+type AbortReason = 'cancelled' | 'timeout';
+
+/** Runs generation jobs from the BullMQ queue through the ONNX pipeline. */
+export class GenerationWorker {
+  private readonly worker: Worker<GenerationJobData, void>;
+  private readonly jobs: WorkerJobStore;
+
+  constructor(private readonly o: WorkerOptions) {
+    this.jobs = new WorkerJobStore(o.db);
+    this.worker = new Worker<GenerationJobData, void>(GENERATION_QUEUE, (job) => this.process(job), {
+      connection: o.connection,
+      prefix: `${o.prefix}:bull`,
+      concurrency: o.concurrency,
+      lockDuration: o.lockDurationMs ?? 30_000,
+      stalledInterval: o.stalledIntervalMs ?? 30_000,
+      maxStalledCount: 3,
+      autorun: true,
+    });
+    this.worker.on('error', (err) => o.logger.error({ err }, 'worker error'));
+  }
+
+  private publish(job: Job, event: Omit<AtelierEvent, 'at' | 'jobId' | 'sessionId' | 'actorId'>): Promise<unknown> {
+    return this.o.events.publish({ ...event, at: this.o.clock.now().toISOString(), jobId: job.id, sessionId: job.sessionId, actorId: job.ownerId });
+  }
+
+  private async process(bullJob: BullJob<GenerationJobData>): Promise<void> {
+    const { jobId, requestId } = bullJob.data;
+    const log = this.o.logger.child({ jobId, requestId });
+    const job = await this.jobs.load(jobId);
+    if (!job) return void log.warn('queue entry without a job row (creation rolled back): discarded');
+    if (job.status !== JobStatus.PENDING && job.status !== JobStatus.PROCESSING) return void log.info({ status: job.status }, 'job already final: skipped');
+    const now = this.o.clock.now();
+    if (job.status === JobStatus.PENDING && job.deadlineAt && job.deadlineAt < now) {
+      return this.fail(job, { code: 'DEADLINE_EXCEEDED', message: 'The job could not start before its deadline' }, log);
+    }
+    if (await this.o.redis.get(cancelFlagKey(this.o.prefix, job.id))) return this.cancel(job, log);
+
+    let pipeline;
+    try {
+      const model = await this.o.db.getRepository(AiModel).findOneByOrFail({ id: job.modelId });
+      pipeline = await this.o.pipelines.acquire(path.join(this.o.modelsDir, model.name));
+    } catch (error) {
+      return this.failFromError(job, bullJob, error, log);
+    }
+    if (!(await this.jobs.markProcessing(job, pipeline.executionProvider, now))) return;
+    await this.o.scheduler.started(job.priority);
+    await this.publish(job, { type: 'STARTED', step: 0, totalSteps: job.steps });
+    log.info({ userId: job.ownerId, prompt: redactPrompt(job.prompt), steps: job.steps, provider: pipeline.executionProvider }, 'job started');
+
+    const controller = new AbortController();
+    let reason: AbortReason | null = null;
+    const timer = setTimeout(() => { reason = 'timeout'; controller.abort(); }, this.o.jobTimeoutMs);
+    const started = Date.now();
+    try {
+      const images = await pipeline.generate({
+        prompt: job.prompt, negativePrompt: job.negativePrompt ?? undefined, width: job.width, height: job.height,
+        steps: job.steps, guidanceScale: job.guidanceScale, seed: job.seed, count: job.count,
+        loras: await this.loraFiles(job), previewEvery: this.o.previewEvery, modelName: pipeline.modelDir.split(path.sep).pop(),
+      }, {
+        signal: controller.signal,
+        onStep: async (p: StepProgress) => {
+          if (await this.o.redis.get(cancelFlagKey(this.o.prefix, job.id))) {
+            reason = 'cancelled';
+            controller.abort();
+          }
+          await this.jobs.recordStep(job.id, p.step);
+          await this.publish(job, {
+            type: 'PROGRESS', step: p.step, totalSteps: p.totalSteps, elapsedMs: Math.round(p.elapsedMs), etaMs: Math.round(p.etaMs),
+            preview: p.preview ? `data:image/png;base64,${p.preview.toString('base64')}` : undefined,
+          });
+        },
+      });
+      clearTimeout(timer);
+      await this.recordStepTime((Date.now() - started) / Math.max(1, job.steps * job.count));
+      await this.completeJob(job, images, log);
+    } catch (error) {
+      clearTimeout(timer);
+      if (error instanceof PipelineAbortedError || controller.signal.aborted) {
+        if (reason === 'timeout') {
+          return this.fail(job, { code: 'TIMEOUT', message: `The job ran longer than ${Math.round(this.o.jobTimeoutMs / 1000)} s` }, log);
+        }
+        return this.cancel(job, log);
+      }
+      return this.failFromError(job, bullJob, error, log);
+    }
+  }
+
+  private async loraFiles(job: Job): Promise<LoraApplication[]> {
+    if (job.loras.length === 0) return [];
+    const rows = await this.o.db.getRepository(Lora).findBy({ id: In(job.loras.map((l) => l.loraId)) });
+    return job.loras.map((applied) => {
+      const lora = rows.find((r) => r.id === applied.loraId);
+      if (!lora) throw new PipelineError('LORA_NOT_FOUND', `LoRA ${applied.loraId} no longer exists`);
+      return { name: lora.name, path: path.join(this.o.storageRoot, lora.storageKey), weight: applied.weight };
+    });
+  }
+
+  private async completeJob(job: Job, images: GeneratedImage[], log: Logger): Promise<void> {
+    const rows = [];
+    for (const [index, image] of images.entries()) {
+      const storageKey = `images/${job.id}/${index}.png`;
+      await this.o.store.put(storageKey, image.png, 'image/png');
+      rows.push({
+        jobId: job.id, ownerId: job.ownerId, index, seed: image.seed, width: image.width, height: image.height,
+        storageKey, sha256: image.sha256, bytes: image.png.length,
+        parameters: {
+          prompt: job.prompt, negativePrompt: job.negativePrompt, seed: image.seed, steps: job.steps,
+          guidanceScale: job.guidanceScale, width: job.width, height: job.height, modelId: job.modelId, loras: job.loras,
+        },
+      });
+    }
+    const stored = await this.jobs.complete(job, rows, this.o.clock.now());
+    await this.o.quotas.release(job.ownerId, job.id, job.createdAt, 0);
+    await this.publish(job, { type: 'COMPLETED', step: job.steps, totalSteps: job.steps, imageIds: stored.map((i) => i.id) });
+    log.info({ images: stored.length }, 'job completed');
+  }
+
+  private async cancel(job: Job, log: Logger): Promise<void> {
+    if (await this.jobs.finish(job.id, JobStatus.CANCELLED, this.o.clock.now())) {
+      await this.o.quotas.release(job.ownerId, job.id, job.createdAt, job.count);
+      await this.publish(job, { type: 'CANCELLED', totalSteps: job.steps });
+      log.info('job cancelled');
+    }
+  }
+
+  private async fail(job: Job, error: { code: string; message: string }, log: Logger): Promise<void> {
+    if (await this.jobs.finish(job.id, JobStatus.FAILED, this.o.clock.now(), error)) {
+      await this.o.quotas.release(job.ownerId, job.id, job.createdAt, job.count);
+      await this.publish(job, { type: 'FAILED', totalSteps: job.steps, error });
+      log.warn({ code: error.code }, 'job failed');
+    }
+  }
+
+  /**
+   * Bad input or a broken model fail at once (UnrecoverableError); anything
+   * else is retried with backoff by BullMQ while attempts remain.
+   */
+  private async failFromError(job: Job, bullJob: BullJob<GenerationJobData>, error: unknown, log: Logger): Promise<void> {
+    const pipelineError = error instanceof PipelineError ? error : null;
+    const lastAttempt = bullJob.attemptsMade + 1 >= (bullJob.opts.attempts ?? 1);
+    if (pipelineError?.unrecoverable || lastAttempt) {
+      await this.fail(job, { code: pipelineError?.code ?? 'WORKER_ERROR', message: (error as Error).message }, log);
+      throw new UnrecoverableError((error as Error).message);
+    }
+    log.warn({ err: error, attempt: bullJob.attemptsMade + 1 }, 'transient failure: will retry');
+    await this.jobs.markPending(job.id);
+    throw error;
+  }
+
+  /** Exponentially weighted average of ms per step, read for ETAs. */
+  private async recordStepTime(ms: number): Promise<void> {
+    const key = `${this.o.prefix}:stats:step-ms`;
+    const previous = Number((await this.o.redis.get(key)) ?? ms);
+    await this.o.redis.set(key, (previous * 0.8 + ms * 0.2).toFixed(2));
+  }
+
+  get bullWorker(): Worker<GenerationJobData, void> {
+    return this.worker;
+  }
+
+  /** Finishes the current job (up to `graceMs`), then stops taking jobs. */
+  async close(graceMs = 30_000): Promise<void> {
+    const closing = this.worker.close();
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
+    if ((await Promise.race([closing, timeout])) === 'timeout') await this.worker.close(true);
+  }
+}

@@ -1,0 +1,85 @@
+import path from 'node:path';
+import { DiffusionPipeline } from '../pipeline/diffusion-pipeline';
+
+/** Settings of {@link PipelineCache}. */
+export interface PipelineCacheOptions {
+  /** Budget for loaded models, compared with the sum of their `approxBytes`. */
+  maxBytes: number;
+  /** Tried in order when loading, e.g. ['cuda', 'cpu']. */
+  executionProviders?: string[];
+  intraOpNumThreads?: number;
+}
+
+/**
+ * Loaded pipelines kept between jobs, least recently used evicted first once
+ * their approximate size passes the budget. The model just acquired is never
+ * evicted, even when it alone exceeds the budget. Evicting releases the
+ * sessions, so callers should run one generation at a time per cache (the
+ * worker's concurrency) or re-acquire before each job.
+ */
+export class PipelineCache {
+  private readonly entries = new Map<string, Promise<DiffusionPipeline>>();
+  private loads = 0;
+
+  constructor(private readonly opts: PipelineCacheOptions) {}
+
+  /** How many times a model was loaded (test and metrics hook). */
+  get loadCount(): number {
+    return this.loads;
+  }
+
+  /** Directories currently loaded or loading, least recently used first. */
+  get loadedDirs(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** Returns the pipeline for `modelDir`, loading it (once, even if asked concurrently) when needed. */
+  async acquire(modelDir: string): Promise<DiffusionPipeline> {
+    const key = path.resolve(modelDir);
+    let entry = this.entries.get(key);
+    if (entry) this.entries.delete(key);
+    else {
+      this.loads += 1;
+      entry = DiffusionPipeline.load(key, { executionProviders: this.opts.executionProviders, intraOpNumThreads: this.opts.intraOpNumThreads });
+      const loading = entry;
+      // A failed load must not stay cached, or every later acquire would rethrow it.
+      loading.catch(() => {
+        if (this.entries.get(key) === loading) this.entries.delete(key);
+      });
+    }
+    this.entries.set(key, entry);
+    const pipeline = await entry;
+    await this.enforceBudget(key);
+    return pipeline;
+  }
+
+  /** Releases and forgets one model; returns whether it was loaded. */
+  async evict(modelDir: string): Promise<boolean> {
+    const key = path.resolve(modelDir);
+    const entry = this.entries.get(key);
+    if (!entry) return false;
+    this.entries.delete(key);
+    await entry.then((p) => p.release(), () => undefined);
+    return true;
+  }
+
+  /** Releases every loaded model. */
+  async clear(): Promise<void> {
+    for (const key of [...this.entries.keys()]) await this.evict(key);
+  }
+
+  /** Sum of approxBytes of the loaded models. */
+  async totalBytes(): Promise<number> {
+    let sum = 0;
+    for (const entry of this.entries.values()) sum += await entry.then((p) => p.approxBytes, () => 0);
+    return sum;
+  }
+
+  private async enforceBudget(keep: string): Promise<void> {
+    while ((await this.totalBytes()) > this.opts.maxBytes) {
+      const victim = [...this.entries.keys()].find((k) => k !== keep);
+      if (!victim) return;
+      await this.evict(victim);
+    }
+  }
+}

@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import * as ort from 'onnxruntime-node';
+import { LoraLoader } from '../lora/lora-file';
+import { mergeLoras, type AdaptableWeight } from '../lora/merge';
+import { PipelineError } from './errors';
+import { loadModel, type LoadedModel } from './model-loader';
+import { encodePng } from './png';
+import { latentPreview } from './preview';
+import { pngTextChunks, validateRequest } from './request';
+import { runSampler, usesGuidance } from './sampler';
+import { createScheduler, samplerForConfig, type Scheduler } from './scheduler';
+import { batchStates, decodeImage, encodeText, initialLatents, noisePredictor } from './stages';
+import type { GeneratedImage, GenerationRequest, LoraApplication, PipelineLoadOptions, RunOptions } from './types';
+
+const VAE_SCALE = 8;
+
+/**
+ * A loaded diffusers-layout ONNX model ready to generate: the three sessions
+ * stay open between runs. LoRAs are merged in JS and fed as UNet inputs, so
+ * applying or swapping them never recreates a session.
+ */
+export class DiffusionPipeline {
+  private readonly loras = new LoraLoader();
+  private readonly baseFeeds: Record<string, ort.Tensor>;
+  private released = false;
+
+  private constructor(private readonly model: LoadedModel) {
+    this.baseFeeds = Object.fromEntries(model.adaptable.map((w) => [w.input, new ort.Tensor('float32', w.base, w.shape)]));
+  }
+
+  /** Loads a model directory; tries `executionProviders` in order, falling back to CPU. */
+  static async load(modelDir: string, opts: PipelineLoadOptions = {}): Promise<DiffusionPipeline> {
+    const threads = opts.intraOpNumThreads ?? 1;
+    return new DiffusionPipeline(await loadModel(modelDir, { executionProviders: opts.executionProviders ?? ['cpu'], intraOpNumThreads: threads }));
+  }
+
+  /** The execution provider the UNet actually runs on, e.g. 'cpu'. */
+  get executionProvider(): string {
+    return this.model.unet.executionProvider;
+  }
+
+  get modelDir(): string {
+    return this.model.dir;
+  }
+
+  /** The model's name (model_index.json `atelier.name`, else the folder name). */
+  get modelName(): string {
+    return this.model.name;
+  }
+
+  /** sha256 over the sorted sha256s of the model's files (same as ModelRegistry). */
+  get modelHash(): string {
+    return this.model.modelHash;
+  }
+
+  /** Whether the UNet exposes LoRA-adaptable weights as inputs. */
+  get supportsLora(): boolean {
+    return this.model.adaptable.length > 0;
+  }
+
+  /** Approximate memory footprint: bytes of the ONNX component files. */
+  get approxBytes(): number {
+    return this.model.approxBytes;
+  }
+
+  /** The layers LoRAs can adapt (see describeLoraTargets). */
+  get loraTargets(): readonly AdaptableWeight[] {
+    return this.model.adaptable;
+  }
+
+  /**
+   * Generates `count` images (seeds seed, seed+1, …). Same request, model and
+   * LoRA files ⇒ identical PNG bytes.
+   */
+  async generate(req: GenerationRequest, opts: RunOptions = {}): Promise<GeneratedImage[]> {
+    if (this.released) throw new PipelineError('MODEL_LOAD_FAILED', 'pipeline was released');
+    validateRequest(req);
+    const weightFeeds = await this.weightFeeds(req.loras ?? []);
+    const started = Date.now();
+    const guided = usesGuidance(req.guidanceScale);
+    const states = await encodeText(this.model, guided ? [req.negativePrompt ?? '', req.prompt] : [req.prompt]);
+    const latentDims = [this.model.latentChannels, req.height / VAE_SCALE, req.width / VAE_SCALE];
+    const perImage = latentDims[0] * latentDims[1] * latentDims[2];
+    const scheduler = createScheduler(this.model.scheduler, req.steps, req.sampler ?? samplerForConfig(this.model.scheduler));
+    const final = await runSampler({
+      scheduler,
+      latents: initialLatents(req.seed, req.count, perImage, scheduler.initNoiseSigma),
+      guidanceScale: req.guidanceScale,
+      predict: noisePredictor(this.model, batchStates(states, req.count, guided), latentDims, weightFeeds),
+      afterStep: (step, latents) => this.reportStep(req, opts, scheduler, { step, latents, latentDims, started }),
+      signal: opts.signal,
+    });
+    const images: GeneratedImage[] = [];
+    for (let i = 0; i < req.count; i++) {
+      images.push(await this.finishImage(req, scheduler.name, req.seed + i, final.subarray(i * perImage, (i + 1) * perImage), latentDims));
+    }
+    return images;
+  }
+
+  /** Closes the ONNX sessions; the pipeline cannot be used afterwards. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await Promise.all([this.model.textEncoder.release(), this.model.unet.release(), this.model.vaeDecoder.release()]);
+  }
+
+  /** Base adaptable weights plus the merged LoRA deltas, as UNet feeds. */
+  private async weightFeeds(loras: LoraApplication[]): Promise<Record<string, ort.Tensor>> {
+    if (loras.length === 0) return this.baseFeeds;
+    if (!this.supportsLora) {
+      throw new PipelineError('LORA_UNSUPPORTED', `model ${this.model.name} exposes no LoRA-adaptable layers`, { field: 'loras' });
+    }
+    const files = [];
+    for (const l of loras) files.push({ name: l.name, weight: l.weight, file: await this.loras.load(l.path) });
+    const merged = mergeLoras(this.model.adaptable, files);
+    const feeds = { ...this.baseFeeds };
+    for (const w of this.model.adaptable) {
+      const data = merged.get(w.input);
+      if (data) feeds[w.input] = new ort.Tensor('float32', data, w.shape);
+    }
+    return feeds;
+  }
+
+  private async reportStep(req: GenerationRequest, opts: RunOptions, scheduler: Scheduler,
+    s: { step: number; latents: Float32Array; latentDims: number[]; started: number }): Promise<void> {
+    if (!opts.onStep) return;
+    const elapsedMs = Date.now() - s.started;
+    const total = scheduler.timesteps.length;
+    // Decoding costs roughly one step per image on this kind of model; good enough for an ETA.
+    const etaMs = Math.round((elapsedMs / s.step) * (total - s.step + req.count));
+    let preview: Buffer | undefined;
+    if (req.previewEvery && s.step % req.previewEvery === 0) {
+      const [c, h, w] = s.latentDims;
+      // After `step` steps the sample sits at the next noise level; scaleModelInput(…, step) normalises it.
+      const first = scheduler.scaleModelInput(s.latents.subarray(0, c * h * w), s.step);
+      preview = await latentPreview(first, h, w, this.model.preview);
+    }
+    await opts.onStep({ step: s.step, totalSteps: total, elapsedMs, etaMs, preview });
+  }
+
+  private async finishImage(req: GenerationRequest, sampler: string, seed: number, latents: Float32Array, dims: number[]): Promise<GeneratedImage> {
+    const { rgb, width, height } = await decodeImage(this.model, latents, dims);
+    const text = pngTextChunks(req, { seed, sampler, modelName: req.modelName ?? this.model.name, modelHash: this.model.modelHash });
+    const png = await encodePng(rgb, width, height, text);
+    return { png, seed, width, height, sha256: createHash('sha256').update(png).digest('hex') };
+  }
+}

@@ -1,0 +1,76 @@
+import type * as ort from 'onnxruntime-node';
+import { PipelineError } from './errors';
+import type { LoadedModel } from './model-loader';
+import { floatTensor, intTensor, readFloats, timestepTensor } from './onnx-session';
+import { SeededRandom } from './rng';
+
+/** Text states for a batch of prompts: data [P, seq, D] and its dims. */
+export interface TextStates { data: Float32Array; dims: number[] }
+
+/** Tokenizes and encodes prompts in one text-encoder call. */
+export async function encodeText(model: LoadedModel, prompts: string[]): Promise<TextStates> {
+  const len = model.tokenizer.maxLength;
+  const ids = new Int32Array(prompts.length * len);
+  prompts.forEach((p, i) => ids.set(model.tokenizer.encode(p), i * len));
+  const type = model.textEncoder.inputType('input_ids');
+  const out = await model.textEncoder.run({ input_ids: intTensor(type, ids, [prompts.length, len]) });
+  const states = out.last_hidden_state ?? out[model.textEncoder.session.outputNames[0]];
+  return { data: readFloats(states), dims: [...states.dims] };
+}
+
+/**
+ * Lays the prompt states out as the UNet batch: [uncond × count, cond × count]
+ * with guidance, or [cond × count] without (states then holds only cond).
+ */
+export function batchStates(states: TextStates, count: number, guided: boolean): TextStates {
+  const [, seq, dim] = states.dims;
+  const per = seq * dim;
+  const order = guided ? [...Array(count).fill(0), ...Array(count).fill(1)] : Array(count).fill(0);
+  const data = new Float32Array(order.length * per);
+  order.forEach((p: number, i) => data.set(states.data.subarray(p * per, (p + 1) * per), i * per));
+  return { data, dims: [order.length, seq, dim] };
+}
+
+/** Unit Gaussian latents for image i from seed + i, times the scheduler's initial sigma. */
+export function initialLatents(seed: number, count: number, perImage: number, sigma: number): Float32Array {
+  const out = new Float32Array(count * perImage);
+  for (let i = 0; i < count; i++) out.set(new SeededRandom(seed + i).normals(perImage, sigma), i * perImage);
+  return out;
+}
+
+/** Builds the per-step UNet call with fixed text states and weight feeds. */
+export function noisePredictor(model: LoadedModel, states: TextStates, latentDims: number[], weightFeeds: Record<string, ort.Tensor>) {
+  const unet = model.unet;
+  const ehs = floatTensor(unet.inputType('encoder_hidden_states'), states.data, states.dims);
+  const sampleType = unet.inputType('sample');
+  return async (modelInput: Float32Array, t: number): Promise<Float32Array> => {
+    const out = await unet.run({
+      ...weightFeeds,
+      sample: floatTensor(sampleType, modelInput, [states.dims[0], ...latentDims]),
+      timestep: timestepTensor(unet, 'timestep', t),
+      encoder_hidden_states: ehs,
+    });
+    const result = out.out_sample ?? out[unet.session.outputNames[0]];
+    return readFloats(result);
+  };
+}
+
+/** Decodes one image's latents to 8-bit RGB (row-major, 3 bytes per pixel). */
+export async function decodeImage(model: LoadedModel, latents: Float32Array, dims: number[]): Promise<{ rgb: Uint8Array; width: number; height: number }> {
+  const scaled = Float32Array.from(latents, (v) => v / model.scalingFactor);
+  const vae = model.vaeDecoder;
+  const out = await vae.run({ latent_sample: floatTensor(vae.inputType('latent_sample'), scaled, [1, ...dims]) });
+  const sample = out.sample ?? out[vae.session.outputNames[0]];
+  const [, channels, height, width] = sample.dims;
+  if (channels !== 3) throw new PipelineError('MODEL_INVALID', `VAE decoder returned ${channels} channels`);
+  const px = readFloats(sample);
+  const plane = width * height;
+  const rgb = new Uint8Array(plane * 3);
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < plane; i++) {
+      const v = Math.round((px[c * plane + i] + 1) * 127.5);
+      rgb[i * 3 + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
+  return { rgb, width, height };
+}

@@ -1,0 +1,73 @@
+import type { SamplerKind } from './scheduler';
+
+/** A LoRA to apply for one generation. */
+export interface LoraApplication {
+  /** Display name, recorded in the PNG metadata. */
+  name: string;
+  /** Path of the .safetensors file on the worker. */
+  path: string;
+  /** Strength; 0 leaves the output exactly as without the LoRA. */
+  weight: number;
+}
+
+/** Everything that determines the images of one generation. */
+export interface GenerationRequest {
+  prompt: string;
+  negativePrompt?: string;
+  /** Pixels; multiples of 8 (64–2048). */
+  width: number;
+  height: number;
+  /** Sampler steps (1–200); one UNet call and one progress event each. */
+  steps: number;
+  /** Classifier-free guidance; ≤ 1 skips the unconditional pass. */
+  guidanceScale: number;
+  /** Seed of the first image; image i uses seed + i. */
+  seed: number;
+  /** Images to make (1–16), batched through the UNet together. */
+  count: number;
+  loras?: LoraApplication[];
+  /** Attach a latent preview every N steps (0 or absent = never). */
+  previewEvery?: number;
+  /** Model name recorded in the PNG text chunks (default: the model's own name). */
+  modelName?: string;
+  /** Overrides the sampler chosen from scheduler_config.json. */
+  sampler?: SamplerKind;
+}
+
+/** Emitted after every sampler step. */
+export interface StepProgress {
+  /** 1-based step just finished. */
+  step: number;
+  totalSteps: number;
+  elapsedMs: number;
+  /** Estimated time to finish the remaining steps and the decode. */
+  etaMs: number;
+  /** Small PNG (≤ 64 px) of the first image's latents, on preview steps. */
+  preview?: Buffer;
+}
+
+/** One finished image. */
+export interface GeneratedImage {
+  png: Buffer;
+  seed: number;
+  width: number;
+  height: number;
+  /** sha256 of the PNG bytes, hex. */
+  sha256: string;
+}
+
+/** Per-run hooks. */
+export interface RunOptions {
+  /** Awaited after each step, so a slow consumer applies back-pressure. */
+  onStep?: (p: StepProgress) => void | Promise<void>;
+  /** Checked before each step; when aborted the run throws PipelineAbortedError. */
+  signal?: AbortSignal;
+}
+
+/** Options for DiffusionPipeline.load. */
+export interface PipelineLoadOptions {
+  /** Tried in order, e.g. ['cuda', 'cpu']; 'cpu' is always the last resort. */
+  executionProviders?: string[];
+  /** Threads per ONNX op; default 1 to leave a core for the API on small machines. */
+  intraOpNumThreads?: number;
+}

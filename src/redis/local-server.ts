@@ -1,0 +1,104 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+const INSTALL_HINT =
+  'Atelier needs Redis. Either set REDIS_URL=redis://host:6379 to use a server you run, ' +
+  'or install redis-server: `sudo apt-get install -y redis-server` (Debian/Ubuntu), ' +
+  '`brew install redis` (macOS), `sudo dnf install -y redis` (Fedora).';
+
+function which(binary: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, binary);
+    if (existsSync(candidate)) return candidate;
+  }
+  for (const dir of ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/opt/homebrew/bin']) {
+    if (existsSync(path.join(dir, binary))) return path.join(dir, binary);
+  }
+  return null;
+}
+
+/** Installs redis-server with apt-get when we are root on Debian/Ubuntu; otherwise explains how. */
+export function ensureRedisServerBinary(log: (msg: string) => void = console.log): string {
+  const found = which('redis-server');
+  if (found) return found;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && which('apt-get')) {
+    log('redis-server not found: installing it with apt-get (Debian package redis-server)…');
+    try {
+      execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
+      execFileSync('apt-get', ['install', '-y', '-qq', 'redis-server'], {
+        stdio: 'ignore',
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
+    } catch {
+      throw new Error(`Installing redis-server with apt-get failed. ${INSTALL_HINT}`);
+    }
+    const installed = which('redis-server');
+    if (installed) return installed;
+  }
+  throw new Error(`redis-server was not found. ${INSTALL_HINT}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`redis-server did not listen on port ${port} within ${timeoutMs} ms`);
+}
+
+/** A redis-server child process owned by this process, stopped with it. */
+export interface LocalRedis {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts redis-server on a free loopback port with its files under `dir`
+ * (append-only file on, so queued jobs survive a restart of `npm start`).
+ */
+export async function startLocalRedis(dir: string, options: { persist?: boolean } = {}): Promise<LocalRedis> {
+  const binary = ensureRedisServerBinary();
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const persist = options.persist ?? true;
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--protected-mode', 'yes'];
+  args.push('--appendonly', persist ? 'yes' : 'no');
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const killOnExit = () => child.kill('SIGTERM');
+  process.once('exit', killOnExit);
+  await waitForPort(port, child, 10_000);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        process.removeListener('exit', killOnExit);
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

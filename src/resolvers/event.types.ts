@@ -1,0 +1,78 @@
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { JobError } from '../entities';
+
+/** Event types of live streams. */
+export enum EventType {
+  QUEUED = 'QUEUED',
+  POSITION = 'POSITION',
+  STARTED = 'STARTED',
+  PROGRESS = 'PROGRESS',
+  COMPLETED = 'COMPLETED',
+  FAILED = 'FAILED',
+  CANCELLED = 'CANCELLED',
+  MEMBER_JOINED = 'MEMBER_JOINED',
+  MEMBER_LEFT = 'MEMBER_LEFT',
+  PRESENCE = 'PRESENCE',
+}
+registerEnumType(EventType, {
+  name: 'EventType',
+  description: 'What happened: job lifecycle (QUEUED, POSITION, STARTED, PROGRESS, COMPLETED, FAILED, CANCELLED) or, in sessions, membership and presence.',
+});
+
+/** Fields shared by job and session events (type-graphql inherits them). */
+@ObjectType({ description: 'Fields shared by job and session events.' })
+abstract class LiveEventFields {
+  @Field(() => String, { description: 'Id in the event log; pass as `after` to resume after this event.' })
+  eventId: string;
+
+  @Field(() => EventType, { description: 'What happened.' })
+  type: EventType;
+
+  @Field(() => Date, { description: 'When it happened.' })
+  at: Date;
+
+  @Field(() => ID, { nullable: true, description: 'The job concerned, for job events.' })
+  jobId: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Denoising steps done.' })
+  step: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Denoising steps in total.' })
+  totalSteps: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Progress 0..1 for job events.' })
+  progress: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Milliseconds since the job started.' })
+  elapsedMs: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Estimated seconds remaining.' })
+  etaSeconds: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Jobs ahead in the queue (QUEUED, POSITION).' })
+  queuePosition: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Small PNG of the current latent as a data URL (every few steps).' })
+  preview: string | null;
+
+  @Field(() => [ID], { description: 'Images produced (COMPLETED).' })
+  imageIds: string[];
+
+  @Field(() => JobError, { nullable: true, description: 'Why the job failed (FAILED).' })
+  error: JobError | null;
+
+  @Field(() => ID, { nullable: true, description: 'The user whose action caused the event.' })
+  actorId: string | null;
+}
+
+@ObjectType({ description: 'A step in one job\'s life, as streamed by `jobUpdated`.' })
+export class JobEvent extends LiveEventFields {}
+
+@ObjectType({ description: 'Something that happened in a session: a job event, a member joining or leaving, or presence.' })
+export class SessionEvent extends LiveEventFields {
+  @Field(() => ID, { description: 'The session.' })
+  sessionId: string;
+
+  @Field(() => [ID], { description: 'PRESENCE: users connected now (several tabs count once).' })
+  onlineUserIds: string[];
+}

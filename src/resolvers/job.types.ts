@@ -1,0 +1,83 @@
+import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Job } from '../entities';
+
+@InputType({ description: 'A LoRA to apply, with its weight.' })
+export class LoraWeightInput {
+  @Field(() => ID, { description: 'The LoRA.' })
+  loraId: string;
+
+  @Field(() => Float, { description: 'Scale of the LoRA, -2..2.' })
+  weight: number;
+}
+
+@InputType({ description: 'What to generate. Only the prompt is required; a preset supplies defaults and explicit fields win.' })
+export class GenerationInput {
+  @Field(() => String, { description: 'Trimmed, 1..2000 characters.' })
+  prompt: string;
+
+  @Field(() => String, { nullable: true, description: 'What to avoid.' })
+  negativePrompt?: string | null;
+
+  @Field(() => Int, { nullable: true, description: '64..2048, multiple of 8 (default 512), capped by tier.' })
+  width?: number | null;
+
+  @Field(() => Int, { nullable: true, description: '64..2048, multiple of 8 (default 512), capped by tier.' })
+  height?: number | null;
+
+  @Field(() => Int, { nullable: true, description: '1..150 (default 20), capped by tier.' })
+  steps?: number | null;
+
+  @Field(() => Float, { nullable: true, description: '1..30 (default 7.5).' })
+  guidanceScale?: number | null;
+
+  @Field(() => Int, { nullable: true, description: '0..2147483647; chosen and recorded when absent.' })
+  seed?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Images in this job (default 1), capped by tier; image i uses seed + i.' })
+  count?: number | null;
+
+  @Field(() => ID, { nullable: true, description: 'Model to use (default: the default model).' })
+  modelId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Preset whose template and parameters apply.' })
+  presetId?: string | null;
+
+  @Field(() => [LoraWeightInput], { nullable: true, description: 'LoRAs with weights; count capped by tier.' })
+  loras?: LoraWeightInput[] | null;
+
+  @Field(() => ID, { nullable: true, description: 'Session the job appears in live (OWNER or COLLABORATOR).' })
+  sessionId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Album the finished images go into.' })
+  albumId?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now.' })
+  deadlineSeconds?: number | null;
+}
+
+@ObjectType({ description: 'Relay page info.' })
+export class PageInfo {
+  @Field(() => Boolean, { description: 'More items follow.' })
+  hasNextPage: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Cursor of the last edge; pass as `after`.' })
+  endCursor: string | null;
+}
+
+@ObjectType({ description: 'A job in a page of jobs.' })
+export class JobEdge {
+  @Field(() => String, { description: 'Opaque cursor.' })
+  cursor: string;
+
+  @Field(() => Job, { description: 'The job.' })
+  node: Job;
+}
+
+@ObjectType({ description: 'A page of jobs, newest first.' })
+export class JobConnection {
+  @Field(() => [JobEdge], { description: 'The jobs with cursors.' })
+  edges: JobEdge[];
+
+  @Field(() => PageInfo, { description: 'Paging state.' })
+  pageInfo: PageInfo;
+}

@@ -1,0 +1,96 @@
+import { Arg, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { CollabSession, SessionInvite, SessionMember, SessionRole, User } from '../entities';
+import { viewerOf, type AppContext } from '../schema/context';
+
+@ObjectType({ description: 'A new invite with its token, shown only this once.' })
+export class CreatedSessionInvite {
+  @Field(() => SessionInvite, { description: 'The stored invite.' })
+  invite: SessionInvite;
+
+  @Field(() => String, { description: 'The token to pass to joinSession; share it as a link.' })
+  token: string;
+}
+
+@Resolver(() => CollabSession)
+export class SessionResolver {
+  @Query(() => CollabSession, { nullable: true, description: 'A session you are a member of.' })
+  async session(@Arg('id', () => ID, { description: 'Session id.' }) id: string, @Ctx() ctx: AppContext): Promise<CollabSession | null> {
+    return ctx.services.sessions.get(viewerOf(ctx).user, id).catch((error: { code?: string }) => {
+      if (error.code === 'NOT_FOUND' || error.code === 'BAD_USER_INPUT') return null;
+      throw error;
+    });
+  }
+
+  @Query(() => [CollabSession], { description: 'Sessions you are a member of, most recently active first.' })
+  sessions(@Ctx() ctx: AppContext): Promise<CollabSession[]> {
+    return ctx.services.sessions.listFor(viewerOf(ctx).user);
+  }
+
+  @Mutation(() => CollabSession, { description: 'Creates a session you own.' })
+  createSession(@Arg('name', () => String, { description: 'Session name.' }) name: string, @Ctx() ctx: AppContext): Promise<CollabSession> {
+    return ctx.services.sessions.create(viewerOf(ctx).user, name);
+  }
+
+  @Mutation(() => CreatedSessionInvite, { description: 'OWNER: creates an invite granting a role; expiring, use-limited, revocable.' })
+  async createSessionInvite(
+    @Arg('sessionId', () => ID, { description: 'The session.' }) sessionId: string,
+    @Arg('role', () => SessionRole, { description: 'COLLABORATOR or WATCHER.' }) role: SessionRole,
+    @Ctx() ctx: AppContext,
+    @Arg('expiresInSeconds', () => Int, { nullable: true, description: 'Lifetime, 60 s to 30 days (default 7 days).' }) expiresInSeconds?: number | null,
+    @Arg('maxUses', () => Int, { nullable: true, description: 'People who may use it (default 1).' }) maxUses?: number | null,
+  ): Promise<CreatedSessionInvite> {
+    return ctx.services.sessions.createInvite(viewerOf(ctx).user, sessionId, role, expiresInSeconds ?? undefined, maxUses ?? undefined);
+  }
+
+  @Mutation(() => SessionInvite, { description: 'OWNER: revokes an invite.' })
+  revokeSessionInvite(@Arg('id', () => ID, { description: 'Invite id.' }) id: string, @Ctx() ctx: AppContext): Promise<SessionInvite> {
+    return ctx.services.sessions.revokeInvite(viewerOf(ctx).user, id);
+  }
+
+  @Mutation(() => CollabSession, { description: 'Joins a session with an invite token.' })
+  joinSession(@Arg('token', () => String, { description: 'Invite token.' }) token: string, @Ctx() ctx: AppContext): Promise<CollabSession> {
+    return ctx.services.sessions.join(viewerOf(ctx).user, token);
+  }
+
+  @Mutation(() => Boolean, { description: 'Leaves a session (owners cannot).' })
+  leaveSession(@Arg('sessionId', () => ID, { description: 'The session.' }) sessionId: string, @Ctx() ctx: AppContext): Promise<boolean> {
+    return ctx.services.sessions.leave(viewerOf(ctx).user, sessionId);
+  }
+
+  @Mutation(() => CollabSession, { description: 'OWNER: removes a member; their live streams end at once.' })
+  removeSessionMember(
+    @Arg('sessionId', () => ID, { description: 'The session.' }) sessionId: string,
+    @Arg('userId', () => ID, { description: 'The member to remove.' }) userId: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<CollabSession> {
+    return ctx.services.sessions.removeMember(viewerOf(ctx).user, sessionId, userId);
+  }
+
+  @FieldResolver(() => User, { description: 'Who owns the session.' })
+  async owner(@Root() session: CollabSession, @Ctx() ctx: AppContext): Promise<User> {
+    return (await ctx.loaders.user.load(session.ownerId)) as User;
+  }
+
+  @FieldResolver(() => [SessionMember], { description: 'Members with their roles.' })
+  members(@Root() session: CollabSession, @Ctx() ctx: AppContext): Promise<SessionMember[]> {
+    return ctx.services.sessions.members(session.id);
+  }
+
+  @FieldResolver(() => SessionRole, { nullable: true, description: 'Your role in the session.' })
+  async myRole(@Root() session: CollabSession, @Ctx() ctx: AppContext): Promise<SessionRole | null> {
+    return ctx.services.access.sessionRole(session.id, viewerOf(ctx).user.id);
+  }
+
+  @FieldResolver(() => [ID], { description: 'Members connected now.' })
+  onlineUserIds(@Root() session: CollabSession, @Ctx() ctx: AppContext): Promise<string[]> {
+    return ctx.services.presence.online(session.id);
+  }
+}
+
+@Resolver(() => SessionMember)
+export class SessionMemberResolver {
+  @FieldResolver(() => User, { description: 'The member.' })
+  async user(@Root() member: SessionMember, @Ctx() ctx: AppContext): Promise<User> {
+    return (await ctx.loaders.user.load(member.userId)) as User;
+  }
+}

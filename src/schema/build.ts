@@ -1,0 +1,34 @@
+import 'reflect-metadata';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { applyMiddleware } from 'graphql-middleware';
+import { createPubSub } from '@graphql-yoga/subscription';
+import { buildSchema } from 'type-graphql';
+import { ImageResolver } from '../resolvers/image.resolver';
+import { JobResolver } from '../resolvers/job.resolver';
+import { LiveResolver } from '../resolvers/live.resolver';
+import { ModelResolver } from '../resolvers/model.resolver';
+import { SessionMemberResolver, SessionResolver } from '../resolvers/session.resolver';
+import { UserResolver } from '../resolvers/user.resolver';
+import './enums';
+import { permissions } from './permissions';
+
+export const RESOLVERS = [
+  UserResolver, JobResolver, ImageResolver, ModelResolver, SessionResolver, SessionMemberResolver, LiveResolver,
+] as const;
+
+/** The type-graphql schema without permissions (what schema.graphql prints). */
+export async function buildBaseSchema(): Promise<GraphQLSchema> {
+  // Subscriptions bring their own streams (EventLog); type-graphql still insists on a pubSub.
+  return buildSchema({ resolvers: [...RESOLVERS], validate: false, pubSub: createPubSub() });
+}
+
+/** The schema the server runs: base schema wrapped in the graphql-shield permissions. */
+export async function buildAppSchema(): Promise<GraphQLSchema> {
+  const base = await buildBaseSchema();
+  return applyMiddleware(base, permissions(base));
+}
+
+/** The SDL committed as src/schema/schema.graphql. */
+export function printAppSchema(schema: GraphQLSchema): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

@@ -1,0 +1,18 @@
+import type { Viewer } from '../services/auth';
+import type { Services } from '../services';
+import type { Loaders } from './loaders';
+
+/** Per-request (or per-WebSocket-operation) context handed to every resolver. */
+export interface AppContext {
+  requestId: string;
+  viewer: Viewer | null;
+  services: Services;
+  loaders: Loaders;
+  transport: 'http' | 'ws';
+}
+
+/** The viewer, asserted present (shield guarantees it on signed-in fields). */
+export function viewerOf(ctx: AppContext): Viewer {
+  if (!ctx.viewer) throw new Error('viewer missing on a signed-in field: check the permissions');
+  return ctx.viewer;
+}

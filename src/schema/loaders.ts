@@ -1,0 +1,29 @@
+import DataLoader from 'dataloader';
+import { DataSource, In } from 'typeorm';
+import { AiModel, CollabSession, Image, Lora, User } from '../entities';
+
+function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
+  const map = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id) => map.get(id) ?? null);
+}
+
+/**
+ * Per-request DataLoaders for every relation a field resolver follows, so a
+ * page of 50 jobs costs one query for owners, one for images, and so on.
+ */
+export function createLoaders(db: DataSource) {
+  return {
+    user: new DataLoader<string, User | null>(async (ids) => byId(await db.getRepository(User).findBy({ id: In([...ids]) }), ids)),
+    session: new DataLoader<string, CollabSession | null>(async (ids) =>
+      byId(await db.getRepository(CollabSession).findBy({ id: In([...ids]) }), ids)),
+    model: new DataLoader<string, AiModel | null>(async (ids) => byId(await db.getRepository(AiModel).findBy({ id: In([...ids]) }), ids)),
+    lora: new DataLoader<string, Lora | null>(async (ids) => byId(await db.getRepository(Lora).findBy({ id: In([...ids]) }), ids)),
+    image: new DataLoader<string, Image | null>(async (ids) => byId(await db.getRepository(Image).findBy({ id: In([...ids]) }), ids)),
+    imagesByJob: new DataLoader<string, Image[]>(async (jobIds) => {
+      const rows = await db.getRepository(Image).find({ where: { jobId: In([...jobIds]) }, order: { index: 'ASC' } });
+      return jobIds.map((id) => rows.filter((r) => r.jobId === id));
+    }),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,79 @@
+import { GraphQLError, GraphQLObjectType, type GraphQLSchema } from 'graphql';
+import { allow, and, deny, rule, shield } from 'graphql-shield';
+import { Role } from '../entities';
+import type { AppContext } from './context';
+
+const isSignedIn = rule({ cache: 'contextual' })((_parent, _args, ctx: AppContext) =>
+  ctx.viewer ? true : new GraphQLError('Sign in first: send Authorization: Bearer <token or API key>', { extensions: { code: 'UNAUTHENTICATED' } }));
+
+const isAdmin = rule({ cache: 'contextual' })((_parent, _args, ctx: AppContext) =>
+  ctx.viewer?.user.role === Role.ADMIN ? true : new GraphQLError('Only admins can do this', { extensions: { code: 'FORBIDDEN' } }));
+
+/** EDITOR and ADMIN create things; VIEWER reads and watches. */
+const canCreate = rule({ cache: 'contextual' })((_parent, _args, ctx: AppContext) =>
+  ctx.viewer && ctx.viewer.user.role !== Role.VIEWER
+    ? true
+    : new GraphQLError('Viewers can read and watch but not create', { extensions: { code: 'FORBIDDEN' } }));
+
+const signedIn = isSignedIn;
+const editor = and(isSignedIn, canCreate);
+const admin = and(isSignedIn, isAdmin);
+
+/**
+ * Every root field, allowed on purpose; anything not listed is denied
+ * (fallbackRule). Record ownership is checked in the services.
+ */
+export const ROOT_RULES = {
+  Query: {
+    me: allow,
+    job: signedIn,
+    jobs: signedIn,
+    session: signedIn,
+    sessions: signedIn,
+    models: signedIn,
+    usage: signedIn,
+    apiKeys: signedIn,
+    users: admin,
+  },
+  Mutation: {
+    register: allow,
+    login: allow,
+    createApiKey: signedIn,
+    revokeApiKey: signedIn,
+    createGeneration: editor,
+    cancelJob: signedIn,
+    retryJob: editor,
+    createSession: editor,
+    createSessionInvite: signedIn,
+    revokeSessionInvite: signedIn,
+    joinSession: signedIn,
+    leaveSession: signedIn,
+    removeSessionMember: signedIn,
+    setUserTier: admin,
+    setUserRole: admin,
+  },
+  Subscription: {
+    jobUpdated: signedIn,
+    sessionEvents: signedIn,
+  },
+} as const;
+
+/**
+ * The shield for `schema`: root fields per ROOT_RULES, fields of the object
+ * types they return are readable (who may reach a record is decided by the
+ * root field and the services), everything else denied.
+ */
+export function permissions(schema: GraphQLSchema) {
+  const roots = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].map((t) => t?.name));
+  const objectTypes = Object.values(schema.getTypeMap())
+    .filter((t): t is GraphQLObjectType => t instanceof GraphQLObjectType && !t.name.startsWith('__') && !roots.has(t.name));
+  const typeRules = Object.fromEntries(objectTypes.map((t) => [t.name, allow]));
+  return shield(
+    { ...typeRules, ...ROOT_RULES } as never,
+    {
+      fallbackRule: deny,
+      allowExternalErrors: true,
+      fallbackError: new GraphQLError('Not allowed', { extensions: { code: 'FORBIDDEN' } }),
+    },
+  );
+}

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { Logger } from '../observability/logger';
+import type { Services } from '../services';
+import { rateSubjects } from '../services/jobs';
+import type { AppContext } from '../schema/context';
+import { findAppError, formatError } from '../schema/errors';
+import { createLoaders } from '../schema/loaders';
+import { queryLimitRules } from '../schema/query-limits';
+
+/** Turns a domain error thrown while building the context into an HTTP-aware GraphQL error. */
+function contextError(error: unknown): unknown {
+  const appError = findAppError(error);
+  if (!appError) return error;
+  const status = appError.code === 'UNAUTHENTICATED' ? 401 : appError.code === 'RATE_LIMITED' ? 429 : 400;
+  return new GraphQLError(appError.message, {
+    extensions: { ...appError.extensions, code: appError.code, http: { status } },
+  });
+}
+
+export function requestIdOf(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && /^[A-Za-z0-9._:-]{1,128}$/.test(value) ? value : randomUUID();
+}
+
+/** Apollo Server on `/graphql`, with the one error mapping and the request context. */
+export async function mountGraphQL(options: {
+  app: express.Express;
+  httpServer: http.Server;
+  schema: GraphQLSchema;
+  services: Services;
+  logger: Logger;
+  exposeErrorDetails: boolean;
+  drainWebSockets: () => Promise<void>;
+}): Promise<ApolloServer<AppContext>> {
+  const { services, logger } = options;
+  const apollo = new ApolloServer<AppContext>({
+    schema: options.schema,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    validationRules: queryLimitRules(),
+    formatError: (formatted, error) =>
+      formatError(formatted, error, { exposeDetails: options.exposeErrorDetails, log: (err) => logger.error({ err }, 'unhandled error') }),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
+      { async serverWillStart() { return { drainServer: options.drainWebSockets }; } },
+    ],
+  });
+  await apollo.start();
+  options.app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }): Promise<AppContext> => {
+        const requestId = requestIdOf(req.headers['x-request-id']);
+        res.setHeader('X-Request-ID', requestId);
+        try {
+          const viewer = await services.auth.authenticate(req.headers.authorization);
+          if (viewer) {
+            const policy = await services.quotas.policyFor(viewer.user.tier);
+            await services.rateLimiter.hit('requests', rateSubjects(viewer), policy.requestsPerMinute);
+          }
+          return { requestId, viewer, services, loaders: createLoaders(services.db), transport: 'http' };
+        } catch (error) {
+          throw contextError(error);
+        }
+      },
+    }),
+  );
+  return apollo;
+}

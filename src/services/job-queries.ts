@@ -1,0 +1,103 @@
+import type { Redis } from 'ioredis';
+import { Brackets, DataSource } from 'typeorm';
+import { Job, JobStatus, Role, SessionMember, type User } from '../entities';
+import { badInput } from '../schema/errors';
+import type { AccessPolicy } from './access';
+import { assertUuid } from './generation-input';
+
+export interface JobFilter {
+  status?: JobStatus | null;
+  sessionId?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+}
+
+export interface Page<T> {
+  nodes: T[];
+  cursors: string[];
+  hasNextPage: boolean;
+}
+
+const encodeCursor = (job: Job): string => Buffer.from(`${job.createdAt.toISOString()}|${job.id}`).toString('base64url');
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const createdAt = new Date(iso ?? '');
+  if (!id || Number.isNaN(createdAt.getTime())) throw badInput('after', 'Invalid cursor');
+  return { createdAt, id };
+}
+
+/** Reads of jobs: history pages, queue position and ETA. */
+export class JobQueries {
+  constructor(
+    private readonly db: DataSource,
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly access: AccessPolicy,
+  ) {}
+
+  /** Newest first. Without `sessionId`: the caller's own jobs; with it: the session's (members only). */
+  async list(user: User, filter: JobFilter, first = 20, after?: string | null): Promise<Page<Job>> {
+    if (!Number.isInteger(first) || first < 1 || first > 100) throw badInput('first', 'first must be from 1 to 100');
+    const qb = this.db.getRepository(Job).createQueryBuilder('j');
+    if (filter.sessionId) {
+      await this.access.assertSessionMember(user, assertUuid('sessionId', filter.sessionId));
+      qb.where('j.sessionId = :sessionId', { sessionId: filter.sessionId });
+    } else {
+      qb.where('j.ownerId = :ownerId', { ownerId: user.id });
+    }
+    if (filter.status) qb.andWhere('j.status = :status', { status: filter.status });
+    if (filter.createdAfter) qb.andWhere('j.createdAt >= :createdAfter', { createdAfter: filter.createdAfter });
+    if (filter.createdBefore) qb.andWhere('j.createdAt < :createdBefore', { createdBefore: filter.createdBefore });
+    if (after) {
+      const cursor = decodeCursor(after);
+      qb.andWhere(new Brackets((w) => {
+        w.where('j.createdAt < :cAt', { cAt: cursor.createdAt })
+          .orWhere('(j.createdAt = :cAt AND j.id < :cId)', { cAt: cursor.createdAt, cId: cursor.id });
+      }));
+    }
+    const rows = await qb.orderBy('j.createdAt', 'DESC').addOrderBy('j.id', 'DESC').take(first + 1).getMany();
+    const nodes = rows.slice(0, first);
+    return { nodes, cursors: nodes.map(encodeCursor), hasNextPage: rows.length > first };
+  }
+
+  /** 0-based place among pending jobs, in the order the queue hands them out (priority, then age). */
+  async queuePosition(job: Job): Promise<number | null> {
+    if (job.status !== JobStatus.PENDING) return null;
+    return this.db.getRepository(Job).createQueryBuilder('j')
+      .where('j.status = :pending', { pending: JobStatus.PENDING })
+      .andWhere(new Brackets((w) => {
+        w.where('j.priority < :p', { p: job.priority })
+          .orWhere('(j.priority = :p AND j.createdAt < :c)', { p: job.priority, c: job.createdAt });
+      }))
+      .getCount();
+  }
+
+  /** Milliseconds per denoising step, averaged by the workers (null until a job ran). */
+  async stepTimeMs(): Promise<number | null> {
+    const value = await this.redis.get(`${this.prefix}:stats:step-ms`);
+    return value ? Number(value) : null;
+  }
+
+  /** Estimated milliseconds until the job completes. */
+  async etaMs(job: Job): Promise<number | null> {
+    if (job.status !== JobStatus.PENDING && job.status !== JobStatus.PROCESSING) return null;
+    const stepMs = await this.stepTimeMs();
+    if (stepMs === null) return null;
+    const own = (job.steps - job.step) * job.count * stepMs;
+    if (job.status === JobStatus.PROCESSING) return Math.round(own);
+    const position = (await this.queuePosition(job)) ?? 0;
+    return Math.round(own + position * job.steps * stepMs);
+  }
+
+  async canSee(user: User, job: Job): Promise<boolean> {
+    return this.access.canSeeJob(user, job);
+  }
+
+  /** Session ids the user belongs to (for listing and presence). */
+  async sessionIdsOf(user: User): Promise<string[]> {
+    if (user.role === Role.ADMIN) return [];
+    const rows = await this.db.getRepository(SessionMember).find({ select: { sessionId: true }, where: { userId: user.id } });
+    return rows.map((r) => r.sessionId);
+  }
+}

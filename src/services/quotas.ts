@@ -1,0 +1,163 @@
+import type { Redis } from 'ioredis';
+import { DataSource, In } from 'typeorm';
+import { Job, OPEN_JOB_STATUSES, TierPolicy, UsageRecord, type Tier } from '../entities';
+import { AppError, quotaExceeded } from '../schema/errors';
+import { secondsUntilUtcMidnight, utcDay, type Clock } from './clock';
+
+/*
+ * Admission is one Redis script rather than a database transaction: it runs
+ * atomically on the server every API replica shares, so fifty simultaneous
+ * requests against a limit of two admit exactly two without row locks or
+ * serialisable retries in PostgreSQL, and a refusal touches nothing. Open jobs
+ * are a sorted set of job ids (score = admission time), so releasing is
+ * idempotent and a crash that leaves a ghost id is repaired by `reconcile`,
+ * which compares the set with the jobs table. The daily counter is a cache of
+ * usage_records, rebuilt from the table when Redis lost it.
+ */
+const ADMIT_SCRIPT = `
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {1, 0} end
+local open = redis.call('ZCARD', KEYS[1])
+if open >= tonumber(ARGV[2]) then return {0, 1, open} end
+local used = tonumber(redis.call('GET', KEYS[2]) or '0')
+local dayLimit = tonumber(ARGV[4])
+if dayLimit >= 0 and used + tonumber(ARGV[3]) > dayLimit then return {0, 2, used} end
+redis.call('ZADD', KEYS[1], ARGV[5], ARGV[1])
+redis.call('INCRBY', KEYS[2], ARGV[3])
+redis.call('EXPIRE', KEYS[2], 172800)
+return {1, 0}`;
+
+const RELEASE_SCRIPT = `
+local removed = redis.call('ZREM', KEYS[1], ARGV[1])
+if removed == 1 and tonumber(ARGV[2]) > 0 and redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('DECRBY', KEYS[2], ARGV[2])
+end
+return removed`;
+
+/** What `usage` reports. */
+export interface UsageSnapshot {
+  tier: Tier;
+  policy: TierPolicy;
+  openJobs: number;
+  imagesToday: number;
+  resetsAt: Date;
+}
+
+export class QuotaService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly clock: Clock,
+  ) {}
+
+  private openKey(userId: string): string {
+    return `${this.prefix}:quota:open:${userId}`;
+  }
+
+  private dayKey(userId: string, day: string): string {
+    return `${this.prefix}:quota:day:${userId}:${day}`;
+  }
+
+  /** Limits are read on every request, so an admin's change applies to the next one. */
+  async policyFor(tier: Tier): Promise<TierPolicy> {
+    const policy = await this.db.getRepository(TierPolicy).findOneBy({ tier });
+    if (!policy) throw new AppError('INTERNAL', `No policy for tier ${tier}`);
+    return policy;
+  }
+
+  /** Makes sure the day counter exists, seeding it from the usage table. */
+  private async ensureDayCounter(userId: string, day: string): Promise<void> {
+    const key = this.dayKey(userId, day);
+    if (await this.redis.exists(key)) return;
+    const row = await this.db
+      .getRepository(UsageRecord)
+      .createQueryBuilder('u')
+      .select('COALESCE(SUM(u.images), 0)', 'total')
+      .where('u.userId = :userId AND u.day = :day', { userId, day })
+      .getRawOne<{ total: string }>();
+    const open = await this.db.getRepository(Job).find({
+      select: { count: true, createdAt: true },
+      where: { ownerId: userId, status: In([...OPEN_JOB_STATUSES]) },
+    });
+    const reserved = open.filter((j) => utcDay(j.createdAt) === day).reduce((sum, j) => sum + j.count, 0);
+    await this.redis.set(key, Number(row?.total ?? 0) + reserved, 'EX', 172800, 'NX');
+  }
+
+  /**
+   * Reserves an open-job slot and `count` images of today's allowance for
+   * `jobId`, or throws QUOTA_EXCEEDED and reserves nothing.
+   */
+  async admit(userId: string, jobId: string, count: number, policy: TierPolicy): Promise<void> {
+    const now = this.clock.now();
+    const day = utcDay(now);
+    await this.ensureDayCounter(userId, day);
+    let result = await this.runAdmit(userId, jobId, count, policy, now, day);
+    if (result[0] === 0 && result[1] === 1 && (await this.reconcile(userId)) > 0) {
+      result = await this.runAdmit(userId, jobId, count, policy, now, day);
+    }
+    if (result[0] === 1) return;
+    if (result[1] === 1) {
+      throw quotaExceeded(
+        `You have ${policy.maxOpenJobs} jobs queued or running, the most your ${policy.tier} tier allows; wait for one to finish`,
+        policy.maxOpenJobs,
+        Math.max(1, Math.round(policy.maxSteps * 0.1)),
+      );
+    }
+    throw quotaExceeded(
+      `Daily limit of ${policy.imagesPerDay} images reached; it resets at UTC midnight`,
+      policy.imagesPerDay ?? 0,
+      secondsUntilUtcMidnight(now),
+    );
+  }
+
+  private async runAdmit(userId: string, jobId: string, count: number, policy: TierPolicy, now: Date, day: string): Promise<number[]> {
+    return (await this.redis.eval(
+      ADMIT_SCRIPT, 2, this.openKey(userId), this.dayKey(userId, day),
+      jobId, policy.maxOpenJobs, count, policy.imagesPerDay ?? -1, now.getTime(),
+    )) as number[];
+  }
+
+  /**
+   * Gives the slot back. `refundImages` returns the unproduced images to the
+   * allowance of the day the job was admitted (failed or cancelled jobs).
+   */
+  async release(userId: string, jobId: string, admittedAt: Date, refundImages: number): Promise<void> {
+    await this.redis.eval(RELEASE_SCRIPT, 2, this.openKey(userId), this.dayKey(userId, utcDay(admittedAt)), jobId, refundImages);
+  }
+
+  /** Drops ids from the open set whose jobs are final or missing (after a crash); returns how many. */
+  async reconcile(userId: string): Promise<number> {
+    const key = this.openKey(userId);
+    const members = await this.redis.zrange(key, 0, -1, 'WITHSCORES');
+    const graceMs = 60_000; // a job admitted just now may not have its row yet
+    const now = this.clock.now().getTime();
+    const candidates: string[] = [];
+    for (let i = 0; i < members.length; i += 2) {
+      if (now - Number(members[i + 1]) > graceMs) candidates.push(members[i]);
+    }
+    if (candidates.length === 0) return 0;
+    const open = await this.db.getRepository(Job).find({
+      select: { id: true },
+      where: { id: In(candidates), status: In([...OPEN_JOB_STATUSES]) },
+    });
+    const stillOpen = new Set(open.map((j) => j.id));
+    const stale = candidates.filter((id) => !stillOpen.has(id));
+    if (stale.length) await this.redis.zrem(key, ...stale);
+    return stale.length;
+  }
+
+  async snapshot(userId: string, tier: Tier): Promise<UsageSnapshot> {
+    const now = this.clock.now();
+    const day = utcDay(now);
+    await this.ensureDayCounter(userId, day);
+    await this.reconcile(userId);
+    const [open, used] = await Promise.all([this.redis.zcard(this.openKey(userId)), this.redis.get(this.dayKey(userId, day))]);
+    return {
+      tier,
+      policy: await this.policyFor(tier),
+      openJobs: open,
+      imagesToday: Number(used ?? 0),
+      resetsAt: new Date(now.getTime() + secondsUntilUtcMidnight(now) * 1000),
+    };
+  }
+}

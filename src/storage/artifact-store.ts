@@ -1,0 +1,44 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** Where generated images and uploaded files live. Keys are relative, slash-separated. */
+export interface ArtifactStore {
+  put(key: string, data: Buffer, contentType: string): Promise<void>;
+  get(key: string): Promise<Buffer | null>;
+  exists(key: string): Promise<boolean>;
+  delete(key: string): Promise<void>;
+}
+
+const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+
+/** Refuses keys that could escape the store (.., absolute paths, odd characters). */
+export function assertSafeKey(key: string): string {
+  if (!KEY_RE.test(key) || key.split('/').some((part) => part === '..' || part === '.') || key.length > 512) {
+    throw new Error(`unsafe storage key: ${JSON.stringify(key)}`);
+  }
+  return key;
+}
+
+/**
+ * Signs `/files/<key>` URLs with an HMAC over key and expiry, so file URLs can
+ * be handed to browsers (img src) without auth headers and stop working later.
+ */
+export class UrlSigner {
+  constructor(private readonly secret: string, private readonly publicUrl: string, private readonly ttlSeconds: number) {}
+
+  private signature(key: string, expires: number): string {
+    return createHmac('sha256', this.secret).update(`${key}\n${expires}`).digest('base64url');
+  }
+
+  sign(key: string, now: Date): string {
+    const expires = Math.floor(now.getTime() / 1000) + this.ttlSeconds;
+    return `${this.publicUrl}/files/${assertSafeKey(key)}?expires=${expires}&sig=${this.signature(key, expires)}`;
+  }
+
+  verify(key: string, expires: string, sig: string, now: Date): boolean {
+    const exp = Number(expires);
+    if (!Number.isInteger(exp) || exp < Math.floor(now.getTime() / 1000)) return false;
+    const expected = Buffer.from(this.signature(key, exp));
+    const given = Buffer.from(sig);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * A push-to-pull bridge: producers `push`, one consumer iterates. Ending the
+ * iteration (return/throw from `for await`) runs `onClose` exactly once.
+ */
+export class AsyncQueue<T> implements AsyncIterableIterator<T> {
+  private readonly items: T[] = [];
+  private readonly waiting: ((result: IteratorResult<T>) => void)[] = [];
+  private closed = false;
+  private failure: Error | null = null;
+
+  constructor(private readonly onClose: () => void = () => undefined) {}
+
+  push(item: T): void {
+    if (this.closed) return;
+    const waiter = this.waiting.shift();
+    if (waiter) waiter({ value: item, done: false });
+    else this.items.push(item);
+  }
+
+  /** Ends the stream after the items already pushed; with an error, the consumer sees it next. */
+  end(error?: Error): void {
+    if (this.closed) return;
+    if (error) this.failure = error;
+    this.closed = true;
+    this.onClose();
+    if (this.items.length === 0) for (const waiter of this.waiting.splice(0)) waiter({ value: undefined, done: true });
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.items.length > 0) return Promise.resolve({ value: this.items.shift() as T, done: false });
+    if (this.closed) {
+      if (this.failure) {
+        const failure = this.failure;
+        this.failure = null;
+        return Promise.reject(failure);
+      }
+      return Promise.resolve({ value: undefined, done: true });
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.items.length = 0;
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<T>> {
+    this.items.length = 0;
+    this.end();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+}

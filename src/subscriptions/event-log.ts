@@ -1,0 +1,145 @@
+import type { Redis } from 'ioredis';
+import type { AtelierEvent, LoggedEvent } from '../gpu-worker/protocol';
+import { AsyncQueue } from './async-queue';
+
+export type StreamKind = 'job' | 'session';
+
+/** Stream ids are "ms-seq"; compare them numerically. */
+export function compareEventIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(Number);
+  const [bm, bs] = b.split('-').map(Number);
+  return am !== bm ? am - bm : as - bs;
+}
+
+export function isEventId(value: string): boolean {
+  return /^\d{1,16}-\d{1,10}$/.test(value);
+}
+
+// XADD to the capped stream and PUBLISH the same entry with its id, atomically,
+// so the live channel and the log always agree on order and ids.
+const APPEND_SCRIPT = `
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('PUBLISH', KEYS[1], id .. ' ' .. ARGV[1])
+return id`;
+
+interface Listener {
+  deliver(event: LoggedEvent): void;
+}
+
+/**
+ * The event log behind subscriptions: one capped Redis Stream per job and per
+ * session for replay, plus Redis pub/sub for live delivery to every API
+ * replica. One subscriber connection per process fans out to local listeners.
+ */
+export class EventLog {
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly subscribing = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly subscriber: Redis,
+    private readonly prefix: string,
+    private readonly limits = { jobMaxLen: 2000, sessionMaxLen: 10_000, ttlSeconds: 7 * 24 * 3600 },
+  ) {
+    this.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => this.dispatch(channel.toString(), message.toString()));
+  }
+
+  key(kind: StreamKind, id: string): string {
+    return `${this.prefix}:events:${kind}:${id}`;
+  }
+
+  /** Appends an event to its job stream and its session stream; returns the ids given. */
+  async publish(event: AtelierEvent): Promise<{ jobEventId?: string; sessionEventId?: string }> {
+    const body = JSON.stringify(event);
+    const result: { jobEventId?: string; sessionEventId?: string } = {};
+    if (event.jobId) result.jobEventId = await this.append(this.key('job', event.jobId), body, this.limits.jobMaxLen);
+    if (event.sessionId) {
+      result.sessionEventId = await this.append(this.key('session', event.sessionId), body, this.limits.sessionMaxLen);
+    }
+    return result;
+  }
+
+  private async append(key: string, body: string, maxLen: number): Promise<string> {
+    return (await this.redis.eval(APPEND_SCRIPT, 1, key, body, maxLen, this.limits.ttlSeconds)) as string;
+  }
+
+  /** Events of a stream after `after` (exclusive), or all of them when `after` is null. */
+  async read(kind: StreamKind, id: string, after: string | null, count = 10_000): Promise<LoggedEvent[]> {
+    const start = after ? `(${after}` : '-';
+    const entries = (await this.redis.xrange(this.key(kind, id), start, '+', 'COUNT', count)) as [string, string[]][];
+    return entries.map(([eventId, fields]) => ({ ...(JSON.parse(fields[1]) as AtelierEvent), eventId }));
+  }
+
+  /**
+   * Replays what came after `after` (everything when `after` is 'start', nothing
+   * when null) and continues live, with no gap and no duplicate: the live
+   * listener is attached before the replay is read, and anything it buffered
+   * at or before the last replayed id is dropped.
+   */
+  async subscribe(kind: StreamKind, id: string, after: string | 'start' | null): Promise<AsyncQueue<LoggedEvent>> {
+    const channel = this.key(kind, id);
+    const buffered: LoggedEvent[] = [];
+    let live: AsyncQueue<LoggedEvent> | null = null;
+    let lastId: string | null = after && after !== 'start' ? after : null;
+    const listener: Listener = {
+      deliver: (event) => {
+        if (!live) return void buffered.push(event);
+        if (lastId && compareEventIds(event.eventId, lastId) <= 0) return;
+        lastId = event.eventId;
+        live.push(event);
+      },
+    };
+    await this.attach(channel, listener);
+    const queue = new AsyncQueue<LoggedEvent>(() => this.detach(channel, listener));
+    try {
+      if (after) {
+        for (const event of await this.read(kind, id, after === 'start' ? null : after)) {
+          queue.push(event);
+          lastId = event.eventId;
+        }
+      }
+    } catch (error) {
+      queue.end();
+      throw error;
+    }
+    live = queue;
+    for (const event of buffered) listener.deliver(event);
+    return queue;
+  }
+
+  private async attach(channel: string, listener: Listener): Promise<void> {
+    let set = this.listeners.get(channel);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(channel, set);
+      this.subscribing.set(channel, this.subscriber.subscribe(channel));
+    }
+    set.add(listener);
+    await this.subscribing.get(channel);
+  }
+
+  private detach(channel: string, listener: Listener): void {
+    const set = this.listeners.get(channel);
+    if (!set) return;
+    set.delete(listener);
+    if (set.size === 0) {
+      this.listeners.delete(channel);
+      this.subscribing.delete(channel);
+      this.subscriber.unsubscribe(channel).catch(() => undefined);
+    }
+  }
+
+  private dispatch(channel: string, message: string): void {
+    const set = this.listeners.get(channel);
+    if (!set) return;
+    const space = message.indexOf(' ');
+    const event = { ...(JSON.parse(message.slice(space + 1)) as AtelierEvent), eventId: message.slice(0, space) };
+    for (const listener of set) listener.deliver(event);
+  }
+
+  /** Local listener count, for metrics. */
+  get activeChannels(): number {
+    return this.listeners.size;
+  }
+}

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { FINAL_JOB_STATUSES, type User } from '../entities';
+import { FINAL_EVENT_TYPES, type LoggedEvent } from '../gpu-worker/protocol';
+import type { AccessPolicy } from '../services/access';
+import type { Clock } from '../services/clock';
+import { badInput, forbidden } from '../schema/errors';
+import { assertUuid } from '../services/generation-input';
+import { isEventId, type EventLog } from './event-log';
+import type { Presence } from './presence';
+
+/**
+ * The streams behind `jobUpdated` and `sessionEvents`. Authorization happens
+ * here, when the subscription starts (graphql-shield only sees delivered
+ * events), and a member removed mid-stream is cut off by the MEMBER_LEFT event.
+ */
+export class LiveEvents {
+  constructor(
+    private readonly events: EventLog,
+    private readonly access: AccessPolicy,
+    private readonly presence: Presence,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Replays the job's events so far, continues live, completes after the final event. */
+  async jobUpdates(user: User, jobId: string): Promise<AsyncIterable<LoggedEvent>> {
+    const job = await this.access.assertCanSeeJob(user, assertUuid('jobId', jobId)).catch(() => {
+      throw forbidden('You cannot watch this job');
+    });
+    const queue = await this.events.subscribe('job', job.id, 'start');
+    const alreadyFinal = (FINAL_JOB_STATUSES as readonly string[]).includes(job.status);
+    return (async function* untilFinal() {
+      try {
+        // A finished job whose log expired has nothing more to say.
+        if (alreadyFinal && queue.size === 0) return;
+        for await (const event of queue) {
+          yield event;
+          if (FINAL_EVENT_TYPES.has(event.type)) return;
+        }
+      } finally {
+        await queue.return();
+      }
+    })();
+  }
+
+  /** Session feed from `after` (exclusive) or live, with presence while it runs. */
+  async sessionFeed(user: User, sessionId: string, after: string | null): Promise<AsyncIterable<LoggedEvent>> {
+    assertUuid('sessionId', sessionId);
+    if (after !== null && !isEventId(after)) throw badInput('after', 'after must be an eventId from an earlier event');
+    await this.access.assertSessionMember(user, sessionId).catch(() => {
+      throw forbidden('You are not a member of this session');
+    });
+    const queue = await this.events.subscribe('session', sessionId, after);
+    const connectionId = randomUUID();
+    const announce = async (online: string[] | null) => {
+      if (online) {
+        await this.events.publish({ type: 'PRESENCE', at: this.clock.now().toISOString(), jobId: null, sessionId, actorId: user.id, online });
+      }
+    };
+    await announce(await this.presence.enter(sessionId, user.id, connectionId));
+    const heartbeat = setInterval(() => {
+      this.presence.heartbeat(sessionId, user.id, connectionId).catch(() => undefined);
+    }, 15_000);
+    heartbeat.unref();
+    const presence = this.presence;
+    return (async function* feed() {
+      try {
+        for await (const event of queue) {
+          yield event;
+          if (event.type === 'MEMBER_LEFT' && event.actorId === user.id) return;
+        }
+      } finally {
+        clearInterval(heartbeat);
+        await queue.return();
+        await announce(await presence.leave(sessionId, user.id, connectionId)).catch(() => undefined);
+      }
+    })();
+  }
+}
+
