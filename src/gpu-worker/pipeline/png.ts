@@ -21,13 +21,14 @@ function chunk(type: string, data: Buffer): Buffer {
 }
 
 function isLatin1(value: string): boolean {
-  return /^[\u0000-\u00ff]*$/.test(value);
+  for (let i = 0; i < value.length; i += 1) if (value.charCodeAt(i) > 0xff) return false;
+  return true;
 }
 
 /** A tEXt chunk, or iTXt (UTF-8) when the value needs it. */
 function textChunk(keyword: string, value: string): Buffer {
   if (!/^[\x20-\x7e]{1,79}$/.test(keyword)) throw new Error(`invalid PNG text keyword ${keyword}`);
-  const clean = value.replace(/\u0000/g, '');
+  const clean = value.split('\0').join('');
   if (isLatin1(clean)) return chunk('tEXt', Buffer.concat([Buffer.from(`${keyword}\0`, 'latin1'), Buffer.from(clean, 'latin1')]));
   const head = Buffer.from(`${keyword}\0\0\0\0\0`, 'latin1'); // no compression, empty language and translated keyword
   return chunk('iTXt', Buffer.concat([head, Buffer.from(clean, 'utf8')]));

@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { inject } from 'vitest';
+import { startAtelier, type Atelier, type StartOptions } from '../../src/app';
+import { loadConfig, type AtelierConfig } from '../../src/config';
+import { createLogger } from '../../src/observability/logger';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-the-config-check';
+
+/** Creates an empty database on the server at `serverUrl`; returns its URL and a drop function. */
+export async function createScratchDatabase(serverUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `atl_${randomBytes(6).toString('hex')}`;
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new Client({ connectionString: serverUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** Environment for an Atelier process in tests: unique Redis prefix, temp data dir, shared models. */
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    PORT: '0',
+    JWT_SECRET: TEST_JWT_SECRET,
+    REDIS_URL: inject('redisUrl'),
+    ATELIER_REDIS_PREFIX: `t${randomBytes(5).toString('hex')}`,
+    ATELIER_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'atelier-test-')),
+    ATELIER_MODELS_DIR: inject('modelsDir'),
+    ATELIER_EXECUTION_PROVIDERS: 'cpu',
+    ATELIER_PREVIEW_EVERY: '2',
+    LOG_LEVEL: 'warn',
+    ...overrides,
+  };
+}
+
+export interface TestApp extends Atelier {
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Boots a whole Atelier (API + worker by default) for one test file: PGlite in
+ * memory, or a scratch database on DATABASE_URL when the suite runs against
+ * PostgreSQL. One PGlite app per test file (PGlite is one per process).
+ */
+export async function startTestApp(overrides: Record<string, string> = {}, options: StartOptions = {}): Promise<TestApp> {
+  const serverUrl = inject('databaseUrl');
+  const scratch = serverUrl && !overrides.DATABASE_URL ? await createScratchDatabase(serverUrl) : null;
+  const env = testEnv({ ...(scratch ? { DATABASE_URL: scratch.url } : {}), ...overrides });
+  const config: AtelierConfig = loadConfig(env);
+  const atelier = await startAtelier(config, {
+    pgliteDir: 'memory',
+    logger: createLogger({ level: env.LOG_LEVEL }),
+    ...options,
+  });
+  return {
+    ...atelier,
+    env,
+    close: async () => {
+      await atelier.stop();
+      await scratch?.drop();
+      rmSync(env.ATELIER_DATA_DIR, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Finds Debian's PostgreSQL binaries (postgresql-NN package). */
+function postgresBinDir(): string | null {
+  const base = '/usr/lib/postgresql';
+  if (!existsSync(base)) return null;
+  const versions = readdirSync(base).filter((v) => existsSync(path.join(base, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+  return versions.length ? path.join(base, versions[0], 'bin') : null;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A throwaway PostgreSQL cluster for the tests that need several processes on
+ * one database (scale-out, worker crash recovery), when no DATABASE_URL is
+ * given. Uses the machine's PostgreSQL binaries; as root it runs them as the
+ * `postgres` user, as initdb requires.
+ */
+export async function startTemporaryPostgres(): Promise<{ url: string; stop: () => void } | null> {
+  const bin = postgresBinDir();
+  if (!bin) return null;
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot && spawnSync('id', ['postgres']).status !== 0) return null;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'atelier-pg-'));
+  const port = await freePort();
+  const run = (cmd: string, args: string[]) => {
+    const full = path.join(bin, cmd);
+    if (isRoot) execFileSync('runuser', ['-u', 'postgres', '--', full, ...args], { stdio: 'ignore' });
+    else execFileSync(full, args, { stdio: 'ignore' });
+  };
+  if (isRoot) execFileSync('chown', ['postgres', dir]);
+  run('initdb', ['-D', dir, '-A', 'trust', '-U', 'postgres', '--no-sync']);
+  run('pg_ctl', ['-D', dir, '-w', '-l', path.join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300`, 'start']);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop: () => {
+      try {
+        run('pg_ctl', ['-D', dir, '-m', 'immediate', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
