@@ -28,8 +28,6 @@ export interface StartOptions {
   logger?: Logger;
   /** PGlite directory override (tests use 'memory'). */
   pgliteDir?: string;
-  /** Worker lock tuning (tests shorten stalled-job recovery). */
-  workerLockMs?: number;
 }
 
 /** A running Atelier process (API, worker or both). */
@@ -95,7 +93,7 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
         db, redis, connection, prefix: config.redisPrefix, events, quotas: services.quotas, scheduler: services.scheduler,
         store, storageRoot, pipelines, modelsDir: config.modelsDir, clock, logger: logger.child({ role: 'worker' }),
         concurrency: config.workerConcurrency, previewEvery: config.previewEvery, jobTimeoutMs: config.jobTimeoutSeconds * 1000,
-        lockDurationMs: options.workerLockMs, stalledIntervalMs: options.workerLockMs,
+        lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000,
       });
       const started = worker;
       cleanups.push(() => started.close());
@@ -118,7 +116,10 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
       });
       cleanups.push(() => apollo.stop());
       const port = (httpServer.address() as import('node:net').AddressInfo).port;
-      if (config.port === 0) url = `http://localhost:${port}`;
+      if (config.port === 0) {
+        url = `http://localhost:${port}`;
+        urlSigner.rebase(url);
+      }
       const sweep = setInterval(() => services.sessions.archiveIdle().catch(() => undefined), 3600_000);
       sweep.unref();
       cleanups.push(async () => clearInterval(sweep));

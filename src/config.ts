@@ -37,6 +37,8 @@ export interface AtelierConfig {
   /** Jobs that run longer than this fail with TIMEOUT. */
   jobTimeoutSeconds: number;
   workerConcurrency: number;
+  /** BullMQ lock on a running job: a dead worker's job is picked up again after about this long. */
+  workerLockSeconds: number;
   /** Approximate memory for loaded models (LRU). */
   modelCacheBytes: number;
   /** Lifetime of signed `/files/...` URLs. */
@@ -142,6 +144,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     previewEvery: int(env, 'ATELIER_PREVIEW_EVERY', 4, 0, 1000),
     jobTimeoutSeconds: int(env, 'ATELIER_JOB_TIMEOUT_SECONDS', 600, 1, 24 * 3600),
     workerConcurrency: int(env, 'ATELIER_WORKER_CONCURRENCY', 1, 1, 64),
+    workerLockSeconds: int(env, 'ATELIER_WORKER_LOCK_SECONDS', 30, 2, 3600),
     modelCacheBytes: int(env, 'ATELIER_MODEL_CACHE_MB', 4096, 1, 1024 * 1024) * 1024 * 1024,
     fileUrlTtlSeconds: int(env, 'ATELIER_FILE_URL_TTL_SECONDS', 3600, 10, 7 * 24 * 3600),
     maxConnectionsPerUser: int(env, 'ATELIER_MAX_CONNECTIONS_PER_USER', 20, 1, 10000),

@@ -19,7 +19,15 @@ export const RESOLVERS = [
 /** The type-graphql schema without permissions (what schema.graphql prints). */
 export async function buildBaseSchema(): Promise<GraphQLSchema> {
   // Subscriptions bring their own streams (EventLog); type-graphql still insists on a pubSub.
-  return buildSchema({ resolvers: [...RESOLVERS], validate: false, pubSub: createPubSub() });
+  const schema = await buildSchema({ resolvers: [...RESOLVERS], validate: false, pubSub: createPubSub() });
+  // type-graphql cannot describe the root types; the contract wants every type described.
+  const query = schema.getQueryType();
+  const mutation = schema.getMutationType();
+  const subscription = schema.getSubscriptionType();
+  if (query) query.description = 'Reads. Most fields need a signed-in caller (Authorization: Bearer <JWT or API key>).';
+  if (mutation) mutation.description = 'Changes. Errors carry extensions.code (and extensions.field for bad input).';
+  if (subscription) subscription.description = 'Live streams over graphql-ws on /graphql (connectionParams.authorization).';
+  return schema;
 }
 
 /** The schema the server runs: base schema wrapped in the graphql-shield permissions. */

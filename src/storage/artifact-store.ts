@@ -23,7 +23,12 @@ export function assertSafeKey(key: string): string {
  * be handed to browsers (img src) without auth headers and stop working later.
  */
 export class UrlSigner {
-  constructor(private readonly secret: string, private readonly publicUrl: string, private readonly ttlSeconds: number) {}
+  constructor(private readonly secret: string, private publicUrl: string, private readonly ttlSeconds: number) {}
+
+  /** The base URL is known only after listening when the port was 0 (tests). */
+  rebase(publicUrl: string): void {
+    this.publicUrl = publicUrl;
+  }
 
   private signature(key: string, expires: number): string {
     return createHmac('sha256', this.secret).update(`${key}\n${expires}`).digest('base64url');

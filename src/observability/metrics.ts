@@ -1,0 +1,173 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Queue states exported as `atelier_queue_jobs{state}`. BullMQ's `prioritized` counts as waiting. */
+export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+export type QueueState = (typeof QUEUE_STATES)[number];
+
+/** Reads the queue's job counts at scrape time (BullMQ `getJobCounts`). */
+export type QueueCounter = () => Promise<Record<QueueState, number>>;
+
+/** Live WebSocket numbers, read at scrape time from the ws server's own bookkeeping. */
+export interface WebSocketStats {
+  connections(): number;
+  subscriptions(): number;
+  activeSessions(): number;
+}
+
+/** Seconds buckets for whole jobs: tiny CPU models finish in well under a second, big GPU jobs in minutes. */
+const JOB_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600];
+const STEP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Operation names are chosen by clients: past this many distinct names, new ones are counted as `other`. */
+const MAX_OPERATION_NAMES = 200;
+
+/**
+ * Every metric Atelier exports, on one registry per process (not the global
+ * default registry, so several apps in one test process never collide).
+ * The API serves it on `/metrics`; a standalone worker serves it on
+ * `ATELIER_METRICS_PORT`.
+ */
+export class AtelierMetrics {
+  readonly registry = new Registry();
+  private readonly operationNames = new Set<string>();
+
+  readonly graphqlOperations = new Counter({
+    name: 'atelier_graphql_operations_total',
+    help: 'GraphQL operations by operation name, type (query, mutation, subscription) and outcome (ok, error)',
+    labelNames: ['operation', 'type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly graphqlDuration = new Histogram({
+    name: 'atelier_graphql_operation_duration_seconds',
+    help: 'Time from receiving a GraphQL operation to sending its response',
+    labelNames: ['operation', 'type', 'outcome'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly refusals = new Counter({
+    name: 'atelier_refusals_total',
+    help: 'Requests refused by a quota (QUOTA_EXCEEDED) or a rate limit (RATE_LIMITED)',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly jobDuration = new Histogram({
+    name: 'atelier_job_duration_seconds',
+    help: 'Wall time of a generation job on a worker, from start to final state',
+    labelNames: ['model', 'outcome'] as const,
+    buckets: JOB_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly jobFailures = new Counter({
+    name: 'atelier_job_failures_total',
+    help: 'Generation jobs that failed, by reason (error code)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly jobsInProgress = new Gauge({
+    name: 'atelier_jobs_in_progress',
+    help: 'Generation jobs this worker is running now',
+    registers: [this.registry],
+  });
+
+  readonly stepDuration = new Histogram({
+    name: 'atelier_step_duration_seconds',
+    help: 'Time of one denoising step (all images of the job in the batch)',
+    labelNames: ['model'] as const,
+    buckets: STEP_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly modelLoadDuration = new Histogram({
+    name: 'atelier_model_load_duration_seconds',
+    help: 'Time to load a model into the pipeline cache',
+    labelNames: ['model', 'provider'] as const,
+    buckets: JOB_BUCKETS,
+    registers: [this.registry],
+  });
+
+  constructor(options: { role: string; defaultMetrics?: boolean }) {
+    this.registry.setDefaultLabels({ role: options.role });
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'atelier_' });
+  }
+
+  /** Exports `atelier_queue_jobs{state}`, read from the queue when scraped. */
+  observeQueue(count: QueueCounter): void {
+    new Gauge({
+      name: 'atelier_queue_jobs',
+      help: 'Generation jobs in the queue by state (every API replica reports the same shared queue: aggregate with max)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const counts = await count();
+        for (const state of QUEUE_STATES) this.set({ state }, counts[state]);
+      },
+    });
+  }
+
+  /** Exports WebSocket connections, active subscriptions and sessions being watched on this replica. */
+  observeWebSockets(stats: WebSocketStats): void {
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
+    gauge('atelier_websocket_connections', 'Open graphql-ws connections on this replica', () => stats.connections());
+    gauge('atelier_websocket_subscriptions', 'Active graphql-ws operations (subscriptions) on this replica', () => stats.subscriptions());
+    gauge('atelier_active_sessions', 'Collaborative sessions with at least one live sessionEvents subscriber on this replica', () => stats.activeSessions());
+  }
+
+  /** Label value for an operation name, bounded so clients cannot blow up the series count. */
+  operationLabel(name: string | null | undefined): string {
+    if (!name) return 'anonymous';
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return 'other';
+    if (this.operationNames.has(name)) return name;
+    if (this.operationNames.size >= MAX_OPERATION_NAMES) return 'other';
+    this.operationNames.add(name);
+    return name;
+  }
+
+  /** Prometheus text exposition of every metric. */
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+/** What the generation worker reports; a no-op stands in when no metrics are wired. */
+export interface WorkerMetrics {
+  jobStarted(): void;
+  /** `outcome`: completed, failed, cancelled or handed-back. */
+  jobFinished(model: string, outcome: string, seconds: number): void;
+  jobFailed(reason: string): void;
+  step(model: string, seconds: number): void;
+  modelLoaded(model: string, provider: string, seconds: number): void;
+}
+
+/** Binds the worker's reports to the metric objects. */
+export function workerMetricsOf(metrics: AtelierMetrics): WorkerMetrics {
+  return {
+    jobStarted: () => metrics.jobsInProgress.inc(),
+    jobFinished: (model, outcome, seconds) => {
+      metrics.jobsInProgress.dec();
+      metrics.jobDuration.observe({ model, outcome }, seconds);
+    },
+    jobFailed: (reason) => metrics.jobFailures.inc({ reason }),
+    step: (model, seconds) => metrics.stepDuration.observe({ model }, seconds),
+    modelLoaded: (model, provider, seconds) => metrics.modelLoadDuration.observe({ model, provider }, seconds),
+  };
+}
+
+/** For workers built without metrics (unit tests, tools). */
+export const NO_WORKER_METRICS: WorkerMetrics = {
+  jobStarted: () => undefined,
+  jobFinished: () => undefined,
+  jobFailed: () => undefined,
+  step: () => undefined,
+  modelLoaded: () => undefined,
+};

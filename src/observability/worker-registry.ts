@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { Redis } from 'ioredis';
+
+/** What a worker says about itself on each heartbeat. */
+export interface WorkerHeartbeat {
+  id: string;
+  hostname: string;
+  pid: number;
+  /** Provider of the last model loaded (cuda, cpu, …), or null before the first load. */
+  executionProvider: string | null;
+  /** Providers the worker was configured to try, in order. */
+  configuredProviders: string[];
+  concurrency: number;
+  activeJobs: number;
+  loadedModels: string[];
+  startedAt: string;
+  lastSeenAt: string;
+}
+
+/** A worker that has not beaten for this long is offline (it crashed or was partitioned). */
+export const WORKER_OFFLINE_AFTER_MS = 30_000;
+const HEARTBEAT_EVERY_MS = 10_000;
+
+const key = (prefix: string) => `${prefix}:workers`;
+
+/**
+ * Workers announce themselves in one Redis hash (field = worker id, value =
+ * JSON heartbeat), so any API replica can list the workers online without
+ * talking to them. A clean shutdown removes the field; a crash leaves it to
+ * age out after {@link WORKER_OFFLINE_AFTER_MS}.
+ */
+export class WorkerPresence {
+  readonly id = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private readonly startedAt = new Date().toISOString();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly describe: () => Pick<WorkerHeartbeat, 'executionProvider' | 'configuredProviders' | 'concurrency' | 'activeJobs' | 'loadedModels'>,
+  ) {}
+
+  /** Beats now and then every 10 s until `stop`. */
+  async start(): Promise<void> {
+    await this.beat();
+    this.timer = setInterval(() => void this.beat().catch(() => undefined), HEARTBEAT_EVERY_MS);
+    this.timer.unref();
+  }
+
+  async beat(): Promise<void> {
+    const heartbeat: WorkerHeartbeat = {
+      id: this.id, hostname: os.hostname(), pid: process.pid, startedAt: this.startedAt, lastSeenAt: new Date().toISOString(), ...this.describe(),
+    };
+    await this.redis.hset(key(this.prefix), this.id, JSON.stringify(heartbeat));
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.redis.hdel(key(this.prefix), this.id);
+  }
+}
+
+/** Workers whose last heartbeat is recent; stale entries are removed as they are found. */
+export async function onlineWorkers(redis: Redis, prefix: string, now = Date.now()): Promise<WorkerHeartbeat[]> {
+  const entries = await redis.hgetall(key(prefix));
+  const online: WorkerHeartbeat[] = [];
+  const stale: string[] = [];
+  for (const [id, raw] of Object.entries(entries)) {
+    let beat: WorkerHeartbeat | null = null;
+    try {
+      beat = JSON.parse(raw) as WorkerHeartbeat;
+    } catch {
+      beat = null;
+    }
+    if (beat && now - Date.parse(beat.lastSeenAt) < WORKER_OFFLINE_AFTER_MS) online.push(beat);
+    else stale.push(id);
+  }
+  if (stale.length) await redis.hdel(key(prefix), ...stale);
+  return online.sort((a, b) => a.id.localeCompare(b.id));
+}

@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPngInfo } from '../../src/gpu-worker/pipeline';
+import { collect, gql, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
+import { startTestApp, type TestApp } from '../support/app';
+
+let app: TestApp;
+let user: { token: string; id: string };
+const CREATE = 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id status seed } }';
+const JOB = 'query($id:ID!){ job(id:$id) { id status step totalSteps progress executionProvider error { code message } images { id url width height seed sha256 } } }';
+
+beforeAll(async () => {
+  app = await startTestApp();
+  user = await signUp(app.url);
+  await app.db.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [user.id]);
+});
+afterAll(() => app?.close());
+
+async function submit(input: Record<string, unknown>): Promise<string> {
+  return (await gqlData<any>(app.url, CREATE, { input }, user.token)).createGeneration.id;
+}
+
+async function finished(id: string): Promise<any> {
+  return waitFor(async () => {
+    const { job } = await gqlData<any>(app.url, JOB, { id }, user.token);
+    return ['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.status) ? job : null;
+  }, 60_000);
+}
+
+async function download(url: string): Promise<Buffer> {
+  const res = await fetch(url);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toBe('image/png');
+  return Buffer.from(await res.arrayBuffer());
+}
+
+describe('GPU worker', () => {
+  it('completes a job with PNGs of the requested size, parameters embedded, deterministic by seed', async () => {
+    const params = { prompt: 'a quiet harbour at dawn', negativePrompt: 'blurry', width: 320, height: 192, steps: 12, seed: 1234, count: 2 };
+    const a = await finished(await submit(params));
+    expect(a).toMatchObject({ status: 'COMPLETED', step: 12, progress: 1, executionProvider: 'cpu', error: null });
+    expect(a.images.map((i: any) => [i.width, i.height, i.seed])).toEqual([[320, 192, 1234], [320, 192, 1235]]);
+    const png = await download(a.images[0].url);
+    expect(png.readUInt32BE(16)).toBe(320);
+    expect(png.readUInt32BE(20)).toBe(192);
+    expect(createHash('sha256').update(png).digest('hex')).toBe(a.images[0].sha256);
+    const info = readPngInfo(png);
+    expect(info.text).toMatchObject({ prompt: 'a quiet harbour at dawn', negative_prompt: 'blurry', seed: '1234', steps: '12', width: '320', height: '192' });
+
+    const again = await finished(await submit(params));
+    expect(again.images.map((i: any) => i.sha256)).toEqual(a.images.map((i: any) => i.sha256));
+    const otherSeed = await finished(await submit({ ...params, seed: 999, count: 1 }));
+    expect(otherSeed.images[0].sha256).not.toBe(a.images[0].sha256);
+    const otherPrompt = await finished(await submit({ ...params, prompt: 'a neon city in rain', count: 1 }));
+    expect(otherPrompt.images[0].sha256).not.toBe(a.images[0].sha256);
+  });
+
+  it('refuses tampered or expired file URLs and path traversal', async () => {
+    const job = await finished(await submit({ prompt: 'tiny', width: 64, height: 64, steps: 2 }));
+    const url = new URL(job.images[0].url);
+    expect((await fetch(url.toString().replace(/sig=[^&]+/, 'sig=forged'))).status).toBe(403);
+    expect((await fetch(url.toString().replace(/expires=\d+/, 'expires=1000'))).status).toBe(403);
+    expect((await fetch(`${app.url}/files/../../etc/passwd?expires=9999999999&sig=x`)).status).not.toBe(200);
+  });
+
+  it('streams progress per step and cancels a 150-step job at step 5 with no images', async () => {
+    const id = await submit({ prompt: 'a very long render', width: 2048, height: 2048, steps: 150 });
+    const client = wsClient(app.url, user.token);
+    let cancelled = false;
+    const stream = collect<any>(client, 'subscription($id:ID!){ jobUpdated(jobId:$id) { type step totalSteps } }', { id }, (items) => {
+      const last = items.at(-1)?.jobUpdated;
+      if (!cancelled && last?.type === 'PROGRESS' && last.step >= 5) {
+        cancelled = true;
+        void gql(app.url, 'mutation($id:ID!){ cancelJob(id:$id) { status } }', { id }, user.token);
+      }
+      return false;
+    });
+    await stream.done;
+    await client.dispose();
+    const types = stream.items.map((i) => i.jobUpdated.type);
+    expect(types[0]).toBe('QUEUED');
+    expect(types).toContain('STARTED');
+    expect(types.at(-1)).toBe('CANCELLED');
+    const steps = stream.items.filter((i) => i.jobUpdated.type === 'PROGRESS').map((i) => i.jobUpdated.step);
+    expect(steps.slice(0, 5)).toEqual([1, 2, 3, 4, 5]);
+    expect(Math.max(...steps)).toBeLessThan(150);
+    const job = await finished(id);
+    expect(job.status).toBe('CANCELLED');
+    expect(job.images).toEqual([]);
+    const usage = await gqlData<any>(app.url, '{ usage { openJobs } }', {}, user.token);
+    expect(usage.usage.openJobs).toBe(0);
+  });
+
+  it('fails a job that cannot start before its deadline instead of running it late', async () => {
+    const blocker = await submit({ prompt: 'blocker', width: 2048, height: 2048, steps: 150 });
+    await waitFor(async () => (await gqlData<any>(app.url, JOB, { id: blocker }, user.token)).job.status === 'PROCESSING');
+    const late = await submit({ prompt: 'in a hurry', width: 64, height: 64, steps: 2, deadlineSeconds: 1 });
+    await new Promise((r) => setTimeout(r, 1500));
+    await gqlData(app.url, 'mutation($id:ID!){ cancelJob(id:$id) { status } }', { id: blocker }, user.token);
+    const job = await finished(late);
+    expect(job.status).toBe('FAILED');
+    expect(job.error.code).toBe('DEADLINE_EXCEEDED');
+    expect(job.images).toEqual([]);
+  });
+
+  it('lists installed models with per-file sha256', async () => {
+    const { models } = await gqlData<any>(app.url, '{ models { name isDefault sha256 files { path sha256 bytes } } }', {}, user.token);
+    const tiny = models.find((m: any) => m.name === 'atelier-tiny');
+    expect(tiny.isDefault).toBe(true);
+    expect(tiny.files.map((f: any) => f.path)).toEqual(expect.arrayContaining(['model_index.json', 'unet/model.onnx', 'text_encoder/model.onnx', 'vae_decoder/model.onnx']));
+    for (const file of tiny.files) expect(file.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
