@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { DataSource, In } from 'typeorm';
 import { AiModel, CollabSession, Image, Lora, User } from '../entities';
+import { createLibraryLoaders } from './library-loaders';
 
 function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
   const map = new Map(rows.map((r) => [r.id, r]));
@@ -23,6 +24,7 @@ export function createLoaders(db: DataSource) {
       const rows = await db.getRepository(Image).find({ where: { jobId: In([...jobIds]) }, order: { index: 'ASC' } });
       return jobIds.map((id) => rows.filter((r) => r.jobId === id));
     }),
+    ...createLibraryLoaders(db),
   };
 }
 

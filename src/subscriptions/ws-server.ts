@@ -5,6 +5,8 @@ import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../observability/logger';
+import { WebSocketActivity } from '../observability/ws-activity';
+import { requestIdOf } from '../server/graphql-http';
 import type { Services } from '../services';
 import type { Viewer } from '../services/auth';
 import type { AppContext } from '../schema/context';
@@ -66,9 +68,14 @@ export function attachWebSocketServer(options: {
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
   const registry = new ConnectionRegistry(options.redis, options.prefix);
   const open = new Set<import('ws').WebSocket>();
+  const activity = new WebSocketActivity(logger);
   wss.on('connection', (socket) => {
     open.add(socket);
-    socket.on('close', () => open.delete(socket));
+    activity.opened(socket);
+    socket.on('close', () => {
+      open.delete(socket);
+      activity.closed(socket);
+    });
   });
   const heartbeat = setInterval(() => undefined, 30_000);
   heartbeat.unref();
@@ -107,10 +114,14 @@ export function attachWebSocketServer(options: {
         }
         return true;
       },
-      context: (ctx): AppContext => {
+      context: (ctx, _id, payload): AppContext => {
         const state = (ctx.extra as unknown as { state: ConnectionState }).state;
-        return { requestId: randomUUID(), viewer: state.viewer, services, loaders: createLoaders(services.db), transport: 'ws' };
+        // Each operation has its own request id; a client may send one in extensions.requestId.
+        const requestId = requestIdOf(typeof payload.extensions?.requestId === 'string' ? payload.extensions.requestId : undefined);
+        return { requestId, viewer: state.viewer, services, loaders: createLoaders(services.db), transport: 'ws' };
       },
+      onOperation: (ctx, id, _payload, args) => void activity.started(ctx.extra.socket, id, args),
+      onComplete: (ctx, id) => void activity.completed(ctx.extra.socket, id),
       onError: (_ctx, _id, _payload, errors) => {
         for (const error of errors) {
           if (!findAppError(error) && !(error instanceof GraphQLError && error.extensions?.code)) logger.error({ err: error }, 'subscription error');
@@ -124,6 +135,8 @@ export function attachWebSocketServer(options: {
   return {
     wss,
     openConnections: () => open.size,
+    /** Live connections, operations and watched sessions, for the metrics. */
+    activity,
     /** Closes every socket with 1001 so clients reconnect to another replica. */
     async close(): Promise<void> {
       clearInterval(heartbeat);

@@ -1,0 +1,44 @@
+import { Navigate, Route, Routes, useLocation } from 'react-router';
+import type { ReactNode } from 'react';
+import { Layout } from './components/Layout';
+import { useAuth } from './lib/auth';
+import { AdminPage } from './pages/AdminPage';
+import { ApiKeysPage } from './pages/ApiKeysPage';
+import { AuthPage } from './pages/AuthPage';
+import { GeneratePage } from './pages/GeneratePage';
+import { HistoryPage } from './pages/HistoryPage';
+import { JobPage } from './pages/JobPage';
+import { JoinSessionPage } from './pages/JoinSessionPage';
+import { NotFoundPage } from './pages/NotFoundPage';
+import { SessionRoomPage } from './pages/SessionRoomPage';
+import { SessionsPage } from './pages/SessionsPage';
+
+/** Pages that need a signed-in user send others to sign in, and back afterwards. */
+function RequireViewer({ children }: { children: ReactNode }) {
+  const { viewer } = useAuth();
+  const location = useLocation();
+  if (viewer === undefined) return <p className="loading" role="status">Loading…</p>;
+  if (viewer === null) return <Navigate to={`/signin?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
+  return <>{children}</>;
+}
+
+export function App() {
+  const signedIn = (page: ReactNode) => <RequireViewer>{page}</RequireViewer>;
+  return (
+    <Routes>
+      <Route element={<Layout />}>
+        <Route path="/signin" element={<AuthPage mode="signin" />} />
+        <Route path="/signup" element={<AuthPage mode="signup" />} />
+        <Route path="/" element={signedIn(<GeneratePage />)} />
+        <Route path="/jobs/:id" element={signedIn(<JobPage />)} />
+        <Route path="/history" element={signedIn(<HistoryPage />)} />
+        <Route path="/sessions" element={signedIn(<SessionsPage />)} />
+        <Route path="/sessions/:id" element={signedIn(<SessionRoomPage />)} />
+        <Route path="/join/:token" element={signedIn(<JoinSessionPage />)} />
+        <Route path="/keys" element={signedIn(<ApiKeysPage />)} />
+        <Route path="/admin" element={signedIn(<AdminPage />)} />
+        <Route path="*" element={<NotFoundPage />} />
+      </Route>
+    </Routes>
+  );
+}

@@ -1,0 +1,208 @@
+/* eslint-disable */
+import * as types from './graphql';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  query AdminUsers($first: Int!, $offset: Int!) {\n    users(first: $first, offset: $offset) {\n      id\n      email\n      displayName\n      role\n      tier\n      createdAt\n    }\n  }\n": typeof types.AdminUsersDocument,
+    "\n  mutation SetUserTier($userId: ID!, $tier: Tier!) {\n    setUserTier(userId: $userId, tier: $tier) {\n      id\n      tier\n    }\n  }\n": typeof types.SetUserTierDocument,
+    "\n  mutation SetUserRole($userId: ID!, $role: Role!) {\n    setUserRole(userId: $userId, role: $role) {\n      id\n      role\n    }\n  }\n": typeof types.SetUserRoleDocument,
+    "\n  query ApiKeys {\n    apiKeys {\n      id\n      name\n      prefix\n      createdAt\n      lastUsedAt\n      revokedAt\n    }\n  }\n": typeof types.ApiKeysDocument,
+    "\n  mutation CreateApiKey($name: String!) {\n    createApiKey(name: $name) {\n      secret\n      apiKey {\n        id\n        name\n        prefix\n        createdAt\n        lastUsedAt\n        revokedAt\n      }\n    }\n  }\n": typeof types.CreateApiKeyDocument,
+    "\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n      revokedAt\n    }\n  }\n": typeof types.RevokeApiKeyDocument,
+    "\n  fragment ViewerFields on User {\n    id\n    email\n    displayName\n    role\n    tier\n  }\n": typeof types.ViewerFieldsFragmentDoc,
+    "\n  query Me {\n    me {\n      ...ViewerFields\n    }\n  }\n": typeof types.MeDocument,
+    "\n  mutation Register($email: String!, $password: String!, $displayName: String) {\n    register(email: $email, password: $password, displayName: $displayName) {\n      token\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": typeof types.RegisterDocument,
+    "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      token\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": typeof types.LoginDocument,
+    "\n  fragment JobFields on Job {\n    id\n    status\n    prompt\n    negativePrompt\n    width\n    height\n    steps\n    guidanceScale\n    seed\n    count\n    step\n    totalSteps\n    progress\n    queuePosition\n    etaSeconds\n    createdAt\n    startedAt\n    completedAt\n    executionProvider\n    error {\n      code\n      message\n    }\n    owner {\n      id\n      displayName\n      email\n    }\n    session {\n      id\n      name\n    }\n    model {\n      id\n      name\n    }\n    loras {\n      loraId\n      weight\n    }\n    images {\n      id\n      url\n      width\n      height\n      seed\n      index\n    }\n  }\n": typeof types.JobFieldsFragmentDoc,
+    "\n  query Job($id: ID!) {\n    job(id: $id) {\n      ...JobFields\n    }\n  }\n": typeof types.JobDocument,
+    "\n  query Jobs($first: Int, $after: String, $sessionId: ID, $status: JobStatus) {\n    jobs(first: $first, after: $after, sessionId: $sessionId, status: $status) {\n      edges {\n        cursor\n        node {\n          ...JobFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.JobsDocument,
+    "\n  mutation CreateGeneration($input: GenerationInput!, $idempotencyKey: String) {\n    createGeneration(input: $input, idempotencyKey: $idempotencyKey) {\n      ...JobFields\n    }\n  }\n": typeof types.CreateGenerationDocument,
+    "\n  mutation CancelJob($id: ID!) {\n    cancelJob(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.CancelJobDocument,
+    "\n  mutation RetryJob($id: ID!) {\n    retryJob(id: $id) {\n      ...JobFields\n    }\n  }\n": typeof types.RetryJobDocument,
+    "\n  subscription JobUpdated($jobId: ID!) {\n    jobUpdated(jobId: $jobId) {\n      eventId\n      type\n      jobId\n      step\n      totalSteps\n      progress\n      preview\n      imageIds\n      queuePosition\n      etaSeconds\n      error {\n        code\n        message\n      }\n    }\n  }\n": typeof types.JobUpdatedDocument,
+    "\n  query Usage {\n    usage {\n      tier\n      openJobs\n      imagesToday\n      imagesRemainingToday\n      resetsAt\n      limits {\n        tier\n        maxWidth\n        maxHeight\n        maxSteps\n        maxCount\n        maxLoras\n        maxOpenJobs\n        imagesPerDay\n      }\n    }\n  }\n": typeof types.UsageDocument,
+    "\n  query Models {\n    models {\n      id\n      name\n      description\n      isDefault\n      enabled\n      minTier\n    }\n  }\n": typeof types.ModelsDocument,
+    "\n  fragment SessionFields on Session {\n    id\n    name\n    status\n    myRole\n    createdAt\n    lastActivityAt\n    onlineUserIds\n    owner {\n      id\n      displayName\n      email\n    }\n    members {\n      role\n      joinedAt\n      user {\n        id\n        displayName\n        email\n      }\n    }\n  }\n": typeof types.SessionFieldsFragmentDoc,
+    "\n  query Sessions {\n    sessions {\n      ...SessionFields\n    }\n  }\n": typeof types.SessionsDocument,
+    "\n  query Session($id: ID!) {\n    session(id: $id) {\n      ...SessionFields\n    }\n  }\n": typeof types.SessionDocument,
+    "\n  mutation CreateSession($name: String!) {\n    createSession(name: $name) {\n      ...SessionFields\n    }\n  }\n": typeof types.CreateSessionDocument,
+    "\n  mutation CreateSessionInvite($sessionId: ID!, $role: SessionRole!, $maxUses: Int, $expiresInSeconds: Int) {\n    createSessionInvite(sessionId: $sessionId, role: $role, maxUses: $maxUses, expiresInSeconds: $expiresInSeconds) {\n      token\n      invite {\n        id\n        role\n        expiresAt\n        maxUses\n        uses\n      }\n    }\n  }\n": typeof types.CreateSessionInviteDocument,
+    "\n  mutation JoinSession($token: String!) {\n    joinSession(token: $token) {\n      ...SessionFields\n    }\n  }\n": typeof types.JoinSessionDocument,
+    "\n  mutation LeaveSession($sessionId: ID!) {\n    leaveSession(sessionId: $sessionId)\n  }\n": typeof types.LeaveSessionDocument,
+    "\n  mutation RemoveSessionMember($sessionId: ID!, $userId: ID!) {\n    removeSessionMember(sessionId: $sessionId, userId: $userId) {\n      ...SessionFields\n    }\n  }\n": typeof types.RemoveSessionMemberDocument,
+    "\n  subscription SessionEvents($sessionId: ID!, $after: String) {\n    sessionEvents(sessionId: $sessionId, after: $after) {\n      eventId\n      type\n      sessionId\n      jobId\n      actorId\n      step\n      totalSteps\n      progress\n      onlineUserIds\n    }\n  }\n": typeof types.SessionEventsDocument,
+};
+const documents: Documents = {
+    "\n  query AdminUsers($first: Int!, $offset: Int!) {\n    users(first: $first, offset: $offset) {\n      id\n      email\n      displayName\n      role\n      tier\n      createdAt\n    }\n  }\n": types.AdminUsersDocument,
+    "\n  mutation SetUserTier($userId: ID!, $tier: Tier!) {\n    setUserTier(userId: $userId, tier: $tier) {\n      id\n      tier\n    }\n  }\n": types.SetUserTierDocument,
+    "\n  mutation SetUserRole($userId: ID!, $role: Role!) {\n    setUserRole(userId: $userId, role: $role) {\n      id\n      role\n    }\n  }\n": types.SetUserRoleDocument,
+    "\n  query ApiKeys {\n    apiKeys {\n      id\n      name\n      prefix\n      createdAt\n      lastUsedAt\n      revokedAt\n    }\n  }\n": types.ApiKeysDocument,
+    "\n  mutation CreateApiKey($name: String!) {\n    createApiKey(name: $name) {\n      secret\n      apiKey {\n        id\n        name\n        prefix\n        createdAt\n        lastUsedAt\n        revokedAt\n      }\n    }\n  }\n": types.CreateApiKeyDocument,
+    "\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n      revokedAt\n    }\n  }\n": types.RevokeApiKeyDocument,
+    "\n  fragment ViewerFields on User {\n    id\n    email\n    displayName\n    role\n    tier\n  }\n": types.ViewerFieldsFragmentDoc,
+    "\n  query Me {\n    me {\n      ...ViewerFields\n    }\n  }\n": types.MeDocument,
+    "\n  mutation Register($email: String!, $password: String!, $displayName: String) {\n    register(email: $email, password: $password, displayName: $displayName) {\n      token\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": types.RegisterDocument,
+    "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      token\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": types.LoginDocument,
+    "\n  fragment JobFields on Job {\n    id\n    status\n    prompt\n    negativePrompt\n    width\n    height\n    steps\n    guidanceScale\n    seed\n    count\n    step\n    totalSteps\n    progress\n    queuePosition\n    etaSeconds\n    createdAt\n    startedAt\n    completedAt\n    executionProvider\n    error {\n      code\n      message\n    }\n    owner {\n      id\n      displayName\n      email\n    }\n    session {\n      id\n      name\n    }\n    model {\n      id\n      name\n    }\n    loras {\n      loraId\n      weight\n    }\n    images {\n      id\n      url\n      width\n      height\n      seed\n      index\n    }\n  }\n": types.JobFieldsFragmentDoc,
+    "\n  query Job($id: ID!) {\n    job(id: $id) {\n      ...JobFields\n    }\n  }\n": types.JobDocument,
+    "\n  query Jobs($first: Int, $after: String, $sessionId: ID, $status: JobStatus) {\n    jobs(first: $first, after: $after, sessionId: $sessionId, status: $status) {\n      edges {\n        cursor\n        node {\n          ...JobFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.JobsDocument,
+    "\n  mutation CreateGeneration($input: GenerationInput!, $idempotencyKey: String) {\n    createGeneration(input: $input, idempotencyKey: $idempotencyKey) {\n      ...JobFields\n    }\n  }\n": types.CreateGenerationDocument,
+    "\n  mutation CancelJob($id: ID!) {\n    cancelJob(id: $id) {\n      id\n      status\n    }\n  }\n": types.CancelJobDocument,
+    "\n  mutation RetryJob($id: ID!) {\n    retryJob(id: $id) {\n      ...JobFields\n    }\n  }\n": types.RetryJobDocument,
+    "\n  subscription JobUpdated($jobId: ID!) {\n    jobUpdated(jobId: $jobId) {\n      eventId\n      type\n      jobId\n      step\n      totalSteps\n      progress\n      preview\n      imageIds\n      queuePosition\n      etaSeconds\n      error {\n        code\n        message\n      }\n    }\n  }\n": types.JobUpdatedDocument,
+    "\n  query Usage {\n    usage {\n      tier\n      openJobs\n      imagesToday\n      imagesRemainingToday\n      resetsAt\n      limits {\n        tier\n        maxWidth\n        maxHeight\n        maxSteps\n        maxCount\n        maxLoras\n        maxOpenJobs\n        imagesPerDay\n      }\n    }\n  }\n": types.UsageDocument,
+    "\n  query Models {\n    models {\n      id\n      name\n      description\n      isDefault\n      enabled\n      minTier\n    }\n  }\n": types.ModelsDocument,
+    "\n  fragment SessionFields on Session {\n    id\n    name\n    status\n    myRole\n    createdAt\n    lastActivityAt\n    onlineUserIds\n    owner {\n      id\n      displayName\n      email\n    }\n    members {\n      role\n      joinedAt\n      user {\n        id\n        displayName\n        email\n      }\n    }\n  }\n": types.SessionFieldsFragmentDoc,
+    "\n  query Sessions {\n    sessions {\n      ...SessionFields\n    }\n  }\n": types.SessionsDocument,
+    "\n  query Session($id: ID!) {\n    session(id: $id) {\n      ...SessionFields\n    }\n  }\n": types.SessionDocument,
+    "\n  mutation CreateSession($name: String!) {\n    createSession(name: $name) {\n      ...SessionFields\n    }\n  }\n": types.CreateSessionDocument,
+    "\n  mutation CreateSessionInvite($sessionId: ID!, $role: SessionRole!, $maxUses: Int, $expiresInSeconds: Int) {\n    createSessionInvite(sessionId: $sessionId, role: $role, maxUses: $maxUses, expiresInSeconds: $expiresInSeconds) {\n      token\n      invite {\n        id\n        role\n        expiresAt\n        maxUses\n        uses\n      }\n    }\n  }\n": types.CreateSessionInviteDocument,
+    "\n  mutation JoinSession($token: String!) {\n    joinSession(token: $token) {\n      ...SessionFields\n    }\n  }\n": types.JoinSessionDocument,
+    "\n  mutation LeaveSession($sessionId: ID!) {\n    leaveSession(sessionId: $sessionId)\n  }\n": types.LeaveSessionDocument,
+    "\n  mutation RemoveSessionMember($sessionId: ID!, $userId: ID!) {\n    removeSessionMember(sessionId: $sessionId, userId: $userId) {\n      ...SessionFields\n    }\n  }\n": types.RemoveSessionMemberDocument,
+    "\n  subscription SessionEvents($sessionId: ID!, $after: String) {\n    sessionEvents(sessionId: $sessionId, after: $after) {\n      eventId\n      type\n      sessionId\n      jobId\n      actorId\n      step\n      totalSteps\n      progress\n      onlineUserIds\n    }\n  }\n": types.SessionEventsDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AdminUsers($first: Int!, $offset: Int!) {\n    users(first: $first, offset: $offset) {\n      id\n      email\n      displayName\n      role\n      tier\n      createdAt\n    }\n  }\n"): (typeof documents)["\n  query AdminUsers($first: Int!, $offset: Int!) {\n    users(first: $first, offset: $offset) {\n      id\n      email\n      displayName\n      role\n      tier\n      createdAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetUserTier($userId: ID!, $tier: Tier!) {\n    setUserTier(userId: $userId, tier: $tier) {\n      id\n      tier\n    }\n  }\n"): (typeof documents)["\n  mutation SetUserTier($userId: ID!, $tier: Tier!) {\n    setUserTier(userId: $userId, tier: $tier) {\n      id\n      tier\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetUserRole($userId: ID!, $role: Role!) {\n    setUserRole(userId: $userId, role: $role) {\n      id\n      role\n    }\n  }\n"): (typeof documents)["\n  mutation SetUserRole($userId: ID!, $role: Role!) {\n    setUserRole(userId: $userId, role: $role) {\n      id\n      role\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ApiKeys {\n    apiKeys {\n      id\n      name\n      prefix\n      createdAt\n      lastUsedAt\n      revokedAt\n    }\n  }\n"): (typeof documents)["\n  query ApiKeys {\n    apiKeys {\n      id\n      name\n      prefix\n      createdAt\n      lastUsedAt\n      revokedAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateApiKey($name: String!) {\n    createApiKey(name: $name) {\n      secret\n      apiKey {\n        id\n        name\n        prefix\n        createdAt\n        lastUsedAt\n        revokedAt\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CreateApiKey($name: String!) {\n    createApiKey(name: $name) {\n      secret\n      apiKey {\n        id\n        name\n        prefix\n        createdAt\n        lastUsedAt\n        revokedAt\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n      revokedAt\n    }\n  }\n"): (typeof documents)["\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      id\n      revokedAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ViewerFields on User {\n    id\n    email\n    displayName\n    role\n    tier\n  }\n"): (typeof documents)["\n  fragment ViewerFields on User {\n    id\n    email\n    displayName\n    role\n    tier\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Me {\n    me {\n      ...ViewerFields\n    }\n  }\n"): (typeof documents)["\n  query Me {\n    me {\n      ...ViewerFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Register($email: String!, $password: String!, $displayName: String) {\n    register(email: $email, password: $password, displayName: $displayName) {\n      token\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation Register($email: String!, $password: String!, $displayName: String) {\n    register(email: $email, password: $password, displayName: $displayName) {\n      token\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      token\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      token\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment JobFields on Job {\n    id\n    status\n    prompt\n    negativePrompt\n    width\n    height\n    steps\n    guidanceScale\n    seed\n    count\n    step\n    totalSteps\n    progress\n    queuePosition\n    etaSeconds\n    createdAt\n    startedAt\n    completedAt\n    executionProvider\n    error {\n      code\n      message\n    }\n    owner {\n      id\n      displayName\n      email\n    }\n    session {\n      id\n      name\n    }\n    model {\n      id\n      name\n    }\n    loras {\n      loraId\n      weight\n    }\n    images {\n      id\n      url\n      width\n      height\n      seed\n      index\n    }\n  }\n"): (typeof documents)["\n  fragment JobFields on Job {\n    id\n    status\n    prompt\n    negativePrompt\n    width\n    height\n    steps\n    guidanceScale\n    seed\n    count\n    step\n    totalSteps\n    progress\n    queuePosition\n    etaSeconds\n    createdAt\n    startedAt\n    completedAt\n    executionProvider\n    error {\n      code\n      message\n    }\n    owner {\n      id\n      displayName\n      email\n    }\n    session {\n      id\n      name\n    }\n    model {\n      id\n      name\n    }\n    loras {\n      loraId\n      weight\n    }\n    images {\n      id\n      url\n      width\n      height\n      seed\n      index\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Job($id: ID!) {\n    job(id: $id) {\n      ...JobFields\n    }\n  }\n"): (typeof documents)["\n  query Job($id: ID!) {\n    job(id: $id) {\n      ...JobFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Jobs($first: Int, $after: String, $sessionId: ID, $status: JobStatus) {\n    jobs(first: $first, after: $after, sessionId: $sessionId, status: $status) {\n      edges {\n        cursor\n        node {\n          ...JobFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"): (typeof documents)["\n  query Jobs($first: Int, $after: String, $sessionId: ID, $status: JobStatus) {\n    jobs(first: $first, after: $after, sessionId: $sessionId, status: $status) {\n      edges {\n        cursor\n        node {\n          ...JobFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateGeneration($input: GenerationInput!, $idempotencyKey: String) {\n    createGeneration(input: $input, idempotencyKey: $idempotencyKey) {\n      ...JobFields\n    }\n  }\n"): (typeof documents)["\n  mutation CreateGeneration($input: GenerationInput!, $idempotencyKey: String) {\n    createGeneration(input: $input, idempotencyKey: $idempotencyKey) {\n      ...JobFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelJob($id: ID!) {\n    cancelJob(id: $id) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation CancelJob($id: ID!) {\n    cancelJob(id: $id) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RetryJob($id: ID!) {\n    retryJob(id: $id) {\n      ...JobFields\n    }\n  }\n"): (typeof documents)["\n  mutation RetryJob($id: ID!) {\n    retryJob(id: $id) {\n      ...JobFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription JobUpdated($jobId: ID!) {\n    jobUpdated(jobId: $jobId) {\n      eventId\n      type\n      jobId\n      step\n      totalSteps\n      progress\n      preview\n      imageIds\n      queuePosition\n      etaSeconds\n      error {\n        code\n        message\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription JobUpdated($jobId: ID!) {\n    jobUpdated(jobId: $jobId) {\n      eventId\n      type\n      jobId\n      step\n      totalSteps\n      progress\n      preview\n      imageIds\n      queuePosition\n      etaSeconds\n      error {\n        code\n        message\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Usage {\n    usage {\n      tier\n      openJobs\n      imagesToday\n      imagesRemainingToday\n      resetsAt\n      limits {\n        tier\n        maxWidth\n        maxHeight\n        maxSteps\n        maxCount\n        maxLoras\n        maxOpenJobs\n        imagesPerDay\n      }\n    }\n  }\n"): (typeof documents)["\n  query Usage {\n    usage {\n      tier\n      openJobs\n      imagesToday\n      imagesRemainingToday\n      resetsAt\n      limits {\n        tier\n        maxWidth\n        maxHeight\n        maxSteps\n        maxCount\n        maxLoras\n        maxOpenJobs\n        imagesPerDay\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Models {\n    models {\n      id\n      name\n      description\n      isDefault\n      enabled\n      minTier\n    }\n  }\n"): (typeof documents)["\n  query Models {\n    models {\n      id\n      name\n      description\n      isDefault\n      enabled\n      minTier\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment SessionFields on Session {\n    id\n    name\n    status\n    myRole\n    createdAt\n    lastActivityAt\n    onlineUserIds\n    owner {\n      id\n      displayName\n      email\n    }\n    members {\n      role\n      joinedAt\n      user {\n        id\n        displayName\n        email\n      }\n    }\n  }\n"): (typeof documents)["\n  fragment SessionFields on Session {\n    id\n    name\n    status\n    myRole\n    createdAt\n    lastActivityAt\n    onlineUserIds\n    owner {\n      id\n      displayName\n      email\n    }\n    members {\n      role\n      joinedAt\n      user {\n        id\n        displayName\n        email\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Sessions {\n    sessions {\n      ...SessionFields\n    }\n  }\n"): (typeof documents)["\n  query Sessions {\n    sessions {\n      ...SessionFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Session($id: ID!) {\n    session(id: $id) {\n      ...SessionFields\n    }\n  }\n"): (typeof documents)["\n  query Session($id: ID!) {\n    session(id: $id) {\n      ...SessionFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateSession($name: String!) {\n    createSession(name: $name) {\n      ...SessionFields\n    }\n  }\n"): (typeof documents)["\n  mutation CreateSession($name: String!) {\n    createSession(name: $name) {\n      ...SessionFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateSessionInvite($sessionId: ID!, $role: SessionRole!, $maxUses: Int, $expiresInSeconds: Int) {\n    createSessionInvite(sessionId: $sessionId, role: $role, maxUses: $maxUses, expiresInSeconds: $expiresInSeconds) {\n      token\n      invite {\n        id\n        role\n        expiresAt\n        maxUses\n        uses\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CreateSessionInvite($sessionId: ID!, $role: SessionRole!, $maxUses: Int, $expiresInSeconds: Int) {\n    createSessionInvite(sessionId: $sessionId, role: $role, maxUses: $maxUses, expiresInSeconds: $expiresInSeconds) {\n      token\n      invite {\n        id\n        role\n        expiresAt\n        maxUses\n        uses\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation JoinSession($token: String!) {\n    joinSession(token: $token) {\n      ...SessionFields\n    }\n  }\n"): (typeof documents)["\n  mutation JoinSession($token: String!) {\n    joinSession(token: $token) {\n      ...SessionFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation LeaveSession($sessionId: ID!) {\n    leaveSession(sessionId: $sessionId)\n  }\n"): (typeof documents)["\n  mutation LeaveSession($sessionId: ID!) {\n    leaveSession(sessionId: $sessionId)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemoveSessionMember($sessionId: ID!, $userId: ID!) {\n    removeSessionMember(sessionId: $sessionId, userId: $userId) {\n      ...SessionFields\n    }\n  }\n"): (typeof documents)["\n  mutation RemoveSessionMember($sessionId: ID!, $userId: ID!) {\n    removeSessionMember(sessionId: $sessionId, userId: $userId) {\n      ...SessionFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription SessionEvents($sessionId: ID!, $after: String) {\n    sessionEvents(sessionId: $sessionId, after: $after) {\n      eventId\n      type\n      sessionId\n      jobId\n      actorId\n      step\n      totalSteps\n      progress\n      onlineUserIds\n    }\n  }\n"): (typeof documents)["\n  subscription SessionEvents($sessionId: ID!, $after: String) {\n    sessionEvents(sessionId: $sessionId, after: $after) {\n      eventId\n      type\n      sessionId\n      jobId\n      actorId\n      step\n      totalSteps\n      progress\n      onlineUserIds\n    }\n  }\n"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

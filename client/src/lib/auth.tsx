@@ -1,0 +1,57 @@
+import { ApolloProvider, useQuery } from '@apollo/client/react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import type { ViewerFieldsFragment } from '../gql/graphql';
+import { MeQuery } from '../operations/auth';
+import { createApollo } from './apollo';
+
+const TOKEN_KEY = 'atelier.token';
+
+export interface AuthState {
+  token: string | null;
+  /** The signed-in user; undefined while loading, null when signed out. */
+  viewer: ViewerFieldsFragment | null | undefined;
+  signIn(token: string): void;
+  signOut(): void;
+}
+
+const AuthContext = createContext<AuthState | null>(null);
+
+/** The signed-in user and the sign-in/out actions. */
+export function useAuth(): AuthState {
+  const auth = useContext(AuthContext);
+  if (!auth) throw new Error('useAuth outside <AuthProvider>');
+  return auth;
+}
+
+/**
+ * Holds the token (localStorage, so a reload keeps you signed in) and one
+ * Apollo Client per token: signing in or out builds a fresh client, which
+ * drops the old cache and reconnects the WebSocket with the new credentials.
+ */
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const [token, setToken] = useState<string | null>(() => localStorage.getItem(TOKEN_KEY));
+  const signIn = useCallback((next: string) => {
+    localStorage.setItem(TOKEN_KEY, next);
+    setToken(next);
+  }, []);
+  const signOut = useCallback(() => {
+    localStorage.removeItem(TOKEN_KEY);
+    setToken(null);
+  }, []);
+  const apollo = useMemo(() => createApollo(() => token, signOut), [token, signOut]);
+  useEffect(() => () => void apollo.ws.dispose(), [apollo]);
+  return (
+    <ApolloProvider client={apollo.client}>
+      <ViewerLoader token={token} signIn={signIn} signOut={signOut}>
+        {children}
+      </ViewerLoader>
+    </ApolloProvider>
+  );
+}
+
+function ViewerLoader({ token, signIn, signOut, children }: Omit<AuthState, 'viewer'> & { children: ReactNode }) {
+  const { data, loading } = useQuery(MeQuery, { skip: !token, fetchPolicy: 'cache-first' });
+  const viewer = !token ? null : loading && !data ? undefined : (data?.me ?? null);
+  const value = useMemo(() => ({ token, viewer, signIn, signOut }), [token, viewer, signIn, signOut]);
+  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
+}

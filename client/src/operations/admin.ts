@@ -1,0 +1,32 @@
+import { graphql } from '../gql';
+
+export const AdminUsersQuery = graphql(`
+  query AdminUsers($first: Int!, $offset: Int!) {
+    users(first: $first, offset: $offset) {
+      id
+      email
+      displayName
+      role
+      tier
+      createdAt
+    }
+  }
+`);
+
+export const SetUserTierMutation = graphql(`
+  mutation SetUserTier($userId: ID!, $tier: Tier!) {
+    setUserTier(userId: $userId, tier: $tier) {
+      id
+      tier
+    }
+  }
+`);
+
+export const SetUserRoleMutation = graphql(`
+  mutation SetUserRole($userId: ID!, $role: Role!) {
+    setUserRole(userId: $userId, role: $role) {
+      id
+      role
+    }
+  }
+`);

@@ -1,0 +1,160 @@
+import { graphql } from '../gql';
+
+export const JobFieldsFragment = graphql(`
+  fragment JobFields on Job {
+    id
+    status
+    prompt
+    negativePrompt
+    width
+    height
+    steps
+    guidanceScale
+    seed
+    count
+    step
+    totalSteps
+    progress
+    queuePosition
+    etaSeconds
+    createdAt
+    startedAt
+    completedAt
+    executionProvider
+    error {
+      code
+      message
+    }
+    owner {
+      id
+      displayName
+      email
+    }
+    session {
+      id
+      name
+    }
+    model {
+      id
+      name
+    }
+    loras {
+      loraId
+      weight
+    }
+    images {
+      id
+      url
+      width
+      height
+      seed
+      index
+    }
+  }
+`);
+
+export const JobQuery = graphql(`
+  query Job($id: ID!) {
+    job(id: $id) {
+      ...JobFields
+    }
+  }
+`);
+
+export const JobsQuery = graphql(`
+  query Jobs($first: Int, $after: String, $sessionId: ID, $status: JobStatus) {
+    jobs(first: $first, after: $after, sessionId: $sessionId, status: $status) {
+      edges {
+        cursor
+        node {
+          ...JobFields
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`);
+
+export const CreateGenerationMutation = graphql(`
+  mutation CreateGeneration($input: GenerationInput!, $idempotencyKey: String) {
+    createGeneration(input: $input, idempotencyKey: $idempotencyKey) {
+      ...JobFields
+    }
+  }
+`);
+
+export const CancelJobMutation = graphql(`
+  mutation CancelJob($id: ID!) {
+    cancelJob(id: $id) {
+      id
+      status
+    }
+  }
+`);
+
+export const RetryJobMutation = graphql(`
+  mutation RetryJob($id: ID!) {
+    retryJob(id: $id) {
+      ...JobFields
+    }
+  }
+`);
+
+export const JobUpdatedSubscription = graphql(`
+  subscription JobUpdated($jobId: ID!) {
+    jobUpdated(jobId: $jobId) {
+      eventId
+      type
+      jobId
+      step
+      totalSteps
+      progress
+      preview
+      imageIds
+      queuePosition
+      etaSeconds
+      error {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const UsageQuery = graphql(`
+  query Usage {
+    usage {
+      tier
+      openJobs
+      imagesToday
+      imagesRemainingToday
+      resetsAt
+      limits {
+        tier
+        maxWidth
+        maxHeight
+        maxSteps
+        maxCount
+        maxLoras
+        maxOpenJobs
+        imagesPerDay
+      }
+    }
+  }
+`);
+
+export const ModelsQuery = graphql(`
+  query Models {
+    models {
+      id
+      name
+      description
+      isDefault
+      enabled
+      minTier
+    }
+  }
+`);
