@@ -23,3 +23,14 @@ if (stale) {
     env: { ...process.env, ONNXRUNTIME_NODE_INSTALL_CUDA: 'skip' },
   });
 }
+
+// The SPA in client/ has its own package.json (React, Vite, codegen); same rule.
+const client = path.join(root, 'client');
+const clientMarker = path.join(client, 'node_modules', '.package-lock.json');
+if (existsSync(path.join(client, 'package.json'))) {
+  const clientStale = !existsSync(clientMarker) || statSync(clientMarker).mtimeMs < statSync(path.join(client, 'package.json')).mtimeMs;
+  if (clientStale) {
+    console.log('Installing the client\'s node modules (first run)…');
+    execSync('npm install --no-audit --no-fund', { cwd: client, stdio: 'inherit' });
+  }
+}

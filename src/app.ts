@@ -11,11 +11,15 @@ import { GenerationWorker } from './gpu-worker/generation-worker';
 import { ModelRegistry, PipelineCache } from './gpu-worker/models';
 import { createGenerationQueue, type GenerationQueue } from './gpu-worker/queue';
 import { createLogger, type Logger } from './observability/logger';
+import { AtelierMetrics, workerMetricsOf } from './observability/metrics';
+import { propagateTraceContext, startTracing, stopTracing } from './observability/tracing';
+import { observeWorker } from './observability/worker-observability';
 import { connectRedis } from './redis/connection';
 import { startLocalRedis, type LocalRedis } from './redis/local-server';
 import { buildAppSchema } from './schema/build';
 import { mountGraphQL } from './server/graphql-http';
 import { mountHttpRoutes } from './server/routes';
+import { mountUploads } from './server/uploads';
 import { createServices, type Services } from './services';
 import { systemClock, type Clock } from './services/clock';
 import { UrlSigner } from './storage/artifact-store';
@@ -39,6 +43,10 @@ export interface Atelier {
   queue: GenerationQueue;
   services: Services;
   worker: GenerationWorker | null;
+  /** This process's Prometheus registry (served on `/metrics`). */
+  metrics: AtelierMetrics;
+  /** A standalone worker's own metrics/health server; null where they share the API port. */
+  metricsUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -51,6 +59,8 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((err) => logger.warn({ err }, 'shutdown step failed'));
   };
   try {
+    if (startTracing({ endpoint: config.otlpEndpoint, serviceName: `atelier-${config.role}` })) cleanups.push(stopTracing);
+    const metrics = new AtelierMetrics({ role: config.role });
     let redisUrl = config.redisUrl;
     if (!redisUrl) {
       const local: LocalRedis = await startLocalRedis(path.join(config.dataDir, 'redis'));
@@ -69,7 +79,7 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
     const subscriber = connectRedis(redisUrl, { name: 'atelier-events' });
     cleanups.push(async () => { redis.disconnect(); subscriber.disconnect(); });
     const connection = { url: redisUrl, maxRetriesPerRequest: null };
-    const queue = createGenerationQueue(connection, config.redisPrefix);
+    const queue = propagateTraceContext(createGenerationQueue(connection, config.redisPrefix));
     cleanups.push(() => queue.close());
     const events = new EventLog(redis, subscriber, config.redisPrefix);
     const storageRoot = path.join(config.dataDir, 'artifacts');
@@ -78,13 +88,16 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
     const services = createServices({
       db, redis, prefix: config.redisPrefix, queue, events, store, urlSigner, clock, logger,
       jwtSecret: config.jwtSecret, jwtTtlSeconds: config.jwtTtlSeconds, sessionIdleDays: config.sessionIdleDays,
+      modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes,
     });
+    metrics.observeQueue(() => services.monitoring.queueDepth());
     if (config.adminEmail && config.adminPassword) {
       await services.auth.ensureAdmin(config.adminEmail, config.adminPassword);
       logger.info({ email: config.adminEmail }, 'admin account ready');
     }
 
     let worker: GenerationWorker | null = null;
+    let metricsUrl: string | null = null;
     if (config.role !== 'api') {
       const pipelines = new PipelineCache({
         maxBytes: config.modelCacheBytes, executionProviders: config.executionProviders, intraOpNumThreads: config.intraOpThreads,
@@ -94,9 +107,13 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
         store, storageRoot, pipelines, modelsDir: config.modelsDir, clock, logger: logger.child({ role: 'worker' }),
         concurrency: config.workerConcurrency, previewEvery: config.previewEvery, jobTimeoutMs: config.jobTimeoutSeconds * 1000,
         lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000,
+        metrics: workerMetricsOf(metrics),
       });
       const started = worker;
-      cleanups.push(() => started.close());
+      const observed = await observeWorker({ worker, config, metrics, db, redis, queue, logger });
+      metricsUrl = observed.metricsUrl;
+      cleanups.push(() => observed.stop());
+      cleanups.push(() => started.close(config.shutdownGraceSeconds * 1000));
     }
 
     let url = config.publicUrl;
@@ -108,8 +125,11 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
       const ws = attachWebSocketServer({
         httpServer, schema, services, redis, prefix: config.redisPrefix, logger, maxConnectionsPerUser: config.maxConnectionsPerUser,
       });
-      mountHttpRoutes({ app, services, redis, db, store });
-      const apollo = await mountGraphQL({ app, httpServer, schema, services, logger, exposeErrorDetails: config.nodeEnv === 'development', drainWebSockets: () => ws.close() });
+      const running = worker;
+      mountHttpRoutes({ app, services, redis, db, store, queue, metrics, modelLoaded: running ? () => running.hasModelLoaded : undefined });
+      metrics.observeWebSockets(ws.activity);
+      mountUploads(app, services);
+      const apollo = await mountGraphQL({ app, httpServer, schema, services, logger, exposeErrorDetails: config.nodeEnv === 'development', drainWebSockets: () => ws.close(), metrics, recentErrors: services.recentErrors });
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.port, resolve);
@@ -124,7 +144,7 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
       sweep.unref();
       cleanups.push(async () => clearInterval(sweep));
     }
-    return { config, url, db, redis, queue, services, worker, stop };
+    return { config, url, db, redis, queue, services, worker, metrics, metricsUrl, stop };
   } catch (error) {
     await stop();
     throw error;

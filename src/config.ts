@@ -49,6 +49,12 @@ export interface AtelierConfig {
   sessionIdleDays: number;
   /** Largest upload accepted at POST /uploads. */
   maxUploadBytes: number;
+  /** Port of a standalone worker's `/metrics`, `/healthz` and `/readyz` (role `worker` only; 0 = any free port). */
+  metricsPort: number;
+  /** On SIGTERM, how long in-flight requests and running jobs get to finish before jobs are handed back. */
+  shutdownGraceSeconds: number;
+  /** OTLP/HTTP collector base URL; tracing is on only when set. */
+  otlpEndpoint?: string;
 }
 
 export class ConfigError extends Error {}
@@ -150,5 +156,8 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     maxConnectionsPerUser: int(env, 'ATELIER_MAX_CONNECTIONS_PER_USER', 20, 1, 10000),
     sessionIdleDays: int(env, 'ATELIER_SESSION_IDLE_DAYS', 30, 1, 3650),
     maxUploadBytes: int(env, 'ATELIER_MAX_UPLOAD_MB', 256, 1, 10240) * 1024 * 1024,
+    metricsPort: int(env, 'ATELIER_METRICS_PORT', 9464, 0, 65535),
+    shutdownGraceSeconds: int(env, 'ATELIER_SHUTDOWN_GRACE_SECONDS', 30, 0, 3600),
+    otlpEndpoint: url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
   };
 }

@@ -46,16 +46,32 @@ async function main(): Promise<void> {
   console.log(`\n${what} ready${config.role === 'worker' ? '' : ` at ${atelier.url}/graphql`}`);
   console.log(`  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${path.join(config.dataDir, 'pglite')}`}`);
   console.log(`  redis:    ${config.redisUrl ? 'REDIS_URL' : 'local redis-server (stops with the service)'}`);
+  console.log(`  metrics:  ${atelier.metricsUrl ?? atelier.url}/metrics (health: /healthz, /readyz)`);
   if (!config.adminEmail) {
     console.log('  no admin: restart with ATELIER_ADMIN_EMAIL=you@example.com ATELIER_ADMIN_PASSWORD=… to create one');
   }
 
+  // Graceful shutdown: the API stops listening, finishes in-flight requests and
+  // closes WebSockets with 1001 (clients reconnect elsewhere); the worker takes
+  // no new job and finishes its current one within ATELIER_SHUTDOWN_GRACE_SECONDS,
+  // else hands it back to the queue. A second signal, or a stop that overruns
+  // the grace period by a minute, exits at once (BullMQ then recovers the job).
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight work');
-    atelier.stop().then(() => process.exit(0), (err) => {
+    logger.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down: finishing in-flight work');
+    setTimeout(() => {
+      logger.error('shutdown overran its grace period: exiting');
+      process.exit(1);
+    }, (config.shutdownGraceSeconds + 60) * 1000).unref();
+    atelier.stop().then(() => {
+      logger.info('shutdown complete');
+      process.exit(0);
+    }, (err) => {
       logger.error({ err }, 'shutdown failed');
       process.exit(1);
     });

@@ -1,10 +1,12 @@
 import path from 'node:path';
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
+import { UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
 import { AiModel, Job, JobStatus, Lora } from '../entities';
 import type { Logger } from '../observability/logger';
 import { redactPrompt } from '../observability/logger';
+import { NO_WORKER_METRICS, type WorkerMetrics } from '../observability/metrics';
+import { runInJobTrace, type TraceCarrier } from '../observability/tracing';
 import type { Clock } from '../services/clock';
 import { cancelFlagKey } from '../services/jobs';
 import type { QuotaService } from '../services/quotas';
@@ -14,6 +16,7 @@ import type { EventLog } from '../subscriptions/event-log';
 import { WorkerJobStore } from './job-store';
 import { PipelineAbortedError, PipelineError, type GeneratedImage, type LoraApplication, type StepProgress } from './pipeline';
 import type { PipelineCache } from './models';
+import { publishQueuePositions } from '../services/queue-positions';
 import { GENERATION_QUEUE, type AtelierEvent, type GenerationJobData } from './protocol';
 
 export interface WorkerOptions {
@@ -36,19 +39,28 @@ export interface WorkerOptions {
   /** How long a job's lock lives without renewal: a dead worker's job is picked up after about this. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Job duration, failures by reason, step time, jobs in progress, model load time. */
+  metrics?: WorkerMetrics;
 }
 
 /** Why an abort happened, so the job ends in the right state. */
-type AbortReason = 'cancelled' | 'timeout';
+type AbortReason = 'cancelled' | 'timeout' | 'shutdown';
 
 /** Runs generation jobs from the BullMQ queue through the ONNX pipeline. */
 export class GenerationWorker {
   private readonly worker: Worker<GenerationJobData, void>;
   private readonly jobs: WorkerJobStore;
+  private readonly metrics: WorkerMetrics;
+  /** Running jobs by id, each with the function that hands it back on shutdown. */
+  private readonly running = new Map<string, () => void>();
+  private modelReady = false;
+  private lastProvider: string | null = null;
 
   constructor(private readonly o: WorkerOptions) {
     this.jobs = new WorkerJobStore(o.db);
-    this.worker = new Worker<GenerationJobData, void>(GENERATION_QUEUE, (job) => this.process(job), {
+    this.metrics = o.metrics ?? NO_WORKER_METRICS;
+    this.worker = new Worker<GenerationJobData, void>(GENERATION_QUEUE, (job, token) =>
+      runInJobTrace(job.data as GenerationJobData & TraceCarrier, 'generation.job', { 'atelier.job.id': job.data.jobId }, () => this.process(job, token)), {
       connection: o.connection,
       prefix: `${o.prefix}:bull`,
       concurrency: o.concurrency,
@@ -64,7 +76,7 @@ export class GenerationWorker {
     return this.o.events.publish({ ...event, at: this.o.clock.now().toISOString(), jobId: job.id, sessionId: job.sessionId, actorId: job.ownerId });
   }
 
-  private async process(bullJob: BullJob<GenerationJobData>): Promise<void> {
+  private async process(bullJob: BullJob<GenerationJobData>, token?: string): Promise<void> {
     const { jobId, requestId } = bullJob.data;
     const log = this.o.logger.child({ jobId, requestId });
     const job = await this.jobs.load(jobId);
@@ -79,19 +91,25 @@ export class GenerationWorker {
     let pipeline;
     try {
       const model = await this.o.db.getRepository(AiModel).findOneByOrFail({ id: job.modelId });
-      pipeline = await this.o.pipelines.acquire(path.join(this.o.modelsDir, model.name));
+      pipeline = await this.acquire(path.join(this.o.modelsDir, model.name));
     } catch (error) {
       return this.failFromError(job, bullJob, error, log);
     }
     if (!(await this.jobs.markProcessing(job, pipeline.executionProvider, now))) return;
     await this.o.scheduler.started(job.priority);
     await this.publish(job, { type: 'STARTED', step: 0, totalSteps: job.steps });
+    await this.announcePositions();
     log.info({ userId: job.ownerId, prompt: redactPrompt(job.prompt), steps: job.steps, provider: pipeline.executionProvider }, 'job started');
 
     const controller = new AbortController();
     let reason: AbortReason | null = null;
     const timer = setTimeout(() => { reason = 'timeout'; controller.abort(); }, this.o.jobTimeoutMs);
     const started = Date.now();
+    const modelName = path.basename(pipeline.modelDir);
+    let outcome = 'failed';
+    let lastStepMs = 0;
+    this.running.set(job.id, () => { reason = 'shutdown'; controller.abort(); });
+    this.metrics.jobStarted();
     try {
       const images = await pipeline.generate({
         prompt: job.prompt, negativePrompt: job.negativePrompt ?? undefined, width: job.width, height: job.height,
@@ -104,6 +122,8 @@ export class GenerationWorker {
             reason = 'cancelled';
             controller.abort();
           }
+          this.metrics.step(modelName, (p.elapsedMs - lastStepMs) / 1000);
+          lastStepMs = p.elapsedMs;
           await this.jobs.recordStep(job.id, p.step);
           await this.publish(job, {
             type: 'PROGRESS', step: p.step, totalSteps: p.totalSteps, elapsedMs: Math.round(p.elapsedMs), etaMs: Math.round(p.etaMs),
@@ -114,16 +134,64 @@ export class GenerationWorker {
       clearTimeout(timer);
       await this.recordStepTime((Date.now() - started) / Math.max(1, job.steps * job.count));
       await this.completeJob(job, images, log);
+      outcome = 'completed';
     } catch (error) {
       clearTimeout(timer);
       if (error instanceof PipelineAbortedError || controller.signal.aborted) {
+        outcome = reason ?? 'cancelled';
+        if (reason === 'shutdown') return await this.handBack(job, bullJob, token, log);
         if (reason === 'timeout') {
           return this.fail(job, { code: 'TIMEOUT', message: `The job ran longer than ${Math.round(this.o.jobTimeoutMs / 1000)} s` }, log);
         }
         return this.cancel(job, log);
       }
-      return this.failFromError(job, bullJob, error, log);
+      return await this.failFromError(job, bullJob, error, log);
+    } finally {
+      this.running.delete(job.id);
+      this.metrics.jobFinished(modelName, outcome, (Date.now() - started) / 1000);
     }
+  }
+
+  /** Loads (or finds loaded) a model, timing real loads for the metrics. */
+  private async acquire(modelDir: string) {
+    const loadsBefore = this.o.pipelines.loadCount;
+    const started = Date.now();
+    const pipeline = await this.o.pipelines.acquire(modelDir);
+    if (this.o.pipelines.loadCount > loadsBefore) this.metrics.modelLoaded(path.basename(modelDir), pipeline.executionProvider, (Date.now() - started) / 1000);
+    this.modelReady = true;
+    this.lastProvider = pipeline.executionProvider;
+    return pipeline;
+  }
+
+  /** Loads the default model at start, so the first job does not pay for it and /readyz can say a model is loaded. */
+  async preload(modelDir: string): Promise<void> {
+    await this.acquire(modelDir);
+  }
+
+  /** True once a model has loaded (the worker's readiness). */
+  get hasModelLoaded(): boolean {
+    return this.modelReady;
+  }
+
+  /** What the worker reports in its heartbeat. */
+  describe() {
+    return {
+      executionProvider: this.lastProvider,
+      activeJobs: this.running.size,
+      loadedModels: this.o.pipelines.loadedDirs.map((dir) => path.basename(dir)),
+    };
+  }
+
+  /**
+   * Shutdown ran out of grace mid-job: the job goes back to the queue as it
+   * was (PENDING, no images written) for another worker, at once rather than
+   * after the lock expires. WaitingError tells BullMQ the job was moved.
+   */
+  private async handBack(job: Job, bullJob: BullJob<GenerationJobData>, token: string | undefined, log: Logger): Promise<void> {
+    await this.jobs.markPending(job.id);
+    await bullJob.moveToWait(token);
+    log.warn({ step: job.step }, 'worker shutting down: job handed back to the queue');
+    throw new WaitingError();
   }
 
   private async loraFiles(job: Job): Promise<LoraApplication[]> {
@@ -167,6 +235,7 @@ export class GenerationWorker {
   private async fail(job: Job, error: { code: string; message: string }, log: Logger): Promise<void> {
     if (await this.jobs.finish(job.id, JobStatus.FAILED, this.o.clock.now(), error)) {
       await this.o.quotas.release(job.ownerId, job.id, job.createdAt, job.count);
+      this.metrics.jobFailed(error.code);
       await this.publish(job, { type: 'FAILED', totalSteps: job.steps, error });
       log.warn({ code: error.code }, 'job failed');
     }
@@ -188,6 +257,13 @@ export class GenerationWorker {
     throw error;
   }
 
+  /** The line moved: tell every waiting job its new place and ETA. */
+  private async announcePositions(): Promise<void> {
+    const stepMs = await this.o.redis.get(`${this.o.prefix}:stats:step-ms`);
+    await publishQueuePositions(this.o.db, this.o.events, this.o.clock, stepMs ? Number(stepMs) : null)
+      .catch((err) => this.o.logger.warn({ err }, 'could not publish queue positions'));
+  }
+
   /** Exponentially weighted average of ms per step, read for ETAs. */
   private async recordStepTime(ms: number): Promise<void> {
     const key = `${this.o.prefix}:stats:step-ms`;
@@ -199,10 +275,17 @@ export class GenerationWorker {
     return this.worker;
   }
 
-  /** Finishes the current job (up to `graceMs`), then stops taking jobs. */
+  /**
+   * Stops taking jobs and lets the running ones finish for up to `graceMs`;
+   * jobs still running then are handed back to the queue. If even that hangs
+   * (a step that never returns), the worker closes hard and BullMQ's
+   * stalled-job recovery gives the job to another worker once its lock expires.
+   */
   async close(graceMs = 30_000): Promise<void> {
     const closing = this.worker.close();
-    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
-    if ((await Promise.race([closing, timeout])) === 'timeout') await this.worker.close(true);
+    const wait = (ms: number) => new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref());
+    if ((await Promise.race([closing, wait(graceMs)])) !== 'timeout') return;
+    for (const handBack of this.running.values()) handBack();
+    if ((await Promise.race([closing, wait(10_000)])) === 'timeout') await this.worker.close(true);
   }
 }

@@ -1,6 +1,7 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
-import { Image, Job } from '../entities';
+import { Image, Job, Role } from '../entities';
 import type { AppContext } from '../schema/context';
+import { libraryKey } from '../schema/library-loaders';
 
 @Resolver(() => Image)
 export class ImageResolver {
@@ -9,8 +10,17 @@ export class ImageResolver {
     return ctx.services.urlSigner.sign(image.storageKey, ctx.services.clock.now());
   }
 
-  @FieldResolver(() => Job, { description: 'The job that made it.' })
-  async job(@Root() image: Image, @Ctx() ctx: AppContext): Promise<Job> {
-    return ctx.services.access.assertCanSeeJob(ctx.viewer!.user, image.jobId);
+  @FieldResolver(() => Job, {
+    nullable: true,
+    description: 'The job that made it; null where you see the image only through a shared album or link.',
+  })
+  async job(@Root() image: Image, @Ctx() ctx: AppContext): Promise<Job | null> {
+    // Batched (DataLoader) version of AccessPolicy.canSeeJob: owner, admin or a member of the job's session.
+    const user = ctx.viewer?.user;
+    const job = user ? await ctx.loaders.job.load(image.jobId) : null;
+    if (!user || !job) return null;
+    if (job.ownerId === user.id || user.role === Role.ADMIN) return job;
+    const role = job.sessionId ? await ctx.loaders.sessionRole.load(libraryKey(job.sessionId, user.id)) : null;
+    return role ? job : null;
   }
 }

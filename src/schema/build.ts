@@ -3,17 +3,26 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { applyMiddleware } from 'graphql-middleware';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema } from 'type-graphql';
+import { AlbumResolver } from '../resolvers/album.resolver';
+import { FavoriteResolver } from '../resolvers/favorite.resolver';
 import { ImageResolver } from '../resolvers/image.resolver';
 import { JobResolver } from '../resolvers/job.resolver';
 import { LiveResolver } from '../resolvers/live.resolver';
+import { JobLoraResolver, LoraResolver } from '../resolvers/lora.resolver';
 import { ModelResolver } from '../resolvers/model.resolver';
+import { PresetResolver } from '../resolvers/preset.resolver';
+import { MonitoringResolver } from '../resolvers/monitoring.resolver';
 import { SessionMemberResolver, SessionResolver } from '../resolvers/session.resolver';
+import { SuggestionResolver } from '../resolvers/suggestion.resolver';
 import { UserResolver } from '../resolvers/user.resolver';
+import { TierResolver } from '../resolvers/tier.resolver';
 import './enums';
 import { permissions } from './permissions';
 
 export const RESOLVERS = [
-  UserResolver, JobResolver, ImageResolver, ModelResolver, SessionResolver, SessionMemberResolver, LiveResolver,
+  UserResolver, JobResolver, ImageResolver, ModelResolver, SessionResolver, SessionMemberResolver, LiveResolver, TierResolver,
+  MonitoringResolver,
+  AlbumResolver, FavoriteResolver, PresetResolver, SuggestionResolver, LoraResolver, JobLoraResolver,
 ] as const;
 
 /** The type-graphql schema without permissions (what schema.graphql prints). */

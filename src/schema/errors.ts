@@ -85,6 +85,10 @@ export function formatError(
   if (appError) {
     return { ...base, message: appError.message, extensions: { ...appError.extensions, code: appError.code } };
   }
+  if (formatted.extensions?.queryLimit) {
+    const { stacktrace: _drop, ...extensions } = formatted.extensions;
+    return { ...base, extensions: { ...extensions, code: 'QUERY_TOO_COMPLEX' } };
+  }
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && PASS_THROUGH.has(code)) {
     const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};

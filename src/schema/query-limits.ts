@@ -4,8 +4,9 @@ export const MAX_DEPTH = 12;
 export const MAX_FIELDS = 400;
 export const MAX_ALIASES = 50;
 
-function tooComplex(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX' } });
+/** `queryLimit` survives Apollo re-coding validation errors; formatError restores the code from it. */
+function tooComplex(message: string, queryLimit: 'depth' | 'aliases' | 'fields', limit: number): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', queryLimit, limit } });
 }
 
 /**
@@ -41,9 +42,9 @@ export function queryLimitRule(context: ValidationContext): ASTVisitor {
       fields = 0;
       aliases = 0;
       const depth = depthOf(node.selectionSet, 1, new Set());
-      if (depth > MAX_DEPTH) context.reportError(tooComplex(`Query is nested ${depth > MAX_DEPTH ? 'deeper than' : ''} ${MAX_DEPTH} levels`));
-      else if (aliases > MAX_ALIASES) context.reportError(tooComplex(`Query uses more than ${MAX_ALIASES} aliases`));
-      else if (fields > MAX_FIELDS) context.reportError(tooComplex(`Query selects more than ${MAX_FIELDS} fields`));
+      if (depth > MAX_DEPTH) context.reportError(tooComplex(`Query is nested deeper than ${MAX_DEPTH} levels`, 'depth', MAX_DEPTH));
+      else if (aliases > MAX_ALIASES) context.reportError(tooComplex(`Query uses more than ${MAX_ALIASES} aliases`, 'aliases', MAX_ALIASES));
+      else if (fields > MAX_FIELDS) context.reportError(tooComplex(`Query selects more than ${MAX_FIELDS} fields`, 'fields', MAX_FIELDS));
     },
   };
 }

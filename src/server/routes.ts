@@ -1,12 +1,32 @@
-import type express from 'express';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express from 'express';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
+import type { GenerationQueue } from '../gpu-worker/queue';
+import type { AtelierMetrics } from '../observability/metrics';
 import type { Services } from '../services';
 import type { ArtifactStore } from '../storage/artifact-store';
 
-/** Health, readiness and signed file downloads. */
-export function mountHttpRoutes(options: { app: express.Express; services: Services; redis: Redis; db: DataSource; store: ArtifactStore }): void {
-  const { app, services, redis, db, store } = options;
+/** What `/healthz`, `/readyz` and `/metrics` look at. */
+export interface HealthOptions {
+  app: express.Express;
+  redis: Redis;
+  db: DataSource;
+  queue: GenerationQueue;
+  metrics: AtelierMetrics;
+  /** Set where this process runs a worker: ready only once a model is loaded. */
+  modelLoaded?: () => boolean;
+}
+
+/**
+ * `/healthz`: the process is alive (restart it if not). `/readyz`: database,
+ * Redis and the queue answer, and a worker has a model loaded (send it work
+ * only then). `/metrics`: Prometheus text. Served on the API port, and by a
+ * standalone worker on ATELIER_METRICS_PORT.
+ */
+export function mountHealthRoutes(options: HealthOptions): void {
+  const { app, redis, db, queue, metrics } = options;
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -14,9 +34,26 @@ export function mountHttpRoutes(options: { app: express.Express; services: Servi
     const checks: Record<string, string> = {};
     await db.query('SELECT 1').then(() => (checks.database = 'ok'), (e: Error) => (checks.database = e.message));
     await redis.ping().then(() => (checks.redis = 'ok'), (e: Error) => (checks.redis = e.message));
+    await queue.getJobCounts('active').then(() => (checks.queue = 'ok'), (e: Error) => (checks.queue = e.message));
+    if (options.modelLoaded) checks.model = options.modelLoaded() ? 'ok' : 'no model loaded yet';
     const ready = Object.values(checks).every((v) => v === 'ok');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
+  app.get('/metrics', async (_req, res) => {
+    try {
+      const text = await metrics.text();
+      res.setHeader('Content-Type', metrics.contentType);
+      res.send(text);
+    } catch (error) {
+      res.status(500).type('text/plain').send(`metrics collection failed: ${(error as Error).message}`);
+    }
+  });
+}
+
+/** Health, readiness, metrics and signed file downloads. */
+export function mountHttpRoutes(options: HealthOptions & { services: Services; store: ArtifactStore }): void {
+  const { app, services, store } = options;
+  mountHealthRoutes(options);
   app.get('/files/{*key}', async (req, res) => {
     const key = ([] as string[]).concat((req.params as { key?: string | string[] }).key ?? []).join('/');
     const { expires, sig } = req.query as Record<string, string | undefined>;
@@ -37,5 +74,40 @@ export function mountHttpRoutes(options: { app: express.Express; services: Servi
     res.setHeader('Content-Type', key.endsWith('.png') ? 'image/png' : 'application/octet-stream');
     res.setHeader('Cache-Control', 'private, max-age=3600');
     res.send(data);
+  });
+  mountClientApp(app);
+}
+
+/** Paths the API owns; everything else that asks for HTML gets the SPA. */
+const API_PATHS = /^\/(graphql|files|uploads|metrics|healthz|readyz)(\/|$)/;
+
+/** `client/dist` seen from `src/server` (tests) or `dist/src/server` (built). */
+function clientDist(): string | null {
+  const candidates = [path.resolve(__dirname, '../../client/dist'), path.resolve(__dirname, '../../../client/dist')];
+  return candidates.find((dir) => existsSync(path.join(dir, 'index.html'))) ?? null;
+}
+
+/**
+ * Serves the built SPA (`npm run client:build`) at `/`, with index.html for
+ * any other non-API GET that accepts HTML so client-side routes survive a
+ * reload. Looked up per request: building the client needs no restart.
+ */
+export function mountClientApp(app: express.Express): void {
+  const statics = new Map<string, express.Handler>();
+  app.use((req, res, next) => {
+    const dir = req.method === 'GET' || req.method === 'HEAD' ? clientDist() : null;
+    if (!dir || API_PATHS.test(req.path)) return next();
+    if (!statics.has(dir)) {
+      statics.set(dir, express.static(dir, {
+        index: false,
+        // Vite fingerprints assets, so they never change under a name.
+        setHeaders: (r, file) => r.setHeader('Cache-Control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache'),
+      }));
+    }
+    statics.get(dir)!(req, res, () => {
+      if (!req.accepts('html')) return next();
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(path.join(dir, 'index.html'));
+    });
   });
 }

@@ -7,14 +7,24 @@ import type { EventLog } from '../subscriptions/event-log';
 import { LiveEvents } from '../subscriptions/live-events';
 import { Presence } from '../subscriptions/presence';
 import { AccessPolicy } from './access';
+import { AlbumSharing } from './album-sharing';
+import { AlbumService } from './albums';
 import { AuthService } from './auth';
 import type { Clock } from './clock';
+import { FavoriteService } from './favorites';
 import { JobQueries } from './job-queries';
 import { JobService } from './jobs';
+import { MonitoringService } from './monitoring';
+import { RecentErrors } from '../observability/recent-errors';
+import { LoraService } from './loras';
+import { ModelService } from './models';
+import { PresetService } from './presets';
 import { QuotaService } from './quotas';
 import { RateLimiter } from './rate-limits';
 import { FairScheduler } from './scheduling';
 import { SessionService } from './sessions';
+import { SuggestionService } from './suggestions';
+import { UploadService } from './uploads';
 import { UserService } from './users';
 
 export interface ServiceDeps {
@@ -30,6 +40,9 @@ export interface ServiceDeps {
   jwtSecret: string;
   jwtTtlSeconds: number;
   sessionIdleDays: number;
+  /** Where model directories live (LoRA shape checks read their model_index.json). */
+  modelsDir: string;
+  maxUploadBytes: number;
 }
 
 /** Every domain service, built once in the composition root. */
@@ -40,6 +53,10 @@ export function createServices(deps: ServiceDeps) {
   const rateLimiter = new RateLimiter(redis, prefix, clock);
   const scheduler = new FairScheduler(redis, prefix);
   const presence = new Presence(redis, prefix);
+  const recentErrors = new RecentErrors(redis, prefix);
+  const albums = new AlbumService(db, clock);
+  const uploads = new UploadService(deps.store, deps.maxUploadBytes);
+  const jobQueries = new JobQueries(db, redis, prefix, access);
   return {
     db,
     clock,
@@ -53,10 +70,20 @@ export function createServices(deps: ServiceDeps) {
     presence,
     auth: new AuthService(db, { jwtSecret: deps.jwtSecret, jwtTtlSeconds: deps.jwtTtlSeconds }, clock),
     users: new UserService(db),
-    jobs: new JobService({ db, redis, prefix, queue: deps.queue, quotas, rateLimiter, scheduler, events: deps.events, access, clock, logger: deps.logger }),
-    jobQueries: new JobQueries(db, redis, prefix, access),
+    jobs: new JobService({ db, redis, prefix, queue: deps.queue, quotas, rateLimiter, scheduler, events: deps.events, access, queries: jobQueries, clock, logger: deps.logger }),
+    jobQueries,
     sessions: new SessionService(db, access, deps.events, clock, deps.sessionIdleDays),
+    recentErrors,
+    monitoring: new MonitoringService({ db, redis, prefix, queue: deps.queue, recentErrors, clock }),
     live: new LiveEvents(deps.events, access, presence, clock),
+    albums,
+    albumSharing: new AlbumSharing(db, albums, clock),
+    favorites: new FavoriteService(db),
+    presets: new PresetService(db, access),
+    suggestions: new SuggestionService(),
+    uploads,
+    loras: new LoraService(db, deps.store, uploads, deps.modelsDir),
+    models: new ModelService(db),
   };
 }
 

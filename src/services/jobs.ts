@@ -8,6 +8,7 @@ import { AppError, badInput, forbidden } from '../schema/errors';
 import type { EventLog } from '../subscriptions/event-log';
 import type { Logger } from '../observability/logger';
 import type { AccessPolicy } from './access';
+import type { JobQueries } from './job-queries';
 import type { Viewer } from './auth';
 import type { Clock } from './clock';
 import {
@@ -15,6 +16,7 @@ import {
   type GenerationParameters, type GenerationRequestInput, type ParameterDefaults,
 } from './generation-input';
 import type { QuotaService } from './quotas';
+import { publishQueuePositions } from './queue-positions';
 import type { RateLimiter } from './rate-limits';
 import type { FairScheduler } from './scheduling';
 
@@ -28,6 +30,7 @@ export interface JobServiceDeps {
   scheduler: FairScheduler;
   events: EventLog;
   access: AccessPolicy;
+  queries: JobQueries;
   clock: Clock;
   logger: Logger;
 }
@@ -81,7 +84,10 @@ export class JobService {
       await this.deps.redis.set(this.idempotencyRedisKey(user.id, idempotencyKey), jobId, 'EX', IDEMPOTENCY_TTL_SECONDS);
     }
     if (preset) await this.deps.db.getRepository(Preset).increment({ id: preset.id }, 'usageCount', 1);
-    await this.publish(job, { type: 'QUEUED', actorId: user.id, totalSteps: job.steps, step: 0 });
+    await this.publish(job, {
+      type: 'QUEUED', actorId: user.id, totalSteps: job.steps, step: 0,
+      queuePosition: (await this.deps.queries.queuePosition(job)) ?? undefined,
+    });
     this.deps.logger.info({ requestId, jobId, userId: user.id, sessionId: job.sessionId }, 'job queued');
     return job;
   }
@@ -194,6 +200,8 @@ export class JobService {
           await this.deps.quotas.release(job.ownerId, job.id, job.createdAt, job.count);
           const cancelled = { ...job, status: JobStatus.CANCELLED, completedAt: now } as Job;
           await this.publish(cancelled, { type: 'CANCELLED', actorId: viewer.user.id, step: job.step, totalSteps: job.steps });
+          const stepMs = await this.deps.redis.get(`${this.deps.prefix}:stats:step-ms`);
+          await publishQueuePositions(this.deps.db, this.deps.events, this.deps.clock, stepMs ? Number(stepMs) : null);
           return cancelled;
         }
       }

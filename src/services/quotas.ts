@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
 import { Job, OPEN_JOB_STATUSES, TierPolicy, UsageRecord, type Tier } from '../entities';
-import { AppError, quotaExceeded } from '../schema/errors';
+import { AppError, badInput, quotaExceeded } from '../schema/errors';
 import { secondsUntilUtcMidnight, utcDay, type Clock } from './clock';
 
 /*
@@ -63,6 +63,32 @@ export class QuotaService {
     const policy = await this.db.getRepository(TierPolicy).findOneBy({ tier });
     if (!policy) throw new AppError('INTERNAL', `No policy for tier ${tier}`);
     return policy;
+  }
+
+  listPolicies(): Promise<TierPolicy[]> {
+    return this.db.getRepository(TierPolicy).find({ order: { queuePriority: 'DESC' } });
+  }
+
+  /** Admin change of a tier's limits; `imagesPerDay: -1` means unlimited. */
+  async updatePolicy(tier: Tier, input: Partial<Record<keyof TierPolicy, number | null | undefined>>): Promise<TierPolicy> {
+    const policy = await this.policyFor(tier);
+    const bounds: Record<string, [number, number]> = {
+      maxOpenJobs: [1, 10_000], maxWidth: [64, 2048], maxHeight: [64, 2048], maxSteps: [1, 150], maxCount: [1, 8], maxLoras: [0, 16],
+      generationsPerMinute: [1, 100_000], requestsPerMinute: [1, 1_000_000], maxSessionMembers: [1, 10_000], maxQueryComplexity: [10, 1_000_000],
+    };
+    const changes: Partial<TierPolicy> = {};
+    for (const [field, [min, max]] of Object.entries(bounds)) {
+      const value = input[field as keyof TierPolicy];
+      if (value == null) continue;
+      if (!Number.isInteger(value) || value < min || value > max) throw badInput(field, `${field} must be an integer from ${min} to ${max}`);
+      (changes as Record<string, number>)[field] = value;
+    }
+    if (input.imagesPerDay != null) {
+      if (!Number.isInteger(input.imagesPerDay) || input.imagesPerDay < -1) throw badInput('imagesPerDay', 'imagesPerDay must be -1 (unlimited) or more');
+      changes.imagesPerDay = input.imagesPerDay === -1 ? null : input.imagesPerDay;
+    }
+    await this.db.getRepository(TierPolicy).update({ tier }, changes);
+    return { ...policy, ...changes } as TierPolicy;
   }
 
   /** Makes sure the day counter exists, seeding it from the usage table. */

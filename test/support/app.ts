@@ -42,6 +42,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     ATELIER_MODELS_DIR: inject('modelsDir'),
     ATELIER_EXECUTION_PROVIDERS: 'cpu',
     ATELIER_PREVIEW_EVERY: '2',
+    // Standalone workers serve /metrics on their own port: any free one, so parallel workers never collide.
+    ATELIER_METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
     ...overrides,
   };

@@ -15,8 +15,12 @@ export function Layout() {
   const { viewer, signOut } = useAuth();
   const location = useLocation();
   const main = useRef<HTMLElement>(null);
-  // Move focus to the page on navigation so keyboard and screen-reader users start at the new content.
+  const firstPath = useRef(location.pathname);
+  // Move focus to the page on navigation (not on first load, where the skip link comes first)
+  // so keyboard and screen-reader users start at the new content.
   useEffect(() => {
+    if (location.pathname === firstPath.current) return;
+    firstPath.current = '';
     main.current?.focus({ preventScroll: true });
   }, [location.pathname]);
   return (

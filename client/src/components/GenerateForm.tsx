@@ -1,0 +1,127 @@
+import { useState, type FormEvent, type ReactNode } from 'react';
+import type { ModelsQuery, SessionsQuery } from '../gql/graphql';
+import { limitHints, type Limits } from './LimitHints';
+import type { GenerationSettings } from './settings';
+
+const SIZES = [
+  [256, 256],
+  [512, 512],
+  [768, 768],
+  [1024, 1024],
+  [768, 512],
+  [512, 768],
+  [1024, 576],
+] as const;
+
+interface Props {
+  initial: GenerationSettings;
+  limits: Limits | undefined;
+  models: ModelsQuery['models'];
+  sessions: SessionsQuery['sessions'];
+  busy: boolean;
+  /** Per-field message from the server's last refusal (field name → sentence). */
+  serverErrors: Record<string, string>;
+  onSubmit(settings: GenerationSettings): void;
+  /** Extra controls (presets, LoRAs) rendered inside the form. */
+  children?: ReactNode;
+}
+
+/** A labelled field with its hint and error wired to aria-describedby. */
+function Field({ id, label, hint, error, children }: { id: string; label: string; hint?: string; error?: string; children: ReactNode }) {
+  return (
+    <div className={`field${error ? ' invalid' : ''}`}>
+      <label htmlFor={id}>{label}</label>
+      {children}
+      {hint && <p id={`${id}-hint`} className="hint">{hint}</p>}
+      {error && <p id={`${id}-error`} className="field-error" role="status">{error}</p>}
+    </div>
+  );
+}
+
+const describedBy = (id: string, hint?: string, error?: string) =>
+  [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+
+/** The generator's controls: prompt, size, steps, guidance, seed, count, model and session. */
+export function GenerateForm({ initial, limits, models, sessions, busy, serverErrors, onSubmit, children }: Props) {
+  const [s, setS] = useState<GenerationSettings>(initial);
+  const set = <K extends keyof GenerationSettings>(key: K, value: GenerationSettings[K]) => setS((prev) => ({ ...prev, [key]: value }));
+  const hints = limitHints(s, limits);
+  const errorOf = (field: string) => serverErrors[field] ?? hints[field];
+  const sizeKey = `${s.width}x${s.height}`;
+  const writableSessions = sessions.filter((x) => x.myRole === 'OWNER' || x.myRole === 'COLLABORATOR');
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    onSubmit(s);
+  };
+  const num = (id: keyof GenerationSettings, label: string, props: { min: number; max?: number; step?: number }, hint?: string) => {
+    const error = errorOf(id);
+    return (
+      <Field id={id} label={label} hint={hint} error={error}>
+        <input id={id} name={id} type="number" inputMode="decimal" {...props} value={String(s[id])}
+          aria-invalid={Boolean(error)} aria-describedby={describedBy(id, hint, error)}
+          onChange={(e) => set(id, (e.target.value === '' ? 0 : Number(e.target.value)) as never)} />
+      </Field>
+    );
+  };
+  return (
+    <form className="generate-form" onSubmit={submit} aria-label="Generate an image">
+      <Field id="prompt" label="Prompt" error={serverErrors.prompt}>
+        <textarea id="prompt" name="prompt" rows={3} maxLength={2000} required placeholder="A lighthouse on a cliff at dusk, oil painting"
+          value={s.prompt} onChange={(e) => set('prompt', e.target.value)} aria-invalid={Boolean(serverErrors.prompt)} />
+      </Field>
+      <Field id="negativePrompt" label="Negative prompt (optional)" hint="What the image should avoid.">
+        <input id="negativePrompt" name="negativePrompt" value={s.negativePrompt} onChange={(e) => set('negativePrompt', e.target.value)} aria-describedby="negativePrompt-hint" />
+      </Field>
+      {children}
+      <fieldset className="grid-fields">
+        <legend>Size</legend>
+        <Field id="size" label="Common sizes">
+          <select id="size" value={SIZES.some(([w, h]) => `${w}x${h}` === sizeKey) ? sizeKey : ''}
+            onChange={(e) => {
+              const [w, h] = e.target.value.split('x').map(Number);
+              if (w && h) setS((prev) => ({ ...prev, width: w, height: h }));
+            }}>
+            <option value="">Custom</option>
+            {SIZES.map(([w, h]) => {
+              const over = limits ? w > limits.maxWidth || h > limits.maxHeight : false;
+              return <option key={`${w}x${h}`} value={`${w}x${h}`}>{w} × {h}{over ? ` (above your ${limits?.tier} limit)` : ''}</option>;
+            })}
+          </select>
+        </Field>
+        {num('width', 'Width (px)', { min: 64, max: 2048, step: 8 })}
+        {num('height', 'Height (px)', { min: 64, max: 2048, step: 8 })}
+      </fieldset>
+      <fieldset className="grid-fields">
+        <legend>Sampling</legend>
+        {num('steps', 'Steps', { min: 1, max: 150 }, limits ? `Up to ${limits.maxSteps} on your tier.` : undefined)}
+        {num('guidanceScale', 'Guidance (CFG)', { min: 1, max: 30, step: 0.5 }, 'How closely to follow the prompt, 1–30.')}
+        <Field id="seed" label="Seed" hint="Empty for a random seed; the same seed and settings give the same image.">
+          <div className="inline">
+            <input id="seed" name="seed" type="number" min={0} max={2147483647} value={s.seed} placeholder="Random"
+              aria-describedby="seed-hint" onChange={(e) => set('seed', e.target.value)} />
+            <button type="button" className="button ghost small" onClick={() => set('seed', '')} aria-label="Use a random seed">Random</button>
+          </div>
+        </Field>
+        {num('count', 'Images', { min: 1, max: 8 }, limits ? `Up to ${limits.maxCount} per job on your tier.` : undefined)}
+      </fieldset>
+      <fieldset className="grid-fields">
+        <legend>Where</legend>
+        <Field id="modelId" label="Model">
+          <select id="modelId" value={s.modelId} onChange={(e) => set('modelId', e.target.value)}>
+            <option value="">Default{models.find((m) => m.isDefault) ? ` (${models.find((m) => m.isDefault)!.name})` : ''}</option>
+            {models.filter((m) => m.enabled).map((m) => <option key={m.id} value={m.id}>{m.name}</option>)}
+          </select>
+        </Field>
+        <Field id="sessionId" label="Share live in session" error={serverErrors.sessionId}>
+          <select id="sessionId" value={s.sessionId} onChange={(e) => set('sessionId', e.target.value)}>
+            <option value="">Only me</option>
+            {writableSessions.map((x) => <option key={x.id} value={x.id}>{x.name}</option>)}
+          </select>
+        </Field>
+      </fieldset>
+      <button type="submit" className="button primary wide" disabled={busy || !s.prompt.trim()}>
+        {busy ? 'Submitting…' : 'Generate'}
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,99 @@
+import { useMutation } from '@apollo/client/react';
+import { Link, useNavigate } from 'react-router';
+import type { JobFieldsFragment } from '../gql/graphql';
+import { useAuth } from '../lib/auth';
+import { formatEta, personName, relativeTime } from '../lib/format';
+import { FINAL_STATUSES, useLiveJob } from '../lib/useLiveJob';
+import { CancelJobMutation, RetryJobMutation } from '../operations/jobs';
+import { ErrorNotice } from './Notice';
+import { ProgressBar } from './ProgressBar';
+import { settingsOf } from './settings';
+
+const STATUS_LABEL: Record<string, string> = {
+  PENDING: 'Queued',
+  PROCESSING: 'Generating',
+  COMPLETED: 'Done',
+  FAILED: 'Failed',
+  CANCELLED: 'Cancelled',
+};
+
+/**
+ * One job, live: queue position and ETA while pending, a per-step progress
+ * bar with latent previews while running, cancel; then the images with their
+ * parameters and "use these settings again".
+ */
+export function JobCard({ job, showOwner = false }: { job: JobFieldsFragment; showOwner?: boolean }) {
+  const { viewer } = useAuth();
+  const navigate = useNavigate();
+  const { preview } = useLiveJob(job);
+  const [cancel, cancelState] = useMutation(CancelJobMutation);
+  const [retry, retryState] = useMutation(RetryJobMutation);
+  const mine = viewer?.id === job.owner.id;
+  const final = FINAL_STATUSES.has(job.status);
+  const title = job.prompt.length > 80 ? `${job.prompt.slice(0, 80)}…` : job.prompt;
+  return (
+    <article className={`job-card status-${job.status.toLowerCase()}`} aria-label={`Job: ${title}`} data-job-id={job.id}>
+      <header className="job-head">
+        <span className={`badge status-${job.status.toLowerCase()}`}>{STATUS_LABEL[job.status]}</span>
+        {showOwner && <span className="muted">{personName(job.owner)}</span>}
+        <Link className="muted small" to={`/jobs/${job.id}`}>{relativeTime(job.createdAt)}</Link>
+      </header>
+      <p className="job-prompt">{job.prompt}</p>
+      {job.status === 'PENDING' && (
+        <p className="muted" aria-live="polite">
+          {job.queuePosition === 0 || job.queuePosition == null ? 'Next in the queue' : `Position ${job.queuePosition + 1} in the queue`}
+          {job.etaSeconds != null && ` · about ${formatEta(job.etaSeconds)}`}
+        </p>
+      )}
+      {!final && (
+        <div className="job-live">
+          <ProgressBar value={job.progress} label={`Progress of “${title}”`} />
+          <p className="muted small" aria-live="off">
+            Step {job.step} of {job.totalSteps}
+            {job.status === 'PROCESSING' && job.etaSeconds != null && ` · ${formatEta(job.etaSeconds)} left`}
+          </p>
+          {preview && <img className="preview" src={preview} alt="Latent preview of the image being generated" />}
+        </div>
+      )}
+      {job.status === 'COMPLETED' && job.images.length > 0 && (
+        <div className="job-images">
+          {[...job.images].sort((a, b) => a.index - b.index).map((image) => (
+            <a key={image.id} href={image.url} target="_blank" rel="noreferrer" className="thumb">
+              <img src={image.url} alt={`Generated image ${image.index + 1}: ${title} (seed ${image.seed})`} width={image.width} height={image.height} loading="lazy" />
+            </a>
+          ))}
+        </div>
+      )}
+      {job.status === 'FAILED' && job.error && (
+        <div className="notice error" role="alert">{job.error.message} <span className="muted">({job.error.code})</span></div>
+      )}
+      <dl className="params">
+        <div><dt>Size</dt><dd>{job.width} × {job.height}</dd></div>
+        <div><dt>Steps</dt><dd>{job.steps}</dd></div>
+        <div><dt>Guidance</dt><dd>{job.guidanceScale}</dd></div>
+        <div><dt>Seed</dt><dd>{job.seed}</dd></div>
+        {job.count > 1 && <div><dt>Images</dt><dd>{job.count}</dd></div>}
+        {job.model && <div><dt>Model</dt><dd>{job.model.name}</dd></div>}
+        {job.loras.length > 0 && <div><dt>LoRAs</dt><dd>{job.loras.length}</dd></div>}
+      </dl>
+      <div className="actions">
+        {mine && !final && (
+          <button type="button" className="button ghost small" disabled={cancelState.loading} onClick={() => void cancel({ variables: { id: job.id } }).catch(() => undefined)}>
+            Cancel
+          </button>
+        )}
+        {mine && (job.status === 'FAILED' || job.status === 'CANCELLED') && (
+          <button type="button" className="button ghost small" disabled={retryState.loading} onClick={() => void retry({ variables: { id: job.id } }).then((r) => r.data && navigate(`/jobs/${r.data.retryJob.id}`)).catch(() => undefined)}>
+            Retry
+          </button>
+        )}
+        {final && (
+          <button type="button" className="button ghost small" onClick={() => navigate('/', { state: { settings: settingsOf(job) } })}>
+            Use these settings again
+          </button>
+        )}
+      </div>
+      <ErrorNotice error={cancelState.error ?? retryState.error} />
+    </article>
+  );
+}

@@ -1,0 +1,48 @@
+import type { JobFieldsFragment } from '../gql/graphql';
+
+/** The generator form's values; also what "use these settings again" carries between pages. */
+export interface GenerationSettings {
+  prompt: string;
+  negativePrompt: string;
+  width: number;
+  height: number;
+  steps: number;
+  guidanceScale: number;
+  /** Empty means a random seed chosen by the server. */
+  seed: string;
+  count: number;
+  modelId: string;
+  sessionId: string;
+  loras: { loraId: string; weight: number }[];
+}
+
+export const DEFAULT_SETTINGS: GenerationSettings = {
+  prompt: '',
+  negativePrompt: '',
+  width: 512,
+  height: 512,
+  steps: 20,
+  guidanceScale: 7.5,
+  seed: '',
+  count: 1,
+  modelId: '',
+  sessionId: '',
+  loras: [],
+};
+
+/** A finished job's parameters as form settings (same seed, so the same image comes back). */
+export function settingsOf(job: JobFieldsFragment): GenerationSettings {
+  return {
+    prompt: job.prompt,
+    negativePrompt: job.negativePrompt ?? '',
+    width: job.width,
+    height: job.height,
+    steps: job.steps,
+    guidanceScale: job.guidanceScale,
+    seed: String(job.seed),
+    count: job.count,
+    modelId: job.model?.id ?? '',
+    sessionId: job.session?.id ?? '',
+    loras: job.loras.map((l) => ({ loraId: l.loraId, weight: l.weight })),
+  };
+}

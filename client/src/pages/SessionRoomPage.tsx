@@ -1,0 +1,120 @@
+import { useApolloClient, useMutation, useQuery, useSubscription } from '@apollo/client/react';
+import { useState } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
+import { InvitePanel } from '../components/InvitePanel';
+import { JobCard } from '../components/JobCard';
+import { MemberList } from '../components/MemberList';
+import { EmptyState, ErrorNotice } from '../components/Notice';
+import type { SessionEventsSubscription as SessionEvent, SessionFieldsFragment } from '../gql/graphql';
+import { useAuth } from '../lib/auth';
+import { personName } from '../lib/format';
+import { JobsQuery } from '../operations/jobs';
+import { LeaveSessionMutation, SessionEventsSubscription, SessionQuery } from '../operations/sessions';
+
+type Event = SessionEvent['sessionEvents'];
+
+/** A line for the activity log, or null for events the feed already shows (progress). */
+function describe(event: Event, session: SessionFieldsFragment | undefined): string | null {
+  const who = personName(session?.members.find((m) => m.user.id === event.actorId)?.user);
+  switch (event.type) {
+    case 'MEMBER_JOINED': return `${who} joined`;
+    case 'MEMBER_LEFT': return `${who === 'someone' ? 'A member' : who} left`;
+    case 'QUEUED': return `${who} queued a job`;
+    case 'COMPLETED': return `${who}’s job finished`;
+    case 'FAILED': return `${who}’s job failed`;
+    case 'CANCELLED': return `${who} cancelled a job`;
+    default: return null;
+  }
+}
+
+/** The session room: members with presence, invites, and a live feed of everyone's jobs and images. */
+export function SessionRoomPage() {
+  const { id = '' } = useParams();
+  const { viewer } = useAuth();
+  const client = useApolloClient();
+  const navigate = useNavigate();
+  const session = useQuery(SessionQuery, { variables: { id } });
+  const jobs = useQuery(JobsQuery, { variables: { sessionId: id, first: 30 } });
+  const [activity, setActivity] = useState<{ id: string; text: string }[]>([]);
+  const [leave, leaveState] = useMutation(LeaveSessionMutation, { refetchQueries: ['Sessions'] });
+  const data = session.data?.session;
+  const live = useSubscription(SessionEventsSubscription, {
+    variables: { sessionId: id },
+    skip: !data,
+    onData: ({ data: result }) => {
+      const event = result.data?.sessionEvents;
+      if (!event) return;
+      if (event.type === 'PRESENCE') {
+        client.cache.modify<SessionFieldsFragment>({
+          id: client.cache.identify({ __typename: 'Session', id }),
+          fields: { onlineUserIds: () => event.onlineUserIds },
+        });
+      }
+      if (event.type === 'MEMBER_JOINED' || event.type === 'MEMBER_LEFT') void session.refetch().catch(() => undefined);
+      // A job we have not seen yet: fetch the feed again; its card then follows the job itself.
+      const known = jobs.data?.jobs.edges.some((e) => e.node.id === event.jobId);
+      if (event.jobId && !known && event.type !== 'PRESENCE') void jobs.refetch().catch(() => undefined);
+      const text = describe(event, data ?? undefined);
+      if (text) setActivity((prev) => [{ id: event.eventId, text }, ...prev].slice(0, 8));
+    },
+  });
+
+  if (session.loading && !data) return <p className="loading" role="status">Loading session…</p>;
+  if (session.error) return <ErrorNotice error={session.error} />;
+  if (!data || !viewer) {
+    return (
+      <EmptyState title="Session not found">
+        It does not exist or you are not a member. <Link to="/sessions">Back to your sessions</Link>.
+      </EmptyState>
+    );
+  }
+  const feed = jobs.data?.jobs.edges.map((e) => e.node) ?? [];
+  const canGenerate = (data.myRole === 'OWNER' || data.myRole === 'COLLABORATOR') && data.status === 'ACTIVE';
+  return (
+    <div className="room">
+      <header className="room-head">
+        <div>
+          <h1>{data.name}</h1>
+          <p className="muted">
+            You are {data.myRole === 'OWNER' ? 'the owner' : `a ${data.myRole?.toLowerCase()}`}
+            {data.status === 'ARCHIVED' && ' · archived (read-only)'}
+          </p>
+        </div>
+        <div className="actions">
+          {canGenerate && <Link className="button primary" to={`/?session=${data.id}`}>Generate in this session</Link>}
+          {data.myRole !== 'OWNER' && (
+            <button type="button" className="button ghost" disabled={leaveState.loading}
+              onClick={() => void leave({ variables: { sessionId: id } }).then(() => navigate('/sessions')).catch(() => undefined)}>
+              Leave
+            </button>
+          )}
+        </div>
+      </header>
+      <ErrorNotice error={leaveState.error} />
+      {live.error && <ErrorNotice error={live.error} title="Live updates stopped" />}
+      <div className="room-grid">
+        <section aria-labelledby="feed-title" className="feed">
+          <h2 id="feed-title" className="h3">Live feed</h2>
+          <ErrorNotice error={jobs.error} />
+          {jobs.data && feed.length === 0 && (
+            <EmptyState title="Nothing generated here yet">Jobs anyone starts in this session appear here as they run.</EmptyState>
+          )}
+          <div className="job-list">
+            {feed.map((job) => <JobCard key={job.id} job={job} showOwner />)}
+          </div>
+        </section>
+        <div className="side">
+          <MemberList session={data} viewerId={viewer.id} />
+          {data.myRole === 'OWNER' && data.status === 'ACTIVE' && <InvitePanel sessionId={data.id} />}
+          <section className="card" aria-labelledby="activity-title">
+            <h2 id="activity-title" className="h3">Activity</h2>
+            <ul className="activity" aria-live="polite">
+              {activity.length === 0 && <li className="muted">Quiet so far.</li>}
+              {activity.map((a) => <li key={a.id}>{a.text}</li>)}
+            </ul>
+          </section>
+        </div>
+      </div>
+    </div>
+  );
+}

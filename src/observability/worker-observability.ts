@@ -1,0 +1,58 @@
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import type { AtelierConfig } from '../config';
+import type { GenerationWorker } from '../gpu-worker/generation-worker';
+import type { GenerationQueue } from '../gpu-worker/queue';
+import type { Logger } from './logger';
+import { startMetricsServer } from './metrics-server';
+import type { AtelierMetrics } from './metrics';
+import { WorkerPresence } from './worker-registry';
+
+/** What {@link observeWorker} started. */
+export interface ObservedWorker {
+  /** The worker's own `/metrics` server (role `worker`), else null: it shares the API port. */
+  metricsUrl: string | null;
+  presence: WorkerPresence;
+  stop(): Promise<void>;
+}
+
+/**
+ * Makes a worker visible: loads the default model in the background (so
+ * `/readyz` turns ready once a model is loaded and the first job does not pay
+ * for it), heartbeats into Redis for `systemStats.workers`, and in the
+ * `worker` role serves `/metrics`, `/healthz` and `/readyz` on
+ * ATELIER_METRICS_PORT. `stop` runs after the worker closed.
+ */
+export async function observeWorker(options: {
+  worker: GenerationWorker; config: AtelierConfig; metrics: AtelierMetrics; db: DataSource; redis: Redis; queue: GenerationQueue; logger: Logger;
+}): Promise<ObservedWorker> {
+  const { worker, config, logger } = options;
+  const presence = new WorkerPresence(options.redis, config.redisPrefix, () => ({
+    ...worker.describe(), configuredProviders: config.executionProviders, concurrency: config.workerConcurrency,
+  }));
+  await presence.start();
+  // Beat at once when what the heartbeat says changes, not only every 10 s.
+  const beat = () => void presence.beat().catch(() => undefined);
+  for (const event of ['active', 'completed', 'failed'] as const) worker.bullWorker.on(event, beat);
+  worker.preload(path.join(config.modelsDir, config.defaultModel))
+    .then(() => {
+      logger.info({ model: config.defaultModel }, 'default model loaded');
+      beat();
+    })
+    .catch((err) => logger.warn({ err, model: config.defaultModel }, 'default model could not be loaded: not ready until a job loads one'));
+  const server = config.role === 'worker'
+    ? await startMetricsServer(config.metricsPort, {
+      db: options.db, redis: options.redis, queue: options.queue, metrics: options.metrics, modelLoaded: () => worker.hasModelLoaded,
+    })
+    : null;
+  if (server) logger.info({ url: server.url }, 'worker metrics and health endpoints listening');
+  return {
+    metricsUrl: server?.url ?? null,
+    presence,
+    stop: async () => {
+      await presence.stop();
+      await server?.close();
+    },
+  };
+}

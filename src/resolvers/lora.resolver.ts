@@ -1,0 +1,59 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { AiModel, JobLora, Lora, Tier } from '../entities';
+import { viewerOf, type AppContext } from '../schema/context';
+import { tierAllows } from '../services/models';
+import { LoraInput } from './lora.types';
+
+@Resolver(() => Lora)
+export class LoraResolver {
+  @Query(() => [Lora], { description: 'Active LoRAs (plus your inactive ones; admins see all), by name, newest version first.' })
+  loras(@Ctx() ctx: AppContext): Promise<Lora[]> {
+    return ctx.services.loras.list(viewerOf(ctx).user);
+  }
+
+  @Mutation(() => Lora, { description: 'Registers a LoRA from an upload after checking its safetensors header and tensor shapes against the base model.' })
+  registerLora(@Arg('input', () => LoraInput, { description: 'The LoRA.' }) input: LoraInput, @Ctx() ctx: AppContext): Promise<Lora> {
+    return ctx.services.loras.register(viewerOf(ctx).user, input);
+  }
+
+  @Mutation(() => Lora, { description: 'Switches a LoRA on or off for new jobs (its owner or an admin).' })
+  setLoraActive(
+    @Arg('id', () => ID, { description: 'LoRA id.' }) id: string,
+    @Arg('active', () => Boolean, { description: 'Usable in new jobs.' }) active: boolean,
+    @Ctx() ctx: AppContext,
+  ): Promise<Lora> {
+    return ctx.services.loras.setActive(viewerOf(ctx).user, id, active);
+  }
+
+  @Mutation(() => Lora, { description: 'Sets the lowest tier allowed to use a LoRA (admins).' })
+  setLoraMinTier(
+    @Arg('id', () => ID, { description: 'LoRA id.' }) id: string,
+    @Arg('minTier', () => Tier, { description: 'Lowest tier.' }) minTier: Tier,
+    @Ctx() ctx: AppContext,
+  ): Promise<Lora> {
+    return ctx.services.loras.setMinTier(id, minTier);
+  }
+
+  @FieldResolver(() => AiModel, { nullable: true, description: 'The base model it adapts.' })
+  baseModel(@Root() lora: Lora, @Ctx() ctx: AppContext): Promise<AiModel | null> {
+    return ctx.loaders.model.load(lora.baseModelId);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Whether you registered it (owners are not shown to others: their email stays private).' })
+  mine(@Root() lora: Lora, @Ctx() ctx: AppContext): boolean {
+    return lora.ownerId === ctx.viewer?.user.id;
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Whether your tier may use it in jobs (and it is active).' })
+  usable(@Root() lora: Lora, @Ctx() ctx: AppContext): boolean {
+    return lora.active && !!ctx.viewer && tierAllows(ctx.viewer.user, lora.minTier);
+  }
+}
+
+@Resolver(() => JobLora)
+export class JobLoraResolver {
+  @FieldResolver(() => Lora, { nullable: true, description: 'The LoRA (null if it was deleted).' })
+  lora(@Root() applied: JobLora, @Ctx() ctx: AppContext): Promise<Lora | null> {
+    return ctx.loaders.lora.load(applied.loraId);
+  }
+}

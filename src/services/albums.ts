@@ -1,0 +1,190 @@
+import { Brackets, DataSource, EntityManager, In } from 'typeorm';
+import { Album, AlbumImage, AlbumRole, AlbumShare, Role, type User } from '../entities';
+import { badInput, forbidden, notFound } from '../schema/errors';
+import type { Clock } from './clock';
+import { assertUuid } from './generation-input';
+import { assertImageIds, assertImagesVisible } from './image-access';
+import type { Page } from './job-queries';
+
+/** What the viewer may do with an album. Admins who are neither owner nor member read as VIEWER. */
+export enum AlbumAccessRole { OWNER = 'OWNER', EDITOR = 'EDITOR', VIEWER = 'VIEWER' }
+
+type Need = 'view' | 'edit' | 'own';
+
+const encodeCursor = (a: Album): string => Buffer.from(`${a.createdAt.toISOString()}|${a.id}`).toString('base64url');
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const createdAt = new Date(iso ?? '');
+  if (!id || Number.isNaN(createdAt.getTime())) throw badInput('after', 'Invalid cursor');
+  return { createdAt, id };
+}
+
+function albumName(raw: string): string {
+  const name = raw.trim();
+  if (name.length < 1 || name.length > 120) throw badInput('name', 'name must be 1 to 120 characters');
+  return name;
+}
+
+function albumDescription(raw: string | null | undefined): string | null {
+  const text = raw?.trim() || null;
+  if (text && text.length > 2000) throw badInput('description', 'description must be at most 2000 characters');
+  return text;
+}
+
+/**
+ * Albums: private to their owner unless shared (AlbumSharing). Outsiders get
+ * NOT_FOUND, members who may only view get FORBIDDEN on changes.
+ */
+export class AlbumService {
+  constructor(private readonly db: DataSource, private readonly clock: Clock) {}
+
+  /** The viewer's role on `album`, or null when they may not see it. */
+  async roleOf(user: User, album: Album, manager: EntityManager = this.db.manager): Promise<AlbumAccessRole | null> {
+    if (album.ownerId === user.id) return AlbumAccessRole.OWNER;
+    const share = await manager.findOneBy(AlbumShare, { albumId: album.id, userId: user.id });
+    if (share) return share.role === AlbumRole.EDITOR ? AlbumAccessRole.EDITOR : AlbumAccessRole.VIEWER;
+    return user.role === Role.ADMIN ? AlbumAccessRole.VIEWER : null;
+  }
+
+  /** The album if `user` may do `need` with it; NOT_FOUND when they cannot see it, FORBIDDEN when they can only look. */
+  async assertAccess(user: User, albumId: string, need: Need, manager: EntityManager = this.db.manager, field = 'id'): Promise<Album> {
+    const album = await manager.findOneBy(Album, { id: assertUuid(field, albumId) });
+    const role = album ? await this.roleOf(user, album, manager) : null;
+    if (!album || !role) throw notFound('Album');
+    if (need === 'edit' && role === AlbumAccessRole.VIEWER) throw forbidden('You can only view this album');
+    // Admins may delete any album (moderation); everything else "own" is the owner's.
+    if (need === 'own' && role !== AlbumAccessRole.OWNER && user.role !== Role.ADMIN) throw forbidden('Only the album\'s owner can do this');
+    return album;
+  }
+
+  /** The album, or null when it does not exist or is not visible (the `album` query's shape). */
+  async find(user: User, albumId: string): Promise<Album | null> {
+    return this.assertAccess(user, albumId, 'view').catch((error: { code?: string }) => {
+      if (error.code === 'NOT_FOUND') return null;
+      throw error;
+    });
+  }
+
+  async create(user: User, nameRaw: string, descriptionRaw?: string | null): Promise<Album> {
+    const repo = this.db.getRepository(Album);
+    const album = repo.create({ ownerId: user.id, name: albumName(nameRaw), description: albumDescription(descriptionRaw), coverImageId: null });
+    return repo.save(album);
+  }
+
+  /** Renames and/or re-describes; owner and editors. */
+  async update(user: User, albumId: string, changes: { name?: string | null; description?: string | null }): Promise<Album> {
+    const album = await this.assertAccess(user, albumId, 'edit');
+    const values: Partial<Album> = {};
+    if (changes.name != null) values.name = albumName(changes.name);
+    if (changes.description !== undefined) values.description = albumDescription(changes.description);
+    if (Object.keys(values).length === 0) return album;
+    await this.db.getRepository(Album).update({ id: album.id }, values);
+    return this.db.getRepository(Album).findOneByOrFail({ id: album.id });
+  }
+
+  async delete(user: User, albumId: string): Promise<boolean> {
+    const album = await this.assertAccess(user, albumId, 'own');
+    await this.db.getRepository(Album).delete({ id: album.id });
+    return true;
+  }
+
+  /** Albums I own or that are shared with me, newest first. */
+  async list(user: User, first = 20, after?: string | null): Promise<Page<Album>> {
+    if (!Number.isInteger(first) || first < 1 || first > 100) throw badInput('first', 'first must be from 1 to 100');
+    const qb = this.db.getRepository(Album).createQueryBuilder('a')
+      .where(new Brackets((w) => {
+        w.where('a.ownerId = :uid', { uid: user.id })
+          .orWhere('a.id IN (SELECT s.album_id FROM album_shares s WHERE s.user_id = :uid)', { uid: user.id });
+      }));
+    if (after) {
+      const c = decodeCursor(after);
+      qb.andWhere(new Brackets((w) => {
+        w.where('a.createdAt < :cAt', { cAt: c.createdAt }).orWhere('(a.createdAt = :cAt AND a.id < :cId)', { cAt: c.createdAt, cId: c.id });
+      }));
+    }
+    const rows = await qb.orderBy('a.createdAt', 'DESC').addOrderBy('a.id', 'DESC').take(first + 1).getMany();
+    const nodes = rows.slice(0, first);
+    return { nodes, cursors: nodes.map(encodeCursor), hasNextPage: rows.length > first };
+  }
+
+  /**
+   * Appends images the caller may see, in the order given; images already in
+   * the album stay where they are. One invisible id refuses the whole call.
+   */
+  async addImages(user: User, albumId: string, imageIdsRaw: readonly string[]): Promise<Album> {
+    const imageIds = assertImageIds('imageIds', imageIdsRaw);
+    await this.assertAccess(user, albumId, 'edit', this.db.manager, 'albumId');
+    await assertImagesVisible(this.db, user, 'imageIds', imageIds);
+    return this.db.transaction(async (m) => {
+      const album = await this.lockAlbum(m, albumId);
+      const last = (await m.getRepository(AlbumImage).maximum('position', { albumId })) ?? 0;
+      const present = new Set((await m.findBy(AlbumImage, { albumId, imageId: In(imageIds) })).map((r) => r.imageId));
+      const fresh = imageIds.filter((id) => !present.has(id));
+      if (fresh.length) {
+        await m.createQueryBuilder().insert().into(AlbumImage)
+          .values(fresh.map((imageId, i) => ({ albumId, imageId, position: last + 1 + i }))).orIgnore().execute();
+        await this.touch(m, album.id);
+      }
+      return m.findOneByOrFail(Album, { id: album.id });
+    });
+  }
+
+  /** Removes images (ids not in the album are ignored); clears the cover if it was one of them. */
+  async removeImages(user: User, albumId: string, imageIdsRaw: readonly string[]): Promise<Album> {
+    const imageIds = assertImageIds('imageIds', imageIdsRaw);
+    await this.assertAccess(user, albumId, 'edit', this.db.manager, 'albumId');
+    return this.db.transaction(async (m) => {
+      const album = await this.lockAlbum(m, albumId);
+      await m.delete(AlbumImage, { albumId, imageId: In(imageIds) });
+      if (album.coverImageId && imageIds.includes(album.coverImageId)) await m.update(Album, { id: albumId }, { coverImageId: null });
+      await this.touch(m, album.id);
+      return m.findOneByOrFail(Album, { id: album.id });
+    });
+  }
+
+  /** Sets (or with null clears) the cover; it must be one of the album's images. */
+  async setCover(user: User, albumId: string, imageId: string | null): Promise<Album> {
+    const album = await this.assertAccess(user, albumId, 'edit', this.db.manager, 'albumId');
+    if (imageId !== null) {
+      const inAlbum = await this.db.getRepository(AlbumImage).existsBy({ albumId, imageId: assertUuid('imageId', imageId) });
+      if (!inAlbum) throw badInput('imageId', 'The cover must be an image of this album');
+    }
+    await this.db.getRepository(Album).update({ id: album.id }, { coverImageId: imageId });
+    return this.db.getRepository(Album).findOneByOrFail({ id: album.id });
+  }
+
+  /** Puts the album in the given order; `imageIds` must list each of its images exactly once. */
+  async reorder(user: User, albumId: string, imageIdsRaw: readonly string[]): Promise<Album> {
+    const imageIds = assertImageIds('imageIds', imageIdsRaw, 10_000);
+    if (imageIds.length !== imageIdsRaw.length) throw badInput('imageIds', 'imageIds lists an image twice');
+    await this.assertAccess(user, albumId, 'edit', this.db.manager, 'albumId');
+    return this.db.transaction(async (m) => {
+      const album = await this.lockAlbum(m, albumId);
+      const current = await m.findBy(AlbumImage, { albumId });
+      const have = new Set(current.map((r) => r.imageId));
+      if (current.length !== imageIds.length || imageIds.some((id) => !have.has(id))) {
+        throw badInput('imageIds', `imageIds must list each of the album's ${current.length} images exactly once`);
+      }
+      // One UPDATE … FROM unnest: positions 1..n in the given order.
+      await m.query(
+        `UPDATE album_images ai SET position = o.pos FROM unnest($2::uuid[]) WITH ORDINALITY AS o(image_id, pos)
+         WHERE ai.album_id = $1 AND ai.image_id = o.image_id`,
+        [albumId, imageIds],
+      );
+      await this.touch(m, album.id);
+      return m.findOneByOrFail(Album, { id: album.id });
+    });
+  }
+
+  /** Serialises concurrent changes to one album (positions are computed from the current maximum). */
+  private async lockAlbum(m: EntityManager, albumId: string): Promise<Album> {
+    const album = await m.getRepository(Album).createQueryBuilder('a').setLock('pessimistic_write').where('a.id = :albumId', { albumId }).getOne();
+    if (!album) throw notFound('Album');
+    return album;
+  }
+
+  private async touch(m: EntityManager, albumId: string): Promise<void> {
+    await m.update(Album, { id: albumId }, { updatedAt: this.clock.now() });
+  }
+}

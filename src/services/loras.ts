@@ -1,0 +1,164 @@
+import { createHash, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { DataSource } from 'typeorm';
+import { AiModel, Lora, Role, Tier, type User } from '../entities';
+import { describeLoraTargets, layerKey, parseLora, type LoraFile, type LoraTargetInfo } from '../gpu-worker/lora';
+import { PipelineError } from '../gpu-worker/pipeline';
+import { readModelIndex } from '../gpu-worker/pipeline/model-files';
+import { AppError, badInput, forbidden, notFound } from '../schema/errors';
+import type { ArtifactStore } from '../storage/artifact-store';
+import { assertUuid } from './generation-input';
+import type { UploadService } from './uploads';
+
+/** What registerLora receives. */
+export interface LoraRegistration {
+  uploadId: string;
+  name: string;
+  baseModelId: string;
+  triggerWords?: string[] | null;
+  defaultWeight?: number | null;
+  minTier?: Tier | null;
+}
+
+/** Where a registered LoRA's file lives; the worker reads `<storage root>/<key>`. */
+export const loraStorageKey = (loraId: string): string => `loras/${loraId}.safetensors`;
+
+/**
+ * Checks every layer a LoRA adapts against the base model's adaptable layers:
+ * the layer must exist and its out/in sizes must match (what the worker's merge
+ * would otherwise fail on mid-job).
+ */
+export function checkLoraAgainstTargets(file: LoraFile, targets: LoraTargetInfo[], modelName: string): void {
+  if (targets.length === 0) throw badInput('baseModelId', `Model ${modelName} does not support LoRAs`);
+  const byKey = new Map(targets.map((t) => [layerKey(t.name), t]));
+  for (const delta of file.layers.values()) {
+    const target = byKey.get(delta.layer);
+    if (!target) {
+      throw badInput('uploadId', `The LoRA adapts ${delta.layer}, which ${modelName} does not have (adaptable: ${[...byKey.keys()].join(', ')})`);
+    }
+    if (target.outFeatures !== delta.outFeatures || target.inFeatures !== delta.inFeatures) {
+      throw badInput('uploadId', `Layer ${delta.layer} is ${delta.outFeatures}x${delta.inFeatures} in the LoRA but ${target.outFeatures}x${target.inFeatures} in ${modelName}`);
+    }
+  }
+}
+
+function cleanTriggerWords(words: string[] | null | undefined): string[] {
+  const list = [...new Set((words ?? []).map((w) => w.trim()).filter(Boolean))];
+  if (list.length > 20) throw badInput('triggerWords', 'At most 20 trigger words');
+  if (list.some((w) => w.length > 60)) throw badInput('triggerWords', 'Trigger words must be at most 60 characters');
+  return list;
+}
+
+/**
+ * The LoRA registry: files arrive through POST /uploads, registerLora checks
+ * the safetensors header and the tensor shapes against the base model, and
+ * stores the file where the worker looks for it. The same name again by the
+ * same owner becomes the next version.
+ */
+export class LoraService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly store: ArtifactStore,
+    private readonly uploads: UploadService,
+    private readonly modelsDir: string,
+  ) {}
+
+  /** Active LoRAs for everyone; owners and admins also see inactive ones they manage. Newest version first. */
+  list(user: User): Promise<Lora[]> {
+    const qb = this.db.getRepository(Lora).createQueryBuilder('l');
+    if (user.role !== Role.ADMIN) qb.where('(l.active = true OR l.ownerId = :uid)', { uid: user.id });
+    return qb.orderBy('l.name', 'ASC').addOrderBy('l.version', 'DESC').getMany();
+  }
+
+  async register(user: User, input: LoraRegistration): Promise<Lora> {
+    const name = (input.name ?? '').trim();
+    if (name.length < 1 || name.length > 80) throw badInput('name', 'name must be 1 to 80 characters');
+    const triggerWords = cleanTriggerWords(input.triggerWords);
+    const defaultWeight = input.defaultWeight ?? 1;
+    if (!Number.isFinite(defaultWeight) || defaultWeight < -2 || defaultWeight > 2) throw badInput('defaultWeight', 'defaultWeight must be from -2 to 2');
+    const minTier = input.minTier ?? Tier.FREE;
+    if (minTier !== Tier.FREE && user.role !== Role.ADMIN) throw forbidden('Only admins restrict LoRAs to a tier');
+    const model = await this.db.getRepository(AiModel).findOneBy({ id: assertUuid('baseModelId', input.baseModelId) });
+    if (!model) throw badInput('baseModelId', 'Model not found');
+    if (!model.enabled) throw badInput('baseModelId', `Model ${model.name} is disabled`);
+
+    const bytes = await this.uploads.read(user.id, input.uploadId);
+    if (!bytes) throw badInput('uploadId', 'Upload not found: send the file to POST /uploads first');
+    checkLoraAgainstTargets(this.parse(bytes), await this.targetsOf(model), model.name);
+
+    const id = randomUUID();
+    await this.store.put(loraStorageKey(id), bytes, 'application/octet-stream');
+    try {
+      const lora = await this.insertNextVersion(user, {
+        id, name, baseModelId: model.id, triggerWords, defaultWeight, minTier, active: true,
+        storageKey: loraStorageKey(id), sha256: createHash('sha256').update(bytes).digest('hex'),
+      });
+      await this.uploads.discard(user.id, input.uploadId);
+      return lora;
+    } catch (error) {
+      await this.store.delete(loraStorageKey(id));
+      throw error;
+    }
+  }
+
+  /** Owner or admin switches a LoRA on or off for new jobs. */
+  async setActive(user: User, id: string, active: boolean): Promise<Lora> {
+    const lora = await this.get(id);
+    if (lora.ownerId !== user.id && user.role !== Role.ADMIN) throw forbidden('Only the LoRA\'s owner or an admin can do this');
+    await this.db.getRepository(Lora).update({ id: lora.id }, { active });
+    return { ...lora, active } as Lora;
+  }
+
+  /** Admin: the lowest tier allowed to use the LoRA. */
+  async setMinTier(id: string, minTier: Tier): Promise<Lora> {
+    const lora = await this.get(id);
+    await this.db.getRepository(Lora).update({ id: lora.id }, { minTier });
+    return { ...lora, minTier } as Lora;
+  }
+
+  private async get(id: string): Promise<Lora> {
+    const lora = await this.db.getRepository(Lora).findOneBy({ id: assertUuid('id', id) });
+    if (!lora) throw notFound('LoRA');
+    return lora;
+  }
+
+  private parse(bytes: Buffer): LoraFile {
+    try {
+      return parseLora('upload', bytes);
+    } catch (error) {
+      if (error instanceof PipelineError) throw badInput('uploadId', error.message.replace(/^LoRA upload: /, 'Not a valid LoRA: '));
+      throw error;
+    }
+  }
+
+  /**
+   * The base model's adaptable layers, read from its model_index.json: the
+   * same declaration the worker's pipeline loads, without opening ONNX sessions
+   * in the API process.
+   */
+  private async targetsOf(model: AiModel): Promise<LoraTargetInfo[]> {
+    let index;
+    try {
+      index = await readModelIndex(path.join(this.modelsDir, model.name));
+    } catch {
+      throw badInput('baseModelId', `Model ${model.name} is not installed on this server`);
+    }
+    return describeLoraTargets({ loraTargets: index.atelier?.lora_layers ?? [] });
+  }
+
+  /** Next version per (owner, name); the unique index settles a race between two registrations. */
+  private async insertNextVersion(user: User, values: Partial<Lora>): Promise<Lora> {
+    const repo = this.db.getRepository(Lora);
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const last = await repo.maximum('version', { ownerId: user.id, name: values.name });
+      const lora = repo.create({ ...values, ownerId: user.id, version: (last ?? 0) + 1 });
+      try {
+        await repo.insert(lora);
+        return lora;
+      } catch (error) {
+        if ((error as { code?: string }).code !== '23505') throw error;
+      }
+    }
+    throw new AppError('CONFLICT', 'Another version of this LoRA is being registered; try again', { field: 'name' });
+  }
+}

@@ -1,0 +1,176 @@
+import { Brackets, DataSource, In } from 'typeorm';
+import { AiModel, Lora, Preset, PresetCategory, Role, SessionRole, type JobLora, type User } from '../entities';
+import { badInput, forbidden, notFound } from '../schema/errors';
+import type { AccessPolicy } from './access';
+import { assertUuid, resolveGenerationParameters } from './generation-input';
+
+/** What a user sends to create or replace a preset. */
+export interface PresetInputData {
+  name: string;
+  category?: PresetCategory | null;
+  template: string;
+  negativePrompt?: string | null;
+  width?: number | null;
+  height?: number | null;
+  steps?: number | null;
+  guidanceScale?: number | null;
+  modelId?: string | null;
+  loras?: JobLora[] | null;
+  durationSeconds?: number | null;
+  fps?: number | null;
+  sessionId?: string | null;
+}
+
+/** A preset applied to a prompt: what createGeneration with `presetId` would run. */
+export interface AppliedPresetResult {
+  preset: Preset;
+  prompt: string;
+  negativePrompt: string | null;
+  width: number;
+  height: number;
+  steps: number;
+  guidanceScale: number;
+  modelId: string | null;
+  loras: JobLora[];
+}
+
+const MAX_PRESET_LORAS = 5;
+
+function optionalInt(field: string, value: number | null | undefined, min: number, max: number, multipleOf = 1): number | null {
+  if (value == null) return null;
+  if (!Number.isInteger(value) || value < min || value > max || value % multipleOf !== 0) {
+    throw badInput(field, `${field} must be an integer from ${min} to ${max}${multipleOf > 1 ? ` and a multiple of ${multipleOf}` : ''}`);
+  }
+  return value;
+}
+
+function optionalNumber(field: string, value: number | null | undefined, min: number, max: number): number | null {
+  if (value == null) return null;
+  if (!Number.isFinite(value) || value < min || value > max) throw badInput(field, `${field} must be from ${min} to ${max}`);
+  return value;
+}
+
+/**
+ * Presets: built-ins (seeded, read-only) for everyone; custom ones private to
+ * their owner unless shared with a session, whose members then see them.
+ */
+export class PresetService {
+  constructor(private readonly db: DataSource, private readonly access: AccessPolicy) {}
+
+  private visibleQuery(user: User) {
+    return this.db.getRepository(Preset).createQueryBuilder('p').where(new Brackets((w) => {
+      w.where('p.builtIn = true').orWhere('p.ownerId = :uid', { uid: user.id })
+        .orWhere('p.sessionId IN (SELECT m.session_id FROM session_members m WHERE m.user_id = :uid)', { uid: user.id });
+    }));
+  }
+
+  /** Built-ins first, then mine and my sessions', by name. */
+  list(user: User, category?: PresetCategory | null): Promise<Preset[]> {
+    const qb = this.visibleQuery(user);
+    if (category) qb.andWhere('p.category = :category', { category });
+    return qb.orderBy('p.builtIn', 'DESC').addOrderBy('p.name', 'ASC').addOrderBy('p.id', 'ASC').getMany();
+  }
+
+  /** The most used presets I can see. */
+  popular(user: User, limit = 10): Promise<Preset[]> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > 50) throw badInput('limit', 'limit must be from 1 to 50');
+    return this.visibleQuery(user).orderBy('p.usageCount', 'DESC').addOrderBy('p.name', 'ASC').take(limit).getMany();
+  }
+
+  /** A preset I can see, else NOT_FOUND. */
+  async get(user: User, id: string): Promise<Preset> {
+    const preset = await this.visibleQuery(user).andWhere('p.id = :id', { id: assertUuid('id', id) }).getOne();
+    if (!preset) throw notFound('Preset');
+    return preset;
+  }
+
+  async create(user: User, input: PresetInputData): Promise<Preset> {
+    const values = await this.validate(user, input);
+    const repo = this.db.getRepository(Preset);
+    return repo.save(repo.create({ ...values, ownerId: user.id, builtIn: false, usageCount: 0 }));
+  }
+
+  /** Replaces a custom preset; built-ins and other people's presets cannot change. */
+  async update(user: User, id: string, input: PresetInputData): Promise<Preset> {
+    const preset = await this.assertMine(user, id, 'changed');
+    const values = await this.validate(user, input);
+    await this.db.getRepository(Preset).update({ id: preset.id }, values);
+    return this.db.getRepository(Preset).findOneByOrFail({ id: preset.id });
+  }
+
+  async delete(user: User, id: string): Promise<boolean> {
+    const preset = await this.assertMine(user, id, 'deleted');
+    await this.db.getRepository(Preset).delete({ id: preset.id, builtIn: false });
+    return true;
+  }
+
+  /** The template applied to `prompt` with the preset's parameters (the same merge createGeneration does). */
+  async apply(user: User, id: string, prompt: string): Promise<AppliedPresetResult> {
+    const preset = await this.get(user, id);
+    const params = resolveGenerationParameters({ prompt, seed: 0 }, {
+      template: preset.template, negativePrompt: preset.negativePrompt, width: preset.width, height: preset.height,
+      steps: preset.steps, guidanceScale: preset.guidanceScale, modelId: preset.modelId, loras: preset.loras,
+    }, () => 0);
+    return {
+      preset, prompt: params.prompt, negativePrompt: params.negativePrompt, width: params.width, height: params.height,
+      steps: params.steps, guidanceScale: params.guidanceScale, modelId: params.modelId, loras: params.loras,
+    };
+  }
+
+  private async assertMine(user: User, id: string, verb: string): Promise<Preset> {
+    const preset = await this.get(user, id);
+    if (preset.builtIn) throw forbidden(`Built-in presets cannot be ${verb}`);
+    if (preset.ownerId !== user.id && user.role !== Role.ADMIN) throw forbidden(`Only the preset's owner can change it`);
+    return preset;
+  }
+
+  private async validate(user: User, input: PresetInputData): Promise<Partial<Preset>> {
+    const name = (input.name ?? '').trim();
+    if (name.length < 1 || name.length > 80) throw badInput('name', 'name must be 1 to 80 characters');
+    const template = (input.template ?? '').trim();
+    if (!template.includes('{prompt}')) throw badInput('template', 'template must contain {prompt}');
+    if (template.length > 1000) throw badInput('template', 'template must be at most 1000 characters');
+    const negativePrompt = input.negativePrompt?.trim() || null;
+    if (negativePrompt && negativePrompt.length > 2000) throw badInput('negativePrompt', 'negativePrompt must be at most 2000 characters');
+    const modelId = input.modelId ? await this.usableModel(input.modelId) : null;
+    const loras = await this.usableLoras(input.loras ?? [], modelId);
+    if (input.sessionId) {
+      const { role } = await this.access.assertSessionMember(user, assertUuid('sessionId', input.sessionId));
+      if (role !== SessionRole.OWNER && role !== SessionRole.COLLABORATOR) throw forbidden('Watchers cannot share presets with this session');
+    }
+    return {
+      name, template, negativePrompt, modelId, loras, sessionId: input.sessionId ?? null,
+      category: input.category ?? PresetCategory.IMAGE,
+      width: optionalInt('width', input.width, 64, 2048, 8),
+      height: optionalInt('height', input.height, 64, 2048, 8),
+      steps: optionalInt('steps', input.steps, 1, 150),
+      guidanceScale: optionalNumber('guidanceScale', input.guidanceScale, 1, 30),
+      durationSeconds: optionalNumber('durationSeconds', input.durationSeconds, 0.5, 120),
+      fps: optionalInt('fps', input.fps, 1, 120),
+    };
+  }
+
+  private async usableModel(modelId: string): Promise<string> {
+    const model = await this.db.getRepository(AiModel).findOneBy({ id: assertUuid('modelId', modelId) });
+    if (!model) throw badInput('modelId', 'Model not found');
+    if (!model.enabled) throw badInput('modelId', `Model ${model.name} is disabled`);
+    return model.id;
+  }
+
+  private async usableLoras(loras: JobLora[], modelId: string | null): Promise<JobLora[]> {
+    if (loras.length > MAX_PRESET_LORAS) throw badInput('loras', `A preset bundles at most ${MAX_PRESET_LORAS} LoRAs`);
+    loras.forEach((l, i) => {
+      assertUuid(`loras[${i}].loraId`, l.loraId);
+      if (!Number.isFinite(l.weight) || l.weight < -2 || l.weight > 2) throw badInput(`loras[${i}].weight`, 'LoRA weight must be from -2 to 2');
+    });
+    if (new Set(loras.map((l) => l.loraId)).size !== loras.length) throw badInput('loras', 'Each LoRA may appear once');
+    const found = loras.length ? await this.db.getRepository(Lora).findBy({ id: In(loras.map((l) => l.loraId)) }) : [];
+    const byId = new Map(found.map((l) => [l.id, l]));
+    loras.forEach((l, i) => {
+      const lora = byId.get(l.loraId);
+      if (!lora || !lora.active) throw badInput(`loras[${i}].loraId`, 'LoRA not found or inactive');
+      if (modelId && lora.baseModelId !== modelId) throw badInput(`loras[${i}].loraId`, `LoRA ${lora.name} is for another base model`);
+    });
+    return loras.map((l) => ({ loraId: l.loraId, weight: l.weight }));
+  }
+}

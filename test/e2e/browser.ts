@@ -1,0 +1,65 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+const ROOT = path.resolve(__dirname, '../..');
+export const SCREENSHOTS = path.join(ROOT, 'test-results', 'screenshots');
+
+/** Debian's chromium (installed by .ci/run); playwright-core downloads no browser. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Builds client/dist when a source changed (npm test already did; running one file directly may not have). */
+export function ensureClientBuilt(): void {
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-client.cjs')], { stdio: 'inherit' });
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Saves a full-page screenshot of a key screen into test-results/screenshots/. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+let counter = 0;
+
+/** Signs up through the real form; leaves the page wherever the app goes next. */
+export async function signUpInBrowser(page: Page, name: string): Promise<string> {
+  counter += 1;
+  const email = `${name.toLowerCase()}-${process.pid}-${Date.now()}-${counter}@example.com`;
+  await page.getByLabel('Display name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  return email;
+}
+
+/**
+ * Records every value a progress bar shows on the page, so a test can prove
+ * the bar advanced live (not just that it ended full).
+ */
+export async function recordProgress(page: Page): Promise<() => Promise<number[]>> {
+  await page.evaluate(() => {
+    const seen: number[] = [];
+    (window as unknown as { __progress: number[] }).__progress = seen;
+    const note = (el: Element) => {
+      const value = Number(el.getAttribute('aria-valuenow'));
+      if (seen[seen.length - 1] !== value) seen.push(value);
+    };
+    new MutationObserver((mutations) => {
+      for (const m of mutations) {
+        if (m.type === 'attributes' && (m.target as Element).getAttribute('role') === 'progressbar') note(m.target as Element);
+        m.addedNodes.forEach((n) => n instanceof Element && n.querySelectorAll('[role=progressbar]').forEach(note));
+      }
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+  });
+  return () => page.evaluate(() => (window as unknown as { __progress: number[] }).__progress);
+}

@@ -1,0 +1,161 @@
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app';
+import { ensureClientBuilt, launchChromium, recordProgress, screenshot, signUpInBrowser } from './browser';
+
+// The real thing: the API serves the built SPA, Debian's chromium drives it.
+let app: TestApp;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+async function newContext(viewport = { width: 1280, height: 900 }): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport, baseURL: app.url });
+  context.setDefaultTimeout(20_000);
+  contexts.push(context);
+  return context;
+}
+
+beforeAll(async () => {
+  ensureClientBuilt();
+  app = await startTestApp({ ATELIER_PREVIEW_EVERY: '2' });
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => undefined);
+  await browser?.close();
+  await app?.close();
+});
+
+describe('the client in a real browser', () => {
+  it('two teammates: A invites B to a session; B watches A’s job progress and its image appear live', async () => {
+    const a = await (await newContext()).newPage();
+    await a.goto('/signup');
+    await expect(a.getByRole('heading', { name: 'Create your Atelier account' }).isVisible()).resolves.toBe(true);
+    await screenshot(a, '01-sign-up');
+    await signUpInBrowser(a, 'Ada');
+    await a.getByRole('heading', { name: 'Generate' }).waitFor();
+
+    await a.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sessions' }).click();
+    await a.getByLabel('Session name').fill('Spring moodboard');
+    await a.getByRole('button', { name: 'Create session' }).click();
+    await a.getByRole('heading', { name: 'Spring moodboard' }).waitFor();
+    await a.getByLabel('Role').selectOption('COLLABORATOR');
+    await a.getByRole('button', { name: 'Create invite link' }).click();
+    const inviteLink = await a.getByLabel(/^Invite link/).inputValue();
+    expect(inviteLink).toMatch(/\/join\/.+/);
+
+    // B arrives through the link on a phone-sized screen, signs up, and joins.
+    const b = await (await newContext({ width: 390, height: 844 })).newPage();
+    await b.goto(inviteLink);
+    await b.getByRole('link', { name: 'Create an account' }).click();
+    await signUpInBrowser(b, 'Bea');
+    await b.getByRole('button', { name: 'Join session' }).click();
+    await b.getByRole('heading', { name: 'Spring moodboard' }).waitFor();
+    await b.getByRole('heading', { name: 'Live feed' }).waitFor();
+    // Presence reaches A without a reload.
+    await a.locator('.members li', { hasText: 'Bea' }).locator('.presence.online').waitFor();
+    await screenshot(a, '02-session-room-owner');
+    const progressSeen = await recordProgress(b);
+
+    await a.getByRole('link', { name: 'Generate in this session' }).click();
+    await expect(a.getByLabel('Share live in session').inputValue()).resolves.not.toBe('');
+    await a.getByLabel('Prompt', { exact: true }).fill('a lighthouse on a cliff at dusk, oil painting');
+    await a.getByLabel('Common sizes').selectOption('256x256');
+    await a.getByLabel('Steps').fill('30');
+    await a.getByLabel('Seed', { exact: true }).fill('1234');
+    await a.getByRole('button', { name: 'Generate', exact: true }).click();
+
+    // B sees the job arrive, its bar move and its image, without reloading.
+    const card = b.locator('.job-card', { hasText: 'a lighthouse on a cliff' });
+    await card.waitFor();
+    await b.locator('[role=progressbar]').first().waitFor({ state: 'attached' }).catch(() => undefined);
+    await screenshot(b, '03-teammate-watching');
+    const image = card.locator('img[alt^="Generated image"]');
+    await image.waitFor();
+    await expect.poll(() => image.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(256);
+    const values = await progressSeen();
+    expect(values.some((v) => v > 0 && v < 100), `progress values seen by B: ${values.join(', ')}`).toBe(true);
+    expect([...values].sort((x, y) => x - y)).toEqual(values);
+    await expect(card.getByText('Bea').count()).resolves.toBe(0);
+    await expect(card.getByText('Ada').isVisible()).resolves.toBe(true);
+    await screenshot(b, '04-teammate-image-arrived');
+
+    // A's own card ended with the image and the parameters, and can reuse them.
+    const mine = a.locator('.job-card', { hasText: 'a lighthouse on a cliff' }).first();
+    await mine.locator('img[alt^="Generated image"]').waitFor();
+    await screenshot(a, '05-generate-done');
+    await mine.getByRole('button', { name: 'Use these settings again' }).click();
+    await expect(a.getByLabel('Seed', { exact: true }).inputValue()).resolves.toBe('1234');
+    await expect(a.getByLabel('Width (px)').inputValue()).resolves.toBe('256');
+  }, 90_000);
+
+  it('a FREE user asking for 1024×1024 sees the limit explained', async () => {
+    const page = await (await newContext()).newPage();
+    await page.goto('/signup');
+    await signUpInBrowser(page, 'Finn');
+    await page.getByText('Your FREE tier').waitFor();
+    await page.getByLabel('Prompt', { exact: true }).fill('a very large castle');
+    await page.getByLabel('Common sizes').selectOption('1024x1024');
+    // Told before asking…
+    await expect(page.locator('#width-error').textContent()).resolves.toContain('768 × 768');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    // …and the server's refusal is explained with the limit, on the field.
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    const text = await alert.textContent();
+    expect(text).toMatch(/Over your limit/);
+    expect(text).toMatch(/at most 768 × 768 pixels/);
+    await expect(page.getByLabel('Width (px)').getAttribute('aria-invalid')).resolves.toBe('true');
+    await screenshot(page, '06-free-tier-limit');
+  });
+
+  it('API keys: the secret is shown once with a working curl example; keys are listed and revoked', async () => {
+    const context = await newContext();
+    await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    const page = await context.newPage();
+    await page.goto('/signup');
+    await signUpInBrowser(page, 'Ivan');
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByText('No API keys yet').waitFor();
+    await page.getByLabel('Name').fill('render farm');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = await page.getByLabel('Secret').inputValue();
+    expect(secret).toMatch(/^atl_/);
+    await expect(page.getByLabel('Example curl command').textContent()).resolves.toContain(`authorization: Bearer ${secret}`);
+    await page.getByRole('button', { name: 'Copy secret' }).click();
+    await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(secret);
+    await screenshot(page, '07-api-key-created');
+
+    const res = await fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
+      body: JSON.stringify({ query: '{ me { displayName } }' }),
+    });
+    expect(((await res.json()) as { data: { me: { displayName: string } } }).data.me.displayName).toBe('Ivan');
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Revoke render farm' }).click();
+    await page.getByRole('row', { name: /render farm/ }).getByText('Revoked').waitFor();
+  });
+
+  it('is usable from the keyboard, survives a reload on a deep link, and shows empty states', async () => {
+    const page = await (await newContext()).newPage();
+    await page.goto('/signup');
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Skip to content');
+    await signUpInBrowser(page, 'Kim');
+    await page.goto('/history');
+    await page.getByText('No jobs yet').waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'History' }).waitFor();
+    // A non-API path that is not a client route gets the SPA's own not-found page.
+    await page.goto('/no/such/page');
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    // API paths are never swallowed by the SPA fallback.
+    const health = await fetch(`${app.url}/healthz`);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    await page.goto('/sessions');
+    await page.getByText('You are not in any session yet').waitFor();
+    await screenshot(page, '08-sessions-empty');
+  });
+});

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collect, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
+import { startTestApp, type TestApp } from '../support/app';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(() => app?.close());
+
+const CREATE = 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id queuePosition } }';
+
+async function enterprise(prefix: string) {
+  const user = await signUp(app.url, prefix);
+  await app.db.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [user.id]);
+  return user;
+}
+
+describe('fair scheduling', () => {
+  it('A enqueues 20 jobs, then B one: B is among the next two to start; positions are pushed as the line moves', async () => {
+    const [blockerUser, a, b] = [await enterprise('c'), await enterprise('a'), await enterprise('b')];
+    const blocker = (await gqlData<any>(app.url, CREATE, { input: { prompt: 'hold the worker', width: 2048, height: 2048, steps: 150 } }, blockerUser.token)).createGeneration;
+    await waitFor(async () => (await gqlData<any>(app.url, 'query($id:ID!){ job(id:$id){ status } }', { id: blocker.id }, blockerUser.token)).job.status === 'PROCESSING');
+
+    const aJobs: string[] = [];
+    for (let i = 0; i < 20; i += 1) {
+      aJobs.push((await gqlData<any>(app.url, CREATE, { input: { prompt: `batch ${i}`, width: 64, height: 64, steps: 2 } }, a.token)).createGeneration.id);
+    }
+    const bJob = (await gqlData<any>(app.url, CREATE, { input: { prompt: 'just one', width: 64, height: 64, steps: 2 } }, b.token)).createGeneration;
+    expect(bJob.queuePosition).toBeLessThanOrEqual(1);
+
+    const watcher = wsClient(app.url, b.token);
+    const feed = collect<any>(watcher, 'subscription($id:ID!){ jobUpdated(jobId:$id) { type queuePosition } }', { id: bJob.id });
+    await gqlData(app.url, 'mutation($id:ID!){ cancelJob(id:$id){ status } }', { id: blocker.id }, blockerUser.token);
+    await feed.done;
+    await watcher.dispose();
+    expect(feed.items.some((i) => i.jobUpdated.type === 'POSITION')).toBe(true);
+
+    await waitFor(async () => {
+      const [{ count }] = await app.db.query(`SELECT count(*)::int AS count FROM jobs WHERE status = 'COMPLETED' AND owner_id IN ($1, $2)`, [a.id, b.id]);
+      return count === 21;
+    }, 60_000);
+    const order = await app.db.query(`SELECT id FROM jobs WHERE owner_id IN ($1, $2) ORDER BY started_at`, [a.id, b.id]);
+    const bPlace = order.findIndex((r: any) => r.id === bJob.id);
+    expect(bPlace).toBeLessThanOrEqual(1);
+  });
+
+  it('higher tiers run first: ENTERPRISE before PRO before FREE', async () => {
+    const holder = await enterprise('holder');
+    const blocker = (await gqlData<any>(app.url, CREATE, { input: { prompt: 'hold', width: 2048, height: 2048, steps: 150 } }, holder.token)).createGeneration;
+    await waitFor(async () => (await gqlData<any>(app.url, 'query($id:ID!){ job(id:$id){ status } }', { id: blocker.id }, holder.token)).job.status === 'PROCESSING');
+    const free = await signUp(app.url, 'free');
+    const pro = await signUp(app.url, 'pro');
+    await app.db.query(`UPDATE users SET tier = 'PRO' WHERE id = $1`, [pro.id]);
+    const ent = await enterprise('ent');
+    const ids: Record<string, string> = {};
+    for (const [name, user] of [['free', free], ['pro', pro], ['ent', ent]] as const) {
+      ids[name] = (await gqlData<any>(app.url, CREATE, { input: { prompt: name, width: 64, height: 64, steps: 2 } }, user.token)).createGeneration.id;
+    }
+    await gqlData(app.url, 'mutation($id:ID!){ cancelJob(id:$id){ status } }', { id: blocker.id }, holder.token);
+    await waitFor(async () => {
+      const [{ count }] = await app.db.query(`SELECT count(*)::int AS count FROM jobs WHERE id = ANY($1) AND status = 'COMPLETED'`, [Object.values(ids)]);
+      return count === 3;
+    });
+    const order = await app.db.query(`SELECT id FROM jobs WHERE id = ANY($1) ORDER BY started_at`, [Object.values(ids)]);
+    expect(order.map((r: any) => r.id)).toEqual([ids.ent, ids.pro, ids.free]);
+  });
+});

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collect, gql, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
+import { startTestApp, type TestApp } from '../support/app';
+import { parsePrometheusText, sample, type MetricFamily } from '../support/prometheus';
+
+let app: TestApp;
+let user: { token: string; id: string };
+const CREATE = 'mutation CreateJob($input: GenerationInput!) { createGeneration(input: $input) { id } }';
+const STATUS = 'query JobStatus($id: ID!) { job(id: $id) { status error { code } } }';
+
+beforeAll(async () => {
+  app = await startTestApp();
+  user = await signUp(app.url);
+  await app.db.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [user.id]);
+});
+afterAll(() => app?.close());
+
+async function submit(input: Record<string, unknown>, token = user.token): Promise<string> {
+  return (await gqlData<any>(app.url, CREATE, { input }, token)).createGeneration.id;
+}
+
+async function finished(id: string): Promise<{ status: string; error: { code: string } | null }> {
+  return waitFor(async () => {
+    const { job } = await gqlData<any>(app.url, STATUS, { id }, user.token);
+    return ['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.status) ? job : null;
+  }, 60_000);
+}
+
+async function scrape(): Promise<Map<string, MetricFamily>> {
+  const res = await fetch(`${app.url}/metrics`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  return parsePrometheusText(await res.text());
+}
+
+describe('/metrics', () => {
+  it('after a few jobs: queue depth, job duration histogram, failures by reason, GraphQL operations, refusals', async () => {
+    // A long job holds the single worker; a job with a 1 s deadline behind it cannot start in time.
+    const blocker = await submit({ prompt: 'hold the worker', width: 2048, height: 2048, steps: 150 });
+    const late = await submit({ prompt: 'too late', width: 64, height: 64, steps: 2, deadlineSeconds: 1 });
+    const quick = [await submit({ prompt: 'a red kite', width: 64, height: 64, steps: 3 }), await submit({ prompt: 'a blue kite', width: 64, height: 64, steps: 3 })];
+
+    const busy = await scrape();
+    expect(sample(busy, 'atelier_queue_jobs', { state: 'waiting' })).toBeGreaterThanOrEqual(2);
+    for (const state of ['waiting', 'active', 'delayed', 'failed']) expect(sample(busy, 'atelier_queue_jobs', { state })).not.toBeNull();
+
+    // A FREE user may hold two open jobs: the third is refused and counted.
+    const free = await signUp(app.url);
+    await submit({ prompt: 'one', width: 64, height: 64, steps: 2 }, free.token);
+    await submit({ prompt: 'two', width: 64, height: 64, steps: 2 }, free.token);
+    const refused = await gql(app.url, CREATE, { input: { prompt: 'three', width: 64, height: 64, steps: 2 } }, free.token);
+    expect(refused.errors?.[0].extensions?.code).toBe('QUOTA_EXCEEDED');
+
+    await new Promise((r) => setTimeout(r, 1200));
+    await gqlData(app.url, 'mutation($id: ID!) { cancelJob(id: $id) { id } }', { id: blocker }, user.token);
+    expect((await finished(late)).error?.code).toBe('DEADLINE_EXCEEDED');
+    for (const id of quick) expect((await finished(id)).status).toBe('COMPLETED');
+
+    const m = await scrape();
+    expect(m.get('atelier_job_duration_seconds')?.type).toBe('histogram');
+    expect(sample(m, 'atelier_job_duration_seconds_count', { outcome: 'completed', model: 'atelier-tiny' })).toBeGreaterThanOrEqual(2);
+    expect(sample(m, 'atelier_job_duration_seconds_bucket', { outcome: 'completed', model: 'atelier-tiny', le: '+Inf' })).toBeGreaterThanOrEqual(2);
+    expect(sample(m, 'atelier_job_duration_seconds_count', { outcome: 'cancelled' })).toBe(1);
+    expect(sample(m, 'atelier_job_failures_total', { reason: 'DEADLINE_EXCEEDED' })).toBe(1);
+    expect(sample(m, 'atelier_step_duration_seconds_count', { model: 'atelier-tiny' })).toBeGreaterThanOrEqual(6);
+    expect(sample(m, 'atelier_model_load_duration_seconds_count', { model: 'atelier-tiny', provider: 'cpu' })).toBe(1);
+    expect(sample(m, 'atelier_refusals_total', { code: 'QUOTA_EXCEEDED' })).toBe(1);
+    expect(sample(m, 'atelier_graphql_operations_total', { operation: 'CreateJob', type: 'mutation', outcome: 'ok' })).toBe(6);
+    expect(sample(m, 'atelier_graphql_operations_total', { operation: 'CreateJob', type: 'mutation', outcome: 'error' })).toBe(1);
+    expect(sample(m, 'atelier_graphql_operation_duration_seconds_count', { operation: 'JobStatus', type: 'query', outcome: 'ok' })).toBeGreaterThan(0);
+    expect(sample(m, 'atelier_process_resident_memory_bytes', {})).toBeGreaterThan(0);
+    expect(busy.get('atelier_queue_jobs')?.samples.every((s) => s.labels.role === 'all')).toBe(true);
+  });
+
+  it('WebSocket connections, active subscriptions and watched sessions', async () => {
+    const session = (await gqlData<any>(app.url, 'mutation { createSession(name: "studio") { id } }', {}, user.token)).createSession;
+    const client = wsClient(app.url, user.token);
+    const sub = collect(client, 'subscription Watch($id: ID!) { sessionEvents(sessionId: $id) { type } }', { id: session.id });
+    const live = await waitFor(async () => {
+      const m = await scrape();
+      return sample(m, 'atelier_websocket_subscriptions', {}) === 1 ? m : null;
+    });
+    expect(sample(live, 'atelier_websocket_connections', {})).toBe(1);
+    expect(sample(live, 'atelier_active_sessions', {})).toBe(1);
+    sub.dispose();
+    await client.dispose();
+    await waitFor(async () => sample(await scrape(), 'atelier_websocket_connections', {}) === 0);
+    const after = await scrape();
+    expect(sample(after, 'atelier_websocket_subscriptions', {})).toBe(0);
+    expect(sample(after, 'atelier_active_sessions', {})).toBe(0);
+  });
+
+  it('/healthz is alive; /readyz checks database, Redis, queue and a loaded model', async () => {
+    expect(await (await fetch(`${app.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await waitFor(async () => {
+      const res = await fetch(`${app.url}/readyz`);
+      return res.status === 200 ? res.json() : null;
+    });
+    expect(ready).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok', queue: 'ok', model: 'ok' } });
+  });
+});

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql, gqlData, signUp } from '../support/graphql';
+import { startTestApp, type TestApp } from '../support/app';
+
+let app: TestApp;
+let admin: { token: string; id: string };
+const CREATE = 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id status } }';
+
+beforeAll(async () => {
+  // API only: admitted jobs stay open, which is what the concurrency checks need.
+  app = await startTestApp({ ATELIER_ROLE: 'api' });
+  admin = await signUp(app.url, 'admin');
+  await app.db.query(`UPDATE users SET role = 'ADMIN' WHERE id = $1`, [admin.id]);
+});
+afterAll(() => app?.close());
+
+async function openRowsAndQueue(userId: string) {
+  const [{ count }] = await app.db.query(`SELECT count(*)::int AS count FROM jobs WHERE owner_id = $1`, [userId]);
+  const queued = await app.queue.getJobs(['waiting', 'prioritized', 'delayed', 'active']);
+  return { rows: count as number, queued: queued.filter((j) => j && j.id).length };
+}
+
+describe('quotas and rate limits', () => {
+  it('50 concurrent calls from one FREE user admit exactly 2; the rest are QUOTA_EXCEEDED or RATE_LIMITED, nothing orphaned', async () => {
+    const user = await signUp(app.url, 'burst');
+    const before = await openRowsAndQueue(user.id);
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => gql<any>(app.url, CREATE, { input: { prompt: `burst ${i}`, width: 64, height: 64, steps: 2 } }, user.token)));
+    const admitted = results.filter((r) => r.data?.createGeneration);
+    const codes = results.flatMap((r) => r.errors ?? []).map((e) => e.extensions?.code);
+    expect(admitted).toHaveLength(2);
+    expect(codes).toHaveLength(48);
+    expect(codes.every((c) => c === 'QUOTA_EXCEEDED' || c === 'RATE_LIMITED')).toBe(true);
+    const quota = results.flatMap((r) => r.errors ?? []).find((e) => e.extensions?.code === 'QUOTA_EXCEEDED');
+    expect(quota?.extensions).toMatchObject({ limit: 2 });
+    expect(quota?.extensions?.retryAfterSeconds).toBeGreaterThan(0);
+    const rate = results.flatMap((r) => r.errors ?? []).find((e) => e.extensions?.code === 'RATE_LIMITED');
+    expect(rate?.extensions).toMatchObject({ limit: 20 });
+    expect(rate?.extensions?.retryAfterSeconds).toBeGreaterThan(0);
+    const after = await openRowsAndQueue(user.id);
+    expect(after.rows - before.rows).toBe(2);
+    const usage = await gqlData<any>(app.url, '{ usage { openJobs imagesToday tier } }', {}, user.token);
+    expect(usage.usage).toEqual({ openJobs: 2, imagesToday: 2, tier: 'FREE' });
+  });
+
+  it('slots come back when a job is cancelled, and after a crash left a ghost slot', async () => {
+    const user = await signUp(app.url, 'slots');
+    const a = (await gqlData<any>(app.url, CREATE, { input: { prompt: 'one' } }, user.token)).createGeneration;
+    await gqlData<any>(app.url, CREATE, { input: { prompt: 'two' } }, user.token);
+    expect((await gql(app.url, CREATE, { input: { prompt: 'three' } }, user.token)).errors?.[0].extensions?.code).toBe('QUOTA_EXCEEDED');
+    await gqlData(app.url, 'mutation($id:ID!){ cancelJob(id:$id) { status } }', { id: a.id }, user.token);
+    expect((await gql(app.url, CREATE, { input: { prompt: 'three' } }, user.token)).errors).toBeUndefined();
+    // A crash after admission left slots whose rows never committed: once older than the
+    // reconcile grace period they are given back.
+    const key = `${app.config.redisPrefix}:quota:open:${user.id}`;
+    expect((await gql(app.url, CREATE, { input: { prompt: 'full' } }, user.token)).errors?.[0].extensions?.code).toBe('QUOTA_EXCEEDED');
+    const open = await app.redis.zrange(key, 0, -1);
+    await app.db.query(`DELETE FROM jobs WHERE id = ANY($1)`, [open]);
+    for (const id of open) await app.redis.zadd(key, Date.now() - 120_000, id);
+    expect((await gql(app.url, CREATE, { input: { prompt: 'after crash' } }, user.token)).errors).toBeUndefined();
+  });
+
+  it('FREE refuses 1024×1024 and 100 steps; after an admin upgrades to PRO, 1024×1024 is accepted on the next request', async () => {
+    const user = await signUp(app.url, 'upgrade');
+    const big = await gql(app.url, CREATE, { input: { prompt: 'big', width: 1024, height: 1024 } }, user.token);
+    expect(big.errors?.[0].extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', field: 'width', limit: 768 });
+    const steps = await gql(app.url, CREATE, { input: { prompt: 'long', steps: 100 } }, user.token);
+    expect(steps.errors?.[0].extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', field: 'steps', limit: 30 });
+    const denied = await gql(app.url, 'mutation($u:ID!){ setUserTier(userId:$u, tier: PRO) { tier } }', { u: user.id }, user.token);
+    expect(denied.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    await gqlData(app.url, 'mutation($u:ID!){ setUserTier(userId:$u, tier: PRO) { tier } }', { u: user.id }, admin.token);
+    expect((await gql(app.url, CREATE, { input: { prompt: 'big', width: 1024, height: 1024 } }, user.token)).errors).toBeUndefined();
+  });
+
+  it('admin-only fields are FORBIDDEN to others; tier limits are editable by admins', async () => {
+    const user = await signUp(app.url);
+    for (const query of ['{ users { id } }', 'mutation { updateTierPolicy(tier: FREE, input: { maxSteps: 31 }) { maxSteps } }']) {
+      expect((await gql(app.url, query, {}, user.token)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    }
+    const bad = await gql(app.url, 'mutation { updateTierPolicy(tier: FREE, input: { maxSteps: 0 }) { maxSteps } }', {}, admin.token);
+    expect(bad.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'maxSteps' });
+    await gqlData(app.url, 'mutation { updateTierPolicy(tier: FREE, input: { maxSteps: 31 }) { maxSteps } }', {}, admin.token);
+    const ok = await gql(app.url, CREATE, { input: { prompt: 'steps', steps: 31 } }, user.token);
+    expect(ok.errors).toBeUndefined();
+    await gqlData(app.url, 'mutation { updateTierPolicy(tier: FREE, input: { maxSteps: 30 }) { maxSteps } }', {}, admin.token);
+  });
+
+  it('hostile documents are refused before execution and the server stays responsive', async () => {
+    const user = await signUp(app.url);
+    let nested = 'id';
+    for (let i = 0; i < 20; i += 1) nested = `images { job { ${nested} } }`;
+    const deep = await gql(app.url, `{ jobs { edges { node { ${nested} } } } }`, {}, user.token);
+    expect(deep.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    const aliases = Array.from({ length: 2000 }, (_, i) => `a${i}: me { id }`).join(' ');
+    const wide = await gql(app.url, `{ ${aliases} }`, {}, user.token);
+    expect(wide.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    const costly = await gql(app.url, '{ jobs(first: 100) { edges { node { id images { id url job { images { id url seed width height } } } } } } }', {}, user.token);
+    expect(costly.errors?.[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 5000 });
+    const normal = await gqlData<any>(app.url, '{ me { id } usage { tier } }', {}, user.token);
+    expect(normal.me.id).toBe(user.id);
+  });
+});
