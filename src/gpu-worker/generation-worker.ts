@@ -14,6 +14,7 @@ import type { FairScheduler } from '../services/scheduling';
 import type { ArtifactStore } from '../storage/artifact-store';
 import type { EventLog } from '../subscriptions/event-log';
 import { WorkerJobStore } from './job-store';
+import { StepReporter } from './step-reporter';
 import { PipelineAbortedError, PipelineError, type GeneratedImage, type LoraApplication, type StepProgress } from './pipeline';
 import type { PipelineCache } from './models';
 import { publishQueuePositions } from '../services/queue-positions';
@@ -98,7 +99,7 @@ export class GenerationWorker {
     if (!(await this.jobs.markProcessing(job, pipeline.executionProvider, now))) return;
     await this.o.scheduler.started(job.priority);
     await this.publish(job, { type: 'STARTED', step: 0, totalSteps: job.steps });
-    await this.announcePositions();
+    void this.announcePositions(); // off the critical path; errors are logged inside
     log.info({ userId: job.ownerId, prompt: redactPrompt(job.prompt), steps: job.steps, provider: pipeline.executionProvider }, 'job started');
 
     const controller = new AbortController();
@@ -110,6 +111,17 @@ export class GenerationWorker {
     let lastStepMs = 0;
     this.running.set(job.id, () => { reason = 'shutdown'; controller.abort(); });
     this.metrics.jobStarted();
+    const reporter = new StepReporter({
+      redis: this.o.redis,
+      cancelKey: cancelFlagKey(this.o.prefix, job.id),
+      recordStep: (step) => this.jobs.recordStep(job.id, step),
+      publishProgress: (p) => this.publish(job, {
+        type: 'PROGRESS', step: p.step, totalSteps: p.totalSteps, elapsedMs: Math.round(p.elapsedMs), etaMs: Math.round(p.etaMs),
+        preview: p.preview ? `data:image/png;base64,${p.preview.toString('base64')}` : undefined,
+      }),
+      onCancelRequested: () => { reason = 'cancelled'; controller.abort(); },
+      onError: (err) => log.warn({ err }, 'progress bookkeeping failed'),
+    });
     try {
       const images = await pipeline.generate({
         prompt: job.prompt, negativePrompt: job.negativePrompt ?? undefined, width: job.width, height: job.height,
@@ -117,26 +129,20 @@ export class GenerationWorker {
         loras: await this.loraFiles(job), previewEvery: this.o.previewEvery, modelName: pipeline.modelDir.split(path.sep).pop(),
       }, {
         signal: controller.signal,
-        onStep: async (p: StepProgress) => {
-          if (await this.o.redis.get(cancelFlagKey(this.o.prefix, job.id))) {
-            reason = 'cancelled';
-            controller.abort();
-          }
+        onStep: (p: StepProgress) => {
           this.metrics.step(modelName, (p.elapsedMs - lastStepMs) / 1000);
           lastStepMs = p.elapsedMs;
-          await this.jobs.recordStep(job.id, p.step);
-          await this.publish(job, {
-            type: 'PROGRESS', step: p.step, totalSteps: p.totalSteps, elapsedMs: Math.round(p.elapsedMs), etaMs: Math.round(p.etaMs),
-            preview: p.preview ? `data:image/png;base64,${p.preview.toString('base64')}` : undefined,
-          });
+          reporter.step(p);
         },
       });
       clearTimeout(timer);
+      await reporter.flush();
       await this.recordStepTime((Date.now() - started) / Math.max(1, job.steps * job.count));
       await this.completeJob(job, images, log);
       outcome = 'completed';
     } catch (error) {
       clearTimeout(timer);
+      await reporter.flush();
       if (error instanceof PipelineAbortedError || controller.signal.aborted) {
         outcome = reason ?? 'cancelled';
         if (reason === 'shutdown') return await this.handBack(job, bullJob, token, log);

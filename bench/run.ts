@@ -1,0 +1,27 @@
+/**
+ * `npm run bench [name…]`: each benchmark runs ours and its baseline side by
+ * side in one process and prints the ratio. Absolute times on a shared 2-core
+ * machine are noise; the ratios are the result.
+ */
+import 'reflect-metadata';
+import { queryBench } from './query.bench';
+import { workerBench } from './worker.bench';
+
+const BENCHES: Record<string, () => Promise<void>> = {
+  worker: workerBench,
+  query: queryBench,
+};
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2);
+  for (const name of names.length ? names : Object.keys(BENCHES)) {
+    const bench = BENCHES[name];
+    if (!bench) throw new Error(`unknown bench ${name}; have ${Object.keys(BENCHES).join(', ')}`);
+    await bench();
+  }
+}
+
+main().then(() => process.exit(0), (error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,99 @@
+import path from 'node:path';
+import { DiffusionPipeline } from '../src/gpu-worker/pipeline';
+import { describeLoraTargets, writeLoraSafetensors } from '../src/gpu-worker/lora';
+import { collect, gqlData, signUp, wsClient } from '../test/support/graphql';
+import { benchModels, median, row, startBenchApp, time } from './harness';
+import os from 'node:os';
+import type { Client } from 'graphql-ws';
+
+const RUNS = 7;
+const REQUEST = { prompt: 'a lighthouse on a cliff at dusk', width: 256, height: 256, steps: 20, guidanceScale: 7.5, seed: 7, count: 1 };
+
+/**
+ * Submits through GraphQL and waits for COMPLETED on the job's subscription,
+ * over an already open WebSocket (as an SPA has): what a client sees.
+ */
+async function endToEnd(url: string, token: string, client: Client, request: typeof REQUEST): Promise<number> {
+  const [ms] = await time(async () => {
+    const { createGeneration } = await gqlData<any>(url, 'mutation($i:GenerationInput!){ createGeneration(input:$i){ id } }', { i: request }, token);
+    const stream = collect<any>(client, 'subscription($id:ID!){ jobUpdated(jobId:$id){ type } }', { id: createGeneration.id });
+    await stream.done;
+  });
+  return ms;
+}
+
+export async function workerBench(): Promise<void> {
+  console.log('\n== worker (tiny model, CPU, 1 intra-op thread) ==');
+  const modelDir = path.join(await benchModels(), 'atelier-tiny');
+
+  // 1. End-to-end job vs the bare pipeline, interleaved so both see the same machine load.
+  const app = await startBenchApp();
+  const user = await signUp(app.url);
+  await app.db.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [user.id]);
+  const bare = await DiffusionPipeline.load(modelDir, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
+  const client = wsClient(app.url, user.token);
+  const compare = async (label: string, request: typeof REQUEST, runs: number, goal?: string) => {
+    await bare.generate(request);
+    await endToEnd(app.url, user.token, client, request);
+    const e2e: number[] = [];
+    const pipe: number[] = [];
+    for (let i = 0; i < runs; i += 1) {
+      pipe.push((await time(() => bare.generate(request)))[0]);
+      e2e.push(await endToEnd(app.url, user.token, client, request));
+    }
+    row(label, median(e2e), median(pipe), 'ms', goal);
+    console.log(`${''.padEnd(58)} fixed overhead per job ≈ ${(median(e2e) - median(pipe)).toFixed(1)} ms`);
+    return median(pipe);
+  };
+  const pipe = [await compare('end-to-end job ÷ bare pipeline (256², 20 steps)', REQUEST, RUNS, '≤ 1.10')];
+  await compare('end-to-end job ÷ bare pipeline (1024², 30 steps)', { ...REQUEST, width: 1024, height: 1024, steps: 30 }, 3, '≤ 1.10');
+  await client.dispose();
+
+  // 2. Warm job (model cached) vs cold (load + first run).
+  const cold: number[] = [];
+  for (let i = 0; i < 3; i += 1) {
+    cold.push((await time(async () => {
+      const fresh = await DiffusionPipeline.load(modelDir, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
+      await fresh.generate(REQUEST);
+      await fresh.release();
+    }))[0]);
+  }
+  row('warm job ÷ cold job (model load + first run)', median(pipe), median(cold), 'ms');
+
+  // 3. Swapping LoRAs on a loaded model vs reloading the base model.
+  const targets = describeLoraTargets(bare);
+  const loraFile = path.join(os.tmpdir(), `bench-lora-${process.pid}.safetensors`);
+  await writeLoraSafetensors(loraFile, {
+    targets: Object.fromEntries(targets.map((t) => {
+      const rank = 2;
+      const up = Float32Array.from({ length: t.outFeatures * rank }, (_, k) => Math.sin(k) * 0.05);
+      const down = Float32Array.from({ length: rank * t.inFeatures }, (_, k) => Math.cos(k) * 0.05);
+      return [t.name, { up, down, rank, alpha: rank }];
+    })),
+  });
+  const swap: number[] = [];
+  const reload: number[] = [];
+  const tinyRequest = { ...REQUEST, width: 64, height: 64, steps: 1 };
+  for (let i = 0; i < RUNS; i += 1) {
+    swap.push((await time(() => bare.generate({ ...tinyRequest, loras: [{ name: 'bench', path: loraFile, weight: i % 2 ? 0.8 : 0.3 }] })))[0]);
+    reload.push((await time(async () => {
+      const fresh = await DiffusionPipeline.load(modelDir, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
+      await fresh.generate(tinyRequest);
+      await fresh.release();
+    }))[0]);
+  }
+  row('LoRA swap + 1 step ÷ base-model reload + 1 step', median(swap), median(reload), 'ms', '≤ 0.1');
+
+  // 4. Batched (count 4 in one UNet call) vs 4 separate runs: images per second.
+  const batched: number[] = [];
+  const separate: number[] = [];
+  for (let i = 0; i < 3; i += 1) {
+    batched.push((await time(() => bare.generate({ ...REQUEST, count: 4 })))[0]);
+    separate.push((await time(async () => { for (let k = 0; k < 4; k += 1) await bare.generate({ ...REQUEST, seed: REQUEST.seed + k }); }))[0]);
+  }
+  row('throughput batched ÷ unbatched (4 images, images/s)', 4000 / median(batched), 4000 / median(separate), 'img/s', '> 1 to keep batching');
+
+  await bare.release();
+  await app.stop();
+  await app.redisStop?.();
+}

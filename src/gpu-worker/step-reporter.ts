@@ -1,0 +1,60 @@
+import type { Redis } from 'ioredis';
+import type { StepProgress } from './pipeline';
+
+/** How often a running job's step is written to PostgreSQL; events carry every step. */
+const DB_STEP_INTERVAL_MS = 500;
+
+export interface StepReporterDeps {
+  redis: Redis;
+  cancelKey: string;
+  recordStep: (step: number) => Promise<void>;
+  publishProgress: (p: StepProgress) => Promise<unknown>;
+  onCancelRequested: () => void;
+  onError: (error: unknown) => void;
+}
+
+/**
+ * Keeps a job's bookkeeping off the inference critical path. The pipeline
+ * awaits `onStep` after every step, so anything awaited there delays the
+ * next UNet call: events are published on an ordered background chain, the
+ * step is written to the database at most every 500 ms, and the cancel flag
+ * is read without waiting (a cancel lands one step later at most).
+ */
+export class StepReporter {
+  private chain: Promise<unknown> = Promise.resolve();
+  private lastDbWrite = 0;
+  private cancelCheck: Promise<void> | null = null;
+
+  constructor(private readonly deps: StepReporterDeps) {}
+
+  step(progress: StepProgress): void {
+    this.enqueue(() => this.deps.publishProgress(progress));
+    const now = Date.now();
+    if (now - this.lastDbWrite >= DB_STEP_INTERVAL_MS || progress.step === progress.totalSteps) {
+      this.lastDbWrite = now;
+      this.enqueue(() => this.deps.recordStep(progress.step));
+    }
+    if (!this.cancelCheck) {
+      this.cancelCheck = this.deps.redis.get(this.deps.cancelKey).then(
+        (flag) => {
+          this.cancelCheck = null;
+          if (flag) this.deps.onCancelRequested();
+        },
+        (error) => {
+          this.cancelCheck = null;
+          this.deps.onError(error);
+        },
+      );
+    }
+  }
+
+  private enqueue(task: () => Promise<unknown>): void {
+    this.chain = this.chain.then(task).catch((error) => this.deps.onError(error));
+  }
+
+  /** Waits until every queued event and write is done (before the final event). */
+  async flush(): Promise<void> {
+    await this.chain;
+    await this.cancelCheck;
+  }
+}
