@@ -6,9 +6,11 @@
 import 'reflect-metadata';
 import { queryBench } from './query.bench';
 import { workerBench } from './worker.bench';
+import { fanoutBench } from './fanout.bench';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   worker: workerBench,
+  fanout: fanoutBench,
   query: queryBench,
 };
 

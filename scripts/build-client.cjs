@@ -4,7 +4,7 @@
 // file, so `npm start` and `npm test` pay for it only after a change.
 // Usage: node scripts/build-client.cjs [--force]
 const { execFileSync } = require('node:child_process');
-const { existsSync, readdirSync, statSync } = require('node:fs');
+const { existsSync, mkdirSync, readdirSync, rmSync, statSync } = require('node:fs');
 const path = require('node:path');
 
 const client = path.resolve(__dirname, '..', 'client');
@@ -19,15 +19,49 @@ function newest(target) {
   return readdirSync(target).reduce((max, name) => Math.max(max, newest(path.join(target, name))), stat.mtimeMs);
 }
 
+function upToDate() {
+  if (!existsSync(built)) return false;
+  const sources = Math.max(...SOURCES.map((name) => newest(path.join(client, name))));
+  return statSync(built).mtimeMs >= sources;
+}
+
+/**
+ * Test files run in parallel and each makes sure the client is built: a lock
+ * directory (mkdir is atomic) lets one build while the others wait, then see
+ * it up to date. A lock older than five minutes is a crashed build's.
+ */
+function withLock(work) {
+  const lock = path.join(client, '.build-lock');
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      const age = existsSync(lock) ? Date.now() - statSync(lock).mtimeMs : 0;
+      if (age > 5 * 60_000) rmSync(lock, { recursive: true, force: true });
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 function main() {
   const force = process.argv.includes('--force');
-  if (!force && existsSync(built)) {
-    const sources = Math.max(...SOURCES.map((name) => newest(path.join(client, name))));
-    if (statSync(built).mtimeMs >= sources) return;
-  }
+  if (!force && upToDate()) return;
+  withLock(() => {
+    if (!force && upToDate()) return;
+    build();
+  });
+}
+
+function build() {
   if (!existsSync(path.join(client, 'node_modules', 'vite'))) {
-    console.error('client/node_modules is missing: run `node scripts/ensure-install.cjs` (or `npm install` in client/).');
-    process.exit(1);
+    throw new Error('client/node_modules is missing: run `node scripts/ensure-install.cjs` (or `npm install` in client/).');
   }
   console.log('Building the client (client/dist)…');
   const run = (bin, args) => execFileSync(process.execPath, [path.join(client, 'node_modules', bin), ...args], { cwd: client, stdio: 'inherit' });

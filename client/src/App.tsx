@@ -3,8 +3,11 @@ import type { ReactNode } from 'react';
 import { Layout } from './components/Layout';
 import { useAuth } from './lib/auth';
 import { AdminPage } from './pages/AdminPage';
+import { AlbumPage } from './pages/AlbumPage';
+import { AlbumsPage } from './pages/AlbumsPage';
 import { ApiKeysPage } from './pages/ApiKeysPage';
 import { AuthPage } from './pages/AuthPage';
+import { FavoritesPage } from './pages/FavoritesPage';
 import { GeneratePage } from './pages/GeneratePage';
 import { HistoryPage } from './pages/HistoryPage';
 import { JobPage } from './pages/JobPage';
@@ -12,6 +15,7 @@ import { JoinSessionPage } from './pages/JoinSessionPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { SessionRoomPage } from './pages/SessionRoomPage';
 import { SessionsPage } from './pages/SessionsPage';
+import { SharedAlbumPage } from './pages/SharedAlbumPage';
 
 /** Pages that need a signed-in user send others to sign in, and back afterwards. */
 function RequireViewer({ children }: { children: ReactNode }) {
@@ -32,6 +36,10 @@ export function App() {
         <Route path="/" element={signedIn(<GeneratePage />)} />
         <Route path="/jobs/:id" element={signedIn(<JobPage />)} />
         <Route path="/history" element={signedIn(<HistoryPage />)} />
+        <Route path="/favorites" element={signedIn(<FavoritesPage />)} />
+        <Route path="/albums" element={signedIn(<AlbumsPage />)} />
+        <Route path="/albums/:id" element={signedIn(<AlbumPage />)} />
+        <Route path="/shared/:token" element={<SharedAlbumPage />} />
         <Route path="/sessions" element={signedIn(<SessionsPage />)} />
         <Route path="/sessions/:id" element={signedIn(<SessionRoomPage />)} />
         <Route path="/join/:token" element={signedIn(<JoinSessionPage />)} />

@@ -42,22 +42,20 @@ export interface ScannedModel {
 /**
  * Mirrors the models folder into the models table: new directories are
  * added, changed ones re-hashed, vanished ones disabled (jobs reference them).
+ * The configured default applies only while no installed model is the
+ * default, so an admin's `setDefaultModel` survives restarts.
  */
 export async function syncModels(db: DataSource, scanned: ScannedModel[], defaultModel: string): Promise<void> {
   const models = db.getRepository(AiModel);
   for (const model of scanned) {
     const existing = await models.findOneBy({ name: model.name });
-    const values = {
-      name: model.name,
-      description: model.description ?? null,
-      sha256: model.sha256,
-      bytes: model.bytes,
-      files: model.files,
-      isDefault: model.name === defaultModel,
-    };
+    const values = { name: model.name, description: model.description ?? null, sha256: model.sha256, bytes: model.bytes, files: model.files };
     if (existing) await models.update({ id: existing.id }, values);
-    else await models.insert(models.create({ ...values, enabled: true }));
+    else await models.insert(models.create({ ...values, enabled: true, isDefault: false }));
   }
   const names = scanned.map((m) => m.name);
   await models.update({ name: names.length ? Not(In(names)) : Not(''), enabled: true }, { enabled: false, isDefault: false });
+  if (names.includes(defaultModel) && !(await models.existsBy({ isDefault: true, enabled: true }))) {
+    await models.update({ name: defaultModel }, { isDefault: true, enabled: true });
+  }
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import jwt from 'jsonwebtoken';
 import { DataSource, IsNull } from 'typeorm';
@@ -33,11 +33,16 @@ function checkPassword(password: string): void {
 }
 
 export class AuthService {
+  /** Parsed once: jsonwebtoken otherwise re-parses a string secret on every sign and verify. */
+  private readonly key: KeyObject;
+
   constructor(
     private readonly db: DataSource,
     private readonly options: { jwtSecret: string; jwtTtlSeconds: number },
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.key = createSecretKey(Buffer.from(options.jwtSecret, 'utf8'));
+  }
 
   async register(emailRaw: string, password: string, displayName?: string | null): Promise<{ token: string; user: User }> {
     const email = normaliseEmail(emailRaw);
@@ -70,7 +75,7 @@ export class AuthService {
   }
 
   issueToken(user: User): string {
-    return jwt.sign({ sub: user.id }, this.options.jwtSecret, {
+    return jwt.sign({ sub: user.id }, this.key, {
       algorithm: 'HS256',
       expiresIn: this.options.jwtTtlSeconds,
     });
@@ -87,7 +92,7 @@ export class AuthService {
     if (token.startsWith(API_KEY_PREFIX)) return this.authenticateApiKey(token);
     let payload: jwt.JwtPayload;
     try {
-      payload = jwt.verify(token, this.options.jwtSecret, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+      payload = jwt.verify(token, this.key, { algorithms: ['HS256'] }) as jwt.JwtPayload;
     } catch (error) {
       throw unauthenticated(error instanceof jwt.TokenExpiredError ? 'Token expired: sign in again' : 'Invalid token');
     }

@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { AiModel, Album, AlbumRole, AlbumShare, Job, JobStatus, Lora, Preset, TIER_RANK, type User } from '../entities';
+import { AiModel, Album, AlbumRole, AlbumShare, Job, JobStatus, Lora, Preset, TIER_RANK, type TierPolicy, type User } from '../entities';
 import type { GenerationQueue } from '../gpu-worker/queue';
 import type { AtelierEvent } from '../gpu-worker/protocol';
 import { AppError, badInput, forbidden } from '../schema/errors';
@@ -53,7 +53,7 @@ export class JobService {
     const policy = await this.deps.quotas.policyFor(user.tier);
     await this.deps.rateLimiter.hit('generations', subjects(viewer), policy.generationsPerMinute);
     const preset = input.presetId ? await this.visiblePreset(user, assertUuid('presetId', input.presetId)) : null;
-    const params = resolveGenerationParameters(input, presetDefaults(preset), () => randomInt(0, MAX_SEED + 1) / (MAX_SEED + 1));
+    const params = resolveGenerationParameters(input, presetDefaults(preset, policy), () => randomInt(0, MAX_SEED + 1) / (MAX_SEED + 1));
     assertWithinTier(params, policy);
     const model = await this.resolveModel(user, params.modelId);
     await this.assertLorasUsable(user, params, model);
@@ -249,11 +249,23 @@ function subjects(viewer: Viewer): string[] {
   return viewer.apiKeyId ? [`user:${viewer.user.id}`, `key:${viewer.apiKeyId}`] : [`user:${viewer.user.id}`];
 }
 
-function presetDefaults(preset: Preset | null): ParameterDefaults {
+/**
+ * A preset's size and steps are defaults, not requests: when they exceed the
+ * caller's tier they are scaled down to fit (aspect ratio kept, multiples of
+ * 8), so "Cinematic Portrait" works on FREE. Explicit fields are still checked.
+ */
+function presetDefaults(preset: Preset | null, policy: TierPolicy): ParameterDefaults {
   if (!preset) return {};
+  let { width, height } = preset;
+  if (width && height) {
+    const scale = Math.min(1, policy.maxWidth / width, policy.maxHeight / height);
+    width = Math.max(64, Math.floor((width * scale) / 8) * 8);
+    height = Math.max(64, Math.floor((height * scale) / 8) * 8);
+  }
   return {
-    template: preset.template, negativePrompt: preset.negativePrompt, width: preset.width, height: preset.height,
-    steps: preset.steps, guidanceScale: preset.guidanceScale, modelId: preset.modelId, loras: preset.loras,
+    template: preset.template, negativePrompt: preset.negativePrompt, width, height,
+    steps: preset.steps === null ? null : Math.min(preset.steps, policy.maxSteps),
+    guidanceScale: preset.guidanceScale, modelId: preset.modelId, loras: preset.loras.slice(0, policy.maxLoras),
   };
 }
 

@@ -12,6 +12,7 @@ import type { Viewer } from '../services/auth';
 import type { AppContext } from '../schema/context';
 import { findAppError } from '../schema/errors';
 import { createLoaders } from '../schema/loaders';
+import { subscribeSharingResults } from './shared-execution';
 import { queryLimitRules } from '../schema/query-limits';
 import { specifiedRules, validate } from 'graphql';
 
@@ -83,6 +84,7 @@ export function attachWebSocketServer(options: {
   const server = useServer<Record<string, unknown>, { state?: ConnectionState }>(
     {
       schema: options.schema,
+      subscribe: (args) => subscribeSharingResults(args),
       validate: (schema, document) => validate(schema, document, [...specifiedRules, ...queryLimitRules()]),
       onConnect: async (ctx) => {
         const state: ConnectionState = { viewer: null, connectionId: randomUUID() };

@@ -98,3 +98,16 @@ describe('createGeneration input validation', () => {
     expect(cancel.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
 });
+
+describe('presets in createGeneration', () => {
+  it('a preset larger than the tier allows is scaled down to fit; explicit fields still win', async () => {
+    const free = await signUp(app.url, 'free-preset');
+    const { presets } = await gqlData<any>(app.url, '{ presets(category: IMAGE) { id name } }', {}, free.token);
+    const cinematic = presets.find((p: any) => p.name === 'Cinematic Portrait');
+    const job = (await gqlData<any>(app.url, 'mutation($p:ID!){ createGeneration(input:{ prompt:"woman in garden", presetId:$p }) { width height steps guidanceScale prompt } }', { p: cinematic.id }, free.token)).createGeneration;
+    expect(job).toMatchObject({ width: 576, height: 768, steps: 30, guidanceScale: 7.5 });
+    expect(job.prompt.startsWith('woman in garden, cinematic lighting')).toBe(true);
+    const explicit = await gql(app.url, 'mutation($p:ID!){ createGeneration(input:{ prompt:"x", presetId:$p, width: 1024 }) { id } }', { p: cinematic.id }, free.token);
+    expect(explicit.errors?.[0].extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', field: 'width' });
+  });
+});

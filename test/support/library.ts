@@ -1,7 +1,59 @@
 import { randomUUID } from 'node:crypto';
+import { execute, parse, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
-import { AiModel, Image, Job, JobStatus, type JobLora } from '../../src/entities';
+import { AiModel, Image, Job, JobStatus, Lora, type JobLora } from '../../src/entities';
+import type { AppContext } from '../../src/schema/context';
+import { createLoaders, type Loaders } from '../../src/schema/loaders';
+import type { Services } from '../../src/services';
+import type { Viewer } from '../../src/services/auth';
 import { gqlData, waitFor } from './graphql';
+
+/** Runs `fn` and returns the SQL statements the DataSource sent meanwhile (through its logger hook). */
+export async function countStatements<T>(db: DataSource, fn: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+  const logger = db.logger as { logQuery: (...args: unknown[]) => unknown };
+  const original = logger.logQuery;
+  const statements: string[] = [];
+  logger.logQuery = (...args: unknown[]) => {
+    statements.push(String(args[0]));
+    return original.apply(logger, args);
+  };
+  try {
+    return { result: await fn(), statements };
+  } finally {
+    logger.logQuery = original;
+  }
+}
+
+/** Executes an operation in-process against the app schema, as one HTTP request would (fresh loaders unless given). */
+export async function executeAs(
+  schema: GraphQLSchema, services: Services, viewer: Viewer | null, query: string,
+  variables: Record<string, unknown> = {}, loaders: Loaders = createLoaders(services.db),
+): Promise<ExecutionResult> {
+  const contextValue: AppContext = { requestId: randomUUID(), viewer, services, loaders, transport: 'http' };
+  return execute({ schema, document: parse(query), variableValues: variables, contextValue });
+}
+
+/** A LoRA row for the default model (the file is not needed for read paths). */
+export async function seedLora(db: DataSource, ownerId: string, name: string): Promise<Lora> {
+  const model = await db.getRepository(AiModel).findOneByOrFail({ isDefault: true });
+  const lora = db.getRepository(Lora).create({
+    id: randomUUID(), ownerId, name, baseModelId: model.id, triggerWords: [], defaultWeight: 1, storageKey: `loras/${name}.safetensors`,
+    sha256: '0'.repeat(64), version: 1, active: true,
+  });
+  await db.getRepository(Lora).insert(lora);
+  return lora;
+}
+
+/** Inserts album rows directly (fixtures for read benchmarks; the API path is tested in albums.test.ts). */
+export async function seedAlbum(db: DataSource, ownerId: string, imageIds: string[]): Promise<string> {
+  const id = randomUUID();
+  await db.query('INSERT INTO albums (id, owner_id, name) VALUES ($1, $2, $3)', [id, ownerId, `album ${id.slice(0, 6)}`]);
+  await db.query(
+    'INSERT INTO album_images (album_id, image_id, position) SELECT $1, t.id, t.pos FROM unnest($2::uuid[]) WITH ORDINALITY AS t(id, pos)',
+    [id, imageIds],
+  );
+  return id;
+}
 
 /**
  * Writes COMPLETED jobs with `perJob` image rows each, as the worker would
@@ -27,7 +79,8 @@ export async function seedImages(
       id: randomUUID(), jobId: job.id, ownerId, index, seed: start + index, width: 64, height: 64,
       storageKey: `images/${job.id}/${index}.png`, sha256: '0'.repeat(64), bytes: 1, parameters: {},
     }));
-    await db.getRepository(Image).insert(rows);
+    // jsonb `parameters` trips TypeORM's deep-partial insert type; the rows are complete entities.
+    await db.getRepository(Image).insert(rows as never);
     images.push(...rows);
   }
   return images;

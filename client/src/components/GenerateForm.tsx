@@ -1,6 +1,9 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import type { ModelsQuery, SessionsQuery } from '../gql/graphql';
 import { limitHints, type Limits } from './LimitHints';
+import { LoraPicker } from './LoraPicker';
+import { PresetPicker, type PresetOption } from './PresetPicker';
+import { PromptField } from './PromptField';
 import type { GenerationSettings } from './settings';
 
 const SIZES = [
@@ -22,8 +25,6 @@ interface Props {
   /** Per-field message from the server's last refusal (field name → sentence). */
   serverErrors: Record<string, string>;
   onSubmit(settings: GenerationSettings): void;
-  /** Extra controls (presets, LoRAs) rendered inside the form. */
-  children?: ReactNode;
 }
 
 /** A labelled field with its hint and error wired to aria-describedby. */
@@ -42,13 +43,25 @@ const describedBy = (id: string, hint?: string, error?: string) =>
   [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
 
 /** The generator's controls: prompt, size, steps, guidance, seed, count, model and session. */
-export function GenerateForm({ initial, limits, models, sessions, busy, serverErrors, onSubmit, children }: Props) {
+export function GenerateForm({ initial, limits, models, sessions, busy, serverErrors, onSubmit }: Props) {
   const [s, setS] = useState<GenerationSettings>(initial);
   const set = <K extends keyof GenerationSettings>(key: K, value: GenerationSettings[K]) => setS((prev) => ({ ...prev, [key]: value }));
   const hints = limitHints(s, limits);
   const errorOf = (field: string) => serverErrors[field] ?? hints[field];
   const sizeKey = `${s.width}x${s.height}`;
   const writableSessions = sessions.filter((x) => x.myRole === 'OWNER' || x.myRole === 'COLLABORATOR');
+  // A preset fills in the parameters it sets, so people see (and can override) what it applies.
+  const applyPreset = (preset: PresetOption | null) => setS((prev) => ({
+    ...prev,
+    presetId: preset?.id ?? '',
+    width: preset?.width ?? prev.width,
+    height: preset?.height ?? prev.height,
+    steps: preset?.steps ?? prev.steps,
+    guidanceScale: preset?.guidanceScale ?? prev.guidanceScale,
+    negativePrompt: prev.negativePrompt || preset?.negativePrompt || '',
+    modelId: preset?.model?.id ?? prev.modelId,
+    loras: preset && preset.loras.length > 0 ? preset.loras.map((l) => ({ loraId: l.loraId, weight: l.weight })) : prev.loras,
+  }));
   const submit = (event: FormEvent) => {
     event.preventDefault();
     onSubmit(s);
@@ -65,14 +78,12 @@ export function GenerateForm({ initial, limits, models, sessions, busy, serverEr
   };
   return (
     <form className="generate-form" onSubmit={submit} aria-label="Generate an image">
-      <Field id="prompt" label="Prompt" error={serverErrors.prompt}>
-        <textarea id="prompt" name="prompt" rows={3} maxLength={2000} required placeholder="A lighthouse on a cliff at dusk, oil painting"
-          value={s.prompt} onChange={(e) => set('prompt', e.target.value)} aria-invalid={Boolean(serverErrors.prompt)} />
-      </Field>
+      <PromptField value={s.prompt} onChange={(v) => set('prompt', v)} error={serverErrors.prompt} />
+      <PresetPicker value={s.presetId} prompt={s.prompt} onChange={applyPreset} />
       <Field id="negativePrompt" label="Negative prompt (optional)" hint="What the image should avoid.">
         <input id="negativePrompt" name="negativePrompt" value={s.negativePrompt} onChange={(e) => set('negativePrompt', e.target.value)} aria-describedby="negativePrompt-hint" />
       </Field>
-      {children}
+      <LoraPicker value={s.loras} max={limits?.maxLoras} error={errorOf('loras')} onChange={(v) => set('loras', v)} />
       <fieldset className="grid-fields">
         <legend>Size</legend>
         <Field id="size" label="Common sizes">

@@ -5,6 +5,7 @@ import { useAuth } from '../lib/auth';
 import { formatEta, personName, relativeTime } from '../lib/format';
 import { FINAL_STATUSES, useLiveJob } from '../lib/useLiveJob';
 import { CancelJobMutation, RetryJobMutation } from '../operations/jobs';
+import { AddToAlbum, FavoriteButton } from './ImageActions';
 import { ErrorNotice } from './Notice';
 import { ProgressBar } from './ProgressBar';
 import { settingsOf } from './settings';
@@ -58,12 +59,18 @@ export function JobCard({ job, showOwner = false }: { job: JobFieldsFragment; sh
       {job.status === 'COMPLETED' && job.images.length > 0 && (
         <div className="job-images">
           {[...job.images].sort((a, b) => a.index - b.index).map((image) => (
-            <a key={image.id} href={image.url} target="_blank" rel="noreferrer" className="thumb">
-              <img src={image.url} alt={`Generated image ${image.index + 1}: ${title} (seed ${image.seed})`} width={image.width} height={image.height} loading="lazy" />
-            </a>
+            <figure key={image.id} className="job-image">
+              <a href={image.url} target="_blank" rel="noreferrer" className="thumb">
+                <img src={image.url} alt={`Generated image ${image.index + 1}: ${title} (seed ${image.seed})`} width={image.width} height={image.height} loading="lazy" />
+              </a>
+              <figcaption>
+                <FavoriteButton imageId={image.id} favorited={image.favorited} label={`image ${image.index + 1} of “${title}”`} />
+              </figcaption>
+            </figure>
           ))}
         </div>
       )}
+      {job.status === 'COMPLETED' && mine && job.images.length > 0 && <AddToAlbum imageIds={job.images.map((i) => i.id)} />}
       {job.status === 'FAILED' && job.error && (
         <div className="notice error" role="alert">{job.error.message} <span className="muted">({job.error.code})</span></div>
       )}
@@ -74,7 +81,7 @@ export function JobCard({ job, showOwner = false }: { job: JobFieldsFragment; sh
         <div><dt>Seed</dt><dd>{job.seed}</dd></div>
         {job.count > 1 && <div><dt>Images</dt><dd>{job.count}</dd></div>}
         {job.model && <div><dt>Model</dt><dd>{job.model.name}</dd></div>}
-        {job.loras.length > 0 && <div><dt>LoRAs</dt><dd>{job.loras.length}</dd></div>}
+        {job.loras.length > 0 && <div><dt>LoRAs</dt><dd>{job.loras.map((l) => `${l.lora?.name ?? 'LoRA'} ×${l.weight}`).join(', ')}</dd></div>}
       </dl>
       <div className="actions">
         {mine && !final && (

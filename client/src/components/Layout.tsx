@@ -6,6 +6,8 @@ import { personName } from '../lib/format';
 const LINKS = [
   { to: '/', label: 'Generate', end: true },
   { to: '/history', label: 'History' },
+  { to: '/favorites', label: 'Favourites' },
+  { to: '/albums', label: 'Albums' },
   { to: '/sessions', label: 'Sessions' },
   { to: '/keys', label: 'API keys' },
 ];

@@ -13,6 +13,8 @@ export interface GenerationSettings {
   count: number;
   modelId: string;
   sessionId: string;
+  /** Preset whose template the server applies to the prompt; empty for none. */
+  presetId: string;
   loras: { loraId: string; weight: number }[];
 }
 
@@ -27,6 +29,7 @@ export const DEFAULT_SETTINGS: GenerationSettings = {
   count: 1,
   modelId: '',
   sessionId: '',
+  presetId: '',
   loras: [],
 };
 
@@ -43,6 +46,8 @@ export function settingsOf(job: JobFieldsFragment): GenerationSettings {
     count: job.count,
     modelId: job.model?.id ?? '',
     sessionId: job.session?.id ?? '',
+    // The stored prompt already has the preset's template applied.
+    presetId: '',
     loras: job.loras.map((l) => ({ loraId: l.loraId, weight: l.weight })),
   };
 }

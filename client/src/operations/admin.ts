@@ -30,3 +30,51 @@ export const SetUserRoleMutation = graphql(`
     }
   }
 `);
+
+export const SystemStatsQuery = graphql(`
+  query SystemStats($windowHours: Int, $errorLimit: Int) {
+    systemStats(windowHours: $windowHours, errorLimit: $errorLimit) {
+      startedAt
+      uptimeSeconds
+      windowHours
+      queue {
+        waiting
+        active
+        delayed
+        failed
+      }
+      jobsByStatus {
+        status
+        count
+      }
+      generationTime {
+        completedJobs
+        averageSeconds
+        p50Seconds
+        p95Seconds
+        averageQueueWaitSeconds
+      }
+      workers {
+        id
+        hostname
+        pid
+        activeJobs
+        concurrency
+        executionProvider
+        loadedModels
+        lastSeenAt
+      }
+      recentErrors {
+        at
+        code
+        message
+        source
+        operation
+        jobId
+      }
+      usage {
+        imagesGenerated
+      }
+    }
+  }
+`);

@@ -41,6 +41,10 @@ export const JobFieldsFragment = graphql(`
     loras {
       loraId
       weight
+      lora {
+        id
+        name
+      }
     }
     images {
       id
@@ -49,6 +53,7 @@ export const JobFieldsFragment = graphql(`
       height
       seed
       index
+      favorited
     }
   }
 `);

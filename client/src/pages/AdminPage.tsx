@@ -1,4 +1,5 @@
 import { useMutation, useQuery } from '@apollo/client/react';
+import { AdminStats } from '../components/AdminStats';
 import { EmptyState, ErrorNotice } from '../components/Notice';
 import type { Role, Tier } from '../gql/graphql';
 import { useAuth } from '../lib/auth';
@@ -8,7 +9,7 @@ import { AdminUsersQuery, SetUserRoleMutation, SetUserTierMutation } from '../op
 const TIERS: Tier[] = ['FREE', 'PRO', 'ENTERPRISE'];
 const ROLES: Role[] = ['VIEWER', 'EDITOR', 'ADMIN'];
 
-/** ADMIN: users with their tier and role, editable in place. */
+/** ADMIN: service health (queue, workers, failures) and users with their tier and role, editable in place. */
 export function AdminPage() {
   const { viewer } = useAuth();
   const users = useQuery(AdminUsersQuery, { variables: { first: 100, offset: 0 }, skip: viewer?.role !== 'ADMIN' });
@@ -19,6 +20,7 @@ export function AdminPage() {
   return (
     <div className="stack">
       <h1>Admin</h1>
+      <AdminStats />
       <section aria-labelledby="users-title">
         <h2 id="users-title" className="h3">Users</h2>
         <ErrorNotice error={users.error ?? tierState.error ?? roleState.error} />

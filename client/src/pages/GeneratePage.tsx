@@ -24,6 +24,7 @@ function toInput(s: GenerationSettings): GenerationInput {
     count: s.count,
     modelId: s.modelId || null,
     sessionId: s.sessionId || null,
+    presetId: s.presetId || null,
     loras: s.loras.length ? s.loras : null,
   };
 }

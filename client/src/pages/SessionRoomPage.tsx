@@ -50,12 +50,17 @@ export function SessionRoomPage() {
           fields: { onlineUserIds: () => event.onlineUserIds },
         });
       }
-      if (event.type === 'MEMBER_JOINED' || event.type === 'MEMBER_LEFT') void session.refetch().catch(() => undefined);
+      const note = (current: SessionFieldsFragment | null | undefined) => {
+        const text = describe(event, current ?? undefined);
+        if (text) setActivity((prev) => [{ id: event.eventId, text }, ...prev].slice(0, 8));
+      };
+      // A member who just joined is not in our copy of the session yet: fetch it, then say who.
+      if (event.type === 'MEMBER_JOINED') void session.refetch().then((r) => note(r.data?.session), () => note(data));
+      else note(data);
+      if (event.type === 'MEMBER_LEFT') void session.refetch().catch(() => undefined);
       // A job we have not seen yet: fetch the feed again; its card then follows the job itself.
       const known = jobs.data?.jobs.edges.some((e) => e.node.id === event.jobId);
       if (event.jobId && !known && event.type !== 'PRESENCE') void jobs.refetch().catch(() => undefined);
-      const text = describe(event, data ?? undefined);
-      if (text) setActivity((prev) => [{ id: event.eventId, text }, ...prev].slice(0, 8));
     },
   });
 

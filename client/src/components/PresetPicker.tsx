@@ -1,0 +1,43 @@
+import { useQuery } from '@apollo/client/react';
+import type { PresetsQuery } from '../gql/graphql';
+import { PresetsQuery as PresetsDocument } from '../operations/library';
+
+export type PresetOption = PresetsQuery['presets'][number];
+
+interface Props {
+  value: string;
+  prompt: string;
+  onChange(preset: PresetOption | null): void;
+}
+
+/** Picks a style preset and shows exactly what it applies: the prompt it makes and its parameters. */
+export function PresetPicker({ value, prompt, onChange }: Props) {
+  const { data, error } = useQuery(PresetsDocument, { variables: { category: 'IMAGE' } });
+  const presets = data?.presets ?? [];
+  const chosen = presets.find((p) => p.id === value);
+  if (error || (data && presets.length === 0)) return null;
+  const [before, after = ''] = (chosen?.template ?? '').split('{prompt}');
+  return (
+    <div className="field">
+      <label htmlFor="presetId">Style preset</label>
+      <select id="presetId" value={value} aria-describedby={chosen ? 'preset-applies' : undefined}
+        onChange={(e) => onChange(presets.find((p) => p.id === e.target.value) ?? null)}>
+        <option value="">None</option>
+        {presets.map((p) => <option key={p.id} value={p.id}>{p.name}{p.mine ? ' (yours)' : ''}</option>)}
+      </select>
+      {chosen && (
+        <div id="preset-applies" className="preset-applies">
+          <p className="small"><span className="muted">Your prompt becomes:</span> {before}<mark>{prompt.trim() || 'your prompt'}</mark>{after}</p>
+          <p className="small muted">
+            Sets {chosen.width && chosen.height ? `${chosen.width} × ${chosen.height}, ` : ''}
+            {chosen.steps ? `${chosen.steps} steps, ` : ''}
+            {chosen.guidanceScale ? `guidance ${chosen.guidanceScale}` : ''}
+            {chosen.model ? `, model ${chosen.model.name}` : ''}
+            {chosen.loras.length > 0 ? `, LoRAs ${chosen.loras.map((l) => `${l.lora?.name ?? 'LoRA'} ×${l.weight}`).join(', ')}` : ''}
+            {chosen.negativePrompt ? `; avoids “${chosen.negativePrompt}”` : ''}. Fields you change below win.
+          </p>
+        </div>
+      )}
+    </div>
+  );
+}
