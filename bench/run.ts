@@ -7,10 +7,12 @@ import 'reflect-metadata';
 import { queryBench } from './query.bench';
 import { workerBench } from './worker.bench';
 import { fanoutBench } from './fanout.bench';
+import { admissionBench } from './admission.bench';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   worker: workerBench,
   fanout: fanoutBench,
+  admission: admissionBench,
   query: queryBench,
 };
 

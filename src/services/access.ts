@@ -1,6 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { CollabSession, Job, Role, SessionMember, SessionRole, SessionStatus, type User } from '../entities';
 import { forbidden, notFound } from '../schema/errors';
+import { assertUuid } from './generation-input';
 
 /**
  * Record-level access rules shared by services: who may see a job, a session
@@ -17,6 +18,7 @@ export class AccessPolicy {
 
   /** The session, if `user` is a member (admins see all); otherwise NOT_FOUND. */
   async assertSessionMember(user: User, sessionId: string): Promise<{ session: CollabSession; role: SessionRole | null }> {
+    assertUuid('sessionId', sessionId);
     const session = await this.db.getRepository(CollabSession).findOneBy({ id: sessionId });
     if (!session) throw notFound('Session');
     const role = await this.sessionRole(sessionId, user.id);
@@ -40,6 +42,7 @@ export class AccessPolicy {
   }
 
   async assertCanSeeJob(user: User, jobId: string): Promise<Job> {
+    assertUuid('id', jobId);
     const job = await this.db.getRepository(Job).findOneBy({ id: jobId });
     if (!job || !(await this.canSeeJob(user, job))) throw notFound('Job');
     return job;

@@ -67,7 +67,7 @@ describe('the client in a real browser', () => {
 
     // B sees the job arrive, its bar move and its image, without reloading.
     const card = b.locator('.job-card', { hasText: 'a lighthouse on a cliff' });
-    await card.waitFor().catch(async (e) => { await screenshot(a, 'dbg-a'); await screenshot(b, 'dbg-b'); throw e; });
+    await card.waitFor();
     await b.locator('[role=progressbar]').first().waitFor({ state: 'attached' }).catch(() => undefined);
     await screenshot(b, '03-teammate-watching');
     const image = card.locator('img[alt^="Generated image"]');

@@ -6,7 +6,7 @@ import { EmptyState, ErrorNotice } from './Notice';
 
 /** Pick images from your recent finished jobs and add them to the album in one go. */
 export function AddFromHistory({ albumId, present }: { albumId: string; present: Set<string> }) {
-  const jobs = useQuery(JobsQuery, { variables: { first: 24, status: 'COMPLETED' } });
+  const jobs = useQuery(JobsQuery, { variables: { first: 16, status: 'COMPLETED' } });
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [add, state] = useMutation(AddImagesToAlbumMutation, { refetchQueries: ['Album', 'Albums'] });
   const candidates = (jobs.data?.jobs.edges ?? []).flatMap((e) => e.node.images.map((image) => ({ ...image, prompt: e.node.prompt })))

@@ -54,7 +54,7 @@ export function AdminStats() {
       </section>
       <section aria-labelledby="errors-title">
         <h2 id="errors-title" className="h3">Recent failures</h2>
-        {stats.recentErrors.length === 0 ? <p className="muted">None. 🎉</p> : (
+        {stats.recentErrors.length === 0 ? <p className="muted">None in this window.</p> : (
           <div className="table-wrap">
             <table>
               <thead><tr><th scope="col">When</th><th scope="col">Code</th><th scope="col">What</th><th scope="col">Where</th></tr></thead>

@@ -27,7 +27,7 @@ export function PresetPicker({ value, prompt, onChange }: Props) {
       </select>
       {chosen && (
         <div id="preset-applies" className="preset-applies">
-          <p className="small"><span className="muted">Your prompt becomes:</span> {before}<mark>{prompt.trim() || 'your prompt'}</mark>{after}</p>
+          <p className="small"><span className="muted">Your prompt becomes:</span> {before}<mark>{prompt.trim().replace(/,$/, '') || 'your prompt'}</mark>{after}</p>
           <p className="small muted">
             Sets {chosen.width && chosen.height ? `${chosen.width} × ${chosen.height}, ` : ''}
             {chosen.steps ? `${chosen.steps} steps, ` : ''}

@@ -74,13 +74,13 @@ export const AlbumQuery = graphql(`
 `);
 
 export const SharedAlbumQuery = graphql(`
-  query SharedAlbum($token: String!) {
+  query SharedAlbum($token: String!, $first: Int, $after: String) {
     sharedAlbum(token: $token) {
       id
       name
       description
       imageCount
-      images(first: 100) {
+      images(first: $first, after: $after) {
         edges {
           cursor
           node {
@@ -90,6 +90,10 @@ export const SharedAlbumQuery = graphql(`
             height
             seed
           }
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
         }
       }
     }

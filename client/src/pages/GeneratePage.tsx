@@ -14,7 +14,8 @@ import { SessionsQuery } from '../operations/sessions';
 
 function toInput(s: GenerationSettings): GenerationInput {
   return {
-    prompt: s.prompt,
+    // Autocomplete leaves a trailing comma for the next phrase; it means nothing to the model.
+    prompt: s.prompt.trim().replace(/,$/, ''),
     negativePrompt: s.negativePrompt.trim() || null,
     width: s.width,
     height: s.height,

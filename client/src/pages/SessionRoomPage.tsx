@@ -34,7 +34,7 @@ export function SessionRoomPage() {
   const client = useApolloClient();
   const navigate = useNavigate();
   const session = useQuery(SessionQuery, { variables: { id } });
-  const jobs = useQuery(JobsQuery, { variables: { sessionId: id, first: 30 } });
+  const jobs = useQuery(JobsQuery, { variables: { sessionId: id, first: 20 } });
   const [activity, setActivity] = useState<{ id: string; text: string }[]>([]);
   const [leave, leaveState] = useMutation(LeaveSessionMutation, { refetchQueries: ['Sessions'] });
   const data = session.data?.session;

@@ -6,7 +6,8 @@ import { SharedAlbumQuery } from '../operations/albums';
 /** An album opened through a share link: read-only, no account needed. */
 export function SharedAlbumPage() {
   const { token = '' } = useParams();
-  const { data, loading, error } = useQuery(SharedAlbumQuery, { variables: { token } });
+  // Anonymous callers have a small query budget: a modest page, then "load more".
+  const { data, loading, error, fetchMore } = useQuery(SharedAlbumQuery, { variables: { token, first: 40 } });
   if (loading && !data) return <p className="loading" role="status">Loading album…</p>;
   if (error) return <ErrorNotice error={error} />;
   const album = data?.sharedAlbum;
@@ -25,6 +26,14 @@ export function SharedAlbumPage() {
           </li>
         ))}
       </ul>
+      {album.images.pageInfo.hasNextPage && (
+        <button type="button" className="button" onClick={() => void fetchMore({
+          variables: { after: album.images.pageInfo.endCursor },
+          updateQuery: (prev, { fetchMoreResult }) => (prev.sharedAlbum && fetchMoreResult.sharedAlbum ? {
+            sharedAlbum: { ...fetchMoreResult.sharedAlbum, images: { ...fetchMoreResult.sharedAlbum.images, edges: [...prev.sharedAlbum.images.edges, ...fetchMoreResult.sharedAlbum.images.edges] } },
+          } : prev),
+        }).catch(() => undefined)}>Load more</button>
+      )}
     </div>
   );
 }
