@@ -23,7 +23,7 @@ import { mountUploads } from './server/uploads';
 import { createServices, type Services } from './services';
 import { systemClock, type Clock } from './services/clock';
 import { UrlSigner } from './storage/artifact-store';
-import { LocalArtifactStore } from './storage/local-store';
+import { createArtifactStorage } from './storage/create-store';
 import { EventLog } from './subscriptions/event-log';
 import { attachWebSocketServer } from './subscriptions/ws-server';
 
@@ -82,8 +82,8 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
     const queue = propagateTraceContext(createGenerationQueue(connection, config.redisPrefix));
     cleanups.push(() => queue.close());
     const events = new EventLog(redis, subscriber, config.redisPrefix);
-    const storageRoot = path.join(config.dataDir, 'artifacts');
-    const store = new LocalArtifactStore(storageRoot);
+    const { store, files: artifactFiles, describe: storageTarget } = createArtifactStorage(config.storage, config.dataDir);
+    logger.info({ storage: storageTarget }, 'artifact storage');
     const urlSigner = new UrlSigner(config.jwtSecret, config.publicUrl, config.fileUrlTtlSeconds);
     const services = createServices({
       db, redis, prefix: config.redisPrefix, queue, events, store, urlSigner, clock, logger,
@@ -104,7 +104,7 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
       });
       worker = new GenerationWorker({
         db, redis, connection, prefix: config.redisPrefix, events, quotas: services.quotas, scheduler: services.scheduler,
-        store, storageRoot, pipelines, modelsDir: config.modelsDir, clock, logger: logger.child({ role: 'worker' }),
+        store, artifactFiles, pipelines, modelsDir: config.modelsDir, clock, logger: logger.child({ role: 'worker' }),
         concurrency: config.workerConcurrency, previewEvery: config.previewEvery, jobTimeoutMs: config.jobTimeoutSeconds * 1000,
         lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000,
         metrics: workerMetricsOf(metrics),

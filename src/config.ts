@@ -5,6 +5,21 @@ import path from 'node:path';
 /** Which parts of Atelier this process runs. */
 export type ProcessRole = 'all' | 'api' | 'worker';
 
+/** An S3-compatible bucket for artifacts (ATELIER_S3_*). */
+export interface S3StorageConfig {
+  kind: 's3';
+  endpoint: string;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** `endpoint/bucket/key` (MinIO and most self-hosted servers) rather than `bucket.endpoint/key`. */
+  forcePathStyle: boolean;
+}
+
+/** Where artifacts live: files under `dataDir/artifacts` (default) or an S3-compatible bucket. */
+export type StorageConfig = { kind: 'local' } | S3StorageConfig;
+
 /** Every setting Atelier reads, parsed and validated once at start. */
 export interface AtelierConfig {
   /** `production` hides error details and requires JWT_SECRET. */
@@ -55,6 +70,8 @@ export interface AtelierConfig {
   shutdownGraceSeconds: number;
   /** OTLP/HTTP collector base URL; tracing is on only when set. */
   otlpEndpoint?: string;
+  /** Artifact storage (ATELIER_STORAGE and ATELIER_S3_*). */
+  storage: StorageConfig;
 }
 
 export class ConfigError extends Error {}
@@ -93,6 +110,29 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
     throw new ConfigError(`${name} must use ${protocols.join(' or ')}`);
   }
   return raw;
+}
+
+/** ATELIER_STORAGE=s3 needs every ATELIER_S3_* setting but region and path style; refuse to start without them. */
+function storageConfig(env: Env): StorageConfig {
+  if (oneOf(env, 'ATELIER_STORAGE', ['local', 's3'] as const, 'local') === 'local') return { kind: 'local' };
+  const required = (name: string): string => {
+    const value = env[name];
+    if (!value) throw new ConfigError(`${name} is required when ATELIER_STORAGE=s3`);
+    return value;
+  };
+  required('ATELIER_S3_ENDPOINT');
+  const bucket = required('ATELIER_S3_BUCKET');
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError('ATELIER_S3_BUCKET is not a valid bucket name (3-63 lower-case letters, digits, . or -)');
+  const pathStyle = oneOf(env, 'ATELIER_S3_FORCE_PATH_STYLE', ['true', 'false', '1', '0'] as const, 'true');
+  return {
+    kind: 's3',
+    endpoint: url(env, 'ATELIER_S3_ENDPOINT', ['http:', 'https:'])!,
+    bucket,
+    region: env.ATELIER_S3_REGION || 'us-east-1',
+    accessKeyId: required('ATELIER_S3_ACCESS_KEY_ID'),
+    secretAccessKey: required('ATELIER_S3_SECRET_ACCESS_KEY'),
+    forcePathStyle: pathStyle === 'true' || pathStyle === '1',
+  };
 }
 
 /** The development secret is generated once per data dir so tokens survive restarts. */
@@ -159,5 +199,6 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     metricsPort: int(env, 'ATELIER_METRICS_PORT', 9464, 0, 65535),
     shutdownGraceSeconds: int(env, 'ATELIER_SHUTDOWN_GRACE_SECONDS', 30, 0, 3600),
     otlpEndpoint: url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
+    storage: storageConfig(env),
   };
 }

@@ -12,6 +12,7 @@ import { cancelFlagKey } from '../services/jobs';
 import type { QuotaService } from '../services/quotas';
 import type { FairScheduler } from '../services/scheduling';
 import type { ArtifactStore } from '../storage/artifact-store';
+import type { ArtifactFileCache } from '../storage/artifact-file-cache';
 import type { EventLog } from '../subscriptions/event-log';
 import { WorkerJobStore } from './job-store';
 import { StepReporter } from './step-reporter';
@@ -29,7 +30,8 @@ export interface WorkerOptions {
   quotas: QuotaService;
   scheduler: FairScheduler;
   store: ArtifactStore;
-  storageRoot: string;
+  /** Local paths of stored LoRA files (downloaded and cached when the store is remote). */
+  artifactFiles: ArtifactFileCache;
   pipelines: PipelineCache;
   modelsDir: string;
   clock: Clock;
@@ -203,11 +205,13 @@ export class GenerationWorker {
   private async loraFiles(job: Job): Promise<LoraApplication[]> {
     if (job.loras.length === 0) return [];
     const rows = await this.o.db.getRepository(Lora).findBy({ id: In(job.loras.map((l) => l.loraId)) });
-    return job.loras.map((applied) => {
+    return Promise.all(job.loras.map(async (applied) => {
       const lora = rows.find((r) => r.id === applied.loraId);
       if (!lora) throw new PipelineError('LORA_NOT_FOUND', `LoRA ${applied.loraId} no longer exists`);
-      return { name: lora.name, path: path.join(this.o.storageRoot, lora.storageKey), weight: applied.weight };
-    });
+      const file = await this.o.artifactFiles.localPath(lora.storageKey, lora.sha256);
+      if (!file) throw new PipelineError('LORA_NOT_FOUND', `The file of LoRA ${lora.name} is missing from storage`);
+      return { name: lora.name, path: file, weight: applied.weight };
+    }));
   }
 
   private async completeJob(job: Job, images: GeneratedImage[], log: Logger): Promise<void> {

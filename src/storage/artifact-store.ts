@@ -6,6 +6,11 @@ export interface ArtifactStore {
   get(key: string): Promise<Buffer | null>;
   exists(key: string): Promise<boolean>;
   delete(key: string): Promise<void>;
+  /**
+   * Where the object already lies on this machine's disk, for stores that keep
+   * files locally; remote stores leave it out and readers download a copy.
+   */
+  localPathOf?(key: string): string;
 }
 
 const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;

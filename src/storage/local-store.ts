@@ -6,6 +6,10 @@ import { assertSafeKey, type ArtifactStore } from './artifact-store';
 export class LocalArtifactStore implements ArtifactStore {
   constructor(private readonly root: string) {}
 
+  localPathOf(key: string): string {
+    return this.pathOf(key);
+  }
+
   private pathOf(key: string): string {
     const full = path.resolve(this.root, assertSafeKey(key));
     if (!full.startsWith(path.resolve(this.root) + path.sep)) throw new Error('unsafe storage key');

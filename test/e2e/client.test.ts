@@ -60,7 +60,7 @@ describe('the client in a real browser', () => {
     await a.getByRole('link', { name: 'Generate in this session' }).click();
     await expect(a.getByLabel('Share live in session').inputValue()).resolves.not.toBe('');
     await a.getByLabel('Prompt', { exact: true }).fill('a lighthouse on a cliff at dusk, oil painting');
-    await a.getByLabel('Common sizes').selectOption('256x256');
+    await a.getByLabel('Common sizes').selectOption('512x512');
     await a.getByLabel('Steps').fill('30');
     await a.getByLabel('Seed', { exact: true }).fill('1234');
     await a.getByRole('button', { name: 'Generate', exact: true }).click();
@@ -72,7 +72,7 @@ describe('the client in a real browser', () => {
     await screenshot(b, '03-teammate-watching');
     const image = card.locator('img[alt^="Generated image"]');
     await image.waitFor();
-    await expect.poll(() => image.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(256);
+    await expect.poll(() => image.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(512);
     const values = await progressSeen();
     expect(values.some((v) => v > 0 && v < 100), `progress values seen by B: ${values.join(', ')}`).toBe(true);
     expect([...values].sort((x, y) => x - y)).toEqual(values);
@@ -86,7 +86,7 @@ describe('the client in a real browser', () => {
     await screenshot(a, '05-generate-done');
     await mine.getByRole('button', { name: 'Use these settings again' }).click();
     await expect(a.getByLabel('Seed', { exact: true }).inputValue()).resolves.toBe('1234');
-    await expect(a.getByLabel('Width (px)').inputValue()).resolves.toBe('256');
+    await expect(a.getByLabel('Width (px)').inputValue()).resolves.toBe('512');
   }, 90_000);
 
   it('a FREE user asking for 1024×1024 sees the limit explained', async () => {

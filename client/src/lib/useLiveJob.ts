@@ -1,3 +1,4 @@
+import type { ApolloCache, ApolloClient } from '@apollo/client';
 import { useApolloClient, useSubscription } from '@apollo/client/react';
 import { useState } from 'react';
 import type { JobFieldsFragment, JobStatus } from '../gql/graphql';
@@ -14,6 +15,42 @@ const STATUS_OF_EVENT: Record<string, JobStatus> = {
   FAILED: 'FAILED',
   CANCELLED: 'CANCELLED',
 };
+
+/** The parts of a job or session event that move a job along. */
+export interface JobEventFields {
+  type: string;
+  step?: number | null;
+  totalSteps?: number | null;
+  progress?: number | null;
+  queuePosition?: number | null;
+  etaSeconds?: number | null;
+}
+
+/**
+ * Writes a job event into the cached Job, so every view of it moves together;
+ * returns the status the event implies (undefined for non-job events).
+ */
+export function applyJobEvent(cache: ApolloCache, jobId: string, event: JobEventFields): JobStatus | undefined {
+  const status = STATUS_OF_EVENT[event.type];
+  if (!status) return undefined;
+  cache.modify<JobFieldsFragment>({
+    id: cache.identify({ __typename: 'Job', id: jobId }),
+    fields: {
+      status: (old) => status ?? old,
+      step: (old) => event.step ?? old,
+      totalSteps: (old) => event.totalSteps ?? old,
+      progress: (old) => (event.type === 'COMPLETED' ? 1 : (event.progress ?? old)),
+      queuePosition: (old) => (status === 'PENDING' ? (event.queuePosition ?? old) : null),
+      etaSeconds: (old) => event.etaSeconds ?? old,
+    },
+  });
+  return status;
+}
+
+/** A job that just ended: fetch it again for its images (and final timings). */
+export function refetchFinishedJob(client: ApolloClient, jobId: string): void {
+  void client.query({ query: JobQuery, variables: { id: jobId }, fetchPolicy: 'network-only' }).catch(() => undefined);
+}
 
 /**
  * Follows a job live through `jobUpdated` while it is not final: each event is
@@ -32,21 +69,8 @@ export function useLiveJob(job: JobFieldsFragment): { preview: string | null } {
       const event = data.data?.jobUpdated;
       if (!event) return;
       if (event.preview) setPreview(event.preview);
-      const status = STATUS_OF_EVENT[event.type];
-      client.cache.modify<JobFieldsFragment>({
-        id: client.cache.identify({ __typename: 'Job', id: job.id }),
-        fields: {
-          status: (old) => status ?? old,
-          step: (old) => event.step ?? old,
-          totalSteps: (old) => event.totalSteps ?? old,
-          progress: (old) => (event.type === 'COMPLETED' ? 1 : (event.progress ?? old)),
-          queuePosition: (old) => (status === 'PENDING' ? (event.queuePosition ?? old) : null),
-          etaSeconds: (old) => event.etaSeconds ?? old,
-        },
-      });
-      if (status && FINAL_STATUSES.has(status)) {
-        void client.query({ query: JobQuery, variables: { id: job.id }, fetchPolicy: 'network-only' }).catch(() => undefined);
-      }
+      const status = applyJobEvent(client.cache, job.id, event);
+      if (status && FINAL_STATUSES.has(status)) refetchFinishedJob(client, job.id);
     },
   });
   return { preview: FINAL_STATUSES.has(job.status) ? null : preview };

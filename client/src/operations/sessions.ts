@@ -98,6 +98,8 @@ export const SessionEventsSubscription = graphql(`
       step
       totalSteps
       progress
+      queuePosition
+      etaSeconds
       onlineUserIds
     }
   }

@@ -8,6 +8,7 @@ import { EmptyState, ErrorNotice } from '../components/Notice';
 import type { SessionEventsSubscription as SessionEvent, SessionFieldsFragment } from '../gql/graphql';
 import { useAuth } from '../lib/auth';
 import { personName } from '../lib/format';
+import { applyJobEvent, FINAL_STATUSES, refetchFinishedJob } from '../lib/useLiveJob';
 import { JobsQuery } from '../operations/jobs';
 import { LeaveSessionMutation, SessionEventsSubscription, SessionQuery } from '../operations/sessions';
 
@@ -58,6 +59,9 @@ export function SessionRoomPage() {
       if (event.type === 'MEMBER_JOINED') void session.refetch().then((r) => note(r.data?.session), () => note(data));
       else note(data);
       if (event.type === 'MEMBER_LEFT') void session.refetch().catch(() => undefined);
+      // The room's own stream moves known jobs too, so progress shows even before a card subscribes.
+      const status = event.jobId ? applyJobEvent(client.cache, event.jobId, event) : undefined;
+      if (event.jobId && status && FINAL_STATUSES.has(status)) refetchFinishedJob(client, event.jobId);
       // A job we have not seen yet: fetch the feed again; its card then follows the job itself.
       const known = jobs.data?.jobs.edges.some((e) => e.node.id === event.jobId);
       if (event.jobId && !known && event.type !== 'PRESENCE') void jobs.refetch().catch(() => undefined);

@@ -60,7 +60,9 @@ export class OnnxComponent {
         failures.push(`${provider}: ${message}`);
       }
     }
-    throw new PipelineError('MODEL_LOAD_FAILED', `cannot load ${file} (${failures.join('; ')})`);
+    // A file the CPU provider cannot even parse is a broken model: retrying cannot help.
+    const broken = failures.some((f) => f.startsWith('cpu:') && /protobuf parsing failed|invalid_protobuf|invalid_graph|invalid model|no such file|doesn't exist/i.test(f));
+    throw new PipelineError(broken ? 'MODEL_INVALID' : 'MODEL_LOAD_FAILED', `cannot load ${file} (${failures.join('; ')})`);
   }
 
   hasInput(name: string): boolean {

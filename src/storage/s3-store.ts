@@ -1,0 +1,131 @@
+import { assertSafeKey, type ArtifactStore } from './artifact-store';
+import { sha256Hex, signRequest, uriEncode, type SigV4Credentials } from './sigv4';
+
+/** How to reach one bucket of an S3-compatible service (AWS S3, MinIO, Cloudflare R2, Ceph RGW…). */
+export interface S3StoreOptions {
+  /** Service base URL, e.g. `https://s3.eu-west-1.amazonaws.com` or `http://minio:9000`. */
+  endpoint: string;
+  bucket: string;
+  /** Signing region; `us-east-1` for MinIO, `auto` for R2. */
+  region: string;
+  credentials: SigV4Credentials;
+  /** `endpoint/bucket/key` (true, what MinIO and most self-hosted servers need) or `bucket.endpoint/key`. */
+  forcePathStyle: boolean;
+  /** Per-request limit; a stuck connection fails instead of hanging a job. */
+  requestTimeoutMs?: number;
+  /** Attempts for transient failures (network errors, 5xx, 429). */
+  maxAttempts?: number;
+  now?: () => Date;
+}
+
+/** An answer from S3 that means failure; carries the HTTP status and S3's error code. */
+export class S3RequestError extends Error {
+  constructor(
+    readonly method: string,
+    readonly key: string,
+    readonly status: number,
+    readonly code: string,
+    detail: string,
+  ) {
+    super(`S3 ${method} ${key} failed: HTTP ${status} ${code}${detail ? ` (${detail})` : ''}`);
+    this.name = 'S3RequestError';
+  }
+}
+
+const EMPTY_SHA256 = sha256Hex('');
+const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
+
+/** `<Code>NoSuchKey</Code>` → `NoSuchKey`; S3 error bodies are small XML documents. */
+function xmlField(body: string, name: string): string {
+  return new RegExp(`<${name}>([^<]*)</${name}>`).exec(body)?.[1] ?? '';
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Artifacts as objects in one S3 bucket, over plain fetch with SigV4 headers.
+ * Every request carries the payload's SHA-256 (x-amz-content-sha256), so the
+ * service verifies what it stores. A missing object is `null`/`false`, never
+ * an error; any other refusal throws S3RequestError with S3's own code.
+ */
+export class S3ArtifactStore implements ArtifactStore {
+  private readonly base: URL;
+  private readonly now: () => Date;
+
+  constructor(private readonly o: S3StoreOptions) {
+    this.base = new URL(o.endpoint);
+    if (!/^https?:$/.test(this.base.protocol)) throw new Error('S3 endpoint must be an http(s) URL');
+    this.now = o.now ?? (() => new Date());
+  }
+
+  /** The object's URL, path-style or virtual-hosted-style. */
+  urlOf(key: string): URL {
+    const url = new URL(this.base.toString());
+    const prefix = url.pathname.replace(/\/+$/, '');
+    const objectPath = assertSafeKey(key).split('/').map(uriEncode).join('/');
+    if (this.o.forcePathStyle) {
+      url.pathname = `${prefix}/${uriEncode(this.o.bucket)}/${objectPath}`;
+    } else {
+      url.hostname = `${this.o.bucket}.${url.hostname}`;
+      url.pathname = `${prefix}/${objectPath}`;
+    }
+    return url;
+  }
+
+  async put(key: string, data: Buffer, contentType: string): Promise<void> {
+    const res = await this.send('PUT', key, data, { 'content-type': contentType });
+    if (!res.ok) throw await this.failure('PUT', key, res);
+  }
+
+  async get(key: string): Promise<Buffer | null> {
+    const res = await this.send('GET', key);
+    if (res.status === 404) return null;
+    if (!res.ok) throw await this.failure('GET', key, res);
+    return Buffer.from(await res.arrayBuffer());
+  }
+
+  async exists(key: string): Promise<boolean> {
+    const res = await this.send('HEAD', key);
+    if (res.status === 404) return false;
+    if (!res.ok) throw await this.failure('HEAD', key, res);
+    return true;
+  }
+
+  /** S3 answers 204 whether or not the object was there; deleting twice is fine. */
+  async delete(key: string): Promise<void> {
+    const res = await this.send('DELETE', key);
+    if (!res.ok && res.status !== 404) throw await this.failure('DELETE', key, res);
+  }
+
+  /** Signs afresh per attempt (the signature carries the time) and retries what is worth retrying. */
+  private async send(method: string, key: string, body?: Buffer, extra: Record<string, string> = {}): Promise<Response> {
+    const url = this.urlOf(key);
+    const payloadHash = body ? sha256Hex(body) : EMPTY_SHA256;
+    const attempts = this.o.maxAttempts ?? 3;
+    for (let attempt = 1; ; attempt++) {
+      const signed = signRequest(
+        { method, url, headers: { ...extra, 'x-amz-content-sha256': payloadHash }, payloadHash },
+        this.o.credentials, { region: this.o.region, service: 's3' }, this.now(),
+      );
+      // fetch derives Host from the URL (the same value that was signed) and refuses to take it as a header.
+      const { host: _host, ...headers } = signed;
+      try {
+        const res = await fetch(url, {
+          method, headers, body: body ? new Uint8Array(body) : undefined,
+          signal: AbortSignal.timeout(this.o.requestTimeoutMs ?? 120_000),
+        });
+        if (!RETRY_STATUS.has(res.status) || attempt >= attempts) return res;
+        await res.arrayBuffer().catch(() => undefined);
+      } catch (error) {
+        if (attempt >= attempts) throw new Error(`S3 ${method} ${key} failed: ${(error as Error).message}`, { cause: error });
+      }
+      await sleep(100 * 2 ** attempt);
+    }
+  }
+
+  private async failure(method: string, key: string, res: Response): Promise<S3RequestError> {
+    const body = method === 'HEAD' ? '' : await res.text().catch(() => '');
+    const code = xmlField(body, 'Code') || res.statusText || 'UnknownError';
+    return new S3RequestError(method, key, res.status, code, xmlField(body, 'Message'));
+  }
+}
