@@ -74,7 +74,7 @@ describe('the client in a real browser', () => {
     await image.waitFor();
     await expect.poll(() => image.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(512);
     const values = await progressSeen();
-    expect(values.some((v) => v > 0 && v < 100), `progress values seen by B: ${values.join(', ')}`).toBe(true);
+    expect(values.filter((v) => v > 0 && v < 100).length, `progress values seen by B: ${values.join(', ')}`).toBeGreaterThanOrEqual(2);
     expect([...values].sort((x, y) => x - y)).toEqual(values);
     await expect(card.getByText('Bea').count()).resolves.toBe(0);
     await expect(card.getByText('Ada').isVisible()).resolves.toBe(true);

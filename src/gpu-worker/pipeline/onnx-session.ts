@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { PipelineError } from './errors';
 import { floatToHalf, halfToFloat } from './half-float';
@@ -12,6 +14,26 @@ import { floatToHalf, halfToFloat } from './half-float';
 let created = 0;
 /** Providers whose libraries failed to load in this process; not retried for every component. */
 const unavailable = new Map<string, string>();
+
+/**
+ * onnxruntime-node loads GPU providers from shared libraries next to its
+ * binding. The npm build ships none for CUDA; asking for it anyway makes
+ * onnxruntime print an alarming error on every start. So a GPU provider
+ * whose library is absent is skipped up front, with a plain reason.
+ */
+function missingProviderLibrary(provider: string): string | null {
+  const library: Record<string, string> = { cuda: 'libonnxruntime_providers_cuda', tensorrt: 'libonnxruntime_providers_tensorrt' };
+  const prefix = library[provider];
+  if (!prefix) return null;
+  try {
+    const root = path.dirname(require.resolve('onnxruntime-node/package.json'));
+    const dirs = [path.join(root, 'bin', 'napi-v6', process.platform, process.arch), path.join(root, 'bin', 'napi-v3', process.platform, process.arch)];
+    const found = dirs.some((dir) => existsSync(dir) && readdirSync(dir).some((f) => f.startsWith(prefix)));
+    return found ? null : `this onnxruntime-node build has no ${provider.toUpperCase()} provider library`;
+  } catch {
+    return null;
+  }
+}
 
 /** How many InferenceSessions this process has created (test hook). */
 export function sessionsCreated(): number {
@@ -39,6 +61,10 @@ export class OnnxComponent {
     const chain = [...new Set([...settings.executionProviders.map((p) => p.toLowerCase()), 'cpu'])];
     const failures: string[] = [];
     for (const provider of chain) {
+      if (!unavailable.has(provider)) {
+        const missing = missingProviderLibrary(provider);
+        if (missing) unavailable.set(provider, missing);
+      }
       const known = unavailable.get(provider);
       if (known) {
         failures.push(`${provider}: ${known}`);

@@ -1,0 +1,137 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeLoraTargets, writeLoraSafetensors, type LoraTargetWeights } from '../../src/gpu-worker/lora';
+import { readModelIndex } from '../../src/gpu-worker/pipeline/model-files';
+import { S3ArtifactStore, S3RequestError, type S3StoreOptions } from '../../src/storage/s3-store';
+import { startTestApp, type TestApp } from '../support/app';
+import { gqlData, signUp } from '../support/graphql';
+import { generate } from '../support/library';
+import { startTestS3Server, type TestS3Server } from '../support/s3-server';
+
+let s3: TestS3Server;
+let app: TestApp;
+
+function storeWith(overrides: Partial<S3StoreOptions> = {}): S3ArtifactStore {
+  return new S3ArtifactStore({
+    endpoint: s3.endpoint, bucket: s3.bucket, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    ...overrides,
+  });
+}
+
+beforeAll(async () => {
+  s3 = await startTestS3Server();
+  app = await startTestApp({
+    ATELIER_STORAGE: 's3',
+    ATELIER_S3_ENDPOINT: s3.endpoint,
+    ATELIER_S3_BUCKET: s3.bucket,
+    ATELIER_S3_ACCESS_KEY_ID: s3.accessKeyId,
+    ATELIER_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  });
+});
+afterAll(async () => {
+  await app?.close();
+  await s3?.close();
+});
+
+describe('S3ArtifactStore against a real S3-compatible server', () => {
+  it('puts, reads, finds and deletes an object', async () => {
+    const store = storeWith();
+    const data = randomBytes(70_000);
+    const key = `images/round-trip/${randomBytes(4).toString('hex')}.png`;
+    await store.put(key, data, 'image/png');
+    expect(await store.exists(key)).toBe(true);
+    expect((await store.get(key))?.equals(data)).toBe(true);
+    await store.delete(key);
+    expect(await store.exists(key)).toBe(false);
+    expect(await store.get(key)).toBeNull();
+    await store.delete(key); // deleting what is gone is not an error
+  });
+
+  it('answers null / false for objects that were never stored', async () => {
+    const store = storeWith();
+    expect(await store.get('never/stored.bin')).toBeNull();
+    expect(await store.exists('never/stored.bin')).toBe(false);
+  });
+
+  it('is refused by the server when signed with the wrong secret, and stores nothing', async () => {
+    const refused = s3.refusals.length;
+    const wrong = storeWith({ credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: 'not-the-secret' } });
+    const error = await wrong.put('images/forged.png', Buffer.from('x'), 'image/png').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(S3RequestError);
+    expect(error).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch', method: 'PUT' });
+    expect(s3.refusals.slice(refused)).toEqual(['SignatureDoesNotMatch']);
+    await expect(wrong.exists('images/forged.png')).rejects.toMatchObject({ status: 403 });
+    expect(await storeWith().exists('images/forged.png')).toBe(false);
+  });
+
+  it('reports the server\'s own error code for an unknown access key', async () => {
+    const stranger = storeWith({ credentials: { accessKeyId: 'NOBODY', secretAccessKey: s3.secretAccessKey } });
+    await expect(stranger.get('images/anything.png')).rejects.toMatchObject({ status: 403, code: 'InvalidAccessKeyId' });
+  });
+
+  it('refuses keys that could escape the bucket before sending anything', async () => {
+    await expect(storeWith().put('../etc/passwd', Buffer.from('x'), 'text/plain')).rejects.toThrow(/unsafe storage key/);
+  });
+
+  it('builds virtual-hosted-style URLs when path style is off', () => {
+    const store = storeWith({ endpoint: 'https://s3.eu-west-1.amazonaws.com', forcePathStyle: false });
+    expect(store.urlOf('images/a_b.png').toString()).toBe(`https://${s3.bucket}.s3.eu-west-1.amazonaws.com/images/a_b.png`);
+    expect(storeWith({ endpoint: 'http://minio:9000/prefix/' }).urlOf('x/y.png').toString()).toBe(`http://minio:9000/prefix/${s3.bucket}/x/y.png`);
+  });
+});
+
+/** A rank-2 LoRA for the tiny model, so the worker has to fetch a real file from the bucket. */
+async function loraBytes(): Promise<Buffer> {
+  const index = await readModelIndex(path.join(app.config.modelsDir, 'atelier-tiny'));
+  const targets: Record<string, LoraTargetWeights> = {};
+  for (const t of describeLoraTargets({ loraTargets: index.atelier?.lora_layers ?? [] })) {
+    targets[t.name] = {
+      rank: 2, alpha: 2,
+      up: Float32Array.from({ length: t.outFeatures * 2 }, (_, i) => Math.sin(i) * 0.05),
+      down: Float32Array.from({ length: 2 * t.inFeatures }, (_, i) => Math.cos(i) * 0.05),
+    };
+  }
+  const file = path.join(app.env.ATELIER_DATA_DIR, 'lora-under-test.safetensors');
+  await writeLoraSafetensors(file, { targets });
+  return readFileSync(file);
+}
+
+describe('Atelier with ATELIER_STORAGE=s3', () => {
+  it('stores a job\'s image in the bucket and serves it at its signed /files URL', async () => {
+    const user = await signUp(app.url);
+    const job = await generate(app.url, user.token, { seed: 42 });
+    const data = await gqlData<any>(app.url, 'query($id:ID!){ job(id:$id){ images { url } } }', { id: job.id }, user.token);
+    const url: string = data.job.images[0].url;
+    expect(url).toMatch(/\/files\/.+\.png\?expires=\d+&sig=/);
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    const png = Buffer.from(await res.arrayBuffer());
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    const key = decodeURIComponent(new URL(url).pathname.replace(/^\/files\//, ''));
+    expect((await storeWith().get(key))?.equals(png)).toBe(true);
+    expect(existsSync(path.join(app.env.ATELIER_DATA_DIR, 'artifacts'))).toBe(false);
+  });
+
+  it('uploads a LoRA to the bucket and the worker runs a job with it from its verified local copy', async () => {
+    const user = await signUp(app.url);
+    const upload = await fetch(`${app.url}/uploads`, {
+      method: 'POST', body: new Uint8Array(await loraBytes()),
+      headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${user.token}` },
+    });
+    expect(upload.status).toBe(201);
+    const { uploadId } = await upload.json() as { uploadId: string };
+    const baseModelId = (await gqlData<any>(app.url, '{ models { id isDefault } }', {}, user.token)).models.find((m: any) => m.isDefault).id;
+    const lora = (await gqlData<any>(app.url, 'mutation($i:LoraInput!){ registerLora(input:$i){ id sha256 } }', {
+      i: { uploadId, name: 'S3 LoRA', baseModelId },
+    }, user.token)).registerLora;
+    const job = await generate(app.url, user.token, { seed: 7, loras: [{ loraId: lora.id, weight: 0.8 }] });
+    expect(job.images).toHaveLength(1);
+    const cacheDir = path.join(app.env.ATELIER_DATA_DIR, 'cache', 'artifacts');
+    const cached = readdirSync(cacheDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith(`.${lora.sha256}`));
+    expect(cached).toHaveLength(1);
+  });
+});
