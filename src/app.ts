@@ -126,7 +126,7 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
         httpServer, schema, services, redis, prefix: config.redisPrefix, logger, maxConnectionsPerUser: config.maxConnectionsPerUser,
       });
       const running = worker;
-      mountHttpRoutes({ app, services, redis, db, store, queue, metrics, modelLoaded: running ? () => running.hasModelLoaded : undefined });
+      mountHttpRoutes({ app, services, redis, db, store, queue, metrics, logger, modelLoaded: running ? () => running.hasModelLoaded : undefined });
       metrics.observeWebSockets(ws.activity);
       mountUploads(app, services);
       const apollo = await mountGraphQL({ app, httpServer, schema, services, logger, exposeErrorDetails: config.nodeEnv === 'development', drainWebSockets: () => ws.close(), metrics, recentErrors: services.recentErrors });

@@ -51,8 +51,8 @@ export function mountHealthRoutes(options: HealthOptions): void {
 }
 
 /** Health, readiness, metrics and signed file downloads. */
-export function mountHttpRoutes(options: HealthOptions & { services: Services; store: ArtifactStore }): void {
-  const { app, services, store } = options;
+export function mountHttpRoutes(options: HealthOptions & { services: Services; store: ArtifactStore; logger: Logger }): void {
+  const { app, services, store, logger } = options;
   mountHealthRoutes(options);
   app.get('/files/{*key}', async (req, res) => {
     const key = ([] as string[]).concat((req.params as { key?: string | string[] }).key ?? []).join('/');
@@ -64,11 +64,14 @@ export function mountHttpRoutes(options: HealthOptions & { services: Services; s
       valid = false;
     }
     if (!valid) return void res.status(403).json({ error: 'Invalid or expired link', code: 'FORBIDDEN' });
-    let data: Buffer | null = null;
+    // A validly signed key is one we wrote, so a failure here is the store's
+    // (S3 down, misconfigured): say so, instead of pretending the file is gone.
+    let data: Buffer | null;
     try {
       data = await store.get(key);
-    } catch {
-      data = null;
+    } catch (err) {
+      logger.error({ err, key }, 'artifact store read failed');
+      return void res.status(502).json({ error: 'Storage is unavailable; try again', code: 'INTERNAL' });
     }
     if (!data) return void res.status(404).json({ error: 'Not found', code: 'NOT_FOUND' });
     res.setHeader('Content-Type', key.endsWith('.png') ? 'image/png' : 'application/octet-stream');
