@@ -3,6 +3,7 @@ import path from 'node:path';
 import express from 'express';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
+import type { Logger } from '../observability/logger';
 import type { GenerationQueue } from '../gpu-worker/queue';
 import type { AtelierMetrics } from '../observability/metrics';
 import type { Services } from '../services';
