@@ -30,7 +30,15 @@ async function freePort(): Promise<number> {
  * `postgres` user, as initdb requires.
  */
 export async function startTemporaryPostgres(): Promise<{ url: string; stop: () => void } | null> {
-  const bin = postgresBinDir();
+  let bin = postgresBinDir();
+  if (!bin && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    // Same policy as redis-server for `npm start`: as root on Debian, install what is missing.
+    console.log('PostgreSQL binaries not found: installing Debian\'s postgresql package for the multi-process tests…');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
+    spawnSync('apt-get', ['install', '-y', '-qq', 'postgresql'], { stdio: 'ignore', env });
+    bin = postgresBinDir();
+  }
   if (!bin) return null;
   const isRoot = process.getuid?.() === 0;
   if (isRoot && spawnSync('id', ['postgres']).status !== 0) return null;
