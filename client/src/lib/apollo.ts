@@ -61,6 +61,13 @@ export function createApollo(getToken: () => string | null, onUnauthenticated: (
         // Session members and invites have no id of their own; they belong to their parent.
         SessionMember: { keyFields: false },
         Usage: { keyFields: [] },
+        // A job only moves forward; a refetch that raced a live event must not pull the bar back.
+        Job: {
+          fields: {
+            progress: { merge: (existing: number | undefined, incoming: number) => Math.max(existing ?? 0, incoming) },
+            step: { merge: (existing: number | undefined, incoming: number) => Math.max(existing ?? 0, incoming) },
+          },
+        },
         Query: { fields: { jobs: { keyArgs: ['sessionId', 'status'], merge: false } } },
       },
     }),

@@ -16,6 +16,8 @@ const STATUS_OF_EVENT: Record<string, JobStatus> = {
   CANCELLED: 'CANCELLED',
 };
 
+const STATUS_RANK: Record<JobStatus, number> = { PENDING: 0, PROCESSING: 1, COMPLETED: 2, FAILED: 2, CANCELLED: 2 };
+
 /** The parts of a job or session event that move a job along. */
 export interface JobEventFields {
   type: string;
@@ -35,11 +37,13 @@ export function applyJobEvent(cache: ApolloCache, jobId: string, event: JobEvent
   if (!status) return undefined;
   cache.modify<JobFieldsFragment>({
     id: cache.identify({ __typename: 'Job', id: jobId }),
+    // Two streams (the room's and the card's replay) may deliver the same story at different
+    // times: a job only moves forward, so older news never pulls it back.
     fields: {
-      status: (old) => status ?? old,
-      step: (old) => event.step ?? old,
+      status: (old) => (STATUS_RANK[status] >= STATUS_RANK[old as JobStatus] ? status : old),
+      step: (old) => Math.max(old as number, event.step ?? 0),
       totalSteps: (old) => event.totalSteps ?? old,
-      progress: (old) => (event.type === 'COMPLETED' ? 1 : (event.progress ?? old)),
+      progress: (old) => Math.max(old as number, event.type === 'COMPLETED' ? 1 : (event.progress ?? 0)),
       queuePosition: (old) => (status === 'PENDING' ? (event.queuePosition ?? old) : null),
       etaSeconds: (old) => event.etaSeconds ?? old,
     },
