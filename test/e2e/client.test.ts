@@ -141,6 +141,8 @@ describe('the client in a real browser', () => {
   it('is usable from the keyboard, survives a reload on a deep link, and shows empty states', async () => {
     const page = await (await newContext()).newPage();
     await page.goto('/signup');
+    // The app must have rendered before the first Tab means anything.
+    await page.getByRole('heading', { name: 'Create your Atelier account' }).waitFor();
     await page.keyboard.press('Tab');
     await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Skip to content');
     await signUpInBrowser(page, 'Kim');

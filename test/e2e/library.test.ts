@@ -71,6 +71,8 @@ describe('the library in a real browser', () => {
     await card.getByRole('status').getByRole('link', { name: 'Lighthouses' }).click();
 
     await page.getByRole('heading', { name: 'Lighthouses' }).waitFor();
+    // The album's images load after its heading; wait for them, then count.
+    await page.locator('.gallery img').first().waitFor();
     await expect(page.locator('.gallery img').count()).resolves.toBe(1);
     await page.getByRole('button', { name: 'Create share link' }).click();
     const link = await page.getByLabel('Read-only link (shown once)').inputValue();
