@@ -18,6 +18,8 @@ export interface AtelierApollo {
   client: ApolloClient;
   /** The WebSocket client, closed on sign-out so the next one carries the new token. */
   ws: Client;
+  /** Calls `listener` each time the WebSocket comes back after a drop; returns an unsubscribe. */
+  onReconnect(listener: () => void): () => void;
 }
 
 /**
@@ -37,6 +39,10 @@ export function createApollo(getToken: () => string | null, onUnauthenticated: (
       const token = getToken();
       return token ? { authorization: `Bearer ${token}` } : {};
     },
+  });
+  const reconnectListeners = new Set<() => void>();
+  ws.on('connected', (_socket, _payload, wasRetry) => {
+    if (wasRetry) for (const listener of reconnectListeners) listener();
   });
   const auth = new SetContextLink((prev) => {
     const token = getToken();
@@ -73,5 +79,12 @@ export function createApollo(getToken: () => string | null, onUnauthenticated: (
     }),
     defaultOptions: { watchQuery: { fetchPolicy: 'cache-and-network' } },
   });
-  return { client, ws };
+  return {
+    client,
+    ws,
+    onReconnect: (listener) => {
+      reconnectListeners.add(listener);
+      return () => void reconnectListeners.delete(listener);
+    },
+  };
 }

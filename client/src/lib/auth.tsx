@@ -15,6 +15,13 @@ export interface AuthState {
 }
 
 const AuthContext = createContext<AuthState | null>(null);
+const ReconnectContext = createContext<(listener: () => void) => () => void>(() => () => undefined);
+
+/** Runs `listener` whenever the live connection comes back after a drop (to resume streams). */
+export function useOnReconnect(listener: () => void): void {
+  const subscribe = useContext(ReconnectContext);
+  useEffect(() => subscribe(listener), [subscribe, listener]);
+}
 
 /** The signed-in user and the sign-in/out actions. */
 export function useAuth(): AuthState {
@@ -42,9 +49,11 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   useEffect(() => () => void apollo.ws.dispose(), [apollo]);
   return (
     <ApolloProvider client={apollo.client}>
-      <ViewerLoader token={token} signIn={signIn} signOut={signOut}>
-        {children}
-      </ViewerLoader>
+      <ReconnectContext.Provider value={apollo.onReconnect}>
+        <ViewerLoader token={token} signIn={signIn} signOut={signOut}>
+          {children}
+        </ViewerLoader>
+      </ReconnectContext.Provider>
     </ApolloProvider>
   );
 }

@@ -1,12 +1,12 @@
 import { useApolloClient, useMutation, useQuery, useSubscription } from '@apollo/client/react';
-import { useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { InvitePanel } from '../components/InvitePanel';
 import { JobCard } from '../components/JobCard';
 import { MemberList } from '../components/MemberList';
 import { EmptyState, ErrorNotice } from '../components/Notice';
 import type { SessionEventsSubscription as SessionEvent, SessionFieldsFragment } from '../gql/graphql';
-import { useAuth } from '../lib/auth';
+import { useAuth, useOnReconnect } from '../lib/auth';
 import { personName } from '../lib/format';
 import { applyJobEvent, FINAL_STATUSES, refetchFinishedJob } from '../lib/useLiveJob';
 import { JobsQuery } from '../operations/jobs';
@@ -39,12 +39,22 @@ export function SessionRoomPage() {
   const [activity, setActivity] = useState<{ id: string; text: string }[]>([]);
   const [leave, leaveState] = useMutation(LeaveSessionMutation, { refetchQueries: ['Sessions'] });
   const data = session.data?.session;
+  // After a dropped connection the stream restarts from the last event seen
+  // (`after`), so nothing said during the outage is missed; ids already seen
+  // are skipped, so nothing shows twice.
+  const lastEventId = useRef<string | null>(null);
+  const seen = useRef(new Set<string>());
+  const [resumeAfter, setResumeAfter] = useState<string | null>(null);
+  useOnReconnect(useCallback(() => setResumeAfter(lastEventId.current), []));
   const live = useSubscription(SessionEventsSubscription, {
-    variables: { sessionId: id },
+    variables: { sessionId: id, after: resumeAfter },
     skip: !data,
     onData: ({ data: result }) => {
       const event = result.data?.sessionEvents;
-      if (!event) return;
+      if (!event || seen.current.has(event.eventId)) return;
+      seen.current.add(event.eventId);
+      if (seen.current.size > 2000) seen.current = new Set([...seen.current].slice(-1000));
+      lastEventId.current = event.eventId;
       if (event.type === 'PRESENCE') {
         client.cache.modify<SessionFieldsFragment>({
           id: client.cache.identify({ __typename: 'Session', id }),
