@@ -49,6 +49,7 @@ export async function fanoutBench(): Promise<void> {
       }
     }, 200);
   });
+  const profiler = process.env.FANOUT_PROFILE ? await startProfiler() : null;
   for (let step = 1; step <= EVENTS; step += 1) {
     await Promise.all(owners.map((o) => app.services.events.publish({
       type: 'PROGRESS', at: new Date().toISOString(), jobId: null, sessionId: o.sessionId, actorId: null, step, totalSteps: EVENTS,
@@ -56,6 +57,7 @@ export async function fanoutBench(): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
   await new Promise((r) => setTimeout(r, 1500));
+  if (profiler) await profiler(process.env.FANOUT_PROFILE!);
   await Promise.all(clients.map((c) => c.dispose()));
   await app.stop();
   await app.redisStop?.();
@@ -65,6 +67,21 @@ export async function fanoutBench(): Promise<void> {
   row('delivery latency p50, graphql-ws ÷ raw ws', percentile(ours.latencies, 50), percentile(raw.latencies, 50), 'ms');
   row('delivery latency p99, graphql-ws ÷ raw ws', percentile(ours.latencies, 99), percentile(raw.latencies, 99), 'ms', '≤ 2');
   console.log(`events lost: ours ${expected - ours.count} of ${expected}, raw ws ${expected - raw.count} of ${expected} (goal 0)`);
+}
+
+/** CPU profile of the delivery phase only (FANOUT_PROFILE=file.cpuprofile). */
+async function startProfiler(): Promise<(file: string) => Promise<void>> {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async (file) => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
 }
 
 /** Baseline: a bare ws server sends the same JSON payload to 1,000 sockets. */
