@@ -8,13 +8,21 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   private closed = false;
   private failure: Error | null = null;
 
-  constructor(private readonly onClose: () => void = () => undefined) {}
+  /**
+   * @param onClose runs once when the stream ends, however it ends.
+   * @param isLast an item for which it returns true is delivered, then the stream ends.
+   */
+  constructor(
+    private readonly onClose: () => void = () => undefined,
+    private readonly isLast: (item: T) => boolean = () => false,
+  ) {}
 
   push(item: T): void {
     if (this.closed) return;
     const waiter = this.waiting.shift();
     if (waiter) waiter({ value: item, done: false });
     else this.items.push(item);
+    if (this.isLast(item)) this.end();
   }
 
   /** Ends the stream after the items already pushed; with an error, the consumer sees it next. */

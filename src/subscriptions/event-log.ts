@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { AtelierEvent, LoggedEvent } from '../gpu-worker/protocol';
+import type { JobLifecycleNotifier } from '../services/webhook-queue';
 import { AsyncQueue } from './async-queue';
 
 export type StreamKind = 'job' | 'session';
@@ -40,6 +41,8 @@ export class EventLog {
     private readonly redis: Redis,
     private readonly subscriber: Redis,
     private readonly prefix: string,
+    /** Hears every published event (webhooks for job state changes); null where nothing listens. */
+    private readonly lifecycle: JobLifecycleNotifier | null = null,
     private readonly limits = { jobMaxLen: 2000, sessionMaxLen: 10_000, ttlSeconds: 7 * 24 * 3600 },
   ) {
     this.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => this.dispatch(channel.toString(), message.toString()));
@@ -57,6 +60,7 @@ export class EventLog {
     if (event.sessionId) {
       result.sessionEventId = await this.append(this.key('session', event.sessionId), body, this.limits.sessionMaxLen);
     }
+    await this.lifecycle?.notify(event);
     return result;
   }
 
@@ -77,7 +81,10 @@ export class EventLog {
    * listener is attached before the replay is read, and anything it buffered
    * at or before the last replayed id is dropped.
    */
-  async subscribe(kind: StreamKind, id: string, after: string | 'start' | null): Promise<AsyncQueue<LoggedEvent>> {
+  async subscribe(
+    kind: StreamKind, id: string, after: string | 'start' | null,
+    options: { isLast?: (event: LoggedEvent) => boolean; onClose?: () => void } = {},
+  ): Promise<AsyncQueue<LoggedEvent>> {
     const channel = this.key(kind, id);
     const buffered: LoggedEvent[] = [];
     let live: AsyncQueue<LoggedEvent> | null = null;
@@ -91,7 +98,12 @@ export class EventLog {
       },
     };
     await this.attach(channel, listener);
-    const queue = new AsyncQueue<LoggedEvent>(() => this.detach(channel, listener));
+    // The queue is what graphql-ws iterates: no generator layers in between, so a
+    // delivery costs one promise resolution per subscriber (see bench/fanout).
+    const queue = new AsyncQueue<LoggedEvent>(() => {
+      this.detach(channel, listener);
+      options.onClose?.();
+    }, options.isLast);
     try {
       if (after) {
         for (const event of await this.read(kind, id, after === 'start' ? null : after)) {

@@ -26,20 +26,10 @@ export class LiveEvents {
     const job = await this.access.assertCanSeeJob(user, assertUuid('jobId', jobId)).catch(() => {
       throw forbidden('You cannot watch this job');
     });
-    const queue = await this.events.subscribe('job', job.id, 'start');
-    const alreadyFinal = (FINAL_JOB_STATUSES as readonly string[]).includes(job.status);
-    return (async function* untilFinal() {
-      try {
-        // A finished job whose log expired has nothing more to say.
-        if (alreadyFinal && queue.size === 0) return;
-        for await (const event of queue) {
-          yield event;
-          if (FINAL_EVENT_TYPES.has(event.type)) return;
-        }
-      } finally {
-        await queue.return();
-      }
-    })();
+    const queue = await this.events.subscribe('job', job.id, 'start', { isLast: (event) => FINAL_EVENT_TYPES.has(event.type) });
+    // A finished job whose log expired has nothing more to say.
+    if ((FINAL_JOB_STATUSES as readonly string[]).includes(job.status) && queue.size === 0) queue.end();
+    return queue;
   }
 
   /** Session feed from `after` (exclusive) or live, with presence while it runs. */
@@ -49,31 +39,27 @@ export class LiveEvents {
     await this.access.assertSessionMember(user, sessionId).catch(() => {
       throw forbidden('You are not a member of this session');
     });
-    const queue = await this.events.subscribe('session', sessionId, after);
     const connectionId = randomUUID();
     const announce = async (online: string[] | null) => {
       if (online) {
         await this.events.publish({ type: 'PRESENCE', at: this.clock.now().toISOString(), jobId: null, sessionId, actorId: user.id, online });
       }
     };
+    let heartbeat: NodeJS.Timeout | undefined;
+    const queue = await this.events.subscribe('session', sessionId, after, {
+      // A member removed mid-stream sees their MEMBER_LEFT, then the stream ends.
+      isLast: (event) => event.type === 'MEMBER_LEFT' && event.actorId === user.id,
+      onClose: () => {
+        clearInterval(heartbeat);
+        this.presence.leave(sessionId, user.id, connectionId).then(announce).catch(() => undefined);
+      },
+    });
     await announce(await this.presence.enter(sessionId, user.id, connectionId));
-    const heartbeat = setInterval(() => {
+    heartbeat = setInterval(() => {
       this.presence.heartbeat(sessionId, user.id, connectionId).catch(() => undefined);
     }, 15_000);
     heartbeat.unref();
-    const presence = this.presence;
-    return (async function* feed() {
-      try {
-        for await (const event of queue) {
-          yield event;
-          if (event.type === 'MEMBER_LEFT' && event.actorId === user.id) return;
-        }
-      } finally {
-        clearInterval(heartbeat);
-        await queue.return();
-        await announce(await presence.leave(sessionId, user.id, connectionId)).catch(() => undefined);
-      }
-    })();
+    return queue;
   }
 }
 
