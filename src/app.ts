@@ -22,6 +22,8 @@ import { mountHttpRoutes } from './server/routes';
 import { mountUploads } from './server/uploads';
 import { createServices, type Services } from './services';
 import { systemClock, type Clock } from './services/clock';
+import { createWebhookQueue, JobLifecycleNotifier } from './services/webhook-queue';
+import { WebhookWorker } from './services/webhook-worker';
 import { UrlSigner } from './storage/artifact-store';
 import { createArtifactStorage } from './storage/create-store';
 import { EventLog } from './subscriptions/event-log';
@@ -81,7 +83,10 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
     const connection = { url: redisUrl, maxRetriesPerRequest: null };
     const queue = propagateTraceContext(createGenerationQueue(connection, config.redisPrefix));
     cleanups.push(() => queue.close());
-    const events = new EventLog(redis, subscriber, config.redisPrefix);
+    // Every role publishes job events, so every role can enqueue webhook deliveries.
+    const webhookQueue = createWebhookQueue(connection, config.redisPrefix, { attempts: 8, backoffMs: config.webhookBackoffMs });
+    cleanups.push(() => webhookQueue.close());
+    const events = new EventLog(redis, subscriber, config.redisPrefix, new JobLifecycleNotifier(webhookQueue, logger));
     const { store, files: artifactFiles, describe: storageTarget } = createArtifactStorage(config.storage, config.dataDir);
     logger.info({ storage: storageTarget }, 'artifact storage');
     const urlSigner = new UrlSigner(config.jwtSecret, config.publicUrl, config.fileUrlTtlSeconds);
@@ -140,6 +145,9 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
         url = `http://localhost:${port}`;
         urlSigner.rebase(url);
       }
+      // Webhook deliveries are I/O only: they run wherever the API runs.
+      const webhooks = new WebhookWorker({ db, connection, prefix: config.redisPrefix, urlSigner, clock, logger: logger.child({ role: 'webhooks' }) });
+      cleanups.push(() => webhooks.close());
       const sweep = setInterval(() => services.sessions.archiveIdle().catch(() => undefined), 3600_000);
       sweep.unref();
       cleanups.push(async () => clearInterval(sweep));

@@ -72,6 +72,8 @@ export interface AtelierConfig {
   otlpEndpoint?: string;
   /** Artifact storage (ATELIER_STORAGE and ATELIER_S3_*). */
   storage: StorageConfig;
+  /** First retry delay of a failed webhook delivery; later ones double (tests shorten it). */
+  webhookBackoffMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -200,5 +202,6 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     shutdownGraceSeconds: int(env, 'ATELIER_SHUTDOWN_GRACE_SECONDS', 30, 0, 3600),
     otlpEndpoint: url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
     storage: storageConfig(env),
+    webhookBackoffMs: int(env, 'ATELIER_WEBHOOK_BACKOFF_MS', 30_000, 10, 3600_000),
   };
 }

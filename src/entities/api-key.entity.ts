@@ -34,4 +34,15 @@ export class ApiKey extends Identified {
   @Field(() => Date, { nullable: true, description: 'When the key was revoked; revoked keys are refused.' })
   @Column('timestamptz', { name: 'revoked_at', nullable: true })
   revokedAt: Date | null;
+
+  /** Where job state changes are POSTed (see src/services/webhooks.ts); exposed to the owner by a field resolver. */
+  @Column('text', { name: 'webhook_url', nullable: true })
+  webhookUrl: string | null;
+
+  /**
+   * HMAC-SHA256 key for signing deliveries (`whsec_…`). Kept in plain text on
+   * purpose: unlike the API key secret it must be readable to sign each delivery.
+   */
+  @Column('text', { name: 'webhook_secret', nullable: true })
+  webhookSecret: string | null;
 }

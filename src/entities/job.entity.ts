@@ -6,6 +6,7 @@ import { User } from './user.entity';
 import { CollabSession } from './session.entity';
 import { Album } from './album.entity';
 import { AiModel } from './model.entity';
+import { ApiKey } from './api-key.entity';
 
 /** A LoRA applied to a job with its weight. */
 @ObjectType({ description: 'A LoRA applied to a job, with its weight.' })
@@ -32,6 +33,8 @@ export class JobError {
 @Index('idx_jobs_session_created', ['sessionId', 'createdAt'])
 @Index('idx_jobs_status_created', ['status', 'createdAt'])
 @Index('idx_jobs_owner_idempotency', ['ownerId', 'idempotencyKey'])
+// Partial: only API-key jobs pay for it; it keeps the ON DELETE SET NULL from scanning jobs.
+@Index('idx_jobs_api_key', ['apiKeyId'], { where: 'api_key_id IS NOT NULL' })
 export class Job extends Identified {
   @Column('uuid', { name: 'owner_id' })
   ownerId: string;
@@ -63,6 +66,14 @@ export class Job extends Identified {
 
   @Column('uuid', { name: 'preset_id', nullable: true })
   presetId: string | null;
+
+  /** The API key that submitted the job (null for JWT callers): its webhook hears about state changes. */
+  @Column('uuid', { name: 'api_key_id', nullable: true })
+  apiKeyId: string | null;
+
+  @ManyToOne(() => ApiKey, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'api_key_id' })
+  apiKey?: ApiKey;
 
   @Field(() => JobStatus, { description: 'Where the job is in its lifecycle.' })
   @Column({ type: 'enum', enum: JobStatus, enumName: 'job_status', default: JobStatus.PENDING })

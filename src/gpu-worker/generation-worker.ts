@@ -76,7 +76,9 @@ export class GenerationWorker {
   }
 
   private publish(job: Job, event: Omit<AtelierEvent, 'at' | 'jobId' | 'sessionId' | 'actorId'>): Promise<unknown> {
-    return this.o.events.publish({ ...event, at: this.o.clock.now().toISOString(), jobId: job.id, sessionId: job.sessionId, actorId: job.ownerId });
+    return this.o.events.publish({
+      ...event, at: this.o.clock.now().toISOString(), jobId: job.id, sessionId: job.sessionId, actorId: job.ownerId, apiKeyId: job.apiKeyId,
+    });
   }
 
   private async process(bullJob: BullJob<GenerationJobData>, token?: string): Promise<void> {

@@ -28,6 +28,8 @@ export interface AtelierEvent {
   sessionId: string | null;
   /** The user whose action caused the event (job owner, joining member, …). */
   actorId: string | null;
+  /** API key the job was submitted with, if any: its webhook is notified of lifecycle events. */
+  apiKeyId?: string | null;
   step?: number;
   totalSteps?: number;
   elapsedMs?: number;

@@ -16,12 +16,13 @@ import { SessionMemberResolver, SessionResolver } from '../resolvers/session.res
 import { SuggestionResolver } from '../resolvers/suggestion.resolver';
 import { UserResolver } from '../resolvers/user.resolver';
 import { TierResolver } from '../resolvers/tier.resolver';
+import { WebhookResolver } from '../resolvers/webhook.resolver';
 import './enums';
 import { permissions } from './permissions';
 
 export const RESOLVERS = [
   UserResolver, JobResolver, ImageResolver, ModelResolver, SessionResolver, SessionMemberResolver, LiveResolver, TierResolver,
-  MonitoringResolver,
+  MonitoringResolver, WebhookResolver,
   AlbumResolver, FavoriteResolver, PresetResolver, SuggestionResolver, LoraResolver, JobLoraResolver,
 ] as const;
 

@@ -26,6 +26,7 @@ import { SessionService } from './sessions';
 import { SuggestionService } from './suggestions';
 import { UploadService } from './uploads';
 import { UserService } from './users';
+import { WebhookService } from './webhooks';
 
 export interface ServiceDeps {
   db: DataSource;
@@ -84,6 +85,7 @@ export function createServices(deps: ServiceDeps) {
     uploads,
     loras: new LoraService(db, deps.store, uploads, deps.modelsDir),
     models: new ModelService(db),
+    webhooks: new WebhookService(db, clock),
   };
 }
 

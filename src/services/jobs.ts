@@ -74,7 +74,7 @@ export class JobService {
     let job: Job;
     try {
       const priority = await this.deps.scheduler.priorityFor(policy.queuePriority, user.id);
-      job = await this.insertAndEnqueue(jobId, user, params, model, { ...input, presetId: preset?.id ?? null }, idempotencyKey, requestId, priority);
+      job = await this.insertAndEnqueue(jobId, viewer, params, model, { ...input, presetId: preset?.id ?? null }, idempotencyKey, requestId, priority);
     } catch (error) {
       await this.deps.quotas.release(user.id, jobId, this.deps.clock.now(), params.count);
       if (idempotencyKey) await this.deps.redis.del(this.idempotencyRedisKey(user.id, idempotencyKey));
@@ -94,13 +94,13 @@ export class JobService {
 
   /** Row and queue entry are written so that neither can exist without the other. */
   private async insertAndEnqueue(
-    jobId: string, user: User, params: GenerationParameters, model: AiModel, input: GenerationRequestInput,
+    jobId: string, { user, apiKeyId }: Viewer, params: GenerationParameters, model: AiModel, input: GenerationRequestInput,
     idempotencyKey: string | null, requestId: string | null, priority: number,
   ): Promise<Job> {
     const now = this.deps.clock.now();
     const job = this.deps.db.getRepository(Job).create({
       id: jobId, ownerId: user.id, sessionId: input.sessionId ?? null, albumId: input.albumId ?? null,
-      modelId: model.id, presetId: input.presetId ?? null, status: JobStatus.PENDING,
+      modelId: model.id, presetId: input.presetId ?? null, apiKeyId, status: JobStatus.PENDING,
       prompt: params.prompt, negativePrompt: params.negativePrompt, width: params.width, height: params.height,
       steps: params.steps, guidanceScale: params.guidanceScale, seed: params.seed, count: params.count,
       loras: params.loras, idempotencyKey, requestId, priority, step: 0, attempts: 0,
@@ -239,7 +239,7 @@ export class JobService {
   }
 
   async publish(job: Job, event: Omit<AtelierEvent, 'at' | 'jobId' | 'sessionId'>): Promise<void> {
-    await this.deps.events.publish({ ...event, at: this.deps.clock.now().toISOString(), jobId: job.id, sessionId: job.sessionId });
+    await this.deps.events.publish({ ...event, at: this.deps.clock.now().toISOString(), jobId: job.id, sessionId: job.sessionId, apiKeyId: job.apiKeyId });
   }
 }
 

@@ -45,20 +45,20 @@ export class LiveEvents {
         await this.events.publish({ type: 'PRESENCE', at: this.clock.now().toISOString(), jobId: null, sessionId, actorId: user.id, online });
       }
     };
-    let heartbeat: NodeJS.Timeout | undefined;
+    const timers: { heartbeat?: NodeJS.Timeout } = {};
     const queue = await this.events.subscribe('session', sessionId, after, {
       // A member removed mid-stream sees their MEMBER_LEFT, then the stream ends.
       isLast: (event) => event.type === 'MEMBER_LEFT' && event.actorId === user.id,
       onClose: () => {
-        clearInterval(heartbeat);
+        clearInterval(timers.heartbeat);
         this.presence.leave(sessionId, user.id, connectionId).then(announce).catch(() => undefined);
       },
     });
     await announce(await this.presence.enter(sessionId, user.id, connectionId));
-    heartbeat = setInterval(() => {
+    timers.heartbeat = setInterval(() => {
       this.presence.heartbeat(sessionId, user.id, connectionId).catch(() => undefined);
     }, 15_000);
-    heartbeat.unref();
+    timers.heartbeat.unref();
     return queue;
   }
 }

@@ -1,3 +1,4 @@
 /** Every migration, in order. `npm run migration:generate <Name>` adds to this list. */
+import { ApiKeyWebhooks1795344111507 } from './1795344111507-ApiKeyWebhooks';
 import { Initial1795341110071 } from './1795341110071-Initial';
-export const MIGRATIONS: Function[] = [Initial1795341110071];
+export const MIGRATIONS: Function[] = [Initial1795341110071, ApiKeyWebhooks1795344111507];

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, type ConnectionOptions } from 'bullmq';
+import type { Logger } from '../observability/logger';
+import type { AtelierEvent, JobEventType } from '../gpu-worker/protocol';
+
+export const WEBHOOK_QUEUE = 'webhooks';
+
+/** Job events integrators hear about; PROGRESS and POSITION are too chatty for webhooks. */
+export const WEBHOOK_EVENT_TYPES = ['QUEUED', 'STARTED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const satisfies readonly JobEventType[];
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** What rides on a webhook delivery job. The worker reads the job row and key when it sends. */
+export interface WebhookJobData {
+  /** Stable across retries (the `Atelier-Webhook-Id` header), so receivers can dedupe. */
+  deliveryId: string;
+  jobId: string;
+  type: WebhookEventType;
+  /** ISO time of the event (the payload's `createdAt`). */
+  eventAt: string;
+}
+
+export type WebhookQueue = Queue<WebhookJobData, string, 'deliver'>;
+
+/** Retry policy of deliveries: `attempts` tries, the first retry after `backoffMs`, doubling after that. */
+export interface WebhookRetryPolicy {
+  attempts: number;
+  backoffMs: number;
+}
+
+/** Eight tries over about four minutes with the default 2 s base (2, 4, … 128 s). */
+export const DEFAULT_WEBHOOK_RETRY: WebhookRetryPolicy = { attempts: 8, backoffMs: 2000 };
+
+/** The BullMQ queue of webhook deliveries, under the same prefix as the generation queue. */
+export function createWebhookQueue(connection: ConnectionOptions, prefix: string, retry: WebhookRetryPolicy = DEFAULT_WEBHOOK_RETRY): WebhookQueue {
+  return new Queue<WebhookJobData, string, 'deliver'>(WEBHOOK_QUEUE, {
+    connection,
+    prefix: `${prefix}:bull`,
+    defaultJobOptions: {
+      attempts: retry.attempts,
+      backoff: { type: 'exponential', delay: retry.backoffMs },
+      // Kept a day: the deterministic job id dedupes a repeated event (a recovered job's second STARTED) meanwhile.
+      removeOnComplete: { age: 24 * 3600, count: 10_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    },
+  });
+}
+
+/** BullMQ refuses ':' in custom ids, hence '-'. One queue entry per job and event type. */
+export const webhookDeliveryJobId = (jobId: string, type: WebhookEventType): string => `${jobId}-${type}`;
+
+const isWebhookEvent = (type: string): type is WebhookEventType => (WEBHOOK_EVENT_TYPES as readonly string[]).includes(type);
+
+/**
+ * Called by the event log for every event: enqueues a webhook delivery for job
+ * state changes. It looks nothing up (most jobs have no webhook; the delivery
+ * worker decides), so publishing stays one Redis round trip more at most.
+ */
+export class JobLifecycleNotifier {
+  constructor(private readonly queue: WebhookQueue, private readonly logger: Logger) {}
+
+  async notify(event: AtelierEvent): Promise<void> {
+    // Only jobs submitted with an API key can have a webhook; others cost nothing here.
+    if (!event.jobId || !event.apiKeyId || !isWebhookEvent(event.type)) return;
+    const data: WebhookJobData = { deliveryId: randomUUID(), jobId: event.jobId, type: event.type, eventAt: event.at };
+    try {
+      await this.queue.add('deliver', data, { jobId: webhookDeliveryJobId(event.jobId, event.type) });
+    } catch (err) {
+      // The event itself is already logged for subscribers; a lost webhook must not fail the job's lifecycle.
+      this.logger.warn({ err, jobId: event.jobId, type: event.type }, 'webhook delivery could not be enqueued');
+    }
+  }
+}

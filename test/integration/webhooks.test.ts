@@ -1,0 +1,196 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWebhookQueue, webhookDeliveryJobId, type WebhookQueue } from '../../src/services/webhook-queue';
+import { gql, gqlData, signUp, waitFor } from '../support/graphql';
+import { startTestApp, type TestApp } from '../support/app';
+
+/** One request the receiver got, as it arrived on the wire. */
+interface Received {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  rawBody: string;
+  body: { id: string; type: string; createdAt: string; data: any };
+  receivedAt: number;
+}
+
+let app: TestApp;
+let receiver: http.Server;
+let receiverUrl: string;
+let queue: WebhookQueue;
+const received: Received[] = [];
+const attemptsById = new Map<string, number>();
+
+/** `/ok` answers 200, `/flaky` 500 twice per delivery then 200, `/gone` 410, `/broken` 500. */
+function answer(path: string, deliveryId: string): number {
+  const attempt = (attemptsById.get(deliveryId) ?? 0) + 1;
+  attemptsById.set(deliveryId, attempt);
+  if (path === '/flaky') return attempt <= 2 ? 500 : 200;
+  return ({ '/gone': 410, '/broken': 500 } as Record<string, number>)[path] ?? 200;
+}
+
+beforeAll(async () => {
+  receiver = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const rawBody = Buffer.concat(chunks).toString('utf8');
+      const body = JSON.parse(rawBody) as Received['body'];
+      received.push({ path: req.url ?? '', headers: req.headers, rawBody, body, receivedAt: Date.now() });
+      res.writeHead(answer(req.url ?? '', body.id)).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  // Short backoff keeps the retry test fast: retries after 50 ms, then 100 ms.
+  app = await startTestApp({ ATELIER_WEBHOOK_BACKOFF_MS: '50' });
+  queue = createWebhookQueue({ url: app.env.REDIS_URL, maxRetriesPerRequest: null }, app.config.redisPrefix);
+});
+afterAll(async () => {
+  await queue?.close();
+  await app?.close();
+  await new Promise((resolve) => receiver?.close(resolve));
+});
+
+const SMALL_JOB = { prompt: 'a lighthouse in fog', width: 64, height: 64, steps: 2 };
+const CREATE = 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id } }';
+const SET = 'mutation($id:ID!, $url:String!) { setApiKeyWebhook(apiKeyId:$id, url:$url) { secret apiKey { id webhookUrl } } }';
+
+/** A user with an API key whose webhook points at `path` on the receiver. */
+async function integrator(path: string): Promise<{ token: string; apiKey: string; apiKeyId: string; secret: string }> {
+  const user = await signUp(app.url, 'integrator');
+  const created = await gqlData<any>(app.url, 'mutation { createApiKey(name:"ci") { secret apiKey { id } } }', {}, user.token);
+  const apiKeyId = created.createApiKey.apiKey.id;
+  const set = await gqlData<any>(app.url, SET, { id: apiKeyId, url: `${receiverUrl}${path}` }, user.token);
+  return { token: user.token, apiKey: created.createApiKey.secret, apiKeyId, secret: set.setApiKeyWebhook.secret };
+}
+
+async function submit(token: string): Promise<string> {
+  return (await gqlData<any>(app.url, CREATE, { input: SMALL_JOB }, token)).createGeneration.id;
+}
+
+const deliveriesFor = (jobId: string): Received[] => received.filter((r) => r.body.data?.job?.id === jobId);
+
+/** What a receiver does (README.md, "Webhooks"): HMAC of "<timestamp>.<raw body>", compared in constant time. */
+function verifies(secret: string, r: Received): boolean {
+  const timestamp = String(r.headers['atelier-webhook-timestamp']);
+  const expected = Buffer.from(`v1=${createHmac('sha256', secret).update(`${timestamp}.${r.rawBody}`).digest('hex')}`);
+  const given = Buffer.from(String(r.headers['atelier-webhook-signature']));
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+describe('API key webhooks', () => {
+  it('reports queued, started and completed, signed with the secret and freshly timestamped', async () => {
+    const me = await integrator('/ok');
+    expect(me.secret).toMatch(/^whsec_[A-Za-z0-9_-]{40,}$/);
+    const keys = await gqlData<any>(app.url, '{ apiKeys { id webhookUrl } }', {}, me.token);
+    expect(keys.apiKeys).toEqual([{ id: me.apiKeyId, webhookUrl: `${receiverUrl}/ok` }]);
+
+    const jobId = await submit(me.apiKey);
+    const completed = await waitFor(async () => deliveriesFor(jobId).find((r) => r.body.type === 'job.completed'), 60_000);
+    await waitFor(async () => deliveriesFor(jobId).length >= 3);
+    const deliveries = deliveriesFor(jobId);
+    expect(deliveries.map((r) => r.body.type).sort()).toEqual(['job.completed', 'job.queued', 'job.started']);
+    for (const r of deliveries) {
+      expect(verifies(me.secret, r)).toBe(true);
+      expect(verifies('whsec_someone-else', r)).toBe(false);
+      expect(Math.abs(r.receivedAt / 1000 - Number(r.headers['atelier-webhook-timestamp']))).toBeLessThan(30);
+      expect(r.headers['atelier-webhook-id']).toBe(r.body.id);
+      expect(r.headers['content-type']).toBe('application/json');
+      expect(r.headers['user-agent']).toBe('Atelier-Webhooks/1');
+    }
+    expect(new Set(deliveries.map((r) => r.body.id)).size).toBe(3);
+    const { job } = completed.body.data;
+    expect(job).toMatchObject({ id: jobId, status: 'COMPLETED', width: 64, height: 64, steps: 2, error: null });
+    expect(job.images).toHaveLength(1);
+    expect(job.images[0]).toMatchObject({ width: 64, height: 64, seed: job.seed });
+    expect((await fetch(job.images[0].url)).status).toBe(200);
+  });
+
+  it('retries a failing receiver with backoff: 500, 500, then delivered on the third try', async () => {
+    const me = await integrator('/flaky');
+    const jobId = await submit(me.apiKey);
+    const completed = await waitFor(async () => {
+      const tries = deliveriesFor(jobId).filter((r) => r.body.type === 'job.completed');
+      return tries.length >= 3 ? tries : null;
+    }, 60_000);
+    expect(completed).toHaveLength(3);
+    expect(new Set(completed.map((r) => r.body.id)).size).toBe(1);
+    expect(completed.every((r) => verifies(me.secret, r))).toBe(true);
+    const bull = await waitFor(async () => {
+      const job = await queue.getJob(webhookDeliveryJobId(jobId, 'COMPLETED'));
+      return job && (await job.isCompleted()) ? job : null;
+    });
+    expect([bull.attemptsMade, bull.returnvalue]).toEqual([3, 'delivered']);
+  });
+
+  it('sends nothing for jobs submitted with a JWT, even when the user has a webhook', async () => {
+    const me = await integrator('/ok');
+    const jobId = await submit(me.token);
+    await waitFor(async () => (await gqlData<any>(app.url, 'query($id:ID!){ job(id:$id){ status } }', { id: jobId }, me.token)).job.status === 'COMPLETED');
+    // Jobs without an API key never reach the webhook queue at all.
+    for (const type of ['QUEUED', 'STARTED', 'COMPLETED'] as const) {
+      expect(await queue.getJob(webhookDeliveryJobId(jobId, type))).toBeUndefined();
+    }
+    expect(deliveriesFor(jobId)).toEqual([]);
+  });
+
+  it('a receiver answering 410 Gone removes the webhook', async () => {
+    const me = await integrator('/gone');
+    const jobId = await submit(me.apiKey);
+    await waitFor(async () => deliveriesFor(jobId).length > 0, 30_000);
+    const keys = await waitFor(async () => {
+      const { apiKeys } = await gqlData<any>(app.url, '{ apiKeys { webhookUrl } }', {}, me.token);
+      return apiKeys[0].webhookUrl === null ? apiKeys : null;
+    });
+    expect(keys).toEqual([{ webhookUrl: null }]);
+  });
+
+  it('testApiKeyWebhook pings and reports the answer; removeApiKeyWebhook stops it', async () => {
+    const me = await integrator('/ok');
+    const TEST = 'mutation($id:ID!) { testApiKeyWebhook(apiKeyId:$id) { id type delivered statusCode durationMs error } }';
+    const ok = (await gqlData<any>(app.url, TEST, { id: me.apiKeyId }, me.token)).testApiKeyWebhook;
+    expect(ok).toMatchObject({ type: 'ping', delivered: true, statusCode: 200, error: null });
+    const ping = received.find((r) => r.body.id === ok.id)!;
+    expect(ping.body.data).toEqual({ apiKey: { id: me.apiKeyId, name: 'ci' } });
+    expect(verifies(me.secret, ping)).toBe(true);
+
+    const rotated = (await gqlData<any>(app.url, SET, { id: me.apiKeyId, url: `${receiverUrl}/broken` }, me.token)).setApiKeyWebhook;
+    expect(rotated.secret).not.toBe(me.secret);
+    const broken = (await gqlData<any>(app.url, TEST, { id: me.apiKeyId }, me.token)).testApiKeyWebhook;
+    expect(broken).toMatchObject({ delivered: false, statusCode: 500, error: 'HTTP 500' });
+
+    const removed = await gqlData<any>(app.url, 'mutation($id:ID!) { removeApiKeyWebhook(apiKeyId:$id) { webhookUrl } }', { id: me.apiKeyId }, me.token);
+    expect(removed.removeApiKeyWebhook.webhookUrl).toBeNull();
+    const none = await gql(app.url, TEST, { id: me.apiKeyId }, me.token);
+    expect(none.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'apiKeyId' });
+  });
+
+  it('another user cannot manage my key\'s webhook', async () => {
+    const me = await integrator('/ok');
+    const other = await signUp(app.url, 'other');
+    for (const query of [
+      SET,
+      'mutation($id:ID!) { removeApiKeyWebhook(apiKeyId:$id) { id } }',
+      'mutation($id:ID!) { testApiKeyWebhook(apiKeyId:$id) { id } }',
+    ]) {
+      const res = await gql(app.url, query, { id: me.apiKeyId, url: `${receiverUrl}/stolen` }, other.token);
+      expect(res.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    }
+    const anonymous = await gql(app.url, SET, { id: me.apiKeyId, url: `${receiverUrl}/x` });
+    expect(anonymous.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    const keys = await gqlData<any>(app.url, '{ apiKeys { webhookUrl } }', {}, me.token);
+    expect(keys.apiKeys[0].webhookUrl).toBe(`${receiverUrl}/ok`);
+  });
+
+  it('refuses bad URLs with BAD_USER_INPUT on url and changes nothing', async () => {
+    const me = await integrator('/ok');
+    for (const url of ['not a url', 'ftp://example.com/hook', 'http://user:pw@example.com/hook', `https://example.com/${'a'.repeat(2000)}`, ' ']) {
+      const res = await gql(app.url, SET, { id: me.apiKeyId, url }, me.token);
+      expect(res.errors?.[0].extensions, url).toMatchObject({ code: 'BAD_USER_INPUT', field: 'url' });
+    }
+    const keys = await gqlData<any>(app.url, '{ apiKeys { webhookUrl } }', {}, me.token);
+    expect(keys.apiKeys[0].webhookUrl).toBe(`${receiverUrl}/ok`);
+  });
+});
