@@ -40,13 +40,14 @@ export class PresetResolver {
     return ctx.services.presets.delete(viewerOf(ctx).user, id);
   }
 
-  @Mutation(() => AppliedPreset, { description: 'Shows what a preset does to a prompt (nothing is stored or counted).' })
+  @Mutation(() => AppliedPreset, { description: 'Shows what a preset does to a prompt on your tier: the parameters createGeneration would use (nothing is stored or counted).' })
   applyPreset(
     @Arg('id', () => ID, { description: 'Preset id.' }) id: string,
     @Arg('prompt', () => String, { description: 'Your prompt.' }) prompt: string,
     @Ctx() ctx: AppContext,
   ): Promise<AppliedPreset> {
-    return ctx.services.presets.apply(viewerOf(ctx).user, id, prompt);
+    const { user } = viewerOf(ctx);
+    return ctx.services.quotas.policyFor(user.tier).then((policy) => ctx.services.presets.apply(user, id, prompt, policy));
   }
 
   @FieldResolver(() => AiModel, { nullable: true, description: 'Model the preset uses (null: the default model).' })

@@ -1,4 +1,7 @@
-import type { JobLora, TierPolicy } from '../entities';
+import type { JobLora, Preset, TierPolicy } from '../entities';
+
+/** The preset fields that act as generation defaults. */
+export type PresetDefaultsSource = Pick<Preset, 'template' | 'negativePrompt' | 'width' | 'height' | 'steps' | 'guidanceScale' | 'modelId' | 'loras'>;
 import { badInput, quotaExceeded } from '../schema/errors';
 
 /** GenerationInput as the API receives it (all optional but the prompt). */
@@ -127,4 +130,24 @@ export function assertWithinTier(params: GenerationParameters, policy: TierPolic
   check('steps', params.steps, policy.maxSteps, 'steps');
   check('count', params.count, policy.maxCount, 'images per job');
   check('loras', params.loras.length, policy.maxLoras, 'LoRAs per job');
+}
+
+/**
+ * A preset's size and steps are defaults, not requests: when they exceed the
+ * caller's tier they are scaled down to fit (aspect ratio kept, multiples of
+ * 8), so "Cinematic Portrait" works on FREE. Explicit fields are still checked.
+ */
+export function presetDefaults(preset: PresetDefaultsSource | null, policy: TierPolicy | null): ParameterDefaults {
+  if (!preset) return {};
+  let { width, height } = preset;
+  if (policy && width && height) {
+    const scale = Math.min(1, policy.maxWidth / width, policy.maxHeight / height);
+    width = Math.max(64, Math.floor((width * scale) / 8) * 8);
+    height = Math.max(64, Math.floor((height * scale) / 8) * 8);
+  }
+  return {
+    template: preset.template, negativePrompt: preset.negativePrompt, width, height,
+    steps: preset.steps === null || !policy ? preset.steps : Math.min(preset.steps, policy.maxSteps),
+    guidanceScale: preset.guidanceScale, modelId: preset.modelId, loras: policy ? preset.loras.slice(0, policy.maxLoras) : preset.loras,
+  };
 }

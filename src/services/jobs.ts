@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { AiModel, Album, AlbumRole, AlbumShare, Job, JobStatus, Lora, Preset, TIER_RANK, type TierPolicy, type User } from '../entities';
+import { AiModel, Album, AlbumRole, AlbumShare, Job, JobStatus, Lora, Preset, TIER_RANK, type User } from '../entities';
 import type { GenerationQueue } from '../gpu-worker/queue';
 import type { AtelierEvent } from '../gpu-worker/protocol';
 import { AppError, badInput, forbidden } from '../schema/errors';
@@ -12,8 +12,8 @@ import type { JobQueries } from './job-queries';
 import type { Viewer } from './auth';
 import type { Clock } from './clock';
 import {
-  assertUuid, assertWithinTier, resolveGenerationParameters, MAX_SEED,
-  type GenerationParameters, type GenerationRequestInput, type ParameterDefaults,
+  assertUuid, assertWithinTier, presetDefaults, resolveGenerationParameters, MAX_SEED,
+  type GenerationParameters, type GenerationRequestInput,
 } from './generation-input';
 import type { QuotaService } from './quotas';
 import { publishQueuePositions } from './queue-positions';
@@ -247,26 +247,6 @@ export const cancelFlagKey = (prefix: string, jobId: string): string => `${prefi
 
 function subjects(viewer: Viewer): string[] {
   return viewer.apiKeyId ? [`user:${viewer.user.id}`, `key:${viewer.apiKeyId}`] : [`user:${viewer.user.id}`];
-}
-
-/**
- * A preset's size and steps are defaults, not requests: when they exceed the
- * caller's tier they are scaled down to fit (aspect ratio kept, multiples of
- * 8), so "Cinematic Portrait" works on FREE. Explicit fields are still checked.
- */
-function presetDefaults(preset: Preset | null, policy: TierPolicy): ParameterDefaults {
-  if (!preset) return {};
-  let { width, height } = preset;
-  if (width && height) {
-    const scale = Math.min(1, policy.maxWidth / width, policy.maxHeight / height);
-    width = Math.max(64, Math.floor((width * scale) / 8) * 8);
-    height = Math.max(64, Math.floor((height * scale) / 8) * 8);
-  }
-  return {
-    template: preset.template, negativePrompt: preset.negativePrompt, width, height,
-    steps: preset.steps === null ? null : Math.min(preset.steps, policy.maxSteps),
-    guidanceScale: preset.guidanceScale, modelId: preset.modelId, loras: preset.loras.slice(0, policy.maxLoras),
-  };
 }
 
 export { subjects as rateSubjects };

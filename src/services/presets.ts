@@ -1,8 +1,8 @@
 import { Brackets, DataSource, In } from 'typeorm';
-import { AiModel, Lora, Preset, PresetCategory, Role, SessionRole, type JobLora, type User } from '../entities';
+import { AiModel, Lora, Preset, PresetCategory, Role, SessionRole, type JobLora, type TierPolicy, type User } from '../entities';
 import { badInput, forbidden, notFound } from '../schema/errors';
 import type { AccessPolicy } from './access';
-import { assertUuid, resolveGenerationParameters } from './generation-input';
+import { assertUuid, presetDefaults, resolveGenerationParameters } from './generation-input';
 
 /** What a user sends to create or replace a preset. */
 export interface PresetInputData {
@@ -105,12 +105,10 @@ export class PresetService {
   }
 
   /** The template applied to `prompt` with the preset's parameters (the same merge createGeneration does). */
-  async apply(user: User, id: string, prompt: string): Promise<AppliedPresetResult> {
+  /** What createGeneration with this preset would run for `user` (on `policy`, their tier's limits). */
+  async apply(user: User, id: string, prompt: string, policy: TierPolicy | null = null): Promise<AppliedPresetResult> {
     const preset = await this.get(user, id);
-    const params = resolveGenerationParameters({ prompt, seed: 0 }, {
-      template: preset.template, negativePrompt: preset.negativePrompt, width: preset.width, height: preset.height,
-      steps: preset.steps, guidanceScale: preset.guidanceScale, modelId: preset.modelId, loras: preset.loras,
-    }, () => 0);
+    const params = resolveGenerationParameters({ prompt, seed: 0 }, presetDefaults(preset, policy), () => 0);
     return {
       preset, prompt: params.prompt, negativePrompt: params.negativePrompt, width: params.width, height: params.height,
       steps: params.steps, guidanceScale: params.guidanceScale, modelId: params.modelId, loras: params.loras,

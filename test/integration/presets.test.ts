@@ -32,10 +32,14 @@ describe('presets', () => {
   it('applies "Cinematic Portrait" to a prompt', async () => {
     const u = await signUp(app.url);
     const id = await presetId(u.token, 'Cinematic Portrait');
-    const res = await gqlData<any>(app.url, 'mutation($id:ID!){ applyPreset(id:$id, prompt:"  woman in garden "){ prompt negativePrompt width height steps guidanceScale preset { name } } }', { id }, u.token);
+    const APPLY = 'mutation($id:ID!){ applyPreset(id:$id, prompt:"  woman in garden "){ prompt negativePrompt width height steps guidanceScale preset { name width height } } }';
+    const res = await gqlData<any>(app.url, APPLY, { id }, u.token);
     expect(res.applyPreset.prompt).toBe('woman in garden, cinematic lighting, dramatic shadows, film grain, bokeh, professional photography, 85mm lens, f/1.4');
-    expect(res.applyPreset).toMatchObject({ width: 768, height: 1024, steps: 30, guidanceScale: 7.5, preset: { name: 'Cinematic Portrait' } });
+    // On FREE (768×768 at most) the preset's 768×1024 is scaled to fit, as createGeneration would run it.
+    expect(res.applyPreset).toMatchObject({ width: 576, height: 768, steps: 30, guidanceScale: 7.5, preset: { name: 'Cinematic Portrait', width: 768, height: 1024 } });
     expect(res.applyPreset.negativePrompt).toContain('blurry');
+    await app.db.query(`UPDATE users SET tier = 'PRO' WHERE id = $1`, [u.id]);
+    expect((await gqlData<any>(app.url, APPLY, { id }, u.token)).applyPreset).toMatchObject({ width: 768, height: 1024 });
   });
 
   it('built-ins cannot be changed or deleted', async () => {
