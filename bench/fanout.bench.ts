@@ -1,7 +1,8 @@
 import http from 'node:http';
-import type { Client } from 'graphql-ws';
-import WebSocket, { WebSocketServer } from 'ws';
-import { gqlData, signUp, wsClient } from '../test/support/graphql';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { WebSocketServer } from 'ws';
+import { gqlData, signUp } from '../test/support/graphql';
 import { percentile, row, startBenchApp } from './harness';
 
 const SESSIONS = 50;
@@ -10,7 +11,11 @@ const EVENTS = 20;
 
 interface Received { latencies: number[]; count: number }
 
-/** 1,000 graphql-ws subscribers in 50 sessions receive a job's events, vs a raw ws broadcast to 1,000 sockets. */
+/**
+ * 1,000 graphql-ws subscribers in 50 sessions receive a job's events, vs a raw
+ * ws broadcast of the same payload to 1,000 sockets. Subscribers run in a child
+ * process (as browsers would, elsewhere), for both sides.
+ */
 export async function fanoutBench(): Promise<void> {
   console.log(`\n== fan-out (${SESSIONS * PER_SESSION} subscribers, ${SESSIONS} sessions, ${EVENTS} events each) ==`);
   const app = await startBenchApp({ ATELIER_ROLE: 'api', ATELIER_MAX_CONNECTIONS_PER_USER: String(PER_SESSION + 5) });
@@ -20,35 +25,9 @@ export async function fanoutBench(): Promise<void> {
     const { createSession } = await gqlData<any>(app.url, 'mutation { createSession(name: "fan") { id } }', {}, user.token);
     owners.push({ token: user.token, sessionId: createSession.id });
   }
-  const ours: Received = { latencies: [], count: 0 };
-  const clients: Client[] = [];
-  let subscribed = 0;
-  await new Promise<void>((ready) => {
-    for (const owner of owners) {
-      for (let k = 0; k < PER_SESSION; k += 1) {
-        const client = wsClient(app.url, owner.token);
-        clients.push(client);
-        client.subscribe<any>({ query: 'subscription($s:ID!){ sessionEvents(sessionId:$s){ type elapsedMs at } }', variables: { s: owner.sessionId } }, {
-          next: (value) => {
-            const event = value.data?.sessionEvents;
-            if (event?.type !== 'PROGRESS') return;
-            ours.latencies.push(Date.now() - new Date(event.at).getTime());
-            ours.count += 1;
-          },
-          error: (e) => console.error('subscription error', e),
-          complete: () => undefined,
-        });
-      }
-    }
-    const poll = setInterval(async () => {
-      subscribed = 0;
-      for (const owner of owners) subscribed += (await app.services.presence.online(owner.sessionId)).length;
-      if (subscribed >= SESSIONS) {
-        clearInterval(poll);
-        setTimeout(ready, 1000); // presence is per user; give every socket time to finish subscribing
-      }
-    }, 200);
-  });
+  const subscribers = owners.flatMap((o) => Array.from({ length: PER_SESSION }, () => ({ token: o.token, sessionId: o.sessionId })));
+  const clients = await startClients({ mode: 'graphql-ws', url: `${app.url.replace('http', 'ws')}/graphql`, subscribers });
+  await new Promise((r) => setTimeout(r, 1000)); // let every subscribe reach the server
   const profiler = process.env.FANOUT_PROFILE ? await startProfiler() : null;
   for (let step = 1; step <= EVENTS; step += 1) {
     await Promise.all(owners.map((o) => app.services.events.publish({
@@ -58,7 +37,7 @@ export async function fanoutBench(): Promise<void> {
   }
   await new Promise((r) => setTimeout(r, 1500));
   if (profiler) await profiler(process.env.FANOUT_PROFILE!);
-  await Promise.all(clients.map((c) => c.dispose()));
+  const ours = await clients.report();
   await app.stop();
   await app.redisStop?.();
 
@@ -84,32 +63,46 @@ async function startProfiler(): Promise<(file: string) => Promise<void>> {
   };
 }
 
-/** Baseline: a bare ws server sends the same JSON payload to 1,000 sockets. */
+/** Baseline: a bare ws server sends the same JSON payload to 1,000 sockets of the same client process. */
 async function rawBroadcast(): Promise<Received> {
   const server = http.createServer();
   const wss = new WebSocketServer({ server });
   await new Promise<void>((r) => server.listen(0, r));
   const port = (server.address() as { port: number }).port;
-  const received: Received = { latencies: [], count: 0 };
-  const sockets: WebSocket[] = [];
-  for (let i = 0; i < SESSIONS * PER_SESSION; i += 1) {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}`);
-    socket.on('message', (data) => {
-      const event = JSON.parse(data.toString()).payload.data.sessionEvents;
-      received.latencies.push(Date.now() - new Date(event.at).getTime());
-      received.count += 1;
-    });
-    sockets.push(socket);
-  }
-  await Promise.all(sockets.map((s) => new Promise((r) => s.once('open', r))));
+  const clients = await startClients({ mode: 'raw', url: `ws://127.0.0.1:${port}`, subscribers: Array.from({ length: SESSIONS * PER_SESSION }, () => ({})) });
   for (let step = 1; step <= EVENTS; step += 1) {
-    const payload = JSON.stringify({ type: 'next', id: '1', payload: { data: { sessionEvents: { type: 'PROGRESS', at: new Date().toISOString(), elapsedMs: null } } } });
+    const payload = JSON.stringify({ type: 'next', id: '1', payload: { data: { sessionEvents: { type: 'PROGRESS', at: new Date().toISOString() } } } });
     for (const client of wss.clients) client.send(payload);
     await new Promise((r) => setTimeout(r, 20));
   }
-  await new Promise((r) => setTimeout(r, 500));
-  for (const s of sockets) s.close();
+  await new Promise((r) => setTimeout(r, 1500));
+  const received = await clients.report();
   wss.close();
   server.close();
   return received;
+}
+
+/** Starts bench/fanout-clients in its own process and waits until its sockets are open. */
+async function startClients(plan: { mode: 'graphql-ws' | 'raw'; url: string; subscribers: { token?: string; sessionId?: string }[] }) {
+  const child = spawn(process.execPath, [path.join(__dirname, 'fanout-clients.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdin.write(`${JSON.stringify(plan)}\n`);
+  await new Promise<void>((resolve) => {
+    const check = () => (out.includes('ready\n') ? resolve() : setTimeout(check, 50));
+    check();
+  });
+  return {
+    report: async (): Promise<Received> => {
+      out = '';
+      child.stdin.write('report\n');
+      const latencies = await new Promise<number[]>((resolve) => {
+        child.stdout.on('data', () => {
+          const line = out.split('\n').find((l) => l.startsWith('['));
+          if (line) resolve(JSON.parse(line) as number[]);
+        });
+      });
+      return { latencies, count: latencies.length };
+    },
+  };
 }
