@@ -146,7 +146,7 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
         urlSigner.rebase(url);
       }
       // Webhook deliveries are I/O only: they run wherever the API runs.
-      const webhooks = new WebhookWorker({ db, connection, prefix: config.redisPrefix, urlSigner, clock, logger: logger.child({ role: 'webhooks' }) });
+      const webhooks = new WebhookWorker({ db, connection, prefix: config.redisPrefix, urlSigner, clock, logger: logger.child({ role: 'webhooks' }), metrics });
       cleanups.push(() => webhooks.close());
       const sweep = setInterval(() => services.sessions.archiveIdle().catch(() => undefined), 3600_000);
       sweep.unref();

@@ -91,6 +91,20 @@ export class AtelierMetrics {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveries = new Counter({
+    name: 'atelier_webhook_deliveries_total',
+    help: 'Webhook delivery attempts, by outcome (delivered, failed, gone, gave_up)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookDuration = new Histogram({
+    name: 'atelier_webhook_delivery_duration_seconds',
+    help: 'Time for an integrator endpoint to answer a webhook delivery',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
   constructor(options: { role: string; defaultMetrics?: boolean }) {
     this.registry.setDefaultLabels({ role: options.role });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'atelier_' });

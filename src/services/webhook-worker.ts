@@ -2,6 +2,7 @@ import { Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { ApiKey, Image, Job } from '../entities';
 import type { Logger } from '../observability/logger';
+import type { AtelierMetrics } from '../observability/metrics';
 import type { UrlSigner } from '../storage/artifact-store';
 import type { Clock } from './clock';
 import { sendWebhook, type WebhookPayload } from './webhook-delivery';
@@ -16,6 +17,8 @@ export interface WebhookWorkerOptions {
   logger: Logger;
   /** Deliveries in flight at once; they only wait on the network. */
   concurrency?: number;
+  /** Where delivery outcomes and durations are counted (/metrics). */
+  metrics?: Pick<AtelierMetrics, 'webhookDeliveries' | 'webhookDuration'>;
 }
 
 /** What became of one delivery job (its BullMQ return value). */
@@ -45,6 +48,7 @@ export class WebhookWorker {
     this.worker.on('failed', (job, err) => {
       if (!job) return;
       const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+      if (final) o.metrics?.webhookDeliveries.inc({ outcome: 'gave_up' });
       o.logger[final ? 'warn' : 'debug']({ jobId: job.data.jobId, type: job.data.type, attempt: job.attemptsMade, err: err.message },
         final ? 'webhook delivery gave up' : 'webhook delivery failed; will retry');
     });
@@ -59,6 +63,8 @@ export class WebhookWorker {
 
     const payload: WebhookPayload = { id: deliveryId, type: `job.${type.toLowerCase()}`, createdAt: eventAt, data: { job: await this.describe(job) } };
     const attempt = await sendWebhook(key.webhookUrl, key.webhookSecret, payload, this.o.clock.now());
+    this.o.metrics?.webhookDuration.observe(attempt.durationMs / 1000);
+    this.o.metrics?.webhookDeliveries.inc({ outcome: attempt.delivered ? 'delivered' : attempt.statusCode === 410 ? 'gone' : 'failed' });
     if (attempt.delivered) return 'delivered';
     if (attempt.statusCode === 410) {
       // 410 Gone: the receiver asks us to stop. Only if the URL is still the one that answered.

@@ -123,6 +123,11 @@ describe('API key webhooks', () => {
       return job && (await job.isCompleted()) ? job : null;
     });
     expect([bull.attemptsMade, bull.returnvalue]).toEqual([3, 'delivered']);
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    const count = (outcome: string) => Number(metrics.match(new RegExp(`atelier_webhook_deliveries_total\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)`))?.[1] ?? 0);
+    expect(count('failed')).toBeGreaterThanOrEqual(2);
+    expect(count('delivered')).toBeGreaterThanOrEqual(1);
+    expect(metrics).toContain('atelier_webhook_delivery_duration_seconds_bucket');
   });
 
   it('sends nothing for jobs submitted with a JWT, even when the user has a webhook', async () => {
