@@ -148,7 +148,11 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
       // Webhook deliveries are I/O only: they run wherever the API runs.
       const webhooks = new WebhookWorker({ db, connection, prefix: config.redisPrefix, urlSigner, clock, logger: logger.child({ role: 'webhooks' }), metrics });
       cleanups.push(() => webhooks.close());
-      const sweep = setInterval(() => services.sessions.archiveIdle().catch(() => undefined), 3600_000);
+      // Hourly housekeeping: archive idle sessions, delete uploads never registered.
+      const sweep = setInterval(() => {
+        services.sessions.archiveIdle().catch((err) => logger.warn({ err }, 'session archiving failed'));
+        services.uploads.sweepAbandoned().catch((err) => logger.warn({ err }, 'upload sweep failed'));
+      }, 3600_000);
       sweep.unref();
       cleanups.push(async () => clearInterval(sweep));
     }

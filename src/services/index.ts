@@ -56,7 +56,7 @@ export function createServices(deps: ServiceDeps) {
   const presence = new Presence(redis, prefix);
   const recentErrors = new RecentErrors(redis, prefix);
   const albums = new AlbumService(db, clock);
-  const uploads = new UploadService(deps.store, deps.maxUploadBytes);
+  const uploads = new UploadService(deps.store, deps.maxUploadBytes, { redis, key: `${prefix}:uploads:pending`, clock });
   const jobQueries = new JobQueries(db, redis, prefix, access);
   return {
     db,

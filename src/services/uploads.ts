@@ -1,4 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Clock } from './clock';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -35,7 +37,15 @@ export const uploadKey = (userId: string, uploadId: string): string => `uploads/
  * is cut off as soon as it passes it and never reaches the store.
  */
 export class UploadService {
-  constructor(private readonly store: ArtifactStore, private readonly maxBytes: number) {}
+  /**
+   * @param pending where uploads not yet consumed are remembered (Redis sorted
+   * set scored by time), so abandoned ones can be swept from the store.
+   */
+  constructor(
+    private readonly store: ArtifactStore,
+    private readonly maxBytes: number,
+    private readonly pending: { redis: Redis; key: string; clock: Clock },
+  ) {}
 
   get limit(): number {
     return this.maxBytes;
@@ -60,6 +70,7 @@ export class UploadService {
       const uploadId = randomUUID();
       // ArtifactStore takes whole buffers; the temp file keeps slow uploads out of memory until here.
       await this.store.put(uploadKey(userId, uploadId), await readFile(temp), 'application/octet-stream');
+      await this.pending.redis.zadd(this.pending.key, this.pending.clock.now().getTime(), uploadKey(userId, uploadId));
       return { uploadId, sha256: hash.digest('hex'), bytes };
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -71,7 +82,19 @@ export class UploadService {
     return this.store.get(uploadKey(userId, assertUuid(field, uploadId)));
   }
 
-  discard(userId: string, uploadId: string): Promise<void> {
-    return this.store.delete(uploadKey(userId, uploadId));
+  async discard(userId: string, uploadId: string): Promise<void> {
+    await this.store.delete(uploadKey(userId, uploadId));
+    await this.pending.redis.zrem(this.pending.key, uploadKey(userId, uploadId));
+  }
+
+  /** Deletes uploads never registered within `maxAgeMs` (default a day); returns how many. */
+  async sweepAbandoned(maxAgeMs = 24 * 3600 * 1000): Promise<number> {
+    const cutoff = this.pending.clock.now().getTime() - maxAgeMs;
+    const keys = await this.pending.redis.zrangebyscore(this.pending.key, '-inf', cutoff);
+    for (const key of keys) {
+      await this.store.delete(key);
+      await this.pending.redis.zrem(this.pending.key, key);
+    }
+    return keys.length;
   }
 }

@@ -64,6 +64,17 @@ describe('POST /uploads', () => {
     expect(big.status).toBe(413);
     expect(big.json.code).toBe('PAYLOAD_TOO_LARGE');
   });
+
+  it('uploads never registered are swept after a day; fresh ones are kept', async () => {
+    const u = await signUp(app.url);
+    const old = (await upload(Buffer.from('abandoned'), u.token)).json.uploadId;
+    const fresh = (await upload(Buffer.from('just now'), u.token)).json.uploadId;
+    const key = `${app.config.redisPrefix}:uploads:pending`;
+    await app.redis.zadd(key, Date.now() - 25 * 3600 * 1000, `uploads/${u.id}/${old}.bin`);
+    expect(await app.services.uploads.sweepAbandoned()).toBe(1);
+    expect(await app.services.uploads.read(u.id, old)).toBeNull();
+    expect(await app.services.uploads.read(u.id, fresh)).not.toBeNull();
+  });
 });
 
 describe('LoRAs', () => {
