@@ -20,6 +20,7 @@ import { buildAppSchema } from './schema/build';
 import { mountGraphQL } from './server/graphql-http';
 import { mountHttpRoutes } from './server/routes';
 import { mountUploads } from './server/uploads';
+import { cors } from './server/cors';
 import { createServices, type Services } from './services';
 import { systemClock, type Clock } from './services/clock';
 import { createWebhookQueue, JobLifecycleNotifier } from './services/webhook-queue';
@@ -125,6 +126,7 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
     if (config.role !== 'worker') {
       const app = express();
       app.disable('x-powered-by');
+      app.use(cors(config.corsOrigins));
       const httpServer = http.createServer(app);
       const schema = await buildAppSchema();
       const ws = attachWebSocketServer({

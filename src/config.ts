@@ -58,6 +58,8 @@ export interface AtelierConfig {
   modelCacheBytes: number;
   /** Lifetime of signed `/files/...` URLs. */
   fileUrlTtlSeconds: number;
+  /** Origins allowed to call the API from browsers (`*` = any; tokens travel in headers, not cookies). */
+  corsOrigins: string[] | '*';
   /** Open graphql-ws connections one user may hold. */
   maxConnectionsPerUser: number;
   /** Sessions with no activity for this long are archived. */
@@ -147,6 +149,21 @@ function developmentSecret(dataDir: string): string {
   return secret;
 }
 
+function parseOrigins(raw: string | undefined): string[] | '*' {
+  if (!raw || raw.trim() === '*') return '*';
+  const origins = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      throw new ConfigError(`ATELIER_CORS_ORIGINS: "${origin}" is not an origin like https://app.example.com`);
+    }
+    if (parsed.origin !== origin) throw new ConfigError(`ATELIER_CORS_ORIGINS: "${origin}" must be an origin (scheme://host[:port]), not a URL`);
+  }
+  return origins;
+}
+
 /** Parses and validates the environment; throws ConfigError on the first bad value. */
 export function loadConfig(env: Env = process.env): AtelierConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
@@ -195,6 +212,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     workerLockSeconds: int(env, 'ATELIER_WORKER_LOCK_SECONDS', 30, 2, 3600),
     modelCacheBytes: int(env, 'ATELIER_MODEL_CACHE_MB', 4096, 1, 1024 * 1024) * 1024 * 1024,
     fileUrlTtlSeconds: int(env, 'ATELIER_FILE_URL_TTL_SECONDS', 3600, 10, 7 * 24 * 3600),
+    corsOrigins: parseOrigins(env.ATELIER_CORS_ORIGINS),
     maxConnectionsPerUser: int(env, 'ATELIER_MAX_CONNECTIONS_PER_USER', 20, 1, 10000),
     sessionIdleDays: int(env, 'ATELIER_SESSION_IDLE_DAYS', 30, 1, 3650),
     maxUploadBytes: int(env, 'ATELIER_MAX_UPLOAD_MB', 256, 1, 10240) * 1024 * 1024,

@@ -28,7 +28,12 @@ export function assertSafeKey(key: string): string {
  * be handed to browsers (img src) without auth headers and stop working later.
  */
 export class UrlSigner {
-  constructor(private readonly secret: string, private publicUrl: string, private readonly ttlSeconds: number) {}
+  private readonly key: Buffer;
+
+  constructor(secret: string, private publicUrl: string, private readonly ttlSeconds: number) {
+    // A key of its own, derived from the service secret, so file links and tokens never share one.
+    this.key = createHmac('sha256', secret).update('atelier:file-urls:v1').digest();
+  }
 
   /** The base URL is known only after listening when the port was 0 (tests). */
   rebase(publicUrl: string): void {
@@ -36,7 +41,7 @@ export class UrlSigner {
   }
 
   private signature(key: string, expires: number): string {
-    return createHmac('sha256', this.secret).update(`${key}\n${expires}`).digest('base64url');
+    return createHmac('sha256', this.key).update(`${key}\n${expires}`).digest('base64url');
   }
 
   sign(key: string, now: Date): string {

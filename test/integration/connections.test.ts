@@ -78,3 +78,20 @@ describe('idle sessions', () => {
     expect(generate.errors?.[0].extensions?.code).toBe('FORBIDDEN');
   });
 });
+
+describe('CORS for third-party SPAs', () => {
+  it('answers preflights and exposes the request id to any origin by default', async () => {
+    const preflight = await fetch(`${app.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://studio.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+    const res = await fetch(`${app.url}/graphql`, {
+      method: 'POST', headers: { origin: 'https://studio.example.com', 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ me { id } }' }),
+    });
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-expose-headers')).toBe('X-Request-ID');
+  });
+});

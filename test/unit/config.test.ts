@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config';
+
+const base = { ATELIER_DATA_DIR: '/tmp/atelier-config-test', JWT_SECRET: 'x'.repeat(40) };
+
+describe('config', () => {
+  it('has working defaults', () => {
+    const config = loadConfig(base);
+    expect(config).toMatchObject({ port: 4000, role: 'all', corsOrigins: '*', executionProviders: ['cuda', 'cpu'], intraOpThreads: 1 });
+  });
+
+  it('fails fast on bad values, naming the variable', () => {
+    expect(() => loadConfig({ ...base, PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ ...base, ATELIER_ROLE: 'boss' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ ...base, NODE_ENV: 'production', JWT_SECRET: '' })).toThrow(/JWT_SECRET is required/);
+    expect(() => loadConfig({ ...base, ATELIER_CORS_ORIGINS: 'https://a.example.com/path' })).toThrow(/ATELIER_CORS_ORIGINS/);
+    expect(() => loadConfig({ ...base, ATELIER_ADMIN_EMAIL: 'a@b.c' })).toThrow(/together/);
+  });
+
+  it('accepts a list of allowed origins', () => {
+    expect(loadConfig({ ...base, ATELIER_CORS_ORIGINS: 'https://a.example.com, http://localhost:5173' }).corsOrigins)
+      .toEqual(['https://a.example.com', 'http://localhost:5173']);
+  });
+});
