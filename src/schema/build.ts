@@ -8,6 +8,7 @@ import { FavoriteResolver } from '../resolvers/favorite.resolver';
 import { ImageResolver } from '../resolvers/image.resolver';
 import { JobResolver } from '../resolvers/job.resolver';
 import { LiveResolver } from '../resolvers/live.resolver';
+import { JobEventFieldsResolver, SessionEventFieldsResolver } from '../resolvers/event-fields.resolver';
 import { JobLoraResolver, LoraResolver } from '../resolvers/lora.resolver';
 import { ModelResolver } from '../resolvers/model.resolver';
 import { PresetResolver } from '../resolvers/preset.resolver';
@@ -21,7 +22,7 @@ import './enums';
 import { permissions } from './permissions';
 
 export const RESOLVERS = [
-  UserResolver, JobResolver, ImageResolver, ModelResolver, SessionResolver, SessionMemberResolver, LiveResolver, TierResolver,
+  UserResolver, JobResolver, ImageResolver, ModelResolver, SessionResolver, SessionMemberResolver, LiveResolver, JobEventFieldsResolver, SessionEventFieldsResolver, TierResolver,
   MonitoringResolver, WebhookResolver,
   AlbumResolver, FavoriteResolver, PresetResolver, SuggestionResolver, LoraResolver, JobLoraResolver,
 ] as const;

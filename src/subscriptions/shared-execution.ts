@@ -20,7 +20,11 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
  * event types resolve only from the event payload; a field that depended on
  * the viewer would need the viewer in the cache key.
  */
-export async function subscribeSharingResults(args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+export async function subscribeSharingResults(
+  args: ExecutionArgs,
+  /** Per-event context (e.g. fresh DataLoaders: a subscription outlives any cache). */
+  contextForEvent: (context: unknown) => unknown = (context) => context,
+): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!isAsyncIterable(source)) return source as ExecutionResult;
   const key = `${print(args.document)}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}`;
@@ -32,7 +36,7 @@ export async function subscribeSharingResults(args: ExecutionArgs): Promise<Asyn
         if (next.done) return;
         const payload = next.value;
         if (typeof payload !== 'object' || payload === null) {
-          yield await execute({ ...args, rootValue: payload });
+          yield await execute({ ...args, rootValue: payload, contextValue: contextForEvent(args.contextValue) });
           continue;
         }
         let byKey = cache.get(payload);
@@ -42,7 +46,7 @@ export async function subscribeSharingResults(args: ExecutionArgs): Promise<Asyn
         }
         let result = byKey.get(key);
         if (!result) {
-          result = execute({ ...args, rootValue: payload });
+          result = execute({ ...args, rootValue: payload, contextValue: contextForEvent(args.contextValue) });
           byKey.set(key, result);
         }
         yield await result;

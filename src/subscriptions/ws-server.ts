@@ -84,7 +84,8 @@ export function attachWebSocketServer(options: {
   const server = useServer<Record<string, unknown>, { state?: ConnectionState }>(
     {
       schema: options.schema,
-      subscribe: (args) => subscribeSharingResults(args),
+      // Each event executes with fresh DataLoaders: the subscription's own would serve stale rows.
+      subscribe: (args) => subscribeSharingResults(args, (context) => ({ ...(context as AppContext), loaders: createLoaders(services.db) })),
       validate: (schema, document) => validate(schema, document, [...specifiedRules, ...queryLimitRules()]),
       onConnect: async (ctx) => {
         const state: ConnectionState = { viewer: null, connectionId: randomUUID() };

@@ -3,7 +3,7 @@ import { collect, gql, gqlData, signUp, waitFor, wsClient } from '../support/gra
 import { startTestApp, type TestApp } from '../support/app';
 
 let app: TestApp;
-const SESSION_EVENTS = 'subscription($s:ID!, $after:String){ sessionEvents(sessionId:$s, after:$after) { eventId type jobId step totalSteps imageIds actorId onlineUserIds preview } }';
+const SESSION_EVENTS = 'subscription($s:ID!, $after:String){ sessionEvents(sessionId:$s, after:$after) { eventId type jobId step totalSteps imageIds actorId onlineUserIds preview job { id status images { id } } user { id } } }';
 
 beforeAll(async () => {
   app = await startTestApp({ ATELIER_PREVIEW_EVERY: '2' });
@@ -39,6 +39,10 @@ describe('shared sessions', () => {
     const completed = events.at(-1);
     expect(completed.type).toBe('COMPLETED');
     expect(completed.imageIds).toHaveLength(1);
+    // Events carry the job (as it is now) and the acting user.
+    expect(completed.job).toMatchObject({ id: job.id, status: 'COMPLETED', images: [{ id: completed.imageIds[0] }] });
+    expect(completed.user).toEqual({ id: a.id });
+    expect(events[0].job).toMatchObject({ id: job.id });
 
     // The watcher can read the job and its images; the outsider cannot.
     const seen = await gqlData<any>(app.url, 'query($id:ID!){ job(id:$id) { images { id url } } }', { id: job.id }, b.token);
