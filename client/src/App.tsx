@@ -12,7 +12,9 @@ import { GeneratePage } from './pages/GeneratePage';
 import { HistoryPage } from './pages/HistoryPage';
 import { JobPage } from './pages/JobPage';
 import { JoinSessionPage } from './pages/JoinSessionPage';
+import { LorasPage } from './pages/LorasPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { PresetsPage } from './pages/PresetsPage';
 import { SessionRoomPage } from './pages/SessionRoomPage';
 import { SessionsPage } from './pages/SessionsPage';
 import { SharedAlbumPage } from './pages/SharedAlbumPage';
@@ -43,6 +45,8 @@ export function App() {
         <Route path="/sessions" element={signedIn(<SessionsPage />)} />
         <Route path="/sessions/:id" element={signedIn(<SessionRoomPage />)} />
         <Route path="/join/:token" element={signedIn(<JoinSessionPage />)} />
+        <Route path="/presets" element={signedIn(<PresetsPage />)} />
+        <Route path="/loras" element={signedIn(<LorasPage />)} />
         <Route path="/keys" element={signedIn(<ApiKeysPage />)} />
         <Route path="/admin" element={signedIn(<AdminPage />)} />
         <Route path="*" element={<NotFoundPage />} />

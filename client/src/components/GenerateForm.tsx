@@ -4,6 +4,7 @@ import { limitHints, type Limits } from './LimitHints';
 import { LoraPicker } from './LoraPicker';
 import { PresetPicker, type PresetOption } from './PresetPicker';
 import { PromptField } from './PromptField';
+import { PromptTools } from './PromptTools';
 import type { GenerationSettings } from './settings';
 
 const SIZES = [
@@ -79,6 +80,7 @@ export function GenerateForm({ initial, limits, models, sessions, busy, serverEr
   return (
     <form className="generate-form" onSubmit={submit} aria-label="Generate an image">
       <PromptField value={s.prompt} onChange={(v) => set('prompt', v)} error={serverErrors.prompt} />
+      <PromptTools prompt={s.prompt} onChange={(v) => set('prompt', v)} />
       <PresetPicker value={s.presetId} prompt={s.prompt} onChange={applyPreset} />
       <Field id="negativePrompt" label="Negative prompt (optional)" hint="What the image should avoid.">
         <input id="negativePrompt" name="negativePrompt" value={s.negativePrompt} onChange={(e) => set('negativePrompt', e.target.value)} aria-describedby="negativePrompt-hint" />

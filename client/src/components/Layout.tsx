@@ -9,6 +9,8 @@ const LINKS = [
   { to: '/favorites', label: 'Favourites' },
   { to: '/albums', label: 'Albums' },
   { to: '/sessions', label: 'Sessions' },
+  { to: '/presets', label: 'Presets' },
+  { to: '/loras', label: 'LoRAs' },
   { to: '/keys', label: 'API keys' },
 ];
 

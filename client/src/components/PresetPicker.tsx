@@ -10,6 +10,18 @@ interface Props {
   onChange(preset: PresetOption | null): void;
 }
 
+/** The parameters a preset sets (custom presets may set any subset), as a phrase. */
+function settingsOf(p: PresetOption): string {
+  const parts = [
+    p.width && p.height ? `${p.width} × ${p.height}` : '',
+    p.steps ? `${p.steps} steps` : '',
+    p.guidanceScale ? `guidance ${p.guidanceScale}` : '',
+    p.model ? `model ${p.model.name}` : '',
+    p.loras.length > 0 ? `LoRAs ${p.loras.map((l) => `${l.lora?.name ?? 'LoRA'} ×${l.weight}`).join(', ')}` : '',
+  ].filter(Boolean);
+  return parts.length > 0 ? `Sets ${parts.join(', ')}` : 'Sets only the prompt';
+}
+
 /** Picks a style preset and shows exactly what it applies: the prompt it makes and its parameters. */
 export function PresetPicker({ value, prompt, onChange }: Props) {
   const { data, error } = useQuery(PresetsDocument, { variables: { category: 'IMAGE' } });
@@ -29,11 +41,7 @@ export function PresetPicker({ value, prompt, onChange }: Props) {
         <div id="preset-applies" className="preset-applies">
           <p className="small"><span className="muted">Your prompt becomes:</span> {before}<mark>{prompt.trim().replace(/,$/, '') || 'your prompt'}</mark>{after}</p>
           <p className="small muted">
-            Sets {chosen.width && chosen.height ? `${chosen.width} × ${chosen.height}, ` : ''}
-            {chosen.steps ? `${chosen.steps} steps, ` : ''}
-            {chosen.guidanceScale ? `guidance ${chosen.guidanceScale}` : ''}
-            {chosen.model ? `, model ${chosen.model.name}` : ''}
-            {chosen.loras.length > 0 ? `, LoRAs ${chosen.loras.map((l) => `${l.lora?.name ?? 'LoRA'} ×${l.weight}`).join(', ')}` : ''}
+            {settingsOf(chosen)}
             {chosen.negativePrompt ? `; avoids “${chosen.negativePrompt}”` : ''}. Fields you change below win.
           </p>
         </div>

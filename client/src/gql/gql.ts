@@ -53,6 +53,17 @@ type Documents = {
     "\n  mutation UnfavoriteImage($imageId: ID!) {\n    unfavoriteImage(imageId: $imageId) {\n      id\n      favorited\n    }\n  }\n": typeof types.UnfavoriteImageDocument,
     "\n  query Favorites($first: Int, $after: String) {\n    favorites(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          ...GalleryImage\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.FavoritesDocument,
     "\n  fragment GalleryImage on Image {\n    id\n    url\n    width\n    height\n    seed\n    index\n    favorited\n    createdAt\n    job {\n      id\n      prompt\n    }\n  }\n": typeof types.GalleryImageFragmentDoc,
+    "\n  query LoraLibrary {\n    loras {\n      ...LoraRow\n    }\n  }\n": typeof types.LoraLibraryDocument,
+    "\n  fragment LoraRow on Lora {\n    id\n    name\n    version\n    triggerWords\n    defaultWeight\n    active\n    usable\n    minTier\n    mine\n    createdAt\n    baseModel {\n      id\n      name\n    }\n  }\n": typeof types.LoraRowFragmentDoc,
+    "\n  mutation RegisterLora($input: LoraInput!) {\n    registerLora(input: $input) {\n      ...LoraRow\n    }\n  }\n": typeof types.RegisterLoraDocument,
+    "\n  mutation SetLoraActive($id: ID!, $active: Boolean!) {\n    setLoraActive(id: $id, active: $active) {\n      id\n      active\n      usable\n    }\n  }\n": typeof types.SetLoraActiveDocument,
+    "\n  fragment PresetFields on Preset {\n    id\n    name\n    category\n    template\n    negativePrompt\n    width\n    height\n    steps\n    guidanceScale\n    fps\n    durationSeconds\n    builtIn\n    mine\n    usageCount\n    model {\n      id\n      name\n    }\n    session {\n      id\n      name\n    }\n    loras {\n      loraId\n      weight\n      lora {\n        id\n        name\n      }\n    }\n  }\n": typeof types.PresetFieldsFragmentDoc,
+    "\n  query PresetLibrary {\n    presets {\n      ...PresetFields\n    }\n  }\n": typeof types.PresetLibraryDocument,
+    "\n  mutation CreatePreset($input: PresetInput!) {\n    createPreset(input: $input) {\n      ...PresetFields\n    }\n  }\n": typeof types.CreatePresetDocument,
+    "\n  mutation UpdatePreset($id: ID!, $input: PresetInput!) {\n    updatePreset(id: $id, input: $input) {\n      ...PresetFields\n    }\n  }\n": typeof types.UpdatePresetDocument,
+    "\n  mutation DeletePreset($id: ID!) {\n    deletePreset(id: $id)\n  }\n": typeof types.DeletePresetDocument,
+    "\n  mutation EnhancePrompt($prompt: String!, $addQuality: Boolean, $addStyle: Boolean) {\n    enhancePrompt(prompt: $prompt, addQuality: $addQuality, addStyle: $addStyle) {\n      prompt\n      original\n      addedTerms\n    }\n  }\n": typeof types.EnhancePromptDocument,
+    "\n  query RandomPrompt {\n    randomPrompts(count: 1)\n  }\n": typeof types.RandomPromptDocument,
     "\n  fragment SessionFields on Session {\n    id\n    name\n    status\n    myRole\n    createdAt\n    lastActivityAt\n    onlineUserIds\n    owner {\n      id\n      displayName\n      email\n    }\n    members {\n      role\n      joinedAt\n      user {\n        id\n        displayName\n        email\n      }\n    }\n  }\n": typeof types.SessionFieldsFragmentDoc,
     "\n  query Sessions {\n    sessions {\n      ...SessionFields\n    }\n  }\n": typeof types.SessionsDocument,
     "\n  query Session($id: ID!) {\n    session(id: $id) {\n      ...SessionFields\n    }\n  }\n": typeof types.SessionDocument,
@@ -103,6 +114,17 @@ const documents: Documents = {
     "\n  mutation UnfavoriteImage($imageId: ID!) {\n    unfavoriteImage(imageId: $imageId) {\n      id\n      favorited\n    }\n  }\n": types.UnfavoriteImageDocument,
     "\n  query Favorites($first: Int, $after: String) {\n    favorites(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          ...GalleryImage\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.FavoritesDocument,
     "\n  fragment GalleryImage on Image {\n    id\n    url\n    width\n    height\n    seed\n    index\n    favorited\n    createdAt\n    job {\n      id\n      prompt\n    }\n  }\n": types.GalleryImageFragmentDoc,
+    "\n  query LoraLibrary {\n    loras {\n      ...LoraRow\n    }\n  }\n": types.LoraLibraryDocument,
+    "\n  fragment LoraRow on Lora {\n    id\n    name\n    version\n    triggerWords\n    defaultWeight\n    active\n    usable\n    minTier\n    mine\n    createdAt\n    baseModel {\n      id\n      name\n    }\n  }\n": types.LoraRowFragmentDoc,
+    "\n  mutation RegisterLora($input: LoraInput!) {\n    registerLora(input: $input) {\n      ...LoraRow\n    }\n  }\n": types.RegisterLoraDocument,
+    "\n  mutation SetLoraActive($id: ID!, $active: Boolean!) {\n    setLoraActive(id: $id, active: $active) {\n      id\n      active\n      usable\n    }\n  }\n": types.SetLoraActiveDocument,
+    "\n  fragment PresetFields on Preset {\n    id\n    name\n    category\n    template\n    negativePrompt\n    width\n    height\n    steps\n    guidanceScale\n    fps\n    durationSeconds\n    builtIn\n    mine\n    usageCount\n    model {\n      id\n      name\n    }\n    session {\n      id\n      name\n    }\n    loras {\n      loraId\n      weight\n      lora {\n        id\n        name\n      }\n    }\n  }\n": types.PresetFieldsFragmentDoc,
+    "\n  query PresetLibrary {\n    presets {\n      ...PresetFields\n    }\n  }\n": types.PresetLibraryDocument,
+    "\n  mutation CreatePreset($input: PresetInput!) {\n    createPreset(input: $input) {\n      ...PresetFields\n    }\n  }\n": types.CreatePresetDocument,
+    "\n  mutation UpdatePreset($id: ID!, $input: PresetInput!) {\n    updatePreset(id: $id, input: $input) {\n      ...PresetFields\n    }\n  }\n": types.UpdatePresetDocument,
+    "\n  mutation DeletePreset($id: ID!) {\n    deletePreset(id: $id)\n  }\n": types.DeletePresetDocument,
+    "\n  mutation EnhancePrompt($prompt: String!, $addQuality: Boolean, $addStyle: Boolean) {\n    enhancePrompt(prompt: $prompt, addQuality: $addQuality, addStyle: $addStyle) {\n      prompt\n      original\n      addedTerms\n    }\n  }\n": types.EnhancePromptDocument,
+    "\n  query RandomPrompt {\n    randomPrompts(count: 1)\n  }\n": types.RandomPromptDocument,
     "\n  fragment SessionFields on Session {\n    id\n    name\n    status\n    myRole\n    createdAt\n    lastActivityAt\n    onlineUserIds\n    owner {\n      id\n      displayName\n      email\n    }\n    members {\n      role\n      joinedAt\n      user {\n        id\n        displayName\n        email\n      }\n    }\n  }\n": types.SessionFieldsFragmentDoc,
     "\n  query Sessions {\n    sessions {\n      ...SessionFields\n    }\n  }\n": types.SessionsDocument,
     "\n  query Session($id: ID!) {\n    session(id: $id) {\n      ...SessionFields\n    }\n  }\n": types.SessionDocument,
@@ -284,6 +306,50 @@ export function graphql(source: "\n  query Favorites($first: Int, $after: String
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  fragment GalleryImage on Image {\n    id\n    url\n    width\n    height\n    seed\n    index\n    favorited\n    createdAt\n    job {\n      id\n      prompt\n    }\n  }\n"): (typeof documents)["\n  fragment GalleryImage on Image {\n    id\n    url\n    width\n    height\n    seed\n    index\n    favorited\n    createdAt\n    job {\n      id\n      prompt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query LoraLibrary {\n    loras {\n      ...LoraRow\n    }\n  }\n"): (typeof documents)["\n  query LoraLibrary {\n    loras {\n      ...LoraRow\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment LoraRow on Lora {\n    id\n    name\n    version\n    triggerWords\n    defaultWeight\n    active\n    usable\n    minTier\n    mine\n    createdAt\n    baseModel {\n      id\n      name\n    }\n  }\n"): (typeof documents)["\n  fragment LoraRow on Lora {\n    id\n    name\n    version\n    triggerWords\n    defaultWeight\n    active\n    usable\n    minTier\n    mine\n    createdAt\n    baseModel {\n      id\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RegisterLora($input: LoraInput!) {\n    registerLora(input: $input) {\n      ...LoraRow\n    }\n  }\n"): (typeof documents)["\n  mutation RegisterLora($input: LoraInput!) {\n    registerLora(input: $input) {\n      ...LoraRow\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetLoraActive($id: ID!, $active: Boolean!) {\n    setLoraActive(id: $id, active: $active) {\n      id\n      active\n      usable\n    }\n  }\n"): (typeof documents)["\n  mutation SetLoraActive($id: ID!, $active: Boolean!) {\n    setLoraActive(id: $id, active: $active) {\n      id\n      active\n      usable\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment PresetFields on Preset {\n    id\n    name\n    category\n    template\n    negativePrompt\n    width\n    height\n    steps\n    guidanceScale\n    fps\n    durationSeconds\n    builtIn\n    mine\n    usageCount\n    model {\n      id\n      name\n    }\n    session {\n      id\n      name\n    }\n    loras {\n      loraId\n      weight\n      lora {\n        id\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  fragment PresetFields on Preset {\n    id\n    name\n    category\n    template\n    negativePrompt\n    width\n    height\n    steps\n    guidanceScale\n    fps\n    durationSeconds\n    builtIn\n    mine\n    usageCount\n    model {\n      id\n      name\n    }\n    session {\n      id\n      name\n    }\n    loras {\n      loraId\n      weight\n      lora {\n        id\n        name\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PresetLibrary {\n    presets {\n      ...PresetFields\n    }\n  }\n"): (typeof documents)["\n  query PresetLibrary {\n    presets {\n      ...PresetFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreatePreset($input: PresetInput!) {\n    createPreset(input: $input) {\n      ...PresetFields\n    }\n  }\n"): (typeof documents)["\n  mutation CreatePreset($input: PresetInput!) {\n    createPreset(input: $input) {\n      ...PresetFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdatePreset($id: ID!, $input: PresetInput!) {\n    updatePreset(id: $id, input: $input) {\n      ...PresetFields\n    }\n  }\n"): (typeof documents)["\n  mutation UpdatePreset($id: ID!, $input: PresetInput!) {\n    updatePreset(id: $id, input: $input) {\n      ...PresetFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeletePreset($id: ID!) {\n    deletePreset(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeletePreset($id: ID!) {\n    deletePreset(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation EnhancePrompt($prompt: String!, $addQuality: Boolean, $addStyle: Boolean) {\n    enhancePrompt(prompt: $prompt, addQuality: $addQuality, addStyle: $addStyle) {\n      prompt\n      original\n      addedTerms\n    }\n  }\n"): (typeof documents)["\n  mutation EnhancePrompt($prompt: String!, $addQuality: Boolean, $addStyle: Boolean) {\n    enhancePrompt(prompt: $prompt, addQuality: $addQuality, addStyle: $addStyle) {\n      prompt\n      original\n      addedTerms\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RandomPrompt {\n    randomPrompts(count: 1)\n  }\n"): (typeof documents)["\n  query RandomPrompt {\n    randomPrompts(count: 1)\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

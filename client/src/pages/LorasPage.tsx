@@ -1,0 +1,81 @@
+import { useMutation, useQuery } from '@apollo/client/react';
+import { Link } from 'react-router';
+import { LoraUploadForm } from '../components/LoraUploadForm';
+import { EmptyState, ErrorNotice } from '../components/Notice';
+import type { LoraRowFragment } from '../gql/graphql';
+import { useAuth } from '../lib/auth';
+import { LoraLibraryQuery, SetLoraActiveMutation } from '../operations/loras';
+
+function LoraTableRow({ lora, onToggle, busy }: { lora: LoraRowFragment; onToggle(lora: LoraRowFragment): void; busy: boolean }) {
+  return (
+    <tr>
+      <th scope="row">
+        <span className="strong">{lora.name}</span> {lora.mine && <span className="badge">yours</span>}
+      </th>
+      <td className="mono">v{lora.version}</td>
+      <td>{lora.baseModel?.name ?? <span className="muted">removed</span>}</td>
+      <td>{lora.triggerWords.length > 0 ? lora.triggerWords.join(', ') : <span className="muted">none</span>}</td>
+      <td className="mono">{lora.defaultWeight.toFixed(2)}</td>
+      <td><span className={`badge tier-${lora.minTier.toLowerCase()}`}>{lora.minTier}</span></td>
+      <td>
+        {lora.active ? <span className="badge status-completed">Active</span> : <span className="badge status-failed">Inactive</span>}
+        {lora.active && !lora.usable && <span className="muted small"> (not on your tier)</span>}
+      </td>
+      <td>
+        {lora.mine && (
+          <button type="button" className={`button ghost small${lora.active ? ' danger' : ''}`} disabled={busy}
+            aria-label={`${lora.active ? 'Deactivate' : 'Activate'} ${lora.name} v${lora.version}`} onClick={() => onToggle(lora)}>
+            {lora.active ? 'Deactivate' : 'Activate'}
+          </button>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+/** The LoRA library: what is installed, an upload form for editors, and on/off for your own. */
+export function LorasPage() {
+  const { viewer } = useAuth();
+  const loras = useQuery(LoraLibraryQuery);
+  const [setActive, setActiveState] = useMutation(SetLoraActiveMutation);
+  const canUpload = viewer?.role === 'EDITOR' || viewer?.role === 'ADMIN';
+  const list = loras.data?.loras ?? [];
+  const toggle = (lora: LoraRowFragment) => {
+    if (lora.active && !window.confirm(`Deactivate “${lora.name}” v${lora.version}? New jobs and presets can no longer use it; finished images stay.`)) return;
+    void setActive({ variables: { id: lora.id, active: !lora.active } }).catch(() => undefined);
+  };
+  return (
+    <div className="stack">
+      <h1>LoRAs</h1>
+      <p className="muted">LoRAs are small add-ons that teach a model a style or subject. Add them to a job from <Link to="/">Generate</Link>.</p>
+      {canUpload ? (
+        <LoraUploadForm />
+      ) : (
+        <p className="notice info">Only editors can upload LoRAs. Ask an admin if you need to add one.</p>
+      )}
+      <section aria-labelledby="loras-title">
+        <h2 id="loras-title" className="h3">Installed</h2>
+        <ErrorNotice error={loras.error ?? setActiveState.error} />
+        {loras.data && list.length === 0 && (
+          <EmptyState title="No LoRAs yet">{canUpload ? 'Upload a .safetensors file above to add the first one.' : 'None have been added yet.'}</EmptyState>
+        )}
+        {list.length > 0 && (
+          <div className="table-wrap">
+            <table>
+              <caption className="sr-only">LoRAs you can see</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th><th scope="col">Version</th><th scope="col">Base model</th><th scope="col">Trigger words</th>
+                  <th scope="col">Weight</th><th scope="col">Tier</th><th scope="col">Status</th><th scope="col"><span className="sr-only">Actions</span></th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.map((lora) => <LoraTableRow key={lora.id} lora={lora} busy={setActiveState.loading} onToggle={toggle} />)}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </div>
+  );
+}
