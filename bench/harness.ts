@@ -49,7 +49,7 @@ export async function startBenchApp(env: Record<string, string> = {}): Promise<A
   const config = loadConfig({
     NODE_ENV: 'test', PORT: '0', JWT_SECRET: 'bench-secret-that-is-long-enough-to-pass-config',
     REDIS_URL: redisUrl, ATELIER_REDIS_PREFIX: `bench${process.pid}`, ATELIER_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-')),
-    ATELIER_MODELS_DIR: await benchModels(), ATELIER_EXECUTION_PROVIDERS: 'cpu', ATELIER_PREVIEW_EVERY: '0',
+    ATELIER_MODELS_DIR: await benchModels(), ATELIER_EXECUTION_PROVIDERS: 'cpu', ATELIER_PREVIEW_EVERY: '0', ATELIER_AUTH_ATTEMPTS_PER_MINUTE: '100000',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}), ...env,
   });
   const app = await startAtelier(config, { pgliteDir: config.databaseUrl ? undefined : 'memory', logger: createLogger({ level: 'error' }) });

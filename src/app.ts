@@ -94,6 +94,7 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
     const services = createServices({
       db, redis, prefix: config.redisPrefix, queue, events, store, urlSigner, clock, logger,
       jwtSecret: config.jwtSecret, jwtTtlSeconds: config.jwtTtlSeconds, sessionIdleDays: config.sessionIdleDays,
+      authAttemptsPerMinute: config.authAttemptsPerMinute,
       modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes,
     });
     metrics.observeQueue(() => services.monitoring.queueDepth());
@@ -126,6 +127,7 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
     if (config.role !== 'worker') {
       const app = express();
       app.disable('x-powered-by');
+      app.set('trust proxy', config.trustProxy);
       app.use(cors(config.corsOrigins));
       const httpServer = http.createServer(app);
       const schema = await buildAppSchema();

@@ -60,6 +60,10 @@ export interface AtelierConfig {
   fileUrlTtlSeconds: number;
   /** Origins allowed to call the API from browsers (`*` = any; tokens travel in headers, not cookies). */
   corsOrigins: string[] | '*';
+  /** Sign-up and sign-in attempts per minute per client address (sign-ins also per account). */
+  authAttemptsPerMinute: number;
+  /** Express `trust proxy`: hops of proxies whose X-Forwarded-For is believed (0 = none). */
+  trustProxy: number;
   /** Open graphql-ws connections one user may hold. */
   maxConnectionsPerUser: number;
   /** Sessions with no activity for this long are archived. */
@@ -213,6 +217,8 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     modelCacheBytes: int(env, 'ATELIER_MODEL_CACHE_MB', 4096, 1, 1024 * 1024) * 1024 * 1024,
     fileUrlTtlSeconds: int(env, 'ATELIER_FILE_URL_TTL_SECONDS', 3600, 10, 7 * 24 * 3600),
     corsOrigins: parseOrigins(env.ATELIER_CORS_ORIGINS),
+    authAttemptsPerMinute: int(env, 'ATELIER_AUTH_ATTEMPTS_PER_MINUTE', 30, 1, 100_000),
+    trustProxy: int(env, 'ATELIER_TRUST_PROXY', 0, 0, 10),
     maxConnectionsPerUser: int(env, 'ATELIER_MAX_CONNECTIONS_PER_USER', 20, 1, 10000),
     sessionIdleDays: int(env, 'ATELIER_SESSION_IDLE_DAYS', 30, 1, 3650),
     maxUploadBytes: int(env, 'ATELIER_MAX_UPLOAD_MB', 256, 1, 10240) * 1024 * 1024,

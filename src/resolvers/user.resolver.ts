@@ -55,7 +55,7 @@ export class UserResolver {
     @Arg('displayName', () => String, { nullable: true, description: 'Name shown to teammates.' }) displayName: string | null,
     @Ctx() ctx: AppContext,
   ): Promise<AuthPayload> {
-    return ctx.services.auth.register(email, password, displayName);
+    return ctx.services.auth.register(email, password, displayName, ctx.clientIp);
   }
 
   @Mutation(() => AuthPayload, { description: 'Signs in with email and password.' })
@@ -64,7 +64,7 @@ export class UserResolver {
     @Arg('password', () => String, { description: 'Account password.' }) password: string,
     @Ctx() ctx: AppContext,
   ): Promise<AuthPayload> {
-    return ctx.services.auth.login(email, password);
+    return ctx.services.auth.login(email, password, ctx.clientIp);
   }
 
   @Query(() => [ApiKey], { description: 'Your API keys, newest first (secrets are never shown again).' })

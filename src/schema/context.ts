@@ -9,6 +9,8 @@ export interface AppContext {
   services: Services;
   loaders: Loaders;
   transport: 'http' | 'ws';
+  /** Caller's address (behind a proxy, per ATELIER_TRUST_PROXY); for sign-in throttling. */
+  clientIp?: string;
 }
 
 /** The viewer, asserted present (shield guarantees it on signed-in fields). */

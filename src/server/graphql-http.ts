@@ -81,7 +81,7 @@ export async function mountGraphQL(options: {
             const policy = await services.quotas.policyFor(viewer.user.tier);
             await services.rateLimiter.hit('requests', rateSubjects(viewer), policy.requestsPerMinute);
           }
-          return { requestId, viewer, services, loaders: createLoaders(services.db), transport: 'http' };
+          return { requestId, viewer, services, loaders: createLoaders(services.db), transport: 'http', clientIp: req.ip };
         } catch (error) {
           throw contextError(error);
         }

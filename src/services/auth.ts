@@ -5,6 +5,7 @@ import { DataSource, IsNull } from 'typeorm';
 import { ApiKey, Role, User } from '../entities';
 import { AppError, badInput, notFound, unauthenticated } from '../schema/errors';
 import type { Clock } from './clock';
+import type { RateLimiter } from './rate-limits';
 
 /** Who is calling, and how they proved it. */
 export interface Viewer {
@@ -38,13 +39,24 @@ export class AuthService {
 
   constructor(
     private readonly db: DataSource,
-    private readonly options: { jwtSecret: string; jwtTtlSeconds: number },
+    private readonly options: { jwtSecret: string; jwtTtlSeconds: number; attemptsPerMinute: number },
     private readonly clock: Clock,
+    private readonly limiter: RateLimiter,
   ) {
     this.key = createSecretKey(Buffer.from(options.jwtSecret, 'utf8'));
   }
 
-  async register(emailRaw: string, password: string, displayName?: string | null): Promise<{ token: string; user: User }> {
+  /**
+   * Sign-up and sign-in run argon2 and reveal whether a password is right, so
+   * they are throttled per address (and sign-in per account) before any work.
+   */
+  private async throttle(kind: 'register' | 'login', clientIp: string | undefined, email?: string): Promise<void> {
+    const subjects = [`ip:${clientIp ?? 'unknown'}`, ...(email ? [`email:${email}`] : [])];
+    await this.limiter.hit(kind === 'login' ? 'login' : 'register', subjects, this.options.attemptsPerMinute);
+  }
+
+  async register(emailRaw: string, password: string, displayName?: string | null, clientIp?: string): Promise<{ token: string; user: User }> {
+    await this.throttle('register', clientIp);
     const email = normaliseEmail(emailRaw);
     checkPassword(password);
     const name = displayName?.trim() || null;
@@ -64,8 +76,9 @@ export class AuthService {
     return { token: this.issueToken(user), user };
   }
 
-  async login(emailRaw: string, password: string): Promise<{ token: string; user: User }> {
+  async login(emailRaw: string, password: string, clientIp?: string): Promise<{ token: string; user: User }> {
     const email = emailRaw.trim().toLowerCase();
+    await this.throttle('login', clientIp, email);
     const user = await this.db.getRepository(User).findOneBy({ email });
     // Same message whether the email or the password is wrong.
     if (!user || !(await argonVerify(user.passwordHash, password))) {

@@ -41,6 +41,8 @@ export interface ServiceDeps {
   jwtSecret: string;
   jwtTtlSeconds: number;
   sessionIdleDays: number;
+  /** Sign-up and sign-in attempts per minute per address (and sign-ins per account). */
+  authAttemptsPerMinute: number;
   /** Where model directories live (LoRA shape checks read their model_index.json). */
   modelsDir: string;
   maxUploadBytes: number;
@@ -69,7 +71,7 @@ export function createServices(deps: ServiceDeps) {
     rateLimiter,
     scheduler,
     presence,
-    auth: new AuthService(db, { jwtSecret: deps.jwtSecret, jwtTtlSeconds: deps.jwtTtlSeconds }, clock),
+    auth: new AuthService(db, { jwtSecret: deps.jwtSecret, jwtTtlSeconds: deps.jwtTtlSeconds, attemptsPerMinute: deps.authAttemptsPerMinute }, clock, rateLimiter),
     users: new UserService(db),
     jobs: new JobService({ db, redis, prefix, queue: deps.queue, quotas, rateLimiter, scheduler, events: deps.events, access, queries: jobQueries, clock, logger: deps.logger }),
     jobQueries,

@@ -20,7 +20,7 @@ redis.call('ZADD', KEYS[1], now, ARGV[4])
 redis.call('PEXPIRE', KEYS[1], window)
 return {1, 0}`;
 
-export type RateKind = 'requests' | 'generations';
+export type RateKind = 'requests' | 'generations' | 'login' | 'register';
 
 export class RateLimiter {
   private sequence = 0;

@@ -45,6 +45,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     // Standalone workers serve /metrics on their own port: any free one, so parallel workers never collide.
     ATELIER_METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
+    // Tests sign many users up from 127.0.0.1; test/integration/auth-throttle.test.ts checks the limit itself.
+    ATELIER_AUTH_ATTEMPTS_PER_MINUTE: '10000',
     ...overrides,
   };
 }
