@@ -2,7 +2,7 @@ import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:c
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import jwt from 'jsonwebtoken';
 import { DataSource, IsNull } from 'typeorm';
-import { ApiKey, Role, User } from '../entities';
+import { ApiKey, Role, Tier, User } from '../entities';
 import { AppError, badInput, notFound, unauthenticated } from '../schema/errors';
 import type { Clock } from './clock';
 import type { RateLimiter } from './rate-limits';
@@ -168,7 +168,8 @@ export class AuthService {
       await users.update({ id: existing.id }, { passwordHash, role: Role.ADMIN });
       return { ...existing, passwordHash, role: Role.ADMIN } as User;
     }
-    const admin = users.create({ email, passwordHash, role: Role.ADMIN, displayName: 'Admin' });
+    // The operator's own account is not held to FREE limits; an admin can still change it later.
+    const admin = users.create({ email, passwordHash, role: Role.ADMIN, tier: Tier.ENTERPRISE, displayName: 'Admin' });
     await users.insert(admin);
     return admin;
   }

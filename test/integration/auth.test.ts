@@ -85,3 +85,15 @@ describe('malformed ids', () => {
     expect(leave.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
+
+describe('the configured admin', () => {
+  it('is created as ADMIN on ENTERPRISE, and a restart with a new password resets it', async () => {
+    await app.services.auth.ensureAdmin(' Boss@Example.com ', 'first admin pw');
+    const first = await gqlData<any>(app.url, 'mutation { login(email:"boss@example.com", password:"first admin pw") { user { role tier } } }');
+    expect(first.login.user).toEqual({ role: 'ADMIN', tier: 'ENTERPRISE' });
+    await app.services.auth.ensureAdmin('boss@example.com', 'second admin pw');
+    const old = await gql(app.url, 'mutation { login(email:"boss@example.com", password:"first admin pw") { token } }');
+    expect(old.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await gqlData<any>(app.url, 'mutation { login(email:"boss@example.com", password:"second admin pw") { user { role } } }')).login.user.role).toBe('ADMIN');
+  });
+});
