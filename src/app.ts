@@ -53,116 +53,146 @@ export interface Atelier {
   stop(): Promise<void>;
 }
 
+/** Everything both roles share, built once. */
+interface Core {
+  config: AtelierConfig;
+  logger: Logger;
+  clock: Clock;
+  metrics: AtelierMetrics;
+  db: DataSource;
+  redis: Redis;
+  connection: { url: string; maxRetriesPerRequest: null };
+  queue: GenerationQueue;
+  events: EventLog;
+  storage: ReturnType<typeof createArtifactStorage>;
+  urlSigner: UrlSigner;
+  services: Services;
+  /** Shutdown steps, run in reverse order. */
+  cleanups: (() => Promise<unknown>)[];
+}
+
 /** The composition root: builds every dependency once and wires them together. */
 export async function startAtelier(config: AtelierConfig, options: StartOptions = {}): Promise<Atelier> {
   const logger = options.logger ?? createLogger();
-  const clock = options.clock ?? systemClock;
   const cleanups: (() => Promise<unknown>)[] = [];
   const stop = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((err) => logger.warn({ err }, 'shutdown step failed'));
   };
   try {
-    if (startTracing({ endpoint: config.otlpEndpoint, serviceName: `atelier-${config.role}` })) cleanups.push(stopTracing);
-    const metrics = new AtelierMetrics({ role: config.role });
-    let redisUrl = config.redisUrl;
-    if (!redisUrl) {
-      const local: LocalRedis = await startLocalRedis(path.join(config.dataDir, 'redis'));
-      cleanups.push(() => local.stop());
-      redisUrl = local.url;
-      logger.info({ redisUrl }, 'started a local redis-server (set REDIS_URL to use your own)');
-    }
-    const db = await openDatabase({ url: config.databaseUrl, pgliteDir: options.pgliteDir ?? path.join(config.dataDir, 'pglite') });
-    cleanups.push(() => db.destroy());
-    await seedTierPolicies(db);
-    await seedBuiltInPresets(db);
-    const registry = new ModelRegistry(config.modelsDir);
-    await syncModels(db, await registry.scan(), config.defaultModel);
-
-    const redis = connectRedis(redisUrl, { name: 'atelier-commands' });
-    const subscriber = connectRedis(redisUrl, { name: 'atelier-events' });
-    cleanups.push(async () => { redis.disconnect(); subscriber.disconnect(); });
-    const connection = { url: redisUrl, maxRetriesPerRequest: null };
-    const queue = propagateTraceContext(createGenerationQueue(connection, config.redisPrefix));
-    cleanups.push(() => queue.close());
-    // Every role publishes job events, so every role can enqueue webhook deliveries.
-    const webhookQueue = createWebhookQueue(connection, config.redisPrefix, { attempts: 8, backoffMs: config.webhookBackoffMs });
-    cleanups.push(() => webhookQueue.close());
-    const events = new EventLog(redis, subscriber, config.redisPrefix, new JobLifecycleNotifier(webhookQueue, logger));
-    const { store, files: artifactFiles, describe: storageTarget } = createArtifactStorage(config.storage, config.dataDir);
-    logger.info({ storage: storageTarget }, 'artifact storage');
-    const urlSigner = new UrlSigner(config.jwtSecret, config.publicUrl, config.fileUrlTtlSeconds);
-    const services = createServices({
-      db, redis, prefix: config.redisPrefix, queue, events, store, urlSigner, clock, logger,
-      jwtSecret: config.jwtSecret, jwtTtlSeconds: config.jwtTtlSeconds, sessionIdleDays: config.sessionIdleDays,
-      authAttemptsPerMinute: config.authAttemptsPerMinute,
-      modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes,
-    });
-    metrics.observeQueue(() => services.monitoring.queueDepth());
-    if (config.adminEmail && config.adminPassword) {
-      await services.auth.ensureAdmin(config.adminEmail, config.adminPassword);
-      logger.info({ email: config.adminEmail }, 'admin account ready');
-    }
-
-    let worker: GenerationWorker | null = null;
-    let metricsUrl: string | null = null;
-    if (config.role !== 'api') {
-      const pipelines = new PipelineCache({
-        maxBytes: config.modelCacheBytes, executionProviders: config.executionProviders, intraOpNumThreads: config.intraOpThreads,
-      });
-      worker = new GenerationWorker({
-        db, redis, connection, prefix: config.redisPrefix, events, quotas: services.quotas, scheduler: services.scheduler,
-        store, artifactFiles, pipelines, modelsDir: config.modelsDir, clock, logger: logger.child({ role: 'worker' }),
-        concurrency: config.workerConcurrency, previewEvery: config.previewEvery, jobTimeoutMs: config.jobTimeoutSeconds * 1000,
-        lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000,
-        metrics: workerMetricsOf(metrics),
-      });
-      const started = worker;
-      const observed = await observeWorker({ worker, config, metrics, db, redis, queue, logger });
-      metricsUrl = observed.metricsUrl;
-      cleanups.push(() => observed.stop());
-      cleanups.push(() => started.close(config.shutdownGraceSeconds * 1000));
-    }
-
-    let url = config.publicUrl;
-    if (config.role !== 'worker') {
-      const app = express();
-      app.disable('x-powered-by');
-      app.set('trust proxy', config.trustProxy);
-      app.use(cors(config.corsOrigins));
-      const httpServer = http.createServer(app);
-      const schema = await buildAppSchema();
-      const ws = attachWebSocketServer({
-        httpServer, schema, services, redis, prefix: config.redisPrefix, logger, maxConnectionsPerUser: config.maxConnectionsPerUser,
-      });
-      const running = worker;
-      mountHttpRoutes({ app, services, redis, db, store, queue, metrics, logger, modelLoaded: running ? () => running.hasModelLoaded : undefined });
-      metrics.observeWebSockets(ws.activity);
-      mountUploads(app, services);
-      const apollo = await mountGraphQL({ app, httpServer, schema, services, logger, exposeErrorDetails: config.nodeEnv === 'development', drainWebSockets: () => ws.close(), metrics, recentErrors: services.recentErrors });
-      await new Promise<void>((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(config.port, resolve);
-      });
-      cleanups.push(() => apollo.stop());
-      const port = (httpServer.address() as import('node:net').AddressInfo).port;
-      if (config.port === 0) {
-        url = `http://localhost:${port}`;
-        urlSigner.rebase(url);
-      }
-      // Webhook deliveries are I/O only: they run wherever the API runs.
-      const webhooks = new WebhookWorker({ db, connection, prefix: config.redisPrefix, urlSigner, clock, logger: logger.child({ role: 'webhooks' }), metrics });
-      cleanups.push(() => webhooks.close());
-      // Hourly housekeeping: archive idle sessions, delete uploads never registered.
-      const sweep = setInterval(() => {
-        services.sessions.archiveIdle().catch((err) => logger.warn({ err }, 'session archiving failed'));
-        services.uploads.sweepAbandoned().catch((err) => logger.warn({ err }, 'upload sweep failed'));
-      }, 3600_000);
-      sweep.unref();
-      cleanups.push(async () => clearInterval(sweep));
-    }
-    return { config, url, db, redis, queue, services, worker, metrics, metricsUrl, stop };
+    const core = await startCore(config, options, logger, cleanups);
+    const worker = config.role !== 'api' ? await startWorkerRole(core) : null;
+    const url = config.role !== 'worker' ? await startApiRole(core, worker?.worker ?? null) : config.publicUrl;
+    const { db, redis, queue, services, metrics } = core;
+    return { config, url, db, redis, queue, services, worker: worker?.worker ?? null, metrics, metricsUrl: worker?.metricsUrl ?? null, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** Tracing, Redis (local if none is configured), the database with reference data, queues, events, storage, services. */
+async function startCore(config: AtelierConfig, options: StartOptions, logger: Logger, cleanups: Core['cleanups']): Promise<Core> {
+  const clock = options.clock ?? systemClock;
+  if (startTracing({ endpoint: config.otlpEndpoint, serviceName: `atelier-${config.role}` })) cleanups.push(stopTracing);
+  const metrics = new AtelierMetrics({ role: config.role });
+  let redisUrl = config.redisUrl;
+  if (!redisUrl) {
+    const local: LocalRedis = await startLocalRedis(path.join(config.dataDir, 'redis'));
+    cleanups.push(() => local.stop());
+    redisUrl = local.url;
+    logger.info({ redisUrl }, 'started a local redis-server (set REDIS_URL to use your own)');
+  }
+  const db = await openDatabase({ url: config.databaseUrl, pgliteDir: options.pgliteDir ?? path.join(config.dataDir, 'pglite') });
+  cleanups.push(() => db.destroy());
+  await seedTierPolicies(db);
+  await seedBuiltInPresets(db);
+  await syncModels(db, await new ModelRegistry(config.modelsDir).scan(), config.defaultModel);
+
+  const redis = connectRedis(redisUrl, { name: 'atelier-commands' });
+  const subscriber = connectRedis(redisUrl, { name: 'atelier-events' });
+  cleanups.push(async () => { redis.disconnect(); subscriber.disconnect(); });
+  const connection = { url: redisUrl, maxRetriesPerRequest: null };
+  const queue = propagateTraceContext(createGenerationQueue(connection, config.redisPrefix));
+  cleanups.push(() => queue.close());
+  // Every role publishes job events, so every role can enqueue webhook deliveries.
+  const webhookQueue = createWebhookQueue(connection, config.redisPrefix, { attempts: 8, backoffMs: config.webhookBackoffMs });
+  cleanups.push(() => webhookQueue.close());
+  const events = new EventLog(redis, subscriber, config.redisPrefix, new JobLifecycleNotifier(webhookQueue, logger));
+  const storage = createArtifactStorage(config.storage, config.dataDir);
+  logger.info({ storage: storage.describe }, 'artifact storage');
+  const urlSigner = new UrlSigner(config.jwtSecret, config.publicUrl, config.fileUrlTtlSeconds);
+  const services = createServices({
+    db, redis, prefix: config.redisPrefix, queue, events, store: storage.store, urlSigner, clock, logger,
+    jwtSecret: config.jwtSecret, jwtTtlSeconds: config.jwtTtlSeconds, sessionIdleDays: config.sessionIdleDays,
+    authAttemptsPerMinute: config.authAttemptsPerMinute,
+    modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes,
+  });
+  metrics.observeQueue(() => services.monitoring.queueDepth());
+  if (config.adminEmail && config.adminPassword) {
+    await services.auth.ensureAdmin(config.adminEmail, config.adminPassword);
+    logger.info({ email: config.adminEmail }, 'admin account ready');
+  }
+  return { config, logger, clock, metrics, db, redis, connection, queue, events, storage, urlSigner, services, cleanups };
+}
+
+/** The GPU worker: BullMQ consumer, model cache, and (standalone) its own metrics and health server. */
+async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; metricsUrl: string | null }> {
+  const { config, db, redis, connection, events, services, storage, clock, metrics, queue, cleanups } = core;
+  const logger = core.logger.child({ role: 'worker' });
+  const pipelines = new PipelineCache({
+    maxBytes: config.modelCacheBytes, executionProviders: config.executionProviders, intraOpNumThreads: config.intraOpThreads,
+  });
+  const worker = new GenerationWorker({
+    db, redis, connection, prefix: config.redisPrefix, events, quotas: services.quotas, scheduler: services.scheduler,
+    store: storage.store, artifactFiles: storage.files, pipelines, modelsDir: config.modelsDir, clock, logger,
+    concurrency: config.workerConcurrency, previewEvery: config.previewEvery, jobTimeoutMs: config.jobTimeoutSeconds * 1000,
+    lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000,
+    metrics: workerMetricsOf(metrics),
+  });
+  const observed = await observeWorker({ worker, config, metrics, db, redis, queue, logger: core.logger });
+  cleanups.push(() => observed.stop());
+  cleanups.push(() => worker.close(config.shutdownGraceSeconds * 1000));
+  return { worker, metricsUrl: observed.metricsUrl };
+}
+
+/** The API: Express + Apollo + graphql-ws on one port, uploads, files, health, webhooks and housekeeping. Returns its URL. */
+async function startApiRole(core: Core, worker: GenerationWorker | null): Promise<string> {
+  const { config, logger, services, redis, db, queue, metrics, urlSigner, clock, connection, storage, cleanups } = core;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.use(cors(config.corsOrigins));
+  const httpServer = http.createServer(app);
+  const schema = await buildAppSchema();
+  const ws = attachWebSocketServer({
+    httpServer, schema, services, redis, prefix: config.redisPrefix, logger, maxConnectionsPerUser: config.maxConnectionsPerUser,
+  });
+  mountHttpRoutes({ app, services, redis, db, store: storage.store, queue, metrics, logger, modelLoaded: worker ? () => worker.hasModelLoaded : undefined });
+  metrics.observeWebSockets(ws.activity);
+  mountUploads(app, services);
+  const apollo = await mountGraphQL({
+    app, httpServer, schema, services, logger, exposeErrorDetails: config.nodeEnv === 'development',
+    drainWebSockets: () => ws.close(), metrics, recentErrors: services.recentErrors,
+  });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, resolve);
+  });
+  cleanups.push(() => apollo.stop());
+  let url = config.publicUrl;
+  if (config.port === 0) {
+    url = `http://localhost:${(httpServer.address() as import('node:net').AddressInfo).port}`;
+    urlSigner.rebase(url);
+  }
+  // Webhook deliveries are I/O only: they run wherever the API runs.
+  const webhooks = new WebhookWorker({ db, connection, prefix: config.redisPrefix, urlSigner, clock, logger: logger.child({ role: 'webhooks' }), metrics });
+  cleanups.push(() => webhooks.close());
+  // Hourly housekeeping: archive idle sessions, delete uploads never registered.
+  const sweep = setInterval(() => {
+    services.sessions.archiveIdle().catch((err) => logger.warn({ err }, 'session archiving failed'));
+    services.uploads.sweepAbandoned().catch((err) => logger.warn({ err }, 'upload sweep failed'));
+  }, 3600_000);
+  sweep.unref();
+  cleanups.push(async () => clearInterval(sweep));
+  return url;
 }

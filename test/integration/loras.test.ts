@@ -152,7 +152,7 @@ describe('models', () => {
     const def = await gqlData<any>(app.url, 'mutation($id:ID!){ setDefaultModel(id:$id){ isDefault } }', { id: baseModelId }, admin);
     expect(def.setDefaultModel.isDefault).toBe(true);
     const tier = await gqlData<any>(app.url, 'mutation($id:ID!){ setModelMinTier(id:$id, minTier:ENTERPRISE){ minTier usable } }', { id: baseModelId }, admin);
-    expect(tier.setModelMinTier).toEqual({ minTier: 'ENTERPRISE', usable: false }); // the admin account is on FREE too
+    expect(tier.setModelMinTier).toEqual({ minTier: 'ENTERPRISE', usable: true }); // the configured admin starts on ENTERPRISE
     expect((await gqlData<any>(app.url, '{ models { usable } }', {}, u.token)).models[0].usable).toBe(false);
     await gqlData(app.url, 'mutation($id:ID!){ setModelMinTier(id:$id, minTier:FREE){ id } }', { id: baseModelId }, admin);
   });
