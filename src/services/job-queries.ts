@@ -73,6 +73,15 @@ export class JobQueries {
       .getCount();
   }
 
+  /** Whether some pending job is queued behind `job` (it went ahead of them). */
+  async jumpedAhead(job: Job): Promise<boolean> {
+    return this.db.getRepository(Job).createQueryBuilder('j')
+      .where('j.status = :pending', { pending: JobStatus.PENDING })
+      .andWhere('j.id <> :id', { id: job.id })
+      .andWhere('j.priority > :p', { p: job.priority })
+      .getExists();
+  }
+
   /** Milliseconds per denoising step, averaged by the workers (null until a job ran). */
   async stepTimeMs(): Promise<number | null> {
     const value = await this.redis.get(`${this.prefix}:stats:step-ms`);

@@ -84,10 +84,9 @@ export class JobService {
       await this.deps.redis.set(this.idempotencyRedisKey(user.id, idempotencyKey), jobId, 'EX', IDEMPOTENCY_TTL_SECONDS);
     }
     if (preset) await this.deps.db.getRepository(Preset).increment({ id: preset.id }, 'usageCount', 1);
-    await this.publish(job, {
-      type: 'QUEUED', actorId: user.id, totalSteps: job.steps, step: 0,
-      queuePosition: (await this.deps.queries.queuePosition(job)) ?? undefined,
-    });
+    const position = (await this.deps.queries.queuePosition(job)) ?? 0;
+    await this.publish(job, { type: 'QUEUED', actorId: user.id, totalSteps: job.steps, step: 0, queuePosition: position });
+    if (await this.deps.queries.jumpedAhead(job)) this.announcePositionsSoon();
     this.deps.logger.info({ requestId, jobId, userId: user.id, sessionId: job.sessionId }, 'job queued');
     return job;
   }
@@ -200,8 +199,7 @@ export class JobService {
           await this.deps.quotas.release(job.ownerId, job.id, job.createdAt, job.count);
           const cancelled = { ...job, status: JobStatus.CANCELLED, completedAt: now } as Job;
           await this.publish(cancelled, { type: 'CANCELLED', actorId: viewer.user.id, step: job.step, totalSteps: job.steps });
-          const stepMs = await this.deps.redis.get(`${this.deps.prefix}:stats:step-ms`);
-          await publishQueuePositions(this.deps.db, this.deps.events, this.deps.clock, stepMs ? Number(stepMs) : null);
+          await this.announcePositions();
           return cancelled;
         }
       }
@@ -236,6 +234,26 @@ export class JobService {
       guidanceScale: job.guidanceScale, seed: job.seed, count: job.count, modelId: job.modelId, loras: job.loras,
       sessionId: job.sessionId, albumId: job.albumId,
     }, null, requestId);
+  }
+
+  private async announcePositions(): Promise<void> {
+    const stepMs = await this.deps.redis.get(`${this.deps.prefix}:stats:step-ms`);
+    await publishQueuePositions(this.deps.db, this.deps.events, this.deps.clock, stepMs ? Number(stepMs) : null);
+  }
+
+  /**
+   * A job that went ahead of waiting ones moved them back: tell them, at most
+   * once per half second across all replicas (a burst of arrivals makes one
+   * announcement, not one per job).
+   */
+  private announcePositionsSoon(): void {
+    const key = `${this.deps.prefix}:positions:pending-announce`;
+    void this.deps.redis.set(key, '1', 'PX', 500, 'NX').then((claimed) => {
+      if (!claimed) return;
+      setTimeout(() => {
+        this.announcePositions().catch((err) => this.deps.logger.warn({ err }, 'could not publish queue positions'));
+      }, 500).unref();
+    }, (err) => this.deps.logger.warn({ err }, 'could not schedule queue positions'));
   }
 
   async publish(job: Job, event: Omit<AtelierEvent, 'at' | 'jobId' | 'sessionId'>): Promise<void> {

@@ -54,10 +54,18 @@ describe('fair scheduling', () => {
     await app.db.query(`UPDATE users SET tier = 'PRO' WHERE id = $1`, [pro.id]);
     const ent = await enterprise('ent');
     const ids: Record<string, string> = {};
-    for (const [name, user] of [['free', free], ['pro', pro], ['ent', ent]] as const) {
+    ids.free = (await gqlData<any>(app.url, CREATE, { input: { prompt: 'free', width: 64, height: 64, steps: 2 } }, free.token)).createGeneration.id;
+    const watcher = wsClient(app.url, free.token);
+    const freeFeed = collect<any>(watcher, 'subscription($id:ID!){ jobUpdated(jobId:$id) { type queuePosition } }', { id: ids.free });
+    await new Promise((r) => setTimeout(r, 200));
+    for (const [name, user] of [['pro', pro], ['ent', ent]] as const) {
       ids[name] = (await gqlData<any>(app.url, CREATE, { input: { prompt: name, width: 64, height: 64, steps: 2 } }, user.token)).createGeneration.id;
     }
+    // Two jobs went ahead of the FREE one: it is told its new place without asking.
+    await waitFor(async () => freeFeed.items.some((i) => i.jobUpdated.type === 'POSITION' && i.jobUpdated.queuePosition === 2));
     await gqlData(app.url, 'mutation($id:ID!){ cancelJob(id:$id){ status } }', { id: blocker.id }, holder.token);
+    await freeFeed.done;
+    await watcher.dispose();
     await waitFor(async () => {
       const [{ count }] = await app.db.query(`SELECT count(*)::int AS count FROM jobs WHERE id = ANY($1) AND status = 'COMPLETED'`, [Object.values(ids)]);
       return count === 3;
