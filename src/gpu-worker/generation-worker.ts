@@ -18,7 +18,7 @@ import { WorkerJobStore } from './job-store';
 import { StepReporter } from './step-reporter';
 import { PipelineAbortedError, PipelineError, type GeneratedImage, type LoraApplication, type StepProgress } from './pipeline';
 import type { PipelineCache } from './models';
-import { publishQueuePositions } from '../services/queue-positions';
+import { publishQueuePositions, recordStepTimeMs } from '../services/queue-positions';
 import { GENERATION_QUEUE, type AtelierEvent, type GenerationJobData } from './protocol';
 
 export interface WorkerOptions {
@@ -141,7 +141,7 @@ export class GenerationWorker {
       });
       clearTimeout(timer);
       await reporter.flush();
-      await this.recordStepTime((Date.now() - started) / Math.max(1, job.steps * job.count));
+      await recordStepTimeMs(this.o.redis, this.o.prefix, (Date.now() - started) / Math.max(1, job.steps * job.count));
       await this.completeJob(job, images, log);
       outcome = 'completed';
     } catch (error) {
@@ -271,17 +271,9 @@ export class GenerationWorker {
 
   /** The line moved: tell every waiting job its new place and ETA. */
   private async announcePositions(): Promise<void> {
-    const stepMs = await this.o.redis.get(`${this.o.prefix}:stats:step-ms`);
-    await publishQueuePositions(this.o.db, this.o.events, this.o.clock, stepMs ? Number(stepMs) : null)
-      .catch((err) => this.o.logger.warn({ err }, 'could not publish queue positions'));
+    await publishQueuePositions(this.o).catch((err) => this.o.logger.warn({ err }, 'could not publish queue positions'));
   }
 
-  /** Exponentially weighted average of ms per step, read for ETAs. */
-  private async recordStepTime(ms: number): Promise<void> {
-    const key = `${this.o.prefix}:stats:step-ms`;
-    const previous = Number((await this.o.redis.get(key)) ?? ms);
-    await this.o.redis.set(key, (previous * 0.8 + ms * 0.2).toFixed(2));
-  }
 
   get bullWorker(): Worker<GenerationJobData, void> {
     return this.worker;

@@ -4,6 +4,7 @@ import { Job, JobStatus, Role, SessionMember, type User } from '../entities';
 import { badInput } from '../schema/errors';
 import type { AccessPolicy } from './access';
 import { assertUuid } from './generation-input';
+import { readStepTimeMs } from './queue-positions';
 
 export interface JobFilter {
   status?: JobStatus | null;
@@ -83,9 +84,8 @@ export class JobQueries {
   }
 
   /** Milliseconds per denoising step, averaged by the workers (null until a job ran). */
-  async stepTimeMs(): Promise<number | null> {
-    const value = await this.redis.get(`${this.prefix}:stats:step-ms`);
-    return value ? Number(value) : null;
+  stepTimeMs(): Promise<number | null> {
+    return readStepTimeMs(this.redis, this.prefix);
   }
 
   /** Estimated milliseconds until the job completes. */

@@ -236,9 +236,8 @@ export class JobService {
     }, null, requestId);
   }
 
-  private async announcePositions(): Promise<void> {
-    const stepMs = await this.deps.redis.get(`${this.deps.prefix}:stats:step-ms`);
-    await publishQueuePositions(this.deps.db, this.deps.events, this.deps.clock, stepMs ? Number(stepMs) : null);
+  private announcePositions(): Promise<void> {
+    return publishQueuePositions(this.deps);
   }
 
   /**

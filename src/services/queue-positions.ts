@@ -1,7 +1,23 @@
+import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { Job, JobStatus } from '../entities';
 import type { EventLog } from '../subscriptions/event-log';
 import type { Clock } from './clock';
+
+/** Where workers keep the moving average of milliseconds per denoising step (for ETAs). */
+const stepTimeKey = (prefix: string): string => `${prefix}:stats:step-ms`;
+
+/** Milliseconds per denoising step, averaged by the workers (null until a job ran). */
+export async function readStepTimeMs(redis: Redis, prefix: string): Promise<number | null> {
+  const value = await redis.get(stepTimeKey(prefix));
+  return value ? Number(value) : null;
+}
+
+/** Folds one job's ms per step into the exponentially weighted average. */
+export async function recordStepTimeMs(redis: Redis, prefix: string, ms: number): Promise<void> {
+  const previous = (await readStepTimeMs(redis, prefix)) ?? ms;
+  await redis.set(stepTimeKey(prefix), (previous * 0.8 + ms * 0.2).toFixed(2));
+}
 
 /** Positions are pushed for the first jobs in line; further back, `queuePosition` answers on demand. */
 const PUSH_LIMIT = 200;
@@ -11,7 +27,9 @@ const PUSH_LIMIT = 200;
  * pending job near the front of the queue. Called when the line moves: a job
  * starts, or a pending one is cancelled.
  */
-export async function publishQueuePositions(db: DataSource, events: EventLog, clock: Clock, stepMs: number | null): Promise<void> {
+export async function publishQueuePositions(deps: { db: DataSource; events: EventLog; clock: Clock; redis: Redis; prefix: string }): Promise<void> {
+  const { db, events, clock } = deps;
+  const stepMs = await readStepTimeMs(deps.redis, deps.prefix);
   const pending = await db.getRepository(Job).find({
     select: { id: true, sessionId: true, ownerId: true, steps: true, count: true },
     where: { status: JobStatus.PENDING },
