@@ -74,13 +74,18 @@ export class JobQueries {
       .getCount();
   }
 
-  /** Whether some pending job is queued behind `job` (it went ahead of them). */
-  async jumpedAhead(job: Job): Promise<boolean> {
-    return this.db.getRepository(Job).createQueryBuilder('j')
-      .where('j.status = :pending', { pending: JobStatus.PENDING })
-      .andWhere('j.id <> :id', { id: job.id })
-      .andWhere('j.priority > :p', { p: job.priority })
-      .getExists();
+  /**
+   * A new job's place in line, and whether it went ahead of jobs already
+   * waiting (their places changed), in one query on the submission path.
+   */
+  async placeOfNewJob(job: Job): Promise<{ position: number; wentAhead: boolean }> {
+    const row = await this.db.getRepository(Job).createQueryBuilder('j')
+      .select('COUNT(*) FILTER (WHERE j.priority < :p OR (j.priority = :p AND j.created_at < :c))', 'ahead')
+      .addSelect('COUNT(*) FILTER (WHERE j.priority > :p)', 'behind')
+      .where('j.status = :pending AND j.id <> :id', { pending: JobStatus.PENDING, id: job.id })
+      .setParameters({ p: job.priority, c: job.createdAt })
+      .getRawOne<{ ahead: string; behind: string }>();
+    return { position: Number(row?.ahead ?? 0), wentAhead: Number(row?.behind ?? 0) > 0 };
   }
 
   /** Milliseconds per denoising step, averaged by the workers (null until a job ran). */

@@ -84,9 +84,9 @@ export class JobService {
       await this.deps.redis.set(this.idempotencyRedisKey(user.id, idempotencyKey), jobId, 'EX', IDEMPOTENCY_TTL_SECONDS);
     }
     if (preset) await this.deps.db.getRepository(Preset).increment({ id: preset.id }, 'usageCount', 1);
-    const position = (await this.deps.queries.queuePosition(job)) ?? 0;
+    const { position, wentAhead } = await this.deps.queries.placeOfNewJob(job);
     await this.publish(job, { type: 'QUEUED', actorId: user.id, totalSteps: job.steps, step: 0, queuePosition: position });
-    if (await this.deps.queries.jumpedAhead(job)) this.announcePositionsSoon();
+    if (wentAhead) this.announcePositionsSoon();
     this.deps.logger.info({ requestId, jobId, userId: user.id, sessionId: job.sessionId }, 'job queued');
     return job;
   }
