@@ -18,10 +18,12 @@ export function isEventId(value: string): boolean {
 
 // XADD to the capped stream and PUBLISH the same entry with its id, atomically,
 // so the live channel and the log always agree on order and ids.
+// The stored body may be lighter than the live one (no preview image): previews
+// matter to whoever watches now, and would make the log grow with every job.
 const APPEND_SCRIPT = `
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('PUBLISH', KEYS[1], id .. ' ' .. ARGV[1])
+redis.call('PUBLISH', KEYS[1], id .. ' ' .. ARGV[4])
 return id`;
 
 interface Listener {
@@ -43,7 +45,11 @@ export class EventLog {
     private readonly prefix: string,
     /** Hears every published event (webhooks for job state changes); null where nothing listens. */
     private readonly lifecycle: JobLifecycleNotifier | null = null,
-    private readonly limits = { jobMaxLen: 2000, sessionMaxLen: 10_000, ttlSeconds: 7 * 24 * 3600 },
+    /**
+     * Job logs serve late subscribers of a job while and shortly after it runs;
+     * session logs serve members reconnecting with `after`.
+     */
+    private readonly limits = { jobMaxLen: 2000, jobTtlSeconds: 24 * 3600, sessionMaxLen: 5000, sessionTtlSeconds: 7 * 24 * 3600 },
   ) {
     this.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => this.dispatch(channel.toString(), message.toString()));
   }
@@ -54,18 +60,22 @@ export class EventLog {
 
   /** Appends an event to its job stream and its session stream; returns the ids given. */
   async publish(event: AtelierEvent): Promise<{ jobEventId?: string; sessionEventId?: string }> {
-    const body = JSON.stringify(event);
+    const live = JSON.stringify(event);
+    const { preview: _preview, ...kept } = event;
+    const stored = event.preview ? JSON.stringify(kept) : live;
     const result: { jobEventId?: string; sessionEventId?: string } = {};
-    if (event.jobId) result.jobEventId = await this.append(this.key('job', event.jobId), body, this.limits.jobMaxLen);
+    if (event.jobId) {
+      result.jobEventId = await this.append(this.key('job', event.jobId), stored, live, this.limits.jobMaxLen, this.limits.jobTtlSeconds);
+    }
     if (event.sessionId) {
-      result.sessionEventId = await this.append(this.key('session', event.sessionId), body, this.limits.sessionMaxLen);
+      result.sessionEventId = await this.append(this.key('session', event.sessionId), stored, live, this.limits.sessionMaxLen, this.limits.sessionTtlSeconds);
     }
     await this.lifecycle?.notify(event);
     return result;
   }
 
-  private async append(key: string, body: string, maxLen: number): Promise<string> {
-    return (await this.redis.eval(APPEND_SCRIPT, 1, key, body, maxLen, this.limits.ttlSeconds)) as string;
+  private async append(key: string, stored: string, live: string, maxLen: number, ttlSeconds: number): Promise<string> {
+    return (await this.redis.eval(APPEND_SCRIPT, 1, key, stored, maxLen, ttlSeconds, live)) as string;
   }
 
   /** Events of a stream after `after` (exclusive), or all of them when `after` is null. */
