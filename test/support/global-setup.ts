@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -20,6 +21,25 @@ declare module 'vitest' {
 }
 
 /**
+ * The browser tests drive Debian's chromium (playwright-core downloads no
+ * browser). As root on Debian it is installed when missing, as npm start does
+ * for redis-server; otherwise the tests say how.
+ */
+function ensureChromium(): void {
+  const binary = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (existsSync(binary)) return;
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    console.log('chromium not found: installing Debian\'s chromium package for the browser tests…');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
+    spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'ignore', env });
+  }
+  if (!existsSync(binary)) {
+    throw new Error(`The browser tests need Chromium at ${binary}: install it (Debian: sudo apt-get install chromium) or set CHROMIUM_PATH`);
+  }
+}
+
+/**
  * Runs once for the whole suite: Redis (REDIS_URL or a local redis-server),
  * the tiny model, and a PostgreSQL server for multi-process tests.
  */
@@ -34,6 +54,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (!existsSync(path.join(TEST_MODELS, 'atelier-tiny', 'model_index.json'))) {
     await buildTinyModel(path.join(TEST_MODELS, 'atelier-tiny'));
   }
+  ensureChromium();
   const databaseUrl = process.env.DATABASE_URL ?? '';
   let sharedDatabaseUrl = databaseUrl;
   if (!sharedDatabaseUrl) {
