@@ -16,7 +16,7 @@ import type { ArtifactFileCache } from '../storage/artifact-file-cache';
 import type { EventLog } from '../subscriptions/event-log';
 import { WorkerJobStore } from './job-store';
 import { StepReporter } from './step-reporter';
-import { PipelineAbortedError, PipelineError, type GeneratedImage, type LoraApplication, type StepProgress } from './pipeline';
+import { PipelineAbortedError, PipelineError, type DiffusionPipeline, type GeneratedImage, type LoraApplication, type StepProgress } from './pipeline';
 import type { PipelineCache } from './models';
 import { publishQueuePositions, recordStepTimeMs } from '../services/queue-positions';
 import { GENERATION_QUEUE, type AtelierEvent, type GenerationJobData } from './protocol';
@@ -93,13 +93,27 @@ export class GenerationWorker {
     }
     if (await this.o.redis.get(cancelFlagKey(this.o.prefix, job.id))) return this.cancel(job, log);
 
-    let pipeline;
+    let pipeline: DiffusionPipeline;
+    let modelDir: string;
     try {
       const model = await this.o.db.getRepository(AiModel).findOneByOrFail({ id: job.modelId });
-      pipeline = await this.acquire(path.join(this.o.modelsDir, model.name));
+      modelDir = path.join(this.o.modelsDir, model.name);
+      pipeline = await this.acquire(modelDir);
     } catch (error) {
       return this.failFromError(job, bullJob, error, log);
     }
+    // Held for the whole job: with concurrency > 1, another job's model load must
+    // not evict (and release) the sessions this one is using.
+    const release = this.o.pipelines.hold(modelDir);
+    try {
+      await this.run(job, bullJob, pipeline, log, now, token);
+    } finally {
+      release();
+    }
+  }
+
+  /** Runs an acquired job through the pipeline and records how it ended. */
+  private async run(job: Job, bullJob: BullJob<GenerationJobData>, pipeline: DiffusionPipeline, log: Logger, now: Date, token?: string): Promise<void> {
     if (!(await this.jobs.markProcessing(job, pipeline.executionProvider, now))) return;
     await this.o.scheduler.started(job.priority);
     await this.publish(job, { type: 'STARTED', step: 0, totalSteps: job.steps });

@@ -14,11 +14,13 @@ export interface PipelineCacheOptions {
  * Loaded pipelines kept between jobs, least recently used evicted first once
  * their approximate size passes the budget. The model just acquired is never
  * evicted, even when it alone exceeds the budget. Evicting releases the
- * sessions, so callers should run one generation at a time per cache (the
- * worker's concurrency) or re-acquire before each job.
+ * sessions, so a job `hold`s its model while it runs: held models are skipped
+ * by eviction, and the budget is enforced again when the hold ends.
  */
 export class PipelineCache {
   private readonly entries = new Map<string, Promise<DiffusionPipeline>>();
+  /** Models a running job holds: never evicted until released. */
+  private readonly held = new Map<string, number>();
   private loads = 0;
 
   constructor(private readonly opts: PipelineCacheOptions) {}
@@ -53,6 +55,21 @@ export class PipelineCache {
     return pipeline;
   }
 
+  /** Marks `modelDir` in use until the returned function is called (once). */
+  hold(modelDir: string): () => void {
+    const key = path.resolve(modelDir);
+    this.held.set(key, (this.held.get(key) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.held.get(key) ?? 1) - 1;
+      if (left > 0) this.held.set(key, left);
+      else this.held.delete(key);
+      void this.enforceBudget(null).catch(() => undefined);
+    };
+  }
+
   /** Releases and forgets one model; returns whether it was loaded. */
   async evict(modelDir: string): Promise<boolean> {
     const key = path.resolve(modelDir);
@@ -75,9 +92,9 @@ export class PipelineCache {
     return sum;
   }
 
-  private async enforceBudget(keep: string): Promise<void> {
+  private async enforceBudget(keep: string | null): Promise<void> {
     while ((await this.totalBytes()) > this.opts.maxBytes) {
-      const victim = [...this.entries.keys()].find((k) => k !== keep);
+      const victim = [...this.entries.keys()].find((k) => k !== keep && !this.held.has(k));
       if (!victim) return;
       await this.evict(victim);
     }
