@@ -41,7 +41,8 @@ export function ensureRedisServerBinary(log: (msg: string) => void = console.log
   throw new Error(`redis-server was not found. ${INSTALL_HINT}`);
 }
 
-function freePort(): Promise<number> {
+/** A free TCP port on the loopback interface. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();

@@ -1,13 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { DataSource, IsNull, MoreThan } from 'typeorm';
 import { Album, AlbumLink, AlbumRole, AlbumShare, User } from '../entities';
 import { badInput, notFound } from '../schema/errors';
 import type { AlbumService } from './albums';
 import type { Clock } from './clock';
+import { sha256 } from './auth';
 import { assertUuid } from './generation-input';
 
 const LINK_PREFIX = 'alb_';
-const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 /** A share with its user, for the owner's view of an album. */
 export interface AlbumMemberView {
@@ -55,7 +55,7 @@ export class AlbumSharing {
     const token = `${LINK_PREFIX}${randomBytes(24).toString('base64url')}`;
     const repo = this.db.getRepository(AlbumLink);
     const link = await repo.save(repo.create({
-      albumId: album.id, tokenHash: hashToken(token), revokedAt: null,
+      albumId: album.id, tokenHash: sha256(token), revokedAt: null,
       expiresAt: new Date(this.clock.now().getTime() + hours * 3600_000),
     }));
     return { link, token };
@@ -86,7 +86,7 @@ export class AlbumSharing {
   /** The album behind a link token, or null when the token is unknown, expired or revoked. */
   async albumByToken(token: string): Promise<Album | null> {
     if (typeof token !== 'string' || !token.startsWith(LINK_PREFIX) || token.length > 100) return null;
-    const link = await this.db.getRepository(AlbumLink).findOne({ where: { tokenHash: hashToken(token) }, relations: { album: true } });
+    const link = await this.db.getRepository(AlbumLink).findOne({ where: { tokenHash: sha256(token) }, relations: { album: true } });
     if (!link || link.revokedAt || link.expiresAt <= this.clock.now()) return null;
     return link.album ?? null;
   }

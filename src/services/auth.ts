@@ -19,7 +19,8 @@ export interface Viewer {
 const API_KEY_PREFIX = 'atl_';
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-export const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
+/** Hex SHA-256: stored form of high-entropy secrets (API keys, invite and link tokens) and file digests. */
+export const sha256 = (value: string | Buffer): string => createHash('sha256').update(value).digest('hex');
 
 /** Trims and lower-cases an email; refuses what is not an address. */
 export function normaliseEmail(raw: string): string {

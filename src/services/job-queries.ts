@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Brackets, DataSource } from 'typeorm';
-import { Job, JobStatus, Role, SessionMember, type User } from '../entities';
+import { Job, JobStatus, type User } from '../entities';
 import { badInput } from '../schema/errors';
 import type { AccessPolicy } from './access';
 import { assertUuid } from './generation-input';
@@ -104,14 +104,5 @@ export class JobQueries {
     return Math.round(own + position * job.steps * stepMs);
   }
 
-  async canSee(user: User, job: Job): Promise<boolean> {
-    return this.access.canSeeJob(user, job);
-  }
 
-  /** Session ids the user belongs to (for listing and presence). */
-  async sessionIdsOf(user: User): Promise<string[]> {
-    if (user.role === Role.ADMIN) return [];
-    const rows = await this.db.getRepository(SessionMember).find({ select: { sessionId: true }, where: { userId: user.id } });
-    return rows.map((r) => r.sessionId);
-  }
 }

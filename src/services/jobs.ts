@@ -51,7 +51,7 @@ export class JobService {
       throw badInput('idempotencyKey', 'idempotencyKey must be 1 to 200 characters');
     }
     const policy = await this.deps.quotas.policyFor(user.tier);
-    await this.deps.rateLimiter.hit('generations', subjects(viewer), policy.generationsPerMinute);
+    await this.deps.rateLimiter.hit('generations', rateSubjects(viewer), policy.generationsPerMinute);
     const preset = input.presetId ? await this.visiblePreset(user, assertUuid('presetId', input.presetId)) : null;
     const params = resolveGenerationParameters(input, presetDefaults(preset, policy), () => randomInt(0, MAX_SEED + 1) / (MAX_SEED + 1));
     assertWithinTier(params, policy);
@@ -262,8 +262,8 @@ export class JobService {
 
 export const cancelFlagKey = (prefix: string, jobId: string): string => `${prefix}:cancel:${jobId}`;
 
-function subjects(viewer: Viewer): string[] {
+/** Who a request counts against for rate limits: the user and, when present, the API key. */
+export function rateSubjects(viewer: Viewer): string[] {
   return viewer.apiKeyId ? [`user:${viewer.user.id}`, `key:${viewer.apiKeyId}`] : [`user:${viewer.user.id}`];
 }
 
-export { subjects as rateSubjects };

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { DataSource } from 'typeorm';
 import { AiModel, Lora, Role, Tier, type User } from '../entities';
@@ -6,6 +6,7 @@ import { describeLoraTargets, layerKey, parseLora, type LoraFile, type LoraTarge
 import { PipelineError } from '../gpu-worker/pipeline';
 import { readModelIndex } from '../gpu-worker/pipeline/model-files';
 import { AppError, badInput, forbidden, notFound } from '../schema/errors';
+import { sha256 } from './auth';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { assertUuid } from './generation-input';
 import type { UploadService } from './uploads';
@@ -91,7 +92,7 @@ export class LoraService {
     try {
       const lora = await this.insertNextVersion(user, {
         id, name, baseModelId: model.id, triggerWords, defaultWeight, minTier, active: true,
-        storageKey: loraStorageKey(id), sha256: createHash('sha256').update(bytes).digest('hex'),
+        storageKey: loraStorageKey(id), sha256: sha256(bytes),
       });
       await this.uploads.discard(user.id, input.uploadId);
       return lora;

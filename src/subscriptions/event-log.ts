@@ -160,8 +160,4 @@ export class EventLog {
     for (const listener of set) listener.deliver(event);
   }
 
-  /** Local listener count, for metrics. */
-  get activeChannels(): number {
-    return this.listeners.size;
-  }
 }

@@ -78,8 +78,6 @@ export function attachWebSocketServer(options: {
       activity.closed(socket);
     });
   });
-  const heartbeat = setInterval(() => undefined, 30_000);
-  heartbeat.unref();
 
   const server = useServer<Record<string, unknown>, { state?: ConnectionState }>(
     {
@@ -137,12 +135,10 @@ export function attachWebSocketServer(options: {
 
   return {
     wss,
-    openConnections: () => open.size,
     /** Live connections, operations and watched sessions, for the metrics. */
     activity,
     /** Closes every socket with 1001 so clients reconnect to another replica. */
     async close(): Promise<void> {
-      clearInterval(heartbeat);
       for (const socket of open) socket.close(CLOSE_GOING_AWAY, 'Server shutting down');
       await server.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
