@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -19,11 +20,11 @@ interface Received { latencies: number[]; count: number }
 export async function fanoutBench(): Promise<void> {
   console.log(`\n== fan-out (${SESSIONS * PER_SESSION} subscribers, ${SESSIONS} sessions, ${EVENTS} events each) ==`);
   const app = await startBenchApp({ ATELIER_ROLE: 'api', ATELIER_MAX_CONNECTIONS_PER_USER: String(PER_SESSION + 5) });
-  const owners: { token: string; sessionId: string }[] = [];
+  const owners: { token: string; sessionId: string; jobId: string }[] = [];
   for (let i = 0; i < SESSIONS; i += 1) {
     const user = await signUp(app.url, `fan${i}`);
     const { createSession } = await gqlData<any>(app.url, 'mutation { createSession(name: "fan") { id } }', {}, user.token);
-    owners.push({ token: user.token, sessionId: createSession.id });
+    owners.push({ token: user.token, sessionId: createSession.id, jobId: randomUUID() });
   }
   const subscribers = owners.flatMap((o) => Array.from({ length: PER_SESSION }, () => ({ token: o.token, sessionId: o.sessionId })));
   const clients = await startClients({ mode: 'graphql-ws', url: `${app.url.replace('http', 'ws')}/graphql`, subscribers });
@@ -31,7 +32,7 @@ export async function fanoutBench(): Promise<void> {
   const profiler = process.env.FANOUT_PROFILE ? await startProfiler() : null;
   for (let step = 1; step <= EVENTS; step += 1) {
     await Promise.all(owners.map((o) => app.services.events.publish({
-      type: 'PROGRESS', at: new Date().toISOString(), jobId: null, sessionId: o.sessionId, actorId: null, step, totalSteps: EVENTS,
+      type: 'PROGRESS', at: new Date().toISOString(), jobId: o.jobId, sessionId: o.sessionId, actorId: null, step, totalSteps: EVENTS, elapsedMs: 0, etaMs: 0,
     })));
     await new Promise((r) => setTimeout(r, 20));
   }

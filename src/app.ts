@@ -11,6 +11,7 @@ import { GenerationWorker } from './gpu-worker/generation-worker';
 import { ModelRegistry, PipelineCache } from './gpu-worker/models';
 import { createGenerationQueue, type GenerationQueue } from './gpu-worker/queue';
 import { createLogger, type Logger } from './observability/logger';
+import { ErrorReporter } from './observability/error-reporter';
 import { AtelierMetrics, workerMetricsOf } from './observability/metrics';
 import { propagateTraceContext, startTracing, stopTracing } from './observability/tracing';
 import { observeWorker } from './observability/worker-observability';
@@ -164,15 +165,16 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   app.use(cors(config.corsOrigins));
   const httpServer = http.createServer(app);
   const schema = await buildAppSchema();
+  const errors = new ErrorReporter(logger, metrics, services.recentErrors);
+  const exposeErrorDetails = config.nodeEnv === 'development';
   const ws = attachWebSocketServer({
-    httpServer, schema, services, redis, prefix: config.redisPrefix, logger, maxConnectionsPerUser: config.maxConnectionsPerUser,
+    httpServer, schema, services, redis, prefix: config.redisPrefix, logger, maxConnectionsPerUser: config.maxConnectionsPerUser, errors, exposeErrorDetails,
   });
-  mountHttpRoutes({ app, services, redis, db, store: storage.store, queue, metrics, logger, modelLoaded: worker ? () => worker.hasModelLoaded : undefined });
+  mountHttpRoutes({ app, services, redis, db, store: storage.store, queue, metrics, logger, errors, modelLoaded: worker ? () => worker.hasModelLoaded : undefined });
   metrics.observeWebSockets(ws.activity);
-  mountUploads(app, services);
+  mountUploads(app, services, errors);
   const apollo = await mountGraphQL({
-    app, httpServer, schema, services, logger, exposeErrorDetails: config.nodeEnv === 'development',
-    drainWebSockets: () => ws.close(), metrics, recentErrors: services.recentErrors,
+    app, httpServer, schema, services, logger, exposeErrorDetails, drainWebSockets: () => ws.close(), metrics, errors,
   });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

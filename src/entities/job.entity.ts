@@ -2,6 +2,7 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, UpdateDateColumn } from '
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { Identified } from './identified';
 import { JobStatus } from './enums';
+import { JobFailureCode } from '../kernel/errors';
 import { User } from './user.entity';
 import { CollabSession } from './session.entity';
 import { Album } from './album.entity';
@@ -20,8 +21,8 @@ export class JobLora {
 
 @ObjectType({ description: 'Why a job failed.' })
 export class JobError {
-  @Field(() => String, { description: 'Machine-readable reason, e.g. TIMEOUT, MODEL_INVALID, LORA_INVALID, DEADLINE_EXCEEDED.' })
-  code: string;
+  @Field(() => JobFailureCode, { description: 'Machine-readable reason, e.g. TIMEOUT, MODEL_INVALID, LORA_INVALID, DEADLINE_EXCEEDED.' })
+  code: JobFailureCode;
 
   @Field(() => String, { description: 'Human-readable explanation.' })
   message: string;

@@ -19,7 +19,7 @@ import { StepReporter } from './step-reporter';
 import { PipelineAbortedError, PipelineError, type DiffusionPipeline, type GeneratedImage, type LoraApplication, type StepProgress } from './pipeline';
 import type { PipelineCache } from './models';
 import { publishQueuePositions, recordStepTimeMs } from '../services/queue-positions';
-import { GENERATION_QUEUE, type AtelierEvent, type GenerationJobData } from './protocol';
+import { GENERATION_QUEUE, type JobEventBody, type JobFailure, type GenerationJobData } from './protocol';
 
 export interface WorkerOptions {
   db: DataSource;
@@ -75,7 +75,7 @@ export class GenerationWorker {
     this.worker.on('error', (err) => o.logger.error({ err }, 'worker error'));
   }
 
-  private publish(job: Job, event: Omit<AtelierEvent, 'at' | 'jobId' | 'sessionId' | 'actorId'>): Promise<unknown> {
+  private publish(job: Job, event: JobEventBody): Promise<unknown> {
     return this.o.events.publish({
       ...event, at: this.o.clock.now().toISOString(), jobId: job.id, sessionId: job.sessionId, actorId: job.ownerId, apiKeyId: job.apiKeyId,
     });
@@ -258,7 +258,7 @@ export class GenerationWorker {
     }
   }
 
-  private async fail(job: Job, error: { code: string; message: string }, log: Logger): Promise<void> {
+  private async fail(job: Job, error: JobFailure, log: Logger): Promise<void> {
     if (await this.jobs.finish(job.id, JobStatus.FAILED, this.o.clock.now(), error)) {
       await this.o.quotas.release(job.ownerId, job.id, job.createdAt, job.count);
       this.metrics.jobFailed(error.code);

@@ -49,8 +49,15 @@ export class AtelierMetrics {
 
   readonly refusals = new Counter({
     name: 'atelier_refusals_total',
-    help: 'Requests refused by a quota (QUOTA_EXCEEDED) or a rate limit (RATE_LIMITED)',
+    help: 'Requests refused by a limit: quota (QUOTA_EXCEEDED), rate (RATE_LIMITED), query cost (QUERY_TOO_COMPLEX), size (PAYLOAD_TOO_LARGE)',
     labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly errors = new Counter({
+    name: 'atelier_errors_total',
+    help: 'Errors answered to clients, by transport (http, ws, rest) and code (the extensions.code the client saw)',
+    labelNames: ['transport', 'code'] as const,
     registers: [this.registry],
   });
 

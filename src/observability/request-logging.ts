@@ -1,38 +1,23 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { GraphQLError } from 'graphql';
 import type { AppContext } from '../schema/context';
-import { findAppError } from '../schema/errors';
+import type { ErrorReporter } from './error-reporter';
 import type { Logger } from './logger';
 import type { AtelierMetrics } from './metrics';
-import type { RecentErrors } from './recent-errors';
 import { annotateActiveSpan } from './tracing';
-
-/** Error codes that are refusals by a limit, counted in `atelier_refusals_total`. */
-const REFUSAL_CODES = new Set(['QUOTA_EXCEEDED', 'RATE_LIMITED']);
-/** Codes that mean the server misbehaved: logged at error level and kept for the admin page. */
-const UNEXPECTED_CODES = new Set(['INTERNAL', 'INTERNAL_SERVER_ERROR']);
-
-/** The code a client sees for `error` (domain code, GraphQL extension code, or INTERNAL). */
-export function errorCodeOf(error: GraphQLError | Error): string {
-  const appError = findAppError(error);
-  if (appError) return appError.code;
-  const code = (error as GraphQLError).extensions?.code;
-  return typeof code === 'string' ? code : 'INTERNAL';
-}
 
 /**
  * One JSON log line per GraphQL operation over HTTP (request id, operation
  * name and type, user id, duration, outcome, error codes) and the
- * operation metrics. Variables are never logged: they hold prompts and
- * passwords.
+ * operation metrics. Errors are counted and described by the ErrorReporter,
+ * so the codes logged here are the codes the client saw. Variables are never
+ * logged: they hold prompts and passwords.
  */
-export function requestLoggingPlugin(options: { logger: Logger; metrics: AtelierMetrics; recentErrors?: RecentErrors }): ApolloServerPlugin<AppContext> {
-  const { logger, metrics, recentErrors } = options;
+export function requestLoggingPlugin(options: { logger: Logger; metrics: AtelierMetrics; errors: ErrorReporter }): ApolloServerPlugin<AppContext> {
+  const { logger, metrics, errors: reporter } = options;
   return {
     async contextCreationDidFail({ error }) {
       // Thrown while authenticating or by the per-user request limit, before any operation ran.
-      const code = errorCodeOf(error);
-      if (REFUSAL_CODES.has(code)) metrics.refusals.inc({ code });
+      const { code } = reporter.report(error, { transport: 'http', requestId: null, operation: 'unknown' });
       metrics.graphqlOperations.inc({ operation: 'unknown', type: 'unknown', outcome: 'error' });
       logger.info({ outcome: 'error', errorCodes: [code] }, 'graphql request refused');
     },
@@ -40,8 +25,7 @@ export function requestLoggingPlugin(options: { logger: Logger; metrics: Atelier
       const started = process.hrtime.bigint();
       let operation = metrics.operationLabel(request.operationName);
       let type = 'unknown';
-      const codes: string[] = [];
-      let unexpectedMessage: string | null = null;
+      const seen: unknown[] = [];
       return {
         async didResolveOperation({ operationName, operation: definition }) {
           operation = metrics.operationLabel(operationName);
@@ -49,31 +33,24 @@ export function requestLoggingPlugin(options: { logger: Logger; metrics: Atelier
           annotateActiveSpan({ name: operation, type });
         },
         async didEncounterErrors({ errors }) {
-          for (const error of errors) {
-            const code = errorCodeOf(error);
-            codes.push(code);
-            if (UNEXPECTED_CODES.has(code)) unexpectedMessage ??= (error.originalError ?? error).message;
-          }
+          seen.push(...errors);
         },
         async willSendResponse({ contextValue }) {
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          const requestId = contextValue.requestId;
+          const userId = contextValue.viewer?.user.id ?? null;
+          const described = seen.map((error) => reporter.report(error, { transport: 'http', requestId, operation, userId }));
+          const codes = described.map((d) => d.code);
           const outcome = codes.length ? 'error' : 'ok';
           metrics.graphqlOperations.inc({ operation, type, outcome });
           metrics.graphqlDuration.observe({ operation, type, outcome }, seconds);
-          for (const code of codes) if (REFUSAL_CODES.has(code)) metrics.refusals.inc({ code });
           annotateActiveSpan(null, codes);
           const line = {
-            requestId: contextValue.requestId, operation, operationType: type, userId: contextValue.viewer?.user.id ?? null,
+            requestId, operation, operationType: type, userId,
             durationMs: Math.round(seconds * 1000), outcome, ...(codes.length ? { errorCodes: [...new Set(codes)] } : {}),
           };
-          if (unexpectedMessage !== null) {
-            logger.error(line, 'graphql operation failed');
-            await recentErrors?.record({
-              at: new Date().toISOString(), code: 'INTERNAL', message: unexpectedMessage, requestId: contextValue.requestId, operation,
-            }).catch(() => undefined);
-          } else {
-            logger.info(line, 'graphql operation');
-          }
+          if (described.some((d) => d.kind === 'unexpected')) logger.error(line, 'graphql operation failed');
+          else logger.info(line, 'graphql operation');
         },
       };
     },

@@ -1,20 +1,10 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { JobError } from '../entities';
+import { EVENT_TYPES, type EventType } from '../kernel/events';
 
-/** Event types of live streams. */
-export enum EventType {
-  QUEUED = 'QUEUED',
-  POSITION = 'POSITION',
-  STARTED = 'STARTED',
-  PROGRESS = 'PROGRESS',
-  COMPLETED = 'COMPLETED',
-  FAILED = 'FAILED',
-  CANCELLED = 'CANCELLED',
-  MEMBER_JOINED = 'MEMBER_JOINED',
-  MEMBER_LEFT = 'MEMBER_LEFT',
-  PRESENCE = 'PRESENCE',
-}
-registerEnumType(EventType, {
+/** The GraphQL enum of event types, built from the one list in kernel/events.ts. */
+const EventTypeEnum = Object.fromEntries(EVENT_TYPES.map((type) => [type, type])) as { [K in EventType]: K };
+registerEnumType(EventTypeEnum, {
   name: 'EventType',
   description: 'What happened: job lifecycle (QUEUED, POSITION, STARTED, PROGRESS, COMPLETED, FAILED, CANCELLED) or, in sessions, membership and presence.',
 });
@@ -25,7 +15,7 @@ abstract class LiveEventFields {
   @Field(() => String, { description: 'Id in the event log; pass as `after` to resume after this event.' })
   eventId: string;
 
-  @Field(() => EventType, { description: 'What happened.' })
+  @Field(() => EventTypeEnum, { description: 'What happened.' })
   type: EventType;
 
   @Field(() => Date, { description: 'When it happened.' })

@@ -1,4 +1,5 @@
 import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { asJobFailureCode, ErrorCode } from '../kernel/errors';
 import { AiModel, CollabSession, Image, Job, JobError, JobStatus, User } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
 import { JobConnection, GenerationInput } from './job.types';
@@ -8,7 +9,7 @@ export class JobResolver {
   @Query(() => Job, { nullable: true, description: 'A job you own or that belongs to a session you are in.' })
   async job(@Arg('id', () => ID, { description: 'Job id.' }) id: string, @Ctx() ctx: AppContext): Promise<Job | null> {
     return ctx.services.access.assertCanSeeJob(viewerOf(ctx).user, id).catch((error: { code?: string }) => {
-      if (error.code === 'NOT_FOUND' || error.code === 'BAD_USER_INPUT') return null;
+      if (error.code === ErrorCode.NOT_FOUND || error.code === ErrorCode.BAD_USER_INPUT) return null;
       throw error;
     });
   }
@@ -74,7 +75,7 @@ export class JobResolver {
 
   @FieldResolver(() => JobError, { nullable: true, description: 'Why the job failed.' })
   error(@Root() job: Job): JobError | null {
-    return job.errorCode ? { code: job.errorCode, message: job.errorMessage ?? job.errorCode } : null;
+    return job.errorCode ? { code: asJobFailureCode(job.errorCode), message: job.errorMessage ?? job.errorCode } : null;
   }
 
   @FieldResolver(() => User, { description: 'Who submitted the job.' })

@@ -1,13 +1,15 @@
 import { Arg, Ctx, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
-import type { LoggedEvent } from '../gpu-worker/protocol';
+import type { AnyEventFields, LoggedEvent } from '../kernel/events';
 import { viewerOf, type AppContext } from '../schema/context';
-import { toGraphQLError, findAppError, unauthenticated } from '../schema/errors';
-import { EventType, JobEvent, SessionEvent } from './event.types';
+import { findAppError, unauthenticated } from '../kernel/errors';
+import { toGraphQLError } from '../kernel/graphql-errors';
+import { JobEvent, SessionEvent } from './event.types';
 
-function toFields(event: LoggedEvent) {
+function toFields(logged: LoggedEvent) {
+  const event = logged as AnyEventFields & { eventId: string };
   return {
     eventId: event.eventId,
-    type: event.type as EventType,
+    type: event.type,
     at: new Date(event.at),
     jobId: event.jobId,
     step: event.step ?? null,
@@ -23,15 +25,13 @@ function toFields(event: LoggedEvent) {
   };
 }
 
-/** Errors leaving `subscribe` go straight to graphql-ws, so they carry their code here. */
+/** Errors leaving `subscribe` go straight to graphql-ws, so they carry their code here. The socket already throttled the operation. */
 async function authorized<T>(ctx: AppContext, open: () => Promise<T>): Promise<T> {
   try {
     if (!ctx.viewer) throw unauthenticated();
-    await ctx.services.rateLimiter.hit('requests', [`user:${ctx.viewer.user.id}`], (await ctx.services.quotas.policyFor(ctx.viewer.user.tier)).requestsPerMinute);
     return await open();
   } catch (error) {
-    const appError = findAppError(error);
-    throw appError ? toGraphQLError(appError) : error;
+    throw findAppError(error) ? toGraphQLError(error) : error;
   }
 }
 
@@ -57,6 +57,6 @@ export class LiveResolver {
     @Ctx() _ctx: AppContext,
     @Arg('after', () => String, { nullable: true, description: 'eventId to resume after.' }) _after?: string | null,
   ): SessionEvent {
-    return { ...toFields(event), sessionId, onlineUserIds: event.online ?? [] };
+    return { ...toFields(event), sessionId, onlineUserIds: event.type === 'PRESENCE' ? event.online : [] };
   }
 }

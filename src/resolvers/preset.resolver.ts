@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { AiModel, CollabSession, Preset, PresetCategory } from '../entities';
-import { viewerOf, type AppContext } from '../schema/context';
+import { policyOf, viewerOf, type AppContext } from '../schema/context';
 import { AppliedPreset, PresetInput } from './preset.types';
 
 @Resolver(() => Preset)
@@ -46,8 +46,7 @@ export class PresetResolver {
     @Arg('prompt', () => String, { description: 'Your prompt.' }) prompt: string,
     @Ctx() ctx: AppContext,
   ): Promise<AppliedPreset> {
-    const { user } = viewerOf(ctx);
-    return ctx.services.quotas.policyFor(user.tier).then((policy) => ctx.services.presets.apply(user, id, prompt, policy));
+    return policyOf(ctx).then((policy) => ctx.services.presets.apply(viewerOf(ctx).user, id, prompt, policy));
   }
 
   @FieldResolver(() => AiModel, { nullable: true, description: 'Model the preset uses (null: the default model).' })

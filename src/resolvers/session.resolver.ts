@@ -1,3 +1,4 @@
+import { ErrorCode } from '../kernel/errors';
 import { Arg, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { CollabSession, SessionInvite, SessionMember, SessionRole, User } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
@@ -16,7 +17,7 @@ export class SessionResolver {
   @Query(() => CollabSession, { nullable: true, description: 'A session you are a member of.' })
   async session(@Arg('id', () => ID, { description: 'Session id.' }) id: string, @Ctx() ctx: AppContext): Promise<CollabSession | null> {
     return ctx.services.sessions.get(viewerOf(ctx).user, id).catch((error: { code?: string }) => {
-      if (error.code === 'NOT_FOUND' || error.code === 'BAD_USER_INPUT') return null;
+      if (error.code === ErrorCode.NOT_FOUND || error.code === ErrorCode.BAD_USER_INPUT) return null;
       throw error;
     });
   }

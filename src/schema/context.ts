@@ -1,3 +1,4 @@
+import type { TierPolicy } from '../entities';
 import type { Viewer } from '../services/auth';
 import type { Services } from '../services';
 import type { Loaders } from './loaders';
@@ -17,4 +18,10 @@ export interface AppContext {
 export function viewerOf(ctx: AppContext): Viewer {
   if (!ctx.viewer) throw new Error('viewer missing on a signed-in field: check the permissions');
   return ctx.viewer;
+}
+
+/** The viewer's tier policy, as the RequestGate read it for this request. */
+export async function policyOf(ctx: AppContext): Promise<TierPolicy> {
+  const viewer = viewerOf(ctx);
+  return viewer.policy ?? ctx.services.quotas.policyFor(viewer.user.tier);
 }

@@ -1,4 +1,5 @@
 import { registerEnumType } from 'type-graphql';
+import { ErrorCode, JobFailureCode } from '../kernel/errors';
 import { AlbumRole, JobStatus, PresetCategory, Role, SessionRole, SessionStatus, Tier } from '../entities';
 
 registerEnumType(Tier, { name: 'Tier', description: 'Service tier; sets the limits.' });
@@ -8,3 +9,8 @@ registerEnumType(SessionRole, { name: 'SessionRole', description: 'OWNER manages
 registerEnumType(SessionStatus, { name: 'SessionStatus', description: 'ACTIVE, or ARCHIVED after being idle.' });
 registerEnumType(PresetCategory, { name: 'PresetCategory', description: 'IMAGE or VIDEO presets.' });
 registerEnumType(AlbumRole, { name: 'AlbumRole', description: 'What a user an album is shared with may do.' });
+registerEnumType(JobFailureCode, { name: 'JobFailureCode', description: 'Why a job failed (Job.error.code, FAILED events).' });
+registerEnumType(ErrorCode, {
+  name: 'ErrorCode',
+  description: 'Every value of extensions.code on GraphQL errors (and `code` on REST refusals). INTERNAL means our fault; its message is never detailed.',
+});

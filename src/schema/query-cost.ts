@@ -65,7 +65,7 @@ export function queryCostPlugin(schema: GraphQLSchema, anonymousBudget: number):
           const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
           const cost = estimateCost(schema, operation.selectionSet, root, fragments, request.variables ?? {});
           const viewer = contextValue.viewer;
-          const budget = viewer ? (await contextValue.services.quotas.policyFor(viewer.user.tier)).maxQueryComplexity : anonymousBudget;
+          const budget = viewer ? (viewer.policy ?? await contextValue.services.quotas.policyFor(viewer.user.tier)).maxQueryComplexity : anonymousBudget;
           if (cost > budget) {
             throw new GraphQLError(`Query cost ${cost} exceeds your budget of ${budget}; ask for smaller pages or fewer fields`, {
               extensions: { code: 'QUERY_TOO_COMPLEX', cost, limit: budget, http: { status: 400 } },

@@ -4,32 +4,21 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
+import { formatGraphQLError, toGraphQLError } from '../kernel/graphql-errors';
+import type { ErrorReporter } from '../observability/error-reporter';
 import type { Logger } from '../observability/logger';
 import type { AtelierMetrics } from '../observability/metrics';
-import type { RecentErrors } from '../observability/recent-errors';
 import { requestLoggingPlugin } from '../observability/request-logging';
 import { traceGraphQLRequests } from '../observability/tracing';
 import type { Services } from '../services';
-import { rateSubjects } from '../services/jobs';
 import type { AppContext } from '../schema/context';
-import { findAppError, formatError } from '../schema/errors';
 import { createLoaders } from '../schema/loaders';
 import { queryLimitRules } from '../schema/query-limits';
 import { queryCostPlugin } from '../schema/query-cost';
 
 /** Cost budget for callers who are not signed in (they can reach little anyway). */
 const ANONYMOUS_QUERY_BUDGET = 1000;
-
-/** Turns a domain error thrown while building the context into an HTTP-aware GraphQL error. */
-function contextError(error: unknown): unknown {
-  const appError = findAppError(error);
-  if (!appError) return error;
-  const status = appError.code === 'UNAUTHENTICATED' ? 401 : appError.code === 'RATE_LIMITED' ? 429 : 400;
-  return new GraphQLError(appError.message, {
-    extensions: { ...appError.extensions, code: appError.code, http: { status } },
-  });
-}
 
 export function requestIdOf(header: string | string[] | undefined): string {
   const value = Array.isArray(header) ? header[0] : header;
@@ -46,7 +35,7 @@ export async function mountGraphQL(options: {
   exposeErrorDetails: boolean;
   drainWebSockets: () => Promise<void>;
   metrics: AtelierMetrics;
-  recentErrors?: RecentErrors;
+  errors: ErrorReporter;
 }): Promise<ApolloServer<AppContext>> {
   const { services, logger } = options;
   const apollo = new ApolloServer<AppContext>({
@@ -57,12 +46,12 @@ export async function mountGraphQL(options: {
     // the process before a worker in the same process had finished its job.
     stopOnTerminationSignals: false,
     validationRules: queryLimitRules(),
-    formatError: (formatted, error) =>
-      formatError(formatted, error, { exposeDetails: options.exposeErrorDetails, log: (err) => logger.error({ err }, 'unhandled error') }),
+    // Counting and logging happen in the request-logging plugin (ErrorReporter); this only shapes what the client sees.
+    formatError: (formatted, error) => formatGraphQLError(formatted, error, { exposeDetails: options.exposeErrorDetails, log: () => undefined }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
       { async serverWillStart() { return { drainServer: options.drainWebSockets }; } },
-      requestLoggingPlugin({ logger, metrics: options.metrics, recentErrors: options.recentErrors }),
+      requestLoggingPlugin({ logger, metrics: options.metrics, errors: options.errors }),
       queryCostPlugin(options.schema, ANONYMOUS_QUERY_BUDGET),
     ],
   });
@@ -76,14 +65,10 @@ export async function mountGraphQL(options: {
         const requestId = requestIdOf(req.headers['x-request-id']);
         res.setHeader('X-Request-ID', requestId);
         try {
-          const viewer = await services.auth.authenticate(req.headers.authorization);
-          if (viewer) {
-            const policy = await services.quotas.policyFor(viewer.user.tier);
-            await services.rateLimiter.hit('requests', rateSubjects(viewer), policy.requestsPerMinute);
-          }
+          const viewer = await services.gate.admit(req.headers.authorization);
           return { requestId, viewer, services, loaders: createLoaders(services.db), transport: 'http', clientIp: req.ip };
         } catch (error) {
-          throw contextError(error);
+          throw toGraphQLError(error);
         }
       },
     }),

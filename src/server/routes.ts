@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express from 'express';
+import { forbidden, notFound, serviceUnavailable } from '../kernel/errors';
+import type { ErrorReporter } from '../observability/error-reporter';
+import { sendRestError } from './rest-errors';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../observability/logger';
@@ -52,8 +55,9 @@ export function mountHealthRoutes(options: HealthOptions): void {
 }
 
 /** Health, readiness, metrics and signed file downloads. */
-export function mountHttpRoutes(options: HealthOptions & { services: Services; store: ArtifactStore; logger: Logger }): void {
+export function mountHttpRoutes(options: HealthOptions & { services: Services; store: ArtifactStore; logger: Logger; errors: ErrorReporter }): void {
   const { app, services, store, logger } = options;
+  const refuse = (res: express.Response, error: unknown) => sendRestError(res, error, options.errors, { requestId: null, operation: 'files' });
   mountHealthRoutes(options);
   app.get('/files/{*key}', async (req, res) => {
     const key = ([] as string[]).concat((req.params as { key?: string | string[] }).key ?? []).join('/');
@@ -64,7 +68,7 @@ export function mountHttpRoutes(options: HealthOptions & { services: Services; s
     } catch {
       valid = false;
     }
-    if (!valid) return void res.status(403).json({ error: 'Invalid or expired link', code: 'FORBIDDEN' });
+    if (!valid) return refuse(res, forbidden('Invalid or expired link'));
     // A validly signed key is one we wrote, so a failure here is the store's
     // (S3 down, misconfigured): say so, instead of pretending the file is gone.
     let data: Buffer | null;
@@ -72,9 +76,9 @@ export function mountHttpRoutes(options: HealthOptions & { services: Services; s
       data = await store.get(key);
     } catch (err) {
       logger.error({ err, key }, 'artifact store read failed');
-      return void res.status(502).json({ error: 'Storage is unavailable; try again', code: 'INTERNAL' });
+      return refuse(res, serviceUnavailable('Storage is unavailable; try again'));
     }
-    if (!data) return void res.status(404).json({ error: 'Not found', code: 'NOT_FOUND' });
+    if (!data) return refuse(res, notFound('File'));
     res.setHeader('Content-Type', key.endsWith('.png') ? 'image/png' : 'application/octet-stream');
     res.setHeader('Cache-Control', 'private, max-age=3600');
     res.send(data);

@@ -1,15 +1,12 @@
 import type express from 'express';
 import { Role } from '../entities';
 import type { Services } from '../services';
-import { rateSubjects } from '../services/jobs';
+import { AppError, ErrorCode, forbidden, unauthenticated } from '../kernel/errors';
+import type { ErrorReporter } from '../observability/error-reporter';
 import { UploadTooLargeError } from '../services/uploads';
-import { findAppError } from '../schema/errors';
+import { sendRestError } from './rest-errors';
 
-const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429, QUOTA_EXCEEDED: 429 };
-
-function refuse(res: express.Response, status: number, code: string, error: string, extra: Record<string, unknown> = {}): void {
-  res.status(status).json({ error, code, ...extra });
-}
+const tooLarge = (message: string, limit: number) => new AppError(ErrorCode.PAYLOAD_TOO_LARGE, message, { limit });
 
 /**
  * `POST /uploads`: the raw request body (e.g. a LoRA's .safetensors) goes to
@@ -17,17 +14,18 @@ function refuse(res: express.Response, status: number, code: string, error: stri
  * passed to `registerLora`. Same Bearer token or API key as /graphql; EDITOR
  * and ADMIN only; bodies over ATELIER_MAX_UPLOAD_MB get 413.
  */
-export function mountUploads(app: express.Express, services: Services): void {
+export function mountUploads(app: express.Express, services: Services, errors: ErrorReporter): void {
   app.post('/uploads', async (req, res) => {
+    let userId: string | null = null;
+    const refuse = (error: unknown) => sendRestError(res, error, errors, { requestId: null, operation: 'uploads', userId });
     try {
-      const viewer = await services.auth.authenticate(req.headers.authorization);
-      if (!viewer) return refuse(res, 401, 'UNAUTHENTICATED', 'Sign in first: send Authorization: Bearer <token or API key>');
-      if (viewer.user.role === Role.VIEWER) return refuse(res, 403, 'FORBIDDEN', 'Viewers cannot upload files');
-      const policy = await services.quotas.policyFor(viewer.user.tier);
-      await services.rateLimiter.hit('requests', rateSubjects(viewer), policy.requestsPerMinute);
+      const viewer = await services.gate.admit(req.headers.authorization);
+      if (!viewer) return refuse(unauthenticated());
+      userId = viewer.user.id;
+      if (viewer.user.role === Role.VIEWER) return refuse(forbidden('Viewers cannot upload files'));
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > services.uploads.limit) {
-        return refuse(res, 413, 'PAYLOAD_TOO_LARGE', `Uploads are limited to ${services.uploads.limit} bytes`, { limit: services.uploads.limit });
+        return refuse(tooLarge(`Uploads are limited to ${services.uploads.limit} bytes`, services.uploads.limit));
       }
       const receipt = await services.uploads.receive(viewer.user.id, req);
       res.status(201).json(receipt);
@@ -35,11 +33,9 @@ export function mountUploads(app: express.Express, services: Services): void {
       if (error instanceof UploadTooLargeError) {
         // Stop reading the rest of an oversized body; the client gets the answer at once.
         res.setHeader('Connection', 'close');
-        return refuse(res, 413, 'PAYLOAD_TOO_LARGE', error.message, { limit: error.limit });
+        return refuse(tooLarge(error.message, error.limit));
       }
-      const appError = findAppError(error);
-      if (appError) return refuse(res, STATUS[appError.code] ?? 400, appError.code, appError.message, appError.extensions);
-      refuse(res, 500, 'INTERNAL', 'Upload failed');
+      refuse(error);
     }
   });
 }

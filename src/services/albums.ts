@@ -1,6 +1,6 @@
 import { Brackets, DataSource, EntityManager, In } from 'typeorm';
 import { Album, AlbumImage, AlbumRole, AlbumShare, Role, type User } from '../entities';
-import { badInput, forbidden, notFound } from '../schema/errors';
+import { badInput, forbidden, notFound, ErrorCode } from '../kernel/errors';
 import type { Clock } from './clock';
 import { assertUuid } from './generation-input';
 import { assertImageIds, assertImagesVisible } from './image-access';
@@ -61,7 +61,7 @@ export class AlbumService {
   /** The album, or null when it does not exist or is not visible (the `album` query's shape). */
   async find(user: User, albumId: string): Promise<Album | null> {
     return this.assertAccess(user, albumId, 'view').catch((error: { code?: string }) => {
-      if (error.code === 'NOT_FOUND') return null;
+      if (error.code === ErrorCode.NOT_FOUND) return null;
       throw error;
     });
   }

@@ -2,7 +2,7 @@ import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:c
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import jwt from 'jsonwebtoken';
 import { DataSource, IsNull } from 'typeorm';
-import { ApiKey, Role, Tier, User } from '../entities';
+import { ApiKey, Role, Tier, User, type TierPolicy } from '../entities';
 import { AppError, badInput, notFound, unauthenticated } from '../schema/errors';
 import type { Clock } from './clock';
 import type { RateLimiter } from './rate-limits';
@@ -14,6 +14,8 @@ export interface Viewer {
   apiKeyId: string | null;
   /** JWT expiry (seconds since epoch); null for API keys. */
   expiresAt: number | null;
+  /** The user's tier policy, read once per request by the RequestGate. */
+  policy?: TierPolicy;
 }
 
 const API_KEY_PREFIX = 'atl_';

@@ -21,6 +21,7 @@ import { ModelService } from './models';
 import { PresetService } from './presets';
 import { QuotaService } from './quotas';
 import { RateLimiter } from './rate-limits';
+import { RequestGate } from './request-gate';
 import { FairScheduler } from './scheduling';
 import { SessionService } from './sessions';
 import { SuggestionService } from './suggestions';
@@ -60,6 +61,7 @@ export function createServices(deps: ServiceDeps) {
   const albums = new AlbumService(db, clock);
   const uploads = new UploadService(deps.store, deps.maxUploadBytes, { redis, key: `${prefix}:uploads:pending`, clock });
   const jobQueries = new JobQueries(db, redis, prefix, access);
+  const auth = new AuthService(db, { jwtSecret: deps.jwtSecret, jwtTtlSeconds: deps.jwtTtlSeconds, attemptsPerMinute: deps.authAttemptsPerMinute }, clock, rateLimiter);
   return {
     db,
     clock,
@@ -71,7 +73,8 @@ export function createServices(deps: ServiceDeps) {
     rateLimiter,
     scheduler,
     presence,
-    auth: new AuthService(db, { jwtSecret: deps.jwtSecret, jwtTtlSeconds: deps.jwtTtlSeconds, attemptsPerMinute: deps.authAttemptsPerMinute }, clock, rateLimiter),
+    auth,
+    gate: new RequestGate(auth, quotas, rateLimiter),
     users: new UserService(db),
     jobs: new JobService({ db, redis, prefix, queue: deps.queue, quotas, rateLimiter, scheduler, events: deps.events, access, queries: jobQueries, clock, logger: deps.logger }),
     jobQueries,

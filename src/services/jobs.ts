@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { AiModel, Album, AlbumRole, AlbumShare, Job, JobStatus, Lora, Preset, TIER_RANK, type User } from '../entities';
 import type { GenerationQueue } from '../gpu-worker/queue';
-import type { AtelierEvent } from '../gpu-worker/protocol';
+import type { JobEventBody } from '../kernel/events';
 import { AppError, badInput, forbidden } from '../schema/errors';
 import type { EventLog } from '../subscriptions/event-log';
 import type { Logger } from '../observability/logger';
@@ -18,6 +18,7 @@ import {
 import type { QuotaService } from './quotas';
 import { publishQueuePositions } from './queue-positions';
 import type { RateLimiter } from './rate-limits';
+import { rateSubjects } from './request-gate';
 import type { FairScheduler } from './scheduling';
 
 export interface JobServiceDeps {
@@ -50,7 +51,7 @@ export class JobService {
     if (idempotencyKey != null && (idempotencyKey.length < 1 || idempotencyKey.length > 200)) {
       throw badInput('idempotencyKey', 'idempotencyKey must be 1 to 200 characters');
     }
-    const policy = await this.deps.quotas.policyFor(user.tier);
+    const policy = viewer.policy ?? await this.deps.quotas.policyFor(user.tier);
     await this.deps.rateLimiter.hit('generations', rateSubjects(viewer), policy.generationsPerMinute);
     const preset = input.presetId ? await this.visiblePreset(user, assertUuid('presetId', input.presetId)) : null;
     const params = resolveGenerationParameters(input, presetDefaults(preset, policy), () => randomInt(0, MAX_SEED + 1) / (MAX_SEED + 1));
@@ -255,15 +256,11 @@ export class JobService {
     }, (err) => this.deps.logger.warn({ err }, 'could not schedule queue positions'));
   }
 
-  async publish(job: Job, event: Omit<AtelierEvent, 'at' | 'jobId' | 'sessionId'>): Promise<void> {
+  async publish(job: Job, event: JobEventBody & { actorId: string | null }): Promise<void> {
     await this.deps.events.publish({ ...event, at: this.deps.clock.now().toISOString(), jobId: job.id, sessionId: job.sessionId, apiKeyId: job.apiKeyId });
   }
 }
 
 export const cancelFlagKey = (prefix: string, jobId: string): string => `${prefix}:cancel:${jobId}`;
 
-/** Who a request counts against for rate limits: the user and, when present, the API key. */
-export function rateSubjects(viewer: Viewer): string[] {
-  return viewer.apiKeyId ? [`user:${viewer.user.id}`, `key:${viewer.apiKeyId}`] : [`user:${viewer.user.id}`];
-}
 

@@ -11,16 +11,9 @@ export const WEBHOOK_USER_AGENT = 'Atelier-Webhooks/1';
 /** A receiver that has not answered by then counts as failed (and is retried). */
 export const WEBHOOK_TIMEOUT_MS = 10_000;
 
-/** The JSON body POSTed to a webhook. */
-export interface WebhookPayload {
-  /** Delivery id, the same on every retry of one event. */
-  id: string;
-  /** `ping`, or `job.queued`, `job.started`, `job.completed`, `job.failed`, `job.cancelled`. */
-  type: string;
-  /** ISO time of the event. */
-  createdAt: string;
-  data: Record<string, unknown>;
-}
+import type { WebhookPayload } from '../kernel/queues';
+
+export type { WebhookPayload };
 
 /** How one HTTP attempt went. */
 export interface WebhookAttempt {

@@ -61,8 +61,7 @@ export class EventLog {
   /** Appends an event to its job stream and its session stream; returns the ids given. */
   async publish(event: AtelierEvent): Promise<{ jobEventId?: string; sessionEventId?: string }> {
     const live = JSON.stringify(event);
-    const { preview: _preview, ...kept } = event;
-    const stored = event.preview ? JSON.stringify(kept) : live;
+    const stored = event.type === 'PROGRESS' && event.preview ? JSON.stringify({ ...event, preview: undefined }) : live;
     const result: { jobEventId?: string; sessionEventId?: string } = {};
     if (event.jobId) {
       result.jobEventId = await this.append(this.key('job', event.jobId), stored, live, this.limits.jobMaxLen, this.limits.jobTtlSeconds);

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { Redis } from 'ioredis';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { formatGraphQLError } from '../kernel/graphql-errors';
+import type { ErrorReporter } from '../observability/error-reporter';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../observability/logger';
@@ -10,11 +12,13 @@ import { requestIdOf } from '../server/graphql-http';
 import type { Services } from '../services';
 import type { Viewer } from '../services/auth';
 import type { AppContext } from '../schema/context';
-import { findAppError } from '../schema/errors';
 import { createLoaders } from '../schema/loaders';
 import { subscribeSharingResults } from './shared-execution';
 import { queryLimitRules } from '../schema/query-limits';
 import { specifiedRules, validate } from 'graphql';
+
+/** The operation's name for log lines (never a metric label). */
+const nameOf = (name: string | null | undefined): string => (name ?? 'anonymous').slice(0, 64);
 
 /** Close codes clients can act on. 4401/4403 follow graphql-ws; 4429 means too many connections. */
 export const CLOSE_TOKEN_EXPIRED = 4401;
@@ -64,8 +68,16 @@ export function attachWebSocketServer(options: {
   logger: Logger;
   maxConnectionsPerUser: number;
   keepAliveMs?: number;
+  errors: ErrorReporter;
+  exposeErrorDetails: boolean;
 }) {
   const { services, logger } = options;
+  /** Every error a socket sends goes through the one description and report (as on HTTP). */
+  const format = (errors: readonly unknown[], state: ConnectionState | undefined, operation: string): GraphQLFormattedError[] => errors.map((error) => {
+    options.errors.report(error, { transport: 'ws', requestId: null, operation, userId: state?.viewer?.user.id ?? null });
+    const formatted = (error as { toJSON?: () => GraphQLFormattedError }).toJSON?.() ?? { message: String((error as Error)?.message ?? error) };
+    return formatGraphQLError(formatted, error, { exposeDetails: options.exposeErrorDetails, log: () => undefined });
+  });
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
   const registry = new ConnectionRegistry(options.redis, options.prefix);
   const open = new Set<import('ws').WebSocket>();
@@ -121,13 +133,24 @@ export function attachWebSocketServer(options: {
         const requestId = requestIdOf(typeof payload.extensions?.requestId === 'string' ? payload.extensions.requestId : undefined);
         return { requestId, viewer: state.viewer, services, loaders: createLoaders(services.db), transport: 'ws' };
       },
-      onOperation: (ctx, id, _payload, args) => void activity.started(ctx.extra.socket, id, args),
-      onComplete: (ctx, id) => void activity.completed(ctx.extra.socket, id),
-      onError: (_ctx, _id, _payload, errors) => {
-        for (const error of errors) {
-          if (!findAppError(error) && !(error instanceof GraphQLError && error.extensions?.code)) logger.error({ err: error }, 'subscription error');
+      // Every operation on a socket counts against the caller's per-minute limit, as each HTTP request does.
+      onSubscribe: async (ctx, _id, payload) => {
+        const state = (ctx.extra as unknown as { state: ConnectionState }).state;
+        if (!state.viewer) return;
+        try {
+          await services.gate.throttle(state.viewer);
+        } catch (error) {
+          return format([error], state, nameOf(payload.operationName)) as never;
         }
       },
+      onOperation: (ctx, id, _payload, args) => void activity.started(ctx.extra.socket, id, args),
+      onComplete: (ctx, id) => void activity.completed(ctx.extra.socket, id),
+      onNext: (ctx, _id, payload, _args, result) => {
+        if (!result.errors?.length) return;
+        const state = (ctx.extra as unknown as { state?: ConnectionState }).state;
+        return { ...result, errors: format(result.errors, state, nameOf(payload.operationName)) } as unknown as ExecutionResult;
+      },
+      onError: (ctx, _id, payload, errors) => format(errors, (ctx.extra as unknown as { state?: ConnectionState }).state, nameOf(payload.operationName)) as never,
     },
     wss,
     options.keepAliveMs ?? 12_000,

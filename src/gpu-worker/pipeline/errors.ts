@@ -1,13 +1,10 @@
-/** Why a generation failed; the worker maps these onto job failure reasons. */
-export type PipelineErrorCode =
-  | 'MODEL_INVALID'
-  | 'MODEL_LOAD_FAILED'
-  | 'LORA_INVALID'
-  | 'LORA_MISMATCH'
-  | 'LORA_NOT_FOUND'
-  | 'LORA_UNSUPPORTED'
-  | 'INVALID_PARAMETERS'
-  | 'INFERENCE_FAILED';
+import type { JobFailureCode } from '../../kernel/errors';
+
+/** Why a generation failed: the job failure codes the pipeline itself can report. */
+export type PipelineErrorCode = Extract<
+  JobFailureCode,
+  'MODEL_INVALID' | 'MODEL_LOAD_FAILED' | 'LORA_INVALID' | 'LORA_MISMATCH' | 'LORA_NOT_FOUND' | 'LORA_UNSUPPORTED' | 'INVALID_PARAMETERS' | 'INFERENCE_FAILED'
+>;
 
 /** Codes that retrying the same job cannot fix. */
 const UNRECOVERABLE: ReadonlySet<PipelineErrorCode> = new Set<PipelineErrorCode>([

@@ -1,0 +1,206 @@
+/**
+ * The error model: every code a client can see, the domain error class, and
+ * the one function that decides how an error is reported (HTTP status, whether
+ * its message may be shown, refusal or unexpected). Apollo, graphql-ws, the
+ * REST routes, the request log and the metrics all go through `describeError`
+ * (docs/architecture.md, "Errors").
+ */
+
+/** Codes in `extensions.code` (GraphQL) and `code` (REST). Exposed as the GraphQL enum `ErrorCode`. */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  CONFLICT: 'CONFLICT',
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
+  RATE_LIMITED: 'RATE_LIMITED',
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** The document could not be parsed (graphql-js / Apollo). */
+  GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
+  /** The document does not match the schema (graphql-js / Apollo). */
+  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  /** The HTTP request itself is malformed (Apollo). */
+  BAD_REQUEST: 'BAD_REQUEST',
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_NOT_SUPPORTED',
+  OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Why a job ended FAILED (`Job.error.code`). Exposed as the GraphQL enum `JobFailureCode`. */
+export const JobFailureCode = {
+  DEADLINE_EXCEEDED: 'DEADLINE_EXCEEDED',
+  TIMEOUT: 'TIMEOUT',
+  WORKER_ERROR: 'WORKER_ERROR',
+  MODEL_INVALID: 'MODEL_INVALID',
+  MODEL_LOAD_FAILED: 'MODEL_LOAD_FAILED',
+  LORA_INVALID: 'LORA_INVALID',
+  LORA_MISMATCH: 'LORA_MISMATCH',
+  LORA_NOT_FOUND: 'LORA_NOT_FOUND',
+  LORA_UNSUPPORTED: 'LORA_UNSUPPORTED',
+  INVALID_PARAMETERS: 'INVALID_PARAMETERS',
+  INFERENCE_FAILED: 'INFERENCE_FAILED',
+  /** The job's queue entry was lost or spent while its row still waited (repaired by the reconciler). */
+  STRANDED: 'STRANDED',
+} as const;
+export type JobFailureCode = (typeof JobFailureCode)[keyof typeof JobFailureCode];
+
+const FAILURE_CODES: ReadonlySet<string> = new Set(Object.values(JobFailureCode));
+
+/** A stored failure code as the enum; codes from older releases read as WORKER_ERROR. */
+export const asJobFailureCode = (value: string): JobFailureCode => (FAILURE_CODES.has(value) ? (value as JobFailureCode) : JobFailureCode.WORKER_ERROR);
+
+/** A domain error: thrown by services, reported through `describeError`. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const badInput = (field: string, message: string): AppError => new AppError(ErrorCode.BAD_USER_INPUT, message, { field });
+
+export const notFound = (what: string): AppError => new AppError(ErrorCode.NOT_FOUND, `${what} not found`);
+
+export const forbidden = (message = 'You are not allowed to do this'): AppError => new AppError(ErrorCode.FORBIDDEN, message);
+
+export const unauthenticated = (message = 'Sign in first: send Authorization: Bearer <token or API key>'): AppError =>
+  new AppError(ErrorCode.UNAUTHENTICATED, message);
+
+export function quotaExceeded(message: string, limit: number, retryAfterSeconds: number | null, field?: string): AppError {
+  return new AppError(ErrorCode.QUOTA_EXCEEDED, message, { limit, retryAfterSeconds, ...(field ? { field } : {}) });
+}
+
+export function rateLimited(limit: number, retryAfterSeconds: number): AppError {
+  return new AppError(ErrorCode.RATE_LIMITED, `Rate limit of ${limit} requests per minute reached; retry in ${retryAfterSeconds} s`, {
+    limit,
+    retryAfterSeconds,
+  });
+}
+
+export function serviceUnavailable(message: string, retryAfterSeconds = 5): AppError {
+  return new AppError(ErrorCode.SERVICE_UNAVAILABLE, message, { retryAfterSeconds });
+}
+
+/** Finds the AppError behind wrappers (GraphQLError.originalError chains, shield, middleware). */
+export function findAppError(error: unknown): AppError | null {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth += 1) {
+    if (current instanceof AppError) return current;
+    current = (current as { originalError?: unknown }).originalError;
+  }
+  return null;
+}
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+export const isErrorCode = (value: unknown): value is ErrorCode => typeof value === 'string' && KNOWN_CODES.has(value);
+
+/** How one error is reported, everywhere. */
+export interface ErrorDescription {
+  code: ErrorCode;
+  /** HTTP status for transports that have one. */
+  httpStatus: number;
+  /** Whether the message may be shown to the client (otherwise a generic one is). */
+  exposeMessage: boolean;
+  /** `refusal`: a limit said no (counted in atelier_refusals_total); `client`: the caller's mistake; `unexpected`: our fault (logged at error level). */
+  kind: 'refusal' | 'client' | 'unexpected';
+  /** The message to show. */
+  message: string;
+  /** Extensions to send with the code (never stack traces). */
+  extensions: Record<string, unknown>;
+}
+
+/** graphql-js errors and others that carry a code in `extensions` (validation rules, Apollo, shield's fallback). */
+function extensionCode(error: unknown): { code: unknown; extensions: Record<string, unknown> } {
+  const extensions = (error as { extensions?: Record<string, unknown> } | null)?.extensions ?? {};
+  // A limit rule marks its errors: Apollo re-codes validation errors as GRAPHQL_VALIDATION_FAILED.
+  if (extensions.queryLimit) return { code: ErrorCode.QUERY_TOO_COMPLEX, extensions };
+  return { code: extensions.code, extensions };
+}
+
+function statusOf(code: ErrorCode): number {
+  switch (code) {
+    case ErrorCode.UNAUTHENTICATED: return 401;
+    case ErrorCode.FORBIDDEN: return 403;
+    case ErrorCode.NOT_FOUND: return 404;
+    case ErrorCode.CONFLICT: return 409;
+    case ErrorCode.PAYLOAD_TOO_LARGE: return 413;
+    case ErrorCode.QUOTA_EXCEEDED:
+    case ErrorCode.RATE_LIMITED: return 429;
+    case ErrorCode.SERVICE_UNAVAILABLE: return 503;
+    case ErrorCode.INTERNAL: return 500;
+    case ErrorCode.BAD_USER_INPUT:
+    case ErrorCode.QUERY_TOO_COMPLEX:
+    case ErrorCode.GRAPHQL_PARSE_FAILED:
+    case ErrorCode.GRAPHQL_VALIDATION_FAILED:
+    case ErrorCode.BAD_REQUEST:
+    case ErrorCode.PERSISTED_QUERY_NOT_FOUND:
+    case ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED:
+    case ErrorCode.OPERATION_RESOLUTION_FAILURE: return 400;
+    default: return assertNever(code);
+  }
+}
+
+function kindOf(code: ErrorCode): ErrorDescription['kind'] {
+  switch (code) {
+    case ErrorCode.QUOTA_EXCEEDED:
+    case ErrorCode.RATE_LIMITED:
+    case ErrorCode.QUERY_TOO_COMPLEX:
+    case ErrorCode.PAYLOAD_TOO_LARGE: return 'refusal';
+    case ErrorCode.INTERNAL:
+    case ErrorCode.SERVICE_UNAVAILABLE: return 'unexpected';
+    case ErrorCode.UNAUTHENTICATED:
+    case ErrorCode.FORBIDDEN:
+    case ErrorCode.NOT_FOUND:
+    case ErrorCode.BAD_USER_INPUT:
+    case ErrorCode.CONFLICT:
+    case ErrorCode.GRAPHQL_PARSE_FAILED:
+    case ErrorCode.GRAPHQL_VALIDATION_FAILED:
+    case ErrorCode.BAD_REQUEST:
+    case ErrorCode.PERSISTED_QUERY_NOT_FOUND:
+    case ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED:
+    case ErrorCode.OPERATION_RESOLUTION_FAILURE: return 'client';
+    default: return assertNever(code);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled error code ${String(value)}`);
+}
+
+const NOT_SHOWN = new Set(['stacktrace', 'http', 'queryLimit', 'exception']);
+
+/**
+ * The one decision of how an error is reported. Domain errors keep their code
+ * and message; errors carrying a known code in `extensions` (graphql-js
+ * validation, Apollo, the limit rules) keep it; anything else is INTERNAL
+ * with a generic message.
+ */
+export function describeError(error: unknown): ErrorDescription {
+  const appError = findAppError(error);
+  let code: ErrorCode = ErrorCode.INTERNAL;
+  let extensions: Record<string, unknown> = {};
+  if (appError) {
+    code = appError.code;
+    extensions = appError.extensions;
+  } else {
+    const found = extensionCode(error);
+    if (isErrorCode(found.code)) code = found.code;
+    else if (found.code === 'INTERNAL_SERVER_ERROR' || found.code === undefined) code = ErrorCode.INTERNAL;
+    extensions = found.extensions;
+  }
+  const kind = kindOf(code);
+  const exposeMessage = code !== ErrorCode.INTERNAL;
+  const message = exposeMessage ? String((appError ?? (error as Error | null))?.message ?? code) : 'Internal server error';
+  const shown = Object.fromEntries(Object.entries(exposeMessage ? extensions : {}).filter(([key]) => !NOT_SHOWN.has(key)));
+  return { code, httpStatus: statusOf(code), exposeMessage, kind, message, extensions: { ...shown, code } };
+}

@@ -1,0 +1,93 @@
+/**
+ * Live events: what the API and the workers publish, what the event log
+ * stores, and what `jobUpdated` / `sessionEvents` deliver. A discriminated
+ * union keyed by `type`, so the compiler says which fields each event carries
+ * (docs/architecture.md, "Contracts"). The GraphQL enum `EventType` is built
+ * from `EVENT_TYPES`.
+ */
+import type { JobFailureCode } from './errors';
+
+/** Events in one job's life, in the order they can happen. */
+export const JOB_EVENT_TYPES = ['QUEUED', 'POSITION', 'STARTED', 'PROGRESS', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+/** Events only sessions have. */
+export const SESSION_EVENT_TYPES = ['MEMBER_JOINED', 'MEMBER_LEFT', 'PRESENCE'] as const;
+export const EVENT_TYPES = [...JOB_EVENT_TYPES, ...SESSION_EVENT_TYPES] as const;
+
+export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
+export type SessionEventType = (typeof SESSION_EVENT_TYPES)[number];
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const FINAL_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+interface EventBase {
+  /** ISO timestamp. */
+  at: string;
+  /** The user whose action caused the event (job owner, joining member, …). */
+  actorId: string | null;
+}
+
+/** Every job event names its job, the session it runs in (if any) and the API key it came with (webhooks). */
+interface JobEventBase extends EventBase {
+  jobId: string;
+  sessionId: string | null;
+  apiKeyId?: string | null;
+}
+
+interface SessionEventBase extends EventBase {
+  jobId: null;
+  sessionId: string;
+}
+
+/** A job's failure as events and `Job.error` carry it. */
+export interface JobFailure {
+  code: JobFailureCode;
+  message: string;
+}
+
+export type QueuedEvent = JobEventBase & { type: 'QUEUED'; step: 0; totalSteps: number; queuePosition: number };
+export type PositionEvent = JobEventBase & { type: 'POSITION'; step: 0; totalSteps: number; queuePosition: number; etaMs?: number };
+export type StartedEvent = JobEventBase & { type: 'STARTED'; step: 0; totalSteps: number };
+export type ProgressEvent = JobEventBase & {
+  type: 'PROGRESS'; step: number; totalSteps: number; elapsedMs: number; etaMs: number;
+  /** Small PNG preview of the latent, as a data URL (published live, not stored). */
+  preview?: string;
+};
+export type CompletedEvent = JobEventBase & { type: 'COMPLETED'; step: number; totalSteps: number; imageIds: string[] };
+export type FailedEvent = JobEventBase & { type: 'FAILED'; totalSteps: number; error: JobFailure };
+export type CancelledEvent = JobEventBase & { type: 'CANCELLED'; totalSteps: number; step?: number };
+export type MemberEvent = SessionEventBase & { type: 'MEMBER_JOINED' | 'MEMBER_LEFT' };
+export type PresenceEvent = SessionEventBase & { type: 'PRESENCE'; /** User ids connected now. */ online: string[] };
+
+export type JobLifecycleEvent = QueuedEvent | PositionEvent | StartedEvent | ProgressEvent | CompletedEvent | FailedEvent | CancelledEvent;
+export type SessionOnlyEvent = MemberEvent | PresenceEvent;
+export type AtelierEvent = JobLifecycleEvent | SessionOnlyEvent;
+
+/** An event with the id the event log gave it (usable as `after`). */
+export type LoggedEvent = AtelierEvent & { eventId: string };
+
+/** Every field any event may carry, for readers that handle all types alike (the GraphQL event types). */
+export type AnyEventFields = Partial<
+  Omit<ProgressEvent, 'type'> & Omit<CompletedEvent, 'type'> & Omit<FailedEvent, 'type'> & Omit<PresenceEvent, 'type' | 'jobId' | 'sessionId'>
+> & { type: EventType; at: string; jobId: string | null; sessionId: string | null; actorId: string | null; queuePosition?: number };
+
+export const isJobEvent = (event: AtelierEvent): event is JobLifecycleEvent => event.jobId !== null;
+
+/** The streams an event is appended to: its job's and its session's. One topic map for publishers and subscribers. */
+export type StreamKind = 'job' | 'session';
+
+export function topicsOf(event: AtelierEvent): { kind: StreamKind; id: string }[] {
+  const topics: { kind: StreamKind; id: string }[] = [];
+  if (event.jobId) topics.push({ kind: 'job', id: event.jobId });
+  if (event.sessionId) topics.push({ kind: 'session', id: event.sessionId });
+  return topics;
+}
+
+/** What services publish through; the event log (subscriptions/) implements it. */
+export interface EventPublisher {
+  publish(event: AtelierEvent): Promise<{ jobEventId?: string; sessionEventId?: string }>;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** A job event as its publisher states it; the job's ids and the time are filled in from the job row. */
+export type JobEventBody = DistributiveOmit<JobLifecycleEvent, 'at' | 'jobId' | 'sessionId' | 'apiKeyId' | 'actorId'>;

@@ -1,0 +1,62 @@
+/**
+ * The queue contracts shared by the API and the workers: queue names, what
+ * rides on each BullMQ entry, and the cancel signal. Both sides import this
+ * file, so a change here is checked by the compiler everywhere it matters
+ * (docs/architecture.md, "Contracts").
+ *
+ * Ordering rule: the API adds the generation entry inside the transaction
+ * that inserts the job row, so an entry can be seen by a worker a moment
+ * before the row commits. A worker that finds no row waits briefly for it;
+ * an entry whose row never appears (the transaction rolled back, or the API
+ * died before committing) is discarded.
+ */
+import type { Queue } from 'bullmq';
+import type { JobEventType } from './events';
+
+export const GENERATION_QUEUE = 'generation';
+
+/** What rides on a generation entry. Parameters live in the jobs table (the source of truth). */
+export interface GenerationJobData {
+  jobId: string;
+  /** Request id of the mutation that created the job, for log correlation. */
+  requestId: string | null;
+  /** W3C trace context (`traceparent`, `tracestate`) of the request that enqueued the job. */
+  traceContext?: Record<string, string>;
+}
+
+export type GenerationQueue = Queue<GenerationJobData, void, 'generate'>;
+
+/** Redis key whose presence asks the worker running `jobId` to stop at its next step. */
+export const cancelFlagKey = (prefix: string, jobId: string): string => `${prefix}:cancel:${jobId}`;
+
+export const WEBHOOK_QUEUE = 'webhooks';
+
+/** Job events integrators hear about; PROGRESS and POSITION are too chatty for webhooks. */
+export const WEBHOOK_EVENT_TYPES = ['QUEUED', 'STARTED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const satisfies readonly JobEventType[];
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** What rides on a webhook delivery entry. The delivery worker reads the job row and key when it sends. */
+export interface WebhookJobData {
+  /** Stable across retries (the `Atelier-Webhook-Id` header), so receivers can dedupe. */
+  deliveryId: string;
+  jobId: string;
+  type: WebhookEventType;
+  /** ISO time of the event (the payload's `createdAt`). */
+  eventAt: string;
+}
+
+export type WebhookQueue = Queue<WebhookJobData, string, 'deliver'>;
+
+/** BullMQ refuses ':' in custom ids, hence '-'. One delivery entry per job and event type. */
+export const webhookDeliveryJobId = (jobId: string, type: WebhookEventType): string => `${jobId}-${type}`;
+
+/** The JSON body POSTed to an integrator's webhook (README, "Webhooks"). */
+export interface WebhookPayload {
+  /** Delivery id, the same on every retry of one event. */
+  id: string;
+  /** `ping`, or `job.queued`, `job.started`, `job.completed`, `job.failed`, `job.cancelled`. */
+  type: string;
+  /** ISO time of the event. */
+  createdAt: string;
+  data: Record<string, unknown>;
+}

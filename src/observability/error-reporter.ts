@@ -1,0 +1,45 @@
+import { describeError, type ErrorDescription } from '../kernel/errors';
+import type { Logger } from './logger';
+import type { AtelierMetrics } from './metrics';
+import type { RecentErrors } from './recent-errors';
+
+export type Transport = 'http' | 'ws' | 'rest';
+
+/** Where an error happened, for the log line and the admin's recent-errors list. */
+export interface ErrorSite {
+  transport: Transport;
+  requestId: string | null;
+  /** Operation label (GraphQL) or route (REST). */
+  operation: string;
+  userId?: string | null;
+}
+
+/**
+ * The one place errors are counted and logged, for every transport: each
+ * error is described once (kernel/errors.ts `describeError`), counted in
+ * `atelier_errors_total{transport,code}` (and `atelier_refusals_total` when a
+ * limit refused), and unexpected ones are logged at error level and kept for
+ * the admin page. Clients see the same description (the formatters call
+ * `describeError` too), so the client's code, the log's code and the metric
+ * label always agree.
+ */
+export class ErrorReporter {
+  constructor(
+    private readonly logger: Logger,
+    private readonly metrics: AtelierMetrics,
+    private readonly recentErrors?: RecentErrors,
+  ) {}
+
+  report(error: unknown, site: ErrorSite): ErrorDescription {
+    const described = describeError(error);
+    this.metrics.errors.inc({ transport: site.transport, code: described.code });
+    if (described.kind === 'refusal') this.metrics.refusals.inc({ code: described.code });
+    if (described.kind === 'unexpected') {
+      const message = (error as Error | null)?.message ?? String(error);
+      this.logger.error({ err: error, ...site, errorCode: described.code }, 'unexpected error');
+      this.recentErrors?.record({ at: new Date().toISOString(), code: described.code, message, requestId: site.requestId, operation: site.operation })
+        .catch(() => undefined);
+    }
+    return described;
+  }
+}
