@@ -30,11 +30,14 @@ export class ErrorReporter {
     private readonly recentErrors?: RecentErrors,
   ) {}
 
-  report(error: unknown, site: ErrorSite): ErrorDescription {
+  /** Counts and logs one error; `quiet` leaves the log line of an expected error to a caller that logs its own with the code. */
+  report(error: unknown, site: ErrorSite, quiet = false): ErrorDescription {
     const described = describeError(error);
     this.metrics.errors.inc({ transport: site.transport, code: described.code });
     if (described.kind === 'refusal') this.metrics.refusals.inc({ code: described.code });
-    if (described.kind === 'unexpected') {
+    if (described.kind !== 'unexpected') {
+      if (!quiet) this.logger.info({ ...site, errorCode: described.code }, 'request refused');
+    } else {
       const message = (error as Error | null)?.message ?? String(error);
       this.logger.error({ err: error, ...site, errorCode: described.code }, 'unexpected error');
       this.recentErrors?.record({ at: new Date().toISOString(), code: described.code, message, requestId: site.requestId, operation: site.operation })

@@ -17,9 +17,9 @@ export function requestLoggingPlugin(options: { logger: Logger; metrics: Atelier
   return {
     async contextCreationDidFail({ error }) {
       // Thrown while authenticating or by the per-user request limit, before any operation ran.
-      const { code } = reporter.report(error, { transport: 'http', requestId: null, operation: 'unknown' });
+      const { code } = reporter.report(error, { transport: 'http', requestId: null, operation: 'unknown' }, true);
       metrics.graphqlOperations.inc({ operation: 'unknown', type: 'unknown', outcome: 'error' });
-      logger.info({ outcome: 'error', errorCodes: [code] }, 'graphql request refused');
+      logger.info({ transport: 'http', outcome: 'error', errorCodes: [code] }, 'graphql request refused');
     },
     async requestDidStart({ request }) {
       const started = process.hrtime.bigint();
@@ -39,14 +39,14 @@ export function requestLoggingPlugin(options: { logger: Logger; metrics: Atelier
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           const requestId = contextValue.requestId;
           const userId = contextValue.viewer?.user.id ?? null;
-          const described = seen.map((error) => reporter.report(error, { transport: 'http', requestId, operation, userId }));
+          const described = seen.map((error) => reporter.report(error, { transport: 'http', requestId, operation, userId }, true));
           const codes = described.map((d) => d.code);
           const outcome = codes.length ? 'error' : 'ok';
           metrics.graphqlOperations.inc({ operation, type, outcome });
           metrics.graphqlDuration.observe({ operation, type, outcome }, seconds);
           annotateActiveSpan(null, codes);
           const line = {
-            requestId, operation, operationType: type, userId,
+            transport: 'http', requestId, operation, operationType: type, userId,
             durationMs: Math.round(seconds * 1000), outcome, ...(codes.length ? { errorCodes: [...new Set(codes)] } : {}),
           };
           if (described.some((d) => d.kind === 'unexpected')) logger.error(line, 'graphql operation failed');

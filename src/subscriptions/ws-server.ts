@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { Redis } from 'ioredis';
 import type { ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql';
-import { formatGraphQLError } from '../kernel/graphql-errors';
+import { formatGraphQLError, toGraphQLError } from '../kernel/graphql-errors';
 import type { ErrorReporter } from '../observability/error-reporter';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -15,7 +15,14 @@ import type { AppContext } from '../schema/context';
 import { createLoaders } from '../schema/loaders';
 import { subscribeSharingResults } from './shared-execution';
 import { queryLimitRules } from '../schema/query-limits';
-import { specifiedRules, validate } from 'graphql';
+import { GraphQLError, parse, specifiedRules, validate, type DocumentNode } from 'graphql';
+import { ErrorCode } from '../kernel/errors';
+
+/** A graphql-js parse or validation error with the code Apollo gives it on HTTP (limit rules keep theirs). */
+function withCode(error: GraphQLError, code: ErrorCode): GraphQLError {
+  if (error.extensions?.code) return error;
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
+}
 
 /** The operation's name for log lines (never a metric label). */
 const nameOf = (name: string | null | undefined): string => (name ?? 'anonymous').slice(0, 64);
@@ -96,7 +103,6 @@ export function attachWebSocketServer(options: {
       schema: options.schema,
       // Each event executes with fresh DataLoaders: the subscription's own would serve stale rows.
       subscribe: (args) => subscribeSharingResults(args, (context) => ({ ...(context as AppContext), loaders: createLoaders(services.db) })),
-      validate: (schema, document) => validate(schema, document, [...specifiedRules, ...queryLimitRules()]),
       onConnect: async (ctx) => {
         const state: ConnectionState = { viewer: null, connectionId: randomUUID() };
         Object.assign(ctx.extra, { state });
@@ -134,14 +140,25 @@ export function attachWebSocketServer(options: {
         return { requestId, viewer: state.viewer, services, loaders: createLoaders(services.db), transport: 'ws' };
       },
       // Every operation on a socket counts against the caller's per-minute limit, as each HTTP request does.
+      // Parsed and validated here (not inside graphql-ws) so refusals carry their code like on HTTP.
       onSubscribe: async (ctx, _id, payload) => {
         const state = (ctx.extra as unknown as { state: ConnectionState }).state;
-        if (!state.viewer) return;
+        // GraphQLErrors returned here reach the client through onError, which formats and reports them.
+        const refuse = (errors: readonly GraphQLError[]) => [...errors];
         try {
-          await services.gate.throttle(state.viewer);
+          if (state.viewer) await services.gate.throttle(state.viewer);
         } catch (error) {
-          return format([error], state, nameOf(payload.operationName)) as never;
+          return refuse([toGraphQLError(error)]);
         }
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return refuse([withCode(error as GraphQLError, ErrorCode.GRAPHQL_PARSE_FAILED)]);
+        }
+        const invalid = validate(options.schema, document, [...specifiedRules, ...queryLimitRules()]);
+        if (invalid.length) return refuse(invalid.map((error) => withCode(error, ErrorCode.GRAPHQL_VALIDATION_FAILED)));
+        return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables };
       },
       onOperation: (ctx, id, _payload, args) => void activity.started(ctx.extra.socket, id, args),
       onComplete: (ctx, id) => void activity.completed(ctx.extra.socket, id),
