@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema } from 'type-graphql';
@@ -18,7 +18,7 @@ import { SuggestionResolver } from '../resolvers/suggestion.resolver';
 import { UserResolver } from '../resolvers/user.resolver';
 import { TierResolver } from '../resolvers/tier.resolver';
 import { WebhookResolver } from '../resolvers/webhook.resolver';
-import './enums';
+import { errorCodeEnum } from './enums';
 import { permissions } from './permissions';
 
 export const RESOLVERS = [
@@ -30,7 +30,9 @@ export const RESOLVERS = [
 /** The type-graphql schema without permissions (what schema.graphql prints). */
 export async function buildBaseSchema(): Promise<GraphQLSchema> {
   // Subscriptions bring their own streams (EventLog); type-graphql still insists on a pubSub.
-  const schema = await buildSchema({ resolvers: [...RESOLVERS], validate: false, pubSub: createPubSub() });
+  const built = await buildSchema({ resolvers: [...RESOLVERS], validate: false, pubSub: createPubSub() });
+  const config = built.toConfig();
+  const schema = new GraphQLSchema({ ...config, types: [...config.types, errorCodeEnum] });
   // type-graphql cannot describe the root types; the contract wants every type described.
   const query = schema.getQueryType();
   const mutation = schema.getMutationType();

@@ -1,3 +1,4 @@
+import { GraphQLEnumType } from 'graphql';
 import { registerEnumType } from 'type-graphql';
 import { ErrorCode, JobFailureCode } from '../kernel/errors';
 import { AlbumRole, JobStatus, PresetCategory, Role, SessionRole, SessionStatus, Tier } from '../entities';
@@ -10,7 +11,33 @@ registerEnumType(SessionStatus, { name: 'SessionStatus', description: 'ACTIVE, o
 registerEnumType(PresetCategory, { name: 'PresetCategory', description: 'IMAGE or VIDEO presets.' });
 registerEnumType(AlbumRole, { name: 'AlbumRole', description: 'What a user an album is shared with may do.' });
 registerEnumType(JobFailureCode, { name: 'JobFailureCode', description: 'Why a job failed (Job.error.code, FAILED events).' });
-registerEnumType(ErrorCode, {
+
+const ERROR_CODE_MEANINGS: Record<ErrorCode, string> = {
+  UNAUTHENTICATED: 'No valid credential: sign in (HTTP 401).',
+  FORBIDDEN: 'Signed in, but not allowed to do this (HTTP 403).',
+  NOT_FOUND: 'The thing asked for does not exist or is not yours to see (HTTP 404).',
+  BAD_USER_INPUT: 'An argument is invalid; extensions.field names it. Nothing was changed.',
+  CONFLICT: 'The request conflicts with the current state (a duplicate, a request still in progress).',
+  QUOTA_EXCEEDED: 'A tier quota is used up; extensions.limit and retryAfterSeconds say which and when.',
+  RATE_LIMITED: 'Too many requests per minute; retry after extensions.retryAfterSeconds (HTTP 429, Retry-After).',
+  QUERY_TOO_COMPLEX: 'The document is too deep, too wide or over your tier\'s cost budget.',
+  PAYLOAD_TOO_LARGE: 'The request body is larger than allowed (HTTP 413).',
+  SERVICE_UNAVAILABLE: 'A backing service (database, Redis, storage) is unreachable right now; retry (HTTP 503, Retry-After).',
+  GRAPHQL_PARSE_FAILED: 'The document is not valid GraphQL syntax.',
+  GRAPHQL_VALIDATION_FAILED: 'The document does not match the schema.',
+  BAD_REQUEST: 'The HTTP request is malformed.',
+  PERSISTED_QUERY_NOT_FOUND: 'The persisted query hash is unknown: send the full document.',
+  PERSISTED_QUERY_NOT_SUPPORTED: 'Persisted queries are not supported here.',
+  OPERATION_RESOLUTION_FAILURE: 'The operation to run could not be determined (operationName).',
+  INTERNAL: 'Our fault; the message is never detailed. The request id finds it in the logs.',
+};
+
+/**
+ * `ErrorCode` is no field's type (it rides in extensions.code), so it is added
+ * to the schema by hand: codegen then gives clients the union of codes.
+ */
+export const errorCodeEnum = new GraphQLEnumType({
   name: 'ErrorCode',
-  description: 'Every value of extensions.code on GraphQL errors (and `code` on REST refusals). INTERNAL means our fault; its message is never detailed.',
+  description: 'Every value of extensions.code on GraphQL errors (and `code` on REST refusals).',
+  values: Object.fromEntries(Object.values(ErrorCode).map((code) => [code, { value: code, description: ERROR_CODE_MEANINGS[code] }])),
 });

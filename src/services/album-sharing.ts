@@ -4,7 +4,7 @@ import { Album, AlbumLink, AlbumRole, AlbumShare, User } from '../entities';
 import { badInput, notFound } from '../schema/errors';
 import type { AlbumService } from './albums';
 import type { Clock } from './clock';
-import { sha256 } from './auth';
+import { sha256 } from '../kernel/hashing';
 import { assertUuid } from './generation-input';
 
 const LINK_PREFIX = 'alb_';

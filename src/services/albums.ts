@@ -1,6 +1,7 @@
 import { Brackets, DataSource, EntityManager, In } from 'typeorm';
 import { Album, AlbumImage, AlbumRole, AlbumShare, Role, type User } from '../entities';
 import { badInput, forbidden, notFound, ErrorCode } from '../kernel/errors';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import type { Clock } from './clock';
 import { assertUuid } from './generation-input';
 import { assertImageIds, assertImagesVisible } from './image-access';
@@ -11,14 +12,7 @@ export enum AlbumAccessRole { OWNER = 'OWNER', EDITOR = 'EDITOR', VIEWER = 'VIEW
 
 type Need = 'view' | 'edit' | 'own';
 
-const encodeCursor = (a: Album): string => Buffer.from(`${a.createdAt.toISOString()}|${a.id}`).toString('base64url');
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(iso ?? '');
-  if (!id || Number.isNaN(createdAt.getTime())) throw badInput('after', 'Invalid cursor');
-  return { createdAt, id };
-}
+const encodeCursor = (a: Album): string => encodeKeysetCursor(a.createdAt, a.id);
 
 function albumName(raw: string): string {
   const name = raw.trim();
@@ -98,9 +92,9 @@ export class AlbumService {
           .orWhere('a.id IN (SELECT s.album_id FROM album_shares s WHERE s.user_id = :uid)', { uid: user.id });
       }));
     if (after) {
-      const c = decodeCursor(after);
+      const c = decodeKeysetCursor(after);
       qb.andWhere(new Brackets((w) => {
-        w.where('a.createdAt < :cAt', { cAt: c.createdAt }).orWhere('(a.createdAt = :cAt AND a.id < :cId)', { cAt: c.createdAt, cId: c.id });
+        w.where('a.createdAt < :cAt', { cAt: c.at }).orWhere('(a.createdAt = :cAt AND a.id < :cId)', { cAt: c.at, cId: c.id });
       }));
     }
     const rows = await qb.orderBy('a.createdAt', 'DESC').addOrderBy('a.id', 'DESC').take(first + 1).getMany();

@@ -1,10 +1,11 @@
-import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import jwt from 'jsonwebtoken';
 import { DataSource, IsNull } from 'typeorm';
 import { ApiKey, Role, Tier, User, type TierPolicy } from '../entities';
 import { AppError, badInput, notFound, unauthenticated } from '../schema/errors';
 import type { Clock } from './clock';
+import { sha256 } from '../kernel/hashing';
 import type { RateLimiter } from './rate-limits';
 
 /** Who is calling, and how they proved it. */
@@ -21,8 +22,6 @@ export interface Viewer {
 const API_KEY_PREFIX = 'atl_';
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-/** Hex SHA-256: stored form of high-entropy secrets (API keys, invite and link tokens) and file digests. */
-export const sha256 = (value: string | Buffer): string => createHash('sha256').update(value).digest('hex');
 
 /** Trims and lower-cases an email; refuses what is not an address. */
 export function normaliseEmail(raw: string): string {

@@ -1,18 +1,12 @@
 import { Brackets, DataSource } from 'typeorm';
 import { Favorite, Image, type User } from '../entities';
 import { badInput, notFound } from '../schema/errors';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import { assertUuid } from './generation-input';
 import { visibleImageIds } from './image-access';
 import type { Page } from './job-queries';
 
-const encodeCursor = (f: Favorite): string => Buffer.from(`${f.createdAt.toISOString()}|${f.imageId}`).toString('base64url');
-
-function decodeCursor(cursor: string): { createdAt: Date; imageId: string } {
-  const [iso, imageId] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(iso ?? '');
-  if (!imageId || Number.isNaN(createdAt.getTime())) throw badInput('after', 'Invalid cursor');
-  return { createdAt, imageId };
-}
+const encodeCursor = (f: Favorite): string => encodeKeysetCursor(f.createdAt, f.imageId);
 
 /** Favourite images: marking any image one may see, and the list, newest favourite first. */
 export class FavoriteService {
@@ -46,10 +40,10 @@ export class FavoriteService {
     const qb = this.db.getRepository(Favorite).createQueryBuilder('f').innerJoinAndSelect('f.image', 'i')
       .where('f.userId = :uid', { uid: user.id });
     if (after) {
-      const c = decodeCursor(after);
+      const c = decodeKeysetCursor(after);
       qb.andWhere(new Brackets((w) => {
-        w.where('f.createdAt < :cAt', { cAt: c.createdAt })
-          .orWhere('(f.createdAt = :cAt AND f.imageId < :cId)', { cAt: c.createdAt, cId: c.imageId });
+        w.where('f.createdAt < :cAt', { cAt: c.at })
+          .orWhere('(f.createdAt = :cAt AND f.imageId < :cId)', { cAt: c.at, cId: c.id });
       }));
     }
     const rows = await qb.orderBy('f.createdAt', 'DESC').addOrderBy('f.imageId', 'DESC').limit(first + 1).getMany();

@@ -3,6 +3,9 @@ import type { JobLora, Preset, TierPolicy } from '../entities';
 /** The preset fields that act as generation defaults. */
 export type PresetDefaultsSource = Pick<Preset, 'template' | 'negativePrompt' | 'width' | 'height' | 'steps' | 'guidanceScale' | 'modelId' | 'loras'>;
 import { badInput, quotaExceeded } from '../schema/errors';
+import { assertUuid } from '../kernel/ids';
+
+export { assertUuid };
 
 /** GenerationInput as the API receives it (all optional but the prompt). */
 export interface GenerationRequestInput {
@@ -50,7 +53,6 @@ export interface GenerationParameters {
 }
 
 export const MAX_SEED = 2147483647;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function intInRange(field: string, value: number, min: number, max: number, extra = ''): number {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -59,10 +61,6 @@ function intInRange(field: string, value: number, min: number, max: number, extr
   return value;
 }
 
-export function assertUuid(field: string, value: string): string {
-  if (!UUID_RE.test(value)) throw badInput(field, `${field} must be a UUID`);
-  return value;
-}
 
 function dimension(field: 'width' | 'height', value: number): number {
   intInRange(field, value, 64, 2048);

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { Brackets, DataSource } from 'typeorm';
 import { Job, JobStatus, type User } from '../entities';
 import { badInput } from '../schema/errors';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import type { AccessPolicy } from './access';
 import { assertUuid } from './generation-input';
 import { readStepTimeMs } from './queue-positions';
@@ -19,14 +20,7 @@ export interface Page<T> {
   hasNextPage: boolean;
 }
 
-const encodeCursor = (job: Job): string => Buffer.from(`${job.createdAt.toISOString()}|${job.id}`).toString('base64url');
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(iso ?? '');
-  if (!id || Number.isNaN(createdAt.getTime())) throw badInput('after', 'Invalid cursor');
-  return { createdAt, id };
-}
+const encodeCursor = (job: Job): string => encodeKeysetCursor(job.createdAt, job.id);
 
 /** Reads of jobs: history pages, queue position and ETA. */
 export class JobQueries {
@@ -51,10 +45,10 @@ export class JobQueries {
     if (filter.createdAfter) qb.andWhere('j.createdAt >= :createdAfter', { createdAfter: filter.createdAfter });
     if (filter.createdBefore) qb.andWhere('j.createdAt < :createdBefore', { createdBefore: filter.createdBefore });
     if (after) {
-      const cursor = decodeCursor(after);
+      const cursor = decodeKeysetCursor(after);
       qb.andWhere(new Brackets((w) => {
-        w.where('j.createdAt < :cAt', { cAt: cursor.createdAt })
-          .orWhere('(j.createdAt = :cAt AND j.id < :cId)', { cAt: cursor.createdAt, cId: cursor.id });
+        w.where('j.createdAt < :cAt', { cAt: cursor.at })
+          .orWhere('(j.createdAt = :cAt AND j.id < :cId)', { cAt: cursor.at, cId: cursor.id });
       }));
     }
     const rows = await qb.orderBy('j.createdAt', 'DESC').addOrderBy('j.id', 'DESC').take(first + 1).getMany();

@@ -6,7 +6,7 @@ import { describeLoraTargets, layerKey, parseLora, type LoraFile, type LoraTarge
 import { PipelineError } from '../gpu-worker/pipeline';
 import { readModelIndex } from '../gpu-worker/pipeline/model-files';
 import { AppError, badInput, forbidden, notFound } from '../schema/errors';
-import { sha256 } from './auth';
+import { sha256 } from '../kernel/hashing';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { assertUuid } from './generation-input';
 import type { UploadService } from './uploads';

@@ -6,7 +6,7 @@ import {
 import { badInput, forbidden, notFound, quotaExceeded } from '../schema/errors';
 import type { EventLog } from '../subscriptions/event-log';
 import type { AccessPolicy } from './access';
-import { sha256 } from './auth';
+import { sha256 } from '../kernel/hashing';
 import type { Clock } from './clock';
 import { assertUuid } from './generation-input';
 

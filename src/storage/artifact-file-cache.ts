@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 as sha256Of } from '../kernel/hashing';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { assertSafeKey, type ArtifactStore } from './artifact-store';
@@ -13,7 +13,6 @@ export class ArtifactChecksumError extends Error {
 
 const SHA256_RE = /^[0-9a-f]{64}$/;
 
-const sha256Of = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
 /**
  * Local files for stored artifacts, for code that needs a path (the worker

@@ -60,6 +60,21 @@ export type GenerationInput = {
   width?: number | null | undefined;
 };
 
+/** Why a job failed (Job.error.code, FAILED events). */
+export type JobFailureCode =
+  | 'DEADLINE_EXCEEDED'
+  | 'INFERENCE_FAILED'
+  | 'INVALID_PARAMETERS'
+  | 'LORA_INVALID'
+  | 'LORA_MISMATCH'
+  | 'LORA_NOT_FOUND'
+  | 'LORA_UNSUPPORTED'
+  | 'MODEL_INVALID'
+  | 'MODEL_LOAD_FAILED'
+  | 'STRANDED'
+  | 'TIMEOUT'
+  | 'WORKER_ERROR';
+
 /** Lifecycle of a job. */
 export type JobStatus =
   | 'CANCELLED'
@@ -326,14 +341,14 @@ export type LoginMutationVariables = Exact<{
 
 export type LoginMutation = { login: { token: string, user: { id: string, email: string, displayName: string | null, role: Role, tier: Tier } } };
 
-export type JobFieldsFragment = { id: string, status: JobStatus, prompt: string, negativePrompt: string | null, width: number, height: number, steps: number, guidanceScale: number, seed: number, count: number, step: number, totalSteps: number, progress: number, queuePosition: number | null, etaSeconds: number | null, createdAt: string, startedAt: string | null, completedAt: string | null, executionProvider: string | null, error: { code: string, message: string } | null, owner: { id: string, displayName: string | null, email: string }, session: { id: string, name: string } | null, model: { id: string, name: string } | null, loras: Array<{ loraId: string, weight: number, lora: { id: string, name: string } | null }>, images: Array<{ id: string, url: string, width: number, height: number, seed: number, index: number, favorited: boolean }> };
+export type JobFieldsFragment = { id: string, status: JobStatus, prompt: string, negativePrompt: string | null, width: number, height: number, steps: number, guidanceScale: number, seed: number, count: number, step: number, totalSteps: number, progress: number, queuePosition: number | null, etaSeconds: number | null, createdAt: string, startedAt: string | null, completedAt: string | null, executionProvider: string | null, error: { code: JobFailureCode, message: string } | null, owner: { id: string, displayName: string | null, email: string }, session: { id: string, name: string } | null, model: { id: string, name: string } | null, loras: Array<{ loraId: string, weight: number, lora: { id: string, name: string } | null }>, images: Array<{ id: string, url: string, width: number, height: number, seed: number, index: number, favorited: boolean }> };
 
 export type JobQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type JobQuery = { job: { id: string, status: JobStatus, prompt: string, negativePrompt: string | null, width: number, height: number, steps: number, guidanceScale: number, seed: number, count: number, step: number, totalSteps: number, progress: number, queuePosition: number | null, etaSeconds: number | null, createdAt: string, startedAt: string | null, completedAt: string | null, executionProvider: string | null, error: { code: string, message: string } | null, owner: { id: string, displayName: string | null, email: string }, session: { id: string, name: string } | null, model: { id: string, name: string } | null, loras: Array<{ loraId: string, weight: number, lora: { id: string, name: string } | null }>, images: Array<{ id: string, url: string, width: number, height: number, seed: number, index: number, favorited: boolean }> } | null };
+export type JobQuery = { job: { id: string, status: JobStatus, prompt: string, negativePrompt: string | null, width: number, height: number, steps: number, guidanceScale: number, seed: number, count: number, step: number, totalSteps: number, progress: number, queuePosition: number | null, etaSeconds: number | null, createdAt: string, startedAt: string | null, completedAt: string | null, executionProvider: string | null, error: { code: JobFailureCode, message: string } | null, owner: { id: string, displayName: string | null, email: string }, session: { id: string, name: string } | null, model: { id: string, name: string } | null, loras: Array<{ loraId: string, weight: number, lora: { id: string, name: string } | null }>, images: Array<{ id: string, url: string, width: number, height: number, seed: number, index: number, favorited: boolean }> } | null };
 
 export type JobsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -343,7 +358,7 @@ export type JobsQueryVariables = Exact<{
 }>;
 
 
-export type JobsQuery = { jobs: { edges: Array<{ cursor: string, node: { id: string, status: JobStatus, prompt: string, negativePrompt: string | null, width: number, height: number, steps: number, guidanceScale: number, seed: number, count: number, step: number, totalSteps: number, progress: number, queuePosition: number | null, etaSeconds: number | null, createdAt: string, startedAt: string | null, completedAt: string | null, executionProvider: string | null, error: { code: string, message: string } | null, owner: { id: string, displayName: string | null, email: string }, session: { id: string, name: string } | null, model: { id: string, name: string } | null, loras: Array<{ loraId: string, weight: number, lora: { id: string, name: string } | null }>, images: Array<{ id: string, url: string, width: number, height: number, seed: number, index: number, favorited: boolean }> } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type JobsQuery = { jobs: { edges: Array<{ cursor: string, node: { id: string, status: JobStatus, prompt: string, negativePrompt: string | null, width: number, height: number, steps: number, guidanceScale: number, seed: number, count: number, step: number, totalSteps: number, progress: number, queuePosition: number | null, etaSeconds: number | null, createdAt: string, startedAt: string | null, completedAt: string | null, executionProvider: string | null, error: { code: JobFailureCode, message: string } | null, owner: { id: string, displayName: string | null, email: string }, session: { id: string, name: string } | null, model: { id: string, name: string } | null, loras: Array<{ loraId: string, weight: number, lora: { id: string, name: string } | null }>, images: Array<{ id: string, url: string, width: number, height: number, seed: number, index: number, favorited: boolean }> } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type CreateGenerationMutationVariables = Exact<{
   input: GenerationInput;
@@ -351,7 +366,7 @@ export type CreateGenerationMutationVariables = Exact<{
 }>;
 
 
-export type CreateGenerationMutation = { createGeneration: { id: string, status: JobStatus, prompt: string, negativePrompt: string | null, width: number, height: number, steps: number, guidanceScale: number, seed: number, count: number, step: number, totalSteps: number, progress: number, queuePosition: number | null, etaSeconds: number | null, createdAt: string, startedAt: string | null, completedAt: string | null, executionProvider: string | null, error: { code: string, message: string } | null, owner: { id: string, displayName: string | null, email: string }, session: { id: string, name: string } | null, model: { id: string, name: string } | null, loras: Array<{ loraId: string, weight: number, lora: { id: string, name: string } | null }>, images: Array<{ id: string, url: string, width: number, height: number, seed: number, index: number, favorited: boolean }> } };
+export type CreateGenerationMutation = { createGeneration: { id: string, status: JobStatus, prompt: string, negativePrompt: string | null, width: number, height: number, steps: number, guidanceScale: number, seed: number, count: number, step: number, totalSteps: number, progress: number, queuePosition: number | null, etaSeconds: number | null, createdAt: string, startedAt: string | null, completedAt: string | null, executionProvider: string | null, error: { code: JobFailureCode, message: string } | null, owner: { id: string, displayName: string | null, email: string }, session: { id: string, name: string } | null, model: { id: string, name: string } | null, loras: Array<{ loraId: string, weight: number, lora: { id: string, name: string } | null }>, images: Array<{ id: string, url: string, width: number, height: number, seed: number, index: number, favorited: boolean }> } };
 
 export type CancelJobMutationVariables = Exact<{
   id: string | number;
@@ -365,14 +380,14 @@ export type RetryJobMutationVariables = Exact<{
 }>;
 
 
-export type RetryJobMutation = { retryJob: { id: string, status: JobStatus, prompt: string, negativePrompt: string | null, width: number, height: number, steps: number, guidanceScale: number, seed: number, count: number, step: number, totalSteps: number, progress: number, queuePosition: number | null, etaSeconds: number | null, createdAt: string, startedAt: string | null, completedAt: string | null, executionProvider: string | null, error: { code: string, message: string } | null, owner: { id: string, displayName: string | null, email: string }, session: { id: string, name: string } | null, model: { id: string, name: string } | null, loras: Array<{ loraId: string, weight: number, lora: { id: string, name: string } | null }>, images: Array<{ id: string, url: string, width: number, height: number, seed: number, index: number, favorited: boolean }> } };
+export type RetryJobMutation = { retryJob: { id: string, status: JobStatus, prompt: string, negativePrompt: string | null, width: number, height: number, steps: number, guidanceScale: number, seed: number, count: number, step: number, totalSteps: number, progress: number, queuePosition: number | null, etaSeconds: number | null, createdAt: string, startedAt: string | null, completedAt: string | null, executionProvider: string | null, error: { code: JobFailureCode, message: string } | null, owner: { id: string, displayName: string | null, email: string }, session: { id: string, name: string } | null, model: { id: string, name: string } | null, loras: Array<{ loraId: string, weight: number, lora: { id: string, name: string } | null }>, images: Array<{ id: string, url: string, width: number, height: number, seed: number, index: number, favorited: boolean }> } };
 
 export type JobUpdatedSubscriptionVariables = Exact<{
   jobId: string | number;
 }>;
 
 
-export type JobUpdatedSubscription = { jobUpdated: { eventId: string, type: EventType, jobId: string | null, step: number | null, totalSteps: number | null, progress: number | null, preview: string | null, imageIds: Array<string>, queuePosition: number | null, etaSeconds: number | null, error: { code: string, message: string } | null } };
+export type JobUpdatedSubscription = { jobUpdated: { eventId: string, type: EventType, jobId: string | null, step: number | null, totalSteps: number | null, progress: number | null, preview: string | null, imageIds: Array<string>, queuePosition: number | null, etaSeconds: number | null, error: { code: JobFailureCode, message: string } | null } };
 
 export type UsageQueryVariables = Exact<{ [key: string]: never; }>;
 

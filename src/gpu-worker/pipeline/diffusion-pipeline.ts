@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../../kernel/hashing';
 import * as ort from 'onnxruntime-node';
 import { LoraLoader } from '../lora/lora-file';
 import { mergeLoras, type AdaptableWeight } from '../lora/merge';
@@ -142,6 +142,6 @@ export class DiffusionPipeline {
     const { rgb, width, height } = await decodeImage(this.model, latents, dims);
     const text = pngTextChunks(req, { seed, sampler, modelName: req.modelName ?? this.model.name, modelHash: this.model.modelHash });
     const png = await encodePng(rgb, width, height, text);
-    return { png, seed, width, height, sha256: createHash('sha256').update(png).digest('hex') };
+    return { png, seed, width, height, sha256: sha256(png) };
   }
 }
