@@ -1,15 +1,16 @@
 import { CombinedGraphQLErrors } from '@apollo/client/errors';
+import type { ErrorCode } from '../gql/enums';
 
 /** A GraphQL error reduced to what the UI shows: a sentence, the code and the offending field. */
 export interface ExplainedError {
   message: string;
-  code?: string;
+  code?: ErrorCode;
   field?: string;
   limit?: number;
   retryAfterSeconds?: number;
 }
 
-const FRIENDLY: Record<string, string> = {
+const FRIENDLY: Partial<Record<ErrorCode, string>> = {
   UNAUTHENTICATED: 'Your session has ended. Sign in again.',
   FORBIDDEN: 'You are not allowed to do that.',
   INTERNAL: 'Something went wrong on our side. Try again in a moment.',
@@ -21,7 +22,7 @@ export function explainError(error: unknown): ExplainedError | null {
   if (CombinedGraphQLErrors.is(error) && error.errors.length > 0) {
     const first = error.errors[0];
     const ext = (first.extensions ?? {}) as Record<string, unknown>;
-    const code = typeof ext.code === 'string' ? ext.code : undefined;
+    const code = typeof ext.code === 'string' ? (ext.code as ErrorCode) : undefined;
     return {
       message: code && FRIENDLY[code] && code !== 'FORBIDDEN' ? FRIENDLY[code] : first.message,
       code,

@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../gql/enums';
+
 /** What `POST /uploads` answers: the id to pass to `registerLora`, and what the server received. */
 export interface UploadReceipt {
   uploadId: string;
@@ -7,14 +9,14 @@ export interface UploadReceipt {
 
 /** A refused upload, with the server's code (UNAUTHENTICATED, FORBIDDEN, PAYLOAD_TOO_LARGE, RATE_LIMITED…). */
 export class UploadError extends Error {
-  constructor(message: string, readonly code: string, readonly status: number) {
+  constructor(message: string, readonly code: ErrorCode | 'NETWORK' | 'ABORTED', readonly status: number) {
     super(message);
   }
 }
 
 /** Turns the server's refusal into a sentence a person can act on. */
-function explainRefusal(status: number, body: { error?: string; code?: string; limit?: number; retryAfterSeconds?: number } | null): UploadError {
-  const code = body?.code ?? (status === 0 ? 'NETWORK' : 'INTERNAL');
+function explainRefusal(status: number, body: { error?: string; code?: ErrorCode; limit?: number; retryAfterSeconds?: number } | null): UploadError {
+  const code: ErrorCode | 'NETWORK' | 'ABORTED' = body?.code ?? (status === 0 ? 'NETWORK' : 'INTERNAL');
   let message = body?.error ?? 'The upload failed. Try again in a moment.';
   if (code === 'PAYLOAD_TOO_LARGE' && typeof body?.limit === 'number') message = `The file is too large: uploads are limited to ${(body.limit / 1024 / 1024).toFixed(1)} MB.`;
   else if (code === 'RATE_LIMITED' && typeof body?.retryAfterSeconds === 'number') message = `${message}. Try again in ${body.retryAfterSeconds} s.`;
@@ -38,7 +40,7 @@ export function uploadFile(file: Blob, token: string, onProgress: (fraction: num
       if (event.lengthComputable && event.total > 0) onProgress(event.loaded / event.total);
     };
     xhr.onload = () => {
-      const body = xhr.response as (UploadReceipt & { error?: string; code?: string }) | null;
+      const body = xhr.response as (UploadReceipt & { error?: string; code?: ErrorCode }) | null;
       if (xhr.status === 201 && body?.uploadId) {
         onProgress(1);
         resolve(body);

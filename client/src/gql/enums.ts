@@ -1,0 +1,246 @@
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** A date-time string at UTC, such as 2007-12-03T10:15:30Z, compliant with the `date-time` format outlined in section 5.6 of the RFC 3339 profile of the ISO 8601 standard for representation of dates and times using the Gregorian calendar.This scalar is serialized to a string in ISO 8601 format and parsed from a string in ISO 8601 format. */
+  DateTimeISO: { input: unknown; output: unknown; }
+};
+
+/** What you may do with an album: OWNER, EDITOR or VIEWER. */
+export type AlbumAccessRole =
+  | 'EDITOR'
+  | 'OWNER'
+  | 'VIEWER';
+
+/** What a user an album is shared with may do. */
+export type AlbumRole =
+  | 'EDITOR'
+  | 'VIEWER';
+
+/** Every value of extensions.code on GraphQL errors (and `code` on REST refusals). */
+export type ErrorCode =
+  /** The HTTP request is malformed. */
+  | 'BAD_REQUEST'
+  /** An argument is invalid; extensions.field names it. Nothing was changed. */
+  | 'BAD_USER_INPUT'
+  /** The request conflicts with the current state (a duplicate, a request still in progress). */
+  | 'CONFLICT'
+  /** Signed in, but not allowed to do this (HTTP 403). */
+  | 'FORBIDDEN'
+  /** The document is not valid GraphQL syntax. */
+  | 'GRAPHQL_PARSE_FAILED'
+  /** The document does not match the schema. */
+  | 'GRAPHQL_VALIDATION_FAILED'
+  /** Our fault; the message is never detailed. The request id finds it in the logs. */
+  | 'INTERNAL'
+  /** The thing asked for does not exist or is not yours to see (HTTP 404). */
+  | 'NOT_FOUND'
+  /** The operation to run could not be determined (operationName). */
+  | 'OPERATION_RESOLUTION_FAILURE'
+  /** The request body is larger than allowed (HTTP 413). */
+  | 'PAYLOAD_TOO_LARGE'
+  /** The persisted query hash is unknown: send the full document. */
+  | 'PERSISTED_QUERY_NOT_FOUND'
+  /** Persisted queries are not supported here. */
+  | 'PERSISTED_QUERY_NOT_SUPPORTED'
+  /** The document is too deep, too wide or over your tier's cost budget. */
+  | 'QUERY_TOO_COMPLEX'
+  /** A tier quota is used up; extensions.limit and retryAfterSeconds say which and when. */
+  | 'QUOTA_EXCEEDED'
+  /** Too many requests per minute; retry after extensions.retryAfterSeconds (HTTP 429, Retry-After). */
+  | 'RATE_LIMITED'
+  /** A backing service (database, Redis, storage) is unreachable right now; retry (HTTP 503, Retry-After). */
+  | 'SERVICE_UNAVAILABLE'
+  /** No valid credential: sign in (HTTP 401). */
+  | 'UNAUTHENTICATED';
+
+/** What happened: job lifecycle (QUEUED, POSITION, STARTED, PROGRESS, COMPLETED, FAILED, CANCELLED) or, in sessions, membership and presence. */
+export type EventType =
+  | 'CANCELLED'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'MEMBER_JOINED'
+  | 'MEMBER_LEFT'
+  | 'POSITION'
+  | 'PRESENCE'
+  | 'PROGRESS'
+  | 'QUEUED'
+  | 'STARTED';
+
+/** What to generate. Only the prompt is required; a preset supplies defaults and explicit fields win. */
+export type GenerationInput = {
+  /** Album the finished images go into. */
+  albumId?: InputMaybe<Scalars['ID']['input']>;
+  /** Images in this job (default 1), capped by tier; image i uses seed + i. */
+  count?: InputMaybe<Scalars['Int']['input']>;
+  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now. */
+  deadlineSeconds?: InputMaybe<Scalars['Int']['input']>;
+  /** 1..30 (default 7.5). */
+  guidanceScale?: InputMaybe<Scalars['Float']['input']>;
+  /** 64..2048, multiple of 8 (default 512), capped by tier. */
+  height?: InputMaybe<Scalars['Int']['input']>;
+  /** LoRAs with weights; count capped by tier. */
+  loras?: InputMaybe<Array<LoraWeightInput>>;
+  /** Model to use (default: the default model). */
+  modelId?: InputMaybe<Scalars['ID']['input']>;
+  /** What to avoid. */
+  negativePrompt?: InputMaybe<Scalars['String']['input']>;
+  /** Preset whose template and parameters apply. */
+  presetId?: InputMaybe<Scalars['ID']['input']>;
+  /** Trimmed, 1..2000 characters. */
+  prompt: Scalars['String']['input'];
+  /** 0..2147483647; chosen and recorded when absent. */
+  seed?: InputMaybe<Scalars['Int']['input']>;
+  /** Session the job appears in live (OWNER or COLLABORATOR). */
+  sessionId?: InputMaybe<Scalars['ID']['input']>;
+  /** 1..150 (default 20), capped by tier. */
+  steps?: InputMaybe<Scalars['Int']['input']>;
+  /** 64..2048, multiple of 8 (default 512), capped by tier. */
+  width?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Why a job failed (Job.error.code, FAILED events). */
+export type JobFailureCode =
+  | 'DEADLINE_EXCEEDED'
+  | 'INFERENCE_FAILED'
+  | 'INVALID_PARAMETERS'
+  | 'LORA_INVALID'
+  | 'LORA_MISMATCH'
+  | 'LORA_NOT_FOUND'
+  | 'LORA_UNSUPPORTED'
+  | 'MODEL_INVALID'
+  | 'MODEL_LOAD_FAILED'
+  | 'STRANDED'
+  | 'TIMEOUT'
+  | 'WORKER_ERROR';
+
+/** Lifecycle of a job. */
+export type JobStatus =
+  | 'CANCELLED'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'PENDING'
+  | 'PROCESSING';
+
+/** A LoRA to register from a file sent to POST /uploads. */
+export type LoraInput = {
+  /** The model the LoRA was trained for; its layers and shapes must match. */
+  baseModelId: Scalars['ID']['input'];
+  /** Weight used when a job gives none, -2..2 (default 1). */
+  defaultWeight?: InputMaybe<Scalars['Float']['input']>;
+  /** Lowest tier allowed to use it (admins only; default FREE). */
+  minTier?: InputMaybe<Tier>;
+  /** Name, 1..80 characters; the same name again becomes the next version. */
+  name: Scalars['String']['input'];
+  /** Words that activate the concept (at most 20). */
+  triggerWords?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** The uploadId POST /uploads answered. */
+  uploadId: Scalars['ID']['input'];
+};
+
+/** A LoRA to apply, with its weight. */
+export type LoraWeightInput = {
+  /** The LoRA. */
+  loraId: Scalars['ID']['input'];
+  /** Scale of the LoRA, -2..2. */
+  weight: Scalars['Float']['input'];
+};
+
+/** IMAGE or VIDEO presets. */
+export type PresetCategory =
+  | 'IMAGE'
+  | 'VIDEO';
+
+/** A custom preset: a template with `{prompt}` and optional default parameters. */
+export type PresetInput = {
+  /** IMAGE (default) or VIDEO. */
+  category?: InputMaybe<PresetCategory>;
+  /** Video length in seconds (VIDEO presets). */
+  durationSeconds?: InputMaybe<Scalars['Float']['input']>;
+  /** Frames per second (VIDEO presets). */
+  fps?: InputMaybe<Scalars['Int']['input']>;
+  /** Default guidance scale, 1..30. */
+  guidanceScale?: InputMaybe<Scalars['Float']['input']>;
+  /** Default height, 64..2048, multiple of 8. */
+  height?: InputMaybe<Scalars['Int']['input']>;
+  /** LoRAs with weights the preset applies (at most 5). */
+  loras?: InputMaybe<Array<LoraWeightInput>>;
+  /** Model the preset uses. */
+  modelId?: InputMaybe<Scalars['ID']['input']>;
+  /** Name, 1..80 characters. */
+  name: Scalars['String']['input'];
+  /** Default negative prompt. */
+  negativePrompt?: InputMaybe<Scalars['String']['input']>;
+  /** Share with this session: its members can see and use the preset. */
+  sessionId?: InputMaybe<Scalars['ID']['input']>;
+  /** Default steps, 1..150. */
+  steps?: InputMaybe<Scalars['Int']['input']>;
+  /** Prompt template; must contain `{prompt}`. */
+  template: Scalars['String']['input'];
+  /** Default width, 64..2048, multiple of 8. */
+  width?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** VIEWER reads and watches; EDITOR also creates; ADMIN manages. */
+export type Role =
+  | 'ADMIN'
+  | 'EDITOR'
+  | 'VIEWER';
+
+/** OWNER manages, COLLABORATOR generates, WATCHER watches. */
+export type SessionRole =
+  | 'COLLABORATOR'
+  | 'OWNER'
+  | 'WATCHER';
+
+/** ACTIVE, or ARCHIVED after being idle. */
+export type SessionStatus =
+  | 'ACTIVE'
+  | 'ARCHIVED';
+
+/** The seven kinds of prompt suggestions. */
+export type SuggestionCategory =
+  | 'CAMERA'
+  | 'COLORS'
+  | 'LIGHTING'
+  | 'MOOD'
+  | 'QUALITY'
+  | 'STYLES'
+  | 'SUBJECTS';
+
+/** Service tier; sets the limits. */
+export type Tier =
+  | 'ENTERPRISE'
+  | 'FREE'
+  | 'PRO';
+
+/** New limits for a tier; omitted fields keep their value. */
+export type TierPolicyInput = {
+  /** Generation requests per minute. */
+  generationsPerMinute?: InputMaybe<Scalars['Int']['input']>;
+  /** Images per UTC day; -1 for unlimited. */
+  imagesPerDay?: InputMaybe<Scalars['Int']['input']>;
+  /** Most images per job. */
+  maxCount?: InputMaybe<Scalars['Int']['input']>;
+  /** Largest height. */
+  maxHeight?: InputMaybe<Scalars['Int']['input']>;
+  /** Most LoRAs per job. */
+  maxLoras?: InputMaybe<Scalars['Int']['input']>;
+  /** Jobs running or queued at once. */
+  maxOpenJobs?: InputMaybe<Scalars['Int']['input']>;
+  /** Query complexity budget. */
+  maxQueryComplexity?: InputMaybe<Scalars['Int']['input']>;
+  /** Members per session owned. */
+  maxSessionMembers?: InputMaybe<Scalars['Int']['input']>;
+  /** Most steps. */
+  maxSteps?: InputMaybe<Scalars['Int']['input']>;
+  /** Largest width. */
+  maxWidth?: InputMaybe<Scalars['Int']['input']>;
+  /** All requests per minute. */
+  requestsPerMinute?: InputMaybe<Scalars['Int']['input']>;
+};
