@@ -5,7 +5,8 @@ import { createLoaders } from '../src/schema/loaders';
 import type { AppContext } from '../src/schema/context';
 import type { Services } from '../src/services';
 import { JobService } from '../src/services/jobs';
-import { gqlData, signUp } from '../test/support/graphql';
+import * as factory from '../test/support/factories';
+import { gqlData } from '../test/support/graphql';
 import { median, row, startBenchApp, time } from './harness';
 
 const MUTATION = parse('mutation($i: GenerationInput!) { createGeneration(input: $i) { id status seed } }');
@@ -31,8 +32,7 @@ async function throughput(task: (i: number) => Promise<unknown>): Promise<number
 export async function admissionBench(): Promise<void> {
   console.log(`\n== admission (createGeneration, ${N} calls, ${CONCURRENCY} at once) ==`);
   const app = await startBenchApp({ ATELIER_ROLE: 'api' });
-  const user = await signUp(app.url);
-  await app.db.query(`UPDATE users SET tier = 'ENTERPRISE', role = 'ADMIN' WHERE id = $1`, [user.id]);
+  const user = await factory.user(app, { tier: 'ENTERPRISE', role: 'ADMIN' });
   await gqlData(app.url, 'mutation { updateTierPolicy(tier: ENTERPRISE, input: { maxOpenJobs: 10000, generationsPerMinute: 100000, requestsPerMinute: 1000000, imagesPerDay: -1 }) { tier } }', {}, user.token);
   const viewer = await app.services.auth.authenticate(`Bearer ${user.token}`);
   const guarded: GraphQLSchema = await buildAppSchema();

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { DiffusionPipeline } from '../src/gpu-worker/pipeline';
 import { describeLoraTargets, writeLoraSafetensors } from '../src/gpu-worker/lora';
-import { collect, gqlData, signUp, wsClient } from '../test/support/graphql';
+import * as factory from '../test/support/factories';
+import { collect, gqlData, wsClient } from '../test/support/graphql';
 import { benchModels, median, row, startBenchApp, time } from './harness';
 import os from 'node:os';
 import type { Client } from 'graphql-ws';
@@ -28,8 +29,7 @@ export async function workerBench(): Promise<void> {
 
   // 1. End-to-end job vs the bare pipeline, interleaved so both see the same machine load.
   const app = await startBenchApp();
-  const user = await signUp(app.url);
-  await app.db.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [user.id]);
+  const user = await factory.user(app, { tier: 'ENTERPRISE' });
   const bare = await DiffusionPipeline.load(modelDir, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
   const client = wsClient(app.url, user.token);
   const compare = async (label: string, request: typeof REQUEST, runs: number, goal?: string) => {

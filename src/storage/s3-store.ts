@@ -1,5 +1,13 @@
+import { createHash } from 'node:crypto';
+import aws4 from 'aws4';
 import { assertSafeKey, type ArtifactStore } from './artifact-store';
-import { sha256Hex, signRequest, uriEncode, type SigV4Credentials } from './sigv4';
+
+/** Long-term (or temporary, with a session token) access key. */
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
 
 /** How to reach one bucket of an S3-compatible service (AWS S3, MinIO, Cloudflare R2, Ceph RGW…). */
 export interface S3StoreOptions {
@@ -8,7 +16,7 @@ export interface S3StoreOptions {
   bucket: string;
   /** Signing region; `us-east-1` for MinIO, `auto` for R2. */
   region: string;
-  credentials: SigV4Credentials;
+  credentials: S3Credentials;
   /** `endpoint/bucket/key` (true, what MinIO and most self-hosted servers need) or `bucket.endpoint/key`. */
   forcePathStyle: boolean;
   /** Per-request limit; a stuck connection fails instead of hanging a job. */
@@ -32,6 +40,7 @@ export class S3RequestError extends Error {
   }
 }
 
+const sha256Hex = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 const EMPTY_SHA256 = sha256Hex('');
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
 
@@ -42,8 +51,12 @@ function xmlField(body: string, name: string): string {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** `2013-05-24T00:00:00.000Z` → `20130524T000000Z`, the form SigV4 dates take. */
+const amzDate = (now: Date): string => now.toISOString().replace(/[-:]|\.\d{3}/g, '');
+
 /**
- * Artifacts as objects in one S3 bucket, over plain fetch with SigV4 headers.
+ * Artifacts as objects in one S3 bucket, over plain fetch with SigV4 headers
+ * signed by the `aws4` package (no AWS SDK).
  * Every request carries the payload's SHA-256 (x-amz-content-sha256), so the
  * service verifies what it stores. A missing object is `null`/`false`, never
  * an error; any other refusal throws S3RequestError with S3's own code.
@@ -62,9 +75,9 @@ export class S3ArtifactStore implements ArtifactStore {
   urlOf(key: string): URL {
     const url = new URL(this.base.toString());
     const prefix = url.pathname.replace(/\/+$/, '');
-    const objectPath = assertSafeKey(key).split('/').map(uriEncode).join('/');
+    const objectPath = assertSafeKey(key).split('/').map(encodeURIComponent).join('/');
     if (this.o.forcePathStyle) {
-      url.pathname = `${prefix}/${uriEncode(this.o.bucket)}/${objectPath}`;
+      url.pathname = `${prefix}/${encodeURIComponent(this.o.bucket)}/${objectPath}`;
     } else {
       url.hostname = `${this.o.bucket}.${url.hostname}`;
       url.pathname = `${prefix}/${objectPath}`;
@@ -103,12 +116,7 @@ export class S3ArtifactStore implements ArtifactStore {
     const payloadHash = body ? sha256Hex(body) : EMPTY_SHA256;
     const attempts = this.o.maxAttempts ?? 3;
     for (let attempt = 1; ; attempt++) {
-      const signed = signRequest(
-        { method, url, headers: { ...extra, 'x-amz-content-sha256': payloadHash }, payloadHash },
-        this.o.credentials, { region: this.o.region, service: 's3' }, this.now(),
-      );
-      // fetch derives Host from the URL (the same value that was signed) and refuses to take it as a header.
-      const { host: _host, ...headers } = signed;
+      const headers = this.sign(method, url, { ...extra, 'x-amz-content-sha256': payloadHash });
       try {
         const res = await fetch(url, {
           method, headers, body: body ? new Uint8Array(body) : undefined,
@@ -121,6 +129,22 @@ export class S3ArtifactStore implements ArtifactStore {
       }
       await sleep(100 * 2 ** attempt);
     }
+  }
+
+  /**
+   * The headers to send: the given ones plus x-amz-date (from `now`, so tests
+   * can fix the time), the session token and Authorization. The payload hash
+   * is passed in, not the body, so aws4 adds no Content-Length of its own.
+   */
+  private sign(method: string, url: URL, given: Record<string, string>): Record<string, string> {
+    const request = {
+      method, host: url.host, path: `${url.pathname}${url.search}`, service: 's3', region: this.o.region,
+      headers: { ...given, 'x-amz-date': amzDate(this.now()) },
+    };
+    const signed = aws4.sign(request, this.o.credentials);
+    // fetch derives Host from the URL (the same value that was signed) and refuses to take it as a header.
+    const { Host: _host, ...headers } = signed.headers as Record<string, string>;
+    return headers;
   }
 
   private async failure(method: string, key: string, res: Response): Promise<S3RequestError> {

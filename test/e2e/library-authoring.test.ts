@@ -1,11 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeLoraTargets, writeLoraSafetensors, type LoraTargetWeights } from '../../src/gpu-worker/lora';
-import { readModelIndex } from '../../src/gpu-worker/pipeline/model-files';
 import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
 import { ensureClientBuilt, launchChromium, recordProgress, screenshot, signUpInBrowser } from './browser';
 
 // Authoring the library in a real browser: LoRA uploads (with the real /uploads
@@ -14,7 +10,6 @@ let app: TestApp;
 let browser: Browser;
 let page: Page;
 const contexts: BrowserContext[] = [];
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'atelier-e2e-lora-'));
 
 async function newPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
   const context = await browser.newContext({ viewport, baseURL: app.url });
@@ -24,24 +19,6 @@ async function newPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
   // Deleting and deactivating ask for confirmation; the tests say yes.
   next.on('dialog', (dialog) => void dialog.accept());
   return next;
-}
-
-/** A LoRA for the tiny model (every adaptable layer, rank 2); `badShape` makes each input size off by one. */
-async function loraFile(name: string, badShape = false): Promise<Buffer> {
-  const index = await readModelIndex(path.join(app.config.modelsDir, 'atelier-tiny'));
-  const targets: Record<string, LoraTargetWeights> = {};
-  for (const t of describeLoraTargets({ loraTargets: index.atelier?.lora_layers ?? [] })) {
-    const rank = 2;
-    const inFeatures = badShape ? t.inFeatures + 1 : t.inFeatures;
-    targets[t.name] = {
-      rank, alpha: 2,
-      up: Float32Array.from({ length: t.outFeatures * rank }, (_, i) => Math.sin(i) * 0.05),
-      down: Float32Array.from({ length: rank * inFeatures }, (_, i) => Math.cos(i) * 0.05),
-    };
-  }
-  const file = path.join(tmp, `${name}.safetensors`);
-  await writeLoraSafetensors(file, { targets });
-  return readFileSync(file);
 }
 
 const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
@@ -60,7 +37,6 @@ afterAll(async () => {
   for (const context of contexts) await context.close().catch(() => undefined);
   await browser?.close();
   await app?.close();
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('authoring the library in a real browser', () => {
@@ -69,7 +45,7 @@ describe('authoring the library in a real browser', () => {
     await page.getByRole('heading', { name: 'LoRAs', level: 1 }).waitFor();
     await page.getByText('No LoRAs yet').waitFor();
 
-    await fileField().setInputFiles(safetensors('Watercolor_wash.safetensors', await loraFile('good')));
+    await fileField().setInputFiles(safetensors('Watercolor_wash.safetensors', await factory.loraFile(app)));
     await expect(page.getByLabel('Name', { exact: true }).inputValue()).resolves.toBe('Watercolor wash');
     await page.getByLabel('Trigger words (optional)').fill('wcwash, soft wash');
     await page.getByLabel('Default weight').fill('0.8');
@@ -89,7 +65,7 @@ describe('authoring the library in a real browser', () => {
     await expect.poll(() => fileError.textContent()).toMatch(/^This is not a LoRA in safetensors format \(.*header.*\)\. Choose the \.safetensors file/);
     await expect(fileField().getAttribute('aria-invalid')).resolves.toBe('true');
     await screenshot(page, '14-lora-refused');
-    await fileField().setInputFiles(safetensors('misfit.safetensors', await loraFile('misfit', true)));
+    await fileField().setInputFiles(safetensors('misfit.safetensors', await factory.loraFile(app, { badShape: true })));
     await expect(fileError.count()).resolves.toBe(0);
     await page.getByRole('button', { name: 'Upload and register' }).click();
     await expect.poll(() => fileError.textContent()).toMatch(/^This LoRA does not fit atelier-tiny: Layer .* in the LoRA but .* in atelier-tiny\. Choose the base model/);

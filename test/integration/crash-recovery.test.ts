@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createScratchDatabase, testEnv } from '../support/app';
-import { gqlData, signUp, waitFor } from '../support/graphql';
+import type { DataSource } from 'typeorm';
+import { connectToDatabase, createScratchDatabase, testEnv } from '../support/app';
+import * as factory from '../support/factories';
+import { gqlData, waitFor } from '../support/graphql';
 import { spawnAtelier, type AtelierProcess } from '../support/processes';
 
 /*
@@ -13,31 +15,33 @@ const procs: AtelierProcess[] = [];
 let env: Record<string, string>;
 let drop: () => Promise<void>;
 let api: AtelierProcess;
+let db: DataSource;
 
 beforeAll(async () => {
   if (!serverUrl) throw new Error('No PostgreSQL server: set DATABASE_URL or install PostgreSQL (apt-get install postgresql)');
-  const db = await createScratchDatabase(serverUrl);
-  drop = db.drop;
-  env = testEnv({ DATABASE_URL: db.url, ATELIER_WORKER_LOCK_SECONDS: '2' });
+  const scratch = await createScratchDatabase(serverUrl);
+  drop = scratch.drop;
+  env = testEnv({ DATABASE_URL: scratch.url, ATELIER_WORKER_LOCK_SECONDS: '2' });
   api = await spawnAtelier('api', env);
   procs.push(api);
+  db = await connectToDatabase(env.DATABASE_URL);
 });
 
 afterAll(async () => {
   await Promise.all(procs.map((p) => p.kill('SIGKILL')));
+  await db?.destroy();
   await drop?.();
 });
 
 describe('worker crash recovery', () => {
   it('a worker killed with SIGKILL mid-job: another finishes it, exactly one set of images', async () => {
-    const user = await signUp(api.url!);
+    // ENTERPRISE for a long job (2048², 150 steps, 2 images).
+    const user = await factory.user({ url: api.url!, db }, { tier: 'ENTERPRISE' });
     const admin = await gqlData<any>(api.url!, '{ me { id } }', {}, user.token);
     expect(admin.me.id).toBe(user.id);
-    // ENTERPRISE for a long job (2048², 150 steps, 2 images).
     const { Client } = await import('pg');
     const pg = new Client({ connectionString: env.DATABASE_URL });
     await pg.connect();
-    await pg.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [user.id]);
 
     const first = await spawnAtelier('worker', env);
     procs.push(first);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/services/clock';
 import { gql, gqlData, signUp } from '../support/graphql';
 import { startTestApp } from '../support/app';
+import * as factory from '../support/factories';
 
 // Its own file: it boots an app with an injected clock (one embedded database per process).
 const CREATE = 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id status } }';
@@ -12,8 +13,7 @@ describe('daily quota', () => {
     const dayApp = await startTestApp({ ATELIER_ROLE: 'api' }, { clock });
     try {
       const user = await signUp(dayApp.url);
-      const boss = await signUp(dayApp.url);
-      await dayApp.db.query(`UPDATE users SET role = 'ADMIN' WHERE id = $1`, [boss.id]);
+      const boss = await factory.user(dayApp, { role: 'ADMIN' });
       await gqlData(dayApp.url, 'mutation { updateTierPolicy(tier: FREE, input: { imagesPerDay: 3, maxOpenJobs: 10 }) { imagesPerDay } }', {}, boss.token);
       await gqlData(dayApp.url, CREATE, { input: { prompt: 'one', count: 2 } }, user.token);
       await gqlData(dayApp.url, CREATE, { input: { prompt: 'two' } }, user.token);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -10,11 +11,7 @@ afterAll(() => app?.close());
 
 const CREATE = 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id queuePosition } }';
 
-async function enterprise(prefix: string) {
-  const user = await signUp(app.url, prefix);
-  await app.db.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [user.id]);
-  return user;
-}
+const enterprise = (prefix: string) => factory.user(app, { tier: 'ENTERPRISE', prefix });
 
 describe('fair scheduling', () => {
   it('A enqueues 20 jobs, then B one: B is among the next two to start; positions are pushed as the line moves', async () => {
@@ -50,8 +47,7 @@ describe('fair scheduling', () => {
     const blocker = (await gqlData<any>(app.url, CREATE, { input: { prompt: 'hold', width: 2048, height: 2048, steps: 150 } }, holder.token)).createGeneration;
     await waitFor(async () => (await gqlData<any>(app.url, 'query($id:ID!){ job(id:$id){ status } }', { id: blocker.id }, holder.token)).job.status === 'PROCESSING');
     const free = await signUp(app.url, 'free');
-    const pro = await signUp(app.url, 'pro');
-    await app.db.query(`UPDATE users SET tier = 'PRO' WHERE id = $1`, [pro.id]);
+    const pro = await factory.user(app, { tier: 'PRO', prefix: 'pro' });
     const ent = await enterprise('ent');
     const ids: Record<string, string> = {};
     ids.free = (await gqlData<any>(app.url, CREATE, { input: { prompt: 'free', width: 64, height: 64, steps: 2 } }, free.token)).createGeneration.id;

@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gql, gqlData, signUp } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
 
 let app: TestApp;
-let user: { token: string; id: string };
+let user: factory.TestUser;
 const CREATE = 'mutation($input: GenerationInput!, $key: String) { createGeneration(input: $input, idempotencyKey: $key) { id status seed width height steps guidanceScale count prompt } }';
 
 beforeAll(async () => {
   // API only: jobs stay PENDING, so queue entries can be counted.
   app = await startTestApp({ ATELIER_ROLE: 'api' });
-  user = await signUp(app.url);
-  await app.db.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [user.id]);
+  user = await factory.user(app, { tier: 'ENTERPRISE' });
 });
 afterAll(() => app?.close());
 
@@ -65,8 +65,7 @@ describe('createGeneration input validation', () => {
     const ids = new Set(results.map((r) => r.createGeneration.id));
     expect(ids.size).toBe(1);
     expect(await jobsAndQueue()).toEqual({ rows: before.rows + 1, queued: before.queued + 1 });
-    const other = await signUp(app.url);
-    await app.db.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [other.id]);
+    const other = await factory.user(app, { tier: 'ENTERPRISE' });
     const theirs = await gqlData<any>(app.url, CREATE, { input: { prompt: 'same thing' }, key: 'order-42' }, other.token);
     expect(ids.has(theirs.createGeneration.id)).toBe(false);
   });

@@ -1,8 +1,10 @@
 import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createScratchDatabase, testEnv } from '../support/app';
-import { gql, signUp, waitFor } from '../support/graphql';
+import { connectToDatabase, createScratchDatabase, testEnv } from '../support/app';
+import * as factory from '../support/factories';
+import { waitFor } from '../support/graphql';
 import { spawnAtelier, type AtelierProcess } from '../support/processes';
 
 /*
@@ -17,37 +19,31 @@ let env: Record<string, string>;
 let drop: () => Promise<void>;
 let api: AtelierProcess;
 let pg: Client;
-let user: { token: string; id: string };
-
-const CREATE = 'mutation CreateJob($input: GenerationInput!) { createGeneration(input: $input) { id } }';
+let db: DataSource;
+let user: factory.TestUser;
 
 beforeAll(async () => {
   if (!serverUrl) throw new Error('No PostgreSQL server: set DATABASE_URL or install PostgreSQL (apt-get install postgresql)');
-  const db = await createScratchDatabase(serverUrl);
-  drop = db.drop;
-  env = testEnv({ DATABASE_URL: db.url, LOG_LEVEL: 'info', ATELIER_SHUTDOWN_GRACE_SECONDS: '1', ATELIER_WORKER_LOCK_SECONDS: '30' });
+  const scratch = await createScratchDatabase(serverUrl);
+  drop = scratch.drop;
+  env = testEnv({ DATABASE_URL: scratch.url, LOG_LEVEL: 'info', ATELIER_SHUTDOWN_GRACE_SECONDS: '1', ATELIER_WORKER_LOCK_SECONDS: '30' });
   api = await spawnAtelier('api', env);
   procs.push(api);
   pg = new Client({ connectionString: env.DATABASE_URL });
   await pg.connect();
-  user = await signUp(api.url!);
-  await pg.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [user.id]);
+  db = await connectToDatabase(env.DATABASE_URL);
+  user = await factory.user({ url: api.url!, db }, { tier: 'ENTERPRISE' });
 });
 
 afterAll(async () => {
   await Promise.all(procs.map((p) => p.kill('SIGKILL')));
   await pg?.end();
+  await db?.destroy();
   await drop?.();
 });
 
 async function jobRow(id: string): Promise<{ status: string; step: number; attempts: number }> {
   return (await pg.query('SELECT status, step, attempts FROM jobs WHERE id = $1', [id])).rows[0];
-}
-
-async function submit(input: Record<string, unknown>, requestId: string): Promise<string> {
-  const res = await gql<any>(api.url!, CREATE, { input }, user.token, { 'x-request-id': requestId });
-  expect(res.headers.get('x-request-id')).toBe(requestId);
-  return res.data.createGeneration.id;
 }
 
 async function running(id: string): Promise<void> {
@@ -66,7 +62,8 @@ describe('graceful shutdown on SIGTERM', () => {
   it('a worker out of grace hands its job back; another worker completes it exactly once; request id in every log', async () => {
     const first = await spawnAtelier('worker', env);
     procs.push(first);
-    const jobId = await submit({ prompt: 'survive a restart', width: 1024, height: 1024, steps: 150, count: 2, seed: 7 }, 'req-sigterm-1');
+    const { id: jobId, requestId } = await factory.job({ url: api.url! }, user, { prompt: 'survive a restart', width: 1024, height: 1024, steps: 150, count: 2, seed: 7 }, { requestId: 'req-sigterm-1' });
+    expect(requestId).toBe('req-sigterm-1');
     await running(jobId);
 
     const stoppedAt = Date.now();
@@ -103,7 +100,8 @@ describe('graceful shutdown on SIGTERM', () => {
   it('a worker within its grace period finishes the running job before it exits', async () => {
     const worker = await spawnAtelier('worker', { ...env, ATELIER_SHUTDOWN_GRACE_SECONDS: '120' });
     procs.push(worker);
-    const jobId = await submit({ prompt: 'finish me', width: 1024, height: 1024, steps: 150, seed: 11 }, 'req-sigterm-2');
+    const { id: jobId, requestId } = await factory.job({ url: api.url! }, user, { prompt: 'finish me', width: 1024, height: 1024, steps: 150, seed: 11 }, { requestId: 'req-sigterm-2' });
+    expect(requestId).toBe('req-sigterm-2');
     await running(jobId);
     const signalledAt = new Date();
     expect(await worker.kill('SIGTERM')).toBe(0);

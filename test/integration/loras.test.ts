@@ -1,18 +1,13 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeLoraTargets, writeLoraSafetensors, type LoraTargetWeights } from '../../src/gpu-worker/lora';
-import { readModelIndex } from '../../src/gpu-worker/pipeline/model-files';
 import { gql, gqlData, signUp } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
 import { generate } from '../support/library';
 
 let app: TestApp;
 let admin: string;
 let baseModelId: string;
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'atelier-lora-test-'));
 
 beforeAll(async () => {
   app = await startTestApp({ ATELIER_MAX_UPLOAD_MB: '1', ATELIER_ADMIN_EMAIL: 'root@example.com', ATELIER_ADMIN_PASSWORD: 'admin password 1' });
@@ -20,24 +15,6 @@ beforeAll(async () => {
   baseModelId = (await gqlData<any>(app.url, '{ models { id isDefault } }', {}, admin)).models.find((m: any) => m.isDefault).id;
 });
 afterAll(() => app?.close());
-
-/** A valid LoRA for the tiny model (every adaptable layer, rank 2), optionally with one layer's input size off by one. */
-async function loraFile(name: string, opts: { badShape?: boolean } = {}): Promise<Buffer> {
-  const index = await readModelIndex(path.join(app.config.modelsDir, 'atelier-tiny'));
-  const targets: Record<string, LoraTargetWeights> = {};
-  for (const t of describeLoraTargets({ loraTargets: index.atelier?.lora_layers ?? [] })) {
-    const rank = 2;
-    const inFeatures = opts.badShape ? t.inFeatures + 1 : t.inFeatures;
-    targets[t.name] = {
-      rank, alpha: 2,
-      up: Float32Array.from({ length: t.outFeatures * rank }, (_, i) => Math.sin(i) * 0.05),
-      down: Float32Array.from({ length: rank * inFeatures }, (_, i) => Math.cos(i) * 0.05),
-    };
-  }
-  const file = path.join(tmp, `${name}.safetensors`);
-  await writeLoraSafetensors(file, { targets });
-  return readFileSync(file);
-}
 
 async function upload(body: Buffer, token?: string): Promise<{ status: number; json: any }> {
   const res = await fetch(`${app.url}/uploads`, {
@@ -80,7 +57,7 @@ describe('POST /uploads', () => {
 describe('LoRAs', () => {
   it('registers a LoRA checked against the base model; versions; a job can use it', async () => {
     const u = await signUp(app.url);
-    const bytes = await loraFile('good');
+    const bytes = await factory.loraFile(app);
     const { json } = await upload(bytes, u.token);
     const input = { uploadId: json.uploadId, name: 'Watercolor', baseModelId, triggerWords: [' wc ', 'wc'], defaultWeight: 0.8 };
     const lora = (await gqlData<any>(app.url, REGISTER, { i: input }, u.token)).registerLora;
@@ -105,7 +82,7 @@ describe('LoRAs', () => {
     const garbage = await upload(Buffer.from('definitely not safetensors'), u.token);
     const res1 = await gql<any>(app.url, REGISTER, { i: { uploadId: garbage.json.uploadId, name: 'x', baseModelId } }, u.token);
     expect(res1.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'uploadId' });
-    const bad = await upload(await loraFile('bad', { badShape: true }), u.token);
+    const bad = await upload(await factory.loraFile(app, { badShape: true }), u.token);
     const res2 = await gql<any>(app.url, REGISTER, { i: { uploadId: bad.json.uploadId, name: 'x', baseModelId } }, u.token);
     expect(res2.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'uploadId' });
     expect(res2.errors?.[0].message).toMatch(/cond_proj/);
@@ -118,7 +95,7 @@ describe('LoRAs', () => {
 
   it('tiers and the active flag decide who may use a LoRA', async () => {
     const u = await signUp(app.url);
-    const { json } = await upload(await loraFile('tiered'), u.token);
+    const { json } = await upload(await factory.loraFile(app), u.token);
     const lora = (await gqlData<any>(app.url, REGISTER, { i: { uploadId: json.uploadId, name: 'Tiered', baseModelId } }, u.token)).registerLora;
     const notAdmin = await gql<any>(app.url, 'mutation($id:ID!){ setLoraMinTier(id:$id, minTier:PRO){ id } }', { id: lora.id }, u.token);
     expect(notAdmin.errors?.[0].extensions?.code).toBe('FORBIDDEN');

@@ -1,23 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, gql, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
 import { parsePrometheusText, sample, type MetricFamily } from '../support/prometheus';
 
 let app: TestApp;
-let user: { token: string; id: string };
+let user: factory.TestUser;
 const CREATE = 'mutation CreateJob($input: GenerationInput!) { createGeneration(input: $input) { id } }';
 const STATUS = 'query JobStatus($id: ID!) { job(id: $id) { status error { code } } }';
 
 beforeAll(async () => {
   app = await startTestApp();
-  user = await signUp(app.url);
-  await app.db.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [user.id]);
+  user = await factory.user(app, { tier: 'ENTERPRISE' });
 });
 afterAll(() => app?.close());
-
-async function submit(input: Record<string, unknown>, token = user.token): Promise<string> {
-  return (await gqlData<any>(app.url, CREATE, { input }, token)).createGeneration.id;
-}
 
 async function finished(id: string): Promise<{ status: string; error: { code: string } | null }> {
   return waitFor(async () => {
@@ -36,9 +32,12 @@ async function scrape(): Promise<Map<string, MetricFamily>> {
 describe('/metrics', () => {
   it('after a few jobs: queue depth, job duration histogram, failures by reason, GraphQL operations, refusals', async () => {
     // A long job holds the single worker; a job with a 1 s deadline behind it cannot start in time.
-    const blocker = await submit({ prompt: 'hold the worker', width: 2048, height: 2048, steps: 150 });
-    const late = await submit({ prompt: 'too late', width: 64, height: 64, steps: 2, deadlineSeconds: 1 });
-    const quick = [await submit({ prompt: 'a red kite', width: 64, height: 64, steps: 3 }), await submit({ prompt: 'a blue kite', width: 64, height: 64, steps: 3 })];
+    const blocker = (await factory.job(app, user, { prompt: 'hold the worker', width: 2048, height: 2048, steps: 150 })).id;
+    const late = (await factory.job(app, user, { prompt: 'too late', width: 64, height: 64, steps: 2, deadlineSeconds: 1 })).id;
+    const quick = [
+      (await factory.job(app, user, { prompt: 'a red kite', width: 64, height: 64, steps: 3 })).id,
+      (await factory.job(app, user, { prompt: 'a blue kite', width: 64, height: 64, steps: 3 })).id,
+    ];
 
     const busy = await scrape();
     expect(sample(busy, 'atelier_queue_jobs', { state: 'waiting' })).toBeGreaterThanOrEqual(2);
@@ -46,8 +45,8 @@ describe('/metrics', () => {
 
     // A FREE user may hold two open jobs: the third is refused and counted.
     const free = await signUp(app.url);
-    await submit({ prompt: 'one', width: 64, height: 64, steps: 2 }, free.token);
-    await submit({ prompt: 'two', width: 64, height: 64, steps: 2 }, free.token);
+    await factory.job(app, free, { prompt: 'one', width: 64, height: 64, steps: 2 });
+    await factory.job(app, free, { prompt: 'two', width: 64, height: 64, steps: 2 });
     const refused = await gql(app.url, CREATE, { input: { prompt: 'three', width: 64, height: 64, steps: 2 } }, free.token);
     expect(refused.errors?.[0].extensions?.code).toBe('QUOTA_EXCEEDED');
 

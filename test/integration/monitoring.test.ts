@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gql, gqlData, signUp, waitFor } from '../support/graphql';
+import { gql, gqlData, waitFor } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
 
 let app: TestApp;
 let adminToken: string;
-let user: { token: string; id: string };
-const CREATE = 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id } }';
+let user: factory.TestUser;
 const STATS = `query Stats($window: Int) { systemStats(windowHours: $window) {
   startedAt uptimeSeconds windowHours
   jobsByStatus { status count }
@@ -19,16 +19,9 @@ const STATS = `query Stats($window: Int) { systemStats(windowHours: $window) {
 beforeAll(async () => {
   app = await startTestApp({ ATELIER_ADMIN_EMAIL: 'ops@example.com', ATELIER_ADMIN_PASSWORD: 'an admin password' });
   adminToken = (await gqlData<any>(app.url, 'mutation { login(email: "ops@example.com", password: "an admin password") { token } }')).login.token;
-  user = await signUp(app.url);
-  await app.db.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [user.id]);
+  user = await factory.user(app, { tier: 'ENTERPRISE' });
 });
 afterAll(() => app?.close());
-
-async function submit(input: Record<string, unknown>, requestId?: string): Promise<string> {
-  const res = await gql<any>(app.url, CREATE, { input }, user.token, requestId ? { 'x-request-id': requestId } : {});
-  if (!res.data) throw new Error(JSON.stringify(res.errors));
-  return res.data.createGeneration.id;
-}
 
 async function final(id: string): Promise<string> {
   return waitFor(async () => {
@@ -47,11 +40,11 @@ describe('systemStats', () => {
 
   it('reports jobs, generation time, queue, workers with their provider, usage by tier, popular presets and recent errors', async () => {
     const [anime] = await app.db.query(`SELECT id FROM presets WHERE name = 'Anime Style' AND built_in`);
-    const blocker = await submit({ prompt: 'hold the worker', width: 2048, height: 2048, steps: 150 });
-    const late = await submit({ prompt: 'too late', width: 64, height: 64, steps: 2, deadlineSeconds: 1 }, 'req-late-1');
+    const blocker = (await factory.job(app, user, { prompt: 'hold the worker', width: 2048, height: 2048, steps: 150 })).id;
+    const late = (await factory.job(app, user, { prompt: 'too late', width: 64, height: 64, steps: 2, deadlineSeconds: 1 }, { requestId: 'req-late-1' })).id;
     const done = [
-      await submit({ prompt: 'a fox', presetId: anime.id, width: 64, height: 64, steps: 3, count: 2 }),
-      await submit({ prompt: 'a hare', width: 64, height: 64, steps: 3 }),
+      (await factory.job(app, user, { prompt: 'a fox', presetId: anime.id, width: 64, height: 64, steps: 3, count: 2 })).id,
+      (await factory.job(app, user, { prompt: 'a hare', width: 64, height: 64, steps: 3 })).id,
     ];
     await new Promise((r) => setTimeout(r, 1200));
     await gqlData(app.url, 'mutation($id: ID!) { cancelJob(id: $id) { id } }', { id: blocker }, user.token);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gql, gqlData, signUp } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -38,7 +39,7 @@ describe('presets', () => {
     // On FREE (768×768 at most) the preset's 768×1024 is scaled to fit, as createGeneration would run it.
     expect(res.applyPreset).toMatchObject({ width: 576, height: 768, steps: 30, guidanceScale: 7.5, preset: { name: 'Cinematic Portrait', width: 768, height: 1024 } });
     expect(res.applyPreset.negativePrompt).toContain('blurry');
-    await app.db.query(`UPDATE users SET tier = 'PRO' WHERE id = $1`, [u.id]);
+    await factory.updateUser(app, u.id, { tier: 'PRO' });
     expect((await gqlData<any>(app.url, APPLY, { id }, u.token)).applyPreset).toMatchObject({ width: 768, height: 1024 });
   });
 

@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gql, gqlData, signUp } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
 
 let app: TestApp;
-let admin: { token: string; id: string };
+let admin: factory.TestUser;
 const CREATE = 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id status } }';
 
 beforeAll(async () => {
   // API only: admitted jobs stay open, which is what the concurrency checks need.
   app = await startTestApp({ ATELIER_ROLE: 'api' });
-  admin = await signUp(app.url, 'admin');
-  await app.db.query(`UPDATE users SET role = 'ADMIN' WHERE id = $1`, [admin.id]);
+  admin = await factory.user(app, { role: 'ADMIN', prefix: 'admin' });
 });
 afterAll(() => app?.close());
 

@@ -1,11 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeLoraTargets, writeLoraSafetensors, type LoraTargetWeights } from '../../src/gpu-worker/lora';
-import { readModelIndex } from '../../src/gpu-worker/pipeline/model-files';
 import { S3ArtifactStore, S3RequestError, type S3StoreOptions } from '../../src/storage/s3-store';
 import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
 import { gqlData, signUp } from '../support/graphql';
 import { generate } from '../support/library';
 import { startTestS3Server, type TestS3Server } from '../support/s3-server';
@@ -83,22 +82,6 @@ describe('S3ArtifactStore against a real S3-compatible server', () => {
   });
 });
 
-/** A rank-2 LoRA for the tiny model, so the worker has to fetch a real file from the bucket. */
-async function loraBytes(): Promise<Buffer> {
-  const index = await readModelIndex(path.join(app.config.modelsDir, 'atelier-tiny'));
-  const targets: Record<string, LoraTargetWeights> = {};
-  for (const t of describeLoraTargets({ loraTargets: index.atelier?.lora_layers ?? [] })) {
-    targets[t.name] = {
-      rank: 2, alpha: 2,
-      up: Float32Array.from({ length: t.outFeatures * 2 }, (_, i) => Math.sin(i) * 0.05),
-      down: Float32Array.from({ length: 2 * t.inFeatures }, (_, i) => Math.cos(i) * 0.05),
-    };
-  }
-  const file = path.join(app.env.ATELIER_DATA_DIR, 'lora-under-test.safetensors');
-  await writeLoraSafetensors(file, { targets });
-  return readFileSync(file);
-}
-
 describe('Atelier with ATELIER_STORAGE=s3', () => {
   it('stores a job\'s image in the bucket and serves it at its signed /files URL', async () => {
     const user = await signUp(app.url);
@@ -119,7 +102,7 @@ describe('Atelier with ATELIER_STORAGE=s3', () => {
   it('uploads a LoRA to the bucket and the worker runs a job with it from its verified local copy', async () => {
     const user = await signUp(app.url);
     const upload = await fetch(`${app.url}/uploads`, {
-      method: 'POST', body: new Uint8Array(await loraBytes()),
+      method: 'POST', body: new Uint8Array(await factory.loraFile(app)),
       headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${user.token}` },
     });
     expect(upload.status).toBe(201);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, gql, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
 
 let app: TestApp;
 const SESSION_EVENTS = 'subscription($s:ID!, $after:String){ sessionEvents(sessionId:$s, after:$after) { eventId type jobId step totalSteps imageIds actorId onlineUserIds preview job { id status images { id } } user { id } } }';
@@ -160,7 +161,7 @@ describe('shared sessions', () => {
     expect((await join(many.token, u3.token)).errors?.[0].extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 3 });
 
     await app.db.query(`UPDATE session_invites SET expires_at = now() - interval '1 minute' WHERE id = $1`, [many.invite.id]);
-    await app.db.query(`UPDATE users SET tier = 'PRO' WHERE id = $1`, [owner.id]);
+    await factory.updateUser(app, owner.id, { tier: 'PRO' });
     expect((await join(many.token, u3.token)).errors?.[0].message).toMatch(/expired/);
   });
 });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookQueue, webhookDeliveryJobId, type WebhookQueue } from '../../src/services/webhook-queue';
 import { gql, gqlData, signUp, waitFor } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
 
 /** One request the receiver got, as it arrived on the wire. */
 interface Received {
@@ -54,7 +55,6 @@ afterAll(async () => {
 });
 
 const SMALL_JOB = { prompt: 'a lighthouse in fog', width: 64, height: 64, steps: 2 };
-const CREATE = 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id } }';
 const SET = 'mutation($id:ID!, $url:String!) { setApiKeyWebhook(apiKeyId:$id, url:$url) { secret apiKey { id webhookUrl } } }';
 
 /** A user with an API key whose webhook points at `path` on the receiver. */
@@ -64,10 +64,6 @@ async function integrator(path: string): Promise<{ token: string; apiKey: string
   const apiKeyId = created.createApiKey.apiKey.id;
   const set = await gqlData<any>(app.url, SET, { id: apiKeyId, url: `${receiverUrl}${path}` }, user.token);
   return { token: user.token, apiKey: created.createApiKey.secret, apiKeyId, secret: set.setApiKeyWebhook.secret };
-}
-
-async function submit(token: string): Promise<string> {
-  return (await gqlData<any>(app.url, CREATE, { input: SMALL_JOB }, token)).createGeneration.id;
 }
 
 const deliveriesFor = (jobId: string): Received[] => received.filter((r) => r.body.data?.job?.id === jobId);
@@ -87,7 +83,7 @@ describe('API key webhooks', () => {
     const keys = await gqlData<any>(app.url, '{ apiKeys { id webhookUrl } }', {}, me.token);
     expect(keys.apiKeys).toEqual([{ id: me.apiKeyId, webhookUrl: `${receiverUrl}/ok` }]);
 
-    const jobId = await submit(me.apiKey);
+    const jobId = (await factory.job(app, { token: me.apiKey }, SMALL_JOB)).id;
     const completed = await waitFor(async () => deliveriesFor(jobId).find((r) => r.body.type === 'job.completed'), 60_000);
     await waitFor(async () => deliveriesFor(jobId).length >= 3);
     const deliveries = deliveriesFor(jobId);
@@ -110,7 +106,7 @@ describe('API key webhooks', () => {
 
   it('retries a failing receiver with backoff: 500, 500, then delivered on the third try', async () => {
     const me = await integrator('/flaky');
-    const jobId = await submit(me.apiKey);
+    const jobId = (await factory.job(app, { token: me.apiKey }, SMALL_JOB)).id;
     const completed = await waitFor(async () => {
       const tries = deliveriesFor(jobId).filter((r) => r.body.type === 'job.completed');
       return tries.length >= 3 ? tries : null;
@@ -132,7 +128,7 @@ describe('API key webhooks', () => {
 
   it('sends nothing for jobs submitted with a JWT, even when the user has a webhook', async () => {
     const me = await integrator('/ok');
-    const jobId = await submit(me.token);
+    const jobId = (await factory.job(app, { token: me.token }, SMALL_JOB)).id;
     await waitFor(async () => (await gqlData<any>(app.url, 'query($id:ID!){ job(id:$id){ status } }', { id: jobId }, me.token)).job.status === 'COMPLETED');
     // Jobs without an API key never reach the webhook queue at all.
     for (const type of ['QUEUED', 'STARTED', 'COMPLETED'] as const) {
@@ -143,7 +139,7 @@ describe('API key webhooks', () => {
 
   it('a receiver answering 410 Gone removes the webhook', async () => {
     const me = await integrator('/gone');
-    const jobId = await submit(me.apiKey);
+    const jobId = (await factory.job(app, { token: me.apiKey }, SMALL_JOB)).id;
     await waitFor(async () => deliveriesFor(jobId).length > 0, 30_000);
     const keys = await waitFor(async () => {
       const { apiKeys } = await gqlData<any>(app.url, '{ apiKeys { webhookUrl } }', {}, me.token);

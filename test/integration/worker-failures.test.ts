@@ -2,11 +2,12 @@ import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { gqlData, signUp, waitFor } from '../support/graphql';
+import { gqlData, waitFor } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
 
 let app: TestApp;
-let user: { token: string; id: string };
+let user: factory.TestUser;
 
 beforeAll(async () => {
   // Its own models folder: the tiny model plus a copy whose UNet is corrupt.
@@ -15,8 +16,7 @@ beforeAll(async () => {
   cpSync(path.join(models, 'atelier-tiny'), path.join(models, 'broken'), { recursive: true });
   writeFileSync(path.join(models, 'broken', 'unet', 'model.onnx'), Buffer.from('this is not an onnx file'));
   app = await startTestApp({ ATELIER_MODELS_DIR: models, ATELIER_JOB_TIMEOUT_SECONDS: '1' });
-  user = await signUp(app.url);
-  await app.db.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [user.id]);
+  user = await factory.user(app, { tier: 'ENTERPRISE' });
 });
 afterAll(() => app?.close());
 

@@ -1,24 +1,19 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPngInfo } from '../../src/gpu-worker/pipeline';
-import { collect, gql, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
+import { collect, gql, gqlData, waitFor, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
 
 let app: TestApp;
-let user: { token: string; id: string };
-const CREATE = 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id status seed } }';
+let user: factory.TestUser;
 const JOB = 'query($id:ID!){ job(id:$id) { id status step totalSteps progress executionProvider error { code message } images { id url width height seed sha256 } } }';
 
 beforeAll(async () => {
   app = await startTestApp();
-  user = await signUp(app.url);
-  await app.db.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [user.id]);
+  user = await factory.user(app, { tier: 'ENTERPRISE' });
 });
 afterAll(() => app?.close());
-
-async function submit(input: Record<string, unknown>): Promise<string> {
-  return (await gqlData<any>(app.url, CREATE, { input }, user.token)).createGeneration.id;
-}
 
 async function finished(id: string): Promise<any> {
   return waitFor(async () => {
@@ -37,7 +32,7 @@ async function download(url: string): Promise<Buffer> {
 describe('GPU worker', () => {
   it('completes a job with PNGs of the requested size, parameters embedded, deterministic by seed', async () => {
     const params = { prompt: 'a quiet harbour at dawn', negativePrompt: 'blurry', width: 320, height: 192, steps: 12, seed: 1234, count: 2 };
-    const a = await finished(await submit(params));
+    const a = await finished((await factory.job(app, user, params)).id);
     expect(a).toMatchObject({ status: 'COMPLETED', step: 12, progress: 1, executionProvider: 'cpu', error: null });
     expect(a.images.map((i: any) => [i.width, i.height, i.seed])).toEqual([[320, 192, 1234], [320, 192, 1235]]);
     const png = await download(a.images[0].url);
@@ -47,16 +42,16 @@ describe('GPU worker', () => {
     const info = readPngInfo(png);
     expect(info.text).toMatchObject({ prompt: 'a quiet harbour at dawn', negative_prompt: 'blurry', seed: '1234', steps: '12', width: '320', height: '192' });
 
-    const again = await finished(await submit(params));
+    const again = await finished((await factory.job(app, user, params)).id);
     expect(again.images.map((i: any) => i.sha256)).toEqual(a.images.map((i: any) => i.sha256));
-    const otherSeed = await finished(await submit({ ...params, seed: 999, count: 1 }));
+    const otherSeed = await finished((await factory.job(app, user, { ...params, seed: 999, count: 1 })).id);
     expect(otherSeed.images[0].sha256).not.toBe(a.images[0].sha256);
-    const otherPrompt = await finished(await submit({ ...params, prompt: 'a neon city in rain', count: 1 }));
+    const otherPrompt = await finished((await factory.job(app, user, { ...params, prompt: 'a neon city in rain', count: 1 })).id);
     expect(otherPrompt.images[0].sha256).not.toBe(a.images[0].sha256);
   });
 
   it('refuses tampered or expired file URLs and path traversal', async () => {
-    const job = await finished(await submit({ prompt: 'tiny', width: 64, height: 64, steps: 2 }));
+    const job = await finished((await factory.job(app, user, { prompt: 'tiny', width: 64, height: 64, steps: 2 })).id);
     const url = new URL(job.images[0].url);
     expect((await fetch(url.toString().replace(/sig=[^&]+/, 'sig=forged'))).status).toBe(403);
     expect((await fetch(url.toString().replace(/expires=\d+/, 'expires=1000'))).status).toBe(403);
@@ -70,7 +65,7 @@ describe('GPU worker', () => {
   });
 
   it('streams progress per step and cancels a 150-step job at step 5 with no images', async () => {
-    const id = await submit({ prompt: 'a very long render', width: 2048, height: 2048, steps: 150 });
+    const { id } = await factory.job(app, user, { prompt: 'a very long render', width: 2048, height: 2048, steps: 150 });
     const client = wsClient(app.url, user.token);
     let cancelled = false;
     const stream = collect<any>(client, 'subscription($id:ID!){ jobUpdated(jobId:$id) { type step totalSteps } }', { id }, (items) => {
@@ -98,9 +93,9 @@ describe('GPU worker', () => {
   });
 
   it('fails a job that cannot start before its deadline instead of running it late', async () => {
-    const blocker = await submit({ prompt: 'blocker', width: 2048, height: 2048, steps: 150 });
+    const blocker = (await factory.job(app, user, { prompt: 'blocker', width: 2048, height: 2048, steps: 150 })).id;
     await waitFor(async () => (await gqlData<any>(app.url, JOB, { id: blocker }, user.token)).job.status === 'PROCESSING');
-    const late = await submit({ prompt: 'in a hurry', width: 64, height: 64, steps: 2, deadlineSeconds: 1 });
+    const late = (await factory.job(app, user, { prompt: 'in a hurry', width: 64, height: 64, steps: 2, deadlineSeconds: 1 })).id;
     await new Promise((r) => setTimeout(r, 1500));
     await gqlData(app.url, 'mutation($id:ID!){ cancelJob(id:$id) { status } }', { id: blocker }, user.token);
     const job = await finished(late);

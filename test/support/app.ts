@@ -3,9 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
 import { inject } from 'vitest';
 import { startAtelier, type Atelier, type StartOptions } from '../../src/app';
 import { loadConfig, type AtelierConfig } from '../../src/config';
+import { createDataSource } from '../../src/database/data-source';
 import { createLogger } from '../../src/observability/logger';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-the-config-check';
@@ -28,6 +30,11 @@ export async function createScratchDatabase(serverUrl: string): Promise<{ url: s
       await client.end();
     },
   };
+}
+
+/** Opens the entities on a database that a spawned Atelier process has migrated (for the factories). */
+export async function connectToDatabase(url: string): Promise<DataSource> {
+  return createDataSource({ url, poolSize: 1 }).initialize();
 }
 
 /** Environment for an Atelier process in tests: unique Redis prefix, temp data dir, shared models. */

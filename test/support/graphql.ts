@@ -28,10 +28,14 @@ export async function gqlData<T = Record<string, any>>(url: string, query: strin
 
 let counter = 0;
 
-/** Registers a fresh user; returns its token and id. */
-export async function signUp(url: string, prefix = 'user'): Promise<{ token: string; id: string; email: string }> {
+/** An email address no other test uses. */
+function uniqueEmail(prefix: string): string {
   counter += 1;
-  const email = `${prefix}-${process.pid}-${Date.now()}-${counter}@example.com`;
+  return `${prefix}-${process.pid}-${Date.now()}-${counter}@example.com`;
+}
+
+/** Registers a user (a fresh address unless `email` is given); returns its token and id. */
+export async function signUp(url: string, prefix = 'user', email = uniqueEmail(prefix)): Promise<{ token: string; id: string; email: string }> {
   const data = await gqlData<{ register: { token: string; user: { id: string } } }>(
     url, 'mutation($e:String!){ register(email:$e, password:"correct horse battery") { token user { id } } }', { e: email },
   );

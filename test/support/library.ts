@@ -6,7 +6,7 @@ import type { AppContext } from '../../src/schema/context';
 import { createLoaders, type Loaders } from '../../src/schema/loaders';
 import type { Services } from '../../src/services';
 import type { Viewer } from '../../src/services/auth';
-import { gqlData, waitFor } from './graphql';
+import { job, type TestJob } from './factories';
 
 /** Runs `fn` and returns the SQL statements the DataSource sent meanwhile (through its logger hook). */
 export async function countStatements<T>(db: DataSource, fn: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
@@ -87,14 +87,8 @@ export async function seedImages(
 }
 
 /** Runs a real (tiny, fast) generation and waits until it completes; returns the job with its images. */
-export async function generate(url: string, token: string, input: Record<string, unknown> = {}): Promise<{ id: string; images: { id: string }[] }> {
-  const created = await gqlData<any>(url, 'mutation($i:GenerationInput!){ createGeneration(input:$i){ id } }', {
-    i: { prompt: 'a small red fox', width: 64, height: 64, steps: 2, ...input },
-  }, token);
-  const id = created.createGeneration.id;
-  return waitFor(async () => {
-    const data = await gqlData<any>(url, 'query($id:ID!){ job(id:$id){ id status error { message } images { id } } }', { id }, token);
-    if (data.job.status === 'FAILED') throw new Error(`job failed: ${data.job.error?.message}`);
-    return data.job.status === 'COMPLETED' ? data.job : null;
-  }, 60_000);
+export async function generate(url: string, token: string, input: Record<string, unknown> = {}): Promise<TestJob> {
+  const done = await job({ url }, { token }, input, { wait: true });
+  if (done.status !== 'COMPLETED') throw new Error(`job ${done.status}: ${done.error?.message}`);
+  return done;
 }

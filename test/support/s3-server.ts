@@ -31,9 +31,10 @@ const field = (auth: string, name: string): string => new RegExp(`${name}=([^,\\
 /**
  * Why the signature is wrong, or null when it is right. s3rver 3.x checks V2
  * signatures only ("Signature version 4 calculation is unimplemented" in its
- * source), so the gate recomputes each SigV4 signature with the independent
- * `aws4` package from the request exactly as it arrived on the wire, and
- * checks the payload hash as S3 does.
+ * source), so the gate recomputes each SigV4 signature with the `aws4` package
+ * from the request exactly as it arrived on the wire, and checks the payload
+ * hash as S3 does. (The store signs with aws4 too; test/unit/sigv4.test.ts
+ * pins its signatures to values from an independent implementation.)
  */
 function verify(req: http.IncomingMessage, body: Buffer, secretAccessKey: string): { code: string; message: string } | null {
   const auth = req.headers.authorization ?? '';

@@ -1,95 +1,87 @@
-import { describe, expect, it } from 'vitest';
-import { canonicalRequest, headersToSign, sha256Hex, signingKey, signRequest, stringToSign, uriEncode, type SigV4Request } from '../../src/storage/sigv4';
+import { createHash } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { S3ArtifactStore, type S3StoreOptions } from '../../src/storage/s3-store';
 
+/*
+ * SigV4 as S3ArtifactStore sends it. The signatures below were computed by the
+ * project's former hand-written signer, which reproduced AWS's published
+ * examples (IAM ListUsers, S3 GET Object); the store now signs with `aws4`, so
+ * two independent implementations agree on them. Host and path come from the
+ * AWS S3 examples (virtual-hosted `examplebucket`).
+ */
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const WELCOME_SHA256 = '44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072';
+const CREDENTIALS = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
 
-// AWS's worked example ("Create a signed AWS API request", IAM ListUsers).
-describe('SigV4 against the AWS documentation example (IAM ListUsers)', () => {
-  const now = new Date('2015-08-30T12:36:00Z');
-  const scope = { region: 'us-east-1', service: 'iam' };
-  const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
-  const request: SigV4Request = {
-    method: 'GET',
-    url: new URL('https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08'),
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8' },
-    payloadHash: EMPTY_SHA256,
-  };
+interface Sent { url: string; method: string; headers: Record<string, string> }
+let sent: Sent[];
 
-  it('builds the documented canonical request', () => {
-    const canonical = canonicalRequest(request, headersToSign(request, credentials, now));
-    expect(canonical.text).toBe([
-      'GET',
-      '/',
-      'Action=ListUsers&Version=2010-05-08',
-      'content-type:application/x-www-form-urlencoded; charset=utf-8',
-      'host:iam.amazonaws.com',
-      'x-amz-date:20150830T123600Z',
-      '',
-      'content-type;host;x-amz-date',
-      EMPTY_SHA256,
-    ].join('\n'));
-    expect(sha256Hex(canonical.text)).toBe('f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59');
-  });
-
-  it('derives the documented string to sign and signing key', () => {
-    const canonical = canonicalRequest(request, headersToSign(request, credentials, now));
-    expect(stringToSign(canonical.text, now, scope)).toBe([
-      'AWS4-HMAC-SHA256',
-      '20150830T123600Z',
-      '20150830/us-east-1/iam/aws4_request',
-      'f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59',
-    ].join('\n'));
-    expect(signingKey(credentials.secretAccessKey, now, scope).toString('hex'))
-      .toBe('c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9');
-  });
-
-  it('produces the documented signature and Authorization header', () => {
-    const headers = signRequest(request, credentials, scope, now);
-    expect(headers.authorization).toBe(
-      'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, '
-      + 'SignedHeaders=content-type;host;x-amz-date, '
-      + 'Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7',
-    );
-    expect(headers['x-amz-date']).toBe('20150830T123600Z');
+beforeEach(() => {
+  sent = [];
+  vi.stubGlobal('fetch', async (url: URL, init: RequestInit) => {
+    const headers = Object.fromEntries(new Headers(init.headers).entries());
+    sent.push({ url: url.toString(), method: String(init.method), headers });
+    return new Response(init.method === 'GET' ? 'hello' : null, { status: 200 });
   });
 });
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
 
-// The S3 documentation's header-signed GET Object example (virtual-hosted bucket, Range header).
-describe('SigV4 against the AWS S3 GET Object example', () => {
-  it('produces the documented signature', () => {
-    const headers = signRequest(
-      {
-        method: 'GET',
-        url: new URL('https://examplebucket.s3.amazonaws.com/test.txt'),
-        headers: { range: 'bytes=0-9', 'x-amz-content-sha256': EMPTY_SHA256 },
-        payloadHash: EMPTY_SHA256,
-      },
-      { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
-      { region: 'us-east-1', service: 's3' },
-      new Date('2013-05-24T00:00:00Z'),
-    );
-    expect(headers.authorization).toBe(
+function store(overrides: Partial<S3StoreOptions> = {}): S3ArtifactStore {
+  return new S3ArtifactStore({
+    endpoint: 'https://s3.amazonaws.com', bucket: 'examplebucket', region: 'us-east-1', forcePathStyle: false,
+    credentials: CREDENTIALS, maxAttempts: 1, now: () => new Date('2013-05-24T00:00:00Z'), ...overrides,
+  });
+}
+
+describe('SigV4 signing through S3ArtifactStore', () => {
+  it('signs a GET with host, payload hash and date, scoped to the day, region and s3', async () => {
+    expect((await store().get('test.txt'))?.toString()).toBe('hello');
+    expect(sent).toHaveLength(1);
+    expect(sent[0].url).toBe('https://examplebucket.s3.amazonaws.com/test.txt');
+    expect(sent[0].headers).toMatchObject({ 'x-amz-date': '20130524T000000Z', 'x-amz-content-sha256': EMPTY_SHA256 });
+    // fetch sends Host itself, from the URL that was signed.
+    expect(sent[0].headers.host).toBeUndefined();
+    expect(sent[0].headers.authorization).toBe(
       'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, '
-      + 'SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, '
-      + 'Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41',
+      + 'SignedHeaders=host;x-amz-content-sha256;x-amz-date, '
+      + 'Signature=df548e2ce037944d03f3e68682813b093763996d597cf890ca3d9037fd231eb4',
     );
   });
-});
 
-describe('SigV4 encoding details', () => {
-  it('percent-encodes everything but RFC 3986 unreserved characters', () => {
-    expect(uriEncode("a b/c~d_e.f-g!h'(i)*$")).toBe('a%20b%2Fc~d_e.f-g%21h%27%28i%29%2A%24');
+  it('signs a PUT\'s content type and the SHA-256 of its body', async () => {
+    const body = Buffer.from('Welcome to Amazon S3.');
+    expect(createHash('sha256').update(body).digest('hex')).toBe(WELCOME_SHA256);
+    await store({ region: 'eu-west-1' }).put('images/welcome.txt', body, 'text/plain');
+    expect(sent[0].headers).toMatchObject({ 'content-type': 'text/plain', 'x-amz-content-sha256': WELCOME_SHA256 });
+    expect(sent[0].headers.authorization).toBe(
+      'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/eu-west-1/s3/aws4_request, '
+      + 'SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date, '
+      + 'Signature=12d030d063a402cd0a78211aab715fc8fcf914d8ad18bed1bc46c6807f2a0447',
+    );
   });
 
-  it('signs a session token when there is one', () => {
-    const headers = signRequest(
-      { method: 'HEAD', url: new URL('http://localhost:9000/bucket/key'), headers: {}, payloadHash: EMPTY_SHA256 },
-      { accessKeyId: 'id', secretAccessKey: 'secret', sessionToken: 'token' },
-      { region: 'us-east-1', service: 's3' },
-      new Date('2024-01-01T00:00:00Z'),
+  it('signs the host with its port and the path-style bucket, and a session token when there is one', async () => {
+    await store({ endpoint: 'http://localhost:9000', forcePathStyle: true, credentials: { ...CREDENTIALS, sessionToken: 'token' } }).exists('loras/a.safetensors');
+    expect(sent[0].url).toBe('http://localhost:9000/examplebucket/loras/a.safetensors');
+    expect(sent[0].headers['x-amz-security-token']).toBe('token');
+    expect(sent[0].headers.authorization).toBe(
+      'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, '
+      + 'SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token, '
+      + 'Signature=9379015a6056d555310011c388e762f2ab082f7acf4c83213aefda6fb2ee6002',
     );
-    expect(headers['x-amz-security-token']).toBe('token');
-    expect(headers.host).toBe('localhost:9000');
-    expect(headers.authorization).toContain('SignedHeaders=host;x-amz-date;x-amz-security-token,');
+  });
+
+  it('signs each attempt afresh with the time of that attempt', async () => {
+    const times = [new Date('2024-01-01T00:00:00Z'), new Date('2024-01-02T00:00:00Z')];
+    const s = store({ maxAttempts: 2, now: () => times.shift()! });
+    vi.stubGlobal('fetch', async (url: URL, init: RequestInit) => {
+      sent.push({ url: url.toString(), method: String(init.method), headers: Object.fromEntries(new Headers(init.headers).entries()) });
+      return new Response(null, { status: sent.length === 1 ? 503 : 200 });
+    });
+    expect(await s.exists('a/b.png')).toBe(true);
+    expect(sent.map((r) => r.headers['x-amz-date'])).toEqual(['20240101T000000Z', '20240102T000000Z']);
+    expect(sent[1].headers.authorization).toContain('Credential=AKIAIOSFODNN7EXAMPLE/20240102/us-east-1/s3/aws4_request');
   });
 });

@@ -8,11 +8,11 @@ export interface LoraTargetWeights { up: Float32Array; down: Float32Array; rank:
 export interface LoraTargetInfo { name: string; shape: number[]; outFeatures: number; inFeatures: number }
 
 /**
- * Writes a kohya-style LoRA (`lora_unet_<layer>.lora_up.weight`, `.lora_down.weight`,
- * `.alpha`) as safetensors. Meant for tests and benchmarks that need a valid
- * LoRA for the tiny model.
+ * Encodes a kohya-style LoRA (`lora_unet_<layer>.lora_up.weight`, `.lora_down.weight`,
+ * `.alpha`) as safetensors bytes. Meant for tests and benchmarks that need a
+ * valid LoRA for the tiny model.
  */
-export async function writeLoraSafetensors(path: string, spec: { targets: Record<string, LoraTargetWeights> }): Promise<void> {
+export function encodeLoraSafetensors(spec: { targets: Record<string, LoraTargetWeights> }): Buffer {
   const tensors: Record<string, Float32TensorData> = {};
   for (const [layer, t] of Object.entries(spec.targets)) {
     if (t.up.length % t.rank !== 0 || t.down.length % t.rank !== 0) throw new Error(`layer ${layer}: sizes are not multiples of rank ${t.rank}`);
@@ -21,7 +21,12 @@ export async function writeLoraSafetensors(path: string, spec: { targets: Record
     tensors[`${key}.lora_down.weight`] = { shape: [t.rank, t.down.length / t.rank], data: t.down };
     tensors[`${key}.alpha`] = { shape: [], data: Float32Array.of(t.alpha) };
   }
-  await writeFile(path, writeSafetensors(tensors, { format: 'pt' }));
+  return writeSafetensors(tensors, { format: 'pt' });
+}
+
+/** Writes {@link encodeLoraSafetensors}'s bytes to `path`. */
+export async function writeLoraSafetensors(path: string, spec: { targets: Record<string, LoraTargetWeights> }): Promise<void> {
+  await writeFile(path, encodeLoraSafetensors(spec));
 }
 
 /** Lists the layers of a loaded pipeline that LoRAs can adapt (empty when it supports none). */
