@@ -54,7 +54,7 @@ export function createServices(deps: ServiceDeps) {
   const access = new AccessPolicy(db);
   const quotas = new QuotaService(db, redis, prefix, clock);
   const rateLimiter = new RateLimiter(redis, prefix, clock);
-  const scheduler = new FairScheduler(redis, prefix);
+  const scheduler = new FairScheduler(redis, prefix, { prioritizedKey: deps.queue.keys.prioritized });
   const presence = new Presence(redis, prefix);
   const recentErrors = new RecentErrors(redis, prefix);
   const albums = new AlbumService(db, clock);
