@@ -12,6 +12,7 @@ import type { Viewer } from '../services/auth';
 import type { AppContext } from '../schema/context';
 import { findAppError } from '../schema/errors';
 import { createLoaders } from '../schema/loaders';
+import { ConnectionRegistry } from './connection-registry';
 import { subscribeSharingResults } from './shared-execution';
 import { queryLimitRules } from '../schema/query-limits';
 import { specifiedRules, validate } from 'graphql';
@@ -25,33 +26,6 @@ interface ConnectionState extends Record<PropertyKey, unknown> {
   viewer: Viewer | null;
   connectionId: string;
   expiryTimer?: NodeJS.Timeout;
-}
-
-/**
- * Live connection count per user, shared by every replica: a sorted set of
- * connection ids scored by their last heartbeat, so a crashed replica's
- * connections stop counting after a minute.
- */
-class ConnectionRegistry {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
-  private key(userId: string) {
-    return `${this.prefix}:ws:conn:${userId}`;
-  }
-  async add(userId: string, connectionId: string, limit: number): Promise<boolean> {
-    const key = this.key(userId);
-    const now = Date.now();
-    await this.redis.zremrangebyscore(key, '-inf', now - 60_000);
-    if ((await this.redis.zcard(key)) >= limit) return false;
-    await this.redis.zadd(key, now, connectionId);
-    await this.redis.pexpire(key, 120_000);
-    return true;
-  }
-  async touch(userId: string, connectionId: string): Promise<void> {
-    await this.redis.zadd(this.key(userId), 'XX', Date.now(), connectionId);
-  }
-  async remove(userId: string, connectionId: string): Promise<void> {
-    await this.redis.zrem(this.key(userId), connectionId);
-  }
 }
 
 /** graphql-ws on the same HTTP server and path as Apollo (`/graphql`). */
