@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { RedisScript } from '../redis/script';
 
 /**
  * Fair scheduling on BullMQ priorities (lower runs first; equal priorities
@@ -19,7 +20,7 @@ export const DEFAULT_BAND_SIZE = 1 << 19;
 /** BullMQ scores a prioritized job as priority * 2^32 + insertion counter. */
 const BULL_PRIORITY_SCALE = 2 ** 32;
 
-const TAG_SCRIPT = `
+const TAG_SCRIPT = new RedisScript<number>('atelierFairTag', 3, `
 if redis.call('ZCOUNT', KEYS[3], ARGV[3], ARGV[4]) == 0 then redis.call('DEL', KEYS[1], KEYS[2]) end
 local clock = tonumber(redis.call('HGET', KEYS[1], 'clock') or '0')
 local last = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
@@ -27,12 +28,12 @@ local tag = math.max(clock, last) + 1
 if tag >= tonumber(ARGV[2]) then tag = tonumber(ARGV[2]) - 1 end
 redis.call('HSET', KEYS[2], ARGV[1], tag)
 redis.call('EXPIRE', KEYS[2], 604800)
-return tag`;
+return tag`);
 
-const ADVANCE_SCRIPT = `
+const ADVANCE_SCRIPT = new RedisScript<number>('atelierFairAdvance', 1, `
 local clock = tonumber(redis.call('HGET', KEYS[1], 'clock') or '0')
 if tonumber(ARGV[1]) > clock then redis.call('HSET', KEYS[1], 'clock', ARGV[1]) end
-return 1`;
+return 1`);
 
 export interface FairSchedulerOptions {
   /** BullMQ's sorted set of waiting prioritized jobs (`queue.keys.prioritized`). */
@@ -60,16 +61,15 @@ export class FairScheduler {
     // Scores of this band's waiting jobs: [(base + 1) * 2^32, (base + bandSize) * 2^32).
     const lowest = String((base + 1) * BULL_PRIORITY_SCALE);
     const highest = `(${(base + this.bandSize) * BULL_PRIORITY_SCALE}`;
-    const tag = (await this.redis.eval(
-      TAG_SCRIPT, 3, this.clockKey(band), `${this.prefix}:sched:${band}:last`, this.prioritizedKey,
-      userId, this.bandSize, lowest, highest,
-    )) as number;
+    const tag = await TAG_SCRIPT.run(
+      this.redis, [this.clockKey(band), `${this.prefix}:sched:${band}:last`, this.prioritizedKey], [userId, this.bandSize, lowest, highest],
+    );
     return base + tag;
   }
 
   /** Called by the worker when a job starts: the band's clock moves to its tag. */
   async started(priority: number): Promise<void> {
     const band = Math.floor(priority / this.bandSize) + 1;
-    await this.redis.eval(ADVANCE_SCRIPT, 1, this.clockKey(band), priority % this.bandSize);
+    await ADVANCE_SCRIPT.run(this.redis, [this.clockKey(band)], [priority % this.bandSize]);
   }
 }

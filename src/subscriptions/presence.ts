@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis';
+import { RedisScript } from '../redis/script';
 
 /*
  * Adds (or removes) one connection and reports whether the set of distinct
  * users online changed, atomically, so two tabs connecting at once cannot both
  * announce the same change. Fields are "user:connection" → expiry (ms).
  */
-const CHANGE_SCRIPT = `
+const CHANGE_SCRIPT = new RedisScript<string[] | null>('atelierPresenceChange', 1, `
 local now = tonumber(ARGV[1])
 local function users()
   local set, list = {}, {}
@@ -28,7 +29,7 @@ else
 end
 local after = users()
 if table.concat(after, ',') == before then return false end
-return after`;
+return after`);
 
 /**
  * Who is connected to a session now. Each live subscription is one field of a
@@ -43,8 +44,8 @@ export class Presence {
   }
 
   private async change(sessionId: string, op: 'enter' | 'leave', userId: string, connectionId: string): Promise<string[] | null> {
-    const result = await this.redis.eval(CHANGE_SCRIPT, 1, this.key(sessionId), Date.now(), op, `${userId}:${connectionId}`, this.ttlMs);
-    return Array.isArray(result) ? (result as string[]) : null;
+    const result = await CHANGE_SCRIPT.run(this.redis, [this.key(sessionId)], [Date.now(), op, `${userId}:${connectionId}`, this.ttlMs]);
+    return Array.isArray(result) ? result : null;
   }
 
   /** Marks the connection present; returns the online users if that set changed. */
