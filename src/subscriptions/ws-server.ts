@@ -37,11 +37,13 @@ export function attachWebSocketServer(options: {
   prefix: string;
   logger: Logger;
   maxConnectionsPerUser: number;
+  /** This replica's id: its connections stop counting when its heartbeat stops. */
+  replicaId: string;
   keepAliveMs?: number;
 }) {
   const { services, logger } = options;
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
-  const registry = new ConnectionRegistry(options.redis, options.prefix);
+  const registry = new ConnectionRegistry(options.redis, options.prefix, options.replicaId);
   const open = new Set<import('ws').WebSocket>();
   const activity = new WebSocketActivity(logger);
   wss.on('connection', (socket) => {

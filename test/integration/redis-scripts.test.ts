@@ -49,7 +49,7 @@ describe('Redis scripts', () => {
     expect(scripted.filter(([command]) => command.toLowerCase() !== 'evalsha').map(([, body]) => ours.get(body))).toEqual([]);
     expect([...new Set(scripted.map(([, sha]) => ours.get(sha)))].sort()).toEqual([
       'atelierConnectionAdd', 'atelierEventAppend', 'atelierFairAdvance', 'atelierFairTag',
-      'atelierPresenceChange', 'atelierQuotaAdmit', 'atelierQuotaRelease', 'atelierRateWindow',
+      'atelierPresence', 'atelierQuotaAdmit', 'atelierQuotaRelease', 'atelierRateWindow',
     ]);
   });
 });
