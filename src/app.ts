@@ -22,6 +22,7 @@ import { mountHttpRoutes } from './server/routes';
 import { mountUploads } from './server/uploads';
 import { cors } from './server/cors';
 import { createServices, type Services } from './services';
+import { Housekeeping } from './services/housekeeping';
 import { systemClock, type Clock } from './services/clock';
 import { createWebhookQueue, JobLifecycleNotifier } from './services/webhook-queue';
 import { WebhookWorker } from './services/webhook-worker';
@@ -194,12 +195,12 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   // Webhook deliveries are I/O only: they run wherever the API runs.
   const webhooks = new WebhookWorker({ db, connection, prefix: config.redisPrefix, urlSigner, clock, logger: logger.child({ role: 'webhooks' }), metrics });
   cleanups.push(() => webhooks.close());
-  // Hourly housekeeping: archive idle sessions, delete uploads never registered.
-  const sweep = setInterval(() => {
-    services.sessions.archiveIdle().catch((err) => logger.warn({ err }, 'session archiving failed'));
-    services.uploads.sweepAbandoned().catch((err) => logger.warn({ err }, 'upload sweep failed'));
-  }, 3600_000);
-  sweep.unref();
-  cleanups.push(async () => clearInterval(sweep));
+  // Hourly, once per cluster: archive idle sessions, delete uploads never registered.
+  const housekeeping = new Housekeeping({
+    connection, prefix: config.redisPrefix, logger: logger.child({ role: 'housekeeping' }),
+    tasks: { archivedSessions: () => services.sessions.archiveIdle(), sweptUploads: () => services.uploads.sweepAbandoned() },
+  });
+  await housekeeping.start();
+  cleanups.push(() => housekeeping.close());
   return url;
 }
