@@ -23,12 +23,14 @@ import { mountHttpRoutes } from './server/routes';
 import { mountUploads } from './server/uploads';
 import { cors } from './server/cors';
 import { createServices, type Services } from './services';
+import { Housekeeping } from './services/housekeeping';
 import { systemClock, type Clock } from './services/clock';
 import { createWebhookQueue, JobLifecycleNotifier } from './services/webhook-queue';
 import { WebhookWorker } from './services/webhook-worker';
 import { UrlSigner } from './storage/artifact-store';
 import { createArtifactStorage } from './storage/create-store';
 import { EventLog } from './subscriptions/event-log';
+import { ReplicaHeartbeat } from './subscriptions/replica-heartbeat';
 import { attachWebSocketServer } from './subscriptions/ws-server';
 
 export interface StartOptions {
@@ -68,6 +70,8 @@ interface Core {
   storage: ReturnType<typeof createArtifactStorage>;
   urlSigner: UrlSigner;
   services: Services;
+  /** Liveness of this process as an API replica (started by the API role). */
+  replica: ReplicaHeartbeat;
   /** Shutdown steps, run in reverse order. */
   cleanups: (() => Promise<unknown>)[];
 }
@@ -122,18 +126,19 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   const storage = createArtifactStorage(config.storage, config.dataDir);
   logger.info({ storage: storage.describe }, 'artifact storage');
   const urlSigner = new UrlSigner(config.jwtSecret, config.publicUrl, config.fileUrlTtlSeconds);
+  const replica = new ReplicaHeartbeat(redis, config.redisPrefix);
   const services = createServices({
     db, redis, prefix: config.redisPrefix, queue, events, store: storage.store, urlSigner, clock, logger,
     jwtSecret: config.jwtSecret, jwtTtlSeconds: config.jwtTtlSeconds, sessionIdleDays: config.sessionIdleDays,
     authAttemptsPerMinute: config.authAttemptsPerMinute,
-    modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes,
+    modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes, replicaId: replica.id,
   });
   metrics.observeQueue(() => services.monitoring.queueDepth());
   if (config.adminEmail && config.adminPassword) {
     await services.auth.ensureAdmin(config.adminEmail, config.adminPassword);
     logger.info({ email: config.adminEmail }, 'admin account ready');
   }
-  return { config, logger, clock, metrics, db, redis, connection, queue, events, storage, urlSigner, services, cleanups };
+  return { config, logger, clock, metrics, db, redis, connection, queue, events, storage, urlSigner, services, replica, cleanups };
 }
 
 /** The GPU worker: BullMQ consumer, model cache, and (standalone) its own metrics and health server. */
@@ -158,7 +163,7 @@ async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; 
 
 /** The API: Express + Apollo + graphql-ws on one port, uploads, files, health, webhooks and housekeeping. Returns its URL. */
 async function startApiRole(core: Core, worker: GenerationWorker | null): Promise<string> {
-  const { config, logger, services, redis, db, queue, metrics, urlSigner, clock, connection, storage, cleanups } = core;
+  const { config, logger, services, redis, db, queue, metrics, urlSigner, clock, connection, storage, replica, cleanups } = core;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -167,8 +172,12 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   const schema = await buildAppSchema();
   const errors = new ErrorReporter(logger, metrics, services.recentErrors);
   const exposeErrorDetails = config.nodeEnv === 'development';
+  // Before any socket: connections and presence of a replica without a live heartbeat do not count.
+  await replica.start();
+  cleanups.push(() => replica.stop());
   const ws = attachWebSocketServer({
-    httpServer, schema, services, redis, prefix: config.redisPrefix, logger, maxConnectionsPerUser: config.maxConnectionsPerUser, errors, exposeErrorDetails,
+    httpServer, schema, services, redis, prefix: config.redisPrefix, logger, maxConnectionsPerUser: config.maxConnectionsPerUser,
+    replicaId: replica.id, errors, exposeErrorDetails,
   });
   mountHttpRoutes({ app, services, redis, db, store: storage.store, queue, metrics, logger, errors, modelLoaded: worker ? () => worker.hasModelLoaded : undefined });
   metrics.observeWebSockets(ws.activity);
@@ -189,12 +198,12 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   // Webhook deliveries are I/O only: they run wherever the API runs.
   const webhooks = new WebhookWorker({ db, connection, prefix: config.redisPrefix, urlSigner, clock, logger: logger.child({ role: 'webhooks' }), metrics });
   cleanups.push(() => webhooks.close());
-  // Hourly housekeeping: archive idle sessions, delete uploads never registered.
-  const sweep = setInterval(() => {
-    services.sessions.archiveIdle().catch((err) => logger.warn({ err }, 'session archiving failed'));
-    services.uploads.sweepAbandoned().catch((err) => logger.warn({ err }, 'upload sweep failed'));
-  }, 3600_000);
-  sweep.unref();
-  cleanups.push(async () => clearInterval(sweep));
+  // Hourly, once per cluster: archive idle sessions, delete uploads never registered.
+  const housekeeping = new Housekeeping({
+    connection, prefix: config.redisPrefix, logger: logger.child({ role: 'housekeeping' }),
+    tasks: { archivedSessions: () => services.sessions.archiveIdle(), sweptUploads: () => services.uploads.sweepAbandoned() },
+  });
+  await housekeeping.start();
+  cleanups.push(() => housekeeping.close());
   return url;
 }

@@ -47,6 +47,8 @@ export interface ServiceDeps {
   /** Where model directories live (LoRA shape checks read their model_index.json). */
   modelsDir: string;
   maxUploadBytes: number;
+  /** This process's id as an API replica (presence entries carry it; see replica-heartbeat.ts). */
+  replicaId: string;
 }
 
 /** Every domain service, built once in the composition root. */
@@ -55,8 +57,8 @@ export function createServices(deps: ServiceDeps) {
   const access = new AccessPolicy(db);
   const quotas = new QuotaService(db, redis, prefix, clock);
   const rateLimiter = new RateLimiter(redis, prefix, clock);
-  const scheduler = new FairScheduler(redis, prefix);
-  const presence = new Presence(redis, prefix);
+  const scheduler = new FairScheduler(redis, prefix, { prioritizedKey: deps.queue.keys.prioritized });
+  const presence = new Presence(redis, prefix, deps.replicaId);
   const recentErrors = new RecentErrors(redis, prefix);
   const albums = new AlbumService(db, clock);
   const uploads = new UploadService(deps.store, deps.maxUploadBytes, { redis, key: `${prefix}:uploads:pending`, clock });

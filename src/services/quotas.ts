@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { RedisScript } from '../redis/script';
 import { DataSource, In } from 'typeorm';
 import { Job, OPEN_JOB_STATUSES, TierPolicy, UsageRecord, type Tier } from '../entities';
 import { AppError, badInput, quotaExceeded } from '../schema/errors';
@@ -14,7 +15,7 @@ import { secondsUntilUtcMidnight, utcDay, type Clock } from './clock';
  * which compares the set with the jobs table. The daily counter is a cache of
  * usage_records, rebuilt from the table when Redis lost it.
  */
-const ADMIT_SCRIPT = `
+const ADMIT_SCRIPT = new RedisScript<number[]>('atelierQuotaAdmit', 2, `
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {1, 0} end
 local open = redis.call('ZCARD', KEYS[1])
 if open >= tonumber(ARGV[2]) then return {0, 1, open} end
@@ -24,14 +25,14 @@ if dayLimit >= 0 and used + tonumber(ARGV[3]) > dayLimit then return {0, 2, used
 redis.call('ZADD', KEYS[1], ARGV[5], ARGV[1])
 redis.call('INCRBY', KEYS[2], ARGV[3])
 redis.call('EXPIRE', KEYS[2], 172800)
-return {1, 0}`;
+return {1, 0}`);
 
-const RELEASE_SCRIPT = `
+const RELEASE_SCRIPT = new RedisScript<number>('atelierQuotaRelease', 2, `
 local removed = redis.call('ZREM', KEYS[1], ARGV[1])
 if removed == 1 and tonumber(ARGV[2]) > 0 and redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('DECRBY', KEYS[2], ARGV[2])
 end
-return removed`;
+return removed`);
 
 /** What `usage` reports. */
 export interface UsageSnapshot {
@@ -137,10 +138,10 @@ export class QuotaService {
   }
 
   private async runAdmit(userId: string, jobId: string, count: number, policy: TierPolicy, now: Date, day: string): Promise<number[]> {
-    return (await this.redis.eval(
-      ADMIT_SCRIPT, 2, this.openKey(userId), this.dayKey(userId, day),
-      jobId, policy.maxOpenJobs, count, policy.imagesPerDay ?? -1, now.getTime(),
-    )) as number[];
+    return ADMIT_SCRIPT.run(
+      this.redis, [this.openKey(userId), this.dayKey(userId, day)],
+      [jobId, policy.maxOpenJobs, count, policy.imagesPerDay ?? -1, now.getTime()],
+    );
   }
 
   /**
@@ -148,7 +149,7 @@ export class QuotaService {
    * allowance of the day the job was admitted (failed or cancelled jobs).
    */
   async release(userId: string, jobId: string, admittedAt: Date, refundImages: number): Promise<void> {
-    await this.redis.eval(RELEASE_SCRIPT, 2, this.openKey(userId), this.dayKey(userId, utcDay(admittedAt)), jobId, refundImages);
+    await RELEASE_SCRIPT.run(this.redis, [this.openKey(userId), this.dayKey(userId, utcDay(admittedAt))], [jobId, refundImages]);
   }
 
   /** Drops ids from the open set whose jobs are final or missing (after a crash); returns how many. */

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { RedisScript } from '../redis/script';
 import { rateLimited } from '../schema/errors';
 import type { Clock } from './clock';
 
@@ -7,7 +8,7 @@ import type { Clock } from './clock';
  * time; the script trims what left the window, counts, and adds in one step,
  * so every API replica shares one exact window per subject.
  */
-const WINDOW_SCRIPT = `
+const WINDOW_SCRIPT = new RedisScript<number[]>('atelierRateWindow', 1, `
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
@@ -18,7 +19,7 @@ if count >= tonumber(ARGV[3]) then
 end
 redis.call('ZADD', KEYS[1], now, ARGV[4])
 redis.call('PEXPIRE', KEYS[1], window)
-return {1, 0}`;
+return {1, 0}`);
 
 export type RateKind = 'requests' | 'generations' | 'login' | 'register';
 
@@ -40,9 +41,9 @@ export class RateLimiter {
     const now = this.clock.now().getTime();
     for (const subject of subjects) {
       const member = `${now}:${process.pid}:${(this.sequence += 1)}:${Math.random().toString(36).slice(2, 8)}`;
-      const [allowed, retryMs] = (await this.redis.eval(
-        WINDOW_SCRIPT, 1, `${this.prefix}:rate:${kind}:${subject}`, now, this.windowMs, limit, member,
-      )) as number[];
+      const [allowed, retryMs] = await WINDOW_SCRIPT.run(
+        this.redis, [`${this.prefix}:rate:${kind}:${subject}`], [now, this.windowMs, limit, member],
+      );
       if (allowed !== 1) throw rateLimited(limit, Math.max(1, Math.ceil(retryMs / 1000)));
     }
   }

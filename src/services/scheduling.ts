@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { RedisScript } from '../redis/script';
 
 /**
  * Fair scheduling on BullMQ priorities (lower runs first; equal priorities
@@ -7,44 +8,68 @@ import type { Redis } from 'ioredis';
  * The tier clock advances to the tag of each job that starts, so a user who
  * queued 200 jobs holds tags 1..200 while a teammate arriving later gets the
  * next tag after the clock: one of theirs, one of the other's, round-robin.
- * Tags restart when a tier's queue drains (tag space: 2^19 per band).
+ *
+ * Tags restart from 1 whenever a job arrives while nothing of its band waits
+ * in BullMQ's prioritized set: the script checks that set and resets the band
+ * in the same atomic step, so no job can slip in between. A band only runs out
+ * of tags (and degrades to FIFO at its top) after 2^19 jobs of one tier start
+ * without that tier's line ever emptying once.
  */
-const BAND = 1 << 19;
+export const DEFAULT_BAND_SIZE = 1 << 19;
 
-const TAG_SCRIPT = `
-local clock = tonumber(redis.call('GET', KEYS[1]) or '0')
-local last = tonumber(redis.call('GET', KEYS[2]) or '0')
+/** BullMQ scores a prioritized job as priority * 2^32 + insertion counter. */
+const BULL_PRIORITY_SCALE = 2 ** 32;
+
+const TAG_SCRIPT = new RedisScript<number>('atelierFairTag', 3, `
+if redis.call('ZCOUNT', KEYS[3], ARGV[3], ARGV[4]) == 0 then redis.call('DEL', KEYS[1], KEYS[2]) end
+local clock = tonumber(redis.call('HGET', KEYS[1], 'clock') or '0')
+local last = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 local tag = math.max(clock, last) + 1
-if tag >= tonumber(ARGV[1]) then tag = tonumber(ARGV[1]) - 1 end
-redis.call('SET', KEYS[2], tag, 'EX', 604800)
-return tag`;
+if tag >= tonumber(ARGV[2]) then tag = tonumber(ARGV[2]) - 1 end
+redis.call('HSET', KEYS[2], ARGV[1], tag)
+redis.call('EXPIRE', KEYS[2], 604800)
+return tag`);
 
-const ADVANCE_SCRIPT = `
-local clock = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) > clock then redis.call('SET', KEYS[1], ARGV[1]) end
-return 1`;
+const ADVANCE_SCRIPT = new RedisScript<number>('atelierFairAdvance', 1, `
+local clock = tonumber(redis.call('HGET', KEYS[1], 'clock') or '0')
+if tonumber(ARGV[1]) > clock then redis.call('HSET', KEYS[1], 'clock', ARGV[1]) end
+return 1`);
+
+export interface FairSchedulerOptions {
+  /** BullMQ's sorted set of waiting prioritized jobs (`queue.keys.prioritized`). */
+  prioritizedKey: string;
+  /** Priorities per tier band; BullMQ allows priorities up to 2^21, so four bands of the default size. */
+  bandSize?: number;
+}
 
 export class FairScheduler {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  private readonly bandSize: number;
+  private readonly prioritizedKey: string;
+
+  constructor(private readonly redis: Redis, private readonly prefix: string, options: FairSchedulerOptions) {
+    this.bandSize = options.bandSize ?? DEFAULT_BAND_SIZE;
+    this.prioritizedKey = options.prioritizedKey;
+  }
+
+  private clockKey(band: number): string {
+    return `${this.prefix}:sched:${band}:clock`;
+  }
 
   /** BullMQ priority for a new job of `userId` in the tier band `band` (1 = highest). */
   async priorityFor(band: number, userId: string): Promise<number> {
-    const epoch = (await this.redis.get(`${this.prefix}:sched:epoch:${band}`)) ?? '0';
-    const tag = (await this.redis.eval(
-      TAG_SCRIPT, 2, `${this.prefix}:sched:clock:${band}:${epoch}`, `${this.prefix}:sched:last:${band}:${epoch}:${userId}`, BAND,
-    )) as number;
-    return (band - 1) * BAND + tag;
+    const base = (band - 1) * this.bandSize;
+    // Scores of this band's waiting jobs: [(base + 1) * 2^32, (base + bandSize) * 2^32).
+    const lowest = String((base + 1) * BULL_PRIORITY_SCALE);
+    const highest = `(${(base + this.bandSize) * BULL_PRIORITY_SCALE}`;
+    const tag = await TAG_SCRIPT.run(
+      this.redis, [this.clockKey(band), `${this.prefix}:sched:${band}:last`, this.prioritizedKey], [userId, this.bandSize, lowest, highest],
+    );
+    return base + tag;
   }
 
   /** Called by the worker when a job starts: the band's clock moves to its tag. */
   async started(priority: number): Promise<void> {
-    const band = Math.floor(priority / BAND) + 1;
-    const epoch = (await this.redis.get(`${this.prefix}:sched:epoch:${band}`)) ?? '0';
-    await this.redis.eval(ADVANCE_SCRIPT, 1, `${this.prefix}:sched:clock:${band}:${epoch}`, priority % BAND);
-  }
-
-  /** Called when the band has nothing waiting: tags start again from 1. */
-  async drained(band: number): Promise<void> {
-    await this.redis.incr(`${this.prefix}:sched:epoch:${band}`);
+    const band = Math.floor(priority / this.bandSize) + 1;
+    await ADVANCE_SCRIPT.run(this.redis, [this.clockKey(band)], [priority % this.bandSize]);
   }
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { RedisScript } from '../redis/script';
 import type { AtelierEvent, LoggedEvent } from '../gpu-worker/protocol';
 import type { JobLifecycleNotifier } from '../services/webhook-queue';
 import { AsyncQueue } from './async-queue';
@@ -20,11 +21,11 @@ export function isEventId(value: string): boolean {
 // so the live channel and the log always agree on order and ids.
 // The stored body may be lighter than the live one (no preview image): previews
 // matter to whoever watches now, and would make the log grow with every job.
-const APPEND_SCRIPT = `
+const APPEND_SCRIPT = new RedisScript<string>('atelierEventAppend', 1, `
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('PUBLISH', KEYS[1], id .. ' ' .. ARGV[4])
-return id`;
+return id`);
 
 interface Listener {
   deliver(event: LoggedEvent): void;
@@ -74,7 +75,7 @@ export class EventLog {
   }
 
   private async append(key: string, stored: string, live: string, maxLen: number, ttlSeconds: number): Promise<string> {
-    return (await this.redis.eval(APPEND_SCRIPT, 1, key, stored, maxLen, ttlSeconds, live)) as string;
+    return APPEND_SCRIPT.run(this.redis, [key], [stored, maxLen, ttlSeconds, live]);
   }
 
   /** Events of a stream after `after` (exclusive), or all of them when `after` is null. */

@@ -56,7 +56,7 @@ export class LiveEvents {
     });
     await announce(await this.presence.enter(sessionId, user.id, connectionId));
     timers.heartbeat = setInterval(() => {
-      this.presence.heartbeat(sessionId, user.id, connectionId).catch(() => undefined);
+      this.presence.heartbeat(sessionId, user.id, connectionId).then(announce).catch(() => undefined);
     }, 15_000);
     timers.heartbeat.unref();
     return queue;

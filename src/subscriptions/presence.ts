@@ -1,72 +1,91 @@
 import type { Redis } from 'ioredis';
+import { RedisScript } from '../redis/script';
+import { replicaKeyPrefix } from './replica-heartbeat';
 
 /*
- * Adds (or removes) one connection and reports whether the set of distinct
- * users online changed, atomically, so two tabs connecting at once cannot both
- * announce the same change. Fields are "user:connection" → expiry (ms).
+ * One script for every change: it lists the distinct users with a live entry
+ * (not expired, and on a replica whose heartbeat key exists; other entries are
+ * deleted), applies the change, and compares the result with the list last
+ * announced (KEYS[2]). It returns the new list only when that differs, so two
+ * tabs connecting at once cannot both announce the same change, and the first
+ * heartbeat after a replica dies announces that its users left. Fields of
+ * KEYS[1] are "user:replica:connection" → expiry (ms); 'list' only reads.
  */
-const CHANGE_SCRIPT = `
-local now = tonumber(ARGV[1])
+const PRESENCE_SCRIPT = new RedisScript<string[] | null>('atelierPresence', 2, `
+local now, op, field, ttl = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4])
+local alive = {}
+local function live(name, expiry)
+  if tonumber(expiry) <= now then return false end
+  local replica = string.match(name, '^[^:]+:([^:]+):')
+  if not replica then return false end
+  if alive[replica] == nil then alive[replica] = redis.call('EXISTS', ARGV[5] .. replica) == 1 end
+  return alive[replica]
+end
 local function users()
   local set, list = {}, {}
   local entries = redis.call('HGETALL', KEYS[1])
   for i = 1, #entries, 2 do
-    if tonumber(entries[i + 1]) > now then
+    if live(entries[i], entries[i + 1]) then
       local user = string.match(entries[i], '^[^:]+')
       if not set[user] then set[user] = true; table.insert(list, user) end
+    else
+      redis.call('HDEL', KEYS[1], entries[i])
     end
   end
   table.sort(list)
   return list
 end
-local before = table.concat(users(), ',')
-if ARGV[2] == 'enter' then
-  redis.call('HSET', KEYS[1], ARGV[3], now + tonumber(ARGV[4]))
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]) * 4)
+if op == 'list' then return users() end
+if op == 'leave' then
+  redis.call('HDEL', KEYS[1], field)
 else
-  redis.call('HDEL', KEYS[1], ARGV[3])
+  redis.call('HSET', KEYS[1], field, now + ttl)
+  redis.call('PEXPIRE', KEYS[1], ttl * 4)
 end
 local after = users()
-if table.concat(after, ',') == before then return false end
-return after`;
+local joined = table.concat(after, ',')
+if joined == (redis.call('GET', KEYS[2]) or '') then return false end
+redis.call('SET', KEYS[2], joined, 'PX', ttl * 4)
+return after`);
 
 /**
  * Who is connected to a session now. Each live subscription is one field of a
- * Redis hash, refreshed by a heartbeat, so a crashed replica's connections
- * fade out on their own; several tabs of one person count once.
+ * Redis hash, refreshed by a heartbeat and tied to its API replica, so a
+ * crashed replica's connections drop out within its heartbeat TTL (10 s);
+ * several tabs of one person count once.
  */
 export class Presence {
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly ttlMs = 45_000) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly replicaId: string,
+    private readonly ttlMs = 45_000,
+  ) {}
 
-  private key(sessionId: string): string {
-    return `${this.prefix}:presence:${sessionId}`;
-  }
-
-  private async change(sessionId: string, op: 'enter' | 'leave', userId: string, connectionId: string): Promise<string[] | null> {
-    const result = await this.redis.eval(CHANGE_SCRIPT, 1, this.key(sessionId), Date.now(), op, `${userId}:${connectionId}`, this.ttlMs);
-    return Array.isArray(result) ? (result as string[]) : null;
+  private async run(sessionId: string, op: 'enter' | 'leave' | 'beat' | 'list', userId = '', connectionId = ''): Promise<string[] | null> {
+    const key = `${this.prefix}:presence:${sessionId}`;
+    const field = `${userId}:${this.replicaId}:${connectionId}`;
+    const args = [Date.now(), op, field, this.ttlMs, replicaKeyPrefix(this.prefix)];
+    const result = await PRESENCE_SCRIPT.run(this.redis, [key, `${key}:announced`], args);
+    return Array.isArray(result) ? result : null;
   }
 
   /** Marks the connection present; returns the online users if that set changed. */
   enter(sessionId: string, userId: string, connectionId: string): Promise<string[] | null> {
-    return this.change(sessionId, 'enter', userId, connectionId);
+    return this.run(sessionId, 'enter', userId, connectionId);
   }
 
   leave(sessionId: string, userId: string, connectionId: string): Promise<string[] | null> {
-    return this.change(sessionId, 'leave', userId, connectionId);
+    return this.run(sessionId, 'leave', userId, connectionId);
   }
 
-  async heartbeat(sessionId: string, userId: string, connectionId: string): Promise<void> {
-    await this.redis.hset(this.key(sessionId), `${userId}:${connectionId}`, Date.now() + this.ttlMs);
-    await this.redis.pexpire(this.key(sessionId), this.ttlMs * 4);
+  /** Keeps the connection present; returns the online users if that set changed meanwhile (someone's replica died). */
+  heartbeat(sessionId: string, userId: string, connectionId: string): Promise<string[] | null> {
+    return this.run(sessionId, 'beat', userId, connectionId);
   }
 
   /** Distinct user ids with a live connection, sorted. */
   async online(sessionId: string): Promise<string[]> {
-    const entries = await this.redis.hgetall(this.key(sessionId));
-    const now = Date.now();
-    const users = new Set<string>();
-    for (const [field, expiry] of Object.entries(entries)) if (Number(expiry) > now) users.add(field.split(':')[0]);
-    return [...users].sort();
+    return (await this.run(sessionId, 'list')) ?? [];
   }
 }

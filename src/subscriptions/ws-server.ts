@@ -13,6 +13,7 @@ import type { Services } from '../services';
 import type { Viewer } from '../services/auth';
 import type { AppContext } from '../schema/context';
 import { createLoaders } from '../schema/loaders';
+import { ConnectionRegistry } from './connection-registry';
 import { subscribeSharingResults } from './shared-execution';
 import { queryLimitRules } from '../schema/query-limits';
 import { GraphQLError, parse, specifiedRules, validate, type DocumentNode } from 'graphql';
@@ -38,33 +39,6 @@ interface ConnectionState extends Record<PropertyKey, unknown> {
   expiryTimer?: NodeJS.Timeout;
 }
 
-/**
- * Live connection count per user, shared by every replica: a sorted set of
- * connection ids scored by their last heartbeat, so a crashed replica's
- * connections stop counting after a minute.
- */
-class ConnectionRegistry {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
-  private key(userId: string) {
-    return `${this.prefix}:ws:conn:${userId}`;
-  }
-  async add(userId: string, connectionId: string, limit: number): Promise<boolean> {
-    const key = this.key(userId);
-    const now = Date.now();
-    await this.redis.zremrangebyscore(key, '-inf', now - 60_000);
-    if ((await this.redis.zcard(key)) >= limit) return false;
-    await this.redis.zadd(key, now, connectionId);
-    await this.redis.pexpire(key, 120_000);
-    return true;
-  }
-  async touch(userId: string, connectionId: string): Promise<void> {
-    await this.redis.zadd(this.key(userId), 'XX', Date.now(), connectionId);
-  }
-  async remove(userId: string, connectionId: string): Promise<void> {
-    await this.redis.zrem(this.key(userId), connectionId);
-  }
-}
-
 /** graphql-ws on the same HTTP server and path as Apollo (`/graphql`). */
 export function attachWebSocketServer(options: {
   httpServer: http.Server;
@@ -74,6 +48,8 @@ export function attachWebSocketServer(options: {
   prefix: string;
   logger: Logger;
   maxConnectionsPerUser: number;
+  /** This replica's id: its connections stop counting when its heartbeat stops. */
+  replicaId: string;
   keepAliveMs?: number;
   errors: ErrorReporter;
   exposeErrorDetails: boolean;
@@ -86,7 +62,7 @@ export function attachWebSocketServer(options: {
     return formatGraphQLError(formatted, error, { exposeDetails: options.exposeErrorDetails, log: () => undefined });
   });
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
-  const registry = new ConnectionRegistry(options.redis, options.prefix);
+  const registry = new ConnectionRegistry(options.redis, options.prefix, options.replicaId);
   const open = new Set<import('ws').WebSocket>();
   const activity = new WebSocketActivity(logger);
   wss.on('connection', (socket) => {

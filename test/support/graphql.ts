@@ -91,3 +91,21 @@ export async function waitFor<T>(check: () => Promise<T | null | undefined | fal
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Opens a graphql-ws connection at once; resolves with 'open' once acknowledged, or the close code. */
+export function wsConnect(url: string, token: string | null): Promise<{ code: number | 'open'; dispose: () => void }> {
+  return new Promise((resolve) => {
+    const client = createClient({
+      url: `${url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+      retryAttempts: 0,
+      lazy: false,
+      on: {
+        connected: () => resolve({ code: 'open', dispose: () => void client.dispose() }),
+        closed: (event) => resolve({ code: (event as { code: number }).code, dispose: () => void client.dispose() }),
+      },
+      onNonLazyError: () => undefined,
+    });
+  });
+}

@@ -1,0 +1,64 @@
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import type { Logger } from '../observability/logger';
+
+export const HOUSEKEEPING_QUEUE = 'housekeeping';
+const SCHEDULER_ID = 'housekeeping';
+
+/** Periodic chores; each returns how many things it handled. */
+export type HousekeepingTasks = Record<string, () => Promise<number>>;
+
+export interface HousekeepingOptions {
+  connection: ConnectionOptions;
+  prefix: string;
+  tasks: HousekeepingTasks;
+  logger: Logger;
+  /** Time between runs (an hour; tests use less). */
+  everyMs?: number;
+}
+
+/**
+ * Housekeeping on a BullMQ job scheduler rather than a timer in each replica:
+ * every API replica upserts the same scheduler, so the cluster has one
+ * schedule, each period is one job (its id is the slot time) and one replica
+ * takes it. Upserting again keeps the pending slot, so restarts and new
+ * replicas neither postpone nor duplicate a run; the first run is at once.
+ */
+export class Housekeeping {
+  private readonly queue: Queue;
+  private readonly worker: Worker;
+
+  constructor(private readonly o: HousekeepingOptions) {
+    const shared = { connection: o.connection, prefix: `${o.prefix}:bull` };
+    this.queue = new Queue(HOUSEKEEPING_QUEUE, shared);
+    this.worker = new Worker(HOUSEKEEPING_QUEUE, () => this.run(), { ...shared, concurrency: 1, autorun: false });
+    this.worker.on('error', (err) => o.logger.error({ err }, 'housekeeping worker error'));
+  }
+
+  async start(): Promise<void> {
+    await this.queue.upsertJobScheduler(SCHEDULER_ID, { every: this.o.everyMs ?? 3600_000 }, {
+      name: 'run',
+      opts: { removeOnComplete: { count: 50 }, removeOnFail: { count: 50 } },
+    });
+    this.worker.run().catch((err) => this.o.logger.error({ err }, 'housekeeping worker stopped'));
+  }
+
+  /** Runs every task; one failing does not stop the others. */
+  private async run(): Promise<Record<string, number>> {
+    const done: Record<string, number> = {};
+    for (const [name, task] of Object.entries(this.o.tasks)) {
+      try {
+        done[name] = await task();
+      } catch (err) {
+        this.o.logger.warn({ err, task: name }, 'housekeeping task failed');
+      }
+    }
+    this.o.logger.info(done, 'housekeeping done');
+    return done;
+  }
+
+  /** Stops taking runs here; the schedule stays for the other replicas. */
+  async close(): Promise<void> {
+    await this.worker.close();
+    await this.queue.close();
+  }
+}
