@@ -81,8 +81,8 @@ export class AuthService {
     const email = emailRaw.trim().toLowerCase();
     await this.throttle('login', clientIp, email);
     const user = await this.db.getRepository(User).findOneBy({ email });
-    // Same message whether the email or the password is wrong.
-    if (!user || !(await argonVerify(user.passwordHash, password))) {
+    // Same message whether the email or the password is wrong, or the account signs in only through single sign-on.
+    if (!user?.passwordHash || !(await argonVerify(user.passwordHash, password))) {
       throw unauthenticated('Email or password is incorrect');
     }
     return { token: this.issueToken(user), user };
