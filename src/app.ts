@@ -18,6 +18,7 @@ import { connectRedis } from './redis/connection';
 import { startLocalRedis, type LocalRedis } from './redis/local-server';
 import { buildAppSchema } from './schema/build';
 import { mountGraphQL } from './server/graphql-http';
+import { mountOidcRoutes } from './server/oidc-routes';
 import { mountHttpRoutes } from './server/routes';
 import { mountUploads } from './server/uploads';
 import { cors } from './server/cors';
@@ -125,7 +126,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
     db, redis, prefix: config.redisPrefix, queue, events, store: storage.store, urlSigner, clock, logger,
     jwtSecret: config.jwtSecret, jwtTtlSeconds: config.jwtTtlSeconds, sessionIdleDays: config.sessionIdleDays,
     authAttemptsPerMinute: config.authAttemptsPerMinute,
-    modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes,
+    modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes, oidc: config.oidc, publicUrl: config.publicUrl,
   });
   metrics.observeQueue(() => services.monitoring.queueDepth());
   if (config.adminEmail && config.adminPassword) {
@@ -167,6 +168,7 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   const ws = attachWebSocketServer({
     httpServer, schema, services, redis, prefix: config.redisPrefix, logger, maxConnectionsPerUser: config.maxConnectionsPerUser,
   });
+  if (services.oidc) mountOidcRoutes(app, services.oidc, logger);
   mountHttpRoutes({ app, services, redis, db, store: storage.store, queue, metrics, logger, modelLoaded: worker ? () => worker.hasModelLoaded : undefined });
   metrics.observeWebSockets(ws.activity);
   mountUploads(app, services);
@@ -183,6 +185,7 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   if (config.port === 0) {
     url = `http://localhost:${(httpServer.address() as import('node:net').AddressInfo).port}`;
     urlSigner.rebase(url);
+    services.oidc?.rebase(url);
   }
   // Webhook deliveries are I/O only: they run wherever the API runs.
   const webhooks = new WebhookWorker({ db, connection, prefix: config.redisPrefix, urlSigner, clock, logger: logger.child({ role: 'webhooks' }), metrics });
