@@ -159,7 +159,8 @@ export class OidcSignIn {
       return await client.fetchUserInfo(config, tokens.access_token, idToken.sub);
     } catch (error) {
       const unreachable = error instanceof TypeError || (error as { name?: string }).name === 'TimeoutError';
-      throw new SignInRefused(unreachable ? 'unavailable' : 'provider_refused', (error as Error).message);
+      const { error: code, error_description: description } = error as { error?: string; error_description?: string };
+      throw new SignInRefused(unreachable ? 'unavailable' : 'provider_refused', [(error as Error).message, code, description].filter(Boolean).join(': '));
     }
   }
 
