@@ -148,6 +148,17 @@ describe('single sign-on with OpenID Connect', () => {
     }
   });
 
+  it('starts count against the per-address sign-in limit shared with password sign-in', async () => {
+    const oidc = new OidcSignIn({ issuer: provider.issuer, clientId: provider.clientId, clientSecret: provider.clientSecret, name: 'Test ID' }, app.url, {
+      redis: app.redis, prefix: app.env.ATELIER_REDIS_PREFIX, auth: app.services.auth, limiter: app.services.rateLimiter, attemptsPerMinute: 2,
+    });
+    const address = `198.51.100.${Math.floor(Math.random() * 250)}`;
+    await oidc.begin(address, undefined);
+    await app.services.auth.login('nobody@example.com', 'wrong password', address).catch(() => undefined);
+    const error = await oidc.begin(address, undefined).catch((e: unknown) => e);
+    expect((error as SignInRefused).reason).toBe('rate_limited');
+  });
+
   it('a provider that cannot be reached is reported as unavailable, and tried again next time', async () => {
     const issuer = `http://127.0.0.1:${await freePort()}`;
     const oidc = new OidcSignIn({ issuer, clientId: 'x', clientSecret: 'y', name: 'Down' }, app.url, {
