@@ -13,6 +13,8 @@ export default defineConfig({
       '/graphql': { target: api, ws: true, changeOrigin: true },
       '/files': { target: api, changeOrigin: true },
       '/uploads': { target: api, changeOrigin: true },
+      // Single sign-on: start and callback (set ATELIER_PUBLIC_URL to this server's URL, docs/single-sign-on.md).
+      '/auth': { target: api, changeOrigin: true },
     },
   },
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 1024 },

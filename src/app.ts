@@ -19,6 +19,7 @@ import { connectRedis } from './redis/connection';
 import { startLocalRedis, type LocalRedis } from './redis/local-server';
 import { buildAppSchema } from './schema/build';
 import { mountGraphQL } from './server/graphql-http';
+import { mountOidcRoutes } from './server/oidc-routes';
 import { mountHttpRoutes } from './server/routes';
 import { mountUploads } from './server/uploads';
 import { cors } from './server/cors';
@@ -131,7 +132,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
     db, redis, prefix: config.redisPrefix, queue, events, store: storage.store, urlSigner, clock, logger,
     jwtSecret: config.jwtSecret, jwtTtlSeconds: config.jwtTtlSeconds, sessionIdleDays: config.sessionIdleDays,
     authAttemptsPerMinute: config.authAttemptsPerMinute,
-    modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes, replicaId: replica.id,
+    modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes, replicaId: replica.id, oidc: config.oidc, publicUrl: config.publicUrl,
   });
   metrics.observeQueue(() => services.monitoring.queueDepth());
   if (config.adminEmail && config.adminPassword) {
@@ -179,6 +180,7 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
     httpServer, schema, services, redis, prefix: config.redisPrefix, logger, maxConnectionsPerUser: config.maxConnectionsPerUser,
     replicaId: replica.id, errors, exposeErrorDetails,
   });
+  if (services.oidc) mountOidcRoutes(app, services.oidc, logger);
   mountHttpRoutes({ app, services, redis, db, store: storage.store, queue, metrics, logger, errors, modelLoaded: worker ? () => worker.hasModelLoaded : undefined });
   metrics.observeWebSockets(ws.activity);
   mountUploads(app, services, errors);
@@ -194,6 +196,7 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   if (config.port === 0) {
     url = `http://localhost:${(httpServer.address() as import('node:net').AddressInfo).port}`;
     urlSigner.rebase(url);
+    services.oidc?.rebase(url);
   }
   // Webhook deliveries are I/O only: they run wherever the API runs.
   const webhooks = new WebhookWorker({ db, connection, prefix: config.redisPrefix, urlSigner, clock, logger: logger.child({ role: 'webhooks' }), metrics });

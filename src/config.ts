@@ -20,6 +20,16 @@ export interface S3StorageConfig {
 /** Where artifacts live: files under `dataDir/artifacts` (default) or an S3-compatible bucket. */
 export type StorageConfig = { kind: 'local' } | S3StorageConfig;
 
+/** Single sign-on with one OpenID Connect provider (ATELIER_OIDC_*); see docs/single-sign-on.md. */
+export interface OidcConfig {
+  /** Issuer identifier; its `/.well-known/openid-configuration` is read on first use. */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Shown on the sign-in page: "Sign in with <name>". */
+  name: string;
+}
+
 /** Every setting Atelier reads, parsed and validated once at start. */
 export interface AtelierConfig {
   /** `production` hides error details and requires JWT_SECRET. */
@@ -80,6 +90,8 @@ export interface AtelierConfig {
   storage: StorageConfig;
   /** First retry delay of a failed webhook delivery; later ones double (tests shorten it). */
   webhookBackoffMs: number;
+  /** OpenID Connect sign-in; undefined when ATELIER_OIDC_ISSUER is not set. */
+  oidc?: OidcConfig;
 }
 
 export class ConfigError extends Error {}
@@ -141,6 +153,35 @@ function storageConfig(env: Env): StorageConfig {
     secretAccessKey: required('ATELIER_S3_SECRET_ACCESS_KEY'),
     forcePathStyle: pathStyle === 'true' || pathStyle === '1',
   };
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * ATELIER_OIDC_ISSUER turns sign-in with OpenID Connect on and needs the
+ * client id and secret with it. The issuer must be https, except on loopback
+ * (a provider on the developer's machine or in the tests).
+ */
+function oidcConfig(env: Env): OidcConfig | undefined {
+  const issuer = url(env, 'ATELIER_OIDC_ISSUER', ['http:', 'https:']);
+  if (!issuer) {
+    const stray = ['ATELIER_OIDC_CLIENT_ID', 'ATELIER_OIDC_CLIENT_SECRET', 'ATELIER_OIDC_NAME'].find((name) => env[name]);
+    if (stray) throw new ConfigError(`${stray} is set but ATELIER_OIDC_ISSUER is not`);
+    return undefined;
+  }
+  const parsed = new URL(issuer);
+  if (parsed.protocol === 'http:' && !LOOPBACK_HOSTS.has(parsed.hostname)) {
+    throw new ConfigError('ATELIER_OIDC_ISSUER must use https: (http: only for localhost)');
+  }
+  if (parsed.search || parsed.hash) throw new ConfigError('ATELIER_OIDC_ISSUER must be the issuer identifier, without query or fragment');
+  const required = (name: string): string => {
+    const value = env[name]?.trim();
+    if (!value) throw new ConfigError(`${name} is required when ATELIER_OIDC_ISSUER is set`);
+    return value;
+  };
+  const name = env.ATELIER_OIDC_NAME?.trim() || parsed.hostname;
+  if (name.length > 40) throw new ConfigError('ATELIER_OIDC_NAME must be at most 40 characters');
+  return { issuer, clientId: required('ATELIER_OIDC_CLIENT_ID'), clientSecret: required('ATELIER_OIDC_CLIENT_SECRET'), name };
 }
 
 /** The development secret is generated once per data dir so tokens survive restarts. */
@@ -227,5 +268,6 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     otlpEndpoint: url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
     storage: storageConfig(env),
     webhookBackoffMs: int(env, 'ATELIER_WEBHOOK_BACKOFF_MS', 30_000, 10, 3600_000),
+    oidc: oidcConfig(env),
   };
 }

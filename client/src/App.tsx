@@ -18,6 +18,7 @@ import { PresetsPage } from './pages/PresetsPage';
 import { SessionRoomPage } from './pages/SessionRoomPage';
 import { SessionsPage } from './pages/SessionsPage';
 import { SharedAlbumPage } from './pages/SharedAlbumPage';
+import { SingleSignOnPage } from './pages/SingleSignOnPage';
 
 /** Pages that need a signed-in user send others to sign in, and back afterwards. */
 function RequireViewer({ children }: { children: ReactNode }) {
@@ -35,6 +36,7 @@ export function App() {
       <Route element={<Layout />}>
         <Route path="/signin" element={<AuthPage mode="signin" />} />
         <Route path="/signup" element={<AuthPage mode="signup" />} />
+        <Route path="/signin/sso" element={<SingleSignOnPage />} />
         <Route path="/" element={signedIn(<GeneratePage />)} />
         <Route path="/jobs/:id" element={signedIn(<JobPage />)} />
         <Route path="/history" element={signedIn(<HistoryPage />)} />

@@ -15,9 +15,9 @@ export class User extends Identified {
   @Column('text', { name: 'display_name', nullable: true })
   displayName: string | null;
 
-  /** argon2id hash; never exposed. */
-  @Column('text', { name: 'password_hash' })
-  passwordHash: string;
+  /** argon2id hash; never exposed. Null for accounts created by single sign-on (no password to sign in with). */
+  @Column('text', { name: 'password_hash', nullable: true })
+  passwordHash: string | null;
 
   @Field(() => Role, { description: 'What the user may do across the service.' })
   @Column({ type: 'enum', enum: Role, enumName: 'user_role', default: Role.EDITOR })

@@ -4,6 +4,7 @@ import { applyMiddleware } from 'graphql-middleware';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema } from 'type-graphql';
 import { AlbumResolver } from '../resolvers/album.resolver';
+import { AuthProviderResolver } from '../resolvers/auth-provider.resolver';
 import { FavoriteResolver } from '../resolvers/favorite.resolver';
 import { ImageResolver } from '../resolvers/image.resolver';
 import { JobResolver } from '../resolvers/job.resolver';
@@ -23,7 +24,7 @@ import { permissions } from './permissions';
 
 export const RESOLVERS = [
   UserResolver, JobResolver, ImageResolver, ModelResolver, SessionResolver, SessionMemberResolver, LiveResolver, JobEventFieldsResolver, SessionEventFieldsResolver, TierResolver,
-  MonitoringResolver, WebhookResolver,
+  MonitoringResolver, WebhookResolver, AuthProviderResolver,
   AlbumResolver, FavoriteResolver, PresetResolver, SuggestionResolver, LoraResolver, JobLoraResolver,
 ] as const;
 

@@ -26,6 +26,7 @@ const admin = and(isSignedIn, isAdmin);
 export const ROOT_RULES = {
   Query: {
     me: allow,
+    authProviders: allow,
     job: signedIn,
     jobs: signedIn,
     session: signedIn,
@@ -49,6 +50,7 @@ export const ROOT_RULES = {
   Mutation: {
     register: allow,
     login: allow,
+    completeSignIn: allow,
     createApiKey: signedIn,
     revokeApiKey: signedIn,
     setApiKeyWebhook: signedIn,

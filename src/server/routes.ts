@@ -87,7 +87,7 @@ export function mountHttpRoutes(options: HealthOptions & { services: Services; s
 }
 
 /** Paths the API owns; everything else that asks for HTML gets the SPA. */
-const API_PATHS = /^\/(graphql|files|uploads|metrics|healthz|readyz)(\/|$)/;
+const API_PATHS = /^\/(graphql|files|uploads|metrics|healthz|readyz|auth)(\/|$)/;
 
 /** `client/dist` seen from `src/server` (tests) or `dist/src/server` (built). */
 function clientDist(): string | null {

@@ -82,11 +82,38 @@ export class AuthService {
     const email = emailRaw.trim().toLowerCase();
     await this.throttle('login', clientIp, email);
     const user = await this.db.getRepository(User).findOneBy({ email });
-    // Same message whether the email or the password is wrong.
-    if (!user || !(await argonVerify(user.passwordHash, password))) {
+    // Same message whether the email or the password is wrong, or the account signs in only through single sign-on.
+    if (!user?.passwordHash || !(await argonVerify(user.passwordHash, password))) {
       throw unauthenticated('Email or password is incorrect');
     }
     return { token: this.issueToken(user), user };
+  }
+
+  /**
+   * Single sign-on: the provider vouched for this email, so it opens the
+   * account that has it (linking a password account), or a new one (EDITOR,
+   * default tier, no password). Throttled by the caller, before the exchange.
+   */
+  async accountForVerifiedEmail(emailRaw: string, displayName: string | null): Promise<User> {
+    const email = normaliseEmail(emailRaw);
+    const users = this.db.getRepository(User);
+    const existing = await users.findOneBy({ email });
+    if (existing) return existing;
+    const user = users.create({ email, displayName: displayName?.trim().slice(0, 80) || null, passwordHash: null, role: Role.EDITOR });
+    try {
+      await users.insert(user);
+    } catch (error) {
+      // Two first sign-ins at once: the unique index decides, both get the one account.
+      if ((error as { code?: string }).code === '23505') return users.findOneByOrFail({ email });
+      throw error;
+    }
+    return users.findOneByOrFail({ id: user.id });
+  }
+
+  /** A token for an account found by id (a redeemed sign-in code); null when the account is gone. */
+  async signInById(userId: string): Promise<{ token: string; user: User } | null> {
+    const user = await this.db.getRepository(User).findOneBy({ id: userId });
+    return user ? { token: this.issueToken(user), user } : null;
   }
 
   issueToken(user: User): string {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { OidcConfig } from '../config';
 import type { DataSource } from 'typeorm';
 import type { GenerationQueue } from '../gpu-worker/queue';
 import type { Logger } from '../observability/logger';
@@ -15,6 +16,7 @@ import { FavoriteService } from './favorites';
 import { JobQueries } from './job-queries';
 import { JobService } from './jobs';
 import { MonitoringService } from './monitoring';
+import { OidcSignIn } from './oidc-sign-in';
 import { RecentErrors } from '../observability/recent-errors';
 import { LoraService } from './loras';
 import { ModelService } from './models';
@@ -49,6 +51,9 @@ export interface ServiceDeps {
   maxUploadBytes: number;
   /** This process's id as an API replica (presence entries carry it; see replica-heartbeat.ts). */
   replicaId: string;
+  /** Single sign-on provider, when configured; its callback URL hangs off `publicUrl`. */
+  oidc?: OidcConfig;
+  publicUrl: string;
 }
 
 /** Every domain service, built once in the composition root. */
@@ -64,6 +69,9 @@ export function createServices(deps: ServiceDeps) {
   const uploads = new UploadService(deps.store, deps.maxUploadBytes, { redis, key: `${prefix}:uploads:pending`, clock });
   const jobQueries = new JobQueries(db, redis, prefix, access);
   const auth = new AuthService(db, { jwtSecret: deps.jwtSecret, jwtTtlSeconds: deps.jwtTtlSeconds, attemptsPerMinute: deps.authAttemptsPerMinute }, clock, rateLimiter);
+  const oidc = deps.oidc
+    ? new OidcSignIn(deps.oidc, deps.publicUrl, { redis, prefix, auth, limiter: rateLimiter, attemptsPerMinute: deps.authAttemptsPerMinute })
+    : null;
   return {
     db,
     clock,
@@ -77,6 +85,8 @@ export function createServices(deps: ServiceDeps) {
     presence,
     auth,
     gate: new RequestGate(auth, quotas, rateLimiter),
+    /** Sign-in with the configured OpenID Connect provider; null when none is configured. */
+    oidc,
     users: new UserService(db),
     jobs: new JobService({ db, redis, prefix, queue: deps.queue, quotas, rateLimiter, scheduler, events: deps.events, access, queries: jobQueries, clock, logger: deps.logger }),
     jobQueries,

@@ -22,4 +22,25 @@ describe('config', () => {
     expect(loadConfig({ ...base, ATELIER_CORS_ORIGINS: 'https://a.example.com, http://localhost:5173' }).corsOrigins)
       .toEqual(['https://a.example.com', 'http://localhost:5173']);
   });
+
+  it('single sign-on: off by default, on with issuer, client id and secret', () => {
+    expect(loadConfig(base).oidc).toBeUndefined();
+    const oidc = { ATELIER_OIDC_ISSUER: 'https://id.example.com/realms/team', ATELIER_OIDC_CLIENT_ID: 'atelier', ATELIER_OIDC_CLIENT_SECRET: 's3cret' };
+    expect(loadConfig({ ...base, ...oidc }).oidc).toEqual({
+      issuer: 'https://id.example.com/realms/team', clientId: 'atelier', clientSecret: 's3cret', name: 'id.example.com',
+    });
+    expect(loadConfig({ ...base, ...oidc, ATELIER_OIDC_NAME: 'Team SSO' }).oidc?.name).toBe('Team SSO');
+    expect(loadConfig({ ...base, ...oidc, ATELIER_OIDC_ISSUER: 'http://localhost:9000' }).oidc?.issuer).toBe('http://localhost:9000');
+  });
+
+  it('single sign-on: refuses incomplete or unsafe settings, naming the variable', () => {
+    const oidc = { ATELIER_OIDC_ISSUER: 'https://id.example.com', ATELIER_OIDC_CLIENT_ID: 'atelier', ATELIER_OIDC_CLIENT_SECRET: 's3cret' };
+    expect(() => loadConfig({ ...base, ...oidc, ATELIER_OIDC_CLIENT_SECRET: '' })).toThrow(/ATELIER_OIDC_CLIENT_SECRET is required/);
+    expect(() => loadConfig({ ...base, ...oidc, ATELIER_OIDC_CLIENT_ID: ' ' })).toThrow(/ATELIER_OIDC_CLIENT_ID is required/);
+    expect(() => loadConfig({ ...base, ATELIER_OIDC_CLIENT_ID: 'atelier' })).toThrow(/ATELIER_OIDC_CLIENT_ID is set but ATELIER_OIDC_ISSUER/);
+    expect(() => loadConfig({ ...base, ...oidc, ATELIER_OIDC_ISSUER: 'not a url' })).toThrow(/ATELIER_OIDC_ISSUER is not a valid URL/);
+    expect(() => loadConfig({ ...base, ...oidc, ATELIER_OIDC_ISSUER: 'http://id.example.com' })).toThrow(/ATELIER_OIDC_ISSUER must use https/);
+    expect(() => loadConfig({ ...base, ...oidc, ATELIER_OIDC_ISSUER: 'https://id.example.com/?x=1' })).toThrow(/ATELIER_OIDC_ISSUER must be the issuer/);
+    expect(() => loadConfig({ ...base, ...oidc, ATELIER_OIDC_NAME: 'x'.repeat(41) })).toThrow(/ATELIER_OIDC_NAME/);
+  });
 });

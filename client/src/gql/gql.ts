@@ -37,6 +37,8 @@ type Documents = {
     "\n  query Me {\n    me {\n      ...ViewerFields\n    }\n  }\n": typeof types.MeDocument,
     "\n  mutation Register($email: String!, $password: String!, $displayName: String) {\n    register(email: $email, password: $password, displayName: $displayName) {\n      token\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": typeof types.RegisterDocument,
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      token\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": typeof types.LoginDocument,
+    "\n  query AuthProviders {\n    authProviders {\n      id\n      name\n      startUrl\n    }\n  }\n": typeof types.AuthProvidersDocument,
+    "\n  mutation CompleteSignIn($code: String!) {\n    completeSignIn(code: $code) {\n      token\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": typeof types.CompleteSignInDocument,
     "\n  fragment JobFields on Job {\n    id\n    status\n    prompt\n    negativePrompt\n    width\n    height\n    steps\n    guidanceScale\n    seed\n    count\n    step\n    totalSteps\n    progress\n    queuePosition\n    etaSeconds\n    createdAt\n    startedAt\n    completedAt\n    executionProvider\n    error {\n      code\n      message\n    }\n    owner {\n      id\n      displayName\n      email\n    }\n    session {\n      id\n      name\n    }\n    model {\n      id\n      name\n    }\n    loras {\n      loraId\n      weight\n      lora {\n        id\n        name\n      }\n    }\n    images {\n      id\n      url\n      width\n      height\n      seed\n      index\n      favorited\n    }\n  }\n": typeof types.JobFieldsFragmentDoc,
     "\n  query Job($id: ID!) {\n    job(id: $id) {\n      ...JobFields\n    }\n  }\n": typeof types.JobDocument,
     "\n  query Jobs($first: Int, $after: String, $sessionId: ID, $status: JobStatus) {\n    jobs(first: $first, after: $after, sessionId: $sessionId, status: $status) {\n      edges {\n        cursor\n        node {\n          ...JobFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.JobsDocument,
@@ -98,6 +100,8 @@ const documents: Documents = {
     "\n  query Me {\n    me {\n      ...ViewerFields\n    }\n  }\n": types.MeDocument,
     "\n  mutation Register($email: String!, $password: String!, $displayName: String) {\n    register(email: $email, password: $password, displayName: $displayName) {\n      token\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": types.RegisterDocument,
     "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      token\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": types.LoginDocument,
+    "\n  query AuthProviders {\n    authProviders {\n      id\n      name\n      startUrl\n    }\n  }\n": types.AuthProvidersDocument,
+    "\n  mutation CompleteSignIn($code: String!) {\n    completeSignIn(code: $code) {\n      token\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n": types.CompleteSignInDocument,
     "\n  fragment JobFields on Job {\n    id\n    status\n    prompt\n    negativePrompt\n    width\n    height\n    steps\n    guidanceScale\n    seed\n    count\n    step\n    totalSteps\n    progress\n    queuePosition\n    etaSeconds\n    createdAt\n    startedAt\n    completedAt\n    executionProvider\n    error {\n      code\n      message\n    }\n    owner {\n      id\n      displayName\n      email\n    }\n    session {\n      id\n      name\n    }\n    model {\n      id\n      name\n    }\n    loras {\n      loraId\n      weight\n      lora {\n        id\n        name\n      }\n    }\n    images {\n      id\n      url\n      width\n      height\n      seed\n      index\n      favorited\n    }\n  }\n": types.JobFieldsFragmentDoc,
     "\n  query Job($id: ID!) {\n    job(id: $id) {\n      ...JobFields\n    }\n  }\n": types.JobDocument,
     "\n  query Jobs($first: Int, $after: String, $sessionId: ID, $status: JobStatus) {\n    jobs(first: $first, after: $after, sessionId: $sessionId, status: $status) {\n      edges {\n        cursor\n        node {\n          ...JobFields\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.JobsDocument,
@@ -242,6 +246,14 @@ export function graphql(source: "\n  mutation Register($email: String!, $passwor
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      token\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation Login($email: String!, $password: String!) {\n    login(email: $email, password: $password) {\n      token\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AuthProviders {\n    authProviders {\n      id\n      name\n      startUrl\n    }\n  }\n"): (typeof documents)["\n  query AuthProviders {\n    authProviders {\n      id\n      name\n      startUrl\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CompleteSignIn($code: String!) {\n    completeSignIn(code: $code) {\n      token\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CompleteSignIn($code: String!) {\n    completeSignIn(code: $code) {\n      token\n      user {\n        ...ViewerFields\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -39,3 +39,24 @@ export const LoginMutation = graphql(`
     }
   }
 `);
+
+export const AuthProvidersQuery = graphql(`
+  query AuthProviders {
+    authProviders {
+      id
+      name
+      startUrl
+    }
+  }
+`);
+
+export const CompleteSignInMutation = graphql(`
+  mutation CompleteSignIn($code: String!) {
+    completeSignIn(code: $code) {
+      token
+      user {
+        ...ViewerFields
+      }
+    }
+  }
+`);

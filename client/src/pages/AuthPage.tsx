@@ -2,6 +2,7 @@ import { useMutation } from '@apollo/client/react';
 import { useState, type FormEvent } from 'react';
 import { Link, Navigate, useSearchParams } from 'react-router';
 import { ErrorNotice } from '../components/Notice';
+import { SignInProviders } from '../components/SignInProviders';
 import { useAuth } from '../lib/auth';
 import { explainError } from '../lib/errors';
 import { LoginMutation, RegisterMutation } from '../operations/auth';
@@ -66,6 +67,7 @@ export function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
           {state.loading ? 'Please wait…' : mode === 'signup' ? 'Create account' : 'Sign in'}
         </button>
       </form>
+      <SignInProviders next={next} />
       <p className="muted">
         {mode === 'signup' ? 'Already have an account? ' : 'New to Atelier? '}
         <Link to={`/${other}${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`}>{mode === 'signup' ? 'Sign in' : 'Create an account'}</Link>

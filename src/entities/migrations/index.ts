@@ -1,4 +1,5 @@
 /** Every migration, in order. `npm run migration:generate <Name>` adds to this list. */
+import { SingleSignOnAccounts1795965598562 } from './1795965598562-SingleSignOnAccounts';
 import { ApiKeyWebhooks1795344111507 } from './1795344111507-ApiKeyWebhooks';
 import { Initial1795341110071 } from './1795341110071-Initial';
-export const MIGRATIONS: Function[] = [Initial1795341110071, ApiKeyWebhooks1795344111507];
+export const MIGRATIONS: Function[] = [Initial1795341110071, ApiKeyWebhooks1795344111507, SingleSignOnAccounts1795965598562];
