@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AiModel, Album, AlbumRole, AlbumShare, Job, JobStatus, Lora, Preset, TIER_RANK, type User } from '../entities';
 import type { GenerationQueue } from '../gpu-worker/queue';
 import type { AtelierEvent } from '../gpu-worker/protocol';
+import { GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { AppError, badInput, forbidden } from '../schema/errors';
 import type { EventLog } from '../subscriptions/event-log';
 import type { Logger } from '../observability/logger';
@@ -12,7 +13,7 @@ import type { JobQueries } from './job-queries';
 import type { Viewer } from './auth';
 import type { Clock } from './clock';
 import {
-  assertUuid, assertWithinTier, presetDefaults, resolveGenerationParameters, MAX_SEED,
+  assertUuid, assertWithinTier, presetDefaults, resolveGenerationParameters,
   type GenerationParameters, type GenerationRequestInput,
 } from './generation-input';
 import type { QuotaService } from './quotas';
@@ -53,7 +54,7 @@ export class JobService {
     const policy = await this.deps.quotas.policyFor(user.tier);
     await this.deps.rateLimiter.hit('generations', rateSubjects(viewer), policy.generationsPerMinute);
     const preset = input.presetId ? await this.visiblePreset(user, assertUuid('presetId', input.presetId)) : null;
-    const params = resolveGenerationParameters(input, presetDefaults(preset, policy), () => randomInt(0, MAX_SEED + 1) / (MAX_SEED + 1));
+    const params = resolveGenerationParameters(input, presetDefaults(preset, policy), randomFraction);
     assertWithinTier(params, policy);
     const model = await this.resolveModel(user, params.modelId);
     await this.assertLorasUsable(user, params, model);
@@ -258,6 +259,12 @@ export class JobService {
   async publish(job: Job, event: Omit<AtelierEvent, 'at' | 'jobId' | 'sessionId'>): Promise<void> {
     await this.deps.events.publish({ ...event, at: this.deps.clock.now().toISOString(), jobId: job.id, sessionId: job.sessionId, apiKeyId: job.apiKeyId });
   }
+}
+
+/** A uniform fraction in [0, 1) with as many steps as there are seeds, from the crypto RNG. */
+function randomFraction(): number {
+  const seeds = GENERATION_LIMITS.seed.max + 1;
+  return randomInt(0, seeds) / seeds;
 }
 
 export const cancelFlagKey = (prefix: string, jobId: string): string => `${prefix}:cancel:${jobId}`;

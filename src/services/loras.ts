@@ -5,10 +5,11 @@ import { AiModel, Lora, Role, Tier, type User } from '../entities';
 import { describeLoraTargets, layerKey, parseLora, type LoraFile, type LoraTargetInfo } from '../gpu-worker/lora';
 import { PipelineError } from '../gpu-worker/pipeline';
 import { readModelIndex } from '../gpu-worker/pipeline/model-files';
+import { checkNumber, GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { AppError, badInput, forbidden, notFound } from '../schema/errors';
 import { sha256 } from './auth';
 import type { ArtifactStore } from '../storage/artifact-store';
-import { assertUuid } from './generation-input';
+import { assertUuid, throwIfViolated } from './generation-input';
 import type { UploadService } from './uploads';
 
 /** What registerLora receives. */
@@ -76,7 +77,7 @@ export class LoraService {
     if (name.length < 1 || name.length > 80) throw badInput('name', 'name must be 1 to 80 characters');
     const triggerWords = cleanTriggerWords(input.triggerWords);
     const defaultWeight = input.defaultWeight ?? 1;
-    if (!Number.isFinite(defaultWeight) || defaultWeight < -2 || defaultWeight > 2) throw badInput('defaultWeight', 'defaultWeight must be from -2 to 2');
+    throwIfViolated(checkNumber('defaultWeight', defaultWeight, GENERATION_LIMITS.loraWeight));
     const minTier = input.minTier ?? Tier.FREE;
     if (minTier !== Tier.FREE && user.role !== Role.ADMIN) throw forbidden('Only admins restrict LoRAs to a tier');
     const model = await this.db.getRepository(AiModel).findOneBy({ id: assertUuid('baseModelId', input.baseModelId) });
