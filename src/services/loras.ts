@@ -9,6 +9,7 @@ import { checkNumber, GENERATION_LIMITS } from '../kernel/generation-parameters'
 import { AppError, badInput, forbidden, notFound } from '../schema/errors';
 import { sha256 } from './auth';
 import type { ArtifactStore } from '../storage/artifact-store';
+import { loraListedWhere, managedBy } from './access-rules';
 import { assertUuid, throwIfViolated } from './generation-input';
 import type { UploadService } from './uploads';
 
@@ -67,9 +68,8 @@ export class LoraService {
 
   /** Active LoRAs for everyone; owners and admins also see inactive ones they manage. Newest version first. */
   list(user: User): Promise<Lora[]> {
-    const qb = this.db.getRepository(Lora).createQueryBuilder('l');
-    if (user.role !== Role.ADMIN) qb.where('(l.active = true OR l.ownerId = :uid)', { uid: user.id });
-    return qb.orderBy('l.name', 'ASC').addOrderBy('l.version', 'DESC').getMany();
+    return this.db.getRepository(Lora).createQueryBuilder('l').where(loraListedWhere('l', user))
+      .orderBy('l.name', 'ASC').addOrderBy('l.version', 'DESC').getMany();
   }
 
   async register(user: User, input: LoraRegistration): Promise<Lora> {
@@ -106,7 +106,7 @@ export class LoraService {
   /** Owner or admin switches a LoRA on or off for new jobs. */
   async setActive(user: User, id: string, active: boolean): Promise<Lora> {
     const lora = await this.get(id);
-    if (lora.ownerId !== user.id && user.role !== Role.ADMIN) throw forbidden('Only the LoRA\'s owner or an admin can do this');
+    if (!managedBy(lora, user)) throw forbidden('Only the LoRA\'s owner or an admin can do this');
     await this.db.getRepository(Lora).update({ id: lora.id }, { active });
     return { ...lora, active } as Lora;
   }

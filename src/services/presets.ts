@@ -1,8 +1,9 @@
-import { Brackets, DataSource, In } from 'typeorm';
-import { AiModel, Lora, Preset, PresetCategory, Role, SessionRole, type JobLora, type TierPolicy, type User } from '../entities';
+import { DataSource, In } from 'typeorm';
+import { AiModel, Lora, Preset, PresetCategory, type JobLora, type TierPolicy, type User } from '../entities';
 import { checkLoraWeights, checkNumber, checkPromptLength, GENERATION_LIMITS, type NumberLimit } from '../kernel/generation-parameters';
 import { badInput, forbidden, notFound } from '../schema/errors';
 import type { AccessPolicy } from './access';
+import { managedBy, presetVisibleWhere, sessionRoleContributes } from './access-rules';
 import { assertUuid, presetDefaults, resolveGenerationParameters, throwIfViolated } from './generation-input';
 
 /** What a user sends to create or replace a preset. */
@@ -55,10 +56,7 @@ export class PresetService {
   constructor(private readonly db: DataSource, private readonly access: AccessPolicy) {}
 
   private visibleQuery(user: User) {
-    return this.db.getRepository(Preset).createQueryBuilder('p').where(new Brackets((w) => {
-      w.where('p.builtIn = true').orWhere('p.ownerId = :uid', { uid: user.id })
-        .orWhere('p.sessionId IN (SELECT m.session_id FROM session_members m WHERE m.user_id = :uid)', { uid: user.id });
-    }));
+    return this.db.getRepository(Preset).createQueryBuilder('p').where(presetVisibleWhere('p', user));
   }
 
   /** Built-ins first, then mine and my sessions', by name. */
@@ -115,7 +113,7 @@ export class PresetService {
   private async assertMine(user: User, id: string, verb: string): Promise<Preset> {
     const preset = await this.get(user, id);
     if (preset.builtIn) throw forbidden(`Built-in presets cannot be ${verb}`);
-    if (preset.ownerId !== user.id && user.role !== Role.ADMIN) throw forbidden(`Only the preset's owner can change it`);
+    if (!managedBy(preset, user)) throw forbidden(`Only the preset's owner can change it`);
     return preset;
   }
 
@@ -131,7 +129,7 @@ export class PresetService {
     const loras = await this.usableLoras(input.loras ?? [], modelId);
     if (input.sessionId) {
       const { role } = await this.access.assertSessionMember(user, assertUuid('sessionId', input.sessionId));
-      if (role !== SessionRole.OWNER && role !== SessionRole.COLLABORATOR) throw forbidden('Watchers cannot share presets with this session');
+      if (!sessionRoleContributes(role)) throw forbidden('Watchers cannot share presets with this session');
     }
     const L = GENERATION_LIMITS;
     return {
