@@ -55,12 +55,6 @@ export interface GenerationSettings {
 /** The same parameters as a client may send them: each optional. */
 export type GenerationSettingsInput = { [K in keyof GenerationSettings]?: GenerationSettings[K] | null };
 
-/** The settings fields of any object that has them (a job row, for example). */
-export function generationSettingsOf(source: GenerationSettings): GenerationSettings {
-  const { prompt, width, height, steps, guidanceScale, seed, count } = source;
-  return { prompt, width, height, steps, guidanceScale, seed, count };
-}
-
 /** A limit as documentation reads it: `64..2048, multiple of 8`. */
 export function describeLimit(limit: NumberLimit): string {
   return `${limit.min}..${limit.max}${limit.multipleOf ? `, multiple of ${limit.multipleOf}` : ''}`;
