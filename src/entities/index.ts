@@ -21,7 +21,8 @@ export {
   Album, AlbumImage, AlbumLink, AlbumShare, ApiKey, Favorite, Image, Job, Lora, AiModel, Preset,
   CollabSession, SessionInvite, SessionMember, TierPolicy, UsageRecord, User,
 };
-export { JobError, JobLora } from './job.entity';
+export { JobError } from './job.entity';
+export { JobLora } from './generation-columns';
 export { ModelFile } from './model.entity';
 
 /** Every entity, for the DataSource. */

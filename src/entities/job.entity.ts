@@ -1,5 +1,7 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, UpdateDateColumn } from 'typeorm';
-import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Field, Int, ObjectType } from 'type-graphql';
+import type { GenerationSettings } from '../kernel/generation-parameters';
+import { JobLora, ParameterColumn } from './generation-columns';
 import { Identified } from './identified';
 import { JobStatus } from './enums';
 import { JobFailureCode } from '../kernel/errors';
@@ -8,16 +10,6 @@ import { CollabSession } from './session.entity';
 import { Album } from './album.entity';
 import { AiModel } from './model.entity';
 import { ApiKey } from './api-key.entity';
-
-/** A LoRA applied to a job with its weight. */
-@ObjectType({ description: 'A LoRA applied to a job, with its weight.' })
-export class JobLora {
-  @Field(() => ID, { description: 'The LoRA applied.' })
-  loraId: string;
-
-  @Field(() => Float, { description: 'Scale of the LoRA delta, -2..2.' })
-  weight: number;
-}
 
 @ObjectType({ description: 'Why a job failed.' })
 export class JobError {
@@ -36,7 +28,7 @@ export class JobError {
 @Index('idx_jobs_owner_idempotency', ['ownerId', 'idempotencyKey'])
 // Partial: only API-key jobs pay for it; it keeps the ON DELETE SET NULL from scanning jobs.
 @Index('idx_jobs_api_key', ['apiKeyId'], { where: 'api_key_id IS NOT NULL' })
-export class Job extends Identified {
+export class Job extends Identified implements GenerationSettings {
   @Column('uuid', { name: 'owner_id' })
   ownerId: string;
 
@@ -84,24 +76,19 @@ export class Job extends Identified {
   @Column('text')
   prompt: string;
 
-  @Field(() => String, { nullable: true, description: 'What the image should avoid.' })
-  @Column('text', { name: 'negative_prompt', nullable: true })
+  @ParameterColumn('negativePrompt', { nullable: true, description: 'What the image should avoid.' })
   negativePrompt: string | null;
 
-  @Field(() => Int, { description: 'Image width in pixels.' })
-  @Column('int')
+  @ParameterColumn('width', { description: 'Image width in pixels.' })
   width: number;
 
-  @Field(() => Int, { description: 'Image height in pixels.' })
-  @Column('int')
+  @ParameterColumn('height', { description: 'Image height in pixels.' })
   height: number;
 
-  @Field(() => Int, { description: 'Denoising steps.' })
-  @Column('int')
+  @ParameterColumn('steps', { description: 'Denoising steps.' })
   steps: number;
 
-  @Field(() => Float, { description: 'Classifier-free guidance scale.' })
-  @Column('real', { name: 'guidance_scale' })
+  @ParameterColumn('guidanceScale', { description: 'Classifier-free guidance scale.' })
   guidanceScale: number;
 
   @Field(() => Int, { description: 'Seed actually used (chosen and recorded when the request gave none).' })
@@ -112,8 +99,7 @@ export class Job extends Identified {
   @Column('int')
   count: number;
 
-  @Field(() => [JobLora], { description: 'LoRAs applied, with weights.' })
-  @Column('jsonb', { default: () => "'[]'::jsonb" })
+  @ParameterColumn('loras', { description: 'LoRAs applied, with weights.' })
   loras: JobLora[];
 
   @Column('text', { name: 'idempotency_key', nullable: true })

@@ -5,7 +5,7 @@ import { AiModel } from './model.entity';
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { Identified } from './identified';
 import { PresetCategory } from './enums';
-import { JobLora } from './job.entity';
+import { JobLora, ParameterColumn } from './generation-columns';
 
 @ObjectType({ description: 'A prompt template with default parameters.' })
 @Entity('presets')
@@ -40,24 +40,19 @@ export class Preset extends Identified {
   @Column('text')
   template: string;
 
-  @Field(() => String, { nullable: true, description: 'Default negative prompt.' })
-  @Column('text', { name: 'negative_prompt', nullable: true })
+  @ParameterColumn('negativePrompt', { nullable: true, description: 'Default negative prompt.' })
   negativePrompt: string | null;
 
-  @Field(() => Int, { nullable: true, description: 'Default width.' })
-  @Column('int', { nullable: true })
+  @ParameterColumn('width', { nullable: true, description: 'Default width.' })
   width: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Default height.' })
-  @Column('int', { nullable: true })
+  @ParameterColumn('height', { nullable: true, description: 'Default height.' })
   height: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'Default guidance scale.' })
-  @Column('real', { name: 'guidance_scale', nullable: true })
+  @ParameterColumn('guidanceScale', { nullable: true, description: 'Default guidance scale.' })
   guidanceScale: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Default steps.' })
-  @Column('int', { nullable: true })
+  @ParameterColumn('steps', { nullable: true, description: 'Default steps.' })
   steps: number | null;
 
   @Column('uuid', { name: 'model_id', nullable: true })
@@ -67,8 +62,7 @@ export class Preset extends Identified {
   @JoinColumn({ name: 'model_id' })
   model?: AiModel;
 
-  @Field(() => [JobLora], { description: 'LoRAs bundled with the preset.' })
-  @Column('jsonb', { default: () => "'[]'::jsonb" })
+  @ParameterColumn('loras', { description: 'LoRAs bundled with the preset.' })
   loras: JobLora[];
 
   @Field(() => Float, { nullable: true, description: 'Video length in seconds (VIDEO presets).' })

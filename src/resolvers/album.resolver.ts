@@ -1,9 +1,9 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Album, AlbumRole, Image, Role, User } from '../entities';
+import { Album, AlbumRole, Image, User } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
 import { libraryKey } from '../schema/library-loaders';
 import { assertPageSize } from '../services/album-images';
-import { AlbumAccessRole } from '../services/albums';
+import { AlbumAccessRole, albumAccessWith } from '../services/access-rules';
 import { AlbumConnection, AlbumImageConnection, AlbumLinkView, AlbumMember, CreatedAlbumLink } from './album.types';
 
 const idArg = { description: 'Album id.' };
@@ -141,10 +141,7 @@ export class AlbumResolver {
   async viewerRole(@Root() album: Album, @Ctx() ctx: AppContext): Promise<AlbumAccessRole | null> {
     const user = ctx.viewer?.user;
     if (!user) return null;
-    if (album.ownerId === user.id) return AlbumAccessRole.OWNER;
-    const shared = await ctx.loaders.albumShareRole.load(libraryKey(album.id, user.id));
-    if (shared) return shared === AlbumRole.EDITOR ? AlbumAccessRole.EDITOR : AlbumAccessRole.VIEWER;
-    return user.role === Role.ADMIN ? AlbumAccessRole.VIEWER : null;
+    return albumAccessWith(album, user, () => ctx.loaders.albumShareRole.load(libraryKey(album.id, user.id)));
   }
 
   @FieldResolver(() => Int, { description: 'How many images it holds.' })

@@ -1,6 +1,6 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Album, AlbumRole, Image, User } from '../entities';
-import { AlbumAccessRole } from '../services/albums';
+import { AlbumAccessRole } from '../services/access-rules';
 import { PageInfo } from './job.types';
 
 registerEnumType(AlbumAccessRole, { name: 'AlbumAccessRole', description: 'What you may do with an album: OWNER, EDITOR or VIEWER.' });

@@ -1,7 +1,8 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
-import { Image, Job, Role } from '../entities';
+import { Image, Job } from '../entities';
 import type { AppContext } from '../schema/context';
 import { libraryKey } from '../schema/library-loaders';
+import { allowedWithSessionRole, jobVisibleTo } from '../services/access-rules';
 
 @Resolver(() => Image)
 export class ImageResolver {
@@ -15,12 +16,11 @@ export class ImageResolver {
     description: 'The job that made it; null where you see the image only through a shared album or link.',
   })
   async job(@Root() image: Image, @Ctx() ctx: AppContext): Promise<Job | null> {
-    // Batched (DataLoader) version of AccessPolicy.canSeeJob: owner, admin or a member of the job's session.
+    // AccessPolicy.canSeeJob's rule, with the session role batched through a DataLoader.
     const user = ctx.viewer?.user;
     const job = user ? await ctx.loaders.job.load(image.jobId) : null;
     if (!user || !job) return null;
-    if (job.ownerId === user.id || user.role === Role.ADMIN) return job;
-    const role = job.sessionId ? await ctx.loaders.sessionRole.load(libraryKey(job.sessionId, user.id)) : null;
-    return role ? job : null;
+    const visible = await allowedWithSessionRole(jobVisibleTo, job, user, (sessionId) => ctx.loaders.sessionRole.load(libraryKey(sessionId, user.id)));
+    return visible ? job : null;
   }
 }

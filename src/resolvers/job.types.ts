@@ -1,39 +1,40 @@
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Job } from '../entities';
+import { describeLimit, GENERATION_DEFAULTS as D, GENERATION_LIMITS as L, type GenerationSettingsInput } from '../kernel/generation-parameters';
 
 @InputType({ description: 'A LoRA to apply, with its weight.' })
 export class LoraWeightInput {
   @Field(() => ID, { description: 'The LoRA.' })
   loraId: string;
 
-  @Field(() => Float, { description: 'Scale of the LoRA, -2..2.' })
+  @Field(() => Float, { description: `Scale of the LoRA, ${describeLimit(L.loraWeight)}.` })
   weight: number;
 }
 
 @InputType({ description: 'What to generate. Only the prompt is required; a preset supplies defaults and explicit fields win.' })
-export class GenerationInput {
-  @Field(() => String, { description: 'Trimmed, 1..2000 characters.' })
+export class GenerationInput implements GenerationSettingsInput {
+  @Field(() => String, { description: `Trimmed, ${describeLimit(L.promptChars)} characters.` })
   prompt: string;
 
   @Field(() => String, { nullable: true, description: 'What to avoid.' })
   negativePrompt?: string | null;
 
-  @Field(() => Int, { nullable: true, description: '64..2048, multiple of 8 (default 512), capped by tier.' })
+  @Field(() => Int, { nullable: true, description: `${describeLimit(L.width)} (default ${D.width}), capped by tier.` })
   width?: number | null;
 
-  @Field(() => Int, { nullable: true, description: '64..2048, multiple of 8 (default 512), capped by tier.' })
+  @Field(() => Int, { nullable: true, description: `${describeLimit(L.height)} (default ${D.height}), capped by tier.` })
   height?: number | null;
 
-  @Field(() => Int, { nullable: true, description: '1..150 (default 20), capped by tier.' })
+  @Field(() => Int, { nullable: true, description: `${describeLimit(L.steps)} (default ${D.steps}), capped by tier.` })
   steps?: number | null;
 
-  @Field(() => Float, { nullable: true, description: '1..30 (default 7.5).' })
+  @Field(() => Float, { nullable: true, description: `${describeLimit(L.guidanceScale)} (default ${D.guidanceScale}).` })
   guidanceScale?: number | null;
 
-  @Field(() => Int, { nullable: true, description: '0..2147483647; chosen and recorded when absent.' })
+  @Field(() => Int, { nullable: true, description: `${describeLimit(L.seed)}; chosen and recorded when absent.` })
   seed?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Images in this job (default 1), capped by tier; image i uses seed + i.' })
+  @Field(() => Int, { nullable: true, description: `Images in this job (default ${D.count}), capped by tier; image i uses seed + i.` })
   count?: number | null;
 
   @Field(() => ID, { nullable: true, description: 'Model to use (default: the default model).' })

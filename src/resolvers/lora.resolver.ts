@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { AiModel, JobLora, Lora, Tier } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
-import { tierAllows } from '../services/models';
+import { loraUsableBy } from '../services/access-rules';
 import { LoraInput } from './lora.types';
 
 @Resolver(() => Lora)
@@ -46,7 +46,7 @@ export class LoraResolver {
 
   @FieldResolver(() => Boolean, { description: 'Whether your tier may use it in jobs (and it is active).' })
   usable(@Root() lora: Lora, @Ctx() ctx: AppContext): boolean {
-    return lora.active && !!ctx.viewer && tierAllows(ctx.viewer.user, lora.minTier);
+    return !!ctx.viewer && loraUsableBy(lora, ctx.viewer.user.tier);
   }
 }
 

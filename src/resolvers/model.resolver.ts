@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { AiModel, Tier } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
-import { tierAllows } from '../services/models';
+import { modelUsableBy } from '../services/access-rules';
 
 @Resolver(() => AiModel)
 export class ModelResolver {
@@ -35,6 +35,6 @@ export class ModelResolver {
 
   @FieldResolver(() => Boolean, { description: 'Whether you may use it: enabled and within your tier.' })
   usable(@Root() model: AiModel, @Ctx() ctx: AppContext): boolean {
-    return model.enabled && !!ctx.viewer && tierAllows(ctx.viewer.user, model.minTier);
+    return !!ctx.viewer && modelUsableBy(model, ctx.viewer.user.tier);
   }
 }

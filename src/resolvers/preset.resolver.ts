@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { AiModel, CollabSession, Preset, PresetCategory } from '../entities';
 import { policyOf, viewerOf, type AppContext } from '../schema/context';
+import { presetIsMine } from '../services/access-rules';
 import { AppliedPreset, PresetInput } from './preset.types';
 
 @Resolver(() => Preset)
@@ -61,6 +62,6 @@ export class PresetResolver {
 
   @FieldResolver(() => Boolean, { description: 'Whether you own it (and may change or delete it).' })
   mine(@Root() preset: Preset, @Ctx() ctx: AppContext): boolean {
-    return !preset.builtIn && preset.ownerId === ctx.viewer?.user.id;
+    return presetIsMine(preset, ctx.viewer?.user.id);
   }
 }

@@ -1,5 +1,6 @@
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { JobLora, Preset, PresetCategory } from '../entities';
+import { describeLimit, GENERATION_LIMITS as L } from '../kernel/generation-parameters';
 import { LoraWeightInput } from './job.types';
 
 @InputType({ description: 'A custom preset: a template with `{prompt}` and optional default parameters.' })
@@ -16,16 +17,16 @@ export class PresetInput {
   @Field(() => String, { nullable: true, description: 'Default negative prompt.' })
   negativePrompt?: string | null;
 
-  @Field(() => Int, { nullable: true, description: 'Default width, 64..2048, multiple of 8.' })
+  @Field(() => Int, { nullable: true, description: `Default width, ${describeLimit(L.width)}.` })
   width?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Default height, 64..2048, multiple of 8.' })
+  @Field(() => Int, { nullable: true, description: `Default height, ${describeLimit(L.height)}.` })
   height?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Default steps, 1..150.' })
+  @Field(() => Int, { nullable: true, description: `Default steps, ${describeLimit(L.steps)}.` })
   steps?: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'Default guidance scale, 1..30.' })
+  @Field(() => Float, { nullable: true, description: `Default guidance scale, ${describeLimit(L.guidanceScale)}.` })
   guidanceScale?: number | null;
 
   @Field(() => ID, { nullable: true, description: 'Model the preset uses.' })

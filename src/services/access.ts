@@ -1,12 +1,14 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { CollabSession, Job, Role, SessionMember, SessionRole, SessionStatus, type User } from '../entities';
+import { CollabSession, Job, SessionMember, SessionRole, SessionStatus, type User } from '../entities';
 import { forbidden, notFound } from '../schema/errors';
+import { allowedWithSessionRole, jobControlledBy, jobVisibleTo, sessionRoleContributes, sessionVisibleTo } from './access-rules';
 import { assertUuid } from './generation-input';
 
 /**
- * Record-level access rules shared by services: who may see a job, a session
- * and its events. Outsiders get NOT_FOUND for private records they cannot
- * see (existence is not leaked), FORBIDDEN where they can see but not act.
+ * Record-level access checks shared by services: who may see a job, a session
+ * and its events (the rules themselves are in access-rules.ts). Outsiders get
+ * NOT_FOUND for private records they cannot see (existence is not leaked),
+ * FORBIDDEN where they can see but not act.
  */
 export class AccessPolicy {
   constructor(private readonly db: DataSource) {}
@@ -22,23 +24,20 @@ export class AccessPolicy {
     const session = await this.db.getRepository(CollabSession).findOneBy({ id: sessionId });
     if (!session) throw notFound('Session');
     const role = await this.sessionRole(sessionId, user.id);
-    if (!role && user.role !== Role.ADMIN) throw notFound('Session');
+    if (!sessionVisibleTo(user, role)) throw notFound('Session');
     return { session, role };
   }
 
   /** OWNER and COLLABORATOR may generate into an active session; WATCHER may not. */
   async assertCanGenerateInto(user: User, sessionId: string): Promise<CollabSession> {
     const { session, role } = await this.assertSessionMember(user, sessionId);
-    if (role !== SessionRole.OWNER && role !== SessionRole.COLLABORATOR) {
-      throw forbidden('Watchers cannot generate into this session');
-    }
+    if (!sessionRoleContributes(role)) throw forbidden('Watchers cannot generate into this session');
     if (session.status === SessionStatus.ARCHIVED) throw forbidden('This session is archived');
     return session;
   }
 
-  async canSeeJob(user: User, job: Job): Promise<boolean> {
-    if (job.ownerId === user.id || user.role === Role.ADMIN) return true;
-    return job.sessionId ? (await this.sessionRole(job.sessionId, user.id)) !== null : false;
+  canSeeJob(user: User, job: Job): Promise<boolean> {
+    return allowedWithSessionRole(jobVisibleTo, job, user, (sessionId) => this.sessionRole(sessionId, user.id));
   }
 
   async assertCanSeeJob(user: User, jobId: string): Promise<Job> {
@@ -51,8 +50,7 @@ export class AccessPolicy {
   /** The owner, the session's owner and admins may cancel or retry a job. */
   async assertCanControlJob(user: User, jobId: string): Promise<Job> {
     const job = await this.assertCanSeeJob(user, jobId);
-    if (job.ownerId === user.id || user.role === Role.ADMIN) return job;
-    if (job.sessionId && (await this.sessionRole(job.sessionId, user.id)) === SessionRole.OWNER) return job;
+    if (await allowedWithSessionRole(jobControlledBy, job, user, (sessionId) => this.sessionRole(sessionId, user.id))) return job;
     throw forbidden('Only the job\'s owner or the session owner can do this');
   }
 }

@@ -1,16 +1,12 @@
 import { Brackets, DataSource, EntityManager, In } from 'typeorm';
-import { Album, AlbumImage, AlbumRole, AlbumShare, Role, type User } from '../entities';
+import { Album, AlbumImage, AlbumShare, type User } from '../entities';
 import { badInput, forbidden, notFound, ErrorCode } from '../kernel/errors';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
+import { albumAccessWith, albumListedWhere, albumRoleAllows, type AlbumAccessRole, type AlbumNeed } from './access-rules';
 import type { Clock } from './clock';
 import { assertUuid } from './generation-input';
 import { assertImageIds, assertImagesVisible } from './image-access';
 import type { Page } from './job-queries';
-
-/** What the viewer may do with an album. Admins who are neither owner nor member read as VIEWER. */
-export enum AlbumAccessRole { OWNER = 'OWNER', EDITOR = 'EDITOR', VIEWER = 'VIEWER' }
-
-type Need = 'view' | 'edit' | 'own';
 
 const encodeCursor = (a: Album): string => encodeKeysetCursor(a.createdAt, a.id);
 
@@ -34,21 +30,18 @@ export class AlbumService {
   constructor(private readonly db: DataSource, private readonly clock: Clock) {}
 
   /** The viewer's role on `album`, or null when they may not see it. */
-  async roleOf(user: User, album: Album, manager: EntityManager = this.db.manager): Promise<AlbumAccessRole | null> {
-    if (album.ownerId === user.id) return AlbumAccessRole.OWNER;
-    const share = await manager.findOneBy(AlbumShare, { albumId: album.id, userId: user.id });
-    if (share) return share.role === AlbumRole.EDITOR ? AlbumAccessRole.EDITOR : AlbumAccessRole.VIEWER;
-    return user.role === Role.ADMIN ? AlbumAccessRole.VIEWER : null;
+  roleOf(user: User, album: Album, manager: EntityManager = this.db.manager): Promise<AlbumAccessRole | null> {
+    return albumAccessWith(album, user, async () => (await manager.findOneBy(AlbumShare, { albumId: album.id, userId: user.id }))?.role ?? null);
   }
 
   /** The album if `user` may do `need` with it; NOT_FOUND when they cannot see it, FORBIDDEN when they can only look. */
-  async assertAccess(user: User, albumId: string, need: Need, manager: EntityManager = this.db.manager, field = 'id'): Promise<Album> {
+  async assertAccess(user: User, albumId: string, need: AlbumNeed, manager: EntityManager = this.db.manager, field = 'id'): Promise<Album> {
     const album = await manager.findOneBy(Album, { id: assertUuid(field, albumId) });
     const role = album ? await this.roleOf(user, album, manager) : null;
     if (!album || !role) throw notFound('Album');
-    if (need === 'edit' && role === AlbumAccessRole.VIEWER) throw forbidden('You can only view this album');
-    // Admins may delete any album (moderation); everything else "own" is the owner's.
-    if (need === 'own' && role !== AlbumAccessRole.OWNER && user.role !== Role.ADMIN) throw forbidden('Only the album\'s owner can do this');
+    if (!albumRoleAllows(role, need, user)) {
+      throw forbidden(need === 'edit' ? 'You can only view this album' : 'Only the album\'s owner can do this');
+    }
     return album;
   }
 
@@ -87,10 +80,7 @@ export class AlbumService {
   async list(user: User, first = 20, after?: string | null): Promise<Page<Album>> {
     if (!Number.isInteger(first) || first < 1 || first > 100) throw badInput('first', 'first must be from 1 to 100');
     const qb = this.db.getRepository(Album).createQueryBuilder('a')
-      .where(new Brackets((w) => {
-        w.where('a.ownerId = :uid', { uid: user.id })
-          .orWhere('a.id IN (SELECT s.album_id FROM album_shares s WHERE s.user_id = :uid)', { uid: user.id });
-      }));
+      .where(albumListedWhere('a', user.id));
     if (after) {
       const c = decodeKeysetCursor(after);
       qb.andWhere(new Brackets((w) => {

@@ -1,22 +1,21 @@
 import type { JobLora, Preset, TierPolicy } from '../entities';
-
-/** The preset fields that act as generation defaults. */
-export type PresetDefaultsSource = Pick<Preset, 'template' | 'negativePrompt' | 'width' | 'height' | 'steps' | 'guidanceScale' | 'modelId' | 'loras'>;
+import {
+  checkGenerationSettings, checkNumber, checkPromptLength, GENERATION_DEFAULTS, GENERATION_LIMITS,
+  type GenerationSettings, type GenerationSettingsInput, type NumberLimit, type ParameterViolation,
+} from '../kernel/generation-parameters';
 import { badInput, quotaExceeded } from '../schema/errors';
+
 import { assertUuid } from '../kernel/ids';
 
 export { assertUuid };
 
+/** The preset fields that act as generation defaults. */
+export type PresetDefaultsSource = Pick<Preset, 'template' | 'negativePrompt' | 'width' | 'height' | 'steps' | 'guidanceScale' | 'modelId' | 'loras'>;
+
 /** GenerationInput as the API receives it (all optional but the prompt). */
-export interface GenerationRequestInput {
+export interface GenerationRequestInput extends GenerationSettingsInput {
   prompt: string;
   negativePrompt?: string | null;
-  width?: number | null;
-  height?: number | null;
-  steps?: number | null;
-  guidanceScale?: number | null;
-  seed?: number | null;
-  count?: number | null;
   modelId?: string | null;
   presetId?: string | null;
   loras?: { loraId: string; weight: number }[] | null;
@@ -37,35 +36,39 @@ export interface ParameterDefaults {
   loras?: JobLora[];
 }
 
-/** Fully resolved parameters a job runs with. */
-export interface GenerationParameters {
-  prompt: string;
+/** Fully resolved parameters a job runs with: the settings the pipeline gets, plus what the API decides. */
+export interface GenerationParameters extends GenerationSettings {
   negativePrompt: string | null;
-  width: number;
-  height: number;
-  steps: number;
-  guidanceScale: number;
-  seed: number;
-  count: number;
   modelId: string | null;
   loras: JobLora[];
   deadlineSeconds: number | null;
 }
 
-export const MAX_SEED = 2147483647;
+/** How far ahead a job's start deadline may lie: a week. */
+const DEADLINE_SECONDS: NumberLimit = { min: 1, max: 7 * 24 * 3600, integer: true };
 
-function intInRange(field: string, value: number, min: number, max: number, extra = ''): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw badInput(field, `${field} must be an integer from ${min} to ${max}${extra}`);
-  }
-  return value;
+/** BAD_USER_INPUT with the field for a value outside the generation limits table. */
+export function throwIfViolated(violation: ParameterViolation | null): void {
+  if (violation) throw badInput(violation.field, violation.message);
 }
 
+/** The user's prompt, trimmed, with the preset's template applied. */
+function templatedPrompt(raw: unknown, template: string | null | undefined): string {
+  if (typeof raw !== 'string') throw badInput('prompt', 'prompt is required');
+  const userPrompt = raw.trim();
+  if (userPrompt.length < 1) throw badInput('prompt', 'prompt must not be empty');
+  throwIfViolated(checkPromptLength('prompt', userPrompt));
+  const prompt = template ? template.split('{prompt}').join(userPrompt) : userPrompt;
+  if (checkPromptLength('prompt', prompt)) {
+    throw badInput('prompt', `prompt with the preset template exceeds ${GENERATION_LIMITS.promptChars.max} characters`);
+  }
+  return prompt;
+}
 
-function dimension(field: 'width' | 'height', value: number): number {
-  intInRange(field, value, 64, 2048);
-  if (value % 8 !== 0) throw badInput(field, `${field} must be a multiple of 8`);
-  return value;
+/** LoRA ids: UUIDs, each once (weights are checked with the other limits). */
+function assertLoraIds(loras: readonly { loraId: string }[]): void {
+  loras.forEach((lora, i) => assertUuid(`loras[${i}].loraId`, lora.loraId));
+  if (new Set(loras.map((l) => l.loraId)).size !== loras.length) throw badInput('loras', 'Each LoRA may appear once');
 }
 
 /**
@@ -77,44 +80,31 @@ export function resolveGenerationParameters(
   defaults: ParameterDefaults,
   random: () => number,
 ): GenerationParameters {
-  if (typeof input.prompt !== 'string') throw badInput('prompt', 'prompt is required');
-  const userPrompt = input.prompt.trim();
-  if (userPrompt.length < 1) throw badInput('prompt', 'prompt must not be empty');
-  if (userPrompt.length > 2000) throw badInput('prompt', 'prompt must be at most 2000 characters');
-  const prompt = defaults.template ? defaults.template.split('{prompt}').join(userPrompt) : userPrompt;
-  if (prompt.length > 2000) throw badInput('prompt', 'prompt with the preset template exceeds 2000 characters');
+  const prompt = templatedPrompt(input.prompt, defaults.template);
   const negative = (input.negativePrompt ?? defaults.negativePrompt ?? '').trim();
-  if (negative.length > 2000) throw badInput('negativePrompt', 'negativePrompt must be at most 2000 characters');
-
-  const guidance = input.guidanceScale ?? defaults.guidanceScale ?? 7.5;
-  if (!Number.isFinite(guidance) || guidance < 1 || guidance > 30) {
-    throw badInput('guidanceScale', 'guidanceScale must be from 1 to 30');
-  }
   const loras = input.loras ?? defaults.loras ?? [];
-  loras.forEach((lora, i) => {
-    assertUuid(`loras[${i}].loraId`, lora.loraId);
-    if (!Number.isFinite(lora.weight) || lora.weight < -2 || lora.weight > 2) {
-      throw badInput(`loras[${i}].weight`, 'LoRA weight must be from -2 to 2');
-    }
-  });
-  if (new Set(loras.map((l) => l.loraId)).size !== loras.length) throw badInput('loras', 'Each LoRA may appear once');
+  assertLoraIds(loras);
   const modelId = input.modelId ?? defaults.modelId ?? null;
   if (modelId) assertUuid('modelId', modelId);
-  if (input.deadlineSeconds != null) intInRange('deadlineSeconds', input.deadlineSeconds, 1, 7 * 24 * 3600);
+  if (input.deadlineSeconds != null) throwIfViolated(checkNumber('deadlineSeconds', input.deadlineSeconds, DEADLINE_SECONDS));
 
-  return {
+  const D = GENERATION_DEFAULTS;
+  const { seed: seedLimit } = GENERATION_LIMITS;
+  const params: GenerationParameters = {
     prompt,
     negativePrompt: negative || null,
-    width: dimension('width', input.width ?? defaults.width ?? 512),
-    height: dimension('height', input.height ?? defaults.height ?? 512),
-    steps: intInRange('steps', input.steps ?? defaults.steps ?? 20, 1, 150),
-    guidanceScale: guidance,
-    seed: input.seed == null ? Math.floor(random() * (MAX_SEED + 1)) : intInRange('seed', input.seed, 0, MAX_SEED),
-    count: intInRange('count', input.count ?? 1, 1, 8),
+    width: input.width ?? defaults.width ?? D.width,
+    height: input.height ?? defaults.height ?? D.height,
+    steps: input.steps ?? defaults.steps ?? D.steps,
+    guidanceScale: input.guidanceScale ?? defaults.guidanceScale ?? D.guidanceScale,
+    seed: input.seed ?? seedLimit.min + Math.floor(random() * (seedLimit.max - seedLimit.min + 1)),
+    count: input.count ?? D.count,
     modelId,
     loras: loras.map((l) => ({ loraId: l.loraId, weight: l.weight })),
     deadlineSeconds: input.deadlineSeconds ?? null,
   };
+  throwIfViolated(checkGenerationSettings(params));
+  return params;
 }
 
 /** Tier caps on size, steps, count and LoRAs: QUOTA_EXCEEDED with the field and the limit. */
@@ -130,6 +120,12 @@ export function assertWithinTier(params: GenerationParameters, policy: TierPolic
   check('loras', params.loras.length, policy.maxLoras, 'LoRAs per job');
 }
 
+/** The nearest allowed size at or below `pixels`, never below the minimum. */
+function fitDimension(pixels: number, limit: NumberLimit): number {
+  const multiple = limit.multipleOf ?? 1;
+  return Math.max(limit.min, Math.floor(pixels / multiple) * multiple);
+}
+
 /**
  * A preset's size and steps are defaults, not requests: when they exceed the
  * caller's tier they are scaled down to fit (aspect ratio kept, multiples of
@@ -140,8 +136,8 @@ export function presetDefaults(preset: PresetDefaultsSource | null, policy: Tier
   let { width, height } = preset;
   if (policy && width && height) {
     const scale = Math.min(1, policy.maxWidth / width, policy.maxHeight / height);
-    width = Math.max(64, Math.floor((width * scale) / 8) * 8);
-    height = Math.max(64, Math.floor((height * scale) / 8) * 8);
+    width = fitDimension(width * scale, GENERATION_LIMITS.width);
+    height = fitDimension(height * scale, GENERATION_LIMITS.height);
   }
   return {
     template: preset.template, negativePrompt: preset.negativePrompt, width, height,

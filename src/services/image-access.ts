@@ -1,6 +1,7 @@
-import { Brackets, DataSource } from 'typeorm';
-import { Image, Job, Role, type User } from '../entities';
+import { DataSource } from 'typeorm';
+import { Image, Job, type User } from '../entities';
 import { badInput } from '../schema/errors';
+import { jobVisibleWhere } from './access-rules';
 import { assertUuid } from './generation-input';
 
 /** Checks a list of image ids from a request: 1..max UUIDs, duplicates dropped. */
@@ -11,8 +12,8 @@ export function assertImageIds(field: string, ids: readonly string[], max = 500)
 }
 
 /**
- * The ids among `ids` of images `user` may see: their own, those of jobs in
- * sessions they belong to, or any for admins (same rule as AccessPolicy.canSeeJob),
+ * The ids among `ids` of images `user` may see: those whose job they may see
+ * (jobVisibleTo: their own, those in sessions they belong to, any for admins),
  * in one query.
  */
 export async function visibleImageIds(db: DataSource, user: User, ids: readonly string[]): Promise<Set<string>> {
@@ -20,13 +21,8 @@ export async function visibleImageIds(db: DataSource, user: User, ids: readonly 
   const qb = db.getRepository(Image).createQueryBuilder('i')
     .innerJoin(Job, 'j', 'j.id = i.job_id')
     .select('i.id', 'id')
-    .where('i.id IN (:...ids)', { ids: [...ids] });
-  if (user.role !== Role.ADMIN) {
-    qb.andWhere(new Brackets((w) => {
-      w.where('i.owner_id = :uid', { uid: user.id })
-        .orWhere('j.session_id IN (SELECT m.session_id FROM session_members m WHERE m.user_id = :uid)', { uid: user.id });
-    }));
-  }
+    .where('i.id IN (:...ids)', { ids: [...ids] })
+    .andWhere(jobVisibleWhere('j', user));
   const rows: { id: string }[] = await qb.getRawMany();
   return new Set(rows.map((r) => r.id));
 }

@@ -1,18 +1,20 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { AiModel, Album, AlbumRole, AlbumShare, Job, JobStatus, Lora, Preset, TIER_RANK, type User } from '../entities';
+import { AiModel, Album, AlbumShare, Job, JobStatus, Lora, Preset, type User } from '../entities';
 import type { GenerationQueue } from '../gpu-worker/queue';
 import type { JobEventBody } from '../kernel/events';
+import { GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { AppError, badInput, forbidden } from '../schema/errors';
 import type { EventLog } from '../subscriptions/event-log';
 import type { Logger } from '../observability/logger';
 import type { AccessPolicy } from './access';
+import { AlbumAccessRole, albumRoleWith, allowedWithSessionRole, presetVisibleTo, tierAllows } from './access-rules';
 import type { JobQueries } from './job-queries';
 import type { Viewer } from './auth';
 import type { Clock } from './clock';
 import {
-  assertUuid, assertWithinTier, presetDefaults, resolveGenerationParameters, MAX_SEED,
+  assertUuid, assertWithinTier, presetDefaults, resolveGenerationParameters,
   type GenerationParameters, type GenerationRequestInput,
 } from './generation-input';
 import type { QuotaService } from './quotas';
@@ -54,7 +56,7 @@ export class JobService {
     const policy = viewer.policy ?? await this.deps.quotas.policyFor(user.tier);
     await this.deps.rateLimiter.hit('generations', rateSubjects(viewer), policy.generationsPerMinute);
     const preset = input.presetId ? await this.visiblePreset(user, assertUuid('presetId', input.presetId)) : null;
-    const params = resolveGenerationParameters(input, presetDefaults(preset, policy), () => randomInt(0, MAX_SEED + 1) / (MAX_SEED + 1));
+    const params = resolveGenerationParameters(input, presetDefaults(preset, policy), randomFraction);
     assertWithinTier(params, policy);
     const model = await this.resolveModel(user, params.modelId);
     await this.assertLorasUsable(user, params, model);
@@ -148,8 +150,7 @@ export class JobService {
 
   private async visiblePreset(user: User, presetId: string): Promise<Preset> {
     const preset = await this.deps.db.getRepository(Preset).findOneBy({ id: presetId });
-    const visible = preset && (preset.builtIn || preset.ownerId === user.id ||
-      (preset.sessionId && (await this.deps.access.sessionRole(preset.sessionId, user.id))));
+    const visible = preset && await allowedWithSessionRole(presetVisibleTo, preset, user, (sessionId) => this.deps.access.sessionRole(sessionId, user.id));
     if (!preset || !visible) throw badInput('presetId', 'Preset not found');
     return preset;
   }
@@ -159,7 +160,7 @@ export class JobService {
     const model = modelId ? await models.findOneBy({ id: modelId }) : await models.findOneBy({ isDefault: true, enabled: true });
     if (!model) throw badInput('modelId', modelId ? 'Model not found' : 'No default model is installed');
     if (!model.enabled) throw badInput('modelId', `Model ${model.name} is disabled`);
-    if (TIER_RANK[user.tier] < TIER_RANK[model.minTier]) throw forbidden(`Model ${model.name} needs the ${model.minTier} tier`);
+    if (!tierAllows(user.tier, model.minTier)) throw forbidden(`Model ${model.name} needs the ${model.minTier} tier`);
     return model;
   }
 
@@ -171,17 +172,17 @@ export class JobService {
       if (!lora) throw badInput(field, 'LoRA not found');
       if (!lora.active) throw badInput(field, `LoRA ${lora.name} is inactive`);
       if (lora.baseModelId !== model.id) throw badInput(field, `LoRA ${lora.name} is for another base model`);
-      if (TIER_RANK[user.tier] < TIER_RANK[lora.minTier]) throw forbidden(`LoRA ${lora.name} needs the ${lora.minTier} tier`);
+      if (!tierAllows(user.tier, lora.minTier)) throw forbidden(`LoRA ${lora.name} needs the ${lora.minTier} tier`);
     }
   }
 
   private async assertCanAddToAlbum(user: User, albumId: string): Promise<void> {
     const album = await this.deps.db.getRepository(Album).findOneBy({ id: albumId });
     if (!album) throw badInput('albumId', 'Album not found');
-    if (album.ownerId === user.id) return;
-    const share = await this.deps.db.getRepository(AlbumShare).findOneBy({ albumId, userId: user.id });
-    if (!share) throw badInput('albumId', 'Album not found');
-    if (share.role !== AlbumRole.EDITOR) throw forbidden('You can only view this album');
+    const role = await albumRoleWith(album, user.id, async () =>
+      (await this.deps.db.getRepository(AlbumShare).findOneBy({ albumId, userId: user.id }))?.role ?? null);
+    if (!role) throw badInput('albumId', 'Album not found');
+    if (role === AlbumAccessRole.VIEWER) throw forbidden('You can only view this album');
   }
 
   /** Cancels a pending job at once; a running one stops at its next step. */
@@ -259,6 +260,12 @@ export class JobService {
   async publish(job: Job, event: JobEventBody & { actorId: string | null }): Promise<void> {
     await this.deps.events.publish({ ...event, at: this.deps.clock.now().toISOString(), jobId: job.id, sessionId: job.sessionId, apiKeyId: job.apiKeyId });
   }
+}
+
+/** A uniform fraction in [0, 1) with as many steps as there are seeds, from the crypto RNG. */
+function randomFraction(): number {
+  const seeds = GENERATION_LIMITS.seed.max + 1;
+  return randomInt(0, seeds) / seeds;
 }
 
 export const cancelFlagKey = (prefix: string, jobId: string): string => `${prefix}:cancel:${jobId}`;

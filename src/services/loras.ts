@@ -5,10 +5,12 @@ import { AiModel, Lora, Role, Tier, type User } from '../entities';
 import { describeLoraTargets, layerKey, parseLora, type LoraFile, type LoraTargetInfo } from '../gpu-worker/lora';
 import { PipelineError } from '../gpu-worker/pipeline';
 import { readModelIndex } from '../gpu-worker/pipeline/model-files';
+import { checkNumber, GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { AppError, badInput, forbidden, notFound } from '../schema/errors';
 import { sha256 } from '../kernel/hashing';
 import type { ArtifactStore } from '../storage/artifact-store';
-import { assertUuid } from './generation-input';
+import { loraListedWhere, managedBy } from './access-rules';
+import { assertUuid, throwIfViolated } from './generation-input';
 import type { UploadService } from './uploads';
 
 /** What registerLora receives. */
@@ -66,9 +68,8 @@ export class LoraService {
 
   /** Active LoRAs for everyone; owners and admins also see inactive ones they manage. Newest version first. */
   list(user: User): Promise<Lora[]> {
-    const qb = this.db.getRepository(Lora).createQueryBuilder('l');
-    if (user.role !== Role.ADMIN) qb.where('(l.active = true OR l.ownerId = :uid)', { uid: user.id });
-    return qb.orderBy('l.name', 'ASC').addOrderBy('l.version', 'DESC').getMany();
+    return this.db.getRepository(Lora).createQueryBuilder('l').where(loraListedWhere('l', user))
+      .orderBy('l.name', 'ASC').addOrderBy('l.version', 'DESC').getMany();
   }
 
   async register(user: User, input: LoraRegistration): Promise<Lora> {
@@ -76,7 +77,7 @@ export class LoraService {
     if (name.length < 1 || name.length > 80) throw badInput('name', 'name must be 1 to 80 characters');
     const triggerWords = cleanTriggerWords(input.triggerWords);
     const defaultWeight = input.defaultWeight ?? 1;
-    if (!Number.isFinite(defaultWeight) || defaultWeight < -2 || defaultWeight > 2) throw badInput('defaultWeight', 'defaultWeight must be from -2 to 2');
+    throwIfViolated(checkNumber('defaultWeight', defaultWeight, GENERATION_LIMITS.loraWeight));
     const minTier = input.minTier ?? Tier.FREE;
     if (minTier !== Tier.FREE && user.role !== Role.ADMIN) throw forbidden('Only admins restrict LoRAs to a tier');
     const model = await this.db.getRepository(AiModel).findOneBy({ id: assertUuid('baseModelId', input.baseModelId) });
@@ -105,7 +106,7 @@ export class LoraService {
   /** Owner or admin switches a LoRA on or off for new jobs. */
   async setActive(user: User, id: string, active: boolean): Promise<Lora> {
     const lora = await this.get(id);
-    if (lora.ownerId !== user.id && user.role !== Role.ADMIN) throw forbidden('Only the LoRA\'s owner or an admin can do this');
+    if (!managedBy(lora, user)) throw forbidden('Only the LoRA\'s owner or an admin can do this');
     await this.db.getRepository(Lora).update({ id: lora.id }, { active });
     return { ...lora, active } as Lora;
   }

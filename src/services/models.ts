@@ -1,12 +1,8 @@
 import { DataSource } from 'typeorm';
-import { AiModel, Role, TIER_RANK, type Tier, type User } from '../entities';
+import { AiModel, type Tier, type User } from '../entities';
 import { badInput, notFound } from '../schema/errors';
+import { modelListedWhere } from './access-rules';
 import { assertUuid } from './generation-input';
-
-/** Whether a user's tier reaches a model's or LoRA's minimum tier. */
-export function tierAllows(user: Pick<User, 'tier'>, minTier: Tier): boolean {
-  return TIER_RANK[user.tier] >= TIER_RANK[minTier];
-}
 
 /**
  * The model registry as users see it (rows mirrored from the models folder at
@@ -18,7 +14,7 @@ export class ModelService {
   /** Enabled models, the default first; admins also see disabled ones. */
   list(user: User): Promise<AiModel[]> {
     return this.db.getRepository(AiModel).find({
-      where: user.role === Role.ADMIN ? {} : { enabled: true },
+      where: modelListedWhere(user),
       order: { isDefault: 'DESC', name: 'ASC' },
     });
   }

@@ -1,8 +1,10 @@
-import { Brackets, DataSource, In } from 'typeorm';
-import { AiModel, Lora, Preset, PresetCategory, Role, SessionRole, type JobLora, type TierPolicy, type User } from '../entities';
+import { DataSource, In } from 'typeorm';
+import { AiModel, Lora, Preset, PresetCategory, type JobLora, type TierPolicy, type User } from '../entities';
+import { checkLoraWeights, checkNumber, checkPromptLength, GENERATION_LIMITS, type NumberLimit } from '../kernel/generation-parameters';
 import { badInput, forbidden, notFound } from '../schema/errors';
 import type { AccessPolicy } from './access';
-import { assertUuid, presetDefaults, resolveGenerationParameters } from './generation-input';
+import { managedBy, presetVisibleWhere, sessionRoleContributes } from './access-rules';
+import { assertUuid, presetDefaults, resolveGenerationParameters, throwIfViolated } from './generation-input';
 
 /** What a user sends to create or replace a preset. */
 export interface PresetInputData {
@@ -36,19 +38,15 @@ export interface AppliedPresetResult {
 
 const MAX_PRESET_LORAS = 5;
 
-function optionalInt(field: string, value: number | null | undefined, min: number, max: number, multipleOf = 1): number | null {
+/** A preset parameter is optional; when given it must fit `limit`. */
+function optional(field: string, value: number | null | undefined, limit: NumberLimit): number | null {
   if (value == null) return null;
-  if (!Number.isInteger(value) || value < min || value > max || value % multipleOf !== 0) {
-    throw badInput(field, `${field} must be an integer from ${min} to ${max}${multipleOf > 1 ? ` and a multiple of ${multipleOf}` : ''}`);
-  }
+  throwIfViolated(checkNumber(field, value, limit));
   return value;
 }
 
-function optionalNumber(field: string, value: number | null | undefined, min: number, max: number): number | null {
-  if (value == null) return null;
-  if (!Number.isFinite(value) || value < min || value > max) throw badInput(field, `${field} must be from ${min} to ${max}`);
-  return value;
-}
+const VIDEO_SECONDS: NumberLimit = { min: 0.5, max: 120, integer: false };
+const VIDEO_FPS: NumberLimit = { min: 1, max: 120, integer: true };
 
 /**
  * Presets: built-ins (seeded, read-only) for everyone; custom ones private to
@@ -58,10 +56,7 @@ export class PresetService {
   constructor(private readonly db: DataSource, private readonly access: AccessPolicy) {}
 
   private visibleQuery(user: User) {
-    return this.db.getRepository(Preset).createQueryBuilder('p').where(new Brackets((w) => {
-      w.where('p.builtIn = true').orWhere('p.ownerId = :uid', { uid: user.id })
-        .orWhere('p.sessionId IN (SELECT m.session_id FROM session_members m WHERE m.user_id = :uid)', { uid: user.id });
-    }));
+    return this.db.getRepository(Preset).createQueryBuilder('p').where(presetVisibleWhere('p', user));
   }
 
   /** Built-ins first, then mine and my sessions', by name. */
@@ -118,7 +113,7 @@ export class PresetService {
   private async assertMine(user: User, id: string, verb: string): Promise<Preset> {
     const preset = await this.get(user, id);
     if (preset.builtIn) throw forbidden(`Built-in presets cannot be ${verb}`);
-    if (preset.ownerId !== user.id && user.role !== Role.ADMIN) throw forbidden(`Only the preset's owner can change it`);
+    if (!managedBy(preset, user)) throw forbidden(`Only the preset's owner can change it`);
     return preset;
   }
 
@@ -129,22 +124,23 @@ export class PresetService {
     if (!template.includes('{prompt}')) throw badInput('template', 'template must contain {prompt}');
     if (template.length > 1000) throw badInput('template', 'template must be at most 1000 characters');
     const negativePrompt = input.negativePrompt?.trim() || null;
-    if (negativePrompt && negativePrompt.length > 2000) throw badInput('negativePrompt', 'negativePrompt must be at most 2000 characters');
+    if (negativePrompt) throwIfViolated(checkPromptLength('negativePrompt', negativePrompt));
     const modelId = input.modelId ? await this.usableModel(input.modelId) : null;
     const loras = await this.usableLoras(input.loras ?? [], modelId);
     if (input.sessionId) {
       const { role } = await this.access.assertSessionMember(user, assertUuid('sessionId', input.sessionId));
-      if (role !== SessionRole.OWNER && role !== SessionRole.COLLABORATOR) throw forbidden('Watchers cannot share presets with this session');
+      if (!sessionRoleContributes(role)) throw forbidden('Watchers cannot share presets with this session');
     }
+    const L = GENERATION_LIMITS;
     return {
       name, template, negativePrompt, modelId, loras, sessionId: input.sessionId ?? null,
       category: input.category ?? PresetCategory.IMAGE,
-      width: optionalInt('width', input.width, 64, 2048, 8),
-      height: optionalInt('height', input.height, 64, 2048, 8),
-      steps: optionalInt('steps', input.steps, 1, 150),
-      guidanceScale: optionalNumber('guidanceScale', input.guidanceScale, 1, 30),
-      durationSeconds: optionalNumber('durationSeconds', input.durationSeconds, 0.5, 120),
-      fps: optionalInt('fps', input.fps, 1, 120),
+      width: optional('width', input.width, L.width),
+      height: optional('height', input.height, L.height),
+      steps: optional('steps', input.steps, L.steps),
+      guidanceScale: optional('guidanceScale', input.guidanceScale, L.guidanceScale),
+      durationSeconds: optional('durationSeconds', input.durationSeconds, VIDEO_SECONDS),
+      fps: optional('fps', input.fps, VIDEO_FPS),
     };
   }
 
@@ -157,10 +153,8 @@ export class PresetService {
 
   private async usableLoras(loras: JobLora[], modelId: string | null): Promise<JobLora[]> {
     if (loras.length > MAX_PRESET_LORAS) throw badInput('loras', `A preset bundles at most ${MAX_PRESET_LORAS} LoRAs`);
-    loras.forEach((l, i) => {
-      assertUuid(`loras[${i}].loraId`, l.loraId);
-      if (!Number.isFinite(l.weight) || l.weight < -2 || l.weight > 2) throw badInput(`loras[${i}].weight`, 'LoRA weight must be from -2 to 2');
-    });
+    loras.forEach((l, i) => assertUuid(`loras[${i}].loraId`, l.loraId));
+    throwIfViolated(checkLoraWeights(loras));
     if (new Set(loras.map((l) => l.loraId)).size !== loras.length) throw badInput('loras', 'Each LoRA may appear once');
     const found = loras.length ? await this.db.getRepository(Lora).findBy({ id: In(loras.map((l) => l.loraId)) }) : [];
     const byId = new Map(found.map((l) => [l.id, l]));

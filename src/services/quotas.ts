@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { RedisScript } from '../redis/script';
 import { DataSource, In } from 'typeorm';
 import { Job, OPEN_JOB_STATUSES, TierPolicy, UsageRecord, type Tier } from '../entities';
+import { GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { AppError, badInput, quotaExceeded } from '../schema/errors';
 import { secondsUntilUtcMidnight, utcDay, type Clock } from './clock';
 
@@ -73,8 +74,11 @@ export class QuotaService {
   /** Admin change of a tier's limits; `imagesPerDay: -1` means unlimited. */
   async updatePolicy(tier: Tier, input: Partial<Record<keyof TierPolicy, number | null | undefined>>): Promise<TierPolicy> {
     const policy = await this.policyFor(tier);
+    // A tier narrows the generation limits table; it cannot widen it.
+    const L = GENERATION_LIMITS;
     const bounds: Record<string, [number, number]> = {
-      maxOpenJobs: [1, 10_000], maxWidth: [64, 2048], maxHeight: [64, 2048], maxSteps: [1, 150], maxCount: [1, 8], maxLoras: [0, 16],
+      maxOpenJobs: [1, 10_000], maxWidth: [L.width.min, L.width.max], maxHeight: [L.height.min, L.height.max],
+      maxSteps: [L.steps.min, L.steps.max], maxCount: [L.count.min, L.count.max], maxLoras: [L.loraCount.min, L.loraCount.max],
       generationsPerMinute: [1, 100_000], requestsPerMinute: [1, 1_000_000], maxSessionMembers: [1, 10_000], maxQueryComplexity: [10, 1_000_000],
     };
     const changes: Partial<TierPolicy> = {};

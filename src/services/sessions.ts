@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource, LessThan } from 'typeorm';
 import {
-  CollabSession, Role, SessionInvite, SessionMember, SessionRole, SessionStatus, TierPolicy, User,
+  CollabSession, SessionInvite, SessionMember, SessionRole, SessionStatus, TierPolicy, User,
 } from '../entities';
 import { badInput, forbidden, notFound, quotaExceeded } from '../schema/errors';
 import type { EventLog } from '../subscriptions/event-log';
 import type { AccessPolicy } from './access';
+import { sessionManagedBy } from './access-rules';
 import { sha256 } from '../kernel/hashing';
 import type { Clock } from './clock';
 import { assertUuid } from './generation-input';
@@ -49,7 +50,7 @@ export class SessionService {
 
   private async assertOwner(user: User, sessionId: string): Promise<CollabSession> {
     const { session, role } = await this.access.assertSessionMember(user, assertUuid('sessionId', sessionId));
-    if (role !== SessionRole.OWNER && user.role !== Role.ADMIN) throw forbidden('Only the session owner can do this');
+    if (!sessionManagedBy(user, role)) throw forbidden('Only the session owner can do this');
     return session;
   }
 

@@ -2,7 +2,7 @@
 export { DiffusionPipeline } from './diffusion-pipeline';
 export { PipelineError, PipelineAbortedError, type PipelineErrorCode } from './errors';
 export type { GenerationRequest, GeneratedImage, LoraApplication, PipelineLoadOptions, RunOptions, StepProgress } from './types';
-export { GENERATION_LIMITS, validateRequest } from './request';
+export { validateRequest } from './request';
 export { ClipTokenizer } from './tokenizer';
 export { createScheduler, type SamplerKind, type Scheduler, type SchedulerConfig } from './scheduler';
 export { SeededRandom } from './rng';

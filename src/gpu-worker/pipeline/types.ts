@@ -1,3 +1,4 @@
+import type { GenerationSettings } from '../../kernel/generation-parameters';
 import type { SamplerKind } from './scheduler';
 
 /** A LoRA to apply for one generation. */
@@ -10,21 +11,13 @@ export interface LoraApplication {
   weight: number;
 }
 
-/** Everything that determines the images of one generation. */
-export interface GenerationRequest {
-  prompt: string;
+/**
+ * Everything that determines the images of one generation: the settings the
+ * API validated (ranges in kernel/generation-parameters.ts, checked again by
+ * validateRequest) plus options only the pipeline knows.
+ */
+export interface GenerationRequest extends GenerationSettings {
   negativePrompt?: string;
-  /** Pixels; multiples of 8 (64–2048). */
-  width: number;
-  height: number;
-  /** Sampler steps (1–200); one UNet call and one progress event each. */
-  steps: number;
-  /** Classifier-free guidance; ≤ 1 skips the unconditional pass. */
-  guidanceScale: number;
-  /** Seed of the first image; image i uses seed + i. */
-  seed: number;
-  /** Images to make (1–16), batched through the UNet together. */
-  count: number;
   loras?: LoraApplication[];
   /** Attach a latent preview every N steps (0 or absent = never). */
   previewEvery?: number;

@@ -1,0 +1,111 @@
+/**
+ * Generation parameters: the one table of their limits and defaults, the
+ * shape every layer carries them in, and the checks that apply the table.
+ * The API (services/generation-input.ts, presets), the GraphQL descriptions
+ * and the pipeline (gpu-worker/pipeline/request.ts) all use these, so a
+ * request one accepts the other accepts too; tiers narrow the maxima further
+ * (tier_policies). A leaf: it imports nothing of ours, so the pure pipeline
+ * may import it. The table is documented in docs/generation-parameters.md.
+ */
+
+/** A numeric range; `integer` and `multipleOf` add their own conditions. */
+export interface NumberLimit {
+  readonly min: number;
+  readonly max: number;
+  readonly integer: boolean;
+  readonly multipleOf?: number;
+}
+
+/** The hard limits of every generation, whatever the tier. */
+export const GENERATION_LIMITS = {
+  width: { min: 64, max: 2048, integer: true, multipleOf: 8 },
+  height: { min: 64, max: 2048, integer: true, multipleOf: 8 },
+  steps: { min: 1, max: 150, integer: true },
+  /** 1 turns classifier-free guidance off (the pipeline skips the unconditional pass). */
+  guidanceScale: { min: 1, max: 30, integer: false },
+  /** The seed of the first image (image i uses seed + i); an int4 column. */
+  seed: { min: 0, max: 2_147_483_647, integer: true },
+  count: { min: 1, max: 8, integer: true },
+  /** Characters of the prompt (after any preset template) and of the negative prompt. */
+  promptChars: { min: 1, max: 2000, integer: true },
+  /** LoRAs applied to one generation. */
+  loraCount: { min: 0, max: 16, integer: true },
+  loraWeight: { min: -2, max: 2, integer: false },
+} as const satisfies Record<string, NumberLimit>;
+
+/** What a request that leaves a parameter out (and has no preset for it) runs with. */
+export const GENERATION_DEFAULTS = { width: 512, height: 512, steps: 20, guidanceScale: 7.5, count: 1 } as const;
+
+/** The parameters that decide a generation's images, as the job row, the API and the pipeline carry them. */
+export interface GenerationSettings {
+  prompt: string;
+  /** Pixels, multiples of 8. */
+  width: number;
+  height: number;
+  /** Sampler steps; one UNet call and one progress event each. */
+  steps: number;
+  /** Classifier-free guidance scale. */
+  guidanceScale: number;
+  /** Seed of the first image; image i uses seed + i. */
+  seed: number;
+  /** Images made together. */
+  count: number;
+}
+
+/** The same parameters as a client may send them: each optional. */
+export type GenerationSettingsInput = { [K in keyof GenerationSettings]?: GenerationSettings[K] | null };
+
+/** A limit as documentation reads it: `64..2048, multiple of 8`. */
+export function describeLimit(limit: NumberLimit): string {
+  return `${limit.min}..${limit.max}${limit.multipleOf ? `, multiple of ${limit.multipleOf}` : ''}`;
+}
+
+/** A value outside the table: the field at fault and a message a client may be shown. */
+export interface ParameterViolation {
+  field: string;
+  message: string;
+}
+
+/** Checks one number against a limit; null when it fits. */
+export function checkNumber(field: string, value: unknown, limit: NumberLimit): ParameterViolation | null {
+  const fits = typeof value === 'number' && Number.isFinite(value) && value >= limit.min && value <= limit.max &&
+    (!limit.integer || Number.isInteger(value)) && (!limit.multipleOf || value % limit.multipleOf === 0);
+  if (fits) return null;
+  const kind = limit.integer ? 'an integer from' : 'from';
+  const multiple = limit.multipleOf ? ` and a multiple of ${limit.multipleOf}` : '';
+  return { field, message: `${field} must be ${kind} ${limit.min} to ${limit.max}${multiple}` };
+}
+
+/** Checks a prompt's length (emptiness is the caller's rule: a negative prompt may be empty). */
+export function checkPromptLength(field: string, text: unknown): ParameterViolation | null {
+  const max = GENERATION_LIMITS.promptChars.max;
+  if (typeof text !== 'string') return { field, message: `${field} must be a string` };
+  return text.length <= max ? null : { field, message: `${field} must be at most ${max} characters` };
+}
+
+/** Checks a list of LoRA weights: how many, and each weight. */
+export function checkLoraWeights(loras: readonly { weight: number }[]): ParameterViolation | null {
+  const max = GENERATION_LIMITS.loraCount.max;
+  if (!Array.isArray(loras) || loras.length > max) return { field: 'loras', message: `loras must list at most ${max} LoRAs` };
+  for (const [i, lora] of loras.entries()) {
+    const violation = checkNumber(`loras[${i}].weight`, lora.weight, GENERATION_LIMITS.loraWeight);
+    if (violation) return violation;
+  }
+  return null;
+}
+
+/** Every check of the table on a whole request, in field order; the first violation, or null. */
+export function checkGenerationSettings(
+  settings: GenerationSettings & { negativePrompt?: string | null; loras?: readonly { weight: number }[] | null },
+): ParameterViolation | null {
+  const L = GENERATION_LIMITS;
+  return checkPromptLength('prompt', settings.prompt)
+    ?? (settings.negativePrompt == null ? null : checkPromptLength('negativePrompt', settings.negativePrompt))
+    ?? checkNumber('width', settings.width, L.width)
+    ?? checkNumber('height', settings.height, L.height)
+    ?? checkNumber('steps', settings.steps, L.steps)
+    ?? checkNumber('guidanceScale', settings.guidanceScale, L.guidanceScale)
+    ?? checkNumber('seed', settings.seed, L.seed)
+    ?? checkNumber('count', settings.count, L.count)
+    ?? checkLoraWeights(settings.loras ?? []);
+}
