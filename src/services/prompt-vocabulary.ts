@@ -1,4 +1,4 @@
-/** The seven categories of prompt suggestions (DESIGN.md section 4). */
+/** The seven categories of prompt suggestions (docs/architecture.md, "Domain"). */
 export enum SuggestionCategory {
   SUBJECTS = 'SUBJECTS',
   STYLES = 'STYLES',
