@@ -2,6 +2,7 @@ import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { Image, Job, Role } from '../entities';
 import type { AppContext } from '../schema/context';
 import { libraryKey } from '../schema/library-loaders';
+import { ViewerDependent } from '../schema/viewer-dependent';
 
 @Resolver(() => Image)
 export class ImageResolver {
@@ -10,6 +11,7 @@ export class ImageResolver {
     return ctx.services.urlSigner.sign(image.storageKey, ctx.services.clock.now());
   }
 
+  @ViewerDependent()
   @FieldResolver(() => Job, {
     nullable: true,
     description: 'The job that made it; null where you see the image only through a shared album or link.',

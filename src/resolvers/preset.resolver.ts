@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } fro
 import { AiModel, CollabSession, Preset, PresetCategory } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
 import { AppliedPreset, PresetInput } from './preset.types';
+import { ViewerDependent } from '../schema/viewer-dependent';
 
 @Resolver(() => Preset)
 export class PresetResolver {
@@ -60,6 +61,7 @@ export class PresetResolver {
     return preset.sessionId ? ctx.loaders.session.load(preset.sessionId) : Promise.resolve(null);
   }
 
+  @ViewerDependent()
   @FieldResolver(() => Boolean, { description: 'Whether you own it (and may change or delete it).' })
   mine(@Root() preset: Preset, @Ctx() ctx: AppContext): boolean {
     return !preset.builtIn && preset.ownerId === ctx.viewer?.user.id;

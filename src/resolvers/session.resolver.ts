@@ -1,6 +1,7 @@
 import { Arg, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { CollabSession, SessionInvite, SessionMember, SessionRole, User } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
+import { ViewerDependent } from '../schema/viewer-dependent';
 
 @ObjectType({ description: 'A new invite with its token, shown only this once.' })
 export class CreatedSessionInvite {
@@ -76,6 +77,7 @@ export class SessionResolver {
     return ctx.services.sessions.members(session.id);
   }
 
+  @ViewerDependent()
   @FieldResolver(() => SessionRole, { nullable: true, description: 'Your role in the session.' })
   async myRole(@Root() session: CollabSession, @Ctx() ctx: AppContext): Promise<SessionRole | null> {
     return ctx.services.access.sessionRole(session.id, viewerOf(ctx).user.id);

@@ -13,6 +13,7 @@ import type { AppContext } from '../schema/context';
 import { findAppError } from '../schema/errors';
 import { createLoaders } from '../schema/loaders';
 import { subscribeSharingResults } from './shared-execution';
+import { viewerKey } from './viewer-dependence';
 import { queryLimitRules } from '../schema/query-limits';
 import { specifiedRules, validate } from 'graphql';
 
@@ -83,7 +84,10 @@ export function attachWebSocketServer(options: {
     {
       schema: options.schema,
       // Each event executes with fresh DataLoaders: the subscription's own would serve stale rows.
-      subscribe: (args) => subscribeSharingResults(args, (context) => ({ ...(context as AppContext), loaders: createLoaders(services.db) })),
+      subscribe: (args) => subscribeSharingResults(args, {
+        contextForEvent: (context) => ({ ...(context as AppContext), loaders: createLoaders(services.db) }),
+        viewerKeyOf: (context) => viewerKey((context as AppContext).viewer),
+      }),
       validate: (schema, document) => validate(schema, document, [...specifiedRules, ...queryLimitRules()]),
       onConnect: async (ctx) => {
         const state: ConnectionState = { viewer: null, connectionId: randomUUID() };
