@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } fro
 import { AiModel, CollabSession, Preset, PresetCategory } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
 import { AppliedPreset, PresetInput } from './preset.types';
+import { sessionSeenBy } from './session.resolver';
 import { ViewerDependent } from '../schema/viewer-dependent';
 
 @Resolver(() => Preset)
@@ -56,9 +57,10 @@ export class PresetResolver {
     return preset.modelId ? ctx.loaders.model.load(preset.modelId) : Promise.resolve(null);
   }
 
-  @FieldResolver(() => CollabSession, { nullable: true, description: 'The session the preset is shared with.' })
+  @ViewerDependent()
+  @FieldResolver(() => CollabSession, { nullable: true, description: 'The session the preset is shared with (null unless you are a member).' })
   session(@Root() preset: Preset, @Ctx() ctx: AppContext): Promise<CollabSession | null> {
-    return preset.sessionId ? ctx.loaders.session.load(preset.sessionId) : Promise.resolve(null);
+    return sessionSeenBy(ctx, preset.sessionId);
   }
 
   @ViewerDependent()

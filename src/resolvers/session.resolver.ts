@@ -1,7 +1,20 @@
 import { Arg, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import { CollabSession, SessionInvite, SessionMember, SessionRole, User } from '../entities';
+import { CollabSession, Role, SessionInvite, SessionMember, SessionRole, User } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
+import { libraryKey } from '../schema/library-loaders';
 import { ViewerDependent } from '../schema/viewer-dependent';
+
+/**
+ * A session reached through another record (a job, a preset): only its
+ * members (and admins) see it, so nothing of a session reaches someone who
+ * left or was removed, whatever they still hold that points at it.
+ */
+export async function sessionSeenBy(ctx: AppContext, sessionId: string | null): Promise<CollabSession | null> {
+  const user = ctx.viewer?.user;
+  if (!sessionId || !user) return null;
+  if (user.role !== Role.ADMIN && !(await ctx.loaders.sessionRole.load(libraryKey(sessionId, user.id)))) return null;
+  return ctx.loaders.session.load(sessionId);
+}
 
 @ObjectType({ description: 'A new invite with its token, shown only this once.' })
 export class CreatedSessionInvite {

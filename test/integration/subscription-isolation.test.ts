@@ -75,3 +75,68 @@ describe('subscription results are computed for each viewer', () => {
     expect(watcherJobs[0]).toMatchObject({ loras: [{ lora: { mine: false, usable: false } }], images: [{ favorited: false }], session: { myRole: 'WATCHER' } });
   });
 });
+
+const REMOVE = 'mutation($s:ID!, $u:ID!){ removeSessionMember(sessionId:$s, userId:$u) { id } }';
+
+describe('a removed session member sees nothing more of the session', () => {
+  it('their jobUpdated on another member\'s job ends at once with FORBIDDEN, while the job runs on', async () => {
+    const { a, b, sessionId } = await sessionWith('COLLABORATOR');
+    await app.db.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [a.id]);
+    const { createGeneration: job } = await gqlData<any>(app.url, 'mutation($s:ID!){ createGeneration(input:{ prompt:"long", width:768, height:768, steps:120, sessionId:$s }) { id } }', { s: sessionId }, a.token);
+    const client = wsClient(app.url, b.token);
+    const watch = collect<any>(client, 'subscription($id:ID!){ jobUpdated(jobId:$id) { type step } }', { id: job.id });
+    let ended = false;
+    void watch.done.then(() => { ended = true; });
+    await waitFor(async () => watch.items.some((i) => i.jobUpdated.type === 'PROGRESS'));
+
+    await gqlData(app.url, REMOVE, { s: sessionId, u: b.id }, a.token);
+    const removedAt = Date.now();
+    await Promise.race([watch.done, new Promise((r) => setTimeout(r, 3000))]);
+    const endedAfterMs = Date.now() - removedAt;
+    const status = (await gqlData<any>(app.url, 'query($id:ID!){ job(id:$id) { status } }', { id: job.id }, a.token)).job.status;
+    const received = watch.items.length;
+    await new Promise((r) => setTimeout(r, 300));
+    await gqlData(app.url, 'mutation($id:ID!){ cancelJob(id:$id) { id } }', { id: job.id }, a.token);
+    await client.dispose();
+
+    expect(ended).toBe(true);
+    expect(endedAfterMs).toBeLessThan(1000);
+    expect(status).toBe('PROCESSING');
+    expect(JSON.stringify(watch.errors)).toContain('FORBIDDEN');
+    expect(watch.items).toHaveLength(received);
+    // Subscribing again is refused.
+    const again = wsClient(app.url, b.token);
+    const refused = collect<any>(again, 'subscription($id:ID!){ jobUpdated(jobId:$id) { type } }', { id: job.id });
+    await refused.done;
+    await again.dispose();
+    expect(JSON.stringify(refused.errors)).toContain('FORBIDDEN');
+  });
+
+  it('they read nothing of it through their own old job', async () => {
+    const { a, b, sessionId } = await sessionWith('COLLABORATOR');
+    const [image] = await seedImages(app.db, b.id, 1, { sessionId });
+    const read = async (member: Member) => (await gqlData<any>(
+      app.url, 'query($j:ID!){ job(id:$j) { id session { id name members { user { id email } } } } }', { j: image.jobId }, member.token,
+    )).job;
+    expect((await read(b)).session.members.map((m: any) => m.user.id).sort()).toEqual([a.id, b.id].sort());
+
+    await gqlData(app.url, REMOVE, { s: sessionId, u: b.id }, a.token);
+    expect(await read(b)).toEqual({ id: image.jobId, session: null });
+    expect((await read(a)).session.id).toBe(sessionId); // members still see it
+  });
+
+  it('they read nothing of it through a preset they shared with it', async () => {
+    const { a, b, sessionId } = await sessionWith('COLLABORATOR');
+    const { createPreset: preset } = await gqlData<any>(app.url, 'mutation($s:ID!){ createPreset(input:{ name:"Team look", template:"{prompt}, team", sessionId:$s }) { id } }', { s: sessionId }, b.token);
+    const read = async (member: Member) => (await gqlData<any>(
+      app.url, '{ presets { id session { id members { user { email } } } } }', {}, member.token,
+    )).presets.find((p: any) => p.id === preset.id);
+    expect((await read(b)).session.id).toBe(sessionId);
+
+    await gqlData(app.url, REMOVE, { s: sessionId, u: b.id }, a.token);
+    const after = await read(b);
+    expect(after).toEqual({ id: preset.id, session: null });
+    expect(JSON.stringify(after)).not.toContain(a.email);
+    expect((await read(a)).session.id).toBe(sessionId);
+  });
+});
