@@ -32,11 +32,16 @@ export interface SharingOptions {
  * schema/viewer-dependent.ts) is shared only among subscribers with the same
  * viewer key, so each subscriber gets what the same document would return to
  * them over HTTP.
+ *
+ * The stream is a plain iterator, not an async generator: a generator waiting
+ * for the next event runs `return()` only once that event comes, so a closed
+ * socket's cleanup (presence, event-log listener) would wait for it. Here
+ * `return()` reaches the source at once.
  */
 export async function subscribeSharingResults(
   args: ExecutionArgs,
   options: SharingOptions = {},
-): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!isAsyncIterable(source)) return source as ExecutionResult;
   const { contextForEvent = (context: unknown) => context, viewerKeyOf = () => '' } = options;
@@ -62,15 +67,23 @@ export async function subscribeSharingResults(
     return result;
   };
 
-  return (async function* results() {
-    try {
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        yield await resultFor(next.value);
-      }
-    } finally {
+  const done = (): IteratorResult<ExecutionResult> => ({ done: true, value: undefined });
+  const stream: AsyncIterableIterator<ExecutionResult> = {
+    async next() {
+      const next = await iterator.next();
+      return next.done ? done() : { done: false, value: await resultFor(next.value) };
+    },
+    async return() {
       await iterator.return?.();
-    }
-  })();
+      return done();
+    },
+    async throw(error?: unknown) {
+      await iterator.return?.();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return stream;
+    },
+  };
+  return stream;
 }

@@ -140,3 +140,20 @@ describe('a removed session member sees nothing more of the session', () => {
     expect((await read(a)).session.id).toBe(sessionId);
   });
 });
+
+describe('subscriptions end with their sockets', () => {
+  it('20 closed sockets leave no presence and no event-log listener behind within two seconds', async () => {
+    const { a, b, sessionId } = await sessionWith('WATCHER');
+    const clients = Array.from({ length: 20 }, (_, i) => wsClient(app.url, (i % 2 === 0 ? a : b).token));
+    for (const client of clients) collect(client, 'subscription($s:ID!){ sessionEvents(sessionId:$s) { type } }', { s: sessionId });
+    const presenceKey = `${app.config.redisPrefix}:presence:${sessionId}`;
+    await waitFor(async () => (await app.redis.hlen(presenceKey)) === 20);
+    expect(app.services.events.listenerCount('session', sessionId)).toBe(20);
+
+    await Promise.all(clients.map((c) => c.dispose()));
+    await waitFor(async () => (await app.redis.hlen(presenceKey)) === 0 && app.services.events.listenerCount('session', sessionId) === 0, 2000);
+    expect(await app.services.presence.online(sessionId)).toEqual([]);
+    const seen = await gqlData<any>(app.url, 'query($s:ID!){ session(id:$s) { onlineUserIds } }', { s: sessionId }, a.token);
+    expect(seen.session.onlineUserIds).toEqual([]);
+  });
+});
