@@ -19,6 +19,7 @@ import { RecentErrors } from '../observability/recent-errors';
 import { LoraService } from './loras';
 import { ModelService } from './models';
 import { PresetService } from './presets';
+import { PrincipalStamps } from './principal-stamps';
 import { QuotaService } from './quotas';
 import { RateLimiter } from './rate-limits';
 import { FairScheduler } from './scheduling';
@@ -54,6 +55,7 @@ export function createServices(deps: ServiceDeps) {
   const access = new AccessPolicy(db);
   const quotas = new QuotaService(db, redis, prefix, clock);
   const rateLimiter = new RateLimiter(redis, prefix, clock);
+  const principalStamps = new PrincipalStamps(redis, prefix);
   const scheduler = new FairScheduler(redis, prefix);
   const presence = new Presence(redis, prefix);
   const recentErrors = new RecentErrors(redis, prefix);
@@ -71,8 +73,9 @@ export function createServices(deps: ServiceDeps) {
     rateLimiter,
     scheduler,
     presence,
-    auth: new AuthService(db, { jwtSecret: deps.jwtSecret, jwtTtlSeconds: deps.jwtTtlSeconds, attemptsPerMinute: deps.authAttemptsPerMinute }, clock, rateLimiter),
-    users: new UserService(db),
+    principalStamps,
+    auth: new AuthService(db, { jwtSecret: deps.jwtSecret, jwtTtlSeconds: deps.jwtTtlSeconds, attemptsPerMinute: deps.authAttemptsPerMinute }, clock, rateLimiter, principalStamps),
+    users: new UserService(db, principalStamps),
     jobs: new JobService({ db, redis, prefix, queue: deps.queue, quotas, rateLimiter, scheduler, events: deps.events, access, queries: jobQueries, clock, logger: deps.logger }),
     jobQueries,
     sessions: new SessionService(db, access, deps.events, clock, deps.sessionIdleDays),

@@ -14,11 +14,12 @@ import { findAppError } from '../schema/errors';
 import { createLoaders } from '../schema/loaders';
 import { subscribeSharingResults } from './shared-execution';
 import { viewerKey } from './viewer-dependence';
+import { CLOSE_UNAUTHORIZED, PrincipalCheck } from './principal-check';
 import { queryLimitRules } from '../schema/query-limits';
 import { specifiedRules, validate } from 'graphql';
 
 /** Close codes clients can act on. 4401/4403 follow graphql-ws; 4429 means too many connections. */
-export const CLOSE_TOKEN_EXPIRED = 4401;
+export const CLOSE_TOKEN_EXPIRED = CLOSE_UNAUTHORIZED;
 export const CLOSE_TOO_MANY_CONNECTIONS = 4429;
 export const CLOSE_GOING_AWAY = 1001;
 
@@ -71,6 +72,10 @@ export function attachWebSocketServer(options: {
   const registry = new ConnectionRegistry(options.redis, options.prefix);
   const open = new Set<import('ws').WebSocket>();
   const activity = new WebSocketActivity(logger);
+  // Revocation reaches open sockets: see principal-check.ts.
+  const principals = new PrincipalCheck(services.auth, services.principalStamps, logger);
+  const stampSubscriber = options.redis.duplicate();
+  principals.listen(stampSubscriber).catch((err) => logger.warn({ err }, 'cannot listen for principal changes'));
   wss.on('connection', (socket) => {
     open.add(socket);
     activity.opened(socket);
@@ -111,6 +116,7 @@ export function attachWebSocketServer(options: {
             if (state.expiryTimer) clearTimeout(state.expiryTimer);
             registry.remove(userId, state.connectionId).catch(() => undefined);
           });
+          await principals.track(state, String(authorization), ctx.extra.socket);
           if (state.viewer.expiresAt) {
             const ms = state.viewer.expiresAt * 1000 - Date.now();
             state.expiryTimer = setTimeout(() => ctx.extra.socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired'), Math.max(0, ms));
@@ -119,11 +125,13 @@ export function attachWebSocketServer(options: {
         }
         return true;
       },
+      onSubscribe: async (ctx) => (await principals.admit((ctx.extra as unknown as { state: ConnectionState }).state)) ?? undefined,
       context: (ctx, _id, payload): AppContext => {
         const state = (ctx.extra as unknown as { state: ConnectionState }).state;
         // Each operation has its own request id; a client may send one in extensions.requestId.
         const requestId = requestIdOf(typeof payload.extensions?.requestId === 'string' ? payload.extensions.requestId : undefined);
-        return { requestId, viewer: state.viewer, services, loaders: createLoaders(services.db), transport: 'ws' };
+        // A getter: each event of a subscription executes as the viewer is now (principal-check.ts refreshes it).
+        return { requestId, get viewer() { return state.viewer; }, services, loaders: createLoaders(services.db), transport: 'ws' };
       },
       onOperation: (ctx, id, _payload, args) => void activity.started(ctx.extra.socket, id, args),
       onComplete: (ctx, id) => void activity.completed(ctx.extra.socket, id),
@@ -145,6 +153,7 @@ export function attachWebSocketServer(options: {
     async close(): Promise<void> {
       for (const socket of open) socket.close(CLOSE_GOING_AWAY, 'Server shutting down');
       await server.dispose();
+      stampSubscriber.disconnect();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
