@@ -26,6 +26,8 @@ interface Tracked {
   /** The user's stamp when the viewer was last read from the database. */
   stamp: string;
   checkedAt: number;
+  /** Set once refused: the socket is closing and runs nothing more. */
+  refused: boolean;
   close: (reason: string) => void;
 }
 
@@ -65,7 +67,7 @@ export class PrincipalCheck {
     const viewer = principal.viewer;
     if (!viewer) return;
     const tracked: Tracked = {
-      principal, userId: viewer.user.id, authorization, stamp: '0', checkedAt: Date.now(),
+      principal, userId: viewer.user.id, authorization, stamp: '0', checkedAt: Date.now(), refused: false,
       close: (reason) => socket.close(CLOSE_UNAUTHORIZED, reason),
     };
     this.tracked.set(principal, tracked);
@@ -86,11 +88,18 @@ export class PrincipalCheck {
   async admit(principal: SocketPrincipal): Promise<readonly GraphQLError[] | null> {
     const tracked = this.tracked.get(principal);
     if (!tracked) return null; // anonymous: nothing to revoke
+    if (tracked.refused) return [unauthorizedError()];
     const expiresAt = tracked.principal.viewer?.expiresAt;
     if (expiresAt && expiresAt * 1000 <= Date.now()) return this.refuse(tracked, 'Token expired');
     const stamp = await this.stamps.read(tracked.userId);
     if (stamp === tracked.stamp && Date.now() - tracked.checkedAt < this.revalidateMs) return null;
-    return (await this.recheck(tracked, stamp)) ? null : [unauthorizedError()];
+    try {
+      return (await this.recheck(tracked, stamp)) ? null : [unauthorizedError()];
+    } catch (err) {
+      // The credentials could not be read (database down): this operation fails, the socket stays.
+      this.logger.warn({ err, userId: tracked.userId }, 'principal re-check failed');
+      return [new GraphQLError('Could not check your credentials; try again', { extensions: { code: 'INTERNAL' } })];
+    }
   }
 
   /** Reads the viewer again; false (and the socket closed) when the credentials no longer hold. */
@@ -114,8 +123,9 @@ export class PrincipalCheck {
   }
 
   private refuse(tracked: Tracked, reason: string): GraphQLError[] {
+    tracked.refused = true;
     tracked.principal.viewer = null;
-    this.untrack(tracked);
+    this.byUser.get(tracked.userId)?.delete(tracked);
     tracked.close(reason);
     return [unauthorizedError()];
   }
