@@ -5,6 +5,7 @@ import { libraryKey } from '../schema/library-loaders';
 import { assertPageSize } from '../services/album-images';
 import { AlbumAccessRole, albumAccessWith } from '../services/access-rules';
 import { AlbumConnection, AlbumImageConnection, AlbumLinkView, AlbumMember, CreatedAlbumLink } from './album.types';
+import { ViewerDependent } from '../schema/viewer-dependent';
 
 const idArg = { description: 'Album id.' };
 const imageIdsArg = { description: 'Image ids (at most 500).' };
@@ -127,6 +128,7 @@ export class AlbumResolver {
     return ctx.services.albumSharing.revokeLink(viewerOf(ctx).user, id);
   }
 
+  @ViewerDependent()
   @FieldResolver(() => User, { nullable: true, description: 'Who owns it (null for visitors through a link).' })
   owner(@Root() album: Album, @Ctx() ctx: AppContext): Promise<User | null> {
     return ctx.viewer ? ctx.loaders.user.load(album.ownerId) : Promise.resolve(null);
@@ -137,6 +139,7 @@ export class AlbumResolver {
     return album.updatedAt;
   }
 
+  @ViewerDependent()
   @FieldResolver(() => AlbumAccessRole, { nullable: true, description: 'What you may do with it (null: you see it through a link).' })
   async viewerRole(@Root() album: Album, @Ctx() ctx: AppContext): Promise<AlbumAccessRole | null> {
     const user = ctx.viewer?.user;
@@ -170,11 +173,13 @@ export class AlbumResolver {
     };
   }
 
+  @ViewerDependent()
   @FieldResolver(() => [AlbumMember], { description: 'Who it is shared with (visible to the owner; empty for others).' })
   members(@Root() album: Album, @Ctx() ctx: AppContext): Promise<AlbumMember[]> {
     return album.ownerId === ctx.viewer?.user.id ? ctx.services.albumSharing.members(album) : Promise.resolve([]);
   }
 
+  @ViewerDependent()
   @FieldResolver(() => [AlbumLinkView], { description: 'Links that still work (visible to the owner; empty for others).' })
   links(@Root() album: Album, @Ctx() ctx: AppContext): Promise<AlbumLinkView[]> {
     return album.ownerId === ctx.viewer?.user.id ? ctx.services.albumSharing.activeLinks(album) : Promise.resolve([]);

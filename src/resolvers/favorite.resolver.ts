@@ -3,6 +3,7 @@ import { Image } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
 import { libraryKey } from '../schema/library-loaders';
 import { FavoriteImageConnection } from './favorite.types';
+import { ViewerDependent } from '../schema/viewer-dependent';
 
 @Resolver(() => Image)
 export class FavoriteResolver {
@@ -29,6 +30,7 @@ export class FavoriteResolver {
     return ctx.services.favorites.remove(viewerOf(ctx).user, imageId);
   }
 
+  @ViewerDependent()
   @FieldResolver(() => Boolean, { description: 'Whether it is one of your favourites.' })
   async favorited(@Root() image: Image, @Ctx() ctx: AppContext): Promise<boolean> {
     return ctx.viewer ? ctx.loaders.isFavorite.load(libraryKey(ctx.viewer.user.id, image.id)) : false;

@@ -3,6 +3,7 @@ import { Image, Job } from '../entities';
 import type { AppContext } from '../schema/context';
 import { libraryKey } from '../schema/library-loaders';
 import { allowedWithSessionRole, jobVisibleTo } from '../services/access-rules';
+import { ViewerDependent } from '../schema/viewer-dependent';
 
 @Resolver(() => Image)
 export class ImageResolver {
@@ -11,6 +12,7 @@ export class ImageResolver {
     return ctx.services.urlSigner.sign(image.storageKey, ctx.services.clock.now());
   }
 
+  @ViewerDependent()
   @FieldResolver(() => Job, {
     nullable: true,
     description: 'The job that made it; null where you see the image only through a shared album or link.',

@@ -2,7 +2,9 @@ import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Roo
 import { asJobFailureCode, ErrorCode } from '../kernel/errors';
 import { AiModel, CollabSession, Image, Job, JobError, JobStatus, User } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
+import { ViewerDependent } from '../schema/viewer-dependent';
 import { JobConnection, GenerationInput } from './job.types';
+import { sessionSeenBy } from './session.resolver';
 
 @Resolver(() => Job)
 export class JobResolver {
@@ -83,9 +85,10 @@ export class JobResolver {
     return (await ctx.loaders.user.load(job.ownerId)) as User;
   }
 
-  @FieldResolver(() => CollabSession, { nullable: true, description: 'The session the job appears in.' })
+  @ViewerDependent()
+  @FieldResolver(() => CollabSession, { nullable: true, description: 'The session the job appears in (null unless you are a member).' })
   session(@Root() job: Job, @Ctx() ctx: AppContext): Promise<CollabSession | null> {
-    return job.sessionId ? ctx.loaders.session.load(job.sessionId) : Promise.resolve(null);
+    return sessionSeenBy(ctx, job.sessionId);
   }
 
   @FieldResolver(() => AiModel, { nullable: true, description: 'The model used.' })

@@ -3,6 +3,7 @@ import { AiModel, JobLora, Lora, Tier } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
 import { loraUsableBy } from '../services/access-rules';
 import { LoraInput } from './lora.types';
+import { ViewerDependent } from '../schema/viewer-dependent';
 
 @Resolver(() => Lora)
 export class LoraResolver {
@@ -39,11 +40,13 @@ export class LoraResolver {
     return ctx.loaders.model.load(lora.baseModelId);
   }
 
+  @ViewerDependent()
   @FieldResolver(() => Boolean, { description: 'Whether you registered it (owners are not shown to others: their email stays private).' })
   mine(@Root() lora: Lora, @Ctx() ctx: AppContext): boolean {
     return lora.ownerId === ctx.viewer?.user.id;
   }
 
+  @ViewerDependent()
   @FieldResolver(() => Boolean, { description: 'Whether your tier may use it in jobs (and it is active).' })
   usable(@Root() lora: Lora, @Ctx() ctx: AppContext): boolean {
     return !!ctx.viewer && loraUsableBy(lora, ctx.viewer.user.tier);

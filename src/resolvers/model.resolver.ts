@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'ty
 import { AiModel, Tier } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
 import { modelUsableBy } from '../services/access-rules';
+import { ViewerDependent } from '../schema/viewer-dependent';
 
 @Resolver(() => AiModel)
 export class ModelResolver {
@@ -33,6 +34,7 @@ export class ModelResolver {
     return ctx.services.models.setMinTier(id, minTier);
   }
 
+  @ViewerDependent()
   @FieldResolver(() => Boolean, { description: 'Whether you may use it: enabled and within your tier.' })
   usable(@Root() model: AiModel, @Ctx() ctx: AppContext): boolean {
     return !!ctx.viewer && modelUsableBy(model, ctx.viewer.user.tier);

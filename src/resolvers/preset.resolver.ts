@@ -3,6 +3,8 @@ import { AiModel, CollabSession, Preset, PresetCategory } from '../entities';
 import { policyOf, viewerOf, type AppContext } from '../schema/context';
 import { presetIsMine } from '../services/access-rules';
 import { AppliedPreset, PresetInput } from './preset.types';
+import { sessionSeenBy } from './session.resolver';
+import { ViewerDependent } from '../schema/viewer-dependent';
 
 @Resolver(() => Preset)
 export class PresetResolver {
@@ -55,11 +57,13 @@ export class PresetResolver {
     return preset.modelId ? ctx.loaders.model.load(preset.modelId) : Promise.resolve(null);
   }
 
-  @FieldResolver(() => CollabSession, { nullable: true, description: 'The session the preset is shared with.' })
+  @ViewerDependent()
+  @FieldResolver(() => CollabSession, { nullable: true, description: 'The session the preset is shared with (null unless you are a member).' })
   session(@Root() preset: Preset, @Ctx() ctx: AppContext): Promise<CollabSession | null> {
-    return preset.sessionId ? ctx.loaders.session.load(preset.sessionId) : Promise.resolve(null);
+    return sessionSeenBy(ctx, preset.sessionId);
   }
 
+  @ViewerDependent()
   @FieldResolver(() => Boolean, { description: 'Whether you own it (and may change or delete it).' })
   mine(@Root() preset: Preset, @Ctx() ctx: AppContext): boolean {
     return presetIsMine(preset, ctx.viewer?.user.id);

@@ -1,7 +1,21 @@
 import { ErrorCode } from '../kernel/errors';
 import { Arg, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import { CollabSession, SessionInvite, SessionMember, SessionRole, User } from '../entities';
+import { CollabSession, Role, SessionInvite, SessionMember, SessionRole, User } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
+import { libraryKey } from '../schema/library-loaders';
+import { ViewerDependent } from '../schema/viewer-dependent';
+
+/**
+ * A session reached through another record (a job, a preset): only its
+ * members (and admins) see it, so nothing of a session reaches someone who
+ * left or was removed, whatever they still hold that points at it.
+ */
+export async function sessionSeenBy(ctx: AppContext, sessionId: string | null): Promise<CollabSession | null> {
+  const user = ctx.viewer?.user;
+  if (!sessionId || !user) return null;
+  if (user.role !== Role.ADMIN && !(await ctx.loaders.sessionRole.load(libraryKey(sessionId, user.id)))) return null;
+  return ctx.loaders.session.load(sessionId);
+}
 
 @ObjectType({ description: 'A new invite with its token, shown only this once.' })
 export class CreatedSessionInvite {
@@ -77,6 +91,7 @@ export class SessionResolver {
     return ctx.services.sessions.members(session.id);
   }
 
+  @ViewerDependent()
   @FieldResolver(() => SessionRole, { nullable: true, description: 'Your role in the session.' })
   async myRole(@Root() session: CollabSession, @Ctx() ctx: AppContext): Promise<SessionRole | null> {
     return ctx.services.access.sessionRole(session.id, viewerOf(ctx).user.id);

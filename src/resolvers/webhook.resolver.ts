@@ -1,6 +1,7 @@
 import { Arg, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
 import { ApiKey } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
+import { ViewerDependent } from '../schema/viewer-dependent';
 
 const SIGNATURE_SCHEME =
   'Each delivery is a JSON POST with headers Atelier-Webhook-Id, Atelier-Webhook-Timestamp (unix seconds) and ' +
@@ -38,6 +39,7 @@ export class WebhookDelivery {
 
 @Resolver(() => ApiKey)
 export class WebhookResolver {
+  @ViewerDependent()
   @FieldResolver(() => String, {
     nullable: true,
     description: 'URL that job state changes of jobs submitted with this key are POSTed to; null when none (shown to the owner only).',

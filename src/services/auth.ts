@@ -6,6 +6,7 @@ import { ApiKey, Role, Tier, User, type TierPolicy } from '../entities';
 import { AppError, badInput, notFound, unauthenticated } from '../schema/errors';
 import type { Clock } from './clock';
 import { sha256 } from '../kernel/hashing';
+import type { PrincipalStamps } from './principal-stamps';
 import type { RateLimiter } from './rate-limits';
 
 /** Who is calling, and how they proved it. */
@@ -44,6 +45,7 @@ export class AuthService {
     private readonly options: { jwtSecret: string; jwtTtlSeconds: number; attemptsPerMinute: number },
     private readonly clock: Clock,
     private readonly limiter: RateLimiter,
+    private readonly stamps: PrincipalStamps,
   ) {
     this.key = createSecretKey(Buffer.from(options.jwtSecret, 'utf8'));
   }
@@ -178,6 +180,7 @@ export class AuthService {
     if (!key.revokedAt) {
       key.revokedAt = this.clock.now();
       await keys.update({ id }, { revokedAt: key.revokedAt });
+      await this.stamps.bump(user.id); // open sockets using the key close
     }
     return key;
   }
@@ -195,6 +198,7 @@ export class AuthService {
     const existing = await users.findOneBy({ email });
     if (existing) {
       await users.update({ id: existing.id }, { passwordHash, role: Role.ADMIN });
+      await this.stamps.bump(existing.id);
       return { ...existing, passwordHash, role: Role.ADMIN } as User;
     }
     // The operator's own account is not held to FREE limits; an admin can still change it later.

@@ -21,6 +21,7 @@ import { RecentErrors } from '../observability/recent-errors';
 import { LoraService } from './loras';
 import { ModelService } from './models';
 import { PresetService } from './presets';
+import { PrincipalStamps } from './principal-stamps';
 import { QuotaService } from './quotas';
 import { RateLimiter } from './rate-limits';
 import { RequestGate } from './request-gate';
@@ -62,13 +63,14 @@ export function createServices(deps: ServiceDeps) {
   const access = new AccessPolicy(db);
   const quotas = new QuotaService(db, redis, prefix, clock);
   const rateLimiter = new RateLimiter(redis, prefix, clock);
+  const principalStamps = new PrincipalStamps(redis, prefix);
   const scheduler = new FairScheduler(redis, prefix, { prioritizedKey: deps.queue.keys.prioritized });
   const presence = new Presence(redis, prefix, deps.replicaId);
   const recentErrors = new RecentErrors(redis, prefix);
   const albums = new AlbumService(db, clock);
   const uploads = new UploadService(deps.store, deps.maxUploadBytes, { redis, key: `${prefix}:uploads:pending`, clock });
   const jobQueries = new JobQueries(db, redis, prefix, access);
-  const auth = new AuthService(db, { jwtSecret: deps.jwtSecret, jwtTtlSeconds: deps.jwtTtlSeconds, attemptsPerMinute: deps.authAttemptsPerMinute }, clock, rateLimiter);
+  const auth = new AuthService(db, { jwtSecret: deps.jwtSecret, jwtTtlSeconds: deps.jwtTtlSeconds, attemptsPerMinute: deps.authAttemptsPerMinute }, clock, rateLimiter, principalStamps);
   const oidc = deps.oidc
     ? new OidcSignIn(deps.oidc, deps.publicUrl, { redis, prefix, auth, limiter: rateLimiter, attemptsPerMinute: deps.authAttemptsPerMinute })
     : null;
@@ -83,11 +85,12 @@ export function createServices(deps: ServiceDeps) {
     rateLimiter,
     scheduler,
     presence,
+    principalStamps,
     auth,
     gate: new RequestGate(auth, quotas, rateLimiter),
     /** Sign-in with the configured OpenID Connect provider; null when none is configured. */
     oidc,
-    users: new UserService(db),
+    users: new UserService(db, principalStamps),
     jobs: new JobService({ db, redis, prefix, queue: deps.queue, quotas, rateLimiter, scheduler, events: deps.events, access, queries: jobQueries, clock, logger: deps.logger }),
     jobQueries,
     sessions: new SessionService(db, access, deps.events, clock, deps.sessionIdleDays),

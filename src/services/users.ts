@@ -2,10 +2,11 @@ import { DataSource } from 'typeorm';
 import { Role, Tier, User } from '../entities';
 import { forbidden, notFound } from '../schema/errors';
 import { assertUuid } from './generation-input';
+import type { PrincipalStamps } from './principal-stamps';
 
 /** Admin operations on accounts. */
 export class UserService {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly db: DataSource, private readonly stamps: PrincipalStamps) {}
 
   async setTier(admin: User, userId: string, tier: Tier): Promise<User> {
     return this.change(admin, userId, { tier });
@@ -22,6 +23,7 @@ export class UserService {
     const user = await users.findOneBy({ id: assertUuid('userId', userId) });
     if (!user) throw notFound('User');
     await users.update({ id: user.id }, values);
+    await this.stamps.bump(user.id); // open sockets of that user apply it to their next operation
     return { ...user, ...values } as User;
   }
 

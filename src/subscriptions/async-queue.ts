@@ -4,7 +4,7 @@
  */
 export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   private readonly items: T[] = [];
-  private readonly waiting: ((result: IteratorResult<T>) => void)[] = [];
+  private readonly waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: Error) => void }[] = [];
   private closed = false;
   private failure: Error | null = null;
 
@@ -20,7 +20,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   push(item: T): void {
     if (this.closed) return;
     const waiter = this.waiting.shift();
-    if (waiter) waiter({ value: item, done: false });
+    if (waiter) waiter.resolve({ value: item, done: false });
     else this.items.push(item);
     if (this.isLast(item)) this.end();
   }
@@ -31,7 +31,19 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     if (error) this.failure = error;
     this.closed = true;
     this.onClose();
-    if (this.items.length === 0) for (const waiter of this.waiting.splice(0)) waiter({ value: undefined, done: true });
+    if (this.items.length > 0) return;
+    for (const waiter of this.waiting.splice(0)) {
+      const failure = this.failure;
+      this.failure = null; // the error is told once, like next() does
+      if (failure) waiter.reject(failure);
+      else waiter.resolve({ value: undefined, done: true });
+    }
+  }
+
+  /** Ends the stream now with `error`, dropping items not yet taken (access was lost: nothing more may reach the consumer). */
+  abort(error: Error): void {
+    this.items.length = 0;
+    this.end(error);
   }
 
   get size(): number {
@@ -48,7 +60,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
       }
       return Promise.resolve({ value: undefined, done: true });
     }
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   return(): Promise<IteratorResult<T>> {

@@ -130,6 +130,22 @@ export class EventLog {
     return queue;
   }
 
+  /**
+   * Calls `onEvent` with each live event of a stream (no replay) until the
+   * returned function is called; resolves once the listener is attached.
+   */
+  async watch(kind: StreamKind, id: string, onEvent: (event: LoggedEvent) => void): Promise<() => void> {
+    const channel = this.key(kind, id);
+    const listener: Listener = { deliver: onEvent };
+    await this.attach(channel, listener);
+    return () => this.detach(channel, listener);
+  }
+
+  /** Listeners of this process on a stream's live channel (0 once every subscriber has gone). */
+  listenerCount(kind: StreamKind, id: string): number {
+    return this.listeners.get(this.key(kind, id))?.size ?? 0;
+  }
+
   private async attach(channel: string, listener: Listener): Promise<void> {
     let set = this.listeners.get(channel);
     if (!set) {

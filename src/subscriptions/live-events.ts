@@ -1,17 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { FINAL_JOB_STATUSES, type User } from '../entities';
+import { FINAL_JOB_STATUSES, Role, type User } from '../entities';
 import { FINAL_EVENT_TYPES, type LoggedEvent } from '../gpu-worker/protocol';
 import type { AccessPolicy } from '../services/access';
 import type { Clock } from '../services/clock';
-import { badInput, forbidden } from '../schema/errors';
+import { badInput, forbidden, toGraphQLError } from '../schema/errors';
 import { assertUuid } from '../services/generation-input';
+import type { AsyncQueue } from './async-queue';
 import { isEventId, type EventLog } from './event-log';
 import type { Presence } from './presence';
 
 /**
  * The streams behind `jobUpdated` and `sessionEvents`. Authorization happens
  * here, when the subscription starts (graphql-shield only sees delivered
- * events), and a member removed mid-stream is cut off by the MEMBER_LEFT event.
+ * events), and a member removed mid-stream is cut off by the MEMBER_LEFT event
+ * (both streams).
  */
 export class LiveEvents {
   constructor(
@@ -21,14 +23,37 @@ export class LiveEvents {
     private readonly clock: Clock,
   ) {}
 
-  /** Replays the job's events so far, continues live, completes after the final event. */
+  /**
+   * Replays the job's events so far, continues live, completes after the final
+   * event. Another member's session job is watched only while the membership
+   * lasts: removal or leaving ends the stream at once with FORBIDDEN.
+   */
   async jobUpdates(user: User, jobId: string): Promise<AsyncIterable<LoggedEvent>> {
     const job = await this.access.assertCanSeeJob(user, assertUuid('jobId', jobId)).catch(() => {
       throw forbidden('You cannot watch this job');
     });
-    const queue = await this.events.subscribe('job', job.id, 'start', { isLast: (event) => FINAL_EVENT_TYPES.has(event.type) });
+    const viaSession = job.sessionId && job.ownerId !== user.id && user.role !== Role.ADMIN ? job.sessionId : null;
+    let queue: AsyncQueue<LoggedEvent> | null = null;
+    let lost = false;
+    const membershipLost = () => {
+      lost = true;
+      queue?.abort(toGraphQLError(forbidden('You are no longer a member of this session')));
+    };
+    // Attached before the job stream, so a removal cannot slip in between.
+    const stopWatching = viaSession
+      ? await this.events.watch('session', viaSession, (event) => {
+        if (event.type === 'MEMBER_LEFT' && event.actorId === user.id) membershipLost();
+      })
+      : () => undefined;
+    try {
+      queue = await this.events.subscribe('job', job.id, 'start', { isLast: (event) => FINAL_EVENT_TYPES.has(event.type), onClose: stopWatching });
+    } catch (error) {
+      stopWatching();
+      throw error;
+    }
     // A finished job whose log expired has nothing more to say.
     if ((FINAL_JOB_STATUSES as readonly string[]).includes(job.status) && queue.size === 0) queue.end();
+    if (viaSession && (lost || !(await this.access.sessionRole(viaSession, user.id)))) membershipLost();
     return queue;
   }
 

@@ -2,57 +2,88 @@ import {
   createSourceEventStream, execute, print,
   type ExecutionArgs, type ExecutionResult,
 } from 'graphql';
+import { dependsOnViewer } from './viewer-dependence';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
-/** Per delivered event object: execution results by document + variables. */
+/** Per delivered event object: execution results by sharing key. */
 const cache = new WeakMap<object, Map<string, Result>>();
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
+export interface SharingOptions {
+  /** Per-event context (e.g. fresh DataLoaders: a subscription outlives any cache). */
+  contextForEvent?: (context: unknown) => unknown;
+  /**
+   * Everything about the viewer that a viewer-dependent field may read (id,
+   * role, tier): subscribers with the same key may share such a result.
+   */
+  viewerKeyOf?: (context: unknown) => string;
+}
+
 /**
  * graphql-js executes a subscription's selection once per subscriber per
  * event. Members of a session subscribe with the same document and
  * variables and the event log hands every local listener the same event
- * object, so the result is computed once and shared. This holds because
- * event types resolve only from the event payload; a field that depended on
- * the viewer would need the viewer in the cache key.
+ * object, so the result is computed once and shared. A document that reaches
+ * a viewer-dependent field (`Session.myRole`, `Image.favorited`, …; see
+ * schema/viewer-dependent.ts) is shared only among subscribers with the same
+ * viewer key, so each subscriber gets what the same document would return to
+ * them over HTTP.
+ *
+ * The stream is a plain iterator, not an async generator: a generator waiting
+ * for the next event runs `return()` only once that event comes, so a closed
+ * socket's cleanup (presence, event-log listener) would wait for it. Here
+ * `return()` reaches the source at once.
  */
 export async function subscribeSharingResults(
   args: ExecutionArgs,
-  /** Per-event context (e.g. fresh DataLoaders: a subscription outlives any cache). */
-  contextForEvent: (context: unknown) => unknown = (context) => context,
-): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+  options: SharingOptions = {},
+): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!isAsyncIterable(source)) return source as ExecutionResult;
-  const key = `${print(args.document)}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}`;
+  const { contextForEvent = (context: unknown) => context, viewerKeyOf = () => '' } = options;
+  const perViewer = dependsOnViewer(args.schema, args.document, args.operationName);
+  const documentKey = `${print(args.document)}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}`;
   const iterator = source[Symbol.asyncIterator]();
-  return (async function* results() {
-    try {
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        const payload = next.value;
-        if (typeof payload !== 'object' || payload === null) {
-          yield await execute({ ...args, rootValue: payload, contextValue: contextForEvent(args.contextValue) });
-          continue;
-        }
-        let byKey = cache.get(payload);
-        if (!byKey) {
-          byKey = new Map();
-          cache.set(payload, byKey);
-        }
-        let result = byKey.get(key);
-        if (!result) {
-          result = execute({ ...args, rootValue: payload, contextValue: contextForEvent(args.contextValue) });
-          byKey.set(key, result);
-        }
-        yield await result;
-      }
-    } finally {
-      await iterator.return?.();
+
+  const resultFor = (payload: unknown): Result => {
+    const contextValue = contextForEvent(args.contextValue);
+    const run = () => execute({ ...args, rootValue: payload, contextValue });
+    if (typeof payload !== 'object' || payload === null) return run();
+    const key = perViewer ? `${documentKey}\n${viewerKeyOf(contextValue)}` : documentKey;
+    let byKey = cache.get(payload);
+    if (!byKey) {
+      byKey = new Map();
+      cache.set(payload, byKey);
     }
-  })();
+    let result = byKey.get(key);
+    if (!result) {
+      result = run();
+      byKey.set(key, result);
+    }
+    return result;
+  };
+
+  const done = (): IteratorResult<ExecutionResult> => ({ done: true, value: undefined });
+  const stream: AsyncIterableIterator<ExecutionResult> = {
+    async next() {
+      const next = await iterator.next();
+      return next.done ? done() : { done: false, value: await resultFor(next.value) };
+    },
+    async return() {
+      await iterator.return?.();
+      return done();
+    },
+    async throw(error?: unknown) {
+      await iterator.return?.();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return stream;
+    },
+  };
+  return stream;
 }

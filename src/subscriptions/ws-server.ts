@@ -15,6 +15,8 @@ import type { AppContext } from '../schema/context';
 import { createLoaders } from '../schema/loaders';
 import { ConnectionRegistry } from './connection-registry';
 import { subscribeSharingResults } from './shared-execution';
+import { viewerKey } from './viewer-dependence';
+import { CLOSE_UNAUTHORIZED, PrincipalCheck } from './principal-check';
 import { queryLimitRules } from '../schema/query-limits';
 import { GraphQLError, parse, specifiedRules, validate, type DocumentNode } from 'graphql';
 import { ErrorCode } from '../kernel/errors';
@@ -29,7 +31,7 @@ function withCode(error: GraphQLError, code: ErrorCode): GraphQLError {
 const nameOf = (name: string | null | undefined): string => (name ?? 'anonymous').slice(0, 64);
 
 /** Close codes clients can act on. 4401/4403 follow graphql-ws; 4429 means too many connections. */
-export const CLOSE_TOKEN_EXPIRED = 4401;
+export const CLOSE_TOKEN_EXPIRED = CLOSE_UNAUTHORIZED;
 export const CLOSE_TOO_MANY_CONNECTIONS = 4429;
 export const CLOSE_GOING_AWAY = 1001;
 
@@ -65,6 +67,10 @@ export function attachWebSocketServer(options: {
   const registry = new ConnectionRegistry(options.redis, options.prefix, options.replicaId);
   const open = new Set<import('ws').WebSocket>();
   const activity = new WebSocketActivity(logger);
+  // Revocation reaches open sockets: see principal-check.ts.
+  const principals = new PrincipalCheck(services.auth, services.principalStamps, logger);
+  const stampSubscriber = options.redis.duplicate();
+  principals.listen(stampSubscriber).catch((err) => logger.warn({ err }, 'cannot listen for principal changes'));
   wss.on('connection', (socket) => {
     open.add(socket);
     activity.opened(socket);
@@ -78,7 +84,10 @@ export function attachWebSocketServer(options: {
     {
       schema: options.schema,
       // Each event executes with fresh DataLoaders: the subscription's own would serve stale rows.
-      subscribe: (args) => subscribeSharingResults(args, (context) => ({ ...(context as AppContext), loaders: createLoaders(services.db) })),
+      subscribe: (args) => subscribeSharingResults(args, {
+        contextForEvent: (context) => ({ ...(context as AppContext), loaders: createLoaders(services.db) }),
+        viewerKeyOf: (context) => viewerKey((context as AppContext).viewer),
+      }),
       onConnect: async (ctx) => {
         const state: ConnectionState = { viewer: null, connectionId: randomUUID() };
         Object.assign(ctx.extra, { state });
@@ -101,6 +110,7 @@ export function attachWebSocketServer(options: {
             if (state.expiryTimer) clearTimeout(state.expiryTimer);
             registry.remove(userId, state.connectionId).catch(() => undefined);
           });
+          await principals.track(state, String(authorization), ctx.extra.socket);
           if (state.viewer.expiresAt) {
             const ms = state.viewer.expiresAt * 1000 - Date.now();
             state.expiryTimer = setTimeout(() => ctx.extra.socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired'), Math.max(0, ms));
@@ -113,7 +123,8 @@ export function attachWebSocketServer(options: {
         const state = (ctx.extra as unknown as { state: ConnectionState }).state;
         // Each operation has its own request id; a client may send one in extensions.requestId.
         const requestId = requestIdOf(typeof payload.extensions?.requestId === 'string' ? payload.extensions.requestId : undefined);
-        return { requestId, viewer: state.viewer, services, loaders: createLoaders(services.db), transport: 'ws' };
+        // A getter: each event of a subscription executes as the viewer is now (principal-check.ts refreshes it).
+        return { requestId, get viewer() { return state.viewer; }, services, loaders: createLoaders(services.db), transport: 'ws' };
       },
       // Every operation on a socket counts against the caller's per-minute limit, as each HTTP request does.
       // Parsed and validated here (not inside graphql-ws) so refusals carry their code like on HTTP.
@@ -121,6 +132,9 @@ export function attachWebSocketServer(options: {
         const state = (ctx.extra as unknown as { state: ConnectionState }).state;
         // GraphQLErrors returned here reach the client through onError, which formats and reports them.
         const refuse = (errors: readonly GraphQLError[]) => [...errors];
+        // The principal is re-checked first: a revoked key or a changed role applies to this operation (principal-check.ts).
+        const denied = await principals.admit(state);
+        if (denied) return refuse(denied);
         try {
           if (state.viewer) await services.gate.throttle(state.viewer);
         } catch (error) {
@@ -157,6 +171,7 @@ export function attachWebSocketServer(options: {
     async close(): Promise<void> {
       for (const socket of open) socket.close(CLOSE_GOING_AWAY, 'Server shutting down');
       await server.dispose();
+      stampSubscriber.disconnect();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

@@ -1,0 +1,116 @@
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql, gqlData, signUp, waitFor } from '../support/graphql';
+import { startTestApp, type TestApp } from '../support/app';
+
+let app: TestApp;
+let root: string;
+
+beforeAll(async () => {
+  app = await startTestApp({ ATELIER_ROLE: 'api', ATELIER_ADMIN_EMAIL: 'root@example.com', ATELIER_ADMIN_PASSWORD: 'admin password 1' });
+  root = (await gqlData<any>(app.url, 'mutation { login(email:"root@example.com", password:"admin password 1"){ token } }')).login.token;
+});
+afterAll(() => app?.close());
+
+/**
+ * One graphql-transport-ws connection, spoken by hand so that nothing
+ * reconnects behind the test's back: what happens to *this* socket is what is
+ * checked.
+ */
+async function openSocket(token: string) {
+  const ws = new WebSocket(`${app.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+  const messages: any[] = [];
+  let closedWith: { code: number; reason: string } | null = null;
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => {
+    closedWith = { code, reason: reason.toString() };
+    resolve(closedWith);
+  }));
+  ws.on('message', (data) => messages.push(JSON.parse(data.toString())));
+  await new Promise((resolve) => ws.once('open', resolve));
+  ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+  await waitFor(async () => messages.some((m) => m.type === 'connection_ack') || closedWith);
+  let ids = 0;
+  return {
+    closed,
+    messages,
+    isClosed: () => closedWith !== null,
+    /** Sends an operation; resolves with its first `next` or `error` message, or null when the socket closes first. */
+    async send(query: string, variables: Record<string, unknown> = {}): Promise<any> {
+      const id = String((ids += 1));
+      ws.send(JSON.stringify({ id, type: 'subscribe', payload: { query, variables } }));
+      for (let waited = 0; waited < 5000; waited += 20) {
+        const answer = messages.find((m) => m.id === id && (m.type === 'next' || m.type === 'error'));
+        if (answer) return answer;
+        if (closedWith) return null;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`no answer to ${query}`);
+    },
+    close: () => ws.close(),
+  };
+}
+
+const createKey = async (token: string) => (await gqlData<any>(app.url, 'mutation { createApiKey(name:"ci") { secret apiKey { id } } }', {}, token)).createApiKey;
+
+describe('revocation reaches open WebSockets', () => {
+  it('revoking an API key closes its open sockets with 4401 at once: no more `me`, no new subscription, no live one', async () => {
+    const user = await signUp(app.url);
+    const key = await createKey(user.token);
+    const { createGeneration: job } = await gqlData<any>(app.url, 'mutation { createGeneration(input:{ prompt:"kept", width:64, height:64, steps:1 }) { id } }', {}, user.token);
+    const querying = await openSocket(key.secret);
+    const subscribing = await openSocket(key.secret);
+    const watching = await openSocket(key.secret);
+    expect((await querying.send('{ me { id } }')).payload.data.me.id).toBe(user.id);
+    expect((await watching.send('subscription($id:ID!){ jobUpdated(jobId:$id) { type } }', { id: job.id })).payload.data.jobUpdated.type).toBe('QUEUED');
+
+    await gqlData(app.url, 'mutation($id:ID!){ revokeApiKey(id:$id) { revokedAt } }', { id: key.apiKey.id }, user.token);
+    expect(await querying.send('{ me { id } }')).toBeNull();
+    expect(await subscribing.send('subscription($id:ID!){ jobUpdated(jobId:$id) { type } }', { id: job.id })).toBeNull();
+    for (const socket of [querying, subscribing, watching]) {
+      expect(await socket.closed).toEqual({ code: 4401, reason: 'Credentials revoked' });
+    }
+    // And a new connection with the key is refused (graphql-ws: 4403 Forbidden).
+    const again = await openSocket(key.secret);
+    expect((await again.closed).code).toBe(4403);
+  });
+
+  it('the next operation checks the stamp: a key revoked without an announcement is refused all the same', async () => {
+    const user = await signUp(app.url);
+    const key = await createKey(user.token);
+    const socket = await openSocket(key.secret);
+    expect((await socket.send('{ me { id } }')).payload.data.me.id).toBe(user.id);
+    // As a script or another tool would: the row changes and the stamp moves, nothing is published.
+    await app.db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [key.apiKey.id]);
+    await app.redis.incr(`${app.config.redisPrefix}:principal:${user.id}`);
+    expect(await socket.send('{ me { id } }')).toBeNull();
+    expect((await socket.closed).code).toBe(4401);
+  });
+
+  it('an admin demoted to EDITOR on an open socket can no longer list users; a tier change applies at once', async () => {
+    const other = await signUp(app.url);
+    await gqlData(app.url, 'mutation($u:ID!){ setUserRole(userId:$u, role: ADMIN) { role } }', { u: other.id }, root);
+    const socket = await openSocket(other.token);
+    expect((await socket.send('{ users(first: 5) { id } }')).payload.data.users.length).toBeGreaterThan(0);
+
+    await gqlData(app.url, 'mutation($u:ID!){ setUserRole(userId:$u, role: EDITOR) { role } }', { u: other.id }, root);
+    const refused = await socket.send('{ users(first: 5) { id } }');
+    expect(refused.payload.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(refused.payload.data).toBeNull();
+    expect((await socket.send('{ me { role tier } }')).payload.data.me).toEqual({ role: 'EDITOR', tier: 'FREE' });
+
+    await gqlData(app.url, 'mutation($u:ID!){ setUserTier(userId:$u, tier: PRO) { tier } }', { u: other.id }, root);
+    expect((await socket.send('{ usage { tier } }')).payload.data.usage.tier).toBe('PRO');
+    expect(socket.isClosed()).toBe(false);
+    socket.close();
+  });
+
+  it('a deleted user\'s socket is closed with 4401', async () => {
+    const gone = await signUp(app.url);
+    const socket = await openSocket(gone.token);
+    expect((await socket.send('{ me { id } }')).payload.data.me.id).toBe(gone.id);
+    await app.db.query('DELETE FROM users WHERE id = $1', [gone.id]);
+    await app.services.principalStamps.bump(gone.id);
+    expect((await socket.closed).code).toBe(4401);
+    expect((await gql(app.url, '{ me { id } }', {}, gone.token)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});
