@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLError } from 'graphql';
 import type { AppContext } from '../schema/context';
+import { parseLimitOf } from '../schema/document-limits';
 import { findAppError } from '../schema/errors';
 import type { Logger } from './logger';
 import type { AtelierMetrics } from './metrics';
@@ -16,6 +17,8 @@ const UNEXPECTED_CODES = new Set(['INTERNAL', 'INTERNAL_SERVER_ERROR']);
 export function errorCodeOf(error: GraphQLError | Error): string {
   const appError = findAppError(error);
   if (appError) return appError.code;
+  // Document limits keep their code through Apollo's parse and validation wrappers.
+  if ((error as GraphQLError).extensions?.queryLimit || parseLimitOf(error)) return 'QUERY_TOO_COMPLEX';
   const code = (error as GraphQLError).extensions?.code;
   return typeof code === 'string' ? code : 'INTERNAL';
 }

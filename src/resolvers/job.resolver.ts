@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { AiModel, CollabSession, Image, Job, JobError, JobStatus, User } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
+import { pagedComplexity } from '../schema/query-cost';
 import { JobConnection, GenerationInput } from './job.types';
 
 @Resolver(() => Job)
@@ -13,7 +14,7 @@ export class JobResolver {
     });
   }
 
-  @Query(() => JobConnection, { description: 'Your jobs (or a session\'s, for members), newest first.' })
+  @Query(() => JobConnection, { complexity: pagedComplexity(20), description: 'Your jobs (or a session\'s, for members), newest first.' })
   async jobs(
     @Ctx() ctx: AppContext,
     @Arg('status', () => JobStatus, { nullable: true, description: 'Only jobs in this status.' }) status?: JobStatus | null,

@@ -15,11 +15,11 @@ import { rateSubjects } from '../services/jobs';
 import type { AppContext } from '../schema/context';
 import { findAppError, formatError } from '../schema/errors';
 import { createLoaders } from '../schema/loaders';
-import { queryLimitRules } from '../schema/query-limits';
-import { queryCostPlugin } from '../schema/query-cost';
+import { documentCheckPlugin } from '../schema/check-document';
+import { DOCUMENT_RULES, PARSE_OPTIONS, withParseLimit } from '../schema/document-limits';
 
-/** Cost budget for callers who are not signed in (they can reach little anyway). */
-const ANONYMOUS_QUERY_BUDGET = 1000;
+/** Largest request body (JSON) accepted on /graphql; graphql-ws messages share it (ws-server.ts). */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
 
 /** Turns a domain error thrown while building the context into an HTTP-aware GraphQL error. */
 function contextError(error: unknown): unknown {
@@ -56,20 +56,22 @@ export async function mountGraphQL(options: {
     // main.ts owns SIGTERM: Apollo's own handler would re-raise the signal and kill
     // the process before a worker in the same process had finished its job.
     stopOnTerminationSignals: false,
-    validationRules: queryLimitRules(),
+    // Document limits (docs/request-limits.md): parse and validation are bounded by the document's size.
+    parseOptions: PARSE_OPTIONS,
+    validationRules: [...DOCUMENT_RULES],
     formatError: (formatted, error) =>
-      formatError(formatted, error, { exposeDetails: options.exposeErrorDetails, log: (err) => logger.error({ err }, 'unhandled error') }),
+      formatError(withParseLimit(formatted), error, { exposeDetails: options.exposeErrorDetails, log: (err) => logger.error({ err }, 'unhandled error') }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
       { async serverWillStart() { return { drainServer: options.drainWebSockets }; } },
       requestLoggingPlugin({ logger, metrics: options.metrics, recentErrors: options.recentErrors }),
-      queryCostPlugin(options.schema, ANONYMOUS_QUERY_BUDGET),
+      documentCheckPlugin(options.schema),
     ],
   });
   await apollo.start();
   options.app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    express.json({ limit: MAX_REQUEST_BYTES }),
     traceGraphQLRequests(),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<AppContext> => {

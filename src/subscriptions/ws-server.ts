@@ -13,8 +13,7 @@ import type { AppContext } from '../schema/context';
 import { findAppError } from '../schema/errors';
 import { createLoaders } from '../schema/loaders';
 import { subscribeSharingResults } from './shared-execution';
-import { queryLimitRules } from '../schema/query-limits';
-import { specifiedRules, validate } from 'graphql';
+import { checkDocument, parseDocument, queryBudget } from '../schema/check-document';
 
 /** Close codes clients can act on. 4401/4403 follow graphql-ws; 4429 means too many connections. */
 export const CLOSE_TOKEN_EXPIRED = 4401;
@@ -84,7 +83,15 @@ export function attachWebSocketServer(options: {
       schema: options.schema,
       // Each event executes with fresh DataLoaders: the subscription's own would serve stale rows.
       subscribe: (args) => subscribeSharingResults(args, (context) => ({ ...(context as AppContext), loaders: createLoaders(services.db) })),
-      validate: (schema, document) => validate(schema, document, [...specifiedRules, ...queryLimitRules()]),
+      // The same document limits and tier cost budget as HTTP (schema/check-document.ts).
+      onSubscribe: async (ctx, _id, payload) => {
+        const document = parseDocument(payload.query);
+        if (document instanceof GraphQLError) return [document];
+        const { viewer } = (ctx.extra as unknown as { state: ConnectionState }).state;
+        const errors = checkDocument(options.schema, document, payload, await queryBudget(services.quotas, viewer));
+        if (errors.length) return errors;
+        return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables };
+      },
       onConnect: async (ctx) => {
         const state: ConnectionState = { viewer: null, connectionId: randomUUID() };
         Object.assign(ctx.extra, { state });
