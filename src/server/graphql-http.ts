@@ -31,6 +31,13 @@ function contextError(error: unknown): unknown {
   });
 }
 
+/** Malformed or oversized JSON bodies get a GraphQL-shaped answer with a code instead of Express's HTML page. */
+function bodyError(error: { status?: number; type?: string }, _req: express.Request, res: express.Response, next: express.NextFunction): void {
+  if (error.type !== 'entity.parse.failed' && error.type !== 'entity.too.large') return next(error);
+  const message = error.type === 'entity.too.large' ? `Request body over ${MAX_REQUEST_BYTES} bytes` : 'Request body is not valid JSON';
+  res.status(error.status ?? 400).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+}
+
 export function requestIdOf(header: string | string[] | undefined): string {
   const value = Array.isArray(header) ? header[0] : header;
   return value && /^[A-Za-z0-9._:-]{1,128}$/.test(value) ? value : randomUUID();
@@ -72,6 +79,7 @@ export async function mountGraphQL(options: {
   options.app.use(
     '/graphql',
     express.json({ limit: MAX_REQUEST_BYTES }),
+    bodyError,
     traceGraphQLRequests(),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<AppContext> => {
