@@ -5,6 +5,7 @@ import { DataSource, IsNull } from 'typeorm';
 import { ApiKey, Role, Tier, User } from '../entities';
 import { AppError, badInput, notFound, unauthenticated } from '../schema/errors';
 import type { Clock } from './clock';
+import { isUuid } from './generation-input';
 import type { RateLimiter } from './rate-limits';
 
 /** Who is calling, and how they proved it. */
@@ -110,9 +111,11 @@ export class AuthService {
     } catch (error) {
       throw unauthenticated(error instanceof jwt.TokenExpiredError ? 'Token expired: sign in again' : 'Invalid token');
     }
-    const user = typeof payload.sub === 'string' ? await this.db.getRepository(User).findOneBy({ id: payload.sub }) : null;
+    // Every token we issue expires and names a user id; anything else was not made here.
+    if (typeof payload.exp !== 'number') throw unauthenticated('Invalid token: it has no expiry');
+    const user = isUuid(payload.sub) ? await this.db.getRepository(User).findOneBy({ id: payload.sub }) : null;
     if (!user) throw unauthenticated('Invalid token');
-    return { user, apiKeyId: null, expiresAt: payload.exp ?? null };
+    return { user, apiKeyId: null, expiresAt: payload.exp };
   }
 
   private async authenticateApiKey(secret: string): Promise<Viewer> {

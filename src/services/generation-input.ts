@@ -59,8 +59,10 @@ function intInRange(field: string, value: number, min: number, max: number, extr
   return value;
 }
 
+export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID_RE.test(value);
+
 export function assertUuid(field: string, value: string): string {
-  if (!UUID_RE.test(value)) throw badInput(field, `${field} must be a UUID`);
+  if (!isUuid(value)) throw badInput(field, `${field} must be a UUID`);
   return value;
 }
 
