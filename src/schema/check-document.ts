@@ -4,6 +4,7 @@ import type { Viewer } from '../services/auth';
 import type { AppContext } from './context';
 import { DOCUMENT_RULES, PARSE_OPTIONS, documentTooComplex, parseLimitOf, variablesError } from './document-limits';
 import { costError } from './query-cost';
+import { controlCharacterError } from './string-inputs';
 
 /** Cost budget for callers who are not signed in (they can reach little anyway). */
 export const ANONYMOUS_QUERY_BUDGET = 1000;
@@ -35,11 +36,11 @@ export function parseDocument(source: unknown): DocumentNode | GraphQLError {
 
 /**
  * The checks that depend on the request, not only on the document: variable
- * shape, then the tier cost budget. Apollo runs the validation half itself
+ * shape, control characters in strings, then the tier cost budget. Apollo runs the validation half itself
  * (with the same DOCUMENT_RULES, cached per document) and then calls this.
  */
 export function checkOperation(schema: GraphQLSchema, document: DocumentNode, request: OperationRequest, budget: number): GraphQLError[] {
-  const error = variablesError(request.variables) ?? costError(schema, document, request, budget);
+  const error = variablesError(request.variables) ?? controlCharacterError(document, request.variables) ?? costError(schema, document, request, budget);
   return error ? [error] : [];
 }
 
