@@ -166,6 +166,8 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   const schema = await buildAppSchema();
   const ws = attachWebSocketServer({
     httpServer, schema, services, redis, prefix: config.redisPrefix, logger, maxConnectionsPerUser: config.maxConnectionsPerUser,
+    trustProxy: config.trustProxy,
+    maxAnonymousConnectionsPerAddress: config.maxAnonymousConnectionsPerAddress,
   });
   mountHttpRoutes({ app, services, redis, db, store: storage.store, queue, metrics, logger, modelLoaded: worker ? () => worker.hasModelLoaded : undefined });
   metrics.observeWebSockets(ws.activity);

@@ -6,13 +6,14 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../observability/logger';
 import { WebSocketActivity } from '../observability/ws-activity';
-import { requestIdOf } from '../server/graphql-http';
+import { clientAddressOf } from '../server/client-address';
+import { MAX_REQUEST_BYTES, requestIdOf } from '../server/graphql-http';
 import type { Services } from '../services';
 import type { Viewer } from '../services/auth';
 import type { AppContext } from '../schema/context';
-import { findAppError } from '../schema/errors';
 import { createLoaders } from '../schema/loaders';
 import { subscribeSharingResults } from './shared-execution';
+import { AnonymousConnections, formatSocketErrors } from './socket-limits';
 import { checkDocument, parseDocument, queryBudget } from '../schema/check-document';
 
 /** Close codes clients can act on. 4401/4403 follow graphql-ws; 4429 means too many connections. */
@@ -62,10 +63,17 @@ export function attachWebSocketServer(options: {
   prefix: string;
   logger: Logger;
   maxConnectionsPerUser: number;
+  /** ATELIER_TRUST_PROXY: proxies whose X-Forwarded-For is believed for the client address. */
+  trustProxy?: number;
+  /** Signed-out connections per client address on this replica (ATELIER_MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS). */
+  maxAnonymousConnectionsPerAddress?: number;
   keepAliveMs?: number;
 }) {
   const { services, logger } = options;
-  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
+  // Messages over the HTTP body limit are refused by ws before they are buffered (close 1009).
+  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: MAX_REQUEST_BYTES });
+  const anonymous = new AnonymousConnections(options.maxAnonymousConnectionsPerAddress ?? 20);
+  const logError = (err: unknown) => logger.error({ err }, 'subscription error');
   const registry = new ConnectionRegistry(options.redis, options.prefix);
   const open = new Set<import('ws').WebSocket>();
   const activity = new WebSocketActivity(logger);
@@ -101,6 +109,11 @@ export function attachWebSocketServer(options: {
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden
         }
+        const address = clientAddressOf(ctx.extra.request, options.trustProxy ?? 0) ?? 'unknown';
+        if (!state.viewer && !anonymous.admit(address, ctx.extra.socket)) {
+          ctx.extra.socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many signed-out connections from this address');
+          return false;
+        }
         if (state.viewer) {
           const userId = state.viewer.user.id;
           if (!(await registry.add(userId, state.connectionId, options.maxConnectionsPerUser))) {
@@ -130,11 +143,8 @@ export function attachWebSocketServer(options: {
       },
       onOperation: (ctx, id, _payload, args) => void activity.started(ctx.extra.socket, id, args),
       onComplete: (ctx, id) => void activity.completed(ctx.extra.socket, id),
-      onError: (_ctx, _id, _payload, errors) => {
-        for (const error of errors) {
-          if (!findAppError(error) && !(error instanceof GraphQLError && error.extensions?.code)) logger.error({ err: error }, 'subscription error');
-        }
-      },
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors?.length ? { ...result, errors: formatSocketErrors(result.errors, logError) } : undefined),
+      onError: (_ctx, _id, _payload, errors) => formatSocketErrors(errors, logError),
     },
     wss,
     options.keepAliveMs ?? 12_000,

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { gqlData, signUp, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
-import { bodyOf, hostileOperations, type HostileOperation } from '../support/hostile-documents';
+import { bodyOf, hostileOperations } from '../support/hostile-documents';
+import { openRawSocket, subscribeFrame } from '../support/raw-socket';
 
 let app: TestApp;
 let user: { token: string; id: string };
@@ -34,39 +34,6 @@ async function post(body: string, headers: Record<string, string> = {}): Promise
   }
   return { status: res.status, code, ms };
 }
-
-/** A signed-in graphql-transport-ws socket spoken by hand, so hostile payloads go out byte for byte. */
-async function rawSocket(): Promise<{ exchange(raw: string): Promise<Record<string, any>>; close(): void }> {
-  const socket = new WebSocket(`${app.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
-  const inbox: Record<string, any>[] = [];
-  let wake: (() => void) | null = null;
-  socket.on('message', (data) => {
-    inbox.push(JSON.parse(String(data)));
-    wake?.();
-  });
-  socket.on('close', (code) => {
-    inbox.push({ type: 'closed', code });
-    wake?.();
-  });
-  const receive = async () => {
-    while (!inbox.length) await new Promise<void>((resolve) => (wake = resolve));
-    return inbox.shift()!;
-  };
-  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${user.token}` } }));
-  expect((await receive()).type).toBe('connection_ack');
-  return {
-    async exchange(raw) {
-      socket.send(raw);
-      return receive();
-    },
-    close: () => socket.close(),
-  };
-}
-
-let messageId = 0;
-const subscribeMessage = (operation: HostileOperation) =>
-  `{"id":"${++messageId}","type":"subscribe","payload":{"query":${JSON.stringify(operation.query)},"variables":${operation.variablesJson ?? '{}'}}}`;
 
 async function servesNormalQuery(): Promise<void> {
   const data = await gqlData<{ me: { id: string } }>(app.url, '{ me { id } }', {}, user.token);
@@ -103,11 +70,12 @@ describe('the hostile corpus', () => {
   });
 
   it('over graphql-ws: each document is refused with a code in under a second, and the socket still serves', async () => {
-    const socket = await rawSocket();
+    const socket = await openRawSocket(app.url, user.token);
+    expect(socket.greeting.type).toBe('connection_ack');
     try {
       for (const operation of hostileOperations()) {
         const started = performance.now();
-        const reply = await socket.exchange(subscribeMessage(operation));
+        const reply = await socket.exchange(subscribeFrame(operation.query, operation.variablesJson));
         const ms = Math.round(performance.now() - started);
         const code = reply.type === 'error' ? reply.payload?.[0]?.extensions?.code : undefined;
         table.push({ document: operation.name, transport: 'graphql-ws', ms, answer: `${reply.type} ${code ?? reply.code ?? ''}`.trim() });
@@ -115,11 +83,16 @@ describe('the hostile corpus', () => {
         expect(code, operation.name).toMatch(/^[A-Z_]+$/);
         expect(ms, operation.name).toBeLessThan(1000);
       }
-      const me = await socket.exchange(subscribeMessage({ name: 'me', query: '{ me { id } }' }));
+      const me = await socket.exchange(subscribeFrame('{ me { id } }'));
       expect(me).toMatchObject({ type: 'next', payload: { data: { me: { id: user.id } } } });
     } finally {
       socket.close();
     }
+    const oversized = await openRawSocket(app.url, user.token);
+    const started = performance.now();
+    const closed = await oversized.exchange(subscribeFrame('query Big($x: String) { me { id } }', `{"x":"${'a'.repeat(10 * 1024 * 1024)}"}`));
+    table.push({ document: '10 MB variables', transport: 'graphql-ws', ms: Math.round(performance.now() - started), answer: `close ${closed.code}` });
+    expect(closed).toEqual({ type: 'closed', code: 1009 });
     const client = wsClient(app.url, user.token);
     const result = await new Promise<any>((resolve, reject) => {
       client.subscribe({ query: '{ me { id } }' }, { next: resolve, error: reject, complete: () => undefined });
