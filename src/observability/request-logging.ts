@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { GraphQLError } from 'graphql';
+import { Kind, type GraphQLError } from 'graphql';
 import type { AppContext } from '../schema/context';
 import { parseLimitOf } from '../schema/document-limits';
 import { findAppError } from '../schema/errors';
@@ -39,15 +39,17 @@ export function requestLoggingPlugin(options: { logger: Logger; metrics: Atelier
       metrics.graphqlOperations.inc({ operation: 'unknown', type: 'unknown', outcome: 'error' });
       logger.info({ outcome: 'error', errorCodes: [code] }, 'graphql request refused');
     },
-    async requestDidStart({ request }) {
+    async requestDidStart() {
       const started = process.hrtime.bigint();
-      let operation = metrics.operationLabel(request.operationName);
+      // Until the operation is resolved (it may never be: parse and validation errors) nothing the caller wrote is a label.
+      let operation = 'other';
       let type = 'unknown';
       const codes: string[] = [];
       let unexpectedMessage: string | null = null;
       return {
         async didResolveOperation({ operationName, operation: definition }) {
-          operation = metrics.operationLabel(operationName);
+          const first = definition?.selectionSet.selections[0];
+          operation = metrics.operationLabel(operationName, first?.kind === Kind.FIELD ? first.name.value : null);
           type = definition?.operation ?? type;
           annotateActiveSpan({ name: operation, type });
         },
