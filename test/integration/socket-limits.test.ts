@@ -55,6 +55,14 @@ describe('graphql-ws limits', () => {
     for (const socket of [...anonymous, again, signedIn]) socket.close();
   });
 
+  it('applies the caller\'s tier cost budget, as HTTP does', async () => {
+    const costly = '{ jobs(first: 100) { edges { node { id images { id url job { images { id url seed width height } } } } } } }';
+    const errors = await wsErrors(costly);
+    expect(errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 5000 });
+    expect((await gql(app.url, costly, {}, user.token)).errors?.[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 5000 });
+    expect(await wsErrors('{ jobs(first: 10) { edges { node { id } } } }')).toEqual([]);
+  });
+
   it('errors carry extensions.code, and internal errors do not leak their text', async () => {
     const bad = await wsErrors('mutation { createAlbum(name: "") { id } }');
     expect(bad[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
