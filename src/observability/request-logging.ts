@@ -23,6 +23,12 @@ export function errorCodeOf(error: GraphQLError | Error): string {
   return typeof code === 'string' ? code : 'INTERNAL';
 }
 
+/** The caller's operation name for logs and traces (free text, so never a metric label), if it is a GraphQL name. */
+function loggedName(name: string | null | undefined): string {
+  if (!name) return 'anonymous';
+  return /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) ? name : 'other';
+}
+
 /**
  * One JSON log line per GraphQL operation over HTTP (request id, operation
  * name and type, user id, duration, outcome, error codes) and the
@@ -39,17 +45,19 @@ export function requestLoggingPlugin(options: { logger: Logger; metrics: Atelier
       metrics.graphqlOperations.inc({ operation: 'unknown', type: 'unknown', outcome: 'error' });
       logger.info({ outcome: 'error', errorCodes: [code] }, 'graphql request refused');
     },
-    async requestDidStart() {
+    async requestDidStart({ request }) {
       const started = process.hrtime.bigint();
+      let operation = loggedName(request.operationName);
       // Until the operation is resolved (it may never be: parse and validation errors) nothing the caller wrote is a label.
-      let operation = 'other';
+      let label = 'other';
       let type = 'unknown';
       const codes: string[] = [];
       let unexpectedMessage: string | null = null;
       return {
         async didResolveOperation({ operationName, operation: definition }) {
           const first = definition?.selectionSet.selections[0];
-          operation = metrics.operationLabel(operationName, first?.kind === Kind.FIELD ? first.name.value : null);
+          operation = loggedName(operationName);
+          label = metrics.operationLabel(operationName, first?.kind === Kind.FIELD ? first.name.value : null);
           type = definition?.operation ?? type;
           annotateActiveSpan({ name: operation, type });
         },
@@ -63,8 +71,8 @@ export function requestLoggingPlugin(options: { logger: Logger; metrics: Atelier
         async willSendResponse({ contextValue }) {
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           const outcome = codes.length ? 'error' : 'ok';
-          metrics.graphqlOperations.inc({ operation, type, outcome });
-          metrics.graphqlDuration.observe({ operation, type, outcome }, seconds);
+          metrics.graphqlOperations.inc({ operation: label, type, outcome });
+          metrics.graphqlDuration.observe({ operation: label, type, outcome }, seconds);
           for (const code of codes) if (REFUSAL_CODES.has(code)) metrics.refusals.inc({ code });
           annotateActiveSpan(null, codes);
           const line = {
