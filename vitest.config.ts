@@ -5,7 +5,11 @@ export default defineConfig({
   resolve: {
     // Vite prefers graphql's ESM build while type-graphql and Apollo require the
     // CommonJS one: two realms break instanceof checks. Use the one Node uses.
-    alias: [{ find: /^graphql$/, replacement: path.resolve(__dirname, 'node_modules/graphql/index.js') }],
+    alias: [
+      { find: /^graphql$/, replacement: path.resolve(__dirname, 'node_modules/graphql/index.js') },
+      // Its ESM build would pull graphql's .mjs files in beside the CommonJS ones.
+      { find: /^graphql-query-complexity$/, replacement: path.resolve(__dirname, 'node_modules/graphql-query-complexity/dist/cjs/index.js') },
+    ],
   },
   test: {
     include: ['test/**/*.test.ts'],

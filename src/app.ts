@@ -179,6 +179,8 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   const ws = attachWebSocketServer({
     httpServer, schema, services, redis, prefix: config.redisPrefix, logger, maxConnectionsPerUser: config.maxConnectionsPerUser,
     replicaId: replica.id, errors, exposeErrorDetails,
+    trustProxy: config.trustProxy,
+    maxAnonymousConnectionsPerAddress: config.maxAnonymousConnectionsPerAddress,
   });
   if (services.oidc) mountOidcRoutes(app, services.oidc, logger);
   mountHttpRoutes({ app, services, redis, db, store: storage.store, queue, metrics, logger, errors, modelLoaded: worker ? () => worker.hasModelLoaded : undefined });

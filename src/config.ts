@@ -76,6 +76,8 @@ export interface AtelierConfig {
   trustProxy: number;
   /** Open graphql-ws connections one user may hold. */
   maxConnectionsPerUser: number;
+  /** Signed-out graphql-ws connections one client address may hold on one replica. */
+  maxAnonymousConnectionsPerAddress: number;
   /** Sessions with no activity for this long are archived. */
   sessionIdleDays: number;
   /** Largest upload accepted at POST /uploads. */
@@ -261,6 +263,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     authAttemptsPerMinute: int(env, 'ATELIER_AUTH_ATTEMPTS_PER_MINUTE', 30, 1, 100_000),
     trustProxy: int(env, 'ATELIER_TRUST_PROXY', 0, 0, 10),
     maxConnectionsPerUser: int(env, 'ATELIER_MAX_CONNECTIONS_PER_USER', 20, 1, 10000),
+    maxAnonymousConnectionsPerAddress: int(env, 'ATELIER_MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS', 20, 1, 10000),
     sessionIdleDays: int(env, 'ATELIER_SESSION_IDLE_DAYS', 30, 1, 3650),
     maxUploadBytes: int(env, 'ATELIER_MAX_UPLOAD_MB', 256, 1, 10240) * 1024 * 1024,
     metricsPort: int(env, 'ATELIER_METRICS_PORT', 9464, 0, 65535),

@@ -119,11 +119,15 @@ export interface ErrorDescription {
   extensions: Record<string, unknown>;
 }
 
+/** graphql-js's wording of its parse limits (parser.js, lexer.js): a document too big, not a syntax error. */
+const PARSE_LIMIT = /(Document contains more th(?:an|at) \d+ (tokens|comments)|Source contains more than \d+ UTF-16 code units)\. Parsing aborted\.$/;
+
 /** graphql-js errors and others that carry a code in `extensions` (validation rules, Apollo, shield's fallback). */
 function extensionCode(error: unknown): { code: unknown; extensions: Record<string, unknown> } {
   const extensions = (error as { extensions?: Record<string, unknown> } | null)?.extensions ?? {};
   // A limit rule marks its errors: Apollo re-codes validation errors as GRAPHQL_VALIDATION_FAILED.
   if (extensions.queryLimit) return { code: ErrorCode.QUERY_TOO_COMPLEX, extensions };
+  if (PARSE_LIMIT.test(String((error as Error | null)?.message ?? ''))) return { code: ErrorCode.QUERY_TOO_COMPLEX, extensions };
   return { code: extensions.code, extensions };
 }
 

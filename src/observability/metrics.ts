@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { KNOWN_OPERATIONS } from './known-operations';
 
 /** Queue states exported as `atelier_queue_jobs{state}`. BullMQ's `prioritized` counts as waiting. */
 export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
@@ -19,8 +20,6 @@ const JOB_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600];
 const STEP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** Operation names are chosen by clients: past this many distinct names, new ones are counted as `other`. */
-const MAX_OPERATION_NAMES = 200;
 
 /**
  * Every metric Atelier exports, on one registry per process (not the global
@@ -30,7 +29,6 @@ const MAX_OPERATION_NAMES = 200;
  */
 export class AtelierMetrics {
   readonly registry = new Registry();
-  private readonly operationNames = new Set<string>();
 
   readonly graphqlOperations = new Counter({
     name: 'atelier_graphql_operations_total',
@@ -140,14 +138,16 @@ export class AtelierMetrics {
     gauge('atelier_active_sessions', 'Collaborative sessions with at least one live sessionEvents subscriber on this replica', () => stats.activeSessions());
   }
 
-  /** Label value for an operation name, bounded so clients cannot blow up the series count. */
-  operationLabel(name: string | null | undefined): string {
-    if (!name) return 'anonymous';
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return 'other';
-    if (this.operationNames.has(name)) return name;
-    if (this.operationNames.size >= MAX_OPERATION_NAMES) return 'other';
-    this.operationNames.add(name);
-    return name;
+  /**
+   * The `operation` label. Operation names are free text chosen by callers,
+   * so only the names the client ships are labels (KNOWN_OPERATIONS); any
+   * other operation is labelled by its root field, which validation has
+   * checked against the schema, or `other`. The label set is bounded by the
+   * client and the schema, and made-up names cannot displace real ones.
+   */
+  operationLabel(name: string | null | undefined, rootField?: string | null): string {
+    if (name && KNOWN_OPERATIONS.has(name)) return name;
+    return rootField ?? 'other';
   }
 
   /** Prometheus text exposition of every metric. */

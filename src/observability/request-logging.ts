@@ -1,9 +1,16 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { Kind } from 'graphql';
 import type { AppContext } from '../schema/context';
 import type { ErrorReporter } from './error-reporter';
 import type { Logger } from './logger';
 import type { AtelierMetrics } from './metrics';
 import { annotateActiveSpan } from './tracing';
+
+/** The caller's operation name for logs and traces (free text, so never a metric label), if it is a GraphQL name. */
+function loggedName(name: string | null | undefined): string {
+  if (!name) return 'anonymous';
+  return /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) ? name : 'other';
+}
 
 /**
  * One JSON log line per GraphQL operation over HTTP (request id, operation
@@ -23,12 +30,16 @@ export function requestLoggingPlugin(options: { logger: Logger; metrics: Atelier
     },
     async requestDidStart({ request }) {
       const started = process.hrtime.bigint();
-      let operation = metrics.operationLabel(request.operationName);
+      let operation = loggedName(request.operationName);
+      // Until the operation is resolved (it may never be: parse and validation errors) nothing the caller wrote is a label.
+      let label = 'other';
       let type = 'unknown';
       const seen: unknown[] = [];
       return {
         async didResolveOperation({ operationName, operation: definition }) {
-          operation = metrics.operationLabel(operationName);
+          const first = definition?.selectionSet.selections[0];
+          operation = loggedName(operationName);
+          label = metrics.operationLabel(operationName, first?.kind === Kind.FIELD ? first.name.value : null);
           type = definition?.operation ?? type;
           annotateActiveSpan({ name: operation, type });
         },
@@ -42,8 +53,8 @@ export function requestLoggingPlugin(options: { logger: Logger; metrics: Atelier
           const described = seen.map((error) => reporter.report(error, { transport: 'http', requestId, operation, userId }, true));
           const codes = described.map((d) => d.code);
           const outcome = codes.length ? 'error' : 'ok';
-          metrics.graphqlOperations.inc({ operation, type, outcome });
-          metrics.graphqlDuration.observe({ operation, type, outcome }, seconds);
+          metrics.graphqlOperations.inc({ operation: label, type, outcome });
+          metrics.graphqlDuration.observe({ operation: label, type, outcome }, seconds);
           annotateActiveSpan(null, codes);
           const line = {
             transport: 'http', requestId, operation, operationType: type, userId,

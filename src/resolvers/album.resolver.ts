@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } fro
 import { Album, AlbumRole, Image, User } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
 import { libraryKey } from '../schema/library-loaders';
+import { pagedComplexity } from '../schema/query-cost';
 import { assertPageSize } from '../services/album-images';
 import { AlbumAccessRole, albumAccessWith } from '../services/access-rules';
 import { AlbumConnection, AlbumImageConnection, AlbumLinkView, AlbumMember, CreatedAlbumLink } from './album.types';
@@ -17,7 +18,7 @@ export class AlbumResolver {
     return ctx.services.albums.find(viewerOf(ctx).user, id);
   }
 
-  @Query(() => AlbumConnection, { description: 'Albums you own or that are shared with you, newest first.' })
+  @Query(() => AlbumConnection, { complexity: pagedComplexity(20), description: 'Albums you own or that are shared with you, newest first.' })
   async albums(
     @Ctx() ctx: AppContext,
     @Arg('first', () => Int, { nullable: true, description: 'Page size, 1..100 (default 20).' }) first?: number | null,
@@ -159,7 +160,7 @@ export class AlbumResolver {
     return page.items[0]?.image ?? null;
   }
 
-  @FieldResolver(() => AlbumImageConnection, { description: 'The album\'s images in album order.' })
+  @FieldResolver(() => AlbumImageConnection, { complexity: pagedComplexity(50), description: 'The album\'s images in album order.' })
   async images(
     @Root() album: Album,
     @Ctx() ctx: AppContext,

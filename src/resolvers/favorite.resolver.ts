@@ -1,13 +1,14 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Image } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
+import { pagedComplexity } from '../schema/query-cost';
 import { libraryKey } from '../schema/library-loaders';
 import { FavoriteImageConnection } from './favorite.types';
 import { ViewerDependent } from '../schema/viewer-dependent';
 
 @Resolver(() => Image)
 export class FavoriteResolver {
-  @Query(() => FavoriteImageConnection, { description: 'Your favourite images, newest favourite first.' })
+  @Query(() => FavoriteImageConnection, { complexity: pagedComplexity(20), description: 'Your favourite images, newest favourite first.' })
   async favorites(
     @Ctx() ctx: AppContext,
     @Arg('first', () => Int, { nullable: true, description: 'Page size, 1..100 (default 20).' }) first?: number | null,

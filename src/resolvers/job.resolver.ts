@@ -3,6 +3,7 @@ import { asJobFailureCode, ErrorCode } from '../kernel/errors';
 import { AiModel, CollabSession, Image, Job, JobError, JobStatus, User } from '../entities';
 import { viewerOf, type AppContext } from '../schema/context';
 import { ViewerDependent } from '../schema/viewer-dependent';
+import { pagedComplexity } from '../schema/query-cost';
 import { JobConnection, GenerationInput } from './job.types';
 import { sessionSeenBy } from './session.resolver';
 
@@ -16,7 +17,7 @@ export class JobResolver {
     });
   }
 
-  @Query(() => JobConnection, { description: 'Your jobs (or a session\'s, for members), newest first.' })
+  @Query(() => JobConnection, { complexity: pagedComplexity(20), description: 'Your jobs (or a session\'s, for members), newest first.' })
   async jobs(
     @Ctx() ctx: AppContext,
     @Arg('status', () => JobStatus, { nullable: true, description: 'Only jobs in this status.' }) status?: JobStatus | null,

@@ -1,78 +1,69 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import {
-  GraphQLError, Kind, getNamedType, getNullableType, isListType, isObjectType, isInterfaceType,
-  type FragmentDefinitionNode, type GraphQLSchema, type GraphQLNamedType, type SelectionSetNode, type ValueNode,
+  GraphQLError, getNullableType, isListType, type DocumentNode, type GraphQLSchema,
 } from 'graphql';
-import type { AppContext } from './context';
+import { fieldExtensionsEstimator, getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 
 const DEFAULT_LIST_SIZE = 10;
 const PAGING_ARGS = ['first', 'limit', 'count'];
+/** graphql-query-complexity stops here; the document limits keep real documents far below it. */
+const MAX_COST_NODES = 10_000;
 
-function argValue(node: ValueNode, variables: Record<string, unknown>): number | null {
-  if (node.kind === Kind.INT) return Number(node.value);
-  if (node.kind === Kind.VARIABLE) {
-    const value = variables[node.name.value];
-    return typeof value === 'number' ? value : null;
+function pageSizeOf(args: Record<string, unknown>): number | null {
+  for (const name of PAGING_ARGS) {
+    const value = args[name];
+    if (typeof value === 'number') return Math.max(0, value);
   }
   return null;
 }
 
 /**
- * Estimated cost of an operation: one point per field, and the selections
- * under a list multiplied by the page size asked for (`first`, `limit`,
- * `count`) or by 10. Lists directly under a paged field (connection edges)
- * are not multiplied again.
+ * type-graphql `complexity` for a field returning a connection: what is
+ * under it counts once per row of the page asked for, or of the resolver's
+ * default page size.
  */
-export function estimateCost(
-  schema: GraphQLSchema, selectionSet: SelectionSetNode, parent: GraphQLNamedType,
-  fragments: Map<string, FragmentDefinitionNode>, variables: Record<string, unknown>, paged = false, depth = 0,
-): number {
-  if (depth > 50 || (!isObjectType(parent) && !isInterfaceType(parent))) return 0;
-  const fields = parent.getFields();
-  let cost = 0;
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.INLINE_FRAGMENT) {
-      const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) ?? parent : parent;
-      cost += estimateCost(schema, selection.selectionSet, type, fragments, variables, paged, depth + 1);
-      continue;
-    }
-    if (selection.kind === Kind.FRAGMENT_SPREAD) {
-      const fragment = fragments.get(selection.name.value);
-      if (fragment) cost += estimateCost(schema, fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) ?? parent, fragments, variables, paged, depth + 1);
-      continue;
-    }
-    const field = fields[selection.name.value];
-    cost += 1;
-    if (!field || !selection.selectionSet) continue;
-    const pageArg = selection.arguments?.find((a) => PAGING_ARGS.includes(a.name.value));
-    const pageSize = pageArg ? argValue(pageArg.value, variables) ?? DEFAULT_LIST_SIZE : null;
-    const list = isListType(getNullableType(field.type));
-    const multiplier = pageSize ?? (list && !paged ? DEFAULT_LIST_SIZE : 1);
-    cost += multiplier * estimateCost(schema, selection.selectionSet, getNamedType(field.type), fragments, variables, pageSize !== null, depth + 1);
-  }
-  return cost;
+export function pagedComplexity(defaultPageSize: number): ComplexityEstimator {
+  return ({ args, childComplexity }) => 1 + (pageSizeOf(args) ?? defaultPageSize) * childComplexity;
 }
 
-/** Refuses operations over the caller's tier budget before they execute. */
-export function queryCostPlugin(schema: GraphQLSchema, anonymousBudget: number): ApolloServerPlugin<AppContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ document, operation, contextValue, request }) {
-          if (!operation || operation.operation === 'subscription') return;
-          const root = operation.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
-          if (!root) return;
-          const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
-          const cost = estimateCost(schema, operation.selectionSet, root, fragments, request.variables ?? {});
-          const viewer = contextValue.viewer;
-          const budget = viewer ? (viewer.policy ?? await contextValue.services.quotas.policyFor(viewer.user.tier)).maxQueryComplexity : anonymousBudget;
-          if (cost > budget) {
-            throw new GraphQLError(`Query cost ${cost} exceeds your budget of ${budget}; ask for smaller pages or fewer fields`, {
-              extensions: { code: 'QUERY_TOO_COMPLEX', cost, limit: budget, http: { status: 400 } },
-            });
-          }
-        },
-      };
-    },
-  };
+/**
+ * One point per field; what is under a list counts once per item: the page
+ * size asked for (`first`, `limit`, `count`) or 10. The `edges` of a
+ * `…Connection` are not multiplied again: the field returning the
+ * connection counted its page.
+ */
+const listEstimator: ComplexityEstimator = ({ args, field, type, childComplexity }) => {
+  const page = pageSizeOf(args);
+  if (page !== null) return 1 + page * childComplexity;
+  const list = isListType(getNullableType(field.type)) && !type.name.endsWith('Connection');
+  return 1 + (list ? DEFAULT_LIST_SIZE : 1) * childComplexity;
+};
+
+/** The cost of a validated document's operation, or null when its variables do not coerce (execution reports that). */
+export function queryCost(
+  schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName?: string | null,
+): number | null {
+  try {
+    return getComplexity({
+      schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined,
+      estimators: [fieldExtensionsEstimator(), listEstimator], maxQueryNodes: MAX_COST_NODES,
+    });
+  } catch (error) {
+    if (error instanceof GraphQLError && /maximum allowed number of nodes/.test(error.message)) return Infinity;
+    if (error instanceof GraphQLError) return null;
+    throw error;
+  }
+}
+
+/** QUERY_TOO_COMPLEX when the operation costs more than the caller's tier allows (`maxQueryComplexity`). */
+export function costError(
+  schema: GraphQLSchema, document: DocumentNode, request: { variables?: Record<string, unknown> | null; operationName?: string | null }, budget: number,
+): GraphQLError | null {
+  const cost = queryCost(schema, document, request.variables, request.operationName);
+  if (cost === null || cost <= budget) return null;
+  const message = Number.isFinite(cost)
+    ? `Query cost ${cost} exceeds your budget of ${budget}; ask for smaller pages or fewer fields`
+    : `Query expands to over ${MAX_COST_NODES} selections, beyond any budget; ask for fewer fields`;
+  return new GraphQLError(message, {
+    extensions: { code: 'QUERY_TOO_COMPLEX', cost: Number.isFinite(cost) ? cost : null, limit: budget, http: { status: 400 } },
+  });
 }

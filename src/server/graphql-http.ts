@@ -14,11 +14,18 @@ import { traceGraphQLRequests } from '../observability/tracing';
 import type { Services } from '../services';
 import type { AppContext } from '../schema/context';
 import { createLoaders } from '../schema/loaders';
-import { queryLimitRules } from '../schema/query-limits';
-import { queryCostPlugin } from '../schema/query-cost';
+import { documentCheckPlugin } from '../schema/check-document';
+import { DOCUMENT_RULES, PARSE_OPTIONS, withParseLimit } from '../schema/document-limits';
 
-/** Cost budget for callers who are not signed in (they can reach little anyway). */
-const ANONYMOUS_QUERY_BUDGET = 1000;
+/** Largest request body (JSON) accepted on /graphql; graphql-ws messages share it (ws-server.ts). */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
+
+/** Malformed or oversized JSON bodies get a GraphQL-shaped answer with a code instead of Express's HTML page. */
+function bodyError(error: { status?: number; type?: string }, _req: express.Request, res: express.Response, next: express.NextFunction): void {
+  if (error.type !== 'entity.parse.failed' && error.type !== 'entity.too.large') return next(error);
+  const message = error.type === 'entity.too.large' ? `Request body over ${MAX_REQUEST_BYTES} bytes` : 'Request body is not valid JSON';
+  res.status(error.status ?? 400).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+}
 
 export function requestIdOf(header: string | string[] | undefined): string {
   const value = Array.isArray(header) ? header[0] : header;
@@ -45,20 +52,23 @@ export async function mountGraphQL(options: {
     // main.ts owns SIGTERM: Apollo's own handler would re-raise the signal and kill
     // the process before a worker in the same process had finished its job.
     stopOnTerminationSignals: false,
-    validationRules: queryLimitRules(),
+    // Document limits (docs/request-limits.md): parse and validation are bounded by the document's size.
+    parseOptions: PARSE_OPTIONS,
+    validationRules: [...DOCUMENT_RULES],
     // Counting and logging happen in the request-logging plugin (ErrorReporter); this only shapes what the client sees.
-    formatError: (formatted, error) => formatGraphQLError(formatted, error, { exposeDetails: options.exposeErrorDetails, log: () => undefined }),
+    formatError: (formatted, error) => withParseLimit(formatGraphQLError(formatted, error, { exposeDetails: options.exposeErrorDetails, log: () => undefined })),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
       { async serverWillStart() { return { drainServer: options.drainWebSockets }; } },
       requestLoggingPlugin({ logger, metrics: options.metrics, errors: options.errors }),
-      queryCostPlugin(options.schema, ANONYMOUS_QUERY_BUDGET),
+      documentCheckPlugin(options.schema),
     ],
   });
   await apollo.start();
   options.app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    express.json({ limit: MAX_REQUEST_BYTES }),
+    bodyError,
     traceGraphQLRequests(),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<AppContext> => {

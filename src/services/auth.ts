@@ -7,6 +7,7 @@ import { AppError, badInput, notFound, unauthenticated } from '../schema/errors'
 import type { Clock } from './clock';
 import { sha256 } from '../kernel/hashing';
 import type { PrincipalStamps } from './principal-stamps';
+import { isUuid } from '../kernel/ids';
 import type { RateLimiter } from './rate-limits';
 
 /** Who is calling, and how they proved it. */
@@ -140,9 +141,11 @@ export class AuthService {
     } catch (error) {
       throw unauthenticated(error instanceof jwt.TokenExpiredError ? 'Token expired: sign in again' : 'Invalid token');
     }
-    const user = typeof payload.sub === 'string' ? await this.db.getRepository(User).findOneBy({ id: payload.sub }) : null;
+    // Every token we issue expires and names a user id; anything else was not made here.
+    if (typeof payload.exp !== 'number') throw unauthenticated('Invalid token: it has no expiry');
+    const user = isUuid(payload.sub) ? await this.db.getRepository(User).findOneBy({ id: payload.sub }) : null;
     if (!user) throw unauthenticated('Invalid token');
-    return { user, apiKeyId: null, expiresAt: payload.exp ?? null };
+    return { user, apiKeyId: null, expiresAt: payload.exp };
   }
 
   private async authenticateApiKey(secret: string): Promise<Viewer> {

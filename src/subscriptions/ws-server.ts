@@ -8,7 +8,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../observability/logger';
 import { WebSocketActivity } from '../observability/ws-activity';
-import { requestIdOf } from '../server/graphql-http';
+import { clientAddressOf } from '../server/client-address';
+import { MAX_REQUEST_BYTES, requestIdOf } from '../server/graphql-http';
 import type { Services } from '../services';
 import type { Viewer } from '../services/auth';
 import type { AppContext } from '../schema/context';
@@ -17,15 +18,9 @@ import { ConnectionRegistry } from './connection-registry';
 import { subscribeSharingResults } from './shared-execution';
 import { viewerKey } from './viewer-dependence';
 import { CLOSE_UNAUTHORIZED, PrincipalCheck } from './principal-check';
-import { queryLimitRules } from '../schema/query-limits';
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode } from 'graphql';
-import { ErrorCode } from '../kernel/errors';
-
-/** A graphql-js parse or validation error with the code Apollo gives it on HTTP (limit rules keep theirs). */
-function withCode(error: GraphQLError, code: ErrorCode): GraphQLError {
-  if (error.extensions?.code) return error;
-  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
-}
+import { AnonymousConnections } from './socket-limits';
+import { checkDocument, parseDocument, queryBudget } from '../schema/check-document';
+import { GraphQLError } from 'graphql';
 
 /** The operation's name for log lines (never a metric label). */
 const nameOf = (name: string | null | undefined): string => (name ?? 'anonymous').slice(0, 64);
@@ -52,6 +47,10 @@ export function attachWebSocketServer(options: {
   maxConnectionsPerUser: number;
   /** This replica's id: its connections stop counting when its heartbeat stops. */
   replicaId: string;
+  /** ATELIER_TRUST_PROXY: proxies whose X-Forwarded-For is believed for the client address. */
+  trustProxy?: number;
+  /** Signed-out connections per client address on this replica (ATELIER_MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS). */
+  maxAnonymousConnectionsPerAddress?: number;
   keepAliveMs?: number;
   errors: ErrorReporter;
   exposeErrorDetails: boolean;
@@ -63,7 +62,9 @@ export function attachWebSocketServer(options: {
     const formatted = (error as { toJSON?: () => GraphQLFormattedError }).toJSON?.() ?? { message: String((error as Error)?.message ?? error) };
     return formatGraphQLError(formatted, error, { exposeDetails: options.exposeErrorDetails, log: () => undefined });
   });
-  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
+  // Messages over the HTTP body limit are refused by ws before they are buffered (close 1009).
+  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: MAX_REQUEST_BYTES });
+  const anonymous = new AnonymousConnections(options.maxAnonymousConnectionsPerAddress ?? 20);
   const registry = new ConnectionRegistry(options.redis, options.prefix, options.replicaId);
   const open = new Set<import('ws').WebSocket>();
   const activity = new WebSocketActivity(logger);
@@ -97,6 +98,11 @@ export function attachWebSocketServer(options: {
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden
         }
+        const address = clientAddressOf(ctx.extra.request, options.trustProxy ?? 0) ?? 'unknown';
+        if (!state.viewer && !anonymous.admit(address, ctx.extra.socket)) {
+          ctx.extra.socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many signed-out connections from this address');
+          return false;
+        }
         if (state.viewer) {
           const userId = state.viewer.user.id;
           if (!(await registry.add(userId, state.connectionId, options.maxConnectionsPerUser))) {
@@ -126,8 +132,8 @@ export function attachWebSocketServer(options: {
         // A getter: each event of a subscription executes as the viewer is now (principal-check.ts refreshes it).
         return { requestId, get viewer() { return state.viewer; }, services, loaders: createLoaders(services.db), transport: 'ws' };
       },
-      // Every operation on a socket counts against the caller's per-minute limit, as each HTTP request does.
-      // Parsed and validated here (not inside graphql-ws) so refusals carry their code like on HTTP.
+          // Every operation on a socket counts against the caller's per-minute limit, as each HTTP request does,
+      // and is parsed and validated here (not inside graphql-ws) so refusals carry their code like on HTTP.
       onSubscribe: async (ctx, _id, payload) => {
         const state = (ctx.extra as unknown as { state: ConnectionState }).state;
         // GraphQLErrors returned here reach the client through onError, which formats and reports them.
@@ -140,14 +146,11 @@ export function attachWebSocketServer(options: {
         } catch (error) {
           return refuse([toGraphQLError(error)]);
         }
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return refuse([withCode(error as GraphQLError, ErrorCode.GRAPHQL_PARSE_FAILED)]);
-        }
-        const invalid = validate(options.schema, document, [...specifiedRules, ...queryLimitRules()]);
-        if (invalid.length) return refuse(invalid.map((error) => withCode(error, ErrorCode.GRAPHQL_VALIDATION_FAILED)));
+        // The same document limits and tier cost budget as HTTP (schema/check-document.ts).
+        const document = parseDocument(payload.query);
+        if (document instanceof GraphQLError) return refuse([document]);
+        const invalid = checkDocument(options.schema, document, payload, await queryBudget(services.quotas, state.viewer));
+        if (invalid.length) return refuse(invalid);
         return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables };
       },
       onOperation: (ctx, id, _payload, args) => void activity.started(ctx.extra.socket, id, args),

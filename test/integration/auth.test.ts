@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import jwt from 'jsonwebtoken';
 import { gql, gqlData, signUp } from '../support/graphql';
-import { startTestApp, type TestApp } from '../support/app';
+import { TEST_JWT_SECRET, startTestApp, type TestApp } from '../support/app';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -32,6 +33,22 @@ describe('auth', () => {
     const res = await gql(app.url, '{ me { id } }', {}, 'not.a.jwt');
     expect(res.status).toBe(401);
     expect(res.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('a validly signed token whose sub is not a UUID, or that has no exp, is UNAUTHENTICATED (401)', async () => {
+    const user = await signUp(app.url);
+    const tokens = {
+      notUuid: jwt.sign({ sub: 'not-a-uuid' }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 600 }),
+      numericSub: jwt.sign({ sub: 42 } as object, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 600 }),
+      noExpiry: jwt.sign({ sub: user.id }, TEST_JWT_SECRET, { algorithm: 'HS256' }),
+    };
+    for (const [name, token] of Object.entries(tokens)) {
+      const res = await gql(app.url, '{ me { id } }', {}, token);
+      expect(res.status, name).toBe(401);
+      expect(res.errors?.[0].extensions?.code, name).toBe('UNAUTHENTICATED');
+    }
+    const valid = jwt.sign({ sub: user.id }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 600 });
+    expect((await gqlData<any>(app.url, '{ me { id } }', {}, valid)).me.id).toBe(user.id);
   });
 
   it('API keys: created once with a secret, usable, listed without secret, refused after revoke', async () => {

@@ -87,7 +87,7 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(usage).toEqual([{ images: 2 }]);
 
     // One request id from the API's log line through both workers' lines for this job.
-    expect(logLines(api).find((l) => l.requestId === 'req-sigterm-1' && l.msg === 'graphql operation')).toMatchObject({ operation: 'CreateJob', outcome: 'ok', userId: user.id });
+    expect(logLines(api).find((l) => l.requestId === 'req-sigterm-1' && l.msg === 'graphql operation')).toMatchObject({ operation: 'CreateGeneration', outcome: 'ok', userId: user.id });
     await waitFor(async () => logLines(second).some((l) => l.msg === 'job completed' && l.jobId === jobId));
     for (const worker of [first, second]) {
       const mine = logLines(worker).filter((l) => l.jobId === jobId);

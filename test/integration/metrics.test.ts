@@ -6,8 +6,8 @@ import { parsePrometheusText, sample, type MetricFamily } from '../support/prome
 
 let app: TestApp;
 let user: factory.TestUser;
-const CREATE = 'mutation CreateJob($input: GenerationInput!) { createGeneration(input: $input) { id } }';
-const STATUS = 'query JobStatus($id: ID!) { job(id: $id) { status error { code } } }';
+const CREATE = 'mutation CreateGeneration($input: GenerationInput!) { createGeneration(input: $input) { id } }';
+const STATUS = 'query Job($id: ID!) { job(id: $id) { status error { code } } }';
 
 beforeAll(async () => {
   app = await startTestApp();
@@ -64,9 +64,9 @@ describe('/metrics', () => {
     expect(sample(m, 'atelier_step_duration_seconds_count', { model: 'atelier-tiny' })).toBeGreaterThanOrEqual(6);
     expect(sample(m, 'atelier_model_load_duration_seconds_count', { model: 'atelier-tiny', provider: 'cpu' })).toBe(1);
     expect(sample(m, 'atelier_refusals_total', { code: 'QUOTA_EXCEEDED' })).toBe(1);
-    expect(sample(m, 'atelier_graphql_operations_total', { operation: 'CreateJob', type: 'mutation', outcome: 'ok' })).toBe(6);
-    expect(sample(m, 'atelier_graphql_operations_total', { operation: 'CreateJob', type: 'mutation', outcome: 'error' })).toBe(1);
-    expect(sample(m, 'atelier_graphql_operation_duration_seconds_count', { operation: 'JobStatus', type: 'query', outcome: 'ok' })).toBeGreaterThan(0);
+    expect(sample(m, 'atelier_graphql_operations_total', { operation: 'CreateGeneration', type: 'mutation', outcome: 'ok' })).toBe(6);
+    expect(sample(m, 'atelier_graphql_operations_total', { operation: 'CreateGeneration', type: 'mutation', outcome: 'error' })).toBe(1);
+    expect(sample(m, 'atelier_graphql_operation_duration_seconds_count', { operation: 'Job', type: 'query', outcome: 'ok' })).toBeGreaterThan(0);
     expect(sample(m, 'atelier_process_resident_memory_bytes', {})).toBeGreaterThan(0);
     expect(busy.get('atelier_queue_jobs')?.samples.every((s) => s.labels.role === 'all')).toBe(true);
   });

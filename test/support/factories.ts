@@ -50,7 +50,7 @@ export interface TestJob {
 
 const JOB_FIELDS = 'id status seed queuePosition error { code message } images { id }';
 // Named: the metrics and log tests count operations by this name.
-const CREATE_JOB = `mutation CreateJob($input: GenerationInput!) { createGeneration(input: $input) { ${JOB_FIELDS} } }`;
+const CREATE_JOB = `mutation CreateGeneration($input: GenerationInput!) { createGeneration(input: $input) { ${JOB_FIELDS} } }`;
 const JOB = `query WaitForJob($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`;
 
 /** A small job the tiny model finishes in well under a second. */

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql, signUp, wsClient } from '../support/graphql';
+import { startTestApp, type TestApp } from '../support/app';
+import { openRawSocket, subscribeFrame } from '../support/raw-socket';
+
+let app: TestApp;
+let user: { token: string; id: string };
+beforeAll(async () => {
+  app = await startTestApp({ ATELIER_ROLE: 'api', ATELIER_MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS: '3' });
+  user = await signUp(app.url, 'sockets');
+});
+afterAll(() => app?.close());
+
+/** Runs one operation over a real graphql-ws client; returns its errors (as the client sees them). */
+async function wsErrors(query: string, token: string | null = user.token): Promise<any[]> {
+  const client = wsClient(app.url, token);
+  try {
+    return await new Promise<any[]>((resolve) => {
+      client.subscribe({ query }, {
+        next: (value) => resolve((value.errors as any[]) ?? []),
+        error: (error) => resolve(Array.isArray(error) ? error : [error]),
+        complete: () => undefined,
+      });
+    });
+  } finally {
+    await client.dispose();
+  }
+}
+
+describe('graphql-ws limits', () => {
+  it('closes a socket sending a message over 1 MiB (1009) without executing it, and keeps serving', async () => {
+    for (const megabytes of [2, 10]) {
+      const socket = await openRawSocket(app.url, user.token);
+      expect(socket.greeting.type).toBe('connection_ack');
+      const big = subscribeFrame('query Big($x: String) { me { id } }', `{"x":"${'a'.repeat(megabytes * 1024 * 1024)}"}`);
+      expect(await socket.exchange(big)).toEqual({ type: 'closed', code: 1009 });
+    }
+    const socket = await openRawSocket(app.url, user.token);
+    expect(await socket.exchange(subscribeFrame('{ me { id } }'))).toMatchObject({ type: 'next', payload: { data: { me: { id: user.id } } } });
+    socket.close();
+  });
+
+  it('caps signed-out connections per address (4429); signed-in ones and freed slots still get in', async () => {
+    const anonymous = await Promise.all([1, 2, 3].map(() => openRawSocket(app.url)));
+    expect(anonymous.map((s) => s.greeting.type)).toEqual(['connection_ack', 'connection_ack', 'connection_ack']);
+    const refused = await openRawSocket(app.url);
+    expect(refused.greeting).toEqual({ type: 'closed', code: 4429 });
+    const signedIn = await openRawSocket(app.url, user.token);
+    expect(signedIn.greeting.type).toBe('connection_ack');
+    anonymous[0].close();
+    // The slot is freed when the server sees the close.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const again = await openRawSocket(app.url);
+    expect(again.greeting.type).toBe('connection_ack');
+    for (const socket of [...anonymous, again, signedIn]) socket.close();
+  });
+
+  it('applies the caller\'s tier cost budget, as HTTP does', async () => {
+    const costly = '{ jobs(first: 100) { edges { node { id images { id url job { images { id url seed width height } } } } } } }';
+    const errors = await wsErrors(costly);
+    expect(errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 5000 });
+    expect((await gql(app.url, costly, {}, user.token)).errors?.[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 5000 });
+    expect(await wsErrors('{ jobs(first: 10) { edges { node { id } } } }')).toEqual([]);
+  });
+
+  it('errors carry extensions.code, and internal errors do not leak their text', async () => {
+    const bad = await wsErrors('mutation { createAlbum(name: "") { id } }');
+    expect(bad[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
+    expect(bad[0].extensions.http).toBeUndefined();
+    const forbidden = await wsErrors('{ users { id } }');
+    expect(forbidden[0].extensions.code).toBe('FORBIDDEN');
+    // A real internal error: the table behind `albums` is gone for a moment.
+    await app.db.query('ALTER TABLE albums RENAME TO albums_hidden');
+    try {
+      const internal = await wsErrors('{ albums { edges { node { id } } } }');
+      expect(internal[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL' } });
+      expect(JSON.stringify(internal)).not.toMatch(/relation|does not exist/);
+      const overHttp = await gql(app.url, '{ albums { edges { node { id } } } }', {}, user.token);
+      expect(overHttp.errors?.[0].extensions?.code).toBe('INTERNAL');
+    } finally {
+      await app.db.query('ALTER TABLE albums_hidden RENAME TO albums');
+    }
+  });
+});

@@ -1,0 +1,96 @@
+import type { GraphQLError, GraphQLSchema } from 'graphql';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildAppSchema } from '../../src/schema/build';
+import { ANONYMOUS_QUERY_BUDGET, checkDocument, parseDocument } from '../../src/schema/check-document';
+import { DOCUMENT_LIMITS } from '../../src/schema/document-limits';
+import { queryCost } from '../../src/schema/query-cost';
+import { fragmentBomb } from '../support/hostile-documents';
+
+let schema: GraphQLSchema;
+beforeAll(async () => {
+  schema = await buildAppSchema();
+});
+
+/** Parses and checks like the graphql-ws path; returns the errors and the time taken. */
+function check(query: string, variables: Record<string, unknown> = {}, budget = ANONYMOUS_QUERY_BUDGET): { errors: GraphQLError[]; ms: number } {
+  const started = performance.now();
+  const document = parseDocument(query);
+  const errors = 'kind' in document ? checkDocument(schema, document, { variables }, budget) : [document];
+  return { errors, ms: performance.now() - started };
+}
+
+const limitOf = (errors: GraphQLError[]) => errors.map((e) => `${e.extensions.code}:${e.extensions.queryLimit ?? ''}`);
+
+describe('document limits', () => {
+  it('refuses the 30-level fragment bomb in well under a second (each fragment costed once)', () => {
+    for (const leaf of ['me { id }', '__typename']) {
+      const { errors, ms } = check(fragmentBomb(30, leaf));
+      expect(limitOf(errors)).toContain('QUERY_TOO_COMPLEX:fields');
+      expect(ms).toBeLessThan(1000);
+    }
+  });
+
+  it('counts fields through fragments, refusing 401 and accepting 400', () => {
+    const fields = (n: number) => `{ ...A } fragment A on Query { me { ${Array.from({ length: n - 1 }, (_, i) => `f${i}: id`).join(' ')} } }`;
+    // Aliases have their own limit: stay under it by repeating one field instead.
+    const same = (n: number) => `{ ...A ...A } fragment A on Query { me { ${'id '.repeat(n / 2 - 1)} } }`;
+    expect(limitOf(check(same(402)).errors)).toContain('QUERY_TOO_COMPLEX:fields');
+    expect(check(same(400)).errors).toEqual([]);
+    expect(limitOf(check(fields(60)).errors)).toEqual(['QUERY_TOO_COMPLEX:aliases']);
+  });
+
+  it('refuses depth past the limit, with fragments not counted as a level', () => {
+    const nested = (levels: number) =>
+      Array.from({ length: levels }, (_, i) => (i % 2 ? 'job' : 'images')).reduceRight((inner, field) => `${field} { ${inner} }`, 'id');
+    // jobs > edges > node is 3 levels, `id` one more.
+    expect(check(`{ jobs(first: 1) { edges { node { ${nested(DOCUMENT_LIMITS.depth - 4)} } } } }`, {}, 1e9).errors).toEqual([]);
+    expect(limitOf(check(`{ jobs(first: 1) { edges { node { ${nested(DOCUMENT_LIMITS.depth - 3)} } } } }`, {}, 1e9).errors)).toEqual(['QUERY_TOO_COMPLEX:depth']);
+    expect(check(`{ jobs(first: 1) { edges { node { ...N } } } } fragment N on Job { ${nested(DOCUMENT_LIMITS.depth - 4)} }`, {}, 1e9).errors).toEqual([]);
+  });
+
+  it('refuses aliases, directives, variable definitions and operations past their limits', () => {
+    const aliases = Array.from({ length: 51 }, (_, i) => `a${i}: me { id }`).join(' ');
+    expect(limitOf(check(`{ ${aliases} }`).errors)).toEqual(['QUERY_TOO_COMPLEX:aliases']);
+    const directives = Array.from({ length: 51 }, () => 'me @include(if: true) { id }').join(' ');
+    expect(limitOf(check(`{ ${directives} }`).errors)).toEqual(['QUERY_TOO_COMPLEX:directives']);
+    const definitions = Array.from({ length: 51 }, (_, i) => `$v${i}: Boolean`).join(' ');
+    const uses = Array.from({ length: 51 }, (_, i) => `me @include(if: $v${i}) { id }`).join(' ');
+    expect(limitOf(check(`query(${definitions}) { ${uses} }`).errors)).toContain('QUERY_TOO_COMPLEX:variables');
+    const operations = Array.from({ length: 11 }, (_, i) => `query Q${i} { me { id } }`).join(' ');
+    expect(limitOf(check(operations).errors)).toEqual(['QUERY_TOO_COMPLEX:operations']);
+  });
+
+  it('refuses documents past the token, comment and length limits at parse time', () => {
+    expect(limitOf(check(`{ me { ${'id '.repeat(DOCUMENT_LIMITS.tokens)} } }`).errors)).toEqual(['QUERY_TOO_COMPLEX:tokens']);
+    expect(limitOf(check(`{ me { id } }\n${'#\n'.repeat(DOCUMENT_LIMITS.comments + 1)}`).errors)).toEqual(['QUERY_TOO_COMPLEX:comments']);
+    expect(limitOf(check(`{ me { id } } ${' '.repeat(DOCUMENT_LIMITS.length)}`).errors)).toEqual(['QUERY_TOO_COMPLEX:length']);
+    expect(limitOf(check('{ me { id }').errors)).toEqual(['GRAPHQL_PARSE_FAILED:']);
+  });
+
+  it('refuses deeply nested and oversized variables without walking all of them', () => {
+    const query = 'mutation($a: ID!, $ids: [ID!]!) { addImagesToAlbum(albumId: $a, imageIds: $ids) { id } }';
+    let deep: unknown = [];
+    for (let i = 0; i < 100_000; i += 1) deep = [deep];
+    const nested = check(query, { a: 'x', ids: deep });
+    expect(limitOf(nested.errors)).toEqual(['QUERY_TOO_COMPLEX:variableDepth']);
+    const wide = check(query, { a: 'x', ids: Array.from({ length: 200_000 }, () => 'id') });
+    expect(limitOf(wide.errors)).toEqual(['QUERY_TOO_COMPLEX:variableValues']);
+    expect(nested.ms + wide.ms).toBeLessThan(1000);
+  });
+
+  it('costs with graphql-query-complexity: page sizes multiply, connections count their default page', () => {
+    const cost = (query: string) => {
+      const document = parseDocument(query);
+      if (!('kind' in document)) throw document;
+      return queryCost(schema, document, {});
+    };
+    // 1 (jobs) + 100 × (1 edges + 1 node + 1 id)
+    expect(cost('{ jobs(first: 100) { edges { node { id } } } }')).toBe(301);
+    // Without `first`, the resolver's default page of 20.
+    expect(cost('{ jobs { edges { node { id } } } }')).toBe(61);
+    // A plain list counts 10 items.
+    expect(cost('{ models { id } }')).toBe(11);
+    expect(limitOf(check('{ jobs(first: 100) { edges { node { id images { id url job { images { id url seed width height } } } } } } }', {}, 5000).errors))
+      .toEqual(['QUERY_TOO_COMPLEX:']);
+  });
+});
