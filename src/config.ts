@@ -80,6 +80,11 @@ export interface AtelierConfig {
   storage: StorageConfig;
   /** First retry delay of a failed webhook delivery; later ones double (tests shorten it). */
   webhookBackoffMs: number;
+  /**
+   * How often job rows and queue entries are compared and repaired (once per
+   * cluster), and how long a row must be unchanged before it is judged.
+   */
+  reconcileSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -227,5 +232,6 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     otlpEndpoint: url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
     storage: storageConfig(env),
     webhookBackoffMs: int(env, 'ATELIER_WEBHOOK_BACKOFF_MS', 30_000, 10, 3600_000),
+    reconcileSeconds: int(env, 'ATELIER_RECONCILE_SECONDS', 30, 1, 3600),
   };
 }

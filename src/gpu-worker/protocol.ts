@@ -2,6 +2,13 @@
  * The contract between the API and the GPU workers: queue name, job payload
  * and the events workers publish. Both sides import this file, so a change
  * here is checked by the compiler everywhere it matters.
+ *
+ * Ordering rule: a job's row commits BEFORE its queue entry is added, so a
+ * worker that receives an entry always finds its row (no waiting for it). A
+ * crash between the commit and the add leaves a PENDING row without an entry;
+ * the job reconciler (src/services/job-reconciler.ts) enqueues it again. An
+ * entry whose row is missing (the row was deleted with its owner) is dropped.
+ * The queue entry id is the job id, so adding the same job twice is a no-op.
  */
 export const GENERATION_QUEUE = 'generation';
 
@@ -10,6 +17,12 @@ export interface GenerationJobData {
   jobId: string;
   /** Request id of the mutation that created the job, for log correlation. */
   requestId: string | null;
+  /**
+   * W3C trace context (`traceparent`, `tracestate`) of the request that
+   * enqueued the job, so the worker's span joins the request's trace.
+   * Absent when tracing is off or the job was re-enqueued by the reconciler.
+   */
+  traceContext?: Record<string, string>;
 }
 
 /** Event types shared by `jobUpdated` and `sessionEvents`. */
@@ -28,8 +41,6 @@ export interface AtelierEvent {
   sessionId: string | null;
   /** The user whose action caused the event (job owner, joining member, …). */
   actorId: string | null;
-  /** API key the job was submitted with, if any: its webhook is notified of lifecycle events. */
-  apiKeyId?: string | null;
   step?: number;
   totalSteps?: number;
   elapsedMs?: number;

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'QUOTA_EXCEEDED'
   | 'RATE_LIMITED'
   | 'QUERY_TOO_COMPLEX'
+  | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL';
 
 /** A domain error: thrown by services, mapped once to a GraphQL error by `formatError`. */
@@ -43,6 +44,42 @@ export function rateLimited(limit: number, retryAfterSeconds: number): AppError 
     limit,
     retryAfterSeconds,
   });
+}
+
+/** What clients are told to wait before retrying while PostgreSQL or Redis is unreachable. */
+export const OUTAGE_RETRY_AFTER_SECONDS = 5;
+
+export const serviceUnavailable = (): AppError =>
+  new AppError('SERVICE_UNAVAILABLE', 'The service is briefly unavailable (its database or Redis cannot be reached); retry shortly', {
+    retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS,
+  });
+
+/** PostgreSQL SQLSTATEs of a server that is gone, restarting or full (class 08 is connection exceptions). */
+const PG_OUTAGE_STATES = /^(08|57P0[123]$|53300$)/;
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** Messages of pg, the pg pool and ioredis when their server is unreachable (they carry no code). */
+const OUTAGE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|not queryable|Connection is closed|max retries per request|Stream isn't writeable|connection timeout/i;
+
+/**
+ * True when `error` says PostgreSQL or Redis is unreachable (a transient
+ * outage, worth retrying) rather than that a request was wrong. Looks through
+ * TypeORM's `driverError`, `cause`, GraphQL's `originalError` and the
+ * AggregateError Node gives for a refused dual-stack connect.
+ */
+export function isServiceOutage(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  const pending: unknown[] = [error];
+  while (pending.length && seen.size < 20) {
+    const current = pending.pop() as { code?: unknown; message?: unknown; name?: unknown; [key: string]: unknown } | null;
+    if (!current || typeof current !== 'object' || seen.has(current)) continue;
+    seen.add(current);
+    if (current instanceof AppError) return current.code === 'SERVICE_UNAVAILABLE';
+    const code = typeof current.code === 'string' ? current.code : '';
+    if (NETWORK_CODES.has(code) || PG_OUTAGE_STATES.test(code) || current.name === 'MaxRetriesPerRequestError') return true;
+    if (typeof current.message === 'string' && OUTAGE_MESSAGES.test(current.message)) return true;
+    pending.push(current.driverError, current.cause, current.originalError, ...(Array.isArray(current.errors) ? current.errors : []));
+  }
+  return false;
 }
 
 /** Codes that graphql-js and Apollo already assign and that are safe to pass through. */
@@ -84,6 +121,10 @@ export function formatError(
   const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
   if (appError) {
     return { ...base, message: appError.message, extensions: { ...appError.extensions, code: appError.code } };
+  }
+  if (isServiceOutage(error)) {
+    const outage = serviceUnavailable();
+    return { ...base, message: outage.message, extensions: { ...outage.extensions, code: outage.code } };
   }
   if (formatted.extensions?.queryLimit) {
     const { stacktrace: _drop, ...extensions } = formatted.extensions;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
@@ -13,7 +13,7 @@ import { traceGraphQLRequests } from '../observability/tracing';
 import type { Services } from '../services';
 import { rateSubjects } from '../services/jobs';
 import type { AppContext } from '../schema/context';
-import { findAppError, formatError } from '../schema/errors';
+import { findAppError, formatError, isServiceOutage, OUTAGE_RETRY_AFTER_SECONDS, serviceUnavailable, type AppError } from '../schema/errors';
 import { createLoaders } from '../schema/loaders';
 import { queryLimitRules } from '../schema/query-limits';
 import { queryCostPlugin } from '../schema/query-cost';
@@ -21,15 +21,35 @@ import { queryCostPlugin } from '../schema/query-cost';
 /** Cost budget for callers who are not signed in (they can reach little anyway). */
 const ANONYMOUS_QUERY_BUDGET = 1000;
 
+const CONTEXT_STATUS: Partial<Record<AppError['code'], number>> = { UNAUTHENTICATED: 401, RATE_LIMITED: 429, SERVICE_UNAVAILABLE: 503 };
+
 /** Turns a domain error thrown while building the context into an HTTP-aware GraphQL error. */
 function contextError(error: unknown): unknown {
-  const appError = findAppError(error);
+  const appError = findAppError(error) ?? (isServiceOutage(error) ? serviceUnavailable() : null);
   if (!appError) return error;
-  const status = appError.code === 'UNAUTHENTICATED' ? 401 : appError.code === 'RATE_LIMITED' ? 429 : 400;
+  const status = CONTEXT_STATUS[appError.code] ?? 400;
+  const headers = status === 503 ? new Map([['retry-after', String(OUTAGE_RETRY_AFTER_SECONDS)]]) : undefined;
   return new GraphQLError(appError.message, {
-    extensions: { ...appError.extensions, code: appError.code, http: { status } },
+    extensions: { ...appError.extensions, code: appError.code, http: { status, headers } },
   });
 }
+
+/**
+ * While PostgreSQL or Redis is unreachable, an operation that hit the outage
+ * answers HTTP 503 with Retry-After (not 200 with INTERNAL), so clients and
+ * load balancers back off and retry.
+ */
+const outageStatusPlugin: ApolloServerPlugin<AppContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response, errors }) {
+        if (!errors?.some((e) => isServiceOutage(e))) return;
+        response.http.status = 503;
+        response.http.headers.set('retry-after', String(OUTAGE_RETRY_AFTER_SECONDS));
+      },
+    };
+  },
+};
 
 export function requestIdOf(header: string | string[] | undefined): string {
   const value = Array.isArray(header) ? header[0] : header;
@@ -64,6 +84,7 @@ export async function mountGraphQL(options: {
       { async serverWillStart() { return { drainServer: options.drainWebSockets }; } },
       requestLoggingPlugin({ logger, metrics: options.metrics, recentErrors: options.recentErrors }),
       queryCostPlugin(options.schema, ANONYMOUS_QUERY_BUDGET),
+      outageStatusPlugin,
     ],
   });
   await apollo.start();

@@ -12,6 +12,7 @@ import { AlbumService } from './albums';
 import { AuthService } from './auth';
 import type { Clock } from './clock';
 import { FavoriteService } from './favorites';
+import { JobLifecycle } from './job-lifecycle';
 import { JobQueries } from './job-queries';
 import { JobService } from './jobs';
 import { MonitoringService } from './monitoring';
@@ -26,6 +27,7 @@ import { SessionService } from './sessions';
 import { SuggestionService } from './suggestions';
 import { UploadService } from './uploads';
 import { UserService } from './users';
+import type { JobLifecycleNotifier } from './webhook-queue';
 import { WebhookService } from './webhooks';
 
 export interface ServiceDeps {
@@ -34,6 +36,8 @@ export interface ServiceDeps {
   prefix: string;
   queue: GenerationQueue;
   events: EventLog;
+  /** Told of every job transition (webhook deliveries); null where nothing listens. */
+  webhooks: JobLifecycleNotifier | null;
   store: ArtifactStore;
   urlSigner: UrlSigner;
   clock: Clock;
@@ -60,6 +64,9 @@ export function createServices(deps: ServiceDeps) {
   const albums = new AlbumService(db, clock);
   const uploads = new UploadService(deps.store, deps.maxUploadBytes, { redis, key: `${prefix}:uploads:pending`, clock });
   const jobQueries = new JobQueries(db, redis, prefix, access);
+  const lifecycle = new JobLifecycle({
+    db, redis, prefix, queue: deps.queue, quotas, scheduler, events: deps.events, clock, logger: deps.logger, webhooks: deps.webhooks,
+  });
   return {
     db,
     clock,
@@ -73,7 +80,8 @@ export function createServices(deps: ServiceDeps) {
     presence,
     auth: new AuthService(db, { jwtSecret: deps.jwtSecret, jwtTtlSeconds: deps.jwtTtlSeconds, attemptsPerMinute: deps.authAttemptsPerMinute }, clock, rateLimiter),
     users: new UserService(db),
-    jobs: new JobService({ db, redis, prefix, queue: deps.queue, quotas, rateLimiter, scheduler, events: deps.events, access, queries: jobQueries, clock, logger: deps.logger }),
+    lifecycle,
+    jobs: new JobService({ db, redis, prefix, queue: deps.queue, quotas, rateLimiter, scheduler, lifecycle, access, queries: jobQueries, clock, logger: deps.logger }),
     jobQueries,
     sessions: new SessionService(db, access, deps.events, clock, deps.sessionIdleDays),
     recentErrors,
