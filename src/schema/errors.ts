@@ -74,6 +74,7 @@ export function isServiceOutage(error: unknown): boolean {
     if (!current || typeof current !== 'object' || seen.has(current)) continue;
     seen.add(current);
     if (current instanceof AppError) return current.code === 'SERVICE_UNAVAILABLE';
+    if ((current.extensions as { code?: unknown } | undefined)?.code === 'SERVICE_UNAVAILABLE') return true;
     const code = typeof current.code === 'string' ? current.code : '';
     if (NETWORK_CODES.has(code) || PG_OUTAGE_STATES.test(code) || current.name === 'MaxRetriesPerRequestError') return true;
     if (typeof current.message === 'string' && OUTAGE_MESSAGES.test(current.message)) return true;
@@ -135,7 +136,7 @@ export function formatError(
     const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
     return { ...base, extensions: { ...extensions, code } };
   }
-  if (typeof code === 'string' && ['UNAUTHENTICATED', 'FORBIDDEN', 'QUERY_TOO_COMPLEX', 'RATE_LIMITED'].includes(code)) {
+  if (typeof code === 'string' && ['UNAUTHENTICATED', 'FORBIDDEN', 'QUERY_TOO_COMPLEX', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'].includes(code)) {
     const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
     return { ...base, extensions: { ...extensions, code } };
   }

@@ -76,7 +76,7 @@ export class JobReconciler {
     }
     const recoveries = await this.countRecovery(job.id);
     const why = entry?.failedReason ? `its queue entry failed: ${entry.failedReason}` : `its queue entry was ${state}`;
-    this.deps.logger.warn({ jobId: job.id, status: fresh.status, queueState: state, recoveries }, 'job row open but not in the queue');
+    this.deps.logger.warn({ jobId: job.id, status: fresh.status, queueState: state, recoveries }, 'job row open but its queue entry will never run');
     if (recoveries > MAX_RECOVERIES) {
       await lifecycle.fail(fresh, { code: 'WORKER_ERROR', message: `The job was lost ${recoveries} times (${why}); it was given up` });
       return 'failed';
