@@ -3,9 +3,9 @@ import { Role } from '../entities';
 import type { Services } from '../services';
 import { rateSubjects } from '../services/jobs';
 import { UploadTooLargeError } from '../services/uploads';
-import { findAppError } from '../schema/errors';
+import { findAppError, isServiceOutage, OUTAGE_RETRY_AFTER_SECONDS, serviceUnavailable } from '../schema/errors';
 
-const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429, QUOTA_EXCEEDED: 429 };
+const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429, QUOTA_EXCEEDED: 429, SERVICE_UNAVAILABLE: 503 };
 
 function refuse(res: express.Response, status: number, code: string, error: string, extra: Record<string, unknown> = {}): void {
   res.status(status).json({ error, code, ...extra });
@@ -37,7 +37,8 @@ export function mountUploads(app: express.Express, services: Services): void {
         res.setHeader('Connection', 'close');
         return refuse(res, 413, 'PAYLOAD_TOO_LARGE', error.message, { limit: error.limit });
       }
-      const appError = findAppError(error);
+      const appError = findAppError(error) ?? (isServiceOutage(error) ? serviceUnavailable() : null);
+      if (appError?.code === 'SERVICE_UNAVAILABLE') res.setHeader('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
       if (appError) return refuse(res, STATUS[appError.code] ?? 400, appError.code, appError.message, appError.extensions);
       refuse(res, 500, 'INTERNAL', 'Upload failed');
     }

@@ -56,6 +56,10 @@ describe('a 10-second PostgreSQL outage', () => {
     const create = await gql<any>(app.url, CREATE, { input: JOB }, user.token);
     expect(create.status).toBe(503);
     expect(create.errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    const upload = await fetch(`${app.url}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${user.token}` }, body: 'lora bytes' });
+    expect(upload.status).toBe(503);
+    expect(upload.headers.get('retry-after')).toBe('5');
+    expect((await upload.json()).code).toBe('SERVICE_UNAVAILABLE');
     const ready = await fetch(`${app.url}/readyz`);
     expect(ready.status).toBe(503);
     expect((await ready.json()).reason).toMatch(/^database: /);
