@@ -81,7 +81,7 @@ export function createServices(deps: ServiceDeps) {
     auth: new AuthService(db, { jwtSecret: deps.jwtSecret, jwtTtlSeconds: deps.jwtTtlSeconds, attemptsPerMinute: deps.authAttemptsPerMinute }, clock, rateLimiter),
     users: new UserService(db),
     lifecycle,
-    jobs: new JobService({ db, redis, prefix, queue: deps.queue, quotas, rateLimiter, scheduler, lifecycle, access, queries: jobQueries, clock, logger: deps.logger }),
+    jobs: new JobService({ db, redis, prefix, quotas, rateLimiter, scheduler, lifecycle, access, queries: jobQueries, clock, logger: deps.logger }),
     jobQueries,
     sessions: new SessionService(db, access, deps.events, clock, deps.sessionIdleDays),
     recentErrors,

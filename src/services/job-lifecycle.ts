@@ -124,12 +124,23 @@ export class JobLifecycle {
     return true;
   }
 
+  /** An open job → CANCELLED (by its worker, which saw the cancel flag). `actorId` is who cancelled. */
+  async cancel(job: Job, actorId: string): Promise<boolean> {
+    return this.cancelFrom(job, actorId, undefined);
+  }
+
   /**
-   * An open job (or, with `onlyPending`, a job nobody has picked up) →
-   * CANCELLED. `actorId` is who cancelled (the owner when the worker stops it).
+   * A job no worker holds yet: its queue entry is removed, then PENDING →
+   * CANCELLED. False when a worker already has it (its entry is locked) or it
+   * is no longer pending; the caller then asks the worker to stop it.
    */
-  async cancel(job: Job, actorId: string, options: { onlyPending?: boolean } = {}): Promise<boolean> {
-    const from = options.onlyPending ? [JobStatus.PENDING] : undefined;
+  async withdraw(job: Job, actorId: string): Promise<boolean> {
+    const entry = await this.deps.queue.getJob(job.id);
+    const removed = entry ? await entry.remove().then(() => true, () => false) : true;
+    return removed && this.cancelFrom(job, actorId, [JobStatus.PENDING]);
+  }
+
+  private async cancelFrom(job: Job, actorId: string, from: JobStatus[] | undefined): Promise<boolean> {
     if (!(await this.run(() => this.transitions.finish(job.id, JobStatus.CANCELLED, this.deps.clock.now(), null, from)))) return false;
     await this.afterFinal(job, { type: 'CANCELLED', actorId, step: job.step, totalSteps: job.steps }, job.status === JobStatus.PENDING);
     return true;

@@ -2,7 +2,6 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { AiModel, Album, AlbumRole, AlbumShare, Job, JobStatus, Lora, Preset, TIER_RANK, type User } from '../entities';
-import type { GenerationQueue } from '../gpu-worker/queue';
 import { AppError, badInput, forbidden } from '../schema/errors';
 import type { Logger } from '../observability/logger';
 import type { AccessPolicy } from './access';
@@ -22,7 +21,6 @@ export interface JobServiceDeps {
   db: DataSource;
   redis: Redis;
   prefix: string;
-  queue: GenerationQueue;
   quotas: QuotaService;
   rateLimiter: RateLimiter;
   scheduler: FairScheduler;
@@ -170,13 +168,8 @@ export class JobService {
   /** Cancels a pending job at once; a running one stops at its next step. */
   async cancelJob(viewer: Viewer, jobId: string): Promise<Job> {
     const job = await this.deps.access.assertCanControlJob(viewer.user, assertUuid('id', jobId));
-    if (job.status === JobStatus.PENDING) {
-      // A waiting job is taken out of the queue first; one a worker already holds (locked) cannot be.
-      const queued = await this.deps.queue.getJob(jobId);
-      const removed = queued ? await queued.remove().then(() => true, () => false) : true;
-      if (removed && (await this.deps.lifecycle.cancel(job, viewer.user.id, { onlyPending: true }))) {
-        return this.deps.db.getRepository(Job).findOneByOrFail({ id: jobId });
-      }
+    if (job.status === JobStatus.PENDING && (await this.deps.lifecycle.withdraw(job, viewer.user.id))) {
+      return this.deps.db.getRepository(Job).findOneByOrFail({ id: jobId });
     }
     const fresh = await this.deps.db.getRepository(Job).findOneByOrFail({ id: jobId });
     if (fresh.status === JobStatus.COMPLETED || fresh.status === JobStatus.FAILED) {
