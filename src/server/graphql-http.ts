@@ -28,9 +28,10 @@ function contextError(error: unknown): unknown {
   const appError = findAppError(error) ?? (isServiceOutage(error) ? serviceUnavailable() : null);
   if (!appError) return error;
   const status = CONTEXT_STATUS[appError.code] ?? 400;
-  const headers = status === 503 ? new Map([['retry-after', String(OUTAGE_RETRY_AFTER_SECONDS)]]) : undefined;
+  // Apollo applies `http` only when `headers`, if present, is a Map.
+  const http = status === 503 ? { status, headers: new Map([['retry-after', String(OUTAGE_RETRY_AFTER_SECONDS)]]) } : { status };
   return new GraphQLError(appError.message, {
-    extensions: { ...appError.extensions, code: appError.code, http: { status, headers } },
+    extensions: { ...appError.extensions, code: appError.code, http },
   });
 }
 
