@@ -29,7 +29,9 @@ export interface ReconcileReport {
 const LIVE_STATES = new Set(['active', 'waiting', 'wait', 'delayed', 'prioritized', 'waiting-children', 'paused']);
 /** A job whose entry was lost this many times is failed rather than enqueued again. */
 const MAX_RECOVERIES = 3;
-const BATCH = 500;
+/** Rows judged per pass at most (a long backlog of waiting jobs is checked in pages). */
+const PAGE = 500;
+const MAX_PAGES = 20;
 
 /**
  * Repairs disagreements between job rows and queue entries, which an outage
@@ -51,9 +53,13 @@ export class JobReconciler {
 
   async runOnce(): Promise<ReconcileReport> {
     const report: ReconcileReport = { requeued: 0, failed: 0, slotsFreed: 0, slotsRestored: 0 };
-    for (const job of await this.deps.lifecycle.transitions.stale(this.deps.graceSeconds, BATCH)) {
-      const outcome = await this.repair(job);
-      if (outcome) report[outcome] += 1;
+    let page: Job[] = [];
+    for (let pages = 0; pages < MAX_PAGES && (pages === 0 || page.length === PAGE); pages += 1) {
+      page = await this.deps.lifecycle.transitions.stale(this.deps.graceSeconds, PAGE, page.at(-1) ?? null);
+      for (const job of page) {
+        const outcome = await this.repair(job);
+        if (outcome) report[outcome] += 1;
+      }
     }
     const slots = await this.deps.quotas.recomputeOpenSlots();
     report.slotsFreed = slots.freed;
@@ -66,16 +72,16 @@ export class JobReconciler {
 
   private async repair(job: Job): Promise<'requeued' | 'failed' | null> {
     const { queue, lifecycle } = this.deps;
-    const entry = await queue.getJob(job.id);
-    const state = entry ? await entry.getState() : 'missing';
+    const state = await queue.getJobState(job.id);
     if (LIVE_STATES.has(state)) return null;
+    const entry = await queue.getJob(job.id);
     // A row changes before its entry finishes: if it is still open and unchanged now, the two truly disagree.
     const fresh = await lifecycle.transitions.find(job.id);
     if (!fresh || !(OPEN_JOB_STATUSES as readonly JobStatus[]).includes(fresh.status) || fresh.updatedAt.getTime() !== job.updatedAt.getTime()) {
       return null;
     }
     const recoveries = await this.countRecovery(job.id);
-    const why = entry?.failedReason ? `its queue entry failed: ${entry.failedReason}` : `its queue entry was ${state}`;
+    const why = entry?.failedReason ? `its queue entry failed: ${entry.failedReason}` : `its queue entry was ${entry ? state : 'missing'}`;
     this.deps.logger.warn({ jobId: job.id, status: fresh.status, queueState: state, recoveries }, 'job row open but its queue entry will never run');
     if (recoveries > MAX_RECOVERIES) {
       await lifecycle.fail(fresh, { code: 'WORKER_ERROR', message: `The job was lost ${recoveries} times (${why}); it was given up` });

@@ -108,14 +108,14 @@ export class JobTransitions {
 
   /**
    * Open jobs whose row has not changed for `graceSeconds` (by the database's
-   * clock, which every replica shares): the reconciler's candidates, oldest first.
+   * clock, which every replica shares), `limit` at a time in id order after
+   * the `after` row: the reconciler's candidates.
    */
-  stale(graceSeconds: number, limit: number): Promise<Job[]> {
-    return this.db.getRepository(Job).createQueryBuilder('j')
+  stale(graceSeconds: number, limit: number, after: Job | null = null): Promise<Job[]> {
+    const qb = this.db.getRepository(Job).createQueryBuilder('j')
       .where('j.status IN (:...open)', { open: [...OPEN_JOB_STATUSES] })
-      .andWhere('j.updatedAt < now() - make_interval(secs => :grace)', { grace: graceSeconds })
-      .orderBy('j.updatedAt', 'ASC')
-      .take(limit)
-      .getMany();
+      .andWhere('j.updatedAt < now() - make_interval(secs => :grace)', { grace: graceSeconds });
+    if (after) qb.andWhere('j.id > :after', { after: after.id });
+    return qb.orderBy('j.id', 'ASC').take(limit).getMany();
   }
 }

@@ -51,6 +51,18 @@ describe('job reconciler', () => {
     expect(await openSlots(user.id)).toBe(0);
   });
 
+  it('a PENDING row without a queue entry (a crash between its commit and the add) is enqueued again', async () => {
+    const user = await signUp(app.url);
+    await app.worker!.bullWorker.pause();
+    const { id } = (await gqlData<any>(app.url, CREATE, { input: SMALL }, user.token)).createGeneration;
+    await app.queue.remove(id);
+    expect(await app.queue.getJobState(id)).toBe('unknown');
+    await waitFor(async () => (await app.queue.getJobState(id)) !== 'unknown', 10_000, 50);
+    app.worker!.bullWorker.resume();
+    await waitFor(async () => (await row(id)).status === 'COMPLETED', 20_000);
+    expect(await openSlots(user.id)).toBe(0);
+  });
+
   it('a job lost more often than it is retried fails with a code: slot released, FAILED published, no longer ahead in line', async () => {
     const user = await signUp(app.url);
     await app.worker!.bullWorker.pause();
