@@ -13,7 +13,7 @@ import { createGenerationQueue, type GenerationQueue } from './gpu-worker/queue'
 import { createLogger, type Logger } from './observability/logger';
 import { ErrorReporter } from './observability/error-reporter';
 import { AtelierMetrics, workerMetricsOf } from './observability/metrics';
-import { propagateTraceContext, startTracing, stopTracing } from './observability/tracing';
+import { startTracing, stopTracing } from './observability/tracing';
 import { observeWorker } from './observability/worker-observability';
 import { connectRedis } from './redis/connection';
 import { startLocalRedis, type LocalRedis } from './redis/local-server';
@@ -25,6 +25,7 @@ import { mountUploads } from './server/uploads';
 import { cors } from './server/cors';
 import { createServices, type Services } from './services';
 import { Housekeeping } from './services/housekeeping';
+import { JobReconciler } from './services/job-reconciler';
 import { systemClock, type Clock } from './services/clock';
 import { createWebhookQueue, JobLifecycleNotifier } from './services/webhook-queue';
 import { WebhookWorker } from './services/webhook-worker';
@@ -118,23 +119,29 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   const subscriber = connectRedis(redisUrl, { name: 'atelier-events' });
   cleanups.push(async () => { redis.disconnect(); subscriber.disconnect(); });
   const connection = { url: redisUrl, maxRetriesPerRequest: null };
-  const queue = propagateTraceContext(createGenerationQueue(connection, config.redisPrefix));
+  const queue = createGenerationQueue(connection, config.redisPrefix);
   cleanups.push(() => queue.close());
-  // Every role publishes job events, so every role can enqueue webhook deliveries.
+  // Every role makes job transitions, so every role can enqueue webhook deliveries.
   const webhookQueue = createWebhookQueue(connection, config.redisPrefix, { attempts: 8, backoffMs: config.webhookBackoffMs });
   cleanups.push(() => webhookQueue.close());
-  const events = new EventLog(redis, subscriber, config.redisPrefix, new JobLifecycleNotifier(webhookQueue, logger));
+  const events = new EventLog(redis, subscriber, config.redisPrefix);
   const storage = createArtifactStorage(config.storage, config.dataDir);
   logger.info({ storage: storage.describe }, 'artifact storage');
   const urlSigner = new UrlSigner(config.jwtSecret, config.publicUrl, config.fileUrlTtlSeconds);
   const replica = new ReplicaHeartbeat(redis, config.redisPrefix);
   const services = createServices({
-    db, redis, prefix: config.redisPrefix, queue, events, store: storage.store, urlSigner, clock, logger,
+    db, redis, prefix: config.redisPrefix, queue, events, webhooks: new JobLifecycleNotifier(webhookQueue, logger), store: storage.store, urlSigner, clock, logger,
     jwtSecret: config.jwtSecret, jwtTtlSeconds: config.jwtTtlSeconds, sessionIdleDays: config.sessionIdleDays,
     authAttemptsPerMinute: config.authAttemptsPerMinute,
     modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes, replicaId: replica.id, oidc: config.oidc, publicUrl: config.publicUrl,
   });
   metrics.observeQueue(() => services.monitoring.queueDepth());
+  // Every replica ticks; a Redis lock makes it one pass per interval across the cluster.
+  const reconciler = new JobReconciler({
+    redis, prefix: config.redisPrefix, queue, lifecycle: services.lifecycle, quotas: services.quotas,
+    logger: logger.child({ role: 'reconciler' }), graceSeconds: config.reconcileSeconds,
+  }).start(config.reconcileSeconds * 1000);
+  cleanups.push(() => reconciler.stop());
   if (config.adminEmail && config.adminPassword) {
     await services.auth.ensureAdmin(config.adminEmail, config.adminPassword);
     logger.info({ email: config.adminEmail }, 'admin account ready');
@@ -144,13 +151,13 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
 
 /** The GPU worker: BullMQ consumer, model cache, and (standalone) its own metrics and health server. */
 async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; metricsUrl: string | null }> {
-  const { config, db, redis, connection, events, services, storage, clock, metrics, queue, cleanups } = core;
+  const { config, db, redis, connection, services, storage, clock, metrics, queue, cleanups } = core;
   const logger = core.logger.child({ role: 'worker' });
   const pipelines = new PipelineCache({
     maxBytes: config.modelCacheBytes, executionProviders: config.executionProviders, intraOpNumThreads: config.intraOpThreads,
   });
   const worker = new GenerationWorker({
-    db, redis, connection, prefix: config.redisPrefix, events, quotas: services.quotas, scheduler: services.scheduler,
+    db, redis, connection, prefix: config.redisPrefix, lifecycle: services.lifecycle,
     store: storage.store, artifactFiles: storage.files, pipelines, modelsDir: config.modelsDir, clock, logger,
     concurrency: config.workerConcurrency, previewEvery: config.previewEvery, jobTimeoutMs: config.jobTimeoutSeconds * 1000,
     lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000,

@@ -94,6 +94,11 @@ export interface AtelierConfig {
   webhookBackoffMs: number;
   /** OpenID Connect sign-in; undefined when ATELIER_OIDC_ISSUER is not set. */
   oidc?: OidcConfig;
+  /**
+   * How often job rows and queue entries are compared and repaired (once per
+   * cluster), and how long a row must be unchanged before it is judged.
+   */
+  reconcileSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -272,5 +277,6 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     storage: storageConfig(env),
     webhookBackoffMs: int(env, 'ATELIER_WEBHOOK_BACKOFF_MS', 30_000, 10, 3600_000),
     oidc: oidcConfig(env),
+    reconcileSeconds: int(env, 'ATELIER_RECONCILE_SECONDS', 30, 1, 3600),
   };
 }

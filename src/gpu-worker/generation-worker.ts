@@ -1,34 +1,33 @@
 import path from 'node:path';
-import { UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
 import { AiModel, Job, JobStatus, Lora } from '../entities';
 import type { Logger } from '../observability/logger';
 import { redactPrompt } from '../observability/logger';
 import { NO_WORKER_METRICS, type WorkerMetrics } from '../observability/metrics';
-import { runInJobTrace, type TraceCarrier } from '../observability/tracing';
+import { runInJobTrace } from '../observability/tracing';
+import { isServiceOutage } from '../schema/errors';
 import type { Clock } from '../services/clock';
-import { cancelFlagKey } from '../services/jobs';
-import type { QuotaService } from '../services/quotas';
-import type { FairScheduler } from '../services/scheduling';
+import type { JobLifecycle } from '../services/job-lifecycle';
+import type { NewImage } from '../services/job-transitions';
+import { cancelFlagKey } from '../kernel/queues';
 import type { ArtifactStore } from '../storage/artifact-store';
 import type { ArtifactFileCache } from '../storage/artifact-file-cache';
-import type { EventLog } from '../subscriptions/event-log';
-import { WorkerJobStore } from './job-store';
+import { OutageGate } from './outage-gate';
 import { StepReporter } from './step-reporter';
 import { PipelineAbortedError, PipelineError, type DiffusionPipeline, type GeneratedImage, type LoraApplication, type StepProgress } from './pipeline';
 import type { PipelineCache } from './models';
-import { publishQueuePositions, recordStepTimeMs } from '../services/queue-positions';
-import { GENERATION_QUEUE, type JobEventBody, type JobFailure, type GenerationJobData } from './protocol';
+import { recordStepTimeMs } from '../services/queue-positions';
+import { GENERATION_QUEUE, type JobFailure, type GenerationJobData } from './protocol';
 
 export interface WorkerOptions {
   db: DataSource;
   redis: Redis;
   connection: ConnectionOptions;
   prefix: string;
-  events: EventLog;
-  quotas: QuotaService;
-  scheduler: FairScheduler;
+  /** Every state change of a job goes through it (transitions, quota, events, positions, webhooks). */
+  lifecycle: JobLifecycle;
   store: ArtifactStore;
   /** Local paths of stored LoRA files (downloaded and cached when the store is remote). */
   artifactFiles: ArtifactFileCache;
@@ -44,15 +43,30 @@ export interface WorkerOptions {
   stalledIntervalMs?: number;
   /** Job duration, failures by reason, step time, jobs in progress, model load time. */
   metrics?: WorkerMetrics;
+  /**
+   * How long a job's bookkeeping is retried while PostgreSQL or Redis is
+   * unreachable before the job goes back to the queue (without spending one
+   * of its attempts).
+   */
+  outageRetryMs?: number;
 }
+
+/** How long a job put back during an outage waits before it is offered again. */
+const OUTAGE_REQUEUE_DELAY_MS = 5000;
 
 /** Why an abort happened, so the job ends in the right state. */
 type AbortReason = 'cancelled' | 'timeout' | 'shutdown';
 
-/** Runs generation jobs from the BullMQ queue through the ONNX pipeline. */
+/**
+ * Runs generation jobs from the BullMQ queue through the ONNX pipeline: a
+ * thin driver that loads the job, runs the pipeline and tells the job
+ * lifecycle how it ended. Its bookkeeping rides out database and Redis
+ * outages (OutageGate) instead of spending the job's attempts.
+ */
 export class GenerationWorker {
   private readonly worker: Worker<GenerationJobData, void>;
-  private readonly jobs: WorkerJobStore;
+  private readonly lifecycle: JobLifecycle;
+  private readonly gate: OutageGate;
   private readonly metrics: WorkerMetrics;
   /** Running jobs by id, each with the function that hands it back on shutdown. */
   private readonly running = new Map<string, () => void>();
@@ -60,10 +74,20 @@ export class GenerationWorker {
   private lastProvider: string | null = null;
 
   constructor(private readonly o: WorkerOptions) {
-    this.jobs = new WorkerJobStore(o.db);
     this.metrics = o.metrics ?? NO_WORKER_METRICS;
+    this.gate = new OutageGate({
+      probe: async () => {
+        await o.db.query('SELECT 1');
+        await o.redis.ping();
+      },
+      pause: () => this.worker.pause(true),
+      resume: () => this.worker.resume(),
+      logger: o.logger,
+      maxRetryMs: o.outageRetryMs ?? 60_000,
+    });
+    this.lifecycle = o.lifecycle.withBookkeeping(this.gate.durable);
     this.worker = new Worker<GenerationJobData, void>(GENERATION_QUEUE, (job, token) =>
-      runInJobTrace(job.data as GenerationJobData & TraceCarrier, 'generation.job', { 'atelier.job.id': job.data.jobId }, () => this.process(job, token)), {
+      runInJobTrace(job.data, 'generation.job', { 'atelier.job.id': job.data.jobId }, () => this.process(job, token)), {
       connection: o.connection,
       prefix: `${o.prefix}:bull`,
       concurrency: o.concurrency,
@@ -75,28 +99,39 @@ export class GenerationWorker {
     this.worker.on('error', (err) => o.logger.error({ err }, 'worker error'));
   }
 
-  private publish(job: Job, event: JobEventBody): Promise<unknown> {
-    return this.o.events.publish({
-      ...event, at: this.o.clock.now().toISOString(), jobId: job.id, sessionId: job.sessionId, actorId: job.ownerId, apiKeyId: job.apiKeyId,
-    });
+  /**
+   * Drives one queue entry. An outage that outlasts the bookkeeping retries
+   * puts the entry back in the queue as delayed, which BullMQ does not count
+   * as an attempt; the row stays open and is picked up again from either state.
+   */
+  private async process(bullJob: BullJob<GenerationJobData>, token?: string): Promise<void> {
+    const log = this.o.logger.child({ jobId: bullJob.data.jobId, requestId: bullJob.data.requestId });
+    try {
+      await this.drive(bullJob, log, token);
+    } catch (error) {
+      if (!isServiceOutage(error)) throw error;
+      this.gate.report(error);
+      log.warn({ err: error }, 'database or Redis still unreachable: job put back in the queue');
+      await bullJob.moveToDelayed(Date.now() + OUTAGE_REQUEUE_DELAY_MS, token);
+      throw new DelayedError();
+    }
   }
 
-  private async process(bullJob: BullJob<GenerationJobData>, token?: string): Promise<void> {
-    const { jobId, requestId } = bullJob.data;
-    const log = this.o.logger.child({ jobId, requestId });
-    const job = await this.jobs.load(jobId);
-    if (!job) return void log.warn('queue entry without a job row (creation rolled back): discarded');
+  private async drive(bullJob: BullJob<GenerationJobData>, log: Logger, token?: string): Promise<void> {
+    const durable = this.gate.durable;
+    const job = await durable(() => this.lifecycle.transitions.find(bullJob.data.jobId));
+    // The row commits before its entry is added (protocol.ts): no row means it was deleted since.
+    if (!job) return void log.warn('queue entry without a job row (deleted): discarded');
     if (job.status !== JobStatus.PENDING && job.status !== JobStatus.PROCESSING) return void log.info({ status: job.status }, 'job already final: skipped');
-    const now = this.o.clock.now();
-    if (job.status === JobStatus.PENDING && job.deadlineAt && job.deadlineAt < now) {
+    if (job.status === JobStatus.PENDING && job.deadlineAt && job.deadlineAt < this.o.clock.now()) {
       return this.fail(job, { code: 'DEADLINE_EXCEEDED', message: 'The job could not start before its deadline' }, log);
     }
-    if (await this.o.redis.get(cancelFlagKey(this.o.prefix, job.id))) return this.cancel(job, log);
+    if (await durable(() => this.o.redis.get(cancelFlagKey(this.o.prefix, job.id)))) return this.cancel(job, log);
 
     let pipeline: DiffusionPipeline;
     let modelDir: string;
     try {
-      const model = await this.o.db.getRepository(AiModel).findOneByOrFail({ id: job.modelId });
+      const model = await durable(() => this.o.db.getRepository(AiModel).findOneByOrFail({ id: job.modelId }));
       modelDir = path.join(this.o.modelsDir, model.name);
       pipeline = await this.acquire(modelDir);
     } catch (error) {
@@ -106,18 +141,15 @@ export class GenerationWorker {
     // not evict (and release) the sessions this one is using.
     const release = this.o.pipelines.hold(modelDir);
     try {
-      await this.run(job, bullJob, pipeline, log, now, token);
+      await this.run(job, bullJob, pipeline, log, token);
     } finally {
       release();
     }
   }
 
   /** Runs an acquired job through the pipeline and records how it ended. */
-  private async run(job: Job, bullJob: BullJob<GenerationJobData>, pipeline: DiffusionPipeline, log: Logger, now: Date, token?: string): Promise<void> {
-    if (!(await this.jobs.markProcessing(job, pipeline.executionProvider, now))) return;
-    await this.o.scheduler.started(job.priority);
-    await this.publish(job, { type: 'STARTED', step: 0, totalSteps: job.steps });
-    void this.announcePositions(); // off the critical path; errors are logged inside
+  private async run(job: Job, bullJob: BullJob<GenerationJobData>, pipeline: DiffusionPipeline, log: Logger, token?: string): Promise<void> {
+    if (!(await this.lifecycle.start(job, pipeline.executionProvider))) return;
     log.info({ userId: job.ownerId, prompt: redactPrompt(job.prompt), steps: job.steps, provider: pipeline.executionProvider }, 'job started');
 
     const controller = new AbortController();
@@ -132,13 +164,17 @@ export class GenerationWorker {
     const reporter = new StepReporter({
       redis: this.o.redis,
       cancelKey: cancelFlagKey(this.o.prefix, job.id),
-      recordStep: (step) => this.jobs.recordStep(job.id, step),
-      publishProgress: (p) => this.publish(job, {
-        type: 'PROGRESS', step: p.step, totalSteps: p.totalSteps, elapsedMs: Math.round(p.elapsedMs), etaMs: Math.round(p.etaMs),
+      recordStep: (step) => this.lifecycle.recordStep(job.id, step),
+      publishProgress: (p) => this.lifecycle.progress(job, {
+        step: p.step, elapsedMs: Math.round(p.elapsedMs), etaMs: Math.round(p.etaMs),
         preview: p.preview ? `data:image/png;base64,${p.preview.toString('base64')}` : undefined,
       }),
       onCancelRequested: () => { reason = 'cancelled'; controller.abort(); },
-      onError: (err) => log.warn({ err }, 'progress bookkeeping failed'),
+      // Progress is best effort; an outage seen here stops the worker taking more jobs.
+      onError: (err) => {
+        log.warn({ err }, 'progress bookkeeping failed');
+        this.gate.report(err);
+      },
     });
     try {
       const images = await pipeline.generate({
@@ -155,7 +191,8 @@ export class GenerationWorker {
       });
       clearTimeout(timer);
       await reporter.flush();
-      await recordStepTimeMs(this.o.redis, this.o.prefix, (Date.now() - started) / Math.max(1, job.steps * job.count));
+      await recordStepTimeMs(this.o.redis, this.o.prefix, (Date.now() - started) / Math.max(1, job.steps * job.count))
+        .catch((err) => log.warn({ err }, 'step time not recorded'));
       await this.completeJob(job, images, log);
       outcome = 'completed';
     } catch (error) {
@@ -212,7 +249,7 @@ export class GenerationWorker {
    * after the lock expires. WaitingError tells BullMQ the job was moved.
    */
   private async handBack(job: Job, bullJob: BullJob<GenerationJobData>, token: string | undefined, log: Logger): Promise<void> {
-    await this.jobs.markPending(job.id);
+    await this.lifecycle.requeue(job.id);
     await bullJob.moveToWait(token);
     log.warn({ step: job.step }, 'worker shutting down: job handed back to the queue');
     throw new WaitingError();
@@ -220,7 +257,7 @@ export class GenerationWorker {
 
   private async loraFiles(job: Job): Promise<LoraApplication[]> {
     if (job.loras.length === 0) return [];
-    const rows = await this.o.db.getRepository(Lora).findBy({ id: In(job.loras.map((l) => l.loraId)) });
+    const rows = await this.gate.durable(() => this.o.db.getRepository(Lora).findBy({ id: In(job.loras.map((l) => l.loraId)) }));
     return Promise.all(job.loras.map(async (applied) => {
       const lora = rows.find((r) => r.id === applied.loraId);
       if (!lora) throw new PipelineError('LORA_NOT_FOUND', `LoRA ${applied.loraId} no longer exists`);
@@ -231,7 +268,7 @@ export class GenerationWorker {
   }
 
   private async completeJob(job: Job, images: GeneratedImage[], log: Logger): Promise<void> {
-    const rows = [];
+    const rows: NewImage[] = [];
     for (const [index, image] of images.entries()) {
       const storageKey = `images/${job.id}/${index}.png`;
       await this.o.store.put(storageKey, image.png, 'image/png');
@@ -244,34 +281,29 @@ export class GenerationWorker {
         },
       });
     }
-    const stored = await this.jobs.complete(job, rows, this.o.clock.now());
-    await this.o.quotas.release(job.ownerId, job.id, job.createdAt, 0);
-    await this.publish(job, { type: 'COMPLETED', step: job.steps, totalSteps: job.steps, imageIds: stored.map((i) => i.id) });
-    log.info({ images: stored.length }, 'job completed');
+    const stored = await this.lifecycle.complete(job, rows);
+    if (stored) log.info({ images: stored.length }, 'job completed');
+    else log.info('job was finished elsewhere meanwhile: images not recorded');
   }
 
   private async cancel(job: Job, log: Logger): Promise<void> {
-    if (await this.jobs.finish(job.id, JobStatus.CANCELLED, this.o.clock.now())) {
-      await this.o.quotas.release(job.ownerId, job.id, job.createdAt, job.count);
-      await this.publish(job, { type: 'CANCELLED', totalSteps: job.steps });
-      log.info('job cancelled');
-    }
+    if (await this.lifecycle.cancel(job, job.ownerId)) log.info('job cancelled');
   }
 
   private async fail(job: Job, error: JobFailure, log: Logger): Promise<void> {
-    if (await this.jobs.finish(job.id, JobStatus.FAILED, this.o.clock.now(), error)) {
-      await this.o.quotas.release(job.ownerId, job.id, job.createdAt, job.count);
+    if (await this.lifecycle.fail(job, error)) {
       this.metrics.jobFailed(error.code);
-      await this.publish(job, { type: 'FAILED', totalSteps: job.steps, error });
       log.warn({ code: error.code }, 'job failed');
     }
   }
 
   /**
-   * Bad input or a broken model fail at once (UnrecoverableError); anything
-   * else is retried with backoff by BullMQ while attempts remain.
+   * Bad input or a broken model fail at once (UnrecoverableError); an outage
+   * goes back to the queue without spending an attempt (see `process`);
+   * anything else is retried with backoff by BullMQ while attempts remain.
    */
   private async failFromError(job: Job, bullJob: BullJob<GenerationJobData>, error: unknown, log: Logger): Promise<void> {
+    if (isServiceOutage(error)) throw error;
     const pipelineError = error instanceof PipelineError ? error : null;
     const lastAttempt = bullJob.attemptsMade + 1 >= (bullJob.opts.attempts ?? 1);
     if (pipelineError?.unrecoverable || lastAttempt) {
@@ -279,15 +311,9 @@ export class GenerationWorker {
       throw new UnrecoverableError((error as Error).message);
     }
     log.warn({ err: error, attempt: bullJob.attemptsMade + 1 }, 'transient failure: will retry');
-    await this.jobs.markPending(job.id);
+    await this.lifecycle.requeue(job.id);
     throw error;
   }
-
-  /** The line moved: tell every waiting job its new place and ETA. */
-  private async announcePositions(): Promise<void> {
-    await publishQueuePositions(this.o).catch((err) => this.o.logger.warn({ err }, 'could not publish queue positions'));
-  }
-
 
   get bullWorker(): Worker<GenerationJobData, void> {
     return this.worker;
@@ -300,6 +326,7 @@ export class GenerationWorker {
    * stalled-job recovery gives the job to another worker once its lock expires.
    */
   async close(graceMs = 30_000): Promise<void> {
+    await this.gate.stop();
     const closing = this.worker.close();
     const wait = (ms: number) => new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref());
     if ((await Promise.race([closing, wait(graceMs)])) !== 'timeout') return;

@@ -86,8 +86,43 @@ export function rateLimited(limit: number, retryAfterSeconds: number): AppError 
   });
 }
 
-export function serviceUnavailable(message: string, retryAfterSeconds = 5): AppError {
+/** Retry-After of an outage answer: long enough for a restart, short enough to notice recovery. */
+export const OUTAGE_RETRY_AFTER_SECONDS = 5;
+
+export function serviceUnavailable(
+  message = 'The service is briefly unavailable (its database or Redis cannot be reached); retry shortly',
+  retryAfterSeconds = OUTAGE_RETRY_AFTER_SECONDS,
+): AppError {
   return new AppError(ErrorCode.SERVICE_UNAVAILABLE, message, { retryAfterSeconds });
+}
+
+/** PostgreSQL SQLSTATEs of a server that is gone, restarting or full (class 08 is connection exceptions). */
+const PG_OUTAGE_STATES = /^(08|57P0[123]$|53300$)/;
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** Messages of pg, the pg pool and ioredis when their server is unreachable (they carry no code). */
+const OUTAGE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|not queryable|Connection is closed|max retries per request|Stream isn't writeable|connection timeout/i;
+
+/**
+ * True when `error` says PostgreSQL or Redis is unreachable (a transient
+ * outage, worth retrying) rather than that a request was wrong. Looks through
+ * TypeORM's `driverError`, `cause`, GraphQL's `originalError` and the
+ * AggregateError Node gives for a refused dual-stack connect.
+ */
+export function isServiceOutage(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  const pending: unknown[] = [error];
+  while (pending.length && seen.size < 20) {
+    const current = pending.pop() as { code?: unknown; message?: unknown; name?: unknown; [key: string]: unknown } | null;
+    if (!current || typeof current !== 'object' || seen.has(current)) continue;
+    seen.add(current);
+    if (current instanceof AppError) return current.code === ErrorCode.SERVICE_UNAVAILABLE;
+    if ((current.extensions as { code?: unknown } | undefined)?.code === ErrorCode.SERVICE_UNAVAILABLE) return true;
+    const code = typeof current.code === 'string' ? current.code : '';
+    if (NETWORK_CODES.has(code) || PG_OUTAGE_STATES.test(code) || current.name === 'MaxRetriesPerRequestError') return true;
+    if (typeof current.message === 'string' && OUTAGE_MESSAGES.test(current.message)) return true;
+    pending.push(current.driverError, current.cause, current.originalError, ...(Array.isArray(current.errors) ? current.errors : []));
+  }
+  return false;
 }
 
 /** Finds the AppError behind wrappers (GraphQLError.originalError chains, shield, middleware). */
@@ -187,10 +222,11 @@ const NOT_SHOWN = new Set(['stacktrace', 'http', 'queryLimit', 'exception']);
  * The one decision of how an error is reported. Domain errors keep their code
  * and message; errors carrying a known code in `extensions` (graphql-js
  * validation, Apollo, the limit rules) keep it; anything else is INTERNAL
- * with a generic message.
+ * with a generic message, except an unreachable database or Redis, which is
+ * SERVICE_UNAVAILABLE (retry shortly).
  */
 export function describeError(error: unknown): ErrorDescription {
-  const appError = findAppError(error);
+  const appError = findAppError(error) ?? (isServiceOutage(error) ? serviceUnavailable() : null);
   let code: ErrorCode = ErrorCode.INTERNAL;
   let extensions: Record<string, unknown> = {};
   if (appError) {

@@ -4,11 +4,12 @@
  * file, so a change here is checked by the compiler everywhere it matters
  * (docs/architecture.md, "Contracts").
  *
- * Ordering rule: the API adds the generation entry inside the transaction
- * that inserts the job row, so an entry can be seen by a worker a moment
- * before the row commits. A worker that finds no row waits briefly for it;
- * an entry whose row never appears (the transaction rolled back, or the API
- * died before committing) is discarded.
+ * Ordering rule: a job's row commits BEFORE its queue entry is added, so a
+ * worker that receives an entry always finds its row (no waiting for it). A
+ * crash between the commit and the add leaves a PENDING row without an entry;
+ * the job reconciler (services/job-reconciler.ts) enqueues it again. An entry
+ * whose row is missing (deleted with its owner) is dropped. The entry id is
+ * the job id, so adding the same job twice is a no-op.
  */
 import type { Queue } from 'bullmq';
 import type { JobEventType } from './events';

@@ -11,8 +11,9 @@ import type express from 'express';
  * tracer and propagator, so the code paths are the same and cost nothing.
  *
  * The trace of a generation starts at the GraphQL request (a SERVER span,
- * child of an incoming `traceparent` header if any), is injected into the
- * BullMQ job data (`traceContext`) when the job is enqueued, and continues in
+ * child of an incoming `traceparent` header if any), rides in the BullMQ job
+ * data (`GenerationJobData.traceContext`, filled from {@link activeTraceContext}
+ * by the job lifecycle when it enqueues), and continues in
  * the worker as a CONSUMER span: one trace from mutation to finished images,
  * across processes.
  */
@@ -52,7 +53,7 @@ export async function stopTracing(): Promise<void> {
   context.disable();
 }
 
-/** The fields a job's data carries for trace propagation. */
+/** The field a queue payload carries for trace propagation (see `GenerationJobData`). */
 export interface TraceCarrier {
   /** W3C trace context (`traceparent`, `tracestate`) of the request that enqueued the job. */
   traceContext?: Record<string, string>;
@@ -63,20 +64,6 @@ export function activeTraceContext(): Record<string, string> | undefined {
   const carrier: Record<string, string> = {};
   propagation.inject(context.active(), carrier);
   return Object.keys(carrier).length ? carrier : undefined;
-}
-
-/**
- * Makes `queue.add` put the active trace context into the job data, so job
- * producers need not know about tracing. BullMQ stores the data as JSON, and
- * the worker reads it back with {@link runInJobTrace}.
- */
-export function propagateTraceContext<Q extends { add: (name: never, data: never, opts?: never) => Promise<unknown> }>(queue: Q): Q {
-  const add = queue.add.bind(queue) as (name: unknown, data: object, opts?: unknown) => Promise<unknown>;
-  (queue as { add: unknown }).add = (name: unknown, data: object, opts?: unknown) => {
-    const traceContext = activeTraceContext();
-    return add(name, traceContext ? { ...data, traceContext } : data, opts);
-  };
-  return queue;
 }
 
 /** Runs `fn` inside a CONSUMER span whose parent is the trace carried in the job data. */

@@ -78,13 +78,14 @@ export interface LocalRedis {
 }
 
 /**
- * Starts redis-server on a free loopback port with its files under `dir`
- * (append-only file on, so queued jobs survive a restart of `npm start`).
+ * Starts redis-server on a free loopback port (or `port`, to restart one on
+ * the port its clients know) with its files under `dir` (append-only file on,
+ * so queued jobs survive a restart of `npm start`).
  */
-export async function startLocalRedis(dir: string, options: { persist?: boolean } = {}): Promise<LocalRedis> {
+export async function startLocalRedis(dir: string, options: { persist?: boolean; port?: number } = {}): Promise<LocalRedis> {
   const binary = ensureRedisServerBinary();
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const persist = options.persist ?? true;
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--protected-mode', 'yes'];
   args.push('--appendonly', persist ? 'yes' : 'no');

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
+import { describeError, ErrorCode, OUTAGE_RETRY_AFTER_SECONDS } from '../kernel/errors';
 import { formatGraphQLError, toGraphQLError } from '../kernel/graphql-errors';
 import type { ErrorReporter } from '../observability/error-reporter';
 import type { Logger } from '../observability/logger';
@@ -26,6 +27,23 @@ function bodyError(error: { status?: number; type?: string }, _req: express.Requ
   const message = error.type === 'entity.too.large' ? `Request body over ${MAX_REQUEST_BYTES} bytes` : 'Request body is not valid JSON';
   res.status(error.status ?? 400).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
 }
+
+/**
+ * While PostgreSQL or Redis is unreachable, an operation that hit the outage
+ * answers HTTP 503 with Retry-After (not 200 with INTERNAL), so clients and
+ * load balancers back off and retry.
+ */
+const outageStatusPlugin: ApolloServerPlugin<AppContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response, errors }) {
+        if (!errors?.some((e) => describeError(e).code === ErrorCode.SERVICE_UNAVAILABLE)) return;
+        response.http.status = 503;
+        response.http.headers.set('retry-after', String(OUTAGE_RETRY_AFTER_SECONDS));
+      },
+    };
+  },
+};
 
 export function requestIdOf(header: string | string[] | undefined): string {
   const value = Array.isArray(header) ? header[0] : header;
@@ -62,6 +80,7 @@ export async function mountGraphQL(options: {
       { async serverWillStart() { return { drainServer: options.drainWebSockets }; } },
       requestLoggingPlugin({ logger, metrics: options.metrics, errors: options.errors }),
       documentCheckPlugin(options.schema),
+      outageStatusPlugin,
     ],
   });
   await apollo.start();

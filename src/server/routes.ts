@@ -21,6 +21,40 @@ export interface HealthOptions {
   metrics: AtelierMetrics;
   /** Set where this process runs a worker: ready only once a model is loaded. */
   modelLoaded?: () => boolean;
+  /** How long each readiness check may take before it counts as failed (default 2 s). */
+  readyCheckTimeoutMs?: number;
+}
+
+/** Resolves to 'ok', or to why `check` failed or did not answer within `ms`. */
+async function probe(check: () => Promise<unknown>, ms: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no answer within ${ms} ms`), ms);
+  });
+  try {
+    return await Promise.race([check().then(() => 'ok', (e: Error) => e.message || String(e)), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The readiness checks, run in parallel, each bounded by `timeoutMs` (BullMQ
+ * and ioredis wait for a lost Redis rather than fail, so an unbounded check
+ * would hang `/readyz` for the length of the outage).
+ */
+async function readiness(options: HealthOptions): Promise<{ ready: boolean; reason: string | null; checks: Record<string, string> }> {
+  const ms = options.readyCheckTimeoutMs ?? 2000;
+  const [database, redis, queue] = await Promise.all([
+    probe(() => options.db.query('SELECT 1'), ms),
+    probe(() => options.redis.ping(), ms),
+    probe(() => options.queue.getJobCounts('active'), ms),
+  ]);
+  const checks: Record<string, string> = { database, redis, queue };
+  if (options.modelLoaded) checks.model = options.modelLoaded() ? 'ok' : 'no model loaded yet';
+  const failing = Object.entries(checks).filter(([, v]) => v !== 'ok');
+  const reason = failing.length ? failing.map(([name, why]) => `${name}: ${why}`).join('; ') : null;
+  return { ready: !reason, reason, checks };
 }
 
 /**
@@ -30,18 +64,14 @@ export interface HealthOptions {
  * standalone worker on ATELIER_METRICS_PORT.
  */
 export function mountHealthRoutes(options: HealthOptions): void {
-  const { app, redis, db, queue, metrics } = options;
+  const { app, metrics } = options;
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const checks: Record<string, string> = {};
-    await db.query('SELECT 1').then(() => (checks.database = 'ok'), (e: Error) => (checks.database = e.message));
-    await redis.ping().then(() => (checks.redis = 'ok'), (e: Error) => (checks.redis = e.message));
-    await queue.getJobCounts('active').then(() => (checks.queue = 'ok'), (e: Error) => (checks.queue = e.message));
-    if (options.modelLoaded) checks.model = options.modelLoaded() ? 'ok' : 'no model loaded yet';
-    const ready = Object.values(checks).every((v) => v === 'ok');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+    const { ready, reason, checks } = await readiness(options);
+    if (!ready) res.setHeader('Retry-After', '5');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', ...(reason ? { reason } : {}), checks });
   });
   app.get('/metrics', async (_req, res) => {
     try {

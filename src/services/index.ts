@@ -13,6 +13,7 @@ import { AlbumService } from './albums';
 import { AuthService } from './auth';
 import type { Clock } from './clock';
 import { FavoriteService } from './favorites';
+import { JobLifecycle } from './job-lifecycle';
 import { JobQueries } from './job-queries';
 import { JobService } from './jobs';
 import { MonitoringService } from './monitoring';
@@ -30,6 +31,7 @@ import { SessionService } from './sessions';
 import { SuggestionService } from './suggestions';
 import { UploadService } from './uploads';
 import { UserService } from './users';
+import type { JobLifecycleNotifier } from './webhook-queue';
 import { WebhookService } from './webhooks';
 
 export interface ServiceDeps {
@@ -38,6 +40,8 @@ export interface ServiceDeps {
   prefix: string;
   queue: GenerationQueue;
   events: EventLog;
+  /** Told of every job transition (webhook deliveries); null where nothing listens. */
+  webhooks: JobLifecycleNotifier | null;
   store: ArtifactStore;
   urlSigner: UrlSigner;
   clock: Clock;
@@ -74,6 +78,9 @@ export function createServices(deps: ServiceDeps) {
   const oidc = deps.oidc
     ? new OidcSignIn(deps.oidc, deps.publicUrl, { redis, prefix, auth, limiter: rateLimiter, attemptsPerMinute: deps.authAttemptsPerMinute })
     : null;
+  const lifecycle = new JobLifecycle({
+    db, redis, prefix, queue: deps.queue, quotas, scheduler, events: deps.events, clock, logger: deps.logger, webhooks: deps.webhooks,
+  });
   return {
     db,
     clock,
@@ -91,7 +98,8 @@ export function createServices(deps: ServiceDeps) {
     /** Sign-in with the configured OpenID Connect provider; null when none is configured. */
     oidc,
     users: new UserService(db, principalStamps),
-    jobs: new JobService({ db, redis, prefix, queue: deps.queue, quotas, rateLimiter, scheduler, events: deps.events, access, queries: jobQueries, clock, logger: deps.logger }),
+    lifecycle,
+    jobs: new JobService({ db, redis, prefix, quotas, rateLimiter, scheduler, lifecycle, access, queries: jobQueries, clock, logger: deps.logger }),
     jobQueries,
     sessions: new SessionService(db, access, deps.events, clock, deps.sessionIdleDays),
     recentErrors,

@@ -2,11 +2,9 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { AiModel, Album, AlbumShare, Job, JobStatus, Lora, Preset, type User } from '../entities';
-import type { GenerationQueue } from '../gpu-worker/queue';
-import type { JobEventBody } from '../kernel/events';
 import { GENERATION_LIMITS } from '../kernel/generation-parameters';
+import { cancelFlagKey } from '../kernel/queues';
 import { AppError, badInput, forbidden } from '../schema/errors';
-import type { EventLog } from '../subscriptions/event-log';
 import type { Logger } from '../observability/logger';
 import type { AccessPolicy } from './access';
 import { AlbumAccessRole, albumRoleWith, allowedWithSessionRole, presetVisibleTo, tierAllows } from './access-rules';
@@ -17,8 +15,8 @@ import {
   assertUuid, assertWithinTier, presetDefaults, resolveGenerationParameters,
   type GenerationParameters, type GenerationRequestInput,
 } from './generation-input';
+import type { JobLifecycle } from './job-lifecycle';
 import type { QuotaService } from './quotas';
-import { publishQueuePositions } from './queue-positions';
 import type { RateLimiter } from './rate-limits';
 import { rateSubjects } from './request-gate';
 import type { FairScheduler } from './scheduling';
@@ -27,11 +25,10 @@ export interface JobServiceDeps {
   db: DataSource;
   redis: Redis;
   prefix: string;
-  queue: GenerationQueue;
   quotas: QuotaService;
   rateLimiter: RateLimiter;
   scheduler: FairScheduler;
-  events: EventLog;
+  lifecycle: JobLifecycle;
   access: AccessPolicy;
   queries: JobQueries;
   clock: Clock;
@@ -88,13 +85,12 @@ export class JobService {
     }
     if (preset) await this.deps.db.getRepository(Preset).increment({ id: preset.id }, 'usageCount', 1);
     const { position, wentAhead } = await this.deps.queries.placeOfNewJob(job);
-    await this.publish(job, { type: 'QUEUED', actorId: user.id, totalSteps: job.steps, step: 0, queuePosition: position });
-    if (wentAhead) this.announcePositionsSoon();
+    await this.deps.lifecycle.queued(job, user.id, position, wentAhead);
     this.deps.logger.info({ requestId, jobId, userId: user.id, sessionId: job.sessionId }, 'job queued');
     return job;
   }
 
-  /** Row and queue entry are written so that neither can exist without the other. */
+  /** Builds the PENDING row; the lifecycle commits it and then adds its queue entry. */
   private async insertAndEnqueue(
     jobId: string, { user, apiKeyId }: Viewer, params: GenerationParameters, model: AiModel, input: GenerationRequestInput,
     idempotencyKey: string | null, requestId: string | null, priority: number,
@@ -109,20 +105,7 @@ export class JobService {
       deadlineAt: params.deadlineSeconds ? new Date(now.getTime() + params.deadlineSeconds * 1000) : null,
       createdAt: now,
     });
-    // The queue entry is added inside the transaction: if the add fails nothing
-    // commits; if the commit fails the entry is removed. A crash between the two
-    // leaves an entry whose row never appears, which the worker discards.
-    let enqueued = false;
-    try {
-      await this.deps.db.transaction(async (manager) => {
-        await manager.insert(Job, job);
-        await this.deps.queue.add('generate', { jobId, requestId }, { jobId, priority });
-        enqueued = true;
-      });
-    } catch (error) {
-      if (enqueued) await this.deps.queue.remove(jobId).catch(() => undefined);
-      throw error;
-    }
+    await this.deps.lifecycle.submit(job);
     return job;
   }
 
@@ -188,23 +171,8 @@ export class JobService {
   /** Cancels a pending job at once; a running one stops at its next step. */
   async cancelJob(viewer: Viewer, jobId: string): Promise<Job> {
     const job = await this.deps.access.assertCanControlJob(viewer.user, assertUuid('id', jobId));
-    if (job.status === JobStatus.PENDING) {
-      const queued = await this.deps.queue.getJob(jobId);
-      const removed = queued ? await queued.remove().then(() => true, () => false) : true;
-      if (removed) {
-        const now = this.deps.clock.now();
-        const result = await this.deps.db.getRepository(Job).update(
-          { id: jobId, status: JobStatus.PENDING },
-          { status: JobStatus.CANCELLED, completedAt: now },
-        );
-        if (result.affected) {
-          await this.deps.quotas.release(job.ownerId, job.id, job.createdAt, job.count);
-          const cancelled = { ...job, status: JobStatus.CANCELLED, completedAt: now } as Job;
-          await this.publish(cancelled, { type: 'CANCELLED', actorId: viewer.user.id, step: job.step, totalSteps: job.steps });
-          await this.announcePositions();
-          return cancelled;
-        }
-      }
+    if (job.status === JobStatus.PENDING && (await this.deps.lifecycle.withdraw(job, viewer.user.id))) {
+      return this.deps.db.getRepository(Job).findOneByOrFail({ id: jobId });
     }
     const fresh = await this.deps.db.getRepository(Job).findOneByOrFail({ id: jobId });
     if (fresh.status === JobStatus.COMPLETED || fresh.status === JobStatus.FAILED) {
@@ -237,29 +205,6 @@ export class JobService {
       sessionId: job.sessionId, albumId: job.albumId,
     }, null, requestId);
   }
-
-  private announcePositions(): Promise<void> {
-    return publishQueuePositions(this.deps);
-  }
-
-  /**
-   * A job that went ahead of waiting ones moved them back: tell them, at most
-   * once per half second across all replicas (a burst of arrivals makes one
-   * announcement, not one per job).
-   */
-  private announcePositionsSoon(): void {
-    const key = `${this.deps.prefix}:positions:pending-announce`;
-    void this.deps.redis.set(key, '1', 'PX', 500, 'NX').then((claimed) => {
-      if (!claimed) return;
-      setTimeout(() => {
-        this.announcePositions().catch((err) => this.deps.logger.warn({ err }, 'could not publish queue positions'));
-      }, 500).unref();
-    }, (err) => this.deps.logger.warn({ err }, 'could not schedule queue positions'));
-  }
-
-  async publish(job: Job, event: JobEventBody & { actorId: string | null }): Promise<void> {
-    await this.deps.events.publish({ ...event, at: this.deps.clock.now().toISOString(), jobId: job.id, sessionId: job.sessionId, apiKeyId: job.apiKeyId });
-  }
 }
 
 /** A uniform fraction in [0, 1) with as many steps as there are seeds, from the crypto RNG. */
@@ -268,6 +213,5 @@ function randomFraction(): number {
   return randomInt(0, seeds) / seeds;
 }
 
-export const cancelFlagKey = (prefix: string, jobId: string): string => `${prefix}:cancel:${jobId}`;
 
 

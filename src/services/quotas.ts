@@ -177,6 +177,34 @@ export class QuotaService {
     return stale.length;
   }
 
+  /**
+   * Makes every user's open-job set agree with the jobs table: open rows
+   * missing from their owner's set are added back (Redis lost them), and ids
+   * whose rows are final or gone are dropped (a release was lost). Run by the
+   * job reconciler; returns how many slots it freed and restored.
+   */
+  async recomputeOpenSlots(): Promise<{ freed: number; restored: number }> {
+    const open = await this.db.getRepository(Job).find({
+      select: { id: true, ownerId: true, createdAt: true },
+      where: { status: In([...OPEN_JOB_STATUSES]) },
+    });
+    const restored: Job[] = [];
+    for (const job of open) {
+      if (await this.redis.zadd(this.openKey(job.ownerId), 'NX', job.createdAt.getTime(), job.id)) restored.push(job);
+    }
+    // A job that finished (and released) between the read and the ZADD must not keep a ghost slot.
+    const stillOpen = new Set(restored.length === 0 ? [] : (await this.db.getRepository(Job).find({
+      select: { id: true }, where: { id: In(restored.map((j) => j.id)), status: In([...OPEN_JOB_STATUSES]) },
+    })).map((j) => j.id));
+    for (const job of restored.filter((j) => !stillOpen.has(j.id))) await this.redis.zrem(this.openKey(job.ownerId), job.id);
+    let freed = 0;
+    const prefix = this.openKey('');
+    for await (const keys of this.redis.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>) {
+      for (const key of keys) freed += await this.reconcile(key.slice(prefix.length));
+    }
+    return { freed, restored: stillOpen.size };
+  }
+
   async snapshot(userId: string, tier: Tier): Promise<UsageSnapshot> {
     const now = this.clock.now();
     const day = utcDay(now);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Logger } from '../observability/logger';
-import type { AtelierEvent, JobEventType } from '../gpu-worker/protocol';
+import type { JobEventType } from '../gpu-worker/protocol';
 
 export const WEBHOOK_QUEUE = 'webhooks';
 
@@ -51,22 +51,23 @@ export const webhookDeliveryJobId = (jobId: string, type: WebhookEventType): str
 const isWebhookEvent = (type: string): type is WebhookEventType => (WEBHOOK_EVENT_TYPES as readonly string[]).includes(type);
 
 /**
- * Called by the event log for every event: enqueues a webhook delivery for job
- * state changes. It looks nothing up (most jobs have no webhook; the delivery
- * worker decides), so publishing stays one Redis round trip more at most.
+ * Told of every job transition by the job lifecycle (src/services/job-lifecycle.ts):
+ * enqueues a webhook delivery for the state changes integrators hear about.
+ * It looks nothing up (most jobs have no webhook; the delivery worker
+ * decides), so a transition costs one Redis round trip more at most.
  */
 export class JobLifecycleNotifier {
   constructor(private readonly queue: WebhookQueue, private readonly logger: Logger) {}
 
-  async notify(event: AtelierEvent): Promise<void> {
+  async notify(job: { id: string; apiKeyId: string | null }, type: JobEventType, at: string): Promise<void> {
     // Only jobs submitted with an API key can have a webhook; others cost nothing here.
-    if (!event.jobId || !event.apiKeyId || !isWebhookEvent(event.type)) return;
-    const data: WebhookJobData = { deliveryId: randomUUID(), jobId: event.jobId, type: event.type, eventAt: event.at };
+    if (!job.apiKeyId || !isWebhookEvent(type)) return;
+    const data: WebhookJobData = { deliveryId: randomUUID(), jobId: job.id, type, eventAt: at };
     try {
-      await this.queue.add('deliver', data, { jobId: webhookDeliveryJobId(event.jobId, event.type) });
+      await this.queue.add('deliver', data, { jobId: webhookDeliveryJobId(job.id, type) });
     } catch (err) {
       // The event itself is already logged for subscribers; a lost webhook must not fail the job's lifecycle.
-      this.logger.warn({ err, jobId: event.jobId, type: event.type }, 'webhook delivery could not be enqueued');
+      this.logger.warn({ err, jobId: job.id, type }, 'webhook delivery could not be enqueued');
     }
   }
 }

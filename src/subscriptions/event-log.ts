@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RedisScript } from '../redis/script';
 import type { AtelierEvent, LoggedEvent } from '../gpu-worker/protocol';
-import type { JobLifecycleNotifier } from '../services/webhook-queue';
 import { AsyncQueue } from './async-queue';
 
 export type StreamKind = 'job' | 'session';
@@ -44,8 +43,6 @@ export class EventLog {
     private readonly redis: Redis,
     private readonly subscriber: Redis,
     private readonly prefix: string,
-    /** Hears every published event (webhooks for job state changes); null where nothing listens. */
-    private readonly lifecycle: JobLifecycleNotifier | null = null,
     /**
      * Job logs serve late subscribers of a job while and shortly after it runs;
      * session logs serve members reconnecting with `after`.
@@ -70,7 +67,6 @@ export class EventLog {
     if (event.sessionId) {
       result.sessionEventId = await this.append(this.key('session', event.sessionId), stored, live, this.limits.sessionMaxLen, this.limits.sessionTtlSeconds);
     }
-    await this.lifecycle?.notify(event);
     return result;
   }
 

@@ -13,13 +13,25 @@ function postgresBinDir(): string | null {
 }
 
 
+/** A PostgreSQL server of the test's own. */
+export interface TemporaryPostgres {
+  url: string;
+  /** Stops the server and deletes its files. */
+  stop: () => void;
+  /** Kills the server as a crash would (`-m immediate`), keeping its files: an outage. */
+  halt: () => void;
+  /** Starts a halted server again on the same port. */
+  resume: () => void;
+}
+
 /**
  * A throwaway PostgreSQL cluster for the tests that need several processes on
  * one database (scale-out, worker crash recovery), when no DATABASE_URL is
- * given. Uses the machine's PostgreSQL binaries; as root it runs them as the
- * `postgres` user, as initdb requires.
+ * given, or a server a test may stop and start (outages). Uses the machine's
+ * PostgreSQL binaries; as root it runs them as the `postgres` user, as initdb
+ * requires.
  */
-export async function startTemporaryPostgres(): Promise<{ url: string; stop: () => void } | null> {
+export async function startTemporaryPostgres(): Promise<TemporaryPostgres | null> {
   let bin = postgresBinDir();
   if (!bin && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
     // Same policy as redis-server for `npm start`: as root on Debian, install what is missing.
@@ -41,16 +53,22 @@ export async function startTemporaryPostgres(): Promise<{ url: string; stop: () 
   };
   if (isRoot) execFileSync('chown', ['postgres', dir]);
   run('initdb', ['-D', dir, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-  run('pg_ctl', ['-D', dir, '-w', '-l', path.join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300`, 'start']);
+  const start = () => run('pg_ctl', ['-D', dir, '-w', '-l', path.join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300`, 'start']);
+  const halt = () => run('pg_ctl', ['-D', dir, '-m', 'immediate', 'stop']);
+  start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop: () => {
       try {
-        run('pg_ctl', ['-D', dir, '-m', 'immediate', 'stop']);
+        halt();
+      } catch {
+        // already halted by the test
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     },
+    halt,
+    resume: start,
   };
 }
 

@@ -1,0 +1,90 @@
+import type { Logger } from '../observability/logger';
+import { isServiceOutage } from '../schema/errors';
+
+export interface OutageGateOptions {
+  /** Resolves when PostgreSQL and Redis both answer; rejects otherwise. */
+  probe: () => Promise<void>;
+  /** Stop taking new jobs (jobs already running carry on). */
+  pause: () => Promise<void>;
+  resume: () => Promise<void>;
+  logger: Logger;
+  /** How long one piece of bookkeeping is retried before the job is put back in the queue. */
+  maxRetryMs: number;
+  /** First wait between retries and probes; doubles up to `maxBackoffMs`. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Keeps a database or Redis outage from costing jobs. While either is
+ * unreachable the worker takes no new job (a job taken now could only fail
+ * and spend one of its BullMQ attempts); a probe with backoff resumes it once
+ * both answer. Bookkeeping of the jobs already running (`durable`) is retried
+ * with the same backoff, so a job that finished its images during the outage
+ * is recorded when the database is back, not retried from scratch.
+ */
+export class OutageGate {
+  private probing: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(private readonly o: OutageGateOptions) {}
+
+  /** True while an outage is being waited out. */
+  get down(): boolean {
+    return this.probing !== null;
+  }
+
+  /**
+   * Runs `step`; while it fails because PostgreSQL or Redis is unreachable,
+   * retries it with backoff for up to `maxRetryMs`, then gives the outage
+   * error to the caller. Any other error is thrown at once.
+   */
+  readonly durable = async <T>(step: () => Promise<T>): Promise<T> => {
+    const deadline = Date.now() + this.o.maxRetryMs;
+    let wait = this.o.backoffMs ?? 250;
+    for (;;) {
+      try {
+        return await step();
+      } catch (error) {
+        if (!isServiceOutage(error) || Date.now() + wait > deadline) throw error;
+        this.report(error);
+        await sleep(wait);
+        wait = Math.min(wait * 2, this.o.maxBackoffMs ?? 4000);
+      }
+    }
+  };
+
+  /** Called with any bookkeeping error: an outage pauses the worker until the probe succeeds. */
+  report(error: unknown): void {
+    if (!isServiceOutage(error) || this.probing || this.stopped) return;
+    this.o.logger.warn({ err: error }, 'database or Redis unreachable: taking no new jobs until both answer');
+    this.probing = this.waitOut().finally(() => {
+      this.probing = null;
+    });
+  }
+
+  private async waitOut(): Promise<void> {
+    await this.o.pause().catch((err) => this.o.logger.warn({ err }, 'could not pause the worker'));
+    let wait = this.o.backoffMs ?? 250;
+    while (!this.stopped) {
+      await sleep(wait);
+      try {
+        await this.o.probe();
+        break;
+      } catch {
+        wait = Math.min(wait * 2, this.o.maxBackoffMs ?? 4000);
+      }
+    }
+    if (this.stopped) return;
+    this.o.logger.info('database and Redis answer again: taking jobs');
+    await this.o.resume();
+  }
+
+  /** Stops probing and never resumes the worker again (it is closing). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.probing;
+  }
+}

@@ -1,0 +1,188 @@
+import type { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { Job, JobStatus, type Image } from '../entities';
+import type { JobEventBody, ProgressEvent } from '../kernel/events';
+import type { GenerationQueue } from '../gpu-worker/queue';
+import type { Logger } from '../observability/logger';
+import { activeTraceContext } from '../observability/tracing';
+import type { EventLog } from '../subscriptions/event-log';
+import type { Clock } from './clock';
+import { JobTransitions, type JobFailure, type NewImage } from './job-transitions';
+import { publishQueuePositions } from './queue-positions';
+import type { QuotaService } from './quotas';
+import type { FairScheduler } from './scheduling';
+import type { JobLifecycleNotifier } from './webhook-queue';
+
+export interface JobLifecycleDeps {
+  db: DataSource;
+  redis: Redis;
+  prefix: string;
+  queue: GenerationQueue;
+  quotas: QuotaService;
+  scheduler: FairScheduler;
+  events: EventLog;
+  clock: Clock;
+  logger: Logger;
+  /** Hears every transition (webhook deliveries); null where nothing listens. */
+  webhooks: JobLifecycleNotifier | null;
+}
+
+/**
+ * How a side effect of a transition is run. The API fails fast (the client
+ * gets SERVICE_UNAVAILABLE and retries); the worker retries through outages
+ * so a finished job is never lost to a database blip (see OutageGate).
+ */
+export type Bookkeeping = <T>(step: () => Promise<T>) => Promise<T>;
+
+const failFast: Bookkeeping = (step) => step();
+
+/** A job event as the lifecycle publishes it: the job's ids and the time are filled in. */
+type JobEvent = JobEventBody & { actorId?: string };
+
+/**
+ * The one place a job changes state, for the API and the worker alike: each
+ * method makes the transition (a conditional UPDATE, see JobTransitions) and,
+ * only when it won, gives the quota slot back, publishes the event for
+ * subscribers, tells the webhook notifier and moves the queue positions.
+ * Every method returns whether the transition happened.
+ */
+export class JobLifecycle {
+  readonly transitions: JobTransitions;
+
+  constructor(private readonly deps: JobLifecycleDeps, private readonly bookkeeping: Bookkeeping = failFast) {
+    this.transitions = new JobTransitions(deps.db);
+  }
+
+  /** The same lifecycle with its side effects run through `bookkeeping` (the worker's retries). */
+  withBookkeeping(bookkeeping: Bookkeeping): JobLifecycle {
+    return new JobLifecycle(this.deps, bookkeeping);
+  }
+
+  /**
+   * Writes the PENDING row, then adds its queue entry (the order
+   * src/gpu-worker/protocol.ts promises). If the add fails the row is removed
+   * again and the error goes to the caller; a crash in between leaves a row
+   * the reconciler enqueues.
+   */
+  async submit(job: Job): Promise<void> {
+    await this.transitions.insert(job);
+    try {
+      await this.enqueue(job, activeTraceContext());
+    } catch (error) {
+      await this.transitions.discardPending(job.id).catch((err) =>
+        this.deps.logger.warn({ err, jobId: job.id }, 'job row without a queue entry: the reconciler will enqueue it'));
+      throw error;
+    }
+  }
+
+  /** Adds (or re-adds) the queue entry of a PENDING row; a no-op when the entry exists. */
+  async enqueue(job: Job, traceContext?: Record<string, string>): Promise<void> {
+    await this.deps.queue.add('generate', { jobId: job.id, requestId: job.requestId, ...(traceContext ? { traceContext } : {}) }, { jobId: job.id, priority: job.priority });
+  }
+
+  /** Announces a new job: QUEUED with its place in line, and new places to those it went ahead of. */
+  async queued(job: Job, actorId: string, position: number, wentAhead: boolean): Promise<void> {
+    await this.emit(job, { type: 'QUEUED', actorId, totalSteps: job.steps, step: 0, queuePosition: position });
+    if (wentAhead) this.announcePositionsSoon();
+  }
+
+  /**
+   * PENDING or PROCESSING → PROCESSING on a worker: the scheduler's clock
+   * moves and the line moves up. `job.status` follows the row.
+   */
+  async start(job: Job, provider: string): Promise<boolean> {
+    if (!(await this.run(() => this.transitions.start(job, provider, this.deps.clock.now())))) return false;
+    job.status = JobStatus.PROCESSING;
+    await this.run(() => this.deps.scheduler.started(job.priority));
+    await this.run(() => this.emit(job, { type: 'STARTED', step: 0, totalSteps: job.steps }));
+    void this.announcePositions(); // off the critical path; errors are logged inside
+    return true;
+  }
+
+  /** One step's progress (events only; the row's step is written by `recordStep`, less often). */
+  progress(job: Job, event: Pick<ProgressEvent, 'step' | 'elapsedMs' | 'etaMs' | 'preview'>): Promise<void> {
+    return this.emit(job, { ...event, type: 'PROGRESS', totalSteps: job.steps });
+  }
+
+  recordStep(jobId: string, step: number): Promise<void> {
+    return this.transitions.recordStep(jobId, step);
+  }
+
+  /** Images, usage and COMPLETED in one transaction; then the slot is released (the images stay counted). */
+  async complete(job: Job, images: NewImage[]): Promise<Image[] | null> {
+    const stored = await this.run(() => this.transitions.complete(job, images, this.deps.clock.now()));
+    if (!stored) return null;
+    await this.run(() => this.deps.quotas.release(job.ownerId, job.id, job.createdAt, 0));
+    await this.run(() => this.emit(job, { type: 'COMPLETED', step: job.steps, totalSteps: job.steps, imageIds: stored.map((i) => i.id) }));
+    return stored;
+  }
+
+  /** An open job → FAILED with a code; its unproduced images go back to today's allowance. */
+  async fail(job: Job, error: JobFailure): Promise<boolean> {
+    if (!(await this.run(() => this.transitions.finish(job.id, JobStatus.FAILED, this.deps.clock.now(), error)))) return false;
+    await this.afterFinal(job, { type: 'FAILED', totalSteps: job.steps, error }, job.status === JobStatus.PENDING);
+    return true;
+  }
+
+  /** An open job → CANCELLED (by its worker, which saw the cancel flag). `actorId` is who cancelled. */
+  async cancel(job: Job, actorId: string): Promise<boolean> {
+    return this.cancelFrom(job, actorId, undefined);
+  }
+
+  /**
+   * A job no worker holds yet: its queue entry is removed, then PENDING →
+   * CANCELLED. False when a worker already has it (its entry is locked) or it
+   * is no longer pending; the caller then asks the worker to stop it.
+   */
+  async withdraw(job: Job, actorId: string): Promise<boolean> {
+    const entry = await this.deps.queue.getJob(job.id);
+    const removed = entry ? await entry.remove().then(() => true, () => false) : true;
+    return removed && this.cancelFrom(job, actorId, [JobStatus.PENDING]);
+  }
+
+  private async cancelFrom(job: Job, actorId: string, from: JobStatus[] | undefined): Promise<boolean> {
+    if (!(await this.run(() => this.transitions.finish(job.id, JobStatus.CANCELLED, this.deps.clock.now(), null, from)))) return false;
+    await this.afterFinal(job, { type: 'CANCELLED', actorId, step: job.step, totalSteps: job.steps }, job.status === JobStatus.PENDING);
+    return true;
+  }
+
+  /** PROCESSING → PENDING: the job waits in the queue again (retry with backoff, or handed back on shutdown). */
+  requeue(jobId: string): Promise<boolean> {
+    return this.run(() => this.transitions.requeue(jobId));
+  }
+
+  private async afterFinal(job: Job, event: JobEvent, wasWaiting: boolean): Promise<void> {
+    await this.run(() => this.deps.quotas.release(job.ownerId, job.id, job.createdAt, job.count));
+    await this.run(() => this.emit(job, event));
+    // A waiting job left the line: those behind it moved up.
+    if (wasWaiting) void this.announcePositions();
+  }
+
+  /** Publishes a job event to its subscribers and, for state changes, to its webhook. */
+  private async emit(job: Job, event: JobEvent): Promise<void> {
+    const at = this.deps.clock.now().toISOString();
+    await this.deps.events.publish({ ...event, actorId: event.actorId ?? job.ownerId, at, jobId: job.id, sessionId: job.sessionId, apiKeyId: job.apiKeyId });
+    await this.deps.webhooks?.notify(job, event.type, at);
+  }
+
+  private run<T>(step: () => Promise<T>): Promise<T> {
+    return this.bookkeeping(step);
+  }
+
+  /** The line moved: tell every waiting job its new place and ETA. Never throws. */
+  async announcePositions(): Promise<void> {
+    await publishQueuePositions(this.deps).catch((err) => this.deps.logger.warn({ err }, 'could not publish queue positions'));
+  }
+
+  /**
+   * A job that went ahead of waiting ones moved them back: tell them, at most
+   * once per half second across all replicas (a burst of arrivals makes one
+   * announcement, not one per job).
+   */
+  announcePositionsSoon(): void {
+    const key = `${this.deps.prefix}:positions:pending-announce`;
+    void this.deps.redis.set(key, '1', 'PX', 500, 'NX').then((claimed) => {
+      if (claimed) setTimeout(() => void this.announcePositions(), 500).unref();
+    }, (err) => this.deps.logger.warn({ err }, 'could not schedule queue positions'));
+  }
+}

@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql, gqlData, signUp, waitFor } from '../support/graphql';
+import { startTestApp, type TestApp } from '../support/app';
+import { startTemporaryPostgres, type TemporaryPostgres } from '../support/postgres-cluster';
+
+/*
+ * A PostgreSQL server of this file's own, killed for 10 s while jobs are in
+ * flight (issue 17, item 11): the worker must wait the outage out instead of
+ * spending the jobs' attempts, the API must answer 503 SERVICE_UNAVAILABLE,
+ * and afterwards every job ends and every quota slot is back.
+ */
+let pg: TemporaryPostgres;
+let app: TestApp;
+let user: { token: string; id: string };
+let halted = false;
+
+const CREATE = 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id } }';
+const JOB = { prompt: 'through the outage', width: 512, height: 512, steps: 40 };
+
+beforeAll(async () => {
+  const server = await startTemporaryPostgres();
+  if (!server) throw new Error('This test needs PostgreSQL binaries (apt-get install postgresql)');
+  pg = server;
+  app = await startTestApp({ DATABASE_URL: pg.url, ATELIER_RECONCILE_SECONDS: '2' });
+  user = await signUp(app.url);
+  await app.db.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [user.id]);
+});
+afterAll(async () => {
+  if (halted) pg.resume();
+  await app?.close();
+  pg?.stop();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function statuses(ids: string[]): Promise<Record<string, string>> {
+  const rows: { id: string; status: string }[] = await app.db.query('SELECT id, status FROM jobs WHERE id = ANY($1)', [ids]);
+  return Object.fromEntries(rows.map((r) => [r.id, r.status]));
+}
+
+describe('a 10-second PostgreSQL outage', () => {
+  it('strands no job: the API answers 503 meanwhile, every job completes afterwards, quota slots return to 0', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i += 1) ids.push((await gqlData<any>(app.url, CREATE, { input: { ...JOB, seed: i } }, user.token)).createGeneration.id);
+    await waitFor(async () => Object.values(await statuses(ids)).includes('PROCESSING'), 30_000, 20);
+
+    pg.halt();
+    halted = true;
+    const haltedAt = Date.now();
+    // In flight: one running, the others still waiting in the queue.
+    expect((await app.queue.getJobCounts('waiting', 'prioritized')).prioritized).toBeGreaterThanOrEqual(3);
+    const me = await gql<any>(app.url, '{ me { id } }', {}, user.token);
+    expect(me.status).toBe(503);
+    expect(me.headers.get('retry-after')).toBe('5');
+    expect(me.errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    const create = await gql<any>(app.url, CREATE, { input: JOB }, user.token);
+    expect(create.status).toBe(503);
+    expect(create.errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    const upload = await fetch(`${app.url}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${user.token}` }, body: 'lora bytes' });
+    expect(upload.status).toBe(503);
+    expect(upload.headers.get('retry-after')).toBe('5');
+    expect((await upload.json()).code).toBe('SERVICE_UNAVAILABLE');
+    const ready = await fetch(`${app.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect((await ready.json()).reason).toMatch(/^database: /);
+    await sleep(10_000 - (Date.now() - haltedAt));
+    pg.resume();
+    halted = false;
+
+    const final = await waitFor(async () => {
+      const now = await statuses(ids);
+      return Object.values(now).every((s) => ['COMPLETED', 'FAILED', 'CANCELLED'].includes(s)) ? now : null;
+    }, 90_000, 200);
+    expect(Object.values(final)).toEqual(ids.map(() => 'COMPLETED'));
+    const [{ open }] = await app.db.query(`SELECT count(*)::int AS open FROM jobs WHERE status IN ('PENDING', 'PROCESSING')`);
+    expect(open).toBe(0);
+    expect(await app.queue.getFailedCount()).toBe(0);
+    expect(await app.redis.zcard(`${app.config.redisPrefix}:quota:open:${user.id}`)).toBe(0);
+    expect((await gqlData<any>(app.url, '{ usage { openJobs } }', {}, user.token)).usage.openJobs).toBe(0);
+    expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+  }, 180_000);
+});
