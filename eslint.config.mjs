@@ -2,12 +2,57 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+/*
+ * Layer boundaries (docs/architecture.md, "Layers"): each folder of src/
+ * imports only from its own layer or below. A relative import whose first
+ * folder is in `above` fails the lint, naming the rule.
+ */
+const TOP = ['app', 'main'];
+const TRANSPORTS = ['server', ...TOP];
+const GRAPHQL = ['resolvers', 'schema', ...TRANSPORTS];
+const LIVE = ['subscriptions', ...GRAPHQL];
+const DOMAIN = ['services', ...LIVE];
+const ADAPTERS = ['observability', 'storage', 'redis', 'database'];
+/** The queue consumer's own files (gpu-worker/*.ts, not its library folders) sit at the top with the transports. */
+const WORKER_DRIVER = String.raw`gpu-worker/[a-z-]+$`;
+
+function layer(files, above, why, extra = []) {
+  const folders = above.join('|');
+  return {
+    files,
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { regex: String.raw`^(\.\./)+(${folders})(/|$)`, message: `Layer boundary: ${why} (docs/architecture.md, "Layers").` },
+          { regex: String.raw`^(\.\./)+scripts/`, message: 'Runtime code does not import scripts/ (docs/architecture.md, "Layers").' },
+          ...extra.map((regex) => ({ regex, message: `Layer boundary: ${why} (docs/architecture.md, "Layers").` })),
+        ],
+      }],
+    },
+  };
+}
+
+const boundaries = [
+  layer(['src/kernel/**/*.ts'], ['config', 'entities', 'gpu-worker', ...ADAPTERS, ...DOMAIN], 'the kernel imports nothing of ours'),
+  layer(['src/entities/**/*.ts', 'src/config.ts'], ['gpu-worker', ...ADAPTERS, ...DOMAIN], 'entities and config import only the kernel'),
+  layer(['src/gpu-worker/{pipeline,lora,onnx,models}/**/*.ts'], ['config', 'entities', ...ADAPTERS, ...DOMAIN], 'the inference libraries are pure: kernel and each other only',
+    [String.raw`^(\.\./)+(generation-worker|queue|step-reporter|outage-gate|worker-observability)$`]),
+  layer(ADAPTERS.map((folder) => `src/${folder}/**/*.ts`), ['gpu-worker', ...DOMAIN], 'adapters sit below the domain'),
+  layer(['src/services/**/*.ts'], LIVE, 'the domain publishes through kernel interfaces, never up into live streams, GraphQL or transports', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
+  layer(['src/subscriptions/**/*.ts'], GRAPHQL, 'live streams sit below GraphQL and the transports', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
+  layer(['src/resolvers/**/*.ts'], ['schema', ...TRANSPORTS], 'resolvers sit below the schema assembly and the transports', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
+  layer(['src/schema/**/*.ts'], TRANSPORTS, 'the schema sits below the transports', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
+  layer(['src/server/**/*.ts'], TOP, 'transports do not import the composition root', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
+  layer(['src/gpu-worker/*.ts'], ['resolvers', 'schema', ...TRANSPORTS], 'the worker does not reach into the API'),
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'client/**', 'coverage/**', '.test-data/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { files: ['test/**/*.ts', 'bench/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   { files: ['**/*.cjs', '**/*.mjs'], languageOptions: { globals: globals.node, sourceType: 'commonjs' } },
+  ...boundaries,
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],

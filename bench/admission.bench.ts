@@ -1,9 +1,9 @@
 import { execute, parse, type GraphQLSchema } from 'graphql';
 import { Queue } from 'bullmq';
 import { buildAppSchema, buildBaseSchema } from '../src/schema/build';
-import { createLoaders } from '../src/schema/loaders';
-import type { AppContext } from '../src/schema/context';
-import type { Services } from '../src/services';
+import { createLoaders } from '../src/resolvers/loaders';
+import type { AppContext } from '../src/resolvers/context';
+import type { Services } from '../src/resolvers/context';
 import { JobService } from '../src/services/jobs';
 import * as factory from '../test/support/factories';
 import { gqlData } from '../test/support/graphql';

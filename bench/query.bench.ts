@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { buildAppSchema } from '../src/schema/build';
-import { createLoaders, type Loaders } from '../src/schema/loaders';
+import { createLoaders, type Loaders } from '../src/resolvers/loaders';
 import type { Viewer } from '../src/services/auth';
 import { signUp } from '../test/support/graphql';
 import { countStatements, executeAs, seedAlbum, seedImages, seedLora } from '../test/support/library';

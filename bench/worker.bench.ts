@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { DiffusionPipeline } from '../src/gpu-worker/pipeline';
-import { describeLoraTargets, writeLoraSafetensors } from '../src/gpu-worker/lora';
+import { DiffusionPipeline } from '../src/gpu-worker/pipeline/diffusion-pipeline';
+import { describeLoraTargets, writeLoraSafetensors } from '../src/gpu-worker/lora/writer';
 import * as factory from '../test/support/factories';
 import { collect, gqlData, wsClient } from '../test/support/graphql';
 import { benchModels, median, row, startBenchApp, time } from './harness';

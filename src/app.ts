@@ -8,13 +8,14 @@ import type { AtelierConfig } from './config';
 import { openDatabase } from './database/data-source';
 import { seedBuiltInPresets, seedTierPolicies, syncModels } from './database/seed';
 import { GenerationWorker } from './gpu-worker/generation-worker';
-import { ModelRegistry, PipelineCache } from './gpu-worker/models';
+import { ModelRegistry } from './gpu-worker/models/registry';
+import { PipelineCache } from './gpu-worker/models/pipeline-cache';
 import { createGenerationQueue, type GenerationQueue } from './gpu-worker/queue';
 import { createLogger, type Logger } from './observability/logger';
 import { ErrorReporter } from './observability/error-reporter';
 import { AtelierMetrics, workerMetricsOf } from './observability/metrics';
 import { startTracing, stopTracing } from './observability/tracing';
-import { observeWorker } from './observability/worker-observability';
+import { observeWorker } from './gpu-worker/worker-observability';
 import { connectRedis } from './redis/connection';
 import { startLocalRedis, type LocalRedis } from './redis/local-server';
 import { buildAppSchema } from './schema/build';
@@ -23,17 +24,20 @@ import { mountOidcRoutes } from './server/oidc-routes';
 import { mountHttpRoutes } from './server/routes';
 import { mountUploads } from './server/uploads';
 import { cors } from './server/cors';
-import { createServices, type Services } from './services';
+import { createServices } from './services/container';
+import type { Services } from './resolvers/context';
+import { LiveEvents } from './subscriptions/live-events';
+import { Presence } from './subscriptions/presence';
 import { Housekeeping } from './services/housekeeping';
 import { JobReconciler } from './services/job-reconciler';
-import { systemClock, type Clock } from './services/clock';
+import { systemClock, type Clock } from './kernel/clock';
 import { createWebhookQueue, JobLifecycleNotifier } from './services/webhook-queue';
 import { WebhookWorker } from './services/webhook-worker';
 import { UrlSigner } from './storage/artifact-store';
 import { createArtifactStorage } from './storage/create-store';
 import { EventLog } from './subscriptions/event-log';
 import { ReplicaHeartbeat } from './subscriptions/replica-heartbeat';
-import { attachWebSocketServer } from './subscriptions/ws-server';
+import { attachWebSocketServer } from './server/graphql-ws';
 
 export interface StartOptions {
   clock?: Clock;
@@ -129,12 +133,15 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   logger.info({ storage: storage.describe }, 'artifact storage');
   const urlSigner = new UrlSigner(config.jwtSecret, config.publicUrl, config.fileUrlTtlSeconds);
   const replica = new ReplicaHeartbeat(redis, config.redisPrefix);
-  const services = createServices({
+  const domain = createServices({
     db, redis, prefix: config.redisPrefix, queue, events, webhooks: new JobLifecycleNotifier(webhookQueue, logger), store: storage.store, urlSigner, clock, logger,
     jwtSecret: config.jwtSecret, jwtTtlSeconds: config.jwtTtlSeconds, sessionIdleDays: config.sessionIdleDays,
     authAttemptsPerMinute: config.authAttemptsPerMinute,
-    modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes, replicaId: replica.id, oidc: config.oidc, publicUrl: config.publicUrl,
+    modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes, oidc: config.oidc, publicUrl: config.publicUrl,
   });
+  // The live streams sit on the event log, above the domain (docs/architecture.md, "Layers").
+  const presence = new Presence(redis, config.redisPrefix, replica.id);
+  const services: Services = { ...domain, events, presence, live: new LiveEvents(events, domain.access, presence, clock) };
   metrics.observeQueue(() => services.monitoring.queueDepth());
   // Every replica ticks; a Redis lock makes it one pass per interval across the cluster.
   const reconciler = new JobReconciler({

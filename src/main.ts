@@ -7,7 +7,7 @@ import { ConfigError, loadConfig, type AtelierConfig } from './config';
 import { openDatabase } from './database/data-source';
 import { seedBuiltInPresets, seedTierPolicies } from './database/seed';
 import { createLogger } from './observability/logger';
-import { buildTinyModel } from '../scripts/build-model';
+import { writeTinyModel } from './gpu-worker/onnx/tiny-model/write';
 
 const USAGE = 'usage: atelier [all|api|worker|migrate|seed]';
 
@@ -16,7 +16,7 @@ async function ensureDefaultModel(config: AtelierConfig): Promise<void> {
   const dir = path.join(config.modelsDir, config.defaultModel);
   if (config.defaultModel !== 'atelier-tiny' || existsSync(path.join(dir, 'model_index.json'))) return;
   console.log(`building the bundled tiny model into ${dir} …`);
-  await buildTinyModel(dir);
+  await writeTinyModel(dir);
 }
 
 async function main(): Promise<void> {

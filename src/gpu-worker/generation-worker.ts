@@ -7,8 +7,8 @@ import type { Logger } from '../observability/logger';
 import { redactPrompt } from '../observability/logger';
 import { NO_WORKER_METRICS, type WorkerMetrics } from '../observability/metrics';
 import { runInJobTrace } from '../observability/tracing';
-import { isServiceOutage } from '../schema/errors';
-import type { Clock } from '../services/clock';
+import { isServiceOutage } from '../kernel/errors';
+import type { Clock } from '../kernel/clock';
 import type { JobLifecycle } from '../services/job-lifecycle';
 import type { NewImage } from '../services/job-transitions';
 import { cancelFlagKey } from '../kernel/queues';
@@ -16,10 +16,13 @@ import type { ArtifactStore } from '../storage/artifact-store';
 import type { ArtifactFileCache } from '../storage/artifact-file-cache';
 import { OutageGate } from './outage-gate';
 import { StepReporter } from './step-reporter';
-import { PipelineAbortedError, PipelineError, type DiffusionPipeline, type GeneratedImage, type LoraApplication, type StepProgress } from './pipeline';
-import type { PipelineCache } from './models';
+import { PipelineAbortedError, PipelineError } from './pipeline/errors';
+import { type DiffusionPipeline } from './pipeline/diffusion-pipeline';
+import { type GeneratedImage, type LoraApplication, type StepProgress } from './pipeline/types';
+import type { PipelineCache } from './models/pipeline-cache';
 import { recordStepTimeMs } from '../services/queue-positions';
-import { GENERATION_QUEUE, type JobFailure, type GenerationJobData } from './protocol';
+import { type JobFailure } from '../kernel/events';
+import { GENERATION_QUEUE, type GenerationJobData } from '../kernel/queues';
 
 export interface WorkerOptions {
   db: DataSource;

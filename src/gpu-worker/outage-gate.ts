@@ -1,5 +1,5 @@
 import type { Logger } from '../observability/logger';
-import { isServiceOutage } from '../schema/errors';
+import { isServiceOutage } from '../kernel/errors';
 
 export interface OutageGateOptions {
   /** Resolves when PostgreSQL and Redis both answer; rejects otherwise. */

@@ -1,5 +1,5 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { GENERATION_QUEUE, type GenerationJobData } from './protocol';
+import { GENERATION_QUEUE, type GenerationJobData } from '../kernel/queues';
 
 export type GenerationQueue = Queue<GenerationJobData, void, 'generate'>;
 

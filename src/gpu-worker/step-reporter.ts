@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { StepProgress } from './pipeline';
+import type { StepProgress } from './pipeline/types';
 
 /** How often a running job's step is written to PostgreSQL; events carry every step. */
 const DB_STEP_INTERVAL_MS = 500;

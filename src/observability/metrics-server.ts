@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { mountHealthRoutes, type HealthOptions } from '../server/routes';
+import { mountHealthRoutes, type HealthOptions } from './health';
 
 /** A small HTTP server of its own. */
 export interface MetricsServer {

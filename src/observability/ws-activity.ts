@@ -1,5 +1,9 @@
 import { Kind, getOperationAST, type ExecutionArgs, type OperationDefinitionNode } from 'graphql';
-import type { AppContext } from '../schema/context';
+/** What this module reads of a resolver context (kept structural: observability sits below the resolvers). */
+interface OperationContext {
+  requestId: string;
+  viewer?: { user: { id: string } } | null;
+}
 import type { Logger } from './logger';
 import type { WebSocketStats } from './metrics';
 
@@ -48,7 +52,7 @@ export class WebSocketActivity implements WebSocketStats {
 
   /** An operation was accepted on `socket` (called from graphql-ws `onOperation`). */
   started(socket: object, id: string, args: ExecutionArgs): void {
-    const ctx = args.contextValue as AppContext;
+    const ctx = args.contextValue as OperationContext;
     const operation = getOperationAST(args.document, args.operationName ?? undefined);
     const op: Operation = {
       requestId: ctx.requestId,

@@ -1,12 +1,12 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Album, AlbumRole, Image, User } from '../entities';
-import { viewerOf, type AppContext } from '../schema/context';
-import { libraryKey } from '../schema/library-loaders';
-import { pagedComplexity } from '../schema/query-cost';
+import { viewerOf, type AppContext } from './context';
+import { libraryKey } from './library-loaders';
+import { pagedComplexity } from './complexity';
 import { assertPageSize } from '../services/album-images';
 import { AlbumAccessRole, albumAccessWith } from '../services/access-rules';
 import { AlbumConnection, AlbumImageConnection, AlbumLinkView, AlbumMember, CreatedAlbumLink } from './album.types';
-import { ViewerDependent } from '../schema/viewer-dependent';
+import { ViewerDependent } from './viewer-dependent';
 
 const idArg = { description: 'Album id.' };
 const imageIdsArg = { description: 'Image ids (at most 500).' };

@@ -1,6 +1,6 @@
 import { Arg, Ctx, Field, ID, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
-import type { AppContext } from '../schema/context';
-import { unauthenticated } from '../schema/errors';
+import type { AppContext } from './context';
+import { unauthenticated } from '../kernel/errors';
 import { AuthPayload } from './user.resolver';
 
 @ObjectType({ description: 'A way to sign in besides email and password: single sign-on with an OpenID Connect provider.' })

@@ -1,6 +1,6 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { Job, User } from '../entities';
-import type { AppContext } from '../schema/context';
+import type { AppContext } from './context';
 import { JobEvent, SessionEvent } from './event.types';
 
 /*

@@ -1,10 +1,10 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Image } from '../entities';
-import { viewerOf, type AppContext } from '../schema/context';
-import { pagedComplexity } from '../schema/query-cost';
-import { libraryKey } from '../schema/library-loaders';
+import { viewerOf, type AppContext } from './context';
+import { pagedComplexity } from './complexity';
+import { libraryKey } from './library-loaders';
 import { FavoriteImageConnection } from './favorite.types';
-import { ViewerDependent } from '../schema/viewer-dependent';
+import { ViewerDependent } from './viewer-dependent';
 
 @Resolver(() => Image)
 export class FavoriteResolver {

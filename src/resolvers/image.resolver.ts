@@ -1,9 +1,9 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { Image, Job } from '../entities';
-import type { AppContext } from '../schema/context';
-import { libraryKey } from '../schema/library-loaders';
+import type { AppContext } from './context';
+import { libraryKey } from './library-loaders';
 import { allowedWithSessionRole, jobVisibleTo } from '../services/access-rules';
-import { ViewerDependent } from '../schema/viewer-dependent';
+import { ViewerDependent } from './viewer-dependent';
 
 @Resolver(() => Image)
 export class ImageResolver {

@@ -1,9 +1,9 @@
 import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { asJobFailureCode, ErrorCode } from '../kernel/errors';
 import { AiModel, CollabSession, Image, Job, JobError, JobStatus, User } from '../entities';
-import { viewerOf, type AppContext } from '../schema/context';
-import { ViewerDependent } from '../schema/viewer-dependent';
-import { pagedComplexity } from '../schema/query-cost';
+import { viewerOf, type AppContext } from './context';
+import { ViewerDependent } from './viewer-dependent';
+import { pagedComplexity } from './complexity';
 import { JobConnection, GenerationInput } from './job.types';
 import { sessionSeenBy } from './session.resolver';
 

@@ -1,6 +1,6 @@
 import { Arg, Ctx, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import type { AnyEventFields, LoggedEvent } from '../kernel/events';
-import { viewerOf, type AppContext } from '../schema/context';
+import { viewerOf, type AppContext } from './context';
 import { findAppError, unauthenticated } from '../kernel/errors';
 import { toGraphQLError } from '../kernel/graphql-errors';
 import { JobEvent, SessionEvent } from './event.types';

@@ -1,9 +1,9 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { AiModel, JobLora, Lora, Tier } from '../entities';
-import { viewerOf, type AppContext } from '../schema/context';
+import { viewerOf, type AppContext } from './context';
 import { loraUsableBy } from '../services/access-rules';
 import { LoraInput } from './lora.types';
-import { ViewerDependent } from '../schema/viewer-dependent';
+import { ViewerDependent } from './viewer-dependent';
 
 @Resolver(() => Lora)
 export class LoraResolver {

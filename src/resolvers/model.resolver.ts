@@ -1,8 +1,8 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { AiModel, Tier } from '../entities';
-import { viewerOf, type AppContext } from '../schema/context';
+import { viewerOf, type AppContext } from './context';
 import { modelUsableBy } from '../services/access-rules';
-import { ViewerDependent } from '../schema/viewer-dependent';
+import { ViewerDependent } from './viewer-dependent';
 
 @Resolver(() => AiModel)
 export class ModelResolver {

@@ -1,6 +1,6 @@
 import { Arg, Ctx, Field, Float, ID, Int, ObjectType, Query, Resolver } from 'type-graphql';
 import { JobStatus, Preset, Tier } from '../entities';
-import type { AppContext } from '../schema/context';
+import type { AppContext } from './context';
 
 @ObjectType({ description: 'How many jobs are in one status.' })
 export class JobStatusCount {

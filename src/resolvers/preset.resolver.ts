@@ -1,10 +1,10 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { AiModel, CollabSession, Preset, PresetCategory } from '../entities';
-import { policyOf, viewerOf, type AppContext } from '../schema/context';
+import { policyOf, viewerOf, type AppContext } from './context';
 import { presetIsMine } from '../services/access-rules';
 import { AppliedPreset, PresetInput } from './preset.types';
 import { sessionSeenBy } from './session.resolver';
-import { ViewerDependent } from '../schema/viewer-dependent';
+import { ViewerDependent } from './viewer-dependent';
 
 @Resolver(() => Preset)
 export class PresetResolver {

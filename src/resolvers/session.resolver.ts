@@ -1,9 +1,9 @@
 import { ErrorCode } from '../kernel/errors';
 import { Arg, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { CollabSession, Role, SessionInvite, SessionMember, SessionRole, User } from '../entities';
-import { viewerOf, type AppContext } from '../schema/context';
-import { libraryKey } from '../schema/library-loaders';
-import { ViewerDependent } from '../schema/viewer-dependent';
+import { viewerOf, type AppContext } from './context';
+import { libraryKey } from './library-loaders';
+import { ViewerDependent } from './viewer-dependent';
 
 /**
  * A session reached through another record (a job, a preset): only its

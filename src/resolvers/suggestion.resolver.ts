@@ -1,5 +1,5 @@
 import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
-import type { AppContext } from '../schema/context';
+import type { AppContext } from './context';
 import { EnhancedPrompt, Suggestion } from './suggestion.types';
 
 @Resolver()

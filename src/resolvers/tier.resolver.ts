@@ -1,6 +1,6 @@
 import { Arg, Ctx, Field, InputType, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { Tier, TierPolicy } from '../entities';
-import type { AppContext } from '../schema/context';
+import type { AppContext } from './context';
 
 @InputType({ description: 'New limits for a tier; omitted fields keep their value.' })
 export class TierPolicyInput {

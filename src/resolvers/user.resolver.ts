@@ -1,6 +1,6 @@
 import { Arg, Ctx, Field, ID, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
 import { ApiKey, Role, Tier, TierPolicy, User } from '../entities';
-import { viewerOf, type AppContext } from '../schema/context';
+import { viewerOf, type AppContext } from './context';
 
 @ObjectType({ description: 'A signed-in session: the JWT to send as `Authorization: Bearer <token>`.' })
 export class AuthPayload {

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
 import { ApiKey } from '../entities';
-import { viewerOf, type AppContext } from '../schema/context';
-import { ViewerDependent } from '../schema/viewer-dependent';
+import { viewerOf, type AppContext } from './context';
+import { ViewerDependent } from './viewer-dependent';
 
 const SIGNATURE_SCHEME =
   'Each delivery is a JSON POST with headers Atelier-Webhook-Id, Atelier-Webhook-Timestamp (unix seconds) and ' +

@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Viewer } from '../services/auth';
-import type { AppContext } from './context';
+import type { AppContext } from '../resolvers/context';
 import { DOCUMENT_RULES, PARSE_OPTIONS, documentTooComplex, parseLimitOf, variablesError } from './document-limits';
 import { costError } from './query-cost';
 import { controlCharacterError } from './string-inputs';

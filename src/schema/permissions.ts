@@ -1,7 +1,7 @@
 import { GraphQLError, GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import { allow, and, deny, rule, shield } from 'graphql-shield';
 import { Role } from '../entities';
-import type { AppContext } from './context';
+import type { AppContext } from '../resolvers/context';
 
 const isSignedIn = rule({ cache: 'contextual' })((_parent, _args, ctx: AppContext) =>
   ctx.viewer ? true : new GraphQLError('Sign in first: send Authorization: Bearer <token or API key>', { extensions: { code: 'UNAUTHENTICATED' } }));

@@ -2,28 +2,11 @@ import {
   GraphQLError, getNullableType, isListType, type DocumentNode, type GraphQLSchema,
 } from 'graphql';
 import { fieldExtensionsEstimator, getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import { pageSizeOf } from '../resolvers/complexity';
 
 const DEFAULT_LIST_SIZE = 10;
-const PAGING_ARGS = ['first', 'limit', 'count'];
 /** graphql-query-complexity stops here; the document limits keep real documents far below it. */
 const MAX_COST_NODES = 10_000;
-
-function pageSizeOf(args: Record<string, unknown>): number | null {
-  for (const name of PAGING_ARGS) {
-    const value = args[name];
-    if (typeof value === 'number') return Math.max(0, value);
-  }
-  return null;
-}
-
-/**
- * type-graphql `complexity` for a field returning a connection: what is
- * under it counts once per row of the page asked for, or of the resolver's
- * default page size.
- */
-export function pagedComplexity(defaultPageSize: number): ComplexityEstimator {
-  return ({ args, childComplexity }) => 1 + (pageSizeOf(args) ?? defaultPageSize) * childComplexity;
-}
 
 /**
  * One point per field; what is under a list counts once per item: the page

@@ -10,11 +10,11 @@ import { formatGraphQLError, toGraphQLError } from '../kernel/graphql-errors';
 import type { ErrorReporter } from '../observability/error-reporter';
 import type { Logger } from '../observability/logger';
 import type { AtelierMetrics } from '../observability/metrics';
-import { requestLoggingPlugin } from '../observability/request-logging';
+import { requestLoggingPlugin } from './request-logging';
 import { traceGraphQLRequests } from '../observability/tracing';
-import type { Services } from '../services';
-import type { AppContext } from '../schema/context';
-import { createLoaders } from '../schema/loaders';
+import type { Services } from '../resolvers/context';
+import type { AppContext } from '../resolvers/context';
+import { createLoaders } from '../resolvers/loaders';
 import { documentCheckPlugin } from '../schema/check-document';
 import { DOCUMENT_RULES, PARSE_OPTIONS, withParseLimit } from '../schema/document-limits';
 

@@ -1,6 +1,6 @@
 import type express from 'express';
 import { Role } from '../entities';
-import type { Services } from '../services';
+import type { Services } from '../resolvers/context';
 import { AppError, ErrorCode, forbidden, unauthenticated } from '../kernel/errors';
 import type { ErrorReporter } from '../observability/error-reporter';
 import { UploadTooLargeError } from '../services/uploads';

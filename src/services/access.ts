@@ -1,6 +1,6 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { CollabSession, Job, SessionMember, SessionRole, SessionStatus, type User } from '../entities';
-import { forbidden, notFound } from '../schema/errors';
+import { forbidden, notFound } from '../kernel/errors';
 import { allowedWithSessionRole, jobControlledBy, jobVisibleTo, sessionRoleContributes, sessionVisibleTo } from './access-rules';
 import { assertUuid } from './generation-input';
 

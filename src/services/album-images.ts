@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AlbumImage } from '../entities';
-import { badInput } from '../schema/errors';
+import { badInput } from '../kernel/errors';
 
 /** Which page of one album's images to read. */
 export interface AlbumImagesPageKey {

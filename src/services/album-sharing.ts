@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource, IsNull, MoreThan } from 'typeorm';
 import { Album, AlbumLink, AlbumRole, AlbumShare, User } from '../entities';
-import { badInput, notFound } from '../schema/errors';
+import { badInput, notFound } from '../kernel/errors';
 import type { AlbumService } from './albums';
-import type { Clock } from './clock';
+import type { Clock } from '../kernel/clock';
 import { sha256 } from '../kernel/hashing';
 import { assertUuid } from './generation-input';
 

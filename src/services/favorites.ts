@@ -1,6 +1,6 @@
 import { Brackets, DataSource } from 'typeorm';
 import { Favorite, Image, type User } from '../entities';
-import { badInput, notFound } from '../schema/errors';
+import { badInput, notFound } from '../kernel/errors';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import { assertUuid } from './generation-input';
 import { visibleImageIds } from './image-access';

@@ -3,7 +3,7 @@ import {
   checkGenerationSettings, checkNumber, checkPromptLength, GENERATION_DEFAULTS, GENERATION_LIMITS,
   type GenerationSettings, type GenerationSettingsInput, type NumberLimit, type ParameterViolation,
 } from '../kernel/generation-parameters';
-import { badInput, quotaExceeded } from '../schema/errors';
+import { badInput, quotaExceeded } from '../kernel/errors';
 
 import { assertUuid } from '../kernel/ids';
 

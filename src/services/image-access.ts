@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { Image, Job, type User } from '../entities';
-import { badInput } from '../schema/errors';
+import { badInput } from '../kernel/errors';
 import { jobVisibleWhere } from './access-rules';
 import { assertUuid } from './generation-input';
 

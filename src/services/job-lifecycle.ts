@@ -2,11 +2,11 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Job, JobStatus, type Image } from '../entities';
 import type { JobEventBody, ProgressEvent } from '../kernel/events';
-import type { GenerationQueue } from '../gpu-worker/queue';
+import type { GenerationQueue } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
 import { activeTraceContext } from '../observability/tracing';
-import type { EventLog } from '../subscriptions/event-log';
-import type { Clock } from './clock';
+import type { EventPublisher } from '../kernel/events';
+import type { Clock } from '../kernel/clock';
 import { JobTransitions, type JobFailure, type NewImage } from './job-transitions';
 import { publishQueuePositions } from './queue-positions';
 import type { QuotaService } from './quotas';
@@ -20,7 +20,7 @@ export interface JobLifecycleDeps {
   queue: GenerationQueue;
   quotas: QuotaService;
   scheduler: FairScheduler;
-  events: EventLog;
+  events: EventPublisher;
   clock: Clock;
   logger: Logger;
   /** Hears every transition (webhook deliveries); null where nothing listens. */

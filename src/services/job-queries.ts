@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { Brackets, DataSource } from 'typeorm';
 import { Job, JobStatus, type User } from '../entities';
-import { badInput } from '../schema/errors';
+import { badInput } from '../kernel/errors';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import type { AccessPolicy } from './access';
 import { assertUuid } from './generation-input';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { JobStatus, OPEN_JOB_STATUSES, type Job } from '../entities';
-import type { GenerationQueue } from '../gpu-worker/queue';
+import type { GenerationQueue } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
 import type { JobLifecycle } from './job-lifecycle';
 import type { QuotaService } from './quotas';

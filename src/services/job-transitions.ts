@@ -2,7 +2,7 @@ import type { JobFailure } from '../kernel/events';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In } from 'typeorm';
 import { AlbumImage, Image, Job, JobStatus, OPEN_JOB_STATUSES, UsageRecord } from '../entities';
-import { utcDay } from './clock';
+import { utcDay } from '../kernel/clock';
 
 /** What the worker stores per generated image (the id and timestamps are the database's). */
 export type NewImage = Omit<Image, 'id' | 'createdAt' | 'assignId' | 'job'>;

@@ -4,13 +4,13 @@ import { DataSource } from 'typeorm';
 import { AiModel, Album, AlbumShare, Job, JobStatus, Lora, Preset, type User } from '../entities';
 import { GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { cancelFlagKey } from '../kernel/queues';
-import { AppError, badInput, forbidden } from '../schema/errors';
+import { AppError, badInput, forbidden } from '../kernel/errors';
 import type { Logger } from '../observability/logger';
 import type { AccessPolicy } from './access';
 import { AlbumAccessRole, albumRoleWith, allowedWithSessionRole, presetVisibleTo, tierAllows } from './access-rules';
 import type { JobQueries } from './job-queries';
 import type { Viewer } from './auth';
-import type { Clock } from './clock';
+import type { Clock } from '../kernel/clock';
 import {
   assertUuid, assertWithinTier, presetDefaults, resolveGenerationParameters,
   type GenerationParameters, type GenerationRequestInput,

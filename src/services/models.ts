@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AiModel, type Tier, type User } from '../entities';
-import { badInput, notFound } from '../schema/errors';
+import { badInput, notFound } from '../kernel/errors';
 import { modelListedWhere } from './access-rules';
 import { assertUuid } from './generation-input';
 

@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis';
 import { DataSource, MoreThanOrEqual } from 'typeorm';
 import { Job, JobStatus, Preset, Tier } from '../entities';
-import type { GenerationQueue } from '../gpu-worker/queue';
+import type { GenerationQueue } from '../kernel/queues';
 import type { QueueState } from '../observability/metrics';
 import type { RecentErrors } from '../observability/recent-errors';
 import { onlineWorkers, type WorkerHeartbeat } from '../observability/worker-registry';
-import { badInput } from '../schema/errors';
-import type { Clock } from './clock';
+import { badInput } from '../kernel/errors';
+import type { Clock } from '../kernel/clock';
 
 /** Completed-job timing over a window, in seconds. Null where no job completed. */
 export interface GenerationTimeStats {

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type * as OpenId from 'openid-client' with { 'resolution-mode': 'import' };
 import type { OidcConfig } from '../config';
 import type { User } from '../entities';
-import { findAppError, unauthenticated } from '../schema/errors';
+import { findAppError, unauthenticated } from '../kernel/errors';
 import type { AuthService } from './auth';
 import { sha256 } from '../kernel/hashing';
 import type { RateLimiter } from './rate-limits';

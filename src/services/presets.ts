@@ -1,7 +1,7 @@
 import { DataSource, In } from 'typeorm';
 import { AiModel, Lora, Preset, PresetCategory, type JobLora, type TierPolicy, type User } from '../entities';
 import { checkLoraWeights, checkNumber, checkPromptLength, GENERATION_LIMITS, type NumberLimit } from '../kernel/generation-parameters';
-import { badInput, forbidden, notFound } from '../schema/errors';
+import { badInput, forbidden, notFound } from '../kernel/errors';
 import type { AccessPolicy } from './access';
 import { managedBy, presetVisibleWhere, sessionRoleContributes } from './access-rules';
 import { assertUuid, presetDefaults, resolveGenerationParameters, throwIfViolated } from './generation-input';

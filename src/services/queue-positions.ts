@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { Job, JobStatus } from '../entities';
-import type { EventLog } from '../subscriptions/event-log';
-import type { Clock } from './clock';
+import type { EventPublisher } from '../kernel/events';
+import type { Clock } from '../kernel/clock';
 
 /** Where workers keep the moving average of milliseconds per denoising step (for ETAs). */
 const stepTimeKey = (prefix: string): string => `${prefix}:stats:step-ms`;
@@ -27,7 +27,7 @@ const PUSH_LIMIT = 200;
  * pending job near the front of the queue. Called when the line moves: a job
  * starts, or a pending one is cancelled.
  */
-export async function publishQueuePositions(deps: { db: DataSource; events: EventLog; clock: Clock; redis: Redis; prefix: string }): Promise<void> {
+export async function publishQueuePositions(deps: { db: DataSource; events: EventPublisher; clock: Clock; redis: Redis; prefix: string }): Promise<void> {
   const { db, events, clock } = deps;
   const stepMs = await readStepTimeMs(deps.redis, deps.prefix);
   const pending = await db.getRepository(Job).find({

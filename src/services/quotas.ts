@@ -3,8 +3,8 @@ import { RedisScript } from '../redis/script';
 import { DataSource, In } from 'typeorm';
 import { Job, OPEN_JOB_STATUSES, TierPolicy, UsageRecord, type Tier } from '../entities';
 import { GENERATION_LIMITS } from '../kernel/generation-parameters';
-import { AppError, badInput, quotaExceeded } from '../schema/errors';
-import { secondsUntilUtcMidnight, utcDay, type Clock } from './clock';
+import { AppError, badInput, quotaExceeded } from '../kernel/errors';
+import { secondsUntilUtcMidnight, utcDay, type Clock } from '../kernel/clock';
 
 /*
  * Admission is one Redis script rather than a database transaction: it runs

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RedisScript } from '../redis/script';
-import { rateLimited } from '../schema/errors';
-import type { Clock } from './clock';
+import { rateLimited } from '../kernel/errors';
+import type { Clock } from '../kernel/clock';
 
 /*
  * Sliding-window log: each request is a member of a sorted set scored by its

@@ -3,12 +3,12 @@ import { DataSource, LessThan } from 'typeorm';
 import {
   CollabSession, SessionInvite, SessionMember, SessionRole, SessionStatus, TierPolicy, User,
 } from '../entities';
-import { badInput, forbidden, notFound, quotaExceeded } from '../schema/errors';
-import type { EventLog } from '../subscriptions/event-log';
+import { badInput, forbidden, notFound, quotaExceeded } from '../kernel/errors';
+import type { EventPublisher } from '../kernel/events';
 import type { AccessPolicy } from './access';
 import { sessionManagedBy } from './access-rules';
 import { sha256 } from '../kernel/hashing';
-import type { Clock } from './clock';
+import type { Clock } from '../kernel/clock';
 import { assertUuid } from './generation-input';
 
 const INVITE_PREFIX = 'ati_';
@@ -18,7 +18,7 @@ export class SessionService {
   constructor(
     private readonly db: DataSource,
     private readonly access: AccessPolicy,
-    private readonly events: EventLog,
+    private readonly events: EventPublisher,
     private readonly clock: Clock,
     private readonly idleDays: number,
   ) {}

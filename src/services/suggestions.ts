@@ -1,4 +1,4 @@
-import { badInput } from '../schema/errors';
+import { badInput } from '../kernel/errors';
 import { PROMPT_VOCABULARY, QUALITY_TERMS, STYLE_TERMS, SuggestionCategory, vocabularyOf, type VocabularyEntry } from './prompt-vocabulary';
 
 /** A ranked suggestion: `rank` 0 = the entry starts with the query, 1 = a word does, 2 = it contains it. */

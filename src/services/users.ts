@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { Role, Tier, User } from '../entities';
-import { forbidden, notFound } from '../schema/errors';
+import { forbidden, notFound } from '../kernel/errors';
 import { assertUuid } from './generation-input';
 import type { PrincipalStamps } from './principal-stamps';
 

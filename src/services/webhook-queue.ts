@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Logger } from '../observability/logger';
-import type { JobEventType } from '../gpu-worker/protocol';
+import type { JobEventType } from '../kernel/events';
 
 export const WEBHOOK_QUEUE = 'webhooks';
 

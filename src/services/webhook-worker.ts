@@ -4,7 +4,7 @@ import { ApiKey, Image, Job } from '../entities';
 import type { Logger } from '../observability/logger';
 import type { AtelierMetrics } from '../observability/metrics';
 import type { UrlSigner } from '../storage/artifact-store';
-import type { Clock } from './clock';
+import type { Clock } from '../kernel/clock';
 import { sendWebhook, type WebhookPayload } from './webhook-delivery';
 import { WEBHOOK_QUEUE, type WebhookJobData } from './webhook-queue';
 

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ApiKey, type User } from '../entities';
-import { badInput, notFound } from '../schema/errors';
-import type { Clock } from './clock';
+import { badInput, notFound } from '../kernel/errors';
+import type { Clock } from '../kernel/clock';
 import { assertUuid } from './generation-input';
 import { sendWebhook, type WebhookAttempt } from './webhook-delivery';
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RedisScript } from '../redis/script';
-import type { AtelierEvent, LoggedEvent } from '../gpu-worker/protocol';
+import type { AtelierEvent, LoggedEvent } from '../kernel/events';
 import { AsyncQueue } from './async-queue';
 
 export type StreamKind = 'job' | 'session';

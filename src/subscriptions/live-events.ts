@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { FINAL_JOB_STATUSES, Role, type User } from '../entities';
-import { FINAL_EVENT_TYPES, type LoggedEvent } from '../gpu-worker/protocol';
+import { FINAL_EVENT_TYPES, type LoggedEvent } from '../kernel/events';
 import type { AccessPolicy } from '../services/access';
-import type { Clock } from '../services/clock';
-import { badInput, forbidden, toGraphQLError } from '../schema/errors';
+import type { Clock } from '../kernel/clock';
+import { badInput, forbidden } from '../kernel/errors';
+import { toGraphQLError } from '../kernel/graphql-errors';
 import { assertUuid } from '../services/generation-input';
 import type { AsyncQueue } from './async-queue';
 import { isEventId, type EventLog } from './event-log';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/services/clock';
+import { ManualClock } from '../../src/kernel/clock';
 import { gql, gqlData, signUp } from '../support/graphql';
 import { startTestApp } from '../support/app';
 import * as factory from '../support/factories';

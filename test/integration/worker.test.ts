@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readPngInfo } from '../../src/gpu-worker/pipeline';
+import { readPngInfo } from '../../src/gpu-worker/pipeline/png';
 import { collect, gql, gqlData, waitFor, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';

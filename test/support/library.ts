@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { execute, parse, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { AiModel, Image, Job, JobStatus, Lora, type JobLora } from '../../src/entities';
-import type { AppContext } from '../../src/schema/context';
-import { createLoaders, type Loaders } from '../../src/schema/loaders';
-import type { Services } from '../../src/services';
+import type { AppContext } from '../../src/resolvers/context';
+import { createLoaders, type Loaders } from '../../src/resolvers/loaders';
+import type { Services } from '../../src/resolvers/context';
 import type { Viewer } from '../../src/services/auth';
 import { job, type TestJob } from './factories';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LoraFile, LoraLayerDelta } from '../../src/gpu-worker/lora';
+import type { LoraFile, LoraLayerDelta } from '../../src/gpu-worker/lora/lora-file';
 import { decodeAlbumCursor, encodeAlbumCursor, assertPageSize } from '../../src/services/album-images';
 import { assertImageIds } from '../../src/services/image-access';
 import { checkLoraAgainstTargets, loraStorageKey } from '../../src/services/loras';

@@ -1,8 +1,13 @@
 import { readFile, writeFile, cp } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeLoraTargets, writeLoraSafetensors, type LoraTargetInfo } from '../../src/gpu-worker/lora';
-import { DiffusionPipeline, PipelineError, readPngInfo, sessionsCreated, SeededRandom, type GenerationRequest } from '../../src/gpu-worker/pipeline';
+import { describeLoraTargets, writeLoraSafetensors, type LoraTargetInfo } from '../../src/gpu-worker/lora/writer';
+import { DiffusionPipeline } from '../../src/gpu-worker/pipeline/diffusion-pipeline';
+import { PipelineError } from '../../src/gpu-worker/pipeline/errors';
+import { readPngInfo } from '../../src/gpu-worker/pipeline/png';
+import { sessionsCreated } from '../../src/gpu-worker/pipeline/onnx-session';
+import { SeededRandom } from '../../src/gpu-worker/pipeline/rng';
+import { type GenerationRequest } from '../../src/gpu-worker/pipeline/types';
 import { decodePng, meanAbsDiff } from './helpers/png-decode';
 import { buildTinyModelInTemp } from './helpers/tiny-model';
 

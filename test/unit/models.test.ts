@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelRegistry, PipelineCache } from '../../src/gpu-worker/models';
-import { DiffusionPipeline } from '../../src/gpu-worker/pipeline';
+import { ModelRegistry } from '../../src/gpu-worker/models/registry';
+import { PipelineCache } from '../../src/gpu-worker/models/pipeline-cache';
+import { DiffusionPipeline } from '../../src/gpu-worker/pipeline/diffusion-pipeline';
 import { buildTinyModelInTemp } from './helpers/tiny-model';
 
 describe('ModelRegistry and PipelineCache', () => {

@@ -1,6 +1,8 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { coordinateGrid, gaussianBlur, gaussianKernel, GraphBuilder, linear, OnnxDataType } from '../../src/gpu-worker/onnx';
+import { coordinateGrid, gaussianBlur, gaussianKernel, linear } from '../../src/gpu-worker/onnx/layers';
+import { GraphBuilder } from '../../src/gpu-worker/onnx/graph-builder';
+import { OnnxDataType } from '../../src/gpu-worker/onnx/proto';
 
 async function session(g: GraphBuilder): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(g.toBuffer(), { intraOpNumThreads: 1 });

@@ -3,7 +3,7 @@ import { QueryFailedError } from 'typeorm';
 import { describe, expect, it } from 'vitest';
 import { OutageGate } from '../../src/gpu-worker/outage-gate';
 import { createLogger } from '../../src/observability/logger';
-import { AppError, badInput, isServiceOutage, serviceUnavailable } from '../../src/schema/errors';
+import { AppError, badInput, isServiceOutage, serviceUnavailable } from '../../src/kernel/errors';
 
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });

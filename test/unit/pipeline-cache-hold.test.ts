@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { PipelineCache } from '../../src/gpu-worker/models';
+import { PipelineCache } from '../../src/gpu-worker/models/pipeline-cache';
 
 describe('PipelineCache holds', () => {
   it('never evicts a model a running job holds; evicts it once released if over budget', async () => {

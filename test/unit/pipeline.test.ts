@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DiffusionPipeline, PipelineAbortedError, PipelineError, readPngInfo, type GenerationRequest, type StepProgress } from '../../src/gpu-worker/pipeline';
+import { DiffusionPipeline } from '../../src/gpu-worker/pipeline/diffusion-pipeline';
+import { PipelineAbortedError, PipelineError } from '../../src/gpu-worker/pipeline/errors';
+import { readPngInfo } from '../../src/gpu-worker/pipeline/png';
+import { type GenerationRequest, type StepProgress } from '../../src/gpu-worker/pipeline/types';
 import { decodePng, meanAbsDiff, roughness } from './helpers/png-decode';
 import { buildTinyModelInTemp } from './helpers/tiny-model';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodePng, readPngInfo } from '../../src/gpu-worker/pipeline';
+import { encodePng, readPngInfo } from '../../src/gpu-worker/pipeline/png';
 import { decodePng } from './helpers/png-decode';
 
 describe('PNG encoder', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSafetensors, SafetensorsError, toFloat32, writeSafetensors } from '../../src/gpu-worker/lora';
+import { parseSafetensors, SafetensorsError, toFloat32, writeSafetensors } from '../../src/gpu-worker/lora/safetensors';
 
 /** Builds a file from a raw header object and data bytes, bypassing the writer's checks. */
 function rawFile(header: unknown, data: Buffer = Buffer.alloc(0)): Buffer {

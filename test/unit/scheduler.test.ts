@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alphasCumprod, createScheduler, normaliseSchedulerConfig, SD1_SCHEDULER_DEFAULTS, spacedTimesteps } from '../../src/gpu-worker/pipeline/scheduler';
-import { SeededRandom } from '../../src/gpu-worker/pipeline';
+import { SeededRandom } from '../../src/gpu-worker/pipeline/rng';
 
 describe('schedulers', () => {
   it('computes the SD 1.x noise schedule', () => {

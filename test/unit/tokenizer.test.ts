@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClipTokenizer } from '../../src/gpu-worker/pipeline';
+import { ClipTokenizer } from '../../src/gpu-worker/pipeline/tokenizer';
 import { bytesToUnicode } from '../../src/gpu-worker/pipeline/tokenizer';
 import { buildTinyModelInTemp } from './helpers/tiny-model';
 

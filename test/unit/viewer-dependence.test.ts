@@ -4,10 +4,10 @@ import {
 } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildAppSchema, buildBaseSchema } from '../../src/schema/build';
-import { VIEWER_DEPENDENT } from '../../src/schema/viewer-dependent';
+import { VIEWER_DEPENDENT } from '../../src/resolvers/viewer-dependent';
 import { AsyncQueue } from '../../src/subscriptions/async-queue';
-import { subscribeSharingResults } from '../../src/subscriptions/shared-execution';
-import { dependsOnViewer } from '../../src/subscriptions/viewer-dependence';
+import { subscribeSharingResults } from '../../src/server/shared-execution';
+import { dependsOnViewer } from '../../src/server/viewer-dependence';
 
 let schema: GraphQLSchema;
 beforeAll(async () => {

@@ -1,4 +1,6 @@
-import { GraphBuilder, OnnxDataType, linear } from '../index';
+import { GraphBuilder } from '../graph-builder';
+import { OnnxDataType } from '../proto';
+import { linear } from '../layers';
 import type { SeededRandom } from '../../pipeline/rng';
 
 /** Shape of the tiny text encoder. */

@@ -1,4 +1,6 @@
-import { GraphBuilder, OnnxDataType, conv1x1, coordinateGrid, gaussianBlur, gaussianKernel, linear } from '../index';
+import { GraphBuilder } from '../graph-builder';
+import { OnnxDataType } from '../proto';
+import { conv1x1, coordinateGrid, gaussianBlur, gaussianKernel, linear } from '../layers';
 import type { SeededRandom } from '../../pipeline/rng';
 
 /** One UNet weight that is a graph input so LoRAs can be fed without a new session. */

@@ -1,4 +1,6 @@
-import { GraphBuilder, OnnxDataType, conv1x1, coordinateGrid } from '../index';
+import { GraphBuilder } from '../graph-builder';
+import { OnnxDataType } from '../proto';
+import { conv1x1, coordinateGrid } from '../layers';
 import type { SeededRandom } from '../../pipeline/rng';
 
 /**

@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { formatError } from '../schema/errors';
+import { formatGraphQLError as formatError } from '../kernel/graphql-errors';
 
 /**
  * Signed-out graphql-ws connections per client address on this replica.

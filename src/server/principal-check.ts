@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { GraphQLError } from 'graphql';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../observability/logger';
-import { findAppError } from '../schema/errors';
+import { findAppError } from '../kernel/errors';
 import type { AuthService, Viewer } from '../services/auth';
 import type { PrincipalStamps } from '../services/principal-stamps';
 

@@ -2,12 +2,12 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { AtelierConfig } from '../config';
-import type { GenerationWorker } from '../gpu-worker/generation-worker';
-import type { GenerationQueue } from '../gpu-worker/queue';
-import type { Logger } from './logger';
-import { startMetricsServer } from './metrics-server';
-import type { AtelierMetrics } from './metrics';
-import { WorkerPresence } from './worker-registry';
+import type { GenerationWorker } from './generation-worker';
+import type { GenerationQueue } from '../kernel/queues';
+import type { Logger } from '../observability/logger';
+import { startMetricsServer } from '../observability/metrics-server';
+import type { AtelierMetrics } from '../observability/metrics';
+import { WorkerPresence } from '../observability/worker-registry';
 
 /** What {@link observeWorker} started. */
 export interface ObservedWorker {

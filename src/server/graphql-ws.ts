@@ -1,26 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { Redis } from 'ioredis';
-import type { ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { formatGraphQLError, toGraphQLError } from '../kernel/graphql-errors';
 import type { ErrorReporter } from '../observability/error-reporter';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../observability/logger';
 import { WebSocketActivity } from '../observability/ws-activity';
-import { clientAddressOf } from '../server/client-address';
-import { MAX_REQUEST_BYTES, requestIdOf } from '../server/graphql-http';
-import type { Services } from '../services';
+import { clientAddressOf } from './client-address';
+import { MAX_REQUEST_BYTES, requestIdOf } from './graphql-http';
 import type { Viewer } from '../services/auth';
-import type { AppContext } from '../schema/context';
-import { createLoaders } from '../schema/loaders';
-import { ConnectionRegistry } from './connection-registry';
+import type { AppContext, Services } from '../resolvers/context';
+import { createLoaders } from '../resolvers/loaders';
+import { ConnectionRegistry } from '../subscriptions/connection-registry';
 import { subscribeSharingResults } from './shared-execution';
 import { viewerKey } from './viewer-dependence';
 import { CLOSE_UNAUTHORIZED, PrincipalCheck } from './principal-check';
 import { AnonymousConnections } from './socket-limits';
 import { checkDocument, parseDocument, queryBudget } from '../schema/check-document';
-import { GraphQLError } from 'graphql';
 
 /** The operation's name for log lines (never a metric label). */
 const nameOf = (name: string | null | undefined): string => (name ?? 'anonymous').slice(0, 64);

@@ -3,7 +3,7 @@ import {
   type DocumentNode, type FragmentDefinitionNode, type GraphQLCompositeType, type GraphQLField,
   type GraphQLSchema, type SelectionSetNode,
 } from 'graphql';
-import { VIEWER_DEPENDENT } from '../schema/viewer-dependent';
+import { VIEWER_DEPENDENT } from '../resolvers/viewer-dependent';
 import type { Viewer } from '../services/auth';
 
 const memo = new WeakMap<DocumentNode, Map<string, boolean>>();

@@ -1,17 +1,15 @@
 import type { Redis } from 'ioredis';
 import type { OidcConfig } from '../config';
 import type { DataSource } from 'typeorm';
-import type { GenerationQueue } from '../gpu-worker/queue';
+import type { GenerationQueue } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
 import type { ArtifactStore, UrlSigner } from '../storage/artifact-store';
-import type { EventLog } from '../subscriptions/event-log';
-import { LiveEvents } from '../subscriptions/live-events';
-import { Presence } from '../subscriptions/presence';
+import type { EventPublisher } from '../kernel/events';
 import { AccessPolicy } from './access';
 import { AlbumSharing } from './album-sharing';
 import { AlbumService } from './albums';
 import { AuthService } from './auth';
-import type { Clock } from './clock';
+import type { Clock } from '../kernel/clock';
 import { FavoriteService } from './favorites';
 import { JobLifecycle } from './job-lifecycle';
 import { JobQueries } from './job-queries';
@@ -39,7 +37,7 @@ export interface ServiceDeps {
   redis: Redis;
   prefix: string;
   queue: GenerationQueue;
-  events: EventLog;
+  events: EventPublisher;
   /** Told of every job transition (webhook deliveries); null where nothing listens. */
   webhooks: JobLifecycleNotifier | null;
   store: ArtifactStore;
@@ -54,8 +52,6 @@ export interface ServiceDeps {
   /** Where model directories live (LoRA shape checks read their model_index.json). */
   modelsDir: string;
   maxUploadBytes: number;
-  /** This process's id as an API replica (presence entries carry it; see replica-heartbeat.ts). */
-  replicaId: string;
   /** Single sign-on provider, when configured; its callback URL hangs off `publicUrl`. */
   oidc?: OidcConfig;
   publicUrl: string;
@@ -69,7 +65,6 @@ export function createServices(deps: ServiceDeps) {
   const rateLimiter = new RateLimiter(redis, prefix, clock);
   const principalStamps = new PrincipalStamps(redis, prefix);
   const scheduler = new FairScheduler(redis, prefix, { prioritizedKey: deps.queue.keys.prioritized });
-  const presence = new Presence(redis, prefix, deps.replicaId);
   const recentErrors = new RecentErrors(redis, prefix);
   const albums = new AlbumService(db, clock);
   const uploads = new UploadService(deps.store, deps.maxUploadBytes, { redis, key: `${prefix}:uploads:pending`, clock });
@@ -91,7 +86,6 @@ export function createServices(deps: ServiceDeps) {
     quotas,
     rateLimiter,
     scheduler,
-    presence,
     principalStamps,
     auth,
     gate: new RequestGate(auth, quotas, rateLimiter),
@@ -104,7 +98,6 @@ export function createServices(deps: ServiceDeps) {
     sessions: new SessionService(db, access, deps.events, clock, deps.sessionIdleDays),
     recentErrors,
     monitoring: new MonitoringService({ db, redis, prefix, queue: deps.queue, recentErrors, clock }),
-    live: new LiveEvents(deps.events, access, presence, clock),
     albums,
     albumSharing: new AlbumSharing(db, albums, clock),
     favorites: new FavoriteService(db),
@@ -117,4 +110,5 @@ export function createServices(deps: ServiceDeps) {
   };
 }
 
-export type Services = ReturnType<typeof createServices>;
+/** The domain services; the request context adds the live streams (resolvers/context.ts). */
+export type DomainServices = ReturnType<typeof createServices>;

@@ -1,10 +1,10 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind } from 'graphql';
-import type { AppContext } from '../schema/context';
-import type { ErrorReporter } from './error-reporter';
-import type { Logger } from './logger';
-import type { AtelierMetrics } from './metrics';
-import { annotateActiveSpan } from './tracing';
+import type { AppContext } from '../resolvers/context';
+import type { ErrorReporter } from '../observability/error-reporter';
+import type { Logger } from '../observability/logger';
+import type { AtelierMetrics } from '../observability/metrics';
+import { annotateActiveSpan } from '../observability/tracing';
 
 /** The caller's operation name for logs and traces (free text, so never a metric label), if it is a GraphQL name. */
 function loggedName(name: string | null | undefined): string {

@@ -1,6 +1,11 @@
 import type { TierPolicy } from '../entities';
 import type { Viewer } from '../services/auth';
-import type { Services } from '../services';
+import type { DomainServices } from '../services/container';
+import type { LiveEvents } from '../subscriptions/live-events';
+import type { Presence } from '../subscriptions/presence';
+
+/** Everything a request can reach: the domain services plus the live streams built on the event log. */
+export type Services = DomainServices & { presence: Presence; live: LiveEvents };
 import type { Loaders } from './loaders';
 
 /** Per-request (or per-WebSocket-operation) context handed to every resolver. */
