@@ -10,7 +10,7 @@ import { seedBuiltInPresets, seedTierPolicies, syncModels } from './database/see
 import { GenerationWorker } from './gpu-worker/generation-worker';
 import { ModelRegistry, PipelineCache } from './gpu-worker/models';
 import { createGenerationQueue, type GenerationQueue } from './gpu-worker/queue';
-import { createLogger, type Logger } from './observability/logger';
+import { createAuditLogger, createLogger, type Logger } from './observability/logger';
 import { AtelierMetrics, workerMetricsOf } from './observability/metrics';
 import { propagateTraceContext, startTracing, stopTracing } from './observability/tracing';
 import { observeWorker } from './observability/worker-observability';
@@ -35,6 +35,8 @@ export interface StartOptions {
   logger?: Logger;
   /** PGlite directory override (tests use 'memory'). */
   pgliteDir?: string;
+  /** The audit log stream; default per ATELIER_AUDIT_LOG. */
+  auditLogger?: Logger;
 }
 
 /** A running Atelier process (API, worker or both). */
@@ -126,6 +128,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
     jwtSecret: config.jwtSecret, jwtTtlSeconds: config.jwtTtlSeconds, sessionIdleDays: config.sessionIdleDays,
     authAttemptsPerMinute: config.authAttemptsPerMinute,
     modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes,
+    auditLogger: options.auditLogger ?? createAuditLogger(config.auditLog), auditRetentionDays: config.auditRetentionDays,
   });
   metrics.observeQueue(() => services.monitoring.queueDepth());
   if (config.adminEmail && config.adminPassword) {
@@ -166,6 +169,7 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   const schema = await buildAppSchema();
   const ws = attachWebSocketServer({
     httpServer, schema, services, redis, prefix: config.redisPrefix, logger, maxConnectionsPerUser: config.maxConnectionsPerUser,
+    trustProxy: config.trustProxy,
   });
   mountHttpRoutes({ app, services, redis, db, store: storage.store, queue, metrics, logger, modelLoaded: worker ? () => worker.hasModelLoaded : undefined });
   metrics.observeWebSockets(ws.activity);
@@ -187,10 +191,11 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   // Webhook deliveries are I/O only: they run wherever the API runs.
   const webhooks = new WebhookWorker({ db, connection, prefix: config.redisPrefix, urlSigner, clock, logger: logger.child({ role: 'webhooks' }), metrics });
   cleanups.push(() => webhooks.close());
-  // Hourly housekeeping: archive idle sessions, delete uploads never registered.
+  // Hourly housekeeping: archive idle sessions, delete uploads never registered, drop audit events past retention.
   const sweep = setInterval(() => {
     services.sessions.archiveIdle().catch((err) => logger.warn({ err }, 'session archiving failed'));
     services.uploads.sweepAbandoned().catch((err) => logger.warn({ err }, 'upload sweep failed'));
+    services.audit.deleteExpired().catch((err) => logger.warn({ err }, 'audit retention sweep failed'));
   }, 3600_000);
   sweep.unref();
   cleanups.push(async () => clearInterval(sweep));

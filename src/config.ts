@@ -80,6 +80,10 @@ export interface AtelierConfig {
   storage: StorageConfig;
   /** First retry delay of a failed webhook delivery; later ones double (tests shorten it). */
   webhookBackoffMs: number;
+  /** Security audit events older than this are deleted by the hourly housekeeping. */
+  auditRetentionDays: number;
+  /** Where the audit log stream goes: `stdout`, `stderr` or a file path (appended). */
+  auditLog: string;
 }
 
 export class ConfigError extends Error {}
@@ -168,6 +172,11 @@ function parseOrigins(raw: string | undefined): string[] | '*' {
   return origins;
 }
 
+function auditLogTarget(raw: string | undefined): string {
+  const value = raw?.trim() || 'stdout';
+  return value === 'stdout' || value === 'stderr' ? value : path.resolve(value);
+}
+
 /** Parses and validates the environment; throws ConfigError on the first bad value. */
 export function loadConfig(env: Env = process.env): AtelierConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
@@ -227,5 +236,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     otlpEndpoint: url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
     storage: storageConfig(env),
     webhookBackoffMs: int(env, 'ATELIER_WEBHOOK_BACKOFF_MS', 30_000, 10, 3600_000),
+    auditRetentionDays: int(env, 'ATELIER_AUDIT_RETENTION_DAYS', 365, 1, 36500),
+    auditLog: auditLogTarget(env.ATELIER_AUDIT_LOG),
   };
 }

@@ -37,3 +37,16 @@ export function redactPrompt(prompt: string, keep = 24): string {
   if (/… \(\d+ chars\)$/.test(trimmed)) return trimmed; // already cut (logged again by a child logger)
   return trimmed.length <= keep ? trimmed : `${trimmed.slice(0, keep)}… (${trimmed.length} chars)`;
 }
+
+/**
+ * The security audit stream: JSON lines of its own, marked `stream: "audit"`
+ * and always at level info whatever LOG_LEVEL says (they are never dropped),
+ * written to stdout, stderr or an appended file (ATELIER_AUDIT_LOG).
+ */
+export function createAuditLogger(target: string | pino.DestinationStream): Logger {
+  const destination = typeof target !== 'string' ? target
+    : target === 'stdout' ? pino.destination({ dest: 1, sync: true })
+      : target === 'stderr' ? pino.destination({ dest: 2, sync: true })
+        : pino.destination({ dest: target, sync: true, mkdir: true, append: true });
+  return createLogger({ name: 'atelier', level: 'info', destination }).child({ stream: 'audit' });
+}

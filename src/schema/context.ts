@@ -1,3 +1,4 @@
+import type { RequestOrigin } from '../services/audit-log';
 import type { Viewer } from '../services/auth';
 import type { Services } from '../services';
 import type { Loaders } from './loaders';
@@ -9,8 +10,15 @@ export interface AppContext {
   services: Services;
   loaders: Loaders;
   transport: 'http' | 'ws';
-  /** Caller's address (behind a proxy, per ATELIER_TRUST_PROXY); for sign-in throttling. */
+  /** Caller's address (behind a proxy, per ATELIER_TRUST_PROXY); for sign-in throttling and the audit log. */
   clientIp?: string;
+  /** Caller's User-Agent header, for the audit log. */
+  userAgent?: string;
+}
+
+/** Where the request came from, as the audit log records it. */
+export function originOf(ctx: Pick<AppContext, 'clientIp' | 'userAgent'>): RequestOrigin {
+  return { ip: ctx.clientIp ?? null, userAgent: ctx.userAgent ?? null };
 }
 
 /** The viewer, asserted present (shield guarantees it on signed-in fields). */

@@ -12,7 +12,7 @@ import { requestLoggingPlugin } from '../observability/request-logging';
 import { traceGraphQLRequests } from '../observability/tracing';
 import type { Services } from '../services';
 import { rateSubjects } from '../services/jobs';
-import type { AppContext } from '../schema/context';
+import { originOf, type AppContext } from '../schema/context';
 import { findAppError, formatError } from '../schema/errors';
 import { createLoaders } from '../schema/loaders';
 import { queryLimitRules } from '../schema/query-limits';
@@ -75,13 +75,14 @@ export async function mountGraphQL(options: {
       context: async ({ req, res }): Promise<AppContext> => {
         const requestId = requestIdOf(req.headers['x-request-id']);
         res.setHeader('X-Request-ID', requestId);
+        const origin = { clientIp: req.ip, userAgent: req.get('user-agent') };
         try {
-          const viewer = await services.auth.authenticate(req.headers.authorization);
+          const viewer = await services.auth.authenticate(req.headers.authorization, originOf(origin));
           if (viewer) {
             const policy = await services.quotas.policyFor(viewer.user.tier);
             await services.rateLimiter.hit('requests', rateSubjects(viewer), policy.requestsPerMinute);
           }
-          return { requestId, viewer, services, loaders: createLoaders(services.db), transport: 'http', clientIp: req.ip };
+          return { requestId, viewer, services, loaders: createLoaders(services.db), transport: 'http', ...origin };
         } catch (error) {
           throw contextError(error);
         }

@@ -20,7 +20,7 @@ function refuse(res: express.Response, status: number, code: string, error: stri
 export function mountUploads(app: express.Express, services: Services): void {
   app.post('/uploads', async (req, res) => {
     try {
-      const viewer = await services.auth.authenticate(req.headers.authorization);
+      const viewer = await services.auth.authenticate(req.headers.authorization, { ip: req.ip, userAgent: req.get('user-agent') });
       if (!viewer) return refuse(res, 401, 'UNAUTHENTICATED', 'Sign in first: send Authorization: Bearer <token or API key>');
       if (viewer.user.role === Role.VIEWER) return refuse(res, 403, 'FORBIDDEN', 'Viewers cannot upload files');
       const policy = await services.quotas.policyFor(viewer.user.tier);

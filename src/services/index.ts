@@ -9,11 +9,13 @@ import { Presence } from '../subscriptions/presence';
 import { AccessPolicy } from './access';
 import { AlbumSharing } from './album-sharing';
 import { AlbumService } from './albums';
+import { AuditLog } from './audit-log';
 import { AuthService } from './auth';
 import type { Clock } from './clock';
 import { FavoriteService } from './favorites';
 import { JobQueries } from './job-queries';
 import { JobService } from './jobs';
+import { KnownAddresses } from './known-addresses';
 import { MonitoringService } from './monitoring';
 import { RecentErrors } from '../observability/recent-errors';
 import { LoraService } from './loras';
@@ -46,6 +48,9 @@ export interface ServiceDeps {
   /** Where model directories live (LoRA shape checks read their model_index.json). */
   modelsDir: string;
   maxUploadBytes: number;
+  /** The security audit log stream (see createAuditLogger). */
+  auditLogger: Logger;
+  auditRetentionDays: number;
 }
 
 /** Every domain service, built once in the composition root. */
@@ -60,6 +65,7 @@ export function createServices(deps: ServiceDeps) {
   const albums = new AlbumService(db, clock);
   const uploads = new UploadService(deps.store, deps.maxUploadBytes, { redis, key: `${prefix}:uploads:pending`, clock });
   const jobQueries = new JobQueries(db, redis, prefix, access);
+  const audit = new AuditLog(db, deps.auditLogger, clock, deps.auditRetentionDays);
   return {
     db,
     clock,
@@ -71,11 +77,15 @@ export function createServices(deps: ServiceDeps) {
     rateLimiter,
     scheduler,
     presence,
-    auth: new AuthService(db, { jwtSecret: deps.jwtSecret, jwtTtlSeconds: deps.jwtTtlSeconds, attemptsPerMinute: deps.authAttemptsPerMinute }, clock, rateLimiter),
-    users: new UserService(db),
+    audit,
+    auth: new AuthService(
+      db, { jwtSecret: deps.jwtSecret, jwtTtlSeconds: deps.jwtTtlSeconds, attemptsPerMinute: deps.authAttemptsPerMinute }, clock, rateLimiter,
+      audit, new KnownAddresses(redis, prefix),
+    ),
+    users: new UserService(db, audit),
     jobs: new JobService({ db, redis, prefix, queue: deps.queue, quotas, rateLimiter, scheduler, events: deps.events, access, queries: jobQueries, clock, logger: deps.logger }),
     jobQueries,
-    sessions: new SessionService(db, access, deps.events, clock, deps.sessionIdleDays),
+    sessions: new SessionService(db, access, deps.events, clock, deps.sessionIdleDays, audit),
     recentErrors,
     monitoring: new MonitoringService({ db, redis, prefix, queue: deps.queue, recentErrors, clock }),
     live: new LiveEvents(deps.events, access, presence, clock),

@@ -9,7 +9,8 @@ import { WebSocketActivity } from '../observability/ws-activity';
 import { requestIdOf } from '../server/graphql-http';
 import type { Services } from '../services';
 import type { Viewer } from '../services/auth';
-import type { AppContext } from '../schema/context';
+import { originOf, type AppContext } from '../schema/context';
+import { clientAddressOf } from '../server/client-address';
 import { findAppError } from '../schema/errors';
 import { createLoaders } from '../schema/loaders';
 import { subscribeSharingResults } from './shared-execution';
@@ -23,6 +24,7 @@ export const CLOSE_GOING_AWAY = 1001;
 
 interface ConnectionState extends Record<PropertyKey, unknown> {
   viewer: Viewer | null;
+  origin: { clientIp?: string; userAgent?: string };
   connectionId: string;
   expiryTimer?: NodeJS.Timeout;
 }
@@ -63,6 +65,8 @@ export function attachWebSocketServer(options: {
   prefix: string;
   logger: Logger;
   maxConnectionsPerUser: number;
+  /** ATELIER_TRUST_PROXY: proxies whose X-Forwarded-For is believed for the client address. */
+  trustProxy?: number;
   keepAliveMs?: number;
 }) {
   const { services, logger } = options;
@@ -86,11 +90,13 @@ export function attachWebSocketServer(options: {
       subscribe: (args) => subscribeSharingResults(args, (context) => ({ ...(context as AppContext), loaders: createLoaders(services.db) })),
       validate: (schema, document) => validate(schema, document, [...specifiedRules, ...queryLimitRules()]),
       onConnect: async (ctx) => {
-        const state: ConnectionState = { viewer: null, connectionId: randomUUID() };
+        const { request } = ctx.extra;
+        const origin = { clientIp: clientAddressOf(request, options.trustProxy ?? 0), userAgent: request.headers['user-agent'] };
+        const state: ConnectionState = { viewer: null, origin, connectionId: randomUUID() };
         Object.assign(ctx.extra, { state });
         const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         try {
-          state.viewer = await services.auth.authenticate(typeof authorization === 'string' ? authorization : null);
+          state.viewer = await services.auth.authenticate(typeof authorization === 'string' ? authorization : null, originOf(origin));
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden
         }
@@ -119,7 +125,7 @@ export function attachWebSocketServer(options: {
         const state = (ctx.extra as unknown as { state: ConnectionState }).state;
         // Each operation has its own request id; a client may send one in extensions.requestId.
         const requestId = requestIdOf(typeof payload.extensions?.requestId === 'string' ? payload.extensions.requestId : undefined);
-        return { requestId, viewer: state.viewer, services, loaders: createLoaders(services.db), transport: 'ws' };
+        return { requestId, viewer: state.viewer, services, loaders: createLoaders(services.db), transport: 'ws', ...state.origin };
       },
       onOperation: (ctx, id, _payload, args) => void activity.started(ctx.extra.socket, id, args),
       onComplete: (ctx, id) => void activity.completed(ctx.extra.socket, id),

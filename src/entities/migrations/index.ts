@@ -1,4 +1,5 @@
 /** Every migration, in order. `npm run migration:generate <Name>` adds to this list. */
+import { AuditEvents1795965890914 } from './1795965890914-AuditEvents';
 import { ApiKeyWebhooks1795344111507 } from './1795344111507-ApiKeyWebhooks';
 import { Initial1795341110071 } from './1795341110071-Initial';
-export const MIGRATIONS: Function[] = [Initial1795341110071, ApiKeyWebhooks1795344111507];
+export const MIGRATIONS: Function[] = [Initial1795341110071, ApiKeyWebhooks1795344111507, AuditEvents1795965890914];
