@@ -21,6 +21,7 @@ import { mountGraphQL } from './server/graphql-http';
 import { mountHttpRoutes } from './server/routes';
 import { mountUploads } from './server/uploads';
 import { cors } from './server/cors';
+import { securityHeaders } from './server/security-headers';
 import { createServices, type Services } from './services';
 import { systemClock, type Clock } from './services/clock';
 import { createWebhookQueue, JobLifecycleNotifier } from './services/webhook-queue';
@@ -164,6 +165,7 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
+  app.use(...securityHeaders({ publicUrl: config.publicUrl, corsOrigins: config.corsOrigins }));
   app.use(cors(config.corsOrigins));
   const httpServer = http.createServer(app);
   const schema = await buildAppSchema();

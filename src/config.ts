@@ -58,7 +58,7 @@ export interface AtelierConfig {
   modelCacheBytes: number;
   /** Lifetime of signed `/files/...` URLs. */
   fileUrlTtlSeconds: number;
-  /** Origins allowed to call the API from browsers (`*` = any; tokens travel in headers, not cookies). */
+  /** Origins allowed to call the API from browsers (`*` = any); by default only the service's own (ATELIER_PUBLIC_URL). */
   corsOrigins: string[] | '*';
   /** Sign-up and sign-in attempts per minute per client address (sign-ins also per account). */
   authAttemptsPerMinute: number;
@@ -157,8 +157,9 @@ function developmentSecret(dataDir: string): string {
   return secret;
 }
 
-function parseOrigins(raw: string | undefined): string[] | '*' {
-  if (!raw || raw.trim() === '*') return '*';
+function parseOrigins(raw: string | undefined, own: string): string[] | '*' {
+  if (!raw?.trim()) return [own];
+  if (raw.trim() === '*') return '*';
   const origins = raw.split(',').map((o) => o.trim()).filter(Boolean);
   for (const origin of origins) {
     let parsed: URL;
@@ -202,11 +203,13 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
   const prefix = env.ATELIER_REDIS_PREFIX || 'atl';
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(prefix)) throw new ConfigError('ATELIER_REDIS_PREFIX must be 1-40 letters, digits, _ or -');
 
+  const publicUrl = (url(env, 'ATELIER_PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/$/, '');
+
   return {
     nodeEnv,
     role: oneOf(env, 'ATELIER_ROLE', ['all', 'api', 'worker'] as const, 'all'),
     port,
-    publicUrl: (url(env, 'ATELIER_PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    publicUrl,
     dataDir,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
@@ -225,7 +228,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     workerLockSeconds: int(env, 'ATELIER_WORKER_LOCK_SECONDS', 30, 2, 3600),
     modelCacheBytes: int(env, 'ATELIER_MODEL_CACHE_MB', 4096, 1, 1024 * 1024) * 1024 * 1024,
     fileUrlTtlSeconds: int(env, 'ATELIER_FILE_URL_TTL_SECONDS', 3600, 10, 7 * 24 * 3600),
-    corsOrigins: parseOrigins(env.ATELIER_CORS_ORIGINS),
+    corsOrigins: parseOrigins(env.ATELIER_CORS_ORIGINS, new URL(publicUrl).origin),
     authAttemptsPerMinute: int(env, 'ATELIER_AUTH_ATTEMPTS_PER_MINUTE', 30, 1, 100_000),
     trustProxy: int(env, 'ATELIER_TRUST_PROXY', 0, 0, 10),
     maxConnectionsPerUser: int(env, 'ATELIER_MAX_CONNECTIONS_PER_USER', 20, 1, 10000),

@@ -6,7 +6,8 @@ const base = { ATELIER_DATA_DIR: '/tmp/atelier-config-test', JWT_SECRET: 'x'.rep
 describe('config', () => {
   it('has working defaults', () => {
     const config = loadConfig(base);
-    expect(config).toMatchObject({ port: 4000, role: 'all', corsOrigins: '*', executionProviders: ['cuda', 'cpu'], intraOpThreads: 1 });
+    expect(config).toMatchObject({ port: 4000, role: 'all', corsOrigins: ['http://localhost:4000'], executionProviders: ['cuda', 'cpu'], intraOpThreads: 1 });
+    expect(loadConfig({ ...base, ATELIER_CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
   });
 
   it('fails fast on bad values, naming the variable', () => {
