@@ -75,6 +75,7 @@ export class QuotaService {
     const bounds: Record<string, [number, number]> = {
       maxOpenJobs: [1, 10_000], maxWidth: [64, 2048], maxHeight: [64, 2048], maxSteps: [1, 150], maxCount: [1, 8], maxLoras: [0, 16],
       generationsPerMinute: [1, 100_000], requestsPerMinute: [1, 1_000_000], maxSessionMembers: [1, 10_000], maxQueryComplexity: [10, 1_000_000],
+      pendingUploadMb: [1, 1_048_576],
     };
     const changes: Partial<TierPolicy> = {};
     for (const [field, [min, max]] of Object.entries(bounds)) {
