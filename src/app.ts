@@ -130,6 +130,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
     authAttemptsPerMinute: config.authAttemptsPerMinute,
     modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes,
     auditLogger: options.auditLogger ?? createAuditLogger(config.auditLog), auditRetentionDays: config.auditRetentionDays,
+    webhookTargets: { requireHttps: config.nodeEnv === 'production', allowedNetworks: config.webhookAllowedNetworks },
   });
   metrics.observeQueue(() => services.monitoring.queueDepth());
   if (config.adminEmail && config.adminPassword) {
@@ -191,7 +192,9 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
     urlSigner.rebase(url);
   }
   // Webhook deliveries are I/O only: they run wherever the API runs.
-  const webhooks = new WebhookWorker({ db, connection, prefix: config.redisPrefix, urlSigner, clock, logger: logger.child({ role: 'webhooks' }), metrics });
+  const webhooks = new WebhookWorker({
+    db, connection, prefix: config.redisPrefix, urlSigner, targets: services.webhookTargets, clock, logger: logger.child({ role: 'webhooks' }), metrics,
+  });
   cleanups.push(() => webhooks.close());
   // Hourly housekeeping: archive idle sessions, delete uploads never registered, drop audit events past retention.
   const sweep = setInterval(() => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 
 /** Which parts of Atelier this process runs. */
 export type ProcessRole = 'all' | 'api' | 'worker';
@@ -80,6 +81,8 @@ export interface AtelierConfig {
   storage: StorageConfig;
   /** First retry delay of a failed webhook delivery; later ones double (tests shorten it). */
   webhookBackoffMs: number;
+  /** Networks (CIDR) webhooks may reach although not public, e.g. `127.0.0.1/32` for a receiver on this machine. */
+  webhookAllowedNetworks: string[];
   /** Security audit events older than this are deleted by the hourly housekeeping. */
   auditRetentionDays: number;
   /** Where the audit log stream goes: `stdout`, `stderr` or a file path (appended). */
@@ -173,6 +176,15 @@ function parseOrigins(raw: string | undefined, own: string): string[] | '*' {
   return origins;
 }
 
+/** Comma-separated CIDRs or single addresses (`10.1.2.3` means `/32`, `::1` means `/128`). */
+function networks(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((n) => n.trim()).filter(Boolean).map((network) => {
+    const cidr = network.includes('/') ? network : `${network}/${network.includes(':') ? 128 : 32}`;
+    if (!ipaddr.isValidCIDR(cidr)) throw new ConfigError(`ATELIER_WEBHOOK_ALLOWED_NETWORKS: "${network}" is not an address or CIDR like 10.0.0.0/8`);
+    return cidr;
+  });
+}
+
 function auditLogTarget(raw: string | undefined): string {
   const value = raw?.trim() || 'stdout';
   return value === 'stdout' || value === 'stderr' ? value : path.resolve(value);
@@ -239,6 +251,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     otlpEndpoint: url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
     storage: storageConfig(env),
     webhookBackoffMs: int(env, 'ATELIER_WEBHOOK_BACKOFF_MS', 30_000, 10, 3600_000),
+    webhookAllowedNetworks: networks(env.ATELIER_WEBHOOK_ALLOWED_NETWORKS),
     auditRetentionDays: int(env, 'ATELIER_AUDIT_RETENTION_DAYS', 365, 1, 36500),
     auditLog: auditLogTarget(env.ATELIER_AUDIT_LOG),
   };

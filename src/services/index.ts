@@ -29,6 +29,7 @@ import { SuggestionService } from './suggestions';
 import { UploadService } from './uploads';
 import { UserService } from './users';
 import { WebhookService } from './webhooks';
+import { WebhookTargets, type WebhookTargetPolicy } from './webhook-targets';
 
 export interface ServiceDeps {
   db: DataSource;
@@ -51,6 +52,8 @@ export interface ServiceDeps {
   /** The security audit log stream (see createAuditLogger). */
   auditLogger: Logger;
   auditRetentionDays: number;
+  /** Where webhooks may be delivered (SSRF guard). */
+  webhookTargets: WebhookTargetPolicy;
 }
 
 /** Every domain service, built once in the composition root. */
@@ -66,6 +69,7 @@ export function createServices(deps: ServiceDeps) {
   const uploads = new UploadService(deps.store, deps.maxUploadBytes, { redis, key: `${prefix}:uploads:pending`, clock });
   const jobQueries = new JobQueries(db, redis, prefix, access);
   const audit = new AuditLog(db, deps.auditLogger, clock, deps.auditRetentionDays);
+  const webhookTargets = new WebhookTargets(deps.webhookTargets);
   return {
     db,
     clock,
@@ -97,7 +101,8 @@ export function createServices(deps: ServiceDeps) {
     uploads,
     loras: new LoraService(db, deps.store, uploads, deps.modelsDir),
     models: new ModelService(db),
-    webhooks: new WebhookService(db, clock),
+    webhookTargets,
+    webhooks: new WebhookService(db, clock, webhookTargets),
   };
 }
 

@@ -19,6 +19,14 @@ describe('config', () => {
     expect(() => loadConfig({ ...base, ATELIER_ADMIN_EMAIL: 'a@b.c' })).toThrow(/together/);
   });
 
+  it('reads the webhook network allowlist as CIDRs and refuses anything else', () => {
+    expect(loadConfig(base).webhookAllowedNetworks).toEqual([]);
+    expect(loadConfig({ ...base, ATELIER_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1, 10.0.0.0/8, ::1' }).webhookAllowedNetworks)
+      .toEqual(['127.0.0.1/32', '10.0.0.0/8', '::1/128']);
+    expect(() => loadConfig({ ...base, ATELIER_WEBHOOK_ALLOWED_NETWORKS: 'localhost' })).toThrow(/ATELIER_WEBHOOK_ALLOWED_NETWORKS/);
+    expect(() => loadConfig({ ...base, ATELIER_AUDIT_RETENTION_DAYS: '0' })).toThrow(/ATELIER_AUDIT_RETENTION_DAYS/);
+  });
+
   it('accepts a list of allowed origins', () => {
     expect(loadConfig({ ...base, ATELIER_CORS_ORIGINS: 'https://a.example.com, http://localhost:5173' }).corsOrigins)
       .toEqual(['https://a.example.com', 'http://localhost:5173']);
