@@ -131,6 +131,10 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
     modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes,
     auditLogger: options.auditLogger ?? createAuditLogger(config.auditLog), auditRetentionDays: config.auditRetentionDays,
     webhookTargets: { requireHttps: config.nodeEnv === 'production', allowedNetworks: config.webhookAllowedNetworks },
+    serviceLimits: {
+      maxQueuedJobs: config.maxQueuedJobs,
+      adminRateLimits: { requestsPerMinute: config.adminRequestsPerMinute, generationsPerMinute: config.adminGenerationsPerMinute },
+    },
   });
   metrics.observeQueue(() => services.monitoring.queueDepth());
   if (config.adminEmail && config.adminPassword) {

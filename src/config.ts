@@ -81,6 +81,11 @@ export interface AtelierConfig {
   storage: StorageConfig;
   /** First retry delay of a failed webhook delivery; later ones double (tests shorten it). */
   webhookBackoffMs: number;
+  /** Jobs queued or running across the cluster at once (0 = no cap); submissions past it are refused. */
+  maxQueuedJobs: number;
+  /** Admins' own rate limits, instead of their tier's. */
+  adminRequestsPerMinute: number;
+  adminGenerationsPerMinute: number;
   /** Networks (CIDR) webhooks may reach although not public, e.g. `127.0.0.1/32` for a receiver on this machine. */
   webhookAllowedNetworks: string[];
   /** Security audit events older than this are deleted by the hourly housekeeping. */
@@ -251,6 +256,9 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     otlpEndpoint: url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
     storage: storageConfig(env),
     webhookBackoffMs: int(env, 'ATELIER_WEBHOOK_BACKOFF_MS', 30_000, 10, 3600_000),
+    maxQueuedJobs: int(env, 'ATELIER_MAX_QUEUED_JOBS', 10_000, 0, 10_000_000),
+    adminRequestsPerMinute: int(env, 'ATELIER_ADMIN_REQUESTS_PER_MINUTE', 10_000, 1, 10_000_000),
+    adminGenerationsPerMinute: int(env, 'ATELIER_ADMIN_GENERATIONS_PER_MINUTE', 1000, 1, 1_000_000),
     webhookAllowedNetworks: networks(env.ATELIER_WEBHOOK_ALLOWED_NETWORKS),
     auditRetentionDays: int(env, 'ATELIER_AUDIT_RETENTION_DAYS', 365, 1, 36500),
     auditLog: auditLogTarget(env.ATELIER_AUDIT_LOG),

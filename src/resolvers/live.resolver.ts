@@ -27,7 +27,9 @@ function toFields(event: LoggedEvent) {
 async function authorized<T>(ctx: AppContext, open: () => Promise<T>): Promise<T> {
   try {
     if (!ctx.viewer) throw unauthenticated();
-    await ctx.services.rateLimiter.hit('requests', [`user:${ctx.viewer.user.id}`], (await ctx.services.quotas.policyFor(ctx.viewer.user.tier)).requestsPerMinute);
+    const { user } = ctx.viewer;
+    const limits = ctx.services.quotas.rateLimitsOf(user, await ctx.services.quotas.policyFor(user.tier));
+    await ctx.services.rateLimiter.hit('requests', [`user:${user.id}`], limits.requestsPerMinute);
     return await open();
   } catch (error) {
     const appError = findAppError(error);

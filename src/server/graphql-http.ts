@@ -79,8 +79,8 @@ export async function mountGraphQL(options: {
         try {
           const viewer = await services.auth.authenticate(req.headers.authorization, originOf(origin));
           if (viewer) {
-            const policy = await services.quotas.policyFor(viewer.user.tier);
-            await services.rateLimiter.hit('requests', rateSubjects(viewer), policy.requestsPerMinute);
+            const limits = services.quotas.rateLimitsOf(viewer.user, await services.quotas.policyFor(viewer.user.tier));
+            await services.rateLimiter.hit('requests', rateSubjects(viewer), limits.requestsPerMinute);
           }
           return { requestId, viewer, services, loaders: createLoaders(services.db), transport: 'http', ...origin };
         } catch (error) {

@@ -26,7 +26,7 @@ export function mountUploads(app: express.Express, services: Services): void {
       if (!viewer) return refuse(res, 401, 'UNAUTHENTICATED', 'Sign in first: send Authorization: Bearer <token or API key>');
       if (viewer.user.role === Role.VIEWER) return refuse(res, 403, 'FORBIDDEN', 'Viewers cannot upload files');
       const policy = await services.quotas.policyFor(viewer.user.tier);
-      await services.rateLimiter.hit('requests', rateSubjects(viewer), policy.requestsPerMinute);
+      await services.rateLimiter.hit('requests', rateSubjects(viewer), services.quotas.rateLimitsOf(viewer.user, policy).requestsPerMinute);
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > services.uploads.limit) {
         return refuse(res, 413, 'PAYLOAD_TOO_LARGE', `Uploads are limited to ${services.uploads.limit} bytes`, { limit: services.uploads.limit });

@@ -21,7 +21,7 @@ import { RecentErrors } from '../observability/recent-errors';
 import { LoraService } from './loras';
 import { ModelService } from './models';
 import { PresetService } from './presets';
-import { QuotaService } from './quotas';
+import { QuotaService, type ServiceLimits } from './quotas';
 import { RateLimiter } from './rate-limits';
 import { FairScheduler } from './scheduling';
 import { SessionService } from './sessions';
@@ -52,6 +52,8 @@ export interface ServiceDeps {
   /** The security audit log stream (see createAuditLogger). */
   auditLogger: Logger;
   auditRetentionDays: number;
+  /** The cluster-wide cap on open jobs and admins' own rate limits. */
+  serviceLimits: ServiceLimits;
   /** Where webhooks may be delivered (SSRF guard). */
   webhookTargets: WebhookTargetPolicy;
 }
@@ -60,7 +62,7 @@ export interface ServiceDeps {
 export function createServices(deps: ServiceDeps) {
   const { db, redis, prefix, clock } = deps;
   const access = new AccessPolicy(db);
-  const quotas = new QuotaService(db, redis, prefix, clock);
+  const quotas = new QuotaService(db, redis, prefix, clock, deps.serviceLimits);
   const rateLimiter = new RateLimiter(redis, prefix, clock);
   const scheduler = new FairScheduler(redis, prefix);
   const presence = new Presence(redis, prefix);

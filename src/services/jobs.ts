@@ -51,7 +51,7 @@ export class JobService {
       throw badInput('idempotencyKey', 'idempotencyKey must be 1 to 200 characters');
     }
     const policy = await this.deps.quotas.policyFor(user.tier);
-    await this.deps.rateLimiter.hit('generations', rateSubjects(viewer), policy.generationsPerMinute);
+    await this.deps.rateLimiter.hit('generations', rateSubjects(viewer), this.deps.quotas.rateLimitsOf(user, policy).generationsPerMinute);
     const preset = input.presetId ? await this.visiblePreset(user, assertUuid('presetId', input.presetId)) : null;
     const params = resolveGenerationParameters(input, presetDefaults(preset, policy), () => randomInt(0, MAX_SEED + 1) / (MAX_SEED + 1));
     assertWithinTier(params, policy);

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
-import { Job, OPEN_JOB_STATUSES, TierPolicy, UsageRecord, type Tier } from '../entities';
+import { Job, OPEN_JOB_STATUSES, Role, TierPolicy, UsageRecord, type Tier, type User } from '../entities';
 import { AppError, badInput, quotaExceeded } from '../schema/errors';
 import { secondsUntilUtcMidnight, utcDay, type Clock } from './clock';
 
@@ -21,12 +21,16 @@ if open >= tonumber(ARGV[2]) then return {0, 1, open} end
 local used = tonumber(redis.call('GET', KEYS[2]) or '0')
 local dayLimit = tonumber(ARGV[4])
 if dayLimit >= 0 and used + tonumber(ARGV[3]) > dayLimit then return {0, 2, used} end
+local cap = tonumber(ARGV[6])
+if cap > 0 and redis.call('ZCARD', KEYS[3]) >= cap then return {0, 3, cap} end
 redis.call('ZADD', KEYS[1], ARGV[5], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
 redis.call('INCRBY', KEYS[2], ARGV[3])
 redis.call('EXPIRE', KEYS[2], 172800)
 return {1, 0}`;
 
 const RELEASE_SCRIPT = `
+redis.call('ZREM', KEYS[3], ARGV[1])
 local removed = redis.call('ZREM', KEYS[1], ARGV[1])
 if removed == 1 and tonumber(ARGV[2]) > 0 and redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('DECRBY', KEYS[2], ARGV[2])
@@ -42,16 +46,44 @@ export interface UsageSnapshot {
   resetsAt: Date;
 }
 
+/** Limits that are the service's rather than a tier's. */
+export interface ServiceLimits {
+  /** Jobs queued or running across all users at once (0 = no cap): past it, submissions are refused. */
+  maxQueuedJobs: number;
+  /** What admins get instead of their tier's rate limits. */
+  adminRateLimits: RateLimits;
+}
+
+/** Per-minute rate limits of one caller. */
+export interface RateLimits {
+  requestsPerMinute: number;
+  generationsPerMinute: number;
+}
+
 export class QuotaService {
   constructor(
     private readonly db: DataSource,
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly clock: Clock,
+    private readonly limits: ServiceLimits = { maxQueuedJobs: 0, adminRateLimits: { requestsPerMinute: 10_000, generationsPerMinute: 1000 } },
   ) {}
+
+  /**
+   * The rate limits that apply to `user`: their tier's, except for admins,
+   * who run the service and are held to their own (ATELIER_ADMIN_*_PER_MINUTE).
+   */
+  rateLimitsOf(user: Pick<User, 'role'>, policy: TierPolicy): RateLimits {
+    return user.role === Role.ADMIN ? this.limits.adminRateLimits : policy;
+  }
 
   private openKey(userId: string): string {
     return `${this.prefix}:quota:open:${userId}`;
+  }
+
+  /** Every open job of every user: the cluster-wide cap counts this set. */
+  private allOpenKey(): string {
+    return `${this.prefix}:quota:open-all`;
   }
 
   private dayKey(userId: string, day: string): string {
@@ -122,7 +154,15 @@ export class QuotaService {
     if (result[0] === 0 && result[1] === 1 && (await this.reconcile(userId)) > 0) {
       result = await this.runAdmit(userId, jobId, count, policy, now, day);
     }
+    if (result[0] === 0 && result[1] === 3 && (await this.reconcileAll()) > 0) {
+      result = await this.runAdmit(userId, jobId, count, policy, now, day);
+    }
     if (result[0] === 1) return;
+    if (result[1] === 3) {
+      throw new AppError('QUOTA_EXCEEDED',
+        `The service is at capacity: ${this.limits.maxQueuedJobs} jobs are queued or running across all users; try again in a minute`,
+        { limit: this.limits.maxQueuedJobs, retryAfterSeconds: 60, scope: 'SERVICE' });
+    }
     if (result[1] === 1) {
       throw quotaExceeded(
         `You have ${policy.maxOpenJobs} jobs queued or running, the most your ${policy.tier} tier allows; wait for one to finish`,
@@ -139,8 +179,8 @@ export class QuotaService {
 
   private async runAdmit(userId: string, jobId: string, count: number, policy: TierPolicy, now: Date, day: string): Promise<number[]> {
     return (await this.redis.eval(
-      ADMIT_SCRIPT, 2, this.openKey(userId), this.dayKey(userId, day),
-      jobId, policy.maxOpenJobs, count, policy.imagesPerDay ?? -1, now.getTime(),
+      ADMIT_SCRIPT, 3, this.openKey(userId), this.dayKey(userId, day), this.allOpenKey(),
+      jobId, policy.maxOpenJobs, count, policy.imagesPerDay ?? -1, now.getTime(), this.limits.maxQueuedJobs,
     )) as number[];
   }
 
@@ -149,12 +189,21 @@ export class QuotaService {
    * allowance of the day the job was admitted (failed or cancelled jobs).
    */
   async release(userId: string, jobId: string, admittedAt: Date, refundImages: number): Promise<void> {
-    await this.redis.eval(RELEASE_SCRIPT, 2, this.openKey(userId), this.dayKey(userId, utcDay(admittedAt)), jobId, refundImages);
+    await this.redis.eval(RELEASE_SCRIPT, 3, this.openKey(userId), this.dayKey(userId, utcDay(admittedAt)), this.allOpenKey(), jobId, refundImages);
   }
 
   /** Drops ids from the open set whose jobs are final or missing (after a crash); returns how many. */
-  async reconcile(userId: string): Promise<number> {
-    const key = this.openKey(userId);
+  reconcile(userId: string): Promise<number> {
+    return this.dropFinished(this.openKey(userId));
+  }
+
+  /** The same for the cluster-wide set, at most every 10 s across replicas (it can hold thousands of ids). */
+  private async reconcileAll(): Promise<number> {
+    if (!(await this.redis.set(`${this.allOpenKey()}:reconciling`, '1', 'PX', 10_000, 'NX'))) return 0;
+    return this.dropFinished(this.allOpenKey());
+  }
+
+  private async dropFinished(key: string): Promise<number> {
     const members = await this.redis.zrange(key, 0, -1, 'WITHSCORES');
     const graceMs = 60_000; // a job admitted just now may not have its row yet
     const now = this.clock.now().getTime();
