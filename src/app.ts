@@ -124,12 +124,18 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   const storage = createArtifactStorage(config.storage, config.dataDir);
   logger.info({ storage: storage.describe }, 'artifact storage');
   const urlSigner = new UrlSigner(config.jwtSecret, config.publicUrl, config.fileUrlTtlSeconds);
+  let auditLogger = options.auditLogger;
+  if (!auditLogger) {
+    const audit = createAuditLogger(config.auditLog);
+    cleanups.push(audit.close);
+    auditLogger = audit.logger;
+  }
   const services = createServices({
     db, redis, prefix: config.redisPrefix, queue, events, store: storage.store, urlSigner, clock, logger,
     jwtSecret: config.jwtSecret, jwtTtlSeconds: config.jwtTtlSeconds, sessionIdleDays: config.sessionIdleDays,
     authAttemptsPerMinute: config.authAttemptsPerMinute,
     modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes,
-    auditLogger: options.auditLogger ?? createAuditLogger(config.auditLog), auditRetentionDays: config.auditRetentionDays,
+    auditLogger, auditRetentionDays: config.auditRetentionDays,
     webhookTargets: { requireHttps: config.nodeEnv === 'production', allowedNetworks: config.webhookAllowedNetworks },
     serviceLimits: {
       maxQueuedJobs: config.maxQueuedJobs,

@@ -42,11 +42,12 @@ export function redactPrompt(prompt: string, keep = 24): string {
  * The security audit stream: JSON lines of its own, marked `stream: "audit"`
  * and always at level info whatever LOG_LEVEL says (they are never dropped),
  * written to stdout, stderr or an appended file (ATELIER_AUDIT_LOG).
+ * `close` releases a file (stdout and stderr stay open).
  */
-export function createAuditLogger(target: string | pino.DestinationStream): Logger {
-  const destination = typeof target !== 'string' ? target
-    : target === 'stdout' ? pino.destination({ dest: 1, sync: true })
-      : target === 'stderr' ? pino.destination({ dest: 2, sync: true })
-        : pino.destination({ dest: target, sync: true, mkdir: true, append: true });
-  return createLogger({ name: 'atelier', level: 'info', destination }).child({ stream: 'audit' });
+export function createAuditLogger(target: string | pino.DestinationStream): { logger: Logger; close: () => Promise<void> } {
+  const file = typeof target === 'string' && target !== 'stdout' && target !== 'stderr'
+    ? pino.destination({ dest: target, sync: true, mkdir: true, append: true }) : null;
+  const destination = file ?? (typeof target !== 'string' ? target : pino.destination({ dest: target === 'stderr' ? 2 : 1, sync: true }));
+  const logger = createLogger({ name: 'atelier', level: 'info', destination }).child({ stream: 'audit' });
+  return { logger, close: async () => file?.end() };
 }
