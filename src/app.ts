@@ -11,7 +11,7 @@ import { GenerationWorker } from './gpu-worker/generation-worker';
 import { ModelRegistry } from './gpu-worker/models/registry';
 import { PipelineCache } from './gpu-worker/models/pipeline-cache';
 import { createGenerationQueue, type GenerationQueue } from './gpu-worker/queue';
-import { createLogger, type Logger } from './observability/logger';
+import { createAuditLogger, createLogger, type Logger } from './observability/logger';
 import { ErrorReporter } from './observability/error-reporter';
 import { AtelierMetrics, workerMetricsOf } from './observability/metrics';
 import { startTracing, stopTracing } from './observability/tracing';
@@ -24,6 +24,7 @@ import { mountOidcRoutes } from './server/oidc-routes';
 import { mountHttpRoutes } from './server/routes';
 import { mountUploads } from './server/uploads';
 import { cors } from './server/cors';
+import { securityHeaders } from './server/security-headers';
 import { createServices } from './services/container';
 import type { Services } from './resolvers/context';
 import { LiveEvents } from './subscriptions/live-events';
@@ -44,6 +45,8 @@ export interface StartOptions {
   logger?: Logger;
   /** PGlite directory override (tests use 'memory'). */
   pgliteDir?: string;
+  /** The audit log stream; default per ATELIER_AUDIT_LOG. */
+  auditLogger?: Logger;
 }
 
 /** A running Atelier process (API, worker or both). */
@@ -132,12 +135,24 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   const storage = createArtifactStorage(config.storage, config.dataDir);
   logger.info({ storage: storage.describe }, 'artifact storage');
   const urlSigner = new UrlSigner(config.jwtSecret, config.publicUrl, config.fileUrlTtlSeconds);
+  let auditLogger = options.auditLogger;
+  if (!auditLogger) {
+    const audit = createAuditLogger(config.auditLog);
+    cleanups.push(audit.close);
+    auditLogger = audit.logger;
+  }
   const replica = new ReplicaHeartbeat(redis, config.redisPrefix);
   const domain = createServices({
     db, redis, prefix: config.redisPrefix, queue, events, webhooks: new JobLifecycleNotifier(webhookQueue, logger), store: storage.store, urlSigner, clock, logger,
     jwtSecret: config.jwtSecret, jwtTtlSeconds: config.jwtTtlSeconds, sessionIdleDays: config.sessionIdleDays,
     authAttemptsPerMinute: config.authAttemptsPerMinute,
     modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes, oidc: config.oidc, publicUrl: config.publicUrl,
+    auditLogger, auditRetentionDays: config.auditRetentionDays,
+    webhookTargets: { requireHttps: config.nodeEnv === 'production', allowedNetworks: config.webhookAllowedNetworks },
+    serviceLimits: {
+      maxQueuedJobs: config.maxQueuedJobs,
+      adminRateLimits: { requestsPerMinute: config.adminRequestsPerMinute, generationsPerMinute: config.adminGenerationsPerMinute },
+    },
   });
   // The live streams sit on the event log, above the domain (docs/architecture.md, "Layers").
   const presence = new Presence(redis, config.redisPrefix, replica.id);
@@ -182,6 +197,7 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
+  app.use(...securityHeaders({ publicUrl: config.publicUrl, corsOrigins: config.corsOrigins }));
   app.use(cors(config.corsOrigins));
   const httpServer = http.createServer(app);
   const schema = await buildAppSchema();
@@ -215,12 +231,16 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
     services.oidc?.rebase(url);
   }
   // Webhook deliveries are I/O only: they run wherever the API runs.
-  const webhooks = new WebhookWorker({ db, connection, prefix: config.redisPrefix, urlSigner, clock, logger: logger.child({ role: 'webhooks' }), metrics });
+  const webhooks = new WebhookWorker({
+    db, connection, prefix: config.redisPrefix, urlSigner, targets: services.webhookTargets, clock, logger: logger.child({ role: 'webhooks' }), metrics,
+  });
   cleanups.push(() => webhooks.close());
-  // Hourly, once per cluster: archive idle sessions, delete uploads never registered.
+  // Hourly, once per cluster: archive idle sessions, delete uploads never registered, drop audit events past retention.
   const housekeeping = new Housekeeping({
     connection, prefix: config.redisPrefix, logger: logger.child({ role: 'housekeeping' }),
-    tasks: { archivedSessions: () => services.sessions.archiveIdle(), sweptUploads: () => services.uploads.sweepAbandoned() },
+    tasks: { archivedSessions: () => services.sessions.archiveIdle(), sweptUploads: () => services.uploads.sweepAbandoned(),
+      expiredAuditEvents: () => services.audit.deleteExpired(),
+    },
   });
   await housekeeping.start();
   cleanups.push(() => housekeeping.close());

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 
 /** Which parts of Atelier this process runs. */
 export type ProcessRole = 'all' | 'api' | 'worker';
@@ -68,7 +69,7 @@ export interface AtelierConfig {
   modelCacheBytes: number;
   /** Lifetime of signed `/files/...` URLs. */
   fileUrlTtlSeconds: number;
-  /** Origins allowed to call the API from browsers (`*` = any; tokens travel in headers, not cookies). */
+  /** Origins allowed to call the API from browsers (`*` = any); by default only the service's own (ATELIER_PUBLIC_URL). */
   corsOrigins: string[] | '*';
   /** Sign-up and sign-in attempts per minute per client address (sign-ins also per account). */
   authAttemptsPerMinute: number;
@@ -99,6 +100,17 @@ export interface AtelierConfig {
    * cluster), and how long a row must be unchanged before it is judged.
    */
   reconcileSeconds: number;
+  /** Jobs queued or running across the cluster at once (0 = no cap); submissions past it are refused. */
+  maxQueuedJobs: number;
+  /** Admins' own rate limits, instead of their tier's. */
+  adminRequestsPerMinute: number;
+  adminGenerationsPerMinute: number;
+  /** Networks (CIDR) webhooks may reach although not public, e.g. `127.0.0.1/32` for a receiver on this machine. */
+  webhookAllowedNetworks: string[];
+  /** Security audit events older than this are deleted by the hourly housekeeping. */
+  auditRetentionDays: number;
+  /** Where the audit log stream goes: `stdout`, `stderr` or a file path (appended). */
+  auditLog: string;
 }
 
 export class ConfigError extends Error {}
@@ -201,8 +213,9 @@ function developmentSecret(dataDir: string): string {
   return secret;
 }
 
-function parseOrigins(raw: string | undefined): string[] | '*' {
-  if (!raw || raw.trim() === '*') return '*';
+function parseOrigins(raw: string | undefined, own: string): string[] | '*' {
+  if (!raw?.trim()) return [own];
+  if (raw.trim() === '*') return '*';
   const origins = raw.split(',').map((o) => o.trim()).filter(Boolean);
   for (const origin of origins) {
     let parsed: URL;
@@ -214,6 +227,20 @@ function parseOrigins(raw: string | undefined): string[] | '*' {
     if (parsed.origin !== origin) throw new ConfigError(`ATELIER_CORS_ORIGINS: "${origin}" must be an origin (scheme://host[:port]), not a URL`);
   }
   return origins;
+}
+
+/** Comma-separated CIDRs or single addresses (`10.1.2.3` means `/32`, `::1` means `/128`). */
+function networks(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((n) => n.trim()).filter(Boolean).map((network) => {
+    const cidr = network.includes('/') ? network : `${network}/${network.includes(':') ? 128 : 32}`;
+    if (!ipaddr.isValidCIDR(cidr)) throw new ConfigError(`ATELIER_WEBHOOK_ALLOWED_NETWORKS: "${network}" is not an address or CIDR like 10.0.0.0/8`);
+    return cidr;
+  });
+}
+
+function auditLogTarget(raw: string | undefined): string {
+  const value = raw?.trim() || 'stdout';
+  return value === 'stdout' || value === 'stderr' ? value : path.resolve(value);
 }
 
 /** Parses and validates the environment; throws ConfigError on the first bad value. */
@@ -241,11 +268,13 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
   const prefix = env.ATELIER_REDIS_PREFIX || 'atl';
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(prefix)) throw new ConfigError('ATELIER_REDIS_PREFIX must be 1-40 letters, digits, _ or -');
 
+  const publicUrl = (url(env, 'ATELIER_PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/$/, '');
+
   return {
     nodeEnv,
     role: oneOf(env, 'ATELIER_ROLE', ['all', 'api', 'worker'] as const, 'all'),
     port,
-    publicUrl: (url(env, 'ATELIER_PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    publicUrl,
     dataDir,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
@@ -264,7 +293,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     workerLockSeconds: int(env, 'ATELIER_WORKER_LOCK_SECONDS', 30, 2, 3600),
     modelCacheBytes: int(env, 'ATELIER_MODEL_CACHE_MB', 4096, 1, 1024 * 1024) * 1024 * 1024,
     fileUrlTtlSeconds: int(env, 'ATELIER_FILE_URL_TTL_SECONDS', 3600, 10, 7 * 24 * 3600),
-    corsOrigins: parseOrigins(env.ATELIER_CORS_ORIGINS),
+    corsOrigins: parseOrigins(env.ATELIER_CORS_ORIGINS, new URL(publicUrl).origin),
     authAttemptsPerMinute: int(env, 'ATELIER_AUTH_ATTEMPTS_PER_MINUTE', 30, 1, 100_000),
     trustProxy: int(env, 'ATELIER_TRUST_PROXY', 0, 0, 10),
     maxConnectionsPerUser: int(env, 'ATELIER_MAX_CONNECTIONS_PER_USER', 20, 1, 10000),
@@ -278,5 +307,11 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     webhookBackoffMs: int(env, 'ATELIER_WEBHOOK_BACKOFF_MS', 30_000, 10, 3600_000),
     oidc: oidcConfig(env),
     reconcileSeconds: int(env, 'ATELIER_RECONCILE_SECONDS', 30, 1, 3600),
+    maxQueuedJobs: int(env, 'ATELIER_MAX_QUEUED_JOBS', 10_000, 0, 10_000_000),
+    adminRequestsPerMinute: int(env, 'ATELIER_ADMIN_REQUESTS_PER_MINUTE', 10_000, 1, 10_000_000),
+    adminGenerationsPerMinute: int(env, 'ATELIER_ADMIN_GENERATIONS_PER_MINUTE', 1000, 1, 1_000_000),
+    webhookAllowedNetworks: networks(env.ATELIER_WEBHOOK_ALLOWED_NETWORKS),
+    auditRetentionDays: int(env, 'ATELIER_AUDIT_RETENTION_DAYS', 365, 1, 36500),
+    auditLog: auditLogTarget(env.ATELIER_AUDIT_LOG),
   };
 }

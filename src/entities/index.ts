@@ -3,6 +3,7 @@ import { AlbumImage } from './album-image.entity';
 import { AlbumLink } from './album-link.entity';
 import { AlbumShare } from './album-share.entity';
 import { ApiKey } from './api-key.entity';
+import { AuditEvent } from './audit-event.entity';
 import { Favorite } from './favorite.entity';
 import { Image } from './image.entity';
 import { Job } from './job.entity';
@@ -18,7 +19,7 @@ import { User } from './user.entity';
 
 export * from './enums';
 export {
-  Album, AlbumImage, AlbumLink, AlbumShare, ApiKey, Favorite, Image, Job, Lora, AiModel, Preset,
+  Album, AlbumImage, AlbumLink, AlbumShare, ApiKey, AuditEvent, Favorite, Image, Job, Lora, AiModel, Preset,
   CollabSession, SessionInvite, SessionMember, TierPolicy, UsageRecord, User,
 };
 export { JobError } from './job.entity';
@@ -28,5 +29,5 @@ export { ModelFile } from './model.entity';
 /** Every entity, for the DataSource. */
 export const ENTITIES = [
   User, ApiKey, TierPolicy, AiModel, Job, Image, Album, AlbumImage, AlbumShare, AlbumLink,
-  Preset, Lora, CollabSession, SessionMember, SessionInvite, UsageRecord, Favorite,
+  Preset, Lora, CollabSession, SessionMember, SessionInvite, UsageRecord, Favorite, AuditEvent,
 ];

@@ -57,6 +57,10 @@ export class TierPolicy {
   @Column('int', { name: 'max_query_complexity' })
   maxQueryComplexity: number;
 
+  @Field(() => Int, { description: 'Megabytes of uploads not yet registered (e.g. LoRA files waiting for registerLora) one user may hold.' })
+  @Column('int', { name: 'pending_upload_mb', default: 64 })
+  pendingUploadMb: number;
+
   @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
   updatedAt: Date;
 }

@@ -5,6 +5,7 @@ export const KNOWN_OPERATIONS: ReadonlySet<string> = new Set([
   'Album',
   'Albums',
   'ApiKeys',
+  'AuditEvents',
   'AuthProviders',
   'CancelJob',
   'CompleteSignIn',

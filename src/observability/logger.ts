@@ -37,3 +37,17 @@ export function redactPrompt(prompt: string, keep = 24): string {
   if (/… \(\d+ chars\)$/.test(trimmed)) return trimmed; // already cut (logged again by a child logger)
   return trimmed.length <= keep ? trimmed : `${trimmed.slice(0, keep)}… (${trimmed.length} chars)`;
 }
+
+/**
+ * The security audit stream: JSON lines of its own, marked `stream: "audit"`
+ * and always at level info whatever LOG_LEVEL says (they are never dropped),
+ * written to stdout, stderr or an appended file (ATELIER_AUDIT_LOG).
+ * `close` releases a file (stdout and stderr stay open).
+ */
+export function createAuditLogger(target: string | pino.DestinationStream): { logger: Logger; close: () => Promise<void> } {
+  const file = typeof target === 'string' && target !== 'stdout' && target !== 'stderr'
+    ? pino.destination({ dest: target, sync: true, mkdir: true, append: true }) : null;
+  const destination = file ?? (typeof target !== 'string' ? target : pino.destination({ dest: target === 'stderr' ? 2 : 1, sync: true }));
+  const logger = createLogger({ name: 'atelier', level: 'info', destination }).child({ stream: 'audit' });
+  return { logger, close: async () => file?.end() };
+}

@@ -130,9 +130,18 @@ export class AlbumResolver {
   }
 
   @ViewerDependent()
-  @FieldResolver(() => User, { nullable: true, description: 'Who owns it (null for visitors through a link).' })
-  owner(@Root() album: Album, @Ctx() ctx: AppContext): Promise<User | null> {
-    return ctx.viewer ? ctx.loaders.user.load(album.ownerId) : Promise.resolve(null);
+  @FieldResolver(() => User, {
+    nullable: true,
+    description: 'Who owns it, for its owner, those it is shared with and admins; null for visitors through a link (see ownerName).',
+  })
+  async owner(@Root() album: Album, @Ctx() ctx: AppContext): Promise<User | null> {
+    // A link reaches anyone it is forwarded to: they see a name (ownerName), not the account and its email.
+    return (await this.viewerRole(album, ctx)) ? ctx.loaders.user.load(album.ownerId) : null;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'The owner\'s display name (never the email), shown to everyone who can open the album; null when they set none.' })
+  async ownerName(@Root() album: Album, @Ctx() ctx: AppContext): Promise<string | null> {
+    return (await ctx.loaders.user.load(album.ownerId))?.displayName ?? null;
   }
 
   @FieldResolver(() => Date, { description: 'Last change to the album or its images.' })

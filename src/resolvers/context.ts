@@ -1,4 +1,5 @@
 import type { TierPolicy } from '../entities';
+import type { RequestOrigin } from '../services/audit-log';
 import type { Viewer } from '../services/auth';
 import type { DomainServices } from '../services/container';
 import type { LiveEvents } from '../subscriptions/live-events';
@@ -15,8 +16,15 @@ export interface AppContext {
   services: Services;
   loaders: Loaders;
   transport: 'http' | 'ws';
-  /** Caller's address (behind a proxy, per ATELIER_TRUST_PROXY); for sign-in throttling. */
+  /** Caller's address (behind a proxy, per ATELIER_TRUST_PROXY); for sign-in throttling and the audit log. */
   clientIp?: string;
+  /** Caller's User-Agent header, for the audit log. */
+  userAgent?: string;
+}
+
+/** Where the request came from, as the audit log records it. */
+export function originOf(ctx: Pick<AppContext, 'clientIp' | 'userAgent'>): RequestOrigin {
+  return { ip: ctx.clientIp ?? null, userAgent: ctx.userAgent ?? null };
 }
 
 /** The viewer, asserted present (shield guarantees it on signed-in fields). */

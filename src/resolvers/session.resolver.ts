@@ -1,7 +1,7 @@
 import { ErrorCode } from '../kernel/errors';
 import { Arg, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { CollabSession, Role, SessionInvite, SessionMember, SessionRole, User } from '../entities';
-import { viewerOf, type AppContext } from './context';
+import { originOf, viewerOf, type AppContext } from './context';
 import { libraryKey } from './library-loaders';
 import { ViewerDependent } from './viewer-dependent';
 
@@ -64,12 +64,12 @@ export class SessionResolver {
 
   @Mutation(() => CollabSession, { description: 'Joins a session with an invite token.' })
   joinSession(@Arg('token', () => String, { description: 'Invite token.' }) token: string, @Ctx() ctx: AppContext): Promise<CollabSession> {
-    return ctx.services.sessions.join(viewerOf(ctx).user, token);
+    return ctx.services.sessions.join(viewerOf(ctx).user, token, originOf(ctx));
   }
 
   @Mutation(() => Boolean, { description: 'Leaves a session (owners cannot).' })
   leaveSession(@Arg('sessionId', () => ID, { description: 'The session.' }) sessionId: string, @Ctx() ctx: AppContext): Promise<boolean> {
-    return ctx.services.sessions.leave(viewerOf(ctx).user, sessionId);
+    return ctx.services.sessions.leave(viewerOf(ctx).user, sessionId, originOf(ctx));
   }
 
   @Mutation(() => CollabSession, { description: 'OWNER: removes a member; their live streams end at once.' })
@@ -78,7 +78,7 @@ export class SessionResolver {
     @Arg('userId', () => ID, { description: 'The member to remove.' }) userId: string,
     @Ctx() ctx: AppContext,
   ): Promise<CollabSession> {
-    return ctx.services.sessions.removeMember(viewerOf(ctx).user, sessionId, userId);
+    return ctx.services.sessions.removeMember(viewerOf(ctx).user, sessionId, userId, originOf(ctx));
   }
 
   @FieldResolver(() => User, { description: 'Who owns the session.' })

@@ -36,6 +36,9 @@ export class TierPolicyInput {
 
   @Field(() => Int, { nullable: true, description: 'Query complexity budget.' })
   maxQueryComplexity?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Megabytes of uploads not yet registered one user may hold.' })
+  pendingUploadMb?: number | null;
 }
 
 @Resolver(() => TierPolicy)

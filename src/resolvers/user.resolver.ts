@@ -1,6 +1,6 @@
 import { Arg, Ctx, Field, ID, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
 import { ApiKey, Role, Tier, TierPolicy, User } from '../entities';
-import { viewerOf, type AppContext } from './context';
+import { originOf, viewerOf, type AppContext } from './context';
 
 @ObjectType({ description: 'A signed-in session: the JWT to send as `Authorization: Bearer <token>`.' })
 export class AuthPayload {
@@ -55,7 +55,7 @@ export class UserResolver {
     @Arg('displayName', () => String, { nullable: true, description: 'Name shown to teammates.' }) displayName: string | null,
     @Ctx() ctx: AppContext,
   ): Promise<AuthPayload> {
-    return ctx.services.auth.register(email, password, displayName, ctx.clientIp);
+    return ctx.services.auth.register(email, password, displayName, originOf(ctx));
   }
 
   @Mutation(() => AuthPayload, { description: 'Signs in with email and password.' })
@@ -64,7 +64,16 @@ export class UserResolver {
     @Arg('password', () => String, { description: 'Account password.' }) password: string,
     @Ctx() ctx: AppContext,
   ): Promise<AuthPayload> {
-    return ctx.services.auth.login(email, password, ctx.clientIp);
+    return ctx.services.auth.login(email, password, originOf(ctx));
+  }
+
+  @Mutation(() => Boolean, { description: 'Changes your password after checking the current one; throttled like sign-in and recorded in the audit log.' })
+  changePassword(
+    @Arg('currentPassword', () => String, { description: 'Your password now.' }) currentPassword: string,
+    @Arg('newPassword', () => String, { description: 'The new password, 8 to 256 characters.' }) newPassword: string,
+    @Ctx() ctx: AppContext,
+  ): Promise<boolean> {
+    return ctx.services.auth.changePassword(viewerOf(ctx).user, currentPassword, newPassword, originOf(ctx));
   }
 
   @Query(() => [ApiKey], { description: 'Your API keys, newest first (secrets are never shown again).' })
@@ -74,12 +83,12 @@ export class UserResolver {
 
   @Mutation(() => CreatedApiKey, { description: 'Creates an API key; the secret is returned once and stored hashed.' })
   createApiKey(@Arg('name', () => String, { description: 'Label for the key.' }) name: string, @Ctx() ctx: AppContext): Promise<CreatedApiKey> {
-    return ctx.services.auth.createApiKey(viewerOf(ctx).user, name);
+    return ctx.services.auth.createApiKey(viewerOf(ctx).user, name, originOf(ctx));
   }
 
   @Mutation(() => ApiKey, { description: 'Revokes one of your API keys; it is refused from then on.' })
   revokeApiKey(@Arg('id', () => ID, { description: 'The key to revoke.' }) id: string, @Ctx() ctx: AppContext): Promise<ApiKey> {
-    return ctx.services.auth.revokeApiKey(viewerOf(ctx).user, id);
+    return ctx.services.auth.revokeApiKey(viewerOf(ctx).user, id, originOf(ctx));
   }
 
   @Query(() => Usage, { description: 'Your tier, its limits and what you have used today.' })
@@ -108,7 +117,7 @@ export class UserResolver {
     @Arg('tier', () => Tier, { description: 'The new tier.' }) tier: Tier,
     @Ctx() ctx: AppContext,
   ): Promise<User> {
-    return ctx.services.users.setTier(viewerOf(ctx).user, userId, tier);
+    return ctx.services.users.setTier(viewerOf(ctx).user, userId, tier, originOf(ctx));
   }
 
   @Mutation(() => User, { description: 'ADMIN: changes a user\'s role.' })
@@ -117,6 +126,6 @@ export class UserResolver {
     @Arg('role', () => Role, { description: 'The new role.' }) role: Role,
     @Ctx() ctx: AppContext,
   ): Promise<User> {
-    return ctx.services.users.setRole(viewerOf(ctx).user, userId, role);
+    return ctx.services.users.setRole(viewerOf(ctx).user, userId, role, originOf(ctx));
   }
 }

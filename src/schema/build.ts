@@ -5,6 +5,7 @@ import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema } from 'type-graphql';
 import { AlbumResolver } from '../resolvers/album.resolver';
 import { AuthProviderResolver } from '../resolvers/auth-provider.resolver';
+import { AuditResolver } from '../resolvers/audit.resolver';
 import { FavoriteResolver } from '../resolvers/favorite.resolver';
 import { ImageResolver } from '../resolvers/image.resolver';
 import { JobResolver } from '../resolvers/job.resolver';
@@ -20,11 +21,12 @@ import { UserResolver } from '../resolvers/user.resolver';
 import { TierResolver } from '../resolvers/tier.resolver';
 import { WebhookResolver } from '../resolvers/webhook.resolver';
 import { errorCodeEnum } from './enums';
-import { permissions } from './permissions';
+import { adminActionAudit } from './admin-audit';
+import { ADMIN_MUTATIONS, permissions } from './permissions';
 
 export const RESOLVERS = [
   UserResolver, JobResolver, ImageResolver, ModelResolver, SessionResolver, SessionMemberResolver, LiveResolver, JobEventFieldsResolver, SessionEventFieldsResolver, TierResolver,
-  MonitoringResolver, WebhookResolver, AuthProviderResolver,
+  MonitoringResolver, WebhookResolver, AuthProviderResolver, AuditResolver,
   AlbumResolver, FavoriteResolver, PresetResolver, SuggestionResolver, LoraResolver, JobLoraResolver,
 ] as const;
 
@@ -44,10 +46,10 @@ export async function buildBaseSchema(): Promise<GraphQLSchema> {
   return schema;
 }
 
-/** The schema the server runs: base schema wrapped in the graphql-shield permissions. */
+/** The schema the server runs: base schema wrapped in the graphql-shield permissions, then the admin-action audit. */
 export async function buildAppSchema(): Promise<GraphQLSchema> {
   const base = await buildBaseSchema();
-  return applyMiddleware(base, permissions(base));
+  return applyMiddleware(base, permissions(base), adminActionAudit(ADMIN_MUTATIONS));
 }
 
 /** The SDL committed as src/schema/schema.graphql. */

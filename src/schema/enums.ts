@@ -1,7 +1,7 @@
 import { GraphQLEnumType } from 'graphql';
 import { registerEnumType } from 'type-graphql';
 import { ErrorCode, JobFailureCode } from '../kernel/errors';
-import { AlbumRole, JobStatus, PresetCategory, Role, SessionRole, SessionStatus, Tier } from '../entities';
+import { AlbumRole, AuditEventKind, JobStatus, PresetCategory, Role, SessionRole, SessionStatus, Tier } from '../entities';
 
 registerEnumType(Tier, { name: 'Tier', description: 'Service tier; sets the limits.' });
 registerEnumType(Role, { name: 'Role', description: 'VIEWER reads and watches; EDITOR also creates; ADMIN manages.' });
@@ -10,6 +10,7 @@ registerEnumType(SessionRole, { name: 'SessionRole', description: 'OWNER manages
 registerEnumType(SessionStatus, { name: 'SessionStatus', description: 'ACTIVE, or ARCHIVED after being idle.' });
 registerEnumType(PresetCategory, { name: 'PresetCategory', description: 'IMAGE or VIDEO presets.' });
 registerEnumType(AlbumRole, { name: 'AlbumRole', description: 'What a user an album is shared with may do.' });
+registerEnumType(AuditEventKind, { name: 'AuditEventKind', description: 'What a security audit event records.' });
 registerEnumType(JobFailureCode, { name: 'JobFailureCode', description: 'Why a job failed (Job.error.code, FAILED events).' });
 
 const ERROR_CODE_MEANINGS: Record<ErrorCode, string> = {

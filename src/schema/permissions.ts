@@ -35,6 +35,7 @@ export const ROOT_RULES = {
     usage: signedIn,
     apiKeys: signedIn,
     users: admin,
+    auditEvents: admin,
     album: signedIn,
     albums: signedIn,
     sharedAlbum: allow,
@@ -51,6 +52,7 @@ export const ROOT_RULES = {
     register: allow,
     login: allow,
     completeSignIn: allow,
+    changePassword: signedIn,
     createApiKey: signedIn,
     revokeApiKey: signedIn,
     setApiKeyWebhook: signedIn,
@@ -98,6 +100,9 @@ export const ROOT_RULES = {
     sessionEvents: signedIn,
   },
 } as const;
+
+/** Mutations only admins may call: each call is recorded in the audit log (src/schema/admin-audit.ts). */
+export const ADMIN_MUTATIONS: readonly string[] = Object.entries(ROOT_RULES.Mutation).filter(([, rule]) => rule === admin).map(([field]) => field);
 
 /**
  * The shield for `schema`: root fields per ROOT_RULES, fields of the object

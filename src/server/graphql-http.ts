@@ -12,8 +12,7 @@ import type { Logger } from '../observability/logger';
 import type { AtelierMetrics } from '../observability/metrics';
 import { requestLoggingPlugin } from './request-logging';
 import { traceGraphQLRequests } from '../observability/tracing';
-import type { Services } from '../resolvers/context';
-import type { AppContext } from '../resolvers/context';
+import { originOf, type AppContext, type Services } from '../resolvers/context';
 import { createLoaders } from '../resolvers/loaders';
 import { documentCheckPlugin } from '../schema/check-document';
 import { DOCUMENT_RULES, PARSE_OPTIONS, withParseLimit } from '../schema/document-limits';
@@ -93,9 +92,10 @@ export async function mountGraphQL(options: {
       context: async ({ req, res }): Promise<AppContext> => {
         const requestId = requestIdOf(req.headers['x-request-id']);
         res.setHeader('X-Request-ID', requestId);
+        const origin = { clientIp: req.ip, userAgent: req.get('user-agent') };
         try {
-          const viewer = await services.gate.admit(req.headers.authorization);
-          return { requestId, viewer, services, loaders: createLoaders(services.db), transport: 'http', clientIp: req.ip };
+          const viewer = await services.gate.admit(req.headers.authorization, originOf(origin));
+          return { requestId, viewer, services, loaders: createLoaders(services.db), transport: 'http', ...origin };
         } catch (error) {
           throw toGraphQLError(error);
         }

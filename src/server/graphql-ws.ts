@@ -11,7 +11,7 @@ import { WebSocketActivity } from '../observability/ws-activity';
 import { clientAddressOf } from './client-address';
 import { MAX_REQUEST_BYTES, requestIdOf } from './graphql-http';
 import type { Viewer } from '../services/auth';
-import type { AppContext, Services } from '../resolvers/context';
+import { originOf, type AppContext, type Services } from '../resolvers/context';
 import { createLoaders } from '../resolvers/loaders';
 import { ConnectionRegistry } from '../subscriptions/connection-registry';
 import { subscribeSharingResults } from './shared-execution';
@@ -30,6 +30,7 @@ export const CLOSE_GOING_AWAY = 1001;
 
 interface ConnectionState extends Record<PropertyKey, unknown> {
   viewer: Viewer | null;
+  origin: { clientIp?: string; userAgent?: string };
   connectionId: string;
   expiryTimer?: NodeJS.Timeout;
 }
@@ -88,15 +89,17 @@ export function attachWebSocketServer(options: {
         viewerKeyOf: (context) => viewerKey((context as AppContext).viewer),
       }),
       onConnect: async (ctx) => {
-        const state: ConnectionState = { viewer: null, connectionId: randomUUID() };
+        const { request } = ctx.extra;
+        const origin = { clientIp: clientAddressOf(request, options.trustProxy ?? 0), userAgent: request.headers['user-agent'] };
+        const state: ConnectionState = { viewer: null, origin, connectionId: randomUUID() };
         Object.assign(ctx.extra, { state });
         const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         try {
-          state.viewer = await services.auth.authenticate(typeof authorization === 'string' ? authorization : null);
+          state.viewer = await services.auth.authenticate(typeof authorization === 'string' ? authorization : null, originOf(origin));
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden
         }
-        const address = clientAddressOf(ctx.extra.request, options.trustProxy ?? 0) ?? 'unknown';
+        const address = origin.clientIp ?? 'unknown';
         if (!state.viewer && !anonymous.admit(address, ctx.extra.socket)) {
           ctx.extra.socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many signed-out connections from this address');
           return false;
@@ -128,7 +131,7 @@ export function attachWebSocketServer(options: {
         // Each operation has its own request id; a client may send one in extensions.requestId.
         const requestId = requestIdOf(typeof payload.extensions?.requestId === 'string' ? payload.extensions.requestId : undefined);
         // A getter: each event of a subscription executes as the viewer is now (principal-check.ts refreshes it).
-        return { requestId, get viewer() { return state.viewer; }, services, loaders: createLoaders(services.db), transport: 'ws' };
+        return { requestId, get viewer() { return state.viewer; }, services, loaders: createLoaders(services.db), transport: 'ws', ...state.origin };
       },
           // Every operation on a socket counts against the caller's per-minute limit, as each HTTP request does,
       // and is parsed and validated here (not inside graphql-ws) so refusals carry their code like on HTTP.

@@ -3,7 +3,7 @@ import { Role } from '../entities';
 import type { Services } from '../resolvers/context';
 import { AppError, ErrorCode, forbidden, unauthenticated } from '../kernel/errors';
 import type { ErrorReporter } from '../observability/error-reporter';
-import { UploadTooLargeError } from '../services/uploads';
+import { UploadQuotaExceededError, UploadTooLargeError } from '../services/uploads';
 import { sendRestError } from './rest-errors';
 
 const tooLarge = (message: string, limit: number) => new AppError(ErrorCode.PAYLOAD_TOO_LARGE, message, { limit });
@@ -12,28 +12,35 @@ const tooLarge = (message: string, limit: number) => new AppError(ErrorCode.PAYL
  * `POST /uploads`: the raw request body (e.g. a LoRA's .safetensors) goes to
  * storage under the caller; the answer `{ uploadId, sha256, bytes }` is then
  * passed to `registerLora`. Same Bearer token or API key as /graphql; EDITOR
- * and ADMIN only; bodies over ATELIER_MAX_UPLOAD_MB get 413.
+ * and ADMIN only; bodies over ATELIER_MAX_UPLOAD_MB get 413 PAYLOAD_TOO_LARGE,
+ * and so do uploads past the tier's allowance for uploads not yet registered
+ * (`pendingUploadMb`) with code QUOTA_EXCEEDED.
  */
 export function mountUploads(app: express.Express, services: Services, errors: ErrorReporter): void {
   app.post('/uploads', async (req, res) => {
     let userId: string | null = null;
     const refuse = (error: unknown) => sendRestError(res, error, errors, { requestId: null, operation: 'uploads', userId });
     try {
-      const viewer = await services.gate.admit(req.headers.authorization);
+      const viewer = await services.gate.admit(req.headers.authorization, { ip: req.ip, userAgent: req.get('user-agent') });
       if (!viewer) return refuse(unauthenticated());
       userId = viewer.user.id;
       if (viewer.user.role === Role.VIEWER) return refuse(forbidden('Viewers cannot upload files'));
+      const policy = viewer.policy ?? await services.quotas.policyFor(viewer.user.tier);
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > services.uploads.limit) {
         return refuse(tooLarge(`Uploads are limited to ${services.uploads.limit} bytes`, services.uploads.limit));
       }
-      const receipt = await services.uploads.receive(viewer.user.id, req);
+      const receipt = await services.uploads.receive(viewer.user.id, req, {
+        quotaBytes: policy.pendingUploadMb * 1024 * 1024, tier: policy.tier, declaredBytes: Number.isFinite(declared) ? declared : undefined,
+      });
       res.status(201).json(receipt);
     } catch (error) {
-      if (error instanceof UploadTooLargeError) {
-        // Stop reading the rest of an oversized body; the client gets the answer at once.
+      if (error instanceof UploadTooLargeError || error instanceof UploadQuotaExceededError) {
+        // Stop reading the rest of a refused body; the client gets the answer at once.
         res.setHeader('Connection', 'close');
-        return refuse(tooLarge(error.message, error.limit));
+        return refuse(error instanceof UploadTooLargeError
+          ? tooLarge(error.message, error.limit)
+          : new AppError(ErrorCode.QUOTA_EXCEEDED, error.message, { limit: error.limit, used: error.used }));
       }
       refuse(error);
     }

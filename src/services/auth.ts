@@ -1,13 +1,15 @@
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import jwt from 'jsonwebtoken';
-import { DataSource, IsNull } from 'typeorm';
-import { ApiKey, Role, Tier, User, type TierPolicy } from '../entities';
-import { AppError, badInput, notFound, unauthenticated } from '../kernel/errors';
+import { DataSource } from 'typeorm';
+import { ApiKey, AuditEventKind, Role, Tier, User, type TierPolicy } from '../entities';
+import { AppError, badInput, findAppError, notFound, unauthenticated } from '../kernel/errors';
 import type { Clock } from '../kernel/clock';
 import { sha256 } from '../kernel/hashing';
-import type { PrincipalStamps } from './principal-stamps';
 import { isUuid } from '../kernel/ids';
+import type { AuditLog, RequestOrigin } from './audit-log';
+import type { KnownAddresses } from './known-addresses';
+import type { PrincipalStamps } from './principal-stamps';
 import type { RateLimiter } from './rate-limits';
 
 /** Who is calling, and how they proved it. */
@@ -22,6 +24,13 @@ export interface Viewer {
 }
 
 const API_KEY_PREFIX = 'atl_';
+
+/** A refused credential: UNAUTHENTICATED to the client, with what the audit log records about it. */
+class AuthFailure extends AppError {
+  constructor(message: string, readonly reason: string, readonly userId: string | null = null, readonly details: Record<string, unknown> = {}) {
+    super('UNAUTHENTICATED', message);
+  }
+}
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 
@@ -32,9 +41,9 @@ export function normaliseEmail(raw: string): string {
   return email;
 }
 
-function checkPassword(password: string): void {
-  if (password.length < 8) throw badInput('password', 'Password must be at least 8 characters');
-  if (password.length > 256) throw badInput('password', 'Password must be at most 256 characters');
+function checkPassword(password: string, field = 'password'): void {
+  if (password.length < 8) throw badInput(field, 'Password must be at least 8 characters');
+  if (password.length > 256) throw badInput(field, 'Password must be at most 256 characters');
 }
 
 export class AuthService {
@@ -47,6 +56,8 @@ export class AuthService {
     private readonly clock: Clock,
     private readonly limiter: RateLimiter,
     private readonly stamps: PrincipalStamps,
+    private readonly audit: AuditLog,
+    private readonly keyAddresses: KnownAddresses,
   ) {
     this.key = createSecretKey(Buffer.from(options.jwtSecret, 'utf8'));
   }
@@ -60,8 +71,8 @@ export class AuthService {
     await this.limiter.hit(kind === 'login' ? 'login' : 'register', subjects, this.options.attemptsPerMinute);
   }
 
-  async register(emailRaw: string, password: string, displayName?: string | null, clientIp?: string): Promise<{ token: string; user: User }> {
-    await this.throttle('register', clientIp);
+  async register(emailRaw: string, password: string, displayName?: string | null, origin: RequestOrigin = {}): Promise<{ token: string; user: User }> {
+    await this.throttle('register', origin.ip ?? undefined);
     const email = normaliseEmail(emailRaw);
     checkPassword(password);
     const name = displayName?.trim() || null;
@@ -78,17 +89,29 @@ export class AuthService {
       }
       throw error;
     }
+    await this.audit.record({ kind: AuditEventKind.ACCOUNT_CREATED, actorId: user.id, origin, details: { email } });
     return { token: this.issueToken(user), user };
   }
 
-  async login(emailRaw: string, password: string, clientIp?: string): Promise<{ token: string; user: User }> {
+  /** Every outcome is audited: success, wrong password, unknown email, throttled. */
+  async login(emailRaw: string, password: string, origin: RequestOrigin = {}): Promise<{ token: string; user: User }> {
     const email = emailRaw.trim().toLowerCase();
-    await this.throttle('login', clientIp, email);
+    const failed = (reason: string, actorId: string | null = null) =>
+      this.audit.record({ kind: AuditEventKind.SIGN_IN_FAILED, actorId, origin, reason, details: { email } });
+    try {
+      await this.throttle('login', origin.ip ?? undefined, email);
+    } catch (error) {
+      await failed('RATE_LIMITED');
+      throw error;
+    }
     const user = await this.db.getRepository(User).findOneBy({ email });
-    // Same message whether the email or the password is wrong, or the account signs in only through single sign-on.
+    // Same message whether the email or the password is wrong, or the account signs in only through single sign-on;
+    // the audit log tells them apart.
     if (!user?.passwordHash || !(await argonVerify(user.passwordHash, password))) {
+      await failed(!user ? 'UNKNOWN_EMAIL' : user.passwordHash ? 'WRONG_PASSWORD' : 'NO_PASSWORD', user?.id ?? null);
       throw unauthenticated('Email or password is incorrect');
     }
+    await this.audit.record({ kind: AuditEventKind.SIGN_IN_SUCCEEDED, actorId: user.id, origin });
     return { token: this.issueToken(user), user };
   }
 
@@ -117,6 +140,28 @@ export class AuthService {
   async signInById(userId: string): Promise<{ token: string; user: User } | null> {
     const user = await this.db.getRepository(User).findOneBy({ id: userId });
     return user ? { token: this.issueToken(user), user } : null;
+
+  }
+
+  /** Changes the caller's own password after checking the current one (throttled like sign-in). */
+  async changePassword(user: User, currentPassword: string, newPassword: string, origin: RequestOrigin = {}): Promise<boolean> {
+    const failed = (reason: string) => this.audit.record({ kind: AuditEventKind.PASSWORD_CHANGE_FAILED, actorId: user.id, origin, reason });
+    try {
+      await this.throttle('login', origin.ip ?? undefined, user.email);
+    } catch (error) {
+      await failed('RATE_LIMITED');
+      throw error;
+    }
+    const stored = await this.db.getRepository(User).findOneByOrFail({ id: user.id });
+    // An account made by single sign-on has no password to change here.
+    if (!stored.passwordHash || !(await argonVerify(stored.passwordHash, currentPassword))) {
+      await failed('WRONG_PASSWORD');
+      throw badInput('currentPassword', 'Current password is incorrect');
+    }
+    checkPassword(newPassword, 'newPassword');
+    await this.db.getRepository(User).update({ id: user.id }, { passwordHash: await argonHash(newPassword) });
+    await this.audit.record({ kind: AuditEventKind.PASSWORD_CHANGED, actorId: user.id, origin });
+    return true;
   }
 
   issueToken(user: User): string {
@@ -130,37 +175,56 @@ export class AuthService {
    * Resolves an `Authorization` value (with or without `Bearer `) to a viewer.
    * No credentials gives null; bad or revoked credentials throw UNAUTHENTICATED.
    */
-  async authenticate(authorization: string | undefined | null): Promise<Viewer | null> {
+  async authenticate(authorization: string | undefined | null, origin: RequestOrigin = {}): Promise<Viewer | null> {
     if (!authorization) return null;
     const token = authorization.replace(/^Bearer\s+/i, '').trim();
     if (!token) return null;
-    if (token.startsWith(API_KEY_PREFIX)) return this.authenticateApiKey(token);
+    try {
+      return token.startsWith(API_KEY_PREFIX) ? await this.authenticateApiKey(token, origin) : await this.authenticateToken(token);
+    } catch (error) {
+      const refusal = findAppError(error);
+      if (refusal instanceof AuthFailure) {
+        await this.audit.record({ kind: AuditEventKind.AUTH_FAILED, actorId: refusal.userId, origin, reason: refusal.reason, details: refusal.details });
+      }
+      throw error;
+    }
+  }
+
+  private async authenticateToken(token: string): Promise<Viewer> {
     let payload: jwt.JwtPayload;
     try {
       payload = jwt.verify(token, this.key, { algorithms: ['HS256'] }) as jwt.JwtPayload;
     } catch (error) {
-      throw unauthenticated(error instanceof jwt.TokenExpiredError ? 'Token expired: sign in again' : 'Invalid token');
+      if (error instanceof jwt.TokenExpiredError) {
+        const sub = (jwt.decode(token) as jwt.JwtPayload | null)?.sub;
+        throw new AuthFailure('Token expired: sign in again', 'TOKEN_EXPIRED', isUuid(sub) ? sub : null);
+      }
+      throw new AuthFailure('Invalid token', 'INVALID_TOKEN');
     }
     // Every token we issue expires and names a user id; anything else was not made here.
-    if (typeof payload.exp !== 'number') throw unauthenticated('Invalid token: it has no expiry');
+    if (typeof payload.exp !== 'number') throw new AuthFailure('Invalid token: it has no expiry', 'NO_EXPIRY');
     const user = isUuid(payload.sub) ? await this.db.getRepository(User).findOneBy({ id: payload.sub }) : null;
-    if (!user) throw unauthenticated('Invalid token');
+    if (!user) throw new AuthFailure('Invalid token', 'UNKNOWN_USER');
     return { user, apiKeyId: null, expiresAt: payload.exp };
   }
 
-  private async authenticateApiKey(secret: string): Promise<Viewer> {
+  private async authenticateApiKey(secret: string, origin: RequestOrigin): Promise<Viewer> {
     const keys = this.db.getRepository(ApiKey);
-    const key = await keys.findOne({ where: { secretHash: sha256(secret), revokedAt: IsNull() }, relations: { user: true } });
-    if (!key || !key.user) throw unauthenticated('Invalid or revoked API key');
+    const key = await keys.findOne({ where: { secretHash: sha256(secret) }, relations: { user: true } });
+    if (!key || !key.user) throw new AuthFailure('Invalid or revoked API key', 'INVALID_API_KEY');
+    if (key.revokedAt) throw new AuthFailure('Invalid or revoked API key', 'REVOKED_API_KEY', key.userId, { apiKeyId: key.id });
     const now = this.clock.now();
     // lastUsedAt is informative: write it at most once a minute per key.
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > 60_000) {
       await keys.update({ id: key.id }, { lastUsedAt: now });
     }
+    if (origin.ip && (await this.keyAddresses.isNew(key.id, origin.ip))) {
+      await this.audit.record({ kind: AuditEventKind.API_KEY_NEW_ADDRESS, actorId: key.userId, origin, details: { apiKeyId: key.id, name: key.name } });
+    }
     return { user: key.user, apiKeyId: key.id, expiresAt: null };
   }
 
-  async createApiKey(user: User, nameRaw: string): Promise<{ apiKey: ApiKey; secret: string }> {
+  async createApiKey(user: User, nameRaw: string, origin: RequestOrigin = {}): Promise<{ apiKey: ApiKey; secret: string }> {
     const name = nameRaw.trim();
     if (!name || name.length > 80) throw badInput('name', 'Name must be 1 to 80 characters');
     const secret = API_KEY_PREFIX + randomBytes(32).toString('base64url');
@@ -173,10 +237,11 @@ export class AuthService {
       revokedAt: null,
     });
     await this.db.getRepository(ApiKey).insert(apiKey);
+    await this.audit.record({ kind: AuditEventKind.API_KEY_CREATED, actorId: user.id, origin, details: { apiKeyId: apiKey.id, name, prefix: apiKey.prefix } });
     return { apiKey, secret };
   }
 
-  async revokeApiKey(user: User, id: string): Promise<ApiKey> {
+  async revokeApiKey(user: User, id: string, origin: RequestOrigin = {}): Promise<ApiKey> {
     const keys = this.db.getRepository(ApiKey);
     const key = await keys.findOneBy({ id, userId: user.id });
     if (!key) throw notFound('API key');
@@ -184,6 +249,7 @@ export class AuthService {
       key.revokedAt = this.clock.now();
       await keys.update({ id }, { revokedAt: key.revokedAt });
       await this.stamps.bump(user.id); // open sockets using the key close
+      await this.audit.record({ kind: AuditEventKind.API_KEY_REVOKED, actorId: user.id, origin, details: { apiKeyId: key.id, name: key.name } });
     }
     return key;
   }
@@ -200,13 +266,20 @@ export class AuthService {
     const passwordHash = await argonHash(password);
     const existing = await users.findOneBy({ email });
     if (existing) {
+      const passwordChanged = !existing.passwordHash || !(await argonVerify(existing.passwordHash, password));
       await users.update({ id: existing.id }, { passwordHash, role: Role.ADMIN });
       await this.stamps.bump(existing.id);
+      const source = { source: 'ATELIER_ADMIN_PASSWORD' };
+      if (passwordChanged) await this.audit.record({ kind: AuditEventKind.PASSWORD_CHANGED, targetUserId: existing.id, details: source });
+      if (existing.role !== Role.ADMIN) {
+        await this.audit.record({ kind: AuditEventKind.ROLE_CHANGED, targetUserId: existing.id, details: { ...source, before: existing.role, after: Role.ADMIN } });
+      }
       return { ...existing, passwordHash, role: Role.ADMIN } as User;
     }
     // The operator's own account is not held to FREE limits; an admin can still change it later.
     const admin = users.create({ email, passwordHash, role: Role.ADMIN, tier: Tier.ENTERPRISE, displayName: 'Admin' });
     await users.insert(admin);
+    await this.audit.record({ kind: AuditEventKind.ACCOUNT_CREATED, targetUserId: admin.id, details: { email, source: 'ATELIER_ADMIN_EMAIL', role: Role.ADMIN } });
     return admin;
   }
 }

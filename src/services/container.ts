@@ -8,12 +8,14 @@ import type { EventPublisher } from '../kernel/events';
 import { AccessPolicy } from './access';
 import { AlbumSharing } from './album-sharing';
 import { AlbumService } from './albums';
+import { AuditLog } from './audit-log';
 import { AuthService } from './auth';
 import type { Clock } from '../kernel/clock';
 import { FavoriteService } from './favorites';
 import { JobLifecycle } from './job-lifecycle';
 import { JobQueries } from './job-queries';
 import { JobService } from './jobs';
+import { KnownAddresses } from './known-addresses';
 import { MonitoringService } from './monitoring';
 import { OidcSignIn } from './oidc-sign-in';
 import { RecentErrors } from '../observability/recent-errors';
@@ -21,7 +23,7 @@ import { LoraService } from './loras';
 import { ModelService } from './models';
 import { PresetService } from './presets';
 import { PrincipalStamps } from './principal-stamps';
-import { QuotaService } from './quotas';
+import { QuotaService, type ServiceLimits } from './quotas';
 import { RateLimiter } from './rate-limits';
 import { RequestGate } from './request-gate';
 import { FairScheduler } from './scheduling';
@@ -31,6 +33,7 @@ import { UploadService } from './uploads';
 import { UserService } from './users';
 import type { JobLifecycleNotifier } from './webhook-queue';
 import { WebhookService } from './webhooks';
+import { WebhookTargets, type WebhookTargetPolicy } from './webhook-targets';
 
 export interface ServiceDeps {
   db: DataSource;
@@ -55,13 +58,20 @@ export interface ServiceDeps {
   /** Single sign-on provider, when configured; its callback URL hangs off `publicUrl`. */
   oidc?: OidcConfig;
   publicUrl: string;
+  /** The security audit log stream (see createAuditLogger). */
+  auditLogger: Logger;
+  auditRetentionDays: number;
+  /** The cluster-wide cap on open jobs and admins' own rate limits. */
+  serviceLimits: ServiceLimits;
+  /** Where webhooks may be delivered (SSRF guard). */
+  webhookTargets: WebhookTargetPolicy;
 }
 
 /** Every domain service, built once in the composition root. */
 export function createServices(deps: ServiceDeps) {
   const { db, redis, prefix, clock } = deps;
   const access = new AccessPolicy(db);
-  const quotas = new QuotaService(db, redis, prefix, clock);
+  const quotas = new QuotaService(db, redis, prefix, clock, deps.serviceLimits);
   const rateLimiter = new RateLimiter(redis, prefix, clock);
   const principalStamps = new PrincipalStamps(redis, prefix);
   const scheduler = new FairScheduler(redis, prefix, { prioritizedKey: deps.queue.keys.prioritized });
@@ -69,7 +79,12 @@ export function createServices(deps: ServiceDeps) {
   const albums = new AlbumService(db, clock);
   const uploads = new UploadService(deps.store, deps.maxUploadBytes, { redis, key: `${prefix}:uploads:pending`, clock });
   const jobQueries = new JobQueries(db, redis, prefix, access);
-  const auth = new AuthService(db, { jwtSecret: deps.jwtSecret, jwtTtlSeconds: deps.jwtTtlSeconds, attemptsPerMinute: deps.authAttemptsPerMinute }, clock, rateLimiter, principalStamps);
+  const audit = new AuditLog(db, deps.auditLogger, clock, deps.auditRetentionDays);
+  const webhookTargets = new WebhookTargets(deps.webhookTargets);
+  const auth = new AuthService(
+    db, { jwtSecret: deps.jwtSecret, jwtTtlSeconds: deps.jwtTtlSeconds, attemptsPerMinute: deps.authAttemptsPerMinute }, clock, rateLimiter,
+    principalStamps, audit, new KnownAddresses(redis, prefix),
+  );
   const oidc = deps.oidc
     ? new OidcSignIn(deps.oidc, deps.publicUrl, { redis, prefix, auth, limiter: rateLimiter, attemptsPerMinute: deps.authAttemptsPerMinute })
     : null;
@@ -87,15 +102,16 @@ export function createServices(deps: ServiceDeps) {
     rateLimiter,
     scheduler,
     principalStamps,
+    audit,
     auth,
     gate: new RequestGate(auth, quotas, rateLimiter),
     /** Sign-in with the configured OpenID Connect provider; null when none is configured. */
     oidc,
-    users: new UserService(db, principalStamps),
+    users: new UserService(db, principalStamps, audit),
     lifecycle,
     jobs: new JobService({ db, redis, prefix, quotas, rateLimiter, scheduler, lifecycle, access, queries: jobQueries, clock, logger: deps.logger }),
     jobQueries,
-    sessions: new SessionService(db, access, deps.events, clock, deps.sessionIdleDays),
+    sessions: new SessionService(db, access, deps.events, clock, deps.sessionIdleDays, audit),
     recentErrors,
     monitoring: new MonitoringService({ db, redis, prefix, queue: deps.queue, recentErrors, clock }),
     albums,
@@ -106,7 +122,8 @@ export function createServices(deps: ServiceDeps) {
     uploads,
     loras: new LoraService(db, deps.store, uploads, deps.modelsDir),
     models: new ModelService(db),
-    webhooks: new WebhookService(db, clock),
+    webhookTargets,
+    webhooks: new WebhookService(db, clock, webhookTargets),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RedisScript } from '../redis/script';
 import { DataSource, In } from 'typeorm';
-import { Job, OPEN_JOB_STATUSES, TierPolicy, UsageRecord, type Tier } from '../entities';
+import { Job, OPEN_JOB_STATUSES, Role, TierPolicy, UsageRecord, type Tier, type User } from '../entities';
 import { GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { AppError, badInput, quotaExceeded } from '../kernel/errors';
 import { secondsUntilUtcMidnight, utcDay, type Clock } from '../kernel/clock';
@@ -16,19 +16,23 @@ import { secondsUntilUtcMidnight, utcDay, type Clock } from '../kernel/clock';
  * which compares the set with the jobs table. The daily counter is a cache of
  * usage_records, rebuilt from the table when Redis lost it.
  */
-const ADMIT_SCRIPT = new RedisScript<number[]>('atelierQuotaAdmit', 2, `
+const ADMIT_SCRIPT = new RedisScript<number[]>('atelierQuotaAdmit', 3, `
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {1, 0} end
 local open = redis.call('ZCARD', KEYS[1])
 if open >= tonumber(ARGV[2]) then return {0, 1, open} end
 local used = tonumber(redis.call('GET', KEYS[2]) or '0')
 local dayLimit = tonumber(ARGV[4])
 if dayLimit >= 0 and used + tonumber(ARGV[3]) > dayLimit then return {0, 2, used} end
+local cap = tonumber(ARGV[6])
+if cap > 0 and redis.call('ZCARD', KEYS[3]) >= cap then return {0, 3, cap} end
 redis.call('ZADD', KEYS[1], ARGV[5], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
 redis.call('INCRBY', KEYS[2], ARGV[3])
 redis.call('EXPIRE', KEYS[2], 172800)
 return {1, 0}`);
 
-const RELEASE_SCRIPT = new RedisScript<number>('atelierQuotaRelease', 2, `
+const RELEASE_SCRIPT = new RedisScript<number>('atelierQuotaRelease', 3, `
+redis.call('ZREM', KEYS[3], ARGV[1])
 local removed = redis.call('ZREM', KEYS[1], ARGV[1])
 if removed == 1 and tonumber(ARGV[2]) > 0 and redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('DECRBY', KEYS[2], ARGV[2])
@@ -44,16 +48,44 @@ export interface UsageSnapshot {
   resetsAt: Date;
 }
 
+/** Limits that are the service's rather than a tier's. */
+export interface ServiceLimits {
+  /** Jobs queued or running across all users at once (0 = no cap): past it, submissions are refused. */
+  maxQueuedJobs: number;
+  /** What admins get instead of their tier's rate limits. */
+  adminRateLimits: RateLimits;
+}
+
+/** Per-minute rate limits of one caller. */
+export interface RateLimits {
+  requestsPerMinute: number;
+  generationsPerMinute: number;
+}
+
 export class QuotaService {
   constructor(
     private readonly db: DataSource,
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly clock: Clock,
+    private readonly limits: ServiceLimits = { maxQueuedJobs: 0, adminRateLimits: { requestsPerMinute: 10_000, generationsPerMinute: 1000 } },
   ) {}
+
+  /**
+   * The rate limits that apply to `user`: their tier's, except for admins,
+   * who run the service and are held to their own (ATELIER_ADMIN_*_PER_MINUTE).
+   */
+  rateLimitsOf(user: Pick<User, 'role'>, policy: TierPolicy): RateLimits {
+    return user.role === Role.ADMIN ? this.limits.adminRateLimits : policy;
+  }
 
   private openKey(userId: string): string {
     return `${this.prefix}:quota:open:${userId}`;
+  }
+
+  /** Every open job of every user: the cluster-wide cap counts this set. */
+  private allOpenKey(): string {
+    return `${this.prefix}:quota:open-all`;
   }
 
   private dayKey(userId: string, day: string): string {
@@ -80,6 +112,7 @@ export class QuotaService {
       maxOpenJobs: [1, 10_000], maxWidth: [L.width.min, L.width.max], maxHeight: [L.height.min, L.height.max],
       maxSteps: [L.steps.min, L.steps.max], maxCount: [L.count.min, L.count.max], maxLoras: [L.loraCount.min, L.loraCount.max],
       generationsPerMinute: [1, 100_000], requestsPerMinute: [1, 1_000_000], maxSessionMembers: [1, 10_000], maxQueryComplexity: [10, 1_000_000],
+      pendingUploadMb: [1, 1_048_576],
     };
     const changes: Partial<TierPolicy> = {};
     for (const [field, [min, max]] of Object.entries(bounds)) {
@@ -126,7 +159,15 @@ export class QuotaService {
     if (result[0] === 0 && result[1] === 1 && (await this.reconcile(userId)) > 0) {
       result = await this.runAdmit(userId, jobId, count, policy, now, day);
     }
+    if (result[0] === 0 && result[1] === 3 && (await this.reconcileAll()) > 0) {
+      result = await this.runAdmit(userId, jobId, count, policy, now, day);
+    }
     if (result[0] === 1) return;
+    if (result[1] === 3) {
+      throw new AppError('QUOTA_EXCEEDED',
+        `The service is at capacity: ${this.limits.maxQueuedJobs} jobs are queued or running across all users; try again in a minute`,
+        { limit: this.limits.maxQueuedJobs, retryAfterSeconds: 60, scope: 'SERVICE' });
+    }
     if (result[1] === 1) {
       throw quotaExceeded(
         `You have ${policy.maxOpenJobs} jobs queued or running, the most your ${policy.tier} tier allows; wait for one to finish`,
@@ -143,8 +184,8 @@ export class QuotaService {
 
   private async runAdmit(userId: string, jobId: string, count: number, policy: TierPolicy, now: Date, day: string): Promise<number[]> {
     return ADMIT_SCRIPT.run(
-      this.redis, [this.openKey(userId), this.dayKey(userId, day)],
-      [jobId, policy.maxOpenJobs, count, policy.imagesPerDay ?? -1, now.getTime()],
+      this.redis, [this.openKey(userId), this.dayKey(userId, day), this.allOpenKey()],
+      [jobId, policy.maxOpenJobs, count, policy.imagesPerDay ?? -1, now.getTime(), this.limits.maxQueuedJobs],
     );
   }
 
@@ -153,12 +194,21 @@ export class QuotaService {
    * allowance of the day the job was admitted (failed or cancelled jobs).
    */
   async release(userId: string, jobId: string, admittedAt: Date, refundImages: number): Promise<void> {
-    await RELEASE_SCRIPT.run(this.redis, [this.openKey(userId), this.dayKey(userId, utcDay(admittedAt))], [jobId, refundImages]);
+    await RELEASE_SCRIPT.run(this.redis, [this.openKey(userId), this.dayKey(userId, utcDay(admittedAt)), this.allOpenKey()], [jobId, refundImages]);
   }
 
   /** Drops ids from the open set whose jobs are final or missing (after a crash); returns how many. */
-  async reconcile(userId: string): Promise<number> {
-    const key = this.openKey(userId);
+  reconcile(userId: string): Promise<number> {
+    return this.dropFinished(this.openKey(userId));
+  }
+
+  /** The same for the cluster-wide set, at most every 10 s across replicas (it can hold thousands of ids). */
+  private async reconcileAll(): Promise<number> {
+    if (!(await this.redis.set(`${this.allOpenKey()}:reconciling`, '1', 'PX', 10_000, 'NX'))) return 0;
+    return this.dropFinished(this.allOpenKey());
+  }
+
+  private async dropFinished(key: string): Promise<number> {
     const members = await this.redis.zrange(key, 0, -1, 'WITHSCORES');
     const graceMs = 60_000; // a job admitted just now may not have its row yet
     const now = this.clock.now().getTime();
@@ -190,6 +240,7 @@ export class QuotaService {
     });
     const restored: Job[] = [];
     for (const job of open) {
+      await this.redis.zadd(this.allOpenKey(), 'NX', job.createdAt.getTime(), job.id);
       if (await this.redis.zadd(this.openKey(job.ownerId), 'NX', job.createdAt.getTime(), job.id)) restored.push(job);
     }
     // A job that finished (and released) between the read and the ZADD must not keep a ghost slot.
@@ -197,7 +248,7 @@ export class QuotaService {
       select: { id: true }, where: { id: In(restored.map((j) => j.id)), status: In([...OPEN_JOB_STATUSES]) },
     })).map((j) => j.id));
     for (const job of restored.filter((j) => !stillOpen.has(j.id))) await this.redis.zrem(this.openKey(job.ownerId), job.id);
-    let freed = 0;
+    let freed = await this.dropFinished(this.allOpenKey());
     const prefix = this.openKey('');
     for await (const keys of this.redis.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>) {
       for (const key of keys) freed += await this.reconcile(key.slice(prefix.length));

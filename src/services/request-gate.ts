@@ -1,4 +1,5 @@
 import type { TierPolicy } from '../entities';
+import type { RequestOrigin } from './audit-log';
 import type { AuthService, Viewer } from './auth';
 import type { QuotaService } from './quotas';
 import type { RateLimiter } from './rate-limits';
@@ -20,9 +21,9 @@ export class RequestGate {
     private readonly limiter: RateLimiter,
   ) {}
 
-  /** Authenticates `authorization` (null when anonymous) and throttles a signed-in caller. */
-  async admit(authorization: string | null | undefined): Promise<Viewer | null> {
-    const viewer = await this.auth.authenticate(authorization);
+  /** Authenticates `authorization` (null when anonymous; refusals are audited with `origin`) and throttles a signed-in caller. */
+  async admit(authorization: string | null | undefined, origin: RequestOrigin = {}): Promise<Viewer | null> {
+    const viewer = await this.auth.authenticate(authorization, origin);
     if (viewer) await this.throttle(viewer);
     return viewer;
   }
@@ -31,7 +32,8 @@ export class RequestGate {
   async throttle(viewer: Viewer): Promise<TierPolicy> {
     const policy = await this.quotas.policyFor(viewer.user.tier);
     viewer.policy = policy;
-    await this.limiter.hit('requests', rateSubjects(viewer), policy.requestsPerMinute);
+    // Admins have their own limits instead of their tier's (ATELIER_ADMIN_REQUESTS_PER_MINUTE).
+    await this.limiter.hit('requests', rateSubjects(viewer), this.quotas.rateLimitsOf(viewer.user, policy).requestsPerMinute);
     return policy;
   }
 }

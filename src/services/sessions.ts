@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource, LessThan } from 'typeorm';
 import {
-  CollabSession, SessionInvite, SessionMember, SessionRole, SessionStatus, TierPolicy, User,
+  AuditEventKind, CollabSession, SessionInvite, SessionMember, SessionRole, SessionStatus, TierPolicy, User,
 } from '../entities';
 import { badInput, forbidden, notFound, quotaExceeded } from '../kernel/errors';
 import type { EventPublisher } from '../kernel/events';
 import type { AccessPolicy } from './access';
 import { sessionManagedBy } from './access-rules';
+import type { AuditLog, RequestOrigin } from './audit-log';
 import { sha256 } from '../kernel/hashing';
 import type { Clock } from '../kernel/clock';
 import { assertUuid } from './generation-input';
@@ -21,6 +22,7 @@ export class SessionService {
     private readonly events: EventPublisher,
     private readonly clock: Clock,
     private readonly idleDays: number,
+    private readonly audit: AuditLog,
   ) {}
 
   async create(user: User, nameRaw: string): Promise<CollabSession> {
@@ -80,7 +82,7 @@ export class SessionService {
     return invite;
   }
 
-  async join(user: User, token: string): Promise<CollabSession> {
+  async join(user: User, token: string, origin: RequestOrigin = {}): Promise<CollabSession> {
     const now = this.clock.now();
     const invite = await this.db.getRepository(SessionInvite).findOneBy({ tokenHash: sha256(token.trim()) });
     if (!invite || invite.revokedAt) throw badInput('token', 'This invite is not valid');
@@ -104,23 +106,32 @@ export class SessionService {
       await m.update(CollabSession, { id: session.id }, { lastActivityAt: now });
     });
     await this.events.publish({ type: 'MEMBER_JOINED', at: now.toISOString(), jobId: null, sessionId: session.id, actorId: user.id });
+    await this.audit.record({
+      kind: AuditEventKind.SESSION_MEMBER_JOINED, actorId: user.id, origin,
+      details: { sessionId: session.id, inviteId: invite.id, role: invite.role },
+    });
     return session;
   }
 
-  async leave(user: User, sessionId: string): Promise<boolean> {
+  async leave(user: User, sessionId: string, origin: RequestOrigin = {}): Promise<boolean> {
     const role = await this.access.sessionRole(assertUuid('sessionId', sessionId), user.id);
     if (!role) throw notFound('Session');
     if (role === SessionRole.OWNER) throw badInput('sessionId', 'The owner cannot leave their session');
     await this.removeMembership(sessionId, user.id);
+    await this.audit.record({ kind: AuditEventKind.SESSION_MEMBER_LEFT, actorId: user.id, origin, details: { sessionId, role } });
     return true;
   }
 
-  async removeMember(owner: User, sessionId: string, userId: string): Promise<CollabSession> {
+  /** The owner (or an admin) removes a member; the audit names both. */
+  async removeMember(owner: User, sessionId: string, userId: string, origin: RequestOrigin = {}): Promise<CollabSession> {
     const session = await this.assertOwner(owner, sessionId);
     const role = await this.access.sessionRole(session.id, assertUuid('userId', userId));
     if (!role) throw notFound('Member');
     if (role === SessionRole.OWNER) throw badInput('userId', 'The owner cannot be removed');
     await this.removeMembership(session.id, userId);
+    await this.audit.record({
+      kind: AuditEventKind.SESSION_MEMBER_REMOVED, actorId: owner.id, targetUserId: userId, origin, details: { sessionId: session.id, role },
+    });
     return session;
   }
 

@@ -25,6 +25,36 @@ export class UploadTooLargeError extends Error {
   }
 }
 
+/** Thrown when an upload would take the uploader's pending uploads past their tier's allowance. */
+export class UploadQuotaExceededError extends Error {
+  constructor(readonly limit: number, readonly used: number, tier: string) {
+    super(`Uploads not yet registered may hold at most ${mb(limit)} MB on your ${tier} tier and ${mb(used)} MB are in use: ` +
+      'register them (registerLora) or wait until unregistered ones are deleted, a day after upload');
+    this.name = 'UploadQuotaExceededError';
+  }
+}
+
+const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1).replace(/\.0$/, '');
+
+/** What an upload may take: the tier's allowance for pending uploads, and the size the client declared. */
+export interface UploadAllowance {
+  quotaBytes: number;
+  tier: string;
+  declaredBytes?: number;
+}
+
+/*
+ * Reserves `bytes` of the user's pending-upload allowance in one step (every
+ * API replica shares it): the hash maps upload ids to sizes, so the total is
+ * always the sum of what is really pending and a release is one HDEL.
+ */
+const RESERVE_SCRIPT = `
+local used = 0
+for _, size in ipairs(redis.call('HVALS', KEYS[1])) do used = used + tonumber(size) end
+if used + tonumber(ARGV[2]) > tonumber(ARGV[3]) then return {0, used} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return {1, used}`;
+
 /**
  * Where an upload lives: under the uploader's id, so only they can refer to
  * it later (registerLora looks it up by the caller's id and the upload id).
@@ -51,7 +81,28 @@ export class UploadService {
     return this.maxBytes;
   }
 
-  async receive(userId: string, body: Readable): Promise<UploadReceipt> {
+  /** Per user: upload id → bytes of each upload not yet registered. */
+  private sizesKey(userId: string): string {
+    return `${this.pending.key}:bytes:${userId}`;
+  }
+
+  /** Bytes of `userId`'s uploads not yet registered (or swept). */
+  async pendingBytes(userId: string): Promise<number> {
+    const sizes = await this.pending.redis.hvals(this.sizesKey(userId));
+    return sizes.reduce((sum, size) => sum + Number(size), 0);
+  }
+
+  /**
+   * Streams the body to a temporary file, then stores it as a pending upload.
+   * Refused before reading when the declared size does not fit the allowance,
+   * cut off as soon as it passes the per-file limit or the room left, and
+   * counted against the allowance atomically before it reaches the store.
+   */
+  async receive(userId: string, body: Readable, allowance: UploadAllowance): Promise<UploadReceipt> {
+    const used = await this.pendingBytes(userId);
+    const room = allowance.quotaBytes - used;
+    const overQuota = () => new UploadQuotaExceededError(allowance.quotaBytes, used, allowance.tier);
+    if (room <= 0 || (allowance.declaredBytes !== undefined && allowance.declaredBytes > room)) throw overQuota();
     const hash = createHash('sha256');
     let bytes = 0;
     const limit = this.maxBytes;
@@ -59,6 +110,7 @@ export class UploadService {
       transform(chunk: Buffer, _enc, done) {
         bytes += chunk.length;
         if (bytes > limit) return done(new UploadTooLargeError(limit));
+        if (bytes > room) return done(overQuota());
         hash.update(chunk);
         done(null, chunk);
       },
@@ -68,8 +120,15 @@ export class UploadService {
       const temp = path.join(dir, 'body');
       await pipeline(body, meter, createWriteStream(temp));
       const uploadId = randomUUID();
-      // ArtifactStore takes whole buffers; the temp file keeps slow uploads out of memory until here.
-      await this.store.put(uploadKey(userId, uploadId), await readFile(temp), 'application/octet-stream');
+      const [reserved, usedNow] = (await this.pending.redis.eval(RESERVE_SCRIPT, 1, this.sizesKey(userId), uploadId, bytes, allowance.quotaBytes)) as number[];
+      if (reserved !== 1) throw new UploadQuotaExceededError(allowance.quotaBytes, usedNow, allowance.tier);
+      try {
+        // ArtifactStore takes whole buffers; the temp file keeps slow uploads out of memory until here.
+        await this.store.put(uploadKey(userId, uploadId), await readFile(temp), 'application/octet-stream');
+      } catch (error) {
+        await this.pending.redis.hdel(this.sizesKey(userId), uploadId);
+        throw error;
+      }
       await this.pending.redis.zadd(this.pending.key, this.pending.clock.now().getTime(), uploadKey(userId, uploadId));
       return { uploadId, sha256: hash.digest('hex'), bytes };
     } finally {
@@ -85,6 +144,7 @@ export class UploadService {
   async discard(userId: string, uploadId: string): Promise<void> {
     await this.store.delete(uploadKey(userId, uploadId));
     await this.pending.redis.zrem(this.pending.key, uploadKey(userId, uploadId));
+    await this.pending.redis.hdel(this.sizesKey(userId), uploadId);
   }
 
   /** Deletes uploads never registered within `maxAgeMs` (default a day); returns how many. */
@@ -94,6 +154,8 @@ export class UploadService {
     for (const key of keys) {
       await this.store.delete(key);
       await this.pending.redis.zrem(this.pending.key, key);
+      const [, userId, file] = key.split('/');
+      if (userId && file) await this.pending.redis.hdel(this.sizesKey(userId), file.replace(/\.bin$/, ''));
     }
     return keys.length;
   }

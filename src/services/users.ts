@@ -1,30 +1,37 @@
 import { DataSource } from 'typeorm';
-import { Role, Tier, User } from '../entities';
+import { AuditEventKind, Role, Tier, User } from '../entities';
 import { forbidden, notFound } from '../kernel/errors';
+import type { AuditLog, RequestOrigin } from './audit-log';
 import { assertUuid } from './generation-input';
 import type { PrincipalStamps } from './principal-stamps';
 
-/** Admin operations on accounts. */
+/** Admin operations on accounts; every change is audited with its before and after. */
 export class UserService {
-  constructor(private readonly db: DataSource, private readonly stamps: PrincipalStamps) {}
+  constructor(private readonly db: DataSource, private readonly stamps: PrincipalStamps, private readonly audit: AuditLog) {}
 
-  async setTier(admin: User, userId: string, tier: Tier): Promise<User> {
-    return this.change(admin, userId, { tier });
+  async setTier(admin: User, userId: string, tier: Tier, origin: RequestOrigin = {}): Promise<User> {
+    return this.change(admin, userId, 'tier', tier, origin);
   }
 
-  async setRole(admin: User, userId: string, role: Role): Promise<User> {
+  async setRole(admin: User, userId: string, role: Role, origin: RequestOrigin = {}): Promise<User> {
     if (admin.id === userId && role !== Role.ADMIN) throw forbidden('Admins cannot demote themselves');
-    return this.change(admin, userId, { role });
+    return this.change(admin, userId, 'role', role, origin);
   }
 
-  private async change(admin: User, userId: string, values: Partial<Pick<User, 'tier' | 'role'>>): Promise<User> {
+  private async change<K extends 'tier' | 'role'>(admin: User, userId: string, field: K, value: User[K], origin: RequestOrigin): Promise<User> {
     if (admin.role !== Role.ADMIN) throw forbidden('Only admins can change accounts');
     const users = this.db.getRepository(User);
     const user = await users.findOneBy({ id: assertUuid('userId', userId) });
     if (!user) throw notFound('User');
-    await users.update({ id: user.id }, values);
+    await users.update({ id: user.id }, { [field]: value });
+    if (user[field] !== value) {
+      await this.audit.record({
+        kind: field === 'tier' ? AuditEventKind.TIER_CHANGED : AuditEventKind.ROLE_CHANGED,
+        actorId: admin.id, targetUserId: user.id, origin, details: { before: user[field], after: value },
+      });
+    }
     await this.stamps.bump(user.id); // open sockets of that user apply it to their next operation
-    return { ...user, ...values } as User;
+    return { ...user, [field]: value } as User;
   }
 
   list(first: number, offset: number): Promise<User[]> {

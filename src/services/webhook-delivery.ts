@@ -1,4 +1,7 @@
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { WebhookTargetRefusedError, type WebhookTargets } from './webhook-targets';
 
 /** Header names of a delivery (documented in README.md, "Webhooks"). */
 export const WEBHOOK_HEADERS = {
@@ -35,41 +38,67 @@ export function webhookSignature(secret: string, timestamp: number, body: string
   return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
-/** Signs and POSTs one delivery; never throws (the caller decides what a failure means). */
-export async function sendWebhook(url: string, secret: string, payload: WebhookPayload, now: Date): Promise<WebhookAttempt> {
+/**
+ * Signs and POSTs one delivery; never throws (the caller decides what a
+ * failure means). The connection goes only to addresses `targets` allows,
+ * checked as it is made; a refused address is reported in the same words
+ * whatever is (or is not) listening there.
+ */
+export async function sendWebhook(url: string, secret: string, payload: WebhookPayload, now: Date, targets: WebhookTargets): Promise<WebhookAttempt> {
   const body = JSON.stringify(payload);
   const timestamp = Math.floor(now.getTime() / 1000);
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   try {
-    const res = await fetch(url, {
-      method: 'POST',
-      // A redirect would re-send a signed body to a host the owner never registered: count it as a failure.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-      headers: {
-        'Content-Type': 'application/json',
-        'User-Agent': WEBHOOK_USER_AGENT,
-        [WEBHOOK_HEADERS.id]: payload.id,
-        [WEBHOOK_HEADERS.timestamp]: String(timestamp),
-        [WEBHOOK_HEADERS.signature]: webhookSignature(secret, timestamp, body),
-      },
-      body,
-    });
-    // The answer's body is of no interest; dropping it frees the connection.
-    await res.body?.cancel().catch(() => undefined);
-    const delivered = res.status >= 200 && res.status < 300;
-    return { delivered, statusCode: res.status, durationMs: elapsed(), error: delivered ? null : `HTTP ${res.status}` };
+    const target = new URL(url);
+    targets.assertDeliverable(target);
+    const status = await post(target, {
+      'Content-Type': 'application/json',
+      'User-Agent': WEBHOOK_USER_AGENT,
+      [WEBHOOK_HEADERS.id]: payload.id,
+      [WEBHOOK_HEADERS.timestamp]: String(timestamp),
+      [WEBHOOK_HEADERS.signature]: webhookSignature(secret, timestamp, body),
+    }, body, targets);
+    const delivered = status >= 200 && status < 300;
+    return { delivered, statusCode: status, durationMs: elapsed(), error: delivered ? null : `HTTP ${status}` };
   } catch (error) {
-    const timedOut = error instanceof Error && error.name === 'TimeoutError';
-    const reason = timedOut ? `No answer within ${WEBHOOK_TIMEOUT_MS / 1000} s` : describeFetchError(error);
-    return { delivered: false, statusCode: null, durationMs: elapsed(), error: reason };
+    return { delivered: false, statusCode: null, durationMs: elapsed(), error: describeFailure(error) };
   }
 }
 
-/** undici hides the useful part (ECONNREFUSED, ENOTFOUND) in `cause`. */
-function describeFetchError(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.code) return `Connection failed (${cause.code})`;
+class WebhookTimeoutError extends Error {
+  override name = 'WebhookTimeoutError';
+}
+
+/**
+ * One POST over node:http(s), whose `lookup` hook lets the guard vet the
+ * addresses the socket really connects to. Redirects are not followed: they
+ * would re-send a signed body to a host the owner never registered.
+ */
+function post(url: URL, headers: Record<string, string>, body: string, targets: WebhookTargets): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? https : http).request(url, {
+      method: 'POST', headers: { ...headers, 'Content-Length': Buffer.byteLength(body) }, lookup: targets.lookup,
+    });
+    const timer = setTimeout(() => request.destroy(new WebhookTimeoutError()), WEBHOOK_TIMEOUT_MS);
+    request.on('response', (res) => {
+      clearTimeout(timer);
+      // The answer's body is of no interest; dropping it frees the connection.
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    request.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    request.end(body);
+  });
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof WebhookTargetRefusedError) return error.message;
+  if (error instanceof WebhookTimeoutError) return `No answer within ${WEBHOOK_TIMEOUT_MS / 1000} s`;
+  const code = (error as { code?: string }).code;
+  if (code) return `Connection failed (${code})`;
   return error instanceof Error ? error.message : String(error);
 }

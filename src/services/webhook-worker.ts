@@ -6,6 +6,7 @@ import type { AtelierMetrics } from '../observability/metrics';
 import type { UrlSigner } from '../storage/artifact-store';
 import type { Clock } from '../kernel/clock';
 import { sendWebhook, type WebhookPayload } from './webhook-delivery';
+import type { WebhookTargets } from './webhook-targets';
 import { WEBHOOK_QUEUE, type WebhookJobData } from './webhook-queue';
 
 export interface WebhookWorkerOptions {
@@ -13,6 +14,8 @@ export interface WebhookWorkerOptions {
   connection: ConnectionOptions;
   prefix: string;
   urlSigner: UrlSigner;
+  /** The SSRF guard: which addresses deliveries may connect to. */
+  targets: WebhookTargets;
   clock: Clock;
   logger: Logger;
   /** Deliveries in flight at once; they only wait on the network. */
@@ -62,7 +65,7 @@ export class WebhookWorker {
     if (!key || key.revokedAt || !key.webhookUrl || !key.webhookSecret) return 'skipped';
 
     const payload: WebhookPayload = { id: deliveryId, type: `job.${type.toLowerCase()}`, createdAt: eventAt, data: { job: await this.describe(job) } };
-    const attempt = await sendWebhook(key.webhookUrl, key.webhookSecret, payload, this.o.clock.now());
+    const attempt = await sendWebhook(key.webhookUrl, key.webhookSecret, payload, this.o.clock.now(), this.o.targets);
     this.o.metrics?.webhookDuration.observe(attempt.durationMs / 1000);
     this.o.metrics?.webhookDeliveries.inc({ outcome: attempt.delivered ? 'delivered' : attempt.statusCode === 410 ? 'gone' : 'failed' });
     if (attempt.delivered) return 'delivered';

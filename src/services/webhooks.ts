@@ -5,40 +5,18 @@ import { badInput, notFound } from '../kernel/errors';
 import type { Clock } from '../kernel/clock';
 import { assertUuid } from './generation-input';
 import { sendWebhook, type WebhookAttempt } from './webhook-delivery';
+import type { WebhookTargets } from './webhook-targets';
 
 const SECRET_PREFIX = 'whsec_';
-const MAX_URL_LENGTH = 2000;
-
 /** A test delivery's outcome, with the id it was sent under. */
 export interface WebhookTestResult extends WebhookAttempt {
   id: string;
   type: string;
 }
 
-/**
- * Checks a webhook URL: absolute http(s), at most 2000 characters, no
- * credentials (they would sit in our database and logs in plain text).
- * Private addresses are allowed: self-hosted integrators often listen on the
- * same network.
- */
-export function parseWebhookUrl(raw: string): string {
-  const value = raw.trim();
-  if (!value) throw badInput('url', 'Enter the URL deliveries should be POSTed to');
-  if (value.length > MAX_URL_LENGTH) throw badInput('url', `URL must be at most ${MAX_URL_LENGTH} characters`);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw badInput('url', 'URL is not valid');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badInput('url', 'URL must use http or https');
-  if (url.username || url.password) throw badInput('url', 'URL must not contain a user name or password');
-  return url.toString();
-}
-
 /** Registering, removing and testing the webhook of an API key. Only the key's owner may. */
 export class WebhookService {
-  constructor(private readonly db: DataSource, private readonly clock: Clock) {}
+  constructor(private readonly db: DataSource, private readonly clock: Clock, private readonly targets: WebhookTargets) {}
 
   /**
    * Sets (or replaces) the key's webhook with a fresh signing secret, returned
@@ -46,7 +24,7 @@ export class WebhookService {
    */
   async setWebhook(user: User, apiKeyId: string, rawUrl: string): Promise<{ apiKey: ApiKey; secret: string }> {
     const key = await this.ownedKey(user, apiKeyId);
-    const url = parseWebhookUrl(rawUrl);
+    const url = await this.targets.parse(rawUrl);
     if (key.revokedAt) throw badInput('apiKeyId', 'This API key is revoked');
     const secret = SECRET_PREFIX + randomBytes(32).toString('base64url');
     await this.db.getRepository(ApiKey).update({ id: key.id }, { webhookUrl: url, webhookSecret: secret });
@@ -62,14 +40,18 @@ export class WebhookService {
     return { ...key, webhookUrl: null, webhookSecret: null } as ApiKey;
   }
 
-  /** Sends a signed `ping` now (no retries) and reports how the receiver answered. */
+  /**
+   * Sends a signed `ping` now (no retries) and reports how the receiver
+   * answered; an address the guard refuses is reported as refused, never
+   * with what answers there.
+   */
   async testWebhook(user: User, apiKeyId: string): Promise<WebhookTestResult> {
     const key = await this.ownedKey(user, apiKeyId);
     if (!key.webhookUrl || !key.webhookSecret) throw badInput('apiKeyId', 'This API key has no webhook');
     const now = this.clock.now();
     const id = randomUUID();
     const payload = { id, type: 'ping', createdAt: now.toISOString(), data: { apiKey: { id: key.id, name: key.name } } };
-    return { id, type: payload.type, ...(await sendWebhook(key.webhookUrl, key.webhookSecret, payload, now)) };
+    return { id, type: payload.type, ...(await sendWebhook(key.webhookUrl, key.webhookSecret, payload, now, this.targets)) };
   }
 
   /** Someone else's key reads as missing: its existence is not revealed. */

@@ -101,11 +101,13 @@ describe('the library in a real browser', () => {
     await page.getByRole('link', { name: 'Admin' }).click();
     await page.getByRole('heading', { name: 'Queue and jobs' }).waitFor();
     await page.getByRole('heading', { name: 'Workers' }).waitFor();
-    const row = page.getByRole('row', { name: /cleo/i });
+    // The Users table (the audit log below it names Cleo too).
+    const users = page.getByRole('region', { name: 'Users' });
+    const row = users.getByRole('row', { name: /cleo/i });
     await row.waitFor();
     await row.getByLabel(/^Tier of/).selectOption('PRO');
     await screenshot(page, '12-admin');
     await page.reload();
-    await expect(page.getByRole('row', { name: /cleo/i }).getByLabel(/^Tier of/).inputValue()).resolves.toBe('PRO');
+    await expect(users.getByRole('row', { name: /cleo/i }).getByLabel(/^Tier of/).inputValue()).resolves.toBe('PRO');
   });
 });

@@ -136,6 +136,21 @@ describe('albums', () => {
     expect((await gqlData<any>(app.url, SHARED, { t: 'alb_nonsense' })).sharedAlbum).toBeNull();
   });
 
+  it('shows a signed-in visitor through a link the owner\'s display name, never their email', async () => {
+    const owner = await signUp(app.url);
+    await app.db.query(`UPDATE users SET display_name = 'Owner Olga' WHERE id = $1`, [owner.id]);
+    const albumId = await newAlbum(owner.token, 'Public-ish');
+    const { token } = (await gqlData<any>(app.url, 'mutation($a:ID!){ createAlbumLink(albumId:$a){ token } }', { a: albumId }, owner.token)).createAlbumLink;
+    const visitor = await signUp(app.url);
+    const SHARED = 'query($t:String!){ sharedAlbum(token:$t){ ownerName owner { id email displayName } } }';
+    const seen = await gqlData<any>(app.url, SHARED, { t: token }, visitor.token);
+    expect(seen.sharedAlbum).toEqual({ ownerName: 'Owner Olga', owner: null });
+    expect(JSON.stringify(seen)).not.toContain(owner.email);
+    // The owner (and those it is shared with, and admins) still see who owns it.
+    const mine = await gqlData<any>(app.url, SHARED, { t: token }, owner.token);
+    expect(mine.sharedAlbum.owner).toMatchObject({ id: owner.id, email: owner.email });
+  });
+
   it('a job with albumId puts its images into that album when it completes', async () => {
     const a = await signUp(app.url);
     const albumId = await newAlbum(a.token, 'Generated');

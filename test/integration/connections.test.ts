@@ -7,7 +7,7 @@ import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/app';
 
 let app: TestApp;
 beforeAll(async () => {
-  app = await startTestApp({ ATELIER_ROLE: 'api', ATELIER_MAX_CONNECTIONS_PER_USER: '3' });
+  app = await startTestApp({ ATELIER_ROLE: 'api', ATELIER_MAX_CONNECTIONS_PER_USER: '3', ATELIER_CORS_ORIGINS: '*' });
 });
 afterAll(() => app?.close());
 
@@ -80,7 +80,7 @@ describe('idle sessions', () => {
 });
 
 describe('CORS for third-party SPAs', () => {
-  it('answers preflights and exposes the request id to any origin by default', async () => {
+  it('answers preflights and exposes the request id to any origin with ATELIER_CORS_ORIGINS=*', async () => {
     const preflight = await fetch(`${app.url}/graphql`, {
       method: 'OPTIONS',
       headers: { origin: 'https://studio.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },

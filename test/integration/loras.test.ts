@@ -42,6 +42,39 @@ describe('POST /uploads', () => {
     expect(big.json.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
+  it('uploads not yet registered count against the tier\'s allowance and are refused beyond it', async () => {
+    const setAllowance = (mb: number) => gqlData(app.url, 'mutation($mb:Int!){ updateTierPolicy(tier: FREE, input: { pendingUploadMb: $mb }) { pendingUploadMb } }', { mb }, admin);
+    await setAllowance(2);
+    try {
+      const u = await signUp(app.url);
+      const part = Buffer.alloc(900 * 1024, 7);
+      // Five at once against 2 MB: exactly two fit, whichever replica or order.
+      const results = await Promise.all(Array.from({ length: 5 }, () => upload(part, u.token)));
+      expect(results.map((r) => r.status).sort()).toEqual([201, 201, 413, 413, 413]);
+      const refused = results.find((r) => r.status === 413)!.json;
+      expect(refused).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 2 * 1024 * 1024 });
+      expect(refused.error).toMatch(/at most 2 MB on your FREE tier/);
+      expect(await app.services.uploads.pendingBytes(u.id)).toBe(2 * part.length);
+
+      // A body without a declared length is cut off once it passes the room left.
+      const chunked = await fetch(`${app.url}/uploads`, {
+        method: 'POST', duplex: 'half', headers: { authorization: `Bearer ${u.token}` },
+        body: new ReadableStream({ start(c) { c.enqueue(new Uint8Array(300 * 1024)); c.enqueue(new Uint8Array(300 * 1024)); c.close(); } }),
+      } as RequestInit);
+      expect(chunked.status).toBe(413);
+      expect(((await chunked.json()) as any).code).toBe('QUOTA_EXCEEDED');
+
+      // Registering (or the sweep) gives the room back.
+      const kept = results.find((r) => r.status === 201)!.json.uploadId;
+      await app.services.uploads.discard(u.id, kept);
+      expect((await upload(part, u.token)).status).toBe(201);
+      // Another user has an allowance of their own.
+      expect((await upload(part, (await signUp(app.url)).token)).status).toBe(201);
+    } finally {
+      await setAllowance(64);
+    }
+  });
+
   it('uploads never registered are swept after a day; fresh ones are kept', async () => {
     const u = await signUp(app.url);
     const old = (await upload(Buffer.from('abandoned'), u.token)).json.uploadId;
@@ -51,6 +84,7 @@ describe('POST /uploads', () => {
     expect(await app.services.uploads.sweepAbandoned()).toBe(1);
     expect(await app.services.uploads.read(u.id, old)).toBeNull();
     expect(await app.services.uploads.read(u.id, fresh)).not.toBeNull();
+    expect(await app.services.uploads.pendingBytes(u.id)).toBe('just now'.length);
   });
 });
 

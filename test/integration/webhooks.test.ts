@@ -18,6 +18,9 @@ interface Received {
 
 let app: TestApp;
 let receiver: http.Server;
+/** Something on an internal address (127.0.0.2, not on the allowlist) that webhooks must never reach. */
+let internal: http.Server;
+const internalHits: string[] = [];
 let receiverUrl: string;
 let queue: WebhookQueue;
 const received: Received[] = [];
@@ -44,14 +47,21 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-  // Short backoff keeps the retry test fast: retries after 50 ms, then 100 ms.
-  app = await startTestApp({ ATELIER_WEBHOOK_BACKOFF_MS: '50' });
+  // Short backoff keeps the retry test fast: retries after 50 ms, then 100 ms. The receiver
+  // listens on this machine, which webhooks may reach only because the allowlist names it.
+  internal = http.createServer((req, res) => {
+    internalHits.push(req.url ?? '');
+    res.writeHead(404).end('internal service');
+  });
+  await new Promise<void>((resolve) => internal.listen(0, '127.0.0.2', resolve));
+  app = await startTestApp({ ATELIER_WEBHOOK_BACKOFF_MS: '50', ATELIER_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32' });
   queue = createWebhookQueue({ url: app.env.REDIS_URL, maxRetriesPerRequest: null }, app.config.redisPrefix);
 });
 afterAll(async () => {
   await queue?.close();
   await app?.close();
   await new Promise((resolve) => receiver?.close(resolve));
+  await new Promise((resolve) => internal?.close(resolve));
 });
 
 const SMALL_JOB = { prompt: 'a lighthouse in fog', width: 64, height: 64, steps: 2 };
@@ -193,5 +203,37 @@ describe('API key webhooks', () => {
     }
     const keys = await gqlData<any>(app.url, '{ apiKeys { webhookUrl } }', {}, me.token);
     expect(keys.apiKeys[0].webhookUrl).toBe(`${receiverUrl}/ok`);
+  });
+
+  it('refuses internal addresses when the URL is set, and never connects to one at delivery, whatever answers there', async () => {
+    const me = await integrator('/ok');
+    const internalPort = (internal.address() as AddressInfo).port;
+    for (const url of [
+      `http://127.0.0.2:${internalPort}/metrics`, 'http://10.1.2.3/hook', 'http://192.168.0.10/', 'http://169.254.169.254/latest/meta-data/',
+      'http://100.100.100.200/', `http://[::1]:${internalPort}/`, 'http://[::ffff:127.0.0.2]/', 'http://0.0.0.0/', 'http://[fd00:ec2::254]/',
+    ]) {
+      const res = await gql(app.url, SET, { id: me.apiKeyId, url }, me.token);
+      expect(res.errors?.[0], url).toMatchObject({ message: 'Refused: webhook URLs must point at a public internet address', extensions: { code: 'BAD_USER_INPUT', field: 'url' } });
+    }
+
+    // A name that resolved publicly when it was set may point inside later (DNS rebinding): the
+    // delivery is checked again as it connects. Stored directly here, as such a change would leave it.
+    const TEST = 'mutation($id:ID!) { testApiKeyWebhook(apiKeyId:$id) { delivered statusCode error } }';
+    const answers = [];
+    for (const url of [`http://127.0.0.2:${internalPort}/metrics`, 'http://127.0.0.2:1/', `http://[::1]:${internalPort}/`]) {
+      await app.db.query('UPDATE api_keys SET webhook_url = $1 WHERE id = $2', [url, me.apiKeyId]);
+      answers.push((await gqlData<any>(app.url, TEST, { id: me.apiKeyId }, me.token)).testApiKeyWebhook);
+    }
+    // An open port and a closed one answer alike: nothing about what is there leaks.
+    expect(answers).toEqual(Array(3).fill({ delivered: false, statusCode: null, error: 'Refused: webhook URLs must point at a public internet address' }));
+
+    await app.db.query('UPDATE api_keys SET webhook_url = $1 WHERE id = $2', [`http://127.0.0.2:${internalPort}/hook`, me.apiKeyId]);
+    const jobId = await submit(me.apiKey);
+    const bull = await waitFor(async () => {
+      const job = await queue.getJob(webhookDeliveryJobId(jobId, 'COMPLETED'));
+      return job && job.attemptsMade >= 2 ? job : null;
+    }, 60_000);
+    expect(bull.failedReason).toBe('Refused: webhook URLs must point at a public internet address');
+    expect(internalHits).toEqual([]);
   });
 });

@@ -39,13 +39,16 @@ export async function connectToDatabase(url: string): Promise<DataSource> {
 
 /** Environment for an Atelier process in tests: unique Redis prefix, temp data dir, shared models. */
 export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'atelier-test-'));
   return {
     NODE_ENV: 'test',
     PORT: '0',
     JWT_SECRET: TEST_JWT_SECRET,
     REDIS_URL: inject('redisUrl'),
     ATELIER_REDIS_PREFIX: `t${randomBytes(5).toString('hex')}`,
-    ATELIER_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'atelier-test-')),
+    ATELIER_DATA_DIR: dataDir,
+    // The audit stream goes to a file tests can read, not into the test output.
+    ATELIER_AUDIT_LOG: path.join(dataDir, 'audit.log'),
     ATELIER_MODELS_DIR: inject('modelsDir'),
     ATELIER_EXECUTION_PROVIDERS: 'cpu',
     ATELIER_PREVIEW_EVERY: '2',

@@ -6,7 +6,8 @@ const base = { ATELIER_DATA_DIR: '/tmp/atelier-config-test', JWT_SECRET: 'x'.rep
 describe('config', () => {
   it('has working defaults', () => {
     const config = loadConfig(base);
-    expect(config).toMatchObject({ port: 4000, role: 'all', corsOrigins: '*', executionProviders: ['cuda', 'cpu'], intraOpThreads: 1 });
+    expect(config).toMatchObject({ port: 4000, role: 'all', corsOrigins: ['http://localhost:4000'], executionProviders: ['cuda', 'cpu'], intraOpThreads: 1 });
+    expect(loadConfig({ ...base, ATELIER_CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
   });
 
   it('fails fast on bad values, naming the variable', () => {
@@ -16,6 +17,14 @@ describe('config', () => {
     expect(() => loadConfig({ ...base, NODE_ENV: 'production', JWT_SECRET: '' })).toThrow(/JWT_SECRET is required/);
     expect(() => loadConfig({ ...base, ATELIER_CORS_ORIGINS: 'https://a.example.com/path' })).toThrow(/ATELIER_CORS_ORIGINS/);
     expect(() => loadConfig({ ...base, ATELIER_ADMIN_EMAIL: 'a@b.c' })).toThrow(/together/);
+  });
+
+  it('reads the webhook network allowlist as CIDRs and refuses anything else', () => {
+    expect(loadConfig(base).webhookAllowedNetworks).toEqual([]);
+    expect(loadConfig({ ...base, ATELIER_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1, 10.0.0.0/8, ::1' }).webhookAllowedNetworks)
+      .toEqual(['127.0.0.1/32', '10.0.0.0/8', '::1/128']);
+    expect(() => loadConfig({ ...base, ATELIER_WEBHOOK_ALLOWED_NETWORKS: 'localhost' })).toThrow(/ATELIER_WEBHOOK_ALLOWED_NETWORKS/);
+    expect(() => loadConfig({ ...base, ATELIER_AUDIT_RETENTION_DAYS: '0' })).toThrow(/ATELIER_AUDIT_RETENTION_DAYS/);
   });
 
   it('accepts a list of allowed origins', () => {

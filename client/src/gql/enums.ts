@@ -8,7 +8,9 @@ export type Scalars = {
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
   /** A date-time string at UTC, such as 2007-12-03T10:15:30Z, compliant with the `date-time` format outlined in section 5.6 of the RFC 3339 profile of the ISO 8601 standard for representation of dates and times using the Gregorian calendar.This scalar is serialized to a string in ISO 8601 format and parsed from a string in ISO 8601 format. */
-  DateTimeISO: { input: unknown; output: unknown; }
+  DateTimeISO: { input: string; output: string; }
+  /** The `JSONObject` scalar type represents JSON objects as specified by [ECMA-404](http://www.ecma-international.org/publications/files/ECMA-ST/ECMA-404.pdf). */
+  JSONObject: { input: Record<string, unknown>; output: Record<string, unknown>; }
 };
 
 /** What you may do with an album: OWNER, EDITOR or VIEWER. */
@@ -21,6 +23,38 @@ export type AlbumAccessRole =
 export type AlbumRole =
   | 'EDITOR'
   | 'VIEWER';
+
+/** Narrows audit events; every field is optional and they combine with AND. */
+export type AuditEventFilter = {
+  /** Only events from this client address. */
+  address?: InputMaybe<Scalars['String']['input']>;
+  /** Only these kinds. */
+  kinds?: InputMaybe<Array<AuditEventKind>>;
+  /** At or after this time. */
+  since?: InputMaybe<Scalars['DateTimeISO']['input']>;
+  /** Before this time. */
+  until?: InputMaybe<Scalars['DateTimeISO']['input']>;
+  /** Only events this user did or that concern them. */
+  userId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** What a security audit event records. */
+export type AuditEventKind =
+  | 'ACCOUNT_CREATED'
+  | 'ADMIN_ACTION'
+  | 'API_KEY_CREATED'
+  | 'API_KEY_NEW_ADDRESS'
+  | 'API_KEY_REVOKED'
+  | 'AUTH_FAILED'
+  | 'PASSWORD_CHANGED'
+  | 'PASSWORD_CHANGE_FAILED'
+  | 'ROLE_CHANGED'
+  | 'SESSION_MEMBER_JOINED'
+  | 'SESSION_MEMBER_LEFT'
+  | 'SESSION_MEMBER_REMOVED'
+  | 'SIGN_IN_FAILED'
+  | 'SIGN_IN_SUCCEEDED'
+  | 'TIER_CHANGED';
 
 /** Every value of extensions.code on GraphQL errors (and `code` on REST refusals). */
 export type ErrorCode =
@@ -241,6 +275,8 @@ export type TierPolicyInput = {
   maxSteps?: InputMaybe<Scalars['Int']['input']>;
   /** Largest width. */
   maxWidth?: InputMaybe<Scalars['Int']['input']>;
+  /** Megabytes of uploads not yet registered one user may hold. */
+  pendingUploadMb?: InputMaybe<Scalars['Int']['input']>;
   /** All requests per minute. */
   requestsPerMinute?: InputMaybe<Scalars['Int']['input']>;
 };

@@ -78,3 +78,36 @@ export const SystemStatsQuery = graphql(`
     }
   }
 `);
+
+export const AuditEventsQuery = graphql(`
+  query AuditEvents($filter: AuditEventFilter, $first: Int, $after: String) {
+    auditEvents(filter: $filter, first: $first, after: $after) {
+      edges {
+        cursor
+        node {
+          id
+          at
+          kind
+          address
+          userAgent
+          reason
+          details
+          actor {
+            id
+            email
+            displayName
+          }
+          targetUser {
+            id
+            email
+            displayName
+          }
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`);

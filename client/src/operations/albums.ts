@@ -78,6 +78,7 @@ export const SharedAlbumQuery = graphql(`
     sharedAlbum(token: $token) {
       id
       name
+      ownerName
       description
       imageCount
       images(first: $first, after: $after) {

@@ -1,5 +1,6 @@
 import { useMutation, useQuery } from '@apollo/client/react';
 import { AdminStats } from '../components/AdminStats';
+import { AuditLog } from '../components/AuditLog';
 import { EmptyState, ErrorNotice } from '../components/Notice';
 import type { Role, Tier } from '../gql/graphql';
 import { useAuth } from '../lib/auth';
@@ -9,7 +10,7 @@ import { AdminUsersQuery, SetUserRoleMutation, SetUserTierMutation } from '../op
 const TIERS: Tier[] = ['FREE', 'PRO', 'ENTERPRISE'];
 const ROLES: Role[] = ['VIEWER', 'EDITOR', 'ADMIN'];
 
-/** ADMIN: service health (queue, workers, failures) and users with their tier and role, editable in place. */
+/** ADMIN: service health (queue, workers, failures), users with their tier and role, editable in place, and the audit log. */
 export function AdminPage() {
   const { viewer } = useAuth();
   const users = useQuery(AdminUsersQuery, { variables: { first: 100, offset: 0 }, skip: viewer?.role !== 'ADMIN' });
@@ -51,6 +52,7 @@ export function AdminPage() {
           </table>
         </div>
       </section>
+      <AuditLog />
     </div>
   );
 }

@@ -15,6 +15,7 @@ export function SharedAlbumPage() {
   return (
     <div className="stack">
       <h1>{album.name}</h1>
+      {album.ownerName && <p className="muted">Shared by {album.ownerName}</p>}
       {album.description && <p className="muted">{album.description}</p>}
       {album.images.edges.length === 0 && <EmptyState title="This album is empty" />}
       <ul className="gallery">

@@ -1,0 +1,118 @@
+import { DataSource, LessThan } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { AuditEvent, AuditEventKind } from '../entities';
+import type { Logger } from '../observability/logger';
+import { badInput } from '../kernel/errors';
+import type { Clock } from '../kernel/clock';
+import { assertUuid } from './generation-input';
+import type { Page } from './job-queries';
+
+/** Where a request came from, as recorded with security events. */
+export interface RequestOrigin {
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+/** One event to record; `kind` says which facts `details` carries (docs/security.md lists them). */
+export interface AuditRecord {
+  kind: AuditEventKind;
+  /** Who acted; absent for anonymous callers. */
+  actorId?: string | null;
+  /** Whose account it concerns, when not only the actor's. */
+  targetUserId?: string | null;
+  origin?: RequestOrigin;
+  /** Short failure code (WRONG_PASSWORD, TOKEN_EXPIRED, …) for failures. */
+  reason?: string | null;
+  details?: Record<string, unknown>;
+}
+
+/** What `auditEvents` can narrow by. */
+export interface AuditFilter {
+  kinds?: AuditEventKind[] | null;
+  /** Events where this user acted or was acted upon. */
+  userId?: string | null;
+  address?: string | null;
+  since?: Date | null;
+  until?: Date | null;
+}
+
+/** Client-supplied text (User-Agent, the email tried) is cut and freed of control characters before it is stored. */
+function clean(value: string | null | undefined, max: number): string | null {
+  if (value == null) return null;
+  // eslint-disable-next-line no-control-regex
+  const text = value.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, max);
+  return text || null;
+}
+
+/** Every string in `details` (an email tried, an admin's arguments) gets the same treatment; jsonb cannot hold NUL. */
+function cleanDetails(details: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(details, (_key, value: unknown) => (typeof value === 'string' ? clean(value, 500) ?? '' : value))) as Record<string, unknown>;
+}
+
+const encodeCursor = (event: AuditEvent): string => Buffer.from(`audit:${event.id}`).toString('base64url');
+
+function decodeCursor(cursor: string): string {
+  const match = /^audit:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match) throw badInput('after', 'Invalid cursor');
+  return match[1];
+}
+
+/**
+ * The security audit log: every event is written as a JSON line to its own
+ * log stream (`stream: "audit"`) and stored in `audit_events`, which admins
+ * page through with `auditEvents`. The line goes first, so an event is never
+ * lost silently even when the database refuses the row.
+ */
+export class AuditLog {
+  constructor(
+    private readonly db: DataSource,
+    private readonly stream: Logger,
+    private readonly clock: Clock,
+    private readonly retentionDays: number,
+  ) {}
+
+  /** Records one event. Never throws: the action it describes has happened (or been refused) either way. */
+  async record(event: AuditRecord): Promise<void> {
+    const row = {
+      at: this.clock.now(),
+      kind: event.kind,
+      actorId: event.actorId ?? null,
+      targetUserId: event.targetUserId ?? null,
+      address: clean(event.origin?.ip, 100),
+      userAgent: clean(event.origin?.userAgent, 512),
+      reason: event.reason ?? null,
+      details: cleanDetails(event.details ?? {}),
+    };
+    const failure = row.reason !== null;
+    this.stream[failure ? 'warn' : 'info']({ audit: row }, `audit ${row.kind}${failure ? ` (${row.reason})` : ''}`);
+    try {
+      await this.db.getRepository(AuditEvent).insert(row as QueryDeepPartialEntity<AuditEvent>);
+    } catch (err) {
+      this.stream.error({ err, audit: row }, 'audit event could not be stored');
+    }
+  }
+
+  /** Newest first, `first` (1..100) per page. */
+  async list(filter: AuditFilter, first = 50, after?: string | null): Promise<Page<AuditEvent>> {
+    if (!Number.isInteger(first) || first < 1 || first > 100) throw badInput('first', 'first must be from 1 to 100');
+    const qb = this.db.getRepository(AuditEvent).createQueryBuilder('e');
+    if (filter.kinds?.length) qb.andWhere('e.kind IN (:...kinds)', { kinds: filter.kinds });
+    if (filter.userId) {
+      qb.andWhere('(e.actorId = :uid OR e.targetUserId = :uid)', { uid: assertUuid('filter.userId', filter.userId) });
+    }
+    if (filter.address) qb.andWhere('e.address = :address', { address: filter.address.trim() });
+    if (filter.since) qb.andWhere('e.at >= :since', { since: filter.since });
+    if (filter.until) qb.andWhere('e.at < :until', { until: filter.until });
+    if (after) qb.andWhere('e.id < :after', { after: decodeCursor(after) });
+    const rows = await qb.orderBy('e.id', 'DESC').take(first + 1).getMany();
+    const nodes = rows.slice(0, first);
+    return { nodes, cursors: nodes.map(encodeCursor), hasNextPage: rows.length > first };
+  }
+
+  /** Deletes events older than the retention period (hourly housekeeping); returns how many. */
+  async deleteExpired(): Promise<number> {
+    const cutoff = new Date(this.clock.now().getTime() - this.retentionDays * 24 * 3600_000);
+    const result = await this.db.getRepository(AuditEvent).delete({ at: LessThan(cutoff) });
+    return result.affected ?? 0;
+  }
+}
