@@ -1,6 +1,4 @@
 import type { WebSocket } from 'ws';
-import type { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { formatGraphQLError as formatError } from '../kernel/graphql-errors';
 
 /**
  * Signed-out graphql-ws connections per client address on this replica.
@@ -25,17 +23,4 @@ export class AnonymousConnections {
     });
     return true;
   }
-}
-
-/**
- * Errors leaving over a socket go through the same `formatError` as HTTP:
- * every one carries `extensions.code`, and unexpected ones are logged and
- * shown as INTERNAL without their text (a PostgreSQL message never reaches
- * the client). The HTTP status hint is dropped: sockets have none.
- */
-export function formatSocketErrors(errors: readonly GraphQLError[], log: (err: unknown) => void): GraphQLFormattedError[] {
-  return errors.map((error) => {
-    const { http: _http, ...extensions } = error.extensions;
-    return formatError({ ...error.toJSON(), extensions }, error, { exposeDetails: false, log });
-  });
 }

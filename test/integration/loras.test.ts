@@ -50,8 +50,8 @@ describe('POST /uploads', () => {
       const part = Buffer.alloc(900 * 1024, 7);
       // Five at once against 2 MB: exactly two fit, whichever replica or order.
       const results = await Promise.all(Array.from({ length: 5 }, () => upload(part, u.token)));
-      expect(results.map((r) => r.status).sort()).toEqual([201, 201, 413, 413, 413]);
-      const refused = results.find((r) => r.status === 413)!.json;
+      expect(results.map((r) => r.status).sort()).toEqual([201, 201, 429, 429, 429]);
+      const refused = results.find((r) => r.status === 429)!.json;
       expect(refused).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 2 * 1024 * 1024 });
       expect(refused.error).toMatch(/at most 2 MB on your FREE tier/);
       expect(await app.services.uploads.pendingBytes(u.id)).toBe(2 * part.length);
@@ -61,7 +61,7 @@ describe('POST /uploads', () => {
         method: 'POST', duplex: 'half', headers: { authorization: `Bearer ${u.token}` },
         body: new ReadableStream({ start(c) { c.enqueue(new Uint8Array(300 * 1024)); c.enqueue(new Uint8Array(300 * 1024)); c.close(); } }),
       } as RequestInit);
-      expect(chunked.status).toBe(413);
+      expect(chunked.status).toBe(429);
       expect(((await chunked.json()) as any).code).toBe('QUOTA_EXCEEDED');
 
       // Registering (or the sweep) gives the room back.

@@ -154,7 +154,7 @@ describe('single sign-on with OpenID Connect', () => {
     });
     const address = `198.51.100.${Math.floor(Math.random() * 250)}`;
     await oidc.begin(address, undefined);
-    await app.services.auth.login('nobody@example.com', 'wrong password', address).catch(() => undefined);
+    await app.services.auth.login('nobody@example.com', 'wrong password', { ip: address }).catch(() => undefined);
     const error = await oidc.begin(address, undefined).catch((e: unknown) => e);
     expect((error as SignInRefused).reason).toBe('rate_limited');
   });

@@ -228,7 +228,7 @@ describe('API key webhooks', () => {
     expect(answers).toEqual(Array(3).fill({ delivered: false, statusCode: null, error: 'Refused: webhook URLs must point at a public internet address' }));
 
     await app.db.query('UPDATE api_keys SET webhook_url = $1 WHERE id = $2', [`http://127.0.0.2:${internalPort}/hook`, me.apiKeyId]);
-    const jobId = await submit(me.apiKey);
+    const jobId = (await factory.job(app, { token: me.apiKey }, SMALL_JOB)).id;
     const bull = await waitFor(async () => {
       const job = await queue.getJob(webhookDeliveryJobId(jobId, 'COMPLETED'));
       return job && job.attemptsMade >= 2 ? job : null;
