@@ -5,7 +5,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
-import { describeError, ErrorCode, OUTAGE_RETRY_AFTER_SECONDS } from '../kernel/errors';
+import { AppError, describeError, ErrorCode, OUTAGE_RETRY_AFTER_SECONDS } from '../kernel/errors';
 import { formatGraphQLError, toGraphQLError } from '../kernel/graphql-errors';
 import type { ErrorReporter } from '../observability/error-reporter';
 import type { Logger } from '../observability/logger';
@@ -20,11 +20,20 @@ import { DOCUMENT_RULES, PARSE_OPTIONS, withParseLimit } from '../schema/documen
 /** Largest request body (JSON) accepted on /graphql; graphql-ws messages share it (ws-server.ts). */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
-/** Malformed or oversized JSON bodies get a GraphQL-shaped answer with a code instead of Express's HTML page. */
-function bodyError(error: { status?: number; type?: string }, _req: express.Request, res: express.Response, next: express.NextFunction): void {
-  if (error.type !== 'entity.parse.failed' && error.type !== 'entity.too.large') return next(error);
-  const message = error.type === 'entity.too.large' ? `Request body over ${MAX_REQUEST_BYTES} bytes` : 'Request body is not valid JSON';
-  res.status(error.status ?? 400).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+/**
+ * Malformed or oversized JSON bodies get a GraphQL-shaped answer with a code
+ * (BAD_REQUEST, PAYLOAD_TOO_LARGE) instead of Express's HTML page, described
+ * and counted like every other error.
+ */
+function bodyErrors(reporter: ErrorReporter): express.ErrorRequestHandler {
+  return (error: { type?: string }, _req, res, next) => {
+    if (error.type !== 'entity.parse.failed' && error.type !== 'entity.too.large') return next(error);
+    const refusal = error.type === 'entity.too.large'
+      ? new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `Request body over ${MAX_REQUEST_BYTES} bytes`, { limit: MAX_REQUEST_BYTES })
+      : new AppError(ErrorCode.BAD_REQUEST, 'Request body is not valid JSON');
+    const described = reporter.report(refusal, { transport: 'http', requestId: null, operation: 'unknown' });
+    res.status(described.httpStatus).json({ errors: [{ message: described.message, extensions: described.extensions }] });
+  };
 }
 
 /**
@@ -86,7 +95,7 @@ export async function mountGraphQL(options: {
   options.app.use(
     '/graphql',
     express.json({ limit: MAX_REQUEST_BYTES }),
-    bodyError,
+    bodyErrors(options.errors),
     traceGraphQLRequests(),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<AppContext> => {
