@@ -58,5 +58,5 @@ export async function stallsBench(): Promise<void> {
   row('me p99 while rendering 1024² ÷ idle p99', percentile(busy, 99), percentile(idle, 99), 'ms', '≤ 1.5');
   console.log(`${''.padEnd(58)} event-loop delay while rendering: p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms (goal p99 ≤ 20 ms); idle p99 ${(idleDelay.percentile(99) / 1e6).toFixed(1)} ms; ${images} images`);
   await app.stop();
-  await app.redisStop?.();
+  await app.teardown();
 }
