@@ -40,7 +40,7 @@ export async function fanoutBench(): Promise<void> {
   if (profiler) await profiler(process.env.FANOUT_PROFILE!);
   const ours = await clients.report();
   await app.stop();
-  await app.redisStop?.();
+  await app.teardown();
 
   const raw = await rawBroadcast();
   const expected = SESSIONS * PER_SESSION * EVENTS;

@@ -1,6 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import { startAtelier, type Atelier } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/observability/logger';
@@ -37,8 +39,26 @@ export async function benchModels(): Promise<string> {
   return dir;
 }
 
-/** Boots a whole Atelier in this process (PGlite in memory, REDIS_URL or a local redis-server). */
-export async function startBenchApp(env: Record<string, string> = {}): Promise<Atelier & { redisStop?: () => Promise<void> }> {
+/** A fresh database on the PostgreSQL server at `serverUrl`, so a bench never touches real data. */
+async function scratchDatabase(serverUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `atl_bench_${randomBytes(4).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new Client({ connectionString: serverUrl });
+    await client.connect();
+    await client.query(sql).finally(() => client.end());
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/**
+ * Boots a whole Atelier in this process: PGlite in memory, or a scratch
+ * database on DATABASE_URL's server; REDIS_URL or a local redis-server.
+ * `teardown` (after `stop`) ends the local Redis and drops the scratch database.
+ */
+export async function startBenchApp(env: Record<string, string> = {}): Promise<Atelier & { teardown: () => Promise<void> }> {
   let redisUrl = process.env.REDIS_URL;
   let redisStop: (() => Promise<void>) | undefined;
   if (!redisUrl) {
@@ -46,12 +66,13 @@ export async function startBenchApp(env: Record<string, string> = {}): Promise<A
     redisUrl = redis.url;
     redisStop = redis.stop;
   }
+  const scratch = process.env.DATABASE_URL ? await scratchDatabase(process.env.DATABASE_URL) : null;
   const config = loadConfig({
     NODE_ENV: 'test', PORT: '0', JWT_SECRET: 'bench-secret-that-is-long-enough-to-pass-config',
     REDIS_URL: redisUrl, ATELIER_REDIS_PREFIX: `bench${process.pid}`, ATELIER_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-')),
     ATELIER_MODELS_DIR: await benchModels(), ATELIER_EXECUTION_PROVIDERS: 'cpu', ATELIER_PREVIEW_EVERY: '0', ATELIER_AUTH_ATTEMPTS_PER_MINUTE: '100000',
-    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}), ...env,
+    ...(scratch ? { DATABASE_URL: scratch.url } : {}), ...env,
   });
   const app = await startAtelier(config, { pgliteDir: config.databaseUrl ? undefined : 'memory', logger: createLogger({ level: 'error' }) });
-  return { ...app, redisStop };
+  return { ...app, teardown: async () => { await redisStop?.(); await scratch?.drop(); } };
 }

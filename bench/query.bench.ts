@@ -54,6 +54,6 @@ export async function queryBench(): Promise<void> {
     row('album query throughput: loaders ÷ naive per-item resolvers', median(ours), median(baseline), 'q/s', '≥ 5');
   } finally {
     await app.stop();
-    await app.redisStop?.();
+    await app.teardown();
   }
 }

@@ -8,12 +8,14 @@ import { queryBench } from './query.bench';
 import { workerBench } from './worker.bench';
 import { fanoutBench } from './fanout.bench';
 import { admissionBench } from './admission.bench';
+import { stallsBench } from './stalls.bench';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   worker: workerBench,
   fanout: fanoutBench,
   admission: admissionBench,
   query: queryBench,
+  stalls: stallsBench,
 };
 
 async function main(): Promise<void> {

@@ -103,5 +103,5 @@ export async function workerBench(): Promise<void> {
 
   await bare.release();
   await app.stop();
-  await app.redisStop?.();
+  await app.teardown();
 }

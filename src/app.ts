@@ -177,7 +177,9 @@ async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; 
   const logger = core.logger.child({ role: 'worker' });
   const pipelines = new PipelineCache({
     maxBytes: config.modelCacheBytes, executionProviders: config.executionProviders, intraOpNumThreads: config.intraOpThreads,
+    inThread: true,
   });
+  cleanups.push(() => pipelines.clear());
   const worker = new GenerationWorker({
     db, redis, connection, prefix: config.redisPrefix, lifecycle: services.lifecycle,
     store: storage.store, artifactFiles: storage.files, pipelines, modelsDir: config.modelsDir, clock, logger,

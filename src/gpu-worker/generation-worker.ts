@@ -17,8 +17,7 @@ import type { ArtifactFileCache } from '../storage/artifact-file-cache';
 import { OutageGate } from './outage-gate';
 import { StepReporter } from './step-reporter';
 import { PipelineAbortedError, PipelineError } from './pipeline/errors';
-import { type DiffusionPipeline } from './pipeline/diffusion-pipeline';
-import { type GeneratedImage, type LoraApplication, type StepProgress } from './pipeline/types';
+import { type GeneratedImage, type ImagePipeline, type LoraApplication, type StepProgress } from './pipeline/types';
 import type { PipelineCache } from './models/pipeline-cache';
 import { recordStepTimeMs } from '../services/queue-positions';
 import { type JobFailure } from '../kernel/events';
@@ -131,7 +130,7 @@ export class GenerationWorker {
     }
     if (await durable(() => this.o.redis.get(cancelFlagKey(this.o.prefix, job.id)))) return this.cancel(job, log);
 
-    let pipeline: DiffusionPipeline;
+    let pipeline: ImagePipeline;
     let modelDir: string;
     try {
       const model = await durable(() => this.o.db.getRepository(AiModel).findOneByOrFail({ id: job.modelId }));
@@ -151,7 +150,7 @@ export class GenerationWorker {
   }
 
   /** Runs an acquired job through the pipeline and records how it ended. */
-  private async run(job: Job, bullJob: BullJob<GenerationJobData>, pipeline: DiffusionPipeline, log: Logger, token?: string): Promise<void> {
+  private async run(job: Job, bullJob: BullJob<GenerationJobData>, pipeline: ImagePipeline, log: Logger, token?: string): Promise<void> {
     if (!(await this.lifecycle.start(job, pipeline.executionProvider))) return;
     log.info({ userId: job.ownerId, prompt: redactPrompt(job.prompt), steps: job.steps, provider: pipeline.executionProvider }, 'job started');
 

@@ -1,6 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { AiModel, Album, AlbumShare, Job, JobStatus, Lora, Preset, type User } from '../entities';
 import { GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { cancelFlagKey } from '../kernel/queues';
@@ -148,9 +148,14 @@ export class JobService {
   }
 
   private async assertLorasUsable(user: User, params: GenerationParameters, model: AiModel): Promise<void> {
-    const repo = this.deps.db.getRepository(Lora);
+    if (params.loras.length === 0) return;
+    // One query for all of them; errors still name the first LoRA at fault.
+    const rows = await this.deps.db.getRepository(Lora).find({
+      select: { id: true, name: true, active: true, baseModelId: true, minTier: true },
+      where: { id: In(params.loras.map((l) => l.loraId)) },
+    });
     for (const [i, applied] of params.loras.entries()) {
-      const lora = await repo.findOneBy({ id: applied.loraId });
+      const lora = rows.find((row) => row.id === applied.loraId);
       const field = `loras[${i}].loraId`;
       if (!lora) throw badInput(field, 'LoRA not found');
       if (!lora.active) throw badInput(field, `LoRA ${lora.name} is inactive`);

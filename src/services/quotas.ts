@@ -62,7 +62,13 @@ export interface RateLimits {
   generationsPerMinute: number;
 }
 
+/** How long a replica trusts its copy of a tier policy (another replica's change shows after at most this). */
+const POLICY_TTL_MS = 1000;
+
 export class QuotaService {
+  /** Tier policies as last read, with when (see policyFor). */
+  private readonly policies = new Map<Tier, { policy: TierPolicy; readAt: number }>();
+
   constructor(
     private readonly db: DataSource,
     private readonly redis: Redis,
@@ -92,10 +98,20 @@ export class QuotaService {
     return `${this.prefix}:quota:day:${userId}:${day}`;
   }
 
-  /** Limits are read on every request, so an admin's change applies to the next one. */
+  /**
+   * A tier's limits, read on every request: from this process's copy when it
+   * is under POLICY_TTL_MS old, else from the table. An admin's change
+   * (updatePolicy) applies to this replica's next request and to the other
+   * replicas within POLICY_TTL_MS. The returned object is shared: do not mutate it.
+   */
   async policyFor(tier: Tier): Promise<TierPolicy> {
+    const cached = this.policies.get(tier);
+    // Real elapsed time, not the domain clock: a test's manual clock must not freeze the copy.
+    if (cached && performance.now() - cached.readAt < POLICY_TTL_MS) return cached.policy;
+    const readAt = performance.now();
     const policy = await this.db.getRepository(TierPolicy).findOneBy({ tier });
     if (!policy) throw new AppError('INTERNAL', `No policy for tier ${tier}`);
+    this.policies.set(tier, { policy, readAt });
     return policy;
   }
 
@@ -126,6 +142,7 @@ export class QuotaService {
       changes.imagesPerDay = input.imagesPerDay === -1 ? null : input.imagesPerDay;
     }
     await this.db.getRepository(TierPolicy).update({ tier }, changes);
+    this.policies.delete(tier);
     return { ...policy, ...changes } as TierPolicy;
   }
 

@@ -68,6 +68,7 @@ describe('/metrics', () => {
     expect(sample(m, 'atelier_graphql_operations_total', { operation: 'CreateGeneration', type: 'mutation', outcome: 'error' })).toBe(1);
     expect(sample(m, 'atelier_graphql_operation_duration_seconds_count', { operation: 'Job', type: 'query', outcome: 'ok' })).toBeGreaterThan(0);
     expect(sample(m, 'atelier_process_resident_memory_bytes', {})).toBeGreaterThan(0);
+    expect(sample(m, 'atelier_nodejs_eventloop_lag_p99_seconds', {})).not.toBeNull(); // stalls while rendering show here
     expect(busy.get('atelier_queue_jobs')?.samples.every((s) => s.labels.role === 'all')).toBe(true);
   });
 

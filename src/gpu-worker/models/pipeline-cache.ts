@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { DiffusionPipeline } from '../pipeline/diffusion-pipeline';
+import { ThreadedPipeline } from '../pipeline/threaded-pipeline';
+import type { ImagePipeline } from '../pipeline/types';
 
 /** Settings of {@link PipelineCache}. */
 export interface PipelineCacheOptions {
@@ -8,6 +10,11 @@ export interface PipelineCacheOptions {
   /** Tried in order when loading, e.g. ['cuda', 'cpu']. */
   executionProviders?: string[];
   intraOpNumThreads?: number;
+  /**
+   * Run each model in a worker thread of its own (ThreadedPipeline), so a
+   * process that also serves the API is not blocked while it renders.
+   */
+  inThread?: boolean;
 }
 
 /**
@@ -18,7 +25,7 @@ export interface PipelineCacheOptions {
  * by eviction, and the budget is enforced again when the hold ends.
  */
 export class PipelineCache {
-  private readonly entries = new Map<string, Promise<DiffusionPipeline>>();
+  private readonly entries = new Map<string, Promise<ImagePipeline>>();
   /** Models a running job holds: never evicted until released. */
   private readonly held = new Map<string, number>();
   private loads = 0;
@@ -36,13 +43,19 @@ export class PipelineCache {
   }
 
   /** Returns the pipeline for `modelDir`, loading it (once, even if asked concurrently) when needed. */
-  async acquire(modelDir: string): Promise<DiffusionPipeline> {
+  async acquire(modelDir: string): Promise<ImagePipeline> {
     const key = path.resolve(modelDir);
     let entry = this.entries.get(key);
+    // A pipeline whose thread died is loaded again rather than failing every job.
+    if (entry && !(await entry.then((p) => p.usable, () => true))) {
+      this.entries.delete(key);
+      entry = undefined;
+    }
     if (entry) this.entries.delete(key);
     else {
       this.loads += 1;
-      entry = DiffusionPipeline.load(key, { executionProviders: this.opts.executionProviders, intraOpNumThreads: this.opts.intraOpNumThreads });
+      const settings = { executionProviders: this.opts.executionProviders, intraOpNumThreads: this.opts.intraOpNumThreads };
+      entry = this.opts.inThread ? ThreadedPipeline.load(key, settings) : DiffusionPipeline.load(key, settings);
       const loading = entry;
       // A failed load must not stay cached, or every later acquire would rethrow it.
       loading.catch(() => {

@@ -10,7 +10,7 @@ import { pngTextChunks, validateRequest } from './request';
 import { runSampler, usesGuidance } from './sampler';
 import { createScheduler, samplerForConfig, type Scheduler } from './scheduler';
 import { batchStates, decodeImage, encodeText, initialLatents, noisePredictor } from './stages';
-import type { GeneratedImage, GenerationRequest, LoraApplication, PipelineLoadOptions, RunOptions } from './types';
+import type { GeneratedImage, GenerationRequest, ImagePipeline, LoraApplication, PipelineLoadOptions, RunOptions } from './types';
 
 const VAE_SCALE = 8;
 
@@ -19,7 +19,7 @@ const VAE_SCALE = 8;
  * stay open between runs. LoRAs are merged in JS and fed as UNet inputs, so
  * applying or swapping them never recreates a session.
  */
-export class DiffusionPipeline {
+export class DiffusionPipeline implements ImagePipeline {
   private readonly loras = new LoraLoader();
   private readonly baseFeeds: Record<string, ort.Tensor>;
   private released = false;
@@ -51,6 +51,10 @@ export class DiffusionPipeline {
   /** sha256 over the sorted sha256s of the model's files (same as ModelRegistry). */
   get modelHash(): string {
     return this.model.modelHash;
+  }
+
+  get usable(): boolean {
+    return !this.released;
   }
 
   /** Whether the UNet exposes LoRA-adaptable weights as inputs. */

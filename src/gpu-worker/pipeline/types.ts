@@ -64,3 +64,20 @@ export interface PipelineLoadOptions {
   /** Threads per ONNX op; default 1 to leave a core for the API on small machines. */
   intraOpNumThreads?: number;
 }
+
+/**
+ * What the worker needs of a loaded model: DiffusionPipeline in this thread,
+ * or ThreadedPipeline running one in a worker thread.
+ */
+export interface ImagePipeline {
+  readonly executionProvider: string;
+  readonly modelDir: string;
+  readonly modelName: string;
+  readonly modelHash: string;
+  readonly supportsLora: boolean;
+  readonly approxBytes: number;
+  /** False once released (or, for a thread, once the thread died): load it again. */
+  readonly usable: boolean;
+  generate(req: GenerationRequest, opts?: RunOptions): Promise<GeneratedImage[]>;
+  release(): Promise<void>;
+}

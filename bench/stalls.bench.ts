@@ -1,0 +1,62 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as factory from '../test/support/factories';
+import { gqlData } from '../test/support/graphql';
+import { percentile, row, startBenchApp, time } from './harness';
+
+const QUERIES = 150;
+const JOB = { prompt: 'a harbour at night, wide', width: 1024, height: 1024, steps: 6 };
+const ME = 'query { me { id email } }';
+
+/** Latencies of QUERIES `me` queries sent one after another (ms). */
+async function meLatencies(url: string, token: string): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < QUERIES; i += 1) {
+    out.push((await time(() => gqlData(url, ME, {}, token)))[0]);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return out;
+}
+
+/**
+ * The single-process `npm start` layout (API and worker in one process) with
+ * the default preview cadence: p99 of a `me` query while 1024² images render,
+ * against the same query on the idle process; and the event-loop delay p99
+ * while rendering.
+ */
+export async function stallsBench(): Promise<void> {
+  console.log(`\n== stalls (API + worker in one process, ${QUERIES} me queries, 1024² jobs) ==`);
+  const app = await startBenchApp({ ATELIER_PREVIEW_EVERY: '2' });
+  const user = await factory.user(app, { tier: 'ENTERPRISE', role: 'ADMIN' });
+  await gqlData(app.url, 'mutation { updateTierPolicy(tier: ENTERPRISE, input: { maxOpenJobs: 10000, generationsPerMinute: 100000, requestsPerMinute: 1000000, imagesPerDay: -1 }) { tier } }', {}, user.token);
+  await meLatencies(app.url, user.token); // warm-up
+  const idleDelay = monitorEventLoopDelay({ resolution: 5 });
+  idleDelay.enable();
+  const idle = await meLatencies(app.url, user.token);
+  idleDelay.disable();
+
+  let rendering = true;
+  let images = 0;
+  const jobs = (async () => {
+    while (rendering) {
+      const { createGeneration } = await gqlData<any>(app.url, 'mutation($i:GenerationInput!){ createGeneration(input:$i){ id } }', { i: JOB }, user.token);
+      for (;;) {
+        const { job } = await gqlData<any>(app.url, 'query($id:ID!){ job(id:$id){ status } }', { id: createGeneration.id }, user.token);
+        if (job.status === 'COMPLETED') break;
+        if (job.status !== 'PENDING' && job.status !== 'PROCESSING') throw new Error(`job ${job.status}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      images += 1;
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 1000)); // the first job is rendering
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  const busy = await meLatencies(app.url, user.token);
+  delay.disable();
+  rendering = false;
+  await jobs;
+  row('me p99 while rendering 1024² ÷ idle p99', percentile(busy, 99), percentile(idle, 99), 'ms', '≤ 1.5');
+  console.log(`${''.padEnd(58)} event-loop delay while rendering: p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms (goal p99 ≤ 20 ms); idle p99 ${(idleDelay.percentile(99) / 1e6).toFixed(1)} ms; ${images} images`);
+  await app.stop();
+  await app.teardown();
+}

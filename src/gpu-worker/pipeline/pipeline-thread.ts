@@ -1,0 +1,78 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { DiffusionPipeline } from './diffusion-pipeline';
+import { PipelineAbortedError, PipelineError } from './errors';
+import type { PipelineLoadOptions } from './types';
+import type { FromThread, PipelineThreadData, ToThread } from './threaded-pipeline';
+
+/**
+ * The worker-thread side of ThreadedPipeline: loads one DiffusionPipeline and
+ * runs its generations here, so inference (onnxruntime-node runs a session
+ * synchronously on the calling thread), VAE output to pixels, PNG and preview
+ * encoding and hashing never block the API's event loop.
+ */
+
+const port = parentPort;
+if (!port) throw new Error('pipeline-thread runs as a worker thread');
+const { modelDir, options } = workerData as PipelineThreadData;
+const runs = new Map<number, { abort: AbortController; acked?: () => void }>();
+const send = (message: FromThread, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+/** A copy of the bytes in an ArrayBuffer of their own, so it can be transferred without a copy. */
+function detachable(bytes: Buffer): ArrayBuffer {
+  return Uint8Array.from(bytes).buffer;
+}
+
+function describe(error: unknown): FromThread & { type: 'failed' } {
+  const e = error as Error;
+  if (error instanceof PipelineError) return { type: 'failed', id: 0, kind: 'pipeline', code: error.code, message: e.message, field: error.field };
+  if (error instanceof PipelineAbortedError) return { type: 'failed', id: 0, kind: 'aborted', message: e.message };
+  return { type: 'failed', id: 0, kind: 'other', message: e?.message ?? String(error) };
+}
+
+async function generate(pipeline: DiffusionPipeline, id: number, message: ToThread & { type: 'generate' }): Promise<void> {
+  const run: { abort: AbortController; acked?: () => void } = { abort: new AbortController() };
+  runs.set(id, run);
+  try {
+    const images = await pipeline.generate(message.request, {
+      signal: run.abort.signal,
+      // Waits for the main thread to take each step, keeping its back-pressure.
+      onStep: message.reportSteps ? (p) => new Promise<void>((resolve) => {
+        run.acked = resolve;
+        const preview = p.preview ? detachable(p.preview) : undefined;
+        send({ type: 'step', id, progress: { ...p, preview: undefined }, preview }, preview ? [preview] : []);
+      }) : undefined,
+    });
+    const pngs = images.map((image) => detachable(image.png));
+    send({ type: 'done', id, images: images.map((image, i) => ({ ...image, png: pngs[i] })) }, pngs);
+  } catch (error) {
+    send({ ...describe(error), id });
+  } finally {
+    runs.delete(id);
+  }
+}
+
+async function main(): Promise<void> {
+  const pipeline = await DiffusionPipeline.load(modelDir, options as PipelineLoadOptions).catch((error) => {
+    send({ ...describe(error), id: 0 });
+    return null;
+  });
+  if (!pipeline) return;
+  port!.on('message', (message: ToThread) => {
+    if (message.type === 'generate') void generate(pipeline, message.id, message);
+    else if (message.type === 'ack') runs.get(message.id)?.acked?.();
+    else if (message.type === 'release') {
+      for (const run of runs.values()) run.abort.abort();
+      void pipeline.release().finally(() => send({ type: 'released' }));
+    } else if (message.type === 'abort') {
+      const run = runs.get(message.id);
+      run?.abort.abort();
+      run?.acked?.();
+    }
+  });
+  send({
+    type: 'loaded', executionProvider: pipeline.executionProvider, modelName: pipeline.modelName, modelHash: pipeline.modelHash,
+    supportsLora: pipeline.supportsLora, approxBytes: pipeline.approxBytes,
+  });
+}
+
+void main();

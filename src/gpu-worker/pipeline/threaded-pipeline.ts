@@ -1,0 +1,160 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { PipelineAbortedError, PipelineError, type PipelineErrorCode } from './errors';
+import type { GeneratedImage, GenerationRequest, ImagePipeline, PipelineLoadOptions, RunOptions, StepProgress } from './types';
+
+/** What the main thread hands the pipeline thread at start. */
+export interface PipelineThreadData { modelDir: string; options: PipelineLoadOptions }
+
+/** Messages to the pipeline thread. */
+export type ToThread =
+  | { type: 'generate'; id: number; request: GenerationRequest; reportSteps: boolean }
+  | { type: 'ack'; id: number }
+  | { type: 'abort'; id: number }
+  | { type: 'release' };
+
+/** What the model reports once loaded. */
+interface LoadedInfo { executionProvider: string; modelName: string; modelHash: string; supportsLora: boolean; approxBytes: number }
+
+/** Messages from the pipeline thread; PNG bytes travel as transferred ArrayBuffers. */
+export type FromThread =
+  | ({ type: 'loaded' } & LoadedInfo)
+  | { type: 'step'; id: number; progress: StepProgress; preview?: ArrayBuffer }
+  | { type: 'done'; id: number; images: Array<Omit<GeneratedImage, 'png'> & { png: ArrayBuffer }> }
+  | { type: 'failed'; id: number; kind: 'pipeline' | 'aborted' | 'other'; message: string; code?: PipelineErrorCode; field?: string }
+  | { type: 'released' };
+
+interface Run { resolve(images: GeneratedImage[]): void; reject(error: Error): void; opts: RunOptions }
+
+/**
+ * Starts the thread from the compiled pipeline-thread.js; when this module
+ * runs as TypeScript (vitest), the thread compiles the sources it requires
+ * with the TypeScript compiler first, since worker threads get no loader.
+ */
+function startThread(data: PipelineThreadData): Worker {
+  const compiled = path.join(__dirname, 'pipeline-thread.js');
+  if (existsSync(compiled)) return new Worker(compiled, { workerData: data });
+  const typescript = require.resolve('typescript', { paths: [__dirname] });
+  const source = `
+    const ts = require(${JSON.stringify(typescript)});
+    const fs = require('node:fs');
+    const options = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true };
+    require.extensions['.ts'] = (module, file) => module._compile(ts.transpileModule(fs.readFileSync(file, 'utf8'), { compilerOptions: options, fileName: file }).outputText, file);
+    require(${JSON.stringify(path.join(__dirname, 'pipeline-thread.ts'))});`;
+  return new Worker(source, { eval: true, workerData: data });
+}
+
+function rebuildError(message: FromThread & { type: 'failed' }): Error {
+  if (message.kind === 'aborted') return new PipelineAbortedError(message.message);
+  if (message.kind === 'pipeline' && message.code) return new PipelineError(message.code, message.message, { field: message.field });
+  return new PipelineError('INFERENCE_FAILED', message.message);
+}
+
+/**
+ * A DiffusionPipeline running in its own worker thread, so that a process
+ * that serves the API and renders images (`npm start`) keeps answering while
+ * it renders. Same contract as DiffusionPipeline: steps are reported in
+ * order and awaited (back-pressure), an abort takes effect before the next
+ * step, errors keep their PipelineError code.
+ */
+export class ThreadedPipeline implements ImagePipeline {
+  private readonly runs = new Map<number, Run>();
+  private nextId = 1;
+  private alive = true;
+  private releasing: Promise<void> | null = null;
+
+  private constructor(private readonly thread: Worker, readonly modelDir: string, private readonly info: LoadedInfo) {
+    thread.on('message', (message: FromThread) => this.receive(message));
+    thread.on('error', (error) => this.die(error.message));
+    thread.on('exit', (code) => this.die(`pipeline thread exited with code ${code}`));
+  }
+
+  /** Starts a thread and loads `modelDir` in it; rejects with the load's PipelineError. */
+  static load(modelDir: string, options: PipelineLoadOptions = {}): Promise<ThreadedPipeline> {
+    const thread = startThread({ modelDir, options });
+    thread.unref(); // an idle model must not keep the process alive
+    return new Promise((resolve, reject) => {
+      const fail = (error: Error) => {
+        void thread.terminate();
+        reject(error);
+      };
+      thread.once('error', fail);
+      thread.once('message', (message: FromThread) => {
+        thread.off('error', fail);
+        if (message.type === 'loaded') resolve(new ThreadedPipeline(thread, modelDir, message));
+        else if (message.type === 'failed') fail(rebuildError(message));
+        else fail(new PipelineError('MODEL_LOAD_FAILED', `unexpected ${message.type} from the pipeline thread`));
+      });
+    });
+  }
+
+  get executionProvider(): string { return this.info.executionProvider; }
+  get modelName(): string { return this.info.modelName; }
+  get modelHash(): string { return this.info.modelHash; }
+  get supportsLora(): boolean { return this.info.supportsLora; }
+  get approxBytes(): number { return this.info.approxBytes; }
+  get usable(): boolean { return this.alive && !this.releasing; }
+
+  generate(request: GenerationRequest, opts: RunOptions = {}): Promise<GeneratedImage[]> {
+    if (!this.usable) return Promise.reject(new PipelineError('MODEL_LOAD_FAILED', 'pipeline was released'));
+    if (opts.signal?.aborted) return Promise.reject(new PipelineAbortedError());
+    const id = this.nextId++;
+    const onAbort = () => this.post({ type: 'abort', id });
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    return new Promise<GeneratedImage[]>((resolve, reject) => {
+      this.runs.set(id, { resolve, reject, opts });
+      this.post({ type: 'generate', id, request, reportSteps: Boolean(opts.onStep) });
+    }).finally(() => opts.signal?.removeEventListener('abort', onAbort));
+  }
+
+  /** Releases the sessions and ends the thread. */
+  release(): Promise<void> {
+    this.releasing ??= new Promise<void>((resolve) => {
+      if (!this.alive) return resolve();
+      this.thread.on('message', (message: FromThread) => { if (message.type === 'released') resolve(); });
+      this.post({ type: 'release' });
+    }).then(async () => {
+      this.alive = false;
+      await this.thread.terminate();
+    });
+    return this.releasing;
+  }
+
+  private post(message: ToThread): void {
+    if (this.alive) this.thread.postMessage(message);
+  }
+
+  private receive(message: FromThread): void {
+    if (message.type === 'loaded' || message.type === 'released') return;
+    const run = this.runs.get(message.id);
+    if (!run) return;
+    if (message.type === 'step') {
+      const progress = { ...message.progress, preview: message.preview ? Buffer.from(message.preview) : undefined };
+      // A throwing onStep fails the run, as it does in DiffusionPipeline.
+      Promise.resolve()
+        .then(() => run.opts.onStep?.(progress))
+        .then(() => this.post({ type: 'ack', id: message.id }), (error) => this.settle(message.id, error as Error));
+      return;
+    }
+    if (message.type === 'done') {
+      this.runs.delete(message.id);
+      run.resolve(message.images.map((image) => ({ ...image, png: Buffer.from(image.png) })));
+    } else this.settle(message.id, rebuildError(message));
+  }
+
+  /** Ends a run with `error`; the thread is told to stop it if it still runs. */
+  private settle(id: number, error: Error): void {
+    const run = this.runs.get(id);
+    if (!run) return;
+    this.runs.delete(id);
+    this.post({ type: 'abort', id });
+    run.reject(error);
+  }
+
+  private die(reason: string): void {
+    if (!this.alive) return;
+    this.alive = false;
+    for (const id of [...this.runs.keys()]) this.settle(id, new PipelineError('INFERENCE_FAILED', reason));
+  }
+}

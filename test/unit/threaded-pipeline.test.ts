@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DiffusionPipeline } from '../../src/gpu-worker/pipeline/diffusion-pipeline';
+import { PipelineAbortedError, PipelineError } from '../../src/gpu-worker/pipeline/errors';
+import { ThreadedPipeline } from '../../src/gpu-worker/pipeline/threaded-pipeline';
+import { type GenerationRequest, type StepProgress } from '../../src/gpu-worker/pipeline/types';
+import { buildTinyModelInTemp } from './helpers/tiny-model';
+
+const base: GenerationRequest = { prompt: 'a red sunset over the ocean', width: 128, height: 128, steps: 6, guidanceScale: 7.5, seed: 42, count: 2 };
+
+describe('ThreadedPipeline (the model in a worker thread)', () => {
+  let model: Awaited<ReturnType<typeof buildTinyModelInTemp>>;
+  let threaded: ThreadedPipeline;
+
+  beforeAll(async () => {
+    model = await buildTinyModelInTemp();
+    threaded = await ThreadedPipeline.load(model.modelDir);
+  });
+  afterAll(async () => {
+    await threaded?.release();
+    await model?.cleanup();
+  });
+
+  it('makes the same bytes as the pipeline in this thread, with the same model facts', async () => {
+    const local = await DiffusionPipeline.load(model.modelDir);
+    const expected = await local.generate(base);
+    const images = await threaded.generate(base);
+    expect(images.map((i) => [i.seed, i.width, i.height, i.sha256])).toEqual(expected.map((i) => [i.seed, i.width, i.height, i.sha256]));
+    expect(images.every((image, k) => Buffer.isBuffer(image.png) && image.png.equals(expected[k].png))).toBe(true);
+    expect([threaded.executionProvider, threaded.modelHash, threaded.approxBytes, threaded.supportsLora])
+      .toEqual([local.executionProvider, local.modelHash, local.approxBytes, local.supportsLora]);
+    await local.release();
+  });
+
+  it('reports every step in order with previews, waiting for each to be taken', async () => {
+    const seen: StepProgress[] = [];
+    let inStep = false;
+    await threaded.generate({ ...base, count: 1, previewEvery: 2 }, {
+      onStep: async (p) => {
+        expect(inStep).toBe(false);
+        inStep = true;
+        await new Promise((r) => setTimeout(r, 20));
+        seen.push(p);
+        inStep = false;
+      },
+    });
+    expect(seen.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(seen.map((p) => Boolean(p.preview))).toEqual([false, true, false, true, false, true]);
+    expect(seen[1].preview!.subarray(1, 4).toString('latin1')).toBe('PNG');
+  });
+
+  it('stops at the step where it was aborted and keeps PipelineError codes', async () => {
+    const controller = new AbortController();
+    const steps: number[] = [];
+    const run = threaded.generate({ ...base, steps: 20 }, {
+      signal: controller.signal,
+      onStep: (p) => {
+        steps.push(p.step);
+        if (p.step === 3) controller.abort();
+      },
+    });
+    await expect(run).rejects.toBeInstanceOf(PipelineAbortedError);
+    expect(steps).toEqual([1, 2, 3]);
+    const bad = await threaded.generate({ ...base, width: 100 }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(PipelineError);
+    expect(bad).toMatchObject({ code: 'INVALID_PARAMETERS', field: 'width', unrecoverable: true });
+    await expect(ThreadedPipeline.load(model.root)).rejects.toMatchObject({ code: 'MODEL_INVALID', unrecoverable: true });
+  });
+
+  it('leaves this thread free while it renders a large image', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => { ticks += 1; }, 10);
+    const started = Date.now();
+    await threaded.generate({ ...base, width: 1024, height: 1024, steps: 2, count: 1 });
+    const elapsed = Date.now() - started;
+    clearInterval(timer);
+    // Rendered in this thread, a 10 ms timer fires only between ONNX runs (about 1 tick in 6 here).
+    expect(elapsed).toBeGreaterThan(200);
+    expect(ticks).toBeGreaterThan(elapsed / 20);
+  });
+
+  it('cannot be used once released', async () => {
+    const other = await ThreadedPipeline.load(model.modelDir);
+    await other.release();
+    expect(other.usable).toBe(false);
+    await expect(other.generate(base)).rejects.toMatchObject({ code: 'MODEL_LOAD_FAILED' });
+  });
+});
