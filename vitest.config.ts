@@ -18,5 +18,16 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // `npm test` passes --coverage; a run of single files measures nothing.
+    // Processes the tests spawn (dist/ builds) are not measured. See README, Development.
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      exclude: ['src/entities/migrations/**'],
+      reporter: ['text-summary', 'json-summary'],
+      reportsDirectory: 'coverage',
+      // Statements as issue 17 asks; the others at what the suite measured, rounded down.
+      thresholds: { statements: 80, branches: 76, functions: 91, lines: 92 },
+    },
   },
 });
