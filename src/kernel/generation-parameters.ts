@@ -94,6 +94,15 @@ export function checkLoraWeights(loras: readonly { weight: number }[]): Paramete
   return null;
 }
 
+/**
+ * Image i uses seed + i, and each image's seed is stored and shown like the
+ * job's (an int4 column, a GraphQL Int): the last one must fit the table too.
+ */
+export function checkImageSeeds(seed: number, count: number): ParameterViolation | null {
+  const max = GENERATION_LIMITS.seed.max;
+  return seed + count - 1 <= max ? null : { field: 'seed', message: `seed + count - 1 must be at most ${max} (image i uses seed + i)` };
+}
+
 /** Every check of the table on a whole request, in field order; the first violation, or null. */
 export function checkGenerationSettings(
   settings: GenerationSettings & { negativePrompt?: string | null; loras?: readonly { weight: number }[] | null },
@@ -107,5 +116,6 @@ export function checkGenerationSettings(
     ?? checkNumber('guidanceScale', settings.guidanceScale, L.guidanceScale)
     ?? checkNumber('seed', settings.seed, L.seed)
     ?? checkNumber('count', settings.count, L.count)
+    ?? checkImageSeeds(settings.seed, settings.count)
     ?? checkLoraWeights(settings.loras ?? []);
 }

@@ -31,7 +31,7 @@ export class GenerationInput implements GenerationSettingsInput {
   @Field(() => Float, { nullable: true, description: `${describeLimit(L.guidanceScale)} (default ${D.guidanceScale}).` })
   guidanceScale?: number | null;
 
-  @Field(() => Int, { nullable: true, description: `${describeLimit(L.seed)}; chosen and recorded when absent.` })
+  @Field(() => Int, { nullable: true, description: `${describeLimit(L.seed)}, with seed + count - 1 at most ${L.seed.max}; chosen and recorded when absent.` })
   seed?: number | null;
 
   @Field(() => Int, { nullable: true, description: `Images in this job (default ${D.count}), capped by tier; image i uses seed + i.` })

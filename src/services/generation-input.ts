@@ -90,6 +90,9 @@ export function resolveGenerationParameters(
 
   const D = GENERATION_DEFAULTS;
   const { seed: seedLimit } = GENERATION_LIMITS;
+  const count = input.count ?? D.count;
+  // A chosen seed leaves room for every image's seed + i (checkImageSeeds); a bad count is refused below.
+  const lastSeed = seedLimit.max - (checkNumber('count', count, GENERATION_LIMITS.count) ? 0 : count - 1);
   const params: GenerationParameters = {
     prompt,
     negativePrompt: negative || null,
@@ -97,8 +100,8 @@ export function resolveGenerationParameters(
     height: input.height ?? defaults.height ?? D.height,
     steps: input.steps ?? defaults.steps ?? D.steps,
     guidanceScale: input.guidanceScale ?? defaults.guidanceScale ?? D.guidanceScale,
-    seed: input.seed ?? seedLimit.min + Math.floor(random() * (seedLimit.max - seedLimit.min + 1)),
-    count: input.count ?? D.count,
+    seed: input.seed ?? seedLimit.min + Math.floor(random() * (lastSeed - seedLimit.min + 1)),
+    count,
     modelId,
     loras: loras.map((l) => ({ loraId: l.loraId, weight: l.weight })),
     deadlineSeconds: input.deadlineSeconds ?? null,
@@ -134,10 +137,12 @@ function fitDimension(pixels: number, limit: NumberLimit): number {
 export function presetDefaults(preset: PresetDefaultsSource | null, policy: TierPolicy | null): ParameterDefaults {
   if (!preset) return {};
   let { width, height } = preset;
-  if (policy && width && height) {
-    const scale = Math.min(1, policy.maxWidth / width, policy.maxHeight / height);
-    width = fitDimension(width * scale, GENERATION_LIMITS.width);
-    height = fitDimension(height * scale, GENERATION_LIMITS.height);
+  if (policy && (width || height)) {
+    // A side the preset leaves out runs at the default: scale the size that will run.
+    const [w, h] = [width ?? GENERATION_DEFAULTS.width, height ?? GENERATION_DEFAULTS.height];
+    const scale = Math.min(1, policy.maxWidth / w, policy.maxHeight / h);
+    width = fitDimension(w * scale, GENERATION_LIMITS.width);
+    height = fitDimension(h * scale, GENERATION_LIMITS.height);
   }
   return {
     template: preset.template, negativePrompt: preset.negativePrompt, width, height,

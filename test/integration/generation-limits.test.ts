@@ -54,7 +54,7 @@ describe('the API and the pipeline share one limits table', () => {
   const edges: [string, () => Input][] = [
     ['every maximum', () => ({
       prompt: 'p'.repeat(L.promptChars.max), negativePrompt: 'n'.repeat(L.promptChars.max), width: L.width.max, height: L.height.max,
-      steps: L.steps.max, guidanceScale: L.guidanceScale.max, seed: L.seed.max, count: L.count.max,
+      steps: L.steps.max, guidanceScale: L.guidanceScale.max, seed: L.seed.max - (L.count.max - 1), count: L.count.max,
       loras: loras(L.loraCount.max, (i) => (i % 2 ? L.loraWeight.min : L.loraWeight.max)),
     })],
     ['every minimum', () => ({
@@ -81,6 +81,7 @@ describe('the API and the pipeline share one limits table', () => {
     ['guidance above', 'guidanceScale', () => ({ guidanceScale: L.guidanceScale.max + 0.5 })],
     ['guidance below', 'guidanceScale', () => ({ guidanceScale: L.guidanceScale.min - 0.5 })],
     ['seed below', 'seed', () => ({ seed: L.seed.min - 1 })],
+    ['last image\'s seed above (image i uses seed + i)', 'seed', () => ({ seed: L.seed.max, count: 2 })],
     ['count above', 'count', () => ({ count: L.count.max + 1 })],
     ['count below', 'count', () => ({ count: L.count.min - 1 })],
     ['prompt too long', 'prompt', () => ({ prompt: 'p'.repeat(L.promptChars.max + 1) })],

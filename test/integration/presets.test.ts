@@ -43,6 +43,17 @@ describe('presets', () => {
     expect((await gqlData<any>(app.url, APPLY, { id }, u.token)).applyPreset).toMatchObject({ width: 768, height: 1024 });
   });
 
+  it('a preset that sets only its width, wider than the tier, is scaled too and its job accepted', async () => {
+    const u = await signUp(app.url);
+    const created = await gqlData<any>(app.url, CREATE, { i: { name: 'Panorama', template: '{prompt}, panorama', width: 2048 } }, u.token);
+    const APPLY = 'mutation($id:ID!){ applyPreset(id:$id, prompt:"coast"){ width height } }';
+    // FREE allows 768×768: 2048 wide by the default 512 high scales to 768×192.
+    expect((await gqlData<any>(app.url, APPLY, { id: created.createPreset.id }, u.token)).applyPreset).toEqual({ width: 768, height: 192 });
+    const job = await gql<any>(app.url, 'mutation($i:GenerationInput!){ createGeneration(input:$i){ width height } }', { i: { prompt: 'coast', presetId: created.createPreset.id } }, u.token);
+    expect(job.errors).toBeUndefined();
+    expect(job.data.createGeneration).toEqual({ width: 768, height: 192 });
+  });
+
   it('built-ins cannot be changed or deleted', async () => {
     const u = await signUp(app.url);
     const id = await presetId(u.token, 'Oil Painting');

@@ -128,7 +128,7 @@ export type GenerationInput = {
   presetId?: InputMaybe<Scalars['ID']['input']>;
   /** Trimmed, 1..2000 characters. */
   prompt: Scalars['String']['input'];
-  /** 0..2147483647; chosen and recorded when absent. */
+  /** 0..2147483647, with seed + count - 1 at most 2147483647; chosen and recorded when absent. */
   seed?: InputMaybe<Scalars['Int']['input']>;
   /** Session the job appears in live (OWNER or COLLABORATOR). */
   sessionId?: InputMaybe<Scalars['ID']['input']>;

@@ -82,7 +82,7 @@ export type GenerationInput = {
   presetId?: string | number | null | undefined;
   /** Trimmed, 1..2000 characters. */
   prompt: string;
-  /** 0..2147483647; chosen and recorded when absent. */
+  /** 0..2147483647, with seed + count - 1 at most 2147483647; chosen and recorded when absent. */
   seed?: number | null | undefined;
   /** Session the job appears in live (OWNER or COLLABORATOR). */
   sessionId?: string | number | null | undefined;
