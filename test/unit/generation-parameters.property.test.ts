@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { TierPolicy } from '../../src/entities';
-import { PipelineError, validateRequest, type GenerationRequest } from '../../src/gpu-worker/pipeline';
+import { PipelineError } from '../../src/gpu-worker/pipeline/errors';
+import { validateRequest } from '../../src/gpu-worker/pipeline/request';
+import type { GenerationRequest } from '../../src/gpu-worker/pipeline/types';
 import { checkNumber, GENERATION_DEFAULTS as D, GENERATION_LIMITS as L, type NumberLimit } from '../../src/kernel/generation-parameters';
-import { AppError } from '../../src/schema/errors';
+import { AppError } from '../../src/kernel/errors';
 import {
   assertWithinTier, presetDefaults, resolveGenerationParameters, type GenerationRequestInput, type PresetDefaultsSource,
 } from '../../src/services/generation-input';
@@ -152,7 +154,9 @@ describe('the generation limits table, as properties', () => {
   });
 
   it('every accepted request gives each of its images a seed inside the table (image i uses seed + i), chosen or given', () => {
-    const anyCountAndSeed = fc.record({ prompt: fc.constant('a lighthouse'), count: optional(inside(L.count)), seed: optional(inside(L.seed)) });
+    const anyCountAndSeed: fc.Arbitrary<GenerationRequestInput> = fc.record({
+      prompt: fc.constant('a lighthouse'), count: optional(inside(L.count)), seed: optional(inside(L.seed)),
+    });
     const nearTheTop = (n: number) => 1 - (n + 1) / 2 ** 40; // random() values (below 1) that pick the largest seeds
     fc.assert(
       fc.property(anyCountAndSeed, fc.nat(1000).map(nearTheTop), (input, r) => {
@@ -184,7 +188,7 @@ describe('the generation limits table, as properties', () => {
     fc.assert(
       fc.property(preset, tier, (p, t) => {
         const policy = { tier: 'FREE', ...t } as TierPolicy;
-        const source = { template: null, negativePrompt: null, modelId: null, ...p } as PresetDefaultsSource;
+        const source: PresetDefaultsSource = { template: '{prompt}', negativePrompt: null, modelId: null, ...p };
         const params = resolveGenerationParameters({ prompt: 'a lighthouse' }, presetDefaults(source, policy), Math.random);
         expect(() => assertWithinTier(params, policy)).not.toThrow();
       }),
