@@ -26,8 +26,8 @@ export default defineConfig({
       exclude: ['src/entities/migrations/**'],
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',
-      // Statements as issue 17 asks; the others at what the suite measured, rounded down.
-      thresholds: { statements: 80, branches: 76, functions: 91, lines: 92 },
+      // Statements as issue 17 asks; the others a few points under what the suite measures (README, Development).
+      thresholds: { statements: 80, branches: 74, functions: 88, lines: 88 },
     },
   },
 });
