@@ -31,7 +31,7 @@ describe('ThreadedPipeline (the model in a worker thread)', () => {
     await local.release();
   });
 
-  it('reports every step in order with previews, waiting for each to be taken', async () => {
+  it('reports every step in order with previews, one at a time, all before the run resolves', async () => {
     const seen: StepProgress[] = [];
     let inStep = false;
     await threaded.generate({ ...base, count: 1, previewEvery: 2 }, {

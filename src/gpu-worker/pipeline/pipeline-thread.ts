@@ -14,7 +14,7 @@ import type { FromThread, PipelineThreadData, ToThread } from './threaded-pipeli
 const port = parentPort;
 if (!port) throw new Error('pipeline-thread runs as a worker thread');
 const { modelDir, options } = workerData as PipelineThreadData;
-const runs = new Map<number, { abort: AbortController; acked?: () => void }>();
+const runs = new Map<number, { abort: AbortController }>();
 const send = (message: FromThread, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 /** A copy of the bytes in an ArrayBuffer of their own, so it can be transferred without a copy. */
@@ -30,16 +30,17 @@ function describe(error: unknown): FromThread & { type: 'failed' } {
 }
 
 async function generate(pipeline: DiffusionPipeline, id: number, message: ToThread & { type: 'generate' }): Promise<void> {
-  const run: { abort: AbortController; acked?: () => void } = { abort: new AbortController() };
+  const run = { abort: new AbortController() };
   runs.set(id, run);
   try {
     const images = await pipeline.generate(message.request, {
       signal: run.abort.signal,
-      // Waits for the main thread to take each step, keeping its back-pressure.
+      // Steps are posted without waiting for the main thread (a round trip per step cost more than the step's
+      // bookkeeping); yielding a macrotask lets an 'abort' message land before the next step.
       onStep: message.reportSteps ? (p) => new Promise<void>((resolve) => {
-        run.acked = resolve;
         const preview = p.preview ? detachable(p.preview) : undefined;
         send({ type: 'step', id, progress: { ...p, preview: undefined }, preview }, preview ? [preview] : []);
+        setImmediate(resolve);
       }) : undefined,
     });
     const pngs = images.map((image) => detachable(image.png));
@@ -59,14 +60,12 @@ async function main(): Promise<void> {
   if (!pipeline) return;
   port!.on('message', (message: ToThread) => {
     if (message.type === 'generate') void generate(pipeline, message.id, message);
-    else if (message.type === 'ack') runs.get(message.id)?.acked?.();
     else if (message.type === 'release') {
       for (const run of runs.values()) run.abort.abort();
       void pipeline.release().finally(() => send({ type: 'released' }));
     } else if (message.type === 'abort') {
       const run = runs.get(message.id);
       run?.abort.abort();
-      run?.acked?.();
     }
   });
   send({
