@@ -1,43 +1,44 @@
 import { Arg, Ctx, Field, InputType, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { Tier, TierPolicy } from '../entities';
+import { boundsText } from '../services/tier-policy-bounds';
 import type { AppContext } from './context';
 
-@InputType({ description: 'New limits for a tier; omitted fields keep their value.' })
+@InputType({ description: 'New limits for a tier; omitted fields keep their value. A value outside its bounds is refused with BAD_USER_INPUT and the field, and nothing changes.' })
 export class TierPolicyInput {
-  @Field(() => Int, { nullable: true, description: 'Jobs running or queued at once.' })
+  @Field(() => Int, { nullable: true, description: `Jobs running or queued at once (${boundsText('maxOpenJobs')}).` })
   maxOpenJobs?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Images per UTC day; -1 for unlimited.' })
+  @Field(() => Int, { nullable: true, description: `Images per UTC day (${boundsText('imagesPerDay')}).` })
   imagesPerDay?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Largest width.' })
+  @Field(() => Int, { nullable: true, description: `Largest width (${boundsText('maxWidth')}).` })
   maxWidth?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Largest height.' })
+  @Field(() => Int, { nullable: true, description: `Largest height (${boundsText('maxHeight')}).` })
   maxHeight?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Most steps.' })
+  @Field(() => Int, { nullable: true, description: `Most steps (${boundsText('maxSteps')}).` })
   maxSteps?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Most images per job.' })
+  @Field(() => Int, { nullable: true, description: `Most images per job (${boundsText('maxCount')}).` })
   maxCount?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Most LoRAs per job.' })
+  @Field(() => Int, { nullable: true, description: `Most LoRAs per job (${boundsText('maxLoras')}).` })
   maxLoras?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Generation requests per minute.' })
+  @Field(() => Int, { nullable: true, description: `Generation requests per minute (${boundsText('generationsPerMinute')}).` })
   generationsPerMinute?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'All requests per minute.' })
+  @Field(() => Int, { nullable: true, description: `All requests per minute (${boundsText('requestsPerMinute')}).` })
   requestsPerMinute?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Members per session owned.' })
+  @Field(() => Int, { nullable: true, description: `Members per session owned (${boundsText('maxSessionMembers')}).` })
   maxSessionMembers?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Query complexity budget.' })
+  @Field(() => Int, { nullable: true, description: `Query complexity budget (${boundsText('maxQueryComplexity')}).` })
   maxQueryComplexity?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Megabytes of uploads not yet registered one user may hold.' })
+  @Field(() => Int, { nullable: true, description: `Megabytes of uploads not yet registered one user may hold (${boundsText('pendingUploadMb')}).` })
   pendingUploadMb?: number | null;
 }
 

@@ -1,6 +1,7 @@
 import { parse as parseCookies } from 'cookie';
 import type express from 'express';
 import type { Logger } from '../observability/logger';
+import type { RequestOrigin } from '../services/audit-log';
 import { PENDING_TTL_SECONDS, SignInRefused, type OidcSignIn } from '../services/oidc-sign-in';
 
 /** Ties a sign-in to the browser that started it (login CSRF): the callback's state must match. */
@@ -19,7 +20,7 @@ export function mountOidcRoutes(app: express.Express, oidc: OidcSignIn, logger: 
     res.setHeader('Cache-Control', 'no-store');
     const next = typeof req.query.next === 'string' ? req.query.next : undefined;
     try {
-      const { state, authorizationUrl } = await oidc.begin(req.ip, next);
+      const { state, authorizationUrl } = await oidc.begin(originOf(req), next);
       res.cookie(STATE_COOKIE, state, {
         httpOnly: true, sameSite: 'lax', secure: oidc.secureCookies, path: COOKIE_PATH, maxAge: PENDING_TTL_SECONDS * 1000,
       });
@@ -38,7 +39,7 @@ export function mountOidcRoutes(app: express.Express, oidc: OidcSignIn, logger: 
     const callbackUrl = new URL(oidc.redirectUri);
     callbackUrl.search = new URL(req.originalUrl, 'http://placeholder').search;
     try {
-      const { code, next } = await oidc.finish(callbackUrl, parseCookies(req.headers.cookie ?? '')[STATE_COOKIE], req.ip);
+      const { code, next } = await oidc.finish(callbackUrl, parseCookies(req.headers.cookie ?? '')[STATE_COOKIE], originOf(req));
       res.redirect(303, oidc.landingUrl({ code, next }));
     } catch (error) {
       land(res, refusalOf(error, log, req.ip));
@@ -49,6 +50,9 @@ export function mountOidcRoutes(app: express.Express, oidc: OidcSignIn, logger: 
     res.redirect(303, oidc.landingUrl({ error: reason }));
   }
 }
+
+/** The browser's address (per ATELIER_TRUST_PROXY) and User-Agent, for the throttle and the audit log. */
+const originOf = (req: express.Request): RequestOrigin => ({ ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null });
 
 /** Every refusal is logged with its detail; the browser learns only the reason word. */
 function refusalOf(error: unknown, log: Logger, clientIp: string | undefined): SignInRefused['reason'] {

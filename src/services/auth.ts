@@ -120,7 +120,7 @@ export class AuthService {
    * account that has it (linking a password account), or a new one (EDITOR,
    * default tier, no password). Throttled by the caller, before the exchange.
    */
-  async accountForVerifiedEmail(emailRaw: string, displayName: string | null): Promise<User> {
+  async accountForVerifiedEmail(emailRaw: string, displayName: string | null, origin: RequestOrigin = {}): Promise<User> {
     const email = normaliseEmail(emailRaw);
     const users = this.db.getRepository(User);
     const existing = await users.findOneBy({ email });
@@ -133,6 +133,7 @@ export class AuthService {
       if ((error as { code?: string }).code === '23505') return users.findOneByOrFail({ email });
       throw error;
     }
+    await this.audit.record({ kind: AuditEventKind.ACCOUNT_CREATED, actorId: user.id, origin, details: { email, source: 'oidc' } });
     return users.findOneByOrFail({ id: user.id });
   }
 

@@ -86,7 +86,7 @@ export function createServices(deps: ServiceDeps) {
     principalStamps, audit, new KnownAddresses(redis, prefix),
   );
   const oidc = deps.oidc
-    ? new OidcSignIn(deps.oidc, deps.publicUrl, { redis, prefix, auth, limiter: rateLimiter, attemptsPerMinute: deps.authAttemptsPerMinute })
+    ? new OidcSignIn(deps.oidc, deps.publicUrl, { redis, prefix, auth, limiter: rateLimiter, attemptsPerMinute: deps.authAttemptsPerMinute, audit })
     : null;
   const lifecycle = new JobLifecycle({
     db, redis, prefix, queue: deps.queue, quotas, scheduler, events: deps.events, clock, logger: deps.logger, webhooks: deps.webhooks,

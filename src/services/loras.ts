@@ -3,12 +3,12 @@ import path from 'node:path';
 import { DataSource } from 'typeorm';
 import { AiModel, Lora, Role, Tier, type User } from '../entities';
 import { describeLoraTargets, type LoraTargetInfo } from '../gpu-worker/lora/writer';
-import { layerKey, parseLora, type LoraFile } from '../gpu-worker/lora/lora-file';
+import { layerKey } from '../gpu-worker/lora/lora-file';
+import { inspectLoraOffThread, type LoraInspection, type LoraLayerShape } from '../gpu-worker/lora/lora-inspection';
 import { PipelineError } from '../gpu-worker/pipeline/errors';
 import { readModelIndex } from '../gpu-worker/pipeline/model-files';
 import { checkNumber, GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { AppError, badInput, forbidden, notFound } from '../kernel/errors';
-import { sha256 } from '../kernel/hashing';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { loraListedWhere, managedBy } from './access-rules';
 import { assertUuid, throwIfViolated } from './generation-input';
@@ -32,7 +32,7 @@ export const loraStorageKey = (loraId: string): string => `loras/${loraId}.safet
  * the layer must exist and its out/in sizes must match (what the worker's merge
  * would otherwise fail on mid-job).
  */
-export function checkLoraAgainstTargets(file: LoraFile, targets: LoraTargetInfo[], modelName: string): void {
+export function checkLoraAgainstTargets(file: { layers: ReadonlyMap<string, LoraLayerShape> }, targets: LoraTargetInfo[], modelName: string): void {
   if (targets.length === 0) throw badInput('baseModelId', `Model ${modelName} does not support LoRAs`);
   const byKey = new Map(targets.map((t) => [layerKey(t.name), t]));
   for (const delta of file.layers.values()) {
@@ -85,16 +85,17 @@ export class LoraService {
     if (!model) throw badInput('baseModelId', 'Model not found');
     if (!model.enabled) throw badInput('baseModelId', `Model ${model.name} is disabled`);
 
-    const bytes = await this.uploads.read(user.id, input.uploadId);
-    if (!bytes) throw badInput('uploadId', 'Upload not found: send the file to POST /uploads first');
-    checkLoraAgainstTargets(this.parse(bytes), await this.targetsOf(model), model.name);
+    const upload = await this.uploads.read(user.id, input.uploadId);
+    if (!upload) throw badInput('uploadId', 'Upload not found: send the file to POST /uploads first');
+    const { inspection, bytes } = await this.inspect(upload);
+    checkLoraAgainstTargets(inspection, await this.targetsOf(model), model.name);
 
     const id = randomUUID();
     await this.store.put(loraStorageKey(id), bytes, 'application/octet-stream');
     try {
       const lora = await this.insertNextVersion(user, {
         id, name, baseModelId: model.id, triggerWords, defaultWeight, minTier, active: true,
-        storageKey: loraStorageKey(id), sha256: sha256(bytes),
+        storageKey: loraStorageKey(id), sha256: inspection.sha256,
       });
       await this.uploads.discard(user.id, input.uploadId);
       return lora;
@@ -125,9 +126,10 @@ export class LoraService {
     return lora;
   }
 
-  private parse(bytes: Buffer): LoraFile {
+  /** Parsing a 64 MB file takes about a second: on a thread of its own, never on the event loop. */
+  private async inspect(bytes: Buffer): Promise<{ inspection: LoraInspection; bytes: Buffer }> {
     try {
-      return parseLora('upload', bytes);
+      return await inspectLoraOffThread(bytes);
     } catch (error) {
       if (error instanceof PipelineError) throw badInput('uploadId', error.message.replace(/^LoRA upload: /, 'Not a valid LoRA: '));
       throw error;

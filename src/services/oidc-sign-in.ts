@@ -2,8 +2,9 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type * as OpenId from 'openid-client' with { 'resolution-mode': 'import' };
 import type { OidcConfig } from '../config';
-import type { User } from '../entities';
+import { AuditEventKind, type User } from '../entities';
 import { findAppError, unauthenticated } from '../kernel/errors';
+import type { AuditLog, RequestOrigin } from './audit-log';
 import type { AuthService } from './auth';
 import { sha256 } from '../kernel/hashing';
 import type { RateLimiter } from './rate-limits';
@@ -64,6 +65,8 @@ export interface OidcSignInDeps {
   limiter: RateLimiter;
   /** Sign-in attempts per minute per address, shared with password sign-in. */
   attemptsPerMinute: number;
+  /** Successes and refusals are recorded like password sign-ins (docs/security.md, "Audit log"). */
+  audit: AuditLog;
 }
 
 /**
@@ -105,8 +108,12 @@ export class OidcSignIn {
   }
 
   /** Starts a sign-in: remembers state, nonce and PKCE verifier for the callback; returns where to send the browser. */
-  async begin(clientIp: string | undefined, next: string | undefined): Promise<{ state: string; authorizationUrl: string }> {
-    await this.throttle(clientIp);
+  begin(origin: RequestOrigin, next: string | undefined): Promise<{ state: string; authorizationUrl: string }> {
+    return this.auditingRefusals(origin, () => this.start(origin, next));
+  }
+
+  private async start(origin: RequestOrigin, next: string | undefined): Promise<{ state: string; authorizationUrl: string }> {
+    await this.throttle(origin);
     const [client, config] = [await openIdClient(), await this.configuration()];
     const pending: PendingSignIn = { nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier(), next: safeNext(next) };
     const state = client.randomState();
@@ -123,8 +130,12 @@ export class OidcSignIn {
    * used before, and the one this browser started with (its cookie), so a
    * replayed or planted callback is refused. Returns a one-time code.
    */
-  async finish(callbackUrl: URL, browserState: string | undefined, clientIp: string | undefined): Promise<{ code: string; next: string }> {
-    await this.throttle(clientIp);
+  finish(callbackUrl: URL, browserState: string | undefined, origin: RequestOrigin): Promise<{ code: string; next: string }> {
+    return this.auditingRefusals(origin, () => this.complete(callbackUrl, browserState, origin));
+  }
+
+  private async complete(callbackUrl: URL, browserState: string | undefined, origin: RequestOrigin): Promise<{ code: string; next: string }> {
+    await this.throttle(origin);
     const state = callbackUrl.searchParams.get('state') ?? '';
     // GETDEL: a state is good for one callback.
     const raw = state.length > 0 && state.length <= 200 ? await this.deps.redis.getdel(this.pendingKey(state)) : null;
@@ -133,7 +144,8 @@ export class OidcSignIn {
     }
     const pending = JSON.parse(raw) as PendingSignIn;
     const claims = await this.exchange(callbackUrl, state, pending);
-    const user = await this.accountFor(claims);
+    const user = await this.accountFor(claims, origin);
+    await this.deps.audit.record({ kind: AuditEventKind.SIGN_IN_SUCCEEDED, actorId: user.id, origin, details: { method: 'oidc', email: user.email } });
     const code = randomBytes(32).toString('base64url');
     await this.deps.redis.set(this.codeKey(code), user.id, 'EX', CODE_TTL_SECONDS);
     return { code, next: pending.next };
@@ -165,24 +177,38 @@ export class OidcSignIn {
     }
   }
 
-  private async accountFor(claims: OpenId.UserInfoResponse | OpenId.IDToken): Promise<User> {
+  private async accountFor(claims: OpenId.UserInfoResponse | OpenId.IDToken, origin: RequestOrigin): Promise<User> {
     if (typeof claims.email !== 'string' || !claims.email) throw new SignInRefused('email_missing', 'no email claim');
     // Some providers send the boolean as a string.
     if (claims.email_verified !== true && claims.email_verified !== 'true') {
       throw new SignInRefused('email_unverified', `email ${claims.email} is not verified`);
     }
     try {
-      return await this.deps.auth.accountForVerifiedEmail(claims.email, typeof claims.name === 'string' ? claims.name : null);
+      return await this.deps.auth.accountForVerifiedEmail(claims.email, typeof claims.name === 'string' ? claims.name : null, origin);
     } catch (error) {
       if (findAppError(error)?.code === 'BAD_USER_INPUT') throw new SignInRefused('email_missing', `unusable email ${claims.email}`);
       throw error;
     }
   }
 
-  /** Same counters as password sign-in: every door to an account is throttled alike. */
-  private async throttle(clientIp: string | undefined): Promise<void> {
+  /** A refusal is a failed sign-in in the audit log (reason in capitals, as for passwords), then goes on to the browser. */
+  private async auditingRefusals<T>(origin: RequestOrigin, work: () => Promise<T>): Promise<T> {
     try {
-      await this.deps.limiter.hit('login', [`ip:${clientIp ?? 'unknown'}`], this.deps.attemptsPerMinute);
+      return await work();
+    } catch (error) {
+      if (error instanceof SignInRefused) {
+        await this.deps.audit.record({
+          kind: AuditEventKind.SIGN_IN_FAILED, origin, reason: error.reason.toUpperCase(), details: { method: 'oidc', detail: error.message },
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Same counters as password sign-in: every door to an account is throttled alike. */
+  private async throttle(origin: RequestOrigin): Promise<void> {
+    try {
+      await this.deps.limiter.hit('login', [`ip:${origin.ip ?? 'unknown'}`], this.deps.attemptsPerMinute);
     } catch (error) {
       if (findAppError(error)?.code === 'RATE_LIMITED') throw new SignInRefused('rate_limited', 'too many sign-in attempts');
       throw error;

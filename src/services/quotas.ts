@@ -2,9 +2,9 @@ import type { Redis } from 'ioredis';
 import { RedisScript } from '../redis/script';
 import { DataSource, In } from 'typeorm';
 import { Job, OPEN_JOB_STATUSES, Role, TierPolicy, UsageRecord, type Tier, type User } from '../entities';
-import { GENERATION_LIMITS } from '../kernel/generation-parameters';
-import { AppError, badInput, quotaExceeded } from '../kernel/errors';
+import { AppError, quotaExceeded } from '../kernel/errors';
 import { secondsUntilUtcMidnight, utcDay, type Clock } from '../kernel/clock';
+import { checkPolicyValue, TIER_POLICY_BOUNDS, UNLIMITED, type EditablePolicyField } from './tier-policy-bounds';
 
 /*
  * Admission is one Redis script rather than a database transaction: it runs
@@ -119,27 +119,18 @@ export class QuotaService {
     return this.db.getRepository(TierPolicy).find({ order: { queuePriority: 'DESC' } });
   }
 
-  /** Admin change of a tier's limits; `imagesPerDay: -1` means unlimited. */
-  async updatePolicy(tier: Tier, input: Partial<Record<keyof TierPolicy, number | null | undefined>>): Promise<TierPolicy> {
+  /**
+   * Admin change of a tier's limits; `imagesPerDay: -1` means unlimited. Every
+   * value is checked against TIER_POLICY_BOUNDS before anything is written.
+   */
+  async updatePolicy(tier: Tier, input: Partial<Record<EditablePolicyField, number | null | undefined>>): Promise<TierPolicy> {
     const policy = await this.policyFor(tier);
-    // A tier narrows the generation limits table; it cannot widen it.
-    const L = GENERATION_LIMITS;
-    const bounds: Record<string, [number, number]> = {
-      maxOpenJobs: [1, 10_000], maxWidth: [L.width.min, L.width.max], maxHeight: [L.height.min, L.height.max],
-      maxSteps: [L.steps.min, L.steps.max], maxCount: [L.count.min, L.count.max], maxLoras: [L.loraCount.min, L.loraCount.max],
-      generationsPerMinute: [1, 100_000], requestsPerMinute: [1, 1_000_000], maxSessionMembers: [1, 10_000], maxQueryComplexity: [10, 1_000_000],
-      pendingUploadMb: [1, 1_048_576],
-    };
     const changes: Partial<TierPolicy> = {};
-    for (const [field, [min, max]] of Object.entries(bounds)) {
-      const value = input[field as keyof TierPolicy];
+    for (const field of Object.keys(TIER_POLICY_BOUNDS) as EditablePolicyField[]) {
+      const value = input[field];
       if (value == null) continue;
-      if (!Number.isInteger(value) || value < min || value > max) throw badInput(field, `${field} must be an integer from ${min} to ${max}`);
-      (changes as Record<string, number>)[field] = value;
-    }
-    if (input.imagesPerDay != null) {
-      if (!Number.isInteger(input.imagesPerDay) || input.imagesPerDay < -1) throw badInput('imagesPerDay', 'imagesPerDay must be -1 (unlimited) or more');
-      changes.imagesPerDay = input.imagesPerDay === -1 ? null : input.imagesPerDay;
+      checkPolicyValue(field, value);
+      (changes as Record<string, number | null>)[field] = field === 'imagesPerDay' && value === UNLIMITED ? null : value;
     }
     await this.db.getRepository(TierPolicy).update({ tier }, changes);
     this.policies.delete(tier);

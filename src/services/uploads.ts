@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../kernel/clock';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -64,7 +64,8 @@ export const uploadKey = (userId: string, uploadId: string): string => `uploads/
 /**
  * Raw uploads (a LoRA's safetensors file, first of all). The body is hashed
  * and counted while it streams to a temporary file, so a body over the limit
- * is cut off as soon as it passes it and never reaches the store.
+ * is cut off as soon as it passes it and never reaches the store; the file
+ * then goes to the store by path, so no upload is ever held in memory whole.
  */
 export class UploadService {
   /**
@@ -93,7 +94,7 @@ export class UploadService {
   }
 
   /**
-   * Streams the body to a temporary file, then stores it as a pending upload.
+   * Streams the body to a temporary file, then streams that to the store as a pending upload.
    * Refused before reading when the declared size does not fit the allowance,
    * cut off as soon as it passes the per-file limit or the room left, and
    * counted against the allowance atomically before it reaches the store.
@@ -119,18 +120,19 @@ export class UploadService {
     try {
       const temp = path.join(dir, 'body');
       await pipeline(body, meter, createWriteStream(temp));
+      const sha256 = hash.digest('hex');
       const uploadId = randomUUID();
       const [reserved, usedNow] = (await this.pending.redis.eval(RESERVE_SCRIPT, 1, this.sizesKey(userId), uploadId, bytes, allowance.quotaBytes)) as number[];
       if (reserved !== 1) throw new UploadQuotaExceededError(allowance.quotaBytes, usedNow, allowance.tier);
       try {
-        // ArtifactStore takes whole buffers; the temp file keeps slow uploads out of memory until here.
-        await this.store.put(uploadKey(userId, uploadId), await readFile(temp), 'application/octet-stream');
+        // From the temp file, never through memory: a 200 MB upload costs the API buffers, not 200 MB.
+        await this.store.putFile(uploadKey(userId, uploadId), { path: temp, bytes, sha256, contentType: 'application/octet-stream' });
       } catch (error) {
         await this.pending.redis.hdel(this.sizesKey(userId), uploadId);
         throw error;
       }
       await this.pending.redis.zadd(this.pending.key, this.pending.clock.now().getTime(), uploadKey(userId, uploadId));
-      return { uploadId, sha256: hash.digest('hex'), bytes };
+      return { uploadId, sha256, bytes };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

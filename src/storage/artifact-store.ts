@@ -1,8 +1,22 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+/** A file on this machine's disk to store, described by whoever wrote it (hashed as it was written). */
+export interface LocalFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+  contentType: string;
+}
+
 /** Where generated images and uploaded files live. Keys are relative, slash-separated. */
 export interface ArtifactStore {
   put(key: string, data: Buffer, contentType: string): Promise<void>;
+  /**
+   * Stores a file without reading it into memory (a 200 MB upload must not
+   * sit in the API's heap): it is copied or streamed to the store, and a
+   * store that verifies payloads checks it against `sha256`.
+   */
+  putFile(key: string, file: LocalFile): Promise<void>;
   get(key: string): Promise<Buffer | null>;
   exists(key: string): Promise<boolean>;
   delete(key: string): Promise<void>;

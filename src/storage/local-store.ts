@@ -1,6 +1,6 @@
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { assertSafeKey, type ArtifactStore } from './artifact-store';
+import { assertSafeKey, type ArtifactStore, type LocalFile } from './artifact-store';
 
 /** Files under a root directory; writes are atomic (temp file + rename). */
 export class LocalArtifactStore implements ArtifactStore {
@@ -17,11 +17,24 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 
   async put(key: string, data: Buffer): Promise<void> {
+    await this.writeAtomically(key, (temp) => writeFile(temp, data));
+  }
+
+  /** The kernel copies the file; none of it passes through this process's memory. */
+  async putFile(key: string, file: LocalFile): Promise<void> {
+    await this.writeAtomically(key, (temp) => copyFile(file.path, temp));
+  }
+
+  private async writeAtomically(key: string, write: (temp: string) => Promise<void>): Promise<void> {
     const file = this.pathOf(key);
     await mkdir(path.dirname(file), { recursive: true });
     const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(temp, data);
-    await rename(temp, file);
+    try {
+      await write(temp);
+      await rename(temp, file);
+    } finally {
+      await rm(temp, { force: true });
+    }
   }
 
   async get(key: string): Promise<Buffer | null> {

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import aws4 from 'aws4';
-import { assertSafeKey, type ArtifactStore } from './artifact-store';
+import { assertSafeKey, type ArtifactStore, type LocalFile } from './artifact-store';
 
 /** Long-term (or temporary, with a session token) access key. */
 export interface S3Credentials {
@@ -42,6 +44,21 @@ export class S3RequestError extends Error {
 
 const sha256Hex = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 const EMPTY_SHA256 = sha256Hex('');
+/** The most S3 takes in one PUT; bigger objects would need a multipart upload. */
+const MAX_SINGLE_PUT = 5 * 1024 ** 3;
+
+/**
+ * A request body, opened afresh for each attempt (a stream is read once), with
+ * the SHA-256 that S3 checks it against. Streamed bodies also carry their
+ * length: S3 refuses a PUT without Content-Length.
+ */
+interface Payload {
+  sha256: string;
+  open(): Uint8Array | ReadableStream<Uint8Array>;
+  streamedBytes?: number;
+}
+
+const bufferPayload = (data: Buffer): Payload => ({ sha256: sha256Hex(data), open: () => new Uint8Array(data) });
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
 
 /** `<Code>NoSuchKey</Code>` → `NoSuchKey`; S3 error bodies are small XML documents. */
@@ -86,7 +103,21 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async put(key: string, data: Buffer, contentType: string): Promise<void> {
-    const res = await this.send('PUT', key, data, { 'content-type': contentType });
+    const res = await this.send('PUT', key, bufferPayload(data), { 'content-type': contentType });
+    if (!res.ok) throw await this.failure('PUT', key, res);
+  }
+
+  /**
+   * One PUT streamed from the file, signed with the SHA-256 the caller
+   * computed while writing it, so S3 still refuses bytes that changed on the way.
+   */
+  async putFile(key: string, file: LocalFile): Promise<void> {
+    if (file.bytes > MAX_SINGLE_PUT) throw new Error(`S3 PUT ${key}: ${file.bytes} bytes is more than one PUT takes (5 GiB)`);
+    const payload: Payload = {
+      sha256: file.sha256, streamedBytes: file.bytes,
+      open: () => Readable.toWeb(createReadStream(file.path)) as ReadableStream<Uint8Array>,
+    };
+    const res = await this.send('PUT', key, payload, { 'content-type': file.contentType });
     if (!res.ok) throw await this.failure('PUT', key, res);
   }
 
@@ -111,17 +142,18 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   /** Signs afresh per attempt (the signature carries the time) and retries what is worth retrying. */
-  private async send(method: string, key: string, body?: Buffer, extra: Record<string, string> = {}): Promise<Response> {
+  private async send(method: string, key: string, payload?: Payload, extra: Record<string, string> = {}): Promise<Response> {
     const url = this.urlOf(key);
-    const payloadHash = body ? sha256Hex(body) : EMPTY_SHA256;
+    const given: Record<string, string> = { ...extra, 'x-amz-content-sha256': payload?.sha256 ?? EMPTY_SHA256 };
+    if (payload?.streamedBytes !== undefined) given['content-length'] = String(payload.streamedBytes);
     const attempts = this.o.maxAttempts ?? 3;
     for (let attempt = 1; ; attempt++) {
-      const headers = this.sign(method, url, { ...extra, 'x-amz-content-sha256': payloadHash });
+      const headers = this.sign(method, url, given);
       try {
         const res = await fetch(url, {
-          method, headers, body: body ? new Uint8Array(body) : undefined,
+          method, headers, body: payload?.open(), duplex: 'half',
           signal: AbortSignal.timeout(this.o.requestTimeoutMs ?? 120_000),
-        });
+        } as RequestInit);
         if (!RETRY_STATUS.has(res.status) || attempt >= attempts) return res;
         await res.arrayBuffer().catch(() => undefined);
       } catch (error) {

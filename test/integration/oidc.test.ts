@@ -97,6 +97,26 @@ describe('single sign-on with OpenID Connect', () => {
     expect(login.login.user.id).toBe(existing.id);
   });
 
+  it('single sign-ons are in the audit log: the account created, each success, and each refusal with its reason', async () => {
+    provider.identities.set('audrey', { email: 'audrey@sso.example.com', email_verified: true, name: 'Audrey' });
+    const { user } = await signInAs('audrey');
+    await signInAs('audrey');
+    const rows = await app.db.query(
+      `SELECT kind, reason, address, user_agent AS "userAgent", details FROM audit_events WHERE actor_id = $1 ORDER BY id`, [user.id]);
+    expect(rows.map((r: any) => [r.kind, r.reason])).toEqual([['ACCOUNT_CREATED', null], ['SIGN_IN_SUCCEEDED', null], ['SIGN_IN_SUCCEEDED', null]]);
+    expect(rows[0].details).toEqual({ email: 'audrey@sso.example.com', source: 'oidc' });
+    expect(rows[1].details).toEqual({ method: 'oidc', email: 'audrey@sso.example.com' });
+    expect(rows[1].address).toMatch(/127\.0\.0\.1/);
+    expect(rows[1].userAgent).toBeTruthy();
+
+    provider.identities.set('unverified-audrey', { email: 'audrey-unverified@sso.example.com', email_verified: false, name: 'Audrey' });
+    const browser = new TestBrowser();
+    expect((await browser.land(await browser.signInAtProvider(startUrl, 'unverified-audrey'))).get('error')).toBe('email_unverified');
+    const [refused] = await app.db.query(
+      `SELECT kind, reason, actor_id AS "actorId", details FROM audit_events WHERE kind = 'SIGN_IN_FAILED' AND details->>'method' = 'oidc' AND details->>'detail' LIKE '%audrey-unverified%'`);
+    expect(refused).toMatchObject({ kind: 'SIGN_IN_FAILED', reason: 'EMAIL_UNVERIFIED', actorId: null });
+  });
+
   it('a wrong state, or a callback this browser did not start, is refused', async () => {
     const attacker = new TestBrowser();
     const callback = new URL(await attacker.signInAtProvider(startUrl, 'ada'));
@@ -150,22 +170,24 @@ describe('single sign-on with OpenID Connect', () => {
 
   it('starts count against the per-address sign-in limit shared with password sign-in', async () => {
     const oidc = new OidcSignIn({ issuer: provider.issuer, clientId: provider.clientId, clientSecret: provider.clientSecret, name: 'Test ID' }, app.url, {
-      redis: app.redis, prefix: app.env.ATELIER_REDIS_PREFIX, auth: app.services.auth, limiter: app.services.rateLimiter, attemptsPerMinute: 2,
+      redis: app.redis, prefix: app.env.ATELIER_REDIS_PREFIX, auth: app.services.auth, limiter: app.services.rateLimiter, attemptsPerMinute: 2, audit: app.services.audit,
     });
     const address = `198.51.100.${Math.floor(Math.random() * 250)}`;
-    await oidc.begin(address, undefined);
+    await oidc.begin({ ip: address }, undefined);
     await app.services.auth.login('nobody@example.com', 'wrong password', { ip: address }).catch(() => undefined);
-    const error = await oidc.begin(address, undefined).catch((e: unknown) => e);
+    const error = await oidc.begin({ ip: address }, undefined).catch((e: unknown) => e);
     expect((error as SignInRefused).reason).toBe('rate_limited');
+    const audited = await app.db.query(`SELECT kind, reason FROM audit_events WHERE address = $1 AND details->>'method' = 'oidc'`, [address]);
+    expect(audited).toEqual([{ kind: 'SIGN_IN_FAILED', reason: 'RATE_LIMITED' }]);
   });
 
   it('a provider that cannot be reached is reported as unavailable, and tried again next time', async () => {
     const issuer = `http://127.0.0.1:${await freePort()}`;
     const oidc = new OidcSignIn({ issuer, clientId: 'x', clientSecret: 'y', name: 'Down' }, app.url, {
-      redis: app.redis, prefix: app.env.ATELIER_REDIS_PREFIX, auth: app.services.auth, limiter: app.services.rateLimiter, attemptsPerMinute: 100,
+      redis: app.redis, prefix: app.env.ATELIER_REDIS_PREFIX, auth: app.services.auth, limiter: app.services.rateLimiter, attemptsPerMinute: 100, audit: app.services.audit,
     });
     for (let attempt = 0; attempt < 2; attempt += 1) {
-      const error = await oidc.begin('127.0.0.1', undefined).catch((e: unknown) => e);
+      const error = await oidc.begin({ ip: '127.0.0.1' }, undefined).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SignInRefused);
       expect((error as SignInRefused).reason).toBe('unavailable');
     }

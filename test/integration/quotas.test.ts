@@ -84,6 +84,39 @@ describe('quotas and rate limits', () => {
     await gqlData(app.url, 'mutation { updateTierPolicy(tier: FREE, input: { maxSteps: 30 }) { maxSteps } }', {}, admin.token);
   });
 
+  it('every tier-policy field has a documented bound; a value outside it is BAD_USER_INPUT with the field and changes nothing (17.16)', async () => {
+    // The bounds docs/request-limits.md ("Tier policies") documents; imagesPerDay also takes -1 for unlimited.
+    const BOUNDS: Record<string, [number, number]> = {
+      maxOpenJobs: [1, 10_000], imagesPerDay: [-1, 1_000_000], maxWidth: [64, 2048], maxHeight: [64, 2048], maxSteps: [1, 150],
+      maxCount: [1, 8], maxLoras: [0, 16], generationsPerMinute: [1, 100_000], requestsPerMinute: [1, 1_000_000],
+      maxSessionMembers: [1, 10_000], maxQueryComplexity: [10, 1_000_000], pendingUploadMb: [1, 1_048_576],
+    };
+    const fields = Object.keys(BOUNDS).join(' ');
+    const policy = async () => (await gqlData<any>(app.url, `{ tierPolicies { tier ${fields} } }`, {}, admin.token)).tierPolicies.find((p: any) => p.tier === 'PRO');
+    const update = (input: Record<string, number>) =>
+      gql<any>(app.url, `mutation($i: TierPolicyInput!) { updateTierPolicy(tier: PRO, input: $i) { ${fields} } }`, { i: input }, admin.token);
+    const before = await policy();
+
+    const huge = await update({ imagesPerDay: 2 ** 31 - 1 });
+    expect(huge.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'imagesPerDay' });
+    expect(huge.errors?.[0].message).toMatch(/1000000|1,000,000/);
+    for (const [field, [min, max]] of Object.entries(BOUNDS)) {
+      for (const value of [min - 1, max + 1]) {
+        // With a valid change beside it: the refusal takes the whole update with it.
+        const res = await update({ [field]: value, ...(field === 'maxSteps' ? { maxCount: 3 } : { maxSteps: 40 }) });
+        expect(res.errors?.[0].extensions, `${field} = ${value}`).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      }
+    }
+    expect(await policy()).toEqual(before);
+
+    // The bounds themselves are accepted.
+    expect((await update({ imagesPerDay: 1_000_000 })).data?.updateTierPolicy.imagesPerDay).toBe(1_000_000);
+    expect((await update({ imagesPerDay: -1 })).data?.updateTierPolicy.imagesPerDay).toBeNull();
+    expect((await update({ maxOpenJobs: 10_000, pendingUploadMb: 1 })).errors).toBeUndefined();
+    await update({ imagesPerDay: before.imagesPerDay, maxOpenJobs: before.maxOpenJobs, pendingUploadMb: before.pendingUploadMb });
+    expect(await policy()).toEqual(before);
+  });
+
   it('hostile documents are refused before execution and the server stays responsive', async () => {
     const user = await signUp(app.url);
     let nested = 'id';

@@ -1,6 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArtifactStore, S3RequestError, type S3StoreOptions } from '../../src/storage/s3-store';
 import { startTestApp, type TestApp } from '../support/app';
@@ -47,6 +48,25 @@ describe('S3ArtifactStore against a real S3-compatible server', () => {
     expect(await store.exists(key)).toBe(false);
     expect(await store.get(key)).toBeNull();
     await store.delete(key); // deleting what is gone is not an error
+  });
+
+  it('streams a file from disk with its length and the SHA-256 it was written with; S3 refuses a hash that does not match', async () => {
+    const store = storeWith();
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'atelier-s3-file-'));
+    const file = path.join(dir, 'body');
+    writeFileSync(file, data);
+    const described = { path: file, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex'), contentType: 'application/octet-stream' };
+    const key = `uploads/streamed/${randomBytes(4).toString('hex')}.bin`;
+    await store.putFile(key, described);
+    expect((await store.get(key))?.equals(data)).toBe(true);
+
+    const refused = s3.refusals.length;
+    const tampered = await store.putFile(`${key}.2`, { ...described, sha256: createHash('sha256').update('other').digest('hex') }).catch((e: unknown) => e);
+    expect(tampered).toMatchObject({ status: 400, code: 'XAmzContentSHA256Mismatch' });
+    expect(s3.refusals.slice(refused)).toEqual(['XAmzContentSHA256Mismatch']);
+    expect(await store.exists(`${key}.2`)).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('answers null / false for objects that were never stored', async () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config';
 import { ArtifactChecksumError, ArtifactFileCache } from '../../src/storage/artifact-file-cache';
-import type { ArtifactStore } from '../../src/storage/artifact-store';
+import type { ArtifactStore, LocalFile } from '../../src/storage/artifact-store';
 import { LocalArtifactStore } from '../../src/storage/local-store';
 
 const BASE = { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40), ATELIER_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'atelier-cfg-')) };
@@ -47,6 +47,7 @@ class MemoryStore implements ArtifactStore {
   readonly objects = new Map<string, Buffer>();
   gets = 0;
   async put(key: string, data: Buffer): Promise<void> { this.objects.set(key, data); }
+  async putFile(key: string, file: LocalFile): Promise<void> { this.objects.set(key, readFileSync(file.path)); }
   async get(key: string): Promise<Buffer | null> { this.gets += 1; return this.objects.get(key) ?? null; }
   async exists(key: string): Promise<boolean> { return this.objects.has(key); }
   async delete(key: string): Promise<void> { this.objects.delete(key); }

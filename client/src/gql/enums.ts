@@ -253,30 +253,30 @@ export type Tier =
   | 'FREE'
   | 'PRO';
 
-/** New limits for a tier; omitted fields keep their value. */
+/** New limits for a tier; omitted fields keep their value. A value outside its bounds is refused with BAD_USER_INPUT and the field, and nothing changes. */
 export type TierPolicyInput = {
-  /** Generation requests per minute. */
+  /** Generation requests per minute (1 to 100,000). */
   generationsPerMinute?: InputMaybe<Scalars['Int']['input']>;
-  /** Images per UTC day; -1 for unlimited. */
+  /** Images per UTC day (0 to 1,000,000, or -1 for unlimited). */
   imagesPerDay?: InputMaybe<Scalars['Int']['input']>;
-  /** Most images per job. */
+  /** Most images per job (1 to 8). */
   maxCount?: InputMaybe<Scalars['Int']['input']>;
-  /** Largest height. */
+  /** Largest height (64 to 2,048). */
   maxHeight?: InputMaybe<Scalars['Int']['input']>;
-  /** Most LoRAs per job. */
+  /** Most LoRAs per job (0 to 16). */
   maxLoras?: InputMaybe<Scalars['Int']['input']>;
-  /** Jobs running or queued at once. */
+  /** Jobs running or queued at once (1 to 10,000). */
   maxOpenJobs?: InputMaybe<Scalars['Int']['input']>;
-  /** Query complexity budget. */
+  /** Query complexity budget (10 to 1,000,000). */
   maxQueryComplexity?: InputMaybe<Scalars['Int']['input']>;
-  /** Members per session owned. */
+  /** Members per session owned (1 to 10,000). */
   maxSessionMembers?: InputMaybe<Scalars['Int']['input']>;
-  /** Most steps. */
+  /** Most steps (1 to 150). */
   maxSteps?: InputMaybe<Scalars['Int']['input']>;
-  /** Largest width. */
+  /** Largest width (64 to 2,048). */
   maxWidth?: InputMaybe<Scalars['Int']['input']>;
-  /** Megabytes of uploads not yet registered one user may hold. */
+  /** Megabytes of uploads not yet registered one user may hold (1 to 1,048,576). */
   pendingUploadMb?: InputMaybe<Scalars['Int']['input']>;
-  /** All requests per minute. */
+  /** All requests per minute (1 to 1,000,000). */
   requestsPerMinute?: InputMaybe<Scalars['Int']['input']>;
 };
