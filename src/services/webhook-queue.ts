@@ -1,25 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Logger } from '../observability/logger';
+import {
+  WEBHOOK_EVENT_TYPES, WEBHOOK_QUEUE, webhookDeliveryJobId, type WebhookEventType, type WebhookJobData, type WebhookQueue,
+} from '../kernel/queues';
 import type { JobEventType } from '../kernel/events';
 
-export const WEBHOOK_QUEUE = 'webhooks';
-
-/** Job events integrators hear about; PROGRESS and POSITION are too chatty for webhooks. */
-export const WEBHOOK_EVENT_TYPES = ['QUEUED', 'STARTED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const satisfies readonly JobEventType[];
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
-
-/** What rides on a webhook delivery job. The worker reads the job row and key when it sends. */
-export interface WebhookJobData {
-  /** Stable across retries (the `Atelier-Webhook-Id` header), so receivers can dedupe. */
-  deliveryId: string;
-  jobId: string;
-  type: WebhookEventType;
-  /** ISO time of the event (the payload's `createdAt`). */
-  eventAt: string;
-}
-
-export type WebhookQueue = Queue<WebhookJobData, string, 'deliver'>;
 
 /** Retry policy of deliveries: `attempts` tries, the first retry after `backoffMs`, doubling after that. */
 export interface WebhookRetryPolicy {
@@ -45,8 +31,6 @@ export function createWebhookQueue(connection: ConnectionOptions, prefix: string
   });
 }
 
-/** BullMQ refuses ':' in custom ids, hence '-'. One queue entry per job and event type. */
-export const webhookDeliveryJobId = (jobId: string, type: WebhookEventType): string => `${jobId}-${type}`;
 
 const isWebhookEvent = (type: string): type is WebhookEventType => (WEBHOOK_EVENT_TYPES as readonly string[]).includes(type);
 

@@ -7,7 +7,7 @@ import type { UrlSigner } from '../storage/artifact-store';
 import type { Clock } from '../kernel/clock';
 import { sendWebhook, type WebhookPayload } from './webhook-delivery';
 import type { WebhookTargets } from './webhook-targets';
-import { WEBHOOK_QUEUE, type WebhookJobData } from './webhook-queue';
+import { WEBHOOK_QUEUE, type WebhookJobData } from '../kernel/queues';
 
 export interface WebhookWorkerOptions {
   db: DataSource;
