@@ -37,7 +37,7 @@ export function mountOidcRoutes(app: express.Express, oidc: OidcSignIn, logger: 
     res.clearCookie(STATE_COOKIE, { path: COOKIE_PATH });
     // The URL the provider redirected to, as registered (not as a proxy rewrote it).
     const callbackUrl = new URL(oidc.redirectUri);
-    callbackUrl.search = new URL(req.originalUrl, 'http://placeholder').search;
+    callbackUrl.search = new URL(req.originalUrl, 'http://callback.invalid').search;
     try {
       const { code, next } = await oidc.finish(callbackUrl, parseCookies(req.headers.cookie ?? '')[STATE_COOKIE], originOf(req));
       res.redirect(303, oidc.landingUrl({ code, next }));
