@@ -133,7 +133,7 @@ export function attachWebSocketServer(options: {
         // A getter: each event of a subscription executes as the viewer is now (principal-check.ts refreshes it).
         return { requestId, get viewer() { return state.viewer; }, services, loaders: createLoaders(services.db), transport: 'ws', ...state.origin };
       },
-          // Every operation on a socket counts against the caller's per-minute limit, as each HTTP request does,
+      // Every operation on a socket counts against the caller's per-minute limit, as each HTTP request does,
       // and is parsed and validated here (not inside graphql-ws) so refusals carry their code like on HTTP.
       onSubscribe: async (ctx, _id, payload) => {
         const state = (ctx.extra as unknown as { state: ConnectionState }).state;
