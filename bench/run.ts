@@ -9,6 +9,7 @@ import { workerBench } from './worker.bench';
 import { fanoutBench } from './fanout.bench';
 import { admissionBench } from './admission.bench';
 import { stallsBench } from './stalls.bench';
+import { throughputBench } from './throughput.bench';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   worker: workerBench,
@@ -16,6 +17,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   admission: admissionBench,
   query: queryBench,
   stalls: stallsBench,
+  throughput: throughputBench,
 };
 
 async function main(): Promise<void> {

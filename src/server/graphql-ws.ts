@@ -12,7 +12,7 @@ import { clientAddressOf } from './client-address';
 import { MAX_REQUEST_BYTES, requestIdOf } from './graphql-http';
 import type { Viewer } from '../services/auth';
 import { originOf, type AppContext, type Services } from '../resolvers/context';
-import { createLoaders } from '../resolvers/loaders';
+import { createLoaders, type Loaders } from '../resolvers/loaders';
 import { ConnectionRegistry } from '../subscriptions/connection-registry';
 import { subscribeSharingResults } from './shared-execution';
 import { viewerKey } from './viewer-dependence';
@@ -130,8 +130,14 @@ export function attachWebSocketServer(options: {
         const state = (ctx.extra as unknown as { state: ConnectionState }).state;
         // Each operation has its own request id; a client may send one in extensions.requestId.
         const requestId = requestIdOf(typeof payload.extensions?.requestId === 'string' ? payload.extensions.requestId : undefined);
+        // Loaders are built on first use: a subscription's events each get their own (contextForEvent above),
+        // so loaders built here would sit unused for the life of every idle subscription (~6 KB each).
+        let loaders: Loaders | undefined;
         // A getter: each event of a subscription executes as the viewer is now (principal-check.ts refreshes it).
-        return { requestId, get viewer() { return state.viewer; }, services, loaders: createLoaders(services.db), transport: 'ws', ...state.origin };
+        return {
+          requestId, get viewer() { return state.viewer; }, services, get loaders() { return (loaders ??= createLoaders(services.db)); },
+          transport: 'ws', ...state.origin,
+        };
       },
       // Every operation on a socket counts against the caller's per-minute limit, as each HTTP request does,
       // and is parsed and validated here (not inside graphql-ws) so refusals carry their code like on HTTP.
