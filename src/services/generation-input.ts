@@ -1,7 +1,7 @@
 import type { JobLora, Preset, TierPolicy } from '../entities';
 import {
   checkGenerationSettings, checkNumber, checkPromptLength, GENERATION_DEFAULTS, GENERATION_LIMITS,
-  type GenerationSettings, type GenerationSettingsInput, type NumberLimit, type ParameterViolation,
+  type GenerationSettings, type GenerationSettingsInput, type NumberLimit, type ParameterViolation, type Sampler,
 } from '../kernel/generation-parameters';
 import { badInput, quotaExceeded } from '../kernel/errors';
 
@@ -16,6 +16,7 @@ export type PresetDefaultsSource = Pick<Preset, 'template' | 'negativePrompt' | 
 export interface GenerationRequestInput extends GenerationSettingsInput {
   prompt: string;
   negativePrompt?: string | null;
+  sampler?: Sampler | null;
   modelId?: string | null;
   presetId?: string | null;
   loras?: { loraId: string; weight: number }[] | null;
@@ -39,6 +40,8 @@ export interface ParameterDefaults {
 /** Fully resolved parameters a job runs with: the settings the pipeline gets, plus what the API decides. */
 export interface GenerationParameters extends GenerationSettings {
   negativePrompt: string | null;
+  /** Null: the model's scheduler config decides. */
+  sampler: Sampler | null;
   modelId: string | null;
   loras: JobLora[];
   deadlineSeconds: number | null;
@@ -102,6 +105,7 @@ export function resolveGenerationParameters(
     guidanceScale: input.guidanceScale ?? defaults.guidanceScale ?? D.guidanceScale,
     seed: input.seed ?? seedLimit.min + Math.floor(random() * (lastSeed - seedLimit.min + 1)),
     count,
+    sampler: input.sampler ?? null,
     modelId,
     loras: loras.map((l) => ({ loraId: l.loraId, weight: l.weight })),
     deadlineSeconds: input.deadlineSeconds ?? null,
