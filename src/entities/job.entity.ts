@@ -1,6 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, UpdateDateColumn } from 'typeorm';
 import { Field, Int, ObjectType } from 'type-graphql';
-import { Sampler, type GenerationSettings } from '../kernel/generation-parameters';
+import type { GenerationSettings, Sampler } from '../kernel/generation-parameters';
 import { JobLora, ParameterColumn } from './generation-columns';
 import { Identified } from './identified';
 import { JobStatus } from './enums';
@@ -102,8 +102,7 @@ export class Job extends Identified implements GenerationSettings {
   @ParameterColumn('loras', { description: 'LoRAs applied, with weights.' })
   loras: JobLora[];
 
-  @Field(() => Sampler, { nullable: true, description: 'The sampler asked for; null runs the one the model\'s scheduler config names.' })
-  @Column({ type: 'enum', enum: Sampler, enumName: 'sampler', nullable: true })
+  @ParameterColumn('sampler', { nullable: true, description: 'The sampler asked for; null runs the one the model\'s scheduler config names.' })
   sampler: Sampler | null;
 
   @Column('text', { name: 'idempotency_key', nullable: true })

@@ -68,4 +68,18 @@ describe('GenerationInput.sampler', () => {
     const retried = await gqlData<any>(app.url, 'mutation($id:ID!){ retryJob(id:$id) { sampler } }', { id: done.id }, user.token);
     expect(retried.retryJob.sampler).toBe('DPMPP_2M');
   });
+
+  it('a preset carries a default sampler; an explicit one wins; LCM past 50 steps is refused on the preset too', async () => {
+    const PRESET = 'mutation($i:PresetInput!){ createPreset(input:$i){ id sampler } }';
+    const { createPreset } = await gqlData<any>(app.url, PRESET, { i: { name: 'Quick LCM', template: '{prompt}', sampler: 'LCM', steps: 4 } }, user.token);
+    expect(createPreset.sampler).toBe('LCM');
+    const applied = await gqlData<any>(app.url, 'mutation($id:ID!){ applyPreset(id:$id, prompt:"x"){ sampler steps } }', { id: createPreset.id }, user.token);
+    expect(applied.applyPreset).toEqual({ sampler: 'LCM', steps: 4 });
+    const viaPreset = await gqlData<any>(app.url, CREATE, { input: { prompt: 'a fox', presetId: createPreset.id, width: 64, height: 64 } }, user.token);
+    expect(viaPreset.createGeneration.sampler).toBe('LCM');
+    const explicit = await gqlData<any>(app.url, CREATE, { input: { prompt: 'a fox', presetId: createPreset.id, sampler: 'DDIM', width: 64, height: 64 } }, user.token);
+    expect(explicit.createGeneration.sampler).toBe('DDIM');
+    const tooLong = await gql(app.url, PRESET, { i: { name: 'Slow LCM', template: '{prompt}', sampler: 'LCM', steps: 60 } }, user.token);
+    expect(tooLong.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'steps' });
+  });
 });

@@ -212,6 +212,8 @@ export type PresetInput = {
   name: Scalars['String']['input'];
   /** Default negative prompt. */
   negativePrompt?: InputMaybe<Scalars['String']['input']>;
+  /** Default sampler (absent: the model's own). */
+  sampler?: InputMaybe<Sampler>;
   /** Share with this session: its members can see and use the preset. */
   sessionId?: InputMaybe<Scalars['ID']['input']>;
   /** Default steps, 1..150. */

@@ -166,6 +166,8 @@ export type PresetInput = {
   name: string;
   /** Default negative prompt. */
   negativePrompt?: string | null | undefined;
+  /** Default sampler (absent: the model's own). */
+  sampler?: Sampler | null | undefined;
   /** Share with this session: its members can see and use the preset. */
   sessionId?: string | number | null | undefined;
   /** Default steps, 1..150. */
