@@ -13,7 +13,7 @@ export function validateRequest(req: GenerationRequest): void {
   const violation = checkGenerationSettings({ ...req, sampler: null });
   if (violation) throw new PipelineError('INVALID_PARAMETERS', violation.message, { field: violation.field });
   check(req.previewEvery === undefined || (Number.isInteger(req.previewEvery) && req.previewEvery >= 0), 'previewEvery', 'must be a non-negative integer');
-  check(req.sampler === undefined || SAMPLER_KINDS.includes(req.sampler), 'sampler', `must be one of ${SAMPLER_KINDS.join(', ')}`);
+  check(req.sampler == null || SAMPLER_KINDS.includes(req.sampler), 'sampler', `must be one of ${SAMPLER_KINDS.join(', ')}`);
   (req.loras ?? []).forEach((l, i) => check(typeof l.path === 'string' && l.path.length > 0, `loras[${i}].path`, 'is required'));
 }
 
