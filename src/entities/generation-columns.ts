@@ -1,6 +1,6 @@
 import { Column, type ColumnOptions } from 'typeorm';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
-import { describeLimit, GENERATION_LIMITS } from '../kernel/generation-parameters';
+import { describeLimit, GENERATION_LIMITS, Sampler } from '../kernel/generation-parameters';
 
 /** type-graphql's return-type function (its type is not exported by name). */
 type GraphQLTypeOf = NonNullable<Parameters<typeof Field>[0]>;
@@ -33,6 +33,7 @@ const PARAMETER_COLUMNS = {
   steps: { column: { type: 'int' }, graphql: () => Int },
   guidanceScale: { column: { type: 'real', name: 'guidance_scale' }, graphql: () => Float },
   loras: { column: { type: 'jsonb', default: () => "'[]'::jsonb" }, graphql: () => [JobLora] },
+  sampler: { column: { type: 'enum', enum: Sampler, enumName: 'sampler' }, graphql: () => Sampler },
 } satisfies Record<string, ParameterColumn>;
 
 /** A generation parameter shared by Job and Preset. */

@@ -1,6 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, UpdateDateColumn } from 'typeorm';
 import { Field, Int, ObjectType } from 'type-graphql';
-import type { GenerationSettings } from '../kernel/generation-parameters';
+import type { GenerationSettings, Sampler } from '../kernel/generation-parameters';
 import { JobLora, ParameterColumn } from './generation-columns';
 import { Identified } from './identified';
 import { JobStatus } from './enums';
@@ -101,6 +101,9 @@ export class Job extends Identified implements GenerationSettings {
 
   @ParameterColumn('loras', { description: 'LoRAs applied, with weights.' })
   loras: JobLora[];
+
+  @ParameterColumn('sampler', { nullable: true, description: 'The sampler asked for; null runs the one the model\'s scheduler config names.' })
+  sampler: Sampler | null;
 
   @Column('text', { name: 'idempotency_key', nullable: true })
   idempotencyKey: string | null;

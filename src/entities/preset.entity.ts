@@ -6,6 +6,7 @@ import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { Identified } from './identified';
 import { PresetCategory } from './enums';
 import { JobLora, ParameterColumn } from './generation-columns';
+import type { Sampler } from '../kernel/generation-parameters';
 
 @ObjectType({ description: 'A prompt template with default parameters.' })
 @Entity('presets')
@@ -51,6 +52,9 @@ export class Preset extends Identified {
 
   @ParameterColumn('guidanceScale', { nullable: true, description: 'Default guidance scale.' })
   guidanceScale: number | null;
+
+  @ParameterColumn('sampler', { nullable: true, description: 'Default sampler (null: the model\'s own).' })
+  sampler: Sampler | null;
 
   @ParameterColumn('steps', { nullable: true, description: 'Default steps.' })
   steps: number | null;

@@ -17,6 +17,7 @@ import type { ArtifactFileCache } from '../storage/artifact-file-cache';
 import { OutageGate } from './outage-gate';
 import { StepReporter } from './step-reporter';
 import { PipelineAbortedError, PipelineError } from './pipeline/errors';
+import { samplerKind } from './pipeline/scheduler';
 import { type GeneratedImage, type ImagePipeline, type LoraApplication, type StepProgress } from './pipeline/types';
 import type { PipelineCache } from './models/pipeline-cache';
 import { recordStepTimeMs } from '../services/queue-positions';
@@ -182,6 +183,7 @@ export class GenerationWorker {
       const images = await pipeline.generate({
         prompt: job.prompt, negativePrompt: job.negativePrompt ?? undefined, width: job.width, height: job.height,
         steps: job.steps, guidanceScale: job.guidanceScale, seed: job.seed, count: job.count,
+        sampler: job.sampler ? samplerKind(job.sampler) : undefined,
         loras: await this.loraFiles(job), previewEvery: this.o.previewEvery, modelName: pipeline.modelDir.split(path.sep).pop(),
       }, {
         signal: controller.signal,

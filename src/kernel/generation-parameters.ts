@@ -33,6 +33,51 @@ export const GENERATION_LIMITS = {
   loraWeight: { min: -2, max: 2, integer: false },
 } as const satisfies Record<string, NumberLimit>;
 
+/**
+ * The samplers a request may choose (docs/generation-parameters.md,
+ * "Samplers"). Absent, the model's own scheduler_config.json decides.
+ */
+export enum Sampler {
+  EULER = 'EULER',
+  EULER_ANCESTRAL = 'EULER_ANCESTRAL',
+  DDIM = 'DDIM',
+  LCM = 'LCM',
+  DPMPP_2M = 'DPMPP_2M',
+}
+
+/** What each sampler is called in the pipeline (PNG metadata) and in diffusers, whose step formulas it follows. */
+export const SAMPLER_INFO: Record<Sampler, { label: string; diffusers: string }> = {
+  EULER: { label: 'Euler', diffusers: 'EulerDiscreteScheduler' },
+  EULER_ANCESTRAL: { label: 'Euler a', diffusers: 'EulerAncestralDiscreteScheduler' },
+  DDIM: { label: 'DDIM', diffusers: 'DDIMScheduler' },
+  LCM: { label: 'LCM', diffusers: 'LCMScheduler' },
+  DPMPP_2M: { label: 'DPM++ 2M', diffusers: 'DPMSolverMultistepScheduler' },
+};
+
+/**
+ * ComfyUI's names for each sampler: KSampler's `sampler_name` and the
+ * `scheduler` (sigma schedule) closest to diffusers' default spacing.
+ */
+export const COMFYUI_SAMPLERS: Record<Sampler, { sampler: string; scheduler: string }> = {
+  EULER: { sampler: 'euler', scheduler: 'normal' },
+  EULER_ANCESTRAL: { sampler: 'euler_ancestral', scheduler: 'normal' },
+  DDIM: { sampler: 'ddim', scheduler: 'ddim_uniform' },
+  LCM: { sampler: 'lcm', scheduler: 'sgm_uniform' },
+  DPMPP_2M: { sampler: 'dpmpp_2m', scheduler: 'normal' },
+};
+
+/**
+ * LCM picks its steps from a 50-step distillation schedule (diffusers'
+ * `original_inference_steps`), so it cannot run more steps than that.
+ */
+export const LCM_MAX_STEPS = 50;
+
+/** Checks the steps a sampler can run; null when they fit (an absent sampler is the model's choice). */
+export function checkSamplerSteps(sampler: Sampler | null | undefined, steps: number): ParameterViolation | null {
+  if (sampler !== Sampler.LCM || steps <= LCM_MAX_STEPS) return null;
+  return { field: 'steps', message: `steps must be at most ${LCM_MAX_STEPS} with the LCM sampler` };
+}
+
 /** What a request that leaves a parameter out (and has no preset for it) runs with. */
 export const GENERATION_DEFAULTS = { width: 512, height: 512, steps: 20, guidanceScale: 7.5, count: 1 } as const;
 
@@ -105,7 +150,7 @@ export function checkImageSeeds(seed: number, count: number): ParameterViolation
 
 /** Every check of the table on a whole request, in field order; the first violation, or null. */
 export function checkGenerationSettings(
-  settings: GenerationSettings & { negativePrompt?: string | null; loras?: readonly { weight: number }[] | null },
+  settings: GenerationSettings & { negativePrompt?: string | null; loras?: readonly { weight: number }[] | null; sampler?: Sampler | null },
 ): ParameterViolation | null {
   const L = GENERATION_LIMITS;
   return checkPromptLength('prompt', settings.prompt)
@@ -117,5 +162,6 @@ export function checkGenerationSettings(
     ?? checkNumber('seed', settings.seed, L.seed)
     ?? checkNumber('count', settings.count, L.count)
     ?? checkImageSeeds(settings.seed, settings.count)
+    ?? checkSamplerSteps(settings.sampler, settings.steps)
     ?? checkLoraWeights(settings.loras ?? []);
 }

@@ -1,6 +1,6 @@
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Job } from '../entities';
-import { describeLimit, GENERATION_DEFAULTS as D, GENERATION_LIMITS as L, type GenerationSettingsInput } from '../kernel/generation-parameters';
+import { describeLimit, GENERATION_DEFAULTS as D, GENERATION_LIMITS as L, LCM_MAX_STEPS, Sampler, type GenerationSettingsInput } from '../kernel/generation-parameters';
 
 @InputType({ description: 'A LoRA to apply, with its weight.' })
 export class LoraWeightInput {
@@ -36,6 +36,9 @@ export class GenerationInput implements GenerationSettingsInput {
 
   @Field(() => Int, { nullable: true, description: `Images in this job (default ${D.count}), capped by tier; image i uses seed + i.` })
   count?: number | null;
+
+  @Field(() => Sampler, { nullable: true, description: `Sampler (default: the one the model's scheduler config names); LCM runs at most ${LCM_MAX_STEPS} steps.` })
+  sampler?: Sampler | null;
 
   @Field(() => ID, { nullable: true, description: 'Model to use (default: the default model).' })
   modelId?: string | null;

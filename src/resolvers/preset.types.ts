@@ -1,6 +1,6 @@
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { JobLora, Preset, PresetCategory } from '../entities';
-import { describeLimit, GENERATION_LIMITS as L } from '../kernel/generation-parameters';
+import { describeLimit, GENERATION_LIMITS as L, Sampler } from '../kernel/generation-parameters';
 import { LoraWeightInput } from './job.types';
 
 @InputType({ description: 'A custom preset: a template with `{prompt}` and optional default parameters.' })
@@ -28,6 +28,9 @@ export class PresetInput {
 
   @Field(() => Float, { nullable: true, description: `Default guidance scale, ${describeLimit(L.guidanceScale)}.` })
   guidanceScale?: number | null;
+
+  @Field(() => Sampler, { nullable: true, description: 'Default sampler (absent: the model\'s own).' })
+  sampler?: Sampler | null;
 
   @Field(() => ID, { nullable: true, description: 'Model the preset uses.' })
   modelId?: string | null;
@@ -67,6 +70,9 @@ export class AppliedPreset {
 
   @Field(() => Float, { description: 'Guidance scale.' })
   guidanceScale: number;
+
+  @Field(() => Sampler, { nullable: true, description: 'Sampler, or null for the model\'s own.' })
+  sampler: Sampler | null;
 
   @Field(() => ID, { nullable: true, description: 'Model id, or null for the default model.' })
   modelId: string | null;

@@ -1,6 +1,7 @@
 import { GraphQLEnumType } from 'graphql';
 import { registerEnumType } from 'type-graphql';
 import { ErrorCode, JobFailureCode } from '../kernel/errors';
+import { Sampler } from '../kernel/generation-parameters';
 import { AlbumRole, AuditEventKind, JobStatus, PresetCategory, Role, SessionRole, SessionStatus, Tier } from '../entities';
 
 registerEnumType(Tier, { name: 'Tier', description: 'Service tier; sets the limits.' });
@@ -11,6 +12,7 @@ registerEnumType(SessionStatus, { name: 'SessionStatus', description: 'ACTIVE, o
 registerEnumType(PresetCategory, { name: 'PresetCategory', description: 'IMAGE or VIDEO presets.' });
 registerEnumType(AlbumRole, { name: 'AlbumRole', description: 'What a user an album is shared with may do.' });
 registerEnumType(AuditEventKind, { name: 'AuditEventKind', description: 'What a security audit event records.' });
+registerEnumType(Sampler, { name: 'Sampler', description: 'How the image is denoised step by step (docs/generation-parameters.md, "Samplers").' });
 registerEnumType(JobFailureCode, { name: 'JobFailureCode', description: 'Why a job failed (Job.error.code, FAILED events).' });
 
 const ERROR_CODE_MEANINGS: Record<ErrorCode, string> = {

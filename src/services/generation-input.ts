@@ -1,7 +1,7 @@
 import type { JobLora, Preset, TierPolicy } from '../entities';
 import {
   checkGenerationSettings, checkNumber, checkPromptLength, GENERATION_DEFAULTS, GENERATION_LIMITS,
-  type GenerationSettings, type GenerationSettingsInput, type NumberLimit, type ParameterViolation,
+  type GenerationSettings, type GenerationSettingsInput, type NumberLimit, type ParameterViolation, type Sampler,
 } from '../kernel/generation-parameters';
 import { badInput, quotaExceeded } from '../kernel/errors';
 
@@ -10,12 +10,13 @@ import { assertUuid } from '../kernel/ids';
 export { assertUuid };
 
 /** The preset fields that act as generation defaults. */
-export type PresetDefaultsSource = Pick<Preset, 'template' | 'negativePrompt' | 'width' | 'height' | 'steps' | 'guidanceScale' | 'modelId' | 'loras'>;
+export type PresetDefaultsSource = Pick<Preset, 'template' | 'negativePrompt' | 'width' | 'height' | 'steps' | 'guidanceScale' | 'sampler' | 'modelId' | 'loras'>;
 
 /** GenerationInput as the API receives it (all optional but the prompt). */
 export interface GenerationRequestInput extends GenerationSettingsInput {
   prompt: string;
   negativePrompt?: string | null;
+  sampler?: Sampler | null;
   modelId?: string | null;
   presetId?: string | null;
   loras?: { loraId: string; weight: number }[] | null;
@@ -32,6 +33,7 @@ export interface ParameterDefaults {
   height?: number | null;
   steps?: number | null;
   guidanceScale?: number | null;
+  sampler?: Sampler | null;
   modelId?: string | null;
   loras?: JobLora[];
 }
@@ -39,6 +41,8 @@ export interface ParameterDefaults {
 /** Fully resolved parameters a job runs with: the settings the pipeline gets, plus what the API decides. */
 export interface GenerationParameters extends GenerationSettings {
   negativePrompt: string | null;
+  /** Null: the model's scheduler config decides. */
+  sampler: Sampler | null;
   modelId: string | null;
   loras: JobLora[];
   deadlineSeconds: number | null;
@@ -102,6 +106,7 @@ export function resolveGenerationParameters(
     guidanceScale: input.guidanceScale ?? defaults.guidanceScale ?? D.guidanceScale,
     seed: input.seed ?? seedLimit.min + Math.floor(random() * (lastSeed - seedLimit.min + 1)),
     count,
+    sampler: input.sampler ?? defaults.sampler ?? null,
     modelId,
     loras: loras.map((l) => ({ loraId: l.loraId, weight: l.weight })),
     deadlineSeconds: input.deadlineSeconds ?? null,
@@ -147,6 +152,6 @@ export function presetDefaults(preset: PresetDefaultsSource | null, policy: Tier
   return {
     template: preset.template, negativePrompt: preset.negativePrompt, width, height,
     steps: preset.steps === null || !policy ? preset.steps : Math.min(preset.steps, policy.maxSteps),
-    guidanceScale: preset.guidanceScale, modelId: preset.modelId, loras: policy ? preset.loras.slice(0, policy.maxLoras) : preset.loras,
+    guidanceScale: preset.guidanceScale, sampler: preset.sampler, modelId: preset.modelId, loras: policy ? preset.loras.slice(0, policy.maxLoras) : preset.loras,
   };
 }

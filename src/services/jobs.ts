@@ -100,7 +100,7 @@ export class JobService {
       id: jobId, ownerId: user.id, sessionId: input.sessionId ?? null, albumId: input.albumId ?? null,
       modelId: model.id, presetId: input.presetId ?? null, apiKeyId, status: JobStatus.PENDING,
       prompt: params.prompt, negativePrompt: params.negativePrompt, width: params.width, height: params.height,
-      steps: params.steps, guidanceScale: params.guidanceScale, seed: params.seed, count: params.count,
+      steps: params.steps, guidanceScale: params.guidanceScale, seed: params.seed, count: params.count, sampler: params.sampler,
       loras: params.loras, idempotencyKey, requestId, priority, step: 0, attempts: 0,
       deadlineAt: params.deadlineSeconds ? new Date(now.getTime() + params.deadlineSeconds * 1000) : null,
       createdAt: now,
@@ -206,7 +206,7 @@ export class JobService {
     }
     return this.createGeneration(viewer, {
       prompt: job.prompt, negativePrompt: job.negativePrompt, width: job.width, height: job.height, steps: job.steps,
-      guidanceScale: job.guidanceScale, seed: job.seed, count: job.count, modelId: job.modelId, loras: job.loras,
+      guidanceScale: job.guidanceScale, seed: job.seed, count: job.count, sampler: job.sampler, modelId: job.modelId, loras: job.loras,
       sessionId: job.sessionId, albumId: job.albumId,
     }, null, requestId);
   }

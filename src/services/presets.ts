@@ -1,6 +1,8 @@
 import { DataSource, In } from 'typeorm';
 import { AiModel, Lora, Preset, PresetCategory, type JobLora, type TierPolicy, type User } from '../entities';
-import { checkLoraWeights, checkNumber, checkPromptLength, GENERATION_LIMITS, type NumberLimit } from '../kernel/generation-parameters';
+import {
+  checkLoraWeights, checkNumber, checkPromptLength, checkSamplerSteps, GENERATION_DEFAULTS, GENERATION_LIMITS, type NumberLimit, type Sampler,
+} from '../kernel/generation-parameters';
 import { badInput, forbidden, notFound } from '../kernel/errors';
 import type { AccessPolicy } from './access';
 import { managedBy, presetVisibleWhere, sessionRoleContributes } from './access-rules';
@@ -16,6 +18,7 @@ export interface PresetInputData {
   height?: number | null;
   steps?: number | null;
   guidanceScale?: number | null;
+  sampler?: Sampler | null;
   modelId?: string | null;
   loras?: JobLora[] | null;
   durationSeconds?: number | null;
@@ -32,6 +35,7 @@ export interface AppliedPresetResult {
   height: number;
   steps: number;
   guidanceScale: number;
+  sampler: Sampler | null;
   modelId: string | null;
   loras: JobLora[];
 }
@@ -106,7 +110,7 @@ export class PresetService {
     const params = resolveGenerationParameters({ prompt, seed: 0 }, presetDefaults(preset, policy), () => 0);
     return {
       preset, prompt: params.prompt, negativePrompt: params.negativePrompt, width: params.width, height: params.height,
-      steps: params.steps, guidanceScale: params.guidanceScale, modelId: params.modelId, loras: params.loras,
+      steps: params.steps, guidanceScale: params.guidanceScale, sampler: params.sampler, modelId: params.modelId, loras: params.loras,
     };
   }
 
@@ -132,13 +136,17 @@ export class PresetService {
       if (!sessionRoleContributes(role)) throw forbidden('Watchers cannot share presets with this session');
     }
     const L = GENERATION_LIMITS;
+    const steps = optional('steps', input.steps, L.steps);
+    const sampler = input.sampler ?? null;
+    throwIfViolated(checkSamplerSteps(sampler, steps ?? GENERATION_DEFAULTS.steps));
     return {
       name, template, negativePrompt, modelId, loras, sessionId: input.sessionId ?? null,
       category: input.category ?? PresetCategory.IMAGE,
       width: optional('width', input.width, L.width),
       height: optional('height', input.height, L.height),
-      steps: optional('steps', input.steps, L.steps),
+      steps,
       guidanceScale: optional('guidanceScale', input.guidanceScale, L.guidanceScale),
+      sampler,
       durationSeconds: optional('durationSeconds', input.durationSeconds, VIDEO_SECONDS),
       fps: optional('fps', input.fps, VIDEO_FPS),
     };

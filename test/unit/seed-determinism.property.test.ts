@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiffusionPipeline } from '../../src/gpu-worker/pipeline/diffusion-pipeline';
 import type { GenerationRequest } from '../../src/gpu-worker/pipeline/types';
+import { SAMPLER_KINDS } from '../../src/gpu-worker/pipeline/scheduler';
 import { GENERATION_LIMITS as L } from '../../src/kernel/generation-parameters';
 import { decodePng } from './helpers/png-decode';
 import { buildTinyModelInTemp } from './helpers/tiny-model';
@@ -25,7 +26,7 @@ const request: fc.Arbitrary<GenerationRequest> = fc.integer({ min: 1, max: 2 }).
     guidanceScale: fc.double({ min: L.guidanceScale.min, max: L.guidanceScale.max, noNaN: true }),
     seed: fc.integer({ min: L.seed.min, max: L.seed.max - (count - 1) }),
     count: fc.constant(count),
-    sampler: fc.constantFrom('euler' as const, 'ddim' as const),
+    sampler: fc.constantFrom(...SAMPLER_KINDS),
   }),
 );
 

@@ -128,6 +128,8 @@ export type GenerationInput = {
   presetId?: InputMaybe<Scalars['ID']['input']>;
   /** Trimmed, 1..2000 characters. */
   prompt: Scalars['String']['input'];
+  /** Sampler (default: the one the model's scheduler config names); LCM runs at most 50 steps. */
+  sampler?: InputMaybe<Sampler>;
   /** 0..2147483647, with seed + count - 1 at most 2147483647; chosen and recorded when absent. */
   seed?: InputMaybe<Scalars['Int']['input']>;
   /** Session the job appears in live (OWNER or COLLABORATOR). */
@@ -210,6 +212,8 @@ export type PresetInput = {
   name: Scalars['String']['input'];
   /** Default negative prompt. */
   negativePrompt?: InputMaybe<Scalars['String']['input']>;
+  /** Default sampler (absent: the model's own). */
+  sampler?: InputMaybe<Sampler>;
   /** Share with this session: its members can see and use the preset. */
   sessionId?: InputMaybe<Scalars['ID']['input']>;
   /** Default steps, 1..150. */
@@ -225,6 +229,14 @@ export type Role =
   | 'ADMIN'
   | 'EDITOR'
   | 'VIEWER';
+
+/** How the image is denoised step by step (docs/generation-parameters.md, "Samplers"). */
+export type Sampler =
+  | 'DDIM'
+  | 'DPMPP_2M'
+  | 'EULER'
+  | 'EULER_ANCESTRAL'
+  | 'LCM';
 
 /** OWNER manages, COLLABORATOR generates, WATCHER watches. */
 export type SessionRole =

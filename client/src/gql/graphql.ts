@@ -82,6 +82,8 @@ export type GenerationInput = {
   presetId?: string | number | null | undefined;
   /** Trimmed, 1..2000 characters. */
   prompt: string;
+  /** Sampler (default: the one the model's scheduler config names); LCM runs at most 50 steps. */
+  sampler?: Sampler | null | undefined;
   /** 0..2147483647, with seed + count - 1 at most 2147483647; chosen and recorded when absent. */
   seed?: number | null | undefined;
   /** Session the job appears in live (OWNER or COLLABORATOR). */
@@ -164,6 +166,8 @@ export type PresetInput = {
   name: string;
   /** Default negative prompt. */
   negativePrompt?: string | null | undefined;
+  /** Default sampler (absent: the model's own). */
+  sampler?: Sampler | null | undefined;
   /** Share with this session: its members can see and use the preset. */
   sessionId?: string | number | null | undefined;
   /** Default steps, 1..150. */
@@ -179,6 +183,14 @@ export type Role =
   | 'ADMIN'
   | 'EDITOR'
   | 'VIEWER';
+
+/** How the image is denoised step by step (docs/generation-parameters.md, "Samplers"). */
+export type Sampler =
+  | 'DDIM'
+  | 'DPMPP_2M'
+  | 'EULER'
+  | 'EULER_ANCESTRAL'
+  | 'LCM';
 
 /** OWNER manages, COLLABORATOR generates, WATCHER watches. */
 export type SessionRole =

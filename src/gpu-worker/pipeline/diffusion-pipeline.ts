@@ -9,7 +9,7 @@ import { latentPreview } from './preview';
 import { pngTextChunks, validateRequest } from './request';
 import { runSampler, usesGuidance } from './sampler';
 import { createScheduler, samplerForConfig, type Scheduler } from './scheduler';
-import { batchStates, decodeImage, encodeText, initialLatents, noisePredictor } from './stages';
+import { batchNoise, batchStates, decodeImage, encodeText, imageGenerators, initialLatents, noisePredictor } from './stages';
 import type { GeneratedImage, GenerationRequest, ImagePipeline, LoraApplication, PipelineLoadOptions, RunOptions } from './types';
 
 const VAE_SCALE = 8;
@@ -85,10 +85,12 @@ export class DiffusionPipeline implements ImagePipeline {
     const states = await encodeText(this.model, guided ? [req.negativePrompt ?? '', req.prompt] : [req.prompt]);
     const latentDims = [this.model.latentChannels, req.height / VAE_SCALE, req.width / VAE_SCALE];
     const perImage = latentDims[0] * latentDims[1] * latentDims[2];
-    const scheduler = createScheduler(this.model.scheduler, req.steps, req.sampler ?? samplerForConfig(this.model.scheduler));
+    const generators = imageGenerators(req.seed, req.count);
+    const kind = req.sampler ?? samplerForConfig(this.model.scheduler);
+    const scheduler = createScheduler(this.model.scheduler, req.steps, kind, batchNoise(generators));
     const final = await runSampler({
       scheduler,
-      latents: initialLatents(req.seed, req.count, perImage, scheduler.initNoiseSigma),
+      latents: initialLatents(generators, perImage, scheduler.initNoiseSigma),
       guidanceScale: req.guidanceScale,
       predict: noisePredictor(this.model, batchStates(states, req.count, guided), latentDims, weightFeeds),
       afterStep: (step, latents) => this.reportStep(req, opts, scheduler, { step, latents, latentDims, started }),

@@ -1,5 +1,6 @@
 import { checkGenerationSettings } from '../../kernel/generation-parameters';
 import { PipelineError } from './errors';
+import { SAMPLER_KINDS } from './scheduler';
 import type { GenerationRequest } from './types';
 
 /**
@@ -8,10 +9,11 @@ import type { GenerationRequest } from './types';
  * a pipeline-only option that makes no sense.
  */
 export function validateRequest(req: GenerationRequest): void {
-  const violation = checkGenerationSettings(req);
+  // The pipeline names samplers its own way; LCM's step limit is checked where its timesteps are made.
+  const violation = checkGenerationSettings({ ...req, sampler: null });
   if (violation) throw new PipelineError('INVALID_PARAMETERS', violation.message, { field: violation.field });
   check(req.previewEvery === undefined || (Number.isInteger(req.previewEvery) && req.previewEvery >= 0), 'previewEvery', 'must be a non-negative integer');
-  check(req.sampler === undefined || req.sampler === 'euler' || req.sampler === 'ddim', 'sampler', "must be 'euler' or 'ddim'");
+  check(req.sampler == null || SAMPLER_KINDS.includes(req.sampler), 'sampler', `must be one of ${SAMPLER_KINDS.join(', ')}`);
   (req.loras ?? []).forEach((l, i) => check(typeof l.path === 'string' && l.path.length > 0, `loras[${i}].path`, 'is required'));
 }
 

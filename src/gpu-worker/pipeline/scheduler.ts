@@ -1,69 +1,20 @@
-import { PipelineError } from './errors';
+import type { Sampler } from '../../kernel/generation-parameters';
+import { alphasCumprod, mapSample, NO_NOISE, SD1_SCHEDULER_DEFAULTS, trainSigmas, type NoiseSource, type Scheduler, type SchedulerConfig } from './schedule';
+import { dpmSolverScheduler } from './dpm-solver-scheduler';
+import { lcmScheduler } from './lcm-scheduler';
 
-/** The fields of diffusers' scheduler_config.json that the samplers use. */
-export interface SchedulerConfig {
-  _class_name?: string;
-  num_train_timesteps: number;
-  beta_start: number;
-  beta_end: number;
-  beta_schedule: 'linear' | 'scaled_linear' | 'squaredcos_cap_v2';
-  trained_betas?: number[] | null;
-  prediction_type: 'epsilon' | 'v_prediction' | 'sample';
-  timestep_spacing: 'leading' | 'linspace' | 'trailing';
-  steps_offset: number;
-  set_alpha_to_one: boolean;
-}
+export { alphasCumprod, SD1_SCHEDULER_DEFAULTS, type NoiseSource, type Scheduler, type SchedulerConfig } from './schedule';
 
-/** Stable Diffusion 1.x defaults, used for any field a config leaves out. */
-export const SD1_SCHEDULER_DEFAULTS: SchedulerConfig = {
-  _class_name: 'EulerDiscreteScheduler',
-  num_train_timesteps: 1000,
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  prediction_type: 'epsilon',
-  timestep_spacing: 'leading',
-  steps_offset: 1,
-  set_alpha_to_one: false,
-};
+/**
+ * The samplers implemented here, named as ComfyUI names them; the API's
+ * Sampler enum (kernel/generation-parameters.ts) maps onto them one to one.
+ */
+export const SAMPLER_KINDS = ['euler', 'euler_ancestral', 'ddim', 'lcm', 'dpmpp_2m'] as const;
+export type SamplerKind = (typeof SAMPLER_KINDS)[number];
 
-/** The samplers implemented here. */
-export type SamplerKind = 'euler' | 'ddim';
-
-/** A sampler over a fixed number of inference steps. */
-export interface Scheduler {
-  /** Display name for PNG metadata ('Euler', 'DDIM'). */
-  readonly name: string;
-  /** The model timestep for each step (fractional for Euler). */
-  readonly timesteps: readonly number[];
-  /** Multiplier for the initial unit Gaussian noise. */
-  readonly initNoiseSigma: number;
-  /** Scales the current sample into the model's input space at `step`. */
-  scaleModelInput(sample: Float32Array, step: number): Float32Array;
-  /** Advances the sample one step given the model output; returns the new sample. */
-  step(modelOutput: Float32Array, step: number, sample: Float32Array): Float32Array;
-}
-
-/** Cumulative products of (1 - beta) over the training timesteps. */
-export function alphasCumprod(cfg: SchedulerConfig): Float64Array {
-  const n = cfg.num_train_timesteps;
-  const betas = new Float64Array(n);
-  if (cfg.trained_betas && cfg.trained_betas.length === n) betas.set(cfg.trained_betas);
-  else if (cfg.beta_schedule === 'linear') for (let i = 0; i < n; i++) betas[i] = lerp(cfg.beta_start, cfg.beta_end, i, n);
-  else if (cfg.beta_schedule === 'scaled_linear') {
-    for (let i = 0; i < n; i++) betas[i] = lerp(Math.sqrt(cfg.beta_start), Math.sqrt(cfg.beta_end), i, n) ** 2;
-  } else if (cfg.beta_schedule === 'squaredcos_cap_v2') {
-    const f = (t: number): number => Math.cos(((t + 0.008) / 1.008) * Math.PI * 0.5) ** 2;
-    for (let i = 0; i < n; i++) betas[i] = Math.min(1 - f((i + 1) / n) / f(i / n), 0.999);
-  } else throw new PipelineError('MODEL_INVALID', `unsupported beta_schedule ${String(cfg.beta_schedule)}`);
-  const out = new Float64Array(n);
-  let prod = 1;
-  for (let i = 0; i < n; i++) out[i] = prod *= 1 - betas[i];
-  return out;
-}
-
-function lerp(a: number, b: number, i: number, n: number): number {
-  return n === 1 ? a : a + ((b - a) * i) / (n - 1);
+/** The pipeline's name for an API Sampler value (EULER_ANCESTRAL → euler_ancestral). */
+export function samplerKind(sampler: `${Sampler}`): SamplerKind {
+  return sampler.toLowerCase() as SamplerKind;
 }
 
 /** Training timesteps to visit, high to low, per diffusers' `timestep_spacing`. */
@@ -92,14 +43,19 @@ function interp(table: ArrayLike<number>, x: number): number {
   return table[i] + (table[i + 1] - table[i]) * (x - i);
 }
 
-/** Euler (first-order, deterministic) sampler in sigma space, as diffusers' EulerDiscreteScheduler. */
-export function eulerScheduler(cfg: SchedulerConfig, steps: number): Scheduler {
-  const abar = alphasCumprod(cfg);
-  const trainSigmas = Array.from(abar, (a) => Math.sqrt((1 - a) / a));
+/** The sigma schedule Euler samplers walk: one sigma per step, then 0. */
+function eulerSigmas(cfg: SchedulerConfig, steps: number): { timesteps: number[]; sigmas: number[]; initNoiseSigma: number } {
+  const table = trainSigmas(alphasCumprod(cfg));
   const timesteps = spacedTimesteps(cfg, steps, false);
-  const sigmas = [...timesteps.map((t) => interp(trainSigmas, t)), 0];
+  const sigmas = [...timesteps.map((t) => interp(table, t)), 0];
   const maxSigma = Math.max(...sigmas);
   const initNoiseSigma = cfg.timestep_spacing === 'leading' ? Math.sqrt(maxSigma ** 2 + 1) : maxSigma;
+  return { timesteps, sigmas, initNoiseSigma };
+}
+
+/** Euler (first-order, deterministic) sampler in sigma space, as diffusers' EulerDiscreteScheduler. */
+export function eulerScheduler(cfg: SchedulerConfig, steps: number): Scheduler {
+  const { timesteps, sigmas, initNoiseSigma } = eulerSigmas(cfg, steps);
   return {
     name: 'Euler',
     timesteps,
@@ -108,13 +64,38 @@ export function eulerScheduler(cfg: SchedulerConfig, steps: number): Scheduler {
     step(out, step, sample) {
       const sigma = sigmas[step];
       const dt = sigmas[step + 1] - sigma;
-      const next = new Float32Array(sample.length);
       const c = 1 / Math.sqrt(sigma * sigma + 1);
-      for (let i = 0; i < sample.length; i++) {
+      return mapSample(sample.length, (i) => {
         const x0 = predictedOriginalEuler(cfg.prediction_type, out[i], sample[i], sigma, c);
-        next[i] = sample[i] + ((sample[i] - x0) / sigma) * dt;
-      }
-      return next;
+        return sample[i] + ((sample[i] - x0) / sigma) * dt;
+      });
+    },
+  };
+}
+
+/**
+ * Euler ancestral, as diffusers' EulerAncestralDiscreteScheduler: an Euler
+ * step down to sigma_down, then fresh noise of sigma_up, with
+ * sigma_down² + sigma_up² = sigma_next².
+ */
+export function eulerAncestralScheduler(cfg: SchedulerConfig, steps: number, noise: NoiseSource): Scheduler {
+  const { timesteps, sigmas, initNoiseSigma } = eulerSigmas(cfg, steps);
+  return {
+    name: 'Euler a',
+    timesteps,
+    initNoiseSigma,
+    scaleModelInput: (sample, step) => scaled(sample, 1 / Math.sqrt(sigmas[step] ** 2 + 1)),
+    step(out, step, sample) {
+      const [from, to] = [sigmas[step], sigmas[step + 1]];
+      const up = Math.sqrt((to ** 2 * (from ** 2 - to ** 2)) / from ** 2);
+      const dt = Math.sqrt(to ** 2 - up ** 2) - from;
+      const c = 1 / Math.sqrt(from * from + 1);
+      // The last step ends at sigma 0 and adds no noise: drawing none leaves the generator as it is.
+      const z = up > 0 ? noise(sample.length) : null;
+      return mapSample(sample.length, (i) => {
+        const x0 = predictedOriginalEuler(cfg.prediction_type, out[i], sample[i], from, c);
+        return sample[i] + ((sample[i] - x0) / from) * dt + (z ? z[i] * up : 0);
+      });
     },
   };
 }
@@ -163,9 +144,18 @@ function scaled(sample: Float32Array, factor: number): Float32Array {
   return out;
 }
 
+/** The diffusers scheduler classes each sampler follows. */
+const DIFFUSERS_CLASSES: Record<string, SamplerKind> = {
+  EulerDiscreteScheduler: 'euler',
+  EulerAncestralDiscreteScheduler: 'euler_ancestral',
+  DDIMScheduler: 'ddim',
+  LCMScheduler: 'lcm',
+  DPMSolverMultistepScheduler: 'dpmpp_2m',
+};
+
 /** Maps a diffusers scheduler class to a sampler here; unknown classes use Euler on the same schedule. */
 export function samplerForConfig(cfg: SchedulerConfig): SamplerKind {
-  return cfg._class_name === 'DDIMScheduler' ? 'ddim' : 'euler';
+  return DIFFUSERS_CLASSES[cfg._class_name ?? ''] ?? 'euler';
 }
 
 /** Fills defaults into a parsed scheduler_config.json. */
@@ -173,7 +163,17 @@ export function normaliseSchedulerConfig(raw: Partial<SchedulerConfig>): Schedul
   return { ...SD1_SCHEDULER_DEFAULTS, ...Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== null)) } as SchedulerConfig;
 }
 
-/** Creates the sampler `kind` for `steps` inference steps. */
-export function createScheduler(cfg: SchedulerConfig, steps: number, kind: SamplerKind = samplerForConfig(cfg)): Scheduler {
-  return kind === 'ddim' ? ddimScheduler(cfg, steps) : eulerScheduler(cfg, steps);
+/**
+ * Creates the sampler `kind` for `steps` inference steps; `noise` feeds the
+ * ancestral ones (Euler a, LCM). A scheduler keeps state between steps
+ * (DPM++ 2M remembers the last prediction): one per run.
+ */
+export function createScheduler(cfg: SchedulerConfig, steps: number, kind: SamplerKind = samplerForConfig(cfg), noise: NoiseSource = NO_NOISE): Scheduler {
+  switch (kind) {
+    case 'euler_ancestral': return eulerAncestralScheduler(cfg, steps, noise);
+    case 'ddim': return ddimScheduler(cfg, steps);
+    case 'lcm': return lcmScheduler(cfg, steps, noise);
+    case 'dpmpp_2m': return dpmSolverScheduler(cfg, steps);
+    default: return eulerScheduler(cfg, steps);
+  }
 }

@@ -31,11 +31,30 @@ export function batchStates(states: TextStates, count: number, guided: boolean):
   return { data, dims: [order.length, seq, dim] };
 }
 
-/** Unit Gaussian latents for image i from seed + i, times the scheduler's initial sigma. */
-export function initialLatents(seed: number, count: number, perImage: number, sigma: number): Float32Array {
-  const out = new Float32Array(count * perImage);
-  for (let i = 0; i < count; i++) out.set(new SeededRandom(seed + i).normals(perImage, sigma), i * perImage);
+/** One generator per image, image i seeded with seed + i: its latents and any ancestral noise come from it. */
+export function imageGenerators(seed: number, count: number): SeededRandom[] {
+  return Array.from({ length: count }, (_, i) => new SeededRandom(seed + i));
+}
+
+/** Unit Gaussian latents for each image from its generator, times the scheduler's initial sigma. */
+export function initialLatents(generators: readonly SeededRandom[], perImage: number, sigma: number): Float32Array {
+  const out = new Float32Array(generators.length * perImage);
+  generators.forEach((g, i) => out.set(g.normals(perImage, sigma), i * perImage));
   return out;
+}
+
+/**
+ * Ancestral noise over the batch: each image's share is drawn from its own
+ * generator after its latents, so image i of a batch is the same image a
+ * single-image job with seed + i makes.
+ */
+export function batchNoise(generators: readonly SeededRandom[]): (length: number) => Float32Array {
+  return (length) => {
+    const per = length / generators.length;
+    const out = new Float32Array(length);
+    generators.forEach((g, i) => out.set(g.normals(per), i * per));
+    return out;
+  };
 }
 
 /** Builds the per-step UNet call with fixed text states and weight feeds. */

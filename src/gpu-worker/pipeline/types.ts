@@ -24,7 +24,7 @@ export interface GenerationRequest extends GenerationSettings {
   /** Model name recorded in the PNG text chunks (default: the model's own name). */
   modelName?: string;
   /** Overrides the sampler chosen from scheduler_config.json. */
-  sampler?: SamplerKind;
+  sampler?: SamplerKind | null;
 }
 
 /** Emitted after every sampler step. */
