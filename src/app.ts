@@ -7,9 +7,8 @@ import type { DataSource } from 'typeorm';
 import type { AtelierConfig } from './config';
 import { openDatabase } from './database/data-source';
 import { seedBuiltInPresets, seedTierPolicies, syncModels } from './database/seed';
-import { GenerationWorker } from './gpu-worker/generation-worker';
+import type { GenerationWorker } from './gpu-worker/generation-worker';
 import { ModelRegistry } from './gpu-worker/models/registry';
-import { PipelineCache } from './gpu-worker/models/pipeline-cache';
 import { createGenerationQueue, type GenerationQueue } from './gpu-worker/queue';
 import { createAuditLogger, createLogger, type Logger } from './observability/logger';
 import { ErrorReporter } from './observability/error-reporter';
@@ -173,6 +172,10 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
 
 /** The GPU worker: BullMQ consumer, model cache, and (standalone) its own metrics and health server. */
 async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; metricsUrl: string | null }> {
+  // Loaded here, not at the top: an API-only process never loads onnxruntime (docs/architecture.md, "Layers").
+  const [{ GenerationWorker }, { PipelineCache }] = await Promise.all([
+    import('./gpu-worker/generation-worker.js'), import('./gpu-worker/models/pipeline-cache.js'),
+  ]);
   const { config, db, redis, connection, services, storage, clock, metrics, queue, cleanups } = core;
   const logger = core.logger.child({ role: 'worker' });
   const pipelines = new PipelineCache({
