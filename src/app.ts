@@ -31,7 +31,7 @@ import { Presence } from './subscriptions/presence';
 import { Housekeeping } from './services/housekeeping';
 import { JobReconciler } from './services/job-reconciler';
 import { systemClock, type Clock } from './kernel/clock';
-import { createWebhookQueue, JobLifecycleNotifier } from './services/webhook-queue';
+import { createWebhookQueue, JobLifecycleNotifier, WEBHOOK_DELIVERY_ATTEMPTS } from './services/webhook-queue';
 import { WebhookWorker } from './services/webhook-worker';
 import { UrlSigner } from './storage/artifact-store';
 import { createArtifactStorage } from './storage/create-store';
@@ -128,7 +128,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   const queue = createGenerationQueue(connection, config.redisPrefix);
   cleanups.push(() => queue.close());
   // Every role makes job transitions, so every role can enqueue webhook deliveries.
-  const webhookQueue = createWebhookQueue(connection, config.redisPrefix, { attempts: 8, backoffMs: config.webhookBackoffMs });
+  const webhookQueue = createWebhookQueue(connection, config.redisPrefix, { attempts: WEBHOOK_DELIVERY_ATTEMPTS, backoffMs: config.webhookBackoffMs });
   cleanups.push(() => webhookQueue.close());
   const events = new EventLog(redis, subscriber, config.redisPrefix);
   const storage = createArtifactStorage(config.storage, config.dataDir);

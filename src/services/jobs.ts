@@ -35,7 +35,8 @@ export interface JobServiceDeps {
   logger: Logger;
 }
 
-const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+/** How long an idempotencyKey returns the job it first created (docs/limits.md). */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
 /** Submission, cancellation and retry of generation jobs. */
 export class JobService {

@@ -7,6 +7,9 @@ import {
 import type { JobEventType } from '../kernel/events';
 
 
+/** Tries per webhook delivery in production: the first, then retries with doubling backoff (docs/limits.md). */
+export const WEBHOOK_DELIVERY_ATTEMPTS = 8;
+
 /** Retry policy of deliveries: `attempts` tries, the first retry after `backoffMs`, doubling after that. */
 export interface WebhookRetryPolicy {
   attempts: number;

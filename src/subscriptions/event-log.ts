@@ -26,6 +26,9 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('PUBLISH', KEYS[1], id .. ' ' .. ARGV[4])
 return id`);
 
+/** What the event log keeps for replay with `after` (docs/limits.md). */
+export const EVENT_LOG_LIMITS = { jobMaxLen: 2000, jobTtlSeconds: 24 * 3600, sessionMaxLen: 5000, sessionTtlSeconds: 7 * 24 * 3600 };
+
 interface Listener {
   deliver(event: LoggedEvent): void;
 }
@@ -47,7 +50,7 @@ export class EventLog {
      * Job logs serve late subscribers of a job while and shortly after it runs;
      * session logs serve members reconnecting with `after`.
      */
-    private readonly limits = { jobMaxLen: 2000, jobTtlSeconds: 24 * 3600, sessionMaxLen: 5000, sessionTtlSeconds: 7 * 24 * 3600 },
+    private readonly limits = EVENT_LOG_LIMITS,
   ) {
     this.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => this.dispatch(channel.toString(), message.toString()));
   }
