@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/cli/exit-codes';
 import { startTestApp, type TestApp } from '../support/app';
-import { signUp } from '../support/graphql';
+import { gqlData, signUp, waitFor } from '../support/graphql';
 
 /** The built binary (`npm test` builds dist/ first), run as a user would. */
 const CLI = path.resolve(__dirname, '../../dist/src/cli/main.js');
@@ -14,6 +14,7 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 let app: TestApp;
 let scratch: string;
 let configDir: string;
+let token: string;
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
@@ -66,6 +67,7 @@ describe('atelier CLI (the built binary)', () => {
     const stored = JSON.parse(readFileSync(file, 'utf8'));
     expect(stored).toMatchObject({ url: app.url, credential: { kind: 'token', email: user.email } });
     expect(stored.credential.value).toMatch(/^ey/);
+    token = stored.credential.value;
 
     const wrong = await atelier(['login', '--email', user.email, '--password', 'not the password']);
     expect(wrong.code).toBe(EXIT_CODES.UNAUTHENTICATED);
@@ -111,6 +113,25 @@ describe('atelier CLI (the built binary)', () => {
 
     const notANumber = await atelier(['generate', 'x', '--steps', 'many']);
     expect(notANumber.code).toBe(2);
+  });
+
+  it('watches a session live until Ctrl-C, then exits 0', async () => {
+    const { createSession } = await gqlData(app.url, 'mutation { createSession(name: "cli watch") { id } }', {}, token);
+    const proc = spawn(process.execPath, [CLI, 'watch', createSession.id], {
+      env: { PATH: process.env.PATH ?? '', HOME: scratch, ATELIER_CONFIG_DIR: configDir, ATELIER_URL: app.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    proc.stdout.on('data', (d) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.once('close', resolve));
+    await waitFor(async () => stdout.includes('watching session'));
+    // The feed starts live: give the subscription a moment to be registered before the job's first event.
+    await new Promise((r) => setTimeout(r, 500));
+    const generated = json(await atelier(['generate', 'a watched job', '--steps', '2', '--session', createSession.id, '--out', path.join(scratch, 'watched'), '--json']));
+    await waitFor(async () => stdout.includes(`COMPLETED     job ${generated.job.id}`));
+    expect(stdout).toMatch(new RegExp(`PROGRESS +job ${generated.job.id} step 2/2`));
+    proc.kill('SIGINT');
+    expect(await exited).toBe(0);
   });
 
   it('creates, lists and revokes API keys; a revoked key is refused', async () => {
