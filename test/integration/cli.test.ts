@@ -19,12 +19,13 @@ let token: string;
 interface Run { code: number | null; stdout: string; stderr: string }
 
 /** Runs `atelier …` against the test app with its own config folder; stdout is a pipe, not a TTY. */
-function atelier(args: string[], env: Record<string, string> = {}): Promise<Run> {
+function atelier(args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [CLI, ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: scratch, ATELIER_CONFIG_DIR: configDir, ATELIER_URL: app.url, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (input !== undefined) proc.stdin!.end(input);
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d) => (stdout += d.toString()));
@@ -71,6 +72,19 @@ describe('atelier CLI (the built binary)', () => {
 
     const wrong = await atelier(['login', '--email', user.email, '--password', 'not the password']);
     expect(wrong.code).toBe(EXIT_CODES.UNAUTHENTICATED);
+  });
+
+  it('asks for email and password, reading both lines from piped stdin', async () => {
+    const user = await signUp(app.url, 'cli-asked');
+    const asked = await atelier(['login'], { ATELIER_CONFIG_DIR: path.join(scratch, 'asked') }, `${user.email}\ncorrect horse battery\n`);
+    expect(asked.code, asked.stderr).toBe(0);
+    expect(asked.stderr).toContain('Password:');
+    expect(asked.stderr).not.toContain('correct horse battery');
+    expect(JSON.parse(readFileSync(path.join(scratch, 'asked', 'config.json'), 'utf8')).credential.email).toBe(user.email);
+
+    const cut = await atelier(['login'], { ATELIER_CONFIG_DIR: path.join(scratch, 'cut') }, `${user.email}\n`);
+    expect(cut.code).toBe(EXIT_CODES.BAD_USER_INPUT);
+    expect(cut.stderr).toContain('field: password');
   });
 
   it('generates, follows the job live and saves valid PNGs into --out; jobs lists it', async () => {

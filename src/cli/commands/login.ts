@@ -3,7 +3,7 @@ import { badCliInput } from '../cli-error';
 import { request, type Connection } from '../client';
 import { configPath, readConfig, serverUrl, writeConfig, type CliConfig } from '../config-file';
 import { outputOf, printJson } from '../output';
-import { ask } from '../prompt';
+import { askAll } from '../prompt';
 import type { GlobalOptions } from '../options';
 
 interface LoginOptions extends GlobalOptions {
@@ -26,8 +26,12 @@ async function login(options: LoginOptions): Promise<void> {
     email = me.me.email;
     config = { url, credential: { kind: 'apiKey', value: options.apiKey, email } };
   } else {
-    email = options.email ?? (await ask('Email: '));
-    const password = options.password ?? (await ask('Password: ', true));
+    const asked = await askAll([
+      ...(options.email ? [] : [{ name: 'email', question: 'Email: ' }]),
+      ...(options.password ? [] : [{ name: 'password', question: 'Password: ', secret: true }]),
+    ]);
+    email = options.email ?? asked.email;
+    const password = options.password ?? asked.password;
     const conn: Connection = { url, credential: null };
     const data = await request<{ login: { token: string; user: { email: string } } }>(conn, LOGIN, { email, password });
     config = { url, credential: { kind: 'token', value: data.login.token, email: data.login.user.email } };
