@@ -7,7 +7,8 @@ import globals from 'globals';
  * imports only from its own layer or below. A relative import whose first
  * folder is in `above` fails the lint, naming the rule.
  */
-const TOP = ['app', 'main'];
+/** The composition root, the operator roles and the `atelier` CLI: they may import everything below. */
+const TOP = ['app', 'main', 'roles', 'cli'];
 const TRANSPORTS = ['server', ...TOP];
 const GRAPHQL = ['resolvers', 'schema', ...TRANSPORTS];
 const LIVE = ['subscriptions', ...GRAPHQL];
@@ -18,12 +19,13 @@ const WORKER_DRIVER = String.raw`gpu-worker/[a-z-]+$`;
 
 function layer(files, above, why, extra = []) {
   const folders = above.join('|');
+  const upward = above.length ? [{ regex: String.raw`^(\.\./)+(${folders})(/|$)`, message: `Layer boundary: ${why} (docs/architecture.md, "Layers").` }] : [];
   return {
     files,
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
-          { regex: String.raw`^(\.\./)+(${folders})(/|$)`, message: `Layer boundary: ${why} (docs/architecture.md, "Layers").` },
+          ...upward,
           { regex: String.raw`^(\.\./)+scripts/`, message: 'Runtime code does not import scripts/ (docs/architecture.md, "Layers").' },
           ...extra.map((regex) => ({ regex, message: `Layer boundary: ${why} (docs/architecture.md, "Layers").` })),
         ],
@@ -44,6 +46,8 @@ const boundaries = [
   layer(['src/schema/**/*.ts'], TRANSPORTS, 'the schema sits below the transports', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
   layer(['src/server/**/*.ts'], TOP, 'transports do not import the composition root', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
   layer(['src/gpu-worker/*.ts'], ['resolvers', 'schema', ...TRANSPORTS], 'the worker does not reach into the API'),
+  // The CLI is a transport and a role: it may import everything below (it talks to a server over GraphQL, and starts roles through roles.ts).
+  layer(['src/cli/**/*.ts'], [], 'the CLI sits at the top'),
 ];
 
 export default tseslint.config(

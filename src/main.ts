@@ -1,86 +1,11 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { startAtelier } from './app';
-import { ConfigError, loadConfig, type AtelierConfig } from './config';
-import { openDatabase } from './database/data-source';
-import { seedBuiltInPresets, seedTierPolicies } from './database/seed';
-import { createLogger } from './observability/logger';
-import { writeTinyModel } from './gpu-worker/onnx/tiny-model/write';
+import { ConfigError } from './config';
+import { runOperatorCommand } from './roles';
 
-const USAGE = 'usage: atelier [all|api|worker|migrate|seed]';
-
-/** The tiny model is built on first start so `npm start` needs no download. */
-async function ensureDefaultModel(config: AtelierConfig): Promise<void> {
-  const dir = path.join(config.modelsDir, config.defaultModel);
-  if (config.defaultModel !== 'atelier-tiny' || existsSync(path.join(dir, 'model_index.json'))) return;
-  console.log(`building the bundled tiny model into ${dir} …`);
-  await writeTinyModel(dir);
-}
-
-async function main(): Promise<void> {
-  const command = process.argv[2] ?? 'all';
-  if (!['all', 'api', 'worker', 'migrate', 'seed'].includes(command)) throw new ConfigError(USAGE);
-  const env = ['all', 'api', 'worker'].includes(command) ? { ...process.env, ATELIER_ROLE: command } : process.env;
-  const config = loadConfig(env);
-  const logger = createLogger();
-
-  if (command === 'migrate' || command === 'seed') {
-    const db = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite') });
-    if (command === 'seed') {
-      await seedTierPolicies(db);
-      await seedBuiltInPresets(db);
-    }
-    await db.destroy();
-    console.log(command === 'migrate' ? 'migrations applied' : 'reference data seeded');
-    return;
-  }
-
-  if (!config.databaseUrl && config.role !== 'all') {
-    throw new ConfigError('The embedded database (PGlite) opens in one process only: run `atelier all`, or set DATABASE_URL to run api and worker separately');
-  }
-  await ensureDefaultModel(config);
-  const atelier = await startAtelier(config, { logger });
-  const what = config.role === 'worker' ? 'worker' : `Atelier ${config.role === 'all' ? '(API + worker)' : 'API'}`;
-  console.log(`\n${what} ready${config.role === 'worker' ? '' : ` at ${atelier.url}/graphql`}`);
-  console.log(`  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${path.join(config.dataDir, 'pglite')}`}`);
-  console.log(`  redis:    ${config.redisUrl ? 'REDIS_URL' : 'local redis-server (stops with the service)'}`);
-  console.log(`  metrics:  ${atelier.metricsUrl ?? atelier.url}/metrics (health: /healthz, /readyz)`);
-  if (!config.adminEmail) {
-    console.log('  no admin: restart with ATELIER_ADMIN_EMAIL=you@example.com ATELIER_ADMIN_PASSWORD=… to create one');
-  }
-
-  // Graceful shutdown: the API stops listening, finishes in-flight requests and
-  // closes WebSockets with 1001 (clients reconnect elsewhere); the worker takes
-  // no new job and finishes its current one within ATELIER_SHUTDOWN_GRACE_SECONDS,
-  // else hands it back to the queue. A second signal, or a stop that overruns
-  // the grace period by a minute, exits at once (BullMQ then recovers the job).
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down: finishing in-flight work');
-    setTimeout(() => {
-      logger.error('shutdown overran its grace period: exiting');
-      process.exit(1);
-    }, (config.shutdownGraceSeconds + 60) * 1000).unref();
-    atelier.stop().then(() => {
-      logger.info('shutdown complete');
-      process.exit(0);
-    }, (err) => {
-      logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    });
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-}
-
-main().catch((error) => {
+// `node dist/src/main.js <role>` (the Dockerfile's entry point); the `atelier`
+// CLI (src/cli/main.ts) runs the same commands.
+runOperatorCommand(process.argv[2] ?? 'all').catch((error) => {
   if (error instanceof ConfigError) {
     console.error(`atelier: ${error.message}`);
     process.exit(2);

@@ -1,0 +1,115 @@
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { ErrorCode } from '../kernel/errors';
+import { CliError } from './cli-error';
+import { readConfig, serverUrl, type CliConfig } from './config-file';
+
+/** One server and the credential to send it. */
+export interface Connection {
+  url: string;
+  /** A JWT or an API key; null for anonymous calls (the server then answers UNAUTHENTICATED where it must). */
+  credential: string | null;
+}
+
+/**
+ * The server and credential for a command. ATELIER_API_KEY wins (for scripts);
+ * the stored credential is sent only to the server it was stored for, so
+ * `--url` pointing elsewhere never leaks it.
+ */
+export function connect(urlFlag: string | undefined, config: CliConfig = readConfig(), env: NodeJS.ProcessEnv = process.env): Connection {
+  const url = serverUrl(urlFlag, config, env);
+  const stored = config.credential && serverUrl(undefined, config, {}) === url ? config.credential.value : null;
+  return { url, credential: env.ATELIER_API_KEY || stored };
+}
+
+interface GraphQLBody<T> {
+  data?: T | null;
+  errors?: { message?: string; extensions?: Record<string, unknown> }[];
+}
+
+/** POSTs one operation; throws CliError with the server's code on any error. */
+export async function request<T>(conn: Connection, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`${conn.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(conn.credential ? { authorization: `Bearer ${conn.credential}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+  } catch (error) {
+    throw unreachable(conn.url, error);
+  }
+  let body: GraphQLBody<T>;
+  try {
+    body = (await res.json()) as GraphQLBody<T>;
+  } catch {
+    throw new CliError(res.status === 503 ? ErrorCode.SERVICE_UNAVAILABLE : ErrorCode.INTERNAL, `${conn.url}/graphql answered HTTP ${res.status} without a GraphQL body`);
+  }
+  if (body.errors?.length) throw CliError.fromGraphQL(body.errors[0]);
+  if (!body.data) throw new CliError(ErrorCode.INTERNAL, `${conn.url}/graphql answered HTTP ${res.status} without data`);
+  return body.data;
+}
+
+export function unreachable(url: string, error: unknown): CliError {
+  // fetch says only "fetch failed"; the reason (ECONNREFUSED, a DNS failure) is in its cause.
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+  return new CliError(ErrorCode.SERVICE_UNAVAILABLE, `cannot reach ${url} (${reason}): is the server running? (--url or ATELIER_URL)`);
+}
+
+/** A graphql-ws client on the same server, authenticated in connectionParams. */
+export function socket(conn: Connection): Client {
+  return createClient({
+    url: `${conn.url.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: conn.credential ? { authorization: `Bearer ${conn.credential}` } : {},
+    retryAttempts: 5,
+    lazy: true,
+  });
+}
+
+/**
+ * Runs a subscription, calling `onEvent` for each result, until it completes,
+ * `onEvent` returns true, or `signal` aborts. Rejects with CliError on errors.
+ */
+export function subscribe<T>(
+  client: Client, query: string, variables: Record<string, unknown>,
+  onEvent: (data: T) => boolean | void, signal?: AbortSignal,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let dispose = (): void => undefined;
+    const finish = (error?: unknown) => {
+      dispose();
+      signal?.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onAbort = () => finish();
+    signal?.addEventListener('abort', onAbort);
+    dispose = client.subscribe<T>({ query, variables }, {
+      next: (value) => {
+        if (value.errors?.length) return finish(CliError.fromGraphQL(value.errors[0] as never));
+        try {
+          if (value.data && onEvent(value.data as T)) finish();
+        } catch (error) {
+          finish(error);
+        }
+      },
+      error: (error) => finish(socketError(error)),
+      complete: () => finish(),
+    });
+  });
+}
+
+/** graphql-ws hands over an array of GraphQL errors, a CloseEvent or an Error. */
+function socketError(error: unknown): CliError {
+  if (Array.isArray(error) && error.length) return CliError.fromGraphQL(error[0]);
+  const close = error as { code?: number; reason?: string };
+  if (typeof close?.code === 'number') {
+    // 4401/4403: the credential was refused or expired; 4429: too many connections (src/server/graphql-ws.ts).
+    const code = close.code === 4401 || close.code === 4403 ? ErrorCode.UNAUTHENTICATED
+      : close.code === 4429 ? ErrorCode.RATE_LIMITED : ErrorCode.SERVICE_UNAVAILABLE;
+    return new CliError(code, `the live connection closed (${close.code}${close.reason ? `: ${close.reason}` : ''})`);
+  }
+  return new CliError(ErrorCode.SERVICE_UNAVAILABLE, `the live connection failed: ${(error as Error)?.message ?? String(error)}`);
+}

@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { connect, socket, subscribe } from '../client';
+import type { GlobalOptions } from '../options';
+import { outputOf } from '../output';
+
+interface SessionEvent {
+  eventId: string; type: string; at: string; jobId: string | null; step: number | null; totalSteps: number | null;
+  queuePosition: number | null; onlineUserIds: string[]; user: { id: string; displayName: string | null } | null;
+  error: { code: string; message: string } | null;
+}
+
+const EVENTS = `subscription CliWatch($sessionId: ID!) {
+  sessionEvents(sessionId: $sessionId) {
+    eventId type at jobId step totalSteps queuePosition onlineUserIds error { code message } user { id displayName }
+  }
+}`;
+
+/** One terminal line per event: time, type, job, and what changed. */
+function describe(event: SessionEvent): string {
+  const who = event.user ? ` by ${event.user.displayName ?? event.user.id}` : '';
+  const job = event.jobId ? ` job ${event.jobId}` : '';
+  const detail = {
+    PROGRESS: ` step ${event.step}/${event.totalSteps}`,
+    POSITION: ` queue position ${event.queuePosition}`,
+    QUEUED: event.queuePosition != null ? ` queue position ${event.queuePosition}` : '',
+    FAILED: event.error ? ` ${event.error.code}: ${event.error.message}` : '',
+    PRESENCE: ` ${event.onlineUserIds.length} online`,
+  }[event.type] ?? '';
+  return `${event.at.slice(11, 19)} ${event.type.padEnd(13)}${job}${detail}${who}`;
+}
+
+/** Prints the session's events until Ctrl-C (then exits 0); `--json` prints one JSON object per line. */
+async function watch(sessionId: string, opts: GlobalOptions): Promise<void> {
+  const output = outputOf(opts);
+  const client = socket(connect(opts.url));
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  if (!output.json) console.log(`watching session ${sessionId} (Ctrl-C to stop)`);
+  try {
+    await subscribe<{ sessionEvents: SessionEvent }>(client, EVENTS, { sessionId }, ({ sessionEvents }) => {
+      console.log(output.json ? JSON.stringify(sessionEvents) : describe(sessionEvents));
+    }, stop.signal);
+  } finally {
+    await client.dispose();
+  }
+}
+
+export function watchCommand(program: Command): void {
+  program.command('watch').description('a live feed of a session\'s events, until Ctrl-C')
+    .argument('<sessionId>', 'the session to watch')
+    .action(async (sessionId: string, _o, command: Command) => watch(sessionId, command.optsWithGlobals<GlobalOptions>()));
+}

@@ -1,0 +1,63 @@
+import { Presets, SingleBar } from 'cli-progress';
+import type { Output } from './output';
+
+/** What a job's events say about its progress (a JobEvent's fields). */
+export interface ProgressEvent {
+  type: string;
+  step?: number | null;
+  totalSteps?: number | null;
+  etaSeconds?: number | null;
+  queuePosition?: number | null;
+}
+
+/** Shows a job's progress: a live bar on a terminal, one line per change otherwise, nothing with --json. */
+export interface ProgressView {
+  update(event: ProgressEvent): void;
+  stop(): void;
+}
+
+export function progressView(output: Output, totalSteps: number): ProgressView {
+  if (output.json) return { update: () => undefined, stop: () => undefined };
+  return output.tty ? barView(totalSteps) : lineView();
+}
+
+const stateOf = (event: ProgressEvent): string => {
+  if (event.type === 'QUEUED' || event.type === 'POSITION') return event.queuePosition != null ? `queued (position ${event.queuePosition})` : 'queued';
+  return event.type === 'PROGRESS' || event.type === 'STARTED' ? 'running' : event.type.toLowerCase();
+};
+
+const eta = (seconds: number | null | undefined): string => (seconds == null ? '-' : `${seconds}s`);
+
+function barView(totalSteps: number): ProgressView {
+  const bar = new SingleBar({
+    format: '{bar} {value}/{total} steps | ETA {etaText} | {state}',
+    hideCursor: true,
+    clearOnComplete: false,
+    stream: process.stdout,
+  }, Presets.shades_classic);
+  let step = 0;
+  bar.start(totalSteps, 0, { etaText: '-', state: 'submitted' });
+  return {
+    update(event) {
+      if (event.totalSteps) bar.setTotal(event.totalSteps);
+      step = event.step ?? step;
+      bar.update(step, { etaText: eta(event.etaSeconds), state: stateOf(event) });
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+/** A pipe or a log file gets a line per change of state or step, never carriage returns. */
+function lineView(): ProgressView {
+  let last = '';
+  return {
+    update(event) {
+      const line = event.type === 'PROGRESS'
+        ? `step ${event.step}/${event.totalSteps} (ETA ${eta(event.etaSeconds)})`
+        : stateOf(event);
+      if (line !== last) console.log(line);
+      last = line;
+    },
+    stop: () => undefined,
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * The operator commands (`migrate`, `seed`, and the long-running roles `all`,
+ * `api`, `worker`), shared by `node dist/src/main.js <role>` and the `atelier`
+ * CLI (src/cli/), so both start a role the same way.
+ */
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { startAtelier } from './app';
+import { ConfigError, loadConfig, type AtelierConfig } from './config';
+import { openDatabase } from './database/data-source';
+import { seedBuiltInPresets, seedTierPolicies } from './database/seed';
+import { createLogger } from './observability/logger';
+import { writeTinyModel } from './gpu-worker/onnx/tiny-model/write';
+
+export const OPERATOR_COMMANDS = ['all', 'api', 'worker', 'migrate', 'seed'] as const;
+export type OperatorCommand = (typeof OPERATOR_COMMANDS)[number];
+
+const USAGE = `usage: atelier [${OPERATOR_COMMANDS.join('|')}]`;
+
+export const isOperatorCommand = (value: string): value is OperatorCommand => (OPERATOR_COMMANDS as readonly string[]).includes(value);
+
+/** The tiny model is built on first start so `npm start` needs no download. */
+async function ensureDefaultModel(config: AtelierConfig): Promise<void> {
+  const dir = path.join(config.modelsDir, config.defaultModel);
+  if (config.defaultModel !== 'atelier-tiny' || existsSync(path.join(dir, 'model_index.json'))) return;
+  console.log(`building the bundled tiny model into ${dir} …`);
+  await writeTinyModel(dir);
+}
+
+/**
+ * Runs one operator command. `migrate` and `seed` resolve when done; the roles
+ * resolve once ready and keep the process alive until SIGTERM/SIGINT.
+ * Throws ConfigError for a bad command or configuration.
+ */
+export async function runOperatorCommand(command: string): Promise<void> {
+  if (!isOperatorCommand(command)) throw new ConfigError(USAGE);
+  const env = ['all', 'api', 'worker'].includes(command) ? { ...process.env, ATELIER_ROLE: command } : process.env;
+  const config = loadConfig(env);
+  const logger = createLogger();
+
+  if (command === 'migrate' || command === 'seed') {
+    const db = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite') });
+    if (command === 'seed') {
+      await seedTierPolicies(db);
+      await seedBuiltInPresets(db);
+    }
+    await db.destroy();
+    console.log(command === 'migrate' ? 'migrations applied' : 'reference data seeded');
+    return;
+  }
+
+  if (!config.databaseUrl && config.role !== 'all') {
+    throw new ConfigError('The embedded database (PGlite) opens in one process only: run `atelier all`, or set DATABASE_URL to run api and worker separately');
+  }
+  await ensureDefaultModel(config);
+  const atelier = await startAtelier(config, { logger });
+  const what = config.role === 'worker' ? 'worker' : `Atelier ${config.role === 'all' ? '(API + worker)' : 'API'}`;
+  console.log(`\n${what} ready${config.role === 'worker' ? '' : ` at ${atelier.url}/graphql`}`);
+  console.log(`  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${path.join(config.dataDir, 'pglite')}`}`);
+  console.log(`  redis:    ${config.redisUrl ? 'REDIS_URL' : 'local redis-server (stops with the service)'}`);
+  console.log(`  metrics:  ${atelier.metricsUrl ?? atelier.url}/metrics (health: /healthz, /readyz)`);
+  if (!config.adminEmail) {
+    console.log('  no admin: restart with ATELIER_ADMIN_EMAIL=you@example.com ATELIER_ADMIN_PASSWORD=… to create one');
+  }
+
+  // Graceful shutdown: the API stops listening, finishes in-flight requests and
+  // closes WebSockets with 1001 (clients reconnect elsewhere); the worker takes
+  // no new job and finishes its current one within ATELIER_SHUTDOWN_GRACE_SECONDS,
+  // else hands it back to the queue. A second signal, or a stop that overruns
+  // the grace period by a minute, exits at once (BullMQ then recovers the job).
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down: finishing in-flight work');
+    setTimeout(() => {
+      logger.error('shutdown overran its grace period: exiting');
+      process.exit(1);
+    }, (config.shutdownGraceSeconds + 60) * 1000).unref();
+    atelier.stop().then(() => {
+      logger.info('shutdown complete');
+      process.exit(0);
+    }, (err) => {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
