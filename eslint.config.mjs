@@ -8,7 +8,7 @@ import globals from 'globals';
  * folder is in `above` fails the lint, naming the rule.
  */
 const TOP = ['app', 'main'];
-const TRANSPORTS = ['server', ...TOP];
+const TRANSPORTS = ['server', 'mcp', ...TOP];
 const GRAPHQL = ['resolvers', 'schema', ...TRANSPORTS];
 const LIVE = ['subscriptions', ...GRAPHQL];
 const DOMAIN = ['services', ...LIVE];
@@ -42,7 +42,8 @@ const boundaries = [
   layer(['src/subscriptions/**/*.ts'], GRAPHQL, 'live streams sit below GraphQL and the transports', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
   layer(['src/resolvers/**/*.ts'], ['schema', ...TRANSPORTS], 'resolvers sit below the schema assembly and the transports', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
   layer(['src/schema/**/*.ts'], TRANSPORTS, 'the schema sits below the transports', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
-  layer(['src/server/**/*.ts'], TOP, 'transports do not import the composition root', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
+  layer(['src/server/**/*.ts'], ['mcp', ...TOP], 'transports do not import the composition root', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
+  layer(['src/mcp/**/*.ts'], ['server', ...TOP], 'the MCP server is a client of the public API: no other transport, no composition root', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
   layer(['src/gpu-worker/*.ts'], ['resolvers', 'schema', ...TRANSPORTS], 'the worker does not reach into the API'),
 ];
 
