@@ -9,7 +9,7 @@ import globals from 'globals';
  */
 /** The composition root, the operator roles and the `atelier` CLI: they may import everything below. */
 const TOP = ['app', 'main', 'roles', 'cli'];
-const TRANSPORTS = ['server', ...TOP];
+const TRANSPORTS = ['server', 'mcp', ...TOP];
 const GRAPHQL = ['resolvers', 'schema', ...TRANSPORTS];
 const LIVE = ['subscriptions', ...GRAPHQL];
 const DOMAIN = ['services', ...LIVE];
@@ -44,7 +44,8 @@ const boundaries = [
   layer(['src/subscriptions/**/*.ts'], GRAPHQL, 'live streams sit below GraphQL and the transports', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
   layer(['src/resolvers/**/*.ts'], ['schema', ...TRANSPORTS], 'resolvers sit below the schema assembly and the transports', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
   layer(['src/schema/**/*.ts'], TRANSPORTS, 'the schema sits below the transports', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
-  layer(['src/server/**/*.ts'], TOP, 'transports do not import the composition root', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
+  layer(['src/server/**/*.ts'], ['mcp', ...TOP], 'transports do not import the composition root', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
+  layer(['src/mcp/**/*.ts'], ['server', ...TOP], 'the MCP server is a client of the public API: no other transport, no composition root', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
   layer(['src/gpu-worker/*.ts'], ['resolvers', 'schema', ...TRANSPORTS], 'the worker does not reach into the API'),
   // The CLI is a transport and a role: it may import everything below (it talks to a server over GraphQL, and starts roles through roles.ts).
   layer(['src/cli/**/*.ts'], [], 'the CLI sits at the top'),

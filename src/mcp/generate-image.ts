@@ -1,0 +1,89 @@
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { ErrorCode } from '../kernel/errors';
+import { AtelierApi, AtelierApiError } from './atelier-api';
+import { CREATE_GENERATION, GET_JOB, JOB_UPDATED } from './operations';
+
+/**
+ * The generate_image arguments. Only shapes are checked here: the limits
+ * (steps, sizes, tier caps) live in Atelier's one limits table, so a value
+ * out of range comes back as the API's BAD_USER_INPUT with its field.
+ */
+export const generateImageInput = {
+  prompt: z.string().describe('What to generate (1..2000 characters after trimming).'),
+  steps: z.number().int().optional().describe('Denoising steps (default 20), capped by tier.'),
+  seed: z.number().int().optional().describe('Seed; chosen and recorded when absent.'),
+  width: z.number().int().optional().describe('Width in pixels, a multiple of 8 (default 512).'),
+  height: z.number().int().optional().describe('Height in pixels, a multiple of 8 (default 512).'),
+  presetId: z.string().optional().describe('Preset whose template and parameters apply.'),
+  sessionId: z.string().optional().describe('Session the job appears in live.'),
+};
+
+type GenerateImageArgs = z.infer<z.ZodObject<typeof generateImageInput>>;
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+interface JobEvent {
+  type: string;
+  step: number | null;
+  totalSteps: number | null;
+  queuePosition: number | null;
+}
+
+interface JobImage { id: string; index: number; seed: number; width: number; height: number; url: string }
+interface Job {
+  id: string;
+  status: string;
+  seed: number;
+  totalSteps: number;
+  error: { code: string; message: string } | null;
+  images: JobImage[];
+}
+
+/** Sends MCP progress notifications for a request that asked for them, never going backwards (the spec requires it). */
+function progressReporter(extra: Extra, total: number): (event: JobEvent) => Promise<void> {
+  const progressToken = extra._meta?.progressToken;
+  let last = -1;
+  return async (event) => {
+    if (progressToken === undefined) return;
+    const progress = event.type === 'COMPLETED' ? total : event.step ?? 0;
+    if (progress <= last) return;
+    last = progress;
+    const message = event.type === 'QUEUED' || event.type === 'POSITION'
+      ? `queued (position ${event.queuePosition ?? 0})`
+      : `step ${progress}/${total}`;
+    await extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, total, message } });
+  };
+}
+
+/** Follows jobUpdated until the job's final event (the subscription replays what already happened). */
+async function followJob(api: AtelierApi, job: Job, extra: Extra): Promise<void> {
+  const report = progressReporter(extra, job.totalSteps);
+  for await (const { jobUpdated } of api.subscribe<{ jobUpdated: JobEvent }>(JOB_UPDATED, { jobId: job.id })) {
+    await report(jobUpdated);
+    if (extra.signal.aborted) return;
+  }
+}
+
+/** The finished job's images as MCP image content, each followed by its signed URL. */
+async function imageContent(api: AtelierApi, job: Job): Promise<CallToolResult['content']> {
+  const content: CallToolResult['content'] = [];
+  for (const image of job.images) {
+    const png = await api.download(image.url);
+    content.push({ type: 'image', data: png.toString('base64'), mimeType: 'image/png' });
+    content.push({ type: 'text', text: image.url });
+  }
+  return content;
+}
+
+/** generate_image: submit, follow to the end, return the PNGs. */
+export async function generateImage(api: AtelierApi, args: GenerateImageArgs, extra: Extra): Promise<CallToolResult> {
+  const { createGeneration } = await api.request<{ createGeneration: Job }>(CREATE_GENERATION, { input: args });
+  await followJob(api, createGeneration, extra);
+  const { job } = await api.request<{ job: Job | null }>(GET_JOB, { id: createGeneration.id });
+  if (!job) throw new AtelierApiError(`Job ${createGeneration.id} is gone`, ErrorCode.NOT_FOUND);
+  if (job.status === 'FAILED') throw new AtelierApiError(job.error?.message ?? 'The job failed', job.error?.code ?? 'INFERENCE_FAILED');
+  if (job.status !== 'COMPLETED') throw new AtelierApiError(`The job ended ${job.status}`, job.status);
+  const summary = { jobId: job.id, seed: job.seed, images: job.images.map(({ id, seed, width, height, url }) => ({ id, seed, width, height, url })) };
+  return { content: [{ type: 'text', text: JSON.stringify(summary, null, 2) }, ...await imageContent(api, job)] };
+}

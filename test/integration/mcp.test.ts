@@ -1,0 +1,116 @@
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Progress } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gqlData, signUp } from '../support/graphql';
+import { startTestApp, type TestApp } from '../support/app';
+
+const MAIN = path.join(__dirname, '../../dist/src/mcp/main.js');
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+let app: TestApp;
+let client: Client;
+let token: string;
+
+/** Spawns the built MCP server (as an MCP client config would) with an API key made through the API. */
+async function connect(url: string, apiKey: string): Promise<Client> {
+  const mcp = new Client({ name: 'atelier-test', version: '1.0.0' });
+  await mcp.connect(new StdioClientTransport({
+    command: process.execPath,
+    args: [MAIN],
+    env: { PATH: process.env.PATH ?? '', ATELIER_URL: url, ATELIER_API_KEY: apiKey },
+    stderr: 'inherit',
+  }));
+  return mcp;
+}
+
+function textOf(result: Awaited<ReturnType<Client['callTool']>>): string {
+  return (result.content as { type: string; text?: string }[]).filter((item) => item.type === 'text').map((item) => item.text).join('\n');
+}
+
+beforeAll(async () => {
+  app = await startTestApp();
+  ({ token } = await signUp(app.url, 'mcp'));
+  const { createApiKey } = await gqlData<any>(app.url, 'mutation { createApiKey(name:"mcp") { secret } }', {}, token);
+  client = await connect(app.url, createApiKey.secret);
+}, 60_000);
+
+afterAll(async () => {
+  await client?.close();
+  await app?.close();
+});
+
+describe('MCP server', () => {
+  it('lists its tools', async () => {
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(
+      ['apply_preset', 'generate_image', 'get_job', 'list_favorites', 'list_history', 'suggest_prompts'],
+    );
+  });
+
+  it('generates an image with progress notifications, then get_job, list_history and list_favorites see it', async () => {
+    const progress: Progress[] = [];
+    const result = await client.callTool(
+      { name: 'generate_image', arguments: { prompt: 'a lighthouse at dusk', steps: 4, seed: 7, width: 64, height: 64 } },
+      undefined,
+      { onprogress: (update) => progress.push(update), timeout: 120_000, resetTimeoutOnProgress: true },
+    );
+    expect(result.isError).toBeFalsy();
+    const content = result.content as { type: string; data?: string; mimeType?: string; text?: string }[];
+    const image = content.find((item) => item.type === 'image');
+    expect(image?.mimeType).toBe('image/png');
+    expect(Buffer.from(image!.data!, 'base64').subarray(0, 8)).toEqual(PNG_SIGNATURE);
+    const summary = JSON.parse(content[0].text!);
+    expect(content.some((item) => item.type === 'text' && item.text === summary.images[0].url)).toBe(true);
+
+    expect(progress.at(-1)).toMatchObject({ progress: 4, total: 4 });
+    const values = progress.map((update) => update.progress);
+    expect(values).toEqual([...values].sort((a, b) => a - b));
+    expect(new Set(values).size).toBe(values.length);
+    expect(values.length).toBeGreaterThanOrEqual(3);
+
+    const job = await client.callTool({ name: 'get_job', arguments: { id: summary.jobId } });
+    expect(job.structuredContent).toMatchObject({ job: { id: summary.jobId, status: 'COMPLETED', seed: 7, steps: 4 } });
+
+    const history = await client.callTool({ name: 'list_history', arguments: { first: 5 } });
+    expect((history.structuredContent as any).jobs.edges.map((edge: any) => edge.node.id)).toContain(summary.jobId);
+
+    await gqlData(app.url, 'mutation($i:ID!){ favoriteImage(imageId:$i){ id } }', { i: summary.images[0].id }, token);
+    const favorites = await client.callTool({ name: 'list_favorites', arguments: {} });
+    expect((favorites.structuredContent as any).favorites.edges.map((edge: any) => edge.node.id)).toEqual([summary.images[0].id]);
+  }, 120_000);
+
+  it('answers bad input with a tool error carrying the GraphQL code and field', async () => {
+    const jobCount = async () => ((await client.callTool({ name: 'list_history', arguments: {} })).structuredContent as any).jobs.edges.length;
+    const before = await jobCount();
+    const result = await client.callTool({ name: 'generate_image', arguments: { prompt: 'x', steps: 0 } });
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent).toMatchObject({ error: { code: 'BAD_USER_INPUT', field: 'steps' } });
+    expect(textOf(result)).toMatch(/^BAD_USER_INPUT \(field: steps\): /);
+    expect(await jobCount()).toBe(before);
+  });
+
+  it('applies a preset and suggests prompts', async () => {
+    const { presets } = await gqlData<any>(app.url, '{ presets(category: IMAGE) { id name } }', {}, token);
+    const applied = await client.callTool({ name: 'apply_preset', arguments: { presetId: presets[0].id, prompt: 'a fox' } });
+    expect(applied.structuredContent).toMatchObject({ applyPreset: { preset: { id: presets[0].id } } });
+    expect((applied.structuredContent as any).applyPreset.prompt).toContain('a fox');
+
+    const random = await client.callTool({ name: 'suggest_prompts', arguments: { limit: 3 } });
+    expect((random.structuredContent as any).randomPrompts).toHaveLength(3);
+    const typed = await client.callTool({ name: 'suggest_prompts', arguments: { query: 'oil', limit: 5 } });
+    expect((typed.structuredContent as any).suggestions.length).toBeGreaterThan(0);
+  });
+
+  it('refuses a wrong API key with the API\'s code', async () => {
+    const stranger = await connect(app.url, 'atl_not-a-real-key');
+    try {
+      const result = await stranger.callTool({ name: 'list_history', arguments: {} });
+      expect(result.isError).toBe(true);
+      expect((result.structuredContent as any).error.code).toBe('UNAUTHENTICATED');
+    } finally {
+      await stranger.close();
+    }
+  });
+});
