@@ -7,6 +7,7 @@ import { generateCommand, JobFailedError } from './commands/generate';
 import { jobsCommand } from './commands/jobs';
 import { keysCommand } from './commands/keys';
 import { loginCommand } from './commands/login';
+import { mcpCommand } from './commands/mcp';
 import { modelsCommand } from './commands/models';
 import { operatorCommands } from './commands/operator';
 import { watchCommand } from './commands/watch';
@@ -21,7 +22,7 @@ function program(): Command {
     .option('--json', 'print JSON for scripts instead of text')
     .showHelpAfterError('(atelier --help lists the commands and options)')
     .exitOverride();
-  for (const add of [loginCommand, generateCommand, jobsCommand, watchCommand, keysCommand, modelsCommand, operatorCommands]) add(root);
+  for (const add of [loginCommand, generateCommand, jobsCommand, watchCommand, keysCommand, modelsCommand, mcpCommand, operatorCommands]) add(root);
   return root;
 }
 

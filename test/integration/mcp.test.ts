@@ -7,6 +7,7 @@ import { gqlData, signUp } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 
 const MAIN = path.join(__dirname, '../../dist/src/mcp/main.js');
+const CLI = path.join(__dirname, '../../dist/src/cli/main.js');
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 let app: TestApp;
@@ -14,11 +15,11 @@ let client: Client;
 let token: string;
 
 /** Spawns the built MCP server (as an MCP client config would) with an API key made through the API. */
-async function connect(url: string, apiKey: string): Promise<Client> {
+async function connect(url: string, apiKey: string, args = [MAIN]): Promise<Client> {
   const mcp = new Client({ name: 'atelier-test', version: '1.0.0' });
   await mcp.connect(new StdioClientTransport({
     command: process.execPath,
-    args: [MAIN],
+    args,
     env: { PATH: process.env.PATH ?? '', ATELIER_URL: url, ATELIER_API_KEY: apiKey },
     stderr: 'inherit',
   }));
@@ -42,6 +43,16 @@ afterAll(async () => {
 });
 
 describe('MCP server', () => {
+  it('is also `atelier mcp` on the command line', async () => {
+    const { createApiKey } = await gqlData<any>(app.url, 'mutation { createApiKey(name:"mcp-cli") { secret } }', {}, token);
+    const viaCli = await connect(app.url, createApiKey.secret, [CLI, 'mcp']);
+    try {
+      expect((await viaCli.listTools()).tools.map((tool) => tool.name)).toContain('generate_image');
+    } finally {
+      await viaCli.close();
+    }
+  });
+
   it('lists its tools', async () => {
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual(
