@@ -27,7 +27,7 @@ export default defineConfig({
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',
       // Statements as issue 17 asks; the others a few points under what the suite measures (README, Development).
-      thresholds: { statements: 80, branches: 74, functions: 88, lines: 88 },
+      thresholds: { statements: 80, branches: 70, functions: 85, lines: 85 },
     },
   },
 });
