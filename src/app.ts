@@ -14,6 +14,7 @@ import { createAuditLogger, createLogger, type Logger } from './observability/lo
 import { ErrorReporter } from './observability/error-reporter';
 import { AtelierMetrics, workerMetricsOf } from './observability/metrics';
 import { startTracing, stopTracing } from './observability/tracing';
+import { onlineWorkers } from './observability/worker-registry';
 import { observeWorker } from './gpu-worker/worker-observability';
 import { connectRedis } from './redis/connection';
 import { startLocalRedis, type LocalRedis } from './redis/local-server';
@@ -157,6 +158,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   const presence = new Presence(redis, config.redisPrefix, replica.id);
   const services: Services = { ...domain, events, presence, live: new LiveEvents(events, domain.access, presence, clock) };
   metrics.observeQueue(() => services.monitoring.queueDepth());
+  metrics.observeWorkers(async () => (await onlineWorkers(redis, config.redisPrefix)).length);
   // Every replica ticks; a Redis lock makes it one pass per interval across the cluster.
   const reconciler = new JobReconciler({
     redis, prefix: config.redisPrefix, queue, lifecycle: services.lifecycle, quotas: services.quotas,

@@ -129,6 +129,23 @@ export class AtelierMetrics {
     });
   }
 
+  /**
+   * Exports `atelier_workers_online`: workers whose Redis heartbeat is under
+   * 30 s old, read when scraped. Every API replica sees the same registry
+   * (aggregate with max); it reaches 0 even when the workers' own scrape
+   * targets vanish from DNS instead of going down.
+   */
+  observeWorkers(count: () => Promise<number>): void {
+    new Gauge({
+      name: 'atelier_workers_online',
+      help: 'Generation workers with a heartbeat in Redis under 30 s old (every API replica reports the same: aggregate with max)',
+      registers: [this.registry],
+      async collect() {
+        this.set(await count());
+      },
+    });
+  }
+
   /** Exports WebSocket connections, active subscriptions and sessions being watched on this replica. */
   observeWebSockets(stats: WebSocketStats): void {
     const gauge = (name: string, help: string, read: () => number) =>

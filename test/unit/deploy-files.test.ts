@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
@@ -13,8 +14,8 @@ import { AtelierMetrics } from '../../src/observability/metrics';
 const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
 const compose = yaml.load(read('docker-compose.yml')) as any;
-const prometheus = yaml.load(read('deploy/prometheus.yml')) as any;
-const dashboard = JSON.parse(read('deploy/grafana-dashboard.json'));
+const prometheus = yaml.load(read('deploy/prometheus/prometheus.yml')) as any;
+const dashboard = JSON.parse(read('deploy/grafana/dashboards/atelier.json'));
 const dockerfile = read('Dockerfile');
 /** Compose's variable interpolation (`${X}`, `${X:-default}`, `${X:?error}`) against `env`. */
 function interpolate(value: unknown, env: Record<string, string>): string {
@@ -52,6 +53,7 @@ function envNamesReadByCode(): Set<string> {
 async function metricNames(): Promise<Map<string, string>> {
   const metrics = new AtelierMetrics({ role: 'test' });
   metrics.observeQueue(async () => ({ waiting: 0, active: 0, delayed: 0, failed: 0 }));
+  metrics.observeWorkers(async () => 0);
   metrics.observeWebSockets({ connections: () => 0, subscriptions: () => 0, activeSessions: () => 0 });
   return new Map((await metrics.registry.getMetricsAsJSON()).map((m) => [m.name, String(m.type)]));
 }
@@ -119,7 +121,7 @@ describe('docker-compose.yml', () => {
   });
 });
 
-describe('deploy/prometheus.yml', () => {
+describe('deploy/prometheus/prometheus.yml', () => {
   it('scrapes every API replica on the API port and every worker on its metrics port', () => {
     const jobs = Object.fromEntries(prometheus.scrape_configs.map((c: any) => [c.job_name, c]));
     const target = (job: string) => jobs[job].dns_sd_configs[0];
@@ -129,7 +131,7 @@ describe('deploy/prometheus.yml', () => {
   });
 });
 
-describe('deploy/grafana-dashboard.json', () => {
+describe('deploy/grafana/dashboards/atelier.json', () => {
   it('queries only metrics the code exports, and covers every metric the issue names', async () => {
     const registered = await metricNames();
     const queried = new Set<string>();
@@ -161,5 +163,86 @@ describe('deploy/grafana-dashboard.json', () => {
       }
       expect(g.x + g.w).toBeLessThanOrEqual(24);
     }
+  });
+});
+
+describe('deploy/prometheus/alerts.yml', () => {
+  const rules: any[] = (yaml.load(read('deploy/prometheus/alerts.yml')) as any).groups.flatMap((g: any) => g.rules);
+  const operations = read('docs/operations.md');
+  const alertsSection = operations.slice(operations.indexOf('\n## Alerts\n')).split(/\n## (?!#)/)[1] ?? '';
+
+  it('is loaded by the scrape configuration, and mounted beside it in compose', () => {
+    expect(prometheus.rule_files).toEqual(['alerts.yml']);
+    expect(compose.services.prometheus.volumes).toEqual([
+      './deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
+      './deploy/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro',
+    ]);
+  });
+
+  it('gives every alert a for:, a severity and a summary, and a runbook section that exists in docs/operations.md', () => {
+    expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining([
+      'AtelierGraphQLErrorRate', 'AtelierQueueBacklogGrowing', 'AtelierWorkerMissing', 'AtelierJobFailureRatio', 'AtelierEventLoopDelay',
+    ]));
+    for (const rule of rules) {
+      expect(rule.for, rule.alert).toMatch(/^\d+[smh]$/);
+      expect(['warning', 'critical'], rule.alert).toContain(rule.labels.severity);
+      expect(rule.annotations.summary, rule.alert).toBeTruthy();
+      const runbook = String(rule.annotations.description).match(/Runbook: docs\/operations\.md, Alerts > (.+)\.$/);
+      expect(runbook, `${rule.alert} names no runbook section`).not.toBeNull();
+      for (const section of runbook![1].split(' / ')) expect(alertsSection, `${rule.alert}: ### ${section}`).toContain(`\n### ${section}\n`);
+    }
+  });
+
+  it('has the event-loop rule the operations page promises: p99 over 100 ms for 5 minutes', () => {
+    const rule = rules.find((r) => r.alert === 'AtelierEventLoopDelay');
+    expect(rule.expr).toMatch(/atelier_nodejs_eventloop_lag_p99_seconds\) > 0\.1$/);
+    expect(rule.for).toBe('5m');
+  });
+
+  it('passes promtool check rules and check config (promtool is required in CI)', () => {
+    let promtool = true;
+    try {
+      execFileSync('promtool', ['--version'], { stdio: 'ignore' });
+    } catch {
+      promtool = false;
+    }
+    if (!promtool) {
+      // Outside CI a developer machine may lack it; .ci/run installs Debian's prometheus package.
+      expect(process.env.CI, 'promtool is missing: apt-get install prometheus (CI installs it in .ci/run)').not.toBe('true');
+      return;
+    }
+    const check = (...args: string[]) => execFileSync('promtool', ['check', ...args], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' });
+    expect(check('rules', 'deploy/prometheus/alerts.yml')).toContain(`SUCCESS: ${rules.length} rules found`);
+    expect(check('config', 'deploy/prometheus/prometheus.yml')).toContain('SUCCESS');
+  });
+});
+
+describe('deploy/grafana/provisioning', () => {
+  const grafana = compose.services.grafana;
+  const mounted = (hostPath: string) => grafana.volumes.find((v: string) => v.startsWith(`${hostPath}:`))?.split(':')[1];
+
+  it('mounts the provisioning folder and the dashboards folder into the Grafana container', () => {
+    expect(grafana.profiles).toEqual(['monitoring']);
+    expect(mounted('./deploy/grafana/provisioning')).toBe('/etc/grafana/provisioning');
+    expect(mounted('./deploy/grafana/dashboards')).toBeDefined();
+  });
+
+  it('provisions Prometheus, the compose service, as the default data source', () => {
+    const { datasources } = yaml.load(read('deploy/grafana/provisioning/datasources/prometheus.yml')) as any;
+    expect(datasources).toHaveLength(1);
+    expect(datasources[0]).toMatchObject({ type: 'prometheus', isDefault: true, access: 'proxy' });
+    const url = new URL(datasources[0].url);
+    expect(compose.services[url.hostname].profiles).toEqual(['monitoring']);
+    expect(compose.services[url.hostname].ports).toContain(`${url.port}:${url.port}`);
+    // The dashboard's panels use the data source variable, which resolves to the default Prometheus data source.
+    expect(dashboard.templating.list.find((v: any) => v.name === 'DS_PROMETHEUS')).toMatchObject({ type: 'datasource', query: 'prometheus' });
+  });
+
+  it('loads the dashboards from the folder compose mounts, where the Atelier dashboard is', () => {
+    const { providers } = yaml.load(read('deploy/grafana/provisioning/dashboards/atelier.yml')) as any;
+    expect(providers).toHaveLength(1);
+    expect(providers[0].type).toBe('file');
+    expect(providers[0].options.path).toBe(mounted('./deploy/grafana/dashboards'));
+    expect(readdirSync(path.join(ROOT, 'deploy/grafana/dashboards'))).toEqual(['atelier.json']);
   });
 });
