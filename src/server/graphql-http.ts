@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
-import { AppError, describeError, ErrorCode, OUTAGE_RETRY_AFTER_SECONDS } from '../kernel/errors';
+import { AppError, ErrorCode } from '../kernel/errors';
 import { formatGraphQLError, toGraphQLError } from '../kernel/graphql-errors';
 import type { ErrorReporter } from '../observability/error-reporter';
 import type { Logger } from '../observability/logger';
 import type { AtelierMetrics } from '../observability/metrics';
+import { compressResponses, persistedQueries, refusalStatusPlugin } from './http-responses';
 import { requestLoggingPlugin } from './request-logging';
 import { traceGraphQLRequests } from '../observability/tracing';
 import { originOf, type AppContext, type Services } from '../resolvers/context';
@@ -36,23 +37,6 @@ function bodyErrors(reporter: ErrorReporter): express.ErrorRequestHandler {
   };
 }
 
-/**
- * While PostgreSQL or Redis is unreachable, an operation that hit the outage
- * answers HTTP 503 with Retry-After (not 200 with INTERNAL), so clients and
- * load balancers back off and retry.
- */
-const outageStatusPlugin: ApolloServerPlugin<AppContext> = {
-  async requestDidStart() {
-    return {
-      async willSendResponse({ response, errors }) {
-        if (!errors?.some((e) => describeError(e).code === ErrorCode.SERVICE_UNAVAILABLE)) return;
-        response.http.status = 503;
-        response.http.headers.set('retry-after', String(OUTAGE_RETRY_AFTER_SECONDS));
-      },
-    };
-  },
-};
-
 export function requestIdOf(header: string | string[] | undefined): string {
   const value = Array.isArray(header) ? header[0] : header;
   return value && /^[A-Za-z0-9._:-]{1,128}$/.test(value) ? value : randomUUID();
@@ -75,6 +59,9 @@ export async function mountGraphQL(options: {
     schema: options.schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // GET for queries and CSRF prevention are Apollo's defaults; README, "HTTP details".
+    csrfPrevention: true,
+    persistedQueries: persistedQueries(),
     // main.ts owns SIGTERM: Apollo's own handler would re-raise the signal and kill
     // the process before a worker in the same process had finished its job.
     stopOnTerminationSignals: false,
@@ -88,12 +75,13 @@ export async function mountGraphQL(options: {
       { async serverWillStart() { return { drainServer: options.drainWebSockets }; } },
       requestLoggingPlugin({ logger, metrics: options.metrics, errors: options.errors }),
       documentCheckPlugin(options.schema),
-      outageStatusPlugin,
+      refusalStatusPlugin,
     ],
   });
   await apollo.start();
   options.app.use(
     '/graphql',
+    compressResponses(),
     express.json({ limit: MAX_REQUEST_BYTES }),
     bodyErrors(options.errors),
     traceGraphQLRequests(),

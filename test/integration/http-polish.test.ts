@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql, signUp } from '../support/graphql';
+import { startTestApp, type TestApp } from '../support/app';
+
+let app: TestApp;
+beforeAll(async () => {
+  // API only: admitted jobs stay open, so the third one meets the FREE tier's concurrency quota.
+  app = await startTestApp({ ATELIER_ROLE: 'api' });
+});
+afterAll(() => app?.close());
+
+/** A GET on /graphql with `params` in the query string. */
+async function get(params: Record<string, unknown>, headers: Record<string, string> = {}) {
+  const search = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+  const res = await fetch(`${app.url}/graphql?${search}`, { headers });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as { data?: any; errors?: { extensions?: Record<string, any> }[] } };
+}
+
+/** The raw bytes of a POST on /graphql, undecoded, with their headers. */
+function rawPost(query: string, acceptEncoding: string): Promise<{ headers: http.IncomingHttpHeaders; bytes: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${app.url}/graphql`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'accept-encoding': acceptEncoding },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ headers: res.headers, bytes: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ query }));
+  });
+}
+
+const PREFLIGHT = { 'apollo-require-preflight': 'true' };
+
+describe('HTTP details of /graphql', () => {
+  it('automatic persisted queries: unknown hash, then hash with query registers it, then the hash alone works (GET too)', async () => {
+    const query = '{ __typename }';
+    const persistedQuery = { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') };
+    const unknown = await fetch(`${app.url}/graphql`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ extensions: { persistedQuery } }),
+    });
+    expect(((await unknown.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    const register = await fetch(`${app.url}/graphql`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, extensions: { persistedQuery } }),
+    });
+    expect(await register.json()).toEqual({ data: { __typename: 'Query' } });
+    const byHash = await get({ extensions: { persistedQuery } }, PREFLIGHT);
+    expect(byHash.status).toBe(200);
+    expect(byHash.body).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('GET runs queries, refuses mutations, and keeps CSRF prevention; nothing is cached by default', async () => {
+    const user = await signUp(app.url, 'getter');
+    const me = await get({ query: '{ me { id } }' }, { ...PREFLIGHT, authorization: `Bearer ${user.token}` });
+    expect(me.status).toBe(200);
+    expect(me.body.data).toEqual({ me: { id: user.id } });
+    expect(me.headers.get('cache-control')).toBe('no-store');
+    const mutation = await get({ query: 'mutation { register(email:"get@example.com", password:"long enough pw") { token } }' }, PREFLIGHT);
+    expect(mutation.status).toBe(405);
+    const login = await gql(app.url, 'mutation { login(email:"get@example.com", password:"long enough pw") { token } }');
+    expect(login.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED'); // the GET registered no one
+    const simple = await get({ query: '{ __typename }' });
+    expect(simple.status).toBe(400);
+    expect(JSON.stringify(simple.body)).toContain('apollo-require-preflight');
+  });
+
+  it('a request refused as a whole by a rate limit or a quota answers 429 with Retry-After', async () => {
+    const limited = await signUp(app.url, 'limited');
+    let refused: Awaited<ReturnType<typeof gql>> | undefined;
+    // The FREE tier allows 300 requests a minute (src/database/reference-data.ts); the gate refuses the next.
+    for (let batch = 0; batch < 8 && !refused; batch += 1) {
+      const answers = await Promise.all(Array.from({ length: 50 }, () => gql(app.url, '{ me { id } }', {}, limited.token)));
+      refused = answers.find((res) => res.errors?.[0]?.extensions?.code === 'RATE_LIMITED');
+    }
+    expect(refused?.status).toBe(429);
+    expect(Number(refused?.headers.get('retry-after'))).toBe(refused?.errors?.[0]?.extensions?.retryAfterSeconds);
+
+    const busy = await signUp(app.url, 'busy');
+    const create = 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id } }';
+    for (const prompt of ['one', 'two']) expect((await gql(app.url, create, { input: { prompt } }, busy.token)).status).toBe(200);
+    const quota = await gql(app.url, create, { input: { prompt: 'three' } }, busy.token);
+    expect(quota.errors?.[0]?.extensions?.code).toBe('QUOTA_EXCEEDED');
+    expect(quota.status).toBe(429);
+    expect(Number(quota.headers.get('retry-after'))).toBe(quota.errors?.[0]?.extensions?.retryAfterSeconds);
+  });
+
+  it('compresses large answers with gzip or brotli as asked, and leaves small ones alone', async () => {
+    const introspection = '{ __schema { types { name description fields { name description } } } }';
+    const gzipped = await rawPost(introspection, 'gzip');
+    expect(gzipped.headers['content-encoding']).toBe('gzip');
+    const plain = gunzipSync(gzipped.bytes);
+    expect(plain.length).toBeGreaterThan(gzipped.bytes.length * 3);
+    expect(JSON.parse(plain.toString()).data.__schema.types.length).toBeGreaterThan(20);
+    const brotli = await rawPost(introspection, 'br, gzip');
+    expect(brotli.headers['content-encoding']).toBe('br');
+    expect(brotliDecompressSync(brotli.bytes).equals(plain)).toBe(true);
+    const uncompressed = await rawPost(introspection, 'identity');
+    expect(uncompressed.headers['content-encoding']).toBeUndefined();
+    const small = await rawPost('{ __typename }', 'gzip, br');
+    expect(small.headers['content-encoding']).toBeUndefined();
+    expect(JSON.parse(small.bytes.toString())).toEqual({ data: { __typename: 'Query' } });
+  });
+});
