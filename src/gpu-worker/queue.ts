@@ -1,7 +1,6 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { GENERATION_QUEUE, type GenerationJobData } from '../kernel/queues';
+import { GENERATION_QUEUE, type GenerationJobData, type GenerationQueue } from '../kernel/queues';
 
-export type GenerationQueue = Queue<GenerationJobData, void, 'generate'>;
 
 /**
  * The BullMQ queue jobs are submitted to. `prefix` keeps separate

@@ -35,6 +35,5 @@ export function viewerOf(ctx: AppContext): Viewer {
 
 /** The viewer's tier policy, as the RequestGate read it for this request. */
 export async function policyOf(ctx: AppContext): Promise<TierPolicy> {
-  const viewer = viewerOf(ctx);
-  return viewer.policy ?? ctx.services.quotas.policyFor(viewer.user.tier);
+  return ctx.services.quotas.policyOf(viewerOf(ctx));
 }

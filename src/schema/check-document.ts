@@ -17,9 +17,9 @@ export interface OperationRequest {
 
 /** The caller's cost budget: their tier's `maxQueryComplexity`, or the anonymous budget. */
 export async function queryBudget(
-  quotas: { policyFor(tier: Viewer['user']['tier']): Promise<{ maxQueryComplexity: number }> }, viewer: Viewer | null,
+  quotas: { policyOf(viewer: Viewer): Promise<{ maxQueryComplexity: number }> }, viewer: Viewer | null,
 ): Promise<number> {
-  return viewer ? (viewer.policy ?? await quotas.policyFor(viewer.user.tier)).maxQueryComplexity : ANONYMOUS_QUERY_BUDGET;
+  return viewer ? (await quotas.policyOf(viewer)).maxQueryComplexity : ANONYMOUS_QUERY_BUDGET;
 }
 
 /** Parses with the document limits; a refusal comes back as an error with a code, never thrown. */

@@ -25,7 +25,7 @@ export function mountUploads(app: express.Express, services: Services, errors: E
       if (!viewer) return refuse(unauthenticated());
       userId = viewer.user.id;
       if (viewer.user.role === Role.VIEWER) return refuse(forbidden('Viewers cannot upload files'));
-      const policy = viewer.policy ?? await services.quotas.policyFor(viewer.user.tier);
+      const policy = await services.quotas.policyOf(viewer);
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > services.uploads.limit) {
         return refuse(tooLarge(`Uploads are limited to ${services.uploads.limit} bytes`, services.uploads.limit));

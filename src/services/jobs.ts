@@ -51,7 +51,7 @@ export class JobService {
     if (idempotencyKey != null && (idempotencyKey.length < 1 || idempotencyKey.length > 200)) {
       throw badInput('idempotencyKey', 'idempotencyKey must be 1 to 200 characters');
     }
-    const policy = viewer.policy ?? await this.deps.quotas.policyFor(user.tier);
+    const policy = await this.deps.quotas.policyOf(viewer);
     await this.deps.rateLimiter.hit('generations', rateSubjects(viewer), this.deps.quotas.rateLimitsOf(user, policy).generationsPerMinute);
     const preset = input.presetId ? await this.visiblePreset(user, assertUuid('presetId', input.presetId)) : null;
     const params = resolveGenerationParameters(input, presetDefaults(preset, policy), randomFraction);

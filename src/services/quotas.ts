@@ -115,6 +115,11 @@ export class QuotaService {
     return policy;
   }
 
+  /** A signed-in caller's policy: the one the RequestGate read for this request, else a read by tier. */
+  policyOf(viewer: { user: { tier: Tier }; policy?: TierPolicy }): Promise<TierPolicy> {
+    return viewer.policy ? Promise.resolve(viewer.policy) : this.policyFor(viewer.user.tier);
+  }
+
   listPolicies(): Promise<TierPolicy[]> {
     return this.db.getRepository(TierPolicy).find({ order: { queuePriority: 'DESC' } });
   }
