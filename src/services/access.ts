@@ -2,7 +2,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { CollabSession, Job, SessionMember, SessionRole, SessionStatus, type User } from '../entities';
 import { forbidden, notFound } from '../kernel/errors';
 import { allowedWithSessionRole, jobControlledBy, jobVisibleTo, sessionRoleContributes, sessionVisibleTo } from './access-rules';
-import { assertUuid } from './generation-input';
+import { assertUuid } from '../kernel/ids';
 
 /**
  * Record-level access checks shared by services: who may see a job, a session

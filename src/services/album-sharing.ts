@@ -5,7 +5,7 @@ import { badInput, notFound } from '../kernel/errors';
 import type { AlbumService } from './albums';
 import type { Clock } from '../kernel/clock';
 import { sha256 } from '../kernel/hashing';
-import { assertUuid } from './generation-input';
+import { assertUuid } from '../kernel/ids';
 
 const LINK_PREFIX = 'alb_';
 

@@ -4,7 +4,7 @@ import { badInput, forbidden, notFound, ErrorCode } from '../kernel/errors';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import { albumAccessWith, albumListedWhere, albumRoleAllows, type AlbumAccessRole, type AlbumNeed } from './access-rules';
 import type { Clock } from '../kernel/clock';
-import { assertUuid } from './generation-input';
+import { assertUuid } from '../kernel/ids';
 import { assertImageIds, assertImagesVisible } from './image-access';
 import type { Page } from './job-queries';
 

@@ -4,7 +4,7 @@ import { AuditEvent, AuditEventKind } from '../entities';
 import type { Logger } from '../observability/logger';
 import { badInput } from '../kernel/errors';
 import type { Clock } from '../kernel/clock';
-import { assertUuid } from './generation-input';
+import { assertUuid } from '../kernel/ids';
 import type { Page } from './job-queries';
 
 /** Where a request came from, as recorded with security events. */

@@ -2,7 +2,7 @@ import { Brackets, DataSource } from 'typeorm';
 import { Favorite, Image, type User } from '../entities';
 import { badInput, notFound } from '../kernel/errors';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
-import { assertUuid } from './generation-input';
+import { assertUuid } from '../kernel/ids';
 import { visibleImageIds } from './image-access';
 import type { Page } from './job-queries';
 

@@ -7,8 +7,6 @@ import { badInput, quotaExceeded } from '../kernel/errors';
 
 import { assertUuid } from '../kernel/ids';
 
-export { assertUuid };
-
 /** The preset fields that act as generation defaults. */
 export type PresetDefaultsSource = Pick<Preset, 'template' | 'negativePrompt' | 'width' | 'height' | 'steps' | 'guidanceScale' | 'sampler' | 'modelId' | 'loras'>;
 

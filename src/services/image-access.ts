@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { Image, Job, type User } from '../entities';
 import { badInput } from '../kernel/errors';
 import { jobVisibleWhere } from './access-rules';
-import { assertUuid } from './generation-input';
+import { assertUuid } from '../kernel/ids';
 
 /** Checks a list of image ids from a request: 1..max UUIDs, duplicates dropped. */
 export function assertImageIds(field: string, ids: readonly string[], max = 500): string[] {

@@ -4,7 +4,7 @@ import { Job, JobStatus, type User } from '../entities';
 import { badInput } from '../kernel/errors';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import type { AccessPolicy } from './access';
-import { assertUuid } from './generation-input';
+import { assertUuid } from '../kernel/ids';
 import { readStepTimeMs } from './queue-positions';
 
 export interface JobFilter {

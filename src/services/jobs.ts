@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
 import { AiModel, Album, AlbumShare, Job, JobStatus, Lora, Preset, type User } from '../entities';
 import { GENERATION_LIMITS } from '../kernel/generation-parameters';
+import { assertUuid } from '../kernel/ids';
 import { cancelFlagKey } from '../kernel/queues';
 import { AppError, badInput, forbidden } from '../kernel/errors';
 import type { Logger } from '../observability/logger';
@@ -12,7 +13,7 @@ import type { JobQueries } from './job-queries';
 import type { Viewer } from './auth';
 import type { Clock } from '../kernel/clock';
 import {
-  assertUuid, assertWithinTier, presetDefaults, resolveGenerationParameters,
+  assertWithinTier, presetDefaults, resolveGenerationParameters,
   type GenerationParameters, type GenerationRequestInput,
 } from './generation-input';
 import type { JobLifecycle } from './job-lifecycle';

@@ -11,7 +11,8 @@ import { checkNumber, GENERATION_LIMITS } from '../kernel/generation-parameters'
 import { AppError, badInput, forbidden, notFound } from '../kernel/errors';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { loraListedWhere, managedBy } from './access-rules';
-import { assertUuid, throwIfViolated } from './generation-input';
+import { assertUuid } from '../kernel/ids';
+import { throwIfViolated } from './generation-input';
 import type { UploadService } from './uploads';
 
 /** What registerLora receives. */

@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { AiModel, type Tier, type User } from '../entities';
 import { badInput, notFound } from '../kernel/errors';
 import { modelListedWhere } from './access-rules';
-import { assertUuid } from './generation-input';
+import { assertUuid } from '../kernel/ids';
 
 /**
  * The model registry as users see it (rows mirrored from the models folder at

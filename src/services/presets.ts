@@ -6,7 +6,8 @@ import {
 import { badInput, forbidden, notFound } from '../kernel/errors';
 import type { AccessPolicy } from './access';
 import { managedBy, presetVisibleWhere, sessionRoleContributes } from './access-rules';
-import { assertUuid, presetDefaults, resolveGenerationParameters, throwIfViolated } from './generation-input';
+import { assertUuid } from '../kernel/ids';
+import { presetDefaults, resolveGenerationParameters, throwIfViolated } from './generation-input';
 
 /** What a user sends to create or replace a preset. */
 export interface PresetInputData {

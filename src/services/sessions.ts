@@ -10,7 +10,7 @@ import { sessionManagedBy } from './access-rules';
 import type { AuditLog, RequestOrigin } from './audit-log';
 import { sha256 } from '../kernel/hashing';
 import type { Clock } from '../kernel/clock';
-import { assertUuid } from './generation-input';
+import { assertUuid } from '../kernel/ids';
 
 const INVITE_PREFIX = 'ati_';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactStore } from '../storage/artifact-store';
-import { assertUuid } from './generation-input';
+import { assertUuid } from '../kernel/ids';
 
 /** What POST /uploads answers. */
 export interface UploadReceipt {

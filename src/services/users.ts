@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { AuditEventKind, Role, Tier, User } from '../entities';
 import { forbidden, notFound } from '../kernel/errors';
 import type { AuditLog, RequestOrigin } from './audit-log';
-import { assertUuid } from './generation-input';
+import { assertUuid } from '../kernel/ids';
 import type { PrincipalStamps } from './principal-stamps';
 
 /** Admin operations on accounts; every change is audited with its before and after. */

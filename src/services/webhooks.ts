@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { ApiKey, type User } from '../entities';
 import { badInput, notFound } from '../kernel/errors';
 import type { Clock } from '../kernel/clock';
-import { assertUuid } from './generation-input';
+import { assertUuid } from '../kernel/ids';
 import { sendWebhook, type WebhookAttempt } from './webhook-delivery';
 import type { WebhookTargets } from './webhook-targets';
 

@@ -5,7 +5,7 @@ import type { AccessPolicy } from '../services/access';
 import type { Clock } from '../kernel/clock';
 import { badInput, forbidden } from '../kernel/errors';
 import { toGraphQLError } from '../kernel/graphql-errors';
-import { assertUuid } from '../services/generation-input';
+import { assertUuid } from '../kernel/ids';
 import type { AsyncQueue } from './async-queue';
 import { isEventId, type EventLog } from './event-log';
 import type { Presence } from './presence';
