@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { LRUCache } from 'lru-cache';
 import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Viewer } from '../services/auth';
 import type { AppContext } from '../resolvers/context';
@@ -51,13 +52,47 @@ export function checkOperation(schema: GraphQLSchema, document: DocumentNode, re
  * carry GRAPHQL_VALIDATION_FAILED unless a limit gave them a code.
  */
 export function checkDocument(schema: GraphQLSchema, document: DocumentNode, request: OperationRequest, budget: number): GraphQLError[] {
-  const invalid = validate(schema, document, [...specifiedRules, ...DOCUMENT_RULES]);
-  if (invalid.length) {
-    return invalid.map((error) => (error.extensions.code ? error : new GraphQLError(error.message, {
-      nodes: error.nodes, originalError: error, extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
-    })));
+  const invalid = validateDocument(schema, document);
+  return invalid.length ? invalid : checkOperation(schema, document, request, budget);
+}
+
+/** graphql-js's rules plus the document limits; validation errors carry GRAPHQL_VALIDATION_FAILED unless a limit gave them a code. */
+function validateDocument(schema: GraphQLSchema, document: DocumentNode): GraphQLError[] {
+  return validate(schema, document, [...specifiedRules, ...DOCUMENT_RULES]).map((error) => (error.extensions.code ? error : new GraphQLError(error.message, {
+    nodes: error.nodes, originalError: error, extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
+  })));
+}
+
+/**
+ * Parsed and validated documents by source text, as Apollo keeps for HTTP.
+ * Members of a session subscribe with the same text, so with a cache they
+ * share one syntax tree instead of holding a parse each for the life of the
+ * subscription (about 5 KB of tokens, locations and nodes per subscriber:
+ * README, "Performance"), and skip the parse and validation. Only what depends on the
+ * document alone is cached: variables and the caller's cost budget are
+ * checked per operation. Documents that fail are not kept.
+ */
+export class ValidDocuments {
+  private readonly cache: LRUCache<string, DocumentNode>;
+
+  constructor(private readonly schema: GraphQLSchema, maxSourceBytes = 4 * 1024 * 1024) {
+    this.cache = new LRUCache({ maxSize: maxSourceBytes, sizeCalculation: (_doc, source) => Math.max(1, source.length) });
   }
-  return checkOperation(schema, document, request, budget);
+
+  /** The document for `source` after every check, or the refusals. */
+  check(source: unknown, request: OperationRequest, budget: number): DocumentNode | GraphQLError[] {
+    let document = typeof source === 'string' ? this.cache.get(source) : undefined;
+    if (!document) {
+      const parsed = parseDocument(source);
+      if (parsed instanceof GraphQLError) return [parsed];
+      const invalid = validateDocument(this.schema, parsed);
+      if (invalid.length) return invalid;
+      document = parsed;
+      this.cache.set(source as string, document);
+    }
+    const refused = checkOperation(this.schema, document, request, budget);
+    return refused.length ? refused : document;
+  }
 }
 
 /** Apollo's half of `checkDocument`: after Apollo parsed and validated with PARSE_OPTIONS and DOCUMENT_RULES. */

@@ -18,7 +18,7 @@ import { subscribeSharingResults } from './shared-execution';
 import { viewerKey } from './viewer-dependence';
 import { CLOSE_UNAUTHORIZED, PrincipalCheck } from './principal-check';
 import { AnonymousConnections } from './socket-limits';
-import { checkDocument, parseDocument, queryBudget } from '../schema/check-document';
+import { ValidDocuments, queryBudget } from '../schema/check-document';
 
 /** The operation's name for log lines (never a metric label). */
 const nameOf = (name: string | null | undefined): string => (name ?? 'anonymous').slice(0, 64);
@@ -66,6 +66,7 @@ export function attachWebSocketServer(options: {
   const anonymous = new AnonymousConnections(options.maxAnonymousConnectionsPerAddress ?? 20);
   const registry = new ConnectionRegistry(options.redis, options.prefix, options.replicaId);
   const open = new Set<import('ws').WebSocket>();
+  const documents = new ValidDocuments(options.schema);
   const activity = new WebSocketActivity(logger);
   // Revocation reaches open sockets: see principal-check.ts.
   const principals = new PrincipalCheck(services.auth, services.principalStamps, logger);
@@ -154,10 +155,8 @@ export function attachWebSocketServer(options: {
           return refuse([toGraphQLError(error)]);
         }
         // The same document limits and tier cost budget as HTTP (schema/check-document.ts).
-        const document = parseDocument(payload.query);
-        if (document instanceof GraphQLError) return refuse([document]);
-        const invalid = checkDocument(options.schema, document, payload, await queryBudget(services.quotas, state.viewer));
-        if (invalid.length) return refuse(invalid);
+        const document = documents.check(payload.query, payload, await queryBudget(services.quotas, state.viewer));
+        if (Array.isArray(document)) return refuse(document);
         return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables };
       },
       onOperation: (ctx, id, _payload, args) => void activity.started(ctx.extra.socket, id, args),

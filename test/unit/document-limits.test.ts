@@ -1,7 +1,7 @@
 import type { GraphQLError, GraphQLSchema } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildAppSchema } from '../../src/schema/build';
-import { ANONYMOUS_QUERY_BUDGET, checkDocument, parseDocument } from '../../src/schema/check-document';
+import { ANONYMOUS_QUERY_BUDGET, ValidDocuments, checkDocument, parseDocument } from '../../src/schema/check-document';
 import { DOCUMENT_LIMITS } from '../../src/schema/document-limits';
 import { queryCost } from '../../src/schema/query-cost';
 import { fragmentBomb } from '../support/hostile-documents';
@@ -92,5 +92,37 @@ describe('document limits', () => {
     expect(cost('{ models { id } }')).toBe(11);
     expect(limitOf(check('{ jobs(first: 100) { edges { node { id images { id url job { images { id url seed width height } } } } } } }', {}, 5000).errors))
       .toEqual(['QUERY_TOO_COMPLEX:']);
+  });
+});
+
+describe('ValidDocuments (the graphql-ws document cache)', () => {
+  const subscription = 'subscription ($s: ID!) { sessionEvents(sessionId: $s) { type at } }';
+
+  it('hands every subscriber of the same text one shared syntax tree', () => {
+    const documents = new ValidDocuments(schema);
+    const first = documents.check(subscription, { variables: { s: 'a' } }, ANONYMOUS_QUERY_BUDGET);
+    const second = documents.check(subscription, { variables: { s: 'b' } }, ANONYMOUS_QUERY_BUDGET);
+    expect(Array.isArray(first)).toBe(false);
+    expect(second).toBe(first);
+  });
+
+  it('still checks variables and the cost budget per operation once the document is cached', () => {
+    const documents = new ValidDocuments(schema);
+    const query = '{ jobs(first: 100) { edges { node { id } } } }';
+    expect(Array.isArray(documents.check(query, { variables: {} }, 1_000_000))).toBe(false);
+    const tooCostly = documents.check(query, { variables: {} }, 1);
+    expect(Array.isArray(tooCostly) && tooCostly.map((e) => e.extensions.code)).toEqual(['QUERY_TOO_COMPLEX']);
+    const badVariables = documents.check(subscription, { variables: { s: 'x\u0000' } }, ANONYMOUS_QUERY_BUDGET);
+    expect(Array.isArray(badVariables) && badVariables.map((e) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('keeps refusing a bad document with its code every time (failures are not cached)', () => {
+    const documents = new ValidDocuments(schema);
+    for (let i = 0; i < 2; i += 1) {
+      const refused = documents.check('{ noSuchField }', { variables: {} }, ANONYMOUS_QUERY_BUDGET);
+      expect(Array.isArray(refused) && refused.map((e) => e.extensions.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      const broken = documents.check('{ me ', { variables: {} }, ANONYMOUS_QUERY_BUDGET);
+      expect(Array.isArray(broken) && broken.map((e) => e.extensions.code)).toEqual(['GRAPHQL_PARSE_FAILED']);
+    }
   });
 });
