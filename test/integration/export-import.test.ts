@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startAtelier } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/observability/logger';
+import { dataTables, digestLines, dumpTable, useUtc } from '../../src/database/installation-transfer/table-rows';
 import { createScratchDatabase, startTestApp, testEnv, type TestApp } from '../support/app';
 import { job } from '../support/factories';
 import { gqlData, signUp } from '../support/graphql';
@@ -66,6 +67,33 @@ async function snapshot(url: string, token: string): Promise<Snapshot> {
     }
   }
   return { me: data.me, jobs: data.jobs, albums: data.albums, imageHashes };
+}
+
+/** Runs a PostgreSQL client tool (pg_dump, pg_restore); rejects with its stderr. */
+function pgTool(tool: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(tool, args, { timeout: 120_000 }, (error, _stdout, stderr) => (error ? reject(new Error(`${tool}: ${stderr || error.message}`)) : resolve()));
+  });
+}
+
+/** Row counts and checksums of a database's tables, computed the way export and import do. */
+async function tableDigests(url: string): Promise<{ name: string; rows: number; sha256: string }[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  const q = { query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows };
+  try {
+    await client.query('BEGIN');
+    await useUtc(q);
+    const digests = [];
+    for (const name of await dataTables(q)) {
+      const lines = await dumpTable(q, name);
+      digests.push({ name, rows: lines.length, sha256: digestLines(lines) });
+    }
+    return digests;
+  } finally {
+    await client.query('ROLLBACK');
+    await client.end();
+  }
 }
 
 async function login(url: string, email: string): Promise<string> {
@@ -172,5 +200,18 @@ describe('atelier export / import', () => {
     } finally {
       await db.end();
     }
+  }, 180_000);
+
+  it('restores a pg_dump backup with pg_restore to the same rows (the procedure in docs/operations.md)', async () => {
+    const manifest = JSON.parse(readFileSync(path.join(exportDir, 'manifest.json'), 'utf8'));
+    const live = await postgresTarget();
+    expect((await atelier(['import', exportDir], live.env)).status).toBe(0);
+    const dumpFile = path.join(tempDir('atelier-pg-dump-'), 'atelier.dump');
+    await pgTool('pg_dump', ['--format=custom', '--no-owner', '--file', dumpFile, live.url]);
+
+    const restored = await createScratchDatabase(serverUrl);
+    drops.push(restored.drop);
+    await pgTool('pg_restore', ['--no-owner', '--exit-on-error', '--dbname', restored.url, dumpFile]);
+    expect(await tableDigests(restored.url)).toEqual(manifest.tables);
   }, 180_000);
 });
