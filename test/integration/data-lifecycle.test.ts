@@ -101,6 +101,10 @@ describe('deleting your own things', () => {
     expect(await filesExist(mine.images)).toEqual([false]);
     // Admins' statistics keep the usage, without the person.
     expect(await app.db.getRepository(UsageRecord).findBy({ jobId: mine.id })).toMatchObject([{ userId: null, images: 1 }]);
+    const admin = await user(app, { role: 'ADMIN' });
+    const { systemStats } = await gqlData<any>(app.url, 'query { systemStats { usage { imagesRecorded imagesOfDeletedAccounts } } }', {}, admin.token);
+    expect(systemStats.usage.imagesOfDeletedAccounts).toBeGreaterThanOrEqual(1);
+    expect(systemStats.usage.imagesRecorded).toBeGreaterThan(systemStats.usage.imagesOfDeletedAccounts);
     // The token of a deleted account no longer works.
     expect((await gql(app.url, 'query { usage { imagesToday } }', {}, alice.token)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
 
