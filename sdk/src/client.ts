@@ -6,7 +6,7 @@ import {
   type SdkMeQuery, type SdkSessionFragment,
 } from './generated/graphql';
 import { AtelierError } from './errors';
-import { FINAL_EVENT_TYPES, jobEvents, type JobEvent, type JobEventOptions } from './job-events';
+import { FINAL_EVENT_TYPES, jobEvents, sessionEvents, type JobEvent, type JobEventOptions } from './job-events';
 import { pages, type PageOptions } from './paging';
 import { Transport, type AtelierClientOptions } from './transport';
 
@@ -77,6 +77,8 @@ export function createAtelierClient(options: AtelierClientOptions) {
       get: async (id: string) => (await transport.request(SdkSessionDocument, { id })).session,
       join: async (token: string) => (await transport.request(SdkJoinSessionDocument, { token })).joinSession,
       leave: async (sessionId: string) => (await transport.request(SdkLeaveSessionDocument, { sessionId })).leaveSession,
+      /** The session's live events (from now, or after `options.after`) until you stop iterating; resumes after a dropped connection. */
+      events: (sessionId: string, eventOptions?: JobEventOptions) => sessionEvents(transport, sessionId, eventOptions),
       /** The session's jobs, newest first. */
       jobs: (sessionId: string, paging: PageOptions = {}) =>
         pages(paging, async (first, after) => (await transport.request(SdkJobsDocument, { sessionId, first, after })).jobs),

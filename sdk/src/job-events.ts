@@ -1,16 +1,18 @@
 import { AtelierError } from './errors';
-import { SdkJobUpdatedDocument, type SdkJobEventFragment } from './generated/graphql';
+import { SdkJobUpdatedDocument, SdkSessionEventsDocument, type SdkJobEventFragment, type SdkSessionEventFragment } from './generated/graphql';
 import type { Transport } from './transport';
 
 /** One step of a job's life: QUEUED, POSITION, STARTED, PROGRESS, then COMPLETED, FAILED or CANCELLED. */
 export type JobEvent = SdkJobEventFragment;
+/** Everything happening in a session: its jobs' events, members joining and leaving, presence. */
+export type SessionEvent = SdkSessionEventFragment;
 
 /** Event types after which a job's stream ends. */
 export const FINAL_EVENT_TYPES: ReadonlySet<JobEvent['type']> = new Set<JobEvent['type']>(['COMPLETED', 'FAILED', 'CANCELLED']);
 
-/** How a job's event stream resumes after a dropped connection. */
+/** How an event stream resumes after a dropped connection. */
 export interface JobEventOptions {
-  /** Start after this eventId instead of at the job's first event. */
+  /** Start after this eventId (for a job: instead of at its first event; for a session: instead of live). */
   after?: string | null;
   /** How many times in a row to reconnect before giving up (default 5). */
   reconnectAttempts?: number;
@@ -21,21 +23,23 @@ export interface JobEventOptions {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * A job's events until its final one. When the socket drops, it subscribes
- * again with `after` = the last eventId it yielded, so the server replays
- * exactly what was missed: no event lost, none twice.
+ * Events of one stream. When the socket drops, it subscribes again with
+ * `after` = the last eventId it yielded, so the server replays exactly what
+ * was missed from its event log: no event lost, none twice.
  */
-export async function* jobEvents(transport: Transport, jobId: string, options: JobEventOptions = {}): AsyncGenerator<JobEvent> {
+async function* resumable<E extends { eventId: string }>(
+  open: (after: string | null) => AsyncIterable<E>, isLast: (event: E) => boolean, options: JobEventOptions,
+): AsyncGenerator<E> {
   const attempts = options.reconnectAttempts ?? 5;
   let after = options.after ?? null;
   let failures = 0;
   for (;;) {
     try {
-      for await (const { jobUpdated: event } of transport.subscribe(SdkJobUpdatedDocument, { jobId, after })) {
+      for await (const event of open(after)) {
         failures = 0;
         after = event.eventId;
         yield event;
-        if (FINAL_EVENT_TYPES.has(event.type)) return;
+        if (isLast(event)) return;
       }
       return;
     } catch (error) {
@@ -45,4 +49,20 @@ export async function* jobEvents(transport: Transport, jobId: string, options: J
       failures += 1;
     }
   }
+}
+
+/** A job's events until its final one (`jobUpdated`), resuming after a dropped connection. */
+export async function* jobEvents(transport: Transport, jobId: string, options: JobEventOptions = {}): AsyncGenerator<JobEvent> {
+  const open = async function* (after: string | null) {
+    for await (const { jobUpdated } of transport.subscribe(SdkJobUpdatedDocument, { jobId, after })) yield jobUpdated;
+  };
+  yield* resumable(open, (event) => FINAL_EVENT_TYPES.has(event.type), options);
+}
+
+/** A session's events (`sessionEvents`) until you stop iterating, resuming after a dropped connection. */
+export async function* sessionEvents(transport: Transport, sessionId: string, options: JobEventOptions = {}): AsyncGenerator<SessionEvent> {
+  const open = async function* (after: string | null) {
+    for await (const { sessionEvents: event } of transport.subscribe(SdkSessionEventsDocument, { sessionId, after })) yield event;
+  };
+  yield* resumable(open, () => false, options);
 }

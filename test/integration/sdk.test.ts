@@ -79,6 +79,28 @@ describe('the TypeScript SDK', () => {
     expect(seen.filter((event) => event.type === 'PROGRESS').map((event) => event.step)).toEqual([...Array(12).keys()].map((i) => i + 1));
   });
 
+  it('follows a session\'s events live and resumes them after a dropped socket', async () => {
+    const session = await sdk.sessions.create('Live');
+    const feed = sdk.sessions.events(session.id, { reconnectDelayMs: 10 });
+    // The feed announces our presence first: from then on it is live.
+    expect((await feed.next()).value).toMatchObject({ type: 'PRESENCE', sessionId: session.id });
+    const opened = sockets.length;
+    const { job } = await sdk.generate({ prompt: 'watched', sessionId: session.id, steps: 8, width: 64, height: 64 });
+    const seen: string[] = [];
+    const ids: string[] = [];
+    for await (const event of feed) {
+      ids.push(event.eventId);
+      if (event.jobId !== job.id) continue;
+      seen.push(event.type === 'PROGRESS' ? `${event.type} ${event.step}` : event.type);
+      if (event.type === 'PROGRESS' && sockets.length === opened) sockets.at(-1)!.terminate();
+      if (event.type === 'COMPLETED') break;
+    }
+    expect(sockets.length).toBe(opened + 1);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(seen.filter((type) => type.startsWith('PROGRESS'))).toEqual([...Array(8).keys()].map((i) => `PROGRESS ${i + 1}`));
+    expect(seen.at(-1)).toBe('COMPLETED');
+  });
+
   it('pages through jobs newest first', async () => {
     for (const seed of [1, 2, 3]) await sdk.waitForJob((await sdk.generate({ prompt: `paging ${seed}`, seed, ...SMALL })).job.id);
     const jobs = await all(sdk.jobs({}, { pageSize: 2 }));
