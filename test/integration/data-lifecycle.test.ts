@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Album, Image, Job, JobStatus, UsageRecord, User } from '../../src/entities';
-import { gql, gqlData } from '../support/graphql';
+import { HOUSEKEEPING_QUEUE } from '../../src/services/housekeeping';
+import { gql, gqlData, waitFor } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import { job, updateUser, user, type TestUser } from '../support/factories';
 
@@ -116,6 +118,16 @@ describe('deleting your own things', () => {
 });
 
 describe('retention by tier', () => {
+  it('is a task of the scheduled housekeeping job (run once per cluster; its first run is at start)', async () => {
+    const queue = new Queue(HOUSEKEEPING_QUEUE, { connection: { url: app.env.REDIS_URL }, prefix: `${app.config.redisPrefix}:bull` });
+    try {
+      const [run] = await waitFor(async () => (await queue.getCompleted()).filter((entry) => entry.returnvalue), 30_000);
+      expect(run.returnvalue).toMatchObject({ expiredJobs: expect.any(Number), expiredAuditEvents: expect.any(Number) });
+    } finally {
+      await queue.close();
+    }
+  });
+
   it('an admin edits it (-1 is unlimited, 0 refused); housekeeping expires old finished jobs of that tier with their files', async () => {
     const admin = await user(app, { role: 'ADMIN' });
     const policy = 'mutation($d:Int!){ updateTierPolicy(tier: FREE, input: { retentionDays: $d }) { retentionDays } }';
