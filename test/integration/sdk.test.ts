@@ -135,6 +135,7 @@ describe('the TypeScript SDK', () => {
     const other = createAtelierClient({ url: app.url, apiKey: await apiKey((await signUp(app.url, 'sdk-other')).token), webSocketImpl: TrackedWebSocket });
     const { job } = await sdk.generate({ prompt: 'mine', ...SMALL });
     await expect(all(other.jobEvents(job.id))).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(all(sdk.jobEvents(job.id, { after: 'not-an-event-id' }))).rejects.toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     await other.close();
   });
 });
