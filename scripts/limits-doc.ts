@@ -47,6 +47,7 @@ ${row('members per session', (t) => cell(t.maxSessionMembers))}
 ${row('query cost budget', (t) => cell(t.maxQueryComplexity))}
 ${row('uploads not yet registered', (t) => cell(t.pendingUploadMb, ' MB'))}
 ${row('queue priority (lower runs first)', (t) => String(t.queuePriority))}
+${row('images and finished jobs kept (then deleted with their files)', (t) => cell(t.retentionDays, ' days'))}
 
 Admins are held to their own limits instead: ${cell(config.adminRequestsPerMinute)} requests and
 ${cell(config.adminGenerationsPerMinute)} generations per minute (\`ATELIER_ADMIN_REQUESTS_PER_MINUTE\`,
@@ -85,6 +86,8 @@ ${cell(config.maxQueuedJobs)} jobs are queued or running at once (\`ATELIER_MAX_
 | idle sessions before they are archived (read-only) | ${config.sessionIdleDays} days | \`ATELIER_SESSION_IDLE_DAYS\` |
 | uploads never registered | 1 day | |
 | security audit events | ${config.auditRetentionDays} days | \`ATELIER_AUDIT_RETENTION_DAYS\` |
+| images and finished jobs, with their files | by the owner's tier (table above), checked hourly once per cluster | \`updateTierPolicy(retentionDays:)\` |
+| usage rows (daily quotas, statistics) | for good; anonymised when the account is deleted | |
 
 ## Guarantees
 

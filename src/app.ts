@@ -243,11 +243,12 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
     db, connection, prefix: config.redisPrefix, urlSigner, targets: services.webhookTargets, clock, logger: logger.child({ role: 'webhooks' }), metrics,
   });
   cleanups.push(() => webhooks.close());
-  // Hourly, once per cluster: archive idle sessions, delete uploads never registered, drop audit events past retention.
+  // Hourly, once per cluster: archive idle sessions, delete uploads never registered, drop audit events past
+  // retention, expire jobs and images past their owner's tier retention (with their files).
   const housekeeping = new Housekeeping({
     connection, prefix: config.redisPrefix, logger: logger.child({ role: 'housekeeping' }),
     tasks: { archivedSessions: () => services.sessions.archiveIdle(), sweptUploads: () => services.uploads.sweepAbandoned(),
-      expiredAuditEvents: () => services.audit.deleteExpired(),
+      expiredAuditEvents: () => services.audit.deleteExpired(), expiredJobs: () => services.dataLifecycle.expireByRetention(),
     },
   });
   await housekeeping.start();

@@ -61,6 +61,10 @@ export class TierPolicy {
   @Column('int', { name: 'pending_upload_mb', default: 64 })
   pendingUploadMb: number;
 
+  @Field(() => Int, { nullable: true, description: 'Days images and finished jobs are kept before housekeeping deletes them; null means forever.' })
+  @Column('int', { name: 'retention_days', nullable: true })
+  retentionDays: number | null;
+
   @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
   updatedAt: Date;
 }

@@ -7,10 +7,11 @@ import { User } from './user.entity';
 @Index('idx_usage_user_day', ['userId', 'day'])
 @Index('uq_usage_job', ['jobId'], { unique: true })
 export class UsageRecord extends Identified {
-  @Column('uuid', { name: 'user_id' })
-  userId: string;
+  /** Null once the user deleted their account: the usage stays, anonymised, for admins' statistics. */
+  @Column('uuid', { name: 'user_id', nullable: true })
+  userId: string | null;
 
-  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @ManyToOne(() => User, { onDelete: 'SET NULL' })
   @JoinColumn({ name: 'user_id' })
   user?: User;
 

@@ -38,11 +38,15 @@ async function authorized<T>(ctx: AppContext, open: () => Promise<T>): Promise<T
 @Resolver()
 export class LiveResolver {
   @Subscription(() => JobEvent, {
-    description: 'A job\'s events: first those so far (replay), then live; completes after the final event.',
-    subscribe: ({ args, context }: SubscribeResolverData<unknown, { jobId: string }, AppContext>) =>
-      authorized(context, () => context.services.live.jobUpdates(viewerOf(context).user, args.jobId)),
+    description: 'A job\'s events: first those so far (or, with `after`, those after that event), then live; completes after the final event.',
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, { jobId: string; after?: string | null }, AppContext>) =>
+      authorized(context, () => context.services.live.jobUpdates(viewerOf(context).user, args.jobId, args.after ?? null)),
   })
-  jobUpdated(@Root() event: LoggedEvent, @Arg('jobId', () => ID, { description: 'The job to watch.' }) _jobId: string): JobEvent {
+  jobUpdated(
+    @Root() event: LoggedEvent,
+    @Arg('jobId', () => ID, { description: 'The job to watch.' }) _jobId: string,
+    @Arg('after', () => String, { nullable: true, description: 'eventId to resume after (a reconnecting client); without it the stream starts at the first event.' }) _after?: string | null,
+  ): JobEvent {
     return toFields(event);
   }
 

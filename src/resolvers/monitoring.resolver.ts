@@ -96,6 +96,12 @@ export class UsageStatistics {
 
   @Field(() => [Preset], { description: 'Most used presets (by usageCount, all time), at most 10.' })
   popularPresets: Preset[];
+
+  @Field(() => Int, { description: 'Images in the usage history since the UTC day the window starts on, including since-deleted images and accounts.' })
+  imagesRecorded: number;
+
+  @Field(() => Int, { description: 'Of imagesRecorded, those of accounts deleted since (anonymised: no user is named).' })
+  imagesOfDeletedAccounts: number;
 }
 
 @ObjectType({ description: 'A failed job or an unexpected API error.' })

@@ -6,6 +6,7 @@ import { buildSchema } from 'type-graphql';
 import { AlbumResolver } from '../resolvers/album.resolver';
 import { AuthProviderResolver } from '../resolvers/auth-provider.resolver';
 import { AuditResolver } from '../resolvers/audit.resolver';
+import { DataLifecycleResolver } from '../resolvers/data-lifecycle.resolver';
 import { FavoriteResolver } from '../resolvers/favorite.resolver';
 import { ImageResolver } from '../resolvers/image.resolver';
 import { JobResolver } from '../resolvers/job.resolver';
@@ -26,7 +27,7 @@ import { ADMIN_MUTATIONS, permissions } from './permissions';
 
 export const RESOLVERS = [
   UserResolver, JobResolver, ImageResolver, ModelResolver, SessionResolver, SessionMemberResolver, LiveResolver, JobEventFieldsResolver, SessionEventFieldsResolver, TierResolver,
-  MonitoringResolver, WebhookResolver, AuthProviderResolver, AuditResolver,
+  MonitoringResolver, WebhookResolver, AuthProviderResolver, AuditResolver, DataLifecycleResolver,
   AlbumResolver, FavoriteResolver, PresetResolver, SuggestionResolver, LoraResolver, JobLoraResolver,
 ] as const;
 

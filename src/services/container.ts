@@ -10,6 +10,7 @@ import { AlbumSharing } from './album-sharing';
 import { AlbumService } from './albums';
 import { AuditLog } from './audit-log';
 import { AuthService } from './auth';
+import { DataLifecycle } from './data-lifecycle';
 import type { Clock } from '../kernel/clock';
 import { FavoriteService } from './favorites';
 import { JobLifecycle } from './job-lifecycle';
@@ -124,6 +125,8 @@ export function createServices(deps: ServiceDeps) {
     models: new ModelService(db),
     webhookTargets,
     webhooks: new WebhookService(db, clock, webhookTargets),
+    /** Deleting what users own, on request and by tier retention. */
+    dataLifecycle: new DataLifecycle({ db, store: deps.store, clock, logger: deps.logger, audit }),
   };
 }
 

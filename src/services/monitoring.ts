@@ -39,7 +39,10 @@ export interface SystemStatsData {
   generationTime: GenerationTimeStats;
   queue: Record<QueueState, number>;
   workers: WorkerHeartbeat[];
-  usage: { imagesGenerated: number; imagesByTier: { tier: Tier; images: number }[]; popularPresets: Preset[] };
+  usage: {
+    imagesGenerated: number; imagesByTier: { tier: Tier; images: number }[]; popularPresets: Preset[];
+    imagesRecorded: number; imagesOfDeletedAccounts: number;
+  };
   recentErrors: RecentErrorEntry[];
 }
 
@@ -116,7 +119,16 @@ export class MonitoringService {
     const popularPresets = await this.deps.db.getRepository(Preset).find({
       where: { usageCount: MoreThanOrEqual(1) }, order: { usageCount: 'DESC', name: 'ASC' }, take: 10,
     });
-    return { imagesGenerated: imagesByTier.reduce((sum, t) => sum + t.images, 0), imagesByTier, popularPresets };
+    // The usage history outlives deleted images and accounts (docs/operations.md, "Data lifecycle"); counted by UTC day.
+    const [recorded]: { total: string; anonymised: string }[] = await this.deps.db.query(
+      `SELECT COALESCE(sum(images), 0) AS total, COALESCE(sum(images) FILTER (WHERE user_id IS NULL), 0) AS anonymised
+         FROM usage_records WHERE day >= ($1::timestamptz AT TIME ZONE 'UTC')::date`,
+      [since],
+    );
+    return {
+      imagesGenerated: imagesByTier.reduce((sum, t) => sum + t.images, 0), imagesByTier, popularPresets,
+      imagesRecorded: Number(recorded.total), imagesOfDeletedAccounts: Number(recorded.anonymised),
+    };
   }
 
   /** Failed jobs and unexpected API errors, newest first. */

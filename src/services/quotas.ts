@@ -4,7 +4,7 @@ import { DataSource, In } from 'typeorm';
 import { Job, OPEN_JOB_STATUSES, Role, TierPolicy, UsageRecord, type Tier, type User } from '../entities';
 import { AppError, quotaExceeded } from '../kernel/errors';
 import { secondsUntilUtcMidnight, utcDay, type Clock } from '../kernel/clock';
-import { checkPolicyValue, TIER_POLICY_BOUNDS, UNLIMITED, type EditablePolicyField } from './tier-policy-bounds';
+import { checkPolicyValue, TIER_POLICY_BOUNDS, UNLIMITED, UNLIMITED_FIELDS, type EditablePolicyField } from './tier-policy-bounds';
 
 /*
  * Admission is one Redis script rather than a database transaction: it runs
@@ -125,7 +125,7 @@ export class QuotaService {
   }
 
   /**
-   * Admin change of a tier's limits; `imagesPerDay: -1` means unlimited. Every
+   * Admin change of a tier's limits; `imagesPerDay: -1` (or `retentionDays`) means unlimited. Every
    * value is checked against TIER_POLICY_BOUNDS before anything is written.
    */
   async updatePolicy(tier: Tier, input: Partial<Record<EditablePolicyField, number | null | undefined>>): Promise<TierPolicy> {
@@ -135,7 +135,7 @@ export class QuotaService {
       const value = input[field];
       if (value == null) continue;
       checkPolicyValue(field, value);
-      (changes as Record<string, number | null>)[field] = field === 'imagesPerDay' && value === UNLIMITED ? null : value;
+      (changes as Record<string, number | null>)[field] = UNLIMITED_FIELDS.has(field) && value === UNLIMITED ? null : value;
     }
     await this.db.getRepository(TierPolicy).update({ tier }, changes);
     this.policies.delete(tier);

@@ -4,13 +4,14 @@ import { badInput } from '../kernel/errors';
 /** The tier-policy fields an admin edits with updateTierPolicy. */
 export type EditablePolicyField =
   | 'maxOpenJobs' | 'imagesPerDay' | 'maxWidth' | 'maxHeight' | 'maxSteps' | 'maxCount' | 'maxLoras'
-  | 'generationsPerMinute' | 'requestsPerMinute' | 'maxSessionMembers' | 'maxQueryComplexity' | 'pendingUploadMb';
+  | 'generationsPerMinute' | 'requestsPerMinute' | 'maxSessionMembers' | 'maxQueryComplexity' | 'pendingUploadMb' | 'retentionDays';
 
 /**
  * What each tier-policy field may be set to (docs/request-limits.md, "Tier
  * policies"). A tier narrows the generation limits table and cannot widen
  * it; the other maxima are far above any real tier and keep a typo (or
- * 2^31 − 1) from switching a limit off. `imagesPerDay` also takes -1, unlimited.
+ * 2^31 − 1) from switching a limit off. `imagesPerDay` and `retentionDays` also
+ * take -1, unlimited.
  */
 export const TIER_POLICY_BOUNDS: Record<EditablePolicyField, { min: number; max: number }> = {
   maxOpenJobs: { min: 1, max: 10_000 },
@@ -25,21 +26,23 @@ export const TIER_POLICY_BOUNDS: Record<EditablePolicyField, { min: number; max:
   maxSessionMembers: { min: 1, max: 10_000 },
   maxQueryComplexity: { min: 10, max: 1_000_000 },
   pendingUploadMb: { min: 1, max: 1_048_576 },
+  retentionDays: { min: 1, max: 36_500 },
 };
 
-/** `imagesPerDay: -1` in an update: no daily limit (stored as null). */
+/** `-1` in an update of one of these fields: no limit (stored as null). */
 export const UNLIMITED = -1;
+export const UNLIMITED_FIELDS: ReadonlySet<EditablePolicyField> = new Set<EditablePolicyField>(['imagesPerDay', 'retentionDays']);
 
 /** "1 to 10,000" (and "or -1 for unlimited"), for messages and the GraphQL input's descriptions. */
 export function boundsText(field: EditablePolicyField): string {
   const { min, max } = TIER_POLICY_BOUNDS[field];
   const range = `${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}`;
-  return field === 'imagesPerDay' ? `${range}, or ${UNLIMITED} for unlimited` : range;
+  return UNLIMITED_FIELDS.has(field) ? `${range}, or ${UNLIMITED} for unlimited` : range;
 }
 
 /** Refuses a value outside the field's bounds with BAD_USER_INPUT and the field. */
 export function checkPolicyValue(field: EditablePolicyField, value: number): void {
   const { min, max } = TIER_POLICY_BOUNDS[field];
-  const allowed = Number.isInteger(value) && ((value >= min && value <= max) || (field === 'imagesPerDay' && value === UNLIMITED));
+  const allowed = Number.isInteger(value) && ((value >= min && value <= max) || (UNLIMITED_FIELDS.has(field) && value === UNLIMITED));
   if (!allowed) throw badInput(field, `${field} must be an integer from ${boundsText(field)}`);
 }

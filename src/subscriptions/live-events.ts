@@ -25,11 +25,13 @@ export class LiveEvents {
   ) {}
 
   /**
-   * Replays the job's events so far, continues live, completes after the final
+   * Replays the job's events so far (or those after `after`, for a client
+   * resuming after a dropped socket), continues live, completes after the final
    * event. Another member's session job is watched only while the membership
    * lasts: removal or leaving ends the stream at once with FORBIDDEN.
    */
-  async jobUpdates(user: User, jobId: string): Promise<AsyncIterable<LoggedEvent>> {
+  async jobUpdates(user: User, jobId: string, after: string | null = null): Promise<AsyncIterable<LoggedEvent>> {
+    if (after !== null && !isEventId(after)) throw badInput('after', 'after must be an eventId from an earlier event');
     const job = await this.access.assertCanSeeJob(user, assertUuid('jobId', jobId)).catch(() => {
       throw forbidden('You cannot watch this job');
     });
@@ -47,7 +49,7 @@ export class LiveEvents {
       })
       : () => undefined;
     try {
-      queue = await this.events.subscribe('job', job.id, 'start', { isLast: (event) => FINAL_EVENT_TYPES.has(event.type), onClose: stopWatching });
+      queue = await this.events.subscribe('job', job.id, after ?? 'start', { isLast: (event) => FINAL_EVENT_TYPES.has(event.type), onClose: stopWatching });
     } catch (error) {
       stopWatching();
       throw error;

@@ -41,6 +41,7 @@ export type AuditEventFilter = {
 /** What a security audit event records. */
 export type AuditEventKind =
   | 'ACCOUNT_CREATED'
+  | 'ACCOUNT_DELETED'
   | 'ADMIN_ACTION'
   | 'API_KEY_CREATED'
   | 'API_KEY_NEW_ADDRESS'
@@ -291,4 +292,6 @@ export type TierPolicyInput = {
   pendingUploadMb?: InputMaybe<Scalars['Int']['input']>;
   /** All requests per minute (1 to 1,000,000). */
   requestsPerMinute?: InputMaybe<Scalars['Int']['input']>;
+  /** Days images and finished jobs are kept (1 to 36,500, or -1 for unlimited). */
+  retentionDays?: InputMaybe<Scalars['Int']['input']>;
 };

@@ -32,6 +32,7 @@ export type AuditEventFilter = {
 /** What a security audit event records. */
 export type AuditEventKind =
   | 'ACCOUNT_CREATED'
+  | 'ACCOUNT_DELETED'
   | 'ADMIN_ACTION'
   | 'API_KEY_CREATED'
   | 'API_KEY_NEW_ADDRESS'

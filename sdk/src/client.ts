@@ -1,0 +1,108 @@
+import {
+  SdkAddImagesToAlbumDocument, SdkAlbumDocument, SdkAlbumsDocument, SdkCancelJobDocument, SdkCreateAlbumDocument,
+  SdkCreateGenerationDocument, SdkCreateSessionDocument, SdkDeleteAlbumDocument, SdkJobDocument, SdkJobsDocument,
+  SdkJoinSessionDocument, SdkLeaveSessionDocument, SdkMeDocument, SdkSessionDocument, SdkSessionsDocument,
+  type GenerationInput, type SdkAlbumFragment, type SdkImageFragment, type SdkJobFragment, type SdkJobsQueryVariables,
+  type SdkMeQuery, type SdkSessionFragment,
+} from './generated/graphql';
+import { AtelierError } from './errors';
+import { FINAL_EVENT_TYPES, jobEvents, sessionEvents, type JobEvent, type JobEventOptions } from './job-events';
+import { pages, type PageOptions } from './paging';
+import { Transport, type AtelierClientOptions } from './transport';
+
+export type Job = SdkJobFragment;
+export type Image = SdkImageFragment;
+export type Session = SdkSessionFragment;
+export type Album = SdkAlbumFragment;
+export type Viewer = NonNullable<SdkMeQuery['me']>;
+
+/** A submitted generation: the job as accepted (PENDING) and its live events. */
+export interface Generation {
+  job: Job;
+  /** The job's events until its final one, resuming after a dropped connection. */
+  events: AsyncIterable<JobEvent>;
+}
+
+/** Which jobs `jobs()` walks, newest first. */
+export type JobFilter = Omit<SdkJobsQueryVariables, 'first' | 'after'>;
+
+const FINAL_STATUSES: ReadonlySet<Job['status']> = new Set<Job['status']>(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+/** A typed client of Atelier's GraphQL API; see sdk/README.md. */
+export function createAtelierClient(options: AtelierClientOptions) {
+  const transport = new Transport(options);
+
+  async function job(id: string): Promise<Job | null> {
+    return (await transport.request(SdkJobDocument, { id })).job;
+  }
+
+  /** Follows the job's events to the end, then returns the job as stored (with its images). */
+  async function waitForJob(id: string, eventOptions: JobEventOptions = {}): Promise<Job> {
+    for await (const event of jobEvents(transport, id, eventOptions)) {
+      if (FINAL_EVENT_TYPES.has(event.type)) break;
+    }
+    const finished = await job(id);
+    if (!finished) throw new AtelierError('The job is gone', 'NOT_FOUND');
+    if (!FINAL_STATUSES.has(finished.status)) throw new AtelierError(`The job's events ended while it was ${finished.status}`, 'NETWORK');
+    return finished;
+  }
+
+  return {
+    /** Submits a generation; iterate `events` for progress, or call waitForJob(job.id). */
+    async generate(input: GenerationInput, submit: { idempotencyKey?: string } = {}): Promise<Generation> {
+      const { createGeneration } = await transport.request(SdkCreateGenerationDocument, { input, idempotencyKey: submit.idempotencyKey ?? null });
+      return { job: createGeneration, events: { [Symbol.asyncIterator]: () => jobEvents(transport, createGeneration.id) } };
+    },
+    /** A job's events (from the first, or after `options.after`), resuming after a dropped connection. */
+    jobEvents: (jobId: string, eventOptions?: JobEventOptions) => jobEvents(transport, jobId, eventOptions),
+    waitForJob,
+    job,
+    async cancelJob(id: string): Promise<Job> {
+      return (await transport.request(SdkCancelJobDocument, { id })).cancelJob;
+    },
+    /** Every job matching the filter, newest first, fetched a page at a time. */
+    jobs(filter: JobFilter = {}, paging: PageOptions = {}): AsyncGenerator<Job> {
+      return pages(paging, async (first, after) => (await transport.request(SdkJobsDocument, { ...filter, first, after })).jobs);
+    },
+    /** The image's PNG bytes. */
+    download: (image: Pick<Image, 'url'>) => transport.download(image.url),
+    async me(): Promise<Viewer> {
+      const { me } = await transport.request(SdkMeDocument, {});
+      if (!me) throw new AtelierError('Not signed in', 'UNAUTHENTICATED');
+      return me;
+    },
+    sessions: {
+      create: async (name: string) => (await transport.request(SdkCreateSessionDocument, { name })).createSession,
+      list: async () => (await transport.request(SdkSessionsDocument, {})).sessions,
+      get: async (id: string) => (await transport.request(SdkSessionDocument, { id })).session,
+      join: async (token: string) => (await transport.request(SdkJoinSessionDocument, { token })).joinSession,
+      leave: async (sessionId: string) => (await transport.request(SdkLeaveSessionDocument, { sessionId })).leaveSession,
+      /** The session's live events (from now, or after `options.after`) until you stop iterating; resumes after a dropped connection. */
+      events: (sessionId: string, eventOptions?: JobEventOptions) => sessionEvents(transport, sessionId, eventOptions),
+      /** The session's jobs, newest first. */
+      jobs: (sessionId: string, paging: PageOptions = {}) =>
+        pages(paging, async (first, after) => (await transport.request(SdkJobsDocument, { sessionId, first, after })).jobs),
+    },
+    albums: {
+      create: async (name: string, description?: string) => (await transport.request(SdkCreateAlbumDocument, { name, description })).createAlbum,
+      list: (paging: PageOptions = {}): AsyncGenerator<Album> =>
+        pages(paging, async (first, after) => (await transport.request(SdkAlbumsDocument, { first, after })).albums),
+      get: async (id: string) => (await transport.request(SdkAlbumDocument, { id, first: 1 })).album,
+      /** The album's images in album order. */
+      images: (albumId: string, paging: PageOptions = {}): AsyncGenerator<Image> =>
+        pages(paging, async (first, after) => {
+          const { album } = await transport.request(SdkAlbumDocument, { id: albumId, first, after });
+          if (!album) throw new AtelierError('Album not found', 'NOT_FOUND');
+          return album.images;
+        }),
+      addImages: async (albumId: string, imageIds: string[]) =>
+        (await transport.request(SdkAddImagesToAlbumDocument, { albumId, imageIds })).addImagesToAlbum,
+      delete: async (id: string) => (await transport.request(SdkDeleteAlbumDocument, { id })).deleteAlbum,
+    },
+    /** Closes the live-events socket; HTTP calls need no closing. */
+    close: () => transport.close(),
+  };
+}
+
+/** What createAtelierClient returns. */
+export type AtelierClient = ReturnType<typeof createAtelierClient>;

@@ -1,0 +1,297 @@
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** A date-time string at UTC, such as 2007-12-03T10:15:30Z, compliant with the `date-time` format outlined in section 5.6 of the RFC 3339 profile of the ISO 8601 standard for representation of dates and times using the Gregorian calendar.This scalar is serialized to a string in ISO 8601 format and parsed from a string in ISO 8601 format. */
+  DateTimeISO: { input: string; output: string; }
+  /** The `JSONObject` scalar type represents JSON objects as specified by [ECMA-404](http://www.ecma-international.org/publications/files/ECMA-ST/ECMA-404.pdf). */
+  JSONObject: { input: Record<string, unknown>; output: Record<string, unknown>; }
+};
+
+/** What you may do with an album: OWNER, EDITOR or VIEWER. */
+export type AlbumAccessRole =
+  | 'EDITOR'
+  | 'OWNER'
+  | 'VIEWER';
+
+/** What a user an album is shared with may do. */
+export type AlbumRole =
+  | 'EDITOR'
+  | 'VIEWER';
+
+/** Narrows audit events; every field is optional and they combine with AND. */
+export type AuditEventFilter = {
+  /** Only events from this client address. */
+  address?: InputMaybe<Scalars['String']['input']>;
+  /** Only these kinds. */
+  kinds?: InputMaybe<Array<AuditEventKind>>;
+  /** At or after this time. */
+  since?: InputMaybe<Scalars['DateTimeISO']['input']>;
+  /** Before this time. */
+  until?: InputMaybe<Scalars['DateTimeISO']['input']>;
+  /** Only events this user did or that concern them. */
+  userId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** What a security audit event records. */
+export type AuditEventKind =
+  | 'ACCOUNT_CREATED'
+  | 'ACCOUNT_DELETED'
+  | 'ADMIN_ACTION'
+  | 'API_KEY_CREATED'
+  | 'API_KEY_NEW_ADDRESS'
+  | 'API_KEY_REVOKED'
+  | 'AUTH_FAILED'
+  | 'PASSWORD_CHANGED'
+  | 'PASSWORD_CHANGE_FAILED'
+  | 'ROLE_CHANGED'
+  | 'SESSION_MEMBER_JOINED'
+  | 'SESSION_MEMBER_LEFT'
+  | 'SESSION_MEMBER_REMOVED'
+  | 'SIGN_IN_FAILED'
+  | 'SIGN_IN_SUCCEEDED'
+  | 'TIER_CHANGED';
+
+/** Every value of extensions.code on GraphQL errors (and `code` on REST refusals). */
+export type ErrorCode =
+  /** The HTTP request is malformed. */
+  | 'BAD_REQUEST'
+  /** An argument is invalid; extensions.field names it. Nothing was changed. */
+  | 'BAD_USER_INPUT'
+  /** The request conflicts with the current state (a duplicate, a request still in progress). */
+  | 'CONFLICT'
+  /** Signed in, but not allowed to do this (HTTP 403). */
+  | 'FORBIDDEN'
+  /** The document is not valid GraphQL syntax. */
+  | 'GRAPHQL_PARSE_FAILED'
+  /** The document does not match the schema. */
+  | 'GRAPHQL_VALIDATION_FAILED'
+  /** Our fault; the message is never detailed. The request id finds it in the logs. */
+  | 'INTERNAL'
+  /** The thing asked for does not exist or is not yours to see (HTTP 404). */
+  | 'NOT_FOUND'
+  /** The operation to run could not be determined (operationName). */
+  | 'OPERATION_RESOLUTION_FAILURE'
+  /** The request body is larger than allowed (HTTP 413). */
+  | 'PAYLOAD_TOO_LARGE'
+  /** The persisted query hash is unknown: send the full document. */
+  | 'PERSISTED_QUERY_NOT_FOUND'
+  /** Persisted queries are not supported here. */
+  | 'PERSISTED_QUERY_NOT_SUPPORTED'
+  /** The document is too deep, too wide or over your tier's cost budget. */
+  | 'QUERY_TOO_COMPLEX'
+  /** A tier quota is used up; extensions.limit and retryAfterSeconds say which and when. */
+  | 'QUOTA_EXCEEDED'
+  /** Too many requests per minute; retry after extensions.retryAfterSeconds (HTTP 429, Retry-After). */
+  | 'RATE_LIMITED'
+  /** A backing service (database, Redis, storage) is unreachable right now; retry (HTTP 503, Retry-After). */
+  | 'SERVICE_UNAVAILABLE'
+  /** No valid credential: sign in (HTTP 401). */
+  | 'UNAUTHENTICATED';
+
+/** What happened: job lifecycle (QUEUED, POSITION, STARTED, PROGRESS, COMPLETED, FAILED, CANCELLED) or, in sessions, membership and presence. */
+export type EventType =
+  | 'CANCELLED'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'MEMBER_JOINED'
+  | 'MEMBER_LEFT'
+  | 'POSITION'
+  | 'PRESENCE'
+  | 'PROGRESS'
+  | 'QUEUED'
+  | 'STARTED';
+
+/** What to generate. Only the prompt is required; a preset supplies defaults and explicit fields win. */
+export type GenerationInput = {
+  /** Album the finished images go into. */
+  albumId?: InputMaybe<Scalars['ID']['input']>;
+  /** Images in this job (default 1), capped by tier; image i uses seed + i. */
+  count?: InputMaybe<Scalars['Int']['input']>;
+  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now. */
+  deadlineSeconds?: InputMaybe<Scalars['Int']['input']>;
+  /** 1..30 (default 7.5). */
+  guidanceScale?: InputMaybe<Scalars['Float']['input']>;
+  /** 64..2048, multiple of 8 (default 512), capped by tier. */
+  height?: InputMaybe<Scalars['Int']['input']>;
+  /** LoRAs with weights; count capped by tier. */
+  loras?: InputMaybe<Array<LoraWeightInput>>;
+  /** Model to use (default: the default model). */
+  modelId?: InputMaybe<Scalars['ID']['input']>;
+  /** What to avoid. */
+  negativePrompt?: InputMaybe<Scalars['String']['input']>;
+  /** Preset whose template and parameters apply. */
+  presetId?: InputMaybe<Scalars['ID']['input']>;
+  /** Trimmed, 1..2000 characters. */
+  prompt: Scalars['String']['input'];
+  /** Sampler (default: the one the model's scheduler config names); LCM runs at most 50 steps. */
+  sampler?: InputMaybe<Sampler>;
+  /** 0..2147483647, with seed + count - 1 at most 2147483647; chosen and recorded when absent. */
+  seed?: InputMaybe<Scalars['Int']['input']>;
+  /** Session the job appears in live (OWNER or COLLABORATOR). */
+  sessionId?: InputMaybe<Scalars['ID']['input']>;
+  /** 1..150 (default 20), capped by tier. */
+  steps?: InputMaybe<Scalars['Int']['input']>;
+  /** 64..2048, multiple of 8 (default 512), capped by tier. */
+  width?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Why a job failed (Job.error.code, FAILED events). */
+export type JobFailureCode =
+  | 'DEADLINE_EXCEEDED'
+  | 'INFERENCE_FAILED'
+  | 'INVALID_PARAMETERS'
+  | 'LORA_INVALID'
+  | 'LORA_MISMATCH'
+  | 'LORA_NOT_FOUND'
+  | 'LORA_UNSUPPORTED'
+  | 'MODEL_INVALID'
+  | 'MODEL_LOAD_FAILED'
+  | 'STRANDED'
+  | 'TIMEOUT'
+  | 'WORKER_ERROR';
+
+/** Lifecycle of a job. */
+export type JobStatus =
+  | 'CANCELLED'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'PENDING'
+  | 'PROCESSING';
+
+/** A LoRA to register from a file sent to POST /uploads. */
+export type LoraInput = {
+  /** The model the LoRA was trained for; its layers and shapes must match. */
+  baseModelId: Scalars['ID']['input'];
+  /** Weight used when a job gives none, -2..2 (default 1). */
+  defaultWeight?: InputMaybe<Scalars['Float']['input']>;
+  /** Lowest tier allowed to use it (admins only; default FREE). */
+  minTier?: InputMaybe<Tier>;
+  /** Name, 1..80 characters; the same name again becomes the next version. */
+  name: Scalars['String']['input'];
+  /** Words that activate the concept (at most 20). */
+  triggerWords?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** The uploadId POST /uploads answered. */
+  uploadId: Scalars['ID']['input'];
+};
+
+/** A LoRA to apply, with its weight. */
+export type LoraWeightInput = {
+  /** The LoRA. */
+  loraId: Scalars['ID']['input'];
+  /** Scale of the LoRA, -2..2. */
+  weight: Scalars['Float']['input'];
+};
+
+/** IMAGE or VIDEO presets. */
+export type PresetCategory =
+  | 'IMAGE'
+  | 'VIDEO';
+
+/** A custom preset: a template with `{prompt}` and optional default parameters. */
+export type PresetInput = {
+  /** IMAGE (default) or VIDEO. */
+  category?: InputMaybe<PresetCategory>;
+  /** Video length in seconds (VIDEO presets). */
+  durationSeconds?: InputMaybe<Scalars['Float']['input']>;
+  /** Frames per second (VIDEO presets). */
+  fps?: InputMaybe<Scalars['Int']['input']>;
+  /** Default guidance scale, 1..30. */
+  guidanceScale?: InputMaybe<Scalars['Float']['input']>;
+  /** Default height, 64..2048, multiple of 8. */
+  height?: InputMaybe<Scalars['Int']['input']>;
+  /** LoRAs with weights the preset applies (at most 5). */
+  loras?: InputMaybe<Array<LoraWeightInput>>;
+  /** Model the preset uses. */
+  modelId?: InputMaybe<Scalars['ID']['input']>;
+  /** Name, 1..80 characters. */
+  name: Scalars['String']['input'];
+  /** Default negative prompt. */
+  negativePrompt?: InputMaybe<Scalars['String']['input']>;
+  /** Default sampler (absent: the model's own). */
+  sampler?: InputMaybe<Sampler>;
+  /** Share with this session: its members can see and use the preset. */
+  sessionId?: InputMaybe<Scalars['ID']['input']>;
+  /** Default steps, 1..150. */
+  steps?: InputMaybe<Scalars['Int']['input']>;
+  /** Prompt template; must contain `{prompt}`. */
+  template: Scalars['String']['input'];
+  /** Default width, 64..2048, multiple of 8. */
+  width?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** VIEWER reads and watches; EDITOR also creates; ADMIN manages. */
+export type Role =
+  | 'ADMIN'
+  | 'EDITOR'
+  | 'VIEWER';
+
+/** How the image is denoised step by step (docs/generation-parameters.md, "Samplers"). */
+export type Sampler =
+  | 'DDIM'
+  | 'DPMPP_2M'
+  | 'EULER'
+  | 'EULER_ANCESTRAL'
+  | 'LCM';
+
+/** OWNER manages, COLLABORATOR generates, WATCHER watches. */
+export type SessionRole =
+  | 'COLLABORATOR'
+  | 'OWNER'
+  | 'WATCHER';
+
+/** ACTIVE, or ARCHIVED after being idle. */
+export type SessionStatus =
+  | 'ACTIVE'
+  | 'ARCHIVED';
+
+/** The seven kinds of prompt suggestions. */
+export type SuggestionCategory =
+  | 'CAMERA'
+  | 'COLORS'
+  | 'LIGHTING'
+  | 'MOOD'
+  | 'QUALITY'
+  | 'STYLES'
+  | 'SUBJECTS';
+
+/** Service tier; sets the limits. */
+export type Tier =
+  | 'ENTERPRISE'
+  | 'FREE'
+  | 'PRO';
+
+/** New limits for a tier; omitted fields keep their value. A value outside its bounds is refused with BAD_USER_INPUT and the field, and nothing changes. */
+export type TierPolicyInput = {
+  /** Generation requests per minute (1 to 100,000). */
+  generationsPerMinute?: InputMaybe<Scalars['Int']['input']>;
+  /** Images per UTC day (0 to 1,000,000, or -1 for unlimited). */
+  imagesPerDay?: InputMaybe<Scalars['Int']['input']>;
+  /** Most images per job (1 to 8). */
+  maxCount?: InputMaybe<Scalars['Int']['input']>;
+  /** Largest height (64 to 2,048). */
+  maxHeight?: InputMaybe<Scalars['Int']['input']>;
+  /** Most LoRAs per job (0 to 16). */
+  maxLoras?: InputMaybe<Scalars['Int']['input']>;
+  /** Jobs running or queued at once (1 to 10,000). */
+  maxOpenJobs?: InputMaybe<Scalars['Int']['input']>;
+  /** Query complexity budget (10 to 1,000,000). */
+  maxQueryComplexity?: InputMaybe<Scalars['Int']['input']>;
+  /** Members per session owned (1 to 10,000). */
+  maxSessionMembers?: InputMaybe<Scalars['Int']['input']>;
+  /** Most steps (1 to 150). */
+  maxSteps?: InputMaybe<Scalars['Int']['input']>;
+  /** Largest width (64 to 2,048). */
+  maxWidth?: InputMaybe<Scalars['Int']['input']>;
+  /** Megabytes of uploads not yet registered one user may hold (1 to 1,048,576). */
+  pendingUploadMb?: InputMaybe<Scalars['Int']['input']>;
+  /** All requests per minute (1 to 1,000,000). */
+  requestsPerMinute?: InputMaybe<Scalars['Int']['input']>;
+  /** Days images and finished jobs are kept (1 to 36,500, or -1 for unlimited). */
+  retentionDays?: InputMaybe<Scalars['Int']['input']>;
+};

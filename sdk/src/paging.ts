@@ -1,0 +1,21 @@
+/** Page size for the Relay connections the SDK walks (the API allows 1..100). */
+export interface PageOptions {
+  /** Items per request (default 20, as the API; larger pages of jobs may exceed the query cost budget). */
+  pageSize?: number;
+}
+
+interface Connection<T> {
+  edges: { node: T }[];
+  pageInfo: { endCursor: string | null; hasNextPage: boolean };
+}
+
+/** Walks a Relay connection page by page, yielding its nodes. */
+export async function* pages<T>(options: PageOptions, fetchPage: (first: number, after: string | null) => Promise<Connection<T>>): AsyncGenerator<T> {
+  let after: string | null = null;
+  for (;;) {
+    const page: Connection<T> = await fetchPage(options.pageSize ?? 20, after);
+    for (const edge of page.edges) yield edge.node;
+    if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor) return;
+    after = page.pageInfo.endCursor;
+  }
+}

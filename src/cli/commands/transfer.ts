@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import type { GlobalOptions } from '../options';
+
+/**
+ * `atelier export <dir>` and `atelier import <dir>`: a whole installation
+ * (database rows and stored files) between PGlite and PostgreSQL and between
+ * storage backends, configured by the environment like the other operator
+ * commands (docs/operations.md, "Moving an installation"). Loaded only when
+ * one runs, like the roles.
+ */
+export function transferCommands(program: Command): void {
+  program.command('export').argument('<dir>', 'a new, empty directory to write the export into')
+    .description('operator: write this installation (DATABASE_URL or the embedded PGlite, and ATELIER_STORAGE) into a directory, with counts and checksums')
+    .action(async (dir: string, _o, command: Command) => {
+      const { runTransfer } = await import('../transfer-run.js');
+      await runTransfer('export', dir, command.optsWithGlobals<GlobalOptions>());
+    });
+  program.command('import').argument('<dir>', 'a directory written by `atelier export`')
+    .description('operator: load an export into this (empty) installation; verifies counts and checksums, all or nothing')
+    .action(async (dir: string, _o, command: Command) => {
+      const { runTransfer } = await import('../transfer-run.js');
+      await runTransfer('import', dir, command.optsWithGlobals<GlobalOptions>());
+    });
+}

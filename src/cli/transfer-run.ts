@@ -1,0 +1,39 @@
+import 'reflect-metadata';
+import path from 'node:path';
+import { loadConfig } from '../config';
+import { openDatabase } from '../database/data-source';
+import { exportInstallation } from '../database/installation-transfer/export';
+import { importInstallation } from '../database/installation-transfer/import';
+import type { Manifest } from '../database/installation-transfer/manifest';
+import { findAppError } from '../kernel/errors';
+import { createArtifactStorage } from '../storage/create-store';
+import { CliError } from './cli-error';
+import type { GlobalOptions } from './options';
+import { outputOf, printJson, printTable } from './output';
+
+/** Opens this installation as the environment configures it, runs the export or import, prints counts and checksums. */
+export async function runTransfer(direction: 'export' | 'import', dir: string, opts: GlobalOptions): Promise<void> {
+  const config = loadConfig(process.env);
+  const db = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite') });
+  const storage = createArtifactStorage(config.storage, config.dataDir);
+  const target = path.resolve(dir);
+  try {
+    const manifest = direction === 'export'
+      ? await exportInstallation({ db, store: storage.store, describe: { database: config.databaseUrl ? 'postgresql' : 'pglite', storage: storage.describe } }, target)
+      : await importInstallation({ db, store: storage.store }, target);
+    report(direction, target, manifest, outputOf(opts).json);
+  } catch (error) {
+    const known = findAppError(error);
+    throw known ? new CliError(known.code, known.message, typeof known.extensions.field === 'string' ? known.extensions.field : null) : error;
+  } finally {
+    await db.destroy();
+  }
+}
+
+function report(direction: 'export' | 'import', dir: string, manifest: Manifest, json: boolean): void {
+  const { tables, files } = manifest;
+  if (json) return printJson({ [direction === 'export' ? 'exported' : 'imported']: dir, tables, files: { count: files.count, bytes: files.bytes, sha256: files.sha256 } });
+  console.log(`${direction === 'export' ? 'exported to' : 'imported from'} ${dir} (verified: counts and SHA-256 match)`);
+  printTable(['TABLE', 'ROWS', 'SHA-256'], tables.map((table) => [table.name, String(table.rows), table.sha256]));
+  console.log(`files: ${files.count} (${files.bytes} bytes), SHA-256 ${files.sha256}`);
+}

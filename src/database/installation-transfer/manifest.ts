@@ -1,0 +1,80 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { AppError, ErrorCode } from '../../kernel/errors';
+import { sha256 } from '../../kernel/hashing';
+import { digestLines } from './table-rows';
+
+/** One table of an export: its row count and the SHA-256 of its dump. */
+export interface TableSummary { name: string; rows: number; sha256: string }
+/** One stored file of an export. */
+export interface FileEntry { key: string; bytes: number; sha256: string }
+
+/** `manifest.json` of an export directory: what `atelier import` verifies against. */
+export interface Manifest {
+  format: 'atelier-export';
+  version: 1;
+  exportedAt: string;
+  /** Where it came from, for people (no secrets). */
+  source: { database: string; storage: string };
+  /** The migrations applied to the source; the target must have the same. */
+  migrations: string[];
+  /** Parents before children: the order an import inserts them in. */
+  tables: TableSummary[];
+  files: { count: number; bytes: number; sha256: string; entries: FileEntry[] };
+}
+
+/**
+ * The layout of an export directory:
+ * manifest.json, tables/<table>.jsonl (one row a line), files/<storage key>.
+ */
+export const exportPaths = (dir: string) => ({
+  manifest: path.join(dir, 'manifest.json'),
+  table: (name: string) => path.join(dir, 'tables', `${name}.jsonl`),
+  file: (key: string) => path.join(dir, 'files', ...key.split('/')),
+});
+
+/** The checksum over all files: each key with its SHA-256, one a line, in key order. */
+export const digestFiles = (entries: FileEntry[]): string => sha256(entries.map((e) => `${e.key} ${e.sha256}`).join('\n'));
+
+export const refused = (message: string): AppError => new AppError(ErrorCode.CONFLICT, message);
+
+export async function writeLines(file: string, lines: string[]): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, lines.length ? `${lines.join('\n')}\n` : '');
+}
+
+/** A table's lines, read line by line (a row's JSON never contains a raw newline). */
+export async function readLines(file: string): Promise<string[]> {
+  const lines: string[] = [];
+  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) if (line) lines.push(line);
+  return lines;
+}
+
+export async function readManifest(dir: string): Promise<Manifest> {
+  const text = await readFile(exportPaths(dir).manifest, 'utf8').catch(() => {
+    throw new AppError(ErrorCode.BAD_USER_INPUT, `${dir} holds no manifest.json: not an Atelier export`, { field: 'dir' });
+  });
+  const manifest = JSON.parse(text) as Manifest;
+  if (manifest.format !== 'atelier-export' || manifest.version !== 1) {
+    throw new AppError(ErrorCode.BAD_USER_INPUT, `${dir} is not an Atelier export of format version 1`, { field: 'dir' });
+  }
+  return manifest;
+}
+
+/** A table's lines, refused unless they match the manifest's count and checksum. */
+export async function readVerifiedTable(dir: string, table: TableSummary): Promise<string[]> {
+  const lines = await readLines(exportPaths(dir).table(table.name));
+  if (lines.length !== table.rows || digestLines(lines) !== table.sha256) {
+    throw refused(`tables/${table.name}.jsonl does not match the manifest (${lines.length} rows, expected ${table.rows}; checksum differs or not)`);
+  }
+  return lines;
+}
+
+/** A stored file's bytes, refused unless they match the manifest. */
+export async function readVerifiedFile(dir: string, entry: FileEntry): Promise<Buffer> {
+  const data = await readFile(exportPaths(dir).file(entry.key)).catch(() => null);
+  if (!data || data.length !== entry.bytes || sha256(data) !== entry.sha256) throw refused(`files/${entry.key} is missing or does not match the manifest`);
+  return data;
+}

@@ -1,0 +1,125 @@
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { AuditEventKind, FINAL_JOB_STATUSES, Image, Job, Lora, OPEN_JOB_STATUSES, TierPolicy, User } from '../entities';
+import type { Clock } from '../kernel/clock';
+import { AppError, badInput, ErrorCode, forbidden, notFound } from '../kernel/errors';
+import { assertUuid } from '../kernel/ids';
+import type { Logger } from '../observability/logger';
+import type { ArtifactStore } from '../storage/artifact-store';
+import type { AuditLog, RequestOrigin } from './audit-log';
+import type { Viewer } from './auth';
+
+/** Jobs expired per statement, so one housekeeping run never holds a huge transaction. */
+const EXPIRY_BATCH = 500;
+const DAY_MS = 86_400_000;
+
+export interface DataLifecycleDeps {
+  db: DataSource;
+  store: ArtifactStore;
+  clock: Clock;
+  logger: Logger;
+  audit: AuditLog;
+}
+
+/**
+ * Deleting what users own, on request and by tier retention (docs/operations.md,
+ * "Data lifecycle"). Rows go first, in one transaction (foreign keys cascade to
+ * images, album entries, favourites, sessions…; usage rows are kept with the
+ * user anonymised); the files follow once the rows are gone, so a crash
+ * leaves at worst an orphan file, never a row pointing at a missing one.
+ * Others' things answer NOT_FOUND, exactly like things that do not exist.
+ */
+export class DataLifecycle {
+  constructor(private readonly o: DataLifecycleDeps) {}
+
+  /** Deletes one of your images and its file. */
+  async deleteImage(user: User, id: string): Promise<boolean> {
+    const image = await this.o.db.getRepository(Image).findOneBy({ id: assertUuid('id', id), ownerId: user.id });
+    if (!image) throw notFound('Image');
+    await this.o.db.getRepository(Image).delete({ id: image.id });
+    await this.removeFiles([image.storageKey]);
+    return true;
+  }
+
+  /** Deletes one of your finished jobs with its images and their files. */
+  async deleteJob(user: User, id: string): Promise<boolean> {
+    const job = await this.o.db.getRepository(Job).findOneBy({ id: assertUuid('id', id), ownerId: user.id });
+    if (!job) throw notFound('Job');
+    if ((OPEN_JOB_STATUSES as readonly string[]).includes(job.status)) {
+      throw new AppError(ErrorCode.CONFLICT, 'The job is still queued or running: cancel it first');
+    }
+    await this.removeFiles(await this.o.db.transaction((m) => this.deleteJobs(m, [job.id])));
+    return true;
+  }
+
+  /**
+   * Deletes your account and everything you own: jobs, images, albums,
+   * sessions, presets, LoRAs, API keys and their files. `confirmEmail` must be
+   * the account's address. Usage rows stay, anonymised, for admins' statistics;
+   * the audit log keeps the deletion. Not with an API key: a leaked key must
+   * not be able to erase an account.
+   */
+  async deleteAccount(viewer: Pick<Viewer, 'user' | 'apiKeyId'>, confirmEmail: string, origin: RequestOrigin = {}): Promise<boolean> {
+    const { user } = viewer;
+    if (viewer.apiKeyId) throw forbidden('Sign in with your password or single sign-on to delete your account; API keys cannot');
+    if (confirmEmail.trim().toLowerCase() !== user.email.toLowerCase()) {
+      throw badInput('confirmEmail', 'Type your account\'s email address to confirm the deletion');
+    }
+    const open = await this.o.db.getRepository(Job).countBy({ ownerId: user.id, status: In([...OPEN_JOB_STATUSES]) });
+    if (open > 0) throw new AppError(ErrorCode.CONFLICT, `You have ${open} job(s) queued or running: cancel them first`);
+    const files = await this.o.db.transaction(async (m) => {
+      const images = await m.getRepository(Image).find({ select: { storageKey: true }, where: { ownerId: user.id } });
+      const loras = await m.getRepository(Lora).find({ select: { storageKey: true }, where: { ownerId: user.id } });
+      await m.getRepository(User).delete({ id: user.id });
+      return [...images, ...loras].map((row) => row.storageKey);
+    });
+    await this.o.audit.record({ kind: AuditEventKind.ACCOUNT_DELETED, actorId: user.id, origin, details: { files: files.length } });
+    await this.removeFiles(files);
+    return true;
+  }
+
+  /**
+   * Housekeeping: deletes finished jobs (with their images and files) older
+   * than their owner's tier retention; a tier without one keeps everything.
+   * Returns how many jobs went.
+   */
+  async expireByRetention(): Promise<number> {
+    let expired = 0;
+    for (const policy of await this.o.db.getRepository(TierPolicy).find()) {
+      if (policy.retentionDays === null) continue;
+      const cutoff = new Date(this.o.clock.now().getTime() - policy.retentionDays * DAY_MS);
+      for (;;) {
+        const ids = await this.expiredJobIds(policy, cutoff);
+        if (ids.length === 0) break;
+        await this.removeFiles(await this.o.db.transaction((m) => this.deleteJobs(m, ids)));
+        expired += ids.length;
+      }
+    }
+    return expired;
+  }
+
+  private async expiredJobIds(policy: TierPolicy, cutoff: Date): Promise<string[]> {
+    const rows = await this.o.db.getRepository(Job).createQueryBuilder('j')
+      .select('j.id', 'id')
+      .innerJoin(User, 'u', 'u.id = j.owner_id')
+      .where('u.tier = :tier', { tier: policy.tier })
+      .andWhere('j.status IN (:...final)', { final: [...FINAL_JOB_STATUSES] })
+      .andWhere('COALESCE(j.completed_at, j.created_at) < :cutoff', { cutoff })
+      .limit(EXPIRY_BATCH)
+      .getRawMany<{ id: string }>();
+    return rows.map((row) => row.id);
+  }
+
+  /** Deletes jobs (images cascade); returns the storage keys of their images. */
+  private async deleteJobs(m: EntityManager, ids: string[]): Promise<string[]> {
+    const images = await m.getRepository(Image).find({ select: { storageKey: true }, where: { jobId: In(ids) } });
+    await m.getRepository(Job).delete({ id: In(ids) });
+    return images.map((image) => image.storageKey);
+  }
+
+  /** Removes files after their rows are gone; a failure leaves an orphan file, logged, never a broken row. */
+  private async removeFiles(keys: string[]): Promise<void> {
+    for (const key of keys) {
+      await this.o.store.delete(key).catch((err: unknown) => this.o.logger.warn({ err, key }, 'could not delete a stored file'));
+    }
+  }
+}

@@ -1,0 +1,141 @@
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AtelierError, createAtelierClient, type AtelierClient, type JobEvent } from '../../sdk/src';
+import { gqlData, signUp } from '../support/graphql';
+import { startTestApp, type TestApp } from '../support/app';
+
+// The SDK (sdk/) against a live Atelier, over real HTTP and graphql-ws.
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const SMALL = { steps: 4, width: 64, height: 64 };
+
+/** A `ws` WebSocket that remembers every socket opened, so a test can cut one. */
+const sockets: WebSocket[] = [];
+class TrackedWebSocket extends WebSocket {
+  constructor(...args: ConstructorParameters<typeof WebSocket>) {
+    super(...args);
+    sockets.push(this);
+  }
+}
+
+let app: TestApp;
+let sdk: AtelierClient;
+let token: string;
+
+async function apiKey(userToken: string): Promise<string> {
+  const { createApiKey } = await gqlData<any>(app.url, 'mutation { createApiKey(name:"sdk") { secret } }', {}, userToken);
+  return createApiKey.secret;
+}
+
+async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+beforeAll(async () => {
+  app = await startTestApp();
+  ({ token } = await signUp(app.url, 'sdk'));
+  sdk = createAtelierClient({ url: app.url, apiKey: await apiKey(token), webSocketImpl: TrackedWebSocket });
+}, 60_000);
+
+afterAll(async () => {
+  await sdk?.close();
+  await app?.close();
+});
+
+describe('the TypeScript SDK', () => {
+  it('generates with typed events, waits for the job and downloads a PNG', async () => {
+    const { job, events } = await sdk.generate({ prompt: 'a lighthouse at dusk', seed: 7, ...SMALL });
+    expect(job).toMatchObject({ status: 'PENDING', seed: 7, steps: 4 });
+    const seen = await all(events);
+    expect(seen[0]!.type).toBe('QUEUED');
+    expect(seen.at(-1)!.type).toBe('COMPLETED');
+    expect(seen.filter((event) => event.type === 'PROGRESS').map((event) => event.step)).toEqual([1, 2, 3, 4]);
+
+    const done = await sdk.waitForJob(job.id);
+    expect(done.status).toBe('COMPLETED');
+    expect(done.images).toHaveLength(1);
+    const bytes = await sdk.download(done.images[0]!);
+    expect([...bytes.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
+    expect(bytes.length).toBe(done.images[0]!.bytes);
+  });
+
+  it('resumes after the socket drops mid-job with `after`: no event lost, none twice', async () => {
+    const { job } = await sdk.generate({ prompt: 'a storm over the sea', seed: 11, steps: 12, width: 64, height: 64 });
+    const opened = sockets.length;
+    const seen: JobEvent[] = [];
+    for await (const event of sdk.jobEvents(job.id, { reconnectDelayMs: 10 })) {
+      seen.push(event);
+      // Cut the connection under the stream once, at the first step.
+      if (event.type === 'PROGRESS' && sockets.length === opened + 1) sockets.at(-1)!.terminate();
+    }
+    expect(sockets.length).toBe(opened + 2);
+    const ids = seen.map((event) => event.eventId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(seen.at(-1)!.type).toBe('COMPLETED');
+    // The full log, read afresh, is exactly what the interrupted stream delivered.
+    const replay = await all(sdk.jobEvents(job.id));
+    expect(ids).toEqual(replay.map((event) => event.eventId));
+    expect(seen.filter((event) => event.type === 'PROGRESS').map((event) => event.step)).toEqual([...Array(12).keys()].map((i) => i + 1));
+  });
+
+  it('follows a session\'s events live and resumes them after a dropped socket', async () => {
+    const session = await sdk.sessions.create('Live');
+    const feed = sdk.sessions.events(session.id, { reconnectDelayMs: 10 });
+    // The feed announces our presence first: from then on it is live.
+    expect((await feed.next()).value).toMatchObject({ type: 'PRESENCE', sessionId: session.id });
+    const opened = sockets.length;
+    const { job } = await sdk.generate({ prompt: 'watched', sessionId: session.id, steps: 8, width: 64, height: 64 });
+    const seen: string[] = [];
+    const ids: string[] = [];
+    for await (const event of feed) {
+      ids.push(event.eventId);
+      if (event.jobId !== job.id) continue;
+      seen.push(event.type === 'PROGRESS' ? `${event.type} ${event.step}` : event.type);
+      if (event.type === 'PROGRESS' && sockets.length === opened) sockets.at(-1)!.terminate();
+      if (event.type === 'COMPLETED') break;
+    }
+    expect(sockets.length).toBe(opened + 1);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(seen.filter((type) => type.startsWith('PROGRESS'))).toEqual([...Array(8).keys()].map((i) => `PROGRESS ${i + 1}`));
+    expect(seen.at(-1)).toBe('COMPLETED');
+  });
+
+  it('pages through jobs newest first', async () => {
+    for (const seed of [1, 2, 3]) await sdk.waitForJob((await sdk.generate({ prompt: `paging ${seed}`, seed, ...SMALL })).job.id);
+    const jobs = await all(sdk.jobs({}, { pageSize: 2 }));
+    expect(jobs.length).toBeGreaterThanOrEqual(5);
+    expect(jobs.slice(0, 3).map((job) => job.prompt)).toEqual(['paging 3', 'paging 2', 'paging 1']);
+    expect(new Set(jobs.map((job) => job.id)).size).toBe(jobs.length);
+  });
+
+  it('creates a session and an album and files images into it', async () => {
+    const session = await sdk.sessions.create('Moodboard');
+    expect(session).toMatchObject({ name: 'Moodboard', myRole: 'OWNER' });
+    expect((await sdk.sessions.list()).map((item) => item.id)).toContain(session.id);
+    const { job } = await sdk.generate({ prompt: 'in a session', sessionId: session.id, ...SMALL });
+    const done = await sdk.waitForJob(job.id);
+    expect((await all(sdk.sessions.jobs(session.id))).map((item) => item.id)).toEqual([job.id]);
+
+    const album = await sdk.albums.create('Best of', 'keepers');
+    await sdk.albums.addImages(album.id, done.images.map((image) => image.id));
+    expect((await sdk.albums.get(album.id))!.imageCount).toBe(1);
+    expect((await all(sdk.albums.images(album.id))).map((image) => image.id)).toEqual([done.images[0]!.id]);
+    expect((await all(sdk.albums.list())).map((item) => item.id)).toContain(album.id);
+    expect(await sdk.albums.delete(album.id)).toBe(true);
+  });
+
+  it('throws AtelierError carrying the code and field', async () => {
+    const error = await sdk.generate({ prompt: 'x', steps: 0 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(AtelierError);
+    expect(error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'steps' });
+
+    const stranger = createAtelierClient({ url: app.url, apiKey: 'atl_not_a_key', webSocketImpl: TrackedWebSocket });
+    await expect(stranger.me()).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    const other = createAtelierClient({ url: app.url, apiKey: await apiKey((await signUp(app.url, 'sdk-other')).token), webSocketImpl: TrackedWebSocket });
+    const { job } = await sdk.generate({ prompt: 'mine', ...SMALL });
+    await expect(all(other.jobEvents(job.id))).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(all(sdk.jobEvents(job.id, { after: 'not-an-event-id' }))).rejects.toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    await other.close();
+  });
+});
