@@ -111,6 +111,8 @@ export interface AtelierConfig {
   auditRetentionDays: number;
   /** Where the audit log stream goes: `stdout`, `stderr` or a file path (appended). */
   auditLog: string;
+  /** 32-byte AES-256-GCM key sealing backend credentials (ATELIER_CREDENTIAL_KEY, base64 or hex; docs/security.md). */
+  credentialKey: Buffer;
 }
 
 export class ConfigError extends Error {}
@@ -243,6 +245,24 @@ function auditLogTarget(raw: string | undefined): string {
   return value === 'stdout' || value === 'stderr' ? value : path.resolve(value);
 }
 
+/**
+ * The key `npm start` uses when ATELIER_CREDENTIAL_KEY is not set. It is public
+ * (it is in this file), so it only keeps credentials out of plain sight in a
+ * development database; production refuses to start without a key of its own.
+ */
+const DEVELOPMENT_CREDENTIAL_KEY = Buffer.from('YXRlbGllci1kZXZlbG9wbWVudC1jcmVkZW50aWFsLWs=', 'base64');
+
+function credentialKey(env: Env, nodeEnv: AtelierConfig['nodeEnv']): Buffer {
+  const raw = env.ATELIER_CREDENTIAL_KEY?.trim();
+  if (!raw) {
+    if (nodeEnv === 'production') throw new ConfigError('ATELIER_CREDENTIAL_KEY is required when NODE_ENV=production (32 bytes, base64 or hex)');
+    return DEVELOPMENT_CREDENTIAL_KEY;
+  }
+  const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (key.length !== 32) throw new ConfigError('ATELIER_CREDENTIAL_KEY must be 32 bytes, written as 64 hex digits or base64 (openssl rand -base64 32)');
+  return key;
+}
+
 /** Parses and validates the environment; throws ConfigError on the first bad value. */
 export function loadConfig(env: Env = process.env): AtelierConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
@@ -313,5 +333,6 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     webhookAllowedNetworks: networks(env.ATELIER_WEBHOOK_ALLOWED_NETWORKS),
     auditRetentionDays: int(env, 'ATELIER_AUDIT_RETENTION_DAYS', 365, 1, 36500),
     auditLog: auditLogTarget(env.ATELIER_AUDIT_LOG),
+    credentialKey: credentialKey(env, nodeEnv),
   };
 }
