@@ -150,6 +150,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
     modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes, oidc: config.oidc, publicUrl: config.publicUrl,
     auditLogger, auditRetentionDays: config.auditRetentionDays,
     webhookTargets: { requireHttps: config.nodeEnv === 'production', allowedNetworks: config.webhookAllowedNetworks },
+    credentialKey: config.credentialKey,
     serviceLimits: {
       maxQueuedJobs: config.maxQueuedJobs,
       adminRateLimits: { requestsPerMinute: config.adminRequestsPerMinute, generationsPerMinute: config.adminGenerationsPerMinute },
