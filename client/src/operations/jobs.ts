@@ -4,6 +4,7 @@ export const JobFieldsFragment = graphql(`
   fragment JobFields on Job {
     id
     status
+    sampler
     prompt
     negativePrompt
     width
@@ -160,6 +161,8 @@ export const ModelsQuery = graphql(`
       isDefault
       enabled
       minTier
+      backend
+      waitingForBackend
     }
   }
 `);
