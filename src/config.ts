@@ -31,6 +31,22 @@ export interface OidcConfig {
   name: string;
 }
 
+/** How workers treat remote inference backends (ATELIER_BACKEND_*; docs/backends.md, "Resilience"). */
+export interface BackendResilienceConfig {
+  /** Bound of one HTTP call to a backend, and of silence on a ComfyUI socket mid-run. */
+  timeoutMs: number;
+  /** Attempts of one job over a model's endpoints before it fails with BACKEND_UNAVAILABLE. */
+  attempts: number;
+  /** First retry delay (exponential, with jitter, after it). */
+  backoffMs: number;
+  /** Consecutive transient failures that open an endpoint's breaker. */
+  breakerFailures: number;
+  /** How long an open breaker waits before a probe may close it. */
+  halfOpenAfterMs: number;
+  /** How long a job waits in the queue before checking again a backend whose breakers are all open. */
+  waitMs: number;
+}
+
 /** Every setting Atelier reads, parsed and validated once at start. */
 export interface AtelierConfig {
   /** `production` hides error details and requires JWT_SECRET. */
@@ -113,6 +129,7 @@ export interface AtelierConfig {
   auditLog: string;
   /** 32-byte AES-256-GCM key sealing backend credentials (ATELIER_CREDENTIAL_KEY, base64 or hex; docs/security.md). */
   credentialKey: Buffer;
+  backends: BackendResilienceConfig;
 }
 
 export class ConfigError extends Error {}
@@ -334,5 +351,13 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     auditRetentionDays: int(env, 'ATELIER_AUDIT_RETENTION_DAYS', 365, 1, 36500),
     auditLog: auditLogTarget(env.ATELIER_AUDIT_LOG),
     credentialKey: credentialKey(env, nodeEnv),
+    backends: {
+      timeoutMs: int(env, 'ATELIER_BACKEND_TIMEOUT_MS', 120_000, 100, 3600_000),
+      attempts: int(env, 'ATELIER_BACKEND_ATTEMPTS', 4, 1, 20),
+      backoffMs: int(env, 'ATELIER_BACKEND_BACKOFF_MS', 500, 1, 60_000),
+      breakerFailures: int(env, 'ATELIER_BACKEND_BREAKER_FAILURES', 3, 1, 100),
+      halfOpenAfterMs: int(env, 'ATELIER_BACKEND_HALF_OPEN_MS', 10_000, 100, 3600_000),
+      waitMs: int(env, 'ATELIER_BACKEND_WAIT_MS', 2000, 100, 600_000),
+    },
   };
 }

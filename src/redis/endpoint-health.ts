@@ -7,6 +7,7 @@ export const ENDPOINT_HEALTH_STALE_MS = 60_000;
 const KEY_TTL_SECONDS = 24 * 3600;
 
 const key = (prefix: string, modelId: string) => `${prefix}:backend-health:${modelId}`;
+const waitingKey = (prefix: string, modelId: string) => `${prefix}:backend-waiting:${modelId}`;
 /** One field per endpoint and worker: two workers never overwrite each other's in-flight count. */
 const field = (url: string, workerId: string) => `${workerId} ${url}`;
 
@@ -30,6 +31,19 @@ export class EndpointHealthStore {
   /** Forgets `workerId`'s reports (a clean shutdown). */
   async remove(modelId: string, workerId: string, urls: readonly string[]): Promise<void> {
     if (urls.length) await this.redis.hdel(key(this.prefix, modelId), ...urls.map((url) => field(url, workerId)));
+  }
+
+  /**
+   * Says that jobs of `modelId` are held back because every endpoint of its
+   * backend is open; the mark lapses by itself `forMs` after the last job saw it.
+   */
+  async markWaiting(modelId: string, backend: string, forMs: number): Promise<void> {
+    await this.redis.set(waitingKey(this.prefix, modelId), backend, 'PX', Math.max(1000, forMs));
+  }
+
+  /** The backend that jobs of `modelId` wait for (COMFYUI, OPENAI_IMAGES), or null when they do not wait. */
+  waitingFor(modelId: string): Promise<string | null> {
+    return this.redis.get(waitingKey(this.prefix, modelId));
   }
 
   /** The merged health of each endpoint of `modelId` that a worker reported recently, by URL. */
