@@ -1,7 +1,7 @@
 import { InferenceBackend, Tier } from '../entities';
 import type { ComfyWorkflow } from '../kernel/backends';
 import { badInput } from '../kernel/errors';
-import { validateWorkflow } from './comfy-workflow';
+import { workflowProblem } from '../kernel/comfy-workflow';
 
 /** What an admin sends to register or update a model (`ModelInput` in the schema). */
 export interface ModelInputValues {
@@ -34,7 +34,11 @@ export interface CheckedModelInput {
 /** Where an ONNX model's files are: its path, else the folder named like it. */
 export const onnxFolderOf = (model: Pick<CheckedModelInput, 'name' | 'path'>): string => model.path ?? model.name;
 
-export const MODEL_INPUT_LIMITS = { maxEndpoints: 16, maxUrlLength: 2048, maxDescription: 500, maxRemoteModel: 200, maxCredential: 4096 } as const;
+export const MODEL_INPUT_LIMITS = {
+  maxEndpoints: 16, maxUrlLength: 2048, maxDescription: 500, maxRemoteModel: 200, maxCredential: 4096,
+  /** A workflow is a flat map of nodes; these bounds are checked before any walk. */
+  maxWorkflowBytes: 256 * 1024, maxWorkflowNodes: 500,
+} as const;
 
 const FOLDER = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,79}$/;
@@ -93,6 +97,19 @@ function checkEndpoints(raw: string[] | null | undefined, backend: InferenceBack
   return urls;
 }
 
+/** Bounded first (its size and node count), then ComfyUI's API format as kernel/comfy-workflow.ts defines it. */
+function checkWorkflow(workflow: unknown): void {
+  if (workflow == null) throw badInput('workflow', 'COMFYUI models need a workflow in ComfyUI\'s API format');
+  if (JSON.stringify(workflow).length > MODEL_INPUT_LIMITS.maxWorkflowBytes) {
+    throw badInput('workflow', `The workflow must be at most ${MODEL_INPUT_LIMITS.maxWorkflowBytes / 1024} KiB of JSON`);
+  }
+  if (typeof workflow === 'object' && Object.keys(workflow).length > MODEL_INPUT_LIMITS.maxWorkflowNodes) {
+    throw badInput('workflow', `The workflow may have at most ${MODEL_INPUT_LIMITS.maxWorkflowNodes} nodes`);
+  }
+  const problem = workflowProblem(workflow);
+  if (problem) throw badInput('workflow', problem);
+}
+
 function checkText(field: string, value: string | null | undefined, max: number): string | null {
   const text = value?.trim() ?? '';
   if (text.length > max) throw badInput(field, `${field} must be at most ${max} characters`);
@@ -124,8 +141,7 @@ export function checkModelInput(input: ModelInputValues): CheckedModelInput {
   refuseUnused(input, backend);
   const endpoints = checkEndpoints(input.endpoints, backend);
   if (backend === InferenceBackend.COMFYUI) {
-    if (input.workflow == null) throw badInput('workflow', 'COMFYUI models need a workflow in ComfyUI\'s API format');
-    validateWorkflow(input.workflow);
+    checkWorkflow(input.workflow);
   }
   const remoteModel = checkText('remoteModel', input.remoteModel, MODEL_INPUT_LIMITS.maxRemoteModel);
   if (backend === InferenceBackend.OPENAI_IMAGES && !remoteModel) throw badInput('remoteModel', 'OPENAI_IMAGES models need remoteModel (the `model` the server expects)');

@@ -65,7 +65,7 @@ describe('registering models in a real browser', () => {
     await page.getByLabel('Workflow (API format JSON)').fill(JSON.stringify(noOutput));
     await page.getByRole('button', { name: 'Register model' }).click();
     const error = page.locator('#model-workflow-error');
-    await expect(error.textContent()).resolves.toMatch(/no image output node/);
+    await expect(error.textContent()).resolves.toMatch(/no output node/);
     await expect(page.getByLabel('Workflow (API format JSON)').getAttribute('aria-invalid')).resolves.toBe('true');
     expect(await app.db.getRepository(AiModel).existsBy({ name: 'Comfy Turbo' })).toBe(false);
     await screenshot(page, '20-models-bad-workflow');

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syncModels } from '../../src/database/seed';
 import { AiModel } from '../../src/entities';
+import { ModelRegistry } from '../../src/gpu-worker/models/registry';
 import { openCredential } from '../../src/kernel/credentials';
 import { EndpointHealthStore } from '../../src/redis/endpoint-health';
 import { startTestApp, type TestApp } from '../support/app';
@@ -165,5 +167,13 @@ describe('registerModel and updateModel', () => {
     await health.write(model.id, 'worker-a', [{ url: 'https://gpu-2.internal', state: 'OPEN', inFlight: 0, lastError: 'HTTP 502', lastCheckedAt: at }]);
     const user = (await gqlData<any>(app.url, `{ models { name waitingForBackend } }`, {}, editor.token)).models.find((m: any) => m.name === 'Comfy Turbo');
     expect(user).toEqual({ name: 'Comfy Turbo', waitingForBackend: true });
+  });
+
+  it('keeps registered models enabled when the folder scan runs again (a restart)', async () => {
+    const before = await rows();
+    await syncModels(app.db, await new ModelRegistry(app.config.modelsDir).scan(), app.config.defaultModel);
+    const after = await rows();
+    expect(after.map((m) => [m.name, m.enabled, m.isDefault])).toEqual(before.map((m) => [m.name, m.enabled, m.isDefault]));
+    expect(after.filter((m) => m.backend !== 'ONNX').every((m) => m.enabled)).toBe(true);
   });
 });

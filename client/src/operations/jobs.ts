@@ -18,6 +18,7 @@ export const JobFieldsFragment = graphql(`
     progress
     queuePosition
     etaSeconds
+    waitingFor
     createdAt
     startedAt
     completedAt
