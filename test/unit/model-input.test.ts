@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fieldOfBadVariable } from '../../src/kernel/errors';
 import { checkEndpoint, checkModelInput, MODEL_INPUT_LIMITS } from '../../src/services/model-input';
 import { InferenceBackend } from '../../src/entities';
+import { exampleWorkflow } from '../support/comfyui-workflow';
 
 const refusal = (fn: () => unknown) => {
   try {
@@ -33,6 +34,8 @@ describe('model registration input', () => {
     expect(refusal(() => checkModelInput(input(many)))).toMatchObject({ field: 'workflow', message: expect.stringMatching(/at most 500 nodes/) });
     expect(refusal(() => checkModelInput(input(big)))).toMatchObject({ field: 'workflow', message: expect.stringMatching(/KiB/) });
     expect(checkModelInput(input(WORKFLOW)).workflow).toEqual(WORKFLOW);
+    // The documented example (docs/examples/comfyui-workflow.json) registers as it is.
+    expect(checkModelInput(input(exampleWorkflow())).workflow).toEqual(exampleWorkflow());
   });
 
   it('keeps the credential unless one is given, and "" removes it', () => {
