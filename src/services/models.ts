@@ -129,9 +129,14 @@ export class ModelService {
     return model.endpoints.map((url) => ({ url, health: health.get(url) ?? null }));
   }
 
-  /** True while every endpoint of a remote model has an open breaker: its jobs wait in the queue (docs/backends.md). */
+  /**
+   * True while jobs of a remote model wait for its backend: a worker holds
+   * them back right now (the mark behind `Job.waitingFor`), or every endpoint's
+   * breaker is open, so a job submitted now would wait (docs/backends.md).
+   */
   async isWaitingForBackend(model: AiModel): Promise<boolean> {
     if (model.backend === InferenceBackend.ONNX || model.endpoints.length === 0) return false;
+    if (await this.deps.health.waitingFor(model.id)) return true;
     const endpoints = await this.endpointsOf(model);
     return endpoints.every((e) => e.health?.state === 'OPEN');
   }

@@ -167,6 +167,11 @@ describe('registerModel and updateModel', () => {
     await health.write(model.id, 'worker-a', [{ url: 'https://gpu-2.internal', state: 'OPEN', inFlight: 0, lastError: 'HTTP 502', lastCheckedAt: at }]);
     const user = (await gqlData<any>(app.url, `{ models { name waitingForBackend } }`, {}, editor.token)).models.find((m: any) => m.name === 'Comfy Turbo');
     expect(user).toEqual({ name: 'Comfy Turbo', waitingForBackend: true });
+    // A worker holding jobs back says so too, whatever the breakers last reported.
+    const hosted = (await rows()).find((m) => m.name === 'Hosted')!;
+    await health.markWaiting(hosted.id, 'OPENAI_IMAGES', 5000);
+    const marked = (await gqlData<any>(app.url, `{ models { name waitingForBackend } }`, {}, editor.token)).models.find((m: any) => m.name === 'Hosted');
+    expect(marked).toEqual({ name: 'Hosted', waitingForBackend: true });
   });
 
   it('keeps registered models enabled when the folder scan runs again (a restart)', async () => {
