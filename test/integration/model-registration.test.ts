@@ -62,8 +62,10 @@ describe('registerModel and updateModel', () => {
     expect(openCredential(stored.credentialCiphertext!, app.config.credentialKey)).toBe(SECRET);
     const listed = await gql<any>(app.url, `{ models { ${FIELDS} } }`, {}, admin.token);
     const auditLine = await readFile(app.env.ATELIER_AUDIT_LOG, 'utf8');
-    for (const text of [JSON.stringify(o), JSON.stringify(listed), auditLine]) expect(text).not.toContain(SECRET);
-    expect(auditLine).toContain('registerModel');
+    const auditRows = JSON.stringify(await app.db.query(`SELECT details FROM audit_events WHERE kind = 'ADMIN_ACTION'`));
+    for (const text of [JSON.stringify(o), JSON.stringify(listed), auditLine, auditRows]) expect(text).not.toContain(SECRET);
+    expect(auditRows).toContain('registerModel');
+    expect(auditRows).toContain('(given, stored sealed)');
   });
 
   it('registers an ONNX model whose files are in the artifact store', async () => {
