@@ -56,11 +56,8 @@ export async function syncModels(db: DataSource, scanned: ScannedModel[], defaul
     else await models.insert(models.create({ ...values, enabled: true, isDefault: false }));
   }
   const names = scanned.map((m) => m.name);
-  // Only rows the scan owns: registered models (a backend, or ONNX files at their own path) outlive the folder (docs/backends.md).
-  await models.update(
-    { name: names.length ? Not(In(names)) : Not(''), enabled: true, backend: InferenceBackend.ONNX, path: IsNull() },
-    { enabled: false, isDefault: false },
-  );
+  // Only folder models can vanish from the folder: registered ComfyUI / OpenAI-Images models (and ONNX ones with a path of their own) stay.
+  await models.update({ name: names.length ? Not(In(names)) : Not(''), enabled: true, backend: InferenceBackend.ONNX, path: IsNull() }, { enabled: false, isDefault: false });
   if (names.includes(defaultModel) && !(await models.existsBy({ isDefault: true, enabled: true }))) {
     await models.update({ name: defaultModel }, { isDefault: true, enabled: true });
   }
