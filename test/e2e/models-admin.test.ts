@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AiModel } from '../../src/entities';
 import { EndpointHealthStore } from '../../src/redis/endpoint-health';
 import { startTestApp, type TestApp } from '../support/app';
+import { gqlData } from '../support/graphql';
 import { ensureClientBuilt, launchChromium, screenshot, signUpInBrowser } from './browser';
 
 // An admin registers ComfyUI models in a real browser: a bad workflow is
@@ -102,9 +103,15 @@ describe('registering models in a real browser', () => {
     await reportHealth('Comfy Turbo', ['OPEN', 'OPEN']);
     const page = await newPage();
     await page.goto('/signup');
-    await signUpInBrowser(page, 'Mira');
+    const email = await signUpInBrowser(page, 'Mira');
+    // A preset that names a sampler sets it in the form; the user can still change it.
+    const { login } = await gqlData<any>(app.url, 'mutation($e: String!) { login(email: $e, password: "correct horse battery") { token } }', { e: email });
+    await gqlData(app.url, 'mutation($i: PresetInput!) { createPreset(input: $i) { id } }', { i: { name: 'Quick LCM', template: '{prompt}', steps: 4, sampler: 'LCM' } }, login.token);
+    await page.reload();
+    await page.getByLabel('Style preset').selectOption({ label: 'Quick LCM (yours)' });
+    await expect(page.getByLabel('Sampler').inputValue()).resolves.toBe('LCM');
     await page.getByLabel('Model', { exact: true }).selectOption({ label: 'Comfy Turbo' });
-    await page.getByLabel('Sampler').selectOption('LCM');
+    await page.getByLabel('Sampler').selectOption('DPMPP_2M');
     await expect(page.locator('#backend-waiting').textContent()).resolves.toMatch(/Waiting for ComfyUI/);
     await screenshot(page, '22-generate-waiting-for-backend');
     await page.getByLabel('Model', { exact: true }).selectOption({ label: 'atelier-tiny' });

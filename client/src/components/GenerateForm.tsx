@@ -71,6 +71,7 @@ export function GenerateForm({ initial, limits, models, sessions, busy, serverEr
     guidanceScale: preset?.guidanceScale ?? prev.guidanceScale,
     negativePrompt: prev.negativePrompt || preset?.negativePrompt || '',
     modelId: preset?.model?.id ?? prev.modelId,
+    sampler: preset?.sampler ?? prev.sampler,
     loras: preset && preset.loras.length > 0 ? preset.loras.map((l) => ({ loraId: l.loraId, weight: l.weight })) : prev.loras,
   }));
   const submit = (event: FormEvent) => {
