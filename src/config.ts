@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
@@ -265,15 +265,20 @@ function auditLogTarget(raw: string | undefined): string {
 /**
  * The key `npm start` uses when ATELIER_CREDENTIAL_KEY is not set. It is public
  * (it is in this file), so it only keeps credentials out of plain sight in a
- * development database; production refuses to start without a key of its own.
+ * development database; production never uses it.
  */
 const DEVELOPMENT_CREDENTIAL_KEY = Buffer.from('YXRlbGllci1kZXZlbG9wbWVudC1jcmVkZW50aWFsLWs=', 'base64');
 
-function credentialKey(env: Env, nodeEnv: AtelierConfig['nodeEnv']): Buffer {
+/**
+ * ATELIER_CREDENTIAL_KEY, else (production) a key derived from JWT_SECRET with
+ * HKDF, so a deployment that predates the setting keeps starting and its
+ * credentials are still sealed with a secret; else the development key.
+ */
+function credentialKey(env: Env, nodeEnv: AtelierConfig['nodeEnv'], jwtSecret: string): Buffer {
   const raw = env.ATELIER_CREDENTIAL_KEY?.trim();
   if (!raw) {
-    if (nodeEnv === 'production') throw new ConfigError('ATELIER_CREDENTIAL_KEY is required when NODE_ENV=production (32 bytes, base64 or hex)');
-    return DEVELOPMENT_CREDENTIAL_KEY;
+    if (nodeEnv !== 'production') return DEVELOPMENT_CREDENTIAL_KEY;
+    return Buffer.from(hkdfSync('sha256', jwtSecret, 'atelier', 'backend credentials', 32));
   }
   const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
   if (key.length !== 32) throw new ConfigError('ATELIER_CREDENTIAL_KEY must be 32 bytes, written as 64 hex digits or base64 (openssl rand -base64 32)');
@@ -350,7 +355,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     webhookAllowedNetworks: networks(env.ATELIER_WEBHOOK_ALLOWED_NETWORKS),
     auditRetentionDays: int(env, 'ATELIER_AUDIT_RETENTION_DAYS', 365, 1, 36500),
     auditLog: auditLogTarget(env.ATELIER_AUDIT_LOG),
-    credentialKey: credentialKey(env, nodeEnv),
+    credentialKey: credentialKey(env, nodeEnv, jwtSecret),
     backends: {
       timeoutMs: int(env, 'ATELIER_BACKEND_TIMEOUT_MS', 120_000, 100, 3600_000),
       attempts: int(env, 'ATELIER_BACKEND_ATTEMPTS', 4, 1, 20),

@@ -66,9 +66,9 @@ export function mountHealthRoutes(options: HealthOptions): void {
   app.get('/readyz', async (_req, res) => {
     const { ready, reason, checks } = await readiness(options);
     if (!ready) res.setHeader('Retry-After', '5');
-    // An open breaker does not make the worker unready: its other models still run, and waiting jobs resume by themselves.
+    // Listed once a remote backend was used; an open breaker does not make the worker unready (its other models still run).
     const backends = options.backends?.();
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', ...(reason ? { reason } : {}), checks, ...(backends ? { backends } : {}) });
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', ...(reason ? { reason } : {}), checks, ...(backends?.length ? { backends } : {}) });
   });
   app.get('/metrics', async (_req, res) => {
     try {

@@ -23,12 +23,16 @@ describe('credential sealing', () => {
     expect(() => openCredential(parts.join('.'), key)).toThrow();
   });
 
-  it('reads the key from configuration, with a development default and none in production', () => {
+  it('reads the key from configuration; without it, development uses its own key and production derives one from JWT_SECRET', () => {
     const hex = randomBytes(32).toString('hex');
     expect(loadConfig({ JWT_SECRET: 'x'.repeat(40), ATELIER_CREDENTIAL_KEY: hex }).credentialKey.toString('hex')).toBe(hex);
-    expect(loadConfig({ JWT_SECRET: 'x'.repeat(40) }).credentialKey).toHaveLength(32);
     expect(() => loadConfig({ JWT_SECRET: 'x'.repeat(40), ATELIER_CREDENTIAL_KEY: 'short' })).toThrow(/32 bytes/);
-    expect(() => loadConfig({ JWT_SECRET: 'x'.repeat(40), NODE_ENV: 'production' })).toThrow(/ATELIER_CREDENTIAL_KEY/);
+    const development = loadConfig({ JWT_SECRET: 'x'.repeat(40) }).credentialKey;
+    const production = (secret: string) => loadConfig({ JWT_SECRET: secret, NODE_ENV: 'production' }).credentialKey;
+    expect(development).toHaveLength(32);
+    expect(production('x'.repeat(40))).toHaveLength(32);
+    expect(production('x'.repeat(40)).equals(development)).toBe(false);
+    expect(production('x'.repeat(40)).equals(production('y'.repeat(40)))).toBe(false);
   });
 });
 
