@@ -13,6 +13,7 @@ import { HistoryPage } from './pages/HistoryPage';
 import { JobPage } from './pages/JobPage';
 import { JoinSessionPage } from './pages/JoinSessionPage';
 import { LorasPage } from './pages/LorasPage';
+import { ModelsPage } from './pages/ModelsPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { PresetsPage } from './pages/PresetsPage';
 import { SessionRoomPage } from './pages/SessionRoomPage';
@@ -51,6 +52,7 @@ export function App() {
         <Route path="/loras" element={signedIn(<LorasPage />)} />
         <Route path="/keys" element={signedIn(<ApiKeysPage />)} />
         <Route path="/admin" element={signedIn(<AdminPage />)} />
+        <Route path="/admin/models" element={signedIn(<ModelsPage />)} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

@@ -1,5 +1,5 @@
-import { DataSource, In, Not } from 'typeorm';
-import { AiModel, Preset, TierPolicy } from '../entities';
+import { DataSource, In, IsNull, Not } from 'typeorm';
+import { AiModel, InferenceBackend, Preset, TierPolicy } from '../entities';
 import { BUILT_IN_PRESETS, DEFAULT_TIER_POLICIES } from './reference-data';
 
 /** Inserts missing tier policies; never overwrites limits an admin changed. */
@@ -50,11 +50,14 @@ export async function syncModels(db: DataSource, scanned: ScannedModel[], defaul
   for (const model of scanned) {
     const existing = await models.findOneBy({ name: model.name });
     const values = { name: model.name, description: model.description ?? null, sha256: model.sha256, bytes: model.bytes, files: model.files };
+    // A registered model that took the folder's name keeps its settings.
+    if (existing && (existing.backend !== InferenceBackend.ONNX || existing.path !== null)) continue;
     if (existing) await models.update({ id: existing.id }, values);
     else await models.insert(models.create({ ...values, enabled: true, isDefault: false }));
   }
   const names = scanned.map((m) => m.name);
-  await models.update({ name: names.length ? Not(In(names)) : Not(''), enabled: true }, { enabled: false, isDefault: false });
+  // Only folder models can vanish from the folder: registered ComfyUI / OpenAI-Images models (and ONNX ones with a path of their own) stay.
+  await models.update({ name: names.length ? Not(In(names)) : Not(''), enabled: true, backend: InferenceBackend.ONNX, path: IsNull() }, { enabled: false, isDefault: false });
   if (names.includes(defaultModel) && !(await models.existsBy({ isDefault: true, enabled: true }))) {
     await models.update({ name: defaultModel }, { isDefault: true, enabled: true });
   }

@@ -40,3 +40,12 @@ export enum AuditEventKind {
   PASSWORD_CHANGE_FAILED = 'PASSWORD_CHANGE_FAILED',
   ACCOUNT_DELETED = 'ACCOUNT_DELETED',
 }
+/** What runs a model's generations (docs/backends.md). */
+export enum InferenceBackend {
+  /** The ONNX pipeline inside the worker, on files from the models folder. */
+  ONNX = 'ONNX',
+  /** A pool of ComfyUI servers, driven through ComfyUI's own HTTP and WebSocket API with the model's workflow. */
+  COMFYUI = 'COMFYUI',
+  /** A server speaking the OpenAI Images API (`POST /v1/images/generations`). */
+  OPENAI_IMAGES = 'OPENAI_IMAGES',
+}

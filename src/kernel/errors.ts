@@ -46,6 +46,10 @@ export const JobFailureCode = {
   INFERENCE_FAILED: 'INFERENCE_FAILED',
   /** The job's queue entry was lost or spent while its row still waited (repaired by the reconciler). */
   STRANDED: 'STRANDED',
+  /** The model's backend (ComfyUI, an OpenAI-Images server) refused the request as invalid; retrying cannot help. */
+  BACKEND_REJECTED: 'BACKEND_REJECTED',
+  /** Every endpoint of the model's backend stayed unreachable or failing through the retries, or until the deadline. */
+  BACKEND_UNAVAILABLE: 'BACKEND_UNAVAILABLE',
 } as const;
 export type JobFailureCode = (typeof JobFailureCode)[keyof typeof JobFailureCode];
 
@@ -157,9 +161,28 @@ export interface ErrorDescription {
 /** graphql-js's wording of its parse limits (parser.js, lexer.js): a document too big, not a syntax error. */
 const PARSE_LIMIT = /(Document contains more th(?:an|at) \d+ (tokens|comments)|Source contains more than \d+ UTF-16 code units)\. Parsing aborted\.$/;
 
+/** graphql-js's wording when a variable does not coerce: `Variable "$input" got invalid value "X" at "input.backend"; …`. */
+const BAD_VARIABLE = /^Variable "\$(\w+)" got invalid value .*?(?: at "([^"]+)")?; /s;
+
+/**
+ * The input field a variable coercion error is about (an unknown enum value,
+ * a string where a number belongs), named like the services name fields:
+ * `input.endpoints[0]` → `endpoints`; a whole variable by its name.
+ */
+export function fieldOfBadVariable(message: string): string | undefined {
+  const match = BAD_VARIABLE.exec(message);
+  if (!match) return undefined;
+  const segments = (match[2] ?? match[1]).replace(/\[\d+\]/g, '').split('.');
+  return (segments.length > 1 ? segments.slice(1) : segments).join('.');
+}
+
 /** graphql-js errors and others that carry a code in `extensions` (validation rules, Apollo, shield's fallback). */
 function extensionCode(error: unknown): { code: unknown; extensions: Record<string, unknown> } {
-  const extensions = (error as { extensions?: Record<string, unknown> } | null)?.extensions ?? {};
+  let extensions = (error as { extensions?: Record<string, unknown> } | null)?.extensions ?? {};
+  if (extensions.code === ErrorCode.BAD_USER_INPUT && extensions.field === undefined) {
+    const field = fieldOfBadVariable(String((error as Error | null)?.message ?? ''));
+    if (field) extensions = { ...extensions, field };
+  }
   // A limit rule marks its errors: Apollo re-codes validation errors as GRAPHQL_VALIDATION_FAILED.
   if (extensions.queryLimit) return { code: ErrorCode.QUERY_TOO_COMPLEX, extensions };
   if (PARSE_LIMIT.test(String((error as Error | null)?.message ?? ''))) return { code: ErrorCode.QUERY_TOO_COMPLEX, extensions };

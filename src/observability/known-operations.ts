@@ -1,6 +1,7 @@
 /** The client's operation names (client/src), written by `npm run operations:print`; the only names used as metric labels. */
 export const KNOWN_OPERATIONS: ReadonlySet<string> = new Set([
   'AddImagesToAlbum',
+  'AdminModels',
   'AdminUsers',
   'Album',
   'Albums',
@@ -36,6 +37,7 @@ export const KNOWN_OPERATIONS: ReadonlySet<string> = new Set([
   'RandomPrompt',
   'Register',
   'RegisterLora',
+  'RegisterModel',
   'RemoveImagesFromAlbum',
   'RemoveSessionMember',
   'RetryJob',
@@ -53,6 +55,7 @@ export const KNOWN_OPERATIONS: ReadonlySet<string> = new Set([
   'SystemStats',
   'UnfavoriteImage',
   'UnshareAlbum',
+  'UpdateModel',
   'UpdatePreset',
   'Usage',
 ]);

@@ -96,6 +96,8 @@ export const ROOT_RULES = {
     setModelEnabled: admin,
     setDefaultModel: admin,
     setModelMinTier: admin,
+    registerModel: admin,
+    updateModel: admin,
     updateTierPolicy: admin,
   },
   Subscription: {

@@ -22,6 +22,7 @@ import { OidcSignIn } from './oidc-sign-in';
 import { RecentErrors } from '../observability/recent-errors';
 import { LoraService } from './loras';
 import { ModelService } from './models';
+import { EndpointHealthStore } from '../redis/endpoint-health';
 import { PresetService } from './presets';
 import { PrincipalStamps } from './principal-stamps';
 import { QuotaService, type ServiceLimits } from './quotas';
@@ -66,6 +67,8 @@ export interface ServiceDeps {
   serviceLimits: ServiceLimits;
   /** Where webhooks may be delivered (SSRF guard). */
   webhookTargets: WebhookTargetPolicy;
+  /** Seals backend credentials of registered models (ATELIER_CREDENTIAL_KEY). */
+  credentialKey: Buffer;
 }
 
 /** Every domain service, built once in the composition root. */
@@ -122,7 +125,7 @@ export function createServices(deps: ServiceDeps) {
     suggestions: new SuggestionService(),
     uploads,
     loras: new LoraService(db, deps.store, uploads, deps.modelsDir),
-    models: new ModelService(db),
+    models: new ModelService(db, { modelsDir: deps.modelsDir, store: deps.store, credentialKey: deps.credentialKey, health: new EndpointHealthStore(redis, prefix) }),
     webhookTargets,
     webhooks: new WebhookService(db, clock, webhookTargets),
     /** Deleting what users own, on request and by tier retention. */

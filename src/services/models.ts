@@ -1,15 +1,45 @@
 import { DataSource } from 'typeorm';
-import { AiModel, type Tier, type User } from '../entities';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { AiModel, InferenceBackend, type Tier, type User } from '../entities';
+import type { EndpointHealth } from '../kernel/backends';
+import { sealCredential } from '../kernel/credentials';
 import { badInput, notFound } from '../kernel/errors';
+import type { EndpointHealthStore } from '../redis/endpoint-health';
+import type { ArtifactStore } from '../storage/artifact-store';
 import { modelListedWhere } from './access-rules';
 import { assertUuid } from '../kernel/ids';
+import { checkModelInput, onnxFolderOf, type CheckedModelInput, type ModelInputValues } from './model-input';
+import { locateOnnxModel, NO_FILES, type OnnxFiles } from './model-files';
+
+/** What registering models needs beyond the database. */
+export interface ModelRegistrationDeps {
+  /** Where ONNX model folders live. */
+  modelsDir: string;
+  /** ONNX models may also live here, for workers on other machines. */
+  store: ArtifactStore;
+  /** Seals backend credentials (kernel/credentials.ts). */
+  credentialKey: Buffer;
+  /** What workers report about each endpoint's breaker. */
+  health: EndpointHealthStore;
+}
+
+/** One endpoint of a model's pool with its health; `health` is null until a worker has reported on it (within a minute). */
+export interface ModelEndpointHealth {
+  url: string;
+  health: EndpointHealth | null;
+}
+
+const isUniqueViolation = (error: unknown): boolean => (error as { code?: string; driverError?: { code?: string } }).code === '23505'
+  || (error as { driverError?: { code?: string } }).driverError?.code === '23505';
+
+const duplicateName = (name: string) => badInput('name', `A model named ${JSON.stringify(name)} exists already`);
 
 /**
  * The model registry as users see it (rows mirrored from the models folder at
  * start), and the admin switches: enable/disable, default, minimum tier.
  */
 export class ModelService {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly db: DataSource, private readonly deps: ModelRegistrationDeps) {}
 
   /** Enabled models, the default first; admins also see disabled ones. */
   list(user: User): Promise<AiModel[]> {
@@ -49,5 +79,80 @@ export class ModelService {
     const model = await this.get(id);
     await this.db.getRepository(AiModel).update({ id: model.id }, { minTier });
     return { ...model, minTier } as AiModel;
+  }
+
+  /**
+   * Registers a model served by `input.backend` (docs/backends.md,
+   * "Registering models"). Every field is checked before anything is written;
+   * the unique index on the name settles two registrations at once.
+   */
+  async register(input: ModelInputValues): Promise<AiModel> {
+    const checked = checkModelInput(input);
+    await this.assertNameFree(checked.name, null);
+    const values = { ...this.columnsOf(checked, await this.filesOf(checked)), enabled: true, isDefault: false };
+    if (checked.credential) values.credentialCiphertext = sealCredential(checked.credential, this.deps.credentialKey);
+    const models = this.db.getRepository(AiModel);
+    const row = models.create(values);
+    try {
+      await models.insert(row);
+      return await models.findOneByOrFail({ id: row.id });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw duplicateName(checked.name);
+      throw error;
+    }
+  }
+
+  /** Replaces a model's settings with `input`; the stored credential stays unless `credential` is given ("" removes it). */
+  async update(id: string, input: ModelInputValues): Promise<AiModel> {
+    const model = await this.get(id);
+    const checked = checkModelInput(input);
+    await this.assertNameFree(checked.name, model.id);
+    const values = this.columnsOf(checked, await this.filesOf(checked));
+    if (checked.backend === InferenceBackend.ONNX) values.credentialCiphertext = null;
+    else if (checked.credential !== undefined) {
+      values.credentialCiphertext = checked.credential ? sealCredential(checked.credential, this.deps.credentialKey) : null;
+    }
+    const models = this.db.getRepository(AiModel);
+    try {
+      await models.update({ id: model.id }, values as QueryDeepPartialEntity<AiModel>);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw duplicateName(checked.name);
+      throw error;
+    }
+    return models.findOneByOrFail({ id: model.id });
+  }
+
+  /** Each endpoint of the model with the health workers last reported for it. */
+  async endpointsOf(model: AiModel): Promise<ModelEndpointHealth[]> {
+    if (model.endpoints.length === 0) return [];
+    const health = await this.deps.health.read(model.id);
+    return model.endpoints.map((url) => ({ url, health: health.get(url) ?? null }));
+  }
+
+  /**
+   * True while jobs of a remote model wait for its backend: a worker holds
+   * them back right now (the mark behind `Job.waitingFor`), or every endpoint's
+   * breaker is open, so a job submitted now would wait (docs/backends.md).
+   */
+  async isWaitingForBackend(model: AiModel): Promise<boolean> {
+    if (model.backend === InferenceBackend.ONNX || model.endpoints.length === 0) return false;
+    if (await this.deps.health.waitingFor(model.id)) return true;
+    const endpoints = await this.endpointsOf(model);
+    return endpoints.every((e) => e.health?.state === 'OPEN');
+  }
+
+  private async assertNameFree(name: string, exceptId: string | null): Promise<void> {
+    const other = await this.db.getRepository(AiModel).findOneBy({ name });
+    if (other && other.id !== exceptId) throw duplicateName(name);
+  }
+
+  private filesOf(checked: CheckedModelInput): Promise<OnnxFiles> {
+    if (checked.backend !== InferenceBackend.ONNX) return Promise.resolve(NO_FILES);
+    return locateOnnxModel(onnxFolderOf(checked), this.deps.modelsDir, this.deps.store);
+  }
+
+  private columnsOf(checked: CheckedModelInput, files: OnnxFiles): Partial<AiModel> {
+    const { name, backend, description, minTier, endpoints, workflow, remoteModel, path } = checked;
+    return { name, backend, description, minTier, endpoints, workflow, remoteModel, path, ...files };
   }
 }

@@ -1,5 +1,6 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
-import type { ModelsQuery, SessionsQuery } from '../gql/graphql';
+import type { ModelsQuery, Sampler, SessionsQuery } from '../gql/graphql';
+import { BACKEND_LABELS } from '../lib/backends';
 import { limitHints, type Limits } from './LimitHints';
 import { LoraPicker } from './LoraPicker';
 import { PresetPicker, type PresetOption } from './PresetPicker';
@@ -28,6 +29,14 @@ interface Props {
   onSubmit(settings: GenerationSettings): void;
 }
 
+const SAMPLERS: { value: Sampler; label: string }[] = [
+  { value: 'EULER', label: 'Euler' },
+  { value: 'EULER_ANCESTRAL', label: 'Euler ancestral' },
+  { value: 'DDIM', label: 'DDIM' },
+  { value: 'LCM', label: 'LCM (1–4 steps)' },
+  { value: 'DPMPP_2M', label: 'DPM++ 2M' },
+];
+
 /** A labelled field with its hint and error wired to aria-describedby. */
 function Field({ id, label, hint, error, children }: { id: string; label: string; hint?: string; error?: string; children: ReactNode }) {
   return (
@@ -50,6 +59,7 @@ export function GenerateForm({ initial, limits, models, sessions, busy, serverEr
   const hints = limitHints(s, limits);
   const errorOf = (field: string) => serverErrors[field] ?? hints[field];
   const sizeKey = `${s.width}x${s.height}`;
+  const chosen = models.find((m) => (s.modelId ? m.id === s.modelId : m.isDefault));
   const writableSessions = sessions.filter((x) => x.myRole === 'OWNER' || x.myRole === 'COLLABORATOR');
   // A preset fills in the parameters it sets, so people see (and can override) what it applies.
   const applyPreset = (preset: PresetOption | null) => setS((prev) => ({
@@ -61,6 +71,7 @@ export function GenerateForm({ initial, limits, models, sessions, busy, serverEr
     guidanceScale: preset?.guidanceScale ?? prev.guidanceScale,
     negativePrompt: prev.negativePrompt || preset?.negativePrompt || '',
     modelId: preset?.model?.id ?? prev.modelId,
+    sampler: preset?.sampler ?? prev.sampler,
     loras: preset && preset.loras.length > 0 ? preset.loras.map((l) => ({ loraId: l.loraId, weight: l.weight })) : prev.loras,
   }));
   const submit = (event: FormEvent) => {
@@ -116,6 +127,12 @@ export function GenerateForm({ initial, limits, models, sessions, busy, serverEr
           </div>
         </Field>
         {num('count', 'Images', { min: 1, max: 8 }, limits ? `Up to ${limits.maxCount} per job on your tier.` : undefined)}
+        <Field id="sampler" label="Sampler" error={errorOf('sampler')}>
+          <select id="sampler" value={s.sampler} onChange={(e) => set('sampler', e.target.value as Sampler | '')}>
+            <option value="">Model's default</option>
+            {SAMPLERS.map((x) => <option key={x.value} value={x.value}>{x.label}</option>)}
+          </select>
+        </Field>
       </fieldset>
       <fieldset className="grid-fields">
         <legend>Where</legend>
@@ -132,6 +149,11 @@ export function GenerateForm({ initial, limits, models, sessions, busy, serverEr
           </select>
         </Field>
       </fieldset>
+      {chosen?.waitingForBackend && (
+        <p className="notice warn" role="status" id="backend-waiting">
+          Waiting for {BACKEND_LABELS[chosen.backend]}: {chosen.name}'s servers are not answering. New jobs wait in the queue and start by themselves when they are back.
+        </p>
+      )}
       <button type="submit" className="button primary wide" disabled={busy || !s.prompt.trim()}>
         {busy ? 'Submitting…' : 'Generate'}
       </button>

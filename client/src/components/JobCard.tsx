@@ -2,6 +2,7 @@ import { useMutation } from '@apollo/client/react';
 import { Link, useNavigate } from 'react-router';
 import type { JobFieldsFragment } from '../gql/graphql';
 import { useAuth } from '../lib/auth';
+import { BACKEND_LABELS } from '../lib/backends';
 import { formatEta, personName, relativeTime } from '../lib/format';
 import { FINAL_STATUSES, useLiveJob } from '../lib/useLiveJob';
 import { CancelJobMutation, RetryJobMutation } from '../operations/jobs';
@@ -44,6 +45,7 @@ export function JobCard({ job, showOwner = false }: { job: JobFieldsFragment; sh
         <p className="muted" aria-live="polite">
           {job.queuePosition === 0 || job.queuePosition == null ? 'Next in the queue' : `Position ${job.queuePosition + 1} in the queue`}
           {job.etaSeconds != null && ` · about ${formatEta(job.etaSeconds)}`}
+          {job.waitingFor && ` · waiting for ${BACKEND_LABELS[job.waitingFor]} (its servers are not answering)`}
         </p>
       )}
       {!final && (

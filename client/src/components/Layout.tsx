@@ -43,7 +43,10 @@ export function Layout() {
                 </li>
               ))}
               {viewer.role === 'ADMIN' && (
-                <li><NavLink to="/admin">Admin</NavLink></li>
+                <>
+                  <li><NavLink to="/admin" end>Admin</NavLink></li>
+                  <li><NavLink to="/admin/models">Models</NavLink></li>
+                </>
               )}
             </ul>
           </nav>

@@ -16,6 +16,7 @@ export const FIELD_IDS: Record<string, string> = {
   loras: 'loras',
   sessionId: 'sessionId',
   modelId: 'modelId',
+  sampler: 'sampler',
 };
 
 /**

@@ -1,4 +1,4 @@
-import type { JobFieldsFragment } from '../gql/graphql';
+import type { JobFieldsFragment, Sampler } from '../gql/graphql';
 
 /** The generator form's values; also what "use these settings again" carries between pages. */
 export interface GenerationSettings {
@@ -16,6 +16,8 @@ export interface GenerationSettings {
   /** Preset whose template the server applies to the prompt; empty for none. */
   presetId: string;
   loras: { loraId: string; weight: number }[];
+  /** Empty: the model's own sampler. */
+  sampler: Sampler | '';
 }
 
 export const DEFAULT_SETTINGS: GenerationSettings = {
@@ -31,6 +33,7 @@ export const DEFAULT_SETTINGS: GenerationSettings = {
   sessionId: '',
   presetId: '',
   loras: [],
+  sampler: '',
 };
 
 /** A finished job's parameters as form settings (same seed, so the same image comes back). */
@@ -49,5 +52,6 @@ export function settingsOf(job: JobFieldsFragment): GenerationSettings {
     // The stored prompt already has the preset's template applied.
     presetId: '',
     loras: job.loras.map((l) => ({ loraId: l.loraId, weight: l.weight })),
+    sampler: job.sampler ?? '',
   };
 }

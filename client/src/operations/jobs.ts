@@ -4,6 +4,7 @@ export const JobFieldsFragment = graphql(`
   fragment JobFields on Job {
     id
     status
+    sampler
     prompt
     negativePrompt
     width
@@ -17,6 +18,7 @@ export const JobFieldsFragment = graphql(`
     progress
     queuePosition
     etaSeconds
+    waitingFor
     createdAt
     startedAt
     completedAt
@@ -160,6 +162,8 @@ export const ModelsQuery = graphql(`
       isDefault
       enabled
       minTier
+      backend
+      waitingForBackend
     }
   }
 `);

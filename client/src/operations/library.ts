@@ -21,6 +21,7 @@ export const PresetsQuery = graphql(`
       height
       steps
       guidanceScale
+      sampler
       builtIn
       mine
       model {

@@ -12,6 +12,9 @@ import { explainError } from '../lib/errors';
 import { CreateGenerationMutation, JobsQuery, ModelsQuery, UsageQuery } from '../operations/jobs';
 import { SessionsQuery } from '../operations/sessions';
 
+/** How often the model list (and whether a backend is down) is refreshed. */
+const MODELS_POLL_MS = 10_000;
+
 function toInput(s: GenerationSettings): GenerationInput {
   return {
     // Autocomplete leaves a trailing comma for the next phrase; it means nothing to the model.
@@ -27,6 +30,7 @@ function toInput(s: GenerationSettings): GenerationInput {
     sessionId: s.sessionId || null,
     presetId: s.presetId || null,
     loras: s.loras.length ? s.loras : null,
+    sampler: s.sampler || null,
   };
 }
 
@@ -37,7 +41,8 @@ export function GeneratePage() {
   const carried = (location.state as { settings?: GenerationSettings } | null)?.settings;
   const initial: GenerationSettings = carried ?? { ...DEFAULT_SETTINGS, sessionId: params.get('session') ?? '' };
   const usage = useQuery(UsageQuery);
-  const models = useQuery(ModelsQuery);
+  // Polled so "waiting for <backend>" appears and clears without a reload.
+  const models = useQuery(ModelsQuery, { pollInterval: MODELS_POLL_MS });
   const sessions = useQuery(SessionsQuery);
   const recent = useQuery(JobsQuery, { variables: { first: 6 } });
   const [create, createState] = useMutation(CreateGenerationMutation, { refetchQueries: ['Usage', 'Jobs'] });
