@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
-import { AiModel, Job, JobStatus, Lora } from '../entities';
+import { AiModel, Job, JobKind, JobStatus, Lora } from '../entities';
 import type { Logger } from '../observability/logger';
 import { redactPrompt } from '../observability/logger';
 import { NO_WORKER_METRICS, type WorkerMetrics } from '../observability/metrics';
@@ -23,6 +23,8 @@ import type { PipelineCache } from './models/pipeline-cache';
 import { recordStepTimeMs } from '../services/queue-positions';
 import { type JobFailure } from '../kernel/events';
 import { GENERATION_QUEUE, type GenerationJobData } from '../kernel/queues';
+import { ensureFfmpeg } from './video-encoder';
+import { renderVideoJob } from './video-job';
 
 export interface WorkerOptions {
   db: DataSource;
@@ -52,6 +54,8 @@ export interface WorkerOptions {
    * of its attempts).
    */
   outageRetryMs?: number;
+  /** The ffmpeg that encodes VIDEO jobs (default: found, or installed, at the first clip; docs/video.md). */
+  ffmpegPath?: string;
 }
 
 /** How long a job put back during an outage waits before it is offered again. */
@@ -180,6 +184,11 @@ export class GenerationWorker {
       },
     });
     try {
+      if (job.kind === JobKind.VIDEO) {
+        await this.runVideo(job, pipeline, controller.signal, (p) => reporter.step(p), async () => { clearTimeout(timer); await reporter.flush(); }, log);
+        outcome = 'completed';
+        return;
+      }
       const images = await pipeline.generate({
         prompt: job.prompt, negativePrompt: job.negativePrompt ?? undefined, width: job.width, height: job.height,
         steps: job.steps, guidanceScale: job.guidanceScale, seed: job.seed, count: job.count,
@@ -215,6 +224,24 @@ export class GenerationWorker {
       this.running.delete(job.id);
       this.metrics.jobFinished(modelName, outcome, (Date.now() - started) / 1000);
     }
+  }
+
+  /**
+   * A VIDEO job: frames are rendered in the render thread and streamed to
+   * ffmpeg; each frame is a PROGRESS event (frame k of n). `rendered` runs
+   * once the last frame is in (stop the timeout, flush the events) before the
+   * clip is encoded, stored and recorded.
+   */
+  private async runVideo(
+    job: Job, pipeline: ImagePipeline, signal: AbortSignal, onFrame: (p: StepProgress) => void, rendered: () => Promise<void>, log: Logger,
+  ): Promise<void> {
+    this.o.ffmpegPath ??= ensureFfmpeg((msg) => log.info(msg));
+    const { file, timings } = await renderVideoJob(job, {
+      pipeline, store: this.o.store, ffmpegPath: this.o.ffmpegPath, loras: await this.loraFiles(job), signal, onFrame,
+    });
+    await rendered();
+    if (await this.lifecycle.completeVideo(job, file)) log.info({ frames: file.frames, bytes: file.bytes, ...timings }, 'video job completed');
+    else log.info('job was finished elsewhere meanwhile: video not recorded');
   }
 
   /** Loads (or finds loaded) a model, timing real loads for the metrics. */

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { Job, JobStatus } from '../entities';
+import { Job, JobStatus, workSteps } from '../entities';
 import type { EventPublisher } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
 
@@ -42,6 +42,6 @@ export async function publishQueuePositions(deps: { db: DataSource; events: Even
     const own = job.steps * job.count;
     const etaMs = stepMs === null ? undefined : Math.round((ahead + own) * stepMs);
     ahead += own;
-    await events.publish({ type: 'POSITION', at, jobId: job.id, sessionId: job.sessionId, actorId: job.ownerId, queuePosition: position, etaMs, step: 0, totalSteps: job.steps });
+    await events.publish({ type: 'POSITION', at, jobId: job.id, sessionId: job.sessionId, actorId: job.ownerId, queuePosition: position, etaMs, step: 0, totalSteps: workSteps(job) });
   }
 }

@@ -1,16 +1,21 @@
-import { GENERATION_LIMITS as L } from '../kernel/generation-parameters';
+import { GENERATION_LIMITS as L, VIDEO_LIMITS as V } from '../kernel/generation-parameters';
 import { badInput } from '../kernel/errors';
 
 /** The tier-policy fields an admin edits with updateTierPolicy. */
 export type EditablePolicyField =
   | 'maxOpenJobs' | 'imagesPerDay' | 'maxWidth' | 'maxHeight' | 'maxSteps' | 'maxCount' | 'maxLoras'
-  | 'generationsPerMinute' | 'requestsPerMinute' | 'maxSessionMembers' | 'maxQueryComplexity' | 'pendingUploadMb';
+  | 'generationsPerMinute' | 'requestsPerMinute' | 'maxSessionMembers' | 'maxQueryComplexity' | 'pendingUploadMb'
+  | 'videoSecondsPerDay' | 'maxVideoSeconds' | 'maxVideoFps' | 'maxVideoSide';
+
+/** The daily allowances that also take -1, unlimited (stored as null). */
+export const UNLIMITED_FIELDS: readonly EditablePolicyField[] = ['imagesPerDay', 'videoSecondsPerDay'];
 
 /**
  * What each tier-policy field may be set to (docs/request-limits.md, "Tier
  * policies"). A tier narrows the generation limits table and cannot widen
  * it; the other maxima are far above any real tier and keep a typo (or
- * 2^31 − 1) from switching a limit off. `imagesPerDay` also takes -1, unlimited.
+ * 2^31 − 1) from switching a limit off. `imagesPerDay` and `videoSecondsPerDay`
+ * also take -1, unlimited.
  */
 export const TIER_POLICY_BOUNDS: Record<EditablePolicyField, { min: number; max: number }> = {
   maxOpenJobs: { min: 1, max: 10_000 },
@@ -25,21 +30,25 @@ export const TIER_POLICY_BOUNDS: Record<EditablePolicyField, { min: number; max:
   maxSessionMembers: { min: 1, max: 10_000 },
   maxQueryComplexity: { min: 10, max: 1_000_000 },
   pendingUploadMb: { min: 1, max: 1_048_576 },
+  videoSecondsPerDay: { min: 0, max: 1_000_000 },
+  maxVideoSeconds: { min: 1, max: V.durationSeconds.max },
+  maxVideoFps: { min: V.fps.min, max: V.fps.max },
+  maxVideoSide: { min: L.width.min, max: L.width.max },
 };
 
-/** `imagesPerDay: -1` in an update: no daily limit (stored as null). */
+/** `imagesPerDay: -1` (or `videoSecondsPerDay: -1`) in an update: no daily limit (stored as null). */
 export const UNLIMITED = -1;
 
 /** "1 to 10,000" (and "or -1 for unlimited"), for messages and the GraphQL input's descriptions. */
 export function boundsText(field: EditablePolicyField): string {
   const { min, max } = TIER_POLICY_BOUNDS[field];
   const range = `${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}`;
-  return field === 'imagesPerDay' ? `${range}, or ${UNLIMITED} for unlimited` : range;
+  return UNLIMITED_FIELDS.includes(field) ? `${range}, or ${UNLIMITED} for unlimited` : range;
 }
 
 /** Refuses a value outside the field's bounds with BAD_USER_INPUT and the field. */
 export function checkPolicyValue(field: EditablePolicyField, value: number): void {
   const { min, max } = TIER_POLICY_BOUNDS[field];
-  const allowed = Number.isInteger(value) && ((value >= min && value <= max) || (field === 'imagesPerDay' && value === UNLIMITED));
+  const allowed = Number.isInteger(value) && ((value >= min && value <= max) || (UNLIMITED_FIELDS.includes(field) && value === UNLIMITED));
   if (!allowed) throw badInput(field, `${field} must be an integer from ${boundsText(field)}`);
 }
