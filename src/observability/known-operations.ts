@@ -16,6 +16,7 @@ export const KNOWN_OPERATIONS: ReadonlySet<string> = new Set([
   'CreatePreset',
   'CreateSession',
   'CreateSessionInvite',
+  'CreateVideo',
   'DeleteAlbum',
   'DeletePreset',
   'EnhancePrompt',
@@ -55,4 +56,5 @@ export const KNOWN_OPERATIONS: ReadonlySet<string> = new Set([
   'UnshareAlbum',
   'UpdatePreset',
   'Usage',
+  'VideoPresets',
 ]);

@@ -55,6 +55,20 @@ export const JobFieldsFragment = graphql(`
       index
       favorited
     }
+    kind
+    videoFrames
+    videoFps
+    video {
+      url
+      posterUrl
+      mimeType
+      durationSeconds
+      fps
+      frames
+      width
+      height
+      bytes
+    }
   }
 `);
 
@@ -136,6 +150,7 @@ export const UsageQuery = graphql(`
       openJobs
       imagesToday
       imagesRemainingToday
+      videoSecondsToday
       resetsAt
       limits {
         tier
@@ -146,6 +161,9 @@ export const UsageQuery = graphql(`
         maxLoras
         maxOpenJobs
         imagesPerDay
+        videoSecondsPerDay
+        maxVideoSeconds
+        maxVideoFps
       }
     }
   }
