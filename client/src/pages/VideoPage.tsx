@@ -71,13 +71,13 @@ export function VideoPage() {
             hint={fromImageId ? 'Leave empty to keep the image\'s prompt.' : undefined}>
             <textarea id="prompt" value={prompt} onChange={(e) => setPrompt(e.target.value)} rows={3} />
           </FormField>
-          <fieldset className="field">
+          <fieldset className="field choices">
             <legend>Style</legend>
-            <label className="inline">
+            <label className="check">
               <input type="radio" name="preset" value="" checked={presetId === ''} onChange={() => setPresetId('')} /> Custom
             </label>
             {list.map((p) => (
-              <label key={p.id} className="inline">
+              <label key={p.id} className="check">
                 <input type="radio" name="preset" value={p.id} checked={presetId === p.id} onChange={() => setPresetId(p.id)} />
                 {' '}{p.name} <span className="muted small">({p.durationSeconds} s at {p.fps} fps)</span>
               </label>
