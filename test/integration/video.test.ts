@@ -129,4 +129,28 @@ describe('VIDEO jobs', () => {
     const usage = await gqlData<any>(app.url, '{ usage { videoSecondsToday imagesToday } }', {}, user.token);
     expect(usage.usage).toEqual({ videoSecondsToday: 2, imagesToday: 1 });
   }, 120_000);
+
+  it('a teammate in the session watches the clip live: a frame per PROGRESS event with previews, then the video', async () => {
+    const owner = await factory.user(app);
+    const teammate = await factory.user(app);
+    const { createSession } = await gqlData<any>(app.url, 'mutation { createSession(name: "Storyboard") { id } }', {}, owner.token);
+    const { createSessionInvite } = await gqlData<any>(app.url, 'mutation($s: ID!) { createSessionInvite(sessionId: $s, role: WATCHER) { token } }',
+      { s: createSession.id }, owner.token);
+    await gqlData(app.url, 'mutation($t: String!) { joinSession(token: $t) { id } }', { t: createSessionInvite.token }, teammate.token);
+    const watcher = wsClient(app.url, teammate.token);
+    const feed = collect<any>(watcher, 'subscription($s: ID!) { sessionEvents(sessionId: $s) { type jobId step totalSteps preview job { id video { frames } } } }',
+      { s: createSession.id }, (items) => items.some((i) => i.sessionEvents.type === 'COMPLETED'));
+    await waitFor(async () => (await gqlData<any>(app.url, 'query($s: ID!) { session(id: $s) { onlineUserIds } }', { s: createSession.id }, owner.token))
+      .session.onlineUserIds.includes(teammate.id));
+    const { createVideo: clip } = await gqlData<any>(app.url, CREATE_VIDEO,
+      { input: { prompt: 'a paper boat', presetId: presets['Vlog Style'].id, steps: 1, durationSeconds: 1, sessionId: createSession.id } }, owner.token);
+    await feed.done;
+    await watcher.dispose();
+    const events = feed.items.map((i) => i.sessionEvents).filter((e) => e.jobId === clip.id);
+    expect(events[0].type).toBe('QUEUED');
+    const frames = events.filter((e) => e.type === 'PROGRESS');
+    expect(frames.map((e) => e.step)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(frames.every((e) => e.totalSteps === 30 && e.preview?.startsWith('data:image/png;base64,'))).toBe(true);
+    expect(events.at(-1)).toMatchObject({ type: 'COMPLETED', job: { id: clip.id, video: { frames: 30 } } });
+  }, 120_000);
 });
