@@ -192,3 +192,8 @@ export class Job extends Identified implements GenerationSettings {
 export function workSteps(job: Pick<Job, 'kind' | 'steps' | 'videoFrames'>): number {
   return job.kind === JobKind.VIDEO ? job.videoFrames ?? 0 : job.steps;
 }
+
+/** Denoising steps a job still has to run once `done` units of work (steps, or frames of a clip) are finished: what ETAs count. */
+export function remainingDenoisingSteps(job: Pick<Job, 'kind' | 'steps' | 'count' | 'videoFrames'>, done = 0): number {
+  return job.kind === JobKind.VIDEO ? Math.max(0, (job.videoFrames ?? 0) - done) * job.steps : Math.max(0, job.steps - done) * job.count;
+}
