@@ -61,7 +61,7 @@ export function VideoPage() {
       <section className="card" aria-labelledby="video-title">
         <h1 id="video-title">{fromImageId ? 'Animate an image' : 'Video'}</h1>
         {fromImageId && (
-          <figure className="job-image">
+          <figure className="source-image">
             {source && <img src={source.url} alt={`The image to animate: ${source.prompt} (seed ${source.seed})`} width={128} />}
             <figcaption className="muted small">The clip starts from this image: its prompt, seed and settings.</figcaption>
           </figure>
