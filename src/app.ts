@@ -187,9 +187,9 @@ async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; 
   });
   cleanups.push(() => pipelines.clear());
   // Found (or apt-installed when root) now, like redis-server; without it images still work and VIDEO jobs fail saying why.
-  let ffmpegPath: string | undefined;
+  let ffmpegPath = config.ffmpegPath ?? undefined;
   try {
-    ffmpegPath = ensureFfmpeg((msg) => logger.info(msg));
+    ffmpegPath ??= ensureFfmpeg((msg) => logger.info(msg));
   } catch (err) {
     logger.warn({ err }, 'ffmpeg is unavailable: VIDEO jobs will fail until it is installed (docs/video.md)');
   }

@@ -8,9 +8,9 @@ const FFMPEG_HINT =
   'Atelier encodes videos with ffmpeg: `sudo apt-get install -y ffmpeg` (Debian/Ubuntu), `brew install ffmpeg` (macOS), ' +
   'or set ATELIER_FFMPEG_PATH to an ffmpeg binary.';
 
-/** The ffmpeg binary: ATELIER_FFMPEG_PATH, else on the PATH, else Debian's package installed when root (as for redis-server). */
+/** The ffmpeg binary on the PATH, else Debian's package installed when root (as for redis-server); else throws saying how. */
 export function ensureFfmpeg(log?: (msg: string) => void): string {
-  return process.env.ATELIER_FFMPEG_PATH || ensureDebianBinary('ffmpeg', 'ffmpeg', FFMPEG_HINT, log);
+  return ensureDebianBinary('ffmpeg', 'ffmpeg', FFMPEG_HINT, log);
 }
 
 /** What one encoded clip is. */
