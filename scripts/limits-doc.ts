@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { DEFAULT_TIER_POLICIES } from '../src/database/reference-data';
-import { GENERATION_LIMITS } from '../src/kernel/generation-parameters';
+import { GENERATION_LIMITS, VIDEO_DEFAULTS, VIDEO_LIMITS } from '../src/kernel/generation-parameters';
 import { IDEMPOTENCY_TTL_SECONDS } from '../src/services/jobs';
 import { WEBHOOK_DELIVERY_ATTEMPTS } from '../src/services/webhook-queue';
 import { EVENT_LOG_LIMITS } from '../src/subscriptions/event-log';
@@ -46,6 +46,10 @@ ${row('requests per minute (HTTP, socket operations, uploads)', (t) => cell(t.re
 ${row('members per session', (t) => cell(t.maxSessionMembers))}
 ${row('query cost budget', (t) => cell(t.maxQueryComplexity))}
 ${row('uploads not yet registered', (t) => cell(t.pendingUploadMb, ' MB'))}
+${row('seconds of video per UTC day (apart from images)', (t) => cell(t.videoSecondsPerDay, ' s'))}
+${row('longest video clip', (t) => cell(t.maxVideoSeconds, ' s'))}
+${row('video frames per second', (t) => cell(t.maxVideoFps))}
+${row('largest video width or height', (t) => cell(t.maxVideoSide))}
 ${row('queue priority (lower runs first)', (t) => String(t.queuePriority))}
 ${row('images and finished jobs kept (then deleted with their files)', (t) => cell(t.retentionDays, ' days'))}
 
@@ -65,6 +69,8 @@ ${cell(config.maxQueuedJobs)} jobs are queued or running at once (\`ATELIER_MAX_
 | seed | ${g.seed.min}–${g.seed.max.toLocaleString('en-US')} (seed + images − 1 must stay in range) |
 | prompt, negative prompt | up to ${g.promptChars.max.toLocaleString('en-US')} characters |
 | LoRAs | up to ${g.loraCount.max}, weights ${g.loraWeight.min} to ${g.loraWeight.max} |
+| video duration | ${VIDEO_LIMITS.durationSeconds.min}–${VIDEO_LIMITS.durationSeconds.max} s (default ${VIDEO_DEFAULTS.durationSeconds} s; counted in whole seconds, rounded up) |
+| video frames per second | ${VIDEO_LIMITS.fps.min}–${VIDEO_LIMITS.fps.max} (default ${VIDEO_DEFAULTS.fps}; frames render at ${VIDEO_DEFAULTS.steps} steps unless asked, [video.md](video.md)) |
 
 ## Requests and connections
 

@@ -178,8 +178,9 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
 /** The GPU worker: BullMQ consumer, model cache, and (standalone) its own metrics and health server. */
 async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; metricsUrl: string | null }> {
   // Loaded here, not at the top: an API-only process never loads onnxruntime (docs/architecture.md, "Layers").
-  const [{ GenerationWorker }, { PipelineCache }, { RemoteBackends }] = await Promise.all([
+  const [{ GenerationWorker }, { PipelineCache }, { RemoteBackends }, { ensureFfmpeg }] = await Promise.all([
     import('./gpu-worker/generation-worker.js'), import('./gpu-worker/models/pipeline-cache.js'), import('./gpu-worker/backends/remote-backends.js'),
+    import('./gpu-worker/video-encoder.js'),
   ]);
   const { config, db, redis, connection, services, storage, clock, metrics, queue, cleanups } = core;
   const logger = core.logger.child({ role: 'worker' });
@@ -195,12 +196,19 @@ async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; 
   });
   remote.start();
   cleanups.push(() => remote.stop());
+  // Found (or apt-installed when root) now, like redis-server; without it images still work and VIDEO jobs fail saying why.
+  let ffmpegPath = config.ffmpegPath ?? undefined;
+  try {
+    ffmpegPath ??= ensureFfmpeg((msg) => logger.info(msg));
+  } catch (err) {
+    logger.warn({ err }, 'ffmpeg is unavailable: VIDEO jobs will fail until it is installed (docs/video.md)');
+  }
   const worker = new GenerationWorker({
     db, redis, connection, prefix: config.redisPrefix, lifecycle: services.lifecycle,
     store: storage.store, artifactFiles: storage.files, pipelines, modelsDir: config.modelsDir, clock, logger,
     concurrency: config.workerConcurrency, previewEvery: config.previewEvery, jobTimeoutMs: config.jobTimeoutSeconds * 1000,
     lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000,
-    metrics: workerMetrics, remote, backendWaitMs: config.backends.waitMs,
+    metrics: workerMetrics, remote, backendWaitMs: config.backends.waitMs, ffmpegPath,
   });
   const observed = await observeWorker({ worker, config, metrics, db, redis, queue, logger: core.logger });
   cleanups.push(() => observed.stop());

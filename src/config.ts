@@ -69,6 +69,8 @@ export interface AtelierConfig {
   adminEmail?: string;
   adminPassword?: string;
   modelsDir: string;
+  /** The ffmpeg that encodes VIDEO jobs (ATELIER_FFMPEG_PATH); null: found on the PATH or installed at start (docs/video.md). */
+  ffmpegPath: string | null;
   /** Name of the model directory used when a job names none. */
   defaultModel: string;
   executionProviders: string[];
@@ -326,6 +328,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     adminEmail,
     adminPassword,
     modelsDir: path.resolve(env.ATELIER_MODELS_DIR || path.join(dataDir, 'models')),
+    ffmpegPath: env.ATELIER_FFMPEG_PATH || null,
     defaultModel: env.ATELIER_DEFAULT_MODEL || 'atelier-tiny',
     executionProviders: providers,
     intraOpThreads: int(env, 'ATELIER_INTRA_OP_THREADS', 1, 1, 256),

@@ -20,6 +20,7 @@ import { SessionRoomPage } from './pages/SessionRoomPage';
 import { SessionsPage } from './pages/SessionsPage';
 import { SharedAlbumPage } from './pages/SharedAlbumPage';
 import { SingleSignOnPage } from './pages/SingleSignOnPage';
+import { VideoPage } from './pages/VideoPage';
 
 /** Pages that need a signed-in user send others to sign in, and back afterwards. */
 function RequireViewer({ children }: { children: ReactNode }) {
@@ -39,6 +40,7 @@ export function App() {
         <Route path="/signup" element={<AuthPage mode="signup" />} />
         <Route path="/signin/sso" element={<SingleSignOnPage />} />
         <Route path="/" element={signedIn(<GeneratePage />)} />
+        <Route path="/video" element={signedIn(<VideoPage />)} />
         <Route path="/jobs/:id" element={signedIn(<JobPage />)} />
         <Route path="/history" element={signedIn(<HistoryPage />)} />
         <Route path="/favorites" element={signedIn(<FavoritesPage />)} />

@@ -14,6 +14,8 @@ export enum JobStatus {
 export enum SessionRole { OWNER = 'OWNER', COLLABORATOR = 'COLLABORATOR', WATCHER = 'WATCHER' }
 export enum SessionStatus { ACTIVE = 'ACTIVE', ARCHIVED = 'ARCHIVED' }
 export enum PresetCategory { IMAGE = 'IMAGE', VIDEO = 'VIDEO' }
+/** What a job makes: images, or one video clip (docs/video.md). */
+export enum JobKind { IMAGE = 'IMAGE', VIDEO = 'VIDEO' }
 export enum AlbumRole { VIEWER = 'VIEWER', EDITOR = 'EDITOR' }
 
 export const OPEN_JOB_STATUSES = [JobStatus.PENDING, JobStatus.PROCESSING] as const;

@@ -22,7 +22,7 @@ export {
   Album, AlbumImage, AlbumLink, AlbumShare, ApiKey, AuditEvent, Favorite, Image, Job, Lora, AiModel, Preset,
   CollabSession, SessionInvite, SessionMember, TierPolicy, UsageRecord, User,
 };
-export { JobError } from './job.entity';
+export { JobError, remainingDenoisingSteps, workSteps, type JobVideoFile } from './job.entity';
 export { JobLora } from './generation-columns';
 export { ModelFile } from './model.entity';
 

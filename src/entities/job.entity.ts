@@ -1,9 +1,9 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, UpdateDateColumn } from 'typeorm';
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import type { GenerationSettings, Sampler } from '../kernel/generation-parameters';
 import { JobLora, ParameterColumn } from './generation-columns';
 import { Identified } from './identified';
-import { JobStatus } from './enums';
+import { JobKind, JobStatus } from './enums';
 import { JobFailureCode } from '../kernel/errors';
 import { User } from './user.entity';
 import { CollabSession } from './session.entity';
@@ -20,7 +20,20 @@ export class JobError {
   message: string;
 }
 
-@ObjectType({ description: 'An image-generation job and the parameters it runs with.' })
+/** Where a finished clip lives and what it is (the jobs.video column; docs/video.md). */
+export interface JobVideoFile {
+  storageKey: string;
+  posterKey: string;
+  mimeType: string;
+  bytes: number;
+  frames: number;
+  fps: number;
+  width: number;
+  height: number;
+  durationSeconds: number;
+}
+
+@ObjectType({ description: 'An image- or video-generation job and the parameters it runs with.' })
 @Entity('jobs')
 @Index('idx_jobs_owner_created', ['ownerId', 'createdAt'])
 @Index('idx_jobs_session_created', ['sessionId', 'createdAt'])
@@ -105,6 +118,30 @@ export class Job extends Identified implements GenerationSettings {
   @ParameterColumn('sampler', { nullable: true, description: 'The sampler asked for; null runs the one the model\'s scheduler config names.' })
   sampler: Sampler | null;
 
+  @Field(() => JobKind, { description: 'IMAGE (count images) or VIDEO (one clip of videoFrames frames).' })
+  @Column({ type: 'enum', enum: JobKind, enumName: 'job_kind', default: JobKind.IMAGE })
+  kind: JobKind;
+
+  @Field(() => Int, { nullable: true, description: 'VIDEO jobs: frames in the clip (duration × fps).' })
+  @Column('int', { name: 'video_frames', nullable: true })
+  videoFrames: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'VIDEO jobs: frames per second.' })
+  @Column('int', { name: 'video_fps', nullable: true })
+  videoFps: number | null;
+
+  @Field(() => String, { nullable: true, description: 'VIDEO jobs: the prompt the clip moves toward (image-to-video with a new prompt); null keeps the prompt.' })
+  @Column('text', { name: 'end_prompt', nullable: true })
+  endPrompt: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'VIDEO jobs: the image the clip was animated from (its seed and parameters).' })
+  @Column('uuid', { name: 'source_image_id', nullable: true })
+  sourceImageId: string | null;
+
+  /** The finished clip (VIDEO jobs, once COMPLETED); exposed as Job.video with signed URLs. */
+  @Column('jsonb', { name: 'video', nullable: true })
+  video: JobVideoFile | null;
+
   @Column('text', { name: 'idempotency_key', nullable: true })
   idempotencyKey: string | null;
 
@@ -146,4 +183,17 @@ export class Job extends Identified implements GenerationSettings {
 
   @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
   updatedAt: Date;
+}
+
+/**
+ * What PROGRESS counts for a job: denoising steps for images, frames for a
+ * clip (each frame is a full run of `steps` steps).
+ */
+export function workSteps(job: Pick<Job, 'kind' | 'steps' | 'videoFrames'>): number {
+  return job.kind === JobKind.VIDEO ? job.videoFrames ?? 0 : job.steps;
+}
+
+/** Denoising steps a job still has to run once `done` units of work (steps, or frames of a clip) are finished: what ETAs count. */
+export function remainingDenoisingSteps(job: Pick<Job, 'kind' | 'steps' | 'count' | 'videoFrames'>, done = 0): number {
+  return job.kind === JobKind.VIDEO ? Math.max(0, (job.videoFrames ?? 0) - done) * job.steps : Math.max(0, job.steps - done) * job.count;
 }

@@ -64,6 +64,21 @@ export class TierPolicy {
   @Field(() => Int, { nullable: true, description: 'Days images and finished jobs are kept before housekeeping deletes them; null means forever.' })
   @Column('int', { name: 'retention_days', nullable: true })
   retentionDays: number | null;
+  @Field(() => Int, { nullable: true, description: 'Seconds of video per UTC day (counted apart from images); null means unlimited.' })
+  @Column('int', { name: 'video_seconds_per_day', nullable: true })
+  videoSecondsPerDay: number | null;
+
+  @Field(() => Int, { description: 'Longest video clip in seconds.' })
+  @Column('int', { name: 'max_video_seconds', default: 5 })
+  maxVideoSeconds: number;
+
+  @Field(() => Int, { description: 'Most frames per second of a video clip.' })
+  @Column('int', { name: 'max_video_fps', default: 30 })
+  maxVideoFps: number;
+
+  @Field(() => Int, { description: 'Largest width or height of a video clip in pixels.' })
+  @Column('int', { name: 'max_video_side', default: 256 })
+  maxVideoSide: number;
 
   @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
   updatedAt: Date;

@@ -24,4 +24,8 @@ export class UsageRecord extends Identified {
 
   @Column('int')
   images: number;
+
+  /** Seconds of video the job made (VIDEO jobs; docs/video.md, "Quotas"). */
+  @Column('int', { name: 'video_seconds', default: 0 })
+  videoSeconds: number;
 }

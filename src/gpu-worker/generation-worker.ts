@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
-import { AiModel, InferenceBackend as BackendKind, Job, JobStatus, Lora } from '../entities';
+import { AiModel, InferenceBackend as BackendKind, Job, JobKind, JobStatus, Lora } from '../entities';
 import type { Logger } from '../observability/logger';
 import { redactPrompt } from '../observability/logger';
 import { NO_WORKER_METRICS, type WorkerMetrics } from '../observability/metrics';
@@ -28,6 +28,8 @@ import type { PipelineCache } from './models/pipeline-cache';
 import { recordStepTimeMs } from '../services/queue-positions';
 import { type JobFailure } from '../kernel/events';
 import { GENERATION_QUEUE, type GenerationJobData } from '../kernel/queues';
+import { ensureFfmpeg } from './video-encoder';
+import { renderVideoJob } from './video-job';
 
 export interface WorkerOptions {
   db: DataSource;
@@ -61,6 +63,8 @@ export interface WorkerOptions {
   remote?: RemoteBackends;
   /** How long a job waits, back in the queue, before it checks again a backend whose breakers are all open. */
   backendWaitMs?: number;
+  /** The ffmpeg that encodes VIDEO jobs (default: found, or installed, at the first clip; docs/video.md). */
+  ffmpegPath?: string;
 }
 
 /** How long a job put back during an outage waits before it is offered again. */
@@ -222,6 +226,13 @@ export class GenerationWorker {
     const remote = backend.kind !== BackendKind.ONNX;
     const cancelPoll = remote ? setInterval(() => reporter.checkCancel(), REMOTE_CANCEL_POLL_MS) : null;
     try {
+      if (job.kind === JobKind.VIDEO) {
+        // Frames come from the ONNX pipeline only; a remote model's VIDEO job is refused at admission too (docs/video.md).
+        if (!(backend instanceof OnnxBackend)) throw new PipelineError('INVALID_PARAMETERS', `Videos are rendered by ONNX models only; ${modelName} runs on ${backend.kind}`);
+        await this.runVideo(job, backend.pipeline, controller.signal, (p) => reporter.step(p), async () => { clearTimeout(timer); await reporter.flush(); }, log);
+        outcome = 'completed';
+        return;
+      }
       const images = await backend.generate({
         jobId: job.id, prompt: job.prompt, negativePrompt: job.negativePrompt ?? undefined, width: job.width, height: job.height,
         steps: job.steps, guidanceScale: job.guidanceScale, seed: job.seed, count: job.count,
@@ -260,6 +271,24 @@ export class GenerationWorker {
       this.running.delete(job.id);
       this.metrics.jobFinished(modelName, outcome, (Date.now() - started) / 1000);
     }
+  }
+
+  /**
+   * A VIDEO job: frames are rendered in the render thread and streamed to
+   * ffmpeg; each frame is a PROGRESS event (frame k of n). `rendered` runs
+   * once the last frame is in (stop the timeout, flush the events) before the
+   * clip is encoded, stored and recorded.
+   */
+  private async runVideo(
+    job: Job, pipeline: ImagePipeline, signal: AbortSignal, onFrame: (p: StepProgress) => void, rendered: () => Promise<void>, log: Logger,
+  ): Promise<void> {
+    this.o.ffmpegPath ??= ensureFfmpeg((msg) => log.info(msg));
+    const { file, timings } = await renderVideoJob(job, {
+      pipeline, store: this.o.store, ffmpegPath: this.o.ffmpegPath, loras: await this.loraFiles(job), signal, onFrame,
+    });
+    await rendered();
+    if (await this.lifecycle.completeVideo(job, file)) log.info({ frames: file.frames, bytes: file.bytes, ...timings }, 'video job completed');
+    else log.info('job was finished elsewhere meanwhile: video not recorded');
   }
 
   /** Loads (or finds loaded) a model, timing real loads for the metrics. */

@@ -79,6 +79,20 @@ export function checkSamplerSteps(sampler: Sampler | null | undefined, steps: nu
 }
 
 /** What a request that leaves a parameter out (and has no preset for it) runs with. */
+/** The hard limits of every video clip, whatever the tier (docs/video.md). */
+export const VIDEO_LIMITS = {
+  durationSeconds: { min: 0.5, max: 60, integer: false },
+  fps: { min: 1, max: 60, integer: true },
+} as const satisfies Record<string, NumberLimit>;
+
+/**
+ * What a clip gets when neither the request nor its preset says. Frames
+ * render at 12 steps rather than an image's 20: a clip is dozens of full
+ * runs, and the walk through latent space, not per-frame detail, is what
+ * the eye follows (docs/video.md, "Steps per frame").
+ */
+export const VIDEO_DEFAULTS = { durationSeconds: 3, fps: 24, steps: 12 } as const;
+
 export const GENERATION_DEFAULTS = { width: 512, height: 512, steps: 20, guidanceScale: 7.5, count: 1 } as const;
 
 /** The parameters that decide a generation's images, as the job row, the API and the pipeline carry them. */

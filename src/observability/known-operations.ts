@@ -17,6 +17,7 @@ export const KNOWN_OPERATIONS: ReadonlySet<string> = new Set([
   'CreatePreset',
   'CreateSession',
   'CreateSessionInvite',
+  'CreateVideo',
   'DeleteAlbum',
   'DeletePreset',
   'EnhancePrompt',
@@ -58,4 +59,5 @@ export const KNOWN_OPERATIONS: ReadonlySet<string> = new Set([
   'UpdateModel',
   'UpdatePreset',
   'Usage',
+  'VideoPresets',
 ]);

@@ -8,7 +8,7 @@ const INSTALL_HINT =
   'or install redis-server: `sudo apt-get install -y redis-server` (Debian/Ubuntu), ' +
   '`brew install redis` (macOS), `sudo dnf install -y redis` (Fedora).';
 
-function which(binary: string): string | null {
+export function which(binary: string): string | null {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     const candidate = path.join(dir, binary);
     if (existsSync(candidate)) return candidate;
@@ -19,26 +19,35 @@ function which(binary: string): string | null {
   return null;
 }
 
-/** Installs redis-server with apt-get when we are root on Debian/Ubuntu; otherwise explains how. */
-export function ensureRedisServerBinary(log: (msg: string) => void = console.log): string {
-  const found = which('redis-server');
+/**
+ * Finds `binary`, or installs Debian's `aptPackage` with apt-get when we are
+ * root on Debian/Ubuntu; otherwise throws with `hint` (how to install it).
+ * `npm start` gets redis-server and ffmpeg this way.
+ */
+export function ensureDebianBinary(binary: string, aptPackage: string, hint: string, log: (msg: string) => void = console.log): string {
+  const found = which(binary);
   if (found) return found;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (isRoot && which('apt-get')) {
-    log('redis-server not found: installing it with apt-get (Debian package redis-server)…');
+    log(`${binary} not found: installing it with apt-get (Debian package ${aptPackage})…`);
     try {
       execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
-      execFileSync('apt-get', ['install', '-y', '-qq', 'redis-server'], {
+      execFileSync('apt-get', ['install', '-y', '-qq', aptPackage], {
         stdio: 'ignore',
         env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
       });
     } catch {
-      throw new Error(`Installing redis-server with apt-get failed. ${INSTALL_HINT}`);
+      throw new Error(`Installing ${aptPackage} with apt-get failed. ${hint}`);
     }
-    const installed = which('redis-server');
+    const installed = which(binary);
     if (installed) return installed;
   }
-  throw new Error(`redis-server was not found. ${INSTALL_HINT}`);
+  throw new Error(`${binary} was not found. ${hint}`);
+}
+
+/** Installs redis-server with apt-get when we are root on Debian/Ubuntu; otherwise explains how. */
+export function ensureRedisServerBinary(log: (msg: string) => void = console.log): string {
+  return ensureDebianBinary('redis-server', 'redis-server', INSTALL_HINT, log);
 }
 
 /** A free TCP port on the loopback interface. */

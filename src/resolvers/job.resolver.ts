@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { asJobFailureCode, ErrorCode } from '../kernel/errors';
-import { AiModel, CollabSession, Image, InferenceBackend, Job, JobError, JobStatus, User } from '../entities';
+import { AiModel, CollabSession, Image, InferenceBackend, Job, JobError, JobStatus, User, workSteps } from '../entities';
 import { viewerOf, type AppContext } from './context';
 import { ViewerDependent } from './viewer-dependent';
 import { pagedComplexity } from './complexity';
@@ -54,15 +54,16 @@ export class JobResolver {
     return ctx.services.jobs.retryJob(viewerOf(ctx), id, ctx.requestId);
   }
 
-  @FieldResolver(() => Int, { description: 'Total denoising steps.' })
+  @FieldResolver(() => Int, { description: 'Total denoising steps; for a VIDEO job, frames (step then counts finished frames).' })
   totalSteps(@Root() job: Job): number {
-    return job.steps;
+    return workSteps(job);
   }
 
   @FieldResolver(() => Float, { description: 'Progress from 0 to 1.' })
   progress(@Root() job: Job): number {
     if (job.status === JobStatus.COMPLETED) return 1;
-    return job.steps > 0 ? Math.min(1, job.step / job.steps) : 0;
+    const total = workSteps(job);
+    return total > 0 ? Math.min(1, job.step / total) : 0;
   }
 
   @FieldResolver(() => Int, { nullable: true, description: 'Jobs ahead of this one while PENDING (0 = next).' })

@@ -43,6 +43,17 @@ export class TierPolicyInput {
 
   @Field(() => Int, { nullable: true, description: `Days images and finished jobs are kept (${boundsText('retentionDays')}).` })
   retentionDays?: number | null;
+  @Field(() => Int, { nullable: true, description: `Seconds of video per UTC day (${boundsText('videoSecondsPerDay')}).` })
+  videoSecondsPerDay?: number | null;
+
+  @Field(() => Int, { nullable: true, description: `Longest video clip in seconds (${boundsText('maxVideoSeconds')}).` })
+  maxVideoSeconds?: number | null;
+
+  @Field(() => Int, { nullable: true, description: `Most frames per second of a clip (${boundsText('maxVideoFps')}).` })
+  maxVideoFps?: number | null;
+
+  @Field(() => Int, { nullable: true, description: `Largest width or height of a clip (${boundsText('maxVideoSide')}).` })
+  maxVideoSide?: number | null;
 }
 
 @Resolver(() => TierPolicy)

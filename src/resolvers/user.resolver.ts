@@ -34,6 +34,9 @@ export class Usage {
   @Field(() => Int, { description: 'Images counted against today\'s (UTC) allowance.' })
   imagesToday: number;
 
+  @Field(() => Int, { description: 'Seconds of video made or reserved today (counted apart from images).' })
+  videoSecondsToday: number;
+
   @Field(() => Int, { nullable: true, description: 'Images left today; null when unlimited.' })
   imagesRemainingToday: number | null;
 
@@ -97,7 +100,7 @@ export class UserResolver {
     const snap = await ctx.services.quotas.snapshot(user.id, user.tier);
     const limit = snap.policy.imagesPerDay;
     return {
-      tier: snap.tier, limits: snap.policy, openJobs: snap.openJobs, imagesToday: snap.imagesToday,
+      tier: snap.tier, limits: snap.policy, openJobs: snap.openJobs, imagesToday: snap.imagesToday, videoSecondsToday: snap.videoSecondsToday,
       imagesRemainingToday: limit === null ? null : Math.max(0, limit - snap.imagesToday), resetsAt: snap.resetsAt,
     };
   }

@@ -10,6 +10,7 @@ import { DataLifecycleResolver } from '../resolvers/data-lifecycle.resolver';
 import { FavoriteResolver } from '../resolvers/favorite.resolver';
 import { ImageResolver } from '../resolvers/image.resolver';
 import { JobResolver } from '../resolvers/job.resolver';
+import { VideoResolver } from '../resolvers/video.resolver';
 import { LiveResolver } from '../resolvers/live.resolver';
 import { JobEventFieldsResolver, SessionEventFieldsResolver } from '../resolvers/event-fields.resolver';
 import { JobLoraResolver, LoraResolver } from '../resolvers/lora.resolver';
@@ -28,7 +29,7 @@ import { ADMIN_MUTATIONS, permissions } from './permissions';
 export const RESOLVERS = [
   UserResolver, JobResolver, ImageResolver, ModelResolver, SessionResolver, SessionMemberResolver, LiveResolver, JobEventFieldsResolver, SessionEventFieldsResolver, TierResolver,
   MonitoringResolver, WebhookResolver, AuthProviderResolver, AuditResolver, DataLifecycleResolver,
-  AlbumResolver, FavoriteResolver, PresetResolver, SuggestionResolver, LoraResolver, JobLoraResolver,
+  AlbumResolver, FavoriteResolver, PresetResolver, SuggestionResolver, LoraResolver, JobLoraResolver, VideoResolver,
 ] as const;
 
 /** The type-graphql schema without permissions (what schema.graphql prints). */

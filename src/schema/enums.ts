@@ -2,11 +2,12 @@ import { GraphQLEnumType } from 'graphql';
 import { registerEnumType } from 'type-graphql';
 import { ErrorCode, JobFailureCode } from '../kernel/errors';
 import { Sampler } from '../kernel/generation-parameters';
-import { AlbumRole, AuditEventKind, InferenceBackend, JobStatus, PresetCategory, Role, SessionRole, SessionStatus, Tier } from '../entities';
+import { AlbumRole, AuditEventKind, InferenceBackend, JobKind, JobStatus, PresetCategory, Role, SessionRole, SessionStatus, Tier } from '../entities';
 
 registerEnumType(Tier, { name: 'Tier', description: 'Service tier; sets the limits.' });
 registerEnumType(Role, { name: 'Role', description: 'VIEWER reads and watches; EDITOR also creates; ADMIN manages.' });
 registerEnumType(JobStatus, { name: 'JobStatus', description: 'Lifecycle of a job.' });
+registerEnumType(JobKind, { name: 'JobKind', description: 'What a job makes: IMAGE or VIDEO.' });
 registerEnumType(SessionRole, { name: 'SessionRole', description: 'OWNER manages, COLLABORATOR generates, WATCHER watches.' });
 registerEnumType(SessionStatus, { name: 'SessionStatus', description: 'ACTIVE, or ARCHIVED after being idle.' });
 registerEnumType(PresetCategory, { name: 'PresetCategory', description: 'IMAGE or VIDEO presets.' });

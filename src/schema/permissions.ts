@@ -59,6 +59,7 @@ export const ROOT_RULES = {
     removeApiKeyWebhook: signedIn,
     testApiKeyWebhook: signedIn,
     createGeneration: editor,
+    createVideo: editor,
     cancelJob: signedIn,
     retryJob: editor,
     createSession: editor,

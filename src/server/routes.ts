@@ -34,11 +34,18 @@ export function mountHttpRoutes(options: HealthOptions & { services: Services; s
       return refuse(res, serviceUnavailable('Storage is unavailable; try again'));
     }
     if (!data) return refuse(res, notFound('File'));
-    res.setHeader('Content-Type', key.endsWith('.png') ? 'image/png' : 'application/octet-stream');
+    res.setHeader('Content-Type', contentTypeOf(key));
     res.setHeader('Cache-Control', 'private, max-age=3600');
     res.send(data);
   });
   mountClientApp(app);
+}
+
+/** What the artifact store holds: PNG images and posters, MP4 clips (docs/video.md), and opaque files. */
+function contentTypeOf(key: string): string {
+  if (key.endsWith('.png')) return 'image/png';
+  if (key.endsWith('.mp4')) return 'video/mp4';
+  return 'application/octet-stream';
 }
 
 /** Paths the API owns; everything else that asks for HTML gets the SPA. */

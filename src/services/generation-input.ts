@@ -55,7 +55,7 @@ export function throwIfViolated(violation: ParameterViolation | null): void {
 }
 
 /** The user's prompt, trimmed, with the preset's template applied. */
-function templatedPrompt(raw: unknown, template: string | null | undefined): string {
+export function templatedPrompt(raw: unknown, template: string | null | undefined): string {
   if (typeof raw !== 'string') throw badInput('prompt', 'prompt is required');
   const userPrompt = raw.trim();
   if (userPrompt.length < 1) throw badInput('prompt', 'prompt must not be empty');

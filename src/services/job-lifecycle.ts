@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import { Job, JobStatus, type Image } from '../entities';
+import { Job, JobStatus, workSteps, type Image, type JobVideoFile } from '../entities';
 import type { JobEventBody, ProgressEvent } from '../kernel/events';
 import type { GenerationQueue } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
@@ -9,7 +9,7 @@ import type { EventPublisher } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
 import { JobTransitions, type JobFailure, type NewImage } from './job-transitions';
 import { publishQueuePositions } from './queue-positions';
-import type { QuotaService } from './quotas';
+import { quotaCharge, type QuotaService } from './quotas';
 import type { FairScheduler } from './scheduling';
 import type { JobLifecycleNotifier } from './webhook-queue';
 
@@ -82,7 +82,7 @@ export class JobLifecycle {
 
   /** Announces a new job: QUEUED with its place in line, and new places to those it went ahead of. */
   async queued(job: Job, actorId: string, position: number, wentAhead: boolean): Promise<void> {
-    await this.emit(job, { type: 'QUEUED', actorId, totalSteps: job.steps, step: 0, queuePosition: position });
+    await this.emit(job, { type: 'QUEUED', actorId, totalSteps: workSteps(job), step: 0, queuePosition: position });
     if (wentAhead) this.announcePositionsSoon();
   }
 
@@ -94,14 +94,17 @@ export class JobLifecycle {
     if (!(await this.run(() => this.transitions.start(job, provider, this.deps.clock.now())))) return false;
     job.status = JobStatus.PROCESSING;
     await this.run(() => this.deps.scheduler.started(job.priority));
-    await this.run(() => this.emit(job, { type: 'STARTED', step: 0, totalSteps: job.steps }));
+    await this.run(() => this.emit(job, { type: 'STARTED', step: 0, totalSteps: workSteps(job) }));
     void this.announcePositions(); // off the critical path; errors are logged inside
     return true;
   }
 
-  /** One step's progress (events only; the row's step is written by `recordStep`, less often). */
+  /**
+   * One step's progress, or one frame's for a clip (events only; the row's
+   * step is written by `recordStep`, less often).
+   */
   progress(job: Job, event: Pick<ProgressEvent, 'step' | 'elapsedMs' | 'etaMs' | 'preview'>): Promise<void> {
-    return this.emit(job, { ...event, type: 'PROGRESS', totalSteps: job.steps });
+    return this.emit(job, { ...event, type: 'PROGRESS', totalSteps: workSteps(job) });
   }
 
   recordStep(jobId: string, step: number): Promise<void> {
@@ -117,10 +120,20 @@ export class JobLifecycle {
     return stored;
   }
 
+  /** A clip's file, usage and COMPLETED in one transaction; then the slot is released (its seconds stay counted). */
+  async completeVideo(job: Job, video: JobVideoFile): Promise<boolean> {
+    if (!(await this.run(() => this.transitions.completeVideo(job, video, this.deps.clock.now())))) return false;
+    job.video = video;
+    const { meter } = quotaCharge(job);
+    await this.run(() => this.deps.quotas.release(job.ownerId, job.id, job.createdAt, 0, meter));
+    await this.run(() => this.emit(job, { type: 'COMPLETED', step: workSteps(job), totalSteps: workSteps(job), imageIds: [] }));
+    return true;
+  }
+
   /** An open job → FAILED with a code; its unproduced images go back to today's allowance. */
   async fail(job: Job, error: JobFailure): Promise<boolean> {
     if (!(await this.run(() => this.transitions.finish(job.id, JobStatus.FAILED, this.deps.clock.now(), error)))) return false;
-    await this.afterFinal(job, { type: 'FAILED', totalSteps: job.steps, error }, job.status === JobStatus.PENDING);
+    await this.afterFinal(job, { type: 'FAILED', totalSteps: workSteps(job), error }, job.status === JobStatus.PENDING);
     return true;
   }
 
@@ -142,7 +155,7 @@ export class JobLifecycle {
 
   private async cancelFrom(job: Job, actorId: string, from: JobStatus[] | undefined): Promise<boolean> {
     if (!(await this.run(() => this.transitions.finish(job.id, JobStatus.CANCELLED, this.deps.clock.now(), null, from)))) return false;
-    await this.afterFinal(job, { type: 'CANCELLED', actorId, step: job.step, totalSteps: job.steps }, job.status === JobStatus.PENDING);
+    await this.afterFinal(job, { type: 'CANCELLED', actorId, step: job.step, totalSteps: workSteps(job) }, job.status === JobStatus.PENDING);
     return true;
   }
 
@@ -152,7 +165,8 @@ export class JobLifecycle {
   }
 
   private async afterFinal(job: Job, event: JobEvent, wasWaiting: boolean): Promise<void> {
-    await this.run(() => this.deps.quotas.release(job.ownerId, job.id, job.createdAt, job.count));
+    const { meter, amount } = quotaCharge(job);
+    await this.run(() => this.deps.quotas.release(job.ownerId, job.id, job.createdAt, amount, meter));
     await this.run(() => this.emit(job, event));
     // A waiting job left the line: those behind it moved up.
     if (wasWaiting) void this.announcePositions();

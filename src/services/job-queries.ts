@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Brackets, DataSource } from 'typeorm';
-import { Job, JobStatus, type User } from '../entities';
+import { Job, JobStatus, remainingDenoisingSteps, type User } from '../entities';
 import { badInput } from '../kernel/errors';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import type { AccessPolicy } from './access';
@@ -103,7 +103,7 @@ export class JobQueries {
     if (await this.waitingFor(job)) return null;
     const stepMs = await this.stepTimeMs();
     if (stepMs === null) return null;
-    const own = (job.steps - job.step) * job.count * stepMs;
+    const own = remainingDenoisingSteps(job, job.step) * stepMs;
     if (job.status === JobStatus.PROCESSING) return Math.round(own);
     const position = (await this.queuePosition(job)) ?? 0;
     return Math.round(own + position * job.steps * stepMs);

@@ -1,8 +1,9 @@
 import type { JobFailure } from '../kernel/events';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In } from 'typeorm';
-import { AlbumImage, Image, Job, JobStatus, OPEN_JOB_STATUSES, UsageRecord } from '../entities';
+import { AlbumImage, Image, Job, JobStatus, OPEN_JOB_STATUSES, UsageRecord, workSteps, type JobVideoFile } from '../entities';
 import { utcDay } from '../kernel/clock';
+import { quotaCharge } from './quotas';
 
 /** What the worker stores per generated image (the id and timestamps are the database's). */
 export type NewImage = Omit<Image, 'id' | 'createdAt' | 'assignId' | 'job'>;
@@ -100,6 +101,25 @@ export class JobTransitions {
       if (error instanceof NotOpen) return null;
       throw error;
     }
+  }
+
+  /**
+   * An open VIDEO job → COMPLETED with its clip and its usage (whole seconds,
+   * as admitted) in one transaction; false when the job is no longer open.
+   */
+  async completeVideo(job: Job, video: JobVideoFile, now: Date): Promise<boolean> {
+    return this.db.transaction(async (m) => {
+      const done = await m.getRepository(Job).update(
+        { id: job.id, status: In([...OPEN_JOB_STATUSES]) },
+        { status: JobStatus.COMPLETED, completedAt: now, step: workSteps(job), video },
+      );
+      if (!done.affected) return false;
+      await m.createQueryBuilder().insert().into(UsageRecord).values({
+        id: randomUUID(), userId: job.ownerId, jobId: job.id, day: utcDay(job.createdAt), images: 0,
+        videoSeconds: quotaCharge(job).amount,
+      }).orIgnore().execute();
+      return true;
+    });
   }
 
   /**

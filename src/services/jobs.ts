@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
-import { AiModel, Album, AlbumShare, InferenceBackend, Job, JobStatus, Lora, Preset, type User } from '../entities';
+import { AiModel, Album, AlbumShare, Image, InferenceBackend, Job, JobKind, JobStatus, Lora, Preset, PresetCategory, type TierPolicy, type User } from '../entities';
 import { GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { assertUuid } from '../kernel/ids';
 import { cancelFlagKey } from '../kernel/queues';
@@ -17,10 +17,12 @@ import {
   type GenerationParameters, type GenerationRequestInput,
 } from './generation-input';
 import type { JobLifecycle } from './job-lifecycle';
-import type { QuotaService } from './quotas';
+import { quotaCharge, type QuotaService } from './quotas';
 import type { RateLimiter } from './rate-limits';
 import { rateSubjects } from './request-gate';
 import type { FairScheduler } from './scheduling';
+import { resolveVideoRequest, type VideoRequestInput, type VideoSettings } from './video-input';
+import { visibleImageIds } from './image-access';
 
 export interface JobServiceDeps {
   db: DataSource;
@@ -36,6 +38,15 @@ export interface JobServiceDeps {
   logger: Logger;
 }
 
+/** The clip columns of a VIDEO job's row. */
+type ClipColumns = VideoSettings & { sourceImageId: string | null };
+
+function assertIdempotencyKey(idempotencyKey: string | null): void {
+  if (idempotencyKey != null && (idempotencyKey.length < 1 || idempotencyKey.length > 200)) {
+    throw badInput('idempotencyKey', 'idempotencyKey must be 1 to 200 characters');
+  }
+}
+
 /** How long an idempotencyKey returns the job it first created (docs/limits.md). */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
@@ -49,15 +60,60 @@ export class JobService {
    */
   async createGeneration(viewer: Viewer, input: GenerationRequestInput, idempotencyKey: string | null, requestId: string | null): Promise<Job> {
     const { user } = viewer;
-    if (idempotencyKey != null && (idempotencyKey.length < 1 || idempotencyKey.length > 200)) {
-      throw badInput('idempotencyKey', 'idempotencyKey must be 1 to 200 characters');
-    }
+    assertIdempotencyKey(idempotencyKey);
     const policy = await this.deps.quotas.policyOf(viewer);
     await this.deps.rateLimiter.hit('generations', rateSubjects(viewer), this.deps.quotas.rateLimitsOf(user, policy).generationsPerMinute);
     const preset = input.presetId ? await this.visiblePreset(user, assertUuid('presetId', input.presetId)) : null;
+    // A VIDEO preset makes a clip: its duration and fps apply (docs/video.md).
+    if (preset?.category === PresetCategory.VIDEO) return this.submitVideo(viewer, policy, preset, input, idempotencyKey, requestId);
     const params = resolveGenerationParameters(input, presetDefaults(preset, policy), randomFraction);
     assertWithinTier(params, policy);
+    return this.submit(viewer, policy, params, { ...input, presetId: preset?.id ?? null }, idempotencyKey, requestId, null);
+  }
+
+  /**
+   * A VIDEO job: a clip of `durationSeconds` at `fps` (or a VIDEO preset's),
+   * optionally animated from an image (its prompt, seed and settings).
+   * Counted against the tier's video seconds per day, not its images.
+   */
+  async createVideo(viewer: Viewer, input: VideoRequestInput, idempotencyKey: string | null, requestId: string | null): Promise<Job> {
+    const { user } = viewer;
+    assertIdempotencyKey(idempotencyKey);
+    const policy = await this.deps.quotas.policyOf(viewer);
+    await this.deps.rateLimiter.hit('generations', rateSubjects(viewer), this.deps.quotas.rateLimitsOf(user, policy).generationsPerMinute);
+    const preset = input.presetId ? await this.visiblePreset(user, assertUuid('presetId', input.presetId)) : null;
+    if (preset && preset.category !== PresetCategory.VIDEO) throw badInput('presetId', `Preset ${preset.name} is not a VIDEO preset`);
+    return this.submitVideo(viewer, policy, preset, input, idempotencyKey, requestId);
+  }
+
+  private async submitVideo(
+    viewer: Viewer, policy: TierPolicy, preset: Preset | null, input: VideoRequestInput, idempotencyKey: string | null, requestId: string | null,
+  ): Promise<Job> {
+    const source = input.fromImageId ? await this.visibleImage(viewer.user, assertUuid('fromImageId', input.fromImageId)) : null;
+    const { params, video } = resolveVideoRequest(input, preset, source, policy, randomFraction);
+    return this.submit(viewer, policy, params, { ...input, prompt: params.prompt, presetId: preset?.id ?? null }, idempotencyKey, requestId,
+      { ...video, sourceImageId: source?.id ?? null });
+  }
+
+  private async visibleImage(user: User, imageId: string): Promise<Image> {
+    const image = await this.deps.db.getRepository(Image).findOneBy({ id: imageId });
+    if (!image || !(await visibleImageIds(this.deps.db, user, [imageId])).has(imageId)) throw badInput('fromImageId', 'Image not found');
+    return image;
+  }
+
+  /**
+   * Checks model, LoRAs, session and album, then admits against the quotas
+   * (images, or video seconds), writes the row and enqueues in one step, and
+   * returns the PENDING job at once. A refusal leaves nothing behind.
+   */
+  private async submit(
+    viewer: Viewer, policy: TierPolicy, params: GenerationParameters, input: GenerationRequestInput,
+    idempotencyKey: string | null, requestId: string | null, video: ClipColumns | null,
+  ): Promise<Job> {
+    const { user } = viewer;
     const model = await this.resolveModel(user, params.modelId);
+    // Frames come from the ONNX pipeline; remote workflows that output video are not wired (docs/video.md).
+    if (video && model.backend !== InferenceBackend.ONNX) throw badInput('modelId', `Model ${model.name} runs on ${model.backend}; videos need an ONNX model`);
     await this.assertLorasUsable(user, params, model);
     if (input.sessionId) await this.deps.access.assertCanGenerateInto(user, assertUuid('sessionId', input.sessionId));
     if (input.albumId) await this.assertCanAddToAlbum(user, assertUuid('albumId', input.albumId));
@@ -67,8 +123,11 @@ export class JobService {
       const existing = await this.claimIdempotencyKey(user.id, idempotencyKey, jobId);
       if (existing) return existing;
     }
+    const charge = quotaCharge(video
+      ? { kind: JobKind.VIDEO, count: 1, videoFrames: video.frames, videoFps: video.fps }
+      : { kind: JobKind.IMAGE, count: params.count, videoFrames: null, videoFps: null });
     try {
-      await this.deps.quotas.admit(user.id, jobId, params.count, policy);
+      await this.deps.quotas.admit(user.id, jobId, charge.amount, policy, charge.meter);
     } catch (error) {
       if (idempotencyKey) await this.deps.redis.del(this.idempotencyRedisKey(user.id, idempotencyKey));
       throw error;
@@ -76,26 +135,26 @@ export class JobService {
     let job: Job;
     try {
       const priority = await this.deps.scheduler.priorityFor(policy.queuePriority, user.id);
-      job = await this.insertAndEnqueue(jobId, viewer, params, model, { ...input, presetId: preset?.id ?? null }, idempotencyKey, requestId, priority);
+      job = await this.insertAndEnqueue(jobId, viewer, params, model, input, idempotencyKey, requestId, priority, video);
     } catch (error) {
-      await this.deps.quotas.release(user.id, jobId, this.deps.clock.now(), params.count);
+      await this.deps.quotas.release(user.id, jobId, this.deps.clock.now(), charge.amount, charge.meter);
       if (idempotencyKey) await this.deps.redis.del(this.idempotencyRedisKey(user.id, idempotencyKey));
       throw error;
     }
     if (idempotencyKey) {
       await this.deps.redis.set(this.idempotencyRedisKey(user.id, idempotencyKey), jobId, 'EX', IDEMPOTENCY_TTL_SECONDS);
     }
-    if (preset) await this.deps.db.getRepository(Preset).increment({ id: preset.id }, 'usageCount', 1);
+    if (input.presetId) await this.deps.db.getRepository(Preset).increment({ id: input.presetId }, 'usageCount', 1);
     const { position, wentAhead } = await this.deps.queries.placeOfNewJob(job);
     await this.deps.lifecycle.queued(job, user.id, position, wentAhead);
-    this.deps.logger.info({ requestId, jobId, userId: user.id, sessionId: job.sessionId }, 'job queued');
+    this.deps.logger.info({ requestId, jobId, userId: user.id, sessionId: job.sessionId, kind: job.kind }, 'job queued');
     return job;
   }
 
   /** Builds the PENDING row; the lifecycle commits it and then adds its queue entry. */
   private async insertAndEnqueue(
     jobId: string, { user, apiKeyId }: Viewer, params: GenerationParameters, model: AiModel, input: GenerationRequestInput,
-    idempotencyKey: string | null, requestId: string | null, priority: number,
+    idempotencyKey: string | null, requestId: string | null, priority: number, video: ClipColumns | null,
   ): Promise<Job> {
     const now = this.deps.clock.now();
     const job = this.deps.db.getRepository(Job).create({
@@ -104,6 +163,8 @@ export class JobService {
       prompt: params.prompt, negativePrompt: params.negativePrompt, width: params.width, height: params.height,
       steps: params.steps, guidanceScale: params.guidanceScale, seed: params.seed, count: params.count, sampler: params.sampler,
       loras: params.loras, idempotencyKey, requestId, priority, step: 0, attempts: 0,
+      kind: video ? JobKind.VIDEO : JobKind.IMAGE, videoFrames: video?.frames ?? null, videoFps: video?.fps ?? null,
+      endPrompt: video?.endPrompt ?? null, sourceImageId: video?.sourceImageId ?? null, video: null,
       deadlineAt: params.deadlineSeconds ? new Date(now.getTime() + params.deadlineSeconds * 1000) : null,
       createdAt: now,
     });
@@ -209,6 +270,14 @@ export class JobService {
     const job = await this.deps.access.assertCanControlJob(viewer.user, assertUuid('id', jobId));
     if (job.status !== JobStatus.FAILED && job.status !== JobStatus.CANCELLED) {
       throw badInput('id', `Only FAILED or CANCELLED jobs can be retried; this one is ${job.status}`);
+    }
+    if (job.kind === JobKind.VIDEO) {
+      // The stored prompt already has any template; the clip's settings are the row's.
+      return this.createVideo(viewer, {
+        prompt: job.prompt, negativePrompt: job.negativePrompt, width: job.width, height: job.height, steps: job.steps,
+        guidanceScale: job.guidanceScale, seed: job.seed, sampler: job.sampler, modelId: job.modelId, loras: job.loras,
+        durationSeconds: (job.videoFrames ?? 1) / (job.videoFps ?? 1), fps: job.videoFps, sessionId: job.sessionId, albumId: job.albumId,
+      }, null, requestId);
     }
     return this.createGeneration(viewer, {
       prompt: job.prompt, negativePrompt: job.negativePrompt, width: job.width, height: job.height, steps: job.steps,

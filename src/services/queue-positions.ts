@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { Job, JobStatus } from '../entities';
+import { Job, JobStatus, remainingDenoisingSteps, workSteps } from '../entities';
 import type { EventPublisher } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
 
@@ -31,7 +31,7 @@ export async function publishQueuePositions(deps: { db: DataSource; events: Even
   const { db, events, clock } = deps;
   const stepMs = await readStepTimeMs(deps.redis, deps.prefix);
   const pending = await db.getRepository(Job).find({
-    select: { id: true, sessionId: true, ownerId: true, steps: true, count: true },
+    select: { id: true, sessionId: true, ownerId: true, steps: true, count: true, kind: true, videoFrames: true },
     where: { status: JobStatus.PENDING },
     order: { priority: 'ASC', createdAt: 'ASC' },
     take: PUSH_LIMIT,
@@ -39,9 +39,9 @@ export async function publishQueuePositions(deps: { db: DataSource; events: Even
   let ahead = 0;
   const at = clock.now().toISOString();
   for (const [position, job] of pending.entries()) {
-    const own = job.steps * job.count;
+    const own = remainingDenoisingSteps(job);
     const etaMs = stepMs === null ? undefined : Math.round((ahead + own) * stepMs);
     ahead += own;
-    await events.publish({ type: 'POSITION', at, jobId: job.id, sessionId: job.sessionId, actorId: job.ownerId, queuePosition: position, etaMs, step: 0, totalSteps: job.steps });
+    await events.publish({ type: 'POSITION', at, jobId: job.id, sessionId: job.sessionId, actorId: job.ownerId, queuePosition: position, etaMs, step: 0, totalSteps: workSteps(job) });
   }
 }

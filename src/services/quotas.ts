@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RedisScript } from '../redis/script';
 import { DataSource, In } from 'typeorm';
-import { Job, OPEN_JOB_STATUSES, Role, TierPolicy, UsageRecord, type Tier, type User } from '../entities';
+import { Job, JobKind, OPEN_JOB_STATUSES, Role, TierPolicy, UsageRecord, type Tier, type User } from '../entities';
 import { AppError, quotaExceeded } from '../kernel/errors';
 import { secondsUntilUtcMidnight, utcDay, type Clock } from '../kernel/clock';
 import { checkPolicyValue, TIER_POLICY_BOUNDS, UNLIMITED, UNLIMITED_FIELDS, type EditablePolicyField } from './tier-policy-bounds';
@@ -39,12 +39,22 @@ if removed == 1 and tonumber(ARGV[2]) > 0 and redis.call('EXISTS', KEYS[2]) == 1
 end
 return removed`);
 
+/** The daily allowances a job draws on: images, or seconds of video (docs/video.md, "Quotas"). */
+export type QuotaMeter = 'images' | 'videoSeconds';
+
+/** What a job holds of its day's allowance: its images, or its clip's length in whole seconds (rounded up). */
+export function quotaCharge(job: Pick<Job, 'kind' | 'count' | 'videoFrames' | 'videoFps'>): { meter: QuotaMeter; amount: number } {
+  if (job.kind !== JobKind.VIDEO) return { meter: 'images', amount: job.count };
+  return { meter: 'videoSeconds', amount: Math.ceil((job.videoFrames ?? 0) / Math.max(1, job.videoFps ?? 1)) };
+}
+
 /** What `usage` reports. */
 export interface UsageSnapshot {
   tier: Tier;
   policy: TierPolicy;
   openJobs: number;
   imagesToday: number;
+  videoSecondsToday: number;
   resetsAt: Date;
 }
 
@@ -94,8 +104,8 @@ export class QuotaService {
     return `${this.prefix}:quota:open-all`;
   }
 
-  private dayKey(userId: string, day: string): string {
-    return `${this.prefix}:quota:day:${userId}:${day}`;
+  private dayKey(userId: string, day: string, meter: QuotaMeter = 'images'): string {
+    return meter === 'images' ? `${this.prefix}:quota:day:${userId}:${day}` : `${this.prefix}:quota:video-day:${userId}:${day}`;
   }
 
   /**
@@ -142,39 +152,38 @@ export class QuotaService {
     return { ...policy, ...changes } as TierPolicy;
   }
 
-  /** Makes sure the day counter exists, seeding it from the usage table. */
-  private async ensureDayCounter(userId: string, day: string): Promise<void> {
-    const key = this.dayKey(userId, day);
+  /** Makes sure the day counter of `meter` exists, seeding it from the usage table and the open jobs. */
+  private async ensureDayCounter(userId: string, day: string, meter: QuotaMeter = 'images'): Promise<void> {
+    const key = this.dayKey(userId, day, meter);
     if (await this.redis.exists(key)) return;
     const row = await this.db
       .getRepository(UsageRecord)
       .createQueryBuilder('u')
-      .select('COALESCE(SUM(u.images), 0)', 'total')
+      .select(meter === 'images' ? 'COALESCE(SUM(u.images), 0)' : 'COALESCE(SUM(u.videoSeconds), 0)', 'total')
       .where('u.userId = :userId AND u.day = :day', { userId, day })
       .getRawOne<{ total: string }>();
     const open = await this.db.getRepository(Job).find({
-      select: { count: true, createdAt: true },
+      select: { count: true, createdAt: true, kind: true, videoFrames: true, videoFps: true },
       where: { ownerId: userId, status: In([...OPEN_JOB_STATUSES]) },
     });
-    const reserved = open.filter((j) => utcDay(j.createdAt) === day).reduce((sum, j) => sum + j.count, 0);
+    const reserved = open.filter((j) => utcDay(j.createdAt) === day).map(quotaCharge)
+      .filter((c) => c.meter === meter).reduce((sum, c) => sum + c.amount, 0);
     await this.redis.set(key, Number(row?.total ?? 0) + reserved, 'EX', 172800, 'NX');
   }
 
   /**
-   * Reserves an open-job slot and `count` images of today's allowance for
-   * `jobId`, or throws QUOTA_EXCEEDED and reserves nothing.
+   * Reserves an open-job slot and `count` of today's allowance of `meter`
+   * (images, or video seconds) for `jobId`, or throws QUOTA_EXCEEDED and
+   * reserves nothing.
    */
-  async admit(userId: string, jobId: string, count: number, policy: TierPolicy): Promise<void> {
+  async admit(userId: string, jobId: string, count: number, policy: TierPolicy, meter: QuotaMeter = 'images'): Promise<void> {
     const now = this.clock.now();
     const day = utcDay(now);
-    await this.ensureDayCounter(userId, day);
-    let result = await this.runAdmit(userId, jobId, count, policy, now, day);
-    if (result[0] === 0 && result[1] === 1 && (await this.reconcile(userId)) > 0) {
-      result = await this.runAdmit(userId, jobId, count, policy, now, day);
-    }
-    if (result[0] === 0 && result[1] === 3 && (await this.reconcileAll()) > 0) {
-      result = await this.runAdmit(userId, jobId, count, policy, now, day);
-    }
+    await this.ensureDayCounter(userId, day, meter);
+    const admit = () => this.runAdmit(userId, jobId, count, policy, now, day, meter);
+    let result = await admit();
+    if (result[0] === 0 && result[1] === 1 && (await this.reconcile(userId)) > 0) result = await admit();
+    if (result[0] === 0 && result[1] === 3 && (await this.reconcileAll()) > 0) result = await admit();
     if (result[0] === 1) return;
     if (result[1] === 3) {
       throw new AppError('QUOTA_EXCEEDED',
@@ -188,6 +197,12 @@ export class QuotaService {
         Math.max(1, Math.round(policy.maxSteps * 0.1)),
       );
     }
+    if (meter === 'videoSeconds') {
+      throw quotaExceeded(
+        `Daily limit of ${policy.videoSecondsPerDay} seconds of video reached (${result[2]} used, this clip needs ${count}); it resets at UTC midnight`,
+        policy.videoSecondsPerDay ?? 0, secondsUntilUtcMidnight(now), 'durationSeconds',
+      );
+    }
     throw quotaExceeded(
       `Daily limit of ${policy.imagesPerDay} images reached; it resets at UTC midnight`,
       policy.imagesPerDay ?? 0,
@@ -195,19 +210,21 @@ export class QuotaService {
     );
   }
 
-  private async runAdmit(userId: string, jobId: string, count: number, policy: TierPolicy, now: Date, day: string): Promise<number[]> {
+  private async runAdmit(userId: string, jobId: string, count: number, policy: TierPolicy, now: Date, day: string, meter: QuotaMeter): Promise<number[]> {
+    const dayLimit = (meter === 'images' ? policy.imagesPerDay : policy.videoSecondsPerDay) ?? -1;
     return ADMIT_SCRIPT.run(
-      this.redis, [this.openKey(userId), this.dayKey(userId, day), this.allOpenKey()],
-      [jobId, policy.maxOpenJobs, count, policy.imagesPerDay ?? -1, now.getTime(), this.limits.maxQueuedJobs],
+      this.redis, [this.openKey(userId), this.dayKey(userId, day, meter), this.allOpenKey()],
+      [jobId, policy.maxOpenJobs, count, dayLimit, now.getTime(), this.limits.maxQueuedJobs],
     );
   }
 
   /**
-   * Gives the slot back. `refundImages` returns the unproduced images to the
-   * allowance of the day the job was admitted (failed or cancelled jobs).
+   * Gives the slot back. `refund` returns the unproduced images (or video
+   * seconds) to the allowance of the day the job was admitted (failed or
+   * cancelled jobs).
    */
-  async release(userId: string, jobId: string, admittedAt: Date, refundImages: number): Promise<void> {
-    await RELEASE_SCRIPT.run(this.redis, [this.openKey(userId), this.dayKey(userId, utcDay(admittedAt)), this.allOpenKey()], [jobId, refundImages]);
+  async release(userId: string, jobId: string, admittedAt: Date, refund: number, meter: QuotaMeter = 'images'): Promise<void> {
+    await RELEASE_SCRIPT.run(this.redis, [this.openKey(userId), this.dayKey(userId, utcDay(admittedAt), meter), this.allOpenKey()], [jobId, refund]);
   }
 
   /** Drops ids from the open set whose jobs are final or missing (after a crash); returns how many. */
@@ -273,13 +290,17 @@ export class QuotaService {
     const now = this.clock.now();
     const day = utcDay(now);
     await this.ensureDayCounter(userId, day);
+    await this.ensureDayCounter(userId, day, 'videoSeconds');
     await this.reconcile(userId);
-    const [open, used] = await Promise.all([this.redis.zcard(this.openKey(userId)), this.redis.get(this.dayKey(userId, day))]);
+    const [open, used, videoUsed] = await Promise.all([
+      this.redis.zcard(this.openKey(userId)), this.redis.get(this.dayKey(userId, day)), this.redis.get(this.dayKey(userId, day, 'videoSeconds')),
+    ]);
     return {
       tier,
       policy: await this.policyFor(tier),
       openJobs: open,
       imagesToday: Number(used ?? 0),
+      videoSecondsToday: Number(videoUsed ?? 0),
       resetsAt: new Date(now.getTime() + secondsUntilUtcMidnight(now) * 1000),
     };
   }

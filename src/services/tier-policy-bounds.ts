@@ -1,17 +1,18 @@
-import { GENERATION_LIMITS as L } from '../kernel/generation-parameters';
+import { GENERATION_LIMITS as L, VIDEO_LIMITS as V } from '../kernel/generation-parameters';
 import { badInput } from '../kernel/errors';
 
 /** The tier-policy fields an admin edits with updateTierPolicy. */
 export type EditablePolicyField =
   | 'maxOpenJobs' | 'imagesPerDay' | 'maxWidth' | 'maxHeight' | 'maxSteps' | 'maxCount' | 'maxLoras'
-  | 'generationsPerMinute' | 'requestsPerMinute' | 'maxSessionMembers' | 'maxQueryComplexity' | 'pendingUploadMb' | 'retentionDays';
+  | 'generationsPerMinute' | 'requestsPerMinute' | 'maxSessionMembers' | 'maxQueryComplexity' | 'pendingUploadMb' | 'retentionDays'
+  | 'videoSecondsPerDay' | 'maxVideoSeconds' | 'maxVideoFps' | 'maxVideoSide';
 
 /**
  * What each tier-policy field may be set to (docs/request-limits.md, "Tier
  * policies"). A tier narrows the generation limits table and cannot widen
  * it; the other maxima are far above any real tier and keep a typo (or
- * 2^31 − 1) from switching a limit off. `imagesPerDay` and `retentionDays` also
- * take -1, unlimited.
+ * 2^31 − 1) from switching a limit off. `imagesPerDay`, `videoSecondsPerDay` and
+ * `retentionDays` also take -1, unlimited.
  */
 export const TIER_POLICY_BOUNDS: Record<EditablePolicyField, { min: number; max: number }> = {
   maxOpenJobs: { min: 1, max: 10_000 },
@@ -27,11 +28,15 @@ export const TIER_POLICY_BOUNDS: Record<EditablePolicyField, { min: number; max:
   maxQueryComplexity: { min: 10, max: 1_000_000 },
   pendingUploadMb: { min: 1, max: 1_048_576 },
   retentionDays: { min: 1, max: 36_500 },
+  videoSecondsPerDay: { min: 0, max: 1_000_000 },
+  maxVideoSeconds: { min: 1, max: V.durationSeconds.max },
+  maxVideoFps: { min: V.fps.min, max: V.fps.max },
+  maxVideoSide: { min: L.width.min, max: L.width.max },
 };
 
 /** `-1` in an update of one of these fields: no limit (stored as null). */
 export const UNLIMITED = -1;
-export const UNLIMITED_FIELDS: ReadonlySet<EditablePolicyField> = new Set<EditablePolicyField>(['imagesPerDay', 'retentionDays']);
+export const UNLIMITED_FIELDS: ReadonlySet<EditablePolicyField> = new Set<EditablePolicyField>(['imagesPerDay', 'videoSecondsPerDay', 'retentionDays']);
 
 /** "1 to 10,000" (and "or -1 for unlimited"), for messages and the GraphQL input's descriptions. */
 export function boundsText(field: EditablePolicyField): string {

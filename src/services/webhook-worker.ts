@@ -78,7 +78,7 @@ export class WebhookWorker {
     throw new WebhookDeliveryError(attempt.error ?? 'delivery failed');
   }
 
-  /** The job as the payload shows it: its state now, with signed image URLs. */
+  /** The job as the payload shows it: its state now, with signed image URLs (and, for a finished clip, its video's). */
   private async describe(job: Job): Promise<Record<string, unknown>> {
     const images = await this.o.db.getRepository(Image).find({ where: { jobId: job.id }, order: { index: 'ASC' } });
     const now = this.o.clock.now();
@@ -93,6 +93,11 @@ export class WebhookWorker {
       images: images.map((image) => ({
         id: image.id, url: this.o.urlSigner.sign(image.storageKey, now), width: image.width, height: image.height, seed: image.seed,
       })),
+      kind: job.kind,
+      video: job.video ? {
+        url: this.o.urlSigner.sign(job.video.storageKey, now), posterUrl: this.o.urlSigner.sign(job.video.posterKey, now), mimeType: job.video.mimeType,
+        durationSeconds: job.video.durationSeconds, fps: job.video.fps, frames: job.video.frames, bytes: job.video.bytes,
+      } : null,
     };
   }
 

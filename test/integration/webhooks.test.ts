@@ -238,3 +238,17 @@ describe('API key webhooks', () => {
     expect(internalHits).toEqual([]);
   });
 });
+
+describe('webhooks for VIDEO jobs', () => {
+  it('job.completed of a clip carries its kind and signed video and poster URLs', async () => {
+    const me = await integrator('/ok');
+    const { createVideo } = await gqlData<any>(app.url, 'mutation { createVideo(input: { prompt: "a lighthouse in fog", width: 64, height: 64, steps: 1, durationSeconds: 0.5, fps: 4 }) { id } }', {}, me.apiKey);
+    const completed = await waitFor(async () => deliveriesFor(createVideo.id).find((r) => r.body.type === 'job.completed'), 60_000);
+    const { job } = completed.body.data;
+    expect(job).toMatchObject({ kind: 'VIDEO', status: 'COMPLETED', images: [], video: { mimeType: 'video/mp4', frames: 2, fps: 4, durationSeconds: 0.5 } });
+    const clip = await fetch(job.video.url);
+    expect([clip.status, clip.headers.get('content-type')]).toEqual([200, 'video/mp4']);
+    expect((await fetch(job.video.posterUrl)).status).toBe(200);
+  });
+});
+

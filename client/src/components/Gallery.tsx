@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import type { GalleryImageFragment } from '../gql/graphql';
-import { FavoriteButton } from './ImageActions';
+import { AnimateLink, FavoriteButton } from './ImageActions';
 
 /** Alt text for a generated image: its prompt and seed. */
 export function altOf(image: Pick<GalleryImageFragment, 'seed' | 'job'>): string {
@@ -19,6 +19,7 @@ export function Gallery({ images, actions }: { images: GalleryImageFragment[]; a
           <div className="gallery-bar">
             <span className="small muted truncate" title={image.job?.prompt}>{image.job?.prompt ?? `seed ${image.seed}`}</span>
             <FavoriteButton imageId={image.id} favorited={image.favorited} label={altOf(image)} />
+            <AnimateLink image={{ id: image.id, url: image.url, seed: image.seed, prompt: image.job?.prompt ?? '' }} label={altOf(image)} />
             {actions?.(image)}
           </div>
         </li>

@@ -22,6 +22,15 @@ export function FavoriteButton({ imageId, favorited, label }: { imageId: string;
   );
 }
 
+/** "Animate": opens the Video page to make a clip that starts from this image (its seed and settings). */
+export function AnimateLink({ image, label }: { image: { id: string; url: string; seed: number; prompt: string }; label: string }) {
+  return (
+    <Link className="button ghost small" to={`/video?from=${image.id}`} state={{ image }} aria-label={`Animate ${label}`}>
+      Animate
+    </Link>
+  );
+}
+
 /** Puts images into one of your albums (those you own or may edit). */
 export function AddToAlbum({ imageIds, label = 'Add to album' }: { imageIds: string[]; label?: string }) {
   const albums = useQuery(AlbumsQuery, { variables: { first: 100 } });

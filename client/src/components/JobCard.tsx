@@ -6,7 +6,7 @@ import { BACKEND_LABELS } from '../lib/backends';
 import { formatEta, personName, relativeTime } from '../lib/format';
 import { FINAL_STATUSES, useLiveJob } from '../lib/useLiveJob';
 import { CancelJobMutation, RetryJobMutation } from '../operations/jobs';
-import { AddToAlbum, FavoriteButton } from './ImageActions';
+import { AddToAlbum, AnimateLink, FavoriteButton } from './ImageActions';
 import { ErrorNotice } from './Notice';
 import { ProgressBar } from './ProgressBar';
 import { settingsOf } from './settings';
@@ -33,6 +33,7 @@ export function JobCard({ job, showOwner = false }: { job: JobFieldsFragment; sh
   const mine = viewer?.id === job.owner.id;
   const final = FINAL_STATUSES.has(job.status);
   const title = job.prompt.length > 80 ? `${job.prompt.slice(0, 80)}…` : job.prompt;
+  const video = job.kind === 'VIDEO';
   return (
     <article className={`job-card status-${job.status.toLowerCase()}`} aria-label={`Job: ${title}`} data-job-id={job.id}>
       <header className="job-head">
@@ -52,10 +53,10 @@ export function JobCard({ job, showOwner = false }: { job: JobFieldsFragment; sh
         <div className="job-live">
           <ProgressBar value={job.progress} label={`Progress of “${title}”`} />
           <p className="muted small" aria-live="off">
-            Step {job.step} of {job.totalSteps}
+            {video ? 'Frame' : 'Step'} {job.step} of {job.totalSteps}
             {job.status === 'PROCESSING' && job.etaSeconds != null && ` · ${formatEta(job.etaSeconds)} left`}
           </p>
-          {preview && <img className="preview" src={preview} alt="Latent preview of the image being generated" />}
+          {preview && <img className="preview" src={preview} alt={video ? `Preview of frame ${job.step}` : 'Latent preview of the image being generated'} />}
         </div>
       )}
       {job.status === 'COMPLETED' && job.images.length > 0 && (
@@ -67,10 +68,20 @@ export function JobCard({ job, showOwner = false }: { job: JobFieldsFragment; sh
               </a>
               <figcaption>
                 <FavoriteButton imageId={image.id} favorited={image.favorited} label={`image ${image.index + 1} of “${title}”`} />
+                <AnimateLink image={{ id: image.id, url: image.url, seed: image.seed, prompt: job.prompt }} label={`image ${image.index + 1} of “${title}”`} />
               </figcaption>
             </figure>
           ))}
         </div>
+      )}
+      {job.status === 'COMPLETED' && job.video && (
+        <figure className="job-video">
+          <video src={job.video.url} poster={job.video.posterUrl} width={job.video.width} height={job.video.height}
+            controls muted autoPlay loop playsInline preload="auto" aria-label={`Video: ${title}`} />
+          <figcaption className="muted small">
+            {job.video.durationSeconds} s · {job.video.fps} fps · {job.video.frames} frames · <a href={job.video.url} download>Download MP4</a>
+          </figcaption>
+        </figure>
       )}
       {job.status === 'COMPLETED' && mine && job.images.length > 0 && <AddToAlbum imageIds={job.images.map((i) => i.id)} />}
       {job.status === 'FAILED' && job.error && (
@@ -82,6 +93,7 @@ export function JobCard({ job, showOwner = false }: { job: JobFieldsFragment; sh
         <div><dt>Guidance</dt><dd>{job.guidanceScale}</dd></div>
         <div><dt>Seed</dt><dd>{job.seed}</dd></div>
         {job.count > 1 && <div><dt>Images</dt><dd>{job.count}</dd></div>}
+        {video && <div><dt>Clip</dt><dd>{job.videoFrames} frames at {job.videoFps} fps</dd></div>}
         {job.model && <div><dt>Model</dt><dd>{job.model.name}</dd></div>}
         {job.loras.length > 0 && <div><dt>LoRAs</dt><dd>{job.loras.map((l) => `${l.lora?.name ?? 'LoRA'} ×${l.weight}`).join(', ')}</dd></div>}
       </dl>
@@ -96,7 +108,7 @@ export function JobCard({ job, showOwner = false }: { job: JobFieldsFragment; sh
             Retry
           </button>
         )}
-        {final && (
+        {final && !video && (
           <button type="button" className="button ghost small" onClick={() => navigate('/', { state: { settings: settingsOf(job) } })}>
             Use these settings again
           </button>

@@ -41,7 +41,6 @@ export type AuditEventFilter = {
 /** What a security audit event records. */
 export type AuditEventKind =
   | 'ACCOUNT_CREATED'
-  | 'ACCOUNT_DELETED'
   | 'ADMIN_ACTION'
   | 'API_KEY_CREATED'
   | 'API_KEY_NEW_ADDRESS'
@@ -56,15 +55,6 @@ export type AuditEventKind =
   | 'SIGN_IN_FAILED'
   | 'SIGN_IN_SUCCEEDED'
   | 'TIER_CHANGED';
-
-/** A circuit breaker's state for one backend endpoint (docs/backends.md). */
-export type CircuitState =
-  /** Requests go through. */
-  | 'CLOSED'
-  /** One probe request is let through to see whether the endpoint is back. */
-  | 'HALF_OPEN'
-  /** The endpoint failed repeatedly; requests are held back until the breaker half-opens. */
-  | 'OPEN';
 
 /** Every value of extensions.code on GraphQL errors (and `code` on REST refusals). */
 export type ErrorCode =
@@ -150,19 +140,8 @@ export type GenerationInput = {
   width?: InputMaybe<Scalars['Int']['input']>;
 };
 
-/** What runs a model's generations (docs/backends.md). */
-export type InferenceBackend =
-  /** A pool of ComfyUI servers driven with the model's workflow (API format). */
-  | 'COMFYUI'
-  /** The ONNX pipeline inside Atelier's workers, on files from the models folder. */
-  | 'ONNX'
-  /** A server speaking the OpenAI Images API (POST /v1/images/generations). */
-  | 'OPENAI_IMAGES';
-
 /** Why a job failed (Job.error.code, FAILED events). */
 export type JobFailureCode =
-  | 'BACKEND_REJECTED'
-  | 'BACKEND_UNAVAILABLE'
   | 'DEADLINE_EXCEEDED'
   | 'INFERENCE_FAILED'
   | 'INVALID_PARAMETERS'
@@ -175,6 +154,11 @@ export type JobFailureCode =
   | 'STRANDED'
   | 'TIMEOUT'
   | 'WORKER_ERROR';
+
+/** What a job makes: IMAGE or VIDEO. */
+export type JobKind =
+  | 'IMAGE'
+  | 'VIDEO';
 
 /** Lifecycle of a job. */
 export type JobStatus =
@@ -206,28 +190,6 @@ export type LoraWeightInput = {
   loraId: Scalars['ID']['input'];
   /** Scale of the LoRA, -2..2. */
   weight: Scalars['Float']['input'];
-};
-
-/** A model to register or the new settings of one (admins; docs/backends.md, "Registering models"). */
-export type ModelInput = {
-  /** What runs its generations. */
-  backend: InferenceBackend;
-  /** COMFYUI and OPENAI_IMAGES: a secret sent as a Bearer token; stored sealed and never returned. On update, absent keeps the stored one and "" removes it. */
-  credential?: InputMaybe<Scalars['String']['input']>;
-  /** What the model is, at most 500 characters. */
-  description?: InputMaybe<Scalars['String']['input']>;
-  /** COMFYUI and OPENAI_IMAGES: base URLs (http or https) of the servers, 1..16; jobs go to the healthy one with the fewest in flight. */
-  endpoints?: InputMaybe<Array<Scalars['String']['input']>>;
-  /** Lowest tier allowed to use it (default FREE). */
-  minTier?: InputMaybe<Tier>;
-  /** Unique name, 1..80 letters, digits, spaces, ".", "_" or "-". */
-  name: Scalars['String']['input'];
-  /** ONNX: the folder in the models folder, or an artifact store prefix holding model_index.json; absent means the folder named like the model. */
-  path?: InputMaybe<Scalars['String']['input']>;
-  /** OPENAI_IMAGES: the `model` the server expects. */
-  remoteModel?: InputMaybe<Scalars['String']['input']>;
-  /** COMFYUI: the workflow in ComfyUI's API format, with an image output node and "{{prompt}}" as the value of some input. */
-  workflow?: InputMaybe<Scalars['JSONObject']['input']>;
 };
 
 /** IMAGE or VIDEO presets. */
@@ -328,12 +290,54 @@ export type TierPolicyInput = {
   maxSessionMembers?: InputMaybe<Scalars['Int']['input']>;
   /** Most steps (1 to 150). */
   maxSteps?: InputMaybe<Scalars['Int']['input']>;
+  /** Most frames per second of a clip (1 to 60). */
+  maxVideoFps?: InputMaybe<Scalars['Int']['input']>;
+  /** Longest video clip in seconds (1 to 60). */
+  maxVideoSeconds?: InputMaybe<Scalars['Int']['input']>;
+  /** Largest width or height of a clip (64 to 2,048). */
+  maxVideoSide?: InputMaybe<Scalars['Int']['input']>;
   /** Largest width (64 to 2,048). */
   maxWidth?: InputMaybe<Scalars['Int']['input']>;
   /** Megabytes of uploads not yet registered one user may hold (1 to 1,048,576). */
   pendingUploadMb?: InputMaybe<Scalars['Int']['input']>;
   /** All requests per minute (1 to 1,000,000). */
   requestsPerMinute?: InputMaybe<Scalars['Int']['input']>;
-  /** Days images and finished jobs are kept (1 to 36,500, or -1 for unlimited). */
-  retentionDays?: InputMaybe<Scalars['Int']['input']>;
+  /** Seconds of video per UTC day (0 to 1,000,000, or -1 for unlimited). */
+  videoSecondsPerDay?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A video clip to make (docs/video.md). A VIDEO preset or the defaults supply what is left out; explicit fields win. */
+export type VideoInput = {
+  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now. */
+  deadlineSeconds?: InputMaybe<Scalars['Int']['input']>;
+  /** Clip length in seconds, 0.5..60 (default 3), capped by tier. */
+  durationSeconds?: InputMaybe<Scalars['Float']['input']>;
+  /** Frames per second, 1..60 (default 24), capped by tier. */
+  fps?: InputMaybe<Scalars['Int']['input']>;
+  /** Image-to-video: the clip starts from this image's prompt, seed and settings. */
+  fromImageId?: InputMaybe<Scalars['ID']['input']>;
+  /** 1..30. */
+  guidanceScale?: InputMaybe<Scalars['Float']['input']>;
+  /** 64..2048, multiple of 8; default 512 (or the image's) fitted to the tier's largest video side. */
+  height?: InputMaybe<Scalars['Int']['input']>;
+  /** LoRAs with weights; count capped by tier. */
+  loras?: InputMaybe<Array<LoraWeightInput>>;
+  /** Model to use (default: the default model, or the image's). */
+  modelId?: InputMaybe<Scalars['ID']['input']>;
+  /** What to avoid. */
+  negativePrompt?: InputMaybe<Scalars['String']['input']>;
+  /** A VIDEO preset whose template, duration and fps apply (fitted to your tier). */
+  presetId?: InputMaybe<Scalars['ID']['input']>;
+  /** The prompt (1..2000 characters). Required unless fromImageId is given; with it, the prompt the clip moves toward. */
+  prompt?: InputMaybe<Scalars['String']['input']>;
+  /** Sampler (default: the one the model's scheduler config names). */
+  sampler?: InputMaybe<Sampler>;
+  /** 0..2147483647: keyframe k uses seed + k; chosen and recorded when absent (the image's with fromImageId). */
+  seed?: InputMaybe<Scalars['Int']['input']>;
+  /** Session the job appears in live (OWNER or COLLABORATOR). */
+  sessionId?: InputMaybe<Scalars['ID']['input']>;
+  /** Denoising steps per frame, 1..150 (default 12, or the image's). */
+  steps?: InputMaybe<Scalars['Int']['input']>;
+  /** 64..2048, multiple of 8; default 512 (or the image's) fitted to the tier's largest video side. */
+  width?: InputMaybe<Scalars['Int']['input']>;
 };

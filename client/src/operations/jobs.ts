@@ -57,6 +57,20 @@ export const JobFieldsFragment = graphql(`
       index
       favorited
     }
+    kind
+    videoFrames
+    videoFps
+    video {
+      url
+      posterUrl
+      mimeType
+      durationSeconds
+      fps
+      frames
+      width
+      height
+      bytes
+    }
   }
 `);
 
@@ -138,6 +152,7 @@ export const UsageQuery = graphql(`
       openJobs
       imagesToday
       imagesRemainingToday
+      videoSecondsToday
       resetsAt
       limits {
         tier
@@ -148,6 +163,9 @@ export const UsageQuery = graphql(`
         maxLoras
         maxOpenJobs
         imagesPerDay
+        videoSecondsPerDay
+        maxVideoSeconds
+        maxVideoFps
       }
     }
   }

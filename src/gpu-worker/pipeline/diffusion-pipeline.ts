@@ -6,13 +6,19 @@ import { PipelineError } from './errors';
 import { loadModel, type LoadedModel } from './model-loader';
 import { encodePng } from './png';
 import { latentPreview } from './preview';
-import { pngTextChunks, validateRequest } from './request';
+import { NoiseWalk, thumbnail, walkStates } from './latent-walk';
+import { pngTextChunks, validateRequest, validateVideoRequest } from './request';
+import { SeededRandom } from './rng';
 import { runSampler, usesGuidance } from './sampler';
 import { createScheduler, samplerForConfig, type Scheduler } from './scheduler';
 import { batchNoise, batchStates, decodeImage, encodeText, imageGenerators, initialLatents, noisePredictor } from './stages';
-import type { GeneratedImage, GenerationRequest, ImagePipeline, LoraApplication, PipelineLoadOptions, RunOptions } from './types';
+import type {
+  GeneratedImage, GenerationRequest, ImagePipeline, LoraApplication, PipelineLoadOptions, RunOptions, VideoRequest, VideoRunOptions,
+} from './types';
 
 const VAE_SCALE = 8;
+/** Longest side of a frame preview, as for step previews. */
+const FRAME_PREVIEW_SIZE = 64;
 
 /**
  * A loaded diffusers-layout ONNX model ready to generate: the three sessions
@@ -101,6 +107,50 @@ export class DiffusionPipeline implements ImagePipeline {
       images.push(await this.finishImage(req, scheduler.name, req.seed + i, final.subarray(i * perImage, (i + 1) * perImage), latentDims));
     }
     return images;
+  }
+
+  /**
+   * Renders a clip as a walk through latent space (latent-walk.ts): each
+   * frame is a full run at `req.steps`, from noise and text states
+   * interpolated between keyframes. Frames go to `onFrame` in order. Every
+   * frame's ancestral noise (for samplers that add noise) comes from the same
+   * generator, drawn as an image with `seed` draws it, so it does not flicker.
+   */
+  async generateVideo(req: VideoRequest, opts: VideoRunOptions): Promise<void> {
+    if (this.released) throw new PipelineError('MODEL_LOAD_FAILED', 'pipeline was released');
+    validateVideoRequest(req);
+    const weightFeeds = await this.weightFeeds(req.loras ?? []);
+    const started = Date.now();
+    const guided = usesGuidance(req.guidanceScale);
+    const prompts = [req.prompt, req.endPrompt ?? req.prompt];
+    const states = await encodeText(this.model, guided ? [req.negativePrompt ?? '', ...prompts] : prompts);
+    const latentDims = [this.model.latentChannels, req.height / VAE_SCALE, req.width / VAE_SCALE];
+    const perFrame = latentDims[0] * latentDims[1] * latentDims[2];
+    const kind = req.sampler ?? samplerForConfig(this.model.scheduler);
+    const schedulerForFrame = () => {
+      const generator = new SeededRandom(req.seed);
+      generator.normals(perFrame); // where an image's generator stands after its latents
+      return createScheduler(this.model.scheduler, req.steps, kind, batchNoise([generator]));
+    };
+    const walk = new NoiseWalk(req.seed, perFrame, schedulerForFrame().initNoiseSigma, req.keyframeEvery);
+    for (let index = 0; index < req.frames; index++) {
+      const final = await runSampler({
+        scheduler: schedulerForFrame(),
+        latents: walk.at(index),
+        guidanceScale: req.guidanceScale,
+        predict: noisePredictor(this.model, walkStates(states, guided, index, req.frames), latentDims, weightFeeds),
+        signal: opts.signal,
+      });
+      const { rgb, width, height } = await decodeImage(this.model, final, latentDims);
+      const elapsedMs = Date.now() - started;
+      const wantsPreview = Boolean(req.previewEvery) && (index % req.previewEvery! === 0 || index === req.frames - 1);
+      const small = wantsPreview ? thumbnail(rgb, width, height, FRAME_PREVIEW_SIZE) : null;
+      await opts.onFrame({
+        index, frames: req.frames, rgb, width, height, elapsedMs,
+        etaMs: Math.round((elapsedMs / (index + 1)) * (req.frames - index - 1)),
+        preview: small ? await encodePng(small.rgb, small.width, small.height) : undefined,
+      });
+    }
   }
 
   /** Closes the ONNX sessions; the pipeline cannot be used afterwards. */

@@ -52,6 +52,28 @@ async function generate(pipeline: DiffusionPipeline, id: number, message: ToThre
   }
 }
 
+/** A clip: each frame's pixels are transferred, not copied; the thread does not wait for the main thread to take them. */
+async function video(pipeline: DiffusionPipeline, id: number, message: ToThread & { type: 'video' }): Promise<void> {
+  const run = { abort: new AbortController() };
+  runs.set(id, run);
+  try {
+    await pipeline.generateVideo(message.request, {
+      signal: run.abort.signal,
+      onFrame: ({ rgb, preview: png, ...frame }) => new Promise<void>((resolve) => {
+        const pixels = rgb.buffer.byteLength === rgb.byteLength ? rgb.buffer as ArrayBuffer : Uint8Array.from(rgb).buffer;
+        const preview = png ? detachable(png) : undefined;
+        send({ type: 'frame', id, frame, rgb: pixels, preview }, preview ? [pixels, preview] : [pixels]);
+        setImmediate(resolve); // lets an 'abort' message land before the next frame
+      }),
+    });
+    send({ type: 'done', id, images: [] });
+  } catch (error) {
+    send({ ...describe(error), id });
+  } finally {
+    runs.delete(id);
+  }
+}
+
 async function main(): Promise<void> {
   const pipeline = await DiffusionPipeline.load(modelDir, options as PipelineLoadOptions).catch((error) => {
     send({ ...describe(error), id: 0 });
@@ -60,6 +82,7 @@ async function main(): Promise<void> {
   if (!pipeline) return;
   port!.on('message', (message: ToThread) => {
     if (message.type === 'generate') void generate(pipeline, message.id, message);
+    else if (message.type === 'video') void video(pipeline, message.id, message);
     else if (message.type === 'release') {
       for (const run of runs.values()) run.abort.abort();
       void pipeline.release().finally(() => send({ type: 'released' }));

@@ -1,7 +1,7 @@
 import { checkGenerationSettings } from '../../kernel/generation-parameters';
 import { PipelineError } from './errors';
 import { SAMPLER_KINDS } from './scheduler';
-import type { GenerationRequest } from './types';
+import type { GenerationRequest, VideoRequest } from './types';
 
 /**
  * Throws INVALID_PARAMETERS (with the field) for any value outside the limits
@@ -15,6 +15,17 @@ export function validateRequest(req: GenerationRequest): void {
   check(req.previewEvery === undefined || (Number.isInteger(req.previewEvery) && req.previewEvery >= 0), 'previewEvery', 'must be a non-negative integer');
   check(req.sampler == null || SAMPLER_KINDS.includes(req.sampler), 'sampler', `must be one of ${SAMPLER_KINDS.join(', ')}`);
   (req.loras ?? []).forEach((l, i) => check(typeof l.path === 'string' && l.path.length > 0, `loras[${i}].path`, 'is required'));
+}
+
+/** The most frames one clip may have (2 minutes at 30 fps; the API's tier limits are far below). */
+export const MAX_VIDEO_FRAMES = 3600;
+
+/** validateRequest for a clip, plus its frame count, keyframe spacing and end prompt. */
+export function validateVideoRequest(req: VideoRequest): void {
+  validateRequest({ ...req, count: 1 });
+  check(Number.isInteger(req.frames) && req.frames >= 1 && req.frames <= MAX_VIDEO_FRAMES, 'frames', `must be an integer from 1 to ${MAX_VIDEO_FRAMES}`);
+  check(Number.isInteger(req.keyframeEvery) && req.keyframeEvery >= 1, 'keyframeEvery', 'must be a positive integer');
+  check(req.endPrompt === undefined || typeof req.endPrompt === 'string', 'endPrompt', 'must be a string');
 }
 
 function check(ok: boolean, field: string, message: string): void {

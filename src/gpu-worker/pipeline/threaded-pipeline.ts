@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PipelineAbortedError, PipelineError, type PipelineErrorCode } from './errors';
-import type { GeneratedImage, GenerationRequest, ImagePipeline, PipelineLoadOptions, RunOptions, StepProgress } from './types';
+import type {
+  GeneratedImage, GenerationRequest, ImagePipeline, PipelineLoadOptions, RunOptions, StepProgress, VideoFrame, VideoRequest, VideoRunOptions,
+} from './types';
 
 /** What the main thread hands the pipeline thread at start. */
 export interface PipelineThreadData { modelDir: string; options: PipelineLoadOptions }
@@ -10,6 +12,7 @@ export interface PipelineThreadData { modelDir: string; options: PipelineLoadOpt
 /** Messages to the pipeline thread. */
 export type ToThread =
   | { type: 'generate'; id: number; request: GenerationRequest; reportSteps: boolean }
+  | { type: 'video'; id: number; request: VideoRequest }
   | { type: 'abort'; id: number }
   | { type: 'release' };
 
@@ -20,6 +23,7 @@ interface LoadedInfo { executionProvider: string; modelName: string; modelHash: 
 export type FromThread =
   | ({ type: 'loaded' } & LoadedInfo)
   | { type: 'step'; id: number; progress: StepProgress; preview?: ArrayBuffer }
+  | { type: 'frame'; id: number; frame: Omit<VideoFrame, 'rgb' | 'preview'>; rgb: ArrayBuffer; preview?: ArrayBuffer }
   | { type: 'done'; id: number; images: Array<Omit<GeneratedImage, 'png'> & { png: ArrayBuffer }> }
   | { type: 'failed'; id: number; kind: 'pipeline' | 'aborted' | 'other'; message: string; code?: PipelineErrorCode; field?: string }
   | { type: 'released' };
@@ -27,8 +31,8 @@ export type FromThread =
 interface Run {
   resolve(images: GeneratedImage[]): void;
   reject(error: Error): void;
-  opts: RunOptions;
-  /** The run's steps, handed to onStep one after another. */
+  opts: RunOptions & { onFrame?: VideoRunOptions['onFrame'] };
+  /** The run's steps (or frames), handed to onStep (onFrame) one after another. */
   steps: Promise<unknown>;
 }
 
@@ -105,6 +109,15 @@ export class ThreadedPipeline implements ImagePipeline {
   get usable(): boolean { return this.alive && !this.releasing; }
 
   generate(request: GenerationRequest, opts: RunOptions = {}): Promise<GeneratedImage[]> {
+    return this.start(opts, (id) => ({ type: 'generate', id, request, reportSteps: Boolean(opts.onStep) }));
+  }
+
+  /** Frames cross the thread as transferred buffers, handed to onFrame in order; none after an abort. */
+  async generateVideo(request: VideoRequest, opts: VideoRunOptions): Promise<void> {
+    await this.start(opts, (id) => ({ type: 'video', id, request }));
+  }
+
+  private start(opts: Run['opts'], message: (id: number) => ToThread): Promise<GeneratedImage[]> {
     if (!this.usable) return Promise.reject(new PipelineError('MODEL_LOAD_FAILED', 'pipeline was released'));
     if (opts.signal?.aborted) return Promise.reject(new PipelineAbortedError());
     const id = this.nextId++;
@@ -112,7 +125,7 @@ export class ThreadedPipeline implements ImagePipeline {
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     return new Promise<GeneratedImage[]>((resolve, reject) => {
       this.runs.set(id, { resolve, reject, opts, steps: Promise.resolve() });
-      this.post({ type: 'generate', id, request, reportSteps: Boolean(opts.onStep) });
+      this.post(message(id));
     }).finally(() => opts.signal?.removeEventListener('abort', onAbort));
   }
 
@@ -144,6 +157,13 @@ export class ThreadedPipeline implements ImagePipeline {
       // the run, as it does in DiffusionPipeline.
       run.steps = run.steps
         .then(() => (run.opts.signal?.aborted ? undefined : run.opts.onStep?.(progress)))
+        .catch((error: unknown) => this.settle(message.id, error as Error));
+      return;
+    }
+    if (message.type === 'frame') {
+      const frame = { ...message.frame, rgb: new Uint8Array(message.rgb), preview: message.preview ? Buffer.from(message.preview) : undefined };
+      run.steps = run.steps
+        .then(() => (run.opts.signal?.aborted ? undefined : run.opts.onFrame?.(frame)))
         .catch((error: unknown) => this.settle(message.id, error as Error));
       return;
     }

@@ -49,6 +49,38 @@ export interface GeneratedImage {
   sha256: string;
 }
 
+/** A clip: `frames` images walking through latent space (pipeline/latent-walk.ts); `count` is ignored. */
+export interface VideoRequest extends GenerationRequest {
+  frames: number;
+  /** Frames from one keyframe to the next (new noise every this many frames). */
+  keyframeEvery: number;
+  /** The prompt the clip's text states move toward (default: `prompt`, i.e. no prompt change). */
+  endPrompt?: string;
+}
+
+/** One finished frame, handed over in order. */
+export interface VideoFrame {
+  /** 0-based frame index. */
+  index: number;
+  frames: number;
+  /** 8-bit RGB, row-major, width × height × 3 bytes. */
+  rgb: Uint8Array;
+  width: number;
+  height: number;
+  elapsedMs: number;
+  etaMs: number;
+  /** Small PNG (≤ 64 px) of the frame, on preview frames. */
+  preview?: Buffer;
+}
+
+/** Per-clip hooks. */
+export interface VideoRunOptions {
+  /** Awaited after each frame (in order), so a slow encoder applies back-pressure. */
+  onFrame: (frame: VideoFrame) => void | Promise<void>;
+  /** Checked before each step of each frame; when aborted the run throws PipelineAbortedError. */
+  signal?: AbortSignal;
+}
+
 /** Per-run hooks. */
 export interface RunOptions {
   /** Awaited after each step, so a slow consumer applies back-pressure. */
@@ -79,5 +111,7 @@ export interface ImagePipeline {
   /** False once released (or, for a thread, once the thread died): load it again. */
   readonly usable: boolean;
   generate(req: GenerationRequest, opts?: RunOptions): Promise<GeneratedImage[]>;
+  /** Renders a clip frame by frame; same request and model ⇒ identical frames. */
+  generateVideo(req: VideoRequest, opts: VideoRunOptions): Promise<void>;
   release(): Promise<void>;
 }
