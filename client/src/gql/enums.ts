@@ -41,6 +41,7 @@ export type AuditEventFilter = {
 /** What a security audit event records. */
 export type AuditEventKind =
   | 'ACCOUNT_CREATED'
+  | 'ACCOUNT_DELETED'
   | 'ADMIN_ACTION'
   | 'API_KEY_CREATED'
   | 'API_KEY_NEW_ADDRESS'
@@ -55,6 +56,15 @@ export type AuditEventKind =
   | 'SIGN_IN_FAILED'
   | 'SIGN_IN_SUCCEEDED'
   | 'TIER_CHANGED';
+
+/** A circuit breaker's state for one backend endpoint (docs/backends.md). */
+export type CircuitState =
+  /** Requests go through. */
+  | 'CLOSED'
+  /** One probe request is let through to see whether the endpoint is back. */
+  | 'HALF_OPEN'
+  /** The endpoint failed repeatedly; requests are held back until the breaker half-opens. */
+  | 'OPEN';
 
 /** Every value of extensions.code on GraphQL errors (and `code` on REST refusals). */
 export type ErrorCode =
@@ -140,8 +150,19 @@ export type GenerationInput = {
   width?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** What runs a model's generations (docs/backends.md). */
+export type InferenceBackend =
+  /** A pool of ComfyUI servers driven with the model's workflow (API format). */
+  | 'COMFYUI'
+  /** The ONNX pipeline inside Atelier's workers, on files from the models folder. */
+  | 'ONNX'
+  /** A server speaking the OpenAI Images API (POST /v1/images/generations). */
+  | 'OPENAI_IMAGES';
+
 /** Why a job failed (Job.error.code, FAILED events). */
 export type JobFailureCode =
+  | 'BACKEND_REJECTED'
+  | 'BACKEND_UNAVAILABLE'
   | 'DEADLINE_EXCEEDED'
   | 'INFERENCE_FAILED'
   | 'INVALID_PARAMETERS'
@@ -190,6 +211,28 @@ export type LoraWeightInput = {
   loraId: Scalars['ID']['input'];
   /** Scale of the LoRA, -2..2. */
   weight: Scalars['Float']['input'];
+};
+
+/** A model to register or the new settings of one (admins; docs/backends.md, "Registering models"). */
+export type ModelInput = {
+  /** What runs its generations. */
+  backend: InferenceBackend;
+  /** COMFYUI and OPENAI_IMAGES: a secret sent as a Bearer token; stored sealed and never returned. On update, absent keeps the stored one and "" removes it. */
+  credential?: InputMaybe<Scalars['String']['input']>;
+  /** What the model is, at most 500 characters. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** COMFYUI and OPENAI_IMAGES: base URLs (http or https) of the servers, 1..16; jobs go to the healthy one with the fewest in flight. */
+  endpoints?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Lowest tier allowed to use it (default FREE). */
+  minTier?: InputMaybe<Tier>;
+  /** Unique name, 1..80 letters, digits, spaces, ".", "_" or "-". */
+  name: Scalars['String']['input'];
+  /** ONNX: the folder in the models folder, or an artifact store prefix holding model_index.json; absent means the folder named like the model. */
+  path?: InputMaybe<Scalars['String']['input']>;
+  /** OPENAI_IMAGES: the `model` the server expects. */
+  remoteModel?: InputMaybe<Scalars['String']['input']>;
+  /** COMFYUI: the workflow in ComfyUI's API format, with an image output node and "{{prompt}}" as the value of some input. */
+  workflow?: InputMaybe<Scalars['JSONObject']['input']>;
 };
 
 /** IMAGE or VIDEO presets. */
@@ -302,6 +345,8 @@ export type TierPolicyInput = {
   pendingUploadMb?: InputMaybe<Scalars['Int']['input']>;
   /** All requests per minute (1 to 1,000,000). */
   requestsPerMinute?: InputMaybe<Scalars['Int']['input']>;
+  /** Days images and finished jobs are kept (1 to 36,500, or -1 for unlimited). */
+  retentionDays?: InputMaybe<Scalars['Int']['input']>;
   /** Seconds of video per UTC day (0 to 1,000,000, or -1 for unlimited). */
   videoSecondsPerDay?: InputMaybe<Scalars['Int']['input']>;
 };

@@ -176,6 +176,11 @@ export type JobFailureCode =
   | 'TIMEOUT'
   | 'WORKER_ERROR';
 
+/** What a job makes: IMAGE or VIDEO. */
+export type JobKind =
+  | 'IMAGE'
+  | 'VIDEO';
+
 /** Lifecycle of a job. */
 export type JobStatus =
   | 'CANCELLED'
@@ -328,6 +333,12 @@ export type TierPolicyInput = {
   maxSessionMembers?: InputMaybe<Scalars['Int']['input']>;
   /** Most steps (1 to 150). */
   maxSteps?: InputMaybe<Scalars['Int']['input']>;
+  /** Most frames per second of a clip (1 to 60). */
+  maxVideoFps?: InputMaybe<Scalars['Int']['input']>;
+  /** Longest video clip in seconds (1 to 60). */
+  maxVideoSeconds?: InputMaybe<Scalars['Int']['input']>;
+  /** Largest width or height of a clip (64 to 2,048). */
+  maxVideoSide?: InputMaybe<Scalars['Int']['input']>;
   /** Largest width (64 to 2,048). */
   maxWidth?: InputMaybe<Scalars['Int']['input']>;
   /** Megabytes of uploads not yet registered one user may hold (1 to 1,048,576). */
@@ -336,4 +347,42 @@ export type TierPolicyInput = {
   requestsPerMinute?: InputMaybe<Scalars['Int']['input']>;
   /** Days images and finished jobs are kept (1 to 36,500, or -1 for unlimited). */
   retentionDays?: InputMaybe<Scalars['Int']['input']>;
+  /** Seconds of video per UTC day (0 to 1,000,000, or -1 for unlimited). */
+  videoSecondsPerDay?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A video clip to make (docs/video.md). A VIDEO preset or the defaults supply what is left out; explicit fields win. */
+export type VideoInput = {
+  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now. */
+  deadlineSeconds?: InputMaybe<Scalars['Int']['input']>;
+  /** Clip length in seconds, 0.5..60 (default 3), capped by tier. */
+  durationSeconds?: InputMaybe<Scalars['Float']['input']>;
+  /** Frames per second, 1..60 (default 24), capped by tier. */
+  fps?: InputMaybe<Scalars['Int']['input']>;
+  /** Image-to-video: the clip starts from this image's prompt, seed and settings. */
+  fromImageId?: InputMaybe<Scalars['ID']['input']>;
+  /** 1..30. */
+  guidanceScale?: InputMaybe<Scalars['Float']['input']>;
+  /** 64..2048, multiple of 8; default 512 (or the image's) fitted to the tier's largest video side. */
+  height?: InputMaybe<Scalars['Int']['input']>;
+  /** LoRAs with weights; count capped by tier. */
+  loras?: InputMaybe<Array<LoraWeightInput>>;
+  /** Model to use (default: the default model, or the image's). */
+  modelId?: InputMaybe<Scalars['ID']['input']>;
+  /** What to avoid. */
+  negativePrompt?: InputMaybe<Scalars['String']['input']>;
+  /** A VIDEO preset whose template, duration and fps apply (fitted to your tier). */
+  presetId?: InputMaybe<Scalars['ID']['input']>;
+  /** The prompt (1..2000 characters). Required unless fromImageId is given; with it, the prompt the clip moves toward. */
+  prompt?: InputMaybe<Scalars['String']['input']>;
+  /** Sampler (default: the one the model's scheduler config names). */
+  sampler?: InputMaybe<Sampler>;
+  /** 0..2147483647: keyframe k uses seed + k; chosen and recorded when absent (the image's with fromImageId). */
+  seed?: InputMaybe<Scalars['Int']['input']>;
+  /** Session the job appears in live (OWNER or COLLABORATOR). */
+  sessionId?: InputMaybe<Scalars['ID']['input']>;
+  /** Denoising steps per frame, 1..150 (default 12, or the image's). */
+  steps?: InputMaybe<Scalars['Int']['input']>;
+  /** 64..2048, multiple of 8; default 512 (or the image's) fitted to the tier's largest video side. */
+  width?: InputMaybe<Scalars['Int']['input']>;
 };
