@@ -46,6 +46,7 @@ ${row('requests per minute (HTTP, socket operations, uploads)', (t) => cell(t.re
 ${row('members per session', (t) => cell(t.maxSessionMembers))}
 ${row('query cost budget', (t) => cell(t.maxQueryComplexity))}
 ${row('uploads not yet registered', (t) => cell(t.pendingUploadMb, ' MB'))}
+${row('batches per rolling hour (\`createBatch\`)', (t) => cell(t.batchesPerHour))}
 ${row('queue priority (lower runs first)', (t) => String(t.queuePriority))}
 
 Admins are held to their own limits instead: ${cell(config.adminRequestsPerMinute)} requests and

@@ -61,6 +61,10 @@ export class TierPolicy {
   @Column('int', { name: 'pending_upload_mb', default: 64 })
   pendingUploadMb: number;
 
+  @Field(() => Int, { description: 'Batches (createBatch) per rolling hour.' })
+  @Column('int', { name: 'batches_per_hour', default: 5 })
+  batchesPerHour: number;
+
   @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
   updatedAt: Date;
 }

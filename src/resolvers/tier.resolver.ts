@@ -40,6 +40,9 @@ export class TierPolicyInput {
 
   @Field(() => Int, { nullable: true, description: `Megabytes of uploads not yet registered one user may hold (${boundsText('pendingUploadMb')}).` })
   pendingUploadMb?: number | null;
+
+  @Field(() => Int, { nullable: true, description: `Batches per rolling hour (${boundsText('batchesPerHour')}).` })
+  batchesPerHour?: number | null;
 }
 
 @Resolver(() => TierPolicy)

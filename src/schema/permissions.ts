@@ -29,6 +29,8 @@ export const ROOT_RULES = {
     authProviders: allow,
     job: signedIn,
     jobs: signedIn,
+    batch: signedIn,
+    batches: signedIn,
     session: signedIn,
     sessions: signedIn,
     models: signedIn,
@@ -60,6 +62,8 @@ export const ROOT_RULES = {
     testApiKeyWebhook: signedIn,
     createGeneration: editor,
     cancelJob: signedIn,
+    createBatch: editor,
+    cancelBatch: signedIn,
     retryJob: editor,
     createSession: editor,
     createSessionInvite: signedIn,
@@ -97,6 +101,7 @@ export const ROOT_RULES = {
   },
   Subscription: {
     jobUpdated: signedIn,
+    batchUpdated: signedIn,
     sessionEvents: signedIn,
   },
 } as const;
