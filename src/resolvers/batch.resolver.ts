@@ -3,7 +3,7 @@ import { Batch, CollabSession, User } from '../entities';
 import { ErrorCode } from '../kernel/errors';
 import { progressOf } from '../services/batch-progress';
 import type { Page } from '../services/job-queries';
-import { BatchConnection, BatchGridImage, BatchInput } from './batch.types';
+import { BatchAxesInfo, BatchConnection, BatchGridImage, BatchInput } from './batch.types';
 import { pagedComplexity } from './complexity';
 import { viewerOf, type AppContext } from './context';
 import { JobConnection } from './job.types';
@@ -68,12 +68,13 @@ export class BatchResolver {
 
   @FieldResolver(() => BatchGridImage, { nullable: true, description: 'The labelled grid PNG of a matrix batch, once it has finished.' })
   grid(@Root() batch: Batch, @Ctx() ctx: AppContext): BatchGridImage | null {
-    if (!batch.gridKey || !batch.axes) return null;
-    return {
-      url: ctx.services.urlSigner.sign(batch.gridKey, ctx.services.clock.now()),
-      width: batch.gridWidth ?? 0, height: batch.gridHeight ?? 0,
-      rowLabels: batch.axes.rowLabels, columnLabels: batch.axes.columnLabels,
-    };
+    if (!batch.gridKey) return null;
+    return { url: ctx.services.urlSigner.sign(batch.gridKey, ctx.services.clock.now()), width: batch.gridWidth ?? 0, height: batch.gridHeight ?? 0 };
+  }
+
+  @FieldResolver(() => BatchAxesInfo, { nullable: true, description: 'Rows and columns of a matrix batch (null for a list of prompts).' })
+  axes(@Root() batch: Batch): BatchAxesInfo | null {
+    return batch.axes;
   }
 
   @FieldResolver(() => User, { description: 'Who submitted the batch.' })

@@ -42,7 +42,10 @@ export class BatchGridImage {
 
   @Field(() => Int, { description: 'Height in pixels.' })
   height: number;
+}
 
+@ObjectType({ description: 'The rows and columns of a matrix batch: job (r, c) is at batchIndex r × columns + c.' })
+export class BatchAxesInfo {
   @Field(() => [String], { description: 'Row labels (the prompts), top to bottom.' })
   rowLabels: string[];
 

@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
-const BATCH_FIELDS = 'id name kind total completed failed cancelled progress status completedAt grid { url width height rowLabels columnLabels }';
+const BATCH_FIELDS = 'id name kind total completed failed cancelled progress status completedAt grid { url width height } axes { rowLabels columnLabels }';
 const CREATE = `mutation($input: BatchInput!, $key: String) { createBatch(input: $input, idempotencyKey: $key) { ${BATCH_FIELDS} } }`;
 const BATCH = `query($id: ID!) { batch(id: $id) { ${BATCH_FIELDS} jobs(first: 100) { edges { node { id prompt seed steps guidanceScale status batchIndex } } } } }`;
 const UPDATES = 'subscription($id: ID!) { batchUpdated(batchId: $id) { type jobId batchId counts { total completed failed cancelled progress status } } }';
@@ -97,7 +97,8 @@ describe('batches', () => {
     expect(batch.jobs.edges.map((e: any) => [e.node.prompt, e.node.seed])).toEqual([
       ['a castle', 7], ['a castle', 8], ['a castle', 9], ['a lighthouse', 7], ['a lighthouse', 8], ['a lighthouse', 9],
     ]);
-    expect(batch.grid).toMatchObject({ rowLabels: matrix.prompts, columnLabels: ['seed 7', 'seed 8', 'seed 9'] });
+    expect(batch.axes).toEqual({ rowLabels: matrix.prompts, columnLabels: ['seed 7', 'seed 8', 'seed 9'] });
+    expect(createBatch.axes).toEqual(batch.axes);
     const res = await fetch(batch.grid.url);
     expect(res.status).toBe(200);
     const png = Buffer.from(await res.arrayBuffer());
@@ -115,7 +116,7 @@ describe('batches', () => {
     }, owner.token)).createBatch;
     const sweptDone = await finished(swept.id, owner.token);
     expect(sweptDone.jobs.edges.map((e: any) => [e.node.steps, e.node.seed])).toEqual([[1, 3], [3, 3]]);
-    expect(sweptDone.grid.columnLabels).toEqual(['steps 1', 'steps 3']);
+    expect(sweptDone.axes.columnLabels).toEqual(['steps 1', 'steps 3']);
   });
 
   it('bad input is BAD_USER_INPUT with the field, and creates nothing', async () => {
