@@ -3,6 +3,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { DEFAULT_TIER_POLICIES } from '../src/database/reference-data';
 import { GENERATION_LIMITS } from '../src/kernel/generation-parameters';
+import { BATCH_LIMITS } from '../src/services/batch-plan';
 import { IDEMPOTENCY_TTL_SECONDS } from '../src/services/jobs';
 import { WEBHOOK_DELIVERY_ATTEMPTS } from '../src/services/webhook-queue';
 import { EVENT_LOG_LIMITS } from '../src/subscriptions/event-log';
@@ -65,6 +66,7 @@ ${cell(config.maxQueuedJobs)} jobs are queued or running at once (\`ATELIER_MAX_
 | seed | ${g.seed.min}–${g.seed.max.toLocaleString('en-US')} (seed + images − 1 must stay in range) |
 | prompt, negative prompt | up to ${g.promptChars.max.toLocaleString('en-US')} characters |
 | LoRAs | up to ${g.loraCount.max}, weights ${g.loraWeight.min} to ${g.loraWeight.max} |
+| jobs per batch (\`createBatch\`; each also takes an open-job slot) | 1–${BATCH_LIMITS.maxJobs} ([batches.md](batches.md)) |
 
 ## Requests and connections
 
@@ -82,6 +84,7 @@ ${cell(config.maxQueuedJobs)} jobs are queued or running at once (\`ATELIER_MAX_
 | --- | --- | --- |
 | a job's live events (replay with \`jobUpdated\`) | ${hours(EVENT_LOG_LIMITS.jobTtlSeconds)}, at most ${EVENT_LOG_LIMITS.jobMaxLen.toLocaleString('en-US')} events | |
 | a session's events (replay with \`sessionEvents(after:)\`) | ${days(EVENT_LOG_LIMITS.sessionTtlSeconds)}, at most ${EVENT_LOG_LIMITS.sessionMaxLen.toLocaleString('en-US')} events | |
+| a batch's events (replay with \`batchUpdated\`) | ${hours(EVENT_LOG_LIMITS.batchTtlSeconds)}, at most ${EVENT_LOG_LIMITS.batchMaxLen.toLocaleString('en-US')} events | |
 | signed image URLs | ${config.fileUrlTtlSeconds / 60} minutes | \`ATELIER_FILE_URL_TTL_SECONDS\` |
 | idle sessions before they are archived (read-only) | ${config.sessionIdleDays} days | \`ATELIER_SESSION_IDLE_DAYS\` |
 | uploads never registered | 1 day | |
