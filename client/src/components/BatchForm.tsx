@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import type { BatchInput, BatchSweepParameter } from '../gql/graphql';
+import type { BatchInput, BatchSweepParameter, SessionsQuery } from '../gql/graphql';
 import { DEFAULT_SETTINGS } from './settings';
 
 type Columns = 'SEEDS' | BatchSweepParameter;
@@ -8,8 +8,10 @@ const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boo
 const numbers = (text: string) => text.split(/[\s,]+/).filter(Boolean).map(Number);
 
 /** The form's values as createBatch's input: a list of prompts, or a matrix of prompts × seeds or swept values. */
-function toInput(f: { name: string; prompts: string; matrix: boolean; columns: Columns; values: string; width: number; height: number; steps: number }): BatchInput {
-  const shared = { name: f.name.trim() || null, width: f.width, height: f.height, steps: f.steps };
+function toInput(f: {
+  name: string; prompts: string; matrix: boolean; columns: Columns; values: string; width: number; height: number; steps: number; sessionId: string;
+}): BatchInput {
+  const shared = { name: f.name.trim() || null, width: f.width, height: f.height, steps: f.steps, sessionId: f.sessionId || null };
   if (!f.matrix) return { ...shared, prompts: lines(f.prompts) };
   const columns = numbers(f.values);
   return {
@@ -19,9 +21,12 @@ function toInput(f: { name: string; prompts: string; matrix: boolean; columns: C
 }
 
 /** Prompts one per line, or a matrix (rows × seeds or × one parameter's values), with the shared size and steps. */
-export function BatchForm({ busy, fieldErrors, onSubmit }: { busy: boolean; fieldErrors: Record<string, string>; onSubmit: (input: BatchInput) => void }) {
+export function BatchForm({ busy, fieldErrors, sessions, onSubmit }: {
+  busy: boolean; fieldErrors: Record<string, string>; sessions: SessionsQuery['sessions']; onSubmit: (input: BatchInput) => void;
+}) {
+  const writable = sessions.filter((x) => (x.myRole === 'OWNER' || x.myRole === 'COLLABORATOR') && x.status === 'ACTIVE');
   const [form, setForm] = useState({
-    name: '', prompts: '', matrix: false, columns: 'SEEDS' as Columns, values: '1, 2, 3',
+    name: '', prompts: '', matrix: false, columns: 'SEEDS' as Columns, values: '1, 2, 3', sessionId: '',
     width: DEFAULT_SETTINGS.width, height: DEFAULT_SETTINGS.height, steps: DEFAULT_SETTINGS.steps,
   });
   const set = <K extends keyof typeof form>(key: K, value: (typeof form)[K]) => setForm((f) => ({ ...f, [key]: value }));
@@ -62,6 +67,15 @@ export function BatchForm({ busy, fieldErrors, onSubmit }: { busy: boolean; fiel
         <label>Height<input type="number" step={8} value={form.height} onChange={(e) => set('height', Number(e.target.value))} /></label>
         <label>Steps<input type="number" value={form.steps} onChange={(e) => set('steps', Number(e.target.value))} /></label>
       </div>
+      {writable.length > 0 && (
+        <label>Session (teammates watch it live)
+          <select value={form.sessionId} onChange={(e) => set('sessionId', e.target.value)}>
+            <option value="">None</option>
+            {writable.map((x) => <option key={x.id} value={x.id}>{x.name}</option>)}
+          </select>
+        </label>
+      )}
+      {error('sessionId')}
       <button type="submit" disabled={busy || count === 0}>{busy ? 'Starting…' : `Start batch of ${count} job${count === 1 ? '' : 's'}`}</button>
     </form>
   );

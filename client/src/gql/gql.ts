@@ -81,7 +81,7 @@ type Documents = {
     "\n  mutation JoinSession($token: String!) {\n    joinSession(token: $token) {\n      ...SessionFields\n    }\n  }\n": typeof types.JoinSessionDocument,
     "\n  mutation LeaveSession($sessionId: ID!) {\n    leaveSession(sessionId: $sessionId)\n  }\n": typeof types.LeaveSessionDocument,
     "\n  mutation RemoveSessionMember($sessionId: ID!, $userId: ID!) {\n    removeSessionMember(sessionId: $sessionId, userId: $userId) {\n      ...SessionFields\n    }\n  }\n": typeof types.RemoveSessionMemberDocument,
-    "\n  subscription SessionEvents($sessionId: ID!, $after: String) {\n    sessionEvents(sessionId: $sessionId, after: $after) {\n      eventId\n      type\n      sessionId\n      jobId\n      actorId\n      step\n      totalSteps\n      progress\n      queuePosition\n      etaSeconds\n      onlineUserIds\n    }\n  }\n": typeof types.SessionEventsDocument,
+    "\n  subscription SessionEvents($sessionId: ID!, $after: String) {\n    sessionEvents(sessionId: $sessionId, after: $after) {\n      eventId\n      type\n      sessionId\n      jobId\n      actorId\n      step\n      totalSteps\n      progress\n      queuePosition\n      etaSeconds\n      onlineUserIds\n      batchId\n      counts {\n        total\n        completed\n        failed\n        cancelled\n        progress\n        status\n      }\n    }\n  }\n": typeof types.SessionEventsDocument,
 };
 const documents: Documents = {
     "\n  query AdminUsers($first: Int!, $offset: Int!) {\n    users(first: $first, offset: $offset) {\n      id\n      email\n      displayName\n      role\n      tier\n      createdAt\n    }\n  }\n": types.AdminUsersDocument,
@@ -151,7 +151,7 @@ const documents: Documents = {
     "\n  mutation JoinSession($token: String!) {\n    joinSession(token: $token) {\n      ...SessionFields\n    }\n  }\n": types.JoinSessionDocument,
     "\n  mutation LeaveSession($sessionId: ID!) {\n    leaveSession(sessionId: $sessionId)\n  }\n": types.LeaveSessionDocument,
     "\n  mutation RemoveSessionMember($sessionId: ID!, $userId: ID!) {\n    removeSessionMember(sessionId: $sessionId, userId: $userId) {\n      ...SessionFields\n    }\n  }\n": types.RemoveSessionMemberDocument,
-    "\n  subscription SessionEvents($sessionId: ID!, $after: String) {\n    sessionEvents(sessionId: $sessionId, after: $after) {\n      eventId\n      type\n      sessionId\n      jobId\n      actorId\n      step\n      totalSteps\n      progress\n      queuePosition\n      etaSeconds\n      onlineUserIds\n    }\n  }\n": types.SessionEventsDocument,
+    "\n  subscription SessionEvents($sessionId: ID!, $after: String) {\n    sessionEvents(sessionId: $sessionId, after: $after) {\n      eventId\n      type\n      sessionId\n      jobId\n      actorId\n      step\n      totalSteps\n      progress\n      queuePosition\n      etaSeconds\n      onlineUserIds\n      batchId\n      counts {\n        total\n        completed\n        failed\n        cancelled\n        progress\n        status\n      }\n    }\n  }\n": types.SessionEventsDocument,
 };
 
 /**
@@ -439,7 +439,7 @@ export function graphql(source: "\n  mutation RemoveSessionMember($sessionId: ID
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription SessionEvents($sessionId: ID!, $after: String) {\n    sessionEvents(sessionId: $sessionId, after: $after) {\n      eventId\n      type\n      sessionId\n      jobId\n      actorId\n      step\n      totalSteps\n      progress\n      queuePosition\n      etaSeconds\n      onlineUserIds\n    }\n  }\n"): (typeof documents)["\n  subscription SessionEvents($sessionId: ID!, $after: String) {\n    sessionEvents(sessionId: $sessionId, after: $after) {\n      eventId\n      type\n      sessionId\n      jobId\n      actorId\n      step\n      totalSteps\n      progress\n      queuePosition\n      etaSeconds\n      onlineUserIds\n    }\n  }\n"];
+export function graphql(source: "\n  subscription SessionEvents($sessionId: ID!, $after: String) {\n    sessionEvents(sessionId: $sessionId, after: $after) {\n      eventId\n      type\n      sessionId\n      jobId\n      actorId\n      step\n      totalSteps\n      progress\n      queuePosition\n      etaSeconds\n      onlineUserIds\n      batchId\n      counts {\n        total\n        completed\n        failed\n        cancelled\n        progress\n        status\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription SessionEvents($sessionId: ID!, $after: String) {\n    sessionEvents(sessionId: $sessionId, after: $after) {\n      eventId\n      type\n      sessionId\n      jobId\n      actorId\n      step\n      totalSteps\n      progress\n      queuePosition\n      etaSeconds\n      onlineUserIds\n      batchId\n      counts {\n        total\n        completed\n        failed\n        cancelled\n        progress\n        status\n      }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

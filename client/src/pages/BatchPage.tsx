@@ -73,7 +73,7 @@ export function BatchPage() {
       </div>
       <ErrorNotice error={cancelState.error} />
       {data.axes ? (
-        <div className="batch-grid" role="table" aria-label="Batch grid" style={{ gridTemplateColumns: `minmax(8rem, auto) repeat(${columns.length}, minmax(64px, 1fr))` }}>
+        <div className="batch-grid" role="table" aria-label="Batch grid" style={{ gridTemplateColumns: `minmax(8rem, auto) repeat(${columns.length}, minmax(64px, 200px))` }}>
           <span />
           {columns.map((c) => <strong key={c} className="small">{c}</strong>)}
           {data.axes.rowLabels.map((row, r) => [
@@ -85,7 +85,7 @@ export function BatchPage() {
           ])}
         </div>
       ) : (
-        <div className="batch-grid" aria-label="Batch images" style={{ gridTemplateColumns: 'repeat(auto-fill, minmax(120px, 1fr))' }}>
+        <div className="batch-grid" aria-label="Batch images" style={{ gridTemplateColumns: 'repeat(auto-fill, minmax(120px, 200px))' }}>
           {jobs.map((job) => <Cell key={job.id} job={job} preview={previews[job.id]} caption={job.prompt} />)}
         </div>
       )}

@@ -7,11 +7,13 @@ import type { BatchInput } from '../gql/graphql';
 import { explainError } from '../lib/errors';
 import { relativeTime } from '../lib/format';
 import { BatchesQuery, CreateBatchMutation } from '../operations/batches';
+import { SessionsQuery } from '../operations/sessions';
 
 /** Start a batch (prompts one per line, or a matrix) and see your recent batches. */
 export function BatchesPage() {
   const navigate = useNavigate();
   const batches = useQuery(BatchesQuery, { variables: { first: 20 } });
+  const sessions = useQuery(SessionsQuery);
   const [create, createState] = useMutation(CreateBatchMutation, { refetchQueries: ['Batches', 'Usage'] });
   const problem = explainError(createState.error);
   const fieldErrors: Record<string, string> = problem?.field ? { [problem.field.replace(/\[\d+\]$/, '')]: problem.message } : {};
@@ -30,7 +32,7 @@ export function BatchesPage() {
     <div className="generate-layout">
       <section className="card" aria-labelledby="batches-title">
         <h1 id="batches-title">Batch</h1>
-        <BatchForm busy={createState.loading} fieldErrors={fieldErrors} onSubmit={submit} />
+        <BatchForm busy={createState.loading} fieldErrors={fieldErrors} sessions={sessions.data?.sessions ?? []} onSubmit={submit} />
         {problem && (
           <div className="notice error" role="alert">
             <strong>{problem.code === 'QUOTA_EXCEEDED' ? 'Over your limit: ' : 'Could not start: '}</strong>{problem.message}
