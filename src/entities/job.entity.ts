@@ -1,5 +1,5 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, UpdateDateColumn } from 'typeorm';
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import type { GenerationSettings, Sampler } from '../kernel/generation-parameters';
 import { JobLora, ParameterColumn } from './generation-columns';
 import { Identified } from './identified';
@@ -71,6 +71,7 @@ export class Job extends Identified implements GenerationSettings {
   apiKey?: ApiKey;
 
   /** The batch the job was submitted in (docs/batches.md); its counts follow this job's transitions. */
+  @Field(() => ID, { nullable: true, description: 'The batch the job was submitted in (createBatch), if any.' })
   @Column('uuid', { name: 'batch_id', nullable: true })
   batchId: string | null;
 
