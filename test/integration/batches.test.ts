@@ -171,6 +171,27 @@ describe('batches', () => {
     for (const { id } of admitted) await finished(id, owner.token);
   });
 
+  it('when the queue refuses the entries, the rows and the quota are given back: nothing is left behind', async () => {
+    const owner = await factory.user(app, { tier: 'ENTERPRISE', prefix: 'queuefail' });
+    const addBulk = app.queue.addBulk.bind(app.queue);
+    app.queue.addBulk = async () => {
+      throw new Error('queue unavailable');
+    };
+    try {
+      const res = await gql<any>(app.url, CREATE, { input: { ...small, prompts: ['lost', 'in', 'queue'] }, key: 'q-1' }, owner.token);
+      expect(res.errors?.[0].extensions?.code).toBe('INTERNAL');
+    } finally {
+      app.queue.addBulk = addBulk;
+    }
+    expect(await rowsOf(owner.id)).toEqual({ batches: 0, jobs: 0 });
+    const prefix = app.env.ATELIER_REDIS_PREFIX;
+    expect(await app.redis.zcard(`${prefix}:quota:open:${owner.id}`)).toBe(0);
+    expect(await app.redis.zcard(`${prefix}:quota:batches:${owner.id}`)).toBe(0);
+    // The idempotency key was given up too: the same call now succeeds.
+    const again = await gqlData<any>(app.url, CREATE, { input: { ...small, prompts: ['lost', 'in', 'queue'] }, key: 'q-1' }, owner.token);
+    expect((await finished(again.createBatch.id, owner.token)).completed).toBe(3);
+  });
+
   it('the same idempotencyKey returns the same batch, also when the calls race', async () => {
     const owner = await factory.user(app, { tier: 'ENTERPRISE', prefix: 'idem' });
     const input = { ...small, prompts: ['once', 'only'] };
