@@ -3,6 +3,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { DEFAULT_TIER_POLICIES } from '../src/database/reference-data';
 import { GENERATION_LIMITS, VIDEO_DEFAULTS, VIDEO_LIMITS } from '../src/kernel/generation-parameters';
+import { BATCH_LIMITS } from '../src/services/batch-plan';
 import { IDEMPOTENCY_TTL_SECONDS } from '../src/services/jobs';
 import { WEBHOOK_DELIVERY_ATTEMPTS } from '../src/services/webhook-queue';
 import { EVENT_LOG_LIMITS } from '../src/subscriptions/event-log';
@@ -50,6 +51,7 @@ ${row('seconds of video per UTC day (apart from images)', (t) => cell(t.videoSec
 ${row('longest video clip', (t) => cell(t.maxVideoSeconds, ' s'))}
 ${row('video frames per second', (t) => cell(t.maxVideoFps))}
 ${row('largest video width or height', (t) => cell(t.maxVideoSide))}
+${row('batches per rolling hour (`createBatch`)', (t) => cell(t.batchesPerHour))}
 ${row('queue priority (lower runs first)', (t) => String(t.queuePriority))}
 ${row('images and finished jobs kept (then deleted with their files)', (t) => cell(t.retentionDays, ' days'))}
 
@@ -71,6 +73,7 @@ ${cell(config.maxQueuedJobs)} jobs are queued or running at once (\`ATELIER_MAX_
 | LoRAs | up to ${g.loraCount.max}, weights ${g.loraWeight.min} to ${g.loraWeight.max} |
 | video duration | ${VIDEO_LIMITS.durationSeconds.min}–${VIDEO_LIMITS.durationSeconds.max} s (default ${VIDEO_DEFAULTS.durationSeconds} s; counted in whole seconds, rounded up) |
 | video frames per second | ${VIDEO_LIMITS.fps.min}–${VIDEO_LIMITS.fps.max} (default ${VIDEO_DEFAULTS.fps}; frames render at ${VIDEO_DEFAULTS.steps} steps unless asked, [video.md](video.md)) |
+| jobs per batch (\`createBatch\`; each also takes an open-job slot) | 1–${BATCH_LIMITS.maxJobs} ([batches.md](batches.md)) |
 
 ## Requests and connections
 
@@ -88,6 +91,7 @@ ${cell(config.maxQueuedJobs)} jobs are queued or running at once (\`ATELIER_MAX_
 | --- | --- | --- |
 | a job's live events (replay with \`jobUpdated\`) | ${hours(EVENT_LOG_LIMITS.jobTtlSeconds)}, at most ${EVENT_LOG_LIMITS.jobMaxLen.toLocaleString('en-US')} events | |
 | a session's events (replay with \`sessionEvents(after:)\`) | ${days(EVENT_LOG_LIMITS.sessionTtlSeconds)}, at most ${EVENT_LOG_LIMITS.sessionMaxLen.toLocaleString('en-US')} events | |
+| a batch's events (replay with \`batchUpdated\`) | ${hours(EVENT_LOG_LIMITS.batchTtlSeconds)}, at most ${EVENT_LOG_LIMITS.batchMaxLen.toLocaleString('en-US')} events | |
 | signed image URLs | ${config.fileUrlTtlSeconds / 60} minutes | \`ATELIER_FILE_URL_TTL_SECONDS\` |
 | idle sessions before they are archived (read-only) | ${config.sessionIdleDays} days | \`ATELIER_SESSION_IDLE_DAYS\` |
 | uploads never registered | 1 day | |

@@ -7,6 +7,8 @@ import { AlbumPage } from './pages/AlbumPage';
 import { AlbumsPage } from './pages/AlbumsPage';
 import { ApiKeysPage } from './pages/ApiKeysPage';
 import { AuthPage } from './pages/AuthPage';
+import { BatchPage } from './pages/BatchPage';
+import { BatchesPage } from './pages/BatchesPage';
 import { FavoritesPage } from './pages/FavoritesPage';
 import { GeneratePage } from './pages/GeneratePage';
 import { HistoryPage } from './pages/HistoryPage';
@@ -42,6 +44,8 @@ export function App() {
         <Route path="/" element={signedIn(<GeneratePage />)} />
         <Route path="/video" element={signedIn(<VideoPage />)} />
         <Route path="/jobs/:id" element={signedIn(<JobPage />)} />
+        <Route path="/batches" element={signedIn(<BatchesPage />)} />
+        <Route path="/batches/:id" element={signedIn(<BatchPage />)} />
         <Route path="/history" element={signedIn(<HistoryPage />)} />
         <Route path="/favorites" element={signedIn(<FavoritesPage />)} />
         <Route path="/albums" element={signedIn(<AlbumsPage />)} />

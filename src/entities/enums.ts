@@ -10,6 +10,10 @@ export enum JobStatus {
   FAILED = 'FAILED',
   CANCELLED = 'CANCELLED',
 }
+/** Where a batch of jobs stands: RUNNING while any job is open; FAILED when none completed (docs/batches.md). */
+export enum BatchStatus { RUNNING = 'RUNNING', COMPLETED = 'COMPLETED', FAILED = 'FAILED', CANCELLED = 'CANCELLED' }
+/** A list of prompts, or a matrix whose images tile into a labelled grid. */
+export enum BatchKind { PROMPTS = 'PROMPTS', MATRIX = 'MATRIX' }
 /** A member's role inside a shared session. */
 export enum SessionRole { OWNER = 'OWNER', COLLABORATOR = 'COLLABORATOR', WATCHER = 'WATCHER' }
 export enum SessionStatus { ACTIVE = 'ACTIVE', ARCHIVED = 'ARCHIVED' }

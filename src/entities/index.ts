@@ -4,6 +4,7 @@ import { AlbumLink } from './album-link.entity';
 import { AlbumShare } from './album-share.entity';
 import { ApiKey } from './api-key.entity';
 import { AuditEvent } from './audit-event.entity';
+import { Batch } from './batch.entity';
 import { Favorite } from './favorite.entity';
 import { Image } from './image.entity';
 import { Job } from './job.entity';
@@ -19,15 +20,16 @@ import { User } from './user.entity';
 
 export * from './enums';
 export {
-  Album, AlbumImage, AlbumLink, AlbumShare, ApiKey, AuditEvent, Favorite, Image, Job, Lora, AiModel, Preset,
+  Album, AlbumImage, AlbumLink, AlbumShare, ApiKey, AuditEvent, Batch, Favorite, Image, Job, Lora, AiModel, Preset,
   CollabSession, SessionInvite, SessionMember, TierPolicy, UsageRecord, User,
 };
 export { JobError, remainingDenoisingSteps, workSteps, type JobVideoFile } from './job.entity';
+export type { BatchAxes } from './batch.entity';
 export { JobLora } from './generation-columns';
 export { ModelFile } from './model.entity';
 
 /** Every entity, for the DataSource. */
 export const ENTITIES = [
   User, ApiKey, TierPolicy, AiModel, Job, Image, Album, AlbumImage, AlbumShare, AlbumLink,
-  Preset, Lora, CollabSession, SessionMember, SessionInvite, UsageRecord, Favorite, AuditEvent,
+  Preset, Lora, CollabSession, SessionMember, SessionInvite, UsageRecord, Favorite, AuditEvent, Batch,
 ];

@@ -10,6 +10,7 @@ import { CollabSession } from './session.entity';
 import { Album } from './album.entity';
 import { AiModel } from './model.entity';
 import { ApiKey } from './api-key.entity';
+import { Batch } from './batch.entity';
 
 @ObjectType({ description: 'Why a job failed.' })
 export class JobError {
@@ -41,6 +42,7 @@ export interface JobVideoFile {
 @Index('idx_jobs_owner_idempotency', ['ownerId', 'idempotencyKey'])
 // Partial: only API-key jobs pay for it; it keeps the ON DELETE SET NULL from scanning jobs.
 @Index('idx_jobs_api_key', ['apiKeyId'], { where: 'api_key_id IS NOT NULL' })
+@Index('idx_jobs_batch', ['batchId', 'batchIndex'], { where: 'batch_id IS NOT NULL' })
 export class Job extends Identified implements GenerationSettings {
   @Column('uuid', { name: 'owner_id' })
   ownerId: string;
@@ -80,6 +82,19 @@ export class Job extends Identified implements GenerationSettings {
   @ManyToOne(() => ApiKey, { onDelete: 'SET NULL' })
   @JoinColumn({ name: 'api_key_id' })
   apiKey?: ApiKey;
+
+  /** The batch the job was submitted in (docs/batches.md); its counts follow this job's transitions. */
+  @Field(() => ID, { nullable: true, description: 'The batch the job was submitted in (createBatch), if any.' })
+  @Column('uuid', { name: 'batch_id', nullable: true })
+  batchId: string | null;
+
+  @ManyToOne(() => Batch, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'batch_id' })
+  batch?: Batch;
+
+  @Field(() => Int, { nullable: true, description: 'Position in its batch (0-based); in a matrix, row × columns + column.' })
+  @Column('int', { name: 'batch_index', nullable: true })
+  batchIndex: number | null;
 
   @Field(() => JobStatus, { description: 'Where the job is in its lifecycle.' })
   @Column({ type: 'enum', enum: JobStatus, enumName: 'job_status', default: JobStatus.PENDING })

@@ -79,6 +79,9 @@ export class TierPolicy {
   @Field(() => Int, { description: 'Largest width or height of a video clip in pixels.' })
   @Column('int', { name: 'max_video_side', default: 256 })
   maxVideoSide: number;
+  @Field(() => Int, { description: 'Batches (createBatch) per rolling hour.' })
+  @Column('int', { name: 'batches_per_hour', default: 5 })
+  batchesPerHour: number;
 
   @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
   updatedAt: Date;

@@ -11,10 +11,13 @@ import type { JobFailureCode } from './errors';
 export const JOB_EVENT_TYPES = ['QUEUED', 'POSITION', 'STARTED', 'PROGRESS', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
 /** Events only sessions have. */
 export const SESSION_EVENT_TYPES = ['MEMBER_JOINED', 'MEMBER_LEFT', 'PRESENCE'] as const;
-export const EVENT_TYPES = [...JOB_EVENT_TYPES, ...SESSION_EVENT_TYPES] as const;
+/** A batch's counts after one of its jobs changed state (docs/batches.md). */
+export const BATCH_EVENT_TYPES = ['BATCH_PROGRESS'] as const;
+export const EVENT_TYPES = [...JOB_EVENT_TYPES, ...SESSION_EVENT_TYPES, ...BATCH_EVENT_TYPES] as const;
 
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
 export type SessionEventType = (typeof SESSION_EVENT_TYPES)[number];
+export type BatchEventType = (typeof BATCH_EVENT_TYPES)[number];
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export const FINAL_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>(['COMPLETED', 'FAILED', 'CANCELLED']);
@@ -31,6 +34,8 @@ interface JobEventBase extends EventBase {
   jobId: string;
   sessionId: string | null;
   apiKeyId?: string | null;
+  /** The batch the job belongs to: the event also goes to the batch's stream. */
+  batchId?: string | null;
 }
 
 interface SessionEventBase extends EventBase {
@@ -58,9 +63,24 @@ export type CancelledEvent = JobEventBase & { type: 'CANCELLED'; totalSteps: num
 export type MemberEvent = SessionEventBase & { type: 'MEMBER_JOINED' | 'MEMBER_LEFT' };
 export type PresenceEvent = SessionEventBase & { type: 'PRESENCE'; /** User ids connected now. */ online: string[] };
 
+/** Where a batch stands: RUNNING while any of its jobs is open, then a final status. */
+export type BatchState = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+
+/** A batch's counts as BATCH_PROGRESS carries them. */
+export interface BatchCounts {
+  total: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  status: BatchState;
+}
+
+/** Published after every state change of a batch's jobs (and once when the batch is created). */
+export type BatchProgressEvent = EventBase & { type: 'BATCH_PROGRESS'; jobId: null; sessionId: string | null; batchId: string; counts: BatchCounts };
+
 export type JobLifecycleEvent = QueuedEvent | PositionEvent | StartedEvent | ProgressEvent | CompletedEvent | FailedEvent | CancelledEvent;
 export type SessionOnlyEvent = MemberEvent | PresenceEvent;
-export type AtelierEvent = JobLifecycleEvent | SessionOnlyEvent;
+export type AtelierEvent = JobLifecycleEvent | SessionOnlyEvent | BatchProgressEvent;
 
 /** An event with the id the event log gave it (usable as `after`). */
 export type LoggedEvent = AtelierEvent & { eventId: string };
@@ -68,17 +88,22 @@ export type LoggedEvent = AtelierEvent & { eventId: string };
 /** Every field any event may carry, for readers that handle all types alike (the GraphQL event types). */
 export type AnyEventFields = Partial<
   Omit<ProgressEvent, 'type'> & Omit<CompletedEvent, 'type'> & Omit<FailedEvent, 'type'> & Omit<PresenceEvent, 'type' | 'jobId' | 'sessionId'>
-> & { type: EventType; at: string; jobId: string | null; sessionId: string | null; actorId: string | null; queuePosition?: number };
+> & {
+  type: EventType; at: string; jobId: string | null; sessionId: string | null; actorId: string | null; queuePosition?: number;
+  batchId?: string | null; counts?: BatchCounts;
+};
 
 export const isJobEvent = (event: AtelierEvent): event is JobLifecycleEvent => event.jobId !== null;
 
-/** The streams an event is appended to: its job's and its session's. One topic map for publishers and subscribers. */
-export type StreamKind = 'job' | 'session';
+/** The streams an event is appended to: its job's, its session's and its batch's. One topic map for publishers and subscribers. */
+export type StreamKind = 'job' | 'session' | 'batch';
 
 export function topicsOf(event: AtelierEvent): { kind: StreamKind; id: string }[] {
   const topics: { kind: StreamKind; id: string }[] = [];
   if (event.jobId) topics.push({ kind: 'job', id: event.jobId });
   if (event.sessionId) topics.push({ kind: 'session', id: event.sessionId });
+  const batchId = 'batchId' in event ? event.batchId : null;
+  if (batchId) topics.push({ kind: 'batch', id: batchId });
   return topics;
 }
 

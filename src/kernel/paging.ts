@@ -15,3 +15,15 @@ export function decodeKeysetCursor(cursor: string, field = 'after'): { at: Date;
   if (!id || Number.isNaN(at.getTime())) throw badInput(field, 'Invalid cursor');
   return { at, id };
 }
+
+/** Cursors for lists in a fixed order (a batch's jobs by position): the cursor is the last position. */
+export function encodePositionCursor(position: number): string {
+  return Buffer.from(`p${position}`).toString('base64url');
+}
+
+/** Decodes a cursor from `encodePositionCursor`; anything else is BAD_USER_INPUT on `field`. */
+export function decodePositionCursor(cursor: string, field = 'after'): number {
+  const match = /^p(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match) throw badInput(field, 'Invalid cursor');
+  return Number(match[1]);
+}

@@ -1,7 +1,7 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { Job, User } from '../entities';
 import type { AppContext } from './context';
-import { JobEvent, SessionEvent } from './event.types';
+import { BatchEvent, JobEvent, SessionEvent } from './event.types';
 
 /*
  * The job and the acting user of a live event. Each event executes with fresh
@@ -40,6 +40,19 @@ export class SessionEventFieldsResolver {
 
   @FieldResolver(() => User, { nullable: true, description: 'The user whose action caused the event (the member, for membership events).' })
   user(@Root() event: SessionEvent, @Ctx() ctx: AppContext): Promise<User | null> {
+    return actorOf(event, ctx);
+  }
+}
+
+@Resolver(() => BatchEvent)
+export class BatchEventFieldsResolver {
+  @FieldResolver(() => Job, { nullable: true, description: 'The job, as it is now (job events only).' })
+  job(@Root() event: BatchEvent, @Ctx() ctx: AppContext): Promise<Job | null> {
+    return jobOf(event, ctx);
+  }
+
+  @FieldResolver(() => User, { nullable: true, description: 'The user whose action caused the event.' })
+  user(@Root() event: BatchEvent, @Ctx() ctx: AppContext): Promise<User | null> {
     return actorOf(event, ctx);
   }
 }

@@ -1,12 +1,13 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { JobError } from '../entities';
 import { EVENT_TYPES, type EventType } from '../kernel/events';
+import { BatchCountsInfo } from './batch.types';
 
 /** The GraphQL enum of event types, built from the one list in kernel/events.ts. */
 const EventTypeEnum = Object.fromEntries(EVENT_TYPES.map((type) => [type, type])) as { [K in EventType]: K };
 registerEnumType(EventTypeEnum, {
   name: 'EventType',
-  description: 'What happened: job lifecycle (QUEUED, POSITION, STARTED, PROGRESS, COMPLETED, FAILED, CANCELLED) or, in sessions, membership and presence.',
+  description: 'What happened: job lifecycle (QUEUED, POSITION, STARTED, PROGRESS, COMPLETED, FAILED, CANCELLED), in sessions membership and presence, and BATCH_PROGRESS for batches.',
 });
 
 /** Fields shared by job and session events (type-graphql inherits them). */
@@ -53,10 +54,19 @@ abstract class LiveEventFields {
 
   @Field(() => ID, { nullable: true, description: 'The user whose action caused the event.' })
   actorId: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The batch the job belongs to, or the batch of BATCH_PROGRESS.' })
+  batchId: string | null;
+
+  @Field(() => BatchCountsInfo, { nullable: true, description: 'The batch\'s counts (BATCH_PROGRESS).' })
+  counts: BatchCountsInfo | null;
 }
 
 @ObjectType({ description: 'A step in one job\'s life, as streamed by `jobUpdated`.' })
 export class JobEvent extends LiveEventFields {}
+
+@ObjectType({ description: 'Something that happened in a batch, as streamed by `batchUpdated`: its jobs\' events, and BATCH_PROGRESS with the counts after each change.' })
+export class BatchEvent extends LiveEventFields {}
 
 @ObjectType({ description: 'Something that happened in a session: a job event, a member joining or leaving, or presence.' })
 export class SessionEvent extends LiveEventFields {

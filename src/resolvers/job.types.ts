@@ -11,11 +11,10 @@ export class LoraWeightInput {
   weight: number;
 }
 
-@InputType({ description: 'What to generate. Only the prompt is required; a preset supplies defaults and explicit fields win.' })
-export class GenerationInput implements GenerationSettingsInput {
-  @Field(() => String, { description: `Trimmed, ${describeLimit(L.promptChars)} characters.` })
-  prompt: string;
-
+/** Every generation field but the prompt: GenerationInput adds one prompt, BatchInput many. */
+// Registered so subclasses inherit its fields; not reachable from the schema itself.
+@InputType({ description: 'Generation parameters shared by a job or a batch.' })
+export abstract class GenerationSettingsFields implements GenerationSettingsInput {
   @Field(() => String, { nullable: true, description: 'What to avoid.' })
   negativePrompt?: string | null;
 
@@ -57,6 +56,12 @@ export class GenerationInput implements GenerationSettingsInput {
 
   @Field(() => Int, { nullable: true, description: 'Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now.' })
   deadlineSeconds?: number | null;
+}
+
+@InputType({ description: 'What to generate. Only the prompt is required; a preset supplies defaults and explicit fields win.' })
+export class GenerationInput extends GenerationSettingsFields {
+  @Field(() => String, { description: `Trimmed, ${describeLimit(L.promptChars)} characters.` })
+  prompt: string;
 }
 
 @ObjectType({ description: 'Relay page info.' })

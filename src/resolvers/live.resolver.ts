@@ -3,7 +3,9 @@ import type { AnyEventFields, LoggedEvent } from '../kernel/events';
 import { viewerOf, type AppContext } from './context';
 import { findAppError, unauthenticated } from '../kernel/errors';
 import { toGraphQLError } from '../kernel/graphql-errors';
-import { JobEvent, SessionEvent } from './event.types';
+import { BatchEvent, JobEvent, SessionEvent } from './event.types';
+import { progressOf } from '../services/batch-progress';
+import type { BatchStatus } from '../entities';
 
 function toFields(logged: LoggedEvent) {
   const event = logged as AnyEventFields & { eventId: string };
@@ -22,6 +24,9 @@ function toFields(logged: LoggedEvent) {
     imageIds: event.imageIds ?? [],
     error: event.error ?? null,
     actorId: event.actorId,
+    batchId: event.batchId ?? null,
+    // The kernel spells BatchStatus as a string union (it imports no entities).
+    counts: event.counts ? { ...event.counts, status: event.counts.status as BatchStatus, progress: progressOf(event.counts) } : null,
   };
 }
 
@@ -47,6 +52,15 @@ export class LiveResolver {
     @Arg('jobId', () => ID, { description: 'The job to watch.' }) _jobId: string,
     @Arg('after', () => String, { nullable: true, description: 'eventId to resume after (a reconnecting client); without it the stream starts at the first event.' }) _after?: string | null,
   ): JobEvent {
+    return toFields(event);
+  }
+
+  @Subscription(() => BatchEvent, {
+    description: 'A batch\'s events: its jobs\' events and BATCH_PROGRESS (the counts after each change), from the start (replay), then live; completes when the batch is final.',
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, { batchId: string }, AppContext>) =>
+      authorized(context, () => context.services.live.batchUpdates(viewerOf(context).user, args.batchId)),
+  })
+  batchUpdated(@Root() event: LoggedEvent, @Arg('batchId', () => ID, { description: 'The batch to watch.' }) _batchId: string): BatchEvent {
     return toFields(event);
   }
 

@@ -54,6 +54,8 @@ export class TierPolicyInput {
 
   @Field(() => Int, { nullable: true, description: `Largest width or height of a clip (${boundsText('maxVideoSide')}).` })
   maxVideoSide?: number | null;
+  @Field(() => Int, { nullable: true, description: `Batches per rolling hour (${boundsText('batchesPerHour')}).` })
+  batchesPerHour?: number | null;
 }
 
 @Resolver(() => TierPolicy)

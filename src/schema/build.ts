@@ -4,6 +4,7 @@ import { applyMiddleware } from 'graphql-middleware';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema } from 'type-graphql';
 import { AlbumResolver } from '../resolvers/album.resolver';
+import { BatchResolver } from '../resolvers/batch.resolver';
 import { AuthProviderResolver } from '../resolvers/auth-provider.resolver';
 import { AuditResolver } from '../resolvers/audit.resolver';
 import { DataLifecycleResolver } from '../resolvers/data-lifecycle.resolver';
@@ -12,7 +13,7 @@ import { ImageResolver } from '../resolvers/image.resolver';
 import { JobResolver } from '../resolvers/job.resolver';
 import { VideoResolver } from '../resolvers/video.resolver';
 import { LiveResolver } from '../resolvers/live.resolver';
-import { JobEventFieldsResolver, SessionEventFieldsResolver } from '../resolvers/event-fields.resolver';
+import { BatchEventFieldsResolver, JobEventFieldsResolver, SessionEventFieldsResolver } from '../resolvers/event-fields.resolver';
 import { JobLoraResolver, LoraResolver } from '../resolvers/lora.resolver';
 import { ModelResolver } from '../resolvers/model.resolver';
 import { PresetResolver } from '../resolvers/preset.resolver';
@@ -27,7 +28,7 @@ import { adminActionAudit } from './admin-audit';
 import { ADMIN_MUTATIONS, permissions } from './permissions';
 
 export const RESOLVERS = [
-  UserResolver, JobResolver, ImageResolver, ModelResolver, SessionResolver, SessionMemberResolver, LiveResolver, JobEventFieldsResolver, SessionEventFieldsResolver, TierResolver,
+  UserResolver, JobResolver, BatchResolver, ImageResolver, ModelResolver, SessionResolver, SessionMemberResolver, LiveResolver, JobEventFieldsResolver, SessionEventFieldsResolver, BatchEventFieldsResolver, TierResolver,
   MonitoringResolver, WebhookResolver, AuthProviderResolver, AuditResolver, DataLifecycleResolver,
   AlbumResolver, FavoriteResolver, PresetResolver, SuggestionResolver, LoraResolver, JobLoraResolver, VideoResolver,
 ] as const;

@@ -2,12 +2,14 @@ import { GraphQLEnumType } from 'graphql';
 import { registerEnumType } from 'type-graphql';
 import { ErrorCode, JobFailureCode } from '../kernel/errors';
 import { Sampler } from '../kernel/generation-parameters';
-import { AlbumRole, AuditEventKind, InferenceBackend, JobKind, JobStatus, PresetCategory, Role, SessionRole, SessionStatus, Tier } from '../entities';
+import { AlbumRole, AuditEventKind, BatchKind, BatchStatus, InferenceBackend, JobKind, JobStatus, PresetCategory, Role, SessionRole, SessionStatus, Tier } from '../entities';
 
 registerEnumType(Tier, { name: 'Tier', description: 'Service tier; sets the limits.' });
 registerEnumType(Role, { name: 'Role', description: 'VIEWER reads and watches; EDITOR also creates; ADMIN manages.' });
 registerEnumType(JobStatus, { name: 'JobStatus', description: 'Lifecycle of a job.' });
 registerEnumType(JobKind, { name: 'JobKind', description: 'What a job makes: IMAGE or VIDEO.' });
+registerEnumType(BatchStatus, { name: 'BatchStatus', description: 'RUNNING while any job of the batch is open; then COMPLETED, FAILED (no job completed) or CANCELLED.' });
+registerEnumType(BatchKind, { name: 'BatchKind', description: 'PROMPTS (one job per prompt) or MATRIX (prompts × seeds or values, with a grid image).' });
 registerEnumType(SessionRole, { name: 'SessionRole', description: 'OWNER manages, COLLABORATOR generates, WATCHER watches.' });
 registerEnumType(SessionStatus, { name: 'SessionStatus', description: 'ACTIVE, or ARCHIVED after being idle.' });
 registerEnumType(PresetCategory, { name: 'PresetCategory', description: 'IMAGE or VIDEO presets.' });

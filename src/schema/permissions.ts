@@ -29,6 +29,8 @@ export const ROOT_RULES = {
     authProviders: allow,
     job: signedIn,
     jobs: signedIn,
+    batch: signedIn,
+    batches: signedIn,
     session: signedIn,
     sessions: signedIn,
     models: signedIn,
@@ -61,6 +63,8 @@ export const ROOT_RULES = {
     createGeneration: editor,
     createVideo: editor,
     cancelJob: signedIn,
+    createBatch: editor,
+    cancelBatch: signedIn,
     retryJob: editor,
     createSession: editor,
     createSessionInvite: signedIn,
@@ -103,6 +107,7 @@ export const ROOT_RULES = {
   },
   Subscription: {
     jobUpdated: signedIn,
+    batchUpdated: signedIn,
     sessionEvents: signedIn,
   },
 } as const;

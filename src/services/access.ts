@@ -1,5 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { CollabSession, Job, SessionMember, SessionRole, SessionStatus, type User } from '../entities';
+import { Batch, CollabSession, Job, SessionMember, SessionRole, SessionStatus, type User } from '../entities';
 import { forbidden, notFound } from '../kernel/errors';
 import { allowedWithSessionRole, jobControlledBy, jobVisibleTo, sessionRoleContributes, sessionVisibleTo } from './access-rules';
 import { assertUuid } from '../kernel/ids';
@@ -52,5 +52,20 @@ export class AccessPolicy {
     const job = await this.assertCanSeeJob(user, jobId);
     if (await allowedWithSessionRole(jobControlledBy, job, user, (sessionId) => this.sessionRole(sessionId, user.id))) return job;
     throw forbidden('Only the job\'s owner or the session owner can do this');
+  }
+
+  /** A batch is seen and controlled like its jobs: the owner, admins, and (seeing) its session's members. NOT_FOUND otherwise. */
+  async assertCanSeeBatch(user: User, batchId: string, field = 'id'): Promise<Batch> {
+    assertUuid(field, batchId);
+    const batch = await this.db.getRepository(Batch).findOneBy({ id: batchId });
+    if (!batch || !(await allowedWithSessionRole(jobVisibleTo, batch, user, (sessionId) => this.sessionRole(sessionId, user.id)))) throw notFound('Batch');
+    return batch;
+  }
+
+  /** The owner, the session's owner and admins may cancel a batch. */
+  async assertCanControlBatch(user: User, batchId: string): Promise<Batch> {
+    const batch = await this.assertCanSeeBatch(user, batchId);
+    if (await allowedWithSessionRole(jobControlledBy, batch, user, (sessionId) => this.sessionRole(sessionId, user.id))) return batch;
+    throw forbidden('Only the batch\'s owner or the session owner can do this');
   }
 }

@@ -11,6 +11,9 @@ import { AlbumService } from './albums';
 import { AuditLog } from './audit-log';
 import { AuthService } from './auth';
 import { DataLifecycle } from './data-lifecycle';
+import { BatchGrid } from './batch-grid';
+import { BatchProgress } from './batch-progress';
+import { BatchService } from './batches';
 import type { Clock } from '../kernel/clock';
 import { FavoriteService } from './favorites';
 import { JobLifecycle } from './job-lifecycle';
@@ -92,9 +95,12 @@ export function createServices(deps: ServiceDeps) {
   const oidc = deps.oidc
     ? new OidcSignIn(deps.oidc, deps.publicUrl, { redis, prefix, auth, limiter: rateLimiter, attemptsPerMinute: deps.authAttemptsPerMinute, audit })
     : null;
+  const batchProgress = new BatchProgress({ db, events: deps.events, grid: new BatchGrid(deps.store), clock, logger: deps.logger });
   const lifecycle = new JobLifecycle({
     db, redis, prefix, queue: deps.queue, quotas, scheduler, events: deps.events, clock, logger: deps.logger, webhooks: deps.webhooks,
+    batches: batchProgress,
   });
+  const jobs = new JobService({ db, redis, prefix, quotas, rateLimiter, scheduler, lifecycle, access, queries: jobQueries, clock, logger: deps.logger });
   return {
     db,
     clock,
@@ -113,7 +119,10 @@ export function createServices(deps: ServiceDeps) {
     oidc,
     users: new UserService(db, principalStamps, audit),
     lifecycle,
-    jobs: new JobService({ db, redis, prefix, quotas, rateLimiter, scheduler, lifecycle, access, queries: jobQueries, clock, logger: deps.logger }),
+    jobs,
+    batches: new BatchService({
+      db, redis, prefix, quotas, rateLimiter, scheduler, lifecycle, jobs, queries: jobQueries, access, progress: batchProgress, clock, logger: deps.logger,
+    }),
     jobQueries,
     sessions: new SessionService(db, access, deps.events, clock, deps.sessionIdleDays, audit),
     recentErrors,

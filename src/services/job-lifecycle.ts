@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import { Job, JobStatus, workSteps, type Image, type JobVideoFile } from '../entities';
+import { Job, JobStatus, workSteps, type Batch, type Image, type JobVideoFile } from '../entities';
 import type { JobEventBody, ProgressEvent } from '../kernel/events';
 import type { GenerationQueue } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
@@ -10,6 +10,7 @@ import type { Clock } from '../kernel/clock';
 import { JobTransitions, type JobFailure, type NewImage } from './job-transitions';
 import { publishQueuePositions } from './queue-positions';
 import { quotaCharge, type QuotaService } from './quotas';
+import type { BatchProgress } from './batch-progress';
 import type { FairScheduler } from './scheduling';
 import type { JobLifecycleNotifier } from './webhook-queue';
 
@@ -25,6 +26,8 @@ export interface JobLifecycleDeps {
   logger: Logger;
   /** Hears every transition (webhook deliveries); null where nothing listens. */
   webhooks: JobLifecycleNotifier | null;
+  /** Recounts a batch after each transition of one of its jobs (docs/batches.md). */
+  batches: BatchProgress;
 }
 
 /**
@@ -75,6 +78,27 @@ export class JobLifecycle {
     }
   }
 
+  /**
+   * Writes a batch and its PENDING jobs in one transaction, then adds all
+   * their queue entries in one call. If the add fails, the entries that made
+   * it are removed and the rows deleted, and the error goes to the caller.
+   */
+  async submitBatch(batch: Batch, jobs: Job[]): Promise<void> {
+    await this.transitions.insertBatch(batch, jobs);
+    try {
+      const trace = activeTraceContext();
+      await this.deps.queue.addBulk(jobs.map((job) => ({
+        name: 'generate', data: { jobId: job.id, requestId: job.requestId, ...(trace ? { traceContext: trace } : {}) },
+        opts: { jobId: job.id, priority: job.priority },
+      })));
+    } catch (error) {
+      await Promise.all(jobs.map((job) => this.deps.queue.remove(job.id).catch(() => 0)));
+      await this.transitions.discardBatch(batch.id).catch((err) =>
+        this.deps.logger.warn({ err, batchId: batch.id }, 'batch rows without queue entries: the reconciler will enqueue them'));
+      throw error;
+    }
+  }
+
   /** Adds (or re-adds) the queue entry of a PENDING row; a no-op when the entry exists. */
   async enqueue(job: Job, traceContext?: Record<string, string>): Promise<void> {
     await this.deps.queue.add('generate', { jobId: job.id, requestId: job.requestId, ...(traceContext ? { traceContext } : {}) }, { jobId: job.id, priority: job.priority });
@@ -95,6 +119,7 @@ export class JobLifecycle {
     job.status = JobStatus.PROCESSING;
     await this.run(() => this.deps.scheduler.started(job.priority));
     await this.run(() => this.emit(job, { type: 'STARTED', step: 0, totalSteps: workSteps(job) }));
+    await this.run(() => this.deps.batches.jobChanged(job));
     void this.announcePositions(); // off the critical path; errors are logged inside
     return true;
   }
@@ -117,6 +142,7 @@ export class JobLifecycle {
     if (!stored) return null;
     await this.run(() => this.deps.quotas.release(job.ownerId, job.id, job.createdAt, 0));
     await this.run(() => this.emit(job, { type: 'COMPLETED', step: job.steps, totalSteps: job.steps, imageIds: stored.map((i) => i.id) }));
+    await this.run(() => this.deps.batches.jobChanged(job));
     return stored;
   }
 
@@ -168,6 +194,7 @@ export class JobLifecycle {
     const { meter, amount } = quotaCharge(job);
     await this.run(() => this.deps.quotas.release(job.ownerId, job.id, job.createdAt, amount, meter));
     await this.run(() => this.emit(job, event));
+    await this.run(() => this.deps.batches.jobChanged(job));
     // A waiting job left the line: those behind it moved up.
     if (wasWaiting) void this.announcePositions();
   }
@@ -175,7 +202,9 @@ export class JobLifecycle {
   /** Publishes a job event to its subscribers and, for state changes, to its webhook. */
   private async emit(job: Job, event: JobEvent): Promise<void> {
     const at = this.deps.clock.now().toISOString();
-    await this.deps.events.publish({ ...event, actorId: event.actorId ?? job.ownerId, at, jobId: job.id, sessionId: job.sessionId, apiKeyId: job.apiKeyId });
+    await this.deps.events.publish({
+      ...event, actorId: event.actorId ?? job.ownerId, at, jobId: job.id, sessionId: job.sessionId, apiKeyId: job.apiKeyId, batchId: job.batchId ?? null,
+    });
     await this.deps.webhooks?.notify(job, event.type, at);
   }
 

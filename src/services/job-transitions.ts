@@ -1,7 +1,7 @@
 import type { JobFailure } from '../kernel/events';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In } from 'typeorm';
-import { AlbumImage, Image, Job, JobStatus, OPEN_JOB_STATUSES, UsageRecord, workSteps, type JobVideoFile } from '../entities';
+import { AlbumImage, Batch, Image, Job, JobStatus, OPEN_JOB_STATUSES, UsageRecord, workSteps, type JobVideoFile } from '../entities';
 import { utcDay } from '../kernel/clock';
 import { quotaCharge } from './quotas';
 
@@ -33,6 +33,20 @@ export class JobTransitions {
 
   async insert(job: Job): Promise<void> {
     await this.db.getRepository(Job).insert(job);
+  }
+
+  /** A batch and all its PENDING jobs, in one transaction: all rows or none. */
+  async insertBatch(batch: Batch, jobs: Job[]): Promise<void> {
+    await this.db.transaction(async (m) => {
+      await m.getRepository(Batch).insert(batch);
+      // Chunks keep each INSERT well under PostgreSQL's 65,535 bind parameters.
+      for (let i = 0; i < jobs.length; i += 200) await m.getRepository(Job).insert(jobs.slice(i, i + 200));
+    });
+  }
+
+  /** Removes a batch whose queue entries could not all be added, with its jobs (ON DELETE CASCADE). */
+  async discardBatch(batchId: string): Promise<void> {
+    await this.db.getRepository(Batch).delete({ id: batchId });
   }
 
   /** Removes a row whose queue entry could not be added (submission failed as a whole). */

@@ -5,7 +5,8 @@ import { AiModel, Album, AlbumShare, Image, InferenceBackend, Job, JobKind, JobS
 import { GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { assertUuid } from '../kernel/ids';
 import { cancelFlagKey } from '../kernel/queues';
-import { AppError, badInput, forbidden } from '../kernel/errors';
+import { badInput, forbidden } from '../kernel/errors';
+import { IdempotencyKeys } from './idempotency';
 import type { Logger } from '../observability/logger';
 import type { AccessPolicy } from './access';
 import { AlbumAccessRole, albumRoleWith, allowedWithSessionRole, presetVisibleTo, tierAllows } from './access-rules';
@@ -41,18 +42,15 @@ export interface JobServiceDeps {
 /** The clip columns of a VIDEO job's row. */
 type ClipColumns = VideoSettings & { sourceImageId: string | null };
 
-function assertIdempotencyKey(idempotencyKey: string | null): void {
-  if (idempotencyKey != null && (idempotencyKey.length < 1 || idempotencyKey.length > 200)) {
-    throw badInput('idempotencyKey', 'idempotencyKey must be 1 to 200 characters');
-  }
-}
-
-/** How long an idempotencyKey returns the job it first created (docs/limits.md). */
-export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+export { IDEMPOTENCY_TTL_SECONDS } from './idempotency';
 
 /** Submission, cancellation and retry of generation jobs. */
 export class JobService {
-  constructor(private readonly deps: JobServiceDeps) {}
+  private readonly idempotency: IdempotencyKeys;
+
+  constructor(private readonly deps: JobServiceDeps) {
+    this.idempotency = new IdempotencyKeys(deps.redis, `${deps.prefix}:idem`);
+  }
 
   /**
    * Validates, checks permission and quota, writes the row and enqueues in one
@@ -60,7 +58,7 @@ export class JobService {
    */
   async createGeneration(viewer: Viewer, input: GenerationRequestInput, idempotencyKey: string | null, requestId: string | null): Promise<Job> {
     const { user } = viewer;
-    assertIdempotencyKey(idempotencyKey);
+    IdempotencyKeys.check(idempotencyKey);
     const policy = await this.deps.quotas.policyOf(viewer);
     await this.deps.rateLimiter.hit('generations', rateSubjects(viewer), this.deps.quotas.rateLimitsOf(user, policy).generationsPerMinute);
     const preset = input.presetId ? await this.visiblePreset(user, assertUuid('presetId', input.presetId)) : null;
@@ -78,7 +76,7 @@ export class JobService {
    */
   async createVideo(viewer: Viewer, input: VideoRequestInput, idempotencyKey: string | null, requestId: string | null): Promise<Job> {
     const { user } = viewer;
-    assertIdempotencyKey(idempotencyKey);
+    IdempotencyKeys.check(idempotencyKey);
     const policy = await this.deps.quotas.policyOf(viewer);
     await this.deps.rateLimiter.hit('generations', rateSubjects(viewer), this.deps.quotas.rateLimitsOf(user, policy).generationsPerMinute);
     const preset = input.presetId ? await this.visiblePreset(user, assertUuid('presetId', input.presetId)) : null;
@@ -111,16 +109,11 @@ export class JobService {
     idempotencyKey: string | null, requestId: string | null, video: ClipColumns | null,
   ): Promise<Job> {
     const { user } = viewer;
-    const model = await this.resolveModel(user, params.modelId);
-    // Frames come from the ONNX pipeline; remote workflows that output video are not wired (docs/video.md).
-    if (video && model.backend !== InferenceBackend.ONNX) throw badInput('modelId', `Model ${model.name} runs on ${model.backend}; videos need an ONNX model`);
-    await this.assertLorasUsable(user, params, model);
-    if (input.sessionId) await this.deps.access.assertCanGenerateInto(user, assertUuid('sessionId', input.sessionId));
-    if (input.albumId) await this.assertCanAddToAlbum(user, assertUuid('albumId', input.albumId));
+    const model = await this.usableModel(user, params, input, video !== null);
 
     const jobId = randomUUID();
     if (idempotencyKey) {
-      const existing = await this.claimIdempotencyKey(user.id, idempotencyKey, jobId);
+      const existing = await this.idempotency.claim(user.id, idempotencyKey, jobId, (id) => this.deps.db.getRepository(Job).findOneBy({ id, ownerId: user.id }));
       if (existing) return existing;
     }
     const charge = quotaCharge(video
@@ -129,21 +122,20 @@ export class JobService {
     try {
       await this.deps.quotas.admit(user.id, jobId, charge.amount, policy, charge.meter);
     } catch (error) {
-      if (idempotencyKey) await this.deps.redis.del(this.idempotencyRedisKey(user.id, idempotencyKey));
+      if (idempotencyKey) await this.idempotency.abandon(user.id, idempotencyKey);
       throw error;
     }
     let job: Job;
     try {
       const priority = await this.deps.scheduler.priorityFor(policy.queuePriority, user.id);
-      job = await this.insertAndEnqueue(jobId, viewer, params, model, input, idempotencyKey, requestId, priority, video);
+      job = this.jobRow(jobId, viewer, params, model, input, { idempotencyKey, requestId, priority, video });
+      await this.deps.lifecycle.submit(job);
     } catch (error) {
       await this.deps.quotas.release(user.id, jobId, this.deps.clock.now(), charge.amount, charge.meter);
-      if (idempotencyKey) await this.deps.redis.del(this.idempotencyRedisKey(user.id, idempotencyKey));
+      if (idempotencyKey) await this.idempotency.abandon(user.id, idempotencyKey);
       throw error;
     }
-    if (idempotencyKey) {
-      await this.deps.redis.set(this.idempotencyRedisKey(user.id, idempotencyKey), jobId, 'EX', IDEMPOTENCY_TTL_SECONDS);
-    }
+    if (idempotencyKey) await this.idempotency.commit(user.id, idempotencyKey, jobId);
     if (input.presetId) await this.deps.db.getRepository(Preset).increment({ id: input.presetId }, 'usageCount', 1);
     const { position, wentAhead } = await this.deps.queries.placeOfNewJob(job);
     await this.deps.lifecycle.queued(job, user.id, position, wentAhead);
@@ -151,47 +143,51 @@ export class JobService {
     return job;
   }
 
-  /** Builds the PENDING row; the lifecycle commits it and then adds its queue entry. */
-  private async insertAndEnqueue(
+  /**
+   * Everything a request must pass before it may take quota: parameters
+   * within the limits and the tier, a usable model, preset and LoRAs, and the
+   * right to add to its session and album. Batches run it on their first job.
+   */
+  async admissible(viewer: Viewer, input: GenerationRequestInput, policy: TierPolicy): Promise<{ params: GenerationParameters; model: AiModel; preset: Preset | null }> {
+    const { user } = viewer;
+    const preset = input.presetId ? await this.visiblePreset(user, assertUuid('presetId', input.presetId)) : null;
+    if (preset?.category === PresetCategory.VIDEO) throw badInput('presetId', `Preset ${preset.name} makes videos; a batch takes IMAGE presets`);
+    const params = resolveGenerationParameters(input, presetDefaults(preset, policy), randomFraction);
+    assertWithinTier(params, policy);
+    const model = await this.usableModel(user, params, input, false);
+    return { params, model, preset };
+  }
+
+  /** The job's model, LoRAs, session and album, each usable by this user. */
+  private async usableModel(user: User, params: GenerationParameters, input: GenerationRequestInput, video: boolean): Promise<AiModel> {
+    const model = await this.resolveModel(user, params.modelId);
+    // Frames come from the ONNX pipeline; remote workflows that output video are not wired (docs/video.md).
+    if (video && model.backend !== InferenceBackend.ONNX) throw badInput('modelId', `Model ${model.name} runs on ${model.backend}; videos need an ONNX model`);
+    await this.assertLorasUsable(user, params, model);
+    if (input.sessionId) await this.deps.access.assertCanGenerateInto(user, assertUuid('sessionId', input.sessionId));
+    if (input.albumId) await this.assertCanAddToAlbum(user, assertUuid('albumId', input.albumId));
+    return model;
+  }
+
+  /** The PENDING row of a new job (not yet written: the lifecycle commits it, then adds its queue entry). */
+  jobRow(
     jobId: string, { user, apiKeyId }: Viewer, params: GenerationParameters, model: AiModel, input: GenerationRequestInput,
-    idempotencyKey: string | null, requestId: string | null, priority: number, video: ClipColumns | null,
-  ): Promise<Job> {
+    extra: { idempotencyKey: string | null; requestId: string | null; priority: number; batchId?: string; batchIndex?: number; video?: ClipColumns | null },
+  ): Job {
+    const video = extra.video ?? null;
     const now = this.deps.clock.now();
-    const job = this.deps.db.getRepository(Job).create({
+    return this.deps.db.getRepository(Job).create({
       id: jobId, ownerId: user.id, sessionId: input.sessionId ?? null, albumId: input.albumId ?? null,
       modelId: model.id, presetId: input.presetId ?? null, apiKeyId, status: JobStatus.PENDING,
       prompt: params.prompt, negativePrompt: params.negativePrompt, width: params.width, height: params.height,
       steps: params.steps, guidanceScale: params.guidanceScale, seed: params.seed, count: params.count, sampler: params.sampler,
-      loras: params.loras, idempotencyKey, requestId, priority, step: 0, attempts: 0,
+      loras: params.loras, idempotencyKey: extra.idempotencyKey, requestId: extra.requestId, priority: extra.priority, step: 0, attempts: 0,
+      batchId: extra.batchId ?? null, batchIndex: extra.batchIndex ?? null,
       kind: video ? JobKind.VIDEO : JobKind.IMAGE, videoFrames: video?.frames ?? null, videoFps: video?.fps ?? null,
       endPrompt: video?.endPrompt ?? null, sourceImageId: video?.sourceImageId ?? null, video: null,
       deadlineAt: params.deadlineSeconds ? new Date(now.getTime() + params.deadlineSeconds * 1000) : null,
       createdAt: now,
     });
-    await this.deps.lifecycle.submit(job);
-    return job;
-  }
-
-  private idempotencyRedisKey(userId: string, key: string): string {
-    return `${this.deps.prefix}:idem:${userId}:${key}`;
-  }
-
-  /** Claims the key for `jobId`, or returns the job an earlier identical call made. */
-  private async claimIdempotencyKey(userId: string, key: string, jobId: string): Promise<Job | null> {
-    const redisKey = this.idempotencyRedisKey(userId, key);
-    for (let attempt = 0; attempt < 100; attempt += 1) {
-      const claimed = await this.deps.redis.set(redisKey, `pending:${jobId}`, 'EX', IDEMPOTENCY_TTL_SECONDS, 'NX');
-      if (claimed) return null;
-      const value = await this.deps.redis.get(redisKey);
-      if (value && !value.startsWith('pending:')) {
-        const job = await this.deps.db.getRepository(Job).findOneBy({ id: value, ownerId: userId });
-        if (job) return job;
-        await this.deps.redis.del(redisKey);
-        continue;
-      }
-      await new Promise((r) => setTimeout(r, 50)); // an identical call is being created right now
-    }
-    throw new AppError('CONFLICT', 'A request with this idempotencyKey is still being processed', { field: 'idempotencyKey' });
   }
 
   private async visiblePreset(user: User, presetId: string): Promise<Preset> {
@@ -243,17 +239,27 @@ export class JobService {
   /** Cancels a pending job at once; a running one stops at its next step. */
   async cancelJob(viewer: Viewer, jobId: string): Promise<Job> {
     const job = await this.deps.access.assertCanControlJob(viewer.user, assertUuid('id', jobId));
-    if (job.status === JobStatus.PENDING && (await this.deps.lifecycle.withdraw(job, viewer.user.id))) {
-      return this.deps.db.getRepository(Job).findOneByOrFail({ id: jobId });
-    }
+    if (await this.stop(job, viewer.user.id)) return this.deps.db.getRepository(Job).findOneByOrFail({ id: jobId });
     const fresh = await this.deps.db.getRepository(Job).findOneByOrFail({ id: jobId });
     if (fresh.status === JobStatus.COMPLETED || fresh.status === JobStatus.FAILED) {
       throw badInput('id', `Job is already ${fresh.status}`);
     }
     if (fresh.status === JobStatus.CANCELLED) return fresh;
-    // Running (or just picked up): the worker polls this flag before every step.
-    await this.deps.redis.set(cancelFlagKey(this.deps.prefix, jobId), viewer.user.id, 'EX', 24 * 3600);
     return this.waitForStatus(jobId, [JobStatus.CANCELLED, JobStatus.COMPLETED, JobStatus.FAILED], 3000);
+  }
+
+  /**
+   * The cancel path of one job, for cancelJob and cancelBatch: a waiting job
+   * is withdrawn (true: it is CANCELLED now); otherwise the worker running
+   * it is asked to stop at its next step (false). A final job is left alone.
+   */
+  async stop(job: Job, actorId: string): Promise<boolean> {
+    if (job.status === JobStatus.PENDING && (await this.deps.lifecycle.withdraw(job, actorId))) return true;
+    const fresh = await this.deps.db.getRepository(Job).findOneByOrFail({ id: job.id });
+    if (fresh.status !== JobStatus.PENDING && fresh.status !== JobStatus.PROCESSING) return false;
+    // Running (or just picked up): the worker polls this flag before every step.
+    await this.deps.redis.set(cancelFlagKey(this.deps.prefix, job.id), actorId, 'EX', 24 * 3600);
+    return false;
   }
 
   private async waitForStatus(jobId: string, statuses: JobStatus[], timeoutMs: number): Promise<Job> {
@@ -288,7 +294,7 @@ export class JobService {
 }
 
 /** A uniform fraction in [0, 1) with as many steps as there are seeds, from the crypto RNG. */
-function randomFraction(): number {
+export function randomFraction(): number {
   const seeds = GENERATION_LIMITS.seed.max + 1;
   return randomInt(0, seeds) / seeds;
 }

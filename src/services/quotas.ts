@@ -31,6 +31,35 @@ redis.call('INCRBY', KEYS[2], ARGV[3])
 redis.call('EXPIRE', KEYS[2], 172800)
 return {1, 0}`);
 
+/*
+ * A whole batch in one step (docs/batches.md): every job id gets a slot, the
+ * images of all of them come off today's allowance and the batch counts
+ * against the rolling hour, or nothing changes. KEYS: open, day, open-all,
+ * batches-hour; ARGV: now, maxOpen, images, dayLimit, cap, batchesPerHour,
+ * batchId, hourAgo, then the job ids.
+ */
+const ADMIT_BATCH_SCRIPT = new RedisScript<number[]>('atelierQuotaAdmitBatch', 4, `
+local n = #ARGV - 8
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ARGV[8])
+if redis.call('ZSCORE', KEYS[4], ARGV[7]) then return {1, 0} end
+local open = redis.call('ZCARD', KEYS[1])
+if open + n > tonumber(ARGV[2]) then return {0, 1, open} end
+local used = tonumber(redis.call('GET', KEYS[2]) or '0')
+local dayLimit = tonumber(ARGV[4])
+if dayLimit >= 0 and used + tonumber(ARGV[3]) > dayLimit then return {0, 2, used} end
+local cap = tonumber(ARGV[5])
+if cap > 0 and redis.call('ZCARD', KEYS[3]) + n > cap then return {0, 3, cap} end
+if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[6]) then return {0, 4, tonumber(ARGV[6])} end
+for i = 9, #ARGV do
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[i])
+  redis.call('ZADD', KEYS[3], ARGV[1], ARGV[i])
+end
+redis.call('ZADD', KEYS[4], ARGV[1], ARGV[7])
+redis.call('EXPIRE', KEYS[4], 3600)
+redis.call('INCRBY', KEYS[2], ARGV[3])
+redis.call('EXPIRE', KEYS[2], 172800)
+return {1, 0}`);
+
 const RELEASE_SCRIPT = new RedisScript<number>('atelierQuotaRelease', 3, `
 redis.call('ZREM', KEYS[3], ARGV[1])
 local removed = redis.call('ZREM', KEYS[1], ARGV[1])
@@ -185,10 +214,25 @@ export class QuotaService {
     if (result[0] === 0 && result[1] === 1 && (await this.reconcile(userId)) > 0) result = await admit();
     if (result[0] === 0 && result[1] === 3 && (await this.reconcileAll()) > 0) result = await admit();
     if (result[0] === 1) return;
+    this.refuse(result, policy, now, { meter, count });
+  }
+
+  /** The QUOTA_EXCEEDED error for an admission script's refusal [0, reason, value]. */
+  private refuse(result: number[], policy: TierPolicy, now: Date, asked: { jobs?: number; meter?: QuotaMeter; count?: number } = {}): never {
+    const { jobs = 1, meter = 'images', count = 0 } = asked;
+    if (result[1] === 4) {
+      throw quotaExceeded(`Your ${policy.tier} tier allows ${policy.batchesPerHour} batches per hour; try again later`, policy.batchesPerHour, 60, 'batch');
+    }
     if (result[1] === 3) {
       throw new AppError('QUOTA_EXCEEDED',
         `The service is at capacity: ${this.limits.maxQueuedJobs} jobs are queued or running across all users; try again in a minute`,
         { limit: this.limits.maxQueuedJobs, retryAfterSeconds: 60, scope: 'SERVICE' });
+    }
+    if (result[1] === 1 && jobs > 1) {
+      throw quotaExceeded(
+        `This batch needs ${jobs} job slots; you have ${result[2]} of the ${policy.maxOpenJobs} your ${policy.tier} tier allows in use`,
+        policy.maxOpenJobs, Math.max(1, Math.round(policy.maxSteps * 0.1)), 'batch',
+      );
     }
     if (result[1] === 1) {
       throw quotaExceeded(
@@ -208,6 +252,38 @@ export class QuotaService {
       policy.imagesPerDay ?? 0,
       secondsUntilUtcMidnight(now),
     );
+  }
+
+  /**
+   * Admits every job of a batch or none (docs/batches.md): `jobIds.length`
+   * open-job slots, `images` of today's allowance and one of the tier's
+   * batches per hour, in one script; QUOTA_EXCEEDED otherwise, nothing reserved.
+   * Jobs are released one by one as they finish (`release`).
+   */
+  async admitBatch(userId: string, batchId: string, jobIds: string[], images: number, policy: TierPolicy): Promise<void> {
+    const now = this.clock.now();
+    const day = utcDay(now);
+    await this.ensureDayCounter(userId, day);
+    const run = () => ADMIT_BATCH_SCRIPT.run(
+      this.redis, [this.openKey(userId), this.dayKey(userId, day), this.allOpenKey(), this.batchesKey(userId)],
+      [now.getTime(), policy.maxOpenJobs, images, policy.imagesPerDay ?? -1, this.limits.maxQueuedJobs, policy.batchesPerHour,
+        batchId, now.getTime() - 3600_000, ...jobIds],
+    );
+    let result = await run();
+    if (result[0] === 0 && result[1] === 1 && (await this.reconcile(userId)) > 0) result = await run();
+    if (result[0] === 0 && result[1] === 3 && (await this.reconcileAll()) > 0) result = await run();
+    if (result[0] === 1) return;
+    this.refuse(result, policy, now, { jobs: jobIds.length });
+  }
+
+  /** Undoes `admitBatch` when the batch could not be written: the slots, the images and the hour's count. */
+  async releaseBatch(userId: string, batchId: string, jobIds: string[], admittedAt: Date, images: number): Promise<void> {
+    for (const [i, jobId] of jobIds.entries()) await this.release(userId, jobId, admittedAt, i === 0 ? images : 0);
+    await this.redis.zrem(this.batchesKey(userId), batchId);
+  }
+
+  private batchesKey(userId: string): string {
+    return `${this.prefix}:quota:batches:${userId}`;
   }
 
   private async runAdmit(userId: string, jobId: string, count: number, policy: TierPolicy, now: Date, day: string, meter: QuotaMeter): Promise<number[]> {

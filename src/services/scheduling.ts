@@ -26,7 +26,8 @@ local clock = tonumber(redis.call('HGET', KEYS[1], 'clock') or '0')
 local last = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 local tag = math.max(clock, last) + 1
 if tag >= tonumber(ARGV[2]) then tag = tonumber(ARGV[2]) - 1 end
-redis.call('HSET', KEYS[2], ARGV[1], tag)
+local lastTag = math.min(tag + tonumber(ARGV[5]) - 1, tonumber(ARGV[2]) - 1)
+redis.call('HSET', KEYS[2], ARGV[1], lastTag)
 redis.call('EXPIRE', KEYS[2], 604800)
 return tag`);
 
@@ -57,14 +58,23 @@ export class FairScheduler {
 
   /** BullMQ priority for a new job of `userId` in the tier band `band` (1 = highest). */
   async priorityFor(band: number, userId: string): Promise<number> {
+    return (await this.prioritiesFor(band, userId, 1))[0];
+  }
+
+  /**
+   * Priorities for `count` jobs of `userId` queued together (a batch): tags
+   * in one atomic step, consecutive as if queued one by one, so a batch is
+   * the owner's backlog and a teammate's job still takes turns with it.
+   */
+  async prioritiesFor(band: number, userId: string, count: number): Promise<number[]> {
     const base = (band - 1) * this.bandSize;
     // Scores of this band's waiting jobs: [(base + 1) * 2^32, (base + bandSize) * 2^32).
     const lowest = String((base + 1) * BULL_PRIORITY_SCALE);
     const highest = `(${(base + this.bandSize) * BULL_PRIORITY_SCALE}`;
     const tag = await TAG_SCRIPT.run(
-      this.redis, [this.clockKey(band), `${this.prefix}:sched:${band}:last`, this.prioritizedKey], [userId, this.bandSize, lowest, highest],
+      this.redis, [this.clockKey(band), `${this.prefix}:sched:${band}:last`, this.prioritizedKey], [userId, this.bandSize, lowest, highest, count],
     );
-    return base + tag;
+    return Array.from({ length: count }, (_, i) => base + Math.min(tag + i, this.bandSize - 1));
   }
 
   /** Called by the worker when a job starts: the band's clock moves to its tag. */

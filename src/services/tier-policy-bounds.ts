@@ -5,6 +5,7 @@ import { badInput } from '../kernel/errors';
 export type EditablePolicyField =
   | 'maxOpenJobs' | 'imagesPerDay' | 'maxWidth' | 'maxHeight' | 'maxSteps' | 'maxCount' | 'maxLoras'
   | 'generationsPerMinute' | 'requestsPerMinute' | 'maxSessionMembers' | 'maxQueryComplexity' | 'pendingUploadMb' | 'retentionDays'
+  | 'batchesPerHour'
   | 'videoSecondsPerDay' | 'maxVideoSeconds' | 'maxVideoFps' | 'maxVideoSide';
 
 /**
@@ -32,6 +33,7 @@ export const TIER_POLICY_BOUNDS: Record<EditablePolicyField, { min: number; max:
   maxVideoSeconds: { min: 1, max: V.durationSeconds.max },
   maxVideoFps: { min: V.fps.min, max: V.fps.max },
   maxVideoSide: { min: L.width.min, max: L.width.max },
+  batchesPerHour: { min: 0, max: 100_000 },
 };
 
 /** `-1` in an update of one of these fields: no limit (stored as null). */

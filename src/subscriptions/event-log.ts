@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import { RedisScript } from '../redis/script';
-import type { AtelierEvent, LoggedEvent } from '../kernel/events';
+import { topicsOf, type AtelierEvent, type LoggedEvent, type StreamKind } from '../kernel/events';
 import { AsyncQueue } from './async-queue';
 
-export type StreamKind = 'job' | 'session';
+export type { StreamKind };
 
 /** Stream ids are "ms-seq"; compare them numerically. */
 export function compareEventIds(a: string, b: string): number {
@@ -27,7 +27,11 @@ redis.call('PUBLISH', KEYS[1], id .. ' ' .. ARGV[4])
 return id`);
 
 /** What the event log keeps for replay with `after` (docs/limits.md). */
-export const EVENT_LOG_LIMITS = { jobMaxLen: 2000, jobTtlSeconds: 24 * 3600, sessionMaxLen: 5000, sessionTtlSeconds: 7 * 24 * 3600 };
+export const EVENT_LOG_LIMITS = {
+  jobMaxLen: 2000, jobTtlSeconds: 24 * 3600, sessionMaxLen: 5000, sessionTtlSeconds: 7 * 24 * 3600,
+  // A batch's stream holds every event of all its jobs (docs/batches.md).
+  batchMaxLen: 20_000, batchTtlSeconds: 24 * 3600,
+};
 
 interface Listener {
   deliver(event: LoggedEvent): void;
@@ -59,18 +63,22 @@ export class EventLog {
     return `${this.prefix}:events:${kind}:${id}`;
   }
 
-  /** Appends an event to its job stream and its session stream; returns the ids given. */
-  async publish(event: AtelierEvent): Promise<{ jobEventId?: string; sessionEventId?: string }> {
+  /** Appends an event to each of its streams (topicsOf: job, session, batch); returns the ids given. */
+  async publish(event: AtelierEvent): Promise<{ jobEventId?: string; sessionEventId?: string; batchEventId?: string }> {
     const live = JSON.stringify(event);
     const stored = event.type === 'PROGRESS' && event.preview ? JSON.stringify({ ...event, preview: undefined }) : live;
-    const result: { jobEventId?: string; sessionEventId?: string } = {};
-    if (event.jobId) {
-      result.jobEventId = await this.append(this.key('job', event.jobId), stored, live, this.limits.jobMaxLen, this.limits.jobTtlSeconds);
-    }
-    if (event.sessionId) {
-      result.sessionEventId = await this.append(this.key('session', event.sessionId), stored, live, this.limits.sessionMaxLen, this.limits.sessionTtlSeconds);
+    const result: { jobEventId?: string; sessionEventId?: string; batchEventId?: string } = {};
+    for (const { kind, id } of topicsOf(event)) {
+      const [maxLen, ttl] = this.limitsOf(kind);
+      result[`${kind}EventId`] = await this.append(this.key(kind, id), stored, live, maxLen, ttl);
     }
     return result;
+  }
+
+  private limitsOf(kind: StreamKind): [maxLen: number, ttlSeconds: number] {
+    const l = this.limits;
+    if (kind === 'job') return [l.jobMaxLen, l.jobTtlSeconds];
+    return kind === 'session' ? [l.sessionMaxLen, l.sessionTtlSeconds] : [l.batchMaxLen, l.batchTtlSeconds];
   }
 
   private async append(key: string, stored: string, live: string, maxLen: number, ttlSeconds: number): Promise<string> {

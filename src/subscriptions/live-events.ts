@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { FINAL_JOB_STATUSES, Role, type User } from '../entities';
+import { BatchStatus, FINAL_JOB_STATUSES, Role, type User } from '../entities';
 import { FINAL_EVENT_TYPES, type LoggedEvent } from '../kernel/events';
 import type { AccessPolicy } from '../services/access';
 import type { Clock } from '../kernel/clock';
@@ -57,6 +57,23 @@ export class LiveEvents {
     // A finished job whose log expired has nothing more to say.
     if ((FINAL_JOB_STATUSES as readonly string[]).includes(job.status) && queue.size === 0) queue.end();
     if (viaSession && (lost || !(await this.access.sessionRole(viaSession, user.id)))) membershipLost();
+    return queue;
+  }
+
+  /**
+   * Replays a batch's events so far (its jobs' and BATCH_PROGRESS), continues
+   * live, completes after the BATCH_PROGRESS that reports a final status.
+   * Who may watch: whoever may see the batch (its owner, admins, its session's members).
+   */
+  async batchUpdates(user: User, batchId: string): Promise<AsyncIterable<LoggedEvent>> {
+    const batch = await this.access.assertCanSeeBatch(user, batchId, 'batchId').catch(() => {
+      throw forbidden('You cannot watch this batch');
+    });
+    const queue = await this.events.subscribe('batch', batch.id, 'start', {
+      isLast: (event) => event.type === 'BATCH_PROGRESS' && event.counts.status !== 'RUNNING',
+    });
+    // A finished batch whose log expired has nothing more to say.
+    if (batch.status !== BatchStatus.RUNNING && queue.size === 0) queue.end();
     return queue;
   }
 

@@ -42,6 +42,24 @@ describe('fair scheduling', () => {
     expect(bPlace).toBeLessThanOrEqual(1);
   });
 
+  it('a batch\'s jobs are its owner\'s: after a 10-job batch, a teammate\'s single job is among the next two to start', async () => {
+    const [holder, owner, teammate] = [await enterprise('bh'), await enterprise('batch'), await enterprise('mate')];
+    const blocker = (await gqlData<any>(app.url, CREATE, { input: { prompt: 'hold', width: 2048, height: 2048, steps: 150 } }, holder.token)).createGeneration;
+    await waitFor(async () => (await gqlData<any>(app.url, 'query($id:ID!){ job(id:$id){ status } }', { id: blocker.id }, holder.token)).job.status === 'PROCESSING');
+    const prompts = Array.from({ length: 10 }, (_, i) => `batch ${i}`);
+    const batch = (await gqlData<any>(app.url, 'mutation($i: BatchInput!) { createBatch(input: $i) { id total } }', { i: { prompts, width: 64, height: 64, steps: 2 } }, owner.token)).createBatch;
+    expect(batch.total).toBe(10);
+    const single = (await gqlData<any>(app.url, CREATE, { input: { prompt: 'just one', width: 64, height: 64, steps: 2 } }, teammate.token)).createGeneration;
+    expect(single.queuePosition).toBeLessThanOrEqual(1);
+    await gqlData(app.url, 'mutation($id:ID!){ cancelJob(id:$id){ status } }', { id: blocker.id }, holder.token);
+    await waitFor(async () => {
+      const [{ count }] = await app.db.query(`SELECT count(*)::int AS count FROM jobs WHERE status = 'COMPLETED' AND owner_id IN ($1, $2)`, [owner.id, teammate.id]);
+      return count === 11;
+    }, 60_000);
+    const order = await app.db.query(`SELECT id FROM jobs WHERE owner_id IN ($1, $2) ORDER BY started_at`, [owner.id, teammate.id]);
+    expect(order.findIndex((r: any) => r.id === single.id)).toBeLessThanOrEqual(1);
+  });
+
   it('higher tiers run first: ENTERPRISE before PRO before FREE', async () => {
     const holder = await enterprise('holder');
     const blocker = (await gqlData<any>(app.url, CREATE, { input: { prompt: 'hold', width: 2048, height: 2048, steps: 150 } }, holder.token)).createGeneration;

@@ -6,6 +6,7 @@ import { personName } from '../lib/format';
 const LINKS = [
   { to: '/', label: 'Generate', end: true },
   { to: '/video', label: 'Video' },
+  { to: '/batches', label: 'Batch' },
   { to: '/history', label: 'History' },
   { to: '/favorites', label: 'Favourites' },
   { to: '/albums', label: 'Albums' },

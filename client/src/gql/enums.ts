@@ -57,6 +57,73 @@ export type AuditEventKind =
   | 'SIGN_IN_SUCCEEDED'
   | 'TIER_CHANGED';
 
+/** Many jobs with shared parameters: `prompts` (one job each) or a `matrix`; at most 100 jobs. */
+export type BatchInput = {
+  /** Album the finished images go into. */
+  albumId?: InputMaybe<Scalars['ID']['input']>;
+  /** Images in this job (default 1), capped by tier; image i uses seed + i. */
+  count?: InputMaybe<Scalars['Int']['input']>;
+  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now. */
+  deadlineSeconds?: InputMaybe<Scalars['Int']['input']>;
+  /** 1..30 (default 7.5). */
+  guidanceScale?: InputMaybe<Scalars['Float']['input']>;
+  /** 64..2048, multiple of 8 (default 512), capped by tier. */
+  height?: InputMaybe<Scalars['Int']['input']>;
+  /** LoRAs with weights; count capped by tier. */
+  loras?: InputMaybe<Array<LoraWeightInput>>;
+  /** A prompt matrix (give this or prompts); finishes with a grid image. */
+  matrix?: InputMaybe<BatchMatrixInput>;
+  /** Model to use (default: the default model). */
+  modelId?: InputMaybe<Scalars['ID']['input']>;
+  /** Name shown in lists, 1 to 200 characters (default: the first prompt). */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** What to avoid. */
+  negativePrompt?: InputMaybe<Scalars['String']['input']>;
+  /** Preset whose template and parameters apply. */
+  presetId?: InputMaybe<Scalars['ID']['input']>;
+  /** One job per prompt (give this or matrix). */
+  prompts?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Sampler (default: the one the model's scheduler config names); LCM runs at most 50 steps. */
+  sampler?: InputMaybe<Sampler>;
+  /** 0..2147483647, with seed + count - 1 at most 2147483647; chosen and recorded when absent. */
+  seed?: InputMaybe<Scalars['Int']['input']>;
+  /** Session the job appears in live (OWNER or COLLABORATOR). */
+  sessionId?: InputMaybe<Scalars['ID']['input']>;
+  /** 1..150 (default 20), capped by tier. */
+  steps?: InputMaybe<Scalars['Int']['input']>;
+  /** 64..2048, multiple of 8 (default 512), capped by tier. */
+  width?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** PROMPTS (one job per prompt) or MATRIX (prompts × seeds or values, with a grid image). */
+export type BatchKind =
+  | 'MATRIX'
+  | 'PROMPTS';
+
+/** A prompt matrix: one job per prompt (row) and column; the columns are seeds, or values of one parameter. */
+export type BatchMatrixInput = {
+  /** The parameter swept across the columns (an X/Y plot). */
+  parameter?: InputMaybe<BatchSweepParameter>;
+  /** The rows. */
+  prompts: Array<Scalars['String']['input']>;
+  /** Columns: one seed each (prompts × seeds). Give seeds, or parameter and values. */
+  seeds?: InputMaybe<Array<Scalars['Int']['input']>>;
+  /** Columns: the values of `parameter`, each within its limits. */
+  values?: InputMaybe<Array<Scalars['Float']['input']>>;
+};
+
+/** RUNNING while any job of the batch is open; then COMPLETED, FAILED (no job completed) or CANCELLED. */
+export type BatchStatus =
+  | 'CANCELLED'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'RUNNING';
+
+/** The parameter a matrix sweeps across its columns. */
+export type BatchSweepParameter =
+  | 'GUIDANCE_SCALE'
+  | 'STEPS';
+
 /** A circuit breaker's state for one backend endpoint (docs/backends.md). */
 export type CircuitState =
   /** Requests go through. */
@@ -103,8 +170,9 @@ export type ErrorCode =
   /** No valid credential: sign in (HTTP 401). */
   | 'UNAUTHENTICATED';
 
-/** What happened: job lifecycle (QUEUED, POSITION, STARTED, PROGRESS, COMPLETED, FAILED, CANCELLED) or, in sessions, membership and presence. */
+/** What happened: job lifecycle (QUEUED, POSITION, STARTED, PROGRESS, COMPLETED, FAILED, CANCELLED), in sessions membership and presence, and BATCH_PROGRESS for batches. */
 export type EventType =
+  | 'BATCH_PROGRESS'
   | 'CANCELLED'
   | 'COMPLETED'
   | 'FAILED'
@@ -315,6 +383,8 @@ export type Tier =
 
 /** New limits for a tier; omitted fields keep their value. A value outside its bounds is refused with BAD_USER_INPUT and the field, and nothing changes. */
 export type TierPolicyInput = {
+  /** Batches per rolling hour (0 to 100,000). */
+  batchesPerHour?: InputMaybe<Scalars['Int']['input']>;
   /** Generation requests per minute (1 to 100,000). */
   generationsPerMinute?: InputMaybe<Scalars['Int']['input']>;
   /** Images per UTC day (0 to 1,000,000, or -1 for unlimited). */

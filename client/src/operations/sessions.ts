@@ -101,6 +101,15 @@ export const SessionEventsSubscription = graphql(`
       queuePosition
       etaSeconds
       onlineUserIds
+      batchId
+      counts {
+        total
+        completed
+        failed
+        cancelled
+        progress
+        status
+      }
     }
   }
 `);

@@ -4,6 +4,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { InvitePanel } from '../components/InvitePanel';
 import { JobCard } from '../components/JobCard';
 import { MemberList } from '../components/MemberList';
+import { SessionBatches, type LiveBatchCounts } from '../components/SessionBatches';
 import { EmptyState, ErrorNotice } from '../components/Notice';
 import type { SessionEventsSubscription as SessionEvent, SessionFieldsFragment } from '../gql/graphql';
 import { useAuth, useOnReconnect } from '../lib/auth';
@@ -37,6 +38,7 @@ export function SessionRoomPage() {
   const session = useQuery(SessionQuery, { variables: { id } });
   const jobs = useQuery(JobsQuery, { variables: { sessionId: id, first: 20 } });
   const [activity, setActivity] = useState<{ id: string; text: string }[]>([]);
+  const [batches, setBatches] = useState<Record<string, LiveBatchCounts>>({});
   const [leave, leaveState] = useMutation(LeaveSessionMutation, { refetchQueries: ['Sessions'] });
   const data = session.data?.session;
   // After a dropped connection the stream restarts from the last event seen
@@ -55,6 +57,8 @@ export function SessionRoomPage() {
       seen.current.add(event.eventId);
       if (seen.current.size > 2000) seen.current = new Set([...seen.current].slice(-1000));
       lastEventId.current = event.eventId;
+      const { batchId, counts } = event;
+      if (event.type === 'BATCH_PROGRESS' && batchId && counts) setBatches((prev) => ({ ...prev, [batchId]: counts }));
       if (event.type === 'PRESENCE') {
         client.cache.modify<SessionFieldsFragment>({
           id: client.cache.identify({ __typename: 'Session', id }),
@@ -124,6 +128,7 @@ export function SessionRoomPage() {
         </section>
         <div className="side">
           <MemberList session={data} viewerId={viewer.id} />
+          <SessionBatches batches={batches} />
           {data.myRole === 'OWNER' && data.status === 'ACTIVE' && <InvitePanel sessionId={data.id} />}
           <section className="card" aria-labelledby="activity-title">
             <h2 id="activity-title" className="h3">Activity</h2>

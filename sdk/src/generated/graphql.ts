@@ -3,8 +3,9 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
-/** What happened: job lifecycle (QUEUED, POSITION, STARTED, PROGRESS, COMPLETED, FAILED, CANCELLED) or, in sessions, membership and presence. */
+/** What happened: job lifecycle (QUEUED, POSITION, STARTED, PROGRESS, COMPLETED, FAILED, CANCELLED), in sessions membership and presence, and BATCH_PROGRESS for batches. */
 export type EventType =
+  | 'BATCH_PROGRESS'
   | 'CANCELLED'
   | 'COMPLETED'
   | 'FAILED'
