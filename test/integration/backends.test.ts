@@ -201,7 +201,14 @@ describe('ComfyUI resilience', () => {
     expect(resumed.map((j) => j.status)).toEqual(['COMPLETED', 'COMPLETED']);
     expect(await circuitState(name)).toBe(0);
     const ready = await (await fetch(`${app.url}/readyz`)).json();
-    expect(ready.backends).toContainEqual(expect.objectContaining({ model: name, backend: 'COMFYUI', state: 'CLOSED' }));
+    expect(ready.backends).toContainEqual({ model: name, backend: 'COMFYUI', state: 'CLOSED', endpoints: 1, openEndpoints: 0 });
+    const admin = await factory.user(app, { role: 'ADMIN' });
+    const stats = await waitFor(async () => {
+      const { systemStats } = await gqlData<any>(app.url, '{ systemStats { workers { backends { model backend state endpoints openEndpoints } } } }', {}, admin.token);
+      const seen = systemStats.workers.flatMap((w: any) => w.backends).find((b: any) => b.model === name);
+      return seen?.state === 'CLOSED' ? seen : null;
+    });
+    expect(stats).toEqual({ model: name, backend: 'COMFYUI', state: 'CLOSED', endpoints: 1, openEndpoints: 0 });
   });
 });
 
