@@ -40,6 +40,9 @@ const boundaries = [
   layer(['src/gpu-worker/{pipeline,lora,onnx,models}/**/*.ts'], ['config', 'entities', ...ADAPTERS, ...DOMAIN], 'the inference libraries are pure: kernel and each other only',
     [String.raw`^(\.\./)+(generation-worker|queue|step-reporter|outage-gate|worker-observability)$`]),
   layer(ADAPTERS.map((folder) => `src/${folder}/**/*.ts`), ['gpu-worker', ...DOMAIN], 'adapters sit below the domain'),
+  // The inference backends (ONNX, ComfyUI, OpenAI Images): adapters of the worker, over the libraries, kernel, model and adapters.
+  layer(['src/gpu-worker/backends/**/*.ts'], DOMAIN, 'inference backends are adapters: no domain, live streams, GraphQL or transports',
+    [String.raw`^(\.\./)+(generation-worker|queue|step-reporter|outage-gate|worker-observability)$`]),
   layer(['src/services/**/*.ts'], LIVE, 'the domain publishes through kernel interfaces, never up into live streams, GraphQL or transports', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
   layer(['src/subscriptions/**/*.ts'], GRAPHQL, 'live streams sit below GraphQL and the transports', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),
   layer(['src/resolvers/**/*.ts'], ['schema', ...TRANSPORTS], 'resolvers sit below the schema assembly and the transports', [String.raw`^(\.\./)+${WORKER_DRIVER}`]),

@@ -11,6 +11,7 @@ import { admissionBench } from './admission.bench';
 import { stallsBench } from './stalls.bench';
 import { throughputBench } from './throughput.bench';
 import { videoBench } from './video.bench';
+import { backendBench } from './backend.bench';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   worker: workerBench,
@@ -20,6 +21,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   stalls: stallsBench,
   throughput: throughputBench,
   video: videoBench,
+  backend: backendBench,
 };
 
 async function main(): Promise<void> {

@@ -3,7 +3,8 @@ import { In } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ComfyUiTestServer } from '../../scripts/test-servers/comfyui/server';
 import { OpenAiImagesTestServer } from '../../scripts/test-servers/openai-images/server';
-import { Image, Job } from '../../src/entities';
+import { syncModels } from '../../src/database/seed';
+import { AiModel, Image, Job } from '../../src/entities';
 import { startTestApp, type TestApp } from '../support/app';
 import { remoteModel } from '../support/backend-models';
 import { exampleWorkflow } from '../support/comfyui-workflow';
@@ -193,15 +194,25 @@ describe('ComfyUI resilience', () => {
       return job.waitingFor === 'COMFYUI' ? job : null;
     });
     expect(held).toMatchObject({ status: 'PENDING', etaSeconds: null });
+    // One with a deadline fails at it, not before; the others keep waiting.
+    const late = await submit(modelId, { steps: 4, deadlineSeconds: 1 });
     await new Promise((r) => setTimeout(r, 1500));
     expect((await readJob(waiting[1].id)).status).toBe('PENDING');
+    expect((await finished(late.id)).error.code).toBe('DEADLINE_EXCEEDED');
 
     await server.start();
     const resumed = await Promise.all(waiting.map((j) => finished(j.id)));
     expect(resumed.map((j) => j.status)).toEqual(['COMPLETED', 'COMPLETED']);
     expect(await circuitState(name)).toBe(0);
     const ready = await (await fetch(`${app.url}/readyz`)).json();
-    expect(ready.backends).toContainEqual(expect.objectContaining({ model: name, backend: 'COMFYUI', state: 'CLOSED' }));
+    expect(ready.backends).toContainEqual({ model: name, backend: 'COMFYUI', state: 'CLOSED', endpoints: 1, openEndpoints: 0 });
+    const admin = await factory.user(app, { role: 'ADMIN' });
+    const stats = await waitFor(async () => {
+      const { systemStats } = await gqlData<any>(app.url, '{ systemStats { workers { backends { model backend state endpoints openEndpoints } } } }', {}, admin.token);
+      const seen = systemStats.workers.flatMap((w: any) => w.backends).find((b: any) => b.model === name);
+      return seen?.state === 'CLOSED' ? seen : null;
+    });
+    expect(stats).toEqual({ model: name, backend: 'COMFYUI', state: 'CLOSED', endpoints: 1, openEndpoints: 0 });
   });
 });
 
@@ -228,5 +239,13 @@ describe('OpenAI Images backend', () => {
     const request = server.receivedRequests.at(-1)!;
     expect(request.authorization).toBe(`Bearer ${server.apiKey}`);
     expect(request.body).toEqual({ model: 'tiny-xl', prompt: 'a paper boat', n: 2, size: '64x64', response_format: 'b64_json' });
+  });
+});
+
+describe('registered models and the folder scan', () => {
+  it('leaves registered remote models enabled when the models folder is scanned again (a restart)', async () => {
+    const modelId = await remoteModel(app, { backend: 'COMFYUI', endpoints: ['http://127.0.0.1:9'], workflow: exampleWorkflow() });
+    await syncModels(app.db, [], 'atelier-tiny');
+    expect((await app.db.getRepository(AiModel).findOneByOrFail({ id: modelId })).enabled).toBe(true);
   });
 });
