@@ -14,6 +14,7 @@ import type { NewImage } from '../services/job-transitions';
 import { cancelFlagKey } from '../kernel/queues';
 import type { ArtifactStore } from '../storage/artifact-store';
 import type { ArtifactFileCache } from '../storage/artifact-file-cache';
+import { ModelFetchError, ModelFolders } from '../storage/model-folders';
 import { OutageGate } from './outage-gate';
 import { StepReporter } from './step-reporter';
 import { PipelineAbortedError, PipelineError } from './pipeline/errors';
@@ -75,9 +76,12 @@ export class GenerationWorker {
   private readonly running = new Map<string, () => void>();
   private modelReady = false;
   private lastProvider: string | null = null;
+  /** The models folder, filled from the artifact store when a model is not on this machine. */
+  private readonly folders: ModelFolders;
 
   constructor(private readonly o: WorkerOptions) {
     this.metrics = o.metrics ?? NO_WORKER_METRICS;
+    this.folders = new ModelFolders(o.store, o.modelsDir);
     this.gate = new OutageGate({
       probe: async () => {
         await o.db.query('SELECT 1');
@@ -135,7 +139,7 @@ export class GenerationWorker {
     let modelDir: string;
     try {
       const model = await durable(() => this.o.db.getRepository(AiModel).findOneByOrFail({ id: job.modelId }));
-      modelDir = path.join(this.o.modelsDir, model.name);
+      modelDir = await this.modelFolder(model);
       pipeline = await this.acquire(modelDir);
     } catch (error) {
       return this.failFromError(job, bullJob, error, log);
@@ -214,6 +218,17 @@ export class GenerationWorker {
     } finally {
       this.running.delete(job.id);
       this.metrics.jobFinished(modelName, outcome, (Date.now() - started) / 1000);
+    }
+  }
+
+  /** The model's folder, fetched from the artifact store when this machine lacks it (storage/model-folders.ts). */
+  private async modelFolder(model: AiModel): Promise<string> {
+    try {
+      return await this.folders.folderOf(model);
+    } catch (error) {
+      if (!(error instanceof ModelFetchError)) throw error;
+      // Bytes that do not match the row will not match on a retry either.
+      throw new PipelineError(error.kind === 'checksum' ? 'MODEL_INVALID' : 'MODEL_LOAD_FAILED', error.message);
     }
   }
 
