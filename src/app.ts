@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import type { Redis } from 'ioredis';
@@ -177,8 +178,8 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
 /** The GPU worker: BullMQ consumer, model cache, and (standalone) its own metrics and health server. */
 async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; metricsUrl: string | null }> {
   // Loaded here, not at the top: an API-only process never loads onnxruntime (docs/architecture.md, "Layers").
-  const [{ GenerationWorker }, { PipelineCache }] = await Promise.all([
-    import('./gpu-worker/generation-worker.js'), import('./gpu-worker/models/pipeline-cache.js'),
+  const [{ GenerationWorker }, { PipelineCache }, { RemoteBackends }] = await Promise.all([
+    import('./gpu-worker/generation-worker.js'), import('./gpu-worker/models/pipeline-cache.js'), import('./gpu-worker/backends/remote-backends.js'),
   ]);
   const { config, db, redis, connection, services, storage, clock, metrics, queue, cleanups } = core;
   const logger = core.logger.child({ role: 'worker' });
@@ -187,12 +188,19 @@ async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; 
     inThread: true,
   });
   cleanups.push(() => pipelines.clear());
+  const workerMetrics = workerMetricsOf(metrics);
+  const remote = new RemoteBackends({
+    db, redis, prefix: config.redisPrefix, workerId: `${os.hostname()}-${process.pid}`, policy: config.backends,
+    credentialKey: config.credentialKey, metrics: workerMetrics, logger,
+  });
+  remote.start();
+  cleanups.push(() => remote.stop());
   const worker = new GenerationWorker({
     db, redis, connection, prefix: config.redisPrefix, lifecycle: services.lifecycle,
     store: storage.store, artifactFiles: storage.files, pipelines, modelsDir: config.modelsDir, clock, logger,
     concurrency: config.workerConcurrency, previewEvery: config.previewEvery, jobTimeoutMs: config.jobTimeoutSeconds * 1000,
     lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000,
-    metrics: workerMetricsOf(metrics),
+    metrics: workerMetrics, remote, backendWaitMs: config.backends.waitMs,
   });
   const observed = await observeWorker({ worker, config, metrics, db, redis, queue, logger: core.logger });
   cleanups.push(() => observed.stop());
@@ -222,7 +230,8 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
     maxAnonymousConnectionsPerAddress: config.maxAnonymousConnectionsPerAddress,
   });
   if (services.oidc) mountOidcRoutes(app, services.oidc, logger);
-  mountHttpRoutes({ app, services, redis, db, store: storage.store, queue, metrics, logger, errors, modelLoaded: worker ? () => worker.hasModelLoaded : undefined });
+  mountHttpRoutes({ app, services, redis, db, store: storage.store, queue, metrics, logger, errors,
+    modelLoaded: worker ? () => worker.hasModelLoaded : undefined, backends: worker ? () => worker.describe().backends : undefined });
   metrics.observeWebSockets(ws.activity);
   mountUploads(app, services, errors);
   const apollo = await mountGraphQL({

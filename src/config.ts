@@ -31,6 +31,22 @@ export interface OidcConfig {
   name: string;
 }
 
+/** How workers treat remote inference backends (ATELIER_BACKEND_*; docs/backends.md, "Resilience"). */
+export interface BackendResilienceConfig {
+  /** Bound of one HTTP call to a backend, and of silence on a ComfyUI socket mid-run. */
+  timeoutMs: number;
+  /** Attempts of one job over a model's endpoints before it fails with BACKEND_UNAVAILABLE. */
+  attempts: number;
+  /** First retry delay (exponential, with jitter, after it). */
+  backoffMs: number;
+  /** Consecutive transient failures that open an endpoint's breaker. */
+  breakerFailures: number;
+  /** How long an open breaker waits before a probe may close it. */
+  halfOpenAfterMs: number;
+  /** How long a job waits in the queue before checking again a backend whose breakers are all open. */
+  waitMs: number;
+}
+
 /** Every setting Atelier reads, parsed and validated once at start. */
 export interface AtelierConfig {
   /** `production` hides error details and requires JWT_SECRET. */
@@ -111,6 +127,9 @@ export interface AtelierConfig {
   auditRetentionDays: number;
   /** Where the audit log stream goes: `stdout`, `stderr` or a file path (appended). */
   auditLog: string;
+  /** 32-byte AES-256-GCM key sealing backend credentials (ATELIER_CREDENTIAL_KEY, base64 or hex; docs/security.md). */
+  credentialKey: Buffer;
+  backends: BackendResilienceConfig;
 }
 
 export class ConfigError extends Error {}
@@ -243,6 +262,24 @@ function auditLogTarget(raw: string | undefined): string {
   return value === 'stdout' || value === 'stderr' ? value : path.resolve(value);
 }
 
+/**
+ * The key `npm start` uses when ATELIER_CREDENTIAL_KEY is not set. It is public
+ * (it is in this file), so it only keeps credentials out of plain sight in a
+ * development database; production refuses to start without a key of its own.
+ */
+const DEVELOPMENT_CREDENTIAL_KEY = Buffer.from('YXRlbGllci1kZXZlbG9wbWVudC1jcmVkZW50aWFsLWs=', 'base64');
+
+function credentialKey(env: Env, nodeEnv: AtelierConfig['nodeEnv']): Buffer {
+  const raw = env.ATELIER_CREDENTIAL_KEY?.trim();
+  if (!raw) {
+    if (nodeEnv === 'production') throw new ConfigError('ATELIER_CREDENTIAL_KEY is required when NODE_ENV=production (32 bytes, base64 or hex)');
+    return DEVELOPMENT_CREDENTIAL_KEY;
+  }
+  const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (key.length !== 32) throw new ConfigError('ATELIER_CREDENTIAL_KEY must be 32 bytes, written as 64 hex digits or base64 (openssl rand -base64 32)');
+  return key;
+}
+
 /** Parses and validates the environment; throws ConfigError on the first bad value. */
 export function loadConfig(env: Env = process.env): AtelierConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
@@ -313,5 +350,14 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     webhookAllowedNetworks: networks(env.ATELIER_WEBHOOK_ALLOWED_NETWORKS),
     auditRetentionDays: int(env, 'ATELIER_AUDIT_RETENTION_DAYS', 365, 1, 36500),
     auditLog: auditLogTarget(env.ATELIER_AUDIT_LOG),
+    credentialKey: credentialKey(env, nodeEnv),
+    backends: {
+      timeoutMs: int(env, 'ATELIER_BACKEND_TIMEOUT_MS', 120_000, 100, 3600_000),
+      attempts: int(env, 'ATELIER_BACKEND_ATTEMPTS', 4, 1, 20),
+      backoffMs: int(env, 'ATELIER_BACKEND_BACKOFF_MS', 500, 1, 60_000),
+      breakerFailures: int(env, 'ATELIER_BACKEND_BREAKER_FAILURES', 3, 1, 100),
+      halfOpenAfterMs: int(env, 'ATELIER_BACKEND_HALF_OPEN_MS', 10_000, 100, 3600_000),
+      waitMs: int(env, 'ATELIER_BACKEND_WAIT_MS', 2000, 100, 600_000),
+    },
   };
 }

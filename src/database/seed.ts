@@ -1,5 +1,5 @@
-import { DataSource, In, Not } from 'typeorm';
-import { AiModel, Preset, TierPolicy } from '../entities';
+import { DataSource, In, IsNull, Not } from 'typeorm';
+import { AiModel, InferenceBackend, Preset, TierPolicy } from '../entities';
 import { BUILT_IN_PRESETS, DEFAULT_TIER_POLICIES } from './reference-data';
 
 /** Inserts missing tier policies; never overwrites limits an admin changed. */
@@ -60,7 +60,8 @@ export async function syncModels(db: DataSource, scanned: ScannedModel[], defaul
   const models = db.getRepository(AiModel);
   for (const model of scanned) await upsertModel(db, model);
   const names = scanned.map((m) => m.name);
-  const absent = await models.findBy({ name: names.length ? Not(In(names)) : Not(''), enabled: true });
+  // Only rows the scan owns: remote backends and ONNX models at a path of their own outlive the folder.
+  const absent = await models.findBy({ name: names.length ? Not(In(names)) : Not(''), enabled: true, backend: InferenceBackend.ONNX, path: IsNull() });
   const gone: string[] = [];
   // A model pushed to the artifact store stays usable by workers whose folder lacks it (storage/model-folders.ts).
   for (const model of absent) if (!(await inStore(model.name))) gone.push(model.id);

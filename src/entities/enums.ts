@@ -39,3 +39,12 @@ export enum AuditEventKind {
   PASSWORD_CHANGED = 'PASSWORD_CHANGED',
   PASSWORD_CHANGE_FAILED = 'PASSWORD_CHANGE_FAILED',
 }
+/** What runs a model's generations (docs/backends.md). */
+export enum InferenceBackend {
+  /** The ONNX pipeline inside the worker, on files from the models folder. */
+  ONNX = 'ONNX',
+  /** A pool of ComfyUI servers, driven through ComfyUI's own HTTP and WebSocket API with the model's workflow. */
+  COMFYUI = 'COMFYUI',
+  /** A server speaking the OpenAI Images API (`POST /v1/images/generations`). */
+  OPENAI_IMAGES = 'OPENAI_IMAGES',
+}

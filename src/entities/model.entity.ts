@@ -1,7 +1,8 @@
 import { Column, Entity, Index } from 'typeorm';
 import { Field, Float, ObjectType } from 'type-graphql';
 import { Identified } from './identified';
-import { Tier } from './enums';
+import type { ComfyWorkflow } from '../kernel/backends';
+import { InferenceBackend, Tier } from './enums';
 
 @ObjectType({ description: 'A file of a model directory with its hash.' })
 export class ModelFile {
@@ -15,7 +16,7 @@ export class ModelFile {
   bytes: number;
 }
 
-@ObjectType('Model', { description: 'A diffusion model (diffusers ONNX layout) found in the models folder.' })
+@ObjectType('Model', { description: 'A diffusion model: ONNX files from the models folder, or a registered ComfyUI or OpenAI-Images backend (docs/backends.md).' })
 @Entity('models')
 export class AiModel extends Identified {
   @Field(() => String, { description: 'Directory name, unique.' })
@@ -50,4 +51,28 @@ export class AiModel extends Identified {
   @Field(() => Tier, { description: 'Lowest tier allowed to use it.' })
   @Column({ type: 'enum', enum: Tier, enumName: 'tier', name: 'min_tier', default: Tier.FREE })
   minTier: Tier;
+
+  @Field(() => InferenceBackend, { description: 'What runs its generations.' })
+  @Column({ type: 'enum', enum: InferenceBackend, enumName: 'inference_backend', default: InferenceBackend.ONNX })
+  backend: InferenceBackend;
+
+  /** Base URLs of the servers that serve it (COMFYUI, OPENAI_IMAGES); the pool spreads jobs over them. */
+  @Column('jsonb', { default: () => "'[]'::jsonb" })
+  endpoints: string[];
+
+  /** COMFYUI: the workflow in ComfyUI's API format, with `{{placeholders}}` (docs/backends.md). */
+  @Column('jsonb', { nullable: true })
+  workflow: ComfyWorkflow | null;
+
+  /** OPENAI_IMAGES: the `model` sent to the server. */
+  @Column('text', { name: 'remote_model', nullable: true })
+  remoteModel: string | null;
+
+  /** Sealed with `sealCredential` (kernel/credentials.ts); never a GraphQL field, never logged. */
+  @Column('text', { name: 'credential_ciphertext', nullable: true })
+  credentialCiphertext: string | null;
+
+  /** ONNX: the model's folder when it is not `<models dir>/<name>`. */
+  @Column('text', { nullable: true })
+  path: string | null;
 }

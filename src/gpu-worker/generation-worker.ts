@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
-import { AiModel, Job, JobStatus, Lora } from '../entities';
+import { AiModel, InferenceBackend as BackendKind, Job, JobStatus, Lora } from '../entities';
 import type { Logger } from '../observability/logger';
 import { redactPrompt } from '../observability/logger';
 import { NO_WORKER_METRICS, type WorkerMetrics } from '../observability/metrics';
@@ -20,6 +20,11 @@ import { StepReporter } from './step-reporter';
 import { PipelineAbortedError, PipelineError } from './pipeline/errors';
 import { samplerKind } from './pipeline/scheduler';
 import { type GeneratedImage, type ImagePipeline, type LoraApplication, type StepProgress } from './pipeline/types';
+import { COMFYUI_SAMPLERS } from '../kernel/generation-parameters';
+import { BackendError } from './backends/backend-error';
+import type { InferenceBackend } from './backends/inference-backend';
+import { OnnxBackend } from './backends/onnx-backend';
+import type { RemoteBackend, RemoteBackends } from './backends/remote-backends';
 import type { PipelineCache } from './models/pipeline-cache';
 import { recordStepTimeMs } from '../services/queue-positions';
 import { type JobFailure } from '../kernel/events';
@@ -53,10 +58,17 @@ export interface WorkerOptions {
    * of its attempts).
    */
   outageRetryMs?: number;
+  /** Models read per job and the ComfyUI / OpenAI-Images backends built from them (docs/backends.md). */
+  remote?: RemoteBackends;
+  /** How long a job waits, back in the queue, before it checks again a backend whose breakers are all open. */
+  backendWaitMs?: number;
 }
 
 /** How long a job put back during an outage waits before it is offered again. */
 const OUTAGE_REQUEUE_DELAY_MS = 5000;
+
+/** How often the cancel flag is read while a remote backend runs a job (it may send no steps for a while). */
+const REMOTE_CANCEL_POLL_MS = 500;
 
 /** Why an abort happened, so the job ends in the right state. */
 type AbortReason = 'cancelled' | 'timeout' | 'shutdown';
@@ -135,11 +147,19 @@ export class GenerationWorker {
     }
     if (await durable(() => this.o.redis.get(cancelFlagKey(this.o.prefix, job.id)))) return this.cancel(job, log);
 
+    let model: AiModel;
+    try {
+      model = await durable(() => this.o.remote?.model(job.modelId) ?? this.o.db.getRepository(AiModel).findOneByOrFail({ id: job.modelId }));
+    } catch (error) {
+      return this.failFromError(job, bullJob, error, log);
+    }
+    if (model.backend !== BackendKind.ONNX && this.o.remote) return this.driveRemote(job, bullJob, model, log, token);
+
     let pipeline: ImagePipeline;
     let modelDir: string;
     try {
-      const model = await durable(() => this.o.db.getRepository(AiModel).findOneByOrFail({ id: job.modelId }));
-      modelDir = await this.modelFolder(model);
+      // A folder of its own (path), else <models dir>/<name>, fetched from the artifact store when missing.
+      modelDir = model.path ?? await this.modelFolder(model);
       pipeline = await this.acquire(modelDir);
     } catch (error) {
       return this.failFromError(job, bullJob, error, log);
@@ -148,22 +168,44 @@ export class GenerationWorker {
     // not evict (and release) the sessions this one is using.
     const release = this.o.pipelines.hold(modelDir);
     try {
-      await this.run(job, bullJob, pipeline, log, token);
+      await this.run(job, bullJob, new OnnxBackend(pipeline), path.basename(pipeline.modelDir), log, token);
     } finally {
       release();
     }
   }
 
-  /** Runs an acquired job through the pipeline and records how it ended. */
-  private async run(job: Job, bullJob: BullJob<GenerationJobData>, pipeline: ImagePipeline, log: Logger, token?: string): Promise<void> {
-    if (!(await this.lifecycle.start(job, pipeline.executionProvider))) return;
-    log.info({ userId: job.ownerId, prompt: redactPrompt(job.prompt), steps: job.steps, provider: pipeline.executionProvider }, 'job started');
+  /**
+   * A ComfyUI or OpenAI-Images model. While every endpoint's breaker is open
+   * the job goes back to the queue, still PENDING and without spending an
+   * attempt, and checks again a little later: it fails only at its deadline
+   * (checked in `drive`), and runs as soon as a probe closes a breaker.
+   */
+  private async driveRemote(job: Job, bullJob: BullJob<GenerationJobData>, model: AiModel, log: Logger, token?: string): Promise<void> {
+    let backend: RemoteBackend;
+    try {
+      backend = this.o.remote!.backendFor(model);
+    } catch (error) {
+      return this.failFromError(job, bullJob, error, log);
+    }
+    if (!(backend.available() && (await backend.recover()))) {
+      const waitMs = this.o.backendWaitMs ?? 2000;
+      await this.o.remote!.markWaiting(model.id, model.backend, waitMs * 3);
+      log.info({ backend: model.backend, model: model.name }, 'every endpoint of the backend is open: job waits in the queue');
+      await bullJob.moveToDelayed(Date.now() + waitMs, token);
+      throw new DelayedError();
+    }
+    await this.run(job, bullJob, backend, model.name, log, token);
+  }
+
+  /** Runs an acquired job through its backend and records how it ended. */
+  private async run(job: Job, bullJob: BullJob<GenerationJobData>, backend: InferenceBackend, modelName: string, log: Logger, token?: string): Promise<void> {
+    if (!(await this.lifecycle.start(job, backend.executionProvider))) return;
+    log.info({ userId: job.ownerId, prompt: redactPrompt(job.prompt), steps: job.steps, provider: backend.executionProvider }, 'job started');
 
     const controller = new AbortController();
     let reason: AbortReason | null = null;
     const timer = setTimeout(() => { reason = 'timeout'; controller.abort(); }, this.o.jobTimeoutMs);
     const started = Date.now();
-    const modelName = path.basename(pipeline.modelDir);
     let outcome = 'failed';
     let lastStepMs = 0;
     this.running.set(job.id, () => { reason = 'shutdown'; controller.abort(); });
@@ -174,7 +216,7 @@ export class GenerationWorker {
       recordStep: (step) => this.lifecycle.recordStep(job.id, step),
       publishProgress: (p) => this.lifecycle.progress(job, {
         step: p.step, elapsedMs: Math.round(p.elapsedMs), etaMs: Math.round(p.etaMs),
-        preview: p.preview ? `data:image/png;base64,${p.preview.toString('base64')}` : undefined,
+        preview: p.preview ? previewDataUrl(p.preview) : undefined,
       }),
       onCancelRequested: () => { reason = 'cancelled'; controller.abort(); },
       // Progress is best effort; an outage seen here stops the worker taking more jobs.
@@ -183,12 +225,16 @@ export class GenerationWorker {
         this.gate.report(err);
       },
     });
+    const remote = backend.kind !== BackendKind.ONNX;
+    const cancelPoll = remote ? setInterval(() => reporter.checkCancel(), REMOTE_CANCEL_POLL_MS) : null;
     try {
-      const images = await pipeline.generate({
-        prompt: job.prompt, negativePrompt: job.negativePrompt ?? undefined, width: job.width, height: job.height,
+      const images = await backend.generate({
+        jobId: job.id, prompt: job.prompt, negativePrompt: job.negativePrompt ?? undefined, width: job.width, height: job.height,
         steps: job.steps, guidanceScale: job.guidanceScale, seed: job.seed, count: job.count,
-        sampler: job.sampler ? samplerKind(job.sampler) : undefined,
-        loras: await this.loraFiles(job), previewEvery: this.o.previewEvery, modelName: pipeline.modelDir.split(path.sep).pop(),
+        sampler: job.sampler ? samplerKind(job.sampler) : undefined, comfySampler: job.sampler ? COMFYUI_SAMPLERS[job.sampler] : null,
+        // Remote backends refuse LoRAs; they get the job's list only to say so.
+        loras: remote ? job.loras.map((l) => ({ name: l.loraId, path: '', weight: l.weight })) : await this.loraFiles(job),
+        previewEvery: this.o.previewEvery, modelName,
       }, {
         signal: controller.signal,
         onStep: (p: StepProgress) => {
@@ -216,6 +262,7 @@ export class GenerationWorker {
       }
       return await this.failFromError(job, bullJob, error, log);
     } finally {
+      if (cancelPoll) clearInterval(cancelPoll);
       this.running.delete(job.id);
       this.metrics.jobFinished(modelName, outcome, (Date.now() - started) / 1000);
     }
@@ -259,6 +306,7 @@ export class GenerationWorker {
       executionProvider: this.lastProvider,
       activeJobs: this.running.size,
       loadedModels: this.o.pipelines.loadedDirs.map((dir) => path.basename(dir)),
+      backends: this.o.remote?.states() ?? [],
     };
   }
 
@@ -323,6 +371,11 @@ export class GenerationWorker {
    */
   private async failFromError(job: Job, bullJob: BullJob<GenerationJobData>, error: unknown, log: Logger): Promise<void> {
     if (isServiceOutage(error)) throw error;
+    // The pool already retried transient failures on every endpoint: what reaches here is final.
+    if (error instanceof BackendError) {
+      await this.fail(job, { code: error.failureCode, message: error.message }, log);
+      throw new UnrecoverableError(error.message);
+    }
     const pipelineError = error instanceof PipelineError ? error : null;
     const lastAttempt = bullJob.attemptsMade + 1 >= (bullJob.opts.attempts ?? 1);
     if (pipelineError?.unrecoverable || lastAttempt) {
@@ -352,4 +405,10 @@ export class GenerationWorker {
     for (const handBack of this.running.values()) handBack();
     if ((await Promise.race([closing, wait(10_000)])) === 'timeout') await this.worker.close(true);
   }
+}
+
+/** A preview as a data URL: ComfyUI sends JPEG previews, the ONNX pipeline PNG ones. */
+function previewDataUrl(image: Buffer): string {
+  const type = image[0] === 0xff && image[1] === 0xd8 ? 'image/jpeg' : 'image/png';
+  return `data:${type};base64,${image.toString('base64')}`;
 }

@@ -34,6 +34,11 @@ export class StepReporter {
       this.lastDbWrite = now;
       this.enqueue(() => this.deps.recordStep(progress.step));
     }
+    this.checkCancel();
+  }
+
+  /** Reads the cancel flag unless a read is under way (also called on a timer while a remote backend sends no steps). */
+  checkCancel(): void {
     if (!this.cancelCheck) {
       this.cancelCheck = this.deps.redis.get(this.deps.cancelKey).then(
         (flag) => {

@@ -44,6 +44,7 @@ export async function observeWorker(options: {
   const server = config.role === 'worker'
     ? await startMetricsServer(config.metricsPort, {
       db: options.db, redis: options.redis, queue: options.queue, metrics: options.metrics, modelLoaded: () => worker.hasModelLoaded,
+      backends: () => worker.describe().backends,
     })
     : null;
   if (server) logger.info({ url: server.url }, 'worker metrics and health endpoints listening');

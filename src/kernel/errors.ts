@@ -46,6 +46,10 @@ export const JobFailureCode = {
   INFERENCE_FAILED: 'INFERENCE_FAILED',
   /** The job's queue entry was lost or spent while its row still waited (repaired by the reconciler). */
   STRANDED: 'STRANDED',
+  /** The model's backend (ComfyUI, an OpenAI-Images server) refused the request as invalid; retrying cannot help. */
+  BACKEND_REJECTED: 'BACKEND_REJECTED',
+  /** Every endpoint of the model's backend stayed unreachable or failing through the retries, or until the deadline. */
+  BACKEND_UNAVAILABLE: 'BACKEND_UNAVAILABLE',
 } as const;
 export type JobFailureCode = (typeof JobFailureCode)[keyof typeof JobFailureCode];
 

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { GenerationQueue } from '../kernel/queues';
 import type { AtelierMetrics } from './metrics';
+import type { WorkerBackendState } from './worker-registry';
 
 /** What `/healthz`, `/readyz` and `/metrics` look at. */
 export interface HealthOptions {
@@ -13,6 +14,8 @@ export interface HealthOptions {
   metrics: AtelierMetrics;
   /** Set where this process runs a worker: ready only once a model is loaded. */
   modelLoaded?: () => boolean;
+  /** Where this process runs a worker: its remote backends' breaker states, shown (not judged) by /readyz. */
+  backends?: () => WorkerBackendState[];
   /** How long each readiness check may take before it counts as failed (default 2 s). */
   readyCheckTimeoutMs?: number;
 }
@@ -63,7 +66,9 @@ export function mountHealthRoutes(options: HealthOptions): void {
   app.get('/readyz', async (_req, res) => {
     const { ready, reason, checks } = await readiness(options);
     if (!ready) res.setHeader('Retry-After', '5');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', ...(reason ? { reason } : {}), checks });
+    // An open breaker does not make the worker unready: its other models still run, and waiting jobs resume by themselves.
+    const backends = options.backends?.();
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', ...(reason ? { reason } : {}), checks, ...(backends ? { backends } : {}) });
   });
   app.get('/metrics', async (_req, res) => {
     try {

@@ -110,6 +110,35 @@ export class AtelierMetrics {
     registers: [this.registry],
   });
 
+  readonly backendRequests = new Counter({
+    name: 'atelier_backend_requests_total',
+    help: 'Generations sent to a remote inference backend (one per endpoint tried), by outcome (completed, rejected, failed, unavailable, cancelled)',
+    labelNames: ['backend', 'model', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly backendDuration = new Histogram({
+    name: 'atelier_backend_request_duration_seconds',
+    help: 'Time one endpoint of a remote backend took for a generation, from submit to images fetched',
+    labelNames: ['backend', 'model'] as const,
+    buckets: JOB_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly backendFailures = new Counter({
+    name: 'atelier_backend_failures_total',
+    help: 'Failures of a remote backend, by reason (connection, http_5xx, timeout, socket_closed, rejected, execution_error, circuit_open)',
+    labelNames: ['backend', 'model', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly backendCircuitState = new Gauge({
+    name: 'atelier_backend_circuit_state',
+    help: 'Worst circuit breaker state over the endpoints of a model on this worker: 0 closed, 1 half-open, 2 open',
+    labelNames: ['backend', 'model'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { role: string; defaultMetrics?: boolean }) {
     this.registry.setDefaultLabels({ role: options.role });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'atelier_' });
@@ -185,6 +214,11 @@ export interface WorkerMetrics {
   jobFailed(reason: string): void;
   step(model: string, seconds: number): void;
   modelLoaded(model: string, provider: string, seconds: number): void;
+  /** One generation on one endpoint of a remote backend ended with `outcome`. */
+  backendRequest(backend: string, model: string, outcome: string, seconds: number): void;
+  backendFailure(backend: string, model: string, reason: string): void;
+  /** 0 closed, 1 half-open, 2 open (kernel/backends.ts CIRCUIT_STATE_VALUE). */
+  backendCircuit(backend: string, model: string, state: number): void;
 }
 
 /** Binds the worker's reports to the metric objects. */
@@ -198,6 +232,12 @@ export function workerMetricsOf(metrics: AtelierMetrics): WorkerMetrics {
     jobFailed: (reason) => metrics.jobFailures.inc({ reason }),
     step: (model, seconds) => metrics.stepDuration.observe({ model }, seconds),
     modelLoaded: (model, provider, seconds) => metrics.modelLoadDuration.observe({ model, provider }, seconds),
+    backendRequest: (backend, model, outcome, seconds) => {
+      metrics.backendRequests.inc({ backend, model, outcome });
+      metrics.backendDuration.observe({ backend, model }, seconds);
+    },
+    backendFailure: (backend, model, reason) => metrics.backendFailures.inc({ backend, model, reason }),
+    backendCircuit: (backend, model, state) => metrics.backendCircuitState.set({ backend, model }, state),
   };
 }
 
@@ -208,4 +248,7 @@ export const NO_WORKER_METRICS: WorkerMetrics = {
   jobFailed: () => undefined,
   step: () => undefined,
   modelLoaded: () => undefined,
+  backendRequest: () => undefined,
+  backendFailure: () => undefined,
+  backendCircuit: () => undefined,
 };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
+import type { CircuitState } from '../kernel/backends';
 
 /** What a worker says about itself on each heartbeat. */
 export interface WorkerHeartbeat {
@@ -14,8 +15,20 @@ export interface WorkerHeartbeat {
   concurrency: number;
   activeJobs: number;
   loadedModels: string[];
+  /** The remote backends it used, with their worst breaker state (absent in heartbeats of older workers). */
+  backends?: WorkerBackendState[];
   startedAt: string;
   lastSeenAt: string;
+}
+
+/** One remote backend as a worker sees it (systemStats, /readyz). */
+export interface WorkerBackendState {
+  model: string;
+  backend: string;
+  /** The worst breaker state over its endpoints. */
+  state: CircuitState;
+  endpoints: number;
+  openEndpoints: number;
 }
 
 /** A worker that has not beaten for this long is offline (it crashed or was partitioned). */
@@ -38,7 +51,7 @@ export class WorkerPresence {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly describe: () => Pick<WorkerHeartbeat, 'executionProvider' | 'configuredProviders' | 'concurrency' | 'activeJobs' | 'loadedModels'>,
+    private readonly describe: () => Pick<WorkerHeartbeat, 'executionProvider' | 'configuredProviders' | 'concurrency' | 'activeJobs' | 'loadedModels' | 'backends'>,
   ) {}
 
   /** Beats now and then every 10 s until `stop`. */

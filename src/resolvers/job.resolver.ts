@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { asJobFailureCode, ErrorCode } from '../kernel/errors';
-import { AiModel, CollabSession, Image, Job, JobError, JobStatus, User } from '../entities';
+import { AiModel, CollabSession, Image, InferenceBackend, Job, JobError, JobStatus, User } from '../entities';
 import { viewerOf, type AppContext } from './context';
 import { ViewerDependent } from './viewer-dependent';
 import { pagedComplexity } from './complexity';
@@ -70,7 +70,15 @@ export class JobResolver {
     return ctx.services.jobQueries.queuePosition(job);
   }
 
-  @FieldResolver(() => Int, { nullable: true, description: 'Estimated seconds until completion, from recent step times.' })
+  @FieldResolver(() => InferenceBackend, {
+    nullable: true,
+    description: 'While PENDING: the backend this job waits for because every endpoint of its model is unreachable (its ETA is then unknown); null otherwise.',
+  })
+  waitingFor(@Root() job: Job, @Ctx() ctx: AppContext): Promise<InferenceBackend | null> {
+    return ctx.services.jobQueries.waitingFor(job) as Promise<InferenceBackend | null>;
+  }
+
+  @FieldResolver(() => Int, { nullable: true, description: 'Estimated seconds until completion, from recent step times; null while its backend is down.' })
   async etaSeconds(@Root() job: Job, @Ctx() ctx: AppContext): Promise<number | null> {
     const ms = await ctx.services.jobQueries.etaMs(job);
     return ms === null ? null : Math.ceil(ms / 1000);

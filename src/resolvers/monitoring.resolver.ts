@@ -1,5 +1,5 @@
 import { Arg, Ctx, Field, Float, ID, Int, ObjectType, Query, Resolver } from 'type-graphql';
-import { JobStatus, Preset, Tier } from '../entities';
+import { InferenceBackend, JobStatus, Preset, Tier } from '../entities';
 import type { AppContext } from './context';
 
 @ObjectType({ description: 'How many jobs are in one status.' })
@@ -44,6 +44,24 @@ export class QueueDepth {
   failed: number;
 }
 
+@ObjectType({ description: 'A remote inference backend (ComfyUI, OpenAI Images) as one worker sees it (docs/backends.md).' })
+export class WorkerBackendStatus {
+  @Field(() => String, { description: 'Name of the model it serves.' })
+  model: string;
+
+  @Field(() => InferenceBackend, { description: 'Which kind of backend.' })
+  backend: InferenceBackend;
+
+  @Field(() => String, { description: 'Worst circuit breaker state over its endpoints: CLOSED, HALF_OPEN or OPEN.' })
+  state: string;
+
+  @Field(() => Int, { description: 'Endpoints in its pool.' })
+  endpoints: number;
+
+  @Field(() => Int, { description: 'Endpoints whose breaker is open (jobs avoid them).' })
+  openEndpoints: number;
+}
+
 @ObjectType({ description: 'A worker that sent a heartbeat in the last 30 seconds.' })
 export class WorkerStatus {
   @Field(() => ID, { description: 'Worker id (host, process and a random suffix).' })
@@ -69,6 +87,9 @@ export class WorkerStatus {
 
   @Field(() => [String], { description: 'Models loaded in its cache.' })
   loadedModels: string[];
+
+  @Field(() => [WorkerBackendStatus], { description: 'Remote backends it has used, with their breaker state.' })
+  backends: WorkerBackendStatus[];
 
   @Field(() => Date, { description: 'When it started.' })
   startedAt: Date;
@@ -166,7 +187,10 @@ export class MonitoringResolver {
     const stats = await ctx.services.monitoring.systemStats(windowHours ?? 24, errorLimit ?? 20);
     return {
       ...stats,
-      workers: stats.workers.map((w) => ({ ...w, startedAt: new Date(w.startedAt), lastSeenAt: new Date(w.lastSeenAt) })),
+      workers: stats.workers.map((w) => ({
+        ...w, backends: (w.backends ?? []).map((b) => ({ ...b, backend: b.backend as InferenceBackend })),
+        startedAt: new Date(w.startedAt), lastSeenAt: new Date(w.lastSeenAt),
+      })),
     };
   }
 }

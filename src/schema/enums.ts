@@ -2,7 +2,7 @@ import { GraphQLEnumType } from 'graphql';
 import { registerEnumType } from 'type-graphql';
 import { ErrorCode, JobFailureCode } from '../kernel/errors';
 import { Sampler } from '../kernel/generation-parameters';
-import { AlbumRole, AuditEventKind, JobStatus, PresetCategory, Role, SessionRole, SessionStatus, Tier } from '../entities';
+import { AlbumRole, AuditEventKind, InferenceBackend, JobStatus, PresetCategory, Role, SessionRole, SessionStatus, Tier } from '../entities';
 
 registerEnumType(Tier, { name: 'Tier', description: 'Service tier; sets the limits.' });
 registerEnumType(Role, { name: 'Role', description: 'VIEWER reads and watches; EDITOR also creates; ADMIN manages.' });
@@ -13,6 +13,15 @@ registerEnumType(PresetCategory, { name: 'PresetCategory', description: 'IMAGE o
 registerEnumType(AlbumRole, { name: 'AlbumRole', description: 'What a user an album is shared with may do.' });
 registerEnumType(AuditEventKind, { name: 'AuditEventKind', description: 'What a security audit event records.' });
 registerEnumType(Sampler, { name: 'Sampler', description: 'How the image is denoised step by step (docs/generation-parameters.md, "Samplers").' });
+registerEnumType(InferenceBackend, {
+  name: 'InferenceBackend',
+  description: 'What runs a model\'s generations (docs/backends.md).',
+  valuesConfig: {
+    ONNX: { description: 'The ONNX pipeline inside Atelier\'s workers, on files from the models folder.' },
+    COMFYUI: { description: 'A pool of ComfyUI servers driven with the model\'s workflow (API format).' },
+    OPENAI_IMAGES: { description: 'A server speaking the OpenAI Images API (POST /v1/images/generations).' },
+  },
+});
 registerEnumType(JobFailureCode, { name: 'JobFailureCode', description: 'Why a job failed (Job.error.code, FAILED events).' });
 
 const ERROR_CODE_MEANINGS: Record<ErrorCode, string> = {

@@ -6,6 +6,7 @@ import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import type { AccessPolicy } from './access';
 import { assertUuid } from '../kernel/ids';
 import { readStepTimeMs } from './queue-positions';
+import { EndpointHealthStore } from '../redis/endpoint-health';
 
 export interface JobFilter {
   status?: JobStatus | null;
@@ -87,9 +88,19 @@ export class JobQueries {
     return readStepTimeMs(this.redis, this.prefix);
   }
 
-  /** Estimated milliseconds until the job completes. */
+  /**
+   * The backend (COMFYUI, OPENAI_IMAGES) a PENDING job waits for because
+   * every endpoint of its model is open, else null (docs/backends.md).
+   */
+  async waitingFor(job: Job): Promise<string | null> {
+    if (job.status !== JobStatus.PENDING) return null;
+    return new EndpointHealthStore(this.redis, this.prefix).waitingFor(job.modelId);
+  }
+
+  /** Estimated milliseconds until the job completes; unknown (null) while its backend is down. */
   async etaMs(job: Job): Promise<number | null> {
     if (job.status !== JobStatus.PENDING && job.status !== JobStatus.PROCESSING) return null;
+    if (await this.waitingFor(job)) return null;
     const stepMs = await this.stepTimeMs();
     if (stepMs === null) return null;
     const own = (job.steps - job.step) * job.count * stepMs;

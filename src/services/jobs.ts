@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
-import { AiModel, Album, AlbumShare, Job, JobStatus, Lora, Preset, type User } from '../entities';
+import { AiModel, Album, AlbumShare, InferenceBackend, Job, JobStatus, Lora, Preset, type User } from '../entities';
 import { GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { assertUuid } from '../kernel/ids';
 import { cancelFlagKey } from '../kernel/queues';
@@ -151,6 +151,10 @@ export class JobService {
 
   private async assertLorasUsable(user: User, params: GenerationParameters, model: AiModel): Promise<void> {
     if (params.loras.length === 0) return;
+    // Remote backends cannot take Atelier's LoRA files; a ComfyUI workflow carries its own LoraLoader nodes (docs/backends.md).
+    if (model.backend !== InferenceBackend.ONNX) {
+      throw badInput('loras', `Model ${model.name} runs on ${model.backend}, which takes no LoRAs from Atelier; use an ONNX model or LoraLoader nodes in the workflow`);
+    }
     // One query for all of them; errors still name the first LoRA at fault.
     const rows = await this.deps.db.getRepository(Lora).find({
       select: { id: true, name: true, active: true, baseModelId: true, minTier: true },

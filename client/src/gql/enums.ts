@@ -140,8 +140,19 @@ export type GenerationInput = {
   width?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** What runs a model's generations (docs/backends.md). */
+export type InferenceBackend =
+  /** A pool of ComfyUI servers driven with the model's workflow (API format). */
+  | 'COMFYUI'
+  /** The ONNX pipeline inside Atelier's workers, on files from the models folder. */
+  | 'ONNX'
+  /** A server speaking the OpenAI Images API (POST /v1/images/generations). */
+  | 'OPENAI_IMAGES';
+
 /** Why a job failed (Job.error.code, FAILED events). */
 export type JobFailureCode =
+  | 'BACKEND_REJECTED'
+  | 'BACKEND_UNAVAILABLE'
   | 'DEADLINE_EXCEEDED'
   | 'INFERENCE_FAILED'
   | 'INVALID_PARAMETERS'

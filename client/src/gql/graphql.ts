@@ -96,6 +96,8 @@ export type GenerationInput = {
 
 /** Why a job failed (Job.error.code, FAILED events). */
 export type JobFailureCode =
+  | 'BACKEND_REJECTED'
+  | 'BACKEND_UNAVAILABLE'
   | 'DEADLINE_EXCEEDED'
   | 'INFERENCE_FAILED'
   | 'INVALID_PARAMETERS'

@@ -1,0 +1,65 @@
+import { InferenceBackend as BackendKind } from '../../entities/enums';
+import type { ComfyWorkflow } from '../../kernel/backends';
+import { fillWorkflow } from '../../kernel/comfy-workflow';
+import { PipelineError } from '../pipeline/errors';
+import type { GeneratedImage } from '../pipeline/types';
+import { ComfyEndpoint } from './comfyui-endpoint';
+import { EndpointPool, type PoolObserver, type ResiliencePolicy } from './endpoint-pool';
+import type { BackendHealthReport, BackendHooks, BackendRequest, InferenceBackend } from './inference-backend';
+import { generatedImageOf } from './png-facts';
+
+/**
+ * A model served by a pool of ComfyUI servers (docs/backends.md): the job's
+ * values fill the model's workflow, the pool picks a server and retries on
+ * another, and ComfyUI's progress (value/max of the running sampler) is
+ * scaled to the job's steps so clients see the usual step/totalSteps.
+ */
+export class ComfyUiBackend implements InferenceBackend {
+  readonly kind = BackendKind.COMFYUI;
+  readonly executionProvider = 'comfyui';
+  private readonly pool: EndpointPool<ComfyEndpoint>;
+
+  constructor(
+    private readonly modelName: string,
+    private readonly workflow: ComfyWorkflow,
+    endpoints: readonly string[],
+    policy: ResiliencePolicy,
+    observer: PoolObserver,
+  ) {
+    this.pool = new EndpointPool(endpoints.map((url) => ({ url, endpoint: new ComfyEndpoint(url, policy.timeoutMs) })), policy, observer);
+  }
+
+  async generate(request: BackendRequest, hooks: BackendHooks): Promise<GeneratedImage[]> {
+    // LoRAs are refused for ComfyUI models (BAD_USER_INPUT on `loras` at submit); this guards older queued jobs.
+    if (request.loras?.length) throw new PipelineError('LORA_UNSUPPORTED', 'LoRAs cannot be applied to a ComfyUI model: put LoraLoader nodes in its workflow', { field: 'loras' });
+    const workflow = fillWorkflow(this.workflow, {
+      prompt: request.prompt, negative_prompt: request.negativePrompt ?? '', seed: request.seed, steps: request.steps,
+      cfg: request.guidanceScale, width: request.width, height: request.height, batch_size: request.count,
+      sampler: request.comfySampler?.sampler ?? 'euler', scheduler: request.comfySampler?.scheduler ?? 'normal',
+    });
+    const started = Date.now();
+    const pngs = await this.pool.run('ComfyUI', (endpoint) => endpoint.run(workflow, {
+      signal: hooks.signal,
+      onStep: (value, max, preview) => {
+        const step = Math.max(1, Math.min(request.steps, Math.round((value / max) * request.steps)));
+        const elapsedMs = Date.now() - started;
+        hooks.onStep({ step, totalSteps: request.steps, elapsedMs, etaMs: Math.round((elapsedMs / step) * (request.steps - step)), preview });
+      },
+    }), hooks.signal);
+    return pngs.map((png, index) => generatedImageOf(png, request.seed + index, 'ComfyUI'));
+  }
+
+  available(): boolean {
+    return this.pool.available;
+  }
+
+  recover(): Promise<boolean> {
+    return this.pool.recover((endpoint, signal) => endpoint.probe(signal));
+  }
+
+  health(): BackendHealthReport {
+    return { backend: this.kind, model: this.modelName, endpoints: this.pool.health() };
+  }
+
+  release(): void {}
+}

@@ -1,0 +1,181 @@
+import {
+  BrokenCircuitError, circuitBreaker, CircuitState as Breaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
+import { CIRCUIT_STATE_VALUE, type CircuitState, type EndpointHealth } from '../../kernel/backends';
+import { PipelineAbortedError } from '../pipeline/errors';
+import { BackendError } from './backend-error';
+
+/** The resilience policy of every remote backend (docs/backends.md, "Resilience"). */
+export interface ResiliencePolicy {
+  /** Bound of one HTTP call, and of silence on a ComfyUI socket mid-run. */
+  timeoutMs: number;
+  /** Attempts of one job over the pool (the first included) before it fails BACKEND_UNAVAILABLE. */
+  attempts: number;
+  /** First retry delay; later ones grow exponentially, with decorrelated jitter. */
+  backoffMs: number;
+  /** Consecutive transient failures that open an endpoint's breaker. */
+  breakerFailures: number;
+  /** How long a breaker stays open before one probe may close it again. */
+  halfOpenAfterMs: number;
+}
+
+/** Observers of what the pool does, for the metrics. */
+export interface PoolObserver {
+  attempt(outcome: string, seconds: number): void;
+  failure(reason: string): void;
+  circuit(state: number): void;
+}
+
+const STATE_NAME: Record<Breaker, CircuitState> = {
+  [Breaker.Closed]: 'CLOSED', [Breaker.HalfOpen]: 'HALF_OPEN', [Breaker.Open]: 'OPEN', [Breaker.Isolated]: 'OPEN',
+};
+
+/** One endpoint of the pool: its breaker (cockatiel) and what the health store shows of it. */
+class Slot<E> {
+  inFlight = 0;
+  lastError: string | null = null;
+  openedAt = 0;
+  readonly breaker: CircuitBreakerPolicy;
+
+  constructor(readonly url: string, readonly endpoint: E, policy: ResiliencePolicy, onChange: () => void) {
+    this.breaker = circuitBreaker(handleWhen((error) => error instanceof BackendError && error.transient), {
+      halfOpenAfter: policy.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(policy.breakerFailures),
+    });
+    this.breaker.onStateChange((state) => {
+      if (state === Breaker.Open) this.openedAt = Date.now();
+      onChange();
+    });
+  }
+
+  get state(): CircuitState {
+    return STATE_NAME[this.breaker.state];
+  }
+}
+
+/**
+ * The endpoints of one model (several GPU boxes). Each job goes to the
+ * endpoint with a closed breaker and the fewest prompts in flight; a
+ * transient failure is retried, with exponential backoff and jitter, on
+ * another endpoint where there is one. Breakers, timeouts and retries are
+ * cockatiel's; this class only chooses endpoints and keeps the counts.
+ */
+export class EndpointPool<E> {
+  private readonly slots: Slot<E>[];
+
+  constructor(endpoints: readonly { url: string; endpoint: E }[], private readonly policy: ResiliencePolicy, private readonly observer: PoolObserver) {
+    this.slots = endpoints.map(({ url, endpoint }) => new Slot(url, endpoint, policy, () => this.observer.circuit(this.worstStateValue())));
+  }
+
+  /**
+   * Runs `work` on the best endpoint, retrying transient failures elsewhere.
+   * Once the attempts are spent (or every breaker is open) it throws a
+   * transient BackendError naming the last failure; rejections, failures and
+   * aborts pass through at once.
+   */
+  async run<T>(backendName: string, work: (endpoint: E, url: string) => Promise<T>, signal: AbortSignal): Promise<T> {
+    let last: Slot<E> | null = null;
+    let lastError: unknown = null;
+    const policy = retry(handleWhen((error) => (error instanceof BackendError && error.transient) || error instanceof BrokenCircuitError), {
+      maxAttempts: this.policy.attempts - 1,
+      backoff: new ExponentialBackoff({ initialDelay: this.policy.backoffMs, maxDelay: this.policy.backoffMs * 16 }),
+    });
+    try {
+      return await policy.execute(async () => {
+        const slot = this.choose(last);
+        if (!slot) throw new BrokenCircuitError();
+        last = slot;
+        try {
+          return await this.attempt(slot, work, signal);
+        } catch (error) {
+          lastError = error;
+          throw error;
+        }
+      }, signal);
+    } catch (error) {
+      if (signal.aborted) throw new PipelineAbortedError();
+      if (!(error instanceof BrokenCircuitError) && !(error instanceof BackendError && error.transient)) throw error;
+      const detail = lastError instanceof Error && !(lastError instanceof BrokenCircuitError) ? lastError.message : 'every endpoint\'s circuit breaker is open';
+      throw new BackendError('transient', 'circuit_open', `${backendName} unavailable after ${this.policy.attempts} attempts: ${detail}`, { cause: error });
+    }
+  }
+
+  private async attempt<T>(slot: Slot<E>, work: (endpoint: E, url: string) => Promise<T>, signal: AbortSignal): Promise<T> {
+    const started = Date.now();
+    slot.inFlight += 1;
+    try {
+      const result = await slot.breaker.execute(() => work(slot.endpoint, slot.url), signal);
+      slot.lastError = null;
+      this.observer.attempt('completed', (Date.now() - started) / 1000);
+      return result;
+    } catch (error) {
+      this.record(slot, error, started);
+      throw error;
+    } finally {
+      slot.inFlight -= 1;
+    }
+  }
+
+  private record(slot: Slot<E>, error: unknown, started: number): void {
+    const seconds = (Date.now() - started) / 1000;
+    if (error instanceof PipelineAbortedError) return this.observer.attempt('cancelled', seconds);
+    if (error instanceof BrokenCircuitError) return this.observer.failure('circuit_open');
+    if (error instanceof BackendError) {
+      if (error.transient) slot.lastError = error.message;
+      this.observer.failure(error.reason);
+      return this.observer.attempt(error.transient ? 'unavailable' : error.kind, seconds);
+    }
+    this.observer.attempt('failed', seconds);
+  }
+
+  /**
+   * The endpoint for the next attempt: a closed breaker with the fewest in
+   * flight, avoiding the one that just failed while another is usable; else
+   * one whose breaker may half-open now; null when every breaker is open.
+   */
+  private choose(avoid: Slot<E> | null): Slot<E> | null {
+    const usable = this.slots.filter((slot) => slot.state === 'CLOSED');
+    const preferred = usable.filter((slot) => slot !== avoid);
+    const pool = preferred.length ? preferred : usable;
+    if (pool.length) return pool.reduce((best, slot) => (slot.inFlight < best.inFlight ? slot : best));
+    return this.slots.find((slot) => this.mayProbe(slot)) ?? null;
+  }
+
+  private mayProbe(slot: Slot<E>): boolean {
+    return slot.state === 'HALF_OPEN' || (slot.state === 'OPEN' && Date.now() - slot.openedAt >= this.policy.halfOpenAfterMs);
+  }
+
+  /** False while every endpoint's breaker is open and none may be probed yet: jobs should wait. */
+  get available(): boolean {
+    return this.slots.some((slot) => slot.state === 'CLOSED' || this.mayProbe(slot));
+  }
+
+  /**
+   * Probes (through their breakers) the endpoints whose breakers may
+   * half-open, so a recovered server closes its breaker without a job being
+   * spent on the probe. True when some endpoint is closed afterwards.
+   */
+  async recover(probe: (endpoint: E, signal: AbortSignal) => Promise<void>): Promise<boolean> {
+    const due = this.slots.filter((slot) => slot.state !== 'CLOSED' && this.mayProbe(slot));
+    // A server that answers at all, even "not found", is alive: only transient failures keep the breaker open.
+    const alive = (endpoint: E, signal: AbortSignal) => probe(endpoint, signal).catch((error) => {
+      if (!(error instanceof BackendError) || error.transient) throw error;
+    });
+    const probes = Promise.all(due.map((slot) => slot.breaker.execute(({ signal }) => alive(slot.endpoint, signal)).catch((error) => {
+      if (error instanceof BackendError) slot.lastError = error.message;
+    })));
+    // With a closed endpoint at hand the job need not wait for the probes of the others.
+    if (!this.slots.some((slot) => slot.state === 'CLOSED')) await probes;
+    return this.slots.some((slot) => slot.state === 'CLOSED');
+  }
+
+  health(): EndpointHealth[] {
+    const now = new Date().toISOString();
+    return this.slots.map((slot) => ({ url: slot.url, state: slot.state, inFlight: slot.inFlight, lastError: slot.lastError, lastCheckedAt: now }));
+  }
+
+  private worstStateValue(): number {
+    return Math.max(0, ...this.slots.map((slot) => CIRCUIT_STATE_VALUE[slot.state]));
+  }
+}
