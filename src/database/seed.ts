@@ -60,7 +60,7 @@ export async function syncModels(db: DataSource, scanned: ScannedModel[], defaul
   const models = db.getRepository(AiModel);
   for (const model of scanned) await upsertModel(db, model);
   const names = scanned.map((m) => m.name);
-  // Only rows the scan owns: remote backends and ONNX models at a path of their own outlive the folder.
+  // Only folder models can vanish from the folder: registered ComfyUI / OpenAI-Images models (and ONNX ones with a path of their own) stay.
   const absent = await models.findBy({ name: names.length ? Not(In(names)) : Not(''), enabled: true, backend: InferenceBackend.ONNX, path: IsNull() });
   const gone: string[] = [];
   // A model pushed to the artifact store stays usable by workers whose folder lacks it (storage/model-folders.ts).

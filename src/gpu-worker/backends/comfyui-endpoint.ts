@@ -30,9 +30,11 @@ export class ComfyEndpoint {
     if (hooks.signal.aborted) throw new PipelineAbortedError();
     const clientId = randomUUID();
     const socket = await this.openSocket(clientId, hooks.signal);
+    // A short prompt can finish before POST /prompt answers: frames are kept from the start.
+    const inbox = new Inbox(socket);
     try {
       const promptId = await this.submit(workflow, clientId, hooks.signal);
-      await this.follow(socket, promptId, hooks);
+      await this.follow(inbox, promptId, hooks);
       return await this.outputs(promptId, hooks.signal);
     } finally {
       socket.removeAllListeners();
@@ -83,7 +85,7 @@ export class ComfyEndpoint {
   }
 
   /** Resolves when the prompt finished; rejects on its error, a closed or silent socket, or a cancel. */
-  private follow(socket: WebSocket, promptId: string, hooks: ComfyRunHooks): Promise<void> {
+  private follow(inbox: Inbox, promptId: string, hooks: ComfyRunHooks): Promise<void> {
     const tracker = new PromptTracker(promptId);
     return new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -110,13 +112,16 @@ export class ComfyEndpoint {
       };
       const onAbort = () => void this.cancel(promptId, tracker.running).finally(() => finish(new PipelineAbortedError()));
       hooks.signal.addEventListener('abort', onAbort, { once: true });
-      socket.on('message', (data: Buffer, isBinary: boolean) => {
-        armIdle();
-        handle(isBinary ? tracker.binary(data) : tracker.text(data.toString('utf8')));
-      });
-      socket.on('close', () => finish(new BackendError('transient', 'socket_closed', `${this.baseUrl} closed the WebSocket mid-run`)));
-      socket.on('error', (error) => finish(new BackendError('transient', 'socket_closed', `${this.baseUrl} WebSocket failed (${error.message})`, { cause: error })));
       armIdle();
+      inbox.deliver({
+        frame: (data, isBinary) => {
+          armIdle();
+          handle(isBinary ? tracker.binary(data) : tracker.text(data.toString('utf8')));
+        },
+        closed: (error) => finish(new BackendError('transient', 'socket_closed', error
+          ? `${this.baseUrl} WebSocket failed (${error.message})`
+          : `${this.baseUrl} closed the WebSocket mid-run`, { cause: error })),
+      });
       if (hooks.signal.aborted) onAbort();
     });
   }
@@ -138,8 +143,7 @@ export class ComfyEndpoint {
     if (chosen.length === 0) throw new BackendError('failed', 'bad_response', `${this.baseUrl} finished prompt ${promptId} without output images`);
     return Promise.all(chosen.map(async (image) => {
       const query = new URLSearchParams({ filename: image.filename, subfolder: image.subfolder ?? '', type: image.type ?? 'output' });
-      const response = await call(`${this.baseUrl}/view?${query}`, {}, this.options(signal));
-      return Buffer.from(await response.arrayBuffer());
+      return call(`${this.baseUrl}/view?${query}`, {}, this.options(signal));
     }));
   }
 }
@@ -150,5 +154,38 @@ function rejectionMessage(error: BackendError): string {
     return describeRejection(JSON.parse(error.body ?? '') as PromptRejection);
   } catch {
     return error.message;
+  }
+}
+
+interface InboxHandler {
+  frame(data: Buffer, isBinary: boolean): void;
+  closed(error?: Error): void;
+}
+
+/** A socket's frames and its end, held until a handler is attached, then passed on in order. */
+class Inbox {
+  private readonly held: { data: Buffer; isBinary: boolean }[] = [];
+  private end: { error?: Error } | null = null;
+  private handler: InboxHandler | null = null;
+
+  constructor(socket: WebSocket) {
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      if (this.handler) this.handler.frame(data, isBinary);
+      else this.held.push({ data, isBinary });
+    });
+    socket.on('close', () => this.finish({}));
+    socket.on('error', (error) => this.finish({ error }));
+  }
+
+  deliver(handler: InboxHandler): void {
+    this.handler = handler;
+    for (const { data, isBinary } of this.held.splice(0)) handler.frame(data, isBinary);
+    if (this.end) handler.closed(this.end.error);
+  }
+
+  private finish(end: { error?: Error }): void {
+    if (this.end) return;
+    this.end = end;
+    this.handler?.closed(end.error);
   }
 }

@@ -10,17 +10,21 @@ export interface CallOptions {
 }
 
 /**
- * Sends a request and returns the response once it is 2xx. A refused or reset
- * connection, a 5xx or the timeout (cockatiel's cooperative timeout, which
- * aborts the fetch) become transient BackendErrors; the job's own abort
+ * Sends a request and returns the body of a 2xx answer. The body is read
+ * inside the timeout (cockatiel aborts its signal once the call returns), so
+ * a server that stalls mid-body times out too. A refused or reset connection,
+ * a 5xx or the timeout become transient BackendErrors; the job's own abort
  * becomes PipelineAbortedError.
  */
-export async function call(url: string, init: RequestInit, options: CallOptions): Promise<Response> {
+export async function call(url: string, init: RequestInit, options: CallOptions): Promise<Buffer> {
   const policy = timeout(options.timeoutMs, TimeoutStrategy.Cooperative);
   try {
-    const response = await policy.execute(({ signal }) => fetch(url, { ...init, headers: { ...options.headers, ...init.headers }, signal }), options.signal);
-    if (!response.ok) throw statusError(`${init.method ?? 'GET'} ${url}`, response.status, await response.text().catch(() => ''));
-    return response;
+    return await policy.execute(async ({ signal }) => {
+      const response = await fetch(url, { ...init, headers: { ...options.headers, ...init.headers }, signal });
+      const body = Buffer.from(await response.arrayBuffer());
+      if (!response.ok) throw statusError(`${init.method ?? 'GET'} ${url}`, response.status, body.toString('utf8'));
+      return body;
+    }, options.signal);
   } catch (error) {
     throw classify(url, error, options);
   }
@@ -28,11 +32,11 @@ export async function call(url: string, init: RequestInit, options: CallOptions)
 
 /** `call` for a JSON answer. */
 export async function callJson<T>(url: string, init: RequestInit, options: CallOptions): Promise<T> {
-  const response = await call(url, init, options);
+  const body = await call(url, init, options);
   try {
-    return (await response.json()) as T;
-  } catch (error) {
-    throw classify(url, error, options);
+    return JSON.parse(body.toString('utf8')) as T;
+  } catch {
+    throw new BackendError('transient', 'bad_response', `${url} answered something that is not JSON`);
   }
 }
 

@@ -1,0 +1,232 @@
+import path from 'node:path';
+import { In } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ComfyUiTestServer } from '../../scripts/test-servers/comfyui/server';
+import { OpenAiImagesTestServer } from '../../scripts/test-servers/openai-images/server';
+import { Image, Job } from '../../src/entities';
+import { startTestApp, type TestApp } from '../support/app';
+import { remoteModel } from '../support/backend-models';
+import { exampleWorkflow } from '../support/comfyui-workflow';
+import * as factory from '../support/factories';
+import { collect, gql, gqlData, waitFor, wsClient } from '../support/graphql';
+
+/*
+ * Jobs through the ComfyUI and OpenAI-Images backends, against the protocol
+ * test servers (docs/test-servers.md), on real PostgreSQL and Redis: the
+ * images, the events, what the servers received, and the resilience policy
+ * (docs/backends.md): retries on another endpoint, breakers, waiting jobs,
+ * rejections and timeouts.
+ */
+
+const TIMEOUT_MS = 2500;
+let app: TestApp;
+let user: factory.TestUser;
+const servers: { close(): Promise<void> }[] = [];
+const modelDir = () => path.join(inject('modelsDir'), 'atelier-tiny');
+
+beforeAll(async () => {
+  app = await startTestApp({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    ATELIER_WORKER_CONCURRENCY: '4', ATELIER_BACKEND_TIMEOUT_MS: String(TIMEOUT_MS), ATELIER_BACKEND_ATTEMPTS: '3',
+    ATELIER_BACKEND_BACKOFF_MS: '50', ATELIER_BACKEND_BREAKER_FAILURES: '2', ATELIER_BACKEND_HALF_OPEN_MS: '1000', ATELIER_BACKEND_WAIT_MS: '300',
+  });
+  user = await factory.user(app, { tier: 'ENTERPRISE' });
+});
+afterAll(async () => {
+  for (const server of servers) await server.close();
+  await app?.close();
+});
+
+async function comfy(options: ConstructorParameters<typeof ComfyUiTestServer>[0] = {}): Promise<ComfyUiTestServer> {
+  const server = await ComfyUiTestServer.start({ modelDir: modelDir(), ...options });
+  servers.push(server);
+  return server;
+}
+
+const JOB = 'query($id:ID!){ job(id:$id){ id status waitingFor etaSeconds error { code message } images { id url width height sha256 } } }';
+const readJob = async (id: string) => (await gqlData<any>(app.url, JOB, { id }, user.token)).job;
+const submit = (modelId: string, input: Record<string, unknown> = {}) => factory.job(app, user, { modelId, steps: 8, ...input });
+const finished = (id: string, ms = 60_000) => waitFor(async () => {
+  const job = await readJob(id);
+  return ['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.status) ? job : null;
+}, ms);
+const events = (id: string) => collect<any>(wsClient(app.url, user.token), 'subscription($id:ID!){ jobUpdated(jobId:$id){ type step totalSteps preview elapsedMs error { code } } }', { id },
+  (items) => ['COMPLETED', 'FAILED', 'CANCELLED'].includes(items.at(-1)?.jobUpdated.type));
+const metricsText = async () => (await fetch(`${app.url}/metrics`)).text();
+const circuitState = async (modelName: string) => {
+  const line = (await metricsText()).split('\n').find((l) => l.startsWith('atelier_backend_circuit_state{') && l.includes(`model="${modelName}"`));
+  return line ? Number(line.split(' ').at(-1)) : null;
+};
+const modelName = async (id: string) => (await app.db.getRepository('AiModel').findOneByOrFail({ id }) as { name: string }).name;
+
+describe('ComfyUI backend', () => {
+  it('runs a job through ComfyUI: substituted workflow, step progress with previews, a real PNG in the store', async () => {
+    const server = await comfy({ stepDelayMs: 20 });
+    const modelId = await remoteModel(app, { backend: 'COMFYUI', endpoints: [server.url], workflow: exampleWorkflow() });
+    const job = await submit(modelId, { prompt: 'a lighthouse at dusk', seed: 1234, sampler: 'EULER_ANCESTRAL', guidanceScale: 6 });
+    const feed = events(job.id);
+    await feed.done;
+    const types = feed.items.map((i) => i.jobUpdated.type);
+    expect(types.at(-1), JSON.stringify(await readJob(job.id))).toBe('COMPLETED');
+    expect(types).toContain('STARTED');
+    const progress = feed.items.map((i) => i.jobUpdated).filter((e) => e.type === 'PROGRESS');
+    expect(progress.map((e) => e.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(progress.every((e) => e.totalSteps === 8)).toBe(true);
+    expect(progress.filter((e) => e.preview?.startsWith('data:image/jpeg;base64,')).length).toBeGreaterThan(0);
+
+    const done = await readJob(job.id);
+    expect(done.status).toBe('COMPLETED');
+    expect(done.images).toHaveLength(1);
+    const png = Buffer.from(await (await fetch(done.images[0].url)).arrayBuffer());
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect({ width: done.images[0].width, height: done.images[0].height }).toEqual({ width: 64, height: 64 });
+
+    const received = server.receivedPrompts.at(-1)!.body;
+    expect(typeof received.client_id).toBe('string');
+    expect(received.prompt['3'].inputs).toMatchObject({ seed: 1234, steps: 8, cfg: 6, sampler_name: 'euler_ancestral' });
+    expect(received.prompt['5'].inputs).toEqual({ width: 64, height: 64, batch_size: 1 });
+    expect(received.prompt['6'].inputs.text).toBe('a lighthouse at dusk');
+  });
+
+  it('fails at once with BACKEND_REJECTED on a 400 with node_errors, without retrying', async () => {
+    const server = await comfy();
+    const workflow = exampleWorkflow();
+    workflow['4'].inputs.ckpt_name = 'missing.safetensors';
+    const modelId = await remoteModel(app, { backend: 'COMFYUI', endpoints: [server.url], workflow });
+    const job = await finished((await submit(modelId)).id);
+    expect(job.status).toBe('FAILED');
+    expect(job.error.code).toBe('BACKEND_REJECTED');
+    expect(job.error.message).toMatch(/node 4 \(CheckpointLoaderSimple\)/);
+    expect(server.receivedPrompts).toHaveLength(1);
+  });
+
+  it('fails with ComfyUI\'s message on execution_error', async () => {
+    const server = await comfy();
+    const modelId = await remoteModel(app, { backend: 'COMFYUI', endpoints: [server.url], workflow: exampleWorkflow() });
+    server.failNextSampler('CUDA out of memory');
+    const job = await finished((await submit(modelId)).id);
+    expect(job.error).toEqual({ code: 'INFERENCE_FAILED', message: expect.stringContaining('CUDA out of memory') });
+    expect(job.error.message).toMatch(/node 3 \(KSampler\)/);
+    // A failure inside the workflow is not retried: retrying the same workflow would fail the same way.
+    expect(server.receivedPrompts).toHaveLength(1);
+  });
+
+  it('refuses LoRAs on a ComfyUI model with BAD_USER_INPUT on loras, creating no job', async () => {
+    const server = await comfy();
+    const modelId = await remoteModel(app, { backend: 'COMFYUI', endpoints: [server.url], workflow: exampleWorkflow() });
+    const before = await app.db.getRepository(Job).countBy({ modelId });
+    const res = await gql<any>(app.url, 'mutation($m:ID!){ createGeneration(input:{ prompt:"x", modelId:$m, loras:[{ loraId:"00000000-0000-4000-8000-000000000000", weight:1 }] }) { id } }', { m: modelId }, user.token);
+    expect(res.errors?.[0]).toMatchObject({ message: expect.stringContaining('takes no LoRAs'), extensions: { code: 'BAD_USER_INPUT', field: 'loras' } });
+    expect(await app.db.getRepository(Job).countBy({ modelId })).toBe(before);
+  });
+
+  it('cancels a prompt queued in ComfyUI (deleted) and a running one (interrupted)', async () => {
+    const server = await comfy({ stepDelayMs: 150 });
+    const modelId = await remoteModel(app, { backend: 'COMFYUI', endpoints: [server.url], workflow: exampleWorkflow() });
+    const running = await submit(modelId, { steps: 30 });
+    const queued = await submit(modelId, { steps: 30, prompt: 'second' });
+    await waitFor(async () => server.receivedPrompts.length >= 2 && server.running !== null);
+    const queuedPromptId = server.receivedPrompts.find((p) => p.body.prompt['6'].inputs.text === 'second')!.promptId!;
+    const cancel = (id: string) => gqlData<any>(app.url, 'mutation($id:ID!){ cancelJob(id:$id){ id } }', { id }, user.token);
+    await cancel(queued.id);
+    await waitFor(async () => !server.pending.some((item) => item.promptId === queuedPromptId));
+    await cancel(running.id);
+    expect((await finished(running.id)).status).toBe('CANCELLED');
+    expect((await finished(queued.id)).status).toBe('CANCELLED');
+    await waitFor(async () => server.running === null, 10_000);
+    const history = server.history.get(queuedPromptId);
+    expect(history).toBeUndefined();
+    expect(await app.db.getRepository(Image).countBy({ jobId: In([running.id, queued.id]) })).toBe(0);
+  });
+
+  it('fails a slow server past the timeout with BACKEND_UNAVAILABLE after the retries', async () => {
+    const server = await comfy({ responseDelayMs: TIMEOUT_MS * 2 });
+    const modelId = await remoteModel(app, { backend: 'COMFYUI', endpoints: [server.url], workflow: exampleWorkflow() });
+    const job = await finished((await submit(modelId)).id);
+    expect(job.error.code).toBe('BACKEND_UNAVAILABLE');
+    expect(job.error.message).toMatch(/^ComfyUI unavailable after 3 attempts/);
+  });
+});
+
+describe('ComfyUI resilience', () => {
+  it('keeps every job of a two-server pool when one server is killed under load: none fails, none runs twice', async () => {
+    const [a, b] = [await comfy({ stepDelayMs: 40 }), await comfy({ stepDelayMs: 40 })];
+    const modelId = await remoteModel(app, { backend: 'COMFYUI', endpoints: [a.url, b.url], workflow: exampleWorkflow() });
+    const jobs = await Promise.all(Array.from({ length: 8 }, (_, i) => submit(modelId, { prompt: `load ${i}`, steps: 10 })));
+    await waitFor(async () => a.running !== null);
+    await a.kill();
+    const results = await Promise.all(jobs.map((j) => finished(j.id, 120_000)));
+    const counts = {
+      submitted: jobs.length,
+      completed: results.filter((j) => j.status === 'COMPLETED').length,
+      failed: results.filter((j) => j.status === 'FAILED').length,
+      processing: await app.db.getRepository(Job).countBy({ id: In(jobs.map((j) => j.id)), status: 'PROCESSING' as never }),
+      images: await app.db.getRepository(Image).countBy({ jobId: In(jobs.map((j) => j.id)) }),
+      // Prompts that ran to the end on either server: one per job, or a job ran twice.
+      promptsCompleted: [...a.history.values(), ...b.history.values()].filter((h) => h.status.status_str === 'success').length,
+    };
+    console.log('chaos, one of two servers killed:', JSON.stringify(counts));
+    expect(counts).toEqual({ submitted: 8, completed: 8, failed: 0, processing: 0, images: 8, promptsCompleted: 8 });
+    // Each job's image came from one finished prompt: the killed server's unfinished ones ran again on b only.
+    const images = await app.db.getRepository(Image).findBy({ jobId: In(jobs.map((j) => j.id)) });
+    expect(new Set(images.map((i) => i.jobId)).size).toBe(8);
+  });
+
+  it('fails the job BACKEND_UNAVAILABLE when the only server dies mid-run, opens the breaker, keeps the API up; a restart resumes waiting jobs', async () => {
+    const server = await comfy({ stepDelayMs: 100 });
+    const modelId = await remoteModel(app, { backend: 'COMFYUI', endpoints: [server.url], workflow: exampleWorkflow() });
+    const name = await modelName(modelId);
+    const doomed = await submit(modelId, { steps: 20 });
+    await waitFor(async () => server.running !== null);
+    await server.kill();
+    const failed = await finished(doomed.id);
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error.code).toBe('BACKEND_UNAVAILABLE');
+    expect(failed.error.message).toMatch(/ComfyUI/);
+    expect(await app.db.getRepository(Job).countBy({ modelId, status: 'PROCESSING' as never })).toBe(0);
+    expect(await circuitState(name)).toBe(2);
+    expect((await gqlData<any>(app.url, '{ me { id } }', {}, user.token)).me.id).toBe(user.id);
+
+    // While the breaker is open, new jobs wait (PENDING, waiting for COMFYUI, no ETA) instead of failing.
+    const waiting = await Promise.all([submit(modelId, { steps: 4 }), submit(modelId, { steps: 4 })]);
+    const held = await waitFor(async () => {
+      const job = await readJob(waiting[0].id);
+      return job.waitingFor === 'COMFYUI' ? job : null;
+    });
+    expect(held).toMatchObject({ status: 'PENDING', etaSeconds: null });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await readJob(waiting[1].id)).status).toBe('PENDING');
+
+    await server.start();
+    const resumed = await Promise.all(waiting.map((j) => finished(j.id)));
+    expect(resumed.map((j) => j.status)).toEqual(['COMPLETED', 'COMPLETED']);
+    expect(await circuitState(name)).toBe(0);
+    const ready = await (await fetch(`${app.url}/readyz`)).json();
+    expect(ready.backends).toContainEqual(expect.objectContaining({ model: name, backend: 'COMFYUI', state: 'CLOSED' }));
+  });
+});
+
+describe('OpenAI Images backend', () => {
+  it('runs a job with the Bearer credential, elapsed-time progress and a b64_json PNG', async () => {
+    const server = await OpenAiImagesTestServer.start({ modelDir: modelDir(), delayMs: 1500, models: ['tiny-xl'] });
+    servers.push(server);
+    const modelId = await remoteModel(app, { backend: 'OPENAI_IMAGES', endpoints: [server.url], remoteModel: 'tiny-xl', credential: server.apiKey });
+    const job = await submit(modelId, { prompt: 'a paper boat', count: 2 });
+    const feed = events(job.id);
+    await feed.done;
+    const types = feed.items.map((i) => i.jobUpdated.type);
+    expect(types.filter((t) => t !== 'PROGRESS')).toEqual(['QUEUED', 'STARTED', 'COMPLETED']);
+    expect(types.indexOf('PROGRESS')).toBeGreaterThan(types.indexOf('STARTED'));
+    const progress = feed.items.map((i) => i.jobUpdated).filter((e) => e.type === 'PROGRESS');
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress[0]).toMatchObject({ step: 0, totalSteps: 8 });
+    expect(progress[0].elapsedMs).toBeGreaterThanOrEqual(900);
+
+    const done = await readJob(job.id);
+    expect(done.images).toHaveLength(2);
+    const png = Buffer.from(await (await fetch(done.images[0].url)).arrayBuffer());
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    const request = server.receivedRequests.at(-1)!;
+    expect(request.authorization).toBe(`Bearer ${server.apiKey}`);
+    expect(request.body).toEqual({ model: 'tiny-xl', prompt: 'a paper boat', n: 2, size: '64x64', response_format: 'b64_json' });
+  });
+});

@@ -1,0 +1,23 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { AiModel, InferenceBackend } from '../../src/entities';
+import type { ComfyWorkflow } from '../../src/kernel/backends';
+import { sealCredential } from '../../src/kernel/credentials';
+
+/**
+ * Registers a remote model straight in the models table (what registerModel
+ * stores), for tests of the worker side; returns its id.
+ */
+export async function remoteModel(
+  app: { db: DataSource; config: { credentialKey: Buffer } },
+  values: { backend: 'COMFYUI' | 'OPENAI_IMAGES'; endpoints: string[]; workflow?: Record<string, unknown>; remoteModel?: string; credential?: string },
+): Promise<string> {
+  const models = app.db.getRepository(AiModel);
+  const row = models.create({
+    name: `remote-${randomUUID().slice(0, 8)}`, description: null, sha256: '', bytes: 0, files: [], enabled: true, isDefault: false,
+    backend: values.backend as InferenceBackend, endpoints: values.endpoints, workflow: (values.workflow ?? null) as ComfyWorkflow | null,
+    remoteModel: values.remoteModel ?? null, credentialCiphertext: values.credential ? sealCredential(values.credential, app.config.credentialKey) : null,
+  });
+  await models.insert(row);
+  return row.id;
+}
