@@ -38,6 +38,7 @@ import { createWebhookQueue, JobLifecycleNotifier, WEBHOOK_DELIVERY_ATTEMPTS } f
 import { WebhookWorker } from './services/webhook-worker';
 import { UrlSigner } from './storage/artifact-store';
 import { createArtifactStorage } from './storage/create-store';
+import { isModelInStore } from './storage/model-folders';
 import { EventLog } from './subscriptions/event-log';
 import { ReplicaHeartbeat } from './subscriptions/replica-heartbeat';
 import { attachWebSocketServer } from './server/graphql-ws';
@@ -122,7 +123,9 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   cleanups.push(() => db.destroy());
   await seedTierPolicies(db);
   await seedBuiltInPresets(db);
-  await syncModels(db, await new ModelRegistry(config.modelsDir).scan(), config.defaultModel);
+  const storage = createArtifactStorage(config.storage, config.dataDir);
+  logger.info({ storage: storage.describe }, 'artifact storage');
+  await syncModels(db, await new ModelRegistry(config.modelsDir).scan(), config.defaultModel, (name) => isModelInStore(storage.store, name));
 
   const redis = connectRedis(redisUrl, { name: 'atelier-commands' });
   const subscriber = connectRedis(redisUrl, { name: 'atelier-events' });
@@ -134,8 +137,6 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   const webhookQueue = createWebhookQueue(connection, config.redisPrefix, { attempts: WEBHOOK_DELIVERY_ATTEMPTS, backoffMs: config.webhookBackoffMs });
   cleanups.push(() => webhookQueue.close());
   const events = new EventLog(redis, subscriber, config.redisPrefix);
-  const storage = createArtifactStorage(config.storage, config.dataDir);
-  logger.info({ storage: storage.describe }, 'artifact storage');
   const urlSigner = new UrlSigner(config.jwtSecret, config.publicUrl, config.fileUrlTtlSeconds);
   let auditLogger = options.auditLogger;
   if (!auditLogger) {

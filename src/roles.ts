@@ -9,7 +9,11 @@ import path from 'node:path';
 import { startAtelier } from './app';
 import { ConfigError, loadConfig, type AtelierConfig } from './config';
 import { openDatabase } from './database/data-source';
-import { seedBuiltInPresets, seedTierPolicies } from './database/seed';
+import { seedBuiltInPresets, seedTierPolicies, upsertModel } from './database/seed';
+import { PipelineError } from './gpu-worker/pipeline/errors';
+import { hashModelDir, readModelIndex } from './gpu-worker/pipeline/model-files';
+import { createArtifactStorage } from './storage/create-store';
+import { pushModelFolder } from './storage/model-folders';
 import { createLogger } from './observability/logger';
 import { writeTinyModel } from './gpu-worker/onnx/tiny-model/write';
 
@@ -93,3 +97,38 @@ export async function runOperatorCommand(command: string): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+
+/** What `atelier models push` uploaded. */
+export interface PushedModel { name: string; sha256: string; files: number; bytes: number }
+
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * `atelier models push <dir>`: uploads an ONNX model folder (diffusers
+ * layout) to the configured artifact store and records it, with every file's
+ * SHA-256, in the models table, so workers without the folder fetch and check
+ * it (docs/operations.md, "Models in the artifact store"). Pushing a changed
+ * folder again replaces the files and the hashes.
+ */
+export async function pushModel(dir: string, name = path.basename(path.resolve(dir)), env: NodeJS.ProcessEnv = process.env): Promise<PushedModel> {
+  if (!MODEL_NAME.test(name)) throw new ConfigError(`model name ${JSON.stringify(name)} must be letters, digits, ".", "_" or "-" (give --name)`);
+  const config = loadConfig(env);
+  let index;
+  try {
+    index = await readModelIndex(dir);
+  } catch (error) {
+    if (error instanceof PipelineError) throw new ConfigError(`${dir} is not an ONNX model folder: ${error.message}`);
+    throw error;
+  }
+  const hash = await hashModelDir(dir);
+  const { store } = createArtifactStorage(config.storage, config.dataDir);
+  await pushModelFolder(store, dir, { name, files: hash.files });
+  const db = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite') });
+  try {
+    const description = index.atelier?.description ?? `${index._class_name ?? 'diffusers'} model`;
+    await upsertModel(db, { name, description, sha256: hash.sha256, bytes: hash.bytes, files: hash.files }, { enabled: true });
+  } finally {
+    await db.destroy();
+  }
+  return { name, sha256: hash.sha256, files: hash.files.length, bytes: hash.bytes };
+}

@@ -39,25 +39,38 @@ export interface ScannedModel {
   files: { path: string; sha256: string; bytes: number }[];
 }
 
+/** Adds a model row, or records a changed folder's files and hashes on the existing one. */
+export async function upsertModel(db: DataSource, model: ScannedModel, extra: { enabled?: boolean } = {}): Promise<void> {
+  const models = db.getRepository(AiModel);
+  const existing = await models.findOneBy({ name: model.name });
+  const values = { name: model.name, description: model.description ?? null, sha256: model.sha256, bytes: model.bytes, files: model.files, ...extra };
+  if (existing) await models.update({ id: existing.id }, values);
+  else await models.insert(models.create({ enabled: true, isDefault: false, ...values }));
+}
+
 /**
  * Mirrors the models folder into the models table: new directories are
- * added, changed ones re-hashed, vanished ones disabled (jobs reference them).
+ * added, changed ones re-hashed, vanished ones disabled (jobs reference them)
+ * unless `inStore` says the artifact store holds them (workers fetch those).
  * The configured default applies only while no installed model is the
  * default, so an admin's `setDefaultModel` survives restarts.
  */
-export async function syncModels(db: DataSource, scanned: ScannedModel[], defaultModel: string): Promise<void> {
+export async function syncModels(db: DataSource, scanned: ScannedModel[], defaultModel: string,
+  inStore: (name: string) => Promise<boolean> = async () => false): Promise<void> {
   const models = db.getRepository(AiModel);
   for (const model of scanned) {
     const existing = await models.findOneBy({ name: model.name });
-    const values = { name: model.name, description: model.description ?? null, sha256: model.sha256, bytes: model.bytes, files: model.files };
     // A registered model that took the folder's name keeps its settings.
     if (existing && (existing.backend !== InferenceBackend.ONNX || existing.path !== null)) continue;
-    if (existing) await models.update({ id: existing.id }, values);
-    else await models.insert(models.create({ ...values, enabled: true, isDefault: false }));
+    await upsertModel(db, model);
   }
   const names = scanned.map((m) => m.name);
   // Only folder models can vanish from the folder: registered ComfyUI / OpenAI-Images models (and ONNX ones with a path of their own) stay.
-  await models.update({ name: names.length ? Not(In(names)) : Not(''), enabled: true, backend: InferenceBackend.ONNX, path: IsNull() }, { enabled: false, isDefault: false });
+  const absent = await models.findBy({ name: names.length ? Not(In(names)) : Not(''), enabled: true, backend: InferenceBackend.ONNX, path: IsNull() });
+  const gone: string[] = [];
+  // A model pushed to the artifact store stays usable by workers whose folder lacks it (storage/model-folders.ts).
+  for (const model of absent) if (!(await inStore(model.name))) gone.push(model.id);
+  if (gone.length) await models.update({ id: In(gone) }, { enabled: false, isDefault: false });
   if (names.includes(defaultModel) && !(await models.existsBy({ isDefault: true, enabled: true }))) {
     await models.update({ name: defaultModel }, { isDefault: true, enabled: true });
   }

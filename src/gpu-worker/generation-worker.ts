@@ -14,6 +14,7 @@ import type { NewImage } from '../services/job-transitions';
 import { cancelFlagKey } from '../kernel/queues';
 import type { ArtifactStore } from '../storage/artifact-store';
 import type { ArtifactFileCache } from '../storage/artifact-file-cache';
+import { ModelFetchError, ModelFolders } from '../storage/model-folders';
 import { OutageGate } from './outage-gate';
 import { StepReporter } from './step-reporter';
 import { PipelineAbortedError, PipelineError } from './pipeline/errors';
@@ -91,9 +92,12 @@ export class GenerationWorker {
   private readonly running = new Map<string, () => void>();
   private modelReady = false;
   private lastProvider: string | null = null;
+  /** The models folder, filled from the artifact store when a model is not on this machine. */
+  private readonly folders: ModelFolders;
 
   constructor(private readonly o: WorkerOptions) {
     this.metrics = o.metrics ?? NO_WORKER_METRICS;
+    this.folders = new ModelFolders(o.store, o.modelsDir);
     this.gate = new OutageGate({
       probe: async () => {
         await o.db.query('SELECT 1');
@@ -156,8 +160,10 @@ export class GenerationWorker {
     if (model.backend !== BackendKind.ONNX && this.o.remote) return this.driveRemote(job, bullJob, model, log, token);
 
     let pipeline: ImagePipeline;
-    const modelDir = model.path ?? path.join(this.o.modelsDir, model.name);
+    let modelDir: string;
     try {
+      // A folder of its own (path), else <models dir>/<name>, fetched from the artifact store when missing.
+      modelDir = model.path ?? await this.modelFolder(model);
       pipeline = await this.acquire(modelDir);
     } catch (error) {
       return this.failFromError(job, bullJob, error, log);
@@ -289,6 +295,17 @@ export class GenerationWorker {
     await rendered();
     if (await this.lifecycle.completeVideo(job, file)) log.info({ frames: file.frames, bytes: file.bytes, ...timings }, 'video job completed');
     else log.info('job was finished elsewhere meanwhile: video not recorded');
+  }
+
+  /** The model's folder, fetched from the artifact store when this machine lacks it (storage/model-folders.ts). */
+  private async modelFolder(model: AiModel): Promise<string> {
+    try {
+      return await this.folders.folderOf(model);
+    } catch (error) {
+      if (!(error instanceof ModelFetchError)) throw error;
+      // Bytes that do not match the row will not match on a retry either.
+      throw new PipelineError(error.kind === 'checksum' ? 'MODEL_INVALID' : 'MODEL_LOAD_FAILED', error.message);
+    }
   }
 
   /** Loads (or finds loaded) a model, timing real loads for the metrics. */

@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** The example workflow docs/examples/comfyui-workflow.json, with its placeholders. */
 export function exampleWorkflow(): Record<string, any> {
-  return JSON.parse(readFileSync(path.resolve(__dirname, '../../docs/examples/comfyui-workflow.json'), 'utf8'));
+  // From test/support, or from dist/test/support when a bench imports it compiled.
+  const file = ['../../docs', '../../../docs'].map((up) => path.resolve(__dirname, up, 'examples/comfyui-workflow.json')).find(existsSync)!;
+  return JSON.parse(readFileSync(file, 'utf8'));
 }
 
 /**

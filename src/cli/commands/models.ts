@@ -18,6 +18,16 @@ async function models(opts: GlobalOptions): Promise<void> {
 }
 
 export function modelsCommand(program: Command): void {
-  program.command('models').description('installed models, the default first')
-    .action(async (_o, command: Command) => models(command.optsWithGlobals<GlobalOptions>()));
+  const command = program.command('models').description('installed models, the default first')
+    .action(async (_o, cmd: Command) => models(cmd.optsWithGlobals<GlobalOptions>()));
+  command.command('push <dir>')
+    .description('operator: upload an ONNX model folder to the artifact store and register it, so workers without it fetch it (configured like `atelier worker`)')
+    .option('--name <name>', 'model name (default: the folder name)')
+    .action(async (dir: string, o: { name?: string }, cmd: Command) => {
+      // Loaded only here: client commands never load TypeORM (src/cli/commands/operator.ts).
+      const { pushModel } = await import('../../roles.js');
+      const pushed = await pushModel(dir, o.name);
+      if (outputOf(cmd.optsWithGlobals<GlobalOptions>()).json) return printJson(pushed);
+      console.log(`pushed ${pushed.name}: ${pushed.files} files, ${megabytes(pushed.bytes)}, sha256 ${pushed.sha256}`);
+    });
 }

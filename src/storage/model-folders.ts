@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { sha256 } from '../kernel/hashing';
+import { assertSafeKey, type ArtifactStore } from './artifact-store';
+
+/**
+ * ONNX model folders in the artifact store, so workers on other machines need
+ * no shared volume (docs/operations.md, "Models in the artifact store"). A
+ * model's files live under `models/<name>/<path>`; `atelier models push`
+ * uploads them, and a worker whose models folder lacks the model fetches
+ * every file, checks its SHA-256 against the model row's `files`, and keeps
+ * the folder, so the next job loads it from disk.
+ */
+
+/** One file of a model folder as the model row records it. */
+export interface ModelFolderFile { path: string; sha256: string; bytes: number }
+/** What the worker needs of a model row to find or fetch its folder. */
+export interface ModelFolderSpec { name: string; files: ModelFolderFile[] }
+
+/** Why a model folder could not be had: not in the store, or bytes that do not match the row. */
+export class ModelFetchError extends Error {
+  constructor(readonly kind: 'missing' | 'checksum', message: string) {
+    super(message);
+    this.name = 'ModelFetchError';
+  }
+}
+
+/** The store key of one file of a model. */
+export function modelFileKey(model: string, file: string): string {
+  return assertSafeKey(`models/${model}/${file}`);
+}
+
+const INDEX = 'model_index.json';
+
+/**
+ * Uploads a model folder, each file checked against its SHA-256 by stores that
+ * verify payloads. model_index.json goes last, so a folder whose index is in
+ * the store is complete.
+ */
+export async function pushModelFolder(store: ArtifactStore, dir: string, model: ModelFolderSpec): Promise<void> {
+  const ordered = [...model.files.filter((f) => f.path !== INDEX), ...model.files.filter((f) => f.path === INDEX)];
+  for (const file of ordered) {
+    await store.putFile(modelFileKey(model.name, file.path), { path: path.join(dir, file.path), bytes: file.bytes, sha256: file.sha256, contentType: 'application/octet-stream' });
+  }
+}
+
+/** Whether the store holds a complete model folder called `name`. */
+export function isModelInStore(store: ArtifactStore, name: string): Promise<boolean> {
+  return store.exists(modelFileKey(name, INDEX));
+}
+
+/** A worker's models folder, filled from the artifact store on demand. */
+export class ModelFolders {
+  /** Fetches in flight, so two jobs needing the same model fetch it once. */
+  private readonly pending = new Map<string, Promise<string>>();
+
+  constructor(private readonly store: ArtifactStore, private readonly modelsDir: string) {}
+
+  /**
+   * The model's folder: `<models dir>/<name>` when it is there (the folder scan
+   * hashed it), else fetched from the store into that place. Throws
+   * ModelFetchError when the store lacks a file or a file's SHA-256 differs
+   * from the row; nothing is left behind then.
+   */
+  async folderOf(model: ModelFolderSpec): Promise<string> {
+    const dir = path.join(this.modelsDir, model.name);
+    if (existsSync(path.join(dir, INDEX))) return dir;
+    let fetching = this.pending.get(dir);
+    if (!fetching) {
+      fetching = this.fetch(model, dir).finally(() => this.pending.delete(dir));
+      this.pending.set(dir, fetching);
+    }
+    return fetching;
+  }
+
+  private async fetch(model: ModelFolderSpec, dir: string): Promise<string> {
+    if (!model.files.some((f) => f.path === INDEX)) {
+      throw new ModelFetchError('missing', `Model ${model.name} is not in this worker's models folder and its row lists no files to fetch: push it with \`atelier models push <dir>\``);
+    }
+    const temp = `${dir}.fetching-${process.pid}-${Date.now()}`;
+    try {
+      for (const file of model.files) await this.fetchFile(model.name, file, path.join(temp, file.path));
+      await rename(temp, dir).catch((error: NodeJS.ErrnoException) => {
+        // Another process on this machine finished the same model first: its copy is as good.
+        if (!existsSync(path.join(dir, INDEX))) throw error;
+      });
+      return dir;
+    } finally {
+      await rm(temp, { recursive: true, force: true });
+    }
+  }
+
+  private async fetchFile(model: string, file: ModelFolderFile, target: string): Promise<void> {
+    const key = modelFileKey(model, file.path);
+    await mkdir(path.dirname(target), { recursive: true });
+    let actual: string;
+    if (this.store.localPathOf) {
+      const source = this.store.localPathOf(key);
+      if (!existsSync(source)) throw missing(model, file);
+      await copyFile(source, target);
+      actual = await sha256OfFile(target);
+    } else {
+      const data = await this.store.get(key);
+      if (!data) throw missing(model, file);
+      actual = sha256(data);
+      await writeFile(target, data);
+    }
+    if (actual !== file.sha256) {
+      throw new ModelFetchError('checksum', `Model ${model}: ${file.path} from the artifact store has SHA-256 ${actual}, but the model row records ${file.sha256}; refusing to use it (push the folder again)`);
+    }
+  }
+}
+
+function missing(model: string, file: ModelFolderFile): ModelFetchError {
+  return new ModelFetchError('missing', `Model ${model}: ${file.path} is missing from the artifact store (key ${modelFileKey(model, file.path)})`);
+}
+
+function sha256OfFile(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file).on('error', reject).on('data', (chunk) => hash.update(chunk)).on('end', () => resolve(hash.digest('hex')));
+  });
+}

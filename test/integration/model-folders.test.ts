@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { AiModel } from '../../src/entities';
+import { hashModelDir } from '../../src/gpu-worker/pipeline/model-files';
+import { pushModel } from '../../src/roles';
+import { LocalArtifactStore } from '../../src/storage/local-store';
+import { ModelFetchError, ModelFolders, modelFileKey, pushModelFolder } from '../../src/storage/model-folders';
+import { createScratchDatabase, startTestApp, testEnv, type TestApp } from '../support/app';
+import { signUp } from '../support/graphql';
+import { generate } from '../support/library';
+import { startTestS3Server, type TestS3Server } from '../support/s3-server';
+
+/*
+ * Issue 12, item 6: ONNX model folders in the artifact store. One machine has
+ * the model folder and pushes it; a worker whose models folder is empty
+ * fetches every file, checks each SHA-256 against the model row, keeps the
+ * folder, and refuses bytes that do not match.
+ */
+
+const tmp = (name: string) => mkdtempSync(path.join(os.tmpdir(), `atelier-${name}-`));
+
+/** A copy of the tiny model named `name`, with the row a scan would record. */
+async function modelFolder(name: string): Promise<{ dir: string; spec: { name: string; files: Awaited<ReturnType<typeof hashModelDir>>['files'] } }> {
+  const dir = path.join(tmp('models-a'), name);
+  cpSync(path.join(inject('modelsDir'), 'atelier-tiny'), dir, { recursive: true });
+  return { dir, spec: { name, files: (await hashModelDir(dir)).files } };
+}
+
+describe('model folders from the artifact store', () => {
+  it('fetches a pushed model into an empty models folder, checks it, and keeps it', async () => {
+    const store = new LocalArtifactStore(tmp('store'));
+    const { dir, spec } = await modelFolder('shared-tiny');
+    await pushModelFolder(store, dir, spec);
+    const emptyFolder = tmp('models-b');
+    const folders = new ModelFolders(store, emptyFolder);
+    const [fetched, again] = await Promise.all([folders.folderOf(spec), folders.folderOf(spec)]);
+    expect(fetched).toBe(path.join(emptyFolder, 'shared-tiny'));
+    expect(again).toBe(fetched);
+    expect((await hashModelDir(fetched)).sha256).toBe((await hashModelDir(dir)).sha256);
+    expect(readdirSync(emptyFolder)).toEqual(['shared-tiny']);
+    // Cached: the store is not read again.
+    for (const file of spec.files) await store.delete(modelFileKey('shared-tiny', file.path));
+    expect(await new ModelFolders(store, emptyFolder).folderOf(spec)).toBe(fetched);
+  });
+
+  it('refuses a file whose SHA-256 differs from the row, leaving nothing behind', async () => {
+    const store = new LocalArtifactStore(tmp('store'));
+    const { dir, spec } = await modelFolder('tampered-tiny');
+    await pushModelFolder(store, dir, spec);
+    const unet = spec.files.find((f) => f.path.startsWith('unet/'))!;
+    await store.put(modelFileKey('tampered-tiny', unet.path), Buffer.from('not the unet'));
+    const emptyFolder = tmp('models-c');
+    const error = await new ModelFolders(store, emptyFolder).folderOf(spec).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelFetchError);
+    expect((error as ModelFetchError).kind).toBe('checksum');
+    expect((error as Error).message).toContain(`Model tampered-tiny: ${unet.path} from the artifact store has SHA-256`);
+    expect((error as Error).message).toContain(`but the model row records ${unet.sha256}`);
+    expect(readdirSync(emptyFolder)).toEqual([]);
+  });
+
+  it('says which file is missing when the store lacks one', async () => {
+    const store = new LocalArtifactStore(tmp('store'));
+    const { spec } = await modelFolder('never-pushed');
+    const error = await new ModelFolders(store, tmp('models-d')).folderOf(spec).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'missing', message: expect.stringMatching(/^Model never-pushed: .+ is missing from the artifact store \(key models\/never-pushed\//) });
+  });
+});
+
+describe('a worker on another machine (S3, separate API and worker processes)', () => {
+  let s3: TestS3Server;
+  let api: TestApp;
+  let worker: TestApp;
+  let env: Record<string, string>;
+  let dropDatabase: (() => Promise<void>) | undefined;
+  const workerModels = tmp('worker-models');
+
+  beforeAll(async () => {
+    s3 = await startTestS3Server();
+    const db = await createScratchDatabase(inject('sharedDatabaseUrl'));
+    dropDatabase = db.drop;
+    env = {
+      DATABASE_URL: db.url, ATELIER_REDIS_PREFIX: `t${randomBytes(5).toString('hex')}`, ATELIER_STORAGE: 's3', ATELIER_S3_ENDPOINT: s3.endpoint, ATELIER_S3_BUCKET: s3.bucket,
+      ATELIER_S3_ACCESS_KEY_ID: s3.accessKeyId, ATELIER_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    };
+    api = await startTestApp({ ...env, ATELIER_ROLE: 'api' });
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await api?.close();
+    await s3?.close();
+    await dropDatabase?.();
+  });
+
+  it('runs a job on a worker whose models folder was empty, with the folder `atelier models push` uploaded', async () => {
+    const { dir } = await modelFolder('pushed-tiny');
+    const pushed = await pushModel(dir, 'pushed-tiny', testEnv(env));
+    expect(pushed).toMatchObject({ name: 'pushed-tiny', sha256: (await hashModelDir(dir)).sha256 });
+    expect(readdirSync(workerModels)).toEqual([]);
+    worker = await startTestApp({ ...env, ATELIER_ROLE: 'worker', ATELIER_MODELS_DIR: workerModels });
+    const model = await api.db.getRepository(AiModel).findOneByOrFail({ name: 'pushed-tiny' });
+    expect(model.enabled).toBe(true); // the worker's scan of its empty folder did not disable it
+    const { token } = await signUp(api.url);
+    const job = await generate(api.url, token, { modelId: model.id, steps: 2, width: 64, height: 64 });
+    expect(job.status).toBe('COMPLETED');
+    expect(existsSync(path.join(workerModels, 'pushed-tiny', 'model_index.json'))).toBe(true);
+    expect((await hashModelDir(path.join(workerModels, 'pushed-tiny'))).sha256).toBe(model.sha256);
+  });
+});
