@@ -128,6 +128,9 @@ export async function backendBench(): Promise<void> {
   } finally {
     await app.stop();
     await app.teardown();
-    comfy.proc.kill('SIGTERM');
+    await new Promise((resolve) => {
+      comfy.proc.once('exit', resolve);
+      comfy.proc.kill('SIGTERM');
+    });
   }
 }

@@ -27,7 +27,11 @@ async function main(): Promise<void> {
   });
   console.log(`ComfyUI test server (tiny ONNX model, not a real ComfyUI) listening on ${server.url}`);
   console.log(`outputs in ${server.folder.root}; workflow example: docs/examples/comfyui-workflow.json`);
-  const stop = () => void server.close().then(() => process.exit(0));
+  const stop = () => {
+    // A prompt mid-run or a client that keeps its socket must not keep a stopped test server alive.
+    setTimeout(() => process.exit(0), 3000).unref();
+    void server.close().then(() => process.exit(0));
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

@@ -24,7 +24,11 @@ async function main(): Promise<void> {
   });
   console.log(`OpenAI-Images-compatible test server (tiny ONNX model) listening on ${server.url}`);
   console.log(`POST ${server.url}/v1/images/generations with Authorization: Bearer ${server.apiKey}; models: ${values.model.join(', ')}`);
-  const stop = () => void server.close().then(() => process.exit(0));
+  const stop = () => {
+    // A prompt mid-run or a client that keeps its socket must not keep a stopped test server alive.
+    setTimeout(() => process.exit(0), 3000).unref();
+    void server.close().then(() => process.exit(0));
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
