@@ -39,3 +39,13 @@ export enum AuditEventKind {
   PASSWORD_CHANGED = 'PASSWORD_CHANGED',
   PASSWORD_CHANGE_FAILED = 'PASSWORD_CHANGE_FAILED',
 }
+/** Lifecycle of a LoRA training run (docs/training.md). */
+export enum TrainingStatus {
+  QUEUED = 'QUEUED',
+  RUNNING = 'RUNNING',
+  COMPLETED = 'COMPLETED',
+  FAILED = 'FAILED',
+  CANCELLED = 'CANCELLED',
+}
+export const OPEN_TRAINING_STATUSES = [TrainingStatus.QUEUED, TrainingStatus.RUNNING] as const;
+export const FINAL_TRAINING_STATUSES = [TrainingStatus.COMPLETED, TrainingStatus.FAILED, TrainingStatus.CANCELLED] as const;

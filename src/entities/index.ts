@@ -1,4 +1,7 @@
 import { Album } from './album.entity';
+import { Dataset } from './dataset.entity';
+import { DatasetImage } from './dataset-image.entity';
+import { TrainingRun } from './training-run.entity';
 import { AlbumImage } from './album-image.entity';
 import { AlbumLink } from './album-link.entity';
 import { AlbumShare } from './album-share.entity';
@@ -20,8 +23,9 @@ import { User } from './user.entity';
 export * from './enums';
 export {
   Album, AlbumImage, AlbumLink, AlbumShare, ApiKey, AuditEvent, Favorite, Image, Job, Lora, AiModel, Preset,
-  CollabSession, SessionInvite, SessionMember, TierPolicy, UsageRecord, User,
+  CollabSession, SessionInvite, SessionMember, TierPolicy, UsageRecord, User, Dataset, DatasetImage, TrainingRun,
 };
+export type { LoraTrainingMetrics } from './lora.entity';
 export { JobError } from './job.entity';
 export { JobLora } from './generation-columns';
 export { ModelFile } from './model.entity';
@@ -30,4 +34,5 @@ export { ModelFile } from './model.entity';
 export const ENTITIES = [
   User, ApiKey, TierPolicy, AiModel, Job, Image, Album, AlbumImage, AlbumShare, AlbumLink,
   Preset, Lora, CollabSession, SessionMember, SessionInvite, UsageRecord, Favorite, AuditEvent,
+  Dataset, DatasetImage, TrainingRun,
 ];

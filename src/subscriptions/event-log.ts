@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import { RedisScript } from '../redis/script';
-import type { AtelierEvent, LoggedEvent } from '../kernel/events';
+import type { AtelierEvent, LoggedEvent, TrainingEvent } from '../kernel/events';
 import { AsyncQueue } from './async-queue';
 
-export type StreamKind = 'job' | 'session';
+export type StreamKind = 'job' | 'session' | 'training';
 
 /** Stream ids are "ms-seq"; compare them numerically. */
 export function compareEventIds(a: string, b: string): number {
@@ -32,6 +32,9 @@ export const EVENT_LOG_LIMITS = { jobMaxLen: 2000, jobTtlSeconds: 24 * 3600, ses
 interface Listener {
   deliver(event: LoggedEvent): void;
 }
+
+/** Any logged event: the stream kind decides which union it belongs to. */
+type Logged = { eventId: string; type: string };
 
 /**
  * The event log behind subscriptions: one capped Redis Stream per job and per
@@ -73,15 +76,21 @@ export class EventLog {
     return result;
   }
 
+  /** Appends a training run's event to the run's stream (replayed by `trainingUpdated`, kept like a job's). */
+  async publishTraining(event: TrainingEvent): Promise<string> {
+    const body = JSON.stringify(event);
+    return this.append(this.key('training', event.runId), body, body, this.limits.jobMaxLen, this.limits.jobTtlSeconds);
+  }
+
   private async append(key: string, stored: string, live: string, maxLen: number, ttlSeconds: number): Promise<string> {
     return APPEND_SCRIPT.run(this.redis, [key], [stored, maxLen, ttlSeconds, live]);
   }
 
   /** Events of a stream after `after` (exclusive), or all of them when `after` is null. */
-  async read(kind: StreamKind, id: string, after: string | null, count = 10_000): Promise<LoggedEvent[]> {
+  async read<E extends Logged = LoggedEvent>(kind: StreamKind, id: string, after: string | null, count = 10_000): Promise<E[]> {
     const start = after ? `(${after}` : '-';
     const entries = (await this.redis.xrange(this.key(kind, id), start, '+', 'COUNT', count)) as [string, string[]][];
-    return entries.map(([eventId, fields]) => ({ ...(JSON.parse(fields[1]) as AtelierEvent), eventId }));
+    return entries.map(([eventId, fields]) => ({ ...JSON.parse(fields[1]), eventId }) as E);
   }
 
   /**
@@ -90,16 +99,17 @@ export class EventLog {
    * listener is attached before the replay is read, and anything it buffered
    * at or before the last replayed id is dropped.
    */
-  async subscribe(
+  async subscribe<E extends Logged = LoggedEvent>(
     kind: StreamKind, id: string, after: string | 'start' | null,
-    options: { isLast?: (event: LoggedEvent) => boolean; onClose?: () => void } = {},
-  ): Promise<AsyncQueue<LoggedEvent>> {
+    options: { isLast?: (event: E) => boolean; onClose?: () => void } = {},
+  ): Promise<AsyncQueue<E>> {
     const channel = this.key(kind, id);
-    const buffered: LoggedEvent[] = [];
-    let live: AsyncQueue<LoggedEvent> | null = null;
+    const buffered: E[] = [];
+    let live: AsyncQueue<E> | null = null;
     let lastId: string | null = after && after !== 'start' ? after : null;
     const listener: Listener = {
-      deliver: (event) => {
+      deliver: (logged) => {
+        const event = logged as unknown as E;
         if (!live) return void buffered.push(event);
         if (lastId && compareEventIds(event.eventId, lastId) <= 0) return;
         lastId = event.eventId;
@@ -109,13 +119,13 @@ export class EventLog {
     await this.attach(channel, listener);
     // The queue is what graphql-ws iterates: no generator layers in between, so a
     // delivery costs one promise resolution per subscriber (see bench/fanout).
-    const queue = new AsyncQueue<LoggedEvent>(() => {
+    const queue = new AsyncQueue<E>(() => {
       this.detach(channel, listener);
       options.onClose?.();
     }, options.isLast);
     try {
       if (after) {
-        for (const event of await this.read(kind, id, after === 'start' ? null : after)) {
+        for (const event of await this.read<E>(kind, id, after === 'start' ? null : after)) {
           queue.push(event);
           lastId = event.eventId;
         }
@@ -125,7 +135,7 @@ export class EventLog {
       throw error;
     }
     live = queue;
-    for (const event of buffered) listener.deliver(event);
+    for (const event of buffered) listener.deliver(event as unknown as LoggedEvent);
     return queue;
   }
 

@@ -1,4 +1,5 @@
 /** Every migration, in order. `npm run migration:generate <Name>` adds to this list. */
+import { DatasetsAndTraining1795973935688 } from './1795973935688-DatasetsAndTraining';
 import { AddJobSampler1795970711988 } from './1795970711988-AddJobSampler';
 import { PendingUploadQuota1795966964444 } from './1795966964444-PendingUploadQuota';
 import { AuditEvents1795965890914 } from './1795965890914-AuditEvents';
@@ -7,5 +8,5 @@ import { ApiKeyWebhooks1795344111507 } from './1795344111507-ApiKeyWebhooks';
 import { Initial1795341110071 } from './1795341110071-Initial';
 export const MIGRATIONS: Function[] = [
   Initial1795341110071, ApiKeyWebhooks1795344111507, SingleSignOnAccounts1795965598562, AuditEvents1795965890914, PendingUploadQuota1795966964444,
-  AddJobSampler1795970711988,
+  AddJobSampler1795970711988, DatasetsAndTraining1795973935688,
 ];
