@@ -9,7 +9,7 @@ import { openDatabase } from './database/data-source';
 import { seedBuiltInPresets, seedTierPolicies, syncModels } from './database/seed';
 import type { GenerationWorker } from './gpu-worker/generation-worker';
 import { ModelRegistry } from './gpu-worker/models/registry';
-import { createGenerationQueue } from './gpu-worker/queue';
+import { createGenerationQueue, createTrainingQueue } from './gpu-worker/queue';
 import type { GenerationQueue } from './kernel/queues';
 import { createAuditLogger, createLogger, type Logger } from './observability/logger';
 import { ErrorReporter } from './observability/error-reporter';
@@ -129,6 +129,8 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   const connection = { url: redisUrl, maxRetriesPerRequest: null };
   const queue = createGenerationQueue(connection, config.redisPrefix);
   cleanups.push(() => queue.close());
+  const trainingQueue = createTrainingQueue(connection, config.redisPrefix);
+  cleanups.push(() => trainingQueue.close());
   // Every role makes job transitions, so every role can enqueue webhook deliveries.
   const webhookQueue = createWebhookQueue(connection, config.redisPrefix, { attempts: WEBHOOK_DELIVERY_ATTEMPTS, backoffMs: config.webhookBackoffMs });
   cleanups.push(() => webhookQueue.close());
@@ -144,7 +146,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   }
   const replica = new ReplicaHeartbeat(redis, config.redisPrefix);
   const domain = createServices({
-    db, redis, prefix: config.redisPrefix, queue, events, webhooks: new JobLifecycleNotifier(webhookQueue, logger), store: storage.store, urlSigner, clock, logger,
+    db, redis, prefix: config.redisPrefix, queue, trainingQueue, events, webhooks: new JobLifecycleNotifier(webhookQueue, logger), store: storage.store, urlSigner, clock, logger,
     jwtSecret: config.jwtSecret, jwtTtlSeconds: config.jwtTtlSeconds, sessionIdleDays: config.sessionIdleDays,
     authAttemptsPerMinute: config.authAttemptsPerMinute,
     modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes, oidc: config.oidc, publicUrl: config.publicUrl,

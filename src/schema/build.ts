@@ -20,6 +20,8 @@ import { SuggestionResolver } from '../resolvers/suggestion.resolver';
 import { UserResolver } from '../resolvers/user.resolver';
 import { TierResolver } from '../resolvers/tier.resolver';
 import { WebhookResolver } from '../resolvers/webhook.resolver';
+import { DatasetImageResolver, DatasetResolver } from '../resolvers/dataset.resolver';
+import { TrainingResolver } from '../resolvers/training.resolver';
 import { errorCodeEnum } from './enums';
 import { adminActionAudit } from './admin-audit';
 import { ADMIN_MUTATIONS, permissions } from './permissions';
@@ -28,6 +30,7 @@ export const RESOLVERS = [
   UserResolver, JobResolver, ImageResolver, ModelResolver, SessionResolver, SessionMemberResolver, LiveResolver, JobEventFieldsResolver, SessionEventFieldsResolver, TierResolver,
   MonitoringResolver, WebhookResolver, AuthProviderResolver, AuditResolver,
   AlbumResolver, FavoriteResolver, PresetResolver, SuggestionResolver, LoraResolver, JobLoraResolver,
+  DatasetResolver, DatasetImageResolver, TrainingResolver,
 ] as const;
 
 /** The type-graphql schema without permissions (what schema.graphql prints). */

@@ -47,6 +47,10 @@ export const ROOT_RULES = {
     loras: signedIn,
     systemStats: admin,
     tierPolicies: signedIn,
+    dataset: signedIn,
+    datasets: signedIn,
+    trainingRun: signedIn,
+    trainingRuns: signedIn,
   },
   Mutation: {
     register: allow,
@@ -94,10 +98,18 @@ export const ROOT_RULES = {
     setDefaultModel: admin,
     setModelMinTier: admin,
     updateTierPolicy: admin,
+    createDataset: editor,
+    deleteDataset: editor,
+    addDatasetImages: editor,
+    updateDatasetImage: editor,
+    removeDatasetImages: editor,
+    startTraining: editor,
+    cancelTraining: signedIn,
   },
   Subscription: {
     jobUpdated: signedIn,
     sessionEvents: signedIn,
+    trainingUpdated: signedIn,
   },
 } as const;
 

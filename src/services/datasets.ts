@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, In } from 'typeorm';
 import { Dataset, DatasetImage, type TierPolicy, type User } from '../entities';
 import { AppError, ErrorCode, badInput, forbidden, notFound } from '../kernel/errors';
+import type { Clock } from '../kernel/clock';
 import { assertUuid } from '../kernel/ids';
 import type { ArtifactStore } from '../storage/artifact-store';
 import type { AccessPolicy } from './access';
@@ -34,6 +35,7 @@ export class DatasetService {
     private readonly store: ArtifactStore,
     private readonly uploads: UploadService,
     private readonly access: AccessPolicy,
+    private readonly clock: Clock,
   ) {}
 
   async create(user: User, input: { name: string; sessionId?: string | null }): Promise<Dataset> {
@@ -86,10 +88,12 @@ export class DatasetService {
       if (!bytes) throw badInput(field, 'Upload not found: send the file to POST /uploads first');
       checked.push({ image: await checkDatasetImage(bytes, field), caption: cleanCaption(input.caption, `images[${i}].caption`), uploadId: input.uploadId });
     }
-    const rows = checked.map(({ image, caption }) => {
+    const now = this.clock.now().getTime();
+    const rows = checked.map(({ image, caption }, i) => {
       const id = randomUUID();
+      // A millisecond apart: images keep the order they were sent in (the order the trainer and the dataset hash see).
       return this.db.getRepository(DatasetImage).create({
-        id, datasetId: dataset.id, caption, storageKey: datasetImageKey(dataset.id, id, image.format),
+        id, datasetId: dataset.id, createdAt: new Date(now + i), caption, storageKey: datasetImageKey(dataset.id, id, image.format),
         format: image.format, width: image.width, height: image.height, bytes: image.bytes.length, sha256: image.sha256,
       });
     });

@@ -4,7 +4,8 @@ import { badInput } from '../kernel/errors';
 /** The tier-policy fields an admin edits with updateTierPolicy. */
 export type EditablePolicyField =
   | 'maxOpenJobs' | 'imagesPerDay' | 'maxWidth' | 'maxHeight' | 'maxSteps' | 'maxCount' | 'maxLoras'
-  | 'generationsPerMinute' | 'requestsPerMinute' | 'maxSessionMembers' | 'maxQueryComplexity' | 'pendingUploadMb';
+  | 'generationsPerMinute' | 'requestsPerMinute' | 'maxSessionMembers' | 'maxQueryComplexity' | 'pendingUploadMb'
+  | 'trainingRunsPerDay' | 'maxConcurrentTrainingRuns' | 'maxTrainingSteps' | 'maxDatasetImages';
 
 /**
  * What each tier-policy field may be set to (docs/request-limits.md, "Tier
@@ -25,6 +26,11 @@ export const TIER_POLICY_BOUNDS: Record<EditablePolicyField, { min: number; max:
   maxSessionMembers: { min: 1, max: 10_000 },
   maxQueryComplexity: { min: 10, max: 1_000_000 },
   pendingUploadMb: { min: 1, max: 1_048_576 },
+  // 0 runs per day (or at once) switches training off for the tier (docs/training.md, "Limits").
+  trainingRunsPerDay: { min: 0, max: 100_000 },
+  maxConcurrentTrainingRuns: { min: 0, max: 1000 },
+  maxTrainingSteps: { min: 0, max: 100_000 },
+  maxDatasetImages: { min: 1, max: 100_000 },
 };
 
 /** `imagesPerDay: -1` in an update: no daily limit (stored as null). */
