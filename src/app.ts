@@ -13,7 +13,7 @@ import { createGenerationQueue, createTrainingQueue } from './gpu-worker/queue';
 import type { GenerationQueue } from './kernel/queues';
 import { createAuditLogger, createLogger, type Logger } from './observability/logger';
 import { ErrorReporter } from './observability/error-reporter';
-import { AtelierMetrics, workerMetricsOf } from './observability/metrics';
+import { AtelierMetrics, trainingMetricsOf, workerMetricsOf } from './observability/metrics';
 import { startTracing, stopTracing } from './observability/tracing';
 import { onlineWorkers } from './observability/worker-registry';
 import { observeWorker } from './gpu-worker/worker-observability';
@@ -178,8 +178,9 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
 /** The GPU worker: BullMQ consumer, model cache, and (standalone) its own metrics and health server. */
 async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; metricsUrl: string | null }> {
   // Loaded here, not at the top: an API-only process never loads onnxruntime (docs/architecture.md, "Layers").
-  const [{ GenerationWorker }, { PipelineCache }] = await Promise.all([
+  const [{ GenerationWorker }, { PipelineCache }, { TrainingWorker }, { ThreadedTrainer }] = await Promise.all([
     import('./gpu-worker/generation-worker.js'), import('./gpu-worker/models/pipeline-cache.js'),
+    import('./gpu-worker/training-worker.js'), import('./gpu-worker/threaded-trainer.js'),
   ]);
   const { config, db, redis, connection, services, storage, clock, metrics, queue, cleanups } = core;
   const logger = core.logger.child({ role: 'worker' });
@@ -195,6 +196,15 @@ async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; 
     lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000,
     metrics: workerMetricsOf(metrics),
   });
+  // LoRA training runs from their own queue, one at a time (docs/training.md).
+  const training = new TrainingWorker({
+    db, connection, prefix: config.redisPrefix, lifecycle: services.trainingLifecycle, scheduler: services.trainingScheduler,
+    store: storage.store, backend: new ThreadedTrainer({
+      backend: 'local', options: config.trainerEncodingIterations ? { encodingIterations: config.trainerEncodingIterations } : {},
+    }), modelsDir: config.modelsDir, logger: logger.child({ queue: 'training' }),
+    lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000, metrics: trainingMetricsOf(metrics),
+  });
+  cleanups.push(() => training.close(config.shutdownGraceSeconds * 1000));
   const observed = await observeWorker({ worker, config, metrics, db, redis, queue, logger: core.logger });
   cleanups.push(() => observed.stop());
   cleanups.push(() => worker.close(config.shutdownGraceSeconds * 1000));

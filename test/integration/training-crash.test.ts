@@ -23,7 +23,7 @@ beforeAll(async () => {
   if (!serverUrl) throw new Error('No PostgreSQL server: set DATABASE_URL or install PostgreSQL (apt-get install postgresql)');
   const scratch = await createScratchDatabase(serverUrl);
   drop = scratch.drop;
-  env = testEnv({ DATABASE_URL: scratch.url, ATELIER_WORKER_LOCK_SECONDS: '2' });
+  env = testEnv({ DATABASE_URL: scratch.url, ATELIER_WORKER_LOCK_SECONDS: '2', ATELIER_TRAINER_ENCODING_ITERATIONS: '10' });
   api = await spawnAtelier('api', env);
   procs.push(api);
   db = await connectToDatabase(env.DATABASE_URL);
