@@ -134,6 +134,10 @@ describe('a training run', () => {
     const run = (await gqlData<any>(app.url, START, { i: { datasetId, loraName: 'stopped', steps: 2000, saveEvery: 5, batchSize: 1 } }, u.token)).startTraining;
     const live = watch(u.token, run.id);
     await waitFor(async () => live.items.some((i) => i.trainingUpdated.type === 'CHECKPOINT'), 120_000, 50);
+    // While it runs, the worker exports its pace and current loss under the run's id.
+    const running = parsePrometheusText(await (await fetch(`${app.url}/metrics`)).text());
+    expect(running.get('atelier_training_loss')?.samples.find((s) => s.labels.run === run.id)?.value).toEqual(expect.any(Number));
+    expect(running.get('atelier_training_steps_per_second')?.samples.find((s) => s.labels.run === run.id)?.value).toBeGreaterThan(0);
     await gqlData(app.url, 'mutation($id:ID!){ cancelTraining(id:$id){ id } }', { id: run.id }, u.token);
     await live.done;
     const events = live.items.map((i) => i.trainingUpdated);
