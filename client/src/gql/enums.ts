@@ -56,6 +56,22 @@ export type AuditEventKind =
   | 'SIGN_IN_SUCCEEDED'
   | 'TIER_CHANGED';
 
+/** An uploaded image to add to a dataset. */
+export type DatasetImageInput = {
+  /** What the image shows (up to 1000 characters). */
+  caption?: InputMaybe<Scalars['String']['input']>;
+  /** uploadId from POST /uploads (PNG, JPEG or WebP, checked by content). */
+  uploadId: Scalars['ID']['input'];
+};
+
+/** A new dataset. */
+export type DatasetInput = {
+  /** Name, 1 to 80 characters. */
+  name: Scalars['String']['input'];
+  /** Share with this session: its members may see it and train on it (only you change it). */
+  sessionId?: InputMaybe<Scalars['ID']['input']>;
+};
+
 /** Every value of extensions.code on GraphQL errors (and `code` on REST refusals). */
 export type ErrorCode =
   /** The HTTP request is malformed. */
@@ -271,8 +287,12 @@ export type TierPolicyInput = {
   generationsPerMinute?: InputMaybe<Scalars['Int']['input']>;
   /** Images per UTC day (0 to 1,000,000, or -1 for unlimited). */
   imagesPerDay?: InputMaybe<Scalars['Int']['input']>;
+  /** Training runs one user may have queued or running at once (0 to 1,000). */
+  maxConcurrentTrainingRuns?: InputMaybe<Scalars['Int']['input']>;
   /** Most images per job (1 to 8). */
   maxCount?: InputMaybe<Scalars['Int']['input']>;
+  /** Most images per training dataset (1 to 100,000). */
+  maxDatasetImages?: InputMaybe<Scalars['Int']['input']>;
   /** Largest height (64 to 2,048). */
   maxHeight?: InputMaybe<Scalars['Int']['input']>;
   /** Most LoRAs per job (0 to 16). */
@@ -285,10 +305,61 @@ export type TierPolicyInput = {
   maxSessionMembers?: InputMaybe<Scalars['Int']['input']>;
   /** Most steps (1 to 150). */
   maxSteps?: InputMaybe<Scalars['Int']['input']>;
+  /** Most steps per training run (0 to 100,000). */
+  maxTrainingSteps?: InputMaybe<Scalars['Int']['input']>;
   /** Largest width (64 to 2,048). */
   maxWidth?: InputMaybe<Scalars['Int']['input']>;
   /** Megabytes of uploads not yet registered one user may hold (1 to 1,048,576). */
   pendingUploadMb?: InputMaybe<Scalars['Int']['input']>;
   /** All requests per minute (1 to 1,000,000). */
   requestsPerMinute?: InputMaybe<Scalars['Int']['input']>;
+  /** LoRA training runs per user per UTC day; 0 switches training off (0 to 100,000). */
+  trainingRunsPerDay?: InputMaybe<Scalars['Int']['input']>;
 };
+
+/** What happened in a training run. */
+export type TrainingEventType =
+  | 'CANCELLED'
+  | 'CHECKPOINT'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'PROGRESS'
+  | 'QUEUED'
+  | 'SAMPLE'
+  | 'STARTED';
+
+/** A LoRA training run. Omitted hyperparameters take the defaults of docs/training.md; each is checked against docs/limits.md. */
+export type TrainingInput = {
+  /** LoRA alpha; updates scale by alpha / rank (0.01 to 1024). */
+  alpha?: InputMaybe<Scalars['Float']['input']>;
+  /** Base model (default: the default model). */
+  baseModelId?: InputMaybe<Scalars['ID']['input']>;
+  /** Images per step (1 to 64). */
+  batchSize?: InputMaybe<Scalars['Int']['input']>;
+  /** The dataset to train on (yours or shared with your session). */
+  datasetId: Scalars['ID']['input'];
+  /** Learning rate (1e-7 to 1). */
+  learningRate?: InputMaybe<Scalars['Float']['input']>;
+  /** The LoRA's name: the run registers the next version of it. */
+  loraName: Scalars['String']['input'];
+  /** LoRA rank (1 to 128). */
+  rank?: InputMaybe<Scalars['Int']['input']>;
+  /** Square training resolution (32 to 2048, multiple of 8). */
+  resolution?: InputMaybe<Scalars['Int']['input']>;
+  /** Prompts rendered at each save point (up to 8). */
+  samplePrompts?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Checkpoint and render samples every N steps (at most steps). */
+  saveEvery?: InputMaybe<Scalars['Int']['input']>;
+  /** Seed (random when omitted): the same seed, data and settings train the same LoRA. */
+  seed?: InputMaybe<Scalars['Int']['input']>;
+  /** Optimizer steps (1 to the tier's maxTrainingSteps). */
+  steps?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Lifecycle of a LoRA training run. */
+export type TrainingStatus =
+  | 'CANCELLED'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'QUEUED'
+  | 'RUNNING';
