@@ -10,6 +10,7 @@ import { fanoutBench } from './fanout.bench';
 import { admissionBench } from './admission.bench';
 import { stallsBench } from './stalls.bench';
 import { throughputBench } from './throughput.bench';
+import { trainingBench } from './training.bench';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   worker: workerBench,
@@ -18,6 +19,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   query: queryBench,
   stalls: stallsBench,
   throughput: throughputBench,
+  training: trainingBench,
 };
 
 async function main(): Promise<void> {

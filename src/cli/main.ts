@@ -10,6 +10,7 @@ import { loginCommand } from './commands/login';
 import { mcpCommand } from './commands/mcp';
 import { modelsCommand } from './commands/models';
 import { operatorCommands } from './commands/operator';
+import { trainCommand } from './commands/train';
 import { watchCommand } from './commands/watch';
 import { EXIT_CODES } from './exit-codes';
 import { printJson } from './output';
@@ -22,7 +23,7 @@ function program(): Command {
     .option('--json', 'print JSON for scripts instead of text')
     .showHelpAfterError('(atelier --help lists the commands and options)')
     .exitOverride();
-  for (const add of [loginCommand, generateCommand, jobsCommand, watchCommand, keysCommand, modelsCommand, mcpCommand, operatorCommands]) add(root);
+  for (const add of [loginCommand, generateCommand, jobsCommand, watchCommand, keysCommand, modelsCommand, trainCommand, mcpCommand, operatorCommands]) add(root);
   return root;
 }
 

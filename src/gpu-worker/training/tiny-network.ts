@@ -72,6 +72,11 @@ export class TinyUnet {
     this.coordBias = tf.tensor1d(w.coordBias);
   }
 
+  dispose(): void {
+    tf.dispose([...this.base.values(), this.gateProj, this.coordConv, this.coordBias]);
+    for (const g of this.grids.values()) tf.dispose(Object.values(g));
+  }
+
   /** The names of the layers a LoRA may adapt, with [out, in]. */
   get layers(): Array<{ name: string; outFeatures: number; inFeatures: number }> {
     return [...this.w.adaptable].map(([name, m]) => ({ name, outFeatures: m.rows, inFeatures: m.cols }));
@@ -119,21 +124,32 @@ export class TinyUnet {
   }
 }
 
-/** The VAE decoder: latents [B, h, w, 4] (UNet space) → RGB in [-1, 1], [B, 8h, 8w, 3]. */
-export function decodeLatents(w: TinyDecoderWeights, latents: tf.Tensor4D): tf.Tensor4D {
+/**
+ * The VAE decoder: latents [B, h, w, 4] (UNet space) → RGB in [-1, 1], [B, 8h, 8w, 3].
+ * With `upscale` 1 it colours each latent pixel at its own centre instead
+ * (no upsampling): the cheap view the latent encoding fits against.
+ * Per-pixel terms that do not depend on the image (position) are added as
+ * flat [pixels·channels] rows: tfjs's CPU backend broadcasts a trailing-aligned
+ * operand with a fast modulo loop, but a leading 1 with a slow index loop.
+ */
+export function decodeLatents(w: TinyDecoderWeights, latents: tf.Tensor4D, upscale = 8): tf.Tensor4D {
   const [b, h, wd] = latents.shape;
-  const H = h * 8;
-  const W = wd * 8;
-  const up = tf.reshape<tf.Rank.R2>(tf.image.resizeBilinear(latents, [H, W], false, true), [-1, 4]);
+  const H = h * upscale;
+  const W = wd * upscale;
+  const resized = upscale === 1 ? latents : tf.image.resizeBilinear(latents, [H, W], false, true);
+  const up = tf.reshape<tf.Rank.R2>(resized, [-1, 4]);
   const coords = coordinateGrid(H, W);
-  const perPixel = (fromLatent: tf.Tensor2D, fromCoords: tf.Tensor2D): tf.Tensor2D =>
-    tf.reshape<tf.Rank.R2>(tf.add(tf.reshape(fromLatent, [b, H * W, -1]), tf.expandDims(fromCoords, 0)), [b * H * W, -1]);
-  const arg = tf.add<tf.Tensor2D>(perPixel(dense(up, constant(w.paletteLatent)), dense(coords, constant(w.palettePosition))), w.palettePhase);
-  const h1 = tf.sin(tf.add<tf.Tensor2D>(perPixel(dense(up, constant(w.texture1Latent)), dense(coords, constant(w.texture1Coords))), w.texture1Bias));
+  const withPosition = (fromLatent: tf.Tensor2D, fromCoords: tf.Tensor2D, bias: ArrayLike<number>): tf.Tensor2D => {
+    const channels = fromCoords.shape[1];
+    const position = tf.reshape(tf.add(fromCoords, tf.tensor1d(Array.from(bias))), [-1]);
+    return tf.reshape<tf.Rank.R2>(tf.add(tf.reshape(fromLatent, [b, -1]), position), [-1, channels]);
+  };
+  const arg = withPosition(dense(up, constant(w.paletteLatent)), dense(coords, constant(w.palettePosition)), w.palettePhase);
+  const h1 = tf.sin(withPosition(dense(up, constant(w.texture1Latent)), dense(coords, constant(w.texture1Coords)), w.texture1Bias));
   const h2 = tf.tanh(tf.add<tf.Tensor2D>(dense(h1, constant(w.texture2)), w.texture2Bias));
   const colour = tf.add(tf.mul(tf.cos(tf.add<tf.Tensor2D>(arg, dense(h2, constant(w.texture3)))), w.amplitude), w.offset);
   const radius = tf.slice(coords, [0, 2], [-1, 1]);
-  const shade = tf.sub(1, tf.mul(tf.square(radius), w.vignette));
-  const rgb = tf.sub(tf.mul(tf.reshape(colour, [b, H * W, 3]), tf.mul(tf.expandDims(shade, 0), 2)), 1);
+  const shade = tf.reshape(tf.tile(tf.sub(1, tf.mul(tf.square(radius), w.vignette)), [1, 3]), [-1]);
+  const rgb = tf.sub(tf.mul(tf.reshape(colour, [b, -1]), tf.mul(shade, 2)), 1);
   return tf.reshape(tf.clipByValue(rgb, -1, 1), [b, H, W, 3]);
 }

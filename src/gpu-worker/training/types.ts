@@ -37,6 +37,13 @@ export interface TrainingSpec {
   seed: number;
   /** Checkpoint (and sample) every N steps; 0 = only at the end. */
   saveEvery: number;
+  /**
+   * Min-SNR-γ loss weighting (kohya's --min_snr_gamma; 5 is the paper's
+   * value); absent: plain mean squared error.
+   */
+  minSnrGamma?: number;
+  /** Lowest training timestep drawn (kohya's --min_timestep; default 0). */
+  minTimestep?: number;
   /** Prompts rendered at every save point with the current weights; may be empty. */
   samplePrompts: string[];
   /** Continue from this checkpoint instead of from zero. */
