@@ -4,17 +4,18 @@
  * validates `startTraining` against it, the worker hands the stored values to
  * the trainer, and the tier's `maxTrainingSteps` narrows `steps` further.
  * A leaf: imports nothing of ours but the generation limits' NumberLimit.
+ * The bounds match what the trainers accept (gpu-worker/training/spec-validation.ts), so a run the API admits is one a backend takes.
  */
 import type { NumberLimit } from './generation-parameters';
 
 /** The hard limits of every training run, whatever the tier. */
 export const TRAINING_LIMITS = {
   rank: { min: 1, max: 128, integer: true },
-  alpha: { min: 0.01, max: 1024, integer: false },
+  alpha: { min: 0.001, max: 1024, integer: false },
   learningRate: { min: 1e-7, max: 1, integer: false },
   steps: { min: 1, max: 100_000, integer: true },
   batchSize: { min: 1, max: 64, integer: true },
-  resolution: { min: 32, max: 2048, integer: true, multipleOf: 8 },
+  resolution: { min: 64, max: 2048, integer: true, multipleOf: 8 },
   seed: { min: 0, max: 2_147_483_647, integer: true },
   saveEvery: { min: 1, max: 100_000, integer: true },
   /** Prompts rendered with the current weights at each save point. */

@@ -30,7 +30,8 @@ export const TIER_POLICY_BOUNDS: Record<EditablePolicyField, { min: number; max:
   trainingRunsPerDay: { min: 0, max: 100_000 },
   maxConcurrentTrainingRuns: { min: 0, max: 1000 },
   maxTrainingSteps: { min: 0, max: 100_000 },
-  maxDatasetImages: { min: 1, max: 100_000 },
+  // A trainer takes at most 1,000 images (gpu-worker/training/spec-validation.ts).
+  maxDatasetImages: { min: 1, max: 1000 },
 };
 
 /** `imagesPerDay: -1` in an update: no daily limit (stored as null). */

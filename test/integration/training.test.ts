@@ -39,7 +39,7 @@ describe('startTraining', () => {
     const datasetId = await tealDataset(u.token, 1);
     const bad: [Record<string, unknown>, string][] = [
       [{ rank: 0 }, 'rank'], [{ rank: 129 }, 'rank'], [{ alpha: 0 }, 'alpha'], [{ learningRate: 2 }, 'learningRate'],
-      [{ steps: 0 }, 'steps'], [{ steps: 2001 }, 'steps'], [{ batchSize: 65 }, 'batchSize'], [{ resolution: 60 }, 'resolution'],
+      [{ steps: 0 }, 'steps'], [{ steps: 2001 }, 'steps'], [{ batchSize: 65 }, 'batchSize'], [{ resolution: 60 }, 'resolution'], [{ resolution: 32 }, 'resolution'],
       [{ seed: -1 }, 'seed'], [{ steps: 10, saveEvery: 11 }, 'saveEvery'], [{ samplePrompts: [''] }, 'samplePrompts[0]'],
       [{ samplePrompts: Array(9).fill('x') }, 'samplePrompts'], [{ loraName: '' }, 'loraName'], [{ datasetId: '00000000-0000-4000-8000-000000000000' }, 'datasetId'],
       [{ baseModelId: '00000000-0000-4000-8000-000000000000' }, 'baseModelId'],
