@@ -39,7 +39,8 @@ function startThread(data: TrainerThreadData): Worker {
   const source = `
     const ts = require(${JSON.stringify(typescript)});
     const fs = require('node:fs');
-    const options = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true };
+    // Node16 (as tsconfig.json): CommonJS output that keeps dynamic import() real, which the trainer's tfjs loading needs.
+    const options = { module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16, target: ts.ScriptTarget.ES2022, esModuleInterop: true };
     require.extensions['.ts'] = (module, file) => module._compile(ts.transpileModule(fs.readFileSync(file, 'utf8'), { compilerOptions: options, fileName: file }).outputText, file);
     require(${JSON.stringify(path.join(__dirname, 'trainer-thread.ts'))});`;
   return new Worker(source, { eval: true, workerData: data });

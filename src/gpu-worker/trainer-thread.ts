@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadTfjsEsmAsCommonJs } from './tfjs-esm-loader';
+import { LocalTrainer } from './training/local-trainer';
 import { TrainingError, type TrainingBackend, type TrainingSpec } from './training/types';
 import type { FromTrainerThread, ToTrainerThread, TrainerThreadData } from './threaded-trainer';
 
@@ -11,9 +11,6 @@ import type { FromTrainerThread, ToTrainerThread, TrainerThreadData } from './th
 const port = parentPort;
 if (!port) throw new Error('trainer-thread runs as a worker thread');
 const { backend: kind, options } = workerData as TrainerThreadData;
-loadTfjsEsmAsCommonJs();
-// Required after the loader is in place: the trainer imports tfjs's gradients.
-const { LocalTrainer } = require('./training/local-trainer') as typeof import('./training/local-trainer');
 const backend: TrainingBackend = kind === 'local' ? new LocalTrainer(options) : (() => { throw new Error(`unknown trainer ${kind}`); })();
 const abort = new AbortController();
 const send = (message: FromTrainerThread) => port.postMessage(message);
