@@ -44,10 +44,10 @@ export function TrainingRunPage() {
       </section>
       <section aria-labelledby="samples-title">
         <h2 id="samples-title" className="h3">Samples</h2>
-        {samples.length === 0 && <p className="muted">Samples appear at each save point when the run has sample prompts.</p>}
+        {samples.length === 0 && <p className="muted">Samples appear at each save point when the run has sample prompts (same prompt and seed each time, so they compare).</p>}
         {samples.map((s) => (
           <figure key={s.eventId}>
-            <figcaption className="small">Step {s.step}</figcaption>
+            <figcaption className="small">{s.step === 0 ? 'Base model (step 0)' : `Step ${s.step}`}</figcaption>
             {s.samples.map((img, i) => <img key={i} src={img.url} alt={`Sample at step ${s.step}: ${img.prompt}`} width={128} height={128} />)}
           </figure>
         ))}
