@@ -168,6 +168,14 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
     logger: logger.child({ role: 'reconciler' }), graceSeconds: config.reconcileSeconds,
   }).start(config.reconcileSeconds * 1000);
   cleanups.push(() => reconciler.stop());
+  // Training runs whose entry will never reach a worker get a new one (docs/training.md, "Resume guarantees").
+  const trainingRepair = setInterval(() => {
+    services.trainingLifecycle.requeueStranded(config.reconcileSeconds, config.reconcileSeconds * 1000)
+      .then((ids) => { if (ids.length) logger.warn({ runIds: ids }, 'training runs without a live queue entry were queued again'); })
+      .catch((err) => logger.warn({ err }, 'training reconciliation failed: retrying next interval'));
+  }, config.reconcileSeconds * 1000);
+  trainingRepair.unref();
+  cleanups.push(async () => clearInterval(trainingRepair));
   if (config.adminEmail && config.adminPassword) {
     await services.auth.ensureAdmin(config.adminEmail, config.adminPassword);
     logger.info({ email: config.adminEmail }, 'admin account ready');

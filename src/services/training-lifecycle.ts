@@ -24,6 +24,9 @@ export const trainingCheckpointKey = (runId: string, step: number): string => `t
 export const trainingOptimizerKey = (runId: string, step: number): string => `training/${runId}/optimizer-${step}.bin`;
 export const trainingSampleKey = (runId: string, step: number, index: number): string => `training/${runId}/sample-${step}-${index}.png`;
 
+/** Queue states in which an entry will still reach a worker (or is with one). */
+const LIVE_ENTRY_STATES = new Set(['active', 'waiting', 'wait', 'delayed', 'prioritized', 'waiting-children', 'paused']);
+
 /** Thrown inside the completion transaction when the run is no longer RUNNING: rolls the LoRA back. */
 class NotRunning extends Error {}
 
@@ -55,6 +58,30 @@ export class TrainingLifecycle {
   async submit(run: TrainingRun, requestId: string | null, priority: number): Promise<void> {
     await this.o.queue.add('train', { runId: run.id, requestId }, { jobId: run.id, priority });
     await this.publish(run, { type: 'QUEUED', step: 0, totalSteps: run.config.steps });
+  }
+
+  /**
+   * Open runs created more than `graceSeconds` ago whose queue entry will
+   * never reach a worker (missing, failed, or finished while the row stayed
+   * open: a crash between commit and enqueue, stalls past BullMQ's limit, an
+   * outage mid-bookkeeping). Each gets a fresh entry; a RUNNING one resumes
+   * from its checkpoint. Returns the ids given a new entry.
+   */
+  async requeueStranded(graceSeconds: number, onceEveryMs = 0): Promise<string[]> {
+    // One pass per interval across the cluster (every replica ticks).
+    if (onceEveryMs > 0 && !(await this.o.redis.set(`${this.o.prefix}:training-reconcile:lock`, '1', 'PX', Math.max(100, onceEveryMs - 200), 'NX'))) return [];
+    const cutoff = new Date(this.o.clock.now().getTime() - graceSeconds * 1000);
+    const open = await this.o.db.getRepository(TrainingRun).find({ where: { status: In([...OPEN_TRAINING_STATUSES]) }, order: { createdAt: 'ASC' }, take: 500 });
+    const requeued: string[] = [];
+    for (const run of open.filter((r) => r.createdAt < cutoff)) {
+      if (LIVE_ENTRY_STATES.has(await this.o.queue.getJobState(run.id))) continue;
+      const fresh = await this.find(run.id);
+      if (!fresh || !(OPEN_TRAINING_STATUSES as readonly string[]).includes(fresh.status)) continue;
+      await (await this.o.queue.getJob(run.id))?.remove();
+      await this.o.queue.add('train', { runId: run.id, requestId: null }, { jobId: run.id });
+      requeued.push(run.id);
+    }
+    return requeued;
   }
 
   /** QUEUED → RUNNING, or RUNNING → RUNNING when another worker resumes a run whose worker died. */

@@ -55,4 +55,18 @@ describe('the training queue', () => {
     // The same person can now start another: the cancelled run no longer counts as running.
     expect((await gqlData<any>(app.url, START, { i: { datasetId: await datasetOf(u.token), loraName: 'next', steps: 10 } }, u.token)).startTraining.status).toBe('QUEUED');
   });
+
+  it('gives a run whose queue entry was lost a new one (a crash between commit and enqueue, a spent entry)', async () => {
+    const u = await factory.user(app, { tier: 'PRO' });
+    const run = (await gqlData<any>(app.url, START, { i: { datasetId: await datasetOf(u.token), loraName: 'lost', steps: 10 } }, u.token)).startTraining;
+    const queue = createTrainingQueue({ url: app.config.redisUrl!, maxRetriesPerRequest: null }, app.config.redisPrefix);
+    await (await queue.getJob(run.id))!.remove();
+    expect(await queue.getJobState(run.id)).toBe('unknown');
+    // Within the grace period nothing happens (the entry may be on its way); after it, the run is queued again.
+    expect(await app.services.trainingLifecycle.requeueStranded(3600)).not.toContain(run.id);
+    expect(await app.services.trainingLifecycle.requeueStranded(0)).toContain(run.id);
+    expect(['waiting', 'prioritized']).toContain(await queue.getJobState(run.id));
+    expect(await app.services.trainingLifecycle.requeueStranded(0)).not.toContain(run.id);
+    await queue.close();
+  });
 });
