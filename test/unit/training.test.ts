@@ -99,6 +99,8 @@ describe('the local trainer', () => {
     expect(bad).toMatchObject({ code: 'INVALID_SPEC', field: 'rank' });
     const size = await trainer.train(await specOf({ resolution: 100 })).catch((e: unknown) => e);
     expect(size).toMatchObject({ code: 'INVALID_SPEC', field: 'resolution' });
+    const timestep = await trainer.train(await specOf({ minTimestep: 1000 })).catch((e: unknown) => e);
+    expect(timestep).toMatchObject({ code: 'INVALID_SPEC', field: 'minTimestep' });
     const other = await trainer.train(await specOf({ modelDir: scratch })).catch((e: unknown) => e);
     expect(other).toMatchObject({ code: 'UNSUPPORTED_MODEL' });
   });

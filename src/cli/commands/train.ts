@@ -77,11 +77,13 @@ async function train(o: TrainOptions): Promise<void> {
   // kohya's avr_loss: the mean loss over the last epoch's worth of steps.
   const window = Math.max(1, Math.ceil(images.length / o.train_batch_size));
   const recent: number[] = [];
-  const started = Date.now();
+  // tqdm's clock starts with the loop, not with loading the model and encoding the images.
+  let started: number | undefined;
   const firstStep = spec.resume?.step ?? 0;
   try {
     const result = await new LocalTrainer().train(spec, {
       onProgress: (p) => {
+        started ??= Date.now();
         recent.push(p.loss);
         if (recent.length > window) recent.shift();
         const avr = recent.reduce((a, b) => a + b, 0) / recent.length;

@@ -40,6 +40,9 @@ export function validateTrainingSpec(spec: TrainingSpec): void {
   spec.images.forEach((image, i) => {
     if (typeof image.caption !== 'string') fail(`images[${i}].caption`, 'must be a string');
   });
+  const { minTimestep, minSnrGamma } = spec;
+  if (minTimestep !== undefined && !(Number.isInteger(minTimestep) && minTimestep >= 0 && minTimestep < 1000)) fail('minTimestep', 'must be an integer from 0 to 999');
+  if (minSnrGamma !== undefined && !(Number.isFinite(minSnrGamma) && minSnrGamma > 0)) fail('minSnrGamma', 'must be a positive number');
   if (spec.samplePrompts.length > TRAINING_LIMITS.samplePrompts.max) fail('samplePrompts', `must list at most ${TRAINING_LIMITS.samplePrompts.max} prompts`);
   if (spec.resume && (spec.resume.step < 0 || spec.resume.step > spec.steps)) fail('resume', `step ${spec.resume.step} is outside 0..${spec.steps}`);
 }
