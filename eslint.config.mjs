@@ -37,7 +37,7 @@ function layer(files, above, why, extra = []) {
 const boundaries = [
   layer(['src/kernel/**/*.ts'], ['config', 'entities', 'gpu-worker', ...ADAPTERS, ...DOMAIN], 'the kernel imports nothing of ours'),
   layer(['src/entities/**/*.ts', 'src/config.ts'], ['gpu-worker', ...ADAPTERS, ...DOMAIN], 'entities and config import only the kernel'),
-  layer(['src/gpu-worker/{pipeline,lora,onnx,models}/**/*.ts'], ['config', 'entities', ...ADAPTERS, ...DOMAIN], 'the inference libraries are pure: kernel and each other only',
+  layer(['src/gpu-worker/{pipeline,lora,onnx,models,training}/**/*.ts'], ['config', 'entities', ...ADAPTERS, ...DOMAIN], 'the inference libraries are pure: kernel and each other only',
     [String.raw`^(\.\./)+(generation-worker|queue|step-reporter|outage-gate|worker-observability)$`]),
   layer(ADAPTERS.map((folder) => `src/${folder}/**/*.ts`), ['gpu-worker', ...DOMAIN], 'adapters sit below the domain'),
   // The inference backends (ONNX, ComfyUI, OpenAI Images): adapters of the worker, over the libraries, kernel, model and adapters.

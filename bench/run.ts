@@ -12,6 +12,7 @@ import { stallsBench } from './stalls.bench';
 import { throughputBench } from './throughput.bench';
 import { videoBench } from './video.bench';
 import { backendBench } from './backend.bench';
+import { trainingBench } from './training.bench';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   worker: workerBench,
@@ -22,6 +23,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   throughput: throughputBench,
   video: videoBench,
   backend: backendBench,
+  training: trainingBench,
 };
 
 async function main(): Promise<void> {

@@ -4,6 +4,8 @@ import { loadConfig } from '../src/config';
 import { DEFAULT_TIER_POLICIES } from '../src/database/reference-data';
 import { GENERATION_LIMITS, VIDEO_DEFAULTS, VIDEO_LIMITS } from '../src/kernel/generation-parameters';
 import { BATCH_LIMITS } from '../src/services/batch-plan';
+import { TRAINING_LIMITS } from '../src/kernel/training-parameters';
+import { DATASET_IMAGE_LIMITS } from '../src/services/dataset-images';
 import { IDEMPOTENCY_TTL_SECONDS } from '../src/services/jobs';
 import { WEBHOOK_DELIVERY_ATTEMPTS } from '../src/services/webhook-queue';
 import { EVENT_LOG_LIMITS } from '../src/subscriptions/event-log';
@@ -18,6 +20,7 @@ export function renderLimits(): string {
   // Defaults only: the secret is a stand-in so that nothing is read or written.
   const config = loadConfig({ NODE_ENV: 'development', JWT_SECRET: 'x'.repeat(32) });
   const tiers = DEFAULT_TIER_POLICIES;
+  const tl = TRAINING_LIMITS;
   const cell = (value: number | null, unit = '') => (value === null || value < 0 ? 'unlimited' : `${value.toLocaleString('en-US')}${unit}`);
   const row = (label: string, pick: (t: (typeof tiers)[number]) => string) => `| ${label} | ${tiers.map(pick).join(' | ')} |`;
   const g = GENERATION_LIMITS;
@@ -52,6 +55,10 @@ ${row('longest video clip', (t) => cell(t.maxVideoSeconds, ' s'))}
 ${row('video frames per second', (t) => cell(t.maxVideoFps))}
 ${row('largest video width or height', (t) => cell(t.maxVideoSide))}
 ${row('batches per rolling hour (`createBatch`)', (t) => cell(t.batchesPerHour))}
+${row('LoRA training runs per UTC day (0: no training)', (t) => cell(t.trainingRunsPerDay))}
+${row('training runs queued or running at once', (t) => cell(t.maxConcurrentTrainingRuns))}
+${row('steps per training run', (t) => cell(t.maxTrainingSteps))}
+${row('images per training dataset', (t) => cell(t.maxDatasetImages))}
 ${row('queue priority (lower runs first)', (t) => String(t.queuePriority))}
 ${row('images and finished jobs kept (then deleted with their files)', (t) => cell(t.retentionDays, ' days'))}
 
@@ -74,6 +81,21 @@ ${cell(config.maxQueuedJobs)} jobs are queued or running at once (\`ATELIER_MAX_
 | video duration | ${VIDEO_LIMITS.durationSeconds.min}–${VIDEO_LIMITS.durationSeconds.max} s (default ${VIDEO_DEFAULTS.durationSeconds} s; counted in whole seconds, rounded up) |
 | video frames per second | ${VIDEO_LIMITS.fps.min}–${VIDEO_LIMITS.fps.max} (default ${VIDEO_DEFAULTS.fps}; frames render at ${VIDEO_DEFAULTS.steps} steps unless asked, [video.md](video.md)) |
 | jobs per batch (\`createBatch\`; each also takes an open-job slot) | 1–${BATCH_LIMITS.maxJobs} ([batches.md](batches.md)) |
+
+## Every training run and dataset image, whatever the tier
+
+| parameter | range |
+| --- | --- |
+| rank | ${tl.rank.min}–${tl.rank.max} |
+| alpha | ${tl.alpha.min}–${tl.alpha.max} |
+| learning rate | ${tl.learningRate.min}–${tl.learningRate.max} |
+| steps | ${tl.steps.min}–${tl.steps.max.toLocaleString('en-US')} (and the tier's steps per training run) |
+| batch size | ${tl.batchSize.min}–${tl.batchSize.max} |
+| resolution | ${tl.resolution.min}–${tl.resolution.max}, multiples of ${tl.resolution.multipleOf} |
+| save every | ${tl.saveEvery.min}–the run's steps |
+| sample prompts | up to ${tl.samplePrompts.max}, ${tl.samplePromptChars.max} characters each |
+| dataset image | PNG, JPEG or WebP by content, up to ${DATASET_IMAGE_LIMITS.maxBytes / 1024 / 1024} MB, ${DATASET_IMAGE_LIMITS.minSide}–${DATASET_IMAGE_LIMITS.maxSide} pixels a side |
+| caption | up to ${DATASET_IMAGE_LIMITS.captionChars.toLocaleString('en-US')} characters |
 
 ## Requests and connections
 

@@ -10,11 +10,11 @@ import { openDatabase } from './database/data-source';
 import { seedBuiltInPresets, seedTierPolicies, syncModels } from './database/seed';
 import type { GenerationWorker } from './gpu-worker/generation-worker';
 import { ModelRegistry } from './gpu-worker/models/registry';
-import { createGenerationQueue } from './gpu-worker/queue';
+import { createGenerationQueue, createTrainingQueue } from './gpu-worker/queue';
 import type { GenerationQueue } from './kernel/queues';
 import { createAuditLogger, createLogger, type Logger } from './observability/logger';
 import { ErrorReporter } from './observability/error-reporter';
-import { AtelierMetrics, workerMetricsOf } from './observability/metrics';
+import { AtelierMetrics, trainingMetricsOf, workerMetricsOf } from './observability/metrics';
 import { startTracing, stopTracing } from './observability/tracing';
 import { onlineWorkers } from './observability/worker-registry';
 import { observeWorker } from './gpu-worker/worker-observability';
@@ -133,6 +133,8 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   const connection = { url: redisUrl, maxRetriesPerRequest: null };
   const queue = createGenerationQueue(connection, config.redisPrefix);
   cleanups.push(() => queue.close());
+  const trainingQueue = createTrainingQueue(connection, config.redisPrefix);
+  cleanups.push(() => trainingQueue.close());
   // Every role makes job transitions, so every role can enqueue webhook deliveries.
   const webhookQueue = createWebhookQueue(connection, config.redisPrefix, { attempts: WEBHOOK_DELIVERY_ATTEMPTS, backoffMs: config.webhookBackoffMs });
   cleanups.push(() => webhookQueue.close());
@@ -146,7 +148,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   }
   const replica = new ReplicaHeartbeat(redis, config.redisPrefix);
   const domain = createServices({
-    db, redis, prefix: config.redisPrefix, queue, events, webhooks: new JobLifecycleNotifier(webhookQueue, logger), store: storage.store, urlSigner, clock, logger,
+    db, redis, prefix: config.redisPrefix, queue, trainingQueue, events, webhooks: new JobLifecycleNotifier(webhookQueue, logger), store: storage.store, urlSigner, clock, logger,
     jwtSecret: config.jwtSecret, jwtTtlSeconds: config.jwtTtlSeconds, sessionIdleDays: config.sessionIdleDays,
     authAttemptsPerMinute: config.authAttemptsPerMinute,
     modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes, oidc: config.oidc, publicUrl: config.publicUrl,
@@ -169,6 +171,14 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
     logger: logger.child({ role: 'reconciler' }), graceSeconds: config.reconcileSeconds,
   }).start(config.reconcileSeconds * 1000);
   cleanups.push(() => reconciler.stop());
+  // Training runs whose entry will never reach a worker get a new one (docs/training.md, "Resume guarantees").
+  const trainingRepair = setInterval(() => {
+    services.trainingLifecycle.requeueStranded(config.reconcileSeconds, config.reconcileSeconds * 1000)
+      .then((ids) => { if (ids.length) logger.warn({ runIds: ids }, 'training runs without a live queue entry were queued again'); })
+      .catch((err) => logger.warn({ err }, 'training reconciliation failed: retrying next interval'));
+  }, config.reconcileSeconds * 1000);
+  trainingRepair.unref();
+  cleanups.push(async () => clearInterval(trainingRepair));
   if (config.adminEmail && config.adminPassword) {
     await services.auth.ensureAdmin(config.adminEmail, config.adminPassword);
     logger.info({ email: config.adminEmail }, 'admin account ready');
@@ -179,9 +189,9 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
 /** The GPU worker: BullMQ consumer, model cache, and (standalone) its own metrics and health server. */
 async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; metricsUrl: string | null }> {
   // Loaded here, not at the top: an API-only process never loads onnxruntime (docs/architecture.md, "Layers").
-  const [{ GenerationWorker }, { PipelineCache }, { RemoteBackends }, { ensureFfmpeg }] = await Promise.all([
+  const [{ GenerationWorker }, { PipelineCache }, { RemoteBackends }, { ensureFfmpeg }, { TrainingWorker }, { ThreadedTrainer }] = await Promise.all([
     import('./gpu-worker/generation-worker.js'), import('./gpu-worker/models/pipeline-cache.js'), import('./gpu-worker/backends/remote-backends.js'),
-    import('./gpu-worker/video-encoder.js'),
+    import('./gpu-worker/video-encoder.js'), import('./gpu-worker/training-worker.js'), import('./gpu-worker/threaded-trainer.js'),
   ]);
   const { config, db, redis, connection, services, storage, clock, metrics, queue, cleanups } = core;
   const logger = core.logger.child({ role: 'worker' });
@@ -211,6 +221,15 @@ async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; 
     lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000,
     metrics: workerMetrics, remote, backendWaitMs: config.backends.waitMs, ffmpegPath,
   });
+  // LoRA training runs from their own queue, one at a time (docs/training.md).
+  const training = new TrainingWorker({
+    db, connection, prefix: config.redisPrefix, lifecycle: services.trainingLifecycle, scheduler: services.trainingScheduler,
+    store: storage.store, backend: new ThreadedTrainer({
+      backend: 'local', options: config.trainerEncodingIterations ? { encodingIterations: config.trainerEncodingIterations } : {},
+    }), modelsDir: config.modelsDir, logger: logger.child({ queue: 'training' }),
+    lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000, metrics: trainingMetricsOf(metrics),
+  });
+  cleanups.push(() => training.close(config.shutdownGraceSeconds * 1000));
   const observed = await observeWorker({ worker, config, metrics, db, redis, queue, logger: core.logger });
   cleanups.push(() => observed.stop());
   cleanups.push(() => worker.close(config.shutdownGraceSeconds * 1000));

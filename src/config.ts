@@ -83,6 +83,8 @@ export interface AtelierConfig {
   workerConcurrency: number;
   /** BullMQ lock on a running job: a dead worker's job is picked up again after about this long. */
   workerLockSeconds: number;
+  /** Gradient iterations the local trainer spends encoding each training image to latents (docs/training.md); null: the trainer's default. */
+  trainerEncodingIterations: number | null;
   /** Approximate memory for loaded models (LRU). */
   modelCacheBytes: number;
   /** Lifetime of signed `/files/...` URLs. */
@@ -336,6 +338,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     jobTimeoutSeconds: int(env, 'ATELIER_JOB_TIMEOUT_SECONDS', 600, 1, 24 * 3600),
     workerConcurrency: int(env, 'ATELIER_WORKER_CONCURRENCY', 1, 1, 64),
     workerLockSeconds: int(env, 'ATELIER_WORKER_LOCK_SECONDS', 30, 2, 3600),
+    trainerEncodingIterations: env.ATELIER_TRAINER_ENCODING_ITERATIONS ? int(env, 'ATELIER_TRAINER_ENCODING_ITERATIONS', 150, 1, 100_000) : null,
     modelCacheBytes: int(env, 'ATELIER_MODEL_CACHE_MB', 4096, 1, 1024 * 1024) * 1024 * 1024,
     fileUrlTtlSeconds: int(env, 'ATELIER_FILE_URL_TTL_SECONDS', 3600, 10, 7 * 24 * 3600),
     corsOrigins: parseOrigins(env.ATELIER_CORS_ORIGINS, new URL(publicUrl).origin),

@@ -23,6 +23,8 @@ import { SessionsPage } from './pages/SessionsPage';
 import { SharedAlbumPage } from './pages/SharedAlbumPage';
 import { SingleSignOnPage } from './pages/SingleSignOnPage';
 import { VideoPage } from './pages/VideoPage';
+import { TrainingPage } from './pages/TrainingPage';
+import { TrainingRunPage } from './pages/TrainingRunPage';
 
 /** Pages that need a signed-in user send others to sign in, and back afterwards. */
 function RequireViewer({ children }: { children: ReactNode }) {
@@ -56,6 +58,8 @@ export function App() {
         <Route path="/join/:token" element={signedIn(<JoinSessionPage />)} />
         <Route path="/presets" element={signedIn(<PresetsPage />)} />
         <Route path="/loras" element={signedIn(<LorasPage />)} />
+        <Route path="/training" element={signedIn(<TrainingPage />)} />
+        <Route path="/training/runs/:id" element={signedIn(<TrainingRunPage />)} />
         <Route path="/keys" element={signedIn(<ApiKeysPage />)} />
         <Route path="/admin" element={signedIn(<AdminPage />)} />
         <Route path="/admin/models" element={signedIn(<ModelsPage />)} />

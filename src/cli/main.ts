@@ -11,6 +11,7 @@ import { mcpCommand } from './commands/mcp';
 import { modelsCommand } from './commands/models';
 import { operatorCommands } from './commands/operator';
 import { transferCommands } from './commands/transfer';
+import { trainCommand } from './commands/train';
 import { watchCommand } from './commands/watch';
 import { EXIT_CODES } from './exit-codes';
 import { printJson } from './output';
@@ -23,7 +24,7 @@ function program(): Command {
     .option('--json', 'print JSON for scripts instead of text')
     .showHelpAfterError('(atelier --help lists the commands and options)')
     .exitOverride();
-  for (const add of [loginCommand, generateCommand, jobsCommand, watchCommand, keysCommand, modelsCommand, mcpCommand, operatorCommands, transferCommands]) add(root);
+  for (const add of [loginCommand, generateCommand, jobsCommand, watchCommand, keysCommand, modelsCommand, trainCommand, mcpCommand, operatorCommands, transferCommands]) add(root);
   return root;
 }
 

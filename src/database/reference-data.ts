@@ -9,18 +9,21 @@ export const DEFAULT_TIER_POLICIES: PolicyDefaults[] = [
     maxLoras: 1, generationsPerMinute: 20, requestsPerMinute: 300, queuePriority: 3, maxSessionMembers: 3,
     maxQueryComplexity: 5000, pendingUploadMb: 64, retentionDays: 30, batchesPerHour: 5,
     videoSecondsPerDay: 30, maxVideoSeconds: 5, maxVideoFps: 30, maxVideoSide: 256,
+    trainingRunsPerDay: 0, maxConcurrentTrainingRuns: 0, maxTrainingSteps: 0, maxDatasetImages: 20,
   },
   {
     tier: Tier.PRO, maxOpenJobs: 5, imagesPerDay: 1000, maxWidth: 1024, maxHeight: 1024, maxSteps: 50, maxCount: 4,
     maxLoras: 3, generationsPerMinute: 60, requestsPerMinute: 1200, queuePriority: 2, maxSessionMembers: 10,
     maxQueryComplexity: 10000, pendingUploadMb: 1024, retentionDays: 365, batchesPerHour: 30,
     videoSecondsPerDay: 300, maxVideoSeconds: 15, maxVideoFps: 30, maxVideoSide: 512,
+    trainingRunsPerDay: 10, maxConcurrentTrainingRuns: 1, maxTrainingSteps: 2000, maxDatasetImages: 100,
   },
   {
     tier: Tier.ENTERPRISE, maxOpenJobs: 20, imagesPerDay: null, maxWidth: 2048, maxHeight: 2048, maxSteps: 150,
     maxCount: 8, maxLoras: 5, generationsPerMinute: 300, requestsPerMinute: 6000, queuePriority: 1,
     maxSessionMembers: 50, maxQueryComplexity: 30000, pendingUploadMb: 8192, retentionDays: null, batchesPerHour: 120,
     videoSecondsPerDay: null, maxVideoSeconds: 60, maxVideoFps: 60, maxVideoSide: 768,
+    trainingRunsPerDay: 100, maxConcurrentTrainingRuns: 4, maxTrainingSteps: 20000, maxDatasetImages: 1000,
   },
 ];
 

@@ -55,3 +55,13 @@ export enum InferenceBackend {
   /** A server speaking the OpenAI Images API (`POST /v1/images/generations`). */
   OPENAI_IMAGES = 'OPENAI_IMAGES',
 }
+/** Lifecycle of a LoRA training run (docs/training.md). */
+export enum TrainingStatus {
+  QUEUED = 'QUEUED',
+  RUNNING = 'RUNNING',
+  COMPLETED = 'COMPLETED',
+  FAILED = 'FAILED',
+  CANCELLED = 'CANCELLED',
+}
+export const OPEN_TRAINING_STATUSES = [TrainingStatus.QUEUED, TrainingStatus.RUNNING] as const;
+export const FINAL_TRAINING_STATUSES = [TrainingStatus.COMPLETED, TrainingStatus.FAILED, TrainingStatus.CANCELLED] as const;

@@ -1,4 +1,7 @@
 import { Album } from './album.entity';
+import { Dataset } from './dataset.entity';
+import { DatasetImage } from './dataset-image.entity';
+import { TrainingRun } from './training-run.entity';
 import { AlbumImage } from './album-image.entity';
 import { AlbumLink } from './album-link.entity';
 import { AlbumShare } from './album-share.entity';
@@ -21,10 +24,11 @@ import { User } from './user.entity';
 export * from './enums';
 export {
   Album, AlbumImage, AlbumLink, AlbumShare, ApiKey, AuditEvent, Batch, Favorite, Image, Job, Lora, AiModel, Preset,
-  CollabSession, SessionInvite, SessionMember, TierPolicy, UsageRecord, User,
+  CollabSession, SessionInvite, SessionMember, TierPolicy, UsageRecord, User, Dataset, DatasetImage, TrainingRun,
 };
 export { JobError, remainingDenoisingSteps, workSteps, type JobVideoFile } from './job.entity';
 export type { BatchAxes } from './batch.entity';
+export type { LoraTrainingMetrics } from './lora.entity';
 export { JobLora } from './generation-columns';
 export { ModelFile } from './model.entity';
 
@@ -32,4 +36,5 @@ export { ModelFile } from './model.entity';
 export const ENTITIES = [
   User, ApiKey, TierPolicy, AiModel, Job, Image, Album, AlbumImage, AlbumShare, AlbumLink,
   Preset, Lora, CollabSession, SessionMember, SessionInvite, UsageRecord, Favorite, AuditEvent, Batch,
+  Dataset, DatasetImage, TrainingRun,
 ];

@@ -4,10 +4,22 @@ import { User } from './user.entity';
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { Identified } from './identified';
 import { Tier } from './enums';
+import type { TrainingConfig } from '../kernel/training-parameters';
+
+/** What a trained LoRA version records about how it was made. */
+export interface LoraTrainingMetrics {
+  config: TrainingConfig;
+  datasetHash: string;
+  initialLoss: number;
+  finalLoss: number;
+  lossCurve: { step: number; loss: number }[];
+}
 
 @ObjectType({ description: 'A LoRA adapter (safetensors) for a base model.' })
 @Entity('loras')
 @Index('uq_loras_owner_name_version', ['ownerId', 'name', 'version'], { unique: true })
+// One LoRA per training run, whatever races a resumed run meets (docs/training.md, "Resume guarantees").
+@Index('uq_loras_training_run', ['trainingRunId'], { unique: true, where: 'training_run_id IS NOT NULL' })
 export class Lora extends Identified {
   @Column('uuid', { name: 'owner_id' })
   ownerId: string;
@@ -53,4 +65,12 @@ export class Lora extends Identified {
   @Field(() => Tier, { description: 'Lowest tier allowed to use it.' })
   @Column({ type: 'enum', enum: Tier, enumName: 'tier', name: 'min_tier', default: Tier.FREE })
   minTier: Tier;
+
+  /** The training run that produced this version; null for uploaded LoRAs. */
+  @Column('uuid', { name: 'training_run_id', nullable: true })
+  trainingRunId: string | null;
+
+  /** Training configuration, dataset hash and loss of a trained version (LoraVersionMetrics in GraphQL). */
+  @Column('jsonb', { nullable: true })
+  metrics: LoraTrainingMetrics | null;
 }

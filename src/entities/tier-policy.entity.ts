@@ -82,6 +82,21 @@ export class TierPolicy {
   @Field(() => Int, { description: 'Batches (createBatch) per rolling hour.' })
   @Column('int', { name: 'batches_per_hour', default: 5 })
   batchesPerHour: number;
+  @Field(() => Int, { description: 'LoRA training runs one user may start per UTC day (0: training is not part of the tier).' })
+  @Column('int', { name: 'training_runs_per_day', default: 0 })
+  trainingRunsPerDay: number;
+
+  @Field(() => Int, { description: 'Training runs one user may have queued or running at once.' })
+  @Column('int', { name: 'max_concurrent_training_runs', default: 0 })
+  maxConcurrentTrainingRuns: number;
+
+  @Field(() => Int, { description: 'Most steps per training run.' })
+  @Column('int', { name: 'max_training_steps', default: 0 })
+  maxTrainingSteps: number;
+
+  @Field(() => Int, { description: 'Most images per training dataset.' })
+  @Column('int', { name: 'max_dataset_images', default: 20 })
+  maxDatasetImages: number;
 
   @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
   updatedAt: Date;

@@ -95,11 +95,16 @@ export type AnyEventFields = Partial<
 
 export const isJobEvent = (event: AtelierEvent): event is JobLifecycleEvent => event.jobId !== null;
 
-/** The streams an event is appended to: its job's, its session's and its batch's. One topic map for publishers and subscribers. */
-export type StreamKind = 'job' | 'session' | 'batch';
+/**
+ * The event streams: a job's, a session's and a batch's (an AtelierEvent goes
+ * to those of `topicsOf`, one topic map for publishers and subscribers), and
+ * a training run's (its own event union, published apart).
+ */
+export type StreamKind = TopicKind | 'training';
+export type TopicKind = 'job' | 'session' | 'batch';
 
-export function topicsOf(event: AtelierEvent): { kind: StreamKind; id: string }[] {
-  const topics: { kind: StreamKind; id: string }[] = [];
+export function topicsOf(event: AtelierEvent): { kind: TopicKind; id: string }[] {
+  const topics: { kind: TopicKind; id: string }[] = [];
   if (event.jobId) topics.push({ kind: 'job', id: event.jobId });
   if (event.sessionId) topics.push({ kind: 'session', id: event.sessionId });
   const batchId = 'batchId' in event ? event.batchId : null;
@@ -116,3 +121,43 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 /** A job event as its publisher states it; the job's ids and the time are filled in from the job row. */
 export type JobEventBody = DistributiveOmit<JobLifecycleEvent, 'at' | 'jobId' | 'sessionId' | 'apiKeyId' | 'actorId'>;
+
+// ---- Training runs ------------------------------------------------------------
+
+/** Events in one training run's life (`trainingUpdated`), kept apart from job events: a run is not a job. */
+export const TRAINING_EVENT_TYPES = ['QUEUED', 'STARTED', 'PROGRESS', 'SAMPLE', 'CHECKPOINT', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+export type TrainingEventType = (typeof TRAINING_EVENT_TYPES)[number];
+export const FINAL_TRAINING_EVENT_TYPES: ReadonlySet<TrainingEventType> = new Set<TrainingEventType>(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+interface TrainingEventBase extends EventBase {
+  runId: string;
+  /** Steps done so far and in all. */
+  step: number;
+  totalSteps: number;
+}
+
+export type TrainingQueuedEvent = TrainingEventBase & { type: 'QUEUED' };
+/** `resumedFrom`: the checkpoint step a worker continued from after another one stopped. */
+export type TrainingStartedEvent = TrainingEventBase & { type: 'STARTED'; resumedFrom: number | null };
+export type TrainingProgressEvent = TrainingEventBase & { type: 'PROGRESS'; loss: number; learningRate: number; etaMs: number };
+/** Images rendered with the weights of `step`, one per sample prompt (artifact store keys). */
+export type TrainingSampleEvent = TrainingEventBase & { type: 'SAMPLE'; samples: { prompt: string; key: string }[] };
+export type TrainingCheckpointEvent = TrainingEventBase & { type: 'CHECKPOINT' };
+export type TrainingCompletedEvent = TrainingEventBase & { type: 'COMPLETED'; loraId: string; finalLoss: number };
+export type TrainingFailedEvent = TrainingEventBase & { type: 'FAILED'; error: JobFailure };
+export type TrainingCancelledEvent = TrainingEventBase & { type: 'CANCELLED'; checkpointStep: number | null };
+
+export type TrainingEvent =
+  | TrainingQueuedEvent | TrainingStartedEvent | TrainingProgressEvent | TrainingSampleEvent
+  | TrainingCheckpointEvent | TrainingCompletedEvent | TrainingFailedEvent | TrainingCancelledEvent;
+
+/** A training event with the id the event log gave it (usable as `after`). */
+export type LoggedTrainingEvent = TrainingEvent & { eventId: string };
+
+/** A training event as its publisher states it; time, run and actor are filled in from the run. */
+export type TrainingEventBody = DistributiveOmit<TrainingEvent, 'at' | 'runId' | 'actorId'>;
+
+/** What the training service publishes through; the event log implements it (one stream per run). */
+export interface TrainingEventPublisher {
+  publishTraining(event: TrainingEvent): Promise<string>;
+}

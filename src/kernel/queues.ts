@@ -61,3 +61,16 @@ export interface WebhookPayload {
   createdAt: string;
   data: Record<string, unknown>;
 }
+
+export const TRAINING_QUEUE = 'training';
+
+/** What rides on a training entry. The run's configuration lives in the training_runs table. The entry id is the run id. */
+export interface TrainingJobData {
+  runId: string;
+  requestId: string | null;
+}
+
+export type TrainingQueue = Queue<TrainingJobData, void, 'train'>;
+
+/** Redis key whose presence asks the worker training `runId` to stop before its next step. */
+export const trainingCancelKey = (prefix: string, runId: string): string => `${prefix}:cancel-training:${runId}`;

@@ -96,6 +96,27 @@ export class AtelierMetrics {
     registers: [this.registry],
   });
 
+  readonly trainingRuns = new Counter({
+    name: 'atelier_training_runs_total',
+    help: 'LoRA training runs that ended on this worker, by outcome (completed, failed, cancelled, handed-back)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly trainingStepsPerSecond = new Gauge({
+    name: 'atelier_training_steps_per_second',
+    help: 'Optimizer steps per second of each training run running on this worker (series removed when the run stops here)',
+    labelNames: ['run'] as const,
+    registers: [this.registry],
+  });
+
+  readonly trainingLoss = new Gauge({
+    name: 'atelier_training_loss',
+    help: 'Loss at the last step of each training run running on this worker (series removed when the run stops here)',
+    labelNames: ['run'] as const,
+    registers: [this.registry],
+  });
+
   readonly webhookDeliveries = new Counter({
     name: 'atelier_webhook_deliveries_total',
     help: 'Webhook delivery attempts, by outcome (delivered, failed, gone, gave_up)',
@@ -252,3 +273,26 @@ export const NO_WORKER_METRICS: WorkerMetrics = {
   backendFailure: () => undefined,
   backendCircuit: () => undefined,
 };
+
+/** What the training worker reports (docs/training.md, "Metrics"). Run ids label only runs in progress here, so the series stay few. */
+export interface TrainingMetrics {
+  progress(runId: string, stepsPerSecond: number, loss: number): void;
+  /** `outcome`: completed, failed, cancelled or handed-back. */
+  runEnded(runId: string, outcome: string): void;
+}
+
+export function trainingMetricsOf(metrics: AtelierMetrics): TrainingMetrics {
+  return {
+    progress: (run, stepsPerSecond, loss) => {
+      metrics.trainingStepsPerSecond.set({ run }, stepsPerSecond);
+      metrics.trainingLoss.set({ run }, loss);
+    },
+    runEnded: (run, outcome) => {
+      metrics.trainingRuns.inc({ outcome });
+      metrics.trainingStepsPerSecond.remove({ run });
+      metrics.trainingLoss.remove({ run });
+    },
+  };
+}
+
+export const NO_TRAINING_METRICS: TrainingMetrics = { progress: () => undefined, runEnded: () => undefined };

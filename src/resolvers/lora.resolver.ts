@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AiModel, JobLora, Lora, Tier } from '../entities';
+import { AiModel, JobLora, Lora, Tier, TrainingRun } from '../entities';
+import { LoraVersionMetrics } from './training.types';
 import { viewerOf, type AppContext } from './context';
 import { loraUsableBy } from '../services/access-rules';
 import { LoraInput } from './lora.types';
@@ -38,6 +39,18 @@ export class LoraResolver {
   @FieldResolver(() => AiModel, { nullable: true, description: 'The base model it adapts.' })
   baseModel(@Root() lora: Lora, @Ctx() ctx: AppContext): Promise<AiModel | null> {
     return ctx.loaders.model.load(lora.baseModelId);
+  }
+
+  @FieldResolver(() => LoraVersionMetrics, { nullable: true, description: 'How this version was trained (configuration, dataset hash, loss); null for uploaded LoRAs.' })
+  metrics(@Root() lora: Lora): LoraVersionMetrics | null {
+    return lora.metrics;
+  }
+
+  @ViewerDependent()
+  @FieldResolver(() => TrainingRun, { nullable: true, description: 'The training run that produced this version (for its owner and admins; null for uploaded LoRAs).' })
+  trainingRun(@Root() lora: Lora, @Ctx() ctx: AppContext): Promise<TrainingRun | null> {
+    if (!lora.trainingRunId || !ctx.viewer) return Promise.resolve(null);
+    return ctx.services.training.get(ctx.viewer.user, lora.trainingRunId).catch(() => null);
   }
 
   @ViewerDependent()

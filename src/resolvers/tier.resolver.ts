@@ -56,6 +56,17 @@ export class TierPolicyInput {
   maxVideoSide?: number | null;
   @Field(() => Int, { nullable: true, description: `Batches per rolling hour (${boundsText('batchesPerHour')}).` })
   batchesPerHour?: number | null;
+  @Field(() => Int, { nullable: true, description: `LoRA training runs per user per UTC day; 0 switches training off (${boundsText('trainingRunsPerDay')}).` })
+  trainingRunsPerDay?: number | null;
+
+  @Field(() => Int, { nullable: true, description: `Training runs one user may have queued or running at once (${boundsText('maxConcurrentTrainingRuns')}).` })
+  maxConcurrentTrainingRuns?: number | null;
+
+  @Field(() => Int, { nullable: true, description: `Most steps per training run (${boundsText('maxTrainingSteps')}).` })
+  maxTrainingSteps?: number | null;
+
+  @Field(() => Int, { nullable: true, description: `Most images per training dataset (${boundsText('maxDatasetImages')}).` })
+  maxDatasetImages?: number | null;
 }
 
 @Resolver(() => TierPolicy)

@@ -23,6 +23,8 @@ import { SuggestionResolver } from '../resolvers/suggestion.resolver';
 import { UserResolver } from '../resolvers/user.resolver';
 import { TierResolver } from '../resolvers/tier.resolver';
 import { WebhookResolver } from '../resolvers/webhook.resolver';
+import { DatasetImageResolver, DatasetResolver } from '../resolvers/dataset.resolver';
+import { TrainingResolver } from '../resolvers/training.resolver';
 import { errorCodeEnum } from './enums';
 import { adminActionAudit } from './admin-audit';
 import { ADMIN_MUTATIONS, permissions } from './permissions';
@@ -31,6 +33,7 @@ export const RESOLVERS = [
   UserResolver, JobResolver, BatchResolver, ImageResolver, ModelResolver, SessionResolver, SessionMemberResolver, LiveResolver, JobEventFieldsResolver, SessionEventFieldsResolver, BatchEventFieldsResolver, TierResolver,
   MonitoringResolver, WebhookResolver, AuthProviderResolver, AuditResolver, DataLifecycleResolver,
   AlbumResolver, FavoriteResolver, PresetResolver, SuggestionResolver, LoraResolver, JobLoraResolver, VideoResolver,
+  DatasetResolver, DatasetImageResolver, TrainingResolver,
 ] as const;
 
 /** The type-graphql schema without permissions (what schema.graphql prints). */

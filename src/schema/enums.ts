@@ -2,7 +2,7 @@ import { GraphQLEnumType } from 'graphql';
 import { registerEnumType } from 'type-graphql';
 import { ErrorCode, JobFailureCode } from '../kernel/errors';
 import { Sampler } from '../kernel/generation-parameters';
-import { AlbumRole, AuditEventKind, BatchKind, BatchStatus, InferenceBackend, JobKind, JobStatus, PresetCategory, Role, SessionRole, SessionStatus, Tier } from '../entities';
+import { AlbumRole, AuditEventKind, BatchKind, BatchStatus, InferenceBackend, JobKind, JobStatus, PresetCategory, Role, SessionRole, SessionStatus, Tier, TrainingStatus } from '../entities';
 
 registerEnumType(Tier, { name: 'Tier', description: 'Service tier; sets the limits.' });
 registerEnumType(Role, { name: 'Role', description: 'VIEWER reads and watches; EDITOR also creates; ADMIN manages.' });
@@ -13,6 +13,7 @@ registerEnumType(BatchKind, { name: 'BatchKind', description: 'PROMPTS (one job 
 registerEnumType(SessionRole, { name: 'SessionRole', description: 'OWNER manages, COLLABORATOR generates, WATCHER watches.' });
 registerEnumType(SessionStatus, { name: 'SessionStatus', description: 'ACTIVE, or ARCHIVED after being idle.' });
 registerEnumType(PresetCategory, { name: 'PresetCategory', description: 'IMAGE or VIDEO presets.' });
+registerEnumType(TrainingStatus, { name: 'TrainingStatus', description: 'Lifecycle of a LoRA training run.' });
 registerEnumType(AlbumRole, { name: 'AlbumRole', description: 'What a user an album is shared with may do.' });
 registerEnumType(AuditEventKind, { name: 'AuditEventKind', description: 'What a security audit event records.' });
 registerEnumType(Sampler, { name: 'Sampler', description: 'How the image is denoised step by step (docs/generation-parameters.md, "Samplers").' });

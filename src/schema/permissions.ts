@@ -49,6 +49,10 @@ export const ROOT_RULES = {
     loras: signedIn,
     systemStats: admin,
     tierPolicies: signedIn,
+    dataset: signedIn,
+    datasets: signedIn,
+    trainingRun: signedIn,
+    trainingRuns: signedIn,
   },
   Mutation: {
     register: allow,
@@ -104,11 +108,19 @@ export const ROOT_RULES = {
     registerModel: admin,
     updateModel: admin,
     updateTierPolicy: admin,
+    createDataset: editor,
+    deleteDataset: editor,
+    addDatasetImages: editor,
+    updateDatasetImage: editor,
+    removeDatasetImages: editor,
+    startTraining: editor,
+    cancelTraining: signedIn,
   },
   Subscription: {
     jobUpdated: signedIn,
     batchUpdated: signedIn,
     sessionEvents: signedIn,
+    trainingUpdated: signedIn,
   },
 } as const;
 

@@ -199,3 +199,34 @@ export function modelListedWhere(user: Subject): FindOptionsWhere<AiModel> {
 export function modelUsableBy(model: Pick<AiModel, 'enabled' | 'minTier'>, userTier: Tier): boolean {
   return model.enabled && tierAllows(userTier, model.minTier);
 }
+
+// ---- Training datasets and runs ---------------------------------------------
+
+type DatasetAccess = { ownerId: string; sessionId: string | null };
+
+/** A dataset for its owner, admins, and the members of the session it is shared with (to see and train on). */
+export function datasetVisibleTo(dataset: DatasetAccess, user: Subject, sessionRole: SessionRole | null): boolean {
+  return dataset.ownerId === user.id || isAdmin(user) || (dataset.sessionId !== null && sessionRole !== null);
+}
+
+/** {@link datasetVisibleTo} in SQL, for the `datasets` row aliased `alias`. */
+export function datasetVisibleWhere(alias: string, user: Subject): Brackets {
+  return new Brackets((w) => {
+    if (isAdmin(user)) return void w.where('TRUE');
+    w.where(`${alias}.owner_id = :${VIEWER_ID}`, { [VIEWER_ID]: user.id })
+      .orWhere(`${alias}.session_id IN (SELECT m.session_id FROM session_members m WHERE m.user_id = :${VIEWER_ID})`);
+  });
+}
+
+/** A training run for its owner and admins. */
+export function trainingRunVisibleTo(run: { ownerId: string }, user: Subject): boolean {
+  return run.ownerId === user.id || isAdmin(user);
+}
+
+/** {@link trainingRunVisibleTo} in SQL, for the `training_runs` row aliased `alias`. */
+export function trainingRunVisibleWhere(alias: string, user: Subject): Brackets {
+  return new Brackets((w) => {
+    if (isAdmin(user)) return void w.where('TRUE');
+    w.where(`${alias}.owner_id = :${VIEWER_ID}`, { [VIEWER_ID]: user.id });
+  });
+}

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { OidcConfig } from '../config';
 import type { DataSource } from 'typeorm';
-import type { GenerationQueue } from '../kernel/queues';
+import type { GenerationQueue, TrainingQueue } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
 import type { ArtifactStore, UrlSigner } from '../storage/artifact-store';
-import type { EventPublisher } from '../kernel/events';
+import type { EventPublisher, TrainingEventPublisher } from '../kernel/events';
 import { AccessPolicy } from './access';
 import { AlbumSharing } from './album-sharing';
 import { AlbumService } from './albums';
@@ -34,6 +34,9 @@ import { RequestGate } from './request-gate';
 import { FairScheduler } from './scheduling';
 import { SessionService } from './sessions';
 import { SuggestionService } from './suggestions';
+import { DatasetService } from './datasets';
+import { TrainingLifecycle } from './training-lifecycle';
+import { TrainingService } from './training';
 import { UploadService } from './uploads';
 import { UserService } from './users';
 import type { JobLifecycleNotifier } from './webhook-queue';
@@ -45,7 +48,9 @@ export interface ServiceDeps {
   redis: Redis;
   prefix: string;
   queue: GenerationQueue;
-  events: EventPublisher;
+  /** LoRA training runs (docs/training.md). */
+  trainingQueue: TrainingQueue;
+  events: EventPublisher & TrainingEventPublisher;
   /** Told of every job transition (webhook deliveries); null where nothing listens. */
   webhooks: JobLifecycleNotifier | null;
   store: ArtifactStore;
@@ -101,6 +106,10 @@ export function createServices(deps: ServiceDeps) {
     batches: batchProgress,
   });
   const jobs = new JobService({ db, redis, prefix, quotas, rateLimiter, scheduler, lifecycle, access, queries: jobQueries, clock, logger: deps.logger });
+  const datasets = new DatasetService(db, deps.store, uploads, access, clock);
+  const trainingLifecycle = new TrainingLifecycle({ db, redis, prefix, queue: deps.trainingQueue, events: deps.events, store: deps.store, clock });
+  // A scheduler of its own: training entries wait in their own queue, so their fair tags are their own.
+  const trainingScheduler = new FairScheduler(redis, `${prefix}:training`, { prioritizedKey: deps.trainingQueue.keys.prioritized });
   return {
     db,
     clock,
@@ -135,6 +144,10 @@ export function createServices(deps: ServiceDeps) {
     uploads,
     loras: new LoraService(db, deps.store, uploads, deps.modelsDir),
     models: new ModelService(db, { modelsDir: deps.modelsDir, store: deps.store, credentialKey: deps.credentialKey, health: new EndpointHealthStore(redis, prefix) }),
+    datasets,
+    trainingLifecycle,
+    trainingScheduler,
+    training: new TrainingService(db, datasets, trainingLifecycle, trainingScheduler, clock),
     webhookTargets,
     webhooks: new WebhookService(db, clock, webhookTargets),
     /** Deleting what users own, on request and by tier retention. */

@@ -6,6 +6,7 @@ export type EditablePolicyField =
   | 'maxOpenJobs' | 'imagesPerDay' | 'maxWidth' | 'maxHeight' | 'maxSteps' | 'maxCount' | 'maxLoras'
   | 'generationsPerMinute' | 'requestsPerMinute' | 'maxSessionMembers' | 'maxQueryComplexity' | 'pendingUploadMb' | 'retentionDays'
   | 'batchesPerHour'
+  | 'trainingRunsPerDay' | 'maxConcurrentTrainingRuns' | 'maxTrainingSteps' | 'maxDatasetImages'
   | 'videoSecondsPerDay' | 'maxVideoSeconds' | 'maxVideoFps' | 'maxVideoSide';
 
 /**
@@ -34,6 +35,12 @@ export const TIER_POLICY_BOUNDS: Record<EditablePolicyField, { min: number; max:
   maxVideoFps: { min: V.fps.min, max: V.fps.max },
   maxVideoSide: { min: L.width.min, max: L.width.max },
   batchesPerHour: { min: 0, max: 100_000 },
+  // 0 runs per day (or at once) switches training off for the tier (docs/training.md, "Limits").
+  trainingRunsPerDay: { min: 0, max: 100_000 },
+  maxConcurrentTrainingRuns: { min: 0, max: 1000 },
+  maxTrainingSteps: { min: 0, max: 100_000 },
+  // A trainer takes at most 1,000 images (gpu-worker/training/spec-validation.ts).
+  maxDatasetImages: { min: 1, max: 1000 },
 };
 
 /** `-1` in an update of one of these fields: no limit (stored as null). */

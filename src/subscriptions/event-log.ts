@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RedisScript } from '../redis/script';
-import { topicsOf, type AtelierEvent, type LoggedEvent, type StreamKind } from '../kernel/events';
+import { topicsOf, type AtelierEvent, type LoggedEvent, type StreamKind, type TrainingEvent } from '../kernel/events';
 import { AsyncQueue } from './async-queue';
 
 export type { StreamKind };
@@ -36,6 +36,9 @@ export const EVENT_LOG_LIMITS = {
 interface Listener {
   deliver(event: LoggedEvent): void;
 }
+
+/** Any logged event: the stream kind decides which union it belongs to. */
+type Logged = { eventId: string; type: string };
 
 /**
  * The event log behind subscriptions: one capped Redis Stream per job and per
@@ -77,8 +80,14 @@ export class EventLog {
 
   private limitsOf(kind: StreamKind): [maxLen: number, ttlSeconds: number] {
     const l = this.limits;
-    if (kind === 'job') return [l.jobMaxLen, l.jobTtlSeconds];
+    if (kind === 'job' || kind === 'training') return [l.jobMaxLen, l.jobTtlSeconds];
     return kind === 'session' ? [l.sessionMaxLen, l.sessionTtlSeconds] : [l.batchMaxLen, l.batchTtlSeconds];
+  }
+
+  /** Appends a training run's event to the run's stream (replayed by `trainingUpdated`, kept like a job's). */
+  async publishTraining(event: TrainingEvent): Promise<string> {
+    const body = JSON.stringify(event);
+    return this.append(this.key('training', event.runId), body, body, this.limits.jobMaxLen, this.limits.jobTtlSeconds);
   }
 
   private async append(key: string, stored: string, live: string, maxLen: number, ttlSeconds: number): Promise<string> {
@@ -86,10 +95,10 @@ export class EventLog {
   }
 
   /** Events of a stream after `after` (exclusive), or all of them when `after` is null. */
-  async read(kind: StreamKind, id: string, after: string | null, count = 10_000): Promise<LoggedEvent[]> {
+  async read<E extends Logged = LoggedEvent>(kind: StreamKind, id: string, after: string | null, count = 10_000): Promise<E[]> {
     const start = after ? `(${after}` : '-';
     const entries = (await this.redis.xrange(this.key(kind, id), start, '+', 'COUNT', count)) as [string, string[]][];
-    return entries.map(([eventId, fields]) => ({ ...(JSON.parse(fields[1]) as AtelierEvent), eventId }));
+    return entries.map(([eventId, fields]) => ({ ...JSON.parse(fields[1]), eventId }) as E);
   }
 
   /**
@@ -98,16 +107,17 @@ export class EventLog {
    * listener is attached before the replay is read, and anything it buffered
    * at or before the last replayed id is dropped.
    */
-  async subscribe(
+  async subscribe<E extends Logged = LoggedEvent>(
     kind: StreamKind, id: string, after: string | 'start' | null,
-    options: { isLast?: (event: LoggedEvent) => boolean; onClose?: () => void } = {},
-  ): Promise<AsyncQueue<LoggedEvent>> {
+    options: { isLast?: (event: E) => boolean; onClose?: () => void } = {},
+  ): Promise<AsyncQueue<E>> {
     const channel = this.key(kind, id);
-    const buffered: LoggedEvent[] = [];
-    let live: AsyncQueue<LoggedEvent> | null = null;
+    const buffered: E[] = [];
+    let live: AsyncQueue<E> | null = null;
     let lastId: string | null = after && after !== 'start' ? after : null;
     const listener: Listener = {
-      deliver: (event) => {
+      deliver: (logged) => {
+        const event = logged as unknown as E;
         if (!live) return void buffered.push(event);
         if (lastId && compareEventIds(event.eventId, lastId) <= 0) return;
         lastId = event.eventId;
@@ -117,13 +127,13 @@ export class EventLog {
     await this.attach(channel, listener);
     // The queue is what graphql-ws iterates: no generator layers in between, so a
     // delivery costs one promise resolution per subscriber (see bench/fanout).
-    const queue = new AsyncQueue<LoggedEvent>(() => {
+    const queue = new AsyncQueue<E>(() => {
       this.detach(channel, listener);
       options.onClose?.();
     }, options.isLast);
     try {
       if (after) {
-        for (const event of await this.read(kind, id, after === 'start' ? null : after)) {
+        for (const event of await this.read<E>(kind, id, after === 'start' ? null : after)) {
           queue.push(event);
           lastId = event.eventId;
         }
@@ -133,7 +143,7 @@ export class EventLog {
       throw error;
     }
     live = queue;
-    for (const event of buffered) listener.deliver(event);
+    for (const event of buffered) listener.deliver(event as unknown as LoggedEvent);
     return queue;
   }
 

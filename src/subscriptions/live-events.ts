@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { BatchStatus, FINAL_JOB_STATUSES, Role, type User } from '../entities';
-import { FINAL_EVENT_TYPES, type LoggedEvent } from '../kernel/events';
+import { BatchStatus, FINAL_JOB_STATUSES, FINAL_TRAINING_STATUSES, Role, type TrainingRun, type User } from '../entities';
+import { FINAL_EVENT_TYPES, FINAL_TRAINING_EVENT_TYPES, type LoggedEvent, type LoggedTrainingEvent } from '../kernel/events';
 import type { AccessPolicy } from '../services/access';
 import type { Clock } from '../kernel/clock';
 import { badInput, forbidden } from '../kernel/errors';
@@ -74,6 +74,17 @@ export class LiveEvents {
     });
     // A finished batch whose log expired has nothing more to say.
     if (batch.status !== BatchStatus.RUNNING && queue.size === 0) queue.end();
+    return queue;
+  }
+
+  /**
+   * Replays a training run's events so far and continues live; ends after the
+   * final event. `run` was already read for the viewer (owner or admin).
+   */
+  async trainingUpdates(run: TrainingRun): Promise<AsyncIterable<LoggedTrainingEvent>> {
+    const queue = await this.events.subscribe<LoggedTrainingEvent>('training', run.id, 'start', { isLast: (event) => FINAL_TRAINING_EVENT_TYPES.has(event.type) });
+    // A finished run whose log expired has nothing more to say.
+    if ((FINAL_TRAINING_STATUSES as readonly string[]).includes(run.status) && queue.size === 0) queue.end();
     return queue;
   }
 

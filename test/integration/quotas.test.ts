@@ -91,6 +91,7 @@ describe('quotas and rate limits', () => {
       maxCount: [1, 8], maxLoras: [0, 16], generationsPerMinute: [1, 100_000], requestsPerMinute: [1, 1_000_000],
       maxSessionMembers: [1, 10_000], maxQueryComplexity: [10, 1_000_000], pendingUploadMb: [1, 1_048_576],
       batchesPerHour: [0, 100_000],
+      trainingRunsPerDay: [0, 100_000], maxConcurrentTrainingRuns: [0, 1000], maxTrainingSteps: [0, 100_000], maxDatasetImages: [1, 1000],
     };
     const fields = Object.keys(BOUNDS).join(' ');
     const policy = async () => (await gqlData<any>(app.url, `{ tierPolicies { tier ${fields} } }`, {}, admin.token)).tierPolicies.find((p: any) => p.tier === 'PRO');

@@ -13,6 +13,7 @@ const LINKS = [
   { to: '/sessions', label: 'Sessions' },
   { to: '/presets', label: 'Presets' },
   { to: '/loras', label: 'LoRAs' },
+  { to: '/training', label: 'Training' },
   { to: '/keys', label: 'API keys' },
 ];
 

@@ -86,6 +86,16 @@ type Documents = {
     "\n  mutation LeaveSession($sessionId: ID!) {\n    leaveSession(sessionId: $sessionId)\n  }\n": typeof types.LeaveSessionDocument,
     "\n  mutation RemoveSessionMember($sessionId: ID!, $userId: ID!) {\n    removeSessionMember(sessionId: $sessionId, userId: $userId) {\n      ...SessionFields\n    }\n  }\n": typeof types.RemoveSessionMemberDocument,
     "\n  subscription SessionEvents($sessionId: ID!, $after: String) {\n    sessionEvents(sessionId: $sessionId, after: $after) {\n      eventId\n      type\n      sessionId\n      jobId\n      actorId\n      step\n      totalSteps\n      progress\n      queuePosition\n      etaSeconds\n      onlineUserIds\n      batchId\n      counts {\n        total\n        completed\n        failed\n        cancelled\n        progress\n        status\n      }\n    }\n  }\n": typeof types.SessionEventsDocument,
+    "\n  query TrainingLimits {\n    usage {\n      limits {\n        tier\n        trainingRunsPerDay\n        maxConcurrentTrainingRuns\n        maxTrainingSteps\n        maxDatasetImages\n      }\n    }\n  }\n": typeof types.TrainingLimitsDocument,
+    "\n  query Datasets {\n    datasets(first: 50) {\n      edges {\n        node {\n          id\n          name\n          mine\n        }\n      }\n    }\n  }\n": typeof types.DatasetsDocument,
+    "\n  query Dataset($id: ID!) {\n    dataset(id: $id) {\n      id\n      name\n      mine\n      images {\n        id\n        caption\n        url\n        width\n        height\n        format\n      }\n    }\n  }\n": typeof types.DatasetDocument,
+    "\n  mutation CreateDataset($input: DatasetInput!) {\n    createDataset(input: $input) {\n      id\n      name\n    }\n  }\n": typeof types.CreateDatasetDocument,
+    "\n  mutation AddDatasetImages($datasetId: ID!, $images: [DatasetImageInput!]!) {\n    addDatasetImages(datasetId: $datasetId, images: $images) {\n      id\n    }\n  }\n": typeof types.AddDatasetImagesDocument,
+    "\n  mutation UpdateDatasetImage($id: ID!, $caption: String!) {\n    updateDatasetImage(id: $id, caption: $caption) {\n      id\n      caption\n    }\n  }\n": typeof types.UpdateDatasetImageDocument,
+    "\n  mutation StartTraining($input: TrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": typeof types.StartTrainingDocument,
+    "\n  query TrainingRuns {\n    trainingRuns(first: 20) {\n      edges {\n        node {\n          id\n          loraName\n          status\n          step\n          totalSteps\n          createdAt\n        }\n      }\n    }\n  }\n": typeof types.TrainingRunsDocument,
+    "\n  query TrainingRun($id: ID!) {\n    trainingRun(id: $id) {\n      id\n      loraName\n      status\n      step\n      totalSteps\n      checkpointUrl\n      config {\n        steps\n        rank\n        learningRate\n        samplePrompts\n      }\n      lora {\n        id\n        name\n        version\n      }\n    }\n  }\n": typeof types.TrainingRunDocument,
+    "\n  subscription TrainingUpdated($runId: ID!) {\n    trainingUpdated(runId: $runId) {\n      eventId\n      type\n      step\n      totalSteps\n      loss\n      etaSeconds\n      loraId\n      finalLoss\n      samples {\n        prompt\n        url\n      }\n      error {\n        message\n      }\n    }\n  }\n": typeof types.TrainingUpdatedDocument,
     "\n  mutation CreateVideo($input: VideoInput!, $idempotencyKey: String) {\n    createVideo(input: $input, idempotencyKey: $idempotencyKey) {\n      ...JobFields\n    }\n  }\n": typeof types.CreateVideoDocument,
     "\n  query VideoPresets {\n    presets(category: VIDEO) {\n      id\n      name\n      template\n      durationSeconds\n      fps\n    }\n  }\n": typeof types.VideoPresetsDocument,
 };
@@ -162,6 +172,16 @@ const documents: Documents = {
     "\n  mutation LeaveSession($sessionId: ID!) {\n    leaveSession(sessionId: $sessionId)\n  }\n": types.LeaveSessionDocument,
     "\n  mutation RemoveSessionMember($sessionId: ID!, $userId: ID!) {\n    removeSessionMember(sessionId: $sessionId, userId: $userId) {\n      ...SessionFields\n    }\n  }\n": types.RemoveSessionMemberDocument,
     "\n  subscription SessionEvents($sessionId: ID!, $after: String) {\n    sessionEvents(sessionId: $sessionId, after: $after) {\n      eventId\n      type\n      sessionId\n      jobId\n      actorId\n      step\n      totalSteps\n      progress\n      queuePosition\n      etaSeconds\n      onlineUserIds\n      batchId\n      counts {\n        total\n        completed\n        failed\n        cancelled\n        progress\n        status\n      }\n    }\n  }\n": types.SessionEventsDocument,
+    "\n  query TrainingLimits {\n    usage {\n      limits {\n        tier\n        trainingRunsPerDay\n        maxConcurrentTrainingRuns\n        maxTrainingSteps\n        maxDatasetImages\n      }\n    }\n  }\n": types.TrainingLimitsDocument,
+    "\n  query Datasets {\n    datasets(first: 50) {\n      edges {\n        node {\n          id\n          name\n          mine\n        }\n      }\n    }\n  }\n": types.DatasetsDocument,
+    "\n  query Dataset($id: ID!) {\n    dataset(id: $id) {\n      id\n      name\n      mine\n      images {\n        id\n        caption\n        url\n        width\n        height\n        format\n      }\n    }\n  }\n": types.DatasetDocument,
+    "\n  mutation CreateDataset($input: DatasetInput!) {\n    createDataset(input: $input) {\n      id\n      name\n    }\n  }\n": types.CreateDatasetDocument,
+    "\n  mutation AddDatasetImages($datasetId: ID!, $images: [DatasetImageInput!]!) {\n    addDatasetImages(datasetId: $datasetId, images: $images) {\n      id\n    }\n  }\n": types.AddDatasetImagesDocument,
+    "\n  mutation UpdateDatasetImage($id: ID!, $caption: String!) {\n    updateDatasetImage(id: $id, caption: $caption) {\n      id\n      caption\n    }\n  }\n": types.UpdateDatasetImageDocument,
+    "\n  mutation StartTraining($input: TrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n": types.StartTrainingDocument,
+    "\n  query TrainingRuns {\n    trainingRuns(first: 20) {\n      edges {\n        node {\n          id\n          loraName\n          status\n          step\n          totalSteps\n          createdAt\n        }\n      }\n    }\n  }\n": types.TrainingRunsDocument,
+    "\n  query TrainingRun($id: ID!) {\n    trainingRun(id: $id) {\n      id\n      loraName\n      status\n      step\n      totalSteps\n      checkpointUrl\n      config {\n        steps\n        rank\n        learningRate\n        samplePrompts\n      }\n      lora {\n        id\n        name\n        version\n      }\n    }\n  }\n": types.TrainingRunDocument,
+    "\n  subscription TrainingUpdated($runId: ID!) {\n    trainingUpdated(runId: $runId) {\n      eventId\n      type\n      step\n      totalSteps\n      loss\n      etaSeconds\n      loraId\n      finalLoss\n      samples {\n        prompt\n        url\n      }\n      error {\n        message\n      }\n    }\n  }\n": types.TrainingUpdatedDocument,
     "\n  mutation CreateVideo($input: VideoInput!, $idempotencyKey: String) {\n    createVideo(input: $input, idempotencyKey: $idempotencyKey) {\n      ...JobFields\n    }\n  }\n": types.CreateVideoDocument,
     "\n  query VideoPresets {\n    presets(category: VIDEO) {\n      id\n      name\n      template\n      durationSeconds\n      fps\n    }\n  }\n": types.VideoPresetsDocument,
 };
@@ -468,6 +488,46 @@ export function graphql(source: "\n  mutation RemoveSessionMember($sessionId: ID
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription SessionEvents($sessionId: ID!, $after: String) {\n    sessionEvents(sessionId: $sessionId, after: $after) {\n      eventId\n      type\n      sessionId\n      jobId\n      actorId\n      step\n      totalSteps\n      progress\n      queuePosition\n      etaSeconds\n      onlineUserIds\n      batchId\n      counts {\n        total\n        completed\n        failed\n        cancelled\n        progress\n        status\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription SessionEvents($sessionId: ID!, $after: String) {\n    sessionEvents(sessionId: $sessionId, after: $after) {\n      eventId\n      type\n      sessionId\n      jobId\n      actorId\n      step\n      totalSteps\n      progress\n      queuePosition\n      etaSeconds\n      onlineUserIds\n      batchId\n      counts {\n        total\n        completed\n        failed\n        cancelled\n        progress\n        status\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TrainingLimits {\n    usage {\n      limits {\n        tier\n        trainingRunsPerDay\n        maxConcurrentTrainingRuns\n        maxTrainingSteps\n        maxDatasetImages\n      }\n    }\n  }\n"): (typeof documents)["\n  query TrainingLimits {\n    usage {\n      limits {\n        tier\n        trainingRunsPerDay\n        maxConcurrentTrainingRuns\n        maxTrainingSteps\n        maxDatasetImages\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Datasets {\n    datasets(first: 50) {\n      edges {\n        node {\n          id\n          name\n          mine\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Datasets {\n    datasets(first: 50) {\n      edges {\n        node {\n          id\n          name\n          mine\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Dataset($id: ID!) {\n    dataset(id: $id) {\n      id\n      name\n      mine\n      images {\n        id\n        caption\n        url\n        width\n        height\n        format\n      }\n    }\n  }\n"): (typeof documents)["\n  query Dataset($id: ID!) {\n    dataset(id: $id) {\n      id\n      name\n      mine\n      images {\n        id\n        caption\n        url\n        width\n        height\n        format\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateDataset($input: DatasetInput!) {\n    createDataset(input: $input) {\n      id\n      name\n    }\n  }\n"): (typeof documents)["\n  mutation CreateDataset($input: DatasetInput!) {\n    createDataset(input: $input) {\n      id\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AddDatasetImages($datasetId: ID!, $images: [DatasetImageInput!]!) {\n    addDatasetImages(datasetId: $datasetId, images: $images) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation AddDatasetImages($datasetId: ID!, $images: [DatasetImageInput!]!) {\n    addDatasetImages(datasetId: $datasetId, images: $images) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateDatasetImage($id: ID!, $caption: String!) {\n    updateDatasetImage(id: $id, caption: $caption) {\n      id\n      caption\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateDatasetImage($id: ID!, $caption: String!) {\n    updateDatasetImage(id: $id, caption: $caption) {\n      id\n      caption\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation StartTraining($input: TrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation StartTraining($input: TrainingInput!) {\n    startTraining(input: $input) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TrainingRuns {\n    trainingRuns(first: 20) {\n      edges {\n        node {\n          id\n          loraName\n          status\n          step\n          totalSteps\n          createdAt\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query TrainingRuns {\n    trainingRuns(first: 20) {\n      edges {\n        node {\n          id\n          loraName\n          status\n          step\n          totalSteps\n          createdAt\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TrainingRun($id: ID!) {\n    trainingRun(id: $id) {\n      id\n      loraName\n      status\n      step\n      totalSteps\n      checkpointUrl\n      config {\n        steps\n        rank\n        learningRate\n        samplePrompts\n      }\n      lora {\n        id\n        name\n        version\n      }\n    }\n  }\n"): (typeof documents)["\n  query TrainingRun($id: ID!) {\n    trainingRun(id: $id) {\n      id\n      loraName\n      status\n      step\n      totalSteps\n      checkpointUrl\n      config {\n        steps\n        rank\n        learningRate\n        samplePrompts\n      }\n      lora {\n        id\n        name\n        version\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription TrainingUpdated($runId: ID!) {\n    trainingUpdated(runId: $runId) {\n      eventId\n      type\n      step\n      totalSteps\n      loss\n      etaSeconds\n      loraId\n      finalLoss\n      samples {\n        prompt\n        url\n      }\n      error {\n        message\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription TrainingUpdated($runId: ID!) {\n    trainingUpdated(runId: $runId) {\n      eventId\n      type\n      step\n      totalSteps\n      loss\n      etaSeconds\n      loraId\n      finalLoss\n      samples {\n        prompt\n        url\n      }\n      error {\n        message\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -133,6 +133,22 @@ export type CircuitState =
   /** The endpoint failed repeatedly; requests are held back until the breaker half-opens. */
   | 'OPEN';
 
+/** An uploaded image to add to a dataset. */
+export type DatasetImageInput = {
+  /** What the image shows (up to 1000 characters). */
+  caption?: InputMaybe<Scalars['String']['input']>;
+  /** uploadId from POST /uploads (PNG, JPEG or WebP, checked by content). */
+  uploadId: Scalars['ID']['input'];
+};
+
+/** A new dataset. */
+export type DatasetInput = {
+  /** Name, 1 to 80 characters. */
+  name: Scalars['String']['input'];
+  /** Share with this session: its members may see it and train on it (only you change it). */
+  sessionId?: InputMaybe<Scalars['ID']['input']>;
+};
+
 /** Every value of extensions.code on GraphQL errors (and `code` on REST refusals). */
 export type ErrorCode =
   /** The HTTP request is malformed. */
@@ -389,8 +405,12 @@ export type TierPolicyInput = {
   generationsPerMinute?: InputMaybe<Scalars['Int']['input']>;
   /** Images per UTC day (0 to 1,000,000, or -1 for unlimited). */
   imagesPerDay?: InputMaybe<Scalars['Int']['input']>;
+  /** Training runs one user may have queued or running at once (0 to 1,000). */
+  maxConcurrentTrainingRuns?: InputMaybe<Scalars['Int']['input']>;
   /** Most images per job (1 to 8). */
   maxCount?: InputMaybe<Scalars['Int']['input']>;
+  /** Most images per training dataset (1 to 1,000). */
+  maxDatasetImages?: InputMaybe<Scalars['Int']['input']>;
   /** Largest height (64 to 2,048). */
   maxHeight?: InputMaybe<Scalars['Int']['input']>;
   /** Most LoRAs per job (0 to 16). */
@@ -403,6 +423,8 @@ export type TierPolicyInput = {
   maxSessionMembers?: InputMaybe<Scalars['Int']['input']>;
   /** Most steps (1 to 150). */
   maxSteps?: InputMaybe<Scalars['Int']['input']>;
+  /** Most steps per training run (0 to 100,000). */
+  maxTrainingSteps?: InputMaybe<Scalars['Int']['input']>;
   /** Most frames per second of a clip (1 to 60). */
   maxVideoFps?: InputMaybe<Scalars['Int']['input']>;
   /** Longest video clip in seconds (1 to 60). */
@@ -417,9 +439,58 @@ export type TierPolicyInput = {
   requestsPerMinute?: InputMaybe<Scalars['Int']['input']>;
   /** Days images and finished jobs are kept (1 to 36,500, or -1 for unlimited). */
   retentionDays?: InputMaybe<Scalars['Int']['input']>;
+  /** LoRA training runs per user per UTC day; 0 switches training off (0 to 100,000). */
+  trainingRunsPerDay?: InputMaybe<Scalars['Int']['input']>;
   /** Seconds of video per UTC day (0 to 1,000,000, or -1 for unlimited). */
   videoSecondsPerDay?: InputMaybe<Scalars['Int']['input']>;
 };
+
+/** What happened in a training run. */
+export type TrainingEventType =
+  | 'CANCELLED'
+  | 'CHECKPOINT'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'PROGRESS'
+  | 'QUEUED'
+  | 'SAMPLE'
+  | 'STARTED';
+
+/** A LoRA training run. Omitted hyperparameters take the defaults of docs/training.md; each is checked against docs/limits.md. */
+export type TrainingInput = {
+  /** LoRA alpha; updates scale by alpha / rank (0.001 to 1024). */
+  alpha?: InputMaybe<Scalars['Float']['input']>;
+  /** Base model (default: the default model). */
+  baseModelId?: InputMaybe<Scalars['ID']['input']>;
+  /** Images per step (1 to 64). */
+  batchSize?: InputMaybe<Scalars['Int']['input']>;
+  /** The dataset to train on (yours or shared with your session). */
+  datasetId: Scalars['ID']['input'];
+  /** Learning rate (1e-7 to 1). */
+  learningRate?: InputMaybe<Scalars['Float']['input']>;
+  /** The LoRA's name: the run registers the next version of it. */
+  loraName: Scalars['String']['input'];
+  /** LoRA rank (1 to 128). */
+  rank?: InputMaybe<Scalars['Int']['input']>;
+  /** Square training resolution (64 to 2048, multiple of 8). */
+  resolution?: InputMaybe<Scalars['Int']['input']>;
+  /** Prompts rendered at each save point (up to 8). */
+  samplePrompts?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Checkpoint and render samples every N steps (at most steps). */
+  saveEvery?: InputMaybe<Scalars['Int']['input']>;
+  /** Seed (random when omitted): the same seed, data and settings train the same LoRA. */
+  seed?: InputMaybe<Scalars['Int']['input']>;
+  /** Optimizer steps (1 to the tier's maxTrainingSteps). */
+  steps?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Lifecycle of a LoRA training run. */
+export type TrainingStatus =
+  | 'CANCELLED'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'QUEUED'
+  | 'RUNNING';
 
 /** A video clip to make (docs/video.md). A VIDEO preset or the defaults supply what is left out; explicit fields win. */
 export type VideoInput = {

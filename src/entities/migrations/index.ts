@@ -2,6 +2,7 @@
 import { VideoJobs1796000000000 } from './1796000000000-VideoJobs';
 import { Batches1795974423134 } from './1795974423134-Batches';
 import { DataLifecycle1795974172386 } from './1795974172386-DataLifecycle';
+import { DatasetsAndTraining1795973935688 } from './1795973935688-DatasetsAndTraining';
 import { ModelBackends1795973862617 } from './1795973862617-ModelBackends';
 import { AddJobSampler1795970711988 } from './1795970711988-AddJobSampler';
 import { PendingUploadQuota1795966964444 } from './1795966964444-PendingUploadQuota';
@@ -11,5 +12,6 @@ import { ApiKeyWebhooks1795344111507 } from './1795344111507-ApiKeyWebhooks';
 import { Initial1795341110071 } from './1795341110071-Initial';
 export const MIGRATIONS: Function[] = [
   Initial1795341110071, ApiKeyWebhooks1795344111507, SingleSignOnAccounts1795965598562, AuditEvents1795965890914, PendingUploadQuota1795966964444,
-  AddJobSampler1795970711988, ModelBackends1795973862617, DataLifecycle1795974172386, Batches1795974423134, VideoJobs1796000000000,
+  AddJobSampler1795970711988, ModelBackends1795973862617, DatasetsAndTraining1795973935688, DataLifecycle1795974172386, Batches1795974423134,
+  VideoJobs1796000000000,
 ];

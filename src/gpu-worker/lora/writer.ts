@@ -9,10 +9,11 @@ export interface LoraTargetInfo { name: string; shape: number[]; outFeatures: nu
 
 /**
  * Encodes a kohya-style LoRA (`lora_unet_<layer>.lora_up.weight`, `.lora_down.weight`,
- * `.alpha`) as safetensors bytes. Meant for tests and benchmarks that need a
- * valid LoRA for the tiny model.
+ * `.alpha`) as safetensors bytes, with optional string metadata (kohya's `ss_*` keys).
+ * The local trainer writes its LoRAs with it; tests and benchmarks use it for
+ * a valid LoRA for the tiny model.
  */
-export function encodeLoraSafetensors(spec: { targets: Record<string, LoraTargetWeights> }): Buffer {
+export function encodeLoraSafetensors(spec: { targets: Record<string, LoraTargetWeights>; metadata?: Record<string, string> }): Buffer {
   const tensors: Record<string, Float32TensorData> = {};
   for (const [layer, t] of Object.entries(spec.targets)) {
     if (t.up.length % t.rank !== 0 || t.down.length % t.rank !== 0) throw new Error(`layer ${layer}: sizes are not multiples of rank ${t.rank}`);
@@ -21,7 +22,7 @@ export function encodeLoraSafetensors(spec: { targets: Record<string, LoraTarget
     tensors[`${key}.lora_down.weight`] = { shape: [t.rank, t.down.length / t.rank], data: t.down };
     tensors[`${key}.alpha`] = { shape: [], data: Float32Array.of(t.alpha) };
   }
-  return writeSafetensors(tensors, { format: 'pt' });
+  return writeSafetensors(tensors, { ...spec.metadata, format: 'pt' });
 }
 
 /** Writes {@link encodeLoraSafetensors}'s bytes to `path`. */

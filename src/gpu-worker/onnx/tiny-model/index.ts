@@ -18,7 +18,7 @@ const SCALING_FACTOR = 0.18215;
  * The decoder's cosine palette. Channels 0, 1 and 3 move along the palette
  * (shared direction, per-channel speeds); channel 2 shifts the hue balance.
  */
-const PALETTE: PaletteSpec = {
+export const TINY_PALETTE: PaletteSpec = {
   latent: [
     [0.22, 0.13, 0.08, -0.08],
     [0.2, 0.14, -0.04, -0.07],
@@ -34,6 +34,13 @@ const PALETTE: PaletteSpec = {
   amplitude: [0.42, 0.42, 0.42],
   vignette: 0.12,
 };
+
+/**
+ * The tiny UNet's fixed hyper-parameters (its weights are in the ONNX file).
+ * The local trainer rebuilds the same forward pass from these and the file's
+ * initializers (src/gpu-worker/training/tiny-network.ts).
+ */
+export const TINY_UNET_SHAPE = { hiddenSize: HIDDEN, width: 32, textAmplitude: 0.15, seedStd: 1.0, blurSigma: 5, blurTaps: 21 } as const;
 
 const SCHEDULER_CONFIG = {
   _class_name: 'EulerDiscreteScheduler',
@@ -81,11 +88,8 @@ export function buildTinyModelFiles(): Map<string, Buffer> {
   const vocab = buildVocab();
   const silent = [vocab.vocab[START_TOKEN], vocab.vocab[END_TOKEN]];
   const textEncoder = buildTextEncoder(rng, { vocabSize: vocab.size, hiddenSize: HIDDEN, seqLength: 77, silentTokenIds: silent });
-  const unet = buildUnet(rng, {
-    hiddenSize: HIDDEN, width: 32, textAmplitude: 0.15, seedStd: 1.0, blurSigma: 5, blurTaps: 21,
-    alphasCumprod: alphasCumprod(SD1_SCHEDULER_DEFAULTS),
-  });
-  const decoder = buildVaeDecoder(rng, { scalingFactor: SCALING_FACTOR, width1: 16, width2: 12, textureStrength: 0.35, palette: PALETTE });
+  const unet = buildUnet(rng, { ...TINY_UNET_SHAPE, alphasCumprod: alphasCumprod(SD1_SCHEDULER_DEFAULTS) });
+  const decoder = buildVaeDecoder(rng, { scalingFactor: SCALING_FACTOR, width1: 16, width2: 12, textureStrength: 0.35, palette: TINY_PALETTE });
   const loraBase = Object.fromEntries(unet.layers.map((l) => [l.input, { shape: l.shape, data: l.base }]));
 
   const modelIndex = {
@@ -109,8 +113,8 @@ export function buildTinyModelFiles(): Map<string, Buffer> {
       default_steps: 20,
       default_guidance_scale: 7.5,
       vae_scaling_factor: SCALING_FACTOR,
-      latent_rgb_factors: previewFactors(PALETTE),
-      latent_rgb_bias: PALETTE.phase.map((d, k) => (PALETTE.offset[k] + PALETTE.amplitude[k] * Math.cos(2 * Math.PI * d)) * 2 - 1),
+      latent_rgb_factors: previewFactors(TINY_PALETTE),
+      latent_rgb_bias: TINY_PALETTE.phase.map((d, k) => (TINY_PALETTE.offset[k] + TINY_PALETTE.amplitude[k] * Math.cos(2 * Math.PI * d)) * 2 - 1),
       lora_base: 'unet/lora_base.safetensors',
       lora_layers: unet.layers.map((l) => ({ name: l.name, input: l.input, shape: l.shape })),
     },

@@ -13,7 +13,7 @@ export interface UnetSpec {
 }
 
 /** Per-timestep scalars of the analytic denoiser, looked up with Gather(timestep). */
-function timestepTables(spec: UnetSpec, kernel: Float32Array): { invSqrtAbar: Float32Array; invSigma: Float32Array; keep: Float32Array } {
+export function timestepTables(spec: UnetSpec, kernel: Float32Array): { invSqrtAbar: Float32Array; invSigma: Float32Array; keep: Float32Array } {
   const n = spec.alphasCumprod.length;
   const k2 = kernel.reduce((a, v) => a + v * v, 0);
   const nu = k2 * k2; // variance of blurred unit white noise (2-D separable kernel)

@@ -1,0 +1,61 @@
+import { useQuery, useSubscription } from '@apollo/client/react';
+import { useState } from 'react';
+import { useNavigate, useParams } from 'react-router';
+import { LossChart } from '../components/LossChart';
+import { ErrorNotice } from '../components/Notice';
+import { ProgressBar } from '../components/ProgressBar';
+import { DEFAULT_SETTINGS } from '../components/settings';
+import type { TrainingUpdatedSubscription as TrainingEvent } from '../gql/graphql';
+import { TrainingRunQuery, TrainingUpdatedSubscription } from '../operations/training';
+
+type Event = TrainingEvent['trainingUpdated'];
+
+/** A run, live: progress, the loss chart as PROGRESS events arrive, samples per save point, and its LoRA once done. */
+export function TrainingRunPage() {
+  const { id = '' } = useParams();
+  const navigate = useNavigate();
+  const run = useQuery(TrainingRunQuery, { variables: { id } });
+  const [events, setEvents] = useState<Event[]>([]);
+  useSubscription(TrainingUpdatedSubscription, {
+    variables: { runId: id },
+    onData: ({ data }) => {
+      const event = data.data?.trainingUpdated;
+      if (event) setEvents((list) => (list.some((e) => e.eventId === event.eventId) ? list : [...list, event]));
+      if (event && ['COMPLETED', 'FAILED', 'CANCELLED'].includes(event.type)) void run.refetch();
+    },
+  });
+  const last = events.at(-1);
+  const points = events.filter((e) => e.type === 'PROGRESS' && e.loss != null).map((e) => ({ step: e.step, loss: e.loss as number }));
+  const samples = events.filter((e) => e.type === 'SAMPLE');
+  const done = events.find((e) => e.type === 'COMPLETED');
+  const info = run.data?.trainingRun;
+  const useLora = (loraId: string) => void navigate('/', { state: { settings: { ...DEFAULT_SETTINGS, loras: [{ loraId, weight: 1 }] } } });
+  return (
+    <div className="stack">
+      <h1>Training {info?.loraName}</h1>
+      <ErrorNotice error={run.error} />
+      <p><span className="badge" data-testid="run-status">{last?.type ?? info?.status}</span> step {last?.step ?? info?.step} of {last?.totalSteps ?? info?.totalSteps}
+        {last?.etaSeconds != null && <span className="muted"> · about {last.etaSeconds} s left</span>}</p>
+      <ProgressBar value={(last?.step ?? 0) / Math.max(1, last?.totalSteps ?? 1)} label="Training progress" />
+      {last?.error && <p className="notice error">{last.error.message}</p>}
+      <section aria-labelledby="loss-title" className="card">
+        <h2 id="loss-title" className="h3">Loss</h2>
+        <LossChart points={points} />
+      </section>
+      <section aria-labelledby="samples-title">
+        <h2 id="samples-title" className="h3">Samples</h2>
+        {samples.length === 0 && <p className="muted">Samples appear at each save point when the run has sample prompts (same prompt and seed each time, so they compare).</p>}
+        {samples.map((s) => (
+          <figure key={s.eventId}>
+            <figcaption className="small">{s.step === 0 ? 'Base model (step 0)' : `Step ${s.step}`}</figcaption>
+            {s.samples.map((img, i) => <img key={i} src={img.url} alt={`Sample at step ${s.step}: ${img.prompt}`} width={128} height={128} />)}
+          </figure>
+        ))}
+      </section>
+      {done?.loraId && (
+        <p>Final loss {done.finalLoss?.toFixed(4)}. <button type="button" className="button" onClick={() => useLora(done.loraId as string)}>Use this LoRA</button></p>
+      )}
+      {info?.checkpointUrl && !done && <p><a href={info.checkpointUrl}>Download the last checkpoint</a></p>}
+    </div>
+  );
+}

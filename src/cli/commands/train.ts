@@ -1,0 +1,150 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { ErrorCode } from '../../kernel/errors';
+import type { TrainingCheckpoint, TrainingSpec } from '../../gpu-worker/training/types';
+import { CliError } from '../cli-error';
+import { integer } from '../options';
+
+/**
+ * `atelier train`: the local trainer on a kohya_ss-style dataset folder, with
+ * train_network.py's flag names, progress line and output files
+ * (docs/training.md, "atelier train"). It needs no server: it trains in this
+ * process, and the command trainer can run it like it runs train_network.py.
+ */
+interface TrainOptions {
+  pretrained_model_name_or_path: string; train_data_dir: string; output_dir: string; output_name: string;
+  network_dim: number; network_alpha: number; learning_rate: number; max_train_steps: number; train_batch_size: number;
+  resolution: number; seed: number; save_every_n_steps: number; save_state?: boolean; resume?: string;
+  sample_prompts?: string; min_snr_gamma?: number; min_timestep?: number; network_module: string; save_model_as: string;
+}
+
+function number(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`'${value}' is not a number`);
+  return n;
+}
+
+/** kohya's --resolution is 'size' or 'width,height'; the local trainer trains square images. */
+function resolution(value: string): number {
+  const [w, h = w] = value.split(',').map((v) => v.trim());
+  if (w !== h) throw new InvalidArgumentError('the local trainer trains square images: give one size');
+  return integer(w);
+}
+
+const STEP_NAME = (name: string, step: number) => `${name}-step${String(step).padStart(8, '0')}`;
+
+/** Sample prompts file: one prompt a line, kohya's `--n`/`--w`/… options after a prompt dropped, `#` lines skipped. */
+async function samplePrompts(file: string | undefined): Promise<string[]> {
+  if (!file) return [];
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new CliError(ErrorCode.BAD_USER_INPUT, `cannot read ${file}`, 'sample_prompts');
+  });
+  return text.split('\n').map((l) => l.split(' --')[0].trim()).filter((l) => l && !l.startsWith('#'));
+}
+
+/** A state folder written with --save_state: the LoRA and the optimizer state, named by step. */
+async function readState(dir: string): Promise<TrainingCheckpoint> {
+  try {
+    const step = Number(/step(\d+)/.exec(path.basename(dir))?.[1] ?? (await readFile(path.join(dir, 'step.txt'), 'utf8')));
+    return { step, lora: await readFile(path.join(dir, 'lora.safetensors')), optimizerState: await readFile(path.join(dir, 'optimizer.safetensors')) };
+  } catch {
+    throw new CliError(ErrorCode.BAD_USER_INPUT, `${dir} is not a state folder written by atelier train --save_state`, 'resume');
+  }
+}
+
+async function train(o: TrainOptions): Promise<void> {
+  if (o.network_module !== 'networks.lora') throw new CliError(ErrorCode.BAD_USER_INPUT, 'only networks.lora is supported', 'network_module');
+  if (o.save_model_as !== 'safetensors') throw new CliError(ErrorCode.BAD_USER_INPUT, 'only safetensors is supported', 'save_model_as');
+  // Loaded here, not at the top: tfjs and onnxruntime are not for every `atelier` command.
+  const { LocalTrainer } = await import('../../gpu-worker/training/local-trainer.js');
+  const { readKohyaDataset } = await import('../../gpu-worker/training/kohya-layout.js');
+  const { formatTqdm } = await import('../../gpu-worker/training/tqdm.js');
+  const { TrainingError } = await import('../../gpu-worker/training/types.js');
+  const images = await readKohyaDataset(o.train_data_dir).catch((error: unknown) => {
+    throw error instanceof TrainingError ? new CliError(ErrorCode.BAD_USER_INPUT, error.message, error.field ?? null) : error;
+  });
+  const spec: TrainingSpec = {
+    modelDir: o.pretrained_model_name_or_path, images, rank: o.network_dim, alpha: o.network_alpha, learningRate: o.learning_rate,
+    steps: o.max_train_steps, batchSize: o.train_batch_size, resolution: o.resolution, seed: o.seed, saveEvery: o.save_every_n_steps,
+    samplePrompts: await samplePrompts(o.sample_prompts), minSnrGamma: o.min_snr_gamma, minTimestep: o.min_timestep,
+    resume: o.resume ? await readState(o.resume) : undefined,
+  };
+  await mkdir(o.output_dir, { recursive: true });
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+  // kohya's avr_loss: the mean loss over the last epoch's worth of steps.
+  const window = Math.max(1, Math.ceil(images.length / o.train_batch_size));
+  const recent: number[] = [];
+  // tqdm's clock starts with the loop, not with loading the model and encoding the images.
+  let started: number | undefined;
+  const firstStep = spec.resume?.step ?? 0;
+  try {
+    const result = await new LocalTrainer().train(spec, {
+      onProgress: (p) => {
+        started ??= Date.now();
+        recent.push(p.loss);
+        if (recent.length > window) recent.shift();
+        const avr = recent.reduce((a, b) => a + b, 0) / recent.length;
+        // As kohya's bar after --resume: it counts from the resume point to max_train_steps - initial_step.
+        process.stderr.write(`\r${formatTqdm(p.step - firstStep, p.totalSteps - firstStep, (Date.now() - started) / 1000, { avr_loss: avr })}`);
+        if (p.step === p.totalSteps) process.stderr.write('\n');
+      },
+      onCheckpoint: async (c) => {
+        const file = path.join(o.output_dir, `${STEP_NAME(o.output_name, c.step)}.safetensors`);
+        console.log(`\nsaving checkpoint: ${file}`);
+        await writeFile(file, c.lora);
+        if (o.save_state) {
+          const dir = path.join(o.output_dir, `${STEP_NAME(o.output_name, c.step)}-state`);
+          await mkdir(dir, { recursive: true });
+          await writeFile(path.join(dir, 'lora.safetensors'), c.lora);
+          await writeFile(path.join(dir, 'optimizer.safetensors'), c.optimizerState);
+        }
+      },
+      onSample: async (s) => {
+        const dir = path.join(o.output_dir, 'sample');
+        await mkdir(dir, { recursive: true });
+        for (const [i, png] of s.images.entries()) await writeFile(path.join(dir, `${o.output_name}_${String(s.step).padStart(6, '0')}_${String(i).padStart(2, '0')}.png`), png);
+      },
+    }, controller.signal);
+    const file = path.join(o.output_dir, `${o.output_name}.safetensors`);
+    console.log(`\nsaving checkpoint: ${file}`);
+    await writeFile(file, result.lora);
+    console.log(`initial loss ${result.initialLoss.toFixed(4)}, final loss ${result.finalLoss.toFixed(4)} (steps ${firstStep + 1}-${spec.steps}), dataset ${result.datasetHash}`);
+    console.log('model saved.');
+  } catch (error) {
+    if (error instanceof TrainingError) {
+      const code = error.code === 'INVALID_SPEC' || error.code === 'UNSUPPORTED_MODEL' ? ErrorCode.BAD_USER_INPUT : ErrorCode.INTERNAL;
+      throw new CliError(code, error.message, error.field ?? null);
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', stop).off('SIGTERM', stop);
+  }
+}
+
+export function trainCommand(program: Command): void {
+  program.command('train').description('train a LoRA for the bundled tiny model here, kohya_ss train_network.py style (docs/training.md)')
+    .requiredOption('--pretrained_model_name_or_path <dir>', 'the base model folder (diffusers ONNX layout)')
+    .requiredOption('--train_data_dir <dir>', 'dataset folder: <repeats>_<concept>/*.png with same-name .txt captions')
+    .requiredOption('--output_dir <dir>', 'where the LoRA and checkpoints are written')
+    .option('--output_name <name>', 'file name of the LoRA, without .safetensors', 'last')
+    .option('--network_module <module>', 'only networks.lora', 'networks.lora')
+    .option('--network_dim <rank>', 'LoRA rank', integer, 4)
+    .option('--network_alpha <alpha>', 'LoRA alpha (the update is scaled by alpha / rank)', number, 4)
+    .option('--learning_rate <lr>', 'Adam learning rate', number, 0.03)
+    .option('--max_train_steps <n>', 'optimizer steps', integer, 200)
+    .option('--train_batch_size <n>', 'images per step', integer, 4)
+    .option('--resolution <size>', 'training size in pixels (square)', resolution, 64)
+    .option('--seed <n>', 'seed of every random draw', integer, 0)
+    .option('--save_every_n_steps <n>', 'write <output_name>-stepNNNNNNNN.safetensors every n steps (0: never)', integer, 0)
+    .option('--save_state', 'also write <output_name>-stepNNNNNNNN-state/ (LoRA + optimizer) for --resume')
+    .option('--resume <state_dir>', 'continue from a state folder written with --save_state')
+    .option('--sample_prompts <file>', 'prompts (one a line) rendered into <output_dir>/sample/ at each save point')
+    .option('--min_snr_gamma <gamma>', 'min-SNR-gamma loss weighting', number)
+    .option('--min_timestep <t>', 'lowest training timestep drawn', integer)
+    .option('--save_model_as <format>', 'only safetensors', 'safetensors')
+    .option('--caption_extension <ext>', 'accepted for compatibility: captions are read from .txt, then .caption')
+    .action(async (options: TrainOptions) => train(options));
+}

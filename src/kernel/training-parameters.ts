@@ -1,0 +1,43 @@
+/**
+ * Training hyperparameters: the one table of their limits and defaults and
+ * the shape a training run stores them in (docs/training.md, "API"). The API
+ * validates `startTraining` against it, the worker hands the stored values to
+ * the trainer, and the tier's `maxTrainingSteps` narrows `steps` further.
+ * A leaf: imports nothing of ours but the generation limits' NumberLimit.
+ * The bounds match what the trainers accept (gpu-worker/training/spec-validation.ts), so a run the API admits is one a backend takes.
+ */
+import type { NumberLimit } from './generation-parameters';
+
+/** The hard limits of every training run, whatever the tier. */
+export const TRAINING_LIMITS = {
+  rank: { min: 1, max: 128, integer: true },
+  alpha: { min: 0.001, max: 1024, integer: false },
+  learningRate: { min: 1e-7, max: 1, integer: false },
+  steps: { min: 1, max: 100_000, integer: true },
+  batchSize: { min: 1, max: 64, integer: true },
+  resolution: { min: 64, max: 2048, integer: true, multipleOf: 8 },
+  seed: { min: 0, max: 2_147_483_647, integer: true },
+  saveEvery: { min: 1, max: 100_000, integer: true },
+  /** Prompts rendered with the current weights at each save point. */
+  samplePrompts: { min: 0, max: 8, integer: true },
+  samplePromptChars: { min: 1, max: 500, integer: true },
+  nameChars: { min: 1, max: 80, integer: true },
+} as const satisfies Record<string, NumberLimit>;
+
+/** What a run trains with, stored on the run and on the LoRA version it produces. */
+export interface TrainingConfig {
+  rank: number;
+  alpha: number;
+  learningRate: number;
+  steps: number;
+  batchSize: number;
+  resolution: number;
+  seed: number;
+  saveEvery: number;
+  samplePrompts: string[];
+}
+
+/** Defaults for whatever `startTraining` leaves out (sized for the bundled tiny model). */
+export const TRAINING_DEFAULTS: Omit<TrainingConfig, 'seed' | 'samplePrompts'> = {
+  rank: 4, alpha: 4, learningRate: 0.01, steps: 200, batchSize: 4, resolution: 64, saveEvery: 50,
+};

@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { DataSource, In } from 'typeorm';
+import { Lora, OPEN_TRAINING_STATUSES, TrainingRun, TrainingStatus, type LoraTrainingMetrics } from '../entities';
+import type { Clock } from '../kernel/clock';
+import { AppError } from '../kernel/errors';
+import type { JobFailure, TrainingEventBody, TrainingEventPublisher } from '../kernel/events';
+import { sha256 } from '../kernel/hashing';
+import { trainingCancelKey, type TrainingQueue } from '../kernel/queues';
+import type { ArtifactStore } from '../storage/artifact-store';
+import { loraStorageKey } from './loras';
+
+/** What a finished training hands to `complete` (the trainer's TrainingResult, as the domain needs it). */
+export interface TrainedLora {
+  lora: Buffer;
+  lossCurve: { step: number; loss: number }[];
+  initialLoss: number;
+  finalLoss: number;
+  datasetHash: string;
+}
+
+/** Where a run's checkpoints and samples live in the artifact store. */
+export const trainingCheckpointKey = (runId: string, step: number): string => `training/${runId}/checkpoint-${step}.safetensors`;
+export const trainingOptimizerKey = (runId: string, step: number): string => `training/${runId}/optimizer-${step}.bin`;
+export const trainingSampleKey = (runId: string, step: number, index: number): string => `training/${runId}/sample-${step}-${index}.png`;
+
+/** Queue states in which an entry will still reach a worker (or is with one). */
+const LIVE_ENTRY_STATES = new Set(['active', 'waiting', 'wait', 'delayed', 'prioritized', 'waiting-children', 'paused']);
+
+/** Thrown inside the completion transaction when the run is no longer RUNNING: rolls the LoRA back. */
+class NotRunning extends Error {}
+
+/**
+ * The training_runs table as a state machine, and the one place that
+ * publishes a run's events. Every transition is a conditional UPDATE, so two
+ * actors racing on a run (a cancel and a completion, a resumed run and a
+ * worker that was only slow) cannot both win; only the winner publishes.
+ *
+ *   QUEUED ──start──▶ RUNNING ──complete──▶ COMPLETED (one LoRA version)
+ *     │  ▲               │ │ (start again: resumed from the last checkpoint)
+ *     └──┴─cancel/fail───┴─┴──▶ CANCELLED / FAILED
+ */
+export class TrainingLifecycle {
+  constructor(private readonly o: {
+    db: DataSource; redis: Redis; prefix: string; queue: TrainingQueue; events: TrainingEventPublisher; store: ArtifactStore; clock: Clock;
+  }) {}
+
+  find(runId: string): Promise<TrainingRun | null> {
+    return this.o.db.getRepository(TrainingRun).findOneBy({ id: runId });
+  }
+
+  /** Publishes an event of `run`, filling in its time, run id and owner. */
+  async publish(run: TrainingRun, body: TrainingEventBody): Promise<void> {
+    await this.o.events.publishTraining({ ...body, at: this.o.clock.now().toISOString(), runId: run.id, actorId: run.ownerId } as never);
+  }
+
+  /** The row is committed first, then the entry (entry id = run id, so adding twice is a no-op), then QUEUED. */
+  async submit(run: TrainingRun, requestId: string | null, priority: number): Promise<void> {
+    await this.o.queue.add('train', { runId: run.id, requestId }, { jobId: run.id, priority });
+    await this.publish(run, { type: 'QUEUED', step: 0, totalSteps: run.config.steps });
+  }
+
+  /**
+   * Open runs created more than `graceSeconds` ago whose queue entry will
+   * never reach a worker (missing, failed, or finished while the row stayed
+   * open: a crash between commit and enqueue, stalls past BullMQ's limit, an
+   * outage mid-bookkeeping). Each gets a fresh entry; a RUNNING one resumes
+   * from its checkpoint. Returns the ids given a new entry.
+   */
+  async requeueStranded(graceSeconds: number, onceEveryMs = 0): Promise<string[]> {
+    // One pass per interval across the cluster (every replica ticks).
+    if (onceEveryMs > 0 && !(await this.o.redis.set(`${this.o.prefix}:training-reconcile:lock`, '1', 'PX', Math.max(100, onceEveryMs - 200), 'NX'))) return [];
+    const cutoff = new Date(this.o.clock.now().getTime() - graceSeconds * 1000);
+    const open = await this.o.db.getRepository(TrainingRun).find({ where: { status: In([...OPEN_TRAINING_STATUSES]) }, order: { createdAt: 'ASC' }, take: 500 });
+    const requeued: string[] = [];
+    for (const run of open.filter((r) => r.createdAt < cutoff)) {
+      if (LIVE_ENTRY_STATES.has(await this.o.queue.getJobState(run.id))) continue;
+      const fresh = await this.find(run.id);
+      if (!fresh || !(OPEN_TRAINING_STATUSES as readonly string[]).includes(fresh.status)) continue;
+      await (await this.o.queue.getJob(run.id))?.remove();
+      await this.o.queue.add('train', { runId: run.id, requestId: null }, { jobId: run.id });
+      requeued.push(run.id);
+    }
+    return requeued;
+  }
+
+  /** QUEUED → RUNNING, or RUNNING → RUNNING when another worker resumes a run whose worker died. */
+  async start(run: TrainingRun): Promise<TrainingRun | null> {
+    const now = this.o.clock.now();
+    const result = await this.o.db.getRepository(TrainingRun).update(
+      { id: run.id, status: In([...OPEN_TRAINING_STATUSES]) },
+      { status: TrainingStatus.RUNNING, attempts: run.attempts + 1, startedAt: run.startedAt ?? now, step: run.checkpointStep ?? 0 },
+    );
+    if (!result.affected) return null;
+    const started = { ...run, status: TrainingStatus.RUNNING, attempts: run.attempts + 1, startedAt: run.startedAt ?? now } as TrainingRun;
+    await this.publish(started, { type: 'STARTED', step: run.checkpointStep ?? 0, totalSteps: run.config.steps, resumedFrom: run.checkpointStep });
+    return started;
+  }
+
+  /** Records the step and loss on the row (for `trainingRun` readers and resume bookkeeping). */
+  async recordStep(run: TrainingRun, step: number, loss: number): Promise<void> {
+    await this.o.db.getRepository(TrainingRun).update({ id: run.id, status: TrainingStatus.RUNNING }, { step, loss });
+  }
+
+  /** Stores a checkpoint, then points the row at it; the previous one is kept until this one is recorded. */
+  async checkpoint(run: TrainingRun, step: number, lora: Buffer, optimizerState: Buffer): Promise<void> {
+    await this.o.store.put(trainingOptimizerKey(run.id, step), optimizerState, 'application/octet-stream');
+    await this.o.store.put(trainingCheckpointKey(run.id, step), lora, 'application/octet-stream');
+    const result = await this.o.db.getRepository(TrainingRun).update(
+      { id: run.id, status: TrainingStatus.RUNNING }, { checkpointKey: trainingCheckpointKey(run.id, step), checkpointStep: step },
+    );
+    if (result.affected) await this.publish(run, { type: 'CHECKPOINT', step, totalSteps: run.config.steps });
+  }
+
+  /** The last checkpoint of a run, to resume from. */
+  async loadCheckpoint(run: TrainingRun): Promise<{ step: number; lora: Buffer; optimizerState: Buffer } | null> {
+    if (!run.checkpointKey || run.checkpointStep == null) return null;
+    const lora = await this.o.store.get(run.checkpointKey);
+    const optimizerState = await this.o.store.get(trainingOptimizerKey(run.id, run.checkpointStep));
+    return lora && optimizerState ? { step: run.checkpointStep, lora, optimizerState } : null;
+  }
+
+  async samples(run: TrainingRun, step: number, images: Buffer[]): Promise<void> {
+    const samples = [];
+    for (const [index, png] of images.entries()) {
+      const key = trainingSampleKey(run.id, step, index);
+      await this.o.store.put(key, png, 'image/png');
+      samples.push({ prompt: run.config.samplePrompts[index] ?? '', key });
+    }
+    await this.publish(run, { type: 'SAMPLE', step, totalSteps: run.config.steps, samples });
+  }
+
+  /**
+   * RUNNING → COMPLETED and the LoRA registered as the next version of its
+   * name, in one transaction: a run ends with exactly one LoRA however many
+   * workers reach this point (the conditional UPDATE and the unique index on
+   * loras.training_run_id both say so). Returns the LoRA, or null if the run
+   * was no longer running.
+   */
+  async complete(run: TrainingRun, trained: TrainedLora): Promise<Lora | null> {
+    const id = randomUUID();
+    await this.o.store.put(loraStorageKey(id), trained.lora, 'application/octet-stream');
+    const metrics: LoraTrainingMetrics = {
+      config: run.config, datasetHash: trained.datasetHash, initialLoss: trained.initialLoss, finalLoss: trained.finalLoss, lossCurve: trained.lossCurve,
+    };
+    let lora: Lora;
+    try {
+      lora = await this.o.db.transaction(async (manager) => {
+        const done = await manager.getRepository(TrainingRun).update(
+          { id: run.id, status: TrainingStatus.RUNNING },
+          { status: TrainingStatus.COMPLETED, loraId: id, step: run.config.steps, loss: trained.finalLoss, datasetHash: trained.datasetHash, finishedAt: this.o.clock.now() },
+        );
+        if (!done.affected) throw new NotRunning();
+        // The run's row lock (taken by the UPDATE) serializes versions per run; the unique (owner, name, version) index across runs.
+        const last = await manager.getRepository(Lora).maximum('version', { ownerId: run.ownerId, name: run.loraName });
+        const row = manager.getRepository(Lora).create({
+          id, ownerId: run.ownerId, name: run.loraName, baseModelId: run.baseModelId, triggerWords: [], defaultWeight: 1,
+          storageKey: loraStorageKey(id), sha256: sha256(trained.lora), version: (last ?? 0) + 1, active: true,
+          trainingRunId: run.id, metrics,
+        });
+        await manager.getRepository(Lora).insert(row);
+        return row;
+      });
+    } catch (error) {
+      await this.o.store.delete(loraStorageKey(id));
+      if (error instanceof NotRunning) return null;
+      if ((error as { code?: string }).code === '23505') throw new AppError('CONFLICT', 'Another version of this LoRA was registered at the same moment');
+      throw error;
+    }
+    await this.publish(run, { type: 'COMPLETED', step: run.config.steps, totalSteps: run.config.steps, loraId: id, finalLoss: trained.finalLoss });
+    return lora;
+  }
+
+  async fail(run: TrainingRun, error: JobFailure, step: number): Promise<boolean> {
+    const result = await this.o.db.getRepository(TrainingRun).update(
+      { id: run.id, status: In([...OPEN_TRAINING_STATUSES]) }, { status: TrainingStatus.FAILED, error, finishedAt: this.o.clock.now() },
+    );
+    if (!result.affected) return false;
+    await this.publish(run, { type: 'FAILED', step, totalSteps: run.config.steps, error });
+    return true;
+  }
+
+  /** An open run → CANCELLED; its last checkpoint stays in the store, downloadable. */
+  async cancel(run: TrainingRun, step: number, from: readonly TrainingStatus[] = OPEN_TRAINING_STATUSES): Promise<boolean> {
+    const result = await this.o.db.getRepository(TrainingRun).update(
+      { id: run.id, status: In([...from]) }, { status: TrainingStatus.CANCELLED, finishedAt: this.o.clock.now() },
+    );
+    if (!result.affected) return false;
+    await this.o.redis.del(trainingCancelKey(this.o.prefix, run.id));
+    const fresh = await this.find(run.id);
+    await this.publish(run, { type: 'CANCELLED', step, totalSteps: run.config.steps, checkpointStep: fresh?.checkpointStep ?? null });
+    return true;
+  }
+
+  /** Asks the worker running `run` to stop before its next step (it then calls `cancel`). */
+  async requestCancel(run: TrainingRun): Promise<void> {
+    await this.o.redis.set(trainingCancelKey(this.o.prefix, run.id), '1', 'EX', 24 * 3600);
+  }
+
+  cancelRequested(runId: string): Promise<boolean> {
+    return this.o.redis.exists(trainingCancelKey(this.o.prefix, runId)).then((n) => n > 0);
+  }
+}

@@ -1,0 +1,168 @@
+import { DataSource, In, MoreThanOrEqual } from 'typeorm';
+import {
+  AiModel, DatasetImage, OPEN_TRAINING_STATUSES, Role, TrainingRun, TrainingStatus, User, type TierPolicy,
+} from '../entities';
+import { utcDay } from '../kernel/clock';
+import type { Clock } from '../kernel/clock';
+import { AppError, ErrorCode, badInput, forbidden, notFound } from '../kernel/errors';
+import { checkNumber, type NumberLimit } from '../kernel/generation-parameters';
+import { assertUuid } from '../kernel/ids';
+import { TRAINING_DEFAULTS, TRAINING_LIMITS as L, type TrainingConfig } from '../kernel/training-parameters';
+import type { DatasetService } from './datasets';
+import type { Page } from './job-queries';
+import { pageNewestFirst } from './keyset-page';
+import type { FairScheduler } from './scheduling';
+import { throwIfViolated } from './generation-input';
+import { trainingRunVisibleWhere } from './access-rules';
+import type { TrainingLifecycle } from './training-lifecycle';
+
+/** What `startTraining` receives; anything left out takes TRAINING_DEFAULTS. */
+export interface TrainingInputData {
+  datasetId: string;
+  baseModelId?: string | null;
+  loraName: string;
+  rank?: number | null;
+  alpha?: number | null;
+  learningRate?: number | null;
+  steps?: number | null;
+  batchSize?: number | null;
+  resolution?: number | null;
+  seed?: number | null;
+  saveEvery?: number | null;
+  samplePrompts?: string[] | null;
+}
+
+function numberOr(field: keyof typeof L, value: number | null | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  throwIfViolated(checkNumber(field, v, L[field] as NumberLimit));
+  return v;
+}
+
+/** Every hyperparameter against the limits table, each refusal naming its field. */
+export function validateTrainingConfig(input: TrainingInputData, randomSeed: () => number): TrainingConfig {
+  const D = TRAINING_DEFAULTS;
+  const prompts = (input.samplePrompts ?? []).map((p) => p.trim());
+  if (prompts.length > L.samplePrompts.max) throw badInput('samplePrompts', `At most ${L.samplePrompts.max} sample prompts`);
+  prompts.forEach((p, i) => {
+    if (p.length < L.samplePromptChars.min || p.length > L.samplePromptChars.max) {
+      throw badInput(`samplePrompts[${i}]`, `Sample prompts must be ${L.samplePromptChars.min} to ${L.samplePromptChars.max} characters`);
+    }
+  });
+  const steps = numberOr('steps', input.steps, D.steps);
+  const saveEvery = numberOr('saveEvery', input.saveEvery, Math.min(D.saveEvery, steps));
+  if (saveEvery > steps) throw badInput('saveEvery', `saveEvery must be at most steps (${steps})`);
+  return {
+    rank: numberOr('rank', input.rank, D.rank),
+    alpha: numberOr('alpha', input.alpha, D.alpha),
+    learningRate: numberOr('learningRate', input.learningRate, D.learningRate),
+    steps,
+    batchSize: numberOr('batchSize', input.batchSize, D.batchSize),
+    resolution: numberOr('resolution', input.resolution, D.resolution),
+    seed: numberOr('seed', input.seed, randomSeed()),
+    saveEvery,
+    samplePrompts: prompts,
+  };
+}
+
+/**
+ * Training runs from the API's side: validation, tier limits, submission to
+ * the training queue (fairly: every user's next run is interleaved by the
+ * FairScheduler in the tier's band), reads and cancel. What happens to a run
+ * afterwards is TrainingLifecycle's (docs/training.md).
+ */
+export class TrainingService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly datasets: DatasetService,
+    private readonly lifecycle: TrainingLifecycle,
+    private readonly scheduler: FairScheduler,
+    private readonly clock: Clock,
+  ) {}
+
+  async start(user: User, input: TrainingInputData, policy: TierPolicy, requestId: string | null): Promise<TrainingRun> {
+    const config = validateTrainingConfig(input, () => Math.floor(Math.random() * L.seed.max));
+    const loraName = (input.loraName ?? '').trim();
+    if (loraName.length < L.nameChars.min || loraName.length > L.nameChars.max) throw badInput('loraName', 'loraName must be 1 to 80 characters');
+    if (config.steps > policy.maxTrainingSteps && policy.trainingRunsPerDay > 0) {
+      throw badInput('steps', `steps must be at most ${policy.maxTrainingSteps} on your ${policy.tier} tier`);
+    }
+    const dataset = await this.datasets.get(user, assertUuid('datasetId', input.datasetId)).catch(() => {
+      throw badInput('datasetId', 'Dataset not found');
+    });
+    const images = await this.db.getRepository(DatasetImage).countBy({ datasetId: dataset.id });
+    if (images === 0) throw badInput('datasetId', 'The dataset has no images yet');
+    const model = await this.baseModel(input.baseModelId);
+    const run = this.db.getRepository(TrainingRun).create({
+      ownerId: user.id, datasetId: dataset.id, baseModelId: model.id, loraName, status: TrainingStatus.QUEUED, config,
+      step: 0, loss: null, checkpointKey: null, checkpointStep: null, datasetHash: null, loraId: null, error: null, attempts: 0,
+      startedAt: null, finishedAt: null,
+    });
+    await this.admit(user, policy, run);
+    const priority = await this.scheduler.priorityFor(policy.queuePriority, user.id);
+    try {
+      await this.lifecycle.submit(run, requestId, priority);
+    } catch (error) {
+      await this.db.getRepository(TrainingRun).delete({ id: run.id, status: TrainingStatus.QUEUED });
+      throw error;
+    }
+    return run;
+  }
+
+  /** Checks the tier's runs per day and runs at once and inserts the run, under the user's row lock (no two calls pass together). */
+  private async admit(user: User, policy: TierPolicy, run: TrainingRun): Promise<void> {
+    const tierText = `your ${policy.tier} tier`;
+    if (policy.trainingRunsPerDay === 0 || policy.maxConcurrentTrainingRuns === 0) {
+      throw new AppError(ErrorCode.QUOTA_EXCEEDED, `LoRA training is not part of ${tierText}`, { limit: 0 });
+    }
+    await this.db.transaction(async (manager) => {
+      await manager.getRepository(User).createQueryBuilder('u').setLock('pessimistic_write').where('u.id = :id', { id: user.id }).getOne();
+      const runs = manager.getRepository(TrainingRun);
+      const today = await runs.countBy({ ownerId: user.id, createdAt: MoreThanOrEqual(new Date(`${utcDay(this.clock.now())}T00:00:00Z`)) });
+      if (today >= policy.trainingRunsPerDay) {
+        throw new AppError(ErrorCode.QUOTA_EXCEEDED, `${policy.trainingRunsPerDay} training runs per day on ${tierText}: try again tomorrow (UTC)`, { limit: policy.trainingRunsPerDay });
+      }
+      const open = await runs.countBy({ ownerId: user.id, status: In([...OPEN_TRAINING_STATUSES]) });
+      if (open >= policy.maxConcurrentTrainingRuns) {
+        throw new AppError(ErrorCode.QUOTA_EXCEEDED, `At most ${policy.maxConcurrentTrainingRuns} training runs at once on ${tierText}`, { limit: policy.maxConcurrentTrainingRuns });
+      }
+      await runs.insert(run);
+    });
+  }
+
+  private async baseModel(id: string | null | undefined): Promise<AiModel> {
+    const repo = this.db.getRepository(AiModel);
+    const model = id ? await repo.findOneBy({ id: assertUuid('baseModelId', id) }) : await repo.findOneBy({ isDefault: true });
+    if (!model) throw badInput('baseModelId', 'Model not found');
+    if (!model.enabled) throw badInput('baseModelId', `Model ${model.name} is disabled`);
+    return model;
+  }
+
+  /** A run the user may see (their own; admins all), else NOT_FOUND. */
+  async get(user: User, id: string): Promise<TrainingRun> {
+    const run = await this.db.getRepository(TrainingRun).createQueryBuilder('r')
+      .where(trainingRunVisibleWhere('r', user)).andWhere('r.id = :id', { id: assertUuid('id', id) }).getOne();
+    if (!run) throw notFound('Training run');
+    return run;
+  }
+
+  list(user: User, first = 20, after?: string | null, status?: TrainingStatus | null): Promise<Page<TrainingRun>> {
+    const qb = this.db.getRepository(TrainingRun).createQueryBuilder('r').where(trainingRunVisibleWhere('r', user));
+    if (status) qb.andWhere('r.status = :status', { status });
+    return pageNewestFirst(qb, 'r', first, after);
+  }
+
+  /**
+   * A queued run is cancelled at once; a running one is asked to stop before
+   * its next step (the worker then ends it as CANCELLED, keeping the last
+   * checkpoint). Cancelling a finished run changes nothing.
+   */
+  async cancel(user: User, id: string): Promise<TrainingRun> {
+    const run = await this.get(user, id);
+    if (run.ownerId !== user.id && user.role !== Role.ADMIN) throw forbidden('Only the run\'s owner or an admin can cancel it');
+    if (run.status === TrainingStatus.QUEUED && (await this.lifecycle.cancel(run, 0, [TrainingStatus.QUEUED]))) {
+      return this.get(user, id);
+    }
+    if (run.status === TrainingStatus.QUEUED || run.status === TrainingStatus.RUNNING) await this.lifecycle.requestCancel(run);
+    return this.get(user, id);
+  }
+}

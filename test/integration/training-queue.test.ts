@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collect, gqlData, wsClient } from '../support/graphql';
+import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
+import { paletteImage, uploadBytes } from '../support/training';
+import { createTrainingQueue } from '../../src/gpu-worker/queue';
+
+// API only: entries wait in the training queue, so their order and a cancel while queued can be seen.
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp({ ATELIER_ROLE: 'api' });
+});
+afterAll(() => app?.close());
+
+const START = 'mutation($i:TrainingInput!){ startTraining(input:$i){ id status } }';
+
+async function datasetOf(token: string): Promise<string> {
+  const ds = (await gqlData<any>(app.url, 'mutation { createDataset(input:{ name:"q" }){ id } }', {}, token)).createDataset;
+  const uploadId = await uploadBytes(app.url, token, await paletteImage('png', [90, 90, 90]));
+  await gqlData(app.url, 'mutation($d:ID!,$im:[DatasetImageInput!]!){ addDatasetImages(datasetId:$d, images:$im){ id } }', { d: ds.id, im: [{ uploadId }] }, token);
+  return ds.id;
+}
+
+describe('the training queue', () => {
+  it('is fair between users: a user\'s second run waits behind another user\'s first', async () => {
+    const a = await factory.user(app, { tier: 'ENTERPRISE' });
+    const b = await factory.user(app, { tier: 'ENTERPRISE' });
+    const [dsA, dsB] = [await datasetOf(a.token), await datasetOf(b.token)];
+    const start = async (token: string, datasetId: string) => (await gqlData<any>(app.url, START, { i: { datasetId, loraName: 'q', steps: 10 } }, token)).startTraining.id;
+    const a1 = await start(a.token, dsA);
+    const a2 = await start(a.token, dsA);
+    const a3 = await start(a.token, dsA);
+    const b1 = await start(b.token, dsB);
+    const queue = createTrainingQueue({ url: app.config.redisUrl!, maxRetriesPerRequest: null }, app.config.redisPrefix);
+    const waiting = (await queue.getJobs(['prioritized', 'waiting'])).sort((x, y) => (x.opts.priority ?? 0) - (y.opts.priority ?? 0) || x.timestamp - y.timestamp);
+    const order = waiting.map((j) => j.id);
+    expect(order.indexOf(b1)).toBeLessThan(order.indexOf(a2));
+    expect(order.indexOf(a1)).toBeLessThan(order.indexOf(a2));
+    expect(order.indexOf(a2)).toBeLessThan(order.indexOf(a3));
+    await queue.close();
+  });
+
+  it('cancels a queued run at once, with its CANCELLED event, and lists runs by status', async () => {
+    const u = await factory.user(app, { tier: 'PRO' });
+    const run = (await gqlData<any>(app.url, START, { i: { datasetId: await datasetOf(u.token), loraName: 'never', steps: 10 } }, u.token)).startTraining;
+    expect(run.status).toBe('QUEUED');
+    const cancelled = (await gqlData<any>(app.url, 'mutation($id:ID!){ cancelTraining(id:$id){ status } }', { id: run.id }, u.token)).cancelTraining;
+    expect(cancelled.status).toBe('CANCELLED');
+    const events = collect<any>(wsClient(app.url, u.token), 'subscription($r:ID!){ trainingUpdated(runId:$r){ type checkpointStep } }', { r: run.id });
+    await events.done;
+    expect(events.items.map((i) => i.trainingUpdated)).toEqual([{ type: 'QUEUED', checkpointStep: null }, { type: 'CANCELLED', checkpointStep: null }]);
+    const byStatus = (s: string) => gqlData<any>(app.url, 'query($s:TrainingStatus){ trainingRuns(status:$s){ edges { node { id } } } }', { s }, u.token);
+    expect((await byStatus('CANCELLED')).trainingRuns.edges.map((e: any) => e.node.id)).toEqual([run.id]);
+    expect((await byStatus('QUEUED')).trainingRuns.edges).toEqual([]);
+    // The same person can now start another: the cancelled run no longer counts as running.
+    expect((await gqlData<any>(app.url, START, { i: { datasetId: await datasetOf(u.token), loraName: 'next', steps: 10 } }, u.token)).startTraining.status).toBe('QUEUED');
+  });
+
+  it('gives a run whose queue entry was lost a new one (a crash between commit and enqueue, a spent entry)', async () => {
+    const u = await factory.user(app, { tier: 'PRO' });
+    const run = (await gqlData<any>(app.url, START, { i: { datasetId: await datasetOf(u.token), loraName: 'lost', steps: 10 } }, u.token)).startTraining;
+    const queue = createTrainingQueue({ url: app.config.redisUrl!, maxRetriesPerRequest: null }, app.config.redisPrefix);
+    await (await queue.getJob(run.id))!.remove();
+    expect(await queue.getJobState(run.id)).toBe('unknown');
+    // Within the grace period nothing happens (the entry may be on its way); after it, the run is queued again.
+    expect(await app.services.trainingLifecycle.requeueStranded(3600)).not.toContain(run.id);
+    expect(await app.services.trainingLifecycle.requeueStranded(0)).toContain(run.id);
+    expect(['waiting', 'prioritized']).toContain(await queue.getJobState(run.id));
+    expect(await app.services.trainingLifecycle.requeueStranded(0)).not.toContain(run.id);
+    await queue.close();
+  });
+});

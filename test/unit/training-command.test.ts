@@ -1,0 +1,112 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseLora } from '../../src/gpu-worker/lora/lora-file';
+import { CommandTrainer, type CommandTrainerConfig } from '../../src/gpu-worker/training/command-trainer';
+import { readKohyaDataset, writeKohyaDataset } from '../../src/gpu-worker/training/kohya-layout';
+import { formatTqdm, parseTqdm } from '../../src/gpu-worker/training/tqdm';
+import type { TrainingCheckpoint, TrainingProgress, TrainingSpec } from '../../src/gpu-worker/training/types';
+import { paletteDataset } from './helpers/palette-dataset';
+import { buildTinyModelInTemp } from './helpers/tiny-model';
+
+const CLI = path.resolve(__dirname, '../../dist/src/cli/main.js');
+
+/** `atelier train` (the built CLI) as the command, with train_network.py's flags. */
+const ATELIER_TRAIN: CommandTrainerConfig = {
+  command: [
+    process.execPath, CLI, 'train', '--pretrained_model_name_or_path', '{model}', '--train_data_dir', '{train_data_dir}',
+    '--output_dir', '{output_dir}', '--output_name', '{output_name}', '--network_dim', '{network_dim}', '--network_alpha', '{network_alpha}',
+    '--learning_rate', '{learning_rate}', '--max_train_steps', '{max_train_steps}', '--train_batch_size', '{train_batch_size}',
+    '--resolution', '{resolution}', '--seed', '{seed}', '--save_every_n_steps', '{save_every_n_steps}', '--save_state',
+    '--sample_prompts', '{sample_prompts}',
+  ],
+  resumeArgs: ['--resume', '{resume_dir}'],
+  killGraceSeconds: 2,
+};
+
+describe('the tqdm progress line', () => {
+  it('is written as kohya\'s train_network.py prints it and read back', () => {
+    const line = formatTqdm(10, 100, 5.05, { avr_loss: 0.12345 });
+    expect(line).toBe('steps:  10%|█         | 10/100 [00:05<00:45,  1.98it/s, avr_loss=0.123]');
+    expect(parseTqdm(line)).toEqual({ step: 10, total: 100, remainingSeconds: 45, loss: 0.123 });
+    expect(parseTqdm('steps:  15%|█▌        | 15/100 [01:02:03<1:00:00,  4.13s/it, avr_loss=1.5e-05]')).toEqual({ step: 15, total: 100, remainingSeconds: 3600, loss: 1.5e-5 });
+    expect(parseTqdm('validation steps:  10%|█   | 1/10 [00:01<00:09,  1.00it/s, val_loss=0.5]')).toBeNull();
+    expect(parseTqdm('saving checkpoint: /x/last.safetensors')).toBeNull();
+  });
+});
+
+describe('the command trainer running `atelier train`', () => {
+  let model: Awaited<ReturnType<typeof buildTinyModelInTemp>>;
+  let scratch: string;
+  let spec: TrainingSpec;
+  const trainer = new CommandTrainer(ATELIER_TRAIN);
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`build first (npx tsc -p tsconfig.json): ${CLI} is missing`);
+    model = await buildTinyModelInTemp();
+    scratch = await mkdtemp(path.join(os.tmpdir(), 'atelier-command-'));
+    spec = {
+      modelDir: model.modelDir, images: await paletteDataset(), rank: 4, alpha: 4, learningRate: 0.03, steps: 6, batchSize: 4,
+      resolution: 64, seed: 3, saveEvery: 3, samplePrompts: ['a castle on a hill', 'a forest at dawn'], minSnrGamma: undefined,
+    };
+  });
+  afterAll(async () => {
+    await model?.cleanup();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('writes the dataset in kohya\'s layout and reads it back', async () => {
+    const dir = path.join(scratch, 'dataset');
+    await writeKohyaDataset(dir, spec.images.slice(0, 2), { repeats: 2, concept: 'palette' });
+    const back = await readKohyaDataset(dir);
+    expect(back.map((i) => [path.relative(dir, i.path as string), i.caption])).toEqual([
+      ['2_palette/0000.png', 'a castle on a hill'], ['2_palette/0000.png', 'a castle on a hill'],
+      ['2_palette/0001.png', 'a forest at dawn'], ['2_palette/0001.png', 'a forest at dawn'],
+    ]);
+  });
+
+  it('parses progress and loss, picks up checkpoints, samples and the LoRA, and resumes exactly', async () => {
+    const progress: TrainingProgress[] = [];
+    const checkpoints: TrainingCheckpoint[] = [];
+    const samples: Array<{ step: number; count: number }> = [];
+    const result = await trainer.train(spec, {
+      onProgress: (p) => void progress.push(p),
+      onCheckpoint: (c) => void checkpoints.push(c),
+      onSample: (s) => void samples.push({ step: s.step, count: s.images.length }),
+    });
+    expect(progress.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(progress.every((p) => p.totalSteps === 6 && Number.isFinite(p.loss) && p.loss > 0)).toBe(true);
+    expect(checkpoints.map((c) => c.step)).toEqual([3, 6]);
+    expect(checkpoints[0].optimizerState.length).toBeGreaterThan(0);
+    expect(samples).toEqual([{ step: 0, count: 2 }, { step: 3, count: 2 }, { step: 6, count: 2 }]);
+    expect([...parseLora('result', result.lora).layers.keys()].sort()).toEqual(['cond_proj', 'mid_conv', 'out_conv']);
+    expect(result.lossCurve.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6]);
+
+    const resumedProgress: number[] = [];
+    const resumed = await trainer.train({ ...spec, resume: checkpoints[0] }, { onProgress: (p) => void resumedProgress.push(p.step) });
+    expect(resumedProgress).toEqual([4, 5, 6]);
+    expect(resumed.lora.equals(result.lora)).toBe(true);
+  }, 180_000);
+
+  it('stops the process group when aborted and keeps the last checkpoint', async () => {
+    const controller = new AbortController();
+    const checkpoints: number[] = [];
+    const failure = await trainer.train({ ...spec, steps: 400, saveEvery: 2, samplePrompts: [] }, {
+      onCheckpoint: (c) => {
+        checkpoints.push(c.step);
+        controller.abort();
+      },
+    }, controller.signal).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: 'CANCELLED' });
+    expect(checkpoints[0]).toBe(2);
+  }, 120_000);
+
+  it('fails with the tool\'s last output when the command fails', async () => {
+    const failing = new CommandTrainer({ command: [process.execPath, '-e', 'console.error("no CUDA device"); process.exit(3)'] });
+    const failure = await failing.train(spec).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: 'FAILED' });
+    expect((failure as Error).message).toContain('no CUDA device');
+  });
+});
