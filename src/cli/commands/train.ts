@@ -2,7 +2,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ErrorCode } from '../../kernel/errors';
-import type { TrainingCheckpoint, TrainingSpec } from '../../gpu-worker/training/types';
+import { readKohyaDataset } from '../../gpu-worker/training/kohya-layout';
+import { formatTqdm } from '../../gpu-worker/training/tqdm';
+import { TrainingError, type TrainingCheckpoint, type TrainingHooks, type TrainingSpec } from '../../gpu-worker/training/types';
 import { CliError } from '../cli-error';
 import { integer } from '../options';
 
@@ -53,72 +55,87 @@ async function readState(dir: string): Promise<TrainingCheckpoint> {
   }
 }
 
-async function train(o: TrainOptions): Promise<void> {
+async function specOf(o: TrainOptions): Promise<TrainingSpec> {
   if (o.network_module !== 'networks.lora') throw new CliError(ErrorCode.BAD_USER_INPUT, 'only networks.lora is supported', 'network_module');
   if (o.save_model_as !== 'safetensors') throw new CliError(ErrorCode.BAD_USER_INPUT, 'only safetensors is supported', 'save_model_as');
-  // Loaded here, not at the top: tfjs and onnxruntime are not for every `atelier` command.
-  const { LocalTrainer } = await import('../../gpu-worker/training/local-trainer.js');
-  const { readKohyaDataset } = await import('../../gpu-worker/training/kohya-layout.js');
-  const { formatTqdm } = await import('../../gpu-worker/training/tqdm.js');
-  const { TrainingError } = await import('../../gpu-worker/training/types.js');
-  const images = await readKohyaDataset(o.train_data_dir).catch((error: unknown) => {
-    throw error instanceof TrainingError ? new CliError(ErrorCode.BAD_USER_INPUT, error.message, error.field ?? null) : error;
-  });
-  const spec: TrainingSpec = {
-    modelDir: o.pretrained_model_name_or_path, images, rank: o.network_dim, alpha: o.network_alpha, learningRate: o.learning_rate,
-    steps: o.max_train_steps, batchSize: o.train_batch_size, resolution: o.resolution, seed: o.seed, saveEvery: o.save_every_n_steps,
-    samplePrompts: await samplePrompts(o.sample_prompts), minSnrGamma: o.min_snr_gamma, minTimestep: o.min_timestep,
-    resume: o.resume ? await readState(o.resume) : undefined,
+  return {
+    modelDir: o.pretrained_model_name_or_path, images: await readKohyaDataset(o.train_data_dir), rank: o.network_dim, alpha: o.network_alpha,
+    learningRate: o.learning_rate, steps: o.max_train_steps, batchSize: o.train_batch_size, resolution: o.resolution, seed: o.seed,
+    saveEvery: o.save_every_n_steps, samplePrompts: await samplePrompts(o.sample_prompts), minSnrGamma: o.min_snr_gamma,
+    minTimestep: o.min_timestep, resume: o.resume ? await readState(o.resume) : undefined,
   };
-  await mkdir(o.output_dir, { recursive: true });
+}
+
+/** The tqdm line on stderr: kohya's avr_loss is the mean loss of the last epoch's worth of steps. */
+function progressLine(spec: TrainingSpec): TrainingHooks['onProgress'] {
+  const window = Math.max(1, Math.ceil(spec.images.length / spec.batchSize));
+  const recent: number[] = [];
+  const firstStep = spec.resume?.step ?? 0;
+  // tqdm's clock starts with the loop, not with loading the model and encoding the images.
+  let started: number | undefined;
+  return (p) => {
+    started ??= Date.now();
+    recent.push(p.loss);
+    if (recent.length > window) recent.shift();
+    const avr = recent.reduce((a, b) => a + b, 0) / recent.length;
+    // As kohya's bar after --resume: it counts from the resume point to max_train_steps - initial_step.
+    process.stderr.write(`\r${formatTqdm(p.step - firstStep, p.totalSteps - firstStep, (Date.now() - started) / 1000, { avr_loss: avr })}`);
+    if (p.step === p.totalSteps) process.stderr.write('\n');
+  };
+}
+
+/** kohya's files: step checkpoints (announced on stdout), state folders with --save_state, samples. */
+function outputFiles(o: TrainOptions): Pick<TrainingHooks, 'onCheckpoint' | 'onSample'> {
+  return {
+    onCheckpoint: async (c) => {
+      const file = path.join(o.output_dir, `${STEP_NAME(o.output_name, c.step)}.safetensors`);
+      console.log(`\nsaving checkpoint: ${file}`);
+      await writeFile(file, c.lora);
+      if (!o.save_state) return;
+      const dir = path.join(o.output_dir, `${STEP_NAME(o.output_name, c.step)}-state`);
+      await mkdir(dir, { recursive: true });
+      await writeFile(path.join(dir, 'lora.safetensors'), c.lora);
+      await writeFile(path.join(dir, 'optimizer.safetensors'), c.optimizerState);
+    },
+    onSample: async (s) => {
+      const dir = path.join(o.output_dir, 'sample');
+      await mkdir(dir, { recursive: true });
+      for (const [i, png] of s.images.entries()) await writeFile(path.join(dir, `${o.output_name}_${String(s.step).padStart(6, '0')}_${String(i).padStart(2, '0')}.png`), png);
+    },
+  };
+}
+
+/** The spec's field names as the flags that set them, so an error names the flag to fix. */
+const FLAG_OF: Record<string, string> = {
+  modelDir: 'pretrained_model_name_or_path', rank: 'network_dim', alpha: 'network_alpha', learningRate: 'learning_rate',
+  steps: 'max_train_steps', batchSize: 'train_batch_size', saveEvery: 'save_every_n_steps', minTimestep: 'min_timestep',
+  minSnrGamma: 'min_snr_gamma', samplePrompts: 'sample_prompts', images: 'train_data_dir',
+};
+
+function cliErrorOf(error: unknown): unknown {
+  if (!(error instanceof TrainingError)) return error;
+  const code = error.code === 'INVALID_SPEC' || error.code === 'UNSUPPORTED_MODEL' ? ErrorCode.BAD_USER_INPUT : ErrorCode.INTERNAL;
+  const field = error.field ? FLAG_OF[error.field.replace(/\[.*$/, '')] ?? error.field : null;
+  return new CliError(code, error.message, field);
+}
+
+async function train(o: TrainOptions): Promise<void> {
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop).once('SIGTERM', stop);
-  // kohya's avr_loss: the mean loss over the last epoch's worth of steps.
-  const window = Math.max(1, Math.ceil(images.length / o.train_batch_size));
-  const recent: number[] = [];
-  // tqdm's clock starts with the loop, not with loading the model and encoding the images.
-  let started: number | undefined;
-  const firstStep = spec.resume?.step ?? 0;
   try {
-    const result = await new LocalTrainer().train(spec, {
-      onProgress: (p) => {
-        started ??= Date.now();
-        recent.push(p.loss);
-        if (recent.length > window) recent.shift();
-        const avr = recent.reduce((a, b) => a + b, 0) / recent.length;
-        // As kohya's bar after --resume: it counts from the resume point to max_train_steps - initial_step.
-        process.stderr.write(`\r${formatTqdm(p.step - firstStep, p.totalSteps - firstStep, (Date.now() - started) / 1000, { avr_loss: avr })}`);
-        if (p.step === p.totalSteps) process.stderr.write('\n');
-      },
-      onCheckpoint: async (c) => {
-        const file = path.join(o.output_dir, `${STEP_NAME(o.output_name, c.step)}.safetensors`);
-        console.log(`\nsaving checkpoint: ${file}`);
-        await writeFile(file, c.lora);
-        if (o.save_state) {
-          const dir = path.join(o.output_dir, `${STEP_NAME(o.output_name, c.step)}-state`);
-          await mkdir(dir, { recursive: true });
-          await writeFile(path.join(dir, 'lora.safetensors'), c.lora);
-          await writeFile(path.join(dir, 'optimizer.safetensors'), c.optimizerState);
-        }
-      },
-      onSample: async (s) => {
-        const dir = path.join(o.output_dir, 'sample');
-        await mkdir(dir, { recursive: true });
-        for (const [i, png] of s.images.entries()) await writeFile(path.join(dir, `${o.output_name}_${String(s.step).padStart(6, '0')}_${String(i).padStart(2, '0')}.png`), png);
-      },
-    }, controller.signal);
+    const spec = await specOf(o);
+    await mkdir(o.output_dir, { recursive: true });
+    // Loaded here, not at the top: tfjs and onnxruntime are not for every `atelier` command.
+    const { LocalTrainer } = await import('../../gpu-worker/training/local-trainer.js');
+    const result = await new LocalTrainer().train(spec, { onProgress: progressLine(spec), ...outputFiles(o) }, controller.signal);
     const file = path.join(o.output_dir, `${o.output_name}.safetensors`);
     console.log(`\nsaving checkpoint: ${file}`);
     await writeFile(file, result.lora);
-    console.log(`initial loss ${result.initialLoss.toFixed(4)}, final loss ${result.finalLoss.toFixed(4)} (steps ${firstStep + 1}-${spec.steps}), dataset ${result.datasetHash}`);
+    console.log(`initial loss ${result.initialLoss.toFixed(4)}, final loss ${result.finalLoss.toFixed(4)}, dataset ${result.datasetHash}`);
     console.log('model saved.');
   } catch (error) {
-    if (error instanceof TrainingError) {
-      const code = error.code === 'INVALID_SPEC' || error.code === 'UNSUPPORTED_MODEL' ? ErrorCode.BAD_USER_INPUT : ErrorCode.INTERNAL;
-      throw new CliError(code, error.message, error.field ?? null);
-    }
-    throw error;
+    throw cliErrorOf(error);
   } finally {
     process.off('SIGINT', stop).off('SIGTERM', stop);
   }
