@@ -189,9 +189,9 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
 /** The GPU worker: BullMQ consumer, model cache, and (standalone) its own metrics and health server. */
 async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; metricsUrl: string | null }> {
   // Loaded here, not at the top: an API-only process never loads onnxruntime (docs/architecture.md, "Layers").
-  const [{ GenerationWorker }, { PipelineCache }, { RemoteBackends }, { ensureFfmpeg }, { TrainingWorker }, { ThreadedTrainer }] = await Promise.all([
+  const [{ GenerationWorker }, { PipelineCache }, { RemoteBackends }, { ensureFfmpeg }, { TrainingWorker }, { trainingBackendOf }] = await Promise.all([
     import('./gpu-worker/generation-worker.js'), import('./gpu-worker/models/pipeline-cache.js'), import('./gpu-worker/backends/remote-backends.js'),
-    import('./gpu-worker/video-encoder.js'), import('./gpu-worker/training-worker.js'), import('./gpu-worker/threaded-trainer.js'),
+    import('./gpu-worker/video-encoder.js'), import('./gpu-worker/training-worker.js'), import('./gpu-worker/training-backend.js'),
   ]);
   const { config, db, redis, connection, services, storage, clock, metrics, queue, cleanups } = core;
   const logger = core.logger.child({ role: 'worker' });
@@ -224,9 +224,7 @@ async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; 
   // LoRA training runs from their own queue, one at a time (docs/training.md).
   const training = new TrainingWorker({
     db, connection, prefix: config.redisPrefix, lifecycle: services.trainingLifecycle, scheduler: services.trainingScheduler,
-    store: storage.store, backend: new ThreadedTrainer({
-      backend: 'local', options: config.trainerEncodingIterations ? { encodingIterations: config.trainerEncodingIterations } : {},
-    }), modelsDir: config.modelsDir, logger: logger.child({ queue: 'training' }),
+    store: storage.store, backend: trainingBackendOf(config.trainer, config.trainerEncodingIterations), modelsDir: config.modelsDir, logger: logger.child({ queue: 'training' }),
     lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000, metrics: trainingMetricsOf(metrics),
   });
   cleanups.push(() => training.close(config.shutdownGraceSeconds * 1000));

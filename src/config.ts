@@ -21,6 +21,16 @@ export interface S3StorageConfig {
 /** Where artifacts live: files under `dataDir/artifacts` (default) or an S3-compatible bucket. */
 export type StorageConfig = { kind: 'local' } | S3StorageConfig;
 
+/**
+ * Which training backend workers run LoRA training with (ATELIER_TRAINER*;
+ * docs/training.md, "Choosing the trainer"): the bundled local trainer, kohya_ss
+ * sd-scripts' train_network.py, or any command line speaking its flags and output.
+ */
+export type TrainerConfig =
+  | { kind: 'local' }
+  | { kind: 'kohya'; cwd: string | null }
+  | { kind: 'command'; command: string[]; resumeArgs: string[]; cwd: string | null };
+
 /** Single sign-on with one OpenID Connect provider (ATELIER_OIDC_*); see docs/single-sign-on.md. */
 export interface OidcConfig {
   /** Issuer identifier; its `/.well-known/openid-configuration` is read on first use. */
@@ -83,6 +93,8 @@ export interface AtelierConfig {
   workerConcurrency: number;
   /** BullMQ lock on a running job: a dead worker's job is picked up again after about this long. */
   workerLockSeconds: number;
+  /** The training backend of this process's training worker. */
+  trainer: TrainerConfig;
   /** Gradient iterations the local trainer spends encoding each training image to latents (docs/training.md); null: the trainer's default. */
   trainerEncodingIterations: number | null;
   /** Approximate memory for loaded models (LRU). */
@@ -289,6 +301,33 @@ function credentialKey(env: Env, nodeEnv: AtelierConfig['nodeEnv'], jwtSecret: s
   return key;
 }
 
+/** A JSON array of strings (a command line's words), or ConfigError naming the variable. */
+function stringArray(env: Env, name: string): string[] | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = null;
+  }
+  if (!Array.isArray(parsed) || !parsed.every((word) => typeof word === 'string')) {
+    throw new ConfigError(`${name} must be a JSON array of strings, like ["python","train_network.py","--output_dir","{output_dir}"]`);
+  }
+  return parsed;
+}
+
+function trainerConfig(env: Env): TrainerConfig {
+  const kind = oneOf(env, 'ATELIER_TRAINER', ['local', 'kohya', 'command'] as const, 'local');
+  const cwd = env.ATELIER_TRAINER_DIR ? path.resolve(env.ATELIER_TRAINER_DIR) : null;
+  const command = stringArray(env, 'ATELIER_TRAINER_COMMAND');
+  if (kind !== 'command' && command) throw new ConfigError('ATELIER_TRAINER_COMMAND is set but ATELIER_TRAINER is not "command"');
+  if (kind === 'local') return { kind };
+  if (kind === 'kohya') return { kind, cwd };
+  if (!command?.length) throw new ConfigError('ATELIER_TRAINER_COMMAND is required when ATELIER_TRAINER=command');
+  return { kind, command, resumeArgs: stringArray(env, 'ATELIER_TRAINER_RESUME_ARGS') ?? ['--resume', '{resume_dir}'], cwd };
+}
+
 /** Parses and validates the environment; throws ConfigError on the first bad value. */
 export function loadConfig(env: Env = process.env): AtelierConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
@@ -338,6 +377,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     jobTimeoutSeconds: int(env, 'ATELIER_JOB_TIMEOUT_SECONDS', 600, 1, 24 * 3600),
     workerConcurrency: int(env, 'ATELIER_WORKER_CONCURRENCY', 1, 1, 64),
     workerLockSeconds: int(env, 'ATELIER_WORKER_LOCK_SECONDS', 30, 2, 3600),
+    trainer: trainerConfig(env),
     trainerEncodingIterations: env.ATELIER_TRAINER_ENCODING_ITERATIONS ? int(env, 'ATELIER_TRAINER_ENCODING_ITERATIONS', 150, 1, 100_000) : null,
     modelCacheBytes: int(env, 'ATELIER_MODEL_CACHE_MB', 4096, 1, 1024 * 1024) * 1024 * 1024,
     fileUrlTtlSeconds: int(env, 'ATELIER_FILE_URL_TTL_SECONDS', 3600, 10, 7 * 24 * 3600),

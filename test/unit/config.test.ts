@@ -52,4 +52,15 @@ describe('config', () => {
     expect(() => loadConfig({ ...base, ...oidc, ATELIER_OIDC_ISSUER: 'https://id.example.com/?x=1' })).toThrow(/ATELIER_OIDC_ISSUER must be the issuer/);
     expect(() => loadConfig({ ...base, ...oidc, ATELIER_OIDC_NAME: 'x'.repeat(41) })).toThrow(/ATELIER_OIDC_NAME/);
   });
+
+  it('chooses the training backend: local by default, kohya in its folder, or a command line given as a JSON array', () => {
+    expect(loadConfig(base).trainer).toEqual({ kind: 'local' });
+    expect(loadConfig({ ...base, ATELIER_TRAINER: 'kohya', ATELIER_TRAINER_DIR: '/opt/sd-scripts' }).trainer).toEqual({ kind: 'kohya', cwd: '/opt/sd-scripts' });
+    expect(loadConfig({ ...base, ATELIER_TRAINER: 'command', ATELIER_TRAINER_COMMAND: '["train","--out","{output_dir}"]' }).trainer)
+      .toEqual({ kind: 'command', command: ['train', '--out', '{output_dir}'], resumeArgs: ['--resume', '{resume_dir}'], cwd: null });
+    expect(() => loadConfig({ ...base, ATELIER_TRAINER: 'kohya_ss' })).toThrow(/ATELIER_TRAINER must be one of/);
+    expect(() => loadConfig({ ...base, ATELIER_TRAINER: 'command' })).toThrow(/ATELIER_TRAINER_COMMAND is required/);
+    expect(() => loadConfig({ ...base, ATELIER_TRAINER: 'command', ATELIER_TRAINER_COMMAND: 'python train.py' })).toThrow(/JSON array of strings/);
+    expect(() => loadConfig({ ...base, ATELIER_TRAINER_COMMAND: '["train"]' })).toThrow(/ATELIER_TRAINER is not "command"/);
+  });
 });

@@ -23,6 +23,8 @@ export interface CommandTrainerConfig {
   command: string[];
   /** Appended when resuming from a checkpoint that carries a state folder, e.g. ['--resume', '{resume_dir}']; absent: resume starts over. */
   resumeArgs?: string[];
+  /** The folder the command runs in (kohya: the sd-scripts checkout); absent: the worker's own. */
+  cwd?: string;
   /** Extra environment variables for the process. */
   env?: Record<string, string>;
   /** Seconds from SIGTERM to SIGKILL when a run is aborted (default 10). */
@@ -45,6 +47,17 @@ export const KOHYA_TRAIN_NETWORK: CommandTrainerConfig = {
 const OUTPUT_NAME = 'atelier';
 const STEP_FILE = /-step(\d{8})\.safetensors$/;
 const SAMPLE_FILE = /_(\d{6})_(\d{2})[^/]*\.png$/;
+
+/**
+ * Flags appended when the spec sets them: both train_network.py and `atelier
+ * train` take these names, and a fixed template cannot leave a flag out.
+ */
+function optionalArgs(spec: TrainingSpec): string[] {
+  return [
+    ...(spec.minTimestep !== undefined ? ['--min_timestep', String(spec.minTimestep)] : []),
+    ...(spec.minSnrGamma !== undefined ? ['--min_snr_gamma', String(spec.minSnrGamma)] : []),
+  ];
+}
 
 function fill(template: string[], values: Record<string, string>): string[] {
   return template.map((arg) => arg.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole));
@@ -159,7 +172,7 @@ export class CommandTrainer implements TrainingBackend {
       max_train_steps: String(spec.steps), train_batch_size: String(spec.batchSize), resolution: String(spec.resolution),
       seed: String(spec.seed), save_every_n_steps: String(spec.saveEvery), sample_prompts: promptsFile,
     };
-    let args = fill(this.config.command, values);
+    let args = [...fill(this.config.command, values), ...optionalArgs(spec)];
     let resumeStep = 0;
     if (spec.resume && this.config.resumeArgs) {
       const resumeDir = path.join(work, `resume-step${String(spec.resume.step).padStart(8, '0')}-state`);
@@ -195,7 +208,7 @@ export class CommandTrainer implements TrainingBackend {
   /** Runs the process in a group of its own, so an abort stops it and everything it started. */
   private spawn(args: string[], run: CommandRun, signal?: AbortSignal): Promise<number | null> {
     return new Promise((resolve, reject) => {
-      const child: ChildProcess = spawn(args[0], args.slice(1), { detached: true, env: { ...process.env, ...this.config.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child: ChildProcess = spawn(args[0], args.slice(1), { detached: true, cwd: this.config.cwd, env: { ...process.env, ...this.config.env }, stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout?.setEncoding('utf8').on('data', (t: string) => run.feed(t));
       child.stderr?.setEncoding('utf8').on('data', (t: string) => run.feed(t));
       let killTimer: NodeJS.Timeout | undefined;
