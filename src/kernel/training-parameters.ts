@@ -4,7 +4,9 @@
  * validates `startTraining` against it, the worker hands the stored values to
  * the trainer, and the tier's `maxTrainingSteps` narrows `steps` further.
  * A leaf: imports nothing of ours but the generation limits' NumberLimit.
- * The bounds match what the trainers accept (gpu-worker/training/spec-validation.ts), so a run the API admits is one a backend takes.
+ * The trainers validate their spec against the same table
+ * (gpu-worker/training/spec-validation.ts), so a run the API admits is one a
+ * backend takes.
  */
 import type { NumberLimit } from './generation-parameters';
 
@@ -17,7 +19,14 @@ export const TRAINING_LIMITS = {
   batchSize: { min: 1, max: 64, integer: true },
   resolution: { min: 64, max: 2048, integer: true, multipleOf: 8 },
   seed: { min: 0, max: 2_147_483_647, integer: true },
+  /** The trainers also take 0 ("only at the end"); a service run always checkpoints, so it resumes. */
   saveEvery: { min: 1, max: 100_000, integer: true },
+  /** Lowest timestep drawn (kohya's --min_timestep); high values teach colour on the tiny model (docs/training.md, "The loss"). */
+  minTimestep: { min: 0, max: 999, integer: true },
+  /** Min-SNR-γ loss weighting (kohya's --min_snr_gamma). */
+  minSnrGamma: { min: 0.001, max: 1000, integer: false },
+  /** Images a trainer accepts in one run (the tier's imagesPerDataset is usually lower). */
+  images: { min: 1, max: 1000, integer: true },
   /** Prompts rendered with the current weights at each save point. */
   samplePrompts: { min: 0, max: 8, integer: true },
   samplePromptChars: { min: 1, max: 500, integer: true },
