@@ -93,6 +93,8 @@ ${cell(config.maxQueuedJobs)} jobs are queued or running at once (\`ATELIER_MAX_
 | batch size | ${tl.batchSize.min}–${tl.batchSize.max} |
 | resolution | ${tl.resolution.min}–${tl.resolution.max}, multiples of ${tl.resolution.multipleOf} |
 | save every | ${tl.saveEvery.min}–the run's steps |
+| min timestep | ${tl.minTimestep.min}–${tl.minTimestep.max} (omitted: the base model's default, 900 for atelier-tiny) |
+| min-SNR γ | ${tl.minSnrGamma.min}–${tl.minSnrGamma.max} |
 | sample prompts | up to ${tl.samplePrompts.max}, ${tl.samplePromptChars.max} characters each |
 | dataset image | PNG, JPEG or WebP by content, up to ${DATASET_IMAGE_LIMITS.maxBytes / 1024 / 1024} MB, ${DATASET_IMAGE_LIMITS.minSide}–${DATASET_IMAGE_LIMITS.maxSide} pixels a side |
 | caption | up to ${DATASET_IMAGE_LIMITS.captionChars.toLocaleString('en-US')} characters |

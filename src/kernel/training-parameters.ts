@@ -44,9 +44,32 @@ export interface TrainingConfig {
   seed: number;
   saveEvery: number;
   samplePrompts: string[];
+  /** Lowest timestep drawn; absent: all of them (or the model's default, MODEL_TRAINING_DEFAULTS). */
+  minTimestep?: number;
+  /** Min-SNR-γ loss weighting; absent: unweighted. */
+  minSnrGamma?: number;
 }
 
 /** Defaults for whatever `startTraining` leaves out (sized for the bundled tiny model). */
 export const TRAINING_DEFAULTS: Omit<TrainingConfig, 'seed' | 'samplePrompts'> = {
   rank: 4, alpha: 4, learningRate: 0.01, steps: 200, batchSize: 4, resolution: 64, saveEvery: 50,
 };
+
+/** What a base model may default differently from TRAINING_DEFAULTS. */
+export type ModelTrainingDefaults = Partial<Pick<TrainingConfig, 'learningRate' | 'minTimestep' | 'minSnrGamma'>>;
+
+/**
+ * Defaults a base model brings for what a run leaves out, by model name. The
+ * bundled tiny model learns colour only from the top of the noise schedule
+ * and needs a larger step than 0.01 to get there in 200 steps (docs/training.md,
+ * "Defaults for atelier-tiny"): with the general defaults a new user's run fits
+ * the layout of their images and barely, or not at all, their colours.
+ */
+export const MODEL_TRAINING_DEFAULTS: Readonly<Record<string, ModelTrainingDefaults>> = {
+  'atelier-tiny': { learningRate: 0.03, minTimestep: 900 },
+};
+
+/** The defaults of a base model (none for a model not listed). */
+export function modelTrainingDefaults(modelName: string): ModelTrainingDefaults {
+  return Object.hasOwn(MODEL_TRAINING_DEFAULTS, modelName) ? MODEL_TRAINING_DEFAULTS[modelName] : {};
+}

@@ -61,7 +61,7 @@ export class TrainingInput {
   @Field(() => Float, { nullable: true, description: `LoRA alpha; updates scale by alpha / rank (${L.alpha.min} to ${L.alpha.max}).` })
   alpha?: number | null;
 
-  @Field(() => Float, { nullable: true, description: `Learning rate (${L.learningRate.min} to ${L.learningRate.max}).` })
+  @Field(() => Float, { nullable: true, description: `Learning rate (${L.learningRate.min} to ${L.learningRate.max}). Omitted: the base model's default (atelier-tiny: 0.03), else 0.01.` })
   learningRate?: number | null;
 
   @Field(() => Int, { nullable: true, description: `Optimizer steps (${L.steps.min} to the tier's maxTrainingSteps).` })
@@ -81,6 +81,15 @@ export class TrainingInput {
 
   @Field(() => [String], { nullable: true, description: `Prompts rendered at each save point (up to ${L.samplePrompts.max}).` })
   samplePrompts?: string[] | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: `Lowest noise timestep trained on (${L.minTimestep.min} to ${L.minTimestep.max}; kohya's --min_timestep). Omitted: the base model's default (atelier-tiny: 900, so colour is learnt), else all timesteps.`,
+  })
+  minTimestep?: number | null;
+
+  @Field(() => Float, { nullable: true, description: `Min-SNR-gamma loss weighting (${L.minSnrGamma.min} to ${L.minSnrGamma.max}; kohya's --min_snr_gamma). Omitted: unweighted.` })
+  minSnrGamma?: number | null;
 }
 
 @ObjectType({ description: 'The hyperparameters a run trains (or trained) with.' })
@@ -94,6 +103,8 @@ export class TrainingConfigView {
   @Field(() => Int, { description: 'Seed.' }) seed: number;
   @Field(() => Int, { description: 'Checkpoint every N steps.' }) saveEvery: number;
   @Field(() => [String], { description: 'Sample prompts.' }) samplePrompts: string[];
+  @Field(() => Int, { nullable: true, description: 'Lowest noise timestep trained on (null: all).' }) minTimestep?: number | null;
+  @Field(() => Float, { nullable: true, description: 'Min-SNR-gamma loss weighting (null: unweighted).' }) minSnrGamma?: number | null;
 }
 
 @ObjectType({ description: 'The loss at one step.' })

@@ -7,7 +7,7 @@ import type { Clock } from '../kernel/clock';
 import { AppError, ErrorCode, badInput, forbidden, notFound } from '../kernel/errors';
 import { checkNumber, type NumberLimit } from '../kernel/generation-parameters';
 import { assertUuid } from '../kernel/ids';
-import { TRAINING_DEFAULTS, TRAINING_LIMITS as L, type TrainingConfig } from '../kernel/training-parameters';
+import { TRAINING_DEFAULTS, TRAINING_LIMITS as L, modelTrainingDefaults, type ModelTrainingDefaults, type TrainingConfig } from '../kernel/training-parameters';
 import type { DatasetService } from './datasets';
 import type { Page } from './job-queries';
 import { pageNewestFirst } from './keyset-page';
@@ -30,6 +30,15 @@ export interface TrainingInputData {
   seed?: number | null;
   saveEvery?: number | null;
   samplePrompts?: string[] | null;
+  minTimestep?: number | null;
+  minSnrGamma?: number | null;
+}
+
+/** An optional hyperparameter: absent stays absent (the trainer's own behaviour), present is checked. */
+function optional(field: 'minTimestep' | 'minSnrGamma', value: number | null | undefined): Partial<Record<typeof field, number>> {
+  if (value === null || value === undefined) return {};
+  throwIfViolated(checkNumber(field, value, L[field]));
+  return { [field]: value };
 }
 
 function numberOr(field: keyof typeof L, value: number | null | undefined, fallback: number): number {
@@ -38,9 +47,9 @@ function numberOr(field: keyof typeof L, value: number | null | undefined, fallb
   return v;
 }
 
-/** Every hyperparameter against the limits table, each refusal naming its field. */
-export function validateTrainingConfig(input: TrainingInputData, randomSeed: () => number): TrainingConfig {
-  const D = TRAINING_DEFAULTS;
+/** Every hyperparameter against the limits table, each refusal naming its field; omitted ones take the base model's defaults, then TRAINING_DEFAULTS. */
+export function validateTrainingConfig(input: TrainingInputData, randomSeed: () => number, model: ModelTrainingDefaults = {}): TrainingConfig {
+  const D = { ...TRAINING_DEFAULTS, ...(model.learningRate !== undefined ? { learningRate: model.learningRate } : {}) };
   const prompts = (input.samplePrompts ?? []).map((p) => p.trim());
   if (prompts.length > L.samplePrompts.max) throw badInput('samplePrompts', `At most ${L.samplePrompts.max} sample prompts`);
   prompts.forEach((p, i) => {
@@ -61,6 +70,8 @@ export function validateTrainingConfig(input: TrainingInputData, randomSeed: () 
     seed: numberOr('seed', input.seed, randomSeed()),
     saveEvery,
     samplePrompts: prompts,
+    ...optional('minTimestep', input.minTimestep ?? model.minTimestep),
+    ...optional('minSnrGamma', input.minSnrGamma ?? model.minSnrGamma),
   };
 }
 
@@ -80,7 +91,8 @@ export class TrainingService {
   ) {}
 
   async start(user: User, input: TrainingInputData, policy: TierPolicy, requestId: string | null): Promise<TrainingRun> {
-    const config = validateTrainingConfig(input, () => Math.floor(Math.random() * L.seed.max));
+    const model = await this.baseModel(input.baseModelId);
+    const config = validateTrainingConfig(input, () => Math.floor(Math.random() * L.seed.max), modelTrainingDefaults(model.name));
     const loraName = (input.loraName ?? '').trim();
     if (loraName.length < L.nameChars.min || loraName.length > L.nameChars.max) throw badInput('loraName', 'loraName must be 1 to 80 characters');
     if (config.steps > policy.maxTrainingSteps && policy.trainingRunsPerDay > 0) {
@@ -91,7 +103,6 @@ export class TrainingService {
     });
     const images = await this.db.getRepository(DatasetImage).countBy({ datasetId: dataset.id });
     if (images === 0) throw badInput('datasetId', 'The dataset has no images yet');
-    const model = await this.baseModel(input.baseModelId);
     const run = this.db.getRepository(TrainingRun).create({
       ownerId: user.id, datasetId: dataset.id, baseModelId: model.id, loraName, status: TrainingStatus.QUEUED, config,
       step: 0, loss: null, checkpointKey: null, checkpointStep: null, datasetHash: null, loraId: null, error: null, attempts: 0,

@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lora, TrainingRun } from '../../src/entities';
 import { collect, gql, gqlData, waitFor, wsClient } from '../support/graphql';
@@ -43,6 +44,7 @@ describe('startTraining', () => {
       [{ seed: -1 }, 'seed'], [{ steps: 10, saveEvery: 11 }, 'saveEvery'], [{ samplePrompts: [''] }, 'samplePrompts[0]'],
       [{ samplePrompts: Array(9).fill('x') }, 'samplePrompts'], [{ loraName: '' }, 'loraName'], [{ datasetId: '00000000-0000-4000-8000-000000000000' }, 'datasetId'],
       [{ baseModelId: '00000000-0000-4000-8000-000000000000' }, 'baseModelId'],
+      [{ minTimestep: 1000 }, 'minTimestep'], [{ minTimestep: -1 }, 'minTimestep'], [{ minSnrGamma: 0 }, 'minSnrGamma'], [{ minSnrGamma: 5000 }, 'minSnrGamma'],
     ];
     for (const [change, field] of bad) {
       const res = await gql(app.url, START, { i: { datasetId, loraName: 'x', ...change } }, u.token);
@@ -66,6 +68,53 @@ describe('startTraining', () => {
     const run = both.find((r) => !r.errors)!.data.startTraining;
     const cancelled = await gqlData<any>(app.url, 'mutation($id:ID!){ cancelTraining(id:$id){ id } }', { id: run.id }, pro.token);
     expect(cancelled.cancelTraining.id).toBe(run.id);
+    await waitFor(async () => (await app.db.getRepository(TrainingRun).findOneByOrFail({ id: run.id })).status === 'CANCELLED', 170_000);
+  }, 200_000);
+});
+
+/** Mean RGB of a PNG at a URL. */
+async function meanColourAt(url: string): Promise<number[]> {
+  const stats = await sharp(Buffer.from(await (await fetch(url)).arrayBuffer())).stats();
+  return stats.channels.slice(0, 3).map((c) => c.mean);
+}
+
+const distance = (a: number[], b: number[]) => Math.hypot(...a.map((v, i) => v - b[i]));
+
+describe('a run with the defaults on the tiny model', () => {
+  it('trains from the top of the schedule (minTimestep 900, learning rate 0.03), so its samples move toward the dataset\'s colour', async () => {
+    const u = await factory.user(app, { tier: 'PRO' });
+    const datasetId = await tealDataset(u.token);
+    const prompts = ['a castle on a hill', 'a forest at dawn', 'a boat on the sea', 'a bowl of fruit'];
+    const run = (await gqlData<any>(app.url, 'mutation($i:TrainingInput!){ startTraining(input:$i){ id config { minTimestep minSnrGamma steps learningRate } } }', {
+      i: { datasetId, loraName: 'defaults', seed: 11, samplePrompts: prompts },
+    }, u.token)).startTraining;
+    expect(run.config).toMatchObject({ minTimestep: 900, minSnrGamma: null, steps: 200, learningRate: 0.03 });
+    const live = watch(u.token, run.id);
+    await live.done;
+    const events = live.items.map((i) => i.trainingUpdated);
+    expect(events.at(-1).type).toBe('COMPLETED');
+    const samples = events.filter((e) => e.type === 'SAMPLE');
+    const [base, last] = [samples[0], samples.at(-1)];
+    expect([base.step, last.step]).toEqual([0, 200]);
+    const teal = [20, 160, 150];
+    let before = 0;
+    let after = 0;
+    for (let i = 0; i < prompts.length; i += 1) {
+      before += distance(await meanColourAt(base.samples[i].url), teal) / prompts.length;
+      after += distance(await meanColourAt(last.samples[i].url), teal) / prompts.length;
+    }
+    console.log(`defaults on atelier-tiny: mean colour distance to the dataset, base ${before.toFixed(1)}, trained ${after.toFixed(1)}`);
+    expect(after).toBeLessThan(before * 0.9);
+  }, 180_000);
+
+  it('keeps an explicit minTimestep and minSnrGamma', async () => {
+    const u = await factory.user(app, { tier: 'PRO' });
+    const datasetId = await tealDataset(u.token, 1);
+    const run = (await gqlData<any>(app.url, 'mutation($i:TrainingInput!){ startTraining(input:$i){ id config { minTimestep minSnrGamma learningRate } } }', {
+      i: { datasetId, loraName: 'explicit', steps: 2000, saveEvery: 1000, minTimestep: 0, minSnrGamma: 5, learningRate: 0.01 },
+    }, u.token)).startTraining;
+    expect(run.config).toEqual({ minTimestep: 0, minSnrGamma: 5, learningRate: 0.01 });
+    await gqlData(app.url, 'mutation($id:ID!){ cancelTraining(id:$id){ id } }', { id: run.id }, u.token);
     await waitFor(async () => (await app.db.getRepository(TrainingRun).findOneByOrFail({ id: run.id })).status === 'CANCELLED', 170_000);
   }, 200_000);
 });

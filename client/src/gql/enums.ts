@@ -466,10 +466,14 @@ export type TrainingInput = {
   batchSize?: InputMaybe<Scalars['Int']['input']>;
   /** The dataset to train on (yours or shared with your session). */
   datasetId: Scalars['ID']['input'];
-  /** Learning rate (1e-7 to 1). */
+  /** Learning rate (1e-7 to 1). Omitted: the base model's default (atelier-tiny: 0.03), else 0.01. */
   learningRate?: InputMaybe<Scalars['Float']['input']>;
   /** The LoRA's name: the run registers the next version of it. */
   loraName: Scalars['String']['input'];
+  /** Min-SNR-gamma loss weighting (0.001 to 1000; kohya's --min_snr_gamma). Omitted: unweighted. */
+  minSnrGamma?: InputMaybe<Scalars['Float']['input']>;
+  /** Lowest noise timestep trained on (0 to 999; kohya's --min_timestep). Omitted: the base model's default (atelier-tiny: 900, so colour is learnt), else all timesteps. */
+  minTimestep?: InputMaybe<Scalars['Int']['input']>;
   /** LoRA rank (1 to 128). */
   rank?: InputMaybe<Scalars['Int']['input']>;
   /** Square training resolution (64 to 2048, multiple of 8). */

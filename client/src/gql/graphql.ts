@@ -372,10 +372,14 @@ export type TrainingInput = {
   batchSize?: number | null | undefined;
   /** The dataset to train on (yours or shared with your session). */
   datasetId: string | number;
-  /** Learning rate (1e-7 to 1). */
+  /** Learning rate (1e-7 to 1). Omitted: the base model's default (atelier-tiny: 0.03), else 0.01. */
   learningRate?: number | null | undefined;
   /** The LoRA's name: the run registers the next version of it. */
   loraName: string;
+  /** Min-SNR-gamma loss weighting (0.001 to 1000; kohya's --min_snr_gamma). Omitted: unweighted. */
+  minSnrGamma?: number | null | undefined;
+  /** Lowest noise timestep trained on (0 to 999; kohya's --min_timestep). Omitted: the base model's default (atelier-tiny: 900, so colour is learnt), else all timesteps. */
+  minTimestep?: number | null | undefined;
   /** LoRA rank (1 to 128). */
   rank?: number | null | undefined;
   /** Square training resolution (64 to 2048, multiple of 8). */
