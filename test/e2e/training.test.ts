@@ -67,8 +67,17 @@ describe('training in a real browser', () => {
     await chart.waitFor({ timeout: 150_000 });
     const firstPoints = Number(await chart.getAttribute('data-points'));
     await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 150_000 }).toBe('COMPLETED');
+    // Once done, the chart draws the stored curve: every one of the 40 steps, not only the throttled PROGRESS reports.
+    await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 30_000 }).toBe(40);
     expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(firstPoints);
-    expect(await page.getByRole('img', { name: /^Sample at step/ }).count()).toBeGreaterThanOrEqual(2);
+    // The comparison gallery: the same prompt and seed, base model then each checkpoint, side by side.
+    const gallery = page.getByRole('table', { name: /^Comparison/ });
+    await expect.poll(() => gallery.getByRole('columnheader').allTextContents(), { timeout: 30_000 }).toEqual(['Prompt', 'Base model', 'Step 20', 'Step 40']);
+    const row = gallery.getByRole('row', { name: /a teal texture/ });
+    expect(await row.getByRole('img').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('alt')))).toEqual([
+      'Sample at step 0: a teal texture', 'Sample at step 20: a teal texture', 'Sample at step 40: a teal texture',
+    ]);
+    await expect.poll(() => row.getByRole('img').evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth > 0)), { timeout: 30_000 }).toBe(true);
     await screenshot(page, '21-training-run');
 
     await page.getByRole('button', { name: 'Use this LoRA' }).click();

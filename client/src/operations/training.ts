@@ -116,6 +116,12 @@ export const TrainingRunQuery = graphql(`
         id
         name
         version
+        metrics {
+          lossCurve {
+            step
+            loss
+          }
+        }
       }
     }
   }

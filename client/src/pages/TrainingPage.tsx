@@ -11,20 +11,21 @@ function RunForm({ datasetId }: { datasetId: string }) {
   const navigate = useNavigate();
   const limits = useQuery(TrainingLimitsQuery).data?.usage.limits;
   const [start, state] = useMutation(StartTrainingMutation, { refetchQueries: ['TrainingRuns'] });
-  const [form, setForm] = useState({ loraName: '', steps: 100, learningRate: 0.01, saveEvery: 25, samplePrompt: '' });
+  // Learning rate left empty: the base model's default (atelier-tiny's moves colour; docs/training.md, "Defaults for atelier-tiny").
+  const [form, setForm] = useState({ loraName: '', steps: 200, learningRate: '', saveEvery: 50, samplePrompt: '' });
   const problem = explainError(state.error);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const result = await start({ variables: { input: {
-      datasetId, loraName: form.loraName, steps: form.steps, learningRate: form.learningRate, saveEvery: form.saveEvery,
+      datasetId, loraName: form.loraName, steps: form.steps, learningRate: form.learningRate === '' ? null : Number(form.learningRate), saveEvery: form.saveEvery,
       samplePrompts: form.samplePrompt.trim() ? [form.samplePrompt.trim()] : [],
     } } }).catch(() => null);
     if (result?.data) void navigate(`/training/runs/${result.data.startTraining.id}`);
   };
-  const field = (name: keyof typeof form, label: string, type: 'text' | 'number', step?: string) => (
+  const field = (name: keyof typeof form, label: string, type: 'text' | 'number', step?: string, placeholder?: string) => (
     <label>{label}
-      <input type={type} step={step} value={form[name]} aria-invalid={problem?.field === name || undefined}
-        onChange={(e) => setForm({ ...form, [name]: type === 'number' ? Number(e.target.value) : e.target.value })} />
+      <input type={type} step={step} value={form[name]} placeholder={placeholder} aria-invalid={problem?.field === name || undefined}
+        onChange={(e) => setForm({ ...form, [name]: type === 'number' && name !== 'learningRate' ? Number(e.target.value) : e.target.value })} />
     </label>
   );
   return (
@@ -40,7 +41,7 @@ function RunForm({ datasetId }: { datasetId: string }) {
       <div className="grid-fields">
         {field('loraName', 'LoRA name', 'text')}
         {field('steps', 'Steps', 'number')}
-        {field('learningRate', 'Learning rate', 'number', 'any')}
+        {field('learningRate', 'Learning rate', 'number', 'any', "the model's default")}
         {field('saveEvery', 'Save every', 'number')}
         {field('samplePrompt', 'Sample prompt', 'text')}
       </div>

@@ -4,6 +4,7 @@ import { useNavigate, useParams } from 'react-router';
 import { LossChart } from '../components/LossChart';
 import { ErrorNotice } from '../components/Notice';
 import { ProgressBar } from '../components/ProgressBar';
+import { SampleComparison } from '../components/SampleComparison';
 import { DEFAULT_SETTINGS } from '../components/settings';
 import type { TrainingUpdatedSubscription as TrainingEvent } from '../gql/graphql';
 import { TrainingRunQuery, TrainingUpdatedSubscription } from '../operations/training';
@@ -25,10 +26,12 @@ export function TrainingRunPage() {
     },
   });
   const last = events.at(-1);
-  const points = events.filter((e) => e.type === 'PROGRESS' && e.loss != null).map((e) => ({ step: e.step, loss: e.loss as number }));
+  const info = run.data?.trainingRun;
+  // Every step once the run stored its curve; until then the PROGRESS events (replayed first, then live).
+  const curve = info?.lora?.metrics?.lossCurve;
+  const points = curve?.length ? curve : events.filter((e) => e.type === 'PROGRESS' && e.loss != null).map((e) => ({ step: e.step, loss: e.loss as number }));
   const samples = events.filter((e) => e.type === 'SAMPLE');
   const done = events.find((e) => e.type === 'COMPLETED');
-  const info = run.data?.trainingRun;
   const useLora = (loraId: string) => void navigate('/', { state: { settings: { ...DEFAULT_SETTINGS, loras: [{ loraId, weight: 1 }] } } });
   return (
     <div className="stack">
@@ -44,13 +47,7 @@ export function TrainingRunPage() {
       </section>
       <section aria-labelledby="samples-title">
         <h2 id="samples-title" className="h3">Samples</h2>
-        {samples.length === 0 && <p className="muted">Samples appear at each save point when the run has sample prompts (same prompt and seed each time, so they compare).</p>}
-        {samples.map((s) => (
-          <figure key={s.eventId}>
-            <figcaption className="small">{s.step === 0 ? 'Base model (step 0)' : `Step ${s.step}`}</figcaption>
-            {s.samples.map((img, i) => <img key={i} src={img.url} alt={`Sample at step ${s.step}: ${img.prompt}`} width={128} height={128} />)}
-          </figure>
-        ))}
+        <SampleComparison points={samples} />
       </section>
       {done?.loraId && (
         <p>Final loss {done.finalLoss?.toFixed(4)}. <button type="button" className="button" onClick={() => useLora(done.loraId as string)}>Use this LoRA</button></p>
