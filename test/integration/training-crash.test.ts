@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { Client } from 'pg';
@@ -35,8 +36,31 @@ afterAll(async () => {
   await drop?.();
 });
 
+/** The built `atelier train` as the workers' training command (docs/training.md, "Choosing the trainer"). */
+const COMMAND_TRAINER = {
+  ATELIER_TRAINER: 'command',
+  ATELIER_TRAINER_COMMAND: JSON.stringify([
+    process.execPath, path.resolve(__dirname, '../../dist/src/cli/main.js'), 'train', '--pretrained_model_name_or_path', '{model}',
+    '--train_data_dir', '{train_data_dir}', '--output_dir', '{output_dir}', '--output_name', '{output_name}', '--network_dim', '{network_dim}',
+    '--network_alpha', '{network_alpha}', '--learning_rate', '{learning_rate}', '--max_train_steps', '{max_train_steps}',
+    '--train_batch_size', '{train_batch_size}', '--resolution', '{resolution}', '--seed', '{seed}', '--save_every_n_steps', '{save_every_n_steps}',
+    '--save_state',
+  ]),
+};
+
 describe('training crash recovery', () => {
   it('a worker killed with SIGKILL mid-run: another resumes from the last checkpoint, and the run ends with exactly one LoRA', async () => {
+    await crashAndResume({}, 'survivor', 60);
+  }, 240_000);
+
+  it('the same with the command trainer: the second worker resumes the command from the checkpoint\'s state folder', async () => {
+    // The child process trains at full speed while the worker only reads its output: more steps, so the kill lands mid-run.
+    await crashAndResume(COMMAND_TRAINER, 'survivor-cli', 600);
+  }, 240_000);
+});
+
+async function crashAndResume(trainer: Record<string, string>, loraName: string, steps: number): Promise<void> {
+  {
     const url = api.url!;
     const u = await factory.user({ url, db }, { tier: 'PRO' });
     const ds = (await gqlData<any>(url, 'mutation { createDataset(input:{ name:"crash" }){ id } }', {}, u.token)).createDataset;
@@ -46,10 +70,10 @@ describe('training crash recovery', () => {
     const pg = new Client({ connectionString: env.DATABASE_URL });
     await pg.connect();
 
-    const first = await spawnAtelier('worker', env);
+    const first = await spawnAtelier('worker', { ...env, ...trainer });
     procs.push(first);
     const run = (await gqlData<any>(url, 'mutation($i:TrainingInput!){ startTraining(input:$i){ id } }', {
-      i: { datasetId: ds.id, loraName: 'survivor', steps: 60, saveEvery: 10, batchSize: 1, seed: 3 },
+      i: { datasetId: ds.id, loraName, steps, saveEvery: 10, batchSize: 1, seed: 3 },
     }, u.token)).startTraining;
     const events = collect<any>(wsClient(url, u.token), 'subscription($r:ID!){ trainingUpdated(runId:$r){ type step resumedFrom loraId } }', { r: run.id });
     const killedAt = await waitFor(async () => {
@@ -60,7 +84,7 @@ describe('training crash recovery', () => {
     const { rows: mid } = await pg.query('SELECT status FROM training_runs WHERE id = $1', [run.id]);
     expect(mid[0].status).toBe('RUNNING');
 
-    const second = await spawnAtelier('worker', env);
+    const second = await spawnAtelier('worker', { ...env, ...trainer });
     procs.push(second);
     await events.done;
     const seen = events.items.map((i) => i.trainingUpdated);
@@ -74,5 +98,7 @@ describe('training crash recovery', () => {
     const { rows: loras } = await pg.query('SELECT id, version FROM loras WHERE training_run_id = $1', [run.id]);
     expect(loras).toEqual([{ id: seen.at(-1).loraId, version: 1 }]);
     await pg.end();
-  }, 240_000);
-});
+    // The next case's run must go to its own workers.
+    await second.kill('SIGKILL');
+  }
+}
