@@ -1,5 +1,6 @@
 import { GENERATION_LIMITS as L, VIDEO_LIMITS as V } from '../kernel/generation-parameters';
 import { badInput } from '../kernel/errors';
+import { TRAINING_LIMITS as T } from '../kernel/training-parameters';
 
 /** The tier-policy fields an admin edits with updateTierPolicy. */
 export type EditablePolicyField =
@@ -38,9 +39,9 @@ export const TIER_POLICY_BOUNDS: Record<EditablePolicyField, { min: number; max:
   // 0 runs per day (or at once) switches training off for the tier (docs/training.md, "Limits").
   trainingRunsPerDay: { min: 0, max: 100_000 },
   maxConcurrentTrainingRuns: { min: 0, max: 1000 },
-  maxTrainingSteps: { min: 0, max: 100_000 },
-  // A trainer takes at most 1,000 images (gpu-worker/training/spec-validation.ts).
-  maxDatasetImages: { min: 1, max: 1000 },
+  // A run and a trainer take at most these (the kernel's one table).
+  maxTrainingSteps: { min: 0, max: T.steps.max },
+  maxDatasetImages: { min: T.images.min, max: T.images.max },
 };
 
 /** `-1` in an update of one of these fields: no limit (stored as null). */
