@@ -35,6 +35,23 @@ interface ConnectionState extends Record<PropertyKey, unknown> {
   expiryTimer?: NodeJS.Timeout;
 }
 
+/** What a write to a socket reports when its client is gone (killed, network dropped). */
+const HANG_UP_CODES = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
+
+/**
+ * True when graphql-ws could not send to a client that hung up: the socket is
+ * no longer open and every error is a failed write. A client hanging up is
+ * not a server fault (nothing can reach it anyway), so it is not reported as
+ * SERVICE_UNAVAILABLE, which the same codes mean when Redis or PostgreSQL drops.
+ */
+function clientHungUp(socket: import('ws').WebSocket, errors: readonly unknown[]): boolean {
+  if (socket.readyState === socket.OPEN || errors.length === 0) return false;
+  return errors.every((error) => {
+    const cause = (error as { originalError?: unknown; cause?: unknown }).originalError ?? (error as { cause?: unknown }).cause ?? error;
+    return HANG_UP_CODES.has(String((cause as { code?: unknown } | null)?.code));
+  });
+}
+
 /** graphql-ws on the same HTTP server and path as Apollo (`/graphql`). */
 export function attachWebSocketServer(options: {
   httpServer: http.Server;
@@ -166,7 +183,14 @@ export function attachWebSocketServer(options: {
         const state = (ctx.extra as unknown as { state?: ConnectionState }).state;
         return { ...result, errors: format(result.errors, state, nameOf(payload.operationName)) } as unknown as ExecutionResult;
       },
-      onError: (ctx, _id, payload, errors) => format(errors, (ctx.extra as unknown as { state?: ConnectionState }).state, nameOf(payload.operationName)) as never,
+      onError: (ctx, _id, payload, errors) => {
+        const state = (ctx.extra as unknown as { state?: ConnectionState }).state;
+        if (clientHungUp(ctx.extra.socket, errors)) {
+          logger.info({ transport: 'ws', operation: nameOf(payload.operationName), userId: state?.viewer?.user.id ?? null }, 'client hung up');
+          return undefined as never; // graphql-ws's own payload; the socket is closed, so nothing is sent
+        }
+        return format(errors, state, nameOf(payload.operationName)) as never;
+      },
     },
     wss,
     options.keepAliveMs ?? 12_000,

@@ -279,8 +279,10 @@ export class JobService {
     }
     if (job.kind === JobKind.VIDEO) {
       // The stored prompt already has any template; the clip's settings are the row's.
+      // An image-to-video clip starts from its image again, moving toward its end prompt (if any).
+      const fromImage = job.sourceImageId ? { fromImageId: job.sourceImageId, prompt: job.endPrompt } : { prompt: job.prompt };
       return this.createVideo(viewer, {
-        prompt: job.prompt, negativePrompt: job.negativePrompt, width: job.width, height: job.height, steps: job.steps,
+        ...fromImage, negativePrompt: job.negativePrompt, width: job.width, height: job.height, steps: job.steps,
         guidanceScale: job.guidanceScale, seed: job.seed, sampler: job.sampler, modelId: job.modelId, loras: job.loras,
         durationSeconds: (job.videoFrames ?? 1) / (job.videoFps ?? 1), fps: job.videoFps, sessionId: job.sessionId, albumId: job.albumId,
       }, null, requestId);

@@ -228,6 +228,14 @@ export class QuotaService {
         `The service is at capacity: ${this.limits.maxQueuedJobs} jobs are queued or running across all users; try again in a minute`,
         { limit: this.limits.maxQueuedJobs, retryAfterSeconds: 60, scope: 'SERVICE' });
     }
+    if (result[1] === 1 && jobs > policy.maxOpenJobs) {
+      // Waiting cannot help: the batch is larger than the tier's ceiling (retryAfterSeconds null, docs/batches.md).
+      throw quotaExceeded(
+        `This batch needs ${jobs} job slots but your ${policy.tier} tier allows ${policy.maxOpenJobs} jobs at once; `
+          + 'split it into batches of that size, or ask an admin for a higher tier',
+        policy.maxOpenJobs, null, 'batch',
+      );
+    }
     if (result[1] === 1 && jobs > 1) {
       throw quotaExceeded(
         `This batch needs ${jobs} job slots; you have ${result[2]} of the ${policy.maxOpenJobs} your ${policy.tier} tier allows in use`,

@@ -250,6 +250,14 @@ describe('batches', () => {
     expect((await batchOf(createBatch.id, teammate.token)).status).toBe('COMPLETED');
   });
 
+  it('a batch larger than the tier\'s open-job limit is refused whole, saying waiting will not help', async () => {
+    const owner = await factory.user(app, { prefix: 'oversize' }); // FREE: 2 jobs queued or running at once
+    const refused = await gql<any>(app.url, CREATE, { input: { ...small, prompts: ['a', 'b', 'c'] } }, owner.token);
+    expect(refused.errors?.[0].extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', field: 'batch', limit: 2, retryAfterSeconds: null });
+    expect(refused.errors?.[0].message).toMatch(/allows 2 jobs at once.*higher tier/);
+    expect(await rowsOf(owner.id)).toEqual({ batches: 0, jobs: 0 });
+  });
+
   it('batches per hour are counted by tier (admin-editable); a refused batch leaves nothing', async () => {
     const admin = await factory.user(app, { role: 'ADMIN', prefix: 'admin' });
     const setLimit = (n: number) => gqlData(app.url, 'mutation($n:Int!){ updateTierPolicy(tier: PRO, input: { batchesPerHour: $n }) { batchesPerHour } }', { n }, admin.token);

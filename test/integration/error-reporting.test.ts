@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { AppError, ErrorCode, describeError } from '../../src/kernel/errors';
 import { createLogger } from '../../src/observability/logger';
 import { startTestApp, type TestApp } from '../support/app';
-import { gql, signUp, wsClient } from '../support/graphql';
+import { gql, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
 import { parsePrometheusText, sample } from '../support/prometheus';
 
 /*
@@ -106,6 +107,36 @@ describe('every error code is reported the same way on every transport', () => {
         expect(await errorsMetric(transport, code)).toBe(before + 1);
       }
     }
+  });
+
+  it('graphql-ws: a client that hung up mid-subscription (write EPIPE) is logged as such, not as an unexpected error', async () => {
+    const { createGeneration: job } = await gqlData<any>(app.url,
+      'mutation { createGeneration(input: { prompt: "a lighthouse", width: 64, height: 64, steps: 2 }) { id } }', {}, user.token);
+    const client = wsClient(app.url, user.token, { retryAttempts: 0 });
+    // The kernel's answer to a write after the client's process was killed: the socket
+    // goes away and the write fails with EPIPE (as ws reports it to graphql-ws's send).
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (this: WebSocket & { _isServer?: boolean }, data: any, ...rest: any[]) {
+      // Only the server's first `next` fails (connection_ack and the client's own messages go through).
+      if (!this._isServer || !String(data).includes('"next"')) return (send as any).call(this, data, ...rest);
+      WebSocket.prototype.send = send;
+      this.terminate();
+      const callback = rest.find((arg) => typeof arg === 'function');
+      callback?.(Object.assign(new Error('write EPIPE'), { code: 'EPIPE', errno: -32, syscall: 'write' }));
+    } as typeof send;
+    const unavailable = await errorsMetric('ws', ErrorCode.SERVICE_UNAVAILABLE);
+    const since = lines.length;
+    try {
+      client.subscribe({ query: 'subscription($id: ID!) { jobUpdated(jobId: $id) { type } }', variables: { id: job.id } },
+        { next: () => undefined, error: () => undefined, complete: () => undefined });
+      await waitFor(async () => lines.slice(since).some((l) => l.msg === 'client hung up' || l.level >= 50), 10_000);
+    } finally {
+      WebSocket.prototype.send = send;
+      await client.dispose();
+    }
+    expect(lines.slice(since).filter((l) => l.level >= 50).map((l) => `${l.errorCode}: ${l.err?.message}`)).toEqual([]);
+    expect(lines.slice(since).filter((l) => l.msg === 'client hung up')).toHaveLength(1);
+    expect(await errorsMetric('ws', ErrorCode.SERVICE_UNAVAILABLE)).toBe(unavailable);
   });
 
   it('HTTP statuses and Retry-After come from the same description', async () => {

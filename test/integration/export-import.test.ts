@@ -11,7 +11,7 @@ import { createLogger } from '../../src/observability/logger';
 import { dataTables, digestLines, dumpTable, useUtc } from '../../src/database/installation-transfer/table-rows';
 import { createScratchDatabase, startTestApp, testEnv, type TestApp } from '../support/app';
 import { job } from '../support/factories';
-import { gqlData, signUp } from '../support/graphql';
+import { gqlData, signUp, waitFor } from '../support/graphql';
 import { startTestS3Server, type TestS3Server } from '../support/s3-server';
 
 // `atelier export` from an embedded PGlite installation with local files, then
@@ -50,17 +50,19 @@ function atelier(args: string[], env: Record<string, string>): Promise<{ status:
 
 const SNAPSHOT = `query Snapshot {
   me { id email displayName role tier }
-  jobs(first: 10) { edges { node { id status prompt seed steps width height count createdAt completedAt images { id index seed sha256 bytes } } } }
+  jobs(first: 10) { edges { node { id status prompt seed steps width height count createdAt completedAt images { id index seed sha256 bytes } video { mimeType bytes frames } } } }
   albums(first: 5) { edges { node { id name description imageCount images(first: 10) { edges { node { id } } } } } }
 }`;
 
-/** What a user sees through the API, plus the SHA-256 of every image's bytes as downloaded. */
+/** What a user sees through the API, plus the SHA-256 of every image's (and clip's and poster's) bytes as downloaded. */
 async function snapshot(url: string, token: string): Promise<Snapshot> {
   const data = await gqlData<any>(url, SNAPSHOT, {}, token);
   const imageHashes: Record<string, string> = {};
-  const { jobs: urls } = await gqlData<any>(url, 'query { jobs(first: 10) { edges { node { images { id url } } } } }', {}, token);
+  const { jobs: urls } = await gqlData<any>(url, 'query { jobs(first: 10) { edges { node { id images { id url } video { url posterUrl } } } } }', {}, token);
   for (const edge of urls.edges) {
-    for (const image of edge.node.images) {
+    const { video } = edge.node;
+    const clip = video ? [{ id: `${edge.node.id}.mp4`, url: video.url }, { id: `${edge.node.id}.poster`, url: video.posterUrl }] : [];
+    for (const image of [...edge.node.images, ...clip]) {
       const res = await fetch(image.url);
       expect(res.status).toBe(200);
       imageHashes[image.id] = createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex');
@@ -128,6 +130,9 @@ beforeAll(async () => {
     const first = await job({ url }, alice, { prompt: 'a lighthouse at dusk', count: 2 }, { wait: true });
     await job({ url }, alice, { prompt: 'a fox in snow' }, { wait: true });
     await job({ url }, bob, { prompt: 'a storm over the sea' }, { wait: true });
+    // A clip: its MP4 and poster live in jobs.video, not in a storage_key column.
+    const { createVideo: clip } = await gqlData<any>(url, 'mutation { createVideo(input: { prompt: "waves", durationSeconds: 0.5, fps: 2, steps: 1, width: 64, height: 64 }) { id } }', {}, bob.token);
+    await waitFor(async () => (await gqlData<any>(url, 'query($id:ID!){ job(id:$id){ status } }', { id: clip.id }, bob.token)).job.status === 'COMPLETED', 60_000);
     const { createAlbum } = await gqlData<any>(url, 'mutation { createAlbum(name: "Keepers", description: "best") { id } }', {}, alice.token);
     await gqlData(url, 'mutation($a:ID!,$i:[ID!]!){ addImagesToAlbum(albumId:$a, imageIds:$i) { id } }', { a: createAlbum.id, i: first.images.map((i) => i.id) }, alice.token);
     await gqlData(url, 'mutation($i:ID!){ favoriteImage(imageId:$i) { id } }', { i: first.images[0].id }, alice.token);
@@ -152,9 +157,9 @@ describe('atelier export / import', () => {
   it('moves PGlite + local files into PostgreSQL + S3; the API there serves the same users, jobs, images and albums', async () => {
     const manifest = JSON.parse(readFileSync(path.join(exportDir, 'manifest.json'), 'utf8'));
     const rows = Object.fromEntries(manifest.tables.map((t: { name: string; rows: number }) => [t.name, t.rows]));
-    expect(rows).toMatchObject({ users: 2, jobs: 3, images: 4, albums: 1, album_images: 2, favorites: 1, sessions: 1, api_keys: 1 });
+    expect(rows).toMatchObject({ users: 2, jobs: 4, images: 4, albums: 1, album_images: 2, favorites: 1, sessions: 1, api_keys: 1 });
     expect(rows.audit_events).toBeGreaterThan(0);
-    expect(manifest.files.count).toBe(4);
+    expect(manifest.files.count).toBe(6); // 4 images, 1 clip and its poster
 
     const target = await postgresTarget();
     const imported = await atelier(['import', exportDir], target.env);

@@ -114,6 +114,24 @@ describe('VIDEO jobs', () => {
     expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'fromImageId' });
   }, 120_000);
 
+  it('retrying an image-to-video clip keeps its source image and end prompt', async () => {
+    const user = await factory.user(app);
+    const { createGeneration: imageJob } = await gqlData<any>(app.url, 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id } }',
+      { input: { prompt: 'a quiet harbour', width: 64, height: 64, steps: 1, seed: 77 } }, user.token);
+    const image = (await finished(imageJob.id, user.token)).images[0];
+    const { createVideo: clip } = await gqlData<any>(app.url, CREATE_VIDEO,
+      { input: { fromImageId: image.id, prompt: 'a stormy harbour', durationSeconds: 0.5, fps: 2 } }, user.token);
+    await finished(clip.id, user.token);
+    // Only FAILED or CANCELLED jobs can be retried: mark this finished one failed.
+    await app.db.query("UPDATE jobs SET status = 'FAILED' WHERE id = $1", [clip.id]);
+    const { retryJob: retried } = await gqlData<any>(app.url,
+      'mutation($id: ID!) { retryJob(id: $id) { id kind prompt endPrompt sourceImageId seed videoFrames videoFps } }', { id: clip.id }, user.token);
+    expect(retried).toMatchObject({
+      kind: 'VIDEO', prompt: 'a quiet harbour', endPrompt: 'a stormy harbour', sourceImageId: image.id, seed: 77, videoFrames: 1, videoFps: 2,
+    });
+    expect((await finished(retried.id, user.token)).status).toBe('COMPLETED');
+  }, 120_000);
+
   it('counts video seconds per day apart from images, and refuses past the tier\'s allowance', async () => {
     const user = await factory.user(app, { tier: 'PRO' });
     await gqlData(app.url, 'mutation { updateTierPolicy(tier: PRO, input: { videoSecondsPerDay: 2, maxVideoSide: 64 }) { videoSecondsPerDay } }', {}, admin.token);

@@ -104,7 +104,10 @@ export async function appliedMigrations(q: Query): Promise<string[]> {
   return rows.map((row) => row.name);
 }
 
-/** Every artifact-store key the rows point at (each `storage_key` column of every table). */
+/** Keys kept inside JSON columns: a finished clip's MP4 and poster (jobs.video, docs/video.md). */
+const JSON_KEY_FIELDS = [{ table: 'jobs', column: 'video', fields: ['storageKey', 'posterKey'] }];
+
+/** Every artifact-store key the rows point at (each `storage_key` column of every table, and JSON_KEY_FIELDS). */
 export async function storedKeys(q: Query): Promise<string[]> {
   const columns: { table: string }[] = await q.query(
     `SELECT table_name AS table FROM information_schema.columns
@@ -114,6 +117,12 @@ export async function storedKeys(q: Query): Promise<string[]> {
   for (const { table } of columns) {
     const rows: { key: string | null }[] = await q.query(`SELECT storage_key AS key FROM ${quoted(table)}`);
     for (const row of rows) if (row.key) keys.add(row.key);
+  }
+  for (const { table, column, fields } of JSON_KEY_FIELDS) {
+    for (const field of fields) {
+      const rows: { key: string | null }[] = await q.query(`SELECT ${quoted(column)} ->> $1 AS key FROM ${quoted(table)} WHERE ${quoted(column)} IS NOT NULL`, [field]);
+      for (const row of rows) if (row.key) keys.add(row.key);
+    }
   }
   return [...keys].sort();
 }
