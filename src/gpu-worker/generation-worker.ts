@@ -142,18 +142,14 @@ export class GenerationWorker {
 
   private async drive(bullJob: BullJob<GenerationJobData>, log: Logger, token?: string): Promise<void> {
     const durable = this.gate.durable;
-    // The row and the cancel flag are independent reads: one wait for both.
-    const [job, cancelFlag] = await Promise.all([
-      durable(() => this.lifecycle.transitions.find(bullJob.data.jobId)),
-      durable(() => this.o.redis.get(cancelFlagKey(this.o.prefix, bullJob.data.jobId))),
-    ]);
+    const job = await durable(() => this.lifecycle.transitions.find(bullJob.data.jobId));
     // The row commits before its entry is added (protocol.ts): no row means it was deleted since.
     if (!job) return void log.warn('queue entry without a job row (deleted): discarded');
     if (job.status !== JobStatus.PENDING && job.status !== JobStatus.PROCESSING) return void log.info({ status: job.status }, 'job already final: skipped');
     if (job.status === JobStatus.PENDING && job.deadlineAt && job.deadlineAt < this.o.clock.now()) {
       return this.fail(job, { code: 'DEADLINE_EXCEEDED', message: 'The job could not start before its deadline' }, log);
     }
-    if (cancelFlag) return this.cancel(job, log);
+    if (await durable(() => this.o.redis.get(cancelFlagKey(this.o.prefix, job.id)))) return this.cancel(job, log);
 
     let model: AiModel;
     try {

@@ -117,11 +117,8 @@ export class JobLifecycle {
   async start(job: Job, provider: string): Promise<boolean> {
     if (!(await this.run(() => this.transitions.start(job, provider, this.deps.clock.now())))) return false;
     job.status = JobStatus.PROCESSING;
-    // Independent Redis writes: sent together, one round trip.
-    await Promise.all([
-      this.run(() => this.deps.scheduler.started(job.priority)),
-      this.run(() => this.emit(job, { type: 'STARTED', step: 0, totalSteps: workSteps(job) })),
-    ]);
+    await this.run(() => this.deps.scheduler.started(job.priority));
+    await this.run(() => this.emit(job, { type: 'STARTED', step: 0, totalSteps: workSteps(job) }));
     await this.run(() => this.deps.batches.jobChanged(job));
     void this.announcePositions(); // off the critical path; errors are logged inside
     return true;

@@ -1,6 +1,6 @@
 import type { JobFailure } from '../kernel/events';
 import { randomUUID } from 'node:crypto';
-import { DataSource, In, type EntityManager } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { AlbumImage, Batch, Image, Job, JobStatus, OPEN_JOB_STATUSES, UsageRecord, workSteps, type JobVideoFile } from '../entities';
 import { utcDay } from '../kernel/clock';
 import { quotaCharge } from './quotas';
@@ -99,7 +99,9 @@ export class JobTransitions {
           { status: JobStatus.COMPLETED, completedAt: now, step: job.steps },
         );
         if (!done.affected) throw new NotOpen();
-        const stored = await insertImages(m, job.id, images);
+        const repo = m.getRepository(Image);
+        await repo.createQueryBuilder().insert().into(Image).values(images.map((i) => ({ ...i, id: randomUUID() })) as never).orIgnore().execute();
+        const stored = await repo.find({ where: { jobId: job.id }, order: { index: 'ASC' } });
         await m.createQueryBuilder().insert().into(UsageRecord)
           .values({ id: randomUUID(), userId: job.ownerId, jobId: job.id, day: utcDay(job.createdAt), images: stored.length }).orIgnore().execute();
         if (job.albumId) {
@@ -146,20 +148,6 @@ export class JobTransitions {
     if (after) qb.andWhere('j.id > :after', { after: after.id });
     return qb.orderBy('j.id', 'ASC').take(limit).getMany();
   }
-}
-
-/**
- * Inserts a job's image rows, keeping those a crashed earlier run already
- * wrote. When every row is new (the usual case) the INSERT's own answer is the
- * result; only a re-run reads the rows back.
- */
-async function insertImages(m: EntityManager, jobId: string, images: NewImage[]): Promise<Image[]> {
-  const rows = images.map((i) => ({ ...i, id: randomUUID() }));
-  const result = await m.createQueryBuilder().insert().into(Image).values(rows as never).orIgnore().execute();
-  if ((result.raw as unknown[]).length === rows.length) {
-    return rows.map((row, k) => Object.assign(new Image(), row, result.generatedMaps[k])).sort((a, b) => a.index - b.index);
-  }
-  return m.getRepository(Image).find({ where: { jobId }, order: { index: 'ASC' } });
 }
 
 export type { JobFailure };

@@ -67,12 +67,12 @@ export class EventLog {
   async publish(event: AtelierEvent): Promise<{ jobEventId?: string; sessionEventId?: string; batchEventId?: string }> {
     const live = JSON.stringify(event);
     const stored = event.type === 'PROGRESS' && event.preview ? JSON.stringify({ ...event, preview: undefined }) : live;
-    // Sent together, not one after another: ioredis writes them on the one
-    // connection in this order and Redis runs them in it, so one round trip
-    // serves every stream (the step events of a job sit on its critical path).
-    const topics = topicsOf(event);
-    const ids = await Promise.all(topics.map(({ kind, id }) => this.append(this.key(kind, id), stored, live, ...this.limitsOf(kind))));
-    return Object.fromEntries(topics.map(({ kind }, i) => [`${kind}EventId`, ids[i]]));
+    const result: { jobEventId?: string; sessionEventId?: string; batchEventId?: string } = {};
+    for (const { kind, id } of topicsOf(event)) {
+      const [maxLen, ttl] = this.limitsOf(kind);
+      result[`${kind}EventId`] = await this.append(this.key(kind, id), stored, live, maxLen, ttl);
+    }
+    return result;
   }
 
   private limitsOf(kind: StreamKind): [maxLen: number, ttlSeconds: number] {
