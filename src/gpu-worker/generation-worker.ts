@@ -256,7 +256,8 @@ export class GenerationWorker {
       });
       clearTimeout(timer);
       await reporter.flush();
-      await recordStepTimeMs(this.o.redis, this.o.prefix, (Date.now() - started) / Math.max(1, job.steps * job.count))
+      // Only ETAs read it: not worth delaying the completion for.
+      void recordStepTimeMs(this.o.redis, this.o.prefix, (Date.now() - started) / Math.max(1, job.steps * job.count))
         .catch((err) => log.warn({ err }, 'step time not recorded'));
       await this.completeJob(job, images, log);
       outcome = 'completed';

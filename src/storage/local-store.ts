@@ -32,8 +32,10 @@ export class LocalArtifactStore implements ArtifactStore {
     try {
       await write(temp);
       await rename(temp, file);
-    } finally {
+    } catch (error) {
+      // Only a failed write leaves a temp file behind (a renamed one is gone).
       await rm(temp, { force: true });
+      throw error;
     }
   }
 
