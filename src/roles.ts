@@ -9,6 +9,7 @@ import path from 'node:path';
 import { startAtelier } from './app';
 import { ConfigError, loadConfig, type AtelierConfig } from './config';
 import { openDatabase } from './database/data-source';
+import { Role, User } from './entities';
 import { seedBuiltInPresets, seedTierPolicies, upsertModel } from './database/seed';
 import { PipelineError } from './gpu-worker/pipeline/errors';
 import { hashModelDir, readModelIndex } from './gpu-worker/pipeline/model-files';
@@ -64,7 +65,8 @@ export async function runOperatorCommand(command: string): Promise<void> {
   console.log(`  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${path.join(config.dataDir, 'pglite')}`}`);
   console.log(`  redis:    ${config.redisUrl ? 'REDIS_URL' : 'local redis-server (stops with the service)'}`);
   console.log(`  metrics:  ${atelier.metricsUrl ?? atelier.url}/metrics (health: /healthz, /readyz)`);
-  if (!config.adminEmail) {
+  // An installation moved with `atelier import` (or set up earlier) already has its admins.
+  if (!config.adminEmail && !(await atelier.db.getRepository(User).existsBy({ role: Role.ADMIN }))) {
     console.log('  no admin: restart with ATELIER_ADMIN_EMAIL=you@example.com ATELIER_ADMIN_PASSWORD=… to create one');
   }
 
