@@ -202,7 +202,7 @@ async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; 
   cleanups.push(() => pipelines.clear());
   const workerMetrics = workerMetricsOf(metrics);
   const remote = new RemoteBackends({
-    db, redis, prefix: config.redisPrefix, workerId: `${os.hostname()}-${process.pid}`, policy: config.backends,
+    db, redis, prefix: config.redisPrefix, workerId: `${os.hostname()}-${process.pid}`, policy: config.backends, probeEveryMs: config.backends.probeEveryMs,
     credentialKey: config.credentialKey, metrics: workerMetrics, logger,
   });
   remote.start();

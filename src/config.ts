@@ -55,6 +55,8 @@ export interface BackendResilienceConfig {
   halfOpenAfterMs: number;
   /** How long a job waits in the queue before checking again a backend whose breakers are all open. */
   waitMs: number;
+  /** How often a worker probes every endpoint of every enabled remote model; 0 turns probing off. */
+  probeEveryMs: number;
 }
 
 /** Every setting Atelier reads, parsed and validated once at start. */
@@ -159,6 +161,13 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   }
+  return value;
+}
+
+/** ATELIER_BACKEND_PROBE_MS: 0 (probing off) or 100 ms to 10 minutes. */
+function probeInterval(env: Env): number {
+  const value = int(env, 'ATELIER_BACKEND_PROBE_MS', 15_000, 0, 600_000);
+  if (value > 0 && value < 100) throw new ConfigError(`ATELIER_BACKEND_PROBE_MS must be 0 (off) or between 100 and 600000, got "${value}"`);
   return value;
 }
 
@@ -409,6 +418,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
       breakerFailures: int(env, 'ATELIER_BACKEND_BREAKER_FAILURES', 3, 1, 100),
       halfOpenAfterMs: int(env, 'ATELIER_BACKEND_HALF_OPEN_MS', 10_000, 100, 3600_000),
       waitMs: int(env, 'ATELIER_BACKEND_WAIT_MS', 2000, 100, 600_000),
+      probeEveryMs: probeInterval(env),
     },
   };
 }

@@ -19,7 +19,11 @@ export interface EndpointHealth {
   inFlight: number;
   /** The last transient failure seen, or null once a request succeeded after it. */
   lastError: string | null;
-  /** ISO time of the last report. */
+  /**
+   * ISO time of the last request or probe that reached a verdict on the
+   * endpoint (the report's own time before any); the health store drops
+   * reports whose check is over a minute old.
+   */
   lastCheckedAt: string;
 }
 

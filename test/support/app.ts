@@ -57,6 +57,9 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     LOG_LEVEL: 'warn',
     // Tests sign many users up from 127.0.0.1; test/integration/auth-throttle.test.ts checks the limit itself.
     ATELIER_AUTH_ATTEMPTS_PER_MINUTE: '10000',
+    // Endpoint probes off: tests that count breaker failures or write health themselves stay exact;
+    // test/integration/backend-probes.test.ts turns them on.
+    ATELIER_BACKEND_PROBE_MS: '0',
     ...overrides,
   };
 }

@@ -27,6 +27,14 @@ describe('config', () => {
     expect(() => loadConfig({ ...base, ATELIER_AUDIT_RETENTION_DAYS: '0' })).toThrow(/ATELIER_AUDIT_RETENTION_DAYS/);
   });
 
+  it('probes backend endpoints every 15 s by default; 0 turns probing off, 1-99 ms is refused', () => {
+    expect(loadConfig(base).backends.probeEveryMs).toBe(15_000);
+    expect(loadConfig({ ...base, ATELIER_BACKEND_PROBE_MS: '0' }).backends.probeEveryMs).toBe(0);
+    expect(loadConfig({ ...base, ATELIER_BACKEND_PROBE_MS: '250' }).backends.probeEveryMs).toBe(250);
+    expect(() => loadConfig({ ...base, ATELIER_BACKEND_PROBE_MS: '5' })).toThrow(/ATELIER_BACKEND_PROBE_MS/);
+    expect(() => loadConfig({ ...base, ATELIER_BACKEND_PROBE_MS: '-1' })).toThrow(/ATELIER_BACKEND_PROBE_MS/);
+  });
+
   it('accepts a list of allowed origins', () => {
     expect(loadConfig({ ...base, ATELIER_CORS_ORIGINS: 'https://a.example.com, http://localhost:5173' }).corsOrigins)
       .toEqual(['https://a.example.com', 'http://localhost:5173']);

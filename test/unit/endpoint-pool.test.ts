@@ -59,6 +59,30 @@ describe('endpoint pool', () => {
     expect(seen.circuit.at(-1)).toBe(0);
   });
 
+  it('counts a failed probe against the same breaker as a failed request, and lets a successful probe close it', async () => {
+    const { pool: p, seen } = pool(['a', 'b']);
+    await p.run('X', async (e) => { if (e === 'a') throw down(); return e; }, signal);
+    expect(p.health()[0]).toMatchObject({ state: 'CLOSED', lastError: 'refused' });
+    // One failed request and one failed probe are two consecutive failures: a's breaker opens.
+    await p.probe(async (e) => { if (e === 'a') throw down(); });
+    expect(p.health().map((e) => e.state)).toEqual(['OPEN', 'CLOSED']);
+    expect(seen.circuit.at(-1)).toBe(2);
+    // Still open: the breaker refuses the probe as it refuses jobs, nothing is called.
+    const probed: string[] = [];
+    await p.probe(async (e) => { probed.push(e); });
+    expect(probed).toEqual(['b']);
+    await new Promise((r) => setTimeout(r, 60));
+    await p.probe(async () => undefined);
+    expect(p.health()[0]).toMatchObject({ state: 'CLOSED', lastError: null });
+    expect(seen.circuit.at(-1)).toBe(0);
+  });
+
+  it('takes a server that answers a probe with a refusal for alive', async () => {
+    const { pool: p } = pool(['a']);
+    for (let i = 0; i < 3; i++) await p.probe(async () => { throw new BackendError('rejected', 'rejected', 'HTTP 401'); });
+    expect(p.health()[0]).toMatchObject({ state: 'CLOSED', lastError: null });
+  });
+
   it('does not retry a rejection', async () => {
     const { pool: p } = pool(['a', 'b']);
     let calls = 0;

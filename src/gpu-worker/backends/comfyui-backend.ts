@@ -57,6 +57,10 @@ export class ComfyUiBackend implements InferenceBackend {
     return this.pool.recover((endpoint, signal) => endpoint.probe(signal));
   }
 
+  probe(timeoutMs: number): Promise<void> {
+    return this.pool.probe((endpoint, signal) => endpoint.probe(signal, timeoutMs));
+  }
+
   health(): BackendHealthReport {
     return { backend: this.kind, model: this.modelName, endpoints: this.pool.health() };
   }

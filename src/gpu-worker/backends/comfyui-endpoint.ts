@@ -43,9 +43,9 @@ export class ComfyEndpoint {
     }
   }
 
-  /** Liveness for a half-open probe: `GET /system_stats` answers on every ComfyUI. */
-  async probe(signal: AbortSignal): Promise<void> {
-    await call(`${this.baseUrl}/system_stats`, {}, this.options(signal));
+  /** Liveness for a probe: `GET /system_stats` answers on every ComfyUI. */
+  async probe(signal: AbortSignal, timeoutMs = this.timeoutMs): Promise<void> {
+    await call(`${this.baseUrl}/system_stats`, {}, { timeoutMs, signal });
   }
 
   private options(signal: AbortSignal): CallOptions {

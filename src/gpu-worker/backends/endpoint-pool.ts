@@ -35,6 +35,10 @@ const STATE_NAME: Record<Breaker, CircuitState> = {
 class Slot<E> {
   inFlight = 0;
   lastError: string | null = null;
+  /** When a request or probe last reached a verdict on this endpoint (ms), null before any. */
+  checkedAt: number | null = null;
+  /** A probe of this endpoint is under way: the next round skips it rather than piling up. */
+  probing = false;
   openedAt = 0;
   readonly breaker: CircuitBreakerPolicy;
 
@@ -51,6 +55,11 @@ class Slot<E> {
 
   get state(): CircuitState {
     return STATE_NAME[this.breaker.state];
+  }
+
+  checked(error: string | null): void {
+    this.lastError = error;
+    this.checkedAt = Date.now();
   }
 }
 
@@ -106,7 +115,7 @@ export class EndpointPool<E> {
     slot.inFlight += 1;
     try {
       const result = await slot.breaker.execute(() => work(slot.endpoint, slot.url), signal);
-      slot.lastError = null;
+      slot.checked(null);
       this.observer.attempt('completed', (Date.now() - started) / 1000);
       return result;
     } catch (error) {
@@ -122,7 +131,7 @@ export class EndpointPool<E> {
     if (error instanceof PipelineAbortedError) return this.observer.attempt('cancelled', seconds);
     if (error instanceof BrokenCircuitError) return this.observer.failure('circuit_open');
     if (error instanceof BackendError) {
-      if (error.transient) slot.lastError = error.message;
+      if (error.transient) slot.checked(error.message);
       this.observer.failure(error.reason);
       return this.observer.attempt(error.transient ? 'unavailable' : error.kind, seconds);
     }
@@ -162,17 +171,47 @@ export class EndpointPool<E> {
     const alive = (endpoint: E, signal: AbortSignal) => probe(endpoint, signal).catch((error) => {
       if (!(error instanceof BackendError) || error.transient) throw error;
     });
-    const probes = Promise.all(due.map((slot) => slot.breaker.execute(({ signal }) => alive(slot.endpoint, signal)).catch((error) => {
-      if (error instanceof BackendError) slot.lastError = error.message;
+    const probes = Promise.all(due.map((slot) => slot.breaker.execute(({ signal }) => alive(slot.endpoint, signal)).then(() => slot.checked(null), (error) => {
+      if (error instanceof BackendError) slot.checked(error.message);
     })));
     // With a closed endpoint at hand the job need not wait for the probes of the others.
     if (!this.slots.some((slot) => slot.state === 'CLOSED')) await probes;
     return this.slots.some((slot) => slot.state === 'CLOSED');
   }
 
+  /**
+   * Checks every endpoint through its own breaker, exactly as a job's request
+   * goes through it (docs/backends.md, "Probes"): a transient failure counts
+   * towards opening it, a success resets the count, and once an open breaker
+   * may half-open the probe is its trial, so a recovered server closes
+   * without a job being spent on it. A breaker still open refuses the probe,
+   * as it refuses jobs (and the endpoint counts as checked: still open). A
+   * server that answers at all is alive, as in `recover`.
+   */
+  async probe(check: (endpoint: E, signal: AbortSignal) => Promise<void>): Promise<void> {
+    await Promise.all(this.slots.filter((slot) => !slot.probing).map(async (slot) => {
+      slot.probing = true;
+      try {
+        await slot.breaker.execute(({ signal }) => check(slot.endpoint, signal).catch((error) => {
+          if (!(error instanceof BackendError) || error.transient) throw error;
+        }));
+        slot.checked(null);
+      } catch (error) {
+        if (error instanceof BackendError) slot.checked(error.message);
+        // The breaker's own verdict (still open, its trial not due yet) is a check too: the report stays fresh.
+        if (error instanceof BrokenCircuitError) slot.checked(slot.lastError);
+      } finally {
+        slot.probing = false;
+      }
+    }));
+  }
+
   health(): EndpointHealth[] {
-    const now = new Date().toISOString();
-    return this.slots.map((slot) => ({ url: slot.url, state: slot.state, inFlight: slot.inFlight, lastError: slot.lastError, lastCheckedAt: now }));
+    const now = Date.now();
+    return this.slots.map((slot) => ({
+      url: slot.url, state: slot.state, inFlight: slot.inFlight, lastError: slot.lastError,
+      lastCheckedAt: new Date(slot.checkedAt ?? now).toISOString(),
+    }));
   }
 
   private worstStateValue(): number {

@@ -59,11 +59,17 @@ export class OpenAiImagesBackend implements InferenceBackend {
     return this.pool.available;
   }
 
-  /** A half-open probe: `GET /v1/models` is cheap on every OpenAI-compatible server. */
   recover(): Promise<boolean> {
-    return this.pool.recover(async (base, signal) => {
-      await callJson(`${base}/v1/models`, {}, { timeoutMs: this.policy.timeoutMs, signal, headers: this.credential ? { authorization: `Bearer ${this.credential}` } : {} });
-    });
+    return this.pool.recover((base, signal) => this.listModels(base, signal, this.policy.timeoutMs));
+  }
+
+  probe(timeoutMs: number): Promise<void> {
+    return this.pool.probe((base, signal) => this.listModels(base, signal, timeoutMs));
+  }
+
+  /** Liveness for a probe: `GET /v1/models` is cheap on every OpenAI-compatible server. */
+  private async listModels(base: string, signal: AbortSignal, timeoutMs: number): Promise<void> {
+    await callJson(`${base}/v1/models`, {}, { timeoutMs, signal, headers: this.credential ? { authorization: `Bearer ${this.credential}` } : {} });
   }
 
   health(): BackendHealthReport {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { DataSource } from 'typeorm';
+import { In, type DataSource } from 'typeorm';
 import { AiModel, InferenceBackend as BackendKind } from '../../entities';
 import { CIRCUIT_STATE_VALUE, type CircuitState, worseCircuitState } from '../../kernel/backends';
 import { openCredential } from '../../kernel/credentials';
@@ -19,6 +19,8 @@ export interface RemoteBackend extends InferenceBackend {
   available(): boolean;
   /** Probes endpoints whose breakers may half-open; true when one is closed. */
   recover(): Promise<boolean>;
+  /** Probes every endpoint through its breaker (the periodic probe), each bounded by `timeoutMs`. */
+  probe(timeoutMs: number): Promise<void>;
 }
 
 /** How long a model row is reused before it is read again: a registration or edit is live within this. */
@@ -32,6 +34,8 @@ export interface RemoteBackendsOptions {
   prefix: string;
   workerId: string;
   policy: ResiliencePolicy;
+  /** How often every endpoint of every enabled remote model is probed; 0: never (health then comes from jobs only). */
+  probeEveryMs?: number;
   credentialKey: Buffer;
   metrics: WorkerMetrics;
   logger: Logger;
@@ -44,13 +48,17 @@ export interface RemoteBackendsOptions {
  * restart; a remote model's backend (its pool and breakers) is kept as long
  * as its configuration is unchanged. Endpoint health is written to Redis for
  * the API (`Model.endpoints`, systemStats) every few seconds and whenever a
- * breaker changes state.
+ * breaker changes state. Every endpoint of every enabled remote model is
+ * probed periodically, so health is known before the first job and stays
+ * current while no jobs run (docs/backends.md, "Probes").
  */
 export class RemoteBackends {
   private readonly models = new Map<string, { row: AiModel; readAt: number }>();
   private readonly backends = new Map<string, { fingerprint: string; backend: RemoteBackend }>();
   private readonly store: EndpointHealthStore;
   private timer: NodeJS.Timeout | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private probing: Promise<void> | null = null;
 
   constructor(private readonly o: RemoteBackendsOptions) {
     this.store = new EndpointHealthStore(o.redis, o.prefix);
@@ -135,14 +143,54 @@ export class RemoteBackends {
     return this.store.markWaiting(modelId, backend, forMs);
   }
 
+  /**
+   * Probes every endpoint of every enabled remote model through its pool's
+   * breakers, then writes the health. A round still running when the next is
+   * due is not doubled; failures are logged, never thrown.
+   */
+  probeAll(): Promise<void> {
+    this.probing ??= this.probeRound().finally(() => { this.probing = null; });
+    return this.probing;
+  }
+
+  private async probeRound(): Promise<void> {
+    try {
+      const rows = await this.o.db.getRepository(AiModel).findBy({ enabled: true, backend: In([BackendKind.COMFYUI, BackendKind.OPENAI_IMAGES]) });
+      await Promise.all(rows.map((row) => this.probeModel(row)));
+      await this.report();
+    } catch (err) {
+      this.o.logger.warn({ err }, 'backend probe round failed');
+    }
+  }
+
+  private async probeModel(row: AiModel): Promise<void> {
+    this.models.set(row.id, { row, readAt: Date.now() });
+    let backend: RemoteBackend;
+    try {
+      backend = this.backendFor(row);
+    } catch (err) {
+      // A model its jobs cannot use either (no endpoints, a credential sealed under another key): they fail saying why.
+      return this.o.logger.debug({ err, model: row.name }, 'remote model not probed');
+    }
+    // A probe answers fast or not at all: it never waits longer than the interval or a request's timeout.
+    await backend.probe(Math.min(this.o.policy.timeoutMs, this.o.probeEveryMs || this.o.policy.timeoutMs));
+  }
+
   start(): void {
     this.timer = setInterval(() => void this.report(), HEALTH_REPORT_EVERY_MS);
     this.timer.unref();
+    if (!this.o.probeEveryMs) return;
+    this.probeTimer = setInterval(() => void this.probeAll(), this.o.probeEveryMs);
+    this.probeTimer.unref();
+    void this.probeAll();
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.probeTimer) clearInterval(this.probeTimer);
     this.timer = null;
+    this.probeTimer = null;
+    await this.probing;
     await Promise.all(this.reports().map((report) => this.store.remove(report.modelId, this.o.workerId, report.endpoints.map((e) => e.url))))
       .catch(() => undefined);
   }
