@@ -6,6 +6,7 @@ import { GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { assertUuid } from '../kernel/ids';
 import { cancelFlagKey } from '../kernel/queues';
 import { badInput, forbidden } from '../kernel/errors';
+import { EntityLookup } from '../database/entity-lookup';
 import { IdempotencyKeys } from './idempotency';
 import type { Logger } from '../observability/logger';
 import type { AccessPolicy } from './access';
@@ -47,9 +48,12 @@ export { IDEMPOTENCY_TTL_SECONDS } from './idempotency';
 /** Submission, cancellation and retry of generation jobs. */
 export class JobService {
   private readonly idempotency: IdempotencyKeys;
+  /** Every submission reads its model: one prepared statement (docs/architecture.md, "The request path"). */
+  private readonly models: EntityLookup<AiModel>;
 
   constructor(private readonly deps: JobServiceDeps) {
     this.idempotency = new IdempotencyKeys(deps.redis, `${deps.prefix}:idem`);
+    this.models = new EntityLookup(deps.db, AiModel);
   }
 
   /**
@@ -203,8 +207,7 @@ export class JobService {
   }
 
   private async resolveModel(user: User, modelId: string | null): Promise<AiModel> {
-    const models = this.deps.db.getRepository(AiModel);
-    const model = modelId ? await models.findOneBy({ id: modelId }) : await models.findOneBy({ isDefault: true, enabled: true });
+    const model = modelId ? await this.models.findOneBy({ id: modelId }) : await this.models.findOneBy({ isDefault: true, enabled: true });
     if (!model) throw badInput('modelId', modelId ? 'Model not found' : 'No default model is installed');
     if (!model.enabled) throw badInput('modelId', `Model ${model.name} is disabled`);
     if (!tierAllows(user.tier, model.minTier)) throw forbidden(`Model ${model.name} needs the ${model.minTier} tier`);
