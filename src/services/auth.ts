@@ -50,7 +50,7 @@ function checkPassword(password: string, field = 'password'): void {
 export class AuthService {
   /** Parsed once: jsonwebtoken otherwise re-parses a string secret on every sign and verify. */
   private readonly key: KeyObject;
-  /** The signed-in user, read on every request: one prepared statement (docs/architecture.md, "The request path"). */
+  /** The signed-in user, read on every request: one parameterised statement (docs/architecture.md, "The request path"). */
   private readonly users: EntityLookup<User>;
 
   constructor(

@@ -36,7 +36,7 @@ export class JobTransitions {
     return this.db.getRepository(Job).findOneBy({ id: jobId });
   }
 
-  /** One job's PENDING row (the submission's hot path: one prepared statement, docs/architecture.md "The request path"). */
+  /** One job's PENDING row (the submission's hot path: one parameterised statement, docs/architecture.md "The request path"). */
   insert(job: Job): Promise<void> {
     return this.jobInsert.insert(job);
   }

@@ -48,7 +48,7 @@ export { IDEMPOTENCY_TTL_SECONDS } from './idempotency';
 /** Submission, cancellation and retry of generation jobs. */
 export class JobService {
   private readonly idempotency: IdempotencyKeys;
-  /** Every submission reads its model: one prepared statement (docs/architecture.md, "The request path"). */
+  /** Every submission reads its model: one parameterised statement (docs/architecture.md, "The request path"). */
   private readonly models: EntityLookup<AiModel>;
 
   constructor(private readonly deps: JobServiceDeps) {
