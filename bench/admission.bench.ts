@@ -10,19 +10,29 @@ import type { Services } from '../src/resolvers/context';
 import { JobService } from '../src/services/jobs';
 import * as factory from '../test/support/factories';
 import { gqlData } from '../test/support/graphql';
-import { median, row, startBenchApp, time } from './harness';
+import { median, row, startBenchApp, startProfiler, time } from './harness';
 
 const MUTATION = parse('mutation($i: GenerationInput!) { createGeneration(input: $i) { id status seed } }');
 const INPUT = { prompt: 'a quiet harbour', width: 256, height: 256, steps: 4 };
 const N = 200;
 const CONCURRENCY = 8;
 
-/** Runs `task` n times with `concurrency` in flight; returns operations per second. */
+/** CPU milliseconds (user + system) this process spent per operation in the last `throughput` call. */
+let cpuMsPerOp = 0;
+
+/**
+ * Runs `task` n times with `concurrency` in flight; returns operations per
+ * second (and sets cpuMsPerOp: on a shared machine the CPU an operation
+ * costs this process moves less with the load than its rate does).
+ */
 async function throughput(task: (i: number) => Promise<unknown>, concurrency = CONCURRENCY, n = N): Promise<number> {
   let next = 0;
+  const cpu = process.cpuUsage();
   const [ms] = await time(() => Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < n) await task(next++);
   })));
+  const used = process.cpuUsage(cpu);
+  cpuMsPerOp = (used.user + used.system) / 1000 / n;
   return (n * 1000) / ms;
 }
 
@@ -102,9 +112,14 @@ export async function admissionBench(): Promise<void> {
   for (const concurrency of [8, 64]) {
     const n = Math.max(N, concurrency * 4);
     await throughput(create, concurrency, concurrency); // warm the pools
+    // ADMISSION_PROFILE=file.cpuprofile: a CPU profile of the 8-in-flight HTTP phase (client and API share this process).
+    const profiler = concurrency === 8 && process.env.ADMISSION_PROFILE ? await startProfiler() : null;
     const mutations = await throughput(create, concurrency, n);
+    const mutationCpu = cpuMsPerOp;
+    await profiler?.(process.env.ADMISSION_PROFILE!);
     const floorOps = await throughput(floor.submit, concurrency, n);
     row(`createGeneration/s over HTTP ÷ raw txn + queue.add, ${concurrency} in flight`, mutations, floorOps, 'ops/s', '≥ 0.5');
+    row(`  CPU of this process per call (client included), ${concurrency} in flight`, mutationCpu, cpuMsPerOp, 'ms');
   }
   console.log(`${''.padEnd(58)} database: ${database}`);
   await floor.close();

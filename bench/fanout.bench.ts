@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { WebSocketServer } from 'ws';
 import { gqlData, signUp } from '../test/support/graphql';
-import { percentile, row, startBenchApp } from './harness';
+import { percentile, row, startBenchApp, startProfiler } from './harness';
 
 /** FANOUT_SUBSCRIBERS (default 1,000; the goal is 10,000 across 500 sessions), 20 per session. */
 const SUBSCRIBERS = Number(process.env.FANOUT_SUBSCRIBERS ?? 1000);
@@ -88,21 +88,6 @@ async function drain(clients: Clients, expected: number): Promise<Received> {
     last = count;
   }
   return clients.report();
-}
-
-/** CPU profile of the delivery phase only (FANOUT_PROFILE=file.cpuprofile). */
-async function startProfiler(): Promise<(file: string) => Promise<void>> {
-  const { Session } = await import('node:inspector/promises');
-  const { writeFileSync } = await import('node:fs');
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return async (file) => {
-    const { profile } = await session.post('Profiler.stop');
-    writeFileSync(file, JSON.stringify(profile));
-    session.disconnect();
-  };
 }
 
 /** Baseline: a bare ws server sends the same JSON payload to `total` sockets of the same client process. */

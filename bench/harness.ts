@@ -76,3 +76,18 @@ export async function startBenchApp(env: Record<string, string> = {}): Promise<A
   const app = await startAtelier(config, { pgliteDir: config.databaseUrl ? undefined : 'memory', logger: createLogger({ level: 'error' }) });
   return { ...app, teardown: async () => { await redisStop?.(); await scratch?.drop(); } };
 }
+
+/** Starts a CPU profile of this process; the returned function stops it and writes it to `file` (a .cpuprofile for DevTools). */
+export async function startProfiler(): Promise<(file: string) => Promise<void>> {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async (file) => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
@@ -10,7 +11,7 @@ import { formatGraphQLError, toGraphQLError } from '../kernel/graphql-errors';
 import type { ErrorReporter } from '../observability/error-reporter';
 import type { Logger } from '../observability/logger';
 import type { AtelierMetrics } from '../observability/metrics';
-import { compressResponses, persistedQueries, refusalStatusPlugin } from './http-responses';
+import { compressResponses, noStorePlugin, persistedQueries, refusalStatusPlugin } from './http-responses';
 import { requestLoggingPlugin } from './request-logging';
 import { traceGraphQLRequests } from '../observability/tracing';
 import { originOf, type AppContext, type Services } from '../resolvers/context';
@@ -76,6 +77,8 @@ export async function mountGraphQL(options: {
       requestLoggingPlugin({ logger, metrics: options.metrics, errors: options.errors }),
       documentCheckPlugin(options.schema),
       refusalStatusPlugin,
+      ApolloServerPluginCacheControlDisabled(),
+      noStorePlugin,
     ],
   });
   await apollo.start();

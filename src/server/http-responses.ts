@@ -35,6 +35,22 @@ export function compressResponses(): express.RequestHandler {
   });
 }
 
+/**
+ * Every answer is `Cache-Control: no-store`: no field carries a cache hint.
+ * This replaces Apollo's cache-control plugin, which wraps every field
+ * resolver of every request to collect hints the schema never gives
+ * (docs/architecture.md, "The request path").
+ */
+export const noStorePlugin: ApolloServerPlugin<AppContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        if (!response.http.headers.has('cache-control')) response.http.headers.set('cache-control', 'no-store');
+      },
+    };
+  },
+};
+
 function retryAfterOf(errors: readonly GraphQLError[], codes: ErrorCode[]): number | null {
   const seconds = errors
     .map((e) => describeError(e))

@@ -7,6 +7,7 @@ import { AppError, badInput, findAppError, notFound, unauthenticated } from '../
 import type { Clock } from '../kernel/clock';
 import { sha256 } from '../kernel/hashing';
 import { isUuid } from '../kernel/ids';
+import { EntityLookup } from '../database/entity-lookup';
 import type { AuditLog, RequestOrigin } from './audit-log';
 import type { KnownAddresses } from './known-addresses';
 import type { PrincipalStamps } from './principal-stamps';
@@ -49,6 +50,8 @@ function checkPassword(password: string, field = 'password'): void {
 export class AuthService {
   /** Parsed once: jsonwebtoken otherwise re-parses a string secret on every sign and verify. */
   private readonly key: KeyObject;
+  /** The signed-in user, read on every request: one parameterised statement (docs/architecture.md, "The request path"). */
+  private readonly users: EntityLookup<User>;
 
   constructor(
     private readonly db: DataSource,
@@ -60,6 +63,7 @@ export class AuthService {
     private readonly keyAddresses: KnownAddresses,
   ) {
     this.key = createSecretKey(Buffer.from(options.jwtSecret, 'utf8'));
+    this.users = new EntityLookup(db, User);
   }
 
   /**
@@ -204,7 +208,7 @@ export class AuthService {
     }
     // Every token we issue expires and names a user id; anything else was not made here.
     if (typeof payload.exp !== 'number') throw new AuthFailure('Invalid token: it has no expiry', 'NO_EXPIRY');
-    const user = isUuid(payload.sub) ? await this.db.getRepository(User).findOneBy({ id: payload.sub }) : null;
+    const user = isUuid(payload.sub) ? await this.users.findOneBy({ id: payload.sub }) : null;
     if (!user) throw new AuthFailure('Invalid token', 'UNKNOWN_USER');
     return { user, apiKeyId: null, expiresAt: payload.exp };
   }

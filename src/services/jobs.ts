@@ -6,6 +6,7 @@ import { GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { assertUuid } from '../kernel/ids';
 import { cancelFlagKey } from '../kernel/queues';
 import { badInput, forbidden } from '../kernel/errors';
+import { EntityLookup } from '../database/entity-lookup';
 import { IdempotencyKeys } from './idempotency';
 import type { Logger } from '../observability/logger';
 import type { AccessPolicy } from './access';
@@ -47,9 +48,12 @@ export { IDEMPOTENCY_TTL_SECONDS } from './idempotency';
 /** Submission, cancellation and retry of generation jobs. */
 export class JobService {
   private readonly idempotency: IdempotencyKeys;
+  /** Every submission reads its model: one parameterised statement (docs/architecture.md, "The request path"). */
+  private readonly models: EntityLookup<AiModel>;
 
   constructor(private readonly deps: JobServiceDeps) {
     this.idempotency = new IdempotencyKeys(deps.redis, `${deps.prefix}:idem`);
+    this.models = new EntityLookup(deps.db, AiModel);
   }
 
   /**
@@ -126,9 +130,13 @@ export class JobService {
       throw error;
     }
     let job: Job;
+    let place: Promise<{ position: number; wentAhead: boolean }>;
     try {
       const priority = await this.deps.scheduler.priorityFor(policy.queuePriority, user.id);
       job = this.jobRow(jobId, viewer, params, model, input, { idempotencyKey, requestId, priority, video });
+      // The place counts the other waiting jobs, so it needs not wait for this row's write.
+      place = this.deps.queries.placeOfNewJob(job);
+      place.catch(() => undefined); // awaited below; unobserved only when the submission failed
       await this.deps.lifecycle.submit(job);
     } catch (error) {
       await this.deps.quotas.release(user.id, jobId, this.deps.clock.now(), charge.amount, charge.meter);
@@ -137,7 +145,7 @@ export class JobService {
     }
     if (idempotencyKey) await this.idempotency.commit(user.id, idempotencyKey, jobId);
     if (input.presetId) await this.deps.db.getRepository(Preset).increment({ id: input.presetId }, 'usageCount', 1);
-    const { position, wentAhead } = await this.deps.queries.placeOfNewJob(job);
+    const { position, wentAhead } = await place;
     await this.deps.lifecycle.queued(job, user.id, position, wentAhead);
     this.deps.logger.info({ requestId, jobId, userId: user.id, sessionId: job.sessionId, kind: job.kind }, 'job queued');
     return job;
@@ -176,7 +184,8 @@ export class JobService {
   ): Job {
     const video = extra.video ?? null;
     const now = this.deps.clock.now();
-    return this.deps.db.getRepository(Job).create({
+    // A plain assignment: Repository.create walks every column and relation (a profile hot spot).
+    return Object.assign(new Job(), {
       id: jobId, ownerId: user.id, sessionId: input.sessionId ?? null, albumId: input.albumId ?? null,
       modelId: model.id, presetId: input.presetId ?? null, apiKeyId, status: JobStatus.PENDING,
       prompt: params.prompt, negativePrompt: params.negativePrompt, width: params.width, height: params.height,
@@ -198,8 +207,7 @@ export class JobService {
   }
 
   private async resolveModel(user: User, modelId: string | null): Promise<AiModel> {
-    const models = this.deps.db.getRepository(AiModel);
-    const model = modelId ? await models.findOneBy({ id: modelId }) : await models.findOneBy({ isDefault: true, enabled: true });
+    const model = modelId ? await this.models.findOneBy({ id: modelId }) : await this.models.findOneBy({ isDefault: true, enabled: true });
     if (!model) throw badInput('modelId', modelId ? 'Model not found' : 'No default model is installed');
     if (!model.enabled) throw badInput('modelId', `Model ${model.name} is disabled`);
     if (!tierAllows(user.tier, model.minTier)) throw forbidden(`Model ${model.name} needs the ${model.minTier} tier`);

@@ -14,10 +14,12 @@ import { checkPolicyValue, TIER_POLICY_BOUNDS, UNLIMITED, UNLIMITED_FIELDS, type
  * are a sorted set of job ids (score = admission time), so releasing is
  * idempotent and a crash that leaves a ghost id is repaired by `reconcile`,
  * which compares the set with the jobs table. The daily counter is a cache of
- * usage_records, rebuilt from the table when Redis lost it.
+ * usage_records, rebuilt from the table when Redis lost it (the script
+ * answers {0, 0} then, so a normal admission is one round trip).
  */
 const ADMIT_SCRIPT = new RedisScript<number[]>('atelierQuotaAdmit', 3, `
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {1, 0} end
+if redis.call('EXISTS', KEYS[2]) == 0 then return {0, 0} end
 local open = redis.call('ZCARD', KEYS[1])
 if open >= tonumber(ARGV[2]) then return {0, 1, open} end
 local used = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -208,9 +210,13 @@ export class QuotaService {
   async admit(userId: string, jobId: string, count: number, policy: TierPolicy, meter: QuotaMeter = 'images'): Promise<void> {
     const now = this.clock.now();
     const day = utcDay(now);
-    await this.ensureDayCounter(userId, day, meter);
     const admit = () => this.runAdmit(userId, jobId, count, policy, now, day, meter);
     let result = await admit();
+    // [0, 0]: today's counter is not in Redis yet (first job of the day, or Redis lost it): rebuild it, then admit.
+    if (result[0] === 0 && result[1] === 0) {
+      await this.ensureDayCounter(userId, day, meter);
+      result = await admit();
+    }
     if (result[0] === 0 && result[1] === 1 && (await this.reconcile(userId)) > 0) result = await admit();
     if (result[0] === 0 && result[1] === 3 && (await this.reconcileAll()) > 0) result = await admit();
     if (result[0] === 1) return;
@@ -220,6 +226,7 @@ export class QuotaService {
   /** The QUOTA_EXCEEDED error for an admission script's refusal [0, reason, value]. */
   private refuse(result: number[], policy: TierPolicy, now: Date, asked: { jobs?: number; meter?: QuotaMeter; count?: number } = {}): never {
     const { jobs = 1, meter = 'images', count = 0 } = asked;
+    if (result[1] === 0) throw new AppError('INTERNAL', 'The daily quota counter could not be rebuilt in Redis');
     if (result[1] === 4) {
       throw quotaExceeded(`Your ${policy.tier} tier allows ${policy.batchesPerHour} batches per hour; try again later`, policy.batchesPerHour, 60, 'batch');
     }
