@@ -46,17 +46,10 @@ export function checkOperation(schema: GraphQLSchema, document: DocumentNode, re
 }
 
 /**
- * Validates and costs a parsed document for a budget: graphql-js's rules
- * plus the document limits, then `checkOperation`. Every step is bounded by
- * the size of the document. Used as is by graphql-ws; validation errors
- * carry GRAPHQL_VALIDATION_FAILED unless a limit gave them a code.
+ * graphql-js's rules plus the document limits (every step bounded by the size
+ * of the document); validation errors carry GRAPHQL_VALIDATION_FAILED unless
+ * a limit gave them a code.
  */
-export function checkDocument(schema: GraphQLSchema, document: DocumentNode, request: OperationRequest, budget: number): GraphQLError[] {
-  const invalid = validateDocument(schema, document);
-  return invalid.length ? invalid : checkOperation(schema, document, request, budget);
-}
-
-/** graphql-js's rules plus the document limits; validation errors carry GRAPHQL_VALIDATION_FAILED unless a limit gave them a code. */
 function validateDocument(schema: GraphQLSchema, document: DocumentNode): GraphQLError[] {
   return validate(schema, document, [...specifiedRules, ...DOCUMENT_RULES]).map((error) => (error.extensions.code ? error : new GraphQLError(error.message, {
     nodes: error.nodes, originalError: error, extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },

@@ -132,7 +132,7 @@ export function documentShapeRule(context: ValidationContext): ASTVisitor {
 
 /**
  * The document limits as validation rules, run beside graphql-js's own
- * rules by Apollo (`validationRules`) and by `checkDocument` for graphql-ws.
+ * rules by Apollo (`validationRules`) and by `ValidDocuments` for graphql-ws.
  * Depth does not count fragment spreads as a level; introspection is held
  * to the same depth as everything else.
  */

@@ -45,6 +45,13 @@ type ClipColumns = VideoSettings & { sourceImageId: string | null };
 
 export { IDEMPOTENCY_TTL_SECONDS } from './idempotency';
 
+/** An image job's parameters: the input over the preset's defaults, within the limits and the tier. */
+function imageParameters(input: GenerationRequestInput, preset: Preset | null, policy: TierPolicy): GenerationParameters {
+  const params = resolveGenerationParameters(input, presetDefaults(preset, policy), randomFraction);
+  assertWithinTier(params, policy);
+  return params;
+}
+
 /** Submission, cancellation and retry of generation jobs. */
 export class JobService {
   private readonly idempotency: IdempotencyKeys;
@@ -61,15 +68,10 @@ export class JobService {
    * step, and returns the PENDING job at once. A refusal leaves nothing behind.
    */
   async createGeneration(viewer: Viewer, input: GenerationRequestInput, idempotencyKey: string | null, requestId: string | null): Promise<Job> {
-    const { user } = viewer;
-    IdempotencyKeys.check(idempotencyKey);
-    const policy = await this.deps.quotas.policyOf(viewer);
-    await this.deps.rateLimiter.hit('generations', rateSubjects(viewer), this.deps.quotas.rateLimitsOf(user, policy).generationsPerMinute);
-    const preset = input.presetId ? await this.visiblePreset(user, assertUuid('presetId', input.presetId)) : null;
+    const { policy, preset } = await this.begin(viewer, input.presetId, idempotencyKey);
     // A VIDEO preset makes a clip: its duration and fps apply (docs/video.md).
     if (preset?.category === PresetCategory.VIDEO) return this.submitVideo(viewer, policy, preset, input, idempotencyKey, requestId);
-    const params = resolveGenerationParameters(input, presetDefaults(preset, policy), randomFraction);
-    assertWithinTier(params, policy);
+    const params = imageParameters(input, preset, policy);
     return this.submit(viewer, policy, params, { ...input, presetId: preset?.id ?? null }, idempotencyKey, requestId, null);
   }
 
@@ -79,13 +81,18 @@ export class JobService {
    * Counted against the tier's video seconds per day, not its images.
    */
   async createVideo(viewer: Viewer, input: VideoRequestInput, idempotencyKey: string | null, requestId: string | null): Promise<Job> {
-    const { user } = viewer;
-    IdempotencyKeys.check(idempotencyKey);
-    const policy = await this.deps.quotas.policyOf(viewer);
-    await this.deps.rateLimiter.hit('generations', rateSubjects(viewer), this.deps.quotas.rateLimitsOf(user, policy).generationsPerMinute);
-    const preset = input.presetId ? await this.visiblePreset(user, assertUuid('presetId', input.presetId)) : null;
+    const { policy, preset } = await this.begin(viewer, input.presetId, idempotencyKey);
     if (preset && preset.category !== PresetCategory.VIDEO) throw badInput('presetId', `Preset ${preset.name} is not a VIDEO preset`);
     return this.submitVideo(viewer, policy, preset, input, idempotencyKey, requestId);
+  }
+
+  /** What every submission does first: the key's shape, the caller's tier policy and per-minute limit, then the preset. */
+  private async begin(viewer: Viewer, presetId: string | null | undefined, idempotencyKey: string | null): Promise<{ policy: TierPolicy; preset: Preset | null }> {
+    IdempotencyKeys.check(idempotencyKey);
+    const policy = await this.deps.quotas.policyOf(viewer);
+    await this.deps.rateLimiter.hit('generations', rateSubjects(viewer), this.deps.quotas.rateLimitsOf(viewer.user, policy).generationsPerMinute);
+    const preset = presetId ? await this.visiblePreset(viewer.user, assertUuid('presetId', presetId)) : null;
+    return { policy, preset };
   }
 
   private async submitVideo(
@@ -160,8 +167,7 @@ export class JobService {
     const { user } = viewer;
     const preset = input.presetId ? await this.visiblePreset(user, assertUuid('presetId', input.presetId)) : null;
     if (preset?.category === PresetCategory.VIDEO) throw badInput('presetId', `Preset ${preset.name} makes videos; a batch takes IMAGE presets`);
-    const params = resolveGenerationParameters(input, presetDefaults(preset, policy), randomFraction);
-    assertWithinTier(params, policy);
+    const params = imageParameters(input, preset, policy);
     const model = await this.usableModel(user, params, input, false);
     return { params, model, preset };
   }

@@ -87,7 +87,7 @@ export class EventLog {
   /** Appends a training run's event to the run's stream (replayed by `trainingUpdated`, kept like a job's). */
   async publishTraining(event: TrainingEvent): Promise<string> {
     const body = JSON.stringify(event);
-    return this.append(this.key('training', event.runId), body, body, this.limits.jobMaxLen, this.limits.jobTtlSeconds);
+    return this.append(this.key('training', event.runId), body, body, ...this.limitsOf('training'));
   }
 
   private async append(key: string, stored: string, live: string, maxLen: number, ttlSeconds: number): Promise<string> {
