@@ -53,8 +53,11 @@ export class PrincipalCheck {
 
   /** Re-checks the sockets of each user announced on the stamps' channel; `subscriber` is a connection of its own. */
   async listen(subscriber: Redis): Promise<void> {
+    // Messages sent while the subscriber was away are lost: every cached user is read again after a (re)connect.
+    subscriber.on('ready', () => this.auth.forgetAllUsers());
     subscriber.on('message', (channel: string, userId: string) => {
       if (channel !== this.stamps.channel) return;
+      this.auth.forgetUser(userId); // before the re-checks below read the user
       for (const tracked of this.byUser.get(userId) ?? []) {
         this.recheck(tracked).catch((err) => this.logger.warn({ err, userId }, 'principal re-check failed'));
       }

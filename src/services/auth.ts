@@ -7,8 +7,8 @@ import { AppError, badInput, findAppError, notFound, unauthenticated } from '../
 import type { Clock } from '../kernel/clock';
 import { sha256 } from '../kernel/hashing';
 import { isUuid } from '../kernel/ids';
-import { EntityLookup } from '../database/entity-lookup';
 import type { AuditLog, RequestOrigin } from './audit-log';
+import { CachedUsers } from './cached-users';
 import type { KnownAddresses } from './known-addresses';
 import type { PrincipalStamps } from './principal-stamps';
 import type { RateLimiter } from './rate-limits';
@@ -50,8 +50,8 @@ function checkPassword(password: string, field = 'password'): void {
 export class AuthService {
   /** Parsed once: jsonwebtoken otherwise re-parses a string secret on every sign and verify. */
   private readonly key: KeyObject;
-  /** The signed-in user, read on every request: one parameterised statement (docs/architecture.md, "The request path"). */
-  private readonly users: EntityLookup<User>;
+  /** The signed-in user of every request, kept in memory until it changes (docs/architecture.md, "The request path"). */
+  private readonly users: CachedUsers;
 
   constructor(
     private readonly db: DataSource,
@@ -63,7 +63,18 @@ export class AuthService {
     private readonly keyAddresses: KnownAddresses,
   ) {
     this.key = createSecretKey(Buffer.from(options.jwtSecret, 'utf8'));
-    this.users = new EntityLookup(db, User);
+    this.users = new CachedUsers(db);
+    stamps.onBump((userId) => this.users.forget(userId));
+  }
+
+  /** Another replica changed the user (announced on the stamps' channel): the next request reads it again. */
+  forgetUser(userId: string): void {
+    this.users.forget(userId);
+  }
+
+  /** Announcements may have been missed (the subscriber reconnected): every user is read again. */
+  forgetAllUsers(): void {
+    this.users.forgetAll();
   }
 
   /**
@@ -165,6 +176,7 @@ export class AuthService {
     }
     checkPassword(newPassword, 'newPassword');
     await this.db.getRepository(User).update({ id: user.id }, { passwordHash: await argonHash(newPassword) });
+    this.users.forget(user.id);
     await this.audit.record({ kind: AuditEventKind.PASSWORD_CHANGED, actorId: user.id, origin });
     return true;
   }
@@ -208,7 +220,7 @@ export class AuthService {
     }
     // Every token we issue expires and names a user id; anything else was not made here.
     if (typeof payload.exp !== 'number') throw new AuthFailure('Invalid token: it has no expiry', 'NO_EXPIRY');
-    const user = isUuid(payload.sub) ? await this.users.findOneBy({ id: payload.sub }) : null;
+    const user = isUuid(payload.sub) ? await this.users.byId(payload.sub) : null;
     if (!user) throw new AuthFailure('Invalid token', 'UNKNOWN_USER');
     return { user, apiKeyId: null, expiresAt: payload.exp };
   }

@@ -151,7 +151,7 @@ export function createServices(deps: ServiceDeps) {
     webhookTargets,
     webhooks: new WebhookService(db, clock, webhookTargets),
     /** Deleting what users own, on request and by tier retention. */
-    dataLifecycle: new DataLifecycle({ db, store: deps.store, clock, logger: deps.logger, audit }),
+    dataLifecycle: new DataLifecycle({ db, store: deps.store, clock, logger: deps.logger, audit, stamps: principalStamps }),
   };
 }
 

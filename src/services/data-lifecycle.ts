@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger';
 import type { ArtifactStore } from '../storage/artifact-store';
 import type { AuditLog, RequestOrigin } from './audit-log';
 import type { Viewer } from './auth';
+import type { PrincipalStamps } from './principal-stamps';
 
 /** Jobs expired per statement, so one housekeeping run never holds a huge transaction. */
 const EXPIRY_BATCH = 500;
@@ -18,6 +19,8 @@ export interface DataLifecycleDeps {
   clock: Clock;
   logger: Logger;
   audit: AuditLog;
+  /** A deleted account's tokens stop working on every replica at once, and its sockets close. */
+  stamps: PrincipalStamps;
 }
 
 /**
@@ -72,6 +75,7 @@ export class DataLifecycle {
       await m.getRepository(User).delete({ id: user.id });
       return [...images, ...loras].map((row) => row.storageKey);
     });
+    await this.o.stamps.bump(user.id);
     await this.o.audit.record({ kind: AuditEventKind.ACCOUNT_DELETED, actorId: user.id, origin, details: { files: files.length } });
     await this.removeFiles(files);
     return true;

@@ -12,7 +12,14 @@ import type { Redis } from 'ioredis';
  * WebSockets follow revocation").
  */
 export class PrincipalStamps {
+  private readonly listeners: ((userId: string) => void)[] = [];
+
   constructor(private readonly redis: Redis, private readonly prefix: string) {}
+
+  /** `listener` hears each bump made by this process, before it is announced (the user cache drops its copy). */
+  onBump(listener: (userId: string) => void): void {
+    this.listeners.push(listener);
+  }
 
   /** Pub/sub channel carrying the id of each user whose stamp moved. */
   get channel(): string {
@@ -25,6 +32,7 @@ export class PrincipalStamps {
 
   /** Call after the change is committed, so whoever re-checks reads it. */
   async bump(userId: string): Promise<void> {
+    for (const listener of this.listeners) listener(userId);
     await this.redis.multi().incr(this.key(userId)).publish(this.channel, userId).exec();
   }
 

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { gql, gqlData, signUp, waitFor } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 
@@ -112,5 +112,30 @@ describe('revocation reaches open WebSockets', () => {
     await app.services.principalStamps.bump(gone.id);
     expect((await socket.closed).code).toBe(4401);
     expect((await gql(app.url, '{ me { id } }', {}, gone.token)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('the signed-in user is kept in memory between requests', () => {
+  it('is read once for many requests and again at once after a change, and a deleted account is refused at once', async () => {
+    const user = await signUp(app.url);
+    const reads: string[] = [];
+    const query = app.db.query.bind(app.db);
+    const spy = vi.spyOn(app.db, 'query').mockImplementation((sql: string, ...rest: any[]) => {
+      if (/FROM "users" WHERE "id" = \$1/.test(sql) && rest[0]?.[0] === user.id) reads.push(sql);
+      return query(sql, ...rest);
+    });
+    try {
+      for (let i = 0; i < 5; i += 1) expect((await gqlData<any>(app.url, '{ me { tier } }', {}, user.token)).me.tier).toBe('FREE');
+      expect(reads).toHaveLength(1);
+
+      await gqlData(app.url, 'mutation($u:ID!){ setUserTier(userId:$u, tier: PRO) { tier } }', { u: user.id }, root);
+      expect((await gqlData<any>(app.url, '{ me { tier } }', {}, user.token)).me.tier).toBe('PRO');
+      expect(reads).toHaveLength(2);
+
+      await gqlData(app.url, 'mutation($e:String!){ deleteAccount(confirmEmail:$e) }', { e: (await gqlData<any>(app.url, '{ me { email } }', {}, user.token)).me.email }, user.token);
+      expect((await gql(app.url, '{ me { id } }', {}, user.token)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

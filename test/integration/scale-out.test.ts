@@ -3,7 +3,7 @@ import { ApolloClient, InMemoryCache, HttpLink, split, gql as apolloGql } from '
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { getMainDefinition } from '@apollo/client/utilities';
 import { createScratchDatabase, testEnv } from '../support/app';
-import { collect, gqlData, signUp, wsClient } from '../support/graphql';
+import { collect, gql, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
 import { spawnAtelier, type AtelierProcess } from '../support/processes';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -19,7 +19,7 @@ beforeAll(async () => {
   if (!serverUrl) throw new Error('No PostgreSQL server: set DATABASE_URL or install PostgreSQL (apt-get install postgresql)');
   const db = await createScratchDatabase(serverUrl);
   drop = db.drop;
-  const env = testEnv({ DATABASE_URL: db.url });
+  const env = testEnv({ DATABASE_URL: db.url, ATELIER_ADMIN_EMAIL: 'scale-root@example.com', ATELIER_ADMIN_PASSWORD: 'admin password 1' });
   // The first process migrates; the others start on the migrated database.
   replica1 = await spawnAtelier('api', env);
   [replica2] = await Promise.all([spawnAtelier('api', env), spawnAtelier('worker', env).then((w) => procs.push(w))]) as [AtelierProcess, number];
@@ -74,5 +74,17 @@ describe('scale-out', () => {
     expect(job.data.job.images).toHaveLength(1);
     await apollo.stop();
     (wsLink as any).client.dispose();
+  });
+
+  it('a tier change and an account deletion made on replica 1 reach replica 2, which keeps the user in memory, within a second', async () => {
+    const root = (await gqlData<any>(replica1.url!, 'mutation { login(email:"scale-root@example.com", password:"admin password 1"){ token } }')).login.token;
+    const user = await signUp(replica1.url!);
+    const me = () => gql(replica2.url!, '{ me { tier email } }', {}, user.token);
+    expect((await me()).data?.me.tier).toBe('FREE');
+    await gqlData(replica1.url!, 'mutation($u:ID!){ setUserTier(userId:$u, tier: PRO) { tier } }', { u: user.id }, root);
+    // Well inside the cache's 10 s lifetime: only the announcement can make replica 2 read the user again this soon.
+    await waitFor(async () => (await me()).data?.me.tier === 'PRO', 1000);
+    await gqlData(replica1.url!, 'mutation($e:String!){ deleteAccount(confirmEmail:$e) }', { e: user.email }, user.token);
+    await waitFor(async () => (await me()).errors?.[0].extensions?.code === 'UNAUTHENTICATED', 1000);
   });
 });

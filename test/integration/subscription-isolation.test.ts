@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import { seedImages, seedLora } from '../support/library';
+import { updateUser } from '../support/factories';
 
 let app: TestApp;
 
@@ -56,7 +57,7 @@ describe('subscription results are computed for each viewer', () => {
 
   it('a PRO-only LoRA of the owner and the owner\'s favourite read on the socket exactly as over HTTP, for each member', async () => {
     const { a, b, sessionId } = await sessionWith('WATCHER');
-    await app.db.query(`UPDATE users SET tier = 'PRO' WHERE id = $1`, [a.id]);
+    await updateUser(app, a.id, { tier: 'PRO' });
     const lora = await seedLora(app.db, a.id, `private-${Date.now()}`);
     await app.db.query(`UPDATE loras SET min_tier = 'PRO' WHERE id = $1`, [lora.id]);
     const [image] = await seedImages(app.db, a.id, 1, { sessionId, loras: [{ loraId: lora.id, weight: 0.7 }] });
@@ -81,7 +82,7 @@ const REMOVE = 'mutation($s:ID!, $u:ID!){ removeSessionMember(sessionId:$s, user
 describe('a removed session member sees nothing more of the session', () => {
   it('their jobUpdated on another member\'s job ends at once with FORBIDDEN, while the job runs on', async () => {
     const { a, b, sessionId } = await sessionWith('COLLABORATOR');
-    await app.db.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [a.id]);
+    await updateUser(app, a.id, { tier: 'ENTERPRISE' });
     const { createGeneration: job } = await gqlData<any>(app.url, 'mutation($s:ID!){ createGeneration(input:{ prompt:"long", width:768, height:768, steps:120, sessionId:$s }) { id } }', { s: sessionId }, a.token);
     const client = wsClient(app.url, b.token);
     const watch = collect<any>(client, 'subscription($id:ID!){ jobUpdated(jobId:$id) { type step } }', { id: job.id });

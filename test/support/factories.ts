@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { FINAL_JOB_STATUSES, User, type Role, type Tier } from '../../src/entities';
 import { describeLoraTargets, encodeLoraSafetensors, type LoraTargetWeights } from '../../src/gpu-worker/lora/writer';
 import { readModelIndex } from '../../src/gpu-worker/pipeline/model-files';
+import type { PrincipalStamps } from '../../src/services/principal-stamps';
 import { gql, gqlData, signUp, waitFor } from './graphql';
 
 /*
@@ -25,16 +26,27 @@ export async function user(
   app: { url: string; db: DataSource }, overrides: AccountOverrides & { email?: string; prefix?: string } = {},
 ): Promise<TestUser> {
   const created = await signUp(app.url, overrides.prefix, overrides.email);
-  await updateUser(app, created.id, overrides);
+  await setAccount(app.db, created.id, overrides); // nothing has read the new account yet: no stamp to bump
   return created;
 }
 
-/** Changes an existing user's tier or role (what an admin's setUserTier/setUserRole would do). */
-export async function updateUser(app: { db: DataSource }, id: string, changes: AccountOverrides): Promise<void> {
+/**
+ * Changes an existing user's tier or role in SQL, then bumps the user's stamp
+ * as setUserTier/setUserRole do, so cached copies of the user are dropped.
+ */
+export async function updateUser(
+  app: { db: DataSource; services: { principalStamps: PrincipalStamps } }, id: string, changes: AccountOverrides,
+): Promise<void> {
+  if (await setAccount(app.db, id, changes)) await app.services.principalStamps.bump(id);
+}
+
+async function setAccount(db: DataSource, id: string, changes: AccountOverrides): Promise<boolean> {
   const values: Partial<Pick<User, 'tier' | 'role'>> = {};
   if (changes.tier) values.tier = changes.tier as Tier;
   if (changes.role) values.role = changes.role as Role;
-  if (Object.keys(values).length > 0) await app.db.getRepository(User).update({ id }, values);
+  if (Object.keys(values).length === 0) return false;
+  await db.getRepository(User).update({ id }, values);
+  return true;
 }
 
 /** A job as the API reports it, with the request id the API answered the submission with. */
