@@ -28,6 +28,7 @@ import { ModelService } from './models';
 import { EndpointHealthStore } from '../redis/endpoint-health';
 import { PresetService } from './presets';
 import { PrincipalStamps } from './principal-stamps';
+import { CachedModels } from './cached-models';
 import { QuotaService, type ServiceLimits } from './quotas';
 import { RateLimiter } from './rate-limits';
 import { RequestGate } from './request-gate';
@@ -86,6 +87,7 @@ export function createServices(deps: ServiceDeps) {
   const quotas = new QuotaService(db, redis, prefix, clock, deps.serviceLimits);
   const rateLimiter = new RateLimiter(redis, prefix, clock);
   const principalStamps = new PrincipalStamps(redis, prefix);
+  const cachedModels = new CachedModels(db);
   const scheduler = new FairScheduler(redis, prefix, { prioritizedKey: deps.queue.keys.prioritized });
   const recentErrors = new RecentErrors(redis, prefix);
   const albums = new AlbumService(db, clock);
@@ -105,7 +107,9 @@ export function createServices(deps: ServiceDeps) {
     db, redis, prefix, queue: deps.queue, quotas, scheduler, events: deps.events, clock, logger: deps.logger, webhooks: deps.webhooks,
     batches: batchProgress,
   });
-  const jobs = new JobService({ db, redis, prefix, quotas, rateLimiter, scheduler, lifecycle, access, queries: jobQueries, clock, logger: deps.logger });
+  const jobs = new JobService({
+    db, redis, prefix, quotas, rateLimiter, scheduler, lifecycle, access, queries: jobQueries, clock, logger: deps.logger, models: cachedModels,
+  });
   const datasets = new DatasetService(db, deps.store, uploads, access, clock);
   const trainingLifecycle = new TrainingLifecycle({ db, redis, prefix, queue: deps.trainingQueue, events: deps.events, store: deps.store, clock });
   // A scheduler of its own: training entries wait in their own queue, so their fair tags are their own.
@@ -143,7 +147,7 @@ export function createServices(deps: ServiceDeps) {
     suggestions: new SuggestionService(),
     uploads,
     loras: new LoraService(db, deps.store, uploads, deps.modelsDir),
-    models: new ModelService(db, { modelsDir: deps.modelsDir, store: deps.store, credentialKey: deps.credentialKey, health: new EndpointHealthStore(redis, prefix) }),
+    models: new ModelService(db, { modelsDir: deps.modelsDir, store: deps.store, credentialKey: deps.credentialKey, health: new EndpointHealthStore(redis, prefix), cache: cachedModels }),
     datasets,
     trainingLifecycle,
     trainingScheduler,

@@ -1,12 +1,12 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
-import { AiModel, Album, AlbumShare, Image, InferenceBackend, Job, JobKind, JobStatus, Lora, Preset, PresetCategory, type TierPolicy, type User } from '../entities';
+import { type AiModel, Album, AlbumShare, Image, InferenceBackend, Job, JobKind, JobStatus, Lora, Preset, PresetCategory, type TierPolicy, type User } from '../entities';
 import { GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { assertUuid } from '../kernel/ids';
 import { cancelFlagKey } from '../kernel/queues';
 import { badInput, forbidden } from '../kernel/errors';
-import { EntityLookup } from '../database/entity-lookup';
+import type { CachedModels } from './cached-models';
 import { IdempotencyKeys } from './idempotency';
 import type { Logger } from '../observability/logger';
 import type { AccessPolicy } from './access';
@@ -38,6 +38,8 @@ export interface JobServiceDeps {
   queries: JobQueries;
   clock: Clock;
   logger: Logger;
+  /** The models submissions name, kept a second per process. */
+  models: CachedModels;
 }
 
 /** The clip columns of a VIDEO job's row. */
@@ -56,11 +58,8 @@ function imageParameters(input: GenerationRequestInput, preset: Preset | null, p
 export class JobService {
   private readonly idempotency: IdempotencyKeys;
   /** Every submission reads its model: one parameterised statement (docs/architecture.md, "The request path"). */
-  private readonly models: EntityLookup<AiModel>;
-
   constructor(private readonly deps: JobServiceDeps) {
     this.idempotency = new IdempotencyKeys(deps.redis, `${deps.prefix}:idem`);
-    this.models = new EntityLookup(deps.db, AiModel);
   }
 
   /**
@@ -213,7 +212,7 @@ export class JobService {
   }
 
   private async resolveModel(user: User, modelId: string | null): Promise<AiModel> {
-    const model = modelId ? await this.models.findOneBy({ id: modelId }) : await this.models.findOneBy({ isDefault: true, enabled: true });
+    const model = modelId ? await this.deps.models.byId(modelId) : await this.deps.models.theDefault();
     if (!model) throw badInput('modelId', modelId ? 'Model not found' : 'No default model is installed');
     if (!model.enabled) throw badInput('modelId', `Model ${model.name} is disabled`);
     if (!tierAllows(user.tier, model.minTier)) throw forbidden(`Model ${model.name} needs the ${model.minTier} tier`);

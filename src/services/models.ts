@@ -9,6 +9,7 @@ import type { ArtifactStore } from '../storage/artifact-store';
 import { modelListedWhere } from './access-rules';
 import { assertUuid } from '../kernel/ids';
 import { checkModelInput, onnxFolderOf, type CheckedModelInput, type ModelInputValues } from './model-input';
+import type { CachedModels } from './cached-models';
 import { locateOnnxModel, NO_FILES, type OnnxFiles } from './model-files';
 
 /** What registering models needs beyond the database. */
@@ -21,6 +22,8 @@ export interface ModelRegistrationDeps {
   credentialKey: Buffer;
   /** What workers report about each endpoint's breaker. */
   health: EndpointHealthStore;
+  /** Submissions' copies of the models, dropped after every change made here. */
+  cache: CachedModels;
 }
 
 /** One endpoint of a model's pool with its health; `health` is null until a worker has reported on it (within a minute). */
@@ -60,6 +63,7 @@ export class ModelService {
     const model = await this.get(id);
     if (!enabled && model.isDefault) throw badInput('id', `Model ${model.name} is the default; choose another default first`);
     await this.db.getRepository(AiModel).update({ id: model.id }, { enabled });
+    this.deps.cache.forgetAll();
     return { ...model, enabled } as AiModel;
   }
 
@@ -71,6 +75,7 @@ export class ModelService {
       await m.update(AiModel, { isDefault: true }, { isDefault: false });
       await m.update(AiModel, { id: model.id }, { isDefault: true });
     });
+    this.deps.cache.forgetAll();
     return { ...model, isDefault: true } as AiModel;
   }
 
@@ -78,6 +83,7 @@ export class ModelService {
   async setMinTier(id: string, minTier: Tier): Promise<AiModel> {
     const model = await this.get(id);
     await this.db.getRepository(AiModel).update({ id: model.id }, { minTier });
+    this.deps.cache.forgetAll();
     return { ...model, minTier } as AiModel;
   }
 
@@ -95,6 +101,7 @@ export class ModelService {
     const row = models.create(values);
     try {
       await models.insert(row);
+      this.deps.cache.forgetAll();
       return await models.findOneByOrFail({ id: row.id });
     } catch (error) {
       if (isUniqueViolation(error)) throw duplicateName(checked.name);
@@ -115,6 +122,7 @@ export class ModelService {
     const models = this.db.getRepository(AiModel);
     try {
       await models.update({ id: model.id }, values as QueryDeepPartialEntity<AiModel>);
+      this.deps.cache.forgetAll();
     } catch (error) {
       if (isUniqueViolation(error)) throw duplicateName(checked.name);
       throw error;

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { syncModels } from '../../src/database/seed';
 import { AiModel } from '../../src/entities';
 import { ModelRegistry } from '../../src/gpu-worker/models/registry';
@@ -182,5 +182,26 @@ describe('registerModel and updateModel', () => {
     const after = await rows();
     expect(after.map((m) => [m.name, m.enabled, m.isDefault])).toEqual(before.map((m) => [m.name, m.enabled, m.isDefault]));
     expect(after.filter((m) => m.backend !== 'ONNX').every((m) => m.enabled)).toBe(true);
+  });
+});
+
+describe('submissions keep the model in memory', () => {
+  it('read it once for many jobs, and an admin\'s change applies to the next submission', async () => {
+    const { registerModel: model } = await gqlData<any>(app.url, REGISTER, { input: comfy('kept-in-memory') }, admin.token);
+    const reads: unknown[] = [];
+    const query = app.db.query.bind(app.db);
+    const spy = vi.spyOn(app.db, 'query').mockImplementation((sql: string, ...rest: any[]) => {
+      if (/FROM "models" WHERE "id" = \$1/.test(sql) && rest[0]?.[0] === model.id) reads.push(sql);
+      return query(sql, ...rest);
+    });
+    const submit = () => gql<any>(app.url, 'mutation($m:ID!){ createGeneration(input:{ prompt:"cached", width:64, height:64, steps:1, modelId:$m }) { id } }', { m: model.id }, editor.token);
+    try {
+      for (let i = 0; i < 3; i += 1) expect((await submit()).errors).toBeUndefined();
+      expect(reads).toHaveLength(1);
+      await gqlData(app.url, 'mutation($id:ID!){ setModelEnabled(id:$id, enabled:false){ id } }', { id: model.id }, admin.token);
+      expect((await submit()).errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'modelId' });
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
