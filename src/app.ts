@@ -127,7 +127,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   logger.info({ storage: storage.describe }, 'artifact storage');
   await syncModels(db, await new ModelRegistry(config.modelsDir).scan(), config.defaultModel, (name) => isModelInStore(storage.store, name));
 
-  const redis = connectRedis(redisUrl, { name: 'atelier-commands' });
+  const redis = connectRedis(redisUrl, { name: 'atelier-commands', autoPipelining: true });
   const subscriber = connectRedis(redisUrl, { name: 'atelier-events' });
   cleanups.push(async () => { redis.disconnect(); subscriber.disconnect(); });
   const connection = { url: redisUrl, maxRetriesPerRequest: null };

@@ -4,30 +4,33 @@ import type { Redis } from 'ioredis';
 type Arg = string | number;
 
 /**
- * A Lua script registered on each client with ioredis `defineCommand`: its
- * text goes to the server once per connection, every later call is an
- * EVALSHA of a few bytes (ioredis resends the text if the server lost it).
+ * A Lua script called by SHA (EVALSHA, a few bytes); the text goes to the
+ * server only when it does not know the script yet (NOSCRIPT: the first call,
+ * or after a restart or SCRIPT FLUSH). Plain EVALSHA/EVAL rather than ioredis
+ * `defineCommand`: the commands connection auto-pipelines (connection.ts), and
+ * ioredis 5.11 fails a command defined after the auto-pipeline of its tick
+ * was opened ("pipeline[functionName] is not a function", then "results[i] is
+ * not iterable" for the rest of that pipeline).
  */
 export class RedisScript<Result> {
   /** Every script this process defined (for tests that watch what goes over the wire). */
   static readonly all: RedisScript<unknown>[] = [];
   /** What EVALSHA sends instead of the text. */
   readonly sha: string;
-  private readonly clients = new WeakSet<Redis>();
 
-  /** `name` becomes a method on the client, so it must not be a Redis command. */
+  /** `name` says which script this is in tests and traces. */
   constructor(readonly name: string, private readonly numberOfKeys: number, readonly lua: string) {
     this.sha = createHash('sha1').update(lua).digest('hex');
     RedisScript.all.push(this as RedisScript<unknown>);
   }
 
-  run(redis: Redis, keys: readonly string[], args: readonly Arg[] = []): Promise<Result> {
+  async run(redis: Redis, keys: readonly string[], args: readonly Arg[] = []): Promise<Result> {
     if (keys.length !== this.numberOfKeys) throw new Error(`${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`);
-    if (!this.clients.has(redis)) {
-      redis.defineCommand(this.name, { numberOfKeys: this.numberOfKeys, lua: this.lua });
-      this.clients.add(redis);
+    try {
+      return (await redis.evalsha(this.sha, this.numberOfKeys, ...keys, ...args)) as Result;
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return (await redis.eval(this.lua, this.numberOfKeys, ...keys, ...args)) as Result;
     }
-    const command = (redis as unknown as Record<string, (...values: Arg[]) => Promise<Result>>)[this.name];
-    return command.call(redis, ...keys, ...args);
   }
 }

@@ -87,7 +87,7 @@ export function attachWebSocketServer(options: {
   const activity = new WebSocketActivity(logger);
   // Revocation reaches open sockets: see principal-check.ts.
   const principals = new PrincipalCheck(services.auth, services.principalStamps, logger);
-  const stampSubscriber = options.redis.duplicate();
+  const stampSubscriber = options.redis.duplicate({ enableAutoPipelining: false });
   principals.listen(stampSubscriber).catch((err) => logger.warn({ err }, 'cannot listen for principal changes'));
   wss.on('connection', (socket) => {
     open.add(socket);

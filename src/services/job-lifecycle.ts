@@ -8,7 +8,7 @@ import { activeTraceContext } from '../observability/tracing';
 import type { EventPublisher } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
 import { JobTransitions, type JobFailure, type NewImage } from './job-transitions';
-import { publishQueuePositions } from './queue-positions';
+import { placeAlongside, placeOfNewJob, publishQueuePositions, type QueuePlace } from './queue-positions';
 import { quotaCharge, type QuotaService } from './quotas';
 import type { BatchProgress } from './batch-progress';
 import type { FairScheduler } from './scheduling';
@@ -67,8 +67,8 @@ export class JobLifecycle {
    * again and the error goes to the caller; a crash in between leaves a row
    * the reconciler enqueues.
    */
-  async submit(job: Job): Promise<void> {
-    await this.transitions.insert(job);
+  async submit(job: Job): Promise<QueuePlace> {
+    const place = placeOfNewJob(await this.transitions.insert(job, placeAlongside(job)));
     try {
       await this.enqueue(job, activeTraceContext());
     } catch (error) {
@@ -76,6 +76,7 @@ export class JobLifecycle {
         this.deps.logger.warn({ err, jobId: job.id }, 'job row without a queue entry: the reconciler will enqueue it'));
       throw error;
     }
+    return place;
   }
 
   /**

@@ -5,7 +5,7 @@ import { badInput } from '../kernel/errors';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import type { AccessPolicy } from './access';
 import { assertUuid } from '../kernel/ids';
-import { readStepTimeMs } from './queue-positions';
+import { placeAlongside, placeOfNewJob, readStepTimeMs, type QueuePlace } from './queue-positions';
 import { EndpointHealthStore } from '../redis/endpoint-health';
 
 export interface JobFilter {
@@ -73,14 +73,10 @@ export class JobQueries {
    * A new job's place in line, and whether it went ahead of jobs already
    * waiting (their places changed), in one query on the submission path.
    */
-  async placeOfNewJob(job: Pick<Job, 'id' | 'priority' | 'createdAt'>): Promise<{ position: number; wentAhead: boolean }> {
-    // Plain SQL: it runs on every submission (docs/architecture.md, "The request path").
-    const [row] = (await this.db.query(
-      `SELECT COUNT(*) FILTER (WHERE priority < $1 OR (priority = $1 AND created_at < $2)) AS ahead, COUNT(*) FILTER (WHERE priority > $1) AS behind
-         FROM jobs WHERE status = $3 AND id <> $4`,
-      [job.priority, job.createdAt, JobStatus.PENDING, job.id],
-    )) as { ahead: string; behind: string }[];
-    return { position: Number(row?.ahead ?? 0), wentAhead: Number(row?.behind ?? 0) > 0 };
+  async placeOfNewJob(job: Pick<Job, 'id' | 'priority' | 'createdAt'>): Promise<QueuePlace> {
+    const { sql, params } = placeAlongside(job);
+    const [row] = (await this.db.query(`SELECT ${sql(1)}`, params)) as Record<string, unknown>[];
+    return placeOfNewJob(row ?? {});
   }
 
   /** Milliseconds per denoising step, averaged by the workers (null until a job ran). */

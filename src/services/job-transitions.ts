@@ -4,7 +4,7 @@ import { DataSource, In } from 'typeorm';
 import { AlbumImage, Batch, Image, Job, JobStatus, OPEN_JOB_STATUSES, UsageRecord, workSteps, type JobVideoFile } from '../entities';
 import { utcDay } from '../kernel/clock';
 import { quotaCharge } from './quotas';
-import { EntityInsert } from '../database/entity-insert';
+import { EntityInsert, type Alongside } from '../database/entity-insert';
 
 /** What the worker stores per generated image (the id and timestamps are the database's). */
 export type NewImage = Omit<Image, 'id' | 'createdAt' | 'assignId' | 'job'>;
@@ -36,9 +36,13 @@ export class JobTransitions {
     return this.db.getRepository(Job).findOneBy({ id: jobId });
   }
 
-  /** One job's PENDING row (the submission's hot path: one parameterised statement, docs/architecture.md "The request path"). */
-  insert(job: Job): Promise<void> {
-    return this.jobInsert.insert(job);
+  /**
+   * One job's PENDING row (the submission's hot path: one parameterised
+   * statement, docs/architecture.md "The request path"), with `alongside`'s
+   * expressions evaluated in the same statement.
+   */
+  insert(job: Job, alongside?: Alongside): Promise<Record<string, unknown>> {
+    return this.jobInsert.insert(job, alongside);
   }
 
   /** A batch and all its PENDING jobs, in one transaction: all rows or none. */

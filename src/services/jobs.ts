@@ -7,6 +7,7 @@ import { assertUuid } from '../kernel/ids';
 import { cancelFlagKey } from '../kernel/queues';
 import { badInput, forbidden } from '../kernel/errors';
 import type { CachedModels } from './cached-models';
+import type { QueuePlace } from './queue-positions';
 import { IdempotencyKeys } from './idempotency';
 import type { Logger } from '../observability/logger';
 import type { AccessPolicy } from './access';
@@ -136,14 +137,11 @@ export class JobService {
       throw error;
     }
     let job: Job;
-    let place: Promise<{ position: number; wentAhead: boolean }>;
+    let place: QueuePlace;
     try {
       const priority = await this.deps.scheduler.priorityFor(policy.queuePriority, user.id);
       job = this.jobRow(jobId, viewer, params, model, input, { idempotencyKey, requestId, priority, video });
-      // The place counts the other waiting jobs, so it needs not wait for this row's write.
-      place = this.deps.queries.placeOfNewJob(job);
-      place.catch(() => undefined); // awaited below; unobserved only when the submission failed
-      await this.deps.lifecycle.submit(job);
+      place = await this.deps.lifecycle.submit(job);
     } catch (error) {
       await this.deps.quotas.release(user.id, jobId, this.deps.clock.now(), charge.amount, charge.meter);
       if (idempotencyKey) await this.idempotency.abandon(user.id, idempotencyKey);
@@ -151,7 +149,7 @@ export class JobService {
     }
     if (idempotencyKey) await this.idempotency.commit(user.id, idempotencyKey, jobId);
     if (input.presetId) await this.deps.db.getRepository(Preset).increment({ id: input.presetId }, 'usageCount', 1);
-    const { position, wentAhead } = await place;
+    const { position, wentAhead } = place;
     await this.deps.lifecycle.queued(job, user.id, position, wentAhead);
     this.deps.logger.info({ requestId, jobId, userId: user.id, sessionId: job.sessionId, kind: job.kind }, 'job queued');
     return job;

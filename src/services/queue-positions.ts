@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { Job, JobStatus, remainingDenoisingSteps, workSteps } from '../entities';
 import type { EventPublisher } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
+import type { Alongside } from '../database/entity-insert';
 
 /** Where workers keep the moving average of milliseconds per denoising step (for ETAs). */
 const stepTimeKey = (prefix: string): string => `${prefix}:stats:step-ms`;
@@ -17,6 +18,30 @@ export async function readStepTimeMs(redis: Redis, prefix: string): Promise<numb
 export async function recordStepTimeMs(redis: Redis, prefix: string, ms: number): Promise<void> {
   const previous = (await readStepTimeMs(redis, prefix)) ?? ms;
   await redis.set(stepTimeKey(prefix), (previous * 0.8 + ms * 0.2).toFixed(2));
+}
+
+/** A new job's place in line: the waiting jobs ahead of it, and whether it went ahead of any. */
+export interface QueuePlace {
+  position: number;
+  wentAhead: boolean;
+}
+
+/**
+ * The place of a new PENDING job, counted over the other waiting jobs. Run by
+ * the job's own INSERT (docs/architecture.md, "The request path"), it does not
+ * see the new row; run anywhere else, it leaves the row out.
+ */
+export function placeAlongside(job: Pick<Job, 'id' | 'priority' | 'createdAt'>): Alongside {
+  return {
+    sql: (n) => `COUNT(*) FILTER (WHERE priority < $${n} OR (priority = $${n} AND created_at < $${n + 1})) AS ahead,
+      COUNT(*) FILTER (WHERE priority > $${n}) AS behind FROM jobs WHERE status = $${n + 2} AND id <> $${n + 3}`,
+    params: [job.priority, job.createdAt, JobStatus.PENDING, job.id],
+  };
+}
+
+/** Reads the place from a row holding placeAlongside's expressions. */
+export function placeOfNewJob(row: Record<string, unknown>): QueuePlace {
+  return { position: Number(row.ahead ?? 0), wentAhead: Number(row.behind ?? 0) > 0 };
 }
 
 /** Positions are pushed for the first jobs in line; further back, `queuePosition` answers on demand. */

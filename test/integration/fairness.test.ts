@@ -27,11 +27,19 @@ describe('fair scheduling', () => {
     expect(bJob.queuePosition).toBeLessThanOrEqual(1);
 
     const watcher = wsClient(app.url, b.token);
+    // The QUEUED event carries the place counted by the job's own INSERT: A's last job waits behind A's other 19.
+    const aWatcher = wsClient(app.url, a.token);
+    const lastOfA = collect<any>(aWatcher, 'subscription($id:ID!){ jobUpdated(jobId:$id) { type queuePosition } }', { id: aJobs[19] }, (items) => items.length > 0);
+    await lastOfA.done;
+    await aWatcher.dispose();
+    expect(lastOfA.items[0].jobUpdated).toEqual({ type: 'QUEUED', queuePosition: 19 });
     const feed = collect<any>(watcher, 'subscription($id:ID!){ jobUpdated(jobId:$id) { type queuePosition } }', { id: bJob.id });
     await gqlData(app.url, 'mutation($id:ID!){ cancelJob(id:$id){ status } }', { id: blocker.id }, blockerUser.token);
     await feed.done;
     await watcher.dispose();
     expect(feed.items.some((i) => i.jobUpdated.type === 'POSITION')).toBe(true);
+    expect(feed.items[0].jobUpdated.type).toBe('QUEUED');
+    expect(feed.items[0].jobUpdated.queuePosition).toBeLessThanOrEqual(1);
 
     await waitFor(async () => {
       const [{ count }] = await app.db.query(`SELECT count(*)::int AS count FROM jobs WHERE status = 'COMPLETED' AND owner_id IN ($1, $2)`, [a.id, b.id]);
