@@ -12,7 +12,10 @@ export interface LoraTrainingMetrics {
   datasetHash: string;
   initialLoss: number;
   finalLoss: number;
+  /** Every step's training loss (noisy: the minibatch at its sampled timesteps). */
   lossCurve: { step: number; loss: number }[];
+  /** The evaluation loss at its cadence (docs/training.md, "Losses reported"); absent on versions trained before it was recorded. */
+  evaluationCurve?: { step: number; loss: number }[];
 }
 
 @ObjectType({ description: 'A LoRA adapter (safetensors) for a base model.' })

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
-  TrainingError, type TrainingBackend, type TrainingCheckpoint, type TrainingErrorCode, type TrainingHooks, type TrainingProgress,
-  type TrainingResult, type TrainingSamples, type TrainingSpec,
+  TrainingError, type TrainingBackend, type TrainingCheckpoint, type TrainingErrorCode, type TrainingEvaluation, type TrainingHooks,
+  type TrainingProgress, type TrainingResult, type TrainingSamples, type TrainingSpec,
 } from './training/types';
 
 /** Messages to the training thread. */
@@ -12,6 +12,7 @@ export type ToTrainerThread = { type: 'train'; spec: TrainingSpec } | { type: 'a
 /** Messages from the training thread, in the order the trainer produced them. */
 export type FromTrainerThread =
   | { type: 'progress'; progress: TrainingProgress }
+  | { type: 'evaluation'; evaluation: TrainingEvaluation }
   | { type: 'checkpoint'; checkpoint: TrainingCheckpoint }
   | { type: 'sample'; samples: TrainingSamples }
   | { type: 'done'; result: TrainingResult }
@@ -96,6 +97,7 @@ export class ThreadedTrainer implements TrainingBackend {
 
 async function deliver(message: FromTrainerThread, hooks: TrainingHooks): Promise<void> {
   if (message.type === 'progress') await hooks.onProgress?.(message.progress);
+  if (message.type === 'evaluation') await hooks.onEvaluation?.({ step: message.evaluation.step, loss: message.evaluation.loss });
   if (message.type === 'checkpoint') {
     const c = message.checkpoint;
     await hooks.onCheckpoint?.({ step: c.step, lora: asBuffer(c.lora), optimizerState: asBuffer(c.optimizerState) });

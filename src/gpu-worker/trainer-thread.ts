@@ -30,6 +30,7 @@ async function train(spec: TrainingSpec): Promise<void> {
   try {
     const result = await backend.train(specFrom(spec), {
       onProgress: async (progress) => { send({ type: 'progress', progress }); await nextTurn(); },
+      onEvaluation: (evaluation) => send({ type: 'evaluation', evaluation }),
       onCheckpoint: (checkpoint) => send({ type: 'checkpoint', checkpoint }),
       onSample: (samples) => send({ type: 'sample', samples }),
     }, abort.signal);

@@ -95,6 +95,8 @@ export class TrainingWorker {
           await reporter.report(p);
           if (await this.o.lifecycle.cancelRequested(run.id)) { reason ??= 'cancelled'; controller.abort(); }
         },
+        // Every evaluation is published (a few dozen a run), unlike the throttled PROGRESS.
+        onEvaluation: (e) => this.o.lifecycle.publish(run, { type: 'EVALUATION', step: e.step, totalSteps: run.config.steps, evaluationLoss: e.loss }),
         onCheckpoint: (c) => this.o.lifecycle.checkpoint(run, c.step, c.lora, c.optimizerState),
         onSample: (s) => this.o.lifecycle.samples(run, s.step, s.images),
       }, controller.signal);

@@ -125,7 +125,7 @@ export type JobEventBody = DistributiveOmit<JobLifecycleEvent, 'at' | 'jobId' | 
 // ---- Training runs ------------------------------------------------------------
 
 /** Events in one training run's life (`trainingUpdated`), kept apart from job events: a run is not a job. */
-export const TRAINING_EVENT_TYPES = ['QUEUED', 'STARTED', 'PROGRESS', 'SAMPLE', 'CHECKPOINT', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+export const TRAINING_EVENT_TYPES = ['QUEUED', 'STARTED', 'PROGRESS', 'EVALUATION', 'SAMPLE', 'CHECKPOINT', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
 export type TrainingEventType = (typeof TRAINING_EVENT_TYPES)[number];
 export const FINAL_TRAINING_EVENT_TYPES: ReadonlySet<TrainingEventType> = new Set<TrainingEventType>(['COMPLETED', 'FAILED', 'CANCELLED']);
 
@@ -140,6 +140,11 @@ export type TrainingQueuedEvent = TrainingEventBase & { type: 'QUEUED' };
 /** `resumedFrom`: the checkpoint step a worker continued from after another one stopped. */
 export type TrainingStartedEvent = TrainingEventBase & { type: 'STARTED'; resumedFrom: number | null };
 export type TrainingProgressEvent = TrainingEventBase & { type: 'PROGRESS'; loss: number; learningRate: number; etaMs: number };
+/**
+ * The loss on the run's fixed evaluation draw with the weights of `step`:
+ * comparable between steps, unlike PROGRESS's per-step loss (docs/training.md, "Losses reported").
+ */
+export type TrainingEvaluationEvent = TrainingEventBase & { type: 'EVALUATION'; evaluationLoss: number };
 /** Images rendered with the weights of `step`, one per sample prompt (artifact store keys). */
 export type TrainingSampleEvent = TrainingEventBase & { type: 'SAMPLE'; samples: { prompt: string; key: string }[] };
 export type TrainingCheckpointEvent = TrainingEventBase & { type: 'CHECKPOINT' };
@@ -148,7 +153,7 @@ export type TrainingFailedEvent = TrainingEventBase & { type: 'FAILED'; error: J
 export type TrainingCancelledEvent = TrainingEventBase & { type: 'CANCELLED'; checkpointStep: number | null };
 
 export type TrainingEvent =
-  | TrainingQueuedEvent | TrainingStartedEvent | TrainingProgressEvent | TrainingSampleEvent
+  | TrainingQueuedEvent | TrainingStartedEvent | TrainingProgressEvent | TrainingEvaluationEvent | TrainingSampleEvent
   | TrainingCheckpointEvent | TrainingCompletedEvent | TrainingFailedEvent | TrainingCancelledEvent;
 
 /** A training event with the id the event log gave it (usable as `after`). */

@@ -43,7 +43,7 @@ export class LoraResolver {
 
   @FieldResolver(() => LoraVersionMetrics, { nullable: true, description: 'How this version was trained (configuration, dataset hash, loss); null for uploaded LoRAs.' })
   metrics(@Root() lora: Lora): LoraVersionMetrics | null {
-    return lora.metrics;
+    return lora.metrics && { ...lora.metrics, evaluationCurve: lora.metrics.evaluationCurve ?? [] };
   }
 
   @ViewerDependent()

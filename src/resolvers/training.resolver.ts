@@ -56,6 +56,7 @@ export class TrainingResolver {
     return {
       eventId: event.eventId, type: event.type, at: new Date(event.at), runId: event.runId, step: event.step, totalSteps: event.totalSteps,
       loss: event.type === 'PROGRESS' ? event.loss : null,
+      evaluationLoss: event.type === 'EVALUATION' ? event.evaluationLoss : null,
       learningRate: event.type === 'PROGRESS' ? event.learningRate : null,
       etaSeconds: event.type === 'PROGRESS' ? Math.ceil(event.etaMs / 1000) : null,
       samples: event.type === 'SAMPLE' ? event.samples.map((s) => ({ prompt: s.prompt, url: sign(s.key) })) : [],

@@ -117,9 +117,19 @@ export class LossPoint {
 export class LoraVersionMetrics {
   @Field(() => TrainingConfigView, { description: 'The training configuration.' }) config: TrainingConfigView;
   @Field(() => String, { description: 'SHA-256 over the images and captions trained on.' }) datasetHash: string;
-  @Field(() => Float, { description: 'Mean loss of the first steps.' }) initialLoss: number;
-  @Field(() => Float, { description: 'Mean loss of the last steps.' }) finalLoss: number;
-  @Field(() => [LossPoint], { description: 'The loss curve.' }) lossCurve: LossPoint[];
+  @Field(() => Float, { description: 'The base model\'s evaluation loss (the first point of evaluationCurve); a trainer without evaluations: its first step\'s loss.' })
+  initialLoss: number;
+
+  @Field(() => Float, { description: 'The trained LoRA\'s evaluation loss (the last point of evaluationCurve); a trainer without evaluations: its last step\'s loss.' })
+  finalLoss: number;
+
+  @Field(() => [LossPoint], { description: 'The training loss of every step: the minibatch at its sampled timesteps, so noisy and, at the high timesteps atelier-tiny trains on, nearly flat.' })
+  lossCurve: LossPoint[];
+
+  @Field(() => [LossPoint], {
+    description: 'The evaluation loss (the same images, timesteps and noise each time, so comparable between steps) at step 0, every 10 steps (at most about 50 points), each save point and the last step: the curve that shows the fit. Empty for trainers that report none.',
+  })
+  evaluationCurve: LossPoint[];
 }
 
 @ObjectType({ description: 'A training run in a page of runs.' })
@@ -154,7 +164,12 @@ export class TrainingEventView {
   @Field(() => ID, { description: 'The run.' }) runId: string;
   @Field(() => Int, { description: 'Steps done.' }) step: number;
   @Field(() => Int, { description: 'Steps in all.' }) totalSteps: number;
-  @Field(() => Float, { nullable: true, description: 'PROGRESS: this step\'s loss.' }) loss: number | null;
+  @Field(() => Float, { nullable: true, description: 'PROGRESS: this step\'s training loss (the minibatch at its sampled timesteps: noisy).' }) loss: number | null;
+  @Field(() => Float, {
+    nullable: true,
+    description: 'EVALUATION: the loss on the run\'s fixed evaluation draw with the weights of this step, comparable between steps (step 0: the base model; the last: the final loss).',
+  })
+  evaluationLoss: number | null;
   @Field(() => Float, { nullable: true, description: 'PROGRESS: the learning rate.' }) learningRate: number | null;
   @Field(() => Int, { nullable: true, description: 'PROGRESS: seconds left at the current pace.' }) etaSeconds: number | null;
   @Field(() => [TrainingSample], { description: 'SAMPLE: the images of this save point.' }) samples: TrainingSample[];

@@ -14,6 +14,7 @@ import { loraStorageKey } from './loras';
 export interface TrainedLora {
   lora: Buffer;
   lossCurve: { step: number; loss: number }[];
+  evaluationCurve: { step: number; loss: number }[];
   initialLoss: number;
   finalLoss: number;
   datasetHash: string;
@@ -142,6 +143,7 @@ export class TrainingLifecycle {
     await this.o.store.put(loraStorageKey(id), trained.lora, 'application/octet-stream');
     const metrics: LoraTrainingMetrics = {
       config: run.config, datasetHash: trained.datasetHash, initialLoss: trained.initialLoss, finalLoss: trained.finalLoss, lossCurve: trained.lossCurve,
+      evaluationCurve: trained.evaluationCurve,
     };
     let lora: Lora;
     try {

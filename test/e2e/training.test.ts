@@ -63,13 +63,21 @@ describe('training in a real browser', () => {
     await page.getByRole('button', { name: 'Start training' }).click();
     await page.waitForURL(/\/training\/runs\//);
 
-    const chart = page.locator('svg.loss-chart');
+    // The chart plots the evaluation loss (the same images, timesteps and noise each time), point by point as EVALUATION events arrive.
+    const chart = page.locator('svg.loss-chart[data-series="evaluation loss"]');
     await chart.waitFor({ timeout: 150_000 });
     const firstPoints = Number(await chart.getAttribute('data-points'));
     await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 150_000 }).toBe('COMPLETED');
-    // Once done, the chart draws the stored curve: every one of the 40 steps, not only the throttled PROGRESS reports.
-    await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 30_000 }).toBe(40);
+    // Step 0 (the base model), every 10 steps and the save points: 0, 10, 20, 30, 40.
+    await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 30_000 }).toBe(5);
     expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(firstPoints);
+    // And it falls: the line ends below where it starts (SVG y grows downwards), from the initial loss to the final one, well lower.
+    const plotted = (await chart.locator('polyline').getAttribute('points'))!.split(' ').map((xy) => xy.split(',').map(Number));
+    expect(plotted).toHaveLength(5);
+    expect(plotted.at(-1)![1]).toBeGreaterThan(plotted[0][1]);
+    const [first, last] = (await chart.getAttribute('aria-label'))!.match(/first ([\d.]+), last ([\d.]+)/)!.slice(1).map(Number);
+    expect(last).toBeLessThan(first * 0.7);
+    await expect(page.getByText(/^Final loss/).textContent()).resolves.toContain(`Final loss ${last.toFixed(4)}`);
     // The comparison gallery: the same prompt and seed, base model then each checkpoint, side by side.
     const gallery = page.getByRole('table', { name: /^Comparison/ });
     await expect.poll(() => gallery.getByRole('columnheader').allTextContents(), { timeout: 30_000 }).toEqual(['Prompt', 'Base model', 'Step 20', 'Step 40']);

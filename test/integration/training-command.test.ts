@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
-const WATCH = `subscription($r:ID!){ trainingUpdated(runId:$r){ type step totalSteps loss checkpointStep loraId finalLoss samples { prompt url } error { code message } } }`;
+const WATCH = `subscription($r:ID!){ trainingUpdated(runId:$r){ type step totalSteps loss evaluationLoss checkpointStep loraId finalLoss samples { prompt url } error { code message } } }`;
 
 describe('a training run on the command trainer (the worker runs `atelier train` as a child process)', () => {
   it('streams PROGRESS with the loss parsed from the process, CHECKPOINT, SAMPLE, COMPLETED, and registers a usable LoRA', async () => {
@@ -49,14 +49,20 @@ describe('a training run on the command trainer (the worker runs `atelier train`
     // The loss is the avr_loss postfix of the child's tqdm line, printed with 3 significant digits (the in-process trainer reports full floats).
     expect(progress.every((p) => Number.isFinite(p.loss) && p.loss > 0 && Number(p.loss.toPrecision(3)) === p.loss)).toBe(true);
     expect(progress.at(-1)).toMatchObject({ step: 8, totalSteps: 8 });
+    // The eval_loss postfix `atelier train` prints at step 0, the save points and the end: streamed as EVALUATION like the in-process trainer's.
+    const evaluations = events.filter((e) => e.type === 'EVALUATION').map((e) => ({ step: e.step, loss: e.evaluationLoss }));
+    expect(evaluations.map((e) => e.step)).toEqual([0, 4, 8]);
+    expect(evaluations.at(-1)!.loss).toBeLessThan(evaluations[0].loss);
     expect(events.filter((e) => e.type === 'CHECKPOINT').map((e) => e.step)).toContain(4);
     const sample = events.find((e) => e.type === 'SAMPLE');
     expect(sample?.samples[0].prompt).toBe('a teal texture');
 
-    const read = (await gqlData<any>(app.url, `query($id:ID!){ trainingRun(id:$id){ status checkpointStep lora { id name version metrics { finalLoss lossCurve { step loss } } } } }`,
-      { id: run.id }, u.token)).trainingRun;
+    const read = (await gqlData<any>(app.url, `query($id:ID!){ trainingRun(id:$id){ status checkpointStep lora { id name version
+      metrics { initialLoss finalLoss lossCurve { step loss } evaluationCurve { step loss } } } } }`, { id: run.id }, u.token)).trainingRun;
     expect(read).toMatchObject({ status: 'COMPLETED', lora: { id: events.at(-1).loraId, name: 'teal-cli', version: 1 } });
-    expect(read.lora.metrics.finalLoss).toBe(progress.at(-1).loss);
+    // With evaluations, the initial and final loss are the first and last of them, as with the in-process trainer.
+    expect([read.lora.metrics.initialLoss, read.lora.metrics.finalLoss]).toEqual([evaluations[0].loss, evaluations.at(-1)!.loss]);
+    expect(read.lora.metrics.evaluationCurve).toEqual(evaluations);
     expect(read.lora.metrics.lossCurve.at(-1)).toEqual({ step: 8, loss: progress.at(-1).loss });
 
     const job = await generate(app.url, u.token, { prompt: 'a teal texture', width: 64, height: 64, steps: 4, loras: [{ loraId: read.lora.id, weight: 1 }] });

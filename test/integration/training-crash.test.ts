@@ -97,6 +97,11 @@ async function crashAndResume(trainer: Record<string, string>, loraName: string,
     expect(done[0]).toMatchObject({ status: 'COMPLETED', attempts: 2, lora_id: seen.at(-1).loraId });
     const { rows: loras } = await pg.query('SELECT id, version FROM loras WHERE training_run_id = $1', [run.id]);
     expect(loras).toEqual([{ id: seen.at(-1).loraId, version: 1 }]);
+    if (!trainer.ATELIER_TRAINER) {
+      // The local trainer's checkpoint carries the evaluations so far: the version's curve is whole, each step once.
+      const { rows: [{ metrics }] } = await pg.query('SELECT metrics FROM loras WHERE training_run_id = $1', [run.id]);
+      expect(metrics.evaluationCurve.map((p: { step: number }) => p.step)).toEqual(Array.from({ length: steps / 10 + 1 }, (_, i) => i * 10));
+    }
     await pg.end();
     // The next case's run must go to its own workers.
     await second.kill('SIGKILL');

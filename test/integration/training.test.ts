@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => app?.close());
 
 const START = 'mutation($i:TrainingInput!){ startTraining(input:$i){ id status loraName totalSteps config { steps rank saveEvery samplePrompts } } }';
-const WATCH = `subscription($r:ID!){ trainingUpdated(runId:$r){ eventId type step totalSteps loss learningRate etaSeconds resumedFrom checkpointStep loraId finalLoss
+const WATCH = `subscription($r:ID!){ trainingUpdated(runId:$r){ eventId type step totalSteps loss evaluationLoss learningRate etaSeconds resumedFrom checkpointStep loraId finalLoss
   samples { prompt url } error { code message } } }`;
 
 /** A PRO user's dataset of `count` teal images, uploaded and captioned. */
@@ -105,6 +105,18 @@ describe('a run with the defaults on the tiny model', () => {
     }
     console.log(`defaults on atelier-tiny: mean colour distance to the dataset, base ${before.toFixed(1)}, trained ${after.toFixed(1)}`);
     expect(after).toBeLessThan(before * 0.9);
+
+    // The loss the user watches: EVALUATION at step 0 (the base model) and every 10 steps, falling from the initial to the final loss.
+    const evaluations = events.filter((e) => e.type === 'EVALUATION').map((e) => ({ step: e.step, loss: e.evaluationLoss }));
+    expect(evaluations.map((e) => e.step)).toEqual(Array.from({ length: 21 }, (_, i) => i * 10));
+    const { metrics } = (await gqlData<any>(app.url, 'query($id:ID!){ trainingRun(id:$id){ lora { metrics { initialLoss finalLoss evaluationCurve { step loss } } } } }', { id: run.id }, u.token)).trainingRun.lora;
+    const [first, final] = [evaluations[0].loss, evaluations.at(-1)!.loss];
+    console.log(`defaults on atelier-tiny: streamed evaluation loss ${evaluations.map((e) => e.loss.toFixed(2)).join(' ')}`);
+    expect(first).toBeCloseTo(metrics.initialLoss, 6);
+    expect(final).toBe(metrics.finalLoss);
+    expect(final).toBe(events.at(-1).finalLoss);
+    expect(final).toBeLessThan(first * 0.7);
+    expect(metrics.evaluationCurve).toEqual(evaluations);
   }, 180_000);
 
   it('keeps an explicit minTimestep and minSnrGamma', async () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLora } from '../../src/gpu-worker/lora/lora-file';
 import { CommandTrainer, type CommandTrainerConfig } from '../../src/gpu-worker/training/command-trainer';
+import { LocalTrainer } from '../../src/gpu-worker/training/local-trainer';
 import { readKohyaDataset, writeKohyaDataset } from '../../src/gpu-worker/training/kohya-layout';
 import { formatTqdm, parseTqdm } from '../../src/gpu-worker/training/tqdm';
 import type { TrainingCheckpoint, TrainingProgress, TrainingSpec } from '../../src/gpu-worker/training/types';
@@ -30,8 +31,13 @@ describe('the tqdm progress line', () => {
   it('is written as kohya\'s train_network.py prints it and read back', () => {
     const line = formatTqdm(10, 100, 5.05, { avr_loss: 0.12345 });
     expect(line).toBe('steps:  10%|█         | 10/100 [00:05<00:45,  1.98it/s, avr_loss=0.123]');
-    expect(parseTqdm(line)).toEqual({ step: 10, total: 100, remainingSeconds: 45, loss: 0.123 });
-    expect(parseTqdm('steps:  15%|█▌        | 15/100 [01:02:03<1:00:00,  4.13s/it, avr_loss=1.5e-05]')).toEqual({ step: 15, total: 100, remainingSeconds: 3600, loss: 1.5e-5 });
+    expect(parseTqdm(line)).toEqual({ step: 10, total: 100, remainingSeconds: 45, loss: 0.123, evaluationLoss: null });
+    expect(parseTqdm('steps:  15%|█▌        | 15/100 [01:02:03<1:00:00,  4.13s/it, avr_loss=1.5e-05]')).toEqual({ step: 15, total: 100, remainingSeconds: 3600, loss: 1.5e-5, evaluationLoss: null });
+    // atelier train redraws the bar at an evaluated step with an eval_loss postfix (docs/training.md, "`atelier train`").
+    const evaluated = formatTqdm(10, 100, 5.05, { avr_loss: 0.12345, eval_loss: 2.4567 });
+    expect(evaluated).toBe('steps:  10%|█         | 10/100 [00:05<00:45,  1.98it/s, avr_loss=0.123, eval_loss=2.46]');
+    expect(parseTqdm(evaluated)).toEqual({ step: 10, total: 100, remainingSeconds: 45, loss: 0.123, evaluationLoss: 2.46 });
+    expect(parseTqdm(formatTqdm(0, 100, 0, { eval_loss: 5.6012 }))).toMatchObject({ step: 0, loss: null, evaluationLoss: 5.6 });
     expect(parseTqdm('validation steps:  10%|█   | 1/10 [00:01<00:09,  1.00it/s, val_loss=0.5]')).toBeNull();
     expect(parseTqdm('saving checkpoint: /x/last.safetensors')).toBeNull();
   });
@@ -69,10 +75,12 @@ describe('the command trainer running `atelier train`', () => {
 
   it('parses progress and loss, picks up checkpoints, samples and the LoRA, and resumes exactly', async () => {
     const progress: TrainingProgress[] = [];
+    const evaluations: Array<{ step: number; loss: number }> = [];
     const checkpoints: TrainingCheckpoint[] = [];
     const samples: Array<{ step: number; count: number }> = [];
     const result = await trainer.train(spec, {
       onProgress: (p) => void progress.push(p),
+      onEvaluation: (e) => void evaluations.push(e),
       onCheckpoint: (c) => void checkpoints.push(c),
       onSample: (s) => void samples.push({ step: s.step, count: s.images.length }),
     });
@@ -83,6 +91,11 @@ describe('the command trainer running `atelier train`', () => {
     expect(samples).toEqual([{ step: 0, count: 2 }, { step: 3, count: 2 }, { step: 6, count: 2 }]);
     expect([...parseLora('result', result.lora).layers.keys()].sort()).toEqual(['cond_proj', 'mid_conv', 'out_conv']);
     expect(result.lossCurve.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    // The eval_loss postfix: the local trainer's evaluation losses, to tqdm's 3 significant digits; they are the initial and final loss.
+    const local = await new LocalTrainer().train({ ...spec, samplePrompts: [] });
+    expect(evaluations).toEqual(local.evaluationCurve.map((p) => ({ step: p.step, loss: Number(p.loss.toPrecision(3)) })));
+    expect(result.evaluationCurve).toEqual(evaluations);
+    expect([result.initialLoss, result.finalLoss]).toEqual([evaluations[0].loss, evaluations.at(-1)!.loss]);
 
     const resumedProgress: number[] = [];
     const resumed = await trainer.train({ ...spec, resume: checkpoints[0] }, { onProgress: (p) => void resumedProgress.push(p.step) });

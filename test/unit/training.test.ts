@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiffusionPipeline } from '../../src/gpu-worker/pipeline/diffusion-pipeline';
 import { parseLora } from '../../src/gpu-worker/lora/lora-file';
+import { evaluationInterval } from '../../src/gpu-worker/training/local-run';
 import { LocalTrainer } from '../../src/gpu-worker/training/local-trainer';
 import { TrainingError, type TrainingCheckpoint, type TrainingSpec } from '../../src/gpu-worker/training/types';
 import { distance, meanColour, paletteDataset, paletteDistance } from './helpers/palette-dataset';
@@ -65,6 +66,10 @@ describe('the local trainer', () => {
     ].join('\n'));
 
     expect(result.lossCurve).toHaveLength(200);
+    // The evaluation curve: step 0 (the base model), every 10 steps, ending at the final loss.
+    expect(result.evaluationCurve.map((p) => p.step)).toEqual(Array.from({ length: 21 }, (_, i) => i * 10));
+    expect(result.evaluationCurve[0].loss).toBe(result.initialLoss);
+    expect(result.evaluationCurve.at(-1)!.loss).toBe(result.finalLoss);
     expect(result.finalLoss).toBeLessThan(result.initialLoss * 0.7);
     expect(figures.trained.colour).toBeLessThan(figures.base.colour * 0.9);
     expect([...parseLora('trained', result.lora).layers.keys()].sort()).toEqual(['cond_proj', 'mid_conv', 'out_conv']);
@@ -74,16 +79,31 @@ describe('the local trainer', () => {
     const spec = await specOf({ steps: 6, saveEvery: 3, samplePrompts: ['a castle on a hill'] });
     const checkpoints: TrainingCheckpoint[] = [];
     const samples: Array<{ step: number; images: Buffer[] }> = [];
-    const whole = await trainer.train(spec, { onCheckpoint: (c) => void checkpoints.push(c), onSample: (s) => void samples.push(s) });
+    const evaluations: Array<{ step: number; loss: number }> = [];
+    const whole = await trainer.train(spec, {
+      onCheckpoint: (c) => void checkpoints.push(c), onSample: (s) => void samples.push(s), onEvaluation: (e) => void evaluations.push(e),
+    });
     expect(checkpoints.map((c) => c.step)).toEqual([3, 6]);
+    // Evaluated at step 0, at each save point and at the end; what was reported is the result's curve.
+    expect(evaluations.map((e) => e.step)).toEqual([0, 3, 6]);
+    expect(whole.evaluationCurve).toEqual(evaluations);
+    expect([whole.initialLoss, whole.finalLoss]).toEqual([evaluations[0].loss, evaluations[2].loss]);
     expect(samples.map((s) => [s.step, s.images.length])).toEqual([[0, 1], [3, 1], [6, 1]]);
     expect(samples[0].images[0].equals(samples[1].images[0])).toBe(false);
 
-    const resumed = await trainer.train({ ...spec, resume: checkpoints[0] });
+    const resumedEvaluations: number[] = [];
+    const resumed = await trainer.train({ ...spec, resume: checkpoints[0] }, { onEvaluation: (e) => void resumedEvaluations.push(e.step) });
     expect(resumed.lora.equals(whole.lora)).toBe(true);
     expect(resumed.lossCurve).toEqual(whole.lossCurve);
+    // The points before the checkpoint come back with it and are not reported again.
+    expect(resumedEvaluations).toEqual([6]);
+    expect(resumed.evaluationCurve).toEqual(whole.evaluationCurve);
     expect(resumed.datasetHash).toBe(whole.datasetHash);
   }, 120_000);
+
+  it('evaluates every 10 steps, at most about 50 times a run', () => {
+    expect([1, 40, 100, 500, 501, 2000].map(evaluationInterval)).toEqual([10, 10, 10, 10, 11, 40]);
+  });
 
   it('stops at the next step when aborted', async () => {
     const controller = new AbortController();

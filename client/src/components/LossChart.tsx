@@ -1,5 +1,8 @@
-/** A line chart of loss by step (SVG), redrawn as points arrive; the axes show the ranges. */
-export function LossChart({ points }: { points: { step: number; loss: number }[] }) {
+/**
+ * A line chart of loss by step (SVG), redrawn as points arrive; the axes show
+ * the ranges. `series` names what is plotted (the label, and `data-series`).
+ */
+export function LossChart({ points, series = 'loss' }: { points: { step: number; loss: number }[]; series?: string }) {
   const width = 480;
   const height = 160;
   if (points.length === 0) return <p className="muted">The loss appears here as the run steps.</p>;
@@ -9,8 +12,9 @@ export function LossChart({ points }: { points: { step: number; loss: number }[]
   const span = high - low || 1;
   const path = points.map((p) => `${((p.step / maxStep) * width).toFixed(1)},${(height - ((p.loss - low) / span) * height).toFixed(1)}`).join(' ');
   return (
-    <svg viewBox={`-40 -10 ${width + 50} ${height + 30}`} role="img" aria-label={`Loss over ${points.length} reports, last ${losses.at(-1)?.toFixed(4)}`}
-      data-points={points.length} className="loss-chart">
+    <svg viewBox={`-40 -10 ${width + 50} ${height + 30}`} role="img"
+      aria-label={`${series[0].toUpperCase()}${series.slice(1)} over ${points.length} reports, first ${losses[0].toFixed(4)}, last ${losses.at(-1)?.toFixed(4)}`}
+      data-points={points.length} data-series={series} className="loss-chart">
       <polyline points={path} fill="none" stroke="currentColor" strokeWidth={2} />
       <line x1={0} y1={height} x2={width} y2={height} stroke="gray" />
       <line x1={0} y1={0} x2={0} y2={height} stroke="gray" />

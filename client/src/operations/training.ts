@@ -121,6 +121,10 @@ export const TrainingRunQuery = graphql(`
             step
             loss
           }
+          evaluationCurve {
+            step
+            loss
+          }
         }
       }
     }
@@ -135,6 +139,7 @@ export const TrainingUpdatedSubscription = graphql(`
       step
       totalSteps
       loss
+      evaluationLoss
       etaSeconds
       loraId
       finalLoss

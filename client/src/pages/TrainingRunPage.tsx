@@ -10,8 +10,30 @@ import type { TrainingUpdatedSubscription as TrainingEvent } from '../gql/graphq
 import { TrainingRunQuery, TrainingUpdatedSubscription } from '../operations/training';
 
 type Event = TrainingEvent['trainingUpdated'];
+type Point = { step: number; loss: number };
+type Metrics = { lossCurve: Point[]; evaluationCurve: Point[] } | null | undefined;
 
-/** A run, live: progress, the loss chart as PROGRESS events arrive, samples per save point, and its LoRA once done. */
+/** One point per step in step order, the latest report winning (a resumed run reports the steps after its checkpoint again). */
+function byStep(points: Point[]): Point[] {
+  const latest = new Map(points.map((p) => [p.step, p.loss]));
+  return [...latest].sort((a, b) => a[0] - b[0]).map(([step, loss]) => ({ step, loss }));
+}
+
+/**
+ * What the chart plots: the evaluation loss (the same images, timesteps and
+ * noise each time, so it shows the fit), from the stored curve once the run
+ * is done, from EVALUATION events until then. A trainer that reports no
+ * evaluations (kohya) gets its per-step training loss instead.
+ */
+function lossSeries(metrics: Metrics, events: Event[]): { series: string; points: Point[] } {
+  const reported = (type: string, value: (e: Event) => number | null | undefined) =>
+    byStep(events.filter((e) => e.type === type && value(e) != null).map((e) => ({ step: e.step, loss: value(e) as number })));
+  const evaluation = metrics?.evaluationCurve.length ? metrics.evaluationCurve : reported('EVALUATION', (e) => e.evaluationLoss);
+  if (evaluation.length) return { series: 'evaluation loss', points: evaluation };
+  return { series: 'training loss', points: metrics?.lossCurve.length ? metrics.lossCurve : reported('PROGRESS', (e) => e.loss) };
+}
+
+/** A run, live: progress, the loss chart as EVALUATION events arrive, samples per save point, and its LoRA once done. */
 export function TrainingRunPage() {
   const { id = '' } = useParams();
   const navigate = useNavigate();
@@ -27,9 +49,7 @@ export function TrainingRunPage() {
   });
   const last = events.at(-1);
   const info = run.data?.trainingRun;
-  // Every step once the run stored its curve; until then the PROGRESS events (replayed first, then live).
-  const curve = info?.lora?.metrics?.lossCurve;
-  const points = curve?.length ? curve : events.filter((e) => e.type === 'PROGRESS' && e.loss != null).map((e) => ({ step: e.step, loss: e.loss as number }));
+  const loss = lossSeries(info?.lora?.metrics, events);
   const samples = events.filter((e) => e.type === 'SAMPLE');
   const done = events.find((e) => e.type === 'COMPLETED');
   const useLora = (loraId: string) => void navigate('/', { state: { settings: { ...DEFAULT_SETTINGS, loras: [{ loraId, weight: 1 }] } } });
@@ -43,7 +63,10 @@ export function TrainingRunPage() {
       {last?.error && <p className="notice error">{last.error.message}</p>}
       <section aria-labelledby="loss-title" className="card">
         <h2 id="loss-title" className="h3">Loss</h2>
-        <LossChart points={points} />
+        <LossChart points={loss.points} series={loss.series} />
+        {loss.series === 'evaluation loss' && (
+          <p className="muted">The loss on the same images, timesteps and noise each time, at step 0, every few steps and at each save point: it falls as the LoRA fits the dataset.</p>
+        )}
       </section>
       <section aria-labelledby="samples-title">
         <h2 id="samples-title" className="h3">Samples</h2>

@@ -450,6 +450,7 @@ export type TrainingEventType =
   | 'CANCELLED'
   | 'CHECKPOINT'
   | 'COMPLETED'
+  | 'EVALUATION'
   | 'FAILED'
   | 'PROGRESS'
   | 'QUEUED'

@@ -66,21 +66,36 @@ async function specOf(o: TrainOptions): Promise<TrainingSpec> {
   };
 }
 
-/** The tqdm line on stderr: kohya's avr_loss is the mean loss of the last epoch's worth of steps. */
-function progressLine(spec: TrainingSpec): TrainingHooks['onProgress'] {
+/**
+ * The tqdm line on stderr: kohya's avr_loss is the mean loss of the last
+ * epoch's worth of steps. At each evaluation the bar is redrawn at the same
+ * step with an `eval_loss` postfix (step 0 included), which the command
+ * trainer reports as the evaluation loss.
+ */
+function progressLine(spec: TrainingSpec): Pick<TrainingHooks, 'onProgress' | 'onEvaluation'> {
   const window = Math.max(1, Math.ceil(spec.images.length / spec.batchSize));
   const recent: number[] = [];
   const firstStep = spec.resume?.step ?? 0;
   // tqdm's clock starts with the loop, not with loading the model and encoding the images.
   let started: number | undefined;
-  return (p) => {
-    started ??= Date.now();
-    recent.push(p.loss);
-    if (recent.length > window) recent.shift();
-    const avr = recent.reduce((a, b) => a + b, 0) / recent.length;
+  const draw = (step: number, total: number, postfix: Record<string, number>) => {
+    const elapsed = started === undefined ? 0 : (Date.now() - started) / 1000;
     // As kohya's bar after --resume: it counts from the resume point to max_train_steps - initial_step.
-    process.stderr.write(`\r${formatTqdm(p.step - firstStep, p.totalSteps - firstStep, (Date.now() - started) / 1000, { avr_loss: avr })}`);
-    if (p.step === p.totalSteps) process.stderr.write('\n');
+    process.stderr.write(`\r${formatTqdm(step - firstStep, total - firstStep, elapsed, postfix)}`);
+  };
+  const average = (): Record<string, number> => (recent.length ? { avr_loss: recent.reduce((a, b) => a + b, 0) / recent.length } : {});
+  return {
+    onProgress: (p) => {
+      started ??= Date.now();
+      recent.push(p.loss);
+      if (recent.length > window) recent.shift();
+      draw(p.step, p.totalSteps, average());
+    },
+    // The local trainer evaluates at the last step too, so the bar's last redraw ends the line.
+    onEvaluation: (e) => {
+      draw(e.step, spec.steps, { ...average(), eval_loss: e.loss });
+      if (e.step === spec.steps) process.stderr.write('\n');
+    },
   };
 }
 
@@ -128,7 +143,7 @@ async function train(o: TrainOptions): Promise<void> {
     await mkdir(o.output_dir, { recursive: true });
     // Loaded here, not at the top: tfjs and onnxruntime are not for every `atelier` command.
     const { LocalTrainer } = await import('../../gpu-worker/training/local-trainer.js');
-    const result = await new LocalTrainer().train(spec, { onProgress: progressLine(spec), ...outputFiles(o) }, controller.signal);
+    const result = await new LocalTrainer().train(spec, { ...progressLine(spec), ...outputFiles(o) }, controller.signal);
     const file = path.join(o.output_dir, `${o.output_name}.safetensors`);
     console.log(`\nsaving checkpoint: ${file}`);
     await writeFile(file, result.lora);

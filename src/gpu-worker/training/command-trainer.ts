@@ -66,6 +66,7 @@ function fill(template: string[], values: Record<string, string>): string[] {
 /** The per-run state of one child process: output parsing, checkpoint and sample pickup. */
 class CommandRun {
   readonly lossCurve: Array<{ step: number; loss: number }> = [];
+  readonly evaluationCurve: Array<{ step: number; loss: number }> = [];
   private pending?: { step: number; file: string };
   private readonly reportedSamples = new Set<string>();
   private chain: Promise<void> = Promise.resolve();
@@ -107,9 +108,15 @@ class CommandRun {
     await this.flushCheckpoint();
     // kohya counts a resumed run's bar from 0 up to max_train_steps - initial_step.
     const step = progress.total === this.spec.steps ? progress.step : progress.step + this.resumeStep;
-    if (progress.loss === null || (this.lossCurve.length && this.lossCurve[this.lossCurve.length - 1].step === step)) return;
-    this.lossCurve.push({ step, loss: progress.loss });
-    await this.hooks.onProgress?.({ step, totalSteps: this.spec.steps, loss: progress.loss, learningRate: this.spec.learningRate, etaSeconds: progress.remainingSeconds ?? 0 });
+    // A bar redrawn at the same step (a new postfix) is one step: each curve takes a step once.
+    if (progress.loss !== null && this.lossCurve.at(-1)?.step !== step) {
+      this.lossCurve.push({ step, loss: progress.loss });
+      await this.hooks.onProgress?.({ step, totalSteps: this.spec.steps, loss: progress.loss, learningRate: this.spec.learningRate, etaSeconds: progress.remainingSeconds ?? 0 });
+    }
+    if (progress.evaluationLoss !== null && this.evaluationCurve.at(-1)?.step !== step) {
+      this.evaluationCurve.push({ step, loss: progress.evaluationLoss });
+      await this.hooks.onEvaluation?.({ step, loss: progress.evaluationLoss });
+    }
   }
 
   private async flushCheckpoint(): Promise<void> {
@@ -198,9 +205,10 @@ export class CommandTrainer implements TrainingBackend {
     } catch (error) {
       throw new TrainingError('FAILED', `the command produced no usable ${path.basename(file)} (${(error as Error).message})`);
     }
-    const curve = run.lossCurve;
+    // The evaluation losses when the tool printed them (`atelier train`), else its avr_loss (kohya).
+    const curve = run.evaluationCurve.length ? run.evaluationCurve : run.lossCurve;
     return {
-      lora, lossCurve: curve, datasetHash: await datasetHash(spec.images),
+      lora, lossCurve: run.lossCurve, evaluationCurve: run.evaluationCurve, datasetHash: await datasetHash(spec.images),
       initialLoss: curve[0]?.loss ?? Number.NaN, finalLoss: curve[curve.length - 1]?.loss ?? Number.NaN,
     };
   }

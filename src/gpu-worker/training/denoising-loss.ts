@@ -50,14 +50,19 @@ function minSnrWeights(timesteps: number[], alphasCumprod: Float64Array, gamma?:
  * in the LoRA).
  */
 export function denoisingLoss(unet: TinyUnet, set: LatentSet, draw: Draw, alphasCumprod: Float64Array, lora: LoraPairs, gamma?: number): tf.Scalar {
-  const [, h, w, c] = set.latents.shape;
-  const b = draw.indices.length;
+  const [, h, w] = set.latents.shape;
   const index = tf.tensor1d(draw.indices, 'int32');
-  const x0 = tf.gather(set.latents, index);
+  const target = unet.target(tf.gather(set.text, index), h, w, lora);
+  return noiseError(unet, tf.gather(set.latents, index), target, draw, alphasCumprod, gamma);
+}
+
+/** The weighted error of the noise predicted for clean latents `x0` with text targets `target`, both [B, h, w, 4]. */
+function noiseError(unet: TinyUnet, x0: tf.Tensor4D, target: tf.Tensor4D, draw: Draw, alphasCumprod: Float64Array, gamma?: number): tf.Scalar {
+  const [b, h, w, c] = x0.shape;
   const noise = tf.tensor4d(draw.noise, [b, h, w, c]);
   const at = (f: (abar: number) => number) => tf.tensor4d(draw.timesteps.map((t) => f(alphasCumprod[t])), [b, 1, 1, 1]);
   const noisy = tf.add(tf.mul(x0, at(Math.sqrt)), tf.mul(noise, at((a) => Math.sqrt(1 - a))));
-  const predicted = unet.predictNoise(noisy as tf.Tensor4D, draw.timesteps, tf.gather(set.text, index), lora);
+  const predicted = unet.predictNoiseFor(noisy as tf.Tensor4D, draw.timesteps, target);
   const perItem = tf.mean(tf.square(tf.sub(predicted, noise)), [1, 2, 3]);
   return tf.mean(tf.mul(perItem, minSnrWeights(draw.timesteps, alphasCumprod, gamma)));
 }
@@ -68,17 +73,23 @@ const EVALUATION_TIMESTEPS = [50, 200, 400, 600, 800, 950];
 /**
  * The loss on a fixed draw (every image at each evaluation timestep, noise
  * from the run's seed): unlike single training steps, comparable between
- * points of a run, so initialLoss and finalLoss are measured with it.
+ * points of a run, so initialLoss, finalLoss and the evaluation curve are
+ * measured with it. The text targets (most of the UNet's cost) are computed
+ * once for all six timesteps, so one evaluation costs about what one
+ * training step does (docs/training.md, "Losses reported").
  */
 export async function evaluationLoss(unet: TinyUnet, set: LatentSet, seed: number, alphasCumprod: Float64Array, lora: LoraPairs, gamma?: number): Promise<number> {
   const [, h, w, c] = set.latents.shape;
   const rng = new SeededRandom(seed ^ 0x5eed);
+  const indices = Array.from({ length: set.count }, (_, i) => i);
+  const target = tf.tidy(() => unet.target(set.text, h, w, lora));
   let sum = 0;
   for (const t of EVALUATION_TIMESTEPS) {
-    const draw = { indices: Array.from({ length: set.count }, (_, i) => i), timesteps: Array(set.count).fill(t), noise: rng.normals(set.count * h * w * c) };
-    const loss = tf.tidy(() => denoisingLoss(unet, set, draw, alphasCumprod, lora, gamma));
+    const draw = { indices, timesteps: Array<number>(set.count).fill(t), noise: rng.normals(set.count * h * w * c) };
+    const loss = tf.tidy(() => noiseError(unet, set.latents, target, draw, alphasCumprod, gamma));
     sum += (await loss.data())[0];
     loss.dispose();
   }
+  target.dispose();
   return sum / EVALUATION_TIMESTEPS.length;
 }

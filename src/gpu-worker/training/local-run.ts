@@ -3,7 +3,7 @@ import { denoisingLoss, drawStep, evaluationLoss, type LatentSet } from './denoi
 import { disposeLora, encodeLora, initialLora, loraFromCheckpoint, loraVariables, type LoraState } from './lora-state';
 import { SampleRenderer } from './samples';
 import { tf } from './tf';
-import { TinyUnet } from './tiny-network';
+import { TinyUnet, type LoraPairs } from './tiny-network';
 import type { TinyWeights } from './tiny-weights';
 import { TrainingError, type TrainingHooks, type TrainingResult, type TrainingSpec } from './types';
 
@@ -25,9 +25,22 @@ function timestepRange(spec: TrainingSpec, w: TinyWeights): { min: number; max: 
 }
 
 /**
+ * Steps between two evaluations (besides step 0, the save points and the
+ * last step): every 10 steps, at most about 50 in a run. One evaluation costs
+ * about two training steps of batch 4 on eight images, so this adds about a
+ * fifth to the stepping of a short run, less to a long one, and little to
+ * the run's wall time (docs/training.md, "Losses reported").
+ */
+export function evaluationInterval(steps: number): number {
+  return Math.max(10, Math.ceil(steps / 50));
+}
+
+type Curve = Array<{ step: number; loss: number }>;
+
+/**
  * One training run of the local trainer: the LoRA, the optimizer and the
- * loss curve, stepped until `spec.steps`, checkpointing and sampling at the
- * save points. Everything random is drawn from (seed, step), so a run
+ * loss curves, stepped until `spec.steps`, evaluating at its cadence,
+ * checkpointing and sampling at the save points. Everything random is drawn from (seed, step), so a run
  * resumed from a checkpoint continues exactly as the uninterrupted one.
  */
 export class LocalRun {
@@ -35,7 +48,8 @@ export class LocalRun {
   private readonly set: LatentSet;
   private readonly lora: LoraState;
   private readonly adam: Adam;
-  private readonly lossCurve: Array<{ step: number; loss: number }>;
+  private readonly lossCurve: Curve;
+  private readonly evaluationCurve: Curve;
   private readonly samples: SampleRenderer;
   private step: number;
 
@@ -53,19 +67,23 @@ export class LocalRun {
       if (metadata.dataset_hash !== inputs.datasetHash) throw new TrainingError('INVALID_SPEC', 'resume: the checkpoint was trained on other images', 'resume');
       this.adam = adam;
       this.lora = loraFromCheckpoint(spec.resume.lora, this.unet.layers, spec.rank, spec.alpha);
-      this.lossCurve = (JSON.parse(metadata.loss_curve ?? '[]') as Array<{ step: number; loss: number }>).filter((p) => p.step <= spec.resume!.step);
+      const restored = (curve: string | undefined) => (JSON.parse(curve ?? '[]') as Curve).filter((p) => p.step <= spec.resume!.step);
+      this.lossCurve = restored(metadata.loss_curve);
+      this.evaluationCurve = restored(metadata.evaluation_curve);
       this.step = spec.resume.step;
     } else {
       this.adam = new Adam(spec.learningRate);
       this.lora = initialLora(this.unet.layers, spec.rank, spec.alpha, spec.seed);
       this.lossCurve = [];
+      this.evaluationCurve = [];
       this.step = 0;
     }
   }
 
   async execute(hooks: TrainingHooks, signal?: AbortSignal): Promise<TrainingResult> {
-    const abar = this.inputs.weights.unet.alphasCumprod;
-    const initialLoss = await evaluationLoss(this.unet, this.set, this.spec.seed, abar, new Map(), this.spec.minSnrGamma);
+    const initialLoss = await this.evaluate(new Map());
+    // A resumed run reported its earlier evaluations already (they came back with the checkpoint).
+    if (this.step === 0) await this.report(hooks, initialLoss);
     if (this.step === 0 && hooks.onSample) await this.sample(hooks);
     const variables = loraVariables(this.lora);
     const started = Date.now();
@@ -77,12 +95,31 @@ export class LocalRun {
       this.lossCurve.push({ step: this.step, loss });
       const perStep = (Date.now() - started) / 1000 / (this.step - from);
       await hooks.onProgress?.({ step: this.step, totalSteps: this.spec.steps, loss, learningRate: this.spec.learningRate, etaSeconds: perStep * (this.spec.steps - this.step) });
+      if (this.evaluatesNow()) await this.report(hooks, await this.evaluate(this.lora.pairs));
       await this.atSavePoint(hooks);
       // Let timers and I/O (an abort, a socket) run between steps even when no hook awaits anything.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    const finalLoss = await evaluationLoss(this.unet, this.set, this.spec.seed, abar, this.lora.pairs, this.spec.minSnrGamma);
-    return { lora: await this.encodeLora(), lossCurve: [...this.lossCurve], finalLoss, initialLoss, datasetHash: this.inputs.datasetHash };
+    const last = this.evaluationCurve.at(-1);
+    const finalLoss = last?.step === this.step ? last.loss : await this.evaluate(this.lora.pairs);
+    return {
+      lora: await this.encodeLora(), lossCurve: [...this.lossCurve], evaluationCurve: [...this.evaluationCurve], finalLoss, initialLoss, datasetHash: this.inputs.datasetHash,
+    };
+  }
+
+  private evaluate(lora: LoraPairs): Promise<number> {
+    return evaluationLoss(this.unet, this.set, this.spec.seed, this.inputs.weights.unet.alphasCumprod, lora, this.spec.minSnrGamma);
+  }
+
+  /** Step 0 aside: every evaluationInterval steps, at the save points (so a checkpoint carries its point) and at the last step. */
+  private evaluatesNow(): boolean {
+    const { steps, saveEvery } = this.spec;
+    return this.step % evaluationInterval(steps) === 0 || (saveEvery > 0 && this.step % saveEvery === 0) || this.step === steps;
+  }
+
+  private async report(hooks: TrainingHooks, loss: number): Promise<void> {
+    this.evaluationCurve.push({ step: this.step, loss });
+    await hooks.onEvaluation?.({ step: this.step, loss });
   }
 
   /** One optimizer step on the draw of the next step; returns its loss. */
@@ -105,7 +142,9 @@ export class LocalRun {
     const savePoint = every > 0 && this.step % every === 0;
     if (savePoint && hooks.onCheckpoint) {
       const lora = await this.encodeLora();
-      const optimizerState = await this.adam.serialize({ dataset_hash: this.inputs.datasetHash, loss_curve: JSON.stringify(this.lossCurve) });
+      const optimizerState = await this.adam.serialize({
+        dataset_hash: this.inputs.datasetHash, loss_curve: JSON.stringify(this.lossCurve), evaluation_curve: JSON.stringify(this.evaluationCurve),
+      });
       await hooks.onCheckpoint({ step: this.step, lora, optimizerState });
     }
     if ((savePoint || this.step === this.spec.steps) && hooks.onSample) await this.sample(hooks);

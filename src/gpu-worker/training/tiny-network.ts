@@ -115,8 +115,18 @@ export class TinyUnet {
   /** Predicted noise for noisy latents `sample` [B, h, w, 4] at integer timesteps (one per item). */
   predictNoise(sample: tf.Tensor4D, timesteps: number[], text: tf.Tensor2D, lora: LoraPairs): tf.Tensor4D {
     const [, h, w] = sample.shape;
+    return this.predictNoiseFor(sample, timesteps, this.target(text, h, w, lora));
+  }
+
+  /**
+   * predictNoise with the text target already computed: the target depends
+   * on the text and the LoRA only, and is most of the cost, so an
+   * evaluation over many timesteps computes it once.
+   */
+  predictNoiseFor(sample: tf.Tensor4D, timesteps: number[], target: tf.Tensor4D): tf.Tensor4D {
+    const [, h, w] = sample.shape;
     const at = (table: Float32Array) => tf.tensor4d(timesteps.map((t) => table[t]), [timesteps.length, 1, 1, 1]);
-    const residual = tf.sub(tf.mul(sample, at(this.w.invSqrtAbar)), this.target(text, h, w, lora));
+    const residual = tf.sub(tf.mul(sample, at(this.w.invSqrtAbar)), target);
     const g = this.grid(h, w);
     const swap = (x: tf.Tensor4D): tf.Tensor4D => tf.transpose(x, [0, 2, 1, 3]);
     const blurred = swap(alongRows(g.blurW, swap(alongRows(g.blurH, residual as tf.Tensor4D))));

@@ -3,7 +3,10 @@
  * "steps", smoothing 0 and an `avr_loss` postfix, e.g.
  * `steps:  10%|█         | 10/100 [00:05<00:45,  1.98it/s, avr_loss=0.123]`.
  * `atelier train` prints it and the command trainer parses it, so any tool
- * that prints the same line can be a training backend.
+ * that prints the same line can be a training backend. `atelier train` adds
+ * an `eval_loss` postfix at the steps it evaluates (the bar redrawn, as
+ * tqdm's set_postfix does), which the command trainer reports as the
+ * evaluation loss; kohya's line has none and parses as before.
  */
 
 const PARTIAL = ' ▏▎▍▌▋▊▉';
@@ -40,7 +43,7 @@ export function formatTqdm(step: number, total: number, elapsedSeconds: number, 
 }
 
 /** What a progress line says. */
-export interface TqdmProgress { step: number; total: number; remainingSeconds: number | null; loss: number | null }
+export interface TqdmProgress { step: number; total: number; remainingSeconds: number | null; loss: number | null; evaluationLoss: number | null }
 
 const LINE = /^steps:\s+\d+%\|[^|]*\|\s*(\d+)\/(\d+)\s*\[([^\]]*)\]/;
 
@@ -56,11 +59,15 @@ export function parseTqdm(line: string): TqdmProgress | null {
   if (!m) return null;
   const inside = m[3];
   const remaining = /<([\d:]+)/.exec(inside);
-  const loss = /avr_loss=([-+\d.eE]+|nan|inf)/.exec(inside);
+  const postfix = (key: string) => {
+    const value = new RegExp(`\\b${key}=([-+\\d.eE]+|nan|inf)`).exec(inside);
+    return value ? Number(value[1]) : null;
+  };
   return {
     step: Number(m[1]),
     total: Number(m[2]),
     remainingSeconds: remaining ? seconds(remaining[1]) : null,
-    loss: loss ? Number(loss[1]) : null,
+    loss: postfix('avr_loss'),
+    evaluationLoss: postfix('eval_loss'),
   };
 }

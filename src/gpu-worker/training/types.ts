@@ -74,12 +74,22 @@ export interface TrainingProgress {
   etaSeconds: number;
 }
 
+/**
+ * The loss on the run's fixed evaluation draw at `step` (every image at six
+ * timesteps across the schedule, the same noise each time): unlike the
+ * per-step loss, comparable between steps, so its curve shows the fit.
+ * Reported at step 0 (the base model), every `evaluationInterval(steps)`
+ * steps, at every save point and at the last step.
+ */
+export interface TrainingEvaluation { step: number; loss: number }
+
 /** Images rendered at a save point, one PNG per sample prompt, in the order of TrainingSpec.samplePrompts. */
 export interface TrainingSamples { step: number; images: Buffer[] }
 
 /** Called as the run goes; each is awaited, so a slow consumer slows the run rather than losing reports. */
 export interface TrainingHooks {
   onProgress?(progress: TrainingProgress): void | Promise<void>;
+  onEvaluation?(evaluation: TrainingEvaluation): void | Promise<void>;
   onCheckpoint?(checkpoint: TrainingCheckpoint): void | Promise<void>;
   onSample?(samples: TrainingSamples): void | Promise<void>;
 }
@@ -88,8 +98,15 @@ export interface TrainingHooks {
 export interface TrainingResult {
   /** kohya-layout safetensors (`lora_unet_<layer>.lora_up/.lora_down/.alpha`), what src/gpu-worker/lora/ loads. */
   lora: Buffer;
+  /** Every step's training loss (the minibatch at its sampled timesteps: noisy). */
   lossCurve: Array<{ step: number; loss: number }>;
-  /** Mean loss of the last few steps (the first few for initialLoss): single steps are noisy. */
+  /** The evaluations reported (TrainingEvaluation), including those before a resume; empty when the backend has none. */
+  evaluationCurve: Array<{ step: number; loss: number }>;
+  /**
+   * The evaluation loss of the final LoRA and of the base model (the last and
+   * first points of evaluationCurve); a backend without evaluations gives its
+   * last and first step losses.
+   */
   finalLoss: number;
   initialLoss: number;
   /** sha256 over the images' bytes and captions, in order. */
