@@ -2,7 +2,7 @@
  * Child process of bench/fanout: opens the subscriber sockets (graphql-ws or
  * raw ws), says "ready" on stdout, records each PROGRESS event's delivery
  * latency; answers "count" with the deliveries so far and "report" with the
- * latencies as JSON, then exits. One request per stdin line, one answer per
+ * latencies as JSON (and starts a new round), and exits on "exit". One request per stdin line, one answer per
  * stdout line. Subscribers live in their own process, as browsers would, for
  * ours and the baseline alike.
  */
@@ -68,7 +68,10 @@ function main(): void {
     } else if (line === 'count') {
       process.stdout.write(`${latencies.length}\n`);
     } else if (line === 'report') {
-      process.stdout.write(`${JSON.stringify(latencies)}\n`, () => process.exit(0));
+      process.stdout.write(`${JSON.stringify(latencies)}\n`);
+      latencies.length = 0;
+    } else if (line === 'exit') {
+      process.exit(0);
     }
   });
 }

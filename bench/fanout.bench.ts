@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { WebSocketServer } from 'ws';
+import { createInterface } from 'node:readline';
 import { gqlData, signUp } from '../test/support/graphql';
 import { percentile, row, startBenchApp, startProfiler } from './harness';
 
@@ -15,16 +14,22 @@ const EVENTS = 20;
 interface Received { latencies: number[]; count: number }
 type Clients = Awaited<ReturnType<typeof startClients>>;
 
+/** FANOUT_ROUNDS (default 3): rounds of 20 events, ours and the baseline alternating, on the same open sockets. */
+const ROUNDS = Number(process.env.FANOUT_ROUNDS ?? 3);
+
 /**
  * FANOUT_SUBSCRIBERS graphql-ws subscribers, 20 per session, receive a job's
  * events, vs a raw ws broadcast of the same payload to as many sockets in the
- * same run. Subscribers run in a child process (as browsers would, elsewhere),
- * for both sides. Events are published only once the server counts every
- * subscription as active, so none is lost to a subscribe still in flight.
+ * same run. Subscribers run in child processes (as browsers would, elsewhere),
+ * for both sides. Both sides' sockets stay open throughout and the rounds
+ * alternate (ours then raw, raw then ours, …), so both see the same machine;
+ * percentiles are over every round's deliveries. Events are published only
+ * once the server counts every subscription as active, so none is lost to a
+ * subscribe still in flight.
  */
 export async function fanoutBench(): Promise<void> {
   const total = SESSIONS * PER_SESSION;
-  console.log(`\n== fan-out (${total} subscribers, ${SESSIONS} sessions, ${EVENTS} events each) ==`);
+  console.log(`\n== fan-out (${total} subscribers, ${SESSIONS} sessions, ${EVENTS} events each, ${ROUNDS} rounds) ==`);
   const app = await startBenchApp({ ATELIER_ROLE: 'api', ATELIER_MAX_CONNECTIONS_PER_USER: String(PER_SESSION + 5) });
   const owners: { token: string; sessionId: string; jobId: string }[] = [];
   for (let i = 0; i < SESSIONS; i += 1) {
@@ -39,23 +44,39 @@ export async function fanoutBench(): Promise<void> {
   await until(async () => (await activeSubscriptions()) >= total, `${total} active subscriptions`);
   await new Promise((r) => setTimeout(r, 1000)); // the joins' PRESENCE events drain before the clock starts
   const after = await settledMemory();
-  const profiler = process.env.FANOUT_PROFILE ? await startProfiler() : null;
-  for (let step = 1; step <= EVENTS; step += 1) {
-    await Promise.all(owners.map((o) => app.services.events.publish({
-      type: 'PROGRESS', at: new Date().toISOString(), jobId: o.jobId, sessionId: o.sessionId, actorId: null, step, totalSteps: EVENTS, elapsedMs: 0, etaMs: 0,
-    })));
-    await new Promise((r) => setTimeout(r, 20));
+  const raw = await startRawBroadcast(total);
+
+  const ourRound = async (): Promise<Received> => {
+    for (let step = 1; step <= EVENTS; step += 1) {
+      await Promise.all(owners.map((o) => app.services.events.publish({
+        type: 'PROGRESS', at: new Date().toISOString(), jobId: o.jobId, sessionId: o.sessionId, actorId: null, step, totalSteps: EVENTS, elapsedMs: 0, etaMs: 0,
+      })));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return drain(clients, total * EVENTS);
+  };
+  const ours: Received[] = [];
+  const baseline: Received[] = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    // FANOUT_PROFILE=file.cpuprofile: a CPU profile of our first round's delivery.
+    const profiler = round === 0 && process.env.FANOUT_PROFILE ? await startProfiler() : null;
+    if (round % 2 === 1) baseline.push(await raw.round());
+    ours.push(await ourRound());
+    if (profiler) await profiler(process.env.FANOUT_PROFILE!);
+    if (round % 2 === 0) baseline.push(await raw.round());
+    const p99 = (r: Received) => percentile(r.latencies, 99);
+    console.log(`${''.padEnd(58)} round ${round + 1}: p99 ${p99(ours[round])} ÷ ${p99(baseline[round])} ms`);
   }
-  const ours = await drain(clients, total * EVENTS);
-  if (profiler) await profiler(process.env.FANOUT_PROFILE!);
+  clients.exit();
+  raw.close();
   await app.stop();
   await app.teardown();
 
-  const raw = await rawBroadcast(total);
-  const expected = total * EVENTS;
-  row('delivery latency p50, graphql-ws ÷ raw ws', percentile(ours.latencies, 50), percentile(raw.latencies, 50), 'ms');
-  row('delivery latency p99, graphql-ws ÷ raw ws', percentile(ours.latencies, 99), percentile(raw.latencies, 99), 'ms', '≤ 2');
-  console.log(`events lost: ours ${expected - ours.count} of ${expected}, raw ws ${expected - raw.count} of ${expected} (goal 0)`);
+  const pooled = (rounds: Received[]) => rounds.flatMap((r) => r.latencies);
+  const lost = (rounds: Received[]) => ROUNDS * total * EVENTS - rounds.reduce((sum, r) => sum + r.count, 0);
+  row('delivery latency p50, graphql-ws ÷ raw ws', percentile(pooled(ours), 50), percentile(pooled(baseline), 50), 'ms');
+  row('delivery latency p99, graphql-ws ÷ raw ws', percentile(pooled(ours), 99), percentile(pooled(baseline), 99), 'ms', '≤ 2');
+  console.log(`events lost: ours ${lost(ours)} of ${ROUNDS * total * EVENTS}, raw ws ${lost(baseline)} of ${ROUNDS * total * EVENTS} (goal 0)`);
   const kb = (bytes: number) => `${(bytes / total / 1024).toFixed(1)} KB`;
   console.log(`memory per idle subscription (API process, after ${total} subscribed − before): RSS ${kb(after.rss - before.rss)}, heap ${kb(after.heapUsed - before.heapUsed)} (goal ≤ 30 KB)`);
 }
@@ -90,22 +111,25 @@ async function drain(clients: Clients, expected: number): Promise<Received> {
   return clients.report();
 }
 
-/** Baseline: a bare ws server sends the same JSON payload to `total` sockets of the same client process. */
-async function rawBroadcast(total: number): Promise<Received> {
-  const server = http.createServer();
-  const wss = new WebSocketServer({ server });
-  await new Promise<void>((r) => server.listen(0, r));
-  const port = (server.address() as { port: number }).port;
+/** Baseline: a bare ws server (bench/fanout-raw-server.ts, its own process) sends the same JSON payload to `total` sockets of its own client process. */
+async function startRawBroadcast(total: number) {
+  const child = spawn(process.execPath, [path.join(__dirname, 'fanout-raw-server.js'), String(EVENTS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const nextLine = () => new Promise<string>((resolve) => lines.once('line', resolve));
+  const port = Number(await nextLine());
   const clients = await startClients({ mode: 'raw', url: `ws://127.0.0.1:${port}`, subscribers: Array.from({ length: total }, () => ({})) });
-  for (let step = 1; step <= EVENTS; step += 1) {
-    const payload = JSON.stringify({ type: 'next', id: '1', payload: { data: { sessionEvents: { type: 'PROGRESS', at: new Date().toISOString() } } } });
-    for (const client of wss.clients) client.send(payload);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const received = await drain(clients, total * EVENTS);
-  wss.close();
-  server.close();
-  return received;
+  return {
+    round: async (): Promise<Received> => {
+      const sent = nextLine();
+      child.stdin.write('round\n');
+      await sent;
+      return drain(clients, total * EVENTS);
+    },
+    close: () => {
+      clients.exit();
+      child.stdin.write('exit\n');
+    },
+  };
 }
 
 /**
@@ -131,10 +155,11 @@ async function startClients(plan: { mode: 'graphql-ws' | 'raw'; url: string; sub
   return {
     /** Deliveries recorded so far. */
     count: async (): Promise<number> => Number(await ask('count')),
-    /** The latencies; the child exits after answering. */
+    /** The latencies of this round; the next round starts empty. */
     report: async (): Promise<Received> => {
       const latencies = JSON.parse(await ask('report')) as number[];
       return { latencies, count: latencies.length };
     },
+    exit: () => child.stdin.write('exit\n'),
   };
 }
