@@ -76,6 +76,8 @@ export async function fanoutBench(): Promise<void> {
   const lost = (rounds: Received[]) => ROUNDS * total * EVENTS - rounds.reduce((sum, r) => sum + r.count, 0);
   row('delivery latency p50, graphql-ws ÷ raw ws', percentile(pooled(ours), 50), percentile(pooled(baseline), 50), 'ms');
   row('delivery latency p99, graphql-ws ÷ raw ws', percentile(pooled(ours), 99), percentile(pooled(baseline), 99), 'ms', '≤ 2');
+  const ratios = ours.map((r, i) => percentile(r.latencies, 99) / percentile(baseline[i].latencies, 99)).sort((a, b) => a - b);
+  console.log(`${''.padEnd(58)} p99 ratio per round: ${ratios.map((r) => r.toFixed(2)).join(', ')} (median ${ratios[Math.floor(ratios.length / 2)].toFixed(2)})`);
   console.log(`events lost: ours ${lost(ours)} of ${ROUNDS * total * EVENTS}, raw ws ${lost(baseline)} of ${ROUNDS * total * EVENTS} (goal 0)`);
   const kb = (bytes: number) => `${(bytes / total / 1024).toFixed(1)} KB`;
   console.log(`memory per idle subscription (API process, after ${total} subscribed − before): RSS ${kb(after.rss - before.rss)}, heap ${kb(after.heapUsed - before.heapUsed)} (goal ≤ 30 KB)`);
