@@ -198,6 +198,7 @@ export class GenerationWorker {
       await bullJob.moveToDelayed(Date.now() + waitMs, token);
       throw new DelayedError();
     }
+    backend.warm();
     await this.run(job, bullJob, backend, model.name, log, token);
   }
 

@@ -65,5 +65,13 @@ export class ComfyUiBackend implements InferenceBackend {
     return { backend: this.kind, model: this.modelName, endpoints: this.pool.health() };
   }
 
-  release(): void {}
+  /** Opens each usable server's socket while the job's start transition runs (docs/backends.md, "One socket per endpoint"). */
+  warm(): void {
+    this.pool.prepare((endpoint) => endpoint.warm());
+  }
+
+  /** Closes every server's socket once its runs end. */
+  release(): void {
+    this.pool.forEach((endpoint) => endpoint.release());
+  }
 }
