@@ -216,10 +216,10 @@ export class GenerationWorker {
     const controller = new AbortController();
     let reason: AbortReason | 'withdrawn' | null = null;
     const timer = setTimeout(() => { reason = 'timeout'; controller.abort(); }, this.o.jobTimeoutMs);
-    const startedAt = Date.now();
+    const started = Date.now();
     let outcome = 'failed';
     let lastStepMs = 0;
-    let started = false;
+    let begun = false;
     this.running.set(job.id, () => { reason = 'shutdown'; controller.abort(); });
     const reporter = new StepReporter({
       redis: this.o.redis,
@@ -243,7 +243,7 @@ export class GenerationWorker {
       reporter.step(p);
     };
     const begin = () => {
-      started = true;
+      begun = true;
       this.metrics.jobStarted();
       log.info({ userId: job.ownerId, prompt: redactPrompt(job.prompt), steps: job.steps, provider: backend.executionProvider }, 'job started');
     };
@@ -275,7 +275,7 @@ export class GenerationWorker {
       clearTimeout(timer);
       await reporter.flush();
       // Only ETAs read it: not worth delaying the completion for.
-      void recordStepTimeMs(this.o.redis, this.o.prefix, (Date.now() - startedAt) / Math.max(1, job.steps * job.count))
+      void recordStepTimeMs(this.o.redis, this.o.prefix, (Date.now() - started) / Math.max(1, job.steps * job.count))
         .catch((err) => log.warn({ err }, 'step time not recorded'));
       await this.completeJob(job, images, log);
       outcome = 'completed';
@@ -297,7 +297,7 @@ export class GenerationWorker {
       if (cancelPoll) clearInterval(cancelPoll);
       clearTimeout(timer);
       this.running.delete(job.id);
-      if (started) this.metrics.jobFinished(modelName, outcome, (Date.now() - startedAt) / 1000);
+      if (begun) this.metrics.jobFinished(modelName, outcome, (Date.now() - started) / 1000);
     }
   }
 
