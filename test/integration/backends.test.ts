@@ -155,7 +155,7 @@ describe('ComfyUI: one socket per endpoint', () => {
   const clientOf = (server: ComfyUiTestServer, jobPrompt: string) => server.receivedPrompts.filter((p) => p.body.prompt['6'].inputs.text === jobPrompt).map((p) => p.body.client_id);
   const progressOf = (feed: ReturnType<typeof events>) => feed.items.map((i) => i.jobUpdated).filter((e) => e.type === 'PROGRESS');
 
-  it('runs two prompts at once over one socket, each with its own progress, previews and image', async () => {
+  it('runs two prompts at once over one socket, each with its own progress, previews (every ATELIER_PREVIEW_EVERY steps) and image', async () => {
     const server = await comfy({ stepDelayMs: 30 });
     const modelId = await remoteModel(app, { backend: 'COMFYUI', endpoints: [server.url], workflow: exampleWorkflow() });
     const jobs = await Promise.all([submit(modelId, { prompt: 'first of two', steps: 6 }), submit(modelId, { prompt: 'second of two', steps: 10 })]);
@@ -166,7 +166,10 @@ describe('ComfyUI: one socket per endpoint', () => {
     // Each job saw its own prompt's steps only (6 and 10), with previews, though both followed one socket.
     expect(progressOf(feeds[0]).map((e) => e.step)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(progressOf(feeds[1]).map((e) => e.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    for (const feed of feeds) expect(progressOf(feed).some((e) => e.preview?.startsWith('data:image/jpeg;base64,'))).toBe(true);
+    // ComfyUI previews every step; the jobs carry one every ATELIER_PREVIEW_EVERY (2) steps, each its own prompt's.
+    for (const feed of feeds) {
+      expect(progressOf(feed).map((e) => e.preview?.startsWith('data:image/jpeg;base64,') ?? false)).toEqual(progressOf(feed).map((e) => e.step % 2 === 0));
+    }
     expect(done[0].images[0].sha256).not.toBe(done[1].images[0].sha256);
     // Both prompts went out with one client_id: the one socket's.
     const [first, second] = [clientOf(server, 'first of two'), clientOf(server, 'second of two')];
