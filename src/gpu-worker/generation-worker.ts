@@ -142,18 +142,14 @@ export class GenerationWorker {
 
   private async drive(bullJob: BullJob<GenerationJobData>, log: Logger, token?: string): Promise<void> {
     const durable = this.gate.durable;
-    // The row and the cancel flag are read together: one wait instead of two before the job starts.
-    const [job, cancelled] = await Promise.all([
-      durable(() => this.lifecycle.transitions.find(bullJob.data.jobId)),
-      durable(() => this.o.redis.get(cancelFlagKey(this.o.prefix, bullJob.data.jobId))),
-    ]);
+    const job = await durable(() => this.lifecycle.transitions.find(bullJob.data.jobId));
     // The row commits before its entry is added (protocol.ts): no row means it was deleted since.
     if (!job) return void log.warn('queue entry without a job row (deleted): discarded');
     if (job.status !== JobStatus.PENDING && job.status !== JobStatus.PROCESSING) return void log.info({ status: job.status }, 'job already final: skipped');
     if (job.status === JobStatus.PENDING && job.deadlineAt && job.deadlineAt < this.o.clock.now()) {
       return this.fail(job, { code: 'DEADLINE_EXCEEDED', message: 'The job could not start before its deadline' }, log);
     }
-    if (cancelled) return this.cancel(job, log);
+    if (await durable(() => this.o.redis.get(cancelFlagKey(this.o.prefix, job.id)))) return this.cancel(job, log);
 
     let model: AiModel;
     try {
@@ -202,25 +198,24 @@ export class GenerationWorker {
       await bullJob.moveToDelayed(Date.now() + waitMs, token);
       throw new DelayedError();
     }
+    // ComfyUI's socket opens (when it is not open already) while the job's start is written.
     backend.warm();
     await this.run(job, bullJob, backend, model.name, log, token);
   }
 
   /** Runs an acquired job through its backend and records how it ended. */
   private async run(job: Job, bullJob: BullJob<GenerationJobData>, backend: InferenceBackend, modelName: string, log: Logger, token?: string): Promise<void> {
-    const remote = backend.kind !== BackendKind.ONNX;
-    // A remote backend's request goes out while the start is written (see `startAlongside`); ONNX starts first.
-    const starting = this.lifecycle.start(job, backend.executionProvider);
-    if (!remote && !(await starting)) return;
+    if (!(await this.lifecycle.start(job, backend.executionProvider))) return;
+    log.info({ userId: job.ownerId, prompt: redactPrompt(job.prompt), steps: job.steps, provider: backend.executionProvider }, 'job started');
 
     const controller = new AbortController();
-    let reason: AbortReason | 'withdrawn' | null = null;
+    let reason: AbortReason | null = null;
     const timer = setTimeout(() => { reason = 'timeout'; controller.abort(); }, this.o.jobTimeoutMs);
     const started = Date.now();
     let outcome = 'failed';
     let lastStepMs = 0;
-    let begun = false;
     this.running.set(job.id, () => { reason = 'shutdown'; controller.abort(); });
+    this.metrics.jobStarted();
     const reporter = new StepReporter({
       redis: this.o.redis,
       cancelKey: cancelFlagKey(this.o.prefix, job.id),
@@ -236,29 +231,17 @@ export class GenerationWorker {
         this.gate.report(err);
       },
     });
+    const remote = backend.kind !== BackendKind.ONNX;
     const cancelPoll = remote ? setInterval(() => reporter.checkCancel(), REMOTE_CANCEL_POLL_MS) : null;
-    const onStep = (p: StepProgress) => {
-      this.metrics.step(modelName, (p.elapsedMs - lastStepMs) / 1000);
-      lastStepMs = p.elapsedMs;
-      reporter.step(p);
-    };
-    const begin = () => {
-      begun = true;
-      this.metrics.jobStarted();
-      log.info({ userId: job.ownerId, prompt: redactPrompt(job.prompt), steps: job.steps, provider: backend.executionProvider }, 'job started');
-    };
-    if (remote) void starting.then((won) => won && begin(), () => undefined);
-    else begin();
     try {
       if (job.kind === JobKind.VIDEO) {
         // Frames come from the ONNX pipeline only; a remote model's VIDEO job is refused at admission too (docs/video.md).
-        if (!(backend instanceof OnnxBackend) && !(await starting)) return;
         if (!(backend instanceof OnnxBackend)) throw new PipelineError('INVALID_PARAMETERS', `Videos are rendered by ONNX models only; ${modelName} runs on ${backend.kind}`);
         await this.runVideo(job, backend.pipeline, controller.signal, (p) => reporter.step(p), async () => { clearTimeout(timer); await reporter.flush(); }, log);
         outcome = 'completed';
         return;
       }
-      const generating = backend.generate({
+      const images = await backend.generate({
         jobId: job.id, prompt: job.prompt, negativePrompt: job.negativePrompt ?? undefined, width: job.width, height: job.height,
         steps: job.steps, guidanceScale: job.guidanceScale, seed: job.seed, count: job.count,
         sampler: job.sampler ? samplerKind(job.sampler) : undefined, comfySampler: job.sampler ? COMFYUI_SAMPLERS[job.sampler] : null,
@@ -267,11 +250,12 @@ export class GenerationWorker {
         previewEvery: this.o.previewEvery, modelName,
       }, {
         signal: controller.signal,
-        // STARTED is published before any PROGRESS: a remote step waits for the start (it has long happened by then).
-        onStep: remote ? (p) => void starting.then((won) => won && onStep(p), () => undefined) : onStep,
+        onStep: (p: StepProgress) => {
+          this.metrics.step(modelName, (p.elapsedMs - lastStepMs) / 1000);
+          lastStepMs = p.elapsedMs;
+          reporter.step(p);
+        },
       });
-      const images = remote ? await this.startAlongside(starting, generating, () => { reason = 'withdrawn'; controller.abort(); }) : await generating;
-      if (!images) return;
       clearTimeout(timer);
       await reporter.flush();
       // Only ETAs read it: not worth delaying the completion for.
@@ -282,8 +266,6 @@ export class GenerationWorker {
     } catch (error) {
       clearTimeout(timer);
       await reporter.flush();
-      // The start itself failed (an outage outlasting its retries): as before the request went out.
-      if (reason === 'withdrawn') throw error;
       if (error instanceof PipelineAbortedError || controller.signal.aborted) {
         outcome = reason ?? 'cancelled';
         if (reason === 'shutdown') return await this.handBack(job, bullJob, token, log);
@@ -295,32 +277,9 @@ export class GenerationWorker {
       return await this.failFromError(job, bullJob, error, log);
     } finally {
       if (cancelPoll) clearInterval(cancelPoll);
-      clearTimeout(timer);
       this.running.delete(job.id);
-      if (begun) this.metrics.jobFinished(modelName, outcome, (Date.now() - started) / 1000);
+      this.metrics.jobFinished(modelName, outcome, (Date.now() - started) / 1000);
     }
-  }
-
-  /**
-   * A remote job's request and its start transition together (docs/backends.md,
-   * "Overhead"): the backend's set-up and ComfyUI's first steps overlap the
-   * start's writes. A start that lost (the job ended meanwhile) or failed
-   * withdraws the request (`withdraw` aborts it: ComfyUI deletes or
-   * interrupts the prompt) before anything is stored; null when it lost.
-   */
-  private async startAlongside<T>(starting: Promise<boolean>, generating: Promise<T>, withdraw: () => void): Promise<T | null> {
-    let won: boolean;
-    try {
-      won = await starting;
-    } catch (error) {
-      withdraw();
-      await generating.catch(() => undefined);
-      throw error;
-    }
-    if (won) return generating;
-    withdraw();
-    await generating.catch(() => undefined);
-    return null;
   }
 
   /**
