@@ -10,7 +10,8 @@ import { collect, gqlData, wsClient } from '../test/support/graphql';
 import { PhaseTrace } from './backend-phases';
 import { benchModels, median, row, startBenchApp, time } from './harness';
 
-const RUNS = 9;
+/** Runs per side; `BACKEND_RUNS` raises it when a loaded machine makes medians of 9 move. */
+const RUNS = Number(process.env.BACKEND_RUNS ?? 9);
 const STEPS = 20;
 const STEP_DELAY_MS = 25;
 const REQUEST = { prompt: 'a lighthouse on a cliff at dusk', width: 64, height: 64, steps: STEPS, guidanceScale: 7.5, count: 1 };
