@@ -14,8 +14,8 @@ import { runningPromptOf } from '../../src/gpu-worker/backends/comfyui-messages'
 let server: WebSocketServer | null = null;
 const clients: { ws: WebSocket; clientId: string }[] = [];
 
-async function scriptedServer(): Promise<string> {
-  server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+async function scriptedServer(options: { autoPong?: boolean } = {}): Promise<string> {
+  server = new WebSocketServer({ port: 0, host: '127.0.0.1', ...options });
   server.on('connection', (ws, req) => clients.push({ ws, clientId: new URL(req.url!, 'http://x').searchParams.get('clientId')! }));
   await new Promise((resolve) => server!.once('listening', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -99,6 +99,24 @@ describe('ComfyUI socket shared by prompts', () => {
     expect(second).not.toBe(first);
     expect(second.clientId).not.toBe(first.clientId);
     expect(clients.map((c) => c.clientId)).toEqual([first.clientId, second.clientId]);
+  });
+
+  it('pings an idle socket and drops it when the server stops answering (a socket that died silently)', async () => {
+    const answering = new ComfySocket(await scriptedServer(), 50);
+    const alive = await answering.connect(new AbortController().signal);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alive.isOpen).toBe(true);
+    for (const { ws } of clients.splice(0)) ws.terminate();
+    await new Promise((resolve) => server!.close(resolve));
+
+    const silent = new ComfySocket(await scriptedServer({ autoPong: false }), 50);
+    const dead = await silent.connect(new AbortController().signal);
+    const waiting = recorder();
+    dead.follow('A', waiting.route);
+    for (let i = 0; i < 100 && waiting.seen.length === 0; i += 1) await new Promise((r) => setTimeout(r, 5));
+    expect(waiting.seen).toEqual(['closed (no answer to a ping within 50 ms)']);
+    expect(dead.isOpen).toBe(false);
+    expect(await silent.connect(new AbortController().signal)).not.toBe(dead);
   });
 
   it('knows which prompt runs from the messages that name one', () => {

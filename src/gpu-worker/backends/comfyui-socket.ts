@@ -19,6 +19,9 @@ interface Held { promptId: string; message: ComfyMessage | null; binary: Buffer 
 /** Frames of not-yet-known prompts kept while a submission is under way; beyond this, the oldest go. */
 const MAX_HELD_FRAMES = 1000;
 
+/** How often an open socket is pinged; one without a pong by the next ping is dropped (ComfyUI's aiohttp answers pings). */
+const HEARTBEAT_MS = 15_000;
+
 /**
  * One open `/ws?clientId=` connection to a ComfyUI server, shared by every
  * prompt this process runs there (docs/backends.md, "One socket per
@@ -36,6 +39,7 @@ export class ComfyConnection {
   private running: string | null = null;
   private end: { error?: Error } | null = null;
   private socket: WebSocket | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
 
   /** Opens the socket; rejects with a transient BackendError when the server cannot be reached. */
   open(baseUrl: string, timeoutMs: number): Promise<this> {
@@ -50,7 +54,7 @@ export class ComfyConnection {
       socket.once('unexpected-response', (_req, res) => fail(new Error(`HTTP ${res.statusCode}`)));
       socket.once('open', () => {
         socket.removeAllListeners();
-        this.attach(socket);
+        this.attach(socket, Math.min(HEARTBEAT_MS, timeoutMs));
         resolve(this);
       });
     });
@@ -103,11 +107,21 @@ export class ComfyConnection {
     return this.routes.size === 0 && this.submitting === 0;
   }
 
-  private attach(socket: WebSocket): void {
+  private attach(socket: WebSocket, heartbeatMs: number): void {
     this.socket = socket;
     socket.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
     socket.on('close', () => this.finish({}));
     socket.on('error', (error) => this.finish({ error }));
+    // A socket kept open between jobs can die silently (a NAT or proxy forgetting it): a missed pong ends it
+    // before a job waits on it for the whole timeout.
+    let answered = true;
+    socket.on('pong', () => { answered = true; });
+    this.heartbeat = setInterval(() => {
+      if (!answered) return this.drop(new Error(`no answer to a ping within ${heartbeatMs} ms`));
+      answered = false;
+      socket.ping();
+    }, heartbeatMs);
+    this.heartbeat.unref();
   }
 
   private receive(data: Buffer, isBinary: boolean): void {
@@ -138,6 +152,7 @@ export class ComfyConnection {
     if (this.end) return;
     this.end = end;
     this.socket = null;
+    if (this.heartbeat) clearInterval(this.heartbeat);
     for (const route of [...this.routes.values()]) route.closed(end.error);
   }
 }
