@@ -7,19 +7,27 @@ import type { ComfyWorkflow } from '../src/kernel/backends';
 import { exampleWorkflow } from '../test/support/comfyui-workflow';
 import * as factory from '../test/support/factories';
 import { collect, gqlData, wsClient } from '../test/support/graphql';
+import { PhaseTrace } from './backend-phases';
 import { benchModels, median, row, startBenchApp, time } from './harness';
 
-const RUNS = 9;
+/** Runs per side; `BACKEND_RUNS` raises it when a loaded machine makes medians of 9 move. */
+const RUNS = Number(process.env.BACKEND_RUNS ?? 9);
 const STEPS = 20;
 const STEP_DELAY_MS = 25;
 const REQUEST = { prompt: 'a lighthouse on a cliff at dusk', width: 64, height: 64, steps: STEPS, guidanceScale: 7.5, count: 1 };
 
 /** A job through Atelier to the ComfyUI backend, submitted over GraphQL and followed to COMPLETED on its subscription. */
-async function throughAtelier(url: string, token: string, client: Client, modelId: string, seed: number): Promise<number> {
+async function throughAtelier(url: string, token: string, client: Client, modelId: string, seed: number, trace?: PhaseTrace): Promise<number> {
   const [ms] = await time(async () => {
+    trace?.begin();
     const { createGeneration } = await gqlData<any>(url, 'mutation($i:GenerationInput!){ createGeneration(input:$i){ id } }', { i: { ...REQUEST, seed, modelId } }, token);
-    const stream = collect<any>(client, 'subscription($id:ID!){ jobUpdated(jobId:$id){ type error { code message } } }', { id: createGeneration.id });
+    trace?.mark('mutation answered');
+    const stream = collect<any>(client, 'subscription($id:ID!){ jobUpdated(jobId:$id){ type error { code message } } }', { id: createGeneration.id }, (items) => {
+      if (items.at(-1)?.jobUpdated?.type === 'COMPLETED') trace?.mark('COMPLETED received');
+      return false;
+    });
     await stream.done;
+    trace?.mark('subscription complete');
     const last = stream.items.at(-1)?.jobUpdated;
     if (last?.type !== 'COMPLETED') throw new Error(`bench job ended ${last?.type}: ${JSON.stringify(last?.error)}`);
   });
@@ -80,19 +88,26 @@ async function lastPrompt(baseUrl: string): Promise<ComfyWorkflow> {
   return history.at(-1)!.prompt[2] as ComfyWorkflow;
 }
 
-/** Where a run's time went: before ComfyUI started the prompt, and after it finished (its history's timestamps; same machine clock). */
-interface Phases { before: number; after: number }
+/**
+ * Where a run's time went: before ComfyUI started the prompt, ComfyUI's own
+ * run (slower when the client's process competes with it for the CPU), and
+ * after it finished (its history's timestamps; same machine clock).
+ */
+interface Phases { before: number; run: number; after: number }
 
-async function phasesOf(baseUrl: string, startedAt: number, endedAt: number): Promise<Phases> {
+async function phasesOf(baseUrl: string, startedAt: number, endedAt: number, trace?: PhaseTrace): Promise<Phases> {
   const history = Object.values(await (await fetch(`${baseUrl}/history`)).json() as Record<string, { status: { messages: [string, { timestamp: number }][] } }>);
   const at = (event: string) => history.at(-1)!.status.messages.find(([name]) => name === event)![1].timestamp;
-  return { before: at('execution_start') - startedAt, after: endedAt - at('execution_success') };
+  trace?.markAt('ComfyUI execution_start', at('execution_start'), startedAt);
+  trace?.markAt('ComfyUI execution_success', at('execution_success'), startedAt);
+  trace?.end();
+  return { before: at('execution_start') - startedAt, run: at('execution_success') - at('execution_start'), after: endedAt - at('execution_success') };
 }
 
-async function timed(baseUrl: string, run: () => Promise<number>, into: number[], phases: Phases[]): Promise<void> {
+async function timed(baseUrl: string, run: () => Promise<number>, into: number[], phases: Phases[], trace?: PhaseTrace): Promise<void> {
   const startedAt = Date.now();
   into.push(await run());
-  phases.push(await phasesOf(baseUrl, startedAt, Date.now()));
+  phases.push(await phasesOf(baseUrl, startedAt, Date.now(), trace));
 }
 
 const medianOf = (phases: Phases[], key: keyof Phases): string => median(phases.map((p) => p[key])).toFixed(0);
@@ -115,15 +130,18 @@ export async function backendBench(): Promise<void> {
     await throughAtelier(app.url, user.token, client, model.id, 1);
     const sent = await lastPrompt(comfy.url);
     await bareClient(comfy.url, sent, 2);
+    const trace = new PhaseTrace();
+    trace.install(app.worker ? (app.worker as unknown as { o: { store: never } }).o.store : undefined);
     const [ours, bare]: number[][] = [[], []];
     const [ourPhases, barePhases]: Phases[][] = [[], []];
     // A seed per run, so ComfyUI's cache never skips the sampler; interleaved so both see the same machine load.
     for (let i = 0; i < RUNS; i += 1) {
-      await timed(comfy.url, () => throughAtelier(app.url, user.token, client, model.id, 100 + i), ours, ourPhases);
+      await timed(comfy.url, () => throughAtelier(app.url, user.token, client, model.id, 100 + i, trace), ours, ourPhases, trace);
       await timed(comfy.url, () => bareClient(comfy.url, sent, 200 + i), bare, barePhases);
     }
     row(`job through Atelier ÷ bare ComfyUI client (${STEPS} × ${STEP_DELAY_MS} ms)`, median(ours), median(bare), 'ms', '≤ 1.05');
-    console.log(`${''.padEnd(58)} Atelier's overhead per job ≈ ${(median(ours) - median(bare)).toFixed(1)} ms: until ComfyUI starts ${medianOf(ourPhases, 'before')} ms (bare ${medianOf(barePhases, 'before')}), after it finishes ${medianOf(ourPhases, 'after')} ms (bare ${medianOf(barePhases, 'after')})`);
+    console.log(`${''.padEnd(58)} Atelier's overhead per job ≈ ${(median(ours) - median(bare)).toFixed(1)} ms: until ComfyUI starts ${medianOf(ourPhases, 'before')} ms (bare ${medianOf(barePhases, 'before')}), ComfyUI's run ${medianOf(ourPhases, 'run')} ms (bare ${medianOf(barePhases, 'run')}), after it finishes ${medianOf(ourPhases, 'after')} ms (bare ${medianOf(barePhases, 'after')})`);
+    trace.print();
     await client.dispose();
   } finally {
     await app.stop();

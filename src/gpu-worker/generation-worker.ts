@@ -198,6 +198,8 @@ export class GenerationWorker {
       await bullJob.moveToDelayed(Date.now() + waitMs, token);
       throw new DelayedError();
     }
+    // ComfyUI's socket opens (when it is not open already) while the job's start is written.
+    backend.warm();
     await this.run(job, bullJob, backend, model.name, log, token);
   }
 

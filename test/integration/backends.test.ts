@@ -57,6 +57,9 @@ const circuitState = async (modelName: string) => {
   const line = (await metricsText()).split('\n').find((l) => l.startsWith('atelier_backend_circuit_state{') && l.includes(`model="${modelName}"`));
   return line ? Number(line.split(' ').at(-1)) : null;
 };
+const socketClosedFailures = (metrics: string) => metrics.split('\n')
+  .filter((l) => l.startsWith('atelier_backend_failures_total{') && l.includes('reason="socket_closed"'))
+  .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
 const modelName = async (id: string) => (await app.db.getRepository('AiModel').findOneByOrFail({ id }) as { name: string }).name;
 
 describe('ComfyUI backend', () => {
@@ -145,6 +148,56 @@ describe('ComfyUI backend', () => {
     const job = await finished((await submit(modelId)).id);
     expect(job.error.code).toBe('BACKEND_UNAVAILABLE');
     expect(job.error.message).toMatch(/^ComfyUI unavailable after 3 attempts/);
+  });
+});
+
+describe('ComfyUI: one socket per endpoint', () => {
+  const clientOf = (server: ComfyUiTestServer, jobPrompt: string) => server.receivedPrompts.filter((p) => p.body.prompt['6'].inputs.text === jobPrompt).map((p) => p.body.client_id);
+  const progressOf = (feed: ReturnType<typeof events>) => feed.items.map((i) => i.jobUpdated).filter((e) => e.type === 'PROGRESS');
+
+  it('runs two prompts at once over one socket, each with its own progress, previews (every ATELIER_PREVIEW_EVERY steps) and image', async () => {
+    const server = await comfy({ stepDelayMs: 30 });
+    const modelId = await remoteModel(app, { backend: 'COMFYUI', endpoints: [server.url], workflow: exampleWorkflow() });
+    const jobs = await Promise.all([submit(modelId, { prompt: 'first of two', steps: 6 }), submit(modelId, { prompt: 'second of two', steps: 10 })]);
+    const feeds = jobs.map((j) => events(j.id));
+    await Promise.all(feeds.map((f) => f.done));
+    const done = await Promise.all(jobs.map((j) => readJob(j.id)));
+    expect(done.map((j) => j.status)).toEqual(['COMPLETED', 'COMPLETED']);
+    // Each job saw its own prompt's steps only (6 and 10), with previews, though both followed one socket.
+    expect(progressOf(feeds[0]).map((e) => e.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(progressOf(feeds[1]).map((e) => e.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    // ComfyUI previews every step; the jobs carry one every ATELIER_PREVIEW_EVERY (2) steps, each its own prompt's.
+    for (const feed of feeds) {
+      expect(progressOf(feed).map((e) => e.preview?.startsWith('data:image/jpeg;base64,') ?? false)).toEqual(progressOf(feed).map((e) => e.step % 2 === 0));
+    }
+    expect(done[0].images[0].sha256).not.toBe(done[1].images[0].sha256);
+    // Both prompts went out with one client_id: the one socket's.
+    const [first, second] = [clientOf(server, 'first of two'), clientOf(server, 'second of two')];
+    expect(first).toHaveLength(1);
+    expect(second).toEqual(first);
+    expect(server.socketCount).toBe(1);
+  });
+
+  it('retries a job whose socket drops mid-run, and connects again, with a new client id, for the next job', async () => {
+    const server = await comfy({ stepDelayMs: 60 });
+    const modelId = await remoteModel(app, { backend: 'COMFYUI', endpoints: [server.url], workflow: exampleWorkflow() });
+    expect((await finished((await submit(modelId, { prompt: 'before the drop', steps: 2 })).id)).status).toBe('COMPLETED');
+    const failuresBefore = socketClosedFailures(await metricsText());
+    const dropped = await submit(modelId, { prompt: 'dropped mid-run', steps: 12 });
+    await waitFor(async () => server.running?.item.prompt['6'].inputs.text === 'dropped mid-run');
+    server.dropSockets();
+    const retried = await finished(dropped.id);
+    expect(retried.status).toBe('COMPLETED');
+    expect(retried.images).toHaveLength(1);
+    expect(socketClosedFailures(await metricsText())).toBe(failuresBefore + 1);
+    // The dropped prompt went out on the first socket; its retry and the next job on a new one.
+    const after = await finished((await submit(modelId, { prompt: 'after the drop', steps: 2 })).id);
+    expect(after.status).toBe('COMPLETED');
+    const [before, drop, next] = [clientOf(server, 'before the drop'), clientOf(server, 'dropped mid-run'), clientOf(server, 'after the drop')];
+    expect(drop).toEqual([before[0], expect.any(String)]);
+    expect(drop[1]).not.toBe(before[0]);
+    expect(next).toEqual([drop[1]]);
+    expect(server.socketCount).toBe(1);
   });
 });
 

@@ -141,6 +141,17 @@ export class ComfyUiTestServer {
     if (this.running && (!promptId || this.running.item.promptId === promptId)) this.running.abort.abort();
   }
 
+  /** Ends every WebSocket abruptly while the server keeps running (a proxy or network dropping the socket); prompts go on. */
+  dropSockets(): void {
+    for (const { ws } of this.sockets.values()) ws.terminate();
+    this.sockets.clear();
+  }
+
+  /** How many WebSockets are connected now. */
+  get socketCount(): number {
+    return this.sockets.size;
+  }
+
   queueRemaining(): number {
     return this.pending.length + (this.running ? 1 : 0);
   }

@@ -43,7 +43,9 @@ export class ComfyUiBackend implements InferenceBackend {
       onStep: (value, max, preview) => {
         const step = Math.max(1, Math.min(request.steps, Math.round((value / max) * request.steps)));
         const elapsedMs = Date.now() - started;
-        hooks.onStep({ step, totalSteps: request.steps, elapsedMs, etaMs: Math.round((elapsedMs / step) * (request.steps - step)), preview });
+        // ComfyUI sends a preview every step; jobs carry one every `previewEvery` steps, as ONNX jobs do (ATELIER_PREVIEW_EVERY).
+        const wanted = Boolean(request.previewEvery) && step % request.previewEvery! === 0;
+        hooks.onStep({ step, totalSteps: request.steps, elapsedMs, etaMs: Math.round((elapsedMs / step) * (request.steps - step)), preview: wanted ? preview : undefined });
       },
     }), hooks.signal);
     return pngs.map((png, index) => generatedImageOf(png, request.seed + index, 'ComfyUI'));
@@ -65,5 +67,13 @@ export class ComfyUiBackend implements InferenceBackend {
     return { backend: this.kind, model: this.modelName, endpoints: this.pool.health() };
   }
 
-  release(): void {}
+  /** Opens each usable server's socket while the job's start transition runs (docs/backends.md, "One socket per endpoint"). */
+  warm(): void {
+    this.pool.prepare((endpoint) => endpoint.warm());
+  }
+
+  /** Closes every server's socket once its runs end. */
+  release(): void {
+    this.pool.forEach((endpoint) => endpoint.release());
+  }
 }

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import WebSocket from 'ws';
 import type { ComfyWorkflow } from '../../kernel/backends';
 import { PipelineAbortedError } from '../pipeline/errors';
 import { BackendError } from './backend-error';
-import { describeRejection, PromptTracker, type PromptRejection, type TrackerEvent } from './comfyui-messages';
+import { describeRejection, PromptTracker, type ComfyImage, type PromptRejection, type TrackerEvent } from './comfyui-messages';
+import { ComfySocket, type ComfyConnection } from './comfyui-socket';
 import { call, callJson, jsonBody, type CallOptions } from './http';
 
 /** What one ComfyUI run reports as it goes. */
@@ -12,35 +11,48 @@ export interface ComfyRunHooks {
   signal: AbortSignal;
 }
 
-interface HistoryImage { filename: string; subfolder?: string; type?: string }
-type History = Record<string, { outputs?: Record<string, { images?: HistoryImage[] }>; status?: { status_str?: string } }>;
+type History = Record<string, { outputs?: Record<string, { images?: ComfyImage[] }>; status?: { status_str?: string } }>;
 
 /**
- * A client of one ComfyUI server (its base URL), speaking ComfyUI's own API:
- * open `/ws?clientId=`, `POST /prompt` with that `client_id`, follow the
- * prompt's messages, then read `/history/{prompt_id}` and fetch each output
- * image with `/view`. A cancel deletes a queued prompt (`POST /queue`) or
- * interrupts a running one (`POST /interrupt`).
+ * A client of one ComfyUI server (its base URL), speaking ComfyUI's own API
+ * over one WebSocket that every prompt shares (ComfySocket): `POST /prompt`
+ * with the socket's `client_id`, follow the prompt's messages, fetch each
+ * output image with `/view` as soon as `executed` names it, and take the
+ * final list from `/history/{prompt_id}`. A cancel deletes a queued prompt
+ * (`POST /queue`) or interrupts a running one (`POST /interrupt`).
  */
 export class ComfyEndpoint {
-  constructor(readonly baseUrl: string, private readonly timeoutMs: number) {}
+  private readonly socket: ComfySocket;
+
+  constructor(readonly baseUrl: string, private readonly timeoutMs: number) {
+    this.socket = new ComfySocket(baseUrl, timeoutMs);
+  }
 
   /** Runs `workflow` and returns the PNG bytes of its output images, in history order. */
   async run(workflow: ComfyWorkflow, hooks: ComfyRunHooks): Promise<Buffer[]> {
     if (hooks.signal.aborted) throw new PipelineAbortedError();
-    const clientId = randomUUID();
-    const socket = await this.openSocket(clientId, hooks.signal);
-    // A short prompt can finish before POST /prompt answers: frames are kept from the start.
-    const inbox = new Inbox(socket);
+    const connection = await this.socket.connect(hooks.signal);
+    // A short prompt can finish before POST /prompt answers: its frames are kept until it is followed.
+    const submitted = connection.expect();
+    const views = new Map<string, Promise<Buffer>>();
     try {
-      const promptId = await this.submit(workflow, clientId, hooks.signal);
-      await this.follow(inbox, promptId, hooks);
-      return await this.outputs(promptId, hooks.signal);
+      const promptId = await this.submit(workflow, connection.clientId, hooks.signal);
+      const executed = await this.follow(connection, promptId, hooks, submitted, (image) => this.prefetch(views, image, hooks.signal));
+      return await this.outputs(promptId, executed, views, hooks.signal);
     } finally {
-      socket.removeAllListeners();
-      socket.on('error', () => undefined);
-      socket.terminate();
+      submitted();
+      this.socket.settled();
     }
+  }
+
+  /** Opens the socket ahead of a job, so the job's start and the socket's set-up overlap. */
+  warm(): void {
+    this.socket.warm();
+  }
+
+  /** Closes the socket once the runs in flight end. */
+  release(): void {
+    this.socket.release();
   }
 
   /** Liveness for a probe: `GET /system_stats` answers on every ComfyUI. */
@@ -50,25 +62,6 @@ export class ComfyEndpoint {
 
   private options(signal: AbortSignal): CallOptions {
     return { timeoutMs: this.timeoutMs, signal };
-  }
-
-  private openSocket(clientId: string, signal: AbortSignal): Promise<WebSocket> {
-    const url = `${this.baseUrl.replace(/^http/, 'ws')}/ws?clientId=${clientId}`;
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { handshakeTimeout: this.timeoutMs });
-      const fail = (error: Error) => {
-        socket.removeAllListeners();
-        socket.on('error', () => undefined);
-        socket.terminate();
-        reject(signal.aborted ? new PipelineAbortedError() : new BackendError('transient', 'connection', `${url} unreachable (${error.message})`, { cause: error }));
-      };
-      socket.once('open', () => {
-        socket.removeAllListeners();
-        resolve(socket);
-      });
-      socket.once('error', fail);
-      socket.once('unexpected-response', (_req, res) => fail(new Error(`HTTP ${res.statusCode}`)));
-    });
   }
 
   private async submit(workflow: ComfyWorkflow, clientId: string, signal: AbortSignal): Promise<string> {
@@ -84,27 +77,42 @@ export class ComfyEndpoint {
     }
   }
 
-  /** Resolves when the prompt finished; rejects on its error, a closed or silent socket, or a cancel. */
-  private follow(inbox: Inbox, promptId: string, hooks: ComfyRunHooks): Promise<void> {
+  /**
+   * Resolves, with the images `executed` named, when the prompt finished;
+   * rejects on its error, a closed or silent socket, or a cancel. A socket
+   * silent for the timeout is dropped: the server is gone for every prompt
+   * on it, and the next run connects again.
+   */
+  private follow(
+    connection: ComfyConnection, promptId: string, hooks: ComfyRunHooks, followed: () => void, onImage: (image: ComfyImage) => void,
+  ): Promise<ComfyImage[]> {
     const tracker = new PromptTracker(promptId);
-    return new Promise<void>((resolve, reject) => {
+    const executed: ComfyImage[] = [];
+    return new Promise<ComfyImage[]>((resolve, reject) => {
       let settled = false;
       let idle: NodeJS.Timeout;
+      let stop = () => undefined as void;
       const finish = (error?: Error) => {
         if (settled) return;
         settled = true;
         clearTimeout(idle);
+        stop();
         hooks.signal.removeEventListener('abort', onAbort);
         if (error) reject(error);
-        else resolve();
+        else resolve(executed);
       };
       const armIdle = () => {
         clearTimeout(idle);
-        idle = setTimeout(() => finish(new BackendError('transient', 'timeout', `${this.baseUrl} sent nothing for ${this.timeoutMs} ms`)), this.timeoutMs);
+        idle = setTimeout(() => {
+          const error = new BackendError('transient', 'timeout', `${this.baseUrl} sent nothing for ${this.timeoutMs} ms`);
+          finish(error);
+          connection.drop(error);
+        }, this.timeoutMs);
       };
       const handle = (events: TrackerEvent[]) => {
         for (const event of events) {
           if (event.kind === 'step') hooks.onStep(event.step, event.totalSteps, event.preview);
+          else if (event.kind === 'images') for (const image of event.images) { executed.push(image); onImage(image); }
           else if (event.kind === 'done') finish();
           else if (event.kind === 'failed') finish(event.error);
           else if (event.kind === 'interrupted') finish(hooks.signal.aborted ? new PipelineAbortedError() : new BackendError('failed', 'execution_error', `${this.baseUrl} interrupted the prompt`));
@@ -113,15 +121,15 @@ export class ComfyEndpoint {
       const onAbort = () => void this.cancel(promptId, tracker.running).finally(() => finish(new PipelineAbortedError()));
       hooks.signal.addEventListener('abort', onAbort, { once: true });
       armIdle();
-      inbox.deliver({
-        frame: (data, isBinary) => {
-          armIdle();
-          handle(isBinary ? tracker.binary(data) : tracker.text(data.toString('utf8')));
-        },
+      stop = connection.follow(promptId, {
+        heard: armIdle,
+        frame: (message, binary) => handle(binary ? tracker.binary(binary) : tracker.message(message!)),
         closed: (error) => finish(new BackendError('transient', 'socket_closed', error
           ? `${this.baseUrl} WebSocket failed (${error.message})`
           : `${this.baseUrl} closed the WebSocket mid-run`, { cause: error })),
       });
+      if (settled) stop();
+      followed();
       if (hooks.signal.aborted) onAbort();
     });
   }
@@ -135,18 +143,37 @@ export class ComfyEndpoint {
     await request.catch(() => undefined);
   }
 
-  /** The images of the finished prompt: output images first; preview-only workflows give their temp images. */
-  private async outputs(promptId: string, signal: AbortSignal): Promise<Buffer[]> {
+  /** Starts fetching an output image as soon as `executed` names it (the run awaits it after `/history`). */
+  private prefetch(views: Map<string, Promise<Buffer>>, image: ComfyImage, signal: AbortSignal): void {
+    if ((image.type ?? 'output') !== 'output' || views.has(imageKey(image))) return;
+    const view = this.view(image, signal);
+    view.catch(() => undefined); // awaited, and its failure seen, in `outputs` when the image is listed
+    views.set(imageKey(image), view);
+  }
+
+  /**
+   * The images of the finished prompt: output images first; preview-only
+   * workflows give their temp images. `/history` is the list (it includes
+   * outputs served from ComfyUI's cache, which send no `executed`); the
+   * images `executed` named stand in when history does not list the prompt
+   * yet. Images already being fetched are not fetched again.
+   */
+  private async outputs(promptId: string, executed: ComfyImage[], views: Map<string, Promise<Buffer>>, signal: AbortSignal): Promise<Buffer[]> {
     const history = await callJson<History>(`${this.baseUrl}/history/${encodeURIComponent(promptId)}`, {}, this.options(signal));
-    const images = Object.values(history[promptId]?.outputs ?? {}).flatMap((output) => output.images ?? []);
+    const entry = history[promptId];
+    const images = entry ? Object.values(entry.outputs ?? {}).flatMap((output) => output.images ?? []) : executed;
     const chosen = images.some((image) => image.type === 'output') ? images.filter((image) => image.type === 'output') : images;
     if (chosen.length === 0) throw new BackendError('failed', 'bad_response', `${this.baseUrl} finished prompt ${promptId} without output images`);
-    return Promise.all(chosen.map(async (image) => {
-      const query = new URLSearchParams({ filename: image.filename, subfolder: image.subfolder ?? '', type: image.type ?? 'output' });
-      return call(`${this.baseUrl}/view?${query}`, {}, this.options(signal));
-    }));
+    return Promise.all(chosen.map((image) => views.get(imageKey(image)) ?? this.view(image, signal)));
+  }
+
+  private view(image: ComfyImage, signal: AbortSignal): Promise<Buffer> {
+    const query = new URLSearchParams({ filename: image.filename, subfolder: image.subfolder ?? '', type: image.type ?? 'output' });
+    return call(`${this.baseUrl}/view?${query}`, {}, this.options(signal));
   }
 }
+
+const imageKey = (image: ComfyImage): string => JSON.stringify([image.type ?? 'output', image.subfolder ?? '', image.filename]);
 
 /** The error text of a 400 from /prompt, made readable when it is ComfyUI's JSON. */
 function rejectionMessage(error: BackendError): string {
@@ -154,38 +181,5 @@ function rejectionMessage(error: BackendError): string {
     return describeRejection(JSON.parse(error.body ?? '') as PromptRejection);
   } catch {
     return error.message;
-  }
-}
-
-interface InboxHandler {
-  frame(data: Buffer, isBinary: boolean): void;
-  closed(error?: Error): void;
-}
-
-/** A socket's frames and its end, held until a handler is attached, then passed on in order. */
-class Inbox {
-  private readonly held: { data: Buffer; isBinary: boolean }[] = [];
-  private end: { error?: Error } | null = null;
-  private handler: InboxHandler | null = null;
-
-  constructor(socket: WebSocket) {
-    socket.on('message', (data: Buffer, isBinary: boolean) => {
-      if (this.handler) this.handler.frame(data, isBinary);
-      else this.held.push({ data, isBinary });
-    });
-    socket.on('close', () => this.finish({}));
-    socket.on('error', (error) => this.finish({ error }));
-  }
-
-  deliver(handler: InboxHandler): void {
-    this.handler = handler;
-    for (const { data, isBinary } of this.held.splice(0)) handler.frame(data, isBinary);
-    if (this.end) handler.closed(this.end.error);
-  }
-
-  private finish(end: { error?: Error }): void {
-    if (this.end) return;
-    this.end = end;
-    this.handler?.closed(end.error);
   }
 }

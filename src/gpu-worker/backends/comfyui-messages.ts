@@ -12,14 +12,43 @@ import { BackendError } from './backend-error';
 
 export type TrackerEvent =
   | { kind: 'started' }
+  | { kind: 'images'; images: ComfyImage[] }
   | { kind: 'step'; step: number; totalSteps: number; preview?: Buffer }
   | { kind: 'done' }
   | { kind: 'failed'; error: BackendError }
   | { kind: 'interrupted' };
 
-interface TextMessage {
+/** An image a node saved, as `executed` and `/history` list it (fetched with `/view`). */
+export interface ComfyImage { filename: string; subfolder?: string; type?: string }
+
+/** A JSON text frame of ComfyUI's socket. */
+export interface ComfyMessage {
   type?: string;
-  data?: { prompt_id?: string; node?: string | null; value?: number; max?: number; exception_message?: string; exception_type?: string; node_type?: string; node_id?: string };
+  data?: {
+    prompt_id?: string; node?: string | null; value?: number; max?: number; output?: { images?: ComfyImage[] };
+    exception_message?: string; exception_type?: string; node_type?: string; node_id?: string;
+  };
+}
+
+/** The prompt a message is about, or null (status and other messages that name none). */
+export function promptIdOf(message: ComfyMessage): string | null {
+  const id = message.data?.prompt_id;
+  return typeof id === 'string' ? id : null;
+}
+
+const FINAL = new Set(['execution_success', 'execution_error', 'execution_interrupted']);
+
+/**
+ * The prompt ComfyUI is executing after `message`. ComfyUI runs one prompt at
+ * a time and names it in every execution message, but its binary preview
+ * frames name no prompt: they belong to the one running now.
+ */
+export function runningPromptOf(message: ComfyMessage, running: string | null): string | null {
+  const id = promptIdOf(message);
+  if (id === null) return running;
+  const ended = FINAL.has(message.type ?? '') || (message.type === 'executing' && message.data?.node === null);
+  if (ended) return running === id ? null : running;
+  return id;
 }
 
 const PREVIEW_IMAGE = 1;
@@ -43,12 +72,17 @@ export class PromptTracker {
 
   /** Events for one text frame. */
   text(raw: string): TrackerEvent[] {
-    let message: TextMessage;
+    let message: ComfyMessage;
     try {
-      message = JSON.parse(raw) as TextMessage;
+      message = JSON.parse(raw) as ComfyMessage;
     } catch {
       return [];
     }
+    return this.message(message);
+  }
+
+  /** Events for one parsed text message. */
+  message(message: ComfyMessage): TrackerEvent[] {
     const data = message.data ?? {};
     if (data.prompt_id !== this.promptId) return [];
     const events = this.flush();
@@ -64,6 +98,10 @@ export class PromptTracker {
         break;
       case 'progress':
         if (typeof data.value === 'number' && typeof data.max === 'number' && data.max > 0) this.pending = { step: data.value, totalSteps: data.max };
+        break;
+      case 'executed':
+        // An output node's images, known before the prompt ends: their download can start at once.
+        if (data.output?.images?.length) events.push({ kind: 'images', images: data.output.images });
         break;
       case 'execution_success':
         events.push({ kind: 'done' });

@@ -155,6 +155,16 @@ export class EndpointPool<E> {
     return slot.state === 'HALF_OPEN' || (slot.state === 'OPEN' && Date.now() - slot.openedAt >= this.policy.halfOpenAfterMs);
   }
 
+  /** Calls `prepare` on each endpoint a job may go to now (closed breaker): set-up that can overlap the job's start. */
+  prepare(prepare: (endpoint: E) => void): void {
+    for (const slot of this.slots) if (slot.state === 'CLOSED') prepare(slot.endpoint);
+  }
+
+  /** Calls `each` on every endpoint (to release what they hold). */
+  forEach(each: (endpoint: E) => void): void {
+    for (const slot of this.slots) each(slot.endpoint);
+  }
+
   /** False while every endpoint's breaker is open and none may be probed yet: jobs should wait. */
   get available(): boolean {
     return this.slots.some((slot) => slot.state === 'CLOSED' || this.mayProbe(slot));

@@ -76,5 +76,8 @@ export class OpenAiImagesBackend implements InferenceBackend {
     return { backend: this.kind, model: this.modelName, endpoints: this.pool.health() };
   }
 
+  /** Nothing to prepare: each request is one HTTP call on fetch's kept-alive connections. */
+  warm(): void {}
+
   release(): void {}
 }

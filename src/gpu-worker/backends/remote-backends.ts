@@ -21,6 +21,8 @@ export interface RemoteBackend extends InferenceBackend {
   recover(): Promise<boolean>;
   /** Probes every endpoint through its breaker (the periodic probe), each bounded by `timeoutMs`. */
   probe(timeoutMs: number): Promise<void>;
+  /** Prepares what a job will use (ComfyUI's sockets) while its start transition runs; never throws. */
+  warm(): void;
 }
 
 /** How long a model row is reused before it is read again: a registration or edit is live within this. */
@@ -80,7 +82,11 @@ export class RemoteBackends {
     if (known?.fingerprint === fingerprint) return known.backend;
     const backend = this.build(model);
     this.backends.set(model.id, { fingerprint, backend });
-    if (known) this.o.logger.info({ model: model.name }, 'model configuration changed: backend rebuilt');
+    if (known) {
+      // Its jobs in flight finish on it; then its sockets close.
+      void known.backend.release();
+      this.o.logger.info({ model: model.name }, 'model configuration changed: backend rebuilt');
+    }
     return backend;
   }
 
@@ -193,5 +199,6 @@ export class RemoteBackends {
     await this.probing;
     await Promise.all(this.reports().map((report) => this.store.remove(report.modelId, this.o.workerId, report.endpoints.map((e) => e.url))))
       .catch(() => undefined);
+    for (const { backend } of this.backends.values()) void backend.release();
   }
 }
