@@ -22,7 +22,8 @@ export interface StepReporterDeps {
  */
 export class StepReporter {
   private chain: Promise<unknown> = Promise.resolve();
-  private lastDbWrite = 0;
+  /** The start transition wrote step 0 just before: the first write is due half a second later. */
+  private lastDbWrite = Date.now();
   private cancelCheck: Promise<void> | null = null;
 
   constructor(private readonly deps: StepReporterDeps) {}

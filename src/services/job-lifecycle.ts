@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import { Job, JobStatus, workSteps, type Batch, type Image, type JobVideoFile } from '../entities';
+import { Job, JobStatus, workSteps, type Batch, type JobVideoFile } from '../entities';
 import type { JobEventBody, ProgressEvent } from '../kernel/events';
 import type { GenerationQueue } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
 import { activeTraceContext } from '../observability/tracing';
 import type { EventPublisher } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
-import { JobTransitions, type JobFailure, type NewImage } from './job-transitions';
+import { JobTransitions, type JobFailure, type NewImage, type StoredImage } from './job-transitions';
 import { publishQueuePositions } from './queue-positions';
 import { quotaCharge, type QuotaService } from './quotas';
 import type { BatchProgress } from './batch-progress';
@@ -120,7 +120,7 @@ export class JobLifecycle {
     await this.run(() => this.deps.scheduler.started(job.priority));
     await this.run(() => this.emit(job, { type: 'STARTED', step: 0, totalSteps: workSteps(job) }));
     await this.run(() => this.deps.batches.jobChanged(job));
-    void this.announcePositions(); // off the critical path; errors are logged inside
+    this.lineMovedUp();
     return true;
   }
 
@@ -137,7 +137,7 @@ export class JobLifecycle {
   }
 
   /** Images, usage and COMPLETED in one transaction; then the slot is released (the images stay counted). */
-  async complete(job: Job, images: NewImage[]): Promise<Image[] | null> {
+  async complete(job: Job, images: NewImage[]): Promise<StoredImage[] | null> {
     const stored = await this.run(() => this.transitions.complete(job, images, this.deps.clock.now()));
     if (!stored) return null;
     await this.run(() => this.deps.quotas.release(job.ownerId, job.id, job.createdAt, 0));
@@ -215,6 +215,20 @@ export class JobLifecycle {
   /** The line moved: tell every waiting job its new place and ETA. Never throws. */
   async announcePositions(): Promise<void> {
     await publishQueuePositions(this.deps).catch((err) => this.deps.logger.warn({ err }, 'could not publish queue positions'));
+  }
+
+  /**
+   * A job started, so every waiting one moved up: the first start after a
+   * quiet half second announces the new places at once, the starts after it
+   * share one announcement half a second later (across replicas). Back-to-back
+   * jobs would otherwise each re-read the line and publish to every waiting job.
+   */
+  private lineMovedUp(): void {
+    const key = `${this.deps.prefix}:positions:announced`;
+    void this.deps.redis.set(key, '1', 'PX', 500, 'NX').then((claimed) => {
+      if (claimed) void this.announcePositions();
+      else this.announcePositionsSoon();
+    }, (err) => this.deps.logger.warn({ err }, 'could not announce queue positions'));
   }
 
   /**
