@@ -1,0 +1,51 @@
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { StepReporter } from '../../src/gpu-worker/step-reporter';
+
+/** A reporter over a Redis stand-in that counts cancel-flag reads; `flag` is what the reads answer. */
+function reporter(flag: () => string | null) {
+  const seen = { reads: 0, published: [] as number[], recorded: [] as number[], cancelled: 0 };
+  const redis = { get: async () => { seen.reads += 1; return flag(); } } as unknown as Redis;
+  const steps = new StepReporter({
+    redis, cancelKey: 'cancel:job',
+    recordStep: async (step) => { seen.recorded.push(step); },
+    publishProgress: async (p) => { seen.published.push(p.step); },
+    onCancelRequested: () => { seen.cancelled += 1; },
+    onError: (error) => { throw error; },
+  });
+  return { steps, seen };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+const progress = (step: number, totalSteps: number) => ({ step, totalSteps, elapsedMs: step, etaMs: 0 });
+
+describe('StepReporter', () => {
+  it('publishes every step in order but reads the cancel flag at most every 100 ms, and writes only the last step of a short run', async () => {
+    const { steps, seen } = reporter(() => null);
+    for (let step = 1; step <= 20; step += 1) {
+      steps.step(progress(step, 20));
+      await tick();
+    }
+    await steps.flush();
+    expect(seen.published).toEqual([...Array(20).keys()].map((k) => k + 1));
+    // One read per step before.
+    expect(seen.reads).toBe(1);
+    // The start wrote step 0 just before: nothing is due until the last step.
+    expect(seen.recorded).toEqual([20]);
+  });
+
+  it('still sees a cancel on the first step after the interval', async () => {
+    let flag: string | null = null;
+    const { steps, seen } = reporter(() => flag);
+    steps.step(progress(1, 100));
+    await tick();
+    flag = '1';
+    steps.step(progress(2, 100));
+    await tick();
+    expect(seen.cancelled).toBe(0);
+    await new Promise((r) => setTimeout(r, 110));
+    steps.step(progress(3, 100));
+    await steps.flush();
+    expect(seen.cancelled).toBe(1);
+  });
+});
