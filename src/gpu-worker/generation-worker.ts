@@ -256,8 +256,10 @@ export class GenerationWorker {
       });
       clearTimeout(timer);
       await reporter.flush();
-      // Only ETAs read it: not worth delaying the completion for.
-      void recordStepTimeMs(this.o.redis, this.o.prefix, (Date.now() - started) / Math.max(1, job.steps * job.count))
+      // Only ETAs read it: not worth delaying the completion for. The render's own clock (its last step's
+      // elapsed time) leaves out a wait for the render thread behind another job (concurrency > 1).
+      const renderMs = lastStepMs || Date.now() - started;
+      void recordStepTimeMs(this.o.redis, this.o.prefix, renderMs / Math.max(1, job.steps * job.count))
         .catch((err) => log.warn({ err }, 'step time not recorded'));
       await this.completeJob(job, images, log);
       outcome = 'completed';
