@@ -14,6 +14,8 @@ export interface StepReporterDeps {
   publishProgress: (p: StepProgress) => Promise<unknown>;
   onCancelRequested: () => void;
   onError: (error: unknown) => void;
+  /** What the first event waits for (the job's STARTED); its failure is the caller's to report. */
+  after?: Promise<unknown>;
 }
 
 /**
@@ -25,13 +27,15 @@ export interface StepReporterDeps {
  * or one step, whichever is longer).
  */
 export class StepReporter {
-  private chain: Promise<unknown> = Promise.resolve();
+  private chain: Promise<unknown>;
   /** The start transition wrote step 0 just before: the first write is due half a second later. */
   private lastDbWrite = Date.now();
   private cancelCheck: Promise<void> | null = null;
   private lastCancelCheck = 0;
 
-  constructor(private readonly deps: StepReporterDeps) {}
+  constructor(private readonly deps: StepReporterDeps) {
+    this.chain = deps.after?.catch(() => undefined) ?? Promise.resolve();
+  }
 
   step(progress: StepProgress): void {
     this.enqueue(() => this.deps.publishProgress(progress));

@@ -112,16 +112,31 @@ export class JobLifecycle {
 
   /**
    * PENDING or PROCESSING → PROCESSING on a worker: the scheduler's clock
-   * moves and the line moves up. `job.status` follows the row.
+   * moves, STARTED is published and the line moves up. `job` follows the row.
    */
   async start(job: Job, provider: string): Promise<boolean> {
-    if (!(await this.run(() => this.transitions.start(job, provider, this.deps.clock.now())))) return false;
+    const started = await this.begin(job, provider);
+    if (started) await started.announced;
+    return started !== null;
+  }
+
+  /**
+   * The same start for a worker that renders while it is announced: resolves
+   * once the row says PROCESSING (null when another actor won), with
+   * `announced` settling once the scheduler's clock has moved and STARTED is
+   * out. The caller makes its later events wait for it, so STARTED comes first.
+   */
+  async begin(job: Job, provider: string): Promise<{ announced: Promise<void> } | null> {
+    if (!(await this.run(() => this.transitions.start(job, provider, this.deps.clock.now())))) return null;
     job.status = JobStatus.PROCESSING;
-    await this.run(() => this.deps.scheduler.started(job.priority));
-    await this.run(() => this.emit(job, { type: 'STARTED', step: 0, totalSteps: workSteps(job) }));
-    await this.run(() => this.deps.batches.jobChanged(job));
-    this.lineMovedUp();
-    return true;
+    const announced = (async () => {
+      await this.run(() => this.deps.scheduler.started(job.priority));
+      await this.run(() => this.emit(job, { type: 'STARTED', step: 0, totalSteps: workSteps(job) }));
+      await this.run(() => this.deps.batches.jobChanged(job));
+      this.lineMovedUp();
+    })();
+    announced.catch(() => undefined); // the caller awaits it; this keeps an early failure from counting as unhandled
+    return { announced };
   }
 
   /**

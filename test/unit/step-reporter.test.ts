@@ -3,15 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { StepReporter } from '../../src/gpu-worker/step-reporter';
 
 /** A reporter over a Redis stand-in that counts cancel-flag reads; `flag` is what the reads answer. */
-function reporter(flag: () => string | null) {
-  const seen = { reads: 0, published: [] as number[], recorded: [] as number[], cancelled: 0 };
+function reporter(flag: () => string | null, after?: Promise<unknown>, published: (number | string)[] = []) {
+  const seen = { reads: 0, published, recorded: [] as number[], cancelled: 0, errors: 0 };
   const redis = { get: async () => { seen.reads += 1; return flag(); } } as unknown as Redis;
   const steps = new StepReporter({
     redis, cancelKey: 'cancel:job',
     recordStep: async (step) => { seen.recorded.push(step); },
     publishProgress: async (p) => { seen.published.push(p.step); },
     onCancelRequested: () => { seen.cancelled += 1; },
-    onError: (error) => { throw error; },
+    onError: () => { seen.errors += 1; },
+    after,
   });
   return { steps, seen };
 }
@@ -32,6 +33,22 @@ describe('StepReporter', () => {
     expect(seen.reads).toBe(1);
     // The start wrote step 0 just before: nothing is due until the last step.
     expect(seen.recorded).toEqual([20]);
+  });
+
+  it('publishes the first step only after what it must follow (STARTED), even when that fails', async () => {
+    const order: (number | string)[] = [];
+    const started = new Promise<void>((resolve) => setTimeout(() => { order.push('STARTED'); resolve(); }, 30));
+    const run = reporter(() => null, started, order);
+    run.steps.step(progress(1, 2));
+    run.steps.step(progress(2, 2));
+    await run.steps.flush();
+    expect(order).toEqual(['STARTED', 1, 2]);
+
+    const failed = reporter(() => null, Promise.reject(new Error('Redis went away')));
+    failed.steps.step(progress(1, 2));
+    await failed.steps.flush();
+    // Its failure is the caller's to report; the steps still go out.
+    expect([failed.seen.published, failed.seen.errors]).toEqual([[1], 0]);
   });
 
   it('still sees a cancel on the first step after the interval', async () => {
