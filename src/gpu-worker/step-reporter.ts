@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { StepProgress } from './pipeline/types';
 
-/** How often a running job's step is written to PostgreSQL; events carry every step. */
+/** How often a running job's step is written to PostgreSQL (the last one comes with the completion); events carry every step. */
 const DB_STEP_INTERVAL_MS = 500;
 
 /** How often steps read the cancel flag: fast steps would otherwise cost a Redis read each. */
@@ -40,7 +40,8 @@ export class StepReporter {
   step(progress: StepProgress): void {
     this.enqueue(() => this.deps.publishProgress(progress));
     const now = Date.now();
-    if (now - this.lastDbWrite >= DB_STEP_INTERVAL_MS || progress.step === progress.totalSteps) {
+    // The completion writes the last step with the final status: a run shorter than the interval writes none.
+    if (now - this.lastDbWrite >= DB_STEP_INTERVAL_MS && progress.step < progress.totalSteps) {
       this.lastDbWrite = now;
       this.enqueue(() => this.deps.recordStep(progress.step));
     }

@@ -237,13 +237,15 @@ export class JobLifecycle {
    * quiet half second announces the new places at once, the starts after it
    * share one announcement half a second later (across replicas). Back-to-back
    * jobs would otherwise each re-read the line and publish to every waiting job.
+   * With no queue entry waiting (a Redis count), there is no one to tell.
    */
   private lineMovedUp(): void {
     const key = `${this.deps.prefix}:positions:announced`;
-    void this.deps.redis.set(key, '1', 'PX', 500, 'NX').then((claimed) => {
-      if (claimed) void this.announcePositions();
+    void (async () => {
+      if ((await this.deps.queue.count()) === 0) return;
+      if (await this.deps.redis.set(key, '1', 'PX', 500, 'NX')) void this.announcePositions();
       else this.announcePositionsSoon();
-    }, (err) => this.deps.logger.warn({ err }, 'could not announce queue positions'));
+    })().catch((err) => this.deps.logger.warn({ err }, 'could not announce queue positions'));
   }
 
   /**

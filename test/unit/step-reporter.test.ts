@@ -21,7 +21,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 const progress = (step: number, totalSteps: number) => ({ step, totalSteps, elapsedMs: step, etaMs: 0 });
 
 describe('StepReporter', () => {
-  it('publishes every step in order but reads the cancel flag at most every 100 ms, and writes only the last step of a short run', async () => {
+  it('publishes every step in order but reads the cancel flag at most every 100 ms, and writes no step during a short run', async () => {
     const { steps, seen } = reporter(() => null);
     for (let step = 1; step <= 20; step += 1) {
       steps.step(progress(step, 20));
@@ -31,8 +31,8 @@ describe('StepReporter', () => {
     expect(seen.published).toEqual([...Array(20).keys()].map((k) => k + 1));
     // One read per step before.
     expect(seen.reads).toBe(1);
-    // The start wrote step 0 just before: nothing is due until the last step.
-    expect(seen.recorded).toEqual([20]);
+    // The start wrote step 0 just before and the completion writes the last one: nothing is due in 20 fast steps.
+    expect(seen.recorded).toEqual([]);
   });
 
   it('publishes the first step only after what it must follow (STARTED), even when that fails', async () => {
@@ -49,6 +49,17 @@ describe('StepReporter', () => {
     await failed.steps.flush();
     // Its failure is the caller's to report; the steps still go out.
     expect([failed.seen.published, failed.seen.errors]).toEqual([[1], 0]);
+  });
+
+  it('writes the step at most every 500 ms during a long run', async () => {
+    const { steps, seen } = reporter(() => null);
+    for (let step = 1; step <= 6; step += 1) {
+      steps.step(progress(step, 100));
+      await new Promise((r) => setTimeout(r, 110));
+    }
+    await steps.flush();
+    expect(seen.recorded.length).toBe(1);
+    expect(seen.recorded[0]).toBeGreaterThanOrEqual(4);
   });
 
   it('still sees a cancel on the first step after the interval', async () => {
