@@ -142,14 +142,17 @@ export class GenerationWorker {
 
   private async drive(bullJob: BullJob<GenerationJobData>, log: Logger, token?: string): Promise<void> {
     const durable = this.gate.durable;
-    const job = await durable(() => this.lifecycle.transitions.find(bullJob.data.jobId));
+    // The row and the cancel flag are read together (one wait, not two).
+    const [job, cancelFlag] = await durable(() => Promise.all([
+      this.lifecycle.transitions.find(bullJob.data.jobId), this.o.redis.get(cancelFlagKey(this.o.prefix, bullJob.data.jobId)),
+    ]));
     // The row commits before its entry is added (protocol.ts): no row means it was deleted since.
     if (!job) return void log.warn('queue entry without a job row (deleted): discarded');
     if (job.status !== JobStatus.PENDING && job.status !== JobStatus.PROCESSING) return void log.info({ status: job.status }, 'job already final: skipped');
     if (job.status === JobStatus.PENDING && job.deadlineAt && job.deadlineAt < this.o.clock.now()) {
       return this.fail(job, { code: 'DEADLINE_EXCEEDED', message: 'The job could not start before its deadline' }, log);
     }
-    if (await durable(() => this.o.redis.get(cancelFlagKey(this.o.prefix, job.id)))) return this.cancel(job, log);
+    if (cancelFlag) return this.cancel(job, log);
 
     let model: AiModel;
     try {
@@ -205,7 +208,9 @@ export class GenerationWorker {
 
   /** Runs an acquired job through its backend and records how it ended. */
   private async run(job: Job, bullJob: BullJob<GenerationJobData>, backend: InferenceBackend, modelName: string, log: Logger, token?: string): Promise<void> {
-    if (!(await this.lifecycle.start(job, backend.executionProvider))) return;
+    // The render starts once the row says PROCESSING; STARTED goes out meanwhile, ahead of every PROGRESS.
+    const begun = await this.lifecycle.begin(job, backend.executionProvider);
+    if (!begun) return;
     log.info({ userId: job.ownerId, prompt: redactPrompt(job.prompt), steps: job.steps, provider: backend.executionProvider }, 'job started');
 
     const controller = new AbortController();
@@ -224,6 +229,7 @@ export class GenerationWorker {
         step: p.step, elapsedMs: Math.round(p.elapsedMs), etaMs: Math.round(p.etaMs),
         preview: p.preview ? previewDataUrl(p.preview) : undefined,
       }),
+      after: begun.announced,
       onCancelRequested: () => { reason = 'cancelled'; controller.abort(); },
       // Progress is best effort; an outage seen here stops the worker taking more jobs.
       onError: (err) => {
@@ -237,7 +243,7 @@ export class GenerationWorker {
       if (job.kind === JobKind.VIDEO) {
         // Frames come from the ONNX pipeline only; a remote model's VIDEO job is refused at admission too (docs/video.md).
         if (!(backend instanceof OnnxBackend)) throw new PipelineError('INVALID_PARAMETERS', `Videos are rendered by ONNX models only; ${modelName} runs on ${backend.kind}`);
-        await this.runVideo(job, backend.pipeline, controller.signal, (p) => reporter.step(p), async () => { clearTimeout(timer); await reporter.flush(); }, log);
+        await this.runVideo(job, backend.pipeline, controller.signal, (p) => reporter.step(p), async () => { clearTimeout(timer); await reporter.flush(); await begun.announced; }, log);
         outcome = 'completed';
         return;
       }
@@ -258,8 +264,11 @@ export class GenerationWorker {
       });
       clearTimeout(timer);
       await reporter.flush();
-      // Only ETAs read it: not worth delaying the completion for.
-      void recordStepTimeMs(this.o.redis, this.o.prefix, (Date.now() - started) / Math.max(1, job.steps * job.count))
+      await begun.announced; // its failure (an outage) puts the job back before anything is recorded
+      // Only ETAs read it: not worth delaying the completion for. The render's own clock (its last step's
+      // elapsed time) leaves out a wait for the render thread behind another job (concurrency > 1).
+      const renderMs = lastStepMs || Date.now() - started;
+      void recordStepTimeMs(this.o.redis, this.o.prefix, renderMs / Math.max(1, job.steps * job.count))
         .catch((err) => log.warn({ err }, 'step time not recorded'));
       await this.completeJob(job, images, log);
       outcome = 'completed';

@@ -1,8 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { StepProgress } from './pipeline/types';
 
-/** How often a running job's step is written to PostgreSQL; events carry every step. */
+/** How often a running job's step is written to PostgreSQL (the last one comes with the completion); events carry every step. */
 const DB_STEP_INTERVAL_MS = 500;
+
+/** How often steps read the cancel flag: fast steps would otherwise cost a Redis read each. */
+const CANCEL_CHECK_INTERVAL_MS = 100;
 
 export interface StepReporterDeps {
   redis: Redis;
@@ -11,6 +14,8 @@ export interface StepReporterDeps {
   publishProgress: (p: StepProgress) => Promise<unknown>;
   onCancelRequested: () => void;
   onError: (error: unknown) => void;
+  /** What the first event waits for (the job's STARTED); its failure is the caller's to report. */
+  after?: Promise<unknown>;
 }
 
 /**
@@ -18,28 +23,35 @@ export interface StepReporterDeps {
  * awaits `onStep` after every step, so anything awaited there delays the
  * next UNet call: events are published on an ordered background chain, the
  * step is written to the database at most every 500 ms, and the cancel flag
- * is read without waiting (a cancel lands one step later at most).
+ * is read without waiting, at most every 100 ms (a cancel lands within 100 ms
+ * or one step, whichever is longer).
  */
 export class StepReporter {
-  private chain: Promise<unknown> = Promise.resolve();
-  private lastDbWrite = 0;
+  private chain: Promise<unknown>;
+  /** The start transition wrote step 0 just before: the first write is due half a second later. */
+  private lastDbWrite = Date.now();
   private cancelCheck: Promise<void> | null = null;
+  private lastCancelCheck = 0;
 
-  constructor(private readonly deps: StepReporterDeps) {}
+  constructor(private readonly deps: StepReporterDeps) {
+    this.chain = deps.after?.catch(() => undefined) ?? Promise.resolve();
+  }
 
   step(progress: StepProgress): void {
     this.enqueue(() => this.deps.publishProgress(progress));
     const now = Date.now();
-    if (now - this.lastDbWrite >= DB_STEP_INTERVAL_MS || progress.step === progress.totalSteps) {
+    // The completion writes the last step with the final status: a run shorter than the interval writes none.
+    if (now - this.lastDbWrite >= DB_STEP_INTERVAL_MS && progress.step < progress.totalSteps) {
       this.lastDbWrite = now;
       this.enqueue(() => this.deps.recordStep(progress.step));
     }
-    this.checkCancel();
+    if (now - this.lastCancelCheck >= CANCEL_CHECK_INTERVAL_MS) this.checkCancel();
   }
 
   /** Reads the cancel flag unless a read is under way (also called on a timer while a remote backend sends no steps). */
   checkCancel(): void {
     if (!this.cancelCheck) {
+      this.lastCancelCheck = Date.now();
       this.cancelCheck = this.deps.redis.get(this.deps.cancelKey).then(
         (flag) => {
           this.cancelCheck = null;

@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import { Job, JobStatus, workSteps, type Batch, type Image, type JobVideoFile } from '../entities';
+import { Job, JobStatus, workSteps, type Batch, type JobVideoFile } from '../entities';
 import type { JobEventBody, ProgressEvent } from '../kernel/events';
 import type { GenerationQueue } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
 import { activeTraceContext } from '../observability/tracing';
 import type { EventPublisher } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
-import { JobTransitions, type JobFailure, type NewImage } from './job-transitions';
+import { JobTransitions, type JobFailure, type NewImage, type StoredImage } from './job-transitions';
 import { placeAlongside, placeOfNewJob, publishQueuePositions, type QueuePlace } from './queue-positions';
 import { quotaCharge, type QuotaService } from './quotas';
 import type { BatchProgress } from './batch-progress';
@@ -113,16 +113,31 @@ export class JobLifecycle {
 
   /**
    * PENDING or PROCESSING → PROCESSING on a worker: the scheduler's clock
-   * moves and the line moves up. `job.status` follows the row.
+   * moves, STARTED is published and the line moves up. `job` follows the row.
    */
   async start(job: Job, provider: string): Promise<boolean> {
-    if (!(await this.run(() => this.transitions.start(job, provider, this.deps.clock.now())))) return false;
+    const started = await this.begin(job, provider);
+    if (started) await started.announced;
+    return started !== null;
+  }
+
+  /**
+   * The same start for a worker that renders while it is announced: resolves
+   * once the row says PROCESSING (null when another actor won), with
+   * `announced` settling once the scheduler's clock has moved and STARTED is
+   * out. The caller makes its later events wait for it, so STARTED comes first.
+   */
+  async begin(job: Job, provider: string): Promise<{ announced: Promise<void> } | null> {
+    if (!(await this.run(() => this.transitions.start(job, provider, this.deps.clock.now())))) return null;
     job.status = JobStatus.PROCESSING;
-    await this.run(() => this.deps.scheduler.started(job.priority));
-    await this.run(() => this.emit(job, { type: 'STARTED', step: 0, totalSteps: workSteps(job) }));
-    await this.run(() => this.deps.batches.jobChanged(job));
-    void this.announcePositions(); // off the critical path; errors are logged inside
-    return true;
+    const announced = (async () => {
+      await this.run(() => this.deps.scheduler.started(job.priority));
+      await this.run(() => this.emit(job, { type: 'STARTED', step: 0, totalSteps: workSteps(job) }));
+      await this.run(() => this.deps.batches.jobChanged(job));
+      this.lineMovedUp();
+    })();
+    announced.catch(() => undefined); // the caller awaits it; this keeps an early failure from counting as unhandled
+    return { announced };
   }
 
   /**
@@ -138,7 +153,7 @@ export class JobLifecycle {
   }
 
   /** Images, usage and COMPLETED in one transaction; then the slot is released (the images stay counted). */
-  async complete(job: Job, images: NewImage[]): Promise<Image[] | null> {
+  async complete(job: Job, images: NewImage[]): Promise<StoredImage[] | null> {
     const stored = await this.run(() => this.transitions.complete(job, images, this.deps.clock.now()));
     if (!stored) return null;
     await this.run(() => this.deps.quotas.release(job.ownerId, job.id, job.createdAt, 0));
@@ -216,6 +231,22 @@ export class JobLifecycle {
   /** The line moved: tell every waiting job its new place and ETA. Never throws. */
   async announcePositions(): Promise<void> {
     await publishQueuePositions(this.deps).catch((err) => this.deps.logger.warn({ err }, 'could not publish queue positions'));
+  }
+
+  /**
+   * A job started, so every waiting one moved up: the first start after a
+   * quiet half second announces the new places at once, the starts after it
+   * share one announcement half a second later (across replicas). Back-to-back
+   * jobs would otherwise each re-read the line and publish to every waiting job.
+   * With no queue entry waiting (a Redis count), there is no one to tell.
+   */
+  private lineMovedUp(): void {
+    const key = `${this.deps.prefix}:positions:announced`;
+    void (async () => {
+      if ((await this.deps.queue.count()) === 0) return;
+      if (await this.deps.redis.set(key, '1', 'PX', 500, 'NX')) void this.announcePositions();
+      else this.announcePositionsSoon();
+    })().catch((err) => this.deps.logger.warn({ err }, 'could not announce queue positions'));
   }
 
   /**

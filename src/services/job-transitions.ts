@@ -1,17 +1,64 @@
 import type { JobFailure } from '../kernel/events';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In } from 'typeorm';
-import { AlbumImage, Batch, Image, Job, JobStatus, OPEN_JOB_STATUSES, UsageRecord, workSteps, type JobVideoFile } from '../entities';
+import { Batch, Image, Job, JobStatus, OPEN_JOB_STATUSES, UsageRecord, workSteps, type JobVideoFile } from '../entities';
 import { utcDay } from '../kernel/clock';
 import { quotaCharge } from './quotas';
 import { EntityInsert, type Alongside } from '../database/entity-insert';
+import { EntityLookup } from '../database/entity-lookup';
 
 /** What the worker stores per generated image (the id and timestamps are the database's). */
 export type NewImage = Omit<Image, 'id' | 'createdAt' | 'assignId' | 'job'>;
 
+/** A stored image of a completed job, as the completion reports it. */
+export type StoredImage = Pick<Image, 'id' | 'index'>;
 
-/** Thrown inside the completion transaction when the job is no longer open: rolls the images back. */
-class NotOpen extends Error {}
+/** The open statuses as an SQL list, for the transitions written as plain statements. */
+const OPEN = OPEN_JOB_STATUSES.map((s) => `'${s}'`).join(', ');
+
+/**
+ * PENDING or PROCESSING → PROCESSING. The row's own columns give the first
+ * start time and the attempt count, so the statement needs nothing read before it.
+ */
+const START = `WITH started AS (
+    UPDATE jobs SET status = 'PROCESSING', started_at = COALESCE(started_at, $2), attempts = attempts + 1,
+      execution_provider = $3, step = 0, updated_at = CURRENT_TIMESTAMP
+    WHERE id = $1 AND status IN (${OPEN})
+    RETURNING attempts, started_at)
+  SELECT attempts, started_at FROM started`;
+
+/**
+ * An open job → COMPLETED with its images, usage and album entries, as one
+ * statement: every insert reads the job from the conditional UPDATE, so a
+ * job that is no longer open gets nothing written, and the statement
+ * commits (or fails) as a whole. Rows of the same job written before (the
+ * unique (job, index) index) are reported with the new ones.
+ */
+const COMPLETE = `WITH done AS (
+    UPDATE jobs SET status = 'COMPLETED', completed_at = $2, step = $3, updated_at = CURRENT_TIMESTAMP
+    WHERE id = $1 AND status IN (${OPEN})
+    RETURNING id, owner_id),
+  added AS (
+    INSERT INTO images (id, job_id, owner_id, "index", seed, width, height, storage_key, sha256, bytes, parameters)
+    SELECT gen_random_uuid(), done.id, done.owner_id, x."index", x.seed, x.width, x.height, x.storage_key, x.sha256, x.bytes, x.parameters
+    FROM done, jsonb_to_recordset($4::jsonb)
+      AS x("index" int, seed int, width int, height int, storage_key text, sha256 text, bytes int, parameters jsonb)
+    ON CONFLICT DO NOTHING
+    RETURNING id, "index"),
+  stored AS (
+    SELECT id, "index" FROM added
+    UNION ALL SELECT i.id, i."index" FROM images i JOIN done ON i.job_id = done.id),
+  usage AS (
+    INSERT INTO usage_records (id, user_id, job_id, day, images)
+    SELECT gen_random_uuid(), done.owner_id, done.id, $5, (SELECT count(*) FROM stored) FROM done
+    ON CONFLICT DO NOTHING),
+  album AS (
+    INSERT INTO album_images (album_id, image_id, position)
+    SELECT $6::uuid, s.id, COALESCE((SELECT max(position) FROM album_images WHERE album_id = $6::uuid), 0) + row_number() OVER (ORDER BY s."index")
+    FROM stored s WHERE $6::uuid IS NOT NULL
+    ON CONFLICT DO NOTHING)
+  SELECT (SELECT count(*)::int FROM done) AS won,
+    (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', id, 'index', "index") ORDER BY "index"), '[]'::jsonb) FROM stored) AS images`;
 
 /**
  * The jobs table as a state machine. Every transition is one conditional
@@ -27,13 +74,16 @@ class NotOpen extends Error {}
  */
 export class JobTransitions {
   private readonly jobInsert: EntityInsert<Job>;
+  private readonly jobs: EntityLookup<Job>;
 
   constructor(private readonly db: DataSource) {
     this.jobInsert = new EntityInsert(db, Job);
+    this.jobs = new EntityLookup(db, Job);
   }
 
+  /** One job's row (each queue entry's first read: one parameterised statement). */
   find(jobId: string): Promise<Job | null> {
-    return this.db.getRepository(Job).findOneBy({ id: jobId });
+    return this.jobs.findOneBy({ id: jobId });
   }
 
   /**
@@ -64,13 +114,15 @@ export class JobTransitions {
     await this.db.getRepository(Job).delete({ id: jobId, status: JobStatus.PENDING });
   }
 
-  /** PENDING (or PROCESSING, when a crashed worker's job is picked up again) → PROCESSING. */
+  /**
+   * PENDING (or PROCESSING, when a crashed worker's job is picked up again) →
+   * PROCESSING, in one statement; `job` follows the row when it won.
+   */
   async start(job: Job, provider: string, now: Date): Promise<boolean> {
-    const result = await this.db.getRepository(Job).update(
-      { id: job.id, status: In([...OPEN_JOB_STATUSES]) },
-      { status: JobStatus.PROCESSING, startedAt: job.startedAt ?? now, attempts: job.attempts + 1, executionProvider: provider, step: 0 },
-    );
-    return (result.affected ?? 0) > 0;
+    const [row] = (await this.db.query(START, [job.id, now, provider])) as { attempts: number; started_at: Date }[];
+    if (!row) return false;
+    Object.assign(job, { status: JobStatus.PROCESSING, attempts: row.attempts, startedAt: new Date(row.started_at), executionProvider: provider, step: 0 });
+    return true;
   }
 
   async recordStep(jobId: string, step: number): Promise<void> {
@@ -96,35 +148,19 @@ export class JobTransitions {
   }
 
   /**
-   * Writes image rows, usage and album entries and marks the job COMPLETED in
-   * one transaction; null (and nothing written) when the job is no longer
-   * open. The unique (job, index) index makes a re-run after a crash write
-   * nothing twice.
+   * Writes image rows, usage and album entries and marks the job COMPLETED,
+   * all in one statement (COMPLETE above); null (and nothing written) when
+   * the job is no longer open. The unique (job, index) index makes a re-run
+   * after a crash write nothing twice.
    */
-  async complete(job: Job, images: NewImage[], now: Date): Promise<Image[] | null> {
-    try {
-      return await this.db.transaction(async (m) => {
-        const done = await m.getRepository(Job).update(
-          { id: job.id, status: In([...OPEN_JOB_STATUSES]) },
-          { status: JobStatus.COMPLETED, completedAt: now, step: job.steps },
-        );
-        if (!done.affected) throw new NotOpen();
-        const repo = m.getRepository(Image);
-        await repo.createQueryBuilder().insert().into(Image).values(images.map((i) => ({ ...i, id: randomUUID() })) as never).orIgnore().execute();
-        const stored = await repo.find({ where: { jobId: job.id }, order: { index: 'ASC' } });
-        await m.createQueryBuilder().insert().into(UsageRecord)
-          .values({ id: randomUUID(), userId: job.ownerId, jobId: job.id, day: utcDay(job.createdAt), images: stored.length }).orIgnore().execute();
-        if (job.albumId) {
-          const last = await m.getRepository(AlbumImage).maximum('position', { albumId: job.albumId });
-          await m.createQueryBuilder().insert().into(AlbumImage)
-            .values(stored.map((img, i) => ({ albumId: job.albumId!, imageId: img.id, position: (last ?? 0) + 1 + i }))).orIgnore().execute();
-        }
-        return stored;
-      });
-    } catch (error) {
-      if (error instanceof NotOpen) return null;
-      throw error;
-    }
+  async complete(job: Job, images: NewImage[], now: Date): Promise<StoredImage[] | null> {
+    const rows = images.map((i) => ({
+      index: i.index, seed: i.seed, width: i.width, height: i.height, storage_key: i.storageKey, sha256: i.sha256, bytes: i.bytes, parameters: i.parameters,
+    }));
+    const [result] = (await this.db.query(COMPLETE, [job.id, now, job.steps, JSON.stringify(rows), utcDay(job.createdAt), job.albumId ?? null])) as
+      { won: number; images: StoredImage[] | string }[];
+    if (!result.won) return null;
+    return typeof result.images === 'string' ? JSON.parse(result.images) as StoredImage[] : result.images;
   }
 
   /**

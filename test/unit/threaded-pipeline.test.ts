@@ -66,6 +66,18 @@ describe('ThreadedPipeline (the model in a worker thread)', () => {
     await expect(ThreadedPipeline.load(model.root)).rejects.toMatchObject({ code: 'MODEL_INVALID', unrecoverable: true });
   });
 
+  it('runs generations started together one after the other, in order; one aborted while waiting never renders', async () => {
+    const seen: string[] = [];
+    const waiting = new AbortController();
+    const run = (name: string, signal?: AbortSignal) => threaded.generate({ ...base, count: 1, steps: 4 }, {
+      signal, onStep: (p) => { seen.push(`${name}${p.step}`); },
+    }).then(() => seen.push(`${name} done`), () => seen.push(`${name} aborted`));
+    const runs = [run('a'), run('b', waiting.signal), run('c')];
+    waiting.abort();
+    await Promise.all(runs);
+    expect(seen).toEqual(['a1', 'a2', 'a3', 'a4', 'a done', 'b aborted', 'c1', 'c2', 'c3', 'c4', 'c done']);
+  });
+
   it('leaves this thread free while it renders a large image', async () => {
     let ticks = 0;
     const timer = setInterval(() => { ticks += 1; }, 10);

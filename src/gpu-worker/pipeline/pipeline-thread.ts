@@ -15,6 +15,17 @@ const port = parentPort;
 if (!port) throw new Error('pipeline-thread runs as a worker thread');
 const { modelDir, options } = workerData as PipelineThreadData;
 const runs = new Map<number, { abort: AbortController }>();
+/**
+ * Runs go one at a time, in the order they came: a session runs synchronously
+ * on this thread, so two interleaved runs would each take twice as long. With
+ * worker concurrency above 1, the next job's run starts here the moment the
+ * previous one ends, while the main thread stores and commits that one.
+ */
+let line: Promise<void> = Promise.resolve();
+const enqueue = (id: number, run: () => Promise<void>): void => {
+  runs.set(id, { abort: new AbortController() }); // an abort may come while the run waits
+  line = line.then(run);
+};
 const send = (message: FromThread, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 /** A copy of the bytes in an ArrayBuffer of their own, so it can be transferred without a copy. */
@@ -30,8 +41,7 @@ function describe(error: unknown): FromThread & { type: 'failed' } {
 }
 
 async function generate(pipeline: DiffusionPipeline, id: number, message: ToThread & { type: 'generate' }): Promise<void> {
-  const run = { abort: new AbortController() };
-  runs.set(id, run);
+  const run = runs.get(id)!;
   try {
     const images = await pipeline.generate(message.request, {
       signal: run.abort.signal,
@@ -54,8 +64,7 @@ async function generate(pipeline: DiffusionPipeline, id: number, message: ToThre
 
 /** A clip: each frame's pixels are transferred, not copied; the thread does not wait for the main thread to take them. */
 async function video(pipeline: DiffusionPipeline, id: number, message: ToThread & { type: 'video' }): Promise<void> {
-  const run = { abort: new AbortController() };
-  runs.set(id, run);
+  const run = runs.get(id)!;
   try {
     await pipeline.generateVideo(message.request, {
       signal: run.abort.signal,
@@ -81,8 +90,8 @@ async function main(): Promise<void> {
   });
   if (!pipeline) return;
   port!.on('message', (message: ToThread) => {
-    if (message.type === 'generate') void generate(pipeline, message.id, message);
-    else if (message.type === 'video') void video(pipeline, message.id, message);
+    if (message.type === 'generate') enqueue(message.id, () => generate(pipeline, message.id, message));
+    else if (message.type === 'video') enqueue(message.id, () => video(pipeline, message.id, message));
     else if (message.type === 'release') {
       for (const run of runs.values()) run.abort.abort();
       void pipeline.release().finally(() => send({ type: 'released' }));

@@ -69,6 +69,7 @@ function rebuildError(message: FromThread & { type: 'failed' }): Error {
  * step; errors keep their PipelineError code. The thread itself does not wait
  * for each step to be taken: that round trip cost more than the step's
  * bookkeeping (bench/worker: fixed overhead per 1024² job 240 ms → 18 ms).
+ * Runs started together go through the thread one after the other, in order.
  */
 export class ThreadedPipeline implements ImagePipeline {
   private readonly runs = new Map<number, Run>();

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Job } from '../../src/entities';
+import type { NewImage } from '../../src/services/job-transitions';
+import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
+
+/**
+ * The worker's side of a job, driven through the lifecycle directly (an API
+ * process, no worker): the start and the completion are one statement each,
+ * and back-to-back starts share their queue-position announcements.
+ */
+let app: TestApp;
+let user: factory.TestUser;
+
+beforeAll(async () => {
+  app = await startTestApp({ ATELIER_ROLE: 'api' });
+  user = await factory.user(app, { tier: 'ENTERPRISE' });
+});
+afterAll(() => app?.close());
+
+async function row(id: string): Promise<Job> {
+  return (await app.services.lifecycle.transitions.find(id))!;
+}
+
+async function events(jobId: string): Promise<{ type: string; queuePosition?: number }[]> {
+  const entries = (await app.redis.xrange(`${app.config.redisPrefix}:events:job:${jobId}`, '-', '+')) as [string, string[]][];
+  return entries.map(([, fields]) => JSON.parse(fields[1]));
+}
+
+function image(job: Job, index: number): NewImage {
+  return {
+    jobId: job.id, ownerId: job.ownerId, index, seed: job.seed + index, width: job.width, height: job.height,
+    storageKey: `images/${job.id}/${index}.png`, sha256: 'ab'.repeat(32), bytes: 10, parameters: { prompt: job.prompt },
+  };
+}
+
+describe('the job path', () => {
+  it('back-to-back starts announce the line once at once and once half a second later, with the final places', async () => {
+    const ids = [];
+    for (let k = 0; k < 4; k += 1) ids.push((await factory.job(app, user, { prompt: `line ${k}` })).id);
+    const waiting = ids[3];
+    for (const id of ids.slice(0, 3)) expect(await app.services.lifecycle.start(await row(id), 'cpu')).toBe(true);
+    await new Promise((r) => setTimeout(r, 1200));
+    const positions = (await events(waiting)).filter((e) => e.type === 'POSITION');
+    // One announcement per start before: three here.
+    expect(positions.length).toBeGreaterThanOrEqual(1);
+    expect(positions.length).toBeLessThanOrEqual(2);
+    expect(positions.at(-1)!.queuePosition).toBe(0);
+
+    const started = await row(ids[0]);
+    expect(started).toMatchObject({ status: 'PROCESSING', attempts: 1, executionProvider: 'cpu', step: 0 });
+    expect(started.startedAt).toBeInstanceOf(Date);
+    // Picked up again (a crashed worker's job): the attempt counts, the first start time stays.
+    const again = await row(ids[0]);
+    expect(await app.services.lifecycle.start(again, 'cpu')).toBe(true);
+    expect(await row(ids[0])).toMatchObject({ attempts: 2, startedAt: started.startedAt });
+  });
+
+  it('completes with images, usage and the images already written, in one go; a cancelled job gets nothing', async () => {
+    const [done, cancelled] = [await factory.job(app, user, { count: 2 }), await factory.job(app, user)];
+    const lifecycle = app.services.lifecycle;
+    const job = await row(done.id);
+    await lifecycle.start(job, 'cpu');
+    // A row of this job written before (the unique (job, index) index keeps it single).
+    const [{ id: earlier }] = await app.db.query(
+      `INSERT INTO images (id, job_id, owner_id, "index", seed, width, height, storage_key, sha256, bytes)
+       VALUES (gen_random_uuid(), $1, $2, 0, 1, 64, 64, 'k', 's', 1) RETURNING id`, [job.id, job.ownerId]);
+    const stored = await lifecycle.complete(job, [image(job, 0), image(job, 1)]);
+    expect(stored!.map((i) => i.index)).toEqual([0, 1]);
+    expect(stored![0].id).toBe(earlier);
+    expect(await row(done.id)).toMatchObject({ status: 'COMPLETED', step: job.steps });
+    const [usage] = await app.db.query('SELECT images FROM usage_records WHERE job_id = $1', [job.id]);
+    expect(usage.images).toBe(2);
+    const completed = (await events(job.id)).find((e) => e.type === 'COMPLETED') as { imageIds?: string[] } | undefined;
+    expect(completed?.imageIds).toEqual(stored!.map((i) => i.id));
+    expect(await lifecycle.complete(job, [image(job, 0)])).toBeNull();
+
+    const other = await row(cancelled.id);
+    expect(await lifecycle.cancel(other, user.id)).toBe(true);
+    expect(await lifecycle.complete(other, [image(other, 0)])).toBeNull();
+    expect(await row(cancelled.id)).toMatchObject({ status: 'CANCELLED' });
+    const [{ images, usage: usageRows }] = await app.db.query(
+      'SELECT (SELECT count(*)::int FROM images WHERE job_id = $1) AS images, (SELECT count(*)::int FROM usage_records WHERE job_id = $1) AS usage',
+      [other.id]);
+    expect([images, usageRows]).toEqual([0, 0]);
+  });
+});

@@ -1,0 +1,79 @@
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { StepReporter } from '../../src/gpu-worker/step-reporter';
+
+/** A reporter over a Redis stand-in that counts cancel-flag reads; `flag` is what the reads answer. */
+function reporter(flag: () => string | null, after?: Promise<unknown>, published: (number | string)[] = []) {
+  const seen = { reads: 0, published, recorded: [] as number[], cancelled: 0, errors: 0 };
+  const redis = { get: async () => { seen.reads += 1; return flag(); } } as unknown as Redis;
+  const steps = new StepReporter({
+    redis, cancelKey: 'cancel:job',
+    recordStep: async (step) => { seen.recorded.push(step); },
+    publishProgress: async (p) => { seen.published.push(p.step); },
+    onCancelRequested: () => { seen.cancelled += 1; },
+    onError: () => { seen.errors += 1; },
+    after,
+  });
+  return { steps, seen };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+const progress = (step: number, totalSteps: number) => ({ step, totalSteps, elapsedMs: step, etaMs: 0 });
+
+describe('StepReporter', () => {
+  it('publishes every step in order but reads the cancel flag at most every 100 ms, and writes no step during a short run', async () => {
+    const { steps, seen } = reporter(() => null);
+    for (let step = 1; step <= 20; step += 1) {
+      steps.step(progress(step, 20));
+      await tick();
+    }
+    await steps.flush();
+    expect(seen.published).toEqual([...Array(20).keys()].map((k) => k + 1));
+    // One read per step before.
+    expect(seen.reads).toBe(1);
+    // The start wrote step 0 just before and the completion writes the last one: nothing is due in 20 fast steps.
+    expect(seen.recorded).toEqual([]);
+  });
+
+  it('publishes the first step only after what it must follow (STARTED), even when that fails', async () => {
+    const order: (number | string)[] = [];
+    const started = new Promise<void>((resolve) => setTimeout(() => { order.push('STARTED'); resolve(); }, 30));
+    const run = reporter(() => null, started, order);
+    run.steps.step(progress(1, 2));
+    run.steps.step(progress(2, 2));
+    await run.steps.flush();
+    expect(order).toEqual(['STARTED', 1, 2]);
+
+    const failed = reporter(() => null, Promise.reject(new Error('Redis went away')));
+    failed.steps.step(progress(1, 2));
+    await failed.steps.flush();
+    // Its failure is the caller's to report; the steps still go out.
+    expect([failed.seen.published, failed.seen.errors]).toEqual([[1], 0]);
+  });
+
+  it('writes the step at most every 500 ms during a long run', async () => {
+    const { steps, seen } = reporter(() => null);
+    for (let step = 1; step <= 6; step += 1) {
+      steps.step(progress(step, 100));
+      await new Promise((r) => setTimeout(r, 110));
+    }
+    await steps.flush();
+    expect(seen.recorded.length).toBe(1);
+    expect(seen.recorded[0]).toBeGreaterThanOrEqual(4);
+  });
+
+  it('still sees a cancel on the first step after the interval', async () => {
+    let flag: string | null = null;
+    const { steps, seen } = reporter(() => flag);
+    steps.step(progress(1, 100));
+    await tick();
+    flag = '1';
+    steps.step(progress(2, 100));
+    await tick();
+    expect(seen.cancelled).toBe(0);
+    await new Promise((r) => setTimeout(r, 110));
+    steps.step(progress(3, 100));
+    await steps.flush();
+    expect(seen.cancelled).toBe(1);
+  });
+});
