@@ -48,7 +48,9 @@ describe('endpoint pool', () => {
     const error = await p.run('ComfyUI', async () => { throw down(); }, signal).catch((e) => e);
     expect(error).toBeInstanceOf(BackendError);
     expect(error.failureCode).toBe('BACKEND_UNAVAILABLE');
-    expect(error.message).toMatch(/^ComfyUI unavailable after 3 attempts/);
+    // Two failures open the breaker, so the third attempt reaches no endpoint: the message and the metrics say so.
+    expect(error.message).toMatch(/^ComfyUI unavailable after 2 attempts: refused/);
+    expect(seen.failures.filter((f) => f === 'circuit_open')).toHaveLength(1);
     expect(p.health()[0].state).toBe('OPEN');
     expect(p.available).toBe(false);
     expect(seen.circuit.at(-1)).toBe(2);

@@ -86,6 +86,7 @@ export class EndpointPool<E> {
   async run<T>(backendName: string, work: (endpoint: E, url: string) => Promise<T>, signal: AbortSignal): Promise<T> {
     let last: Slot<E> | null = null;
     let lastError: unknown = null;
+    let tried = 0; // attempts that reached an endpoint; a retry finding every breaker open reaches none
     const policy = retry(handleWhen((error) => (error instanceof BackendError && error.transient) || error instanceof BrokenCircuitError), {
       maxAttempts: this.policy.attempts - 1,
       backoff: new ExponentialBackoff({ initialDelay: this.policy.backoffMs, maxDelay: this.policy.backoffMs * 16 }),
@@ -93,8 +94,12 @@ export class EndpointPool<E> {
     try {
       return await policy.execute(async () => {
         const slot = this.choose(last);
-        if (!slot) throw new BrokenCircuitError();
+        if (!slot) {
+          this.observer.failure('circuit_open');
+          throw new BrokenCircuitError();
+        }
         last = slot;
+        tried += 1;
         try {
           return await this.attempt(slot, work, signal);
         } catch (error) {
@@ -106,7 +111,8 @@ export class EndpointPool<E> {
       if (signal.aborted) throw new PipelineAbortedError();
       if (!(error instanceof BrokenCircuitError) && !(error instanceof BackendError && error.transient)) throw error;
       const detail = lastError instanceof Error && !(lastError instanceof BrokenCircuitError) ? lastError.message : 'every endpoint\'s circuit breaker is open';
-      throw new BackendError('transient', 'circuit_open', `${backendName} unavailable after ${this.policy.attempts} attempts: ${detail}`, { cause: error });
+      const attempts = `${tried} attempt${tried === 1 ? '' : 's'}`;
+      throw new BackendError('transient', 'circuit_open', `${backendName} unavailable after ${attempts}: ${detail}`, { cause: error });
     }
   }
 
