@@ -20,7 +20,7 @@ export function LossChart({ points, series = 'loss' }: { points: { step: number;
       <line x1={0} y1={0} x2={0} y2={height} stroke="gray" />
       <text x={-36} y={8} fontSize={10}>{high.toFixed(3)}</text>
       <text x={-36} y={height} fontSize={10}>{low.toFixed(3)}</text>
-      <text x={width - 30} y={height + 14} fontSize={10}>step {maxStep}</text>
+      <text x={width} y={height + 14} fontSize={10} textAnchor="end">step {maxStep}</text>
     </svg>
   );
 }
