@@ -53,9 +53,9 @@ export async function subscribeSharingResults(
   // The per-event context (fresh DataLoaders) is built only by the subscriber
   // that executes; the others reuse its result, so with 10,000 subscribers a
   // context per subscriber per event was most of the delivery's own cost.
+  const run = (payload: unknown): Result => execute({ ...args, rootValue: payload, contextValue: contextForEvent(args.contextValue) });
   const resultFor = (payload: unknown): Result => {
-    const run = () => execute({ ...args, rootValue: payload, contextValue: contextForEvent(args.contextValue) });
-    if (typeof payload !== 'object' || payload === null) return run();
+    if (typeof payload !== 'object' || payload === null) return run(payload);
     const key = perViewer ? `${documentKey}\n${viewerKeyOf(args.contextValue)}` : documentKey;
     let byKey = cache.get(payload);
     if (!byKey) {
@@ -64,17 +64,24 @@ export async function subscribeSharingResults(
     }
     let result = byKey.get(key);
     if (!result) {
-      result = run();
+      result = run(payload);
       byKey.set(key, result);
     }
     return result;
   };
 
+  // Plain promise chains, not async functions: this runs once per subscriber
+  // per event, and a result computed without waiting (the usual case) is
+  // handed on without another turn of the microtask queue.
   const done = (): IteratorResult<ExecutionResult> => ({ done: true, value: undefined });
+  const item = (result: ExecutionResult): IteratorResult<ExecutionResult> => ({ done: false, value: result });
   const stream: AsyncIterableIterator<ExecutionResult> = {
-    async next() {
-      const next = await iterator.next();
-      return next.done ? done() : { done: false, value: await resultFor(next.value) };
+    next() {
+      return iterator.next().then((next) => {
+        if (next.done) return done();
+        const result = resultFor(next.value);
+        return result instanceof Promise ? result.then(item) : item(result);
+      });
     },
     async return() {
       await iterator.return?.();
