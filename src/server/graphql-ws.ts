@@ -179,7 +179,8 @@ export function attachWebSocketServer(options: {
       onOperation: (ctx, id, _payload, args) => void activity.started(ctx.extra.socket, id, args),
       onComplete: (ctx, id) => void activity.completed(ctx.extra.socket, id),
       onNext: (ctx, _id, payload, _args, result) => {
-        if (!result.errors?.length) return;
+        // Handing back the (shared) result itself spares graphql-ws a copy of it per subscriber per event.
+        if (!result.errors?.length) return result;
         const state = (ctx.extra as unknown as { state?: ConnectionState }).state;
         return { ...result, errors: format(result.errors, state, nameOf(payload.operationName)) } as unknown as ExecutionResult;
       },
