@@ -119,8 +119,12 @@ export class EventLog {
       deliver: (logged) => {
         const event = logged as unknown as E;
         if (!live) return void buffered.push(event);
-        if (lastId && compareEventIds(event.eventId, lastId) <= 0) return;
-        lastId = event.eventId;
+        // Only the first live events can repeat the replay's: the channel is in log order (XADD and PUBLISH
+        // happen in one script), so once one is past the replay every later one is, and no id is compared.
+        if (lastId) {
+          if (compareEventIds(event.eventId, lastId) <= 0) return;
+          lastId = null;
+        }
         live.push(event);
       },
     };
