@@ -2,15 +2,6 @@ import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 
 /**
- * A single-row INSERT of an entity as one parameterised statement, for hot
- * paths (createGeneration). It writes what `Repository.insert` writes (the
- * entity's set columns, through the driver's value conversions: jsonb,
- * enums, transformers) and reads back the columns the database fills
- * (defaults, `updated_at`), but the SQL text is built once per set of
- * columns instead of by the query builder on every call. Entity listeners
- * (`@BeforeInsert`) do not run: the caller sets the id.
- */
-/**
  * A query run by the INSERT's own statement, its one row returned with the
  * inserted columns: it reads the snapshot the statement started from, so the
  * new row is not in it. `sql(first)` is what follows SELECT (columns, and a
@@ -21,6 +12,15 @@ export interface Alongside {
   params: unknown[];
 }
 
+/**
+ * A single-row INSERT of an entity as one parameterised statement, for hot
+ * paths (createGeneration). It writes what `Repository.insert` writes (the
+ * entity's set columns, through the driver's value conversions: jsonb,
+ * enums, transformers) and reads back the columns the database fills
+ * (defaults, `updated_at`), but the SQL text is built once per set of
+ * columns instead of by the query builder on every call. Entity listeners
+ * (`@BeforeInsert`) do not run: the caller sets the id.
+ */
 export class EntityInsert<T extends ObjectLiteral> {
   private readonly table: string;
   private readonly columns: ColumnMetadata[];

@@ -108,7 +108,7 @@ export function createServices(deps: ServiceDeps) {
     batches: batchProgress,
   });
   const jobs = new JobService({
-    db, redis, prefix, quotas, rateLimiter, scheduler, lifecycle, access, queries: jobQueries, clock, logger: deps.logger, models: cachedModels,
+    db, redis, prefix, quotas, rateLimiter, scheduler, lifecycle, access, clock, logger: deps.logger, models: cachedModels,
   });
   const datasets = new DatasetService(db, deps.store, uploads, access, clock);
   const trainingLifecycle = new TrainingLifecycle({ db, redis, prefix, queue: deps.trainingQueue, events: deps.events, store: deps.store, clock });

@@ -8,7 +8,7 @@ import { activeTraceContext } from '../observability/tracing';
 import type { EventPublisher } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
 import { JobTransitions, type JobFailure, type NewImage, type StoredImage } from './job-transitions';
-import { placeAlongside, placeOfNewJob, publishQueuePositions, type QueuePlace } from './queue-positions';
+import { placeAlongside, placeFromRow, publishQueuePositions, type QueuePlace } from './queue-positions';
 import { quotaCharge, type QuotaService } from './quotas';
 import type { BatchProgress } from './batch-progress';
 import type { FairScheduler } from './scheduling';
@@ -68,7 +68,7 @@ export class JobLifecycle {
    * the reconciler enqueues.
    */
   async submit(job: Job): Promise<QueuePlace> {
-    const place = placeOfNewJob(await this.transitions.insert(job, placeAlongside(job)));
+    const place = placeFromRow(await this.transitions.insert(job, placeAlongside(job)));
     try {
       await this.enqueue(job, activeTraceContext());
     } catch (error) {

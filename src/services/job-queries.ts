@@ -5,7 +5,7 @@ import { badInput } from '../kernel/errors';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import type { AccessPolicy } from './access';
 import { assertUuid } from '../kernel/ids';
-import { placeAlongside, placeOfNewJob, readStepTimeMs, type QueuePlace } from './queue-positions';
+import { placeAlongside, placeFromRow, readStepTimeMs, type QueuePlace } from './queue-positions';
 import { EndpointHealthStore } from '../redis/endpoint-health';
 
 export interface JobFilter {
@@ -70,13 +70,14 @@ export class JobQueries {
   }
 
   /**
-   * A new job's place in line, and whether it went ahead of jobs already
-   * waiting (their places changed), in one query on the submission path.
+   * A job's place in line once written, and whether it went ahead of jobs
+   * already waiting (their places changed). A single submission gets it from
+   * its own INSERT (JobLifecycle.submit); a batch asks here for each of its jobs.
    */
   async placeOfNewJob(job: Pick<Job, 'id' | 'priority' | 'createdAt'>): Promise<QueuePlace> {
     const { sql, params } = placeAlongside(job);
     const [row] = (await this.db.query(`SELECT ${sql(1)}`, params)) as Record<string, unknown>[];
-    return placeOfNewJob(row ?? {});
+    return placeFromRow(row ?? {});
   }
 
   /** Milliseconds per denoising step, averaged by the workers (null until a job ran). */

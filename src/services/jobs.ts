@@ -12,7 +12,6 @@ import { IdempotencyKeys } from './idempotency';
 import type { Logger } from '../observability/logger';
 import type { AccessPolicy } from './access';
 import { AlbumAccessRole, albumRoleWith, allowedWithSessionRole, presetVisibleTo, tierAllows } from './access-rules';
-import type { JobQueries } from './job-queries';
 import type { Viewer } from './auth';
 import type { Clock } from '../kernel/clock';
 import {
@@ -36,7 +35,6 @@ export interface JobServiceDeps {
   scheduler: FairScheduler;
   lifecycle: JobLifecycle;
   access: AccessPolicy;
-  queries: JobQueries;
   clock: Clock;
   logger: Logger;
   /** The models submissions name, kept a second per process. */
@@ -58,7 +56,7 @@ function imageParameters(input: GenerationRequestInput, preset: Preset | null, p
 /** Submission, cancellation and retry of generation jobs. */
 export class JobService {
   private readonly idempotency: IdempotencyKeys;
-  /** Every submission reads its model: one parameterised statement (docs/architecture.md, "The request path"). */
+
   constructor(private readonly deps: JobServiceDeps) {
     this.idempotency = new IdempotencyKeys(deps.redis, `${deps.prefix}:idem`);
   }

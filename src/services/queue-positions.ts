@@ -40,7 +40,7 @@ export function placeAlongside(job: Pick<Job, 'id' | 'priority' | 'createdAt'>):
 }
 
 /** Reads the place from a row holding placeAlongside's expressions. */
-export function placeOfNewJob(row: Record<string, unknown>): QueuePlace {
+export function placeFromRow(row: Record<string, unknown>): QueuePlace {
   return { position: Number(row.ahead ?? 0), wentAhead: Number(row.behind ?? 0) > 0 };
 }
 
