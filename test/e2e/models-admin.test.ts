@@ -72,7 +72,8 @@ describe('registering models in a real browser', () => {
     await screenshot(page, '20-models-bad-workflow');
 
     await page.getByLabel('Or upload a workflow file').setInputFiles({ name: 'turbo_api.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(WORKFLOW)) });
-    await expect(page.getByLabel('Workflow (API format JSON)').inputValue()).resolves.toContain('SaveImage');
+    // The file is read asynchronously (File.text()), so wait for the field to take it.
+    await expect.poll(() => page.getByLabel('Workflow (API format JSON)').inputValue()).toContain('SaveImage');
     await page.getByLabel('Credential (optional)').fill('sk-browser-secret');
     await page.getByRole('button', { name: 'Register model' }).click();
     await page.getByRole('status').filter({ hasText: 'Registered “Comfy Turbo”' }).waitFor();
@@ -109,7 +110,7 @@ describe('registering models in a real browser', () => {
     await gqlData(app.url, 'mutation($i: PresetInput!) { createPreset(input: $i) { id } }', { i: { name: 'Quick LCM', template: '{prompt}', steps: 4, sampler: 'LCM' } }, login.token);
     await page.reload();
     await page.getByLabel('Style preset').selectOption({ label: 'Quick LCM (yours)' });
-    await expect(page.getByLabel('Sampler').inputValue()).resolves.toBe('LCM');
+    await expect.poll(() => page.getByLabel('Sampler').inputValue()).toBe('LCM');
     await page.getByLabel('Model', { exact: true }).selectOption({ label: 'Comfy Turbo' });
     await page.getByLabel('Sampler').selectOption('DPMPP_2M');
     await expect(page.locator('#backend-waiting').textContent()).resolves.toMatch(/Waiting for ComfyUI/);
