@@ -94,7 +94,7 @@ describe('the client in a real browser', () => {
     const progressSeen = await recordProgress(b);
 
     await a.getByRole('link', { name: 'Generate in this session' }).click();
-    await expect(a.getByLabel('Share live in session').inputValue()).resolves.not.toBe('');
+    await expect.poll(() => a.getByLabel('Share live in session').inputValue()).not.toBe('');
     await a.getByLabel('Prompt', { exact: true }).fill('a lighthouse on a cliff at dusk, oil painting');
     await a.getByLabel('Common sizes').selectOption('512x512');
     await a.getByLabel('Steps').fill('30');
