@@ -4,7 +4,6 @@ import type { Redis } from 'ioredis';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { formatGraphQLError, toGraphQLError } from '../kernel/graphql-errors';
 import type { ErrorReporter } from '../observability/error-reporter';
-import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../observability/logger';
 import { WebSocketActivity } from '../observability/ws-activity';
@@ -19,6 +18,7 @@ import { viewerKey } from './viewer-dependence';
 import { CLOSE_UNAUTHORIZED, PrincipalCheck } from './principal-check';
 import { AnonymousConnections } from './socket-limits';
 import { ValidDocuments, queryBudget } from '../schema/check-document';
+import { serveGraphqlWs } from './graphql-ws-socket';
 
 /** The operation's name for log lines (never a metric label). */
 const nameOf = (name: string | null | undefined): string => (name ?? 'anonymous').slice(0, 64);
@@ -98,7 +98,7 @@ export function attachWebSocketServer(options: {
     });
   });
 
-  const server = useServer<Record<string, unknown>, { state?: ConnectionState }>(
+  const server = serveGraphqlWs<Record<string, unknown>, { state?: ConnectionState }>(
     {
       schema: options.schema,
       // Each event executes with fresh DataLoaders: the subscription's own would serve stale rows.
@@ -195,6 +195,7 @@ export function attachWebSocketServer(options: {
     },
     wss,
     options.keepAliveMs ?? 12_000,
+    (err) => logger.error({ err }, 'internal error on a graphql-ws socket'),
   );
 
   return {

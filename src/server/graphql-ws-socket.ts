@@ -1,0 +1,92 @@
+import type http from 'node:http';
+import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import type { WebSocket, WebSocketServer } from 'ws';
+
+/**
+ * Bytes a socket may have waiting to be written before graphql-ws is made to
+ * wait for them: below it a send is fire-and-forget, above it the send's
+ * promise settles when the write completes, so a subscriber that reads slowly
+ * holds back only its own operation (its events wait in the event log's queue).
+ */
+export const SEND_HIGH_WATER_BYTES = 64 * 1024;
+
+/** What graphql-ws's `extra` holds for each connection, as with graphql-ws/use/ws. */
+export interface SocketExtra { socket: WebSocket; request: http.IncomingMessage }
+
+/**
+ * graphql-ws on a `ws` server: graphql-ws's own protocol machine (`makeServer`)
+ * with the socket glue of graphql-ws/use/ws, changed in two ways that matter
+ * with thousands of subscribers (docs/architecture.md, "Fan-out"):
+ *
+ * - A send below SEND_HIGH_WATER_BYTES queued returns nothing instead of a
+ *   promise settled by the write's callback, so each event to each subscriber
+ *   costs no promise, closure or write callback.
+ * - Keep-alive is one timer for the whole server (the heartbeat `ws` documents)
+ *   instead of an interval per socket and a timeout and a listener per ping: a
+ *   socket that has not answered the previous ping when the next is due is
+ *   terminated.
+ */
+export function serveGraphqlWs<P extends Record<string, unknown>, E extends Record<PropertyKey, unknown>>(
+  options: ServerOptions<P, E & SocketExtra>,
+  wss: WebSocketServer,
+  keepAliveMs: number,
+  onInternalError: (err: unknown) => void,
+): { dispose(): Promise<void> } {
+  const server = makeServer<P, E & SocketExtra>(options);
+  // Picks graphql-transport-ws from the offered subprotocols, as useServer does.
+  wss.options.handleProtocols = handleProtocols;
+  const answered = new WeakSet<WebSocket>();
+  const heartbeat = keepAliveMs > 0 && Number.isFinite(keepAliveMs)
+    ? setInterval(() => {
+      for (const socket of wss.clients) {
+        if (socket.readyState !== socket.OPEN) continue;
+        if (!answered.has(socket)) {
+          socket.terminate();
+          continue;
+        }
+        answered.delete(socket);
+        socket.ping();
+      }
+    }, keepAliveMs)
+    : null;
+  heartbeat?.unref();
+
+  wss.on('connection', (socket, request) => {
+    answered.add(socket);
+    socket.on('pong', () => answered.add(socket));
+    socket.once('error', (err) => {
+      onInternalError(err);
+      socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) => {
+          if (socket.readyState !== socket.OPEN) return undefined;
+          if (socket.bufferedAmount < SEND_HIGH_WATER_BYTES) {
+            socket.send(data);
+            return undefined;
+          }
+          return new Promise<void>((resolve, reject) => socket.send(data, (err) => (err ? reject(err) : resolve())));
+        },
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (cb) => socket.on('message', (message) => {
+          cb(String(message)).catch((err: unknown) => {
+            onInternalError(err);
+            socket.close(CloseCode.InternalServerError, 'Internal server error');
+          });
+        }),
+      },
+      { socket, request } as E & SocketExtra,
+    );
+    socket.once('close', (code, reason) => void closed(code, String(reason)));
+  });
+
+  return {
+    async dispose() {
+      if (heartbeat) clearInterval(heartbeat);
+      for (const socket of wss.clients) socket.close(1001, 'Going away');
+      wss.removeAllListeners('connection');
+    },
+  };
+}

@@ -1,0 +1,107 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
+import { createClient } from 'graphql-ws';
+import WebSocket, { WebSocketServer } from 'ws';
+import { SEND_HIGH_WATER_BYTES, serveGraphqlWs } from '../../src/server/graphql-ws-socket';
+
+/** Pulls counted by the subscription's generator: what the server took from its source. */
+let pulled = 0;
+const BIG = 'x'.repeat(32 * 1024);
+
+const schema = new GraphQLSchema({
+  query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString, resolve: () => 'ok' } } }),
+  subscription: new GraphQLObjectType({
+    name: 'Subscription',
+    fields: {
+      big: {
+        type: GraphQLString,
+        subscribe: async function* () {
+          for (let i = 0; i < 2000; i += 1) {
+            pulled += 1;
+            yield { big: BIG };
+          }
+        },
+      },
+    },
+  }),
+});
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function start(keepAliveMs: number) {
+  const httpServer = http.createServer();
+  const wss = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const served = serveGraphqlWs({ schema }, wss, keepAliveMs, () => undefined);
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  cleanups.push(async () => {
+    await served.dispose();
+    await new Promise((resolve) => wss.close(resolve));
+    await new Promise((resolve) => httpServer.close(resolve));
+  });
+  return { url: `ws://127.0.0.1:${(httpServer.address() as AddressInfo).port}/graphql`, wss };
+}
+
+describe('graphql-ws on ws (serveGraphqlWs)', () => {
+  it('answers queries and streams subscriptions with graphql-ws’s own client', async () => {
+    const { url } = await start(10_000);
+    const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0 });
+    cleanups.push(() => client.dispose());
+    const result = await new Promise((resolve, reject) => {
+      client.subscribe({ query: '{ ok }' }, { next: resolve, error: reject, complete: () => undefined });
+    });
+    expect(result).toEqual({ data: { ok: 'ok' } });
+    pulled = 0;
+    let received = 0;
+    await new Promise<void>((resolve, reject) => {
+      client.subscribe({ query: 'subscription { big }' }, { next: () => { received += 1; }, error: reject, complete: resolve });
+    });
+    expect(received).toBe(2000);
+  });
+
+  it('stops taking events from the source while a subscriber does not read, and resumes when it does', async () => {
+    const { url } = await start(10_000);
+    pulled = 0;
+    const socket = new WebSocket(url, 'graphql-transport-ws');
+    cleanups.push(() => socket.terminate());
+    let received = 0;
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      if (message.type === 'connection_ack') {
+        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { big }' } }));
+        // Stop reading once the subscription is asked for: the server's writes pile up in the kernel, then in ws.
+        setImmediate(() => (socket as unknown as { _socket: import('node:net').Socket })._socket.pause());
+      }
+      if (message.type === 'next') received += 1;
+    });
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init' })));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // 2,000 events of 32 KB are 64 MB; without backpressure the server would have taken them all.
+    const whilePaused = pulled;
+    expect(whilePaused).toBeGreaterThan(0);
+    expect(whilePaused * BIG.length).toBeLessThan(32 * 1024 * 1024);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(pulled).toBe(whilePaused);
+    (socket as unknown as { _socket: import('node:net').Socket })._socket.resume();
+    await expect.poll(() => received, { timeout: 20_000 }).toBe(2000);
+    expect(SEND_HIGH_WATER_BYTES).toBeLessThan(BIG.length * 4);
+  });
+
+  it('terminates a socket that stops answering pings, and keeps one that answers', async () => {
+    const { url, wss } = await start(200);
+    const silent = new WebSocket(url, 'graphql-transport-ws', { autoPong: false });
+    const alive = new WebSocket(url, 'graphql-transport-ws');
+    cleanups.push(() => { silent.terminate(); alive.terminate(); });
+    await Promise.all([silent, alive].map((s) => new Promise((resolve) => s.once('open', resolve))));
+    const closed = new Promise<number>((resolve) => silent.once('close', resolve));
+    // 1006: the server dropped the connection without a closing handshake.
+    await expect(closed).resolves.toBe(1006);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(alive.readyState).toBe(WebSocket.OPEN);
+    expect(wss.clients.size).toBe(1);
+  });
+});
