@@ -2,7 +2,7 @@
  * Child process of bench/fanout: opens the subscriber sockets (graphql-ws or
  * raw ws), says "ready" on stdout, records each PROGRESS event's delivery
  * latency; answers "count" with the deliveries so far and "report" with the
- * latencies as JSON (and starts a new round), and exits on "exit". One request per stdin line, one answer per
+ * latencies and the CPU milliseconds used since the last report as JSON (and starts a new round), and exits on "exit". One request per stdin line, one answer per
  * stdout line. Subscribers live in their own process, as browsers would, for
  * ours and the baseline alike.
  */
@@ -20,6 +20,8 @@ interface Plan {
 const BATCH = 250;
 
 const latencies: number[] = [];
+/** CPU this process has used since the last report: what receiving cost the subscribers' side. */
+let cpuAtLastReport = process.cpuUsage();
 
 function record(at: string): void {
   latencies.push(Date.now() - new Date(at).getTime());
@@ -64,11 +66,16 @@ function main(): void {
   createInterface({ input: process.stdin }).on('line', (line) => {
     if (!plan) {
       plan = JSON.parse(line) as Plan;
-      void openAll(plan).then(() => process.stdout.write('ready\n'));
+      void openAll(plan).then(() => {
+        cpuAtLastReport = process.cpuUsage();
+        process.stdout.write('ready\n');
+      });
     } else if (line === 'count') {
       process.stdout.write(`${latencies.length}\n`);
     } else if (line === 'report') {
-      process.stdout.write(`${JSON.stringify(latencies)}\n`);
+      const cpu = process.cpuUsage(cpuAtLastReport);
+      cpuAtLastReport = process.cpuUsage();
+      process.stdout.write(`${JSON.stringify({ latencies, cpuMs: Math.round((cpu.user + cpu.system) / 1000) })}\n`);
       latencies.length = 0;
     } else if (line === 'exit') {
       process.exit(0);

@@ -10,6 +10,9 @@ import type { WebSocket, WebSocketServer } from 'ws';
  */
 export const SEND_HIGH_WATER_BYTES = 64 * 1024;
 
+/** Each socket is pinged once per keep-alive period, in one of this many evenly spaced ticks. */
+const HEARTBEAT_SLOTS = 24;
+
 /** What graphql-ws's `extra` holds for each connection, as with graphql-ws/use/ws. */
 export interface SocketExtra { socket: WebSocket; request: http.IncomingMessage }
 
@@ -21,10 +24,10 @@ export interface SocketExtra { socket: WebSocket; request: http.IncomingMessage 
  * - A send below SEND_HIGH_WATER_BYTES queued returns nothing instead of a
  *   promise settled by the write's callback, so each event to each subscriber
  *   costs no promise, closure or write callback.
- * - Keep-alive is one timer for the whole server (the heartbeat `ws` documents)
- *   instead of an interval per socket and a timeout and a listener per ping: a
- *   socket that has not answered the previous ping when the next is due is
- *   terminated.
+ * - Keep-alive is one timer for the whole server (the heartbeat `ws` documents,
+ *   with the sockets spread over its ticks) instead of an interval per socket
+ *   and a timeout and a listener per ping: a socket that has not answered the
+ *   previous ping when the next is due is terminated.
  */
 export function serveGraphqlWs<P extends Record<string, unknown>, E extends Record<PropertyKey, unknown>>(
   options: ServerOptions<P, E & SocketExtra>,
@@ -35,10 +38,16 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
   const server = makeServer<P, E & SocketExtra>(options);
   // Picks graphql-transport-ws from the offered subprotocols, as useServer does.
   wss.options.handleProtocols = handleProtocols;
+  // Sockets are spread over HEARTBEAT_SLOTS slots, one slot pinged per tick, so 10,000 sockets are
+  // never pinged in one burst of writes (which would hold up every delivery for that long).
+  const slots = Array.from({ length: HEARTBEAT_SLOTS }, () => new Set<WebSocket>());
   const answered = new WeakSet<WebSocket>();
+  let joined = 0;
+  let tick = 0;
   const heartbeat = keepAliveMs > 0 && Number.isFinite(keepAliveMs)
     ? setInterval(() => {
-      for (const socket of wss.clients) {
+      tick = (tick + 1) % HEARTBEAT_SLOTS;
+      for (const socket of slots[tick]) {
         if (socket.readyState !== socket.OPEN) continue;
         if (!answered.has(socket)) {
           socket.terminate();
@@ -47,11 +56,13 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
         answered.delete(socket);
         socket.ping();
       }
-    }, keepAliveMs)
+    }, keepAliveMs / HEARTBEAT_SLOTS)
     : null;
   heartbeat?.unref();
 
   wss.on('connection', (socket, request) => {
+    const slot = slots[joined++ % HEARTBEAT_SLOTS];
+    slot.add(socket);
     answered.add(socket);
     socket.on('pong', () => answered.add(socket));
     socket.once('error', (err) => {
@@ -79,7 +90,10 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
       },
       { socket, request } as E & SocketExtra,
     );
-    socket.once('close', (code, reason) => void closed(code, String(reason)));
+    socket.once('close', (code, reason) => {
+      slot.delete(socket);
+      void closed(code, String(reason));
+    });
   });
 
   return {

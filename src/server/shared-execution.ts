@@ -2,6 +2,7 @@ import {
   createSourceEventStream, execute, print,
   type ExecutionArgs, type ExecutionResult,
 } from 'graphql';
+import { AsyncQueue } from '../subscriptions/async-queue';
 import { dependsOnViewer } from './viewer-dependence';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
@@ -70,7 +71,10 @@ export async function subscribeSharingResults(
     return result;
   };
 
-  // Plain promise chains, not async functions: this runs once per subscriber
+  // The event log's own queue hands out each event's shared result itself (one promise per delivery).
+  if (iterator instanceof AsyncQueue) return (iterator as AsyncQueue<unknown>).mapped(resultFor);
+
+  // Other sources: plain promise chains, not async functions: this runs once per subscriber
   // per event, and a result computed without waiting (the usual case) is
   // handed on without another turn of the microtask queue.
   const done = (): IteratorResult<ExecutionResult> => ({ done: true, value: undefined });

@@ -4,9 +4,10 @@
  */
 export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   private readonly items: T[] = [];
-  private readonly waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: Error) => void }[] = [];
+  private readonly waiting: { resolve: (result: IteratorResult<T> | Promise<IteratorResult<T>>) => void; reject: (error: Error) => void }[] = [];
   private closed = false;
   private failure: Error | null = null;
+  private map: ((item: T) => unknown) | null = null;
 
   /**
    * @param onClose runs once when the stream ends, however it ends.
@@ -17,10 +18,32 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     private readonly isLast: (item: T) => boolean = () => false,
   ) {}
 
+  /**
+   * The consumer gets `map(item)` (awaited when it is a promise) instead of
+   * each item, and the queue itself is returned as that iterator: a wrapper
+   * iterator would add a promise and a turn of the microtask queue per item
+   * (server/shared-execution.ts maps each event to its shared result this way).
+   */
+  mapped<U>(map: (item: T) => U | Promise<U>): AsyncIterableIterator<U> {
+    this.map = map;
+    return this as unknown as AsyncIterableIterator<U>;
+  }
+
+  /** What the consumer is handed for `item`: a mapping that throws rejects that `next()`. */
+  private handOut(item: T): IteratorResult<T> | Promise<IteratorResult<T>> {
+    if (!this.map) return { value: item, done: false };
+    try {
+      const value = this.map(item);
+      return value instanceof Promise ? value.then((v) => ({ value: v as T, done: false })) : { value: value as T, done: false };
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   push(item: T): void {
     if (this.closed) return;
     const waiter = this.waiting.shift();
-    if (waiter) waiter.resolve({ value: item, done: false });
+    if (waiter) waiter.resolve(this.handOut(item));
     else this.items.push(item);
     if (this.isLast(item)) this.end();
   }
@@ -51,7 +74,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.items.length > 0) return Promise.resolve({ value: this.items.shift() as T, done: false });
+    if (this.items.length > 0) return Promise.resolve(this.handOut(this.items.shift() as T));
     if (this.closed) {
       if (this.failure) {
         const failure = this.failure;
