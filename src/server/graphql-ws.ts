@@ -111,6 +111,12 @@ export function attachWebSocketServer(options: {
         const origin = { clientIp: clientAddressOf(request, options.trustProxy ?? 0), userAgent: request.headers['user-agent'] };
         const state: ConnectionState = { viewer: null, origin, connectionId: randomUUID() };
         Object.assign(ctx.extra, { state });
+        // 1006: the connection ended without a closing handshake (the client's process or network died, or it
+        // stopped answering pings). Not a server fault; most sends do not wait for their write (graphql-ws-socket.ts),
+        // so this is where a hang-up shows, once per connection.
+        ctx.extra.socket.once('close', (code) => {
+          if (code === 1006) logger.info({ transport: 'ws', userId: state.viewer?.user.id ?? null }, 'client hung up');
+        });
         const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         try {
           state.viewer = await services.auth.authenticate(typeof authorization === 'string' ? authorization : null, originOf(origin));
@@ -186,10 +192,8 @@ export function attachWebSocketServer(options: {
       },
       onError: (ctx, _id, payload, errors) => {
         const state = (ctx.extra as unknown as { state?: ConnectionState }).state;
-        if (clientHungUp(ctx.extra.socket, errors)) {
-          logger.info({ transport: 'ws', operation: nameOf(payload.operationName), userId: state?.viewer?.user.id ?? null }, 'client hung up');
-          return undefined as never; // graphql-ws's own payload; the socket is closed, so nothing is sent
-        }
+        // A write that failed because the client hung up (a send that waited for its write): the socket's close logs it.
+        if (clientHungUp(ctx.extra.socket, errors)) return undefined as never; // the socket is closed, so nothing is sent
         return format(errors, state, nameOf(payload.operationName)) as never;
       },
     },

@@ -114,7 +114,7 @@ describe('every error code is reported the same way on every transport', () => {
       'mutation { createGeneration(input: { prompt: "a lighthouse", width: 64, height: 64, steps: 2 }) { id } }', {}, user.token);
     const client = wsClient(app.url, user.token, { retryAttempts: 0 });
     // The kernel's answer to a write after the client's process was killed: the socket
-    // goes away and the write fails with EPIPE (as ws reports it to graphql-ws's send).
+    // goes away and the write fails with EPIPE (reported to a send's callback when it has one).
     const send = WebSocket.prototype.send;
     WebSocket.prototype.send = function (this: WebSocket & { _isServer?: boolean }, data: any, ...rest: any[]) {
       // Only the server's first `next` fails (connection_ack and the client's own messages go through).
