@@ -61,7 +61,7 @@ function validateDocument(schema: GraphQLSchema, document: DocumentNode): GraphQ
  * Members of a session subscribe with the same text, so with a cache they
  * share one syntax tree instead of holding a parse each for the life of the
  * subscription (about 5 KB of tokens, locations and nodes per subscriber:
- * README, "Performance"), and skip the parse and validation. Only what depends on the
+ * docs/performance.md), and skip the parse and validation. Only what depends on the
  * document alone is cached: variables and the caller's cost budget are
  * checked per operation. Documents that fail are not kept.
  */
