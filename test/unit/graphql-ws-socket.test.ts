@@ -104,4 +104,14 @@ describe('graphql-ws on ws (serveGraphqlWs)', () => {
     expect(alive.readyState).toBe(WebSocket.OPEN);
     expect(wss.clients.size).toBe(1);
   });
+
+  it('drops a client that stops reading: it never sees the ping, so it never answers', async () => {
+    const { url, wss } = await start(300);
+    const reader = new WebSocket(url, 'graphql-transport-ws');
+    cleanups.push(() => reader.terminate());
+    await new Promise((resolve) => reader.once('open', resolve));
+    expect(wss.clients.size).toBe(1);
+    (reader as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    await expect.poll(() => wss.clients.size, { timeout: 3000 }).toBe(0);
+  });
 });
