@@ -60,7 +60,7 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
     : null;
   heartbeat?.unref();
 
-  wss.on('connection', (socket, request) => {
+  const onConnection = (socket: WebSocket, request: http.IncomingMessage): void => {
     const slot = slots[joined++ % HEARTBEAT_SLOTS];
     slot.add(socket);
     answered.add(socket);
@@ -94,13 +94,14 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
       slot.delete(socket);
       void closed(code, String(reason));
     });
-  });
+  };
+  wss.on('connection', onConnection);
 
   return {
     async dispose() {
       if (heartbeat) clearInterval(heartbeat);
       for (const socket of wss.clients) socket.close(1001, 'Going away');
-      wss.removeAllListeners('connection');
+      wss.off('connection', onConnection);
     },
   };
 }
