@@ -34,6 +34,7 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
   wss: WebSocketServer,
   keepAliveMs: number,
   onInternalError: (err: unknown) => void,
+  onClientError: (err: unknown) => void = () => undefined,
 ): { dispose(): Promise<void> } {
   const server = makeServer<P, E & SocketExtra>(options);
   // Picks graphql-transport-ws from the offered subprotocols, as useServer does.
@@ -65,10 +66,9 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
     slot.add(socket);
     answered.add(socket);
     socket.on('pong', () => answered.add(socket));
-    socket.once('error', (err) => {
-      onInternalError(err);
-      socket.close(CloseCode.InternalServerError, 'Internal server error');
-    });
+    // ws emits 'error' on a socket only for what the client sent (a frame over maxPayload, invalid UTF-8, a bad
+    // opcode); it has already closed the socket with the matching code (1009, 1007, 1002).
+    socket.once('error', (err) => onClientError(err));
     const closed = server.opened(
       {
         protocol: socket.protocol,

@@ -200,6 +200,7 @@ export function attachWebSocketServer(options: {
     wss,
     options.keepAliveMs ?? 12_000,
     (err) => logger.error({ err }, 'internal error on a graphql-ws socket'),
+    (err) => logger.info({ transport: 'ws', code: (err as { code?: unknown }).code }, 'client broke the WebSocket protocol; closed'),
   );
 
   return {

@@ -33,10 +33,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function start(keepAliveMs: number) {
+async function start(keepAliveMs: number, reported: { internal: unknown[]; client: unknown[] } = { internal: [], client: [] }) {
   const httpServer = http.createServer();
-  const wss = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const served = serveGraphqlWs({ schema }, wss, keepAliveMs, () => undefined);
+  const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 });
+  const served = serveGraphqlWs({ schema }, wss, keepAliveMs, (err) => reported.internal.push(err), (err) => reported.client.push(err));
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   cleanups.push(async () => {
     await served.dispose();
@@ -113,5 +113,18 @@ describe('graphql-ws on ws (serveGraphqlWs)', () => {
     expect(wss.clients.size).toBe(1);
     (reader as unknown as { _socket: import('node:net').Socket })._socket.pause();
     await expect.poll(() => wss.clients.size, { timeout: 3000 }).toBe(0);
+  });
+
+  it('a message over maxPayload is the client’s error: closed with 1009, not reported as an internal one', async () => {
+    const reported = { internal: [] as unknown[], client: [] as unknown[] };
+    const { url } = await start(10_000, reported);
+    const socket = new WebSocket(url, 'graphql-transport-ws');
+    cleanups.push(() => socket.terminate());
+    await new Promise((resolve) => socket.once('open', resolve));
+    const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+    socket.send('x'.repeat(4096));
+    await expect(closed).resolves.toBe(1009);
+    expect(reported.client).toHaveLength(1);
+    expect(reported.internal).toEqual([]);
   });
 });
