@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { SpreadInterval } from '../subscriptions/spread-interval';
 
 /**
  * Bytes a socket may have waiting to be written before graphql-ws is made to
@@ -9,9 +10,6 @@ import type { WebSocket, WebSocketServer } from 'ws';
  * holds back only its own operation (its events wait in the event log's queue).
  */
 export const SEND_HIGH_WATER_BYTES = 64 * 1024;
-
-/** Each socket is pinged once per keep-alive period, in one of this many evenly spaced ticks. */
-const HEARTBEAT_SLOTS = 24;
 
 /** What graphql-ws's `extra` holds for each connection, as with graphql-ws/use/ws. */
 export interface SocketExtra { socket: WebSocket; request: http.IncomingMessage }
@@ -39,33 +37,23 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
   const server = makeServer<P, E & SocketExtra>(options);
   // Picks graphql-transport-ws from the offered subprotocols, as useServer does.
   wss.options.handleProtocols = handleProtocols;
-  // Sockets are spread over HEARTBEAT_SLOTS slots, one slot pinged per tick, so 10,000 sockets are
-  // never pinged in one burst of writes (which would hold up every delivery for that long).
-  const slots = Array.from({ length: HEARTBEAT_SLOTS }, () => new Set<WebSocket>());
-  const answered = new WeakSet<WebSocket>();
-  let joined = 0;
-  let tick = 0;
-  const heartbeat = keepAliveMs > 0 && Number.isFinite(keepAliveMs)
-    ? setInterval(() => {
-      tick = (tick + 1) % HEARTBEAT_SLOTS;
-      for (const socket of slots[tick]) {
-        if (socket.readyState !== socket.OPEN) continue;
-        if (!answered.has(socket)) {
-          socket.terminate();
-          continue;
-        }
-        answered.delete(socket);
-        socket.ping();
-      }
-    }, keepAliveMs / HEARTBEAT_SLOTS)
-    : null;
-  heartbeat?.unref();
+  // One timer for every socket's keep-alive, a 24th of the sockets pinged per tick: 10,000 pings in one
+  // burst of writes would hold up every delivery for that long.
+  const heartbeat = new SpreadInterval(keepAliveMs);
+  const keepsAlive = keepAliveMs > 0 && Number.isFinite(keepAliveMs);
 
   const onConnection = (socket: WebSocket, request: http.IncomingMessage): void => {
-    const slot = slots[joined++ % HEARTBEAT_SLOTS];
-    slot.add(socket);
-    answered.add(socket);
-    socket.on('pong', () => answered.add(socket));
+    // A socket that has not answered the previous ping when the next is due is terminated.
+    let answered = true;
+    socket.on('pong', () => { answered = true; });
+    const stopBeating = keepsAlive
+      ? heartbeat.add(() => {
+        if (socket.readyState !== socket.OPEN) return;
+        if (!answered) return void socket.terminate();
+        answered = false;
+        socket.ping();
+      })
+      : () => undefined;
     // ws emits 'error' on a socket only for what the client sent (a frame over maxPayload, invalid UTF-8, a bad
     // opcode); it has already closed the socket with the matching code (1009, 1007, 1002).
     socket.once('error', (err) => onClientError(err));
@@ -91,7 +79,7 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
       { socket, request } as E & SocketExtra,
     );
     socket.once('close', (code, reason) => {
-      slot.delete(socket);
+      stopBeating();
       void closed(code, String(reason));
     });
   };
@@ -99,7 +87,6 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
 
   return {
     async dispose() {
-      if (heartbeat) clearInterval(heartbeat);
       for (const socket of wss.clients) socket.close(1001, 'Going away');
       wss.off('connection', onConnection);
     },

@@ -19,6 +19,7 @@ import { CLOSE_UNAUTHORIZED, PrincipalCheck } from './principal-check';
 import { AnonymousConnections } from './socket-limits';
 import { ValidDocuments, queryBudget } from '../schema/check-document';
 import { serveGraphqlWs } from './graphql-ws-socket';
+import { SpreadInterval } from '../subscriptions/spread-interval';
 
 /** The operation's name for log lines (never a metric label). */
 const nameOf = (name: string | null | undefined): string => (name ?? 'anonymous').slice(0, 64);
@@ -82,6 +83,8 @@ export function attachWebSocketServer(options: {
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: MAX_REQUEST_BYTES });
   const anonymous = new AnonymousConnections(options.maxAnonymousConnectionsPerAddress ?? 20);
   const registry = new ConnectionRegistry(options.redis, options.prefix, options.replicaId);
+  // Every connection's registry entry is refreshed every 20 s, by one timer for them all.
+  const touches = new SpreadInterval(20_000);
   const open = new Set<import('ws').WebSocket>();
   const documents = new ValidDocuments(options.schema);
   const activity = new WebSocketActivity(logger);
@@ -134,10 +137,9 @@ export function attachWebSocketServer(options: {
             ctx.extra.socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many open connections');
             return false;
           }
-          const touch = setInterval(() => registry.touch(userId, state.connectionId).catch(() => undefined), 20_000);
-          touch.unref();
+          const stopTouching = touches.add(() => void registry.touch(userId, state.connectionId).catch(() => undefined));
           ctx.extra.socket.once('close', () => {
-            clearInterval(touch);
+            stopTouching();
             if (state.expiryTimer) clearTimeout(state.expiryTimer);
             registry.remove(userId, state.connectionId).catch(() => undefined);
           });

@@ -9,6 +9,7 @@ import { assertUuid } from '../kernel/ids';
 import type { AsyncQueue } from './async-queue';
 import { isEventId, type EventLog } from './event-log';
 import type { Presence } from './presence';
+import { SpreadInterval } from './spread-interval';
 
 /**
  * The streams behind `jobUpdated` and `sessionEvents`. Authorization happens
@@ -17,6 +18,9 @@ import type { Presence } from './presence';
  * (both streams).
  */
 export class LiveEvents {
+  /** Every live session subscription's presence heartbeat, every 15 s, on one timer. */
+  private readonly presenceBeats = new SpreadInterval(15_000);
+
   constructor(
     private readonly events: EventLog,
     private readonly access: AccessPolicy,
@@ -101,20 +105,27 @@ export class LiveEvents {
         await this.events.publish({ type: 'PRESENCE', at: this.clock.now().toISOString(), jobId: null, sessionId, actorId: user.id, online });
       }
     };
-    const timers: { heartbeat?: NodeJS.Timeout } = {};
+    const leave = () => void this.presence.leave(sessionId, user.id, connectionId).then(announce).catch(() => undefined);
+    let closed = false;
+    let stopBeating = (): void => undefined;
     const queue = await this.events.subscribe('session', sessionId, after, {
       // A member removed mid-stream sees their MEMBER_LEFT, then the stream ends.
       isLast: (event) => event.type === 'MEMBER_LEFT' && event.actorId === user.id,
       onClose: () => {
-        clearInterval(timers.heartbeat);
-        this.presence.leave(sessionId, user.id, connectionId).then(announce).catch(() => undefined);
+        closed = true;
+        stopBeating();
+        leave();
       },
     });
     await announce(await this.presence.enter(sessionId, user.id, connectionId));
-    timers.heartbeat = setInterval(() => {
+    // Closed while it was being entered: its leave may have run first, so leave again and keep no heartbeat.
+    if (closed) {
+      leave();
+      return queue;
+    }
+    stopBeating = this.presenceBeats.add(() => {
       this.presence.heartbeat(sessionId, user.id, connectionId).then(announce).catch(() => undefined);
-    }, 15_000);
-    timers.heartbeat.unref();
+    });
     return queue;
   }
 }
