@@ -39,21 +39,18 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
   wss.options.handleProtocols = handleProtocols;
   // One timer for every socket's keep-alive, a 24th of the sockets pinged per tick: 10,000 pings in one
   // burst of writes would hold up every delivery for that long.
-  const heartbeat = new SpreadInterval(keepAliveMs);
-  const keepsAlive = keepAliveMs > 0 && Number.isFinite(keepAliveMs);
+  const heartbeat = keepAliveMs > 0 && Number.isFinite(keepAliveMs) ? new SpreadInterval(keepAliveMs) : null;
 
   const onConnection = (socket: WebSocket, request: http.IncomingMessage): void => {
     // A socket that has not answered the previous ping when the next is due is terminated.
     let answered = true;
     socket.on('pong', () => { answered = true; });
-    const stopBeating = keepsAlive
-      ? heartbeat.add(() => {
-        if (socket.readyState !== socket.OPEN) return;
-        if (!answered) return void socket.terminate();
-        answered = false;
-        socket.ping();
-      })
-      : () => undefined;
+    const stopBeating = heartbeat?.add(() => {
+      if (socket.readyState !== socket.OPEN) return;
+      if (!answered) return void socket.terminate();
+      answered = false;
+      socket.ping();
+    });
     // ws emits 'error' on a socket only for what the client sent (a frame over maxPayload, invalid UTF-8, a bad
     // opcode); it has already closed the socket with the matching code (1009, 1007, 1002).
     socket.once('error', (err) => onClientError(err));
@@ -79,7 +76,7 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
       { socket, request } as E & SocketExtra,
     );
     socket.once('close', (code, reason) => {
-      stopBeating();
+      stopBeating?.();
       void closed(code, String(reason));
     });
   };

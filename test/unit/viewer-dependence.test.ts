@@ -81,8 +81,11 @@ async function readsViewer(field: GraphQLField<unknown, unknown>): Promise<boole
 }
 
 describe('shared execution of subscription events', () => {
-  /** A schema with one plain and one viewer-dependent field, counting how often each resolves. */
-  function countingSchema() {
+  /**
+   * A schema with one plain and one viewer-dependent field, counting how often each resolves. Its source is
+   * the event log's AsyncQueue (handed out mapped) or, with `plainIterator`, any other async iterator.
+   */
+  function countingSchema(plainIterator: boolean) {
     const calls = { plain: 0, mine: 0 };
     const queues: AsyncQueue<{ value: string }>[] = [];
     const Event = new GraphQLObjectType({
@@ -107,7 +110,9 @@ describe('shared execution of subscription events', () => {
             subscribe: () => {
               const queue = new AsyncQueue<{ value: string }>();
               queues.push(queue);
-              return queue;
+              if (!plainIterator) return queue;
+              const iterator = { next: () => queue.next(), return: () => queue.return(), [Symbol.asyncIterator]: () => iterator };
+              return iterator;
             },
           },
         },
@@ -116,8 +121,8 @@ describe('shared execution of subscription events', () => {
     return { schema: countingSchema, calls, publish: (event: { value: string }) => queues.forEach((q) => q.push(event)) };
   }
 
-  async function subscribers(query: string, users: string[]) {
-    const setup = countingSchema();
+  async function subscribers(query: string, users: string[], plainIterator: boolean) {
+    const setup = countingSchema(plainIterator);
     const streams = await Promise.all(users.map(async (user) => (await subscribeSharingResults(
       { schema: setup.schema, document: parse(query), contextValue: { user } },
       { viewerKeyOf: (context) => (context as { user: string }).user },
@@ -127,14 +132,16 @@ describe('shared execution of subscription events', () => {
     return { results, calls: setup.calls };
   }
 
-  it('executes a viewer-independent document once per event for all subscribers', async () => {
-    const { results, calls } = await subscribers('subscription { events { plain } }', ['ann', 'bob', 'cy', 'ann']);
+  const sources = [['the event log\'s queue', false], ['another async iterator', true]] as const;
+
+  it.each(sources)('executes a viewer-independent document once per event for all subscribers (%s)', async (_source, plainIterator) => {
+    const { results, calls } = await subscribers('subscription { events { plain } }', ['ann', 'bob', 'cy', 'ann'], plainIterator);
     expect(results).toEqual([{ plain: 'e1' }, { plain: 'e1' }, { plain: 'e1' }, { plain: 'e1' }]);
     expect(calls.plain).toBe(1);
   });
 
-  it('executes a viewer-dependent document once per viewer, so each gets their own answer', async () => {
-    const { results, calls } = await subscribers('subscription { events { plain mine } }', ['ann', 'bob', 'cy', 'ann']);
+  it.each(sources)('executes a viewer-dependent document once per viewer, so each gets their own answer (%s)', async (_source, plainIterator) => {
+    const { results, calls } = await subscribers('subscription { events { plain mine } }', ['ann', 'bob', 'cy', 'ann'], plainIterator);
     expect(results.map((r) => r.mine)).toEqual(['e1 for ann', 'e1 for bob', 'e1 for cy', 'e1 for ann']);
     expect(calls.mine).toBe(3);
   });
