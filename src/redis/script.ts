@@ -18,19 +18,20 @@ export class RedisScript<Result> {
   /** What EVALSHA sends instead of the text. */
   readonly sha: string;
 
-  /** `name` says which script this is in tests and traces. */
-  constructor(readonly name: string, private readonly numberOfKeys: number, readonly lua: string) {
+  /** `name` says which script this is in tests and traces; `'any'` keys: as many as each call gives. */
+  constructor(readonly name: string, private readonly numberOfKeys: number | 'any', readonly lua: string) {
     this.sha = createHash('sha1').update(lua).digest('hex');
     RedisScript.all.push(this as RedisScript<unknown>);
   }
 
   async run(redis: Redis, keys: readonly string[], args: readonly Arg[] = []): Promise<Result> {
-    if (keys.length !== this.numberOfKeys) throw new Error(`${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`);
+    const count = this.numberOfKeys === 'any' ? keys.length : this.numberOfKeys;
+    if (keys.length !== count) throw new Error(`${this.name} takes ${count} keys, got ${keys.length}`);
     try {
-      return (await redis.evalsha(this.sha, this.numberOfKeys, ...keys, ...args)) as Result;
+      return (await redis.evalsha(this.sha, count, ...keys, ...args)) as Result;
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return (await redis.eval(this.lua, this.numberOfKeys, ...keys, ...args)) as Result;
+      return (await redis.eval(this.lua, count, ...keys, ...args)) as Result;
     }
   }
 }

@@ -16,15 +16,22 @@ export function isEventId(value: string): boolean {
   return /^\d{1,16}-\d{1,10}$/.test(value);
 }
 
-// XADD to the capped stream and PUBLISH the same entry with its id, atomically,
-// so the live channel and the log always agree on order and ids.
+// For each of the event's streams (KEYS: job, session, batch), XADD to the
+// capped stream and PUBLISH the same entry with its id, all in one call: the
+// live channel and the log always agree on order and ids, an event is in all
+// of its streams or none, and a session job's event costs one round trip.
+// ARGV: the stored body, the live body, then each stream's MAXLEN and TTL.
 // The stored body may be lighter than the live one (no preview image): previews
 // matter to whoever watches now, and would make the log grow with every job.
-const APPEND_SCRIPT = new RedisScript<string>('atelierEventAppend', 1, `
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('PUBLISH', KEYS[1], id .. ' ' .. ARGV[4])
-return id`);
+const APPEND_SCRIPT = new RedisScript<string[]>('atelierEventAppend', 'any', `
+local ids = {}
+for i, key in ipairs(KEYS) do
+  local id = redis.call('XADD', key, 'MAXLEN', '~', ARGV[1 + 2 * i], '*', 'e', ARGV[1])
+  redis.call('EXPIRE', key, ARGV[2 + 2 * i])
+  redis.call('PUBLISH', key, id .. ' ' .. ARGV[2])
+  ids[i] = id
+end
+return ids`);
 
 /** What the event log keeps for replay with `after` (docs/limits.md). */
 export const EVENT_LOG_LIMITS = {
@@ -66,15 +73,15 @@ export class EventLog {
     return `${this.prefix}:events:${kind}:${id}`;
   }
 
-  /** Appends an event to each of its streams (topicsOf: job, session, batch); returns the ids given. */
+  /** Appends an event to each of its streams (topicsOf: job, session, batch) in one call; returns the ids given. */
   async publish(event: AtelierEvent): Promise<{ jobEventId?: string; sessionEventId?: string; batchEventId?: string }> {
     const live = JSON.stringify(event);
     const stored = event.type === 'PROGRESS' && event.preview ? JSON.stringify({ ...event, preview: undefined }) : live;
+    const topics = topicsOf(event);
     const result: { jobEventId?: string; sessionEventId?: string; batchEventId?: string } = {};
-    for (const { kind, id } of topicsOf(event)) {
-      const [maxLen, ttl] = this.limitsOf(kind);
-      result[`${kind}EventId`] = await this.append(this.key(kind, id), stored, live, maxLen, ttl);
-    }
+    if (topics.length === 0) return result;
+    const ids = await this.append(topics.map(({ kind, id }) => this.key(kind, id)), stored, live, topics.map(({ kind }) => this.limitsOf(kind)));
+    topics.forEach(({ kind }, i) => { result[`${kind}EventId`] = ids[i]; });
     return result;
   }
 
@@ -87,11 +94,12 @@ export class EventLog {
   /** Appends a training run's event to the run's stream (replayed by `trainingUpdated`, kept like a job's). */
   async publishTraining(event: TrainingEvent): Promise<string> {
     const body = JSON.stringify(event);
-    return this.append(this.key('training', event.runId), body, body, ...this.limitsOf('training'));
+    const [id] = await this.append([this.key('training', event.runId)], body, body, [this.limitsOf('training')]);
+    return id;
   }
 
-  private async append(key: string, stored: string, live: string, maxLen: number, ttlSeconds: number): Promise<string> {
-    return APPEND_SCRIPT.run(this.redis, [key], [stored, maxLen, ttlSeconds, live]);
+  private append(keys: string[], stored: string, live: string, limits: [maxLen: number, ttlSeconds: number][]): Promise<string[]> {
+    return APPEND_SCRIPT.run(this.redis, keys, [stored, live, ...limits.flat()]);
   }
 
   /** Events of a stream after `after` (exclusive), or all of them when `after` is null. */

@@ -41,4 +41,41 @@ describe('the event log', () => {
     expect(steps).toEqual([1, 2, 3, 4, 5]);
     await queue.return();
   });
+
+  it("appends an event to all of its streams in one call, and each stream's subscribers get it live with the id the log gave", async () => {
+    const events = app.services.events as EventLog;
+    const jobId = randomUUID();
+    const sessionId = randomUUID();
+    const batchId = randomUUID();
+    const [byJob, bySession, byBatch] = await Promise.all([
+      events.subscribe('job', jobId, null), events.subscribe('session', sessionId, null), events.subscribe('batch', batchId, null),
+    ]);
+    const calls: string[] = [];
+    const redis = app.redis as unknown as { evalsha: (...args: unknown[]) => unknown };
+    const evalsha = redis.evalsha;
+    redis.evalsha = function (this: unknown, ...args: unknown[]) {
+      calls.push(String(args[1]));
+      return evalsha.apply(this, args);
+    };
+    let ids: Awaited<ReturnType<EventLog['publish']>>;
+    try {
+      ids = await events.publish({ ...progress(jobId, 1), sessionId, batchId });
+    } finally {
+      redis.evalsha = evalsha;
+    }
+    expect(calls).toEqual(['3']); // one script call, three keys
+    for (const [queue, id, kind, topic] of [[byJob, ids.jobEventId, 'job', jobId], [bySession, ids.sessionEventId, 'session', sessionId], [byBatch, ids.batchEventId, 'batch', batchId]] as const) {
+      const delivered = (await queue.next()).value as { step: number; eventId: string };
+      expect(delivered).toMatchObject({ step: 1, eventId: id });
+      expect((await events.read(kind, topic, null)).map((e) => e.eventId)).toEqual([id]);
+      await queue.return();
+    }
+  });
+
+  it("keeps a training run's event in the run's own stream", async () => {
+    const events = app.services.events as EventLog;
+    const runId = randomUUID();
+    const id = await events.publishTraining({ type: 'QUEUED', runId, at: new Date().toISOString(), actorId: null, step: 0, totalSteps: 2 });
+    expect((await events.read('training', runId, null)).map((e) => e.eventId)).toEqual([id]);
+  });
 });
