@@ -1,8 +1,100 @@
 import { EventEmitter } from 'node:events';
-import { PGlite, types } from '@electric-sql/pglite';
+import type { Worker } from 'node:worker_threads';
+import { firstMessage, startThread } from '../kernel/threads';
 
 type Callback<T> = (err: Error | null, result?: T) => void;
 interface QueryResultLike { rows: unknown[]; fields?: unknown[]; affectedRows?: number }
+
+/** What the PGlite thread starts with. */
+export interface PGliteThreadData { dataDir?: string }
+/** Main thread → PGlite thread. */
+export type ToPGliteThread = { type: 'query'; id: number; sql: string; params?: unknown[] } | { type: 'close' };
+/** PGlite thread → main thread. */
+export type FromPGliteThread =
+  | { type: 'ready' } | { type: 'failed'; error: Record<string, unknown> }
+  | { type: 'result'; id: number; rows: unknown[]; fields?: unknown[]; affectedRows?: number }
+  | { type: 'error'; id: number; error: Record<string, unknown> }
+  | { type: 'closed'; error?: Record<string, unknown> };
+
+/** An error from the thread with PostgreSQL's fields back on it (TypeORM and our code read `code`, `constraint`…). */
+function rebuildError(described: Record<string, unknown>): Error {
+  return Object.assign(new Error(String(described.message)), described);
+}
+
+/**
+ * The embedded database in a worker thread of its own (`pglite-thread.ts`):
+ * PGlite runs PostgreSQL compiled to WASM, synchronously while a statement
+ * runs, so on the main thread every statement held up every request and
+ * WebSocket of the process (`npm start`'s default). Statements cross as
+ * messages, answered in order. The thread keeps the process alive only while
+ * a statement is out.
+ */
+class PGliteThread {
+  private readonly pending = new Map<number, { resolve: (r: QueryResultLike) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private closing: ((error?: Error) => void) | null = null;
+  /** Set once the thread has died: later statements fail at once instead of waiting for an answer that never comes. */
+  private dead: Error | null = null;
+
+  private constructor(private readonly thread: Worker) {
+    thread.unref();
+    thread.on('message', (message: FromPGliteThread) => this.receive(message));
+    thread.on('error', (error) => this.fail(error));
+    thread.on('exit', (code) => this.fail(new Error(`PGlite thread exited with code ${code}`)));
+  }
+
+  /** Starts the thread and opens the database in it; rejects with PGlite's error. */
+  static start(data: PGliteThreadData): Promise<PGliteThread> {
+    const thread = startThread(__dirname, 'pglite-thread', data);
+    return firstMessage(thread, (message: FromPGliteThread) => {
+      if (message.type === 'ready') return new PGliteThread(thread);
+      return message.type === 'failed' ? rebuildError(message.error) : new Error(`unexpected ${message.type} from the PGlite thread`);
+    });
+  }
+
+  query(sql: string, params?: unknown[]): Promise<QueryResultLike> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.dead) return reject(this.dead);
+      if (this.pending.size === 0) this.thread.ref();
+      this.pending.set(id, { resolve, reject });
+      this.thread.postMessage({ type: 'query', id, sql, params } satisfies ToPGliteThread);
+    });
+  }
+
+  /** Closes the database (flushing a data directory) and ends the thread. */
+  close(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.closing = (error) => (error ? reject(error) : resolve());
+      this.thread.ref();
+      this.thread.postMessage({ type: 'close' } satisfies ToPGliteThread);
+    }).finally(() => this.thread.terminate());
+  }
+
+  private receive(message: FromPGliteThread): void {
+    if (message.type === 'closed') {
+      this.closing?.(message.error ? rebuildError(message.error) : undefined);
+      this.closing = null;
+      return;
+    }
+    if (message.type !== 'result' && message.type !== 'error') return;
+    const waiting = this.pending.get(message.id);
+    if (!waiting) return;
+    this.pending.delete(message.id);
+    if (this.pending.size === 0 && !this.closing) this.thread.unref();
+    if (message.type === 'error') waiting.reject(rebuildError(message.error));
+    else waiting.resolve({ rows: message.rows, fields: message.fields, affectedRows: message.affectedRows });
+  }
+
+  /** The thread died: every statement out fails (TypeORM sees a connection error). */
+  private fail(error: Error): void {
+    this.dead ??= error;
+    for (const waiting of this.pending.values()) waiting.reject(error);
+    this.pending.clear();
+    this.closing?.(error.message.includes('exited with code') ? undefined : error);
+    this.closing = null;
+  }
+}
 
 /**
  * A `pg.Pool` look-alike over one embedded PGlite database.
@@ -14,21 +106,20 @@ interface QueryResultLike { rows: unknown[]; fields?: unknown[]; affectedRows?: 
  * query runner releases it; queries are serialised, transactions isolated.
  */
 export class PGliteLeasePool extends EventEmitter {
-  private static db: PGlite | null = null;
-  private static options: { dataDir?: string } = {};
+  private static db: Promise<PGliteThread> | null = null;
+  private static options: PGliteThreadData = {};
   private static tail: Promise<void> = Promise.resolve();
 
   static configure(dataDir: string | undefined): void {
     PGliteLeasePool.options = { dataDir };
   }
 
-  static async instance(): Promise<PGlite> {
+  static instance(): Promise<PGliteThread> {
     if (!PGliteLeasePool.db) {
-      PGliteLeasePool.db = await PGlite.create({
-        dataDir: PGliteLeasePool.options.dataDir,
-        // TypeORM sends booleans as strings in some paths; PGlite wants TRUE/FALSE.
-        serializers: { [types.BOOL]: (v: unknown) => (v === true || v === 'true' || v === 1 ? 'TRUE' : 'FALSE') },
-      });
+      const starting = PGliteThread.start(PGliteLeasePool.options);
+      // A failed start is not kept: the next connect tries again.
+      starting.catch(() => { if (PGliteLeasePool.db === starting) PGliteLeasePool.db = null; });
+      PGliteLeasePool.db = starting;
     }
     return PGliteLeasePool.db;
   }
@@ -43,8 +134,8 @@ export class PGliteLeasePool extends EventEmitter {
   }
 
   connect(callback: (err: Error | null, client: LeasedClient | null, done: () => void) => void): void {
-    Promise.all([PGliteLeasePool.instance(), PGliteLeasePool.acquire()]).then(
-      ([db, release]) => {
+    void PGliteLeasePool.acquire().then((release) => PGliteLeasePool.instance().then(
+      (db) => {
         const client = new LeasedClient(db);
         let released = false;
         callback(null, client, () => {
@@ -54,8 +145,11 @@ export class PGliteLeasePool extends EventEmitter {
           }
         });
       },
-      (err: Error) => callback(err, null, () => undefined),
-    );
+      (err: Error) => {
+        release(); // the database did not open: the next lease must not wait for this one
+        callback(err, null, () => undefined);
+      },
+    ));
   }
 
   query(sql: string, params?: unknown[] | Callback<QueryResultLike>, cb?: Callback<QueryResultLike>): Promise<QueryResultLike> {
@@ -71,25 +165,22 @@ export class PGliteLeasePool extends EventEmitter {
     const db = PGliteLeasePool.db;
     PGliteLeasePool.db = null;
     PGliteLeasePool.tail = Promise.resolve();
-    (db ? db.close() : Promise.resolve()).then(() => callback?.(null), (e: Error) => callback?.(e));
+    (db ? db.then((thread) => thread.close()) : Promise.resolve()).then(() => callback?.(null), (e: Error) => callback?.(e));
   }
 }
 
 /** The connection object TypeORM's query runner uses during its lease. */
 class LeasedClient extends EventEmitter {
-  constructor(private readonly db: PGlite) {
+  constructor(private readonly db: PGliteThread) {
     super();
   }
 
   query(sql: string, params?: unknown[] | Callback<QueryResultLike>, cb?: Callback<QueryResultLike>): Promise<QueryResultLike> {
     const callback = typeof params === 'function' ? params : cb;
     const values = Array.isArray(params) ? params : undefined;
-    const run = values && values.length > 0
-      ? this.db.query(sql, values)
-      : this.db.exec(sql).then((results) => results[results.length - 1] ?? { rows: [] });
-    return run.then(
+    return this.db.query(sql, values).then(
       (result) => {
-        const shaped = { ...result, rowCount: (result as { affectedRows?: number }).affectedRows ?? result.rows.length };
+        const shaped = { ...result, rowCount: result.affectedRows ?? result.rows.length };
         callback?.(null, shaped);
         return shaped;
       },

@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { startThread } from '../kernel/threads';
 import {
   TrainingError, type TrainingBackend, type TrainingCheckpoint, type TrainingErrorCode, type TrainingEvaluation, type TrainingHooks,
   type TrainingProgress, type TrainingResult, type TrainingSamples, type TrainingSpec,
@@ -28,24 +26,6 @@ export interface TrainerThreadData {
 /** Bytes that crossed a thread arrive as a Uint8Array; the trainer and the store want Buffers. */
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-/**
- * Starts the thread from the compiled trainer-thread.js; under vitest, where
- * only the TypeScript sources exist, the thread compiles what it requires
- * first (as ThreadedPipeline does).
- */
-function startThread(data: TrainerThreadData): Worker {
-  const compiled = path.join(__dirname, 'trainer-thread.js');
-  if (existsSync(compiled)) return new Worker(compiled, { workerData: data });
-  const typescript = require.resolve('typescript', { paths: [__dirname] });
-  const source = `
-    const ts = require(${JSON.stringify(typescript)});
-    const fs = require('node:fs');
-    // Node16 (as tsconfig.json): CommonJS output that keeps dynamic import() real, which the trainer's tfjs loading needs.
-    const options = { module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16, target: ts.ScriptTarget.ES2022, esModuleInterop: true };
-    require.extensions['.ts'] = (module, file) => module._compile(ts.transpileModule(fs.readFileSync(file, 'utf8'), { compilerOptions: options, fileName: file }).outputText, file);
-    require(${JSON.stringify(path.join(__dirname, 'trainer-thread.ts'))});`;
-  return new Worker(source, { eval: true, workerData: data });
-}
 
 /**
  * A training backend run in a worker thread of its own: tfjs on the CPU
@@ -62,7 +42,7 @@ export class ThreadedTrainer implements TrainingBackend {
   }
 
   train(spec: TrainingSpec, hooks: TrainingHooks = {}, signal?: AbortSignal): Promise<TrainingResult> {
-    const thread = startThread(this.data);
+    const thread = startThread(__dirname, 'trainer-thread', this.data);
     // Each hook waits for the one before it, so a checkpoint is stored before the next one and before the result.
     let chain: Promise<unknown> = Promise.resolve();
     const onAbort = () => thread.postMessage({ type: 'abort' } satisfies ToTrainerThread);

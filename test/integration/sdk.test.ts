@@ -61,11 +61,15 @@ describe('the TypeScript SDK', () => {
   });
 
   it('resumes after the socket drops mid-job with `after`: no event lost, none twice', async () => {
-    const { job } = await sdk.generate({ prompt: 'a storm over the sea', seed: 11, steps: 12, width: 64, height: 64 });
+    // The job waits until its stream is open, and renders at 512² (a few ms a step), so the socket is cut while
+    // steps still come: a 64² job could finish before the first PROGRESS reached the loop, and nothing would resume.
+    await app.worker!.bullWorker.pause();
+    const { job } = await sdk.generate({ prompt: 'a storm over the sea', seed: 11, steps: 12, width: 512, height: 512 });
     const opened = sockets.length;
     const seen: JobEvent[] = [];
     for await (const event of sdk.jobEvents(job.id, { reconnectDelayMs: 10 })) {
       seen.push(event);
+      if (event.type === 'QUEUED') app.worker!.bullWorker.resume();
       // Cut the connection under the stream once, at the first step.
       if (event.type === 'PROGRESS' && sockets.length === opened + 1) sockets.at(-1)!.terminate();
     }

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { firstMessage, startThread } from '../../kernel/threads';
 import { PipelineAbortedError, PipelineError, type PipelineErrorCode } from './errors';
 import type {
   GeneratedImage, GenerationRequest, ImagePipeline, PipelineLoadOptions, RunOptions, StepProgress, VideoFrame, VideoRequest, VideoRunOptions,
@@ -36,23 +35,6 @@ interface Run {
   steps: Promise<unknown>;
 }
 
-/**
- * Starts the thread from the compiled pipeline-thread.js; when this module
- * runs as TypeScript (vitest), the thread compiles the sources it requires
- * with the TypeScript compiler first, since worker threads get no loader.
- */
-function startThread(data: PipelineThreadData): Worker {
-  const compiled = path.join(__dirname, 'pipeline-thread.js');
-  if (existsSync(compiled)) return new Worker(compiled, { workerData: data });
-  const typescript = require.resolve('typescript', { paths: [__dirname] });
-  const source = `
-    const ts = require(${JSON.stringify(typescript)});
-    const fs = require('node:fs');
-    const options = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true };
-    require.extensions['.ts'] = (module, file) => module._compile(ts.transpileModule(fs.readFileSync(file, 'utf8'), { compilerOptions: options, fileName: file }).outputText, file);
-    require(${JSON.stringify(path.join(__dirname, 'pipeline-thread.ts'))});`;
-  return new Worker(source, { eval: true, workerData: data });
-}
 
 function rebuildError(message: FromThread & { type: 'failed' }): Error {
   if (message.kind === 'aborted') return new PipelineAbortedError(message.message);
@@ -85,20 +67,12 @@ export class ThreadedPipeline implements ImagePipeline {
 
   /** Starts a thread and loads `modelDir` in it; rejects with the load's PipelineError. */
   static load(modelDir: string, options: PipelineLoadOptions = {}): Promise<ThreadedPipeline> {
-    const thread = startThread({ modelDir, options });
+    const thread = startThread(__dirname, 'pipeline-thread', { modelDir, options });
     thread.unref(); // an idle model must not keep the process alive
-    return new Promise((resolve, reject) => {
-      const fail = (error: Error) => {
-        void thread.terminate();
-        reject(error);
-      };
-      thread.once('error', fail);
-      thread.once('message', (message: FromThread) => {
-        thread.off('error', fail);
-        if (message.type === 'loaded') resolve(new ThreadedPipeline(thread, modelDir, message));
-        else if (message.type === 'failed') fail(rebuildError(message));
-        else fail(new PipelineError('MODEL_LOAD_FAILED', `unexpected ${message.type} from the pipeline thread`));
-      });
+    return firstMessage(thread, (message: FromThread) => {
+      if (message.type === 'loaded') return new ThreadedPipeline(thread, modelDir, message);
+      if (message.type === 'failed') return rebuildError(message);
+      return new PipelineError('MODEL_LOAD_FAILED', `unexpected ${message.type} from the pipeline thread`);
     });
   }
 
