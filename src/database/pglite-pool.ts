@@ -56,14 +56,16 @@ class PGliteThread {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (this.dead) return reject(this.dead);
+      // A parameter that cannot be cloned throws here, before anything waits for an answer.
+      this.thread.postMessage({ type: 'query', id, sql, params } satisfies ToPGliteThread);
       if (this.pending.size === 0) this.thread.ref();
       this.pending.set(id, { resolve, reject });
-      this.thread.postMessage({ type: 'query', id, sql, params } satisfies ToPGliteThread);
     });
   }
 
   /** Closes the database (flushing a data directory) and ends the thread. */
   close(): Promise<void> {
+    if (this.dead) return this.thread.terminate().then(() => undefined);
     return new Promise<void>((resolve, reject) => {
       this.closing = (error) => (error ? reject(error) : resolve());
       this.thread.ref();

@@ -14,10 +14,15 @@ if (!port) throw new Error('pglite-thread runs as a worker thread');
 const { dataDir } = workerData as PGliteThreadData;
 const send = (message: FromPGliteThread) => port.postMessage(message);
 
-/** A database error as plain data: a thrown Error crosses threads without PostgreSQL's fields (code, constraint, detail…). */
+/**
+ * A database error as plain data: a thrown Error crosses threads without
+ * PostgreSQL's fields (code, constraint, detail…). Only plain values are
+ * kept, so the answer can always be posted.
+ */
 function describe(error: unknown): Record<string, unknown> {
-  const e = error as Error & Record<string, unknown>;
-  return { ...e, name: e?.name ?? 'Error', message: e?.message ?? String(error) };
+  const e = (error ?? {}) as Error & Record<string, unknown>;
+  const fields = Object.entries(e).filter(([, value]) => value === null || ['string', 'number', 'boolean'].includes(typeof value));
+  return { ...Object.fromEntries(fields), name: e.name ?? 'Error', message: e.message ?? String(error) };
 }
 
 PGlite.create({

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { QueryFailedError, type DataSource } from 'typeorm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/database/data-source';
+import { PGliteLeasePool } from '../../src/database/pglite-pool';
 import { User } from '../../src/entities';
 
 /**
@@ -75,6 +76,9 @@ describe('the embedded database in its own thread', () => {
         await m.query('SELECT 1/0');
       })).rejects.toMatchObject({ driverError: { code: '22012' } });
       expect((await db.getRepository(User).findOneByOrFail({ email: 'thread@example.com' })).displayName).toBe('Thread');
+      // A value that cannot cross the thread is refused at once, and the next statement runs.
+      await expect(db.query('SELECT $1::text AS v', [() => 1])).rejects.toThrow(/could not be cloned/);
+      expect(await db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
     });
   });
 
@@ -85,5 +89,15 @@ describe('the embedded database in its own thread', () => {
     await withDatabase(pgliteDir, (db) => db.getRepository(User).insert({ id: randomUUID(), email: 'kept@example.com', passwordHash: 'x', displayName: 'Kept' }));
     const kept = await withDatabase(pgliteDir, (db) => db.getRepository(User).findOneBy({ email: 'kept@example.com' }));
     expect(kept?.displayName).toBe('Kept');
+  });
+
+  it('fails every statement at once after its thread has died, instead of waiting forever, and still closes', async () => {
+    await withDatabase('memory', async (db) => {
+      expect(await db.query('SELECT 2 AS two')).toEqual([{ two: 2 }]);
+      const database = (await PGliteLeasePool.instance()) as unknown as { thread: { terminate(): Promise<number> } };
+      await database.thread.terminate();
+      await expect(db.query('SELECT 3')).rejects.toThrow(/PGlite thread exited/);
+      await expect(db.query('SELECT 4')).rejects.toThrow(/PGlite thread exited/);
+    });
   });
 });
