@@ -43,6 +43,8 @@ export interface JobVideoFile {
 // Partial: only API-key jobs pay for it; it keeps the ON DELETE SET NULL from scanning jobs.
 @Index('idx_jobs_api_key', ['apiKeyId'], { where: 'api_key_id IS NOT NULL' })
 @Index('idx_jobs_batch', ['batchId', 'batchIndex'], { where: 'batch_id IS NOT NULL' })
+// The line, in the order the queue hands it out: a place in line counts the entries ahead in this small index alone (docs/architecture.md, "The request path").
+@Index('idx_jobs_pending_order', ['priority', 'createdAt'], { where: `status = 'PENDING'` })
 export class Job extends Identified implements GenerationSettings {
   @Column('uuid', { name: 'owner_id' })
   ownerId: string;

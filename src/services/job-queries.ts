@@ -74,7 +74,7 @@ export class JobQueries {
    * already waiting (their places changed). A single submission gets it from
    * its own INSERT (JobLifecycle.submit); a batch asks here for each of its jobs.
    */
-  async placeOfNewJob(job: Pick<Job, 'id' | 'priority' | 'createdAt'>): Promise<QueuePlace> {
+  async placeOfNewJob(job: Pick<Job, 'priority' | 'createdAt'>): Promise<QueuePlace> {
     const { sql, params } = placeAlongside(job);
     const [row] = (await this.db.query(`SELECT ${sql(1)}`, params)) as Record<string, unknown>[];
     return placeFromRow(row ?? {});

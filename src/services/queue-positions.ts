@@ -27,15 +27,17 @@ export interface QueuePlace {
 }
 
 /**
- * The place of a new PENDING job, counted over the other waiting jobs. Run by
- * the job's own INSERT (docs/architecture.md, "The request path"), it does not
- * see the new row; run anywhere else, it leaves the row out.
+ * The place of a new PENDING job, counted over the other waiting jobs (the
+ * counts leave the job's own row out, so it may be written already). Run by
+ * the job's own INSERT (docs/architecture.md, "The request path"). The status
+ * is written out, not a parameter, so that every plan can count in the
+ * partial index of the line (`idx_jobs_pending_order`) without reading rows.
  */
-export function placeAlongside(job: Pick<Job, 'id' | 'priority' | 'createdAt'>): Alongside {
+export function placeAlongside(job: Pick<Job, 'priority' | 'createdAt'>): Alongside {
   return {
     sql: (n) => `COUNT(*) FILTER (WHERE priority < $${n} OR (priority = $${n} AND created_at < $${n + 1})) AS ahead,
-      COUNT(*) FILTER (WHERE priority > $${n}) AS behind FROM jobs WHERE status = $${n + 2} AND id <> $${n + 3}`,
-    params: [job.priority, job.createdAt, JobStatus.PENDING, job.id],
+      COUNT(*) FILTER (WHERE priority > $${n}) AS behind FROM jobs WHERE status = '${JobStatus.PENDING}'`,
+    params: [job.priority, job.createdAt],
   };
 }
 

@@ -158,8 +158,12 @@ describe('ComfyUI: one socket per endpoint', () => {
   it('runs two prompts at once over one socket, each with its own progress, previews (every ATELIER_PREVIEW_EVERY steps) and image', async () => {
     const server = await comfy({ stepDelayMs: 30 });
     const modelId = await remoteModel(app, { backend: 'COMFYUI', endpoints: [server.url], workflow: exampleWorkflow() });
+    // Previews go out live only (the log keeps steps without them): the jobs wait until both streams are open.
+    await app.worker!.bullWorker.pause();
     const jobs = await Promise.all([submit(modelId, { prompt: 'first of two', steps: 6 }), submit(modelId, { prompt: 'second of two', steps: 10 })]);
     const feeds = jobs.map((j) => events(j.id));
+    await waitFor(async () => feeds.every((f) => f.items.length > 0));
+    app.worker!.bullWorker.resume();
     await Promise.all(feeds.map((f) => f.done));
     const done = await Promise.all(jobs.map((j) => readJob(j.id)));
     expect(done.map((j) => j.status)).toEqual(['COMPLETED', 'COMPLETED']);
