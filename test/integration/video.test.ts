@@ -38,6 +38,8 @@ describe('VIDEO jobs', () => {
     const user = await factory.user(app);
     const vlog = presets['Vlog Style'];
     expect(vlog).toMatchObject({ category: 'VIDEO', durationSeconds: 3, fps: 30 });
+    // Previews go out live only (the log keeps frames without them): the clip waits until its stream is open.
+    await app.worker!.bullWorker.pause();
     const { createGeneration: job } = await gqlData<any>(app.url,
       'mutation($input: GenerationInput!) { createGeneration(input: $input) { id kind totalSteps } }',
       { input: { prompt: 'a walk along the beach', presetId: vlog.id, steps: 2 } }, user.token);
@@ -45,6 +47,8 @@ describe('VIDEO jobs', () => {
     const client = wsClient(app.url, user.token);
     const stream = collect<any>(client, 'subscription($id: ID!) { jobUpdated(jobId: $id) { type step totalSteps preview } }', { id: job.id },
       (items) => ['COMPLETED', 'FAILED'].includes(items.at(-1)?.jobUpdated.type));
+    await waitFor(async () => stream.items.length > 0);
+    app.worker!.bullWorker.resume();
     await stream.done;
     await client.dispose();
     const events = stream.items.map((i) => i.jobUpdated);
