@@ -26,7 +26,6 @@ export interface TrainerThreadData {
 /** Bytes that crossed a thread arrive as a Uint8Array; the trainer and the store want Buffers. */
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-
 /**
  * A training backend run in a worker thread of its own: tfjs on the CPU
  * computes synchronously, and a run takes minutes, so on the main thread it

@@ -111,7 +111,7 @@ export class BatchService {
     await this.deps.progress.announce(batch);
     let wentAhead = false;
     for (const job of jobs) {
-      const place = await this.deps.queries.placeOfNewJob(job);
+      const place = await this.deps.queries.placeOf(job);
       wentAhead ||= place.wentAhead;
       await this.deps.lifecycle.queued(job, actorId, place.position, false);
     }

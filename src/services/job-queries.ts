@@ -60,21 +60,16 @@ export class JobQueries {
   /** 0-based place among pending jobs, in the order the queue hands them out (priority, then age). */
   async queuePosition(job: Job): Promise<number | null> {
     if (job.status !== JobStatus.PENDING) return null;
-    return this.db.getRepository(Job).createQueryBuilder('j')
-      .where('j.status = :pending', { pending: JobStatus.PENDING })
-      .andWhere(new Brackets((w) => {
-        w.where('j.priority < :p', { p: job.priority })
-          .orWhere('(j.priority = :p AND j.createdAt < :c)', { p: job.priority, c: job.createdAt });
-      }))
-      .getCount();
+    return (await this.placeOf(job)).position;
   }
 
   /**
-   * A job's place in line once written, and whether it went ahead of jobs
-   * already waiting (their places changed). A single submission gets it from
-   * its own INSERT (JobLifecycle.submit); a batch asks here for each of its jobs.
+   * A PENDING job's place in line, and whether it is ahead of jobs waiting
+   * behind it: counted in the line's own index (placeAlongside). A single
+   * submission gets it from its own INSERT (JobLifecycle.submit); a batch asks
+   * here for each of its jobs, and `queuePosition` for any waiting job.
    */
-  async placeOfNewJob(job: Pick<Job, 'priority' | 'createdAt'>): Promise<QueuePlace> {
+  async placeOf(job: Pick<Job, 'priority' | 'createdAt'>): Promise<QueuePlace> {
     const { sql, params } = placeAlongside(job);
     const [row] = (await this.db.query(`SELECT ${sql(1)}`, params)) as Record<string, unknown>[];
     return placeFromRow(row ?? {});

@@ -35,7 +35,6 @@ interface Run {
   steps: Promise<unknown>;
 }
 
-
 function rebuildError(message: FromThread & { type: 'failed' }): Error {
   if (message.kind === 'aborted') return new PipelineAbortedError(message.message);
   if (message.kind === 'pipeline' && message.code) return new PipelineError(message.code, message.message, { field: message.field });
