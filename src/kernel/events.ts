@@ -113,8 +113,19 @@ export function topicsOf(event: AtelierEvent): { kind: TopicKind; id: string }[]
 }
 
 /** What services publish through; the event log (subscriptions/) implements it. */
+/**
+ * An event that supersedes the earlier ones of its kind: it is appended only
+ * if its `rank` is above the last appended under `key`, so a publisher that
+ * computed it earlier but got to append it later drops it (BATCH_PROGRESS).
+ */
+export interface EventOrder {
+  key: string;
+  rank: number;
+}
+
 export interface EventPublisher {
-  publish(event: AtelierEvent): Promise<{ jobEventId?: string; sessionEventId?: string }>;
+  /** `order`: append only if newer than what was appended under its key (then the result is empty when dropped). */
+  publish(event: AtelierEvent, order?: EventOrder): Promise<{ jobEventId?: string; sessionEventId?: string }>;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -46,7 +46,8 @@ export class BatchProgress {
     const recounted = await this.recount(job.batchId);
     if (!recounted) return;
     const { batch, open } = recounted;
-    if (open === 0 && batch.status === BatchStatus.RUNNING && (await this.finish(batch))) return;
+    // The finisher publishes the final counts; one that lost the race to another finisher holds stale ones.
+    if (open === 0 && batch.status === BatchStatus.RUNNING) return void await this.finish(batch);
     await this.publish(batch, job.ownerId);
   }
 
@@ -107,10 +108,18 @@ export class BatchProgress {
     }
   }
 
+  /**
+   * Counts only grow, so their publishes are ordered by how far they got: a
+   * recount read before another job ended but published after it is dropped,
+   * and a subscriber never sees the counts go back (nor a final status
+   * followed by RUNNING) when jobs of one batch end at once on several workers.
+   */
   private publish(batch: Batch, actorId: string): Promise<unknown> {
+    const counts = countsOf(batch);
+    const rank = 2 * (counts.completed + counts.failed + counts.cancelled) + (counts.status === BatchStatus.RUNNING ? 0 : 1);
     return this.deps.events.publish({
       type: 'BATCH_PROGRESS', at: this.deps.clock.now().toISOString(), actorId, jobId: null, sessionId: batch.sessionId,
-      batchId: batch.id, counts: countsOf(batch),
-    });
+      batchId: batch.id, counts,
+    }, { key: `batch-progress:${batch.id}`, rank });
   }
 }

@@ -133,7 +133,7 @@ export class JobLifecycle {
     const announced = (async () => {
       await this.run(() => this.deps.scheduler.started(job.priority));
       await this.run(() => this.emit(job, { type: 'STARTED', step: 0, totalSteps: workSteps(job) }));
-      await this.run(() => this.deps.batches.jobChanged(job));
+      // A start changes none of its batch's counts: no BATCH_PROGRESS for it (docs/batches.md).
       this.lineMovedUp();
     })();
     announced.catch(() => undefined); // the caller awaits it; this keeps an early failure from counting as unhandled

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RedisScript } from '../redis/script';
-import { topicsOf, type AtelierEvent, type LoggedEvent, type StreamKind, type TrainingEvent } from '../kernel/events';
+import { topicsOf, type AtelierEvent, type EventOrder, type LoggedEvent, type StreamKind, type TrainingEvent } from '../kernel/events';
 import { AsyncQueue } from './async-queue';
 
 export type { StreamKind };
@@ -23,9 +23,19 @@ export function isEventId(value: string): boolean {
 // ARGV: the stored body, the live body, then each stream's MAXLEN and TTL.
 // The stored body may be lighter than the live one (no preview image): previews
 // matter to whoever watches now, and would make the log grow with every job.
+// An ordered event (EventOrder) has its key last and its rank and TTL last in
+// ARGV: it is appended only above the key's rank, which it then becomes.
 const APPEND_SCRIPT = new RedisScript<string[]>('atelierEventAppend', 'any', `
+local streams = #KEYS
+if ARGV[#ARGV] == 'ordered' then
+  streams = streams - 1
+  local rank = tonumber(ARGV[#ARGV - 2])
+  if rank <= tonumber(redis.call('GET', KEYS[#KEYS]) or '-1') then return {} end
+  redis.call('SET', KEYS[#KEYS], rank, 'EX', ARGV[#ARGV - 1])
+end
 local ids = {}
-for i, key in ipairs(KEYS) do
+for i = 1, streams do
+  local key = KEYS[i]
   local id = redis.call('XADD', key, 'MAXLEN', '~', ARGV[1 + 2 * i], '*', 'e', ARGV[1])
   redis.call('EXPIRE', key, ARGV[2 + 2 * i])
   redis.call('PUBLISH', key, id .. ' ' .. ARGV[2])
@@ -73,15 +83,23 @@ export class EventLog {
     return `${this.prefix}:events:${kind}:${id}`;
   }
 
-  /** Appends an event to each of its streams (topicsOf: job, session, batch) in one call; returns the ids given. */
-  async publish(event: AtelierEvent): Promise<{ jobEventId?: string; sessionEventId?: string; batchEventId?: string }> {
+  /**
+   * Appends an event to each of its streams (topicsOf: job, session, batch) in
+   * one call; returns the ids given. With `order`, only if its rank is above
+   * the last one appended under `order.key` (nothing is returned otherwise).
+   */
+  async publish(event: AtelierEvent, order?: EventOrder): Promise<{ jobEventId?: string; sessionEventId?: string; batchEventId?: string }> {
     const live = JSON.stringify(event);
     const stored = event.type === 'PROGRESS' && event.preview ? JSON.stringify({ ...event, preview: undefined }) : live;
     const topics = topicsOf(event);
     const result: { jobEventId?: string; sessionEventId?: string; batchEventId?: string } = {};
     if (topics.length === 0) return result;
-    const ids = await this.append(topics.map(({ kind, id }) => this.key(kind, id)), stored, live, topics.map(({ kind }) => this.limitsOf(kind)));
-    topics.forEach(({ kind }, i) => { result[`${kind}EventId`] = ids[i]; });
+    const limits = topics.map(({ kind }) => this.limitsOf(kind));
+    const keys = topics.map(({ kind, id }) => this.key(kind, id));
+    const ids = order
+      ? await this.append([...keys, `${this.prefix}:${order.key}`], stored, live, limits, [order.rank, Math.max(...limits.map(([, ttl]) => ttl)), 'ordered'])
+      : await this.append(keys, stored, live, limits);
+    ids.forEach((id, i) => { result[`${topics[i].kind}EventId`] = id; });
     return result;
   }
 
@@ -98,8 +116,10 @@ export class EventLog {
     return id;
   }
 
-  private append(keys: string[], stored: string, live: string, limits: [maxLen: number, ttlSeconds: number][]): Promise<string[]> {
-    return APPEND_SCRIPT.run(this.redis, keys, [stored, live, ...limits.flat()]);
+  private append(
+    keys: string[], stored: string, live: string, limits: [maxLen: number, ttlSeconds: number][], order: (string | number)[] = [],
+  ): Promise<string[]> {
+    return APPEND_SCRIPT.run(this.redis, keys, [stored, live, ...limits.flat(), ...order]);
   }
 
   /** Events of a stream after `after` (exclusive), or all of them when `after` is null. */

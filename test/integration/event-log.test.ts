@@ -78,4 +78,25 @@ describe('the event log', () => {
     const id = await events.publishTraining({ type: 'QUEUED', runId, at: new Date().toISOString(), actorId: null, step: 0, totalSteps: 2 });
     expect((await events.read('training', runId, null)).map((e) => e.eventId)).toEqual([id]);
   });
+
+  it('appends an ordered event only above the last rank under its key, to all of its streams or to none', async () => {
+    const events = app.services.events as EventLog;
+    const [batchId, sessionId] = [randomUUID(), randomUUID()];
+    const counts = (completed: number) => ({
+      type: 'BATCH_PROGRESS' as const, at: new Date().toISOString(), actorId: null, jobId: null, sessionId, batchId,
+      counts: { total: 3, completed, failed: 0, cancelled: 0, status: 'RUNNING' as const },
+    });
+    const order = (rank: number) => ({ key: `test-order:${batchId}`, rank });
+    expect(await events.publish(counts(0), order(0))).toMatchObject({ batchEventId: expect.any(String), sessionEventId: expect.any(String) });
+    expect(await events.publish(counts(2), order(4))).toMatchObject({ batchEventId: expect.any(String) });
+    // Read earlier, published later: dropped, as is a repeat of the last rank.
+    expect(await events.publish(counts(1), order(2))).toEqual({});
+    expect(await events.publish(counts(2), order(4))).toEqual({});
+    for (const kind of ['batch', 'session'] as const) {
+      const logged = await events.read<any>(kind, kind === 'batch' ? batchId : sessionId, null);
+      expect(logged.map((e) => e.counts.completed)).toEqual([0, 2]);
+    }
+    expect(Number(await app.redis.get(`${app.config.redisPrefix}:test-order:${batchId}`))).toBe(4);
+    expect(await app.redis.ttl(`${app.config.redisPrefix}:test-order:${batchId}`)).toBeGreaterThan(3600);
+  });
 });

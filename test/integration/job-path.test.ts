@@ -3,6 +3,7 @@ import type { Job } from '../../src/entities';
 import type { NewImage } from '../../src/services/job-transitions';
 import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
+import { gqlData } from '../support/graphql';
 
 /**
  * The worker's side of a job, driven through the lifecycle directly (an API
@@ -83,5 +84,24 @@ describe('the job path', () => {
       'SELECT (SELECT count(*)::int FROM images WHERE job_id = $1) AS images, (SELECT count(*)::int FROM usage_records WHERE job_id = $1) AS usage',
       [other.id]);
     expect([images, usageRows]).toEqual([0, 0]);
+  });
+
+  it("a batch's jobs ending at once: its counts never go back, a start publishes none, and the final BATCH_PROGRESS is last", async () => {
+    const { createBatch } = await gqlData<any>(app.url, 'mutation($i: BatchInput!) { createBatch(input: $i) { id } }',
+      { i: { prompts: ['one', 'two', 'three'], width: 64, height: 64, steps: 2 } }, user.token);
+    const ids: { id: string }[] = await app.db.query('SELECT id FROM jobs WHERE batch_id = $1 ORDER BY batch_index', [createBatch.id]);
+    const jobs = await Promise.all(ids.map(({ id }) => row(id)));
+    for (const job of jobs) expect(await app.services.lifecycle.start(job, 'cpu')).toBe(true);
+    // As on three workers: the completions race, and so do their recounts and the batch's finish.
+    await Promise.all(jobs.map((job) => app.services.lifecycle.complete(job, [image(job, 0)])));
+    const entries = (await app.redis.xrange(`${app.config.redisPrefix}:events:batch:${createBatch.id}`, '-', '+')) as [string, string[]][];
+    const counts = entries.map(([, fields]) => JSON.parse(fields[1])).filter((e) => e.type === 'BATCH_PROGRESS').map((e) => e.counts);
+    const finished = counts.map((c) => c.completed + c.failed + c.cancelled);
+    expect(counts[0]).toMatchObject({ completed: 0, status: 'RUNNING' });
+    // Strictly growing: no repeat for a start, none read before another job ended and published after it.
+    finished.slice(1).forEach((n, i) => expect(n >= finished[i]).toBe(true));
+    expect(counts.filter((c) => c.status !== 'RUNNING')).toHaveLength(1);
+    expect(counts.at(-1)).toMatchObject({ completed: 3, status: 'COMPLETED' });
+    expect(new Set(counts.map((c) => JSON.stringify(c))).size).toBe(counts.length);
   });
 });
