@@ -60,6 +60,7 @@ export function createApollo(getToken: () => string | null, onUnauthenticated: (
     new GraphQLWsLink(ws),
     http,
   );
+  const grows = (existing: number | undefined, incoming: number) => Math.max(existing ?? 0, incoming);
   const client = new ApolloClient({
     link,
     cache: new InMemoryCache({
@@ -72,6 +73,16 @@ export function createApollo(getToken: () => string | null, onUnauthenticated: (
           fields: {
             progress: { merge: (existing: number | undefined, incoming: number) => Math.max(existing ?? 0, incoming) },
             step: { merge: (existing: number | undefined, incoming: number) => Math.max(existing ?? 0, incoming) },
+          },
+        },
+        // A batch's counts only grow and a final status stays (docs/batches.md): the same for its refetches.
+        Batch: {
+          fields: {
+            completed: { merge: grows },
+            failed: { merge: grows },
+            cancelled: { merge: grows },
+            progress: { merge: grows },
+            status: { merge: (existing: string | undefined, incoming: string) => (existing && existing !== 'RUNNING' ? existing : incoming) },
           },
         },
         Query: { fields: { jobs: { keyArgs: ['sessionId', 'status'], merge: false } } },

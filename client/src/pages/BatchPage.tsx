@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useSubscription } from '@apollo/client/react';
-import { useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import { useParams } from 'react-router';
 import { ErrorNotice } from '../components/Notice';
 import { ProgressBar } from '../components/ProgressBar';
@@ -30,6 +30,21 @@ export function BatchPage() {
   const [previews, setPreviews] = useState<Record<string, string>>({});
   const [cancel, cancelState] = useMutation(CancelBatchMutation);
   const data = batch.data?.batch;
+  // One refetch at a time, and one more after it when asked meanwhile: a refetch asked while another is in
+  // flight would share that one's (older) answer, and the last job's image or the grid would never show.
+  const refetching = useRef(false);
+  const again = useRef(false);
+  const refresh = useCallback(() => {
+    if (refetching.current) return void (again.current = true);
+    refetching.current = true;
+    void batch.refetch().catch(() => undefined).finally(() => {
+      refetching.current = false;
+      if (again.current) {
+        again.current = false;
+        refresh();
+      }
+    });
+  }, [batch]);
   useSubscription(BatchUpdatedSubscription, {
     variables: { batchId: id },
     skip: !data || data.status !== 'RUNNING',
@@ -44,9 +59,7 @@ export function BatchPage() {
           fields: { completed: () => counts.completed, failed: () => counts.failed, cancelled: () => counts.cancelled, progress: () => counts.progress },
         });
       }
-      if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(e.type) || e.counts?.status !== undefined && e.counts.status !== 'RUNNING') {
-        void batch.refetch();
-      }
+      if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(e.type) || e.counts?.status !== undefined && e.counts.status !== 'RUNNING') refresh();
     },
   });
   if (!data) return <>{batch.loading ? <p className="loading" role="status">Loading…</p> : <ErrorNotice error={batch.error ?? new Error('Batch not found')} />}</>;
