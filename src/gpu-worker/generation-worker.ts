@@ -146,7 +146,7 @@ export class GenerationWorker {
     const [job, cancelFlag] = await durable(() => Promise.all([
       this.lifecycle.transitions.find(bullJob.data.jobId), this.o.redis.get(cancelFlagKey(this.o.prefix, bullJob.data.jobId)),
     ]));
-    // The row commits before its entry is added (protocol.ts): no row means it was deleted since.
+    // The row commits before its entry is added (docs/operations.md): no row means it was deleted since.
     if (!job) return void log.warn('queue entry without a job row (deleted): discarded');
     if (job.status !== JobStatus.PENDING && job.status !== JobStatus.PROCESSING) return void log.info({ status: job.status }, 'job already final: skipped');
     if (job.status === JobStatus.PENDING && job.deadlineAt && job.deadlineAt < this.o.clock.now()) {

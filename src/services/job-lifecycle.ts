@@ -62,8 +62,8 @@ export class JobLifecycle {
   }
 
   /**
-   * Writes the PENDING row, then adds its queue entry (the order
-   * src/gpu-worker/protocol.ts promises). If the add fails the row is removed
+   * Writes the PENDING row, then adds its queue entry (a worker never meets an
+   * entry before its row; docs/operations.md). If the add fails the row is removed
    * again and the error goes to the caller; a crash in between leaves a row
    * the reconciler enqueues.
    */
