@@ -112,7 +112,6 @@ export function topicsOf(event: AtelierEvent): { kind: TopicKind; id: string }[]
   return topics;
 }
 
-/** What services publish through; the event log (subscriptions/) implements it. */
 /**
  * An event that supersedes the earlier ones of its kind: it is appended only
  * if its `rank` is above the last appended under `key`, so a publisher that
@@ -123,6 +122,7 @@ export interface EventOrder {
   rank: number;
 }
 
+/** What services publish through; the event log (subscriptions/) implements it. */
 export interface EventPublisher {
   /** `order`: append only if newer than what was appended under its key (then the result is empty when dropped). */
   publish(event: AtelierEvent, order?: EventOrder): Promise<{ jobEventId?: string; sessionEventId?: string }>;

@@ -71,8 +71,8 @@ export function createApollo(getToken: () => string | null, onUnauthenticated: (
         // A job only moves forward; a refetch that raced a live event must not pull the bar back.
         Job: {
           fields: {
-            progress: { merge: (existing: number | undefined, incoming: number) => Math.max(existing ?? 0, incoming) },
-            step: { merge: (existing: number | undefined, incoming: number) => Math.max(existing ?? 0, incoming) },
+            progress: { merge: grows },
+            step: { merge: grows },
           },
         },
         // A batch's counts only grow and a final status stays (docs/batches.md): the same for its refetches.

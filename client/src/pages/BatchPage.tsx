@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useSubscription } from '@apollo/client/react';
-import { useCallback, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import { useParams } from 'react-router';
 import { ErrorNotice } from '../components/Notice';
 import { ProgressBar } from '../components/ProgressBar';
@@ -34,7 +34,7 @@ export function BatchPage() {
   // flight would share that one's (older) answer, and the last job's image or the grid would never show.
   const refetching = useRef(false);
   const again = useRef(false);
-  const refresh = useCallback(() => {
+  const refresh = () => {
     if (refetching.current) return void (again.current = true);
     refetching.current = true;
     void batch.refetch().catch(() => undefined).finally(() => {
@@ -44,7 +44,7 @@ export function BatchPage() {
         refresh();
       }
     });
-  }, [batch]);
+  };
   useSubscription(BatchUpdatedSubscription, {
     variables: { batchId: id },
     skip: !data || data.status !== 'RUNNING',
