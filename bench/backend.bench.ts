@@ -39,7 +39,7 @@ async function throughAtelier(url: string, token: string, client: Client, modelI
  * websockets_api_example.py does: open /ws, POST /prompt, wait for
  * `executing {node: null}`, read /history, fetch every image with /view.
  */
-async function bareClient(baseUrl: string, workflow: ComfyWorkflow, seed: number): Promise<number> {
+export async function bareClient(baseUrl: string, workflow: ComfyWorkflow, seed: number): Promise<number> {
   const prompt = structuredClone(workflow) as Record<string, any>;
   prompt['3'].inputs.seed = seed;
   const clientId = `bare-${seed}`;
@@ -67,9 +67,9 @@ async function bareClient(baseUrl: string, workflow: ComfyWorkflow, seed: number
 }
 
 /** The ComfyUI test server in a process of its own, as a ComfyUI box is: `npm run comfyui:dev`'s entry. */
-async function startComfyProcess(modelDir: string): Promise<{ url: string; proc: ChildProcess }> {
+async function startComfyProcess(modelDir: string, stepDelayMs = STEP_DELAY_MS): Promise<{ url: string; proc: ChildProcess }> {
   const main = path.resolve(__dirname, '../scripts/test-servers/comfyui/main.js');
-  const proc = spawn(process.execPath, [main, '--port', '0', '--step-delay', String(STEP_DELAY_MS), '--model-dir', modelDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [main, '--port', '0', '--step-delay', String(stepDelayMs), '--model-dir', modelDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     proc.stdout!.on('data', (d: Buffer) => {
@@ -83,7 +83,7 @@ async function startComfyProcess(modelDir: string): Promise<{ url: string; proc:
 }
 
 /** The workflow of the last prompt the server ran (what Atelier substituted), from GET /history. */
-async function lastPrompt(baseUrl: string): Promise<ComfyWorkflow> {
+export async function lastPrompt(baseUrl: string): Promise<ComfyWorkflow> {
   const history = Object.values(await (await fetch(`${baseUrl}/history`)).json() as Record<string, { prompt: unknown[] }>);
   return history.at(-1)!.prompt[2] as ComfyWorkflow;
 }
@@ -115,7 +115,37 @@ const medianOf = (phases: Phases[], key: keyof Phases): string => median(phases.
 /** `npm run bench -- backend`: Atelier's overhead in front of ComfyUI, as issue 12 asks (goal ≤ 1.05). */
 export async function backendBench(): Promise<void> {
   console.log(`\n== backend (ComfyUI test server in its own process, ${STEPS} steps of ${STEP_DELAY_MS} ms, ${REQUEST.width}²) ==`);
-  const comfy = await startComfyProcess(path.join(await benchModels(), 'atelier-tiny'));
+  await withComfyModel(STEP_DELAY_MS, async (app, modelId, comfyUrl) => {
+    const user = await factory.user(app, { tier: 'ENTERPRISE' });
+    const client = wsClient(app.url, user.token);
+    // Warm both paths; the bare client then replays exactly the workflow Atelier sent.
+    await throughAtelier(app.url, user.token, client, modelId, 1);
+    const sent = await lastPrompt(comfyUrl);
+    await bareClient(comfyUrl, sent, 2);
+    const trace = new PhaseTrace();
+    trace.install(app.worker ? (app.worker as unknown as { o: { store: never } }).o.store : undefined);
+    const [ours, bare]: number[][] = [[], []];
+    const [ourPhases, barePhases]: Phases[][] = [[], []];
+    // A seed per run, so ComfyUI's cache never skips the sampler; interleaved so both see the same machine load.
+    for (let i = 0; i < RUNS; i += 1) {
+      await timed(comfyUrl, () => throughAtelier(app.url, user.token, client, modelId, 100 + i, trace), ours, ourPhases, trace);
+      await timed(comfyUrl, () => bareClient(comfyUrl, sent, 200 + i), bare, barePhases);
+    }
+    row(`job through Atelier ÷ bare ComfyUI client (${STEPS} × ${STEP_DELAY_MS} ms)`, median(ours), median(bare), 'ms', '≤ 1.05');
+    console.log(`${''.padEnd(58)} Atelier's overhead per job ≈ ${(median(ours) - median(bare)).toFixed(1)} ms: until ComfyUI starts ${medianOf(ourPhases, 'before')} ms (bare ${medianOf(barePhases, 'before')}), ComfyUI's run ${medianOf(ourPhases, 'run')} ms (bare ${medianOf(barePhases, 'run')}), after it finishes ${medianOf(ourPhases, 'after')} ms (bare ${medianOf(barePhases, 'after')})`);
+    trace.print();
+    await client.dispose();
+  });
+}
+
+/**
+ * The ComfyUI test server in its own process (`stepDelayMs` a step) and a
+ * bench app with a model that runs on it; both are stopped after `use`.
+ */
+export async function withComfyModel(
+  stepDelayMs: number, use: (app: Awaited<ReturnType<typeof startBenchApp>>, modelId: string, comfyUrl: string) => Promise<void>,
+): Promise<void> {
+  const comfy = await startComfyProcess(path.join(await benchModels(), 'atelier-tiny'), stepDelayMs);
   const app = await startBenchApp();
   try {
     const models = app.db.getRepository(AiModel);
@@ -124,25 +154,7 @@ export async function backendBench(): Promise<void> {
       backend: InferenceBackend.COMFYUI, endpoints: [comfy.url], workflow: exampleWorkflow() as ComfyWorkflow,
     });
     await models.insert(model);
-    const user = await factory.user(app, { tier: 'ENTERPRISE' });
-    const client = wsClient(app.url, user.token);
-    // Warm both paths; the bare client then replays exactly the workflow Atelier sent.
-    await throughAtelier(app.url, user.token, client, model.id, 1);
-    const sent = await lastPrompt(comfy.url);
-    await bareClient(comfy.url, sent, 2);
-    const trace = new PhaseTrace();
-    trace.install(app.worker ? (app.worker as unknown as { o: { store: never } }).o.store : undefined);
-    const [ours, bare]: number[][] = [[], []];
-    const [ourPhases, barePhases]: Phases[][] = [[], []];
-    // A seed per run, so ComfyUI's cache never skips the sampler; interleaved so both see the same machine load.
-    for (let i = 0; i < RUNS; i += 1) {
-      await timed(comfy.url, () => throughAtelier(app.url, user.token, client, model.id, 100 + i, trace), ours, ourPhases, trace);
-      await timed(comfy.url, () => bareClient(comfy.url, sent, 200 + i), bare, barePhases);
-    }
-    row(`job through Atelier ÷ bare ComfyUI client (${STEPS} × ${STEP_DELAY_MS} ms)`, median(ours), median(bare), 'ms', '≤ 1.05');
-    console.log(`${''.padEnd(58)} Atelier's overhead per job ≈ ${(median(ours) - median(bare)).toFixed(1)} ms: until ComfyUI starts ${medianOf(ourPhases, 'before')} ms (bare ${medianOf(barePhases, 'before')}), ComfyUI's run ${medianOf(ourPhases, 'run')} ms (bare ${medianOf(barePhases, 'run')}), after it finishes ${medianOf(ourPhases, 'after')} ms (bare ${medianOf(barePhases, 'after')})`);
-    trace.print();
-    await client.dispose();
+    await use(app, model.id, comfy.url);
   } finally {
     await app.stop();
     await app.teardown();

@@ -9,7 +9,7 @@ import { workerBench } from './worker.bench';
 import { fanoutBench } from './fanout.bench';
 import { admissionBench } from './admission.bench';
 import { stallsBench } from './stalls.bench';
-import { throughputBench } from './throughput.bench';
+import { remoteThroughputBench, throughputBench } from './throughput.bench';
 import { videoBench } from './video.bench';
 import { backendBench } from './backend.bench';
 import { trainingBench } from './training.bench';
@@ -21,6 +21,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   query: queryBench,
   stalls: stallsBench,
   throughput: throughputBench,
+  'throughput-comfyui': remoteThroughputBench,
   video: videoBench,
   backend: backendBench,
   training: trainingBench,

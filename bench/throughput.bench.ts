@@ -1,5 +1,8 @@
 import path from 'node:path';
 import { DiffusionPipeline } from '../src/gpu-worker/pipeline/diffusion-pipeline';
+import { startLatencyProxy } from '../test/support/latency-proxy';
+import { startTestS3Server } from '../test/support/s3-server';
+import { bareClient, lastPrompt, withComfyModel } from './backend.bench';
 import * as factory from '../test/support/factories';
 import { collect, gqlData, wsClient } from '../test/support/graphql';
 import { benchModels, row, startBenchApp, startProfiler, time } from './harness';
@@ -14,9 +17,11 @@ const REQUEST = { prompt: 'a lighthouse on a cliff at dusk', width: 256, height:
  * Back-to-back throughput: 4 users each submit 6 jobs at once (256², 20
  * steps) and the clock stops at the last COMPLETED; the baseline renders the
  * same 24 requests back to back on a bare pipeline in this process. Both
- * warm up first, so neither pays a model load. The service runs with one job
- * at a time per worker (the default) and with two, which overlaps one job's
- * bookkeeping with the next one's inference.
+ * warm up first, so neither pays a model load. The service renders one job
+ * at a time per worker (the default) and two; either way a job is stored and
+ * recorded while the next one renders (gpu-worker/render-slots.ts). A third
+ * run, one at a time, stores the images in S3 a few milliseconds away, where
+ * that overlap hides the PUT's round trips.
  */
 export async function throughputBench(): Promise<void> {
   const total = USERS * JOBS_PER_USER;
@@ -33,11 +38,67 @@ export async function throughputBench(): Promise<void> {
     const serviceMs = await throughService(seeds, concurrency);
     row(`throughput, ${total} jobs from ${USERS} users ÷ bare, worker concurrency ${concurrency}`, (total * 1000) / serviceMs, (total * 1000) / bareMs, 'img/s', '≥ 0.9');
   }
+  // Images stored in an S3 bucket a few milliseconds away, as in production: each PUT is a round trip.
+  const s3 = await startTestS3Server();
+  const proxy = await startLatencyProxy(s3.endpoint, S3_DELAY_MS);
+  try {
+    const serviceMs = await throughService(seeds, 1, {
+      ATELIER_STORAGE: 's3', ATELIER_S3_ENDPOINT: proxy.url.replace('redis:', 'http:'), ATELIER_S3_BUCKET: s3.bucket,
+      ATELIER_S3_ACCESS_KEY_ID: s3.accessKeyId, ATELIER_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    });
+    row(`the same, concurrency 1, images to S3 ${S3_DELAY_MS} ms away each way (s3rver behind a delay)`, (total * 1000) / serviceMs, (total * 1000) / bareMs, 'img/s');
+  } finally {
+    await proxy.close();
+    await s3.close();
+  }
+}
+
+/** One way, between the service and its S3 bucket (s3rver in this process, behind a delaying TCP proxy). */
+const S3_DELAY_MS = 5;
+
+/** The ComfyUI test server's wait per step, on top of its tiny model's render. */
+const REMOTE_STEP_DELAY_MS = 2;
+
+/**
+ * The same burst through a ComfyUI server (the test server in its own
+ * process, 64², 20 steps of 2 ms plus the tiny model's render), against a
+ * bare ComfyUI client sending the same 24 prompts back to back. ComfyUI runs
+ * one prompt at a time, so what Atelier does between two prompts shows
+ * directly.
+ */
+export async function remoteThroughputBench(): Promise<void> {
+  const seeds = Array.from({ length: USERS * JOBS_PER_USER }, (_, k) => REQUEST.seed + k);
+  console.log(`\n== back-to-back throughput through ComfyUI (${USERS} users × ${JOBS_PER_USER} jobs, 64², 20 steps of ${REMOTE_STEP_DELAY_MS} ms, test server in its own process) ==`);
+  await withComfyModel(REMOTE_STEP_DELAY_MS, async (app, modelId, comfyUrl) => {
+    const request = { ...REQUEST, width: 64, height: 64, modelId };
+    const users = await Promise.all(Array.from({ length: USERS }, () => factory.user(app, { tier: 'ENTERPRISE' })));
+    const clients = users.map((u) => wsClient(app.url, u.token));
+    const submit = async (u: number, seed: number) => {
+      const { createGeneration } = await gqlData<any>(app.url, 'mutation($i:GenerationInput!){ createGeneration(input:$i){ id } }', { i: { ...request, seed } }, users[u].token);
+      await collect<any>(clients[u], 'subscription($id:ID!){ jobUpdated(jobId:$id){ type } }', { id: createGeneration.id }).done;
+    };
+    // Every prompt has a seed of its own, so ComfyUI's cache never skips a run.
+    const burst = (round: number) => Promise.all(seeds.map((seed, k) => submit(k % USERS, 1000 * round + seed)));
+    const bare = async (round: number) => {
+      for (const seed of seeds) await bareClient(comfyUrl, sent, 100_000 + 1000 * round + seed);
+    };
+    // Warm both sides alike; the bare client replays exactly the workflow Atelier sent.
+    await submit(0, 1);
+    const sent = await lastPrompt(comfyUrl);
+    for (let w = 1; w <= WARMUP; w += 1) {
+      await burst(w);
+      await bare(w);
+    }
+    const [serviceMs] = await time(() => burst(WARMUP + 1));
+    const [bareMs] = await time(() => bare(WARMUP + 1));
+    row(`throughput, ${seeds.length} jobs from ${USERS} users through ComfyUI ÷ a bare ComfyUI client`, (seeds.length * 1000) / serviceMs, (seeds.length * 1000) / bareMs, 'img/s', '≥ 0.9');
+    await Promise.all(clients.map((c) => c.dispose()));
+  });
 }
 
 /** Milliseconds from submitting every job (user k % 4 submits job k) to the last COMPLETED, after one warm-up job. */
-async function throughService(seeds: number[], concurrency: number): Promise<number> {
-  const app = await startBenchApp({ ATELIER_WORKER_CONCURRENCY: String(concurrency) });
+async function throughService(seeds: number[], concurrency: number, env: Record<string, string> = {}): Promise<number> {
+  const app = await startBenchApp({ ATELIER_WORKER_CONCURRENCY: String(concurrency), ...env });
   const users = await Promise.all(Array.from({ length: USERS }, () => factory.user(app, { tier: 'ENTERPRISE' })));
   const clients = users.map((u) => wsClient(app.url, u.token));
   const submit = async (u: number, seed: number) => {

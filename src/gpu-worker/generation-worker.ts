@@ -16,6 +16,7 @@ import type { ArtifactStore } from '../storage/artifact-store';
 import type { ArtifactFileCache } from '../storage/artifact-file-cache';
 import { ModelFetchError, ModelFolders } from '../storage/model-folders';
 import { OutageGate } from './outage-gate';
+import { RenderSlots } from './render-slots';
 import { StepReporter } from './step-reporter';
 import { PipelineAbortedError, PipelineError } from './pipeline/errors';
 import { samplerKind } from './pipeline/scheduler';
@@ -87,6 +88,8 @@ export class GenerationWorker {
   private readonly worker: Worker<GenerationJobData, void>;
   private readonly lifecycle: JobLifecycle;
   private readonly gate: OutageGate;
+  /** Jobs rendered at once (`concurrency`), plus one being recorded beside each. */
+  private readonly slots: RenderSlots;
   private readonly metrics: WorkerMetrics;
   /** Running jobs by id, each with the function that hands it back on shutdown. */
   private readonly running = new Map<string, () => void>();
@@ -120,6 +123,7 @@ export class GenerationWorker {
       autorun: true,
     });
     this.worker.on('error', (err) => o.logger.error({ err }, 'worker error'));
+    this.slots = new RenderSlots(this.worker, o.concurrency);
   }
 
   /**
@@ -219,6 +223,8 @@ export class GenerationWorker {
     const started = Date.now();
     let outcome = 'failed';
     let lastStepMs = 0;
+    // Called once the job is recorded: until then the worker may take its next job beside it.
+    let recorded = () => {};
     this.running.set(job.id, () => { reason = 'shutdown'; controller.abort(); });
     this.metrics.jobStarted();
     const reporter = new StepReporter({
@@ -243,7 +249,12 @@ export class GenerationWorker {
       if (job.kind === JobKind.VIDEO) {
         // Frames come from the ONNX pipeline only; a remote model's VIDEO job is refused at admission too (docs/video.md).
         if (!(backend instanceof OnnxBackend)) throw new PipelineError('INVALID_PARAMETERS', `Videos are rendered by ONNX models only; ${modelName} runs on ${backend.kind}`);
-        await this.runVideo(job, backend.pipeline, controller.signal, (p) => reporter.step(p), async () => { clearTimeout(timer); await reporter.flush(); await begun.announced; }, log);
+        await this.runVideo(job, backend.pipeline, controller.signal, (p) => reporter.step(p), async () => {
+          clearTimeout(timer);
+          recorded = this.slots.renderEnded();
+          await reporter.flush();
+          await begun.announced;
+        }, log);
         outcome = 'completed';
         return;
       }
@@ -263,6 +274,8 @@ export class GenerationWorker {
         },
       });
       clearTimeout(timer);
+      // The next job may start rendering while this one is stored and recorded.
+      recorded = this.slots.renderEnded();
       await reporter.flush();
       await begun.announced; // its failure (an outage) puts the job back before anything is recorded
       // Only ETAs read it: not worth delaying the completion for. The render's own clock (its last step's
@@ -286,6 +299,7 @@ export class GenerationWorker {
       return await this.failFromError(job, bullJob, error, log);
     } finally {
       if (cancelPoll) clearInterval(cancelPoll);
+      recorded();
       this.running.delete(job.id);
       this.metrics.jobFinished(modelName, outcome, (Date.now() - started) / 1000);
     }

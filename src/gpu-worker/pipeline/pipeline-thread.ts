@@ -17,9 +17,9 @@ const { modelDir, options } = workerData as PipelineThreadData;
 const runs = new Map<number, { abort: AbortController }>();
 /**
  * Runs go one at a time, in the order they came: a session runs synchronously
- * on this thread, so two interleaved runs would each take twice as long. With
- * worker concurrency above 1, the next job's run starts here the moment the
- * previous one ends, while the main thread stores and commits that one.
+ * on this thread, so two interleaved runs would each take twice as long. The
+ * worker takes its next job as a run ends (gpu-worker/render-slots.ts), and
+ * with worker concurrency above 1 the next run already waits here.
  */
 let line: Promise<void> = Promise.resolve();
 const enqueue = (id: number, run: () => Promise<void>): void => {
