@@ -79,10 +79,10 @@ export class WorkerStatus {
   @Field(() => [String], { description: 'Execution providers it was configured to try, in order.' })
   configuredProviders: string[];
 
-  @Field(() => Int, { description: 'Jobs it runs at once.' })
+  @Field(() => Int, { description: 'Jobs it renders at once (ATELIER_WORKER_CONCURRENCY).' })
   concurrency: number;
 
-  @Field(() => Int, { description: 'Jobs it is running now.' })
+  @Field(() => Int, { description: 'Jobs it holds now: rendering, or rendered and being stored beside the next render (at most twice its concurrency).' })
   activeJobs: number;
 
   @Field(() => [String], { description: 'Models loaded in its cache.' })
