@@ -39,7 +39,8 @@ export function SingleSignOnPage() {
   const { signIn } = useAuth();
   const navigate = useNavigate();
   const [complete] = useMutation(CompleteSignInMutation);
-  const { data } = useQuery(AuthProvidersQuery, { fetchPolicy: 'cache-first' });
+  const { data, loading } = useQuery(AuthProvidersQuery, { fetchPolicy: 'cache-first' });
+  // After the provider's redirect the cache is empty: a refusal waits for the provider's name (a generic one if that fails).
   const provider = data?.authProviders[0]?.name ?? 'Your sign-in provider';
   const [problem, setProblem] = useState<string | null>(null);
   // A code works once: React may run effects twice in development, the redemption must not.
@@ -66,8 +67,8 @@ export function SingleSignOnPage() {
 
   return (
     <section className="auth card narrow" aria-labelledby="sso-title">
-      <h1 id="sso-title">{problem ? 'Sign-in did not work' : 'Signing you in…'}</h1>
-      {problem ? (
+      <h1 id="sso-title">{problem && !loading ? 'Sign-in did not work' : 'Signing you in…'}</h1>
+      {problem && !loading ? (
         <>
           <div className="notice error" role="alert">{refusalMessage(problem, provider)}</div>
           <p><Link to="/signin">Back to sign in</Link></p>
