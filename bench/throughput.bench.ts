@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { DiffusionPipeline } from '../src/gpu-worker/pipeline/diffusion-pipeline';
 import { startLatencyProxy } from '../test/support/latency-proxy';
@@ -33,6 +34,14 @@ export async function throughputBench(): Promise<void> {
   const [bareMs] = await time(async () => {
     for (const seed of seeds) await bare.generate({ ...REQUEST, seed });
   });
+  // The machine's own floor: the same renders while a plain busy loop in another process holds the other
+  // core, which the service's bookkeeping, database and Redis must share with the render thread.
+  const spinner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 500));
+  const [spunMs] = await time(async () => {
+    for (const seed of seeds) await bare.generate({ ...REQUEST, seed });
+  });
+  spinner.kill('SIGKILL');
   await bare.release();
   for (const concurrency of [1, 2]) {
     const serviceMs = await throughService(seeds, concurrency);
@@ -51,6 +60,7 @@ export async function throughputBench(): Promise<void> {
     await proxy.close();
     await s3.close();
   }
+  row('  reference: the bare pipeline beside a busy loop in another process ÷ bare', (total * 1000) / spunMs, (total * 1000) / bareMs, 'img/s');
 }
 
 /** One way, between the service and its S3 bucket (s3rver in this process, behind a delaying TCP proxy). */
