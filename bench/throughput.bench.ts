@@ -52,7 +52,7 @@ export async function throughputBench(): Promise<void> {
   const proxy = await startLatencyProxy(s3.endpoint, S3_DELAY_MS);
   try {
     const serviceMs = await throughService(seeds, 1, {
-      ATELIER_STORAGE: 's3', ATELIER_S3_ENDPOINT: proxy.url.replace('redis:', 'http:'), ATELIER_S3_BUCKET: s3.bucket,
+      ATELIER_STORAGE: 's3', ATELIER_S3_ENDPOINT: proxy.url, ATELIER_S3_BUCKET: s3.bucket,
       ATELIER_S3_ACCESS_KEY_ID: s3.accessKeyId, ATELIER_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
     });
     row(`the same, concurrency 1, images to S3 ${S3_DELAY_MS} ms away each way (s3rver behind a delay)`, (total * 1000) / serviceMs, (total * 1000) / bareMs, 'img/s');

@@ -243,18 +243,24 @@ export class GenerationWorker {
         this.gate.report(err);
       },
     });
+    /**
+     * The render is over (a clip's last frame is in): the timeout stops, the next job may start rendering
+     * while this one is stored and recorded, and every event goes out first. A failed announcement (an
+     * outage) puts the job back before anything is recorded.
+     */
+    const rendered = async () => {
+      clearTimeout(timer);
+      recorded = this.slots.renderEnded();
+      await reporter.flush();
+      await begun.announced;
+    };
     const remote = backend.kind !== BackendKind.ONNX;
     const cancelPoll = remote ? setInterval(() => reporter.checkCancel(), REMOTE_CANCEL_POLL_MS) : null;
     try {
       if (job.kind === JobKind.VIDEO) {
         // Frames come from the ONNX pipeline only; a remote model's VIDEO job is refused at admission too (docs/video.md).
         if (!(backend instanceof OnnxBackend)) throw new PipelineError('INVALID_PARAMETERS', `Videos are rendered by ONNX models only; ${modelName} runs on ${backend.kind}`);
-        await this.runVideo(job, backend.pipeline, controller.signal, (p) => reporter.step(p), async () => {
-          clearTimeout(timer);
-          recorded = this.slots.renderEnded();
-          await reporter.flush();
-          await begun.announced;
-        }, log);
+        await this.runVideo(job, backend.pipeline, controller.signal, (p) => reporter.step(p), rendered, log);
         outcome = 'completed';
         return;
       }
@@ -273,11 +279,7 @@ export class GenerationWorker {
           reporter.step(p);
         },
       });
-      clearTimeout(timer);
-      // The next job may start rendering while this one is stored and recorded.
-      recorded = this.slots.renderEnded();
-      await reporter.flush();
-      await begun.announced; // its failure (an outage) puts the job back before anything is recorded
+      await rendered();
       // Only ETAs read it: not worth delaying the completion for. The render's own clock (its last step's
       // elapsed time) leaves out a wait for the render thread behind another job (concurrency > 1).
       const renderMs = lastStepMs || Date.now() - started;
