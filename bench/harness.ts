@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -90,4 +90,43 @@ export async function startProfiler(): Promise<(file: string) => Promise<void>> 
     writeFileSync(file, JSON.stringify(profile));
     session.disconnect();
   };
+}
+
+/** CPU milliseconds each process on this machine has used so far, by pid (Linux's /proc; empty elsewhere). */
+export function processCpu(): Map<number, { name: string; ms: number }> {
+  const out = new Map<number, { name: string; ms: number }>();
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  for (const entry of safe(() => readdirSync('/proc'), [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = safe(() => readFileSync(`/proc/${entry}/stat`, 'utf8'), '');
+    const close = stat.lastIndexOf(')');
+    if (close < 0) continue;
+    const fields = stat.slice(close + 2).split(' '); // fields[11], [12]: utime, stime
+    out.set(Number(entry), { name: stat.slice(stat.indexOf('(') + 1, close), ms: (Number(fields[11]) + Number(fields[12])) * tick });
+  }
+  return out;
+}
+
+function safe<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback; // a process that ended between the listing and the read
+  }
+}
+
+/**
+ * CPU milliseconds per operation that each kind of process used since
+ * `before` (a processCpu() snapshot), named by `kind` (pid, process name);
+ * processes it names null are counted as "other".
+ */
+export function cpuPerOp(before: Map<number, { name: string; ms: number }>, ops: number, kind: (pid: number, name: string) => string | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [pid, now] of processCpu()) {
+    const used = now.ms - (before.get(pid)?.ms ?? 0);
+    if (used <= 0) continue;
+    const name = kind(pid, now.name) ?? 'other';
+    out[name] = (out[name] ?? 0) + used / ops;
+  }
+  return out;
 }

@@ -30,20 +30,23 @@ export interface QueuePlace {
  * The place of a new PENDING job, counted over the other waiting jobs (the
  * counts leave the job's own row out, so it may be written already). Run by
  * the job's own INSERT (docs/architecture.md, "The request path"). The status
- * is written out, not a parameter, so that every plan can count in the
- * partial index of the line (`idx_jobs_pending_order`) without reading rows.
+ * is written out, not a parameter, so that every plan reads the partial index
+ * of the line (`idx_jobs_pending_order`) without reading rows: the count
+ * walks only the index entries ahead of the job, and whether any job waits
+ * behind it is one index probe, not a count of them.
  */
 export function placeAlongside(job: Pick<Job, 'priority' | 'createdAt'>): Alongside {
+  const line = `FROM jobs WHERE status = '${JobStatus.PENDING}'`;
   return {
-    sql: (n) => `COUNT(*) FILTER (WHERE priority < $${n} OR (priority = $${n} AND created_at < $${n + 1})) AS ahead,
-      COUNT(*) FILTER (WHERE priority > $${n}) AS behind FROM jobs WHERE status = '${JobStatus.PENDING}'`,
+    sql: (n) => `(SELECT COUNT(*) ${line} AND (priority, created_at) < ($${n}::int, $${n + 1}::timestamptz)) AS ahead,
+      EXISTS (SELECT 1 ${line} AND priority > $${n}::int) AS behind`,
     params: [job.priority, job.createdAt],
   };
 }
 
 /** Reads the place from a row holding placeAlongside's expressions. */
 export function placeFromRow(row: Record<string, unknown>): QueuePlace {
-  return { position: Number(row.ahead ?? 0), wentAhead: Number(row.behind ?? 0) > 0 };
+  return { position: Number(row.ahead ?? 0), wentAhead: row.behind === true };
 }
 
 /** Positions are pushed for the first jobs in line; further back, `queuePosition` answers on demand. */
