@@ -3,11 +3,13 @@ import { buildAppSchema } from '../src/schema/build';
 import { createLoaders, type Loaders } from '../src/resolvers/loaders';
 import type { Viewer } from '../src/services/auth';
 import { signUp } from '../test/support/graphql';
-import { countStatements, executeAs, seedAlbum, seedImages, seedLora } from '../test/support/library';
+import { recordStepTimeMs } from '../src/services/queue-positions';
+import { countStatements, executeAs, seedAlbum, seedImages, seedLora, seedPendingJobs } from '../test/support/library';
 import { median, row, startBenchApp, time } from './harness';
 
 const ALBUM_DEEP = `query($id:ID!){ album(id:$id){ name owner { id }
   images(first:200){ edges { node { id url width job { id prompt owner { id email } loras { weight lora { id name } } } } } } } }`;
+const PAGE = '{ jobs(first: 50) { edges { node { id queuePosition etaSeconds } } } }';
 const ROUNDS = 9;
 const PER_ROUND = 5;
 
@@ -25,7 +27,7 @@ function naiveLoaders(db: DataSource): Loaders {
 
 /** Album of 100 images with jobs, owners and LoRAs: queries per second with loaders ÷ naive per-item resolvers. */
 export async function queryBench(): Promise<void> {
-  console.log('\n== library queries (album of 100 images with jobs, owners, LoRAs; in-process execution) ==');
+  console.log('\n== library queries (album of 100 images with jobs, owners, LoRAs; a page of waiting jobs; in-process execution) ==');
   const app = await startBenchApp({ ATELIER_ROLE: 'api' });
   try {
     const user = await signUp(app.url);
@@ -52,6 +54,26 @@ export async function queryBench(): Promise<void> {
       baseline.push(PER_ROUND / ((await time(async () => { for (let i = 0; i < PER_ROUND; i += 1) await run(true); }))[0] / 1000));
     }
     row('album query throughput: loaders ÷ naive per-item resolvers', median(ours), median(baseline), 'q/s', '≥ 5');
+
+    // A page of 50 waiting jobs with their places and ETAs, in a line of 2,000 other users' jobs.
+    const other = await signUp(app.url);
+    await seedPendingJobs(app.db, other.id, Array.from({ length: 2000 }, (_, i) => i % 7));
+    await seedPendingJobs(app.db, user.id, Array.from({ length: 50 }, (_, i) => i % 7));
+    await recordStepTimeMs(app.redis, app.config.redisPrefix, 10);
+    const page = async (naive: boolean) => {
+      const result = await executeAs(schema, app.services, viewer, PAGE, {}, naive ? naiveLoaders(app.db) : createLoaders(app.db));
+      if (result.errors) throw new Error(JSON.stringify(result.errors));
+    };
+    const paged = (await countStatements(app.db, () => page(false))).statements.length;
+    const perJob = (await countStatements(app.db, () => page(true))).statements.length;
+    console.log(`SQL statements per page of 50 waiting jobs: with the place loader ${paged}, one per job and field ${perJob}`);
+    const pageOurs: number[] = [];
+    const pageBaseline: number[] = [];
+    for (let r = 0; r < ROUNDS; r += 1) {
+      pageOurs.push(PER_ROUND / ((await time(async () => { for (let i = 0; i < PER_ROUND; i += 1) await page(false); }))[0] / 1000));
+      pageBaseline.push(PER_ROUND / ((await time(async () => { for (let i = 0; i < PER_ROUND; i += 1) await page(true); }))[0] / 1000));
+    }
+    row('jobs page (50 waiting, queuePosition + etaSeconds): loader ÷ per job', median(pageOurs), median(pageBaseline), 'q/s');
   } finally {
     await app.stop();
     await app.teardown();

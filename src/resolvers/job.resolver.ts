@@ -68,7 +68,7 @@ export class JobResolver {
 
   @FieldResolver(() => Int, { nullable: true, description: 'Jobs ahead of this one while PENDING (0 = next).' })
   queuePosition(@Root() job: Job, @Ctx() ctx: AppContext): Promise<number | null> {
-    return ctx.services.jobQueries.queuePosition(job);
+    return ctx.services.jobQueries.queuePosition(job, ctx.loaders.queuePlace);
   }
 
   @FieldResolver(() => InferenceBackend, {
@@ -81,7 +81,7 @@ export class JobResolver {
 
   @FieldResolver(() => Int, { nullable: true, description: 'Estimated seconds until completion, from recent step times; null while its backend is down.' })
   async etaSeconds(@Root() job: Job, @Ctx() ctx: AppContext): Promise<number | null> {
-    const ms = await ctx.services.jobQueries.etaMs(job);
+    const ms = await ctx.services.jobQueries.etaMs(job, ctx.loaders.queuePlace);
     return ms === null ? null : Math.ceil(ms / 1000);
   }
 

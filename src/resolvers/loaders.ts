@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { DataSource, In } from 'typeorm';
-import { AiModel, CollabSession, Image, Lora, User } from '../entities';
+import { AiModel, CollabSession, Image, Job, Lora, User } from '../entities';
+import { placesOf, type QueuePlace } from '../services/queue-positions';
 import { createLibraryLoaders } from './library-loaders';
 
 function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
@@ -24,6 +25,11 @@ export function createLoaders(db: DataSource) {
       const rows = await db.getRepository(Image).find({ where: { jobId: In([...jobIds]) }, order: { index: 'ASC' } });
       return jobIds.map((id) => rows.filter((r) => r.jobId === id));
     }),
+    /** Waiting jobs' places in line: a page of jobs asking for `queuePosition` and `etaSeconds` costs one statement. */
+    queuePlace: new DataLoader<Pick<Job, 'id' | 'priority' | 'createdAt'>, QueuePlace | null, string>(async (jobs) => {
+      const places = await placesOf(db, jobs);
+      return jobs.map((job) => places.get(job.id) ?? null);
+    }, { cacheKeyFn: (job) => job.id }),
     ...createLibraryLoaders(db),
   };
 }

@@ -110,10 +110,12 @@ export class BatchService {
   private async announce(batch: Batch, jobs: Job[], actorId: string): Promise<void> {
     await this.deps.progress.announce(batch);
     let wentAhead = false;
+    const places = await this.deps.queries.placesOf(jobs);
     for (const job of jobs) {
-      const place = await this.deps.queries.placeOf(job);
-      wentAhead ||= place.wentAhead;
-      await this.deps.lifecycle.queued(job, actorId, place.position, false);
+      const place = places.get(job.id);
+      wentAhead ||= place?.wentAhead ?? false;
+      // A job already started (or cancelled) before its place was read has none.
+      await this.deps.lifecycle.queued(job, actorId, place?.position ?? 0, false);
     }
     if (wentAhead) this.deps.lifecycle.announcePositionsSoon();
   }

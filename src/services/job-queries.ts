@@ -5,7 +5,7 @@ import { badInput } from '../kernel/errors';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import type { AccessPolicy } from './access';
 import { assertUuid } from '../kernel/ids';
-import { placeAlongside, placeFromRow, readStepTimeMs, type QueuePlace } from './queue-positions';
+import { placesOf, readStepTimeMs, type QueuePlace, type QueuePlaces } from './queue-positions';
 import { EndpointHealthStore } from '../redis/endpoint-health';
 
 export interface JobFilter {
@@ -57,23 +57,24 @@ export class JobQueries {
     return { nodes, cursors: nodes.map(encodeCursor), hasNextPage: rows.length > first };
   }
 
-  /** 0-based place among pending jobs, in the order the queue hands them out (priority, then age). */
-  async queuePosition(job: Job): Promise<number | null> {
+  /**
+   * 0-based place among pending jobs, in the order the queue hands them out
+   * (priority, then age); null once the job is not waiting. `places` answers
+   * for many jobs at once (the request's `queuePlace` loader: a page of jobs
+   * costs one statement); without it, one statement for this job.
+   */
+  async queuePosition(job: Job, places: QueuePlaces = this.places): Promise<number | null> {
     if (job.status !== JobStatus.PENDING) return null;
-    return (await this.placeOf(job)).position;
+    return (await places.load(job))?.position ?? null;
   }
 
-  /**
-   * A PENDING job's place in line, and whether it is ahead of jobs waiting
-   * behind it: counted in the line's own index (placeAlongside). A single
-   * submission gets it from its own INSERT (JobLifecycle.submit); a batch asks
-   * here for each of its jobs, and `queuePosition` for any waiting job.
-   */
-  async placeOf(job: Pick<Job, 'priority' | 'createdAt'>): Promise<QueuePlace> {
-    const { sql, params } = placeAlongside(job);
-    const [row] = (await this.db.query(`SELECT ${sql(1)}`, params)) as Record<string, unknown>[];
-    return placeFromRow(row ?? {});
+  /** The places of PENDING jobs in one statement (placesOf); a job missing from the map is no longer waiting. */
+  placesOf(jobs: readonly Pick<Job, 'id' | 'priority' | 'createdAt'>[]): Promise<Map<string, QueuePlace>> {
+    return placesOf(this.db, jobs);
   }
+
+  /** One job's place, one statement: for callers without a request's loader. */
+  private readonly places: QueuePlaces = { load: async (job) => (await this.placesOf([job])).get(job.id) ?? null };
 
   /** Milliseconds per denoising step, averaged by the workers (null until a job ran). */
   stepTimeMs(): Promise<number | null> {
@@ -90,14 +91,14 @@ export class JobQueries {
   }
 
   /** Estimated milliseconds until the job completes; unknown (null) while its backend is down. */
-  async etaMs(job: Job): Promise<number | null> {
+  async etaMs(job: Job, places: QueuePlaces = this.places): Promise<number | null> {
     if (job.status !== JobStatus.PENDING && job.status !== JobStatus.PROCESSING) return null;
     if (await this.waitingFor(job)) return null;
     const stepMs = await this.stepTimeMs();
     if (stepMs === null) return null;
     const own = remainingDenoisingSteps(job, job.step) * stepMs;
     if (job.status === JobStatus.PROCESSING) return Math.round(own);
-    const position = (await this.queuePosition(job)) ?? 0;
+    const position = (await this.queuePosition(job, places)) ?? 0;
     return Math.round(own + position * job.steps * stepMs);
   }
 

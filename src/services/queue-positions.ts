@@ -26,6 +26,11 @@ export interface QueuePlace {
   wentAhead: boolean;
 }
 
+/** Where a job's place comes from: a request's `queuePlace` loader, or one statement per job. */
+export interface QueuePlaces {
+  load(job: Pick<Job, 'id' | 'priority' | 'createdAt'>): Promise<QueuePlace | null>;
+}
+
 /**
  * The place of a new PENDING job, counted over the other waiting jobs (the
  * counts leave the job's own row out, so it may be written already). Run by
@@ -47,6 +52,37 @@ export function placeAlongside(job: Pick<Job, 'priority' | 'createdAt'>): Alongs
 /** Reads the place from a row holding placeAlongside's expressions. */
 export function placeFromRow(row: Record<string, unknown>): QueuePlace {
   return { position: Number(row.ahead ?? 0), wentAhead: row.behind === true };
+}
+
+/**
+ * The places of several PENDING jobs in one statement (a page of jobs, a
+ * batch's jobs): one walk of the line's index up to the last of them, ranking
+ * each entry by priority and age, instead of one count per job. A job's rank
+ * is the number of waiting jobs strictly ahead of it, what placeAlongside
+ * counts (and counts for a single job, which is cheaper than ranking). A job
+ * missing from the answer is no longer waiting.
+ */
+export async function placesOf(db: DataSource, jobs: readonly Pick<Job, 'id' | 'priority' | 'createdAt'>[]): Promise<Map<string, QueuePlace>> {
+  if (jobs.length === 0) return new Map();
+  if (jobs.length === 1) {
+    // One job: a count is cheaper than ranking every entry ahead of it.
+    const { sql, params } = placeAlongside(jobs[0]);
+    const [row] = (await db.query(
+      `SELECT ${sql(1)}, EXISTS (SELECT 1 FROM jobs WHERE id = $3::uuid AND status = '${JobStatus.PENDING}') AS waiting`,
+      [...params, jobs[0].id],
+    )) as Record<string, unknown>[];
+    return row?.waiting === true ? new Map([[jobs[0].id, placeFromRow(row)]]) : new Map();
+  }
+  // The walk stops after the last of them. A millisecond past its age: a row keeps microseconds that a Date drops.
+  const last = jobs.reduce((a, b) => (b.priority > a.priority || (b.priority === a.priority && b.createdAt > a.createdAt) ? b : a));
+  const rows = (await db.query(
+    `SELECT id, ahead, (SELECT MAX(priority) FROM jobs WHERE status = '${JobStatus.PENDING}') > priority AS behind
+     FROM (SELECT id, priority, RANK() OVER (ORDER BY priority, created_at) - 1 AS ahead FROM jobs
+           WHERE status = '${JobStatus.PENDING}' AND (priority, created_at) <= ($2::int, $3::timestamptz + interval '1 millisecond')) line
+     WHERE id = ANY($1::uuid[])`,
+    [jobs.map((job) => job.id), last.priority, last.createdAt],
+  )) as { id: string; ahead: string | number; behind: boolean }[];
+  return new Map(rows.map((row) => [row.id, { position: Number(row.ahead), wentAhead: row.behind === true }]));
 }
 
 /** Positions are pushed for the first jobs in line; further back, `queuePosition` answers on demand. */

@@ -92,3 +92,21 @@ export async function generate(url: string, token: string, input: Record<string,
   if (done.status !== 'COMPLETED') throw new Error(`job ${done.status}: ${done.error?.message}`);
   return done;
 }
+
+/**
+ * PENDING job rows of `ownerId` (no queue entries: for an API-only app, where
+ * nothing starts them), `priorities[i]` for the i-th, each a millisecond
+ * younger than the one before; returns their ids in that order.
+ */
+export async function seedPendingJobs(db: DataSource, ownerId: string, priorities: number[]): Promise<string[]> {
+  const model = await db.getRepository(AiModel).findOneByOrFail({ isDefault: true });
+  const start = Date.now() - priorities.length;
+  const rows = priorities.map((priority, i) => db.getRepository(Job).create({
+    id: randomUUID(), ownerId, sessionId: null, albumId: null, modelId: model.id, presetId: null,
+    status: JobStatus.PENDING, prompt: `waiting ${i}`, negativePrompt: null, width: 64, height: 64, steps: 4,
+    guidanceScale: 7.5, seed: i, count: 1, loras: [], idempotencyKey: null, requestId: null,
+    priority, step: 0, attempts: 0, deadlineAt: null, createdAt: new Date(start + i),
+  }));
+  await db.getRepository(Job).insert(rows);
+  return rows.map((row) => row.id);
+}
