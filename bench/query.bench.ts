@@ -3,8 +3,7 @@ import { buildAppSchema } from '../src/schema/build';
 import { createLoaders, type Loaders } from '../src/resolvers/loaders';
 import type { Viewer } from '../src/services/auth';
 import { signUp } from '../test/support/graphql';
-import { recordStepTimeMs } from '../src/services/queue-positions';
-import { countStatements, executeAs, seedAlbum, seedImages, seedLora, seedPendingJobs } from '../test/support/library';
+import { countStatements, executeAs, seedAlbum, seedImages, seedLora, seedPendingJobs, setStepCost } from '../test/support/library';
 import { median, row, startBenchApp, time } from './harness';
 
 const ALBUM_DEEP = `query($id:ID!){ album(id:$id){ name owner { id }
@@ -59,7 +58,7 @@ export async function queryBench(): Promise<void> {
     const other = await signUp(app.url);
     await seedPendingJobs(app.db, other.id, Array.from({ length: 2000 }, (_, i) => i % 7));
     await seedPendingJobs(app.db, user.id, Array.from({ length: 50 }, (_, i) => i % 7));
-    await recordStepTimeMs(app.redis, app.config.redisPrefix, 10);
+    await setStepCost(app.db, app.redis, app.config.redisPrefix, 100);
     const page = async (naive: boolean) => {
       const result = await executeAs(schema, app.services, viewer, PAGE, {}, naive ? naiveLoaders(app.db) : createLoaders(app.db));
       if (result.errors) throw new Error(JSON.stringify(result.errors));

@@ -27,7 +27,7 @@ import type { InferenceBackend } from './backends/inference-backend';
 import { OnnxBackend } from './backends/onnx-backend';
 import type { RemoteBackend, RemoteBackends } from './backends/remote-backends';
 import type { PipelineCache } from './models/pipeline-cache';
-import { recordStepTimeMs } from '../services/queue-positions';
+import { recordStepCost } from '../services/queue-positions';
 import { type JobFailure } from '../kernel/events';
 import { GENERATION_QUEUE, type GenerationJobData } from '../kernel/queues';
 import { ensureFfmpeg } from './video-encoder';
@@ -283,7 +283,7 @@ export class GenerationWorker {
       // Only ETAs read it: not worth delaying the completion for. The render's own clock (its last step's
       // elapsed time) leaves out a wait for the render thread behind another job (concurrency > 1).
       const renderMs = lastStepMs || Date.now() - started;
-      void recordStepTimeMs(this.o.redis, this.o.prefix, renderMs / Math.max(1, job.steps * job.count))
+      void recordStepCost(this.o.redis, this.o.prefix, job, renderMs)
         .catch((err) => log.warn({ err }, 'step time not recorded'));
       await this.completeJob(job, images, log);
       outcome = 'completed';

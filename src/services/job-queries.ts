@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
 import { Brackets, DataSource } from 'typeorm';
-import { Job, JobStatus, remainingDenoisingSteps, type User } from '../entities';
+import { Job, JobStatus, type User } from '../entities';
 import { badInput } from '../kernel/errors';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import type { AccessPolicy } from './access';
 import { assertUuid } from '../kernel/ids';
-import { placesOf, readStepTimeMs, type QueuePlace, type QueuePlaces } from './queue-positions';
+import { placesOf, readStepCosts, remainingWorkMs, type QueuePlace, type QueuePlaces } from './queue-positions';
 import { EndpointHealthStore } from '../redis/endpoint-health';
 
 export interface JobFilter {
@@ -76,11 +76,6 @@ export class JobQueries {
   /** One job's place, one statement: for callers without a request's loader. */
   private readonly places: QueuePlaces = { load: async (job) => (await this.placesOf([job])).get(job.id) ?? null };
 
-  /** Milliseconds per denoising step, averaged by the workers (null until a job ran). */
-  stepTimeMs(): Promise<number | null> {
-    return readStepTimeMs(this.redis, this.prefix);
-  }
-
   /**
    * The backend (COMFYUI, OPENAI_IMAGES) a PENDING job waits for because
    * every endpoint of its model is open, else null (docs/backends.md).
@@ -90,17 +85,24 @@ export class JobQueries {
     return new EndpointHealthStore(this.redis, this.prefix).waitingFor(job.modelId);
   }
 
-  /** Estimated milliseconds until the job completes; unknown (null) while its backend is down. */
+  /**
+   * Estimated milliseconds until the job completes, from its model's recent
+   * cost per one-megapixel step and its size; while it waits, the jobs ahead
+   * are counted as if each were like it (POSITION events count each job
+   * ahead as itself). Unknown (null) until its model ran a job, and while its
+   * backend is down.
+   */
   async etaMs(job: Job, places: QueuePlaces = this.places): Promise<number | null> {
     if (job.status !== JobStatus.PENDING && job.status !== JobStatus.PROCESSING) return null;
     if (await this.waitingFor(job)) return null;
-    const stepMs = await this.stepTimeMs();
-    if (stepMs === null) return null;
-    const own = remainingDenoisingSteps(job, job.step) * stepMs;
+    const cost = (await readStepCosts(this.redis, this.prefix, [job.modelId])).get(job.modelId);
+    if (cost === undefined) return null;
+    const own = remainingWorkMs(job, cost, job.step);
     if (job.status === JobStatus.PROCESSING) return Math.round(own);
     const position = (await this.queuePosition(job, places)) ?? 0;
-    return Math.round(own + position * job.steps * stepMs);
+    return Math.round(own + position * remainingWorkMs(job, cost));
   }
+
 
 
 }

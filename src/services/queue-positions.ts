@@ -5,19 +5,42 @@ import type { EventPublisher } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
 import type { Alongside } from '../database/entity-insert';
 
-/** Where workers keep the moving average of milliseconds per denoising step (for ETAs). */
-const stepTimeKey = (prefix: string): string => `${prefix}:stats:step-ms`;
+/**
+ * Where workers keep each model's moving average of milliseconds per
+ * denoising step of a one-megapixel image, for ETAs: a step costs about in
+ * proportion to its pixels, so a 1024² job after 256² ones is not told it
+ * takes as long as they did (docs/architecture.md, "The request path").
+ */
+const stepCostKey = (prefix: string, modelId: string): string => `${prefix}:stats:step-ms-per-mp:${modelId}`;
 
-/** Milliseconds per denoising step, averaged by the workers (null until a job ran). */
-export async function readStepTimeMs(redis: Redis, prefix: string): Promise<number | null> {
-  const value = await redis.get(stepTimeKey(prefix));
-  return value ? Number(value) : null;
+/** What a job's ETA is counted from: its size, model and denoising work. */
+export type EtaJob = Pick<Job, 'modelId' | 'width' | 'height' | 'kind' | 'steps' | 'count' | 'videoFrames'>;
+
+/** Megapixels a job's denoising step covers for one image (a clip's frame); at least a 64² image's. */
+function megapixels(job: Pick<Job, 'width' | 'height'>): number {
+  return Math.max(job.width * job.height, 64 * 64) / 1e6;
 }
 
-/** Folds one job's ms per step into the exponentially weighted average. */
-export async function recordStepTimeMs(redis: Redis, prefix: string, ms: number): Promise<void> {
-  const previous = (await readStepTimeMs(redis, prefix)) ?? ms;
-  await redis.set(stepTimeKey(prefix), (previous * 0.8 + ms * 0.2).toFixed(2));
+/** Milliseconds of denoising a job has left once `done` units (steps, or a clip's frames) are finished, at `msPerMp`. */
+export function remainingWorkMs(job: EtaJob, msPerMp: number, done = 0): number {
+  return remainingDenoisingSteps(job, done) * megapixels(job) * msPerMp;
+}
+
+/** Each model's milliseconds per one-megapixel denoising step, for the models that ran a job (others are missing). */
+export async function readStepCosts(redis: Redis, prefix: string, modelIds: readonly string[]): Promise<Map<string, number>> {
+  const ids = [...new Set(modelIds)];
+  if (ids.length === 0) return new Map();
+  const values = await redis.mget(ids.map((id) => stepCostKey(prefix, id)));
+  return new Map(ids.flatMap((id, i) => (values[i] ? [[id, Number(values[i])] as [string, number]] : [])));
+}
+
+/** Folds one finished render (`renderMs` for all of `job`'s denoising) into its model's weighted average. */
+export async function recordStepCost(redis: Redis, prefix: string, job: EtaJob, renderMs: number): Promise<void> {
+  const work = remainingDenoisingSteps(job) * megapixels(job);
+  if (!(work > 0) || !(renderMs > 0)) return;
+  const ms = renderMs / work;
+  const previous = (await readStepCosts(redis, prefix, [job.modelId])).get(job.modelId) ?? ms;
+  await redis.set(stepCostKey(prefix, job.modelId), (previous * 0.8 + ms * 0.2).toPrecision(6));
 }
 
 /** A new job's place in line: the waiting jobs ahead of it, and whether it went ahead of any. */
@@ -95,19 +118,21 @@ const PUSH_LIMIT = 200;
  */
 export async function publishQueuePositions(deps: { db: DataSource; events: EventPublisher; clock: Clock; redis: Redis; prefix: string }): Promise<void> {
   const { db, events, clock } = deps;
-  const stepMs = await readStepTimeMs(deps.redis, deps.prefix);
   const pending = await db.getRepository(Job).find({
-    select: { id: true, sessionId: true, ownerId: true, steps: true, count: true, kind: true, videoFrames: true },
+    select: { id: true, sessionId: true, ownerId: true, modelId: true, width: true, height: true, steps: true, count: true, kind: true, videoFrames: true },
     where: { status: JobStatus.PENDING },
     order: { priority: 'ASC', createdAt: 'ASC' },
     take: PUSH_LIMIT,
   });
-  let ahead = 0;
+  const costs = await readStepCosts(deps.redis, deps.prefix, pending.map((job) => job.modelId));
+  // The work of every job ahead, each at its own model's cost; unknown once a job ahead has a model that never ran.
+  let ahead: number | undefined = 0;
   const at = clock.now().toISOString();
   for (const [position, job] of pending.entries()) {
-    const own = remainingDenoisingSteps(job);
-    const etaMs = stepMs === null ? undefined : Math.round((ahead + own) * stepMs);
-    ahead += own;
+    const cost = costs.get(job.modelId);
+    const own = cost === undefined ? undefined : remainingWorkMs(job, cost);
+    const etaMs = ahead === undefined || own === undefined ? undefined : Math.round(ahead + own);
+    ahead = ahead === undefined || own === undefined ? undefined : ahead + own;
     await events.publish({ type: 'POSITION', at, jobId: job.id, sessionId: job.sessionId, actorId: job.ownerId, queuePosition: position, etaMs, step: 0, totalSteps: workSteps(job) });
   }
 }

@@ -1,12 +1,14 @@
 import type { GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/entities';
+import type { AtelierEvent, EventPublisher } from '../../src/kernel/events';
+import { publishQueuePositions } from '../../src/services/queue-positions';
+import { systemClock } from '../../src/kernel/clock';
 import { buildAppSchema } from '../../src/schema/build';
 import type { Viewer } from '../../src/services/auth';
-import { recordStepTimeMs } from '../../src/services/queue-positions';
 import { signUp } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
-import { countStatements, executeAs, seedPendingJobs } from '../support/library';
+import { countStatements, executeAs, seedPendingJobs, setStepCost } from '../support/library';
 
 /**
  * Places in line read for many jobs at once (services/queue-positions.ts,
@@ -20,7 +22,7 @@ let schema: GraphQLSchema;
 beforeAll(async () => {
   app = await startTestApp({ ATELIER_ROLE: 'api' }); // nothing starts the seeded jobs
   schema = await buildAppSchema();
-  await recordStepTimeMs(app.redis, app.config.redisPrefix, 10); // so etaSeconds is known and reads the place too
+  await setStepCost(app.db, app.redis, app.config.redisPrefix, 100); // so etaSeconds is known and reads the place too
 });
 afterAll(() => app?.close());
 
@@ -81,5 +83,32 @@ describe('places in line, many at once', () => {
     const highest = (await app.db.query(`SELECT MAX(priority) AS p FROM jobs WHERE status = 'PENDING'`))[0].p;
     expect(jobs.get(ids[2])!.wentAhead).toBe(0 < highest);
     expect(jobs.get(ids[3])!.wentAhead).toBe(7 < highest);
+  });
+});
+
+describe('ETAs by size', () => {
+  it("counts a job's size: a 1000² job is told four times a 500² one's time, and POSITION adds each job ahead at its own size", async () => {
+    const { id, viewer } = await viewerFor();
+    // At the back of the line (a larger priority number than any other here), the big one first.
+    const [big, small, running] = await seedPendingJobs(app.db, id, [50, 50, 50]);
+    await app.db.query('UPDATE jobs SET width = 1000, height = 1000, steps = 30 WHERE id = $1', [big]);
+    await app.db.query('UPDATE jobs SET width = 500, height = 500, steps = 30 WHERE id = $1', [small]);
+    await app.db.query(`UPDATE jobs SET width = 1000, height = 1000, steps = 30, step = 10, status = '${JobStatus.PROCESSING}' WHERE id = $1`, [running]);
+    const { result } = await countStatements(app.db, () => executeAs(schema, app.services, viewer, PAGE));
+    expect(result.errors).toBeUndefined();
+    const byId = Object.fromEntries((result.data as any).jobs.edges.map((e: any) => [e.node.id, e.node]));
+    // 100 ms per one-megapixel step (setStepCost): 30 steps of 1 MP = 3,000 ms; of 0.25 MP = 750 ms.
+    expect(byId[big].etaSeconds).toBe(Math.ceil((3000 * (1 + byId[big].queuePosition)) / 1000));
+    expect(byId[small].etaSeconds).toBe(Math.ceil((750 * (1 + byId[small].queuePosition)) / 1000));
+    expect(byId[running].etaSeconds).toBe(2); // 20 steps left of 1 MP
+
+    const published: AtelierEvent[] = [];
+    const events: EventPublisher = { publish: async (event) => (published.push(event), {}) };
+    await publishQueuePositions({ db: app.db, events, clock: systemClock, redis: app.redis, prefix: app.config.redisPrefix });
+    const at = (jobId: string) => published.findIndex((e) => 'jobId' in e && e.jobId === jobId);
+    const eta = (i: number) => (published[i] as { etaMs: number }).etaMs;
+    expect(at(small)).toBe(at(big) + 1);
+    expect(eta(at(big)) - eta(at(big) - 1)).toBeCloseTo(3000, -1);
+    expect(eta(at(small)) - eta(at(big))).toBeCloseTo(750, -1);
   });
 });

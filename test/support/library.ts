@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { execute, parse, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
-import { AiModel, Image, Job, JobStatus, Lora, type JobLora } from '../../src/entities';
+import type { Redis } from 'ioredis';
+import { AiModel, Image, Job, JobKind, JobStatus, Lora, type JobLora } from '../../src/entities';
+import { recordStepCost } from '../../src/services/queue-positions';
 import type { AppContext } from '../../src/resolvers/context';
 import { createLoaders, type Loaders } from '../../src/resolvers/loaders';
 import type { Services } from '../../src/resolvers/context';
@@ -109,4 +111,11 @@ export async function seedPendingJobs(db: DataSource, ownerId: string, prioritie
   }));
   await db.getRepository(Job).insert(rows);
   return rows.map((row) => row.id);
+}
+
+/** Sets the default model's cost per one-megapixel denoising step (what ETAs count from), as a first finished job would. */
+export async function setStepCost(db: DataSource, redis: Redis, prefix: string, msPerMp: number): Promise<void> {
+  const model = await db.getRepository(AiModel).findOneByOrFail({ isDefault: true });
+  // One 1000×1000 image of 10 steps: 10 one-megapixel steps.
+  await recordStepCost(redis, prefix, { modelId: model.id, width: 1000, height: 1000, kind: JobKind.IMAGE, steps: 10, count: 1, videoFrames: null }, msPerMp * 10);
 }
