@@ -2,11 +2,12 @@ import type { GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/entities';
 import type { AtelierEvent, EventPublisher } from '../../src/kernel/events';
-import { publishQueuePositions } from '../../src/services/queue-positions';
+import { placeAlongside, publishQueuePositions } from '../../src/services/queue-positions';
 import { systemClock } from '../../src/kernel/clock';
 import { buildAppSchema } from '../../src/schema/build';
 import type { Viewer } from '../../src/services/auth';
-import { signUp } from '../support/graphql';
+import * as factory from '../support/factories';
+import { gqlData, signUp } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import { countStatements, executeAs, seedPendingJobs, setStepCost } from '../support/library';
 
@@ -26,6 +27,7 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
+const CREATE = 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id queuePosition } }';
 const PAGE = '{ jobs(first: 100) { edges { node { id status queuePosition etaSeconds } } } }';
 
 /** The place each job has by a plain count over the whole line: what placesOf must agree with. */
@@ -83,6 +85,50 @@ describe('places in line, many at once', () => {
     const highest = (await app.db.query(`SELECT MAX(priority) AS p FROM jobs WHERE status = 'PENDING'`))[0].p;
     expect(jobs.get(ids[2])!.wentAhead).toBe(0 < highest);
     expect(jobs.get(ids[3])!.wentAhead).toBe(7 < highest);
+  });
+});
+
+describe('the count a new job makes', () => {
+  it("counts a new job's place in the line's own index, not by reading every waiting job's row", async () => {
+    const owner = await factory.user(app, { tier: 'ENTERPRISE', prefix: 'line' });
+    const { createGeneration: job } = await gqlData<any>(app.url, CREATE, { input: { prompt: 'a template row', width: 64, height: 64, steps: 2 } }, owner.token);
+    const runner = app.db.createQueryRunner();
+    await runner.startTransaction();
+    try {
+      // A long line among many finished jobs, copied from that row; rolled back, so no worker ever sees it.
+      await runner.query(
+        `INSERT INTO jobs SELECT (json_populate_record(NULL::jobs, (to_jsonb(j) || jsonb_build_object(
+           'id', gen_random_uuid(), 'status', CASE WHEN g % 8 = 0 THEN 'PENDING' ELSE 'COMPLETED' END,
+           'priority', g % 50, 'created_at', now() - g * interval '1 second', 'idempotency_key', NULL))::json)).*
+         FROM jobs j, generate_series(1, 2000) g WHERE j.id = $1`, [job.id]);
+      await runner.query('ANALYZE jobs');
+      // At this size a sequential scan may still win; what is asked is which index serves the count.
+      await runner.query('SET LOCAL enable_seqscan = off');
+      const { sql, params } = placeAlongside({ priority: 25, createdAt: new Date() });
+      const [{ 'QUERY PLAN': plan }] = await runner.query(`EXPLAIN (FORMAT JSON) SELECT ${sql(1)}`, params);
+      expect(JSON.stringify(plan)).toContain('"Index Name":"idx_jobs_pending_order"');
+      const [place] = await runner.query(`SELECT ${sql(1)}`, params);
+      const [plain] = await runner.query(
+        `SELECT COUNT(*) FILTER (WHERE priority < $1 OR (priority = $1 AND created_at < $2)) AS ahead, COUNT(*) FILTER (WHERE priority > $1) AS behind
+         FROM jobs WHERE status = 'PENDING'`, params);
+      expect(Number(plain.ahead)).toBeGreaterThanOrEqual(120);
+      expect(Number(plain.behind)).toBeGreaterThanOrEqual(120);
+      expect({ ahead: Number(place.ahead), behind: place.behind }).toEqual({ ahead: Number(plain.ahead), behind: true });
+      // The count walks the entries ahead of the job only, and whether any wait behind it is a probe:
+      // the index entries read stay under the length of the line, which the old whole-line count read.
+      const [{ 'QUERY PLAN': [analyzed] }] = await runner.query(`EXPLAIN (ANALYZE, FORMAT JSON) SELECT ${sql(1)}`, params);
+      let read = 0;
+      const walk = (node: any) => {
+        if (String(node['Node Type']).includes('Index')) read += node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0);
+        for (const child of node.Plans ?? []) walk(child);
+      };
+      walk(analyzed.Plan);
+      expect(read).toBeGreaterThanOrEqual(Number(plain.ahead));
+      expect(read).toBeLessThan(Number(plain.ahead) + Number(plain.behind));
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
   });
 });
 
