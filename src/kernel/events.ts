@@ -128,6 +128,12 @@ export interface EventPublisher {
   publish(event: AtelierEvent, order?: EventOrder): Promise<{ jobEventId?: string; sessionEventId?: string }>;
 }
 
+/** What a job's stream already holds (the event log implements it). */
+export interface JobEventHistory {
+  /** Whether the job's stream holds an event of `type` among its first entries. */
+  hasJobEvent(jobId: string, type: JobEventType): Promise<boolean>;
+}
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** A job event as its publisher states it; the job's ids and the time are filled in from the job row. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Job, JobStatus, workSteps, type Batch, type JobVideoFile } from '../entities';
@@ -5,7 +6,7 @@ import type { JobEventBody, ProgressEvent } from '../kernel/events';
 import type { GenerationQueue } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
 import { activeTraceContext } from '../observability/tracing';
-import type { EventPublisher } from '../kernel/events';
+import type { EventPublisher, JobEventHistory } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
 import { JobTransitions, type JobFailure, type NewImage, type StoredImage } from './job-transitions';
 import { placeAlongside, placeFromRow, publishQueuePositions, type QueuePlace } from './queue-positions';
@@ -14,6 +15,9 @@ import type { BatchProgress } from './batch-progress';
 import type { FairScheduler } from './scheduling';
 import type { JobLifecycleNotifier } from './webhook-queue';
 
+/** Pauses between looks for a job's QUEUED before STARTED: about two seconds in all. */
+const QUEUED_WAITS_MS = [0, 2, 5, 10, 20, 40, 80, 160, 320, 640, 723];
+
 export interface JobLifecycleDeps {
   db: DataSource;
   redis: Redis;
@@ -21,7 +25,8 @@ export interface JobLifecycleDeps {
   queue: GenerationQueue;
   quotas: QuotaService;
   scheduler: FairScheduler;
-  events: EventPublisher;
+  /** Where events go; with a history, STARTED waits for the job's QUEUED (begin). */
+  events: EventPublisher & Partial<JobEventHistory>;
   clock: Clock;
   logger: Logger;
   /** Hears every transition (webhook deliveries); null where nothing listens. */
@@ -132,6 +137,7 @@ export class JobLifecycle {
     job.status = JobStatus.PROCESSING;
     const announced = (async () => {
       await this.run(() => this.deps.scheduler.started(job.priority));
+      await this.afterQueued(job);
       await this.run(() => this.emit(job, { type: 'STARTED', step: 0, totalSteps: workSteps(job) }));
       // A start changes none of its batch's counts: no BATCH_PROGRESS for it (docs/batches.md).
       this.lineMovedUp();
@@ -222,6 +228,23 @@ export class JobLifecycle {
       ...event, actorId: event.actorId ?? job.ownerId, at, jobId: job.id, sessionId: job.sessionId, apiKeyId: job.apiKeyId, batchId: job.batchId ?? null,
     });
     await this.deps.webhooks?.notify(job, event.type, at);
+  }
+
+  /**
+   * Waits until the job's QUEUED is in its stream, so STARTED comes after it:
+   * the API appends QUEUED once the queue entry is added (a batch's after all
+   * of them), and a worker may take the entry and start first. Gives up after
+   * about two seconds (the API died before announcing the job), and never
+   * holds the render, only its events.
+   */
+  private async afterQueued(job: Job): Promise<void> {
+    const events = this.deps.events;
+    if (!events.hasJobEvent) return;
+    for (const pause of QUEUED_WAITS_MS) {
+      if (pause) await sleep(pause);
+      if (await events.hasJobEvent(job.id, 'QUEUED').catch(() => true)) return;
+    }
+    this.deps.logger.warn({ jobId: job.id }, 'STARTED without a QUEUED before it: none came');
   }
 
   private run<T>(step: () => Promise<T>): Promise<T> {

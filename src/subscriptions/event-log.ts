@@ -123,6 +123,15 @@ export class EventLog {
   }
 
   /** Events of a stream after `after` (exclusive), or all of them when `after` is null. */
+  /**
+   * Whether a job's stream holds an event of `type` among its first 16
+   * entries (QUEUED is its first, or follows a POSITION or two).
+   */
+  async hasJobEvent(jobId: string, type: string): Promise<boolean> {
+    const entries = (await this.redis.xrange(this.key('job', jobId), '-', '+', 'COUNT', 16)) as [string, string[]][];
+    return entries.some(([, fields]) => (JSON.parse(fields[1]) as { type: string }).type === type);
+  }
+
   async read<E extends Logged = LoggedEvent>(kind: StreamKind, id: string, after: string | null, count = 10_000): Promise<E[]> {
     const start = after ? `(${after}` : '-';
     const entries = (await this.redis.xrange(this.key(kind, id), start, '+', 'COUNT', count)) as [string, string[]][];
