@@ -9,7 +9,7 @@ import { activeTraceContext } from '../observability/tracing';
 import type { EventPublisher, JobEventHistory } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
 import { JobTransitions, type JobFailure, type NewImage, type StoredImage } from './job-transitions';
-import { placeAlongside, placeFromRow, publishQueuePositions, type QueuePlace } from './queue-positions';
+import { placeAlongside, placeFromRow, placesOf, publishQueuePositions, type QueuePlace } from './queue-positions';
 import { quotaCharge, type QuotaService } from './quotas';
 import type { BatchProgress } from './batch-progress';
 import type { FairScheduler } from './scheduling';
@@ -108,6 +108,19 @@ export class JobLifecycle {
   /** Adds (or re-adds) the queue entry of a PENDING row; a no-op when the entry exists. */
   async enqueue(job: Job, traceContext?: Record<string, string>): Promise<void> {
     await this.deps.queue.add('generate', { jobId: job.id, requestId: job.requestId, ...(traceContext ? { traceContext } : {}) }, { jobId: job.id, priority: job.priority });
+  }
+
+  /**
+   * QUEUED for a waiting job that was never announced: the API wrote its row
+   * and died before adding its entry and announcing it, and the reconciler
+   * has just added the entry (without this, its STARTED would wait for a
+   * QUEUED that never comes). A no-op once the job's stream holds a QUEUED.
+   */
+  async announceIfSilent(job: Job): Promise<void> {
+    const events = this.deps.events;
+    if (job.status !== JobStatus.PENDING || !events.hasJobEvent || (await events.hasJobEvent(job.id, 'QUEUED'))) return;
+    const place = (await placesOf(this.deps.db, [job])).get(job.id);
+    await this.queued(job, job.ownerId, place?.position ?? 0, place?.wentAhead ?? false);
   }
 
   /** Announces a new job: QUEUED with its place in line, and new places to those it went ahead of. */

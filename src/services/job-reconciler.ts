@@ -90,6 +90,7 @@ export class JobReconciler {
     await entry?.remove();
     if (fresh.status === JobStatus.PROCESSING) await lifecycle.requeue(fresh.id);
     await lifecycle.enqueue(fresh);
+    await lifecycle.announceIfSilent(fresh);
     return 'requeued';
   }
 

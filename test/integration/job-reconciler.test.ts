@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GENERATION_QUEUE } from '../../src/kernel/queues';
 import { collect, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import { seedPendingJobs } from '../support/library';
 
 /*
  * Rows and queue entries that disagree (issue 17, items 11 and 16): a worker
@@ -61,6 +62,15 @@ describe('job reconciler', () => {
     app.worker!.bullWorker.resume();
     await waitFor(async () => (await row(id)).status === 'COMPLETED', 20_000);
     expect(await openSlots(user.id)).toBe(0);
+  });
+
+  it('a PENDING row the API never announced (it died after the commit) is enqueued and announced: QUEUED, then STARTED, then COMPLETED', async () => {
+    const user = await signUp(app.url);
+    const [id] = await seedPendingJobs(app.db, user.id, [1]);
+    await waitFor(async () => (await app.queue.getJobState(id)) !== 'unknown', 15_000, 50);
+    await waitFor(async () => (await row(id)).status === 'COMPLETED', 20_000);
+    const types = (await app.services.events.read('job', id, null)).map((e) => e.type).filter((t) => t !== 'POSITION' && t !== 'PROGRESS');
+    expect(types).toEqual(['QUEUED', 'STARTED', 'COMPLETED']);
   });
 
   it('a job lost more often than it is retried fails with a code: slot released, FAILED published, no longer ahead in line', async () => {
