@@ -130,3 +130,26 @@ export function cpuPerOp(before: Map<number, { name: string; ms: number }>, ops:
   }
   return out;
 }
+
+/** CPU milliseconds each thread of this process has used so far, by thread id (Linux's /proc; empty elsewhere). */
+export function threadCpu(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of safe(() => readdirSync('/proc/self/task'), [] as string[])) {
+    const stat = safe(() => readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'), '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields.length > 12) out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10);
+  }
+  return out;
+}
+
+/** This process's CPU milliseconds per operation since `before` (a threadCpu() snapshot): its main thread's, and all its other threads'. */
+export function threadCpuPerOp(before: Map<number, number>, ops: number): { main: number; others: number } {
+  let main = 0;
+  let others = 0;
+  for (const [tid, ms] of threadCpu()) {
+    const used = (ms - (before.get(tid) ?? 0)) / ops;
+    if (tid === process.pid) main += used;
+    else others += used;
+  }
+  return { main, others };
+}
