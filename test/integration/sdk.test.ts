@@ -89,12 +89,16 @@ describe('the TypeScript SDK', () => {
     // The feed announces our presence first: from then on it is live.
     expect((await feed.next()).value).toMatchObject({ type: 'PRESENCE', sessionId: session.id });
     const opened = sockets.length;
-    const { job } = await sdk.generate({ prompt: 'watched', sessionId: session.id, steps: 8, width: 64, height: 64 });
+    // As above: the job waits until the feed has seen it queued, and renders at 512², so the socket is cut
+    // while steps still come (a 64² job's events can all arrive before the loop reads the first one).
+    await app.worker!.bullWorker.pause();
+    const { job } = await sdk.generate({ prompt: 'watched', sessionId: session.id, steps: 8, width: 512, height: 512 });
     const seen: string[] = [];
     const ids: string[] = [];
     for await (const event of feed) {
       ids.push(event.eventId);
       if (event.jobId !== job.id) continue;
+      if (event.type === 'QUEUED') app.worker!.bullWorker.resume();
       seen.push(event.type === 'PROGRESS' ? `${event.type} ${event.step}` : event.type);
       if (event.type === 'PROGRESS' && sockets.length === opened) sockets.at(-1)!.terminate();
       if (event.type === 'COMPLETED') break;
