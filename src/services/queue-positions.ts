@@ -6,41 +6,79 @@ import type { Clock } from '../kernel/clock';
 import type { Alongside } from '../database/entity-insert';
 
 /**
- * Where workers keep each model's moving average of milliseconds per
- * denoising step of a one-megapixel image, for ETAs: a step costs about in
- * proportion to its pixels, so a 1024² job after 256² ones is not told it
- * takes as long as they did (docs/architecture.md, "The request path").
+ * Where workers keep, for each model, weighted sums of its recent renders'
+ * milliseconds per denoising step against the step's megapixels, for ETAs.
+ * A step costs a fixed part plus a part in proportion to its pixels, so a
+ * 1024² job after 256² ones is told neither their time nor sixteen times it
+ * (docs/architecture.md, "The request path").
  */
-const stepCostKey = (prefix: string, modelId: string): string => `${prefix}:stats:step-ms-per-mp:${modelId}`;
+const stepCostKey = (prefix: string, modelId: string): string => `${prefix}:stats:step-cost:${modelId}`;
+
+/** Each earlier render's weight falls by this at every new one: the recent ones count most. */
+const DECAY = 0.8;
 
 /** What a job's ETA is counted from: its size, model and denoising work. */
 export type EtaJob = Pick<Job, 'modelId' | 'width' | 'height' | 'kind' | 'steps' | 'count' | 'videoFrames'>;
+
+/** A model's cost of one denoising step of one image: a fixed part and a part per megapixel. */
+export interface StepCost {
+  fixedMs: number;
+  msPerMp: number;
+}
 
 /** Megapixels a job's denoising step covers for one image (a clip's frame); at least a 64² image's. */
 function megapixels(job: Pick<Job, 'width' | 'height'>): number {
   return Math.max(job.width * job.height, 64 * 64) / 1e6;
 }
 
-/** Milliseconds of denoising a job has left once `done` units (steps, or a clip's frames) are finished, at `msPerMp`. */
-export function remainingWorkMs(job: EtaJob, msPerMp: number, done = 0): number {
-  return remainingDenoisingSteps(job, done) * megapixels(job) * msPerMp;
+/** Milliseconds of denoising a job has left once `done` units (steps, or a clip's frames) are finished. */
+export function remainingWorkMs(job: EtaJob, cost: StepCost, done = 0): number {
+  return remainingDenoisingSteps(job, done) * (cost.fixedMs + cost.msPerMp * megapixels(job));
 }
 
-/** Each model's milliseconds per one-megapixel denoising step, for the models that ran a job (others are missing). */
-export async function readStepCosts(redis: Redis, prefix: string, modelIds: readonly string[]): Promise<Map<string, number>> {
+/** The weighted sums kept for a model: weight, Σx, Σy, Σx², Σxy (x: megapixels, y: ms per image-step). */
+type Sums = { w: number; x: number; y: number; xx: number; xy: number };
+
+/**
+ * The line through a model's renders (least squares, weighted). While they
+ * were all about one size it cannot be told apart from a line through zero,
+ * which is taken: a step's cost in proportion to its pixels.
+ */
+function fit(s: Sums): StepCost {
+  const meanX = s.x / s.w;
+  const spread = s.xx / s.w - meanX * meanX;
+  if (spread > (0.05 * meanX) ** 2) {
+    const msPerMp = (s.w * s.xy - s.x * s.y) / (s.w * s.xx - s.x * s.x);
+    const fixedMs = (s.y - msPerMp * s.x) / s.w;
+    if (msPerMp >= 0 && fixedMs >= 0) return { fixedMs, msPerMp };
+    if (msPerMp < 0) return { fixedMs: s.y / s.w, msPerMp: 0 };
+    return { fixedMs: 0, msPerMp: s.xy / s.xx };
+  }
+  return { fixedMs: 0, msPerMp: s.y / s.x };
+}
+
+async function readSums(redis: Redis, prefix: string, modelId: string): Promise<Sums | null> {
+  const raw = await redis.hgetall(stepCostKey(prefix, modelId));
+  const sums = { w: Number(raw.w), x: Number(raw.x), y: Number(raw.y), xx: Number(raw.xx), xy: Number(raw.xy) };
+  return sums.w > 0 && sums.x > 0 ? sums : null;
+}
+
+/** Each model's step cost, for the models that ran a job (others are missing). */
+export async function readStepCosts(redis: Redis, prefix: string, modelIds: readonly string[]): Promise<Map<string, StepCost>> {
   const ids = [...new Set(modelIds)];
-  if (ids.length === 0) return new Map();
-  const values = await redis.mget(ids.map((id) => stepCostKey(prefix, id)));
-  return new Map(ids.flatMap((id, i) => (values[i] ? [[id, Number(values[i])] as [string, number]] : [])));
+  const sums = await Promise.all(ids.map((id) => readSums(redis, prefix, id)));
+  return new Map(ids.flatMap((id, i) => (sums[i] ? [[id, fit(sums[i]!)] as [string, StepCost]] : [])));
 }
 
-/** Folds one finished render (`renderMs` for all of `job`'s denoising) into its model's weighted average. */
+/** Folds one finished render (`renderMs` for all of `job`'s denoising) into its model's sums. */
 export async function recordStepCost(redis: Redis, prefix: string, job: EtaJob, renderMs: number): Promise<void> {
-  const work = remainingDenoisingSteps(job) * megapixels(job);
-  if (!(work > 0) || !(renderMs > 0)) return;
-  const ms = renderMs / work;
-  const previous = (await readStepCosts(redis, prefix, [job.modelId])).get(job.modelId) ?? ms;
-  await redis.set(stepCostKey(prefix, job.modelId), (previous * 0.8 + ms * 0.2).toPrecision(6));
+  const steps = remainingDenoisingSteps(job);
+  if (!(steps > 0) || !(renderMs > 0)) return;
+  const x = megapixels(job);
+  const y = renderMs / steps;
+  const old = (await readSums(redis, prefix, job.modelId)) ?? { w: 0, x: 0, y: 0, xx: 0, xy: 0 };
+  const next = { w: old.w * DECAY + 1, x: old.x * DECAY + x, y: old.y * DECAY + y, xx: old.xx * DECAY + x * x, xy: old.xy * DECAY + x * y };
+  await redis.hset(stepCostKey(prefix, job.modelId), Object.fromEntries(Object.entries(next).map(([k, v]) => [k, v.toPrecision(8)])));
 }
 
 /** A new job's place in line: the waiting jobs ahead of it, and whether it went ahead of any. */

@@ -2,7 +2,9 @@ import type { GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/entities';
 import type { AtelierEvent, EventPublisher } from '../../src/kernel/events';
-import { placeAlongside, publishQueuePositions } from '../../src/services/queue-positions';
+import { placeAlongside, publishQueuePositions, readStepCosts, recordStepCost, remainingWorkMs } from '../../src/services/queue-positions';
+import { randomUUID } from 'node:crypto';
+import { JobKind } from '../../src/entities';
 import { systemClock } from '../../src/kernel/clock';
 import { buildAppSchema } from '../../src/schema/build';
 import type { Viewer } from '../../src/services/auth';
@@ -156,5 +158,28 @@ describe('ETAs by size', () => {
     expect(at(small)).toBe(at(big) + 1);
     expect(eta(at(big)) - eta(at(big) - 1)).toBeCloseTo(3000, -1);
     expect(eta(at(small)) - eta(at(big))).toBeCloseTo(750, -1);
+  });
+});
+
+describe('a step\'s cost', () => {
+  it('is fitted as a fixed part plus a part per megapixel once renders of two sizes are in, and in proportion to pixels before', async () => {
+    const modelId = randomUUID();
+    const job = (side: number, steps = 10) => ({ modelId, width: side, height: side, kind: JobKind.IMAGE, steps, count: 1, videoFrames: null });
+    // A step costs 20 ms plus 40 ms per megapixel on this model.
+    const truth = (side: number) => 20 + 40 * (side * side) / 1e6;
+    const costs = () => readStepCosts(app.redis, app.config.redisPrefix, [modelId]);
+    expect((await costs()).has(modelId)).toBe(false);
+
+    await recordStepCost(app.redis, app.config.redisPrefix, job(256), 10 * truth(256));
+    const one = (await costs()).get(modelId)!;
+    expect(one.fixedMs).toBe(0); // one size seen: in proportion to pixels
+    expect(remainingWorkMs(job(256), one)).toBeCloseTo(10 * truth(256), 3);
+
+    await recordStepCost(app.redis, app.config.redisPrefix, job(1024), 10 * truth(1024));
+    const two = (await costs()).get(modelId)!;
+    expect(two.fixedMs).toBeCloseTo(20, 3);
+    expect(two.msPerMp).toBeCloseTo(40, 3);
+    expect(remainingWorkMs(job(512, 30), two)).toBeCloseTo(30 * truth(512), 2);
+    expect(remainingWorkMs(job(512, 30), two, 10)).toBeCloseTo(20 * truth(512), 2);
   });
 });
