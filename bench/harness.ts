@@ -95,16 +95,21 @@ export async function startProfiler(): Promise<(file: string) => Promise<void>> 
 /** CPU milliseconds each process on this machine has used so far, by pid (Linux's /proc; empty elsewhere). */
 export function processCpu(): Map<number, { name: string; ms: number }> {
   const out = new Map<number, { name: string; ms: number }>();
-  const tick = 1000 / 100; // USER_HZ is 100 on Linux
   for (const entry of safe(() => readdirSync('/proc'), [] as string[])) {
     if (!/^\d+$/.test(entry)) continue;
-    const stat = safe(() => readFileSync(`/proc/${entry}/stat`, 'utf8'), '');
-    const close = stat.lastIndexOf(')');
-    if (close < 0) continue;
-    const fields = stat.slice(close + 2).split(' '); // fields[11], [12]: utime, stime
-    out.set(Number(entry), { name: stat.slice(stat.indexOf('(') + 1, close), ms: (Number(fields[11]) + Number(fields[12])) * tick });
+    const stat = readStat(`/proc/${entry}/stat`);
+    if (stat) out.set(Number(entry), stat);
   }
   return out;
+}
+
+/** A process's or thread's name and CPU milliseconds (utime + stime) from its `stat` file; null once it is gone. */
+function readStat(file: string): { name: string; ms: number } | null {
+  const stat = safe(() => readFileSync(file, 'utf8'), '');
+  const close = stat.lastIndexOf(')');
+  if (close < 0) return null;
+  const fields = stat.slice(close + 2).split(' '); // fields[11], [12]: utime, stime, in ticks of 1/100 s (USER_HZ)
+  return { name: stat.slice(stat.indexOf('(') + 1, close), ms: (Number(fields[11]) + Number(fields[12])) * 10 };
 }
 
 function safe<T>(read: () => T, fallback: T): T {
@@ -135,9 +140,8 @@ export function cpuPerOp(before: Map<number, { name: string; ms: number }>, ops:
 export function threadCpu(): Map<number, number> {
   const out = new Map<number, number>();
   for (const tid of safe(() => readdirSync('/proc/self/task'), [] as string[])) {
-    const stat = safe(() => readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'), '');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields.length > 12) out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10);
+    const stat = readStat(`/proc/self/task/${tid}/stat`);
+    if (stat) out.set(Number(tid), stat.ms);
   }
   return out;
 }

@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { GenerationQueue, TrainingQueue } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
 import type { ArtifactStore, UrlSigner } from '../storage/artifact-store';
-import type { EventPublisher, TrainingEventPublisher } from '../kernel/events';
+import type { EventPublisher, JobEventHistory, TrainingEventPublisher } from '../kernel/events';
 import { AccessPolicy } from './access';
 import { AlbumSharing } from './album-sharing';
 import { AlbumService } from './albums';
@@ -51,7 +51,7 @@ export interface ServiceDeps {
   queue: GenerationQueue;
   /** LoRA training runs (docs/training.md). */
   trainingQueue: TrainingQueue;
-  events: EventPublisher & TrainingEventPublisher;
+  events: EventPublisher & TrainingEventPublisher & JobEventHistory;
   /** Told of every job transition (webhook deliveries); null where nothing listens. */
   webhooks: JobLifecycleNotifier | null;
   store: ArtifactStore;

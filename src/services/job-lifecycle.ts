@@ -25,8 +25,8 @@ export interface JobLifecycleDeps {
   queue: GenerationQueue;
   quotas: QuotaService;
   scheduler: FairScheduler;
-  /** Where events go; with a history, STARTED waits for the job's QUEUED (begin). */
-  events: EventPublisher & Partial<JobEventHistory>;
+  /** Where events go, and what a job's stream holds (STARTED waits for the job's QUEUED: begin). */
+  events: EventPublisher & JobEventHistory;
   clock: Clock;
   logger: Logger;
   /** Hears every transition (webhook deliveries); null where nothing listens. */
@@ -117,8 +117,7 @@ export class JobLifecycle {
    * QUEUED that never comes). A no-op once the job's stream holds a QUEUED.
    */
   async announceIfSilent(job: Job): Promise<void> {
-    const events = this.deps.events;
-    if (job.status !== JobStatus.PENDING || !events.hasJobEvent || (await events.hasJobEvent(job.id, 'QUEUED'))) return;
+    if (job.status !== JobStatus.PENDING || (await this.deps.events.hasJobEvent(job.id, 'QUEUED'))) return;
     const place = (await placesOf(this.deps.db, [job])).get(job.id);
     await this.queued(job, job.ownerId, place?.position ?? 0, place?.wentAhead ?? false);
   }
@@ -251,11 +250,9 @@ export class JobLifecycle {
    * holds the render, only its events.
    */
   private async afterQueued(job: Job): Promise<void> {
-    const events = this.deps.events;
-    if (!events.hasJobEvent) return;
     for (const pause of QUEUED_WAITS_MS) {
       if (pause) await sleep(pause);
-      if (await events.hasJobEvent(job.id, 'QUEUED').catch(() => true)) return;
+      if (await this.deps.events.hasJobEvent(job.id, 'QUEUED').catch(() => true)) return;
     }
     this.deps.logger.warn({ jobId: job.id }, 'STARTED without a QUEUED before it: none came');
   }

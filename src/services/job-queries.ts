@@ -86,8 +86,8 @@ export class JobQueries {
   }
 
   /**
-   * Estimated milliseconds until the job completes, from its model's recent
-   * cost per one-megapixel step and its size; while it waits, the jobs ahead
+   * Estimated milliseconds until the job completes, from its model's step
+   * cost (fitted to recent renders) at its size; while it waits, the jobs ahead
    * are counted as if each were like it (POSITION events count each job
    * ahead as itself). Unknown (null) until its model ran a job, and while its
    * backend is down.
@@ -102,7 +102,4 @@ export class JobQueries {
     const position = (await this.queuePosition(job, places)) ?? 0;
     return Math.round(own + position * remainingWorkMs(job, cost));
   }
-
-
-
 }

@@ -128,8 +128,7 @@ export class EventLog {
    * entries (QUEUED is its first, or follows a POSITION or two).
    */
   async hasJobEvent(jobId: string, type: string): Promise<boolean> {
-    const entries = (await this.redis.xrange(this.key('job', jobId), '-', '+', 'COUNT', 16)) as [string, string[]][];
-    return entries.some(([, fields]) => (JSON.parse(fields[1]) as { type: string }).type === type);
+    return (await this.read('job', jobId, null, 16)).some((event) => event.type === type);
   }
 
   async read<E extends Logged = LoggedEvent>(kind: StreamKind, id: string, after: string | null, count = 10_000): Promise<E[]> {

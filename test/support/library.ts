@@ -61,6 +61,14 @@ export async function seedAlbum(db: DataSource, ownerId: string, imageIds: strin
  * Writes COMPLETED jobs with `perJob` image rows each, as the worker would
  * (without running the model): for tests that need many images quickly.
  */
+/** A 64² job row of `ownerId` on `modelId`, with `fields` over it (not yet written). */
+function seededJob(db: DataSource, modelId: string, ownerId: string, fields: Partial<Job>): Job {
+  return db.getRepository(Job).create({
+    id: randomUUID(), ownerId, sessionId: null, albumId: null, modelId, presetId: null, negativePrompt: null, width: 64, height: 64,
+    guidanceScale: 7.5, count: 1, loras: [], idempotencyKey: null, requestId: null, priority: 0, deadlineAt: null, ...fields,
+  });
+}
+
 export async function seedImages(
   db: DataSource, ownerId: string, count: number,
   options: { perJob?: number; sessionId?: string | null; loras?: JobLora[] } = {},
@@ -70,11 +78,9 @@ export async function seedImages(
   const images: Image[] = [];
   for (let start = 0; start < count; start += perJob) {
     const n = Math.min(perJob, count - start);
-    const job = db.getRepository(Job).create({
-      id: randomUUID(), ownerId, sessionId: options.sessionId ?? null, albumId: null, modelId: model.id, presetId: null,
-      status: JobStatus.COMPLETED, prompt: `seeded ${start}`, negativePrompt: null, width: 64, height: 64, steps: 2,
-      guidanceScale: 7.5, seed: start, count: n, loras: options.loras ?? [], idempotencyKey: null, requestId: null,
-      priority: 0, step: 2, attempts: 1, deadlineAt: null, completedAt: new Date(),
+    const job = seededJob(db, model.id, ownerId, {
+      sessionId: options.sessionId ?? null, status: JobStatus.COMPLETED, prompt: `seeded ${start}`, steps: 2, seed: start, count: n,
+      loras: options.loras ?? [], step: 2, attempts: 1, completedAt: new Date(),
     });
     await db.getRepository(Job).insert(job);
     const rows = Array.from({ length: n }, (_, index) => db.getRepository(Image).create({
@@ -103,11 +109,8 @@ export async function generate(url: string, token: string, input: Record<string,
 export async function seedPendingJobs(db: DataSource, ownerId: string, priorities: number[]): Promise<string[]> {
   const model = await db.getRepository(AiModel).findOneByOrFail({ isDefault: true });
   const start = Date.now() - priorities.length;
-  const rows = priorities.map((priority, i) => db.getRepository(Job).create({
-    id: randomUUID(), ownerId, sessionId: null, albumId: null, modelId: model.id, presetId: null,
-    status: JobStatus.PENDING, prompt: `waiting ${i}`, negativePrompt: null, width: 64, height: 64, steps: 4,
-    guidanceScale: 7.5, seed: i, count: 1, loras: [], idempotencyKey: null, requestId: null,
-    priority, step: 0, attempts: 0, deadlineAt: null, createdAt: new Date(start + i),
+  const rows = priorities.map((priority, i) => seededJob(db, model.id, ownerId, {
+    status: JobStatus.PENDING, prompt: `waiting ${i}`, steps: 4, seed: i, priority, step: 0, attempts: 0, createdAt: new Date(start + i),
   }));
   await db.getRepository(Job).insert(rows);
   return rows.map((row) => row.id);
