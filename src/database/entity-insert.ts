@@ -2,17 +2,6 @@ import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 
 /**
- * A query run by the INSERT's own statement, its one row returned with the
- * inserted columns: it reads the snapshot the statement started from, so the
- * new row is not in it. `sql(first)` is what follows SELECT (columns, and a
- * FROM if it needs one), with placeholders numbered from `$first` for `params`.
- */
-export interface Alongside {
-  sql: (first: number) => string;
-  params: unknown[];
-}
-
-/**
  * A single-row INSERT of an entity as one parameterised statement, for hot
  * paths (createGeneration). It writes what `Repository.insert` writes (the
  * entity's set columns, through the driver's value conversions: jsonb,
@@ -32,16 +21,13 @@ export class EntityInsert<T extends ObjectLiteral> {
     this.columns = metadata.columns.filter((c) => !c.isVirtual);
   }
 
-  /** Writes `entity`; with `alongside`, in the same round trip, and returns the row of its expressions. */
-  async insert(entity: T, alongside?: Alongside): Promise<Record<string, unknown>> {
+  /** Writes `entity` and sets the columns the database filled on it. */
+  async insert(entity: T): Promise<void> {
     const written = this.columns.filter((c) => c.getEntityValue(entity) !== undefined);
     const { text, returned } = this.statement(written);
     const values = written.map((c) => this.db.driver.preparePersistentValue(c.getEntityValue(entity), c));
-    const rows = (await (alongside
-      ? this.db.query(`WITH inserted AS (${returned.length ? text : `${text} RETURNING 1`}) SELECT * FROM inserted, (SELECT ${alongside.sql(values.length + 1)}) AS alongside`, [...values, ...alongside.params])
-      : this.db.query(text, values))) as Record<string, unknown>[];
+    const rows = (await this.db.query(text, values)) as Record<string, unknown>[];
     for (const column of returned) column.setEntityValue(entity, this.db.driver.prepareHydratedValue(rows[0][column.databaseName], column));
-    return rows[0] ?? {};
   }
 
   private statement(written: ColumnMetadata[]): { text: string; returned: ColumnMetadata[] } {

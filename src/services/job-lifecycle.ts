@@ -9,7 +9,7 @@ import { activeTraceContext } from '../observability/tracing';
 import type { EventPublisher, JobEventHistory } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
 import { JobTransitions, type JobFailure, type NewImage, type StoredImage } from './job-transitions';
-import { placeAlongside, placeFromRow, placesOf, publishQueuePositions, type QueuePlace } from './queue-positions';
+import { placesOf, publishQueuePositions } from './queue-positions';
 import { quotaCharge, type QuotaService } from './quotas';
 import type { BatchProgress } from './batch-progress';
 import type { FairScheduler } from './scheduling';
@@ -72,8 +72,8 @@ export class JobLifecycle {
    * again and the error goes to the caller; a crash in between leaves a row
    * the reconciler enqueues.
    */
-  async submit(job: Job): Promise<QueuePlace> {
-    const place = placeFromRow(await this.transitions.insert(job, placeAlongside(job)));
+  async submit(job: Job): Promise<void> {
+    await this.transitions.insert(job);
     try {
       await this.enqueue(job, activeTraceContext());
     } catch (error) {
@@ -81,7 +81,6 @@ export class JobLifecycle {
         this.deps.logger.warn({ err, jobId: job.id }, 'job row without a queue entry: the reconciler will enqueue it'));
       throw error;
     }
-    return place;
   }
 
   /**

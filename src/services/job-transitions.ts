@@ -4,7 +4,7 @@ import { DataSource, In } from 'typeorm';
 import { Batch, Image, Job, JobStatus, OPEN_JOB_STATUSES, UsageRecord, workSteps, type JobVideoFile } from '../entities';
 import { utcDay } from '../kernel/clock';
 import { quotaCharge } from './quotas';
-import { EntityInsert, type Alongside } from '../database/entity-insert';
+import { EntityInsert } from '../database/entity-insert';
 import { EntityLookup } from '../database/entity-lookup';
 
 /** What the worker stores per generated image (the id and timestamps are the database's). */
@@ -86,13 +86,9 @@ export class JobTransitions {
     return this.jobs.findOneBy({ id: jobId });
   }
 
-  /**
-   * One job's PENDING row (the submission's hot path: one parameterised
-   * statement, docs/architecture.md "The request path"), with `alongside`'s
-   * expressions evaluated in the same statement.
-   */
-  insert(job: Job, alongside?: Alongside): Promise<Record<string, unknown>> {
-    return this.jobInsert.insert(job, alongside);
+  /** One job's PENDING row (the submission's hot path: one parameterised statement, docs/architecture.md "The request path"). */
+  insert(job: Job): Promise<void> {
+    return this.jobInsert.insert(job);
   }
 
   /** A batch and all its PENDING jobs, in one transaction: all rows or none. */

@@ -137,9 +137,10 @@ export class JobService {
     let job: Job;
     let place: QueuePlace;
     try {
-      const priority = await this.deps.scheduler.priorityFor(policy.queuePriority, user.id);
-      job = this.jobRow(jobId, viewer, params, model, input, { idempotencyKey, requestId, priority, video });
-      place = await this.deps.lifecycle.submit(job);
+      const entry = await this.deps.scheduler.enter(policy.queuePriority, user.id);
+      job = this.jobRow(jobId, viewer, params, model, input, { idempotencyKey, requestId, priority: entry.priority, video });
+      await this.deps.lifecycle.submit(job);
+      place = entry.place;
     } catch (error) {
       await this.deps.quotas.release(user.id, jobId, this.deps.clock.now(), charge.amount, charge.meter);
       if (idempotencyKey) await this.idempotency.abandon(user.id, idempotencyKey);

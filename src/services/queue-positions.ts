@@ -3,7 +3,6 @@ import { DataSource } from 'typeorm';
 import { Job, JobStatus, remainingDenoisingSteps, workSteps } from '../entities';
 import type { EventPublisher } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
-import type { Alongside } from '../database/entity-insert';
 
 /**
  * Where workers keep, for each model, weighted sums of its recent renders'
@@ -93,33 +92,27 @@ export interface QueuePlaces {
 }
 
 /**
- * The place of a new PENDING job, counted over the other waiting jobs (the
- * counts leave the job's own row out, so it may be written already). Run by
- * the job's own INSERT (docs/architecture.md, "The request path"). The status
- * is written out, not a parameter, so that every plan reads the partial index
- * of the line (`idx_jobs_pending_order`) without reading rows: the count
- * walks only the index entries ahead of the job, and whether any job waits
- * behind it is one index probe, not a count of them.
+ * One PENDING job's place, counted over the other waiting jobs (the count
+ * leaves the job's own row out). The status is written out, not a
+ * parameter, so that every plan reads the partial index of the line
+ * (`idx_jobs_pending_order`) without reading rows: the count walks only the
+ * index entries ahead of the job, and whether any job waits behind it is one
+ * index probe, not a count of them. `$1` is the job's priority, `$2` its age.
  */
-export function placeAlongside(job: Pick<Job, 'priority' | 'createdAt'>): Alongside {
+export function placeCount(job: Pick<Job, 'priority' | 'createdAt'>): { sql: string; params: unknown[] } {
   const line = `FROM jobs WHERE status = '${JobStatus.PENDING}'`;
   return {
-    sql: (n) => `(SELECT COUNT(*) ${line} AND (priority, created_at) < ($${n}::int, $${n + 1}::timestamptz)) AS ahead,
-      EXISTS (SELECT 1 ${line} AND priority > $${n}::int) AS behind`,
+    sql: `(SELECT COUNT(*) ${line} AND (priority, created_at) < ($1::int, $2::timestamptz)) AS ahead,
+      EXISTS (SELECT 1 ${line} AND priority > $1::int) AS behind`,
     params: [job.priority, job.createdAt],
   };
-}
-
-/** Reads the place from a row holding placeAlongside's expressions. */
-export function placeFromRow(row: Record<string, unknown>): QueuePlace {
-  return { position: Number(row.ahead ?? 0), wentAhead: row.behind === true };
 }
 
 /**
  * The places of several PENDING jobs in one statement (a page of jobs, a
  * batch's jobs): one walk of the line's index up to the last of them, ranking
  * each entry by priority and age, instead of one count per job. A job's rank
- * is the number of waiting jobs strictly ahead of it, what placeAlongside
+ * is the number of waiting jobs strictly ahead of it, what placeCount
  * counts (and counts for a single job, which is cheaper than ranking). A job
  * missing from the answer is no longer waiting.
  */
@@ -127,12 +120,12 @@ export async function placesOf(db: DataSource, jobs: readonly Pick<Job, 'id' | '
   if (jobs.length === 0) return new Map();
   if (jobs.length === 1) {
     // One job: a count is cheaper than ranking every entry ahead of it.
-    const { sql, params } = placeAlongside(jobs[0]);
+    const { sql, params } = placeCount(jobs[0]);
     const [row] = (await db.query(
-      `SELECT ${sql(1)}, EXISTS (SELECT 1 FROM jobs WHERE id = $3::uuid AND status = '${JobStatus.PENDING}') AS waiting`,
+      `SELECT ${sql}, EXISTS (SELECT 1 FROM jobs WHERE id = $3::uuid AND status = '${JobStatus.PENDING}') AS waiting`,
       [...params, jobs[0].id],
-    )) as Record<string, unknown>[];
-    return row?.waiting === true ? new Map([[jobs[0].id, placeFromRow(row)]]) : new Map();
+    )) as { ahead: string | number; behind: boolean; waiting: boolean }[];
+    return row?.waiting === true ? new Map([[jobs[0].id, { position: Number(row.ahead), wentAhead: row.behind === true }]]) : new Map();
   }
   // The walk stops after the last of them. A millisecond past its age: a row keeps microseconds that a Date drops.
   const last = jobs.reduce((a, b) => (b.priority > a.priority || (b.priority === a.priority && b.createdAt > a.createdAt) ? b : a));

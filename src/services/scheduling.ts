@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RedisScript } from '../redis/script';
+import type { QueuePlace } from './queue-positions';
 
 /**
  * Fair scheduling on BullMQ priorities (lower runs first; equal priorities
@@ -20,7 +21,14 @@ export const DEFAULT_BAND_SIZE = 1 << 19;
 /** BullMQ scores a prioritized job as priority * 2^32 + insertion counter. */
 const BULL_PRIORITY_SCALE = 2 ** 32;
 
-const TAG_SCRIPT = new RedisScript<number>('atelierFairTag', 3, `
+/**
+ * The tag, then where a job with that tag enters BullMQ's prioritized set:
+ * how many waiting entries run before it (every entry of its priority or
+ * lower is ahead: equal priorities run in insertion order) and whether any
+ * waits behind it. Two ZCOUNTs on the sorted set, O(log n) however long the
+ * line is. Scores are written with %.0f: tostring would round them to 14 digits.
+ */
+const TAG_SCRIPT = new RedisScript<[number, number, number]>('atelierFairTag', 3, `
 if redis.call('ZCOUNT', KEYS[3], ARGV[3], ARGV[4]) == 0 then redis.call('DEL', KEYS[1], KEYS[2]) end
 local clock = tonumber(redis.call('HGET', KEYS[1], 'clock') or '0')
 local last = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
@@ -29,7 +37,10 @@ if tag >= tonumber(ARGV[2]) then tag = tonumber(ARGV[2]) - 1 end
 local lastTag = math.min(tag + tonumber(ARGV[5]) - 1, tonumber(ARGV[2]) - 1)
 redis.call('HSET', KEYS[2], ARGV[1], lastTag)
 redis.call('EXPIRE', KEYS[2], 604800)
-return tag`);
+local after = string.format('%.0f', (tonumber(ARGV[6]) + tag + 1) * ${BULL_PRIORITY_SCALE})
+local ahead = redis.call('ZCOUNT', KEYS[3], '-inf', '(' .. after)
+local behind = redis.call('ZCOUNT', KEYS[3], after, '+inf')
+return {tag, ahead, behind}`);
 
 const ADVANCE_SCRIPT = new RedisScript<number>('atelierFairAdvance', 1, `
 local clock = tonumber(redis.call('HGET', KEYS[1], 'clock') or '0')
@@ -58,7 +69,19 @@ export class FairScheduler {
 
   /** BullMQ priority for a new job of `userId` in the tier band `band` (1 = highest). */
   async priorityFor(band: number, userId: string): Promise<number> {
-    return (await this.prioritiesFor(band, userId, 1))[0];
+    return (await this.enter(band, userId)).priority;
+  }
+
+  /**
+   * A new job's priority, and its place in the line it is about to enter:
+   * the waiting entries of BullMQ's prioritized set that run before it, read
+   * in the same atomic step as its tag (docs/architecture.md, "The request
+   * path"). Entries added between this call and the job's own are not
+   * counted, as a row committed after a count would not be.
+   */
+  async enter(band: number, userId: string): Promise<{ priority: number; place: QueuePlace }> {
+    const { priorities, ahead, behind } = await this.tag(band, userId, 1);
+    return { priority: priorities[0], place: { position: ahead, wentAhead: behind > 0 } };
   }
 
   /**
@@ -67,14 +90,18 @@ export class FairScheduler {
    * the owner's backlog and a teammate's job still takes turns with it.
    */
   async prioritiesFor(band: number, userId: string, count: number): Promise<number[]> {
+    return (await this.tag(band, userId, count)).priorities;
+  }
+
+  private async tag(band: number, userId: string, count: number): Promise<{ priorities: number[]; ahead: number; behind: number }> {
     const base = (band - 1) * this.bandSize;
     // Scores of this band's waiting jobs: [(base + 1) * 2^32, (base + bandSize) * 2^32).
     const lowest = String((base + 1) * BULL_PRIORITY_SCALE);
     const highest = `(${(base + this.bandSize) * BULL_PRIORITY_SCALE}`;
-    const tag = await TAG_SCRIPT.run(
-      this.redis, [this.clockKey(band), `${this.prefix}:sched:${band}:last`, this.prioritizedKey], [userId, this.bandSize, lowest, highest, count],
+    const [tag, ahead, behind] = await TAG_SCRIPT.run(
+      this.redis, [this.clockKey(band), `${this.prefix}:sched:${band}:last`, this.prioritizedKey], [userId, this.bandSize, lowest, highest, count, base],
     );
-    return Array.from({ length: count }, (_, i) => base + Math.min(tag + i, this.bandSize - 1));
+    return { priorities: Array.from({ length: count }, (_, i) => base + Math.min(tag + i, this.bandSize - 1)), ahead, behind };
   }
 
   /** Called by the worker when a job starts: the band's clock moves to its tag. */

@@ -27,7 +27,7 @@ describe('fair scheduling', () => {
     expect(bJob.queuePosition).toBeLessThanOrEqual(1);
 
     const watcher = wsClient(app.url, b.token);
-    // The QUEUED event carries the place counted by the job's own INSERT: A's last job waits behind A's other 19.
+    // The QUEUED event carries the place read with the job's tag: A's last job waits behind A's other 19.
     const aWatcher = wsClient(app.url, a.token);
     const lastOfA = collect<any>(aWatcher, 'subscription($id:ID!){ jobUpdated(jobId:$id) { type queuePosition } }', { id: aJobs[19] }, (items) => items.length > 0);
     await lastOfA.done;

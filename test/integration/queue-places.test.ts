@@ -2,7 +2,7 @@ import type { GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/entities';
 import type { AtelierEvent, EventPublisher } from '../../src/kernel/events';
-import { placeAlongside, publishQueuePositions, readStepCosts, recordStepCost, remainingWorkMs } from '../../src/services/queue-positions';
+import { placeCount, publishQueuePositions, readStepCosts, recordStepCost, remainingWorkMs } from '../../src/services/queue-positions';
 import { randomUUID } from 'node:crypto';
 import { JobKind } from '../../src/entities';
 import { systemClock } from '../../src/kernel/clock';
@@ -66,7 +66,7 @@ describe('places in line, many at once', () => {
     expect(counts).toEqual([1, 1]);
   });
 
-  it('placesOf agrees with the count the INSERT makes, ties and the front of the line included, and leaves out jobs no longer waiting', async () => {
+  it('placesOf agrees with the count of one job, ties and the front of the line included, and leaves out jobs no longer waiting', async () => {
     const { id } = await viewerFor();
     const ids = await seedPendingJobs(app.db, id, [3, 3, 0, 7, 3]);
     // Two rows with the same priority and age: neither is ahead of the other.
@@ -90,8 +90,8 @@ describe('places in line, many at once', () => {
   });
 });
 
-describe('the count a new job makes', () => {
-  it("counts a new job's place in the line's own index, not by reading every waiting job's row", async () => {
+describe("one job's count", () => {
+  it("counts a job's place in the line's own index, not by reading every waiting job's row", async () => {
     const owner = await factory.user(app, { tier: 'ENTERPRISE', prefix: 'line' });
     const { createGeneration: job } = await gqlData<any>(app.url, CREATE, { input: { prompt: 'a template row', width: 64, height: 64, steps: 2 } }, owner.token);
     const runner = app.db.createQueryRunner();
@@ -106,10 +106,10 @@ describe('the count a new job makes', () => {
       await runner.query('ANALYZE jobs');
       // At this size a sequential scan may still win; what is asked is which index serves the count.
       await runner.query('SET LOCAL enable_seqscan = off');
-      const { sql, params } = placeAlongside({ priority: 25, createdAt: new Date() });
-      const [{ 'QUERY PLAN': plan }] = await runner.query(`EXPLAIN (FORMAT JSON) SELECT ${sql(1)}`, params);
+      const { sql, params } = placeCount({ priority: 25, createdAt: new Date() });
+      const [{ 'QUERY PLAN': plan }] = await runner.query(`EXPLAIN (FORMAT JSON) SELECT ${sql}`, params);
       expect(JSON.stringify(plan)).toContain('"Index Name":"idx_jobs_pending_order"');
-      const [place] = await runner.query(`SELECT ${sql(1)}`, params);
+      const [place] = await runner.query(`SELECT ${sql}`, params);
       const [plain] = await runner.query(
         `SELECT COUNT(*) FILTER (WHERE priority < $1 OR (priority = $1 AND created_at < $2)) AS ahead, COUNT(*) FILTER (WHERE priority > $1) AS behind
          FROM jobs WHERE status = 'PENDING'`, params);
@@ -118,7 +118,7 @@ describe('the count a new job makes', () => {
       expect({ ahead: Number(place.ahead), behind: place.behind }).toEqual({ ahead: Number(plain.ahead), behind: true });
       // The count walks the entries ahead of the job only, and whether any wait behind it is a probe:
       // the index entries read stay under the length of the line, which the old whole-line count read.
-      const [{ 'QUERY PLAN': [analyzed] }] = await runner.query(`EXPLAIN (ANALYZE, FORMAT JSON) SELECT ${sql(1)}`, params);
+      const [{ 'QUERY PLAN': [analyzed] }] = await runner.query(`EXPLAIN (ANALYZE, FORMAT JSON) SELECT ${sql}`, params);
       let read = 0;
       const walk = (node: any) => {
         if (String(node['Node Type']).includes('Index')) read += node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0);
