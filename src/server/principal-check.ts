@@ -96,6 +96,8 @@ export class PrincipalCheck {
     if (expiresAt && expiresAt * 1000 <= Date.now()) return this.refuse(tracked, 'Token expired');
     const stamp = await this.stamps.read(tracked.userId);
     if (stamp === tracked.stamp && Date.now() - tracked.checkedAt < this.revalidateMs) return null;
+    // A stamp moved without an announcement (a script's INCR) leaves this process's copies of the user and keys behind.
+    if (stamp !== tracked.stamp) this.auth.forgetUser(tracked.userId);
     try {
       return (await this.recheck(tracked, stamp)) ? null : [unauthorizedError()];
     } catch (err) {

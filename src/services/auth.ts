@@ -1,6 +1,7 @@
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import jwt from 'jsonwebtoken';
+import { LRUCache } from 'lru-cache';
 import { DataSource } from 'typeorm';
 import { ApiKey, AuditEventKind, Role, Tier, User, type TierPolicy } from '../entities';
 import { AppError, badInput, findAppError, notFound, unauthenticated } from '../kernel/errors';
@@ -8,6 +9,7 @@ import type { Clock } from '../kernel/clock';
 import { sha256 } from '../kernel/hashing';
 import { isUuid } from '../kernel/ids';
 import type { AuditLog, RequestOrigin } from './audit-log';
+import { CachedApiKeys } from './cached-api-keys';
 import { CachedUsers } from './cached-users';
 import type { KnownAddresses } from './known-addresses';
 import type { PrincipalStamps } from './principal-stamps';
@@ -52,6 +54,9 @@ export class AuthService {
   private readonly key: KeyObject;
   /** The signed-in user of every request, kept in memory until it changes (docs/architecture.md, "The request path"). */
   private readonly users: CachedUsers;
+  private readonly apiKeys: CachedApiKeys;
+  /** When this process last wrote each key's lastUsedAt (the cached copy keeps the value it was read with). */
+  private readonly keyUseWritten = new LRUCache<string, number>({ max: 10_000 });
 
   constructor(
     private readonly db: DataSource,
@@ -64,17 +69,23 @@ export class AuthService {
   ) {
     this.key = createSecretKey(Buffer.from(options.jwtSecret, 'utf8'));
     this.users = new CachedUsers(db);
-    stamps.onBump((userId) => this.users.forget(userId));
+    this.apiKeys = new CachedApiKeys(db);
+    stamps.onBump((userId) => this.forgetUser(userId));
   }
 
-  /** Another replica changed the user (announced on the stamps' channel): the next request reads it again. */
+  /**
+   * The user changed (a bump here, or announced by another replica on the
+   * stamps' channel): the next request reads the user, and any API key, again.
+   */
   forgetUser(userId: string): void {
     this.users.forget(userId);
+    this.apiKeys.forgetAll();
   }
 
-  /** Announcements may have been missed (the subscriber reconnected): every user is read again. */
+  /** Announcements may have been missed (the subscriber reconnected): every user and key is read again. */
   forgetAllUsers(): void {
     this.users.forgetAll();
+    this.apiKeys.forgetAll();
   }
 
   /**
@@ -226,19 +237,21 @@ export class AuthService {
   }
 
   private async authenticateApiKey(secret: string, origin: RequestOrigin): Promise<Viewer> {
-    const keys = this.db.getRepository(ApiKey);
-    const key = await keys.findOne({ where: { secretHash: sha256(secret) }, relations: { user: true } });
-    if (!key || !key.user) throw new AuthFailure('Invalid or revoked API key', 'INVALID_API_KEY');
+    const key = await this.apiKeys.bySecretHash(sha256(secret));
+    const user = key ? await this.users.byId(key.userId) : null;
+    if (!key || !user) throw new AuthFailure('Invalid or revoked API key', 'INVALID_API_KEY');
     if (key.revokedAt) throw new AuthFailure('Invalid or revoked API key', 'REVOKED_API_KEY', key.userId, { apiKeyId: key.id });
-    const now = this.clock.now();
+    const now = this.clock.now().getTime();
     // lastUsedAt is informative: write it at most once a minute per key.
-    if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > 60_000) {
-      await keys.update({ id: key.id }, { lastUsedAt: now });
+    const lastUsed = Math.max(key.lastUsedAt?.getTime() ?? 0, this.keyUseWritten.get(key.id) ?? 0);
+    if (now - lastUsed > 60_000) {
+      this.keyUseWritten.set(key.id, now);
+      await this.db.getRepository(ApiKey).update({ id: key.id }, { lastUsedAt: new Date(now) });
     }
     if (origin.ip && (await this.keyAddresses.isNew(key.id, origin.ip))) {
       await this.audit.record({ kind: AuditEventKind.API_KEY_NEW_ADDRESS, actorId: key.userId, origin, details: { apiKeyId: key.id, name: key.name } });
     }
-    return { user: key.user, apiKeyId: key.id, expiresAt: null };
+    return { user, apiKeyId: key.id, expiresAt: null };
   }
 
   async createApiKey(user: User, nameRaw: string, origin: RequestOrigin = {}): Promise<{ apiKey: ApiKey; secret: string }> {

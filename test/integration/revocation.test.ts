@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { gql, gqlData, signUp, waitFor } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import { countStatements } from '../support/library';
 
 let app: TestApp;
 let root: string;
@@ -136,6 +137,44 @@ describe('the signed-in user is kept in memory between requests', () => {
       expect((await gql(app.url, '{ me { id } }', {}, user.token)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     } finally {
       spy.mockRestore();
+    }
+  });
+
+  it('an API key is read once for many requests, refused at once when revoked, and its last use written once a minute', async () => {
+    const user = await signUp(app.url);
+    const key = await createKey(user.token);
+    const addresses: string[] = [];
+    const sadd = app.redis.sadd.bind(app.redis);
+    const redisSpy = vi.spyOn(app.redis, 'sadd').mockImplementation(((key: string, ...members: string[]) => {
+      if (key.includes(':apikey:addresses:')) addresses.push(key);
+      return sadd(key, ...members);
+    }) as any);
+    try {
+      const { statements } = await countStatements(app.db, async () => {
+        for (let i = 0; i < 5; i += 1) expect((await gqlData<any>(app.url, '{ me { id } }', {}, key.secret)).me.id).toBe(user.id);
+      });
+      // One read of the key, one write of its last use, one look at the address: not one of each per request.
+      expect(statements.filter((sql) => /^SELECT .* FROM "api_keys"/s.test(sql))).toHaveLength(1);
+      expect(statements.filter((sql) => /^UPDATE "api_keys" SET "last_used_at"/.test(sql))).toHaveLength(1);
+      expect(addresses).toHaveLength(1);
+      const [{ last_used_at: lastUsed }] = await app.db.query('SELECT last_used_at FROM api_keys WHERE id = $1', [key.apiKey.id]);
+      expect(lastUsed).not.toBeNull();
+
+      // The owner's tier changes: the key's requests see it at once (the user behind a key is the cached user).
+      await gqlData(app.url, 'mutation($u:ID!){ setUserTier(userId:$u, tier: PRO) { tier } }', { u: user.id }, root);
+      expect((await gqlData<any>(app.url, '{ me { tier } }', {}, key.secret)).me.tier).toBe('PRO');
+
+      await gqlData(app.url, 'mutation($id:ID!){ revokeApiKey(id:$id) { revokedAt } }', { id: key.apiKey.id }, user.token);
+      const refused = await gql(app.url, '{ me { id } }', {}, key.secret);
+      expect(refused.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+      expect(refused.data?.me ?? null).toBeNull();
+      // A secret that never was a key is refused too, and not kept: each try reads again.
+      const unknown = await countStatements(app.db, async () => {
+        for (let i = 0; i < 2; i += 1) expect((await gql(app.url, '{ me { id } }', {}, `${key.secret.slice(0, -4)}zzzz`)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+      });
+      expect(unknown.statements.filter((sql) => /^SELECT .* FROM "api_keys"/s.test(sql))).toHaveLength(2);
+    } finally {
+      redisSpy.mockRestore();
     }
   });
 });
