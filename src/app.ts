@@ -35,6 +35,7 @@ import { Housekeeping } from './services/housekeeping';
 import { JobReconciler } from './services/job-reconciler';
 import { systemClock, type Clock } from './kernel/clock';
 import { createWebhookQueue, JobLifecycleNotifier, WEBHOOK_DELIVERY_ATTEMPTS } from './services/webhook-queue';
+import { WebhookKeys } from './services/webhook-keys';
 import { WebhookWorker } from './services/webhook-worker';
 import { UrlSigner } from './storage/artifact-store';
 import { createArtifactStorage } from './storage/create-store';
@@ -147,8 +148,10 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
     auditLogger = audit.logger;
   }
   const replica = new ReplicaHeartbeat(redis, config.redisPrefix);
+  const webhookKeys = new WebhookKeys(redis, config.redisPrefix, db, logger);
   const domain = createServices({
-    db, redis, prefix: config.redisPrefix, queue, trainingQueue, events, webhooks: new JobLifecycleNotifier(webhookQueue, logger), store: storage.store, urlSigner, clock, logger,
+    db, redis, prefix: config.redisPrefix, queue, trainingQueue, events, webhooks: new JobLifecycleNotifier(webhookQueue, webhookKeys, logger), webhookKeys,
+    store: storage.store, urlSigner, clock, logger,
     jwtSecret: config.jwtSecret, jwtTtlSeconds: config.jwtTtlSeconds, sessionIdleDays: config.sessionIdleDays,
     authAttemptsPerMinute: config.authAttemptsPerMinute,
     modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes, oidc: config.oidc, publicUrl: config.publicUrl,

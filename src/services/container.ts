@@ -41,6 +41,7 @@ import { TrainingService } from './training';
 import { UploadService } from './uploads';
 import { UserService } from './users';
 import type { JobLifecycleNotifier } from './webhook-queue';
+import type { WebhookKeys } from './webhook-keys';
 import { WebhookService } from './webhooks';
 import { WebhookTargets, type WebhookTargetPolicy } from './webhook-targets';
 
@@ -54,6 +55,8 @@ export interface ServiceDeps {
   events: EventPublisher & TrainingEventPublisher & JobEventHistory;
   /** Told of every job transition (webhook deliveries); null where nothing listens. */
   webhooks: JobLifecycleNotifier | null;
+  /** The API keys with a webhook, which the notifier checks (kept in step by WebhookService). */
+  webhookKeys: WebhookKeys;
   store: ArtifactStore;
   urlSigner: UrlSigner;
   clock: Clock;
@@ -153,7 +156,7 @@ export function createServices(deps: ServiceDeps) {
     trainingScheduler,
     training: new TrainingService(db, datasets, trainingLifecycle, trainingScheduler, clock),
     webhookTargets,
-    webhooks: new WebhookService(db, clock, webhookTargets),
+    webhooks: new WebhookService(db, clock, webhookTargets, deps.webhookKeys),
     /** Deleting what users own, on request and by tier retention. */
     dataLifecycle: new DataLifecycle({ db, store: deps.store, clock, logger: deps.logger, audit, stamps: principalStamps }),
   };

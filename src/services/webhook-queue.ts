@@ -5,6 +5,7 @@ import {
   WEBHOOK_EVENT_TYPES, WEBHOOK_QUEUE, webhookDeliveryJobId, type WebhookEventType, type WebhookJobData, type WebhookQueue,
 } from '../kernel/queues';
 import type { JobEventType } from '../kernel/events';
+import type { WebhookKeys } from './webhook-keys';
 
 
 /** Tries per webhook delivery in production: the first, then retries with doubling backoff (docs/limits.md). */
@@ -40,17 +41,19 @@ const isWebhookEvent = (type: string): type is WebhookEventType => (WEBHOOK_EVEN
 /**
  * Told of every job transition by the job lifecycle (src/services/job-lifecycle.ts):
  * enqueues a webhook delivery for the state changes integrators hear about.
- * It looks nothing up (most jobs have no webhook; the delivery worker
- * decides), so a transition costs one Redis round trip more at most.
+ * A job submitted with an API key costs one Redis round trip (is the key in
+ * the set of keys with a webhook, WebhookKeys), and a delivery only when it
+ * may have one; the delivery worker reads the webhook when it runs.
  */
 export class JobLifecycleNotifier {
-  constructor(private readonly queue: WebhookQueue, private readonly logger: Logger) {}
+  constructor(private readonly queue: WebhookQueue, private readonly keys: WebhookKeys, private readonly logger: Logger) {}
 
   async notify(job: { id: string; apiKeyId: string | null }, type: JobEventType, at: string): Promise<void> {
     // Only jobs submitted with an API key can have a webhook; others cost nothing here.
     if (!job.apiKeyId || !isWebhookEvent(type)) return;
     const data: WebhookJobData = { deliveryId: randomUUID(), jobId: job.id, type, eventAt: at };
     try {
+      if (!(await this.keys.mayHaveWebhook(job.apiKeyId))) return;
       await this.queue.add('deliver', data, { jobId: webhookDeliveryJobId(job.id, type) });
     } catch (err) {
       // The event itself is already logged for subscribers; a lost webhook must not fail the job's lifecycle.

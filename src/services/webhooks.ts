@@ -6,6 +6,7 @@ import type { Clock } from '../kernel/clock';
 import { assertUuid } from '../kernel/ids';
 import { sendWebhook, type WebhookAttempt } from './webhook-delivery';
 import type { WebhookTargets } from './webhook-targets';
+import type { WebhookKeys } from './webhook-keys';
 
 const SECRET_PREFIX = 'whsec_';
 /** A test delivery's outcome, with the id it was sent under. */
@@ -16,7 +17,7 @@ export interface WebhookTestResult extends WebhookAttempt {
 
 /** Registering, removing and testing the webhook of an API key. Only the key's owner may. */
 export class WebhookService {
-  constructor(private readonly db: DataSource, private readonly clock: Clock, private readonly targets: WebhookTargets) {}
+  constructor(private readonly db: DataSource, private readonly clock: Clock, private readonly targets: WebhookTargets, private readonly keys: WebhookKeys) {}
 
   /**
    * Sets (or replaces) the key's webhook with a fresh signing secret, returned
@@ -27,6 +28,7 @@ export class WebhookService {
     const url = await this.targets.parse(rawUrl);
     if (key.revokedAt) throw badInput('apiKeyId', 'This API key is revoked');
     const secret = SECRET_PREFIX + randomBytes(32).toString('base64url');
+    await this.keys.added(key.id); // before the row: a transition meanwhile may enqueue a delivery, never miss one
     await this.db.getRepository(ApiKey).update({ id: key.id }, { webhookUrl: url, webhookSecret: secret });
     return { apiKey: { ...key, webhookUrl: url, webhookSecret: secret } as ApiKey, secret };
   }
@@ -36,6 +38,7 @@ export class WebhookService {
     const key = await this.ownedKey(user, apiKeyId);
     if (key.webhookUrl || key.webhookSecret) {
       await this.db.getRepository(ApiKey).update({ id: key.id }, { webhookUrl: null, webhookSecret: null });
+      await this.keys.removed(key.id);
     }
     return { ...key, webhookUrl: null, webhookSecret: null } as ApiKey;
   }
