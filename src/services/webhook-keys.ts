@@ -9,7 +9,7 @@ const BUILT = '*';
  * The API keys that have a webhook, as a Redis set, so that a transition of
  * a job submitted with a key that has none enqueues no delivery (one
  * SMISMEMBER instead of a delivery job and its worker's reads of the job and
- * the key; docs/webhooks.md). The set may hold more than the keys with a
+ * the key; README, "Webhooks"). The set may hold more than the keys with a
  * webhook, never fewer:
  *
  * - a key is added before its webhook is written, and removed after its
