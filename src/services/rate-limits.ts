@@ -6,19 +6,24 @@ import type { Clock } from '../kernel/clock';
 /*
  * Sliding-window log: each request is a member of a sorted set scored by its
  * time; the script trims what left the window, counts, and adds in one step,
- * so every API replica shares one exact window per subject.
+ * so every API replica shares one exact window per subject. A request with
+ * several subjects (a user and an API key) is counted against all of them in
+ * one call, and against none when one of them is full.
  */
-const WINDOW_SCRIPT = new RedisScript<number[]>('atelierRateWindow', 1, `
+const WINDOW_SCRIPT = new RedisScript<number[]>('atelierRateWindow', 'any', `
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-local count = redis.call('ZCARD', KEYS[1])
-if count >= tonumber(ARGV[3]) then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return {0, tonumber(oldest[2]) + window - now}
+for _, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  if redis.call('ZCARD', key) >= tonumber(ARGV[3]) then
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    return {0, tonumber(oldest[2]) + window - now}
+  end
 end
-redis.call('ZADD', KEYS[1], now, ARGV[4])
-redis.call('PEXPIRE', KEYS[1], window)
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[4])
+  redis.call('PEXPIRE', key, window)
+end
 return {1, 0}`);
 
 export type RateKind = 'requests' | 'generations' | 'login' | 'register';
@@ -35,16 +40,16 @@ export class RateLimiter {
 
   /**
    * Counts one request against `limit` per minute for each subject (user and,
-   * when present, API key); throws RATE_LIMITED with retryAfterSeconds.
+   * when present, API key), all in one round trip; throws RATE_LIMITED with
+   * retryAfterSeconds, and then counts it against none of them.
    */
   async hit(kind: RateKind, subjects: string[], limit: number): Promise<void> {
+    if (subjects.length === 0) return;
     const now = this.clock.now().getTime();
-    for (const subject of subjects) {
-      const member = `${now}:${process.pid}:${(this.sequence += 1)}:${Math.random().toString(36).slice(2, 8)}`;
-      const [allowed, retryMs] = await WINDOW_SCRIPT.run(
-        this.redis, [`${this.prefix}:rate:${kind}:${subject}`], [now, this.windowMs, limit, member],
-      );
-      if (allowed !== 1) throw rateLimited(limit, Math.max(1, Math.ceil(retryMs / 1000)));
-    }
+    const member = `${now}:${process.pid}:${(this.sequence += 1)}:${Math.random().toString(36).slice(2, 8)}`;
+    const [allowed, retryMs] = await WINDOW_SCRIPT.run(
+      this.redis, subjects.map((subject) => `${this.prefix}:rate:${kind}:${subject}`), [now, this.windowMs, limit, member],
+    );
+    if (allowed !== 1) throw rateLimited(limit, Math.max(1, Math.ceil(retryMs / 1000)));
   }
 }
