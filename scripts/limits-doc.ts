@@ -62,6 +62,11 @@ ${row('images per training dataset', (t) => cell(t.maxDatasetImages))}
 ${row('queue priority (lower runs first)', (t) => String(t.queuePriority))}
 ${row('images and finished jobs kept (then deleted with their files)', (t) => cell(t.retentionDays, ' days'))}
 
+The per-minute limits are sliding windows, counted for the user and, for a
+request signed with an API key, for the key too: a request counts against
+both or, when either is full, against neither (its \`RATE_LIMITED\` says when
+to retry).
+
 Admins are held to their own limits instead: ${cell(config.adminRequestsPerMinute)} requests and
 ${cell(config.adminGenerationsPerMinute)} generations per minute (\`ATELIER_ADMIN_REQUESTS_PER_MINUTE\`,
 \`ATELIER_ADMIN_GENERATIONS_PER_MINUTE\`). Across the whole service at most

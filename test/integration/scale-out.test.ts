@@ -87,4 +87,14 @@ describe('scale-out', () => {
     await gqlData(replica1.url!, 'mutation($e:String!){ deleteAccount(confirmEmail:$e) }', { e: user.email }, user.token);
     await waitFor(async () => (await me()).errors?.[0].extensions?.code === 'UNAUTHENTICATED', 1000);
   });
+
+  it('an API key revoked on replica 1 is refused by replica 2, which keeps the key in memory, within a second', async () => {
+    const user = await signUp(replica1.url!);
+    const { createApiKey } = await gqlData<any>(replica1.url!, 'mutation { createApiKey(name: "replicas") { secret apiKey { id } } }', {}, user.token);
+    const me = () => gql(replica2.url!, '{ me { id } }', {}, createApiKey.secret);
+    expect((await me()).data?.me.id).toBe(user.id);
+    await gqlData(replica1.url!, 'mutation($id:ID!){ revokeApiKey(id:$id) { revokedAt } }', { id: createApiKey.apiKey.id }, user.token);
+    // Well inside the copy's 10 s lifetime: only the announcement can make replica 2 read the key again this soon.
+    await waitFor(async () => (await me()).errors?.[0].extensions?.code === 'UNAUTHENTICATED', 1000);
+  });
 });
