@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { Redis } from 'ioredis';
 import { startAtelier, type Atelier } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/observability/logger';
@@ -74,7 +75,18 @@ export async function startBenchApp(env: Record<string, string> = {}): Promise<A
     ...(scratch ? { DATABASE_URL: scratch.url } : {}), ...env,
   });
   const app = await startAtelier(config, { pgliteDir: config.databaseUrl ? undefined : 'memory', logger: createLogger({ level: 'error' }) });
-  return { ...app, teardown: async () => { await redisStop?.(); await scratch?.drop(); } };
+  // On a Redis of your own (REDIS_URL), every key the bench wrote goes with it: an admission run leaves ~100,000.
+  const forgetKeys = redisStop ? null : async () => {
+    const redis = new Redis(redisUrl!);
+    try {
+      for await (const keys of redis.scanStream({ match: `${config.redisPrefix}:*`, count: 1000 })) {
+        if ((keys as string[]).length) await redis.unlink(...(keys as string[]));
+      }
+    } finally {
+      redis.disconnect();
+    }
+  };
+  return { ...app, teardown: async () => { await redisStop?.(); await forgetKeys?.(); await scratch?.drop(); } };
 }
 
 /** Starts a CPU profile of this process; the returned function stops it and writes it to `file` (a .cpuprofile for DevTools). */

@@ -2,6 +2,7 @@ import {
   GraphQLError, getNullableType, isListType, type DocumentNode, type GraphQLSchema,
 } from 'graphql';
 import { fieldExtensionsEstimator, getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import { LRUCache } from 'lru-cache';
 import { pageSizeOf } from '../resolvers/complexity';
 
 const DEFAULT_LIST_SIZE = 10;
@@ -37,11 +38,40 @@ export function queryCost(
   }
 }
 
+/**
+ * Costs computed for each parsed document (Apollo's document store and
+ * ValidDocuments hand the same object to every request with the same text),
+ * by operation name and variables with every string blanked: no estimator
+ * reads a string, so a prompt's text does not make a request a miss. Only a
+ * cost within the caller's budget is taken from here; anything else is
+ * computed afresh, so a request is answered as it would be without the
+ * cache (a variable that does not coerce, an enum's string blanked in the
+ * key, still reaches execution and its own error). Failed coercions (null)
+ * are never kept.
+ */
+const computed = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, LRUCache<string, number>>>();
+const blankStrings = (_key: string, value: unknown) => (typeof value === 'string' ? '' : value);
+
+function costWithin(
+  schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined, budget: number,
+): number | null {
+  let bySchema = computed.get(schema);
+  if (!bySchema) computed.set(schema, (bySchema = new WeakMap()));
+  let costs = bySchema.get(document);
+  if (!costs) bySchema.set(document, (costs = new LRUCache({ max: 64 })));
+  const key = `${operationName ?? ''}\u0000${JSON.stringify(variables ?? {}, blankStrings)}`;
+  const known = costs.get(key);
+  if (known !== undefined && known <= budget) return known;
+  const cost = queryCost(schema, document, variables, operationName);
+  if (cost !== null) costs.set(key, cost);
+  return cost;
+}
+
 /** QUERY_TOO_COMPLEX when the operation costs more than the caller's tier allows (`maxQueryComplexity`). */
 export function costError(
   schema: GraphQLSchema, document: DocumentNode, request: { variables?: Record<string, unknown> | null; operationName?: string | null }, budget: number,
 ): GraphQLError | null {
-  const cost = queryCost(schema, document, request.variables, request.operationName);
+  const cost = costWithin(schema, document, request.variables, request.operationName, budget);
   if (cost === null || cost <= budget) return null;
   const message = Number.isFinite(cost)
     ? `Query cost ${cost} exceeds your budget of ${budget}; ask for smaller pages or fewer fields`

@@ -20,25 +20,44 @@ function fieldAbove(parent: Ancestor, ancestors: readonly Ancestor[]): string | 
   return null;
 }
 
-/**
- * Refuses control characters in every string a client sends, as literals
- * in the document or in variables, before anything reaches a service or the
- * database (PostgreSQL refuses NUL in text). `field` names the argument or
- * input field holding the string (`prompt`, `name`, `email`). Runs after the
- * document and variable limits, so both walks are bounded; neither recurses.
- */
-export function controlCharacterError(document: DocumentNode, variables: Record<string, unknown> | null | undefined): GraphQLError | null {
-  const fieldOfVariable = new Map<string, string>();
-  let literal: string | null = null;
+/** What the walk of a document finds: the field of its first literal with a control character, and each variable's field. */
+interface DocumentStrings {
+  literal: string | null;
+  fieldOfVariable: Map<string, string>;
+}
+
+/** Per parsed document: Apollo's document store and ValidDocuments hand the same object to every request with the same text. */
+const scans = new WeakMap<DocumentNode, DocumentStrings>();
+
+function scanned(document: DocumentNode): DocumentStrings {
+  let found = scans.get(document);
+  if (found) return found;
+  found = { literal: null, fieldOfVariable: new Map() };
+  const { fieldOfVariable } = found;
   visit(document, {
     StringValue(node, _key, parent, _path, ancestors) {
-      if (literal === null && CONTROL_CHARACTER.test(node.value)) literal = fieldAbove(parent, ancestors) ?? 'query';
+      if (found!.literal === null && CONTROL_CHARACTER.test(node.value)) found!.literal = fieldAbove(parent, ancestors) ?? 'query';
     },
     Variable(node, _key, parent, _path, ancestors) {
       const field = fieldAbove(parent, ancestors);
       if (field && !fieldOfVariable.has(node.name.value)) fieldOfVariable.set(node.name.value, field);
     },
   });
+  scans.set(document, found);
+  return found;
+}
+
+/**
+ * Refuses control characters in every string a client sends, as literals
+ * in the document or in variables, before anything reaches a service or the
+ * database (PostgreSQL refuses NUL in text). `field` names the argument or
+ * input field holding the string (`prompt`, `name`, `email`). Runs after the
+ * document and variable limits, so both walks are bounded; neither recurses.
+ * The document's walk is made once per parsed document; the variables' on
+ * every request.
+ */
+export function controlCharacterError(document: DocumentNode, variables: Record<string, unknown> | null | undefined): GraphQLError | null {
+  const { literal, fieldOfVariable } = scanned(document);
   if (literal !== null) return refused(literal);
   const stack: [unknown, string][] = Object.entries(variables ?? {}).map(([name, value]) => [value, fieldOfVariable.get(name) ?? name]);
   while (stack.length) {

@@ -94,6 +94,43 @@ describe('document limits', () => {
   });
 });
 
+describe('what is kept per document', () => {
+  const heavy = 'query ($n: Int, $s: JobStatus, $a: String) { jobs(first: $n, status: $s, after: $a) { edges { node { id images { id url job { images { id url seed width height } } } } } } }';
+
+  it('a cost is kept by the shape of the variables, strings blanked; a request is answered as without the cache', () => {
+    const documents = new ValidDocuments(schema); // one parsed document for every call below, as Apollo's store gives
+    const codes = (variables: Record<string, unknown>) => {
+      const checked = documents.check(heavy, { variables }, 5000);
+      return Array.isArray(checked) ? checked.map((e) => e.extensions.code) : [];
+    };
+    // A page of 2 is cheap, whatever the cursor's text; a page of 100 is not, however cheap the same text was.
+    expect(codes({ n: 2, a: 'one' })).toEqual([]);
+    expect(codes({ n: 2, a: 'another' })).toEqual([]);
+    expect(codes({ n: 100, a: 'one' })).toEqual(['QUERY_TOO_COMPLEX']);
+    // A status that does not coerce has no cost (execution reports it), before and after the same shape with a
+    // real status was costed over the budget: a kept cost only ever lets a request through.
+    expect(codes({ n: 100, s: 'NOT_A_STATUS' })).toEqual([]);
+    expect(codes({ n: 100, s: 'PENDING' })).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(codes({ n: 100, s: 'NOT_A_STATUS' })).toEqual([]);
+  });
+
+  it('control characters are found in every request’s variables, the document walked once', () => {
+    const documents = new ValidDocuments(schema);
+    const field = (variables: Record<string, unknown>) => {
+      const checked = documents.check(heavy, { variables }, 5000);
+      return Array.isArray(checked) ? checked.map((e) => e.extensions.field) : [];
+    };
+    expect(field({ n: 1, a: 'fine' })).toEqual([]);
+    expect(field({ n: 1, a: 'bad\u0000' })).toEqual(['after']);
+    expect(field({ n: 1, a: 'fine again' })).toEqual([]);
+    const literal = new ValidDocuments(schema);
+    for (let i = 0; i < 2; i += 1) {
+      const checked = literal.check('{ jobs(after: "x\u0007") { edges { node { id } } } }', {}, 5000);
+      expect(Array.isArray(checked) && checked.map((e) => e.extensions.field)).toEqual(['after']);
+    }
+  });
+});
+
 describe('ValidDocuments (the graphql-ws document cache)', () => {
   const subscription = 'subscription ($s: ID!) { sessionEvents(sessionId: $s) { type at } }';
 
