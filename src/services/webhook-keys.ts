@@ -12,11 +12,15 @@ const BUILT = '*';
  * the key; README, "Webhooks"). The set may hold more than the keys with a
  * webhook, never fewer:
  *
- * - a key is added before its webhook is written, and removed after its
- *   webhook is removed;
+ * - a key is added before its webhook is written;
+ * - nothing takes a key out: removing a webhook (or a receiver's 410) while
+ *   another request sets one could otherwise leave a key with a webhook
+ *   outside the set, and its deliveries lost. A key whose webhook was
+ *   removed costs a delivery job per transition, dropped when it runs, as
+ *   every key's did before the set;
  * - until the set has been built from the database (a new Redis, or one that
  *   lost it), every key counts as having one, and the first look builds it;
- * - building only adds, so a webhook set or removed meanwhile is never lost.
+ * - building only adds, so a webhook set meanwhile is never lost.
  *
  * A delivery still reads the key's webhook when it runs: the set only spares
  * the ones that would find none.
@@ -42,11 +46,6 @@ export class WebhookKeys {
   /** Before the key's webhook is written. */
   async added(apiKeyId: string): Promise<void> {
     await this.redis.sadd(this.key, apiKeyId);
-  }
-
-  /** After the key's webhook is removed. */
-  async removed(apiKeyId: string): Promise<void> {
-    await this.redis.srem(this.key, apiKeyId);
   }
 
   private async build(): Promise<void> {

@@ -37,8 +37,8 @@ export class WebhookService {
   async removeWebhook(user: User, apiKeyId: string): Promise<ApiKey> {
     const key = await this.ownedKey(user, apiKeyId);
     if (key.webhookUrl || key.webhookSecret) {
+      // The key stays in WebhookKeys: taking it out could race a new webhook being set (its deliveries are dropped when they run).
       await this.db.getRepository(ApiKey).update({ id: key.id }, { webhookUrl: null, webhookSecret: null });
-      await this.keys.removed(key.id);
     }
     return { ...key, webhookUrl: null, webhookSecret: null } as ApiKey;
   }
