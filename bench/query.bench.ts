@@ -38,41 +38,32 @@ export async function queryBench(): Promise<void> {
       images.push(...await seedImages(app.db, user.id, 1, { loras: [{ loraId: loras[i % 3].id, weight: 0.5 }, { loraId: loras[(i + 1) % 3].id, weight: 1 }] }));
     }
     const id = await seedAlbum(app.db, user.id, images.map((x) => x.id));
-    const run = async (naive: boolean) => {
-      const result = await executeAs(schema, app.services, viewer, ALBUM_DEEP, { id }, naive ? naiveLoaders(app.db) : createLoaders(app.db));
-      if (result.errors) throw new Error(JSON.stringify(result.errors));
+    /** `query` with a request's loaders against one load per item: SQL statements of each, then q/s from interleaved rounds. */
+    const compare = async (what: string, query: string, variables: Record<string, unknown>, label: string, goal?: string) => {
+      const run = async (naive: boolean) => {
+        const result = await executeAs(schema, app.services, viewer, query, variables, naive ? naiveLoaders(app.db) : createLoaders(app.db));
+        if (result.errors) throw new Error(JSON.stringify(result.errors));
+      };
+      const batched = (await countStatements(app.db, () => run(false))).statements.length;
+      const perItem = (await countStatements(app.db, () => run(true))).statements.length;
+      console.log(`SQL statements per ${what}: with loaders ${batched}, one load per item ${perItem}`);
+      // Interleaved rounds so both see the same machine load; throughput from the median round.
+      const ours: number[] = [];
+      const baseline: number[] = [];
+      for (let r = 0; r < ROUNDS; r += 1) {
+        ours.push(PER_ROUND / ((await time(async () => { for (let i = 0; i < PER_ROUND; i += 1) await run(false); }))[0] / 1000));
+        baseline.push(PER_ROUND / ((await time(async () => { for (let i = 0; i < PER_ROUND; i += 1) await run(true); }))[0] / 1000));
+      }
+      row(label, median(ours), median(baseline), 'q/s', goal);
     };
-    const batched = (await countStatements(app.db, () => run(false))).statements.length;
-    const perItem = (await countStatements(app.db, () => run(true))).statements.length;
-    console.log(`SQL statements per query: with loaders ${batched}, naive ${perItem}`);
-    // Interleaved rounds so both see the same machine load; throughput from the median round.
-    const ours: number[] = [];
-    const baseline: number[] = [];
-    for (let r = 0; r < ROUNDS; r += 1) {
-      ours.push(PER_ROUND / ((await time(async () => { for (let i = 0; i < PER_ROUND; i += 1) await run(false); }))[0] / 1000));
-      baseline.push(PER_ROUND / ((await time(async () => { for (let i = 0; i < PER_ROUND; i += 1) await run(true); }))[0] / 1000));
-    }
-    row('album query throughput: loaders ÷ naive per-item resolvers', median(ours), median(baseline), 'q/s', '≥ 5');
+    await compare('album query', ALBUM_DEEP, { id }, 'album query throughput: loaders ÷ naive per-item resolvers', '≥ 5');
 
     // A page of 50 waiting jobs with their places and ETAs, in a line of 2,000 other users' jobs.
     const other = await signUp(app.url);
     await seedPendingJobs(app.db, other.id, Array.from({ length: 2000 }, (_, i) => i % 7));
     await seedPendingJobs(app.db, user.id, Array.from({ length: 50 }, (_, i) => i % 7));
     await setStepCost(app.db, app.redis, app.config.redisPrefix, 100);
-    const page = async (naive: boolean) => {
-      const result = await executeAs(schema, app.services, viewer, PAGE, {}, naive ? naiveLoaders(app.db) : createLoaders(app.db));
-      if (result.errors) throw new Error(JSON.stringify(result.errors));
-    };
-    const paged = (await countStatements(app.db, () => page(false))).statements.length;
-    const perJob = (await countStatements(app.db, () => page(true))).statements.length;
-    console.log(`SQL statements per page of 50 waiting jobs: with the place loader ${paged}, one per job and field ${perJob}`);
-    const pageOurs: number[] = [];
-    const pageBaseline: number[] = [];
-    for (let r = 0; r < ROUNDS; r += 1) {
-      pageOurs.push(PER_ROUND / ((await time(async () => { for (let i = 0; i < PER_ROUND; i += 1) await page(false); }))[0] / 1000));
-      pageBaseline.push(PER_ROUND / ((await time(async () => { for (let i = 0; i < PER_ROUND; i += 1) await page(true); }))[0] / 1000));
-    }
-    row('jobs page (50 waiting, queuePosition + etaSeconds): loader ÷ per job', median(pageOurs), median(pageBaseline), 'q/s');
+    await compare('page of 50 waiting jobs', PAGE, {}, 'jobs page (50 waiting, queuePosition + etaSeconds): loader ÷ per job');
   } finally {
     await app.stop();
     await app.teardown();

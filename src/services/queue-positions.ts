@@ -156,14 +156,14 @@ export async function publishQueuePositions(deps: { db: DataSource; events: Even
     take: PUSH_LIMIT,
   });
   const costs = await readStepCosts(deps.redis, deps.prefix, pending.map((job) => job.modelId));
-  // The work of every job ahead, each at its own model's cost; unknown once a job ahead has a model that never ran.
-  let ahead: number | undefined = 0;
+  // The work of the line up to and including each job, every job at its own model's cost: that job's ETA.
+  // Unknown from the first job whose model never ran.
+  let through: number | undefined = 0;
   const at = clock.now().toISOString();
   for (const [position, job] of pending.entries()) {
     const cost = costs.get(job.modelId);
-    const own = cost === undefined ? undefined : remainingWorkMs(job, cost);
-    const etaMs = ahead === undefined || own === undefined ? undefined : Math.round(ahead + own);
-    ahead = ahead === undefined || own === undefined ? undefined : ahead + own;
+    through = through === undefined || cost === undefined ? undefined : through + remainingWorkMs(job, cost);
+    const etaMs = through === undefined ? undefined : Math.round(through);
     await events.publish({ type: 'POSITION', at, jobId: job.id, sessionId: job.sessionId, actorId: job.ownerId, queuePosition: position, etaMs, step: 0, totalSteps: workSteps(job) });
   }
 }

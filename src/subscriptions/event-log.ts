@@ -122,7 +122,6 @@ export class EventLog {
     return APPEND_SCRIPT.run(this.redis, keys, [stored, live, ...limits.flat(), ...order]);
   }
 
-  /** Events of a stream after `after` (exclusive), or all of them when `after` is null. */
   /**
    * Whether a job's stream holds an event of `type` among its first 16
    * entries (QUEUED is its first, or follows a POSITION or two).
@@ -131,6 +130,7 @@ export class EventLog {
     return (await this.read('job', jobId, null, 16)).some((event) => event.type === type);
   }
 
+  /** Events of a stream after `after` (exclusive), or all of them when `after` is null. */
   async read<E extends Logged = LoggedEvent>(kind: StreamKind, id: string, after: string | null, count = 10_000): Promise<E[]> {
     const start = after ? `(${after}` : '-';
     const entries = (await this.redis.xrange(this.key(kind, id), start, '+', 'COUNT', count)) as [string, string[]][];
