@@ -65,7 +65,10 @@ ${row('images and finished jobs kept (then deleted with their files)', (t) => ce
 The per-minute limits are sliding windows, counted for the user and, for a
 request signed with an API key, for the key too: a request counts against
 both or, when either is full, against neither (its \`RATE_LIMITED\` says when
-to retry).
+to retry). A generation (or a batch, as one) is counted once it has passed
+its checks, in the same step as its admission: one refused as bad input is
+not counted, one refused for quota is, and an idempotent retry that returns
+the job already made is not.
 
 Admins are held to their own limits instead: ${cell(config.adminRequestsPerMinute)} requests and
 ${cell(config.adminGenerationsPerMinute)} generations per minute (\`ATELIER_ADMIN_REQUESTS_PER_MINUTE\`,

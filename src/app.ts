@@ -270,6 +270,8 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
     httpServer.once('error', reject);
     httpServer.listen(config.port, resolve);
   });
+  // Runs after Apollo has drained its requests, before Redis closes: the QUEUED they issued (JobService.announce).
+  cleanups.push(() => services.jobs.announced());
   cleanups.push(() => apollo.stop());
   let url = config.publicUrl;
   if (config.port === 0) {

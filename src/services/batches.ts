@@ -58,7 +58,6 @@ export class BatchService {
     IdempotencyKeys.check(idempotencyKey);
     const plan = planBatch(input);
     const policy = await this.deps.quotas.policyOf(viewer);
-    await this.deps.rateLimiter.hit('generations', rateSubjects(viewer), this.deps.quotas.rateLimitsOf(user, policy).generationsPerMinute);
     // Model, preset, LoRAs, session and album are shared: checked once, on the first job.
     const { model, preset } = await blaming(plan.jobs[0], () => this.deps.jobs.admissible(viewer, plan.jobs[0].input, policy));
     const defaults = presetDefaults(preset, policy);
@@ -76,6 +75,8 @@ export class BatchService {
     const jobIds = plan.jobs.map(() => randomUUID());
     const images = params.reduce((sum, p) => sum + p.count, 0);
     try {
+      // Counted against the per-minute limit once its checks have passed, as a single generation is (JobService.admit).
+      await this.deps.rateLimiter.hit('generations', rateSubjects(viewer), this.deps.quotas.rateLimitsOf(user, policy).generationsPerMinute);
       await this.deps.quotas.admitBatch(user.id, batchId, jobIds, images, policy);
     } catch (error) {
       if (idempotencyKey) await this.idempotency.abandon(user.id, idempotencyKey);

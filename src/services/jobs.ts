@@ -9,6 +9,7 @@ import { badInput, forbidden } from '../kernel/errors';
 import type { CachedModels } from './cached-models';
 import type { QueuePlace } from './queue-positions';
 import { IdempotencyKeys } from './idempotency';
+import { runScriptChain } from '../redis/script';
 import type { Logger } from '../observability/logger';
 import type { AccessPolicy } from './access';
 import { AlbumAccessRole, albumRoleWith, allowedWithSessionRole, presetVisibleTo, tierAllows } from './access-rules';
@@ -19,8 +20,8 @@ import {
   type GenerationParameters, type GenerationRequestInput,
 } from './generation-input';
 import type { JobLifecycle } from './job-lifecycle';
-import { quotaCharge, type QuotaService } from './quotas';
-import type { RateLimiter } from './rate-limits';
+import { quotaCharge, type QuotaMeter, type QuotaService } from './quotas';
+import { RateLimiter } from './rate-limits';
 import { rateSubjects } from './request-gate';
 import type { FairScheduler } from './scheduling';
 import { resolveVideoRequest, type VideoRequestInput, type VideoSettings } from './video-input';
@@ -57,6 +58,9 @@ function imageParameters(input: GenerationRequestInput, preset: Preset | null, p
 export class JobService {
   private readonly idempotency: IdempotencyKeys;
 
+  /** QUEUED appends issued and not yet done (`announce`). */
+  private readonly announcing = new Set<Promise<void>>();
+
   constructor(private readonly deps: JobServiceDeps) {
     this.idempotency = new IdempotencyKeys(deps.redis, `${deps.prefix}:idem`);
   }
@@ -84,11 +88,14 @@ export class JobService {
     return this.submitVideo(viewer, policy, preset, input, idempotencyKey, requestId);
   }
 
-  /** What every submission does first: the key's shape, the caller's tier policy and per-minute limit, then the preset. */
+  /**
+   * What every submission does first: the key's shape, the caller's tier
+   * policy, then the preset. The per-minute limit is counted with admission,
+   * once the request has passed every check (`submit`).
+   */
   private async begin(viewer: Viewer, presetId: string | null | undefined, idempotencyKey: string | null): Promise<{ policy: TierPolicy; preset: Preset | null }> {
     IdempotencyKeys.check(idempotencyKey);
     const policy = await this.deps.quotas.policyOf(viewer);
-    await this.deps.rateLimiter.hit('generations', rateSubjects(viewer), this.deps.quotas.rateLimitsOf(viewer.user, policy).generationsPerMinute);
     const preset = presetId ? await this.visiblePreset(viewer.user, assertUuid('presetId', presetId)) : null;
     return { policy, preset };
   }
@@ -128,19 +135,17 @@ export class JobService {
     const charge = quotaCharge(video
       ? { kind: JobKind.VIDEO, count: 1, videoFrames: video.frames, videoFps: video.fps }
       : { kind: JobKind.IMAGE, count: params.count, videoFrames: null, videoFps: null });
+    let entry: { priority: number; place: QueuePlace };
     try {
-      await this.deps.quotas.admit(user.id, jobId, charge.amount, policy, charge.meter);
+      entry = await this.admit(viewer, policy, jobId, charge);
     } catch (error) {
       if (idempotencyKey) await this.idempotency.abandon(user.id, idempotencyKey);
       throw error;
     }
     let job: Job;
-    let place: QueuePlace;
     try {
-      const entry = await this.deps.scheduler.enter(policy.queuePriority, user.id);
       job = this.jobRow(jobId, viewer, params, model, input, { idempotencyKey, requestId, priority: entry.priority, video });
       await this.deps.lifecycle.submit(job);
-      place = entry.place;
     } catch (error) {
       await this.deps.quotas.release(user.id, jobId, this.deps.clock.now(), charge.amount, charge.meter);
       if (idempotencyKey) await this.idempotency.abandon(user.id, idempotencyKey);
@@ -148,10 +153,57 @@ export class JobService {
     }
     if (idempotencyKey) await this.idempotency.commit(user.id, idempotencyKey, jobId);
     if (input.presetId) await this.deps.db.getRepository(Preset).increment({ id: input.presetId }, 'usageCount', 1);
-    const { position, wentAhead } = place;
-    await this.deps.lifecycle.queued(job, user.id, position, wentAhead);
+    this.announce(job, user.id, entry.place);
     this.deps.logger.info({ requestId, jobId, userId: user.id, sessionId: job.sessionId, kind: job.kind }, 'job queued');
     return job;
+  }
+
+  /**
+   * QUEUED for a new job, without holding the answer for it. Its append is
+   * issued at once on the connection that carries the job's events, so it
+   * reaches the streams before any event the answer leads to; the worker's
+   * STARTED waits for it (`JobLifecycle.begin`). A failure is logged: the job
+   * is written and queued, and will run.
+   */
+  private announce(job: Job, actorId: string, { position, wentAhead }: QueuePlace): void {
+    const announced = this.deps.lifecycle.queued(job, actorId, position, wentAhead)
+      .catch((err) => this.deps.logger.warn({ err, jobId: job.id }, 'QUEUED could not be announced'))
+      .finally(() => this.announcing.delete(announced));
+    this.announcing.add(announced);
+  }
+
+  /** Resolves once every QUEUED issued so far is out (shutdown waits for it before closing Redis). */
+  async announced(): Promise<void> {
+    await Promise.all([...this.announcing]);
+  }
+
+  /**
+   * The per-minute limit, admission and the fair-scheduling tag with the
+   * job's place in line, in one Redis round trip (`runScriptChain`): a
+   * refusal stops the chain, so a request the limit refuses takes no quota
+   * and one admission refuses gets no tag. Admission's slower answers (its
+   * daily counter to rebuild, a full set to reconcile) go on as `admit`
+   * alone would, and the tag follows on its own. The tag is taken after
+   * admission, so a failure after it must release the quota (`submit`).
+   */
+  private async admit(viewer: Viewer, policy: TierPolicy, jobId: string, charge: { meter: QuotaMeter; amount: number }): Promise<{ priority: number; place: QueuePlace }> {
+    const { user } = viewer;
+    const { quotas, scheduler } = this.deps;
+    const limit = quotas.rateLimitsOf(user, policy).generationsPerMinute;
+    const [rate, admission, tag] = await runScriptChain(this.deps.redis, [
+      this.deps.rateLimiter.call('generations', rateSubjects(viewer), limit),
+      quotas.admitCall(user.id, jobId, charge.amount, policy, charge.meter),
+      scheduler.enterCall(policy.queuePriority, user.id),
+    ]) as number[][];
+    RateLimiter.check(rate, limit);
+    if (tag) return scheduler.entered(policy.queuePriority, tag);
+    await quotas.admit(user.id, jobId, charge.amount, policy, charge.meter, admission);
+    try {
+      return await scheduler.enter(policy.queuePriority, user.id);
+    } catch (error) {
+      await quotas.release(user.id, jobId, this.deps.clock.now(), charge.amount, charge.meter);
+      throw error;
+    }
   }
 
   /**

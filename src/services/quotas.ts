@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RedisScript } from '../redis/script';
+import { RedisScript, type ScriptCall } from '../redis/script';
 import { DataSource, In } from 'typeorm';
 import { Job, JobKind, OPEN_JOB_STATUSES, Role, TierPolicy, UsageRecord, type Tier, type User } from '../entities';
 import { AppError, quotaExceeded } from '../kernel/errors';
@@ -205,13 +205,17 @@ export class QuotaService {
   /**
    * Reserves an open-job slot and `count` of today's allowance of `meter`
    * (images, or video seconds) for `jobId`, or throws QUOTA_EXCEEDED and
-   * reserves nothing.
+   * reserves nothing. `first` is the answer of `admitCall`'s script when the
+   * caller ran it in a chain: the first attempt, not made again.
    */
-  async admit(userId: string, jobId: string, count: number, policy: TierPolicy, meter: QuotaMeter = 'images'): Promise<void> {
+  async admit(userId: string, jobId: string, count: number, policy: TierPolicy, meter: QuotaMeter = 'images', first?: number[]): Promise<void> {
     const now = this.clock.now();
     const day = utcDay(now);
-    const admit = () => this.runAdmit(userId, jobId, count, policy, now, day, meter);
-    let result = await admit();
+    const admit = () => {
+      const call = this.admitCall(userId, jobId, count, policy, meter, now);
+      return call.script.run(this.redis, call.keys, call.args) as Promise<number[]>;
+    };
+    let result = first ?? await admit();
     // [0, 0]: today's counter is not in Redis yet (first job of the day, or Redis lost it): rebuild it, then admit.
     if (result[0] === 0 && result[1] === 0) {
       await this.ensureDayCounter(userId, day, meter);
@@ -301,12 +305,17 @@ export class QuotaService {
     return `${this.prefix}:quota:batches:${userId}`;
   }
 
-  private async runAdmit(userId: string, jobId: string, count: number, policy: TierPolicy, now: Date, day: string, meter: QuotaMeter): Promise<number[]> {
+  /**
+   * The admission script's call, `admit`'s first attempt, for a caller that
+   * runs it in a chain (`runScriptChain`) and hands its answer to `admit`.
+   */
+  admitCall(userId: string, jobId: string, count: number, policy: TierPolicy, meter: QuotaMeter = 'images', now = this.clock.now()): ScriptCall {
     const dayLimit = (meter === 'images' ? policy.imagesPerDay : policy.videoSecondsPerDay) ?? -1;
-    return ADMIT_SCRIPT.run(
-      this.redis, [this.openKey(userId), this.dayKey(userId, day, meter), this.allOpenKey()],
-      [jobId, policy.maxOpenJobs, count, dayLimit, now.getTime(), this.limits.maxQueuedJobs],
-    );
+    return {
+      script: ADMIT_SCRIPT,
+      keys: [this.openKey(userId), this.dayKey(userId, utcDay(now), meter), this.allOpenKey()],
+      args: [jobId, policy.maxOpenJobs, count, dayLimit, now.getTime(), this.limits.maxQueuedJobs],
+    };
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RedisScript } from '../redis/script';
+import { RedisScript, type ScriptCall } from '../redis/script';
 import { rateLimited } from '../kernel/errors';
 import type { Clock } from '../kernel/clock';
 
@@ -45,11 +45,19 @@ export class RateLimiter {
    */
   async hit(kind: RateKind, subjects: string[], limit: number): Promise<void> {
     if (subjects.length === 0) return;
+    const call = this.call(kind, subjects, limit);
+    RateLimiter.check(await call.script.run(this.redis, call.keys, call.args) as number[], limit);
+  }
+
+  /** The window script's call for `hit`, to run alone or first in a chain (`RedisScriptChain`); needs a subject. */
+  call(kind: RateKind, subjects: string[], limit: number): ScriptCall {
     const now = this.clock.now().getTime();
     const member = `${now}:${process.pid}:${(this.sequence += 1)}:${Math.random().toString(36).slice(2, 8)}`;
-    const [allowed, retryMs] = await WINDOW_SCRIPT.run(
-      this.redis, subjects.map((subject) => `${this.prefix}:rate:${kind}:${subject}`), [now, this.windowMs, limit, member],
-    );
+    return { script: WINDOW_SCRIPT, keys: subjects.map((subject) => `${this.prefix}:rate:${kind}:${subject}`), args: [now, this.windowMs, limit, member] };
+  }
+
+  /** Throws RATE_LIMITED for a refusing answer of the window script. */
+  static check([allowed, retryMs]: number[], limit: number): void {
     if (allowed !== 1) throw rateLimited(limit, Math.max(1, Math.ceil(retryMs / 1000)));
   }
 }

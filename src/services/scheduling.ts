@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RedisScript } from '../redis/script';
+import { RedisScript, type ScriptCall } from '../redis/script';
 import type { QueuePlace } from './queue-positions';
 
 /**
@@ -28,7 +28,7 @@ const BULL_PRIORITY_SCALE = 2 ** 32;
  * waits behind it. Two ZCOUNTs on the sorted set, O(log n) however long the
  * line is. Scores are written with %.0f: tostring would round them to 14 digits.
  */
-const TAG_SCRIPT = new RedisScript<[number, number, number]>('atelierFairTag', 3, `
+const TAG_SCRIPT = new RedisScript<number[]>('atelierFairTag', 3, `
 if redis.call('ZCOUNT', KEYS[3], ARGV[3], ARGV[4]) == 0 then redis.call('DEL', KEYS[1], KEYS[2]) end
 local clock = tonumber(redis.call('HGET', KEYS[1], 'clock') or '0')
 local last = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
@@ -80,7 +80,18 @@ export class FairScheduler {
    * counted, as a row committed after a count would not be.
    */
   async enter(band: number, userId: string): Promise<{ priority: number; place: QueuePlace }> {
-    const { priorities, ahead, behind } = await this.tag(band, userId, 1);
+    const call = this.enterCall(band, userId);
+    return this.entered(band, await call.script.run(this.redis, call.keys, call.args) as number[]);
+  }
+
+  /** `enter`'s script call, for a caller that runs it in a chain (`runScriptChain`) and hands its answer to `entered`. */
+  enterCall(band: number, userId: string): ScriptCall {
+    return this.tagCall(band, userId, 1);
+  }
+
+  /** The priority and place `enter` answers, from its script's answer. */
+  entered(band: number, answer: number[]): { priority: number; place: QueuePlace } {
+    const { priorities, ahead, behind } = this.tagged(band, answer, 1);
     return { priority: priorities[0], place: { position: ahead, wentAhead: behind > 0 } };
   }
 
@@ -90,17 +101,24 @@ export class FairScheduler {
    * the owner's backlog and a teammate's job still takes turns with it.
    */
   async prioritiesFor(band: number, userId: string, count: number): Promise<number[]> {
-    return (await this.tag(band, userId, count)).priorities;
+    const call = this.tagCall(band, userId, count);
+    return this.tagged(band, await call.script.run(this.redis, call.keys, call.args) as number[], count).priorities;
   }
 
-  private async tag(band: number, userId: string, count: number): Promise<{ priorities: number[]; ahead: number; behind: number }> {
+  private tagCall(band: number, userId: string, count: number): ScriptCall {
     const base = (band - 1) * this.bandSize;
     // Scores of this band's waiting jobs: [(base + 1) * 2^32, (base + bandSize) * 2^32).
     const lowest = String((base + 1) * BULL_PRIORITY_SCALE);
     const highest = `(${(base + this.bandSize) * BULL_PRIORITY_SCALE}`;
-    const [tag, ahead, behind] = await TAG_SCRIPT.run(
-      this.redis, [this.clockKey(band), `${this.prefix}:sched:${band}:last`, this.prioritizedKey], [userId, this.bandSize, lowest, highest, count, base],
-    );
+    return {
+      script: TAG_SCRIPT,
+      keys: [this.clockKey(band), `${this.prefix}:sched:${band}:last`, this.prioritizedKey],
+      args: [userId, this.bandSize, lowest, highest, count, base],
+    };
+  }
+
+  private tagged(band: number, [tag, ahead, behind]: number[], count: number): { priorities: number[]; ahead: number; behind: number } {
+    const base = (band - 1) * this.bandSize;
     return { priorities: Array.from({ length: count }, (_, i) => base + Math.min(tag + i, this.bandSize - 1)), ahead, behind };
   }
 

@@ -15,7 +15,11 @@ afterAll(async () => {
   await app?.close();
 });
 
-/** Every path that runs a Lua script: sign-up throttle, admission, fair tag, event log, cancel, connection cap, presence. */
+/**
+ * Every path that runs a Lua script: sign-up throttle, the submission's limit, admission and tag in one
+ * chain (and, for a new user's first job of the day, admission and tag alone once the day's counter is
+ * rebuilt), event log, cancel, connection cap, presence.
+ */
 async function runEveryScript(): Promise<void> {
   const user = await signUp(app.url);
   const { createGeneration: job } = await gqlData<any>(app.url, 'mutation { createGeneration(input: { prompt: "scripts", width: 64, height: 64, steps: 2 }) { id } }', {}, user.token);
@@ -48,8 +52,8 @@ describe('Redis scripts', () => {
     const scripted = calls.filter(([command, body]) => /^eval/i.test(command) && ours.has(body));
     expect(scripted.filter(([command]) => command.toLowerCase() !== 'evalsha').map(([, body]) => ours.get(body))).toEqual([]);
     expect([...new Set(scripted.map(([, sha]) => ours.get(sha)))].sort()).toEqual([
-      'atelierConnectionAdd', 'atelierEventAppend', 'atelierFairAdvance', 'atelierFairTag',
-      'atelierPresence', 'atelierQuotaAdmit', 'atelierQuotaRelease', 'atelierRateWindow',
+      'atelierConnectionAdd', 'atelierEventAppend', 'atelierFairAdvance', 'atelierFairTag', 'atelierPresence',
+      'atelierQuotaAdmit', 'atelierQuotaRelease', 'atelierRateWindow', 'atelierRateWindow+atelierQuotaAdmit+atelierFairTag',
     ]);
   });
 });

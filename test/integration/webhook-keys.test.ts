@@ -47,8 +47,12 @@ async function keyOf(token: string): Promise<{ id: string; secret: string }> {
   return { id: createApiKey.apiKey.id, secret: createApiKey.secret };
 }
 
-/** Whether a QUEUED delivery was enqueued for the job (kept a day once done, so it can be looked up). */
+/**
+ * Whether a QUEUED delivery was enqueued for the job (kept a day once done, so it can be looked up),
+ * once the QUEUED the mutation issued is out: the answer does not wait for it (JobService.announce).
+ */
 async function enqueued(jobId: string): Promise<boolean> {
+  await app.services.jobs.announced();
   return (await queue.getJob(webhookDeliveryJobId(jobId, 'QUEUED'))) !== undefined;
 }
 
