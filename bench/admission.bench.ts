@@ -204,7 +204,8 @@ export async function admissionBench(): Promise<void> {
   const { createApiKey } = await gqlData<{ createApiKey: { secret: string } }>(app.url, 'mutation { createApiKey(name: "bench") { secret } }', {}, integrator.token);
   plan.token = createApiKey.secret;
   await clients.run({ ...plan, concurrency: CONCURRENCY, n: 1000 });
-  const keyed = await overHttp(CONCURRENCY, ADMISSION_RUNS);
+  // ADMISSION_KEY_PROFILE=file.cpuprofile: a CPU profile of the API during this phase.
+  const keyed = await overHttp(CONCURRENCY, ADMISSION_RUNS, process.env.ADMISSION_KEY_PROFILE);
   row(`createGeneration/s with an API key ÷ the floor, ${CONCURRENCY} in flight`, keyed.ops, floorAt.get(CONCURRENCY)!, 'ops/s');
   console.log(`${''.padEnd(58)} CPU of the API process per call: ${keyed.cpuMs.toFixed(2)} ms`);
   clients.close();

@@ -183,8 +183,8 @@ export class JobService {
    * refusal stops the chain, so a request the limit refuses takes no quota
    * and one admission refuses gets no tag. Admission's slower answers (its
    * daily counter to rebuild, a full set to reconcile) go on as `admit`
-   * alone would, and the tag follows on its own. The tag is taken after
-   * admission, so a failure after it must release the quota (`submit`).
+   * alone would, and the tag follows on its own. Once this returns, the job
+   * holds its quota: a failure after it must release it (`submit`).
    */
   private async admit(viewer: Viewer, policy: TierPolicy, jobId: string, charge: { meter: QuotaMeter; amount: number }): Promise<{ priority: number; place: QueuePlace }> {
     const { user } = viewer;
