@@ -97,6 +97,8 @@ export async function fanoutBench(): Promise<void> {
   console.log(`events lost: ours ${lost(ours, lostInWarmup.ours)} of ${sent}, raw ws ${lost(baseline, lostInWarmup.raw)} of ${sent} (goal 0)`);
   const kb = (bytes: number) => `${(bytes / total / 1024).toFixed(1)} KB`;
   console.log(`memory per idle subscription (API process, after ${total} subscribed − before): RSS ${kb(after.rss - before.rss)}, heap ${kb(after.heapUsed - before.heapUsed)} (goal ≤ 30 KB)`);
+  // What RSS holds besides the live heap: V8's committed heap pages (used or not) and memory outside the heap.
+  console.log(`${''.padEnd(58)} of RSS: V8 heap committed ${kb(after.heapTotal - before.heapTotal)}, outside the heap (external) ${kb(after.external - before.external)}`);
 }
 
 /** Polls until `done` or 120 s pass. */
