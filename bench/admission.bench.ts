@@ -89,7 +89,7 @@ async function durableFloor(app: Awaited<ReturnType<typeof startBenchApp>>, owne
  * BullMQ `queue.add` at the same concurrency.
  */
 /** The HTTP clients, in a child process (bench/admission-clients.ts); one phase at a time. */
-function startClients() {
+export function startClients() {
   const child = spawn(process.execPath, [path.join(__dirname, 'admission-clients.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   return {

@@ -13,6 +13,7 @@ import { remoteThroughputBench, throughputBench } from './throughput.bench';
 import { videoBench } from './video.bench';
 import { backendBench } from './backend.bench';
 import { trainingBench } from './training.bench';
+import { httpLayersBench } from './http-layers.bench';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   worker: workerBench,
@@ -25,6 +26,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   video: videoBench,
   backend: backendBench,
   training: trainingBench,
+  'http-layers': httpLayersBench,
 };
 
 async function main(): Promise<void> {
