@@ -43,6 +43,11 @@ export interface ScriptCall {
   args: readonly Arg[];
 }
 
+/** Runs one script call on its own. */
+export function runScriptCall(redis: Redis, call: ScriptCall): Promise<unknown> {
+  return call.script.run(redis, call.keys, call.args);
+}
+
 /** The chained scripts built so far, by the names of the scripts they run. */
 const chains = new Map<string, RedisScript<unknown[]>>();
 

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RedisScript, type ScriptCall } from '../redis/script';
+import { RedisScript, runScriptCall, type ScriptCall } from '../redis/script';
 import { DataSource, In } from 'typeorm';
 import { Job, JobKind, OPEN_JOB_STATUSES, Role, TierPolicy, UsageRecord, type Tier, type User } from '../entities';
 import { AppError, quotaExceeded } from '../kernel/errors';
@@ -213,7 +213,7 @@ export class QuotaService {
     const day = utcDay(now);
     const admit = () => {
       const call = this.admitCall(userId, jobId, count, policy, meter, now);
-      return call.script.run(this.redis, call.keys, call.args) as Promise<number[]>;
+      return runScriptCall(this.redis, call) as Promise<number[]>;
     };
     let result = first ?? await admit();
     // [0, 0]: today's counter is not in Redis yet (first job of the day, or Redis lost it): rebuild it, then admit.

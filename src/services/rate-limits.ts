@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RedisScript, type ScriptCall } from '../redis/script';
+import { RedisScript, runScriptCall, type ScriptCall } from '../redis/script';
 import { rateLimited } from '../kernel/errors';
 import type { Clock } from '../kernel/clock';
 
@@ -46,10 +46,10 @@ export class RateLimiter {
   async hit(kind: RateKind, subjects: string[], limit: number): Promise<void> {
     if (subjects.length === 0) return;
     const call = this.call(kind, subjects, limit);
-    RateLimiter.check(await call.script.run(this.redis, call.keys, call.args) as number[], limit);
+    RateLimiter.check(await runScriptCall(this.redis, call) as number[], limit);
   }
 
-  /** The window script's call for `hit`, to run alone or first in a chain (`RedisScriptChain`); needs a subject. */
+  /** The window script's call for `hit`, to run alone or first in a chain (`runScriptChain`); needs a subject. */
   call(kind: RateKind, subjects: string[], limit: number): ScriptCall {
     const now = this.clock.now().getTime();
     const member = `${now}:${process.pid}:${(this.sequence += 1)}:${Math.random().toString(36).slice(2, 8)}`;

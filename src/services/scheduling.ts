@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RedisScript, type ScriptCall } from '../redis/script';
+import { RedisScript, runScriptCall, type ScriptCall } from '../redis/script';
 import type { QueuePlace } from './queue-positions';
 
 /**
@@ -81,7 +81,7 @@ export class FairScheduler {
    */
   async enter(band: number, userId: string): Promise<{ priority: number; place: QueuePlace }> {
     const call = this.enterCall(band, userId);
-    return this.entered(band, await call.script.run(this.redis, call.keys, call.args) as number[]);
+    return this.entered(band, await runScriptCall(this.redis, call) as number[]);
   }
 
   /** `enter`'s script call, for a caller that runs it in a chain (`runScriptChain`) and hands its answer to `entered`. */
@@ -102,7 +102,7 @@ export class FairScheduler {
    */
   async prioritiesFor(band: number, userId: string, count: number): Promise<number[]> {
     const call = this.tagCall(band, userId, count);
-    return this.tagged(band, await call.script.run(this.redis, call.keys, call.args) as number[], count).priorities;
+    return this.tagged(band, await runScriptCall(this.redis, call) as number[], count).priorities;
   }
 
   private tagCall(band: number, userId: string, count: number): ScriptCall {
