@@ -83,8 +83,8 @@ export function quotaExceeded(message: string, limit: number, retryAfterSeconds:
   return new AppError(ErrorCode.QUOTA_EXCEEDED, message, { limit, retryAfterSeconds, ...(field ? { field } : {}) });
 }
 
-export function rateLimited(limit: number, retryAfterSeconds: number): AppError {
-  return new AppError(ErrorCode.RATE_LIMITED, `Rate limit of ${limit} requests per minute reached; retry in ${retryAfterSeconds} s`, {
+export function rateLimited(limit: number, retryAfterSeconds: number, what = 'requests'): AppError {
+  return new AppError(ErrorCode.RATE_LIMITED, `Rate limit of ${limit} ${what} per minute reached; retry in ${retryAfterSeconds} s`, {
     limit,
     retryAfterSeconds,
   });

@@ -195,7 +195,7 @@ export class JobService {
       quotas.admitCall(user.id, jobId, charge.amount, policy, charge.meter),
       scheduler.enterCall(policy.queuePriority, user.id),
     ]) as number[][];
-    RateLimiter.check(rate, limit);
+    RateLimiter.check(rate, limit, 'generations');
     if (tag) return scheduler.entered(policy.queuePriority, tag);
     await quotas.admit(user.id, jobId, charge.amount, policy, charge.meter, admission);
     try {

@@ -28,6 +28,9 @@ return {1, 0}`);
 
 export type RateKind = 'requests' | 'generations' | 'login' | 'register';
 
+/** What a RATE_LIMITED message says was counted. */
+const COUNTED: Record<RateKind, string> = { requests: 'requests', generations: 'generations', login: 'sign-in attempts', register: 'sign-ups' };
+
 export class RateLimiter {
   private sequence = 0;
 
@@ -46,7 +49,7 @@ export class RateLimiter {
   async hit(kind: RateKind, subjects: string[], limit: number): Promise<void> {
     if (subjects.length === 0) return;
     const call = this.call(kind, subjects, limit);
-    RateLimiter.check(await runScriptCall(this.redis, call) as number[], limit);
+    RateLimiter.check(await runScriptCall(this.redis, call) as number[], limit, kind);
   }
 
   /** The window script's call for `hit`, to run alone or first in a chain (`runScriptChain`); needs a subject. */
@@ -57,7 +60,7 @@ export class RateLimiter {
   }
 
   /** Throws RATE_LIMITED for a refusing answer of the window script. */
-  static check([allowed, retryMs]: number[], limit: number): void {
-    if (allowed !== 1) throw rateLimited(limit, Math.max(1, Math.ceil(retryMs / 1000)));
+  static check([allowed, retryMs]: number[], limit: number, kind: RateKind): void {
+    if (allowed !== 1) throw rateLimited(limit, Math.max(1, Math.ceil(retryMs / 1000)), COUNTED[kind]);
   }
 }

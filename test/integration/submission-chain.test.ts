@@ -103,6 +103,7 @@ describe('a submission’s limit, admission and tag', () => {
     expect(before.lastTag).not.toBeNull();
     const refused = await gql(app.url, CREATE, { i: INPUT }, user.token);
     expect(refused.errors?.[0].extensions?.code).toBe('RATE_LIMITED');
+    expect(refused.errors?.[0].message).toMatch(/^Rate limit of 2 generations per minute reached; retry in \d+ s$/);
     expect(await held(user.id, band)).toEqual(before);
     await policy('PRO', { generationsPerMinute: 60, maxOpenJobs: 5 });
   });
