@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { createInterface } from 'node:readline';
 import { gqlData, signUp } from '../test/support/graphql';
 import { percentile, row, startBenchApp, startProfiler } from './harness';
@@ -46,10 +47,14 @@ export async function fanoutBench(): Promise<void> {
   const subscribers = owners.flatMap((o) => Array.from({ length: PER_SESSION }, () => ({ token: o.token, sessionId: o.sessionId })));
   const activeSubscriptions = async () => (await app.metrics.registry.getSingleMetric('atelier_websocket_subscriptions')!.get()).values[0]?.value ?? 0;
   const before = await settledMemory();
+  // FANOUT_HEAP_SNAPSHOT=prefix: heap snapshots of the API process before and after the subscribes, to diff.
+  const snapshot = (suffix: string) => process.env.FANOUT_HEAP_SNAPSHOT && writeHeapSnapshot(`${process.env.FANOUT_HEAP_SNAPSHOT}-${suffix}.heapsnapshot`);
+  snapshot('before');
   const clients = await startClients({ mode: 'graphql-ws', url: `${app.url.replace('http', 'ws')}/graphql`, subscribers });
   await until(async () => (await activeSubscriptions()) >= total, `${total} active subscriptions`);
   await new Promise((r) => setTimeout(r, 1000)); // the joins' PRESENCE events drain before the clock starts
   const after = await settledMemory();
+  snapshot('after');
   const raw = await startRawBroadcast(total);
 
   const ourRound = async (): Promise<Received> => {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
@@ -8,6 +7,7 @@ import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { AppError, ErrorCode } from '../kernel/errors';
 import { formatGraphQLError, toGraphQLError } from '../kernel/graphql-errors';
+import { newId } from '../kernel/ids';
 import type { ErrorReporter } from '../observability/error-reporter';
 import type { Logger } from '../observability/logger';
 import type { AtelierMetrics } from '../observability/metrics';
@@ -40,7 +40,7 @@ function bodyErrors(reporter: ErrorReporter): express.ErrorRequestHandler {
 
 export function requestIdOf(header: string | string[] | undefined): string {
   const value = Array.isArray(header) ? header[0] : header;
-  return value && /^[A-Za-z0-9._:-]{1,128}$/.test(value) ? value : randomUUID();
+  return value && /^[A-Za-z0-9._:-]{1,128}$/.test(value) ? value : newId();
 }
 
 /** Apollo Server on `/graphql`, with the one error mapping and the request context. */

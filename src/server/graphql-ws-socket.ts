@@ -11,12 +11,27 @@ import { SpreadInterval } from '../subscriptions/spread-interval';
  */
 export const SEND_HIGH_WATER_BYTES = 64 * 1024;
 
-/** What graphql-ws's `extra` holds for each connection, as with graphql-ws/use/ws. */
-export interface SocketExtra { socket: WebSocket; request: http.IncomingMessage }
+/**
+ * What graphql-ws's `extra` holds for each connection: the socket, and what
+ * `extraOf` took from the upgrade request. The request itself is not kept
+ * (graphql-ws/use/ws keeps it): its headers and stream state are about 1.5 KB
+ * a socket for the socket's whole life (docs/performance.md).
+ */
+export interface SocketExtra { socket: WebSocket }
+
+export interface SocketGlueOptions<E> {
+  /** Keep-alive ping interval; 0 or Infinity for none. */
+  keepAliveMs: number;
+  onInternalError: (err: unknown) => void;
+  /** A frame the client got wrong (ws has already closed the socket with the matching code). */
+  onClientError?: (err: unknown) => void;
+  /** What a connection keeps of its upgrade request (its address, its user agent). */
+  extraOf: (request: http.IncomingMessage) => E;
+}
 
 /**
  * graphql-ws on a `ws` server: graphql-ws's own protocol machine (`makeServer`)
- * with the socket glue of graphql-ws/use/ws, changed in two ways that matter
+ * with the socket glue of graphql-ws/use/ws, changed in three ways that matter
  * with thousands of subscribers (docs/architecture.md, "Fan-out"):
  *
  * - A send below SEND_HIGH_WATER_BYTES queued returns nothing instead of a
@@ -26,14 +41,14 @@ export interface SocketExtra { socket: WebSocket; request: http.IncomingMessage 
  *   with the sockets spread over its ticks) instead of an interval per socket
  *   and a timeout and a listener per ping: a socket that has not answered the
  *   previous ping when the next is due is terminated.
+ * - The upgrade request is let go once `extraOf` has read it.
  */
 export function serveGraphqlWs<P extends Record<string, unknown>, E extends Record<PropertyKey, unknown>>(
   options: ServerOptions<P, E & SocketExtra>,
   wss: WebSocketServer,
-  keepAliveMs: number,
-  onInternalError: (err: unknown) => void,
-  onClientError: (err: unknown) => void = () => undefined,
+  glue: SocketGlueOptions<E>,
 ): { dispose(): Promise<void> } {
+  const { keepAliveMs, onInternalError, onClientError = () => undefined, extraOf } = glue;
   const server = makeServer<P, E & SocketExtra>(options);
   // Picks graphql-transport-ws from the offered subprotocols, as useServer does.
   wss.options.handleProtocols = handleProtocols;
@@ -73,7 +88,7 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
           });
         }),
       },
-      { socket, request } as E & SocketExtra,
+      { ...extraOf(request), socket },
     );
     socket.once('close', (code, reason) => {
       stopBeating?.();

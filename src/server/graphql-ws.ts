@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { Redis } from 'ioredis';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { formatGraphQLError, toGraphQLError } from '../kernel/graphql-errors';
+import { newId } from '../kernel/ids';
 import type { ErrorReporter } from '../observability/error-reporter';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../observability/logger';
@@ -101,7 +101,7 @@ export function attachWebSocketServer(options: {
     });
   });
 
-  const server = serveGraphqlWs<Record<string, unknown>, { state?: ConnectionState }>(
+  const server = serveGraphqlWs<Record<string, unknown>, { origin: ConnectionState['origin']; state?: ConnectionState }>(
     {
       schema: options.schema,
       // Each event executes with fresh DataLoaders: the subscription's own would serve stale rows.
@@ -110,9 +110,8 @@ export function attachWebSocketServer(options: {
         viewerKeyOf: (context) => viewerKey((context as AppContext).viewer),
       }),
       onConnect: async (ctx) => {
-        const { request } = ctx.extra;
-        const origin = { clientIp: clientAddressOf(request, options.trustProxy ?? 0), userAgent: request.headers['user-agent'] };
-        const state: ConnectionState = { viewer: null, origin, connectionId: randomUUID() };
+        const { origin } = ctx.extra;
+        const state: ConnectionState = { viewer: null, origin, connectionId: newId() };
         Object.assign(ctx.extra, { state });
         // 1006: the connection ended without a closing handshake (the client's process or network died, or it
         // stopped answering pings). Not a server fault; most sends do not wait for their write (graphql-ws-socket.ts),
@@ -200,9 +199,12 @@ export function attachWebSocketServer(options: {
       },
     },
     wss,
-    options.keepAliveMs ?? 12_000,
-    (err) => logger.error({ err }, 'internal error on a graphql-ws socket'),
-    (err) => logger.info({ transport: 'ws', code: (err as { code?: unknown }).code }, 'client broke the WebSocket protocol; closed'),
+    {
+      keepAliveMs: options.keepAliveMs ?? 12_000,
+      onInternalError: (err) => logger.error({ err }, 'internal error on a graphql-ws socket'),
+      onClientError: (err) => logger.info({ transport: 'ws', code: (err as { code?: unknown }).code }, 'client broke the WebSocket protocol; closed'),
+      extraOf: (request) => ({ origin: { clientIp: clientAddressOf(request, options.trustProxy ?? 0), userAgent: request.headers['user-agent'] } }),
+    },
   );
 
   return {

@@ -1,7 +1,8 @@
 import {
   createSourceEventStream, execute, print,
-  type ExecutionArgs, type ExecutionResult,
+  type DocumentNode, type ExecutionArgs, type ExecutionResult,
 } from 'graphql';
+import { flatString } from '../kernel/flat-string';
 import { AsyncQueue } from '../subscriptions/async-queue';
 import { dependsOnViewer } from './viewer-dependence';
 
@@ -9,6 +10,17 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
 
 /** Per delivered event object: execution results by sharing key. */
 const cache = new WeakMap<object, Map<string, Result>>();
+
+/** Each document's printed text, printed once: subscribers share parsed documents (schema/check-document.ts). */
+const printed = new WeakMap<DocumentNode, string>();
+function printedOnce(document: DocumentNode): string {
+  let text = printed.get(document);
+  if (text === undefined) {
+    text = print(document);
+    printed.set(document, text);
+  }
+  return text;
+}
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
@@ -48,7 +60,8 @@ export async function subscribeSharingResults(
   if (!isAsyncIterable(source)) return source as ExecutionResult;
   const { contextForEvent = (context: unknown) => context, viewerKeyOf = () => '' } = options;
   const perViewer = dependsOnViewer(args.schema, args.document, args.operationName);
-  const documentKey = `${print(args.document)}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}`;
+  // Held for the subscription's life, so kept flat (one string, not a rope of its pieces).
+  const documentKey = flatString(`${printedOnce(args.document)}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}`);
   const iterator = source[Symbol.asyncIterator]();
 
   // The per-event context (fresh DataLoaders) is built only by the subscriber

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { BatchStatus, FINAL_JOB_STATUSES, FINAL_TRAINING_STATUSES, Role, type TrainingRun, type User } from '../entities';
 import { FINAL_EVENT_TYPES, FINAL_TRAINING_EVENT_TYPES, type LoggedEvent, type LoggedTrainingEvent } from '../kernel/events';
 import type { AccessPolicy } from '../services/access';
 import type { Clock } from '../kernel/clock';
 import { badInput, forbidden } from '../kernel/errors';
 import { toGraphQLError } from '../kernel/graphql-errors';
-import { assertUuid } from '../kernel/ids';
+import { assertUuid, newId } from '../kernel/ids';
 import type { AsyncQueue } from './async-queue';
 import { isEventId, type EventLog } from './event-log';
 import type { Presence } from './presence';
@@ -99,7 +98,7 @@ export class LiveEvents {
     await this.access.assertSessionMember(user, sessionId).catch(() => {
       throw forbidden('You are not a member of this session');
     });
-    const connectionId = randomUUID();
+    const connectionId = newId();
     const announce = async (online: string[] | null) => {
       if (online) {
         await this.events.publish({ type: 'PRESENCE', at: this.clock.now().toISOString(), jobId: null, sessionId, actorId: user.id, online });

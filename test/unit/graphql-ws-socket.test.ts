@@ -1,5 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
 import { createClient } from 'graphql-ws';
@@ -11,7 +13,14 @@ let pulled = 0;
 const BIG = 'x'.repeat(32 * 1024);
 
 const schema = new GraphQLSchema({
-  query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString, resolve: () => 'ok' } } }),
+  query: new GraphQLObjectType({
+    name: 'Query',
+    fields: {
+      ok: { type: GraphQLString, resolve: () => 'ok' },
+      // What the connection kept of its upgrade request (see `start`'s extraOf).
+      agent: { type: GraphQLString, resolve: (_root, _args, context: { extra: { agent?: string } }) => context.extra.agent },
+    },
+  }),
   subscription: new GraphQLObjectType({
     name: 'Subscription',
     fields: {
@@ -33,10 +42,16 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function start(keepAliveMs: number, reported: { internal: unknown[]; client: unknown[] } = { internal: [], client: [] }) {
+async function start(
+  keepAliveMs: number,
+  reported: { internal: unknown[]; client: unknown[] } = { internal: [], client: [] },
+  extraOf: (request: http.IncomingMessage) => Record<string, unknown> = () => ({}),
+) {
   const httpServer = http.createServer();
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 });
-  const served = serveGraphqlWs({ schema }, wss, keepAliveMs, (err) => reported.internal.push(err), (err) => reported.client.push(err));
+  const served = serveGraphqlWs({ schema, context: (ctx) => ({ extra: ctx.extra }) }, wss, {
+    keepAliveMs, onInternalError: (err) => reported.internal.push(err), onClientError: (err) => reported.client.push(err), extraOf,
+  });
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   cleanups.push(async () => {
     await served.dispose();
@@ -126,5 +141,39 @@ describe('graphql-ws on ws (serveGraphqlWs)', () => {
     await expect(closed).resolves.toBe(1009);
     expect(reported.client).toHaveLength(1);
     expect(reported.internal).toEqual([]);
+  });
+
+  it('keeps what extraOf took from the upgrade request, and lets the request itself go', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    let request: WeakRef<http.IncomingMessage> | undefined;
+    const { url } = await start(10_000, undefined, (upgrade) => {
+      request = new WeakRef(upgrade);
+      return { agent: upgrade.headers['user-agent'] };
+    });
+    const client = createClient({ url, webSocketImpl: class extends WebSocket {
+      constructor(address: string, protocols: string[]) { super(address, protocols, { headers: { 'user-agent': 'probe/1' } }); }
+    }, retryAttempts: 0, lazy: false });
+    cleanups.push(() => client.dispose());
+    // A subscription that stays open while the request is collected.
+    let unsubscribe = () => undefined as void;
+    const first = await new Promise((resolve, reject) => {
+      unsubscribe = client.subscribe({ query: 'subscription { big }' }, { next: resolve, error: reject, complete: () => undefined });
+    });
+    expect(first).toEqual({ data: { big: BIG } });
+    const agent = await new Promise((resolve, reject) => {
+      client.subscribe({ query: '{ agent }' }, { next: resolve, error: reject, complete: () => undefined });
+    });
+    expect(agent).toEqual({ data: { agent: 'probe/1' } });
+    expect(request).toBeDefined();
+    // A WeakRef's deref() keeps its target alive until the current job ends, so each collection runs a turn later.
+    const collected = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return request!.deref() === undefined;
+    };
+    await expect.poll(collected, { interval: 0, timeout: 5000 }).toBe(true);
+    unsubscribe();
   });
 });
