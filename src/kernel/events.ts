@@ -117,10 +117,16 @@ export function topicsOf(event: AtelierEvent): { kind: TopicKind; id: string }[]
  * if its `rank` is above the last appended under `key`, so a publisher that
  * computed it earlier but got to append it later drops it (BATCH_PROGRESS).
  */
-export interface EventOrder {
-  key: string;
-  rank: number;
-}
+/**
+ * How an event is ordered against others under `key` (the event log's append
+ * script keeps the key's rank). A ranked event is appended only above the
+ * key's rank, which it then becomes. A counted event is always appended; it
+ * adds its `member` to the set `counter` and raises the key's rank to
+ * 2 × the set's size − 1, so a ranked event published after it must rank
+ * higher than that (batch-progress.ts: counts that leave out a job whose final
+ * event is already out are stale).
+ */
+export type EventOrder = { key: string; rank: number } | { key: string; counter: string; member: string };
 
 /** What services publish through; the event log (subscriptions/) implements it. */
 export interface EventPublisher {

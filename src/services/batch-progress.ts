@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { Batch, BatchKind, BatchStatus, Image, Job } from '../entities';
 import type { Clock } from '../kernel/clock';
-import type { BatchCounts, EventPublisher } from '../kernel/events';
+import type { BatchCounts, EventOrder, EventPublisher } from '../kernel/events';
 import type { Logger } from '../observability/logger';
 import type { BatchGrid, GridCell, RenderedGrid } from './batch-grid';
 
@@ -113,6 +113,9 @@ export class BatchProgress {
    * recount read before another job ended but published after it is dropped,
    * and a subscriber never sees the counts go back (nor a final status
    * followed by RUNNING) when jobs of one batch end at once on several workers.
+   * A job's final event counts too (`finalEventOrder`): once k of the batch's
+   * jobs have announced their end, counts with fewer than k finished are
+   * stale, so the first BATCH_PROGRESS after a job's COMPLETED counts it.
    */
   private publish(batch: Batch, actorId: string): Promise<unknown> {
     const counts = countsOf(batch);
@@ -120,6 +123,17 @@ export class BatchProgress {
     return this.deps.events.publish({
       type: 'BATCH_PROGRESS', at: this.deps.clock.now().toISOString(), actorId, jobId: null, sessionId: batch.sessionId,
       batchId: batch.id, counts,
-    }, { key: `batch-progress:${batch.id}`, rank });
+    }, { key: progressKey(batch.id), rank });
   }
+}
+
+const progressKey = (batchId: string) => `batch-progress:${batchId}`;
+
+/**
+ * How a batch job's final event (COMPLETED, FAILED, CANCELLED) is appended:
+ * counted once per job under the batch, which raises the rank a later
+ * BATCH_PROGRESS needs to 2 × the jobs ended so far (docs/batches.md).
+ */
+export function finalEventOrder(job: Pick<Job, 'id' | 'batchId'>): EventOrder | undefined {
+  return job.batchId ? { key: progressKey(job.batchId), counter: `batch-ended:${job.batchId}`, member: job.id } : undefined;
 }

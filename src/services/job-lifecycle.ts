@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Job, JobStatus, workSteps, type Batch, type JobVideoFile } from '../entities';
-import type { JobEventBody, ProgressEvent } from '../kernel/events';
+import { FINAL_EVENT_TYPES, type JobEventBody, type ProgressEvent } from '../kernel/events';
 import type { GenerationQueue } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
 import { activeTraceContext } from '../observability/tracing';
@@ -11,7 +11,7 @@ import type { Clock } from '../kernel/clock';
 import { JobTransitions, type JobFailure, type NewImage, type StoredImage } from './job-transitions';
 import { placesOf, publishQueuePositions } from './queue-positions';
 import { quotaCharge, type QuotaService } from './quotas';
-import type { BatchProgress } from './batch-progress';
+import { finalEventOrder, type BatchProgress } from './batch-progress';
 import type { FairScheduler } from './scheduling';
 import type { JobLifecycleNotifier } from './webhook-queue';
 
@@ -235,9 +235,11 @@ export class JobLifecycle {
   /** Publishes a job event to its subscribers and, for state changes, to its webhook. */
   private async emit(job: Job, event: JobEvent): Promise<void> {
     const at = this.deps.clock.now().toISOString();
+    // A batch job's end is counted under its batch, so counts published after it include it (batch-progress.ts).
+    const order = FINAL_EVENT_TYPES.has(event.type) ? finalEventOrder(job) : undefined;
     await this.deps.events.publish({
       ...event, actorId: event.actorId ?? job.ownerId, at, jobId: job.id, sessionId: job.sessionId, apiKeyId: job.apiKeyId, batchId: job.batchId ?? null,
-    });
+    }, order);
     await this.deps.webhooks?.notify(job, event.type, at);
   }
 

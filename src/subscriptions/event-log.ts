@@ -23,8 +23,11 @@ export function isEventId(value: string): boolean {
 // ARGV: the stored body, the live body, then each stream's MAXLEN and TTL.
 // The stored body may be lighter than the live one (no preview image): previews
 // matter to whoever watches now, and would make the log grow with every job.
-// An ordered event (EventOrder) has its key last and its rank and TTL last in
-// ARGV: it is appended only above the key's rank, which it then becomes.
+// A ranked event (EventOrder) has its key last in KEYS and its rank and TTL
+// last in ARGV: it is appended only above the key's rank, which it then
+// becomes. A counted event has the key and then its counter set last in KEYS,
+// and its member and TTL last in ARGV: it is appended, and raises the key's
+// rank to 2 × the set's size − 1 (a member counts once, however often it is sent).
 const APPEND_SCRIPT = new RedisScript<string[]>('atelierEventAppend', 'any', `
 local streams = #KEYS
 if ARGV[#ARGV] == 'ordered' then
@@ -32,6 +35,14 @@ if ARGV[#ARGV] == 'ordered' then
   local rank = tonumber(ARGV[#ARGV - 2])
   if rank <= tonumber(redis.call('GET', KEYS[#KEYS]) or '-1') then return {} end
   redis.call('SET', KEYS[#KEYS], rank, 'EX', ARGV[#ARGV - 1])
+elseif ARGV[#ARGV] == 'counted' then
+  streams = streams - 2
+  redis.call('SADD', KEYS[#KEYS], ARGV[#ARGV - 2])
+  redis.call('EXPIRE', KEYS[#KEYS], ARGV[#ARGV - 1])
+  local floor = 2 * redis.call('SCARD', KEYS[#KEYS]) - 1
+  if floor > tonumber(redis.call('GET', KEYS[#KEYS - 1]) or '-1') then
+    redis.call('SET', KEYS[#KEYS - 1], floor, 'EX', ARGV[#ARGV - 1])
+  end
 end
 local ids = {}
 for i = 1, streams do
@@ -85,8 +96,9 @@ export class EventLog {
 
   /**
    * Appends an event to each of its streams (topicsOf: job, session, batch) in
-   * one call; returns the ids given. With `order`, only if its rank is above
-   * the last one appended under `order.key` (nothing is returned otherwise).
+   * one call; returns the ids given. With a ranked `order`, only if its rank
+   * is above the last one appended under `order.key` (nothing is returned
+   * otherwise); a counted one is always appended (EventOrder).
    */
   async publish(event: AtelierEvent, order?: EventOrder): Promise<{ jobEventId?: string; sessionEventId?: string; batchEventId?: string }> {
     const live = JSON.stringify(event);
@@ -96,9 +108,11 @@ export class EventLog {
     if (topics.length === 0) return result;
     const limits = topics.map(({ kind }) => this.limitsOf(kind));
     const keys = topics.map(({ kind, id }) => this.key(kind, id));
-    const ids = order
-      ? await this.append([...keys, `${this.prefix}:${order.key}`], stored, live, limits, [order.rank, Math.max(...limits.map(([, ttl]) => ttl)), 'ordered'])
-      : await this.append(keys, stored, live, limits);
+    const ttl = Math.max(...limits.map(([, seconds]) => seconds));
+    let ids: string[];
+    if (!order) ids = await this.append(keys, stored, live, limits);
+    else if ('rank' in order) ids = await this.append([...keys, `${this.prefix}:${order.key}`], stored, live, limits, [order.rank, ttl, 'ordered']);
+    else ids = await this.append([...keys, `${this.prefix}:${order.key}`, `${this.prefix}:${order.counter}`], stored, live, limits, [order.member, ttl, 'counted']);
     ids.forEach((id, i) => { result[`${topics[i].kind}EventId`] = id; });
     return result;
   }

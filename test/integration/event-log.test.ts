@@ -99,4 +99,32 @@ describe('the event log', () => {
     expect(Number(await app.redis.get(`${app.config.redisPrefix}:test-order:${batchId}`))).toBe(4);
     expect(await app.redis.ttl(`${app.config.redisPrefix}:test-order:${batchId}`)).toBeGreaterThan(3600);
   });
+
+  it('a counted event is always appended, once per member raises the rank ranked events need, and drops counts it makes stale', async () => {
+    const events = app.services.events as EventLog;
+    const [batchId, jobA, jobB] = [randomUUID(), randomUUID(), randomUUID()];
+    const key = `test-order:${batchId}`;
+    const counts = (completed: number) => ({
+      type: 'BATCH_PROGRESS' as const, at: new Date().toISOString(), actorId: null, jobId: null, sessionId: null, batchId,
+      counts: { total: 3, completed, failed: 0, cancelled: 0, status: 'RUNNING' as const },
+    });
+    const completed = (jobId: string) => ({
+      type: 'COMPLETED' as const, at: new Date().toISOString(), actorId: null, jobId, sessionId: null, batchId, step: 1, totalSteps: 1, imageIds: [],
+    });
+    const ended = (jobId: string) => ({ key, counter: `test-ended:${batchId}`, member: jobId });
+    expect(await events.publish(completed(jobA), ended(jobA))).toMatchObject({ batchEventId: expect.any(String), jobEventId: expect.any(String) });
+    // Job B ends while A's recount (1 completed) is on its way: B's COMPLETED goes out first.
+    expect(await events.publish(completed(jobB), ended(jobB))).toMatchObject({ batchEventId: expect.any(String) });
+    expect(await events.publish(counts(1), { key, rank: 2 })).toEqual({}); // stale: B has ended and is not in it
+    // The same member sent again (a retried append) counts once.
+    expect(await events.publish(completed(jobB), ended(jobB))).toMatchObject({ batchEventId: expect.any(String) });
+    expect(Number(await app.redis.get(`${app.config.redisPrefix}:${key}`))).toBe(3);
+    expect(await events.publish(counts(2), { key, rank: 4 })).toMatchObject({ batchEventId: expect.any(String) });
+    // A counted event never lowers the rank.
+    await events.publish(completed(jobA), ended(jobA));
+    expect(Number(await app.redis.get(`${app.config.redisPrefix}:${key}`))).toBe(4);
+    const logged = await events.read<any>('batch', batchId, null);
+    expect(logged.map((e) => e.type === 'BATCH_PROGRESS' ? e.counts.completed : e.type)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED', 2, 'COMPLETED']);
+    expect(await app.redis.ttl(`${app.config.redisPrefix}:test-ended:${batchId}`)).toBeGreaterThan(3600);
+  });
 });
