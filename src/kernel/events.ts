@@ -113,14 +113,11 @@ export function topicsOf(event: AtelierEvent): { kind: TopicKind; id: string }[]
 }
 
 /**
- * An event that supersedes the earlier ones of its kind: it is appended only
- * if its `rank` is above the last appended under `key`, so a publisher that
- * computed it earlier but got to append it later drops it (BATCH_PROGRESS).
- */
-/**
  * How an event is ordered against others under `key` (the event log's append
- * script keeps the key's rank). A ranked event is appended only above the
- * key's rank, which it then becomes. A counted event is always appended; it
+ * script keeps the key's rank). A ranked event supersedes the earlier ones of
+ * its kind: it is appended only above the key's rank, which it then becomes,
+ * so a publisher that computed it earlier but got to append it later drops it
+ * (BATCH_PROGRESS). A counted event is always appended; it
  * adds its `member` to the set `counter` and raises the key's rank to
  * 2 × the set's size − 1, so a ranked event published after it must rank
  * higher than that (batch-progress.ts: counts that leave out a job whose final
