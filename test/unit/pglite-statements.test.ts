@@ -76,6 +76,15 @@ describe('PGlite statements prepared once (PreparedStatements)', () => {
     expect((await statements.query('SELECT $1::int AS n', [1])).rows).toEqual([{ n: 1 }]);
   });
 
+  it('a statement first prepared in a transaction that rolls back stays usable', async () => {
+    const statements = new PreparedStatements(db);
+    await db.exec('BEGIN');
+    expect((await statements.query('SELECT count(*)::int AS n FROM things WHERE size > $1', [-1])).rows).toHaveLength(1);
+    await db.exec('ROLLBACK');
+    expect((await statements.query('SELECT count(*)::int AS n FROM things WHERE size > $1', [-1])).rows).toHaveLength(1);
+    expect(statements.size).toBe(1);
+  });
+
   it('a text PostgreSQL cannot parse is not kept', async () => {
     const statements = new PreparedStatements(db);
     await expect(statements.query('SELEC $1', [1])).rejects.toMatchObject({ code: '42601' });
