@@ -10,16 +10,6 @@ interface Prepared { name: string; paramTypes: number[] }
 /** Names are unique in this process, so two sets of statements on one database never take the same name. */
 let lastName = 0;
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 /**
  * PostgreSQL reports this when a table a prepared statement reads has changed
  * shape since it was planned (a column added or dropped): the statement is
@@ -73,7 +63,7 @@ export class PreparedStatements {
       return serializer ? serializer(value) : String(value);
     });
     const messages = await this.db.execProtocolStream(
-      concat([serialize.bind({ statement: name, values }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync()]),
+      Buffer.concat([serialize.bind({ statement: name, values }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync()]),
       { syncToFs: false },
     );
     // What PGlite.query does after each statement: a data directory on disk gets the change.
@@ -90,7 +80,7 @@ export class PreparedStatements {
     }
     const name = `atelier_${++lastName}`;
     const described = await this.db.execProtocolStream(
-      concat([serialize.parse({ name, text: sql }), serialize.describe({ type: 'S', name }), serialize.sync()]),
+      Buffer.concat([serialize.parse({ name, text: sql }), serialize.describe({ type: 'S', name }), serialize.sync()]),
       { syncToFs: false },
     );
     const statement = { name, paramTypes: parse.parseDescribeStatementResults(described) };
@@ -103,6 +93,6 @@ export class PreparedStatements {
     const statement = this.prepared.get(sql);
     if (!statement) return;
     this.prepared.delete(sql);
-    await this.db.execProtocolStream(concat([serialize.close({ type: 'S', name: statement.name }), serialize.sync()]), { syncToFs: false });
+    await this.db.execProtocolStream(Buffer.concat([serialize.close({ type: 'S', name: statement.name }), serialize.sync()]), { syncToFs: false });
   }
 }
