@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { utcDay } from '../../src/kernel/clock';
 import { RedisScript, runScriptChain } from '../../src/redis/script';
 import { DEFAULT_BAND_SIZE } from '../../src/services/scheduling';
-import { gql, gqlData } from '../support/graphql';
+import { collect, gql, gqlData, wsClient } from '../support/graphql';
 import * as factory from '../support/factories';
 import type { TestUser } from '../support/factories';
 import { startTestApp, type TestApp } from '../support/app';
@@ -107,6 +107,31 @@ describe('a submission’s limit, admission and tag', () => {
     expect(refused.errors?.[0].message).toMatch(/^Rate limit of 2 generations per minute reached; retry in \d+ s$/);
     expect(await held(user.id, band)).toEqual(before);
     await policy('PRO', { generationsPerMinute: 60, maxOpenJobs: 5 });
+  });
+
+  it('over graphql-ws the same limit applies: bad input is not counted, the request over it is refused and takes nothing', async () => {
+    const band = await policy('PRO', { generationsPerMinute: 2, maxOpenJobs: 100 });
+    const user = await factory.user(app, { tier: 'PRO', prefix: 'chain-ws' });
+    const ws = wsClient(app.url, user.token);
+    const overSocket = async (input: Record<string, unknown>) => {
+      const run = collect<any>(ws, CREATE, { i: input });
+      await run.done;
+      return run;
+    };
+    try {
+      const bad = await overSocket({ ...INPUT, modelId: randomUUID() });
+      expect((bad.errors[0] as any).extensions?.code).toBe('BAD_USER_INPUT');
+      for (let i = 0; i < 2; i += 1) expect((await overSocket(INPUT)).items[0].createGeneration.id).toEqual(expect.any(String));
+      const before = await held(user.id, band);
+      expect(before).toMatchObject({ open: 2, counted: 2 });
+      const refused = await overSocket(INPUT);
+      expect((refused.errors[0] as any).extensions?.code).toBe('RATE_LIMITED');
+      expect((refused.errors[0] as any).message).toMatch(/^Rate limit of 2 generations per minute reached; retry in \d+ s$/);
+      expect(await held(user.id, band)).toEqual(before);
+    } finally {
+      await ws.dispose();
+      await policy('PRO', { generationsPerMinute: 60, maxOpenJobs: 5 });
+    }
   });
 
   it('a request admission refuses gets no tag, and counts against the limit as before', async () => {
