@@ -6,7 +6,7 @@ import { startTestS3Server } from '../test/support/s3-server';
 import { bareClient, lastPrompt, withComfyModel } from './backend.bench';
 import * as factory from '../test/support/factories';
 import { collect, gqlData, wsClient } from '../test/support/graphql';
-import { benchModels, row, startBenchApp, startProfiler, time } from './harness';
+import { benchModels, cpuPerOp, processCpu, row, startBenchApp, startProfiler, threadCpu, threadCpuPerOp, time } from './harness';
 
 const USERS = 4;
 const JOBS_PER_USER = 6;
@@ -120,7 +120,13 @@ async function throughService(seeds: number[], concurrency: number, env: Record<
   for (let w = 0; w < WARMUP; w += 1) await Promise.all(seeds.map((seed, k) => submit(k % USERS, seed)));
   // THROUGHPUT_PROFILE=file.cpuprofile: a CPU profile of the main thread during the burst with worker concurrency 2.
   const profiler = concurrency === 2 && process.env.THROUGHPUT_PROFILE ? await startProfiler() : null;
+  const [threadsBefore, processesBefore] = [threadCpu(), processCpu()];
   const [ms] = await time(() => Promise.all(seeds.map((seed, k) => submit(k % USERS, seed))));
+  // Where the burst's CPU went, per image: this process's main thread (the API, the worker's bookkeeping and the
+  // bench's clients), its other threads (render, embedded database, libuv) and Redis.
+  const threads = threadCpuPerOp(threadsBefore, seeds.length);
+  const redis = cpuPerOp(processesBefore, seeds.length, (_, name) => (name.startsWith('redis-server') ? 'redis' : null)).redis ?? 0;
+  console.log(`  CPU per image in the burst: main thread ${threads.main.toFixed(1)} ms, other threads ${threads.others.toFixed(1)} ms, Redis ${redis.toFixed(1)} ms`);
   await profiler?.(process.env.THROUGHPUT_PROFILE!);
   await Promise.all(clients.map((c) => c.dispose()));
   await app.stop();

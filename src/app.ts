@@ -6,7 +6,7 @@ import express from 'express';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { AtelierConfig } from './config';
-import { openDatabase } from './database/data-source';
+import { openDatabase, workerDataSource } from './database/data-source';
 import { seedBuiltInPresets, seedTierPolicies, syncModels } from './database/seed';
 import type { GenerationWorker } from './gpu-worker/generation-worker';
 import { ModelRegistry } from './gpu-worker/models/registry';
@@ -204,8 +204,11 @@ async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; 
   });
   cleanups.push(() => pipelines.clear());
   const workerMetrics = workerMetricsOf(metrics);
+  // The worker's statements go before the API's on the embedded database (docs/architecture.md, "The embedded database").
+  const workerDb = await workerDataSource(db);
+  if (workerDb !== db) cleanups.push(() => workerDb.destroy());
   const remote = new RemoteBackends({
-    db, redis, prefix: config.redisPrefix, workerId: `${os.hostname()}-${process.pid}`, policy: config.backends, probeEveryMs: config.backends.probeEveryMs,
+    db: workerDb, redis, prefix: config.redisPrefix, workerId: `${os.hostname()}-${process.pid}`, policy: config.backends, probeEveryMs: config.backends.probeEveryMs,
     credentialKey: config.credentialKey, metrics: workerMetrics, logger,
   });
   remote.start();
@@ -218,7 +221,7 @@ async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; 
     logger.warn({ err }, 'ffmpeg is unavailable: VIDEO jobs will fail until it is installed (docs/video.md)');
   }
   const worker = new GenerationWorker({
-    db, redis, connection, prefix: config.redisPrefix, lifecycle: services.lifecycle,
+    db: workerDb, redis, connection, prefix: config.redisPrefix, lifecycle: services.lifecycle,
     store: storage.store, artifactFiles: storage.files, pipelines, modelsDir: config.modelsDir, clock, logger,
     concurrency: config.workerConcurrency, previewEvery: config.previewEvery, jobTimeoutMs: config.jobTimeoutSeconds * 1000,
     lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000,

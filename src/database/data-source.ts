@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { ENTITIES } from '../entities';
 import { MIGRATIONS } from '../entities/migrations';
-import { PGliteLeasePool, pgliteDriverModule } from './pglite-pool';
+import { PGliteLeasePool, pgliteDriverModule, type PGlitePoolOptions } from './pglite-pool';
 
 export interface DatabaseOptions {
   /** PostgreSQL server URL; when absent an embedded PGlite database is used. */
@@ -40,4 +40,18 @@ export async function openDatabase(options: DatabaseOptions): Promise<DataSource
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'all' });
   return dataSource;
+}
+
+/**
+ * The data source a GPU worker's statements go through. The embedded database
+ * has one connection, and a burst of submissions queues its statements on it:
+ * the worker's (reading the job it took, its start, its completion) then go
+ * before any still waiting from the API, so a render never waits behind the
+ * burst (docs/architecture.md, "The embedded database"). On PostgreSQL the
+ * pool's connections serve both: this is `db` itself.
+ */
+export async function workerDataSource(db: DataSource): Promise<DataSource> {
+  if (db.options.type !== 'postgres' || db.options.driver !== pgliteDriverModule) return db;
+  const ahead: PGlitePoolOptions = { lane: 'ahead' };
+  return new DataSource({ ...db.options, synchronize: false, migrationsRun: false, extra: ahead }).initialize();
 }

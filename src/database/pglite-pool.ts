@@ -98,6 +98,16 @@ class PGliteThread {
   }
 }
 
+/** What TypeORM passes a pool: `pg.Pool`'s options plus the data source's `extra`. */
+export interface PGlitePoolOptions {
+  /**
+   * `ahead`: this pool's leases are granted before those waiting from pools
+   * without it (the worker's, `workerDataSource`). Such a pool shares the
+   * database and leaves closing it to the pool without a lane.
+   */
+  lane?: 'ahead';
+}
+
 /**
  * A `pg.Pool` look-alike over one embedded PGlite database.
  *
@@ -106,11 +116,24 @@ class PGliteThread {
  * BEGIN/COMMIT on it and one request's writes could be rolled back with
  * another's. So `connect()` hands out an exclusive lease, released when the
  * query runner releases it; queries are serialised, transactions isolated.
+ * Leases go in the order asked for, except that those of an `ahead` pool
+ * pass every lease still waiting from the others (never one that is held).
  */
 export class PGliteLeasePool extends EventEmitter {
   private static db: Promise<PGliteThread> | null = null;
   private static options: PGliteThreadData = {};
-  private static tail: Promise<void> = Promise.resolve();
+  /** Whether a lease is out, and who waits for one, by lane. */
+  private static held = false;
+  private static readonly waiting: { ahead: Array<() => void>; rest: Array<() => void> } = { ahead: [], rest: [] };
+  /** Bumped when the database is closed: a lease from before it no longer counts as held. */
+  private static generation = 0;
+
+  private readonly ahead: boolean;
+
+  constructor(options: PGlitePoolOptions = {}) {
+    super();
+    this.ahead = options.lane === 'ahead';
+  }
 
   static configure(dataDir: string | undefined): void {
     PGliteLeasePool.options = { dataDir };
@@ -126,17 +149,27 @@ export class PGliteLeasePool extends EventEmitter {
     return PGliteLeasePool.db;
   }
 
-  /** Waits for the previous lease, returns a release function. */
-  private static acquire(): Promise<() => void> {
-    let release!: () => void;
-    const next = new Promise<void>((resolve) => (release = resolve));
-    const ready = PGliteLeasePool.tail.then(() => release);
-    PGliteLeasePool.tail = PGliteLeasePool.tail.then(() => next);
-    return ready;
+  /** Resolves once this pool's turn has come, with the function that ends the lease. */
+  private acquire(): Promise<() => void> {
+    return new Promise((resolve) => {
+      const grant = () => {
+        PGliteLeasePool.held = true;
+        const generation = PGliteLeasePool.generation;
+        resolve(() => { if (generation === PGliteLeasePool.generation) PGliteLeasePool.grantNext(); });
+      };
+      if (!PGliteLeasePool.held) grant();
+      else PGliteLeasePool.waiting[this.ahead ? 'ahead' : 'rest'].push(grant);
+    });
+  }
+
+  private static grantNext(): void {
+    const next = PGliteLeasePool.waiting.ahead.shift() ?? PGliteLeasePool.waiting.rest.shift();
+    if (next) next();
+    else PGliteLeasePool.held = false;
   }
 
   connect(callback: (err: Error | null, client: LeasedClient | null, done: () => void) => void): void {
-    void PGliteLeasePool.acquire().then((release) => PGliteLeasePool.instance().then(
+    void this.acquire().then((release) => PGliteLeasePool.instance().then(
       (db) => {
         const client = new LeasedClient(db);
         let released = false;
@@ -164,9 +197,12 @@ export class PGliteLeasePool extends EventEmitter {
   }
 
   end(callback?: (err: Error | null) => void): void {
+    if (this.ahead) return void callback?.(null);
     const db = PGliteLeasePool.db;
     PGliteLeasePool.db = null;
-    PGliteLeasePool.tail = Promise.resolve();
+    // A lease still out belongs to the closed database: the next one waiting gets the new one.
+    PGliteLeasePool.generation += 1;
+    PGliteLeasePool.grantNext();
     (db ? db.then((thread) => thread.close()) : Promise.resolve()).then(() => callback?.(null), (e: Error) => callback?.(e));
   }
 }

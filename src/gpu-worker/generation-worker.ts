@@ -111,7 +111,7 @@ export class GenerationWorker {
       logger: o.logger,
       maxRetryMs: o.outageRetryMs ?? 60_000,
     });
-    this.lifecycle = o.lifecycle.withBookkeeping(this.gate.durable);
+    this.lifecycle = o.lifecycle.withBookkeeping(this.gate.durable, o.db);
     this.worker = new Worker<GenerationJobData, void>(GENERATION_QUEUE, (job, token) =>
       runInJobTrace(job.data, 'generation.job', { 'atelier.job.id': job.data.jobId }, () => this.process(job, token)), {
       connection: o.connection,

@@ -61,9 +61,12 @@ export class JobLifecycle {
     this.transitions = new JobTransitions(deps.db);
   }
 
-  /** The same lifecycle with its side effects run through `bookkeeping` (the worker's retries). */
-  withBookkeeping(bookkeeping: Bookkeeping): JobLifecycle {
-    return new JobLifecycle(this.deps, bookkeeping);
+  /**
+   * The same lifecycle with its side effects run through `bookkeeping` (the
+   * worker's retries), its transitions on `db` (the worker's data source).
+   */
+  withBookkeeping(bookkeeping: Bookkeeping, db: DataSource = this.deps.db): JobLifecycle {
+    return new JobLifecycle({ ...this.deps, db }, bookkeeping);
   }
 
   /**

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { QueryFailedError, type DataSource } from 'typeorm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/database/data-source';
+import { createDataSource, openDatabase, workerDataSource } from '../../src/database/data-source';
 import { PGliteLeasePool } from '../../src/database/pglite-pool';
 import { User } from '../../src/entities';
 
@@ -99,5 +99,44 @@ describe('the embedded database in its own thread', () => {
       await expect(db.query('SELECT 3')).rejects.toThrow(/PGlite thread exited/);
       await expect(db.query('SELECT 4')).rejects.toThrow(/PGlite thread exited/);
     });
+  });
+
+  it("lets the worker's statements pass those waiting from the API, never one that holds the database", async () => {
+    await withDatabase('memory', async (db) => {
+      const worker = await workerDataSource(db);
+      expect(worker).not.toBe(db);
+      try {
+        const order: string[] = [];
+        // A long statement holds the database while the API's ten and then the worker's one ask for it.
+        const holding = db.query('SELECT count(*) FROM generate_series(1, 300000)').then(() => order.push('holding'));
+        const api = Array.from({ length: 10 }, (_, k) => db.query('SELECT $1::int AS k', [k]).then(() => order.push(`api ${k}`)));
+        const ahead = worker.query('SELECT $1::int AS k', [99]).then(() => order.push('worker'));
+        await Promise.all([holding, ...api, ahead]);
+        expect(order).toEqual(['holding', 'worker', ...Array.from({ length: 10 }, (_, k) => `api ${k}`)]);
+
+        // A transaction holds its lease to the end: the worker's statement waits for the COMMIT and sees its row.
+        const email = `${randomUUID()}@example.com`;
+        const runner = db.createQueryRunner();
+        await runner.startTransaction();
+        await runner.query(`INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'x')`, [randomUUID(), email]);
+        let committed = false;
+        const seen = worker.query('SELECT count(*)::int AS n FROM users WHERE email = $1', [email]);
+        await new Promise((r) => setTimeout(r, 50));
+        committed = true;
+        await runner.commitTransaction();
+        await runner.release();
+        const [{ n }] = await seen;
+        expect(committed).toBe(true);
+        expect(n).toBe(1);
+      } finally {
+        await worker.destroy();
+      }
+      // Closing the worker's source leaves the database open for the rest.
+      const [{ one }] = await db.query('SELECT 1 AS one');
+      expect(one).toBe(1);
+    });
+    // On PostgreSQL the pool's connections serve both: the worker uses the same source.
+    const server = createDataSource({ url: 'postgres://127.0.0.1:1/none' });
+    expect(await workerDataSource(server)).toBe(server);
   });
 });
