@@ -231,10 +231,11 @@ export class GenerationWorker {
       redis: this.o.redis,
       cancelKey: cancelFlagKey(this.o.prefix, job.id),
       recordStep: (step) => this.lifecycle.recordStep(job.id, step),
-      publishProgress: (p) => this.lifecycle.progress(job, {
+      // Issued in one tick, several steps' appends go to Redis in one write (auto-pipelining), in order.
+      publishProgress: (steps) => Promise.all(steps.map((p) => this.lifecycle.progress(job, {
         step: p.step, elapsedMs: Math.round(p.elapsedMs), etaMs: Math.round(p.etaMs),
         preview: p.preview ? previewDataUrl(p.preview) : undefined,
-      }),
+      }))),
       after: begun.announced,
       onCancelRequested: () => { reason = 'cancelled'; controller.abort(); },
       // Progress is best effort; an outage seen here stops the worker taking more jobs.

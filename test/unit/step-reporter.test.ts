@@ -1,15 +1,18 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { StepReporter } from '../../src/gpu-worker/step-reporter';
+import { STEP_EVENTS_WINDOW_MS, StepReporter } from '../../src/gpu-worker/step-reporter';
 
 /** A reporter over a Redis stand-in that counts cancel-flag reads; `flag` is what the reads answer. */
 function reporter(flag: () => string | null, after?: Promise<unknown>, published: (number | string)[] = []) {
-  const seen = { reads: 0, published, recorded: [] as number[], cancelled: 0, errors: 0 };
+  const seen = { reads: 0, published, sends: [] as { steps: number[]; at: number }[], recorded: [] as number[], cancelled: 0, errors: 0 };
   const redis = { get: async () => { seen.reads += 1; return flag(); } } as unknown as Redis;
   const steps = new StepReporter({
     redis, cancelKey: 'cancel:job',
     recordStep: async (step) => { seen.recorded.push(step); },
-    publishProgress: async (p) => { seen.published.push(p.step); },
+    publishProgress: async (steps) => {
+      seen.sends.push({ steps: steps.map((p) => p.step), at: performance.now() });
+      seen.published.push(...steps.map((p) => p.step));
+    },
     onCancelRequested: () => { seen.cancelled += 1; },
     onError: () => { seen.errors += 1; },
     after,
@@ -49,6 +52,45 @@ describe('StepReporter', () => {
     await failed.steps.flush();
     // Its failure is the caller's to report; the steps still go out.
     expect([failed.seen.published, failed.seen.errors]).toEqual([[1], 0]);
+  });
+
+  it('sends steps 8 ms apart or more at once, closer ones together once 8 ms have passed, and the last one without waiting', async () => {
+    const fast = reporter(() => null);
+    const sentAt: number[] = [];
+    for (let step = 1; step <= 20; step += 1) {
+      sentAt.push(performance.now());
+      fast.steps.step(progress(step, 20));
+      await tick();
+    }
+    await fast.steps.flush();
+    const groups = fast.seen.sends.map((send) => send.steps);
+    // The first at once; every step once, in order; fewer sends than steps; the last step in the last send.
+    expect(groups[0]).toEqual([1]);
+    expect(groups.flat()).toEqual([...Array(20).keys()].map((k) => k + 1));
+    expect(groups.length).toBeLessThan(20);
+    expect(fast.seen.sends[0].at - sentAt[0]).toBeLessThan(5);
+
+    // A step that came while others waited goes out when the window closes, not at the next step.
+    const waiting = reporter(() => null);
+    waiting.steps.step(progress(1, 10));
+    waiting.steps.step(progress(2, 10));
+    const second = performance.now();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(waiting.seen.sends.map((send) => send.steps)).toEqual([[1], [2]]);
+    expect(waiting.seen.sends[1].at - second).toBeGreaterThanOrEqual(STEP_EVENTS_WINDOW_MS - 2);
+    expect(waiting.seen.sends[1].at - second).toBeLessThan(STEP_EVENTS_WINDOW_MS + 20);
+
+    // Slow steps (a real model's) each go out at once.
+    const slow = reporter(() => null);
+    for (let step = 1; step <= 3; step += 1) {
+      const at = performance.now();
+      slow.steps.step(progress(step, 5));
+      await tick();
+      expect(slow.seen.sends.at(-1)).toEqual({ steps: [step], at: expect.any(Number) });
+      expect(slow.seen.sends.at(-1)!.at - at).toBeLessThan(5);
+      await new Promise((r) => setTimeout(r, STEP_EVENTS_WINDOW_MS + 4));
+    }
+    await slow.steps.flush();
   });
 
   it('writes the step at most every 500 ms during a long run', async () => {
