@@ -274,6 +274,8 @@ export class GenerationWorker {
         previewEvery: this.o.previewEvery, modelName,
       }, {
         signal: controller.signal,
+        // On a local store the render thread writes the PNGs into place itself (docs/architecture.md, "The job path").
+        saveTo: this.o.store.localPathOf ? Array.from({ length: job.count }, (_, index) => this.o.store.localPathOf!(imageKey(job.id, index))) : undefined,
         onStep: (p: StepProgress) => {
           this.metrics.step(modelName, (p.elapsedMs - lastStepMs) / 1000);
           lastStepMs = p.elapsedMs;
@@ -395,8 +397,9 @@ export class GenerationWorker {
   private async completeJob(job: Job, images: GeneratedImage[], log: Logger): Promise<void> {
     const rows: NewImage[] = [];
     for (const [index, image] of images.entries()) {
-      const storageKey = `images/${job.id}/${index}.png`;
-      await this.o.store.put(storageKey, image.png, 'image/png');
+      const storageKey = imageKey(job.id, index);
+      // Written already in the render thread, or stored now.
+      if (!image.savedTo || image.savedTo !== this.o.store.localPathOf?.(storageKey)) await this.o.store.put(storageKey, image.png, 'image/png');
       rows.push({
         jobId: job.id, ownerId: job.ownerId, index, seed: image.seed, width: image.width, height: image.height,
         storageKey, sha256: image.sha256, bytes: image.png.length,
@@ -469,4 +472,9 @@ export class GenerationWorker {
 function previewDataUrl(image: Buffer): string {
   const type = image[0] === 0xff && image[1] === 0xd8 ? 'image/jpeg' : 'image/png';
   return `data:${type};base64,${image.toString('base64')}`;
+}
+
+/** Where image `index` of a job lies in the artifact store. */
+function imageKey(jobId: string, index: number): string {
+  return `images/${jobId}/${index}.png`;
 }

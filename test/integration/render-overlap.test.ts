@@ -20,6 +20,8 @@ const writing = new Set<string>();
 beforeAll(async () => {
   app = await startTestApp();
   user = await factory.user(app, { tier: 'ENTERPRISE' });
+  // A store elsewhere, as S3 is: images go through `put` (a local store's are written by the render thread), which this holds.
+  (app.services.store as { localPathOf?: unknown }).localPathOf = undefined;
   const put = app.services.store.put.bind(app.services.store);
   app.services.store.put = async (key, ...rest) => {
     writing.add(key.split('/')[1]);

@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiffusionPipeline } from '../../src/gpu-worker/pipeline/diffusion-pipeline';
 import { PipelineAbortedError, PipelineError } from '../../src/gpu-worker/pipeline/errors';
@@ -88,6 +91,24 @@ describe('ThreadedPipeline (the model in a worker thread)', () => {
     // Rendered in this thread, a 10 ms timer fires only between ONNX runs (about 1 tick in 6 here).
     expect(elapsed).toBeGreaterThan(200);
     expect(ticks).toBeGreaterThan(elapsed / 20);
+  });
+
+  it('writes each PNG where asked, atomically and in its thread, and hands back one it could not write', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'atelier-save-'));
+    try {
+      // The second image's folder is a file: it cannot be written.
+      writeFileSync(path.join(dir, 'blocked'), 'not a folder');
+      const wanted = [path.join(dir, 'images', 'job', '0.png'), path.join(dir, 'blocked', '1.png')];
+      const images = await threaded.generate(base, { saveTo: wanted });
+      expect(images.map((image) => image.savedTo)).toEqual([wanted[0], undefined]);
+      expect(readFileSync(wanted[0]).equals(images[0].png)).toBe(true);
+      expect(images[1].png.subarray(1, 4).toString('latin1')).toBe('PNG');
+      // No temporary file is left beside either.
+      expect(readdirSync(path.dirname(wanted[0]))).toEqual(['0.png']);
+      expect(readdirSync(dir).sort()).toEqual(['blocked', 'images']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('cannot be used once released', async () => {

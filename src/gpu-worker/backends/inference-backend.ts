@@ -33,6 +33,8 @@ export interface BackendRequest extends GenerationRequest {
 export interface BackendHooks {
   onStep: (progress: StepProgress) => void;
   signal: AbortSignal;
+  /** Where to write each image's PNG as it is made (RunOptions.saveTo); backends that cannot leave it out of their images. */
+  saveTo?: string[];
 }
 
 /** What a backend says about itself: the state of each endpoint (empty for ONNX). */

@@ -1,4 +1,6 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { DiffusionPipeline } from './diffusion-pipeline';
 import { PipelineAbortedError, PipelineError } from './errors';
 import type { PipelineLoadOptions } from './types';
@@ -33,6 +35,31 @@ function detachable(bytes: Buffer): ArrayBuffer {
   return Uint8Array.from(bytes).buffer;
 }
 
+/**
+ * Writes a PNG where the caller asked (RunOptions.saveTo): a temporary file
+ * renamed into place, so a reader never sees part of one. Synchronous calls
+ * here cost the API nothing and save the main thread a file operation each.
+ * Returns the file, or undefined when it could not be written (the caller
+ * stores the image itself and reports the error).
+ */
+function saveAtomically(bytes: Buffer, file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  const temp = `${file}.${process.pid}-${threadId}.${Date.now()}.tmp`;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(temp, bytes);
+    renameSync(temp, file);
+    return file;
+  } catch {
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // Nothing was written where nothing could be (a folder that is a file).
+    }
+    return undefined;
+  }
+}
+
 function describe(error: unknown): FromThread & { type: 'failed' } {
   const e = error as Error;
   if (error instanceof PipelineError) return { type: 'failed', id: 0, kind: 'pipeline', code: error.code, message: e.message, field: error.field };
@@ -53,8 +80,9 @@ async function generate(pipeline: DiffusionPipeline, id: number, message: ToThre
         setImmediate(resolve);
       }) : undefined,
     });
+    const saved = images.map((image, i) => saveAtomically(image.png, message.saveTo?.[i]));
     const pngs = images.map((image) => detachable(image.png));
-    send({ type: 'done', id, images: images.map((image, i) => ({ ...image, png: pngs[i] })) }, pngs);
+    send({ type: 'done', id, images: images.map((image, i) => ({ ...image, png: pngs[i], savedTo: saved[i] })) }, pngs);
   } catch (error) {
     send({ ...describe(error), id });
   } finally {

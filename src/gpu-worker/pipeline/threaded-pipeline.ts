@@ -10,7 +10,7 @@ export interface PipelineThreadData { modelDir: string; options: PipelineLoadOpt
 
 /** Messages to the pipeline thread. */
 export type ToThread =
-  | { type: 'generate'; id: number; request: GenerationRequest; reportSteps: boolean }
+  | { type: 'generate'; id: number; request: GenerationRequest; reportSteps: boolean; saveTo?: string[] }
   | { type: 'video'; id: number; request: VideoRequest }
   | { type: 'abort'; id: number }
   | { type: 'release' };
@@ -83,7 +83,7 @@ export class ThreadedPipeline implements ImagePipeline {
   get usable(): boolean { return this.alive && !this.releasing; }
 
   generate(request: GenerationRequest, opts: RunOptions = {}): Promise<GeneratedImage[]> {
-    return this.start(opts, (id) => ({ type: 'generate', id, request, reportSteps: Boolean(opts.onStep) }));
+    return this.start(opts, (id) => ({ type: 'generate', id, request, reportSteps: Boolean(opts.onStep), saveTo: opts.saveTo }));
   }
 
   /** Frames cross the thread as transferred buffers, handed to onFrame in order; none after an abort. */

@@ -47,6 +47,8 @@ export interface GeneratedImage {
   height: number;
   /** sha256 of the PNG bytes, hex. */
   sha256: string;
+  /** The file the PNG was also written to (RunOptions.saveTo), when it was. */
+  savedTo?: string;
 }
 
 /** A clip: `frames` images walking through latent space (pipeline/latent-walk.ts); `count` is ignored. */
@@ -87,6 +89,14 @@ export interface RunOptions {
   onStep?: (p: StepProgress) => void | Promise<void>;
   /** Checked before each step; when aborted the run throws PipelineAbortedError. */
   signal?: AbortSignal;
+  /**
+   * Files to write each image's PNG to, by index, as well as returning it
+   * (ThreadedPipeline only: in its thread, so the caller's event loop makes
+   * no file operations for it). Each is written atomically, a temporary file
+   * renamed into place; an image whose file could not be written comes back
+   * without `savedTo`, for the caller to store.
+   */
+  saveTo?: string[];
 }
 
 /** Options for DiffusionPipeline.load. */
