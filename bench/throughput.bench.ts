@@ -17,8 +17,10 @@ const REQUEST = { prompt: 'a lighthouse on a cliff at dusk', width: 256, height:
 /**
  * Back-to-back throughput: 4 users each submit 6 jobs at once (256², 20
  * steps) and the clock stops at the last COMPLETED; the baseline renders the
- * same 24 requests back to back on a bare pipeline in this process. Both
- * warm up first, so neither pays a model load. The service renders one job
+ * same 24 requests back to back on a bare pipeline in this process, just
+ * before and just after each measured burst (their mean is that row's
+ * baseline, so a change in the machine's load between rows moves both
+ * sides). Both warm up first, so neither pays a model load. The service renders one job
  * at a time per worker (the default) and two; either way a job is stored and
  * recorded while the next one renders (gpu-worker/render-slots.ts). A third
  * run, one at a time, stores the images in S3 a few milliseconds away, where
@@ -31,9 +33,10 @@ export async function throughputBench(): Promise<void> {
   const bare = await DiffusionPipeline.load(path.join(await benchModels(), 'atelier-tiny'), { executionProviders: ['cpu'], intraOpNumThreads: 1 });
   // The same warm-up as the service gets: one job, then THROUGHPUT_WARMUP bursts.
   for (let k = 0; k < 1 + WARMUP * seeds.length; k += 1) await bare.generate({ ...REQUEST, seed: k });
-  const [bareMs] = await time(async () => {
+  const bareBurst = async () => (await time(async () => {
     for (const seed of seeds) await bare.generate({ ...REQUEST, seed });
-  });
+  }))[0];
+  const bareMs = await bareBurst();
   // The machine's own floor: the same renders while a plain busy loop in another process holds the other
   // core, which the service's bookkeeping, database and Redis must share with the render thread.
   const spinner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
@@ -42,23 +45,24 @@ export async function throughputBench(): Promise<void> {
     for (const seed of seeds) await bare.generate({ ...REQUEST, seed });
   });
   spinner.kill('SIGKILL');
-  await bare.release();
+  // Each row's baseline is the bare burst run just before and just after its own, so both sides see the same load.
   for (const concurrency of [1, 2]) {
-    const serviceMs = await throughService(seeds, concurrency);
-    row(`throughput, ${total} jobs from ${USERS} users ÷ bare, worker concurrency ${concurrency}`, (total * 1000) / serviceMs, (total * 1000) / bareMs, 'img/s', '≥ 0.9');
+    const { serviceMs, adjacentBareMs } = await throughService(seeds, concurrency, {}, bareBurst);
+    row(`throughput, ${total} jobs from ${USERS} users ÷ bare, worker concurrency ${concurrency}`, (total * 1000) / serviceMs, (total * 1000) / adjacentBareMs, 'img/s', '≥ 0.9');
   }
   // Images stored in an S3 bucket a few milliseconds away, as in production: each PUT is a round trip.
   const s3 = await startTestS3Server();
   const proxy = await startLatencyProxy(s3.endpoint, S3_DELAY_MS);
   try {
-    const serviceMs = await throughService(seeds, 1, {
+    const { serviceMs, adjacentBareMs } = await throughService(seeds, 1, {
       ATELIER_STORAGE: 's3', ATELIER_S3_ENDPOINT: proxy.url, ATELIER_S3_BUCKET: s3.bucket,
       ATELIER_S3_ACCESS_KEY_ID: s3.accessKeyId, ATELIER_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    });
-    row(`the same, concurrency 1, images to S3 ${S3_DELAY_MS} ms away each way (s3rver behind a delay)`, (total * 1000) / serviceMs, (total * 1000) / bareMs, 'img/s');
+    }, bareBurst);
+    row(`the same, concurrency 1, images to S3 ${S3_DELAY_MS} ms away each way (s3rver behind a delay)`, (total * 1000) / serviceMs, (total * 1000) / adjacentBareMs, 'img/s');
   } finally {
     await proxy.close();
     await s3.close();
+    await bare.release();
   }
   row('  reference: the bare pipeline beside a busy loop in another process ÷ bare', (total * 1000) / spunMs, (total * 1000) / bareMs, 'img/s');
 }
@@ -106,8 +110,14 @@ export async function remoteThroughputBench(): Promise<void> {
   });
 }
 
-/** Milliseconds from submitting every job (user k % 4 submits job k) to the last COMPLETED, after one warm-up job. */
-async function throughService(seeds: number[], concurrency: number, env: Record<string, string> = {}): Promise<number> {
+/**
+ * Milliseconds from submitting every job (user k % 4 submits job k) to the
+ * last COMPLETED, after one warm-up job and the warm-up bursts; and the mean
+ * of `bareBurst` run just before and just after that burst.
+ */
+async function throughService(
+  seeds: number[], concurrency: number, env: Record<string, string>, bareBurst: () => Promise<number>,
+): Promise<{ serviceMs: number; adjacentBareMs: number }> {
   const app = await startBenchApp({ ATELIER_WORKER_CONCURRENCY: String(concurrency), ...env });
   const users = await Promise.all(Array.from({ length: USERS }, () => factory.user(app, { tier: 'ENTERPRISE' })));
   const clients = users.map((u) => wsClient(app.url, u.token));
@@ -120,6 +130,7 @@ async function throughService(seeds: number[], concurrency: number, env: Record<
   for (let w = 0; w < WARMUP; w += 1) await Promise.all(seeds.map((seed, k) => submit(k % USERS, seed)));
   // THROUGHPUT_PROFILE=file.cpuprofile: a CPU profile of the main thread during the burst with worker concurrency 2.
   const profiler = concurrency === 2 && process.env.THROUGHPUT_PROFILE ? await startProfiler() : null;
+  const bareBefore = await bareBurst();
   const [threadsBefore, processesBefore] = [threadCpu(), processCpu()];
   const [ms] = await time(() => Promise.all(seeds.map((seed, k) => submit(k % USERS, seed))));
   // Where the burst's CPU went, per image: this process's main thread (the API, the worker's bookkeeping and the
@@ -128,8 +139,9 @@ async function throughService(seeds: number[], concurrency: number, env: Record<
   const redis = cpuPerOp(processesBefore, seeds.length, (_, name) => (name.startsWith('redis-server') ? 'redis' : null)).redis ?? 0;
   console.log(`  CPU per image in the burst: main thread ${threads.main.toFixed(1)} ms, other threads ${threads.others.toFixed(1)} ms, Redis ${redis.toFixed(1)} ms`);
   await profiler?.(process.env.THROUGHPUT_PROFILE!);
+  const bareAfter = await bareBurst();
   await Promise.all(clients.map((c) => c.dispose()));
   await app.stop();
   await app.teardown();
-  return ms;
+  return { serviceMs: ms, adjacentBareMs: (bareBefore + bareAfter) / 2 };
 }
