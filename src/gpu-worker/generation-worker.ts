@@ -398,8 +398,8 @@ export class GenerationWorker {
     const rows: NewImage[] = [];
     for (const [index, image] of images.entries()) {
       const storageKey = imageKey(job.id, index);
-      // Written already in the render thread, or stored now.
-      if (!image.savedTo || image.savedTo !== this.o.store.localPathOf?.(storageKey)) await this.o.store.put(storageKey, image.png, 'image/png');
+      // Written already by the render thread (only where `saveTo` asked), or stored now.
+      if (!image.savedTo) await this.o.store.put(storageKey, image.png, 'image/png');
       rows.push({
         jobId: job.id, ownerId: job.ownerId, index, seed: image.seed, width: image.width, height: image.height,
         storageKey, sha256: image.sha256, bytes: image.png.length,

@@ -108,11 +108,15 @@ export class EventLog {
     if (topics.length === 0) return result;
     const limits = topics.map(({ kind }) => this.limitsOf(kind));
     const keys = topics.map(({ kind, id }) => this.key(kind, id));
-    const ttl = Math.max(...limits.map(([, seconds]) => seconds));
     let ids: string[];
-    if (!order) ids = await this.append(keys, stored, live, limits);
-    else if ('rank' in order) ids = await this.append([...keys, `${this.prefix}:${order.key}`], stored, live, limits, [order.rank, ttl, 'ordered']);
-    else ids = await this.append([...keys, `${this.prefix}:${order.key}`, `${this.prefix}:${order.counter}`], stored, live, limits, [order.member, ttl, 'counted']);
+    if (!order) {
+      ids = await this.append(keys, stored, live, limits);
+    } else {
+      const ttl = Math.max(...limits.map(([, seconds]) => seconds));
+      ids = 'rank' in order
+        ? await this.append([...keys, `${this.prefix}:${order.key}`], stored, live, limits, [order.rank, ttl, 'ordered'])
+        : await this.append([...keys, `${this.prefix}:${order.key}`, `${this.prefix}:${order.counter}`], stored, live, limits, [order.member, ttl, 'counted']);
+    }
     ids.forEach((id, i) => { result[`${topics[i].kind}EventId`] = id; });
     return result;
   }
