@@ -145,6 +145,7 @@ export class GenerationWorker {
   }
 
   private async drive(bullJob: BullJob<GenerationJobData>, log: Logger, token?: string): Promise<void> {
+    if (bullJob.data.modelId && (await this.startWarm(bullJob, bullJob.data.modelId, log, token))) return;
     const durable = this.gate.durable;
     // The row and the cancel flag are read together (one wait, not two).
     const [job, cancelFlag] = await durable(() => Promise.all([
@@ -160,7 +161,7 @@ export class GenerationWorker {
 
     let model: AiModel;
     try {
-      model = await durable(() => this.o.remote?.model(job.modelId) ?? this.o.db.getRepository(AiModel).findOneByOrFail({ id: job.modelId }));
+      model = await durable(() => this.modelOf(job.modelId));
     } catch (error) {
       return this.failFromError(job, bullJob, error, log);
     }
@@ -183,6 +184,39 @@ export class GenerationWorker {
     } finally {
       release();
     }
+  }
+
+  /**
+   * The usual job, started with one statement: its entry names its model,
+   * that model runs on ONNX and is loaded, and no cancel has been asked for.
+   * The cancel flag and the model are read together, and the start's UPDATE
+   * returns the row instead of a read before it (docs/architecture.md, "The
+   * job path"). False when any of that does not hold, or the start matched
+   * no row (final, past its deadline, deleted): `drive` then reads the row
+   * and deals with the job as it always has.
+   */
+  private async startWarm(bullJob: BullJob<GenerationJobData>, modelId: string, log: Logger, token?: string): Promise<boolean> {
+    const { jobId } = bullJob.data;
+    const [cancelFlag, model] = await this.gate.durable(() => Promise.all([
+      this.o.redis.get(cancelFlagKey(this.o.prefix, jobId)), this.modelOf(modelId).catch(() => null),
+    ]));
+    const modelDir = model && !cancelFlag && model.backend === BackendKind.ONNX ? model.path ?? this.folders.localFolderOf(model) : null;
+    if (!modelDir || !this.o.pipelines.has(modelDir)) return false;
+    const release = this.o.pipelines.hold(modelDir);
+    try {
+      const pipeline = await this.acquire(modelDir).catch(() => null);
+      const begun = pipeline && await this.lifecycle.beginById(jobId, modelId, pipeline.executionProvider);
+      if (!begun) return false;
+      await this.run(begun.job, bullJob, new OnnxBackend(pipeline), path.basename(pipeline.modelDir), log, token, begun);
+      return true;
+    } finally {
+      release();
+    }
+  }
+
+  /** A job's model: the remote backends' short-lived copy when there are any, else its row. */
+  private modelOf(modelId: string): Promise<AiModel> {
+    return this.o.remote?.model(modelId) ?? this.o.db.getRepository(AiModel).findOneByOrFail({ id: modelId });
   }
 
   /**
@@ -210,10 +244,16 @@ export class GenerationWorker {
     await this.run(job, bullJob, backend, model.name, log, token);
   }
 
-  /** Runs an acquired job through its backend and records how it ended. */
-  private async run(job: Job, bullJob: BullJob<GenerationJobData>, backend: InferenceBackend, modelName: string, log: Logger, token?: string): Promise<void> {
+  /**
+   * Runs an acquired job through its backend and records how it ended;
+   * `begunAlready` when the job's start is written already (`startWarm`).
+   */
+  private async run(
+    job: Job, bullJob: BullJob<GenerationJobData>, backend: InferenceBackend, modelName: string, log: Logger, token?: string,
+    begunAlready?: { announced: Promise<void> },
+  ): Promise<void> {
     // The render starts once the row says PROCESSING; STARTED goes out meanwhile, ahead of every PROGRESS.
-    const begun = await this.lifecycle.begin(job, backend.executionProvider);
+    const begun = begunAlready ?? await this.lifecycle.begin(job, backend.executionProvider);
     if (!begun) return;
     log.info({ userId: job.ownerId, prompt: redactPrompt(job.prompt), steps: job.steps, provider: backend.executionProvider }, 'job started');
 

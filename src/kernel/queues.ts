@@ -19,6 +19,12 @@ export const GENERATION_QUEUE = 'generation';
 /** What rides on a generation entry. Parameters live in the jobs table (the source of truth). */
 export interface GenerationJobData {
   jobId: string;
+  /**
+   * The job's model, so a worker with it loaded can start the job without
+   * reading the row first: the start's UPDATE checks it and returns the row
+   * (docs/architecture.md, "The job path"). Absent on entries added before it.
+   */
+  modelId?: string;
   /** Request id of the mutation that created the job, for log correlation. */
   requestId: string | null;
   /** W3C trace context (`traceparent`, `tracestate`) of the request that enqueued the job. */

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Job, JobStatus, workSteps, type Batch, type JobVideoFile } from '../entities';
 import { FINAL_EVENT_TYPES, type JobEventBody, type ProgressEvent } from '../kernel/events';
-import type { GenerationQueue } from '../kernel/queues';
+import type { GenerationJobData, GenerationQueue } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
 import { activeTraceContext } from '../observability/tracing';
 import type { EventPublisher, JobEventHistory } from '../kernel/events';
@@ -96,7 +96,7 @@ export class JobLifecycle {
     try {
       const trace = activeTraceContext();
       await this.deps.queue.addBulk(jobs.map((job) => ({
-        name: 'generate', data: { jobId: job.id, requestId: job.requestId, ...(trace ? { traceContext: trace } : {}) },
+        name: 'generate', data: entryData(job, trace),
         opts: { jobId: job.id, priority: job.priority },
       })));
     } catch (error) {
@@ -109,7 +109,7 @@ export class JobLifecycle {
 
   /** Adds (or re-adds) the queue entry of a PENDING row; a no-op when the entry exists. */
   async enqueue(job: Job, traceContext?: Record<string, string>): Promise<void> {
-    await this.deps.queue.add('generate', { jobId: job.id, requestId: job.requestId, ...(traceContext ? { traceContext } : {}) }, { jobId: job.id, priority: job.priority });
+    await this.deps.queue.add('generate', entryData(job, traceContext), { jobId: job.id, priority: job.priority });
   }
 
   /**
@@ -149,6 +149,21 @@ export class JobLifecycle {
   async begin(job: Job, provider: string): Promise<{ announced: Promise<void> } | null> {
     if (!(await this.run(() => this.transitions.start(job, provider, this.deps.clock.now())))) return null;
     job.status = JobStatus.PROCESSING;
+    return { announced: this.announceStart(job) };
+  }
+
+  /**
+   * `begin` for a worker that has not read the row: the start's UPDATE
+   * returns it (`JobTransitions.startById`). Null when it matched no row;
+   * the caller then reads the row to see why.
+   */
+  async beginById(jobId: string, modelId: string, provider: string): Promise<{ job: Job; announced: Promise<void> } | null> {
+    const job = await this.run(() => this.transitions.startById(jobId, modelId, provider, this.deps.clock.now()));
+    return job ? { job, announced: this.announceStart(job) } : null;
+  }
+
+  /** The scheduler's clock moves, STARTED goes out after the job's QUEUED, and the line moves up. */
+  private announceStart(job: Job): Promise<void> {
     const announced = (async () => {
       await this.run(() => this.deps.scheduler.started(job.priority));
       await this.afterQueued(job);
@@ -157,7 +172,7 @@ export class JobLifecycle {
       this.lineMovedUp();
     })();
     announced.catch(() => undefined); // the caller awaits it; this keeps an early failure from counting as unhandled
-    return { announced };
+    return announced;
   }
 
   /**
@@ -297,4 +312,9 @@ export class JobLifecycle {
       if (claimed) setTimeout(() => void this.announcePositions(), 500).unref();
     }, (err) => this.deps.logger.warn({ err }, 'could not schedule queue positions'));
   }
+}
+
+/** What a job's queue entry carries (kernel/queues.ts). */
+function entryData(job: Job, traceContext: Record<string, string> | undefined): GenerationJobData {
+  return { jobId: job.id, modelId: job.modelId, requestId: job.requestId, ...(traceContext ? { traceContext } : {}) };
 }

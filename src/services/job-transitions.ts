@@ -28,6 +28,20 @@ const START = `WITH started AS (
   SELECT attempts, started_at FROM started`;
 
 /**
+ * The same start for a worker that has not read the row, which comes back
+ * whole (`$4` the model its queue entry names, `columns` every column). A
+ * PENDING job whose deadline has passed is not started: the worker then
+ * reads the row and fails it, as it fails one it read first.
+ */
+const startReturning = (columns: string) => `WITH started AS (
+    UPDATE jobs SET status = 'PROCESSING', started_at = COALESCE(started_at, $2), attempts = attempts + 1,
+      execution_provider = $3, step = 0, updated_at = CURRENT_TIMESTAMP
+    WHERE id = $1 AND model_id = $4 AND status IN (${OPEN})
+      AND NOT (status = 'PENDING' AND deadline_at IS NOT NULL AND deadline_at < $2)
+    RETURNING *)
+  SELECT ${columns} FROM started`;
+
+/**
  * An open job → COMPLETED with its images, usage and album entries, as one
  * statement: every insert reads the job from the conditional UPDATE, so a
  * job that is no longer open gets nothing written, and the statement
@@ -75,10 +89,12 @@ const COMPLETE = `WITH done AS (
 export class JobTransitions {
   private readonly jobInsert: EntityInsert<Job>;
   private readonly jobs: EntityLookup<Job>;
+  private readonly startAndRead: string;
 
   constructor(private readonly db: DataSource) {
     this.jobInsert = new EntityInsert(db, Job);
     this.jobs = new EntityLookup(db, Job);
+    this.startAndRead = startReturning(this.jobs.selected);
   }
 
   /** One job's row (each queue entry's first read: one parameterised statement). */
@@ -119,6 +135,16 @@ export class JobTransitions {
     if (!row) return false;
     Object.assign(job, { status: JobStatus.PROCESSING, attempts: row.attempts, startedAt: new Date(row.started_at), executionProvider: provider, step: 0 });
     return true;
+  }
+
+  /**
+   * `start` by id, for a worker that has not read the row: the started row,
+   * or null when the job is not open, is another model's, is PENDING past
+   * its deadline, or is gone (the caller reads the row to see which).
+   */
+  async startById(jobId: string, modelId: string, provider: string, now: Date): Promise<Job | null> {
+    const [row] = (await this.db.query(this.startAndRead, [jobId, now, provider, modelId])) as Record<string, unknown>[];
+    return row ? this.jobs.hydrate(row) : null;
   }
 
   async recordStep(jobId: string, step: number): Promise<void> {

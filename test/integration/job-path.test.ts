@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/entities';
 import type { NewImage } from '../../src/services/job-transitions';
@@ -55,6 +56,36 @@ describe('the job path', () => {
     const again = await row(ids[0]);
     expect(await app.services.lifecycle.start(again, 'cpu')).toBe(true);
     expect(await row(ids[0])).toMatchObject({ attempts: 2, startedAt: started.startedAt });
+  });
+
+  it('a start by id returns the whole row, and starts nothing that is final, of another model, past its deadline or gone', async () => {
+    const transitions = app.services.lifecycle.transitions;
+    const now = () => new Date();
+    const job = await factory.job(app, user, { prompt: 'by id' });
+    const pending = await row(job.id);
+    const started = await transitions.startById(job.id, pending.modelId, 'cpu', now());
+    // Exactly what a read after the start returns, every column converted the same way.
+    expect(started).toEqual(await row(job.id));
+    expect(started).toMatchObject({ status: 'PROCESSING', attempts: 1, executionProvider: 'cpu', prompt: 'by id' });
+    // Picked up again (a crashed worker's job): the attempt counts.
+    expect(await transitions.startById(job.id, pending.modelId, 'cpu', now())).toMatchObject({ attempts: 2, startedAt: started!.startedAt });
+
+    const otherModel = await factory.job(app, user);
+    expect(await transitions.startById(otherModel.id, randomUUID(), 'cpu', now())).toBeNull();
+    expect(await row(otherModel.id)).toMatchObject({ status: 'PENDING', attempts: 0 });
+
+    const late = await factory.job(app, user, { deadlineSeconds: 1 });
+    const lateRow = await row(late.id);
+    expect(await transitions.startById(late.id, lateRow.modelId, 'cpu', new Date(Date.now() + 2000))).toBeNull();
+    expect(await row(late.id)).toMatchObject({ status: 'PENDING', attempts: 0 });
+    // Before its deadline it starts.
+    expect(await transitions.startById(late.id, lateRow.modelId, 'cpu', now())).toMatchObject({ status: 'PROCESSING' });
+
+    const cancelled = await factory.job(app, user);
+    const cancelledRow = await row(cancelled.id);
+    expect(await app.services.lifecycle.cancel(cancelledRow, user.id)).toBe(true);
+    expect(await transitions.startById(cancelled.id, cancelledRow.modelId, 'cpu', now())).toBeNull();
+    expect(await transitions.startById(randomUUID(), cancelledRow.modelId, 'cpu', now())).toBeNull();
   });
 
   it('completes with images, usage and the images already written, in one go; a cancelled job gets nothing', async () => {

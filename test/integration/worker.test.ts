@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { JobTransitions } from '../../src/services/job-transitions';
 import { readPngInfo } from '../../src/gpu-worker/pipeline/png';
 import { collect, gql, gqlData, waitFor, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
@@ -90,6 +91,31 @@ describe('GPU worker', () => {
     expect(job.images).toEqual([]);
     const usage = await gqlData<any>(app.url, '{ usage { openJobs } }', {}, user.token);
     expect(usage.usage.openJobs).toBe(0);
+  });
+
+  it('starts a job whose model is loaded without reading its row first; an entry that names no model is read as before', async () => {
+    const find = vi.spyOn(JobTransitions.prototype, 'find');
+    const reads = (id: string) => find.mock.calls.filter(([jobId]) => jobId === id).length;
+    try {
+      const warm = await factory.job(app, user, { prompt: 'warm start', width: 64, height: 64, steps: 2 }, { wait: true });
+      expect(warm.status).toBe('COMPLETED');
+      expect(reads(warm.id)).toBe(0);
+
+      // An entry added before entries named their model.
+      // The queue is paused, so no worker takes the entry before its data is changed.
+      await app.queue.pause();
+      const older = await factory.job(app, user, { prompt: 'older entry', width: 64, height: 64, steps: 2 });
+      const entry = (await app.queue.getJob(older.id))!;
+      const [{ model_id: modelId }] = await app.db.query('SELECT model_id FROM jobs WHERE id = $1', [older.id]);
+      expect(entry.data.modelId).toBe(modelId);
+      await entry.updateData({ jobId: entry.data.jobId, requestId: entry.data.requestId });
+      await app.queue.resume();
+      expect((await finished(older.id)).status).toBe('COMPLETED');
+      expect(reads(older.id)).toBe(1);
+    } finally {
+      find.mockRestore();
+      await app.queue.resume();
+    }
   });
 
   it('fails a job that cannot start before its deadline instead of running it late', async () => {

@@ -42,6 +42,11 @@ export class PipelineCache {
     return [...this.entries.keys()];
   }
 
+  /** Whether `modelDir` is loaded or loading (`acquire` then costs no load, unless its thread died). */
+  has(modelDir: string): boolean {
+    return this.entries.has(path.resolve(modelDir));
+  }
+
   /** Returns the pipeline for `modelDir`, loading it (once, even if asked concurrently) when needed. */
   async acquire(modelDir: string): Promise<ImagePipeline> {
     const key = path.resolve(modelDir);
