@@ -128,9 +128,9 @@ async function throughService(
   await submit(0, 1);
   // A running service is past V8's warm-up: the first calls run unoptimised code.
   for (let w = 0; w < WARMUP; w += 1) await Promise.all(seeds.map((seed, k) => submit(k % USERS, seed)));
+  const bareBefore = await bareBurst();
   // THROUGHPUT_PROFILE=file.cpuprofile: a CPU profile of the main thread during the burst with worker concurrency 2.
   const profiler = concurrency === 2 && process.env.THROUGHPUT_PROFILE ? await startProfiler() : null;
-  const bareBefore = await bareBurst();
   const [threadsBefore, processesBefore] = [threadCpu(), processCpu()];
   const [ms] = await time(() => Promise.all(seeds.map((seed, k) => submit(k % USERS, seed))));
   // Where the burst's CPU went, per image: this process's main thread (the API, the worker's bookkeeping and the
