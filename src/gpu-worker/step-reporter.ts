@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { StepProgress } from './pipeline/types';
+import { STEP_EVENTS_WINDOW_MS, type StepProgress } from './pipeline/types';
 
 /** How often a running job's step is written to PostgreSQL (the last one comes with the completion); events carry every step. */
 const DB_STEP_INTERVAL_MS = 500;
@@ -7,11 +7,7 @@ const DB_STEP_INTERVAL_MS = 500;
 /** How often steps read the cancel flag: fast steps would otherwise cost a Redis read each. */
 const CANCEL_CHECK_INTERVAL_MS = 100;
 
-/**
- * Steps that come closer together than this go out together (under a frame
- * at 120 Hz): one write to Redis for all of them instead of one each.
- */
-export const STEP_EVENTS_WINDOW_MS = 8;
+export { STEP_EVENTS_WINDOW_MS };
 
 export interface StepReporterDeps {
   redis: Redis;
@@ -34,9 +30,10 @@ export interface StepReporterDeps {
  * or one step, whichever is longer).
  *
  * Every step gets its event. A step that comes 8 ms or more after the last
- * send goes out at once; closer ones wait for the rest of those 8 ms and go
- * out together, and the last step never waits (docs/architecture.md, "The
- * job path").
+ * send goes out at once, with any handed over in the same tick (the render
+ * thread sends close steps in one message); closer ones wait for the rest of
+ * those 8 ms and go out together, and the last step never waits
+ * (docs/architecture.md, "The job path").
  */
 export class StepReporter {
   private chain: Promise<unknown>;
@@ -47,6 +44,8 @@ export class StepReporter {
   /** Steps waiting for the window to close, and when the last ones were sent. */
   private unsent: StepProgress[] = [];
   private sendTimer: NodeJS.Timeout | null = null;
+  /** A send at the end of this tick: steps handed over together (the render thread's group) go in it. */
+  private sendSoon: NodeJS.Immediate | null = null;
   private lastSent = 0;
 
   constructor(private readonly deps: StepReporterDeps) {
@@ -56,7 +55,8 @@ export class StepReporter {
   step(progress: StepProgress): void {
     const now = Date.now();
     this.unsent.push(progress);
-    if (now - this.lastSent >= STEP_EVENTS_WINDOW_MS || progress.step >= progress.totalSteps) this.send();
+    if (progress.step >= progress.totalSteps) this.send();
+    else if (now - this.lastSent >= STEP_EVENTS_WINDOW_MS) this.sendSoon ??= setImmediate(() => this.send());
     else this.sendTimer ??= setTimeout(() => this.send(), this.lastSent + STEP_EVENTS_WINDOW_MS - now);
     // The completion writes the last step with the final status: a run shorter than the interval writes none.
     if (now - this.lastDbWrite >= DB_STEP_INTERVAL_MS && progress.step < progress.totalSteps) {
@@ -85,7 +85,9 @@ export class StepReporter {
 
   private send(): void {
     if (this.sendTimer) clearTimeout(this.sendTimer);
+    if (this.sendSoon) clearImmediate(this.sendSoon);
     this.sendTimer = null;
+    this.sendSoon = null;
     this.lastSent = Date.now();
     const steps = this.unsent;
     this.unsent = [];

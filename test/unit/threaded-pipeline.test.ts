@@ -1,10 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DiffusionPipeline } from '../../src/gpu-worker/pipeline/diffusion-pipeline';
 import { PipelineAbortedError, PipelineError } from '../../src/gpu-worker/pipeline/errors';
-import { ThreadedPipeline } from '../../src/gpu-worker/pipeline/threaded-pipeline';
+import { ThreadedPipeline, type FromThread } from '../../src/gpu-worker/pipeline/threaded-pipeline';
 import { type GenerationRequest, type StepProgress } from '../../src/gpu-worker/pipeline/types';
 import { buildTinyModelInTemp } from './helpers/tiny-model';
 
@@ -79,6 +80,33 @@ describe('ThreadedPipeline (the model in a worker thread)', () => {
     waiting.abort();
     await Promise.all(runs);
     expect(seen).toEqual(['a1', 'a2', 'a3', 'a4', 'a done', 'b aborted', 'c1', 'c2', 'c3', 'c4', 'c done']);
+  });
+
+  it('sends steps that come close together in one message, and slow ones each at once; every step is handed over in order', async () => {
+    const emit = vi.spyOn(Worker.prototype, 'emit');
+    const stepMessages = () => emit.mock.calls
+      .filter(([event, message]) => event === 'message' && (message as FromThread).type === 'steps')
+      .map(([, message]) => (message as FromThread & { type: 'steps' }).steps.map((s) => s.progress.step));
+    try {
+      // 64², a fraction of a millisecond a step: all 20 within a few windows.
+      const fast: number[] = [];
+      await threaded.generate({ ...base, width: 64, height: 64, steps: 20, count: 1, previewEvery: 5 }, { onStep: (p) => { fast.push(p.step); } });
+      expect(fast).toEqual(Array.from({ length: 20 }, (_, k) => k + 1));
+      const grouped = stepMessages();
+      expect(grouped.flat()).toEqual(fast);
+      expect(grouped.length).toBeLessThan(10);
+      // The first step goes at once, and so does the last.
+      expect(grouped[0]).toEqual([1]);
+
+      emit.mockClear();
+      // 1024², far more than the window a step: each step its own message.
+      const slow: number[] = [];
+      await threaded.generate({ ...base, width: 1024, height: 1024, steps: 2, count: 1 }, { onStep: (p) => { slow.push(p.step); } });
+      expect(slow).toEqual([1, 2]);
+      expect(stepMessages()).toEqual([[1], [2]]);
+    } finally {
+      emit.mockRestore();
+    }
   });
 
   it('leaves this thread free while it renders a large image', async () => {

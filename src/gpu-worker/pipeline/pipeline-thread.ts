@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { DiffusionPipeline } from './diffusion-pipeline';
 import { PipelineAbortedError, PipelineError } from './errors';
-import type { PipelineLoadOptions } from './types';
+import { STEP_EVENTS_WINDOW_MS, type PipelineLoadOptions, type StepProgress } from './types';
 import type { FromThread, PipelineThreadData, ToThread } from './threaded-pipeline';
 
 /**
@@ -67,23 +67,58 @@ function describe(error: unknown): FromThread & { type: 'failed' } {
   return { type: 'failed', id: 0, kind: 'other', message: e?.message ?? String(error) };
 }
 
+/**
+ * A run's steps on their way to the main thread. A step that comes
+ * STEP_EVENTS_WINDOW_MS or more after the last message goes at once; closer
+ * ones wait for the rest of that window and go together, in one message, so
+ * a fast model's 20 steps wake the main thread a handful of times instead of
+ * 20 (docs/architecture.md, "The job path"). The last step never waits, and
+ * whatever waits goes before the run's end.
+ */
+class StepMessages {
+  private waiting: Array<{ progress: StepProgress; preview?: ArrayBuffer }> = [];
+  private timer: NodeJS.Timeout | null = null;
+  private lastSent = 0;
+
+  constructor(private readonly id: number) {}
+
+  add(p: StepProgress): void {
+    this.waiting.push({ progress: { ...p, preview: undefined }, preview: p.preview ? detachable(p.preview) : undefined });
+    const now = Date.now();
+    if (now - this.lastSent >= STEP_EVENTS_WINDOW_MS || p.step >= p.totalSteps) this.send();
+    else this.timer ??= setTimeout(() => this.send(), this.lastSent + STEP_EVENTS_WINDOW_MS - now);
+  }
+
+  send(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.lastSent = Date.now();
+    if (this.waiting.length === 0) return;
+    const steps = this.waiting;
+    this.waiting = [];
+    send({ type: 'steps', id: this.id, steps }, steps.flatMap((s) => (s.preview ? [s.preview] : [])));
+  }
+}
+
 async function generate(pipeline: DiffusionPipeline, id: number, message: ToThread & { type: 'generate' }): Promise<void> {
   const run = runs.get(id)!;
+  const steps = new StepMessages(id);
   try {
     const images = await pipeline.generate(message.request, {
       signal: run.abort.signal,
       // Steps are posted without waiting for the main thread (a round trip per step cost more than the step's
       // bookkeeping); yielding a macrotask lets an 'abort' message land before the next step.
       onStep: message.reportSteps ? (p) => new Promise<void>((resolve) => {
-        const preview = p.preview ? detachable(p.preview) : undefined;
-        send({ type: 'step', id, progress: { ...p, preview: undefined }, preview }, preview ? [preview] : []);
+        steps.add(p);
         setImmediate(resolve);
       }) : undefined,
     });
+    steps.send();
     const saved = images.map((image, i) => saveAtomically(image.png, message.saveTo?.[i]));
     const pngs = images.map((image) => detachable(image.png));
     send({ type: 'done', id, images: images.map((image, i) => ({ ...image, png: pngs[i], savedTo: saved[i] })) }, pngs);
   } catch (error) {
+    steps.send();
     send({ ...describe(error), id });
   } finally {
     runs.delete(id);

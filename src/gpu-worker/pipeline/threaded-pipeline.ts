@@ -21,7 +21,7 @@ interface LoadedInfo { executionProvider: string; modelName: string; modelHash: 
 /** Messages from the pipeline thread; PNG bytes travel as transferred ArrayBuffers. */
 export type FromThread =
   | ({ type: 'loaded' } & LoadedInfo)
-  | { type: 'step'; id: number; progress: StepProgress; preview?: ArrayBuffer }
+  | { type: 'steps'; id: number; steps: Array<{ progress: StepProgress; preview?: ArrayBuffer }> }
   | { type: 'frame'; id: number; frame: Omit<VideoFrame, 'rgb' | 'preview'>; rgb: ArrayBuffer; preview?: ArrayBuffer }
   | { type: 'done'; id: number; images: Array<Omit<GeneratedImage, 'png'> & { png: ArrayBuffer }> }
   | { type: 'failed'; id: number; kind: 'pipeline' | 'aborted' | 'other'; message: string; code?: PipelineErrorCode; field?: string }
@@ -124,14 +124,16 @@ export class ThreadedPipeline implements ImagePipeline {
     if (message.type === 'loaded' || message.type === 'released') return;
     const run = this.runs.get(message.id);
     if (!run) return;
-    if (message.type === 'step') {
-      const progress = { ...message.progress, preview: message.preview ? Buffer.from(message.preview) : undefined };
-      // The thread does not wait for each step (a round trip per step cost more than the step's bookkeeping):
-      // steps are handed to onStep one at a time, in order, and none after an abort. A throwing onStep fails
-      // the run, as it does in DiffusionPipeline.
-      run.steps = run.steps
-        .then(() => (run.opts.signal?.aborted ? undefined : run.opts.onStep?.(progress)))
-        .catch((error: unknown) => this.settle(message.id, error as Error));
+    if (message.type === 'steps') {
+      // The thread does not wait for each step (a round trip per step cost more than the step's bookkeeping),
+      // and sends steps that come close together in one message: each is handed to onStep one at a time, in
+      // order, and none after an abort. A throwing onStep fails the run, as it does in DiffusionPipeline.
+      for (const step of message.steps) {
+        const progress = { ...step.progress, preview: step.preview ? Buffer.from(step.preview) : undefined };
+        run.steps = run.steps
+          .then(() => (run.opts.signal?.aborted ? undefined : run.opts.onStep?.(progress)))
+          .catch((error: unknown) => this.settle(message.id, error as Error));
+      }
       return;
     }
     if (message.type === 'frame') {
@@ -142,8 +144,11 @@ export class ThreadedPipeline implements ImagePipeline {
       return;
     }
     if (message.type === 'done') {
-      // Every step is delivered before the run resolves, as in DiffusionPipeline.
+      // Every step is delivered before the run resolves, as in DiffusionPipeline. A run aborted before its
+      // end was handed over rejects, as DiffusionPipeline does when onStep aborts it: steps reach this
+      // thread a little after the render thread made them, so it may have finished meanwhile.
       void run.steps.then(() => {
+        if (run.opts.signal?.aborted) return this.settle(message.id, new PipelineAbortedError());
         if (!this.runs.delete(message.id)) return;
         run.resolve(message.images.map((image) => ({ ...image, png: Buffer.from(image.png) })));
       });

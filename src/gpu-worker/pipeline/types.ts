@@ -27,6 +27,12 @@ export interface GenerationRequest extends GenerationSettings {
   sampler?: SamplerKind | null;
 }
 
+/**
+ * Steps that come closer together than this go to the main thread in one
+ * message, and out to Redis in one write (under a frame at 120 Hz).
+ */
+export const STEP_EVENTS_WINDOW_MS = 8;
+
 /** Emitted after every sampler step. */
 export interface StepProgress {
   /** 1-based step just finished. */
