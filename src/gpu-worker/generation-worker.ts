@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -155,9 +156,9 @@ export class GenerationWorker {
     if (!job) return void log.warn('queue entry without a job row (deleted): discarded');
     if (job.status !== JobStatus.PENDING && job.status !== JobStatus.PROCESSING) return void log.info({ status: job.status }, 'job already final: skipped');
     if (job.status === JobStatus.PENDING && job.deadlineAt && job.deadlineAt < this.o.clock.now()) {
-      return this.fail(job, { code: 'DEADLINE_EXCEEDED', message: 'The job could not start before its deadline' }, log);
+      return void (await this.fail(job, { code: 'DEADLINE_EXCEEDED', message: 'The job could not start before its deadline' }, log));
     }
-    if (cancelFlag) return this.cancel(job, log);
+    if (cancelFlag) return void (await this.cancel(job, log));
 
     let model: AiModel;
     try {
@@ -296,6 +297,10 @@ export class GenerationWorker {
       await begun.announced;
     };
     const remote = backend.kind !== BackendKind.ONNX;
+    // On a local store the render thread writes the PNGs into place itself (docs/architecture.md, "The job path").
+    const saveTo = this.o.store.localPathOf && job.kind !== JobKind.VIDEO
+      ? Array.from({ length: job.count }, (_, index) => this.o.store.localPathOf!(imageKey(job.id, index)))
+      : undefined;
     const cancelPoll = remote ? setInterval(() => reporter.checkCancel(), REMOTE_CANCEL_POLL_MS) : null;
     try {
       if (job.kind === JobKind.VIDEO) {
@@ -314,8 +319,7 @@ export class GenerationWorker {
         previewEvery: this.o.previewEvery, modelName,
       }, {
         signal: controller.signal,
-        // On a local store the render thread writes the PNGs into place itself (docs/architecture.md, "The job path").
-        saveTo: this.o.store.localPathOf ? Array.from({ length: job.count }, (_, index) => this.o.store.localPathOf!(imageKey(job.id, index))) : undefined,
+        saveTo,
         onStep: (p: StepProgress) => {
           this.metrics.step(modelName, (p.elapsedMs - lastStepMs) / 1000);
           lastStepMs = p.elapsedMs;
@@ -336,10 +340,13 @@ export class GenerationWorker {
       if (error instanceof PipelineAbortedError || controller.signal.aborted) {
         outcome = reason ?? 'cancelled';
         if (reason === 'shutdown') return await this.handBack(job, bullJob, token, log);
-        if (reason === 'timeout') {
-          return this.fail(job, { code: 'TIMEOUT', message: `The job ran longer than ${Math.round(this.o.jobTimeoutMs / 1000)} s` }, log);
-        }
-        return this.cancel(job, log);
+        const ended = reason === 'timeout'
+          ? await this.fail(job, { code: 'TIMEOUT', message: `The job ran longer than ${Math.round(this.o.jobTimeoutMs / 1000)} s` }, log)
+          : await this.cancel(job, log);
+        // The render thread may have written the PNGs before the abort reached it: the job ended without
+        // them, so no row will name them.
+        if (ended && saveTo) await Promise.all(saveTo.map((file) => rm(file, { force: true }).catch(() => undefined)));
+        return;
       }
       return await this.failFromError(job, bullJob, error, log);
     } finally {
@@ -454,15 +461,21 @@ export class GenerationWorker {
     else log.info('job was finished elsewhere meanwhile: images not recorded');
   }
 
-  private async cancel(job: Job, log: Logger): Promise<void> {
-    if (await this.lifecycle.cancel(job, job.ownerId)) log.info('job cancelled');
+  /** True when this worker's cancel won (the job was still open). */
+  private async cancel(job: Job, log: Logger): Promise<boolean> {
+    const cancelled = await this.lifecycle.cancel(job, job.ownerId);
+    if (cancelled) log.info('job cancelled');
+    return cancelled;
   }
 
-  private async fail(job: Job, error: JobFailure, log: Logger): Promise<void> {
-    if (await this.lifecycle.fail(job, error)) {
+  /** True when this worker's failure won (the job was still open). */
+  private async fail(job: Job, error: JobFailure, log: Logger): Promise<boolean> {
+    const failed = await this.lifecycle.fail(job, error);
+    if (failed) {
       this.metrics.jobFailed(error.code);
       log.warn({ code: error.code }, 'job failed');
     }
+    return failed;
   }
 
   /**

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { JobTransitions } from '../../src/services/job-transitions';
 import { readPngInfo } from '../../src/gpu-worker/pipeline/png';
@@ -65,14 +67,19 @@ describe('GPU worker', () => {
     }
   });
 
-  it('streams progress per step and cancels a 150-step job at step 5 with no images', async () => {
+  it('streams progress per step and cancels a 150-step job at step 5 with no images, and no PNG left where they would go', async () => {
     const { id } = await factory.job(app, user, { prompt: 'a very long render', width: 2048, height: 2048, steps: 150 });
+    // Where the render thread writes the job's PNG (a local store): one written there before the cancel reached
+    // the thread, as when a cancel lands in a render's last milliseconds, must not stay behind unrecorded.
+    const png = app.services.store.localPathOf!(`images/${id}/0.png`);
     const client = wsClient(app.url, user.token);
     let cancelled = false;
     const stream = collect<any>(client, 'subscription($id:ID!){ jobUpdated(jobId:$id) { type step totalSteps } }', { id }, (items) => {
       const last = items.at(-1)?.jobUpdated;
       if (!cancelled && last?.type === 'PROGRESS' && last.step >= 5) {
         cancelled = true;
+        mkdirSync(path.dirname(png), { recursive: true });
+        writeFileSync(png, 'a PNG the render thread wrote');
         void gql(app.url, 'mutation($id:ID!){ cancelJob(id:$id) { status } }', { id }, user.token);
       }
       return false;
@@ -89,6 +96,7 @@ describe('GPU worker', () => {
     const job = await finished(id);
     expect(job.status).toBe('CANCELLED');
     expect(job.images).toEqual([]);
+    expect(existsSync(png)).toBe(false);
     const usage = await gqlData<any>(app.url, '{ usage { openJobs } }', {}, user.token);
     expect(usage.usage.openJobs).toBe(0);
   });
