@@ -47,10 +47,13 @@ function rebuildError(message: FromThread & { type: 'failed' }): Error {
  * it renders. Same contract as DiffusionPipeline: steps are handed to
  * onStep in order, one at a time, and all of them before the run resolves; no
  * step is reported after an abort, which the thread sees before its next
- * step; errors keep their PipelineError code. The thread itself does not wait
- * for each step to be taken: that round trip cost more than the step's
- * bookkeeping (bench/worker: fixed overhead per 1024² job 240 ms → 18 ms).
- * Runs started together go through the thread one after the other, in order.
+ * step; errors keep their PipelineError code. Unlike DiffusionPipeline, a
+ * run aborted during its last step rejects too (its end had not been handed
+ * over yet). The thread itself does not wait for each step to be taken: that
+ * round trip cost more than the step's bookkeeping (bench/worker: fixed
+ * overhead per 1024² job 240 ms → 18 ms), and it sends steps that come close
+ * together in one message. Runs started together go through the thread one
+ * after the other, in order.
  */
 export class ThreadedPipeline implements ImagePipeline {
   private readonly runs = new Map<number, Run>();
@@ -145,8 +148,8 @@ export class ThreadedPipeline implements ImagePipeline {
     }
     if (message.type === 'done') {
       // Every step is delivered before the run resolves, as in DiffusionPipeline. A run aborted before its
-      // end was handed over rejects, as DiffusionPipeline does when onStep aborts it: steps reach this
-      // thread a little after the render thread made them, so it may have finished meanwhile.
+      // end is handed over rejects: steps reach this thread a little after the render thread made them, so
+      // the render may have finished before an abort asked for in onStep (or by the caller) got there.
       void run.steps.then(() => {
         if (run.opts.signal?.aborted) return this.settle(message.id, new PipelineAbortedError());
         if (!this.runs.delete(message.id)) return;
