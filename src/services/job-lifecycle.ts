@@ -9,7 +9,7 @@ import { activeTraceContext } from '../observability/tracing';
 import type { EventPublisher, JobEventHistory } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
 import { JobTransitions, type JobFailure, type NewImage, type StoredImage } from './job-transitions';
-import { placesOf, publishQueuePositions } from './queue-positions';
+import { placesOf, publishQueueLine, publishQueuePositions, readQueueLine } from './queue-positions';
 import { quotaCharge, type QuotaService } from './quotas';
 import { finalEventOrder, type BatchProgress } from './batch-progress';
 import type { FairScheduler } from './scheduling';
@@ -17,6 +17,9 @@ import type { JobLifecycleNotifier } from './webhook-queue';
 
 /** Pauses between looks for a job's QUEUED before STARTED: about two seconds in all. */
 const QUEUED_WAITS_MS = [0, 2, 5, 10, 20, 40, 80, 160, 320, 640, 723];
+
+/** The longest a start waits for the line an earlier start is reading (`lineReadBefore`). */
+const LINE_READ_WAIT_MS = 100;
 
 export interface JobLifecycleDeps {
   db: DataSource;
@@ -56,6 +59,9 @@ type JobEvent = JobEventBody & { actorId?: string };
  */
 export class JobLifecycle {
   readonly transitions: JobTransitions;
+
+  /** The line as the last start's immediate announcement reads it (`lineMovedUp`), settled once read. */
+  private lineRead: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: JobLifecycleDeps, private readonly bookkeeping: Bookkeeping = failFast) {
     this.transitions = new JobTransitions(deps.db);
@@ -147,6 +153,7 @@ export class JobLifecycle {
    * out. The caller makes its later events wait for it, so STARTED comes first.
    */
   async begin(job: Job, provider: string): Promise<{ announced: Promise<void> } | null> {
+    await this.lineReadBefore();
     if (!(await this.run(() => this.transitions.start(job, provider, this.deps.clock.now())))) return null;
     job.status = JobStatus.PROCESSING;
     return { announced: this.announceStart(job) };
@@ -158,18 +165,23 @@ export class JobLifecycle {
    * the caller then reads the row to see why.
    */
   async beginById(jobId: string, modelId: string, provider: string): Promise<{ job: Job; announced: Promise<void> } | null> {
+    await this.lineReadBefore();
     const job = await this.run(() => this.transitions.startById(jobId, modelId, provider, this.deps.clock.now()));
     return job ? { job, announced: this.announceStart(job) } : null;
   }
 
-  /** The scheduler's clock moves, STARTED goes out after the job's QUEUED, and the line moves up. */
+  /**
+   * The line moves up (at once: the jobs behind hear their new places without
+   * waiting for this job's STARTED), the scheduler's clock moves, and STARTED
+   * goes out after the job's QUEUED.
+   */
   private announceStart(job: Job): Promise<void> {
+    this.lineMovedUp();
     const announced = (async () => {
       await this.run(() => this.deps.scheduler.started(job.priority));
       await this.afterQueued(job);
-      await this.run(() => this.emit(job, { type: 'STARTED', step: 0, totalSteps: workSteps(job) }));
       // A start changes none of its batch's counts: no BATCH_PROGRESS for it (docs/batches.md).
-      this.lineMovedUp();
+      await this.run(() => this.emit(job, { type: 'STARTED', step: 0, totalSteps: workSteps(job) }));
     })();
     announced.catch(() => undefined); // the caller awaits it; this keeps an early failure from counting as unhandled
     return announced;
@@ -294,11 +306,28 @@ export class JobLifecycle {
    */
   private lineMovedUp(): void {
     const key = `${this.deps.prefix}:positions:announced`;
-    void (async () => {
-      if ((await this.deps.queue.count()) === 0) return;
-      if (await this.deps.redis.set(key, '1', 'PX', 500, 'NX')) void this.announcePositions();
-      else this.announcePositionsSoon();
-    })().catch((err) => this.deps.logger.warn({ err }, 'could not announce queue positions'));
+    const line = (async () => {
+      if ((await this.deps.queue.count()) === 0) return null;
+      if (await this.deps.redis.set(key, '1', 'PX', 500, 'NX')) return readQueueLine(this.deps);
+      this.announcePositionsSoon();
+      return null;
+    })();
+    this.lineRead = line.then(() => undefined, () => undefined);
+    void line.then((read) => read && publishQueueLine(this.deps, read))
+      .catch((err) => this.deps.logger.warn({ err }, 'could not announce queue positions'));
+  }
+
+  /**
+   * A start waits until the line an earlier start announces at once has been
+   * read (at most LINE_READ_WAIT_MS), so the job that moved to the front hears
+   * its new place before its own STARTED, not never. Only the first start
+   * after a quiet half second announces at once; the wait is nothing for the
+   * starts after it.
+   */
+  private async lineReadBefore(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.lineRead, new Promise<void>((resolve) => { timer = setTimeout(resolve, LINE_READ_WAIT_MS); })]);
+    clearTimeout(timer);
   }
 
   /**

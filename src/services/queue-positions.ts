@@ -142,14 +142,24 @@ export async function placesOf(db: DataSource, jobs: readonly Pick<Job, 'id' | '
 /** Positions are pushed for the first jobs in line; further back, `queuePosition` answers on demand. */
 const PUSH_LIMIT = 200;
 
+/** What `publishQueuePositions` reads and needs. */
+type LineDeps = { db: DataSource; events: EventPublisher; clock: Clock; redis: Redis; prefix: string };
+
+/** The front of the line as read at one moment: each pending job with its place and ETA. */
+export type QueueLine = Array<{ job: Pick<Job, 'id' | 'sessionId' | 'ownerId'> & Parameters<typeof workSteps>[0]; position: number; etaMs: number | undefined }>;
+
 /**
  * Publishes a POSITION event (with an ETA when step times are known) to every
  * pending job near the front of the queue. Called when the line moves: a job
  * starts, or a pending one is cancelled.
  */
-export async function publishQueuePositions(deps: { db: DataSource; events: EventPublisher; clock: Clock; redis: Redis; prefix: string }): Promise<void> {
-  const { db, events, clock } = deps;
-  const pending = await db.getRepository(Job).find({
+export async function publishQueuePositions(deps: LineDeps): Promise<void> {
+  await publishQueueLine(deps, await readQueueLine(deps));
+}
+
+/** The pending jobs near the front of the queue, in order, each with the ETA of the work up to and including it. */
+export async function readQueueLine(deps: LineDeps): Promise<QueueLine> {
+  const pending = await deps.db.getRepository(Job).find({
     select: { id: true, sessionId: true, ownerId: true, modelId: true, width: true, height: true, steps: true, count: true, kind: true, videoFrames: true },
     where: { status: JobStatus.PENDING },
     order: { priority: 'ASC', createdAt: 'ASC' },
@@ -159,11 +169,17 @@ export async function publishQueuePositions(deps: { db: DataSource; events: Even
   // The work of the line up to and including each job, every job at its own model's cost: that job's ETA.
   // Unknown from the first job whose model never ran.
   let through: number | undefined = 0;
-  const at = clock.now().toISOString();
-  for (const [position, job] of pending.entries()) {
+  return pending.map((job, position) => {
     const cost = costs.get(job.modelId);
     through = through === undefined || cost === undefined ? undefined : through + remainingWorkMs(job, cost);
-    const etaMs = through === undefined ? undefined : Math.round(through);
-    await events.publish({ type: 'POSITION', at, jobId: job.id, sessionId: job.sessionId, actorId: job.ownerId, queuePosition: position, etaMs, step: 0, totalSteps: workSteps(job) });
+    return { job, position, etaMs: through === undefined ? undefined : Math.round(through) };
+  });
+}
+
+/** A POSITION event to each job of a line read by `readQueueLine`, front first. */
+export async function publishQueueLine(deps: LineDeps, line: QueueLine): Promise<void> {
+  const at = deps.clock.now().toISOString();
+  for (const { job, position, etaMs } of line) {
+    await deps.events.publish({ type: 'POSITION', at, jobId: job.id, sessionId: job.sessionId, actorId: job.ownerId, queuePosition: position, etaMs, step: 0, totalSteps: workSteps(job) });
   }
 }

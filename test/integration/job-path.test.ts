@@ -4,7 +4,7 @@ import type { Job } from '../../src/entities';
 import type { NewImage } from '../../src/services/job-transitions';
 import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
-import { gqlData } from '../support/graphql';
+import { gqlData, waitFor } from '../support/graphql';
 
 /**
  * The worker's side of a job, driven through the lifecycle directly (an API
@@ -56,6 +56,19 @@ describe('the job path', () => {
     const again = await row(ids[0]);
     expect(await app.services.lifecycle.start(again, 'cpu')).toBe(true);
     expect(await row(ids[0])).toMatchObject({ attempts: 2, startedAt: started.startedAt });
+  });
+
+  it('a job started right after the one ahead of it still hears that it moved to the front', async () => {
+    // A quiet half second: the next start announces the line at once.
+    await new Promise((r) => setTimeout(r, 600));
+    const [front, next] = [await factory.job(app, user, { prompt: 'front' }), await factory.job(app, user, { prompt: 'next' })];
+    const [frontRow, nextRow] = [await row(front.id), await row(next.id)];
+    const lifecycle = app.services.lifecycle;
+    await lifecycle.begin(frontRow, 'cpu');
+    // As a worker does when the front job's render is short: the next start comes at once.
+    const started = await lifecycle.begin(nextRow, 'cpu');
+    await started!.announced;
+    await waitFor(async () => (await events(next.id)).some((e) => e.type === 'POSITION'), 2_000, 20);
   });
 
   it('a start by id returns the whole row, and starts nothing that is final, of another model, past its deadline or gone', async () => {
