@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { WindowedBatches } from '../kernel/windowed-batches';
 import { STEP_EVENTS_WINDOW_MS, type StepProgress } from './pipeline/types';
 
 /** How often a running job's step is written to PostgreSQL (the last one comes with the completion); events carry every step. */
@@ -6,8 +7,6 @@ const DB_STEP_INTERVAL_MS = 500;
 
 /** How often steps read the cancel flag: fast steps would otherwise cost a Redis read each. */
 const CANCEL_CHECK_INTERVAL_MS = 100;
-
-export { STEP_EVENTS_WINDOW_MS };
 
 export interface StepReporterDeps {
   redis: Redis;
@@ -41,23 +40,17 @@ export class StepReporter {
   private lastDbWrite = Date.now();
   private cancelCheck: Promise<void> | null = null;
   private lastCancelCheck = 0;
-  /** Steps waiting for the window to close, and when the last ones were sent. */
-  private unsent: StepProgress[] = [];
-  private sendTimer: NodeJS.Timeout | null = null;
-  /** A send at the end of this tick: steps handed over together (the render thread's group) go in it. */
-  private sendSoon: NodeJS.Immediate | null = null;
-  private lastSent = 0;
+  /** Steps on their way to Redis: a group handed over in one tick (the render thread's) goes in one send. */
+  private readonly unsent: WindowedBatches<StepProgress>;
 
   constructor(private readonly deps: StepReporterDeps) {
     this.chain = deps.after?.catch(() => undefined) ?? Promise.resolve();
+    this.unsent = new WindowedBatches(STEP_EVENTS_WINDOW_MS, (steps) => this.enqueue(() => this.deps.publishProgress(steps)));
   }
 
   step(progress: StepProgress): void {
     const now = Date.now();
-    this.unsent.push(progress);
-    if (progress.step >= progress.totalSteps) this.send();
-    else if (now - this.lastSent >= STEP_EVENTS_WINDOW_MS) this.sendSoon ??= setImmediate(() => this.send());
-    else this.sendTimer ??= setTimeout(() => this.send(), this.lastSent + STEP_EVENTS_WINDOW_MS - now);
+    this.unsent.add(progress, progress.step >= progress.totalSteps);
     // The completion writes the last step with the final status: a run shorter than the interval writes none.
     if (now - this.lastDbWrite >= DB_STEP_INTERVAL_MS && progress.step < progress.totalSteps) {
       this.lastDbWrite = now;
@@ -83,24 +76,13 @@ export class StepReporter {
     }
   }
 
-  private send(): void {
-    if (this.sendTimer) clearTimeout(this.sendTimer);
-    if (this.sendSoon) clearImmediate(this.sendSoon);
-    this.sendTimer = null;
-    this.sendSoon = null;
-    this.lastSent = Date.now();
-    const steps = this.unsent;
-    this.unsent = [];
-    if (steps.length > 0) this.enqueue(() => this.deps.publishProgress(steps));
-  }
-
   private enqueue(task: () => Promise<unknown>): void {
     this.chain = this.chain.then(task).catch((error) => this.deps.onError(error));
   }
 
   /** Waits until every queued event and write is done (before the final event). */
   async flush(): Promise<void> {
-    this.send();
+    this.unsent.flush();
     await this.chain;
     await this.cancelCheck;
   }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { STEP_EVENTS_WINDOW_MS, StepReporter } from '../../src/gpu-worker/step-reporter';
+import { STEP_EVENTS_WINDOW_MS } from '../../src/gpu-worker/pipeline/types';
+import { StepReporter } from '../../src/gpu-worker/step-reporter';
 
 /** A reporter over a Redis stand-in that counts cancel-flag reads; `flag` is what the reads answer. */
 function reporter(flag: () => string | null, after?: Promise<unknown>, published: (number | string)[] = []) {

@@ -2,6 +2,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { DiffusionPipeline } from './diffusion-pipeline';
+import { WindowedBatches } from '../../kernel/windowed-batches';
 import { PipelineAbortedError, PipelineError } from './errors';
 import { STEP_EVENTS_WINDOW_MS, type PipelineLoadOptions, type StepProgress } from './types';
 import type { FromThread, PipelineThreadData, ToThread } from './threaded-pipeline';
@@ -67,58 +68,28 @@ function describe(error: unknown): FromThread & { type: 'failed' } {
   return { type: 'failed', id: 0, kind: 'other', message: e?.message ?? String(error) };
 }
 
-/**
- * A run's steps on their way to the main thread. A step that comes
- * STEP_EVENTS_WINDOW_MS or more after the last message goes at once; closer
- * ones wait for the rest of that window and go together, in one message, so
- * a fast model's 20 steps wake the main thread a handful of times instead of
- * 20 (docs/architecture.md, "The job path"). The last step never waits, and
- * whatever waits goes before the run's end.
- */
-class StepMessages {
-  private waiting: Array<{ progress: StepProgress; preview?: ArrayBuffer }> = [];
-  private timer: NodeJS.Timeout | null = null;
-  private lastSent = 0;
-
-  constructor(private readonly id: number) {}
-
-  add(p: StepProgress): void {
-    this.waiting.push({ progress: { ...p, preview: undefined }, preview: p.preview ? detachable(p.preview) : undefined });
-    const now = Date.now();
-    if (now - this.lastSent >= STEP_EVENTS_WINDOW_MS || p.step >= p.totalSteps) this.send();
-    else this.timer ??= setTimeout(() => this.send(), this.lastSent + STEP_EVENTS_WINDOW_MS - now);
-  }
-
-  send(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.lastSent = Date.now();
-    if (this.waiting.length === 0) return;
-    const steps = this.waiting;
-    this.waiting = [];
-    send({ type: 'steps', id: this.id, steps }, steps.flatMap((s) => (s.preview ? [s.preview] : [])));
-  }
-}
-
 async function generate(pipeline: DiffusionPipeline, id: number, message: ToThread & { type: 'generate' }): Promise<void> {
   const run = runs.get(id)!;
-  const steps = new StepMessages(id);
+  // Steps closer than the window cross in one message: a fast model's 20 steps wake the main thread a
+  // handful of times instead of 20; the last one never waits, and whatever waits goes before the run's end.
+  const steps = new WindowedBatches<{ progress: StepProgress; preview?: ArrayBuffer }>(STEP_EVENTS_WINDOW_MS, (batch) =>
+    send({ type: 'steps', id, steps: batch }, batch.flatMap((s) => (s.preview ? [s.preview] : []))));
   try {
     const images = await pipeline.generate(message.request, {
       signal: run.abort.signal,
       // Steps are posted without waiting for the main thread (a round trip per step cost more than the step's
       // bookkeeping); yielding a macrotask lets an 'abort' message land before the next step.
       onStep: message.reportSteps ? (p) => new Promise<void>((resolve) => {
-        steps.add(p);
+        steps.add({ progress: { ...p, preview: undefined }, preview: p.preview ? detachable(p.preview) : undefined }, p.step >= p.totalSteps);
         setImmediate(resolve);
       }) : undefined,
     });
-    steps.send();
+    steps.flush();
     const saved = images.map((image, i) => saveAtomically(image.png, message.saveTo?.[i]));
     const pngs = images.map((image) => detachable(image.png));
     send({ type: 'done', id, images: images.map((image, i) => ({ ...image, png: pngs[i], savedTo: saved[i] })) }, pngs);
   } catch (error) {
-    steps.send();
+    steps.flush();
     send({ ...describe(error), id });
   } finally {
     runs.delete(id);
