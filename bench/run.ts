@@ -14,6 +14,7 @@ import { videoBench } from './video.bench';
 import { backendBench } from './backend.bench';
 import { trainingBench } from './training.bench';
 import { httpLayersBench } from './http-layers.bench';
+import { pngBench } from './png.bench';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   worker: workerBench,
@@ -27,6 +28,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   backend: backendBench,
   training: trainingBench,
   'http-layers': httpLayersBench,
+  png: pngBench,
 };
 
 async function main(): Promise<void> {

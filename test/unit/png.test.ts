@@ -12,6 +12,15 @@ describe('PNG encoder', () => {
     expect(Array.from(decodePng(png).rgb)).toEqual(Array.from(rgb));
   });
 
+  it('deflates at a fast level (4), not zlib\'s default 6', async () => {
+    const rgb = Uint8Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 7) % 251);
+    const png = await encodePng(rgb, 64, 64);
+    const idat = png.indexOf('IDAT', 8, 'latin1') + 4;
+    // The zlib header's FLEVEL bits: 1 for levels 2–5, 2 for level 6 (RFC 1950, zlib's deflate.c).
+    expect(png[idat + 1] >> 6).toBe(1);
+    expect(Array.from(decodePng(png).rgb)).toEqual(Array.from(rgb));
+  });
+
   it('rejects a pixel buffer of the wrong size', async () => {
     await expect(encodePng(new Uint8Array(10), 2, 2)).rejects.toThrow();
   });
