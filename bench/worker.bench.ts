@@ -13,8 +13,10 @@ const WARMUP = Number(process.env.WORKER_WARMUP ?? 20);
 const REQUEST = { prompt: 'a lighthouse on a cliff at dusk', width: 256, height: 256, steps: 20, guidanceScale: 7.5, seed: 7, count: 1 };
 
 /**
- * Submits through GraphQL and waits for COMPLETED on the job's subscription,
- * over an already open WebSocket (as an SPA has): what a client sees.
+ * Submits through GraphQL and waits for COMPLETED on the job's subscription:
+ * what a client sees. The graphql-ws client is lazy, so each job's
+ * subscription opens a socket; a socket kept open between jobs measured the
+ * same (docs/performance.md, "A job's statements and waits after this round").
  */
 async function endToEnd(url: string, token: string, client: Client, request: typeof REQUEST): Promise<number> {
   const [ms] = await time(async () => {
