@@ -68,9 +68,11 @@ export async function startBenchApp(env: Record<string, string> = {}): Promise<A
     redisStop = redis.stop;
   }
   const scratch = process.env.DATABASE_URL ? await scratchDatabase(process.env.DATABASE_URL) : null;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-'));
   const config = loadConfig({
     NODE_ENV: 'test', PORT: '0', JWT_SECRET: 'bench-secret-that-is-long-enough-to-pass-config',
-    REDIS_URL: redisUrl, ATELIER_REDIS_PREFIX: `bench${process.pid}`, ATELIER_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-')),
+    // The audit stream is always at info: into the scratch folder, so the bench prints only its figures.
+    REDIS_URL: redisUrl, ATELIER_REDIS_PREFIX: `bench${process.pid}`, ATELIER_DATA_DIR: dataDir, ATELIER_AUDIT_LOG: path.join(dataDir, 'audit.log'),
     ATELIER_MODELS_DIR: await benchModels(), ATELIER_EXECUTION_PROVIDERS: 'cpu', ATELIER_PREVIEW_EVERY: '0', ATELIER_AUTH_ATTEMPTS_PER_MINUTE: '100000',
     ...(scratch ? { DATABASE_URL: scratch.url } : {}), ...env,
   });
