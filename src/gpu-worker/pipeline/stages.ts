@@ -90,8 +90,9 @@ export async function decodeImage(model: LoadedModel, latents: Float32Array, dim
  * interleaved 8-bit RGB. A Uint8ClampedArray store clamps to 0–255 and
  * rounds to the nearest integer in the CPU, 3× faster than `Math.round` and
  * a clamp per value; the two differ only on a tie, which (v + 1) × 127.5
- * reaches for v = 0 alone, where both give 128 (docs/performance.md,
- * "Pixels converted by the typed array").
+ * reaches only where v + 1 is 1 (v = 0, or too small to change it), and
+ * there both give 128 (docs/performance.md, "Pixels converted by the typed
+ * array").
  */
 export function planarToRgb(px: Float32Array, plane: number): Uint8Array {
   const rgb = new Uint8ClampedArray(plane * 3);
