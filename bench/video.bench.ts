@@ -62,6 +62,7 @@ export async function videoBench(): Promise<void> {
   } finally {
     await client.dispose();
     await bare.release();
+    await app.stop();
     await app.teardown();
   }
 }
