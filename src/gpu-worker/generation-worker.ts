@@ -190,19 +190,21 @@ export class GenerationWorker {
   /**
    * The usual job, started with one statement: its entry names its model,
    * that model runs on ONNX and is loaded, and no cancel has been asked for.
-   * The cancel flag and the model are read together, and the start's UPDATE
-   * returns the row instead of a read before it (docs/architecture.md, "The
-   * job path"). False when any of that does not hold, or the start matched
-   * no row (final, past its deadline, deleted): `drive` then reads the row
-   * and deals with the job as it always has.
+   * The model (a cached copy) says first whether the job can start this way,
+   * so a remote or cold model's job goes to `drive` without a Redis read it
+   * would repeat; the start's UPDATE returns the row instead of a read before
+   * it (docs/architecture.md, "The job path"). False when any of that does
+   * not hold, or the start matched no row (final, past its deadline,
+   * deleted): `drive` then reads the row and deals with the job as it always
+   * has.
    */
   private async startWarm(bullJob: BullJob<GenerationJobData>, modelId: string, log: Logger, token?: string): Promise<boolean> {
     const { jobId } = bullJob.data;
-    const [cancelFlag, model] = await this.gate.durable(() => Promise.all([
-      this.o.redis.get(cancelFlagKey(this.o.prefix, jobId)), this.modelOf(modelId).catch(() => null),
-    ]));
-    const modelDir = model && !cancelFlag && model.backend === BackendKind.ONNX ? model.path ?? this.folders.localFolderOf(model) : null;
+    const model = await this.gate.durable(() => this.modelOf(modelId).catch(() => null));
+    // A loaded model's sessions are in memory: its folder need not be looked for on disk again.
+    const modelDir = model?.backend === BackendKind.ONNX ? model.path ?? this.folders.pathOf(model) : null;
     if (!modelDir || !this.o.pipelines.has(modelDir)) return false;
+    if (await this.gate.durable(() => this.o.redis.get(cancelFlagKey(this.o.prefix, jobId)))) return false;
     const release = this.o.pipelines.hold(modelDir);
     try {
       const pipeline = await this.acquire(modelDir).catch(() => null);

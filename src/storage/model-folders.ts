@@ -65,9 +65,8 @@ export class ModelFolders {
    * from the row; nothing is left behind then.
    */
   async folderOf(model: ModelFolderSpec): Promise<string> {
-    const local = this.localFolderOf(model);
-    if (local) return local;
-    const dir = path.join(this.modelsDir, model.name);
+    const dir = this.pathOf(model);
+    if (existsSync(path.join(dir, INDEX))) return dir;
     let fetching = this.pending.get(dir);
     if (!fetching) {
       fetching = this.fetch(model, dir).finally(() => this.pending.delete(dir));
@@ -76,10 +75,9 @@ export class ModelFolders {
     return fetching;
   }
 
-  /** The model's folder when this machine has it already, else null (nothing fetched). */
-  localFolderOf(model: ModelFolderSpec): string | null {
-    const dir = path.join(this.modelsDir, model.name);
-    return existsSync(path.join(dir, INDEX)) ? dir : null;
+  /** Where the model's folder is (or would be, once fetched) on this machine. */
+  pathOf(model: Pick<ModelFolderSpec, 'name'>): string {
+    return path.join(this.modelsDir, model.name);
   }
 
   private async fetch(model: ModelFolderSpec, dir: string): Promise<string> {
