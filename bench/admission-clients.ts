@@ -5,8 +5,8 @@
  * (JSON); each answer is one stdout line: the phase's milliseconds, or the
  * first error.
  */
-import http from 'node:http';
 import { createInterface } from 'node:readline';
+import { keepAliveAgent, postGraphql } from './http-client';
 
 interface Plan {
   url: string;
@@ -17,30 +17,11 @@ interface Plan {
   n: number;
 }
 
-/**
- * The clients share this machine's 2 cores with the API, PostgreSQL and
- * Redis, so what a call costs them is taken from the service. Node's `http`
- * with a keep-alive agent costs a call about a fifth of what `fetch` (undici)
- * does here; `ADMISSION_CLIENT=fetch` runs the clients the earlier rounds used.
- */
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+/** `ADMISSION_CLIENT=fetch` runs the clients the earlier rounds used (undici's `fetch`). */
+const agent = keepAliveAgent();
 
 function viaHttp(plan: Plan, body: string): Promise<string> {
-  const url = new URL('/graphql', plan.url);
-  return new Promise((resolve, reject) => {
-    const request = http.request({
-      host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${plan.token}`, 'content-length': Buffer.byteLength(body) },
-    }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => { text += chunk; });
-      response.on('end', () => resolve(text));
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
+  return postGraphql(plan.url, plan.token, body, agent);
 }
 
 async function viaFetch(plan: Plan, body: string): Promise<string> {

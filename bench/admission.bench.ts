@@ -1,8 +1,5 @@
 import { execute, parse, type GraphQLSchema } from 'graphql';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { Queue } from 'bullmq';
 import { Pool } from 'pg';
 import { AiModel, Job, JobStatus } from '../src/entities';
@@ -13,7 +10,7 @@ import type { Services } from '../src/resolvers/context';
 import { JobService } from '../src/services/jobs';
 import * as factory from '../test/support/factories';
 import { gqlData } from '../test/support/graphql';
-import { cpuPerOp, median, processCpu, row, startBenchApp, startProfiler, threadCpu, threadCpuPerOp, time } from './harness';
+import { cpuPerOp, median, processCpu, row, startBenchApp, startChild, startProfiler, threadCpu, threadCpuPerOp, time } from './harness';
 
 const MUTATION = parse('mutation($i: GenerationInput!) { createGeneration(input: $i) { id status seed } }');
 const INPUT = { prompt: 'a quiet harbour', width: 256, height: 256, steps: 4 };
@@ -90,19 +87,11 @@ async function durableFloor(app: Awaited<ReturnType<typeof startBenchApp>>, owne
  */
 /** The HTTP clients, in a child process (bench/admission-clients.ts); one phase at a time. */
 export function startClients() {
-  const child = spawn(process.execPath, [path.join(__dirname, 'admission-clients.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
+  const child = startChild('admission-clients.js');
   return {
-    run: (plan: Record<string, unknown>) => new Promise<number>((resolve, reject) => {
-      lines.once('line', (line) => {
-        const answer = JSON.parse(line) as { ms?: number; error?: string };
-        if (answer.error) reject(new Error(answer.error));
-        else resolve(answer.ms!);
-      });
-      child.stdin.write(`${JSON.stringify(plan)}\n`);
-    }),
+    run: async (plan: Record<string, unknown>) => (await child.ask<{ ms: number }>(plan)).ms,
     pid: child.pid,
-    close: () => child.kill(),
+    close: child.close,
   };
 }
 

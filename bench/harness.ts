@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 import { Redis } from 'ioredis';
 import { startAtelier, type Atelier } from '../src/app';
@@ -89,6 +91,32 @@ export async function startBenchApp(env: Record<string, string> = {}): Promise<A
     }
   };
   return { ...app, teardown: async () => { await redisStop?.(); await forgetKeys?.(); await scratch?.drop(); } };
+}
+
+/**
+ * A bench's clients in a child process of their own (a script beside this
+ * one), as a user's programs would be: what the clients cost is then not
+ * taken from the service's event loop. Each request is one JSON line on the
+ * child's stdin, answered by one JSON line on its stdout; an answer with an
+ * `error` rejects.
+ */
+export function startChild(script: string) {
+  const child = spawn(process.execPath, [path.join(__dirname, script)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const waiting: ((line: string) => void)[] = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
+  return {
+    ask: <T>(request: Record<string, unknown>) => new Promise<T>((resolve, reject) => {
+      waiting.push((line) => {
+        const answer = JSON.parse(line) as T & { error?: string };
+        if (answer.error) reject(new Error(answer.error));
+        else resolve(answer);
+      });
+      child.stdin!.write(`${JSON.stringify(request)}\n`);
+    }),
+    pid: child.pid,
+    close: () => { child.kill(); },
+  };
 }
 
 /** Starts a CPU profile of this process; the returned function stops it and writes it to `file` (a .cpuprofile for DevTools). */

@@ -6,7 +6,7 @@ import { startTestS3Server } from '../test/support/s3-server';
 import { bareClient, lastPrompt, withComfyModel } from './backend.bench';
 import * as factory from '../test/support/factories';
 import { collect, gqlData, wsClient } from '../test/support/graphql';
-import { benchModels, cpuPerOp, processCpu, row, startBenchApp, startProfiler, threadCpu, threadCpuPerOp, time } from './harness';
+import { benchModels, cpuPerOp, processCpu, row, startBenchApp, startChild, startProfiler, threadCpu, threadCpuPerOp, time } from './harness';
 
 const USERS = 4;
 const JOBS_PER_USER = 6;
@@ -120,27 +120,25 @@ async function throughService(
 ): Promise<{ serviceMs: number; adjacentBareMs: number }> {
   const app = await startBenchApp({ ATELIER_WORKER_CONCURRENCY: String(concurrency), ...env });
   const users = await Promise.all(Array.from({ length: USERS }, () => factory.user(app, { tier: 'ENTERPRISE' })));
-  const clients = users.map((u) => wsClient(app.url, u.token));
-  const submit = async (u: number, seed: number) => {
-    const { createGeneration } = await gqlData<any>(app.url, 'mutation($i:GenerationInput!){ createGeneration(input:$i){ id } }', { i: { ...REQUEST, seed } }, users[u].token);
-    await collect<any>(clients[u], 'subscription($id:ID!){ jobUpdated(jobId:$id){ type } }', { id: createGeneration.id }).done;
-  };
-  await submit(0, 1);
+  // The users' programs run in a child process (bench/throughput-clients.ts), as they would beside a real service.
+  const clients = startChild('throughput-clients.js');
+  const burst = async (burstSeeds: number[]) => (await clients.ask<{ ms: number }>({ url: app.url, tokens: users.map((u) => u.token), request: REQUEST, seeds: burstSeeds })).ms;
+  await burst([1]);
   // A running service is past V8's warm-up: the first calls run unoptimised code.
-  for (let w = 0; w < WARMUP; w += 1) await Promise.all(seeds.map((seed, k) => submit(k % USERS, seed)));
+  for (let w = 0; w < WARMUP; w += 1) await burst(seeds);
   const bareBefore = await bareBurst();
   // THROUGHPUT_PROFILE=file.cpuprofile: a CPU profile of the main thread during the burst with worker concurrency 2.
   const profiler = concurrency === 2 && process.env.THROUGHPUT_PROFILE ? await startProfiler() : null;
   const [threadsBefore, processesBefore] = [threadCpu(), processCpu()];
-  const [ms] = await time(() => Promise.all(seeds.map((seed, k) => submit(k % USERS, seed))));
-  // Where the burst's CPU went, per image: this process's main thread (the API, the worker's bookkeeping and the
-  // bench's clients), its other threads (render, embedded database, libuv) and Redis.
+  const ms = await burst(seeds);
+  // Where the burst's CPU went, per image: this process's main thread (the API and the worker's bookkeeping),
+  // its other threads (render, embedded database, libuv), Redis and the users' programs.
   const threads = threadCpuPerOp(threadsBefore, seeds.length);
-  const redis = cpuPerOp(processesBefore, seeds.length, (_, name) => (name.startsWith('redis-server') ? 'redis' : null)).redis ?? 0;
-  console.log(`  CPU per image in the burst: main thread ${threads.main.toFixed(1)} ms, other threads ${threads.others.toFixed(1)} ms, Redis ${redis.toFixed(1)} ms`);
+  const cpu = cpuPerOp(processesBefore, seeds.length, (pid, name) => (name.startsWith('redis-server') ? 'redis' : pid === clients.pid ? 'clients' : null));
+  console.log(`  CPU per image in the burst: main thread ${threads.main.toFixed(1)} ms, other threads ${threads.others.toFixed(1)} ms, Redis ${(cpu.redis ?? 0).toFixed(1)} ms, the users' programs ${(cpu.clients ?? 0).toFixed(1)} ms`);
   await profiler?.(process.env.THROUGHPUT_PROFILE!);
   const bareAfter = await bareBurst();
-  await Promise.all(clients.map((c) => c.dispose()));
+  clients.close();
   await app.stop();
   await app.teardown();
   return { serviceMs: ms, adjacentBareMs: (bareBefore + bareAfter) / 2 };

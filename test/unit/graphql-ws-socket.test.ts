@@ -24,6 +24,13 @@ const schema = new GraphQLSchema({
   subscription: new GraphQLObjectType({
     name: 'Subscription',
     fields: {
+      // Five small events at once, all in one turn of the event loop.
+      burst: {
+        type: GraphQLString,
+        subscribe: async function* () {
+          for (let i = 0; i < 5; i += 1) yield { burst: `event ${i}` };
+        },
+      },
       big: {
         type: GraphQLString,
         subscribe: async function* () {
@@ -104,6 +111,36 @@ describe('graphql-ws on ws (serveGraphqlWs)', () => {
     (socket as unknown as { _socket: import('node:net').Socket })._socket.resume();
     await expect.poll(() => received, { timeout: 20_000 }).toBe(2000);
     expect(SEND_HIGH_WATER_BYTES).toBeLessThan(BIG.length * 4);
+  });
+
+  it('sends a socket’s frames of one turn after its first in one write, in order', async () => {
+    const { url, wss } = await start(10_000);
+    const socket = new WebSocket(url, 'graphql-transport-ws');
+    cleanups.push(() => socket.terminate());
+    const messages: { type: string; payload?: { data?: unknown } }[] = [];
+    const done = new Promise<void>((resolve) => socket.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      messages.push(message);
+      if (message.type === 'connection_ack') socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { burst }' } }));
+      if (message.type === 'complete') resolve();
+    }));
+    await new Promise((resolve) => socket.once('open', resolve));
+    // Count the server socket's writes to the kernel: one per _write or _writev call.
+    const [served] = [...wss.clients];
+    const raw = (served as unknown as { _socket: import('node:net').Socket & { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void } })._socket;
+    let writes = 0;
+    for (const method of ['_write', '_writev'] as const) {
+      const original = raw[method].bind(raw);
+      raw[method] = (...args: unknown[]) => { writes += 1; original(...args); };
+    }
+    socket.send(JSON.stringify({ type: 'connection_init' }));
+    await done;
+    expect(messages.map((m) => m.type)).toEqual(['connection_ack', 'next', 'next', 'next', 'next', 'next', 'complete']);
+    expect(messages.slice(1, 6).map((m) => m.payload!.data)).toEqual([0, 1, 2, 3, 4].map((i) => ({ burst: `event ${i}` })));
+    // The ack in its own turn; then the first event at once and the other four with the completion in one write.
+    // Sent one by one, the seven frames took seven writes.
+    expect(writes).toBe(3);
+    expect(raw.writableCorked).toBe(0);
   });
 
   it('terminates a socket that stops answering pings, and keeps one that answers', async () => {

@@ -1,0 +1,46 @@
+/**
+ * Child process of bench/throughput: the 4 users' programs, in a process of
+ * their own so that their HTTP and graphql-ws work is not done on the
+ * service's event loop. Requests and answers are JSON lines (`startChild` in
+ * bench/harness.ts):
+ *
+ * - `{ url, tokens, request, seeds }`: job k (seed `seeds[k]`) is submitted
+ *   by user k % tokens.length, all at once; each user watches its jobs over
+ *   one graphql-ws connection. Answers `{ ms }`, from the first submission
+ *   to the last COMPLETED.
+ */
+import { createInterface } from 'node:readline';
+import type { Client } from 'graphql-ws';
+import { collect, wsClient } from '../test/support/graphql';
+import { graphqlData, keepAliveAgent } from './http-client';
+
+const CREATE = 'mutation($i:GenerationInput!){ createGeneration(input:$i){ id } }';
+const WATCH = 'subscription($id:ID!){ jobUpdated(jobId:$id){ type } }';
+const agent = keepAliveAgent();
+/** One graphql-ws connection per user, kept across bursts. */
+const sockets = new Map<string, Client>();
+
+interface Burst { url: string; tokens: string[]; request: Record<string, unknown>; seeds: number[] }
+
+async function burst(plan: Burst): Promise<number> {
+  const socket = (token: string) => {
+    if (!sockets.has(token)) sockets.set(token, wsClient(plan.url, token));
+    return sockets.get(token)!;
+  };
+  const submit = async (token: string, seed: number) => {
+    const { createGeneration } = await graphqlData<{ createGeneration: { id: string } }>(plan.url, token, CREATE, { i: { ...plan.request, seed } }, agent);
+    const watched = collect<{ jobUpdated: { type: string } }>(socket(token), WATCH, { id: createGeneration.id });
+    await watched.done;
+    if (watched.errors.length) throw new Error(`job ${createGeneration.id}: ${JSON.stringify(watched.errors)}`);
+  };
+  const start = performance.now();
+  await Promise.all(plan.seeds.map((seed, k) => submit(plan.tokens[k % plan.tokens.length], seed)));
+  return performance.now() - start;
+}
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  burst(JSON.parse(line) as Burst).then(
+    (ms) => process.stdout.write(`${JSON.stringify({ ms })}\n`),
+    (error: Error) => process.stdout.write(`${JSON.stringify({ error: error.message })}\n`),
+  );
+});
