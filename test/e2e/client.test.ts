@@ -80,6 +80,15 @@ describe('the client in a real browser', () => {
     const inviteLink = await a.getByLabel(/^Invite link/).inputValue();
     expect(inviteLink).toMatch(/\/join\/.+/);
 
+    // A's copy of the session, fetched again when B joins, answers late: it was read before B came online
+    // and arrives after B's PRESENCE event, which it must not undo.
+    await a.route('**/graphql', async (route) => {
+      if (route.request().postDataJSON()?.operationName !== 'Session') return route.continue();
+      const response = await route.fetch();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await route.fulfill({ response });
+    });
+
     // B arrives through the link on a phone-sized screen, signs up, and joins.
     const b = await (await newContext({ width: 390, height: 844 })).newPage();
     await b.goto(inviteLink);

@@ -47,6 +47,18 @@ export function SessionRoomPage() {
   const lastEventId = useRef<string | null>(null);
   const seen = useRef(new Set<string>());
   const [resumeAfter, setResumeAfter] = useState<string | null>(null);
+  // Who is online, as the stream last said. Every change is a PRESENCE event, in order, so once one has
+  // arrived the stream is the authority: a refetch of the session read before that event, answering after
+  // it, must not take a member who just came online offline again.
+  const online = useRef<string[] | null>(null);
+  const showOnline = useCallback(() => {
+    const ids = online.current;
+    if (ids) client.cache.modify<SessionFieldsFragment>({ id: client.cache.identify({ __typename: 'Session', id }), fields: { onlineUserIds: () => ids } });
+  }, [client, id]);
+  const refetchSession = useCallback(() => session.refetch().then((r) => {
+    showOnline();
+    return r.data?.session;
+  }), [session, showOnline]);
   useOnReconnect(useCallback(() => setResumeAfter(lastEventId.current), []));
   const live = useSubscription(SessionEventsSubscription, {
     variables: { sessionId: id, after: resumeAfter },
@@ -60,19 +72,17 @@ export function SessionRoomPage() {
       const { batchId, counts } = event;
       if (event.type === 'BATCH_PROGRESS' && batchId && counts) setBatches((prev) => ({ ...prev, [batchId]: counts }));
       if (event.type === 'PRESENCE') {
-        client.cache.modify<SessionFieldsFragment>({
-          id: client.cache.identify({ __typename: 'Session', id }),
-          fields: { onlineUserIds: () => event.onlineUserIds },
-        });
+        online.current = event.onlineUserIds;
+        showOnline();
       }
       const note = (current: SessionFieldsFragment | null | undefined) => {
         const text = describe(event, current ?? undefined);
         if (text) setActivity((prev) => [{ id: event.eventId, text }, ...prev].slice(0, 8));
       };
       // A member who just joined is not in our copy of the session yet: fetch it, then say who.
-      if (event.type === 'MEMBER_JOINED') void session.refetch().then((r) => note(r.data?.session), () => note(data));
+      if (event.type === 'MEMBER_JOINED') void refetchSession().then(note, () => note(data));
       else note(data);
-      if (event.type === 'MEMBER_LEFT') void session.refetch().catch(() => undefined);
+      if (event.type === 'MEMBER_LEFT') void refetchSession().catch(() => undefined);
       // The room's own stream moves known jobs too, so progress shows even before a card subscribes.
       const status = event.jobId ? applyJobEvent(client.cache, event.jobId, event) : undefined;
       if (event.jobId && status && FINAL_STATUSES.has(status)) refetchFinishedJob(client, event.jobId);
