@@ -50,10 +50,12 @@ export function SessionRoomPage() {
   // Who is online, as the stream last said. Every change is a PRESENCE event, in order, so once one has
   // arrived the stream is the authority: a refetch of the session read before that event, answering after
   // it, must not take a member who just came online offline again.
-  const online = useRef<string[] | null>(null);
+  // Kept with its session's id: moving to another room keeps this component, and must not carry the list over.
+  const online = useRef<{ sessionId: string; ids: string[] } | null>(null);
   const showOnline = useCallback(() => {
-    const ids = online.current;
-    if (ids) client.cache.modify<SessionFieldsFragment>({ id: client.cache.identify({ __typename: 'Session', id }), fields: { onlineUserIds: () => ids } });
+    const last = online.current;
+    if (last?.sessionId !== id) return;
+    client.cache.modify<SessionFieldsFragment>({ id: client.cache.identify({ __typename: 'Session', id }), fields: { onlineUserIds: () => last.ids } });
   }, [client, id]);
   const refetchSession = useCallback(() => session.refetch().then((r) => {
     showOnline();
@@ -72,7 +74,7 @@ export function SessionRoomPage() {
       const { batchId, counts } = event;
       if (event.type === 'BATCH_PROGRESS' && batchId && counts) setBatches((prev) => ({ ...prev, [batchId]: counts }));
       if (event.type === 'PRESENCE') {
-        online.current = event.onlineUserIds;
+        online.current = { sessionId: event.sessionId, ids: event.onlineUserIds };
         showOnline();
       }
       const note = (current: SessionFieldsFragment | null | undefined) => {
