@@ -103,14 +103,24 @@ export async function startBenchApp(env: Record<string, string> = {}): Promise<A
 export function startChild(script: string) {
   const child = spawn(process.execPath, [path.join(__dirname, script)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
-  const waiting: ((line: string) => void)[] = [];
-  lines.on('line', (line) => waiting.shift()?.(line));
+  const waiting: { answer: (line: string) => void; fail: (error: Error) => void }[] = [];
+  lines.on('line', (line) => waiting.shift()?.answer(line));
+  // A child that dies fails what was asked of it, instead of leaving the bench waiting for ever.
+  let exited: Error | null = null;
+  child.once('exit', (code, signal) => {
+    exited = new Error(`${script} exited (${signal ?? code})`);
+    for (const pending of waiting.splice(0)) pending.fail(exited);
+  });
   return {
     ask: <T>(request: Record<string, unknown>) => new Promise<T>((resolve, reject) => {
-      waiting.push((line) => {
-        const answer = JSON.parse(line) as T & { error?: string };
-        if (answer.error) reject(new Error(answer.error));
-        else resolve(answer);
+      if (exited) return reject(exited);
+      waiting.push({
+        answer: (line) => {
+          const answer = JSON.parse(line) as T & { error?: string };
+          if (answer.error) reject(new Error(answer.error));
+          else resolve(answer);
+        },
+        fail: reject,
       });
       child.stdin!.write(`${JSON.stringify(request)}\n`);
     }),
