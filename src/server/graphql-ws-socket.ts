@@ -13,11 +13,11 @@ import { SpreadInterval } from '../subscriptions/spread-interval';
 export const SEND_HIGH_WATER_BYTES = 64 * 1024;
 
 /**
- * Frames sent to one socket in one turn of the event loop leave in one write.
- * The first frame of a turn goes out at once, as it always did; from the
- * second on, the socket is corked until the turn ends (a `setImmediate`), so
- * a job's grouped steps or several jobs' events to the same client cost one
- * write and one wake-up of the client instead of one each. A turn that sends
+ * Frames sent to one socket in one turn of the event loop leave in at most
+ * two writes. The first frame of a turn goes out at once, as it always did;
+ * from the second on, the socket is corked until the turn ends (a
+ * `setImmediate`), so a job's grouped steps or several jobs' events to the
+ * same client cost two writes and wake-ups of the client instead of one each. A turn that sends
  * each socket one frame (an event fanned out to many subscribers) is written
  * exactly as before. One timer per turn for the whole server; the per-socket
  * state is two fields of the connection's closure.
