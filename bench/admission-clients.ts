@@ -5,7 +5,7 @@
  * (JSON); each answer is one stdout line: the phase's milliseconds, or the
  * first error.
  */
-import { createInterface } from 'node:readline';
+import { answerRequests } from './child-lines';
 import { keepAliveAgent, postGraphql } from './http-client';
 
 interface Plan {
@@ -51,9 +51,4 @@ async function run(plan: Plan): Promise<number> {
   return performance.now() - start;
 }
 
-createInterface({ input: process.stdin }).on('line', (line) => {
-  run(JSON.parse(line) as Plan).then(
-    (ms) => process.stdout.write(`${JSON.stringify({ ms })}\n`),
-    (error: Error) => process.stdout.write(`${JSON.stringify({ error: error.message })}\n`),
-  );
-});
+answerRequests(async (plan: Plan) => ({ ms: await run(plan) }));

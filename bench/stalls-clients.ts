@@ -11,7 +11,7 @@
  *   answers `{ started: true }` once the first is accepted.
  * - `{ op: 'stop' }`: finishes the job in progress; answers `{ images }`.
  */
-import { createInterface } from 'node:readline';
+import { answerRequests } from './child-lines';
 import { graphqlData, keepAliveAgent } from './http-client';
 
 const ME = 'query { me { id email } }';
@@ -65,9 +65,4 @@ async function handle(request: { op: string; url: string; token: string; n: numb
   return { images: await loop };
 }
 
-createInterface({ input: process.stdin }).on('line', (line) => {
-  handle(JSON.parse(line)).then(
-    (answer) => process.stdout.write(`${JSON.stringify(answer)}\n`),
-    (error: Error) => process.stdout.write(`${JSON.stringify({ error: error.message })}\n`),
-  );
-});
+answerRequests(handle);

@@ -9,7 +9,7 @@
  *   one graphql-ws connection. Answers `{ ms }`, from the first submission
  *   to the last COMPLETED.
  */
-import { createInterface } from 'node:readline';
+import { answerRequests } from './child-lines';
 import type { Client } from 'graphql-ws';
 import { collect, wsClient } from '../test/support/graphql';
 import { graphqlData, keepAliveAgent } from './http-client';
@@ -38,9 +38,4 @@ async function burst(plan: Burst): Promise<number> {
   return performance.now() - start;
 }
 
-createInterface({ input: process.stdin }).on('line', (line) => {
-  burst(JSON.parse(line) as Burst).then(
-    (ms) => process.stdout.write(`${JSON.stringify({ ms })}\n`),
-    (error: Error) => process.stdout.write(`${JSON.stringify({ error: error.message })}\n`),
-  );
-});
+answerRequests(async (plan: Burst) => ({ ms: await burst(plan) }));

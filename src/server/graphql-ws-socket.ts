@@ -17,9 +17,9 @@ export const SEND_HIGH_WATER_BYTES = 64 * 1024;
  * two writes. The first frame of a turn goes out at once, as it always did;
  * from the second on, the socket is corked until the turn ends (a
  * `setImmediate`), so a job's grouped steps or several jobs' events to the
- * same client cost two writes and wake-ups of the client instead of one each. A turn that sends
- * each socket one frame (an event fanned out to many subscribers) is written
- * exactly as before. One timer per turn for the whole server; the per-socket
+ * same client cost two writes and wake-ups of the client instead of one
+ * each. A turn that sends each socket one frame (an event fanned out to many
+ * subscribers) is written exactly as before. One timer per turn for the whole server; the per-socket
  * state is two fields of the connection's closure.
  */
 export class TurnCoalescer {

@@ -52,15 +52,15 @@ export function SessionRoomPage() {
   // it, must not take a member who just came online offline again.
   // Kept with its session's id: moving to another room keeps this component, and must not carry the list over.
   const online = useRef<{ sessionId: string; ids: string[] } | null>(null);
-  const showOnline = useCallback(() => {
+  const showOnline = () => {
     const last = online.current;
     if (last?.sessionId !== id) return;
     client.cache.modify<SessionFieldsFragment>({ id: client.cache.identify({ __typename: 'Session', id }), fields: { onlineUserIds: () => last.ids } });
-  }, [client, id]);
-  const refetchSession = useCallback(() => session.refetch().then((r) => {
+  };
+  const refetchSession = () => session.refetch().then((r) => {
     showOnline();
     return r.data?.session;
-  }), [session, showOnline]);
+  });
   useOnReconnect(useCallback(() => setResumeAfter(lastEventId.current), []));
   const live = useSubscription(SessionEventsSubscription, {
     variables: { sessionId: id, after: resumeAfter },
