@@ -14,6 +14,7 @@ import { CachedUsers } from './cached-users';
 import type { KnownAddresses } from './known-addresses';
 import type { PrincipalStamps } from './principal-stamps';
 import type { RateLimiter } from './rate-limits';
+import { VerifiedTokens } from './verified-tokens';
 
 /** Who is calling, and how they proved it. */
 export interface Viewer {
@@ -52,6 +53,8 @@ function checkPassword(password: string, field = 'password'): void {
 export class AuthService {
   /** Parsed once: jsonwebtoken otherwise re-parses a string secret on every sign and verify. */
   private readonly key: KeyObject;
+  /** Tokens already verified: their signature is not checked again on every request. */
+  private readonly tokens: VerifiedTokens;
   /** The signed-in user of every request, kept in memory until it changes (docs/architecture.md, "The request path"). */
   private readonly users: CachedUsers;
   private readonly apiKeys: CachedApiKeys;
@@ -68,6 +71,7 @@ export class AuthService {
     private readonly keyAddresses: KnownAddresses,
   ) {
     this.key = createSecretKey(Buffer.from(options.jwtSecret, 'utf8'));
+    this.tokens = new VerifiedTokens(this.key);
     this.users = new CachedUsers(db);
     this.apiKeys = new CachedApiKeys(db);
     stamps.onBump((userId) => this.forgetUser(userId));
@@ -221,7 +225,7 @@ export class AuthService {
   private async authenticateToken(token: string): Promise<Viewer> {
     let payload: jwt.JwtPayload;
     try {
-      payload = jwt.verify(token, this.key, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+      payload = this.tokens.verify(token);
     } catch (error) {
       if (error instanceof jwt.TokenExpiredError) {
         const sub = (jwt.decode(token) as jwt.JwtPayload | null)?.sub;
