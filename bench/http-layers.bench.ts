@@ -4,10 +4,10 @@ import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { buildSchema, execute, parse } from 'graphql';
-import { MAX_REQUEST_BYTES } from '../src/server/graphql-http';
+import { MAX_REQUEST_BYTES, answerGraphQL, plain } from '../src/server/graphql-http';
 import { cors } from '../src/server/cors';
 import { compressResponses } from '../src/server/http-responses';
-import { securityHeaders } from '../src/server/security-headers';
+import { graphQLSecurityHeaders, securityHeaders } from '../src/server/security-headers';
 import { startClients } from './admission.bench';
 import { row } from './harness';
 
@@ -58,6 +58,17 @@ function withExpress(middleware: express.RequestHandler[], apollo: boolean): Mou
   };
 }
 
+/** The service's `/graphql` (mountGraphQL): the same middleware and Apollo Server on node:http, past Express. */
+const direct: Mount = async (server) => {
+  const graphql = new ApolloServer({ schema });
+  await graphql.start();
+  const middleware = [
+    graphQLSecurityHeaders({ publicUrl: 'http://localhost:4000', corsOrigins: '*' }), plain(cors('*')), plain(compressResponses()),
+    plain(express.json({ limit: MAX_REQUEST_BYTES })),
+  ];
+  server.on('request', answerGraphQL(graphql, middleware, () => async () => ({}), (error, res) => { res.statusCode = 500; res.end(String(error)); }));
+};
+
 export async function httpLayersBench(): Promise<void> {
   console.log(`\n== HTTP layers ({ __typename }, API-process CPU per call, 8 in flight, ${CALLS} calls after as many warm-up) ==`);
   const ours = [
@@ -69,6 +80,7 @@ export async function httpLayersBench(): Promise<void> {
     ['+ our security headers, CORS, compression', withExpress(ours, false)],
     ['Express and Apollo Server (no plugins)', withExpress([], true)],
     ['Express, our middleware and Apollo Server', withExpress(ours, true)],
+    ['node:http, our middleware and Apollo (the service)', direct],
   ];
   const clients = startClients();
   let baseline = 0;

@@ -21,12 +21,12 @@ import { observeWorker } from './gpu-worker/worker-observability';
 import { connectRedis } from './redis/connection';
 import { startLocalRedis, type LocalRedis } from './redis/local-server';
 import { buildAppSchema } from './schema/build';
-import { mountGraphQL } from './server/graphql-http';
+import { mountGraphQL, plain } from './server/graphql-http';
 import { mountOidcRoutes } from './server/oidc-routes';
 import { mountHttpRoutes } from './server/routes';
 import { mountUploads } from './server/uploads';
 import { cors } from './server/cors';
-import { securityHeaders } from './server/security-headers';
+import { graphQLSecurityHeaders, securityHeaders } from './server/security-headers';
 import { createServices } from './services/container';
 import type { Services } from './resolvers/context';
 import { LiveEvents } from './subscriptions/live-events';
@@ -246,9 +246,11 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
-  app.use(...securityHeaders({ publicUrl: config.publicUrl, corsOrigins: config.corsOrigins }));
+  const headerOptions = { publicUrl: config.publicUrl, corsOrigins: config.corsOrigins };
+  app.use(...securityHeaders(headerOptions));
   app.use(cors(config.corsOrigins));
-  const httpServer = http.createServer(app);
+  // Requests to `/graphql` skip Express (mountGraphQL); the handler is set once Apollo has started.
+  const httpServer = http.createServer();
   const schema = await buildAppSchema();
   const errors = new ErrorReporter(logger, metrics, services.recentErrors);
   const exposeErrorDetails = config.nodeEnv === 'development';
@@ -266,9 +268,11 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
     modelLoaded: worker ? () => worker.hasModelLoaded : undefined, backends: worker ? () => worker.describe().backends : undefined });
   metrics.observeWebSockets(ws.activity);
   mountUploads(app, services, errors);
-  const apollo = await mountGraphQL({
-    app, httpServer, schema, services, logger, exposeErrorDetails, drainWebSockets: () => ws.close(), metrics, errors,
+  const { apollo, handle } = await mountGraphQL({
+    app, headers: [graphQLSecurityHeaders(headerOptions), plain(cors(config.corsOrigins))], trustProxy: config.trustProxy,
+    httpServer, schema, services, logger, exposeErrorDetails, drainWebSockets: () => ws.close(), metrics, errors,
   });
+  httpServer.on('request', (req, res) => handle(req, res) || app(req, res));
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, resolve);

@@ -3,7 +3,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import type express from 'express';
+import type http from 'node:http';
 
 /**
  * OpenTelemetry tracing, off unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
@@ -83,12 +83,12 @@ export async function runInJobTrace<T>(data: TraceCarrier, name: string, attribu
 }
 
 /**
- * Express middleware for `/graphql` (after the body parser): one SERVER span
- * per HTTP GraphQL request, active while Apollo runs it, so a job enqueued by
- * the mutation carries it. The request-logging plugin names it after the
+ * Middleware for `/graphql` (after the body parser): one SERVER span per HTTP
+ * GraphQL request, active while Apollo runs it, so a job enqueued by the
+ * mutation carries it. The request-logging plugin names it after the
  * resolved operation.
  */
-export function traceGraphQLRequests(): express.RequestHandler {
+export function traceGraphQLRequests(): (req: http.IncomingMessage & { body?: unknown }, res: http.ServerResponse, next: () => void) => void {
   return (req, res, next) => {
     if (!provider) return next();
     const parent = propagation.extract(ROOT_CONTEXT, req.headers);
@@ -96,7 +96,7 @@ export function traceGraphQLRequests(): express.RequestHandler {
     const operation = typeof body?.operationName === 'string' ? body.operationName : 'anonymous';
     const span = tracer().startSpan(`graphql ${operation}`, {
       kind: SpanKind.SERVER,
-      attributes: { 'http.request.method': req.method, 'url.path': req.path, 'graphql.operation.name': operation },
+      attributes: { 'http.request.method': req.method, 'url.path': '/graphql', 'graphql.operation.name': operation },
     }, parent);
     res.once('close', () => {
       span.setAttribute('http.response.status_code', res.statusCode);

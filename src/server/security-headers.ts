@@ -33,18 +33,23 @@ export function contentSecurityDirectives(https: boolean): Record<string, string
  * nonce-based CSP in a meta tag, and a header policy would intersect with it.
  */
 export function securityHeaders(options: { publicUrl: string; corsOrigins: string[] | '*' }): express.RequestHandler[] {
+  const csp = contentSecurityPolicy({ useDefaults: false, directives: contentSecurityDirectives(new URL(options.publicUrl).protocol === 'https:') });
+  return [
+    graphQLSecurityHeaders(options),
+    (req, res, next) => (req.path === '/graphql' ? next() : csp(req, res, next)),
+  ];
+}
+
+/** The headers of `securityHeaders` without the CSP: what `/graphql` sends. Plain node:http middleware, as helmet is. */
+export function graphQLSecurityHeaders(options: { publicUrl: string; corsOrigins: string[] | '*' }): ReturnType<typeof helmet> {
   const https = new URL(options.publicUrl).protocol === 'https:';
   const own = new URL(options.publicUrl).origin;
   const foreignAllowed = options.corsOrigins === '*' || options.corsOrigins.some((origin) => origin !== own);
-  const csp = contentSecurityPolicy({ useDefaults: false, directives: contentSecurityDirectives(https) });
-  return [
-    helmet({
-      contentSecurityPolicy: false,
-      strictTransportSecurity: https ? { maxAge: 365 * 24 * 3600, includeSubDomains: true } : false,
-      xFrameOptions: { action: 'deny' },
-      referrerPolicy: { policy: 'no-referrer' },
-      crossOriginResourcePolicy: { policy: foreignAllowed ? 'cross-origin' : 'same-origin' },
-    }),
-    (req, res, next) => (req.path === '/graphql' ? next() : csp(req, res, next)),
-  ];
+  return helmet({
+    contentSecurityPolicy: false,
+    strictTransportSecurity: https ? { maxAge: 365 * 24 * 3600, includeSubDomains: true } : false,
+    xFrameOptions: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginResourcePolicy: { policy: foreignAllowed ? 'cross-origin' : 'same-origin' },
+  });
 }

@@ -104,4 +104,45 @@ describe('HTTP details of /graphql', () => {
     expect(small.headers['content-encoding']).toBeUndefined();
     expect(JSON.parse(small.bytes.toString())).toEqual({ data: { __typename: 'Query' } });
   });
+
+  it('answers /graphql past Express with the headers and refusals every other path gives', async () => {
+    const post = (path: string, body: string, headers: Record<string, string> = {}) => fetch(`${app.url}${path}`, {
+      method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://elsewhere.example.com', ...headers }, body,
+    });
+    const volatile = new Set(['date', 'x-request-id', 'content-security-policy', 'etag']);
+    const headersOf = (res: Response) => Object.fromEntries([...res.headers].filter(([k]) => !volatile.has(k)));
+    // `/graphql/` is still answered through Express's app (with its CSP); the rest must be the same.
+    const direct = await post('/graphql', JSON.stringify({ query: '{ __typename }' }));
+    const viaExpress = await post('/graphql/', JSON.stringify({ query: '{ __typename }' }));
+    expect(await direct.json()).toEqual({ data: { __typename: 'Query' } });
+    expect(await viaExpress.json()).toEqual({ data: { __typename: 'Query' } });
+    expect(headersOf(direct)).toEqual(headersOf(viaExpress));
+    expect(direct.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(direct.headers.get('x-frame-options')).toBe('DENY');
+    expect(direct.headers.get('content-security-policy')).toBeNull();
+    expect(direct.headers.get('x-request-id')).toBeTruthy();
+    expect(direct.headers.get('etag')).toBeNull();
+
+    // CORS preflight and the landing page, as Express answered them.
+    const preflight = await fetch(`${app.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'http://localhost:4000', 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('GET,POST,OPTIONS');
+    const landing = await fetch(`${app.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(landing.status).toBe(200);
+    expect(landing.headers.get('content-type')).toBe('text/html; charset=utf-8');
+
+    // Bodies the parser refuses: a GraphQL-shaped error with a code, never an HTML page.
+    const refusals = [
+      [await post('/graphql', '{"query": '), 400, 'BAD_REQUEST', 'Request body is not valid JSON'],
+      [await post('/graphql', JSON.stringify({ query: 'a'.repeat(1100 * 1024) })), 413, 'PAYLOAD_TOO_LARGE', 'Request body over 1048576 bytes'],
+      [await post('/graphql', '{}', { 'content-type': 'application/json; charset=koi8-r' }), 415, 'BAD_REQUEST', 'unsupported charset "KOI8-R"'],
+      [await post('/graphql', '{}', { 'content-encoding': 'compress' }), 415, 'BAD_REQUEST', 'unsupported content encoding "compress"'],
+    ] as const;
+    for (const [res, status, code, message] of refusals) {
+      expect(res.status).toBe(status);
+      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(await res.json()).toEqual({ errors: [{ message, extensions: expect.objectContaining({ code }) }] });
+    }
+  });
 });
