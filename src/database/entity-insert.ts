@@ -1,5 +1,8 @@
-import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import { createHash } from 'node:crypto';
+import { QueryFailedError, type DataSource, type EntityTarget, type ObjectLiteral } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { isStalePlan } from './pglite-statements';
 
 /**
  * A single-row INSERT of an entity as one parameterised statement, for hot
@@ -13,24 +16,30 @@ import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 export class EntityInsert<T extends ObjectLiteral> {
   private readonly table: string;
   private readonly columns: ColumnMetadata[];
-  private readonly statements = new Map<string, { text: string; returned: ColumnMetadata[] }>();
+  private readonly statements = new Map<string, { text: string; name: string; returned: ColumnMetadata[] }>();
+  /** On a PostgreSQL server (node-postgres), not PGlite, whose thread prepares statements by their text itself. */
+  private readonly server: boolean;
+  /** Statements prepared again under a new name (`prepared`). */
+  private renamed = 0;
 
   constructor(private readonly db: DataSource, target: EntityTarget<T>) {
     const metadata = db.getMetadata(target);
     this.table = metadata.tablePath;
     this.columns = metadata.columns.filter((c) => !c.isVirtual);
+    this.server = db.options.type === 'postgres' && !db.options.driver;
   }
 
   /** Writes `entity` and sets the columns the database filled on it. */
   async insert(entity: T): Promise<void> {
     const written = this.columns.filter((c) => c.getEntityValue(entity) !== undefined);
-    const { text, returned } = this.statement(written);
+    const statement = this.statement(written);
     const values = written.map((c) => this.db.driver.preparePersistentValue(c.getEntityValue(entity), c));
-    const rows = (await this.db.query(text, values)) as Record<string, unknown>[];
+    const rows = this.server ? await this.prepared(statement, values) : (await this.db.query(statement.text, values)) as Record<string, unknown>[];
+    const { returned } = statement;
     for (const column of returned) column.setEntityValue(entity, this.db.driver.prepareHydratedValue(rows[0][column.databaseName], column));
   }
 
-  private statement(written: ColumnMetadata[]): { text: string; returned: ColumnMetadata[] } {
+  private statement(written: ColumnMetadata[]): { text: string; name: string; returned: ColumnMetadata[] } {
     const key = written.map((c) => c.databaseName).join(',');
     let statement = this.statements.get(key);
     if (!statement) {
@@ -38,9 +47,32 @@ export class EntityInsert<T extends ObjectLiteral> {
       const quote = (c: ColumnMetadata) => `"${c.databaseName}"`;
       const text = `INSERT INTO "${this.table}" (${written.map(quote).join(', ')}) VALUES (${written.map((_, i) => `$${i + 1}`).join(', ')})`
         + (returned.length ? ` RETURNING ${returned.map(quote).join(', ')}` : '');
-      statement = { text, returned };
+      statement = { text, name: `atelier_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`, returned };
       this.statements.set(key, statement);
     }
     return statement;
+  }
+
+  /**
+   * On PostgreSQL, the statement as a named prepared statement (node-postgres
+   * prepares it on each connection the first time it runs there): parsed and
+   * planned once per connection instead of on every call. A statement whose
+   * table changed shape since (PostgreSQL's "cached plan must not change
+   * result type", a migration run by another replica) is prepared again
+   * under a new name. Errors come back as TypeORM's would.
+   */
+  private async prepared(statement: { text: string; name: string }, values: unknown[]): Promise<Record<string, unknown>[]> {
+    const pool = (this.db.driver as PostgresDriver).master as { query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: Record<string, unknown>[] }> };
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return (await pool.query({ name: statement.name, text: statement.text, values })).rows;
+      } catch (error) {
+        if (attempt === 0 && isStalePlan(error)) {
+          statement.name = `${statement.name.replace(/_r\d+$/, '')}_r${++this.renamed}`;
+          continue;
+        }
+        throw new QueryFailedError(statement.text, values, error as Error);
+      }
+    }
   }
 }

@@ -15,7 +15,7 @@ let lastName = 0;
  * shape since it was planned (a column added or dropped): the statement is
  * prepared again.
  */
-function isStalePlan(error: unknown): boolean {
+export function isStalePlan(error: unknown): boolean {
   return (error as { code?: unknown })?.code === '0A000' && /cached plan must not change result type/.test(String((error as Error).message));
 }
 
