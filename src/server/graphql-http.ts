@@ -140,10 +140,10 @@ export function requestIdOf(header: string | string[] | undefined): string {
  * Apollo Server on `/graphql`, with the one error mapping and the request
  * context. Requests to exactly `/graphql` are answered by `handle` straight
  * from node:http, past Express's app and router, which cost more CPU than
- * Apollo itself (docs/performance.md, "`/graphql` past Express"): `headers`
- * (the security headers and CORS the app sends everywhere else) run first,
- * then the same chain Express mounts for anything under `/graphql/`.
- * `handle` returns false for any other path.
+ * Apollo itself (docs/performance.md, "`/graphql` past Express, and tokens
+ * verified once"): `headers` (the security headers and CORS the app sends
+ * everywhere else) run first, then the same chain Express mounts for
+ * anything under `/graphql/`. `handle` returns false for any other path.
  */
 export async function mountGraphQL(options: {
   app: express.Express;
