@@ -64,6 +64,8 @@ export class EntityInsert<T extends ObjectLiteral> {
   private async prepared(statement: { text: string; name: string }, values: unknown[]): Promise<Record<string, unknown>[]> {
     const pool = (this.db.driver as PostgresDriver).master as { query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: Record<string, unknown>[] }> };
     for (let attempt = 0; ; attempt += 1) {
+      // Logged as TypeORM's query runner logs every statement, so whatever watches its logger sees this one too.
+      this.db.logger.logQuery(statement.text, values);
       try {
         return (await pool.query({ name: statement.name, text: statement.text, values })).rows;
       } catch (error) {
@@ -71,6 +73,7 @@ export class EntityInsert<T extends ObjectLiteral> {
           statement.name = `${statement.name.replace(/_r\d+$/, '')}_r${++this.renamed}`;
           continue;
         }
+        this.db.logger.logQueryError(error as Error, statement.text, values);
         throw new QueryFailedError(statement.text, values, error as Error);
       }
     }
