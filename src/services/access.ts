@@ -3,6 +3,7 @@ import { Batch, CollabSession, Job, SessionMember, SessionRole, SessionStatus, t
 import { forbidden, notFound } from '../kernel/errors';
 import { allowedWithSessionRole, jobControlledBy, jobVisibleTo, sessionRoleContributes, sessionVisibleTo } from './access-rules';
 import { assertUuid } from '../kernel/ids';
+import { EntityLookup } from '../database/entity-lookup';
 
 /**
  * Record-level access checks shared by services: who may see a job, a session
@@ -11,7 +12,12 @@ import { assertUuid } from '../kernel/ids';
  * FORBIDDEN where they can see but not act.
  */
 export class AccessPolicy {
-  constructor(private readonly db: DataSource) {}
+  /** A job's row by id, read on every `job` poll and every job subscription: one statement built once (database/entity-lookup.ts). */
+  private readonly jobs: EntityLookup<Job>;
+
+  constructor(private readonly db: DataSource) {
+    this.jobs = new EntityLookup(db, Job);
+  }
 
   async sessionRole(sessionId: string, userId: string, manager: EntityManager = this.db.manager): Promise<SessionRole | null> {
     const member = await manager.findOneBy(SessionMember, { sessionId, userId });
@@ -42,7 +48,7 @@ export class AccessPolicy {
 
   async assertCanSeeJob(user: User, jobId: string): Promise<Job> {
     assertUuid('id', jobId);
-    const job = await this.db.getRepository(Job).findOneBy({ id: jobId });
+    const job = await this.jobs.findOneBy({ id: jobId });
     if (!job || !(await this.canSeeJob(user, job))) throw notFound('Job');
     return job;
   }
