@@ -197,6 +197,13 @@ export async function admissionBench(): Promise<void> {
   const keyed = await overHttp(CONCURRENCY, ADMISSION_RUNS, process.env.ADMISSION_KEY_PROFILE);
   row(`createGeneration/s with an API key ÷ the floor, ${CONCURRENCY} in flight`, keyed.ops, floorAt.get(CONCURRENCY)!, 'ops/s');
   console.log(`${''.padEnd(58)} CPU of the API process per call: ${keyed.cpuMs.toFixed(2)} ms`);
+  // What an integrator's script does while it waits: poll one of its jobs by id (a reference, no goal).
+  const poller = await caller();
+  const polled = await gqlData<{ createGeneration: { id: string } }>(app.url, 'mutation($i: GenerationInput!) { createGeneration(input: $i) { id } }', { i: INPUT }, poller.token);
+  Object.assign(plan, { token: poller.token, query: 'query($id: ID!) { job(id: $id) { status step } }', variables: { id: polled.createGeneration.id } });
+  await clients.run({ ...plan, concurrency: CONCURRENCY, n: 1000 });
+  const polls = await overHttp(CONCURRENCY, ADMISSION_RUNS);
+  console.log(`${''.padEnd(58)} a job(id) poll, ${CONCURRENCY} in flight: ${polls.ops.toFixed(0)} calls/s, ${polls.cpuMs.toFixed(2)} ms of the API's CPU a call`);
   clients.close();
   // The same mutation executed in this process (graphql, permissions, cost, the services; no HTTP), 8 at once,
   // after the same warm-up: what a call costs the API before its transport.
