@@ -74,7 +74,14 @@ function chain(middleware: Middleware[], last: (req: GraphQLRequest, res: http.S
   return (req: GraphQLRequest, res: http.ServerResponse): void => {
     let index = 0;
     const next: Next = (error) => {
-      if (error) return failed(error, res);
+      if (error) {
+        // A failure while answering a failure must not escape into the server: that request's socket goes instead.
+        try {
+          return failed(error, res);
+        } catch {
+          return void res.destroy();
+        }
+      }
       const step = middleware[index++];
       try {
         if (step) step(req, res, next);
