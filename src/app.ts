@@ -120,7 +120,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
     redisUrl = local.url;
     logger.info({ redisUrl }, 'started a local redis-server (set REDIS_URL to use your own)');
   }
-  const db = await openDatabase({ url: config.databaseUrl, pgliteDir: options.pgliteDir ?? path.join(config.dataDir, 'pglite') });
+  const db = await openDatabase({ url: config.databaseUrl, preparedStatements: config.databasePreparedStatements, pgliteDir: options.pgliteDir ?? path.join(config.dataDir, 'pglite') });
   cleanups.push(() => db.destroy());
   await seedTierPolicies(db);
   await seedBuiltInPresets(db);

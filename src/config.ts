@@ -72,6 +72,8 @@ export interface AtelierConfig {
   dataDir: string;
   /** PostgreSQL server URL; undefined means embedded PGlite in `dataDir/pglite`. */
   databaseUrl?: string;
+  /** Hot statements as named prepared statements on a PostgreSQL server; off behind a pooler that cannot keep them (docs/operations.md). */
+  databasePreparedStatements: boolean;
   /** Redis URL; undefined means `npm start` launches a local redis-server. */
   redisUrl?: string;
   /** Prefix for every Redis key and BullMQ queue, so test runs and tenants never collide. */
@@ -371,6 +373,8 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     publicUrl,
     dataDir,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    databasePreparedStatements: oneOf(env, 'ATELIER_DATABASE_PREPARED_STATEMENTS', ['true', 'false', '1', '0'] as const, 'true') === 'true'
+      || env.ATELIER_DATABASE_PREPARED_STATEMENTS === '1',
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: prefix,
     jwtSecret,

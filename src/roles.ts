@@ -45,7 +45,7 @@ export async function runOperatorCommand(command: string): Promise<void> {
   const logger = createLogger();
 
   if (command === 'migrate' || command === 'seed') {
-    const db = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite') });
+    const db = await openDatabase({ url: config.databaseUrl, preparedStatements: config.databasePreparedStatements, pgliteDir: path.join(config.dataDir, 'pglite') });
     if (command === 'seed') {
       await seedTierPolicies(db);
       await seedBuiltInPresets(db);
@@ -125,7 +125,7 @@ export async function pushModel(dir: string, name = path.basename(path.resolve(d
   const hash = await hashModelDir(dir);
   const { store } = createArtifactStorage(config.storage, config.dataDir);
   await pushModelFolder(store, dir, { name, files: hash.files });
-  const db = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite') });
+  const db = await openDatabase({ url: config.databaseUrl, preparedStatements: config.databasePreparedStatements, pgliteDir: path.join(config.dataDir, 'pglite') });
   try {
     const description = index.atelier?.description ?? `${index._class_name ?? 'diffusers'} model`;
     await upsertModel(db, { name, description, sha256: hash.sha256, bytes: hash.bytes, files: hash.files }, { enabled: true });

@@ -14,7 +14,7 @@ import { outputOf, printJson, printTable } from './output';
 /** Opens this installation as the environment configures it, runs the export or import, prints counts and checksums. */
 export async function runTransfer(direction: 'export' | 'import', dir: string, opts: GlobalOptions): Promise<void> {
   const config = loadConfig(process.env);
-  const db = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, 'pglite') });
+  const db = await openDatabase({ url: config.databaseUrl, preparedStatements: config.databasePreparedStatements, pgliteDir: path.join(config.dataDir, 'pglite') });
   const storage = createArtifactStorage(config.storage, config.dataDir);
   const target = path.resolve(dir);
   try {

@@ -13,6 +13,16 @@ export interface DatabaseOptions {
   /** Only for throwaway databases: build tables from entities instead of migrations. */
   synchronize?: boolean;
   poolSize?: number;
+  /** On a PostgreSQL server, hot statements as named prepared statements (default); false behind a pooler that cannot keep them. */
+  preparedStatements?: boolean;
+}
+
+/** Data sources opened with `preparedStatements: false`. */
+const unprepared = new WeakSet<DataSource>();
+
+/** Whether `db` may run named prepared statements: a PostgreSQL server not opened with `preparedStatements: false` (EntityInsert). */
+export function preparesStatements(db: DataSource): boolean {
+  return db.options.type === 'postgres' && !db.options.driver && !unprepared.has(db);
 }
 
 /** Creates (but does not open) the TypeORM data source for Atelier. */
@@ -26,7 +36,9 @@ export function createDataSource(options: DatabaseOptions): DataSource {
     logging: false,
   };
   if (options.url) {
-    return new DataSource({ ...common, url: options.url, extra: { max: options.poolSize ?? 10 } });
+    const db = new DataSource({ ...common, url: options.url, extra: { max: options.poolSize ?? 10 } });
+    if (options.preparedStatements === false) unprepared.add(db);
+    return db;
   }
   const dir = options.pgliteDir === 'memory' ? undefined : options.pgliteDir;
   if (dir) mkdirSync(path.dirname(dir), { recursive: true });

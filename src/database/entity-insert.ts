@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { QueryFailedError, type DataSource, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { preparesStatements } from './data-source';
 import { isStalePlan } from './pglite-statements';
 
 /**
@@ -17,7 +18,7 @@ export class EntityInsert<T extends ObjectLiteral> {
   private readonly table: string;
   private readonly columns: ColumnMetadata[];
   private readonly statements = new Map<string, { text: string; name: string; returned: ColumnMetadata[] }>();
-  /** On a PostgreSQL server (node-postgres), not PGlite, whose thread prepares statements by their text itself. */
+  /** On a PostgreSQL server (node-postgres) unless turned off; PGlite's thread prepares statements by their text itself. */
   private readonly server: boolean;
   /** Statements prepared again under a new name (`prepared`). */
   private renamed = 0;
@@ -26,7 +27,7 @@ export class EntityInsert<T extends ObjectLiteral> {
     const metadata = db.getMetadata(target);
     this.table = metadata.tablePath;
     this.columns = metadata.columns.filter((c) => !c.isVirtual);
-    this.server = db.options.type === 'postgres' && !db.options.driver;
+    this.server = preparesStatements(db);
   }
 
   /** Writes `entity` and sets the columns the database filled on it. */

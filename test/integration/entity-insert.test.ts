@@ -61,6 +61,19 @@ describe('EntityInsert on PostgreSQL', () => {
     await db.query('ALTER TABLE users ALTER COLUMN updated_at TYPE timestamptz');
   });
 
+  it('runs unnamed when prepared statements are turned off (ATELIER_DATABASE_PREPARED_STATEMENTS=false)', async () => {
+    const unprepared = await openDatabase({ url: (db.options as { url: string }).url, poolSize: 1, preparedStatements: false });
+    try {
+      const insert = new EntityInsert(unprepared, User);
+      const { statements } = await countStatements(unprepared, () => insert.insert(user('unprepared@example.com')));
+      expect(statements).toEqual([expect.stringMatching(/^INSERT INTO "users" \(/)]);
+      expect(await unprepared.query("SELECT name FROM pg_prepared_statements WHERE name LIKE 'atelier_%'")).toEqual([]);
+      expect(await unprepared.getRepository(User).countBy({ email: 'unprepared@example.com' })).toBe(1);
+    } finally {
+      await unprepared.destroy();
+    }
+  });
+
   it('refuses as TypeORM does: a QueryFailedError with PostgreSQL\'s fields, and nothing written', async () => {
     const insert = new EntityInsert(db, User);
     const error = await insert.insert(user('first@example.com')).catch((e: unknown) => e);

@@ -8,6 +8,10 @@ describe('config', () => {
     const config = loadConfig(base);
     expect(config).toMatchObject({ port: 4000, role: 'all', corsOrigins: ['http://localhost:4000'], executionProviders: ['cuda', 'cpu'], intraOpThreads: 1 });
     expect(loadConfig({ ...base, ATELIER_CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
+    expect(config.databasePreparedStatements).toBe(true);
+    expect(loadConfig({ ...base, ATELIER_DATABASE_PREPARED_STATEMENTS: 'false' }).databasePreparedStatements).toBe(false);
+    expect(loadConfig({ ...base, ATELIER_DATABASE_PREPARED_STATEMENTS: '0' }).databasePreparedStatements).toBe(false);
+    expect(loadConfig({ ...base, ATELIER_DATABASE_PREPARED_STATEMENTS: '1' }).databasePreparedStatements).toBe(true);
   });
 
   it('fails fast on bad values, naming the variable', () => {
@@ -17,6 +21,7 @@ describe('config', () => {
     expect(() => loadConfig({ ...base, NODE_ENV: 'production', JWT_SECRET: '' })).toThrow(/JWT_SECRET is required/);
     expect(() => loadConfig({ ...base, ATELIER_CORS_ORIGINS: 'https://a.example.com/path' })).toThrow(/ATELIER_CORS_ORIGINS/);
     expect(() => loadConfig({ ...base, ATELIER_ADMIN_EMAIL: 'a@b.c' })).toThrow(/together/);
+    expect(() => loadConfig({ ...base, ATELIER_DATABASE_PREPARED_STATEMENTS: 'no' })).toThrow(/ATELIER_DATABASE_PREPARED_STATEMENTS/);
   });
 
   it('reads the webhook network allowlist as CIDRs and refuses anything else', () => {
