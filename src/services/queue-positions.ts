@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { Job, JobStatus, remainingDenoisingSteps, workSteps } from '../entities';
 import type { EventPublisher } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
+import { RedisScript } from '../redis/script';
 
 /**
  * Where workers keep, for each model, weighted sums of its recent renders'
@@ -69,15 +70,26 @@ export async function readStepCosts(redis: Redis, prefix: string, modelIds: read
   return new Map(ids.flatMap((id, i) => (sums[i] ? [[id, fit(sums[i]!)] as [string, StepCost]] : [])));
 }
 
+/**
+ * Decays a model's sums and adds one render's point (x megapixels, y ms per
+ * step), in one step on the server: two workers finishing renders of one
+ * model at once both count. Sums that `readSums` would not take start over.
+ */
+const FOLD_SCRIPT = new RedisScript<number>('atelierStepCostFold', 1, `
+local s = redis.call('HMGET', KEYS[1], 'w', 'x', 'y', 'xx', 'xy')
+local w, sx, sy, sxx, sxy = tonumber(s[1]), tonumber(s[2]), tonumber(s[3]), tonumber(s[4]), tonumber(s[5])
+if not (w and sx and sy and sxx and sxy and w > 0 and sx > 0) then w, sx, sy, sxx, sxy = 0, 0, 0, 0, 0 end
+local d, x, y = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local f = function(v) return string.format('%.8g', v) end
+redis.call('HSET', KEYS[1], 'w', f(w * d + 1), 'x', f(sx * d + x), 'y', f(sy * d + y), 'xx', f(sxx * d + x * x), 'xy', f(sxy * d + x * y))
+return 1
+`);
+
 /** Folds one finished render (`renderMs` for all of `job`'s denoising) into its model's sums. */
 export async function recordStepCost(redis: Redis, prefix: string, job: EtaJob, renderMs: number): Promise<void> {
   const steps = remainingDenoisingSteps(job);
   if (!(steps > 0) || !(renderMs > 0)) return;
-  const x = megapixels(job);
-  const y = renderMs / steps;
-  const old = (await readSums(redis, prefix, job.modelId)) ?? { w: 0, x: 0, y: 0, xx: 0, xy: 0 };
-  const next = { w: old.w * DECAY + 1, x: old.x * DECAY + x, y: old.y * DECAY + y, xx: old.xx * DECAY + x * x, xy: old.xy * DECAY + x * y };
-  await redis.hset(stepCostKey(prefix, job.modelId), Object.fromEntries(Object.entries(next).map(([k, v]) => [k, v.toPrecision(8)])));
+  await FOLD_SCRIPT.run(redis, [stepCostKey(prefix, job.modelId)], [DECAY, megapixels(job), renderMs / steps]);
 }
 
 /** A new job's place in line: the waiting jobs ahead of it, and whether it went ahead of any. */

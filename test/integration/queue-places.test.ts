@@ -182,4 +182,15 @@ describe('a step\'s cost', () => {
     expect(remainingWorkMs(job(512, 30), two)).toBeCloseTo(30 * truth(512), 2);
     expect(remainingWorkMs(job(512, 30), two, 10)).toBeCloseTo(20 * truth(512), 2);
   });
+
+  it('counts every render when workers finish renders of one model at once', async () => {
+    const modelId = randomUUID();
+    const key = `${app.config.redisPrefix}:stats:step-cost:${modelId}`;
+    const render = { modelId, width: 1000, height: 1000, kind: JobKind.IMAGE, steps: 10, count: 1, videoFrames: null };
+    await Promise.all(Array.from({ length: 20 }, () => recordStepCost(app.redis, app.config.redisPrefix, render, 300)));
+    // Each fold decays the weight by 0.8 and adds 1: after 20, Σ 0.8^k for k < 20. A lost fold would leave less.
+    const weight = (1 - 0.8 ** 20) / (1 - 0.8);
+    expect(Number(await app.redis.hget(key, 'w'))).toBeCloseTo(weight, 5);
+    expect((await readStepCosts(app.redis, app.config.redisPrefix, [modelId])).get(modelId)!.msPerMp).toBeCloseTo(30, 5);
+  });
 });
