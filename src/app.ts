@@ -6,7 +6,7 @@ import express from 'express';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { AtelierConfig } from './config';
-import { openDatabase, workerDataSource } from './database/data-source';
+import { configuredDatabase, openDatabase, workerDataSource } from './database/data-source';
 import { seedBuiltInPresets, seedTierPolicies, syncModels } from './database/seed';
 import type { GenerationWorker } from './gpu-worker/generation-worker';
 import { ModelRegistry } from './gpu-worker/models/registry';
@@ -120,7 +120,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
     redisUrl = local.url;
     logger.info({ redisUrl }, 'started a local redis-server (set REDIS_URL to use your own)');
   }
-  const db = await openDatabase({ url: config.databaseUrl, preparedStatements: config.databasePreparedStatements, pgliteDir: options.pgliteDir ?? path.join(config.dataDir, 'pglite') });
+  const db = await openDatabase(configuredDatabase(config, options.pgliteDir));
   cleanups.push(() => db.destroy());
   await seedTierPolicies(db);
   await seedBuiltInPresets(db);

@@ -182,6 +182,12 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return raw as T;
 }
 
+/** A yes-or-no setting: `true`/`1` or `false`/`0`; anything else is refused, naming the variable. */
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const value = oneOf(env, name, ['true', 'false', '1', '0'] as const, fallback ? 'true' : 'false');
+  return value === 'true' || value === '1';
+}
+
 function url(env: Env, name: string, protocols: string[]): string | undefined {
   const raw = env[name];
   if (!raw) return undefined;
@@ -208,7 +214,6 @@ function storageConfig(env: Env): StorageConfig {
   required('ATELIER_S3_ENDPOINT');
   const bucket = required('ATELIER_S3_BUCKET');
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError('ATELIER_S3_BUCKET is not a valid bucket name (3-63 lower-case letters, digits, . or -)');
-  const pathStyle = oneOf(env, 'ATELIER_S3_FORCE_PATH_STYLE', ['true', 'false', '1', '0'] as const, 'true');
   return {
     kind: 's3',
     endpoint: url(env, 'ATELIER_S3_ENDPOINT', ['http:', 'https:'])!,
@@ -216,7 +221,7 @@ function storageConfig(env: Env): StorageConfig {
     region: env.ATELIER_S3_REGION || 'us-east-1',
     accessKeyId: required('ATELIER_S3_ACCESS_KEY_ID'),
     secretAccessKey: required('ATELIER_S3_SECRET_ACCESS_KEY'),
-    forcePathStyle: pathStyle === 'true' || pathStyle === '1',
+    forcePathStyle: flag(env, 'ATELIER_S3_FORCE_PATH_STYLE', true),
   };
 }
 
@@ -373,8 +378,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     publicUrl,
     dataDir,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
-    databasePreparedStatements: oneOf(env, 'ATELIER_DATABASE_PREPARED_STATEMENTS', ['true', 'false', '1', '0'] as const, 'true') === 'true'
-      || env.ATELIER_DATABASE_PREPARED_STATEMENTS === '1',
+    databasePreparedStatements: flag(env, 'ATELIER_DATABASE_PREPARED_STATEMENTS', true),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: prefix,
     jwtSecret,

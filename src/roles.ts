@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { startAtelier } from './app';
 import { ConfigError, loadConfig, type AtelierConfig } from './config';
-import { openDatabase } from './database/data-source';
+import { configuredDatabase, openDatabase } from './database/data-source';
 import { Role, User } from './entities';
 import { seedBuiltInPresets, seedTierPolicies, upsertModel } from './database/seed';
 import { PipelineError } from './gpu-worker/pipeline/errors';
@@ -45,7 +45,7 @@ export async function runOperatorCommand(command: string): Promise<void> {
   const logger = createLogger();
 
   if (command === 'migrate' || command === 'seed') {
-    const db = await openDatabase({ url: config.databaseUrl, preparedStatements: config.databasePreparedStatements, pgliteDir: path.join(config.dataDir, 'pglite') });
+    const db = await openDatabase(configuredDatabase(config));
     if (command === 'seed') {
       await seedTierPolicies(db);
       await seedBuiltInPresets(db);
@@ -125,7 +125,7 @@ export async function pushModel(dir: string, name = path.basename(path.resolve(d
   const hash = await hashModelDir(dir);
   const { store } = createArtifactStorage(config.storage, config.dataDir);
   await pushModelFolder(store, dir, { name, files: hash.files });
-  const db = await openDatabase({ url: config.databaseUrl, preparedStatements: config.databasePreparedStatements, pgliteDir: path.join(config.dataDir, 'pglite') });
+  const db = await openDatabase(configuredDatabase(config));
   try {
     const description = index.atelier?.description ?? `${index._class_name ?? 'diffusers'} model`;
     await upsertModel(db, { name, description, sha256: hash.sha256, bytes: hash.bytes, files: hash.files }, { enabled: true });

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import path from 'node:path';
 import { loadConfig } from '../config';
-import { openDatabase } from '../database/data-source';
+import { configuredDatabase, openDatabase } from '../database/data-source';
 import { exportInstallation } from '../database/installation-transfer/export';
 import { importInstallation } from '../database/installation-transfer/import';
 import type { Manifest } from '../database/installation-transfer/manifest';
@@ -14,7 +14,7 @@ import { outputOf, printJson, printTable } from './output';
 /** Opens this installation as the environment configures it, runs the export or import, prints counts and checksums. */
 export async function runTransfer(direction: 'export' | 'import', dir: string, opts: GlobalOptions): Promise<void> {
   const config = loadConfig(process.env);
-  const db = await openDatabase({ url: config.databaseUrl, preparedStatements: config.databasePreparedStatements, pgliteDir: path.join(config.dataDir, 'pglite') });
+  const db = await openDatabase(configuredDatabase(config));
   const storage = createArtifactStorage(config.storage, config.dataDir);
   const target = path.resolve(dir);
   try {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { DataSource } from 'typeorm';
+import type { AtelierConfig } from '../config';
 import { ENTITIES } from '../entities';
 import { MIGRATIONS } from '../entities/migrations';
 import { PGliteLeasePool, pgliteDriverModule, type PGlitePoolOptions } from './pglite-pool';
@@ -23,6 +24,13 @@ const unprepared = new WeakSet<DataSource>();
 /** Whether `db` may run named prepared statements: a PostgreSQL server not opened with `preparedStatements: false` (EntityInsert). */
 export function preparesStatements(db: DataSource): boolean {
   return db.options.type === 'postgres' && !db.options.driver && !unprepared.has(db);
+}
+
+/** The database the configuration names: its server, or PGlite in `pgliteDir` (default: the data dir's `pglite`). */
+export function configuredDatabase(
+  config: Pick<AtelierConfig, 'databaseUrl' | 'databasePreparedStatements' | 'dataDir'>, pgliteDir = path.join(config.dataDir, 'pglite'),
+): DatabaseOptions {
+  return { url: config.databaseUrl, preparedStatements: config.databasePreparedStatements, pgliteDir };
 }
 
 /** Creates (but does not open) the TypeORM data source for Atelier. */
