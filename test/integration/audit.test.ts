@@ -122,6 +122,42 @@ describe('security audit log', () => {
     expect(ws.map((e) => [e.reason, e.userAgent])).toEqual([['INVALID_TOKEN', 'ws-test/1']]);
   });
 
+  it('refuses a token past its expiry on every door once it was accepted and kept (HTTP, WebSocket, /uploads)', async () => {
+    const user = await register();
+    const address = nextAddress();
+    // Accepted first, so its verdict is kept (services/verified-tokens.ts); then it expires.
+    const token = jwt.sign({ sub: user.id, exp: Math.floor(Date.now() / 1000) + 2 }, TEST_JWT_SECRET, { algorithm: 'HS256' });
+    const me = () => gql<any>(app.url, '{ me { id } }', {}, token, from(address));
+    const upload = () => fetch(`${app.url}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}`, ...from(address) }, body: 'x' });
+    const overSocket = async () => {
+      const client = createClient({
+        url: `${app.url.replace(/^http/, 'ws')}/graphql`,
+        webSocketImpl: class extends WebSocket {
+          constructor(url: string, protocols?: string | string[]) {
+            super(url, protocols, { headers: from(address) });
+          }
+        },
+        connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: true,
+      });
+      const query = collect(client, '{ me { id } }', {});
+      await query.done;
+      await client.dispose();
+      return query;
+    };
+    expect((await me()).data.me.id).toBe(user.id);
+    expect((await overSocket()).items).toEqual([{ me: { id: user.id } }]);
+    expect((await upload()).status).toBe(201);
+
+    await new Promise((resolve) => setTimeout(resolve, (Math.floor(Date.now() / 1000) + 3) * 1000 - Date.now()));
+    expect((await me()).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await overSocket()).items).toEqual([]);
+    const refusedUpload = await upload();
+    expect(refusedUpload.status).toBe(401);
+    expect(((await refusedUpload.json()) as { code: string }).code).toBe('UNAUTHENTICATED');
+    const refused = await events({ kinds: ['AUTH_FAILED'], address });
+    expect(refused.map((e) => [e.reason, e.actorId])).toEqual([['TOKEN_EXPIRED', user.id], ['TOKEN_EXPIRED', user.id], ['TOKEN_EXPIRED', user.id]]);
+  });
+
   it('records API keys created, revoked and used from a new address', async () => {
     const home = nextAddress();
     const user = await register(home);
