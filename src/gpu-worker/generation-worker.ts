@@ -274,8 +274,8 @@ export class GenerationWorker {
       redis: this.o.redis,
       cancelKey: cancelFlagKey(this.o.prefix, job.id),
       recordStep: (step) => this.lifecycle.recordStep(job.id, step),
-      // Issued in one tick, several steps' appends go to Redis in one write (auto-pipelining), in order.
-      publishProgress: (steps) => Promise.all(steps.map((p) => this.lifecycle.progress(job, {
+      // Several steps sent together are appended in one script call, in order.
+      publishProgress: (steps) => this.lifecycle.progress(job, steps.map((p) => ({
         step: p.step, elapsedMs: Math.round(p.elapsedMs), etaMs: Math.round(p.etaMs),
         preview: p.preview ? previewDataUrl(p.preview) : undefined,
       }))),

@@ -129,6 +129,8 @@ export type EventOrder = { key: string; rank: number } | { key: string; counter:
 export interface EventPublisher {
   /** `order`: append only if newer than what was appended under its key (then the result is empty when dropped). */
   publish(event: AtelierEvent, order?: EventOrder): Promise<{ jobEventId?: string; sessionEventId?: string }>;
+  /** Several events of one job, in order, in one append (its steps sent together). */
+  publishAll(events: readonly AtelierEvent[]): Promise<void>;
 }
 
 /** What a job's stream already holds (the event log implements it). */

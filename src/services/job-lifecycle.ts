@@ -188,11 +188,13 @@ export class JobLifecycle {
   }
 
   /**
-   * One step's progress, or one frame's for a clip (events only; the row's
-   * step is written by `recordStep`, less often).
+   * Steps' progress, or frames' for a clip, in order, in one append (events
+   * only, and no webhook: the row's step is written by `recordStep`, less often).
    */
-  progress(job: Job, event: Pick<ProgressEvent, 'step' | 'elapsedMs' | 'etaMs' | 'preview'>): Promise<void> {
-    return this.emit(job, { ...event, type: 'PROGRESS', totalSteps: workSteps(job) });
+  progress(job: Job, steps: readonly Pick<ProgressEvent, 'step' | 'elapsedMs' | 'etaMs' | 'preview'>[]): Promise<void> {
+    const at = this.deps.clock.now().toISOString();
+    const totalSteps = workSteps(job);
+    return this.deps.events.publishAll(steps.map((step) => ({ ...step, type: 'PROGRESS' as const, totalSteps, ...this.eventFields(job, job.ownerId, at) })));
   }
 
   recordStep(jobId: string, step: number): Promise<void> {
@@ -267,10 +269,13 @@ export class JobLifecycle {
     const at = this.deps.clock.now().toISOString();
     // A batch job's end is counted under its batch, so counts published after it include it (batch-progress.ts).
     const order = FINAL_EVENT_TYPES.has(event.type) ? finalEventOrder(job) : undefined;
-    await this.deps.events.publish({
-      ...event, actorId: event.actorId ?? job.ownerId, at, jobId: job.id, sessionId: job.sessionId, apiKeyId: job.apiKeyId, batchId: job.batchId ?? null,
-    }, order);
+    await this.deps.events.publish({ ...event, ...this.eventFields(job, event.actorId ?? job.ownerId, at) }, order);
     await this.deps.webhooks?.notify(job, event.type, at);
+  }
+
+  /** What every event of a job says about it. */
+  private eventFields(job: Job, actorId: string, at: string) {
+    return { actorId, at, jobId: job.id, sessionId: job.sessionId, apiKeyId: job.apiKeyId, batchId: job.batchId ?? null };
   }
 
   /**

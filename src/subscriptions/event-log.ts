@@ -16,11 +16,13 @@ export function isEventId(value: string): boolean {
   return /^\d{1,16}-\d{1,10}$/.test(value);
 }
 
-// For each of the event's streams (KEYS: job, session, batch), XADD to the
+// For each of the events' streams (KEYS: job, session, batch), XADD to the
 // capped stream and PUBLISH the same entry with its id, all in one call: the
 // live channel and the log always agree on order and ids, an event is in all
 // of its streams or none, and a session job's event costs one round trip.
-// ARGV: the stored body, the live body, then each stream's MAXLEN and TTL.
+// ARGV: the number of events n, then each event's stored and live bodies, then
+// each stream's MAXLEN and TTL. Several events of one job (its steps sent
+// together) go in one call, in order: one script run instead of one per step.
 // The stored body may be lighter than the live one (no preview image): previews
 // matter to whoever watches now, and would make the log grow with every job.
 // A ranked event (EventOrder) has its key last in KEYS and its rank and TTL
@@ -28,6 +30,7 @@ export function isEventId(value: string): boolean {
 // becomes. A counted event has the key and then its counter set last in KEYS,
 // and its member and TTL last in ARGV: it is appended, and raises the key's
 // rank to 2 × the set's size − 1 (a member counts once, however often it is sent).
+// An ordered or counted call carries one event.
 const APPEND_SCRIPT = new RedisScript<string[]>('atelierEventAppend', 'any', `
 local streams = #KEYS
 if ARGV[#ARGV] == 'ordered' then
@@ -44,15 +47,26 @@ elseif ARGV[#ARGV] == 'counted' then
     redis.call('SET', KEYS[#KEYS - 1], floor, 'EX', ARGV[#ARGV - 1])
   end
 end
+local n = tonumber(ARGV[1])
+local limits = 1 + 2 * n
 local ids = {}
-for i = 1, streams do
-  local key = KEYS[i]
-  local id = redis.call('XADD', key, 'MAXLEN', '~', ARGV[1 + 2 * i], '*', 'e', ARGV[1])
-  redis.call('EXPIRE', key, ARGV[2 + 2 * i])
-  redis.call('PUBLISH', key, id .. ' ' .. ARGV[2])
-  ids[i] = id
+for e = 1, n do
+  local stored, live = ARGV[2 * e], ARGV[2 * e + 1]
+  for i = 1, streams do
+    local key = KEYS[i]
+    local id = redis.call('XADD', key, 'MAXLEN', '~', ARGV[limits + 2 * i - 1], '*', 'e', stored)
+    redis.call('PUBLISH', key, id .. ' ' .. live)
+    ids[#ids + 1] = id
+  end
 end
+for i = 1, streams do redis.call('EXPIRE', KEYS[i], ARGV[limits + 2 * i]) end
 return ids`);
+
+/** An event's stored body (a PROGRESS without its preview image) and its live one. */
+function bodiesOf(event: AtelierEvent): [stored: string, live: string] {
+  const live = JSON.stringify(event);
+  return [event.type === 'PROGRESS' && event.preview ? JSON.stringify({ ...event, preview: undefined }) : live, live];
+}
 
 /** What the event log keeps for replay with `after` (docs/limits.md). */
 export const EVENT_LOG_LIMITS = {
@@ -101,24 +115,39 @@ export class EventLog {
    * otherwise); a counted one is always appended (EventOrder).
    */
   async publish(event: AtelierEvent, order?: EventOrder): Promise<{ jobEventId?: string; sessionEventId?: string; batchEventId?: string }> {
-    const live = JSON.stringify(event);
-    const stored = event.type === 'PROGRESS' && event.preview ? JSON.stringify({ ...event, preview: undefined }) : live;
     const topics = topicsOf(event);
     const result: { jobEventId?: string; sessionEventId?: string; batchEventId?: string } = {};
     if (topics.length === 0) return result;
     const limits = topics.map(({ kind }) => this.limitsOf(kind));
     const keys = topics.map(({ kind, id }) => this.key(kind, id));
+    const bodies = [bodiesOf(event)];
     let ids: string[];
     if (!order) {
-      ids = await this.append(keys, stored, live, limits);
+      ids = await this.append(keys, bodies, limits);
     } else {
       const ttl = Math.max(...limits.map(([, seconds]) => seconds));
       ids = 'rank' in order
-        ? await this.append([...keys, `${this.prefix}:${order.key}`], stored, live, limits, [order.rank, ttl, 'ordered'])
-        : await this.append([...keys, `${this.prefix}:${order.key}`, `${this.prefix}:${order.counter}`], stored, live, limits, [order.member, ttl, 'counted']);
+        ? await this.append([...keys, `${this.prefix}:${order.key}`], bodies, limits, [order.rank, ttl, 'ordered'])
+        : await this.append([...keys, `${this.prefix}:${order.key}`, `${this.prefix}:${order.counter}`], bodies, limits, [order.member, ttl, 'counted']);
     }
     ids.forEach((id, i) => { result[`${topics[i].kind}EventId`] = id; });
     return result;
+  }
+
+  /**
+   * Appends several events of one job (its steps, sent together) to the
+   * job's streams in one call, in order: each is logged and published as
+   * `publish` would, one script run for all of them.
+   */
+  async publishAll(events: readonly AtelierEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const topics = topicsOf(events[0]);
+    if (topics.length === 0) return;
+    const keys = topics.map(({ kind, id }) => this.key(kind, id));
+    if (events.some((event) => topicsOf(event).some(({ kind, id }, i) => keys[i] !== this.key(kind, id)))) {
+      throw new Error('publishAll takes events of one job: these go to different streams');
+    }
+    await this.append(keys, events.map(bodiesOf), topics.map(({ kind }) => this.limitsOf(kind)));
   }
 
   private limitsOf(kind: StreamKind): [maxLen: number, ttlSeconds: number] {
@@ -130,14 +159,14 @@ export class EventLog {
   /** Appends a training run's event to the run's stream (replayed by `trainingUpdated`, kept like a job's). */
   async publishTraining(event: TrainingEvent): Promise<string> {
     const body = JSON.stringify(event);
-    const [id] = await this.append([this.key('training', event.runId)], body, body, [this.limitsOf('training')]);
+    const [id] = await this.append([this.key('training', event.runId)], [[body, body]], [this.limitsOf('training')]);
     return id;
   }
 
   private append(
-    keys: string[], stored: string, live: string, limits: [maxLen: number, ttlSeconds: number][], order: (string | number)[] = [],
+    keys: string[], bodies: [stored: string, live: string][], limits: [maxLen: number, ttlSeconds: number][], order: (string | number)[] = [],
   ): Promise<string[]> {
-    return APPEND_SCRIPT.run(this.redis, keys, [stored, live, ...limits.flat(), ...order]);
+    return APPEND_SCRIPT.run(this.redis, keys, [bodies.length, ...bodies.flat(), ...limits.flat(), ...order]);
   }
 
   /**

@@ -72,6 +72,40 @@ describe('the event log', () => {
     }
   });
 
+  it("appends a job's steps sent together in one call, in order, each logged and delivered live as alone, previews left out of the log", async () => {
+    const events = app.services.events as EventLog;
+    const jobId = randomUUID();
+    const sessionId = randomUUID();
+    const [byJob, bySession] = await Promise.all([events.subscribe('job', jobId, null), events.subscribe('session', sessionId, null)]);
+    const calls: string[] = [];
+    const redis = app.redis as unknown as { evalsha: (...args: unknown[]) => unknown };
+    const evalsha = redis.evalsha;
+    redis.evalsha = function (this: unknown, ...args: unknown[]) {
+      calls.push(String(args[1]));
+      return evalsha.apply(this, args);
+    };
+    const preview = 'data:image/png;base64,AAAA';
+    try {
+      await events.publishAll([1, 2, 3].map((step) => ({ ...progress(jobId, step), sessionId, preview })));
+    } finally {
+      redis.evalsha = evalsha;
+    }
+    expect(calls).toEqual(['2']); // one script call for three events, two streams
+    for (const [queue, kind, topic] of [[byJob, 'job', jobId], [bySession, 'session', sessionId]] as const) {
+      const logged = await events.read<any>(kind, topic, null);
+      expect(logged.map((e) => [e.step, e.preview])).toEqual([[1, undefined], [2, undefined], [3, undefined]]);
+      for (const [i, step] of [1, 2, 3].entries()) {
+        expect((await queue.next()).value).toMatchObject({ step, preview, eventId: logged[i].eventId });
+      }
+      await queue.return();
+    }
+    expect(await app.redis.ttl(events.key('session', sessionId))).toBeGreaterThan(24 * 3600);
+    // Events of two jobs go to different streams: refused before anything is written.
+    const other = randomUUID();
+    await expect(events.publishAll([progress(other, 1), progress(randomUUID(), 1)])).rejects.toThrow('one job');
+    expect(await events.read('job', other, null)).toEqual([]);
+  });
+
   it("keeps a training run's event in the run's own stream", async () => {
     const events = app.services.events as EventLog;
     const runId = randomUUID();
