@@ -2,7 +2,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { DiffusionPipeline } from '../src/gpu-worker/pipeline/diffusion-pipeline';
-import { PNG_DEFLATE_LEVEL } from '../src/gpu-worker/pipeline/png';
+import { deflateRows, PNG_DEFLATE_LEVEL } from '../src/gpu-worker/pipeline/png';
 import { benchModels, median, row, time } from './harness';
 
 const deflate = promisify(zlib.deflate);
@@ -17,9 +17,18 @@ function filteredRows(png: Buffer): Buffer {
   return zlib.inflateSync(Buffer.concat(idat));
 }
 
+/** Milliseconds of CPU the whole process (every thread) spent while `work` ran. */
+async function processCpu(work: () => Promise<unknown>): Promise<number> {
+  const before = process.cpuUsage();
+  await work();
+  const spent = process.cpuUsage(before);
+  return (spent.user + spent.system) / 1000;
+}
+
 /**
  * The PNG encoder's deflate at its level (`PNG_DEFLATE_LEVEL`) against
- * zlib's default level 6, on images the tiny model renders: time and bytes
+ * zlib's default level 6, on images the tiny model renders: time and bytes,
+ * and its one output buffer against zlib's default 16 KiB output chunks
  * (docs/performance.md, "PNGs deflated at level 4").
  */
 export async function pngBench(): Promise<void> {
@@ -42,6 +51,15 @@ export async function pngBench(): Promise<void> {
     }
     row(`deflate time, ${size}²`, median(ours), median(zlibDefault), 'ms');
     row(`deflated size, ${size}²`, oursBytes / 1024, defaultBytes / 1024, 'KiB');
+    // The same level, the encoder's one output buffer against zlib's 16 KiB chunks: CPU of every thread, as
+    // the chunks' round trips between the pool and the calling thread cost CPU on both.
+    const oneBuffer: number[] = [];
+    const chunked: number[] = [];
+    for (let i = 0; i < RUNS; i += 1) {
+      oneBuffer.push(await processCpu(() => deflateRows(rows)));
+      chunked.push(await processCpu(() => deflate(rows, { level: PNG_DEFLATE_LEVEL })));
+    }
+    row(`deflate CPU, ${size}², one output buffer ÷ 16 KiB chunks`, median(oneBuffer), median(chunked), 'ms');
   }
   await pipeline.release();
 }

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { encodePng, readPngInfo } from '../../src/gpu-worker/pipeline/png';
+import { deflateRows, encodePng, PNG_DEFLATE_LEVEL, readPngInfo } from '../../src/gpu-worker/pipeline/png';
 import { decodePng } from './helpers/png-decode';
 
 describe('PNG encoder', () => {
@@ -19,6 +21,15 @@ describe('PNG encoder', () => {
     // The zlib header's FLEVEL bits: 1 for levels 2–5, 2 for level 6 (RFC 1950, zlib's deflate.c).
     expect(png[idat + 1] >> 6).toBe(1);
     expect(Array.from(decodePng(png).rgb)).toEqual(Array.from(rgb));
+  });
+
+  it('deflates into one output buffer the same stream zlib writes in 16 KiB chunks, incompressible rows included', async () => {
+    const smooth = Buffer.from(Uint8Array.from({ length: 256 * 256 * 3 }, (_, i) => (i >> 9) & 0xff));
+    for (const rows of [smooth, randomBytes(200_000), Buffer.alloc(0)]) {
+      const deflated = await deflateRows(rows);
+      expect(deflated.equals(zlib.deflateSync(rows, { level: PNG_DEFLATE_LEVEL }))).toBe(true);
+      expect(zlib.inflateSync(deflated).equals(rows)).toBe(true);
+    }
   });
 
   it('rejects a pixel buffer of the wrong size', async () => {

@@ -16,6 +16,18 @@ const deflate = promisify(zlib.deflate);
  * 13 % (1024²) more bytes (docs/performance.md, "PNGs deflated at level 4").
  */
 export const PNG_DEFLATE_LEVEL = 4;
+
+/**
+ * The IDAT's deflate, on libuv's pool, at PNG_DEFLATE_LEVEL, into one output
+ * buffer with room for all of it. With zlib's default 16 KiB output chunks the
+ * work went back and forth between the pool and this thread once per chunk
+ * (4 times for the tiny model's 256² image, 30 for 1024²), which cost 3–6 %
+ * more CPU (`npm run bench -- png`; docs/performance.md, "One output buffer per deflate").
+ */
+export function deflateRows(rows: Buffer): Promise<Buffer> {
+  // Deflate's worst case is a few bytes per 16 KiB block over the input.
+  return deflate(rows, { level: PNG_DEFLATE_LEVEL, chunkSize: Math.max(zlib.constants.Z_DEFAULT_CHUNK, rows.length + (rows.length >> 10) + 64) });
+}
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 function chunk(type: string, data: Buffer): Buffer {
@@ -63,7 +75,7 @@ export async function encodePng(rgb: Uint8Array, width: number, height: number, 
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // colour type: truecolour
-  const idat = await deflate(filterRows(rgb, width, height), { level: PNG_DEFLATE_LEVEL });
+  const idat = await deflateRows(filterRows(rgb, width, height));
   return Buffer.concat([
     SIGNATURE,
     chunk('IHDR', ihdr),
