@@ -55,7 +55,11 @@ describe('/metrics', () => {
     expect((await finished(late)).error?.code).toBe('DEADLINE_EXCEEDED');
     for (const id of quick) expect((await finished(id)).status).toBe('COMPLETED');
 
-    const m = await scrape();
+    // A job's duration is observed as its run ends, just after COMPLETED is out: the scrape may come between.
+    const m = await waitFor(async () => {
+      const scraped = await scrape();
+      return (sample(scraped, 'atelier_job_duration_seconds_count', { outcome: 'completed', model: 'atelier-tiny' }) ?? 0) >= 2 && scraped;
+    }, 5000, 20);
     expect(m.get('atelier_job_duration_seconds')?.type).toBe('histogram');
     expect(sample(m, 'atelier_job_duration_seconds_count', { outcome: 'completed', model: 'atelier-tiny' })).toBeGreaterThanOrEqual(2);
     expect(sample(m, 'atelier_job_duration_seconds_bucket', { outcome: 'completed', model: 'atelier-tiny', le: '+Inf' })).toBeGreaterThanOrEqual(2);
