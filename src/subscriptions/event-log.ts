@@ -115,11 +115,9 @@ export class EventLog {
    * otherwise); a counted one is always appended (EventOrder).
    */
   async publish(event: AtelierEvent, order?: EventOrder): Promise<{ jobEventId?: string; sessionEventId?: string; batchEventId?: string }> {
-    const topics = topicsOf(event);
+    const { topics, keys, limits } = this.streamsOf(event);
     const result: { jobEventId?: string; sessionEventId?: string; batchEventId?: string } = {};
     if (topics.length === 0) return result;
-    const limits = topics.map(({ kind }) => this.limitsOf(kind));
-    const keys = topics.map(({ kind, id }) => this.key(kind, id));
     const bodies = [bodiesOf(event)];
     let ids: string[];
     if (!order) {
@@ -141,13 +139,19 @@ export class EventLog {
    */
   async publishAll(events: readonly AtelierEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const topics = topicsOf(events[0]);
-    if (topics.length === 0) return;
-    const keys = topics.map(({ kind, id }) => this.key(kind, id));
-    if (events.some((event) => topicsOf(event).some(({ kind, id }, i) => keys[i] !== this.key(kind, id)))) {
+    const { keys, limits } = this.streamsOf(events[0]);
+    if (keys.length === 0) return;
+    const streams = keys.join(' ');
+    if (events.some((event) => this.streamsOf(event).keys.join(' ') !== streams)) {
       throw new Error('publishAll takes events of one job: these go to different streams');
     }
-    await this.append(keys, events.map(bodiesOf), topics.map(({ kind }) => this.limitsOf(kind)));
+    await this.append(keys, events.map(bodiesOf), limits);
+  }
+
+  /** An event's streams: their kinds and ids, Redis keys, and MAXLEN and TTL each. */
+  private streamsOf(event: AtelierEvent) {
+    const topics = topicsOf(event);
+    return { topics, keys: topics.map(({ kind, id }) => this.key(kind, id)), limits: topics.map(({ kind }) => this.limitsOf(kind)) };
   }
 
   private limitsOf(kind: StreamKind): [maxLen: number, ttlSeconds: number] {

@@ -14,6 +14,23 @@ const progress = (jobId: string, step: number) => ({
   type: 'PROGRESS' as const, at: new Date().toISOString(), jobId, sessionId: null, actorId: null, step, totalSteps: 9, elapsedMs: 0, etaMs: 0,
 });
 
+/** The key count of each script call (EVALSHA) made on the app's commands connection while `work` runs. */
+async function scriptCallsDuring(work: () => Promise<unknown>): Promise<string[]> {
+  const calls: string[] = [];
+  const redis = app.redis as unknown as { evalsha: (...args: unknown[]) => unknown };
+  const evalsha = redis.evalsha;
+  redis.evalsha = function (this: unknown, ...args: unknown[]) {
+    calls.push(String(args[1]));
+    return evalsha.apply(this, args);
+  };
+  try {
+    await work();
+  } finally {
+    redis.evalsha = evalsha;
+  }
+  return calls;
+}
+
 describe('the event log', () => {
   it('replays and continues live with no gap and no duplicate when an event lands while the replay is read', async () => {
     const events = app.services.events as EventLog;
@@ -50,19 +67,10 @@ describe('the event log', () => {
     const [byJob, bySession, byBatch] = await Promise.all([
       events.subscribe('job', jobId, null), events.subscribe('session', sessionId, null), events.subscribe('batch', batchId, null),
     ]);
-    const calls: string[] = [];
-    const redis = app.redis as unknown as { evalsha: (...args: unknown[]) => unknown };
-    const evalsha = redis.evalsha;
-    redis.evalsha = function (this: unknown, ...args: unknown[]) {
-      calls.push(String(args[1]));
-      return evalsha.apply(this, args);
-    };
-    let ids: Awaited<ReturnType<EventLog['publish']>>;
-    try {
+    let ids!: Awaited<ReturnType<EventLog['publish']>>;
+    const calls = await scriptCallsDuring(async () => {
       ids = await events.publish({ ...progress(jobId, 1), sessionId, batchId });
-    } finally {
-      redis.evalsha = evalsha;
-    }
+    });
     expect(calls).toEqual(['3']); // one script call, three keys
     for (const [queue, id, kind, topic] of [[byJob, ids.jobEventId, 'job', jobId], [bySession, ids.sessionEventId, 'session', sessionId], [byBatch, ids.batchEventId, 'batch', batchId]] as const) {
       const delivered = (await queue.next()).value as { step: number; eventId: string };
@@ -77,19 +85,8 @@ describe('the event log', () => {
     const jobId = randomUUID();
     const sessionId = randomUUID();
     const [byJob, bySession] = await Promise.all([events.subscribe('job', jobId, null), events.subscribe('session', sessionId, null)]);
-    const calls: string[] = [];
-    const redis = app.redis as unknown as { evalsha: (...args: unknown[]) => unknown };
-    const evalsha = redis.evalsha;
-    redis.evalsha = function (this: unknown, ...args: unknown[]) {
-      calls.push(String(args[1]));
-      return evalsha.apply(this, args);
-    };
     const preview = 'data:image/png;base64,AAAA';
-    try {
-      await events.publishAll([1, 2, 3].map((step) => ({ ...progress(jobId, step), sessionId, preview })));
-    } finally {
-      redis.evalsha = evalsha;
-    }
+    const calls = await scriptCallsDuring(() => events.publishAll([1, 2, 3].map((step) => ({ ...progress(jobId, step), sessionId, preview }))));
     expect(calls).toEqual(['2']); // one script call for three events, two streams
     for (const [queue, kind, topic] of [[byJob, 'job', jobId], [bySession, 'session', sessionId]] as const) {
       const logged = await events.read<any>(kind, topic, null);
@@ -103,6 +100,8 @@ describe('the event log', () => {
     // Events of two jobs go to different streams: refused before anything is written.
     const other = randomUUID();
     await expect(events.publishAll([progress(other, 1), progress(randomUUID(), 1)])).rejects.toThrow('one job');
+    // The same job, one event in a session and one not: their streams differ too.
+    await expect(events.publishAll([{ ...progress(other, 1), sessionId }, progress(other, 2)])).rejects.toThrow('one job');
     expect(await events.read('job', other, null)).toEqual([]);
   });
 
