@@ -35,6 +35,21 @@ export function row(name: string, ours: number, baseline: number, unit: string, 
   console.log(`${name.padEnd(58)} ours ${ours.toFixed(2).padStart(9)} ${unit}  baseline ${baseline.toFixed(2).padStart(9)} ${unit}  ratio ${ratio.toFixed(3)}${goal ? `  (goal ${goal})` : ''}`);
 }
 
+/**
+ * Runs `work` while a plain busy loop in another process holds one core: the
+ * benches' reference rows, what sharing this machine's cores costs the same
+ * work when none of Atelier's code runs beside it.
+ */
+export async function besideBusyLoop<T>(work: () => Promise<T>): Promise<T> {
+  const spinner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    return await work();
+  } finally {
+    spinner.kill('SIGKILL');
+  }
+}
+
 /** A data dir with the tiny model, shared by benches. */
 export async function benchModels(): Promise<string> {
   const dir = path.join(os.tmpdir(), 'atelier-bench-models');

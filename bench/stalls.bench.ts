@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as factory from '../test/support/factories';
 import { gqlData } from '../test/support/graphql';
-import { percentile, row, startBenchApp, startChild, startProfiler } from './harness';
+import { besideBusyLoop, percentile, row, startBenchApp, startChild, startProfiler } from './harness';
 
 /** STALLS_QUERIES (default 400) `me` queries per phase: with 150 the p99 was the second-slowest query, and the ratio moved 0.96–1.83 between runs. */
 const QUERIES = Number(process.env.STALLS_QUERIES ?? 400);
@@ -46,10 +45,7 @@ export async function stallsBench(): Promise<void> {
 
   // The machine's own floor: the same queries while a plain busy loop in another process holds one core,
   // as the render thread does. Whatever this costs `me` is the hardware sharing cores, not Atelier.
-  const spinner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 500));
-  const spun = await meLatencies();
-  spinner.kill('SIGKILL');
+  const spun = await besideBusyLoop(meLatencies);
   queries.close();
   row('  reference: me p99 beside a busy loop in another process ÷ idle', percentile(spun, 99), percentile(idle, 99), 'ms');
   await app.stop();

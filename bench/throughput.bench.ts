@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { DiffusionPipeline } from '../src/gpu-worker/pipeline/diffusion-pipeline';
 import { startLatencyProxy } from '../test/support/latency-proxy';
@@ -6,7 +5,7 @@ import { startTestS3Server } from '../test/support/s3-server';
 import { bareClient, lastPrompt, withComfyModel } from './backend.bench';
 import * as factory from '../test/support/factories';
 import { collect, gqlData, wsClient } from '../test/support/graphql';
-import { benchModels, cpuPerOp, processCpu, row, startBenchApp, startChild, startProfiler, threadCpu, threadCpuPerOp, time } from './harness';
+import { benchModels, besideBusyLoop, cpuPerOp, processCpu, row, startBenchApp, startChild, startProfiler, threadCpu, threadCpuPerOp, time } from './harness';
 
 const USERS = 4;
 const JOBS_PER_USER = 6;
@@ -39,12 +38,7 @@ export async function throughputBench(): Promise<void> {
   const bareMs = await bareBurst();
   // The machine's own floor: the same renders while a plain busy loop in another process holds the other
   // core, which the service's bookkeeping, database and Redis must share with the render thread.
-  const spinner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 500));
-  const [spunMs] = await time(async () => {
-    for (const seed of seeds) await bare.generate({ ...REQUEST, seed });
-  });
-  spinner.kill('SIGKILL');
+  const spunMs = await besideBusyLoop(bareBurst);
   // Each row's baseline is the bare burst run just before and just after its own, so both sides see the same load.
   for (const concurrency of [1, 2]) {
     const { serviceMs, adjacentBareMs } = await throughService(seeds, concurrency, {}, bareBurst);
@@ -120,8 +114,8 @@ async function throughService(
 ): Promise<{ serviceMs: number; adjacentBareMs: number }> {
   const app = await startBenchApp({ ATELIER_WORKER_CONCURRENCY: String(concurrency), ...env });
   const users = await Promise.all(Array.from({ length: USERS }, () => factory.user(app, { tier: 'ENTERPRISE' })));
-  // The users' programs run in a child process (bench/throughput-clients.ts), as they would beside a real service.
-  const clients = startChild('throughput-clients.js');
+  // The users' programs run in a child process (bench/job-clients.ts), as they would beside a real service.
+  const clients = startChild('job-clients.js');
   const burst = async (burstSeeds: number[]) => (await clients.ask<{ ms: number }>({ url: app.url, tokens: users.map((u) => u.token), request: REQUEST, seeds: burstSeeds })).ms;
   await burst([1]);
   // A running service is past V8's warm-up: the first calls run unoptimised code.

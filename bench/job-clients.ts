@@ -1,8 +1,8 @@
 /**
- * Child process of bench/throughput: the 4 users' programs, in a process of
- * their own so that their HTTP and graphql-ws work is not done on the
- * service's event loop. Requests and answers are JSON lines (`startChild` in
- * bench/harness.ts):
+ * Child process of bench/throughput and bench/worker: the users' programs,
+ * in a process of their own so that their HTTP and graphql-ws work is not
+ * done on the service's event loop. Requests and answers are JSON lines
+ * (`startChild` in bench/harness.ts):
  *
  * - `{ url, tokens, request, seeds }`: job k (seed `seeds[k]`) is submitted
  *   by user k % tokens.length, all at once; each user watches its jobs over
