@@ -3,6 +3,8 @@ import { DataSource, In } from 'typeorm';
 import { AiModel, CollabSession, Image, Job, Lora, User } from '../entities';
 import { placesOf, type QueuePlace } from '../services/queue-positions';
 import { createLibraryLoaders } from './library-loaders';
+import type { AppContext, Services } from './context';
+import type { Viewer } from '../services/auth';
 
 function byId<T extends { id: string }>(rows: T[], ids: readonly string[]): (T | null)[] {
   const map = new Map(rows.map((r) => [r.id, r]));
@@ -35,3 +37,37 @@ export function createLoaders(db: DataSource) {
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
+
+/**
+ * What one event of a subscription executes with: the subscription's
+ * context, read live (the viewer as it is now, principal-check.ts), with
+ * DataLoaders of its own built on first use. Fresh loaders, because the
+ * subscription's would serve stale rows; on first use, because most events
+ * (a step's progress) follow no relation. Nothing else a resolver or
+ * graphql-shield leaves on the subscription's context (shield's per-context
+ * rule cache) carries over to its events.
+ */
+export class EventContext implements AppContext {
+  readonly requestId: string;
+  readonly services: Services;
+  readonly transport: AppContext['transport'];
+  readonly clientIp?: string;
+  readonly userAgent?: string;
+  private own: Loaders | undefined;
+
+  constructor(private readonly subscription: AppContext) {
+    this.requestId = subscription.requestId;
+    this.services = subscription.services;
+    this.transport = subscription.transport;
+    this.clientIp = subscription.clientIp;
+    this.userAgent = subscription.userAgent;
+  }
+
+  get viewer(): Viewer | null {
+    return this.subscription.viewer;
+  }
+
+  get loaders(): Loaders {
+    return (this.own ??= createLoaders(this.services.db));
+  }
+}

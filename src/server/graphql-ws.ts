@@ -11,7 +11,7 @@ import { clientAddressOf } from './client-address';
 import { MAX_REQUEST_BYTES, requestIdOf } from './graphql-http';
 import type { Viewer } from '../services/auth';
 import { originOf, type AppContext, type Services } from '../resolvers/context';
-import { createLoaders, type Loaders } from '../resolvers/loaders';
+import { createLoaders, EventContext, type Loaders } from '../resolvers/loaders';
 import { ConnectionRegistry } from '../subscriptions/connection-registry';
 import { subscribeSharingResults } from './shared-execution';
 import { viewerKey } from './viewer-dependence';
@@ -104,9 +104,10 @@ export function attachWebSocketServer(options: {
   const server = serveGraphqlWs<Record<string, unknown>, { origin: ConnectionState['origin']; state?: ConnectionState }>(
     {
       schema: options.schema,
-      // Each event executes with fresh DataLoaders: the subscription's own would serve stale rows.
+      // Each event executes with fresh DataLoaders (the subscription's own would serve stale rows), built only
+      // when the event's selection follows a relation.
       subscribe: (args) => subscribeSharingResults(args, {
-        contextForEvent: (context) => ({ ...(context as AppContext), loaders: createLoaders(services.db) }),
+        contextForEvent: (context) => new EventContext(context as AppContext),
         viewerKeyOf: (context) => viewerKey((context as AppContext).viewer),
       }),
       onConnect: async (ctx) => {

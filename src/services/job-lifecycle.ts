@@ -192,9 +192,13 @@ export class JobLifecycle {
    * only, and no webhook: the row's step is written by `recordStep`, less often).
    */
   progress(job: Job, steps: readonly Pick<ProgressEvent, 'step' | 'elapsedMs' | 'etaMs' | 'preview'>[]): Promise<void> {
-    const at = this.deps.clock.now().toISOString();
     const totalSteps = workSteps(job);
-    return this.deps.events.publishAll(steps.map((step) => ({ ...step, type: 'PROGRESS' as const, totalSteps, ...this.eventFields(job, job.ownerId, at) })));
+    const fields = this.eventFields(job, job.ownerId, this.deps.clock.now().toISOString());
+    // Built field by field, the job's fields spread last: an object literal that starts with a spread took
+    // V8's slow path here, ≈ 5 µs an event against 0.1 (docs/performance.md, "Fewer allocations per event").
+    return this.deps.events.publishAll(steps.map((s) => ({
+      type: 'PROGRESS' as const, step: s.step, elapsedMs: s.elapsedMs, etaMs: s.etaMs, preview: s.preview, totalSteps, ...fields,
+    })));
   }
 
   recordStep(jobId: string, step: number): Promise<void> {
