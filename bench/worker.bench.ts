@@ -23,9 +23,10 @@ export async function workerBench(): Promise<void> {
   const app = await startBenchApp();
   const user = await factory.user(app, { tier: 'ENTERPRISE' });
   const bare = await DiffusionPipeline.load(modelDir, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
-  // What a client sees: the job submitted through GraphQL and watched on its subscription to COMPLETED, by
-  // a program in a process of its own (bench/job-clients.ts), as beside a real service, so that its HTTP and
-  // graphql-ws work is not done on the service's event loop (docs/performance.md, "The worker bench's client").
+  // What a client sees: the job submitted through GraphQL and watched on its subscription to COMPLETED,
+  // by a program in a process of its own (bench/job-clients.ts), as beside a real service, so that its
+  // HTTP and graphql-ws work is not done on the service's event loop (docs/performance.md, "The worker
+  // bench's client and fewer allocations per event").
   const clients = startChild('job-clients.js');
   const endToEnd = async (request: typeof REQUEST) =>
     (await clients.ask<{ ms: number }>({ url: app.url, tokens: [user.token], request, seeds: [request.seed] })).ms;

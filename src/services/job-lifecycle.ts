@@ -194,8 +194,9 @@ export class JobLifecycle {
   progress(job: Job, steps: readonly Pick<ProgressEvent, 'step' | 'elapsedMs' | 'etaMs' | 'preview'>[]): Promise<void> {
     const totalSteps = workSteps(job);
     const fields = this.eventFields(job, job.ownerId, this.deps.clock.now().toISOString());
-    // Built field by field, the job's fields spread last: an object literal that starts with a spread took
-    // V8's slow path here, ≈ 5 µs an event against 0.1 (docs/performance.md, "Fewer allocations per event").
+    // Built field by field, the job's fields spread last: an object literal that starts with a spread
+    // took V8's slow path here, ≈ 5 µs an event against 0.1 (docs/performance.md, "The worker bench's
+    // client and fewer allocations per event").
     return this.deps.events.publishAll(steps.map((s) => ({
       type: 'PROGRESS' as const, step: s.step, elapsedMs: s.elapsedMs, etaMs: s.etaMs, preview: s.preview, totalSteps, ...fields,
     })));
