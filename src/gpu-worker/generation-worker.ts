@@ -189,14 +189,14 @@ export class GenerationWorker {
 
   /**
    * The usual job, started with one statement: its entry names its model,
-   * that model runs on ONNX and is loaded, and no cancel has been asked for.
-   * The model (a cached copy) says first whether the job can start this way,
-   * so a remote or cold model's job goes to `drive` without a Redis read it
-   * would repeat; the start's UPDATE returns the row instead of a read before
-   * it (docs/architecture.md, "The job path"). False when any of that does
-   * not hold, or the start matched no row (final, past its deadline,
-   * deleted): `drive` then reads the row and deals with the job as it always
-   * has.
+   * and that model runs on ONNX and is loaded. The model (a cached copy)
+   * says first whether the job can start this way, so a remote or cold
+   * model's job goes to `drive` without a Redis read it would repeat; the
+   * start's UPDATE returns the row instead of a read before it, and the
+   * cancel flag is read beside it (docs/architecture.md, "The job path").
+   * False when any of that does not hold, or the start matched no row
+   * (final, past its deadline, deleted): `drive` then reads the row and
+   * deals with the job as it always has.
    */
   private async startWarm(bullJob: BullJob<GenerationJobData>, modelId: string, log: Logger, token?: string): Promise<boolean> {
     const { jobId } = bullJob.data;
@@ -204,12 +204,23 @@ export class GenerationWorker {
     // A loaded model's sessions are in memory: its folder need not be looked for on disk again.
     const modelDir = model?.backend === BackendKind.ONNX ? model.path ?? this.folders.pathOf(model) : null;
     if (!modelDir || !this.o.pipelines.has(modelDir)) return false;
-    if (await this.gate.durable(() => this.o.redis.get(cancelFlagKey(this.o.prefix, jobId)))) return false;
     const release = this.o.pipelines.hold(modelDir);
     try {
       const pipeline = await this.acquire(modelDir).catch(() => null);
-      const begun = pipeline && await this.lifecycle.beginById(jobId, modelId, pipeline.executionProvider);
+      if (!pipeline) return false;
+      // The cancel flag is read while the start is written: one wait before the render, not two.
+      const [cancelFlag, begun] = await Promise.all([
+        this.gate.durable(() => this.o.redis.get(cancelFlagKey(this.o.prefix, jobId))),
+        this.lifecycle.beginById(jobId, modelId, pipeline.executionProvider),
+      ]);
       if (!begun) return false;
+      if (cancelFlag) {
+        // A cancel that came as the entry was taken (JobService.stop): the job ends before anything renders,
+        // its CANCELLED after its STARTED.
+        await begun.announced;
+        await this.cancel(begun.job, log);
+        return true;
+      }
       await this.run(begun.job, bullJob, new OnnxBackend(pipeline), path.basename(pipeline.modelDir), log, token, begun);
       return true;
     } finally {

@@ -101,6 +101,27 @@ describe('GPU worker', () => {
     expect(usage.usage.openJobs).toBe(0);
   });
 
+  it('a job whose cancel came as its entry was taken ends before it renders: STARTED, then CANCELLED, no step, no image', async () => {
+    await app.worker!.bullWorker.pause();
+    let id = '';
+    try {
+      ({ id } = await factory.job(app, user, { prompt: 'cancelled as it was taken', width: 64, height: 64, steps: 40 }));
+      // What cancelJob leaves when the worker has the entry already (JobService.stop): the flag the worker reads.
+      await app.redis.set(`${app.config.redisPrefix}:cancel:${id}`, user.id, 'EX', 60);
+    } finally {
+      app.worker!.bullWorker.resume();
+    }
+    const job = await finished(id);
+    expect(job).toMatchObject({ status: 'CANCELLED', step: 0, images: [] });
+    const client = wsClient(app.url, user.token);
+    const stream = collect<any>(client, 'subscription($id:ID!){ jobUpdated(jobId:$id) { type } }', { id });
+    await stream.done;
+    await client.dispose();
+    expect(stream.items.map((i) => i.jobUpdated.type)).toEqual(['QUEUED', 'STARTED', 'CANCELLED']);
+    const usage = await gqlData<any>(app.url, '{ usage { openJobs } }', {}, user.token);
+    expect(usage.usage.openJobs).toBe(0);
+  });
+
   it('starts a job whose model is loaded without reading its row first; an entry that names no model is read as before', async () => {
     const find = vi.spyOn(JobTransitions.prototype, 'find');
     const reads = (id: string) => find.mock.calls.filter(([jobId]) => jobId === id).length;
