@@ -299,13 +299,23 @@ export class GenerationWorker {
       },
     });
     /**
-     * The render is over (a clip's last frame is in): the timeout stops, the next job may start rendering
-     * while this one is stored and recorded, and every event goes out first. A failed announcement (an
-     * outage) puts the job back before anything is recorded.
+     * The render thread is done with this job (its images may still be encoding): the next job may start
+     * rendering while this one is encoded, stored and recorded. Once only.
+     */
+    let renderSlotHeld = true;
+    const renderOver = () => {
+      if (!renderSlotHeld) return;
+      renderSlotHeld = false;
+      recorded = this.slots.renderEnded();
+    };
+    /**
+     * The images are in (a clip's last frame is): the timeout stops, the render slot is given up if it was
+     * not yet, and every event goes out first. A failed announcement (an outage) puts the job back before
+     * anything is recorded.
      */
     const rendered = async () => {
       clearTimeout(timer);
-      recorded = this.slots.renderEnded();
+      renderOver();
       await reporter.flush();
       await begun.announced;
     };
@@ -333,6 +343,7 @@ export class GenerationWorker {
       }, {
         signal: controller.signal,
         saveTo,
+        onRendered: renderOver,
         onStep: (p: StepProgress) => {
           this.metrics.step(modelName, (p.elapsedMs - lastStepMs) / 1000);
           lastStepMs = p.elapsedMs;

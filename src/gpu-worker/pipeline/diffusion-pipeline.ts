@@ -83,6 +83,17 @@ export class DiffusionPipeline implements ImagePipeline {
    * LoRA files ⇒ identical PNG bytes.
    */
   async generate(req: GenerationRequest, opts: RunOptions = {}): Promise<GeneratedImage[]> {
+    const rendered = await this.render(req, opts);
+    opts.onRendered?.();
+    return encodeImages(rendered);
+  }
+
+  /**
+   * The part of `generate` that runs the model (text encoder, sampler, VAE),
+   * up to each image's pixels; `encodeImages` makes their PNGs, and needs no
+   * model, so a thread may render the next request meanwhile.
+   */
+  async render(req: GenerationRequest, opts: RunOptions = {}): Promise<RenderedImage[]> {
     if (this.released) throw new PipelineError('MODEL_LOAD_FAILED', 'pipeline was released');
     validateRequest(req);
     const weightFeeds = await this.weightFeeds(req.loras ?? []);
@@ -102,9 +113,9 @@ export class DiffusionPipeline implements ImagePipeline {
       afterStep: (step, latents) => this.reportStep(req, opts, scheduler, { step, latents, latentDims, started }),
       signal: opts.signal,
     });
-    const images: GeneratedImage[] = [];
+    const images: RenderedImage[] = [];
     for (let i = 0; i < req.count; i++) {
-      images.push(await this.finishImage(req, scheduler.name, req.seed + i, final.subarray(i * perImage, (i + 1) * perImage), latentDims));
+      images.push(await this.toPixels(req, scheduler.name, req.seed + i, final.subarray(i * perImage, (i + 1) * perImage), latentDims));
     }
     return images;
   }
@@ -194,10 +205,28 @@ export class DiffusionPipeline implements ImagePipeline {
     await opts.onStep({ step: s.step, totalSteps: total, elapsedMs, etaMs, preview });
   }
 
-  private async finishImage(req: GenerationRequest, sampler: string, seed: number, latents: Float32Array, dims: number[]): Promise<GeneratedImage> {
+  private async toPixels(req: GenerationRequest, sampler: string, seed: number, latents: Float32Array, dims: number[]): Promise<RenderedImage> {
     const { rgb, width, height } = await decodeImage(this.model, latents, dims);
     const text = pngTextChunks(req, { seed, sampler, modelName: req.modelName ?? this.model.name, modelHash: this.model.modelHash });
-    const png = await encodePng(rgb, width, height, text);
-    return { png, seed, width, height, sha256: sha256(png) };
+    return { rgb, width, height, seed, text };
   }
+}
+
+/** An image rendered to pixels, with the text chunks its PNG will carry (`DiffusionPipeline.render`). */
+export interface RenderedImage {
+  rgb: Uint8Array;
+  width: number;
+  height: number;
+  seed: number;
+  text: Record<string, string>;
+}
+
+/** Rendered images' PNGs and their hashes, in order. The deflate runs on libuv's pool. */
+export async function encodeImages(images: readonly RenderedImage[]): Promise<GeneratedImage[]> {
+  const encoded: GeneratedImage[] = [];
+  for (const { rgb, width, height, seed, text } of images) {
+    const png = await encodePng(rgb, width, height, text);
+    encoded.push({ png, seed, width, height, sha256: sha256(png) });
+  }
+  return encoded;
 }

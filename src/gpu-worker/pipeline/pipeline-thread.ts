@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import { DiffusionPipeline } from './diffusion-pipeline';
+import { DiffusionPipeline, encodeImages, type RenderedImage } from './diffusion-pipeline';
 import { WindowedBatches } from '../../kernel/windowed-batches';
 import { PipelineAbortedError, PipelineError } from './errors';
 import { STEP_EVENTS_WINDOW_MS, type PipelineLoadOptions, type StepProgress } from './types';
@@ -20,9 +20,12 @@ const { modelDir, options } = workerData as PipelineThreadData;
 const runs = new Map<number, { abort: AbortController }>();
 /**
  * Runs go one at a time, in the order they came: a session runs synchronously
- * on this thread, so two interleaved runs would each take twice as long. The
- * worker takes its next job as a run ends (gpu-worker/render-slots.ts), and
- * with worker concurrency above 1 the next run already waits here.
+ * on this thread, so two interleaved runs would each take twice as long. A
+ * run's place in line ends with its pixels: its PNGs are encoded (the
+ * deflate on libuv's pool, on another core) while the next run renders. The
+ * worker takes its next job as a render ends (the `rendered` message,
+ * gpu-worker/render-slots.ts), and with worker concurrency above 1 the next
+ * run already waits here.
  */
 let line: Promise<void> = Promise.resolve();
 const enqueue = (id: number, run: () => Promise<void>): void => {
@@ -74,8 +77,9 @@ async function generate(pipeline: DiffusionPipeline, id: number, message: ToThre
   // handful of times instead of 20; the last one never waits, and whatever waits goes before the run's end.
   const steps = new WindowedBatches<{ progress: StepProgress; preview?: ArrayBuffer }>(STEP_EVENTS_WINDOW_MS, (batch) =>
     send({ type: 'steps', id, steps: batch }, batch.flatMap((s) => (s.preview ? [s.preview] : []))));
+  let rendered: RenderedImage[];
   try {
-    const images = await pipeline.generate(message.request, {
+    rendered = await pipeline.render(message.request, {
       signal: run.abort.signal,
       // Steps are posted without waiting for the main thread (a round trip per step cost more than the step's
       // bookkeeping); yielding a macrotask lets an 'abort' message land before the next step.
@@ -85,11 +89,25 @@ async function generate(pipeline: DiffusionPipeline, id: number, message: ToThre
       }) : undefined,
     });
     steps.flush();
-    const saved = images.map((image, i) => saveAtomically(image.png, message.saveTo?.[i]));
+  } catch (error) {
+    steps.flush();
+    send({ ...describe(error), id });
+    runs.delete(id);
+    return;
+  }
+  send({ type: 'rendered', id });
+  // Not awaited: the line moves on to the next run while these images are encoded and written.
+  void finish(id, rendered, message.saveTo);
+}
+
+/** A rendered run's PNGs, encoded, written where the caller asked and handed over. */
+async function finish(id: number, rendered: RenderedImage[], saveTo: string[] | undefined): Promise<void> {
+  try {
+    const images = await encodeImages(rendered);
+    const saved = images.map((image, i) => saveAtomically(image.png, saveTo?.[i]));
     const pngs = images.map((image) => detachable(image.png));
     send({ type: 'done', id, images: images.map((image, i) => ({ ...image, png: pngs[i], savedTo: saved[i] })) }, pngs);
   } catch (error) {
-    steps.flush();
     send({ ...describe(error), id });
   } finally {
     runs.delete(id);

@@ -103,6 +103,12 @@ export interface RunOptions {
    * without `savedTo`, for the caller to store.
    */
   saveTo?: string[];
+  /**
+   * Called once the model's part of the run is over, before the images are
+   * encoded: the pipeline may take its next run while they are (ThreadedPipeline
+   * does), so a worker may take its next job.
+   */
+  onRendered?: () => void;
 }
 
 /** Options for DiffusionPipeline.load. */
