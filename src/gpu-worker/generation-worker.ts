@@ -277,8 +277,9 @@ export class GenerationWorker {
     const started = Date.now();
     let outcome = 'failed';
     let lastStepMs = 0;
-    // Called once the job is recorded: until then the worker may take its next job beside it.
-    let recorded = () => {};
+    // Set when the render slot is given up; called once the job is recorded: until then the worker may take
+    // its next job beside it.
+    let recorded: (() => void) | undefined;
     this.running.set(job.id, () => { reason = 'shutdown'; controller.abort(); });
     this.metrics.jobStarted();
     const reporter = new StepReporter({
@@ -302,11 +303,8 @@ export class GenerationWorker {
      * The render thread is done with this job (its images may still be encoding): the next job may start
      * rendering while this one is encoded, stored and recorded. Once only.
      */
-    let renderSlotHeld = true;
     const renderOver = () => {
-      if (!renderSlotHeld) return;
-      renderSlotHeld = false;
-      recorded = this.slots.renderEnded();
+      recorded ??= this.slots.renderEnded();
     };
     /**
      * The images are in (a clip's last frame is): the timeout stops, the render slot is given up if it was
@@ -375,7 +373,7 @@ export class GenerationWorker {
       return await this.failFromError(job, bullJob, error, log);
     } finally {
       if (cancelPoll) clearInterval(cancelPoll);
-      recorded();
+      recorded?.();
       this.running.delete(job.id);
       this.metrics.jobFinished(modelName, outcome, (Date.now() - started) / 1000);
     }
