@@ -28,8 +28,8 @@ export async function workerBench(): Promise<void> {
   // HTTP and graphql-ws work is not done on the service's event loop (docs/performance.md, "The worker
   // bench's client and fewer allocations per event").
   const clients = startChild('job-clients.js');
-  const endToEnd = async (request: typeof REQUEST) =>
-    (await clients.ask<{ ms: number }>({ url: app.url, tokens: [user.token], request, seeds: [request.seed] })).ms;
+  const endToEnd = async (request: typeof REQUEST, reconnect = false) =>
+    (await clients.ask<{ ms: number }>({ url: app.url, tokens: [user.token], request, seeds: [request.seed], reconnect })).ms;
   const compare = async (label: string, request: typeof REQUEST, runs: number, warmup: number, goal?: string) => {
     for (let i = 0; i < warmup; i += 1) {
       await bare.generate(request);
@@ -55,6 +55,16 @@ export async function workerBench(): Promise<void> {
   });
   row('  reference: the bare pipeline beside a busy loop ÷ bare', spun, pipe[0], 'ms');
   console.log(`${''.padEnd(58)} what sharing the cores alone costs a render ≈ ${(spun - pipe[0]).toFixed(1)} ms`);
+  // A client that opens its graphql-ws connection for each job (graphql-ws's default, and the SDK's before
+  // `socketIdleMs`) against one that keeps it, as the row above does, interleaved.
+  const kept: number[] = [];
+  const reconnected: number[] = [];
+  for (let i = 0; i < 3 * RUNS; i += 1) {
+    kept.push(await endToEnd(REQUEST));
+    reconnected.push(await endToEnd(REQUEST, true));
+  }
+  row('  reference: a new connection per job ÷ the connection kept', median(reconnected), median(kept), 'ms');
+  console.log(`${''.padEnd(58)} what a connection's handshake and sign-in add to a job ≈ ${(median(reconnected) - median(kept)).toFixed(1)} ms`);
   // The service is warm by now: a few runs at the new size are enough.
   await compare('end-to-end job ÷ bare pipeline (1024², 30 steps)', { ...REQUEST, width: 1024, height: 1024, steps: 30 }, 3, 3, '≤ 1.10');
   clients.close();

@@ -16,7 +16,17 @@ export interface AtelierClientOptions {
   webSocketImpl?: unknown;
   /** fetch to use; the global one by default. */
   fetch?: typeof fetch;
+  /**
+   * How long the live-events socket stays open after its last subscription
+   * ends, in ms (default 1000): jobs watched one after another share one
+   * socket instead of a handshake and sign-in each. `close()` ends it at once;
+   * 0 closes it as soon as nothing is watched.
+   */
+  socketIdleMs?: number;
 }
+
+/** `AtelierClientOptions.socketIdleMs`'s default. */
+export const SOCKET_IDLE_MS = 1000;
 
 type Variables = Record<string, unknown>;
 
@@ -93,6 +103,7 @@ export class Transport {
       webSocketImpl,
       connectionParams: { authorization: `Bearer ${this.options.apiKey}` },
       lazy: true,
+      lazyCloseTimeout: this.options.socketIdleMs ?? SOCKET_IDLE_MS,
       // Resuming is the job stream's business (it knows the last eventId).
       retryAttempts: 0,
     }));

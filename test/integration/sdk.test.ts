@@ -60,11 +60,28 @@ describe('the TypeScript SDK', () => {
     expect(bytes.length).toBe(done.images[0]!.bytes);
   });
 
+  it('watches jobs one after another over one socket, closed once idle for socketIdleMs', async () => {
+    const quick = createAtelierClient({ url: app.url, apiKey: await apiKey(token), webSocketImpl: TrackedWebSocket, socketIdleMs: 300 });
+    const opened = sockets.length;
+    for (const seed of [1, 2, 3]) {
+      const { job } = await quick.generate({ prompt: 'one after another', seed, ...SMALL });
+      expect((await quick.waitForJob(job.id)).status).toBe('COMPLETED');
+    }
+    expect(sockets.length).toBe(opened + 1);
+    const socket = sockets.at(-1)!;
+    expect(socket.readyState).toBe(WebSocket.OPEN);
+    await new Promise((resolve) => socket.once('close', resolve));
+    // Nothing was left to close: the idle timeout did it.
+    await quick.close();
+  });
+
   it('resumes after the socket drops mid-job with `after`: no event lost, none twice', async () => {
     // The job waits until its stream is open, and renders at 512² (a few ms a step), so the socket is cut while
     // steps still come: a 64² job could finish before the first PROGRESS reached the loop, and nothing would resume.
     await app.worker!.bullWorker.pause();
     const { job } = await sdk.generate({ prompt: 'a storm over the sea', seed: 11, steps: 12, width: 512, height: 512 });
+    // The stream below opens the socket it is cut from (the last test's may still be open, idle).
+    await sdk.close();
     const opened = sockets.length;
     const seen: JobEvent[] = [];
     for await (const event of sdk.jobEvents(job.id, { reconnectDelayMs: 10 })) {

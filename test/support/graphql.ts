@@ -43,13 +43,14 @@ export async function signUp(url: string, prefix = 'user', email = uniqueEmail(p
 }
 
 /** A real graphql-ws client (Node needs `ws` as the WebSocket implementation). */
-export function wsClient(url: string, token?: string | null, options: { retryAttempts?: number } = {}): Client {
+export function wsClient(url: string, token?: string | null, options: { retryAttempts?: number; lazyCloseTimeout?: number } = {}): Client {
   return createClient({
     url: `${url.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     retryAttempts: options.retryAttempts ?? 0,
     lazy: true,
+    lazyCloseTimeout: options.lazyCloseTimeout ?? 0,
   });
 }
 
