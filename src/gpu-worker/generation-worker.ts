@@ -300,8 +300,9 @@ export class GenerationWorker {
       },
     });
     /**
-     * The render thread is done with this job (its images may still be encoding): the next job may start
-     * rendering while this one is encoded, stored and recorded. Once only.
+     * The sampler is done with this job: only its decode to pixels (in the render thread), its PNGs, storing
+     * and recording remain. The next job may be taken now: its run waits for the decode in the render thread,
+     * then renders while this one is encoded, stored and recorded. Once only.
      */
     const renderOver = () => {
       recorded ??= this.slots.renderEnded();
@@ -341,7 +342,7 @@ export class GenerationWorker {
       }, {
         signal: controller.signal,
         saveTo,
-        onRendered: renderOver,
+        onSampled: renderOver,
         onStep: (p: StepProgress) => {
           this.metrics.step(modelName, (p.elapsedMs - lastStepMs) / 1000);
           lastStepMs = p.elapsedMs;

@@ -1,14 +1,18 @@
 import type { Worker } from 'bullmq';
 
 /**
- * Lets a worker take its next job the moment a render ends, while the job
- * that rendered is still being stored and recorded (docs/architecture.md,
- * "The job path"). BullMQ's worker fetches when a slot frees, i.e. when a
- * processor returns; here a job gives its slot up as soon as its render is
- * done by raising the worker's concurrency by one until it is recorded.
- * No job is taken before a render slot is free, so a job that arrives later
- * with a higher priority (or a fairer tag) still goes first, exactly as
- * without the overlap.
+ * Lets a worker take its next job the moment a render's sampler ends, while
+ * the job that rendered is still decoded to pixels, stored and recorded
+ * (docs/architecture.md, "The job path"). BullMQ's worker fetches when a slot
+ * frees, i.e. when a processor returns; here a job gives its slot up as soon
+ * as its last step is done by raising the worker's concurrency by one until
+ * it is recorded. The next job's run then waits in the render thread for
+ * the decode (a third of a 256², 20-step render of the tiny model; a few
+ * percent of a real model's), instead of the render thread waiting for the
+ * next job to be taken and started. No job is taken while a render samples,
+ * so a job that arrives with a higher priority (or a fairer tag) before the
+ * last step still goes first, exactly as without the overlap; one that
+ * arrives during the decode goes after the job already taken.
  *
  * At most one job per render slot is being recorded beside the renders: if
  * recording falls behind (a slow artifact store), the worker stops taking

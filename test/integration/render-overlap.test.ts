@@ -1,14 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { JobStatus } from '../../src/entities';
+import type { FromThread } from '../../src/gpu-worker/pipeline/threaded-pipeline';
+import { RenderSlots } from '../../src/gpu-worker/render-slots';
 import { collect, waitFor, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
 
 /**
- * A worker takes its next job the moment a render ends, while the job that
- * rendered is still stored and recorded (gpu-worker/render-slots.ts;
- * docs/architecture.md, "The job path"), and never before: a job stays in the
- * queue, free to be overtaken, while the render before it runs.
+ * A worker takes its next job the moment a render's sampler ends, while the
+ * job that rendered is still decoded, stored and recorded
+ * (gpu-worker/render-slots.ts; docs/architecture.md, "The job path"), and
+ * never before: a job stays in the queue, free to be overtaken, while the
+ * render before it samples.
  */
 let app: TestApp;
 let user: factory.TestUser;
@@ -55,6 +59,27 @@ describe('a render overlapping the previous job\'s recording', () => {
     expect(app.worker!.bullWorker.concurrency).toBe(1);
     await waitFor(async () => (await status(next.id)) === JobStatus.COMPLETED, 30_000);
     await client.dispose();
+  });
+
+  it('gives the render slot up as the sampler ends: before the render thread has decoded the images', async () => {
+    const emit = vi.spyOn(Worker.prototype, 'emit');
+    // What the render thread had said last (sampled, or a run's images handed over) each time a slot was given up.
+    const lastWord: string[] = [];
+    const original = RenderSlots.prototype.renderEnded;
+    const renderEnded = vi.spyOn(RenderSlots.prototype, 'renderEnded').mockImplementation(function (this: RenderSlots) {
+      const said = emit.mock.calls.filter(([event, message]) => event === 'message' && ['sampled', 'done'].includes((message as FromThread).type));
+      lastWord.push((said.at(-1)?.[1] as FromThread | undefined)?.type ?? 'nothing');
+      return original.call(this);
+    });
+    try {
+      // 1024²: its decode takes long after its single step.
+      const job = await factory.job(app, user, { width: 1024, height: 1024, steps: 1, prompt: 'decoded slowly' });
+      await waitFor(async () => (await status(job.id)) === JobStatus.COMPLETED, 30_000);
+      expect(lastWord).toEqual(['sampled']);
+    } finally {
+      renderEnded.mockRestore();
+      emit.mockRestore();
+    }
   });
 
   it('starts the next job while the one before it is still being recorded', async () => {

@@ -85,6 +85,19 @@ describe('DiffusionPipeline on the tiny model', () => {
     expect(Math.max(info.width, info.height)).toBeLessThanOrEqual(64);
   });
 
+  it('says the sampler is over after its last step and before any latents are decoded to pixels', async () => {
+    const seen: string[] = [];
+    const vae = (pipeline as unknown as { model: { vaeDecoder: { run: (...args: unknown[]) => Promise<unknown> } } }).model.vaeDecoder;
+    const run = vae.run;
+    vae.run = (...args) => { seen.push('decode'); return run.apply(vae, args); };
+    try {
+      await pipeline.generate({ ...base, steps: 3, count: 2 }, { onStep: (p) => void seen.push(`step ${p.step}`), onSampled: () => void seen.push('sampled') });
+    } finally {
+      vae.run = run;
+    }
+    expect(seen).toEqual(['step 1', 'step 2', 'step 3', 'sampled', 'decode', 'decode']);
+  });
+
   it('attaches previews only every N steps', async () => {
     const withPreview: number[] = [];
     await pipeline.generate({ ...base, steps: 6, previewEvery: 3 }, { onStep: (p) => void (p.preview && withPreview.push(p.step)) });

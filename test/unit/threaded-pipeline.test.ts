@@ -86,20 +86,20 @@ describe('ThreadedPipeline (the model in a worker thread)', () => {
     expect(seen.indexOf('c done')).toBe(seen.length - 1);
   });
 
-  it('encodes a run\'s images while the next run renders, and says when its render is over', async () => {
+  it('encodes a run\'s images while the next run renders, and says when its sampler is over', async () => {
     const seen: string[] = [];
     const run = (name: string, request: GenerationRequest) => threaded.generate(request, {
       onStep: (p) => { seen.push(`${name}${p.step}`); },
-      onRendered: () => { seen.push(`${name} rendered`); },
+      onSampled: () => { seen.push(`${name} sampled`); },
     }).then((images) => { seen.push(`${name} done`); return images; });
     // A 1024² image takes tens of milliseconds to deflate; the 64² run behind it renders in a few.
     const [large, small] = await Promise.all([
       run('large', { ...base, width: 1024, height: 1024, steps: 1, count: 1 }),
       run('small', { ...base, width: 64, height: 64, steps: 2, count: 1 }),
     ]);
-    expect(seen.slice(0, 2)).toEqual(['large1', 'large rendered']);
+    expect(seen.slice(0, 2)).toEqual(['large1', 'large sampled']);
     expect(seen.indexOf('small done')).toBeLessThan(seen.indexOf('large done'));
-    expect(seen.filter((e) => e.startsWith('small'))).toEqual(['small1', 'small2', 'small rendered', 'small done']);
+    expect(seen.filter((e) => e.startsWith('small'))).toEqual(['small1', 'small2', 'small sampled', 'small done']);
     // The same bytes as a run on its own.
     const alone = await threaded.generate({ ...base, width: 1024, height: 1024, steps: 1, count: 1 });
     expect(large[0].png.equals(alone[0].png)).toBe(true);

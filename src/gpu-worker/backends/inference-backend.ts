@@ -35,8 +35,8 @@ export interface BackendHooks {
   signal: AbortSignal;
   /** Where to write each image's PNG as it is made (RunOptions.saveTo); backends that cannot leave it out of their images. */
   saveTo?: string[];
-  /** The backend's part of the work that holds a render slot is over (RunOptions.onRendered); not every backend calls it. */
-  onRendered?: () => void;
+  /** The backend's part of the work that holds a render slot is nearly over (RunOptions.onSampled); not every backend calls it. */
+  onSampled?: () => void;
 }
 
 /** What a backend says about itself: the state of each endpoint (empty for ONNX). */

@@ -83,9 +83,7 @@ export class DiffusionPipeline implements ImagePipeline {
    * LoRA files ⇒ identical PNG bytes.
    */
   async generate(req: GenerationRequest, opts: RunOptions = {}): Promise<GeneratedImage[]> {
-    const rendered = await this.render(req, opts);
-    opts.onRendered?.();
-    return encodeImages(rendered);
+    return encodeImages(await this.render(req, opts));
   }
 
   /**
@@ -113,6 +111,7 @@ export class DiffusionPipeline implements ImagePipeline {
       afterStep: (step, latents) => this.reportStep(req, opts, scheduler, { step, latents, latentDims, started }),
       signal: opts.signal,
     });
+    opts.onSampled?.();
     const images: RenderedImage[] = [];
     for (let i = 0; i < req.count; i++) {
       images.push(await this.toPixels(req, scheduler.name, req.seed + i, final.subarray(i * perImage, (i + 1) * perImage), latentDims));

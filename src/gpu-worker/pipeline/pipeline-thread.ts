@@ -23,9 +23,9 @@ const runs = new Map<number, { abort: AbortController }>();
  * on this thread, so two interleaved runs would each take twice as long. A
  * run's place in line ends with its pixels: its PNGs are encoded (the
  * deflate on libuv's pool, on another core) while the next run renders. The
- * worker takes its next job as a render ends (the `rendered` message,
- * gpu-worker/render-slots.ts), and with worker concurrency above 1 the next
- * run already waits here.
+ * worker takes its next job as a run's sampler ends (the `sampled` message,
+ * gpu-worker/render-slots.ts), so that job's run waits here while the latents
+ * are decoded, and with worker concurrency above 1 a run already waits.
  */
 let line: Promise<void> = Promise.resolve();
 const enqueue = (id: number, run: () => Promise<void>): void => {
@@ -87,6 +87,10 @@ async function generate(pipeline: DiffusionPipeline, id: number, message: ToThre
         steps.add({ progress: { ...p, preview: undefined }, preview: p.preview ? detachable(p.preview) : undefined }, p.step >= p.totalSteps);
         setImmediate(resolve);
       }) : undefined,
+      onSampled: () => {
+        steps.flush();
+        send({ type: 'sampled', id });
+      },
     });
     steps.flush();
   } catch (error) {
@@ -95,7 +99,6 @@ async function generate(pipeline: DiffusionPipeline, id: number, message: ToThre
     runs.delete(id);
     return;
   }
-  send({ type: 'rendered', id });
   // Not awaited: the line moves on to the next run while these images are encoded and written.
   void finish(id, rendered, message.saveTo);
 }

@@ -22,8 +22,8 @@ interface LoadedInfo { executionProvider: string; modelName: string; modelHash: 
 export type FromThread =
   | ({ type: 'loaded' } & LoadedInfo)
   | { type: 'steps'; id: number; steps: Array<{ progress: StepProgress; preview?: ArrayBuffer }> }
-  /** The run's pixels are made and the thread has moved on to its next run; its images are being encoded. */
-  | { type: 'rendered'; id: number }
+  /** The run's sampler is done (its steps sent); its latents are being decoded, then its images encoded beside the next run. */
+  | { type: 'sampled'; id: number }
   | { type: 'frame'; id: number; frame: Omit<VideoFrame, 'rgb' | 'preview'>; rgb: ArrayBuffer; preview?: ArrayBuffer }
   | { type: 'done'; id: number; images: Array<Omit<GeneratedImage, 'png'> & { png: ArrayBuffer }> }
   | { type: 'failed'; id: number; kind: 'pipeline' | 'aborted' | 'other'; message: string; code?: PipelineErrorCode; field?: string }
@@ -56,7 +56,7 @@ function rebuildError(message: FromThread & { type: 'failed' }): Error {
  * overhead per 1024² job 240 ms → 18 ms), and it sends steps that come close
  * together in one message. Runs started together go through the thread one
  * after the other, in order; a run's images are encoded while the next one
- * renders, and `onRendered` says when its render is over.
+ * renders, and `onSampled` says when its sampler is over.
  */
 export class ThreadedPipeline implements ImagePipeline {
   private readonly runs = new Map<number, Run>();
@@ -142,10 +142,10 @@ export class ThreadedPipeline implements ImagePipeline {
       }
       return;
     }
-    if (message.type === 'rendered') {
+    if (message.type === 'sampled') {
       // After every step, as in DiffusionPipeline; not after an abort.
       void run.steps
-        .then(() => (run.opts.signal?.aborted ? undefined : run.opts.onRendered?.()))
+        .then(() => (run.opts.signal?.aborted ? undefined : run.opts.onSampled?.()))
         .catch((error: unknown) => this.settle(message.id, error as Error));
       return;
     }

@@ -104,11 +104,13 @@ export interface RunOptions {
    */
   saveTo?: string[];
   /**
-   * Called once the model's part of the run is over, before the images are
-   * encoded: the pipeline may take its next run while they are (ThreadedPipeline
-   * does), so a worker may take its next job.
+   * Called once the sampler's last step is done and delivered, before the
+   * latents are decoded to pixels and the images encoded: a worker may take
+   * its next job, which then waits (a VAE decode at most) for the pipeline to
+   * be free (ThreadedPipeline takes its next run at the pixels, and encodes
+   * the images beside it).
    */
-  onRendered?: () => void;
+  onSampled?: () => void;
 }
 
 /** Options for DiffusionPipeline.load. */
