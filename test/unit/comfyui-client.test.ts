@@ -50,10 +50,10 @@ describe('ComfyUI messages', () => {
     expect(tracker.text(message('executing', { node: '3', display_node: '3', prompt_id: 'p1' }))).toEqual([]);
     expect(tracker.text(message('progress', { value: 1, max: 4, prompt_id: 'p1', node: '3' }))).toEqual([]);
     const jpeg = Buffer.from([0xff, 0xd8, 1, 2]);
-    expect(tracker.binary(frame(1, 1, jpeg))).toEqual([{ kind: 'step', step: 1, totalSteps: 4, preview: jpeg }]);
+    expect(tracker.binary(frame(1, 1, jpeg))).toEqual([{ kind: 'step', step: 1, totalSteps: 4, node: '3', preview: jpeg }]);
     tracker.text(message('progress', { value: 2, max: 4, prompt_id: 'p1', node: '3' }));
     // No preview came: the next message releases the step without one.
-    expect(tracker.text(message('executed', { node: '9', output: {}, prompt_id: 'p1' }))).toEqual([{ kind: 'step', step: 2, totalSteps: 4 }]);
+    expect(tracker.text(message('executed', { node: '9', output: {}, prompt_id: 'p1' }))).toEqual([{ kind: 'step', step: 2, totalSteps: 4, node: '3' }]);
     expect(tracker.text(message('execution_success', { prompt_id: 'p1', timestamp: 2 }))).toEqual([{ kind: 'done' }]);
   });
 

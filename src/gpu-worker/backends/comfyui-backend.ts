@@ -8,16 +8,24 @@ import { EndpointPool, type PoolObserver, type ResiliencePolicy } from './endpoi
 import type { BackendHealthReport, BackendHooks, BackendRequest, InferenceBackend } from './inference-backend';
 import { generatedImageOf } from './png-facts';
 
+/** ComfyUI's sampler nodes (comfy's nodes.py and comfy_extras/nodes_custom_sampler.py), which report progress per step. */
+const SAMPLER_NODES = new Set(['KSampler', 'KSamplerAdvanced', 'SamplerCustom', 'SamplerCustomAdvanced']);
+
 /**
  * A model served by a pool of ComfyUI servers (docs/backends.md): the job's
  * values fill the model's workflow, the pool picks a server and retries on
  * another, and ComfyUI's progress (value/max of the running sampler) is
- * scaled to the job's steps so clients see the usual step/totalSteps.
+ * scaled to the job's steps so clients see the usual step/totalSteps. Once
+ * every sampler node of the workflow has reported its last step, the rest
+ * (VAE decode, saving, the download) runs while the worker takes its next
+ * job (`onSampled`), whose prompt then waits in ComfyUI's queue.
  */
 export class ComfyUiBackend implements InferenceBackend {
   readonly kind = BackendKind.COMFYUI;
   readonly executionProvider = 'comfyui';
   private readonly pool: EndpointPool<ComfyEndpoint>;
+  /** The workflow's sampler nodes, by id. */
+  private readonly samplers: ReadonlySet<string>;
 
   constructor(
     private readonly modelName: string,
@@ -27,6 +35,7 @@ export class ComfyUiBackend implements InferenceBackend {
     observer: PoolObserver,
   ) {
     this.pool = new EndpointPool(endpoints.map((url) => ({ url, endpoint: new ComfyEndpoint(url, policy.timeoutMs) })), policy, observer);
+    this.samplers = new Set(Object.keys(workflow).filter((id) => SAMPLER_NODES.has(workflow[id].class_type)));
   }
 
   async generate(request: BackendRequest, hooks: BackendHooks): Promise<GeneratedImage[]> {
@@ -38,14 +47,21 @@ export class ComfyUiBackend implements InferenceBackend {
       sampler: request.comfySampler?.sampler ?? 'euler', scheduler: request.comfySampler?.scheduler ?? 'normal',
     });
     const started = Date.now();
+    // Sampler nodes that reported their last step; a workflow with none known (or a sampler ComfyUI took from
+    // its cache, which reports nothing) gives its slot up with its images, as every backend does.
+    const sampled = new Set<string>();
     const pngs = await this.pool.run('ComfyUI', (endpoint) => endpoint.run(workflow, {
       signal: hooks.signal,
-      onStep: (value, max, preview) => {
+      onStep: (value, max, preview, node) => {
         const step = Math.max(1, Math.min(request.steps, Math.round((value / max) * request.steps)));
         const elapsedMs = Date.now() - started;
         // ComfyUI sends a preview every step; jobs carry one every `previewEvery` steps, as ONNX jobs do (ATELIER_PREVIEW_EVERY).
         const wanted = Boolean(request.previewEvery) && step % request.previewEvery! === 0;
         hooks.onStep({ step, totalSteps: request.steps, elapsedMs, etaMs: Math.round((elapsedMs / step) * (request.steps - step)), preview: wanted ? preview : undefined });
+        if (node !== undefined && value >= max && this.samplers.has(node)) {
+          sampled.add(node);
+          if (sampled.size === this.samplers.size) hooks.onSampled?.();
+        }
       },
     }), hooks.signal);
     return pngs.map((png, index) => generatedImageOf(png, request.seed + index, 'ComfyUI'));

@@ -7,7 +7,8 @@ import { call, callJson, jsonBody, type CallOptions } from './http';
 
 /** What one ComfyUI run reports as it goes. */
 export interface ComfyRunHooks {
-  onStep: (step: number, totalSteps: number, preview?: Buffer) => void;
+  /** A step of the sampler node `node` (when ComfyUI names it). */
+  onStep: (step: number, totalSteps: number, preview?: Buffer, node?: string) => void;
   signal: AbortSignal;
 }
 
@@ -111,7 +112,7 @@ export class ComfyEndpoint {
       };
       const handle = (events: TrackerEvent[]) => {
         for (const event of events) {
-          if (event.kind === 'step') hooks.onStep(event.step, event.totalSteps, event.preview);
+          if (event.kind === 'step') hooks.onStep(event.step, event.totalSteps, event.preview, event.node);
           else if (event.kind === 'images') for (const image of event.images) { executed.push(image); onImage(image); }
           else if (event.kind === 'done') finish();
           else if (event.kind === 'failed') finish(event.error);

@@ -13,7 +13,8 @@ import { BackendError } from './backend-error';
 export type TrackerEvent =
   | { kind: 'started' }
   | { kind: 'images'; images: ComfyImage[] }
-  | { kind: 'step'; step: number; totalSteps: number; preview?: Buffer }
+  /** A step of the node named (`node`, when ComfyUI names it: the sampler running). */
+  | { kind: 'step'; step: number; totalSteps: number; node?: string; preview?: Buffer }
   | { kind: 'done' }
   | { kind: 'failed'; error: BackendError }
   | { kind: 'interrupted' };
@@ -60,7 +61,7 @@ const PREVIEW_IMAGE_WITH_METADATA = 4;
  * after it (or the next message) so one step gives one PROGRESS event.
  */
 export class PromptTracker {
-  private pending: { step: number; totalSteps: number } | null = null;
+  private pending: { step: number; totalSteps: number; node?: string } | null = null;
   private runningNow = false;
 
   constructor(private readonly promptId: string) {}
@@ -97,7 +98,9 @@ export class PromptTracker {
         if (data.node === null) events.push({ kind: 'done' });
         break;
       case 'progress':
-        if (typeof data.value === 'number' && typeof data.max === 'number' && data.max > 0) this.pending = { step: data.value, totalSteps: data.max };
+        if (typeof data.value === 'number' && typeof data.max === 'number' && data.max > 0) {
+          this.pending = { step: data.value, totalSteps: data.max, ...(typeof data.node === 'string' ? { node: data.node } : {}) };
+        }
         break;
       case 'executed':
         // An output node's images, known before the prompt ends: their download can start at once.
