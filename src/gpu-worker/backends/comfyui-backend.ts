@@ -8,7 +8,7 @@ import { EndpointPool, type PoolObserver, type ResiliencePolicy } from './endpoi
 import type { BackendHealthReport, BackendHooks, BackendRequest, InferenceBackend } from './inference-backend';
 import { generatedImageOf } from './png-facts';
 
-/** ComfyUI's sampler nodes (comfy's nodes.py and comfy_extras/nodes_custom_sampler.py), which report progress per step. */
+/** ComfyUI's built-in sampler nodes, which report progress per step (docs/backends.md, "ComfyUI protocol"). */
 const SAMPLER_NODES = new Set(['KSampler', 'KSamplerAdvanced', 'SamplerCustom', 'SamplerCustomAdvanced']);
 
 /**
