@@ -61,7 +61,8 @@ describe('the TypeScript SDK', () => {
   });
 
   it('watches jobs one after another over one socket, closed once idle for socketIdleMs', async () => {
-    const quick = createAtelierClient({ url: app.url, apiKey: await apiKey(token), webSocketImpl: TrackedWebSocket, socketIdleMs: 300 });
+    // The default idle time (1 s): far more than the two HTTP calls between one job's end and the next subscription.
+    const quick = createAtelierClient({ url: app.url, apiKey: await apiKey(token), webSocketImpl: TrackedWebSocket });
     const opened = sockets.length;
     for (const seed of [1, 2, 3]) {
       const { job } = await quick.generate({ prompt: 'one after another', seed, ...SMALL });
