@@ -87,12 +87,12 @@ async function generate(pipeline: DiffusionPipeline, id: number, message: ToThre
         steps.add({ progress: { ...p, preview: undefined }, preview: p.preview ? detachable(p.preview) : undefined }, p.step >= p.totalSteps);
         setImmediate(resolve);
       }) : undefined,
+      // Every step goes out before `sampled`, and the render returns only after it.
       onSampled: () => {
         steps.flush();
         send({ type: 'sampled', id });
       },
     });
-    steps.flush();
   } catch (error) {
     steps.flush();
     send({ ...describe(error), id });
