@@ -47,23 +47,25 @@ export class ComfyUiBackend implements InferenceBackend {
       sampler: request.comfySampler?.sampler ?? 'euler', scheduler: request.comfySampler?.scheduler ?? 'normal',
     });
     const started = Date.now();
-    // Sampler nodes that reported their last step; a workflow with none known (or a sampler ComfyUI took from
-    // its cache, which reports nothing) gives its slot up with its images, as every backend does.
-    const sampled = new Set<string>();
-    const pngs = await this.pool.run('ComfyUI', (endpoint) => endpoint.run(workflow, {
-      signal: hooks.signal,
-      onStep: (value, max, preview, node) => {
-        const step = Math.max(1, Math.min(request.steps, Math.round((value / max) * request.steps)));
-        const elapsedMs = Date.now() - started;
-        // ComfyUI sends a preview every step; jobs carry one every `previewEvery` steps, as ONNX jobs do (ATELIER_PREVIEW_EVERY).
-        const wanted = Boolean(request.previewEvery) && step % request.previewEvery! === 0;
-        hooks.onStep({ step, totalSteps: request.steps, elapsedMs, etaMs: Math.round((elapsedMs / step) * (request.steps - step)), preview: wanted ? preview : undefined });
-        if (node !== undefined && value >= max && this.samplers.has(node)) {
-          sampled.add(node);
-          if (sampled.size === this.samplers.size) hooks.onSampled?.();
-        }
-      },
-    }), hooks.signal);
+    const pngs = await this.pool.run('ComfyUI', (endpoint) => {
+      // Sampler nodes that reported their last step on this attempt; a workflow with none known (or a sampler
+      // ComfyUI took from its cache, which reports nothing) gives its slot up with its images, as every backend does.
+      const sampled = new Set<string>();
+      return endpoint.run(workflow, {
+        signal: hooks.signal,
+        onStep: (value, max, preview, node) => {
+          const step = Math.max(1, Math.min(request.steps, Math.round((value / max) * request.steps)));
+          const elapsedMs = Date.now() - started;
+          // ComfyUI sends a preview every step; jobs carry one every `previewEvery` steps, as ONNX jobs do (ATELIER_PREVIEW_EVERY).
+          const wanted = Boolean(request.previewEvery) && step % request.previewEvery! === 0;
+          hooks.onStep({ step, totalSteps: request.steps, elapsedMs, etaMs: Math.round((elapsedMs / step) * (request.steps - step)), preview: wanted ? preview : undefined });
+          if (node !== undefined && value >= max && this.samplers.has(node)) {
+            sampled.add(node);
+            if (sampled.size === this.samplers.size) hooks.onSampled?.();
+          }
+        },
+      });
+    }, hooks.signal);
     return pngs.map((png, index) => generatedImageOf(png, request.seed + index, 'ComfyUI'));
   }
 
