@@ -13,6 +13,8 @@ const RUNS = Number(process.env.WORKER_RUNS ?? 7);
  * the job (docs/performance.md, "How long the service takes to warm up").
  */
 const WARMUP = Number(process.env.WORKER_WARMUP ?? 200);
+/** The idle spell of the reference row: about what the service's render thread waits between jobs. */
+const IDLE_PAUSE_MS = 10;
 const REQUEST = { prompt: 'a lighthouse on a cliff at dusk', width: 256, height: 256, steps: 20, guidanceScale: 7.5, seed: 7, count: 1 };
 
 export async function workerBench(): Promise<void> {
@@ -55,6 +57,21 @@ export async function workerBench(): Promise<void> {
   });
   row('  reference: the bare pipeline beside a busy loop ÷ bare', spun, pipe[0], 'ms');
   console.log(`${''.padEnd(58)} what sharing the cores alone costs a render ≈ ${(spun - pipe[0]).toFixed(1)} ms`);
+  // The machine's other share: a thread that has idled runs its next work slower (on a VM whose idle vCPUs
+  // halt, 2-3× for a millisecond or so; docs/performance.md, "A thread that has idled comes back slower").
+  // A job's threads idle between its hand-offs; a bare loop's never does. Blocks of each, alternating
+  // (one run after a pause between two back-to-back ones does not show it), the pause about what the
+  // service's render thread idles between one job's PNG and the next job's run.
+  const paused: number[] = [];
+  const backToBack: number[] = [];
+  for (let block = 0; block < 6; block += 1) {
+    for (let i = 0; i < 2 * RUNS; i += 1) {
+      if (block % 2) await new Promise((resolve) => setTimeout(resolve, IDLE_PAUSE_MS));
+      (block % 2 ? paused : backToBack).push((await time(() => bare.generate(REQUEST)))[0]);
+    }
+  }
+  row(`  reference: the bare pipeline after ${IDLE_PAUSE_MS} ms idle ÷ back to back`, median(paused), median(backToBack), 'ms');
+  console.log(`${''.padEnd(58)} what an idle spell alone costs a render ≈ ${(median(paused) - median(backToBack)).toFixed(1)} ms`);
   // A client that opens its graphql-ws connection for each job (graphql-ws's default, and the SDK's before
   // `socketIdleMs`) against one that keeps it, as the row above does, interleaved.
   const kept: number[] = [];
