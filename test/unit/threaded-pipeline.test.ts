@@ -79,11 +79,13 @@ describe('ThreadedPipeline (the model in a worker thread)', () => {
     const runs = [run('a'), run('b', waiting.signal), run('c')];
     waiting.abort();
     await Promise.all(runs);
-    // The renders go one after the other; a's images may still be encoding as c renders (next test).
+    // The renders go one after the other. a's images may still be encoding as c renders (next test), so
+    // either run may be done first: each deflate runs on libuv's pool, and c's 4-step render can end
+    // before a's deflate does.
     expect(seen.filter((e) => !e.includes(' '))).toEqual(['a1', 'a2', 'a3', 'a4', 'c1', 'c2', 'c3', 'c4']);
     expect(seen).toContain('b aborted');
     expect(seen.indexOf('a done')).toBeGreaterThan(seen.indexOf('a4'));
-    expect(seen.indexOf('c done')).toBe(seen.length - 1);
+    expect(seen.indexOf('c done')).toBeGreaterThan(seen.indexOf('c4'));
   });
 
   it('encodes a run\'s images while the next run renders, and says when its sampler is over', async () => {
