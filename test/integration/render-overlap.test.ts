@@ -47,7 +47,8 @@ function holdImagesOf(jobId: string): () => void {
 describe('a render overlapping the previous job\'s recording', () => {
   it('leaves the next job in the queue while the render before it runs', async () => {
     const client = wsClient(app.url, user.token);
-    const first = await factory.job(app, user, { width: 1024, height: 1024, steps: 30, prompt: 'first, long' });
+    // 1024², 90 steps: its sampler runs ≈ 0.5 s here, well past the wait below (at 30 steps it ended ≈ 170-250 ms in).
+    const first = await factory.job(app, user, { width: 1024, height: 1024, steps: 90, prompt: 'first, long' });
     const firstStream = collect<any>(client, 'subscription($id:ID!){ jobUpdated(jobId:$id){ type step } }', { id: first.id },
       (items) => items.some((e) => e.jobUpdated.type === 'PROGRESS'));
     const next = await factory.job(app, user, { prompt: 'next' });
