@@ -18,7 +18,7 @@ import { AtelierMetrics, trainingMetricsOf, workerMetricsOf } from './observabil
 import { startTracing, stopTracing } from './observability/tracing';
 import { onlineWorkers } from './observability/worker-registry';
 import { observeWorker } from './gpu-worker/worker-observability';
-import { connectRedis } from './redis/connection';
+import { connectRedis, useAtelierRedisInBullmq } from './redis/connection';
 import { startLocalRedis, type LocalRedis } from './redis/local-server';
 import { buildAppSchema } from './schema/build';
 import { mountGraphQL, plain } from './server/graphql-http';
@@ -131,6 +131,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   const redis = connectRedis(redisUrl, { name: 'atelier-commands', autoPipelining: true });
   const subscriber = connectRedis(redisUrl, { name: 'atelier-events' });
   cleanups.push(async () => { redis.disconnect(); subscriber.disconnect(); });
+  useAtelierRedisInBullmq();
   const connection = { url: redisUrl, maxRetriesPerRequest: null };
   const queue = createGenerationQueue(connection, config.redisPrefix);
   cleanups.push(() => queue.close());
@@ -290,7 +291,7 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   const webhooks = new WebhookWorker({
     db, connection, prefix: config.redisPrefix, urlSigner, targets: services.webhookTargets, clock, logger: logger.child({ role: 'webhooks' }), metrics,
   });
-  cleanups.push(() => webhooks.close());
+  cleanups.push(() => webhooks.close(config.shutdownGraceSeconds * 1000));
   // Hourly, once per cluster: archive idle sessions, delete uploads never registered, drop audit events past
   // retention, expire jobs and images past their owner's tier retention (with their files).
   const housekeeping = new Housekeeping({
@@ -300,6 +301,6 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
     },
   });
   await housekeeping.start();
-  cleanups.push(() => housekeeping.close());
+  cleanups.push(() => housekeeping.close(config.shutdownGraceSeconds * 1000));
   return url;
 }

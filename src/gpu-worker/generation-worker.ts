@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
 import { AiModel, InferenceBackend as BackendKind, Job, JobKind, JobStatus, Lora } from '../entities';
 import type { Logger } from '../observability/logger';
+import { closeWorker } from '../redis/worker-close';
 import { redactPrompt } from '../observability/logger';
 import { NO_WORKER_METRICS, type WorkerMetrics } from '../observability/metrics';
 import { runInJobTrace } from '../observability/tracing';
@@ -531,16 +532,16 @@ export class GenerationWorker {
   /**
    * Stops taking jobs and lets the running ones finish for up to `graceMs`;
    * jobs still running then are handed back to the queue. If even that hangs
-   * (a step that never returns), the worker closes hard and BullMQ's
-   * stalled-job recovery gives the job to another worker once its lock expires.
+   * (a step that never returns, Redis away), the worker's connections are
+   * dropped and BullMQ's stalled-job recovery gives the job to another worker
+   * once its lock expires (src/redis/worker-close.ts).
    */
   async close(graceMs = 30_000): Promise<void> {
     await this.gate.stop();
-    const closing = this.worker.close();
-    const wait = (ms: number) => new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref());
-    if ((await Promise.race([closing, wait(graceMs)])) !== 'timeout') return;
-    for (const handBack of this.running.values()) handBack();
-    if ((await Promise.race([closing, wait(10_000)])) === 'timeout') await this.worker.close(true);
+    await closeWorker(this.worker, {
+      graceMs, running: () => this.running.size, logger: this.o.logger,
+      handBack: () => { for (const handBack of this.running.values()) handBack(); },
+    });
   }
 }
 

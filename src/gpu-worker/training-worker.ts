@@ -5,6 +5,7 @@ import { AiModel, DatasetImage, OPEN_TRAINING_STATUSES, type TrainingRun } from 
 import { AppError, type JobFailureCode } from '../kernel/errors';
 import { TRAINING_QUEUE, type TrainingJobData } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
+import { closeWorker } from '../redis/worker-close';
 import { NO_TRAINING_METRICS, type TrainingMetrics } from '../observability/metrics';
 import type { FairScheduler } from '../services/scheduling';
 import type { TrainedLora, TrainingLifecycle } from '../services/training-lifecycle';
@@ -166,11 +167,10 @@ export class TrainingWorker {
 
   /** Stops taking runs; a run still going after `graceMs` is handed back (it resumes from its last checkpoint elsewhere). */
   async close(graceMs = 30_000): Promise<void> {
-    const closing = this.worker.close();
-    const wait = (ms: number) => new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref());
-    if ((await Promise.race([closing, wait(graceMs)])) !== 'timeout') return;
-    for (const stop of this.running.values()) stop();
-    if ((await Promise.race([closing, wait(10_000)])) === 'timeout') await this.worker.close(true);
+    await closeWorker(this.worker, {
+      graceMs, running: () => this.running.size, logger: this.o.logger,
+      handBack: () => { for (const stop of this.running.values()) stop(); },
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from '../observability/logger';
+import { closeWorker } from '../redis/worker-close';
 
 export const HOUSEKEEPING_QUEUE = 'housekeeping';
 const SCHEDULER_ID = 'housekeeping';
@@ -26,6 +27,7 @@ export interface HousekeepingOptions {
 export class Housekeeping {
   private readonly queue: Queue;
   private readonly worker: Worker;
+  private running = 0;
 
   constructor(private readonly o: HousekeepingOptions) {
     const shared = { connection: o.connection, prefix: `${o.prefix}:bull` };
@@ -45,20 +47,29 @@ export class Housekeeping {
   /** Runs every task; one failing does not stop the others. */
   private async run(): Promise<Record<string, number>> {
     const done: Record<string, number> = {};
-    for (const [name, task] of Object.entries(this.o.tasks)) {
-      try {
-        done[name] = await task();
-      } catch (err) {
-        this.o.logger.warn({ err, task: name }, 'housekeeping task failed');
+    this.running += 1;
+    try {
+      for (const [name, task] of Object.entries(this.o.tasks)) {
+        try {
+          done[name] = await task();
+        } catch (err) {
+          this.o.logger.warn({ err, task: name }, 'housekeeping task failed');
+        }
       }
+    } finally {
+      this.running -= 1;
     }
     this.o.logger.info(done, 'housekeeping done');
     return done;
   }
 
-  /** Stops taking runs here; the schedule stays for the other replicas. */
-  async close(): Promise<void> {
-    await this.worker.close();
+  /**
+   * Stops taking runs here; the schedule stays for the other replicas. A run
+   * still going after `graceMs` is left to BullMQ's stalled check (every task
+   * is safe to run again).
+   */
+  async close(graceMs = 30_000): Promise<void> {
+    await closeWorker(this.worker, { graceMs, running: () => this.running, logger: this.o.logger });
     await this.queue.close();
   }
 }

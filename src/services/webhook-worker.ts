@@ -2,6 +2,7 @@ import { Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { ApiKey, Image, Job } from '../entities';
 import type { Logger } from '../observability/logger';
+import { closeWorker } from '../redis/worker-close';
 import type { AtelierMetrics } from '../observability/metrics';
 import type { UrlSigner } from '../storage/artifact-store';
 import type { Clock } from '../kernel/clock';
@@ -39,6 +40,7 @@ export class WebhookDeliveryError extends Error {
  */
 export class WebhookWorker {
   private readonly worker: Worker<WebhookJobData, WebhookOutcome>;
+  private inFlight = 0;
 
   constructor(private readonly o: WebhookWorkerOptions) {
     this.worker = new Worker<WebhookJobData, WebhookOutcome>(WEBHOOK_QUEUE, (job) => this.process(job), {
@@ -58,6 +60,15 @@ export class WebhookWorker {
   }
 
   private async process(bullJob: BullJob<WebhookJobData>): Promise<WebhookOutcome> {
+    this.inFlight += 1;
+    try {
+      return await this.deliver(bullJob);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  private async deliver(bullJob: BullJob<WebhookJobData>): Promise<WebhookOutcome> {
     const { deliveryId, jobId, type, eventAt } = bullJob.data;
     const job = await this.o.db.getRepository(Job).findOneBy({ id: jobId });
     if (!job?.apiKeyId) return 'skipped';
@@ -102,7 +113,8 @@ export class WebhookWorker {
   }
 
   /** Stops taking deliveries and waits for the ones in flight (at most the 10 s HTTP timeout). */
-  close(): Promise<void> {
-    return this.worker.close();
+  /** Stops taking deliveries; those in flight get `graceMs` (one cut short is retried: receivers dedupe on its id). */
+  close(graceMs = 30_000): Promise<void> {
+    return closeWorker(this.worker, { graceMs, running: () => this.inFlight, logger: this.o.logger });
   }
 }

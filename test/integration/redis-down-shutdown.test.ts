@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AtelierRedis } from '../../src/redis/connection';
+import { startLocalRedis, type LocalRedis } from '../../src/redis/local-server';
+import { startTestApp, type TestApp } from '../support/app';
+import { waitFor } from '../support/graphql';
+
+/*
+ * Shutting down while Redis is away. ioredis leaves a client that is waiting
+ * to reconnect un-ended when it is disconnected, and BullMQ's Worker.close()
+ * waits for that end: before src/redis/connection.ts's AtelierRedis, a
+ * service stopped during an outage (or in the back-off just after one) hung
+ * until main.ts's backstop killed it.
+ */
+const dirs: string[] = [];
+const servers: LocalRedis[] = [];
+afterAll(async () => {
+  for (const server of servers) await server.stop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+async function ownRedis(): Promise<LocalRedis> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'atelier-redis-down-'));
+  dirs.push(dir);
+  const server = await startLocalRedis(dir, { persist: false });
+  servers.push(server);
+  return server;
+}
+
+const within = <T>(ms: number, what: Promise<T>) =>
+  Promise.race([what, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not done within ${ms} ms`)), ms).unref())]);
+
+describe('with Redis gone', () => {
+  it('a client waiting to reconnect ends when disconnected, and its queued commands fail', async () => {
+    const server = await ownRedis();
+    const client = new AtelierRedis(server.url, { maxRetriesPerRequest: null, retryStrategy: () => 60_000 });
+    client.on('error', () => {});
+    await client.ping();
+    await server.stop();
+    await waitFor(async () => client.status === 'reconnecting', 5000, 10);
+    const queued = client.get('anything');
+    const ended = new Promise((resolve) => client.once('end', resolve));
+    client.disconnect();
+    await within(1000, ended);
+    expect(client.status).toBe('end');
+    await expect(queued).rejects.toThrow('Connection is closed.');
+  });
+
+  it('the whole service (API, worker, training, housekeeping, webhooks) stops within seconds', async () => {
+    const server = await ownRedis();
+    const app: TestApp = await startTestApp({ REDIS_URL: server.url });
+    try {
+      await server.stop();
+      // Long enough for every connection to see the socket close and wait out a retry.
+      await new Promise((r) => setTimeout(r, 1500));
+      const asked = Date.now();
+      // Nothing runs, so no grace is waited for: at most a few seconds a worker to find its close waits on Redis.
+      await within(40_000, app.close());
+      expect(Date.now() - asked).toBeLessThan(30_000);
+    } finally {
+      await within(40_000, app.close()).catch(() => {});
+    }
+  }, 90_000);
+});
