@@ -107,7 +107,8 @@ export async function startLocalRedis(dir: string, options: { persist?: boolean;
     stop: () =>
       new Promise<void>((resolve) => {
         process.removeListener('exit', killOnExit);
-        if (child.exitCode !== null) return resolve();
+        // Killed by a signal (an operator's kill -9, the OOM killer), it has exited with no exit code.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),

@@ -54,6 +54,7 @@ export async function closeWorker(worker: Pick<Worker, 'close' | 'disconnect'>, 
   if (!closed) o.logger.error({ running: o.running() }, 'worker did not close; leaving its jobs to the stalled check');
 }
 
+/** Not unref'd: a close waiting on dropped connections holds no other handle, and the stop must finish its later steps. */
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -48,6 +48,17 @@ describe('with Redis gone', () => {
     await expect(queued).rejects.toThrow('Connection is closed.');
   });
 
+  it('stopping an embedded redis-server that was killed resolves at once', async () => {
+    const server = await ownRedis();
+    const client = new AtelierRedis(server.url);
+    const pid = Number(/process_id:(\d+)/.exec(await client.info('server'))![1]);
+    client.disconnect();
+    process.kill(pid, 'SIGKILL');
+    await waitFor(async () => { try { process.kill(pid, 0); return false; } catch { return true; } }, 5000, 10);
+    await new Promise((r) => setTimeout(r, 100));
+    await within(2000, server.stop());
+  });
+
   it('the whole service (API, worker, training, housekeeping, webhooks) stops within seconds', async () => {
     const server = await ownRedis();
     const app: TestApp = await startTestApp({ REDIS_URL: server.url });
