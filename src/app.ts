@@ -19,6 +19,7 @@ import { startTracing, stopTracing } from './observability/tracing';
 import { onlineWorkers } from './observability/worker-registry';
 import { observeWorker } from './gpu-worker/worker-observability';
 import { connectRedis, useAtelierRedisInBullmq } from './redis/connection';
+import { logRedisErrors } from './redis/error-log';
 import { startLocalRedis, type LocalRedis } from './redis/local-server';
 import { buildAppSchema } from './schema/build';
 import { mountGraphQL, plain } from './server/graphql-http';
@@ -131,6 +132,8 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   const redis = connectRedis(redisUrl, { name: 'atelier-commands', autoPipelining: true });
   const subscriber = connectRedis(redisUrl, { name: 'atelier-events' });
   cleanups.push(async () => { redis.disconnect(); subscriber.disconnect(); });
+  logRedisErrors(redis, logger, 'redis commands error');
+  logRedisErrors(subscriber, logger, 'redis events error');
   useAtelierRedisInBullmq();
   const connection = { url: redisUrl, maxRetriesPerRequest: null };
   const queue = createGenerationQueue(connection, config.redisPrefix);
@@ -140,6 +143,9 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   // Every role makes job transitions, so every role can enqueue webhook deliveries.
   const webhookQueue = createWebhookQueue(connection, config.redisPrefix, { attempts: WEBHOOK_DELIVERY_ATTEMPTS, backoffMs: config.webhookBackoffMs });
   cleanups.push(() => webhookQueue.close());
+  logRedisErrors(queue, logger, 'generation queue error');
+  logRedisErrors(trainingQueue, logger, 'training queue error');
+  logRedisErrors(webhookQueue, logger, 'webhook queue error');
   const events = new EventLog(redis, subscriber, config.redisPrefix);
   const urlSigner = new UrlSigner(config.jwtSecret, config.publicUrl, config.fileUrlTtlSeconds);
   let auditLogger = options.auditLogger;

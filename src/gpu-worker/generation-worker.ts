@@ -6,6 +6,7 @@ import { DataSource, In } from 'typeorm';
 import { AiModel, InferenceBackend as BackendKind, Job, JobKind, JobStatus, Lora } from '../entities';
 import type { Logger } from '../observability/logger';
 import { closeWorker } from '../redis/worker-close';
+import { logRedisErrors } from '../redis/error-log';
 import { redactPrompt } from '../observability/logger';
 import { NO_WORKER_METRICS, type WorkerMetrics } from '../observability/metrics';
 import { runInJobTrace } from '../observability/tracing';
@@ -124,7 +125,7 @@ export class GenerationWorker {
       maxStalledCount: 3,
       autorun: true,
     });
-    this.worker.on('error', (err) => o.logger.error({ err }, 'worker error'));
+    logRedisErrors(this.worker, o.logger, 'worker error');
     this.slots = new RenderSlots(this.worker, o.concurrency);
   }
 

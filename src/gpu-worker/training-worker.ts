@@ -6,6 +6,7 @@ import { AppError, type JobFailureCode } from '../kernel/errors';
 import { TRAINING_QUEUE, type TrainingJobData } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
 import { closeWorker } from '../redis/worker-close';
+import { logRedisErrors } from '../redis/error-log';
 import { NO_TRAINING_METRICS, type TrainingMetrics } from '../observability/metrics';
 import type { FairScheduler } from '../services/scheduling';
 import type { TrainedLora, TrainingLifecycle } from '../services/training-lifecycle';
@@ -61,7 +62,7 @@ export class TrainingWorker {
       // Each stall is a dead worker; the run resumes from its checkpoint, so crashes are survivable many times.
       maxStalledCount: 10,
     });
-    this.worker.on('error', (err) => o.logger.error({ err }, 'training worker error'));
+    logRedisErrors(this.worker, o.logger, 'training worker error');
   }
 
   private async process(entry: BullJob<TrainingJobData>, token?: string): Promise<void> {

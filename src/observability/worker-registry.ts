@@ -68,10 +68,11 @@ export class WorkerPresence {
     await this.redis.hset(key(this.prefix), this.id, JSON.stringify(heartbeat));
   }
 
+  /** With Redis away the entry is left to go stale: waiting out the client's retries would only delay the stop. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.redis.hdel(key(this.prefix), this.id);
+    if (this.redis.status === 'ready') await this.redis.hdel(key(this.prefix), this.id);
   }
 }
 

@@ -20,6 +20,11 @@ export class AtelierRedis extends Redis {
     super.disconnect(reconnect);
     if (waitingToReconnect && this.status === 'reconnecting') closeHandler(this)();
   }
+
+  /** A copy is an AtelierRedis too (ioredis's own makes a plain client). */
+  override duplicate(override?: Partial<RedisOptions>): AtelierRedis {
+    return new AtelierRedis({ ...this.options, ...override });
+  }
 }
 
 /**

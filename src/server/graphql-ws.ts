@@ -20,6 +20,7 @@ import { AnonymousConnections } from './socket-limits';
 import { ValidDocuments, queryBudget } from '../schema/check-document';
 import { serveGraphqlWs } from './graphql-ws-socket';
 import { SpreadInterval } from '../subscriptions/spread-interval';
+import { logRedisErrors } from '../redis/error-log';
 
 /** The operation's name for log lines (never a metric label). */
 const nameOf = (name: string | null | undefined): string => (name ?? 'anonymous').slice(0, 64);
@@ -91,6 +92,7 @@ export function attachWebSocketServer(options: {
   // Revocation reaches open sockets: see principal-check.ts.
   const principals = new PrincipalCheck(services.auth, services.principalStamps, logger);
   const stampSubscriber = options.redis.duplicate({ enableAutoPipelining: false });
+  logRedisErrors(stampSubscriber, logger, 'principal stamp subscriber error');
   principals.listen(stampSubscriber).catch((err) => logger.warn({ err }, 'cannot listen for principal changes'));
   wss.on('connection', (socket) => {
     open.add(socket);

@@ -1,6 +1,7 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from '../observability/logger';
 import { closeWorker } from '../redis/worker-close';
+import { logRedisErrors } from '../redis/error-log';
 
 export const HOUSEKEEPING_QUEUE = 'housekeeping';
 const SCHEDULER_ID = 'housekeeping';
@@ -33,7 +34,8 @@ export class Housekeeping {
     const shared = { connection: o.connection, prefix: `${o.prefix}:bull` };
     this.queue = new Queue(HOUSEKEEPING_QUEUE, shared);
     this.worker = new Worker(HOUSEKEEPING_QUEUE, () => this.run(), { ...shared, concurrency: 1, autorun: false });
-    this.worker.on('error', (err) => o.logger.error({ err }, 'housekeeping worker error'));
+    logRedisErrors(this.worker, o.logger, 'housekeeping worker error');
+    logRedisErrors(this.queue, o.logger, 'housekeeping queue error');
   }
 
   async start(): Promise<void> {

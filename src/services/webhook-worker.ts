@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { ApiKey, Image, Job } from '../entities';
 import type { Logger } from '../observability/logger';
 import { closeWorker } from '../redis/worker-close';
+import { logRedisErrors } from '../redis/error-log';
 import type { AtelierMetrics } from '../observability/metrics';
 import type { UrlSigner } from '../storage/artifact-store';
 import type { Clock } from '../kernel/clock';
@@ -49,7 +50,7 @@ export class WebhookWorker {
       concurrency: o.concurrency ?? 8,
       autorun: true,
     });
-    this.worker.on('error', (err) => o.logger.error({ err }, 'webhook worker error'));
+    logRedisErrors(this.worker, o.logger, 'webhook worker error');
     this.worker.on('failed', (job, err) => {
       if (!job) return;
       const final = job.attemptsMade >= (job.opts.attempts ?? 1);

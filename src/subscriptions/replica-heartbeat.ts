@@ -41,9 +41,10 @@ export class ReplicaHeartbeat {
     await this.redis.set(this.key, String(process.pid), 'PX', this.timing.ttlMs);
   }
 
+  /** With Redis away the key is left to its TTL: waiting out the client's retries would only delay the stop. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.redis.del(this.key);
+    if (this.redis.status === 'ready') await this.redis.del(this.key);
   }
 }

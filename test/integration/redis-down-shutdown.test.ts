@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../../src/observability/logger';
 import { AtelierRedis } from '../../src/redis/connection';
 import { startLocalRedis, type LocalRedis } from '../../src/redis/local-server';
 import { startTestApp, type TestApp } from '../support/app';
@@ -58,6 +59,30 @@ describe('with Redis gone', () => {
     await new Promise((r) => setTimeout(r, 100));
     await within(2000, server.stop());
   });
+
+  it('an outage is logged once by each connection, not once a retry, and nothing is printed raw', async () => {
+    const server = await ownRedis();
+    const lines: { level: number; msg: string; err?: unknown }[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(JSON.parse(line)) } });
+    const app = await startTestApp({ REDIS_URL: server.url }, { logger });
+    const raw = vi.spyOn(console, 'error');
+    try {
+      lines.length = 0;
+      await server.stop();
+      // Every connection retries about once a second: several attempts each.
+      await new Promise((r) => setTimeout(r, 4000));
+      const printed = raw.mock.calls.map((call) => call.map(String).join(' ')).filter((text) => text.includes('ECONNREFUSED'));
+      expect(printed).toEqual([]);
+      const errors = lines.filter((line) => line.level >= 50);
+      expect(errors).toEqual([]);
+      const said = lines.filter((line) => line.msg.endsWith('Redis unreachable')).map((line) => line.msg);
+      expect(said).toEqual(expect.arrayContaining(['redis commands error: Redis unreachable', 'generation queue error: Redis unreachable', 'worker error: Redis unreachable']));
+      expect(new Set(said).size).toBe(said.length);
+    } finally {
+      raw.mockRestore();
+      await within(40_000, app.close()).catch(() => {});
+    }
+  }, 90_000);
 
   it('the whole service (API, worker, training, housekeeping, webhooks) stops within seconds', async () => {
     const server = await ownRedis();
