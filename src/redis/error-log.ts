@@ -22,7 +22,7 @@ export function logRedisErrors(source: EventEmitter, logger: Logger, message: st
   source.on('error', (err: NodeJS.ErrnoException) => {
     if (!UNREACHABLE.has(err?.code ?? '')) return void logger.error({ err }, message);
     if (now() - loggedAt < REPEAT_EVERY_MS) return void (leftOut += 1);
-    logger.warn({ err: { code: err.code, message: err.message }, repeatsLeftOut: leftOut }, `${message}: Redis unreachable`);
+    logger.warn({ code: err.code, reason: err.message, repeatsLeftOut: leftOut }, `${message}: Redis unreachable`);
     loggedAt = now();
     leftOut = 0;
   });
