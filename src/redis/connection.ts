@@ -9,8 +9,8 @@ import { closeHandler } from 'ioredis/built/redis/event_handler';
  * reaches `end` and never emits it (ioredis 5.11 and 6.0). BullMQ's
  * `Worker.close()` disconnects its blocking client and waits for that `end`,
  * so a worker closed during a Redis outage, or in the retry back-off just
- * after one, never closed and shutdown hung (docs/operations.md, "Redis
- * outages"). Here such a disconnect ends the client the way ioredis ends a
+ * after one, never closed and shutdown hung (docs/operations.md, "Outages of
+ * PostgreSQL or Redis"). Here such a disconnect ends the client the way ioredis ends a
  * live one: `close`, then `end`, and queued commands fail with "Connection is
  * closed.".
  */

@@ -26,7 +26,7 @@ const POLL_MS = 50;
  * none runs, a close still pending after a few seconds is waiting on Redis
  * only, and dropping the worker's connections fails those commands and lets
  * it finish. A job left active is given back by BullMQ's stalled check
- * (docs/operations.md, "Redis outages").
+ * (docs/operations.md, "Outages of PostgreSQL or Redis").
  */
 export async function closeWorker(worker: Pick<Worker, 'close' | 'disconnect'>, o: WorkerCloseOptions): Promise<void> {
   let closed = false;
