@@ -1,8 +1,6 @@
 import type { EventEmitter } from 'node:events';
+import { isServiceOutage } from '../kernel/errors';
 import type { Logger } from '../observability/logger';
-
-/** Socket errors that mean Redis cannot be reached (refused, reset, timed out, no route, no such host). */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** While Redis stays unreachable, a source says so again at most this often. */
 const REPEAT_EVERY_MS = 60_000;
@@ -11,7 +9,7 @@ const REPEAT_EVERY_MS = 60_000;
  * Logs the errors a Redis client, BullMQ queue or BullMQ worker emits. Each
  * of them emits one for every reconnection attempt, about once a second
  * while Redis is away, and a queue with no listener prints each one raw to
- * stderr (as ioredis does for a client). So "cannot reach Redis" is logged
+ * stderr (as ioredis does for a client). So an outage (`isServiceOutage`) is logged
  * at warn once when it starts, then at most once a minute with how many were
  * left out; any other error is logged at error, every time
  * (docs/operations.md, "Outages of PostgreSQL or Redis").
@@ -20,7 +18,7 @@ export function logRedisErrors(source: EventEmitter, logger: Logger, message: st
   let loggedAt = -Infinity;
   let leftOut = 0;
   source.on('error', (err: NodeJS.ErrnoException) => {
-    if (!UNREACHABLE.has(err?.code ?? '')) return void logger.error({ err }, message);
+    if (!isServiceOutage(err)) return void logger.error({ err }, message);
     if (now() - loggedAt < REPEAT_EVERY_MS) return void (leftOut += 1);
     logger.warn({ code: err.code, reason: err.message, repeatsLeftOut: leftOut }, `${message}: Redis unreachable`);
     loggedAt = now();
