@@ -509,12 +509,14 @@ export class GenerationWorker {
    * anything else is retried with backoff by BullMQ while attempts remain.
    */
   private async failFromError(job: Job, bullJob: BullJob<GenerationJobData>, error: unknown, log: Logger): Promise<void> {
-    if (isServiceOutage(error)) throw error;
-    // The pool already retried transient failures on every endpoint: what reaches here is final.
+    // The pool already retried transient failures on every endpoint: what reaches here is final. Asked
+    // first: a backend's refused connection (its cause) would otherwise read as our database's or
+    // Redis's outage, pausing the worker and putting the job back instead of failing it.
     if (error instanceof BackendError) {
       await this.fail(job, { code: error.failureCode, message: error.message }, log);
       throw new UnrecoverableError(error.message);
     }
+    if (isServiceOutage(error)) throw error;
     const pipelineError = error instanceof PipelineError ? error : null;
     const lastAttempt = bullJob.attemptsMade + 1 >= (bullJob.opts.attempts ?? 1);
     if (pipelineError?.unrecoverable || lastAttempt) {

@@ -102,7 +102,11 @@ export function serviceUnavailable(
 
 /** PostgreSQL SQLSTATEs of a server that is gone, restarting or full (class 08 is connection exceptions). */
 const PG_OUTAGE_STATES = /^(08|57P0[123]$|53300$)/;
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/**
+ * A host name that does not resolve (`ENOTFOUND`) counts too: in a compose or Kubernetes deployment the
+ * name of a PostgreSQL or Redis being recreated is briefly unknown (docs/operations.md).
+ */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
 /** Messages of pg, the pg pool and ioredis when their server is unreachable (they carry no code). */
 const OUTAGE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|not queryable|Connection is closed|max retries per request|Stream isn't writeable|connection timeout/i;
 

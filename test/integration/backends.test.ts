@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { In } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -148,6 +149,37 @@ describe('ComfyUI backend', () => {
     const job = await finished((await submit(modelId)).id);
     expect(job.error.code).toBe('BACKEND_UNAVAILABLE');
     expect(job.error.message).toMatch(/^ComfyUI unavailable after 2 attempts: /); // the breaker opens after two: the third finds it open
+  });
+});
+
+describe('backends that cannot be reached', () => {
+  // A refused connection or a host name that does not resolve is the backend's outage, not the
+  // database's or Redis's: the job fails BACKEND_UNAVAILABLE after the retries and the worker keeps
+  // taking jobs (docs/backends.md, "Resilience").
+  const closedPort = async () => {
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as net.AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    return port;
+  };
+
+  it.each([
+    // Two endpoints: the attempts are spent before either breaker opens, so the last word is the refusal itself.
+    ['COMFYUI', 'refused', async () => [`127.0.0.1:${await closedPort()}`, `127.0.0.1:${await closedPort()}`]],
+    ['COMFYUI', 'unresolvable', async () => ['atelier-no-such-host.invalid:8188', 'atelier-no-such-host-2.invalid:8188']],
+    ['OPENAI_IMAGES', 'refused', async () => [`127.0.0.1:${await closedPort()}`, `127.0.0.1:${await closedPort()}`]],
+  ] as const)('fails a %s job whose endpoints are %s with BACKEND_UNAVAILABLE, and the worker keeps taking jobs', async (backend, _how, hosts) => {
+    const endpoints = (await hosts()).map((host) => backend === 'COMFYUI' ? `http://${host}` : `http://${host}`);
+    const modelId = await remoteModel(app, backend === 'COMFYUI'
+      ? { backend, endpoints, workflow: exampleWorkflow() }
+      : { backend, endpoints, remoteModel: 'tiny-xl', credential: 'sk-test' });
+    const job = await finished((await submit(modelId)).id, 20_000);
+    expect(job.status).toBe('FAILED');
+    expect(job.error.code).toBe('BACKEND_UNAVAILABLE');
+    expect(job.error.message).toMatch(/unavailable after 3 attempts: .* unreachable/);
+    const local = await finished((await factory.job(app, user, { steps: 2 })).id, 20_000);
+    expect(local.status).toBe('COMPLETED');
   });
 });
 

@@ -21,6 +21,8 @@ describe('isServiceOutage', () => {
       new Error('Connection is closed.'),
       new GraphQLError('wrapped', { originalError: refused() }),
       serviceUnavailable(),
+      // A compose service's host name while its container is recreated.
+      Object.assign(new Error('getaddrinfo ENOTFOUND redis'), { code: 'ENOTFOUND', syscall: 'getaddrinfo' }),
     ]) {
       expect(isServiceOutage(error)).toBe(true);
     }
