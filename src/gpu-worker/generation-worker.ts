@@ -74,6 +74,8 @@ export interface WorkerOptions {
 
 /** How long a job put back during an outage waits before it is offered again. */
 const OUTAGE_REQUEUE_DELAY_MS = 5000;
+/** The key the outage probe asks the artifact store about (it need not exist). */
+const STORE_PROBE_KEY = 'health/worker-probe';
 
 /** How often the cancel flag is read while a remote backend runs a job (it may send no steps for a while). */
 const REMOTE_CANCEL_POLL_MS = 500;
@@ -105,9 +107,11 @@ export class GenerationWorker {
     this.metrics = o.metrics ?? NO_WORKER_METRICS;
     this.folders = new ModelFolders(o.store, o.modelsDir);
     this.gate = new OutageGate({
+      // The artifact store too: a worker that cannot store images takes no jobs it could only hold.
       probe: async () => {
         await o.db.query('SELECT 1');
         await o.redis.ping();
+        await o.store.exists(STORE_PROBE_KEY);
       },
       pause: () => this.worker.pause(true),
       resume: () => this.worker.resume(),
@@ -141,7 +145,7 @@ export class GenerationWorker {
     } catch (error) {
       if (!isServiceOutage(error)) throw error;
       this.gate.report(error);
-      log.warn({ err: error }, 'database or Redis still unreachable: job put back in the queue');
+      log.warn({ err: error }, 'database, Redis or the artifact store still unreachable: job put back in the queue');
       await bullJob.moveToDelayed(Date.now() + OUTAGE_REQUEUE_DELAY_MS, token);
       throw new DelayedError();
     }
@@ -393,7 +397,7 @@ export class GenerationWorker {
   ): Promise<void> {
     this.o.ffmpegPath ??= ensureFfmpeg((msg) => log.info(msg));
     const { file, timings } = await renderVideoJob(job, {
-      pipeline, store: this.o.store, ffmpegPath: this.o.ffmpegPath, loras: await this.loraFiles(job), signal, onFrame,
+      pipeline, store: { put: (key, data, type) => this.gate.durable(() => this.o.store.put(key, data, type)) }, ffmpegPath: this.o.ffmpegPath, loras: await this.loraFiles(job), signal, onFrame,
     });
     await rendered();
     if (await this.lifecycle.completeVideo(job, file)) log.info({ frames: file.frames, bytes: file.bytes, ...timings }, 'video job completed');
@@ -471,7 +475,8 @@ export class GenerationWorker {
     for (const [index, image] of images.entries()) {
       const storageKey = imageKey(job.id, index);
       // Written already by the render thread (only where `saveTo` asked), or stored now.
-      if (!image.savedTo) await this.o.store.put(storageKey, image.png, 'image/png');
+      // Through an outage of the store (S3 unreachable) the rendered image is kept and stored once it is back.
+      if (!image.savedTo) await this.gate.durable(() => this.o.store.put(storageKey, image.png, 'image/png'));
       rows.push({
         jobId: job.id, ownerId: job.ownerId, index, seed: image.seed, width: image.width, height: image.height,
         storageKey, sha256: image.sha256, bytes: image.png.length,

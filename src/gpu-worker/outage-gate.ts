@@ -2,7 +2,7 @@ import type { Logger } from '../observability/logger';
 import { isServiceOutage } from '../kernel/errors';
 
 export interface OutageGateOptions {
-  /** Resolves when PostgreSQL and Redis both answer; rejects otherwise. */
+  /** Resolves when PostgreSQL, Redis and the artifact store all answer; rejects otherwise. */
   probe: () => Promise<void>;
   /** Stop taking new jobs (jobs already running carry on). */
   pause: () => Promise<void>;
@@ -18,12 +18,13 @@ export interface OutageGateOptions {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * Keeps a database or Redis outage from costing jobs. While either is
- * unreachable the worker takes no new job (a job taken now could only fail
- * and spend one of its BullMQ attempts); a probe with backoff resumes it once
- * both answer. Bookkeeping of the jobs already running (`durable`) is retried
+ * Keeps an outage of the database, Redis or the artifact store (S3) from
+ * costing jobs. While one is unreachable the worker takes no new job (a job
+ * taken now could only fail and spend one of its BullMQ attempts); a probe
+ * with backoff resumes it once all three answer. Bookkeeping of the jobs
+ * already running (`durable`: storing the images, recording them) is retried
  * with the same backoff, so a job that finished its images during the outage
- * is recorded when the database is back, not retried from scratch.
+ * is recorded when the server is back, not retried from scratch.
  */
 export class OutageGate {
   private probing: Promise<void> | null = null;
@@ -37,7 +38,7 @@ export class OutageGate {
   }
 
   /**
-   * Runs `step`; while it fails because PostgreSQL or Redis is unreachable,
+   * Runs `step`; while it fails because a server is unreachable (`isServiceOutage`),
    * retries it with backoff for up to `maxRetryMs`, then gives the outage
    * error to the caller. Any other error is thrown at once.
    */
@@ -59,7 +60,7 @@ export class OutageGate {
   /** Called with any bookkeeping error: an outage pauses the worker until the probe succeeds. */
   report(error: unknown): void {
     if (!isServiceOutage(error) || this.probing || this.stopped) return;
-    this.o.logger.warn({ err: error }, 'database or Redis unreachable: taking no new jobs until both answer');
+    this.o.logger.warn({ err: error }, 'database, Redis or the artifact store unreachable: taking no new jobs until all three answer');
     this.probing = this.waitOut().finally(() => {
       this.probing = null;
     });
@@ -78,7 +79,7 @@ export class OutageGate {
       }
     }
     if (this.stopped) return;
-    this.o.logger.info('database and Redis answer again: taking jobs');
+    this.o.logger.info('database, Redis and the artifact store answer again: taking jobs');
     await this.o.resume();
   }
 

@@ -10,7 +10,8 @@ export const KEYFRAME_SECONDS = 1;
 
 export interface VideoJobRun {
   pipeline: ImagePipeline;
-  store: ArtifactStore;
+  /** Where the clip and its poster go (the worker's puts are retried through a store outage). */
+  store: Pick<ArtifactStore, 'put'>;
   ffmpegPath: string;
   loras: LoraApplication[];
   signal: AbortSignal;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArtifactStore, S3RequestError, type S3StoreOptions } from '../../src/storage/s3-store';
 import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
-import { gqlData, signUp } from '../support/graphql';
+import { collect, gqlData, signUp, wsClient } from '../support/graphql';
 import { generate } from '../support/library';
 import { startTestS3Server, type TestS3Server } from '../support/s3-server';
 
@@ -117,6 +117,33 @@ describe('Atelier with ATELIER_STORAGE=s3', () => {
     const key = decodeURIComponent(new URL(url).pathname.replace(/^\/files\//, ''));
     expect((await storeWith().get(key))?.equals(png)).toBe(true);
     expect(existsSync(path.join(app.env.ATELIER_DATA_DIR, 'artifacts'))).toBe(false);
+  });
+
+  it('keeps a job whose image cannot be stored while the bucket is unreachable, and stores the same render once it is back', async () => {
+    const user = await signUp(app.url);
+    await s3.stop();
+    let jobId = '';
+    let events: ReturnType<typeof collect<any>> | undefined;
+    try {
+      jobId = (await gqlData<any>(app.url, 'mutation($i:GenerationInput!){ createGeneration(input:$i){ id } }', {
+        i: { prompt: 'a jar of marbles', width: 64, height: 64, steps: 2, seed: 3 },
+      }, user.token)).createGeneration.id;
+      events = collect<any>(wsClient(app.url, user.token), 'subscription($id:ID!){ jobUpdated(jobId:$id){ type } }', { id: jobId },
+        (items) => ['COMPLETED', 'FAILED', 'CANCELLED'].includes(items.at(-1)?.jobUpdated.type));
+      // Rendered in well under a second; its store is retried meanwhile, the job held open, neither failed
+      // nor put back in the queue (the store's own three attempts are spent within a second).
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const held = await gqlData<any>(app.url, 'query($id:ID!){ job(id:$id){ status error { code } } }', { id: jobId }, user.token);
+      expect(held.job).toEqual({ status: 'PROCESSING', error: null });
+    } finally {
+      await s3.start();
+    }
+    await events!.done;
+    // One STARTED: the render that waited for the bucket is the one stored, not a second run.
+    expect(events!.items.map((e) => e.jobUpdated.type).filter((t) => t !== 'PROGRESS')).toEqual(['QUEUED', 'STARTED', 'COMPLETED']);
+    const { job } = await gqlData<any>(app.url, 'query($id:ID!){ job(id:$id){ images { url } } }', { id: jobId }, user.token);
+    expect(job.images).toHaveLength(1);
+    expect((await fetch(job.images[0].url)).status).toBe(200);
   });
 
   it('uploads a LoRA to the bucket and the worker runs a job with it from its verified local copy', async () => {

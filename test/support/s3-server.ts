@@ -18,6 +18,10 @@ export interface TestS3Server {
   secretAccessKey: string;
   /** Requests the gate refused, by S3 error code (for assertions). */
   refusals: string[];
+  /** Stops listening and drops every connection: the store is unreachable (connections refused) until `start`. */
+  stop(): Promise<void>;
+  /** Listens again on the same port. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -97,9 +101,15 @@ export async function startTestS3Server(bucket = 'atelier-test', secretAccessKey
     accessKeyId: S3RVER_ACCESS_KEY_ID,
     secretAccessKey,
     refusals,
+    stop: async () => {
+      const closed = new Promise<void>((resolve) => gate.close(() => resolve()));
+      gate.closeAllConnections();
+      await closed;
+    },
+    start: () => new Promise<void>((resolve) => gate.listen(port, '127.0.0.1', resolve)),
     close: async () => {
       gate.closeAllConnections();
-      await new Promise<void>((resolve) => gate.close(() => resolve()));
+      if (gate.listening) await new Promise<void>((resolve) => gate.close(() => resolve()));
       await s3rver.close();
       rmSync(directory, { recursive: true, force: true });
     },
