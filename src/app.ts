@@ -241,7 +241,7 @@ async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; 
     lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000, metrics: trainingMetricsOf(metrics),
   });
   cleanups.push(() => training.close(config.shutdownGraceSeconds * 1000));
-  const observed = await observeWorker({ worker, config, metrics, db, redis, queue, logger: core.logger });
+  const observed = await observeWorker({ worker, config, metrics, db, redis, queue, store: storage.store, logger: core.logger });
   cleanups.push(() => observed.stop());
   cleanups.push(() => worker.close(config.shutdownGraceSeconds * 1000));
   return { worker, metricsUrl: observed.metricsUrl };

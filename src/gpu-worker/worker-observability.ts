@@ -8,6 +8,7 @@ import type { Logger } from '../observability/logger';
 import { startMetricsServer } from '../observability/metrics-server';
 import type { AtelierMetrics } from '../observability/metrics';
 import { WorkerPresence } from '../observability/worker-registry';
+import type { ArtifactStore } from '../storage/artifact-store';
 
 /** What {@link observeWorker} started. */
 export interface ObservedWorker {
@@ -26,6 +27,7 @@ export interface ObservedWorker {
  */
 export async function observeWorker(options: {
   worker: GenerationWorker; config: AtelierConfig; metrics: AtelierMetrics; db: DataSource; redis: Redis; queue: GenerationQueue; logger: Logger;
+  store: Pick<ArtifactStore, 'exists'>;
 }): Promise<ObservedWorker> {
   const { worker, config, logger } = options;
   const presence = new WorkerPresence(options.redis, config.redisPrefix, () => ({
@@ -43,7 +45,7 @@ export async function observeWorker(options: {
     .catch((err) => logger.warn({ err, model: config.defaultModel }, 'default model could not be loaded: not ready until a job loads one'));
   const server = config.role === 'worker'
     ? await startMetricsServer(config.metricsPort, {
-      db: options.db, redis: options.redis, queue: options.queue, metrics: options.metrics, modelLoaded: () => worker.hasModelLoaded,
+      db: options.db, redis: options.redis, queue: options.queue, store: options.store, metrics: options.metrics, modelLoaded: () => worker.hasModelLoaded,
       backends: () => worker.describe().backends,
     })
     : null;

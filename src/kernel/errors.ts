@@ -94,7 +94,7 @@ export function rateLimited(limit: number, retryAfterSeconds: number, what = 're
 export const OUTAGE_RETRY_AFTER_SECONDS = 5;
 
 export function serviceUnavailable(
-  message = 'The service is briefly unavailable (its database or Redis cannot be reached); retry shortly',
+  message = 'The service is briefly unavailable (a server it depends on cannot be reached); retry shortly',
   retryAfterSeconds = OUTAGE_RETRY_AFTER_SECONDS,
 ): AppError {
   return new AppError(ErrorCode.SERVICE_UNAVAILABLE, message, { retryAfterSeconds });

@@ -2,6 +2,7 @@ import type express from 'express';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { GenerationQueue } from '../kernel/queues';
+import type { ArtifactStore } from '../storage/artifact-store';
 import type { AtelierMetrics } from './metrics';
 import type { WorkerBackendState } from './worker-registry';
 
@@ -16,6 +17,8 @@ export interface HealthOptions {
   modelLoaded?: () => boolean;
   /** Where this process runs a worker: its remote backends' breaker states, shown (not judged) by /readyz. */
   backends?: () => WorkerBackendState[];
+  /** The artifact store (local folder or S3): `/readyz` asks it about a key (which need not exist). */
+  store?: Pick<ArtifactStore, 'exists'>;
   /** How long each readiness check may take before it counts as failed (default 2 s). */
   readyCheckTimeoutMs?: number;
 }
@@ -40,12 +43,14 @@ async function probe(check: () => Promise<unknown>, ms: number): Promise<string>
  */
 async function readiness(options: HealthOptions): Promise<{ ready: boolean; reason: string | null; checks: Record<string, string> }> {
   const ms = options.readyCheckTimeoutMs ?? 2000;
-  const [database, redis, queue] = await Promise.all([
+  const { store } = options;
+  const [database, redis, queue, storage] = await Promise.all([
     probe(() => options.db.query('SELECT 1'), ms),
     probe(() => options.redis.ping(), ms),
     probe(() => options.queue.getJobCounts('active'), ms),
+    store ? probe(() => store.exists('health/readyz-probe'), ms) : null,
   ]);
-  const checks: Record<string, string> = { database, redis, queue };
+  const checks: Record<string, string> = { database, redis, queue, ...(storage ? { storage } : {}) };
   if (options.modelLoaded) checks.model = options.modelLoaded() ? 'ok' : 'no model loaded yet';
   const failing = Object.entries(checks).filter(([, v]) => v !== 'ok');
   const reason = failing.length ? failing.map(([name, why]) => `${name}: ${why}`).join('; ') : null;
@@ -54,8 +59,8 @@ async function readiness(options: HealthOptions): Promise<{ ready: boolean; reas
 
 /**
  * `/healthz`: the process is alive (restart it if not). `/readyz`: database,
- * Redis and the queue answer, and a worker has a model loaded (send it work
- * only then). `/metrics`: Prometheus text. Served on the API port, and by a
+ * Redis, the queue and the artifact store answer, and a worker has a model
+ * loaded (send it work only then). `/metrics`: Prometheus text. Served on the API port, and by a
  * standalone worker on ATELIER_METRICS_PORT.
  */
 export function mountHealthRoutes(options: HealthOptions): void {

@@ -94,12 +94,12 @@ describe('/metrics', () => {
     expect(sample(after, 'atelier_active_sessions', {})).toBe(0);
   });
 
-  it('/healthz is alive; /readyz checks database, Redis, queue and a loaded model', async () => {
+  it('/healthz is alive; /readyz checks database, Redis, queue, the artifact store and a loaded model', async () => {
     expect(await (await fetch(`${app.url}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await waitFor(async () => {
       const res = await fetch(`${app.url}/readyz`);
       return res.status === 200 ? res.json() : null;
     });
-    expect(ready).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok', queue: 'ok', model: 'ok' } });
+    expect(ready).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok', queue: 'ok', storage: 'ok', model: 'ok' } });
   });
 });

@@ -121,6 +121,8 @@ describe('Atelier with ATELIER_STORAGE=s3', () => {
 
   it('keeps a job whose image cannot be stored while the bucket is unreachable, and stores the same render once it is back', async () => {
     const user = await signUp(app.url);
+    const earlier = await generate(app.url, user.token, { seed: 5 });
+    const { job: stored } = await gqlData<any>(app.url, 'query($id:ID!){ job(id:$id){ images { url } } }', { id: earlier.id }, user.token);
     await s3.stop();
     let jobId = '';
     let events: ReturnType<typeof collect<any>> | undefined;
@@ -135,10 +137,18 @@ describe('Atelier with ATELIER_STORAGE=s3', () => {
       await new Promise((resolve) => setTimeout(resolve, 3000));
       const held = await gqlData<any>(app.url, 'query($id:ID!){ job(id:$id){ status error { code } } }', { id: jobId }, user.token);
       expect(held.job).toEqual({ status: 'PROCESSING', error: null });
+      const image = await fetch(stored.images[0].url);
+      expect(image.status).toBe(503);
+      expect(image.headers.get('retry-after')).toBe('5');
+      expect(await image.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 5 });
+      const ready = await fetch(`${app.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect((await ready.json()).reason).toMatch(/^storage: S3 HEAD health\/readyz-probe failed: fetch failed/);
     } finally {
       await s3.start();
     }
     await events!.done;
+    expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
     // One STARTED: the render that waited for the bucket is the one stored, not a second run.
     expect(events!.items.map((e) => e.jobUpdated.type).filter((t) => t !== 'PROGRESS')).toEqual(['QUEUED', 'STARTED', 'COMPLETED']);
     const { job } = await gqlData<any>(app.url, 'query($id:ID!){ job(id:$id){ images { url } } }', { id: jobId }, user.token);
