@@ -396,8 +396,10 @@ export class GenerationWorker {
     job: Job, pipeline: ImagePipeline, signal: AbortSignal, onFrame: (p: StepProgress) => void, rendered: () => Promise<void>, log: Logger,
   ): Promise<void> {
     this.o.ffmpegPath ??= ensureFfmpeg((msg) => log.info(msg));
+    // The clip and its poster are stored through a store outage as a job's images are (completeJob).
+    const store = { put: (key: string, data: Buffer, type: string) => this.gate.durable(() => this.o.store.put(key, data, type)) };
     const { file, timings } = await renderVideoJob(job, {
-      pipeline, store: { put: (key, data, type) => this.gate.durable(() => this.o.store.put(key, data, type)) }, ffmpegPath: this.o.ffmpegPath, loras: await this.loraFiles(job), signal, onFrame,
+      pipeline, store, ffmpegPath: this.o.ffmpegPath, loras: await this.loraFiles(job), signal, onFrame,
     });
     await rendered();
     if (await this.lifecycle.completeVideo(job, file)) log.info({ frames: file.frames, bytes: file.bytes, ...timings }, 'video job completed');
