@@ -43,7 +43,10 @@ export class ThreadedTrainer implements TrainingBackend {
   train(spec: TrainingSpec, hooks: TrainingHooks = {}, signal?: AbortSignal): Promise<TrainingResult> {
     const thread = startThread(__dirname, 'trainer-thread', this.data);
     // Each hook waits for the one before it, so a checkpoint is stored before the next one and before the result.
+    // The chain never rejects: a hook's failure is kept and becomes the result once the thread has stopped
+    // (a rejected chain would be unhandled until then, which ends a Node process).
     let chain: Promise<unknown> = Promise.resolve();
+    let hookFailure: { error: unknown } | null = null;
     const onAbort = () => thread.postMessage({ type: 'abort' } satisfies ToTrainerThread);
     signal?.addEventListener('abort', onAbort, { once: true });
     return new Promise<TrainingResult>((resolve, reject) => {
@@ -52,7 +55,7 @@ export class ThreadedTrainer implements TrainingBackend {
         if (settled) return;
         settled = true;
         signal?.removeEventListener('abort', onAbort);
-        chain.then(finish, (error: unknown) => reject(error)).finally(() => void thread.terminate());
+        void chain.then(() => (hookFailure ? reject(hookFailure.error) : finish())).finally(() => void thread.terminate());
       };
       thread.on('message', (message: FromTrainerThread) => {
         if (message.type === 'done') {
@@ -60,10 +63,11 @@ export class ThreadedTrainer implements TrainingBackend {
           return settle(() => resolve({ ...r, lora: asBuffer(r.lora) }));
         }
         if (message.type === 'failed') return settle(() => reject(new TrainingError(message.code ?? 'FAILED', message.message, message.field)));
-        // A hook that fails (the store or the database gone) stops the run; the failure is the result.
-        chain = chain.then(() => deliver(message, hooks)).catch((error: unknown) => {
+        // A hook that fails (the store or the database gone) stops the run; the failure is the result, and
+        // the messages the thread sends before it stops reach no hook.
+        chain = chain.then(() => hookFailure ? undefined : deliver(message, hooks)).catch((error: unknown) => {
+          hookFailure = { error };
           onAbort();
-          throw error;
         });
       });
       thread.on('error', (error) => settle(() => reject(new TrainingError('FAILED', `Training thread failed: ${error.message}`))));

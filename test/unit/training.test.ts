@@ -6,6 +6,7 @@ import { DiffusionPipeline } from '../../src/gpu-worker/pipeline/diffusion-pipel
 import { parseLora } from '../../src/gpu-worker/lora/lora-file';
 import { evaluationInterval } from '../../src/gpu-worker/training/local-run';
 import { LocalTrainer } from '../../src/gpu-worker/training/local-trainer';
+import { ThreadedTrainer } from '../../src/gpu-worker/threaded-trainer';
 import { TrainingError, type TrainingCheckpoint, type TrainingSpec } from '../../src/gpu-worker/training/types';
 import { distance, meanColour, paletteDataset, paletteDistance } from './helpers/palette-dataset';
 import { buildTinyModelInTemp } from './helpers/tiny-model';
@@ -112,6 +113,29 @@ describe('the local trainer', () => {
     expect(failure).toBeInstanceOf(TrainingError);
     expect((failure as TrainingError).code).toBe('CANCELLED');
     expect(steps).toEqual([1, 2]);
+  }, 60_000);
+
+  it('in a thread of its own: a hook that throws ends the run with that error, leaving nothing unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const note = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', note);
+    try {
+      const storeGone = new Error('the store is gone');
+      const steps: number[] = [];
+      const failure = await new ThreadedTrainer().train(await specOf({ steps: 50 }), {
+        onProgress: (p) => {
+          steps.push(p.step);
+          if (p.step === 2) throw storeGone;
+        },
+      }).catch((e: unknown) => e);
+      expect(failure).toBe(storeGone);
+      // The steps the thread took before the abort reached it go to no hook.
+      expect(steps).toEqual([1, 2]);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', note);
+    }
   }, 60_000);
 
   it('refuses a bad spec with the field, and a model it cannot train', async () => {
