@@ -236,7 +236,7 @@ async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; 
   });
   // LoRA training runs from their own queue, one at a time (docs/training.md).
   const training = new TrainingWorker({
-    db, connection, prefix: config.redisPrefix, lifecycle: services.trainingLifecycle, scheduler: services.trainingScheduler,
+    db, redis, connection, prefix: config.redisPrefix, lifecycle: services.trainingLifecycle, scheduler: services.trainingScheduler,
     store: storage.store, backend: trainingBackendOf(config.trainer, config.trainerEncodingIterations), modelsDir: config.modelsDir, logger: logger.child({ queue: 'training' }),
     lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000, metrics: trainingMetricsOf(metrics),
   });

@@ -72,10 +72,6 @@ export interface WorkerOptions {
   ffmpegPath?: string;
 }
 
-/** How long a job put back during an outage waits before it is offered again. */
-const OUTAGE_REQUEUE_DELAY_MS = 5000;
-/** The key the outage probe asks the artifact store about (it need not exist). */
-const STORE_PROBE_KEY = 'health/worker-probe';
 
 /** How often the cancel flag is read while a remote backend runs a job (it may send no steps for a while). */
 const REMOTE_CANCEL_POLL_MS = 500;
@@ -106,18 +102,7 @@ export class GenerationWorker {
   constructor(private readonly o: WorkerOptions) {
     this.metrics = o.metrics ?? NO_WORKER_METRICS;
     this.folders = new ModelFolders(o.store, o.modelsDir);
-    this.gate = new OutageGate({
-      // The artifact store too: a worker that cannot store images takes no jobs it could only hold.
-      probe: async () => {
-        await o.db.query('SELECT 1');
-        await o.redis.ping();
-        await o.store.exists(STORE_PROBE_KEY);
-      },
-      pause: () => this.worker.pause(true),
-      resume: () => this.worker.resume(),
-      logger: o.logger,
-      maxRetryMs: o.outageRetryMs ?? 60_000,
-    });
+    this.gate = OutageGate.forWorker(o, () => this.worker);
     this.lifecycle = o.lifecycle.withBookkeeping(this.gate.durable, o.db);
     this.worker = new Worker<GenerationJobData, void>(GENERATION_QUEUE, (job, token) =>
       runInJobTrace(job.data, 'generation.job', { 'atelier.job.id': job.data.jobId }, () => this.process(job, token)), {
@@ -140,15 +125,7 @@ export class GenerationWorker {
    */
   private async process(bullJob: BullJob<GenerationJobData>, token?: string): Promise<void> {
     const log = this.o.logger.child({ jobId: bullJob.data.jobId, requestId: bullJob.data.requestId });
-    try {
-      await this.drive(bullJob, log, token);
-    } catch (error) {
-      if (!isServiceOutage(error)) throw error;
-      this.gate.report(error);
-      log.warn({ err: error }, 'database, Redis or the artifact store still unreachable: job put back in the queue');
-      await bullJob.moveToDelayed(Date.now() + OUTAGE_REQUEUE_DELAY_MS, token);
-      throw new DelayedError();
-    }
+    await this.gate.putBackThrough(bullJob, token, log, 'job', () => this.drive(bullJob, log, token));
   }
 
   private async drive(bullJob: BullJob<GenerationJobData>, log: Logger, token?: string): Promise<void> {

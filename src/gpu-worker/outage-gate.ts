@@ -1,4 +1,8 @@
+import { DelayedError, type Job as BullJob, type Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
 import type { Logger } from '../observability/logger';
+import type { ArtifactStore } from '../storage/artifact-store';
 import { isServiceOutage } from '../kernel/errors';
 
 export interface OutageGateOptions {
@@ -17,6 +21,21 @@ export interface OutageGateOptions {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** How long an entry put back during an outage waits before it is offered again. */
+const OUTAGE_REQUEUE_DELAY_MS = 5000;
+
+/** The key the probe asks the artifact store about (it need not exist). */
+const STORE_PROBE_KEY = 'health/worker-probe';
+
+/** The workers' probe: resolves once PostgreSQL, Redis and the artifact store all answer. */
+async function dependenciesAnswer(o: {
+  db: Pick<DataSource, 'query'>; redis: Pick<Redis, 'ping'>; store: Pick<ArtifactStore, 'exists'>;
+}): Promise<void> {
+  await o.db.query('SELECT 1');
+  await o.redis.ping();
+  await o.store.exists(STORE_PROBE_KEY);
+}
+
 /**
  * Keeps an outage of the database, Redis or the artifact store (S3) from
  * costing jobs. While one is unreachable the worker takes no new job (a job
@@ -31,6 +50,25 @@ export class OutageGate {
   private stopped = false;
 
   constructor(private readonly o: OutageGateOptions) {}
+
+  /**
+   * A BullMQ worker's gate: it probes PostgreSQL, Redis and the artifact store
+   * (a worker that cannot store what it makes takes no work it could only
+   * hold), and pauses and resumes `worker()`; bookkeeping is retried for
+   * `outageRetryMs` (60 s).
+   */
+  static forWorker(
+    o: Parameters<typeof dependenciesAnswer>[0] & { logger: Logger; outageRetryMs?: number },
+    worker: () => Pick<Worker, 'pause' | 'resume'>,
+  ): OutageGate {
+    return new OutageGate({
+      probe: () => dependenciesAnswer(o),
+      pause: () => worker().pause(true),
+      resume: async () => worker().resume(),
+      logger: o.logger,
+      maxRetryMs: o.outageRetryMs ?? 60_000,
+    });
+  }
 
   /** True while an outage is being waited out. */
   get down(): boolean {
@@ -56,6 +94,26 @@ export class OutageGate {
       }
     }
   };
+
+  /**
+   * Drives one queue entry. An outage that outlasts the bookkeeping retries
+   * puts the entry back in the queue as delayed, which BullMQ does not count
+   * as an attempt; its row stays open and the next worker to take it carries
+   * on from there (`what` names the entry in the log: a job, a run).
+   */
+  async putBackThrough(
+    entry: Pick<BullJob, 'moveToDelayed'>, token: string | undefined, log: Logger, what: string, drive: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await drive();
+    } catch (error) {
+      if (!isServiceOutage(error)) throw error;
+      this.report(error);
+      log.warn({ err: error }, `database, Redis or the artifact store still unreachable: ${what} put back in the queue`);
+      await entry.moveToDelayed(Date.now() + OUTAGE_REQUEUE_DELAY_MS, token);
+      throw new DelayedError();
+    }
+  }
 
   /** Called with any bookkeeping error: an outage pauses the worker until the probe succeeds. */
   report(error: unknown): void {

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { WaitingError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { AiModel, DatasetImage, OPEN_TRAINING_STATUSES, type TrainingRun } from '../entities';
-import { AppError, type JobFailureCode } from '../kernel/errors';
+import { AppError, isServiceOutage, type JobFailureCode } from '../kernel/errors';
 import { TRAINING_QUEUE, type TrainingJobData } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
 import { closeWorker } from '../redis/worker-close';
@@ -11,10 +12,13 @@ import { NO_TRAINING_METRICS, type TrainingMetrics } from '../observability/metr
 import type { FairScheduler } from '../services/scheduling';
 import type { TrainedLora, TrainingLifecycle } from '../services/training-lifecycle';
 import type { ArtifactStore } from '../storage/artifact-store';
+import { OutageGate } from './outage-gate';
 import { TrainingError, type TrainingBackend, type TrainingProgress, type TrainingSpec } from './training/types';
 
 export interface TrainingWorkerOptions {
   db: DataSource;
+  /** The command client: with `db` and `store`, what the outage probe asks. */
+  redis: Redis;
   connection: ConnectionOptions;
   prefix: string;
   lifecycle: TrainingLifecycle;
@@ -28,12 +32,22 @@ export interface TrainingWorkerOptions {
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   metrics?: TrainingMetrics;
+  /**
+   * How long a run's bookkeeping is retried while PostgreSQL, Redis or the
+   * artifact store is unreachable before the run goes back to the queue
+   * (still RUNNING, resumed from its last checkpoint).
+   */
+  outageRetryMs?: number;
 }
 
 /** How often PROGRESS is published and the row updated at most (the last step always is): events, not a firehose. */
 const PROGRESS_EVERY_MS = 200;
 
-type StopReason = 'cancelled' | 'shutdown';
+/** Why the trainer was stopped: a cancel, a shutdown, or bookkeeping an outage outlasted. */
+type StopReason = 'cancelled' | 'shutdown' | 'outage';
+
+/** Best-effort reporting (progress, evaluations, the cancel check): what an outage costs is the report, never the run. */
+type BestEffort = <T>(what: string, step: () => Promise<T>) => Promise<T | undefined>;
 
 const FAILURE_CODES: Record<string, JobFailureCode> = { INVALID_SPEC: 'INVALID_PARAMETERS', UNSUPPORTED_MODEL: 'MODEL_INVALID', FAILED: 'WORKER_ERROR' };
 
@@ -42,16 +56,24 @@ const FAILURE_CODES: Record<string, JobFailureCode> = { INVALID_SPEC: 'INVALID_P
  * thin driver that loads the run's dataset and last checkpoint, reports the
  * trainer's hooks to the TrainingLifecycle (events, checkpoints, samples) and
  * tells it how the run ended. A run whose worker died is given to another
- * worker by BullMQ's stalled check and resumes from its last checkpoint.
+ * worker by BullMQ's stalled check and resumes from its last checkpoint. Its
+ * bookkeeping rides out database, Redis and artifact-store outages
+ * (OutageGate), as generations do; one that outlasts the retries puts the run
+ * back in the queue instead of failing it.
  */
 export class TrainingWorker {
   private readonly worker: Worker<TrainingJobData, void>;
   private readonly metrics: TrainingMetrics;
+  private readonly gate: OutageGate;
+  /** The lifecycle with its bookkeeping retried through outages (`gate.durable`). */
+  private readonly lifecycle: TrainingLifecycle;
   /** Running runs by id, each with the function that stops it for shutdown. */
   private readonly running = new Map<string, () => void>();
 
   constructor(private readonly o: TrainingWorkerOptions) {
     this.metrics = o.metrics ?? NO_TRAINING_METRICS;
+    this.gate = OutageGate.forWorker(o, () => this.worker);
+    this.lifecycle = o.lifecycle.withBookkeeping(this.gate.durable);
     this.worker = new Worker<TrainingJobData, void>(TRAINING_QUEUE, (entry, token) => this.process(entry, token), {
       connection: o.connection,
       prefix: `${o.prefix}:bull`,
@@ -65,21 +87,32 @@ export class TrainingWorker {
     logRedisErrors(this.worker, o.logger, 'training worker error');
   }
 
+  /**
+   * Drives one queue entry. An outage that outlasts the bookkeeping retries
+   * puts the entry back in the queue as delayed, which BullMQ does not count
+   * as an attempt; the run stays RUNNING (or QUEUED) and the next worker to
+   * take it resumes it from its last checkpoint.
+   */
   private async process(entry: BullJob<TrainingJobData>, token?: string): Promise<void> {
     const log = this.o.logger.child({ runId: entry.data.runId, requestId: entry.data.requestId });
-    const found = await this.o.lifecycle.find(entry.data.runId);
+    await this.gate.putBackThrough(entry, token, log, 'run', () => this.drive(entry, token, log));
+  }
+
+  private async drive(entry: BullJob<TrainingJobData>, token: string | undefined, log: Logger): Promise<void> {
+    const found = await this.lifecycle.find(entry.data.runId);
     if (!found) return void log.warn('training entry without a run row (deleted): discarded');
     if (!(OPEN_TRAINING_STATUSES as readonly string[]).includes(found.status)) return void log.info({ status: found.status }, 'run already final: skipped');
-    if (await this.o.lifecycle.cancelRequested(found.id)) return void (await this.o.lifecycle.cancel(found, found.step));
+    if (await this.gate.durable(() => this.lifecycle.cancelRequested(found.id))) return void (await this.lifecycle.cancel(found, found.step));
     if (entry.opts.priority) await this.o.scheduler.started(entry.opts.priority).catch((err) => log.warn({ err }, 'fair clock not advanced'));
-    const run = await this.o.lifecycle.start(found);
+    const run = await this.lifecycle.start(found);
     if (!run) return;
     log.info({ resumedFrom: run.checkpointStep, steps: run.config.steps }, run.checkpointStep ? 'training resumed' : 'training started');
     let spec: TrainingSpec;
     try {
-      spec = await this.specOf(run);
+      spec = await this.gate.durable(() => this.specOf(run));
     } catch (error) {
-      await this.o.lifecycle.fail(run, { code: 'WORKER_ERROR', message: (error as Error).message }, run.step);
+      if (isServiceOutage(error)) throw error;
+      await this.lifecycle.fail(run, { code: 'WORKER_ERROR', message: (error as Error).message }, run.step);
       return void this.metrics.runEnded(run.id, 'failed');
     }
     await this.train(run, spec, entry, token, log);
@@ -89,18 +122,35 @@ export class TrainingWorker {
     const controller = new AbortController();
     let reason: StopReason | null = null;
     this.running.set(run.id, () => { reason = 'shutdown'; controller.abort(); });
-    const reporter = new ProgressReporter(run, this.o.lifecycle, this.metrics);
+    const bestEffort = this.bestEffort(log);
+    const reporter = new ProgressReporter(run, this.lifecycle, this.metrics, bestEffort);
+    // Checkpoints and samples are retried through an outage (`durable`). One the retries did not outlast stops the
+    // trainer instead of throwing from its hook; the run then goes back to the queue.
+    let outage: unknown = null;
+    const bookkeeping = async (step: () => Promise<void>) => {
+      if (outage) return;
+      try {
+        await step();
+      } catch (error) {
+        if (!isServiceOutage(error)) throw error;
+        outage = error;
+        reason ??= 'outage';
+        controller.abort();
+      }
+    };
     let outcome = 'failed';
     try {
       const result = await this.o.backend.train(spec, {
         onProgress: async (p) => {
           await reporter.report(p);
-          if (await this.o.lifecycle.cancelRequested(run.id)) { reason ??= 'cancelled'; controller.abort(); }
+          if (await bestEffort('cancel check', () => this.lifecycle.cancelRequested(run.id))) { reason ??= 'cancelled'; controller.abort(); }
         },
         // Every evaluation is published (a few dozen a run), unlike the throttled PROGRESS.
-        onEvaluation: (e) => this.o.lifecycle.publish(run, { type: 'EVALUATION', step: e.step, totalSteps: run.config.steps, evaluationLoss: e.loss }),
-        onCheckpoint: (c) => this.o.lifecycle.checkpoint(run, c.step, c.lora, c.optimizerState),
-        onSample: (s) => this.o.lifecycle.samples(run, s.step, s.images),
+        onEvaluation: (e) => bestEffort('EVALUATION', () => this.lifecycle.publish(run, {
+          type: 'EVALUATION', step: e.step, totalSteps: run.config.steps, evaluationLoss: e.loss,
+        })),
+        onCheckpoint: (c) => bookkeeping(() => this.lifecycle.checkpoint(run, c.step, c.lora, c.optimizerState)),
+        onSample: (s) => bookkeeping(() => this.lifecycle.samples(run, s.step, s.images)),
       }, controller.signal);
       await reporter.flush();
       const lora = await this.complete(run, result);
@@ -108,7 +158,14 @@ export class TrainingWorker {
       log.info({ loraId: lora?.id, finalLoss: result.finalLoss }, lora ? 'training completed' : 'run was finished elsewhere meanwhile');
     } catch (error) {
       await reporter.flush().catch(() => undefined);
+      // Bookkeeping an outage outlasted (a hook's, or the completion's; never the trainer's own failure).
+      const unreachable = outage ?? (isServiceOutage(error) && !(error instanceof TrainingError) ? error : null);
       if (reason === 'shutdown') outcome = 'handed-back';
+      else if (unreachable) {
+        // process() puts the run back in the queue, still RUNNING.
+        outcome = 'handed-back';
+        throw unreachable;
+      }
       outcome = await this.ended(run, entry, token, error, reason, reporter.step, log);
     } finally {
       this.running.delete(run.id);
@@ -127,12 +184,12 @@ export class TrainingWorker {
       throw new WaitingError();
     }
     if (reason === 'cancelled' || (error instanceof TrainingError && error.code === 'CANCELLED')) {
-      await this.o.lifecycle.cancel(run, step);
+      await this.lifecycle.cancel(run, step);
       return 'cancelled';
     }
     const code = error instanceof TrainingError ? FAILURE_CODES[error.code] ?? 'WORKER_ERROR' : 'WORKER_ERROR';
     log.warn({ err: error, code }, 'training failed');
-    await this.o.lifecycle.fail(run, { code, message: (error as Error).message }, step);
+    await this.lifecycle.fail(run, { code, message: (error as Error).message }, step);
     return 'failed';
   }
 
@@ -140,14 +197,32 @@ export class TrainingWorker {
   private async complete(run: TrainingRun, result: TrainedLora) {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        return await this.o.lifecycle.complete(run, result);
+        return await this.lifecycle.complete(run, result);
       } catch (error) {
         if (!(error instanceof AppError && error.code === 'CONFLICT') || attempt >= 3) throw error;
       }
     }
   }
 
-  /** The trainer's spec: the dataset's images from the store, the model's folder, and the last checkpoint to resume from. */
+  /**
+   * Tries `step` once; an outage is logged (once per outage), reported to the gate and answered with undefined, and
+   * while the gate waits one out the step is not tried at all: a command would only wait for the server in vain.
+   */
+  private bestEffort(log: Logger): BestEffort {
+    return async (what, step) => {
+      if (this.gate.down) return undefined;
+      try {
+        return await step();
+      } catch (error) {
+        if (!isServiceOutage(error)) throw error;
+        log.warn({ err: error }, `${what} skipped: database, Redis or the artifact store unreachable`);
+        this.gate.report(error);
+        return undefined;
+      }
+    };
+  }
+
+  /** The trainer's spec (retried as a whole through an outage): the dataset's images from the store, the model's folder, and the last checkpoint to resume from. */
   private async specOf(run: TrainingRun): Promise<TrainingSpec> {
     if (!run.datasetId) throw new Error('The run\'s dataset was deleted');
     const rows = await this.o.db.getRepository(DatasetImage).find({ where: { datasetId: run.datasetId }, order: { createdAt: 'ASC', id: 'ASC' } });
@@ -168,6 +243,7 @@ export class TrainingWorker {
 
   /** Stops taking runs; a run still going after `graceMs` is handed back (it resumes from its last checkpoint elsewhere). */
   async close(graceMs = 30_000): Promise<void> {
+    await this.gate.stop();
     await closeWorker(this.worker, {
       graceMs, running: () => this.running.size, logger: this.o.logger,
       handBack: () => { for (const stop of this.running.values()) stop(); },
@@ -175,14 +251,17 @@ export class TrainingWorker {
   }
 }
 
-/** Turns every step's report into at most one PROGRESS event and row update per PROGRESS_EVERY_MS, and the metrics. */
+/** Turns every step's report into at most one PROGRESS event and row update per PROGRESS_EVERY_MS (best effort), and the metrics. */
 class ProgressReporter {
   step = 0;
   private last: TrainingProgress | null = null;
   private sentAt = 0;
   private rateFrom = { at: Date.now(), step: 0 };
 
-  constructor(private readonly run: TrainingRun, private readonly lifecycle: TrainingLifecycle, private readonly metrics: TrainingMetrics) {
+  constructor(
+    private readonly run: TrainingRun, private readonly lifecycle: TrainingLifecycle, private readonly metrics: TrainingMetrics,
+    private readonly bestEffort: BestEffort,
+  ) {
     this.step = run.checkpointStep ?? 0;
     this.rateFrom.step = this.step;
   }
@@ -204,9 +283,9 @@ class ProgressReporter {
     if (seconds > 0) this.metrics.progress(this.run.id, (p.step - this.rateFrom.step) / seconds, p.loss);
     this.rateFrom = { at: now, step: p.step };
     this.sentAt = now;
-    await this.lifecycle.recordStep(this.run, p.step, p.loss);
-    await this.lifecycle.publish(this.run, {
+    await this.bestEffort('step record', () => this.lifecycle.recordStep(this.run, p.step, p.loss));
+    await this.bestEffort('PROGRESS', () => this.lifecycle.publish(this.run, {
       type: 'PROGRESS', step: p.step, totalSteps: p.totalSteps, loss: p.loss, learningRate: p.learningRate, etaMs: Math.round(p.etaSeconds * 1000),
-    });
+    }));
   }
 }

@@ -3,11 +3,12 @@ import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
 import { Lora, OPEN_TRAINING_STATUSES, TrainingRun, TrainingStatus, type LoraTrainingMetrics } from '../entities';
 import type { Clock } from '../kernel/clock';
-import { AppError } from '../kernel/errors';
+import { AppError, isServiceOutage } from '../kernel/errors';
 import type { JobFailure, TrainingEventBody, TrainingEventPublisher } from '../kernel/events';
 import { sha256 } from '../kernel/hashing';
 import { trainingCancelKey, type TrainingQueue } from '../kernel/queues';
 import type { ArtifactStore } from '../storage/artifact-store';
+import type { Bookkeeping } from './job-lifecycle';
 import { loraStorageKey } from './loras';
 
 /** What a finished training hands to `complete` (the trainer's TrainingResult, as the domain needs it). */
@@ -31,6 +32,8 @@ const LIVE_ENTRY_STATES = new Set(['active', 'waiting', 'wait', 'delayed', 'prio
 /** Thrown inside the completion transaction when the run is no longer RUNNING: rolls the LoRA back. */
 class NotRunning extends Error {}
 
+const failFast: Bookkeeping = (step) => step();
+
 /**
  * The training_runs table as a state machine, and the one place that
  * publishes a run's events. Every transition is a conditional UPDATE, so two
@@ -40,19 +43,37 @@ class NotRunning extends Error {}
  *   QUEUED ──start──▶ RUNNING ──complete──▶ COMPLETED (one LoRA version)
  *     │  ▲               │ │ (start again: resumed from the last checkpoint)
  *     └──┴─cancel/fail───┴─┴──▶ CANCELLED / FAILED
+ *
+ * In a worker each read, write and transition event goes through its
+ * bookkeeping (`withBookkeeping`: retried through an outage); `publish`,
+ * `recordStep` and `cancelRequested` stay one try, for the worker's best-effort
+ * progress reports.
  */
 export class TrainingLifecycle {
-  constructor(private readonly o: {
-    db: DataSource; redis: Redis; prefix: string; queue: TrainingQueue; events: TrainingEventPublisher; store: ArtifactStore; clock: Clock;
-  }) {}
+  constructor(
+    private readonly o: {
+      db: DataSource; redis: Redis; prefix: string; queue: TrainingQueue; events: TrainingEventPublisher; store: ArtifactStore; clock: Clock;
+    },
+    private readonly bookkeeping: Bookkeeping = failFast,
+  ) {}
+
+  /** The same lifecycle with its reads, writes and transition events run through `bookkeeping` (the worker's retries). */
+  withBookkeeping(bookkeeping: Bookkeeping): TrainingLifecycle {
+    return new TrainingLifecycle(this.o, bookkeeping);
+  }
 
   find(runId: string): Promise<TrainingRun | null> {
-    return this.o.db.getRepository(TrainingRun).findOneBy({ id: runId });
+    return this.bookkeeping(() => this.o.db.getRepository(TrainingRun).findOneBy({ id: runId }));
   }
 
   /** Publishes an event of `run`, filling in its time, run id and owner. */
   async publish(run: TrainingRun, body: TrainingEventBody): Promise<void> {
     await this.o.events.publishTraining({ ...body, at: this.o.clock.now().toISOString(), runId: run.id, actorId: run.ownerId } as never);
+  }
+
+  /** Publishes a transition's event through the bookkeeping: it must not be lost to an outage. */
+  private announce(run: TrainingRun, body: TrainingEventBody): Promise<void> {
+    return this.bookkeeping(() => this.publish(run, body));
   }
 
   /** The row is committed first, then the entry (entry id = run id, so adding twice is a no-op), then QUEUED. */
@@ -88,13 +109,13 @@ export class TrainingLifecycle {
   /** QUEUED → RUNNING, or RUNNING → RUNNING when another worker resumes a run whose worker died. */
   async start(run: TrainingRun): Promise<TrainingRun | null> {
     const now = this.o.clock.now();
-    const result = await this.o.db.getRepository(TrainingRun).update(
+    const result = await this.bookkeeping(() => this.o.db.getRepository(TrainingRun).update(
       { id: run.id, status: In([...OPEN_TRAINING_STATUSES]) },
       { status: TrainingStatus.RUNNING, attempts: run.attempts + 1, startedAt: run.startedAt ?? now, step: run.checkpointStep ?? 0 },
-    );
+    ));
     if (!result.affected) return null;
     const started = { ...run, status: TrainingStatus.RUNNING, attempts: run.attempts + 1, startedAt: run.startedAt ?? now } as TrainingRun;
-    await this.publish(started, { type: 'STARTED', step: run.checkpointStep ?? 0, totalSteps: run.config.steps, resumedFrom: run.checkpointStep });
+    await this.announce(started, { type: 'STARTED', step: run.checkpointStep ?? 0, totalSteps: run.config.steps, resumedFrom: run.checkpointStep });
     return started;
   }
 
@@ -105,19 +126,20 @@ export class TrainingLifecycle {
 
   /** Stores a checkpoint, then points the row at it; the previous one is kept until this one is recorded. */
   async checkpoint(run: TrainingRun, step: number, lora: Buffer, optimizerState: Buffer): Promise<void> {
-    await this.o.store.put(trainingOptimizerKey(run.id, step), optimizerState, 'application/octet-stream');
-    await this.o.store.put(trainingCheckpointKey(run.id, step), lora, 'application/octet-stream');
-    const result = await this.o.db.getRepository(TrainingRun).update(
+    await this.bookkeeping(() => this.o.store.put(trainingOptimizerKey(run.id, step), optimizerState, 'application/octet-stream'));
+    await this.bookkeeping(() => this.o.store.put(trainingCheckpointKey(run.id, step), lora, 'application/octet-stream'));
+    const result = await this.bookkeeping(() => this.o.db.getRepository(TrainingRun).update(
       { id: run.id, status: TrainingStatus.RUNNING }, { checkpointKey: trainingCheckpointKey(run.id, step), checkpointStep: step },
-    );
-    if (result.affected) await this.publish(run, { type: 'CHECKPOINT', step, totalSteps: run.config.steps });
+    ));
+    if (result.affected) await this.announce(run, { type: 'CHECKPOINT', step, totalSteps: run.config.steps });
   }
 
   /** The last checkpoint of a run, to resume from. */
   async loadCheckpoint(run: TrainingRun): Promise<{ step: number; lora: Buffer; optimizerState: Buffer } | null> {
     if (!run.checkpointKey || run.checkpointStep == null) return null;
-    const lora = await this.o.store.get(run.checkpointKey);
-    const optimizerState = await this.o.store.get(trainingOptimizerKey(run.id, run.checkpointStep));
+    const { checkpointKey, checkpointStep } = run;
+    const lora = await this.bookkeeping(() => this.o.store.get(checkpointKey));
+    const optimizerState = await this.bookkeeping(() => this.o.store.get(trainingOptimizerKey(run.id, checkpointStep)));
     return lora && optimizerState ? { step: run.checkpointStep, lora, optimizerState } : null;
   }
 
@@ -125,10 +147,10 @@ export class TrainingLifecycle {
     const samples = [];
     for (const [index, png] of images.entries()) {
       const key = trainingSampleKey(run.id, step, index);
-      await this.o.store.put(key, png, 'image/png');
+      await this.bookkeeping(() => this.o.store.put(key, png, 'image/png'));
       samples.push({ prompt: run.config.samplePrompts[index] ?? '', key });
     }
-    await this.publish(run, { type: 'SAMPLE', step, totalSteps: run.config.steps, samples });
+    await this.announce(run, { type: 'SAMPLE', step, totalSteps: run.config.steps, samples });
   }
 
   /**
@@ -140,14 +162,14 @@ export class TrainingLifecycle {
    */
   async complete(run: TrainingRun, trained: TrainedLora): Promise<Lora | null> {
     const id = randomUUID();
-    await this.o.store.put(loraStorageKey(id), trained.lora, 'application/octet-stream');
+    await this.bookkeeping(() => this.o.store.put(loraStorageKey(id), trained.lora, 'application/octet-stream'));
     const metrics: LoraTrainingMetrics = {
       config: run.config, datasetHash: trained.datasetHash, initialLoss: trained.initialLoss, finalLoss: trained.finalLoss, lossCurve: trained.lossCurve,
       evaluationCurve: trained.evaluationCurve,
     };
     let lora: Lora;
     try {
-      lora = await this.o.db.transaction(async (manager) => {
+      lora = await this.bookkeeping(() => this.o.db.transaction(async (manager) => {
         const done = await manager.getRepository(TrainingRun).update(
           { id: run.id, status: TrainingStatus.RUNNING },
           { status: TrainingStatus.COMPLETED, loraId: id, step: run.config.steps, loss: trained.finalLoss, datasetHash: trained.datasetHash, finishedAt: this.o.clock.now() },
@@ -162,35 +184,42 @@ export class TrainingLifecycle {
         });
         await manager.getRepository(Lora).insert(row);
         return row;
-      });
+      }));
     } catch (error) {
-      await this.o.store.delete(loraStorageKey(id));
-      if (error instanceof NotRunning) return null;
-      if ((error as { code?: string }).code === '23505') throw new AppError('CONFLICT', 'Another version of this LoRA was registered at the same moment');
-      throw error;
+      // An outage may have lost the answer to a commit that went through: the file stays (at worst unused).
+      if (isServiceOutage(error)) throw error;
+      // A retry after such a commit finds the run completed with this very LoRA.
+      const ours = error instanceof NotRunning && (await this.find(run.id))?.loraId === id;
+      if (!ours) {
+        await this.o.store.delete(loraStorageKey(id));
+        if (error instanceof NotRunning) return null;
+        if ((error as { code?: string }).code === '23505') throw new AppError('CONFLICT', 'Another version of this LoRA was registered at the same moment');
+        throw error;
+      }
+      lora = await this.bookkeeping(() => this.o.db.getRepository(Lora).findOneByOrFail({ id }));
     }
-    await this.publish(run, { type: 'COMPLETED', step: run.config.steps, totalSteps: run.config.steps, loraId: id, finalLoss: trained.finalLoss });
+    await this.announce(run, { type: 'COMPLETED', step: run.config.steps, totalSteps: run.config.steps, loraId: id, finalLoss: trained.finalLoss });
     return lora;
   }
 
   async fail(run: TrainingRun, error: JobFailure, step: number): Promise<boolean> {
-    const result = await this.o.db.getRepository(TrainingRun).update(
+    const result = await this.bookkeeping(() => this.o.db.getRepository(TrainingRun).update(
       { id: run.id, status: In([...OPEN_TRAINING_STATUSES]) }, { status: TrainingStatus.FAILED, error, finishedAt: this.o.clock.now() },
-    );
+    ));
     if (!result.affected) return false;
-    await this.publish(run, { type: 'FAILED', step, totalSteps: run.config.steps, error });
+    await this.announce(run, { type: 'FAILED', step, totalSteps: run.config.steps, error });
     return true;
   }
 
   /** An open run → CANCELLED; its last checkpoint stays in the store, downloadable. */
   async cancel(run: TrainingRun, step: number, from: readonly TrainingStatus[] = OPEN_TRAINING_STATUSES): Promise<boolean> {
-    const result = await this.o.db.getRepository(TrainingRun).update(
+    const result = await this.bookkeeping(() => this.o.db.getRepository(TrainingRun).update(
       { id: run.id, status: In([...from]) }, { status: TrainingStatus.CANCELLED, finishedAt: this.o.clock.now() },
-    );
+    ));
     if (!result.affected) return false;
-    await this.o.redis.del(trainingCancelKey(this.o.prefix, run.id));
+    await this.bookkeeping(() => this.o.redis.del(trainingCancelKey(this.o.prefix, run.id)));
     const fresh = await this.find(run.id);
-    await this.publish(run, { type: 'CANCELLED', step, totalSteps: run.config.steps, checkpointStep: fresh?.checkpointStep ?? null });
+    await this.announce(run, { type: 'CANCELLED', step, totalSteps: run.config.steps, checkpointStep: fresh?.checkpointStep ?? null });
     return true;
   }
 

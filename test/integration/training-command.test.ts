@@ -5,7 +5,7 @@ import { collect, gqlData, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
 import { generate } from '../support/library';
-import { paletteImage, uploadBytes } from '../support/training';
+import { paletteDataset } from '../support/training';
 
 const CLI = path.resolve(__dirname, '../../dist/src/cli/main.js');
 
@@ -30,12 +30,9 @@ const WATCH = `subscription($r:ID!){ trainingUpdated(runId:$r){ type step totalS
 describe('a training run on the command trainer (the worker runs `atelier train` as a child process)', () => {
   it('streams PROGRESS with the loss parsed from the process, CHECKPOINT, SAMPLE, COMPLETED, and registers a usable LoRA', async () => {
     const u = await factory.user(app, { tier: 'PRO' });
-    const ds = (await gqlData<any>(app.url, 'mutation { createDataset(input:{ name:"teal" }){ id } }', {}, u.token)).createDataset;
-    const images = [];
-    for (let i = 0; i < 4; i += 1) images.push({ uploadId: await uploadBytes(app.url, u.token, await paletteImage('png', [20, 160, 150], 64, i + 1)), caption: 'a teal texture' });
-    await gqlData(app.url, 'mutation($d:ID!,$im:[DatasetImageInput!]!){ addDatasetImages(datasetId:$d, images:$im){ id } }', { d: ds.id, im: images }, u.token);
+    const datasetId = await paletteDataset(app.url, u.token, { name: 'teal', rgb: [20, 160, 150], caption: 'a teal texture' });
     const run = (await gqlData<any>(app.url, 'mutation($i:TrainingInput!){ startTraining(input:$i){ id } }', {
-      i: { datasetId: ds.id, loraName: 'teal-cli', steps: 8, saveEvery: 4, batchSize: 2, learningRate: 0.02, seed: 7, samplePrompts: ['a teal texture'] },
+      i: { datasetId, loraName: 'teal-cli', steps: 8, saveEvery: 4, batchSize: 2, learningRate: 0.02, seed: 7, samplePrompts: ['a teal texture'] },
     }, u.token)).startTraining;
 
     const live = collect<any>(wsClient(app.url, u.token), WATCH, { r: run.id }, () => false);

@@ -6,7 +6,7 @@ import { connectToDatabase, createScratchDatabase, testEnv } from '../support/ap
 import * as factory from '../support/factories';
 import { collect, gqlData, waitFor, wsClient } from '../support/graphql';
 import { spawnAtelier, type AtelierProcess } from '../support/processes';
-import { paletteImage, uploadBytes } from '../support/training';
+import { paletteDataset } from '../support/training';
 
 /*
  * Real processes on one PostgreSQL database (PGlite is one process only): an
@@ -63,17 +63,14 @@ async function crashAndResume(trainer: Record<string, string>, loraName: string,
   {
     const url = api.url!;
     const u = await factory.user({ url, db }, { tier: 'PRO' });
-    const ds = (await gqlData<any>(url, 'mutation { createDataset(input:{ name:"crash" }){ id } }', {}, u.token)).createDataset;
-    const images = [];
-    for (let i = 0; i < 4; i += 1) images.push({ uploadId: await uploadBytes(url, u.token, await paletteImage('png', [200, 60, 30], 64, i + 1)), caption: 'rust' });
-    await gqlData(url, 'mutation($d:ID!,$im:[DatasetImageInput!]!){ addDatasetImages(datasetId:$d, images:$im){ id } }', { d: ds.id, im: images }, u.token);
+    const datasetId = await paletteDataset(url, u.token, { name: 'crash', rgb: [200, 60, 30], caption: 'rust' });
     const pg = new Client({ connectionString: env.DATABASE_URL });
     await pg.connect();
 
     const first = await spawnAtelier('worker', { ...env, ...trainer });
     procs.push(first);
     const run = (await gqlData<any>(url, 'mutation($i:TrainingInput!){ startTraining(input:$i){ id } }', {
-      i: { datasetId: ds.id, loraName, steps, saveEvery: 10, batchSize: 1, seed: 3 },
+      i: { datasetId, loraName, steps, saveEvery: 10, batchSize: 1, seed: 3 },
     }, u.token)).startTraining;
     const events = collect<any>(wsClient(url, u.token), 'subscription($r:ID!){ trainingUpdated(runId:$r){ type step resumedFrom loraId } }', { r: run.id });
     const killedAt = await waitFor(async () => {

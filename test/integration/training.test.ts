@@ -6,7 +6,7 @@ import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
 import { generate } from '../support/library';
 import { parsePrometheusText } from '../support/prometheus';
-import { paletteImage, uploadBytes } from '../support/training';
+import { paletteDataset } from '../support/training';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -21,13 +21,7 @@ const WATCH = `subscription($r:ID!){ trainingUpdated(runId:$r){ eventId type ste
 
 /** A PRO user's dataset of `count` teal images, uploaded and captioned. */
 async function tealDataset(token: string, count = 8): Promise<string> {
-  const ds = (await gqlData<any>(app.url, 'mutation { createDataset(input:{ name:"teal" }){ id } }', {}, token)).createDataset;
-  const images = [];
-  for (let i = 0; i < count; i += 1) {
-    images.push({ uploadId: await uploadBytes(app.url, token, await paletteImage('png', [20, 160, 150], 64, i + 1)), caption: 'a teal texture' });
-  }
-  await gqlData(app.url, 'mutation($d:ID!,$im:[DatasetImageInput!]!){ addDatasetImages(datasetId:$d, images:$im){ id } }', { d: ds.id, im: images }, token);
-  return ds.id;
+  return paletteDataset(app.url, token, { name: 'teal', rgb: [20, 160, 150], caption: 'a teal texture', count });
 }
 
 function watch(token: string, runId: string, until: (items: any[]) => boolean = () => false) {

@@ -1,0 +1,136 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trainingBackendOf } from '../../src/gpu-worker/training-backend';
+import { TrainingWorker } from '../../src/gpu-worker/training-worker';
+import { createLogger } from '../../src/observability/logger';
+import type { Bookkeeping } from '../../src/services/job-lifecycle';
+import { startLocalRedis, type LocalRedis } from '../../src/redis/local-server';
+import * as factory from '../support/factories';
+import { collect, gqlData, waitFor, wsClient } from '../support/graphql';
+import { startTestApp, type TestApp } from '../support/app';
+import { paletteDataset } from '../support/training';
+
+/*
+ * A Redis outage longer than the worker's bookkeeping retries (1 s here, 60 s
+ * in service): the run goes back to the queue still RUNNING, as on a graceful
+ * shutdown, and resumes from its last checkpoint once Redis is back
+ * (docs/training.md, "Resume guarantees"). The API runs alone; the training
+ * worker is built here, with the short retry window. And the one retry that
+ * must not undo anything: a completion whose commit went through.
+ */
+const dir = mkdtempSync(path.join(os.tmpdir(), 'atelier-training-hand-back-'));
+let redis: LocalRedis | null;
+let redisPort: number;
+let app: TestApp;
+let worker: TrainingWorker;
+const logLines: { msg: string; runId?: string }[] = [];
+
+beforeAll(async () => {
+  redis = await startLocalRedis(dir, { persist: true });
+  redisPort = Number(new URL(redis.url).port);
+  app = await startTestApp({ ATELIER_ROLE: 'api', REDIS_URL: redis.url, ATELIER_TRAINER_ENCODING_ITERATIONS: '10' });
+  const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logLines.push(JSON.parse(line)) } });
+  worker = new TrainingWorker({
+    db: app.db, redis: app.redis, connection: { url: redis.url, maxRetriesPerRequest: null }, prefix: app.config.redisPrefix,
+    lifecycle: app.services.trainingLifecycle, scheduler: app.services.trainingScheduler, store: app.services.store,
+    backend: trainingBackendOf(app.config.trainer, 10), modelsDir: app.config.modelsDir, logger, outageRetryMs: 1000,
+  });
+});
+afterAll(async () => {
+  redis ??= await startLocalRedis(dir, { persist: true, port: redisPort });
+  await worker?.close(1000);
+  await app?.close();
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A PRO user's dataset of four blue images and a run on it, QUEUED. */
+async function queuedRun(loraName: string, steps: number, saveEvery: number, seed: number) {
+  const u = await factory.user(app, { tier: 'PRO' });
+  const datasetId = await paletteDataset(app.url, u.token, { name: 'hand-back', rgb: [30, 60, 200], caption: 'blue' });
+  const run = (await gqlData<any>(app.url, 'mutation($i:TrainingInput!){ startTraining(input:$i){ id } }', {
+    i: { datasetId, loraName, steps, saveEvery, batchSize: 1, seed },
+  }, u.token)).startTraining;
+  return { user: u, runId: run.id as string };
+}
+
+/** The run's events, replayed; resolves once its final one is in. */
+async function eventsOf(token: string, runId: string): Promise<any[]> {
+  const events = collect<any>(wsClient(app.url, token), 'subscription($r:ID!){ trainingUpdated(runId:$r){ type step resumedFrom loraId } }', { r: runId });
+  await events.done;
+  return events.items.map((i) => i.trainingUpdated);
+}
+
+const STEPS = 2000;
+const SAVE_EVERY = 200;
+/** evaluationInterval(2000); the save points are multiples of it. */
+const EVALUATE_EVERY = 40;
+
+describe('an outage longer than the bookkeeping retries', () => {
+  it('hands the run back to the queue still RUNNING; it resumes from its last checkpoint and ends with exactly one LoRA', async () => {
+    const { user: u, runId } = await queuedRun('handed-back', STEPS, SAVE_EVERY, 9);
+    const checkpointBefore = await waitFor(async () => {
+      const [row] = await app.db.query('SELECT status, checkpoint_step FROM training_runs WHERE id = $1', [runId]);
+      return row.status === 'RUNNING' && row.checkpoint_step >= SAVE_EVERY ? row.checkpoint_step as number : null;
+    }, 120_000, 20);
+
+    await redis!.stop();
+    redis = null;
+    try {
+      // The next save point's CHECKPOINT cannot be published: after the retries the trainer stops and the run is put back.
+      const outcome = await waitFor(async () => {
+        if (logLines.some((l) => l.runId === runId && /run put back in the queue/.test(l.msg))) return 'put back';
+        const [row] = await app.db.query('SELECT status, error FROM training_runs WHERE id = $1', [runId]);
+        return row.status === 'RUNNING' ? null : JSON.stringify(row);
+      }, 120_000, 50);
+      expect(outcome).toBe('put back');
+      const [row] = await app.db.query('SELECT status, error FROM training_runs WHERE id = $1', [runId]);
+      expect(row).toEqual({ status: 'RUNNING', error: null });
+    } finally {
+      redis = await startLocalRedis(dir, { persist: true, port: redisPort });
+    }
+
+    const done = await waitFor(async () => {
+      const [row] = await app.db.query('SELECT status, error, attempts, checkpoint_step, lora_id FROM training_runs WHERE id = $1', [runId]);
+      return ['RUNNING', 'QUEUED'].includes(row.status) ? null : row;
+    }, 240_000, 200);
+    console.log(`run handed back during the outage: ${JSON.stringify(done)}; the worker logged: ${[...new Set(logLines.map((l) => l.msg))].join(' | ')}`);
+    expect(done).toMatchObject({ status: 'COMPLETED', error: null, attempts: 2, checkpoint_step: STEPS });
+    const loras = await app.db.query('SELECT id, version, metrics FROM loras WHERE training_run_id = $1', [runId]);
+    expect(loras.map((l: { id: string; version: number }) => ({ id: l.id, version: l.version }))).toEqual([{ id: done.lora_id, version: 1 }]);
+    expect(loras[0].metrics.evaluationCurve.map((p: { step: number }) => p.step)).toEqual(Array.from({ length: STEPS / EVALUATE_EVERY + 1 }, (_, i) => i * EVALUATE_EVERY));
+
+    const seen = await eventsOf(u.token, runId);
+    expect(seen.filter((e) => ['FAILED', 'CANCELLED'].includes(e.type))).toEqual([]);
+    const starts = seen.filter((e) => e.type === 'STARTED');
+    expect(starts).toHaveLength(2);
+    // Resumed from a checkpoint, not from zero.
+    expect(starts[1].resumedFrom).toBeGreaterThanOrEqual(checkpointBefore);
+    expect(seen.at(-1)).toMatchObject({ type: 'COMPLETED', loraId: done.lora_id });
+    expect(logLines.filter((l) => l.msg === 'training failed')).toEqual([]);
+  }, 300_000);
+
+  it('a completion retried after its commit went through (the answer lost to the outage) keeps that LoRA and announces it', async () => {
+    await worker.bullWorker.pause(true); // this run is completed by hand
+    const { user, runId } = await queuedRun('lost-answer', 10, 10, 1);
+    const lifecycle = app.services.trainingLifecycle;
+    const started = (await lifecycle.start((await lifecycle.find(runId))!))!;
+    // What OutageGate.durable does when a commit's answer is lost: the transaction (the second step) runs again.
+    let steps = 0;
+    const lostAnswer: Bookkeeping = async (step) => {
+      steps += 1;
+      if (steps === 2) await step();
+      return step();
+    };
+    const trained = { lora: Buffer.from('lora bytes'), lossCurve: [], evaluationCurve: [], initialLoss: 2, finalLoss: 1, datasetHash: 'hash' };
+    const lora = await lifecycle.withBookkeeping(lostAnswer).complete(started, trained);
+    expect(lora).not.toBeNull();
+    const [row] = await app.db.query('SELECT status, lora_id FROM training_runs WHERE id = $1', [runId]);
+    expect(row).toEqual({ status: 'COMPLETED', lora_id: lora!.id });
+    expect(await app.db.query('SELECT id FROM loras WHERE training_run_id = $1', [runId])).toEqual([{ id: lora!.id }]);
+    expect(await app.services.store.get(lora!.storageKey)).toEqual(trained.lora);
+    expect((await eventsOf(user.token, runId)).at(-1)).toMatchObject({ type: 'COMPLETED', loraId: lora!.id });
+  });
+});
