@@ -149,7 +149,10 @@ ${cell(config.maxQueuedJobs)} jobs are queued or running at once (\`ATELIER_MAX_
   \`SERVICE_UNAVAILABLE\` (HTTP 503, \`Retry-After\`), workers pause without
   spending jobs' attempts, and every ${config.reconcileSeconds} s the reconciler repairs rows and
   queue entries that disagree (\`ATELIER_RECONCILE_SECONDS\`): no job is left
-  pending or running for good.
+  pending or running for good. A job that ends while Redis is down longer
+  than the workers retry (\`ATELIER_OUTAGE_RETRY_SECONDS\`, ${config.outageRetrySeconds} s) has its
+  final event published once when its entry is taken again, or when
+  \`jobUpdated\` finds it final without one.
 - **An API replica killed**: its connections and presence stop counting
   within the replica heartbeat (10 s); clients reconnect to another replica
   and resume with \`after\`.

@@ -172,7 +172,12 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   });
   // The live streams sit on the event log, above the domain (docs/architecture.md, "Layers").
   const presence = new Presence(redis, config.redisPrefix, replica.id);
-  const services: Services = { ...domain, events, presence, live: new LiveEvents(events, domain.access, presence, clock) };
+  const services: Services = {
+    ...domain, events, presence,
+    live: new LiveEvents(events, domain.access, presence, clock, {
+      job: (job) => domain.lifecycle.announceEnd(job), run: (run) => domain.trainingLifecycle.announceEnd(run),
+    }),
+  };
   metrics.observeQueue(() => services.monitoring.queueDepth());
   metrics.observeWorkers(async () => (await onlineWorkers(redis, config.redisPrefix)).length);
   // Every replica ticks; a Redis lock makes it one pass per interval across the cluster.
@@ -232,13 +237,14 @@ async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; 
     store: storage.store, artifactFiles: storage.files, pipelines, modelsDir: config.modelsDir, clock, logger,
     concurrency: config.workerConcurrency, previewEvery: config.previewEvery, jobTimeoutMs: config.jobTimeoutSeconds * 1000,
     lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000,
-    metrics: workerMetrics, remote, backendWaitMs: config.backends.waitMs, ffmpegPath,
+    outageRetryMs: config.outageRetrySeconds * 1000, metrics: workerMetrics, remote, backendWaitMs: config.backends.waitMs, ffmpegPath,
   });
   // LoRA training runs from their own queue, one at a time (docs/training.md).
   const training = new TrainingWorker({
     db, redis, connection, prefix: config.redisPrefix, lifecycle: services.trainingLifecycle, scheduler: services.trainingScheduler,
     store: storage.store, backend: trainingBackendOf(config.trainer, config.trainerEncodingIterations), modelsDir: config.modelsDir, logger: logger.child({ queue: 'training' }),
-    lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000, metrics: trainingMetricsOf(metrics),
+    lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000,
+    outageRetryMs: config.outageRetrySeconds * 1000, metrics: trainingMetricsOf(metrics),
   });
   cleanups.push(() => training.close(config.shutdownGraceSeconds * 1000));
   const observed = await observeWorker({ worker, config, metrics, db, redis, queue, store: storage.store, logger: core.logger });

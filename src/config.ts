@@ -97,6 +97,12 @@ export interface AtelierConfig {
   workerConcurrency: number;
   /** BullMQ lock on a running job: a dead worker's job is picked up again after about this long. */
   workerLockSeconds: number;
+  /**
+   * How long a worker retries a job's or a run's bookkeeping while PostgreSQL,
+   * Redis or the artifact store is unreachable before it puts the entry back
+   * in the queue (docs/operations.md, "Outages of PostgreSQL or Redis").
+   */
+  outageRetrySeconds: number;
   /** The training backend of this process's training worker. */
   trainer: TrainerConfig;
   /** Gradient iterations the local trainer spends encoding each training image to latents (docs/training.md); null: the trainer's default. */
@@ -394,6 +400,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     jobTimeoutSeconds: int(env, 'ATELIER_JOB_TIMEOUT_SECONDS', 600, 1, 24 * 3600),
     workerConcurrency: int(env, 'ATELIER_WORKER_CONCURRENCY', 1, 1, 64),
     workerLockSeconds: int(env, 'ATELIER_WORKER_LOCK_SECONDS', 30, 2, 3600),
+    outageRetrySeconds: int(env, 'ATELIER_OUTAGE_RETRY_SECONDS', 60, 1, 3600),
     trainer: trainerConfig(env),
     trainerEncodingIterations: env.ATELIER_TRAINER_ENCODING_ITERATIONS ? int(env, 'ATELIER_TRAINER_ENCODING_ITERATIONS', 150, 1, 100_000) : null,
     modelCacheBytes: int(env, 'ATELIER_MODEL_CACHE_MB', 4096, 1, 1024 * 1024) * 1024 * 1024,

@@ -137,7 +137,11 @@ export class GenerationWorker {
     ]));
     // The row commits before its entry is added (docs/operations.md): no row means it was deleted since.
     if (!job) return void log.warn('queue entry without a job row (deleted): discarded');
-    if (job.status !== JobStatus.PENDING && job.status !== JobStatus.PROCESSING) return void log.info({ status: job.status }, 'job already final: skipped');
+    if (job.status !== JobStatus.PENDING && job.status !== JobStatus.PROCESSING) {
+      // Its end may be unsaid: an outage longer than the retries came between the row and the event (docs/operations.md).
+      log.info({ status: job.status }, 'job already final: its end announced again where it was not');
+      return void (await this.lifecycle.announceEnd(job));
+    }
     if (job.status === JobStatus.PENDING && job.deadlineAt && job.deadlineAt < this.o.clock.now()) {
       return void (await this.fail(job, { code: 'DEADLINE_EXCEEDED', message: 'The job could not start before its deadline' }, log));
     }

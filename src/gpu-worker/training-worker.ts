@@ -101,7 +101,11 @@ export class TrainingWorker {
   private async drive(entry: BullJob<TrainingJobData>, token: string | undefined, log: Logger): Promise<void> {
     const found = await this.lifecycle.find(entry.data.runId);
     if (!found) return void log.warn('training entry without a run row (deleted): discarded');
-    if (!(OPEN_TRAINING_STATUSES as readonly string[]).includes(found.status)) return void log.info({ status: found.status }, 'run already final: skipped');
+    if (!(OPEN_TRAINING_STATUSES as readonly string[]).includes(found.status)) {
+      // Its end may be unsaid: an outage longer than the retries came between the row and the event (docs/operations.md).
+      log.info({ status: found.status }, 'run already final: its end announced again where it was not');
+      return void (await this.lifecycle.announceEnd(found));
+    }
     if (await this.gate.durable(() => this.lifecycle.cancelRequested(found.id))) return void (await this.lifecycle.cancel(found, found.step));
     if (entry.opts.priority) await this.o.scheduler.started(entry.opts.priority).catch((err) => log.warn({ err }, 'fair clock not advanced'));
     const run = await this.lifecycle.start(found);

@@ -6,7 +6,7 @@ import { FINAL_EVENT_TYPES, type JobEventBody, type ProgressEvent } from '../ker
 import type { GenerationJobData, GenerationQueue } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
 import { activeTraceContext } from '../observability/tracing';
-import type { EventPublisher, JobEventHistory } from '../kernel/events';
+import type { EventOrder, EventPublisher, JobEventHistory } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
 import { JobTransitions, type JobFailure, type NewImage, type StoredImage } from './job-transitions';
 import { placesOf, publishQueueLine, publishQueuePositions, readQueueLine } from './queue-positions';
@@ -210,9 +210,7 @@ export class JobLifecycle {
   async complete(job: Job, images: NewImage[]): Promise<StoredImage[] | null> {
     const stored = await this.run(() => this.transitions.complete(job, images, this.deps.clock.now()));
     if (!stored) return null;
-    await this.run(() => this.deps.quotas.release(job.ownerId, job.id, job.createdAt, 0));
-    await this.run(() => this.emit(job, { type: 'COMPLETED', step: job.steps, totalSteps: job.steps, imageIds: stored.map((i) => i.id) }));
-    await this.run(() => this.deps.batches.jobChanged(job));
+    await this.ended(job, { type: 'COMPLETED', step: job.steps, totalSteps: job.steps, imageIds: stored.map((i) => i.id) });
     return stored;
   }
 
@@ -220,9 +218,7 @@ export class JobLifecycle {
   async completeVideo(job: Job, video: JobVideoFile): Promise<boolean> {
     if (!(await this.run(() => this.transitions.completeVideo(job, video, this.deps.clock.now())))) return false;
     job.video = video;
-    const { meter } = quotaCharge(job);
-    await this.run(() => this.deps.quotas.release(job.ownerId, job.id, job.createdAt, 0, meter));
-    await this.run(() => this.emit(job, { type: 'COMPLETED', step: workSteps(job), totalSteps: workSteps(job), imageIds: [] }));
+    await this.ended(job, { type: 'COMPLETED', step: workSteps(job), totalSteps: workSteps(job), imageIds: [] });
     return true;
   }
 
@@ -231,6 +227,30 @@ export class JobLifecycle {
     if (!(await this.run(() => this.transitions.finish(job.id, JobStatus.FAILED, this.deps.clock.now(), error)))) return false;
     await this.afterFinal(job, { type: 'FAILED', totalSteps: workSteps(job), error }, job.status === JobStatus.PENDING);
     return true;
+  }
+
+  /**
+   * The end of a job whose row is final, told again from the row: its slot
+   * released, its final event published, its batch recounted. An outage
+   * longer than the worker's retries can leave a row final with none of that
+   * done (docs/operations.md, "Outages of PostgreSQL or Redis"), so the worker
+   * that takes such a job's entry again, and a `jobUpdated` that finds no end
+   * in the job's log, call this. Each step is a no-op when it was done: the
+   * release, the final event (appended once per job, `endOrder`), the recount.
+   */
+  async announceEnd(job: Job): Promise<void> {
+    const totalSteps = workSteps(job);
+    let event: JobEvent;
+    if (job.status === JobStatus.COMPLETED) {
+      event = { type: 'COMPLETED', step: totalSteps, totalSteps, imageIds: await this.run(() => this.transitions.imageIdsOf(job.id)) };
+    } else if (job.status === JobStatus.FAILED) {
+      event = { type: 'FAILED', totalSteps, error: { code: job.errorCode as JobFailure['code'], message: job.errorMessage ?? '' } };
+    } else if (job.status === JobStatus.CANCELLED) {
+      event = { type: 'CANCELLED', step: job.step, totalSteps };
+    } else {
+      return;
+    }
+    await this.ended(job, event);
   }
 
   /** An open job → CANCELLED (by its worker, which saw the cancel flag). `actorId` is who cancelled. */
@@ -261,19 +281,30 @@ export class JobLifecycle {
   }
 
   private async afterFinal(job: Job, event: JobEvent, wasWaiting: boolean): Promise<void> {
-    const { meter, amount } = quotaCharge(job);
-    await this.run(() => this.deps.quotas.release(job.ownerId, job.id, job.createdAt, amount, meter));
-    await this.run(() => this.emit(job, event));
-    await this.run(() => this.deps.batches.jobChanged(job));
+    await this.ended(job, event);
     // A waiting job left the line: those behind it moved up.
     if (wasWaiting) void this.announcePositions();
   }
 
-  /** Publishes a job event to its subscribers and, for state changes, to its webhook. */
+  /**
+   * What follows a final transition: the slot is released (a completed job's
+   * images or seconds stay counted, a failed or cancelled one's go back to
+   * the day's allowance), the final event goes out, the batch is recounted.
+   */
+  private async ended(job: Job, event: JobEvent): Promise<void> {
+    const { meter, amount } = quotaCharge(job);
+    await this.run(() => this.deps.quotas.release(job.ownerId, job.id, job.createdAt, event.type === 'COMPLETED' ? 0 : amount, meter));
+    await this.run(() => this.emit(job, event));
+    await this.run(() => this.deps.batches.jobChanged(job));
+  }
+
+  /**
+   * Publishes a job event to its subscribers and, for state changes, to its
+   * webhook (one delivery per job and event type, however often it is told).
+   */
   private async emit(job: Job, event: JobEvent): Promise<void> {
     const at = this.deps.clock.now().toISOString();
-    // A batch job's end is counted under its batch, so counts published after it include it (batch-progress.ts).
-    const order = FINAL_EVENT_TYPES.has(event.type) ? finalEventOrder(job) : undefined;
+    const order = FINAL_EVENT_TYPES.has(event.type) ? endOrder(job) : undefined;
     await this.deps.events.publish({ ...event, ...this.eventFields(job, event.actorId ?? job.ownerId, at) }, order);
     await this.deps.webhooks?.notify(job, event.type, at);
   }
@@ -351,6 +382,15 @@ export class JobLifecycle {
       if (claimed) setTimeout(() => void this.announcePositions(), 500).unref();
     }, (err) => this.deps.logger.warn({ err }, 'could not schedule queue positions'));
   }
+}
+
+/**
+ * How a job's final event is appended: once per job, however many actors
+ * announce its end (`announceEnd`). A batch job's is counted under its batch,
+ * once per job too, so counts published after it include it (batch-progress.ts).
+ */
+function endOrder(job: Job): EventOrder {
+  return finalEventOrder(job) ?? { key: `job-ended:${job.id}`, rank: 0 };
 }
 
 /** What a job's queue entry carries (kernel/queues.ts). */

@@ -204,6 +204,12 @@ export class JobTransitions {
     });
   }
 
+  /** A job's image ids in index order, as its COMPLETED names them (`complete`'s answer). */
+  async imageIdsOf(jobId: string): Promise<string[]> {
+    const images = await this.db.getRepository(Image).find({ select: { id: true }, where: { jobId }, order: { index: 'ASC' } });
+    return images.map((image) => image.id);
+  }
+
   /**
    * Open jobs whose row has not changed for `graceSeconds` (by the database's
    * clock, which every replica shares), `limit` at a time in id order after

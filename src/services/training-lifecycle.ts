@@ -4,7 +4,7 @@ import { DataSource, In } from 'typeorm';
 import { Lora, OPEN_TRAINING_STATUSES, TrainingRun, TrainingStatus, type LoraTrainingMetrics } from '../entities';
 import type { Clock } from '../kernel/clock';
 import { AppError, isServiceOutage } from '../kernel/errors';
-import type { JobFailure, TrainingEventBody, TrainingEventPublisher } from '../kernel/events';
+import { FINAL_TRAINING_EVENT_TYPES, type EventOrder, type JobFailure, type TrainingEventBody, type TrainingEventPublisher } from '../kernel/events';
 import { sha256 } from '../kernel/hashing';
 import { trainingCancelKey, type TrainingQueue } from '../kernel/queues';
 import type { ArtifactStore } from '../storage/artifact-store';
@@ -66,14 +66,38 @@ export class TrainingLifecycle {
     return this.bookkeeping(() => this.o.db.getRepository(TrainingRun).findOneBy({ id: runId }));
   }
 
-  /** Publishes an event of `run`, filling in its time, run id and owner. */
-  async publish(run: TrainingRun, body: TrainingEventBody): Promise<void> {
-    await this.o.events.publishTraining({ ...body, at: this.o.clock.now().toISOString(), runId: run.id, actorId: run.ownerId } as never);
+  /** Publishes an event of `run`, filling in its time, run id and owner (`order`: EventOrder). */
+  async publish(run: TrainingRun, body: TrainingEventBody, order?: EventOrder): Promise<void> {
+    await this.o.events.publishTraining({ ...body, at: this.o.clock.now().toISOString(), runId: run.id, actorId: run.ownerId } as never, order);
   }
 
-  /** Publishes a transition's event through the bookkeeping: it must not be lost to an outage. */
+  /**
+   * Publishes a transition's event through the bookkeeping: it must not be
+   * lost to an outage. A final one is appended once per run, however many
+   * actors announce it (`announceEnd`).
+   */
   private announce(run: TrainingRun, body: TrainingEventBody): Promise<void> {
-    return this.bookkeeping(() => this.publish(run, body));
+    const order = FINAL_TRAINING_EVENT_TYPES.has(body.type) ? { key: `training-ended:${run.id}`, rank: 0 } : undefined;
+    return this.bookkeeping(() => this.publish(run, body, order));
+  }
+
+  /**
+   * The final event of a run whose row is final, published again from the
+   * row unless it was (appended once per run): an outage longer than the
+   * worker's retries can leave the row final without it (docs/operations.md,
+   * "Outages of PostgreSQL or Redis"). Called by the worker that takes such a
+   * run's entry again and by a `trainingUpdated` that finds no end in its log.
+   */
+  async announceEnd(run: TrainingRun): Promise<void> {
+    const totalSteps = run.config.steps;
+    // `complete` writes the LoRA and the final loss with COMPLETED, `fail` the error with FAILED.
+    if (run.status === TrainingStatus.COMPLETED) {
+      await this.announce(run, { type: 'COMPLETED', step: totalSteps, totalSteps, loraId: run.loraId!, finalLoss: run.loss! });
+    } else if (run.status === TrainingStatus.FAILED) {
+      await this.announce(run, { type: 'FAILED', step: run.step, totalSteps, error: run.error! });
+    } else if (run.status === TrainingStatus.CANCELLED) {
+      await this.announce(run, { type: 'CANCELLED', step: run.step, totalSteps, checkpointStep: run.checkpointStep });
+    }
   }
 
   /** The row is committed first, then the entry (entry id = run id, so adding twice is a no-op), then QUEUED. */

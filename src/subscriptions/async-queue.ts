@@ -73,6 +73,11 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     return this.items.length;
   }
 
+  /** True once the stream has ended (its last item pushed, `end`, `abort`, or the consumer left). */
+  get ended(): boolean {
+    return this.closed;
+  }
+
   next(): Promise<IteratorResult<T>> {
     if (this.items.length > 0) return Promise.resolve(this.handOut(this.items.shift() as T));
     if (this.closed) {

@@ -28,8 +28,9 @@ export function isEventId(value: string): boolean {
 // A ranked event (EventOrder) has its key last in KEYS and its rank and TTL
 // last in ARGV: it is appended only above the key's rank, which it then
 // becomes. A counted event has the key and then its counter set last in KEYS,
-// and its member and TTL last in ARGV: it is appended, and raises the key's
-// rank to 2 × the set's size − 1 (a member counts once, however often it is sent).
+// and its member and TTL last in ARGV: it is appended once per member (a
+// member already in the set drops it: a job's final event announced again,
+// docs/operations.md), and raises the key's rank to 2 × the set's size − 1.
 // An ordered or counted call carries one event.
 const APPEND_SCRIPT = new RedisScript<string[]>('atelierEventAppend', 'any', `
 local streams = #KEYS
@@ -40,7 +41,7 @@ if ARGV[#ARGV] == 'ordered' then
   redis.call('SET', KEYS[#KEYS], rank, 'EX', ARGV[#ARGV - 1])
 elseif ARGV[#ARGV] == 'counted' then
   streams = streams - 2
-  redis.call('SADD', KEYS[#KEYS], ARGV[#ARGV - 2])
+  if redis.call('SADD', KEYS[#KEYS], ARGV[#ARGV - 2]) == 0 then return {} end
   redis.call('EXPIRE', KEYS[#KEYS], ARGV[#ARGV - 1])
   local floor = 2 * redis.call('SCARD', KEYS[#KEYS]) - 1
   if floor > tonumber(redis.call('GET', KEYS[#KEYS - 1]) or '-1') then
@@ -77,6 +78,10 @@ export const EVENT_LOG_LIMITS = {
 
 interface Listener {
   deliver(event: LoggedEvent): void;
+  /** A subscription's queue: the id of the last event it has (null: none to resume from; `catchUp`). */
+  lastId?(): string | null;
+  /** Then `deliver` drops what the queue has already, until an event comes past it. */
+  recheck?(): void;
 }
 
 /** Any logged event: the stream kind decides which union it belongs to. */
@@ -90,6 +95,8 @@ type Logged = { eventId: string; type: string };
 export class EventLog {
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly subscribing = new Map<string, Promise<unknown>>();
+  /** Live events of a channel held while its missed ones are read (`catchUp`). */
+  private readonly held = new Map<string, LoggedEvent[]>();
 
   constructor(
     private readonly redis: Redis,
@@ -102,6 +109,8 @@ export class EventLog {
     private readonly limits = EVENT_LOG_LIMITS,
   ) {
     this.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => this.dispatch(channel.toString(), message.toString()));
+    // Connected again (after a Redis restart, a network blip): what was published meanwhile never came.
+    this.subscriber.on('ready', () => void this.catchUp());
   }
 
   key(kind: StreamKind, id: string): string {
@@ -111,25 +120,27 @@ export class EventLog {
   /**
    * Appends an event to each of its streams (topicsOf: job, session, batch) in
    * one call; returns the ids given. With a ranked `order`, only if its rank
-   * is above the last one appended under `order.key` (nothing is returned
-   * otherwise); a counted one is always appended (EventOrder).
+   * is above the last one appended under `order.key`, with a counted one only
+   * the first time its member is counted (nothing is returned otherwise; EventOrder).
    */
   async publish(event: AtelierEvent, order?: EventOrder): Promise<{ jobEventId?: string; sessionEventId?: string; batchEventId?: string }> {
     const { topics, keys, limits } = this.streamsOf(event);
     const result: { jobEventId?: string; sessionEventId?: string; batchEventId?: string } = {};
     if (topics.length === 0) return result;
-    const bodies = [bodiesOf(event)];
-    let ids: string[];
-    if (!order) {
-      ids = await this.append(keys, bodies, limits);
-    } else {
-      const ttl = Math.max(...limits.map(([, seconds]) => seconds));
-      ids = 'rank' in order
-        ? await this.append([...keys, `${this.prefix}:${order.key}`], bodies, limits, [order.rank, ttl, 'ordered'])
-        : await this.append([...keys, `${this.prefix}:${order.key}`, `${this.prefix}:${order.counter}`], bodies, limits, [order.member, ttl, 'counted']);
-    }
+    const ids = await this.appendOrdered(keys, [bodiesOf(event)], limits, order);
     ids.forEach((id, i) => { result[`${topics[i].kind}EventId`] = id; });
     return result;
+  }
+
+  /** One event appended to `keys` as `order` says (EventOrder); the ids given, none when it was dropped. */
+  private appendOrdered(
+    keys: string[], bodies: [stored: string, live: string][], limits: [maxLen: number, ttlSeconds: number][], order: EventOrder | undefined,
+  ): Promise<string[]> {
+    if (!order) return this.append(keys, bodies, limits);
+    const ttl = Math.max(...limits.map(([, seconds]) => seconds));
+    return 'rank' in order
+      ? this.append([...keys, `${this.prefix}:${order.key}`], bodies, limits, [order.rank, ttl, 'ordered'])
+      : this.append([...keys, `${this.prefix}:${order.key}`, `${this.prefix}:${order.counter}`], bodies, limits, [order.member, ttl, 'counted']);
   }
 
   /**
@@ -160,10 +171,13 @@ export class EventLog {
     return kind === 'session' ? [l.sessionMaxLen, l.sessionTtlSeconds] : [l.batchMaxLen, l.batchTtlSeconds];
   }
 
-  /** Appends a training run's event to the run's stream (replayed by `trainingUpdated`, kept like a job's). */
-  async publishTraining(event: TrainingEvent): Promise<string> {
+  /**
+   * Appends a training run's event to the run's stream (replayed by
+   * `trainingUpdated`, kept like a job's), as `order` says; undefined when dropped.
+   */
+  async publishTraining(event: TrainingEvent, order?: EventOrder): Promise<string | undefined> {
     const body = JSON.stringify(event);
-    const [id] = await this.append([this.key('training', event.runId)], [[body, body]], [this.limitsOf('training')]);
+    const [id] = await this.appendOrdered([this.key('training', event.runId)], [[body, body]], [this.limitsOf('training')], order);
     return id;
   }
 
@@ -182,9 +196,13 @@ export class EventLog {
   }
 
   /** Events of a stream after `after` (exclusive), or all of them when `after` is null. */
-  async read<E extends Logged = LoggedEvent>(kind: StreamKind, id: string, after: string | null, count = 10_000): Promise<E[]> {
+  read<E extends Logged = LoggedEvent>(kind: StreamKind, id: string, after: string | null, count = 10_000): Promise<E[]> {
+    return this.readStream<E>(this.key(kind, id), after, count);
+  }
+
+  private async readStream<E extends Logged>(key: string, after: string | null, count = 10_000): Promise<E[]> {
     const start = after ? `(${after}` : '-';
-    const entries = (await this.redis.xrange(this.key(kind, id), start, '+', 'COUNT', count)) as [string, string[]][];
+    const entries = (await this.redis.xrange(key, start, '+', 'COUNT', count)) as [string, string[]][];
     return entries.map(([eventId, fields]) => ({ ...JSON.parse(fields[1]), eventId }) as E);
   }
 
@@ -192,7 +210,9 @@ export class EventLog {
    * Replays what came after `after` (everything when `after` is 'start', nothing
    * when null) and continues live, with no gap and no duplicate: the live
    * listener is attached before the replay is read, and anything it buffered
-   * at or before the last replayed id is dropped.
+   * at or before the last replayed id is dropped. The same holds across a
+   * reconnection of the subscriber connection, once the queue has an event
+   * (or `after`) to resume from (`catchUp`).
    */
   async subscribe<E extends Logged = LoggedEvent>(
     kind: StreamKind, id: string, after: string | 'start' | null,
@@ -201,19 +221,24 @@ export class EventLog {
     const channel = this.key(kind, id);
     const buffered: E[] = [];
     let live: AsyncQueue<E> | null = null;
+    /** The last event pushed (or `after`); ids are compared only while `checking`. */
     let lastId: string | null = after && after !== 'start' ? after : null;
+    let checking = false;
     const listener: Listener = {
       deliver: (logged) => {
         const event = logged as unknown as E;
         if (!live) return void buffered.push(event);
-        // Only the first live events can repeat the replay's: the channel is in log order (XADD and PUBLISH
-        // happen in one script), so once one is past the replay every later one is, and no id is compared.
-        if (lastId) {
-          if (compareEventIds(event.eventId, lastId) <= 0) return;
-          lastId = null;
+        // Only the first live events after the replay (or a catch-up) can repeat its: the channel is in log order
+        // (XADD and PUBLISH happen in one script), so once one is past it every later one is, and no id is compared.
+        if (checking) {
+          if (compareEventIds(event.eventId, lastId!) <= 0) return;
+          checking = false;
         }
+        lastId = event.eventId;
         live.push(event);
       },
+      lastId: () => lastId,
+      recheck: () => { checking = lastId !== null; },
     };
     await this.attach(channel, listener);
     // The queue is what graphql-ws iterates: no generator layers in between, so a
@@ -234,6 +259,7 @@ export class EventLog {
       throw error;
     }
     live = queue;
+    checking = lastId !== null;
     for (const event of buffered) listener.deliver(event as unknown as LoggedEvent);
     return queue;
   }
@@ -281,7 +307,44 @@ export class EventLog {
     if (!set) return;
     const space = message.indexOf(' ');
     const event = { ...(JSON.parse(message.slice(space + 1)) as AtelierEvent), eventId: message.slice(0, space) };
+    const held = this.held.get(channel);
+    if (held) return void held.push(event);
     for (const listener of set) listener.deliver(event);
   }
 
+  /**
+   * After the subscriber connection came back, gives each subscription what
+   * its channel published while it was away, in order and once: a worker's
+   * events after a Redis restart, a job's final event told again
+   * (docs/operations.md, "Outages of PostgreSQL or Redis"). Live events wait
+   * from now (nothing of the new connection is read before this tick ends)
+   * until the channel's missed ones are read. ioredis has sent the channels'
+   * SUBSCRIBE again; ours is answered after it, so what is published later
+   * comes live and what came earlier is in the streams.
+   */
+  private async catchUp(): Promise<void> {
+    const channels = [...this.listeners.keys()].filter((channel) => !this.held.has(channel));
+    if (channels.length === 0) return;
+    for (const channel of channels) this.held.set(channel, []);
+    await this.subscriber.subscribe(...channels).catch(() => undefined);
+    await Promise.all(channels.map((channel) => this.catchUpChannel(channel)));
+  }
+
+  private async catchUpChannel(channel: string): Promise<void> {
+    const resumable = [...(this.listeners.get(channel) ?? [])].filter((l) => l.lastId?.());
+    try {
+      if (resumable.length === 0) return;
+      const from = resumable.map((l) => l.lastId!()!).sort(compareEventIds)[0];
+      const missed = await this.readStream<LoggedEvent>(channel, from);
+      for (const listener of resumable) listener.recheck?.();
+      for (const event of missed) for (const listener of resumable) listener.deliver(event);
+    } catch {
+      // Unreadable now: what came live still goes out below.
+    } finally {
+      const held = this.held.get(channel) ?? [];
+      this.held.delete(channel);
+      for (const listener of resumable) listener.recheck?.();
+      for (const event of held) for (const listener of this.listeners.get(channel) ?? []) listener.deliver(event);
+    }
+  }
 }

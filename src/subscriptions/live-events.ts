@@ -1,4 +1,4 @@
-import { BatchStatus, FINAL_JOB_STATUSES, FINAL_TRAINING_STATUSES, Role, type TrainingRun, type User } from '../entities';
+import { BatchStatus, FINAL_JOB_STATUSES, FINAL_TRAINING_STATUSES, Role, type Job, type TrainingRun, type User } from '../entities';
 import { FINAL_EVENT_TYPES, FINAL_TRAINING_EVENT_TYPES, type LoggedEvent, type LoggedTrainingEvent } from '../kernel/events';
 import type { AccessPolicy } from '../services/access';
 import type { Clock } from '../kernel/clock';
@@ -25,6 +25,8 @@ export class LiveEvents {
     private readonly access: AccessPolicy,
     private readonly presence: Presence,
     private readonly clock: Clock,
+    /** Tells a final job's or run's end again from its row (`JobLifecycle` and `TrainingLifecycle.announceEnd`). */
+    private readonly ends: { job: (job: Job) => Promise<void>; run: (run: TrainingRun) => Promise<void> },
   ) {}
 
   /**
@@ -57,8 +59,7 @@ export class LiveEvents {
       stopWatching();
       throw error;
     }
-    // A finished job whose log expired has nothing more to say.
-    if ((FINAL_JOB_STATUSES as readonly string[]).includes(job.status) && queue.size === 0) queue.end();
+    if ((FINAL_JOB_STATUSES as readonly string[]).includes(job.status)) await endOfFinal(queue, () => this.ends.job(job));
     if (viaSession && (lost || !(await this.access.sessionRole(viaSession, user.id)))) membershipLost();
     return queue;
   }
@@ -86,8 +87,7 @@ export class LiveEvents {
    */
   async trainingUpdates(run: TrainingRun): Promise<AsyncIterable<LoggedTrainingEvent>> {
     const queue = await this.events.subscribe<LoggedTrainingEvent>('training', run.id, 'start', { isLast: (event) => FINAL_TRAINING_EVENT_TYPES.has(event.type) });
-    // A finished run whose log expired has nothing more to say.
-    if ((FINAL_TRAINING_STATUSES as readonly string[]).includes(run.status) && queue.size === 0) queue.end();
+    if ((FINAL_TRAINING_STATUSES as readonly string[]).includes(run.status)) await endOfFinal(queue, () => this.ends.run(run));
     return queue;
   }
 
@@ -129,3 +129,17 @@ export class LiveEvents {
   }
 }
 
+/**
+ * The stream of a job or run whose row is final, once its log is replayed. A
+ * log with nothing (more) to replay has nothing more to say: it expired, or
+ * the subscriber resumed after the end. One replayed without its final event
+ * lost it to an outage (or is about to get it): `announceEnd` appends it from
+ * the row, once, so it reaches this subscriber live, and every other; if even
+ * that fails, the stream ends after its replay rather than never
+ * (docs/operations.md, "Outages of PostgreSQL or Redis").
+ */
+async function endOfFinal(queue: Pick<AsyncQueue<unknown>, 'ended' | 'size' | 'end'>, announceEnd: () => Promise<void>): Promise<void> {
+  if (queue.ended) return;
+  if (queue.size === 0) return queue.end();
+  await announceEnd().catch(() => queue.end());
+}

@@ -2,10 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTrainingQueue } from '../../src/gpu-worker/queue';
 import { trainingBackendOf } from '../../src/gpu-worker/training-backend';
 import { TrainingWorker } from '../../src/gpu-worker/training-worker';
 import { createLogger } from '../../src/observability/logger';
 import type { Bookkeeping } from '../../src/services/job-lifecycle';
+import type { EventLog } from '../../src/subscriptions/event-log';
 import { startLocalRedis, type LocalRedis } from '../../src/redis/local-server';
 import * as factory from '../support/factories';
 import { collect, gqlData, waitFor, wsClient } from '../support/graphql';
@@ -133,4 +135,59 @@ describe('an outage longer than the bookkeeping retries', () => {
     expect(await app.services.store.get(lora!.storageKey)).toEqual(trained.lora);
     expect((await eventsOf(user.token, runId)).at(-1)).toMatchObject({ type: 'COMPLETED', loraId: lora!.id });
   });
+
+  it('a run committed COMPLETED whose COMPLETED an outage kept out of its log: a late subscriber and the worker each tell it, once', async () => {
+    // Nobody takes these runs' entries until the queue resumes.
+    const queue = createTrainingQueue({ url: redis!.url, maxRetriesPerRequest: null }, app.config.redisPrefix);
+    await queue.pause();
+    await worker.bullWorker.resume();
+    const lifecycle = app.services.trainingLifecycle;
+    /** What an outage past the retries leaves, without one: the completion commits, then its COMPLETED cannot be published. */
+    const completeUnannounced = async (runId: string) => {
+      const started = (await lifecycle.start((await lifecycle.find(runId))!))!;
+      let steps = 0;
+      const unreachable: Bookkeeping = async (step) => {
+        steps += 1;
+        // The LoRA stored (1), the transaction committed (2); the third step publishes COMPLETED.
+        if (steps === 3) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
+        return step();
+      };
+      const trained = { lora: Buffer.from('lora bytes'), lossCurve: [], evaluationCurve: [], initialLoss: 2, finalLoss: 1, datasetHash: 'hash' };
+      await expect(lifecycle.withBookkeeping(unreachable).complete(started, trained)).rejects.toThrow('ECONNREFUSED');
+      const [row] = await app.db.query('SELECT status, lora_id FROM training_runs WHERE id = $1', [runId]);
+      expect(row.status).toBe('COMPLETED');
+      expect((await (app.services.events as EventLog).read('training', runId, null)).map((e) => e.type)).toEqual(['QUEUED', 'STARTED']);
+      return row.lora_id as string;
+    };
+    const updates = 'subscription($r:ID!){ trainingUpdated(runId:$r){ type loraId } }';
+    const within = (feed: ReturnType<typeof collect<any>>, ms: number) => Promise.race([feed.done, new Promise((r) => setTimeout(r, ms))]);
+    try {
+      const watched = await queuedRun('told-by-the-worker', 10, 10, 4);
+      const live = collect<any>(wsClient(app.url, watched.user.token), updates, { r: watched.runId });
+      const watchedLora = await completeUnannounced(watched.runId);
+      const told = await queuedRun('told-to-a-subscriber', 10, 10, 5);
+      const toldLora = await completeUnannounced(told.runId);
+
+      // A subscriber that arrives now is told the end from the row, while no worker holds the entry.
+      const late = collect<any>(wsClient(app.url, told.user.token), updates, { r: told.runId });
+      await within(late, 20_000);
+      expect(late.items.map((i) => i.trainingUpdated)).toEqual([{ type: 'QUEUED', loraId: null }, { type: 'STARTED', loraId: null }, { type: 'COMPLETED', loraId: toldLora }]);
+      expect(live.items.map((i) => i.trainingUpdated.type)).toEqual(['QUEUED', 'STARTED']);
+
+      // One watching since before: told by the worker that takes the entry again, which does not tell the other run's end twice.
+      await queue.resume();
+      await within(live, 30_000);
+      expect(live.items.at(-1)?.trainingUpdated).toEqual({ type: 'COMPLETED', loraId: watchedLora });
+      expect([...live.errors, ...late.errors]).toEqual([]);
+      for (const runId of [watched.runId, told.runId]) {
+        await waitFor(async () => ['completed', 'unknown'].includes(await queue.getJobState(runId)), 30_000, 100);
+        const types = (await (app.services.events as EventLog).read('training', runId, null)).map((e) => e.type);
+        expect(types).toEqual(['QUEUED', 'STARTED', 'COMPLETED']);
+      }
+      expect(logLines.filter((l) => l.msg.startsWith('run already final') && [watched.runId, told.runId].includes(l.runId!))).toHaveLength(2);
+    } finally {
+      await queue.resume();
+      await queue.close();
+    }
+  }, 120_000);
 });

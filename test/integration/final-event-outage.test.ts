@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Bookkeeping } from '../../src/services/job-lifecycle';
+import type { EventLog } from '../../src/subscriptions/event-log';
+import { collect, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
+import { startTestApp, type TestApp } from '../support/app';
+import { startOutageRedis, type OutageRedis } from '../support/outage-redis';
+
+/*
+ * A redis-server of this file's own, stopped as a job's last step goes out and
+ * kept down past the workers' bookkeeping retries (ATELIER_OUTAGE_RETRY_SECONDS,
+ * 1 s here instead of 60): the row commits COMPLETED, but the job's quota
+ * release and COMPLETED (and its batch's count) cannot be written. Once Redis
+ * is back, every subscriber hears the end: one watching since before the
+ * outage and one that arrives after it; the job's log holds exactly one
+ * COMPLETED, its slot is free and its batch is finished. Then the same state
+ * made by hand while no worker can take the entry: a new subscriber is told
+ * the end from the row, and the worker that takes the entry later adds no
+ * second one (docs/operations.md, "Outages of PostgreSQL or Redis").
+ */
+const RETRY_SECONDS = 1;
+let redis: OutageRedis;
+let app: TestApp;
+
+beforeAll(async () => {
+  redis = await startOutageRedis('final-event-outage');
+  app = await startTestApp({
+    // A lock that lapsed during the outage is found by the stalled check within seconds of Redis's return.
+    REDIS_URL: redis.url, ATELIER_OUTAGE_RETRY_SECONDS: String(RETRY_SECONDS), ATELIER_WORKER_LOCK_SECONDS: '5',
+  });
+});
+afterAll(() => redis?.dispose(async () => app?.close()));
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const FINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
+const JOB_UPDATES = 'subscription($id: ID!) { jobUpdated(jobId: $id) { type step imageIds } }';
+const BATCH_UPDATES = 'subscription($id: ID!) { batchUpdated(batchId: $id) { type jobId counts { completed status } } }';
+/** Few steps, then a long decode and encode (about 1.5 s at 2048² on 2 cores): Redis is stopped in between. */
+const input = { width: 2048, height: 2048, steps: 3, count: 2 };
+
+type Feed = ReturnType<typeof collect<any>>;
+/** Resolves when every feed has ended, or after `ms`: a subscriber that never hears the end must not hang the test. */
+const ended = (feeds: Feed[], ms: number) => Promise.race([Promise.all(feeds.map((f) => f.done)), sleep(ms)]);
+const lastOf = (feed: Feed) => feed.items.at(-1)?.jobUpdated;
+const log = () => app.services.events as EventLog;
+
+/**
+ * Stops Redis once `feed` (the job's jobUpdated) has its last step, waits
+ * until the row says COMPLETED and past the bookkeeping retries, then starts
+ * Redis again on the same port.
+ */
+async function completeDuringOutage(jobId: string, feed: Feed): Promise<void> {
+  await waitFor(async () => feed.items.some((i) => i.jobUpdated.type === 'PROGRESS' && i.jobUpdated.step === input.steps), 60_000, 5);
+  await redis.stop();
+  const status = async () => (await app.db.query('SELECT status FROM jobs WHERE id = $1', [jobId]))[0].status as string;
+  // Still decoding or encoding when Redis went: the completion is written during the outage.
+  expect(await status()).toBe('PROCESSING');
+  await waitFor(async () => (await status()) === 'COMPLETED', 60_000, 50);
+  // Past the bookkeeping retries: the quota release, and COMPLETED after it, have been given up.
+  await sleep(RETRY_SECONDS * 1000 + 3000);
+  await redis.start();
+  await waitFor(async () => (await fetch(`${app.url}/readyz`)).status === 200, 20_000);
+}
+
+/** Once the workers are done with the job's entry again, its log holds one final event, COMPLETED, at its end. */
+async function expectOneCompleted(jobId: string): Promise<void> {
+  await waitFor(async () => ['completed', 'unknown'].includes(await app.queue.getJobState(jobId)), 30_000, 100);
+  const types = (await log().read('job', jobId, null)).map((e) => e.type);
+  expect(types.filter((t) => FINAL.includes(t))).toEqual(['COMPLETED']);
+  expect(types.at(-1)).toBe('COMPLETED');
+}
+
+describe('Redis down longer than the workers retry their bookkeeping, while a job completes', () => {
+  it('the job log ends with its one COMPLETED once Redis is back: live and late subscribers hear the end, the slot is free', async () => {
+    const user = await signUp(app.url);
+    await app.db.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [user.id]);
+    const { createGeneration: job } = await gqlData<any>(app.url,
+      'mutation($input: GenerationInput!) { createGeneration(input: $input) { id } }', { input: { ...input, prompt: 'a lone lighthouse', seed: 1 } }, user.token);
+    const ws = wsClient(app.url, user.token);
+    const live = collect<any>(ws, JOB_UPDATES, { id: job.id });
+    await completeDuringOutage(job.id, live);
+    const late = collect<any>(wsClient(app.url, user.token), JOB_UPDATES, { id: job.id });
+    await ended([live, late], 30_000);
+
+    const { images } = (await gqlData<any>(app.url, 'query($id: ID!) { job(id: $id) { images { id } } }', { id: job.id }, user.token)).job;
+    console.log(`live subscriber: ${live.items.length} events, the last ${JSON.stringify(lastOf(live))}; late: ${late.items.length}`);
+    expect(lastOf(live)).toEqual({ type: 'COMPLETED', step: input.steps, imageIds: images.map((i: { id: string }) => i.id) });
+    expect(images).toHaveLength(input.count);
+    expect(late.items.map((i) => i.jobUpdated.type)).toEqual(expect.arrayContaining(['QUEUED', 'STARTED']));
+    expect(lastOf(late)).toEqual(lastOf(live));
+    expect([...live.errors, ...late.errors]).toEqual([]);
+    await ws.dispose();
+    await expectOneCompleted(job.id);
+    expect(await app.redis.zcard(`${app.config.redisPrefix}:quota:open:${user.id}`)).toBe(0);
+  }, 90_000);
+
+  it('a batch job: its COMPLETED and the batch\'s final counts reach jobUpdated and batchUpdated once Redis is back', async () => {
+    const user = await signUp(app.url);
+    await app.db.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [user.id]);
+    const { createBatch: batch } = await gqlData<any>(app.url,
+      'mutation($input: BatchInput!) { createBatch(input: $input) { id jobs(first: 1) { edges { node { id } } } } }',
+      { input: { ...input, prompts: ['a batch of one lighthouse'] } }, user.token);
+    const jobId: string = batch.jobs.edges[0].node.id;
+    const ws = wsClient(app.url, user.token);
+    const live = collect<any>(ws, JOB_UPDATES, { id: jobId });
+    const liveBatch = collect<any>(ws, BATCH_UPDATES, { id: batch.id });
+    await completeDuringOutage(jobId, live);
+    await ended([live, liveBatch], 30_000);
+
+    expect(lastOf(live)).toMatchObject({ type: 'COMPLETED', step: input.steps });
+    expect(liveBatch.items.at(-1)?.batchUpdated).toMatchObject({ type: 'BATCH_PROGRESS', counts: { completed: 1, status: 'COMPLETED' } });
+    expect([...live.errors, ...liveBatch.errors]).toEqual([]);
+    await ws.dispose();
+    await expectOneCompleted(jobId);
+    const batchLog = (await log().read('batch', batch.id, null)).map((e) => e.type);
+    expect(batchLog.filter((t) => FINAL.includes(t))).toEqual(['COMPLETED']);
+    const [row] = await app.db.query('SELECT status, completed FROM batches WHERE id = $1', [batch.id]);
+    expect(row).toEqual({ status: 'COMPLETED', completed: 1 });
+    expect(await app.redis.zcard(`${app.config.redisPrefix}:quota:open:${user.id}`)).toBe(0);
+  }, 90_000);
+
+  it('a subscriber of a final job whose log has no end gets it from the row while no worker holds the entry; the worker adds none', async () => {
+    const user = await signUp(app.url);
+    // Nobody takes the entry until the queue resumes.
+    await app.queue.pause();
+    let jobId = '';
+    try {
+      const { createGeneration: created } = await gqlData<any>(app.url, 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id } }',
+        { input: { prompt: 'started and ended by hand', width: 64, height: 64, steps: 2 } }, user.token);
+      jobId = created.id;
+      const lifecycle = app.services.lifecycle;
+      const job = (await lifecycle.transitions.find(jobId))!;
+      expect(await lifecycle.start(job, 'cpu')).toBe(true);
+      // What an outage past the retries leaves, without one: the completion commits, then Redis "cannot be reached".
+      let steps = 0;
+      const unreachable: Bookkeeping = async (step) => {
+        steps += 1;
+        if (steps > 1) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
+        return step();
+      };
+      await expect(lifecycle.withBookkeeping(unreachable).complete(job, [])).rejects.toThrow('ECONNREFUSED');
+      expect((await app.db.query('SELECT status FROM jobs WHERE id = $1', [jobId]))[0].status).toBe('COMPLETED');
+      expect((await log().read('job', jobId, null)).map((e) => e.type)).toEqual(['QUEUED', 'STARTED']);
+
+      const late = collect<any>(wsClient(app.url, user.token), JOB_UPDATES, { id: jobId });
+      await ended([late], 20_000);
+      expect(late.items.map((i) => i.jobUpdated.type)).toEqual(['QUEUED', 'STARTED', 'COMPLETED']);
+      expect(lastOf(late)).toEqual({ type: 'COMPLETED', step: 2, imageIds: [] });
+      expect(late.errors).toEqual([]);
+      // Told by the subscription, not by a worker: the entry still waits, and the slot is free.
+      expect(['waiting', 'prioritized', 'paused']).toContain(await app.queue.getJobState(jobId));
+      expect(await app.redis.zcard(`${app.config.redisPrefix}:quota:open:${user.id}`)).toBe(0);
+    } finally {
+      await app.queue.resume();
+    }
+    await expectOneCompleted(jobId);
+  }, 60_000);
+});
