@@ -75,6 +75,8 @@ describe('every error code is reported the same way on every transport', () => {
       const cases: { thrown: unknown; code: string }[] = [
         ...DOMAIN_CODES.map((code) => ({ thrown: new AppError(code, `refused with ${code}`, { retryAfterSeconds: 7 }), code })),
         { thrown: new Error('connection string postgres://secret@db leaked'), code: ErrorCode.INTERNAL },
+        // A raw outage of a server Atelier depends on (a compose service's name while it is recreated).
+        { thrown: Object.assign(new Error('getaddrinfo ENOTFOUND redis'), { code: 'ENOTFOUND' }), code: ErrorCode.SERVICE_UNAVAILABLE },
       ];
       for (const { thrown, code } of cases) {
         failure = thrown;
@@ -84,6 +86,9 @@ describe('every error code is reported the same way on every transport', () => {
         expect(seen.code, `${transport} ${code}`).toBe(code);
         if (seen.status !== undefined && transport === 'rest') expect(seen.status).toBe(describeError(thrown).httpStatus);
         if (code === ErrorCode.INTERNAL) expect(seen.message).not.toContain('secret');
+        if (!(thrown instanceof AppError) && code === ErrorCode.SERVICE_UNAVAILABLE) {
+          expect(seen.message).toBe('The service is briefly unavailable (a server it depends on cannot be reached); retry shortly');
+        }
         expect([...new Set(loggedCodes(transport, since))]).toEqual([code]);
         expect(await errorsMetric(transport, code)).toBe(before + 1);
       }
