@@ -89,6 +89,11 @@ export class GenerationWorker {
   private readonly worker: Worker<GenerationJobData, void>;
   private readonly lifecycle: JobLifecycle;
   private readonly gate: OutageGate;
+  /**
+   * Where images, clips and posters are stored: through an outage of the
+   * store (S3 unreachable) a rendered one is kept and stored once it is back.
+   */
+  private readonly results: Pick<ArtifactStore, 'put'>;
   /** Jobs rendered at once (`concurrency`), plus one being recorded beside each. */
   private readonly slots: RenderSlots;
   private readonly metrics: WorkerMetrics;
@@ -104,6 +109,7 @@ export class GenerationWorker {
     this.folders = new ModelFolders(o.store, o.modelsDir);
     this.gate = OutageGate.forWorker(o, () => this.worker);
     this.lifecycle = o.lifecycle.withBookkeeping(this.gate.durable, o.db);
+    this.results = { put: (key, data, type) => this.gate.durable(() => o.store.put(key, data, type)) };
     this.worker = new Worker<GenerationJobData, void>(GENERATION_QUEUE, (job, token) =>
       runInJobTrace(job.data, 'generation.job', { 'atelier.job.id': job.data.jobId }, () => this.process(job, token)), {
       connection: o.connection,
@@ -377,10 +383,8 @@ export class GenerationWorker {
     job: Job, pipeline: ImagePipeline, signal: AbortSignal, onFrame: (p: StepProgress) => void, rendered: () => Promise<void>, log: Logger,
   ): Promise<void> {
     this.o.ffmpegPath ??= ensureFfmpeg((msg) => log.info(msg));
-    // The clip and its poster are stored through a store outage as a job's images are (completeJob).
-    const store = { put: (key: string, data: Buffer, type: string) => this.gate.durable(() => this.o.store.put(key, data, type)) };
     const { file, timings } = await renderVideoJob(job, {
-      pipeline, store, ffmpegPath: this.o.ffmpegPath, loras: await this.loraFiles(job), signal, onFrame,
+      pipeline, store: this.results, ffmpegPath: this.o.ffmpegPath, loras: await this.loraFiles(job), signal, onFrame,
     });
     await rendered();
     if (await this.lifecycle.completeVideo(job, file)) log.info({ frames: file.frames, bytes: file.bytes, ...timings }, 'video job completed');
@@ -458,8 +462,7 @@ export class GenerationWorker {
     for (const [index, image] of images.entries()) {
       const storageKey = imageKey(job.id, index);
       // Written already by the render thread (only where `saveTo` asked), or stored now.
-      // Through an outage of the store (S3 unreachable) the rendered image is kept and stored once it is back.
-      if (!image.savedTo) await this.gate.durable(() => this.o.store.put(storageKey, image.png, 'image/png'));
+      if (!image.savedTo) await this.results.put(storageKey, image.png, 'image/png');
       rows.push({
         jobId: job.id, ownerId: job.ownerId, index, seed: image.seed, width: image.width, height: image.height,
         storageKey, sha256: image.sha256, bytes: image.png.length,

@@ -43,8 +43,7 @@ export interface TrainingWorkerOptions {
 /** How often PROGRESS is published and the row updated at most (the last step always is): events, not a firehose. */
 const PROGRESS_EVERY_MS = 200;
 
-/** Why the trainer was stopped: a cancel, a shutdown, or bookkeeping an outage outlasted. */
-type StopReason = 'cancelled' | 'shutdown' | 'outage';
+type StopReason = 'cancelled' | 'shutdown';
 
 /** Best-effort reporting (progress, evaluations, the cancel check): what an outage costs is the report, never the run. */
 type BestEffort = <T>(what: string, step: () => Promise<T>) => Promise<T | undefined>;
@@ -138,7 +137,6 @@ export class TrainingWorker {
       } catch (error) {
         if (!isServiceOutage(error)) throw error;
         outage = error;
-        reason ??= 'outage';
         controller.abort();
       }
     };

@@ -117,14 +117,18 @@ export function topicsOf(event: AtelierEvent): { kind: TopicKind; id: string }[]
  * script keeps the key's rank). A ranked event supersedes the earlier ones of
  * its kind: it is appended only above the key's rank, which it then becomes,
  * so a publisher that computed it earlier but got to append it later drops it
- * (BATCH_PROGRESS; rank 0 on a key of its own appends an event once: a job's
- * or a run's final event). A counted event is appended once per `member`: it
+ * (BATCH_PROGRESS; `appendedOnce`: rank 0 on a key of its own). A counted event is appended once per `member`: it
  * adds its `member` to the set `counter` (a member already there drops it)
  * and raises the key's rank to 2 × the set's size − 1, so a ranked event
  * published after it must rank higher than that (batch-progress.ts: counts
  * that leave out a job whose final event is already out are stale).
  */
 export type EventOrder = { key: string; rank: number } | { key: string; counter: string; member: string };
+
+/** An event appended once under `key`, however often it is published: a job's or a run's final event. */
+export function appendedOnce(key: string): EventOrder {
+  return { key, rank: 0 };
+}
 
 /** What services publish through; the event log (subscriptions/) implements it. */
 export interface EventPublisher {

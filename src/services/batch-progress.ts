@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { Batch, BatchKind, BatchStatus, Image, Job } from '../entities';
 import type { Clock } from '../kernel/clock';
-import type { BatchCounts, EventOrder, EventPublisher } from '../kernel/events';
+import { appendedOnce, type BatchCounts, type EventOrder, type EventPublisher } from '../kernel/events';
 import type { Logger } from '../observability/logger';
 import type { BatchGrid, GridCell, RenderedGrid } from './batch-grid';
 
@@ -130,10 +130,11 @@ export class BatchProgress {
 const progressKey = (batchId: string) => `batch-progress:${batchId}`;
 
 /**
- * How a batch job's final event (COMPLETED, FAILED, CANCELLED) is appended:
- * counted once per job under the batch, which raises the rank a later
+ * How a job's final event (COMPLETED, FAILED, CANCELLED) is appended: once
+ * per job, however many actors announce its end (`JobLifecycle.announceEnd`).
+ * A batch job's is counted under its batch, which raises the rank a later
  * BATCH_PROGRESS needs to 2 × the jobs ended so far (docs/batches.md).
  */
-export function finalEventOrder(job: Pick<Job, 'id' | 'batchId'>): EventOrder | undefined {
-  return job.batchId ? { key: progressKey(job.batchId), counter: `batch-ended:${job.batchId}`, member: job.id } : undefined;
+export function finalEventOrder(job: Pick<Job, 'id' | 'batchId'>): EventOrder {
+  return job.batchId ? { key: progressKey(job.batchId), counter: `batch-ended:${job.batchId}`, member: job.id } : appendedOnce(`job-ended:${job.id}`);
 }

@@ -6,7 +6,7 @@ import { FINAL_EVENT_TYPES, type JobEventBody, type ProgressEvent } from '../ker
 import type { GenerationJobData, GenerationQueue } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
 import { activeTraceContext } from '../observability/tracing';
-import type { EventOrder, EventPublisher, JobEventHistory } from '../kernel/events';
+import type { EventPublisher, JobEventHistory } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
 import { JobTransitions, type JobFailure, type NewImage, type StoredImage } from './job-transitions';
 import { placesOf, publishQueueLine, publishQueuePositions, readQueueLine } from './queue-positions';
@@ -236,7 +236,7 @@ export class JobLifecycle {
    * done (docs/operations.md, "Outages of PostgreSQL or Redis"), so the worker
    * that takes such a job's entry again, and a `jobUpdated` that finds no end
    * in the job's log, call this. Each step is a no-op when it was done: the
-   * release, the final event (appended once per job, `endOrder`), the recount.
+   * release, the final event (appended once per job, `finalEventOrder`), the recount.
    */
   async announceEnd(job: Job): Promise<void> {
     const totalSteps = workSteps(job);
@@ -304,7 +304,7 @@ export class JobLifecycle {
    */
   private async emit(job: Job, event: JobEvent): Promise<void> {
     const at = this.deps.clock.now().toISOString();
-    const order = FINAL_EVENT_TYPES.has(event.type) ? endOrder(job) : undefined;
+    const order = FINAL_EVENT_TYPES.has(event.type) ? finalEventOrder(job) : undefined;
     await this.deps.events.publish({ ...event, ...this.eventFields(job, event.actorId ?? job.ownerId, at) }, order);
     await this.deps.webhooks?.notify(job, event.type, at);
   }
@@ -384,14 +384,6 @@ export class JobLifecycle {
   }
 }
 
-/**
- * How a job's final event is appended: once per job, however many actors
- * announce its end (`announceEnd`). A batch job's is counted under its batch,
- * once per job too, so counts published after it include it (batch-progress.ts).
- */
-function endOrder(job: Job): EventOrder {
-  return finalEventOrder(job) ?? { key: `job-ended:${job.id}`, rank: 0 };
-}
 
 /** What a job's queue entry carries (kernel/queues.ts). */
 function entryData(job: Job, traceContext: Record<string, string> | undefined): GenerationJobData {

@@ -4,7 +4,7 @@ import { DataSource, In } from 'typeorm';
 import { Lora, OPEN_TRAINING_STATUSES, TrainingRun, TrainingStatus, type LoraTrainingMetrics } from '../entities';
 import type { Clock } from '../kernel/clock';
 import { AppError, isServiceOutage } from '../kernel/errors';
-import { FINAL_TRAINING_EVENT_TYPES, type EventOrder, type JobFailure, type TrainingEventBody, type TrainingEventPublisher } from '../kernel/events';
+import { appendedOnce, FINAL_TRAINING_EVENT_TYPES, type EventOrder, type JobFailure, type TrainingEventBody, type TrainingEventPublisher } from '../kernel/events';
 import { sha256 } from '../kernel/hashing';
 import { trainingCancelKey, type TrainingQueue } from '../kernel/queues';
 import type { ArtifactStore } from '../storage/artifact-store';
@@ -77,7 +77,7 @@ export class TrainingLifecycle {
    * actors announce it (`announceEnd`).
    */
   private announce(run: TrainingRun, body: TrainingEventBody): Promise<void> {
-    const order = FINAL_TRAINING_EVENT_TYPES.has(body.type) ? { key: `training-ended:${run.id}`, rank: 0 } : undefined;
+    const order = FINAL_TRAINING_EVENT_TYPES.has(body.type) ? appendedOnce(`training-ended:${run.id}`) : undefined;
     return this.bookkeeping(() => this.publish(run, body, order));
   }
 
