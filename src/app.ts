@@ -176,6 +176,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
     ...domain, events, presence,
     live: new LiveEvents(events, domain.access, presence, clock, {
       job: (job) => domain.lifecycle.announceEnd(job), run: (run) => domain.trainingLifecycle.announceEnd(run),
+      finalJobs: (ids) => domain.lifecycle.transitions.finalAmong(ids), finalRuns: (ids) => domain.trainingLifecycle.finalAmong(ids),
     }),
   };
   metrics.observeQueue(() => services.monitoring.queueDepth());

@@ -1,7 +1,7 @@
 import type { JobFailure } from '../kernel/events';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In } from 'typeorm';
-import { Batch, Image, Job, JobStatus, OPEN_JOB_STATUSES, UsageRecord, workSteps, type JobVideoFile } from '../entities';
+import { Batch, FINAL_JOB_STATUSES, Image, Job, JobStatus, OPEN_JOB_STATUSES, UsageRecord, workSteps, type JobVideoFile } from '../entities';
 import { utcDay } from '../kernel/clock';
 import { quotaCharge } from './quotas';
 import { EntityInsert } from '../database/entity-insert';
@@ -100,6 +100,11 @@ export class JobTransitions {
   /** One job's row (each queue entry's first read: one parameterised statement). */
   find(jobId: string): Promise<Job | null> {
     return this.jobs.findOneBy({ id: jobId });
+  }
+
+  /** The final rows among these jobs. */
+  finalAmong(jobIds: string[]): Promise<Job[]> {
+    return jobIds.length ? this.db.getRepository(Job).findBy({ id: In(jobIds), status: In([...FINAL_JOB_STATUSES]) }) : Promise.resolve([]);
   }
 
   /** One job's PENDING row (the submission's hot path: one parameterised statement, docs/architecture.md "The request path"). */

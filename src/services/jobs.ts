@@ -306,7 +306,12 @@ export class JobService {
     if (fresh.status === JobStatus.COMPLETED || fresh.status === JobStatus.FAILED) {
       throw badInput('id', `Job is already ${fresh.status}`);
     }
-    if (fresh.status === JobStatus.CANCELLED) return fresh;
+    if (fresh.status === JobStatus.CANCELLED) {
+      // Cancelled already: if that cancel lost its end to an outage (its caller got SERVICE_UNAVAILABLE and
+      // retries), the end is told now; otherwise this is a no-op (`announceEnd`).
+      await this.deps.lifecycle.announceEnd(fresh);
+      return fresh;
+    }
     return this.waitForStatus(jobId, [JobStatus.CANCELLED, JobStatus.COMPLETED, JobStatus.FAILED], 3000);
   }
 

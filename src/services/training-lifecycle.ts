@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
-import { Lora, OPEN_TRAINING_STATUSES, TrainingRun, TrainingStatus, type LoraTrainingMetrics } from '../entities';
+import { FINAL_TRAINING_STATUSES, Lora, OPEN_TRAINING_STATUSES, TrainingRun, TrainingStatus, type LoraTrainingMetrics } from '../entities';
 import type { Clock } from '../kernel/clock';
 import { AppError, isServiceOutage } from '../kernel/errors';
 import { appendedOnce, FINAL_TRAINING_EVENT_TYPES, type EventOrder, type JobFailure, type TrainingEventBody, type TrainingEventPublisher } from '../kernel/events';
@@ -64,6 +64,12 @@ export class TrainingLifecycle {
 
   find(runId: string): Promise<TrainingRun | null> {
     return this.bookkeeping(() => this.o.db.getRepository(TrainingRun).findOneBy({ id: runId }));
+  }
+
+  /** The final rows among these runs. */
+  finalAmong(runIds: string[]): Promise<TrainingRun[]> {
+    if (runIds.length === 0) return Promise.resolve([]);
+    return this.bookkeeping(() => this.o.db.getRepository(TrainingRun).findBy({ id: In(runIds), status: In([...FINAL_TRAINING_STATUSES]) }));
   }
 
   /** Publishes an event of `run`, filling in its time, run id and owner (`order`: EventOrder). */

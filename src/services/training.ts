@@ -174,6 +174,8 @@ export class TrainingService {
       return this.get(user, id);
     }
     if (run.status === TrainingStatus.QUEUED || run.status === TrainingStatus.RUNNING) await this.lifecycle.requestCancel(run);
+    // Cancelled already: a cancel that lost its end to an outage is told now; otherwise a no-op (`announceEnd`).
+    else if (run.status === TrainingStatus.CANCELLED) await this.lifecycle.announceEnd(run);
     return this.get(user, id);
   }
 }

@@ -97,6 +97,8 @@ export class EventLog {
   private readonly subscribing = new Map<string, Promise<unknown>>();
   /** Live events of a channel held while its missed ones are read (`catchUp`). */
   private readonly held = new Map<string, LoggedEvent[]>();
+  /** Told, after each catch-up, which streams this process still has subscribers on (`onReconnected`). */
+  private readonly reconnectedHandlers: ((streams: { kind: StreamKind; id: string }[]) => void)[] = [];
 
   constructor(
     private readonly redis: Redis,
@@ -115,6 +117,23 @@ export class EventLog {
 
   key(kind: StreamKind, id: string): string {
     return `${this.prefix}:events:${kind}:${id}`;
+  }
+
+  /** The stream a live channel (a `key`) belongs to. */
+  private streamOf(channel: string): { kind: StreamKind; id: string } {
+    const rest = channel.slice(`${this.prefix}:events:`.length);
+    const colon = rest.indexOf(':');
+    return { kind: rest.slice(0, colon) as StreamKind, id: rest.slice(colon + 1) };
+  }
+
+  /**
+   * Calls `handler` after each reconnection of the subscriber connection, once
+   * what was published meanwhile has been delivered (`catchUp`), with the
+   * streams that still have subscribers here: what an outage kept from being
+   * published at all is for the caller to tell (LiveEvents).
+   */
+  onReconnected(handler: (streams: { kind: StreamKind; id: string }[]) => void): void {
+    this.reconnectedHandlers.push(handler);
   }
 
   /**
@@ -328,6 +347,8 @@ export class EventLog {
     for (const channel of channels) this.held.set(channel, []);
     await this.subscriber.subscribe(...channels).catch(() => undefined);
     await Promise.all(channels.map((channel) => this.catchUpChannel(channel)));
+    const streams = [...this.listeners.keys()].map((channel) => this.streamOf(channel));
+    for (const handler of this.reconnectedHandlers) handler(streams);
   }
 
   private async catchUpChannel(channel: string): Promise<void> {

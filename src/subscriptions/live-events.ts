@@ -10,6 +10,19 @@ import { isEventId, type EventLog } from './event-log';
 import type { Presence } from './presence';
 import { SpreadInterval } from './spread-interval';
 
+/** Ids per statement when the rows of watched jobs or runs are read after a reconnection. */
+const ROWS_PER_READ = 1_000;
+
+/** How LiveEvents tells a final row's end again, and finds which watched rows are final. */
+export interface EndsOfFinalRows {
+  job(job: Job): Promise<void>;
+  run(run: TrainingRun): Promise<void>;
+  /** The final rows among these job ids. */
+  finalJobs(ids: string[]): Promise<Job[]>;
+  /** The final rows among these run ids. */
+  finalRuns(ids: string[]): Promise<TrainingRun[]>;
+}
+
 /**
  * The streams behind `jobUpdated` and `sessionEvents`. Authorization happens
  * here, when the subscription starts (graphql-shield only sees delivered
@@ -26,8 +39,32 @@ export class LiveEvents {
     private readonly presence: Presence,
     private readonly clock: Clock,
     /** Tells a final job's or run's end again from its row (`JobLifecycle` and `TrainingLifecycle.announceEnd`). */
-    private readonly ends: { job: (job: Job) => Promise<void>; run: (run: TrainingRun) => Promise<void> },
-  ) {}
+    private readonly ends: EndsOfFinalRows,
+  ) {
+    this.events.onReconnected((streams) => void this.tellLostEnds(streams));
+  }
+
+  /**
+   * After the event log's connection came back from an outage: a watched job
+   * or run whose row went final meanwhile may have no end in its log. A
+   * worker's ending is retried and its entry taken again; an ending the API
+   * made (a waiting job withdrawn, the reconciler giving a lost job up, a
+   * waiting run cancelled) fails fast and has no entry left for a worker. Its
+   * end is told here from the row, once (`announceEnd` is a no-op when it was
+   * told), so its subscribers hear it (docs/operations.md, "Outages of
+   * PostgreSQL or Redis"). One that fails now is tried at the next reconnection.
+   */
+  private async tellLostEnds(streams: readonly { kind: string; id: string }[]): Promise<void> {
+    const idsOf = (kind: string) => streams.filter((s) => s.kind === kind).map((s) => s.id);
+    for (let i = 0, jobIds = idsOf('job'); i < jobIds.length; i += ROWS_PER_READ) {
+      const rows = await this.ends.finalJobs(jobIds.slice(i, i + ROWS_PER_READ)).catch(() => []);
+      for (const job of rows) await this.ends.job(job).catch(() => undefined);
+    }
+    for (let i = 0, runIds = idsOf('training'); i < runIds.length; i += ROWS_PER_READ) {
+      const rows = await this.ends.finalRuns(runIds.slice(i, i + ROWS_PER_READ)).catch(() => []);
+      for (const run of rows) await this.ends.run(run).catch(() => undefined);
+    }
+  }
 
   /**
    * Replays the job's events so far (or those after `after`, for a client

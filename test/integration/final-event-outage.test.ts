@@ -155,3 +155,60 @@ describe('Redis down longer than the workers retry their bookkeeping, while a jo
     await expectOneCompleted(jobId);
   }, 60_000);
 });
+
+describe('an ending the API makes, which loses its end to Redis going away', () => {
+  /** Bookkeeping that reaches the database (the row's transition) and then finds Redis gone: what the API's fail-fast side effects meet mid-outage. */
+  const redisGoneAfterRow = (): Bookkeeping => {
+    let steps = 0;
+    return async (step) => {
+      steps += 1;
+      if (steps > 1) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
+      return step();
+    };
+  };
+
+  /** A waiting job (nobody takes entries while `run` runs) watched from its start, withdrawn with its end lost. */
+  async function withdrawnWithoutItsEnd(run: (job: { id: string; token: string; live: Feed; userId: string }) => Promise<void>): Promise<void> {
+    const user = await signUp(app.url);
+    await app.queue.pause();
+    try {
+      const { createGeneration: created } = await gqlData<any>(app.url, 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id } }',
+        { input: { prompt: 'withdrawn as Redis went', width: 64, height: 64, steps: 2 } }, user.token);
+      const ws = wsClient(app.url, user.token);
+      const live = collect<any>(ws, JOB_UPDATES, { id: created.id });
+      await waitFor(async () => live.items.length === 1, 10_000, 10);
+      const lifecycle = app.services.lifecycle;
+      const job = (await lifecycle.transitions.find(created.id))!;
+      await expect(lifecycle.withBookkeeping(redisGoneAfterRow()).withdraw(job, user.id)).rejects.toThrow('ECONNREFUSED');
+      expect((await app.db.query('SELECT status FROM jobs WHERE id = $1', [created.id]))[0].status).toBe('CANCELLED');
+      expect((await log().read('job', created.id, null)).map((e) => e.type)).toEqual(['QUEUED']);
+      await run({ id: created.id, token: user.token, live, userId: user.id });
+      await ended([live], 20_000);
+      expect(live.items.map((i) => i.jobUpdated.type)).toEqual(['QUEUED', 'CANCELLED']);
+      expect(live.errors).toEqual([]);
+      expect((await log().read('job', created.id, null)).map((e) => e.type)).toEqual(['QUEUED', 'CANCELLED']);
+      expect(await app.redis.zcard(`${app.config.redisPrefix}:quota:open:${user.id}`)).toBe(0);
+      await ws.dispose();
+    } finally {
+      await app.queue.resume();
+    }
+  }
+
+  it('its live subscriber hears the end once Redis is back: the rows of watched jobs are read after the reconnection', async () => {
+    await withdrawnWithoutItsEnd(async ({ live }) => {
+      // No worker holds an entry for it and nobody asks again: only the reconnection can tell the end.
+      await sleep(300);
+      expect(live.items).toHaveLength(1);
+      await redis.stop();
+      await redis.start();
+      await waitFor(async () => (await fetch(`${app.url}/readyz`)).status === 200, 20_000);
+    });
+  }, 60_000);
+
+  it('a cancel asked again (the first answered SERVICE_UNAVAILABLE) tells the end it lost', async () => {
+    await withdrawnWithoutItsEnd(async ({ id, token }) => {
+      const again = await gqlData<any>(app.url, 'mutation($id: ID!) { cancelJob(id: $id) { status } }', { id }, token);
+      expect(again.cancelJob.status).toBe('CANCELLED');
+    });
+  }, 60_000);
+});

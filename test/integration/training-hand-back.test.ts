@@ -190,4 +190,49 @@ describe('an outage longer than the bookkeeping retries', () => {
       await queue.close();
     }
   }, 120_000);
+
+  it('a waiting run cancelled as Redis went: a cancel asked again tells its lost CANCELLED, and so does the reconnection', async () => {
+    const queue = createTrainingQueue({ url: redis!.url, maxRetriesPerRequest: null }, app.config.redisPrefix);
+    await queue.pause();
+    const lifecycle = app.services.trainingLifecycle;
+    const updates = 'subscription($r:ID!){ trainingUpdated(runId:$r){ type } }';
+    const within = (feed: ReturnType<typeof collect<any>>, ms: number) => Promise.race([feed.done, new Promise((r) => setTimeout(r, ms))]);
+    /** A QUEUED run watched from its start, cancelled by the API (fail fast) as Redis goes: the row is CANCELLED, its log has no end. */
+    const cancelledUnannounced = async (name: string, seed: number) => {
+      const { user: u, runId } = await queuedRun(name, 10, 10, seed);
+      const live = collect<any>(wsClient(app.url, u.token), updates, { r: runId });
+      await waitFor(async () => live.items.length === 1, 10_000, 10);
+      let steps = 0;
+      const redisGone: Bookkeeping = async (step) => {
+        steps += 1;
+        if (steps > 1) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
+        return step();
+      };
+      await expect(lifecycle.withBookkeeping(redisGone).cancel((await lifecycle.find(runId))!, 0, ['QUEUED' as never])).rejects.toThrow('ECONNREFUSED');
+      expect((await app.db.query('SELECT status FROM training_runs WHERE id = $1', [runId]))[0].status).toBe('CANCELLED');
+      return { token: u.token, runId, live };
+    };
+    const expectEnded = async (run: { runId: string; live: ReturnType<typeof collect<any>> }) => {
+      await within(run.live, 20_000);
+      expect(run.live.items.map((i) => i.trainingUpdated.type)).toEqual(['QUEUED', 'CANCELLED']);
+      expect(run.live.errors).toEqual([]);
+      expect((await (app.services.events as EventLog).read('training', run.runId, null)).map((e) => e.type)).toEqual(['QUEUED', 'CANCELLED']);
+    };
+    try {
+      const askedAgain = await cancelledUnannounced('cancelled-twice', 6);
+      const reconnected = await cancelledUnannounced('cancelled-as-redis-went', 7);
+      const again = await gqlData<any>(app.url, 'mutation($r:ID!){ cancelTraining(id:$r){ status } }', { r: askedAgain.runId }, askedAgain.token);
+      expect(again.cancelTraining.status).toBe('CANCELLED');
+      await expectEnded(askedAgain);
+      // Nobody asks again for the other: only the reconnection tells its end.
+      expect(reconnected.live.items).toHaveLength(1);
+      await redis!.stop();
+      redis = null;
+      redis = await startLocalRedis(dir, { persist: true, port: redisPort });
+      await expectEnded(reconnected);
+    } finally {
+      await queue.resume();
+      await queue.close();
+    }
+  }, 120_000);
 });

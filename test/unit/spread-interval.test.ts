@@ -51,6 +51,7 @@ describe('sessionFeed presence', () => {
     const events = {
       subscribe: async (_kind: string, _id: string, _after: unknown, options: { onClose: () => void }) => (queue = new AsyncQueue(options.onClose)),
       publish: async () => undefined,
+      onReconnected: () => undefined,
     };
     const access = { assertSessionMember: async () => undefined };
     const live = new LiveEvents(events as never, access as never, presence as never, { now: () => new Date() } as never);
