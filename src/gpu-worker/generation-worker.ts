@@ -76,8 +76,12 @@ export interface WorkerOptions {
 /** How often the cancel flag is read while a remote backend runs a job (it may send no steps for a while). */
 const REMOTE_CANCEL_POLL_MS = 500;
 
-/** Why an abort happened, so the job ends in the right state. */
-type AbortReason = 'cancelled' | 'timeout' | 'shutdown';
+/**
+ * Why an abort happened, so the job ends in the right state. `lockLost`: the
+ * queue entry's lock lapsed (an outage longer than the lock), so BullMQ may
+ * give the job to another worker; this run stops and touches nothing.
+ */
+type AbortReason = 'cancelled' | 'timeout' | 'shutdown' | 'lockLost';
 
 /**
  * Runs generation jobs from the BullMQ queue through the ONNX pipeline: a
@@ -97,8 +101,8 @@ export class GenerationWorker {
   /** Jobs rendered at once (`concurrency`), plus one being recorded beside each. */
   private readonly slots: RenderSlots;
   private readonly metrics: WorkerMetrics;
-  /** Running jobs by id, each with the function that hands it back on shutdown. */
-  private readonly running = new Map<string, () => void>();
+  /** Running jobs by id, each with the function that stops it: on shutdown (handed back) or when its lock is lost. */
+  private readonly running = new Map<string, (why: 'shutdown' | 'lockLost') => void>();
   private modelReady = false;
   private lastProvider: string | null = null;
   /** The models folder, filled from the artifact store when a model is not on this machine. */
@@ -121,6 +125,9 @@ export class GenerationWorker {
       autorun: true,
     });
     logRedisErrors(this.worker, o.logger, 'worker error');
+    this.worker.on('lockRenewalFailed', (jobIds) => {
+      for (const jobId of jobIds) this.running.get(jobId)?.('lockLost');
+    });
     this.slots = new RenderSlots(this.worker, o.concurrency);
   }
 
@@ -273,7 +280,7 @@ export class GenerationWorker {
     // Set when the render slot is given up; called once the job is recorded: until then the worker may take
     // its next job beside it.
     let recorded: (() => void) | undefined;
-    this.running.set(job.id, () => { reason = 'shutdown'; controller.abort(); });
+    this.running.set(job.id, (why) => { reason ??= why; controller.abort(); });
     this.metrics.jobStarted();
     const reporter = new StepReporter({
       redis: this.o.redis,
@@ -356,6 +363,7 @@ export class GenerationWorker {
       if (error instanceof PipelineAbortedError || controller.signal.aborted) {
         outcome = reason ?? 'cancelled';
         if (reason === 'shutdown') return await this.handBack(job, bullJob, token, log);
+        if (reason === 'lockLost') return this.letGo(log);
         const ended = reason === 'timeout'
           ? await this.fail(job, { code: 'TIMEOUT', message: `The job ran longer than ${Math.round(this.o.jobTimeoutMs / 1000)} s` }, log)
           : await this.cancel(job, log);
@@ -438,6 +446,19 @@ export class GenerationWorker {
    * was (PENDING, no images written) for another worker, at once rather than
    * after the lock expires. WaitingError tells BullMQ the job was moved.
    */
+  /**
+   * The entry's lock lapsed mid-render (an outage of Redis longer than the
+   * lock, an event loop that stood still that long): BullMQ's stalled check
+   * gives the entry to the next free worker, which starts the job again from
+   * its row. This run stops rather than render beside it; it writes nothing,
+   * and WaitingError tells BullMQ not to move an entry that is no longer
+   * this worker's (docs/operations.md, "A lock that lapses").
+   */
+  private letGo(log: Logger): never {
+    log.warn('queue lock lost (held past its expiry): the job is left to whichever worker takes it next');
+    throw new WaitingError();
+  }
+
   private async handBack(job: Job, bullJob: BullJob<GenerationJobData>, token: string | undefined, log: Logger): Promise<void> {
     await this.lifecycle.requeue(job.id);
     await bullJob.moveToWait(token);
@@ -534,7 +555,7 @@ export class GenerationWorker {
     await this.gate.stop();
     await closeWorker(this.worker, {
       graceMs, running: () => this.running.size, logger: this.o.logger,
-      handBack: () => { for (const handBack of this.running.values()) handBack(); },
+      handBack: () => { for (const stop of this.running.values()) stop('shutdown'); },
     });
   }
 }

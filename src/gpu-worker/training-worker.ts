@@ -43,7 +43,8 @@ export interface TrainingWorkerOptions {
 /** How often PROGRESS is published and the row updated at most (the last step always is): events, not a firehose. */
 const PROGRESS_EVERY_MS = 200;
 
-type StopReason = 'cancelled' | 'shutdown';
+/** `lockLost`: the entry's lock lapsed, so BullMQ may give the run to another worker (GenerationWorker's `letGo`). */
+type StopReason = 'cancelled' | 'shutdown' | 'lockLost';
 
 /** Best-effort reporting (progress, evaluations, the cancel check): what an outage costs is the report, never the run. */
 type BestEffort = <T>(what: string, step: () => Promise<T>) => Promise<T | undefined>;
@@ -66,8 +67,8 @@ export class TrainingWorker {
   private readonly gate: OutageGate;
   /** The lifecycle with its bookkeeping retried through outages (`gate.durable`). */
   private readonly lifecycle: TrainingLifecycle;
-  /** Running runs by id, each with the function that stops it for shutdown. */
-  private readonly running = new Map<string, () => void>();
+  /** Running runs by id, each with the function that stops it: on shutdown (handed back) or when its lock is lost. */
+  private readonly running = new Map<string, (why: 'shutdown' | 'lockLost') => void>();
 
   constructor(private readonly o: TrainingWorkerOptions) {
     this.metrics = o.metrics ?? NO_TRAINING_METRICS;
@@ -84,6 +85,9 @@ export class TrainingWorker {
       maxStalledCount: 10,
     });
     logRedisErrors(this.worker, o.logger, 'training worker error');
+    this.worker.on('lockRenewalFailed', (runIds) => {
+      for (const runId of runIds) this.running.get(runId)?.('lockLost');
+    });
   }
 
   /**
@@ -124,7 +128,7 @@ export class TrainingWorker {
   private async train(run: TrainingRun, spec: TrainingSpec, entry: BullJob<TrainingJobData>, token: string | undefined, log: Logger): Promise<void> {
     const controller = new AbortController();
     let reason: StopReason | null = null;
-    this.running.set(run.id, () => { reason = 'shutdown'; controller.abort(); });
+    this.running.set(run.id, (why) => { reason ??= why; controller.abort(); });
     const bestEffort = this.bestEffort(log);
     const reporter = new ProgressReporter(run, this.lifecycle, this.metrics, bestEffort);
     // Checkpoints and samples are retried through an outage (`durable`). One the retries did not outlast stops the
@@ -162,7 +166,7 @@ export class TrainingWorker {
       await reporter.flush().catch(() => undefined);
       // Bookkeeping an outage outlasted (a hook's, or the completion's; never the trainer's own failure).
       const unreachable = outage ?? (isServiceOutage(error) && !(error instanceof TrainingError) ? error : null);
-      if (reason === 'shutdown') outcome = 'handed-back';
+      if (reason === 'shutdown' || reason === 'lockLost') outcome = 'handed-back';
       else if (unreachable) {
         // process() puts the run back in the queue, still RUNNING.
         outcome = 'handed-back';
@@ -179,6 +183,12 @@ export class TrainingWorker {
   private async ended(
     run: TrainingRun, entry: BullJob<TrainingJobData>, token: string | undefined, error: unknown, reason: StopReason | null, step: number, log: Logger,
   ): Promise<string> {
+    if (reason === 'lockLost') {
+      // Left RUNNING, and the entry as it is: it is no longer this worker's to move. Whoever takes it next
+      // resumes the run from its last checkpoint.
+      log.warn({ step }, 'queue lock lost (held past its expiry): the run is left to whichever worker takes it next');
+      throw new WaitingError();
+    }
     if (reason === 'shutdown') {
       // Left RUNNING: the next worker resumes it from the last checkpoint.
       await entry.moveToWait(token);
@@ -248,7 +258,7 @@ export class TrainingWorker {
     await this.gate.stop();
     await closeWorker(this.worker, {
       graceMs, running: () => this.running.size, logger: this.o.logger,
-      handBack: () => { for (const stop of this.running.values()) stop(); },
+      handBack: () => { for (const stop of this.running.values()) stop('shutdown'); },
     });
   }
 }
