@@ -48,9 +48,14 @@ export function createAtelierClient(options: AtelierClientOptions) {
   }
 
   return {
-    /** Submits a generation; iterate `events` for progress, or call waitForJob(job.id). */
+    /**
+     * Submits a generation; iterate `events` for progress, or call waitForJob(job.id). Without an
+     * `idempotencyKey`, one is made for the call, so a retry after a lost answer returns the job the
+     * first attempt created instead of making a second one.
+     */
     async generate(input: GenerationInput, submit: { idempotencyKey?: string } = {}): Promise<Generation> {
-      const { createGeneration } = await transport.request(SdkCreateGenerationDocument, { input, idempotencyKey: submit.idempotencyKey ?? null });
+      const idempotencyKey = submit.idempotencyKey ?? globalThis.crypto.randomUUID();
+      const { createGeneration } = await transport.request(SdkCreateGenerationDocument, { input, idempotencyKey }, true);
       return { job: createGeneration, events: { [Symbol.asyncIterator]: () => jobEvents(transport, createGeneration.id) } };
     },
     /** A job's events (from the first, or after `options.after`), resuming after a dropped connection. */

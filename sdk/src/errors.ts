@@ -3,24 +3,40 @@ import type { ErrorCode } from './generated/enums';
 /** A GraphQL error's `extensions`, as Atelier formats them. */
 interface FormattedError {
   message: string;
-  extensions?: { code?: unknown; field?: unknown };
+  extensions?: { code?: unknown; field?: unknown; retryAfterSeconds?: unknown };
+}
+
+/** What an HTTP answer adds to its errors: its status and Retry-After. */
+export interface AnswerDetails {
+  status?: number | null;
+  retryAfterSeconds?: number | null;
 }
 
 /**
  * What every SDK call throws: Atelier's `extensions.code` (and `field` for bad
- * input), or NETWORK when no answer came back.
+ * input), or NETWORK when no answer came back. `status` is the HTTP status of
+ * the answer (null when none came), `retryAfterSeconds` how long the server
+ * asked to wait before trying again (RATE_LIMITED, SERVICE_UNAVAILABLE, a
+ * QUOTA_EXCEEDED that frees up), else null.
  */
 export class AtelierError extends Error {
-  constructor(message: string, readonly code: ErrorCode | 'NETWORK', readonly field: string | null = null) {
+  readonly status: number | null;
+  readonly retryAfterSeconds: number | null;
+
+  constructor(message: string, readonly code: ErrorCode | 'NETWORK', readonly field: string | null = null, details: AnswerDetails = {}) {
     super(message);
     this.name = 'AtelierError';
+    this.status = details.status ?? null;
+    this.retryAfterSeconds = details.retryAfterSeconds ?? null;
   }
 
-  /** The first error of a GraphQL response. */
-  static fromGraphQL(errors: readonly FormattedError[]): AtelierError {
+  /** The first error of a GraphQL response; the answer's Retry-After where the error names no wait. */
+  static fromGraphQL(errors: readonly FormattedError[], answer: AnswerDetails = {}): AtelierError {
     const [first] = errors;
     const code = typeof first?.extensions?.code === 'string' ? (first.extensions.code as ErrorCode) : 'INTERNAL';
     const field = typeof first?.extensions?.field === 'string' ? first.extensions.field : null;
-    return new AtelierError(first?.message ?? 'Unknown GraphQL error', code, field);
+    const named = first?.extensions?.retryAfterSeconds;
+    const retryAfterSeconds = typeof named === 'number' ? named : answer.retryAfterSeconds ?? null;
+    return new AtelierError(first?.message ?? 'Unknown GraphQL error', code, field, { status: answer.status, retryAfterSeconds });
   }
 }

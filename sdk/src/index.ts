@@ -3,5 +3,6 @@ export { AtelierError } from './errors';
 export { FINAL_EVENT_TYPES, type JobEvent, type JobEventOptions, type SessionEvent } from './job-events';
 export type { PageOptions } from './paging';
 export type { AtelierClientOptions } from './transport';
+export type { RetryOptions } from './retries';
 export type { ErrorCode } from './generated/enums';
 export type { EventType, GenerationInput, JobStatus, SessionRole, SessionStatus } from './generated/graphql';

@@ -1,10 +1,16 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { print } from 'graphql';
+import { Kind, OperationTypeNode, print } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import { AtelierError } from './errors';
+import type { ErrorCode } from './generated/enums';
+import { retryPolicy, type RetryOptions } from './retries';
 
-/** How the SDK reaches Atelier. */
-export interface AtelierClientOptions {
+/**
+ * How the SDK reaches Atelier. Queries and mutations are made again on the
+ * server's "come back later" answers, and on no answer when that is harmless
+ * (`RetryOptions`; sdk/README.md, "Retries").
+ */
+export interface AtelierClientOptions extends RetryOptions {
   /** Base URL of the Atelier API, e.g. http://localhost:4000. */
   url: string;
   /** An API key (`atl_…`) or a session token, sent as `Authorization: Bearer`. */
@@ -41,17 +47,29 @@ export class Transport {
     return new URL(pathOrUrl, this.options.url);
   }
 
-  /** Runs a query or mutation; throws AtelierError with the server's code. */
-  async request<TData, TVariables extends Variables>(document: TypedDocumentNode<TData, TVariables>, variables: TVariables): Promise<TData> {
+  /**
+   * Runs a query or mutation; throws AtelierError with the server's code.
+   * Made again as `isRetryable` says; `repeatable` (whether doing it twice is
+   * harmless) is true for queries unless the caller says otherwise.
+   */
+  async request<TData, TVariables extends Variables>(
+    document: TypedDocumentNode<TData, TVariables>, variables: TVariables, repeatable = isQuery(document),
+  ): Promise<TData> {
+    const body = JSON.stringify({ query: print(document), variables });
+    return retryPolicy(this.options, repeatable).execute(() => this.post<TData>(body));
+  }
+
+  private async post<TData>(body: string): Promise<TData> {
     const response = await this.fetch(this.resolve('/graphql'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.apiKey}` },
-      body: JSON.stringify({ query: print(document), variables }),
+      body,
     });
-    const body = (await response.json().catch(() => null)) as { data?: TData | null; errors?: [] } | null;
-    if (body?.errors?.length) throw AtelierError.fromGraphQL(body.errors);
-    if (!body?.data) throw new AtelierError(`Atelier answered HTTP ${response.status} without data`, 'NETWORK');
-    return body.data;
+    const answer = { status: response.status, retryAfterSeconds: retryAfterOf(response) };
+    const result = (await response.json().catch(() => null)) as { data?: TData | null; errors?: [] } | null;
+    if (result?.errors?.length) throw AtelierError.fromGraphQL(result.errors, answer);
+    if (!result?.data) throw new AtelierError(`Atelier answered HTTP ${response.status} without data`, 'NETWORK', null, answer);
+    return result.data;
   }
 
   /**
@@ -75,13 +93,19 @@ export class Transport {
     }
   }
 
-  /** Downloads bytes (a signed image URL needs no credentials). */
+  /**
+   * Downloads bytes (a signed image URL needs no credentials). A read, so made
+   * again like a query; an error answer carries the file route's code.
+   */
   async download(pathOrUrl: string): Promise<Uint8Array> {
-    const response = await this.fetch(this.resolve(pathOrUrl)).catch((error: Error) => {
-      throw new AtelierError(`Download failed: ${error.message}`, 'NETWORK');
+    return retryPolicy(this.options, true).execute(async () => {
+      const response = await this.fetch(this.resolve(pathOrUrl));
+      if (response.ok) return new Uint8Array(await response.arrayBuffer());
+      const answer = { status: response.status, retryAfterSeconds: retryAfterOf(response) };
+      const body = (await response.json().catch(() => null)) as { code?: unknown; error?: unknown } | null;
+      const code = typeof body?.code === 'string' ? body.code as ErrorCode : response.status === 404 ? 'NOT_FOUND' : 'NETWORK';
+      throw new AtelierError(`Download failed with HTTP ${response.status}${typeof body?.error === 'string' ? `: ${body.error}` : ''}`, code, null, answer);
     });
-    if (!response.ok) throw new AtelierError(`Download failed with HTTP ${response.status}`, response.status === 404 ? 'NOT_FOUND' : 'NETWORK');
-    return new Uint8Array(await response.arrayBuffer());
   }
 
   /** Closes the socket, if one was opened. */
@@ -115,4 +139,17 @@ export class Transport {
     if ('WebSocket' in globalThis) return globalThis.WebSocket;
     return (await import('ws')).default;
   }
+}
+
+/** Whether the document's operation is a query (reading only, so harmless to repeat). */
+function isQuery(document: TypedDocumentNode<unknown, never>): boolean {
+  const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+  return operation?.kind === Kind.OPERATION_DEFINITION && operation.operation === OperationTypeNode.QUERY;
+}
+
+/** An answer's Retry-After in seconds (Atelier sends a number of seconds); null without one. */
+function retryAfterOf(response: Response): number | null {
+  const header = response.headers.get('retry-after');
+  const seconds = header === null ? NaN : Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : null;
 }

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AtelierError, createAtelierClient } from '../../sdk/src';
+import { gqlData, signUp } from '../support/graphql';
+import { startTestApp, type TestApp } from '../support/app';
+import { startOutageRedis, type OutageRedis } from '../support/outage-redis';
+
+/*
+ * The SDK's retries (sdk/README.md, "Retries") against a live Atelier whose
+ * Redis this file stops and starts: a 503 with Retry-After during the outage,
+ * a 429 from a tier's request rate, and an answer lost on the way back (the
+ * `fetch` option wraps the real fetch and drops one answer after the server
+ * has sent it, as a connection cut at that moment would).
+ */
+let redis: OutageRedis;
+let app: TestApp;
+let root: string;
+
+beforeAll(async () => {
+  redis = await startOutageRedis('sdk-retries');
+  app = await startTestApp({ REDIS_URL: redis.url, ATELIER_ADMIN_EMAIL: 'retries-root@example.com', ATELIER_ADMIN_PASSWORD: 'root password 1' });
+  root = (await gqlData<any>(app.url, 'mutation { login(email:"retries-root@example.com", password:"root password 1"){ token } }')).login.token;
+}, 60_000);
+afterAll(() => redis?.dispose(async () => app?.close()));
+
+async function apiKey(): Promise<{ key: string; userId: string }> {
+  const user = await signUp(app.url, 'retries');
+  const { createApiKey } = await gqlData<any>(app.url, 'mutation { createApiKey(name:"sdk") { secret } }', {}, user.token);
+  return { key: createApiKey.secret, userId: user.id };
+}
+
+/** The real fetch, with what each call was and how it went. */
+function observedFetch(dropAnswerOf?: (body: string) => boolean) {
+  const calls: { operation: string; status: number | 'dropped' | 'failed' }[] = [];
+  let dropped = false;
+  const observed: typeof fetch = async (input, init) => {
+    const body = typeof init?.body === 'string' ? init.body : '';
+    const operation = /(query|mutation)\s+(\w+)/.exec(body)?.[2] ?? String(input);
+    try {
+      const response = await fetch(input, init);
+      if (!dropped && dropAnswerOf?.(body)) {
+        // The server has done the work and answered; the answer never arrives.
+        await response.arrayBuffer();
+        dropped = true;
+        calls.push({ operation, status: 'dropped' });
+        throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+      }
+      calls.push({ operation, status: response.status });
+      return response;
+    } catch (error) {
+      if (!(error instanceof TypeError && calls.at(-1)?.status === 'dropped')) calls.push({ operation, status: 'failed' });
+      throw error;
+    }
+  };
+  return { fetch: observed, calls };
+}
+
+describe('the SDK makes a call again when that is safe', () => {
+  it('a query answered 503 while Redis is down is made again after the Retry-After, and succeeds once Redis is back', async () => {
+    const { key, userId } = await apiKey();
+    const seen = observedFetch();
+    const sdk = createAtelierClient({ url: app.url, apiKey: key, fetch: seen.fetch });
+    const once = createAtelierClient({ url: app.url, apiKey: key, maxRetries: 0 });
+    await redis.stop();
+    try {
+      // Without retries: the 503's code, status and wait reach the caller.
+      const refused = await once.me().catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(AtelierError);
+      expect(refused).toMatchObject({ code: 'SERVICE_UNAVAILABLE', status: 503, retryAfterSeconds: 5 });
+      const started = Date.now();
+      const me = sdk.me();
+      setTimeout(() => void redis.start(), 1500);
+      expect((await me).id).toBe(userId);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(5000);
+      expect(seen.calls.map((c) => c.status)).toEqual([503, 200]);
+    } finally {
+      await redis.start();
+    }
+  }, 60_000);
+
+  it('a generation whose answer was lost is asked again with the same idempotency key: one job, the one returned', async () => {
+    const { key, userId } = await apiKey();
+    const seen = observedFetch((body) => body.includes('createGeneration'));
+    const sdk = createAtelierClient({ url: app.url, apiKey: key, fetch: seen.fetch, retryDelayMs: 50 });
+    const { job } = await sdk.generate({ prompt: 'asked twice, made once', steps: 2, width: 64, height: 64 });
+    expect(seen.calls.map((c) => c.status)).toEqual(['dropped', 200]);
+    const rows = await app.db.query('SELECT id FROM jobs WHERE owner_id = $1', [userId]);
+    expect(rows).toEqual([{ id: job.id }]);
+    expect((await sdk.waitForJob(job.id)).status).toBe('COMPLETED');
+    await sdk.close();
+  }, 60_000);
+
+  it('a mutation that is not safe to repeat is not made again after a lost answer: the caller gets NETWORK', async () => {
+    const { key, userId } = await apiKey();
+    const seen = observedFetch((body) => body.includes('createAlbum'));
+    const sdk = createAtelierClient({ url: app.url, apiKey: key, fetch: seen.fetch, retryDelayMs: 50 });
+    await expect(sdk.albums.create('made once')).rejects.toMatchObject({ code: 'NETWORK', status: null });
+    expect(seen.calls.map((c) => c.status)).toEqual(['dropped']);
+    expect(await app.db.query('SELECT name FROM albums WHERE owner_id = $1', [userId])).toEqual([{ name: 'made once' }]);
+  });
+
+  it('a 429 whose Retry-After is longer than maxRetryWaitMs is thrown at once, with its wait', async () => {
+    await gqlData(app.url, 'mutation { updateTierPolicy(tier: FREE, input: { requestsPerMinute: 3 }) { tier } }', {}, root);
+    try {
+      const { key } = await apiKey();
+      const seen = observedFetch();
+      const sdk = createAtelierClient({ url: app.url, apiKey: key, fetch: seen.fetch, maxRetryWaitMs: 100 });
+      // Signing up and making the key counted too: the window fills within three calls.
+      let refused: unknown = null;
+      for (let i = 0; i < 4 && !refused; i += 1) refused = await sdk.me().then(() => null, (error: unknown) => error);
+      expect(refused).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
+      expect((refused as AtelierError).retryAfterSeconds).toBeGreaterThan(0);
+      // Asked once: no retry was made for the refused call.
+      expect(seen.calls.at(-1)!.status).toBe(429);
+      expect(seen.calls.filter((c) => c.status === 429)).toHaveLength(1);
+    } finally {
+      await gqlData(app.url, 'mutation { updateTierPolicy(tier: FREE, input: { requestsPerMinute: 300 }) { tier } }', {}, root);
+    }
+  });
+});
