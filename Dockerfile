@@ -13,6 +13,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY scripts ./scripts
+# The CLI makes calls again by the SDK's retry policy (sdk/src/retries.ts, compiled with it).
+COPY sdk/src ./sdk/src
 RUN npx tsc -p tsconfig.json \
  # production dependencies only in the final image
  && npm prune --omit=dev --no-audit --no-fund

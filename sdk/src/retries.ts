@@ -1,5 +1,4 @@
 import { DelegateBackoff, handleWhen, retry, type IRetryBackoffContext, type RetryPolicy } from 'cockatiel';
-import { AtelierError } from './errors';
 
 /** When a call that failed is made again (`AtelierClientOptions`). */
 export interface RetryOptions {
@@ -14,34 +13,41 @@ export interface RetryOptions {
 export const RETRY_DEFAULTS: Required<RetryOptions> = { maxRetries: 2, retryDelayMs: 500, maxRetryWaitMs: 60_000 };
 
 /**
+ * What a failed call says about its answer: the HTTP status (null when no
+ * answer came) and the Retry-After it asked for (null without one).
+ * `AtelierError` has both, and so does the CLI's error (src/cli/cli-error.ts),
+ * which uses this same policy.
+ */
+export interface AnsweredFailure {
+  status: number | null;
+  retryAfterSeconds: number | null;
+}
+
+const isAnsweredFailure = (error: unknown): error is AnsweredFailure =>
+  typeof error === 'object' && error !== null && 'status' in error && 'retryAfterSeconds' in error;
+
+/**
  * Whether a failed call may be made again. Atelier's "come back later"
- * answers (HTTP 429 or 503: RATE_LIMITED, SERVICE_UNAVAILABLE, a
- * QUOTA_EXCEEDED that frees up) come before anything changed, so any call is
- * made again, after the answer's Retry-After. A call that got no answer
- * (NETWORK: the connection failed, or a proxy answered without Atelier's body)
- * may have been carried out: it is made again only when doing it twice is
- * harmless (`repeatable`: a query, or a generation with its idempotency key).
+ * answers (HTTP 429, and 503 with a Retry-After: RATE_LIMITED,
+ * SERVICE_UNAVAILABLE, a QUOTA_EXCEEDED that frees up) come before anything
+ * changed, so any call is made again, after the answer's Retry-After. A call
+ * that got no answer, or a proxy's 502, 503 or 504 (no Retry-After), may have
+ * been carried out: it is made again only when doing it twice is harmless
+ * (`repeatable`: a query, a download, a generation with its idempotency key).
+ * A wait longer than `maxRetryWaitMs` is not waited for.
  */
 export function isRetryable(error: unknown, repeatable: boolean, maxRetryWaitMs: number): boolean {
-  if (!(error instanceof AtelierError)) return false;
-  if (error.retryAfterSeconds !== null && error.retryAfterSeconds * 1000 > maxRetryWaitMs) return false;
-  switch (error.code) {
-    case 'NETWORK':
-      return repeatable;
-    case 'SERVICE_UNAVAILABLE':
-    case 'RATE_LIMITED':
-      return true;
-    case 'QUOTA_EXCEEDED':
-      return error.status === 429 && error.retryAfterSeconds !== null;
-    default:
-      return false;
-  }
+  if (!isAnsweredFailure(error)) return false;
+  const { status, retryAfterSeconds } = error;
+  if (retryAfterSeconds !== null && retryAfterSeconds * 1000 > maxRetryWaitMs) return false;
+  if (status === 429 || (status === 503 && retryAfterSeconds !== null)) return true;
+  return repeatable && (status === null || status === 502 || status === 503 || status === 504);
 }
 
 /** The wait before the next attempt: the answer's Retry-After, else an exponential backoff with jitter. */
 function delayOf(context: IRetryBackoffContext<unknown>, firstDelayMs: number): number {
   const error = 'error' in context.result ? context.result.error : null;
-  if (error instanceof AtelierError && error.retryAfterSeconds !== null) return error.retryAfterSeconds * 1000;
+  if (isAnsweredFailure(error) && error.retryAfterSeconds !== null) return error.retryAfterSeconds * 1000;
   return firstDelayMs * 2 ** (context.attempt - 1) * (0.5 + Math.random() / 2);
 }
 

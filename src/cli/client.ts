@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { ErrorCode } from '../kernel/errors';
 import { CliError } from './cli-error';
 import { readConfig, serverUrl, type CliConfig } from './config-file';
+import { RETRY_DEFAULTS, retryPolicy } from '../../sdk/src/retries';
 
 /** One server and the credential to send it. */
 export interface Connection {
@@ -27,27 +28,48 @@ interface GraphQLBody<T> {
   errors?: { message?: string; extensions?: Record<string, unknown> }[];
 }
 
-/** POSTs one operation; throws CliError with the server's code on any error. */
-export async function request<T>(conn: Connection, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+/**
+ * POSTs one operation; throws CliError with the server's code on any error.
+ * Made again as the SDK's policy says (sdk/src/retries.ts; sdk/README.md,
+ * "Retries"): after a 429 or 503's Retry-After always, after no answer only
+ * when `repeatable` (a query, unless the caller says otherwise).
+ */
+export async function request<T>(conn: Connection, query: string, variables: Record<string, unknown> = {}, repeatable = isQuery(query)): Promise<T> {
+  const body = JSON.stringify({ query, variables });
+  return retryPolicy(RETRY_DEFAULTS, repeatable).execute(() => post<T>(conn, body));
+}
+
+async function post<T>(conn: Connection, payload: string): Promise<T> {
   let res: Response;
   try {
     res = await fetch(`${conn.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(conn.credential ? { authorization: `Bearer ${conn.credential}` } : {}) },
-      body: JSON.stringify({ query, variables }),
+      body: payload,
     });
   } catch (error) {
     throw unreachable(conn.url, error);
   }
+  const answer = answerOf(res);
   let body: GraphQLBody<T>;
   try {
     body = (await res.json()) as GraphQLBody<T>;
   } catch {
-    throw new CliError(res.status === 503 ? ErrorCode.SERVICE_UNAVAILABLE : ErrorCode.INTERNAL, `${conn.url}/graphql answered HTTP ${res.status} without a GraphQL body`);
+    throw new CliError(res.status === 503 ? ErrorCode.SERVICE_UNAVAILABLE : ErrorCode.INTERNAL, `${conn.url}/graphql answered HTTP ${res.status} without a GraphQL body`, null, answer);
   }
-  if (body.errors?.length) throw CliError.fromGraphQL(body.errors[0]);
-  if (!body.data) throw new CliError(ErrorCode.INTERNAL, `${conn.url}/graphql answered HTTP ${res.status} without data`);
+  if (body.errors?.length) throw CliError.fromGraphQL(body.errors[0], answer);
+  if (!body.data) throw new CliError(ErrorCode.INTERNAL, `${conn.url}/graphql answered HTTP ${res.status} without data`, null, answer);
   return body.data;
+}
+
+/** Whether an operation's text is a query (reading only, so harmless to repeat). */
+const isQuery = (query: string): boolean => /^\s*(query\b|\{)/.test(query);
+
+/** An answer's status and Retry-After (seconds), as CliError carries them. */
+export function answerOf(res: Response): { status: number; retryAfterSeconds: number | null } {
+  const header = res.headers.get('retry-after');
+  const seconds = header === null ? NaN : Number(header);
+  return { status: res.status, retryAfterSeconds: Number.isFinite(seconds) && seconds >= 0 ? seconds : null };
 }
 
 export function unreachable(url: string, error: unknown): CliError {

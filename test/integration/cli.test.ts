@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/cli/exit-codes';
 import { startTestApp, type TestApp } from '../support/app';
 import { gqlData, signUp, waitFor } from '../support/graphql';
+import { runCli, type CliRun } from '../support/cli';
 
 /** The built binary (`npm test` builds dist/ first), run as a user would. */
 const CLI = path.resolve(__dirname, '../../dist/src/cli/main.js');
@@ -16,23 +17,11 @@ let scratch: string;
 let configDir: string;
 let token: string;
 
-interface Run { code: number | null; stdout: string; stderr: string }
+type Run = CliRun;
 
-/** Runs `atelier …` against the test app with its own config folder; stdout is a pipe, not a TTY. */
+/** Runs `atelier …` against the test app with its own config folder. */
 function atelier(args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: scratch, ATELIER_CONFIG_DIR: configDir, ATELIER_URL: app.url, ...env },
-      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
-    if (input !== undefined) proc.stdin!.end(input);
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (d) => (stdout += d.toString()));
-    proc.stderr.on('data', (d) => (stderr += d.toString()));
-    proc.once('error', reject);
-    proc.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args, { HOME: scratch, ATELIER_CONFIG_DIR: configDir, ATELIER_URL: app.url, ...env }, input);
 }
 
 const json = (run: Run): any => {

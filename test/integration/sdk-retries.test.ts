@@ -1,11 +1,16 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AtelierError, createAtelierClient } from '../../sdk/src';
 import { gqlData, signUp } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import { runCli } from '../support/cli';
 import { startOutageRedis, type OutageRedis } from '../support/outage-redis';
 
 /*
- * The SDK's retries (sdk/README.md, "Retries") against a live Atelier whose
+ * The SDK's retries (sdk/README.md, "Retries"), and the CLI's, which follow
+ * the same policy, against a live Atelier whose
  * Redis this file stops and starts: a 503 with Retry-After during the outage,
  * a 429 from a tier's request rate, and an answer lost on the way back (the
  * `fetch` option wraps the real fetch and drops one answer after the server
@@ -116,4 +121,31 @@ describe('the SDK makes a call again when that is safe', () => {
       await gqlData(app.url, 'mutation { updateTierPolicy(tier: FREE, input: { requestsPerMinute: 300 }) { tier } }', {}, root);
     }
   });
+});
+
+describe('the CLI makes a call again by the same policy', () => {
+  const atelier = (args: string[], env: Record<string, string>) => runCli(args, { ATELIER_URL: app.url, ...env });
+
+  it('`atelier generate` started while Redis is down submits once Redis is back, and saves its image', async () => {
+    const { key, userId } = await apiKey();
+    const home = mkdtempSync(path.join(os.tmpdir(), 'atelier-cli-retries-'));
+    const env = { HOME: home, ATELIER_CONFIG_DIR: path.join(home, 'config'), ATELIER_API_KEY: key };
+    try {
+      await redis.stop();
+      const started = Date.now();
+      const run = atelier(['generate', 'submitted through an outage', '--steps', '2', '--width', '64', '--height', '64', '--out', home, '--json'], env);
+      setTimeout(() => void redis.start(), 1500);
+      const { code, stdout, stderr } = await run;
+      expect(code, stderr).toBe(0);
+      // The first submission was answered 503 (Retry-After: 5) and made again once that had passed.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(5000);
+      const printed = JSON.parse(stdout);
+      expect(printed.job.status).toBe('COMPLETED');
+      expect(readdirSync(home).filter((f) => f.endsWith('.png'))).toEqual([`${printed.job.id}-0.png`]);
+      expect(await app.db.query('SELECT id FROM jobs WHERE owner_id = $1', [userId])).toEqual([{ id: printed.job.id }]);
+    } finally {
+      await redis.start();
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -75,6 +75,28 @@ describe('Dockerfile', () => {
     expect(existsSync(path.join(ROOT, 'src/main.ts'))).toBe(true);
     for (const copied of runtime.matchAll(/^COPY --from=build \/app\/(\S+)/gm)) expect(['package.json', 'node_modules', 'dist']).toContain(copied[1]);
   });
+
+  it('copies into the build stage every folder that the code under src/ imports from', () => {
+    const build = dockerfile.split(/^FROM /m)[1];
+    const copied = [...build.matchAll(/^COPY (?!--from)(\S+) \.\/(\S+)$/gm)].map((m) => m[2].replace(/\/$/, ''));
+    const outside = new Set<string>();
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(file);
+        else if (file.endsWith('.ts')) {
+          for (const [, spec] of readFileSync(file, 'utf8').matchAll(/from '(\.[^']+)'/g)) {
+            const target = path.relative(ROOT, path.resolve(path.dirname(file), spec));
+            if (!target.startsWith(`src${path.sep}`)) outside.add(target);
+          }
+        }
+      }
+    };
+    walk(path.join(ROOT, 'src'));
+    // The CLI's retries come from the SDK (sdk/src/retries.ts): the image's build needs that folder too.
+    expect([...outside]).toContain(path.join('sdk', 'src', 'retries'));
+    for (const target of outside) expect(copied.some((folder) => target.startsWith(`${folder}${path.sep}`)), `${target} is not copied`).toBe(true);
+  });
 });
 
 describe('docker-compose.yml', () => {

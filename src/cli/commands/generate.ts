@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCode } from '../../kernel/errors';
 import { CliError } from '../cli-error';
-import { connect, request, socket, subscribe, unreachable, type Connection } from '../client';
+import { answerOf, connect, request, socket, subscribe, unreachable, type Connection } from '../client';
+import { RETRY_DEFAULTS, retryPolicy } from '../../../sdk/src/retries';
 import { EXIT_JOB_FAILED } from '../exit-codes';
 import { integer, type GlobalOptions } from '../options';
 import { outputOf, printJson } from '../output';
@@ -22,7 +23,7 @@ interface GenerateOptions extends GlobalOptions {
 }
 
 const JOB_FIELDS = 'id status seed steps totalSteps count width height queuePosition error { code message } images { id index seed width height sha256 url }';
-const CREATE = `mutation CliGenerate($input: GenerationInput!) { createGeneration(input: $input) { ${JOB_FIELDS} } }`;
+const CREATE = `mutation CliGenerate($input: GenerationInput!, $idempotencyKey: String) { createGeneration(input: $input, idempotencyKey: $idempotencyKey) { ${JOB_FIELDS} } }`;
 const JOB = `query CliJob($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`;
 const FOLLOW = 'subscription CliFollow($jobId: ID!) { jobUpdated(jobId: $jobId) { type step totalSteps etaSeconds queuePosition error { code message } } }';
 
@@ -63,13 +64,16 @@ async function follow(conn: Connection, job: Job, onEvent: (event: ProgressEvent
   }
 }
 
-/** Downloads one signed image URL and checks it against the recorded SHA-256. */
+/** Downloads one signed image URL (made again like a query) and checks it against the recorded SHA-256. */
 async function download(conn: Connection, image: Image, file: string): Promise<void> {
-  const res = await fetch(new URL(image.url, conn.url)).catch((error: unknown) => {
-    throw unreachable(conn.url, error);
+  const bytes = await retryPolicy(RETRY_DEFAULTS, true).execute(async () => {
+    const res = await fetch(new URL(image.url, conn.url)).catch((error: unknown) => {
+      throw unreachable(conn.url, error);
+    });
+    if (res.ok) return Buffer.from(await res.arrayBuffer());
+    const code = res.status === 404 ? ErrorCode.NOT_FOUND : res.status === 503 ? ErrorCode.SERVICE_UNAVAILABLE : ErrorCode.INTERNAL;
+    throw new CliError(code, `downloading image ${image.id} answered HTTP ${res.status}`, null, answerOf(res));
   });
-  if (!res.ok) throw new CliError(res.status === 404 ? ErrorCode.NOT_FOUND : ErrorCode.INTERNAL, `downloading image ${image.id} answered HTTP ${res.status}`);
-  const bytes = Buffer.from(await res.arrayBuffer());
   if (createHash('sha256').update(bytes).digest('hex') !== image.sha256) {
     throw new CliError(ErrorCode.INTERNAL, `image ${image.id} arrived damaged (SHA-256 differs from the recorded one)`);
   }
@@ -79,7 +83,9 @@ async function download(conn: Connection, image: Image, file: string): Promise<v
 async function generate(prompt: string, options: GenerateOptions): Promise<void> {
   const output = outputOf(options);
   const conn = connect(options.url);
-  const submitted = (await request<{ createGeneration: Job }>(conn, CREATE, { input: inputOf(prompt, options) })).createGeneration;
+  // With a key of its own, a submission whose answer was lost is asked again safely: the retry gets the same job.
+  const submit = { input: inputOf(prompt, options), idempotencyKey: randomUUID() };
+  const submitted = (await request<{ createGeneration: Job }>(conn, CREATE, submit, true)).createGeneration;
   if (!output.json) console.log(`job ${submitted.id} submitted (seed ${submitted.seed}, ${submitted.count} image${submitted.count === 1 ? '' : 's'})`);
   const view = progressView(output, submitted.totalSteps);
   view.update({ type: 'QUEUED', queuePosition: submitted.queuePosition });
