@@ -59,3 +59,13 @@ export function retryPolicy(options: RetryOptions, repeatable: boolean): RetryPo
     backoff: new DelegateBackoff((context: IRetryBackoffContext<unknown>) => delayOf(context, retryDelayMs)),
   });
 }
+
+/** An HTTP answer's status and Retry-After in seconds (Atelier sends a number of seconds; null without one). */
+export function answerOf(response: Pick<Response, 'status' | 'headers'>): AnsweredFailure & { status: number } {
+  const header = response.headers.get('retry-after');
+  const seconds = header === null ? NaN : Number(header);
+  return { status: response.status, retryAfterSeconds: Number.isFinite(seconds) && seconds >= 0 ? seconds : null };
+}
+
+/** Whether a GraphQL document's text is a query (reading only, so harmless to repeat). */
+export const isQueryText = (document: string): boolean => /^\s*(query\b|\{)/.test(document);

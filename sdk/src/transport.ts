@@ -3,7 +3,7 @@ import { Kind, OperationTypeNode, print } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import { AtelierError } from './errors';
 import type { ErrorCode } from './generated/enums';
-import { retryPolicy, type RetryOptions } from './retries';
+import { answerOf, retryPolicy, type RetryOptions } from './retries';
 
 /**
  * How the SDK reaches Atelier. Queries and mutations are made again on the
@@ -65,7 +65,7 @@ export class Transport {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.apiKey}` },
       body,
     });
-    const answer = { status: response.status, retryAfterSeconds: retryAfterOf(response) };
+    const answer = answerOf(response);
     const result = (await response.json().catch(() => null)) as { data?: TData | null; errors?: [] } | null;
     if (result?.errors?.length) throw AtelierError.fromGraphQL(result.errors, answer);
     if (!result?.data) throw new AtelierError(`Atelier answered HTTP ${response.status} without data`, 'NETWORK', null, answer);
@@ -101,7 +101,7 @@ export class Transport {
     return retryPolicy(this.options, true).execute(async () => {
       const response = await this.fetch(this.resolve(pathOrUrl));
       if (response.ok) return new Uint8Array(await response.arrayBuffer());
-      const answer = { status: response.status, retryAfterSeconds: retryAfterOf(response) };
+      const answer = answerOf(response);
       const body = (await response.json().catch(() => null)) as { code?: unknown; error?: unknown } | null;
       const code = typeof body?.code === 'string' ? body.code as ErrorCode : response.status === 404 ? 'NOT_FOUND' : 'NETWORK';
       throw new AtelierError(`Download failed with HTTP ${response.status}${typeof body?.error === 'string' ? `: ${body.error}` : ''}`, code, null, answer);
@@ -145,11 +145,4 @@ export class Transport {
 function isQuery(document: TypedDocumentNode<unknown, never>): boolean {
   const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
   return operation?.kind === Kind.OPERATION_DEFINITION && operation.operation === OperationTypeNode.QUERY;
-}
-
-/** An answer's Retry-After in seconds (Atelier sends a number of seconds); null without one. */
-function retryAfterOf(response: Response): number | null {
-  const header = response.headers.get('retry-after');
-  const seconds = header === null ? NaN : Number(header);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds : null;
 }

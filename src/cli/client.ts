@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { ErrorCode } from '../kernel/errors';
 import { CliError } from './cli-error';
 import { readConfig, serverUrl, type CliConfig } from './config-file';
-import { RETRY_DEFAULTS, retryPolicy } from '../../sdk/src/retries';
+import { answerOf, isQueryText, RETRY_DEFAULTS, retryPolicy } from '../../sdk/src/retries';
 
 /** One server and the credential to send it. */
 export interface Connection {
@@ -34,7 +34,7 @@ interface GraphQLBody<T> {
  * "Retries"): after a 429 or 503's Retry-After always, after no answer only
  * when `repeatable` (a query, unless the caller says otherwise).
  */
-export async function request<T>(conn: Connection, query: string, variables: Record<string, unknown> = {}, repeatable = isQuery(query)): Promise<T> {
+export async function request<T>(conn: Connection, query: string, variables: Record<string, unknown> = {}, repeatable = isQueryText(query)): Promise<T> {
   const body = JSON.stringify({ query, variables });
   return retryPolicy(RETRY_DEFAULTS, repeatable).execute(() => post<T>(conn, body));
 }
@@ -60,16 +60,6 @@ async function post<T>(conn: Connection, payload: string): Promise<T> {
   if (body.errors?.length) throw CliError.fromGraphQL(body.errors[0], answer);
   if (!body.data) throw new CliError(ErrorCode.INTERNAL, `${conn.url}/graphql answered HTTP ${res.status} without data`, null, answer);
   return body.data;
-}
-
-/** Whether an operation's text is a query (reading only, so harmless to repeat). */
-const isQuery = (query: string): boolean => /^\s*(query\b|\{)/.test(query);
-
-/** An answer's status and Retry-After (seconds), as CliError carries them. */
-export function answerOf(res: Response): { status: number; retryAfterSeconds: number | null } {
-  const header = res.headers.get('retry-after');
-  const seconds = header === null ? NaN : Number(header);
-  return { status: res.status, retryAfterSeconds: Number.isFinite(seconds) && seconds >= 0 ? seconds : null };
 }
 
 export function unreachable(url: string, error: unknown): CliError {

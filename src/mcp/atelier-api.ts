@@ -1,6 +1,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ErrorCode } from '../kernel/errors';
+import { answerOf, isQueryText, RETRY_DEFAULTS, retryPolicy, type AnsweredFailure } from '../../sdk/src/retries';
 
 /** Where the running Atelier is and the API key the MCP server acts with. */
 export interface AtelierConnection {
@@ -10,11 +11,19 @@ export interface AtelierConnection {
   apiKey: string;
 }
 
-/** A GraphQL error from Atelier, with the `extensions.code` and `extensions.field` it carried. */
+/**
+ * A GraphQL error from Atelier, with the `extensions.code` and `extensions.field`
+ * it carried, and the answer's status and Retry-After (null when none came).
+ */
 export class AtelierApiError extends Error {
-  constructor(message: string, readonly code: string, readonly field: string | null = null) {
+  readonly status: number | null;
+  readonly retryAfterSeconds: number | null;
+
+  constructor(message: string, readonly code: string, readonly field: string | null = null, answer: Partial<AnsweredFailure> = {}) {
     super(message);
     this.name = 'AtelierApiError';
+    this.status = answer.status ?? null;
+    this.retryAfterSeconds = answer.retryAfterSeconds ?? null;
   }
 }
 
@@ -24,11 +33,11 @@ interface FormattedError {
 }
 
 /** The first GraphQL error of a response, as an AtelierApiError. */
-function toApiError(errors: readonly FormattedError[]): AtelierApiError {
+function toApiError(errors: readonly FormattedError[], answer: Partial<AnsweredFailure> = {}): AtelierApiError {
   const [first] = errors;
   const code = typeof first?.extensions?.code === 'string' ? first.extensions.code : ErrorCode.INTERNAL;
   const field = typeof first?.extensions?.field === 'string' ? first.extensions.field : null;
-  return new AtelierApiError(first?.message ?? 'Unknown GraphQL error', code, field);
+  return new AtelierApiError(first?.message ?? 'Unknown GraphQL error', code, field, answer);
 }
 
 /**
@@ -40,16 +49,29 @@ export class AtelierApi {
 
   constructor(private readonly connection: AtelierConnection) {}
 
-  /** Runs a query or mutation; throws AtelierApiError on a GraphQL error or an HTTP failure. */
-  async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  /**
+   * Runs a query or mutation; throws AtelierApiError on a GraphQL error or an
+   * HTTP failure. Made again by the SDK's retry policy (sdk/README.md,
+   * "Retries"): after a 429 or 503's Retry-After always, after no answer only
+   * when `repeatable` (a query, unless the caller says otherwise).
+   */
+  async request<T>(query: string, variables: Record<string, unknown> = {}, repeatable = isQueryText(query)): Promise<T> {
+    const payload = JSON.stringify({ query, variables });
+    return retryPolicy(RETRY_DEFAULTS, repeatable).execute(() => this.post<T>(payload));
+  }
+
+  private async post<T>(payload: string): Promise<T> {
     const response = await fetch(new URL('/graphql', this.connection.url), {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${this.connection.apiKey}` },
-      body: JSON.stringify({ query, variables }),
+      body: payload,
+    }).catch((error: Error) => {
+      throw new AtelierApiError(`Cannot reach Atelier at ${this.connection.url}: ${error.message}`, ErrorCode.SERVICE_UNAVAILABLE);
     });
+    const answer = answerOf(response);
     const body = (await response.json().catch(() => null)) as { data?: T | null; errors?: FormattedError[] } | null;
-    if (body?.errors?.length) throw toApiError(body.errors);
-    if (!body?.data) throw new AtelierApiError(`Atelier answered HTTP ${response.status} without data`, ErrorCode.INTERNAL);
+    if (body?.errors?.length) throw toApiError(body.errors, answer);
+    if (!body?.data) throw new AtelierApiError(`Atelier answered HTTP ${response.status} without data`, ErrorCode.INTERNAL, null, answer);
     return body.data;
   }
 
@@ -69,11 +91,15 @@ export class AtelierApi {
     }
   }
 
-  /** Downloads a signed file URL (an image) as bytes. */
+  /** Downloads a signed file URL (an image) as bytes; made again like a query. */
   async download(url: string): Promise<Buffer> {
-    const response = await fetch(url);
-    if (!response.ok) throw new AtelierApiError(`Downloading ${url} failed with HTTP ${response.status}`, ErrorCode.SERVICE_UNAVAILABLE);
-    return Buffer.from(await response.arrayBuffer());
+    return retryPolicy(RETRY_DEFAULTS, true).execute(async () => {
+      const response = await fetch(url).catch((error: Error) => {
+        throw new AtelierApiError(`Downloading ${url} failed: ${error.message}`, ErrorCode.SERVICE_UNAVAILABLE);
+      });
+      if (response.ok) return Buffer.from(await response.arrayBuffer());
+      throw new AtelierApiError(`Downloading ${url} failed with HTTP ${response.status}`, ErrorCode.SERVICE_UNAVAILABLE, null, answerOf(response));
+    });
   }
 
   /** Closes the graphql-ws socket, if one was opened. */

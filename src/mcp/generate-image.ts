@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
@@ -78,7 +79,8 @@ async function imageContent(api: AtelierApi, job: Job): Promise<CallToolResult['
 
 /** generate_image: submit, follow to the end, return the PNGs. */
 export async function generateImage(api: AtelierApi, args: GenerateImageArgs, extra: Extra): Promise<CallToolResult> {
-  const { createGeneration } = await api.request<{ createGeneration: Job }>(CREATE_GENERATION, { input: args });
+  // With a key of its own, a submission whose answer was lost is asked again safely: the retry gets the same job.
+  const { createGeneration } = await api.request<{ createGeneration: Job }>(CREATE_GENERATION, { input: args, idempotencyKey: randomUUID() }, true);
   await followJob(api, createGeneration, extra);
   const { job } = await api.request<{ job: Job | null }>(GET_JOB, { id: createGeneration.id });
   if (!job) throw new AtelierApiError(`Job ${createGeneration.id} is gone`, ErrorCode.NOT_FOUND);

@@ -8,8 +8,8 @@ const JOB_FIELDS = `
   createdAt completedAt error { code message } images { id index seed width height sha256 url }
 `;
 
-export const CREATE_GENERATION = `mutation McpCreateGeneration($input: GenerationInput!) {
-  createGeneration(input: $input) { ${JOB_FIELDS} }
+export const CREATE_GENERATION = `mutation McpCreateGeneration($input: GenerationInput!, $idempotencyKey: String) {
+  createGeneration(input: $input, idempotencyKey: $idempotencyKey) { ${JOB_FIELDS} }
 }`;
 
 export const JOB_UPDATED = `subscription McpJobUpdated($jobId: ID!) {

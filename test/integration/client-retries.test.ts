@@ -1,6 +1,8 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AtelierError, createAtelierClient } from '../../sdk/src';
 import { gqlData, signUp } from '../support/graphql';
@@ -9,8 +11,8 @@ import { runCli } from '../support/cli';
 import { startOutageRedis, type OutageRedis } from '../support/outage-redis';
 
 /*
- * The SDK's retries (sdk/README.md, "Retries"), and the CLI's, which follow
- * the same policy, against a live Atelier whose
+ * The SDK's retries (sdk/README.md, "Retries"), and the CLI's and the MCP
+ * server's, which follow the same policy, against a live Atelier whose
  * Redis this file stops and starts: a 503 with Retry-After during the outage,
  * a 429 from a tier's request rate, and an answer lost on the way back (the
  * `fetch` option wraps the real fetch and drops one answer after the server
@@ -146,6 +148,37 @@ describe('the CLI makes a call again by the same policy', () => {
     } finally {
       await redis.start();
       rmSync(home, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('the MCP server makes a call again by the same policy', () => {
+  it('generate_image called while Redis is down submits once Redis is back and returns the image', async () => {
+    const { key, userId } = await apiKey();
+    const mcp = new Client({ name: 'atelier-retries-test', version: '1.0.0' });
+    await mcp.connect(new StdioClientTransport({
+      command: process.execPath,
+      args: [path.join(__dirname, '../../dist/src/mcp/main.js')],
+      env: { PATH: process.env.PATH ?? '', ATELIER_URL: app.url, ATELIER_API_KEY: key },
+      stderr: 'inherit',
+    }));
+    try {
+      await redis.stop();
+      const started = Date.now();
+      const call = mcp.callTool({ name: 'generate_image', arguments: { prompt: 'asked for through an outage', steps: 2, width: 64, height: 64 } },
+        undefined, { timeout: 60_000 });
+      setTimeout(() => void redis.start(), 1500);
+      const result = await call;
+      expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+      // The first submission was answered 503 (Retry-After: 5) and made again once that had passed.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(5000);
+      const content = result.content as { type: string; text?: string }[];
+      const summary = JSON.parse(content[0].text!);
+      expect(content.some((item) => item.type === 'image')).toBe(true);
+      expect(await app.db.query('SELECT id FROM jobs WHERE owner_id = $1', [userId])).toEqual([{ id: summary.jobId }]);
+    } finally {
+      await redis.start();
+      await mcp.close();
     }
   }, 60_000);
 });
