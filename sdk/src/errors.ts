@@ -1,4 +1,5 @@
 import type { ErrorCode } from './generated/enums';
+import type { AnsweredFailure } from './retries';
 
 /** A GraphQL error's `extensions`, as Atelier formats them. */
 interface FormattedError {
@@ -7,10 +8,7 @@ interface FormattedError {
 }
 
 /** What an HTTP answer adds to its errors: its status and Retry-After. */
-export interface AnswerDetails {
-  status?: number | null;
-  retryAfterSeconds?: number | null;
-}
+export type AnswerDetails = Partial<AnsweredFailure>;
 
 /**
  * What every SDK call throws: Atelier's `extensions.code` (and `field` for bad

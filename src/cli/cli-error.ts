@@ -1,4 +1,5 @@
 import { ErrorCode, isErrorCode } from '../kernel/errors';
+import type { AnsweredFailure } from '../../sdk/src/retries';
 
 /** An error the CLI reports and exits on: the server's code, message and offending field. */
 export class CliError extends Error {
@@ -11,7 +12,7 @@ export class CliError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly field: string | null = null,
-    answer: { status?: number | null; retryAfterSeconds?: number | null } = {},
+    answer: Partial<AnsweredFailure> = {},
   ) {
     super(message);
     this.name = 'CliError';
@@ -21,7 +22,7 @@ export class CliError extends Error {
 
   /** From a GraphQL error object (`extensions.code`, `extensions.field`) and the answer it came in. */
   static fromGraphQL(
-    error: { message?: unknown; extensions?: Record<string, unknown> }, answer: { status?: number | null; retryAfterSeconds?: number | null } = {},
+    error: { message?: unknown; extensions?: Record<string, unknown> }, answer: Partial<AnsweredFailure> = {},
   ): CliError {
     const code = error.extensions?.code;
     const field = error.extensions?.field;
