@@ -72,7 +72,6 @@ export interface WorkerOptions {
   ffmpegPath?: string;
 }
 
-
 /** How often the cancel flag is read while a remote backend runs a job (it may send no steps for a while). */
 const REMOTE_CANCEL_POLL_MS = 500;
 
@@ -442,11 +441,6 @@ export class GenerationWorker {
   }
 
   /**
-   * Shutdown ran out of grace mid-job: the job goes back to the queue as it
-   * was (PENDING, no images written) for another worker, at once rather than
-   * after the lock expires. WaitingError tells BullMQ the job was moved.
-   */
-  /**
    * The entry's lock lapsed mid-render (an outage of Redis longer than the
    * lock, an event loop that stood still that long): BullMQ's stalled check
    * gives the entry to the next free worker, which starts the job again from
@@ -459,6 +453,11 @@ export class GenerationWorker {
     throw new WaitingError();
   }
 
+  /**
+   * Shutdown ran out of grace mid-job: the job goes back to the queue as it
+   * was (PENDING, no images written) for another worker, at once rather than
+   * after the lock expires. WaitingError tells BullMQ the job was moved.
+   */
   private async handBack(job: Job, bullJob: BullJob<GenerationJobData>, token: string | undefined, log: Logger): Promise<void> {
     await this.lifecycle.requeue(job.id);
     await bullJob.moveToWait(token);

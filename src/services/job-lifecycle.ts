@@ -45,7 +45,8 @@ export interface JobLifecycleDeps {
  */
 export type Bookkeeping = <T>(step: () => Promise<T>) => Promise<T>;
 
-const failFast: Bookkeeping = (step) => step();
+/** The API's bookkeeping: one try, the error to the caller. */
+export const failFast: Bookkeeping = (step) => step();
 
 /** A job event as the lifecycle publishes it: the job's ids and the time are filled in. */
 type JobEvent = JobEventBody & { actorId?: string };
@@ -383,7 +384,6 @@ export class JobLifecycle {
     }, (err) => this.deps.logger.warn({ err }, 'could not schedule queue positions'));
   }
 }
-
 
 /** What a job's queue entry carries (kernel/queues.ts). */
 function entryData(job: Job, traceContext: Record<string, string> | undefined): GenerationJobData {

@@ -8,7 +8,7 @@ import { appendedOnce, FINAL_TRAINING_EVENT_TYPES, type EventOrder, type JobFail
 import { sha256 } from '../kernel/hashing';
 import { trainingCancelKey, type TrainingQueue } from '../kernel/queues';
 import type { ArtifactStore } from '../storage/artifact-store';
-import type { Bookkeeping } from './job-lifecycle';
+import { failFast, type Bookkeeping } from './job-lifecycle';
 import { loraStorageKey } from './loras';
 
 /** What a finished training hands to `complete` (the trainer's TrainingResult, as the domain needs it). */
@@ -31,8 +31,6 @@ const LIVE_ENTRY_STATES = new Set(['active', 'waiting', 'wait', 'delayed', 'prio
 
 /** Thrown inside the completion transaction when the run is no longer RUNNING: rolls the LoRA back. */
 class NotRunning extends Error {}
-
-const failFast: Bookkeeping = (step) => step();
 
 /**
  * The training_runs table as a state machine, and the one place that
