@@ -187,6 +187,11 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
     logger: logger.child({ role: 'reconciler' }), graceSeconds: config.reconcileSeconds,
   }).start(config.reconcileSeconds * 1000);
   cleanups.push(() => reconciler.stop());
+  // Ends owed since an outage (OwedEnds) are not told past shutdown: a subscriber or a repeated cancel tells them later.
+  cleanups.push(async () => {
+    services.lifecycle.owedEnds.stop();
+    services.trainingLifecycle.owedEnds.stop();
+  });
   // Training runs whose entry will never reach a worker get a new one (docs/training.md, "Resume guarantees").
   const trainingRepair = setInterval(() => {
     services.trainingLifecycle.requeueStranded(config.reconcileSeconds, config.reconcileSeconds * 1000)

@@ -114,7 +114,7 @@ export function createServices(deps: ServiceDeps) {
     db, redis, prefix, quotas, rateLimiter, scheduler, lifecycle, access, clock, logger: deps.logger, models: cachedModels,
   });
   const datasets = new DatasetService(db, deps.store, uploads, access, clock);
-  const trainingLifecycle = new TrainingLifecycle({ db, redis, prefix, queue: deps.trainingQueue, events: deps.events, store: deps.store, clock });
+  const trainingLifecycle = new TrainingLifecycle({ db, redis, prefix, queue: deps.trainingQueue, events: deps.events, store: deps.store, clock, logger: deps.logger });
   // A scheduler of its own: training entries wait in their own queue, so their fair tags are their own.
   const trainingScheduler = new FairScheduler(redis, `${prefix}:training`, { prioritizedKey: deps.trainingQueue.keys.prioritized });
   return {

@@ -14,6 +14,7 @@ import { quotaCharge, type QuotaService } from './quotas';
 import { finalEventOrder, type BatchProgress } from './batch-progress';
 import type { FairScheduler } from './scheduling';
 import type { JobLifecycleNotifier } from './webhook-queue';
+import { OwedEnds } from './owed-ends';
 
 /** Pauses between looks for a job's QUEUED before STARTED: about two seconds in all. */
 const QUEUED_WAITS_MS = [0, 2, 5, 10, 20, 40, 80, 160, 320, 640, 723];
@@ -61,19 +62,26 @@ type JobEvent = JobEventBody & { actorId?: string };
 export class JobLifecycle {
   readonly transitions: JobTransitions;
 
+  /** Ends whose bookkeeping failed after the row went final, told again until told (shared with `withBookkeeping`'s copies). */
+  readonly owedEnds: OwedEnds<Job>;
+
   /** The line as the last start's immediate announcement reads it (`lineMovedUp`), settled once read. */
   private lineRead: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: JobLifecycleDeps, private readonly bookkeeping: Bookkeeping = failFast) {
+  constructor(private readonly deps: JobLifecycleDeps, private readonly bookkeeping: Bookkeeping = failFast, owedEnds?: OwedEnds<Job>) {
     this.transitions = new JobTransitions(deps.db);
+    this.owedEnds = owedEnds ?? new OwedEnds({
+      what: 'job', finalAmong: (ids) => this.transitions.finalAmong(ids), announceEnd: (job) => this.announceEnd(job), logger: deps.logger,
+    });
   }
 
   /**
    * The same lifecycle with its side effects run through `bookkeeping` (the
-   * worker's retries), its transitions on `db` (the worker's data source).
+   * worker's retries), its transitions on `db` (the worker's data source),
+   * owing its untold ends to `owedEnds` (this one's, unless told otherwise).
    */
-  withBookkeeping(bookkeeping: Bookkeeping, db: DataSource = this.deps.db): JobLifecycle {
-    return new JobLifecycle({ ...this.deps, db }, bookkeeping);
+  withBookkeeping(bookkeeping: Bookkeeping, db: DataSource = this.deps.db, owedEnds = this.owedEnds): JobLifecycle {
+    return new JobLifecycle({ ...this.deps, db }, bookkeeping, owedEnds);
   }
 
   /**
@@ -294,9 +302,15 @@ export class JobLifecycle {
    */
   private async ended(job: Job, event: JobEvent): Promise<void> {
     const { meter, amount } = quotaCharge(job);
-    await this.run(() => this.deps.quotas.release(job.ownerId, job.id, job.createdAt, event.type === 'COMPLETED' ? 0 : amount, meter));
-    await this.run(() => this.emit(job, event));
-    await this.run(() => this.deps.batches.jobChanged(job));
+    try {
+      await this.run(() => this.deps.quotas.release(job.ownerId, job.id, job.createdAt, event.type === 'COMPLETED' ? 0 : amount, meter));
+      await this.run(() => this.emit(job, event));
+      await this.run(() => this.deps.batches.jobChanged(job));
+    } catch (error) {
+      // The row is final: its end is told again from the row once the outage is over (`OwedEnds`).
+      this.owedEnds.owe(job.id);
+      throw error;
+    }
   }
 
   /**

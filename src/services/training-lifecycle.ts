@@ -7,9 +7,11 @@ import { AppError, isServiceOutage } from '../kernel/errors';
 import { appendedOnce, FINAL_TRAINING_EVENT_TYPES, type EventOrder, type JobFailure, type TrainingEventBody, type TrainingEventPublisher } from '../kernel/events';
 import { sha256 } from '../kernel/hashing';
 import { trainingCancelKey, type TrainingQueue } from '../kernel/queues';
+import type { Logger } from '../observability/logger';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { failFast, type Bookkeeping } from './job-lifecycle';
 import { loraStorageKey } from './loras';
+import { OwedEnds } from './owed-ends';
 
 /** What a finished training hands to `complete` (the trainer's TrainingResult, as the domain needs it). */
 export interface TrainedLora {
@@ -48,16 +50,28 @@ class NotRunning extends Error {}
  * progress reports.
  */
 export class TrainingLifecycle {
+  /** Ends whose bookkeeping failed after the row went final, told again until told (shared with `withBookkeeping`'s copies). */
+  readonly owedEnds: OwedEnds<TrainingRun>;
+
   constructor(
     private readonly o: {
       db: DataSource; redis: Redis; prefix: string; queue: TrainingQueue; events: TrainingEventPublisher; store: ArtifactStore; clock: Clock;
+      logger: Logger;
     },
     private readonly bookkeeping: Bookkeeping = failFast,
-  ) {}
+    owedEnds?: OwedEnds<TrainingRun>,
+  ) {
+    this.owedEnds = owedEnds ?? new OwedEnds({
+      what: 'training run', finalAmong: (ids) => this.finalAmong(ids), announceEnd: (run) => this.announceEnd(run), logger: o.logger,
+    });
+  }
 
-  /** The same lifecycle with its reads, writes and transition events run through `bookkeeping` (the worker's retries). */
-  withBookkeeping(bookkeeping: Bookkeeping): TrainingLifecycle {
-    return new TrainingLifecycle(this.o, bookkeeping);
+  /**
+   * The same lifecycle with its reads, writes and transition events run through `bookkeeping` (the worker's
+   * retries), owing its untold ends to `owedEnds` (this one's, unless told otherwise).
+   */
+  withBookkeeping(bookkeeping: Bookkeeping, owedEnds = this.owedEnds): TrainingLifecycle {
+    return new TrainingLifecycle(this.o, bookkeeping, owedEnds);
   }
 
   find(runId: string): Promise<TrainingRun | null> {
@@ -83,6 +97,16 @@ export class TrainingLifecycle {
   private announce(run: TrainingRun, body: TrainingEventBody): Promise<void> {
     const order = FINAL_TRAINING_EVENT_TYPES.has(body.type) ? appendedOnce(`training-ended:${run.id}`) : undefined;
     return this.bookkeeping(() => this.publish(run, body, order));
+  }
+
+  /** What follows a run's final commit; if it fails (an outage), the end is told again from the row later (`OwedEnds`). */
+  private async afterFinal(run: TrainingRun, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.owedEnds.owe(run.id);
+      throw error;
+    }
   }
 
   /**
@@ -226,7 +250,9 @@ export class TrainingLifecycle {
       }
       lora = await this.bookkeeping(() => this.o.db.getRepository(Lora).findOneByOrFail({ id }));
     }
-    await this.announce(run, { type: 'COMPLETED', step: run.config.steps, totalSteps: run.config.steps, loraId: id, finalLoss: trained.finalLoss });
+    await this.afterFinal(run, () => this.announce(run, {
+      type: 'COMPLETED', step: run.config.steps, totalSteps: run.config.steps, loraId: id, finalLoss: trained.finalLoss,
+    }));
     return lora;
   }
 
@@ -235,7 +261,7 @@ export class TrainingLifecycle {
       { id: run.id, status: In([...OPEN_TRAINING_STATUSES]) }, { status: TrainingStatus.FAILED, error, finishedAt: this.o.clock.now() },
     ));
     if (!result.affected) return false;
-    await this.announce(run, { type: 'FAILED', step, totalSteps: run.config.steps, error });
+    await this.afterFinal(run, () => this.announce(run, { type: 'FAILED', step, totalSteps: run.config.steps, error }));
     return true;
   }
 
@@ -245,9 +271,11 @@ export class TrainingLifecycle {
       { id: run.id, status: In([...from]) }, { status: TrainingStatus.CANCELLED, finishedAt: this.o.clock.now() },
     ));
     if (!result.affected) return false;
-    await this.bookkeeping(() => this.o.redis.del(trainingCancelKey(this.o.prefix, run.id)));
-    const fresh = await this.find(run.id);
-    await this.announce(run, { type: 'CANCELLED', step, totalSteps: run.config.steps, checkpointStep: fresh?.checkpointStep ?? null });
+    await this.afterFinal(run, async () => {
+      await this.bookkeeping(() => this.o.redis.del(trainingCancelKey(this.o.prefix, run.id)));
+      const fresh = await this.find(run.id);
+      await this.announce(run, { type: 'CANCELLED', step, totalSteps: run.config.steps, checkpointStep: fresh?.checkpointStep ?? null });
+    });
     return true;
   }
 

@@ -1,8 +1,11 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bookkeeping } from '../../src/services/job-lifecycle';
 import type { EventLog } from '../../src/subscriptions/event-log';
 import { collect, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import { forgottenEnds } from '../support/owed-ends';
 import { startOutageRedis, type OutageRedis } from '../support/outage-redis';
 
 /*
@@ -23,12 +26,30 @@ let app: TestApp;
 
 beforeAll(async () => {
   redis = await startOutageRedis('final-event-outage');
+  receiver = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      hooks.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   app = await startTestApp({
     // A lock that lapsed during the outage is found by the stalled check within seconds of Redis's return.
     REDIS_URL: redis.url, ATELIER_OUTAGE_RETRY_SECONDS: String(RETRY_SECONDS), ATELIER_WORKER_LOCK_SECONDS: '5',
+    // Webhooks may reach this file's receiver, on this machine.
+    ATELIER_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32', ATELIER_WEBHOOK_BACKOFF_MS: '50',
   });
 });
-afterAll(() => redis?.dispose(async () => app?.close()));
+afterAll(async () => {
+  await redis?.dispose(async () => app?.close());
+  await new Promise((resolve) => receiver?.close(resolve));
+});
+
+/** What the webhook receiver got, in order. */
+let receiver: http.Server;
+const hooks: { type: string; data?: { job?: { id: string; status: string } } }[] = [];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const FINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
@@ -137,7 +158,8 @@ describe('Redis down longer than the workers retry their bookkeeping, while a jo
         if (steps > 1) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
         return step();
       };
-      await expect(lifecycle.withBookkeeping(unreachable).complete(job, [])).rejects.toThrow('ECONNREFUSED');
+      // By a worker that dies before telling the end (ends it owes are forgotten): only a subscriber or the next worker can.
+      await expect(lifecycle.withBookkeeping(unreachable, undefined, forgottenEnds()).complete(job, [])).rejects.toThrow('ECONNREFUSED');
       expect((await app.db.query('SELECT status FROM jobs WHERE id = $1', [jobId]))[0].status).toBe('COMPLETED');
       expect((await log().read('job', jobId, null)).map((e) => e.type)).toEqual(['QUEUED', 'STARTED']);
 
@@ -167,7 +189,10 @@ describe('an ending the API makes, which loses its end to Redis going away', () 
     };
   };
 
-  /** A waiting job (nobody takes entries while `run` runs) watched from its start, withdrawn with its end lost. */
+  /**
+   * A waiting job (nobody takes entries while `run` runs) watched from its start, withdrawn with its end lost by
+   * a replica that dies before telling it (the ends it owes are forgotten).
+   */
   async function withdrawnWithoutItsEnd(run: (job: { id: string; token: string; live: Feed; userId: string }) => Promise<void>): Promise<void> {
     const user = await signUp(app.url);
     await app.queue.pause();
@@ -179,7 +204,7 @@ describe('an ending the API makes, which loses its end to Redis going away', () 
       await waitFor(async () => live.items.length === 1, 10_000, 10);
       const lifecycle = app.services.lifecycle;
       const job = (await lifecycle.transitions.find(created.id))!;
-      await expect(lifecycle.withBookkeeping(redisGoneAfterRow()).withdraw(job, user.id)).rejects.toThrow('ECONNREFUSED');
+      await expect(lifecycle.withBookkeeping(redisGoneAfterRow(), undefined, forgottenEnds()).withdraw(job, user.id)).rejects.toThrow('ECONNREFUSED');
       expect((await app.db.query('SELECT status FROM jobs WHERE id = $1', [created.id]))[0].status).toBe('CANCELLED');
       expect((await log().read('job', created.id, null)).map((e) => e.type)).toEqual(['QUEUED']);
       await run({ id: created.id, token: user.token, live, userId: user.id });
@@ -204,6 +229,45 @@ describe('an ending the API makes, which loses its end to Redis going away', () 
       await waitFor(async () => (await fetch(`${app.url}/readyz`)).status === 200, 20_000);
     });
   }, 60_000);
+
+  it('with nobody watching the job: the process that made the ending tells it once Redis is back (session feed, webhook, log, slot)', async () => {
+    const user = await signUp(app.url);
+    const { createApiKey } = await gqlData<any>(app.url, 'mutation { createApiKey(name: "hooks") { secret apiKey { id } } }', {}, user.token);
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    await gqlData<any>(app.url, 'mutation($id: ID!, $url: String!) { setApiKeyWebhook(apiKeyId: $id, url: $url) { secret } }',
+      { id: createApiKey.apiKey.id, url }, user.token);
+    const { createSession } = await gqlData<any>(app.url, 'mutation { createSession(name: "outage room") { id } }', {}, user.token);
+    const ws = wsClient(app.url, user.token);
+    const feed = collect<any>(ws, 'subscription($s: ID!) { sessionEvents(sessionId: $s) { type jobId } }', { s: createSession.id });
+    await app.queue.pause();
+    try {
+      // Submitted with the API key (its webhook) into the session (its feed); its own jobUpdated has no subscriber.
+      const { createGeneration: created } = await gqlData<any>(app.url, 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id } }',
+        { input: { prompt: 'withdrawn as Redis went, unwatched', width: 64, height: 64, steps: 2, sessionId: createSession.id } }, createApiKey.secret);
+      const ofJob = () => feed.items.map((i) => i.sessionEvents).filter((e) => e.jobId === created.id).map((e) => e.type);
+      await waitFor(async () => ofJob().includes('QUEUED'), 10_000, 10);
+      const lifecycle = app.services.lifecycle;
+      const job = (await lifecycle.transitions.find(created.id))!;
+      await expect(lifecycle.withBookkeeping(redisGoneAfterRow()).withdraw(job, user.id)).rejects.toThrow('ECONNREFUSED');
+      expect(lifecycle.owedEnds.size).toBe(1);
+      // Redis goes away for a few of the owed end's tries.
+      await redis.stop();
+      await sleep(3500);
+      expect(lifecycle.owedEnds.size).toBe(1);
+      await redis.start();
+      await waitFor(async () => ofJob().includes('CANCELLED'), 40_000, 50);
+      expect(ofJob()).toEqual(['QUEUED', 'CANCELLED']);
+      const cancelled = () => hooks.filter((h) => h.data?.job?.id === created.id && h.type === 'job.cancelled');
+      await waitFor(async () => cancelled().length > 0, 20_000, 50);
+      expect(cancelled().map((h) => h.data.job.status)).toEqual(['CANCELLED']);
+      expect((await log().read('job', created.id, null)).map((e) => e.type)).toEqual(['QUEUED', 'CANCELLED']);
+      expect(await app.redis.zcard(`${app.config.redisPrefix}:quota:open:${user.id}`)).toBe(0);
+      expect(lifecycle.owedEnds.size).toBe(0);
+      await ws.dispose();
+    } finally {
+      await app.queue.resume();
+    }
+  }, 90_000);
 
   it('a cancel asked again (the first answered SERVICE_UNAVAILABLE) tells the end it lost', async () => {
     await withdrawnWithoutItsEnd(async ({ id, token }) => {
