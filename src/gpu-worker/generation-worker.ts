@@ -362,7 +362,10 @@ export class GenerationWorker {
       if (error instanceof PipelineAbortedError || controller.signal.aborted) {
         outcome = reason ?? 'cancelled';
         if (reason === 'shutdown') return await this.handBack(job, bullJob, token, log);
-        if (reason === 'lockLost') return this.letGo(log);
+        if (reason === 'lockLost') {
+          outcome = 'lock_lost';
+          return this.letGo(log);
+        }
         const ended = reason === 'timeout'
           ? await this.fail(job, { code: 'TIMEOUT', message: `The job ran longer than ${Math.round(this.o.jobTimeoutMs / 1000)} s` }, log)
           : await this.cancel(job, log);
