@@ -134,7 +134,9 @@ ${cell(config.maxQueuedJobs)} jobs are queued or running at once (\`ATELIER_MAX_
 ## Guarantees
 
 - **Idempotency**: the same \`idempotencyKey\` from the same user within
-  ${hours(IDEMPOTENCY_TTL_SECONDS)} returns the job the first call created; concurrent calls create one job.
+  ${hours(IDEMPOTENCY_TTL_SECONDS)} with the same input returns the job the first call created; concurrent
+  calls create one job. The key with other input (another prompt, a clip for an image) is refused
+  with \`CONFLICT\` on \`idempotencyKey\` and makes nothing.
 - **Admission**: quotas are admitted atomically across replicas; a refused
   request leaves no row, no queue entry and no counted usage.
 - **Webhooks** are delivered at least once: ${WEBHOOK_DELIVERY_ATTEMPTS} tries with doubling backoff from

@@ -190,6 +190,10 @@ function extensionCode(error: unknown): { code: unknown; extensions: Record<stri
   // A limit rule marks its errors: Apollo re-codes validation errors as GRAPHQL_VALIDATION_FAILED.
   if (extensions.queryLimit) return { code: ErrorCode.QUERY_TOO_COMPLEX, extensions };
   if (PARSE_LIMIT.test(String((error as Error | null)?.message ?? ''))) return { code: ErrorCode.QUERY_TOO_COMPLEX, extensions };
+  // Apollo's own refusals of a request (a persisted query's hash that does not match its query) carry
+  // an HTTP 4xx and no code: the request's fault, not ours.
+  const status = (extensions.http as { status?: number } | undefined)?.status;
+  if (extensions.code === undefined && status !== undefined && status >= 400 && status < 500) return { code: ErrorCode.BAD_REQUEST, extensions };
   return { code: extensions.code, extensions };
 }
 

@@ -39,7 +39,7 @@ export class BatchResolver {
   @Mutation(() => Batch, { description: 'Submits many jobs at once; all are admitted against your quotas together, or none is (docs/batches.md).' })
   createBatch(
     @Arg('input', () => BatchInput, { description: 'The shared parameters, and prompts or a matrix.' }) input: BatchInput,
-    @Arg('idempotencyKey', () => String, { nullable: true, description: 'Same key from the same user within 24 h returns the same batch.' })
+    @Arg('idempotencyKey', () => String, { nullable: true, description: 'Same key and input from the same user within 24 h returns the same batch; the key with other input is a CONFLICT.' })
     idempotencyKey: string | null,
     @Ctx() ctx: AppContext,
   ): Promise<Batch> {

@@ -37,7 +37,7 @@ export class JobResolver {
   @Mutation(() => Job, { description: 'Submits a generation job; returns at once with status PENDING and the seed it will use.' })
   createGeneration(
     @Arg('input', () => GenerationInput, { description: 'What to generate.' }) input: GenerationInput,
-    @Arg('idempotencyKey', () => String, { nullable: true, description: 'Same key from the same user within 24 h returns the same job.' })
+    @Arg('idempotencyKey', () => String, { nullable: true, description: 'Same key and input from the same user within 24 h returns the same job; the key with other input is a CONFLICT.' })
     idempotencyKey: string | null,
     @Ctx() ctx: AppContext,
   ): Promise<Job> {

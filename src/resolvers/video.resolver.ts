@@ -9,7 +9,7 @@ export class VideoResolver {
   @Mutation(() => Job, { description: 'Queues a VIDEO job (text-to-video, or image-to-video with fromImageId); counted against video seconds per day.' })
   createVideo(
     @Arg('input', () => VideoInput, { description: 'What clip to make.' }) input: VideoInput,
-    @Arg('idempotencyKey', () => String, { nullable: true, description: 'Same key from the same user within 24 h returns the same job.' })
+    @Arg('idempotencyKey', () => String, { nullable: true, description: 'Same key and input from the same user within 24 h returns the same job; the key with other input is a CONFLICT.' })
     idempotencyKey: string | null,
     @Ctx() ctx: AppContext,
   ): Promise<Job> {

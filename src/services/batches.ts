@@ -69,7 +69,7 @@ export class BatchService {
 
     const batchId = randomUUID();
     if (idempotencyKey) {
-      const existing = await this.idempotency.claim(user.id, idempotencyKey, batchId, (id) => this.deps.db.getRepository(Batch).findOneBy({ id, ownerId: user.id }));
+      const existing = await this.idempotency.claim(user.id, idempotencyKey, batchId, input, (id) => this.deps.db.getRepository(Batch).findOneBy({ id, ownerId: user.id }));
       if (existing) return existing;
     }
     const jobIds = plan.jobs.map(() => randomUUID());
@@ -100,7 +100,7 @@ export class BatchService {
       if (idempotencyKey) await this.idempotency.abandon(user.id, idempotencyKey);
       throw error;
     }
-    if (idempotencyKey) await this.idempotency.commit(user.id, idempotencyKey, batchId);
+    if (idempotencyKey) await this.idempotency.commit(user.id, idempotencyKey, batchId, input);
     if (preset) await this.deps.db.getRepository(Preset).increment({ id: preset.id }, 'usageCount', jobs.length);
     await this.announce(batch, jobs, user.id);
     this.deps.logger.info({ requestId, batchId, jobs: jobs.length, userId: user.id, sessionId: batch.sessionId }, 'batch queued');

@@ -128,8 +128,10 @@ export class JobService {
     const model = await this.usableModel(user, params, input, video !== null);
 
     const jobId = randomUUID();
+    // What the key names: the input as given, and whether it makes a clip or images.
+    const request = { kind: video ? JobKind.VIDEO : JobKind.IMAGE, input };
     if (idempotencyKey) {
-      const existing = await this.idempotency.claim(user.id, idempotencyKey, jobId, (id) => this.deps.db.getRepository(Job).findOneBy({ id, ownerId: user.id }));
+      const existing = await this.idempotency.claim(user.id, idempotencyKey, jobId, request, (id) => this.deps.db.getRepository(Job).findOneBy({ id, ownerId: user.id }));
       if (existing) return existing;
     }
     const charge = quotaCharge(video
@@ -151,7 +153,7 @@ export class JobService {
       if (idempotencyKey) await this.idempotency.abandon(user.id, idempotencyKey);
       throw error;
     }
-    if (idempotencyKey) await this.idempotency.commit(user.id, idempotencyKey, jobId);
+    if (idempotencyKey) await this.idempotency.commit(user.id, idempotencyKey, jobId, request);
     if (input.presetId) await this.deps.db.getRepository(Preset).increment({ id: input.presetId }, 'usageCount', 1);
     this.announce(job, user.id, entry.place);
     this.deps.logger.info({ requestId, jobId, userId: user.id, sessionId: job.sessionId, kind: job.kind }, 'job queued');

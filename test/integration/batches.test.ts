@@ -202,6 +202,9 @@ describe('batches', () => {
     expect(await rowsOf(owner.id)).toEqual({ batches: 1, jobs: 2 });
     const other = await gqlData<any>(app.url, CREATE, { input, key: 'k-2' }, owner.token);
     expect(other.createBatch.id).not.toBe(a.createBatch.id);
+    // The key names its request: other prompts with it are refused, and make nothing.
+    const reused = await gql<any>(app.url, CREATE, { input: { ...input, prompts: ['once', 'again'] }, key: 'k-1' }, owner.token);
+    expect(reused.errors?.[0].extensions).toEqual({ code: 'CONFLICT', field: 'idempotencyKey' });
     const bad = await gql<any>(app.url, CREATE, { input, key: '' }, owner.token);
     expect(bad.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'idempotencyKey' });
     for (const id of [a.createBatch.id, other.createBatch.id]) await finished(id, owner.token);

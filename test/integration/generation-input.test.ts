@@ -68,6 +68,24 @@ describe('createGeneration input validation', () => {
     const other = await factory.user(app, { tier: 'ENTERPRISE' });
     const theirs = await gqlData<any>(app.url, CREATE, { input: { prompt: 'same thing' }, key: 'order-42' }, other.token);
     expect(ids.has(theirs.createGeneration.id)).toBe(false);
+    // The same input with its fields in another order is the same request.
+    const reordered = await gqlData<any>(app.url, CREATE, { input: { seed: 7, prompt: 'same thing' }, key: 'order-42' }, user.token);
+    expect(ids.has(reordered.createGeneration.id)).toBe(true);
+  });
+
+  it('an idempotencyKey names one request: other input, or a clip, with it is refused with CONFLICT and makes nothing', async () => {
+    const first = await gqlData<any>(app.url, CREATE, { input: { prompt: 'a harbour at dawn', seed: 3 }, key: 'order-43' }, user.token);
+    const before = await jobsAndQueue();
+    const otherPrompt = await gql<any>(app.url, CREATE, { input: { prompt: 'a harbour at dusk', seed: 3 }, key: 'order-43' }, user.token);
+    expect(otherPrompt.errors?.[0].extensions).toEqual({ code: 'CONFLICT', field: 'idempotencyKey' });
+    expect(otherPrompt.errors?.[0].message).toMatch(/different request/);
+    const clip = await gql<any>(app.url, 'mutation($input: VideoInput!, $key: String) { createVideo(input: $input, idempotencyKey: $key) { id kind } }',
+      { input: { prompt: 'a harbour at dawn', seed: 3, durationSeconds: 0.5, fps: 2 }, key: 'order-43' }, user.token);
+    expect(clip.errors?.[0].extensions).toEqual({ code: 'CONFLICT', field: 'idempotencyKey' });
+    expect(await jobsAndQueue()).toEqual(before);
+    // The first request again still gets its job.
+    const again = await gqlData<any>(app.url, CREATE, { input: { prompt: 'a harbour at dawn', seed: 3 }, key: 'order-43' }, user.token);
+    expect(again.createGeneration.id).toBe(first.createGeneration.id);
   });
 
   it('cancels a pending job: CANCELLED, removed from the queue', async () => {

@@ -51,6 +51,14 @@ describe('HTTP details of /graphql', () => {
     const byHash = await get({ extensions: { persistedQuery } }, PREFLIGHT);
     expect(byHash.status).toBe(200);
     expect(byHash.body).toEqual({ data: { __typename: 'Query' } });
+    // A hash that is not the query's: the request's fault, BAD_REQUEST (400), not INTERNAL.
+    const mismatch = await fetch(`${app.url}/graphql`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ me { id } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'abc' } } }),
+    });
+    expect(mismatch.status).toBe(400);
+    const { errors } = (await mismatch.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
+    expect(errors).toEqual([{ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } }]);
   });
 
   it('GET runs queries, refuses mutations, and keeps CSRF prevention; nothing is cached by default', async () => {
