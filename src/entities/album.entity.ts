@@ -6,6 +6,8 @@ import { User } from './user.entity';
 @ObjectType({ description: 'A curated collection of images; private unless shared.' })
 @Entity('albums')
 @Index('idx_albums_owner_created', ['ownerId', 'createdAt'])
+// Deleting an image clears the covers chosen among it (DataLifecycle): found here, not by reading every album.
+@Index('idx_albums_cover_image', ['coverImageId'], { where: 'cover_image_id IS NOT NULL' })
 export class Album extends Identified {
   @Column('uuid', { name: 'owner_id' })
   ownerId: string;

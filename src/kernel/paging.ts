@@ -1,4 +1,5 @@
 import { badInput } from './errors';
+import { isUuid } from './ids';
 
 /**
  * Keyset cursors for lists ordered by (time, id) descending: the cursor is the
@@ -8,11 +9,18 @@ export function encodeKeysetCursor(at: Date, id: string): string {
   return Buffer.from(`${at.toISOString()}|${id}`).toString('base64url');
 }
 
-/** Decodes a cursor from `encodeKeysetCursor`; anything else is BAD_USER_INPUT on `field`. */
+/** A time PostgreSQL's timestamptz takes, as `toISOString` writes it: years 1 to 9999. */
+const inTimestampRange = (at: Date): boolean => !Number.isNaN(at.getTime()) && at.getUTCFullYear() >= 1 && at.getUTCFullYear() <= 9999;
+
+/**
+ * Decodes a cursor from `encodeKeysetCursor`; anything else (a forged id, a
+ * time PostgreSQL cannot hold) is BAD_USER_INPUT on `field`, never a query error.
+ */
 export function decodeKeysetCursor(cursor: string, field = 'after'): { at: Date; id: string } {
-  const [time, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const parts = Buffer.from(cursor, 'base64url').toString().split('|');
+  const [time, id] = parts;
   const at = new Date(time ?? '');
-  if (!id || Number.isNaN(at.getTime())) throw badInput(field, 'Invalid cursor');
+  if (parts.length !== 2 || !isUuid(id) || !inTimestampRange(at)) throw badInput(field, 'Invalid cursor');
   return { at, id };
 }
 

@@ -3,7 +3,7 @@ import { Album, AlbumRole, Image, User } from '../entities';
 import { viewerOf, type AppContext } from './context';
 import { libraryKey } from './library-loaders';
 import { pagedComplexity } from './complexity';
-import { assertPageSize } from '../services/album-images';
+import { assertPageSize, decodeAlbumCursor } from '../services/album-images';
 import { AlbumAccessRole, albumAccessWith } from '../services/access-rules';
 import { AlbumConnection, AlbumImageConnection, AlbumLinkView, AlbumMember, CreatedAlbumLink } from './album.types';
 import { ViewerDependent } from './viewer-dependent';
@@ -164,7 +164,9 @@ export class AlbumResolver {
 
   @FieldResolver(() => Image, { nullable: true, description: 'The chosen cover, else the first image; null when empty.' })
   async cover(@Root() album: Album, @Ctx() ctx: AppContext): Promise<Image | null> {
-    if (album.coverImageId) return ctx.loaders.image.load(album.coverImageId);
+    // A chosen cover deleted since (its row gone) gives way to the first image, like a cleared one.
+    const chosen = album.coverImageId ? await ctx.loaders.image.load(album.coverImageId) : null;
+    if (chosen) return chosen;
     const page = await ctx.loaders.albumImages.load({ albumId: album.id, first: 1, after: null });
     return page.items[0]?.image ?? null;
   }
@@ -176,6 +178,8 @@ export class AlbumResolver {
     @Arg('first', () => Int, { nullable: true, description: 'Page size, 1..200 (default 50).' }) first?: number | null,
     @Arg('after', () => String, { nullable: true, description: 'Cursor from pageInfo.endCursor.' }) after?: string | null,
   ): Promise<AlbumImageConnection> {
+    // A bad cursor is refused here, before the loader, where it would fail the other albums' pages of the batch too.
+    if (after) decodeAlbumCursor(after);
     const page = await ctx.loaders.albumImages.load({ albumId: album.id, first: assertPageSize(first), after: after ?? null });
     return {
       edges: page.items.map((item, i) => ({ cursor: page.cursors[i], node: item.image as Image, position: item.position, addedAt: item.addedAt })),

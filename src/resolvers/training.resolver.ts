@@ -40,7 +40,7 @@ export class TrainingResolver {
     subscribe: async ({ args, context }: SubscribeResolverData<unknown, { runId: string }, AppContext>) => {
       try {
         if (!context.viewer) throw unauthenticated();
-        const run = await context.services.training.get(context.viewer.user, args.runId);
+        const run = await context.services.training.get(context.viewer.user, args.runId, 'runId');
         return await context.services.live.trainingUpdates(run);
       } catch (error) {
         throw findAppError(error) ? toGraphQLError(error) : error;

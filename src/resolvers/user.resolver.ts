@@ -1,5 +1,7 @@
 import { Arg, Ctx, Field, ID, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
 import { ApiKey, Role, Tier, TierPolicy, User } from '../entities';
+import { badInput } from '../kernel/errors';
+import { assertPageSize } from '../services/album-images';
 import { originOf, viewerOf, type AppContext } from './context';
 
 @ObjectType({ description: 'A signed-in session: the JWT to send as `Authorization: Bearer <token>`.' })
@@ -111,7 +113,8 @@ export class UserResolver {
     @Arg('offset', () => Int, { defaultValue: 0, description: 'Rows to skip.' }) offset: number,
     @Ctx() ctx: AppContext,
   ): Promise<User[]> {
-    return ctx.services.users.list(Math.min(Math.max(first, 1), 200), Math.max(offset, 0));
+    if (offset < 0) throw badInput('offset', 'offset must be 0 or more');
+    return ctx.services.users.list(assertPageSize(first), offset);
   }
 
   @Mutation(() => User, { description: 'ADMIN: moves a user to another tier; limits apply from their next request.' })

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { AlbumImage } from '../entities';
 import { badInput } from '../kernel/errors';
+import { isUuid } from '../kernel/ids';
 
 /** Which page of one album's images to read. */
 export interface AlbumImagesPageKey {
@@ -22,10 +23,15 @@ export function encodeAlbumCursor(item: Pick<AlbumImage, 'position' | 'imageId'>
   return Buffer.from(`${item.position}|${item.imageId}`).toString('base64url');
 }
 
+/** The largest PostgreSQL `integer`: the type of `album_images.position`. */
+const MAX_POSITION = 2_147_483_647;
+
+/** Decodes a cursor from `encodeAlbumCursor`; anything else (a forged id or position) is BAD_USER_INPUT on `after`. */
 export function decodeAlbumCursor(cursor: string): { position: number; imageId: string } {
-  const [pos, imageId] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const position = Number(pos);
-  if (!imageId || !/^[0-9a-f-]{36}$/i.test(imageId) || !Number.isInteger(position)) throw badInput('after', 'Invalid cursor');
+  const parts = Buffer.from(cursor, 'base64url').toString().split('|');
+  const [pos, imageId] = parts;
+  const position = /^\d{1,10}$/.test(pos ?? '') ? Number(pos) : -1;
+  if (parts.length !== 2 || !isUuid(imageId) || position < 0 || position > MAX_POSITION) throw badInput('after', 'Invalid cursor');
   return { position, imageId };
 }
 

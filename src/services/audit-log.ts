@@ -51,9 +51,12 @@ function cleanDetails(details: Record<string, unknown>): Record<string, unknown>
 
 const encodeCursor = (event: AuditEvent): string => Buffer.from(`audit:${event.id}`).toString('base64url');
 
+/** The largest PostgreSQL `bigint`: the type of `audit_events.id`. */
+const MAX_EVENT_ID = 9_223_372_036_854_775_807n;
+
 function decodeCursor(cursor: string): string {
   const match = /^audit:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match) throw badInput('after', 'Invalid cursor');
+  if (!match || BigInt(match[1]) > MAX_EVENT_ID) throw badInput('after', 'Invalid cursor');
   return match[1];
 }
 

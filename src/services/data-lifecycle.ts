@@ -1,5 +1,5 @@
-import { In, type DataSource, type EntityManager } from 'typeorm';
-import { AuditEventKind, FINAL_JOB_STATUSES, Image, Job, Lora, OPEN_JOB_STATUSES, TierPolicy, User } from '../entities';
+import { In, type DataSource, type EntityManager, type ObjectLiteral } from 'typeorm';
+import { Album, AuditEventKind, FINAL_JOB_STATUSES, Image, Job, Lora, OPEN_JOB_STATUSES, TierPolicy, User } from '../entities';
 import type { Clock } from '../kernel/clock';
 import { AppError, badInput, ErrorCode, forbidden, notFound } from '../kernel/errors';
 import { assertUuid } from '../kernel/ids';
@@ -34,11 +34,14 @@ export interface DataLifecycleDeps {
 export class DataLifecycle {
   constructor(private readonly o: DataLifecycleDeps) {}
 
-  /** Deletes one of your images and its file. */
+  /** Deletes one of your images and its file; an album it was the cover of falls back to its first image. */
   async deleteImage(user: User, id: string): Promise<boolean> {
     const image = await this.o.db.getRepository(Image).findOneBy({ id: assertUuid('id', id), ownerId: user.id });
     if (!image) throw notFound('Image');
-    await this.o.db.getRepository(Image).delete({ id: image.id });
+    await this.o.db.transaction(async (m) => {
+      await this.clearCovers(m, 'i.id = :imageId', { imageId: image.id });
+      await m.getRepository(Image).delete({ id: image.id });
+    });
     await this.removeFiles([image.storageKey]);
     return true;
   }
@@ -72,6 +75,8 @@ export class DataLifecycle {
     const files = await this.o.db.transaction(async (m) => {
       const images = await m.getRepository(Image).find({ select: { storageKey: true }, where: { ownerId: user.id } });
       const loras = await m.getRepository(Lora).find({ select: { storageKey: true }, where: { ownerId: user.id } });
+      // Their images may be the covers of others' albums (added as an editor).
+      await this.clearCovers(m, 'i.owner_id = :ownerId', { ownerId: user.id });
       await m.getRepository(User).delete({ id: user.id });
       return [...images, ...loras].map((row) => row.storageKey);
     });
@@ -116,8 +121,18 @@ export class DataLifecycle {
   /** Deletes jobs (images cascade); returns the storage keys of their images. */
   private async deleteJobs(m: EntityManager, ids: string[]): Promise<string[]> {
     const images = await m.getRepository(Image).find({ select: { storageKey: true }, where: { jobId: In(ids) } });
+    await this.clearCovers(m, 'i.job_id IN (:...jobIds)', { jobIds: ids });
     await m.getRepository(Job).delete({ id: In(ids) });
     return images.map((image) => image.storageKey);
+  }
+
+  /**
+   * Clears the album covers chosen among the images `imagesWhere` (on `images i`)
+   * selects, before they go: `cover_image_id` has no foreign key to do it.
+   */
+  private async clearCovers(m: EntityManager, imagesWhere: string, parameters: ObjectLiteral): Promise<void> {
+    await m.createQueryBuilder().update(Album).set({ coverImageId: null })
+      .where(`cover_image_id IN (SELECT i.id FROM images i WHERE ${imagesWhere})`, parameters).execute();
   }
 
   /** Removes files after their rows are gone; a failure leaves an orphan file, logged, never a broken row. */

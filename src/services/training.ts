@@ -148,10 +148,10 @@ export class TrainingService {
     return model;
   }
 
-  /** A run the user may see (their own; admins all), else NOT_FOUND. */
-  async get(user: User, id: string): Promise<TrainingRun> {
+  /** A run the user may see (their own; admins all), else NOT_FOUND; an id that is no UUID is BAD_USER_INPUT on `field`. */
+  async get(user: User, id: string, field = 'id'): Promise<TrainingRun> {
     const run = await this.db.getRepository(TrainingRun).createQueryBuilder('r')
-      .where(trainingRunVisibleWhere('r', user)).andWhere('r.id = :id', { id: assertUuid('id', id) }).getOne();
+      .where(trainingRunVisibleWhere('r', user)).andWhere('r.id = :id', { id: assertUuid(field, id) }).getOne();
     if (!run) throw notFound('Training run');
     return run;
   }
@@ -165,11 +165,15 @@ export class TrainingService {
   /**
    * A queued run is cancelled at once; a running one is asked to stop before
    * its next step (the worker then ends it as CANCELLED, keeping the last
-   * checkpoint). Cancelling a finished run changes nothing.
+   * checkpoint). A completed or failed run is refused, like a finished job;
+   * a cancelled one is answered as it is.
    */
   async cancel(user: User, id: string): Promise<TrainingRun> {
     const run = await this.get(user, id);
     if (run.ownerId !== user.id && user.role !== Role.ADMIN) throw forbidden('Only the run\'s owner or an admin can cancel it');
+    if (run.status === TrainingStatus.COMPLETED || run.status === TrainingStatus.FAILED) {
+      throw badInput('id', `Training run is already ${run.status}`);
+    }
     if (run.status === TrainingStatus.QUEUED && (await this.lifecycle.cancel(run, 0, [TrainingStatus.QUEUED]))) {
       return this.get(user, id);
     }

@@ -46,10 +46,11 @@ export class WebhookService {
   /**
    * Sends a signed `ping` now (no retries) and reports how the receiver
    * answered; an address the guard refuses is reported as refused, never
-   * with what answers there.
+   * with what answers there. A revoked key's webhook is sent nothing.
    */
   async testWebhook(user: User, apiKeyId: string): Promise<WebhookTestResult> {
     const key = await this.ownedKey(user, apiKeyId);
+    if (key.revokedAt) throw badInput('apiKeyId', 'This API key is revoked');
     if (!key.webhookUrl || !key.webhookSecret) throw badInput('apiKeyId', 'This API key has no webhook');
     const now = this.clock.now();
     const id = randomUUID();

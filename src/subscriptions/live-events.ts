@@ -107,7 +107,7 @@ export class LiveEvents {
    * Who may watch: whoever may see the batch (its owner, admins, its session's members).
    */
   async batchUpdates(user: User, batchId: string): Promise<AsyncIterable<LoggedEvent>> {
-    const batch = await this.access.assertCanSeeBatch(user, batchId, 'batchId').catch(() => {
+    const batch = await this.access.assertCanSeeBatch(user, assertUuid('batchId', batchId), 'batchId').catch(() => {
       throw forbidden('You cannot watch this batch');
     });
     const queue = await this.events.subscribe('batch', batch.id, 'start', {

@@ -86,6 +86,41 @@ describe('albums', () => {
     expect(removed.removeImagesFromAlbum).toEqual({ imageCount: 3, cover: { id: imgs[3].id } });
   });
 
+  it('a cover deleted from the library (deleteImage, deleteJob, deleteAccount) gives way to the first image', async () => {
+    const a = await signUp(app.url);
+    const editor = await signUp(app.url);
+    const imgs = await seedImages(app.db, a.id, 3);
+    const [theirs] = await seedImages(app.db, editor.id, 1);
+    const albumId = await newAlbum(a.token);
+    await add(a.token, albumId, imgs.map((i) => i.id));
+    const setCover = (token: string, imageId: string) =>
+      gqlData(app.url, 'mutation($a:ID!,$i:ID){ setAlbumCover(albumId:$a, imageId:$i){ id } }', { a: albumId, i: imageId }, token);
+    const COVER = 'query($id:ID!){ album(id:$id){ imageCount cover { id } } }';
+    const storedCover = async () => (await app.db.query('SELECT cover_image_id FROM albums WHERE id = $1', [albumId]))[0].cover_image_id;
+
+    await setCover(a.token, imgs[1].id);
+    await gqlData(app.url, 'mutation($id:ID!){ deleteImage(id:$id) }', { id: imgs[1].id }, a.token);
+    expect((await gqlData<any>(app.url, COVER, { id: albumId }, a.token)).album).toEqual({ imageCount: 2, cover: { id: imgs[0].id } });
+    expect(await storedCover()).toBeNull();
+
+    await setCover(a.token, imgs[2].id);
+    await gqlData(app.url, 'mutation($id:ID!){ deleteJob(id:$id) }', { id: imgs[2].jobId }, a.token);
+    expect((await gqlData<any>(app.url, COVER, { id: albumId }, a.token)).album).toEqual({ imageCount: 1, cover: { id: imgs[0].id } });
+    expect(await storedCover()).toBeNull();
+
+    // An editor's image as the cover, then the editor's account goes with its images.
+    await gqlData(app.url, 'mutation($a:ID!,$u:ID!){ shareAlbum(albumId:$a, userId:$u, role:EDITOR){ id } }', { a: albumId, u: editor.id }, a.token);
+    await add(editor.token, albumId, [theirs.id]);
+    await setCover(editor.token, theirs.id);
+    await gqlData(app.url, 'mutation($e:String!){ deleteAccount(confirmEmail:$e) }', { e: editor.email }, editor.token);
+    expect((await gqlData<any>(app.url, COVER, { id: albumId }, a.token)).album).toEqual({ imageCount: 1, cover: { id: imgs[0].id } });
+    expect(await storedCover()).toBeNull();
+
+    // A row left pointing at a gone image (before deletions cleared it) reads the same.
+    await app.db.query('UPDATE albums SET cover_image_id = $1 WHERE id = $2', [imgs[1].id, albumId]);
+    expect((await gqlData<any>(app.url, COVER, { id: albumId }, a.token)).album).toEqual({ imageCount: 1, cover: { id: imgs[0].id } });
+  });
+
   it('shares with users as VIEWER or EDITOR; a viewer cannot change it; unsharing ends access', async () => {
     const a = await signUp(app.url);
     const b = await signUp(app.url);

@@ -83,8 +83,13 @@ describe('batches', () => {
     const strangerWs = wsClient(app.url, stranger.token);
     const refused = collect<any>(strangerWs, UPDATES, { id: batch.id });
     await refused.done;
-    await strangerWs.dispose();
     expect(JSON.stringify(refused.errors)).toMatch(/FORBIDDEN/);
+    // Not an id at all: the argument is named, as everywhere else.
+    const malformed = collect<any>(strangerWs, UPDATES, { id: 'nope' });
+    await malformed.done;
+    await strangerWs.dispose();
+    expect(JSON.stringify(malformed.errors)).toContain('"code":"BAD_USER_INPUT"');
+    expect(JSON.stringify(malformed.errors)).toContain('"field":"batchId"');
   });
 
   it('a matrix (prompts × seeds) runs every cell and finishes with a labelled grid PNG; a swept parameter sets each column', async () => {

@@ -84,6 +84,18 @@ describe('quotas and rate limits', () => {
     await gqlData(app.url, 'mutation { updateTierPolicy(tier: FREE, input: { maxSteps: 30 }) { maxSteps } }', {}, admin.token);
   });
 
+  it('users refuses a page size outside 1-200 and a negative offset with BAD_USER_INPUT and the field, as the other lists do', async () => {
+    const query = 'query($f:Int!,$o:Int!){ users(first:$f, offset:$o){ id } }';
+    for (const [f, o, field] of [[0, 0, 'first'], [201, 0, 'first'], [-1, 0, 'first'], [50, -1, 'offset']] as const) {
+      const res = await gql(app.url, query, { f, o }, admin.token);
+      expect(res.errors?.[0].extensions, `first ${f} offset ${o}`).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(res.data).toBeNull();
+    }
+    const [one, two] = [(await gqlData<any>(app.url, query, { f: 1, o: 0 }, admin.token)).users, (await gqlData<any>(app.url, query, { f: 200, o: 1 }, admin.token)).users];
+    expect(one).toHaveLength(1);
+    expect(two.map((u: any) => u.id)).not.toContain(one[0].id);
+  });
+
   it('every tier-policy field has a documented bound; a value outside it is BAD_USER_INPUT with the field and changes nothing (17.16)', async () => {
     // The bounds docs/request-limits.md ("Tier policies") documents; imagesPerDay also takes -1 for unlimited.
     const BOUNDS: Record<string, [number, number]> = {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, gqlData, wsClient } from '../support/graphql';
+import { TrainingRun, TrainingStatus } from '../../src/entities';
+import { trainingCancelKey } from '../../src/kernel/queues';
+import { collect, gql, gqlData, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
 import { paletteImage, uploadBytes } from '../support/training';
@@ -54,6 +56,36 @@ describe('the training queue', () => {
     expect((await byStatus('QUEUED')).trainingRuns.edges).toEqual([]);
     // The same person can now start another: the cancelled run no longer counts as running.
     expect((await gqlData<any>(app.url, START, { i: { datasetId: await datasetOf(u.token), loraName: 'next', steps: 10 } }, u.token)).startTraining.status).toBe('QUEUED');
+  });
+
+  it('refuses to cancel a completed or failed run (BAD_USER_INPUT on id, like cancelJob) and changes nothing', async () => {
+    const u = await factory.user(app, { tier: 'PRO' });
+    const run = (await gqlData<any>(app.url, START, { i: { datasetId: await datasetOf(u.token), loraName: 'ended', steps: 10 } }, u.token)).startTraining;
+    for (const status of [TrainingStatus.COMPLETED, TrainingStatus.FAILED]) {
+      // Ended as a worker would leave it (nothing runs in this app).
+      await app.db.getRepository(TrainingRun).update({ id: run.id }, { status, finishedAt: new Date() });
+      const res = await gql(app.url, 'mutation($id:ID!){ cancelTraining(id:$id){ status } }', { id: run.id }, u.token);
+      expect(res.errors?.[0], status).toMatchObject({ message: `Training run is already ${status}`, extensions: { code: 'BAD_USER_INPUT', field: 'id' } });
+      expect((await app.db.getRepository(TrainingRun).findOneByOrFail({ id: run.id })).status).toBe(status);
+      expect(await app.redis.exists(trainingCancelKey(app.config.redisPrefix, run.id))).toBe(0);
+    }
+  });
+
+  it('trainingUpdated names runId when it is no UUID, and NOT_FOUND for a run you cannot see', async () => {
+    const u = await factory.user(app, { tier: 'PRO' });
+    const watch = async (runId: string) => {
+      const events = collect<any>(wsClient(app.url, u.token), 'subscription($r:ID!){ trainingUpdated(runId:$r){ type } }', { r: runId });
+      await events.done;
+      return events;
+    };
+    const bad = await watch('nope');
+    expect(bad.items).toEqual([]);
+    expect((bad.errors[0] as any).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'runId' });
+    expect((bad.errors[0] as any).message).toBe('runId must be a UUID');
+    expect(((await watch('00000000-0000-4000-8000-000000000000')).errors[0] as any).extensions?.code).toBe('NOT_FOUND');
+    // The query keeps its own argument's name.
+    const run = await gql(app.url, 'query($id:ID!){ trainingRun(id:$id){ id } }', { id: 'nope' }, u.token);
+    expect(run.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
   });
 
   it('gives a run whose queue entry was lost a new one (a crash between commit and enqueue, a spent entry)', async () => {

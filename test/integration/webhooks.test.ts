@@ -180,6 +180,18 @@ describe('API key webhooks', () => {
     expect(none.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'apiKeyId' });
   });
 
+  it('testApiKeyWebhook of a revoked key is refused like setApiKeyWebhook, and sends nothing', async () => {
+    const me = await integrator('/ok');
+    await gqlData(app.url, 'mutation($id:ID!) { revokeApiKey(id:$id) { id } }', { id: me.apiKeyId }, me.token);
+    const before = received.length;
+    const test = await gql(app.url, 'mutation($id:ID!) { testApiKeyWebhook(apiKeyId:$id) { delivered } }', { id: me.apiKeyId }, me.token);
+    const set = await gql(app.url, SET, { id: me.apiKeyId, url: `${receiverUrl}/ok` }, me.token);
+    expect(set.errors?.[0]).toMatchObject({ message: 'This API key is revoked', extensions: { code: 'BAD_USER_INPUT', field: 'apiKeyId' } });
+    expect(test.data).toBeNull();
+    expect(test.errors?.[0]).toMatchObject({ message: set.errors?.[0].message, extensions: set.errors?.[0].extensions });
+    expect(received.slice(before).filter((r) => r.body.data?.apiKey?.id === me.apiKeyId)).toEqual([]);
+  });
+
   it('another user cannot manage my key\'s webhook', async () => {
     const me = await integrator('/ok');
     const other = await signUp(app.url, 'other');

@@ -31,6 +31,13 @@ describe('album paging and id checks', () => {
     const imageId = '2b7e1516-28ae-4d2a-abf7-158809cf4f3c';
     expect(decodeAlbumCursor(encodeAlbumCursor({ position: 7, imageId }))).toEqual({ position: 7, imageId });
     expect(() => decodeAlbumCursor('bm9wZQ')).toThrow(/Invalid cursor/);
+    expect(decodeAlbumCursor(encodeAlbumCursor({ position: 2147483647, imageId }))).toEqual({ position: 2147483647, imageId });
+    // Forged: a loose uuid, a position that is no integer from 0 to PostgreSQL's integer maximum, extra parts.
+    const forged = [`0|${'-'.repeat(36)}`, `99999999999|${imageId}`, `2147483648|${imageId}`, `-1|${imageId}`, `1.5|${imageId}`, `1e3|${imageId}`, `|${imageId}`, `1|${imageId}|2`];
+    for (const text of forged) {
+      const error = (() => { try { decodeAlbumCursor(Buffer.from(text).toString('base64url')); } catch (e) { return e; } })();
+      expect(error, text).toMatchObject({ code: 'BAD_USER_INPUT', message: 'Invalid cursor', extensions: { field: 'after' } });
+    }
     expect(assertPageSize(undefined)).toBe(50);
     expect(() => assertPageSize(201)).toThrow(/first/);
   });

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { decodeKeysetCursor, decodePositionCursor, encodeKeysetCursor, encodePositionCursor } from '../../src/kernel/paging';
+
+const id = '2b7e1516-28ae-4d2a-abf7-158809cf4f3c';
+const cursor = (text: string) => Buffer.from(text).toString('base64url');
+const refusal = (decode: () => unknown) => { try { decode(); } catch (e) { return e; } return null; };
+
+describe('keyset cursors', () => {
+  it('round-trip, across the years PostgreSQL\'s timestamptz holds', () => {
+    for (const at of [new Date('2026-01-01T00:00:00.123Z'), new Date('0001-01-01T00:00:00.000Z'), new Date('9999-12-31T23:59:59.999Z')]) {
+      expect(decodeKeysetCursor(encodeKeysetCursor(at, id))).toEqual({ at, id });
+    }
+  });
+
+  it('refuse a forged id or time as BAD_USER_INPUT on the field, before any query sees it', () => {
+    const forged = [
+      `2026-01-01T00:00:00Z|not-uuid`, `2026-01-01T00:00:00Z|${'-'.repeat(36)}`, `2026-01-01T00:00:00Z|${id.replace(/-/g, 'x')}`,
+      `+275760-09-13T00:00:00.000Z|${id}`, `+010000-01-01T00:00:00.000Z|${id}`, `0000-06-01T00:00:00.000Z|${id}`, `-000001-01-01T00:00:00.000Z|${id}`,
+      `not a time|${id}`, `2026-01-01T00:00:00Z|${id}|more`, `2026-01-01T00:00:00Z|`, 'nope',
+    ];
+    for (const text of forged) {
+      expect(refusal(() => decodeKeysetCursor(cursor(text))), text).toMatchObject({ code: 'BAD_USER_INPUT', message: 'Invalid cursor', extensions: { field: 'after' } });
+    }
+    expect(refusal(() => decodeKeysetCursor(cursor('nope'), 'before'))).toMatchObject({ extensions: { field: 'before' } });
+  });
+});
+
+describe('position cursors', () => {
+  it('round-trip, and refuse anything else', () => {
+    expect(decodePositionCursor(encodePositionCursor(0))).toBe(0);
+    expect(decodePositionCursor(encodePositionCursor(999_999_999))).toBe(999_999_999);
+    for (const text of ['p-1', 'p1.5', 'p9999999999', 'p', '1']) {
+      expect(refusal(() => decodePositionCursor(cursor(text))), text).toMatchObject({ code: 'BAD_USER_INPUT', extensions: { field: 'after' } });
+    }
+  });
+});
