@@ -19,6 +19,13 @@ export class User extends Identified {
   @Column('text', { name: 'password_hash', nullable: true })
   passwordHash: string | null;
 
+  /**
+   * Named by every sign-in token issued (its `gen` claim); a password change moves it on, and every token
+   * issued before stops working (docs/security.md, "Tokens"). Never exposed.
+   */
+  @Column('int', { name: 'token_generation', default: 0 })
+  tokenGeneration: number;
+
   @Field(() => Role, { description: 'What the user may do across the service.' })
   @Column({ type: 'enum', enum: Role, enumName: 'user_role', default: Role.EDITOR })
   role: Role;

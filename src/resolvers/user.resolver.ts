@@ -72,7 +72,7 @@ export class UserResolver {
     return ctx.services.auth.login(email, password, originOf(ctx));
   }
 
-  @Mutation(() => Boolean, { description: 'Changes your password after checking the current one; throttled like sign-in and recorded in the audit log.' })
+  @Mutation(() => Boolean, { description: 'Changes your password after checking the current one; throttled like sign-in and recorded in the audit log. Every sign-in token issued before, this one included, stops working (open sockets close with 4401): sign in again with the new password. API keys are not affected.' })
   changePassword(
     @Arg('currentPassword', () => String, { description: 'Your password now.' }) currentPassword: string,
     @Arg('newPassword', () => String, { description: 'The new password, 8 to 256 characters.' }) newPassword: string,

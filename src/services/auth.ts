@@ -190,14 +190,16 @@ export class AuthService {
       throw badInput('currentPassword', 'Current password is incorrect');
     }
     checkPassword(newPassword, 'newPassword');
-    await this.db.getRepository(User).update({ id: user.id }, { passwordHash: await argonHash(newPassword) });
-    this.users.forget(user.id);
+    // Every token issued before (this request's too, and whoever else holds one) stops working: sign in again.
+    await this.db.getRepository(User).update({ id: user.id }, { passwordHash: await argonHash(newPassword), tokenGeneration: () => 'token_generation + 1' });
+    // Every replica drops its copy of the user, and the sockets signed in with an old token close (4401).
+    await this.stamps.bump(user.id);
     await this.audit.record({ kind: AuditEventKind.PASSWORD_CHANGED, actorId: user.id, origin });
     return true;
   }
 
   issueToken(user: User): string {
-    return jwt.sign({ sub: user.id }, this.key, {
+    return jwt.sign({ sub: user.id, gen: user.tokenGeneration ?? 0 }, this.key, {
       algorithm: 'HS256',
       expiresIn: this.options.jwtTtlSeconds,
     });
@@ -237,6 +239,10 @@ export class AuthService {
     if (typeof payload.exp !== 'number') throw new AuthFailure('Invalid token: it has no expiry', 'NO_EXPIRY');
     const user = isUuid(payload.sub) ? await this.users.byId(payload.sub) : null;
     if (!user) throw new AuthFailure('Invalid token', 'UNKNOWN_USER');
+    // Tokens issued before the password last changed (made before generations, none: the first).
+    if ((typeof payload.gen === 'number' ? payload.gen : 0) !== user.tokenGeneration) {
+      throw new AuthFailure('Token revoked (the password changed): sign in again', 'TOKEN_REVOKED', user.id);
+    }
     return { user, apiKeyId: null, expiresAt: payload.exp };
   }
 
@@ -301,14 +307,15 @@ export class AuthService {
     const existing = await users.findOneBy({ email });
     if (existing) {
       const passwordChanged = !existing.passwordHash || !(await argonVerify(existing.passwordHash, password));
-      await users.update({ id: existing.id }, { passwordHash, role: Role.ADMIN });
+      // A password changed here revokes the admin's tokens issued before, as changePassword does.
+      await users.update({ id: existing.id }, { passwordHash, role: Role.ADMIN, ...(passwordChanged ? { tokenGeneration: () => 'token_generation + 1' } : {}) });
       await this.stamps.bump(existing.id);
       const source = { source: 'ATELIER_ADMIN_PASSWORD' };
       if (passwordChanged) await this.audit.record({ kind: AuditEventKind.PASSWORD_CHANGED, targetUserId: existing.id, details: source });
       if (existing.role !== Role.ADMIN) {
         await this.audit.record({ kind: AuditEventKind.ROLE_CHANGED, targetUserId: existing.id, details: { ...source, before: existing.role, after: Role.ADMIN } });
       }
-      return { ...existing, passwordHash, role: Role.ADMIN } as User;
+      return { ...existing, passwordHash, role: Role.ADMIN, tokenGeneration: existing.tokenGeneration + (passwordChanged ? 1 : 0) } as User;
     }
     // The operator's own account is not held to FREE limits; an admin can still change it later.
     const admin = users.create({ email, passwordHash, role: Role.ADMIN, tier: Tier.ENTERPRISE, displayName: 'Admin' });

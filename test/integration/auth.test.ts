@@ -104,11 +104,15 @@ describe('malformed ids', () => {
 });
 
 describe('the configured admin', () => {
-  it('is created as ADMIN on ENTERPRISE, and a restart with a new password resets it', async () => {
+  it('is created as ADMIN on ENTERPRISE, and a restart with a new password resets it, revoking its tokens', async () => {
     await app.services.auth.ensureAdmin(' Boss@Example.com ', 'first admin pw');
-    const first = await gqlData<any>(app.url, 'mutation { login(email:"boss@example.com", password:"first admin pw") { user { role tier } } }');
+    const first = await gqlData<any>(app.url, 'mutation { login(email:"boss@example.com", password:"first admin pw") { token user { role tier } } }');
     expect(first.login.user).toEqual({ role: 'ADMIN', tier: 'ENTERPRISE' });
+    // The same password again (a plain restart) keeps its tokens.
+    await app.services.auth.ensureAdmin('boss@example.com', 'first admin pw');
+    expect((await gqlData<any>(app.url, '{ me { role } }', {}, first.login.token)).me.role).toBe('ADMIN');
     await app.services.auth.ensureAdmin('boss@example.com', 'second admin pw');
+    expect((await gql(app.url, '{ me { role } }', {}, first.login.token)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     const old = await gql(app.url, 'mutation { login(email:"boss@example.com", password:"first admin pw") { token } }');
     expect(old.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     expect((await gqlData<any>(app.url, 'mutation { login(email:"boss@example.com", password:"second admin pw") { user { role } } }')).login.user.role).toBe('ADMIN');

@@ -75,6 +75,31 @@ describe('revocation reaches open WebSockets', () => {
     expect((await again.closed).code).toBe(4403);
   });
 
+  it('a password change revokes every sign-in token issued before: its open sockets close with 4401, API keys and new sign-ins work', async () => {
+    const user = await signUp(app.url);
+    const key = await createKey(user.token);
+    const LOGIN = 'mutation($e:String!, $p:String!){ login(email:$e, password:$p){ token } }';
+    const other = (await gqlData<any>(app.url, LOGIN, { e: user.email, p: 'correct horse battery' })).login.token;
+    const socket = await openSocket(other);
+    expect((await socket.send('{ me { id } }')).payload.data.me.id).toBe(user.id);
+
+    const change = 'mutation($c:String!, $n:String!){ changePassword(currentPassword:$c, newPassword:$n) }';
+    expect((await gqlData<any>(app.url, change, { c: 'correct horse battery', n: 'a brand new password' }, user.token)).changePassword).toBe(true);
+    expect(await socket.closed).toEqual({ code: 4401, reason: 'Credentials revoked' });
+    for (const token of [user.token, other]) {
+      const refused = await gql(app.url, '{ me { id } }', {}, token);
+      expect(refused.status).toBe(401);
+      expect(refused.errors?.[0]).toMatchObject({ message: 'Token revoked (the password changed): sign in again', extensions: { code: 'UNAUTHENTICATED' } });
+    }
+    const [audited] = await app.db.query(`SELECT reason FROM audit_events WHERE kind = 'AUTH_FAILED' AND actor_id = $1 ORDER BY id DESC LIMIT 1`, [user.id]);
+    expect(audited.reason).toBe('TOKEN_REVOKED');
+    // The old password signs in no more; the new one does, and its token works. The API key is untouched.
+    expect((await gql(app.url, LOGIN, { e: user.email, p: 'correct horse battery' })).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    const fresh = (await gqlData<any>(app.url, LOGIN, { e: user.email, p: 'a brand new password' })).login.token;
+    expect((await gqlData<any>(app.url, '{ me { id } }', {}, fresh)).me.id).toBe(user.id);
+    expect((await gqlData<any>(app.url, '{ me { id } }', {}, key.secret)).me.id).toBe(user.id);
+  });
+
   it('the next operation checks the stamp: a key revoked without an announcement is refused all the same', async () => {
     const user = await signUp(app.url);
     const key = await createKey(user.token);
