@@ -135,11 +135,30 @@ export function checkNumber(field: string, value: unknown, limit: NumberLimit): 
   return { field, message: `${field} must be ${kind} ${limit.min} to ${limit.max}${multiple}` };
 }
 
-/** Checks a prompt's length (emptiness is the caller's rule: a negative prompt may be empty). */
+/**
+ * Checks a prompt's length in characters (Unicode code points: an emoji is
+ * one), and that it is well-formed text (emptiness is the caller's rule: a
+ * negative prompt may be empty).
+ */
 export function checkPromptLength(field: string, text: unknown): ParameterViolation | null {
   const max = GENERATION_LIMITS.promptChars.max;
   if (typeof text !== 'string') return { field, message: `${field} must be a string` };
-  return text.length <= max ? null : { field, message: `${field} must be at most ${max} characters` };
+  // A lone surrogate is half a character: no tokenizer, database or JSON reader takes it as text.
+  if (LONE_SURROGATE.test(text)) return { field, message: `${field} must be valid Unicode text (it has half of a surrogate pair)` };
+  // No more code points than UTF-16 units: only a long one is counted.
+  if (text.length <= max || codePoints(text) <= max) return null;
+  return { field, message: `${field} must be at most ${max} characters` };
+}
+
+const LONE_SURROGATE = /\p{Cs}/u;
+
+function codePoints(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i += 1, n += 1) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) i += 1; // a pair (lone halves are refused before)
+  }
+  return n;
 }
 
 /** Checks a list of LoRA weights: how many, and each weight. */

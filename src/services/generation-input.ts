@@ -133,12 +133,28 @@ function fitDimension(pixels: number, limit: NumberLimit): number {
 }
 
 /**
+ * The service's defaults, fitted to a tier narrower than them (an admin's
+ * policy with `maxWidth` below 512, `maxSteps` below 20): a request that
+ * names no size or steps runs within the tier instead of being refused for
+ * values its caller never sent. Empty when the defaults fit.
+ */
+function defaultsWithin(policy: TierPolicy): ParameterDefaults {
+  const D = GENERATION_DEFAULTS;
+  const scale = Math.min(1, policy.maxWidth / D.width, policy.maxHeight / D.height);
+  return {
+    ...(scale < 1 ? { width: fitDimension(D.width * scale, GENERATION_LIMITS.width), height: fitDimension(D.height * scale, GENERATION_LIMITS.height) } : {}),
+    ...(policy.maxSteps < D.steps ? { steps: policy.maxSteps } : {}),
+  };
+}
+
+/**
  * A preset's size and steps are defaults, not requests: when they exceed the
  * caller's tier they are scaled down to fit (aspect ratio kept, multiples of
  * 8), so "Cinematic Portrait" works on FREE. Explicit fields are still checked.
  */
 export function presetDefaults(preset: PresetDefaultsSource | null, policy: TierPolicy | null): ParameterDefaults {
-  if (!preset) return {};
+  const fitted = policy ? defaultsWithin(policy) : {};
+  if (!preset) return fitted;
   let { width, height } = preset;
   if (policy && (width || height)) {
     // A side the preset leaves out runs at the default: scale the size that will run.
@@ -148,8 +164,9 @@ export function presetDefaults(preset: PresetDefaultsSource | null, policy: Tier
     height = fitDimension(h * scale, GENERATION_LIMITS.height);
   }
   return {
-    template: preset.template, negativePrompt: preset.negativePrompt, width, height,
-    steps: preset.steps === null || !policy ? preset.steps : Math.min(preset.steps, policy.maxSteps),
+    // A size or steps the preset leaves out runs at the defaults, fitted to the tier.
+    template: preset.template, negativePrompt: preset.negativePrompt, width: width ?? fitted.width, height: height ?? fitted.height,
+    steps: preset.steps === null ? fitted.steps : policy ? Math.min(preset.steps, policy.maxSteps) : preset.steps,
     guidanceScale: preset.guidanceScale, sampler: preset.sampler, modelId: preset.modelId, loras: policy ? preset.loras.slice(0, policy.maxLoras) : preset.loras,
   };
 }

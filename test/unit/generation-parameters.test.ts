@@ -43,3 +43,16 @@ describe('generation limits table', () => {
     expect(checkGenerationSettings({ ...valid, negativePrompt: null })).toBeNull();
   });
 });
+
+describe('prompts as text', () => {
+  it('counts characters as code points (an emoji is one), and refuses half of a surrogate pair', async () => {
+    const { checkPromptLength } = await import('../../src/kernel/generation-parameters');
+    expect(checkPromptLength('prompt', '🎨'.repeat(L.promptChars.max))).toBeNull();
+    expect(checkPromptLength('prompt', '🎨'.repeat(L.promptChars.max + 1))).toEqual({ field: 'prompt', message: 'prompt must be at most 2000 characters' });
+    expect(checkPromptLength('prompt', 'a'.repeat(L.promptChars.max + 1))?.field).toBe('prompt');
+    expect(checkPromptLength('negativePrompt', 'a lighthouse \ud83c at dusk')).toEqual({
+      field: 'negativePrompt', message: 'negativePrompt must be valid Unicode text (it has half of a surrogate pair)',
+    });
+    expect(checkPromptLength('prompt', 'a lighthouse \udfa8')?.field).toBe('prompt');
+  });
+});
