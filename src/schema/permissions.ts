@@ -15,9 +15,19 @@ const canCreate = rule({ cache: 'contextual' })((_parent, _args, ctx: AppContext
     ? true
     : new GraphQLError('Viewers can read and watch but not create', { extensions: { code: 'FORBIDDEN' } }));
 
+/**
+ * Signed in by a person (a password or single sign-on token), not an API key: what mints or changes
+ * credentials, so that a leaked key cannot make itself another key or take the account over.
+ */
+const byAPerson = rule({ cache: 'contextual' })((_parent, _args, ctx: AppContext) =>
+  !ctx.viewer?.apiKeyId
+    ? true
+    : new GraphQLError('Sign in with your password or single sign-on to do this; API keys cannot', { extensions: { code: 'FORBIDDEN' } }));
+
 const signedIn = isSignedIn;
 const editor = and(isSignedIn, canCreate);
 const admin = and(isSignedIn, isAdmin);
+const inPerson = and(isSignedIn, byAPerson);
 
 /**
  * Every root field, allowed on purpose; anything not listed is denied
@@ -58,8 +68,8 @@ export const ROOT_RULES = {
     register: allow,
     login: allow,
     completeSignIn: allow,
-    changePassword: signedIn,
-    createApiKey: signedIn,
+    changePassword: inPerson,
+    createApiKey: inPerson,
     revokeApiKey: signedIn,
     setApiKeyWebhook: signedIn,
     removeApiKeyWebhook: signedIn,
@@ -83,7 +93,7 @@ export const ROOT_RULES = {
     deleteAlbum: signedIn,
     deleteImage: signedIn,
     deleteJob: signedIn,
-    deleteAccount: signedIn,
+    deleteAccount: inPerson,
     addImagesToAlbum: editor,
     removeImagesFromAlbum: editor,
     setAlbumCover: editor,

@@ -84,6 +84,12 @@ describe('revocation reaches open WebSockets', () => {
     expect((await socket.send('{ me { id } }')).payload.data.me.id).toBe(user.id);
 
     const change = 'mutation($c:String!, $n:String!){ changePassword(currentPassword:$c, newPassword:$n) }';
+    // An API key changes no credentials: neither the password nor another key (a leaked key cannot take the account over).
+    for (const [query, variables] of [[change, { c: 'correct horse battery', n: 'a brand new password' }], ['mutation { createApiKey(name:"more") { secret } }', {}]] as const) {
+      const refused = await gql(app.url, query, variables, key.secret);
+      expect(refused.errors?.[0]).toMatchObject({ message: 'Sign in with your password or single sign-on to do this; API keys cannot', extensions: { code: 'FORBIDDEN' } });
+    }
+    expect((await gqlData<any>(app.url, '{ apiKeys { id } }', {}, user.token)).apiKeys).toHaveLength(1);
     expect((await gqlData<any>(app.url, change, { c: 'correct horse battery', n: 'a brand new password' }, user.token)).changePassword).toBe(true);
     expect(await socket.closed).toEqual({ code: 4401, reason: 'Credentials revoked' });
     for (const token of [user.token, other]) {
