@@ -4,7 +4,7 @@ import {
 } from '../entities';
 import { utcDay } from '../kernel/clock';
 import type { Clock } from '../kernel/clock';
-import { AppError, ErrorCode, badInput, forbidden, notFound } from '../kernel/errors';
+import { AppError, ErrorCode, badInput, forbidden, notFound, quotaExceeded } from '../kernel/errors';
 import { checkNumber, type NumberLimit } from '../kernel/generation-parameters';
 import { assertUuid } from '../kernel/ids';
 import { TRAINING_DEFAULTS, TRAINING_LIMITS as L, modelTrainingDefaults, type ModelTrainingDefaults, type TrainingConfig } from '../kernel/training-parameters';
@@ -96,7 +96,8 @@ export class TrainingService {
     const loraName = (input.loraName ?? '').trim();
     if (loraName.length < L.nameChars.min || loraName.length > L.nameChars.max) throw badInput('loraName', 'loraName must be 1 to 80 characters');
     if (config.steps > policy.maxTrainingSteps && policy.trainingRunsPerDay > 0) {
-      throw badInput('steps', `steps must be at most ${policy.maxTrainingSteps} on your ${policy.tier} tier`);
+      // Beyond the tier, not the table: QUOTA_EXCEEDED with the limit, as a generation's tier caps answer.
+      throw quotaExceeded(`Your ${policy.tier} tier allows at most ${policy.maxTrainingSteps} training steps per run; upgrade for more`, policy.maxTrainingSteps, null, 'steps');
     }
     const dataset = await this.datasets.get(user, assertUuid('datasetId', input.datasetId)).catch(() => {
       throw badInput('datasetId', 'Dataset not found');

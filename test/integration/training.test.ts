@@ -34,7 +34,7 @@ describe('startTraining', () => {
     const datasetId = await tealDataset(u.token, 1);
     const bad: [Record<string, unknown>, string][] = [
       [{ rank: 0 }, 'rank'], [{ rank: 129 }, 'rank'], [{ alpha: 0 }, 'alpha'], [{ learningRate: 2 }, 'learningRate'],
-      [{ steps: 0 }, 'steps'], [{ steps: 2001 }, 'steps'], [{ batchSize: 65 }, 'batchSize'], [{ resolution: 60 }, 'resolution'], [{ resolution: 32 }, 'resolution'],
+      [{ steps: 0 }, 'steps'], [{ steps: 100_001 }, 'steps'], [{ batchSize: 65 }, 'batchSize'], [{ resolution: 60 }, 'resolution'], [{ resolution: 32 }, 'resolution'],
       [{ seed: -1 }, 'seed'], [{ steps: 10, saveEvery: 11 }, 'saveEvery'], [{ samplePrompts: [''] }, 'samplePrompts[0]'],
       [{ samplePrompts: Array(9).fill('x') }, 'samplePrompts'], [{ loraName: '' }, 'loraName'], [{ datasetId: '00000000-0000-4000-8000-000000000000' }, 'datasetId'],
       [{ baseModelId: '00000000-0000-4000-8000-000000000000' }, 'baseModelId'],
@@ -44,6 +44,9 @@ describe('startTraining', () => {
       const res = await gql(app.url, START, { i: { datasetId, loraName: 'x', ...change } }, u.token);
       expect(res.errors?.[0].extensions, JSON.stringify(change)).toMatchObject({ code: 'BAD_USER_INPUT', field });
     }
+    // Inside the table but beyond PRO's 2,000 steps: the tier's cap, answered as a generation's are.
+    const beyond = await gql(app.url, START, { i: { datasetId, loraName: 'x', steps: 2001 } }, u.token);
+    expect(beyond.errors?.[0].extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', field: 'steps', limit: 2000 });
     expect(await app.db.getRepository(TrainingRun).countBy({ ownerId: u.id })).toBe(0);
   });
 
