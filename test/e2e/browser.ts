@@ -60,6 +60,8 @@ export async function recordProgress(page: Page): Promise<() => Promise<number[]
         m.addedNodes.forEach((n) => n instanceof Element && n.querySelectorAll('[role=progressbar]').forEach(note));
       }
     }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+    // What the bars show already: a fast job or batch may be further along (or done) before this runs.
+    document.querySelectorAll('[role=progressbar]').forEach(note);
   });
   return () => page.evaluate(() => (window as unknown as { __progress: number[] }).__progress);
 }
