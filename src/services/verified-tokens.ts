@@ -6,6 +6,8 @@ import { LRUCache } from 'lru-cache';
 export interface TokenClaims {
   sub: string | undefined;
   exp: number;
+  /** The account's token generation when it was issued (docs/security.md, "Tokens"); none on tokens made before. */
+  gen: number | undefined;
 }
 
 /**
@@ -30,7 +32,9 @@ export class VerifiedTokens {
     const kept = this.claims.get(token);
     if (kept && Math.floor(Date.now() / 1000) < kept.exp) return kept;
     const payload = jwt.verify(token, this.key, { algorithms: ['HS256'] }) as jwt.JwtPayload;
-    if (typeof payload.exp === 'number') this.claims.set(token, Object.freeze({ sub: payload.sub, exp: payload.exp }));
+    if (typeof payload.exp === 'number') {
+      this.claims.set(token, Object.freeze({ sub: payload.sub, exp: payload.exp, gen: typeof payload.gen === 'number' ? payload.gen : undefined }));
+    }
     return payload;
   }
 }

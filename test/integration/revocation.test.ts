@@ -102,7 +102,7 @@ describe('revocation reaches open WebSockets', () => {
     // The old password signs in no more; the new one does, and its token works. The API key is untouched.
     expect((await gql(app.url, LOGIN, { e: user.email, p: 'correct horse battery' })).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
     const fresh = (await gqlData<any>(app.url, LOGIN, { e: user.email, p: 'a brand new password' })).login.token;
-    expect((await gqlData<any>(app.url, '{ me { id } }', {}, fresh)).me.id).toBe(user.id);
+    for (let i = 0; i < 3; i += 1) expect((await gqlData<any>(app.url, '{ me { id } }', {}, fresh)).me.id).toBe(user.id);
     expect((await gqlData<any>(app.url, '{ me { id } }', {}, key.secret)).me.id).toBe(user.id);
   });
 

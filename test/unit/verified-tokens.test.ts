@@ -14,10 +14,11 @@ describe('VerifiedTokens', () => {
     vi.useFakeTimers({ now: new Date('2026-11-30T12:00:00Z'), toFake: ['Date'] });
     const tokens = new VerifiedTokens(key);
     const now = Math.floor(Date.now() / 1000);
-    const token = sign({ sub: 'u1', exp: now + 60 });
+    const token = sign({ sub: 'u1', exp: now + 60, gen: 2 });
     const verify = vi.spyOn(jwt, 'verify');
-    expect(tokens.verify(token)).toMatchObject({ sub: 'u1', exp: now + 60 });
-    expect(tokens.verify(token)).toMatchObject({ sub: 'u1', exp: now + 60 });
+    // The kept claims are the token's: its generation too (a password change revokes by it).
+    expect(tokens.verify(token)).toMatchObject({ sub: 'u1', exp: now + 60, gen: 2 });
+    expect(tokens.verify(token)).toMatchObject({ sub: 'u1', exp: now + 60, gen: 2 });
     expect(verify).toHaveBeenCalledTimes(1);
 
     // A kept token past its expiry is checked again, and refused as jsonwebtoken refuses it.
