@@ -1,6 +1,8 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
+import { gqlData, waitFor } from '../support/graphql';
 import { ensureClientBuilt, launchChromium, recordProgress, screenshot, signUpInBrowser } from './browser';
 
 // The real thing: the API serves the built SPA, Debian's chromium drives it.
@@ -141,17 +143,116 @@ describe('the client in a real browser', () => {
     await page.getByText('Your FREE tier').waitFor();
     await page.getByLabel('Prompt', { exact: true }).fill('a very large castle');
     await page.getByLabel('Common sizes').selectOption('1024x1024');
-    // Told before asking…
+    // Told before asking, on both sides…
     await expect(page.locator('#width-error').textContent()).resolves.toContain('768 × 768');
+    await expect(page.locator('#height-error').textContent()).resolves.toContain('768 × 768');
+    await expect(page.getByLabel('Height (px)').getAttribute('aria-invalid')).resolves.toBe('true');
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
-    // …and the server's refusal is explained with the limit, on the field.
-    const alert = page.getByRole('alert');
-    await alert.waitFor();
-    const text = await alert.textContent();
-    expect(text).toMatch(/Over your limit/);
-    expect(text).toMatch(/at most 768 × 768 pixels/);
+    // …and the server's refusal is explained with the limit, on the field (once: not again below the form).
+    await expect.poll(() => page.locator('#width-error').textContent()).toMatch(/at most 768 × 768 pixels/);
     await expect(page.getByLabel('Width (px)').getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(page.locator('#generate-error').count()).resolves.toBe(0);
     await screenshot(page, '06-free-tier-limit');
+  });
+
+  it('a refusal on a field clears once that field is edited; an emptied number field stays empty', async () => {
+    const page = await (await newContext()).newPage();
+    await page.goto('/signup');
+    await signUpInBrowser(page, 'Sol');
+    await page.getByText('Your FREE tier').waitFor();
+    await page.getByLabel('Prompt', { exact: true }).fill('a quiet harbour');
+    await page.getByLabel('Steps').fill('31');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    const stepsError = page.locator('#steps-error');
+    await expect.poll(() => stepsError.textContent()).toMatch(/allows at most 30 steps per job/);
+    await expect(page.locator('#generate-error').count()).resolves.toBe(0);
+
+    // Fixed: the refusal goes with the value it was about.
+    await page.getByLabel('Steps').fill('20');
+    await expect.poll(() => stepsError.count()).toBe(0);
+    await expect(page.getByLabel('Steps').getAttribute('aria-invalid')).resolves.toBe('false');
+    // A later mistake elsewhere is told as itself, and the old one does not come back.
+    await page.getByLabel('Width (px)').fill('1024');
+    await expect(page.locator('#width-error').textContent()).resolves.toContain('768 × 768');
+    await expect(stepsError.count()).resolves.toBe(0);
+
+    // Emptied, a number field is empty (not 0) and asks for a value; nothing is submitted.
+    await page.getByLabel('Width (px)').fill('512');
+    await page.getByLabel('Steps').fill('');
+    await expect(page.getByLabel('Steps').inputValue()).resolves.toBe('');
+    await expect(stepsError.textContent()).resolves.toMatch(/Enter a number/);
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('steps');
+    await expect(page.locator('.job-card').count()).resolves.toBe(0);
+  });
+
+  it('the open-jobs count goes down as jobs end, and the "too many open jobs" refusal (with its wait) goes with it', async () => {
+    // Someone else's long job holds the worker, so this user's jobs wait in the queue until it is cancelled.
+    const other = await factory.user(app, { tier: 'ENTERPRISE' });
+    const blocker = await factory.job(app, other, { width: 1024, height: 1024, steps: 150, count: 8 });
+    const cancel = (id: string, token: string) => gqlData(app.url, 'mutation($id: ID!) { cancelJob(id: $id) { id } }', { id }, token);
+    try {
+      await waitFor(async () => (await gqlData<any>(app.url, 'query($id: ID!) { job(id: $id) { status } }', { id: blocker.id }, other.token)).job.status === 'PROCESSING');
+      const page = await (await newContext()).newPage();
+      await page.goto('/signup');
+      await signUpInBrowser(page, 'Olga');
+      const open = page.locator('.usage-list li', { hasText: 'jobs running or queued' });
+      await expect.poll(() => open.textContent()).toBe('0 of 2 jobs running or queued');
+      await page.getByLabel('Prompt', { exact: true }).fill('a small boat');
+      await page.getByLabel('Common sizes').selectOption('256x256');
+      await page.getByLabel('Steps').fill('4');
+      const generate = page.getByRole('button', { name: 'Generate', exact: true });
+      await generate.click();
+      await expect.poll(() => open.textContent()).toBe('1 of 2 jobs running or queued');
+      await generate.click();
+      await expect.poll(() => open.textContent()).toBe('2 of 2 jobs running or queued');
+      await generate.click();
+      const refusal = page.locator('#generate-error');
+      await refusal.waitFor();
+      expect(await refusal.textContent()).toMatch(/You have 2 jobs queued or running.*wait for one to finish\. Try again in \d+ s\./);
+      await screenshot(page, '10-too-many-open-jobs');
+
+      // One is cancelled: the count drops and the refusal no longer holds, without a reload.
+      await page.locator('.job-card').first().getByRole('button', { name: 'Cancel' }).click();
+      await expect.poll(() => open.textContent()).toBe('1 of 2 jobs running or queued');
+      await expect.poll(() => refusal.count()).toBe(0);
+      // The other completes once the worker is free.
+      await cancel(blocker.id, other.token);
+      await page.locator('.job-card img[alt^="Generated image"]').first().waitFor({ timeout: 60_000 });
+      await expect.poll(() => open.textContent()).toBe('0 of 2 jobs running or queued');
+    } finally {
+      await cancel(blocker.id, other.token).catch(() => undefined);
+    }
+  }, 90_000);
+
+  it('a built-in preset is fitted to a FREE tier when it lands in Generate, and Generate accepts it', async () => {
+    const page = await (await newContext()).newPage();
+    await page.goto('/signup');
+    await signUpInBrowser(page, 'Pia');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Presets' }).click();
+    await page.getByRole('button', { name: 'Use Oil Painting in Generate' }).click();
+    await page.getByRole('heading', { name: 'Generate' }).waitFor();
+    // 896 × 1152 and 40 steps, scaled to 768 high (aspect kept, multiples of 8) and 30 steps.
+    await expect(page.getByLabel('Width (px)').inputValue()).resolves.toBe('592');
+    await expect(page.getByLabel('Height (px)').inputValue()).resolves.toBe('768');
+    await expect(page.getByLabel('Steps').inputValue()).resolves.toBe('30');
+    await expect(page.locator('#preset-fitted').textContent()).resolves
+      .toBe('The preset was fitted to your FREE tier: 592 × 768 instead of 896 × 1152, 30 steps instead of 40.');
+    await expect(page.locator('.field-error').count()).resolves.toBe(0);
+    // Picked in Generate, a preset is fitted the same way.
+    await page.getByLabel('Style preset').selectOption({ label: 'Anime Style' });
+    await expect(page.getByLabel('Width (px)').inputValue()).resolves.toBe('520');
+    await expect(page.getByLabel('Height (px)').inputValue()).resolves.toBe('768');
+    await expect(page.locator('.field-error').count()).resolves.toBe(0);
+    await screenshot(page, '11-preset-fitted');
+
+    await page.getByLabel('Prompt', { exact: true }).fill('a fox in the snow');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    const current = page.getByRole('region', { name: 'Current job' });
+    await current.waitFor();
+    await expect(page.locator('#generate-error').count()).resolves.toBe(0);
+    await expect(current.textContent()).resolves.toContain('520 × 768');
+    await current.getByRole('button', { name: 'Cancel' }).click().catch(() => undefined); // frees the worker for the tests after
   });
 
   it('API keys: the secret is shown once with a working curl example; keys are listed and revoked', async () => {
@@ -189,7 +290,8 @@ describe('the client in a real browser', () => {
     await page.getByLabel('Email').fill('root@example.com');
     await page.getByLabel('Password').fill('not the admin password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('alert').waitFor();
+    // The server's own words: a refused sign-in is not an ended session.
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('Email or password is incorrect');
     await page.getByLabel('Password').fill('the admin password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
@@ -224,5 +326,68 @@ describe('the client in a real browser', () => {
     await page.goto('/sessions');
     await page.getByText('You are not in any session yet').waitFor();
     await screenshot(page, '08-sessions-empty');
+  });
+
+  it('a token that stopped working lands on Sign in with a notice; a wrong password there is told as such', async () => {
+    const page = await (await newContext()).newPage();
+    await page.goto('/signup');
+    const email = await signUpInBrowser(page, 'Tess');
+    const token = await page.evaluate(() => localStorage.getItem('atelier.token'));
+    // Changing the password revokes every token issued before.
+    await gqlData(app.url, 'mutation { changePassword(currentPassword: "correct horse battery", newPassword: "a brand new battery") }', {}, token);
+    await page.goto('/history');
+    await page.waitForURL(/\/signin\?next=%2Fhistory/);
+    await expect(page.locator('#session-ended').textContent()).resolves.toBe('Your session has ended; sign in again.');
+    await screenshot(page, '12-session-ended');
+
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('Email or password is incorrect');
+    await expect(page.locator('#session-ended').count()).resolves.toBe(0);
+    // The new password signs in, and the session holds across pages (its token is of the new generation).
+    await page.getByLabel('Password').fill('a brand new battery');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/history$/);
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.goto('/sessions');
+    await page.getByText('You are not in any session yet').waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+
+    // A stored token that was never valid: the same notice.
+    await page.evaluate(() => localStorage.setItem('atelier.token', 'not-a-token'));
+    await page.goto('/sessions');
+    await page.locator('#session-ended').waitFor();
+  });
+
+  it('the main menu shows every item at 1280 px and stays one scrollable row on a phone', async () => {
+    const signInAsAdmin = async (viewport: { width: number; height: number }) => {
+      const page = await (await newContext(viewport)).newPage();
+      await page.goto('/signin');
+      await page.getByLabel('Email').fill('root@example.com');
+      await page.getByLabel('Password').fill('the admin password');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      return page;
+    };
+    const desktop = await signInAsAdmin({ width: 1280, height: 900 });
+    const nav = desktop.getByRole('navigation', { name: 'Main' });
+    const links = nav.getByRole('link');
+    await expect(links.count()).resolves.toBe(13);
+    await expect(nav.evaluate((el) => el.scrollWidth <= el.clientWidth)).resolves.toBe(true);
+    const navBox = (await nav.boundingBox())!;
+    for (const link of await links.all()) {
+      const box = (await link.boundingBox())!;
+      expect(box.x, await link.textContent() ?? '').toBeGreaterThanOrEqual(navBox.x);
+      expect(box.x + box.width, await link.textContent() ?? '').toBeLessThanOrEqual(Math.min(navBox.x + navBox.width, 1280) + 0.5);
+    }
+    await screenshot(desktop, '13-menu-1280');
+
+    const phone = await signInAsAdmin({ width: 390, height: 844 });
+    const phoneNav = phone.getByRole('navigation', { name: 'Main' });
+    expect((await phoneNav.boundingBox())!.height).toBeLessThan(60);
+    await expect(phone.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(390);
+    await phoneNav.getByRole('link', { name: 'Models' }).click();
+    await phone.waitForURL(/\/admin\/models$/);
   });
 });

@@ -55,8 +55,11 @@ describe('the library in a real browser', () => {
     const applies = page.locator('#preset-applies');
     await expect(applies.textContent()).resolves.toContain('cinematic lighting, dramatic shadows');
     await expect(applies.textContent()).resolves.toContain('768 × 1024');
-    // The preset's size is over the FREE limit, and the form says so before anyone presses Generate.
-    await expect(page.locator('#height-error').textContent()).resolves.toContain('768 × 768');
+    // The preset's size is over the FREE limit: it is fitted to the tier (aspect kept), and the form says so.
+    await expect(page.getByLabel('Width (px)').inputValue()).resolves.toBe('576');
+    await expect(page.getByLabel('Height (px)').inputValue()).resolves.toBe('768');
+    await expect(page.locator('#preset-fitted').textContent()).resolves.toContain('576 × 768 instead of 768 × 1024');
+    await expect(page.locator('#height-error').count()).resolves.toBe(0);
     await screenshot(page, '09-preset-and-suggestions');
     await page.getByLabel('Common sizes').selectOption('256x256');
     await page.getByLabel('Steps').fill('8');

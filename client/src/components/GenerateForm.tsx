@@ -1,7 +1,7 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import type { ModelsQuery, Sampler, SessionsQuery } from '../gql/graphql';
 import { BACKEND_LABELS } from '../lib/backends';
-import { limitHints, type Limits } from './LimitHints';
+import { fitToTier, limitHints, type Limits } from './LimitHints';
 import { LoraPicker } from './LoraPicker';
 import { PresetPicker, type PresetOption } from './PresetPicker';
 import { PromptField } from './PromptField';
@@ -26,8 +26,14 @@ interface Props {
   busy: boolean;
   /** Per-field message from the server's last refusal (field name → sentence). */
   serverErrors: Record<string, string>;
+  /** Says how a preset carried in was fitted to the tier. */
+  note?: string | null;
+  /** Called with the fields a change touched, so the page can drop refusals they made stale. */
+  onEdit(fields: string[]): void;
   onSubmit(settings: GenerationSettings): void;
 }
+
+type NumberField = 'width' | 'height' | 'steps' | 'guidanceScale' | 'count';
 
 const SAMPLERS: { value: Sampler; label: string }[] = [
   { value: 'EULER', label: 'Euler' },
@@ -53,38 +59,59 @@ const describedBy = (id: string, hint?: string, error?: string) =>
   [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
 
 /** The generator's controls: prompt, size, steps, guidance, seed, count, model and session. */
-export function GenerateForm({ initial, limits, models, sessions, busy, serverErrors, onSubmit }: Props) {
+export function GenerateForm({ initial, limits, models, sessions, busy, serverErrors, note = null, onEdit, onSubmit }: Props) {
   const [s, setS] = useState<GenerationSettings>(initial);
-  const set = <K extends keyof GenerationSettings>(key: K, value: GenerationSettings[K]) => setS((prev) => ({ ...prev, [key]: value }));
+  // Number fields emptied while typing: not a value (never 0), and no job until they have one.
+  const [blank, setBlank] = useState<ReadonlySet<string>>(new Set());
+  const [fitNote, setFitNote] = useState(note);
+  const update = (patch: Partial<GenerationSettings>) => {
+    setS((prev) => ({ ...prev, ...patch }));
+    setBlank((prev) => new Set([...prev].filter((f) => !(f in patch))));
+    onEdit(Object.keys(patch));
+  };
+  const set = <K extends keyof GenerationSettings>(key: K, value: GenerationSettings[K]) => update({ [key]: value });
   const hints = limitHints(s, limits);
   const errorOf = (field: string) => serverErrors[field] ?? hints[field];
   const sizeKey = `${s.width}x${s.height}`;
   const chosen = models.find((m) => (s.modelId ? m.id === s.modelId : m.isDefault));
   const writableSessions = sessions.filter((x) => x.myRole === 'OWNER' || x.myRole === 'COLLABORATOR');
-  // A preset fills in the parameters it sets, so people see (and can override) what it applies.
-  const applyPreset = (preset: PresetOption | null) => setS((prev) => ({
-    ...prev,
-    presetId: preset?.id ?? '',
-    width: preset?.width ?? prev.width,
-    height: preset?.height ?? prev.height,
-    steps: preset?.steps ?? prev.steps,
-    guidanceScale: preset?.guidanceScale ?? prev.guidanceScale,
-    negativePrompt: prev.negativePrompt || preset?.negativePrompt || '',
-    modelId: preset?.model?.id ?? prev.modelId,
-    sampler: preset?.sampler ?? prev.sampler,
-    loras: preset && preset.loras.length > 0 ? preset.loras.map((l) => ({ loraId: l.loraId, weight: l.weight })) : prev.loras,
-  }));
+  // A preset fills in the parameters it sets, so people see (and can override) what it applies;
+  // its size and steps are fitted to the tier, as the server fits them.
+  const applyPreset = (preset: PresetOption | null) => {
+    const chosenSettings: GenerationSettings = {
+      ...s,
+      presetId: preset?.id ?? '',
+      width: preset?.width ?? s.width,
+      height: preset?.height ?? s.height,
+      steps: preset?.steps ?? s.steps,
+      guidanceScale: preset?.guidanceScale ?? s.guidanceScale,
+      negativePrompt: s.negativePrompt || preset?.negativePrompt || '',
+      modelId: preset?.model?.id ?? s.modelId,
+      sampler: preset?.sampler ?? s.sampler,
+      loras: preset && preset.loras.length > 0 ? preset.loras.map((l) => ({ loraId: l.loraId, weight: l.weight })) : s.loras,
+    };
+    const sets = Boolean(preset && (preset.width || preset.height || preset.steps));
+    const fitted = sets ? fitToTier(chosenSettings, limits) : { settings: chosenSettings, note: null };
+    setFitNote(fitted.note);
+    update(fitted.settings);
+  };
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    onSubmit(s);
+    const missing = [...blank][0];
+    if (missing) document.getElementById(missing)?.focus();
+    else onSubmit(s);
   };
-  const num = (id: keyof GenerationSettings, label: string, props: { min: number; max?: number; step?: number }, hint?: string) => {
-    const error = errorOf(id);
+  const empty = (id: NumberField) => {
+    setBlank((prev) => new Set(prev).add(id));
+    onEdit([id]);
+  };
+  const num = (id: NumberField, label: string, props: { min: number; max: number; step?: number }, hint?: string) => {
+    const error = blank.has(id) ? `Enter a number from ${props.min} to ${props.max}.` : errorOf(id);
     return (
       <Field id={id} label={label} hint={hint} error={error}>
-        <input id={id} name={id} type="number" inputMode="decimal" {...props} value={String(s[id])}
+        <input id={id} name={id} type="number" inputMode="decimal" {...props} value={blank.has(id) ? '' : String(s[id])}
           aria-invalid={Boolean(error)} aria-describedby={describedBy(id, hint, error)}
-          onChange={(e) => set(id, (e.target.value === '' ? 0 : Number(e.target.value)) as never)} />
+          onChange={(e) => (e.target.value === '' ? empty(id) : set(id, Number(e.target.value)))} />
       </Field>
     );
   };
@@ -93,8 +120,10 @@ export function GenerateForm({ initial, limits, models, sessions, busy, serverEr
       <PromptField value={s.prompt} onChange={(v) => set('prompt', v)} error={serverErrors.prompt} />
       <PromptTools prompt={s.prompt} onChange={(v) => set('prompt', v)} />
       <PresetPicker value={s.presetId} prompt={s.prompt} onChange={applyPreset} />
-      <Field id="negativePrompt" label="Negative prompt (optional)" hint="What the image should avoid.">
-        <input id="negativePrompt" name="negativePrompt" value={s.negativePrompt} onChange={(e) => set('negativePrompt', e.target.value)} aria-describedby="negativePrompt-hint" />
+      {fitNote && <p className="notice info" role="status" id="preset-fitted">{fitNote}</p>}
+      <Field id="negativePrompt" label="Negative prompt (optional)" hint="What the image should avoid." error={errorOf('negativePrompt')}>
+        <input id="negativePrompt" name="negativePrompt" value={s.negativePrompt} onChange={(e) => set('negativePrompt', e.target.value)}
+          aria-invalid={Boolean(errorOf('negativePrompt'))} aria-describedby={describedBy('negativePrompt', 'hint', errorOf('negativePrompt'))} />
       </Field>
       <LoraPicker value={s.loras} max={limits?.maxLoras} error={errorOf('loras')} onChange={(v) => set('loras', v)} />
       <fieldset className="grid-fields">
@@ -103,7 +132,7 @@ export function GenerateForm({ initial, limits, models, sessions, busy, serverEr
           <select id="size" value={SIZES.some(([w, h]) => `${w}x${h}` === sizeKey) ? sizeKey : ''}
             onChange={(e) => {
               const [w, h] = e.target.value.split('x').map(Number);
-              if (w && h) setS((prev) => ({ ...prev, width: w, height: h }));
+              if (w && h) update({ width: w, height: h });
             }}>
             <option value="">Custom</option>
             {SIZES.map(([w, h]) => {
@@ -119,10 +148,10 @@ export function GenerateForm({ initial, limits, models, sessions, busy, serverEr
         <legend>Sampling</legend>
         {num('steps', 'Steps', { min: 1, max: 150 }, limits ? `Up to ${limits.maxSteps} on your tier.` : undefined)}
         {num('guidanceScale', 'Guidance (CFG)', { min: 1, max: 30, step: 0.5 }, 'How closely to follow the prompt, 1–30.')}
-        <Field id="seed" label="Seed" hint="Empty for a random seed; the same seed and settings give the same image.">
+        <Field id="seed" label="Seed" hint="Empty for a random seed; the same seed and settings give the same image." error={errorOf('seed')}>
           <div className="inline">
             <input id="seed" name="seed" type="number" min={0} max={2147483647} value={s.seed} placeholder="Random"
-              aria-describedby="seed-hint" onChange={(e) => set('seed', e.target.value)} />
+              aria-invalid={Boolean(errorOf('seed'))} aria-describedby={describedBy('seed', 'hint', errorOf('seed'))} onChange={(e) => set('seed', e.target.value)} />
             <button type="button" className="button ghost small" onClick={() => set('seed', '')} aria-label="Use a random seed">Random</button>
           </div>
         </Field>
@@ -136,7 +165,7 @@ export function GenerateForm({ initial, limits, models, sessions, busy, serverEr
       </fieldset>
       <fieldset className="grid-fields">
         <legend>Where</legend>
-        <Field id="modelId" label="Model">
+        <Field id="modelId" label="Model" error={errorOf('modelId')}>
           <select id="modelId" value={s.modelId} onChange={(e) => set('modelId', e.target.value)}>
             <option value="">Default{models.find((m) => m.isDefault) ? ` (${models.find((m) => m.isDefault)!.name})` : ''}</option>
             {models.filter((m) => m.enabled).map((m) => <option key={m.id} value={m.id}>{m.name}</option>)}

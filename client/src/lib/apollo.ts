@@ -1,11 +1,11 @@
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
 import { SetContextLink } from '@apollo/client/link/context';
-import { ErrorLink } from '@apollo/client/link/error';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
-import { CombinedGraphQLErrors } from '@apollo/client/errors';
 import { getMainDefinition } from '@apollo/client/utilities';
-import { OperationTypeNode } from 'graphql';
+import { OperationTypeNode, type GraphQLFormattedError } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
+import { map } from 'rxjs';
+import { SESSION_ENDED_EXTENSION } from './errors';
 
 /** Where the API lives: the same origin that served the SPA (Vite proxies it in dev). */
 function graphqlUrl(protocol: 'http' | 'ws'): string {
@@ -22,12 +22,19 @@ export interface AtelierApollo {
   onReconnect(listener: () => void): () => void;
 }
 
+/** graphql-ws close codes for a credential the server no longer accepts (refused at connect, or expired or revoked later). */
+const CLOSE_UNAUTHORIZED = 4401;
+const CLOSE_FORBIDDEN = 4403;
+
+const isUnauthenticated = (error: GraphQLFormattedError) => error.extensions?.code === 'UNAUTHENTICATED';
+
 /**
  * Apollo Client with HTTP for queries and mutations and graphql-ws for
  * subscriptions; both carry `Bearer <token>` read at call time, so a token
  * change needs only a new WebSocket (done by building a new client on sign-in).
+ * `onSessionEnded` runs when a request made with a token is refused for it.
  */
-export function createApollo(getToken: () => string | null, onUnauthenticated: () => void): AtelierApollo {
+export function createApollo(getToken: () => string | null, onSessionEnded: () => void): AtelierApollo {
   const ws = createClient({
     url: graphqlUrl('ws'),
     lazy: true,
@@ -44,14 +51,23 @@ export function createApollo(getToken: () => string | null, onUnauthenticated: (
   ws.on('connected', (_socket, _payload, wasRetry) => {
     if (wasRetry) for (const listener of reconnectListeners) listener();
   });
+  ws.on('closed', (event) => {
+    const code = (event as { code?: number } | null)?.code;
+    if ((code === CLOSE_UNAUTHORIZED || code === CLOSE_FORBIDDEN) && getToken()) onSessionEnded();
+  });
   const auth = new SetContextLink((prev) => {
     const token = getToken();
     return { headers: { ...prev.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } };
   });
-  const errors = new ErrorLink(({ error }) => {
-    if (CombinedGraphQLErrors.is(error) && error.errors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) onUnauthenticated();
-  });
-  const http = ApolloLink.from([errors, auth, new HttpLink({ uri: graphqlUrl('http') })]);
+  // UNAUTHENTICATED for a request that carried a token: the session ended (expired, revoked by a
+  // password change). Marked so it reads as such; without a token (a wrong password) it is left alone.
+  const sessions = new ApolloLink((operation, forward) => forward(operation).pipe(map((result) => {
+    if (!result.errors?.some(isUnauthenticated) || !operation.getContext().headers?.authorization) return result;
+    onSessionEnded();
+    const errors = result.errors.map((e) => (isUnauthenticated(e) ? { ...e, extensions: { ...e.extensions, [SESSION_ENDED_EXTENSION]: true } } : e));
+    return { ...result, errors };
+  })));
+  const http = ApolloLink.from([auth, sessions, new HttpLink({ uri: graphqlUrl('http') })]);
   const link = ApolloLink.split(
     ({ query }) => {
       const definition = getMainDefinition(query);

@@ -1,5 +1,5 @@
 import { ApolloProvider, useQuery } from '@apollo/client/react';
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { ViewerFieldsFragment } from '../gql/graphql';
 import { MeQuery } from '../operations/auth';
 import { createApollo } from './apollo';
@@ -10,6 +10,8 @@ export interface AuthState {
   token: string | null;
   /** The signed-in user; undefined while loading, null when signed out. */
   viewer: ViewerFieldsFragment | null | undefined;
+  /** True after the stored token stopped working (expired, revoked) until the next sign-in. */
+  sessionEnded: boolean;
   signIn(token: string): void;
   signOut(): void;
 }
@@ -37,20 +39,26 @@ export function useAuth(): AuthState {
  */
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [token, setToken] = useState<string | null>(() => localStorage.getItem(TOKEN_KEY));
-  const signIn = useCallback((next: string) => {
-    localStorage.setItem(TOKEN_KEY, next);
+  const [sessionEnded, setSessionEnded] = useState(false);
+  // The token now, for refusals that arrive late (a request of the client before the last sign-in).
+  const current = useRef(token);
+  const setSession = useCallback((next: string | null, ended: boolean) => {
+    if (next) localStorage.setItem(TOKEN_KEY, next);
+    else localStorage.removeItem(TOKEN_KEY);
+    current.current = next;
     setToken(next);
+    setSessionEnded(ended);
   }, []);
-  const signOut = useCallback(() => {
-    localStorage.removeItem(TOKEN_KEY);
-    setToken(null);
-  }, []);
-  const apollo = useMemo(() => createApollo(() => token, signOut), [token, signOut]);
+  const signIn = useCallback((next: string) => setSession(next, false), [setSession]);
+  const signOut = useCallback(() => setSession(null, false), [setSession]);
+  const apollo = useMemo(() => createApollo(() => token, () => {
+    if (token && current.current === token) setSession(null, true);
+  }), [token, setSession]);
   useEffect(() => () => void apollo.ws.dispose(), [apollo]);
   return (
     <ApolloProvider client={apollo.client}>
       <ReconnectContext.Provider value={apollo.onReconnect}>
-        <ViewerLoader token={token} signIn={signIn} signOut={signOut}>
+        <ViewerLoader token={token} sessionEnded={sessionEnded} signIn={signIn} signOut={signOut}>
           {children}
         </ViewerLoader>
       </ReconnectContext.Provider>
@@ -58,9 +66,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   );
 }
 
-function ViewerLoader({ token, signIn, signOut, children }: Omit<AuthState, 'viewer'> & { children: ReactNode }) {
+function ViewerLoader({ token, sessionEnded, signIn, signOut, children }: Omit<AuthState, 'viewer'> & { children: ReactNode }) {
   const { data, loading } = useQuery(MeQuery, { skip: !token, fetchPolicy: 'cache-first' });
   const viewer = !token ? null : loading && !data ? undefined : (data?.me ?? null);
-  const value = useMemo(() => ({ token, viewer, signIn, signOut }), [token, viewer, signIn, signOut]);
+  const value = useMemo(() => ({ token, viewer, sessionEnded, signIn, signOut }), [token, viewer, sessionEnded, signIn, signOut]);
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

@@ -10,9 +10,16 @@ export interface ExplainedError {
   retryAfterSeconds?: number;
 }
 
+/** What people read when the token a request carried stopped working (expired, revoked). */
+export const SESSION_ENDED = 'Your session has ended; sign in again.';
+
+/**
+ * Set by the Apollo link on an UNAUTHENTICATED error of a request that carried a
+ * token: only then did a session end. A refused sign-in keeps the server's words.
+ */
+export const SESSION_ENDED_EXTENSION = 'sessionEnded';
+
 const FRIENDLY: Partial<Record<ErrorCode, string>> = {
-  UNAUTHENTICATED: 'Your session has ended. Sign in again.',
-  FORBIDDEN: 'You are not allowed to do that.',
   INTERNAL: 'Something went wrong on our side. Try again in a moment.',
 };
 
@@ -23,8 +30,9 @@ export function explainError(error: unknown): ExplainedError | null {
     const first = error.errors[0];
     const ext = (first.extensions ?? {}) as Record<string, unknown>;
     const code = typeof ext.code === 'string' ? (ext.code as ErrorCode) : undefined;
+    const ended = code === 'UNAUTHENTICATED' && ext[SESSION_ENDED_EXTENSION] === true;
     return {
-      message: code && FRIENDLY[code] && code !== 'FORBIDDEN' ? FRIENDLY[code] : first.message,
+      message: ended ? SESSION_ENDED : (code && FRIENDLY[code]) || first.message,
       code,
       field: typeof ext.field === 'string' ? ext.field : undefined,
       limit: typeof ext.limit === 'number' ? ext.limit : undefined,

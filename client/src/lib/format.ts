@@ -26,3 +26,12 @@ export function personName(user: { displayName?: string | null; email: string } 
   if (!user) return 'someone';
   return user.displayName || user.email.split('@')[0];
 }
+
+/** A wait the server asks for (retryAfterSeconds), short: "3 s", "4 min", "5 h 12 min". */
+export function formatWait(seconds: number): string {
+  const s = Math.max(1, Math.ceil(seconds));
+  if (s < 120) return `${s} s`;
+  if (s < 3600) return `${Math.ceil(s / 60)} min`;
+  const minutes = Math.ceil((s % 3600) / 60);
+  return `${Math.floor(s / 3600)} h${minutes ? ` ${minutes} min` : ''}`;
+}

@@ -1,6 +1,6 @@
 import type { ApolloCache, ApolloClient } from '@apollo/client';
 import { useApolloClient, useSubscription } from '@apollo/client/react';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { JobFieldsFragment, JobStatus } from '../gql/graphql';
 import { JobQuery, JobUpdatedSubscription } from '../operations/jobs';
 
@@ -66,9 +66,18 @@ export function refetchFinishedJob(client: ApolloClient, jobId: string): void {
 export function useLiveJob(job: JobFieldsFragment): { preview: string | null } {
   const client = useApolloClient();
   const [preview, setPreview] = useState<string | null>(null);
+  const final = FINAL_STATUSES.has(job.status);
+  // Seen open, now ended (by its events, a cancel or a refetch): the usage on screen
+  // (open jobs, today's images) changed, and a refusal measured against it may be stale.
+  const wasOpen = useRef(!final);
+  useEffect(() => {
+    if (!final || !wasOpen.current) return;
+    wasOpen.current = false;
+    void client.refetchQueries({ include: ['Usage'] }).catch(() => undefined);
+  }, [final, client]);
   useSubscription(JobUpdatedSubscription, {
     variables: { jobId: job.id },
-    skip: FINAL_STATUSES.has(job.status),
+    skip: final,
     onData: ({ data }) => {
       const event = data.data?.jobUpdated;
       if (!event) return;
@@ -77,5 +86,5 @@ export function useLiveJob(job: JobFieldsFragment): { preview: string | null } {
       if (status && FINAL_STATUSES.has(status)) refetchFinishedJob(client, job.id);
     },
   });
-  return { preview: FINAL_STATUSES.has(job.status) ? null : preview };
+  return { preview: final ? null : preview };
 }

@@ -4,12 +4,12 @@ import { Link, Navigate, useSearchParams } from 'react-router';
 import { ErrorNotice } from '../components/Notice';
 import { SignInProviders } from '../components/SignInProviders';
 import { useAuth } from '../lib/auth';
-import { explainError } from '../lib/errors';
+import { explainError, SESSION_ENDED } from '../lib/errors';
 import { LoginMutation, RegisterMutation } from '../operations/auth';
 
 /** Sign up and sign in: one form, two modes; returns to `?next=` afterwards. */
 export function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
-  const { viewer, signIn } = useAuth();
+  const { viewer, sessionEnded, signIn } = useAuth();
   const [params] = useSearchParams();
   const next = params.get('next')?.startsWith('/') ? params.get('next')! : '/';
   const [email, setEmail] = useState('');
@@ -41,6 +41,7 @@ export function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
       <p className="muted">
         {mode === 'signup' ? 'Generate images, watch them form step by step, and share sessions with your team.' : 'Welcome back.'}
       </p>
+      {mode === 'signin' && sessionEnded && !state.error && <p className="notice info" role="status" id="session-ended">{SESSION_ENDED}</p>}
       <form onSubmit={submit} noValidate>
         {mode === 'signup' && (
           <div className="field">

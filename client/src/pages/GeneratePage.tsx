@@ -3,12 +3,12 @@ import { useState } from 'react';
 import { useLocation, useSearchParams } from 'react-router';
 import { GenerateForm } from '../components/GenerateForm';
 import { JobCard } from '../components/JobCard';
-import { explainQuota, FIELD_IDS } from '../components/LimitHints';
+import { explainQuota, explainWait, FIELD_IDS } from '../components/LimitHints';
 import { EmptyState, ErrorNotice } from '../components/Notice';
 import { DEFAULT_SETTINGS, type GenerationSettings } from '../components/settings';
 import { UsageSummary } from '../components/UsageSummary';
 import type { GenerationInput } from '../gql/graphql';
-import { explainError } from '../lib/errors';
+import { explainError, type ExplainedError } from '../lib/errors';
 import { CreateGenerationMutation, JobsQuery, ModelsQuery, UsageQuery } from '../operations/jobs';
 import { SessionsQuery } from '../operations/sessions';
 
@@ -34,12 +34,22 @@ function toInput(s: GenerationSettings): GenerationInput {
   };
 }
 
+/** The form field a refusal belongs to; undefined for one about the whole request. */
+const fieldOf = (problem: ExplainedError | null) => (problem?.field && FIELD_IDS[problem.field] ? problem.field : undefined);
+
+/**
+ * A refusal for too many open jobs (the tier's maxOpenJobs as its limit, on no field):
+ * stale as soon as one of them ends.
+ */
+const isOpenJobsRefusal = (problem: ExplainedError | null, maxOpenJobs: number | undefined) =>
+  problem?.code === 'QUOTA_EXCEEDED' && !problem.field && problem.limit != null && problem.limit === maxOpenJobs;
+
 /** The generator: the form with the tier's limits, the job just started, and recent jobs, all live. */
 export function GeneratePage() {
   const location = useLocation();
   const [params] = useSearchParams();
-  const carried = (location.state as { settings?: GenerationSettings } | null)?.settings;
-  const initial: GenerationSettings = carried ?? { ...DEFAULT_SETTINGS, sessionId: params.get('session') ?? '' };
+  const state = location.state as { settings?: GenerationSettings; note?: string | null } | null;
+  const initial: GenerationSettings = state?.settings ?? { ...DEFAULT_SETTINGS, sessionId: params.get('session') ?? '' };
   const usage = useQuery(UsageQuery);
   // Polled so "waiting for <backend>" appears and clears without a reload.
   const models = useQuery(ModelsQuery, { pollInterval: MODELS_POLL_MS });
@@ -47,25 +57,43 @@ export function GeneratePage() {
   const recent = useQuery(JobsQuery, { variables: { first: 6 } });
   const [create, createState] = useMutation(CreateGenerationMutation, { refetchQueries: ['Usage', 'Jobs'] });
   const [currentId, setCurrentId] = useState<string | null>(null);
+  // The last refusal, until the field it names (or, for one about the whole request, any field) changes.
+  const [problem, setProblem] = useState<ExplainedError | null>(null);
   const limits = usage.data?.usage.limits;
+  const openJobs = usage.data?.usage.openJobs;
+  // A job ended (the usage is refetched then): a refusal for too many open jobs no longer holds.
+  const [seenOpenJobs, setSeenOpenJobs] = useState(openJobs);
+  if (openJobs !== seenOpenJobs) {
+    setSeenOpenJobs(openJobs);
+    if (openJobs != null && seenOpenJobs != null && openJobs < seenOpenJobs && isOpenJobsRefusal(problem, limits?.maxOpenJobs)) setProblem(null);
+  }
 
-  const problem = explainError(createState.error);
   const serverErrors: Record<string, string> = {};
   let formMessage: string | null = null;
   if (problem) {
-    const text = problem.code === 'QUOTA_EXCEEDED' ? explainQuota(problem.message, problem.field, problem.limit, limits) : problem.message;
-    if (problem.field && FIELD_IDS[problem.field]) serverErrors[problem.field] = text;
-    formMessage = problem.code === 'RATE_LIMITED' && problem.retryAfterSeconds != null
-      ? `${problem.message}. Try again in ${problem.retryAfterSeconds} s.`
-      : text;
+    const text = problem.code === 'QUOTA_EXCEEDED' ? explainQuota(problem, limits)
+      : problem.code === 'RATE_LIMITED' ? explainWait(problem) : problem.message;
+    // Shown once: under its field, or in the box below the form.
+    const field = fieldOf(problem);
+    if (field) serverErrors[field] = text;
+    else formMessage = text;
   }
 
+  const edited = (fields: string[]) => {
+    if (!problem) return;
+    const field = fieldOf(problem);
+    if (!field || fields.includes(field)) setProblem(null);
+  };
+
   const submit = async (settings: GenerationSettings) => {
+    setProblem(null);
     try {
       const result = await create({ variables: { input: toInput(settings), idempotencyKey: crypto.randomUUID() } });
       if (result.data) setCurrentId(result.data.createGeneration.id);
-    } catch {
-      // Explained from createState.error.
+    } catch (error) {
+      setProblem(explainError(error));
+      // Who else holds a slot (another tab, the API) shows in the count the refusal is measured against.
+      void usage.refetch().catch(() => undefined);
     }
   };
 
@@ -84,6 +112,8 @@ export function GeneratePage() {
           sessions={sessions.data?.sessions ?? []}
           busy={createState.loading}
           serverErrors={serverErrors}
+          note={state?.note}
+          onEdit={edited}
           onSubmit={submit}
         />
         {formMessage && (

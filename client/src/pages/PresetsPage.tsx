@@ -1,11 +1,13 @@
-import { useMutation, useQuery } from '@apollo/client/react';
+import { useApolloClient, useMutation, useQuery } from '@apollo/client/react';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
+import { fitToTier, type Limits } from '../components/LimitHints';
 import { EmptyState, ErrorNotice } from '../components/Notice';
 import { PresetForm, TemplatePreview } from '../components/PresetForm';
 import { DEFAULT_SETTINGS, type GenerationSettings } from '../components/settings';
 import type { PresetCategory, PresetFieldsFragment } from '../gql/graphql';
 import { useAuth } from '../lib/auth';
+import { UsageQuery } from '../operations/jobs';
 import { DeletePresetMutation, PresetLibraryQuery } from '../operations/presets';
 
 const CATEGORIES: { category: PresetCategory; title: string }[] = [
@@ -27,9 +29,12 @@ function summary(p: PresetFieldsFragment): string {
   return parts.length ? parts.join(' · ') : 'Template only';
 }
 
-/** Generator settings that start from the preset, as picking it in Generate would. */
-function settingsFor(p: PresetFieldsFragment): GenerationSettings {
-  return {
+/**
+ * Generator settings that start from the preset, as picking it in Generate would:
+ * its size and steps fitted to the caller's tier, with a note saying so.
+ */
+function settingsFor(p: PresetFieldsFragment, limits: Limits | undefined): { settings: GenerationSettings; note: string | null } {
+  return fitToTier({
     ...DEFAULT_SETTINGS,
     presetId: p.id,
     width: p.width ?? DEFAULT_SETTINGS.width,
@@ -39,7 +44,7 @@ function settingsFor(p: PresetFieldsFragment): GenerationSettings {
     negativePrompt: p.negativePrompt ?? '',
     modelId: p.model?.id ?? '',
     loras: p.loras.map((l) => ({ loraId: l.loraId, weight: l.weight })),
-  };
+  }, limits);
 }
 
 function PresetCard({ preset, canEdit, onEdit, onDelete, onUse }: {
@@ -73,7 +78,9 @@ function PresetCard({ preset, canEdit, onEdit, onDelete, onUse }: {
 export function PresetsPage() {
   const { viewer } = useAuth();
   const navigate = useNavigate();
+  const client = useApolloClient();
   const presets = useQuery(PresetLibraryQuery);
+  const usage = useQuery(UsageQuery);
   const [remove, removeState] = useMutation(DeletePresetMutation, { refetchQueries: ['PresetLibrary'] });
   const [editing, setEditing] = useState<PresetFieldsFragment | null>(null);
   const [message, setMessage] = useState<string | null>(null);
@@ -88,6 +95,12 @@ export function PresetsPage() {
         if (editing?.id === p.id) setEditing(null);
       })
       .catch(() => undefined);
+  };
+  const openInGenerate = async (p: PresetFieldsFragment) => {
+    // The tier's limits, read now if the page has not got them yet (unfitted only when they cannot be read).
+    const limits = usage.data?.usage.limits
+      ?? (await client.query({ query: UsageQuery }).catch(() => null))?.data?.usage.limits;
+    navigate('/', { state: settingsFor(p, limits) });
   };
   const edit = (p: PresetFieldsFragment) => {
     setMessage(null);
@@ -121,7 +134,7 @@ export function PresetsPage() {
               {inCategory.map((p) => (
                 <PresetCard key={p.id} preset={p} canEdit={canAuthor && p.mine && !p.builtIn}
                   onEdit={() => edit(p)} onDelete={() => del(p)}
-                  onUse={() => navigate('/', { state: { settings: settingsFor(p) } })} />
+                  onUse={() => void openInGenerate(p)} />
               ))}
             </ul>
           </section>
