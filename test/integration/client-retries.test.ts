@@ -5,7 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AtelierError, createAtelierClient } from '../../sdk/src';
-import { gqlData, signUp } from '../support/graphql';
+import { gqlData, signUp, waitFor } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import { runCli } from '../support/cli';
 import { startOutageRedis, type OutageRedis } from '../support/outage-redis';
@@ -75,7 +75,9 @@ describe('the SDK makes a call again when that is safe', () => {
       expect(refused).toMatchObject({ code: 'SERVICE_UNAVAILABLE', status: 503, retryAfterSeconds: 5 });
       const started = Date.now();
       const me = sdk.me();
-      setTimeout(() => void redis.start(), 1500);
+      // Redis comes back once the first attempt has its 503 (the server may take a while to give Redis up).
+      await waitFor(async () => seen.calls.length > 0, 30_000, 20);
+      void redis.start();
       expect((await me).id).toBe(userId);
       expect(Date.now() - started).toBeGreaterThanOrEqual(5000);
       expect(seen.calls.map((c) => c.status)).toEqual([503, 200]);

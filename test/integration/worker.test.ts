@@ -96,7 +96,8 @@ describe('GPU worker', () => {
     const job = await finished(id);
     expect(job.status).toBe('CANCELLED');
     expect(job.images).toEqual([]);
-    expect(existsSync(png)).toBe(false);
+    // Removed once the cancel has won (after its row commits; CANCELLED may reach the subscriber first).
+    await waitFor(async () => !existsSync(png), 10_000, 20);
     const usage = await gqlData<any>(app.url, '{ usage { openJobs } }', {}, user.token);
     expect(usage.usage.openJobs).toBe(0);
   });
