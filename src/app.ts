@@ -181,6 +181,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   };
   metrics.observeQueue(() => services.monitoring.queueDepth());
   metrics.observeWorkers(async () => (await onlineWorkers(redis, config.redisPrefix)).length);
+  metrics.observeOwedEnds(() => ({ jobs: services.lifecycle.owedEnds.size, runs: services.trainingLifecycle.owedEnds.size }));
   // Every replica ticks; a Redis lock makes it one pass per interval across the cluster.
   const reconciler = new JobReconciler({
     redis, prefix: config.redisPrefix, queue, lifecycle: services.lifecycle, quotas: services.quotas,

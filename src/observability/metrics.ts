@@ -196,6 +196,21 @@ export class AtelierMetrics {
     });
   }
 
+  /** Ends of jobs and runs this process owes since an outage (OwedEnds): above 0 for long, their listeners still wait. */
+  observeOwedEnds(count: () => { jobs: number; runs: number }): void {
+    new Gauge({
+      name: 'atelier_ends_owed',
+      help: 'Final events of jobs and training runs this process could not tell (an outage) and tells again until told',
+      labelNames: ['kind'] as const,
+      registers: [this.registry],
+      collect() {
+        const owed = count();
+        this.set({ kind: 'job' }, owed.jobs);
+        this.set({ kind: 'training' }, owed.runs);
+      },
+    });
+  }
+
   /** Exports WebSocket connections, active subscriptions and sessions being watched on this replica. */
   observeWebSockets(stats: WebSocketStats): void {
     const gauge = (name: string, help: string, read: () => number) =>

@@ -254,6 +254,8 @@ describe('an ending the API makes, which loses its end to Redis going away', () 
       await redis.stop();
       await sleep(3500);
       expect(lifecycle.owedEnds.size).toBe(1);
+      const owedNow = async () => (await app.metrics.registry.getSingleMetric('atelier_ends_owed')!.get()).values.find((v) => v.labels.kind === 'job')?.value;
+      expect(await owedNow()).toBe(1);
       await redis.start();
       await waitFor(async () => ofJob().includes('CANCELLED'), 40_000, 50);
       expect(ofJob()).toEqual(['QUEUED', 'CANCELLED']);
@@ -263,6 +265,7 @@ describe('an ending the API makes, which loses its end to Redis going away', () 
       expect((await log().read('job', created.id, null)).map((e) => e.type)).toEqual(['QUEUED', 'CANCELLED']);
       expect(await app.redis.zcard(`${app.config.redisPrefix}:quota:open:${user.id}`)).toBe(0);
       expect(lifecycle.owedEnds.size).toBe(0);
+      expect(await owedNow()).toBe(0);
       await ws.dispose();
     } finally {
       await app.queue.resume();

@@ -42,6 +42,8 @@ describe('/metrics', () => {
     const busy = await scrape();
     expect(sample(busy, 'atelier_queue_jobs', { state: 'waiting' })).toBeGreaterThanOrEqual(2);
     for (const state of ['waiting', 'active', 'delayed', 'failed']) expect(sample(busy, 'atelier_queue_jobs', { state })).not.toBeNull();
+    // No outage: no end owed.
+    for (const kind of ['job', 'training']) expect(sample(busy, 'atelier_ends_owed', { kind })).toBe(0);
 
     // A FREE user may hold two open jobs: the third is refused and counted.
     const free = await signUp(app.url);

@@ -54,6 +54,7 @@ async function metricNames(): Promise<Map<string, string>> {
   const metrics = new AtelierMetrics({ role: 'test' });
   metrics.observeQueue(async () => ({ waiting: 0, active: 0, delayed: 0, failed: 0 }));
   metrics.observeWorkers(async () => 0);
+  metrics.observeOwedEnds(() => ({ jobs: 0, runs: 0 }));
   metrics.observeWebSockets({ connections: () => 0, subscriptions: () => 0, activeSessions: () => 0 });
   return new Map((await metrics.registry.getMetricsAsJSON()).map((m) => [m.name, String(m.type)]));
 }
