@@ -136,6 +136,73 @@ describe('the client in a real browser', () => {
     await expect(a.getByLabel('Width (px)').inputValue()).resolves.toBe('512');
   }, 90_000);
 
+  it('sign-up and sign-in check every field in the browser first: all flagged at once, the first focused, nothing sent', async () => {
+    const page = await (await newContext()).newPage();
+    const sent: string[] = [];
+    page.on('request', (request) => {
+      const operation = request.method() === 'POST' ? request.postDataJSON()?.operationName : undefined;
+      if (operation === 'Register' || operation === 'Login') sent.push(operation);
+    });
+    const errorOf = (id: string) => page.locator(`#${id}-error`);
+    const focused = () => page.evaluate(() => document.activeElement?.id);
+    const flagged = async (id: string, text: string | RegExp) => {
+      await expect.poll(() => errorOf(id).textContent(), id).toMatch(text);
+      await expect(page.locator(`#${id}`).getAttribute('aria-invalid'), id).resolves.toBe('true');
+      await expect(page.locator(`#${id}`).getAttribute('aria-describedby'), id).resolves.toContain(`${id}-error`);
+    };
+    await page.goto('/signup');
+    await page.getByRole('heading', { name: 'Create your Atelier account' }).waitFor();
+
+    // Empty: the email and the password both flagged (the display name is optional).
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await flagged('email', /email address/);
+    await flagged('password', /at least 8 characters/);
+    await expect(errorOf('displayName').count()).resolves.toBe(0);
+    await expect(focused()).resolves.toBe('email');
+    await screenshot(page, '01-sign-up-checked');
+
+    // Each rule the server applies, all at once: a display name over 80 characters, an email without a domain, a short password.
+    await page.getByLabel('Display name').fill('U'.repeat(81));
+    await page.getByLabel('Email').fill('uma@example');
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await flagged('displayName', /at most 80 characters/);
+    await flagged('email', /valid email address/);
+    await flagged('password', /at least 8 characters/);
+    await expect(focused()).resolves.toBe('displayName');
+    await page.getByLabel('Password').fill('p'.repeat(257));
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await flagged('password', /at most 256 characters/);
+    expect(sent).toEqual([]);
+
+    // Right: one request, and in.
+    await page.getByLabel('Display name').fill('Uma');
+    await page.getByLabel('Email').fill(`uma-${process.pid}-${Date.now()}@example.com`);
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    expect(sent).toEqual(['Register']);
+
+    // Sign-in: both empty fields flagged, nothing sent.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.goto('/signin');
+    await page.getByRole('heading', { name: 'Sign in to Atelier' }).waitFor();
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await flagged('email', /email address/);
+    await flagged('password', /password/i);
+    await expect(focused()).resolves.toBe('email');
+    await page.getByLabel('Email').fill('root@example.com');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => errorOf('email').count()).toBe(0);
+    await flagged('password', /password/i);
+    await expect(focused()).resolves.toBe('password');
+    expect(sent).toEqual(['Register']);
+    await page.getByLabel('Password').fill('the admin password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    expect(sent).toEqual(['Register', 'Login']);
+  });
+
   it('a FREE user asking for 1024×1024 sees the limit explained', async () => {
     const page = await (await newContext()).newPage();
     await page.goto('/signup');

@@ -1,5 +1,8 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GENERATION_LIMITS as CLIENT_LIMITS } from '../../client/src/lib/limits';
+import { AiModel } from '../../src/entities';
+import { GENERATION_LIMITS } from '../../src/kernel/generation-parameters';
 import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
 import { ensureClientBuilt, launchChromium, recordProgress, screenshot, signUpInBrowser } from './browser';
@@ -87,6 +90,13 @@ describe('authoring the library in a real browser', () => {
     await page.getByRole('button', { name: 'Activate Watercolor wash v1' }).waitFor();
   }, 60_000);
 
+  it('checks forms in the browser against the server\'s own generation limits', () => {
+    // The client is built apart and keeps a copy of the table (client/src/lib/limits.ts): it must not drift.
+    for (const [name, limit] of Object.entries(CLIENT_LIMITS)) {
+      expect(limit, name).toEqual(GENERATION_LIMITS[name as keyof typeof GENERATION_LIMITS]);
+    }
+  });
+
   it('creates a preset (field errors explained), previews it in Generate, edits and deletes it; built-ins stay read-only', async () => {
     await nav('Presets').click();
     await page.getByRole('heading', { name: 'Image presets' }).waitFor();
@@ -94,18 +104,71 @@ describe('authoring the library in a real browser', () => {
     await expect(page.getByRole('button', { name: 'Edit Cinematic Portrait' }).count()).resolves.toBe(0);
     await expect(page.getByRole('button', { name: 'Delete Cinematic Portrait' }).count()).resolves.toBe(0);
 
+    // Every bad field is flagged at once, in the browser, and nothing goes to the server until all are right.
+    const presetWrites: string[] = [];
+    page.on('request', (request) => {
+      const operation = request.method() === 'POST' ? request.postDataJSON()?.operationName : undefined;
+      if (operation === 'CreatePreset' || operation === 'UpdatePreset') presetWrites.push(operation);
+    });
+    const field = (id: string) => page.locator(`#preset-${id}`);
+    const errorOf = (id: string) => page.locator(`#preset-${id}-error`);
+    const focused = () => page.evaluate(() => document.activeElement?.id);
     await page.getByLabel('Preset name').fill('Neon noir');
+    await page.getByLabel('Category').selectOption('VIDEO');
     await page.getByLabel('Template').fill('neon noir city, rain');
+    await page.getByLabel('Width (px)').fill('5');
+    await page.getByLabel('Steps').fill('1000');
+    await page.getByLabel('Guidance (CFG)').fill('31');
+    await page.getByLabel('Frames per second').fill('0');
+    await page.getByLabel('Length (s)').fill('121');
     await page.getByRole('button', { name: 'Create preset' }).click();
-    await expect.poll(() => page.locator('#preset-template-error').textContent()).toContain('{prompt}');
+    await expect.poll(() => errorOf('template').textContent()).toContain('{prompt}');
+    await expect(errorOf('width').textContent()).resolves.toMatch(/64 to 2048.*multiple of 8/);
+    await expect(errorOf('steps').textContent()).resolves.toContain('1 to 150');
+    await expect(errorOf('guidanceScale').textContent()).resolves.toContain('1 to 30');
+    await expect(errorOf('fps').textContent()).resolves.toContain('1 to 120');
+    await expect(errorOf('durationSeconds').textContent()).resolves.toContain('0.5 to 120');
+    for (const id of ['template', 'width', 'steps', 'guidanceScale', 'fps', 'durationSeconds']) {
+      await expect(field(id).getAttribute('aria-invalid'), id).resolves.toBe('true');
+      await expect(field(id).getAttribute('aria-describedby'), id).resolves.toContain(`preset-${id}-error`);
+    }
+    for (const id of ['name', 'height']) await expect(errorOf(id).count(), id).resolves.toBe(0);
+    await expect(focused()).resolves.toBe('preset-template');
+    await screenshot(page, '15-preset-checked');
+
+    // Fixed in part (and no longer a video preset: its frame rate and length are not sent, so not checked): the rest stays flagged.
+    await page.getByLabel('Preset name').fill(' ');
+    await page.getByLabel('Category').selectOption('IMAGE');
     await page.getByLabel('Template').fill('neon noir city, {prompt}, rain');
     await page.getByLabel('Width (px)').fill('100');
     await page.getByRole('button', { name: 'Create preset' }).click();
-    await expect.poll(() => page.locator('#preset-width-error').textContent()).toContain('multiple of 8');
-    await expect(page.locator('#preset-template-error').count()).resolves.toBe(0);
+    await expect.poll(() => errorOf('name').textContent()).toContain('name');
+    await expect(errorOf('width').textContent()).resolves.toContain('multiple of 8');
+    await expect(errorOf('steps').count()).resolves.toBe(1);
+    await expect(errorOf('guidanceScale').count()).resolves.toBe(1);
+    await expect(errorOf('template').count()).resolves.toBe(0);
+    await expect(focused()).resolves.toBe('preset-name');
+    expect(presetWrites).toEqual([]);
+    await expect(page.getByRole('heading', { name: 'Neon noir' }).count()).resolves.toBe(0);
+
+    // Right in the browser, refused by the server: its words still show under the field it names.
+    await page.getByLabel('Preset name').fill('Neon noir');
     await page.getByLabel('Width (px)').fill('256');
     await page.getByLabel('Height (px)').fill('256');
     await page.getByLabel('Steps').fill('6');
+    await page.getByLabel('Guidance (CFG)').fill('');
+    await page.getByLabel('Model').selectOption({ label: 'atelier-tiny' });
+    const models = app.db.getRepository(AiModel);
+    await models.update({ name: 'atelier-tiny' }, { enabled: false });
+    try {
+      await page.getByRole('button', { name: 'Create preset' }).click();
+      await expect.poll(() => errorOf('model').textContent()).toBe('Model atelier-tiny is disabled');
+    } finally {
+      await models.update({ name: 'atelier-tiny' }, { enabled: true });
+    }
+    await expect(field('model').getAttribute('aria-invalid')).resolves.toBe('true');
+    expect(presetWrites).toEqual(['CreatePreset']);
+    await page.getByLabel('Model').selectOption({ label: 'Default model' });
     await page.getByRole('button', { name: 'Create preset' }).click();
     await page.getByRole('status').filter({ hasText: 'Created “Neon noir”.' }).waitFor();
     const mine = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Neon noir' }) });

@@ -31,3 +31,14 @@ export function placeError(
   if (field && fields.includes(field)) return { fieldErrors: { [field]: problem.message }, formError: null };
   return { fieldErrors: {}, formError: problem.message };
 }
+
+/** Moves focus to a field's control; for a group (a fieldset such as the LoRAs), to its first control. */
+export function focusField(id: string): void {
+  const element = document.getElementById(id);
+  const control = element instanceof HTMLFieldSetElement ? element.querySelector<HTMLElement>('input, select, textarea, button') : element;
+  control?.focus();
+}
+
+/** The first of `fields` (in the form's order) that has a message: the one to focus. */
+export const firstInvalid = <F extends string>(fields: readonly F[], errors: Partial<Record<string, string>>): F | undefined =>
+  fields.find((field) => errors[field]);

@@ -1,6 +1,7 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import type { ModelsQuery, Sampler, SessionsQuery } from '../gql/graphql';
 import { BACKEND_LABELS } from '../lib/backends';
+import { GENERATION_LIMITS as L } from '../lib/limits';
 import { fitToTier, limitHints, type Limits } from './LimitHints';
 import { LoraPicker } from './LoraPicker';
 import { PresetPicker, type PresetOption } from './PresetPicker';
@@ -141,21 +142,22 @@ export function GenerateForm({ initial, limits, models, sessions, busy, serverEr
             })}
           </select>
         </Field>
-        {num('width', 'Width (px)', { min: 64, max: 2048, step: 8 })}
-        {num('height', 'Height (px)', { min: 64, max: 2048, step: 8 })}
+        {num('width', 'Width (px)', { min: L.width.min, max: L.width.max, step: L.width.multipleOf })}
+        {num('height', 'Height (px)', { min: L.height.min, max: L.height.max, step: L.height.multipleOf })}
       </fieldset>
       <fieldset className="grid-fields">
         <legend>Sampling</legend>
-        {num('steps', 'Steps', { min: 1, max: 150 }, limits ? `Up to ${limits.maxSteps} on your tier.` : undefined)}
-        {num('guidanceScale', 'Guidance (CFG)', { min: 1, max: 30, step: 0.5 }, 'How closely to follow the prompt, 1–30.')}
+        {num('steps', 'Steps', { min: L.steps.min, max: L.steps.max }, limits ? `Up to ${limits.maxSteps} on your tier.` : undefined)}
+        {num('guidanceScale', 'Guidance (CFG)', { min: L.guidanceScale.min, max: L.guidanceScale.max, step: 0.5 },
+          `How closely to follow the prompt, ${L.guidanceScale.min}–${L.guidanceScale.max}.`)}
         <Field id="seed" label="Seed" hint="Empty for a random seed; the same seed and settings give the same image." error={errorOf('seed')}>
           <div className="inline">
-            <input id="seed" name="seed" type="number" min={0} max={2147483647} value={s.seed} placeholder="Random"
+            <input id="seed" name="seed" type="number" min={L.seed.min} max={L.seed.max} value={s.seed} placeholder="Random"
               aria-invalid={Boolean(errorOf('seed'))} aria-describedby={describedBy('seed', 'hint', errorOf('seed'))} onChange={(e) => set('seed', e.target.value)} />
             <button type="button" className="button ghost small" onClick={() => set('seed', '')} aria-label="Use a random seed">Random</button>
           </div>
         </Field>
-        {num('count', 'Images', { min: 1, max: 8 }, limits ? `Up to ${limits.maxCount} per job on your tier.` : undefined)}
+        {num('count', 'Images', { min: L.count.min, max: L.count.max }, limits ? `Up to ${limits.maxCount} per job on your tier.` : undefined)}
         <Field id="sampler" label="Sampler" error={errorOf('sampler')}>
           <select id="sampler" value={s.sampler} onChange={(e) => set('sampler', e.target.value as Sampler | '')}>
             <option value="">Model's default</option>

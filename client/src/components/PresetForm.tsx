@@ -1,15 +1,28 @@
 import { useMutation, useQuery } from '@apollo/client/react';
 import { useState, type FormEvent } from 'react';
 import type { PresetCategory, PresetFieldsFragment, PresetInput } from '../gql/graphql';
-import { explainError, type ExplainedError } from '../lib/errors';
+import { explainError } from '../lib/errors';
+import { codePoints, describeRange, fits, GENERATION_LIMITS as L, PRESET_LIMITS as P, type NumberLimit } from '../lib/limits';
 import { ModelsQuery, UsageQuery } from '../operations/jobs';
 import { CreatePresetMutation, UpdatePresetMutation } from '../operations/presets';
 import { SessionsQuery } from '../operations/sessions';
-import { describedBy, FormField, placeError } from './FormField';
+import { describedBy, firstInvalid, focusField, FormField, placeError } from './FormField';
 import { LoraPicker } from './LoraPicker';
 
 const FIELDS = ['name', 'category', 'template', 'negativePrompt', 'width', 'height', 'steps', 'guidanceScale', 'fps', 'durationSeconds', 'modelId', 'sessionId', 'loras'] as const;
+type Field = (typeof FIELDS)[number];
 type NumberField = 'width' | 'height' | 'steps' | 'guidanceScale' | 'fps' | 'durationSeconds';
+
+/** The control each field's message sits under, to focus when it is the first bad one. */
+const CONTROLS: Record<Field, string> = {
+  name: 'preset-name', category: 'preset-category', template: 'preset-template', negativePrompt: 'preset-negative',
+  width: 'preset-width', height: 'preset-height', steps: 'preset-steps', guidanceScale: 'preset-guidanceScale',
+  fps: 'preset-fps', durationSeconds: 'preset-durationSeconds', modelId: 'preset-model', sessionId: 'preset-session', loras: 'loras',
+};
+
+const NUMBER_LIMITS: Record<NumberField, NumberLimit> = {
+  width: L.width, height: L.height, steps: L.steps, guidanceScale: L.guidanceScale, fps: P.fps, durationSeconds: P.durationSeconds,
+};
 
 interface Values {
   name: string;
@@ -50,6 +63,31 @@ function inputOf(v: Values): PresetInput {
   };
 }
 
+/**
+ * Every rule of the server's (src/services/presets.ts) that the browser can
+ * check, by field: a message for each bad field, none when all are right.
+ * Whether the model, session and LoRAs may be used is the server's to say.
+ */
+function check(v: Values): Partial<Record<Field, string>> {
+  const problems: Partial<Record<Field, string>> = {};
+  const name = v.name.trim();
+  if (!name) problems.name = 'Enter a name for the preset.';
+  else if (name.length > P.nameChars) problems.name = `Use at most ${P.nameChars} characters for the name (this has ${name.length}).`;
+  const template = v.template.trim();
+  if (!template.includes('{prompt}')) problems.template = 'The template must contain {prompt}: write it where the prompt goes.';
+  else if (template.length > P.templateChars) problems.template = `Use at most ${P.templateChars} characters (this has ${template.length}).`;
+  const negative = codePoints(v.negativePrompt.trim());
+  if (negative > L.promptChars.max) problems.negativePrompt = `Use at most ${L.promptChars.max} characters (this has ${negative}).`;
+  const sent = inputOf(v);
+  for (const field of Object.keys(NUMBER_LIMITS) as NumberField[]) {
+    const value = sent[field];
+    if (value != null && !fits(value, NUMBER_LIMITS[field])) problems[field] = `Enter ${describeRange(NUMBER_LIMITS[field])}, or leave it empty.`;
+  }
+  if (v.loras.length > P.loras) problems.loras = `A preset applies at most ${P.loras} LoRAs; remove ${v.loras.length - P.loras}.`;
+  else if (v.loras.some((l) => !fits(l.weight, L.loraWeight))) problems.loras = `Each LoRA's weight must be from ${L.loraWeight.min} to ${L.loraWeight.max}.`;
+  return problems;
+}
+
 /** The template with an example prompt, so the author sees where the prompt lands. */
 export function TemplatePreview({ template, prompt = 'a red fox in the snow' }: { template: string; prompt?: string }) {
   const parts = template.split('{prompt}');
@@ -63,37 +101,51 @@ interface Props {
   onCancel(): void;
 }
 
-/** Creates or replaces a custom preset; refusals show under the field the server names. */
+/**
+ * Creates or replaces a custom preset. Every field is checked first, each bad
+ * one flagged at once and the first focused; nothing is sent until all are
+ * right. The server's refusals show under the field it names.
+ */
 export function PresetForm({ editing, onSaved, onCancel }: Props) {
   const [v, setV] = useState<Values>(() => valuesOf(editing));
-  const [problem, setProblem] = useState<ExplainedError | null>(null);
+  const [fieldErrors, setFieldErrors] = useState<Partial<Record<Field, string>>>({});
+  const [formError, setFormError] = useState<string | null>(null);
   const models = useQuery(ModelsQuery);
   const sessions = useQuery(SessionsQuery);
   const usage = useQuery(UsageQuery);
   const [create, createState] = useMutation(CreatePresetMutation, { refetchQueries: ['PresetLibrary'] });
   const [update, updateState] = useMutation(UpdatePresetMutation);
   const busy = createState.loading || updateState.loading;
-  const { fieldErrors, formError } = placeError(problem, FIELDS);
   const set = <K extends keyof Values>(key: K, value: Values[K]) => setV((prev) => ({ ...prev, [key]: value }));
   const setNumber = (field: NumberField, value: string) => setV((prev) => ({ ...prev, numbers: { ...prev.numbers, [field]: value } }));
   const writable = (sessions.data?.sessions ?? []).filter((s) => s.myRole === 'OWNER' || s.myRole === 'COLLABORATOR');
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setProblem(null);
+    const problems = check(v);
+    setFieldErrors(problems);
+    setFormError(null);
+    const first = firstInvalid(FIELDS, problems);
+    if (first) {
+      focusField(CONTROLS[first]);
+      return;
+    }
     try {
       const input = inputOf(v);
       if (editing) await update({ variables: { id: editing.id, input } });
       else await create({ variables: { input } });
       onSaved(input.name, !editing);
     } catch (error) {
-      setProblem(explainError(error));
+      const placed = placeError(explainError(error), FIELDS);
+      setFieldErrors(placed.fieldErrors);
+      setFormError(placed.formError);
     }
   };
 
-  const number = (field: NumberField, label: string, props: { min: number; max: number; step?: number }) => (
+  const number = (field: NumberField, label: string, step?: number) => (
     <FormField id={`preset-${field}`} label={label} error={fieldErrors[field]}>
-      <input id={`preset-${field}`} type="number" inputMode="decimal" placeholder="Default" {...props} value={v.numbers[field]}
+      <input id={`preset-${field}`} type="number" inputMode="decimal" placeholder="Default" min={NUMBER_LIMITS[field].min} max={NUMBER_LIMITS[field].max}
+        step={step} value={v.numbers[field]}
         aria-invalid={Boolean(fieldErrors[field])} aria-describedby={describedBy(`preset-${field}`, undefined, fieldErrors[field])}
         onChange={(e) => setNumber(field, e.target.value)} />
     </FormField>
@@ -104,7 +156,7 @@ export function PresetForm({ editing, onSaved, onCancel }: Props) {
       <h2 id="preset-form-title" className="h3">{editing ? `Edit “${editing.name}”` : 'New preset'}</h2>
       <div className="grid-fields">
         <FormField id="preset-name" label="Preset name" error={fieldErrors.name}>
-          <input id="preset-name" required maxLength={80} value={v.name} autoFocus={Boolean(editing)} onChange={(e) => set('name', e.target.value)}
+          <input id="preset-name" required maxLength={P.nameChars} value={v.name} autoFocus={Boolean(editing)} onChange={(e) => set('name', e.target.value)}
             aria-invalid={Boolean(fieldErrors.name)} aria-describedby={describedBy('preset-name', undefined, fieldErrors.name)} />
         </FormField>
         <FormField id="preset-category" label="Category">
@@ -115,24 +167,24 @@ export function PresetForm({ editing, onSaved, onCancel }: Props) {
         </FormField>
       </div>
       <FormField id="preset-template" label="Template" hint="Write {prompt} where the prompt goes." error={fieldErrors.template}>
-        <textarea id="preset-template" rows={2} maxLength={1000} value={v.template} onChange={(e) => set('template', e.target.value)}
+        <textarea id="preset-template" rows={2} maxLength={P.templateChars} value={v.template} onChange={(e) => set('template', e.target.value)}
           aria-invalid={Boolean(fieldErrors.template)} aria-describedby={describedBy('preset-template', 'hint', fieldErrors.template)} />
       </FormField>
       {v.template.includes('{prompt}') && (
         <p className="preset-applies small" aria-live="polite"><span className="muted">Example: </span><TemplatePreview template={v.template} /></p>
       )}
       <FormField id="preset-negative" label="Negative prompt (optional)" error={fieldErrors.negativePrompt}>
-        <input id="preset-negative" maxLength={2000} value={v.negativePrompt} onChange={(e) => set('negativePrompt', e.target.value)}
+        <input id="preset-negative" maxLength={L.promptChars.max} value={v.negativePrompt} onChange={(e) => set('negativePrompt', e.target.value)}
           aria-invalid={Boolean(fieldErrors.negativePrompt)} aria-describedby={describedBy('preset-negative', undefined, fieldErrors.negativePrompt)} />
       </FormField>
       <fieldset className="grid-fields">
         <legend>Defaults (empty: the generator’s own)</legend>
-        {number('width', 'Width (px)', { min: 64, max: 2048, step: 8 })}
-        {number('height', 'Height (px)', { min: 64, max: 2048, step: 8 })}
-        {number('steps', 'Steps', { min: 1, max: 150 })}
-        {number('guidanceScale', 'Guidance (CFG)', { min: 1, max: 30, step: 0.5 })}
-        {v.category === 'VIDEO' && number('fps', 'Frames per second', { min: 1, max: 120 })}
-        {v.category === 'VIDEO' && number('durationSeconds', 'Length (s)', { min: 0.5, max: 120, step: 0.5 })}
+        {number('width', 'Width (px)', L.width.multipleOf)}
+        {number('height', 'Height (px)', L.height.multipleOf)}
+        {number('steps', 'Steps')}
+        {number('guidanceScale', 'Guidance (CFG)', 0.5)}
+        {v.category === 'VIDEO' && number('fps', 'Frames per second')}
+        {v.category === 'VIDEO' && number('durationSeconds', 'Length (s)', 0.5)}
       </fieldset>
       <div className="grid-fields">
         <FormField id="preset-model" label="Model" error={fieldErrors.modelId}>
@@ -154,7 +206,7 @@ export function PresetForm({ editing, onSaved, onCancel }: Props) {
       <LoraPicker value={v.loras} max={usage.data?.usage.limits.maxLoras} error={fieldErrors.loras} onChange={(loras) => set('loras', loras)} />
       {formError && <div className="notice error" role="alert"><strong>Could not save: </strong>{formError}</div>}
       <div className="actions">
-        <button type="submit" className="button primary" disabled={busy || !v.name.trim()}>{editing ? 'Save changes' : 'Create preset'}</button>
+        <button type="submit" className="button primary" disabled={busy}>{editing ? 'Save changes' : 'Create preset'}</button>
         {editing && <button type="button" className="button ghost" onClick={onCancel}>Cancel</button>}
       </div>
     </form>
