@@ -169,6 +169,7 @@ describe('authoring the library in a real browser', () => {
     await expect(field('model').getAttribute('aria-invalid')).resolves.toBe('true');
     expect(presetWrites).toEqual(['CreatePreset']);
     await page.getByLabel('Model').selectOption({ label: 'Default model' });
+    await page.getByLabel('Sampler').selectOption({ label: 'DPM++ 2M' });
     await page.getByRole('button', { name: 'Create preset' }).click();
     await page.getByRole('status').filter({ hasText: 'Created “Neon noir”.' }).waitFor();
     const mine = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Neon noir' }) });
@@ -187,12 +188,14 @@ describe('authoring the library in a real browser', () => {
     await page.getByRole('button', { name: 'Edit Neon noir' }).click();
     await page.getByRole('heading', { name: 'Edit “Neon noir”' }).waitFor();
     await expect(page.getByLabel('Preset name').evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    await expect(page.getByLabel('Sampler').inputValue()).resolves.toBe('DPMPP_2M');
     await page.getByLabel('Template').fill('{prompt}, neon noir, heavy rain');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved “Neon noir”.' }).waitFor();
     await expect.poll(() => mine.textContent()).toContain('your prompt, neon noir, heavy rain');
-    // updatePreset replaced the whole preset with the form's values, which kept the size it had.
+    // updatePreset replaced the whole preset with the form's values, which kept the size and the sampler it had.
     await expect(mine.textContent()).resolves.toContain('256 × 256');
+    expect((await app.db.query(`SELECT sampler FROM presets WHERE name = 'Neon noir'`))[0].sampler).toBe('DPMPP_2M');
 
     await page.getByRole('button', { name: 'Delete Neon noir' }).click();
     await page.getByRole('status').filter({ hasText: 'Deleted “Neon noir”.' }).waitFor();

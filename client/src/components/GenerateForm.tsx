@@ -7,7 +7,7 @@ import { LoraPicker } from './LoraPicker';
 import { PresetPicker, type PresetOption } from './PresetPicker';
 import { PromptField } from './PromptField';
 import { PromptTools } from './PromptTools';
-import type { GenerationSettings } from './settings';
+import { SAMPLERS, type GenerationSettings } from './settings';
 
 const SIZES = [
   [256, 256],
@@ -36,13 +36,6 @@ interface Props {
 
 type NumberField = 'width' | 'height' | 'steps' | 'guidanceScale' | 'count';
 
-const SAMPLERS: { value: Sampler; label: string }[] = [
-  { value: 'EULER', label: 'Euler' },
-  { value: 'EULER_ANCESTRAL', label: 'Euler ancestral' },
-  { value: 'DDIM', label: 'DDIM' },
-  { value: 'LCM', label: 'LCM (1–4 steps)' },
-  { value: 'DPMPP_2M', label: 'DPM++ 2M' },
-];
 
 /** A labelled field with its hint and error wired to aria-describedby. */
 function Field({ id, label, hint, error, children }: { id: string; label: string; hint?: string; error?: string; children: ReactNode }) {

@@ -1,6 +1,6 @@
 import { useMutation, useQuery } from '@apollo/client/react';
 import { useState, type FormEvent } from 'react';
-import type { PresetCategory, PresetFieldsFragment, PresetInput } from '../gql/graphql';
+import type { PresetCategory, PresetFieldsFragment, PresetInput, Sampler } from '../gql/graphql';
 import { explainError } from '../lib/errors';
 import { codePoints, describeRange, fits, GENERATION_LIMITS as L, PRESET_LIMITS as P, type NumberLimit } from '../lib/limits';
 import { ModelsQuery, UsageQuery } from '../operations/jobs';
@@ -8,15 +8,16 @@ import { CreatePresetMutation, UpdatePresetMutation } from '../operations/preset
 import { SessionsQuery } from '../operations/sessions';
 import { describedBy, firstInvalid, focusField, FormField, placeError } from './FormField';
 import { LoraPicker } from './LoraPicker';
+import { SAMPLERS } from './settings';
 
-const FIELDS = ['name', 'category', 'template', 'negativePrompt', 'width', 'height', 'steps', 'guidanceScale', 'fps', 'durationSeconds', 'modelId', 'sessionId', 'loras'] as const;
+const FIELDS = ['name', 'category', 'template', 'negativePrompt', 'width', 'height', 'steps', 'guidanceScale', 'sampler', 'fps', 'durationSeconds', 'modelId', 'sessionId', 'loras'] as const;
 type Field = (typeof FIELDS)[number];
 type NumberField = 'width' | 'height' | 'steps' | 'guidanceScale' | 'fps' | 'durationSeconds';
 
 /** The control each field's message sits under, to focus when it is the first bad one. */
 const CONTROLS: Record<Field, string> = {
   name: 'preset-name', category: 'preset-category', template: 'preset-template', negativePrompt: 'preset-negative',
-  width: 'preset-width', height: 'preset-height', steps: 'preset-steps', guidanceScale: 'preset-guidanceScale',
+  width: 'preset-width', height: 'preset-height', steps: 'preset-steps', guidanceScale: 'preset-guidanceScale', sampler: 'preset-sampler',
   fps: 'preset-fps', durationSeconds: 'preset-durationSeconds', modelId: 'preset-model', sessionId: 'preset-session', loras: 'loras',
 };
 
@@ -29,6 +30,8 @@ interface Values {
   category: PresetCategory;
   template: string;
   negativePrompt: string;
+  /** Empty: the model's own. */
+  sampler: Sampler | '';
   modelId: string;
   sessionId: string;
   loras: { loraId: string; weight: number }[];
@@ -44,6 +47,7 @@ function valuesOf(p: PresetFieldsFragment | null): Values {
     category: p?.category ?? 'IMAGE',
     template: p?.template ?? '{prompt}, ',
     negativePrompt: p?.negativePrompt ?? '',
+    sampler: p?.sampler ?? '',
     modelId: p?.model?.id ?? '',
     sessionId: p?.session?.id ?? '',
     loras: p?.loras.map((l) => ({ loraId: l.loraId, weight: l.weight })) ?? [],
@@ -57,7 +61,7 @@ function inputOf(v: Values): PresetInput {
   const video = v.category === 'VIDEO';
   return {
     name: v.name.trim(), category: v.category, template: v.template, negativePrompt: v.negativePrompt.trim() || null,
-    width: num('width'), height: num('height'), steps: num('steps'), guidanceScale: num('guidanceScale'),
+    width: num('width'), height: num('height'), steps: num('steps'), guidanceScale: num('guidanceScale'), sampler: v.sampler || null,
     fps: video ? num('fps') : null, durationSeconds: video ? num('durationSeconds') : null,
     modelId: v.modelId || null, sessionId: v.sessionId || null, loras: v.loras,
   };
@@ -183,6 +187,13 @@ export function PresetForm({ editing, onSaved, onCancel }: Props) {
         {number('height', 'Height (px)', L.height.multipleOf)}
         {number('steps', 'Steps')}
         {number('guidanceScale', 'Guidance (CFG)', 0.5)}
+        <FormField id="preset-sampler" label="Sampler" error={fieldErrors.sampler}>
+          <select id="preset-sampler" value={v.sampler} onChange={(e) => set('sampler', e.target.value as Sampler | '')}
+            aria-invalid={Boolean(fieldErrors.sampler)} aria-describedby={describedBy('preset-sampler', undefined, fieldErrors.sampler)}>
+            <option value="">Model's default</option>
+            {SAMPLERS.map((x) => <option key={x.value} value={x.value}>{x.label}</option>)}
+          </select>
+        </FormField>
         {v.category === 'VIDEO' && number('fps', 'Frames per second')}
         {v.category === 'VIDEO' && number('durationSeconds', 'Length (s)', 0.5)}
       </fieldset>

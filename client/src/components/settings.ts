@@ -55,3 +55,12 @@ export function settingsOf(job: JobFieldsFragment): GenerationSettings {
     sampler: job.sampler ?? '',
   };
 }
+
+/** The samplers a job or a preset may name, as the forms list them (empty: the model's own). */
+export const SAMPLERS: { value: Sampler; label: string }[] = [
+  { value: 'EULER', label: 'Euler' },
+  { value: 'EULER_ANCESTRAL', label: 'Euler ancestral' },
+  { value: 'DDIM', label: 'DDIM' },
+  { value: 'LCM', label: 'LCM (1–4 steps)' },
+  { value: 'DPMPP_2M', label: 'DPM++ 2M' },
+];

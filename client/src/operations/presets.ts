@@ -11,6 +11,7 @@ export const PresetFieldsFragment = graphql(`
     height
     steps
     guidanceScale
+    sampler
     fps
     durationSeconds
     builtIn
