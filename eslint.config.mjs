@@ -55,7 +55,7 @@ const boundaries = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'client/**', 'coverage/**', '.test-data/**'] },
+  { ignores: ['dist/**', 'sdk/dist/**', 'node_modules/**', 'data/**', 'client/**', 'coverage/**', '.test-data/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { files: ['test/**/*.ts', 'bench/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },

@@ -3,6 +3,7 @@ import { Kind, OperationTypeNode, print } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import { AtelierError } from './errors';
 import type { ErrorCode } from './generated/enums';
+import { refusalOf } from './resume';
 import { answerOf, retryPolicy, type RetryOptions } from './retries';
 
 /**
@@ -40,7 +41,14 @@ type Variables = Record<string, unknown>;
 export class Transport {
   private socket: Promise<Client> | null = null;
 
-  constructor(private readonly options: AtelierClientOptions) {}
+  /** Throws AtelierError BAD_USER_INPUT (field `url`) when `options.url` is not an absolute URL. */
+  constructor(private readonly options: AtelierClientOptions) {
+    try {
+      new URL(options.url);
+    } catch {
+      throw new AtelierError(`url must be an absolute URL such as http://localhost:4000, not ${JSON.stringify(options.url)}`, 'BAD_USER_INPUT', 'url');
+    }
+  }
 
   /** A URL on the server (the API path, or a relative file URL from `Image.url`). */
   resolve(pathOrUrl: string): URL {
@@ -74,8 +82,9 @@ export class Transport {
 
   /**
    * One subscription's results. GraphQL errors throw AtelierError with their
-   * code; a lost connection throws AtelierError NETWORK (the caller decides
-   * whether to resubscribe).
+   * code; a connection the server refused throws UNAUTHENTICATED (close 4401,
+   * 4403) or RATE_LIMITED (4429); a lost connection throws AtelierError
+   * NETWORK (the caller decides whether to resubscribe).
    */
   async *subscribe<TData, TVariables extends Variables>(document: TypedDocumentNode<TData, TVariables>, variables: TVariables): AsyncGenerator<TData> {
     const socket = await this.ws();
@@ -88,7 +97,10 @@ export class Transport {
       if (error instanceof AtelierError) throw error;
       // graphql-ws rejects with the error list, or with the close event of a dropped socket.
       if (Array.isArray(error)) throw AtelierError.fromGraphQL(error);
-      const reason = (error as { reason?: string }).reason || (error as Error).message || 'connection closed';
+      const close = error as { code?: unknown; reason?: string } | null;
+      const reason = close?.reason || (error as Error | null)?.message || 'connection closed';
+      const refusal = refusalOf(close?.code);
+      if (refusal) throw new AtelierError(`Subscription refused (${String(close?.code)}): ${reason}`, refusal);
       throw new AtelierError(`Subscription interrupted: ${reason}`, 'NETWORK');
     }
   }

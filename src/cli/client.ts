@@ -2,7 +2,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ErrorCode } from '../kernel/errors';
 import { CliError } from './cli-error';
-import { readConfig, serverUrl, type CliConfig } from './config-file';
+import { givenUrl, readConfig, serverUrl, type CliConfig } from './config-file';
 import { answerOf, isQueryText, RETRY_DEFAULTS, retryPolicy } from '../../sdk/src/retries';
 
 /** One server and the credential to send it. */
@@ -10,17 +10,24 @@ export interface Connection {
   url: string;
   /** A JWT or an API key; null for anonymous calls (the server then answers UNAUTHENTICATED where it must). */
   credential: string | null;
+  /** The server a stored login is for when it is not `url` (so it was not sent), to say so on UNAUTHENTICATED. */
+  storedFor?: string;
 }
 
 /**
  * The server and credential for a command. ATELIER_API_KEY wins (for scripts);
  * the stored credential is sent only to the server it was stored for, so
- * `--url` pointing elsewhere never leaks it.
+ * `--url` pointing elsewhere never leaks it. With ATELIER_API_KEY and a URL
+ * given, the config file is not read (a damaged one does not matter then).
  */
-export function connect(urlFlag: string | undefined, config: CliConfig = readConfig(), env: NodeJS.ProcessEnv = process.env): Connection {
-  const url = serverUrl(urlFlag, config, env);
-  const stored = config.credential && serverUrl(undefined, config, {}) === url ? config.credential.value : null;
-  return { url, credential: env.ATELIER_API_KEY || stored };
+export function connect(urlFlag: string | undefined, config?: CliConfig, env: NodeJS.ProcessEnv = process.env): Connection {
+  const given = givenUrl(urlFlag, env);
+  if (env.ATELIER_API_KEY && given && !config) return { url: given, credential: env.ATELIER_API_KEY };
+  const stored = config ?? readConfig();
+  const url = given ?? serverUrl(undefined, stored, env);
+  const storedUrl = stored.credential ? serverUrl(undefined, stored, {}) : undefined;
+  const credential = env.ATELIER_API_KEY || (storedUrl === url ? stored.credential!.value : null);
+  return { url, credential, ...(!credential && storedUrl && storedUrl !== url ? { storedFor: storedUrl } : {}) };
 }
 
 interface GraphQLBody<T> {
@@ -36,7 +43,19 @@ interface GraphQLBody<T> {
  */
 export async function request<T>(conn: Connection, query: string, variables: Record<string, unknown> = {}, repeatable = isQueryText(query)): Promise<T> {
   const body = JSON.stringify({ query, variables });
-  return retryPolicy(RETRY_DEFAULTS, repeatable).execute(() => post<T>(conn, body));
+  try {
+    return await retryPolicy(RETRY_DEFAULTS, repeatable).execute(() => post<T>(conn, body));
+  } catch (error) {
+    throw elsewhere(conn, error);
+  }
+}
+
+/** UNAUTHENTICATED because the stored login is for another server: say which, and how to sign in to this one. */
+function elsewhere(conn: Connection, error: unknown): unknown {
+  if (!(error instanceof CliError) || error.code !== ErrorCode.UNAUTHENTICATED || conn.credential || !conn.storedFor) return error;
+  return new CliError(ErrorCode.UNAUTHENTICATED, `the stored login is for ${conn.storedFor}, not ${conn.url}: run \`atelier login --url ${conn.url}\``, error.field, {
+    status: error.status ?? undefined, retryAfterSeconds: error.retryAfterSeconds ?? undefined,
+  });
 }
 
 async function post<T>(conn: Connection, payload: string): Promise<T> {

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ErrorCode } from '../kernel/errors';
-import { CliError } from './cli-error';
+import { badCliInput, CliError } from './cli-error';
 
 /** What `atelier login` stores: the server and one credential (a JWT or an API key, both sent as Bearer). */
 export interface CliConfig {
@@ -27,9 +27,20 @@ export function readConfig(file = configPath()): CliConfig {
     throw error;
   }
   try {
-    return JSON.parse(text) as CliConfig;
+    const config = JSON.parse(text) as CliConfig;
+    if (config && typeof config === 'object' && !Array.isArray(config)) return config;
   } catch {
-    throw new CliError(ErrorCode.BAD_USER_INPUT, `${file} is not valid JSON: run \`atelier login\` again`, 'config');
+    // Reported below, like a document that is not an object.
+  }
+  throw new CliError(ErrorCode.BAD_USER_INPUT, `${file} is not valid JSON: run \`atelier login\` again`, 'config');
+}
+
+/** The stored config, or nothing (and `damaged`) when it cannot be read: for `login`, which rewrites it. */
+export function readConfigIfSound(file = configPath()): { config: CliConfig; damaged: boolean } {
+  try {
+    return { config: readConfig(file), damaged: false };
+  } catch {
+    return { config: {}, damaged: true };
   }
 }
 
@@ -41,7 +52,25 @@ export function writeConfig(config: CliConfig, file = configPath()): void {
   chmodSync(file, 0o600);
 }
 
-/** The server: `--url`, then ATELIER_URL, then the one `login` stored, then localhost:4000. */
+/** The URL the user gave (`--url` or ATELIER_URL), checked; undefined when neither is set. */
+export function givenUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const given = flag || env.ATELIER_URL;
+  return given ? checkedUrl(given) : undefined;
+}
+
+/** The server: `--url`, then ATELIER_URL, then the one `login` stored, then localhost:4000. A malformed one is bad input. */
 export function serverUrl(flag: string | undefined, config: CliConfig, env: NodeJS.ProcessEnv = process.env): string {
-  return (flag || env.ATELIER_URL || config.url || DEFAULT_URL).replace(/\/+$/, '');
+  return checkedUrl(flag || env.ATELIER_URL || config.url || DEFAULT_URL);
+}
+
+function checkedUrl(value: string): string {
+  const url = value.trim().replace(/\/+$/, '');
+  let protocol: string | null = null;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    // Reported below.
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') throw badCliInput('url', `'${value}' is not an http(s) URL (--url or ATELIER_URL), e.g. http://localhost:4000`);
+  return url;
 }

@@ -16,14 +16,29 @@ import { watchCommand } from './commands/watch';
 import { EXIT_CODES } from './exit-codes';
 import { printJson } from './output';
 
+/** Whether --json was given: read from argv too, since a usage mistake can stop parsing before options are set. */
+function jsonWanted(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** The option or argument a commander message names (`--first <n>` → first, `--api-key` → apiKey), else null. */
+function usageField(message: string): string | null {
+  const named = /option '(?:-\w, )?--([\w-]+)|argument '([\w-]+)'|missing required argument '([\w-]+)'/.exec(message);
+  const name = named?.[1] ?? named?.[3] ?? named?.[2];
+  return name ? name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()) : null;
+}
+
 /** The `atelier` command line (README, "Command line"). */
-function program(): Command {
+function program(json: boolean): Command {
   const root = new Command('atelier')
     .description('Atelier from the terminal: sign in, generate images, follow jobs and sessions, run the service')
     .option('--url <url>', 'server URL (default: ATELIER_URL, then the one `login` stored, then http://localhost:4000)')
     .option('--json', 'print JSON for scripts instead of text')
     .showHelpAfterError('(atelier --help lists the commands and options)')
     .exitOverride();
+  // With --json the error is printed once, as JSON on stdout (report); set before the commands, which copy it.
+  if (json) root.configureOutput({ outputError: () => undefined });
   for (const add of [loginCommand, generateCommand, jobsCommand, watchCommand, keysCommand, modelsCommand, trainCommand, mcpCommand, operatorCommands, transferCommands]) add(root);
   return root;
 }
@@ -32,10 +47,12 @@ function program(): Command {
 function report(error: unknown, json: boolean): number {
   if (error instanceof CommanderError) {
     // Help and version exit 0; a usage mistake is bad input.
-    return error.exitCode === 0 ? 0 : EXIT_CODES[ErrorCode.BAD_USER_INPUT];
+    if (error.exitCode === 0) return 0;
+    if (json) printJson({ error: { code: ErrorCode.BAD_USER_INPUT, message: error.message.replace(/^error: /, ''), field: usageField(error.message) } });
+    return EXIT_CODES[ErrorCode.BAD_USER_INPUT];
   }
   if (error instanceof JobFailedError) {
-    if (json) printJson({ error: { code: error.job.error?.code ?? error.job.status, message: error.message }, job: error.job });
+    if (json) printJson({ error: { code: error.code, message: error.message, field: null }, job: error.job });
     else console.error(`atelier: ${error.message}`);
     return error.exitCode;
   }
@@ -48,11 +65,12 @@ function report(error: unknown, json: boolean): number {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const root = program();
+  const json = jsonWanted(argv.slice(2));
+  const root = program(json);
   try {
     await root.parseAsync(argv);
   } catch (error) {
-    process.exitCode = report(error, Boolean(root.opts().json));
+    process.exitCode = report(error, json || Boolean(root.opts().json));
   }
 }
 

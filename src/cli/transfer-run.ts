@@ -4,7 +4,7 @@ import { loadConfig } from '../config';
 import { configuredDatabase, openDatabase } from '../database/data-source';
 import { exportInstallation } from '../database/installation-transfer/export';
 import { importInstallation } from '../database/installation-transfer/import';
-import type { Manifest } from '../database/installation-transfer/manifest';
+import { readManifest, type Manifest } from '../database/installation-transfer/manifest';
 import { findAppError } from '../kernel/errors';
 import { createArtifactStorage } from '../storage/create-store';
 import { CliError } from './cli-error';
@@ -13,6 +13,10 @@ import { outputOf, printJson, printTable } from './output';
 
 /** Opens this installation as the environment configures it, runs the export or import, prints counts and checksums. */
 export async function runTransfer(direction: 'export' | 'import', dir: string, opts: GlobalOptions): Promise<void> {
+  // An import's folder is checked before the installation is opened, which makes its data folder.
+  if (direction === 'import') await readManifest(path.resolve(dir)).catch((error: unknown) => {
+    throw cliErrorOf(error);
+  });
   const config = loadConfig(process.env);
   const db = await openDatabase(configuredDatabase(config));
   const storage = createArtifactStorage(config.storage, config.dataDir);
@@ -23,11 +27,15 @@ export async function runTransfer(direction: 'export' | 'import', dir: string, o
       : await importInstallation({ db, store: storage.store }, target);
     report(direction, target, manifest, outputOf(opts).json);
   } catch (error) {
-    const known = findAppError(error);
-    throw known ? new CliError(known.code, known.message, typeof known.extensions.field === 'string' ? known.extensions.field : null) : error;
+    throw cliErrorOf(error);
   } finally {
     await db.destroy();
   }
+}
+
+function cliErrorOf(error: unknown): unknown {
+  const known = findAppError(error);
+  return known ? new CliError(known.code, known.message, typeof known.extensions.field === 'string' ? known.extensions.field : null) : error;
 }
 
 function report(direction: 'export' | 'import', dir: string, manifest: Manifest, json: boolean): void {

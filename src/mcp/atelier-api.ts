@@ -1,6 +1,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ErrorCode } from '../kernel/errors';
+import { refusalOf } from '../../sdk/src/resume';
 import { answerOf, isQueryText, RETRY_DEFAULTS, retryPolicy, type AnsweredFailure } from '../../sdk/src/retries';
 
 /** Where the running Atelier is and the API key the MCP server acts with. */
@@ -24,6 +25,16 @@ export class AtelierApiError extends Error {
     this.name = 'AtelierApiError';
     this.status = answer.status ?? null;
     this.retryAfterSeconds = answer.retryAfterSeconds ?? null;
+  }
+}
+
+/**
+ * The live connection dropped (no answer, not a refusal): SERVICE_UNAVAILABLE
+ * to the caller, but a subscription with an `after` can resume.
+ */
+export class ConnectionLostError extends AtelierApiError {
+  constructor(reason: string) {
+    super(`Subscription failed: ${reason}`, ErrorCode.SERVICE_UNAVAILABLE);
   }
 }
 
@@ -75,7 +86,12 @@ export class AtelierApi {
     return body.data;
   }
 
-  /** Streams a subscription's results until it completes; throws AtelierApiError on an error. */
+  /**
+   * Streams a subscription's results until it completes; throws AtelierApiError
+   * on an error: UNAUTHENTICATED (close 4401, 4403) or RATE_LIMITED (4429)
+   * when the server refused the connection, ConnectionLostError when it
+   * dropped (resuming is the caller's business: it knows the last eventId).
+   */
   async *subscribe<T>(query: string, variables: Record<string, unknown>): AsyncGenerator<T> {
     try {
       for await (const result of this.ws().iterate<T>({ query, variables })) {
@@ -86,8 +102,11 @@ export class AtelierApi {
       if (error instanceof AtelierApiError) throw error;
       // graphql-ws rejects with the error list, or with the close event of a refused socket.
       if (Array.isArray(error)) throw toApiError(error as FormattedError[]);
-      const reason = (error as { reason?: string; code?: number }).reason || (error as Error).message || 'connection closed';
-      throw new AtelierApiError(`Subscription failed: ${reason}`, ErrorCode.SERVICE_UNAVAILABLE);
+      const close = error as { reason?: string; code?: unknown } | null;
+      const reason = close?.reason || (error as Error | null)?.message || 'connection closed';
+      const refusal = refusalOf(close?.code);
+      if (refusal) throw new AtelierApiError(`Subscription refused (${String(close?.code)}): ${reason}`, refusal);
+      throw new ConnectionLostError(reason);
     }
   }
 

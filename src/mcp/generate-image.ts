@@ -3,8 +3,9 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { ErrorCode } from '../kernel/errors';
-import { AtelierApi, AtelierApiError } from './atelier-api';
-import { CREATE_GENERATION, GET_JOB, JOB_UPDATED } from './operations';
+import { resumable } from '../../sdk/src/resume';
+import { AtelierApi, AtelierApiError, ConnectionLostError } from './atelier-api';
+import { CANCEL_JOB, CREATE_GENERATION, GET_JOB, JOB_UPDATED } from './operations';
 
 /**
  * The generate_image arguments. Only shapes are checked here: the limits
@@ -25,6 +26,7 @@ type GenerateImageArgs = z.infer<z.ZodObject<typeof generateImageInput>>;
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 interface JobEvent {
+  eventId: string;
   type: string;
   step: number | null;
   totalSteps: number | null;
@@ -57,13 +59,32 @@ function progressReporter(extra: Extra, total: number): (event: JobEvent) => Pro
   };
 }
 
-/** Follows jobUpdated until the job's final event (the subscription replays what already happened). */
+const FINAL_EVENT_TYPES = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+/**
+ * Follows jobUpdated until the job's final event (the subscription replays
+ * what already happened). A dropped connection (the API restarting) is
+ * resumed after the last eventId seen, with the SDK's attempts and backoff
+ * (sdk/src/resume.ts); only then does it fail.
+ */
 async function followJob(api: AtelierApi, job: Job, extra: Extra): Promise<void> {
   const report = progressReporter(extra, job.totalSteps);
-  for await (const { jobUpdated } of api.subscribe<{ jobUpdated: JobEvent }>(JOB_UPDATED, { jobId: job.id })) {
-    await report(jobUpdated);
+  const open = async function* (after: string | null) {
+    for await (const { jobUpdated } of api.subscribe<{ jobUpdated: JobEvent }>(JOB_UPDATED, { jobId: job.id, after })) yield jobUpdated;
+  };
+  const events = resumable(open, (event) => FINAL_EVENT_TYPES.has(event.type), (error) => error instanceof ConnectionLostError);
+  for await (const event of events) {
+    await report(event);
     if (extra.signal.aborted) return;
   }
+}
+
+/** Cancels the job when the MCP client cancels the call, so an abandoned job neither renders nor counts. */
+function cancelOnAbort(api: AtelierApi, job: Job, signal: AbortSignal): () => void {
+  const cancel = () => void api.request(CANCEL_JOB, { id: job.id }, true).catch(() => undefined);
+  if (signal.aborted) cancel();
+  else signal.addEventListener('abort', cancel, { once: true });
+  return () => signal.removeEventListener('abort', cancel);
 }
 
 /** The finished job's images as MCP image content, each followed by its signed URL. */
@@ -81,7 +102,13 @@ async function imageContent(api: AtelierApi, job: Job): Promise<CallToolResult['
 export async function generateImage(api: AtelierApi, args: GenerateImageArgs, extra: Extra): Promise<CallToolResult> {
   // With a key of its own, a submission whose answer was lost is asked again safely: the retry gets the same job.
   const { createGeneration } = await api.request<{ createGeneration: Job }>(CREATE_GENERATION, { input: args, idempotencyKey: randomUUID() }, true);
-  await followJob(api, createGeneration, extra);
+  const forget = cancelOnAbort(api, createGeneration, extra.signal);
+  try {
+    await followJob(api, createGeneration, extra);
+  } finally {
+    forget();
+  }
+  if (extra.signal.aborted) throw new AtelierApiError(`The call was cancelled; job ${createGeneration.id} was cancelled`, 'CANCELLED');
   const { job } = await api.request<{ job: Job | null }>(GET_JOB, { id: createGeneration.id });
   if (!job) throw new AtelierApiError(`Job ${createGeneration.id} is gone`, ErrorCode.NOT_FOUND);
   if (job.status === 'FAILED') throw new AtelierApiError(job.error?.message ?? 'The job failed', job.error?.code ?? 'INFERENCE_FAILED');

@@ -12,9 +12,11 @@ export const CREATE_GENERATION = `mutation McpCreateGeneration($input: Generatio
   createGeneration(input: $input, idempotencyKey: $idempotencyKey) { ${JOB_FIELDS} }
 }`;
 
-export const JOB_UPDATED = `subscription McpJobUpdated($jobId: ID!) {
-  jobUpdated(jobId: $jobId) { type step totalSteps progress queuePosition etaSeconds error { code message } }
+export const JOB_UPDATED = `subscription McpJobUpdated($jobId: ID!, $after: String) {
+  jobUpdated(jobId: $jobId, after: $after) { eventId type step totalSteps progress queuePosition etaSeconds error { code message } }
 }`;
+
+export const CANCEL_JOB = `mutation McpCancelJob($id: ID!) { cancelJob(id: $id) { id status } }`;
 
 export const GET_JOB = `query McpJob($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`;
 

@@ -1,9 +1,25 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { AtelierApi } from './atelier-api';
+import { AtelierApiError, type AtelierApi } from './atelier-api';
 import { generateImage, generateImageInput } from './generate-image';
 import { APPLY_PRESET, GET_JOB, LIST_FAVORITES, LIST_JOBS, RANDOM_PROMPTS, SUGGESTIONS } from './operations';
 import { guarded, jsonResult } from './tool-results';
+
+/**
+ * Runs a call whose GraphQL arguments are named differently from the tool's
+ * inputs (`names`: GraphQL name to tool name), so that an error's field, and
+ * the name in its message, are the ones the caller passed.
+ */
+async function renamed<T>(names: Record<string, string>, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!(error instanceof AtelierApiError) || error.field === null || !Object.hasOwn(names, error.field)) throw error;
+    const name = names[error.field];
+    const message = error.message.replace(new RegExp(`\\b${error.field}\\b`, 'g'), name);
+    throw new AtelierApiError(message, error.code, name, error);
+  }
+}
 
 const pageSize = z.number().int().optional().describe('How many, 1..100 (default 20).');
 const after = z.string().optional().describe('Cursor from the previous answer\'s pageInfo.endCursor.');
@@ -43,7 +59,7 @@ export function registerTools(server: McpServer, api: AtelierApi): void {
     title: 'Apply a preset',
     description: 'Shows what a preset does to a prompt on your tier: the parameters generate_image with this presetId would use. Nothing is stored.',
     inputSchema: { presetId: z.string().describe('Preset id.'), prompt: z.string().describe('Your prompt.') },
-  }, ({ presetId, prompt }) => guarded(async () => jsonResult(await api.request(APPLY_PRESET, { id: presetId, prompt }))));
+  }, ({ presetId, prompt }) => guarded(async () => jsonResult(await renamed({ id: 'presetId' }, () => api.request(APPLY_PRESET, { id: presetId, prompt })))));
 
   server.registerTool('suggest_prompts', {
     title: 'Suggest prompts',
@@ -53,6 +69,6 @@ export function registerTools(server: McpServer, api: AtelierApi): void {
       limit: z.number().int().optional().describe('How many (suggestions 1..50, random prompts 1..20).'),
     },
   }, ({ query, limit }) => guarded(async () => jsonResult(query === undefined
-    ? await api.request(RANDOM_PROMPTS, { count: limit })
+    ? await renamed({ count: 'limit' }, () => api.request(RANDOM_PROMPTS, { count: limit }))
     : await api.request(SUGGESTIONS, { query, limit }))));
 }

@@ -1,5 +1,5 @@
 import {
-  GraphQLError, getNullableType, isListType, type DocumentNode, type GraphQLSchema,
+  GraphQLError, getNullableType, isListType, type DocumentNode, type GraphQLField, type GraphQLSchema,
 } from 'graphql';
 import { fieldExtensionsEstimator, getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { LRUCache } from 'lru-cache';
@@ -22,6 +22,41 @@ const listEstimator: ComplexityEstimator = ({ args, field, type, childComplexity
   return 1 + (list ? DEFAULT_LIST_SIZE : 1) * childComplexity;
 };
 
+const PAGING_ARGS = ['first', 'limit', 'count'];
+/** An argument's documented range, "1..100" or "1-200". */
+const RANGE_RE = /\b1\s*(?:\.\.|-)\s*(\d+)\b/;
+const pageMaxima = new WeakMap<GraphQLField<unknown, unknown>, Record<string, number>>();
+
+/** The largest page each paging argument of a field accepts, from the argument's documented range. */
+function pageMaximaOf(field: GraphQLField<unknown, unknown>): Record<string, number> {
+  let maxima = pageMaxima.get(field);
+  if (!maxima) {
+    maxima = {};
+    for (const arg of field.args) {
+      const range = PAGING_ARGS.includes(arg.name) ? RANGE_RE.exec(arg.description ?? '') : null;
+      if (range) maxima[arg.name] = Number(range[1]);
+    }
+    pageMaxima.set(field, maxima);
+  }
+  return maxima;
+}
+
+/**
+ * An estimator that sees a page size above the field's maximum as that
+ * maximum: the resolver refuses such a page (BAD_USER_INPUT naming the
+ * argument), and that answer, not QUERY_TOO_COMPLEX, is the useful one.
+ * Sizes within range cost what they ask for.
+ */
+const withinPageMaxima = (estimator: ComplexityEstimator): ComplexityEstimator => (options) => {
+  const maxima = pageMaximaOf(options.field);
+  let args = options.args;
+  for (const [name, max] of Object.entries(maxima)) {
+    const value = args[name];
+    if (typeof value === 'number' && value > max) args = { ...args, [name]: max };
+  }
+  return estimator(args === options.args ? options : { ...options, args });
+};
+
 /** The cost of a validated document's operation, or null when its variables do not coerce (execution reports that). */
 export function queryCost(
   schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName?: string | null,
@@ -29,7 +64,7 @@ export function queryCost(
   try {
     return getComplexity({
       schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined,
-      estimators: [fieldExtensionsEstimator(), listEstimator], maxQueryNodes: MAX_COST_NODES,
+      estimators: [withinPageMaxima(fieldExtensionsEstimator()), withinPageMaxima(listEstimator)], maxQueryNodes: MAX_COST_NODES,
     });
   } catch (error) {
     if (error instanceof GraphQLError && /maximum allowed number of nodes/.test(error.message)) return Infinity;

@@ -7,7 +7,7 @@ import { ApiKey, AuditEventKind, Role, Tier, User, type TierPolicy } from '../en
 import { AppError, badInput, findAppError, notFound, unauthenticated } from '../kernel/errors';
 import type { Clock } from '../kernel/clock';
 import { sha256 } from '../kernel/hashing';
-import { isUuid } from '../kernel/ids';
+import { assertUuid, isUuid } from '../kernel/ids';
 import type { AuditLog, RequestOrigin } from './audit-log';
 import { CachedApiKeys } from './cached-api-keys';
 import { CachedUsers } from './cached-users';
@@ -282,6 +282,7 @@ export class AuthService {
   }
 
   async revokeApiKey(user: User, id: string, origin: RequestOrigin = {}): Promise<ApiKey> {
+    assertUuid('id', id);
     const keys = this.db.getRepository(ApiKey);
     const key = await keys.findOneBy({ id, userId: user.id });
     if (!key) throw notFound('API key');

@@ -75,6 +75,12 @@ describe('auth', () => {
     expect(res.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
 
+  it('revoking a key by an id that is not a UUID is bad input on `id`, not an internal error', async () => {
+    const user = await signUp(app.url);
+    const res = await gql(app.url, 'mutation($id:ID!) { revokeApiKey(id:$id) { id } }', { id: 'notauuid' }, user.token);
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
+  });
+
   it('signed-in fields refuse anonymous callers with UNAUTHENTICATED', async () => {
     const res = await gql(app.url, 'mutation { createSession(name:"x") { id } }');
     expect(res.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');

@@ -1,9 +1,10 @@
+import net from 'node:net';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gqlData, signUp } from '../support/graphql';
+import { gqlData, signUp, waitFor } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 
 const MAIN = path.join(__dirname, '../../dist/src/mcp/main.js');
@@ -24,6 +25,33 @@ async function connect(url: string, apiKey: string, args = [MAIN]): Promise<Clie
     stderr: 'inherit',
   }));
   return mcp;
+}
+
+/** A TCP proxy in front of the app whose connections a test can cut, as a restart or a network fault would. */
+async function cuttableProxy(target: string): Promise<{ url: string; cut: () => void; close: () => Promise<void> }> {
+  const { hostname, port } = new URL(target);
+  const open = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(port), hostname);
+    for (const socket of [client, upstream]) {
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+      socket.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    cut: () => {
+      for (const socket of open) socket.destroy();
+    },
+    close: () => new Promise<void>((resolve) => {
+      for (const socket of open) socket.destroy();
+      server.close(() => resolve());
+    }),
+  };
 }
 
 function textOf(result: Awaited<ReturnType<Client['callTool']>>): string {
@@ -124,4 +152,76 @@ describe('MCP server', () => {
       await stranger.close();
     }
   });
+
+  it('names the tool\'s own inputs in its errors, not the GraphQL arguments behind them', async () => {
+    const preset = await client.callTool({ name: 'apply_preset', arguments: { presetId: 'bad', prompt: 'a fox' } });
+    expect(preset.isError).toBe(true);
+    expect(preset.structuredContent).toMatchObject({ error: { code: 'BAD_USER_INPUT', field: 'presetId' } });
+    expect(textOf(preset)).toMatch(/^BAD_USER_INPUT \(field: presetId\): /);
+    const random = await client.callTool({ name: 'suggest_prompts', arguments: { limit: 0 } });
+    expect(random.structuredContent).toMatchObject({ error: { code: 'BAD_USER_INPUT', field: 'limit' } });
+    expect((random.structuredContent as any).error.message).toMatch(/^limit must be/);
+    expect(textOf(random)).not.toMatch(/count/);
+  });
+
+  it('generate_image resumes its live events after the connection drops: one job, its image returned', async () => {
+    const { token: owner } = await signUp(app.url, 'mcp-drop');
+    const { createApiKey } = await gqlData<any>(app.url, 'mutation { createApiKey(name:"mcp-drop") { secret } }', {}, owner);
+    const proxy = await cuttableProxy(app.url);
+    const mcp = await connect(proxy.url, createApiKey.secret);
+    await app.worker!.bullWorker.pause();
+    try {
+      let cut = false;
+      const result = await mcp.callTool(
+        { name: 'generate_image', arguments: { prompt: 'through a dropped connection', steps: 4, width: 64, height: 64 } },
+        undefined,
+        {
+          timeout: 60_000,
+          // At the first notification (queued) the stream is open: cut every connection, then let the job run.
+          onprogress: () => {
+            if (cut) return;
+            cut = true;
+            proxy.cut();
+            app.worker!.bullWorker.resume();
+          },
+        },
+      );
+      expect(cut).toBe(true);
+      expect(result.isError, textOf(result)).toBeFalsy();
+      const summary = JSON.parse((result.content as { text: string }[])[0].text);
+      const { jobs } = await gqlData<any>(app.url, '{ jobs(first: 10) { edges { node { id status } } } }', {}, owner);
+      expect(jobs.edges.map((edge: any) => edge.node)).toEqual([{ id: summary.jobId, status: 'COMPLETED' }]);
+    } finally {
+      app.worker!.bullWorker.resume();
+      await mcp.close();
+      await proxy.close();
+    }
+  }, 60_000);
+
+  it('cancels the job when the client cancels generate_image', async () => {
+    const { token: owner } = await signUp(app.url, 'mcp-cancel');
+    const { createApiKey } = await gqlData<any>(app.url, 'mutation { createApiKey(name:"mcp-cancel") { secret } }', {}, owner);
+    const mcp = await connect(app.url, createApiKey.secret);
+    await app.worker!.bullWorker.pause();
+    try {
+      const abort = new AbortController();
+      const call = mcp.callTool(
+        { name: 'generate_image', arguments: { prompt: 'abandoned', steps: 4, width: 64, height: 64 } },
+        undefined,
+        { signal: abort.signal, onprogress: () => abort.abort() },
+      );
+      await expect(call).rejects.toThrow();
+      const jobs = async () => (await gqlData<any>(app.url, '{ jobs(first: 10) { edges { node { id status } } } }', {}, owner)).jobs.edges;
+      const [cancelled] = await waitFor(async () => {
+        const edges = await jobs();
+        return edges.length === 1 && edges[0].node.status === 'CANCELLED' && edges;
+      }, 10_000);
+      app.worker!.bullWorker.resume();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await jobs()).map((edge: any) => edge.node)).toEqual([{ id: cancelled.node.id, status: 'CANCELLED' }]);
+    } finally {
+      app.worker!.bullWorker.resume();
+      await mcp.close();
+    }
+  }, 60_000);
 });

@@ -142,6 +142,10 @@ describe('quotas and rate limits', () => {
     expect(wide.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
     const costly = await gql(app.url, '{ jobs(first: 100) { edges { node { id images { id url job { images { id url seed width height } } } } } } }', {}, user.token);
     expect(costly.errors?.[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 5000 });
+    // A page above its maximum is costed as the maximum, so the argument's own check answers.
+    const tooBig = await gql(app.url, '{ jobs(first: 500) { edges { node { id prompt images { id url } } } } }', {}, user.token);
+    expect(tooBig.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+    expect(tooBig.errors?.[0].message).toBe('first must be from 1 to 100');
     const normal = await gqlData<any>(app.url, '{ me { id } usage { tier } }', {}, user.token);
     expect(normal.me.id).toBe(user.id);
   });

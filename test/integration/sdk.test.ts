@@ -164,4 +164,41 @@ describe('the TypeScript SDK', () => {
     await expect(all(sdk.jobEvents(job.id, { after: 'not-an-event-id' }))).rejects.toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     await other.close();
   });
+
+  it('throws UNAUTHENTICATED at once, without reconnecting, when the server refuses the live connection', async () => {
+    const { job } = await sdk.generate({ prompt: 'refused', ...SMALL });
+    const stranger = createAtelierClient({ url: app.url, apiKey: 'atl_not_a_key', webSocketImpl: TrackedWebSocket });
+    const started = Date.now();
+    // Refused at connect (4403): not a dropped connection, so no 8 s of reconnects ending in NETWORK.
+    await expect(stranger.waitForJob(job.id)).rejects.toMatchObject({ name: 'AtelierError', code: 'UNAUTHENTICATED' });
+    await expect(all(stranger.jobEvents(job.id))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(all(stranger.sessions.events('00000000-0000-4000-8000-000000000000'))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(Date.now() - started).toBeLessThan(3000);
+    await stranger.close();
+    await sdk.waitForJob(job.id);
+
+    // A key revoked while its socket is open: the server closes it, and the stream ends UNAUTHENTICATED.
+    const { token: ownerToken } = await signUp(app.url, 'sdk-revoked');
+    const { createApiKey } = await gqlData<any>(app.url, 'mutation { createApiKey(name:"doomed") { secret apiKey { id } } }', {}, ownerToken);
+    const doomed = createAtelierClient({ url: app.url, apiKey: createApiKey.secret, webSocketImpl: TrackedWebSocket });
+    const session = await doomed.sessions.create('revoked');
+    const events = all(doomed.sessions.events(session.id));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const revokedAt = Date.now();
+    await gqlData(app.url, 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { id: createApiKey.apiKey.id }, ownerToken);
+    await expect(events).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(Date.now() - revokedAt).toBeLessThan(3000);
+    await doomed.close();
+  });
+
+  it('throws AtelierError BAD_USER_INPUT on `url` for a url that is not one', () => {
+    let error: unknown;
+    try {
+      createAtelierClient({ url: 'notaurl', apiKey: 'atl_x' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(AtelierError);
+    expect(error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'url' });
+  });
 });

@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCode } from '../../kernel/errors';
-import { CliError } from '../cli-error';
+import { badCliInput, CliError } from '../cli-error';
 import { connect, request, socket, subscribe, unreachable, type Connection } from '../client';
 import { answerOf, RETRY_DEFAULTS, retryPolicy } from '../../../sdk/src/retries';
 import { EXIT_JOB_FAILED } from '../exit-codes';
@@ -38,8 +38,11 @@ const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 /** A job that ended without images: the request was accepted, the work did not finish. */
 export class JobFailedError extends Error {
   readonly exitCode = EXIT_JOB_FAILED;
+  /** The code of `--json`'s error: JOB_FAILED or JOB_CANCELLED (the job's own error is in `job.error`). */
+  readonly code: string;
   constructor(readonly job: Job) {
     super(`job ${job.id} ${job.status.toLowerCase()}${job.error ? `: ${job.error.code}: ${job.error.message}` : ''}`);
+    this.code = `JOB_${job.status}`;
   }
 }
 
@@ -80,9 +83,22 @@ async function download(conn: Connection, image: Image, file: string): Promise<v
   writeFileSync(file, bytes);
 }
 
+/** Makes the --out folder (or checks it is a writable folder) before anything is submitted. */
+function prepareOut(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : code === 'EACCES' || code === 'EPERM' ? 'not writable' : code ?? String(error);
+    throw badCliInput('out', `cannot save images in ${path.resolve(dir)} (${why}): give --out a folder you can write to`);
+  }
+}
+
 async function generate(prompt: string, options: GenerateOptions): Promise<void> {
   const output = outputOf(options);
   const conn = connect(options.url);
+  prepareOut(options.out);
   // With a key of its own, a submission whose answer was lost is asked again safely: the retry gets the same job.
   const submit = { input: inputOf(prompt, options), idempotencyKey: randomUUID() };
   const submitted = (await request<{ createGeneration: Job }>(conn, CREATE, submit, true)).createGeneration;
@@ -97,7 +113,6 @@ async function generate(prompt: string, options: GenerateOptions): Promise<void>
   const job = (await request<{ job: Job | null }>(conn, JOB, { id: submitted.id })).job;
   if (!job) throw new CliError(ErrorCode.NOT_FOUND, `job ${submitted.id} not found`);
   if (job.status !== 'COMPLETED') throw new JobFailedError(job);
-  mkdirSync(options.out, { recursive: true });
   const files: string[] = [];
   for (const image of job.images) {
     const file = path.resolve(options.out, `${job.id}-${image.index}.png`);

@@ -30,7 +30,13 @@ async function jobs(options: JobsOptions): Promise<void> {
   printTable(['ID', 'STATUS', 'CREATED (UTC)', 'STEPS', 'IMAGES', 'PROMPT'], page.edges.map(({ node }) => [
     node.id, node.status, shortTime(node.createdAt), String(node.steps), String(node.count), truncate(node.prompt),
   ]), 'no jobs yet');
-  if (page.pageInfo.hasNextPage) console.log(`\nmore: atelier jobs --after ${page.pageInfo.endCursor}`);
+  if (page.pageInfo.hasNextPage) console.log(`\nmore: ${nextPage(options, page.pageInfo.endCursor ?? '')}`);
+}
+
+/** The command for the next page: the options given, with the new cursor. */
+function nextPage(options: JobsOptions, cursor: string): string {
+  const given: [string, string | number | undefined][] = [['--url', options.url], ['--session', options.session], ['--first', options.first]];
+  return ['atelier jobs', ...given.filter(([, value]) => value !== undefined).map(([flag, value]) => `${flag} ${value}`), `--after ${cursor}`].join(' ');
 }
 
 export function jobsCommand(program: Command): void {

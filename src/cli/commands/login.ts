@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { badCliInput } from '../cli-error';
 import { request, type Connection } from '../client';
-import { configPath, readConfig, serverUrl, writeConfig, type CliConfig } from '../config-file';
+import { configPath, readConfigIfSound, serverUrl, writeConfig, type CliConfig } from '../config-file';
 import { outputOf, printJson } from '../output';
 import { askAll } from '../prompt';
 import type { GlobalOptions } from '../options';
@@ -15,9 +15,10 @@ interface LoginOptions extends GlobalOptions {
 const LOGIN = 'mutation CliLogin($email: String!, $password: String!) { login(email: $email, password: $password) { token user { id email } } }';
 const ME = 'query CliMe { me { id email } }';
 
-/** Signs in (or checks an API key) and stores the server and credential, mode 0600. */
+/** Signs in (or checks an API key) and stores the server and credential, mode 0600; a damaged config file is replaced. */
 async function login(options: LoginOptions): Promise<void> {
-  const url = serverUrl(options.url, readConfig());
+  const old = readConfigIfSound();
+  const url = serverUrl(options.url, old.config);
   let config: CliConfig;
   let email: string;
   if (options.apiKey) {
@@ -37,8 +38,8 @@ async function login(options: LoginOptions): Promise<void> {
     config = { url, credential: { kind: 'token', value: data.login.token, email: data.login.user.email } };
   }
   writeConfig(config);
-  if (outputOf(options).json) printJson({ url, email, kind: config.credential!.kind, configFile: configPath() });
-  else console.log(`Signed in to ${url} as ${email} (saved in ${configPath()})`);
+  if (outputOf(options).json) printJson({ url, email, kind: config.credential!.kind, configFile: configPath(), replacedDamaged: old.damaged });
+  else console.log(`Signed in to ${url} as ${email} (saved in ${configPath()}${old.damaged ? ', replacing the damaged file that was there' : ''})`);
 }
 
 export function loginCommand(program: Command): void {

@@ -6,7 +6,8 @@ import { readKohyaDataset } from '../../gpu-worker/training/kohya-layout';
 import { formatTqdm } from '../../gpu-worker/training/tqdm';
 import { TrainingError, type TrainingCheckpoint, type TrainingHooks, type TrainingSpec } from '../../gpu-worker/training/types';
 import { CliError } from '../cli-error';
-import { integer } from '../options';
+import { integer, type GlobalOptions } from '../options';
+import { printJson } from '../output';
 
 /**
  * `atelier train`: the local trainer on a kohya_ss-style dataset folder, with
@@ -14,7 +15,7 @@ import { integer } from '../options';
  * (docs/training.md, "atelier train"). It needs no server: it trains in this
  * process, and the command trainer can run it like it runs train_network.py.
  */
-interface TrainOptions {
+interface TrainOptions extends GlobalOptions {
   pretrained_model_name_or_path: string; train_data_dir: string; output_dir: string; output_name: string;
   network_dim: number; network_alpha: number; learning_rate: number; max_train_steps: number; train_batch_size: number;
   resolution: number; seed: number; save_every_n_steps: number; save_state?: boolean; resume?: string;
@@ -99,13 +100,19 @@ function progressLine(spec: TrainingSpec): Pick<TrainingHooks, 'onProgress' | 'o
   };
 }
 
-/** kohya's files: step checkpoints (announced on stdout), state folders with --save_state, samples. */
-function outputFiles(o: TrainOptions): Pick<TrainingHooks, 'onCheckpoint' | 'onSample'> {
+/**
+ * kohya's files: step checkpoints (announced on stdout, unless --json lists
+ * them at the end), state folders with --save_state, samples. --output_dir
+ * is made with the first file, so bad arguments leave nothing behind.
+ */
+function outputFiles(o: TrainOptions, saved: string[]): Pick<TrainingHooks, 'onCheckpoint' | 'onSample'> {
   return {
     onCheckpoint: async (c) => {
       const file = path.join(o.output_dir, `${STEP_NAME(o.output_name, c.step)}.safetensors`);
-      console.log(`\nsaving checkpoint: ${file}`);
+      if (!o.json) console.log(`\nsaving checkpoint: ${file}`);
+      await mkdir(o.output_dir, { recursive: true });
       await writeFile(file, c.lora);
+      saved.push(file);
       if (!o.save_state) return;
       const dir = path.join(o.output_dir, `${STEP_NAME(o.output_name, c.step)}-state`);
       await mkdir(dir, { recursive: true });
@@ -140,13 +147,18 @@ async function train(o: TrainOptions): Promise<void> {
   process.once('SIGINT', stop).once('SIGTERM', stop);
   try {
     const spec = await specOf(o);
-    await mkdir(o.output_dir, { recursive: true });
     // Loaded here, not at the top: tfjs and onnxruntime are not for every `atelier` command.
     const { LocalTrainer } = await import('../../gpu-worker/training/local-trainer.js');
-    const result = await new LocalTrainer().train(spec, { ...progressLine(spec), ...outputFiles(o) }, controller.signal);
+    const checkpoints: string[] = [];
+    const result = await new LocalTrainer().train(spec, { ...progressLine(spec), ...outputFiles(o, checkpoints) }, controller.signal);
     const file = path.join(o.output_dir, `${o.output_name}.safetensors`);
-    console.log(`\nsaving checkpoint: ${file}`);
+    if (!o.json) console.log(`\nsaving checkpoint: ${file}`);
+    await mkdir(o.output_dir, { recursive: true });
     await writeFile(file, result.lora);
+    if (o.json) {
+      printJson({ lora: path.resolve(file), checkpoints: checkpoints.map((c) => path.resolve(c)), initialLoss: result.initialLoss, finalLoss: result.finalLoss, datasetHash: result.datasetHash });
+      return;
+    }
     console.log(`initial loss ${result.initialLoss.toFixed(4)}, final loss ${result.finalLoss.toFixed(4)}, dataset ${result.datasetHash}`);
     console.log('model saved.');
   } catch (error) {
@@ -178,5 +190,5 @@ export function trainCommand(program: Command): void {
     .option('--min_timestep <t>', 'lowest training timestep drawn', integer)
     .option('--save_model_as <format>', 'only safetensors', 'safetensors')
     .option('--caption_extension <ext>', 'accepted for compatibility: captions are read from .txt, then .caption')
-    .action(async (options: TrainOptions) => train(options));
+    .action(async (_options, command: Command) => train(command.optsWithGlobals<TrainOptions>()));
 }
