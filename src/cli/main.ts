@@ -70,7 +70,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     await root.parseAsync(argv);
   } catch (error) {
-    process.exitCode = report(error, json || Boolean(root.opts().json));
+    process.exitCode = report(error, json);
   }
 }
 

@@ -3,6 +3,7 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { ErrorCode } from '../kernel/errors';
+import { FINAL_EVENT_TYPES, type EventType } from '../kernel/events';
 import { resumable } from '../../sdk/src/resume';
 import { AtelierApi, AtelierApiError, ConnectionLostError } from './atelier-api';
 import { CANCEL_JOB, CREATE_GENERATION, GET_JOB, JOB_UPDATED } from './operations';
@@ -59,8 +60,6 @@ function progressReporter(extra: Extra, total: number): (event: JobEvent) => Pro
   };
 }
 
-const FINAL_EVENT_TYPES = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
-
 /**
  * Follows jobUpdated until the job's final event (the subscription replays
  * what already happened). A dropped connection (the API restarting) is
@@ -72,7 +71,7 @@ async function followJob(api: AtelierApi, job: Job, extra: Extra): Promise<void>
   const open = async function* (after: string | null) {
     for await (const { jobUpdated } of api.subscribe<{ jobUpdated: JobEvent }>(JOB_UPDATED, { jobId: job.id, after })) yield jobUpdated;
   };
-  const events = resumable(open, (event) => FINAL_EVENT_TYPES.has(event.type), (error) => error instanceof ConnectionLostError);
+  const events = resumable(open, (event) => FINAL_EVENT_TYPES.has(event.type as EventType), (error) => error instanceof ConnectionLostError);
   for await (const event of events) {
     await report(event);
     if (extra.signal.aborted) return;

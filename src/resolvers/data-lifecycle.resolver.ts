@@ -21,6 +21,6 @@ export class DataLifecycleResolver {
     @Arg('confirmEmail', () => String, { description: 'Your account\'s email address, typed again to confirm.' }) confirmEmail: string,
     @Ctx() ctx: AppContext,
   ): Promise<boolean> {
-    return ctx.services.dataLifecycle.deleteAccount(viewerOf(ctx), confirmEmail, originOf(ctx));
+    return ctx.services.dataLifecycle.deleteAccount(viewerOf(ctx).user, confirmEmail, originOf(ctx));
   }
 }

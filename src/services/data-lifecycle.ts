@@ -1,12 +1,11 @@
 import { In, type DataSource, type EntityManager, type ObjectLiteral } from 'typeorm';
 import { Album, AuditEventKind, FINAL_JOB_STATUSES, Image, Job, Lora, OPEN_JOB_STATUSES, TierPolicy, User } from '../entities';
 import type { Clock } from '../kernel/clock';
-import { AppError, badInput, ErrorCode, forbidden, notFound } from '../kernel/errors';
+import { AppError, badInput, ErrorCode, notFound } from '../kernel/errors';
 import { assertUuid } from '../kernel/ids';
 import type { Logger } from '../observability/logger';
 import type { ArtifactStore } from '../storage/artifact-store';
 import type { AuditLog, RequestOrigin } from './audit-log';
-import type { Viewer } from './auth';
 import type { PrincipalStamps } from './principal-stamps';
 
 /** Jobs expired per statement, so one housekeeping run never holds a huge transaction. */
@@ -61,12 +60,11 @@ export class DataLifecycle {
    * Deletes your account and everything you own: jobs, images, albums,
    * sessions, presets, LoRAs, API keys and their files. `confirmEmail` must be
    * the account's address. Usage rows stay, anonymised, for admins' statistics;
-   * the audit log keeps the deletion. Not with an API key: a leaked key must
-   * not be able to erase an account.
+   * the audit log keeps the deletion. Not with an API key (a leaked key must
+   * not be able to erase an account): the `inPerson` rule refuses it first
+   * (src/schema/permissions.ts).
    */
-  async deleteAccount(viewer: Pick<Viewer, 'user' | 'apiKeyId'>, confirmEmail: string, origin: RequestOrigin = {}): Promise<boolean> {
-    const { user } = viewer;
-    if (viewer.apiKeyId) throw forbidden('Sign in with your password or single sign-on to delete your account; API keys cannot');
+  async deleteAccount(user: User, confirmEmail: string, origin: RequestOrigin = {}): Promise<boolean> {
     if (confirmEmail.trim().toLowerCase() !== user.email.toLowerCase()) {
       throw badInput('confirmEmail', 'Type your account\'s email address to confirm the deletion');
     }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { ErrorCode } from '../../kernel/errors';
 import { badCliInput, CliError } from '../cli-error';
-import { givenUrl, readConfigIfSound, serverUrl } from '../config-file';
+import { connect } from '../client';
+import { readConfigIfSound } from '../config-file';
 import type { GlobalOptions } from '../options';
 
 /**
@@ -9,16 +10,14 @@ import type { GlobalOptions } from '../options';
  * stored by `login --api-key` for that server when ATELIER_API_KEY is unset.
  */
 function mcpEnv(options: GlobalOptions, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const url = givenUrl(options.url, env);
   const { config } = readConfigIfSound();
-  const target = url ?? serverUrl(undefined, config, {});
-  const storedUrl = config.url ? serverUrl(undefined, config, {}) : undefined;
-  const storedKey = config.credential?.kind === 'apiKey' && storedUrl === target ? config.credential.value : undefined;
-  const apiKey = env.ATELIER_API_KEY?.trim() || storedKey;
+  // The server and the credential for it as every command picks them; a stored sign-in token does not serve here.
+  const { url, credential } = connect(options.url, config, env);
+  const apiKey = env.ATELIER_API_KEY?.trim() || (config.credential?.kind === 'apiKey' ? credential ?? undefined : undefined);
   if (!apiKey) {
     throw new CliError(ErrorCode.UNAUTHENTICATED, 'the MCP server needs an API key: set ATELIER_API_KEY or run `atelier login --api-key atl_…` (README, "MCP server")');
   }
-  return { ...env, ATELIER_URL: target, ATELIER_API_KEY: apiKey };
+  return { ...env, ATELIER_URL: url, ATELIER_API_KEY: apiKey };
 }
 
 /**
