@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gql, gqlData, signUp } from '../support/graphql';
+import { collect, gql, gqlData, signUp, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
 
@@ -146,6 +146,12 @@ describe('quotas and rate limits', () => {
     const tooBig = await gql(app.url, '{ jobs(first: 500) { edges { node { id prompt images { id url } } } } }', {}, user.token);
     expect(tooBig.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
     expect(tooBig.errors?.[0].message).toBe('first must be from 1 to 100');
+    // The same over graphql-ws, where the cost rule runs too.
+    const ws = wsClient(app.url, user.token);
+    const overWs = collect<any>(ws, '{ jobs(first: 500) { edges { node { id prompt images { id url } } } } }', {});
+    await overWs.done;
+    await ws.dispose();
+    expect(overWs.errors[0]).toMatchObject({ message: 'first must be from 1 to 100', extensions: { code: 'BAD_USER_INPUT', field: 'first' } });
     const normal = await gqlData<any>(app.url, '{ me { id } usage { tier } }', {}, user.token);
     expect(normal.me.id).toBe(user.id);
   });

@@ -85,10 +85,15 @@ describe('revocation reaches open WebSockets', () => {
 
     const change = 'mutation($c:String!, $n:String!){ changePassword(currentPassword:$c, newPassword:$n) }';
     // An API key changes no credentials: neither the password nor another key (a leaked key cannot take the account over).
+    const keySocket = await openSocket(key.secret);
     for (const [query, variables] of [[change, { c: 'correct horse battery', n: 'a brand new password' }], ['mutation { createApiKey(name:"more") { secret } }', {}]] as const) {
       const refused = await gql(app.url, query, variables, key.secret);
       expect(refused.errors?.[0]).toMatchObject({ message: 'Sign in with your password or single sign-on to do this; API keys cannot', extensions: { code: 'FORBIDDEN' } });
+      // The same over graphql-ws.
+      const overWs = await keySocket.send(query, variables);
+      expect(overWs.payload.errors[0]).toMatchObject({ message: 'Sign in with your password or single sign-on to do this; API keys cannot', extensions: { code: 'FORBIDDEN' } });
     }
+    keySocket.close();
     expect((await gqlData<any>(app.url, '{ apiKeys { id } }', {}, user.token)).apiKeys).toHaveLength(1);
     expect((await gqlData<any>(app.url, change, { c: 'correct horse battery', n: 'a brand new password' }, user.token)).changePassword).toBe(true);
     expect(await socket.closed).toEqual({ code: 4401, reason: 'Credentials revoked' });
@@ -97,6 +102,11 @@ describe('revocation reaches open WebSockets', () => {
       expect(refused.status).toBe(401);
       expect(refused.errors?.[0]).toMatchObject({ message: 'Token revoked (the password changed): sign in again', extensions: { code: 'UNAUTHENTICATED' } });
     }
+    // The REST routes and a new socket refuse it too.
+    const upload = await fetch(`${app.url}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${user.token}` }, body: 'x' });
+    expect(upload.status).toBe(401);
+    expect(await upload.json()).toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect((await (await openSocket(user.token)).closed).code).toBe(4403);
     const [audited] = await app.db.query(`SELECT reason FROM audit_events WHERE kind = 'AUTH_FAILED' AND actor_id = $1 ORDER BY id DESC LIMIT 1`, [user.id]);
     expect(audited.reason).toBe('TOKEN_REVOKED');
     // The old password signs in no more; the new one does, and its token works. The API key is untouched.
