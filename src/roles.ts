@@ -9,6 +9,7 @@ import path from 'node:path';
 import { startAtelier } from './app';
 import { ConfigError, loadConfig, type AtelierConfig } from './config';
 import { configuredDatabase, openDatabase } from './database/data-source';
+import { lockDataFolder } from './database/data-folder-lock';
 import { Role, User } from './entities';
 import { seedBuiltInPresets, seedTierPolicies, upsertModel } from './database/seed';
 import { PipelineError } from './gpu-worker/pipeline/errors';
@@ -45,12 +46,17 @@ export async function runOperatorCommand(command: string): Promise<void> {
   const logger = createLogger();
 
   if (command === 'migrate' || command === 'seed') {
-    const db = await openDatabase(configuredDatabase(config));
-    if (command === 'seed') {
-      await seedTierPolicies(db);
-      await seedBuiltInPresets(db);
+    const unlock = config.databaseUrl ? null : await lockDataFolder(config.dataDir, { onWait: (m) => console.log(m) });
+    try {
+      const db = await openDatabase(configuredDatabase(config));
+      if (command === 'seed') {
+        await seedTierPolicies(db);
+        await seedBuiltInPresets(db);
+      }
+      await db.destroy();
+    } finally {
+      await unlock?.();
     }
-    await db.destroy();
     console.log(command === 'migrate' ? 'migrations applied' : 'reference data seeded');
     return;
   }
@@ -58,6 +64,9 @@ export async function runOperatorCommand(command: string): Promise<void> {
   if (!config.databaseUrl && config.role !== 'all') {
     throw new ConfigError('The embedded database (PGlite) opens in one process only: run `atelier all`, or set DATABASE_URL to run api and worker separately');
   }
+  // The embedded database and the local redis-server live in the data folder: one process at a time there.
+  // Released when the process exits.
+  if (!config.databaseUrl || !config.redisUrl) await lockDataFolder(config.dataDir, { onWait: (m) => console.log(m) });
   await ensureDefaultModel(config);
   const atelier = await startAtelier(config, { logger });
   const what = config.role === 'worker' ? 'worker' : `Atelier ${config.role === 'all' ? '(API + worker)' : 'API'}`;

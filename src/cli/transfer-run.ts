@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import path from 'node:path';
 import { loadConfig } from '../config';
 import { configuredDatabase, openDatabase } from '../database/data-source';
+import { lockDataFolder } from '../database/data-folder-lock';
 import { exportInstallation } from '../database/installation-transfer/export';
 import { importInstallation } from '../database/installation-transfer/import';
 import { readManifest, type Manifest } from '../database/installation-transfer/manifest';
@@ -18,7 +19,13 @@ export async function runTransfer(direction: 'export' | 'import', dir: string, o
     throw cliErrorOf(error);
   });
   const config = loadConfig(process.env);
-  const db = await openDatabase(configuredDatabase(config));
+  // On the embedded database, the service must be stopped: an export beside it would copy what it had not
+  // flushed yet, an import would write under it (docs/operations.md, "One process per data folder").
+  const unlock = config.databaseUrl ? null : await lockDataFolder(config.dataDir, { onWait: (m) => console.error(m) });
+  const db = await openDatabase(configuredDatabase(config)).catch(async (error: unknown) => {
+    await unlock?.();
+    throw error;
+  });
   const storage = createArtifactStorage(config.storage, config.dataDir);
   const target = path.resolve(dir);
   try {
@@ -30,6 +37,7 @@ export async function runTransfer(direction: 'export' | 'import', dir: string, o
     throw cliErrorOf(error);
   } finally {
     await db.destroy();
+    await unlock?.();
   }
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -86,17 +86,66 @@ export interface LocalRedis {
   stop(): Promise<void>;
 }
 
+/** The file a local redis-server writes its process id to, in its folder. */
+export const LOCAL_REDIS_PID_FILE = 'redis-server.pid';
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * A redis-server an earlier process started in `dir` and did not stop: its
+ * parent was killed (SIGKILL, the OOM killer) and it lives on, orphaned, on
+ * the same append-only files the new one is about to open. Stopped with
+ * SIGTERM, which has it write out what it holds first. Only a process whose
+ * working directory is `dir` is touched (redis-server changes into `--dir`),
+ * so a process id reused by something else is left alone; where `/proc` is
+ * missing (not Linux), nothing is checked or stopped. Callers hold the data
+ * folder (database/data-folder-lock.ts), so no live service owns it.
+ */
+async function stopOrphan(dir: string): Promise<void> {
+  const pidFile = path.join(dir, LOCAL_REDIS_PID_FILE);
+  let pid: number;
+  try {
+    pid = Number.parseInt(readFileSync(pidFile, 'utf8'), 10);
+  } catch {
+    return; // none: the last one stopped cleanly (redis-server removes its file)
+  }
+  let cwd: string | null = null;
+  try {
+    cwd = readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    cwd = null;
+  }
+  if (Number.isInteger(pid) && pid > 0 && cwd === path.resolve(dir) && alive(pid)) {
+    console.log(`stopping redis-server ${pid}, left running in ${dir} by a process that was killed`);
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 10_000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  rmSync(pidFile, { force: true });
+}
+
 /**
  * Starts redis-server on a free loopback port (or `port`, to restart one on
  * the port its clients know) with its files under `dir` (append-only file on,
- * so queued jobs survive a restart of `npm start`).
+ * so queued jobs survive a restart of `npm start`). One left running there by
+ * a process that was killed is stopped first.
  */
 export async function startLocalRedis(dir: string, options: { persist?: boolean; port?: number } = {}): Promise<LocalRedis> {
   const binary = ensureRedisServerBinary();
   mkdirSync(dir, { recursive: true });
+  await stopOrphan(dir);
   const port = options.port ?? (await freePort());
   const persist = options.persist ?? true;
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--protected-mode', 'yes'];
+  args.push('--pidfile', path.resolve(dir, LOCAL_REDIS_PID_FILE));
   args.push('--appendonly', persist ? 'yes' : 'no');
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const killOnExit = () => child.kill('SIGTERM');

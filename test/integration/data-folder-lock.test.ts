@@ -1,0 +1,126 @@
+/**
+ * One process per data folder (docs/operations.md, "One process per data
+ * folder"): the embedded database and the local redis-server have no lock of
+ * their own, so a second service, a migration, an export or an import on a
+ * folder the service holds is refused; a service killed without exiting
+ * leaves a lock that lapses, and a redis-server that is stopped at the next
+ * start.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DATA_FOLDER_LOCK, DataFolderInUseError, lockDataFolder, STALE_MS } from '../../src/database/data-folder-lock';
+import { LOCAL_REDIS_PID_FILE, startLocalRedis, type LocalRedis } from '../../src/redis/local-server';
+import { testEnv } from '../support/app';
+import { runCli } from '../support/cli';
+import { gqlData } from '../support/graphql';
+import { spawnAtelier, type AtelierProcess } from '../support/processes';
+
+const scratch: string[] = [];
+const processes: AtelierProcess[] = [];
+const servers: LocalRedis[] = [];
+afterAll(async () => {
+  for (const proc of processes) await proc.kill('SIGKILL');
+  for (const server of servers) await server.stop();
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('one process per data folder', () => {
+  it('refuses a second service and an export while the service runs, and lets a restart after a kill -9 in', async () => {
+    // The embedded database and a local redis-server: nothing from the test's servers.
+    const env = testEnv({ DATABASE_URL: '', REDIS_URL: '' });
+    scratch.push(env.ATELIER_DATA_DIR);
+    const first = await spawnAtelier('all', env);
+    processes.push(first);
+    const email = `lock-${Date.now()}@example.com`;
+    await gqlData(first.url!, 'mutation($e:String!){ register(email:$e, password:"a long password 1") { token } }', { e: email });
+
+    // The holder refreshes its lock every 2 s: a second service sees it alive and gives up without waiting 13 s.
+    const started = Date.now();
+    const second = await spawnAtelier('all', env).then(
+      (proc) => { processes.push(proc); return null; },
+      (error: Error) => error.message,
+    );
+    expect(second).toMatch(/exited with 2/);
+    expect(second).toContain(`The data folder ${env.ATELIER_DATA_DIR} is in use by another Atelier process`);
+    expect(Date.now() - started).toBeLessThan(10_000);
+
+    const target = path.join(env.ATELIER_DATA_DIR, '..', `${path.basename(env.ATELIER_DATA_DIR)}-export`);
+    scratch.push(target);
+    const exported = await runCli(['export', target, '--json'], env);
+    expect(exported.code).toBe(2);
+    expect(JSON.parse(exported.stdout).error.message).toContain('is in use by another Atelier process');
+    expect(existsSync(target)).toBe(false);
+
+    // Killed without exiting: its lock stays behind, and so does its redis-server, orphaned.
+    const orphan = Number(readFileSync(path.join(env.ATELIER_DATA_DIR, 'redis', LOCAL_REDIS_PID_FILE), 'utf8'));
+    await first.kill('SIGKILL');
+    expect(alive(orphan)).toBe(true);
+    expect(existsSync(path.join(env.ATELIER_DATA_DIR, DATA_FOLDER_LOCK))).toBe(true);
+
+    // The next start waits for the lock to lapse, stops the orphan and opens the same data.
+    const restarted = await spawnAtelier('all', env, 90_000);
+    processes.push(restarted);
+    expect(restarted.output()).toContain('waiting up to 13 s');
+    expect(restarted.output()).toContain(`stopping redis-server ${orphan}`);
+    expect(alive(orphan)).toBe(false);
+    const { login } = await gqlData<{ login: { token: string } }>(restarted.url!, 'mutation($e:String!){ login(email:$e, password:"a long password 1") { token } }', { e: email });
+    expect(login.token).toBeTruthy();
+    await restarted.kill('SIGTERM');
+    // A service that stops cleanly leaves neither behind.
+    expect(existsSync(path.join(env.ATELIER_DATA_DIR, DATA_FOLDER_LOCK))).toBe(false);
+    expect(existsSync(path.join(env.ATELIER_DATA_DIR, 'redis', LOCAL_REDIS_PID_FILE))).toBe(false);
+  }, 180_000);
+
+  it('takes over a lock its holder stopped refreshing, once it has lapsed', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'atelier-lock-'));
+    scratch.push(dir);
+    // A lock a killed process left 9 s ago: it lapses in about a second.
+    mkdirSync(path.join(dir, DATA_FOLDER_LOCK));
+    const then = new Date(Date.now() - (STALE_MS - 1_000));
+    utimesSync(path.join(dir, DATA_FOLDER_LOCK), then, then);
+    const waits: string[] = [];
+    const started = Date.now();
+    const release = await lockDataFolder(dir, { onWait: (message) => waits.push(message) });
+    expect(waits).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // Held here now: another taker is refused once it sees the refresh.
+    await expect(lockDataFolder(dir)).rejects.toBeInstanceOf(DataFolderInUseError);
+    await release();
+    await (await lockDataFolder(dir))();
+  }, 30_000);
+
+  it('stops a redis-server left running by a killed parent, keeping what it held', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'atelier-orphan-redis-'));
+    scratch.push(dir);
+    const module = path.resolve(__dirname, '../../dist/src/redis/local-server.js');
+    const parent = spawn(process.execPath, ['-e', `require(${JSON.stringify(module)}).startLocalRedis(${JSON.stringify(dir)}).then((r) => console.log(r.url))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const url = await new Promise<string>((resolve) => parent.stdout!.on('data', (d) => resolve(String(d).trim())));
+    const before = new Redis(url);
+    await before.set('kept', 'yes');
+    await before.quit();
+    const orphan = Number(readFileSync(path.join(dir, LOCAL_REDIS_PID_FILE), 'utf8'));
+    parent.kill('SIGKILL');
+    await new Promise((resolve) => parent.once('exit', resolve));
+    expect(alive(orphan)).toBe(true);
+
+    const server = await startLocalRedis(dir);
+    servers.push(server);
+    expect(alive(orphan)).toBe(false);
+    const after = new Redis(server.url);
+    expect(await after.get('kept')).toBe('yes');
+    await after.quit();
+  }, 30_000);
+});
