@@ -14,7 +14,7 @@ import { quotaCharge, type QuotaService } from './quotas';
 import { finalEventOrder, type BatchProgress } from './batch-progress';
 import type { FairScheduler } from './scheduling';
 import type { JobLifecycleNotifier } from './webhook-queue';
-import { OwedEnds } from './owed-ends';
+import { OwedEnds, OwedEndsLedger } from './owed-ends';
 
 /** Pauses between looks for a job's QUEUED before STARTED: about two seconds in all. */
 const QUEUED_WAITS_MS = [0, 2, 5, 10, 20, 40, 80, 160, 320, 640, 723];
@@ -72,6 +72,7 @@ export class JobLifecycle {
     this.transitions = new JobTransitions(deps.db);
     this.owedEnds = owedEnds ?? new OwedEnds({
       what: 'job', finalAmong: (ids) => this.transitions.finalAmong(ids), announceEnd: (job) => this.announceEnd(job), logger: deps.logger,
+      ledger: new OwedEndsLedger(deps.db, 'job'),
     });
   }
 

@@ -11,7 +11,7 @@ import type { Logger } from '../observability/logger';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { failFast, type Bookkeeping } from './job-lifecycle';
 import { loraStorageKey } from './loras';
-import { OwedEnds } from './owed-ends';
+import { OwedEnds, OwedEndsLedger } from './owed-ends';
 
 /** What a finished training hands to `complete` (the trainer's TrainingResult, as the domain needs it). */
 export interface TrainedLora {
@@ -63,6 +63,7 @@ export class TrainingLifecycle {
   ) {
     this.owedEnds = owedEnds ?? new OwedEnds({
       what: 'training run', finalAmong: (ids) => this.finalAmong(ids), announceEnd: (run) => this.announceEnd(run), logger: o.logger,
+      ledger: new OwedEndsLedger(o.db, 'training'),
     });
   }
 

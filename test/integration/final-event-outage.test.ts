@@ -6,6 +6,9 @@ import type { EventLog } from '../../src/subscriptions/event-log';
 import { collect, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import { forgottenEnds } from '../support/owed-ends';
+import { createLogger } from '../../src/observability/logger';
+import { OwedEnds, OwedEndsLedger } from '../../src/services/owed-ends';
+import type { Job } from '../../src/entities';
 import { startOutageRedis, type OutageRedis } from '../support/outage-redis';
 
 /*
@@ -271,6 +274,53 @@ describe('an ending the API makes, which loses its end to Redis going away', () 
       await app.queue.resume();
     }
   }, 90_000);
+
+  it('with the process that made the ending gone before telling it: another process takes it over from the ledger', async () => {
+    const user = await signUp(app.url);
+    const { createApiKey } = await gqlData<any>(app.url, 'mutation { createApiKey(name: "hooks") { secret apiKey { id } } }', {}, user.token);
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    await gqlData<any>(app.url, 'mutation($id: ID!, $url: String!) { setApiKeyWebhook(apiKeyId: $id, url: $url) { secret } }',
+      { id: createApiKey.apiKey.id, url }, user.token);
+    const { createSession } = await gqlData<any>(app.url, 'mutation { createSession(name: "ledger room") { id } }', {}, user.token);
+    const ws = wsClient(app.url, user.token);
+    const feed = collect<any>(ws, 'subscription($s: ID!) { sessionEvents(sessionId: $s) { type jobId } }', { s: createSession.id });
+    await app.queue.pause();
+    try {
+      const { createGeneration: created } = await gqlData<any>(app.url, 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id } }',
+        { input: { prompt: 'withdrawn by a replica that died', width: 64, height: 64, steps: 2, sessionId: createSession.id } }, createApiKey.secret);
+      const ofJob = () => feed.items.map((i) => i.sessionEvents).filter((e) => e.jobId === created.id).map((e) => e.type);
+      await waitFor(async () => ofJob().includes('QUEUED'), 10_000, 10);
+      // The replica that withdraws it writes the owed end down, then dies before its first try.
+      const dying = new OwedEnds<Job>({
+        what: 'job', finalAmong: async () => [], announceEnd: async () => undefined, logger: createLogger({ level: 'silent' }),
+        ledger: new OwedEndsLedger(app.db, 'job'),
+      });
+      const lifecycle = app.services.lifecycle;
+      const job = (await lifecycle.transitions.find(created.id))!;
+      await expect(lifecycle.withBookkeeping(redisGoneAfterRow(), undefined, dying).withdraw(job, user.id)).rejects.toThrow('ECONNREFUSED');
+      dying.stop();
+      const ledger = () => app.db.query('SELECT kind FROM owed_ends WHERE id = $1', [created.id]);
+      await waitFor(async () => (await ledger()).length === 1, 5_000, 10);
+      expect(lifecycle.owedEnds.size).toBe(0);
+      // Written down less than 30 s ago: its own process may still be telling it.
+      expect(await lifecycle.owedEnds.adopt()).toBe(0);
+      // As the sweep finds it a minute later.
+      await app.db.query("UPDATE owed_ends SET owed_at = now() - interval '1 minute' WHERE id = $1", [created.id]);
+      expect(await lifecycle.owedEnds.adopt()).toBe(1);
+      await waitFor(async () => ofJob().includes('CANCELLED'), 10_000, 50);
+      expect(ofJob()).toEqual(['QUEUED', 'CANCELLED']);
+      const cancelled = () => hooks.filter((h) => h.data?.job?.id === created.id && h.type === 'job.cancelled');
+      await waitFor(async () => cancelled().length > 0, 20_000, 50);
+      expect(cancelled()).toHaveLength(1);
+      expect((await log().read('job', created.id, null)).map((e) => e.type)).toEqual(['QUEUED', 'CANCELLED']);
+      expect(await app.redis.zcard(`${app.config.redisPrefix}:quota:open:${user.id}`)).toBe(0);
+      await waitFor(async () => (await ledger()).length === 0, 5_000, 10);
+      expect(lifecycle.owedEnds.size).toBe(0);
+      await ws.dispose();
+    } finally {
+      await app.queue.resume();
+    }
+  }, 60_000);
 
   it('a cancel asked again (the first answered SERVICE_UNAVAILABLE) tells the end it lost', async () => {
     await withdrawnWithoutItsEnd(async ({ id, token }) => {

@@ -79,3 +79,63 @@ describe('OwedEnds', () => {
     expect(state.reads).toBe(1);
   });
 });
+
+describe('OwedEnds with a ledger', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  /** An in-memory ledger: ids with the time they were written down. */
+  function ledger() {
+    const rows = new Map<string, number>();
+    return {
+      rows,
+      write: async (id: string) => void (rows.has(id) || rows.set(id, Date.now())),
+      erase: async (ids: string[]) => void ids.forEach((id) => rows.delete(id)),
+      older: async (ms: number, limit: number) => [...rows].filter(([, at]) => at < Date.now() - ms).map(([id]) => id).slice(0, limit),
+    };
+  }
+
+  it('writes an owed end down, erases it once told, and a process that dies leaves it for another to take over', async () => {
+    const book = ledger();
+    const told: string[] = [];
+    const make = (finalRows: string[]) => new OwedEnds<{ id: string }>({
+      what: 'job',
+      finalAmong: async (ids) => ids.filter((id) => finalRows.includes(id)).map((id) => ({ id })),
+      announceEnd: async (row) => void told.push(row.id),
+      logger: createLogger({ level: 'silent' }),
+      ledger: book,
+    });
+    const dying = make(['a']);
+    const other = make(['a']);
+    dying.owe('a');
+    await vi.advanceTimersByTimeAsync(0);
+    expect([...book.rows.keys()]).toEqual(['a']);
+    // The owing process dies before its first try.
+    dying.stop();
+    // The other process's sweep runs every minute and takes over what is older than 30 s.
+    expect(await other.adopt()).toBe(0);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(other.size).toBe(1);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(told).toEqual(['a']);
+    expect(other.size).toBe(0);
+    expect(book.rows.size).toBe(0);
+    other.stop();
+  });
+
+  it('erases a row that is not final, or gone, without telling it', async () => {
+    const book = ledger();
+    await book.write('gone');
+    const told: string[] = [];
+    const owed = new OwedEnds<{ id: string }>({
+      what: 'job', finalAmong: async () => [], announceEnd: async (row) => void told.push(row.id),
+      logger: createLogger({ level: 'silent' }), ledger: book,
+    });
+    await vi.advanceTimersByTimeAsync(31_000);
+    expect(await owed.adopt()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(told).toEqual([]);
+    expect(book.rows.size).toBe(0);
+    owed.stop();
+  });
+});
