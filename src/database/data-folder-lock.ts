@@ -72,8 +72,8 @@ export async function lockDataFolder(dataDir: string, options: DataFolderLockOpt
       if (seenMtime !== null && mtime !== null && mtime !== seenMtime) throw new DataFolderInUseError(folder);
       if (Date.now() + RETRY_MS > deadline) throw new DataFolderInUseError(folder);
       if (seenMtime === null) {
-        options.onWait?.(`the data folder ${folder} is locked by another process; waiting up to ${Math.round(waitMs / 1000)} s `
-          + 'for a lock left by a process that was killed to lapse');
+        options.onWait?.(`the data folder ${folder} is locked: checking whether the process that holds it is still running `
+          + `(a lock left by a process that was killed lapses within ${Math.round(waitMs / 1000)} s)`);
       }
       seenMtime ??= mtime ?? 0;
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS));

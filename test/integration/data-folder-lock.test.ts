@@ -73,7 +73,7 @@ describe('one process per data folder', () => {
     // The next start waits for the lock to lapse, stops the orphan and opens the same data.
     const restarted = await spawnAtelier('all', env, 90_000);
     processes.push(restarted);
-    expect(restarted.output()).toContain('waiting up to 13 s');
+    expect(restarted.output()).toContain('lapses within 13 s');
     expect(restarted.output()).toContain(`stopping redis-server ${orphan}`);
     expect(alive(orphan)).toBe(false);
     const { login } = await gqlData<{ login: { token: string } }>(restarted.url!, 'mutation($e:String!){ login(email:$e, password:"a long password 1") { token } }', { e: email });

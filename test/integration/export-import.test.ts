@@ -10,8 +10,9 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/observability/logger';
 import { dataTables, digestLines, dumpTable, useUtc } from '../../src/database/installation-transfer/table-rows';
 import { createScratchDatabase, startTestApp, testEnv, type TestApp } from '../support/app';
-import { job } from '../support/factories';
+import { job, updateUser } from '../support/factories';
 import { gqlData, signUp, waitFor } from '../support/graphql';
+import { paletteDataset } from '../support/training';
 import { startTestS3Server, type TestS3Server } from '../support/s3-server';
 
 // `atelier export` from an embedded PGlite installation with local files, then
@@ -116,10 +117,21 @@ async function postgresTarget(): Promise<{ url: string; env: Record<string, stri
 }
 
 let emails: { alice: string; bob: string };
+let trainingRunId: string;
+let checkpointBefore: { step: number; sha256: string };
+
+/** The training run's last checkpoint as its owner downloads it (`checkpointUrl`). */
+async function checkpointOf(url: string, token: string): Promise<{ step: number; sha256: string }> {
+  const { trainingRun } = await gqlData<any>(url, 'query($r:ID!){ trainingRun(id:$r){ checkpointStep checkpointUrl } }', { r: trainingRunId }, token);
+  const res = await fetch(trainingRun.checkpointUrl);
+  expect(res.status).toBe(200);
+  return { step: trainingRun.checkpointStep, sha256: createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex') };
+}
 
 beforeAll(async () => {
   s3 = await startTestS3Server();
-  sourceEnv = testEnv();
+  // Few encoding iterations: the training run here is about its files, not its fit.
+  sourceEnv = testEnv({ ATELIER_TRAINER_ENCODING_ITERATIONS: '10' });
   scratchDirs.push(sourceEnv.ATELIER_DATA_DIR);
   const source = await startAtelier(loadConfig(sourceEnv), { logger: createLogger({ level: 'warn' }) });
   try {
@@ -138,7 +150,14 @@ beforeAll(async () => {
     await gqlData(url, 'mutation($i:ID!){ favoriteImage(imageId:$i) { id } }', { i: first.images[0].id }, alice.token);
     await gqlData(url, 'mutation { createSession(name: "Moodboard") { id } }', {}, bob.token);
     await gqlData(url, 'mutation { createApiKey(name: "ci") { secret } }', {}, bob.token);
+    // A finished training run: its dataset's images, its LoRA, and the last checkpoint with its optimizer state.
+    await updateUser(source, bob.id, { tier: 'PRO' });
+    const datasetId = await paletteDataset(url, bob.token, { name: 'teal', rgb: [20, 160, 150], caption: 'a teal texture', count: 2 });
+    const { startTraining } = await gqlData<any>(url, 'mutation($d:ID!){ startTraining(input:{ datasetId:$d, loraName:"teal", steps:4, saveEvery:2, batchSize:1 }){ id } }', { d: datasetId }, bob.token);
+    trainingRunId = startTraining.id;
+    await waitFor(async () => (await gqlData<any>(url, 'query($r:ID!){ trainingRun(id:$r){ status } }', { r: trainingRunId }, bob.token)).trainingRun.status === 'COMPLETED', 120_000);
     before = { alice: await snapshot(url, alice.token), bob: await snapshot(url, bob.token) };
+    checkpointBefore = await checkpointOf(url, bob.token);
   } finally {
     await source.stop();
   }
@@ -159,7 +178,9 @@ describe('atelier export / import', () => {
     const rows = Object.fromEntries(manifest.tables.map((t: { name: string; rows: number }) => [t.name, t.rows]));
     expect(rows).toMatchObject({ users: 2, jobs: 4, images: 4, albums: 1, album_images: 2, favorites: 1, sessions: 1, api_keys: 1 });
     expect(rows.audit_events).toBeGreaterThan(0);
-    expect(manifest.files.count).toBe(6); // 4 images, 1 clip and its poster
+    expect(rows).toMatchObject({ datasets: 1, dataset_images: 2, training_runs: 1, loras: 1 });
+    // 4 images, 1 clip and its poster; 2 dataset images, the LoRA, the last checkpoint and its optimizer state.
+    expect(manifest.files.count).toBe(11);
 
     const target = await postgresTarget();
     const imported = await atelier(['import', exportDir], target.env);
@@ -174,6 +195,7 @@ describe('atelier export / import', () => {
       for (const name of ['alice', 'bob'] as const) {
         const token = await login(app.url, emails[name]);
         expect(await snapshot(app.url, token)).toEqual(before[name]);
+        if (name === 'bob') expect(await checkpointOf(app.url, token)).toEqual(checkpointBefore);
       }
       // The sign-ins above were audited: identity ids continue after the imported ones instead of colliding.
       const [{ n }] = await app.db.query('SELECT count(*)::int AS n FROM audit_events');

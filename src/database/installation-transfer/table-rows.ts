@@ -107,7 +107,16 @@ export async function appliedMigrations(q: Query): Promise<string[]> {
 /** Keys kept inside JSON columns: a finished clip's MP4 and poster (jobs.video, docs/video.md). */
 const JSON_KEY_FIELDS = [{ table: 'jobs', column: 'video', fields: ['storageKey', 'posterKey'] }];
 
-/** Every artifact-store key the rows point at (each `storage_key` column of every table, and JSON_KEY_FIELDS). */
+/**
+ * A training run's last checkpoint (`checkpoint_key`) and the optimizer state saved with it, which a run
+ * resumes from and `checkpointUrl` serves (docs/training.md). The two are written as one
+ * (services/training-lifecycle.ts, `trainingOptimizerKey`).
+ */
+const CHECKPOINT_KEYS = `SELECT checkpoint_key AS key FROM training_runs WHERE checkpoint_key IS NOT NULL
+  UNION ALL SELECT 'training/' || id || '/optimizer-' || checkpoint_step || '.bin' FROM training_runs
+  WHERE checkpoint_key IS NOT NULL AND checkpoint_step IS NOT NULL`;
+
+/** Every artifact-store key the rows point at (each `storage_key` column of every table, JSON_KEY_FIELDS, CHECKPOINT_KEYS). */
 export async function storedKeys(q: Query): Promise<string[]> {
   const columns: { table: string }[] = await q.query(
     `SELECT table_name AS table FROM information_schema.columns
@@ -124,5 +133,7 @@ export async function storedKeys(q: Query): Promise<string[]> {
       for (const row of rows) if (row.key) keys.add(row.key);
     }
   }
+  const checkpoints: { key: string }[] = await q.query(CHECKPOINT_KEYS);
+  for (const row of checkpoints) keys.add(row.key);
   return [...keys].sort();
 }
