@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
-import { type AiModel, Album, AlbumShare, Image, InferenceBackend, Job, JobKind, JobStatus, Lora, Preset, PresetCategory, type TierPolicy, type User } from '../entities';
+import { AiModel, Album, AlbumShare, Image, InferenceBackend, Job, JobKind, JobStatus, Lora, Preset, PresetCategory, type TierPolicy, type User } from '../entities';
 import { GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { assertUuid } from '../kernel/ids';
 import { cancelFlagKey } from '../kernel/queues';
@@ -43,7 +43,8 @@ export interface JobServiceDeps {
 }
 
 /** The clip columns of a VIDEO job's row. */
-type ClipColumns = VideoSettings & { sourceImageId: string | null };
+/** A clip's columns, and whether its model was named (by the caller or its preset) rather than the default's or its source image's. */
+type ClipColumns = VideoSettings & { sourceImageId: string | null; modelNamed: boolean };
 
 export { IDEMPOTENCY_TTL_SECONDS } from './idempotency';
 
@@ -106,7 +107,7 @@ export class JobService {
     const source = input.fromImageId ? await this.visibleImage(viewer.user, assertUuid('fromImageId', input.fromImageId)) : null;
     const { params, video } = resolveVideoRequest(input, preset, source, policy, randomFraction);
     return this.submit(viewer, policy, params, { ...input, prompt: params.prompt, presetId: preset?.id ?? null }, idempotencyKey, requestId,
-      { ...video, sourceImageId: source?.id ?? null });
+      { ...video, sourceImageId: source?.id ?? null, modelNamed: Boolean(input.modelId ?? preset?.modelId) });
   }
 
   private async visibleImage(user: User, imageId: string): Promise<Image> {
@@ -125,7 +126,7 @@ export class JobService {
     idempotencyKey: string | null, requestId: string | null, video: ClipColumns | null,
   ): Promise<Job> {
     const { user } = viewer;
-    const model = await this.usableModel(user, params, input, video !== null);
+    const model = await this.usableModel(user, params, input, video);
 
     const jobId = randomUUID();
     // What the key names: the input as given, and whether it makes a clip or images.
@@ -218,15 +219,18 @@ export class JobService {
     const preset = input.presetId ? await this.visiblePreset(user, assertUuid('presetId', input.presetId)) : null;
     if (preset?.category === PresetCategory.VIDEO) throw badInput('presetId', `Preset ${preset.name} makes videos; a batch takes IMAGE presets`);
     const params = imageParameters(input, preset, policy);
-    const model = await this.usableModel(user, params, input, false);
+    const model = await this.usableModel(user, params, input, null);
     return { params, model, preset };
   }
 
   /** The job's model, LoRAs, session and album, each usable by this user. */
-  private async usableModel(user: User, params: GenerationParameters, input: GenerationRequestInput, video: boolean): Promise<AiModel> {
-    const model = await this.resolveModel(user, params.modelId);
+  private async usableModel(user: User, params: GenerationParameters, input: GenerationRequestInput, video: ClipColumns | null): Promise<AiModel> {
+    let model = await this.resolveModel(user, params.modelId);
     // Frames come from the ONNX pipeline; remote workflows that output video are not wired (docs/video.md).
-    if (video && model.backend !== InferenceBackend.ONNX) throw badInput('modelId', `Model ${model.name} runs on ${model.backend}; videos need an ONNX model`);
+    if (video && model.backend !== InferenceBackend.ONNX) {
+      if (video.modelNamed) throw badInput('modelId', `Model ${model.name} runs on ${model.backend}; videos need an ONNX model`);
+      model = await this.clipModelInstead(user, model);
+    }
     await this.assertLorasUsable(user, params, model);
     if (input.sessionId) await this.deps.access.assertCanGenerateInto(user, assertUuid('sessionId', input.sessionId));
     if (input.albumId) await this.assertCanAddToAlbum(user, assertUuid('albumId', input.albumId));
@@ -267,6 +271,19 @@ export class JobService {
     if (!model) throw badInput('modelId', modelId ? 'Model not found' : 'No default model is installed');
     if (!model.enabled) throw badInput('modelId', `Model ${model.name} is disabled`);
     if (!tierAllows(user.tier, model.minTier)) throw forbidden(`Model ${model.name} needs the ${model.minTier} tier`);
+    return model;
+  }
+
+  /**
+   * The model a clip nobody named a model for is made with when the default
+   * (or the model of the image it animates) runs on a remote backend: the
+   * first enabled ONNX model by name that the caller's tier may use
+   * (docs/video.md, "Which model makes a clip").
+   */
+  private async clipModelInstead(user: User, remote: AiModel): Promise<AiModel> {
+    const models = await this.deps.db.getRepository(AiModel).find({ where: { backend: InferenceBackend.ONNX, enabled: true }, order: { name: 'ASC' } });
+    const model = models.find((candidate) => tierAllows(user.tier, candidate.minTier));
+    if (!model) throw badInput('modelId', `Model ${remote.name} runs on ${remote.backend}, and no enabled ONNX model is open to your tier: videos need one`);
     return model;
   }
 

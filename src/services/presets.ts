@@ -1,5 +1,5 @@
 import { DataSource, In } from 'typeorm';
-import { AiModel, Lora, Preset, PresetCategory, type JobLora, type TierPolicy, type User } from '../entities';
+import { AiModel, InferenceBackend, Lora, Preset, PresetCategory, type JobLora, type TierPolicy, type User } from '../entities';
 import {
   checkLoraWeights, checkNumber, checkPromptLength, checkSamplerSteps, GENERATION_DEFAULTS, GENERATION_LIMITS, type NumberLimit, type Sampler,
 } from '../kernel/generation-parameters';
@@ -130,7 +130,8 @@ export class PresetService {
     if (template.length > 1000) throw badInput('template', 'template must be at most 1000 characters');
     const negativePrompt = input.negativePrompt?.trim() || null;
     if (negativePrompt) throwIfViolated(checkPromptLength('negativePrompt', negativePrompt));
-    const modelId = input.modelId ? await this.usableModel(input.modelId) : null;
+    const category = input.category ?? PresetCategory.IMAGE;
+    const modelId = input.modelId ? await this.usableModel(input.modelId, category) : null;
     const loras = await this.usableLoras(input.loras ?? [], modelId);
     if (input.sessionId) {
       const { role } = await this.access.assertSessionMember(user, assertUuid('sessionId', input.sessionId));
@@ -142,7 +143,7 @@ export class PresetService {
     throwIfViolated(checkSamplerSteps(sampler, steps ?? GENERATION_DEFAULTS.steps));
     return {
       name, template, negativePrompt, modelId, loras, sessionId: input.sessionId ?? null,
-      category: input.category ?? PresetCategory.IMAGE,
+      category,
       width: optional('width', input.width, L.width),
       height: optional('height', input.height, L.height),
       steps,
@@ -153,10 +154,14 @@ export class PresetService {
     };
   }
 
-  private async usableModel(modelId: string): Promise<string> {
+  private async usableModel(modelId: string, category: PresetCategory): Promise<string> {
     const model = await this.db.getRepository(AiModel).findOneBy({ id: assertUuid('modelId', modelId) });
     if (!model) throw badInput('modelId', 'Model not found');
     if (!model.enabled) throw badInput('modelId', `Model ${model.name} is disabled`);
+    // As createVideo refuses it: frames come from the ONNX pipeline (docs/video.md).
+    if (category === PresetCategory.VIDEO && model.backend !== InferenceBackend.ONNX) {
+      throw badInput('modelId', `Model ${model.name} runs on ${model.backend}; video presets need an ONNX model`);
+    }
     return model.id;
   }
 
