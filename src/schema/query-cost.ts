@@ -22,9 +22,10 @@ const listEstimator: ComplexityEstimator = ({ args, field, type, childComplexity
   return 1 + (list ? DEFAULT_LIST_SIZE : 1) * childComplexity;
 };
 
-const PAGING_ARGS = ['first', 'limit', 'count'];
+/** Arguments that size a page; each documents its range in its description (test/unit/document-limits.test.ts checks every one). */
+export const PAGING_ARGS = ['first', 'limit', 'count'];
 /** An argument's documented range, "1..100" or "1-200". */
-const RANGE_RE = /\b1\s*(?:\.\.|-)\s*(\d+)\b/;
+export const RANGE_RE = /\b1\s*(?:\.\.|-)\s*(\d+)\b/;
 const pageMaxima = new WeakMap<GraphQLField<unknown, unknown>, Record<string, number>>();
 
 /** The largest page each paging argument of a field accepts, from the argument's documented range. */

@@ -29,7 +29,7 @@ export class UploadTooLargeError extends Error {
 export class UploadQuotaExceededError extends Error {
   constructor(readonly limit: number, readonly used: number, tier: string) {
     super(`Uploads not yet registered may hold at most ${mb(limit)} MB on your ${tier} tier and ${mb(used)} MB are in use: ` +
-      'register them (registerLora) or wait until unregistered ones are deleted, a day after upload');
+      'use them (registerLora, addDatasetImages) or wait until unused ones are deleted, a day after upload');
     this.name = 'UploadQuotaExceededError';
   }
 }

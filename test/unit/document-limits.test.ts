@@ -162,3 +162,29 @@ describe('ValidDocuments (the graphql-ws document cache)', () => {
     }
   });
 });
+
+describe('page maxima', () => {
+  it('every paging argument documents its range, and a page above it costs what the largest page costs', async () => {
+    const { PAGING_ARGS, RANGE_RE } = await import('../../src/schema/query-cost');
+    const { parse, isObjectType, getNamedType, isLeafType } = await import('graphql');
+    const query = schema.getQueryType()!;
+    const checked: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type) || type.name.startsWith('__')) continue;
+      for (const field of Object.values(type.getFields())) {
+        for (const arg of field.args.filter((a) => PAGING_ARGS.includes(a.name) && getNamedType(a.type).name === 'Int')) {
+          const range = RANGE_RE.exec(arg.description ?? '');
+          // The cost rule reads the maximum there: without it, a page above the maximum is costed as asked.
+          expect(range, `${type.name}.${field.name}(${arg.name}) documents no "1..N" range`).not.toBeNull();
+          checked.push(`${type.name}.${field.name}`);
+          // Costed the same at the maximum and far above it (the resolver then refuses it as BAD_USER_INPUT).
+          if (type !== query || field.args.some((a) => a !== arg && a.type.toString().endsWith('!'))) continue;
+          const leaf = isLeafType(getNamedType(field.type)) ? '' : ' { __typename }';
+          const cost = (n: number) => queryCost(schema, parse(`{ ${field.name}(${arg.name}: ${n})${leaf} }`), {});
+          expect(cost(Number(range![1]) * 1000), `${field.name}(${arg.name})`).toBe(cost(Number(range![1])));
+        }
+      }
+    }
+    expect(checked).toEqual(expect.arrayContaining(['Query.jobs', 'Query.users', 'Query.popularPresets', 'Album.images', 'Batch.jobs']));
+  });
+});
