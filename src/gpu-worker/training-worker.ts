@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { WaitingError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -12,6 +11,7 @@ import { NO_TRAINING_METRICS, type TrainingMetrics } from '../observability/metr
 import type { FairScheduler } from '../services/scheduling';
 import type { TrainedLora, TrainingLifecycle } from '../services/training-lifecycle';
 import type { ArtifactStore } from '../storage/artifact-store';
+import { ModelFetchError, ModelFolders } from '../storage/model-folders';
 import { OutageGate } from './outage-gate';
 import { TrainingError, type TrainingBackend, type TrainingProgress, type TrainingSpec } from './training/types';
 
@@ -51,6 +51,18 @@ type BestEffort = <T>(what: string, step: () => Promise<T>) => Promise<T | undef
 
 const FAILURE_CODES: Record<string, JobFailureCode> = { INVALID_SPEC: 'INVALID_PARAMETERS', UNSUPPORTED_MODEL: 'MODEL_INVALID', FAILED: 'WORKER_ERROR' };
 
+/** An absolute file path (POSIX or Windows) not inside a URL or a relative key: a folder part, then its last name. */
+const SERVER_PATH = /(?<![\w.~:/\\-])(?:[A-Za-z]:)?[\\/](?:[^\s'"`:;,()[\]{}<>\\/]+[\\/])+([^\s'"`:;,()[\]{}<>\\/]*)/g;
+
+/**
+ * A failure's message as the run's owner sees it (`TrainingRun.error`, the FAILED event): every absolute path on
+ * the worker's machine cut to its last name (`…/remote-img`), so the server's layout is not shown to users. The
+ * worker's log keeps the whole message (docs/training.md, "Limits").
+ */
+export function withoutServerPaths(message: string): string {
+  return message.replace(SERVER_PATH, (_path, last: string) => `…/${last}`);
+}
+
 /**
  * Runs training entries from their BullMQ queue through a TrainingBackend: a
  * thin driver that loads the run's dataset and last checkpoint, reports the
@@ -64,6 +76,8 @@ const FAILURE_CODES: Record<string, JobFailureCode> = { INVALID_SPEC: 'INVALID_P
 export class TrainingWorker {
   private readonly worker: Worker<TrainingJobData, void>;
   private readonly metrics: TrainingMetrics;
+  /** The base models' folders on this machine, fetched from the artifact store when missing (as the generation worker's). */
+  private readonly folders: ModelFolders;
   private readonly gate: OutageGate;
   /** The lifecycle with its bookkeeping retried through outages (`gate.durable`). */
   private readonly lifecycle: TrainingLifecycle;
@@ -72,6 +86,7 @@ export class TrainingWorker {
 
   constructor(private readonly o: TrainingWorkerOptions) {
     this.metrics = o.metrics ?? NO_TRAINING_METRICS;
+    this.folders = new ModelFolders(o.store, o.modelsDir);
     this.gate = OutageGate.forWorker(o, () => this.worker);
     this.lifecycle = o.lifecycle.withBookkeeping(this.gate.durable);
     this.worker = new Worker<TrainingJobData, void>(TRAINING_QUEUE, (entry, token) => this.process(entry, token), {
@@ -119,7 +134,10 @@ export class TrainingWorker {
       spec = await this.gate.durable(() => this.specOf(run));
     } catch (error) {
       if (isServiceOutage(error)) throw error;
-      await this.lifecycle.fail(run, { code: 'WORKER_ERROR', message: (error as Error).message }, run.step);
+      // As the generation worker: bytes that do not match the model row are an invalid model, a missing folder one that did not load.
+      const code = error instanceof ModelFetchError ? (error.kind === 'checksum' ? 'MODEL_INVALID' : 'MODEL_LOAD_FAILED') : 'WORKER_ERROR';
+      log.warn({ err: error, code }, 'training failed before it started');
+      await this.lifecycle.fail(run, { code, message: withoutServerPaths((error as Error).message) }, run.step);
       return void this.metrics.runEnded(run.id, 'failed');
     }
     await this.train(run, spec, entry, token, log);
@@ -201,7 +219,7 @@ export class TrainingWorker {
     }
     const code = error instanceof TrainingError ? FAILURE_CODES[error.code] ?? 'WORKER_ERROR' : 'WORKER_ERROR';
     log.warn({ err: error, code }, 'training failed');
-    await this.lifecycle.fail(run, { code, message: (error as Error).message }, step);
+    await this.lifecycle.fail(run, { code, message: withoutServerPaths((error as Error).message) }, step);
     return 'failed';
   }
 
@@ -246,7 +264,16 @@ export class TrainingWorker {
     }));
     const model = await this.o.db.getRepository(AiModel).findOneByOrFail({ id: run.baseModelId });
     const resume = await this.o.lifecycle.loadCheckpoint(run);
-    return { modelDir: path.join(this.o.modelsDir, model.name), images, ...run.config, resume: resume ?? undefined };
+    return { modelDir: await this.modelFolder(model), images, ...run.config, resume: resume ?? undefined };
+  }
+
+  /**
+   * The base model's folder, found as the generation worker finds it: the model's registered `path` (a folder of
+   * the models folder), else the folder named like the model, fetched from the artifact store into the models folder
+   * when this machine lacks it (`atelier models push`; storage/model-folders.ts).
+   */
+  private modelFolder(model: AiModel): Promise<string> {
+    return this.folders.folderOf({ name: model.path ?? model.name, files: model.files });
   }
 
   get bullWorker(): Worker<TrainingJobData, void> {

@@ -138,10 +138,10 @@ export function checkNumber(field: string, value: unknown, limit: NumberLimit): 
 /**
  * Checks a prompt's length in characters (Unicode code points: an emoji is
  * one), and that it is well-formed text (emptiness is the caller's rule: a
- * negative prompt may be empty).
+ * negative prompt may be empty). `max` is the prompt's unless given: training
+ * text (captions, sample prompts, names) is counted the same way.
  */
-export function checkPromptLength(field: string, text: unknown): ParameterViolation | null {
-  const max = GENERATION_LIMITS.promptChars.max;
+export function checkPromptLength(field: string, text: unknown, max: number = GENERATION_LIMITS.promptChars.max): ParameterViolation | null {
   if (typeof text !== 'string') return { field, message: `${field} must be a string` };
   // A lone surrogate is half a character: no tokenizer, database or JSON reader takes it as text.
   if (LONE_SURROGATE.test(text)) return { field, message: `${field} must be valid Unicode text (it has half of a surrogate pair)` };

@@ -1,6 +1,8 @@
 import sharp from 'sharp';
 import { badInput } from '../kernel/errors';
+import { checkPromptLength } from '../kernel/generation-parameters';
 import { sha256 } from '../kernel/hashing';
+import { throwIfViolated } from './generation-input';
 
 /** What a training image may be (docs/training.md, "Limits"). */
 export const DATASET_IMAGE_LIMITS = {
@@ -53,9 +55,20 @@ export async function checkDatasetImage(bytes: Buffer, field: string): Promise<C
   return { bytes, format, width, height, sha256: sha256(bytes) };
 }
 
-/** A caption, trimmed and bounded. */
-export function cleanCaption(caption: string | null | undefined, field: string): string {
-  const text = (caption ?? '').trim();
-  if (text.length > DATASET_IMAGE_LIMITS.captionChars) throw badInput(field, `Captions must be at most ${DATASET_IMAGE_LIMITS.captionChars} characters`);
+/**
+ * Training text (a caption, a sample prompt, a dataset or LoRA name), trimmed
+ * and bounded: `min` to `max` characters counted as prompts are (Unicode code
+ * points: an emoji is one), and half of a surrogate pair refused, each
+ * BAD_USER_INPUT on `field` (docs/training.md, "Limits").
+ */
+export function trainingText(value: string | null | undefined, field: string, max: number, min = 0): string {
+  const text = (value ?? '').trim();
+  if (text.length < min) throw badInput(field, `${field} must be ${min} to ${max} characters`);
+  throwIfViolated(checkPromptLength(field, text, max));
   return text;
+}
+
+/** A caption, trimmed and bounded (may be empty). */
+export function cleanCaption(caption: string | null | undefined, field: string): string {
+  return trainingText(caption, field, DATASET_IMAGE_LIMITS.captionChars);
 }

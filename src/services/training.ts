@@ -1,13 +1,14 @@
 import { DataSource, In, MoreThanOrEqual } from 'typeorm';
 import {
-  AiModel, DatasetImage, OPEN_TRAINING_STATUSES, Role, TrainingRun, TrainingStatus, User, type TierPolicy,
+  AiModel, Dataset, DatasetImage, InferenceBackend, OPEN_TRAINING_STATUSES, Role, TrainingRun, TrainingStatus, User, type TierPolicy,
 } from '../entities';
-import { utcDay } from '../kernel/clock';
+import { secondsUntilUtcMidnight, utcDay } from '../kernel/clock';
 import type { Clock } from '../kernel/clock';
 import { AppError, ErrorCode, badInput, forbidden, notFound, quotaExceeded } from '../kernel/errors';
 import { checkNumber, type NumberLimit } from '../kernel/generation-parameters';
 import { assertUuid } from '../kernel/ids';
 import { TRAINING_DEFAULTS, TRAINING_LIMITS as L, modelTrainingDefaults, type ModelTrainingDefaults, type TrainingConfig } from '../kernel/training-parameters';
+import { trainingText } from './dataset-images';
 import type { DatasetService } from './datasets';
 import type { Page } from './job-queries';
 import { pageNewestFirst } from './keyset-page';
@@ -50,13 +51,9 @@ function numberOr(field: keyof typeof L, value: number | null | undefined, fallb
 /** Every hyperparameter against the limits table, each refusal naming its field; omitted ones take the base model's defaults, then TRAINING_DEFAULTS. */
 export function validateTrainingConfig(input: TrainingInputData, randomSeed: () => number, model: ModelTrainingDefaults = {}): TrainingConfig {
   const D = { ...TRAINING_DEFAULTS, ...(model.learningRate !== undefined ? { learningRate: model.learningRate } : {}) };
-  const prompts = (input.samplePrompts ?? []).map((p) => p.trim());
-  if (prompts.length > L.samplePrompts.max) throw badInput('samplePrompts', `At most ${L.samplePrompts.max} sample prompts`);
-  prompts.forEach((p, i) => {
-    if (p.length < L.samplePromptChars.min || p.length > L.samplePromptChars.max) {
-      throw badInput(`samplePrompts[${i}]`, `Sample prompts must be ${L.samplePromptChars.min} to ${L.samplePromptChars.max} characters`);
-    }
-  });
+  const given = input.samplePrompts ?? [];
+  if (given.length > L.samplePrompts.max) throw badInput('samplePrompts', `At most ${L.samplePrompts.max} sample prompts`);
+  const prompts = given.map((p, i) => trainingText(p, `samplePrompts[${i}]`, L.samplePromptChars.max, L.samplePromptChars.min));
   const steps = numberOr('steps', input.steps, D.steps);
   const saveEvery = numberOr('saveEvery', input.saveEvery, Math.min(D.saveEvery, steps));
   if (saveEvery > steps) throw badInput('saveEvery', `saveEvery must be at most steps (${steps})`);
@@ -73,6 +70,21 @@ export function validateTrainingConfig(input: TrainingInputData, randomSeed: () 
     ...optional('minTimestep', input.minTimestep ?? model.minTimestep),
     ...optional('minSnrGamma', input.minSnrGamma ?? model.minSnrGamma),
   };
+}
+
+/** The pace assumed for a run with no step done yet: 0.1 s a step, as the generation quotas assume (services/quotas.ts). */
+const ASSUMED_SECONDS_PER_STEP = 0.1;
+
+/**
+ * Retry-After of the runs-at-once refusal: when the first of the user's open runs is likely to end, from its steps
+ * left at the pace it has kept since it started (ASSUMED_SECONDS_PER_STEP before its first step); 1 s to a day.
+ */
+export function secondsUntilOneEnds(open: readonly Pick<TrainingRun, 'config' | 'step' | 'startedAt'>[], now: Date): number {
+  const left = open.map((run) => {
+    const pace = run.startedAt && run.step > 0 ? Math.max(0, now.getTime() - run.startedAt.getTime()) / 1000 / run.step : ASSUMED_SECONDS_PER_STEP;
+    return Math.max(0, run.config.steps - run.step) * pace;
+  });
+  return Math.min(86_400, Math.max(1, Math.ceil(Math.min(...left))));
 }
 
 /**
@@ -93,8 +105,7 @@ export class TrainingService {
   async start(user: User, input: TrainingInputData, policy: TierPolicy, requestId: string | null): Promise<TrainingRun> {
     const model = await this.baseModel(input.baseModelId);
     const config = validateTrainingConfig(input, () => Math.floor(Math.random() * L.seed.max), modelTrainingDefaults(model.name));
-    const loraName = (input.loraName ?? '').trim();
-    if (loraName.length < L.nameChars.min || loraName.length > L.nameChars.max) throw badInput('loraName', 'loraName must be 1 to 80 characters');
+    const loraName = trainingText(input.loraName, 'loraName', L.nameChars.max, L.nameChars.min);
     if (config.steps > policy.maxTrainingSteps && policy.trainingRunsPerDay > 0) {
       // Beyond the tier, not the table: QUOTA_EXCEEDED with the limit, as a generation's tier caps answer.
       throw quotaExceeded(`Your ${policy.tier} tier allows at most ${policy.maxTrainingSteps} training steps per run; upgrade for more`, policy.maxTrainingSteps, null, 'steps');
@@ -102,8 +113,6 @@ export class TrainingService {
     const dataset = await this.datasets.get(user, assertUuid('datasetId', input.datasetId)).catch(() => {
       throw badInput('datasetId', 'Dataset not found');
     });
-    const images = await this.db.getRepository(DatasetImage).countBy({ datasetId: dataset.id });
-    if (images === 0) throw badInput('datasetId', 'The dataset has no images yet');
     const run = this.db.getRepository(TrainingRun).create({
       ownerId: user.id, datasetId: dataset.id, baseModelId: model.id, loraName, status: TrainingStatus.QUEUED, config,
       step: 0, loss: null, checkpointKey: null, checkpointStep: null, datasetHash: null, loraId: null, error: null, attempts: 0,
@@ -120,7 +129,12 @@ export class TrainingService {
     return run;
   }
 
-  /** Checks the tier's runs per day and runs at once and inserts the run, under the user's row lock (no two calls pass together). */
+  /**
+   * Checks the tier's runs per day and runs at once and inserts the run, under the user's row lock (no two calls pass
+   * together) and a share lock on the dataset's row: an edit of the dataset (which takes that row's write lock and
+   * refuses while a run on it is open, DatasetService) either commits before the run exists or sees it.
+   * A refusal that waiting lifts carries retryAfterSeconds (HTTP 429 with Retry-After, as a generation's quotas).
+   */
   private async admit(user: User, policy: TierPolicy, run: TrainingRun): Promise<void> {
     const tierText = `your ${policy.tier} tier`;
     if (policy.trainingRunsPerDay === 0 || policy.maxConcurrentTrainingRuns === 0) {
@@ -128,14 +142,19 @@ export class TrainingService {
     }
     await this.db.transaction(async (manager) => {
       await manager.getRepository(User).createQueryBuilder('u').setLock('pessimistic_write').where('u.id = :id', { id: user.id }).getOne();
+      const dataset = await manager.getRepository(Dataset).createQueryBuilder('d').setLock('pessimistic_read').where('d.id = :id', { id: run.datasetId }).getOne();
+      if (!dataset) throw badInput('datasetId', 'Dataset not found');
+      if ((await manager.getRepository(DatasetImage).countBy({ datasetId: dataset.id })) === 0) throw badInput('datasetId', 'The dataset has no images yet');
       const runs = manager.getRepository(TrainingRun);
-      const today = await runs.countBy({ ownerId: user.id, createdAt: MoreThanOrEqual(new Date(`${utcDay(this.clock.now())}T00:00:00Z`)) });
+      const now = this.clock.now();
+      const today = await runs.countBy({ ownerId: user.id, createdAt: MoreThanOrEqual(new Date(`${utcDay(now)}T00:00:00Z`)) });
       if (today >= policy.trainingRunsPerDay) {
-        throw new AppError(ErrorCode.QUOTA_EXCEEDED, `${policy.trainingRunsPerDay} training runs per day on ${tierText}: try again tomorrow (UTC)`, { limit: policy.trainingRunsPerDay });
+        throw quotaExceeded(`${policy.trainingRunsPerDay} training runs per day on ${tierText}: try again tomorrow (UTC)`, policy.trainingRunsPerDay, secondsUntilUtcMidnight(now));
       }
-      const open = await runs.countBy({ ownerId: user.id, status: In([...OPEN_TRAINING_STATUSES]) });
-      if (open >= policy.maxConcurrentTrainingRuns) {
-        throw new AppError(ErrorCode.QUOTA_EXCEEDED, `At most ${policy.maxConcurrentTrainingRuns} training runs at once on ${tierText}`, { limit: policy.maxConcurrentTrainingRuns });
+      const open = await runs.findBy({ ownerId: user.id, status: In([...OPEN_TRAINING_STATUSES]) });
+      if (open.length >= policy.maxConcurrentTrainingRuns) {
+        throw quotaExceeded(`At most ${policy.maxConcurrentTrainingRuns} training runs at once on ${tierText}; wait for one to end or cancel it`,
+          policy.maxConcurrentTrainingRuns, secondsUntilOneEnds(open, now));
       }
       await runs.insert(run);
     });
@@ -146,6 +165,10 @@ export class TrainingService {
     const model = id ? await repo.findOneBy({ id: assertUuid('baseModelId', id) }) : await repo.findOneBy({ isDefault: true });
     if (!model) throw badInput('baseModelId', 'Model not found');
     if (!model.enabled) throw badInput('baseModelId', `Model ${model.name} is disabled`);
+    // A remote backend's weights are not ours to train (docs/training.md, "Limits"): refused before any quota is used.
+    if (model.backend !== InferenceBackend.ONNX) {
+      throw badInput('baseModelId', `Model ${model.name} runs on ${model.backend} and cannot be trained here: choose an ONNX model`);
+    }
     return model;
   }
 

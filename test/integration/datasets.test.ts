@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { DatasetImage } from '../../src/entities';
+import { Dataset, DatasetImage, TrainingRun } from '../../src/entities';
+import { secondsUntilUtcMidnight } from '../../src/kernel/clock';
 import { gql, gqlData } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
-import { paletteImage, uploadBytes } from '../support/training';
+import { paletteDataset, paletteImage, uploadBytes } from '../support/training';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -15,6 +17,8 @@ afterAll(() => app?.close());
 const CREATE = 'mutation($i:DatasetInput!){ createDataset(input:$i){ id name mine } }';
 const ADD = 'mutation($d:ID!,$im:[DatasetImageInput!]!){ addDatasetImages(datasetId:$d, images:$im){ id caption format width height url } }';
 const READ = 'query($id:ID!){ dataset(id:$id){ id name images { id caption format } } }';
+const ADMIT = 'mutation($i:TrainingInput!){ startTraining(input:$i){ id status loraName config { samplePrompts } } }';
+const REGISTER = 'mutation($input: ModelInput!) { registerModel(input: $input) { id } }';
 
 async function storedImageKeys(datasetId: string): Promise<string[]> {
   return (await app.db.getRepository(DatasetImage).findBy({ datasetId })).map((i) => i.storageKey);
@@ -108,5 +112,163 @@ describe('datasets', () => {
     const two = (await gqlData<any>(app.url, page, { after: one.pageInfo.endCursor }, u.token)).datasets;
     expect(two.edges.map((e: any) => e.node.name)).toEqual(['a']);
     expect(two.pageInfo.hasNextPage).toBe(false);
+  });
+});
+
+describe('a dataset while a training run on it is open', () => {
+  const UPDATE = 'mutation($id:ID!,$c:String!){ updateDatasetImage(id:$id, caption:$c){ caption } }';
+  const REMOVE = 'mutation($d:ID!,$ids:[ID!]!){ removeDatasetImages(datasetId:$d, imageIds:$ids) }';
+  const DELETE = 'mutation($id:ID!){ deleteDataset(id:$id) }';
+
+  it('refuses every change with CONFLICT naming the run, changes nothing, and takes them again once the run ended', async () => {
+    const u = await factory.user(app, { tier: 'PRO' });
+    const datasetId = await paletteDataset(app.url, u.token, { name: 'in use', rgb: [20, 160, 150], caption: 'teal', count: 2 });
+    const before = await app.db.getRepository(DatasetImage).find({ where: { datasetId }, order: { createdAt: 'ASC' } });
+    // This app has no worker: the run stays QUEUED (a RUNNING one is refused the same way: both are open).
+    const run = (await gqlData<any>(app.url, ADMIT, { i: { datasetId, loraName: 'busy', steps: 10, saveEvery: 5 } }, u.token)).startTraining;
+    const upload = await uploadBytes(app.url, u.token, await paletteImage('png', [200, 40, 40]));
+    const attempts = [
+      await gql(app.url, ADD, { d: datasetId, im: [{ uploadId: upload, caption: 'added mid-run' }] }, u.token),
+      await gql(app.url, UPDATE, { id: before[0].id, c: 'edited mid-run' }, u.token),
+      await gql(app.url, REMOVE, { d: datasetId, ids: [before[1].id] }, u.token),
+      await gql(app.url, DELETE, { id: datasetId }, u.token),
+    ];
+    for (const res of attempts) {
+      expect(res.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', runId: run.id });
+      expect(res.errors?.[0].message).toContain(`Training run ${run.id} ("busy") is QUEUED on this dataset`);
+      expect(res.errors?.[0].message).toMatch(/cancel it \(cancelTraining\)/);
+    }
+    const after = await app.db.getRepository(DatasetImage).find({ where: { datasetId }, order: { createdAt: 'ASC' } });
+    expect(after.map((i) => [i.id, i.caption])).toEqual(before.map((i) => [i.id, i.caption]));
+    expect(await app.db.getRepository(Dataset).existsBy({ id: datasetId })).toBe(true);
+    // The refused upload is still the user's to use.
+    expect(await app.services.uploads.pendingBytes(u.id)).toBeGreaterThan(0);
+
+    await gqlData(app.url, 'mutation($id:ID!){ cancelTraining(id:$id){ status } }', { id: run.id }, u.token);
+    expect((await app.db.getRepository(TrainingRun).findOneByOrFail({ id: run.id })).status).toBe('CANCELLED');
+    expect((await gqlData<any>(app.url, ADD, { d: datasetId, im: [{ uploadId: upload, caption: 'added after' }] }, u.token)).addDatasetImages).toHaveLength(1);
+    expect((await gqlData<any>(app.url, UPDATE, { id: before[0].id, c: 'edited after' }, u.token)).updateDatasetImage.caption).toBe('edited after');
+    expect((await gqlData<any>(app.url, REMOVE, { d: datasetId, ids: [before[1].id] }, u.token)).removeDatasetImages).toBe(1);
+    expect((await gqlData<any>(app.url, DELETE, { id: datasetId }, u.token)).deleteDataset).toBe(true);
+  });
+
+  it('tells a session member\'s dataset owner that another member\'s run holds it, without naming that run', async () => {
+    const owner = await factory.user(app, { tier: 'PRO' });
+    const member = await factory.user(app, { tier: 'PRO' });
+    const session = (await gqlData<any>(app.url, 'mutation { createSession(name:"shared training"){ id } }', {}, owner.token)).createSession;
+    const invite = (await gqlData<any>(app.url, 'mutation($s:ID!){ createSessionInvite(sessionId:$s, role: COLLABORATOR){ token } }', { s: session.id }, owner.token)).createSessionInvite;
+    await gqlData(app.url, 'mutation($t:String!){ joinSession(token:$t){ id } }', { t: invite.token }, member.token);
+    const shared = (await gqlData<any>(app.url, CREATE, { i: { name: 'shared set', sessionId: session.id } }, owner.token)).createDataset;
+    await gqlData(app.url, ADD, { d: shared.id, im: [{ uploadId: await uploadBytes(app.url, owner.token, await paletteImage('png', [9, 9, 9])) }] }, owner.token);
+    const run = (await gqlData<any>(app.url, ADMIT, { i: { datasetId: shared.id, loraName: 'theirs', steps: 10, saveEvery: 5 } }, member.token)).startTraining;
+    const res = await gql(app.url, DELETE, { id: shared.id }, owner.token);
+    expect(res.errors?.[0].extensions?.code).toBe('CONFLICT');
+    expect(res.errors?.[0].message).toMatch(/^A session member's training run is QUEUED on this dataset/);
+    expect(JSON.stringify(res.errors)).not.toContain(run.id);
+  });
+});
+
+describe('dataset text and uploads', () => {
+  it('counts names and captions in characters (an emoji is one) and refuses half of a surrogate pair', async () => {
+    const u = await factory.user(app, { tier: 'PRO' });
+    const emoji = '\u{1F600}';
+    const named = (await gqlData<any>(app.url, CREATE, { i: { name: emoji.repeat(80) } }, u.token)).createDataset;
+    expect(named.name).toBe(emoji.repeat(80));
+    for (const name of [emoji.repeat(81), 'half \ud83d a pair']) {
+      const res = await gql(app.url, CREATE, { i: { name } }, u.token);
+      expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
+    }
+    const upload = await uploadBytes(app.url, u.token, await paletteImage('png', [30, 30, 200]));
+    const added = (await gqlData<any>(app.url, ADD, { d: named.id, im: [{ uploadId: upload, caption: emoji.repeat(1000) }] }, u.token)).addDatasetImages;
+    expect(added[0].caption).toBe(emoji.repeat(1000));
+    const bad: Array<[string, string]> = [[emoji.repeat(1001), 'must be at most 1000 characters'], ['a \udc00 b', 'half of a surrogate pair']];
+    for (const [caption, message] of bad) {
+      const other = await uploadBytes(app.url, u.token, await paletteImage('png', [30, 30, 200]));
+      const res = await gql(app.url, ADD, { d: named.id, im: [{ uploadId: other, caption }] }, u.token);
+      expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'images[0].caption' });
+      expect(res.errors?.[0].message).toContain(message);
+      const update = await gql(app.url, 'mutation($id:ID!,$c:String!){ updateDatasetImage(id:$id, caption:$c){ caption } }', { id: added[0].id, c: caption }, u.token);
+      expect(update.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'caption' });
+    }
+  });
+
+  it('refuses one upload sent twice in a call on the second entry, and adds nothing', async () => {
+    const u = await factory.user(app, { tier: 'PRO' });
+    const ds = (await gqlData<any>(app.url, CREATE, { i: { name: 'twice' } }, u.token)).createDataset;
+    const a = await uploadBytes(app.url, u.token, await paletteImage('png', [200, 200, 20]));
+    const b = await uploadBytes(app.url, u.token, await paletteImage('png', [20, 200, 200]));
+    const res = await gql(app.url, ADD, { d: ds.id, im: [{ uploadId: a }, { uploadId: b }, { uploadId: a }] }, u.token);
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'images[2].uploadId' });
+    expect(res.errors?.[0].message).toContain('already images[0]');
+    expect(await storedImageKeys(ds.id)).toEqual([]);
+    expect((await gqlData<any>(app.url, ADD, { d: ds.id, im: [{ uploadId: a }, { uploadId: b }] }, u.token)).addDatasetImages).toHaveLength(2);
+  });
+});
+
+/** A PRO user with a one-image dataset. */
+async function proWithDataset() {
+  const u = await factory.user(app, { tier: 'PRO' });
+  return { u, datasetId: await paletteDataset(app.url, u.token, { name: 'admission', rgb: [20, 160, 150], caption: 'teal', count: 1 }) };
+}
+
+/*
+ * startTraining's admission, on this API without workers (runs stay QUEUED): what it refuses before any quota is
+ * used, how its quota refusals answer, and how it counts text (docs/training.md, "Limits").
+ */
+describe('startTraining admission', () => {
+  it('refuses a base model on a remote backend on baseModelId, before any run of the day is used', async () => {
+    const admin = await factory.user(app, { role: 'ADMIN' });
+    const remote = (await gqlData<any>(app.url, REGISTER, {
+      input: { name: `remote-${Date.now()}`, backend: 'OPENAI_IMAGES', endpoints: ['http://127.0.0.1:9'], remoteModel: 'x' },
+    }, admin.token)).registerModel;
+    const { u, datasetId } = await proWithDataset();
+    const res = await gql(app.url, ADMIT, { i: { datasetId, loraName: 'other', steps: 5, baseModelId: remote.id } }, u.token);
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'baseModelId' });
+    expect(res.errors?.[0].message).toMatch(/runs on OPENAI_IMAGES and cannot be trained here/);
+    expect(await app.db.getRepository(TrainingRun).countBy({ ownerId: u.id })).toBe(0);
+  });
+
+  it('counts loraName and sample prompts in characters (an emoji is one) and refuses half of a surrogate pair', async () => {
+    const emoji = '\u{1F3A8}';
+    const { u, datasetId } = await proWithDataset();
+    const bad: Array<[Record<string, unknown>, string]> = [
+      [{ loraName: emoji.repeat(81) }, 'loraName'], [{ loraName: 'half \ud83c' }, 'loraName'],
+      [{ samplePrompts: ['fine', emoji.repeat(501)] }, 'samplePrompts[1]'], [{ samplePrompts: ['\udfa8 alone'] }, 'samplePrompts[0]'],
+    ];
+    for (const [change, field] of bad) {
+      const res = await gql(app.url, ADMIT, { i: { datasetId, loraName: 'x', steps: 10, saveEvery: 5, ...change } }, u.token);
+      expect(res.errors?.[0].extensions, JSON.stringify(change)).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }
+    const run = (await gqlData<any>(app.url, ADMIT, { i: { datasetId, loraName: emoji.repeat(80), steps: 10, saveEvery: 5, samplePrompts: [emoji.repeat(500)] } }, u.token)).startTraining;
+    expect(run).toMatchObject({ status: 'QUEUED', loraName: emoji.repeat(80), config: { samplePrompts: [emoji.repeat(500)] } });
+  });
+
+  it('answers runs at once with HTTP 429, Retry-After and retryAfterSeconds: the open run\'s steps left at 0.1 s a step', async () => {
+    const { u, datasetId } = await proWithDataset();
+    await gqlData(app.url, ADMIT, { i: { datasetId, loraName: 'first', steps: 300, saveEvery: 100 } }, u.token);
+    const res = await gql(app.url, ADMIT, { i: { datasetId, loraName: 'second', steps: 10, saveEvery: 5 } }, u.token);
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 1, retryAfterSeconds: 30 });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('30');
+    expect(await app.db.getRepository(TrainingRun).countBy({ ownerId: u.id })).toBe(1);
+  });
+
+  it('answers runs per day with HTTP 429 and a Retry-After at the end of the UTC day', async () => {
+    const { u, datasetId } = await proWithDataset();
+    const { trainingRunsPerDay } = await app.services.quotas.policyFor('PRO' as never);
+    const run = (await gqlData<any>(app.url, ADMIT, { i: { datasetId, loraName: 'today', steps: 10, saveEvery: 5 } }, u.token)).startTraining;
+    await gqlData(app.url, 'mutation($id:ID!){ cancelTraining(id:$id){ status } }', { id: run.id }, u.token);
+    // The rest of today's runs, ended (cancelled): only the day's count is left to refuse the next one.
+    const template = await app.db.getRepository(TrainingRun).findOneByOrFail({ id: run.id });
+    for (let i = 1; i < trainingRunsPerDay; i += 1) {
+      await app.db.getRepository(TrainingRun).insert({ ...template, id: randomUUID(), loraName: `today-${i}` });
+    }
+    const res = await gql(app.url, ADMIT, { i: { datasetId, loraName: 'one too many', steps: 10, saveEvery: 5 } }, u.token);
+    const expected = secondsUntilUtcMidnight(new Date());
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: trainingRunsPerDay });
+    const retryAfter = res.errors?.[0].extensions?.retryAfterSeconds as number;
+    expect(Math.abs(retryAfter - expected)).toBeLessThanOrEqual(5);
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe(String(retryAfter));
   });
 });

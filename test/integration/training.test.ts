@@ -211,3 +211,22 @@ describe('a training run', () => {
     expect(await app.db.getRepository(Lora).countBy({ trainingRunId: run.id })).toBe(0);
   }, 180_000);
 });
+
+describe('the base model\'s folder', () => {
+  it('is found as generations find it: a model registered with a path trains on that folder of the models folder', async () => {
+    const admin = await factory.user(app, { role: 'ADMIN' });
+    const model = (await gqlData<any>(app.url, 'mutation($input: ModelInput!) { registerModel(input: $input) { id } }', {
+      input: { name: `tiny-copy-${Date.now()}`, backend: 'ONNX', path: 'atelier-tiny' },
+    }, admin.token)).registerModel;
+    const u = await factory.user(app, { tier: 'PRO' });
+    const datasetId = await tealDataset(u.token, 1);
+    const run = (await gqlData<any>(app.url, START, { i: { datasetId, loraName: 'copied base', baseModelId: model.id, steps: 3, saveEvery: 3, batchSize: 1 } }, u.token)).startTraining;
+    const done = await waitFor(async () => {
+      const row = await app.db.getRepository(TrainingRun).findOneByOrFail({ id: run.id });
+      return row.status === 'COMPLETED' || row.status === 'FAILED' ? row : null;
+    }, 120_000, 100);
+    // Before, the worker looked for <models dir>/<model name>: FAILED, MODEL_INVALID, with the server's path in the message.
+    expect(done).toMatchObject({ status: 'COMPLETED', error: null });
+    expect(await app.db.getRepository(Lora).countBy({ trainingRunId: run.id })).toBe(1);
+  }, 150_000);
+});

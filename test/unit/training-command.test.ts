@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,4 +123,72 @@ describe('the command trainer running `atelier train`', () => {
     expect(failure).toMatchObject({ code: 'FAILED' });
     expect((failure as Error).message).toContain('no CUDA device');
   });
+});
+
+describe('`atelier train` (the built CLI) on its own', () => {
+  let model: Awaited<ReturnType<typeof buildTinyModelInTemp>>;
+  let scratch: string;
+  let dataset: string;
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`build first (npx tsc -p tsconfig.json): ${CLI} is missing`);
+    model = await buildTinyModelInTemp();
+    scratch = await mkdtemp(path.join(os.tmpdir(), 'atelier-train-cli-'));
+    dataset = path.join(scratch, 'dataset');
+    await writeKohyaDataset(dataset, await paletteDataset(), { repeats: 1, concept: 'palette' });
+  });
+  afterAll(async () => {
+    await model?.cleanup();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  /** Starts `atelier --json train …` with the dataset and model; `onStderr` sees stderr as it comes. */
+  function train(args: string[], onStderr: (text: string, child: ReturnType<typeof spawn>) => void = () => undefined) {
+    const child = spawn(process.execPath, [CLI, '--json', 'train', '--pretrained_model_name_or_path', model.modelDir, '--train_data_dir', dataset, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d.toString()));
+    child.stderr!.on('data', (d) => { stderr += d.toString(); onStderr(stderr, child); });
+    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  }
+
+  it('refuses an output path it cannot write before the first step (exit 2, the flag named)', async () => {
+    const file = path.join(scratch, 'a-file');
+    await writeFile(file, 'x');
+    await mkdir(path.join(scratch, 'taken', 'last.safetensors'), { recursive: true });
+    const cases: Array<[string[], string]> = [
+      [['--output_dir', file], 'output_dir'],
+      [['--output_dir', path.join(file, 'below')], 'output_dir'],
+      [['--output_dir', path.join(scratch, 'out'), '--output_name', 'sub/name'], 'output_name'],
+      [['--output_dir', path.join(scratch, 'taken')], 'output_name'],
+    ];
+    for (const [args, field] of cases) {
+      const run = await train([...args, '--max_train_steps', '2000']);
+      expect(run.code, run.stderr).toBe(2);
+      expect(JSON.parse(run.stdout).error).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      // Refused before training: no progress bar was drawn.
+      expect(run.stderr).not.toContain('steps:');
+    }
+    expect(existsSync(path.join(scratch, 'out'))).toBe(false);
+  }, 120_000);
+
+  it('reports Ctrl-C as CANCELLED at the step it stopped, exit 130, with the checkpoints written', async () => {
+    let sent = false;
+    const run = await train(['--output_dir', path.join(scratch, 'cancelled'), '--max_train_steps', '3000', '--save_every_n_steps', '5', '--save_state'], (text, child) => {
+      // Past the first save point: SIGINT, as Ctrl-C sends it.
+      if (!sent && /\| (\d{2,})\/3000 /.test(text)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    expect(sent).toBe(true);
+    expect(run.code, run.stderr).toBe(130);
+    const out = JSON.parse(run.stdout);
+    expect(out.error).toMatchObject({ code: 'CANCELLED', field: null });
+    expect(out.error.message).toMatch(/^training cancelled at step \d+ \(Ctrl-C\)$/);
+    expect(out.checkpoints.length).toBeGreaterThan(0);
+    expect(existsSync(out.checkpoints[0])).toBe(true);
+  }, 120_000);
 });

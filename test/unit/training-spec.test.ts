@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TRAINING_LIMITS } from '../../src/kernel/training-parameters';
 import { validateTrainingSpec } from '../../src/gpu-worker/training/spec-validation';
 import type { TrainingSpec } from '../../src/gpu-worker/training/types';
+import { withoutServerPaths } from '../../src/gpu-worker/training-worker';
 
 const spec: TrainingSpec = {
   modelDir: '/models/atelier-tiny', images: [{ bytes: Buffer.alloc(1), caption: 'x' }], rank: 4, alpha: 4, learningRate: 0.01, steps: 10,
@@ -33,5 +34,17 @@ describe('the trainers\' spec validation', () => {
     // The library's own sentinel: 0 = checkpoint only at the end.
     expect(fieldOf({ saveEvery: 0 })).toBeNull();
     expect(fieldOf({ saveEvery: TRAINING_LIMITS.saveEvery.max + 1 })).toBe('saveEvery');
+  });
+});
+
+describe('a failed run\'s message as its owner sees it', () => {
+  it('shows no path of the worker\'s machine, only the last name, and leaves URLs and store keys alone', () => {
+    expect(withoutServerPaths('the local trainer trains only the bundled atelier-tiny model; /srv/atelier/data/models/remote-img is not it (use the command trainer)'))
+      .toBe('the local trainer trains only the bundled atelier-tiny model; …/remote-img is not it (use the command trainer)');
+    expect(withoutServerPaths("ENOENT: no such file or directory, open '/tmp/atelier-command-training-x1/out/last.safetensors'"))
+      .toBe("ENOENT: no such file or directory, open '…/last.safetensors'");
+    expect(withoutServerPaths('C:\\atelier\\models\\tiny is not it')).toBe('…/tiny is not it');
+    const kept = 'Model x: unet/model.onnx is missing from the artifact store (key models/x/unet/model.onnx); see https://example.com/a/b';
+    expect(withoutServerPaths(kept)).toBe(kept);
   });
 });

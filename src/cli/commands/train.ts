@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ErrorCode } from '../../kernel/errors';
@@ -56,9 +57,50 @@ async function readState(dir: string): Promise<TrainingCheckpoint> {
   }
 }
 
+/** A path's stat, or null when nothing is there (nor can be: a file on the way, ENOTDIR). */
+async function statOrNull(file: string) {
+  return stat(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return null;
+    throw error;
+  });
+}
+
+/**
+ * Where the files go, checked before any step (the LoRA is written at the end, and a long run must not be lost to
+ * a bad path): --output_dir a writable folder, or one that can be made (its nearest existing parent is a writable
+ * folder; it is still made only with the first file); --output_name a plain file name that is not a folder there;
+ * with --sample_prompts, <output_dir>/sample not a file. Each refusal is BAD_USER_INPUT naming the flag.
+ */
+async function checkOutputs(o: TrainOptions): Promise<void> {
+  const out = path.resolve(o.output_dir);
+  const refuse = (field: string, why: string) => new CliError(ErrorCode.BAD_USER_INPUT, why, field);
+  if (!o.output_name || o.output_name !== path.basename(o.output_name) || o.output_name === '.' || o.output_name === '..' || /[\\/]/.test(o.output_name)) {
+    throw refuse('output_name', `--output_name must be a file name without a folder (got ${JSON.stringify(o.output_name)})`);
+  }
+  for (let probe = out; ; probe = path.dirname(probe)) {
+    const info = await statOrNull(probe);
+    if (info) {
+      const whose = probe === out ? `${o.output_dir}` : `${o.output_dir} cannot be made: ${probe}`;
+      if (!info.isDirectory()) throw refuse('output_dir', `${whose} is not a folder`);
+      await access(probe, constants.W_OK | constants.X_OK).catch(() => {
+        throw refuse('output_dir', `${whose} is not writable`);
+      });
+      break;
+    }
+    if (path.dirname(probe) === probe) break;
+  }
+  if ((await statOrNull(path.join(out, `${o.output_name}.safetensors`)))?.isDirectory()) {
+    throw refuse('output_name', `${path.join(o.output_dir, `${o.output_name}.safetensors`)} is a folder`);
+  }
+  if (o.sample_prompts && (await statOrNull(path.join(out, 'sample')))?.isDirectory() === false) {
+    throw refuse('output_dir', `${path.join(o.output_dir, 'sample')} (where samples go) is not a folder`);
+  }
+}
+
 async function specOf(o: TrainOptions): Promise<TrainingSpec> {
   if (o.network_module !== 'networks.lora') throw new CliError(ErrorCode.BAD_USER_INPUT, 'only networks.lora is supported', 'network_module');
   if (o.save_model_as !== 'safetensors') throw new CliError(ErrorCode.BAD_USER_INPUT, 'only safetensors is supported', 'save_model_as');
+  await checkOutputs(o);
   return {
     modelDir: o.pretrained_model_name_or_path, images: await readKohyaDataset(o.train_data_dir), rank: o.network_dim, alpha: o.network_alpha,
     learningRate: o.learning_rate, steps: o.max_train_steps, batchSize: o.train_batch_size, resolution: o.resolution, seed: o.seed,
@@ -141,15 +183,32 @@ function cliErrorOf(error: unknown): unknown {
   return new CliError(code, error.message, field);
 }
 
+/** Exit status of a run stopped by a signal: the shell's 128 + the signal's number (130 for Ctrl-C), as for any command stopped that way. */
+const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * A run the operator stopped (Ctrl-C, SIGTERM) is not a failure of the tool: reported as CANCELLED with the step
+ * it stopped at and the checkpoints already written (to --resume from a -state folder), exit 130 (143 for SIGTERM).
+ */
+function reportCancelled(o: TrainOptions, error: TrainingError, signal: 'SIGINT' | 'SIGTERM', checkpoints: string[]): void {
+  const message = `${error.message} (${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'})`;
+  if (o.json) printJson({ error: { code: 'CANCELLED', message, field: null }, checkpoints: checkpoints.map((c) => path.resolve(c)) });
+  else console.error(`\natelier: CANCELLED: ${message}${checkpoints.length ? `; last checkpoint ${checkpoints.at(-1)}` : ''}`);
+  process.exitCode = SIGNAL_EXIT[signal];
+}
+
 async function train(o: TrainOptions): Promise<void> {
   const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once('SIGINT', stop).once('SIGTERM', stop);
+  let signal: 'SIGINT' | 'SIGTERM' | null = null;
+  const stopOn = (name: 'SIGINT' | 'SIGTERM') => () => { signal ??= name; controller.abort(); };
+  const onInt = stopOn('SIGINT');
+  const onTerm = stopOn('SIGTERM');
+  process.once('SIGINT', onInt).once('SIGTERM', onTerm);
+  const checkpoints: string[] = [];
   try {
     const spec = await specOf(o);
     // Loaded here, not at the top: tfjs and onnxruntime are not for every `atelier` command.
     const { LocalTrainer } = await import('../../gpu-worker/training/local-trainer.js');
-    const checkpoints: string[] = [];
     const result = await new LocalTrainer().train(spec, { ...progressLine(spec), ...outputFiles(o, checkpoints) }, controller.signal);
     const file = path.join(o.output_dir, `${o.output_name}.safetensors`);
     if (!o.json) console.log(`\nsaving checkpoint: ${file}`);
@@ -162,9 +221,10 @@ async function train(o: TrainOptions): Promise<void> {
     console.log(`initial loss ${result.initialLoss.toFixed(4)}, final loss ${result.finalLoss.toFixed(4)}, dataset ${result.datasetHash}`);
     console.log('model saved.');
   } catch (error) {
+    if (signal && error instanceof TrainingError && error.code === 'CANCELLED') return reportCancelled(o, error, signal, checkpoints);
     throw cliErrorOf(error);
   } finally {
-    process.off('SIGINT', stop).off('SIGTERM', stop);
+    process.off('SIGINT', onInt).off('SIGTERM', onTerm);
   }
 }
 
