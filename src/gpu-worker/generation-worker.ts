@@ -527,6 +527,8 @@ export class GenerationWorker {
     // first: a backend's refused connection (its cause) would otherwise read as our database's or
     // Redis's outage, pausing the worker and putting the job back instead of failing it.
     if (error instanceof BackendError) {
+      // The job's message names no endpoint; the log keeps the URL and the upstream answer (docs/backends.md, "Who sees what").
+      log.warn({ reason: error.reason, detail: error.detail }, 'backend failure');
       await this.fail(job, { code: error.failureCode, message: error.message }, log);
       throw new UnrecoverableError(error.message);
     }

@@ -208,4 +208,20 @@ describe('ComfyUI test server', () => {
     expect(info.SaveImage.output_node).toBe(true);
     expect((await get('/system_stats')).devices[0]).toMatchObject({ type: 'cpu' });
   });
+
+  it('answers one POST /prompt or GET /history with an injected 200 body, queueing nothing, then as ComfyUI again', async () => {
+    const workflow = filledWorkflow({ prompt: 'injected', seed: 3 });
+    const queued = server.receivedPrompts.filter((p) => p.accepted).length;
+    server.answerNext('POST /prompt', '<html>a proxy</html>', 'text/html');
+    const injected = await fetch(`${server.url}/prompt`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: workflow }) });
+    expect({ status: injected.status, type: injected.headers.get('content-type'), body: await injected.text() }).toEqual({ status: 200, type: 'text/html; charset=utf-8', body: '<html>a proxy</html>' });
+    expect(server.receivedPrompts.filter((p) => p.accepted)).toHaveLength(queued);
+    const { status, json } = await post('/prompt', { prompt: workflow });
+    expect(status).toBe(200);
+    expect(json.prompt_id).toEqual(expect.any(String));
+    server.answerNext('GET /history/{prompt_id}', 'null');
+    expect(await get(`/history/${json.prompt_id}`)).toBeNull();
+    await waitUntil(() => server.history.has(json.prompt_id));
+    expect(Object.keys(await get(`/history/${json.prompt_id}`))).toEqual([json.prompt_id]);
+  });
 });

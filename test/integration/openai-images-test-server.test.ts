@@ -75,4 +75,25 @@ describe('OpenAI Images test server', () => {
     expect((await generate({ prompt: 'x', size: '64x64', response_format: 'b64_json' })).status).toBe(200);
     expect(server.receivedRequests.at(-1)).toMatchObject({ body: { prompt: 'x' }, authorization: `Bearer ${server.apiKey}`, status: 200 });
   });
+
+  it('answers one generation with an injected 200 body, then as the API again', async () => {
+    server.answerNext('null');
+    const injected = await fetch(`${server.url}/v1/images/generations`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${server.apiKey}` }, body: JSON.stringify({ prompt: 'x', size: '64x64' }),
+    });
+    expect({ status: injected.status, type: injected.headers.get('content-type'), body: await injected.text() }).toEqual({ status: 200, type: 'application/json; charset=utf-8', body: 'null' });
+    expect((await generate({ prompt: 'x', size: '64x64', response_format: 'b64_json' })).json.data).toHaveLength(1);
+  });
+
+  it('answers at most maxImages images whatever n asks, as servers that cap n do', async () => {
+    const capped = await OpenAiImagesTestServer.start({ modelDir: path.join(inject('modelsDir'), 'atelier-tiny'), steps: 2, maxImages: 1 });
+    try {
+      const res = await fetch(`${capped.url}/v1/images/generations`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${capped.apiKey}` }, body: JSON.stringify({ prompt: 'x', n: 3, size: '64x64', response_format: 'b64_json' }),
+      });
+      expect((await res.json()).data).toHaveLength(1);
+    } finally {
+      await capped.close();
+    }
+  });
 });

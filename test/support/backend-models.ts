@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import type { DataSource } from 'typeorm';
 import { AiModel, InferenceBackend } from '../../src/entities';
 import type { ComfyWorkflow } from '../../src/kernel/backends';
@@ -20,4 +21,13 @@ export async function remoteModel(
   });
   await models.insert(row);
   return row.id;
+}
+
+/** A loopback port nothing listens on (one just closed): a connection to it is refused. */
+export async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }

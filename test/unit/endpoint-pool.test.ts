@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BackendError } from '../../src/gpu-worker/backends/backend-error';
+import { badAnswer, BackendError, connectionError } from '../../src/gpu-worker/backends/backend-error';
 import { EndpointPool } from '../../src/gpu-worker/backends/endpoint-pool';
 
 const policy = { timeoutMs: 1000, attempts: 3, backoffMs: 1, breakerFailures: 2, halfOpenAfterMs: 50 };
@@ -91,5 +91,26 @@ describe('endpoint pool', () => {
     const error = await p.run('X', async () => { calls += 1; throw new BackendError('rejected', 'rejected', 'bad workflow'); }, signal).catch((e) => e);
     expect(calls).toBe(1);
     expect(error.failureCode).toBe('BACKEND_REJECTED');
+  });
+
+  it('does not retry a bad answer, nor count it against the breaker', async () => {
+    const { pool: p, seen } = pool(['a', 'b']);
+    let calls = 0;
+    const bad = () => badAnswer('ComfyUI', 'POST /prompt', 'http://a/prompt', 'without a prompt_id (the body is null)');
+    for (let i = 0; i < 3; i++) {
+      const error = await p.run('X', async () => { calls += 1; throw bad(); }, signal).catch((e) => e);
+      expect(error).toMatchObject({ failureCode: 'INFERENCE_FAILED', message: 'ComfyUI answered POST /prompt without a prompt_id (the body is null)' });
+    }
+    expect(calls).toBe(3);
+    expect(p.health().map((e) => e.state)).toEqual(['CLOSED', 'CLOSED']);
+    expect(seen.failures).toEqual(['bad_response', 'bad_response', 'bad_response']);
+  });
+
+  it('words a spent job with the failures\' messages, and keeps their details (URLs) for the log and admins\' health', async () => {
+    const { pool: p } = pool(['a']);
+    const error = await p.run('ComfyUI', async () => { throw connectionError('ws://gpu-1:8188/ws?clientId=abc', Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:8188'), { code: 'ECONNREFUSED' })); }, signal).catch((e) => e);
+    expect(error.message).toBe('ComfyUI unavailable after 2 attempts: an endpoint could not be reached (ECONNREFUSED)');
+    expect(error.detail).toBe('ComfyUI unavailable after 2 attempts: ws://gpu-1:8188/ws?clientId=abc unreachable (ECONNREFUSED)');
+    expect(p.health()[0].lastError).toBe('ws://gpu-1:8188/ws?clientId=abc unreachable (ECONNREFUSED)');
   });
 });

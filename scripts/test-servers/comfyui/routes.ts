@@ -40,6 +40,8 @@ export function comfyRoutes(server: ComfyUiTestServer): express.Express {
     res.json(Object.fromEntries([...server.history].slice(-max)));
   });
   routes.get('/history/:promptId', (req, res) => {
+    const injected = server.takeInjected('GET /history/{prompt_id}');
+    if (injected) return void res.status(200).type(injected.contentType).send(injected.body);
     const entry = server.history.get(req.params.promptId);
     res.json(entry ? { [req.params.promptId]: entry } : {});
   });
@@ -74,6 +76,8 @@ function postPrompt(server: ComfyUiTestServer, req: Request, res: Response): voi
   const body = (req.body ?? {}) as PromptBody;
   const received = { body, promptId: null as string | null, accepted: false };
   server.receivedPrompts.push(received);
+  const injected = server.takeInjected('POST /prompt');
+  if (injected) return void res.status(200).type(injected.contentType).send(injected.body);
   let number: number;
   if ('number' in body) number = Number(body.number);
   else {

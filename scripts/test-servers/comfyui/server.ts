@@ -40,6 +40,9 @@ export interface ComfyUiTestServerOptions {
   lorasDir?: string;
 }
 
+/** Routes whose next answer a test can replace (`answerNext`). */
+export type InjectedRoute = 'POST /prompt' | 'GET /history/{prompt_id}';
+
 /** A body POST /prompt received, with the prompt id it got (null when refused). */
 export interface ReceivedPrompt { body: PromptBody; promptId: string | null; accepted: boolean }
 
@@ -63,6 +66,7 @@ export class ComfyUiTestServer {
   history = new Map<string, HistoryEntry>();
   lastNode: { sid: string | null; node: string } | null = null;
   number = 0;
+  private readonly injected = new Map<InjectedRoute, { body: string; contentType: string }>();
   private worker: Promise<void> = Promise.resolve();
 
   constructor(readonly options: ComfyUiTestServerOptions = {}) {
@@ -121,6 +125,22 @@ export class ComfyUiTestServer {
   /** Makes the next KSampler fail with `message` (execution_error), once. */
   failNextSampler(message: string): void {
     this.executor?.failNextSampler(message);
+  }
+
+  /**
+   * The next call of `route` answers 200 with `body` as it is (`null`, an
+   * HTML page, JSON without `prompt_id`) and does nothing else (a prompt is
+   * not queued): what a proxy or a server that is not ComfyUI sends. Once.
+   */
+  answerNext(route: InjectedRoute, body: string, contentType = 'application/json'): void {
+    this.injected.set(route, { body, contentType });
+  }
+
+  /** The answer `answerNext` set for `route`, once (the route sends it instead of its own). */
+  takeInjected(route: InjectedRoute): { body: string; contentType: string } | null {
+    const answer = this.injected.get(route) ?? null;
+    this.injected.delete(route);
+    return answer;
   }
 
   /** Adds a validated prompt to the queue (POST /prompt). */

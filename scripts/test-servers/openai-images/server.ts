@@ -24,6 +24,8 @@ export interface OpenAiImagesTestServerOptions {
   delayMs?: number;
   /** Denoising steps of the tiny pipeline per image. */
   steps?: number;
+  /** At most this many images per answer, whatever `n` asks (as self-hosted servers that cap or ignore `n`). */
+  maxImages?: number;
 }
 
 /** A request POST /v1/images/generations received, with the status it got. */
@@ -41,6 +43,7 @@ export class OpenAiImagesTestServer {
   private boundPort: number;
   private readonly files = new Map<string, Buffer>();
   private injected: OpenAiError | null = null;
+  private raw: { body: string; contentType: string } | null = null;
 
   constructor(readonly options: OpenAiImagesTestServerOptions = {}) {
     this.boundPort = options.port ?? 0;
@@ -80,6 +83,15 @@ export class OpenAiImagesTestServer {
   /** The next generation answers OpenAI's 500 server_error (or the given status) once. */
   failNext(status = 500): void {
     this.injected = { status, message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: null };
+  }
+
+  /**
+   * The next generation answers 200 with `body` as it is (`null`, an HTML
+   * page, JSON without `data`): what a proxy or a server that only looks
+   * OpenAI-compatible sends. Once.
+   */
+  answerNext(body: string, contentType = 'application/json'): void {
+    this.raw = { body, contentType };
   }
 
   async close(): Promise<void> {
@@ -138,8 +150,13 @@ export class OpenAiImagesTestServer {
       this.injected = null;
       return void fail(res, injected);
     }
+    if (this.raw) {
+      const raw = this.raw;
+      this.raw = null;
+      return void res.status(200).type(raw.contentType).send(raw.body);
+    }
     const images = await this.pipeline!.generate({
-      prompt: parsed.prompt, width: parsed.width, height: parsed.height, count: parsed.n, seed: parsed.seed,
+      prompt: parsed.prompt, width: parsed.width, height: parsed.height, count: Math.min(parsed.n, this.options.maxImages ?? parsed.n), seed: parsed.seed,
       steps: this.options.steps ?? 4, guidanceScale: 7.5, modelName: parsed.model,
     }).catch((error: unknown) => fail(res, { status: 500, message: error instanceof Error ? error.message : String(error), type: 'server_error', param: null, code: null }));
     if (!images) return;

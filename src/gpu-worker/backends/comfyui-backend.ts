@@ -47,11 +47,11 @@ export class ComfyUiBackend implements InferenceBackend {
       sampler: request.comfySampler?.sampler ?? 'euler', scheduler: request.comfySampler?.scheduler ?? 'normal',
     });
     const started = Date.now();
-    const pngs = await this.pool.run('ComfyUI', (endpoint) => {
+    return this.pool.run('ComfyUI', async (endpoint) => {
       // Sampler nodes that reported their last step on this attempt; a workflow with none known (or a sampler
       // ComfyUI took from its cache, which reports nothing) gives its slot up with its images, as every backend does.
       const sampled = new Set<string>();
-      return endpoint.run(workflow, {
+      const pngs = await endpoint.run(workflow, {
         signal: hooks.signal,
         onStep: (value, max, preview, node) => {
           const step = Math.max(1, Math.min(request.steps, Math.round((value / max) * request.steps)));
@@ -65,8 +65,9 @@ export class ComfyUiBackend implements InferenceBackend {
           }
         },
       });
+      // Checked inside the attempt, so an image that is not a PNG counts as `bad_response`, as other bad answers do.
+      return pngs.map((png, index) => generatedImageOf(png, request.seed + index, 'ComfyUI'));
     }, hooks.signal);
-    return pngs.map((png, index) => generatedImageOf(png, request.seed + index, 'ComfyUI'));
   }
 
   available(): boolean {

@@ -1,6 +1,6 @@
 import type { ComfyWorkflow } from '../../kernel/backends';
 import { PipelineAbortedError } from '../pipeline/errors';
-import { BackendError } from './backend-error';
+import { badAnswer, BackendError, isJsonObject, jsonKind } from './backend-error';
 import { describeRejection, PromptTracker, type ComfyImage, type PromptRejection, type TrackerEvent } from './comfyui-messages';
 import { ComfySocket, type ComfyConnection } from './comfyui-socket';
 import { call, callJson, jsonBody, type CallOptions } from './http';
@@ -12,7 +12,8 @@ export interface ComfyRunHooks {
   signal: AbortSignal;
 }
 
-type History = Record<string, { outputs?: Record<string, { images?: ComfyImage[] }>; status?: { status_str?: string } }>;
+/** What a job's error calls this backend (never by its URL: docs/backends.md, "Who sees what"). */
+const COMFYUI = 'ComfyUI';
 
 /**
  * A client of one ComfyUI server (its base URL), speaking ComfyUI's own API
@@ -58,22 +59,23 @@ export class ComfyEndpoint {
 
   /** Liveness for a probe: `GET /system_stats` answers on every ComfyUI. */
   async probe(signal: AbortSignal, timeoutMs = this.timeoutMs): Promise<void> {
-    await call(`${this.baseUrl}/system_stats`, {}, { timeoutMs, signal });
+    await call(`${this.baseUrl}/system_stats`, {}, { backend: COMFYUI, timeoutMs, signal });
   }
 
   private options(signal: AbortSignal): CallOptions {
-    return { timeoutMs: this.timeoutMs, signal };
+    return { backend: COMFYUI, timeoutMs: this.timeoutMs, signal };
   }
 
   private async submit(workflow: ComfyWorkflow, clientId: string, signal: AbortSignal): Promise<string> {
     const url = `${this.baseUrl}/prompt`;
     try {
-      const answer = await callJson<{ prompt_id?: string }>(url, jsonBody({ prompt: workflow, client_id: clientId }), this.options(signal));
-      if (typeof answer.prompt_id !== 'string') throw new BackendError('transient', 'bad_response', `${url} answered without a prompt_id`);
-      return answer.prompt_id;
+      const answer = await callJson(url, jsonBody({ prompt: workflow, client_id: clientId }), this.options(signal));
+      const promptId = isJsonObject(answer) ? answer.prompt_id : undefined;
+      if (typeof promptId !== 'string') throw badAnswer(COMFYUI, 'POST /prompt', url, `without a prompt_id (the body is ${jsonKind(answer)})`);
+      return promptId;
     } catch (error) {
       // ComfyUI validates before queueing: 400 with node_errors means the workflow itself is wrong.
-      if (error instanceof BackendError && error.kind === 'rejected') throw new BackendError('rejected', 'rejected', rejectionMessage(error));
+      if (error instanceof BackendError && error.kind === 'rejected') throw new BackendError('rejected', 'rejected', rejectionMessage(error), { detail: error.detail });
       throw error;
     }
   }
@@ -105,7 +107,7 @@ export class ComfyEndpoint {
       const armIdle = () => {
         clearTimeout(idle);
         idle = setTimeout(() => {
-          const error = new BackendError('transient', 'timeout', `${this.baseUrl} sent nothing for ${this.timeoutMs} ms`);
+          const error = new BackendError('transient', 'timeout', `the WebSocket sent nothing for ${this.timeoutMs} ms`, { detail: `${this.baseUrl} sent nothing for ${this.timeoutMs} ms` });
           finish(error);
           connection.drop(error);
         }, this.timeoutMs);
@@ -116,7 +118,7 @@ export class ComfyEndpoint {
           else if (event.kind === 'images') for (const image of event.images) { executed.push(image); onImage(image); }
           else if (event.kind === 'done') finish();
           else if (event.kind === 'failed') finish(event.error);
-          else if (event.kind === 'interrupted') finish(hooks.signal.aborted ? new PipelineAbortedError() : new BackendError('failed', 'execution_error', `${this.baseUrl} interrupted the prompt`));
+          else if (event.kind === 'interrupted') finish(hooks.signal.aborted ? new PipelineAbortedError() : interrupted(this.baseUrl));
         }
       };
       const onAbort = () => void this.cancel(promptId, tracker.running).finally(() => finish(new PipelineAbortedError()));
@@ -125,9 +127,7 @@ export class ComfyEndpoint {
       stop = connection.follow(promptId, {
         heard: armIdle,
         frame: (message, binary) => handle(binary ? tracker.binary(binary) : tracker.message(message!)),
-        closed: (error) => finish(new BackendError('transient', 'socket_closed', error
-          ? `${this.baseUrl} WebSocket failed (${error.message})`
-          : `${this.baseUrl} closed the WebSocket mid-run`, { cause: error })),
+        closed: (error) => finish(socketClosed(this.baseUrl, error)),
       });
       if (settled) stop();
       followed();
@@ -137,7 +137,7 @@ export class ComfyEndpoint {
 
   /** Deletes a queued prompt or interrupts a running one; best effort (the server may be gone). */
   private async cancel(promptId: string, running: boolean): Promise<void> {
-    const options: CallOptions = { timeoutMs: this.timeoutMs, signal: new AbortController().signal };
+    const options = this.options(new AbortController().signal);
     const request = running
       ? call(`${this.baseUrl}/interrupt`, jsonBody({ prompt_id: promptId }), options)
       : call(`${this.baseUrl}/queue`, jsonBody({ delete: [promptId] }), options);
@@ -160,11 +160,12 @@ export class ComfyEndpoint {
    * yet. Images already being fetched are not fetched again.
    */
   private async outputs(promptId: string, executed: ComfyImage[], views: Map<string, Promise<Buffer>>, signal: AbortSignal): Promise<Buffer[]> {
-    const history = await callJson<History>(`${this.baseUrl}/history/${encodeURIComponent(promptId)}`, {}, this.options(signal));
-    const entry = history[promptId];
-    const images = entry ? Object.values(entry.outputs ?? {}).flatMap((output) => output.images ?? []) : executed;
+    const url = `${this.baseUrl}/history/${encodeURIComponent(promptId)}`;
+    const images = historyImages(await callJson(url, {}, this.options(signal)), promptId, url) ?? executed;
     const chosen = images.some((image) => image.type === 'output') ? images.filter((image) => image.type === 'output') : images;
-    if (chosen.length === 0) throw new BackendError('failed', 'bad_response', `${this.baseUrl} finished prompt ${promptId} without output images`);
+    if (chosen.length === 0) {
+      throw new BackendError('failed', 'bad_response', 'ComfyUI finished the prompt without output images', { detail: `${this.baseUrl} finished prompt ${promptId} without output images` });
+    }
     return Promise.all(chosen.map((image) => views.get(imageKey(image)) ?? this.view(image, signal)));
   }
 
@@ -174,12 +175,47 @@ export class ComfyEndpoint {
   }
 }
 
+/**
+ * The images `/history/{prompt_id}` lists for the prompt (`{[id]: {outputs:
+ * {node: {images}}}}`), or null while it does not list the prompt yet. A
+ * body of another shape is a bad answer: it is not ComfyUI answering.
+ */
+function historyImages(history: unknown, promptId: string, url: string): ComfyImage[] | null {
+  const bad = (what: string) => badAnswer(COMFYUI, 'GET /history', url, what);
+  if (!isJsonObject(history)) throw bad(`with ${jsonKind(history)} instead of a history object`);
+  const entry = history[promptId];
+  if (entry === undefined) return null;
+  const outputs = isJsonObject(entry) ? entry.outputs ?? {} : null;
+  if (!isJsonObject(outputs)) throw bad('with a history entry without an outputs object');
+  return Object.values(outputs).flatMap((output) => {
+    const images = isJsonObject(output) && Array.isArray(output.images) ? output.images : [];
+    return images.filter((image): image is ComfyImage => isJsonObject(image) && typeof image.filename === 'string');
+  });
+}
+
+/** A prompt ComfyUI interrupted though this client did not ask it to (someone pressed Cancel in ComfyUI's UI). */
+function interrupted(baseUrl: string): BackendError {
+  return new BackendError('failed', 'execution_error', 'ComfyUI interrupted the prompt', { detail: `${baseUrl} interrupted the prompt` });
+}
+
+/** The shared socket ended mid-run: transient, the job runs again (on another endpoint where there is one). */
+function socketClosed(baseUrl: string, error?: Error): BackendError {
+  return new BackendError('transient', 'socket_closed', error ? 'the WebSocket failed mid-run' : 'the server closed the WebSocket mid-run', {
+    cause: error, detail: error ? `${baseUrl} WebSocket failed (${error.message})` : `${baseUrl} closed the WebSocket mid-run`,
+  });
+}
+
 const imageKey = (image: ComfyImage): string => JSON.stringify([image.type ?? 'output', image.subfolder ?? '', image.filename]);
 
-/** The error text of a 400 from /prompt, made readable when it is ComfyUI's JSON. */
+/**
+ * The error text of a refused /prompt, made readable when it is ComfyUI's
+ * validation answer (`{error, node_errors}`); any other body (a proxy's) is
+ * not shown to the job's owner.
+ */
 function rejectionMessage(error: BackendError): string {
   try {
-    return describeRejection(JSON.parse(error.body ?? '') as PromptRejection);
+    const body: unknown = JSON.parse(error.body ?? '');
+    return isJsonObject(body) && isJsonObject(body.node_errors) ? describeRejection(body as PromptRejection) : error.message;
   } catch {
     return error.message;
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { PipelineAbortedError } from '../pipeline/errors';
-import { BackendError } from './backend-error';
+import { connectionError } from './backend-error';
 import { promptIdOf, runningPromptOf, type ComfyMessage } from './comfyui-messages';
 
 /** What a prompt's follower receives from the shared socket. */
@@ -41,14 +41,17 @@ export class ComfyConnection {
   private socket: WebSocket | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
 
-  /** Opens the socket; rejects with a transient BackendError when the server cannot be reached. */
+  /**
+   * Opens the socket; rejects with a transient BackendError when the server
+   * cannot be reached (the socket's URL, with its client id, in its detail only).
+   */
   open(baseUrl: string, timeoutMs: number): Promise<this> {
     const url = `${baseUrl.replace(/^http/, 'ws')}/ws?clientId=${this.clientId}`;
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(url, { handshakeTimeout: timeoutMs });
       const fail = (error: Error) => {
         silence(socket);
-        reject(new BackendError('transient', 'connection', `${url} unreachable (${error.message})`, { cause: error }));
+        reject(connectionError(url, error));
       };
       socket.once('error', fail);
       socket.once('unexpected-response', (_req, res) => fail(new Error(`HTTP ${res.statusCode}`)));

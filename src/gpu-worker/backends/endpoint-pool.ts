@@ -34,6 +34,7 @@ const STATE_NAME: Record<Breaker, CircuitState> = {
 /** One endpoint of the pool: its breaker (cockatiel) and what the health store shows of it. */
 class Slot<E> {
   inFlight = 0;
+  /** The last transient failure's detail, URL included: only admins see endpoint health. */
   lastError: string | null = null;
   /** When a request or probe last reached a verdict on this endpoint (ms), null before any. */
   checkedAt: number | null = null;
@@ -80,8 +81,9 @@ export class EndpointPool<E> {
   /**
    * Runs `work` on the best endpoint, retrying transient failures elsewhere.
    * Once the attempts are spent (or every breaker is open) it throws a
-   * transient BackendError naming the last failure; rejections, failures and
-   * aborts pass through at once.
+   * transient BackendError naming the last failure (its message for the job,
+   * its detail for the log); rejections, failures and aborts pass through at
+   * once.
    */
   async run<T>(backendName: string, work: (endpoint: E, url: string) => Promise<T>, signal: AbortSignal): Promise<T> {
     let last: Slot<E> | null = null;
@@ -110,9 +112,10 @@ export class EndpointPool<E> {
     } catch (error) {
       if (signal.aborted) throw new PipelineAbortedError();
       if (!(error instanceof BrokenCircuitError) && !(error instanceof BackendError && error.transient)) throw error;
-      const detail = lastError instanceof Error && !(lastError instanceof BrokenCircuitError) ? lastError.message : 'every endpoint\'s circuit breaker is open';
-      const attempts = `${tried} attempt${tried === 1 ? '' : 's'}`;
-      throw new BackendError('transient', 'circuit_open', `${backendName} unavailable after ${attempts}: ${detail}`, { cause: error });
+      const last = lastError instanceof BackendError ? lastError : null;
+      const open = 'every endpoint\'s circuit breaker is open';
+      const spent = `${backendName} unavailable after ${tried} attempt${tried === 1 ? '' : 's'}`;
+      throw new BackendError('transient', 'circuit_open', `${spent}: ${last?.message ?? open}`, { cause: error, detail: `${spent}: ${last?.detail ?? open}` });
     }
   }
 
@@ -137,7 +140,7 @@ export class EndpointPool<E> {
     if (error instanceof PipelineAbortedError) return this.observer.attempt('cancelled', seconds);
     if (error instanceof BrokenCircuitError) return this.observer.failure('circuit_open');
     if (error instanceof BackendError) {
-      if (error.transient) slot.checked(error.message);
+      if (error.transient) slot.checked(error.detail);
       this.observer.failure(error.reason);
       return this.observer.attempt(error.transient ? 'unavailable' : error.kind, seconds);
     }
@@ -188,7 +191,7 @@ export class EndpointPool<E> {
       if (!(error instanceof BackendError) || error.transient) throw error;
     });
     const probes = Promise.all(due.map((slot) => slot.breaker.execute(({ signal }) => alive(slot.endpoint, signal)).then(() => slot.checked(null), (error) => {
-      if (error instanceof BackendError) slot.checked(error.message);
+      if (error instanceof BackendError) slot.checked(error.detail);
     })));
     // With a closed endpoint at hand the job need not wait for the probes of the others.
     if (!this.slots.some((slot) => slot.state === 'CLOSED')) await probes;
@@ -213,7 +216,7 @@ export class EndpointPool<E> {
         }));
         slot.checked(null);
       } catch (error) {
-        if (error instanceof BackendError) slot.checked(error.message);
+        if (error instanceof BackendError) slot.checked(error.detail);
         // The breaker's own verdict (still open, its trial not due yet) is a check too: the report stays fresh.
         if (error instanceof BrokenCircuitError) slot.checked(slot.lastError);
       } finally {

@@ -1,16 +1,18 @@
 import { InferenceBackend as BackendKind } from '../../entities/enums';
 import { PipelineError } from '../pipeline/errors';
 import type { GeneratedImage } from '../pipeline/types';
-import { BackendError } from './backend-error';
+import { badAnswer, BackendError, isJsonObject, jsonKind } from './backend-error';
 import { EndpointPool, type PoolObserver, type ResiliencePolicy } from './endpoint-pool';
-import { callJson, jsonBody } from './http';
+import { callJson, jsonBody, type CallOptions } from './http';
 import type { BackendHealthReport, BackendHooks, BackendRequest, InferenceBackend } from './inference-backend';
 import { generatedImageOf } from './png-facts';
 
 /** How often an elapsed-time PROGRESS event is sent while the server works (it reports no steps). */
 const PROGRESS_EVERY_MS = 1000;
 
-interface ImagesAnswer { data?: { b64_json?: string }[] }
+/** What a job's error calls this backend (never by its URL: docs/backends.md, "Who sees what"). */
+const IMAGE_API = 'The image API';
+const GENERATIONS = 'POST /v1/images/generations';
 
 /**
  * A model served by one or more servers speaking the OpenAI Images API
@@ -43,16 +45,51 @@ export class OpenAiImagesBackend implements InferenceBackend {
       hooks.onStep({ step: 0, totalSteps: request.steps, elapsedMs, etaMs: Math.max(0, (this.lastDurationMs ?? elapsedMs * 2) - elapsedMs) });
     }, PROGRESS_EVERY_MS);
     try {
-      const answer = await this.pool.run('OpenAI Images', (base) => callJson<ImagesAnswer>(`${base}/v1/images/generations`, jsonBody({
-        model: this.remoteModel, prompt: request.prompt, n: request.count, size: `${request.width}x${request.height}`, response_format: 'b64_json',
-      }), { timeoutMs: this.policy.timeoutMs, signal: hooks.signal, headers: this.credential ? { authorization: `Bearer ${this.credential}` } : {} }), hooks.signal);
-      const images = (answer.data ?? []).map((item) => item.b64_json).filter((b64): b64 is string => typeof b64 === 'string');
-      if (images.length === 0) throw new BackendError('failed', 'bad_response', 'The image API answered without b64_json images');
+      const images = await this.images(request, hooks.signal);
       this.lastDurationMs = Date.now() - started;
-      return images.map((b64, index) => generatedImageOf(Buffer.from(b64, 'base64'), request.seed + index, 'The image API'));
+      return images;
     } finally {
       clearInterval(ticker);
     }
+  }
+
+  /**
+   * The job's `count` images. A server may answer fewer than the `n` asked
+   * (self-hosted ones that cap or ignore `n`): it is asked again for the
+   * missing ones, so the job gets what it asked and was counted for. Every
+   * answer brings at least one image or fails, so this ends.
+   */
+  private async images(request: BackendRequest, signal: AbortSignal): Promise<GeneratedImage[]> {
+    const images: GeneratedImage[] = [];
+    while (images.length < request.count) {
+      const missing = request.count - images.length;
+      const firstSeed = request.seed + images.length;
+      const answer = await this.pool.run('OpenAI Images', (base) => this.generations(base, request, missing, firstSeed, signal), signal);
+      images.push(...answer.slice(0, missing));
+    }
+    return images;
+  }
+
+  /**
+   * One `POST /v1/images/generations` for `n` images: one or more PNGs,
+   * checked inside the pool's attempt so that an answer of the wrong shape
+   * counts as `bad_response`.
+   */
+  private async generations(base: string, request: BackendRequest, n: number, firstSeed: number, signal: AbortSignal): Promise<GeneratedImage[]> {
+    const url = `${base}/v1/images/generations`;
+    const body = jsonBody({ model: this.remoteModel, prompt: request.prompt, n, size: `${request.width}x${request.height}`, response_format: 'b64_json' });
+    const answer = await callJson(url, body, this.options(signal, this.policy.timeoutMs)).catch((error: unknown) => {
+      throw refusal(error);
+    });
+    const data = isJsonObject(answer) ? answer.data : undefined;
+    if (!Array.isArray(data)) throw badAnswer(IMAGE_API, GENERATIONS, url, `without a data list (the body is ${jsonKind(answer)})`);
+    const images = data.map((item) => (isJsonObject(item) ? item.b64_json : undefined)).filter((b64): b64 is string => typeof b64 === 'string');
+    if (images.length === 0) throw badAnswer(IMAGE_API, GENERATIONS, url, 'without b64_json images');
+    return images.map((b64, index) => generatedImageOf(Buffer.from(b64, 'base64'), firstSeed + index, IMAGE_API));
+  }
+
+  private options(signal: AbortSignal, timeoutMs: number): CallOptions {
+    return { backend: IMAGE_API, timeoutMs, signal, headers: this.credential ? { authorization: `Bearer ${this.credential}` } : {} };
   }
 
   available(): boolean {
@@ -69,7 +106,7 @@ export class OpenAiImagesBackend implements InferenceBackend {
 
   /** Liveness for a probe: `GET /v1/models` is cheap on every OpenAI-compatible server. */
   private async listModels(base: string, signal: AbortSignal, timeoutMs: number): Promise<void> {
-    await callJson(`${base}/v1/models`, {}, { timeoutMs, signal, headers: this.credential ? { authorization: `Bearer ${this.credential}` } : {} });
+    await callJson(`${base}/v1/models`, {}, this.options(signal, timeoutMs));
   }
 
   health(): BackendHealthReport {
@@ -80,4 +117,27 @@ export class OpenAiImagesBackend implements InferenceBackend {
   warm(): void {}
 
   release(): void {}
+}
+
+/** An identifier of OpenAI's error object (`code`, `param`): a word, never free text. */
+const IDENTIFIER = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * A 4xx as the job's owner reads it: the status and OpenAI's error `code`
+ * and `param` (`invalid_api_key`, `content_policy_violation`, `size`), not
+ * its `message`, which can echo the request or part of the key; that stays
+ * in the error's detail, for the log.
+ */
+function refusal(error: unknown): unknown {
+  if (!(error instanceof BackendError) || error.kind !== 'rejected') return error;
+  let named: string[] = [];
+  try {
+    const body: unknown = JSON.parse(error.body ?? '');
+    const fields = isJsonObject(body) && isJsonObject(body.error) ? body.error : {};
+    named = (['code', 'param'] as const).filter((key) => typeof fields[key] === 'string' && IDENTIFIER.test(fields[key])).map((key) => `${key} ${String(fields[key])}`);
+  } catch {
+    return error;
+  }
+  if (named.length === 0) return error;
+  return new BackendError('rejected', 'rejected', `${error.message}: ${named.join(', ')}`, { body: error.body, detail: error.detail });
 }
