@@ -31,6 +31,8 @@ import { OnnxBackend } from './backends/onnx-backend';
 import type { RemoteBackend, RemoteBackends } from './backends/remote-backends';
 import type { PipelineCache } from './models/pipeline-cache';
 import { recordStepCost } from '../services/queue-positions';
+import { onnxFolderOf } from '../services/model-input';
+import { withoutServerPaths } from './server-paths';
 import { type JobFailure } from '../kernel/events';
 import { GENERATION_QUEUE, type GenerationJobData } from '../kernel/queues';
 import { ensureFfmpeg } from './video-encoder';
@@ -170,8 +172,8 @@ export class GenerationWorker {
     let pipeline: ImagePipeline;
     let modelDir: string;
     try {
-      // A folder of its own (path), else <models dir>/<name>, fetched from the artifact store when missing.
-      modelDir = model.path ?? await this.modelFolder(model);
+      // <models dir>/<path> (or <name>), fetched from the artifact store when missing.
+      modelDir = await this.modelFolder(model);
       pipeline = await this.acquire(modelDir);
     } catch (error) {
       return this.failFromError(job, bullJob, error, log);
@@ -201,7 +203,7 @@ export class GenerationWorker {
     const { jobId } = bullJob.data;
     const model = await this.gate.durable(() => this.modelOf(modelId).catch(() => null));
     // A loaded model's sessions are in memory: its folder need not be looked for on disk again.
-    const modelDir = model?.backend === BackendKind.ONNX ? model.path ?? this.folders.pathOf(model) : null;
+    const modelDir = model?.backend === BackendKind.ONNX ? this.folders.pathOf({ name: onnxFolderOf(model) }) : null;
     if (!modelDir || !this.o.pipelines.has(modelDir)) return false;
     const release = this.o.pipelines.hold(modelDir);
     try {
@@ -401,10 +403,13 @@ export class GenerationWorker {
     else log.info('job was finished elsewhere meanwhile: video not recorded');
   }
 
-  /** The model's folder, fetched from the artifact store when this machine lacks it (storage/model-folders.ts). */
+  /**
+   * The model's folder in the models folder (its registered `path`, else its name), fetched from the artifact
+   * store when this machine lacks it (storage/model-folders.ts).
+   */
   private async modelFolder(model: AiModel): Promise<string> {
     try {
-      return await this.folders.folderOf(model);
+      return await this.folders.folderOf({ name: onnxFolderOf(model), files: model.files });
     } catch (error) {
       if (!(error instanceof ModelFetchError)) throw error;
       // Bytes that do not match the row will not match on a retry either.
@@ -536,7 +541,9 @@ export class GenerationWorker {
     const pipelineError = error instanceof PipelineError ? error : null;
     const lastAttempt = bullJob.attemptsMade + 1 >= (bullJob.opts.attempts ?? 1);
     if (pipelineError?.unrecoverable || lastAttempt) {
-      await this.fail(job, { code: pipelineError?.code ?? 'WORKER_ERROR', message: (error as Error).message }, log);
+      // The owner reads no path of this machine; the log keeps the whole error.
+      log.warn({ err: error }, 'job failure');
+      await this.fail(job, { code: pipelineError?.code ?? 'WORKER_ERROR', message: withoutServerPaths((error as Error).message) }, log);
       throw new UnrecoverableError((error as Error).message);
     }
     log.warn({ err: error, attempt: bullJob.attemptsMade + 1 }, 'transient failure: will retry');

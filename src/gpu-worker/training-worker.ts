@@ -12,6 +12,8 @@ import type { FairScheduler } from '../services/scheduling';
 import type { TrainedLora, TrainingLifecycle } from '../services/training-lifecycle';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { ModelFetchError, ModelFolders } from '../storage/model-folders';
+import { onnxFolderOf } from '../services/model-input';
+import { withoutServerPaths } from './server-paths';
 import { OutageGate } from './outage-gate';
 import { TrainingError, type TrainingBackend, type TrainingProgress, type TrainingSpec } from './training/types';
 
@@ -50,18 +52,6 @@ type StopReason = 'cancelled' | 'shutdown' | 'lockLost';
 type BestEffort = <T>(what: string, step: () => Promise<T>) => Promise<T | undefined>;
 
 const FAILURE_CODES: Record<string, JobFailureCode> = { INVALID_SPEC: 'INVALID_PARAMETERS', UNSUPPORTED_MODEL: 'MODEL_INVALID', FAILED: 'WORKER_ERROR' };
-
-/** An absolute file path (POSIX or Windows) not inside a URL or a relative key: a folder part, then its last name. */
-const SERVER_PATH = /(?<![\w.~:/\\-])(?:[A-Za-z]:)?[\\/](?:[^\s'"`:;,()[\]{}<>\\/]+[\\/])+([^\s'"`:;,()[\]{}<>\\/]*)/g;
-
-/**
- * A failure's message as the run's owner sees it (`TrainingRun.error`, the FAILED event): every absolute path on
- * the worker's machine cut to its last name (`…/remote-img`), so the server's layout is not shown to users. The
- * worker's log keeps the whole message (docs/training.md, "Limits").
- */
-export function withoutServerPaths(message: string): string {
-  return message.replace(SERVER_PATH, (_path, last: string) => `…/${last}`);
-}
 
 /**
  * Runs training entries from their BullMQ queue through a TrainingBackend: a
@@ -273,7 +263,7 @@ export class TrainingWorker {
    * when this machine lacks it (`atelier models push`; storage/model-folders.ts).
    */
   private modelFolder(model: AiModel): Promise<string> {
-    return this.folders.folderOf({ name: model.path ?? model.name, files: model.files });
+    return this.folders.folderOf({ name: onnxFolderOf(model), files: model.files });
   }
 
   get bullWorker(): Worker<TrainingJobData, void> {

@@ -93,7 +93,7 @@ export class ModelResolver {
   }
 
   @ViewerDependent()
-  @FieldResolver(() => String, { nullable: true, description: 'Admins: the folder or artifact store prefix of an ONNX model when it is not named like the model; null otherwise.' })
+  @FieldResolver(() => String, { nullable: true, description: 'Admins: the folder in the models folder of an ONNX model when it is not named like the model; null otherwise.' })
   path(@Root() model: AiModel, @Ctx() ctx: AppContext): string | null {
     return isAdmin(ctx) ? model.path : null;
   }

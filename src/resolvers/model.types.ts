@@ -42,7 +42,7 @@ export class ModelInput {
   @Field(() => String, { nullable: true, description: 'COMFYUI and OPENAI_IMAGES: a secret sent as a Bearer token; stored sealed and never returned. On update, absent keeps the stored one and "" removes it.' })
   credential?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'ONNX: the folder in the models folder, or an artifact store prefix holding model_index.json; absent means the folder named like the model.' })
+  @Field(() => String, { nullable: true, description: 'ONNX: the folder in the models folder (a folder only in the artifact store is registered by atelier models push); absent means the folder named like the model.' })
   path?: string | null;
 }
 

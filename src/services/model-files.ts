@@ -15,10 +15,12 @@ export interface OnnxFiles {
 export const NO_FILES: OnnxFiles = { sha256: '', bytes: 0, files: [] };
 
 /**
- * Finds an ONNX model's folder: `<models dir>/<folder>` in the diffusers ONNX
- * layout (hashed, like the folder scan does), else a prefix of the artifact
- * store holding `model_index.json`, which workers fetch (docs/backends.md,
- * "Registering models"). Neither: BAD_USER_INPUT on `path`.
+ * Finds an ONNX model's folder, `<models dir>/<folder>` in the diffusers ONNX
+ * layout, and hashes it as the folder scan does (docs/backends.md,
+ * "Registering models"). Anything else is BAD_USER_INPUT on `path`: a folder
+ * only in the artifact store gets its row from `atelier models push`, which
+ * records the file list workers fetch and check, and a row without that list
+ * could never run.
  */
 export async function locateOnnxModel(folder: string, modelsDir: string, store: ArtifactStore): Promise<OnnxFiles> {
   const dir = path.join(modelsDir, folder);
@@ -28,6 +30,8 @@ export async function locateOnnxModel(folder: string, modelsDir: string, store: 
   } catch (err) {
     if (!(err instanceof PipelineError)) throw err;
   }
-  if (await store.exists(`${folder}/model_index.json`)) return NO_FILES;
-  throw badInput('path', `No ONNX model at ${JSON.stringify(folder)}: neither a folder of the models folder in the diffusers ONNX layout nor an artifact store prefix with model_index.json`);
+  if (await store.exists(`${folder}/model_index.json`)) {
+    throw badInput('path', `${JSON.stringify(folder)} is only in the artifact store: push the model folder with \`atelier models push <dir> --name <name>\`, which registers it with the file list workers fetch`);
+  }
+  throw badInput('path', `No ONNX model at ${JSON.stringify(folder)}: not a folder of the models folder in the diffusers ONNX layout`);
 }

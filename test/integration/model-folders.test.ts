@@ -9,7 +9,8 @@ import { pushModel } from '../../src/roles';
 import { LocalArtifactStore } from '../../src/storage/local-store';
 import { ModelFetchError, ModelFolders, modelFileKey, pushModelFolder } from '../../src/storage/model-folders';
 import { createScratchDatabase, startTestApp, testEnv, type TestApp } from '../support/app';
-import { signUp } from '../support/graphql';
+import * as factory from '../support/factories';
+import { gqlData, signUp } from '../support/graphql';
 import { generate } from '../support/library';
 import { startTestS3Server, type TestS3Server } from '../support/s3-server';
 
@@ -107,5 +108,21 @@ describe('a worker on another machine (S3, separate API and worker processes)', 
     expect(job.status).toBe('COMPLETED');
     expect(existsSync(path.join(workerModels, 'pushed-tiny', 'model_index.json'))).toBe(true);
     expect((await hashModelDir(path.join(workerModels, 'pushed-tiny'))).sha256).toBe(model.sha256);
+  });
+});
+
+describe('an ONNX model registered with a path', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app?.close());
+
+  it('renders from that folder of the models folder, wherever the worker runs from', async () => {
+    const admin = await factory.user(app, { role: 'ADMIN' });
+    const { registerModel } = await gqlData<any>(app.url, 'mutation { registerModel(input: { name: "tiny-by-path", backend: ONNX, path: "atelier-tiny" }) { id path } }', {}, admin.token);
+    expect(registerModel.path).toBe('atelier-tiny');
+    const job = await generate(app.url, admin.token, { modelId: registerModel.id, steps: 2, width: 64, height: 64 });
+    expect(job.status).toBe('COMPLETED');
   });
 });

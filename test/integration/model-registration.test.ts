@@ -68,10 +68,12 @@ describe('registerModel and updateModel', () => {
     expect(auditRows).toContain('(given, stored sealed)');
   });
 
-  it('registers an ONNX model whose files are in the artifact store', async () => {
+  it('refuses an ONNX path that is only in the artifact store, pointing at atelier models push (a row without its file list could never run)', async () => {
     await app.services.store.put('models/remote-tiny/model_index.json', Buffer.from('{}'), 'application/json');
-    const { registerModel } = await gqlData<any>(app.url, REGISTER, { input: { name: 'remote-tiny', backend: 'ONNX', path: 'models/remote-tiny' } }, admin.token);
-    expect(registerModel).toMatchObject({ backend: 'ONNX', path: 'models/remote-tiny' });
+    const refused = await gql<any>(app.url, REGISTER, { input: { name: 'remote-tiny', backend: 'ONNX', path: 'models/remote-tiny' } }, admin.token);
+    expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'path' });
+    expect(refused.errors?.[0].message).toContain('atelier models push');
+    expect(await app.db.getRepository(AiModel).existsBy({ name: 'remote-tiny' })).toBe(false);
   });
 
   it('updates a model, keeping the credential unless one is given', async () => {

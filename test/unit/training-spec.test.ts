@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TRAINING_LIMITS } from '../../src/kernel/training-parameters';
 import { validateTrainingSpec } from '../../src/gpu-worker/training/spec-validation';
 import type { TrainingSpec } from '../../src/gpu-worker/training/types';
-import { withoutServerPaths } from '../../src/gpu-worker/training-worker';
+import { withoutServerPaths } from '../../src/gpu-worker/server-paths';
 
 const spec: TrainingSpec = {
   modelDir: '/models/atelier-tiny', images: [{ bytes: Buffer.alloc(1), caption: 'x' }], rank: 4, alpha: 4, learningRate: 0.01, steps: 10,

@@ -311,7 +311,7 @@ export type ModelInput = {
   minTier?: InputMaybe<Tier>;
   /** Unique name, 1..80 letters, digits, spaces, ".", "_" or "-". */
   name: Scalars['String']['input'];
-  /** ONNX: the folder in the models folder, or an artifact store prefix holding model_index.json; absent means the folder named like the model. */
+  /** ONNX: the folder in the models folder (a folder only in the artifact store is registered by atelier models push); absent means the folder named like the model. */
   path?: InputMaybe<Scalars['String']['input']>;
   /** OPENAI_IMAGES: the `model` the server expects. */
   remoteModel?: InputMaybe<Scalars['String']['input']>;
