@@ -7,8 +7,9 @@ import { BatchEvent, JobEvent, SessionEvent } from './event.types';
  * The job and the acting user of a live event. Each event executes with fresh
  * DataLoaders (subscriptions/ws-server.ts), so the job is read as it is now.
  * Subscribers were authorized when they subscribed (job owner or session
- * member), and the shared execution per event runs this once per event, not
- * once per subscriber.
+ * member), and a member's stream ends with the membership before any later
+ * event reaches it (docs/security.md, "Shared sessions"), so the shared
+ * execution per event runs this once per event, not once per subscriber.
  */
 async function jobOf(event: { jobId: string | null }, ctx: AppContext): Promise<Job | null> {
   return event.jobId ? ctx.services.db.getRepository(Job).findOneBy({ id: event.jobId }) : null;

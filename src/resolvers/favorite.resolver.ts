@@ -8,7 +8,7 @@ import { ViewerDependent } from './viewer-dependent';
 
 @Resolver(() => Image)
 export class FavoriteResolver {
-  @Query(() => FavoriteImageConnection, { complexity: pagedComplexity(20), description: 'Your favourite images, newest favourite first.' })
+  @Query(() => FavoriteImageConnection, { complexity: pagedComplexity(20), description: 'Your favourite images that you can still see, newest favourite first.' })
   async favorites(
     @Ctx() ctx: AppContext,
     @Arg('first', () => Int, { nullable: true, description: 'Page size, 1..100 (default 20).' }) first?: number | null,
@@ -26,8 +26,11 @@ export class FavoriteResolver {
     return ctx.services.favorites.add(viewerOf(ctx).user, imageId);
   }
 
-  @Mutation(() => Image, { description: 'Removes an image from your favourites.' })
-  unfavoriteImage(@Arg('imageId', () => ID, { description: 'Image id.' }) imageId: string, @Ctx() ctx: AppContext): Promise<Image> {
+  @Mutation(() => Image, {
+    nullable: true,
+    description: 'Removes an image from your favourites, also one you can no longer see; returns the image, or null where you cannot see it.',
+  })
+  unfavoriteImage(@Arg('imageId', () => ID, { description: 'Image id.' }) imageId: string, @Ctx() ctx: AppContext): Promise<Image | null> {
     return ctx.services.favorites.remove(viewerOf(ctx).user, imageId);
   }
 

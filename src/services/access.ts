@@ -1,4 +1,4 @@
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { Batch, CollabSession, Job, SessionMember, SessionRole, SessionStatus, type User } from '../entities';
 import { forbidden, notFound } from '../kernel/errors';
 import { allowedWithSessionRole, jobControlledBy, jobVisibleTo, sessionRoleContributes, sessionVisibleTo } from './access-rules';
@@ -22,6 +22,13 @@ export class AccessPolicy {
   async sessionRole(sessionId: string, userId: string, manager: EntityManager = this.db.manager): Promise<SessionRole | null> {
     const member = await manager.findOneBy(SessionMember, { sessionId, userId });
     return member?.role ?? null;
+  }
+
+  /** The memberships of these sessions, as `<sessionId> <userId>` keys, in one statement. */
+  async membershipsOf(sessionIds: readonly string[]): Promise<Set<string>> {
+    if (sessionIds.length === 0) return new Set();
+    const rows = await this.db.getRepository(SessionMember).find({ select: { sessionId: true, userId: true }, where: { sessionId: In([...sessionIds]) } });
+    return new Set(rows.map((row) => `${row.sessionId} ${row.userId}`));
   }
 
   /** The session, if `user` is a member (admins see all); otherwise NOT_FOUND. */

@@ -158,7 +158,7 @@ export function createServices(deps: ServiceDeps) {
     webhookTargets,
     webhooks: new WebhookService(db, clock, webhookTargets, deps.webhookKeys),
     /** Deleting what users own, on request and by tier retention. */
-    dataLifecycle: new DataLifecycle({ db, store: deps.store, clock, logger: deps.logger, audit, stamps: principalStamps }),
+    dataLifecycle: new DataLifecycle({ db, store: deps.store, clock, logger: deps.logger, audit, stamps: principalStamps, events: deps.events }),
   };
 }
 

@@ -1,6 +1,9 @@
 import { In, type DataSource, type EntityManager, type ObjectLiteral } from 'typeorm';
-import { Album, AuditEventKind, FINAL_JOB_STATUSES, Image, Job, Lora, OPEN_JOB_STATUSES, TierPolicy, User } from '../entities';
+import {
+  Album, AuditEventKind, CollabSession, FINAL_JOB_STATUSES, Image, Job, Lora, OPEN_JOB_STATUSES, SessionMember, TierPolicy, User,
+} from '../entities';
 import type { Clock } from '../kernel/clock';
+import type { EventPublisher } from '../kernel/events';
 import { AppError, badInput, ErrorCode, notFound } from '../kernel/errors';
 import { assertUuid } from '../kernel/ids';
 import type { Logger } from '../observability/logger';
@@ -20,6 +23,8 @@ export interface DataLifecycleDeps {
   audit: AuditLog;
   /** A deleted account's tokens stop working on every replica at once, and its sockets close. */
   stamps: PrincipalStamps;
+  /** The memberships that end with an account are told as MEMBER_LEFT, so the streams kept through them end. */
+  events: EventPublisher;
 }
 
 /**
@@ -70,18 +75,43 @@ export class DataLifecycle {
     }
     const open = await this.o.db.getRepository(Job).countBy({ ownerId: user.id, status: In([...OPEN_JOB_STATUSES]) });
     if (open > 0) throw new AppError(ErrorCode.CONFLICT, `You have ${open} job(s) queued or running: cancel them first`);
-    const files = await this.o.db.transaction(async (m) => {
+    const { files, memberships } = await this.o.db.transaction(async (m) => {
       const images = await m.getRepository(Image).find({ select: { storageKey: true }, where: { ownerId: user.id } });
       const loras = await m.getRepository(Lora).find({ select: { storageKey: true }, where: { ownerId: user.id } });
+      const ending = await this.membershipsEndingWith(m, user.id);
       // Their images may be the covers of others' albums (added as an editor).
       await this.clearCovers(m, 'i.owner_id = :ownerId', { ownerId: user.id });
       await m.getRepository(User).delete({ id: user.id });
-      return [...images, ...loras].map((row) => row.storageKey);
+      return { files: [...images, ...loras].map((row) => row.storageKey), memberships: ending };
     });
     await this.o.stamps.bump(user.id);
     await this.o.audit.record({ kind: AuditEventKind.ACCOUNT_DELETED, actorId: user.id, origin, details: { files: files.length } });
+    await this.announceEnded(memberships);
     await this.removeFiles(files);
     return true;
+  }
+
+  /** The memberships an account's deletion ends: its own, and every member's of the sessions it owns (they cascade with it). */
+  private membershipsEndingWith(m: EntityManager, userId: string): Promise<SessionMember[]> {
+    return m.getRepository(SessionMember).createQueryBuilder('m')
+      .innerJoin(CollabSession, 's', 's.id = m.session_id')
+      .where('m.user_id = :userId OR s.owner_id = :userId', { userId })
+      .getMany();
+  }
+
+  /**
+   * Tells each ended membership as leaving does (MEMBER_LEFT), once the rows
+   * are gone: every replica ends the streams kept through it, so members of
+   * a deleted session stop receiving its jobs (docs/security.md, "Shared
+   * sessions"). One that cannot be told (Redis unreachable) is logged; its
+   * streams end when the event log reconnects and reads the memberships again.
+   */
+  private async announceEnded(memberships: SessionMember[]): Promise<void> {
+    const at = this.o.clock.now().toISOString();
+    for (const { sessionId, userId } of memberships) {
+      await this.o.events.publish({ type: 'MEMBER_LEFT', at, jobId: null, sessionId, actorId: userId })
+        .catch((err: unknown) => this.o.logger.warn({ err, sessionId, userId }, 'could not announce a membership ended with an account'));
+    }
   }
 
   /**

@@ -3,42 +3,49 @@ import { Favorite, Image, type User } from '../entities';
 import { badInput, notFound } from '../kernel/errors';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import { assertUuid } from '../kernel/ids';
-import { visibleImageIds } from './image-access';
+import { imageVisibleWhere, visibleImageIds } from './image-access';
 import type { Page } from './job-queries';
 
 const encodeCursor = (f: Favorite): string => encodeKeysetCursor(f.createdAt, f.imageId);
 
-/** Favourite images: marking any image one may see, and the list, newest favourite first. */
+/**
+ * Favourite images follow visibility (image-access.ts): any image one may see
+ * can be marked, and the list shows only those one may still see (docs/security.md, "Favourites").
+ */
 export class FavoriteService {
   constructor(private readonly db: DataSource) {}
 
-  private async visibleImage(user: User, imageId: string): Promise<Image> {
-    const id = assertUuid('imageId', imageId);
+  /** The image, if `user` may see it; null otherwise. */
+  private async visibleImage(user: User, id: string): Promise<Image | null> {
     const visible = await visibleImageIds(this.db, user, [id]);
-    const image = visible.has(id) ? await this.db.getRepository(Image).findOneBy({ id }) : null;
-    if (!image) throw notFound('Image');
-    return image;
+    return visible.has(id) ? this.db.getRepository(Image).findOneBy({ id }) : null;
   }
 
   /** Marks the image; doing it twice is harmless. */
   async add(user: User, imageId: string): Promise<Image> {
-    const image = await this.visibleImage(user, imageId);
+    const image = await this.visibleImage(user, assertUuid('imageId', imageId));
+    if (!image) throw notFound('Image');
     await this.db.createQueryBuilder().insert().into(Favorite).values({ userId: user.id, imageId: image.id }).orIgnore().execute();
     return image;
   }
 
-  /** Unmarks the image. */
-  async remove(user: User, imageId: string): Promise<Image> {
-    const image = await this.visibleImage(user, imageId);
-    await this.db.getRepository(Favorite).delete({ userId: user.id, imageId: image.id });
-    return image;
+  /**
+   * Unmarks the image, also one the caller no longer sees (a session left, an
+   * album unshared): their favourite stays theirs to remove. Returns the image
+   * only while they may see it, so no URL is signed for what they lost.
+   */
+  async remove(user: User, imageId: string): Promise<Image | null> {
+    const id = assertUuid('imageId', imageId);
+    await this.db.getRepository(Favorite).delete({ userId: user.id, imageId: id });
+    return this.visibleImage(user, id);
   }
 
-  /** My favourites with their images, newest favourite first (one query per page). */
+  /** My favourites that I may still see, with their images, newest favourite first (one query per page). */
   async list(user: User, first = 20, after?: string | null): Promise<Page<Image>> {
     if (!Number.isInteger(first) || first < 1 || first > 100) throw badInput('first', 'first must be from 1 to 100');
     const qb = this.db.getRepository(Favorite).createQueryBuilder('f').innerJoinAndSelect('f.image', 'i')
       .where('f.userId = :uid', { uid: user.id });
+    qb.andWhere(imageVisibleWhere(qb, 'i', user));
     if (after) {
       const c = decodeKeysetCursor(after);
       qb.andWhere(new Brackets((w) => {

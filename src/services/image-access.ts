@@ -1,7 +1,7 @@
-import { DataSource } from 'typeorm';
-import { Image, Job, type User } from '../entities';
+import { Brackets, DataSource, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
+import { Album, AlbumImage, Image, Job, type User } from '../entities';
 import { badInput } from '../kernel/errors';
-import { jobVisibleWhere } from './access-rules';
+import { albumListedWhere, jobVisibleWhere } from './access-rules';
 import { assertUuid } from '../kernel/ids';
 
 /** Checks a list of image ids from a request: 1..max UUIDs, duplicates dropped. */
@@ -12,18 +12,28 @@ export function assertImageIds(field: string, ids: readonly string[], max = 500)
 }
 
 /**
- * The ids among `ids` of images `user` may see: those whose job they may see
- * (jobVisibleTo: their own, those in sessions they belong to, any for admins),
- * in one query.
+ * The one rule for who sees an image, in SQL for the `images` row aliased
+ * `alias` of `qb`: whoever may see the job that made it (jobVisibleTo: its
+ * owner, its session's members, admins), and whoever owns an album it is in
+ * or has that album shared with them (albumRoleOf). An album link shows the
+ * album to its visitors, nothing to keep (docs/security.md, "Favourites").
  */
+export function imageVisibleWhere(qb: SelectQueryBuilder<ObjectLiteral>, alias: string, user: User): Brackets {
+  const visibleJobs = qb.subQuery().select('j.id').from(Job, 'j').where(jobVisibleWhere('j', user)).getQuery();
+  const albumImages = qb.subQuery().select('ai.image_id').from(AlbumImage, 'ai')
+    .innerJoin(Album, 'a', 'a.id = ai.album_id').where(albumListedWhere('a', user.id)).getQuery();
+  return new Brackets((w) => {
+    w.where(`${alias}.job_id IN ${visibleJobs}`).orWhere(`${alias}.id IN ${albumImages}`);
+  });
+}
+
+/** The ids among `ids` of images `user` may see (imageVisibleWhere), in one query. */
 export async function visibleImageIds(db: DataSource, user: User, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const qb = db.getRepository(Image).createQueryBuilder('i')
-    .innerJoin(Job, 'j', 'j.id = i.job_id')
     .select('i.id', 'id')
-    .where('i.id IN (:...ids)', { ids: [...ids] })
-    .andWhere(jobVisibleWhere('j', user));
-  const rows: { id: string }[] = await qb.getRawMany();
+    .where('i.id IN (:...ids)', { ids: [...ids] });
+  const rows: { id: string }[] = await qb.andWhere(imageVisibleWhere(qb, 'i', user)).getRawMany();
   return new Set(rows.map((r) => r.id));
 }
 

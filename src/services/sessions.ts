@@ -95,13 +95,15 @@ export class SessionService {
       const policy = await m.findOneByOrFail(TierPolicy, { tier: owner.tier });
       // Lock the session row so concurrent joins count members one at a time.
       await m.query('SELECT id FROM sessions WHERE id = $1 FOR UPDATE', [session.id]);
+      // The invite first: a used-up one is refused as an invalid one is, whatever the session's occupancy
+      // (docs/security.md, "Shared sessions"). A refusal for capacity below rolls the use back.
+      const used = await m.createQueryBuilder().update(SessionInvite).set({ uses: () => 'uses + 1' })
+        .where('id = :id AND uses < max_uses AND revoked_at IS NULL', { id: invite.id }).execute();
+      if (!used.affected) throw badInput('token', 'This invite has been used up');
       const members = await m.countBy(SessionMember, { sessionId: session.id });
       if (members >= policy.maxSessionMembers) {
         throw quotaExceeded(`This session is full (${policy.maxSessionMembers} members on the owner's ${owner.tier} tier)`, policy.maxSessionMembers, null);
       }
-      const used = await m.createQueryBuilder().update(SessionInvite).set({ uses: () => 'uses + 1' })
-        .where('id = :id AND uses < max_uses AND revoked_at IS NULL', { id: invite.id }).execute();
-      if (!used.affected) throw badInput('token', 'This invite has been used up');
       await m.insert(SessionMember, { sessionId: session.id, userId: user.id, role: invite.role });
       await m.update(CollabSession, { id: session.id }, { lastActivityAt: now });
     });

@@ -13,6 +13,28 @@ import { SpreadInterval } from './spread-interval';
 /** Ids per statement when the rows of watched jobs or runs are read after a reconnection. */
 const ROWS_PER_READ = 1_000;
 
+
+/** A stream kept only while its viewer's membership of a session lasts (`LiveEvents.whileMember`). */
+interface MemberStream {
+  sessionId: string;
+  userId: string;
+  /** Ends the stream: the membership is over. */
+  lose(): void;
+}
+
+/** Another member's job or batch: the stream ends with FORBIDDEN, and what the viewer has not taken yet is dropped. */
+function forbidOnLeaving(queue: Pick<AsyncQueue<unknown>, 'abort'>): void {
+  queue.abort(toGraphQLError(forbidden('You are no longer a member of this session')));
+}
+
+/**
+ * The session a viewer sees `record` (a job, a batch) through: its session,
+ * unless they own it or are an admin (then no membership is needed).
+ */
+function seenThroughSession(user: User, record: { ownerId: string; sessionId: string | null }): string | null {
+  return record.sessionId && record.ownerId !== user.id && user.role !== Role.ADMIN ? record.sessionId : null;
+}
+
 /** How LiveEvents tells a final row's end again, and finds which watched rows are final. */
 export interface EndsOfFinalRows {
   job(job: Job): Promise<void>;
@@ -24,14 +46,16 @@ export interface EndsOfFinalRows {
 }
 
 /**
- * The streams behind `jobUpdated` and `sessionEvents`. Authorization happens
- * here, when the subscription starts (graphql-shield only sees delivered
- * events), and a member removed mid-stream is cut off by the MEMBER_LEFT event
- * (both streams).
+ * The streams behind `jobUpdated`, `batchUpdated`, `sessionEvents` and
+ * `trainingUpdated`. Authorization happens here, when the subscription starts
+ * (graphql-shield only sees delivered events); a stream seen through a session
+ * membership ends when the membership does (`whileMember`).
  */
 export class LiveEvents {
   /** Every live session subscription's presence heartbeat, every 15 s, on one timer. */
   private readonly presenceBeats = new SpreadInterval(15_000);
+  /** The open streams kept through a membership, checked again after a reconnection. */
+  private readonly memberStreams = new Set<MemberStream>();
 
   constructor(
     private readonly events: EventLog,
@@ -41,7 +65,69 @@ export class LiveEvents {
     /** Tells a final job's or run's end again from its row (`JobLifecycle` and `TrainingLifecycle.announceEnd`). */
     private readonly ends: EndsOfFinalRows,
   ) {
-    this.events.onReconnected((streams) => void this.tellLostEnds(streams));
+    this.events.onReconnected((streams) => {
+      void this.tellLostEnds(streams);
+      void this.recheckMembers();
+    });
+  }
+
+  /**
+   * Opens a stream that shows `user` a session's content through their
+   * membership (`sessionId`; null: no membership needed, the stream is just
+   * opened) and keeps it only while the membership lasts: `lose` ends it on
+   * their MEMBER_LEFT (they left or were removed, or the session went with
+   * its owner's account), told live on any replica. The watch is attached
+   * once the stream is open and the membership read after it, so a removal
+   * before the watch began is found by that read; a MEMBER_LEFT the stream
+   * replays (`after`) belongs to an earlier membership and ends nothing. A
+   * watch misses what an outage kept from it: `recheckMembers` reads the
+   * memberships again then. `open` gets what its queue calls when it closes.
+   */
+  private async whileMember<E>(
+    user: User, sessionId: string | null, open: (onClose: () => void) => Promise<AsyncQueue<E>>, lose: (queue: AsyncQueue<E>) => void,
+  ): Promise<AsyncQueue<E>> {
+    if (!sessionId) return open(() => undefined);
+    let release = (): void => undefined;
+    const queue = await open(() => release());
+    const stream: MemberStream = { sessionId, userId: user.id, lose: () => lose(queue) };
+    try {
+      // Attached after the stream's own listener: the feed pushes a MEMBER_LEFT before this ends it.
+      const stopWatching = await this.events.watch('session', sessionId, (event) => {
+        if (event.type === 'MEMBER_LEFT' && event.actorId === user.id) stream.lose();
+      });
+      release = () => {
+        stopWatching();
+        this.memberStreams.delete(stream);
+      };
+      // Ended already (a final job's replay): no more to watch, but what it holds is still for members only.
+      if (queue.ended) release();
+      else this.memberStreams.add(stream);
+      if (!(await this.access.sessionRole(sessionId, user.id))) stream.lose();
+    } catch (error) {
+      queue.end();
+      throw error;
+    }
+    return queue;
+  }
+
+  /**
+   * After the event log's connection came back from an outage: a MEMBER_LEFT
+   * published meanwhile reached no watch, so the membership of each stream
+   * kept through one is read again. One that cannot be read now is read at
+   * the next reconnection.
+   */
+  private async recheckMembers(): Promise<void> {
+    const streams = [...this.memberStreams];
+    const sessions = [...new Set(streams.map((stream) => stream.sessionId))];
+    // One statement per ROWS_PER_READ sessions, not one per stream: every replica does this at each reconnection.
+    for (let i = 0; i < sessions.length; i += ROWS_PER_READ) {
+      const batch = new Set(sessions.slice(i, i + ROWS_PER_READ));
+      const members = await this.access.membershipsOf([...batch]).catch(() => null);
+      if (!members) continue;
+      for (const stream of streams) {
+        if (batch.has(stream.sessionId) && !members.has(`${stream.sessionId} ${stream.userId}`)) stream.lose();
+      }
+    }
   }
 
   /**
@@ -77,42 +163,26 @@ export class LiveEvents {
     const job = await this.access.assertCanSeeJob(user, assertUuid('jobId', jobId)).catch(() => {
       throw forbidden('You cannot watch this job');
     });
-    const viaSession = job.sessionId && job.ownerId !== user.id && user.role !== Role.ADMIN ? job.sessionId : null;
-    let queue: AsyncQueue<LoggedEvent> | null = null;
-    let lost = false;
-    const membershipLost = () => {
-      lost = true;
-      queue?.abort(toGraphQLError(forbidden('You are no longer a member of this session')));
-    };
-    // Attached before the job stream, so a removal cannot slip in between.
-    const stopWatching = viaSession
-      ? await this.events.watch('session', viaSession, (event) => {
-        if (event.type === 'MEMBER_LEFT' && event.actorId === user.id) membershipLost();
-      })
-      : () => undefined;
-    try {
-      queue = await this.events.subscribe('job', job.id, after ?? 'start', { isLast: (event) => FINAL_EVENT_TYPES.has(event.type), onClose: stopWatching });
-    } catch (error) {
-      stopWatching();
-      throw error;
-    }
+    const queue = await this.whileMember(user, seenThroughSession(user, job), (onClose) => this.events.subscribe('job', job.id, after ?? 'start', {
+      isLast: (event) => FINAL_EVENT_TYPES.has(event.type), onClose,
+    }), forbidOnLeaving);
     if ((FINAL_JOB_STATUSES as readonly string[]).includes(job.status)) await endOfFinal(queue, () => this.ends.job(job));
-    if (viaSession && (lost || !(await this.access.sessionRole(viaSession, user.id)))) membershipLost();
     return queue;
   }
 
   /**
    * Replays a batch's events so far (its jobs' and BATCH_PROGRESS), continues
    * live, completes after the BATCH_PROGRESS that reports a final status.
-   * Who may watch: whoever may see the batch (its owner, admins, its session's members).
+   * Who may watch: whoever may see the batch (its owner, admins, its
+   * session's members); a member only while the membership lasts, as `jobUpdates`.
    */
   async batchUpdates(user: User, batchId: string): Promise<AsyncIterable<LoggedEvent>> {
     const batch = await this.access.assertCanSeeBatch(user, assertUuid('batchId', batchId), 'batchId').catch(() => {
       throw forbidden('You cannot watch this batch');
     });
-    const queue = await this.events.subscribe('batch', batch.id, 'start', {
-      isLast: (event) => event.type === 'BATCH_PROGRESS' && event.counts.status !== 'RUNNING',
-    });
+    const queue = await this.whileMember(user, seenThroughSession(user, batch), (onClose) => this.events.subscribe('batch', batch.id, 'start', {
+      isLast: (event) => event.type === 'BATCH_PROGRESS' && event.counts.status !== 'RUNNING', onClose,
+    }), forbidOnLeaving);
     // A finished batch whose log expired has nothing more to say.
     if (batch.status !== BatchStatus.RUNNING && queue.size === 0) queue.end();
     return queue;
@@ -128,7 +198,11 @@ export class LiveEvents {
     return queue;
   }
 
-  /** Session feed from `after` (exclusive) or live, with presence while it runs. */
+  /**
+   * Session feed from `after` (exclusive) or live, with presence while it
+   * runs. A member's feed lasts as long as the membership: their own
+   * MEMBER_LEFT is the last event. Admins see every session and keep theirs.
+   */
   async sessionFeed(user: User, sessionId: string, after: string | null): Promise<AsyncIterable<LoggedEvent>> {
     assertUuid('sessionId', sessionId);
     if (after !== null && !isEventId(after)) throw badInput('after', 'after must be an eventId from an earlier event');
@@ -144,15 +218,14 @@ export class LiveEvents {
     const leave = () => void this.presence.leave(sessionId, user.id, connectionId).then(announce).catch(() => undefined);
     let closed = false;
     let stopBeating = (): void => undefined;
-    const queue = await this.events.subscribe('session', sessionId, after, {
-      // A member removed mid-stream sees their MEMBER_LEFT, then the stream ends.
-      isLast: (event) => event.type === 'MEMBER_LEFT' && event.actorId === user.id,
+    const queue = await this.whileMember(user, user.role === Role.ADMIN ? null : sessionId, (onClose) => this.events.subscribe('session', sessionId, after, {
       onClose: () => {
         closed = true;
+        onClose();
         stopBeating();
         leave();
       },
-    });
+    }), (feed) => feed.end());
     await announce(await this.presence.enter(sessionId, user.id, connectionId));
     // Closed while it was being entered: its leave may have run first, so leave again and keep no heartbeat.
     if (closed) {

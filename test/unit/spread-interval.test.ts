@@ -52,8 +52,9 @@ describe('sessionFeed presence', () => {
       subscribe: async (_kind: string, _id: string, _after: unknown, options: { onClose: () => void }) => (queue = new AsyncQueue(options.onClose)),
       publish: async () => undefined,
       onReconnected: () => undefined,
+      watch: async () => () => undefined,
     };
-    const access = { assertSessionMember: async () => undefined };
+    const access = { assertSessionMember: async () => undefined, sessionRole: async () => 'WATCHER' };
     const live = new LiveEvents(events as never, access as never, presence as never, { now: () => new Date() } as never);
     vi.useFakeTimers();
     const feed = live.sessionFeed({ id: randomUUID() } as never, randomUUID(), null);

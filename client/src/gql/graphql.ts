@@ -755,7 +755,7 @@ export type UnfavoriteImageMutationVariables = Exact<{
 }>;
 
 
-export type UnfavoriteImageMutation = { unfavoriteImage: { id: string, favorited: boolean } };
+export type UnfavoriteImageMutation = { unfavoriteImage: { id: string, favorited: boolean } | null };
 
 export type FavoritesQueryVariables = Exact<{
   first?: number | null | undefined;
