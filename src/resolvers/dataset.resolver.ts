@@ -28,12 +28,12 @@ export class DatasetResolver {
     return ctx.services.datasets.create(viewerOf(ctx).user, input);
   }
 
-  @Mutation(() => Boolean, { description: 'Deletes one of your datasets and its images (runs trained on it keep their LoRAs).' })
+  @Mutation(() => Boolean, { description: 'Deletes one of your datasets and its images (runs trained on it keep their LoRAs). CONFLICT while a training run on it is queued or running.' })
   deleteDataset(@Arg('id', () => ID, { description: 'Dataset id.' }) id: string, @Ctx() ctx: AppContext): Promise<boolean> {
     return ctx.services.datasets.delete(viewerOf(ctx).user, id);
   }
 
-  @Mutation(() => [DatasetImage], { description: 'Adds uploaded images with captions to your dataset. Every upload is checked by content first; if one is refused, none is added.' })
+  @Mutation(() => [DatasetImage], { description: 'Adds uploaded images with captions to your dataset. Every upload is checked by content first; if one is refused, none is added. CONFLICT while a training run on it is queued or running.' })
   async addDatasetImages(
     @Arg('datasetId', () => ID, { description: 'Your dataset.' }) datasetId: string,
     @Arg('images', () => [DatasetImageInput], { description: 'Uploads and captions, 1 to 100.' }) images: DatasetImageInput[],
@@ -42,7 +42,7 @@ export class DatasetResolver {
     return ctx.services.datasets.addImages(viewerOf(ctx).user, datasetId, images, await policyOf(ctx));
   }
 
-  @Mutation(() => DatasetImage, { description: 'Changes an image\'s caption.' })
+  @Mutation(() => DatasetImage, { description: 'Changes an image\'s caption. CONFLICT while a training run on its dataset is queued or running.' })
   updateDatasetImage(
     @Arg('id', () => ID, { description: 'Dataset image id.' }) id: string,
     @Arg('caption', () => String, { description: 'The new caption.' }) caption: string,
@@ -51,7 +51,7 @@ export class DatasetResolver {
     return ctx.services.datasets.updateImage(viewerOf(ctx).user, id, caption);
   }
 
-  @Mutation(() => Int, { description: 'Removes images from your dataset; returns how many were removed.' })
+  @Mutation(() => Int, { description: 'Removes images from your dataset; returns how many were removed. CONFLICT while a training run on it is queued or running.' })
   removeDatasetImages(
     @Arg('datasetId', () => ID, { description: 'Your dataset.' }) datasetId: string,
     @Arg('imageIds', () => [ID], { description: 'Images of that dataset.' }) imageIds: string[],
