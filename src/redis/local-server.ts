@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -122,7 +122,8 @@ async function stopOrphan(dir: string): Promise<void> {
   } catch {
     cwd = null;
   }
-  if (Number.isInteger(pid) && pid > 0 && cwd === path.resolve(dir) && alive(pid)) {
+  // /proc names the real folder: compare it with ours, symbolic links resolved.
+  if (Number.isInteger(pid) && pid > 0 && cwd === realpathSync(dir) && alive(pid)) {
     console.log(`stopping redis-server ${pid}, left running in ${dir} by a process that was killed`);
     process.kill(pid, 'SIGTERM');
     const deadline = Date.now() + 10_000;

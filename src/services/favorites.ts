@@ -17,7 +17,7 @@ export class FavoriteService {
 
   /** The image, if `user` may see it; null otherwise. */
   private async visibleImage(user: User, id: string): Promise<Image | null> {
-    const visible = await visibleImageIds(this.db, user, [id]);
+    const visible = await visibleImageIds(this.db, user, [id], true);
     return visible.has(id) ? this.db.getRepository(Image).findOneBy({ id }) : null;
   }
 
@@ -45,7 +45,7 @@ export class FavoriteService {
     if (!Number.isInteger(first) || first < 1 || first > 100) throw badInput('first', 'first must be from 1 to 100');
     const qb = this.db.getRepository(Favorite).createQueryBuilder('f').innerJoinAndSelect('f.image', 'i')
       .where('f.userId = :uid', { uid: user.id });
-    qb.andWhere(imageVisibleWhere(qb, 'i', user));
+    qb.andWhere(imageVisibleWhere(qb, 'i', user, true));
     if (after) {
       const c = decodeKeysetCursor(after);
       qb.andWhere(new Brackets((w) => {

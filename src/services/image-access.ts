@@ -12,14 +12,18 @@ export function assertImageIds(field: string, ids: readonly string[], max = 500)
 }
 
 /**
- * The one rule for who sees an image, in SQL for the `images` row aliased
- * `alias` of `qb`: whoever may see the job that made it (jobVisibleTo: its
- * owner, its session's members, admins), and whoever owns an album it is in
- * or has that album shared with them (albumRoleOf). An album link shows the
- * album to its visitors, nothing to keep (docs/security.md, "Favourites").
+ * Who sees an image, in SQL for the `images` row aliased `alias` of `qb`:
+ * whoever may see the job that made it (jobVisibleTo: its owner, its
+ * session's members, admins). With `throughAlbums`, also whoever owns an
+ * album it is in or has that album shared with them (albumRoleOf): they see
+ * it there, and may mark it a favourite, but may not take it further (into
+ * an album of their own, or as a clip's first frame with its job's prompt
+ * and settings), since that would outlive the share. An album link shows
+ * the album to its visitors, nothing to keep (docs/security.md, "Favourites").
  */
-export function imageVisibleWhere(qb: SelectQueryBuilder<ObjectLiteral>, alias: string, user: User): Brackets {
+export function imageVisibleWhere(qb: SelectQueryBuilder<ObjectLiteral>, alias: string, user: User, throughAlbums = false): Brackets {
   const visibleJobs = qb.subQuery().select('j.id').from(Job, 'j').where(jobVisibleWhere('j', user)).getQuery();
+  if (!throughAlbums) return new Brackets((w) => w.where(`${alias}.job_id IN ${visibleJobs}`));
   const albumImages = qb.subQuery().select('ai.image_id').from(AlbumImage, 'ai')
     .innerJoin(Album, 'a', 'a.id = ai.album_id').where(albumListedWhere('a', user.id)).getQuery();
   return new Brackets((w) => {
@@ -28,12 +32,12 @@ export function imageVisibleWhere(qb: SelectQueryBuilder<ObjectLiteral>, alias: 
 }
 
 /** The ids among `ids` of images `user` may see (imageVisibleWhere), in one query. */
-export async function visibleImageIds(db: DataSource, user: User, ids: readonly string[]): Promise<Set<string>> {
+export async function visibleImageIds(db: DataSource, user: User, ids: readonly string[], throughAlbums = false): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const qb = db.getRepository(Image).createQueryBuilder('i')
     .select('i.id', 'id')
     .where('i.id IN (:...ids)', { ids: [...ids] });
-  const rows: { id: string }[] = await qb.andWhere(imageVisibleWhere(qb, 'i', user)).getRawMany();
+  const rows: { id: string }[] = await qb.andWhere(imageVisibleWhere(qb, 'i', user, throughAlbums)).getRawMany();
   return new Set(rows.map((r) => r.id));
 }
 

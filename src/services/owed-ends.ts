@@ -113,7 +113,10 @@ export class OwedEnds<Row extends { id: string }> {
    */
   async adopt(): Promise<number> {
     if (!this.o.ledger || this.stopped) return 0;
-    const ids = (await this.o.ledger.older(ADOPT_AFTER_MS, PER_TRY)).filter((id) => !this.owed.has(id));
+    // Within the cap: what is left is taken over at a later sweep, or by another process.
+    const room = Math.min(PER_TRY, MOST_OWED - this.owed.size);
+    if (room <= 0) return 0;
+    const ids = (await this.o.ledger.older(ADOPT_AFTER_MS, room)).filter((id) => !this.owed.has(id));
     if (ids.length === 0) return 0;
     this.o.logger.info({ ids }, `${this.o.what} ends owed by another process, which is gone: telling them`);
     for (const id of ids) this.owed.add(id);

@@ -218,13 +218,22 @@ export class LiveEvents {
     const leave = () => void this.presence.leave(sessionId, user.id, connectionId).then(announce).catch(() => undefined);
     let closed = false;
     let stopBeating = (): void => undefined;
-    const queue = await this.whileMember(user, user.role === Role.ADMIN ? null : sessionId, (onClose) => this.events.subscribe('session', sessionId, after, {
+    const member = user.role !== Role.ADMIN;
+    // Set once the replay from `after` is in: a MEMBER_LEFT of theirs from then on is the feed's last event, there
+    // in the stream, so nothing that follows it reaches them, also among the events a reconnection catches up on.
+    // One in the replay belongs to an earlier membership and ends nothing (`whileMember`).
+    let replayed = false;
+    const queue = await this.whileMember(user, member ? sessionId : null, (onClose) => this.events.subscribe('session', sessionId, after, {
+      isLast: (event) => replayed && member && event.type === 'MEMBER_LEFT' && event.actorId === user.id,
       onClose: () => {
         closed = true;
         onClose();
         stopBeating();
         leave();
       },
+    }).then((feed) => {
+      replayed = true;
+      return feed;
     }), (feed) => feed.end());
     await announce(await this.presence.enter(sessionId, user.id, connectionId));
     // Closed while it was being entered: its leave may have run first, so leave again and keep no heartbeat.

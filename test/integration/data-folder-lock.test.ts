@@ -7,7 +7,7 @@
  * start.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -102,9 +102,11 @@ describe('one process per data folder', () => {
     await (await lockDataFolder(dir))();
   }, 30_000);
 
-  it('stops a redis-server left running by a killed parent, keeping what it held', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'atelier-orphan-redis-'));
-    scratch.push(dir);
+  it('stops a redis-server left running by a killed parent, keeping what it held (its folder named through a symbolic link)', async () => {
+    const real = mkdtempSync(path.join(os.tmpdir(), 'atelier-orphan-redis-'));
+    const dir = `${real}-link`;
+    symlinkSync(real, dir);
+    scratch.push(real, dir);
     const module = path.resolve(__dirname, '../../dist/src/redis/local-server.js');
     const parent = spawn(process.execPath, ['-e', `require(${JSON.stringify(module)}).startLocalRedis(${JSON.stringify(dir)}).then((r) => console.log(r.url))`], { stdio: ['ignore', 'pipe', 'inherit'] });
     const url = await new Promise<string>((resolve) => parent.stdout!.on('data', (d) => resolve(String(d).trim())));

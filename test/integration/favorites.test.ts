@@ -47,7 +47,7 @@ describe('favourites follow what the caller may see', () => {
     expect((await unfavorite(image.id, owner)).data?.unfavoriteImage).toMatchObject({ id: image.id });
   });
 
-  it('an image seen through an album shared with you can be favourited and put in your own album; an outsider\'s cannot', async () => {
+  it('an image seen through an album shared with you can be favourited, but not taken into an album or a clip of yours; an outsider\'s cannot be favourited', async () => {
     const [owner, viewer, outsider] = [await signUp(app.url, 'owner'), await signUp(app.url, 'viewer'), await signUp(app.url, 'outsider')];
     const [image] = await seedImages(app.db, owner.id, 1);
     const { createAlbum } = await gqlData<any>(app.url, 'mutation { createAlbum(name:"Shared") { id } }', {}, owner.token);
@@ -58,8 +58,12 @@ describe('favourites follow what the caller may see', () => {
     expect(await favoriteIds(viewer)).toEqual([image.id]);
     expect((await favorite(image.id, outsider)).errors?.[0].extensions?.code).toBe('NOT_FOUND');
     const { createAlbum: own } = await gqlData<any>(app.url, 'mutation { createAlbum(name:"Mine") { id } }', {}, viewer.token);
+    // Kept in an album of theirs, it would outlive the share (signed URLs, links, shares of their own).
     const added = await gql<any>(app.url, 'mutation($a:ID!,$i:[ID!]!){ addImagesToAlbum(albumId:$a, imageIds:$i){ imageCount } }', { a: own.id, i: [image.id] }, viewer.token);
-    expect(added.data?.addImagesToAlbum).toEqual({ imageCount: 1 });
+    expect(added.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'imageIds' });
+    // A clip from it would copy its job's prompt and settings onto a job of theirs.
+    const clip = await gql<any>(app.url, 'mutation($i:ID!){ createVideo(input:{ fromImageId:$i, durationSeconds:0.5, fps:2 }){ id } }', { i: image.id }, viewer.token);
+    expect(clip.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'fromImageId' });
     expect(await favoriteIds(outsider)).toEqual([]);
   });
 

@@ -165,6 +165,38 @@ describe('a stream seen through a session membership ends with the membership', 
   });
 });
 
+describe('a session feed across a reconnection', () => {
+  it('a removed member\'s feed ends at their MEMBER_LEFT among the events caught up after the blip: nothing published after it reaches them', async () => {
+    const { owner, editor, watcher, sessionId } = await team();
+    const subscriber = app.redis.duplicate({ lazyConnect: true });
+    await subscriber.connect();
+    const { access, presence, clock, lifecycle, trainingLifecycle } = app.services;
+    const live = new LiveEvents(new EventLog(app.redis, subscriber, app.config.redisPrefix), access, presence, clock, {
+      job: (job) => lifecycle.announceEnd(job), run: (run) => trainingLifecycle.announceEnd(run),
+      finalJobs: (ids) => lifecycle.transitions.finalAmong(ids), finalRuns: (ids) => trainingLifecycle.finalAmong(ids),
+    });
+    const viewer = await app.db.getRepository(User).findOneByOrFail({ id: watcher.id });
+    const feed = (await live.sessionFeed(viewer, sessionId, null)) as AsyncQueue<{ type: string; actorId: string; jobId: string | null }>;
+
+    subscriber.disconnect();
+    await waitFor(async () => subscriber.status === 'end', 5000, 10);
+    // While the replica's connection is away: the removal, then a job the removed member must not hear of.
+    await gqlData(app.url, REMOVE, { s: sessionId, u: watcher.id }, owner.token);
+    const secret = await sessionJob(editor, sessionId, 'after the removal');
+    await subscriber.connect();
+    await waitFor(async () => feed.ended, 5000, 10);
+    const heard: { type: string; actorId: string; jobId: string | null }[] = [];
+    for (;;) {
+      const next = await feed.next();
+      if (next.done) break;
+      heard.push(next.value);
+    }
+    expect(heard.at(-1)).toMatchObject({ type: 'MEMBER_LEFT', actorId: watcher.id });
+    expect(heard.some((event) => event.jobId === secret)).toBe(false);
+    subscriber.disconnect();
+  });
+});
+
 describe('invites', () => {
   it('a used-up invite is refused on `token` even when the session is full, and a refusal for capacity uses no invite', async () => {
     const owner = await signUp(app.url, 'owner');

@@ -79,9 +79,17 @@ export function statusError(backend: string, method: string, url: string, status
   return new BackendError('rejected', 'rejected', `${backend} refused ${requestName(method, url)} (HTTP ${status})`, { body, detail });
 }
 
-/** A request as a job's error may name it: the method and path, without the endpoint. */
+/**
+ * The routes of the protocols we speak (OpenAI Images' `/v1/…`, ComfyUI's), at the end of a request's path: an
+ * endpoint registered with a path of its own (`https://gw.example/tenant-7f3a/openai`) keeps that prefix out of
+ * a job's error, since such prefixes often name a tenant or a deployment.
+ */
+const PROTOCOL_ROUTE = /\/(?:v1\/[^?]*|prompt|history(?:\/[^/?]*)?|view|queue|interrupt|system_stats|object_info|upload\/image)$/;
+
+/** A request as a job's error may name it: the method and the protocol's route, without the endpoint. */
 export function requestName(method: string, url: string): string {
-  return `${method} ${new URL(url).pathname}`;
+  const route = PROTOCOL_ROUTE.exec(new URL(url).pathname);
+  return `${method} ${route ? route[0] : 'to the endpoint'}`;
 }
 
 /**
