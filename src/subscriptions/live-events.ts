@@ -82,15 +82,25 @@ export class LiveEvents {
    * replays (`after`) belongs to an earlier membership and ends nothing. A
    * watch misses what an outage kept from it: `recheckMembers` reads the
    * memberships again then. `open` gets what its queue calls when it closes.
+   * A stream of the session itself (`inStream`: the feed) sees the viewer's
+   * MEMBER_LEFT among its own events, also those a reconnection catches up
+   * on, and ends there (its `isLast`): it needs only the read after opening,
+   * and no watch of its own (one less listener per subscriber on the
+   * fan-out path, docs/architecture.md "Fan-out").
    */
   private async whileMember<E>(
     user: User, sessionId: string | null, open: (onClose: () => void) => Promise<AsyncQueue<E>>, lose: (queue: AsyncQueue<E>) => void,
+    inStream = false,
   ): Promise<AsyncQueue<E>> {
     if (!sessionId) return open(() => undefined);
     let release = (): void => undefined;
     const queue = await open(() => release());
     const stream: MemberStream = { sessionId, userId: user.id, lose: () => lose(queue) };
     try {
+      if (inStream) {
+        if (!(await this.access.sessionRole(sessionId, user.id))) stream.lose();
+        return queue;
+      }
       // Attached after the stream's own listener: the feed pushes a MEMBER_LEFT before this ends it.
       const stopWatching = await this.events.watch('session', sessionId, (event) => {
         if (event.type === 'MEMBER_LEFT' && event.actorId === user.id) stream.lose();
@@ -234,7 +244,7 @@ export class LiveEvents {
     }).then((feed) => {
       replayed = true;
       return feed;
-    }), (feed) => feed.end());
+    }), (feed) => feed.end(), true);
     await announce(await this.presence.enter(sessionId, user.id, connectionId));
     // Closed while it was being entered: its leave may have run first, so leave again and keep no heartbeat.
     if (closed) {

@@ -149,8 +149,8 @@ describe('subscriptions end with their sockets', () => {
     for (const client of clients) collect(client, 'subscription($s:ID!){ sessionEvents(sessionId:$s) { type } }', { s: sessionId });
     const presenceKey = `${app.config.redisPrefix}:presence:${sessionId}`;
     await waitFor(async () => (await app.redis.hlen(presenceKey)) === 20);
-    // Each feed, and the watch that ends it with its viewer's membership.
-    expect(app.services.events.listenerCount('session', sessionId)).toBe(40);
+    // One per feed: the feed ends itself at its viewer's MEMBER_LEFT, with no watch of its own.
+    expect(app.services.events.listenerCount('session', sessionId)).toBe(20);
 
     await Promise.all(clients.map((c) => c.dispose()));
     await waitFor(async () => (await app.redis.hlen(presenceKey)) === 0 && app.services.events.listenerCount('session', sessionId) === 0, 2000);
