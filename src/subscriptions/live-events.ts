@@ -93,14 +93,11 @@ export class LiveEvents {
     inStream = false,
   ): Promise<AsyncQueue<E>> {
     if (!sessionId) return open(() => undefined);
+    if (inStream) return this.readMembershipOnce(user, sessionId, await open(() => undefined), lose);
     let release = (): void => undefined;
     const queue = await open(() => release());
     const stream: MemberStream = { sessionId, userId: user.id, lose: () => lose(queue) };
     try {
-      if (inStream) {
-        if (!(await this.access.sessionRole(sessionId, user.id))) stream.lose();
-        return queue;
-      }
       // Attached after the stream's own listener: the feed pushes a MEMBER_LEFT before this ends it.
       const stopWatching = await this.events.watch('session', sessionId, (event) => {
         if (event.type === 'MEMBER_LEFT' && event.actorId === user.id) stream.lose();
@@ -113,6 +110,17 @@ export class LiveEvents {
       if (queue.ended) release();
       else this.memberStreams.add(stream);
       if (!(await this.access.sessionRole(sessionId, user.id))) stream.lose();
+    } catch (error) {
+      queue.end();
+      throw error;
+    }
+    return queue;
+  }
+
+  /** The membership read once a stream is open: a removal just before it began ends it. Keeps nothing per stream. */
+  private async readMembershipOnce<E>(user: User, sessionId: string, queue: AsyncQueue<E>, lose: (queue: AsyncQueue<E>) => void): Promise<AsyncQueue<E>> {
+    try {
+      if (!(await this.access.sessionRole(sessionId, user.id))) lose(queue);
     } catch (error) {
       queue.end();
       throw error;
