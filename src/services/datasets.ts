@@ -109,15 +109,22 @@ export class DatasetService {
         format: image.format, width: image.width, height: image.height, bytes: image.bytes.length, sha256: image.sha256,
       });
     });
-    await this.whileNoRunOn(user, dataset.id, async (manager) => {
-      const count = await manager.getRepository(DatasetImage).countBy({ datasetId: dataset.id });
-      if (count + rows.length > policy.maxDatasetImages) {
-        throw new AppError(ErrorCode.QUOTA_EXCEEDED, `A dataset holds at most ${policy.maxDatasetImages} images on your ${policy.tier} tier (it has ${count})`,
-          { field: 'images', limit: policy.maxDatasetImages });
-      }
-      await manager.getRepository(DatasetImage).insert(rows);
-    });
+    // The files before the rows that name them (docs/operations.md, "Backups and restore"): a run admitted the
+    // moment the rows commit, or a process that dies in between, never meets a row without its file.
     await this.storeFiles(rows, checked.map((c) => c.image));
+    try {
+      await this.whileNoRunOn(user, dataset.id, async (manager) => {
+        const count = await manager.getRepository(DatasetImage).countBy({ datasetId: dataset.id });
+        if (count + rows.length > policy.maxDatasetImages) {
+          throw new AppError(ErrorCode.QUOTA_EXCEEDED, `A dataset holds at most ${policy.maxDatasetImages} images on your ${policy.tier} tier (it has ${count})`,
+            { field: 'images', limit: policy.maxDatasetImages });
+        }
+        await manager.getRepository(DatasetImage).insert(rows);
+      });
+    } catch (error) {
+      await this.removeFiles(rows);
+      throw error;
+    }
     for (const { uploadId } of checked) await this.uploads.discard(user.id, uploadId);
     return rows;
   }
@@ -179,13 +186,18 @@ export class DatasetService {
   }
 
   /** The files after the rows: a failed write removes the rows again, so no row points at a missing file. */
+  /** Stores the images' files; on a failure, those stored already are removed again. */
   private async storeFiles(rows: DatasetImage[], images: CheckedImage[]): Promise<void> {
     try {
       for (const [i, row] of rows.entries()) await this.store.put(row.storageKey, images[i].bytes, `image/${row.format}`);
     } catch (error) {
-      await this.db.getRepository(DatasetImage).delete({ id: In(rows.map((r) => r.id)) });
-      for (const row of rows) await this.store.delete(row.storageKey).catch(() => undefined);
+      await this.removeFiles(rows);
       throw error;
     }
+  }
+
+  /** Files no row will name (a refused or failed call): removed, best effort. */
+  private async removeFiles(rows: DatasetImage[]): Promise<void> {
+    for (const row of rows) await this.store.delete(row.storageKey).catch(() => undefined);
   }
 }

@@ -140,6 +140,8 @@ describe('a dataset while a training run on it is open', () => {
     }
     const after = await app.db.getRepository(DatasetImage).find({ where: { datasetId }, order: { createdAt: 'ASC' } });
     expect(after.map((i) => [i.id, i.caption])).toEqual(before.map((i) => [i.id, i.caption]));
+    // The refused add's file, stored before its rows would have been, is gone again.
+    expect(await storedImageKeys(datasetId)).toHaveLength(2);
     expect(await app.db.getRepository(Dataset).existsBy({ id: datasetId })).toBe(true);
     // The refused upload is still the user's to use.
     expect(await app.services.uploads.pendingBytes(u.id)).toBeGreaterThan(0);
