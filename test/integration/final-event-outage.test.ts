@@ -233,7 +233,12 @@ describe('an ending the API makes, which loses its end to Redis going away', () 
     });
   }, 60_000);
 
-  it('with nobody watching the job: the process that made the ending tells it once Redis is back (session feed, webhook, log, slot)', async () => {
+  /**
+   * A waiting job (the queue is paused by the caller) submitted with an API key that has a webhook on this
+   * file's receiver, into a session whose feed is watched; its own jobUpdated has no subscriber. Resolves once
+   * the feed heard its QUEUED.
+   */
+  async function unwatchedSessionJob(prompt: string) {
     const user = await signUp(app.url);
     const { createApiKey } = await gqlData<any>(app.url, 'mutation { createApiKey(name: "hooks") { secret apiKey { id } } }', {}, user.token);
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
@@ -242,13 +247,17 @@ describe('an ending the API makes, which loses its end to Redis going away', () 
     const { createSession } = await gqlData<any>(app.url, 'mutation { createSession(name: "outage room") { id } }', {}, user.token);
     const ws = wsClient(app.url, user.token);
     const feed = collect<any>(ws, 'subscription($s: ID!) { sessionEvents(sessionId: $s) { type jobId } }', { s: createSession.id });
+    const { createGeneration: created } = await gqlData<any>(app.url, 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id } }',
+      { input: { prompt, width: 64, height: 64, steps: 2, sessionId: createSession.id } }, createApiKey.secret);
+    const ofJob = (): string[] => feed.items.map((i) => i.sessionEvents).filter((e) => e.jobId === created.id).map((e) => e.type);
+    await waitFor(async () => ofJob().includes('QUEUED'), 10_000, 10);
+    return { user, created: created as { id: string }, ofJob, ws };
+  }
+
+  it('with nobody watching the job: the process that made the ending tells it once Redis is back (session feed, webhook, log, slot)', async () => {
     await app.queue.pause();
     try {
-      // Submitted with the API key (its webhook) into the session (its feed); its own jobUpdated has no subscriber.
-      const { createGeneration: created } = await gqlData<any>(app.url, 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id } }',
-        { input: { prompt: 'withdrawn as Redis went, unwatched', width: 64, height: 64, steps: 2, sessionId: createSession.id } }, createApiKey.secret);
-      const ofJob = () => feed.items.map((i) => i.sessionEvents).filter((e) => e.jobId === created.id).map((e) => e.type);
-      await waitFor(async () => ofJob().includes('QUEUED'), 10_000, 10);
+      const { user, created, ofJob, ws } = await unwatchedSessionJob('withdrawn as Redis went, unwatched');
       const lifecycle = app.services.lifecycle;
       const job = (await lifecycle.transitions.find(created.id))!;
       await expect(lifecycle.withBookkeeping(redisGoneAfterRow()).withdraw(job, user.id)).rejects.toThrow('ECONNREFUSED');
@@ -276,20 +285,9 @@ describe('an ending the API makes, which loses its end to Redis going away', () 
   }, 90_000);
 
   it('with the process that made the ending gone before telling it: another process takes it over from the ledger', async () => {
-    const user = await signUp(app.url);
-    const { createApiKey } = await gqlData<any>(app.url, 'mutation { createApiKey(name: "hooks") { secret apiKey { id } } }', {}, user.token);
-    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
-    await gqlData<any>(app.url, 'mutation($id: ID!, $url: String!) { setApiKeyWebhook(apiKeyId: $id, url: $url) { secret } }',
-      { id: createApiKey.apiKey.id, url }, user.token);
-    const { createSession } = await gqlData<any>(app.url, 'mutation { createSession(name: "ledger room") { id } }', {}, user.token);
-    const ws = wsClient(app.url, user.token);
-    const feed = collect<any>(ws, 'subscription($s: ID!) { sessionEvents(sessionId: $s) { type jobId } }', { s: createSession.id });
     await app.queue.pause();
     try {
-      const { createGeneration: created } = await gqlData<any>(app.url, 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id } }',
-        { input: { prompt: 'withdrawn by a replica that died', width: 64, height: 64, steps: 2, sessionId: createSession.id } }, createApiKey.secret);
-      const ofJob = () => feed.items.map((i) => i.sessionEvents).filter((e) => e.jobId === created.id).map((e) => e.type);
-      await waitFor(async () => ofJob().includes('QUEUED'), 10_000, 10);
+      const { user, created, ofJob, ws } = await unwatchedSessionJob('withdrawn by a replica that died');
       // The replica that withdraws it writes the owed end down, then dies before its first try.
       const dying = new OwedEnds<Job>({
         what: 'job', finalAmong: async () => [], announceEnd: async () => undefined, logger: createLogger({ level: 'silent' }),

@@ -56,6 +56,18 @@ async function sessionBatch(member: Member, sessionId: string, prompts = ['batch
   return { id: createBatch.id, jobIds: createBatch.jobs.edges.map((e: any) => e.node.id) };
 }
 
+/** A replica's LiveEvents of its own, on a subscriber connection the test can cut (the app's own is not reachable). */
+async function replicaWithOwnSubscriber() {
+  const subscriber = app.redis.duplicate({ lazyConnect: true });
+  await subscriber.connect();
+  const { access, presence, clock, lifecycle, trainingLifecycle } = app.services;
+  const live = new LiveEvents(new EventLog(app.redis, subscriber, app.config.redisPrefix), access, presence, clock, {
+    job: (job) => lifecycle.announceEnd(job), run: (run) => trainingLifecycle.announceEnd(run),
+    finalJobs: (ids) => lifecycle.transitions.finalAmong(ids), finalRuns: (ids) => trainingLifecycle.finalAmong(ids),
+  });
+  return { live, subscriber };
+}
+
 describe('a stream seen through a session membership ends with the membership', () => {
   it('a removed member\'s batchUpdated and jobUpdated on another member\'s batch end at once with FORBIDDEN; the owner\'s go on', async () => {
     const { owner, editor, watcher, sessionId } = await team();
@@ -143,14 +155,7 @@ describe('a stream seen through a session membership ends with the membership', 
   it('a MEMBER_LEFT published while the event log\'s connection was away still ends the stream: memberships are read again once it is back', async () => {
     const { owner, editor, watcher, sessionId } = await team();
     const jobId = await sessionJob(editor, sessionId, 'watched across a blip');
-    // A replica of its own, on a subscriber connection this test can cut.
-    const subscriber = app.redis.duplicate({ lazyConnect: true });
-    await subscriber.connect();
-    const { access, presence, clock, lifecycle, trainingLifecycle } = app.services;
-    const live = new LiveEvents(new EventLog(app.redis, subscriber, app.config.redisPrefix), access, presence, clock, {
-      job: (job) => lifecycle.announceEnd(job), run: (run) => trainingLifecycle.announceEnd(run),
-      finalJobs: (ids) => lifecycle.transitions.finalAmong(ids), finalRuns: (ids) => trainingLifecycle.finalAmong(ids),
-    });
+    const { live, subscriber } = await replicaWithOwnSubscriber();
     const viewer = await app.db.getRepository(User).findOneByOrFail({ id: watcher.id });
     const queue = (await live.jobUpdates(viewer, jobId)) as AsyncQueue<unknown>;
     expect(queue.size).toBeGreaterThan(0);
@@ -168,13 +173,7 @@ describe('a stream seen through a session membership ends with the membership', 
 describe('a session feed across a reconnection', () => {
   it('a removed member\'s feed ends at their MEMBER_LEFT among the events caught up after the blip: nothing published after it reaches them', async () => {
     const { owner, editor, watcher, sessionId } = await team();
-    const subscriber = app.redis.duplicate({ lazyConnect: true });
-    await subscriber.connect();
-    const { access, presence, clock, lifecycle, trainingLifecycle } = app.services;
-    const live = new LiveEvents(new EventLog(app.redis, subscriber, app.config.redisPrefix), access, presence, clock, {
-      job: (job) => lifecycle.announceEnd(job), run: (run) => trainingLifecycle.announceEnd(run),
-      finalJobs: (ids) => lifecycle.transitions.finalAmong(ids), finalRuns: (ids) => trainingLifecycle.finalAmong(ids),
-    });
+    const { live, subscriber } = await replicaWithOwnSubscriber();
     const viewer = await app.db.getRepository(User).findOneByOrFail({ id: watcher.id });
     const feed = (await live.sessionFeed(viewer, sessionId, null)) as AsyncQueue<{ type: string; actorId: string; jobId: string | null }>;
 
