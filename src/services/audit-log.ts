@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { DataSource, LessThan } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AuditEvent, AuditEventKind } from '../entities';
@@ -103,7 +104,7 @@ export class AuditLog {
     if (filter.userId) {
       qb.andWhere('(e.actorId = :uid OR e.targetUserId = :uid)', { uid: assertUuid('filter.userId', filter.userId) });
     }
-    if (filter.address) qb.andWhere('e.address = :address', { address: filter.address.trim() });
+    if (filter.address) qb.andWhere('e.address IN (:...addresses)', { addresses: addressForms(filter.address.trim()) });
     if (filter.since) qb.andWhere('e.at >= :since', { since: filter.since });
     if (filter.until) qb.andWhere('e.at < :until', { until: filter.until });
     if (after) qb.andWhere('e.id < :after', { after: decodeCursor(after) });
@@ -118,4 +119,13 @@ export class AuditLog {
     const result = await this.db.getRepository(AuditEvent).delete({ at: LessThan(cutoff) });
     return result.affected ?? 0;
   }
+}
+
+/**
+ * The forms an address is stored in: an IPv4 client of a dual-stack server is
+ * recorded as `::ffff:203.0.113.7`, so either form finds it.
+ */
+function addressForms(address: string): string[] {
+  const v4 = address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : isIPv4(address) ? address : null;
+  return v4 ? [v4, `::ffff:${v4}`] : [address];
 }

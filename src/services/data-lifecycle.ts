@@ -76,6 +76,11 @@ export class DataLifecycle {
     const open = await this.o.db.getRepository(Job).countBy({ ownerId: user.id, status: In([...OPEN_JOB_STATUSES]) });
     if (open > 0) throw new AppError(ErrorCode.CONFLICT, `You have ${open} job(s) queued or running: cancel them first`);
     const { files, memberships } = await this.o.db.transaction(async (m) => {
+      // The admins' rows locked (as role changes lock them, services/users.ts): the last admin does not go.
+      const admins: { id: string }[] = await m.query(`SELECT id FROM users WHERE role = 'ADMIN' FOR UPDATE`);
+      if (admins.length === 1 && admins[0].id === user.id) {
+        throw new AppError(ErrorCode.CONFLICT, 'You are the only admin: make another account an admin first (setUserRole)');
+      }
       const images = await m.getRepository(Image).find({ select: { storageKey: true }, where: { ownerId: user.id } });
       const loras = await m.getRepository(Lora).find({ select: { storageKey: true }, where: { ownerId: user.id } });
       const ending = await this.membershipsEndingWith(m, user.id);

@@ -61,8 +61,11 @@ export class ModelService {
   /** Disabled models refuse new jobs; the default must be moved elsewhere before it can be disabled. */
   async setEnabled(id: string, enabled: boolean): Promise<AiModel> {
     const model = await this.get(id);
-    if (!enabled && model.isDefault) throw badInput('id', `Model ${model.name} is the default; choose another default first`);
-    await this.db.getRepository(AiModel).update({ id: model.id }, { enabled });
+    const isTheDefault = () => badInput('id', `Model ${model.name} is the default; choose another default first`);
+    if (!enabled && model.isDefault) throw isTheDefault();
+    // Conditional: a setDefault of this model committing meanwhile makes it match nothing (the row is re-read).
+    const result = await this.db.getRepository(AiModel).update(enabled ? { id: model.id } : { id: model.id, isDefault: false }, { enabled });
+    if (!result.affected) throw isTheDefault();
     this.deps.cache.forgetAll();
     return { ...model, enabled } as AiModel;
   }
@@ -70,10 +73,13 @@ export class ModelService {
   /** Makes an enabled model the one jobs without `modelId` use. */
   async setDefault(id: string): Promise<AiModel> {
     const model = await this.get(id);
-    if (!model.enabled) throw badInput('id', `Model ${model.name} is disabled; enable it first`);
+    const disabled = () => badInput('id', `Model ${model.name} is disabled; enable it first`);
+    if (!model.enabled) throw disabled();
     await this.db.transaction(async (m) => {
       await m.update(AiModel, { isDefault: true }, { isDefault: false });
-      await m.update(AiModel, { id: model.id }, { isDefault: true });
+      // Conditional, as setEnabled's: a disable committing meanwhile leaves no disabled default (all rolled back).
+      const result = await m.update(AiModel, { id: model.id, enabled: true }, { isDefault: true });
+      if (!result.affected) throw disabled();
     });
     this.deps.cache.forgetAll();
     return { ...model, isDefault: true } as AiModel;

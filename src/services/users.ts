@@ -20,10 +20,17 @@ export class UserService {
 
   private async change<K extends 'tier' | 'role'>(admin: User, userId: string, field: K, value: User[K], origin: RequestOrigin): Promise<User> {
     if (admin.role !== Role.ADMIN) throw forbidden('Only admins can change accounts');
-    const users = this.db.getRepository(User);
-    const user = await users.findOneBy({ id: assertUuid('userId', userId) });
-    if (!user) throw notFound('User');
-    await users.update({ id: user.id }, { [field]: value });
+    const id = assertUuid('userId', userId);
+    const user = await this.db.transaction(async (m) => {
+      // The admins' rows locked, and the caller found among them: two admins demoting each other at once are
+      // taken one after the other, and the second is no longer an admin, so one admin always remains.
+      const admins: { id: string }[] = await m.query(`SELECT id FROM users WHERE role = 'ADMIN' FOR UPDATE`);
+      if (!admins.some((row) => row.id === admin.id)) throw forbidden('Only admins can change accounts');
+      const found = await m.findOneBy(User, { id });
+      if (!found) throw notFound('User');
+      await m.update(User, { id: found.id }, { [field]: value });
+      return found;
+    });
     if (user[field] !== value) {
       await this.audit.record({
         kind: field === 'tier' ? AuditEventKind.TIER_CHANGED : AuditEventKind.ROLE_CHANGED,

@@ -6,6 +6,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { collect, gql, gqlData } from '../support/graphql';
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../support/app';
+import { AuditEventKind } from '../../src/entities';
 
 // Behind one trusted proxy, X-Forwarded-For sets the client address, so each case can come from its own.
 let app: TestApp;
@@ -241,6 +242,11 @@ describe('security audit log', () => {
     expect(bad.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     const tooMany = await gql(app.url, EVENTS, { first: 101 }, admin);
     expect(tooMany.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+    // An IPv4 client of a dual-stack listener is recorded IPv4-mapped: the address as typed finds it, and so does that form.
+    await app.services.audit.record({ kind: AuditEventKind.SIGN_IN_FAILED, origin: { ip: '::ffff:203.0.113.77' }, reason: 'WRONG_PASSWORD' });
+    for (const address of ['203.0.113.77', '::ffff:203.0.113.77']) {
+      expect((await events({ address })).map((e) => e.address)).toEqual(['::ffff:203.0.113.77']);
+    }
   });
 
   it('is append-only, and events past the retention period are deleted by housekeeping', async () => {

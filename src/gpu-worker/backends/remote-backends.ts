@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import { In, type DataSource } from 'typeorm';
 import { AiModel, InferenceBackend as BackendKind } from '../../entities';
@@ -7,6 +8,7 @@ import type { Logger } from '../../observability/logger';
 import type { WorkerMetrics } from '../../observability/metrics';
 import type { WorkerBackendState } from '../../observability/worker-registry';
 import { EndpointHealthStore } from '../../redis/endpoint-health';
+import { logRedisErrors } from '../../redis/error-log';
 import { BackendError } from './backend-error';
 import { ComfyUiBackend } from './comfyui-backend';
 import type { PoolObserver, ResiliencePolicy } from './endpoint-pool';
@@ -61,9 +63,12 @@ export class RemoteBackends {
   private timer: NodeJS.Timeout | null = null;
   private probeTimer: NodeJS.Timeout | null = null;
   private probing: Promise<void> | null = null;
+  /** Failed health writes, logged as Redis errors are: an outage once, then at most once a minute (redis/error-log.ts). */
+  private readonly writeFailures = new EventEmitter();
 
   constructor(private readonly o: RemoteBackendsOptions) {
     this.store = new EndpointHealthStore(o.redis, o.prefix);
+    logRedisErrors(this.writeFailures, o.logger, 'backend health not written');
   }
 
   /** The model row, read again when older than two seconds. */
@@ -141,7 +146,7 @@ export class RemoteBackends {
   /** Writes every report to the health store; failures are logged, never thrown. */
   async report(): Promise<void> {
     await Promise.all(this.reports().map((report) => this.store.write(report.modelId, this.o.workerId, report.endpoints)))
-      .catch((err) => this.o.logger.warn({ err }, 'backend health not written'));
+      .catch((err: unknown) => void this.writeFailures.emit('error', err));
   }
 
   /** Tells the API that jobs of `modelId` wait for its backend (ETA and "waiting for …"). */
