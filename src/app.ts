@@ -253,10 +253,11 @@ async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; 
     lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000,
     outageRetryMs: config.outageRetrySeconds * 1000, metrics: trainingMetricsOf(metrics),
   });
-  cleanups.push(() => training.close(config.shutdownGraceSeconds * 1000));
   const observed = await observeWorker({ worker, config, metrics, db, redis, queue, store: storage.store, logger: core.logger });
   cleanups.push(() => observed.stop());
-  cleanups.push(() => worker.close(config.shutdownGraceSeconds * 1000));
+  // Closed together: during a Redis outage each close waits a few seconds on Redis before it drops its
+  // connections, and one after the other those waits added up (docs/operations.md, "Stopping and restarting").
+  cleanups.push(() => Promise.all([worker.close(config.shutdownGraceSeconds * 1000), training.close(config.shutdownGraceSeconds * 1000)]));
   return { worker, metricsUrl: observed.metricsUrl };
 }
 
@@ -310,7 +311,6 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   const webhooks = new WebhookWorker({
     db, connection, prefix: config.redisPrefix, urlSigner, targets: services.webhookTargets, clock, logger: logger.child({ role: 'webhooks' }), metrics,
   });
-  cleanups.push(() => webhooks.close(config.shutdownGraceSeconds * 1000));
   // Hourly, once per cluster: archive idle sessions, delete uploads never registered, drop audit events past
   // retention, expire jobs and images past their owner's tier retention (with their files).
   const housekeeping = new Housekeeping({
@@ -320,6 +320,7 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
     },
   });
   await housekeeping.start();
-  cleanups.push(() => housekeeping.close(config.shutdownGraceSeconds * 1000));
+  // Closed together, as the generation and training workers are.
+  cleanups.push(() => Promise.all([webhooks.close(config.shutdownGraceSeconds * 1000), housekeeping.close(config.shutdownGraceSeconds * 1000)]));
   return url;
 }

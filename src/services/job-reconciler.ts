@@ -6,6 +6,9 @@ import type { Logger } from '../observability/logger';
 import type { JobLifecycle } from './job-lifecycle';
 import type { QuotaService } from './quotas';
 
+/** How long a shutdown waits for a reconciliation pass in progress. */
+const STOP_WAIT_MS = 3000;
+
 export interface JobReconcilerDeps {
   redis: Redis;
   prefix: string;
@@ -110,9 +113,14 @@ export class JobReconciler {
     }, intervalMs);
     timer.unref();
     return {
+      // A pass in progress gets a few seconds to finish; during a Redis outage its commands wait on Redis, and a
+      // shutdown must not wait with them (the connections close next, which fails them; the next start repairs
+      // whatever this pass had not: every repair is idempotent).
       stop: async () => {
         clearInterval(timer);
-        await running;
+        let waited: NodeJS.Timeout | undefined;
+        await Promise.race([running, new Promise<void>((resolve) => { waited = setTimeout(resolve, STOP_WAIT_MS); })]);
+        clearTimeout(waited);
       },
     };
   }
