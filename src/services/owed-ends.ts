@@ -120,6 +120,10 @@ export class OwedEnds<Row extends { id: string }> {
     if (ids.length === 0) return 0;
     this.o.logger.info({ ids }, `${this.o.what} ends owed by another process, which is gone: telling them`);
     for (const id of ids) this.owed.add(id);
+    // Told at the first wait, not after whatever backoff this process's own owed ends had reached.
+    this.waitMs = FIRST_WAIT_MS;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     this.schedule();
     return ids.length;
   }

@@ -247,6 +247,8 @@ describe('an ending the API makes, which loses its end to Redis going away', () 
     const { createSession } = await gqlData<any>(app.url, 'mutation { createSession(name: "outage room") { id } }', {}, user.token);
     const ws = wsClient(app.url, user.token);
     const feed = collect<any>(ws, 'subscription($s: ID!) { sessionEvents(sessionId: $s) { type jobId } }', { s: createSession.id });
+    // The feed is live once it announced its viewer's presence: a QUEUED published before that would reach nobody.
+    await waitFor(async () => feed.items.some((i) => i.sessionEvents.type === 'PRESENCE'), 10_000, 10);
     const { createGeneration: created } = await gqlData<any>(app.url, 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id } }',
       { input: { prompt, width: 64, height: 64, steps: 2, sessionId: createSession.id } }, createApiKey.secret);
     const ofJob = (): string[] => feed.items.map((i) => i.sessionEvents).filter((e) => e.jobId === created.id).map((e) => e.type);

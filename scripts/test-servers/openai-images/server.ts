@@ -155,7 +155,9 @@ export class OpenAiImagesTestServer {
       this.raw = null;
       return void res.status(200).type(raw.contentType).send(raw.body);
     }
-    const images = await this.pipeline!.generate({
+    // Stopped while this request waited (a test's teardown): answered as a server going away would answer.
+    if (!this.pipeline) return void fail(res, { status: 503, message: 'The server is shutting down', type: 'server_error', param: null, code: null });
+    const images = await this.pipeline.generate({
       prompt: parsed.prompt, width: parsed.width, height: parsed.height, count: Math.min(parsed.n, this.options.maxImages ?? parsed.n), seed: parsed.seed,
       steps: this.options.steps ?? 4, guidanceScale: 7.5, modelName: parsed.model,
     }).catch((error: unknown) => fail(res, { status: 500, message: error instanceof Error ? error.message : String(error), type: 'server_error', param: null, code: null }));
