@@ -18,6 +18,9 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // expect.poll waits this long by default (vitest's is 1 s): a browser or a busy CI machine can take longer
+    // to show what a test waits for, and a passing poll returns as soon as it holds.
+    expect: { poll: { timeout: 10_000 } },
     // `npm test` passes --coverage; a run of single files measures nothing.
     // Processes the tests spawn (dist/ builds) are not measured. See README, Development.
     coverage: {

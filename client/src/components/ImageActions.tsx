@@ -8,17 +8,35 @@ import { ErrorNotice } from './Notice';
 /** A star that toggles an image in your favourites (a toggle button, announced as pressed or not). */
 export function FavoriteButton({ imageId, favorited, label }: { imageId: string; favorited: boolean; label: string }) {
   const [favorite, favState] = useMutation(FavoriteImageMutation, { refetchQueries: ['Favorites'] });
-  const [unfavorite, unfavState] = useMutation(UnfavoriteImageMutation, { refetchQueries: ['Favorites'] });
+  const [unfavorite, unfavState] = useMutation(UnfavoriteImageMutation, {
+    refetchQueries: ['Favorites'],
+    // Null: the favourite is gone, but the image is no longer yours to see (it left a session you were
+    // removed from), so no Image comes back to update the star: it is cleared here.
+    update: (cache, { data }) => {
+      if (data && data.unfavoriteImage === null) {
+        cache.modify({ id: cache.identify({ __typename: 'Image', id: imageId }), fields: { favorited: () => false } });
+      }
+    },
+  });
+  const [gone, setGone] = useState(false);
   const busy = favState.loading || unfavState.loading;
   const toggle = () => {
-    const run = favorited ? unfavorite : favorite;
-    void run({ variables: { imageId } }).catch(() => undefined);
+    if (favorited) {
+      void unfavorite({ variables: { imageId } }).then((r) => setGone(r.data?.unfavoriteImage === null), () => undefined);
+    } else {
+      setGone(false);
+      void favorite({ variables: { imageId } }).catch(() => undefined);
+    }
   };
   return (
-    <button type="button" className={`icon-button${favorited ? ' on' : ''}`} aria-pressed={favorited} disabled={busy}
-      aria-label={`Favourite ${label}`} title={favorited ? 'Remove from favourites' : 'Add to favourites'} onClick={toggle}>
-      {favorited ? '★' : '☆'}
-    </button>
+    <>
+      <button type="button" className={`icon-button${favorited ? ' on' : ''}`} aria-pressed={favorited} disabled={busy}
+        aria-label={`Favourite ${label}`} title={favorited ? 'Remove from favourites' : 'Add to favourites'} onClick={toggle}>
+        {favorited ? '★' : '☆'}
+      </button>
+      {gone && <span role="status" className="small muted">Removed from your favourites; this image is no longer shared with you.</span>}
+      <ErrorNotice error={favState.error ?? unfavState.error} />
+    </>
   );
 }
 

@@ -7,6 +7,7 @@ import { formatEta, personName, relativeTime } from '../lib/format';
 import { FINAL_STATUSES, useLiveJob } from '../lib/useLiveJob';
 import { CancelJobMutation, RetryJobMutation } from '../operations/jobs';
 import { AddToAlbum, AnimateLink, FavoriteButton } from './ImageActions';
+import { explainError } from '../lib/errors';
 import { ErrorNotice } from './Notice';
 import { ProgressBar } from './ProgressBar';
 import { settingsOf } from './settings';
@@ -27,7 +28,10 @@ const STATUS_LABEL: Record<string, string> = {
 export function JobCard({ job, showOwner = false }: { job: JobFieldsFragment; showOwner?: boolean }) {
   const { viewer } = useAuth();
   const navigate = useNavigate();
-  const { preview } = useLiveJob(job);
+  const { preview, stopped } = useLiveJob(job);
+  const streamEnded = explainError(stopped);
+  // The server ended the job's stream with FORBIDDEN: the viewer is no longer in its session; what is shown is stale.
+  const lostAccess = streamEnded?.code === 'FORBIDDEN';
   const [cancel, cancelState] = useMutation(CancelJobMutation);
   const [retry, retryState] = useMutation(RetryJobMutation);
   const mine = viewer?.id === job.owner.id;
@@ -37,19 +41,25 @@ export function JobCard({ job, showOwner = false }: { job: JobFieldsFragment; sh
   return (
     <article className={`job-card status-${job.status.toLowerCase()}`} aria-label={`Job: ${title}`} data-job-id={job.id}>
       <header className="job-head">
-        <span className={`badge status-${job.status.toLowerCase()}`}>{STATUS_LABEL[job.status]}</span>
+        <span className={`badge status-${job.status.toLowerCase()}`}>{lostAccess ? 'No longer shared' : STATUS_LABEL[job.status]}</span>
         {showOwner && <span className="muted">{personName(job.owner)}</span>}
         <Link className="muted small" to={`/jobs/${job.id}`}>{relativeTime(job.createdAt)}</Link>
       </header>
       <p className="job-prompt">{job.prompt}</p>
-      {job.status === 'PENDING' && (
+      {streamEnded && (
+        <div className="notice error" role="alert">
+          <strong>Live updates stopped: </strong>
+          {lostAccess ? 'you no longer have access to this job (you are no longer a member of its session).' : streamEnded.message}
+        </div>
+      )}
+      {job.status === 'PENDING' && !lostAccess && (
         <p className="muted" aria-live="polite">
           {job.queuePosition === 0 || job.queuePosition == null ? 'Next in the queue' : `Position ${job.queuePosition + 1} in the queue`}
           {job.etaSeconds != null && ` · about ${formatEta(job.etaSeconds)}`}
           {job.waitingFor && ` · waiting for ${BACKEND_LABELS[job.waitingFor]} (its servers are not answering)`}
         </p>
       )}
-      {!final && (
+      {!final && !lostAccess && (
         <div className="job-live">
           <ProgressBar value={job.progress} label={`Progress of “${title}”`} />
           <p className="muted small" aria-live="off">
@@ -98,7 +108,7 @@ export function JobCard({ job, showOwner = false }: { job: JobFieldsFragment; sh
         {job.loras.length > 0 && <div><dt>LoRAs</dt><dd>{job.loras.map((l) => `${l.lora?.name ?? 'LoRA'} ×${l.weight}`).join(', ')}</dd></div>}
       </dl>
       <div className="actions">
-        {mine && !final && (
+        {mine && !final && !lostAccess && (
           <button type="button" className="button ghost small" disabled={cancelState.loading} onClick={() => void cancel({ variables: { id: job.id } }).catch(() => undefined)}>
             Cancel
           </button>

@@ -28,6 +28,31 @@ const CLOSE_FORBIDDEN = 4403;
 
 const isUnauthenticated = (error: GraphQLFormattedError) => error.extensions?.code === 'UNAUTHENTICATED';
 
+interface PageOfEdges {
+  edges?: { cursor?: string }[];
+  pageInfo?: unknown;
+}
+
+/**
+ * A batch's jobs, fetched a page at a time: a page after a cursor replaces
+ * the edges that follow that cursor, the first page (no `after`) the first
+ * edges, and the pages already fetched beyond it stay (a batch's jobs never
+ * move: their cursors are their batch positions). A refetch of the first page
+ * thus keeps the rest; pageInfo is the furthest page's.
+ */
+function mergeJobPages(existing: PageOfEdges | undefined, incoming: PageOfEdges, { args }: { args: Record<string, unknown> | null }): PageOfEdges {
+  const had = existing?.edges ?? [];
+  const added = incoming.edges ?? [];
+  if (had.length === 0) return incoming;
+  const after = typeof args?.after === 'string' ? args.after : null;
+  let start = after ? had.findIndex((e) => e.cursor === after) + 1 : 0;
+  // A cursor we do not hold: append what is new.
+  if (after && start === 0) start = had.length;
+  const end = start + added.length;
+  const edges = [...had.slice(0, start), ...added, ...had.slice(end)];
+  return { ...incoming, edges, pageInfo: end >= had.length ? incoming.pageInfo : existing?.pageInfo };
+}
+
 /**
  * Apollo Client with HTTP for queries and mutations and graphql-ws for
  * subscriptions; both carry `Bearer <token>` read at call time, so a token
@@ -99,6 +124,8 @@ export function createApollo(getToken: () => string | null, onSessionEnded: () =
             cancelled: { merge: grows },
             progress: { merge: grows },
             status: { merge: (existing: string | undefined, incoming: string) => (existing && existing !== 'RUNNING' ? existing : incoming) },
+            // Fetched a page at a time (operations/batches.ts): one list, each page written over its own place.
+            jobs: { keyArgs: false, merge: mergeJobPages },
           },
         },
         Query: { fields: { jobs: { keyArgs: ['sessionId', 'status'], merge: false } } },

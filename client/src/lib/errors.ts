@@ -8,6 +8,8 @@ export interface ExplainedError {
   field?: string;
   limit?: number;
   retryAfterSeconds?: number;
+  /** A CONFLICT over a training run of the viewer's: the run (`extensions.runId`). */
+  runId?: string;
 }
 
 /** What people read when the token a request carried stopped working (expired, revoked). */
@@ -21,6 +23,8 @@ export const SESSION_ENDED_EXTENSION = 'sessionEnded';
 
 const FRIENDLY: Partial<Record<ErrorCode, string>> = {
   INTERNAL: 'Something went wrong on our side. Try again in a moment.',
+  // The client's own requests fit every tier's budget; should one not, the server's advice (smaller pages, fewer fields) is not the user's to follow.
+  QUERY_TOO_COMPLEX: 'This page asked the server for more at once than your plan allows. Reload the page; if it happens again, tell us what you were doing.',
 };
 
 /** Turns whatever Apollo threw into one explained error (the first GraphQL error wins). */
@@ -37,6 +41,7 @@ export function explainError(error: unknown): ExplainedError | null {
       field: typeof ext.field === 'string' ? ext.field : undefined,
       limit: typeof ext.limit === 'number' ? ext.limit : undefined,
       retryAfterSeconds: typeof ext.retryAfterSeconds === 'number' ? ext.retryAfterSeconds : undefined,
+      runId: typeof ext.runId === 'string' ? ext.runId : undefined,
     };
   }
   const message = error instanceof Error ? error.message : String(error);

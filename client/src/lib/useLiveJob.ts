@@ -63,7 +63,7 @@ export function refetchFinishedJob(client: ApolloClient, jobId: string): void {
  * fetched again for its images. The subscription replays the job's story
  * first, so a viewer who arrives late still sees where it is.
  */
-export function useLiveJob(job: JobFieldsFragment): { preview: string | null } {
+export function useLiveJob(job: JobFieldsFragment): { preview: string | null; stopped: unknown } {
   const client = useApolloClient();
   const [preview, setPreview] = useState<string | null>(null);
   const final = FINAL_STATUSES.has(job.status);
@@ -75,7 +75,8 @@ export function useLiveJob(job: JobFieldsFragment): { preview: string | null } {
     wasOpen.current = false;
     void client.refetchQueries({ include: ['Usage'] }).catch(() => undefined);
   }, [final, client]);
-  useSubscription(JobUpdatedSubscription, {
+  // An error ends the stream: FORBIDDEN when the viewer left or was removed from the job's session.
+  const { error: stopped } = useSubscription(JobUpdatedSubscription, {
     variables: { jobId: job.id },
     skip: final,
     onData: ({ data }) => {
@@ -86,5 +87,5 @@ export function useLiveJob(job: JobFieldsFragment): { preview: string | null } {
       if (status && FINAL_STATUSES.has(status)) refetchFinishedJob(client, job.id);
     },
   });
-  return { preview: final ? null : preview };
+  return { preview: final ? null : preview, stopped: final ? undefined : stopped };
 }

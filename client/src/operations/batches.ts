@@ -1,5 +1,11 @@
 import { graphql } from '../gql';
 
+/**
+ * What a batch page shows of the batch itself. Its jobs are fetched in pages
+ * (BatchQuery's `$first`, `BATCH_JOBS_PAGE`): every operation of the client has
+ * to fit the smallest tier's query cost budget (FREE: 5000), and a job with its
+ * images costs about 60, so a batch of 100 at once does not.
+ */
 export const BatchFieldsFragment = graphql(`
   fragment BatchFields on Batch {
     id
@@ -13,6 +19,13 @@ export const BatchFieldsFragment = graphql(`
     status
     createdAt
     completedAt
+    owner {
+      id
+    }
+    session {
+      id
+      myRole
+    }
     axes {
       rowLabels
       columnLabels
@@ -22,32 +35,46 @@ export const BatchFieldsFragment = graphql(`
       width
       height
     }
-    jobs(first: 100) {
-      edges {
-        node {
-          id
-          status
-          prompt
-          seed
-          steps
-          guidanceScale
-          batchIndex
-          images {
-            id
-            url
-            width
-            height
-          }
-        }
-      }
+  }
+`);
+
+export const BatchJobFieldsFragment = graphql(`
+  fragment BatchJobFields on Job {
+    id
+    status
+    prompt
+    seed
+    steps
+    guidanceScale
+    batchIndex
+    images {
+      id
+      url
+      width
+      height
     }
   }
 `);
 
+/** Jobs per page of BatchQuery: about 25 × 63 of FREE's budget of 5000 (src/schema/query-cost.ts). */
+export const BATCH_JOBS_PAGE = 25;
+
 export const BatchQuery = graphql(`
-  query Batch($id: ID!) {
+  query Batch($id: ID!, $first: Int!, $after: String) {
     batch(id: $id) {
       ...BatchFields
+      jobs(first: $first, after: $after) {
+        edges {
+          cursor
+          node {
+            ...BatchJobFields
+          }
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+      }
     }
   }
 `);
@@ -78,7 +105,10 @@ export const BatchesQuery = graphql(`
 export const CreateBatchMutation = graphql(`
   mutation CreateBatch($input: BatchInput!, $idempotencyKey: String) {
     createBatch(input: $input, idempotencyKey: $idempotencyKey) {
-      ...BatchFields
+      id
+      name
+      total
+      status
     }
   }
 `);

@@ -153,3 +153,26 @@ export const TrainingUpdatedSubscription = graphql(`
     }
   }
 `);
+
+export const CancelTrainingMutation = graphql(`
+  mutation CancelTraining($id: ID!) {
+    cancelTraining(id: $id) {
+      id
+      status
+      step
+      totalSteps
+    }
+  }
+`);
+
+export const RemoveDatasetImagesMutation = graphql(`
+  mutation RemoveDatasetImages($datasetId: ID!, $imageIds: [ID!]!) {
+    removeDatasetImages(datasetId: $datasetId, imageIds: $imageIds)
+  }
+`);
+
+export const DeleteDatasetMutation = graphql(`
+  mutation DeleteDataset($id: ID!) {
+    deleteDataset(id: $id)
+  }
+`);

@@ -1,12 +1,14 @@
 import { useMutation, useQuery, useSubscription } from '@apollo/client/react';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useParams } from 'react-router';
 import { ErrorNotice } from '../components/Notice';
 import { ProgressBar } from '../components/ProgressBar';
-import type { BatchFieldsFragment } from '../gql/graphql';
-import { BatchQuery, BatchUpdatedSubscription, CancelBatchMutation } from '../operations/batches';
+import type { BatchJobFieldsFragment } from '../gql/graphql';
+import { useAuth } from '../lib/auth';
+import { explainError } from '../lib/errors';
+import { BATCH_JOBS_PAGE, BatchQuery, BatchUpdatedSubscription, CancelBatchMutation } from '../operations/batches';
 
-type BatchJob = BatchFieldsFragment['jobs']['edges'][number]['node'];
+type BatchJob = BatchJobFieldsFragment;
 
 /** One cell: the job's image once done, its latest latent preview while running, else its status. */
 function Cell({ job, preview, caption }: { job: BatchJob | undefined; preview?: string; caption: string }) {
@@ -21,33 +23,70 @@ function Cell({ job, preview, caption }: { job: BatchJob | undefined; preview?: 
 
 /**
  * A batch live: the counts and progress bar from BATCH_PROGRESS, each cell's
- * preview while its job runs and its image once done (the batch is fetched
- * again after each job finishes), cancel, and the grid to download.
+ * preview while its job runs and its image once done (the page of jobs
+ * holding it is fetched again after each job finishes), cancel, and the grid
+ * to download. The jobs come BATCH_JOBS_PAGE at a time (every page within
+ * the FREE tier's query cost budget), the rest fetched after the first.
  */
 export function BatchPage() {
   const { id = '' } = useParams();
-  const batch = useQuery(BatchQuery, { variables: { id } });
+  const { viewer } = useAuth();
+  const batch = useQuery(BatchQuery, { variables: { id, first: BATCH_JOBS_PAGE } });
   const [previews, setPreviews] = useState<Record<string, string>>({});
   const [cancel, cancelState] = useMutation(CancelBatchMutation);
-  const data = batch.data?.batch;
-  // One refetch at a time, and one more after it when asked meanwhile: a refetch asked while another is in
-  // flight would share that one's (older) answer, and the last job's image or the grid would never show.
-  const refetching = useRef(false);
-  const again = useRef(false);
-  const refresh = () => {
-    if (refetching.current) return void (again.current = true);
-    refetching.current = true;
-    void batch.refetch().catch(() => undefined).finally(() => {
-      refetching.current = false;
-      if (again.current) {
-        again.current = false;
-        refresh();
-      }
+  const current = batch.data?.batch;
+  // What was shown stays when a later fetch finds the batch gone (null: the viewer left or was removed from its
+  // session): the page then says so instead of turning into "Batch not found".
+  const lastSeen = useRef(current);
+  if (current) lastSeen.current = current;
+  const vanished = !current && lastSeen.current?.id === id && !batch.loading;
+  const data = current ?? (vanished ? lastSeen.current : undefined);
+  const { fetchMore } = batch;
+  const edges = useRef(data?.jobs.edges ?? []);
+  edges.current = data?.jobs.edges ?? [];
+  // The pages (by the index of their first job) to fetch again, and whether a fetch is under way: one at a
+  // time, and the pages asked for meanwhile after it (a refetch asked while another is in flight would share
+  // that one's older answer, and the last job's image or the grid would never show).
+  const pending = useRef(new Set<number>());
+  const fetching = useRef(false);
+  // fetchMore, not refetch, for the first page too: a refetch overwrites the cached list (its merge sees no
+  // existing edges), and the pages after the first would be lost.
+  const fetchPage = (start: number) => {
+    const after = start === 0 ? null : edges.current[start - 1]?.cursor;
+    return after === undefined ? Promise.resolve() : fetchMore({ variables: { after } });
+  };
+  const drain = () => {
+    if (fetching.current) return;
+    const [start] = [...pending.current].sort((a, b) => a - b);
+    if (start === undefined) return;
+    pending.current.delete(start);
+    fetching.current = true;
+    void fetchPage(start).catch(() => undefined).finally(() => {
+      fetching.current = false;
+      drain();
     });
   };
-  useSubscription(BatchUpdatedSubscription, {
+  /** Fetches the batch (its counts, status, grid) again, and the pages holding `jobIds`, or every page. */
+  const refresh = (jobIds: string[] | 'all') => {
+    pending.current.add(0);
+    edges.current.forEach((edge, i) => {
+      if (i >= BATCH_JOBS_PAGE && (jobIds === 'all' || jobIds.includes(edge.node.id))) pending.current.add(i - (i % BATCH_JOBS_PAGE));
+    });
+    drain();
+  };
+  // The rest of the jobs, a page after the other.
+  const more = data?.jobs.pageInfo.hasNextPage ? data.jobs.pageInfo.endCursor : null;
+  const asked = useRef<string | null>(null);
+  useEffect(() => {
+    if (!more || asked.current === more) return;
+    asked.current = more;
+    void fetchMore({ variables: { after: more } }).catch(() => {
+      asked.current = null;
+    });
+  }, [more, fetchMore]);
+  const live = useSubscription(BatchUpdatedSubscription, {
     variables: { batchId: id },
-    skip: !data || data.status !== 'RUNNING',
+    skip: !current || current.status !== 'RUNNING',
     onData: ({ data: event, client }) => {
       const e = event.data?.batchUpdated;
       if (!e) return;
@@ -59,26 +98,38 @@ export function BatchPage() {
           fields: { completed: () => counts.completed, failed: () => counts.failed, cancelled: () => counts.cancelled, progress: () => counts.progress },
         });
       }
-      if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(e.type) || e.counts?.status !== undefined && e.counts.status !== 'RUNNING') refresh();
+      if (e.counts?.status !== undefined && e.counts.status !== 'RUNNING') refresh('all');
+      else if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(e.type)) refresh(e.jobId ? [e.jobId] : 'all');
     },
   });
+  // The stream ended with FORBIDDEN: the viewer left or was removed from the batch's session.
+  const stopped = explainError(live.error);
+  const lostAccess = stopped?.code === 'FORBIDDEN' || vanished;
   if (!data) return <>{batch.loading ? <p className="loading" role="status">Loading…</p> : <ErrorNotice error={batch.error ?? new Error('Batch not found')} />}</>;
 
   const jobs = data.jobs.edges.map((e) => e.node);
   const at = (index: number) => jobs.find((j) => j.batchIndex === index);
   const columns = data.axes?.columnLabels ?? [];
   const percent = Math.round(data.progress * 100);
+  // As the server allows (assertCanControlBatch): the batch's owner or its session's owner.
+  const canCancel = !lostAccess && (viewer?.id === data.owner.id || data.session?.myRole === 'OWNER');
   return (
     <section className="card stack" aria-labelledby="batch-title">
       <h1 id="batch-title">{data.name}</h1>
       <p aria-live="polite">
         <span data-testid="batch-counts">{data.completed} of {data.total} done</span>
-        {data.failed > 0 && ` · ${data.failed} failed`}{data.cancelled > 0 && ` · ${data.cancelled} cancelled`} · {percent} % · {data.status.toLowerCase()}
+        {data.failed > 0 && ` · ${data.failed} failed`}{data.cancelled > 0 && ` · ${data.cancelled} cancelled`} · {percent} % · {lostAccess ? 'no longer shared with you' : data.status.toLowerCase()}
       </p>
+      {(stopped || lostAccess) && (
+        <div className="notice error" role="alert">
+          <strong>Live updates stopped: </strong>
+          {lostAccess ? 'you no longer have access to this batch (you are no longer a member of its session). What you see is how it was then.' : stopped?.message}
+        </div>
+      )}
       <ProgressBar value={data.progress} label="Batch progress" />
       <div className="inline-fields">
-        {data.status === 'RUNNING' && (
-          <button type="button" className="secondary" disabled={cancelState.loading} onClick={() => void cancel({ variables: { id } }).then(() => batch.refetch()).catch(() => undefined)}>
+        {data.status === 'RUNNING' && canCancel && (
+          <button type="button" className="secondary" disabled={cancelState.loading} onClick={() => void cancel({ variables: { id } }).then(() => refresh('all')).catch(() => undefined)}>
             Cancel batch
           </button>
         )}

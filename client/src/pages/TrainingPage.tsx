@@ -1,10 +1,13 @@
 import { useMutation, useQuery } from '@apollo/client/react';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { DatasetEditor } from '../components/DatasetEditor';
 import { EmptyState, ErrorNotice } from '../components/Notice';
 import { explainError } from '../lib/errors';
 import { CreateDatasetMutation, DatasetsQuery, StartTrainingMutation, TrainingLimitsQuery, TrainingRunsQuery } from '../operations/training';
+
+/** How often the Runs list is fetched again while a run is open. */
+const RUNS_POLL_MS = 3000;
 
 /** The run form: the tier's limits are shown before anyone presses Start. */
 function RunForm({ datasetId }: { datasetId: string }) {
@@ -55,6 +58,26 @@ function RunForm({ datasetId }: { datasetId: string }) {
 export function TrainingPage() {
   const datasets = useQuery(DatasetsQuery);
   const runs = useQuery(TrainingRunsQuery);
+  // The list follows its runs: polled while one is queued or running, and fetched again when the tab comes
+  // back into view (a run started or cancelled in another tab).
+  const open = (runs.data?.trainingRuns.edges ?? []).some(({ node }) => node.status === 'QUEUED' || node.status === 'RUNNING');
+  const { startPolling, stopPolling, refetch: refetchRuns } = runs;
+  useEffect(() => {
+    if (!open) return undefined;
+    startPolling(RUNS_POLL_MS);
+    return () => stopPolling();
+  }, [open, startPolling, stopPolling]);
+  useEffect(() => {
+    const again = () => {
+      if (document.visibilityState === 'visible') void refetchRuns().catch(() => undefined);
+    };
+    window.addEventListener('focus', again);
+    document.addEventListener('visibilitychange', again);
+    return () => {
+      window.removeEventListener('focus', again);
+      document.removeEventListener('visibilitychange', again);
+    };
+  }, [refetchRuns]);
   const [create, createState] = useMutation(CreateDatasetMutation, { refetchQueries: ['Datasets'] });
   const [name, setName] = useState('');
   const [selected, setSelected] = useState<string | null>(null);
@@ -72,7 +95,7 @@ export function TrainingPage() {
     <div className="stack">
       <h1>Training</h1>
       <form className="card inline wrap" onSubmit={(e) => void submit(e)}>
-        <label>Dataset name <input value={name} onChange={(e) => setName(e.target.value)} /></label>
+        <label>Dataset name <input id="dataset-name" value={name} onChange={(e) => setName(e.target.value)} /></label>
         <button type="submit" className="button">Create dataset</button>
         <ErrorNotice error={createState.error} />
       </form>
@@ -84,13 +107,16 @@ export function TrainingPage() {
           </select>
         </label>
       )}
-      {current && <DatasetEditor key={current} datasetId={current} />}
+      {current && <DatasetEditor key={current} datasetId={current} onDeleted={() => {
+        setSelected(null);
+        document.getElementById('dataset-name')?.focus();
+      }} />}
       {current && <RunForm datasetId={current} />}
       <section aria-labelledby="runs-title">
         <h2 id="runs-title" className="h3">Runs</h2>
         <ul>
           {(runs.data?.trainingRuns.edges ?? []).map(({ node }) => (
-            <li key={node.id}><Link to={`/training/runs/${node.id}`}>{node.loraName}</Link> <span className="badge">{node.status}</span> {node.step}/{node.totalSteps}</li>
+            <li key={node.id} data-run-id={node.id}><Link to={`/training/runs/${node.id}`}>{node.loraName}</Link> <span className="badge">{node.status}</span> {node.step}/{node.totalSteps}</li>
           ))}
         </ul>
       </section>

@@ -1,4 +1,4 @@
-import { useQuery, useSubscription } from '@apollo/client/react';
+import { useMutation, useQuery, useSubscription } from '@apollo/client/react';
 import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { LossChart } from '../components/LossChart';
@@ -7,11 +7,13 @@ import { ProgressBar } from '../components/ProgressBar';
 import { SampleComparison } from '../components/SampleComparison';
 import { DEFAULT_SETTINGS } from '../components/settings';
 import type { TrainingUpdatedSubscription as TrainingEvent } from '../gql/graphql';
-import { TrainingRunQuery, TrainingUpdatedSubscription } from '../operations/training';
+import { CancelTrainingMutation, TrainingRunQuery, TrainingUpdatedSubscription } from '../operations/training';
 
 type Event = TrainingEvent['trainingUpdated'];
 type Point = { step: number; loss: number };
 type Metrics = { lossCurve: Point[]; evaluationCurve: Point[] } | null | undefined;
+
+const FINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
 /** One point per step in step order, the latest report winning (a resumed run reports the steps after its checkpoint again). */
 function byStep(points: Point[]): Point[] {
@@ -44,22 +46,39 @@ export function TrainingRunPage() {
     onData: ({ data }) => {
       const event = data.data?.trainingUpdated;
       if (event) setEvents((list) => (list.some((e) => e.eventId === event.eventId) ? list : [...list, event]));
-      if (event && ['COMPLETED', 'FAILED', 'CANCELLED'].includes(event.type)) void run.refetch();
+      if (event && FINAL.includes(event.type)) void run.refetch();
     },
   });
+  const [cancel, cancelState] = useMutation(CancelTrainingMutation);
   const last = events.at(-1);
   const info = run.data?.trainingRun;
   const loss = lossSeries(info?.lora?.metrics, events);
   const samples = events.filter((e) => e.type === 'SAMPLE');
   const done = events.find((e) => e.type === 'COMPLETED');
   const useLora = (loraId: string) => void navigate('/', { state: { settings: { ...DEFAULT_SETTINGS, loras: [{ loraId, weight: 1 }] } } });
+  // A final status (from the run or its events) wins over the last progress event.
+  const ended = events.find((e) => FINAL.includes(e.type))?.type ?? (info && FINAL.includes(info.status) ? info.status : undefined);
+  const status = ended ?? last?.type ?? info?.status;
+  const cancellable = !!info && !ended && (info.status === 'QUEUED' || info.status === 'RUNNING');
+  const cancelRun = () => {
+    if (!info || !window.confirm(`Cancel the training run “${info.loraName}”? A running one stops before its next step; its last checkpoint stays downloadable.`)) return;
+    void cancel({ variables: { id: info.id } }).catch(() => undefined);
+  };
   return (
     <div className="stack">
       <h1>Training {info?.loraName}</h1>
       <ErrorNotice error={run.error} />
-      <p><span className="badge" data-testid="run-status">{last?.type ?? info?.status}</span> step {last?.step ?? info?.step} of {last?.totalSteps ?? info?.totalSteps}
+      <p><span className="badge" data-testid="run-status">{status}</span> step {last?.step ?? info?.step} of {last?.totalSteps ?? info?.totalSteps}
         {last?.etaSeconds != null && <span className="muted"> · about {last.etaSeconds} s left</span>}</p>
       <ProgressBar value={(last?.step ?? 0) / Math.max(1, last?.totalSteps ?? 1)} label="Training progress" />
+      {cancellable && (
+        <div className="actions">
+          {cancelState.data
+            ? <p className="muted" role="status">Cancel requested: the run stops before its next step.</p>
+            : <button type="button" className="button ghost" disabled={cancelState.loading} onClick={cancelRun}>Cancel training</button>}
+        </div>
+      )}
+      <ErrorNotice error={cancelState.error} title="Could not cancel" />
       {last?.error && <p className="notice error">{last.error.message}</p>}
       <section aria-labelledby="loss-title" className="card">
         <h2 id="loss-title" className="h3">Loss</h2>

@@ -1,0 +1,101 @@
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
+import { gqlData } from '../support/graphql';
+import { ensureClientBuilt, launchChromium, screenshot, signUpInBrowser } from './browser';
+
+// A member's Job and Batch pages when the session's owner removes them: the live streams end with FORBIDDEN and
+// the pages say so; a favourite of an image no longer shared can still be taken back. A member (not the batch's
+// owner nor the session's) is not offered "Cancel batch".
+let app: TestApp;
+let browser: Browser;
+let member: BrowserContext;
+
+beforeAll(async () => {
+  ensureClientBuilt();
+  app = await startTestApp();
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await member?.close().catch(() => undefined);
+  await browser?.close();
+  await app?.close();
+});
+
+const login = async (email: string) =>
+  (await gqlData<any>(app.url, 'mutation($e:String!){ login(email:$e, password:"correct horse battery") { token } }', { e: email })).login.token as string;
+
+describe('removed from a session', () => {
+  it('the Job and Batch pages say live updates stopped; unfavouriting an image no longer shared clears the star', async () => {
+    const owner = await factory.user(app, { tier: 'ENTERPRISE' });
+    const { createSession } = await gqlData<any>(app.url, 'mutation { createSession(name: "Moodboard") { id } }', {}, owner.token);
+    const sessionId = createSession.id as string;
+    const { createSessionInvite } = await gqlData<any>(app.url, 'mutation($s:ID!){ createSessionInvite(sessionId:$s, role: COLLABORATOR) { token } }', { s: sessionId }, owner.token);
+
+    // Max: FREE (the smallest query budget), a collaborator in the session.
+    member = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: app.url });
+    member.setDefaultTimeout(20_000);
+    const page = await member.newPage();
+    await page.goto('/signup');
+    const email = await signUpInBrowser(page, 'Max');
+    const maxToken = await login(email);
+    const { me } = await gqlData<any>(app.url, '{ me { id } }', {}, maxToken);
+    await gqlData(app.url, 'mutation($t:String!){ joinSession(token:$t) { id } }', { t: createSessionInvite.token }, maxToken);
+
+    // A finished image in the session, which Max favourites; then a batch long enough to keep jobs queued.
+    const harbour = await factory.job(app, owner, { prompt: 'a quiet harbour', sessionId }, { wait: true });
+    await gqlData(app.url, 'mutation($i:ID!){ favoriteImage(imageId:$i) { id } }', { i: harbour.images[0].id }, maxToken);
+    const prompts = Array.from({ length: 16 }, (_, i) => `a slow lantern ${i + 1}`);
+    const { createBatch } = await gqlData<any>(app.url, 'mutation($input: BatchInput!) { createBatch(input: $input) { id jobs(first: 20) { edges { node { id } } } } }',
+      { input: { name: 'Night lanterns', prompts, width: 256, height: 256, steps: 30, sessionId } }, owner.token);
+    const lastJob = createBatch.jobs.edges.at(-1).node.id as string;
+
+    // The owner (of the batch and the session) is offered Cancel.
+    const ownerContext = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: app.url });
+    try {
+      const ownerPage = await ownerContext.newPage();
+      await ownerPage.goto('/signin');
+      await ownerPage.evaluate((token) => localStorage.setItem('atelier.token', token), owner.token);
+      await ownerPage.goto(`/batches/${createBatch.id}`);
+      await ownerPage.getByRole('button', { name: 'Cancel batch' }).waitFor();
+    } finally {
+      await ownerContext.close();
+    }
+
+    const batchPage = page;
+    await batchPage.goto(`/batches/${createBatch.id}`);
+    await batchPage.getByRole('heading', { name: 'Night lanterns' }).waitFor();
+    await batchPage.getByText(/· running$/).waitFor();
+    // Max owns neither the batch nor the session: no Cancel to press (the server would refuse it).
+    expect(await batchPage.getByRole('button', { name: 'Cancel batch' }).count()).toBe(0);
+    const jobPage = await member.newPage();
+    await jobPage.goto(`/jobs/${lastJob}`);
+    await jobPage.getByText(/Position \d+ in the queue|Next in the queue/).waitFor();
+    const harbourPage = await member.newPage();
+    await harbourPage.goto(`/jobs/${harbour.id}`);
+    const star = harbourPage.getByRole('button', { name: /^Favourite image 1 of/ });
+    await expect.poll(() => star.getAttribute('aria-pressed')).toBe('true');
+
+    await gqlData(app.url, 'mutation($s:ID!, $u:ID!){ removeSessionMember(sessionId:$s, userId:$u) { id } }', { s: sessionId, u: me.id }, owner.token);
+
+    await jobPage.getByRole('alert').filter({ hasText: 'Live updates stopped' }).waitFor();
+    await expect(jobPage.getByRole('alert').textContent()).resolves.toContain('no longer have access to this job');
+    expect(await jobPage.getByText(/in the queue/).count()).toBe(0);
+    expect(await jobPage.getByText('No longer shared').count()).toBe(1);
+    await screenshot(jobPage, 'job-page-removed-member');
+    await batchPage.getByRole('alert').filter({ hasText: 'Live updates stopped' }).waitFor();
+    await expect(batchPage.getByRole('alert').textContent()).resolves.toContain('no longer have access to this batch');
+    await batchPage.getByText(/no longer shared with you$/).waitFor();
+    await screenshot(batchPage, 'batch-page-removed-member');
+
+    // The favourite is removed though the image is no longer shared (unfavoriteImage answers null): the star clears.
+    await star.click();
+    await expect.poll(() => star.getAttribute('aria-pressed')).toBe('false');
+    await harbourPage.getByRole('status').filter({ hasText: 'no longer shared with you' }).waitFor();
+    expect(await app.db.query('SELECT 1 FROM favorites WHERE user_id = $1', [me.id])).toEqual([]);
+
+    // What is left of the queue is withdrawn (it may have finished already).
+    await gqlData(app.url, 'mutation($id:ID!){ cancelBatch(id:$id) { id } }', { id: createBatch.id }, owner.token).catch(() => undefined);
+  }, 180_000);
+});

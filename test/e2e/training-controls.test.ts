@@ -1,0 +1,136 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Dataset, DatasetImage, TrainingRun, User } from '../../src/entities';
+import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
+import { gqlData } from '../support/graphql';
+import { paletteDataset } from '../support/training';
+import { ensureClientBuilt, launchChromium, screenshot, signUpInBrowser } from './browser';
+
+// Cancelling a run, removing dataset images and deleting a dataset from the Training pages. The API runs
+// without workers (ATELIER_ROLE=api): a run stays QUEUED until cancelled, which is all these need.
+let app: TestApp;
+let browser: Browser;
+
+beforeAll(async () => {
+  ensureClientBuilt();
+  app = await startTestApp({ ATELIER_ROLE: 'api' });
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+const START = 'mutation($i:TrainingInput!){ startTraining(input:$i){ id } }';
+
+/** A PRO user signed up in a fresh browser context, with a 4-image dataset; the context, page, user and API token. */
+async function proWithDataset(name: string, dataset: string): Promise<{ context: BrowserContext; page: Page; user: User; token: string; datasetId: string }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: app.url });
+  context.setDefaultTimeout(20_000);
+  const page = await context.newPage();
+  await page.goto('/signup');
+  const email = await signUpInBrowser(page, name);
+  const user = await app.db.getRepository(User).findOneByOrFail({ email });
+  await factory.updateUser(app, user.id, { tier: 'PRO' });
+  const token = (await gqlData<any>(app.url, 'mutation($e:String!){ login(email:$e, password:"correct horse battery") { token } }', { e: email })).login.token as string;
+  const datasetId = await paletteDataset(app.url, token, { name: dataset, rgb: [20, 160, 150], caption: 'a teal texture', count: 4 });
+  return { context, page, user, token, datasetId };
+}
+
+describe('training controls', () => {
+  it('removes an image, cancels a queued run from its page and deletes the dataset', async () => {
+    const { context, page, datasetId } = await proWithDataset('Ivo', 'Teal studies');
+    try {
+      const dialogs: string[] = [];
+      page.on('dialog', (dialog) => {
+        dialogs.push(dialog.message());
+        void dialog.accept();
+      });
+      await page.goto('/training');
+      await page.getByRole('heading', { name: /Teal studies/ }).waitFor();
+      const images = page.getByRole('list', { name: 'Images' }).getByRole('listitem');
+      await expect.poll(() => images.count()).toBe(4);
+
+      // Remove the second image: asked first, then gone here and on the server; focus back on the dataset.
+      await page.getByRole('button', { name: 'Remove image 2' }).click();
+      await expect.poll(() => images.count()).toBe(3);
+      expect(dialogs.at(-1)).toMatch(/^Remove image 2 from “Teal studies”\?/);
+      expect(await app.db.getRepository(DatasetImage).countBy({ datasetId })).toBe(3);
+      await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('dataset-title');
+      await page.getByText('3 images').waitFor();
+
+      // Start a run; with no worker it stays QUEUED until cancelled from its page.
+      await page.getByLabel('LoRA name').fill('teal');
+      await page.getByLabel('Steps').fill('40');
+      await page.getByLabel('Save every').fill('20');
+      await page.getByRole('button', { name: 'Start training' }).click();
+      await page.waitForURL(/\/training\/runs\//);
+      const runId = page.url().split('/').at(-1)!;
+      await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('QUEUED');
+      await page.getByRole('button', { name: 'Cancel training' }).click();
+      expect(dialogs.at(-1)).toMatch(/^Cancel the training run “teal”\?/);
+      await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('CANCELLED');
+      expect((await app.db.getRepository(TrainingRun).findOneByOrFail({ id: runId })).status).toBe('CANCELLED');
+      expect(await page.getByRole('button', { name: 'Cancel training' }).count()).toBe(0);
+      await screenshot(page, 'training-run-cancelled-from-page');
+
+      // Delete the dataset: asked first, then the page offers to create one, with focus on its name.
+      await page.goto('/training');
+      await page.getByRole('heading', { name: /Teal studies/ }).waitFor();
+      await page.getByRole('button', { name: 'Delete dataset' }).click();
+      expect(dialogs.at(-1)).toMatch(/^Delete the dataset “Teal studies” and its 3 images\?/);
+      await page.getByText('No datasets yet').waitFor();
+      expect(await app.db.getRepository(Dataset).countBy({ id: datasetId })).toBe(0);
+      await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('dataset-name');
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+
+  it('a run locking the dataset is named in words with its link and Cancel; the Runs list follows the runs live', async () => {
+    const { context, page, token, datasetId } = await proWithDataset('Kit', 'Moss');
+    try {
+      page.on('dialog', (dialog) => void dialog.accept());
+      const first = (await gqlData<any>(app.url, START, { i: { datasetId, loraName: 'moss', steps: 40, saveEvery: 20 } }, token)).startTraining.id as string;
+      await page.goto('/training');
+      await page.getByRole('heading', { name: /Moss/ }).waitFor();
+      const runs = page.getByRole('region', { name: 'Runs' }).or(page.locator('section[aria-labelledby=runs-title]'));
+      const row = (id: string) => runs.locator(`li[data-run-id="${id}"]`);
+      await expect.poll(() => row(first).textContent(), { timeout: 15_000 }).toContain('QUEUED');
+
+      // The caption edit is refused while the run is queued: said for people, no UUID nor API names.
+      const caption = page.getByLabel('Caption of image 1');
+      await caption.fill('moss, close up');
+      await caption.blur();
+      const alert = page.getByRole('alert').filter({ hasText: 'is being used by' });
+      await alert.waitFor();
+      const text = (await alert.textContent())!;
+      expect(text).toContain('“Moss” is being used by the training run “moss”, so its images cannot change until the run ends.');
+      expect(text).not.toContain(first);
+      expect(text).not.toMatch(/cancelTraining|RUNNING|QUEUED/);
+      expect(await alert.getByRole('link', { name: 'Open the run' }).getAttribute('href')).toBe(`/training/runs/${first}`);
+      await screenshot(page, 'training-conflict-in-words');
+
+      // Cancel from the alert: the run ends, the alert goes, the Runs list shows it without a reload, and the edit goes through.
+      await alert.getByRole('button', { name: 'Cancel the run' }).click();
+      await expect.poll(() => page.getByRole('alert').filter({ hasText: 'is being used by' }).count(), { timeout: 15_000 }).toBe(0);
+      await expect.poll(() => row(first).textContent(), { timeout: 15_000 }).toContain('CANCELLED');
+      expect((await app.db.getRepository(TrainingRun).findOneByOrFail({ id: first })).status).toBe('CANCELLED');
+      await caption.fill('moss, very close up');
+      await caption.blur();
+      await expect.poll(async () => (await app.db.getRepository(DatasetImage).find({ where: { datasetId }, order: { createdAt: 'ASC', id: 'ASC' } }))
+        .some((i) => i.caption === 'moss, very close up'), { timeout: 15_000 }).toBe(true);
+
+      // A run started elsewhere (another tab: here the API) shows when the page is back in focus, and its cancel follows.
+      const second = (await gqlData<any>(app.url, START, { i: { datasetId, loraName: 'moss2', steps: 40, saveEvery: 20 } }, token)).startTraining.id as string;
+      await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+      await expect.poll(() => row(second).textContent(), { timeout: 15_000 }).toContain('QUEUED');
+      await gqlData(app.url, 'mutation($id:ID!){ cancelTraining(id:$id) { id } }', { id: second }, token);
+      await expect.poll(() => row(second).textContent(), { timeout: 15_000 }).toContain('CANCELLED');
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+});
