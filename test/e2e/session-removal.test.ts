@@ -48,7 +48,9 @@ describe('removed from a session', () => {
     await gqlData(app.url, 'mutation($i:ID!){ favoriteImage(imageId:$i) { id } }', { i: harbour.images[0].id }, maxToken);
     const prompts = Array.from({ length: 16 }, (_, i) => `a slow lantern ${i + 1}`);
     const { createBatch } = await gqlData<any>(app.url, 'mutation($input: BatchInput!) { createBatch(input: $input) { id jobs(first: 20) { edges { node { id } } } } }',
-      { input: { name: 'Night lanterns', prompts, width: 256, height: 256, steps: 30, sessionId } }, owner.token);
+      // 1024², 50 steps: its last job is still waiting long after the pages below have loaded (at 256², 30 steps
+      // the 16 were done in about a second, and the last job's page had nothing left to stop).
+      { input: { name: 'Night lanterns', prompts, width: 1024, height: 1024, steps: 50, sessionId } }, owner.token);
     const lastJob = createBatch.jobs.edges.at(-1).node.id as string;
 
     // The owner (of the batch and the session) is offered Cancel.

@@ -106,8 +106,9 @@ describe('training controls', () => {
       await caption.blur();
       const alert = page.getByRole('alert').filter({ hasText: 'is being used by' });
       await alert.waitFor();
+      // The run's name shows once the alert has read the run ("one of your training runs" until then).
+      await expect.poll(() => alert.textContent()).toContain('“Moss” is being used by the training run “moss”, so its images cannot change until the run ends.');
       const text = (await alert.textContent())!;
-      expect(text).toContain('“Moss” is being used by the training run “moss”, so its images cannot change until the run ends.');
       expect(text).not.toContain(first);
       expect(text).not.toMatch(/cancelTraining|RUNNING|QUEUED/);
       expect(await alert.getByRole('link', { name: 'Open the run' }).getAttribute('href')).toBe(`/training/runs/${first}`);
