@@ -9,6 +9,7 @@ import { assertUuid } from '../kernel/ids';
 import type { Logger } from '../observability/logger';
 import type { ArtifactStore } from '../storage/artifact-store';
 import type { AuditLog, RequestOrigin } from './audit-log';
+import { lockedAdminIds } from './users';
 import type { PrincipalStamps } from './principal-stamps';
 
 /** Jobs expired per statement, so one housekeeping run never holds a huge transaction. */
@@ -76,9 +77,9 @@ export class DataLifecycle {
     const open = await this.o.db.getRepository(Job).countBy({ ownerId: user.id, status: In([...OPEN_JOB_STATUSES]) });
     if (open > 0) throw new AppError(ErrorCode.CONFLICT, `You have ${open} job(s) queued or running: cancel them first`);
     const { files, memberships } = await this.o.db.transaction(async (m) => {
-      // The admins' rows locked (as role changes lock them, services/users.ts): the last admin does not go.
-      const admins: { id: string }[] = await m.query(`SELECT id FROM users WHERE role = 'ADMIN' FOR UPDATE`);
-      if (admins.length === 1 && admins[0].id === user.id) {
+      // The admins' rows locked, as a role change locks them: the last admin does not go.
+      const admins = await lockedAdminIds(m);
+      if (admins.length === 1 && admins[0] === user.id) {
         throw new AppError(ErrorCode.CONFLICT, 'You are the only admin: make another account an admin first (setUserRole)');
       }
       const images = await m.getRepository(Image).find({ select: { storageKey: true }, where: { ownerId: user.id } });

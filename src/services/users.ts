@@ -1,9 +1,18 @@
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AuditEventKind, Role, Tier, User } from '../entities';
 import { forbidden, notFound } from '../kernel/errors';
 import type { AuditLog, RequestOrigin } from './audit-log';
 import { assertUuid } from '../kernel/ids';
 import type { PrincipalStamps } from './principal-stamps';
+
+/**
+ * The admins' ids, their rows locked until `m`'s transaction ends: every change that could leave no admin (a
+ * role change, an account deleted) takes this lock first, so two of them are taken one after the other.
+ */
+export async function lockedAdminIds(m: EntityManager): Promise<string[]> {
+  const rows: { id: string }[] = await m.query(`SELECT id FROM users WHERE role = 'ADMIN' FOR UPDATE`);
+  return rows.map((row) => row.id);
+}
 
 /** Admin operations on accounts; every change is audited with its before and after. */
 export class UserService {
@@ -24,8 +33,7 @@ export class UserService {
     const user = await this.db.transaction(async (m) => {
       // The admins' rows locked, and the caller found among them: two admins demoting each other at once are
       // taken one after the other, and the second is no longer an admin, so one admin always remains.
-      const admins: { id: string }[] = await m.query(`SELECT id FROM users WHERE role = 'ADMIN' FOR UPDATE`);
-      if (!admins.some((row) => row.id === admin.id)) throw forbidden('Only admins can change accounts');
+      if (!(await lockedAdminIds(m)).includes(admin.id)) throw forbidden('Only admins can change accounts');
       const found = await m.findOneBy(User, { id });
       if (!found) throw notFound('User');
       await m.update(User, { id: found.id }, { [field]: value });

@@ -98,7 +98,6 @@ export class LiveEvents {
     const queue = await open(() => release());
     const stream: MemberStream = { sessionId, userId: user.id, lose: () => lose(queue) };
     try {
-      // Attached after the stream's own listener: the feed pushes a MEMBER_LEFT before this ends it.
       const stopWatching = await this.events.watch('session', sessionId, (event) => {
         if (event.type === 'MEMBER_LEFT' && event.actorId === user.id) stream.lose();
       });
@@ -109,12 +108,11 @@ export class LiveEvents {
       // Ended already (a final job's replay): no more to watch, but what it holds is still for members only.
       if (queue.ended) release();
       else this.memberStreams.add(stream);
-      if (!(await this.access.sessionRole(sessionId, user.id))) stream.lose();
     } catch (error) {
       queue.end();
       throw error;
     }
-    return queue;
+    return this.readMembershipOnce(user, sessionId, queue, lose);
   }
 
   /** The membership read once a stream is open: a removal just before it began ends it. Keeps nothing per stream. */
