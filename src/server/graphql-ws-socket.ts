@@ -2,6 +2,8 @@ import type http from 'node:http';
 import type net from 'node:net';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { flatString } from '../kernel/flat-string';
+import { AsyncQueue } from '../subscriptions/async-queue';
 import { SpreadInterval } from '../subscriptions/spread-interval';
 
 /**
@@ -56,7 +58,11 @@ export class TurnCoalescer {
  * (graphql-ws/use/ws keeps it): its headers and stream state are about 1.5 KB
  * a socket for the socket's whole life (docs/performance.md).
  */
-export interface SocketExtra { socket: WebSocket }
+export interface SocketExtra {
+  socket: WebSocket;
+  /** Writes a frame now unless SEND_HIGH_WATER_BYTES are waiting (then false, and nothing is written). */
+  sendNow: (data: string) => boolean;
+}
 
 export interface SocketGlueOptions<E> {
   /** Keep-alive ping interval; 0 or Infinity for none. */
@@ -66,6 +72,39 @@ export interface SocketGlueOptions<E> {
   onClientError?: (err: unknown) => void;
   /** What a connection keeps of its upgrade request (its address, its user agent). */
   extraOf: (request: http.IncomingMessage) => E;
+  /**
+   * A subscription whose source is an AsyncQueue has each result without
+   * errors written by the glue as it comes (`directNext`), without
+   * graphql-ws's `onNext`: set only where `onNext` hands such a result back
+   * unchanged.
+   */
+  directResults?: boolean;
+}
+
+/** Each shared result's JSON, written once however many subscribers it goes to. */
+const resultJson = new WeakMap<object, string>();
+
+/**
+ * What a subscription's queue offers each result to (`AsyncQueue.deliverDirectly`):
+ * a result without errors is written at once as the `next` frame graphql-ws
+ * would write (`{"id":…,"type":"next","payload":…}`, the same bytes), its
+ * JSON made once per result and shared by every subscriber it goes to. A
+ * result with errors, or a socket with SEND_HIGH_WATER_BYTES waiting, is
+ * declined: graphql-ws takes it through `onNext` and its own send, which
+ * waits for the write.
+ */
+export function directNext(id: string, sendNow: (data: string) => boolean): (result: unknown) => boolean {
+  // Held for the subscription's life, so kept flat.
+  const head = flatString(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
+  return (result) => {
+    if (typeof result !== 'object' || result === null || (result as { errors?: unknown }).errors !== undefined) return false;
+    let json = resultJson.get(result);
+    if (json === undefined) {
+      json = JSON.stringify(result);
+      resultJson.set(result, json);
+    }
+    return sendNow(`${head}${json}}`);
+  };
 }
 
 /**
@@ -89,8 +128,17 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
   wss: WebSocketServer,
   glue: SocketGlueOptions<E>,
 ): { dispose(): Promise<void> } {
-  const { keepAliveMs, onInternalError, onClientError = () => undefined, extraOf } = glue;
-  const server = makeServer<P, E & SocketExtra>(options);
+  const { keepAliveMs, onInternalError, onClientError = () => undefined, extraOf, directResults = false } = glue;
+  const server = makeServer<P, E & SocketExtra>(directResults ? {
+    ...options,
+    // Once the subscription's source is known: an event log queue hands its results straight to the socket.
+    onOperation: async (ctx, id, payload, args, result) => {
+      const replaced = await options.onOperation?.(ctx, id, payload, args, result);
+      const source = replaced ?? result;
+      if (source instanceof AsyncQueue) source.deliverDirectly(directNext(id, ctx.extra.sendNow));
+      return replaced;
+    },
+  } : options);
   // Picks graphql-transport-ws from the offered subprotocols, as useServer does.
   wss.options.handleProtocols = handleProtocols;
   // One timer for every socket's keep-alive, a 24th of the sockets pinged per tick: 10,000 pings in one
@@ -114,16 +162,20 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
     // ws keeps the TCP socket it writes to as `_socket` (it has no public accessor); without it, frames go as before.
     const raw = (socket as unknown as { _socket?: net.Socket })._socket;
     const seen = { turn: -1, corked: false };
+    /** A frame written now, or false (nothing written) with SEND_HIGH_WATER_BYTES waiting. A closed socket takes it (and drops it). */
+    const sendNow = (data: string): boolean => {
+      if (socket.readyState !== socket.OPEN) return true;
+      if (socket.bufferedAmount >= SEND_HIGH_WATER_BYTES) return false;
+      coalescer.beforeSend(raw, seen);
+      socket.send(data);
+      return true;
+    };
     const closed = server.opened(
       {
         protocol: socket.protocol,
         send: (data) => {
-          if (socket.readyState !== socket.OPEN) return undefined;
+          if (sendNow(data)) return undefined;
           coalescer.beforeSend(raw, seen);
-          if (socket.bufferedAmount < SEND_HIGH_WATER_BYTES) {
-            socket.send(data);
-            return undefined;
-          }
           return new Promise<void>((resolve, reject) => socket.send(data, (err) => (err ? reject(err) : resolve())));
         },
         close: (code, reason) => socket.close(code, reason),
@@ -134,7 +186,7 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
           });
         }),
       },
-      { ...extraOf(request), socket },
+      { ...extraOf(request), socket, sendNow },
     );
     socket.once('close', (code, reason) => {
       stopBeating?.();

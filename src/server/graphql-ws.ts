@@ -207,6 +207,8 @@ export function attachWebSocketServer(options: {
       onInternalError: (err) => logger.error({ err }, 'internal error on a graphql-ws socket'),
       onClientError: (err) => logger.info({ transport: 'ws', code: (err as { code?: unknown }).code }, 'client broke the WebSocket protocol; closed'),
       extraOf: (request) => ({ origin: { clientIp: clientAddressOf(request, options.trustProxy ?? 0), userAgent: request.headers['user-agent'] } }),
+      // onNext above hands a result without errors back unchanged: such results are written by the glue.
+      directResults: true,
     },
   );
 

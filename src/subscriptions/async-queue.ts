@@ -1,6 +1,11 @@
 /**
  * A push-to-pull bridge: producers `push`, one consumer iterates. Ending the
  * iteration (return/throw from `for await`) runs `onClose` exactly once.
+ *
+ * The consumer may also take items itself, without a promise each
+ * (`deliverDirectly`): graphql-ws iterates a subscription's queue, and the
+ * socket glue writes each event's frame at once while graphql-ws waits in
+ * `next()` (server/graphql-ws-socket.ts).
  */
 export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   private readonly items: T[] = [];
@@ -8,6 +13,12 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   private closed = false;
   private failure: Error | null = null;
   private map: ((item: T) => unknown) | null = null;
+  /** Takes (mapped) items while the iterating consumer waits: `deliverDirectly`. */
+  private offer: ((value: unknown) => boolean) | null = null;
+  /** An item's mapping is being awaited on its way to `offer`: the items behind it wait. */
+  private mapping = false;
+  /** Set when the stream was cut (`abort`, `return`, `throw`): a mapping still awaited is dropped. */
+  private cut = false;
 
   /**
    * @param onClose runs once when the stream ends, however it ends.
@@ -40,8 +51,26 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     }
   }
 
+  /**
+   * From now on each item (mapped, its promise awaited, in order) goes to
+   * `offer` while the iterating consumer waits in `next()` with nothing ahead
+   * of it; `next()` is handed only what `offer` declines (returns false for),
+   * and the stream's end. The consumer's order is kept: nothing is offered
+   * while it holds a declined item, until it asks for the next one.
+   */
+  deliverDirectly(offer: (value: unknown) => boolean): void {
+    this.offer = offer;
+    this.drain();
+  }
+
   push(item: T): void {
     if (this.closed) return;
+    if (this.offer) {
+      this.items.push(item);
+      if (this.isLast(item)) this.end();
+      else this.drain();
+      return;
+    }
     const waiter = this.waiting.shift();
     if (waiter) waiter.resolve(this.handOut(item));
     else this.items.push(item);
@@ -54,7 +83,19 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     if (error) this.failure = error;
     this.closed = true;
     this.onClose();
+    if (this.offer) return this.drain();
     if (this.items.length > 0) return;
+    this.finish();
+  }
+
+  /** Ends the stream now with `error`, dropping items not yet taken (access was lost: nothing more may reach the consumer). */
+  abort(error: Error): void {
+    this.dropPending();
+    this.end(error);
+  }
+
+  /** Tells every waiting `next()` the stream is over (its error once, if it ended with one). */
+  private finish(): void {
     for (const waiter of this.waiting.splice(0)) {
       const failure = this.failure;
       this.failure = null; // the error is told once, like next() does
@@ -63,10 +104,46 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     }
   }
 
-  /** Ends the stream now with `error`, dropping items not yet taken (access was lost: nothing more may reach the consumer). */
-  abort(error: Error): void {
+  private dropPending(): void {
     this.items.length = 0;
-    this.end(error);
+    this.cut = true;
+  }
+
+  /** With `offer`: hands the items on, in order, while the consumer waits; then the end, once they are all out. */
+  private drain(): void {
+    while (!this.mapping && this.waiting.length > 0 && this.items.length > 0) {
+      const item = this.items.shift() as T;
+      let value: unknown;
+      try {
+        value = this.map ? this.map(item) : item;
+      } catch (error) {
+        this.waiting.shift()!.reject(error as Error); // as next() does: that item's turn fails, the stream goes on
+        continue;
+      }
+      if (value instanceof Promise) {
+        this.mapping = true;
+        value.then(
+          (mapped) => {
+            this.mapping = false;
+            if (!this.cut) this.hand(mapped);
+            this.drain();
+          },
+          (error: Error) => {
+            this.mapping = false;
+            if (!this.cut) this.waiting.shift()?.reject(error);
+            this.drain();
+          },
+        );
+        return;
+      }
+      this.hand(value);
+    }
+    if (this.closed && this.items.length === 0 && !this.mapping) this.finish();
+  }
+
+  /** To `offer`, or to the waiting `next()` when `offer` declines it. */
+  private hand(value: unknown): void {
+    if (!this.offer!(value)) this.waiting.shift()?.resolve({ value: value as T, done: false });
   }
 
   get size(): number {
@@ -79,6 +156,12 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
+    if (this.offer) {
+      return new Promise((resolve, reject) => {
+        this.waiting.push({ resolve, reject });
+        this.drain();
+      });
+    }
     if (this.items.length > 0) return Promise.resolve(this.handOut(this.items.shift() as T));
     if (this.closed) {
       if (this.failure) {
@@ -92,13 +175,13 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   }
 
   return(): Promise<IteratorResult<T>> {
-    this.items.length = 0;
+    this.dropPending();
     this.end();
     return Promise.resolve({ value: undefined, done: true });
   }
 
   throw(error?: unknown): Promise<IteratorResult<T>> {
-    this.items.length = 0;
+    this.dropPending();
     this.end();
     return Promise.reject(error);
   }

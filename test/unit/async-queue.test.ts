@@ -44,3 +44,79 @@ describe('AsyncQueue.mapped', () => {
     await expect(mapped.next()).resolves.toEqual({ value: undefined, done: true });
   });
 });
+
+describe('AsyncQueue.deliverDirectly', () => {
+  it('offers each item, mapped and in order, while the consumer waits; what is declined goes to next(), and nothing passes it', async () => {
+    const queue = new AsyncQueue<number>();
+    const mapped = queue.mapped((n) => (n % 2 ? Promise.resolve(n * 10) : n * 10));
+    const offered: number[] = [];
+    // 30 is declined (as a socket with too much waiting is): it goes to the consumer, and 40 waits behind it.
+    queue.deliverDirectly((value) => (value === 30 ? false : (offered.push(value as number), true)));
+    queue.push(1); // nobody waits yet: held
+    expect(offered).toEqual([]);
+    const first = mapped.next();
+    for (const n of [2, 3, 4]) queue.push(n);
+    await expect(first).resolves.toEqual({ value: 30, done: false });
+    expect(offered).toEqual([10, 20]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(offered).toEqual([10, 20]); // 40 is not offered while the consumer holds 30
+    const second = mapped.next();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(offered).toEqual([10, 20, 40]);
+    queue.end();
+    await expect(second).resolves.toEqual({ value: undefined, done: true });
+  });
+
+  it('an item for which isLast holds is offered, then the stream ends, after a mapping still awaited', async () => {
+    let closed = 0;
+    const queue = new AsyncQueue<number>(() => { closed += 1; }, (n) => n === 2);
+    const mapped = queue.mapped((n) => Promise.resolve(n));
+    const offered: unknown[] = [];
+    queue.deliverDirectly((value) => offered.push(value) > 0);
+    const waiting = mapped.next();
+    queue.push(1);
+    queue.push(2);
+    queue.push(3); // after the last: dropped
+    await expect(waiting).resolves.toEqual({ value: undefined, done: true });
+    expect(offered).toEqual([1, 2]);
+    expect(closed).toBe(1);
+  });
+
+  it('abort() drops what waits and a mapping still awaited, and the consumer hears the error', async () => {
+    let release!: (n: number) => void;
+    const queue = new AsyncQueue<number>();
+    const mapped = queue.mapped((n) => (n === 1 ? new Promise<number>((resolve) => { release = resolve; }) : n));
+    const offered: unknown[] = [];
+    queue.deliverDirectly((value) => offered.push(value) > 0);
+    const waiting = mapped.next();
+    queue.push(1);
+    queue.push(2);
+    queue.abort(new Error('access lost'));
+    release(1);
+    await expect(waiting).rejects.toThrow('access lost');
+    expect(offered).toEqual([]);
+  });
+
+  it('a mapping that throws or rejects fails that next(); return() ends the stream', async () => {
+    const queue = new AsyncQueue<number>();
+    const mapped = queue.mapped((n) => {
+      if (n === 1) throw new Error('cannot map 1');
+      if (n === 2) return Promise.reject(new Error('cannot map 2'));
+      return n;
+    });
+    const offered: unknown[] = [];
+    queue.deliverDirectly((value) => offered.push(value) > 0);
+    const first = mapped.next();
+    queue.push(1);
+    await expect(first).rejects.toThrow('cannot map 1');
+    const second = mapped.next();
+    queue.push(2);
+    await expect(second).rejects.toThrow('cannot map 2');
+    const third = mapped.next();
+    queue.push(3);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(offered).toEqual([3]);
+    await mapped.return!();
+    await expect(third).resolves.toEqual({ value: undefined, done: true });
+  });
+});

@@ -7,9 +7,13 @@ import { GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import { SEND_HIGH_WATER_BYTES, serveGraphqlWs } from '../../src/server/graphql-ws-socket';
+import { subscribeSharingResults } from '../../src/server/shared-execution';
+import { AsyncQueue } from '../../src/subscriptions/async-queue';
 
 /** Pulls counted by the subscription's generator: what the server took from its source. */
 let pulled = 0;
+/** The `queued` subscriptions' sources, as the event log makes them (pushed to, not pulled from). */
+const queues: AsyncQueue<{ queued: string; fail?: boolean }>[] = [];
 const BIG = 'x'.repeat(32 * 1024);
 
 const schema = new GraphQLSchema({
@@ -29,6 +33,19 @@ const schema = new GraphQLSchema({
         type: GraphQLString,
         subscribe: async function* () {
           for (let i = 0; i < 5; i += 1) yield { burst: `event ${i}` };
+        },
+      },
+      // An event log's queue: events are pushed as they come; `fail` makes that event's execution fail.
+      queued: {
+        type: GraphQLString,
+        subscribe: () => {
+          const queue = new AsyncQueue<{ queued: string; fail?: boolean }>();
+          queues.push(queue);
+          return queue;
+        },
+        resolve: (event: { queued: string; fail?: boolean }) => {
+          if (event.fail) throw new Error(`cannot resolve ${event.queued}`);
+          return event.queued;
         },
       },
       big: {
@@ -53,11 +70,18 @@ async function start(
   keepAliveMs: number,
   reported: { internal: unknown[]; client: unknown[] } = { internal: [], client: [] },
   extraOf: (request: http.IncomingMessage) => Record<string, unknown> = () => ({}),
+  direct?: { directResults: boolean; onNext: () => void },
 ) {
   const httpServer = http.createServer();
   const wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 });
-  const served = serveGraphqlWs({ schema, context: (ctx) => ({ extra: ctx.extra }) }, wss, {
+  // With `direct`, as the service runs it: results shared through the event log's queue (shared-execution.ts),
+  // an onNext that hands a result without errors back unchanged.
+  const sharing = direct
+    ? { subscribe: (args: import('graphql').ExecutionArgs) => subscribeSharingResults(args), onNext: (_ctx: unknown, _id: string, _payload: unknown, _args: unknown, result: unknown) => { direct.onNext(); return result; } }
+    : {};
+  const served = serveGraphqlWs({ schema, context: (ctx) => ({ extra: ctx.extra }), ...sharing } as Parameters<typeof serveGraphqlWs>[0], wss, {
     keepAliveMs, onInternalError: (err) => reported.internal.push(err), onClientError: (err) => reported.client.push(err), extraOf,
+    directResults: direct?.directResults,
   });
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   cleanups.push(async () => {
@@ -141,6 +165,71 @@ describe('graphql-ws on ws (serveGraphqlWs)', () => {
     // Sent one by one, the seven frames took seven writes.
     expect(writes).toBe(3);
     expect(raw.writableCorked).toBe(0);
+  });
+
+  it('writes an event queue’s results itself, frame for frame as graphql-ws writes them; a result with errors goes through onNext', async () => {
+    /** The frames a raw client reads from a server, `directResults` on or off, for the same pushed events. */
+    const framesFrom = async (directResults: boolean) => {
+      let onNext = 0;
+      const { url } = await start(10_000, undefined, undefined, { directResults, onNext: () => { onNext += 1; } });
+      queues.length = 0;
+      const socket = new WebSocket(url, 'graphql-transport-ws');
+      cleanups.push(() => socket.terminate());
+      const frames: string[] = [];
+      const done = new Promise<void>((resolve) => socket.on('message', (data) => {
+        const frame = String(data);
+        frames.push(frame);
+        if (frame.includes('connection_ack')) socket.send(JSON.stringify({ id: 'sub "1"', type: 'subscribe', payload: { query: 'subscription { queued }' } }));
+        if (frame.includes('"complete"')) resolve();
+      }));
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init' })));
+      await expect.poll(() => queues.length).toBe(1);
+      const [queue] = queues;
+      queue.push({ queued: 'one' });
+      queue.push({ queued: 'two "quoted" é' });
+      queue.push({ queued: 'three', fail: true });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      queue.push({ queued: 'four' });
+      queue.end();
+      await done;
+      return { frames, onNext };
+    };
+    const direct = await framesFrom(true);
+    const throughGraphqlWs = await framesFrom(false);
+    expect(direct.frames).toEqual(throughGraphqlWs.frames);
+    expect(direct.frames).toHaveLength(6); // the ack, four events (one with errors) and the completion
+    expect(JSON.parse(direct.frames[3]).payload.errors[0].message).toBe('cannot resolve three');
+    // graphql-ws's onNext saw every result; with directResults, only the one with errors.
+    expect(throughGraphqlWs.onNext).toBe(4);
+    expect(direct.onNext).toBe(1);
+  });
+
+  it('holds an event queue’s results in the queue while a subscriber does not read, and writes them all, in order, when it does', async () => {
+    const { url, wss } = await start(10_000, undefined, undefined, { directResults: true, onNext: () => undefined });
+    queues.length = 0;
+    const socket = new WebSocket(url, 'graphql-transport-ws');
+    cleanups.push(() => socket.terminate());
+    const received: string[] = [];
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      if (message.type === 'connection_ack') socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { queued }' } }));
+      if (message.type === 'next') received.push(message.payload.data.queued.slice(0, 8));
+    });
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init' })));
+    await expect.poll(() => queues.length).toBe(1);
+    const clientSide = (socket as unknown as { _socket: import('node:net').Socket })._socket;
+    clientSide.pause();
+    const [queue] = queues;
+    // 2,000 events of 32 KB (64 MB), pushed as an event log pushes them, whatever the socket's state.
+    for (let i = 0; i < 2000; i += 1) queue.push({ queued: `${String(i).padStart(8, '0')}${BIG}` });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const [served] = [...wss.clients];
+    // What ws holds for the socket stays near the high-water mark: the rest waits in the queue.
+    expect(served.bufferedAmount).toBeLessThan(SEND_HIGH_WATER_BYTES + 2 * BIG.length);
+    expect(queue.size).toBeGreaterThan(1000);
+    clientSide.resume();
+    await expect.poll(() => received.length, { timeout: 20_000 }).toBe(2000);
+    expect(received).toEqual(Array.from({ length: 2000 }, (_, i) => String(i).padStart(8, '0')));
   });
 
   it('terminates a socket that stops answering pings, and keeps one that answers', async () => {
