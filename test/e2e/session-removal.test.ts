@@ -7,7 +7,7 @@ import { ensureClientBuilt, launchChromium, screenshot, signUpInBrowser } from '
 
 // A member's Job and Batch pages when the session's owner removes them: the live streams end with FORBIDDEN and
 // the pages say so; a favourite of an image no longer shared can still be taken back. A member (not the batch's
-// owner nor the session's) is not offered "Cancel batch".
+// owner nor the session's) is not offered "Cancel batch". The room of a removed member says they were removed.
 let app: TestApp;
 let browser: Browser;
 let member: BrowserContext;
@@ -100,4 +100,52 @@ describe('removed from a session', () => {
     // What is left of the queue is withdrawn (it may have finished already).
     await gqlData(app.url, 'mutation($id:ID!){ cancelBatch(id:$id) { id } }', { id: createBatch.id }, owner.token).catch(() => undefined);
   }, 180_000);
+
+  it('the room says the viewer was removed from the session, by name, with a way back; leaving from the room goes to the list', async () => {
+    const owner = await factory.user(app, { tier: 'PRO' });
+    const { createSession } = await gqlData<any>(app.url, 'mutation { createSession(name: "Moodboard") { id } }', {}, owner.token);
+    const sessionId = createSession.id as string;
+    const invite = async () => (await gqlData<any>(app.url, 'mutation($s:ID!){ createSessionInvite(sessionId:$s, role: COLLABORATOR) { token } }',
+      { s: sessionId }, owner.token)).createSessionInvite.token as string;
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: app.url });
+    context.setDefaultTimeout(20_000);
+    try {
+      const page = await context.newPage();
+      await page.goto('/signup');
+      const email = await signUpInBrowser(page, 'Rui');
+      const token = await login(email);
+      const { me } = await gqlData<any>(app.url, '{ me { id } }', {}, token);
+      await gqlData(app.url, 'mutation($t:String!){ joinSession(token:$t) { id } }', { t: await invite() }, token);
+
+      // In the room, its feed live (the viewer shows online: their presence came through the feed).
+      const openRoom = async () => {
+        await page.goto(`/sessions/${sessionId}`);
+        await page.getByRole('heading', { level: 1, name: 'Moodboard' }).waitFor();
+        await page.locator(`.members li[data-user-id="${me.id}"] .presence.online`).waitFor();
+      };
+      await openRoom();
+      await gqlData(app.url, 'mutation($s:ID!, $u:ID!){ removeSessionMember(sessionId:$s, userId:$u) { id } }', { s: sessionId, u: me.id }, owner.token);
+
+      // Their own MEMBER_LEFT ends the feed: the page says what happened, not that the link is bad.
+      await page.getByRole('heading', { level: 1, name: 'You were removed from Moodboard' }).waitFor();
+      expect(await page.getByText('Session not found').count()).toBe(0);
+      expect(await page.getByRole('heading', { level: 1 }).count()).toBe(1);
+      const back = page.getByRole('link', { name: 'Back to your sessions' });
+      expect(await back.getAttribute('href')).toBe('/sessions');
+      await screenshot(page, 'session-room-removed');
+      await back.click();
+      await page.waitForURL(/\/sessions$/);
+
+      // Back in, then leaving from the room: that MEMBER_LEFT is theirs too, but no removal: the page goes to the list.
+      await gqlData(app.url, 'mutation($t:String!){ joinSession(token:$t) { id } }', { t: await invite() }, token);
+      await openRoom();
+      await page.getByRole('button', { name: 'Leave' }).click();
+      await page.waitForURL(/\/sessions$/);
+      await page.getByRole('heading', { level: 1, name: 'Sessions' }).waitFor();
+      expect(await page.getByRole('heading', { name: /You were removed/ }).count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
 });

@@ -4,7 +4,7 @@ import { Dataset, DatasetImage, TrainingRun, User } from '../../src/entities';
 import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
 import { gqlData } from '../support/graphql';
-import { paletteDataset } from '../support/training';
+import { paletteDataset, paletteImage } from '../support/training';
 import { ensureClientBuilt, launchChromium, screenshot, signUpInBrowser } from './browser';
 
 // Cancelling a run, removing dataset images and deleting a dataset from the Training pages. The API runs
@@ -130,6 +130,57 @@ describe('training controls', () => {
       await expect.poll(() => row(second).textContent(), { timeout: 15_000 }).toContain('QUEUED');
       await gqlData(app.url, 'mutation($id:ID!){ cancelTraining(id:$id) { id } }', { id: second }, token);
       await expect.poll(() => row(second).textContent(), { timeout: 15_000 }).toContain('CANCELLED');
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+  it('an image refused while a run locks the dataset is marked not added, and is added again without dropping the file again', async () => {
+    const { context, page, token, datasetId } = await proWithDataset('Noor', 'Dunes');
+    try {
+      const sent = { uploads: 0, adds: 0 };
+      page.on('request', (request) => {
+        if (request.method() !== 'POST') return;
+        const path = new URL(request.url()).pathname;
+        if (path === '/uploads') sent.uploads += 1;
+        else if (path === '/graphql' && request.postDataJSON()?.operationName === 'AddDatasetImages') sent.adds += 1;
+      });
+      const run = (await gqlData<any>(app.url, START, { i: { datasetId, loraName: 'dunes', steps: 40, saveEvery: 20 } }, token)).startTraining.id as string;
+      await page.goto('/training');
+      await page.getByRole('heading', { name: /Dunes/ }).waitFor();
+      const images = page.getByRole('list', { name: 'Images' }).getByRole('listitem');
+      await expect.poll(() => images.count()).toBe(4);
+
+      // Dropped while the run is queued: uploaded, but the add is refused (CONFLICT). The row says so, not just the alert.
+      await page.getByLabel('Choose images').setInputFiles({ name: 'extra_one.png', mimeType: 'image/png', buffer: await paletteImage('png', [200, 170, 110], 64, 9) });
+      const row = page.getByRole('list', { name: 'Uploads' }).getByRole('listitem').filter({ hasText: 'extra_one.png' });
+      await expect.poll(() => row.getAttribute('data-upload-state')).toBe('not-added');
+      await expect(row.textContent()).resolves.toMatch(/Not added: “Dunes” is in use by a training run/);
+      await page.getByRole('alert').filter({ hasText: 'is being used by' }).waitFor();
+      const again = page.getByRole('button', { name: 'Add again (extra_one.png)' });
+      await again.waitFor();
+      expect(sent).toEqual({ uploads: 1, adds: 1 });
+      expect(await app.db.getRepository(DatasetImage).countBy({ datasetId })).toBe(4);
+      await page.getByText('4 images').waitFor();
+      await screenshot(page, 'training-upload-not-added');
+
+      // Again while the run still holds the dataset: refused again, and still offered.
+      await again.click();
+      await expect.poll(() => sent.adds).toBe(2);
+      await expect.poll(() => row.getAttribute('data-upload-state')).toBe('not-added');
+      await again.waitFor();
+
+      // Once the run has ended, "Add again" adds the kept upload: no second upload of the file, and the row is done.
+      await gqlData(app.url, 'mutation($id:ID!){ cancelTraining(id:$id) { id } }', { id: run }, token);
+      await again.click();
+      await expect.poll(() => row.getAttribute('data-upload-state')).toBe('added');
+      await expect.poll(() => images.count()).toBe(5);
+      expect(await row.textContent()).not.toContain('Not added');
+      expect(await page.getByRole('button', { name: /^Add again/ }).count()).toBe(0);
+      expect(sent).toEqual({ uploads: 1, adds: 3 });
+      const rows = await app.db.getRepository(DatasetImage).find({ where: { datasetId }, order: { createdAt: 'ASC', id: 'ASC' } });
+      expect(rows.map((r) => r.caption)).toEqual(['a teal texture', 'a teal texture', 'a teal texture', 'a teal texture', 'extra one']);
+      await page.getByText('5 images').waitFor();
     } finally {
       await context.close();
     }

@@ -12,7 +12,45 @@ interface FileUpload {
   key: string;
   name: string;
   progress: number;
+  /** The file could not be uploaded: nothing was sent to add. */
   error: string | null;
+  /**
+   * The upload, once received, and the caption it is added with: kept until
+   * the image is in the dataset, so one refused by `addDatasetImages` can be
+   * added again without sending the file again (unused uploads last a day).
+   */
+  upload: { uploadId: string; caption: string } | null;
+  /** Why `addDatasetImages` refused it; null while adding and once added. */
+  notAdded: string | null;
+  /** In the dataset. */
+  added: boolean;
+}
+
+/** An image the server names in a refusal: `images[2].uploadId` → 2. */
+const refusedIndex = (field: string | undefined): number | null => {
+  const match = field ? /^images\[(\d+)\]/.exec(field) : null;
+  return match ? Number(match[1]) : null;
+};
+
+/**
+ * Why each image of a refused `addDatasetImages` was not added: the refusal
+ * of one image (`images[i]…`) is that image's, the others were refused with
+ * it (a call adds all or none) and can be sent again. `retry` false:
+ * sending it again cannot help (the file itself was refused, or its upload
+ * expired).
+ */
+function refusalOf(error: unknown, names: string[], datasetName: string): { reason: string; retry: boolean }[] {
+  const explained = explainError(error);
+  const message = explained?.message ?? 'The images could not be added.';
+  if (explained?.code === 'CONFLICT') {
+    return names.map(() => ({ reason: `“${datasetName}” is in use by a training run, which locks its images until it ends; then press Add again.`, retry: true }));
+  }
+  const index = refusedIndex(explained?.field);
+  if (index === null || index >= names.length) return names.map(() => ({ reason: message, retry: true }));
+  const expired = /^Upload not found/.test(message);
+  return names.map((_, i) => (i === index
+    ? { reason: expired ? 'The upload has expired; drop the file again.' : message, retry: false }
+    : { reason: `It was sent with ${names[index]}, which was refused, and images are added together.`, retry: true }));
 }
 
 const FINAL_RUN = ['COMPLETED', 'FAILED', 'CANCELLED'];
@@ -74,7 +112,9 @@ function CaptionField({ id, caption, label, datasetName }: { id: string; caption
 /**
  * A dataset's images: drop files (or choose them), each uploads with its own
  * progress bar and is added with its file name as the first caption; the
- * server checks every image by content and says which one it refused.
+ * server checks every image by content and says which one it refused. Rows
+ * of a refused add say "Not added" and why, and keep their uploads: "Add
+ * again" sends them once more (after a run that locked the dataset ended).
  */
 export function DatasetEditor({ datasetId, onDeleted }: { datasetId: string; onDeleted?: () => void }) {
   const { token } = useAuth();
@@ -86,23 +126,45 @@ export function DatasetEditor({ datasetId, onDeleted }: { datasetId: string; onD
   const [uploads, setUploads] = useState<FileUpload[]>([]);
   const [over, setOver] = useState(false);
   const update = (key: string, change: Partial<FileUpload>) => setUploads((list) => list.map((u) => (u.key === key ? { ...u, ...change } : u)));
+  const name = dataset.data?.dataset.name ?? 'Dataset';
+
+  /** Adds uploaded files in one call; a refusal is written on each of their rows, with the upload kept for "Add again". */
+  const addUploads = async (rows: { key: string; name: string; upload: { uploadId: string; caption: string } }[]) => {
+    if (rows.length === 0) return;
+    const keys = new Set(rows.map((r) => r.key));
+    setUploads((list) => list.map((u) => (keys.has(u.key) ? { ...u, notAdded: null } : u)));
+    try {
+      await add({ variables: { datasetId, images: rows.map((r) => r.upload) } });
+      setUploads((list) => list.map((u) => (keys.has(u.key) ? { ...u, upload: null, notAdded: null, added: true } : u)));
+    } catch (error) {
+      const refusals = new Map(refusalOf(error, rows.map((r) => r.name), name).map((refusal, i) => [rows[i].key, refusal]));
+      setUploads((list) => list.map((u) => {
+        const refusal = refusals.get(u.key);
+        return refusal ? { ...u, notAdded: refusal.reason, upload: refusal.retry ? u.upload : null } : u;
+      }));
+    }
+  };
 
   const send = async (files: File[]) => {
     if (!token || files.length === 0) return;
     const entries = files.map((file, i) => ({ file, key: `${Date.now()}-${i}-${file.name}` }));
-    setUploads((list) => [...list, ...entries.map(({ file, key }) => ({ key, name: file.name, progress: 0, error: null }))]);
+    setUploads((list) => [...list, ...entries.map(({ file, key }): FileUpload => ({ key, name: file.name, progress: 0, error: null, upload: null, notAdded: null, added: false }))]);
     const received = await Promise.all(entries.map(async ({ file, key }) => {
       try {
         const receipt = await uploadFile(file, token, (progress) => update(key, { progress }));
-        return { uploadId: receipt.uploadId, caption: file.name.replace(/\.[^.]+$/, '').replace(/[-_]+/g, ' ') };
+        const upload = { uploadId: receipt.uploadId, caption: file.name.replace(/\.[^.]+$/, '').replace(/[-_]+/g, ' ') };
+        update(key, { upload });
+        return { key, name: file.name, upload };
       } catch (error) {
         update(key, { error: (error as Error).message });
         return null;
       }
     }));
-    const images = received.filter((r): r is { uploadId: string; caption: string } => r !== null);
-    if (images.length > 0) await add({ variables: { datasetId, images } }).catch(() => undefined);
+    await addUploads(received.filter((r) => r !== null));
   };
+  // Refused with an upload still usable: sent again together, without the files.
+  const retryable = uploads.filter((u) => u.notAdded && u.upload);
+  const addAgain = () => void addUploads(retryable.flatMap((u) => (u.upload ? [{ key: u.key, name: u.name, upload: u.upload }] : [])));
   const onDrop = (event: DragEvent) => {
     event.preventDefault();
     setOver(false);
@@ -110,7 +172,6 @@ export function DatasetEditor({ datasetId, onDeleted }: { datasetId: string; onD
   };
 
   const images = dataset.data?.dataset.images ?? [];
-  const name = dataset.data?.dataset.name ?? 'Dataset';
   const mine = dataset.data?.dataset.mine ?? false;
   const removeImage = async (id: string, label: string) => {
     if (!window.confirm(`Remove ${label} from “${name}”? Its file is deleted; runs already trained keep their LoRAs.`)) return;
@@ -143,12 +204,22 @@ export function DatasetEditor({ datasetId, onDeleted }: { datasetId: string; onD
       {uploads.length > 0 && (
         <ul className="stack" aria-label="Uploads">
           {uploads.map((u) => (
-            <li key={u.key}>
-              <span className="small">{u.name}</span> <ProgressBar value={u.progress} label={`Uploading ${u.name}`} />
+            <li key={u.key} data-upload-state={u.added ? 'added' : u.notAdded ? 'not-added' : u.error ? 'failed' : 'pending'}>
+              <span className="small">{u.name}</span>{u.added && <span className="small muted"> · added</span>}{' '}
+              <ProgressBar value={u.progress} label={`Uploading ${u.name}`} />
               {u.error && <p className="notice error">{u.error}</p>}
+              {u.notAdded && <p className="notice error"><strong>Not added: </strong>{u.notAdded}</p>}
             </li>
           ))}
         </ul>
+      )}
+      {retryable.length > 0 && (
+        <div className="actions">
+          <button type="button" className="button small" disabled={addState.loading} onClick={addAgain}>
+            Add again<span className="muted"> ({retryable.length === 1 ? retryable[0].name : `${retryable.length} images`})</span>
+          </button>
+          <span className="muted small">The files are kept on the server for a day; no need to drop them again.</span>
+        </div>
       )}
       <ChangeError error={addState.error ?? removeState.error} datasetName={name} />
       <ErrorNotice error={dataset.error} />

@@ -16,19 +16,40 @@ export function FormField({ id, label, hint, error, children }: { id: string; la
   );
 }
 
+/** The words each field goes by in a form's messages, by the form's field name (its label without hints such as "(optional)"). */
+export type FieldLabels = Readonly<Partial<Record<string, string>>>;
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A server message in the form's words: the API's name of the field it
+ * starts with (`durationSeconds must be …`) becomes the field's label
+ * (`Seconds must be …`). Only a leading name is replaced, and only the
+ * field's own: elsewhere in a sentence an identifier such as `name` is an
+ * ordinary word, and a path into a list (`loras[0].weight`) is more than the
+ * list's label says. A message without one, or a field without a label, is kept.
+ */
+export function inFieldWords(message: string, field: string, labels: FieldLabels): string {
+  const label = labels[field];
+  if (!label) return message;
+  return message.replace(new RegExp(`^${escapeRegExp(field)}(?![\\w\\[.])`), label);
+}
+
 /**
  * Splits a server refusal into a message under its field (when the form has
  * that field) or a message for the whole form. `fieldOf` maps the server's
- * field name (e.g. `loras[0].weight`) onto the form's.
+ * field name (e.g. `loras[0].weight`) onto the form's; a message placed under
+ * a field names it by its label (`labels`, see `inFieldWords`), not by the
+ * API's identifier.
  */
 export function placeError(
   problem: { message: string; field?: string } | null,
   fields: readonly string[],
-  fieldOf: (field: string) => string = (f) => f.replace(/\[.*$/, ''),
+  { labels = {}, fieldOf = (f) => f.replace(/\[.*$/, '') }: { labels?: FieldLabels; fieldOf?: (field: string) => string } = {},
 ): { fieldErrors: Record<string, string>; formError: string | null } {
   if (!problem) return { fieldErrors: {}, formError: null };
   const field = problem.field ? fieldOf(problem.field) : undefined;
-  if (field && fields.includes(field)) return { fieldErrors: { [field]: problem.message }, formError: null };
+  if (field && fields.includes(field)) return { fieldErrors: { [field]: inFieldWords(problem.message, field, labels) }, formError: null };
   return { fieldErrors: {}, formError: problem.message };
 }
 

@@ -5,10 +5,12 @@ import { explainError } from '../lib/errors';
 import { uploadFile, UploadError, type UploadReceipt } from '../lib/upload';
 import { ModelsQuery } from '../operations/jobs';
 import { RegisterLoraMutation } from '../operations/loras';
-import { describedBy, FormField, placeError } from './FormField';
+import { describedBy, FormField, placeError, type FieldLabels } from './FormField';
 import { ProgressBar } from './ProgressBar';
 
 const FIELDS = ['uploadId', 'name', 'triggerWords', 'defaultWeight', 'baseModelId'] as const;
+/** The fields' words in a server message placed under them; the file's refusals are explained apart (explainFileRefusal). */
+const LABELS: FieldLabels = { name: 'Name', triggerWords: 'Trigger words', defaultWeight: 'Default weight', baseModelId: 'Base model' };
 type Phase = 'idle' | 'uploading' | 'registering';
 
 /** "Watercolor_v2.safetensors" → "Watercolor v2": a starting name people usually keep. */
@@ -48,7 +50,7 @@ export function LoraUploadForm() {
 
   const enabled = (models.data?.models ?? []).filter((m) => m.enabled);
   const baseModelId = modelChoice || enabled.find((m) => m.isDefault)?.id || enabled[0]?.id || '';
-  const { fieldErrors, formError } = placeError(problem, FIELDS);
+  const { fieldErrors, formError } = placeError(problem, FIELDS, { labels: LABELS });
   const wrongKind = file !== null && !/\.safetensors$/i.test(file.name);
   const modelName = enabled.find((m) => m.id === baseModelId)?.name ?? 'the base model';
   const fileError = wrongKind ? 'Choose a .safetensors file.' : fieldErrors.uploadId && explainFileRefusal(fieldErrors.uploadId, modelName);

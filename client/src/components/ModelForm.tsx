@@ -4,11 +4,16 @@ import type { InferenceBackend, ModelAdminFieldsFragment, ModelInput, Tier } fro
 import { BACKEND_LABELS } from '../lib/backends';
 import { explainError, type ExplainedError } from '../lib/errors';
 import { RegisterModelMutation, UpdateModelMutation } from '../operations/models';
-import { describedBy, FormField, placeError } from './FormField';
+import { describedBy, FormField, placeError, type FieldLabels } from './FormField';
 
 const BACKENDS: InferenceBackend[] = ['COMFYUI', 'OPENAI_IMAGES', 'ONNX'];
 const TIERS: Tier[] = ['FREE', 'PRO', 'ENTERPRISE'];
 const FIELDS = ['name', 'backend', 'description', 'minTier', 'endpoints', 'workflow', 'remoteModel', 'credential', 'path'] as const;
+/** The fields' words in a server message placed under them (`path must be …` → `Folder must be …`). */
+const LABELS: FieldLabels = {
+  name: 'Model name', backend: 'Backend', description: 'Description', minTier: 'Lowest tier', endpoints: 'Endpoints',
+  workflow: 'Workflow', remoteModel: 'Remote model', credential: 'Credential', path: 'Folder',
+};
 
 interface Values {
   name: string;
@@ -82,7 +87,7 @@ export function ModelForm({ editing, onSaved, onCancel }: Props) {
   const [register, registerState] = useMutation(RegisterModelMutation, { refetchQueries: ['AdminModels', 'Models'] });
   const [update, updateState] = useMutation(UpdateModelMutation, { refetchQueries: ['Models'] });
   const busy = registerState.loading || updateState.loading;
-  const { fieldErrors, formError } = placeError(problem, FIELDS);
+  const { fieldErrors, formError } = placeError(problem, FIELDS, { labels: LABELS });
   const set = <K extends keyof Values>(key: K, value: Values[K]) => setV((prev) => ({ ...prev, [key]: value }));
   const id = (field: string) => `model-${field}`;
   const wired = (field: (typeof FIELDS)[number], hint?: string) => ({

@@ -21,6 +21,13 @@ const CONTROLS: Record<Field, string> = {
   fps: 'preset-fps', durationSeconds: 'preset-durationSeconds', modelId: 'preset-model', sessionId: 'preset-session', loras: 'loras',
 };
 
+/** The fields' words in a server message placed under them (`durationSeconds must be …` → `Length (s) must be …`). */
+const LABELS: Record<Field, string> = {
+  name: 'Preset name', category: 'Category', template: 'Template', negativePrompt: 'Negative prompt', width: 'Width (px)', height: 'Height (px)',
+  steps: 'Steps', guidanceScale: 'Guidance (CFG)', sampler: 'Sampler', fps: 'Frames per second', durationSeconds: 'Length (s)',
+  modelId: 'Model', sessionId: 'Session', loras: 'LoRAs',
+};
+
 const NUMBER_LIMITS: Record<NumberField, NumberLimit> = {
   width: L.width, height: L.height, steps: L.steps, guidanceScale: L.guidanceScale, fps: P.fps, durationSeconds: P.durationSeconds,
 };
@@ -140,7 +147,7 @@ export function PresetForm({ editing, onSaved, onCancel }: Props) {
       else await create({ variables: { input } });
       onSaved(input.name, !editing);
     } catch (error) {
-      const placed = placeError(explainError(error), FIELDS);
+      const placed = placeError(explainError(error), FIELDS, { labels: LABELS });
       setFieldErrors(placed.fieldErrors);
       setFormError(placed.formError);
     }

@@ -32,6 +32,17 @@ export const GENERATION_LIMITS = {
   loraWeight: { min: -2, max: 2, integer: false },
 } as const satisfies Record<string, NumberLimit>;
 
+/**
+ * The hard limits of a clip's length and frame rate, whatever the tier (a
+ * copy of VIDEO_LIMITS in src/kernel/generation-parameters.ts, compared with
+ * it by test/e2e/video.test.ts); each tier allows at most its
+ * `maxVideoSeconds` and `maxVideoFps` of them.
+ */
+export const VIDEO_LIMITS = {
+  durationSeconds: { min: 0.5, max: 60, integer: false },
+  fps: { min: 1, max: 60, integer: true },
+} as const satisfies Record<string, NumberLimit>;
+
 /** What a preset may hold besides the generation limits. */
 export const PRESET_LIMITS = {
   nameChars: 80,

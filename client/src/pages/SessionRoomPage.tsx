@@ -41,6 +41,11 @@ export function SessionRoomPage() {
   const [batches, setBatches] = useState<Record<string, LiveBatchCounts>>({});
   const [leave, leaveState] = useMutation(LeaveSessionMutation, { refetchQueries: ['Sessions'] });
   const data = session.data?.session;
+  // The viewer's own MEMBER_LEFT: the owner removed them, or their access ended with the session (kept with the
+  // session's id and name: the page then reads no session, and moving to another room keeps this component).
+  const [removed, setRemoved] = useState<{ sessionId: string; name: string | null } | null>(null);
+  // Set while this page's own Leave is under way: its MEMBER_LEFT is no removal, and the page moves on to the list.
+  const leaving = useRef(false);
   // After a dropped connection the stream restarts from the last event seen
   // (`after`), so nothing said during the outage is missed; ids already seen
   // are skipped, so nothing shows twice.
@@ -84,7 +89,11 @@ export function SessionRoomPage() {
       // A member who just joined is not in our copy of the session yet: fetch it, then say who.
       if (event.type === 'MEMBER_JOINED') void refetchSession().then(note, () => note(data));
       else note(data);
-      if (event.type === 'MEMBER_LEFT') void refetchSession().catch(() => undefined);
+      if (event.type === 'MEMBER_LEFT') {
+        // Theirs is the feed's last event: say so once the session no longer reads (an admin still sees it).
+        if (event.actorId === viewer?.id && !leaving.current) setRemoved({ sessionId: event.sessionId, name: data?.name ?? null });
+        void refetchSession().catch(() => undefined);
+      }
       // The room's own stream moves known jobs too, so progress shows even before a card subscribes.
       const status = event.jobId ? applyJobEvent(client.cache, event.jobId, event) : undefined;
       if (event.jobId && status && FINAL_STATUSES.has(status)) refetchFinishedJob(client, event.jobId);
@@ -94,6 +103,17 @@ export function SessionRoomPage() {
     },
   });
 
+  if (removed?.sessionId === id && !data) {
+    return (
+      <section className="card narrow" aria-labelledby="removed-title">
+        <h1 id="removed-title">{removed.name ? `You were removed from ${removed.name}` : 'You were removed from this session'}</h1>
+        <p>
+          You are no longer a member: the owner removed you, or the session ended. Its feed, jobs and images are no longer
+          shared with you. <Link to="/sessions">Back to your sessions</Link>.
+        </p>
+      </section>
+    );
+  }
   if (session.loading && !data) return <p className="loading" role="status">Loading session…</p>;
   if (session.error) return <ErrorNotice error={session.error} />;
   if (!data || !viewer) {
@@ -119,7 +139,12 @@ export function SessionRoomPage() {
           {canGenerate && <Link className="button primary" to={`/?session=${data.id}`}>Generate in this session</Link>}
           {data.myRole !== 'OWNER' && (
             <button type="button" className="button ghost" disabled={leaveState.loading}
-              onClick={() => void leave({ variables: { sessionId: id } }).then(() => navigate('/sessions')).catch(() => undefined)}>
+              onClick={() => {
+                leaving.current = true;
+                void leave({ variables: { sessionId: id } }).then(() => navigate('/sessions')).catch(() => {
+                  leaving.current = false;
+                });
+              }}>
               Leave
             </button>
           )}
