@@ -11,6 +11,7 @@ import { ConfigError, loadConfig, type AtelierConfig } from './config';
 import { configuredDatabase, openDatabase } from './database/data-source';
 import { lockDataFolder } from './database/data-folder-lock';
 import { Role, User } from './entities';
+import { findModelNamed } from './database/model-names';
 import { seedBuiltInPresets, seedTierPolicies, upsertModel } from './database/seed';
 import { PipelineError } from './gpu-worker/pipeline/errors';
 import { hashModelDir, readModelIndex } from './gpu-worker/pipeline/model-files';
@@ -133,9 +134,14 @@ export async function pushModel(dir: string, name = path.basename(path.resolve(d
   }
   const hash = await hashModelDir(dir);
   const { store } = createArtifactStorage(config.storage, config.dataDir);
-  await pushModelFolder(store, dir, { name, files: hash.files });
   const db = await openDatabase(configuredDatabase(config));
   try {
+    // Names are unique regardless of case; another spelling would store the files where the row does not look.
+    const taken = await findModelNamed(db, name);
+    if (taken && taken.name !== name) {
+      throw new ConfigError(`A model named ${JSON.stringify(taken.name)} exists already (model names are unique regardless of case): push with --name ${taken.name} to replace its files`);
+    }
+    await pushModelFolder(store, dir, { name, files: hash.files });
     const description = index.atelier?.description ?? `${index._class_name ?? 'diffusers'} model`;
     await upsertModel(db, { name, description, sha256: hash.sha256, bytes: hash.bytes, files: hash.files }, { enabled: true });
   } finally {

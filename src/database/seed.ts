@@ -1,5 +1,6 @@
 import { DataSource, In, IsNull, Not } from 'typeorm';
 import { AiModel, InferenceBackend, Preset, TierPolicy } from '../entities';
+import { findModelNamed } from './model-names';
 import { BUILT_IN_PRESETS, DEFAULT_TIER_POLICIES } from './reference-data';
 
 /** Inserts missing tier policies; never overwrites limits an admin changed. */
@@ -39,10 +40,14 @@ export interface ScannedModel {
   files: { path: string; sha256: string; bytes: number }[];
 }
 
-/** Adds a model row, or records a changed folder's files and hashes on the existing one. */
+/**
+ * Adds a model row, or records a changed folder's files and hashes on the
+ * existing one: the one named so in any case (names are unique regardless of
+ * case), which then takes the folder's spelling.
+ */
 export async function upsertModel(db: DataSource, model: ScannedModel, extra: { enabled?: boolean } = {}): Promise<void> {
   const models = db.getRepository(AiModel);
-  const existing = await models.findOneBy({ name: model.name });
+  const existing = await findModelNamed(db, model.name);
   const values = { name: model.name, description: model.description ?? null, sha256: model.sha256, bytes: model.bytes, files: model.files, ...extra };
   if (existing) await models.update({ id: existing.id }, values);
   else await models.insert(models.create({ enabled: true, isDefault: false, ...values }));
@@ -58,9 +63,13 @@ export async function upsertModel(db: DataSource, model: ScannedModel, extra: { 
 export async function syncModels(db: DataSource, scanned: ScannedModel[], defaultModel: string,
   inStore: (name: string) => Promise<boolean> = async () => false): Promise<void> {
   const models = db.getRepository(AiModel);
+  const synced = new Set<string>();
   for (const model of scanned) {
-    const existing = await models.findOneBy({ name: model.name });
-    // A registered model that took the folder's name keeps its settings.
+    // Two folders whose names differ only in case are one model name: the first (in scan order) is it.
+    if (synced.has(model.name.toLowerCase())) continue;
+    synced.add(model.name.toLowerCase());
+    const existing = await findModelNamed(db, model.name);
+    // A registered model that took the folder's name (in any case) keeps its settings.
     if (existing && (existing.backend !== InferenceBackend.ONNX || existing.path !== null)) continue;
     await upsertModel(db, model);
   }

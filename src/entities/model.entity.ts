@@ -16,11 +16,14 @@ export class ModelFile {
   bytes: number;
 }
 
+/** Names are unique regardless of case: a unique index on `lower(name)` (migration ModelNamesIgnoreCase), which TypeORM cannot declare. */
+const MODEL_NAME_INDEX = 'uq_models_name_lower';
+
 @ObjectType('Model', { description: 'A diffusion model: ONNX files from the models folder, or a registered ComfyUI or OpenAI-Images backend (docs/backends.md).' })
 @Entity('models')
+@Index(MODEL_NAME_INDEX, { synchronize: false })
 export class AiModel extends Identified {
   @Field(() => String, { description: 'Directory name, unique.' })
-  @Index({ unique: true })
   @Column('text')
   name: string;
 

@@ -11,7 +11,7 @@ import type express from 'express';
 export function cors(origins: string[] | '*'): express.RequestHandler {
   return corsMiddleware({
     origin: origins,
-    methods: ['GET', 'POST', 'OPTIONS'],
+    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-ID', 'Apollo-Require-Preflight', 'Traceparent'],
     exposedHeaders: ['X-Request-ID'],
     maxAge: 600,

@@ -8,13 +8,18 @@ import { sendRestError } from './rest-errors';
 
 const tooLarge = (message: string, limit: number) => new AppError(ErrorCode.PAYLOAD_TOO_LARGE, message, { limit });
 
+// Another user's upload reads like one that never existed: ids are not revealed.
+const uploadNotFound = () => new AppError(ErrorCode.NOT_FOUND, 'Upload not found: it is not yours, was used or withdrawn already, or was deleted unused after a day', { field: 'uploadId' });
+
 /**
  * `POST /uploads`: the raw request body (e.g. a LoRA's .safetensors) goes to
  * storage under the caller; the answer `{ uploadId, sha256, bytes }` is then
  * passed to `registerLora`. Same Bearer token or API key as /graphql; EDITOR
  * and ADMIN only; bodies over ATELIER_MAX_UPLOAD_MB get 413 PAYLOAD_TOO_LARGE,
  * and so do uploads past the tier's allowance for uploads not yet registered
- * (`pendingUploadMb`) with code QUOTA_EXCEEDED.
+ * (`pendingUploadMb`) with code QUOTA_EXCEEDED. `DELETE /uploads/:id`
+ * withdraws one of the caller's uploads not yet used, giving its room in that
+ * allowance back at once (204); anything else is 404 NOT_FOUND on `uploadId`.
  */
 export function mountUploads(app: express.Express, services: Services, errors: ErrorReporter): void {
   app.post('/uploads', async (req, res) => {
@@ -42,6 +47,21 @@ export function mountUploads(app: express.Express, services: Services, errors: E
           ? tooLarge(error.message, error.limit)
           : new AppError(ErrorCode.QUOTA_EXCEEDED, error.message, { limit: error.limit, used: error.used }));
       }
+      refuse(error);
+    }
+  });
+
+  app.delete('/uploads/:id', async (req, res) => {
+    let userId: string | null = null;
+    const refuse = (error: unknown) => sendRestError(res, error, errors, { requestId: null, operation: 'uploads', userId });
+    try {
+      const viewer = await services.gate.admit(req.headers.authorization, { ip: req.ip, userAgent: req.get('user-agent') });
+      if (!viewer) return refuse(unauthenticated());
+      userId = viewer.user.id;
+      // No role check: only the uploader's own uploads can be named, and giving one back is never harmful.
+      if (!(await services.uploads.withdraw(viewer.user.id, req.params.id))) return refuse(uploadNotFound());
+      res.status(204).end();
+    } catch (error) {
       refuse(error);
     }
   });

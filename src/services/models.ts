@@ -11,6 +11,7 @@ import { assertUuid } from '../kernel/ids';
 import { checkModelInput, onnxFolderOf, type CheckedModelInput, type ModelInputValues } from './model-input';
 import type { CachedModels } from './cached-models';
 import { locateOnnxModel, NO_FILES, type OnnxFiles } from './model-files';
+import { findModelNamed } from '../database/model-names';
 
 /** What registering models needs beyond the database. */
 export interface ModelRegistrationDeps {
@@ -35,7 +36,9 @@ export interface ModelEndpointHealth {
 const isUniqueViolation = (error: unknown): boolean => (error as { code?: string; driverError?: { code?: string } }).code === '23505'
   || (error as { driverError?: { code?: string } }).driverError?.code === '23505';
 
-const duplicateName = (name: string) => badInput('name', `A model named ${JSON.stringify(name)} exists already`);
+/** `taken` is the stored model's name, which may differ from the one asked for in case only. */
+const duplicateName = (taken: string) =>
+  badInput('name', `A model named ${JSON.stringify(taken)} exists already (model names are unique regardless of case)`);
 
 /**
  * The model registry as users see it (rows mirrored from the models folder at
@@ -96,7 +99,7 @@ export class ModelService {
   /**
    * Registers a model served by `input.backend` (docs/backends.md,
    * "Registering models"). Every field is checked before anything is written;
-   * the unique index on the name settles two registrations at once.
+   * the unique index on the lowercased name settles two registrations at once.
    */
   async register(input: ModelInputValues): Promise<AiModel> {
     const checked = checkModelInput(input);
@@ -110,7 +113,7 @@ export class ModelService {
       this.deps.cache.forgetAll();
       return await models.findOneByOrFail({ id: row.id });
     } catch (error) {
-      if (isUniqueViolation(error)) throw duplicateName(checked.name);
+      if (isUniqueViolation(error)) throw await this.nameTaken(checked.name);
       throw error;
     }
   }
@@ -130,7 +133,7 @@ export class ModelService {
       await models.update({ id: model.id }, values as QueryDeepPartialEntity<AiModel>);
       this.deps.cache.forgetAll();
     } catch (error) {
-      if (isUniqueViolation(error)) throw duplicateName(checked.name);
+      if (isUniqueViolation(error)) throw await this.nameTaken(checked.name);
       throw error;
     }
     return models.findOneByOrFail({ id: model.id });
@@ -155,9 +158,15 @@ export class ModelService {
     return endpoints.every((e) => e.health?.state === 'OPEN');
   }
 
+  /** Refuses a name another model has in any case; a model may keep its own, or change only its case. */
   private async assertNameFree(name: string, exceptId: string | null): Promise<void> {
-    const other = await this.db.getRepository(AiModel).findOneBy({ name });
-    if (other && other.id !== exceptId) throw duplicateName(name);
+    const other = await findModelNamed(this.db, name);
+    if (other && other.id !== exceptId) throw duplicateName(other.name);
+  }
+
+  /** The refusal for a name the unique index found taken (a registration committing meanwhile). */
+  private async nameTaken(name: string): Promise<Error> {
+    return duplicateName((await findModelNamed(this.db, name))?.name ?? name);
   }
 
   private filesOf(checked: CheckedModelInput): Promise<OnnxFiles> {

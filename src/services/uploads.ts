@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactStore } from '../storage/artifact-store';
-import { assertUuid } from '../kernel/ids';
+import { assertUuid, isUuid } from '../kernel/ids';
 
 /** What POST /uploads answers. */
 export interface UploadReceipt {
@@ -141,6 +141,21 @@ export class UploadService {
   /** The bytes of one of `userId`'s uploads, or null. */
   read(userId: string, uploadId: string, field = 'uploadId'): Promise<Buffer | null> {
     return this.store.get(uploadKey(userId, assertUuid(field, uploadId)));
+  }
+
+  /**
+   * `DELETE /uploads/:id`: the uploader takes back an upload not yet used, so
+   * its room in the allowance is free at once. False when `userId` has no
+   * such pending upload: another user's, one used already (registerLora and
+   * addDatasetImages discard what they consume), swept, or an id that names
+   * none. Its size entry decides, as it does for the allowance.
+   */
+  async withdraw(userId: string, uploadId: string): Promise<boolean> {
+    if (!isUuid(uploadId)) return false;
+    if ((await this.pending.redis.hdel(this.sizesKey(userId), uploadId)) === 0) return false;
+    await this.store.delete(uploadKey(userId, uploadId));
+    await this.pending.redis.zrem(this.pending.key, uploadKey(userId, uploadId));
+    return true;
   }
 
   async discard(userId: string, uploadId: string): Promise<void> {

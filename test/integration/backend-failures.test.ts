@@ -5,7 +5,7 @@ import { ComfyUiTestServer } from '../../scripts/test-servers/comfyui/server';
 import { OpenAiImagesTestServer, type OpenAiImagesTestServerOptions } from '../../scripts/test-servers/openai-images/server';
 import { createLogger } from '../../src/observability/logger';
 import { startTestApp, type TestApp } from '../support/app';
-import { closedPort, remoteModel } from '../support/backend-models';
+import { closedPort, remoteModel, unansweringServer } from '../support/backend-models';
 import { exampleWorkflow } from '../support/comfyui-workflow';
 import * as factory from '../support/factories';
 import { gqlData, waitFor } from '../support/graphql';
@@ -142,6 +142,23 @@ describe('a hosted API past the timeout', () => {
     expect(await metric('atelier_backend_failures_total', [`model="${name}"`, 'reason="timeout"'])).toBe(2);
     expect(await metric('atelier_backend_failures_total', [`model="${name}"`, 'reason="connection"'])).toBe(0);
     expect(backendLog(job.id)?.detail).toContain(`${server.url}/v1/images/generations did not answer within ${TIMEOUT_MS} ms`);
+  });
+});
+
+describe('a ComfyUI server that never answers the WebSocket upgrade', () => {
+  it('is reported as a timeout (message, metric, log and endpoint health), not as unreachable', async () => {
+    const hung = await unansweringServer();
+    servers.push(hung);
+    const modelId = await comfyModel([hung.url]);
+    const job = await finished((await submit(modelId)).id);
+    expect(job.error).toEqual({ code: 'BACKEND_UNAVAILABLE', message: `ComfyUI unavailable after 2 attempts: an endpoint did not answer within ${TIMEOUT_MS} ms` });
+    const name = await modelName(modelId);
+    expect(await metric('atelier_backend_failures_total', [`model="${name}"`, 'reason="timeout"'])).toBe(2);
+    expect(await metric('atelier_backend_failures_total', [`model="${name}"`, 'reason="connection"'])).toBe(0);
+    const socketUrl = `${hung.url.replace(/^http/, 'ws').replace(/\./g, '\\.')}/ws\\?clientId=[0-9a-f]{32}`;
+    expect(backendLog(job.id)?.detail).toMatch(new RegExp(`^ComfyUI unavailable after 2 attempts: ${socketUrl} did not answer within ${TIMEOUT_MS} ms$`));
+    const { models } = await gqlData<any>(app.url, '{ models { id endpoints { health { lastError } } } }', {}, admin.token);
+    expect(models.find((m: any) => m.id === modelId).endpoints[0].health?.lastError).toMatch(new RegExp(`^${socketUrl} did not answer within ${TIMEOUT_MS} ms$`));
   });
 });
 

@@ -207,6 +207,61 @@ describe('dataset text and uploads', () => {
   });
 });
 
+describe('DELETE /uploads/:id', () => {
+  const withdraw = (uploadId: string, credential?: string) =>
+    fetch(`${app.url}/uploads/${uploadId}`, { method: 'DELETE', headers: credential ? { authorization: `Bearer ${credential}` } : {} });
+  const upload = (token: string, body: Buffer) =>
+    fetch(`${app.url}/uploads`, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' } });
+  const setAllowance = (admin: string, mb: number) =>
+    gqlData(app.url, 'mutation($mb:Int!){ updateTierPolicy(tier: PRO, input: { pendingUploadMb: $mb }) { pendingUploadMb } }', { mb }, admin);
+
+  it('gives the owner\'s allowance back at once; the upload is gone; anyone else gets 404 and changes nothing', async () => {
+    const admin = await factory.user(app, { role: 'ADMIN' });
+    const u = await factory.user(app, { tier: 'PRO' });
+    const other = await factory.user(app, { tier: 'PRO' });
+    const ds = (await gqlData<any>(app.url, CREATE, { i: { name: 'withdrawn uploads' } }, u.token)).createDataset;
+    const big = Buffer.alloc(700 * 1024, 7);
+    const before = (await gqlData<any>(app.url, '{ tierPolicies { tier pendingUploadMb } }', {}, admin.token)).tierPolicies.find((p: any) => p.tier === 'PRO');
+    await setAllowance(admin.token, 1);
+    try {
+      const held = await uploadBytes(app.url, u.token, big);
+      expect((await upload(u.token, big)).status).toBe(429); // the first one holds the allowance
+
+      // Not theirs: 404 with the REST error shape, and the upload and the allowance stay as they were.
+      const refused = await withdraw(held, other.token);
+      expect(refused.status).toBe(404);
+      expect(await refused.json()).toEqual({ code: 'NOT_FOUND', field: 'uploadId', error: expect.stringMatching(/^Upload not found/) });
+      expect(await app.services.uploads.pendingBytes(u.id)).toBe(big.length);
+      expect((await upload(u.token, big)).status).toBe(429);
+      expect((await withdraw(held)).status).toBe(401);
+
+      const key = (await gqlData<any>(app.url, 'mutation { createApiKey(name:"uploader") { secret } }', {}, u.token)).createApiKey.secret;
+      const done = await withdraw(held, key);
+      expect(done.status).toBe(204);
+      expect(await done.text()).toBe('');
+      expect(await app.services.uploads.pendingBytes(u.id)).toBe(0);
+      expect(await app.services.uploads.read(u.id, held)).toBeNull();
+      const next = await upload(u.token, big);
+      expect(next.status).toBe(201); // the allowance is free again
+      expect((await withdraw(((await next.json()) as { uploadId: string }).uploadId, u.token)).status).toBe(204);
+
+      // Withdrawn is gone: not usable, not withdrawable twice; an id that is no upload is the same 404.
+      const reused = await gql(app.url, ADD, { d: ds.id, im: [{ uploadId: held }] }, u.token);
+      expect(reused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'images[0].uploadId' });
+      expect(reused.errors?.[0].message).toMatch(/^Upload not found/);
+      for (const id of [held, randomUUID(), 'not-an-id']) expect((await withdraw(id, u.token)).status).toBe(404);
+    } finally {
+      await setAllowance(admin.token, before.pendingUploadMb);
+    }
+
+    // Another user's attempt leaves the upload usable; once used, it is gone (404) like a withdrawn one.
+    const image = await uploadBytes(app.url, u.token, await paletteImage('png', [90, 20, 90]));
+    expect((await withdraw(image, other.token)).status).toBe(404);
+    expect((await gqlData<any>(app.url, ADD, { d: ds.id, im: [{ uploadId: image }] }, u.token)).addDatasetImages).toHaveLength(1);
+    expect((await withdraw(image, u.token)).status).toBe(404);
+  });
+});
+
 /** A PRO user with a one-image dataset. */
 async function proWithDataset() {
   const u = await factory.user(app, { tier: 'PRO' });

@@ -134,7 +134,7 @@ describe('HTTP details of /graphql', () => {
     // CORS preflight and the landing page, as Express answered them.
     const preflight = await fetch(`${app.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'http://localhost:4000', 'access-control-request-method': 'POST' } });
     expect(preflight.status).toBe(204);
-    expect(preflight.headers.get('access-control-allow-methods')).toBe('GET,POST,OPTIONS');
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('GET,POST,DELETE,OPTIONS');
     const landing = await fetch(`${app.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(landing.status).toBe(200);
     expect(landing.headers.get('content-type')).toBe('text/html; charset=utf-8');

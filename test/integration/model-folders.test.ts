@@ -3,11 +3,13 @@ import { cpSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ConfigError } from '../../src/config';
 import { AiModel } from '../../src/entities';
 import { hashModelDir } from '../../src/gpu-worker/pipeline/model-files';
 import { pushModel } from '../../src/roles';
 import { LocalArtifactStore } from '../../src/storage/local-store';
-import { ModelFetchError, ModelFolders, modelFileKey, pushModelFolder } from '../../src/storage/model-folders';
+import { createArtifactStorage } from '../../src/storage/create-store';
+import { ModelFetchError, ModelFolders, isModelInStore, modelFileKey, pushModelFolder } from '../../src/storage/model-folders';
 import { createScratchDatabase, startTestApp, testEnv, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
 import { gqlData, signUp } from '../support/graphql';
@@ -108,6 +110,20 @@ describe('a worker on another machine (S3, separate API and worker processes)', 
     expect(job.status).toBe('COMPLETED');
     expect(existsSync(path.join(workerModels, 'pushed-tiny', 'model_index.json'))).toBe(true);
     expect((await hashModelDir(path.join(workerModels, 'pushed-tiny'))).sha256).toBe(model.sha256);
+  });
+
+  it('refuses a push under a name another model has in another case, before any file goes to the store', async () => {
+    const { dir } = await modelFolder('case-tiny');
+    await pushModel(dir, 'case-tiny', testEnv(env));
+    const rows = () => api.db.getRepository(AiModel).find({ order: { name: 'ASC' } });
+    const before = await rows();
+    const refused = await pushModel(dir, 'Case-Tiny', testEnv(env)).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect((refused as Error).message).toBe('A model named "case-tiny" exists already (model names are unique regardless of case): push with --name case-tiny to replace its files');
+    expect(await rows()).toEqual(before);
+    const { store } = createArtifactStorage(api.config.storage, api.config.dataDir);
+    expect(await isModelInStore(store, 'Case-Tiny')).toBe(false);
+    expect(await isModelInStore(store, 'case-tiny')).toBe(true);
   });
 });
 

@@ -109,6 +109,7 @@ describe('registerModel and updateModel', () => {
     ['no remoteModel', openai('x', { remoteModel: '  ' }), 'remoteModel'],
     ['an unknown backend', { name: 'x', backend: 'STABLE_HORDE' }, 'backend'],
     ['a duplicate name', comfy('Comfy Turbo'), 'name'],
+    ['a name taken in another case', comfy('comfy TURBO'), 'name'],
     ['an empty name', comfy('  '), 'name'],
     ['an ONNX folder that does not exist', { name: 'x', backend: 'ONNX', path: 'no-such-model' }, 'path'],
     ['an ONNX path escaping the folder', { name: 'x', backend: 'ONNX', path: '../atelier-tiny' }, 'path'],
@@ -136,6 +137,42 @@ describe('registerModel and updateModel', () => {
       expect(r.reason).toMatchObject({ code: 'BAD_USER_INPUT', extensions: { field: 'name' } });
     }
     expect((await rows()).filter((m) => m.name === 'Raced')).toHaveLength(1);
+  });
+
+  it('holds names unique regardless of case on register and rename, naming the model that has it; a model may change its own name\'s case', async () => {
+    const first = (await gqlData<any>(app.url, REGISTER, { input: comfy('case one') }, admin.token)).registerModel;
+    const second = (await gqlData<any>(app.url, REGISTER, { input: comfy('case two') }, admin.token)).registerModel;
+    const before = await rows();
+    const registered = await gql<any>(app.url, REGISTER, { input: comfy('CASE One') }, admin.token);
+    expect(registered.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
+    expect(registered.errors?.[0].message).toBe('A model named "case one" exists already (model names are unique regardless of case)');
+    const renamed = await gql<any>(app.url, UPDATE, { id: second.id, input: comfy('Case ONE') }, admin.token);
+    expect(renamed.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
+    expect(renamed.errors?.[0].message).toBe('A model named "case one" exists already (model names are unique regardless of case)');
+    expect(await rows()).toEqual(before);
+    expect((await gqlData<any>(app.url, UPDATE, { id: first.id, input: comfy('Case One') }, admin.token)).updateModel.name).toBe('Case One');
+  });
+
+  it('settles registrations of one name in different cases at once: one wins, the others are BAD_USER_INPUT on name', async () => {
+    await Promise.all(Array.from({ length: 8 }, () => app.db.query('SELECT pg_sleep(0.05)')));
+    const names = ['Raced Case', 'raced case', 'RACED CASE', 'Raced case', 'raced Case'];
+    const results = await Promise.allSettled(names.map((name) => app.services.models.register(comfy(name) as never)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) {
+      expect(r.reason).toMatchObject({ code: 'BAD_USER_INPUT', extensions: { field: 'name' } });
+      expect(r.reason.message).toMatch(/^A model named "raced case" exists already/i);
+    }
+    expect((await rows()).filter((m) => m.name.toLowerCase() === 'raced case')).toHaveLength(1);
+  });
+
+  it('leaves a registered model alone when a folder of the same name in another case appears (a restart does not fail)', async () => {
+    const registered = (await gqlData<any>(app.url, REGISTER, { input: comfy('Folder Twin') }, admin.token)).registerModel;
+    const before = await rows();
+    const scanned = await new ModelRegistry(app.config.modelsDir).scan();
+    const twin = { ...scanned[0], name: 'folder twin' };
+    await syncModels(app.db, [...scanned, twin], app.config.defaultModel);
+    expect(await rows()).toEqual(before);
+    expect((await rows()).find((m) => m.id === registered.id)).toMatchObject({ name: 'Folder Twin', backend: 'COMFYUI' });
   });
 
   it('is for admins only; others see no endpoints, workflow or credential flag', async () => {

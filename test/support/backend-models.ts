@@ -31,3 +31,24 @@ export async function closedPort(): Promise<number> {
   await new Promise((resolve) => probe.close(resolve));
   return port;
 }
+
+/**
+ * A loopback server that accepts connections and never answers anything on them (a hung server, or a proxy
+ * holding the request): an HTTP request or a WebSocket upgrade to it waits for its timeout.
+ */
+export async function unansweringServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const held = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    held.add(socket);
+    socket.on('close', () => held.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

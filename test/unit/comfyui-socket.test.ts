@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ComfySocket, type ComfyConnection, type PromptRoute } from '../../src/gpu-worker/backends/comfyui-socket';
 import { runningPromptOf } from '../../src/gpu-worker/backends/comfyui-messages';
+import { BackendError } from '../../src/gpu-worker/backends/backend-error';
+import { unansweringServer } from '../support/backend-models';
 
 /*
  * The shared ComfyUI socket (docs/backends.md, "One socket per endpoint")
@@ -117,6 +119,20 @@ describe('ComfyUI socket shared by prompts', () => {
     expect(waiting.seen).toEqual(['closed (no answer to a ping within 50 ms)']);
     expect(dead.isOpen).toBe(false);
     expect(await silent.connect(new AbortController().signal)).not.toBe(dead);
+  });
+
+  it('reports a server that accepts the connection but never answers the upgrade as a timeout, not as unreachable', async () => {
+    const hung = await unansweringServer();
+    try {
+      const started = Date.now();
+      const refused = await new ComfySocket(hung.url, 200).connect(new AbortController().signal).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(BackendError);
+      expect(refused).toMatchObject({ kind: 'transient', reason: 'timeout', message: 'an endpoint did not answer within 200 ms' });
+      expect((refused as BackendError).detail).toMatch(new RegExp(`^${hung.url.replace(/^http/, 'ws').replace(/\./g, '\\.')}/ws\\?clientId=[0-9a-f]{32} did not answer within 200 ms$`));
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await hung.close();
+    }
   });
 
   it('knows which prompt runs from the messages that name one', () => {

@@ -38,7 +38,7 @@ describe('CORS', () => {
     const res = await preflight(anyOrigin, 'https://studio.example.com');
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
-    expect(list(res.headers.get('access-control-allow-methods'))).toEqual(['GET', 'POST', 'OPTIONS']);
+    expect(list(res.headers.get('access-control-allow-methods'))).toEqual(['GET', 'POST', 'DELETE', 'OPTIONS']);
     expect(list(res.headers.get('access-control-allow-headers'))).toEqual(['Authorization', 'Content-Type', 'X-Request-ID', 'Apollo-Require-Preflight', 'Traceparent']);
     expect(res.headers.get('access-control-max-age')).toBe('600');
     const simple = await post(anyOrigin, 'https://studio.example.com');

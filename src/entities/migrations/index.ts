@@ -14,8 +14,10 @@ import { SingleSignOnAccounts1795965598562 } from './1795965598562-SingleSignOnA
 import { ApiKeyWebhooks1795344111507 } from './1795344111507-ApiKeyWebhooks';
 import { Initial1795341110071 } from './1795341110071-Initial';
 import { OwedEnds1796150000000 } from './1796150000000-OwedEnds';
+import { ModelNamesIgnoreCase1796159500000 } from './1796159500000-ModelNamesIgnoreCase';
 export const MIGRATIONS: Function[] = [
   Initial1795341110071, ApiKeyWebhooks1795344111507, SingleSignOnAccounts1795965598562, AuditEvents1795965890914, PendingUploadQuota1795966964444,
   AddJobSampler1795970711988, ModelBackends1795973862617, DatasetsAndTraining1795973935688, DataLifecycle1795974172386, Batches1795974423134,
   VideoJobs1796000000000, PendingLineIndex1796003945378, AlbumCoverIndex1796140000000, TokenGeneration1796141000000, OwedEnds1796150000000,
+  ModelNamesIgnoreCase1796159500000,
 ];

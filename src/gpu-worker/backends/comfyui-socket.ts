@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { PipelineAbortedError } from '../pipeline/errors';
-import { connectionError } from './backend-error';
+import { connectionError, timeoutError, type BackendError } from './backend-error';
 import { promptIdOf, runningPromptOf, type ComfyMessage } from './comfyui-messages';
 
 /** What a prompt's follower receives from the shared socket. */
@@ -43,19 +43,25 @@ export class ComfyConnection {
 
   /**
    * Opens the socket; rejects with a transient BackendError when the server
-   * cannot be reached (the socket's URL, with its client id, in its detail only).
+   * cannot be reached, or (reason `timeout`) when the handshake takes longer
+   * than `timeoutMs` (the socket's URL, with its client id, in its detail only).
    */
   open(baseUrl: string, timeoutMs: number): Promise<this> {
     const url = `${baseUrl.replace(/^http/, 'ws')}/ws?clientId=${this.clientId}`;
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { handshakeTimeout: timeoutMs });
-      const fail = (error: Error) => {
+      // A timer of our own rather than ws's handshakeTimeout, whose error carries no code: a server that takes
+      // the connection and never answers the upgrade is a timeout, as a hosted API's silence is, not "unreachable".
+      const socket = new WebSocket(url);
+      const fail = (error: BackendError) => {
+        clearTimeout(timer);
         silence(socket);
-        reject(connectionError(url, error));
+        reject(error);
       };
-      socket.once('error', fail);
-      socket.once('unexpected-response', (_req, res) => fail(new Error(`HTTP ${res.statusCode}`)));
+      const timer = setTimeout(() => fail(timeoutError(url, timeoutMs, new Error('WebSocket opening handshake timed out'))), timeoutMs);
+      socket.once('error', (error) => fail(connectionError(url, error)));
+      socket.once('unexpected-response', (_req, res) => fail(connectionError(url, new Error(`HTTP ${res.statusCode}`))));
       socket.once('open', () => {
+        clearTimeout(timer);
         socket.removeAllListeners();
         this.attach(socket, Math.min(HEARTBEAT_MS, timeoutMs));
         resolve(this);
