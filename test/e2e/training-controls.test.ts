@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dataset, DatasetImage, TrainingRun, User } from '../../src/entities';
 import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
-import { gqlData } from '../support/graphql';
+import { gql, gqlData } from '../support/graphql';
 import { paletteDataset, paletteImage } from '../support/training';
 import { ensureClientBuilt, launchChromium, screenshot, signUpInBrowser } from './browser';
 
@@ -23,6 +23,7 @@ afterAll(async () => {
 });
 
 const START = 'mutation($i:TrainingInput!){ startTraining(input:$i){ id } }';
+const ADD = 'mutation($d:ID!,$im:[DatasetImageInput!]!){ addDatasetImages(datasetId:$d, images:$im){ id } }';
 
 /** A PRO user signed up in a fresh browser context, with a 4-image dataset; the context, page, user and API token. */
 async function proWithDataset(name: string, dataset: string): Promise<{ context: BrowserContext; page: Page; user: User; token: string; datasetId: string }> {
@@ -181,6 +182,110 @@ describe('training controls', () => {
       const rows = await app.db.getRepository(DatasetImage).find({ where: { datasetId }, order: { createdAt: 'ASC', id: 'ASC' } });
       expect(rows.map((r) => r.caption)).toEqual(['a teal texture', 'a teal texture', 'a teal texture', 'a teal texture', 'extra one']);
       await page.getByText('5 images').waitFor();
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+  it('an image refused while a run locks the dataset is discarded: its upload is withdrawn from the server and its row goes', async () => {
+    const { context, page, user, token, datasetId } = await proWithDataset('Oona', 'Ferns');
+    try {
+      const dialogs: string[] = [];
+      page.on('dialog', (dialog) => {
+        dialogs.push(dialog.message());
+        void dialog.accept();
+      });
+      // The upload ids the page received, and each DELETE /uploads/:id it sent (with its credentials).
+      const received: string[] = [];
+      const withdrawals: { id: string; authorization: string | undefined }[] = [];
+      page.on('response', (response) => {
+        const request = response.request();
+        if (request.method() === 'POST' && new URL(request.url()).pathname === '/uploads' && response.status() === 201) {
+          void response.json().then((body: { uploadId: string }) => received.push(body.uploadId));
+        }
+      });
+      page.on('request', (request) => {
+        const path = new URL(request.url()).pathname;
+        if (request.method() === 'DELETE' && path.startsWith('/uploads/')) withdrawals.push({ id: path.slice('/uploads/'.length), authorization: request.headers().authorization });
+      });
+      const exists = async (uploadId: string) => (await app.services.uploads.read(user.id, uploadId)) !== null;
+      const addAsApi = (uploadId: string) => gql(app.url, ADD, { d: datasetId, im: [{ uploadId, caption: 'late' }] }, token);
+      const run = (await gqlData<any>(app.url, START, { i: { datasetId, loraName: 'ferns', steps: 40, saveEvery: 20 } }, token)).startTraining.id as string;
+      await page.goto('/training');
+      await page.getByRole('heading', { name: /Ferns/ }).waitFor();
+      const images = page.getByRole('list', { name: 'Images' }).getByRole('listitem');
+      await expect.poll(() => images.count()).toBe(4);
+      const uploads = page.getByRole('list', { name: 'Uploads' }).getByRole('listitem');
+      const row = (file: string) => uploads.filter({ hasText: file });
+
+      // Refused while the run is queued: the row says "Not added" and offers Discard beside Add again.
+      await page.getByLabel('Choose images').setInputFiles({ name: 'frond.png', mimeType: 'image/png', buffer: await paletteImage('png', [40, 120, 50], 64, 3) });
+      await expect.poll(() => row('frond.png').getAttribute('data-upload-state')).toBe('not-added');
+      await page.getByRole('button', { name: 'Add again (frond.png)' }).waitFor();
+      await expect.poll(() => received.length).toBe(1);
+      const [frond] = received;
+      expect(await exists(frond)).toBe(true);
+      expect(await app.services.uploads.pendingBytes(user.id)).toBeGreaterThan(0);
+      const discardFrond = page.getByRole('button', { name: 'Discard frond.png' });
+      await screenshot(page, 'training-upload-discard-offered');
+
+      // The server failing the withdrawal (not a 404): the row stays, says so, and the upload is still there.
+      await page.route('**/uploads/*', (route) => (route.request().method() === 'DELETE'
+        ? route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ code: 'INTERNAL', error: 'The store is unavailable' }) })
+        : route.fallback()));
+      await discardFrond.click();
+      const failed = row('frond.png').getByRole('alert');
+      await failed.waitFor();
+      expect(await failed.textContent()).toBe('Not discarded: The store is unavailable');
+      expect(await row('frond.png').getAttribute('data-upload-state')).toBe('not-added');
+      expect(await exists(frond)).toBe(true);
+      await page.unroute('**/uploads/*');
+
+      // Discard again: DELETE /uploads/:id with the page's Bearer token, the row goes, and the upload is gone on the server.
+      await discardFrond.click();
+      await expect.poll(() => row('frond.png').count()).toBe(0);
+      expect(withdrawals).toEqual([{ id: frond, authorization: expect.stringMatching(/^Bearer \S+$/) }, { id: frond, authorization: expect.stringMatching(/^Bearer \S+$/) }]);
+      expect(await exists(frond)).toBe(false);
+      expect(await app.services.uploads.pendingBytes(user.id)).toBe(0);
+      expect(await page.getByRole('button', { name: /^Add again/ }).count()).toBe(0);
+      await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('dataset-title');
+      await gqlData(app.url, 'mutation($id:ID!){ cancelTraining(id:$id) { id } }', { id: run }, token);
+      const reused = await addAsApi(frond);
+      expect(reused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'images[0].uploadId' });
+      expect(reused.errors?.[0].message).toMatch(/^Upload not found/);
+
+      // Two refused together, one of them already withdrawn elsewhere (404: gone already): "Discard all" clears both rows.
+      const second = (await gqlData<any>(app.url, START, { i: { datasetId, loraName: 'ferns2', steps: 40, saveEvery: 20 } }, token)).startTraining.id as string;
+      await page.getByLabel('Choose images').setInputFiles([
+        { name: 'moss.png', mimeType: 'image/png', buffer: await paletteImage('png', [60, 90, 30], 64, 4) },
+        { name: 'lichen.png', mimeType: 'image/png', buffer: await paletteImage('png', [150, 160, 90], 64, 5) },
+      ]);
+      await expect.poll(() => row('moss.png').getAttribute('data-upload-state')).toBe('not-added');
+      await expect.poll(() => row('lichen.png').getAttribute('data-upload-state')).toBe('not-added');
+      await expect.poll(() => received.length).toBe(3);
+      const pair = received.slice(1);
+      const elsewhere = await fetch(`${app.url}/uploads/${pair[0]}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+      expect(elsewhere.status).toBe(204);
+      await page.getByRole('button', { name: 'Discard all (2 images)' }).click();
+      await expect.poll(() => uploads.count()).toBe(0);
+      expect(withdrawals.slice(2).map((w) => w.id).sort()).toEqual([...pair].sort());
+      expect(await page.getByRole('alert').filter({ hasText: 'Not discarded' }).count()).toBe(0);
+      for (const id of pair) expect(await exists(id)).toBe(false);
+      expect(await app.services.uploads.pendingBytes(user.id)).toBe(0);
+      expect(await app.db.getRepository(DatasetImage).countBy({ datasetId })).toBe(4);
+
+      // Deleting the dataset takes its not-added rows with it: their upload is withdrawn too, not left for a day.
+      await page.getByLabel('Choose images').setInputFiles({ name: 'bracken.png', mimeType: 'image/png', buffer: await paletteImage('png', [120, 90, 40], 64, 6) });
+      await expect.poll(() => row('bracken.png').getAttribute('data-upload-state')).toBe('not-added');
+      await expect.poll(() => received.length).toBe(4);
+      const bracken = received[3];
+      await gqlData(app.url, 'mutation($id:ID!){ cancelTraining(id:$id) { id } }', { id: second }, token);
+      await page.getByRole('button', { name: 'Delete dataset' }).click();
+      expect(dialogs.at(-1)).toMatch(/^Delete the dataset “Ferns” and its 4 images\?.* The file not added is discarded too\.$/);
+      await page.getByText('No datasets yet').waitFor();
+      await expect.poll(() => exists(bracken)).toBe(false);
+      expect(withdrawals.at(-1)?.id).toBe(bracken);
+      expect(await app.services.uploads.pendingBytes(user.id)).toBe(0);
     } finally {
       await context.close();
     }

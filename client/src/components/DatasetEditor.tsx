@@ -4,8 +4,8 @@ import { Link } from 'react-router';
 import { ErrorNotice } from './Notice';
 import { ProgressBar } from './ProgressBar';
 import { useAuth } from '../lib/auth';
-import { explainError } from '../lib/errors';
-import { uploadFile } from '../lib/upload';
+import { explainError, SESSION_ENDED } from '../lib/errors';
+import { uploadFile, withdrawUpload } from '../lib/upload';
 import { AddDatasetImagesMutation, CancelTrainingMutation, DatasetQuery, TrainingRunQuery, DeleteDatasetMutation, RemoveDatasetImagesMutation, UpdateDatasetImageMutation } from '../operations/training';
 
 interface FileUpload {
@@ -17,11 +17,18 @@ interface FileUpload {
   /**
    * The upload, once received, and the caption it is added with: kept until
    * the image is in the dataset, so one refused by `addDatasetImages` can be
-   * added again without sending the file again (unused uploads last a day).
+   * added again without sending the file again (unused uploads last a day),
+   * or withdrawn by Discard (DELETE /uploads/:id) to free the allowance.
    */
   upload: { uploadId: string; caption: string } | null;
   /** Why `addDatasetImages` refused it; null while adding and once added. */
   notAdded: string | null;
+  /** Sending its kept upload again can help; false when the file itself was refused, or its upload expired. */
+  retry: boolean;
+  /** Its upload is being withdrawn (Discard). */
+  discarding: boolean;
+  /** Why withdrawing its upload failed: the row stays, Discard can be pressed again. */
+  discardError: string | null;
   /** In the dataset. */
   added: boolean;
 }
@@ -114,7 +121,10 @@ function CaptionField({ id, caption, label, datasetName }: { id: string; caption
  * progress bar and is added with its file name as the first caption; the
  * server checks every image by content and says which one it refused. Rows
  * of a refused add say "Not added" and why, and keep their uploads: "Add
- * again" sends them once more (after a run that locked the dataset ended).
+ * again" sends them once more (after a run that locked the dataset ended);
+ * "Discard" withdraws them from the server (freeing the tier's pending-upload
+ * allowance at once) and removes the rows. Deleting the dataset withdraws
+ * them too.
  */
 export function DatasetEditor({ datasetId, onDeleted }: { datasetId: string; onDeleted?: () => void }) {
   const { token } = useAuth();
@@ -132,7 +142,7 @@ export function DatasetEditor({ datasetId, onDeleted }: { datasetId: string; onD
   const addUploads = async (rows: { key: string; name: string; upload: { uploadId: string; caption: string } }[]) => {
     if (rows.length === 0) return;
     const keys = new Set(rows.map((r) => r.key));
-    setUploads((list) => list.map((u) => (keys.has(u.key) ? { ...u, notAdded: null } : u)));
+    setUploads((list) => list.map((u) => (keys.has(u.key) ? { ...u, notAdded: null, discardError: null } : u)));
     try {
       await add({ variables: { datasetId, images: rows.map((r) => r.upload) } });
       setUploads((list) => list.map((u) => (keys.has(u.key) ? { ...u, upload: null, notAdded: null, added: true } : u)));
@@ -140,7 +150,8 @@ export function DatasetEditor({ datasetId, onDeleted }: { datasetId: string; onD
       const refusals = new Map(refusalOf(error, rows.map((r) => r.name), name).map((refusal, i) => [rows[i].key, refusal]));
       setUploads((list) => list.map((u) => {
         const refusal = refusals.get(u.key);
-        return refusal ? { ...u, notAdded: refusal.reason, upload: refusal.retry ? u.upload : null } : u;
+        // The upload is kept either way: to add again, or for Discard to withdraw it.
+        return refusal ? { ...u, notAdded: refusal.reason, retry: refusal.retry } : u;
       }));
     }
   };
@@ -148,7 +159,9 @@ export function DatasetEditor({ datasetId, onDeleted }: { datasetId: string; onD
   const send = async (files: File[]) => {
     if (!token || files.length === 0) return;
     const entries = files.map((file, i) => ({ file, key: `${Date.now()}-${i}-${file.name}` }));
-    setUploads((list) => [...list, ...entries.map(({ file, key }): FileUpload => ({ key, name: file.name, progress: 0, error: null, upload: null, notAdded: null, added: false }))]);
+    setUploads((list) => [...list, ...entries.map(({ file, key }): FileUpload => ({
+      key, name: file.name, progress: 0, error: null, upload: null, notAdded: null, retry: true, discarding: false, discardError: null, added: false,
+    }))]);
     const received = await Promise.all(entries.map(async ({ file, key }) => {
       try {
         const receipt = await uploadFile(file, token, (progress) => update(key, { progress }));
@@ -163,8 +176,40 @@ export function DatasetEditor({ datasetId, onDeleted }: { datasetId: string; onD
     await addUploads(received.filter((r) => r !== null));
   };
   // Refused with an upload still usable: sent again together, without the files.
-  const retryable = uploads.filter((u) => u.notAdded && u.upload);
+  const retryable = uploads.filter((u) => u.notAdded && u.upload && u.retry && !u.discarding);
   const addAgain = () => void addUploads(retryable.flatMap((u) => (u.upload ? [{ key: u.key, name: u.name, upload: u.upload }] : [])));
+  const notAdded = uploads.filter((u) => u.notAdded);
+
+  /**
+   * Discard: withdraws the kept uploads of not-added rows (DELETE /uploads/:id,
+   * with the token POST /uploads used; a 404 means gone already) and removes
+   * the rows. A row whose upload could not be withdrawn stays, saying why.
+   */
+  const discard = async (rows: FileUpload[]) => {
+    const keys = new Set(rows.map((r) => r.key));
+    if (keys.size === 0) return;
+    setUploads((list) => list.map((u) => (keys.has(u.key) ? { ...u, discarding: true, discardError: null } : u)));
+    const failures = new Map<string, string>();
+    await Promise.all(rows.map(async (row) => {
+      if (!row.upload) return;
+      try {
+        if (!token) throw new Error(SESSION_ENDED);
+        await withdrawUpload(row.upload.uploadId, token);
+      } catch (error) {
+        failures.set(row.key, (error as Error).message);
+      }
+    }));
+    // The pressed button goes with its row: focus goes back to the dataset's heading, as after Remove.
+    const active = document.activeElement;
+    const inRow = active?.closest<HTMLElement>('[data-upload-key]')?.dataset.uploadKey;
+    const focusGoes = !active || active === document.body || (inRow !== undefined && keys.has(inRow)) || active.hasAttribute('data-discard-all');
+    setUploads((list) => list.flatMap((u) => {
+      if (!keys.has(u.key)) return [u];
+      const failure = failures.get(u.key);
+      return failure ? [{ ...u, discarding: false, discardError: failure }] : [];
+    }));
+    if (focusGoes && failures.size < keys.size) heading.current?.focus();
+  };
   const onDrop = (event: DragEvent) => {
     event.preventDefault();
     setOver(false);
@@ -180,9 +225,14 @@ export function DatasetEditor({ datasetId, onDeleted }: { datasetId: string; onD
     if (result?.data) heading.current?.focus();
   };
   const deleteDataset = async () => {
-    if (!window.confirm(`Delete the dataset “${name}” and its ${images.length} images? Runs trained on it keep their LoRAs.`)) return;
+    const kept = notAdded.flatMap((u) => (u.upload ? [u.upload.uploadId] : []));
+    const alsoKept = kept.length === 0 ? '' : kept.length === 1 ? ' The file not added is discarded too.' : ` The ${kept.length} files not added are discarded too.`;
+    if (!window.confirm(`Delete the dataset “${name}” and its ${images.length} images? Runs trained on it keep their LoRAs.${alsoKept}`)) return;
     const result = await destroy({ variables: { id: datasetId } }).catch(() => null);
-    if (result?.data?.deleteDataset) onDeleted?.();
+    if (!result?.data?.deleteDataset) return;
+    // The not-added rows go with this editor, and their uploads could no longer be added anywhere: withdrawn, not left holding the allowance for a day.
+    if (token) for (const uploadId of kept) void withdrawUpload(uploadId, token).catch(() => undefined);
+    onDeleted?.();
   };
   return (
     <section className="card stack" aria-labelledby="dataset-title">
@@ -204,21 +254,38 @@ export function DatasetEditor({ datasetId, onDeleted }: { datasetId: string; onD
       {uploads.length > 0 && (
         <ul className="stack" aria-label="Uploads">
           {uploads.map((u) => (
-            <li key={u.key} data-upload-state={u.added ? 'added' : u.notAdded ? 'not-added' : u.error ? 'failed' : 'pending'}>
+            <li key={u.key} data-upload-key={u.key} data-upload-state={u.added ? 'added' : u.notAdded ? 'not-added' : u.error ? 'failed' : 'pending'}>
               <span className="small">{u.name}</span>{u.added && <span className="small muted"> · added</span>}{' '}
               <ProgressBar value={u.progress} label={`Uploading ${u.name}`} />
               {u.error && <p className="notice error">{u.error}</p>}
               {u.notAdded && <p className="notice error"><strong>Not added: </strong>{u.notAdded}</p>}
+              {u.discardError && <p className="notice error" role="alert"><strong>Not discarded: </strong>{u.discardError}</p>}
+              {u.notAdded && (
+                <button type="button" className="button ghost small" disabled={u.discarding} onClick={() => void discard([u])}>
+                  Discard<span className="sr-only"> {u.name}</span>
+                </button>
+              )}
             </li>
           ))}
         </ul>
       )}
-      {retryable.length > 0 && (
+      {notAdded.length > 0 && (
         <div className="actions">
-          <button type="button" className="button small" disabled={addState.loading} onClick={addAgain}>
-            Add again<span className="muted"> ({retryable.length === 1 ? retryable[0].name : `${retryable.length} images`})</span>
-          </button>
-          <span className="muted small">The files are kept on the server for a day; no need to drop them again.</span>
+          {retryable.length > 0 && (
+            <button type="button" className="button small" disabled={addState.loading} onClick={addAgain}>
+              Add again<span className="muted"> ({retryable.length === 1 ? retryable[0].name : `${retryable.length} images`})</span>
+            </button>
+          )}
+          {notAdded.length > 1 && (
+            <button type="button" className="button ghost small" data-discard-all="" disabled={notAdded.every((u) => u.discarding)}
+              onClick={() => void discard(notAdded.filter((u) => !u.discarding))}>
+              Discard all<span className="muted"> ({notAdded.length} images)</span>
+            </button>
+          )}
+          <span className="muted small">
+            {retryable.length > 0 && 'The files are kept on the server for a day; no need to drop them again. '}
+            Discard deletes them from the server, freeing your pending-upload allowance at once.
+          </span>
         </div>
       )}
       <ChangeError error={addState.error ?? removeState.error} datasetName={name} />

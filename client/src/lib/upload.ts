@@ -15,9 +15,10 @@ export class UploadError extends Error {
 }
 
 /** Turns the server's refusal into a sentence a person can act on. */
-function explainRefusal(status: number, body: { error?: string; code?: ErrorCode; limit?: number; retryAfterSeconds?: number } | null): UploadError {
+function explainRefusal(status: number, body: { error?: string; code?: ErrorCode; limit?: number; retryAfterSeconds?: number } | null,
+  fallback = 'The upload failed. Try again in a moment.'): UploadError {
   const code: ErrorCode | 'NETWORK' | 'ABORTED' = body?.code ?? (status === 0 ? 'NETWORK' : 'INTERNAL');
-  let message = body?.error ?? 'The upload failed. Try again in a moment.';
+  let message = body?.error ?? fallback;
   if (code === 'PAYLOAD_TOO_LARGE' && typeof body?.limit === 'number') message = `The file is too large: uploads are limited to ${(body.limit / 1024 / 1024).toFixed(1)} MB.`;
   else if (code === 'RATE_LIMITED' && typeof body?.retryAfterSeconds === 'number') message = `${message}. Try again in ${body.retryAfterSeconds} s.`;
   else if (code === 'NETWORK') message = 'Cannot reach the Atelier server. Check your connection and try again.';
@@ -53,4 +54,23 @@ export function uploadFile(file: Blob, token: string, onProgress: (fraction: num
     signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.send(file);
   });
+}
+
+/**
+ * `DELETE /uploads/:id`: withdraws one of the caller's uploads not yet used
+ * (same Bearer token as `POST /uploads`), so its room in the tier's
+ * pending-upload allowance is free at once. A 404 (used, withdrawn already,
+ * expired) counts as gone and resolves; any other refusal rejects with an
+ * UploadError.
+ */
+export async function withdrawUpload(uploadId: string, token: string): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(`/uploads/${encodeURIComponent(uploadId)}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+  } catch {
+    throw explainRefusal(0, null);
+  }
+  if (response.status === 204 || response.status === 404) return;
+  const body = (await response.json().catch(() => null)) as Parameters<typeof explainRefusal>[1];
+  throw explainRefusal(response.status, body, 'The file could not be deleted from the server. Try again in a moment.');
 }
