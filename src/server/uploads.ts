@@ -1,6 +1,7 @@
 import type express from 'express';
 import { Role } from '../entities';
 import type { Services } from '../resolvers/context';
+import type { Viewer } from '../services/auth';
 import { AppError, ErrorCode, forbidden, unauthenticated } from '../kernel/errors';
 import type { ErrorReporter } from '../observability/error-reporter';
 import { UploadQuotaExceededError, UploadTooLargeError } from '../services/uploads';
@@ -22,47 +23,46 @@ const uploadNotFound = () => new AppError(ErrorCode.NOT_FOUND, 'Upload not found
  * allowance back at once (204); anything else is 404 NOT_FOUND on `uploadId`.
  */
 export function mountUploads(app: express.Express, services: Services, errors: ErrorReporter): void {
-  app.post('/uploads', async (req, res) => {
-    let userId: string | null = null;
-    const refuse = (error: unknown) => sendRestError(res, error, errors, { requestId: null, operation: 'uploads', userId });
-    try {
-      const viewer = await services.gate.admit(req.headers.authorization, { ip: req.ip, userAgent: req.get('user-agent') });
-      if (!viewer) return refuse(unauthenticated());
-      userId = viewer.user.id;
-      if (viewer.user.role === Role.VIEWER) return refuse(forbidden('Viewers cannot upload files'));
-      const policy = await services.quotas.policyOf(viewer);
-      const declared = Number(req.headers['content-length']);
-      if (Number.isFinite(declared) && declared > services.uploads.limit) {
-        return refuse(tooLarge(`Uploads are limited to ${services.uploads.limit} bytes`, services.uploads.limit));
+  /** A signed-in caller's request to /uploads; every refusal and failure answers in the REST error shape. */
+  const signedIn = (handle: (viewer: Viewer, req: express.Request, res: express.Response, refuse: (error: unknown) => void) => Promise<void>) =>
+    async (req: express.Request, res: express.Response): Promise<void> => {
+      let userId: string | null = null;
+      const refuse = (error: unknown) => sendRestError(res, error, errors, { requestId: null, operation: 'uploads', userId });
+      try {
+        const viewer = await services.gate.admit(req.headers.authorization, { ip: req.ip, userAgent: req.get('user-agent') });
+        if (!viewer) return refuse(unauthenticated());
+        userId = viewer.user.id;
+        await handle(viewer, req, res, refuse);
+      } catch (error) {
+        refuse(error);
       }
+    };
+
+  app.post('/uploads', signedIn(async (viewer, req, res, refuse) => {
+    if (viewer.user.role === Role.VIEWER) return refuse(forbidden('Viewers cannot upload files'));
+    const policy = await services.quotas.policyOf(viewer);
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > services.uploads.limit) {
+      return refuse(tooLarge(`Uploads are limited to ${services.uploads.limit} bytes`, services.uploads.limit));
+    }
+    try {
       const receipt = await services.uploads.receive(viewer.user.id, req, {
         quotaBytes: policy.pendingUploadMb * 1024 * 1024, tier: policy.tier, declaredBytes: Number.isFinite(declared) ? declared : undefined,
       });
       res.status(201).json(receipt);
     } catch (error) {
-      if (error instanceof UploadTooLargeError || error instanceof UploadQuotaExceededError) {
-        // Stop reading the rest of a refused body; the client gets the answer at once.
-        res.setHeader('Connection', 'close');
-        return refuse(error instanceof UploadTooLargeError
-          ? tooLarge(error.message, error.limit)
-          : new AppError(ErrorCode.QUOTA_EXCEEDED, error.message, { limit: error.limit, used: error.used }));
-      }
-      refuse(error);
+      if (!(error instanceof UploadTooLargeError || error instanceof UploadQuotaExceededError)) throw error;
+      // Stop reading the rest of a refused body; the client gets the answer at once.
+      res.setHeader('Connection', 'close');
+      refuse(error instanceof UploadTooLargeError
+        ? tooLarge(error.message, error.limit)
+        : new AppError(ErrorCode.QUOTA_EXCEEDED, error.message, { limit: error.limit, used: error.used }));
     }
-  });
+  }));
 
-  app.delete('/uploads/:id', async (req, res) => {
-    let userId: string | null = null;
-    const refuse = (error: unknown) => sendRestError(res, error, errors, { requestId: null, operation: 'uploads', userId });
-    try {
-      const viewer = await services.gate.admit(req.headers.authorization, { ip: req.ip, userAgent: req.get('user-agent') });
-      if (!viewer) return refuse(unauthenticated());
-      userId = viewer.user.id;
-      // No role check: only the uploader's own uploads can be named, and giving one back is never harmful.
-      if (!(await services.uploads.withdraw(viewer.user.id, req.params.id))) return refuse(uploadNotFound());
-      res.status(204).end();
-    } catch (error) {
-      refuse(error);
-    }
-  });
+  // No role check: only the uploader's own uploads can be named, and giving one back is never harmful.
+  app.delete('/uploads/:id', signedIn(async (viewer, req, res, refuse) => {
+    if (!(await services.uploads.withdraw(viewer.user.id, String(req.params.id)))) return refuse(uploadNotFound());
+    res.status(204).end();
+  }));
 }
