@@ -30,4 +30,28 @@ export class CliError extends Error {
   }
 }
 
+/** The user stopped the command (Ctrl-C at a prompt): code CANCELLED, exit 130 like any command stopped by Ctrl-C. */
+export class CancelledError extends Error {
+  readonly code = 'CANCELLED';
+  readonly exitCode = 130;
+  constructor(message: string) {
+    super(message);
+    this.name = 'CancelledError';
+  }
+}
+
 export const badCliInput = (field: string, message: string): CliError => new CliError(ErrorCode.BAD_USER_INPUT, message, field);
+
+/**
+ * The error with the server's (or trainer's) field names given as the flags
+ * the user typed (`presetId` → `preset`, "rank must be …" → "--network_dim
+ * must be …"), so the message says what to fix on the command line.
+ */
+export function asFlags(error: unknown, flagOf: Record<string, string>): unknown {
+  if (!(error instanceof CliError) || !error.field) return error;
+  const flag = flagOf[error.field.replace(/\[.*$/, '')];
+  if (!flag || flag === error.field) return error;
+  // Messages start with the field ("presetId must be a UUID"); an indexed one (images[3].caption) keeps its words.
+  const message = error.message.startsWith(`${error.field} `) ? `--${flag}${error.message.slice(error.field.length)}` : error.message;
+  return new CliError(error.code, message, flag, { status: error.status ?? undefined, retryAfterSeconds: error.retryAfterSeconds ?? undefined });
+}

@@ -2,8 +2,9 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ErrorCode } from '../kernel/errors';
 import { CliError } from './cli-error';
-import { givenUrl, readConfig, serverUrl, type CliConfig } from './config-file';
+import { configPath, givenUrl, readConfig, serverUrl, type CliConfig } from './config-file';
 import { answerOf, isQueryText, RETRY_DEFAULTS, retryPolicy } from '../../sdk/src/retries';
+import { refusalOf } from '../../sdk/src/resume';
 
 /** One server and the credential to send it. */
 export interface Connection {
@@ -12,6 +13,10 @@ export interface Connection {
   credential: string | null;
   /** The server a stored login is for when it is not `url` (so it was not sent), to say so on UNAUTHENTICATED. */
   storedFor?: string;
+  /** No credential at all (no login stored, no ATELIER_API_KEY): UNAUTHENTICATED then says how to sign in. */
+  signedOut?: boolean;
+  /** Where `url` came from (`--url`, ATELIER_URL, the config file, the default), for a URL that is not Atelier's. */
+  urlFrom?: string;
 }
 
 /**
@@ -22,12 +27,15 @@ export interface Connection {
  */
 export function connect(urlFlag: string | undefined, config?: CliConfig, env: NodeJS.ProcessEnv = process.env): Connection {
   const given = givenUrl(urlFlag, env);
-  if (env.ATELIER_API_KEY && given && !config) return { url: given, credential: env.ATELIER_API_KEY };
+  const givenFrom = urlFlag ? '--url' : 'ATELIER_URL';
+  if (env.ATELIER_API_KEY && given && !config) return { url: given, credential: env.ATELIER_API_KEY, urlFrom: givenFrom };
   const stored = config ?? readConfig();
   const url = given ?? serverUrl(undefined, stored, env);
+  const urlFrom = given ? givenFrom : stored.url ? `the URL stored by \`atelier login\` in ${configPath()}` : 'the default URL';
   const storedUrl = stored.credential ? serverUrl(undefined, stored, {}) : undefined;
   const credential = env.ATELIER_API_KEY || (storedUrl === url ? stored.credential!.value : null);
-  return { url, credential, ...(!credential && storedUrl && storedUrl !== url ? { storedFor: storedUrl } : {}) };
+  const missing = credential ? {} : storedUrl && storedUrl !== url ? { storedFor: storedUrl } : { signedOut: true };
+  return { url, credential, urlFrom, ...missing };
 }
 
 interface GraphQLBody<T> {
@@ -46,14 +54,21 @@ export async function request<T>(conn: Connection, query: string, variables: Rec
   try {
     return await retryPolicy(RETRY_DEFAULTS, repeatable).execute(() => post<T>(conn, body));
   } catch (error) {
-    throw elsewhere(conn, error);
+    throw signInHint(conn, error);
   }
 }
 
-/** UNAUTHENTICATED because the stored login is for another server: say which, and how to sign in to this one. */
-function elsewhere(conn: Connection, error: unknown): unknown {
-  if (!(error instanceof CliError) || error.code !== ErrorCode.UNAUTHENTICATED || conn.credential || !conn.storedFor) return error;
-  return new CliError(ErrorCode.UNAUTHENTICATED, `the stored login is for ${conn.storedFor}, not ${conn.url}: run \`atelier login --url ${conn.url}\``, error.field, {
+/**
+ * UNAUTHENTICATED with no credential sent, said for a terminal: the stored
+ * login is for another server (which, and how to sign in to this one), or
+ * there is none (run `atelier login`, or set ATELIER_API_KEY).
+ */
+export function signInHint(conn: Connection, error: unknown): unknown {
+  if (!(error instanceof CliError) || error.code !== ErrorCode.UNAUTHENTICATED || conn.credential) return error;
+  const message = conn.storedFor ? `the stored login is for ${conn.storedFor}, not ${conn.url}: run \`atelier login --url ${conn.url}\``
+    : conn.signedOut ? `not signed in to ${conn.url}: run \`atelier login\` (or set ATELIER_API_KEY)` : null;
+  if (!message) return error;
+  return new CliError(ErrorCode.UNAUTHENTICATED, message, error.field, {
     status: error.status ?? undefined, retryAfterSeconds: error.retryAfterSeconds ?? undefined,
   });
 }
@@ -74,6 +89,10 @@ async function post<T>(conn: Connection, payload: string): Promise<T> {
   try {
     body = (await res.json()) as GraphQLBody<T>;
   } catch {
+    // A path the server does not know (`--url http://host:4000/api`): the URL is wrong, not the server.
+    if (res.status === 404 || res.status === 405) {
+      throw new CliError(ErrorCode.BAD_USER_INPUT, `no Atelier GraphQL endpoint at ${conn.url}/graphql (HTTP ${res.status}): check ${conn.urlFrom ?? 'the URL'}, e.g. http://localhost:4000`, 'url', answer);
+    }
     throw new CliError(res.status === 503 ? ErrorCode.SERVICE_UNAVAILABLE : ErrorCode.INTERNAL, `${conn.url}/graphql answered HTTP ${res.status} without a GraphQL body`, null, answer);
   }
   if (body.errors?.length) throw CliError.fromGraphQL(body.errors[0], answer);
@@ -88,16 +107,23 @@ export function unreachable(url: string, error: unknown): CliError {
   return new CliError(ErrorCode.SERVICE_UNAVAILABLE, `cannot reach ${url} (${reason}): is the server running? (--url or ATELIER_URL)`);
 }
 
-/** A graphql-ws client on the same server, authenticated in connectionParams. */
+/**
+ * A graphql-ws client on the same server, authenticated in connectionParams.
+ * A dropped connection is tried again (up to 5 times); a refusal (4401/4403:
+ * the credential; 4429: too many connections) ends at once, as in the SDK.
+ */
 export function socket(conn: Connection): Client {
   return createClient({
     url: `${conn.url.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     connectionParams: conn.credential ? { authorization: `Bearer ${conn.credential}` } : {},
     retryAttempts: 5,
+    shouldRetry: (error) => isCloseEvent(error) && refusalOf(error.code) === null,
     lazy: true,
   });
 }
+
+const isCloseEvent = (value: unknown): value is { code: number; reason: string } => typeof (value as { code?: unknown } | null)?.code === 'number';
 
 /**
  * Runs a subscription, calling `onEvent` for each result, until it completes,
@@ -138,8 +164,8 @@ function socketError(error: unknown): CliError {
   const close = error as { code?: number; reason?: string };
   if (typeof close?.code === 'number') {
     // 4401/4403: the credential was refused or expired; 4429: too many connections (src/server/graphql-ws.ts).
-    const code = close.code === 4401 || close.code === 4403 ? ErrorCode.UNAUTHENTICATED
-      : close.code === 4429 ? ErrorCode.RATE_LIMITED : ErrorCode.SERVICE_UNAVAILABLE;
+    const refusal = refusalOf(close.code);
+    const code = refusal ? ErrorCode[refusal] : ErrorCode.SERVICE_UNAVAILABLE;
     return new CliError(code, `the live connection closed (${close.code}${close.reason ? `: ${close.reason}` : ''})`);
   }
   return new CliError(ErrorCode.SERVICE_UNAVAILABLE, `the live connection failed: ${(error as Error)?.message ?? String(error)}`);

@@ -1,7 +1,6 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ErrorCode } from '../kernel/errors';
 import { badCliInput, CliError } from './cli-error';
 
 /** What `atelier login` stores: the server and one credential (a JWT or an API key, both sent as Bearer). */
@@ -23,16 +22,34 @@ export function readConfig(file = configPath()): CliConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return {};
+    throw unusable(file, 'read', code);
   }
+  const again = 'run `atelier login` again';
+  let config: unknown;
   try {
-    const config = JSON.parse(text) as CliConfig;
-    if (config && typeof config === 'object' && !Array.isArray(config)) return config;
+    config = JSON.parse(text);
   } catch {
-    // Reported below, like a document that is not an object.
+    throw badCliInput('config', `${file} is not valid JSON: ${again}`);
   }
-  throw new CliError(ErrorCode.BAD_USER_INPUT, `${file} is not valid JSON: run \`atelier login\` again`, 'config');
+  if (!config || typeof config !== 'object' || Array.isArray(config)) throw badCliInput('config', `${file} is not a JSON object: ${again}`);
+  const { url, credential } = config as Record<string, unknown>;
+  if (url !== undefined && (typeof url !== 'string' || !httpUrl(url))) {
+    throw badCliInput('config', `"url" in ${file} is not an http(s) URL (${JSON.stringify(url)}): ${again}`);
+  }
+  if (credential !== undefined && (!credential || typeof credential !== 'object' || typeof (credential as { value?: unknown }).value !== 'string')) {
+    throw badCliInput('config', `"credential" in ${file} is not a stored login: ${again}`);
+  }
+  return config as CliConfig;
+}
+
+/** A config file or folder the CLI cannot use (a folder where the file goes, a file where the folder goes, no permission). */
+function unusable(file: string, doing: 'read' | 'write', code: string | undefined): CliError {
+  const why = code === 'EISDIR' ? 'it is a folder'
+    : code === 'ENOTDIR' || code === 'EEXIST' ? `${path.dirname(file)} is not a folder`
+      : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code ?? 'unknown error';
+  return badCliInput('config', `cannot ${doing} ${file} (${why}): fix it or set ATELIER_CONFIG_DIR to another folder`);
 }
 
 /** The stored config, or nothing (and `damaged`) when it cannot be read: for `login`, which rewrites it. */
@@ -46,31 +63,64 @@ export function readConfigIfSound(file = configPath()): { config: CliConfig; dam
 
 /** Writes the config readable by its owner only: it holds a credential. */
 export function writeConfig(config: CliConfig, file = configPath()): void {
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  // `mode` applies only when the file is created; an older file keeps its mode otherwise.
-  chmodSync(file, 0o600);
+  try {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+    // `mode` applies only when the file is created; an older file keeps its mode otherwise.
+    chmodSync(file, 0o600);
+  } catch (error) {
+    throw unusable(file, 'write', (error as NodeJS.ErrnoException).code);
+  }
+}
+
+/** Refuses, before anything is sent, a config path that cannot be written (a folder at the file, a file at a folder above). */
+export function checkConfigWritable(file = configPath()): void {
+  const statOf = (at: string) => {
+    try {
+      return statSync(at);
+    } catch {
+      return null;
+    }
+  };
+  if (statOf(file)?.isDirectory()) throw unusable(file, 'write', 'EISDIR');
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const info = statOf(dir);
+    if (info) {
+      if (!info.isDirectory()) throw badCliInput('config', `cannot write ${file} (${dir} is not a folder): fix it or set ATELIER_CONFIG_DIR to another folder`);
+      return;
+    }
+    if (path.dirname(dir) === dir) return;
+  }
 }
 
 /** The URL the user gave (`--url` or ATELIER_URL), checked; undefined when neither is set. */
 export function givenUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const given = flag || env.ATELIER_URL;
-  return given ? checkedUrl(given) : undefined;
+  if (flag) return checkedUrl(flag, '--url');
+  return env.ATELIER_URL ? checkedUrl(env.ATELIER_URL, 'ATELIER_URL') : undefined;
 }
 
-/** The server: `--url`, then ATELIER_URL, then the one `login` stored, then localhost:4000. A malformed one is bad input. */
+/**
+ * The server: `--url`, then ATELIER_URL, then the one `login` stored, then
+ * localhost:4000. A malformed one is bad input naming where it came from (the
+ * stored one is checked by readConfig).
+ */
 export function serverUrl(flag: string | undefined, config: CliConfig, env: NodeJS.ProcessEnv = process.env): string {
-  return checkedUrl(flag || env.ATELIER_URL || config.url || DEFAULT_URL);
+  return givenUrl(flag, env) ?? checkedUrl(config.url || DEFAULT_URL, 'the config file');
 }
 
-function checkedUrl(value: string): string {
+/** The URL without trailing slashes when it is an http(s) URL, else null. */
+function httpUrl(value: string): string | null {
   const url = value.trim().replace(/\/+$/, '');
-  let protocol: string | null = null;
   try {
-    protocol = new URL(url).protocol;
+    const { protocol } = new URL(url);
+    return protocol === 'http:' || protocol === 'https:' ? url : null;
   } catch {
-    // Reported below.
+    return null;
   }
-  if (protocol !== 'http:' && protocol !== 'https:') throw badCliInput('url', `'${value}' is not an http(s) URL (--url or ATELIER_URL), e.g. http://localhost:4000`);
+}
+
+function checkedUrl(value: string, source: string): string {
+  const url = httpUrl(value);
+  if (!url) throw badCliInput('url', `'${value}' is not an http(s) URL (${source}), e.g. http://localhost:4000`);
   return url;
 }

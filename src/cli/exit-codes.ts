@@ -3,8 +3,9 @@ import { ErrorCode } from '../kernel/errors';
 /**
  * The `atelier` CLI's exit status for each error code (README, "Command
  * line"). A `Record` over `ErrorCode`, so a new code fails the build until it
- * is given a status here. 0 is success; Ctrl-C ends a command the usual way
- * (the shell reports 130), except `watch`, which exits 0.
+ * is given a status here. 0 is success; Ctrl-C ends a command with 130, as
+ * the shell reports a command it stopped (`train` and `generate` say
+ * CANCELLED first; `generate` cancels its job), except `watch`, which exits 0.
  */
 export const EXIT_CODES: Record<ErrorCode, number> = {
   [ErrorCode.BAD_USER_INPUT]: 2,

@@ -2,8 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
 import { ErrorCode } from '../kernel/errors';
-import { CliError } from './cli-error';
-import { generateCommand, JobFailedError } from './commands/generate';
+import { CancelledError, CliError } from './cli-error';
+import { generateCommand, InterruptedError, JobFailedError } from './commands/generate';
 import { jobsCommand } from './commands/jobs';
 import { keysCommand } from './commands/keys';
 import { loginCommand } from './commands/login';
@@ -43,6 +43,33 @@ function program(json: boolean): Command {
   return root;
 }
 
+/**
+ * A failure of this machine rather than of the CLI: a file or folder it was
+ * given cannot be read or written (EISDIR, ENOTDIR, EACCES, ENOSPC, …).
+ * Bad input naming the path, in one line.
+ */
+function localFailure(error: unknown): CliError | null {
+  const { code, syscall, path } = (error ?? {}) as NodeJS.ErrnoException;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code) || typeof path !== 'string') return null;
+  const why = LOCAL_REASONS[code] ?? code;
+  return new CliError(ErrorCode.BAD_USER_INPUT, `cannot ${syscall ?? 'use'} ${path}: ${why} (${code})`);
+}
+
+const LOCAL_REASONS: Record<string, string> = {
+  EISDIR: 'it is a folder', ENOTDIR: 'a file is in the way of a folder', EEXIST: 'a file is in the way', ENOENT: 'no such file or folder',
+  EACCES: 'permission denied', EPERM: 'not permitted', ENOSPC: 'the disk is full', EROFS: 'read-only file system',
+};
+
+/**
+ * A real bug: its name and message in one line. The stack trace only with
+ * ATELIER_DEBUG=1, for a bug report.
+ */
+function internalMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (process.env.ATELIER_DEBUG === '1' && error.stack) return error.stack;
+  return `${error.name}: ${error.message.split('\n')[0]} (ATELIER_DEBUG=1 shows where)`;
+}
+
 /** Prints the error (as JSON on stdout with --json) and returns the exit status from the one table. */
 function report(error: unknown, json: boolean): number {
   if (error instanceof CommanderError) {
@@ -51,14 +78,19 @@ function report(error: unknown, json: boolean): number {
     if (json) printJson({ error: { code: ErrorCode.BAD_USER_INPUT, message: error.message.replace(/^error: /, ''), field: usageField(error.message) } });
     return EXIT_CODES[ErrorCode.BAD_USER_INPUT];
   }
+  if (error instanceof CancelledError) {
+    if (json) printJson({ error: { code: error.code, message: error.message, field: null } });
+    else console.error(`atelier: ${error.code}: ${error.message}`);
+    return error.exitCode;
+  }
   if (error instanceof JobFailedError) {
     if (json) printJson({ error: { code: error.code, message: error.message, field: null }, job: error.job });
-    else console.error(`atelier: ${error.message}`);
+    else console.error(`atelier: ${error instanceof InterruptedError ? `${error.code}: ` : ''}${error.message}`);
     return error.exitCode;
   }
   const cliError = error instanceof CliError ? error
     : error instanceof ConfigError ? new CliError(ErrorCode.BAD_USER_INPUT, error.message)
-      : new CliError(ErrorCode.INTERNAL, (error as Error)?.stack ?? String(error));
+      : localFailure(error) ?? new CliError(ErrorCode.INTERNAL, internalMessage(error));
   if (json) printJson({ error: { code: cliError.code, message: cliError.message, field: cliError.field } });
   else console.error(`atelier: ${cliError.code}: ${cliError.message}${cliError.field ? ` (field: ${cliError.field})` : ''}`);
   return EXIT_CODES[cliError.code];

@@ -1,12 +1,13 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { badCliInput } from './cli-error';
+import { badCliInput, CancelledError } from './cli-error';
 
 /**
  * Asks questions in order and reads one line for each. The lines come from one
  * readline interface's async iterator, which queues them: piped stdin delivers
  * every line at once, before the second question is asked. Answers to
- * `secret` questions are not echoed.
+ * `secret` questions are not echoed. Ctrl-C at a prompt on a terminal
+ * (which readline reads as a key, not a signal) cancels: CancelledError.
  */
 export async function askAll(questions: { name: string; question: string; secret?: boolean }[]): Promise<Record<string, string>> {
   let muted = false;
@@ -18,6 +19,11 @@ export async function askAll(questions: { name: string; question: string; secret
     },
   });
   const rl = createInterface({ input: process.stdin, output, terminal: Boolean(process.stdin.isTTY) });
+  let interrupted = false;
+  rl.on('SIGINT', () => {
+    interrupted = true;
+    rl.close();
+  });
   const lines = rl[Symbol.asyncIterator]();
   const answers: Record<string, string> = {};
   try {
@@ -26,7 +32,8 @@ export async function askAll(questions: { name: string; question: string; secret
       muted = Boolean(secret);
       const line = await lines.next();
       muted = false;
-      if (secret) process.stderr.write('\n');
+      if (secret || interrupted) process.stderr.write('\n');
+      if (interrupted) throw new CancelledError(`stopped at the ${name} prompt (Ctrl-C): nothing was stored`);
       if (line.done) throw badCliInput(name, `no ${name} given (stdin ended)`);
       answers[name] = String(line.value).trim();
     }

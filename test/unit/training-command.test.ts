@@ -174,6 +174,17 @@ describe('`atelier train` (the built CLI) on its own', () => {
     expect(existsSync(path.join(scratch, 'out'))).toBe(false);
   }, 120_000);
 
+  it('names the flag typed, not the trainer\'s field, in an out-of-range error', async () => {
+    const cases: Array<[string[], string]> = [[['--network_dim', '0'], 'network_dim'], [['--max_train_steps', '0'], 'max_train_steps']];
+    for (const [args, flag] of cases) {
+      const run = await train(['--output_dir', path.join(scratch, 'out-of-range'), ...args]);
+      expect(run.code, run.stderr).toBe(2);
+      const { error } = JSON.parse(run.stdout);
+      expect(error).toMatchObject({ code: 'BAD_USER_INPUT', field: flag });
+      expect(error.message.startsWith(`--${flag} `), error.message).toBe(true);
+    }
+  }, 120_000);
+
   it('reports Ctrl-C as CANCELLED at the step it stopped, exit 130, with the checkpoints written', async () => {
     let sent = false;
     const run = await train(['--output_dir', path.join(scratch, 'cancelled'), '--max_train_steps', '3000', '--save_every_n_steps', '5', '--save_state'], (text, child) => {

@@ -1,15 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCode } from '../../kernel/errors';
-import { badCliInput, CliError } from '../cli-error';
-import { connect, request, socket, subscribe, unreachable, type Connection } from '../client';
+import { asFlags, badCliInput, CliError } from '../cli-error';
+import { connect, request, signInHint, socket, subscribe, unreachable, type Connection } from '../client';
 import { answerOf, RETRY_DEFAULTS, retryPolicy } from '../../../sdk/src/retries';
 import { EXIT_JOB_FAILED } from '../exit-codes';
 import { integer, type GlobalOptions } from '../options';
 import { outputOf, printJson } from '../output';
-import { progressView, type ProgressEvent } from '../progress';
+import { progressView, type ProgressEvent, type ProgressView } from '../progress';
 
 interface GenerateOptions extends GlobalOptions {
   preset?: string;
@@ -22,27 +23,46 @@ interface GenerateOptions extends GlobalOptions {
   out: string;
 }
 
-const JOB_FIELDS = 'id status seed steps totalSteps count width height queuePosition error { code message } images { id index seed width height sha256 url }';
+const JOB_FIELDS = `id kind status seed steps totalSteps count width height queuePosition videoFrames videoFps error { code message }
+  images { id index seed width height sha256 url } video { url bytes mimeType durationSeconds fps frames width height }`;
 const CREATE = `mutation CliGenerate($input: GenerationInput!, $idempotencyKey: String) { createGeneration(input: $input, idempotencyKey: $idempotencyKey) { ${JOB_FIELDS} } }`;
 const JOB = `query CliJob($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`;
+const CANCEL = 'mutation CliCancel($id: ID!) { cancelJob(id: $id) { id status } }';
 const FOLLOW = 'subscription CliFollow($jobId: ID!) { jobUpdated(jobId: $jobId) { type step totalSteps etaSeconds queuePosition error { code message } } }';
 
 interface Image { id: string; index: number; seed: number; width: number; height: number; sha256: string; url: string }
+interface Video { url: string; bytes: number; mimeType: string; durationSeconds: number; fps: number; frames: number; width: number; height: number }
 interface Job {
-  id: string; status: string; seed: number; totalSteps: number; count: number; queuePosition: number | null;
-  error: { code: string; message: string } | null; images: Image[];
+  id: string; kind: 'IMAGE' | 'VIDEO'; status: string; seed: number; totalSteps: number; count: number; queuePosition: number | null;
+  videoFrames: number | null; videoFps: number | null; error: { code: string; message: string } | null; images: Image[]; video: Video | null;
 }
 
 const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
+/** The GraphQL input's fields as the flags that set them, so an error names the flag to fix. */
+const FLAG_OF: Record<string, string> = { presetId: 'preset', sessionId: 'session' };
+
 /** A job that ended without images: the request was accepted, the work did not finish. */
 export class JobFailedError extends Error {
-  readonly exitCode = EXIT_JOB_FAILED;
+  readonly exitCode: number = EXIT_JOB_FAILED;
   /** The code of `--json`'s error: JOB_FAILED or JOB_CANCELLED (the job's own error is in `job.error`). */
   readonly code: string;
-  constructor(readonly job: Job) {
-    super(`job ${job.id} ${job.status.toLowerCase()}${job.error ? `: ${job.error.code}: ${job.error.message}` : ''}`);
+  constructor(readonly job: Pick<Job, 'id' | 'status' | 'error'>, message?: string) {
+    super(message ?? `job ${job.id} ${job.status.toLowerCase()}${job.error ? `: ${job.error.code}: ${job.error.message}` : ''}`);
     this.code = `JOB_${job.status}`;
+  }
+}
+
+/** Exit status of a command stopped by a signal: the shell's 128 + the signal's number (130 for Ctrl-C). */
+const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
+
+/** `generate` stopped by Ctrl-C (or SIGTERM): the job was cancelled (or had already ended); code CANCELLED, exit 130 (143). */
+export class InterruptedError extends JobFailedError {
+  override readonly exitCode: number;
+  override readonly code = 'CANCELLED';
+  constructor(job: Pick<Job, 'id' | 'status' | 'error'>, signal: 'SIGINT' | 'SIGTERM', what: string) {
+    super(job, `${what} (${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'})`);
+    this.exitCode = SIGNAL_EXIT[signal];
   }
 }
 
@@ -54,78 +74,179 @@ function inputOf(prompt: string, options: GenerateOptions): Record<string, unkno
   return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
 }
 
-/** Follows `jobUpdated` until the final event, feeding the progress view. */
-async function follow(conn: Connection, job: Job, onEvent: (event: ProgressEvent) => void): Promise<void> {
+/** Follows `jobUpdated` until the final event (or `signal` aborts), feeding the progress view. */
+async function follow(conn: Connection, job: Job, onEvent: (event: ProgressEvent) => void, signal: AbortSignal): Promise<void> {
   const client = socket(conn);
   try {
     await subscribe<{ jobUpdated: ProgressEvent }>(client, FOLLOW, { jobId: job.id }, ({ jobUpdated }) => {
       onEvent(jobUpdated);
       return FINAL.has(jobUpdated.type);
-    });
+    }, signal);
+  } catch (error) {
+    throw signInHint(conn, error);
   } finally {
     await client.dispose();
   }
 }
 
-/** Downloads one signed image URL (made again like a query) and checks it against the recorded SHA-256. */
-async function download(conn: Connection, image: Image, file: string): Promise<void> {
+/**
+ * Downloads one signed URL (made again like a query) into `file`, checked
+ * against the recorded SHA-256 (images) or size (the clip, which records no hash).
+ */
+async function download(conn: Connection, what: string, url: string, file: string, expected: { sha256: string } | { bytes: number }): Promise<void> {
   const bytes = await retryPolicy(RETRY_DEFAULTS, true).execute(async () => {
-    const res = await fetch(new URL(image.url, conn.url)).catch((error: unknown) => {
+    const res = await fetch(new URL(url, conn.url)).catch((error: unknown) => {
       throw unreachable(conn.url, error);
     });
     if (res.ok) return Buffer.from(await res.arrayBuffer());
     const code = res.status === 404 ? ErrorCode.NOT_FOUND : res.status === 503 ? ErrorCode.SERVICE_UNAVAILABLE : ErrorCode.INTERNAL;
-    throw new CliError(code, `downloading image ${image.id} answered HTTP ${res.status}`, null, answerOf(res));
+    throw new CliError(code, `downloading ${what} answered HTTP ${res.status}`, null, answerOf(res));
   });
-  if (createHash('sha256').update(bytes).digest('hex') !== image.sha256) {
-    throw new CliError(ErrorCode.INTERNAL, `image ${image.id} arrived damaged (SHA-256 differs from the recorded one)`);
-  }
+  const intact = 'sha256' in expected ? createHash('sha256').update(bytes).digest('hex') === expected.sha256 : bytes.length === expected.bytes;
+  if (!intact) throw new CliError(ErrorCode.INTERNAL, `${what} arrived damaged (${'sha256' in expected ? 'SHA-256' : 'size'} differs from the recorded one)`);
+  await mkdir(path.dirname(file), { recursive: true }).catch((error: unknown) => {
+    throw outRefused(path.dirname(file), error);
+  });
   writeFileSync(file, bytes);
 }
 
-/** Makes the --out folder (or checks it is a writable folder) before anything is submitted. */
-function prepareOut(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : code === 'EACCES' || code === 'EPERM' ? 'not writable' : code ?? String(error);
-    throw badCliInput('out', `cannot save images in ${path.resolve(dir)} (${why}): give --out a folder you can write to`);
+function outRefused(dir: string, error: unknown): CliError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : code === 'EACCES' || code === 'EPERM' ? 'not writable' : code ?? String(error);
+  return badCliInput('out', `cannot save files in ${path.resolve(dir)} (${why}): give --out a folder you can write to`);
+}
+
+/**
+ * Checks, before anything is submitted, that --out is a writable folder or
+ * can be made: the nearest existing folder on its path must be one. The
+ * folder itself is made only when there is a file to save.
+ */
+function checkOut(dir: string): void {
+  for (let probe = path.resolve(dir); ; probe = path.dirname(probe)) {
+    let info;
+    try {
+      info = statSync(probe);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') throw outRefused(dir, error);
+      if (path.dirname(probe) === probe) return;
+      continue;
+    }
+    if (!info.isDirectory()) throw outRefused(dir, Object.assign(new Error('not a folder'), { code: 'ENOTDIR' }));
+    try {
+      accessSync(probe, constants.W_OK | constants.X_OK);
+    } catch (error) {
+      throw outRefused(dir, error);
+    }
+    return;
   }
+}
+
+const described = (job: Job): string => (job.kind === 'VIDEO'
+  ? `a ${job.videoFrames ?? job.totalSteps}-frame clip${job.videoFps ? ` at ${job.videoFps} fps` : ''}`
+  : `${job.count} image${job.count === 1 ? '' : 's'}`);
+
+/**
+ * Ctrl-C (or SIGTERM) while a job runs: the first stops following it (the
+ * caller then restores the terminal and cancels the job); a second one ends
+ * the command at once, the terminal restored first.
+ */
+function interruptions(restore: () => void): { signal: AbortSignal; received: () => 'SIGINT' | 'SIGTERM' | null; off: () => void } {
+  const stop = new AbortController();
+  let received: 'SIGINT' | 'SIGTERM' | null = null;
+  const on = (name: 'SIGINT' | 'SIGTERM') => () => {
+    if (received) {
+      restore();
+      process.exit(SIGNAL_EXIT[received]);
+    }
+    received = name;
+    stop.abort();
+  };
+  const onInt = on('SIGINT');
+  const onTerm = on('SIGTERM');
+  process.on('SIGINT', onInt).on('SIGTERM', onTerm);
+  return { signal: stop.signal, received: () => received, off: () => process.off('SIGINT', onInt).off('SIGTERM', onTerm) };
+}
+
+/** Cancels the job the user stopped following and says how it ended (cancelled, or finished before the cancel came). */
+async function cancelStopped(conn: Connection, job: Job, signal: 'SIGINT' | 'SIGTERM'): Promise<never> {
+  let status: string;
+  try {
+    status = (await request<{ cancelJob: { status: string } }>(conn, CANCEL, { id: job.id })).cancelJob.status;
+  } catch (error) {
+    const reason = error instanceof CliError ? `${error.code}: ${error.message}` : String(error);
+    throw new InterruptedError(job, signal, `stopped following job ${job.id}, which could not be cancelled (${reason}): \`atelier jobs\` shows how it ends`);
+  }
+  const what = status === 'CANCELLED' ? `job ${job.id} cancelled` : `stopped following job ${job.id}, which had already ended ${status}`;
+  throw new InterruptedError({ ...job, status }, signal, what);
 }
 
 async function generate(prompt: string, options: GenerateOptions): Promise<void> {
   const output = outputOf(options);
   const conn = connect(options.url);
-  prepareOut(options.out);
-  // With a key of its own, a submission whose answer was lost is asked again safely: the retry gets the same job.
-  const submit = { input: inputOf(prompt, options), idempotencyKey: randomUUID() };
-  const submitted = (await request<{ createGeneration: Job }>(conn, CREATE, submit, true)).createGeneration;
-  if (!output.json) console.log(`job ${submitted.id} submitted (seed ${submitted.seed}, ${submitted.count} image${submitted.count === 1 ? '' : 's'})`);
-  const view = progressView(output, submitted.totalSteps);
-  view.update({ type: 'QUEUED', queuePosition: submitted.queuePosition });
+  checkOut(options.out);
+  // A view not started yet has nothing to restore; once started, stop() shows the cursor and turns line wrap back on.
+  let view: ProgressView | null = null;
+  const stopView = () => {
+    view?.stop();
+    view = null;
+  };
+  const stopped = interruptions(stopView);
   try {
-    await follow(conn, submitted, (event) => view.update(event));
+    // With a key of its own, a submission whose answer was lost is asked again safely: the retry gets the same job.
+    const submit = { input: inputOf(prompt, options), idempotencyKey: randomUUID() };
+    const submitted = (await request<{ createGeneration: Job }>(conn, CREATE, submit, true).catch((error: unknown) => {
+      throw asFlags(error, FLAG_OF);
+    })).createGeneration;
+    if (!output.json) console.log(`job ${submitted.id} submitted (seed ${submitted.seed}, ${described(submitted)})`);
+    if (!stopped.received()) {
+      view = progressView(output, submitted.totalSteps);
+      view.update({ type: 'QUEUED', queuePosition: submitted.queuePosition });
+      try {
+        await follow(conn, submitted, (event) => view?.update(event), stopped.signal);
+      } finally {
+        stopView();
+      }
+    }
+    const signal = stopped.received();
+    if (signal) return await cancelStopped(conn, submitted, signal);
+    const job = (await request<{ job: Job | null }>(conn, JOB, { id: submitted.id })).job;
+    if (!job) throw new CliError(ErrorCode.NOT_FOUND, `job ${submitted.id} not found`);
+    if (job.status !== 'COMPLETED') throw new JobFailedError(job);
+    await save(conn, job, options.out, output.json);
   } finally {
-    view.stop();
+    stopped.off();
   }
-  const job = (await request<{ job: Job | null }>(conn, JOB, { id: submitted.id })).job;
-  if (!job) throw new CliError(ErrorCode.NOT_FOUND, `job ${submitted.id} not found`);
-  if (job.status !== 'COMPLETED') throw new JobFailedError(job);
+}
+
+/** Saves the PNGs (<job>-<i>.png) or the clip (<job>.mp4) into --out, made now, and prints what was saved. */
+async function save(conn: Connection, job: Job, out: string, json: boolean): Promise<void> {
   const files: string[] = [];
   for (const image of job.images) {
-    const file = path.resolve(options.out, `${job.id}-${image.index}.png`);
-    await download(conn, image, file);
+    const file = path.resolve(out, `${job.id}-${image.index}.png`);
+    await download(conn, `image ${image.id}`, image.url, file, image);
     files.push(file);
   }
-  if (output.json) printJson({ job: { id: job.id, status: job.status, seed: job.seed }, images: job.images.map((image, i) => ({ ...image, file: files[i] })), files });
-  else for (const file of files) console.log(`saved ${file}`);
+  let video: (Video & { file: string }) | null = null;
+  if (job.video) {
+    const file = path.resolve(out, `${job.id}.mp4`);
+    await download(conn, `the clip of job ${job.id}`, job.video.url, file, job.video);
+    files.push(file);
+    video = { ...job.video, file };
+  }
+  if (json) {
+    printJson({
+      job: { id: job.id, kind: job.kind, status: job.status, seed: job.seed },
+      images: job.images.map((image, i) => ({ ...image, file: files[i] })), ...(video ? { video } : {}), files,
+    });
+  } else {
+    for (const file of files) console.log(`saved ${file}`);
+  }
 }
 
 export function generateCommand(program: Command): void {
   program.command('generate')
-    .description('submit a generation, show its progress live and save the PNGs')
+    .description('submit a generation, show its progress live and save the PNGs (or, for a VIDEO preset, the MP4)')
     .argument('<prompt>', 'what to generate')
     .option('--preset <id>', 'preset id (see the presets query)')
     .option('--steps <n>', 'denoising steps', integer)
@@ -134,6 +255,6 @@ export function generateCommand(program: Command): void {
     .option('--session <id>', 'run the job in this session (its members watch it live)')
     .option('--width <px>', 'image width', integer)
     .option('--height <px>', 'image height', integer)
-    .option('--out <dir>', 'folder for the PNGs', '.')
+    .option('--out <dir>', 'folder for the PNGs or MP4 (made when there is something to save)', '.')
     .action(async (prompt: string, _options, command: Command) => generate(prompt, command.optsWithGlobals<GenerateOptions>()));
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { asFlags } from '../cli-error';
 import { connect, request } from '../client';
 import { integer, type GlobalOptions } from '../options';
 import { outputOf, printJson, printTable, shortTime, truncate } from '../output';
@@ -22,6 +23,8 @@ const JOBS = `query CliJobs($first: Int, $after: String, $sessionId: ID) {
 async function jobs(options: JobsOptions): Promise<void> {
   const page = (await request<{ jobs: JobsPage }>(connect(options.url), JOBS, {
     first: options.first, after: options.after, sessionId: options.session,
+  }).catch((error: unknown) => {
+    throw asFlags(error, { sessionId: 'session' });
   })).jobs;
   if (outputOf(options).json) {
     printJson({ jobs: page.edges.map((edge) => edge.node), pageInfo: page.pageInfo });

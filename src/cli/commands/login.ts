@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { badCliInput } from '../cli-error';
 import { request, type Connection } from '../client';
-import { configPath, readConfigIfSound, serverUrl, writeConfig, type CliConfig } from '../config-file';
+import { checkConfigWritable, configPath, readConfigIfSound, serverUrl, writeConfig, type CliConfig } from '../config-file';
 import { outputOf, printJson } from '../output';
 import { askAll } from '../prompt';
 import type { GlobalOptions } from '../options';
@@ -19,9 +19,12 @@ const ME = 'query CliMe { me { id email } }';
 async function login(options: LoginOptions): Promise<void> {
   const old = readConfigIfSound();
   const url = serverUrl(options.url, old.config);
+  // Refused before signing in: a login the server accepted but that cannot be stored helps no one.
+  checkConfigWritable();
   let config: CliConfig;
   let email: string;
-  if (options.apiKey) {
+  if (options.apiKey !== undefined) {
+    if (!options.apiKey.trim()) throw badCliInput('apiKey', 'the API key given with --api-key is empty');
     const me = await request<{ me: { email: string } | null }>({ url, credential: options.apiKey }, ME);
     if (!me.me) throw badCliInput('apiKey', 'The server does not accept this API key');
     email = me.me.email;

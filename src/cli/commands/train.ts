@@ -6,7 +6,7 @@ import { ErrorCode } from '../../kernel/errors';
 import { readKohyaDataset } from '../../gpu-worker/training/kohya-layout';
 import { formatTqdm } from '../../gpu-worker/training/tqdm';
 import { TrainingError, type TrainingCheckpoint, type TrainingHooks, type TrainingSpec } from '../../gpu-worker/training/types';
-import { CliError } from '../cli-error';
+import { asFlags, CliError } from '../cli-error';
 import { integer, type GlobalOptions } from '../options';
 import { printJson } from '../output';
 
@@ -179,8 +179,7 @@ const FLAG_OF: Record<string, string> = {
 function cliErrorOf(error: unknown): unknown {
   if (!(error instanceof TrainingError)) return error;
   const code = error.code === 'INVALID_SPEC' || error.code === 'UNSUPPORTED_MODEL' ? ErrorCode.BAD_USER_INPUT : ErrorCode.INTERNAL;
-  const field = error.field ? FLAG_OF[error.field.replace(/\[.*$/, '')] ?? error.field : null;
-  return new CliError(code, error.message, field);
+  return asFlags(new CliError(code, error.message, error.field ?? null), FLAG_OF);
 }
 
 /** Exit status of a run stopped by a signal: the shell's 128 + the signal's number (130 for Ctrl-C), as for any command stopped that way. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { connect, socket, subscribe } from '../client';
+import { connect, signInHint, socket, subscribe } from '../client';
 import type { GlobalOptions } from '../options';
 import { outputOf } from '../output';
 
@@ -32,7 +32,8 @@ function describe(event: SessionEvent): string {
 /** Prints the session's events until Ctrl-C (then exits 0); `--json` prints one JSON object per line. */
 async function watch(sessionId: string, opts: GlobalOptions): Promise<void> {
   const output = outputOf(opts);
-  const client = socket(connect(opts.url));
+  const conn = connect(opts.url);
+  const client = socket(conn);
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   if (!output.json) console.log(`watching session ${sessionId} (Ctrl-C to stop)`);
@@ -40,6 +41,8 @@ async function watch(sessionId: string, opts: GlobalOptions): Promise<void> {
     await subscribe<{ sessionEvents: SessionEvent }>(client, EVENTS, { sessionId }, ({ sessionEvents }) => {
       console.log(output.json ? JSON.stringify(sessionEvents) : describe(sessionEvents));
     }, stop.signal);
+  } catch (error) {
+    throw signInHint(conn, error);
   } finally {
     await client.dispose();
   }
