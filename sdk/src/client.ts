@@ -2,7 +2,7 @@ import {
   SdkAddImagesToAlbumDocument, SdkAlbumDocument, SdkAlbumsDocument, SdkCancelJobDocument, SdkCreateAlbumDocument,
   SdkCreateGenerationDocument, SdkCreateSessionDocument, SdkDeleteAlbumDocument, SdkJobDocument, SdkJobsDocument,
   SdkJoinSessionDocument, SdkLeaveSessionDocument, SdkMeDocument, SdkSessionDocument, SdkSessionsDocument,
-  type GenerationInput, type SdkAlbumFragment, type SdkImageFragment, type SdkJobFragment, type SdkJobsQueryVariables,
+  type GenerationInput, type SdkAlbumFragment, type SdkImageFragment, type SdkJobFragment, type SdkJobVideoFragment, type SdkJobsQueryVariables,
   type SdkMeQuery, type SdkSessionFragment,
 } from './generated/graphql';
 import { AtelierError } from './errors';
@@ -10,8 +10,11 @@ import { FINAL_EVENT_TYPES, jobEvents, sessionEvents, type JobEvent, type JobEve
 import { pages, type PageOptions } from './paging';
 import { Transport, type AtelierClientOptions } from './transport';
 
+/** A job: `kind` IMAGE has its `images` once COMPLETED; `kind` VIDEO (a VIDEO preset) has no images but its clip in `video`. */
 export type Job = SdkJobFragment;
 export type Image = SdkImageFragment;
+/** A COMPLETED VIDEO job's clip (`Job.video`): `download(video)` gives the MP4. */
+export type JobVideo = SdkJobVideoFragment;
 export type Session = SdkSessionFragment;
 export type Album = SdkAlbumFragment;
 export type Viewer = NonNullable<SdkMeQuery['me']>;
@@ -69,8 +72,8 @@ export function createAtelierClient(options: AtelierClientOptions) {
     jobs(filter: JobFilter = {}, paging: PageOptions = {}): AsyncGenerator<Job> {
       return pages(paging, async (first, after) => (await transport.request(SdkJobsDocument, { ...filter, first, after })).jobs);
     },
-    /** The image's PNG bytes. */
-    download: (image: Pick<Image, 'url'>) => transport.download(image.url),
+    /** The bytes behind a signed URL: an image's PNG, a clip's MP4 (`job.video`), or its poster (`{ url: job.video.posterUrl }`). */
+    download: (file: Pick<Image | JobVideo, 'url'>) => transport.download(file.url),
     async me(): Promise<Viewer> {
       const { me } = await transport.request(SdkMeDocument, {});
       if (!me) throw new AtelierError('Not signed in', 'UNAUTHENTICATED');

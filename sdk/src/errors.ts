@@ -38,3 +38,42 @@ export class AtelierError extends Error {
     return new AtelierError(first?.message ?? 'Unknown GraphQL error', code, field, { status: answer.status, retryAfterSeconds });
   }
 }
+
+/** The parts of a Node system error (or one of an AggregateError's) that say what failed where. */
+interface SystemErrorLike {
+  code?: unknown;
+  message?: unknown;
+  address?: unknown;
+  port?: unknown;
+  hostname?: unknown;
+  errors?: unknown;
+}
+
+function placeOf(error: SystemErrorLike): string | null {
+  if (typeof error.address === 'string') {
+    const host = error.address.includes(':') ? `[${error.address}]` : error.address;
+    return typeof error.port === 'number' ? `${host}:${error.port}` : host;
+  }
+  return typeof error.hostname === 'string' ? error.hostname : null;
+}
+
+/**
+ * Why a fetch got no answer. fetch itself says only "fetch failed"; the reason
+ * is its `cause`: a system error's code and where it happened
+ * (`ECONNREFUSED 127.0.0.1:4000`, both addresses when `localhost` was tried on
+ * ::1 and 127.0.0.1, `ENOTFOUND atelier.example`), else the cause's message
+ * (a TLS failure), else the error's own.
+ */
+export function unreachableReason(error: unknown): string {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (cause && typeof cause === 'object') {
+    const system = cause as SystemErrorLike;
+    if (typeof system.code === 'string') {
+      const tried = [system, ...(Array.isArray(system.errors) ? system.errors as SystemErrorLike[] : [])];
+      const places = [...new Set(tried.map((e) => (e && typeof e === 'object' ? placeOf(e) : null)).filter((p): p is string => p !== null))];
+      return places.length ? `${system.code} ${places.join(', ')}` : system.code;
+    }
+    if (typeof system.message === 'string' && system.message) return system.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,6 +1,9 @@
 /** Page size for the Relay connections the SDK walks (the API allows 1..100). */
 export interface PageOptions {
-  /** Items per request (default 20, as the API; larger pages of jobs may exceed the query cost budget). */
+  /**
+   * Items per request (default 20, as the API). A job with its images and clip costs about 135 of the
+   * tier's query budget, so pages of jobs above 37 exceed FREE's 5,000 (QUERY_TOO_COMPLEX).
+   */
   pageSize?: number;
 }
 

@@ -1,7 +1,7 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { Kind, OperationTypeNode, print } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
-import { AtelierError } from './errors';
+import { AtelierError, unreachableReason } from './errors';
 import type { ErrorCode } from './generated/enums';
 import { refusalOf } from './resume';
 import { answerOf, retryPolicy, type RetryOptions } from './retries';
@@ -41,12 +41,20 @@ type Variables = Record<string, unknown>;
 export class Transport {
   private socket: Promise<Client> | null = null;
 
-  /** Throws AtelierError BAD_USER_INPUT (field `url`) when `options.url` is not an absolute URL. */
+  /**
+   * Throws AtelierError BAD_USER_INPUT (field `url`) when `options.url` is not
+   * an absolute http(s) URL: `localhost:4000` parses as a URL whose scheme is
+   * `localhost:`, and every call would then fail.
+   */
   constructor(private readonly options: AtelierClientOptions) {
+    let protocol: string | null = null;
     try {
-      new URL(options.url);
+      protocol = new URL(options.url).protocol;
     } catch {
-      throw new AtelierError(`url must be an absolute URL such as http://localhost:4000, not ${JSON.stringify(options.url)}`, 'BAD_USER_INPUT', 'url');
+      // Reported below.
+    }
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      throw new AtelierError(`url must be an absolute http(s) URL such as http://localhost:4000, not ${JSON.stringify(options.url)}`, 'BAD_USER_INPUT', 'url');
     }
   }
 
@@ -128,8 +136,8 @@ export class Transport {
   }
 
   private fetch(url: URL, init?: RequestInit): Promise<Response> {
-    return (this.options.fetch ?? fetch)(url, init).catch((error: Error) => {
-      throw new AtelierError(`Cannot reach Atelier: ${error.message}`, 'NETWORK');
+    return (this.options.fetch ?? fetch)(url, init).catch((error: unknown) => {
+      throw new AtelierError(`Cannot reach Atelier at ${url.origin} (${unreachableReason(error)})`, 'NETWORK');
     });
   }
 

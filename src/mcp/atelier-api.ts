@@ -1,6 +1,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ErrorCode } from '../kernel/errors';
+import { unreachableReason } from '../../sdk/src/errors';
 import { refusalOf } from '../../sdk/src/resume';
 import { answerOf, isQueryText, RETRY_DEFAULTS, retryPolicy, type AnsweredFailure } from '../../sdk/src/retries';
 
@@ -76,8 +77,9 @@ export class AtelierApi {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${this.connection.apiKey}` },
       body: payload,
-    }).catch((error: Error) => {
-      throw new AtelierApiError(`Cannot reach Atelier at ${this.connection.url}: ${error.message}`, ErrorCode.SERVICE_UNAVAILABLE);
+    }).catch((error: unknown) => {
+      // fetch says only "fetch failed": the reason (ECONNREFUSED 127.0.0.1:4000, ENOTFOUND …) is its cause.
+      throw new AtelierApiError(`Cannot reach Atelier at ${this.connection.url} (${unreachableReason(error)}): is it running?`, ErrorCode.SERVICE_UNAVAILABLE);
     });
     const answer = answerOf(response);
     const body = (await response.json().catch(() => null)) as { data?: T | null; errors?: FormattedError[] } | null;
@@ -110,11 +112,11 @@ export class AtelierApi {
     }
   }
 
-  /** Downloads a signed file URL (an image) as bytes; made again like a query. */
+  /** Downloads a signed file URL (an image, a video's poster) as bytes; made again like a query. */
   async download(url: string): Promise<Buffer> {
     return retryPolicy(RETRY_DEFAULTS, true).execute(async () => {
-      const response = await fetch(url).catch((error: Error) => {
-        throw new AtelierApiError(`Downloading ${url} failed: ${error.message}`, ErrorCode.SERVICE_UNAVAILABLE);
+      const response = await fetch(url).catch((error: unknown) => {
+        throw new AtelierApiError(`Downloading ${url} failed (${unreachableReason(error)})`, ErrorCode.SERVICE_UNAVAILABLE);
       });
       if (response.ok) return Buffer.from(await response.arrayBuffer());
       throw new AtelierApiError(`Downloading ${url} failed with HTTP ${response.status}`, ErrorCode.SERVICE_UNAVAILABLE, null, answerOf(response));

@@ -19,7 +19,7 @@ export const generateImageInput = {
   seed: z.number().int().optional().describe('Seed; chosen and recorded when absent.'),
   width: z.number().int().optional().describe('Width in pixels, a multiple of 8 (default 512).'),
   height: z.number().int().optional().describe('Height in pixels, a multiple of 8 (default 512).'),
-  presetId: z.string().optional().describe('Preset whose template and parameters apply.'),
+  presetId: z.string().optional().describe('Preset whose template and parameters apply. A VIDEO preset makes a video clip: the answer then has its poster image and the MP4\'s signed URL, and it counts against the daily video seconds.'),
   sessionId: z.string().optional().describe('Session the job appears in live.'),
 };
 
@@ -35,17 +35,20 @@ interface JobEvent {
 }
 
 interface JobImage { id: string; index: number; seed: number; width: number; height: number; url: string }
+interface JobVideo { url: string; posterUrl: string; mimeType: string; bytes: number; durationSeconds: number; fps: number; frames: number; width: number; height: number }
 interface Job {
   id: string;
+  kind: 'IMAGE' | 'VIDEO';
   status: string;
   seed: number;
   totalSteps: number;
   error: { code: string; message: string } | null;
   images: JobImage[];
+  video: JobVideo | null;
 }
 
 /** Sends MCP progress notifications for a request that asked for them, never going backwards (the spec requires it). */
-function progressReporter(extra: Extra, total: number): (event: JobEvent) => Promise<void> {
+function progressReporter(extra: Extra, total: number, unit: string): (event: JobEvent) => Promise<void> {
   const progressToken = extra._meta?.progressToken;
   let last = -1;
   return async (event) => {
@@ -55,7 +58,7 @@ function progressReporter(extra: Extra, total: number): (event: JobEvent) => Pro
     last = progress;
     const message = event.type === 'QUEUED' || event.type === 'POSITION'
       ? `queued (position ${event.queuePosition ?? 0})`
-      : `step ${progress}/${total}`;
+      : `${unit} ${progress}/${total}`;
     await extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, total, message } });
   };
 }
@@ -67,7 +70,8 @@ function progressReporter(extra: Extra, total: number): (event: JobEvent) => Pro
  * (sdk/src/resume.ts); only then does it fail.
  */
 async function followJob(api: AtelierApi, job: Job, extra: Extra): Promise<void> {
-  const report = progressReporter(extra, job.totalSteps);
+  // A VIDEO job's steps are the clip's frames.
+  const report = progressReporter(extra, job.totalSteps, job.kind === 'VIDEO' ? 'frame' : 'step');
   const open = async function* (after: string | null) {
     for await (const { jobUpdated } of api.subscribe<{ jobUpdated: JobEvent }>(JOB_UPDATED, { jobId: job.id, after })) yield jobUpdated;
   };
@@ -97,7 +101,27 @@ async function imageContent(api: AtelierApi, job: Job): Promise<CallToolResult['
   return content;
 }
 
-/** generate_image: submit, follow to the end, return the PNGs. */
+/**
+ * A finished VIDEO job's clip: its poster (the first frame) as image content,
+ * the MP4's signed URL as text, and a link to it (MCP has no video content).
+ */
+async function videoContent(api: AtelierApi, job: Job, video: JobVideo): Promise<CallToolResult['content']> {
+  const poster = await api.download(video.posterUrl);
+  return [
+    { type: 'image', data: poster.toString('base64'), mimeType: 'image/png' },
+    { type: 'text', text: video.url },
+    {
+      type: 'resource_link', uri: video.url, name: `${job.id}.mp4`, mimeType: video.mimeType,
+      description: `${video.durationSeconds} s video clip, ${video.width}×${video.height} at ${video.fps} fps (poster: ${video.posterUrl})`,
+    },
+  ];
+}
+
+/**
+ * generate_image: submit, follow to the end, return the PNGs. A VIDEO preset
+ * makes a VIDEO job (README, "MCP server"): its answer is the clip, as
+ * `video` in the summary, its poster and the MP4's URL.
+ */
 export async function generateImage(api: AtelierApi, args: GenerateImageArgs, extra: Extra): Promise<CallToolResult> {
   // With a key of its own, a submission whose answer was lost is asked again safely: the retry gets the same job.
   const { createGeneration } = await api.request<{ createGeneration: Job }>(CREATE_GENERATION, { input: args, idempotencyKey: randomUUID() }, true);
@@ -112,6 +136,12 @@ export async function generateImage(api: AtelierApi, args: GenerateImageArgs, ex
   if (!job) throw new AtelierApiError(`Job ${createGeneration.id} is gone`, ErrorCode.NOT_FOUND);
   if (job.status === 'FAILED') throw new AtelierApiError(job.error?.message ?? 'The job failed', job.error?.code ?? 'INFERENCE_FAILED');
   if (job.status !== 'COMPLETED') throw new AtelierApiError(`The job ended ${job.status}`, job.status);
-  const summary = { jobId: job.id, seed: job.seed, images: job.images.map(({ id, seed, width, height, url }) => ({ id, seed, width, height, url })) };
+  const images = job.images.map(({ id, seed, width, height, url }) => ({ id, seed, width, height, url }));
+  if (job.kind === 'VIDEO') {
+    if (!job.video) throw new AtelierApiError(`Video job ${job.id} completed without its clip`, ErrorCode.INTERNAL);
+    const summary = { jobId: job.id, kind: job.kind, seed: job.seed, images, video: job.video };
+    return { content: [{ type: 'text', text: JSON.stringify(summary, null, 2) }, ...await videoContent(api, job, job.video)] };
+  }
+  const summary = { jobId: job.id, kind: job.kind, seed: job.seed, images };
   return { content: [{ type: 'text', text: JSON.stringify(summary, null, 2) }, ...await imageContent(api, job)] };
 }

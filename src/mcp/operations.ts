@@ -4,8 +4,9 @@
  */
 
 const JOB_FIELDS = `
-  id status prompt negativePrompt width height steps seed count progress step totalSteps queuePosition
+  id kind status prompt negativePrompt width height steps seed count progress step totalSteps queuePosition
   createdAt completedAt error { code message } images { id index seed width height sha256 url }
+  videoFps videoFrames video { url posterUrl mimeType bytes durationSeconds fps frames width height }
 `;
 
 export const CREATE_GENERATION = `mutation McpCreateGeneration($input: GenerationInput!, $idempotencyKey: String) {

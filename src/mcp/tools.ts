@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { ErrorCode } from '../kernel/errors';
 import { AtelierApiError, type AtelierApi } from './atelier-api';
 import { generateImage, generateImageInput } from './generate-image';
 import { APPLY_PRESET, GET_JOB, LIST_FAVORITES, LIST_JOBS, RANDOM_PROMPTS, SUGGESTIONS } from './operations';
@@ -21,39 +22,115 @@ async function renamed<T>(names: Record<string, string>, call: () => Promise<T>)
   }
 }
 
-const pageSize = z.number().int().optional().describe('How many, 1..100 (default 20).');
+/** The most a list tool returns in one call: the API's page limit (`jobs(first)`, `favorites(first)`). */
+const MAX_FIRST = 100;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const pageSize = z.number().int().optional().describe(`How many, 1..${MAX_FIRST} (default 20).`);
 const after = z.string().optional().describe('Cursor from the previous answer\'s pageInfo.endCursor.');
 
-/** Registers Atelier's tools; each is one call of the public GraphQL API (README, "MCP server"). */
+/**
+ * Jobs list_history asks Atelier for per request. Each job, with its images
+ * and clip, costs about 107 of a tier's query budget (src/schema/query-cost.ts),
+ * and FREE's is 5,000: a page of 100 would be refused QUERY_TOO_COMPLEX, 25 fit
+ * every tier as shipped.
+ */
+const JOBS_PER_REQUEST = 25;
+
+/**
+ * QUERY_TOO_COMPLEX names no argument (it is the whole query's cost); from a
+ * list tool it names `first`, the one argument the caller can lower.
+ */
+async function namingFirst<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!(error instanceof AtelierApiError) || error.code !== ErrorCode.QUERY_TOO_COMPLEX || error.field !== null) throw error;
+    throw new AtelierApiError(`${error.message} (ask for a smaller first)`, error.code, 'first', error);
+  }
+}
+
+interface JobsPage {
+  edges: { node: Record<string, unknown> }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+type ListHistoryArgs = { first?: number; after?: string; status?: string; sessionId?: string };
+
+/**
+ * list_history: `first` jobs (1..100, as the API allows) as one page, asked
+ * for JOBS_PER_REQUEST at a time so that any `first` in range fits the
+ * caller's query budget; where an admin lowered the budget further, the
+ * requests halve (down to one job each) before the refusal is passed on,
+ * naming `first`. The answer is shaped as one request's `jobs` connection:
+ * the edges in order, and the last request's pageInfo (its endCursor
+ * continues after the last edge).
+ */
+async function listHistory(api: AtelierApi, args: ListHistoryArgs): Promise<Record<string, unknown>> {
+  const { first, after: start, ...filter } = args;
+  const wanted = first ?? 20;
+  // Checked here with the API's words: asked as is, a page over 100 is costed as 100 and refused QUERY_TOO_COMPLEX first.
+  if (!Number.isInteger(wanted) || wanted < 1 || wanted > MAX_FIRST) {
+    throw new AtelierApiError(`first must be from 1 to ${MAX_FIRST}`, ErrorCode.BAD_USER_INPUT, 'first');
+  }
+  const edges: JobsPage['edges'] = [];
+  let pageInfo: JobsPage['pageInfo'] = { hasNextPage: false, endCursor: start ?? null };
+  let perRequest = JOBS_PER_REQUEST;
+  while (edges.length < wanted) {
+    const size = Math.min(perRequest, wanted - edges.length);
+    let page: JobsPage;
+    try {
+      ({ jobs: page } = await api.request<{ jobs: JobsPage }>(LIST_JOBS, { ...filter, first: size, after: pageInfo.endCursor }));
+    } catch (error) {
+      if (error instanceof AtelierApiError && error.code === ErrorCode.QUERY_TOO_COMPLEX && size > 1) {
+        perRequest = Math.ceil(size / 2);
+        continue;
+      }
+      throw error;
+    }
+    edges.push(...page.edges);
+    pageInfo = page.pageInfo;
+    if (!pageInfo.hasNextPage || !pageInfo.endCursor) break;
+  }
+  return { jobs: { edges, pageInfo } };
+}
+
+/** Registers Atelier's tools; each calls the public GraphQL API (README, "MCP server"), list_history a page at a time. */
 export function registerTools(server: McpServer, api: AtelierApi): void {
   server.registerTool('generate_image', {
     title: 'Generate an image',
-    description: 'Generates an image from a prompt, reports progress while it runs, and returns the PNG and its signed URL.',
+    description: 'Generates an image from a prompt, reports progress while it runs, and returns the PNG and its signed URL. With a VIDEO preset it makes a video clip instead and returns its poster image and the MP4\'s signed URL.',
     inputSchema: generateImageInput,
   }, (args, extra) => guarded(() => generateImage(api, args, extra)));
 
   server.registerTool('get_job', {
     title: 'Get a job',
-    description: 'A generation job you own (or one in a session you are in): status, progress, parameters, image URLs.',
-    inputSchema: { id: z.string().describe('Job id.') },
-  }, ({ id }) => guarded(async () => jsonResult(await api.request(GET_JOB, { id }))));
+    description: 'A generation job you own (or one in a session you are in): status, progress, parameters, image URLs (a VIDEO job\'s clip in video). A job that does not exist or that you cannot see is a NOT_FOUND error.',
+    inputSchema: { id: z.string().describe('Job id (a UUID).') },
+  }, ({ id }) => guarded(async () => {
+    // The query reads null for an id that is no job of yours (existence is not revealed) and for one that is no UUID.
+    const { job } = await api.request<{ job: Record<string, unknown> | null }>(GET_JOB, { id });
+    if (!job) {
+      const why = UUID.test(id) ? `no job ${id} that you can see` : `${JSON.stringify(id)} is not a job id (a UUID)`;
+      throw new AtelierApiError(`Job not found: ${why}`, ErrorCode.NOT_FOUND, 'id');
+    }
+    return jsonResult({ job });
+  }));
 
   server.registerTool('list_history', {
     title: 'List recent jobs',
-    description: 'Your generation jobs (or a session\'s), newest first.',
+    description: `Your generation jobs (or a session's), newest first: up to ${MAX_FIRST} per call, then continue with after.`,
     inputSchema: {
       first: pageSize,
       after,
       status: z.enum(['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELLED']).optional().describe('Only jobs in this status.'),
       sessionId: z.string().optional().describe('A session\'s jobs instead of your own.'),
     },
-  }, (args) => guarded(async () => jsonResult(await api.request(LIST_JOBS, args))));
+  }, (args) => guarded(async () => jsonResult(await namingFirst(() => listHistory(api, args)))));
 
   server.registerTool('list_favorites', {
     title: 'List favourite images',
     description: 'Your favourite images, newest favourite first, with signed URLs.',
     inputSchema: { first: pageSize, after },
-  }, (args) => guarded(async () => jsonResult(await api.request(LIST_FAVORITES, args))));
+  }, (args) => guarded(async () => jsonResult(await namingFirst(() => api.request(LIST_FAVORITES, args)))));
 
   server.registerTool('apply_preset', {
     title: 'Apply a preset',

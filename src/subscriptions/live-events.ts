@@ -171,14 +171,15 @@ export class LiveEvents {
   /**
    * Replays the job's events so far (or those after `after`, for a client
    * resuming after a dropped socket), continues live, completes after the final
-   * event. Another member's session job is watched only while the membership
-   * lasts: removal or leaving ends the stream at once with FORBIDDEN.
+   * event. A job that does not exist or that the viewer may not see is
+   * NOT_FOUND, as `job(id)` reads null and `cancelJob` answers: existence is
+   * not revealed (a malformed id is BAD_USER_INPUT on `jobId`). Another
+   * member's session job is watched only while the membership lasts: removal
+   * or leaving ends the open stream at once with FORBIDDEN.
    */
   async jobUpdates(user: User, jobId: string, after: string | null = null): Promise<AsyncIterable<LoggedEvent>> {
     if (after !== null && !isEventId(after)) throw badInput('after', 'after must be an eventId from an earlier event');
-    const job = await this.access.assertCanSeeJob(user, assertUuid('jobId', jobId)).catch(() => {
-      throw forbidden('You cannot watch this job');
-    });
+    const job = await this.access.assertCanSeeJob(user, assertUuid('jobId', jobId));
     const queue = await this.whileMember(user, seenThroughSession(user, job), (onClose) => this.events.subscribe('job', job.id, after ?? 'start', {
       isLast: (event) => FINAL_EVENT_TYPES.has(event.type), onClose,
     }), forbidOnLeaving);
@@ -190,12 +191,11 @@ export class LiveEvents {
    * Replays a batch's events so far (its jobs' and BATCH_PROGRESS), continues
    * live, completes after the BATCH_PROGRESS that reports a final status.
    * Who may watch: whoever may see the batch (its owner, admins, its
-   * session's members); a member only while the membership lasts, as `jobUpdates`.
+   * session's members); a member only while the membership lasts, as
+   * `jobUpdates`. Anyone else gets NOT_FOUND, as from `batch(id)`.
    */
   async batchUpdates(user: User, batchId: string): Promise<AsyncIterable<LoggedEvent>> {
-    const batch = await this.access.assertCanSeeBatch(user, assertUuid('batchId', batchId), 'batchId').catch(() => {
-      throw forbidden('You cannot watch this batch');
-    });
+    const batch = await this.access.assertCanSeeBatch(user, assertUuid('batchId', batchId), 'batchId');
     const queue = await this.whileMember(user, seenThroughSession(user, batch), (onClose) => this.events.subscribe('batch', batch.id, 'start', {
       isLast: (event) => event.type === 'BATCH_PROGRESS' && event.counts.status !== 'RUNNING', onClose,
     }), forbidOnLeaving);
@@ -218,13 +218,13 @@ export class LiveEvents {
    * Session feed from `after` (exclusive) or live, with presence while it
    * runs. A member's feed lasts as long as the membership: their own
    * MEMBER_LEFT is the last event. Admins see every session and keep theirs.
+   * A session that does not exist or that the viewer is not in is NOT_FOUND,
+   * as from `session(id)` and `jobs(sessionId)`.
    */
   async sessionFeed(user: User, sessionId: string, after: string | null): Promise<AsyncIterable<LoggedEvent>> {
     assertUuid('sessionId', sessionId);
     if (after !== null && !isEventId(after)) throw badInput('after', 'after must be an eventId from an earlier event');
-    await this.access.assertSessionMember(user, sessionId).catch(() => {
-      throw forbidden('You are not a member of this session');
-    });
+    await this.access.assertSessionMember(user, sessionId);
     const connectionId = newId();
     const announce = async (online: string[] | null) => {
       if (online) {

@@ -4,8 +4,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gqlData, signUp, waitFor } from '../support/graphql';
+import { gql, gqlData, signUp, waitFor } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
+import { seedImages } from '../support/library';
 
 const MAIN = path.join(__dirname, '../../dist/src/mcp/main.js');
 const CLI = path.join(__dirname, '../../dist/src/cli/main.js');
@@ -52,6 +54,13 @@ async function cuttableProxy(target: string): Promise<{ url: string; cut: () => 
       server.close(() => resolve());
     }),
   };
+}
+
+/** A user with an API key and an MCP client acting with it. */
+async function keyedClient(prefix: string): Promise<{ id: string; token: string; mcp: Client }> {
+  const user = await signUp(app.url, prefix);
+  const { createApiKey } = await gqlData<any>(app.url, 'mutation($n:String!) { createApiKey(name:$n) { secret } }', { n: prefix }, user.token);
+  return { ...user, mcp: await connect(app.url, createApiKey.secret) };
 }
 
 function textOf(result: Awaited<ReturnType<Client['callTool']>>): string {
@@ -224,4 +233,127 @@ describe('MCP server', () => {
       await mcp.close();
     }
   }, 60_000);
+  it('generate_image with a VIDEO preset returns the clip: its poster, the MP4\'s signed URL and a link to it', async () => {
+    const admin = await factory.user(app, { role: 'ADMIN', prefix: 'mcp-admin' });
+    await gqlData(app.url, 'mutation { updateTierPolicy(tier: FREE, input: { maxVideoSide: 64 }) { maxVideoSide } }', {}, admin.token);
+    const { token: owner, mcp } = await keyedClient('mcp-video');
+    try {
+      // 1 s at 4 fps, 64², one step: quick on a CPU.
+      const { createPreset } = await gqlData<any>(app.url, 'mutation($i: PresetInput!) { createPreset(input: $i) { id } }', {
+        i: { name: 'mcp clip', category: 'VIDEO', template: '{prompt}', durationSeconds: 1, fps: 4, width: 64, height: 64, steps: 1 },
+      }, owner);
+      const progress: Progress[] = [];
+      const result = await mcp.callTool(
+        { name: 'generate_image', arguments: { prompt: 'a whale', presetId: createPreset.id } },
+        undefined,
+        { onprogress: (update) => progress.push(update), timeout: 120_000, resetTimeoutOnProgress: true },
+      );
+      expect(result.isError, textOf(result)).toBeFalsy();
+      const content = result.content as { type: string; data?: string; mimeType?: string; text?: string; uri?: string }[];
+      const summary = JSON.parse(content[0].text!);
+      expect(summary).toMatchObject({ kind: 'VIDEO', images: [], video: { mimeType: 'video/mp4', durationSeconds: 1, fps: 4, frames: 4, width: 64, height: 64 } });
+      const poster = content.find((item) => item.type === 'image');
+      expect(Buffer.from(poster!.data!, 'base64').subarray(0, 8)).toEqual(PNG_SIGNATURE);
+      expect(content.some((item) => item.type === 'text' && item.text === summary.video.url)).toBe(true);
+      expect(content.find((item) => item.type === 'resource_link')).toMatchObject({ uri: summary.video.url, mimeType: 'video/mp4' });
+      const mp4 = await fetch(summary.video.url);
+      expect(mp4.headers.get('content-type')).toBe('video/mp4');
+      expect((await mp4.arrayBuffer()).byteLength).toBe(summary.video.bytes);
+      expect(progress.at(-1)).toMatchObject({ progress: 4, total: 4, message: 'frame 4/4' });
+      const job = await mcp.callTool({ name: 'get_job', arguments: { id: summary.jobId } });
+      expect(job.structuredContent).toMatchObject({ job: { kind: 'VIDEO', status: 'COMPLETED', video: { url: expect.any(String) } } });
+    } finally {
+      await mcp.close();
+    }
+  }, 120_000);
+
+  it('get_job answers an id it cannot find with a NOT_FOUND tool error: malformed, empty, unknown, or someone else\'s', async () => {
+    const { token: other, mcp } = await keyedClient('mcp-other');
+    try {
+      const { createGeneration } = await gqlData<any>(app.url, 'mutation { createGeneration(input: { prompt: "theirs", steps: 1, width: 64, height: 64 }) { id } }', {}, other);
+      for (const id of ['nope', '', '00000000-0000-4000-8000-000000000000', createGeneration.id]) {
+        const result = await client.callTool({ name: 'get_job', arguments: { id } });
+        expect(result.isError, id).toBe(true);
+        expect(result.structuredContent, id).toMatchObject({ error: { code: 'NOT_FOUND', field: 'id' } });
+        expect(textOf(result)).toMatch(/^NOT_FOUND \(field: id\): Job not found: /);
+      }
+      // Someone else's job reads exactly as one that does not exist.
+      const unknown = textOf(await client.callTool({ name: 'get_job', arguments: { id: '00000000-0000-4000-8000-000000000000' } }));
+      const theirs = textOf(await client.callTool({ name: 'get_job', arguments: { id: createGeneration.id } }));
+      expect(theirs.replace(createGeneration.id, '<id>')).toBe(unknown.replace('00000000-0000-4000-8000-000000000000', '<id>'));
+      // Their own key sees it.
+      expect((await mcp.callTool({ name: 'get_job', arguments: { id: createGeneration.id } })).structuredContent).toMatchObject({ job: { id: createGeneration.id } });
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('list_history gives any first in its advertised 1..100 within a FREE key\'s query budget, and a refusal names first', async () => {
+    const { tools } = await client.listTools();
+    const first = (tools.find((tool) => tool.name === 'list_history')!.inputSchema.properties as any).first;
+    expect(first.description).toMatch(/\b1\.\.100\b/);
+    const admin = await factory.user(app, { role: 'ADMIN', prefix: 'mcp-budget' });
+    const { id, token: owner, mcp } = await keyedClient('mcp-history');
+    try {
+      await seedImages(app.db, id, 60);
+      const { jobs } = await gqlData<any>(app.url, '{ jobs(first: 100) { edges { node { id } } } }', {}, owner);
+      const expected = jobs.edges.map((edge: any) => edge.node.id);
+      expect(expected).toHaveLength(60);
+      const ids = (result: Awaited<ReturnType<Client['callTool']>>) => (result.structuredContent as any).jobs.edges.map((edge: any) => edge.node.id);
+
+      const all = await mcp.callTool({ name: 'list_history', arguments: { first: 100 } });
+      expect(all.isError, textOf(all)).toBeFalsy();
+      expect(ids(all)).toEqual(expected);
+      expect((all.structuredContent as any).jobs.pageInfo.hasNextPage).toBe(false);
+      const head = await mcp.callTool({ name: 'list_history', arguments: { first: 54 } });
+      expect(head.isError, textOf(head)).toBeFalsy();
+      expect(ids(head)).toEqual(expected.slice(0, 54));
+      const { pageInfo } = (head.structuredContent as any).jobs;
+      expect(pageInfo.hasNextPage).toBe(true);
+      const tail = await mcp.callTool({ name: 'list_history', arguments: { first: 100, after: pageInfo.endCursor } });
+      expect(ids(tail)).toEqual(expected.slice(54));
+
+      // Out of range: BAD_USER_INPUT on first, as the API answers jobs(first: 101).
+      const tooMany = await mcp.callTool({ name: 'list_history', arguments: { first: 101 } });
+      expect(tooMany.structuredContent).toMatchObject({ error: { code: 'BAD_USER_INPUT', field: 'first', message: 'first must be from 1 to 100' } });
+      const none = await mcp.callTool({ name: 'list_history', arguments: { first: 0 } });
+      expect(none.structuredContent).toEqual(tooMany.structuredContent);
+      expect((await gql(app.url, '{ jobs(first: 0) { edges { cursor } } }', {}, owner)).errors?.[0]).toMatchObject({ message: 'first must be from 1 to 100', extensions: { field: 'first' } });
+
+      // A tier whose budget an admin lowered: smaller requests while one job fits, then QUERY_TOO_COMPLEX naming first.
+      await factory.updateUser(app, id, { tier: 'PRO' });
+      const budget = (value: number) => gqlData(app.url, 'mutation($v:Int!) { updateTierPolicy(tier: PRO, input: { maxQueryComplexity: $v }) { tier } }', { v: value }, admin.token);
+      try {
+        await budget(250);
+        const small = await mcp.callTool({ name: 'list_history', arguments: { first: 5 } });
+        expect(small.isError, textOf(small)).toBeFalsy();
+        expect(ids(small)).toEqual(expected.slice(0, 5));
+        await budget(50);
+        const refused = await mcp.callTool({ name: 'list_history', arguments: { first: 5 } });
+        expect(refused.isError).toBe(true);
+        expect(refused.structuredContent).toMatchObject({ error: { code: 'QUERY_TOO_COMPLEX', field: 'first' } });
+        expect(textOf(refused)).toMatch(/^QUERY_TOO_COMPLEX \(field: first\): /);
+      } finally {
+        await budget(10_000);
+      }
+    } finally {
+      await mcp.close();
+    }
+  }, 60_000);
+
+  it('says why Atelier cannot be reached (the connection refused, at which address), not just "fetch failed"', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as net.AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const unreachable = await connect(`http://127.0.0.1:${port}`, 'atl_not-a-real-key');
+    try {
+      const result = await unreachable.callTool({ name: 'list_history', arguments: {} });
+      expect(result.isError).toBe(true);
+      expect((result.structuredContent as any).error.code).toBe('SERVICE_UNAVAILABLE');
+      expect(textOf(result)).toContain(`Cannot reach Atelier at http://127.0.0.1:${port} (ECONNREFUSED 127.0.0.1:${port})`);
+    } finally {
+      await unreachable.close();
+    }
+  }, 30_000);
 });

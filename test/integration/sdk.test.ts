@@ -1,12 +1,15 @@
+import net from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AtelierError, createAtelierClient, type AtelierClient, type JobEvent } from '../../sdk/src';
 import { gqlData, signUp } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
 
 // The SDK (sdk/) against a live Atelier, over real HTTP and graphql-ws.
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const SMALL = { steps: 4, width: 64, height: 64 };
+const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
 /** A `ws` WebSocket that remembers every socket opened, so a test can cut one. */
 const sockets: WebSocket[] = [];
@@ -24,6 +27,18 @@ let token: string;
 async function apiKey(userToken: string): Promise<string> {
   const { createApiKey } = await gqlData<any>(app.url, 'mutation { createApiKey(name:"sdk") { secret } }', {}, userToken);
   return createApiKey.secret;
+}
+
+/**
+ * A VIDEO preset of `owner`'s making (1 s at 4 fps, 64², one step: quick on a CPU),
+ * with the FREE tier's largest video side lowered to 64 by `adminToken`.
+ */
+async function videoPreset(adminToken: string, owner: string): Promise<string> {
+  await gqlData(app.url, 'mutation { updateTierPolicy(tier: FREE, input: { maxVideoSide: 64 }) { maxVideoSide } }', {}, adminToken);
+  const { createPreset } = await gqlData<any>(app.url, 'mutation($i: PresetInput!) { createPreset(input: $i) { id } }', {
+    i: { name: `clip ${Date.now()}`, category: 'VIDEO', template: '{prompt}', durationSeconds: 1, fps: 4, width: 64, height: 64, steps: 1 },
+  }, owner);
+  return createPreset.id;
 }
 
 async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
@@ -160,7 +175,14 @@ describe('the TypeScript SDK', () => {
     await expect(stranger.me()).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     const other = createAtelierClient({ url: app.url, apiKey: await apiKey((await signUp(app.url, 'sdk-other')).token), webSocketImpl: TrackedWebSocket });
     const { job } = await sdk.generate({ prompt: 'mine', ...SMALL });
-    await expect(all(other.jobEvents(job.id))).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    // Someone else's job, and one that does not exist, are both NOT_FOUND, as job() reads null and cancelJob() refuses.
+    await expect(all(other.jobEvents(job.id))).rejects.toMatchObject({ name: 'AtelierError', code: 'NOT_FOUND', message: 'Job not found' });
+    await expect(other.waitForJob(job.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(all(sdk.jobEvents(UNKNOWN_ID))).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'Job not found' });
+    await expect(sdk.cancelJob(UNKNOWN_ID)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const session = await sdk.sessions.create('not theirs');
+    await expect(all(other.sessions.events(session.id))).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'Session not found' });
+    await expect(all(sdk.sessions.events(UNKNOWN_ID))).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'Session not found' });
     await expect(all(sdk.jobEvents(job.id, { after: 'not-an-event-id' }))).rejects.toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     await other.close();
   });
@@ -191,14 +213,47 @@ describe('the TypeScript SDK', () => {
     await doomed.close();
   });
 
-  it('throws AtelierError BAD_USER_INPUT on `url` for a url that is not one', () => {
-    let error: unknown;
-    try {
-      createAtelierClient({ url: 'notaurl', apiKey: 'atl_x' });
-    } catch (caught) {
-      error = caught;
-    }
+  it.each(['notaurl', 'localhost:4100', 'mailto:x@y', 'ftp://localhost:4100', 'ws://localhost:4100'])(
+    'throws AtelierError BAD_USER_INPUT on `url` for %s, which is no http(s) URL',
+    (url) => {
+      let error: unknown;
+      try {
+        createAtelierClient({ url, apiKey: 'atl_x' });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(AtelierError);
+      expect(error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'url' });
+      expect((error as Error).message).toContain(JSON.stringify(url));
+    },
+  );
+
+  it('says why Atelier cannot be reached (the connection refused, at which address), not just "fetch failed"', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as net.AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const unreachable = createAtelierClient({ url: `http://127.0.0.1:${port}`, apiKey: 'atl_x', maxRetries: 0 });
+    const error = await unreachable.me().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(AtelierError);
-    expect(error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'url' });
+    expect(error).toMatchObject({ code: 'NETWORK', message: `Cannot reach Atelier at http://127.0.0.1:${port} (ECONNREFUSED 127.0.0.1:${port})` });
   });
+
+  it('a VIDEO preset gives a VIDEO job: kind, and once COMPLETED its clip in `video`, downloadable', async () => {
+    const admin = await factory.user(app, { role: 'ADMIN', prefix: 'sdk-admin' });
+    const { token: owner } = await signUp(app.url, 'sdk-video');
+    const client = createAtelierClient({ url: app.url, apiKey: await apiKey(owner), webSocketImpl: TrackedWebSocket });
+    const preset = await videoPreset(admin.token, owner);
+    const { job } = await client.generate({ prompt: 'a paper boat', presetId: preset });
+    expect(job).toMatchObject({ kind: 'VIDEO', video: null, images: [], videoFps: 4, videoFrames: 4, totalSteps: 4 });
+    const done = await client.waitForJob(job.id);
+    expect(done).toMatchObject({ kind: 'VIDEO', status: 'COMPLETED', images: [] });
+    expect(done.video).toMatchObject({ mimeType: 'video/mp4', durationSeconds: 1, fps: 4, frames: 4, width: 64, height: 64 });
+    const mp4 = await client.download(done.video!);
+    expect(mp4.length).toBe(done.video!.bytes);
+    expect(Buffer.from(mp4.subarray(4, 8)).toString('latin1')).toBe('ftyp');
+    const poster = await client.download({ url: done.video!.posterUrl });
+    expect([...poster.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
+    await client.close();
+  }, 120_000);
 });

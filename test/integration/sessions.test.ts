@@ -54,18 +54,23 @@ describe('shared sessions', () => {
     expect(list.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     expect((await gqlData<any>(app.url, '{ sessions { id } }', {}, c.token)).sessions).toEqual([]);
 
-    // The outsider's subscribe is refused at once.
+    // The outsider's subscribe is refused at once, NOT_FOUND as the queries answer: existence is not revealed,
+    // so it reads exactly as a session or job that does not exist.
     const outsider = wsClient(app.url, c.token);
     const refused = collect<any>(outsider, SESSION_EVENTS, { s: sessionId });
-    await refused.done;
+    const unknownSession = collect<any>(outsider, SESSION_EVENTS, { s: '00000000-0000-4000-8000-000000000000' });
+    await Promise.all([refused.done, unknownSession.done]);
     await outsider.dispose();
     expect(refused.items).toEqual([]);
-    expect(JSON.stringify(refused.errors)).toContain('FORBIDDEN');
+    expect(refused.errors.flat()).toMatchObject([{ message: 'Session not found', extensions: { code: 'NOT_FOUND' } }]);
+    expect(unknownSession.errors.flat()).toEqual(refused.errors.flat());
     const jobWatch = wsClient(app.url, c.token);
     const refusedJob = collect<any>(jobWatch, 'subscription($id:ID!){ jobUpdated(jobId:$id) { type } }', { id: job.id });
-    await refusedJob.done;
+    const unknownJob = collect<any>(jobWatch, 'subscription($id:ID!){ jobUpdated(jobId:$id) { type } }', { id: '00000000-0000-4000-8000-000000000000' });
+    await Promise.all([refusedJob.done, unknownJob.done]);
     await jobWatch.dispose();
-    expect(JSON.stringify(refusedJob.errors)).toContain('FORBIDDEN');
+    expect(refusedJob.errors.flat()).toMatchObject([{ message: 'Job not found', extensions: { code: 'NOT_FOUND' } }]);
+    expect(unknownJob.errors.flat()).toEqual(refusedJob.errors.flat());
 
     // A watcher cannot generate into the session.
     const denied = await gql(app.url, 'mutation($s:ID!){ createGeneration(input:{ prompt:"mine", sessionId:$s }) { id } }', { s: sessionId }, b.token);
