@@ -8,9 +8,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { startAtelier } from './app';
 import { ConfigError, loadConfig, type AtelierConfig } from './config';
-import { configuredDatabase, openDatabase } from './database/data-source';
+import { configuredDatabase, openDatabase, openMigrated } from './database/data-source';
 import { lockDataFolder } from './database/data-folder-lock';
 import { Role, User } from './entities';
+import { appliedMigrations } from './database/installation-transfer/table-rows';
 import { findModelNamed } from './database/model-names';
 import { seedBuiltInPresets, seedTierPolicies, upsertModel } from './database/seed';
 import { PipelineError } from './gpu-worker/pipeline/errors';
@@ -19,11 +20,15 @@ import { createArtifactStorage } from './storage/create-store';
 import { pushModelFolder } from './storage/model-folders';
 import { createLogger } from './observability/logger';
 import { writeTinyModel } from './gpu-worker/onnx/tiny-model/write';
+import { printJson } from './cli/output';
 
 export const OPERATOR_COMMANDS = ['all', 'api', 'worker', 'migrate', 'seed'] as const;
 export type OperatorCommand = (typeof OPERATOR_COMMANDS)[number];
 
 const USAGE = `usage: atelier [${OPERATOR_COMMANDS.join('|')}]`;
+
+/** How an operator command reports: `json` prints one JSON document on stdout for `migrate` and `seed` (the CLI's `--json`). */
+export interface OperatorOptions { json?: boolean }
 
 export const isOperatorCommand = (value: string): value is OperatorCommand => (OPERATOR_COMMANDS as readonly string[]).includes(value);
 
@@ -40,25 +45,33 @@ async function ensureDefaultModel(config: AtelierConfig): Promise<void> {
  * resolve once ready and keep the process alive until SIGTERM/SIGINT.
  * Throws ConfigError for a bad command or configuration.
  */
-export async function runOperatorCommand(command: string): Promise<void> {
+export async function runOperatorCommand(command: string, options: OperatorOptions = {}): Promise<void> {
   if (!isOperatorCommand(command)) throw new ConfigError(USAGE);
   const env = ['all', 'api', 'worker'].includes(command) ? { ...process.env, ATELIER_ROLE: command } : process.env;
   const config = loadConfig(env);
   const logger = createLogger();
 
   if (command === 'migrate' || command === 'seed') {
-    const unlock = config.databaseUrl ? null : await lockDataFolder(config.dataDir, { onWait: (m) => console.log(m) });
+    // Progress goes to stderr: with --json, stdout holds the one JSON document.
+    const unlock = config.databaseUrl ? null : await lockDataFolder(config.dataDir, { onWait: (m) => console.error(m) });
+    let migrations: { applied: string[]; latest: string | null };
     try {
-      const db = await openDatabase(configuredDatabase(config));
-      if (command === 'seed') {
-        await seedTierPolicies(db);
-        await seedBuiltInPresets(db);
+      const { db, applied } = await openMigrated(configuredDatabase(config));
+      try {
+        migrations = { applied, latest: (await appliedMigrations(db)).at(-1) ?? null };
+        if (command === 'seed') {
+          await seedTierPolicies(db);
+          await seedBuiltInPresets(db);
+        }
+      } finally {
+        await db.destroy();
       }
-      await db.destroy();
     } finally {
       await unlock?.();
     }
-    console.log(command === 'migrate' ? 'migrations applied' : 'reference data seeded');
+    const database = config.databaseUrl ? 'postgresql' : 'pglite';
+    if (options.json) printJson(command === 'migrate' ? { database, migrations } : { database, migrations, seeded: ['tier policies', 'built-in presets'] });
+    else console.log(command === 'migrate' ? 'migrations applied' : 'reference data seeded');
     return;
   }
 
@@ -120,7 +133,9 @@ const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * layout) to the configured artifact store and records it, with every file's
  * SHA-256, in the models table, so workers without the folder fetch and check
  * it (docs/operations.md, "Models in the artifact store"). Pushing a changed
- * folder again replaces the files and the hashes.
+ * folder again replaces the files and the hashes. On the embedded database it
+ * holds the data folder's lock, so a running service refuses it (ConfigError,
+ * exit 2) before anything is written.
  */
 export async function pushModel(dir: string, name = path.basename(path.resolve(dir)), env: NodeJS.ProcessEnv = process.env): Promise<PushedModel> {
   if (!MODEL_NAME.test(name)) throw new ConfigError(`model name ${JSON.stringify(name)} must be letters, digits, ".", "_" or "-" (give --name)`);
@@ -132,20 +147,34 @@ export async function pushModel(dir: string, name = path.basename(path.resolve(d
     if (error instanceof PipelineError) throw new ConfigError(`${dir} is not an ONNX model folder: ${error.message}`);
     throw error;
   }
-  const hash = await hashModelDir(dir);
-  const { store } = createArtifactStorage(config.storage, config.dataDir);
-  const db = await openDatabase(configuredDatabase(config));
+  // On the embedded database the service must be stopped: a push beside it writes a database the service has
+  // open, which loses the row or corrupts the folder (docs/operations.md, "One process per data folder").
+  const unlock = config.databaseUrl ? null : await lockDataFolder(config.dataDir, { onWait: (m) => console.error(m), advice: pushAdvice(config, name) });
   try {
-    // Names are unique regardless of case; another spelling would store the files where the row does not look.
-    const taken = await findModelNamed(db, name);
-    if (taken && taken.name !== name) {
-      throw new ConfigError(`A model named ${JSON.stringify(taken.name)} exists already (model names are unique regardless of case): push with --name ${taken.name} to replace its files`);
+    const hash = await hashModelDir(dir);
+    const { store } = createArtifactStorage(config.storage, config.dataDir);
+    const db = await openDatabase(configuredDatabase(config));
+    try {
+      // Names are unique regardless of case; another spelling would store the files where the row does not look.
+      const taken = await findModelNamed(db, name);
+      if (taken && taken.name !== name) {
+        throw new ConfigError(`A model named ${JSON.stringify(taken.name)} exists already (model names are unique regardless of case): push with --name ${taken.name} to replace its files`);
+      }
+      await pushModelFolder(store, dir, { name, files: hash.files });
+      const description = index.atelier?.description ?? `${index._class_name ?? 'diffusers'} model`;
+      await upsertModel(db, { name, description, sha256: hash.sha256, bytes: hash.bytes, files: hash.files }, { enabled: true });
+    } finally {
+      await db.destroy();
     }
-    await pushModelFolder(store, dir, { name, files: hash.files });
-    const description = index.atelier?.description ?? `${index._class_name ?? 'diffusers'} model`;
-    await upsertModel(db, { name, description, sha256: hash.sha256, bytes: hash.bytes, files: hash.files }, { enabled: true });
+    return { name, sha256: hash.sha256, files: hash.files.length, bytes: hash.bytes };
   } finally {
-    await db.destroy();
+    await unlock?.();
   }
-  return { name, sha256: hash.sha256, files: hash.files.length, bytes: hash.bytes };
+}
+
+/** What to do instead of a push that the running service's lock refuses: hand the folder to that service. */
+function pushAdvice(config: AtelierConfig, name: string): string {
+  return `To add the model to the running service instead, copy the folder to ${path.join(config.modelsDir, name)} and register it `
+    + `as an admin (the web app's Models page, or the mutation registerModel(input: { name: ${JSON.stringify(name)}, backend: ONNX })); `
+    + 'or stop the service, push, and start it again.';
 }

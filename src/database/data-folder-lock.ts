@@ -2,8 +2,8 @@
  * One process at a time on a data folder's embedded parts: PGlite's files
  * (`pglite/`) and the local redis-server's (`redis/`) have no lock of their
  * own, and two processes writing them would corrupt them. Every command that
- * opens them (`all` without DATABASE_URL or REDIS_URL, `migrate` and `seed`
- * on PGlite, `export` and `import` on PGlite) holds `<data dir>/atelier.lock`
+ * opens them (`all` without DATABASE_URL or REDIS_URL, `migrate`, `seed`,
+ * `models push`, `export` and `import` on PGlite) holds `<data dir>/atelier.lock`
  * while it runs (docs/operations.md, "One process per data folder").
  *
  * The lock is proper-lockfile's: a directory made atomically, its mtime
@@ -27,11 +27,12 @@ const RETRY_MS = 250;
 
 /** The data folder is held by another live process. */
 export class DataFolderInUseError extends ConfigError {
-  constructor(readonly dataDir: string) {
+  /** `advice`: what the refused command could do instead, appended to the message. */
+  constructor(readonly dataDir: string, advice?: string) {
     super(
       `The data folder ${dataDir} is in use by another Atelier process: its embedded database and Redis open in one `
       + 'process at a time. Stop that process first (an export or import needs the service stopped), or set '
-      + 'ATELIER_DATA_DIR to another folder.',
+      + `ATELIER_DATA_DIR to another folder.${advice ? ` ${advice}` : ''}`,
     );
   }
 }
@@ -41,6 +42,8 @@ export interface DataFolderLockOptions {
   waitMs?: number;
   /** Called once, when the lock is found held and the wait begins. */
   onWait?: (message: string) => void;
+  /** What the command could do instead while the folder is in use; added to DataFolderInUseError's message. */
+  advice?: string;
   /**
    * The lock was taken from under this process (its folder removed, or another process judged it abandoned).
    * By default the process exits with status 1: writing on beside another writer would corrupt the folder.
@@ -69,8 +72,8 @@ export async function lockDataFolder(dataDir: string, options: DataFolderLockOpt
       if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
       const mtime = mtimeOf(lockPath);
       // Refreshed since we first saw it: its holder is alive, and waiting would not change that.
-      if (seenMtime !== null && mtime !== null && mtime !== seenMtime) throw new DataFolderInUseError(folder);
-      if (Date.now() + RETRY_MS > deadline) throw new DataFolderInUseError(folder);
+      if (seenMtime !== null && mtime !== null && mtime !== seenMtime) throw new DataFolderInUseError(folder, options.advice);
+      if (Date.now() + RETRY_MS > deadline) throw new DataFolderInUseError(folder, options.advice);
       if (seenMtime === null) {
         options.onWait?.(`the data folder ${folder} is locked: checking whether the process that holds it is still running `
           + `(a lock left by a process that was killed lapses within ${Math.round(waitMs / 1000)} s)`);

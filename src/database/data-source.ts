@@ -56,10 +56,15 @@ export function createDataSource(options: DatabaseOptions): DataSource {
 
 /** Opens the database and applies pending migrations. */
 export async function openDatabase(options: DatabaseOptions): Promise<DataSource> {
-  const dataSource = createDataSource(options);
-  await dataSource.initialize();
-  await dataSource.runMigrations({ transaction: 'all' });
-  return dataSource;
+  return (await openMigrated(options)).db;
+}
+
+/** Opens the database and applies pending migrations, naming those it applied (`atelier migrate`). */
+export async function openMigrated(options: DatabaseOptions): Promise<{ db: DataSource; applied: string[] }> {
+  const db = createDataSource(options);
+  await db.initialize();
+  const applied = await db.runMigrations({ transaction: 'all' });
+  return { db, applied: applied.map((migration) => migration.name) };
 }
 
 /**

@@ -9,15 +9,18 @@ import { startAtelier } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/observability/logger';
 import { dataTables, digestLines, dumpTable, useUtc } from '../../src/database/installation-transfer/table-rows';
+import { hashModelDir } from '../../src/gpu-worker/pipeline/model-files';
 import { createScratchDatabase, startTestApp, testEnv, type TestApp } from '../support/app';
 import { job, updateUser } from '../support/factories';
+import { generate } from '../support/library';
 import { gqlData, signUp, waitFor } from '../support/graphql';
 import { paletteDataset } from '../support/training';
 import { startTestS3Server, type TestS3Server } from '../support/s3-server';
 
 // `atelier export` from an embedded PGlite installation with local files, then
 // `atelier import` into PostgreSQL with S3: the API on the new installation
-// serves the same users, jobs, images (bytes) and albums.
+// serves the same users, jobs, images (bytes) and albums, and renders with a
+// model `atelier models push` added.
 const CLI = path.join(__dirname, '../../dist/src/cli/main.js');
 const PASSWORD = 'correct horse battery';
 const serverUrl = inject('sharedDatabaseUrl');
@@ -119,6 +122,8 @@ async function postgresTarget(): Promise<{ url: string; env: Record<string, stri
 let emails: { alice: string; bob: string };
 let trainingRunId: string;
 let checkpointBefore: { step: number; sha256: string };
+/** A copy of the tiny model that `atelier models push` put into the source's artifact store. */
+let pushedFolder: string;
 
 /** The training run's last checkpoint as its owner downloads it (`checkpointUrl`). */
 async function checkpointOf(url: string, token: string): Promise<{ step: number; sha256: string }> {
@@ -161,6 +166,11 @@ beforeAll(async () => {
   } finally {
     await source.stop();
   }
+  // A model only in the artifact store (models/pushed-tiny/…), not in any models folder.
+  pushedFolder = path.join(tempDir('atelier-push-'), 'pushed-tiny');
+  cpSync(path.join(inject('modelsDir'), 'atelier-tiny'), pushedFolder, { recursive: true });
+  const pushed = await atelier(['models', 'push', pushedFolder], sourceEnv);
+  expect(pushed.status, pushed.stderr).toBe(0);
   exportDir = path.join(tempDir('atelier-export-'), 'export');
   const exported = await atelier(['export', exportDir, '--json'], sourceEnv);
   expect(exported.status, exported.stderr).toBe(0);
@@ -179,8 +189,12 @@ describe('atelier export / import', () => {
     expect(rows).toMatchObject({ users: 2, jobs: 4, images: 4, albums: 1, album_images: 2, favorites: 1, sessions: 1, api_keys: 1 });
     expect(rows.audit_events).toBeGreaterThan(0);
     expect(rows).toMatchObject({ datasets: 1, dataset_images: 2, training_runs: 1, loras: 1 });
-    // 4 images, 1 clip and its poster; 2 dataset images, the LoRA, the last checkpoint and its optimizer state.
-    expect(manifest.files.count).toBe(11);
+    // 4 images, 1 clip and its poster; 2 dataset images, the LoRA, the last checkpoint and its optimizer state;
+    // every file of the pushed model (the bundled one lives in the models folder, not the store).
+    const modelFiles = (await hashModelDir(pushedFolder)).files;
+    expect(manifest.files.count).toBe(11 + modelFiles.length);
+    const modelKeys = manifest.files.entries.map((e: { key: string }) => e.key).filter((key: string) => key.startsWith('models/'));
+    expect(modelKeys.sort()).toEqual(modelFiles.map((f) => `models/pushed-tiny/${f.path}`).sort());
 
     const target = await postgresTarget();
     const imported = await atelier(['import', exportDir], target.env);
@@ -203,6 +217,35 @@ describe('atelier export / import', () => {
     } finally {
       await app.close();
     }
+  }, 180_000);
+
+  it('carries the files of a model `atelier models push` added: the new installation renders with it', async () => {
+    const target = await postgresTarget();
+    expect((await atelier(['import', exportDir], target.env)).status).toBe(0);
+    // A worker whose models folder holds only the bundled model: the pushed one can only come from the imported store.
+    const models = tempDir('atelier-import-models-');
+    cpSync(path.join(inject('modelsDir'), 'atelier-tiny'), path.join(models, 'atelier-tiny'), { recursive: true });
+    const app = await startTestApp({ ...target.env, ATELIER_MODELS_DIR: models });
+    try {
+      const { token } = await signUp(app.url, 'importer');
+      const { models: listed } = await gqlData<any>(app.url, '{ models { id name enabled usable } }', {}, token);
+      const model = listed.find((m: { name: string }) => m.name === 'pushed-tiny');
+      expect(model).toMatchObject({ enabled: true, usable: true });
+      const done = await generate(app.url, token, { prompt: 'a moved model', modelId: model.id, steps: 2, width: 64, height: 64 });
+      expect(done.images).toHaveLength(1);
+      // Fetched from the store into the models folder, file for file as pushed.
+      expect((await hashModelDir(path.join(models, 'pushed-tiny'))).sha256).toBe((await hashModelDir(pushedFolder)).sha256);
+    } finally {
+      await app.close();
+    }
+
+    // Into an embedded installation with local files, they land where its store keeps pushed models.
+    const local = testEnv({ REDIS_URL: '' });
+    scratchDirs.push(local.ATELIER_DATA_DIR);
+    const intoLocal = await atelier(['import', exportDir], local);
+    expect(intoLocal.status, intoLocal.stderr).toBe(0);
+    const stored = path.join(local.ATELIER_DATA_DIR, 'artifacts', 'models', 'pushed-tiny');
+    expect((await hashModelDir(stored)).sha256).toBe((await hashModelDir(pushedFolder)).sha256);
   }, 180_000);
 
   it('refuses a tampered export, a non-empty target and a second import, changing nothing', async () => {

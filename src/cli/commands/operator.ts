@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import type { GlobalOptions } from '../options';
+import { outputOf } from '../output';
 
 const ROLES: [string, string][] = [
   ['migrate', 'apply database migrations, then exit (once per release)'],
@@ -15,9 +17,10 @@ const ROLES: [string, string][] = [
  */
 export function operatorCommands(program: Command): void {
   for (const [name, description] of ROLES) {
-    program.command(name).description(`operator: ${description}`).action(async () => {
+    program.command(name).description(`operator: ${description}`).action(async (_options, command: Command) => {
       const { runOperatorCommand } = await import('../../roles.js');
-      await runOperatorCommand(name);
+      // `--json migrate` and `--json seed` print one JSON document (docs/operations.md).
+      await runOperatorCommand(name, { json: outputOf(command.optsWithGlobals<GlobalOptions>()).json });
     });
   }
 }

@@ -1,11 +1,12 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { AppError, ErrorCode } from '../../kernel/errors';
 import { sha256 } from '../../kernel/hashing';
 import type { ArtifactStore } from '../../storage/artifact-store';
-import { digestFiles, exportPaths, refused, writeLines, type FileEntry, type Manifest, type TableSummary } from './manifest';
-import { appliedMigrations, dataTables, digestLines, dumpTable, storedKeys, useUtc } from './table-rows';
+import { isModelInStore, modelFileKey } from '../../storage/model-folders';
+import { digestFiles, exportPaths, refused, sha256OfFile, writeLines, type FileEntry, type Manifest, type TableSummary } from './manifest';
+import { appliedMigrations, dataTables, digestLines, dumpTable, modelFilePaths, storedKeys, useUtc, type Query } from './table-rows';
 
 export interface ExportSource {
   db: DataSource;
@@ -16,7 +17,8 @@ export interface ExportSource {
 
 /**
  * Writes a whole installation into `dir` (which must be empty or absent):
- * every table's rows and every stored file the rows point at, read in one
+ * every table's rows and every stored file the rows point at (with the files
+ * of the models `atelier models push` put in the store), read in one
  * REPEATABLE READ transaction so they agree with each other, plus the
  * manifest of counts and checksums `importInstallation` verifies.
  */
@@ -32,7 +34,8 @@ export async function exportInstallation(source: ExportSource, dir: string): Pro
       await writeLines(paths.table(name), lines);
       tables.push({ name, rows: lines.length, sha256: digestLines(lines) });
     }
-    const entries = await copyFiles(source.store, await storedKeys(m), paths.file);
+    const keys = [...new Set([...await storedKeys(m), ...await pushedModelKeys(m, source.store)])].sort();
+    const entries = await copyFiles(source.store, keys, paths.file);
     const files = { count: entries.length, bytes: entries.reduce((sum, e) => sum + e.bytes, 0), sha256: digestFiles(entries), entries };
     return { format: 'atelier-export', version: 1, exportedAt: new Date().toISOString(), source: source.describe, migrations: await appliedMigrations(m), tables, files } satisfies Manifest;
   });
@@ -40,15 +43,50 @@ export async function exportInstallation(source: ExportSource, dir: string): Pro
   return manifest;
 }
 
+/**
+ * The store keys of the models `atelier models push` uploaded (`models/<name>/<path>`, every file the row
+ * records). A model counts as pushed when the store holds its `model_index.json`, which a push writes last;
+ * models only in the models folder (the bundled one, folders registered by path) are not in the store and
+ * stay behind with that folder.
+ */
+async function pushedModelKeys(q: Query, store: ArtifactStore): Promise<string[]> {
+  const byModel = new Map<string, string[]>();
+  for (const { name, path: file } of await modelFilePaths(q)) byModel.set(name, [...byModel.get(name) ?? [], file]);
+  const keys: string[] = [];
+  for (const [name, files] of byModel) {
+    if (await isModelInStore(store, name)) keys.push(...files.map((file) => modelFileKey(name, file)));
+  }
+  return keys;
+}
+
 /** Copies each stored file into the export; a row whose file is gone fails the export (it would not be complete). */
 async function copyFiles(store: ArtifactStore, keys: string[], target: (key: string) => string): Promise<FileEntry[]> {
   const entries: FileEntry[] = [];
   for (const key of keys) {
-    const data = await store.get(key);
-    if (!data) throw refused(`the stored file ${key} that a row points at is missing; the export would be incomplete`);
     await mkdir(path.dirname(target(key)), { recursive: true });
-    await writeFile(target(key), data);
-    entries.push({ key, bytes: data.length, sha256: sha256(data) });
+    const entry = await copyStored(store, key, target(key));
+    if (!entry) throw refused(`the stored file ${key} that a row points at is missing; the export would be incomplete`);
+    entries.push(entry);
   }
   return entries;
+}
+
+/**
+ * One stored file into the export: from a local store copied by the kernel and hashed as a stream (a model
+ * file of gigabytes never sits in memory), from a remote one downloaded. Null when the store lacks it.
+ */
+async function copyStored(store: ArtifactStore, key: string, file: string): Promise<FileEntry | null> {
+  if (store.localPathOf) {
+    try {
+      await copyFile(store.localPathOf(key), file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    return { key, bytes: (await stat(file)).size, sha256: await sha256OfFile(file) };
+  }
+  const data = await store.get(key);
+  if (!data) return null;
+  await writeFile(file, data);
+  return { key, bytes: data.length, sha256: sha256(data) };
 }

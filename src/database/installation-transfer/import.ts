@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { sha256 } from '../../kernel/hashing';
 import type { ArtifactStore } from '../../storage/artifact-store';
-import { digestFiles, readManifest, readVerifiedFile, readVerifiedTable, refused, type Manifest } from './manifest';
+import { digestFiles, readManifest, readVerifiedTable, refused, sha256OfFile, verifiedFile, type FileEntry, type Manifest } from './manifest';
 import { appliedMigrations, dataTables, digestLines, dumpTable, nonEmptyTables, restoreTable, useUtc } from './table-rows';
 
 export interface ImportTarget {
@@ -27,12 +27,13 @@ export async function importInstallation(target: ImportTarget, dir: string): Pro
 
   const added: string[] = [];
   try {
-    for (const entry of manifest.files.entries) {
-      const data = await readVerifiedFile(dir, entry);
-      const present = await target.store.get(entry.key);
-      if (present && sha256(present) === entry.sha256) continue;
+    for (const entry of storeOrder(manifest.files.entries)) {
+      const file = await verifiedFile(dir, entry);
+      const present = await storedSha256(target.store, entry.key);
+      if (present === entry.sha256) continue;
       if (present) throw refused(`the target store already holds a different ${entry.key}`);
-      await target.store.put(entry.key, data, entry.key.endsWith('.png') ? 'image/png' : 'application/octet-stream');
+      const contentType = entry.key.endsWith('.png') ? 'image/png' : 'application/octet-stream';
+      await target.store.putFile(entry.key, { path: file, bytes: entry.bytes, sha256: entry.sha256, contentType });
       added.push(entry.key);
     }
     await target.db.transaction(async (m) => {
@@ -50,6 +51,25 @@ export async function importInstallation(target: ImportTarget, dir: string): Pro
     throw error;
   }
   return manifest;
+}
+
+/**
+ * The manifest's files with each pushed model's `model_index.json` last, as `atelier models push` writes
+ * them: a store that holds a model's index holds the whole folder (storage/model-folders.ts).
+ */
+function storeOrder(entries: FileEntry[]): FileEntry[] {
+  const isIndex = (entry: FileEntry) => entry.key.startsWith('models/') && entry.key.endsWith('/model_index.json');
+  return [...entries.filter((entry) => !isIndex(entry)), ...entries.filter(isIndex)];
+}
+
+/** The SHA-256 of what the store holds under `key` (read from disk as a stream for a local store), or null. */
+async function storedSha256(store: ArtifactStore, key: string): Promise<string | null> {
+  if (store.localPathOf) return sha256OfFile(store.localPathOf(key)).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+  const data = await store.get(key);
+  return data ? sha256(data) : null;
 }
 
 /** Same release (migrations), same tables, and nothing in them yet. */

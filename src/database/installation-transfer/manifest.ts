@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { AppError, ErrorCode } from '../../kernel/errors';
@@ -72,9 +73,20 @@ export async function readVerifiedTable(dir: string, table: TableSummary): Promi
   return lines;
 }
 
-/** A stored file's bytes, refused unless they match the manifest. */
-export async function readVerifiedFile(dir: string, entry: FileEntry): Promise<Buffer> {
-  const data = await readFile(exportPaths(dir).file(entry.key)).catch(() => null);
-  if (!data || data.length !== entry.bytes || sha256(data) !== entry.sha256) throw refused(`files/${entry.key} is missing or does not match the manifest`);
-  return data;
+/**
+ * Where a stored file of the export lies, refused unless its size and SHA-256 match the manifest. Read as a
+ * stream: a model's files (`atelier models push`) can be gigabytes, more than one Buffer holds.
+ */
+export async function verifiedFile(dir: string, entry: FileEntry): Promise<string> {
+  const file = exportPaths(dir).file(entry.key);
+  const bytes = await stat(file).then((s) => (s.isFile() ? s.size : null), () => null);
+  if (bytes !== entry.bytes || await sha256OfFile(file) !== entry.sha256) throw refused(`files/${entry.key} is missing or does not match the manifest`);
+  return file;
+}
+
+/** SHA-256 of a file on disk, read as a stream. */
+export async function sha256OfFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

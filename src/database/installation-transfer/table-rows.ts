@@ -13,7 +13,7 @@ const NAME = /^[a-z_][a-z0-9_]*$/;
 /** Rows per INSERT, so a large table never becomes one huge statement. */
 const INSERT_BATCH = 500;
 
-type Query = Pick<EntityManager, 'query'>;
+export type Query = Pick<EntityManager, 'query'>;
 
 function quoted(table: string): string {
   if (!NAME.test(table)) throw new Error(`unexpected table name ${JSON.stringify(table)}`);
@@ -136,4 +136,16 @@ export async function storedKeys(q: Query): Promise<string[]> {
   const checkpoints: { key: string }[] = await q.query(CHECKPOINT_KEYS);
   for (const row of checkpoints) keys.add(row.key);
   return [...keys].sort();
+}
+
+/**
+ * Each file an ONNX model's row records (`files`: path, SHA-256, size), one row per file. For a model
+ * `atelier models push` uploaded, these are the store keys `models/<name>/<path>` workers fetch
+ * (storage/model-folders.ts); export.ts keeps those of the models the store holds.
+ */
+export async function modelFilePaths(q: Query): Promise<{ name: string; path: string }[]> {
+  return q.query(
+    `SELECT m.name, f.value ->> 'path' AS path FROM models m CROSS JOIN LATERAL jsonb_array_elements(m.files) f
+     WHERE m.backend = 'ONNX' ORDER BY m.name, path`,
+  );
 }
