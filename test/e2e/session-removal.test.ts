@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
@@ -6,8 +6,10 @@ import { gqlData } from '../support/graphql';
 import { ensureClientBuilt, launchChromium, screenshot, signUpInBrowser } from './browser';
 
 // A member's Job and Batch pages when the session's owner removes them: the live streams end with FORBIDDEN and
-// the pages say so; a favourite of an image no longer shared can still be taken back. A member (not the batch's
-// owner nor the session's) is not offered "Cancel batch". The room of a removed member says they were removed.
+// the pages say so; removed while their WebSocket was down, the streams started again answer NOT_FOUND and the
+// pages still say access was lost. A favourite of an image no longer shared can still be taken back. A member (not
+// the batch's owner nor the session's) is not offered "Cancel batch". The room of a removed member says they were
+// removed.
 let app: TestApp;
 let browser: Browser;
 let member: BrowserContext;
@@ -99,6 +101,87 @@ describe('removed from a session', () => {
 
     // What is left of the queue is withdrawn (it may have finished already).
     await gqlData(app.url, 'mutation($id:ID!){ cancelBatch(id:$id) { id } }', { id: createBatch.id }, owner.token).catch(() => undefined);
+  }, 180_000);
+
+  it('removed while the WebSocket was down: the streams started again answer NOT_FOUND and the Job and Batch pages say access was lost', async () => {
+    const owner = await factory.user(app, { tier: 'ENTERPRISE' });
+    const { createSession } = await gqlData<any>(app.url, 'mutation { createSession(name: "Harbour lights") { id } }', {}, owner.token);
+    const sessionId = createSession.id as string;
+    const { createSessionInvite } = await gqlData<any>(app.url, 'mutation($s:ID!){ createSessionInvite(sessionId:$s, role: COLLABORATOR) { token } }', { s: sessionId }, owner.token);
+    const prompts = Array.from({ length: 16 }, (_, i) => `a drifting buoy ${i + 1}`);
+    // As above: 1024², 50 steps keeps the last job queued well after the pages have loaded.
+    const { createBatch } = await gqlData<any>(app.url, 'mutation($input: BatchInput!) { createBatch(input: $input) { id jobs(first: 20) { edges { node { id } } } } }',
+      { input: { name: 'Buoys at night', prompts, width: 1024, height: 1024, steps: 50, sessionId } }, owner.token);
+    const lastJob = createBatch.jobs.edges.at(-1).node.id as string;
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: app.url });
+    context.setDefaultTimeout(20_000);
+    // Every WebSocket the pages open is kept, so the test can drop it; while `__wsHold` is set a new one is closed
+    // as it opens (a network still down), and graphql-ws keeps retrying.
+    await context.addInitScript(() => {
+      const w = window as unknown as { __sockets: WebSocket[]; __wsHold: boolean; WebSocket: typeof WebSocket };
+      const Native = w.WebSocket;
+      w.__sockets = [];
+      w.__wsHold = false;
+      w.WebSocket = class extends Native {
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols);
+          w.__sockets.push(this);
+          if (w.__wsHold) this.close();
+        }
+      };
+    });
+    const dropSockets = (on: boolean) => (p: Page) => p.evaluate((hold) => {
+      const w = window as unknown as { __sockets: WebSocket[]; __wsHold: boolean };
+      w.__wsHold = hold;
+      if (hold) for (const socket of w.__sockets) if (socket.readyState <= WebSocket.OPEN) socket.close(4000, 'dropped by the test');
+    }, on);
+    const openSockets = (p: Page) => p.evaluate(() =>
+      (window as unknown as { __sockets: WebSocket[] }).__sockets.filter((socket) => socket.readyState === WebSocket.OPEN).length);
+    try {
+      const page = await context.newPage();
+      await page.goto('/signup');
+      const token = await login(await signUpInBrowser(page, 'Noor'));
+      const { me } = await gqlData<any>(app.url, '{ me { id } }', {}, token);
+      await gqlData(app.url, 'mutation($t:String!){ joinSession(token:$t) { id } }', { t: createSessionInvite.token }, token);
+
+      const batchPage = page;
+      await batchPage.goto(`/batches/${createBatch.id}`);
+      await batchPage.getByRole('heading', { name: 'Buoys at night' }).waitFor();
+      await batchPage.getByText(/· running$/).waitFor();
+      const jobPage = await context.newPage();
+      await jobPage.goto(`/jobs/${lastJob}`);
+      await jobPage.getByText(/Position \d+ in the queue|Next in the queue/).waitFor();
+      // Both streams are live over their pages' sockets.
+      await expect.poll(() => openSockets(jobPage)).toBeGreaterThan(0);
+      await expect.poll(() => openSockets(batchPage)).toBeGreaterThan(0);
+
+      // The network drops; meanwhile the owner removes Noor (no stream of theirs is open to be ended with FORBIDDEN).
+      await dropSockets(true)(jobPage);
+      await dropSockets(true)(batchPage);
+      await expect.poll(() => openSockets(jobPage)).toBe(0);
+      await expect.poll(() => openSockets(batchPage)).toBe(0);
+      await gqlData(app.url, 'mutation($s:ID!, $u:ID!){ removeSessionMember(sessionId:$s, userId:$u) { id } }', { s: sessionId, u: me.id }, owner.token);
+      // Back online: graphql-ws reconnects and subscribes again, and the server answers NOT_FOUND.
+      await dropSockets(false)(jobPage);
+      await dropSockets(false)(batchPage);
+
+      await jobPage.getByRole('alert').filter({ hasText: 'Live updates stopped' }).waitFor();
+      // The NOT_FOUND wording (FORBIDDEN, from a stream ended while open, names the session instead).
+      await expect(jobPage.getByRole('alert').textContent()).resolves.toContain('no longer have access to this job (it is no longer shared with you, or was deleted)');
+      expect(await jobPage.getByText('Job not found').count()).toBe(0);
+      expect(await jobPage.getByText(/in the queue/).count()).toBe(0);
+      expect(await jobPage.getByText('No longer shared', { exact: true }).count()).toBe(1);
+      await screenshot(jobPage, 'job-page-removed-while-offline');
+      await batchPage.getByRole('alert').filter({ hasText: 'Live updates stopped' }).waitFor();
+      await expect(batchPage.getByRole('alert').textContent()).resolves.toContain('no longer have access to this batch (it is no longer shared with you, or was deleted)');
+      expect(await batchPage.getByText('Batch not found').count()).toBe(0);
+      await batchPage.getByText(/no longer shared with you$/).waitFor();
+      expect(await batchPage.getByRole('button', { name: 'Cancel batch' }).count()).toBe(0);
+    } finally {
+      await context.close();
+      await gqlData(app.url, 'mutation($id:ID!){ cancelBatch(id:$id) { id } }', { id: createBatch.id }, owner.token).catch(() => undefined);
+    }
   }, 180_000);
 
   it('the room says the viewer was removed from the session, by name, with a way back; leaving from the room goes to the list', async () => {

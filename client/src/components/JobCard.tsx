@@ -30,8 +30,9 @@ export function JobCard({ job, showOwner = false }: { job: JobFieldsFragment; sh
   const navigate = useNavigate();
   const { preview, stopped } = useLiveJob(job);
   const streamEnded = explainError(stopped);
-  // The server ended the job's stream with FORBIDDEN: the viewer is no longer in its session; what is shown is stale.
-  const lostAccess = streamEnded?.code === 'FORBIDDEN';
+  // The server ended the job's stream with FORBIDDEN (the viewer is no longer in its session) or, when the stream
+  // was started again (say, after the socket dropped), NOT_FOUND for the job shown: either way what is shown is stale.
+  const lostAccess = streamEnded?.code === 'FORBIDDEN' || streamEnded?.code === 'NOT_FOUND';
   const [cancel, cancelState] = useMutation(CancelJobMutation);
   const [retry, retryState] = useMutation(RetryJobMutation);
   const mine = viewer?.id === job.owner.id;
@@ -49,7 +50,8 @@ export function JobCard({ job, showOwner = false }: { job: JobFieldsFragment; sh
       {streamEnded && (
         <div className="notice error" role="alert">
           <strong>Live updates stopped: </strong>
-          {lostAccess ? 'you no longer have access to this job (you are no longer a member of its session).' : streamEnded.message}
+          {streamEnded.code === 'FORBIDDEN' ? 'you no longer have access to this job (you are no longer a member of its session).'
+            : lostAccess ? 'you no longer have access to this job (it is no longer shared with you, or was deleted).' : streamEnded.message}
         </div>
       )}
       {job.status === 'PENDING' && !lostAccess && (

@@ -75,7 +75,8 @@ export function useLiveJob(job: JobFieldsFragment): { preview: string | null; st
     wasOpen.current = false;
     void client.refetchQueries({ include: ['Usage'] }).catch(() => undefined);
   }, [final, client]);
-  // An error ends the stream: FORBIDDEN when the viewer left or was removed from the job's session.
+  // An error ends the stream: FORBIDDEN when the viewer left or was removed from the job's session; NOT_FOUND
+  // when it is started again (the socket dropped and came back) for a job no longer shared, or deleted.
   const { error: stopped } = useSubscription(JobUpdatedSubscription, {
     variables: { jobId: job.id },
     skip: final,

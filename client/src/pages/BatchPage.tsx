@@ -102,9 +102,10 @@ export function BatchPage() {
       else if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(e.type)) refresh(e.jobId ? [e.jobId] : 'all');
     },
   });
-  // The stream ended with FORBIDDEN: the viewer left or was removed from the batch's session.
+  // The stream ended with FORBIDDEN: the viewer left or was removed from the batch's session; or with NOT_FOUND when
+  // it was started again (say, after the socket dropped) for the batch shown: no longer shared, or deleted.
   const stopped = explainError(live.error);
-  const lostAccess = stopped?.code === 'FORBIDDEN' || vanished;
+  const lostAccess = stopped?.code === 'FORBIDDEN' || stopped?.code === 'NOT_FOUND' || vanished;
   if (!data) return <>{batch.loading ? <p className="loading" role="status">Loading…</p> : <ErrorNotice error={batch.error ?? new Error('Batch not found')} />}</>;
 
   const jobs = data.jobs.edges.map((e) => e.node);
@@ -123,7 +124,8 @@ export function BatchPage() {
       {(stopped || lostAccess) && (
         <div className="notice error" role="alert">
           <strong>Live updates stopped: </strong>
-          {lostAccess ? 'you no longer have access to this batch (you are no longer a member of its session). What you see is how it was then.' : stopped?.message}
+          {stopped?.code === 'NOT_FOUND' ? 'you no longer have access to this batch (it is no longer shared with you, or was deleted). What you see is how it was then.'
+            : lostAccess ? 'you no longer have access to this batch (you are no longer a member of its session). What you see is how it was then.' : stopped?.message}
         </div>
       )}
       <ProgressBar value={data.progress} label="Batch progress" />
