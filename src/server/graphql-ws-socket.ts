@@ -73,10 +73,11 @@ export interface SocketGlueOptions<E> {
   /** What a connection keeps of its upgrade request (its address, its user agent). */
   extraOf: (request: http.IncomingMessage) => E;
   /**
-   * A subscription whose source is an AsyncQueue has each result without
-   * errors written by the glue as it comes (`directNext`), without
-   * graphql-ws's `onNext`: set only where `onNext` hands such a result back
-   * unchanged.
+   * A subscription whose source is an AsyncQueue of execution results
+   * (`AsyncQueue.mapped`, as `subscribeSharingResults` returns it) has each
+   * result without errors written by the glue as it comes (`directNext`),
+   * without graphql-ws's `onNext`: set only where `onNext` hands such a
+   * result back unchanged.
    */
   directResults?: boolean;
 }
@@ -135,7 +136,8 @@ export function serveGraphqlWs<P extends Record<string, unknown>, E extends Reco
     onOperation: async (ctx, id, payload, args, result) => {
       const replaced = await options.onOperation?.(ctx, id, payload, args, result);
       const source = replaced ?? result;
-      if (source instanceof AsyncQueue) source.deliverDirectly(directNext(id, ctx.extra.sendNow));
+      // Only a queue that hands out execution results (`mapped`, as server/shared-execution.ts makes them).
+      if (source instanceof AsyncQueue && source.isMapped) source.deliverDirectly(directNext(id, ctx.extra.sendNow));
       return replaced;
     },
   } : options);

@@ -40,15 +40,34 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     return this as unknown as AsyncIterableIterator<U>;
   }
 
-  /** What the consumer is handed for `item`: a mapping that throws rejects that `next()`. */
+  /**
+   * What the consumer is handed for `item`. A mapping that throws or rejects
+   * rejects that `next()` and ends the stream: a `for await` (graphql-ws's)
+   * stops at a rejected `next()` without calling `return()`, so the queue
+   * ends itself, and `onClose` lets go of what fed it.
+   */
   private handOut(item: T): IteratorResult<T> | Promise<IteratorResult<T>> {
     if (!this.map) return { value: item, done: false };
     try {
       const value = this.map(item);
-      return value instanceof Promise ? value.then((v) => ({ value: v as T, done: false })) : { value: value as T, done: false };
+      return value instanceof Promise
+        ? value.then((v) => ({ value: v as T, done: false }), (error: unknown) => this.failed(error))
+        : { value: value as T, done: false };
     } catch (error) {
-      return Promise.reject(error);
+      return this.failed(error);
     }
+  }
+
+  /** A mapping failed: the stream ends (nothing more is handed out) and the error goes to the `next()` that asked. */
+  private failed(error: unknown): Promise<never> {
+    this.dropPending();
+    this.end();
+    return Promise.reject(error);
+  }
+
+  /** True once `mapped` gave the queue a mapping: what the consumer gets are mapped items. */
+  get isMapped(): boolean {
+    return this.map !== null;
   }
 
   /**
@@ -117,8 +136,8 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
       try {
         value = this.map ? this.map(item) : item;
       } catch (error) {
-        this.waiting.shift()!.reject(error as Error); // as next() does: that item's turn fails, the stream goes on
-        continue;
+        this.waiting.shift()!.resolve(this.failed(error)); // as next() does: that turn fails, the stream ends
+        return;
       }
       if (value instanceof Promise) {
         this.mapping = true;
@@ -128,9 +147,9 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
             if (!this.cut) this.hand(mapped);
             this.drain();
           },
-          (error: Error) => {
+          (error: unknown) => {
             this.mapping = false;
-            if (!this.cut) this.waiting.shift()?.reject(error);
+            if (!this.cut) this.waiting.shift()?.resolve(this.failed(error));
             this.drain();
           },
         );
@@ -141,9 +160,20 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     if (this.closed && this.items.length === 0 && !this.mapping) this.finish();
   }
 
-  /** To `offer`, or to the waiting `next()` when `offer` declines it. */
+  /**
+   * To `offer`, or to the waiting `next()` when `offer` declines it. An offer
+   * that throws counts as declined: the consumer's own path takes the item
+   * (and reports what is wrong with it), and the producer, which pushes to
+   * many queues in a row, never sees the error.
+   */
   private hand(value: unknown): void {
-    if (!this.offer!(value)) this.waiting.shift()?.resolve({ value: value as T, done: false });
+    let taken = false;
+    try {
+      taken = this.offer!(value);
+    } catch {
+      taken = false;
+    }
+    if (!taken) this.waiting.shift()?.resolve({ value: value as T, done: false });
   }
 
   get size(): number {

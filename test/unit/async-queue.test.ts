@@ -18,19 +18,25 @@ describe('AsyncQueue.mapped', () => {
     await expect(mapped.next()).resolves.toEqual({ value: undefined, done: true });
   });
 
-  it('a mapping that throws rejects that next() only; the stream goes on', async () => {
-    const queue = new AsyncQueue<number>();
-    const mapped = queue.mapped((n) => {
-      if (n === 2) throw new Error('cannot map 2');
-      return n * 10;
-    });
-    const first = mapped.next();
-    queue.push(1);
-    queue.push(2);
-    queue.push(3);
-    await expect(first).resolves.toEqual({ value: 10, done: false });
-    await expect(mapped.next()).rejects.toThrow('cannot map 2');
-    await expect(mapped.next()).resolves.toEqual({ value: 30, done: false });
+  it('a mapping that throws or rejects fails that next() and ends the stream, as a for await sees it: onClose runs, nothing piles up', async () => {
+    for (const failing of [(n: number) => { throw new Error(`cannot map ${n}`); }, (n: number) => Promise.reject(new Error(`cannot map ${n}`))]) {
+      let closed = 0;
+      const queue = new AsyncQueue<number>(() => { closed += 1; });
+      const mapped = queue.mapped((n) => (n === 2 ? failing(n) : n * 10));
+      const seen: unknown[] = [];
+      const consumed = (async () => {
+        for await (const value of mapped) seen.push(value);
+      })();
+      queue.push(1);
+      queue.push(2);
+      queue.push(3);
+      await expect(consumed).rejects.toThrow('cannot map 2');
+      expect(seen).toEqual([10]);
+      expect(closed).toBe(1);
+      for (let i = 0; i < 100; i += 1) queue.push(i);
+      expect(queue.size).toBe(0);
+      expect(queue.ended).toBe(true);
+    }
   });
 
   it('return() ends the stream and runs onClose once', async () => {
@@ -97,26 +103,36 @@ describe('AsyncQueue.deliverDirectly', () => {
     expect(offered).toEqual([]);
   });
 
-  it('a mapping that throws or rejects fails that next(); return() ends the stream', async () => {
+  it('a mapping that throws or rejects fails that next() and ends the stream: onClose runs, a for await stops there', async () => {
+    for (const failing of [(n: number) => { throw new Error(`cannot map ${n}`); }, (n: number) => Promise.reject(new Error(`cannot map ${n}`))]) {
+      let closed = 0;
+      const queue = new AsyncQueue<number>(() => { closed += 1; });
+      const mapped = queue.mapped((n) => (n === 2 ? failing(n) : n));
+      const offered: unknown[] = [];
+      queue.deliverDirectly((value) => offered.push(value) > 0);
+      const consumed = (async () => {
+        for await (const value of mapped) offered.push(`handed ${String(value)}`);
+      })();
+      queue.push(1);
+      queue.push(2);
+      queue.push(3);
+      await expect(consumed).rejects.toThrow('cannot map 2');
+      expect(offered).toEqual([1]);
+      expect(closed).toBe(1);
+      queue.push(4);
+      expect(queue.size).toBe(0);
+    }
+  });
+
+  it('an offer that throws counts as declined: the consumer gets the item, and the producer never sees the error', async () => {
     const queue = new AsyncQueue<number>();
-    const mapped = queue.mapped((n) => {
-      if (n === 1) throw new Error('cannot map 1');
-      if (n === 2) return Promise.reject(new Error('cannot map 2'));
-      return n;
+    const mapped = queue.mapped((n) => Promise.resolve(n));
+    queue.deliverDirectly((value) => {
+      if (value === 2) throw new Error('cannot write 2');
+      return true;
     });
-    const offered: unknown[] = [];
-    queue.deliverDirectly((value) => offered.push(value) > 0);
     const first = mapped.next();
-    queue.push(1);
-    await expect(first).rejects.toThrow('cannot map 1');
-    const second = mapped.next();
-    queue.push(2);
-    await expect(second).rejects.toThrow('cannot map 2');
-    const third = mapped.next();
-    queue.push(3);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(offered).toEqual([3]);
-    await mapped.return!();
-    await expect(third).resolves.toEqual({ value: undefined, done: true });
+    expect(() => queue.push(2)).not.toThrow();
+    await expect(first).resolves.toEqual({ value: 2, done: false });
   });
 });
