@@ -1,5 +1,6 @@
 import { ErrorCode, isErrorCode } from '../kernel/errors';
 import type { AnsweredFailure } from '../../sdk/src/retries';
+import { SIGNAL_EXIT } from './exit-codes';
 
 /** An error the CLI reports and exits on: the server's code, message and offending field. */
 export class CliError extends Error {
@@ -33,7 +34,7 @@ export class CliError extends Error {
 /** The user stopped the command (Ctrl-C at a prompt): code CANCELLED, exit 130 like any command stopped by Ctrl-C. */
 export class CancelledError extends Error {
   readonly code = 'CANCELLED';
-  readonly exitCode = 130;
+  readonly exitCode = SIGNAL_EXIT.SIGINT;
   constructor(message: string) {
     super(message);
     this.name = 'CancelledError';

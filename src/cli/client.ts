@@ -47,12 +47,16 @@ interface GraphQLBody<T> {
  * POSTs one operation; throws CliError with the server's code on any error.
  * Made again as the SDK's policy says (sdk/src/retries.ts; sdk/README.md,
  * "Retries"): after a 429 or 503's Retry-After always, after no answer only
- * when `repeatable` (a query, unless the caller says otherwise).
+ * when `repeatable` (a query, unless the caller says otherwise). `signal`
+ * stops it (a call aborted so rejects like one that got no answer).
  */
-export async function request<T>(conn: Connection, query: string, variables: Record<string, unknown> = {}, repeatable = isQueryText(query)): Promise<T> {
+export async function request<T>(
+  conn: Connection, query: string, variables: Record<string, unknown> = {}, repeatable = isQueryText(query), signal?: AbortSignal,
+): Promise<T> {
   const body = JSON.stringify({ query, variables });
   try {
-    return await retryPolicy(RETRY_DEFAULTS, repeatable).execute(() => post<T>(conn, body));
+    // `signal` aborts the call in flight and any wait before another attempt (the caller says why it stopped).
+    return await retryPolicy(RETRY_DEFAULTS, repeatable).execute((attempt) => post<T>(conn, body, attempt.signal), signal);
   } catch (error) {
     throw signInHint(conn, error);
   }
@@ -73,11 +77,12 @@ export function signInHint(conn: Connection, error: unknown): unknown {
   });
 }
 
-async function post<T>(conn: Connection, payload: string): Promise<T> {
+async function post<T>(conn: Connection, payload: string, signal?: AbortSignal): Promise<T> {
   let res: Response;
   try {
     res = await fetch(`${conn.url}/graphql`, {
       method: 'POST',
+      signal,
       headers: { 'content-type': 'application/json', ...(conn.credential ? { authorization: `Bearer ${conn.credential}` } : {}) },
       body: payload,
     });

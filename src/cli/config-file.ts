@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { badCliInput, CliError } from './cli-error';
+import { folderObstacle } from './writable-folder';
 
 /** What `atelier login` stores: the server and one credential (a JWT or an API key, both sent as Bearer). */
 export interface CliConfig {
@@ -73,24 +74,17 @@ export function writeConfig(config: CliConfig, file = configPath()): void {
   }
 }
 
-/** Refuses, before anything is sent, a config path that cannot be written (a folder at the file, a file at a folder above). */
+/** Refuses, before anything is sent, a config path that cannot be written (a folder at the file, a file at a folder above, no permission). */
 export function checkConfigWritable(file = configPath()): void {
-  const statOf = (at: string) => {
-    try {
-      return statSync(at);
-    } catch {
-      return null;
-    }
-  };
-  if (statOf(file)?.isDirectory()) throw unusable(file, 'write', 'EISDIR');
-  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
-    const info = statOf(dir);
-    if (info) {
-      if (!info.isDirectory()) throw badCliInput('config', `cannot write ${file} (${dir} is not a folder): fix it or set ATELIER_CONFIG_DIR to another folder`);
-      return;
-    }
-    if (path.dirname(dir) === dir) return;
+  let isFolder = false;
+  try {
+    isFolder = statSync(file).isDirectory();
+  } catch {
+    // Not there yet (or not reachable): the folder check below says why when it matters.
   }
+  if (isFolder) throw unusable(file, 'write', 'EISDIR');
+  const obstacle = folderObstacle(path.dirname(file));
+  if (obstacle) throw badCliInput('config', `cannot write ${file} (${obstacle.at} is ${obstacle.why}): fix it or set ATELIER_CONFIG_DIR to another folder`);
 }
 
 /** The URL the user gave (`--url` or ATELIER_URL), checked; undefined when neither is set. */

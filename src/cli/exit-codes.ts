@@ -5,7 +5,7 @@ import { ErrorCode } from '../kernel/errors';
  * line"). A `Record` over `ErrorCode`, so a new code fails the build until it
  * is given a status here. 0 is success; Ctrl-C ends a command with 130, as
  * the shell reports a command it stopped (`train` and `generate` say
- * CANCELLED first; `generate` cancels its job), except `watch`, which exits 0.
+ * CANCELLED first; `generate` cancels its job, or says it had already ended), except `watch`, which exits 0.
  */
 export const EXIT_CODES: Record<ErrorCode, number> = {
   [ErrorCode.BAD_USER_INPUT]: 2,
@@ -29,3 +29,12 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
 
 /** A job that ended FAILED or CANCELLED: the request was fine, the work did not finish. */
 export const EXIT_JOB_FAILED = 1;
+
+/** The signals that stop a command (`generate`, `train`): Ctrl-C and a polite kill. */
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+
+/** Exit status of a command stopped by a signal: the shell's 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM). */
+export const SIGNAL_EXIT: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/** How a message names the signal that stopped a command. */
+export const signalName = (signal: StopSignal): string => (signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM');

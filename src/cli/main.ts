@@ -84,7 +84,9 @@ function report(error: unknown, json: boolean): number {
     return error.exitCode;
   }
   if (error instanceof JobFailedError) {
-    if (json) printJson({ error: { code: error.code, message: error.message, field: null }, job: error.job });
+    // A generate stopped after its job ended adds the files saved whole before the signal.
+    const files = error instanceof InterruptedError && error.files ? { files: error.files } : {};
+    if (json) printJson({ error: { code: error.code, message: error.message, field: null }, job: error.job, ...files });
     else console.error(`atelier: ${error instanceof InterruptedError ? `${error.code}: ` : ''}${error.message}`);
     return error.exitCode;
   }

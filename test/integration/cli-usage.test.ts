@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import http, { type IncomingMessage } from 'node:http';
+import net from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,6 +60,63 @@ function onTerminal(args: string[], env: Record<string, string>, onOutput: (text
     proc.stdin.destroy();
     resolve({ code, output });
   }));
+}
+
+/**
+ * The test server behind a proxy (HTTP and the live feed's WebSocket) that holds back one answer: the
+ * first request `hold` picks gets its headers and half its body, then `onHeld` runs; the rest
+ * comes 3 s later, so a client that went on instead of stopping finishes, just late. Answers name
+ * the proxy where they name the server (the signed file URLs), as behind a public URL.
+ */
+async function holdingProxy(target: string, hold: (req: IncomingMessage, body: string) => boolean, onHeld: () => void): Promise<{ url: string; close: () => Promise<void> }> {
+  const upstream = new URL(target);
+  let held = false;
+  let self = '';
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const holdThis = !held && hold(req, body.toString());
+      if (holdThis) held = true;
+      const headers = { ...req.headers, 'accept-encoding': 'identity' };
+      const forward = http.request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers }, (answer) => {
+        const parts: Buffer[] = [];
+        answer.on('data', (c: Buffer) => parts.push(c));
+        answer.on('end', () => {
+          let whole = Buffer.concat(parts);
+          if (/json/.test(answer.headers['content-type'] ?? '')) whole = Buffer.from(whole.toString().split(target).join(self));
+          res.writeHead(answer.statusCode ?? 502, { ...answer.headers, 'content-length': String(whole.length) });
+          if (!holdThis) return res.end(whole);
+          res.write(whole.subarray(0, whole.length >> 1));
+          onHeld();
+          setTimeout(() => res.end(whole.subarray(whole.length >> 1)), 3000).unref();
+        });
+      });
+      forward.on('error', () => res.destroy());
+      forward.end(body);
+    });
+  });
+  server.on('upgrade', (req: IncomingMessage, client: net.Socket, head: Buffer) => {
+    const to = net.connect(Number(upstream.port), upstream.hostname, () => {
+      const lines = [`${req.method} ${req.url} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      to.write(`${lines.join('\r\n')}\r\n\r\n`);
+      to.write(head);
+      to.pipe(client).pipe(to);
+    });
+    to.on('error', () => client.destroy());
+    client.on('error', () => to.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  self = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  return {
+    url: self,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
 }
 
 async function jobCount(): Promise<number> {
@@ -385,6 +444,48 @@ describe('atelier CLI: usage mistakes and edge cases', () => {
     expect(after.status).toBe('CANCELLED');
     expect(existsSync(path.join(scratch, 'interrupted'))).toBe(false);
   }, 90_000);
+
+  it('stops on a signal after the job ended (the final query, the download): exit 130/143, CANCELLED, nothing cancelled, no file', async () => {
+    const { createApiKey } = await gqlData(app.url, 'mutation { createApiKey(name: "late signal") { secret } }', {}, token);
+    const cases = [
+      { signal: 'SIGTERM', exit: 143, during: 'the download', hold: (req: IncomingMessage) => req.method === 'GET' && req.url!.startsWith('/files/') },
+      { signal: 'SIGINT', exit: 130, during: 'the final query', hold: (_req: IncomingMessage, body: string) => body.includes('CliJob') },
+    ] as const;
+    for (const { signal, exit, during, hold } of cases) {
+      let proc: ReturnType<typeof spawn> | null = null;
+      let sent = false;
+      const proxy = await holdingProxy(app.url, hold, () => {
+        sent = true;
+        proc!.kill(signal);
+      });
+      try {
+        const out = path.join(scratch, `late-${signal}`);
+        proc = spawn(process.execPath, [CLI, '--json', 'generate', `late ${signal}`, '--steps', '1', '--out', out], {
+          env: { PATH: process.env.PATH ?? '', HOME: scratch, ATELIER_CONFIG_DIR: path.join(scratch, 'nobody'), ATELIER_URL: proxy.url, ATELIER_API_KEY: createApiKey.secret },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        proc.stdout!.on('data', (d) => (stdout += d.toString()));
+        proc.stderr!.on('data', (d) => (stderr += d.toString()));
+        const code = await new Promise<number | null>((resolve) => proc!.once('close', resolve));
+        expect(sent, `${during}: ${stdout}${stderr}`).toBe(true);
+        // Before: the signal was swallowed, the files saved, exit 0.
+        expect(code, `${during}: ${stdout}${stderr}`).toBe(exit);
+        const result = JSON.parse(stdout);
+        expect(result.error).toMatchObject({ code: 'CANCELLED', field: null });
+        expect(result.error.message).toContain('had already ended COMPLETED, so nothing was cancelled');
+        expect(result.error.message).toContain(signal === 'SIGINT' ? '(Ctrl-C)' : '(SIGTERM)');
+        expect(result.files).toEqual([]);
+        const { job } = await gqlData<any>(app.url, 'query($id: ID!) { job(id: $id) { status } }', { id: result.job.id }, token);
+        expect(job.status).toBe('COMPLETED');
+        // Nothing half-written, and --out not even made.
+        expect(existsSync(out), `${during}: ${existsSync(out) ? readdirSync(out).join(', ') : ''}`).toBe(false);
+      } finally {
+        await proxy.close();
+      }
+    }
+  }, 120_000);
 
   it('on a terminal, Ctrl-C during generate restores the cursor and line wrap and cancels the job', async () => {
     const { me } = await gqlData<any>(app.url, '{ me { id } }', {}, token);

@@ -1,16 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCode } from '../../kernel/errors';
 import { asFlags, badCliInput, CliError } from '../cli-error';
 import { connect, request, signInHint, socket, subscribe, unreachable, type Connection } from '../client';
 import { answerOf, RETRY_DEFAULTS, retryPolicy } from '../../../sdk/src/retries';
-import { EXIT_JOB_FAILED } from '../exit-codes';
+import { EXIT_JOB_FAILED, SIGNAL_EXIT, signalName, type StopSignal } from '../exit-codes';
 import { integer, type GlobalOptions } from '../options';
 import { outputOf, printJson } from '../output';
 import { progressView, type ProgressEvent, type ProgressView } from '../progress';
+import { folderObstacle } from '../writable-folder';
 
 interface GenerateOptions extends GlobalOptions {
   preset?: string;
@@ -53,15 +53,15 @@ export class JobFailedError extends Error {
   }
 }
 
-/** Exit status of a command stopped by a signal: the shell's 128 + the signal's number (130 for Ctrl-C). */
-const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
-
-/** `generate` stopped by Ctrl-C (or SIGTERM): the job was cancelled (or had already ended); code CANCELLED, exit 130 (143). */
+/**
+ * `generate` stopped by Ctrl-C (or SIGTERM): the job was cancelled (or had already ended); code CANCELLED, exit 130 (143).
+ * `files`: when the job had ended before the signal, the files saved by then (whole ones only; none half-written).
+ */
 export class InterruptedError extends JobFailedError {
   override readonly exitCode: number;
   override readonly code = 'CANCELLED';
-  constructor(job: Pick<Job, 'id' | 'status' | 'error'>, signal: 'SIGINT' | 'SIGTERM', what: string) {
-    super(job, `${what} (${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'})`);
+  constructor(job: Pick<Job, 'id' | 'status' | 'error'>, signal: StopSignal, what: string, readonly files?: string[]) {
+    super(job, `${what} (${signalName(signal)})`);
     this.exitCode = SIGNAL_EXIT[signal];
   }
 }
@@ -91,23 +91,37 @@ async function follow(conn: Connection, job: Job, onEvent: (event: ProgressEvent
 
 /**
  * Downloads one signed URL (made again like a query) into `file`, checked
- * against the recorded SHA-256 (images) or size (the clip, which records no hash).
+ * against the recorded SHA-256 (images) or size (the clip, which records no
+ * hash). `stop` aborts the download; once the bytes are in, the file is
+ * written whole or not at all (nothing is awaited from there on, and it is
+ * written under another name first, then renamed).
  */
-async function download(conn: Connection, what: string, url: string, file: string, expected: { sha256: string } | { bytes: number }): Promise<void> {
-  const bytes = await retryPolicy(RETRY_DEFAULTS, true).execute(async () => {
-    const res = await fetch(new URL(url, conn.url)).catch((error: unknown) => {
+async function download(
+  conn: Connection, what: string, url: string, file: string, expected: { sha256: string } | { bytes: number }, stop: AbortSignal,
+): Promise<void> {
+  const bytes = await retryPolicy(RETRY_DEFAULTS, true).execute(async ({ signal }) => {
+    const res = await fetch(new URL(url, conn.url), { signal }).catch((error: unknown) => {
       throw unreachable(conn.url, error);
     });
     if (res.ok) return Buffer.from(await res.arrayBuffer());
     const code = res.status === 404 ? ErrorCode.NOT_FOUND : res.status === 503 ? ErrorCode.SERVICE_UNAVAILABLE : ErrorCode.INTERNAL;
     throw new CliError(code, `downloading ${what} answered HTTP ${res.status}`, null, answerOf(res));
-  });
+  }, stop);
   const intact = 'sha256' in expected ? createHash('sha256').update(bytes).digest('hex') === expected.sha256 : bytes.length === expected.bytes;
   if (!intact) throw new CliError(ErrorCode.INTERNAL, `${what} arrived damaged (${'sha256' in expected ? 'SHA-256' : 'size'} differs from the recorded one)`);
-  await mkdir(path.dirname(file), { recursive: true }).catch((error: unknown) => {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+  } catch (error) {
     throw outRefused(path.dirname(file), error);
-  });
-  writeFileSync(file, bytes);
+  }
+  const partial = `${file}.${process.pid}.partial`;
+  try {
+    writeFileSync(partial, bytes);
+    renameSync(partial, file);
+  } catch (error) {
+    rmSync(partial, { force: true });
+    throw error;
+  }
 }
 
 function outRefused(dir: string, error: unknown): CliError {
@@ -122,24 +136,8 @@ function outRefused(dir: string, error: unknown): CliError {
  * folder itself is made only when there is a file to save.
  */
 function checkOut(dir: string): void {
-  for (let probe = path.resolve(dir); ; probe = path.dirname(probe)) {
-    let info;
-    try {
-      info = statSync(probe);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') throw outRefused(dir, error);
-      if (path.dirname(probe) === probe) return;
-      continue;
-    }
-    if (!info.isDirectory()) throw outRefused(dir, Object.assign(new Error('not a folder'), { code: 'ENOTDIR' }));
-    try {
-      accessSync(probe, constants.W_OK | constants.X_OK);
-    } catch (error) {
-      throw outRefused(dir, error);
-    }
-    return;
-  }
+  const obstacle = folderObstacle(dir);
+  if (obstacle) throw badCliInput('out', `cannot save files in ${path.resolve(dir)} (${obstacle.at} is ${obstacle.why}): give --out a folder you can write to`);
 }
 
 const described = (job: Job): string => (job.kind === 'VIDEO'
@@ -147,14 +145,16 @@ const described = (job: Job): string => (job.kind === 'VIDEO'
   : `${job.count} image${job.count === 1 ? '' : 's'}`);
 
 /**
- * Ctrl-C (or SIGTERM) while a job runs: the first stops following it (the
- * caller then restores the terminal and cancels the job); a second one ends
- * the command at once, the terminal restored first.
+ * Ctrl-C (or SIGTERM) while the command runs: the first aborts `signal`, which
+ * stops what it is doing (following the job, which the caller then cancels
+ * after restoring the terminal; or, once the job has ended, fetching and
+ * saving its files); a second one ends the command at once, the terminal
+ * restored first.
  */
-function interruptions(restore: () => void): { signal: AbortSignal; received: () => 'SIGINT' | 'SIGTERM' | null; off: () => void } {
+function interruptions(restore: () => void): { signal: AbortSignal; received: () => StopSignal | null; off: () => void } {
   const stop = new AbortController();
-  let received: 'SIGINT' | 'SIGTERM' | null = null;
-  const on = (name: 'SIGINT' | 'SIGTERM') => () => {
+  let received: StopSignal | null = null;
+  const on = (name: StopSignal) => () => {
     if (received) {
       restore();
       process.exit(SIGNAL_EXIT[received]);
@@ -169,7 +169,7 @@ function interruptions(restore: () => void): { signal: AbortSignal; received: ()
 }
 
 /** Cancels the job the user stopped following and says how it ended (cancelled, or finished before the cancel came). */
-async function cancelStopped(conn: Connection, job: Job, signal: 'SIGINT' | 'SIGTERM'): Promise<never> {
+async function cancelStopped(conn: Connection, job: Job, signal: StopSignal): Promise<never> {
   let status: string;
   try {
     status = (await request<{ cancelJob: { status: string } }>(conn, CANCEL, { id: job.id })).cancelJob.status;
@@ -192,6 +192,8 @@ async function generate(prompt: string, options: GenerateOptions): Promise<void>
     view = null;
   };
   const stopped = interruptions(stopView);
+  // The type of the job's final event (COMPLETED, FAILED, CANCELLED), once it came.
+  let finalType: string | null = null;
   try {
     // With a key of its own, a submission whose answer was lost is asked again safely: the retry gets the same job.
     const submit = { input: inputOf(prompt, options), idempotencyKey: randomUUID() };
@@ -203,34 +205,62 @@ async function generate(prompt: string, options: GenerateOptions): Promise<void>
       view = progressView(output, submitted.totalSteps);
       view.update({ type: 'QUEUED', queuePosition: submitted.queuePosition });
       try {
-        await follow(conn, submitted, (event) => view?.update(event), stopped.signal);
+        await follow(conn, submitted, (event) => {
+          if (FINAL.has(event.type)) finalType = event.type;
+          view?.update(event);
+        }, stopped.signal);
       } finally {
         stopView();
       }
     }
     const signal = stopped.received();
     if (signal) return await cancelStopped(conn, submitted, signal);
-    const job = (await request<{ job: Job | null }>(conn, JOB, { id: submitted.id })).job;
-    if (!job) throw new CliError(ErrorCode.NOT_FOUND, `job ${submitted.id} not found`);
-    if (job.status !== 'COMPLETED') throw new JobFailedError(job);
-    await save(conn, job, options.out, output.json);
+    // The job has ended: a signal from here on stops the query, the downloads and the saving (there is nothing to cancel).
+    let ended: Job = { ...submitted, status: finalType ?? submitted.status };
+    const files: string[] = [];
+    try {
+      const job = (await request<{ job: Job | null }>(conn, JOB, { id: submitted.id }, true, stopped.signal)).job;
+      if (!job) throw new CliError(ErrorCode.NOT_FOUND, `job ${submitted.id} not found`);
+      ended = job;
+      if (job.status !== 'COMPLETED') throw new JobFailedError(job);
+      await save(conn, job, options.out, output.json, stopped.signal, files);
+    } catch (error) {
+      const late = stopped.received();
+      if (late) throw stoppedAfterEnd(ended, late, files);
+      throw error;
+    }
   } finally {
     stopped.off();
   }
 }
 
-/** Saves the PNGs (<job>-<i>.png) or the clip (<job>.mp4) into --out, made now, and prints what was saved. */
-async function save(conn: Connection, job: Job, out: string, json: boolean): Promise<void> {
-  const files: string[] = [];
+/**
+ * A signal after the job's final event: the job had ended, so nothing was cancelled; says which of its
+ * files were saved whole before the signal (none is left half-written).
+ */
+function stoppedAfterEnd(job: Job, signal: StopSignal, files: string[]): InterruptedError {
+  const total = job.images.length + (job.video ? 1 : 0);
+  const saved = !files.length ? (total ? 'stopped before saving its files' : 'stopped before saving anything')
+    : `stopped with ${files.length} of ${total} files saved (${files.join(', ')})`;
+  return new InterruptedError(job, signal, `job ${job.id} had already ended${FINAL.has(job.status) ? ` ${job.status}` : ''}, so nothing was cancelled; ${saved}`, files);
+}
+
+/**
+ * Saves the PNGs (<job>-<i>.png) or the clip (<job>.mp4) into --out, made now, and prints what was saved.
+ * `files` gets each file once it is saved whole; `stop` aborts the download in flight and stops before the next.
+ */
+async function save(conn: Connection, job: Job, out: string, json: boolean, stop: AbortSignal, files: string[]): Promise<void> {
   for (const image of job.images) {
+    stop.throwIfAborted();
     const file = path.resolve(out, `${job.id}-${image.index}.png`);
-    await download(conn, `image ${image.id}`, image.url, file, image);
+    await download(conn, `image ${image.id}`, image.url, file, image, stop);
     files.push(file);
   }
   let video: (Video & { file: string }) | null = null;
   if (job.video) {
+    stop.throwIfAborted();
     const file = path.resolve(out, `${job.id}.mp4`);
-    await download(conn, `the clip of job ${job.id}`, job.video.url, file, job.video);
+    await download(conn, `the clip of job ${job.id}`, job.video.url, file, job.video, stop);
     files.push(file);
     video = { ...job.video, file };
   }

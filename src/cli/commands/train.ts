@@ -7,6 +7,7 @@ import { readKohyaDataset } from '../../gpu-worker/training/kohya-layout';
 import { formatTqdm } from '../../gpu-worker/training/tqdm';
 import { TrainingError, type TrainingCheckpoint, type TrainingHooks, type TrainingSpec } from '../../gpu-worker/training/types';
 import { asFlags, CliError } from '../cli-error';
+import { SIGNAL_EXIT, signalName, type StopSignal } from '../exit-codes';
 import { integer, type GlobalOptions } from '../options';
 import { printJson } from '../output';
 
@@ -182,15 +183,12 @@ function cliErrorOf(error: unknown): unknown {
   return asFlags(new CliError(code, error.message, error.field ?? null), FLAG_OF);
 }
 
-/** Exit status of a run stopped by a signal: the shell's 128 + the signal's number (130 for Ctrl-C), as for any command stopped that way. */
-const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
-
 /**
  * A run the operator stopped (Ctrl-C, SIGTERM) is not a failure of the tool: reported as CANCELLED with the step
  * it stopped at and the checkpoints already written (to --resume from a -state folder), exit 130 (143 for SIGTERM).
  */
-function reportCancelled(o: TrainOptions, error: TrainingError, signal: 'SIGINT' | 'SIGTERM', checkpoints: string[]): void {
-  const message = `${error.message} (${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'})`;
+function reportCancelled(o: TrainOptions, error: TrainingError, signal: StopSignal, checkpoints: string[]): void {
+  const message = `${error.message} (${signalName(signal)})`;
   if (o.json) printJson({ error: { code: 'CANCELLED', message, field: null }, checkpoints: checkpoints.map((c) => path.resolve(c)) });
   else console.error(`\natelier: CANCELLED: ${message}${checkpoints.length ? `; last checkpoint ${checkpoints.at(-1)}` : ''}`);
   process.exitCode = SIGNAL_EXIT[signal];
@@ -198,8 +196,8 @@ function reportCancelled(o: TrainOptions, error: TrainingError, signal: 'SIGINT'
 
 async function train(o: TrainOptions): Promise<void> {
   const controller = new AbortController();
-  let signal: 'SIGINT' | 'SIGTERM' | null = null;
-  const stopOn = (name: 'SIGINT' | 'SIGTERM') => () => { signal ??= name; controller.abort(); };
+  let signal: StopSignal | null = null;
+  const stopOn = (name: StopSignal) => () => { signal ??= name; controller.abort(); };
   const onInt = stopOn('SIGINT');
   const onTerm = stopOn('SIGTERM');
   process.once('SIGINT', onInt).once('SIGTERM', onTerm);

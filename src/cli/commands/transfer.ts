@@ -1,24 +1,15 @@
-import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { badCliInput } from '../cli-error';
 import type { GlobalOptions } from '../options';
+import { folderObstacle } from '../writable-folder';
 
-/** An export goes into a new folder: a file (or a file on the way to it) is refused before the installation is opened. */
+/** An export goes into a new folder: one that cannot be made or written (a file in the way) is refused before the installation is opened. */
 function checkExportTarget(dir: string): void {
-  for (let probe = path.resolve(dir); ; probe = path.dirname(probe)) {
-    let info;
-    try {
-      info = statSync(probe);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(probe) === probe) return;
-      continue;
-    }
-    if (!info.isDirectory()) {
-      throw badCliInput('dir', `${probe === path.resolve(dir) ? dir : `${dir} cannot be made: ${probe}`} is not a folder; export into a new directory`);
-    }
-    return;
-  }
+  const obstacle = folderObstacle(dir);
+  if (!obstacle) return;
+  const where = obstacle.at === path.resolve(dir) ? dir : `${dir} cannot be made: ${obstacle.at}`;
+  throw badCliInput('dir', `${where} is ${obstacle.why}; export into a new directory you can write to`);
 }
 
 /**
