@@ -10,14 +10,14 @@ import { startAtelier } from './app';
 import { ConfigError, loadConfig, type AtelierConfig } from './config';
 import { configuredDatabase, openDatabase, openMigrated } from './database/data-source';
 import { lockDataFolder } from './database/data-folder-lock';
-import { Role, User } from './entities';
+import { AiModel, InferenceBackend, Role, User } from './entities';
 import { appliedMigrations } from './database/installation-transfer/table-rows';
 import { findModelNamed } from './database/model-names';
 import { seedBuiltInPresets, seedTierPolicies, upsertModel } from './database/seed';
 import { PipelineError } from './gpu-worker/pipeline/errors';
 import { hashModelDir, readModelIndex } from './gpu-worker/pipeline/model-files';
 import { createArtifactStorage } from './storage/create-store';
-import { pushModelFolder } from './storage/model-folders';
+import { isPushableModelName, pushModelFolder } from './storage/model-folders';
 import { createLogger } from './observability/logger';
 import { writeTinyModel } from './gpu-worker/onnx/tiny-model/write';
 import { printJson } from './cli/output';
@@ -126,19 +126,19 @@ export async function runOperatorCommand(command: string, options: OperatorOptio
 /** What `atelier models push` uploaded. */
 export interface PushedModel { name: string; sha256: string; files: number; bytes: number }
 
-const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
 /**
  * `atelier models push <dir>`: uploads an ONNX model folder (diffusers
  * layout) to the configured artifact store and records it, with every file's
  * SHA-256, in the models table, so workers without the folder fetch and check
  * it (docs/operations.md, "Models in the artifact store"). Pushing a changed
- * folder again replaces the files and the hashes. On the embedded database it
+ * folder again replaces the files and the hashes; the name of a model
+ * registered on another backend or with a path of its own is refused
+ * (ConfigError), as is another spelling of a taken name. On the embedded database it
  * holds the data folder's lock, so a running service refuses it (ConfigError,
  * exit 2) before anything is written.
  */
 export async function pushModel(dir: string, name = path.basename(path.resolve(dir)), env: NodeJS.ProcessEnv = process.env): Promise<PushedModel> {
-  if (!MODEL_NAME.test(name)) throw new ConfigError(`model name ${JSON.stringify(name)} must be letters, digits, ".", "_" or "-" (give --name)`);
+  if (!isPushableModelName(name)) throw new ConfigError(`model name ${JSON.stringify(name)} must be letters, digits, ".", "_" or "-" (give --name)`);
   const config = loadConfig(env);
   let index;
   try {
@@ -156,7 +156,10 @@ export async function pushModel(dir: string, name = path.basename(path.resolve(d
     const db = await openDatabase(configuredDatabase(config));
     try {
       // Names are unique regardless of case; another spelling would store the files where the row does not look.
+      // Only a folder model's row may take the files: a push would rewrite any other's files, hashes and
+      // description (and enable it), and its backend or its own path would never use them.
       const taken = await findModelNamed(db, name);
+      if (taken && !isFolderModel(taken)) throw new ConfigError(`${notAFolderModel(taken)}: push under another name (--name)`);
       if (taken && taken.name !== name) {
         throw new ConfigError(`A model named ${JSON.stringify(taken.name)} exists already (model names are unique regardless of case): push with --name ${taken.name} to replace its files`);
       }
@@ -170,6 +173,15 @@ export async function pushModel(dir: string, name = path.basename(path.resolve(d
   } finally {
     await unlock?.();
   }
+}
+
+/** A model whose files are its folder `<models dir>/<name>` (or a push's copy in the store): ONNX without a path of its own. */
+const isFolderModel = (model: AiModel): boolean => model.backend === InferenceBackend.ONNX && model.path === null;
+
+/** Why a push may not take `model`'s name: what the model is. */
+function notAFolderModel(model: AiModel): string {
+  const what = model.backend === InferenceBackend.ONNX ? `an ONNX model registered with the path ${JSON.stringify(model.path)}` : `a model on the ${model.backend} backend`;
+  return `A model named ${JSON.stringify(model.name)} exists already as ${what}, not a model folder (model names are unique regardless of case)`;
 }
 
 /** What to do instead of a push that the running service's lock refuses: hand the folder to that service. */

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { DataSource } from 'typeorm';
-import type { AtelierConfig } from '../config';
+import { DataSource, type Logger } from 'typeorm';
+import { ConfigError, type AtelierConfig } from '../config';
 import { ENTITIES } from '../entities';
+import { AppError, ErrorCode } from '../kernel/errors';
 import { MIGRATIONS } from '../entities/migrations';
 import { PGliteLeasePool, pgliteDriverModule, type PGlitePoolOptions } from './pglite-pool';
 
@@ -33,6 +34,13 @@ export function configuredDatabase(
   return { url: config.databaseUrl, preparedStatements: config.databasePreparedStatements, pgliteDir };
 }
 
+/**
+ * TypeORM's logger, silent. With `logging: false` its console logger still prints a failed migration
+ * ("Migration … failed, error: …") on stdout, where `atelier --json migrate` keeps its one JSON document;
+ * the error itself reaches the caller, which reports it once.
+ */
+const SILENT: Logger = { logQuery: () => undefined, logQueryError: () => undefined, logQuerySlow: () => undefined, logSchemaBuild: () => undefined, logMigration: () => undefined, log: () => undefined };
+
 /** Creates (but does not open) the TypeORM data source for Atelier. */
 export function createDataSource(options: DatabaseOptions): DataSource {
   const common = {
@@ -42,6 +50,7 @@ export function createDataSource(options: DatabaseOptions): DataSource {
     migrationsTableName: 'migrations',
     synchronize: options.synchronize ?? false,
     logging: false,
+    logger: SILENT,
   };
   if (options.url) {
     const db = new DataSource({ ...common, url: options.url, extra: { max: options.poolSize ?? 10 } });
@@ -59,12 +68,33 @@ export async function openDatabase(options: DatabaseOptions): Promise<DataSource
   return (await openMigrated(options)).db;
 }
 
-/** Opens the database and applies pending migrations, naming those it applied (`atelier migrate`). */
+/**
+ * A migration that stops until an operator changes the data (ModelNamesIgnoreCase: rename the models whose
+ * names differ only in case). A migration refuses with an AppError BAD_USER_INPUT (entities import only the
+ * kernel); openMigrated makes it this ConfigError, so `atelier migrate` prints it as one BAD_USER_INPUT line
+ * and `npm start` as `atelier: …`, both exiting 2: an operator's step, not a bug. Nothing was applied.
+ */
+export class MigrationRefusedError extends ConfigError {
+  override name = 'MigrationRefusedError';
+}
+
+/**
+ * Opens the database and applies pending migrations, naming those it applied (`atelier migrate`). When a
+ * migration fails or refuses (MigrationRefusedError) the database is closed again before the error goes on:
+ * no pool left holding the process open, no embedded database still open once the caller releases the data
+ * folder's lock.
+ */
 export async function openMigrated(options: DatabaseOptions): Promise<{ db: DataSource; applied: string[] }> {
   const db = createDataSource(options);
   await db.initialize();
-  const applied = await db.runMigrations({ transaction: 'all' });
-  return { db, applied: applied.map((migration) => migration.name) };
+  try {
+    const applied = await db.runMigrations({ transaction: 'all' });
+    return { db, applied: applied.map((migration) => migration.name) };
+  } catch (error) {
+    await db.destroy().catch(() => undefined);
+    if (error instanceof AppError && error.code === ErrorCode.BAD_USER_INPUT) throw new MigrationRefusedError(error.message);
+    throw error;
+  }
 }
 
 /**

@@ -149,13 +149,22 @@ export class UploadService {
    * such pending upload: another user's, one used already (registerLora and
    * addDatasetImages discard what they consume), swept, or an id that names
    * none. Its size entry decides, as it does for the allowance.
+   *
+   * The file goes first (deleting is idempotent), then the size entry and
+   * the sweeper's entry together: when the store's delete fails (an S3 5xx),
+   * the upload still counts against the allowance and a retried DELETE
+   * finds it, instead of a file that stays usable outside the allowance.
    */
   async withdraw(userId: string, uploadId: string): Promise<boolean> {
     if (!isUuid(uploadId)) return false;
-    if ((await this.pending.redis.hdel(this.sizesKey(userId), uploadId)) === 0) return false;
-    await this.store.delete(uploadKey(userId, uploadId));
-    await this.pending.redis.zrem(this.pending.key, uploadKey(userId, uploadId));
-    return true;
+    const key = uploadKey(userId, uploadId);
+    if (!(await this.pending.redis.hexists(this.sizesKey(userId), uploadId))) return false;
+    await this.store.delete(key);
+    const results = await this.pending.redis.multi().hdel(this.sizesKey(userId), uploadId).zrem(this.pending.key, key).exec();
+    const [error, released] = results?.[0] ?? [null, 0];
+    if (error) throw error;
+    // 0: a withdrawal or a use at the same time released it first (that one answers for it).
+    return released === 1;
   }
 
   async discard(userId: string, uploadId: string): Promise<void> {

@@ -27,6 +27,16 @@ export class ModelFetchError extends Error {
   }
 }
 
+/**
+ * The names `atelier models push` accepts: one safe store key segment (letters, digits, ".", "_" or "-"),
+ * so `models/<name>/…` is a valid key. A model named otherwise (registerModel also allows spaces) was never
+ * pushed, and its folder is never looked for in the store.
+ */
+const PUSHABLE_MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Whether `name` is one a push could have stored a folder under. */
+export const isPushableModelName = (name: string): boolean => PUSHABLE_MODEL_NAME.test(name);
+
 /** The store key of one file of a model. */
 export function modelFileKey(model: string, file: string): string {
   return assertSafeKey(`models/${model}/${file}`);
@@ -46,8 +56,12 @@ export async function pushModelFolder(store: ArtifactStore, dir: string, model: 
   }
 }
 
-/** Whether the store holds a complete model folder called `name`. */
-export function isModelInStore(store: ArtifactStore, name: string): Promise<boolean> {
+/**
+ * Whether the store holds a complete model folder called `name`. False, without asking the store, for a
+ * name no push could have produced (`My Model`): it has no key there.
+ */
+export async function isModelInStore(store: ArtifactStore, name: string): Promise<boolean> {
+  if (!isPushableModelName(name)) return false;
   return store.exists(modelFileKey(name, INDEX));
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import sharp from 'sharp';
 import { Dataset, DatasetImage, TrainingRun } from '../../src/entities';
 import { secondsUntilUtcMidnight } from '../../src/kernel/clock';
@@ -259,6 +259,29 @@ describe('DELETE /uploads/:id', () => {
     expect((await withdraw(image, other.token)).status).toBe(404);
     expect((await gqlData<any>(app.url, ADD, { d: ds.id, im: [{ uploadId: image }] }, u.token)).addDatasetImages).toHaveLength(1);
     expect((await withdraw(image, u.token)).status).toBe(404);
+  });
+
+  it('keeps the upload in the allowance when the store fails to delete it; a retried DELETE withdraws it', async () => {
+    const u = await factory.user(app, { tier: 'PRO' });
+    const bytes = Buffer.alloc(64 * 1024, 3);
+    const held = await uploadBytes(app.url, u.token, bytes);
+    // An S3 5xx on the first delete: the file is still stored, so it still counts and can still be withdrawn.
+    const outage = vi.spyOn(app.services.store, 'delete').mockRejectedValueOnce(new Error('S3 DELETE: 503 Slow Down'));
+    try {
+      const failed = await withdraw(held, u.token);
+      expect(failed.status).toBe(500);
+      expect(outage).toHaveBeenCalledTimes(1);
+      expect(await app.services.uploads.pendingBytes(u.id)).toBe(bytes.length);
+      expect(await app.services.uploads.read(u.id, held)).toEqual(bytes);
+
+      const retried = await withdraw(held, u.token);
+      expect(retried.status).toBe(204);
+      expect(await app.services.uploads.pendingBytes(u.id)).toBe(0);
+      expect(await app.services.uploads.read(u.id, held)).toBeNull();
+      expect((await withdraw(held, u.token)).status).toBe(404);
+    } finally {
+      outage.mockRestore();
+    }
   });
 });
 

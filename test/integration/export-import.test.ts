@@ -7,6 +7,7 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startAtelier } from '../../src/app';
 import { loadConfig } from '../../src/config';
+import { AiModel, InferenceBackend } from '../../src/entities';
 import { createLogger } from '../../src/observability/logger';
 import { dataTables, digestLines, dumpTable, useUtc } from '../../src/database/installation-transfer/table-rows';
 import { hashModelDir } from '../../src/gpu-worker/pipeline/model-files';
@@ -161,6 +162,15 @@ beforeAll(async () => {
     const { startTraining } = await gqlData<any>(url, 'mutation($d:ID!){ startTraining(input:{ datasetId:$d, loraName:"teal", steps:4, saveEvery:2, batchSize:1 }){ id } }', { d: datasetId }, bob.token);
     trainingRunId = startTraining.id;
     await waitFor(async () => (await gqlData<any>(url, 'query($r:ID!){ trainingRun(id:$r){ status } }', { r: trainingRunId }, bob.token)).trainingRun.status === 'COMPLETED', 120_000);
+    // Models under names no push could have (a space), so no store key: one registered with a path, and a folder
+    // model (no path). The export leaves their files with the models folder instead of failing on
+    // `models/My Model/…`, and the new installation starts with them (its folder scan asks the store too).
+    const tinyFiles = await hashModelDir(path.join(inject('modelsDir'), 'atelier-tiny'));
+    const models = source.db.getRepository(AiModel);
+    await models.save(models.create([
+      { name: 'My Model', backend: InferenceBackend.ONNX, path: 'atelier-tiny', description: 'by path', ...tinyFiles },
+      { name: 'Spaced Folder', backend: InferenceBackend.ONNX, path: null, description: 'a folder elsewhere', ...tinyFiles },
+    ]));
     before = { alice: await snapshot(url, alice.token), bob: await snapshot(url, bob.token) };
     checkpointBefore = await checkpointOf(url, bob.token);
   } finally {
@@ -211,6 +221,9 @@ describe('atelier export / import', () => {
         expect(await snapshot(app.url, token)).toEqual(before[name]);
         if (name === 'bob') expect(await checkpointOf(app.url, token)).toEqual(checkpointBefore);
       }
+      // The models under names with a space came along as rows (their files stay with the models folder).
+      expect(await app.db.getRepository(AiModel).findOneBy({ name: 'My Model' })).toMatchObject({ backend: 'ONNX', path: 'atelier-tiny', enabled: true });
+      expect(await app.db.getRepository(AiModel).findOneBy({ name: 'Spaced Folder' })).toMatchObject({ path: null, enabled: false }); // not in this models folder
       // The sign-ins above were audited: identity ids continue after the imported ones instead of colliding.
       const [{ n }] = await app.db.query('SELECT count(*)::int AS n FROM audit_events');
       expect(n).toBe(rows.audit_events + 2);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { ConfigError } from '../../src/config';
 import { AiModel } from '../../src/entities';
 import { hashModelDir } from '../../src/gpu-worker/pipeline/model-files';
@@ -124,6 +124,39 @@ describe('a worker on another machine (S3, separate API and worker processes)', 
     const { store } = createArtifactStorage(api.config.storage, api.config.dataDir);
     expect(await isModelInStore(store, 'Case-Tiny')).toBe(false);
     expect(await isModelInStore(store, 'case-tiny')).toBe(true);
+  });
+
+  it('refuses a push under the name of a model that is no model folder (another backend, or ONNX with a path), naming it', async () => {
+    const admin = await factory.user(api, { role: 'ADMIN' });
+    const register = (input: Record<string, unknown>) => gqlData<any>(api.url, 'mutation($i: ModelInput!) { registerModel(input: $i) { id } }', { i: input }, admin.token);
+    await register({ name: 'hosted-tiny', backend: 'OPENAI_IMAGES', endpoints: ['https://images.example.com'], remoteModel: 'gpt-image-1', credential: 'sk-test-0123456789' });
+    await register({ name: 'tiny-at-path', backend: 'ONNX', path: 'atelier-tiny' });
+    const { dir } = await modelFolder('pushed-over');
+    const rows = () => api.db.getRepository(AiModel).find({ order: { name: 'ASC' } });
+    const before = await rows();
+    const { store } = createArtifactStorage(api.config.storage, api.config.dataDir);
+    for (const [name, what] of [
+      ['hosted-tiny', 'a model on the OPENAI_IMAGES backend'],
+      ['Hosted-Tiny', 'a model on the OPENAI_IMAGES backend'],
+      ['tiny-at-path', 'an ONNX model registered with the path "atelier-tiny"'],
+    ]) {
+      const refused = await pushModel(dir, name, testEnv(env)).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ConfigError);
+      const taken = name.toLowerCase();
+      expect((refused as Error).message).toBe(`A model named "${taken}" exists already as ${what}, not a model folder (model names are unique regardless of case): push under another name (--name)`);
+      expect(await isModelInStore(store, name)).toBe(false);
+    }
+    expect(await rows()).toEqual(before); // files, hashes, description and enabled as registered
+  });
+});
+
+describe('isModelInStore', () => {
+  it('answers false, without asking the store, for a name no push could have (registerModel allows spaces)', async () => {
+    const store = new LocalArtifactStore(tmp('store'));
+    const exists = vi.spyOn(store, 'exists');
+    expect(await isModelInStore(store, 'My Model')).toBe(false);
+    expect(await isModelInStore(store, '../escape')).toBe(false);
+    expect(exists).not.toHaveBeenCalled();
   });
 });
 

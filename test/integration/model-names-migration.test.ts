@@ -1,13 +1,16 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { createDataSource, type DatabaseOptions } from '../../src/database/data-source';
+import { ConfigError } from '../../src/config';
+import { MigrationRefusedError, createDataSource, openMigrated, type DatabaseOptions } from '../../src/database/data-source';
 import { MIGRATIONS } from '../../src/entities/migrations';
 import { ModelNamesIgnoreCase1796159500000 } from '../../src/entities/migrations/1796159500000-ModelNamesIgnoreCase';
-import { createScratchDatabase } from '../support/app';
+import { createScratchDatabase, testEnv } from '../support/app';
 
 /*
  * The migration that makes model names unique regardless of case
@@ -81,5 +84,89 @@ describe('model names unique regardless of case: the migration', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'atelier-model-names-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     await checkMigration({ pgliteDir: path.join(dir, 'pglite') });
+  });
+});
+
+/** A database migrated up to just before ModelNamesIgnoreCase, holding two models whose names differ only in case. */
+async function colliding(options: DatabaseOptions): Promise<void> {
+  const earlier = await openWith(options, BEFORE);
+  try {
+    await earlier.runMigrations({ transaction: 'all' });
+    for (const name of ['Comfy A', 'comfy a']) await insertModel(earlier, name);
+  } finally {
+    await earlier.destroy();
+  }
+}
+
+const CLI = path.join(__dirname, '../../dist/src/cli/main.js');
+const MAIN = path.join(__dirname, '../../dist/src/main.js');
+const REFUSAL = /^Model names must be unique regardless of case, and these differ only in case: "Comfy A", "comfy a" \(ids [0-9a-f-]+, [0-9a-f-]+\)\. Rename all but one of each/;
+
+/** Runs the built `atelier` CLI (or `node dist/src/main.js`, what `npm start` runs) with exactly this environment. */
+function run(script: string, args: string[], env: Record<string, string>) {
+  const started = Date.now();
+  const result = spawnSync(process.execPath, [script, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 60_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, ms: Date.now() - started };
+}
+
+describe('the migration\'s refusal, as an operator sees it', () => {
+  it('on PostgreSQL: a ConfigError after which the database is closed; `atelier migrate` prints one BAD_USER_INPUT line and exits 2', async () => {
+    if (!serverUrl) throw new Error('No PostgreSQL server: set DATABASE_URL or install PostgreSQL (apt-get install postgresql)');
+    const scratch = await createScratchDatabase(serverUrl);
+    cleanups.push(scratch.drop);
+    await colliding({ url: scratch.url, poolSize: 2 });
+
+    const refused = await openMigrated({ url: scratch.url, poolSize: 2 }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(MigrationRefusedError);
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect((refused as Error).message).toMatch(REFUSAL);
+    // Closed again: the pool holds no connection that would keep the process alive (pg's idle timeout is 10 s).
+    const admin = new Client({ connectionString: serverUrl });
+    await admin.connect();
+    try {
+      const open = async () => (await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [new URL(scratch.url).pathname.slice(1)])).rows[0].n;
+      const deadline = Date.now() + 3000;
+      while ((await open()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await open()).toBe(0);
+    } finally {
+      await admin.end();
+    }
+
+    const env = testEnv({ DATABASE_URL: scratch.url });
+    cleanups.push(async () => rmSync(env.ATELIER_DATA_DIR, { recursive: true, force: true }));
+    const cli = run(CLI, ['migrate'], env);
+    expect(cli.status, cli.stderr).toBe(2);
+    expect(cli.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(cli.stderr.replace(/^atelier: BAD_USER_INPUT: /, '')).toMatch(REFUSAL);
+    expect(cli.stdout).toBe(''); // said once, on stderr (TypeORM's own "Migration … failed" line is not printed)
+    const json = run(CLI, ['--json', 'migrate'], env);
+    expect(json.status).toBe(2);
+    expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(REFUSAL) });
+    console.log(`atelier migrate refused in ${cli.ms} ms, --json in ${json.ms} ms`);
+  });
+
+  it('on the embedded database: `atelier migrate` and `node dist/src/main.js` (npm start) refuse with exit 2; migrate runs once the names are renamed', async () => {
+    const env = testEnv({ REDIS_URL: '' });
+    cleanups.push(async () => rmSync(env.ATELIER_DATA_DIR, { recursive: true, force: true }));
+    const pgliteDir = path.join(env.ATELIER_DATA_DIR, 'pglite');
+    await colliding({ pgliteDir });
+
+    const cli = run(CLI, ['migrate'], env);
+    expect(cli.status, cli.stderr).toBe(2);
+    expect(cli.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(cli.stderr.replace(/^atelier: BAD_USER_INPUT: /, '')).toMatch(REFUSAL);
+    const start = run(MAIN, ['migrate'], env);
+    expect(start.status, start.stderr).toBe(2);
+    expect(start.stderr.trimEnd().replace(/^atelier: /, '')).toMatch(REFUSAL);
+
+    const db = await openWith({ pgliteDir }, BEFORE);
+    try {
+      await db.query(`UPDATE models SET name = 'Comfy A 2' WHERE name = 'comfy a'`);
+    } finally {
+      await db.destroy();
+    }
+    const migrated = run(CLI, ['migrate'], env);
+    expect(migrated.status, migrated.stderr).toBe(0);
+    expect(migrated.stdout).toContain('migrations applied');
   });
 });

@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { AppError, ErrorCode } from '../../kernel/errors';
 import { sha256 } from '../../kernel/hashing';
 import type { ArtifactStore } from '../../storage/artifact-store';
-import { isModelInStore, modelFileKey } from '../../storage/model-folders';
+import { isModelInStore, isPushableModelName, modelFileKey } from '../../storage/model-folders';
 import { digestFiles, exportPaths, refused, sha256OfFile, writeLines, type FileEntry, type Manifest, type TableSummary } from './manifest';
 import { appliedMigrations, dataTables, digestLines, dumpTable, modelFilePaths, storedKeys, useUtc, type Query } from './table-rows';
 
@@ -47,14 +47,15 @@ export async function exportInstallation(source: ExportSource, dir: string): Pro
  * The store keys of the models `atelier models push` uploaded (`models/<name>/<path>`, every file the row
  * records). A model counts as pushed when the store holds its `model_index.json`, which a push writes last;
  * models only in the models folder (the bundled one, folders registered by path) are not in the store and
- * stay behind with that folder.
+ * stay behind with that folder. Only folder models (ONNX, no `path`: modelFilePaths) whose name a push
+ * accepts are looked for: a name such as `My Model` has no store key, and asking for one would fail the export.
  */
 async function pushedModelKeys(q: Query, store: ArtifactStore): Promise<string[]> {
   const byModel = new Map<string, string[]>();
   for (const { name, path: file } of await modelFilePaths(q)) byModel.set(name, [...byModel.get(name) ?? [], file]);
   const keys: string[] = [];
   for (const [name, files] of byModel) {
-    if (await isModelInStore(store, name)) keys.push(...files.map((file) => modelFileKey(name, file)));
+    if (isPushableModelName(name) && await isModelInStore(store, name)) keys.push(...files.map((file) => modelFileKey(name, file)));
   }
   return keys;
 }

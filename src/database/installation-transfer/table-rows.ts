@@ -139,13 +139,14 @@ export async function storedKeys(q: Query): Promise<string[]> {
 }
 
 /**
- * Each file an ONNX model's row records (`files`: path, SHA-256, size), one row per file. For a model
- * `atelier models push` uploaded, these are the store keys `models/<name>/<path>` workers fetch
- * (storage/model-folders.ts); export.ts keeps those of the models the store holds.
+ * Each file a folder model's row records (`files`: path, SHA-256, size), one row per file: ONNX models
+ * without a `path`, the only ones `atelier models push` records (it refuses a name a model registered
+ * with a path or on another backend has). For a model it uploaded, these are the store keys
+ * `models/<name>/<path>` workers fetch (storage/model-folders.ts); export.ts keeps those of the models the store holds.
  */
 export async function modelFilePaths(q: Query): Promise<{ name: string; path: string }[]> {
   return q.query(
     `SELECT m.name, f.value ->> 'path' AS path FROM models m CROSS JOIN LATERAL jsonb_array_elements(m.files) f
-     WHERE m.backend = 'ONNX' ORDER BY m.name, path`,
+     WHERE m.backend = 'ONNX' AND m.path IS NULL ORDER BY m.name, path`,
   );
 }
