@@ -2,7 +2,7 @@ import path from 'node:path';
 import { PipelineError } from '../gpu-worker/pipeline/errors';
 import { hashModelDir, readModelIndex } from '../gpu-worker/pipeline/model-files';
 import { badInput } from '../kernel/errors';
-import type { ArtifactStore } from '../storage/artifact-store';
+import { isSafeKey, type ArtifactStore } from '../storage/artifact-store';
 
 /** What a registered ONNX model row records about its files. */
 export interface OnnxFiles {
@@ -30,7 +30,9 @@ export async function locateOnnxModel(folder: string, modelsDir: string, store: 
   } catch (err) {
     if (!(err instanceof PipelineError)) throw err;
   }
-  if (await store.exists(`${folder}/model_index.json`)) {
+  // A folder name no stored key can have (a space, say) is in no store.
+  const index = `${folder}/model_index.json`;
+  if (isSafeKey(index) && (await store.exists(index))) {
     throw badInput('path', `${JSON.stringify(folder)} is only in the artifact store: push the model folder with \`atelier models push <dir> --name <name>\`, which registers it with the file list workers fetch`);
   }
   throw badInput('path', `No ONNX model at ${JSON.stringify(folder)}: not a folder of the models folder in the diffusers ONNX layout`);

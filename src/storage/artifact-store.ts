@@ -31,10 +31,13 @@ const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 
 /** Refuses keys that could escape the store (.., absolute paths, odd characters). */
 export function assertSafeKey(key: string): string {
-  if (!KEY_RE.test(key) || key.split('/').some((part) => part === '..' || part === '.') || key.length > 512) {
-    throw new Error(`unsafe storage key: ${JSON.stringify(key)}`);
-  }
+  if (!isSafeKey(key)) throw new Error(`unsafe storage key: ${JSON.stringify(key)}`);
   return key;
+}
+
+/** Whether `key` may name a stored file (`assertSafeKey` without the throw): a name users typed may not. */
+export function isSafeKey(key: string): boolean {
+  return KEY_RE.test(key) && !key.split('/').some((part) => part === '..' || part === '.') && key.length <= 512;
 }
 
 /**

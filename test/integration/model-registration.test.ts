@@ -113,6 +113,7 @@ describe('registerModel and updateModel', () => {
     ['an empty name', comfy('  '), 'name'],
     ['an ONNX folder that does not exist', { name: 'x', backend: 'ONNX', path: 'no-such-model' }, 'path'],
     ['an ONNX path escaping the folder', { name: 'x', backend: 'ONNX', path: '../atelier-tiny' }, 'path'],
+    ['an ONNX folder named with a space, in neither the models folder nor the store', { name: 'x', backend: 'ONNX', path: 'my model' }, 'path'],
     ['an ONNX model without folder', { name: 'nowhere', backend: 'ONNX' }, 'path'],
     ['a credential on ONNX', { name: 'x', backend: 'ONNX', path: 'atelier-tiny', credential: 'k' }, 'credential'],
   ];
