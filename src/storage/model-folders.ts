@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sha256 } from '../kernel/hashing';
+import { sha256, sha256OfFile } from '../kernel/hashing';
 import { assertSafeKey, type ArtifactStore } from './artifact-store';
 
 /**
@@ -136,9 +135,3 @@ function missing(model: string, file: ModelFolderFile): ModelFetchError {
   return new ModelFetchError('missing', `Model ${model}: ${file.path} is missing from the artifact store (key ${modelFileKey(model, file.path)})`);
 }
 
-function sha256OfFile(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(file).on('error', reject).on('data', (chunk) => hash.update(chunk)).on('end', () => resolve(hash.digest('hex')));
-  });
-}

@@ -2,10 +2,10 @@ import { copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { AppError, ErrorCode } from '../../kernel/errors';
-import { sha256 } from '../../kernel/hashing';
+import { sha256, sha256OfFile } from '../../kernel/hashing';
 import type { ArtifactStore } from '../../storage/artifact-store';
 import { isModelInStore, isPushableModelName, modelFileKey } from '../../storage/model-folders';
-import { digestFiles, exportPaths, refused, sha256OfFile, writeLines, type FileEntry, type Manifest, type TableSummary } from './manifest';
+import { digestFiles, exportPaths, refused, writeLines, type FileEntry, type Manifest, type TableSummary } from './manifest';
 import { appliedMigrations, dataTables, digestLines, dumpTable, modelFilePaths, storedKeys, useUtc, type Query } from './table-rows';
 
 export interface ExportSource {

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
-import { sha256 } from '../../kernel/hashing';
+import { sha256, sha256OfFile } from '../../kernel/hashing';
 import type { ArtifactStore } from '../../storage/artifact-store';
-import { digestFiles, readManifest, readVerifiedTable, refused, sha256OfFile, verifiedFile, type FileEntry, type Manifest } from './manifest';
+import { digestFiles, readManifest, readVerifiedTable, refused, verifiedFile, type FileEntry, type Manifest } from './manifest';
 import { appliedMigrations, dataTables, digestLines, dumpTable, nonEmptyTables, restoreTable, useUtc } from './table-rows';
 
 export interface ImportTarget {

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { AppError, ErrorCode } from '../../kernel/errors';
-import { sha256 } from '../../kernel/hashing';
+import { sha256, sha256OfFile } from '../../kernel/hashing';
 import { digestLines } from './table-rows';
 
 /** One table of an export: its row count and the SHA-256 of its dump. */
@@ -87,9 +86,3 @@ export async function verifiedFile(dir: string, entry: FileEntry): Promise<strin
   return file;
 }
 
-/** SHA-256 of a file on disk, read as a stream. */
-export async function sha256OfFile(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}

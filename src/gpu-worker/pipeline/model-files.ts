@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { sha256OfFile } from '../../kernel/hashing';
 import { PipelineError } from './errors';
 
 /** A LoRA-adaptable UNet weight declared by the model (Atelier extension). */
@@ -81,9 +81,7 @@ export async function sha256File(file: string): Promise<string> {
   const stamp = `${s.size}:${s.mtimeMs}`;
   const hit = hashCache.get(file);
   if (hit && hit.stamp === stamp) return hit.sha256;
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  const sha256 = hash.digest('hex');
+  const sha256 = await sha256OfFile(file);
   hashCache.set(file, { stamp, sha256 });
   return sha256;
 }
