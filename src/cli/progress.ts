@@ -16,9 +16,10 @@ export interface ProgressView {
   stop(): void;
 }
 
-export function progressView(output: Output, totalSteps: number): ProgressView {
+/** `unit`: what the job counts in its progress: a generation's steps, a clip's frames ('frame'). */
+export function progressView(output: Output, totalSteps: number, unit: 'step' | 'frame' = 'step'): ProgressView {
   if (output.json) return { update: () => undefined, stop: () => undefined };
-  return output.tty ? barView(totalSteps) : lineView();
+  return output.tty ? barView(totalSteps, unit) : lineView(unit);
 }
 
 const stateOf = (event: ProgressEvent): string => {
@@ -28,9 +29,9 @@ const stateOf = (event: ProgressEvent): string => {
 
 const eta = (seconds: number | null | undefined): string => (seconds == null ? '-' : `${seconds}s`);
 
-function barView(totalSteps: number): ProgressView {
+function barView(totalSteps: number, unit: 'step' | 'frame'): ProgressView {
   const bar = new SingleBar({
-    format: '{bar} {value}/{total} steps | ETA {etaText} | {state}',
+    format: `{bar} {value}/{total} ${unit}s | ETA {etaText} | {state}`,
     hideCursor: true,
     clearOnComplete: false,
     stream: process.stdout,
@@ -48,12 +49,12 @@ function barView(totalSteps: number): ProgressView {
 }
 
 /** A pipe or a log file gets a line per change of state or step, never carriage returns. */
-function lineView(): ProgressView {
+function lineView(unit: 'step' | 'frame'): ProgressView {
   let last = '';
   return {
     update(event) {
       const line = event.type === 'PROGRESS'
-        ? `step ${event.step}/${event.totalSteps} (ETA ${eta(event.etaSeconds)})`
+        ? `${unit} ${event.step}/${event.totalSteps} (ETA ${eta(event.etaSeconds)})`
         : stateOf(event);
       if (line !== last) console.log(line);
       last = line;

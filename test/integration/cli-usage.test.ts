@@ -415,6 +415,9 @@ describe('atelier CLI: usage mistakes and edge cases', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).not.toContain('1 image');
     expect(run.stdout).toMatch(/submitted \(seed \d+, a 90-frame clip at 30 fps\)/);
+    // Its progress counts frames (stdout is a pipe here: a line per change).
+    expect(run.stdout).toMatch(/^frame 90\/90 \(ETA /m);
+    expect(run.stdout).not.toMatch(/^step /m);
     const saved = run.stdout.match(/^saved (.+\.mp4)$/m)![1];
     expect(path.dirname(saved)).toBe(out);
     expect(readFileSync(saved).subarray(4, 8).toString('latin1')).toBe('ftyp');

@@ -202,7 +202,7 @@ async function generate(prompt: string, options: GenerateOptions): Promise<void>
     })).createGeneration;
     if (!output.json) console.log(`job ${submitted.id} submitted (seed ${submitted.seed}, ${described(submitted)})`);
     if (!stopped.received()) {
-      view = progressView(output, submitted.totalSteps);
+      view = progressView(output, submitted.totalSteps, submitted.kind === 'VIDEO' ? 'frame' : 'step');
       view.update({ type: 'QUEUED', queuePosition: submitted.queuePosition });
       try {
         await follow(conn, submitted, (event) => {
