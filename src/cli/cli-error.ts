@@ -43,6 +43,14 @@ export class CancelledError extends Error {
 
 export const badCliInput = (field: string, message: string): CliError => new CliError(ErrorCode.BAD_USER_INPUT, message, field);
 
+const ERRNO_REASONS: Record<string, string> = {
+  EISDIR: 'it is a folder', ENOTDIR: 'a file is in the way of a folder', EEXIST: 'a file is in the way', ENOENT: 'no such file or folder',
+  EACCES: 'permission denied', EPERM: 'not permitted', ENOSPC: 'the disk is full', EROFS: 'read-only file system',
+};
+
+/** A file system error's code in words ("EACCES" → "permission denied"); an unknown code as it is. */
+export const errnoReason = (code: string | undefined): string => (code ? ERRNO_REASONS[code] ?? code : 'unknown error');
+
 /**
  * The error with the server's (or trainer's) field names given as the flags
  * the user typed (`presetId` → `preset`, "rank must be …" → "--network_dim

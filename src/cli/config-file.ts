@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { badCliInput, CliError } from './cli-error';
+import { badCliInput, CliError, errnoReason } from './cli-error';
 import { folderObstacle } from './writable-folder';
 
 /** What `atelier login` stores: the server and one credential (a JWT or an API key, both sent as Bearer). */
@@ -47,10 +47,7 @@ export function readConfig(file = configPath()): CliConfig {
 
 /** A config file or folder the CLI cannot use (a folder where the file goes, a file where the folder goes, no permission). */
 function unusable(file: string, doing: 'read' | 'write', code: string | undefined): CliError {
-  const why = code === 'EISDIR' ? 'it is a folder'
-    : code === 'ENOTDIR' || code === 'EEXIST' ? `${path.dirname(file)} is not a folder`
-      : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code ?? 'unknown error';
-  return badCliInput('config', `cannot ${doing} ${file} (${why}): fix it or set ATELIER_CONFIG_DIR to another folder`);
+  return badCliInput('config', `cannot ${doing} ${file} (${errnoReason(code)}): fix it or set ATELIER_CONFIG_DIR to another folder`);
 }
 
 /** The stored config, or nothing (and `damaged`) when it cannot be read: for `login`, which rewrites it. */

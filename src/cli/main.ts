@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
 import { ErrorCode } from '../kernel/errors';
-import { CancelledError, CliError } from './cli-error';
+import { CancelledError, CliError, errnoReason } from './cli-error';
 import { generateCommand, InterruptedError, JobFailedError } from './commands/generate';
 import { jobsCommand } from './commands/jobs';
 import { keysCommand } from './commands/keys';
@@ -51,14 +51,8 @@ function program(json: boolean): Command {
 function localFailure(error: unknown): CliError | null {
   const { code, syscall, path } = (error ?? {}) as NodeJS.ErrnoException;
   if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code) || typeof path !== 'string') return null;
-  const why = LOCAL_REASONS[code] ?? code;
-  return new CliError(ErrorCode.BAD_USER_INPUT, `cannot ${syscall ?? 'use'} ${path}: ${why} (${code})`);
+  return new CliError(ErrorCode.BAD_USER_INPUT, `cannot ${syscall ?? 'use'} ${path}: ${errnoReason(code)} (${code})`);
 }
-
-const LOCAL_REASONS: Record<string, string> = {
-  EISDIR: 'it is a folder', ENOTDIR: 'a file is in the way of a folder', EEXIST: 'a file is in the way', ENOENT: 'no such file or folder',
-  EACCES: 'permission denied', EPERM: 'not permitted', ENOSPC: 'the disk is full', EROFS: 'read-only file system',
-};
 
 /**
  * A real bug: its name and message in one line. The stack trace only with

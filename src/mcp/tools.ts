@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { ErrorCode } from '../kernel/errors';
+import { isUuid } from '../kernel/ids';
 import { AtelierApiError, type AtelierApi } from './atelier-api';
 import { generateImage, generateImageInput } from './generate-image';
 import { APPLY_PRESET, GET_JOB, LIST_FAVORITES, LIST_JOBS, RANDOM_PROMPTS, SUGGESTIONS } from './operations';
@@ -24,7 +25,6 @@ async function renamed<T>(names: Record<string, string>, call: () => Promise<T>)
 
 /** The most a list tool returns in one call: the API's page limit (`jobs(first)`, `favorites(first)`). */
 const MAX_FIRST = 100;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const pageSize = z.number().int().optional().describe(`How many, 1..${MAX_FIRST} (default 20).`);
 const after = z.string().optional().describe('Cursor from the previous answer\'s pageInfo.endCursor.');
 
@@ -109,7 +109,7 @@ export function registerTools(server: McpServer, api: AtelierApi): void {
     // The query reads null for an id that is no job of yours (existence is not revealed) and for one that is no UUID.
     const { job } = await api.request<{ job: Record<string, unknown> | null }>(GET_JOB, { id });
     if (!job) {
-      const why = UUID.test(id) ? `no job ${id} that you can see` : `${JSON.stringify(id)} is not a job id (a UUID)`;
+      const why = isUuid(id) ? `no job ${id} that you can see` : `${JSON.stringify(id)} is not a job id (a UUID)`;
       throw new AtelierApiError(`Job not found: ${why}`, ErrorCode.NOT_FOUND, 'id');
     }
     return jsonResult({ job });

@@ -3,7 +3,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCode } from '../../kernel/errors';
-import { asFlags, badCliInput, CliError } from '../cli-error';
+import { asFlags, badCliInput, CliError, errnoReason } from '../cli-error';
 import { connect, request, signInHint, socket, subscribe, unreachable, type Connection } from '../client';
 import { answerOf, RETRY_DEFAULTS, retryPolicy } from '../../../sdk/src/retries';
 import { EXIT_JOB_FAILED, SIGNAL_EXIT, signalName, type StopSignal } from '../exit-codes';
@@ -125,8 +125,7 @@ async function download(
 }
 
 function outRefused(dir: string, error: unknown): CliError {
-  const code = (error as NodeJS.ErrnoException).code;
-  const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : code === 'EACCES' || code === 'EPERM' ? 'not writable' : code ?? String(error);
+  const why = errnoReason((error as NodeJS.ErrnoException).code);
   return badCliInput('out', `cannot save files in ${path.resolve(dir)} (${why}): give --out a folder you can write to`);
 }
 

@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { AppError, ErrorCode } from '../../kernel/errors';
 import { sha256, sha256OfFile } from '../../kernel/hashing';
 import type { ArtifactStore } from '../../storage/artifact-store';
-import { isModelInStore, isPushableModelName, modelFileKey } from '../../storage/model-folders';
+import { isModelInStore, modelFileKey } from '../../storage/model-folders';
 import { digestFiles, exportPaths, refused, writeLines, type FileEntry, type Manifest, type TableSummary } from './manifest';
 import { appliedMigrations, dataTables, digestLines, dumpTable, modelFilePaths, storedKeys, useUtc, type Query } from './table-rows';
 
@@ -47,15 +47,15 @@ export async function exportInstallation(source: ExportSource, dir: string): Pro
  * The store keys of the models `atelier models push` uploaded (`models/<name>/<path>`, every file the row
  * records). A model counts as pushed when the store holds its `model_index.json`, which a push writes last;
  * models only in the models folder (the bundled one, folders registered by path) are not in the store and
- * stay behind with that folder. Only folder models (ONNX, no `path`: modelFilePaths) whose name a push
- * accepts are looked for: a name such as `My Model` has no store key, and asking for one would fail the export.
+ * stay behind with that folder. Only folder models (ONNX, no `path`: modelFilePaths) are looked for, and
+ * `isModelInStore` answers false for a name no push accepts (`My Model` has no store key).
  */
 async function pushedModelKeys(q: Query, store: ArtifactStore): Promise<string[]> {
   const byModel = new Map<string, string[]>();
   for (const { name, path: file } of await modelFilePaths(q)) byModel.set(name, [...byModel.get(name) ?? [], file]);
   const keys: string[] = [];
   for (const [name, files] of byModel) {
-    if (isPushableModelName(name) && await isModelInStore(store, name)) keys.push(...files.map((file) => modelFileKey(name, file)));
+    if (await isModelInStore(store, name)) keys.push(...files.map((file) => modelFileKey(name, file)));
   }
   return keys;
 }
