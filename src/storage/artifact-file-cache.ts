@@ -1,7 +1,7 @@
-import { sha256 as sha256Of } from '../kernel/hashing';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { assertSafeKey, type ArtifactStore } from './artifact-store';
+import { copyStoredFile } from './stored-files';
 
 /** The stored bytes do not hash to what the database recorded. */
 export class ArtifactChecksumError extends Error {
@@ -17,7 +17,7 @@ const SHA256_RE = /^[0-9a-f]{64}$/;
 /**
  * Local files for stored artifacts, for code that needs a path (the worker
  * reading a LoRA's safetensors). A local store hands out its own file; for a
- * remote store (S3) the object is downloaded once into `cacheDir`, named by
+ * remote store (S3) the object is streamed once into `cacheDir`, named by
  * key and SHA-256, and verified, so a re-uploaded file under the same key is
  * fetched again and a corrupt download is never used.
  */
@@ -43,14 +43,12 @@ export class ArtifactFileCache {
   private async ensure(key: string, sha256: string, file: string): Promise<string | null> {
     // Only verified bytes are ever renamed into place, so an existing file is a good one.
     if (await stat(file).then(() => true, () => false)) return file;
-    const data = await this.store.get(key);
-    if (!data) return null;
-    const actual = sha256Of(data);
-    if (actual !== sha256) throw new ArtifactChecksumError(key, sha256, actual);
     await mkdir(path.dirname(file), { recursive: true });
     const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
     try {
-      await writeFile(temp, data);
+      const facts = await copyStoredFile(this.store, key, temp);
+      if (!facts) return null;
+      if (facts.sha256 !== sha256) throw new ArtifactChecksumError(key, sha256, facts.sha256);
       await rename(temp, file);
     } finally {
       await rm(temp, { force: true });

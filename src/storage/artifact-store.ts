@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Readable } from 'node:stream';
 
 /** A file on this machine's disk to store, described by whoever wrote it (hashed as it was written). */
 export interface LocalFile {
@@ -18,6 +19,11 @@ export interface ArtifactStore {
    */
   putFile(key: string, file: LocalFile): Promise<void>;
   get(key: string): Promise<Buffer | null>;
+  /**
+   * The stored object as a stream, or null when there is none: for files that
+   * need not sit in memory whole (a model's gigabytes; storage/stored-files.ts).
+   */
+  openRead(key: string): Promise<Readable | null>;
   exists(key: string): Promise<boolean>;
   delete(key: string): Promise<void>;
   /**

@@ -1,4 +1,5 @@
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import path from 'node:path';
 import { assertSafeKey, type ArtifactStore, type LocalFile } from './artifact-store';
 
@@ -42,6 +43,16 @@ export class LocalArtifactStore implements ArtifactStore {
   async get(key: string): Promise<Buffer | null> {
     try {
       return await readFile(this.pathOf(key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  /** Opened first, so a missing file is null here rather than an error on the stream's first read. */
+  async openRead(key: string): Promise<Readable | null> {
+    try {
+      return (await open(this.pathOf(key), 'r')).createReadStream();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { sha256, sha256OfFile } from '../kernel/hashing';
 import { assertSafeKey, type ArtifactStore } from './artifact-store';
+import { copyStoredFile } from './stored-files';
 
 /**
  * ONNX model folders in the artifact store, so workers on other machines need
@@ -110,25 +110,16 @@ export class ModelFolders {
     }
   }
 
+  /** One file of the folder, streamed from the store and hashed on the way (storage/stored-files.ts). */
   private async fetchFile(model: string, file: ModelFolderFile, target: string): Promise<void> {
-    const key = modelFileKey(model, file.path);
     await mkdir(path.dirname(target), { recursive: true });
-    let actual: string;
-    if (this.store.localPathOf) {
-      const source = this.store.localPathOf(key);
-      if (!existsSync(source)) throw missing(model, file);
-      await copyFile(source, target);
-      actual = await sha256OfFile(target);
-    } else {
-      const data = await this.store.get(key);
-      if (!data) throw missing(model, file);
-      actual = sha256(data);
-      await writeFile(target, data);
-    }
-    if (actual !== file.sha256) {
-      throw new ModelFetchError('checksum', `Model ${model}: ${file.path} from the artifact store has SHA-256 ${actual}, but the model row records ${file.sha256}; refusing to use it (push the folder again)`);
+    const facts = await copyStoredFile(this.store, modelFileKey(model, file.path), target);
+    if (!facts) throw missing(model, file);
+    if (facts.sha256 !== file.sha256) {
+      throw new ModelFetchError('checksum', `Model ${model}: ${file.path} from the artifact store has SHA-256 ${facts.sha256}, but the model row records ${file.sha256}; refusing to use it (push the folder again)`);
     }
   }
+
 }
 
 function missing(model: string, file: ModelFolderFile): ModelFetchError {

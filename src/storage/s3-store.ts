@@ -66,6 +66,31 @@ function xmlField(body: string, name: string): string {
   return new RegExp(`<${name}>([^<]*)</${name}>`).exec(body)?.[1] ?? '';
 }
 
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+/**
+ * Aborts a streamed read after `ms` without news: each attempt and each chunk
+ * restarts it (`S3ArtifactStore.openRead`).
+ */
+class SilenceTimer {
+  private controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ms: number, private readonly what: string) {}
+
+  /** The signal for what comes next; a retry after a silent attempt gets a fresh one. */
+  restart(): AbortSignal {
+    clearTimeout(this.timer);
+    if (this.controller.signal.aborted) this.controller = new AbortController();
+    this.timer = setTimeout(() => this.controller.abort(new Error(`${this.what}: nothing received for ${this.ms} ms`)), this.ms);
+    return this.controller.signal;
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `2013-05-24T00:00:00.000Z` → `20130524T000000Z`, the form SigV4 dates take. */
@@ -128,6 +153,29 @@ export class S3ArtifactStore implements ArtifactStore {
     return Buffer.from(await res.arrayBuffer());
   }
 
+  /**
+   * The GET's body as it arrives. Its timeout (`requestTimeoutMs`) is for
+   * silence, not for the whole body: the wait for the answer, then each wait
+   * between two chunks, so a file of gigabytes may take as long as it needs
+   * while a stalled connection still fails.
+   */
+  async openRead(key: string): Promise<Readable | null> {
+    const silence = new SilenceTimer(this.o.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS, `S3 GET ${key}`);
+    const res = await this.send('GET', key, undefined, {}, silence).catch((error: unknown) => {
+      silence.stop();
+      throw error;
+    });
+    if (res.status === 404 || !res.ok || !res.body) {
+      silence.stop();
+      if (res.status === 404) return null;
+      throw await this.failure('GET', key, res);
+    }
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    body.on('data', () => silence.restart()).once('close', () => silence.stop());
+    silence.restart();
+    return body;
+  }
+
   async exists(key: string): Promise<boolean> {
     const res = await this.send('HEAD', key);
     if (res.status === 404) return false;
@@ -142,7 +190,7 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   /** Signs afresh per attempt (the signature carries the time) and retries what is worth retrying. */
-  private async send(method: string, key: string, payload?: Payload, extra: Record<string, string> = {}): Promise<Response> {
+  private async send(method: string, key: string, payload?: Payload, extra: Record<string, string> = {}, silence?: SilenceTimer): Promise<Response> {
     const url = this.urlOf(key);
     const given: Record<string, string> = { ...extra, 'x-amz-content-sha256': payload?.sha256 ?? EMPTY_SHA256 };
     if (payload?.streamedBytes !== undefined) given['content-length'] = String(payload.streamedBytes);
@@ -152,7 +200,7 @@ export class S3ArtifactStore implements ArtifactStore {
       try {
         const res = await fetch(url, {
           method, headers, body: payload?.open(), duplex: 'half',
-          signal: AbortSignal.timeout(this.o.requestTimeoutMs ?? 120_000),
+          signal: silence?.restart() ?? AbortSignal.timeout(this.o.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS),
         } as RequestInit);
         if (!RETRY_STATUS.has(res.status) || attempt >= attempts) return res;
         await res.arrayBuffer().catch(() => undefined);

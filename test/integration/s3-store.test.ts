@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArtifactStore, S3RequestError, type S3StoreOptions } from '../../src/storage/s3-store';
+import { copyStoredFile, storedSha256 } from '../../src/storage/stored-files';
 import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
 import { collect, gqlData, signUp, wsClient } from '../support/graphql';
@@ -66,6 +67,27 @@ describe('S3ArtifactStore against a real S3-compatible server', () => {
     expect(tampered).toMatchObject({ status: 400, code: 'XAmzContentSHA256Mismatch' });
     expect(s3.refusals.slice(refused)).toEqual(['XAmzContentSHA256Mismatch']);
     expect(await store.exists(`${key}.2`)).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('copies an object into a file as a stream, hashed on the way; nothing for a missing one; a refusal is an error', async () => {
+    const store = storeWith();
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    const key = `models/streamed/${randomBytes(4).toString('hex')}.onnx_data`;
+    await store.put(key, data, 'application/octet-stream');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'atelier-s3-copy-'));
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    expect(await copyStoredFile(store, key, path.join(dir, 'copy'))).toEqual({ bytes: data.length, sha256 });
+    expect(readFileSync(path.join(dir, 'copy')).equals(data)).toBe(true);
+    expect(await storedSha256(store, key)).toBe(sha256);
+
+    expect(await copyStoredFile(store, `${key}.missing`, path.join(dir, 'missing'))).toBeNull();
+    expect(existsSync(path.join(dir, 'missing'))).toBe(false);
+    expect(await storedSha256(store, `${key}.missing`)).toBeNull();
+    const wrong = storeWith({ credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: 'not-the-secret' } });
+    await expect(copyStoredFile(wrong, key, path.join(dir, 'forbidden'))).rejects.toMatchObject({ status: 403, code: 'SignatureDoesNotMatch', method: 'GET' });
+    expect(existsSync(path.join(dir, 'forbidden'))).toBe(false);
+    await store.delete(key);
     rmSync(dir, { recursive: true, force: true });
   });
 

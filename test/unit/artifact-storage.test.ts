@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import { ConfigError, loadConfig } from '../../src/config';
 import { ArtifactChecksumError, ArtifactFileCache } from '../../src/storage/artifact-file-cache';
 import type { ArtifactStore, LocalFile } from '../../src/storage/artifact-store';
 import { LocalArtifactStore } from '../../src/storage/local-store';
+import { copyStoredFile, storedSha256 } from '../../src/storage/stored-files';
 
 const BASE = { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40), ATELIER_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'atelier-cfg-')) };
 const S3 = {
@@ -49,6 +51,12 @@ class MemoryStore implements ArtifactStore {
   async put(key: string, data: Buffer): Promise<void> { this.objects.set(key, data); }
   async putFile(key: string, file: LocalFile): Promise<void> { this.objects.set(key, readFileSync(file.path)); }
   async get(key: string): Promise<Buffer | null> { this.gets += 1; return this.objects.get(key) ?? null; }
+  async openRead(key: string): Promise<Readable | null> {
+    this.gets += 1;
+    const data = this.objects.get(key);
+    // In small chunks, as a download arrives.
+    return data ? Readable.from(Array.from({ length: Math.ceil(data.length / 5) }, (_, i) => data.subarray(i * 5, i * 5 + 5))) : null;
+  }
   async exists(key: string): Promise<boolean> { return this.objects.has(key); }
   async delete(key: string): Promise<void> { this.objects.delete(key); }
 }
@@ -82,6 +90,14 @@ describe('ArtifactFileCache', () => {
     await expect(cache.localPath('loras/b.safetensors', sha(Buffer.from('v3')))).rejects.toBeInstanceOf(ArtifactChecksumError);
   });
 
+  it('keeps nothing of a download that does not match', async () => {
+    const store = new MemoryStore();
+    const dir = tmp();
+    await store.put('loras/d.safetensors', Buffer.from('tampered bytes'));
+    await expect(new ArtifactFileCache(store, dir).localPath('loras/d.safetensors', sha(Buffer.from('v1')))).rejects.toBeInstanceOf(ArtifactChecksumError);
+    expect(readdirSync(path.join(dir, 'loras'))).toEqual([]);
+  });
+
   it('answers null for a missing object and rejects unsafe keys', async () => {
     const cache = new ArtifactFileCache(new MemoryStore(), tmp());
     expect(await cache.localPath('loras/none.safetensors', sha(Buffer.from('')))).toBeNull();
@@ -94,5 +110,31 @@ describe('ArtifactFileCache', () => {
     await store.put('loras/c.safetensors', Buffer.from('c'));
     const cache = new ArtifactFileCache(store, tmp());
     expect(await cache.localPath('loras/c.safetensors', sha(Buffer.from('c')))).toBe(path.join(root, 'loras/c.safetensors'));
+  });
+});
+
+describe('stored files read as streams', () => {
+  it('copies a local store\'s object into a file with its size and SHA-256, and nothing for a missing one', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'atelier-stored-'));
+    const store = new LocalArtifactStore(root);
+    const data = Buffer.alloc(300_000, 7);
+    await store.put('models/m/weights.bin', data);
+    const target = path.join(root, 'copy.bin');
+    expect(await copyStoredFile(store, 'models/m/weights.bin', target)).toEqual({ bytes: data.length, sha256: sha(data) });
+    expect(readFileSync(target).equals(data)).toBe(true);
+    expect(await storedSha256(store, 'models/m/weights.bin')).toBe(sha(data));
+    expect(await copyStoredFile(store, 'models/m/none.bin', path.join(root, 'none.bin'))).toBeNull();
+    expect(existsSync(path.join(root, 'none.bin'))).toBe(false);
+    expect(await storedSha256(store, 'models/m/none.bin')).toBeNull();
+    await expect(store.openRead('../escape')).rejects.toThrow(/unsafe storage key/);
+  });
+
+  it('hashes a remote object as its chunks arrive', async () => {
+    const store = new MemoryStore();
+    const data = Buffer.from('a remote object in many small chunks');
+    await store.put('uploads/u/x.bin', data);
+    const target = path.join(mkdtempSync(path.join(os.tmpdir(), 'atelier-stored-')), 'x.bin');
+    expect(await copyStoredFile(store, 'uploads/u/x.bin', target)).toEqual({ bytes: data.length, sha256: sha(data) });
+    expect(readFileSync(target).toString()).toBe(data.toString());
   });
 });

@@ -1,10 +1,10 @@
-import { copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { AppError, ErrorCode } from '../../kernel/errors';
-import { sha256, sha256OfFile } from '../../kernel/hashing';
 import type { ArtifactStore } from '../../storage/artifact-store';
 import { isModelInStore, modelFileKey } from '../../storage/model-folders';
+import { copyStoredFile } from '../../storage/stored-files';
 import { digestFiles, exportPaths, refused, writeLines, type FileEntry, type Manifest, type TableSummary } from './manifest';
 import { appliedMigrations, dataTables, digestLines, dumpTable, modelFilePaths, storedKeys, useUtc, type Query } from './table-rows';
 
@@ -60,34 +60,17 @@ async function pushedModelKeys(q: Query, store: ArtifactStore): Promise<string[]
   return keys;
 }
 
-/** Copies each stored file into the export; a row whose file is gone fails the export (it would not be complete). */
+/**
+ * Copies each stored file into the export as a stream, hashed on the way (storage/stored-files.ts); a row
+ * whose file is gone fails the export (it would not be complete).
+ */
 async function copyFiles(store: ArtifactStore, keys: string[], target: (key: string) => string): Promise<FileEntry[]> {
   const entries: FileEntry[] = [];
   for (const key of keys) {
     await mkdir(path.dirname(target(key)), { recursive: true });
-    const entry = await copyStored(store, key, target(key));
-    if (!entry) throw refused(`the stored file ${key} that a row points at is missing; the export would be incomplete`);
-    entries.push(entry);
+    const facts = await copyStoredFile(store, key, target(key));
+    if (!facts) throw refused(`the stored file ${key} that a row points at is missing; the export would be incomplete`);
+    entries.push({ key, ...facts });
   }
   return entries;
-}
-
-/**
- * One stored file into the export: from a local store copied by the kernel and hashed as a stream (a model
- * file of gigabytes never sits in memory), from a remote one downloaded. Null when the store lacks it.
- */
-async function copyStored(store: ArtifactStore, key: string, file: string): Promise<FileEntry | null> {
-  if (store.localPathOf) {
-    try {
-      await copyFile(store.localPathOf(key), file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
-    }
-    return { key, bytes: (await stat(file)).size, sha256: await sha256OfFile(file) };
-  }
-  const data = await store.get(key);
-  if (!data) return null;
-  await writeFile(file, data);
-  return { key, bytes: data.length, sha256: sha256(data) };
 }

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { sha256, sha256OfFile } from '../../kernel/hashing';
 import type { ArtifactStore } from '../../storage/artifact-store';
+import { storedSha256 } from '../../storage/stored-files';
 import { digestFiles, readManifest, readVerifiedTable, refused, verifiedFile, type FileEntry, type Manifest } from './manifest';
 import { appliedMigrations, dataTables, digestLines, dumpTable, nonEmptyTables, restoreTable, useUtc } from './table-rows';
 
@@ -60,16 +60,6 @@ export async function importInstallation(target: ImportTarget, dir: string): Pro
 function storeOrder(entries: FileEntry[]): FileEntry[] {
   const isIndex = (entry: FileEntry) => entry.key.startsWith('models/') && entry.key.endsWith('/model_index.json');
   return [...entries.filter((entry) => !isIndex(entry)), ...entries.filter(isIndex)];
-}
-
-/** The SHA-256 of what the store holds under `key` (read from disk as a stream for a local store), or null. */
-async function storedSha256(store: ArtifactStore, key: string): Promise<string | null> {
-  if (store.localPathOf) return sha256OfFile(store.localPathOf(key)).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return null;
-    throw error;
-  });
-  const data = await store.get(key);
-  return data ? sha256(data) : null;
 }
 
 /** Same release (migrations), same tables, and nothing in them yet. */

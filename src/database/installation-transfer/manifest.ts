@@ -73,11 +73,9 @@ export async function readVerifiedTable(dir: string, table: TableSummary): Promi
 }
 
 /**
- * Where a stored file of the export lies, refused unless its size and SHA-256 match the manifest. The file in
- * the export folder is hashed as a stream. That is not true of the whole path from S3: export.ts downloads each
- * object whole into memory (`store.get`), and import.ts does the same to check an object the bucket already
- * holds, so a model file there must fit in one Buffer (about 2 GB); only a local store is copied by the kernel.
- * Import uploads each file with one PUT, so S3 refuses files over 5 GiB (docs/operations.md, "Moving an installation").
+ * Where a stored file of the export lies, refused unless its size and SHA-256 match the manifest; it is hashed
+ * as a stream, as export.ts and import.ts read the store (storage/stored-files.ts). Import uploads each file
+ * with one PUT, so S3 refuses files over 5 GiB (docs/operations.md, "Moving an installation").
  */
 export async function verifiedFile(dir: string, entry: FileEntry): Promise<string> {
   const file = exportPaths(dir).file(entry.key);
