@@ -112,7 +112,7 @@ async function timed(baseUrl: string, run: () => Promise<number>, into: number[]
 
 const medianOf = (phases: Phases[], key: keyof Phases): string => median(phases.map((p) => p[key])).toFixed(0);
 
-/** `npm run bench -- backend`: Atelier's overhead in front of ComfyUI, as issue 12 asks (goal ≤ 1.05). */
+/** `npm run bench -- backend`: Atelier's overhead in front of ComfyUI, goal ≤ 1.05 (docs/test-servers.md, "Bench"; docs/performance.md). */
 export async function backendBench(): Promise<void> {
   console.log(`\n== backend (ComfyUI test server in its own process, ${STEPS} steps of ${STEP_DELAY_MS} ms, ${REQUEST.width}²) ==`);
   await withComfyModel(STEP_DELAY_MS, async (app, modelId, comfyUrl) => {

@@ -402,7 +402,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     workerLockSeconds: int(env, 'ATELIER_WORKER_LOCK_SECONDS', 30, 2, 3600),
     outageRetrySeconds: int(env, 'ATELIER_OUTAGE_RETRY_SECONDS', 60, 1, 3600),
     trainer: trainerConfig(env),
-    trainerEncodingIterations: env.ATELIER_TRAINER_ENCODING_ITERATIONS ? int(env, 'ATELIER_TRAINER_ENCODING_ITERATIONS', 150, 1, 100_000) : null,
+    trainerEncodingIterations: env.ATELIER_TRAINER_ENCODING_ITERATIONS ? int(env, 'ATELIER_TRAINER_ENCODING_ITERATIONS', 100, 1, 100_000) : null,
     modelCacheBytes: int(env, 'ATELIER_MODEL_CACHE_MB', 4096, 1, 1024 * 1024) * 1024 * 1024,
     fileUrlTtlSeconds: int(env, 'ATELIER_FILE_URL_TTL_SECONDS', 3600, 10, 7 * 24 * 3600),
     corsOrigins: parseOrigins(env.ATELIER_CORS_ORIGINS, new URL(publicUrl).origin),

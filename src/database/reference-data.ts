@@ -2,7 +2,7 @@ import { PresetCategory, Tier, type TierPolicy } from '../entities';
 
 type PolicyDefaults = Omit<TierPolicy, 'updatedAt'>;
 
-/** Tier limits as first seeded (README, "Tiers"); written once, then owned by admins. Lower queuePriority runs first. */
+/** Tier limits as first seeded (docs/limits.md, "Tiers"); written once, then owned by admins. Lower queuePriority runs first. */
 export const DEFAULT_TIER_POLICIES: PolicyDefaults[] = [
   {
     tier: Tier.FREE, maxOpenJobs: 2, imagesPerDay: 50, maxWidth: 768, maxHeight: 768, maxSteps: 30, maxCount: 2,

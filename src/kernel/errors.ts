@@ -247,7 +247,7 @@ function assertNever(value: never): never {
   throw new Error(`unhandled error code ${String(value)}`);
 }
 
-const NOT_SHOWN = new Set(['stacktrace', 'http', 'queryLimit', 'exception']);
+const NOT_SHOWN = new Set(['stacktrace', 'http', 'exception']);
 
 /**
  * The one decision of how an error is reported. Domain errors keep their code

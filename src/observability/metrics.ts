@@ -148,7 +148,7 @@ export class AtelierMetrics {
 
   readonly backendFailures = new Counter({
     name: 'atelier_backend_failures_total',
-    help: 'Failures of a remote backend, by reason (connection, http_5xx, timeout, socket_closed, rejected, execution_error, circuit_open)',
+    help: 'Failures of a remote backend, by reason (connection, http_5xx, timeout, socket_closed, rejected, execution_error, circuit_open, bad_response)',
     labelNames: ['backend', 'model', 'reason'] as const,
     registers: [this.registry],
   });

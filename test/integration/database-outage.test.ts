@@ -5,7 +5,7 @@ import { startTemporaryPostgres, type TemporaryPostgres } from '../support/postg
 
 /*
  * A PostgreSQL server of this file's own, killed for 10 s while jobs are in
- * flight (issue 17, item 11): the worker must wait the outage out instead of
+ * flight (docs/operations.md, "Outages of PostgreSQL or Redis"): the worker must wait the outage out instead of
  * spending the jobs' attempts, the API must answer 503 SERVICE_UNAVAILABLE,
  * and afterwards every job ends and every quota slot is back.
  */

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gqlData, signUp, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import { bodyOf, hostileOperations } from '../support/hostile-documents';
+import { DOCUMENT_LIMITS, type DocumentLimit } from '../../src/schema/document-limits';
 import { openRawSocket, subscribeFrame } from '../support/raw-socket';
 
 let app: TestApp;
@@ -49,6 +50,32 @@ describe('the hostile corpus', () => {
       expect(answer.status, operation.name).toBeGreaterThanOrEqual(400);
       expect(answer.ms, operation.name).toBeLessThan(1000);
       await servesNormalQuery();
+    }
+  });
+
+  it('names the limit each document passed: queryLimit and limit, as docs/request-limits.md has them', async () => {
+    const many = (n: number, each: (i: number) => string, sep = ' ') => Array.from({ length: n }, (_, i) => each(i)).join(sep);
+    const nested = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+    const generate = 'mutation G($input: GenerationInput!) { createGeneration(input: $input) { id } }';
+    const cases: [DocumentLimit, string][] = [
+      ['tokens', JSON.stringify({ query: `{ me { ${'id '.repeat(5001)} } }` })],
+      ['comments', JSON.stringify({ query: `{ me { id } }\n${'#c\n'.repeat(501)}` })],
+      ['length', JSON.stringify({ query: `{ me { id } }${' '.repeat(100_001)}` })],
+      ['operations', JSON.stringify({ query: many(11, (i) => `query Q${i} { me { id } }`), operationName: 'Q0' })],
+      ['variables', JSON.stringify({ query: `query V(${many(51, (i) => `$v${i}: Int`)}) { me { id } }` })],
+      ['depth', JSON.stringify({ query: `{ jobs { edges { node { ${'images { job { '.repeat(5)}id${' } }'.repeat(5)} } } } }` })],
+      ['fields', JSON.stringify({ query: `{ me { ${'id '.repeat(401)} } }` })],
+      ['aliases', JSON.stringify({ query: `{ ${many(51, (i) => `a${i}: me { id }`)} }` })],
+      ['directives', JSON.stringify({ query: `{ me ${'@include(if: true) '.repeat(51)} { id } }` })],
+      ['variableDepth', `{"query":${JSON.stringify(generate)},"variables":{"input":${nested(9)}}}`],
+      ['variableValues', `{"query":${JSON.stringify(generate)},"variables":{"input":{"prompt":"x","loras":[${Array(10_001).fill('1').join(',')}]}}}`],
+    ];
+    for (const [name, body] of cases) {
+      const res = await fetch(`${app.url}/graphql`, {
+        method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
+      });
+      const extensions = (await res.json()).errors?.[0]?.extensions;
+      expect({ status: res.status, ...extensions }, name).toMatchObject({ status: 400, code: 'QUERY_TOO_COMPLEX', queryLimit: name, limit: DOCUMENT_LIMITS[name] });
     }
   });
 

@@ -6,7 +6,7 @@ import { startTestApp, type TestApp } from '../support/app';
 import { seedPendingJobs } from '../support/library';
 
 /*
- * Rows and queue entries that disagree (issue 17, items 11 and 16): a worker
+ * Rows and queue entries that disagree (docs/operations.md, "Outages of PostgreSQL or Redis"): a worker
  * that spent a job's attempts while the database was down left the entry
  * `failed` and the row PENDING. The reconciler (every second here) repairs it.
  * A stand-in worker plays the one that gave up: it fails every entry it takes

@@ -9,7 +9,7 @@ import { startTestApp, type TestApp } from '../support/app';
 /*
  * A redis-server of this file's own (append-only file on, as `npm start`
  * runs it), stopped for a few seconds while jobs are in flight and started
- * again on the same port (issue 17, items 11 and 16).
+ * again on the same port (docs/operations.md, "Outages of PostgreSQL or Redis").
  */
 const dir = mkdtempSync(path.join(os.tmpdir(), 'atelier-redis-outage-'));
 let redis: LocalRedis | null;

@@ -14,7 +14,7 @@ export interface HostileOperation {
 const ALBUM_IMAGES = 'mutation Add($a: ID!, $ids: [ID!]!) { addImagesToAlbum(albumId: $a, imageIds: $ids) { id } }';
 const GENERATE = 'mutation Generate($input: GenerationInput!) { createGeneration(input: $input) { id } }';
 
-/** The documents of the hostile corpus (issue 17 item 1): each must be refused with a code, fast, on any transport. */
+/** The documents of the hostile corpus (docs/request-limits.md, "Hostile documents"): each must be refused with a code, fast, on any transport. */
 export function hostileOperations(): HostileOperation[] {
   const depth50 = Array.from({ length: 50 }, (_, i) => (i % 2 ? 'job' : 'images')).reduceRight((inner, field) => `${field} { ${inner} }`, 'id');
   const deepList = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;

@@ -12,7 +12,7 @@ import { distance, meanColour, paletteDataset, paletteDistance } from './helpers
 import { buildTinyModelInTemp } from './helpers/tiny-model';
 
 /*
- * The local trainer for real (issue 13, "Real fitting"): gradient descent on
+ * The local trainer for real (docs/training.md, "The local trainer" and "Measured"): gradient descent on
  * the LoRA matrices over the tiny model's denoising loss must lower the loss
  * and move generated images toward the training set's colours.
  */

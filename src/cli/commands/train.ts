@@ -228,7 +228,7 @@ async function train(o: TrainOptions): Promise<void> {
 export function trainCommand(program: Command): void {
   program.command('train').description('train a LoRA for the bundled tiny model here, kohya_ss train_network.py style (docs/training.md)')
     .requiredOption('--pretrained_model_name_or_path <dir>', 'the base model folder (diffusers ONNX layout)')
-    .requiredOption('--train_data_dir <dir>', 'dataset folder: <repeats>_<concept>/*.png with same-name .txt captions')
+    .requiredOption('--train_data_dir <dir>', 'dataset folder: <repeats>_<concept>/*.png|jpg|webp with same-name .txt captions')
     .requiredOption('--output_dir <dir>', 'where the LoRA and checkpoints are written')
     .option('--output_name <name>', 'file name of the LoRA, without .safetensors', 'last')
     .option('--network_module <module>', 'only networks.lora', 'networks.lora')
