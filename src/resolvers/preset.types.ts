@@ -1,5 +1,5 @@
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { JobLora, Preset, PresetCategory } from '../entities';
+import { JobKind, JobLora, Preset, PresetCategory } from '../entities';
 import { describeLimit, GENERATION_LIMITS as L, Sampler } from '../kernel/generation-parameters';
 import { LoraWeightInput } from './job.types';
 
@@ -52,6 +52,18 @@ export class PresetInput {
 export class AppliedPreset {
   @Field(() => Preset, { description: 'The preset applied.' })
   preset: Preset;
+
+  @Field(() => JobKind, { description: 'VIDEO for a VIDEO preset (the job makes one clip), else IMAGE.' })
+  kind: JobKind;
+
+  @Field(() => Float, { nullable: true, description: 'VIDEO: the clip\'s length in seconds, fitted to your tier.' })
+  durationSeconds: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'VIDEO: frames per second, fitted to your tier.' })
+  fps: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'VIDEO: frames the clip will have (seconds × fps).' })
+  frames: number | null;
 
   @Field(() => String, { description: 'The templated prompt.' })
   prompt: string;

@@ -7,12 +7,13 @@ import type { Clock } from '../kernel/clock';
 import { assertUuid } from '../kernel/ids';
 import { assertImageIds, assertImagesVisible } from './image-access';
 import type { Page } from './job-queries';
+import { isBlank } from '../kernel/visible-text';
 
 const encodeCursor = (a: Album): string => encodeKeysetCursor(a.createdAt, a.id);
 
 function albumName(raw: string): string {
   const name = raw.trim();
-  if (name.length < 1 || name.length > 120) throw badInput('name', 'name must be 1 to 120 characters');
+  if (isBlank(name) || name.length > 120) throw badInput('name', 'name must be 1 to 120 characters');
   return name;
 }
 

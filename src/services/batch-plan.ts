@@ -2,6 +2,7 @@ import { BatchKind, type BatchAxes } from '../entities';
 import { AppError, badInput } from '../kernel/errors';
 import { checkPromptLength } from '../kernel/generation-parameters';
 import type { GenerationRequestInput } from './generation-input';
+import { isBlank } from '../kernel/visible-text';
 
 /** The parameter a matrix batch sweeps across its columns (an X/Y plot). */
 export enum BatchSweepParameter { STEPS = 'STEPS', GUIDANCE_SCALE = 'GUIDANCE_SCALE' }
@@ -46,7 +47,7 @@ function assertPrompts(field: string, prompts: string[]): void {
   prompts.forEach((prompt, i) => {
     const violation = checkPromptLength(`${field}[${i}]`, prompt);
     if (violation) throw badInput(violation.field, violation.message);
-    if (prompt.trim().length === 0) throw badInput(`${field}[${i}]`, 'A prompt must not be empty');
+    if (isBlank(prompt)) throw badInput(`${field}[${i}]`, 'A prompt must not be empty');
   });
 }
 

@@ -6,6 +6,7 @@ import {
 import { badInput, quotaExceeded } from '../kernel/errors';
 
 import { assertUuid } from '../kernel/ids';
+import { isBlank } from '../kernel/visible-text';
 
 /** The preset fields that act as generation defaults. */
 export type PresetDefaultsSource = Pick<Preset, 'template' | 'negativePrompt' | 'width' | 'height' | 'steps' | 'guidanceScale' | 'sampler' | 'modelId' | 'loras'>;
@@ -58,7 +59,7 @@ export function throwIfViolated(violation: ParameterViolation | null): void {
 export function templatedPrompt(raw: unknown, template: string | null | undefined): string {
   if (typeof raw !== 'string') throw badInput('prompt', 'prompt is required');
   const userPrompt = raw.trim();
-  if (userPrompt.length < 1) throw badInput('prompt', 'prompt must not be empty');
+  if (isBlank(userPrompt)) throw badInput('prompt', 'prompt must not be empty');
   throwIfViolated(checkPromptLength('prompt', userPrompt));
   const prompt = template ? template.split('{prompt}').join(userPrompt) : userPrompt;
   if (checkPromptLength('prompt', prompt)) {

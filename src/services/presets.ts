@@ -1,5 +1,5 @@
 import { DataSource, In } from 'typeorm';
-import { AiModel, InferenceBackend, Lora, Preset, PresetCategory, type JobLora, type TierPolicy, type User } from '../entities';
+import { AiModel, InferenceBackend, JobKind, Lora, Preset, PresetCategory, type JobLora, type TierPolicy, type User } from '../entities';
 import {
   checkLoraWeights, checkNumber, checkPromptLength, checkSamplerSteps, GENERATION_DEFAULTS, GENERATION_LIMITS, type NumberLimit, type Sampler,
 } from '../kernel/generation-parameters';
@@ -7,7 +7,9 @@ import { badInput, forbidden, notFound } from '../kernel/errors';
 import type { AccessPolicy } from './access';
 import { managedBy, presetVisibleWhere, sessionRoleContributes } from './access-rules';
 import { assertUuid } from '../kernel/ids';
-import { presetDefaults, resolveGenerationParameters, throwIfViolated } from './generation-input';
+import { presetDefaults, resolveGenerationParameters, throwIfViolated, type GenerationParameters } from './generation-input';
+import { resolveVideoRequest, type VideoSettings } from './video-input';
+import { isBlank } from '../kernel/visible-text';
 
 /** What a user sends to create or replace a preset. */
 export interface PresetInputData {
@@ -30,6 +32,12 @@ export interface PresetInputData {
 /** A preset applied to a prompt: what createGeneration with `presetId` would run. */
 export interface AppliedPresetResult {
   preset: Preset;
+  /** VIDEO for a VIDEO preset: createGeneration with it makes a clip. */
+  kind: JobKind;
+  /** The clip's settings (VIDEO), else null. */
+  durationSeconds: number | null;
+  fps: number | null;
+  frames: number | null;
   prompt: string;
   negativePrompt: string | null;
   width: number;
@@ -42,6 +50,14 @@ export interface AppliedPresetResult {
 }
 
 const MAX_PRESET_LORAS = 5;
+
+function applied(preset: Preset, params: GenerationParameters, video: VideoSettings | null): AppliedPresetResult {
+  return {
+    preset, kind: video ? JobKind.VIDEO : JobKind.IMAGE, durationSeconds: video?.durationSeconds ?? null, fps: video?.fps ?? null,
+    frames: video?.frames ?? null, prompt: params.prompt, negativePrompt: params.negativePrompt, width: params.width, height: params.height,
+    steps: params.steps, guidanceScale: params.guidanceScale, sampler: params.sampler, modelId: params.modelId, loras: params.loras,
+  };
+}
 
 /** A preset parameter is optional; when given it must fit `limit`. */
 function optional(field: string, value: number | null | undefined, limit: NumberLimit): number | null {
@@ -85,7 +101,7 @@ export class PresetService {
   }
 
   async create(user: User, input: PresetInputData): Promise<Preset> {
-    const values = await this.validate(user, input);
+    const values = await this.validate(user, input, null);
     const repo = this.db.getRepository(Preset);
     return repo.save(repo.create({ ...values, ownerId: user.id, builtIn: false, usageCount: 0 }));
   }
@@ -93,7 +109,7 @@ export class PresetService {
   /** Replaces a custom preset; built-ins and other people's presets cannot change. */
   async update(user: User, id: string, input: PresetInputData): Promise<Preset> {
     const preset = await this.assertMine(user, id, 'changed');
-    const values = await this.validate(user, input);
+    const values = await this.validate(user, input, preset);
     await this.db.getRepository(Preset).update({ id: preset.id }, values);
     return this.db.getRepository(Preset).findOneByOrFail({ id: preset.id });
   }
@@ -104,15 +120,19 @@ export class PresetService {
     return true;
   }
 
-  /** The template applied to `prompt` with the preset's parameters (the same merge createGeneration does). */
-  /** What createGeneration with this preset would run for `user` (on `policy`, their tier's limits). */
-  async apply(user: User, id: string, prompt: string, policy: TierPolicy | null = null): Promise<AppliedPresetResult> {
+  /**
+   * What createGeneration with this preset would run for `user` on `policy`
+   * (their tier's limits), through the same resolution: a VIDEO preset's
+   * clip as `resolveVideoRequest` fits it (side, steps, seconds and fps), an
+   * IMAGE preset's parameters as `resolveGenerationParameters` does.
+   */
+  async apply(user: User, id: string, prompt: string, policy: TierPolicy): Promise<AppliedPresetResult> {
     const preset = await this.get(user, id);
-    const params = resolveGenerationParameters({ prompt, seed: 0 }, presetDefaults(preset, policy), () => 0);
-    return {
-      preset, prompt: params.prompt, negativePrompt: params.negativePrompt, width: params.width, height: params.height,
-      steps: params.steps, guidanceScale: params.guidanceScale, sampler: params.sampler, modelId: params.modelId, loras: params.loras,
-    };
+    if (preset.category === PresetCategory.VIDEO) {
+      const { params, video } = resolveVideoRequest({ prompt, seed: 0 }, preset, null, policy, () => 0);
+      return applied(preset, params, video);
+    }
+    return applied(preset, resolveGenerationParameters({ prompt, seed: 0 }, presetDefaults(preset, policy), () => 0), null);
   }
 
   private async assertMine(user: User, id: string, verb: string): Promise<Preset> {
@@ -122,15 +142,24 @@ export class PresetService {
     return preset;
   }
 
-  private async validate(user: User, input: PresetInputData): Promise<Partial<Preset>> {
+  /** A custom preset's fields, checked; `current` is the preset being replaced (null: a new one). */
+  private async validate(user: User, input: PresetInputData, current: Preset | null): Promise<Partial<Preset>> {
     const name = (input.name ?? '').trim();
-    if (name.length < 1 || name.length > 80) throw badInput('name', 'name must be 1 to 80 characters');
+    if (isBlank(name) || name.length > 80) throw badInput('name', 'name must be 1 to 80 characters');
+    // Two presets of one name in the picker, one of them built in, cannot be told apart. A preset that had the
+    // name before this rule keeps it.
+    if (name.toLowerCase() !== current?.name.toLowerCase() && await this.isBuiltInName(name)) {
+      throw badInput('name', `${name} is the name of a built-in preset; choose another`);
+    }
     const template = (input.template ?? '').trim();
     if (!template.includes('{prompt}')) throw badInput('template', 'template must contain {prompt}');
     if (template.length > 1000) throw badInput('template', 'template must be at most 1000 characters');
     const negativePrompt = input.negativePrompt?.trim() || null;
     if (negativePrompt) throwIfViolated(checkPromptLength('negativePrompt', negativePrompt));
     const category = input.category ?? PresetCategory.IMAGE;
+    for (const field of ['durationSeconds', 'fps'] as const) {
+      if (category !== PresetCategory.VIDEO && input[field] != null) throw badInput(field, `${field} applies to VIDEO presets only`);
+    }
     const modelId = input.modelId ? await this.usableModel(input.modelId, category) : null;
     const loras = await this.usableLoras(input.loras ?? [], modelId);
     if (input.sessionId) {
@@ -152,6 +181,11 @@ export class PresetService {
       durationSeconds: optional('durationSeconds', input.durationSeconds, VIDEO_SECONDS),
       fps: optional('fps', input.fps, VIDEO_FPS),
     };
+  }
+
+  private isBuiltInName(name: string): Promise<boolean> {
+    return this.db.getRepository(Preset).createQueryBuilder('p')
+      .where('p.builtIn = true AND lower(p.name) = lower(:name)', { name }).getExists();
   }
 
   private async usableModel(modelId: string, category: PresetCategory): Promise<string> {

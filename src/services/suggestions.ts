@@ -1,5 +1,6 @@
 import { badInput } from '../kernel/errors';
 import { PROMPT_VOCABULARY, QUALITY_TERMS, STYLE_TERMS, SuggestionCategory, vocabularyOf, type VocabularyEntry } from './prompt-vocabulary';
+import { isBlank } from '../kernel/visible-text';
 
 /** A ranked suggestion: `rank` 0 = the entry starts with the query, 1 = a word does, 2 = it contains it. */
 export interface RankedSuggestion extends VocabularyEntry {
@@ -67,7 +68,7 @@ function alreadyHas(terms: string[], term: string): boolean {
  */
 export function enhancePrompt(promptRaw: string, addQuality = true, addStyle = false): EnhancedPromptResult {
   const original = promptRaw.trim();
-  if (!original) throw badInput('prompt', 'prompt must not be empty');
+  if (isBlank(original)) throw badInput('prompt', 'prompt must not be empty');
   if (original.length > 2000) throw badInput('prompt', 'prompt must be at most 2000 characters');
   const terms = termsOf(original);
   const wanted = [...(addQuality ? QUALITY_TERMS : []), ...(addStyle ? STYLE_TERMS : [])];

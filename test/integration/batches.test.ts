@@ -134,6 +134,7 @@ describe('batches', () => {
       [{ prompts: [] }, 'prompts'],
       [{ prompts: Array.from({ length: 101 }, (_, i) => `p${i}`) }, 'prompts'],
       [{ prompts: ['fine', '   '] }, 'prompts[1]'],
+      [{ prompts: ['fine', '\u200b'] }, 'prompts[1]'],
       [{}, 'prompts'],
       [{ prompts: ['a'], matrix: { prompts: ['a'], seeds: [1] } }, 'prompts'],
       [{ matrix: { prompts: ['a'], seeds: [1], parameter: 'STEPS', values: [2] } }, 'matrix'],

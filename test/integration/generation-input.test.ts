@@ -23,6 +23,7 @@ async function jobsAndQueue(): Promise<{ rows: number; queued: number }> {
 describe('createGeneration input validation', () => {
   const invalid: [string, Record<string, unknown>, string][] = [
     ['empty prompt', { prompt: '   ' }, 'prompt'],
+    ['prompt of zero-width characters only', { prompt: ' \u200b\u200d\u2060\ufeff ' }, 'prompt'],
     ['5,000-character prompt', { prompt: 'x'.repeat(5000) }, 'prompt'],
     ['width not a multiple of 8', { prompt: 'cat', width: 250 }, 'width'],
     ['height too small', { prompt: 'cat', height: 32 }, 'height'],

@@ -43,6 +43,22 @@ describe('presets', () => {
     expect((await gqlData<any>(app.url, APPLY, { id }, u.token)).applyPreset).toMatchObject({ width: 768, height: 1024 });
   });
 
+  it('applies a VIDEO preset as createGeneration runs it: one clip, fitted to the tier', async () => {
+    const u = await signUp(app.url);
+    const id = await presetId(u.token, 'Cinematic Video');
+    const APPLY = 'mutation($id:ID!){ applyPreset(id:$id, prompt:"a fox"){ kind width height steps durationSeconds fps frames } }';
+    const JOB = 'mutation($i:GenerationInput!){ createGeneration(input:$i){ kind width height steps videoFrames videoFps } }';
+    for (const tier of ['FREE', 'PRO']) {
+      await factory.updateUser(app, u.id, { tier });
+      const applied = (await gqlData<any>(app.url, APPLY, { id }, u.token)).applyPreset;
+      const job = (await gqlData<any>(app.url, JOB, { i: { prompt: 'a fox', presetId: id } }, u.token)).createGeneration;
+      expect(applied, tier).toMatchObject({ kind: 'VIDEO', width: job.width, height: job.height, steps: job.steps, fps: job.videoFps, frames: job.videoFrames });
+      expect(applied.durationSeconds * applied.fps, tier).toBe(applied.frames);
+    }
+    const image = await gqlData<any>(app.url, APPLY, { id: await presetId(u.token, 'Oil Painting') }, u.token);
+    expect(image.applyPreset).toMatchObject({ kind: 'IMAGE', durationSeconds: null, fps: null, frames: null });
+  });
+
   it('a preset that sets only its width, wider than the tier, is scaled too and its job accepted', async () => {
     const u = await signUp(app.url);
     const created = await gqlData<any>(app.url, CREATE, { i: { name: 'Panorama', template: '{prompt}, panorama', width: 2048 } }, u.token);
@@ -92,6 +108,13 @@ describe('presets', () => {
       [{ name: 'x', template: '{prompt}', guidanceScale: 99 }, 'guidanceScale'],
       [{ name: 'x', template: '{prompt}', loras: [{ loraId: '00000000-0000-4000-8000-000000000000', weight: 1 }] }, 'loras[0].loraId'],
       [{ name: 'x', template: '{prompt}', modelId: '00000000-0000-4000-8000-000000000000' }, 'modelId'],
+      // Nothing visible: zero-width spaces and a word joiner.
+      [{ name: '\u200b\u2060', template: '{prompt}' }, 'name'],
+      // A built-in's name, in any case: the picker could not tell them apart.
+      [{ name: 'photoREALISTIC', template: '{prompt}' }, 'name'],
+      // Clip fields on an image preset would be stored and never used.
+      [{ name: 'x', template: '{prompt}', durationSeconds: 3 }, 'durationSeconds'],
+      [{ name: 'x', template: '{prompt}', category: 'IMAGE', fps: 24 }, 'fps'],
     ];
     for (const [input, field] of cases) {
       const res = await gql<any>(app.url, CREATE, { i: input }, a.token);
