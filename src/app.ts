@@ -185,7 +185,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   // Every replica ticks; a Redis lock makes it one pass per interval across the cluster.
   const reconciler = new JobReconciler({
     redis, prefix: config.redisPrefix, queue, lifecycle: services.lifecycle, quotas: services.quotas,
-    logger: logger.child({ role: 'reconciler' }), graceSeconds: config.reconcileSeconds,
+    logger: logger.child({ role: 'reconciler' }), graceSeconds: config.reconcileSeconds, clock: services.clock,
   }).start(config.reconcileSeconds * 1000);
   cleanups.push(() => reconciler.stop());
   // Ends owed since an outage (OwedEnds) are not told past shutdown: a subscriber or a repeated cancel tells them later.

@@ -2,6 +2,9 @@ import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Job } from '../entities';
 import { describeLimit, GENERATION_DEFAULTS as D, GENERATION_LIMITS as L, LCM_MAX_STEPS, Sampler, type GenerationSettingsInput } from '../kernel/generation-parameters';
 
+/** GenerationInput's and VideoInput's `deadlineSeconds` (docs/generation-parameters.md). */
+export const DEADLINE_DESCRIPTION = 'Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now (1..604800, a week). A job still waiting at its deadline fails within ATELIER_RECONCILE_SECONDS of it.';
+
 @InputType({ description: 'A LoRA to apply, with its weight.' })
 export class LoraWeightInput {
   @Field(() => ID, { description: 'The LoRA.' })
@@ -54,7 +57,7 @@ export abstract class GenerationSettingsFields implements GenerationSettingsInpu
   @Field(() => ID, { nullable: true, description: 'Album the finished images go into.' })
   albumId?: string | null;
 
-  @Field(() => Int, { nullable: true, description: 'Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now.' })
+  @Field(() => Int, { nullable: true, description: DEADLINE_DESCRIPTION })
   deadlineSeconds?: number | null;
 }
 

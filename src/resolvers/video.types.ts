@@ -1,6 +1,6 @@
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { describeLimit, GENERATION_LIMITS as L, Sampler, VIDEO_DEFAULTS as V, VIDEO_LIMITS } from '../kernel/generation-parameters';
-import { LoraWeightInput } from './job.types';
+import { DEADLINE_DESCRIPTION, LoraWeightInput } from './job.types';
 
 @InputType({ description: 'A video clip to make (docs/video.md). A VIDEO preset or the defaults supply what is left out; explicit fields win.' })
 export class VideoInput {
@@ -49,7 +49,7 @@ export class VideoInput {
   @Field(() => ID, { nullable: true, description: 'Session the job appears in live (OWNER or COLLABORATOR).' })
   sessionId?: string | null;
 
-  @Field(() => Int, { nullable: true, description: 'Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now.' })
+  @Field(() => Int, { nullable: true, description: DEADLINE_DESCRIPTION })
   deadlineSeconds?: number | null;
 }
 

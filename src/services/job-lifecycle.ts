@@ -274,9 +274,28 @@ export class JobLifecycle {
    * is no longer pending; the caller then asks the worker to stop it.
    */
   async withdraw(job: Job, actorId: string): Promise<boolean> {
-    const entry = await this.deps.queue.getJob(job.id);
-    const removed = entry ? await entry.remove().then(() => true, () => false) : true;
-    return removed && this.cancelFrom(job, actorId, [JobStatus.PENDING]);
+    return (await this.takeEntryBack(job.id)) && this.cancelFrom(job, actorId, [JobStatus.PENDING]);
+  }
+
+  /**
+   * A job whose start deadline passed while it waited: its entry is removed,
+   * then PENDING → FAILED with DEADLINE_EXCEEDED, as a worker taking it would
+   * have ended it, so its open-job slot is free now rather than when the queue
+   * reaches it. False when a worker holds it already (that worker checks the
+   * deadline) or it is no longer pending.
+   */
+  async expire(job: Job): Promise<boolean> {
+    if (!(await this.takeEntryBack(job.id))) return false;
+    const error: JobFailure = { code: 'DEADLINE_EXCEEDED', message: 'The job could not start before its deadline' };
+    if (!(await this.run(() => this.transitions.finish(job.id, JobStatus.FAILED, this.deps.clock.now(), error, [JobStatus.PENDING])))) return false;
+    await this.afterFinal(job, { type: 'FAILED', totalSteps: workSteps(job), error }, true);
+    return true;
+  }
+
+  /** Removes a job's queue entry unless a worker holds it (its entry is locked); true when none is left. */
+  private async takeEntryBack(jobId: string): Promise<boolean> {
+    const entry = await this.deps.queue.getJob(jobId);
+    return entry ? entry.remove().then(() => true, () => false) : true;
   }
 
   private async cancelFrom(job: Job, actorId: string, from: JobStatus[] | undefined): Promise<boolean> {

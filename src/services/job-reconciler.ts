@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { JobStatus, OPEN_JOB_STATUSES, type Job } from '../entities';
+import type { Clock } from '../kernel/clock';
 import type { GenerationQueue } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
 import type { JobLifecycle } from './job-lifecycle';
@@ -18,10 +19,13 @@ export interface JobReconcilerDeps {
   logger: Logger;
   /** A row must have been unchanged this long before it is judged (covers the commit → enqueue gap). */
   graceSeconds: number;
+  clock: Clock;
 }
 
 /** What one pass repaired. */
 export interface ReconcileReport {
+  /** PENDING jobs failed because their start deadline passed while they waited. */
+  expired: number;
   requeued: number;
   failed: number;
   slotsFreed: number;
@@ -42,7 +46,9 @@ const MAX_PAGES = 20;
  * whose entry failed (its attempts were spent), finished, or is missing. Such
  * a job is enqueued again, or, after MAX_RECOVERIES, failed with WORKER_ERROR
  * (quota released, FAILED published so `jobUpdated` subscribers hear the end).
- * Then quota slots are recomputed from the rows. Every replica calls `tick`;
+ * Then quota slots are recomputed from the rows. Before that, a PENDING job
+ * past its start deadline is failed (DEADLINE_EXCEEDED) rather than left to
+ * hold its slot until a worker reaches it. Every replica calls `tick`;
  * a Redis lock lets one pass run per interval across the cluster.
  */
 export class JobReconciler {
@@ -55,7 +61,11 @@ export class JobReconciler {
   }
 
   async runOnce(): Promise<ReconcileReport> {
-    const report: ReconcileReport = { requeued: 0, failed: 0, slotsFreed: 0, slotsRestored: 0 };
+    const report: ReconcileReport = { expired: 0, requeued: 0, failed: 0, slotsFreed: 0, slotsRestored: 0 };
+    for (const job of await this.deps.lifecycle.transitions.pastDeadline(this.deps.clock.now(), PAGE)) {
+      if (await this.deps.lifecycle.expire(job)) report.expired += 1;
+    }
+    if (report.expired) this.deps.logger.info({ expired: report.expired }, 'jobs past their start deadline failed while waiting');
     let page: Job[] = [];
     for (let pages = 0; pages < MAX_PAGES && (pages === 0 || page.length === PAGE); pages += 1) {
       page = await this.deps.lifecycle.transitions.stale(this.deps.graceSeconds, PAGE, page.at(-1) ?? null);

@@ -220,6 +220,14 @@ export class JobTransitions {
    * clock, which every replica shares), `limit` at a time in id order after
    * the `after` row: the reconciler's candidates.
    */
+  /** PENDING jobs whose start deadline is before `now`, oldest first: they can no longer run. */
+  pastDeadline(now: Date, limit: number): Promise<Job[]> {
+    return this.db.getRepository(Job).createQueryBuilder('j')
+      .where('j.status = :pending', { pending: JobStatus.PENDING })
+      .andWhere('j.deadlineAt < :now', { now })
+      .orderBy('j.createdAt', 'ASC').take(limit).getMany();
+  }
+
   stale(graceSeconds: number, limit: number, after: Job | null = null): Promise<Job[]> {
     const qb = this.db.getRepository(Job).createQueryBuilder('j')
       .where('j.status IN (:...open)', { open: [...OPEN_JOB_STATUSES] })

@@ -52,6 +52,28 @@ describe('job reconciler', () => {
     expect(await openSlots(user.id)).toBe(0);
   });
 
+  it('a waiting job past its start deadline is failed with DEADLINE_EXCEEDED and frees its slot before a worker reaches it', async () => {
+    const user = await signUp(app.url);
+    await app.worker!.bullWorker.pause();
+    try {
+      const { id } = (await gqlData<any>(app.url, CREATE, { input: { ...SMALL, deadlineSeconds: 1 } }, user.token)).createGeneration;
+      const client = wsClient(app.url, user.token);
+      const feed = collect<any>(client, FEED, { id });
+      expect(await openSlots(user.id)).toBe(1);
+      await waitFor(async () => (await row(id)).status === 'FAILED', 10_000);
+      await feed.done;
+      await client.dispose();
+      expect(await row(id)).toEqual({ status: 'FAILED', error_code: 'DEADLINE_EXCEEDED' });
+      expect(feed.items.at(-1).jobUpdated).toEqual({ type: 'FAILED', error: { code: 'DEADLINE_EXCEEDED' } });
+      expect(await openSlots(user.id)).toBe(0);
+      expect(await app.queue.getJobState(id)).toBe('unknown');
+      const usage = await gqlData<any>(app.url, '{ usage { openJobs imagesToday } }', {}, user.token);
+      expect(usage.usage).toMatchObject({ openJobs: 0, imagesToday: 0 });
+    } finally {
+      app.worker!.bullWorker.resume();
+    }
+  });
+
   it('a PENDING row without a queue entry (a crash between its commit and the add) is enqueued again', async () => {
     const user = await signUp(app.url);
     await app.worker!.bullWorker.pause();

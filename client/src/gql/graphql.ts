@@ -54,7 +54,7 @@ export type BatchInput = {
   albumId?: string | number | null | undefined;
   /** Images in this job (default 1), capped by tier; image i uses seed + i. */
   count?: number | null | undefined;
-  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now. */
+  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now (1..604800, a week). A job still waiting at its deadline fails within ATELIER_RECONCILE_SECONDS of it. */
   deadlineSeconds?: number | null | undefined;
   /** 1..30 (default 7.5). */
   guidanceScale?: number | null | undefined;
@@ -160,7 +160,7 @@ export type GenerationInput = {
   albumId?: string | number | null | undefined;
   /** Images in this job (default 1), capped by tier; image i uses seed + i. */
   count?: number | null | undefined;
-  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now. */
+  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now (1..604800, a week). A job still waiting at its deadline fails within ATELIER_RECONCILE_SECONDS of it. */
   deadlineSeconds?: number | null | undefined;
   /** 1..30 (default 7.5). */
   guidanceScale?: number | null | undefined;
@@ -405,7 +405,7 @@ export type TrainingStatus =
 
 /** A video clip to make (docs/video.md). A VIDEO preset or the defaults supply what is left out; explicit fields win. */
 export type VideoInput = {
-  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now. */
+  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now (1..604800, a week). A job still waiting at its deadline fails within ATELIER_RECONCILE_SECONDS of it. */
   deadlineSeconds?: number | null | undefined;
   /** Clip length in seconds, 0.5..60 (default 3), capped by tier. */
   durationSeconds?: number | null | undefined;

@@ -63,7 +63,7 @@ export type BatchInput = {
   albumId?: InputMaybe<Scalars['ID']['input']>;
   /** Images in this job (default 1), capped by tier; image i uses seed + i. */
   count?: InputMaybe<Scalars['Int']['input']>;
-  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now. */
+  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now (1..604800, a week). A job still waiting at its deadline fails within ATELIER_RECONCILE_SECONDS of it. */
   deadlineSeconds?: InputMaybe<Scalars['Int']['input']>;
   /** 1..30 (default 7.5). */
   guidanceScale?: InputMaybe<Scalars['Float']['input']>;
@@ -206,7 +206,7 @@ export type GenerationInput = {
   albumId?: InputMaybe<Scalars['ID']['input']>;
   /** Images in this job (default 1), capped by tier; image i uses seed + i. */
   count?: InputMaybe<Scalars['Int']['input']>;
-  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now. */
+  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now (1..604800, a week). A job still waiting at its deadline fails within ATELIER_RECONCILE_SECONDS of it. */
   deadlineSeconds?: InputMaybe<Scalars['Int']['input']>;
   /** 1..30 (default 7.5). */
   guidanceScale?: InputMaybe<Scalars['Float']['input']>;
@@ -499,7 +499,7 @@ export type TrainingStatus =
 
 /** A video clip to make (docs/video.md). A VIDEO preset or the defaults supply what is left out; explicit fields win. */
 export type VideoInput = {
-  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now. */
+  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now (1..604800, a week). A job still waiting at its deadline fails within ATELIER_RECONCILE_SECONDS of it. */
   deadlineSeconds?: InputMaybe<Scalars['Int']['input']>;
   /** Clip length in seconds, 0.5..60 (default 3), capped by tier. */
   durationSeconds?: InputMaybe<Scalars['Float']['input']>;

@@ -23,7 +23,7 @@ export type GenerationInput = {
   albumId?: string | number | null | undefined;
   /** Images in this job (default 1), capped by tier; image i uses seed + i. */
   count?: number | null | undefined;
-  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now. */
+  /** Fail with DEADLINE_EXCEEDED instead of starting later than this many seconds from now (1..604800, a week). A job still waiting at its deadline fails within ATELIER_RECONCILE_SECONDS of it. */
   deadlineSeconds?: number | null | undefined;
   /** 1..30 (default 7.5). */
   guidanceScale?: number | null | undefined;
