@@ -65,9 +65,13 @@ export class IdempotencyKeys {
   }
 }
 
-/** The same for the same input whatever the order of its fields; `undefined` fields are left out, as in JSON. */
+/**
+ * The same for the same input whatever the order of its fields; `undefined` fields are left out, as in JSON,
+ * and strings count trimmed, as the services store them (" a fox " and "a fox" make the same job).
+ */
 function fingerprint(request: unknown): string {
   const canonical = (value: unknown): unknown => {
+    if (typeof value === 'string') return value.trim();
     if (Array.isArray(value)) return value.map(canonical);
     if (value && typeof value === 'object') {
       return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));

@@ -84,9 +84,12 @@ describe('createGeneration input validation', () => {
       { input: { prompt: 'a harbour at dawn', seed: 3, durationSeconds: 0.5, fps: 2 }, key: 'order-43' }, user.token);
     expect(clip.errors?.[0].extensions).toEqual({ code: 'CONFLICT', field: 'idempotencyKey' });
     expect(await jobsAndQueue()).toEqual(before);
-    // The first request again still gets its job.
+    // The first request again still gets its job, with its prompt spaced as the service stores it or not.
     const again = await gqlData<any>(app.url, CREATE, { input: { prompt: 'a harbour at dawn', seed: 3 }, key: 'order-43' }, user.token);
     expect(again.createGeneration.id).toBe(first.createGeneration.id);
+    const spaced = await gqlData<any>(app.url, CREATE, { input: { prompt: '  a harbour at dawn ', seed: 3 }, key: 'order-43' }, user.token);
+    expect(spaced.createGeneration.id).toBe(first.createGeneration.id);
+    expect(await jobsAndQueue()).toEqual(before);
   });
 
   it('cancels a pending job: CANCELLED, removed from the queue', async () => {
