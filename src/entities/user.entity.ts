@@ -6,7 +6,7 @@ import { Role, Tier } from './enums';
 @ObjectType({ description: 'A person or integration account.' })
 @Entity('users')
 export class User extends Identified {
-  @Field(() => String, { description: 'Normalised (trimmed, lower-case) email address.' })
+  /** Normalised (trimmed, lower-case). GraphQL's `User.email` is UserResolver.email: masked for others (docs/security.md). */
   @Index({ unique: true })
   @Column('text')
   email: string;

@@ -1,8 +1,18 @@
-import { Arg, Ctx, Field, ID, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, Field, FieldResolver, ID, Info, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { ApiKey, Role, Tier, TierPolicy, User } from '../entities';
 import { badInput } from '../kernel/errors';
+import { emailShownTo } from '../services/access-rules';
 import { assertPageSize } from '../services/album-images';
 import { originOf, viewerOf, type AppContext } from './context';
+import { ViewerDependent } from './viewer-dependent';
+
+/** An email as others see it: its first character, `…`, and the domain (`b…@example.com`). */
+function maskedEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  const first = Array.from(email)[0] ?? '';
+  return `${first}…${at >= 0 ? email.slice(at) : ''}`;
+}
 
 @ObjectType({ description: 'A signed-in session: the JWT to send as `Authorization: Bearer <token>`.' })
 export class AuthPayload {
@@ -46,8 +56,21 @@ export class Usage {
   resetsAt: Date;
 }
 
-@Resolver()
+@Resolver(() => User)
 export class UserResolver {
+  @ViewerDependent()
+  @FieldResolver(() => String, {
+    description: 'Email address, normalised (trimmed, lower case): in full to the user themselves and to admins; '
+      + 'to anyone else who can reach the account (session members, album sharees) masked as its first character, `…` and the domain '
+      + '(`b…@example.com`), so show `displayName` instead.',
+  })
+  email(@Root() user: User, @Ctx() ctx: AppContext, @Info() info: GraphQLResolveInfo): string {
+    // AuthPayload.user is the account that just signed in (register, login, completeSignIn): the caller's own,
+    // before the request has a viewer.
+    const ownSignIn = info.path.prev?.typename === AuthPayload.name;
+    return ownSignIn || emailShownTo(user, ctx.viewer?.user ?? null) ? user.email : maskedEmail(user.email);
+  }
+
   @Query(() => User, { nullable: true, description: 'The signed-in user, or null for anonymous callers.' })
   me(@Ctx() ctx: AppContext): User | null {
     return ctx.viewer?.user ?? null;

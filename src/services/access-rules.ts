@@ -26,6 +26,17 @@ export function tierAllows(userTier: Tier, minTier: Tier): boolean {
   return TIER_RANK[userTier] >= TIER_RANK[minTier];
 }
 
+// ---- Users ------------------------------------------------------------------
+
+/**
+ * Whether `viewer` reads `user`'s email in full: their own, and admins every
+ * one; anyone else who reaches the account (a session member, an album
+ * sharee) gets it masked (docs/security.md, "Email addresses").
+ */
+export function emailShownTo(user: Pick<User, 'id'>, viewer: Subject | null): boolean {
+  return viewer !== null && (viewer.id === user.id || isAdmin(viewer));
+}
+
 // ---- Sessions ---------------------------------------------------------------
 
 /** Members see a session; admins see every session. */

@@ -5,14 +5,14 @@ import { AiModel, Album, AlbumShare, Image, InferenceBackend, Job, JobKind, JobS
 import { GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { assertUuid } from '../kernel/ids';
 import { cancelFlagKey } from '../kernel/queues';
-import { badInput, forbidden } from '../kernel/errors';
+import { badInput, forbidden, quotaExceeded } from '../kernel/errors';
 import type { CachedModels } from './cached-models';
 import type { QueuePlace } from './queue-positions';
 import { IdempotencyKeys } from './idempotency';
 import { runScriptChain } from '../redis/script';
 import type { Logger } from '../observability/logger';
 import type { AccessPolicy } from './access';
-import { AlbumAccessRole, albumRoleWith, allowedWithSessionRole, presetVisibleTo, tierAllows } from './access-rules';
+import { AlbumAccessRole, albumRoleWith, allowedWithSessionRole, loraListedFor, presetVisibleTo, tierAllows } from './access-rules';
 import type { Viewer } from './auth';
 import type { Clock } from '../kernel/clock';
 import {
@@ -295,16 +295,20 @@ export class JobService {
     }
     // One query for all of them; errors still name the first LoRA at fault.
     const rows = await this.deps.db.getRepository(Lora).find({
-      select: { id: true, name: true, active: true, baseModelId: true, minTier: true },
+      select: { id: true, name: true, active: true, ownerId: true, baseModelId: true, minTier: true },
       where: { id: In(params.loras.map((l) => l.loraId)) },
     });
     for (const [i, applied] of params.loras.entries()) {
       const lora = rows.find((row) => row.id === applied.loraId);
       const field = `loras[${i}].loraId`;
-      if (!lora) throw badInput(field, 'LoRA not found');
+      // One the caller cannot list (someone else's inactive LoRA) reads exactly as an unknown id (docs/security.md).
+      if (!lora || !loraListedFor(lora, user)) throw badInput(field, 'LoRA not found');
       if (!lora.active) throw badInput(field, `LoRA ${lora.name} is inactive`);
       if (lora.baseModelId !== model.id) throw badInput(field, `LoRA ${lora.name} is for another base model`);
-      if (!tierAllows(user.tier, lora.minTier)) throw forbidden(`LoRA ${lora.name} needs the ${lora.minTier} tier`);
+      if (!tierAllows(user.tier, lora.minTier)) {
+        // Beyond the tier, as a generation's other tier caps answer (docs/generation-parameters.md): none of it on this tier.
+        throw quotaExceeded(`LoRA ${lora.name} needs the ${lora.minTier} tier (yours is ${user.tier}); upgrade to use it`, 0, null, field);
+      }
     }
   }
 

@@ -10,7 +10,7 @@ import { readModelIndex } from '../gpu-worker/pipeline/model-files';
 import { checkNumber, GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { AppError, badInput, forbidden, notFound } from '../kernel/errors';
 import type { ArtifactStore } from '../storage/artifact-store';
-import { loraListedWhere, managedBy } from './access-rules';
+import { loraListedFor, loraListedWhere, managedBy } from './access-rules';
 import { assertUuid } from '../kernel/ids';
 import { throwIfViolated } from './generation-input';
 import type { UploadService } from './uploads';
@@ -109,6 +109,8 @@ export class LoraService {
   /** Owner or admin switches a LoRA on or off for new jobs. */
   async setActive(user: User, id: string, active: boolean): Promise<Lora> {
     const lora = await this.get(id);
+    // One the caller cannot list (someone else's inactive LoRA) reads as an unknown id (docs/security.md).
+    if (!loraListedFor(lora, user)) throw notFound('LoRA');
     if (!managedBy(lora, user)) throw forbidden('Only the LoRA\'s owner or an admin can do this');
     await this.db.getRepository(Lora).update({ id: lora.id }, { active });
     return { ...lora, active } as Lora;

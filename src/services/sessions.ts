@@ -6,7 +6,7 @@ import {
 import { badInput, forbidden, notFound, quotaExceeded } from '../kernel/errors';
 import type { EventPublisher } from '../kernel/events';
 import type { AccessPolicy } from './access';
-import { sessionManagedBy } from './access-rules';
+import { sessionManagedBy, sessionVisibleTo } from './access-rules';
 import type { AuditLog, RequestOrigin } from './audit-log';
 import { sha256 } from '../kernel/hashing';
 import type { Clock } from '../kernel/clock';
@@ -75,8 +75,10 @@ export class SessionService {
 
   async revokeInvite(user: User, inviteId: string): Promise<SessionInvite> {
     const invite = await this.db.getRepository(SessionInvite).findOneBy({ id: assertUuid('id', inviteId) });
-    if (!invite) throw notFound('Invite');
-    await this.assertOwner(user, invite.sessionId);
+    // A non-member is answered as for an invite that does not exist: nothing tells them the session has one (docs/security.md).
+    const role = invite ? await this.access.sessionRole(invite.sessionId, user.id) : null;
+    if (!invite || !sessionVisibleTo(user, role)) throw notFound('Invite');
+    if (!sessionManagedBy(user, role)) throw forbidden('Only the session owner can do this');
     invite.revokedAt = invite.revokedAt ?? this.clock.now();
     await this.db.getRepository(SessionInvite).update({ id: invite.id }, { revokedAt: invite.revokedAt });
     return invite;

@@ -137,14 +137,14 @@ describe('LoRAs', () => {
     const seen = (await gqlData<any>(app.url, '{ loras { id usable minTier } }', {}, u.token)).loras.find((l: any) => l.id === lora.id);
     expect(seen).toEqual({ id: lora.id, usable: false, minTier: 'PRO' });
     const refused = await gql<any>(app.url, 'mutation($l:ID!){ createGeneration(input:{ prompt:"x", width:64, height:64, steps:1, loras:[{ loraId:$l, weight:1 }] }){ id } }', { l: lora.id }, u.token);
-    expect(refused.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(refused.errors?.[0].extensions).toMatchObject({ code: 'QUOTA_EXCEEDED', field: 'loras[0].loraId', limit: 0 });
 
     await gqlData(app.url, 'mutation($id:ID!){ setLoraActive(id:$id, active:false){ active } }', { id: lora.id }, u.token);
     const other = await signUp(app.url);
     const list = await gqlData<any>(app.url, '{ loras { id } }', {}, other.token);
     expect(list.loras.map((l: any) => l.id)).not.toContain(lora.id);
     const byOther = await gql<any>(app.url, 'mutation($id:ID!){ setLoraActive(id:$id, active:true){ active } }', { id: lora.id }, other.token);
-    expect(byOther.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(byOther.errors?.[0].extensions?.code).toBe('NOT_FOUND'); // not theirs to list: as an unknown id
   });
 });
 

@@ -22,9 +22,17 @@ export function relativeTime(iso: string | null | undefined): string {
   return `${Math.floor(seconds / 86400)} d ago`;
 }
 
+/**
+ * Who someone is, in a list or a caption: their display name, else their
+ * address. Another user's address comes masked (`b…@example.com`,
+ * docs/security.md "Email addresses") and is shown whole, domain included,
+ * so two teammates without a display name can still be told apart; your own
+ * is shortened to its local part.
+ */
 export function personName(user: { displayName?: string | null; email: string } | null | undefined): string {
   if (!user) return 'someone';
-  return user.displayName || user.email.split('@')[0];
+  if (user.displayName) return user.displayName;
+  return user.email.includes('…') ? user.email : user.email.split('@')[0];
 }
 
 /** A wait the server asks for (retryAfterSeconds), short: "3 s", "4 min", "5 h 12 min". */
