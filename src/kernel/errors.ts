@@ -72,7 +72,9 @@ export class AppError extends Error {
 
 export const badInput = (field: string, message: string): AppError => new AppError(ErrorCode.BAD_USER_INPUT, message, { field });
 
-export const notFound = (what: string): AppError => new AppError(ErrorCode.NOT_FOUND, `${what} not found`);
+/** NOT_FOUND; `field` names the argument that held the id when the id was part of a larger request. */
+export const notFound = (what: string, field?: string): AppError =>
+  new AppError(ErrorCode.NOT_FOUND, `${what} not found`, field ? { field } : {});
 
 export const forbidden = (message = 'You are not allowed to do this'): AppError => new AppError(ErrorCode.FORBIDDEN, message);
 

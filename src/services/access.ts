@@ -32,12 +32,12 @@ export class AccessPolicy {
   }
 
   /** The session, if `user` is a member (admins see all); otherwise NOT_FOUND. */
-  async assertSessionMember(user: User, sessionId: string): Promise<{ session: CollabSession; role: SessionRole | null }> {
-    assertUuid('sessionId', sessionId);
+  async assertSessionMember(user: User, sessionId: string, field = 'sessionId'): Promise<{ session: CollabSession; role: SessionRole | null }> {
+    assertUuid(field, sessionId);
     const session = await this.db.getRepository(CollabSession).findOneBy({ id: sessionId });
-    if (!session) throw notFound('Session');
+    if (!session) throw notFound('Session', field);
     const role = await this.sessionRole(sessionId, user.id);
-    if (!sessionVisibleTo(user, role)) throw notFound('Session');
+    if (!sessionVisibleTo(user, role)) throw notFound('Session', field);
     return { session, role };
   }
 

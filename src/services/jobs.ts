@@ -270,7 +270,10 @@ export class JobService {
     const model = modelId ? await this.deps.models.byId(modelId) : await this.deps.models.theDefault();
     if (!model) throw badInput('modelId', modelId ? 'Model not found' : 'No default model is installed');
     if (!model.enabled) throw badInput('modelId', `Model ${model.name} is disabled`);
-    if (!tierAllows(user.tier, model.minTier)) throw forbidden(`Model ${model.name} needs the ${model.minTier} tier`);
+    if (!tierAllows(user.tier, model.minTier)) {
+      // As a LoRA above the tier (assertLorasUsable): QUOTA_EXCEEDED on the field, none of it open to this tier.
+      throw quotaExceeded(`Model ${model.name} needs the ${model.minTier} tier (yours is ${user.tier}); upgrade to use it`, 0, null, 'modelId');
+    }
     return model;
   }
 

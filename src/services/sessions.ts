@@ -37,7 +37,7 @@ export class SessionService {
   }
 
   get(user: User, sessionId: string): Promise<CollabSession> {
-    return this.access.assertSessionMember(user, assertUuid('id', sessionId)).then((r) => r.session);
+    return this.access.assertSessionMember(user, assertUuid('id', sessionId), 'id').then((r) => r.session);
   }
 
   async listFor(user: User): Promise<CollabSession[]> {

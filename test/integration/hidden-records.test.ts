@@ -65,6 +65,32 @@ describe('a LoRA above the caller\'s tier', () => {
   });
 });
 
+describe('a model above the caller\'s tier', () => {
+  it('is QUOTA_EXCEEDED on modelId, naming the tier it needs, as a LoRA above it', async () => {
+    const free = await signUp(app.url, 'model-free');
+    const [model] = await app.db.query(`SELECT id, name FROM models WHERE enabled ORDER BY name LIMIT 1`);
+    const SET_TIER = 'mutation($m:ID!, $t:Tier!){ setModelMinTier(id:$m, minTier:$t){ id } }';
+    await gqlData(app.url, SET_TIER, { m: model.id, t: 'PRO' }, admin);
+    try {
+      const res = await gql<any>(app.url, 'mutation($m:ID!){ createGeneration(input:{ prompt:"x", modelId:$m }){ id } }', { m: model.id }, free.token);
+      expect(res.errors?.[0].extensions).toEqual({ code: 'QUOTA_EXCEEDED', field: 'modelId', limit: 0, retryAfterSeconds: null });
+      expect(res.errors?.[0].message).toBe(`Model ${model.name} needs the PRO tier (yours is FREE); upgrade to use it`);
+    } finally {
+      await gqlData(app.url, SET_TIER, { m: model.id, t: 'FREE' }, admin);
+    }
+  });
+});
+
+describe('an unknown or hidden session named in a request', () => {
+  it('is NOT_FOUND with the field that named it', async () => {
+    const user = await signUp(app.url, 'session-field');
+    const res = await gql<any>(app.url, 'mutation($s:ID!){ createGeneration(input:{ prompt:"x", sessionId:$s }){ id } }', { s: UNKNOWN_ID }, user.token);
+    expect(res.errors?.[0].extensions).toEqual({ code: 'NOT_FOUND', field: 'sessionId' });
+    const feed = await gql<any>(app.url, 'query($s:ID!){ jobs(sessionId:$s){ edges { node { id } } } }', { s: UNKNOWN_ID }, user.token);
+    expect(feed.errors?.[0].extensions).toEqual({ code: 'NOT_FOUND', field: 'sessionId' });
+  });
+});
+
 describe('revokeSessionInvite', () => {
   it('by a non-member reads exactly as an unknown invite; a member who is not the owner is refused', async () => {
     const owner = await signUp(app.url, 'invite-owner');
