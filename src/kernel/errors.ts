@@ -76,6 +76,12 @@ export const badInput = (field: string, message: string): AppError => new AppErr
 export const notFound = (what: string, field?: string): AppError =>
   new AppError(ErrorCode.NOT_FOUND, `${what} not found`, field ? { field } : {});
 
+/**
+ * CONFLICT: the record's state does not allow this now (cancel a finished job, delete a running one);
+ * `field` names the argument that named the record.
+ */
+export const stateConflict = (field: string, message: string): AppError => new AppError(ErrorCode.CONFLICT, message, { field });
+
 export const forbidden = (message = 'You are not allowed to do this'): AppError => new AppError(ErrorCode.FORBIDDEN, message);
 
 export const unauthenticated = (message = 'Sign in first: send Authorization: Bearer <token or API key>'): AppError =>

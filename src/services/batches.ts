@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Brackets, DataSource, In, IsNull, MoreThan } from 'typeorm';
 import { Batch, BatchStatus, Job, OPEN_JOB_STATUSES, Preset, type User } from '../entities';
-import { badInput } from '../kernel/errors';
+import { badInput, stateConflict } from '../kernel/errors';
 import { decodeKeysetCursor, decodePositionCursor, encodeKeysetCursor, encodePositionCursor } from '../kernel/paging';
 import type { Logger } from '../observability/logger';
 import type { AccessPolicy } from './access';
@@ -158,7 +158,7 @@ export class BatchService {
    */
   async cancelBatch(viewer: Viewer, batchId: string): Promise<Batch> {
     const batch = await this.deps.access.assertCanControlBatch(viewer.user, batchId);
-    if (batch.status !== BatchStatus.RUNNING) throw badInput('id', `Batch is already ${batch.status}`);
+    if (batch.status !== BatchStatus.RUNNING) throw stateConflict('id', `Batch is already ${batch.status}`);
     await this.deps.db.getRepository(Batch).update({ id: batch.id, cancelRequestedAt: IsNull() }, { cancelRequestedAt: this.deps.clock.now() });
     const open = await this.deps.db.getRepository(Job).find({ where: { batchId: batch.id, status: In([...OPEN_JOB_STATUSES]) }, order: { batchIndex: 'DESC' } });
     // Last first: a waiting job further back is never picked up while the ones ahead of it are withdrawn.

@@ -4,7 +4,7 @@ import {
 } from '../entities';
 import type { Clock } from '../kernel/clock';
 import type { EventPublisher } from '../kernel/events';
-import { AppError, badInput, ErrorCode, notFound } from '../kernel/errors';
+import { AppError, badInput, ErrorCode, notFound, stateConflict } from '../kernel/errors';
 import { assertUuid } from '../kernel/ids';
 import type { Logger } from '../observability/logger';
 import type { ArtifactStore } from '../storage/artifact-store';
@@ -56,7 +56,7 @@ export class DataLifecycle {
     const job = await this.o.db.getRepository(Job).findOneBy({ id: assertUuid('id', id), ownerId: user.id });
     if (!job) throw notFound('Job');
     if ((OPEN_JOB_STATUSES as readonly string[]).includes(job.status)) {
-      throw new AppError(ErrorCode.CONFLICT, 'The job is still queued or running: cancel it first');
+      throw stateConflict('id', 'The job is still queued or running: cancel it first');
     }
     await this.removeFiles(await this.o.db.transaction((m) => this.deleteJobs(m, [job.id])));
     return true;

@@ -5,7 +5,7 @@ import { AiModel, Album, AlbumShare, Image, InferenceBackend, Job, JobKind, JobS
 import { GENERATION_LIMITS } from '../kernel/generation-parameters';
 import { assertUuid } from '../kernel/ids';
 import { cancelFlagKey } from '../kernel/queues';
-import { badInput, forbidden, quotaExceeded } from '../kernel/errors';
+import { badInput, forbidden, quotaExceeded, stateConflict } from '../kernel/errors';
 import type { CachedModels } from './cached-models';
 import type { QueuePlace } from './queue-positions';
 import { IdempotencyKeys } from './idempotency';
@@ -330,7 +330,7 @@ export class JobService {
     if (await this.stop(job, viewer.user.id)) return this.deps.db.getRepository(Job).findOneByOrFail({ id: jobId });
     const fresh = await this.deps.db.getRepository(Job).findOneByOrFail({ id: jobId });
     if (fresh.status === JobStatus.COMPLETED || fresh.status === JobStatus.FAILED) {
-      throw badInput('id', `Job is already ${fresh.status}`);
+      throw stateConflict('id', `Job is already ${fresh.status}`);
     }
     if (fresh.status === JobStatus.CANCELLED) {
       // Cancelled already: if that cancel lost its end to an outage (its caller got SERVICE_UNAVAILABLE and
@@ -368,7 +368,7 @@ export class JobService {
   async retryJob(viewer: Viewer, jobId: string, requestId: string | null): Promise<Job> {
     const job = await this.deps.access.assertCanControlJob(viewer.user, assertUuid('id', jobId));
     if (job.status !== JobStatus.FAILED && job.status !== JobStatus.CANCELLED) {
-      throw badInput('id', `Only FAILED or CANCELLED jobs can be retried; this one is ${job.status}`);
+      throw stateConflict('id', `Only FAILED or CANCELLED jobs can be retried; this one is ${job.status}`);
     }
     if (job.kind === JobKind.VIDEO) {
       // The stored prompt already has any template; the clip's settings are the row's.

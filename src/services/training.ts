@@ -4,7 +4,7 @@ import {
 } from '../entities';
 import { secondsUntilUtcMidnight, utcDay } from '../kernel/clock';
 import type { Clock } from '../kernel/clock';
-import { AppError, ErrorCode, badInput, forbidden, notFound, quotaExceeded } from '../kernel/errors';
+import { AppError, ErrorCode, badInput, forbidden, notFound, quotaExceeded, stateConflict } from '../kernel/errors';
 import { checkNumber, type NumberLimit } from '../kernel/generation-parameters';
 import { assertUuid } from '../kernel/ids';
 import { TRAINING_DEFAULTS, TRAINING_LIMITS as L, modelTrainingDefaults, type ModelTrainingDefaults, type TrainingConfig } from '../kernel/training-parameters';
@@ -72,7 +72,7 @@ export function validateTrainingConfig(input: TrainingInputData, randomSeed: () 
   };
 }
 
-/** The pace assumed for a run with no step done yet: 0.1 s a step, as the generation quotas assume (services/quotas.ts). */
+/** The pace assumed for a run with no step done yet: 0.1 s a step. */
 const ASSUMED_SECONDS_PER_STEP = 0.1;
 
 /**
@@ -196,7 +196,7 @@ export class TrainingService {
     const run = await this.get(user, id);
     if (run.ownerId !== user.id && user.role !== Role.ADMIN) throw forbidden('Only the run\'s owner or an admin can cancel it');
     if (run.status === TrainingStatus.COMPLETED || run.status === TrainingStatus.FAILED) {
-      throw badInput('id', `Training run is already ${run.status}`);
+      throw stateConflict('id', `Training run is already ${run.status}`);
     }
     if (run.status === TrainingStatus.QUEUED && (await this.lifecycle.cancel(run, 0, [TrainingStatus.QUEUED]))) {
       return this.get(user, id);

@@ -240,7 +240,7 @@ describe('batches', () => {
     // Slots went back: the owner's open-job set is empty.
     expect(await app.redis.zcard(`${app.env.ATELIER_REDIS_PREFIX}:quota:open:${owner.id}`)).toBe(0);
     const again = await gql<any>(app.url, 'mutation($id:ID!){ cancelBatch(id:$id){ id } }', { id: createBatch.id }, owner.token);
-    expect(again.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
+    expect(again.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', field: 'id' });
   });
 
   it('a batch created in a session appears live there: its counts and its jobs\' events reach a member', async () => {

@@ -99,6 +99,18 @@ describe('createGeneration input validation', () => {
     expect(await app.queue.getJob(job.id)).toBeUndefined();
   });
 
+  it('a job whose state does not allow the change is CONFLICT on id, and nothing changes', async () => {
+    const job = (await gqlData<any>(app.url, CREATE, { input: { prompt: 'in the way' } }, user.token)).createGeneration;
+    const answer = async (mutation: string) => {
+      const res = await gql<any>(app.url, `mutation($id:ID!){ ${mutation}(id:$id) ${mutation === 'deleteJob' ? '' : '{ id }'} }`, { id: job.id }, user.token);
+      return { extensions: res.errors?.[0].extensions, status: (await app.db.query('SELECT status FROM jobs WHERE id = $1', [job.id]))[0].status };
+    };
+    expect(await answer('retryJob')).toEqual({ extensions: { code: 'CONFLICT', field: 'id' }, status: 'PENDING' });
+    expect(await answer('deleteJob')).toEqual({ extensions: { code: 'CONFLICT', field: 'id' }, status: 'PENDING' });
+    await app.db.query(`UPDATE jobs SET status = 'COMPLETED' WHERE id = $1`, [job.id]);
+    expect(await answer('cancelJob')).toEqual({ extensions: { code: 'CONFLICT', field: 'id' }, status: 'COMPLETED' });
+  });
+
   it('lists my jobs as a Relay connection with filters and cursors', async () => {
     const page1 = await gqlData<any>(app.url, '{ jobs(first: 2) { edges { cursor node { id createdAt } } pageInfo { hasNextPage endCursor } } }', {}, user.token);
     expect(page1.jobs.edges).toHaveLength(2);

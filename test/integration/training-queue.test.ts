@@ -58,14 +58,14 @@ describe('the training queue', () => {
     expect((await gqlData<any>(app.url, START, { i: { datasetId: await datasetOf(u.token), loraName: 'next', steps: 10 } }, u.token)).startTraining.status).toBe('QUEUED');
   });
 
-  it('refuses to cancel a completed or failed run (BAD_USER_INPUT on id, like cancelJob) and changes nothing', async () => {
+  it('refuses to cancel a completed or failed run (CONFLICT on id, like cancelJob) and changes nothing', async () => {
     const u = await factory.user(app, { tier: 'PRO' });
     const run = (await gqlData<any>(app.url, START, { i: { datasetId: await datasetOf(u.token), loraName: 'ended', steps: 10 } }, u.token)).startTraining;
     for (const status of [TrainingStatus.COMPLETED, TrainingStatus.FAILED]) {
       // Ended as a worker would leave it (nothing runs in this app).
       await app.db.getRepository(TrainingRun).update({ id: run.id }, { status, finishedAt: new Date() });
       const res = await gql(app.url, 'mutation($id:ID!){ cancelTraining(id:$id){ status } }', { id: run.id }, u.token);
-      expect(res.errors?.[0], status).toMatchObject({ message: `Training run is already ${status}`, extensions: { code: 'BAD_USER_INPUT', field: 'id' } });
+      expect(res.errors?.[0], status).toMatchObject({ message: `Training run is already ${status}`, extensions: { code: 'CONFLICT', field: 'id' } });
       expect((await app.db.getRepository(TrainingRun).findOneByOrFail({ id: run.id })).status).toBe(status);
       expect(await app.redis.exists(trainingCancelKey(app.config.redisPrefix, run.id))).toBe(0);
     }
