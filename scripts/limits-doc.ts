@@ -6,6 +6,7 @@ import { GENERATION_LIMITS, VIDEO_DEFAULTS, VIDEO_LIMITS } from '../src/kernel/g
 import { BATCH_LIMITS } from '../src/services/batch-plan';
 import { TRAINING_LIMITS } from '../src/kernel/training-parameters';
 import { DATASET_IMAGE_LIMITS } from '../src/services/dataset-images';
+import { MAX_ACTIVE_API_KEYS } from '../src/services/auth';
 import { IDEMPOTENCY_TTL_SECONDS } from '../src/services/jobs';
 import { WEBHOOK_DELIVERY_ATTEMPTS } from '../src/services/webhook-queue';
 import { EVENT_LOG_LIMITS } from '../src/subscriptions/event-log';
@@ -75,6 +76,29 @@ ${cell(config.adminGenerationsPerMinute)} generations per minute (\`ATELIER_ADMI
 \`ATELIER_ADMIN_GENERATIONS_PER_MINUTE\`). Across the whole service at most
 ${cell(config.maxQueuedJobs)} jobs are queued or running at once (\`ATELIER_MAX_QUEUED_JOBS\`).
 
+## Refusals
+
+A generation, clip, batch or API key past a limit is refused with
+\`QUOTA_EXCEEDED\`, the \`limit\`, and what it counts: the input \`field\` that
+asks for too much, or, for jobs queued or running, the \`scope\` of the count.
+\`retryAfterSeconds\` says when waiting lifts it:
+
+| limit | named by | \`retryAfterSeconds\` |
+| --- | --- | --- |
+| a value beyond the tier (size, steps, images per job, a clip's length…) | \`field\`: that input | null: waiting does not lift it |
+| images per UTC day | \`field: "count"\` (a batch: \`"batch"\`), with \`remaining\` | seconds until 00:00 UTC |
+| seconds of video per UTC day | \`field: "durationSeconds"\`, with \`remaining\` | seconds until 00:00 UTC |
+| batches per rolling hour | \`field: "batch"\` | until the oldest batch of the hour leaves it (null when the tier allows none) |
+| jobs queued or running at once | \`scope: "USER"\` (a batch: also \`field: "batch"\`) | until the first of your running jobs is expected to end (its \`etaSeconds\`); null while all of yours wait in line (when they end depends on what runs ahead of them), before their model has finished a job, or when a batch is larger than the tier allows |
+| jobs queued or running across the service | \`scope: "SERVICE"\` | 60 |
+| active API keys per account | \`field: "name"\` | null: revoke a key to make room |
+
+A refusal that is the whole answer and names a wait is HTTP 429 with the same
+number in \`Retry-After\`: the SDK, the CLI and the MCP server wait that long
+and try again when it is 60 s or less, and hand a longer one to the caller.
+One with null keeps HTTP 200 and is not retried. A slot for jobs at once is a count, freed when one of your jobs
+ends, whenever that is: watch them (\`jobUpdated\`) or \`usage { openJobs }\`.
+
 ## Every generation, whatever the tier
 
 | parameter | range |
@@ -115,6 +139,7 @@ ${cell(config.maxQueuedJobs)} jobs are queued or running at once (\`ATELIER_MAX_
 | open graphql-ws connections per user | ${config.maxConnectionsPerUser} | \`ATELIER_MAX_CONNECTIONS_PER_USER\` |
 | signed-out graphql-ws connections per address, per replica | ${config.maxAnonymousConnectionsPerAddress} | \`ATELIER_MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS\` |
 | largest upload | ${Math.round(config.maxUploadBytes / 1024 / 1024)} MB | \`ATELIER_MAX_UPLOAD_MB\` |
+| API keys not revoked, per account (\`createApiKey\`) | ${MAX_ACTIVE_API_KEYS} | (fixed) |
 | GraphQL body and graphql-ws message | 1 MiB | (fixed; [request-limits.md](request-limits.md)) |
 
 ## Retention

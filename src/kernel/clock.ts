@@ -19,10 +19,14 @@ export class ManualClock implements Clock {
   }
 }
 
+/** The next UTC midnight after `now`: when the daily allowances reset. */
+export function nextUtcMidnight(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
+}
+
 /** Seconds until the next UTC midnight, at least 1. */
 export function secondsUntilUtcMidnight(now: Date): number {
-  const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
-  return Math.max(1, Math.ceil((next - now.getTime()) / 1000));
+  return Math.max(1, Math.ceil((nextUtcMidnight(now).getTime() - now.getTime()) / 1000));
 }
 
 /** The UTC day (YYYY-MM-DD) a moment falls in. */

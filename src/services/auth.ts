@@ -2,9 +2,9 @@ import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import jwt from 'jsonwebtoken';
 import { LRUCache } from 'lru-cache';
-import { DataSource } from 'typeorm';
+import { DataSource, IsNull } from 'typeorm';
 import { ApiKey, AuditEventKind, Role, Tier, User, type TierPolicy } from '../entities';
-import { AppError, badInput, findAppError, notFound, unauthenticated } from '../kernel/errors';
+import { AppError, badInput, findAppError, notFound, quotaExceeded, unauthenticated } from '../kernel/errors';
 import type { Clock } from '../kernel/clock';
 import { sha256 } from '../kernel/hashing';
 import { assertUuid, isUuid } from '../kernel/ids';
@@ -28,6 +28,12 @@ export interface Viewer {
 }
 
 const API_KEY_PREFIX = 'atl_';
+
+/**
+ * Keys not yet revoked that one account may hold (docs/limits.md): enough for
+ * a key per script or machine, while a token cannot mint keys without end.
+ */
+export const MAX_ACTIVE_API_KEYS = 50;
 
 /** A refused credential: UNAUTHENTICATED to the client, with what the audit log records about it. */
 class AuthFailure extends AppError {
@@ -276,7 +282,15 @@ export class AuthService {
       lastUsedAt: null,
       revokedAt: null,
     });
-    await this.db.getRepository(ApiKey).insert(apiKey);
+    await this.db.transaction(async (manager) => {
+      // Under the user's row lock, so two creations at once cannot both take the last place.
+      await manager.getRepository(User).createQueryBuilder('u').setLock('pessimistic_write').where('u.id = :id', { id: user.id }).getOne();
+      const active = await manager.getRepository(ApiKey).countBy({ userId: user.id, revokedAt: IsNull() });
+      if (active >= MAX_ACTIVE_API_KEYS) {
+        throw quotaExceeded(`You have ${active} API keys that are not revoked, the most an account may hold; revoke one you no longer use first`, MAX_ACTIVE_API_KEYS, null, 'name');
+      }
+      await manager.getRepository(ApiKey).insert(apiKey);
+    });
     await this.audit.record({ kind: AuditEventKind.API_KEY_CREATED, actorId: user.id, origin, details: { apiKeyId: apiKey.id, name, prefix: apiKey.prefix } });
     return { apiKey, secret };
   }

@@ -2,8 +2,9 @@ import type { Redis } from 'ioredis';
 import { RedisScript, runScriptCall, type ScriptCall } from '../redis/script';
 import { DataSource, In } from 'typeorm';
 import { Job, JobKind, OPEN_JOB_STATUSES, Role, TierPolicy, UsageRecord, type Tier, type User } from '../entities';
-import { AppError, quotaExceeded } from '../kernel/errors';
-import { secondsUntilUtcMidnight, utcDay, type Clock } from '../kernel/clock';
+import { AppError } from '../kernel/errors';
+import { nextUtcMidnight, utcDay, type Clock } from '../kernel/clock';
+import { batchesPerHourRefusal, dailyRefusal, openJobsRefusal, type QuotaAsk } from './quota-refusals';
 import { checkPolicyValue, TIER_POLICY_BOUNDS, UNLIMITED, UNLIMITED_FIELDS, type EditablePolicyField } from './tier-policy-bounds';
 
 /*
@@ -38,7 +39,9 @@ return {1, 0}`);
  * images of all of them come off today's allowance and the batch counts
  * against the rolling hour, or nothing changes. KEYS: open, day, open-all,
  * batches-hour; ARGV: now, maxOpen, images, dayLimit, cap, batchesPerHour,
- * batchId, hourAgo, then the job ids.
+ * batchId, hourAgo, then the job ids. A refusal for the hour also answers
+ * when the batch whose leaving the hour lets one more in was admitted (-1
+ * when the tier allows none), so Retry-After is exact in the same round trip.
  */
 const ADMIT_BATCH_SCRIPT = new RedisScript<number[]>('atelierQuotaAdmitBatch', 4, `
 local n = #ARGV - 8
@@ -51,7 +54,13 @@ local dayLimit = tonumber(ARGV[4])
 if dayLimit >= 0 and used + tonumber(ARGV[3]) > dayLimit then return {0, 2, used} end
 local cap = tonumber(ARGV[5])
 if cap > 0 and redis.call('ZCARD', KEYS[3]) + n > cap then return {0, 3, cap} end
-if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[6]) then return {0, 4, tonumber(ARGV[6])} end
+local hourly = tonumber(ARGV[6])
+local inHour = redis.call('ZCARD', KEYS[4])
+if inHour >= hourly then
+  local frees = redis.call('ZRANGE', KEYS[4], inHour - hourly, inHour - hourly, 'WITHSCORES')
+  if frees[2] then return {0, 4, hourly, tonumber(frees[2])} end
+  return {0, 4, hourly, -1}
+end
 for i = 9, #ARGV do
   redis.call('ZADD', KEYS[1], ARGV[1], ARGV[i])
   redis.call('ZADD', KEYS[3], ARGV[1], ARGV[i])
@@ -224,53 +233,21 @@ export class QuotaService {
     if (result[0] === 0 && result[1] === 1 && (await this.reconcile(userId)) > 0) result = await admit();
     if (result[0] === 0 && result[1] === 3 && (await this.reconcileAll()) > 0) result = await admit();
     if (result[0] === 1) return;
-    this.refuse(result, policy, now, { meter, count });
+    throw await this.refusal(result, userId, policy, now, { batch: false, jobs: 1, meter, amount: count });
   }
 
-  /** The QUOTA_EXCEEDED error for an admission script's refusal [0, reason, value]. */
-  private refuse(result: number[], policy: TierPolicy, now: Date, asked: { jobs?: number; meter?: QuotaMeter; count?: number } = {}): never {
-    const { jobs = 1, meter = 'images', count = 0 } = asked;
-    if (result[1] === 0) throw new AppError('INTERNAL', 'The daily quota counter could not be rebuilt in Redis');
-    if (result[1] === 4) {
-      throw quotaExceeded(`Your ${policy.tier} tier allows ${policy.batchesPerHour} batches per hour; try again later`, policy.batchesPerHour, 60, 'batch');
+  /** The QUOTA_EXCEEDED error for an admission script's refusal [0, reason, value, …] (quota-refusals.ts). */
+  private async refusal(result: number[], userId: string, policy: TierPolicy, now: Date, ask: QuotaAsk): Promise<AppError> {
+    switch (result[1]) {
+      case 0: return new AppError('INTERNAL', 'The daily quota counter could not be rebuilt in Redis');
+      case 1: return openJobsRefusal({ db: this.db, redis: this.redis, prefix: this.prefix }, userId, policy, result[2], ask);
+      case 3:
+        return new AppError('QUOTA_EXCEEDED',
+          `The service is at capacity: ${this.limits.maxQueuedJobs} jobs are queued or running across all users; try again in a minute`,
+          { limit: this.limits.maxQueuedJobs, retryAfterSeconds: 60, scope: 'SERVICE' });
+      case 4: return batchesPerHourRefusal(policy, result[3], now);
+      default: return dailyRefusal(policy, result[2], ask, now);
     }
-    if (result[1] === 3) {
-      throw new AppError('QUOTA_EXCEEDED',
-        `The service is at capacity: ${this.limits.maxQueuedJobs} jobs are queued or running across all users; try again in a minute`,
-        { limit: this.limits.maxQueuedJobs, retryAfterSeconds: 60, scope: 'SERVICE' });
-    }
-    if (result[1] === 1 && jobs > policy.maxOpenJobs) {
-      // Waiting cannot help: the batch is larger than the tier's ceiling (retryAfterSeconds null, docs/batches.md).
-      throw quotaExceeded(
-        `This batch needs ${jobs} job slots but your ${policy.tier} tier allows ${policy.maxOpenJobs} jobs at once; `
-          + 'split it into batches of that size, or ask an admin for a higher tier',
-        policy.maxOpenJobs, null, 'batch',
-      );
-    }
-    if (result[1] === 1 && jobs > 1) {
-      throw quotaExceeded(
-        `This batch needs ${jobs} job slots; you have ${result[2]} of the ${policy.maxOpenJobs} your ${policy.tier} tier allows in use`,
-        policy.maxOpenJobs, Math.max(1, Math.round(policy.maxSteps * 0.1)), 'batch',
-      );
-    }
-    if (result[1] === 1) {
-      throw quotaExceeded(
-        `You have ${policy.maxOpenJobs} jobs queued or running, the most your ${policy.tier} tier allows; wait for one to finish`,
-        policy.maxOpenJobs,
-        Math.max(1, Math.round(policy.maxSteps * 0.1)),
-      );
-    }
-    if (meter === 'videoSeconds') {
-      throw quotaExceeded(
-        `Daily limit of ${policy.videoSecondsPerDay} seconds of video reached (${result[2]} used, this clip needs ${count}); it resets at UTC midnight`,
-        policy.videoSecondsPerDay ?? 0, secondsUntilUtcMidnight(now), 'durationSeconds',
-      );
-    }
-    throw quotaExceeded(
-      `Daily limit of ${policy.imagesPerDay} images reached; it resets at UTC midnight`,
-      policy.imagesPerDay ?? 0,
-      secondsUntilUtcMidnight(now),
-    );
   }
 
   /**
@@ -292,7 +269,7 @@ export class QuotaService {
     if (result[0] === 0 && result[1] === 1 && (await this.reconcile(userId)) > 0) result = await run();
     if (result[0] === 0 && result[1] === 3 && (await this.reconcileAll()) > 0) result = await run();
     if (result[0] === 1) return;
-    this.refuse(result, policy, now, { jobs: jobIds.length });
+    throw await this.refusal(result, userId, policy, now, { batch: true, jobs: jobIds.length, meter: 'images', amount: images });
   }
 
   /** Undoes `admitBatch` when the batch could not be written: the slots, the images and the hour's count. */
@@ -401,7 +378,7 @@ export class QuotaService {
       openJobs: open,
       imagesToday: Number(used ?? 0),
       videoSecondsToday: Number(videoUsed ?? 0),
-      resetsAt: new Date(now.getTime() + secondsUntilUtcMidnight(now) * 1000),
+      resetsAt: nextUtcMidnight(now),
     };
   }
 }

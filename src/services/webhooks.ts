@@ -25,8 +25,9 @@ export class WebhookService {
    */
   async setWebhook(user: User, apiKeyId: string, rawUrl: string): Promise<{ apiKey: ApiKey; secret: string }> {
     const key = await this.ownedKey(user, apiKeyId);
-    const url = await this.targets.parse(rawUrl);
+    // The key's state first: a revoked key is refused whatever the URL, without resolving its host.
     if (key.revokedAt) throw badInput('apiKeyId', 'This API key is revoked');
+    const url = await this.targets.parse(rawUrl);
     const secret = SECRET_PREFIX + randomBytes(32).toString('base64url');
     await this.keys.added(key.id); // before the row: a transition meanwhile may enqueue a delivery, never miss one
     await this.db.getRepository(ApiKey).update({ id: key.id }, { webhookUrl: url, webhookSecret: secret });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordStepCost } from '../../src/services/queue-positions';
 import { gql, signUp } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 
@@ -90,6 +91,11 @@ describe('HTTP details of /graphql', () => {
     const busy = await signUp(app.url, 'busy');
     const create = 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id } }';
     for (const prompt of ['one', 'two']) expect((await gql(app.url, create, { input: { prompt } }, busy.token)).status).toBe(200);
+    // A free slot's wait is when the user's running job is expected to end (docs/limits.md, "Refusals"):
+    // one is marked running, with its model's step time known.
+    const [{ id, model_id: modelId }] = await app.db.query('SELECT id, model_id FROM jobs WHERE owner_id = $1 LIMIT 1', [busy.id]);
+    await recordStepCost(app.redis, app.config.redisPrefix, { modelId, kind: 'IMAGE', width: 512, height: 512, steps: 20, count: 1, videoFrames: null } as any, 2000);
+    await app.db.query(`UPDATE jobs SET status = 'PROCESSING', started_at = now() WHERE id = $1`, [id]);
     const quota = await gql(app.url, create, { input: { prompt: 'three' } }, busy.token);
     expect(quota.errors?.[0]?.extensions?.code).toBe('QUOTA_EXCEEDED');
     expect(quota.status).toBe(429);

@@ -55,6 +55,8 @@ export function explainQuota(problem: ExplainedError, limits: Limits | undefined
   if (!limits || limit == null) return explainWait(problem);
   const tier = limits.tier;
   const upgrade = tier === 'ENTERPRISE' ? '' : ' Ask an admin to upgrade your tier for more.';
+  // One that waiting lifts is not the tier's ceiling on its field: today's images name `count` too (docs/limits.md, "Refusals").
+  if (problem.retryAfterSeconds != null) return `${explainWait(problem)}${upgrade}`;
   switch (field) {
     case 'width':
     case 'height':
