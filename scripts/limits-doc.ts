@@ -161,7 +161,9 @@ ends, whenever that is: watch them (\`jobUpdated\`) or \`usage { openJobs }\`.
 - **Idempotency**: the same \`idempotencyKey\` from the same user within
   ${hours(IDEMPOTENCY_TTL_SECONDS)} with the same input returns the job the first call created; concurrent
   calls create one job. The key with other input (another prompt, a clip for an image) is refused
-  with \`CONFLICT\` on \`idempotencyKey\` and makes nothing.
+  with \`CONFLICT\` on \`idempotencyKey\` and makes nothing; strings count trimmed, as they are stored.
+  Once the job is deleted the key is free again. \`retryJob\` takes no key: a retried call makes
+  another job, so read the job (\`status\`) before retrying a retry whose answer was lost.
 - **Admission**: quotas are admitted atomically across replicas; a refused
   request leaves no row, no queue entry and no counted usage.
 - **Webhooks** are delivered at least once: ${WEBHOOK_DELIVERY_ATTEMPTS} tries with doubling backoff from

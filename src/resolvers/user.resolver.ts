@@ -109,7 +109,7 @@ export class UserResolver {
     return ctx.services.auth.listApiKeys(viewerOf(ctx).user);
   }
 
-  @Mutation(() => CreatedApiKey, { description: 'Creates an API key; the secret is returned once and stored hashed.' })
+  @Mutation(() => CreatedApiKey, { description: 'Creates an API key; the secret is returned once and stored hashed. At most 50 keys that are not revoked (QUOTA_EXCEEDED on name).' })
   createApiKey(@Arg('name', () => String, { description: 'Label for the key.' }) name: string, @Ctx() ctx: AppContext): Promise<CreatedApiKey> {
     return ctx.services.auth.createApiKey(viewerOf(ctx).user, name, originOf(ctx));
   }
