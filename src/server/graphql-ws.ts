@@ -123,11 +123,15 @@ export function attachWebSocketServer(options: {
           if (code === 1006) logger.info({ transport: 'ws', userId: state.viewer?.user.id ?? null }, 'client hung up');
         });
         const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        const { socket } = ctx.extra;
         try {
           state.viewer = await services.auth.authenticate(typeof authorization === 'string' ? authorization : null, originOf(origin));
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden
         }
+        // A socket that closed while its credential was read has fired its 'close' already: a slot taken for it
+        // now (below) would never be given back, and 20 such hang-ups would lock the user out (4429).
+        if (socket.readyState !== socket.OPEN) return false;
         const address = origin.clientIp ?? 'unknown';
         if (!state.viewer && !anonymous.admit(address, ctx.extra.socket)) {
           ctx.extra.socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many signed-out connections from this address');
@@ -135,17 +139,23 @@ export function attachWebSocketServer(options: {
         }
         if (state.viewer) {
           const userId = state.viewer.user.id;
-          if (!(await registry.add(userId, state.connectionId, options.maxConnectionsPerUser))) {
-            ctx.extra.socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many open connections');
+          const added = registry.add(userId, state.connectionId, options.maxConnectionsPerUser);
+          let stopTouching: (() => void) | undefined;
+          // Listened for before the slot is taken, and the slot is given back once its add has settled: a socket
+          // that closes while the add is out still frees what the add stored.
+          socket.once('close', () => {
+            stopTouching?.();
+            if (state.expiryTimer) clearTimeout(state.expiryTimer);
+            void added.catch(() => false).then(() => registry.remove(userId, state.connectionId)).catch(() => undefined);
+          });
+          if (!(await added)) {
+            socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many open connections');
             return false;
           }
-          const stopTouching = touches.add(() => void registry.touch(userId, state.connectionId).catch(() => undefined));
-          ctx.extra.socket.once('close', () => {
-            stopTouching();
-            if (state.expiryTimer) clearTimeout(state.expiryTimer);
-            registry.remove(userId, state.connectionId).catch(() => undefined);
-          });
-          await principals.track(state, String(authorization), ctx.extra.socket);
+          if (socket.readyState !== socket.OPEN) return false;
+          stopTouching = touches.add(() => void registry.touch(userId, state.connectionId).catch(() => undefined));
+          await principals.track(state, String(authorization), socket);
+          if (socket.readyState !== socket.OPEN) return false;
           if (state.viewer.expiresAt) {
             const ms = state.viewer.expiresAt * 1000 - Date.now();
             state.expiryTimer = setTimeout(() => ctx.extra.socket.close(CLOSE_TOKEN_EXPIRED, 'Token expired'), Math.max(0, ms));

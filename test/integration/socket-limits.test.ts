@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { gql, signUp, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import { openRawSocket, subscribeFrame } from '../support/raw-socket';
@@ -53,6 +54,32 @@ describe('graphql-ws limits', () => {
     const again = await openRawSocket(app.url);
     expect(again.greeting.type).toBe('connection_ack');
     for (const socket of [...anonymous, again, signedIn]) socket.close();
+  });
+
+  it('gives back the slot of a socket that hangs up while it signs in: 25 such hang-ups do not lock the user out', async () => {
+    const hasty = await signUp(app.url, 'hasty');
+    const authenticate = app.services.auth.authenticate.bind(app.services.auth);
+    // Sign-in made slow enough that every socket below is gone before it ends (a flaky network, a busy replica).
+    const slow = vi.spyOn(app.services.auth, 'authenticate').mockImplementation(async (...args) => {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      return authenticate(...args);
+    });
+    try {
+      await Promise.all(Array.from({ length: 25 }, async () => {
+        const socket = new WebSocket(`${app.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+        await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+        socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${hasty.token}` } }));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        socket.terminate();
+      }));
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    } finally {
+      slow.mockRestore();
+    }
+    expect(await app.redis.zcard(`${app.config.redisPrefix}:ws:conn:${hasty.id}`)).toBe(0);
+    const socket = await openRawSocket(app.url, hasty.token);
+    expect(socket.greeting.type).toBe('connection_ack');
+    socket.close();
   });
 
   it('applies the caller\'s tier cost budget, as HTTP does', async () => {
