@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { Redis } from 'ioredis';
-import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import type { SubscribePayload } from 'graphql-ws';
 import { formatGraphQLError, toGraphQLError } from '../kernel/graphql-errors';
 import { newId } from '../kernel/ids';
 import type { ErrorReporter } from '../observability/error-reporter';
@@ -16,7 +17,8 @@ import { ConnectionRegistry } from '../subscriptions/connection-registry';
 import { subscribeSharingResults } from './shared-execution';
 import { viewerKey } from './viewer-dependence';
 import { CLOSE_UNAUTHORIZED, PrincipalCheck } from './principal-check';
-import { AnonymousConnections } from './socket-limits';
+import { AnonymousConnections, SocketOperations } from './socket-limits';
+import { AppError, ErrorCode } from '../kernel/errors';
 import { ValidDocuments, queryBudget } from '../schema/check-document';
 import { serveGraphqlWs } from './graphql-ws-socket';
 import { SpreadInterval } from '../subscriptions/spread-interval';
@@ -70,6 +72,8 @@ export function attachWebSocketServer(options: {
   /** Signed-out connections per client address on this replica (ATELIER_MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS). */
   maxAnonymousConnectionsPerAddress?: number;
   keepAliveMs?: number;
+  /** Operations one socket may have open at once (docs/request-limits.md). */
+  maxOperationsPerSocket?: number;
   errors: ErrorReporter;
   exposeErrorDetails: boolean;
 }) {
@@ -89,6 +93,7 @@ export function attachWebSocketServer(options: {
   const open = new Set<import('ws').WebSocket>();
   const documents = new ValidDocuments(options.schema);
   const activity = new WebSocketActivity(logger);
+  const operations = new SocketOperations(options.maxOperationsPerSocket ?? 200, 8);
   // Revocation reaches open sockets: see principal-check.ts.
   const principals = new PrincipalCheck(services.auth, services.principalStamps, logger);
   const stampSubscriber = options.redis.duplicate({ enableAutoPipelining: false });
@@ -102,6 +107,28 @@ export function attachWebSocketServer(options: {
       activity.closed(socket);
     });
   });
+
+  /**
+   * Every operation on a socket counts against the caller's per-minute limit, as each HTTP request does, and
+   * is parsed and validated here (not inside graphql-ws) so refusals carry their code like on HTTP. The
+   * GraphQLErrors returned reach the client through onError, which formats and reports them.
+   */
+  const admitOperation = async (ctx: { extra: unknown }, payload: SubscribePayload): Promise<GraphQLError[] | ExecutionArgs> => {
+    const state = (ctx.extra as { state: ConnectionState }).state;
+    const refuse = (errors: readonly GraphQLError[]) => [...errors];
+    // The principal is re-checked first: a revoked key or a changed role applies to this operation (principal-check.ts).
+    const denied = await principals.admit(state);
+    if (denied) return refuse(denied);
+    try {
+      if (state.viewer) await services.gate.throttle(state.viewer);
+    } catch (error) {
+      return refuse([toGraphQLError(error)]);
+    }
+    // The same document limits and tier cost budget as HTTP (schema/check-document.ts).
+    const document = documents.check(payload.query, payload, await queryBudget(services.quotas, state.viewer));
+    if (Array.isArray(document)) return refuse(document);
+    return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables };
+  };
 
   const server = serveGraphqlWs<Record<string, unknown>, { origin: ConnectionState['origin']; state?: ConnectionState }>(
     {
@@ -177,27 +204,33 @@ export function attachWebSocketServer(options: {
           transport: 'ws', ...state.origin,
         };
       },
-      // Every operation on a socket counts against the caller's per-minute limit, as each HTTP request does,
-      // and is parsed and validated here (not inside graphql-ws) so refusals carry their code like on HTTP.
-      onSubscribe: async (ctx, _id, payload) => {
-        const state = (ctx.extra as unknown as { state: ConnectionState }).state;
-        // GraphQLErrors returned here reach the client through onError, which formats and reports them.
-        const refuse = (errors: readonly GraphQLError[]) => [...errors];
-        // The principal is re-checked first: a revoked key or a changed role applies to this operation (principal-check.ts).
-        const denied = await principals.admit(state);
-        if (denied) return refuse(denied);
-        try {
-          if (state.viewer) await services.gate.throttle(state.viewer);
-        } catch (error) {
-          return refuse([toGraphQLError(error)]);
+      // A socket has at most `maxOperationsPerSocket` open, and sets up a few at a time (SocketOperations): its
+      // place is taken here and given back when the operation ends or is refused.
+      onSubscribe: async (ctx, id, payload) => {
+        const { socket } = ctx.extra;
+        if (!operations.open(socket, id)) {
+          return [toGraphQLError(new AppError(ErrorCode.QUOTA_EXCEEDED,
+            `This connection has ${operations.maxOpen} operations open, the most one may have: complete some first`,
+            { limit: operations.maxOpen, retryAfterSeconds: null, scope: 'SOCKET' }))];
         }
-        // The same document limits and tier cost budget as HTTP (schema/check-document.ts).
-        const document = documents.check(payload.query, payload, await queryBudget(services.quotas, state.viewer));
-        if (Array.isArray(document)) return refuse(document);
-        return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables };
+        await operations.turn(socket, id);
+        try {
+          const admitted = await admitOperation(ctx, payload);
+          if (Array.isArray(admitted)) operations.ended(socket, id);
+          return admitted;
+        } catch (error) {
+          operations.ended(socket, id);
+          throw error;
+        }
       },
-      onOperation: (ctx, id, _payload, args) => void activity.started(ctx.extra.socket, id, args),
-      onComplete: (ctx, id) => void activity.completed(ctx.extra.socket, id),
+      onOperation: (ctx, id, _payload, args) => {
+        operations.started(ctx.extra.socket, id);
+        activity.started(ctx.extra.socket, id, args);
+      },
+      onComplete: (ctx, id) => {
+        operations.ended(ctx.extra.socket, id);
+        activity.completed(ctx.extra.socket, id);
+      },
       onNext: (ctx, _id, payload, _args, result) => {
         // Handing back the (shared) result itself spares graphql-ws a copy of it per subscriber per event.
         if (!result.errors?.length) return result;

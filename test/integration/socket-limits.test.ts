@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { gql, signUp, wsClient } from '../support/graphql';
+import { gql, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
+import * as factory from '../support/factories';
 import { startTestApp, type TestApp } from '../support/app';
 import { openRawSocket, subscribeFrame } from '../support/raw-socket';
 
@@ -80,6 +81,49 @@ describe('graphql-ws limits', () => {
     const socket = await openRawSocket(app.url, hasty.token);
     expect(socket.greeting.type).toBe('connection_ack');
     socket.close();
+  });
+
+  it('caps the operations one socket has open (QUOTA_EXCEEDED, scope SOCKET) and sets a burst up a few at a time', async () => {
+    const busy = await factory.user(app, { tier: 'ENTERPRISE' });
+    const job = (await gqlData<any>(app.url, 'mutation { createGeneration(input: { prompt: "held open" }) { id } }', {}, busy.token)).createGeneration;
+    const seeJob = app.services.access.assertCanSeeJob.bind(app.services.access);
+    let inFlight = 0;
+    let most = 0;
+    const watch = vi.spyOn(app.services.access, 'assertCanSeeJob').mockImplementation(async (...args) => {
+      most = Math.max(most, ++inFlight);
+      try {
+        return await seeJob(...args);
+      } finally {
+        inFlight -= 1;
+      }
+    });
+    const socket = new WebSocket(`${app.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    const received: any[] = [];
+    socket.on('message', (data) => received.push(JSON.parse(String(data))));
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${busy.token}` } }));
+    await waitFor(async () => received.some((m) => m.type === 'connection_ack'), 5000);
+    try {
+      const feed = (n: number) => `{"id":"feed-${n}","type":"subscribe","payload":{"query":"subscription($id: ID!) { jobUpdated(jobId: $id) { type } }","variables":{"id":"${job.id}"}}}`;
+      // 200 at once: every one is set up (the job is PENDING, so each feed stays open), never more than 8 at a time.
+      for (let n = 0; n < 200; n++) socket.send(feed(n));
+      await waitFor(async () => watch.mock.calls.length === 200, 20_000);
+      expect(most).toBeLessThanOrEqual(8);
+      socket.send(feed(200));
+      await waitFor(async () => received.some((m) => m.id === 'feed-200'), 5000);
+      expect(received.find((m) => m.id === 'feed-200')).toMatchObject({
+        type: 'error', payload: [{ extensions: { code: 'QUOTA_EXCEEDED', scope: 'SOCKET', limit: 200 } }],
+      });
+      expect(received.filter((m) => m.type === 'error')).toHaveLength(1);
+      // A completed one gives its place back.
+      socket.send('{"id":"feed-0","type":"complete"}');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.send(feed(201));
+      await waitFor(async () => watch.mock.calls.length === 201, 5000);
+    } finally {
+      watch.mockRestore();
+      socket.close();
+    }
   });
 
   it('applies the caller\'s tier cost budget, as HTTP does', async () => {
