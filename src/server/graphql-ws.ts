@@ -167,11 +167,11 @@ export function attachWebSocketServer(options: {
         if (state.viewer) {
           const userId = state.viewer.user.id;
           const added = registry.add(userId, state.connectionId, options.maxConnectionsPerUser);
-          let stopTouching: (() => void) | undefined;
+          let stopTouching = (): void => undefined;
           // Listened for before the slot is taken, and the slot is given back once its add has settled: a socket
           // that closes while the add is out still frees what the add stored.
           socket.once('close', () => {
-            stopTouching?.();
+            stopTouching();
             if (state.expiryTimer) clearTimeout(state.expiryTimer);
             void added.catch(() => false).then(() => registry.remove(userId, state.connectionId)).catch(() => undefined);
           });
