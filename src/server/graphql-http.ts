@@ -65,6 +65,11 @@ function refuse(reporter: ErrorReporter, error: unknown, res: http.ServerRespons
     const described = reporter.report(new AppError(ErrorCode.BAD_REQUEST, (error as Error).message), site);
     return sendError(res, status, described.message, described.extensions);
   }
+  // A body whose Content-Encoding does not decode: zlib's error, given a 400 by the body parser but no type.
+  if (!refusal && !type && status === 400) {
+    const described = reporter.report(new AppError(ErrorCode.BAD_REQUEST, 'Request body could not be decompressed as its Content-Encoding says'), site);
+    return sendError(res, 400, described.message, described.extensions);
+  }
   const described = reporter.report(refusal ?? error, site);
   sendError(res, described.httpStatus, described.message, described.extensions);
 }

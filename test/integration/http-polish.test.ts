@@ -151,6 +151,10 @@ describe('HTTP details of /graphql', () => {
       [await post('/graphql', JSON.stringify({ query: 'a'.repeat(1100 * 1024) })), 413, 'PAYLOAD_TOO_LARGE', 'Request body over 1048576 bytes'],
       [await post('/graphql', '{}', { 'content-type': 'application/json; charset=koi8-r' }), 415, 'BAD_REQUEST', 'unsupported charset "KOI8-R"'],
       [await post('/graphql', '{}', { 'content-encoding': 'compress' }), 415, 'BAD_REQUEST', 'unsupported content encoding "compress"'],
+      ...await Promise.all(['gzip', 'deflate', 'br'].map(async (encoding) => [
+        await post('/graphql', 'not compressed at all', { 'content-encoding': encoding }), 400, 'BAD_REQUEST',
+        'Request body could not be decompressed as its Content-Encoding says',
+      ] as const)),
     ] as const;
     for (const [res, status, code, message] of refusals) {
       expect(res.status).toBe(status);
