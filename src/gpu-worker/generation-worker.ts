@@ -18,6 +18,7 @@ import { cancelFlagKey } from '../kernel/queues';
 import type { ArtifactStore } from '../storage/artifact-store';
 import type { ArtifactFileCache } from '../storage/artifact-file-cache';
 import { ModelFetchError, ModelFolders } from '../storage/model-folders';
+import { jobImageKey } from '../storage/job-files';
 import { OutageGate } from './outage-gate';
 import { RenderSlots } from './render-slots';
 import { StepReporter } from './step-reporter';
@@ -322,7 +323,7 @@ export class GenerationWorker {
     const remote = backend.kind !== BackendKind.ONNX;
     // On a local store the render thread writes the PNGs into place itself (docs/architecture.md, "The job path").
     const saveTo = this.o.store.localPathOf && job.kind !== JobKind.VIDEO
-      ? Array.from({ length: job.count }, (_, index) => this.o.store.localPathOf!(imageKey(job.id, index)))
+      ? Array.from({ length: job.count }, (_, index) => this.o.store.localPathOf!(jobImageKey(job.id, index)))
       : undefined;
     const cancelPoll = remote ? setInterval(() => reporter.checkCancel(), REMOTE_CANCEL_POLL_MS) : null;
     try {
@@ -488,7 +489,7 @@ export class GenerationWorker {
   private async completeJob(job: Job, images: GeneratedImage[], log: Logger): Promise<void> {
     const rows: NewImage[] = [];
     for (const [index, image] of images.entries()) {
-      const storageKey = imageKey(job.id, index);
+      const storageKey = jobImageKey(job.id, index);
       // Written already by the render thread (only where `saveTo` asked), or stored now.
       if (!image.savedTo) await this.results.put(storageKey, image.png, 'image/png');
       rows.push({
@@ -501,8 +502,12 @@ export class GenerationWorker {
       });
     }
     const stored = await this.lifecycle.complete(job, rows);
-    if (stored) log.info({ images: stored.length }, 'job completed');
-    else log.info('job was finished elsewhere meanwhile: images not recorded');
+    if (stored) return void log.info({ images: stored.length }, 'job completed');
+    log.info('job was finished elsewhere meanwhile: images not recorded');
+    // Ended without them (cancelled, failed, given up): nothing will ever name these files. Completed by another
+    // run (a lost lock), the same keys are its recorded images and stay.
+    const now = await this.lifecycle.transitions.find(job.id);
+    if (now?.status !== JobStatus.COMPLETED) await this.lifecycle.discardResults(job);
   }
 
   /** True when this worker's cancel won (the job was still open). */
@@ -577,7 +582,3 @@ function previewDataUrl(image: Buffer): string {
   return `data:${type};base64,${image.toString('base64')}`;
 }
 
-/** Where image `index` of a job lies in the artifact store. */
-function imageKey(jobId: string, index: number): string {
-  return `images/${jobId}/${index}.png`;
-}

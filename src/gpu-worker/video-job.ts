@@ -1,5 +1,6 @@
 import type { Job, JobVideoFile } from '../entities';
 import type { ArtifactStore } from '../storage/artifact-store';
+import { jobClipKeys } from '../storage/job-files';
 import { encodePng } from './pipeline/png';
 import { samplerKind } from './pipeline/scheduler';
 import type { ImagePipeline, LoraApplication, StepProgress } from './pipeline/types';
@@ -54,8 +55,7 @@ export async function renderVideoJob(job: Job, run: VideoJobRun): Promise<{ file
   }
   const renderMs = Date.now() - started;
   const { mp4, finishMs } = await encoder.finish();
-  const storageKey = `videos/${job.id}/clip.mp4`;
-  const posterKey = `videos/${job.id}/poster.png`;
+  const { storageKey, posterKey } = jobClipKeys(job.id);
   await run.store.put(storageKey, mp4, 'video/mp4');
   await run.store.put(posterKey, poster!, 'image/png');
   return {

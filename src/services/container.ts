@@ -66,6 +66,8 @@ export interface ServiceDeps {
   sessionIdleDays: number;
   /** Sign-up and sign-in attempts per minute per address (and sign-ins per account). */
   authAttemptsPerMinute: number;
+  /** Requests per minute per address without a valid credential (RequestGate). */
+  signedOutRequestsPerMinute: number;
   /** Where model directories live (LoRA shape checks read their model_index.json). */
   modelsDir: string;
   maxUploadBytes: number;
@@ -108,7 +110,7 @@ export function createServices(deps: ServiceDeps) {
   const batchProgress = new BatchProgress({ db, events: deps.events, grid: new BatchGrid(deps.store), clock, logger: deps.logger });
   const lifecycle = new JobLifecycle({
     db, redis, prefix, queue: deps.queue, quotas, scheduler, events: deps.events, clock, logger: deps.logger, webhooks: deps.webhooks,
-    batches: batchProgress,
+    batches: batchProgress, store: deps.store,
   });
   const jobs = new JobService({
     db, redis, prefix, quotas, rateLimiter, scheduler, lifecycle, access, clock, logger: deps.logger, models: cachedModels,
@@ -130,7 +132,7 @@ export function createServices(deps: ServiceDeps) {
     principalStamps,
     audit,
     auth,
-    gate: new RequestGate(auth, quotas, rateLimiter),
+    gate: new RequestGate(auth, quotas, rateLimiter, deps.signedOutRequestsPerMinute),
     /** Sign-in with the configured OpenID Connect provider; null when none is configured. */
     oidc,
     users: new UserService(db, principalStamps, audit),

@@ -15,6 +15,8 @@ import { finalEventOrder, type BatchProgress } from './batch-progress';
 import type { FairScheduler } from './scheduling';
 import type { JobLifecycleNotifier } from './webhook-queue';
 import { OwedEnds, OwedEndsLedger } from './owed-ends';
+import type { ArtifactStore } from '../storage/artifact-store';
+import { jobResultKeys } from '../storage/job-files';
 
 /** Pauses between looks for a job's QUEUED before STARTED: about two seconds in all. */
 const QUEUED_WAITS_MS = [0, 2, 5, 10, 20, 40, 80, 160, 320, 640, 723];
@@ -37,6 +39,8 @@ export interface JobLifecycleDeps {
   webhooks: JobLifecycleNotifier | null;
   /** Recounts a batch after each transition of one of its jobs (docs/batches.md). */
   batches: BatchProgress;
+  /** Where a job's results are stored: a job that ends without them leaves none behind (`discardResults`). */
+  store: Pick<ArtifactStore, 'delete'>;
 }
 
 /**
@@ -304,6 +308,17 @@ export class JobLifecycle {
     return true;
   }
 
+  /**
+   * Removes whatever files a run of `job` stored (jobResultKeys) for a job that ended FAILED or CANCELLED: a
+   * worker stores a job's files before its completion records them, so a run cut short leaves them otherwise.
+   * Best effort: a file that cannot be removed now is logged, and the job's end stands.
+   */
+  async discardResults(job: Pick<Job, 'id' | 'count' | 'kind'>): Promise<void> {
+    await Promise.all(jobResultKeys(job).map((key) => this.deps.store.delete(key).catch((err: unknown) => {
+      this.deps.logger.warn({ err, jobId: job.id, key }, 'a file of a job that ended without it could not be removed');
+    })));
+  }
+
   /** PROCESSING → PENDING: the job waits in the queue again (retry with backoff, or handed back on shutdown). */
   requeue(jobId: string): Promise<boolean> {
     return this.run(() => this.transitions.requeue(jobId));
@@ -311,6 +326,7 @@ export class JobLifecycle {
 
   private async afterFinal(job: Job, event: JobEvent, wasWaiting: boolean): Promise<void> {
     await this.ended(job, event);
+    await this.discardResults(job);
     // A waiting job left the line: those behind it moved up.
     if (wasWaiting) void this.announcePositions();
   }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gql, gqlData, signUp } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
+import { jobImageKey } from '../../src/storage/job-files';
 
 let app: TestApp;
 let user: factory.TestUser;
@@ -97,6 +98,14 @@ describe('createGeneration input validation', () => {
     const res = await gqlData<any>(app.url, 'mutation($id:ID!){ cancelJob(id:$id) { status } }', { id: job.id }, user.token);
     expect(res.cancelJob.status).toBe('CANCELLED');
     expect(await app.queue.getJob(job.id)).toBeUndefined();
+  });
+
+  it('a job that ends cancelled leaves no files behind from a run cut short before it recorded them', async () => {
+    const job = (await gqlData<any>(app.url, CREATE, { input: { prompt: 'cut short', count: 2 } }, user.token)).createGeneration;
+    // What a worker killed between storing its PNGs and recording them leaves, the job back in the queue.
+    for (const index of [0, 1]) await app.services.store.put(jobImageKey(job.id, index), Buffer.from('png'), 'image/png');
+    await gqlData(app.url, 'mutation($id:ID!){ cancelJob(id:$id) { status } }', { id: job.id }, user.token);
+    expect(await Promise.all([0, 1].map((index) => app.services.store.exists(jobImageKey(job.id, index))))).toEqual([false, false]);
   });
 
   it('a job whose state does not allow the change is CONFLICT on id, and nothing changes', async () => {
