@@ -161,6 +161,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
     store: storage.store, urlSigner, clock, logger,
     jwtSecret: config.jwtSecret, jwtTtlSeconds: config.jwtTtlSeconds, sessionIdleDays: config.sessionIdleDays,
     authAttemptsPerMinute: config.authAttemptsPerMinute,
+    signedOutRequestsPerMinute: config.signedOutRequestsPerMinute,
     modelsDir: config.modelsDir, maxUploadBytes: config.maxUploadBytes, oidc: config.oidc, publicUrl: config.publicUrl,
     auditLogger, auditRetentionDays: config.auditRetentionDays,
     webhookTargets: { requireHttps: config.nodeEnv === 'production', allowedNetworks: config.webhookAllowedNetworks },
@@ -193,6 +194,8 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
     services.lifecycle.owedEnds.stop();
     services.trainingLifecycle.owedEnds.stop();
   });
+  // Repeated refusals of the current minute get their count written before the database closes (docs/security.md, "Audit log").
+  cleanups.push(() => services.audit.flush());
   // Training runs whose entry will never reach a worker get a new one (docs/training.md, "Resume guarantees").
   const trainingRepair = setInterval(() => {
     services.trainingLifecycle.requeueStranded(config.reconcileSeconds, config.reconcileSeconds * 1000)

@@ -115,6 +115,8 @@ export interface AtelierConfig {
   corsOrigins: string[] | '*';
   /** Sign-up and sign-in attempts per minute per client address (sign-ins also per account). */
   authAttemptsPerMinute: number;
+  /** Requests per minute per client address without a valid credential: signed out, or a refused token or key. */
+  signedOutRequestsPerMinute: number;
   /** Express `trust proxy`: hops of proxies whose X-Forwarded-For is believed (0 = none). */
   trustProxy: number;
   /** Open graphql-ws connections one user may hold. */
@@ -407,6 +409,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     fileUrlTtlSeconds: int(env, 'ATELIER_FILE_URL_TTL_SECONDS', 3600, 10, 7 * 24 * 3600),
     corsOrigins: parseOrigins(env.ATELIER_CORS_ORIGINS, new URL(publicUrl).origin),
     authAttemptsPerMinute: int(env, 'ATELIER_AUTH_ATTEMPTS_PER_MINUTE', 30, 1, 100_000),
+    signedOutRequestsPerMinute: int(env, 'ATELIER_SIGNED_OUT_REQUESTS_PER_MINUTE', 300, 1, 10_000_000),
     trustProxy: int(env, 'ATELIER_TRUST_PROXY', 0, 0, 10),
     maxConnectionsPerUser: int(env, 'ATELIER_MAX_CONNECTIONS_PER_USER', 20, 1, 10000),
     maxAnonymousConnectionsPerAddress: int(env, 'ATELIER_MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS', 20, 1, 10000),

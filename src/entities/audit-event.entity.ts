@@ -6,7 +6,9 @@ import { AuditEventKind } from './enums';
 /**
  * One security-relevant event (sign-ins, keys, roles, memberships, admin
  * actions). Append-only: rows are inserted, never updated (a trigger refuses
- * UPDATE), and deleted only by retention (ATELIER_AUDIT_RETENTION_DAYS).
+ * UPDATE, but for raising the `count` in the details of a coalesced event:
+ * docs/security.md, "Audit log"), and deleted only by retention
+ * (ATELIER_AUDIT_RETENTION_DAYS).
  * No foreign keys: the record outlives the accounts it names.
  */
 @ObjectType({ description: 'A security audit event (ADMIN only): who did what, from where, and why it failed if it did.' })

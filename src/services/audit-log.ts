@@ -61,6 +61,32 @@ function decodeCursor(cursor: string): string {
   return match[1];
 }
 
+/** A row of `audit_events` as it is written. */
+type AuditRow = Omit<AuditEvent, 'id'>;
+
+/**
+ * Kinds that one client can repeat without end (a script retrying a bad token): each is coalesced per minute
+ * (docs/security.md, "Audit log"), so a flood costs one row, not one per request.
+ */
+const COALESCED: ReadonlySet<AuditEventKind> = new Set([AuditEventKind.AUTH_FAILED]);
+const MINUTE_MS = 60_000;
+/** Bursts followed at once by one process; past it an event is written as a row of its own, as before. */
+const MAX_BURSTS = 10_000;
+
+/** Repeats of one coalesced event within one minute: its row, written at the first, and how many came. */
+interface Burst {
+  row: AuditRow;
+  /** The row's id once stored; null when the database refused it. */
+  id: Promise<string | null>;
+  count: number;
+  timer: NodeJS.Timeout;
+}
+
+/** What makes two events the same for coalescing: the minute, and everything but the time and the User-Agent. */
+function burstKey(row: AuditRow): string {
+  return JSON.stringify([Math.floor(row.at.getTime() / MINUTE_MS), row.kind, row.address, row.reason, row.actorId, row.targetUserId, row.details]);
+}
+
 /**
  * The security audit log: every event is written as a JSON line to its own
  * log stream (`stream: "audit"`) and stored in `audit_events`, which admins
@@ -68,6 +94,8 @@ function decodeCursor(cursor: string): string {
  * lost silently even when the database refuses the row.
  */
 export class AuditLog {
+  private readonly bursts = new Map<string, Burst>();
+
   constructor(
     private readonly db: DataSource,
     private readonly stream: Logger,
@@ -75,9 +103,13 @@ export class AuditLog {
     private readonly retentionDays: number,
   ) {}
 
-  /** Records one event. Never throws: the action it describes has happened (or been refused) either way. */
+  /**
+   * Records one event. Never throws: the action it describes has happened (or been refused) either way.
+   * A coalesced kind's first event of a minute is written at once with `count: 1` in its details; its repeats
+   * in that minute only count, and the total is written to that row, and logged, when the minute ends.
+   */
   async record(event: AuditRecord): Promise<void> {
-    const row = {
+    const row: AuditRow = {
       at: this.clock.now(),
       kind: event.kind,
       actorId: event.actorId ?? null,
@@ -87,12 +119,65 @@ export class AuditLog {
       reason: event.reason ?? null,
       details: cleanDetails(event.details ?? {}),
     };
+    if (!COALESCED.has(row.kind)) return void (await this.write(row));
+    const key = burstKey(row);
+    const burst = this.bursts.get(key);
+    if (burst) {
+      burst.count += 1;
+      return;
+    }
+    row.details = { ...row.details, count: 1 };
+    const id = this.write(row);
+    if (this.bursts.size < MAX_BURSTS) {
+      const minuteEnds = (Math.floor(row.at.getTime() / MINUTE_MS) + 1) * MINUTE_MS - row.at.getTime();
+      const timer = setTimeout(() => void this.close(key), minuteEnds);
+      timer.unref();
+      this.bursts.set(key, { row, id, count: 1, timer });
+    }
+    await id;
+  }
+
+  /** Writes the count of every burst still open now, ending them (at shutdown, and in tests). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.bursts.keys()].map((key) => this.close(key)));
+  }
+
+  /** The line, then the row; the row's id, or null when the database refused it. */
+  private async write(row: AuditRow): Promise<string | null> {
     const failure = row.reason !== null;
     this.stream[failure ? 'warn' : 'info']({ audit: row }, `audit ${row.kind}${failure ? ` (${row.reason})` : ''}`);
     try {
-      await this.db.getRepository(AuditEvent).insert(row as QueryDeepPartialEntity<AuditEvent>);
+      const result = await this.db.getRepository(AuditEvent).insert(row as QueryDeepPartialEntity<AuditEvent>);
+      const id: unknown = result.identifiers[0]?.id;
+      return id == null ? null : String(id);
     } catch (err) {
       this.stream.error({ err, audit: row }, 'audit event could not be stored');
+      return null;
+    }
+  }
+
+  /**
+   * Ends a burst: when it had repeats, one line with the total and the total on its row, the one change the
+   * table's trigger lets through (migration RepeatedAuditEvents).
+   */
+  private async close(key: string): Promise<void> {
+    const burst = this.bursts.get(key);
+    if (!burst) return;
+    this.bursts.delete(key);
+    clearTimeout(burst.timer);
+    if (burst.count === 1) return;
+    const row = { ...burst.row, details: { ...burst.row.details, count: burst.count } };
+    this.stream.warn({ audit: row }, `audit ${row.kind} (${row.reason}) x${burst.count} in the minute`);
+    const id = await burst.id;
+    if (id === null) return;
+    try {
+      await this.db.createQueryBuilder().update(AuditEvent)
+        .set({ details: () => `jsonb_set(details, '{count}', to_jsonb(CAST(:count AS integer)))` })
+        .setParameter('count', burst.count)
+        .where('id = :id', { id })
+        .execute();
+    } catch (err) {
+      this.stream.error({ err, audit: row }, 'audit event count could not be stored');
     }
   }
 

@@ -26,10 +26,12 @@ for _, key in ipairs(KEYS) do
 end
 return {1, 0}`);
 
-export type RateKind = 'requests' | 'generations' | 'login' | 'register';
+export type RateKind = 'requests' | 'signedOut' | 'generations' | 'login' | 'register';
 
 /** What a RATE_LIMITED message says was counted. */
-const COUNTED: Record<RateKind, string> = { requests: 'requests', generations: 'generations', login: 'sign-in attempts', register: 'sign-ups' };
+const COUNTED: Record<RateKind, string> = {
+  requests: 'requests', signedOut: 'signed-out requests', generations: 'generations', login: 'sign-in attempts', register: 'sign-ups',
+};
 
 export class RateLimiter {
   private sequence = 0;

@@ -1,4 +1,5 @@
 import type { TierPolicy } from '../entities';
+import { ErrorCode, findAppError } from '../kernel/errors';
 import type { RequestOrigin } from './audit-log';
 import type { AuthService, Viewer } from './auth';
 import type { QuotaService } from './quotas';
@@ -12,19 +13,34 @@ export function rateSubjects(viewer: Viewer): string[] {
 /**
  * The one way in for every transport (GraphQL over HTTP, graphql-ws, uploads):
  * authenticate the credential, read the caller's tier policy once, and count
- * the request against the per-minute limit of the user and the API key.
+ * the request against the per-minute limit of the user and the API key, or,
+ * for a caller without a valid credential, of its address.
  */
 export class RequestGate {
   constructor(
     private readonly auth: AuthService,
     private readonly quotas: QuotaService,
     private readonly limiter: RateLimiter,
+    /** ATELIER_SIGNED_OUT_REQUESTS_PER_MINUTE. */
+    private readonly signedOutPerMinute: number,
   ) {}
 
-  /** Authenticates `authorization` (null when anonymous; refusals are audited with `origin`) and throttles a signed-in caller. */
+  /**
+   * Authenticates `authorization` (null when anonymous; refusals are audited with `origin`) and throttles the
+   * caller: a signed-in one per user and key, a signed-out one or a refused credential per address.
+   */
   async admit(authorization: string | null | undefined, origin: RequestOrigin = {}): Promise<Viewer | null> {
-    const viewer = await this.auth.authenticate(authorization, origin);
+    let viewer: Viewer | null;
+    try {
+      viewer = await this.auth.authenticate(authorization, origin);
+    } catch (error) {
+      // A refused credential is a signed-out request: past the address's window it is answered RATE_LIMITED, so a
+      // client trying tokens gets nothing more from us (docs/request-limits.md, "Signed-out requests").
+      if (findAppError(error)?.code === ErrorCode.UNAUTHENTICATED) await this.throttleSignedOut(origin);
+      throw error;
+    }
     if (viewer) await this.throttle(viewer);
+    else await this.throttleSignedOut(origin);
     return viewer;
   }
 
@@ -35,5 +51,13 @@ export class RequestGate {
     // Admins have their own limits instead of their tier's (ATELIER_ADMIN_REQUESTS_PER_MINUTE).
     await this.limiter.hit('requests', rateSubjects(viewer), this.quotas.rateLimitsOf(viewer.user, policy).requestsPerMinute);
     return policy;
+  }
+
+  /**
+   * Counts one request without a valid credential against its client address (the address sign-in attempts are
+   * counted by, per ATELIER_TRUST_PROXY), one round trip; throws RATE_LIMITED past the window.
+   */
+  async throttleSignedOut(origin: RequestOrigin): Promise<void> {
+    await this.limiter.hit('signedOut', [`ip:${origin.ip ?? 'unknown'}`], this.signedOutPerMinute);
   }
 }
