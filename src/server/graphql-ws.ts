@@ -120,7 +120,9 @@ export function attachWebSocketServer(options: {
     const denied = await principals.admit(state);
     if (denied) return refuse(denied);
     try {
+      // Each operation counts as an HTTP request does: the viewer's, or the address's when signed out.
       if (state.viewer) await services.gate.throttle(state.viewer);
+      else await services.gate.throttleSignedOut(originOf(state.origin));
     } catch (error) {
       return refuse([toGraphQLError(error)]);
     }
@@ -154,7 +156,11 @@ export function attachWebSocketServer(options: {
         try {
           state.viewer = await services.auth.authenticate(typeof authorization === 'string' ? authorization : null, originOf(origin));
         } catch {
-          return false; // graphql-ws closes with 4403 Forbidden
+          // A refused credential counts against its address, as on HTTP (docs/request-limits.md, "Signed-out requests").
+          const limited = await services.gate.throttleSignedOut(originOf(origin))
+            .then(() => false, (error: { code?: string }) => error.code === ErrorCode.RATE_LIMITED);
+          if (limited) socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many requests without a valid credential from this address');
+          return false; // otherwise graphql-ws closes with 4403 Forbidden
         }
         // A socket that closed while its credential was read has fired its 'close' already: a slot taken for it
         // now (below) would never be given back, and 20 such hang-ups would lock the user out (4429).

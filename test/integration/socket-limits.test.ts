@@ -8,7 +8,7 @@ import { openRawSocket, subscribeFrame } from '../support/raw-socket';
 let app: TestApp;
 let user: { token: string; id: string };
 beforeAll(async () => {
-  app = await startTestApp({ ATELIER_ROLE: 'api', ATELIER_MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS: '3' });
+  app = await startTestApp({ ATELIER_ROLE: 'api', ATELIER_MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS: '3', ATELIER_SIGNED_OUT_REQUESTS_PER_MINUTE: '40' });
   user = await signUp(app.url, 'sockets');
 });
 afterAll(() => app?.close());
@@ -124,6 +124,15 @@ describe('graphql-ws limits', () => {
       watch.mockRestore();
       socket.close();
     }
+  });
+
+  it('counts refused credentials against their address as HTTP does: past the window a socket is closed with 4429', async () => {
+    const codes: number[] = [];
+    for (let n = 0; n < 45; n++) codes.push((await openRawSocket(app.url, 'not-a-token')).greeting.code);
+    // The file's other signed-out operations may have used a few of the 40 already.
+    expect(codes.filter((code) => code === 4403).length).toBeLessThanOrEqual(40);
+    expect(codes.slice(40)).toEqual([4429, 4429, 4429, 4429, 4429]);
+    expect(new Set(codes)).toEqual(new Set([4403, 4429]));
   });
 
   it('applies the caller\'s tier cost budget, as HTTP does', async () => {
