@@ -10,6 +10,8 @@ import { MAX_ACTIVE_API_KEYS } from '../src/services/auth';
 import { IDEMPOTENCY_TTL_SECONDS } from '../src/services/jobs';
 import { WEBHOOK_DELIVERY_ATTEMPTS } from '../src/services/webhook-queue';
 import { EVENT_LOG_LIMITS } from '../src/subscriptions/event-log';
+import { BODY_TIMEOUT_MS, HEADERS_TIMEOUT_MS } from '../src/server/http-server';
+import { longestUploadMs, UPLOAD_PACE } from '../src/services/uploads';
 
 /**
  * docs/limits.md, written from the code's own defaults (the tier policies
@@ -50,7 +52,7 @@ ${row('generations per minute', (t) => cell(t.generationsPerMinute))}
 ${row('requests per minute (HTTP, socket operations, uploads)', (t) => cell(t.requestsPerMinute))}
 ${row('members per session', (t) => cell(t.maxSessionMembers))}
 ${row('query cost budget', (t) => cell(t.maxQueryComplexity))}
-${row('uploads not yet registered', (t) => cell(t.pendingUploadMb, ' MB'))}
+${row('uploads not yet registered, and those still arriving', (t) => cell(t.pendingUploadMb, ' MB'))}
 ${row('seconds of video per UTC day (apart from images)', (t) => cell(t.videoSecondsPerDay, ' s'))}
 ${row('longest video clip', (t) => cell(t.maxVideoSeconds, ' s'))}
 ${row('video frames per second', (t) => cell(t.maxVideoFps))}
@@ -139,6 +141,9 @@ ends, whenever that is: watch them (\`jobUpdated\`) or \`usage { openJobs }\`.
 | open graphql-ws connections per user | ${config.maxConnectionsPerUser} | \`ATELIER_MAX_CONNECTIONS_PER_USER\` |
 | signed-out graphql-ws connections per address, per replica | ${config.maxAnonymousConnectionsPerAddress} | \`ATELIER_MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS\` |
 | largest upload | ${Math.round(config.maxUploadBytes / 1024 / 1024)} MB | \`ATELIER_MAX_UPLOAD_MB\` |
+| an upload's body: at least ${UPLOAD_PACE.minBytes / 1024} KiB every ${UPLOAD_PACE.windowMs / 1000} s, and whole within | ${Math.round(longestUploadMs(config.maxUploadBytes) / 60_000)} minutes (the largest upload at ${UPLOAD_PACE.averageBytesPerSecond / 1024} KiB/s) | follows \`ATELIER_MAX_UPLOAD_MB\` ([operations.md](operations.md#http-connections-and-timeouts)) |
+| a request's headers; another route's body | ${HEADERS_TIMEOUT_MS / 1000} s; ${BODY_TIMEOUT_MS / 1000} s | (fixed) |
+| open HTTP connections per API process, graphql-ws sockets included | ${config.maxHttpConnections.toLocaleString('en-US')} | \`ATELIER_MAX_HTTP_CONNECTIONS\` |
 | API keys not revoked, per account (\`createApiKey\`) | ${MAX_ACTIVE_API_KEYS} | (fixed) |
 | GraphQL body and graphql-ws message | 1 MiB | (fixed; [request-limits.md](request-limits.md)) |
 

@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
@@ -26,6 +25,8 @@ import { mountGraphQL, plain } from './server/graphql-http';
 import { mountOidcRoutes } from './server/oidc-routes';
 import { mountHttpRoutes } from './server/routes';
 import { mountUploads } from './server/uploads';
+import { createHttpServer } from './server/http-server';
+import { longestUploadMs } from './services/uploads';
 import { cors } from './server/cors';
 import { graphQLSecurityHeaders, securityHeaders } from './server/security-headers';
 import { createServices } from './services/container';
@@ -274,7 +275,8 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   app.use(...securityHeaders(headerOptions));
   app.use(cors(config.corsOrigins));
   // Requests to `/graphql` skip Express (mountGraphQL); the handler is set once Apollo has started.
-  const httpServer = http.createServer();
+  // Its connection cap and timeouts: docs/operations.md, "HTTP connections and timeouts".
+  const httpServer = createHttpServer({ maxConnections: config.maxHttpConnections, longestRequestMs: longestUploadMs(config.maxUploadBytes), logger });
   const schema = await buildAppSchema();
   const errors = new ErrorReporter(logger, metrics, services.recentErrors);
   const exposeErrorDetails = config.nodeEnv === 'development';
@@ -291,7 +293,7 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   mountHttpRoutes({ app, services, redis, db, store: storage.store, queue, metrics, logger, errors,
     modelLoaded: worker ? () => worker.hasModelLoaded : undefined, backends: worker ? () => worker.describe().backends : undefined });
   metrics.observeWebSockets(ws.activity);
-  mountUploads(app, services, errors);
+  mountUploads(app, services, errors, logger);
   const { apollo, handle } = await mountGraphQL({
     app, headers: [graphQLSecurityHeaders(headerOptions), plain(cors(config.corsOrigins))], trustProxy: config.trustProxy,
     httpServer, schema, services, logger, exposeErrorDetails, drainWebSockets: () => ws.close(), metrics, errors,

@@ -123,6 +123,8 @@ export interface AtelierConfig {
   maxConnectionsPerUser: number;
   /** Signed-out graphql-ws connections one client address may hold on one replica. */
   maxAnonymousConnectionsPerAddress: number;
+  /** Open HTTP connections of one API process, WebSockets included; more are closed as they arrive (0 = no cap). */
+  maxHttpConnections: number;
   /** Sessions with no activity for this long are archived. */
   sessionIdleDays: number;
   /** Largest upload accepted at POST /uploads. */
@@ -413,6 +415,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     trustProxy: int(env, 'ATELIER_TRUST_PROXY', 0, 0, 10),
     maxConnectionsPerUser: int(env, 'ATELIER_MAX_CONNECTIONS_PER_USER', 20, 1, 10000),
     maxAnonymousConnectionsPerAddress: int(env, 'ATELIER_MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS', 20, 1, 10000),
+    maxHttpConnections: int(env, 'ATELIER_MAX_HTTP_CONNECTIONS', 15_000, 0, 1_000_000),
     sessionIdleDays: int(env, 'ATELIER_SESSION_IDLE_DAYS', 30, 1, 3650),
     maxUploadBytes: int(env, 'ATELIER_MAX_UPLOAD_MB', 256, 1, 10240) * 1024 * 1024,
     metricsPort: int(env, 'ATELIER_METRICS_PORT', 9464, 0, 65535),

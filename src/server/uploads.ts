@@ -4,13 +4,22 @@ import type { Services } from '../resolvers/context';
 import type { Viewer } from '../services/auth';
 import { AppError, ErrorCode, forbidden, unauthenticated } from '../kernel/errors';
 import type { ErrorReporter } from '../observability/error-reporter';
-import { UploadQuotaExceededError, UploadTooLargeError } from '../services/uploads';
+import type { Logger } from '../observability/logger';
+import { UploadQuotaExceededError, UploadStalledError, UploadTooLargeError } from '../services/uploads';
 import { sendRestError } from './rest-errors';
 
 const tooLarge = (message: string, limit: number) => new AppError(ErrorCode.PAYLOAD_TOO_LARGE, message, { limit });
 
 // Another user's upload reads like one that never existed: ids are not revealed.
 const uploadNotFound = () => new AppError(ErrorCode.NOT_FOUND, 'Upload not found: it is not yours, was used or withdrawn already, or was deleted unused after a day', { field: 'uploadId' });
+
+/** The answer to an upload cut off while it streamed, or null for an error that is not a refusal. */
+function refusalOf(error: unknown): AppError | null {
+  if (error instanceof UploadTooLargeError) return tooLarge(error.message, error.limit);
+  if (error instanceof UploadQuotaExceededError) return new AppError(ErrorCode.QUOTA_EXCEEDED, error.message, { limit: error.limit, used: error.used });
+  if (error instanceof UploadStalledError) return new AppError(ErrorCode.BAD_REQUEST, error.message);
+  return null;
+}
 
 /**
  * `POST /uploads`: the raw request body (e.g. a LoRA's .safetensors) goes to
@@ -21,8 +30,18 @@ const uploadNotFound = () => new AppError(ErrorCode.NOT_FOUND, 'Upload not found
  * (`pendingUploadMb`) with code QUOTA_EXCEEDED. `DELETE /uploads/:id`
  * withdraws one of the caller's uploads not yet used, giving its room in that
  * allowance back at once (204); anything else is 404 NOT_FOUND on `uploadId`.
+ * A body that stops arriving is cut off with 400 BAD_REQUEST (docs/operations.md,
+ * "HTTP connections and timeouts"). Temporary files a killed process left
+ * behind are swept as the routes are mounted, at start.
  */
-export function mountUploads(app: express.Express, services: Services, errors: ErrorReporter): void {
+export function mountUploads(app: express.Express, services: Services, errors: ErrorReporter, logger: Logger): void {
+  services.uploads.sweepLeftoverFolders().then(
+    (removed) => {
+      if (removed > 0) logger.info({ removed }, 'removed upload folders left by a stopped process');
+    },
+    (err) => logger.warn({ err }, 'cannot sweep upload folders left by a stopped process'),
+  );
+
   /** A signed-in caller's request to /uploads; every refusal and failure answers in the REST error shape. */
   const signedIn = (handle: (viewer: Viewer, req: express.Request, res: express.Response, refuse: (error: unknown) => void) => Promise<void>) =>
     async (req: express.Request, res: express.Response): Promise<void> => {
@@ -51,12 +70,13 @@ export function mountUploads(app: express.Express, services: Services, errors: E
       });
       res.status(201).json(receipt);
     } catch (error) {
-      if (!(error instanceof UploadTooLargeError || error instanceof UploadQuotaExceededError)) throw error;
+      const refusal = refusalOf(error);
+      // A client that went away mid-body: nobody to answer, and its ECONNRESET is no outage of ours.
+      if (!refusal && res.socket?.destroyed) return;
+      if (!refusal) throw error;
       // Stop reading the rest of a refused body; the client gets the answer at once.
       res.setHeader('Connection', 'close');
-      refuse(error instanceof UploadTooLargeError
-        ? tooLarge(error.message, error.limit)
-        : new AppError(ErrorCode.QUOTA_EXCEEDED, error.message, { limit: error.limit, used: error.used }));
+      refuse(refusal);
     }
   }));
 
