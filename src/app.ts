@@ -111,6 +111,12 @@ export async function startAtelier(config: AtelierConfig, options: StartOptions 
 }
 
 /** Tracing, Redis (local if none is configured), the database with reference data, queues, events, storage, services. */
+/**
+ * How often a worker looks for entries whose worker died: a third of the lock, so a dead worker's job is taken
+ * again within about 1.7× the lock (it lapses, then BullMQ's check sees it missing twice), not 3× (docs/operations.md).
+ */
+const stalledCheckMs = (lockSeconds: number): number => Math.max(500, Math.round((lockSeconds * 1000) / 3));
+
 async function startCore(config: AtelierConfig, options: StartOptions, logger: Logger, cleanups: Core['cleanups']): Promise<Core> {
   const clock = options.clock ?? systemClock;
   if (startTracing({ endpoint: config.otlpEndpoint, serviceName: `atelier-${config.role}` })) cleanups.push(stopTracing);
@@ -247,14 +253,14 @@ async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; 
     db: workerDb, redis, connection, prefix: config.redisPrefix, lifecycle: services.lifecycle,
     store: storage.store, artifactFiles: storage.files, pipelines, modelsDir: config.modelsDir, clock, logger,
     concurrency: config.workerConcurrency, previewEvery: config.previewEvery, jobTimeoutMs: config.jobTimeoutSeconds * 1000,
-    lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000,
+    lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: stalledCheckMs(config.workerLockSeconds),
     outageRetryMs: config.outageRetrySeconds * 1000, metrics: workerMetrics, remote, backendWaitMs: config.backends.waitMs, ffmpegPath,
   });
   // LoRA training runs from their own queue, one at a time (docs/training.md).
   const training = new TrainingWorker({
     db, redis, connection, prefix: config.redisPrefix, lifecycle: services.trainingLifecycle, scheduler: services.trainingScheduler,
     store: storage.store, backend: trainingBackendOf(config.trainer, config.trainerEncodingIterations), modelsDir: config.modelsDir, logger: logger.child({ queue: 'training' }),
-    lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: config.workerLockSeconds * 1000,
+    lockDurationMs: config.workerLockSeconds * 1000, stalledIntervalMs: stalledCheckMs(config.workerLockSeconds),
     outageRetryMs: config.outageRetrySeconds * 1000, metrics: trainingMetricsOf(metrics),
   });
   const observed = await observeWorker({ worker, config, metrics, db, redis, queue, store: storage.store, logger: core.logger });
