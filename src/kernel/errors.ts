@@ -115,8 +115,11 @@ const PG_OUTAGE_STATES = /^(08|57P0[123]$|53300$)/;
  * name of a PostgreSQL or Redis being recreated is briefly unknown (docs/operations.md).
  */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
-/** Messages of pg, the pg pool and ioredis when their server is unreachable (they carry no code). */
-const OUTAGE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|not queryable|Connection is closed|max retries per request|Stream isn't writeable|connection timeout/i;
+/**
+ * Messages of pg, the pg pool and ioredis when their server is unreachable (they carry no code);
+ * ioredis's `Command timed out` is a Redis that is reachable but does not answer (docs/operations.md).
+ */
+const OUTAGE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|not queryable|Connection is closed|max retries per request|Stream isn't writeable|connection timeout|^Command timed out$/i;
 
 /**
  * True when `error` says PostgreSQL or Redis is unreachable (a transient
@@ -162,8 +165,12 @@ export interface ErrorDescription {
   httpStatus: number;
   /** Whether the message may be shown to the client (otherwise a generic one is). */
   exposeMessage: boolean;
-  /** `refusal`: a limit said no (counted in atelier_refusals_total); `client`: the caller's mistake; `unexpected`: our fault (logged at error level). */
-  kind: 'refusal' | 'client' | 'unexpected';
+  /**
+   * `refusal`: a limit said no (counted in atelier_refusals_total); `client`: the caller's mistake; `outage`: a
+   * server Atelier depends on is unreachable (logged at warn, at most once a minute); `unexpected`: our fault
+   * (logged at error level).
+   */
+  kind: 'refusal' | 'client' | 'outage' | 'unexpected';
   /** The message to show. */
   message: string;
   /** Extensions to send with the code (never stack traces). */
@@ -234,8 +241,8 @@ function kindOf(code: ErrorCode): ErrorDescription['kind'] {
     case ErrorCode.RATE_LIMITED:
     case ErrorCode.QUERY_TOO_COMPLEX:
     case ErrorCode.PAYLOAD_TOO_LARGE: return 'refusal';
-    case ErrorCode.INTERNAL:
-    case ErrorCode.SERVICE_UNAVAILABLE: return 'unexpected';
+    case ErrorCode.SERVICE_UNAVAILABLE: return 'outage';
+    case ErrorCode.INTERNAL: return 'unexpected';
     case ErrorCode.UNAUTHENTICATED:
     case ErrorCode.FORBIDDEN:
     case ErrorCode.NOT_FOUND:

@@ -1,5 +1,5 @@
 import { createIORedisClient, RedisConnection } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Command, Redis, type RedisOptions } from 'ioredis';
 import { closeHandler } from 'ioredis/built/redis/event_handler';
 
 /**
@@ -21,11 +21,59 @@ export class AtelierRedis extends Redis {
     if (waitingToReconnect && this.status === 'reconnecting') closeHandler(this)();
   }
 
+  /**
+   * ioredis applies `commandTimeout` to every command. A blocking command
+   * (BZPOPMIN, XREAD BLOCK) waits longer than that by design, and a
+   * (p|s)subscribe or unsubscribe that timed out would leave ioredis's idea of
+   * the subscriptions wrong; ioredis also resubscribes after a reconnection
+   * without a catch, so one timing out there would be an unhandled
+   * rejection. So those go untimed on a client that has the timeout, such as
+   * a `duplicate()` of the command client made into a subscriber
+   * (docs/operations.md, "Outages of PostgreSQL or Redis").
+   */
+  override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
+    const { commandTimeout } = this.options;
+    if (commandTimeout === undefined || !untimed(command.name)) return super.sendCommand(command, stream);
+    // ioredis reads the option in sendCommand only, synchronously, before anything is sent.
+    this.options.commandTimeout = undefined;
+    try {
+      return super.sendCommand(command, stream);
+    } finally {
+      this.options.commandTimeout = commandTimeout;
+    }
+  }
+
   /** A copy is an AtelierRedis too (ioredis's own makes a plain client). */
   override duplicate(override?: Partial<RedisOptions>): AtelierRedis {
     return new AtelierRedis({ ...this.options, ...override });
   }
 }
+
+function untimed(name: string): boolean {
+  return Command.checkFlag('BLOCKING_COMMANDS', name) || Command.checkFlag('ENTER_SUBSCRIBER_MODE', name)
+    || Command.checkFlag('EXIT_SUBSCRIBER_MODE', name);
+}
+
+/**
+ * How long a command on a non-blocking client waits for its answer before it
+ * fails with ioredis's `Command timed out`, an outage (`isServiceOutage`): a
+ * Redis that is reachable but does not answer (stopped, a network partition,
+ * a failover) gets the same 503 as one that refuses connections, instead of
+ * every request waiting for the whole outage. Well above any command's
+ * normal time (a few ms), so a busy Redis is not taken for a hung one. The
+ * clock starts when the command is sent: ioredis sends one auto-pipeline at
+ * a time, so a command issued while one waits goes out after it, and can
+ * take up to twice this to fail (docs/operations.md, "Outages of PostgreSQL
+ * or Redis").
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 3000;
+
+/**
+ * TCP keep-alive after this long idle: a connection whose peer vanished
+ * without a word (a partition, a host gone) is found dead and reconnected
+ * while no command is waiting on it, such as an event subscriber's.
+ */
+export const REDIS_KEEP_ALIVE_MS = 10_000;
 
 /**
  * Makes BullMQ build its connections (queues, workers, their blocking
@@ -41,7 +89,10 @@ export function useAtelierRedisInBullmq(): void {
 
 /**
  * Opens an ioredis client. BullMQ needs `maxRetriesPerRequest: null` on the
- * connections its workers block on; commands elsewhere fail fast instead.
+ * connections its workers block on; commands elsewhere fail fast instead:
+ * after 3 reconnection attempts while Redis refuses connections, and after
+ * {@link REDIS_COMMAND_TIMEOUT_MS} while it does not answer (a blocking
+ * client gets no timeout; subscribe commands are never timed).
  * `autoPipelining` sends the commands issued in one tick of the event loop
  * (concurrent requests, a job's events) in one socket write: on this kind of
  * machine a write that wakes Redis costs more CPU than the command
@@ -53,6 +104,8 @@ export function connectRedis(url: string, options: { blocking?: boolean; name?: 
     connectionName: options.name,
     enableAutoPipelining: options.autoPipelining ?? false,
     maxRetriesPerRequest: options.blocking ? null : 3,
+    ...(options.blocking ? {} : { commandTimeout: REDIS_COMMAND_TIMEOUT_MS }),
+    keepAlive: REDIS_KEEP_ALIVE_MS,
     enableReadyCheck: true,
     lazyConnect: false,
   });

@@ -1,9 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { isServiceOutage } from '../kernel/errors';
 import type { Logger } from '../observability/logger';
-
-/** While Redis stays unreachable, a source says so again at most this often. */
-const REPEAT_EVERY_MS = 60_000;
+import { OutageLog } from '../observability/outage-log';
 
 /**
  * Logs the errors a Redis client, BullMQ queue or BullMQ worker emits. Each
@@ -11,17 +9,13 @@ const REPEAT_EVERY_MS = 60_000;
  * while Redis is away, and a queue with no listener prints each one raw to
  * stderr (as ioredis does for a client). So an outage (`isServiceOutage`) is logged
  * at warn once when it starts, then at most once a minute with how many were
- * left out; any other error is logged at error, every time
+ * left out (`OutageLog`); any other error is logged at error, every time
  * (docs/operations.md, "Outages of PostgreSQL or Redis").
  */
 export function logRedisErrors(source: EventEmitter, logger: Logger, message: string, now: () => number = Date.now): void {
-  let loggedAt = -Infinity;
-  let leftOut = 0;
+  const outage = new OutageLog(logger, `${message}: Redis unreachable`, now);
   source.on('error', (err: NodeJS.ErrnoException) => {
     if (!isServiceOutage(err)) return void logger.error({ err }, message);
-    if (now() - loggedAt < REPEAT_EVERY_MS) return void (leftOut += 1);
-    logger.warn({ code: err.code, reason: err.message, repeatsLeftOut: leftOut }, `${message}: Redis unreachable`);
-    loggedAt = now();
-    leftOut = 0;
+    outage.warn({ code: err.code, reason: err.message });
   });
 }

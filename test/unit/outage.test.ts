@@ -19,6 +19,8 @@ describe('isServiceOutage', () => {
       new QueryFailedError('SELECT 1', [], new Error('Connection terminated unexpectedly')),
       Object.assign(new Error('Reached the max retries per request limit (which is 3).'), { name: 'MaxRetriesPerRequestError' }),
       new Error('Connection is closed.'),
+      // ioredis's commandTimeout: a Redis that is reachable but does not answer.
+      new Error('Command timed out'),
       new GraphQLError('wrapped', { originalError: refused() }),
       serviceUnavailable(),
       // A compose service's host name while its container is recreated.
@@ -35,6 +37,7 @@ describe('isServiceOutage', () => {
       new QueryFailedError('INSERT', [], pgError('22P02', 'invalid input syntax for type uuid')),
       badInput('prompt', 'Prompt is empty'),
       new AppError('INTERNAL', 'Connection terminated'),
+      new Error('Render step timed out'),
       null,
       'ECONNREFUSED',
     ]) {

@@ -1,0 +1,84 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REDIS_COMMAND_TIMEOUT_MS } from '../../src/redis/connection';
+import { LOCAL_REDIS_PID_FILE, startLocalRedis, type LocalRedis } from '../../src/redis/local-server';
+import { gql, gqlData, signUp, waitFor } from '../support/graphql';
+import { startTestApp, type TestApp } from '../support/app';
+
+/*
+ * A redis-server of this file's own, frozen with SIGSTOP: reachable (the
+ * kernel still accepts and acknowledges) but answering nothing, as in a
+ * partition or a stalled failover (docs/operations.md, "Outages of
+ * PostgreSQL or Redis"). Requests must get the outage answer within seconds
+ * (the command timeout, twice at most), not wait for the whole freeze; after
+ * SIGCONT everything works again, and a job that was rendering through the
+ * freeze completes.
+ */
+const dir = mkdtempSync(path.join(os.tmpdir(), 'atelier-redis-hang-'));
+let redis: LocalRedis;
+let pid: number;
+let frozen = false;
+let app: TestApp;
+
+const freeze = () => {
+  process.kill(pid, 'SIGSTOP');
+  frozen = true;
+};
+const thaw = () => {
+  if (frozen) process.kill(pid, 'SIGCONT');
+  frozen = false;
+};
+
+beforeAll(async () => {
+  redis = await startLocalRedis(dir, { persist: false });
+  pid = Number(readFileSync(path.join(dir, LOCAL_REDIS_PID_FILE), 'utf8'));
+  app = await startTestApp({ REDIS_URL: redis.url });
+});
+afterAll(async () => {
+  thaw();
+  await app?.close();
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const CREATE = 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id } }';
+const JOB = { prompt: 'through a frozen redis', width: 512, height: 512, steps: 40 };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('a Redis that stops answering (SIGSTOP)', () => {
+  it('answers 503 SERVICE_UNAVAILABLE within seconds, not after the freeze, and everything works again once it answers', async () => {
+    const user = await signUp(app.url);
+    await app.db.query(`UPDATE users SET tier = 'ENTERPRISE' WHERE id = $1`, [user.id]);
+    const running = (await gqlData<any>(app.url, CREATE, { input: { ...JOB, seed: 1 } }, user.token)).createGeneration.id;
+    await waitFor(async () => (await app.db.query(`SELECT 1 FROM jobs WHERE id = $1 AND status = 'PROCESSING'`, [running])).length > 0, 30_000, 20);
+
+    freeze();
+    const sent = Date.now();
+    const answers = Promise.all([
+      gql<any>(app.url, '{ me { id } }', {}, user.token),
+      gql<any>(app.url, CREATE, { input: { ...JOB, seed: 2 } }, user.token),
+    ]).then((all) => ({ all, ms: Date.now() - sent }));
+    // Without a command timeout both wait for the thaw. With one, a command queued behind an auto-pipeline
+    // that waits goes out after it (connection.ts): give them twice the timeout and a margin, frozen.
+    await Promise.race([answers, sleep(2 * REDIS_COMMAND_TIMEOUT_MS + 5000)]);
+    thaw();
+    const { all: [me, create], ms } = await answers;
+    expect([me.status, create.status]).toEqual([503, 503]);
+    expect(ms).toBeLessThan(2 * REDIS_COMMAND_TIMEOUT_MS + 2000);
+    for (const answer of [me, create]) {
+      expect(answer.headers.get('retry-after')).toBe('5');
+      expect(answer.errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    }
+
+    expect((await gqlData<any>(app.url, '{ me { id } }', {}, user.token)).me.id).toBe(user.id);
+    const after = (await gqlData<any>(app.url, CREATE, { input: { ...JOB, steps: 4, seed: 3 } }, user.token)).createGeneration.id;
+    await waitFor(async () => {
+      const rows: { status: string }[] = await app.db.query('SELECT status FROM jobs WHERE id = ANY($1)', [[running, after]]);
+      return rows.length === 2 && rows.every((r) => r.status === 'COMPLETED');
+    }, 90_000, 200);
+    expect(await app.queue.getFailedCount()).toBe(0);
+    expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+  }, 150_000);
+});
