@@ -91,6 +91,8 @@ export async function startBenchApp(env: Record<string, string> = {}): Promise<A
     // The audit stream is always at info: into the scratch folder, so the bench prints only its figures.
     REDIS_URL: redisUrl, ATELIER_REDIS_PREFIX: `bench${process.pid}`, ATELIER_DATA_DIR: dataDir, ATELIER_AUDIT_LOG: path.join(dataDir, 'audit.log'),
     ATELIER_MODELS_DIR: await benchModels(), ATELIER_EXECUTION_PROVIDERS: 'cpu', ATELIER_PREVIEW_EVERY: '0', ATELIER_AUTH_ATTEMPTS_PER_MINUTE: '100000',
+    // The benches sign hundreds of users up from one address (fan-out: 500), as no real client would.
+    ATELIER_SIGNED_OUT_REQUESTS_PER_MINUTE: '10000000',
     ...(scratch ? { DATABASE_URL: scratch.url } : {}), ...env,
   });
   const app = await startAtelier(config, { pgliteDir: config.databaseUrl ? undefined : 'memory', logger: createLogger({ level: 'error' }) });
