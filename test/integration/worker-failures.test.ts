@@ -41,6 +41,8 @@ describe('worker failures', () => {
     const job = await finished(createGeneration.id);
     expect(job.status).toBe('FAILED');
     expect(job.error.code).toMatch(/^MODEL_/);
+    // The row is FAILED before the worker hands BullMQ the unrecoverable error: the entry's own end follows.
+    await waitFor(async () => (await app.queue.getJobState(createGeneration.id)) === 'failed', 10_000);
     const queued = await app.queue.getJob(createGeneration.id);
     expect(queued?.attemptsMade).toBe(1);
     // The good model still works afterwards.
