@@ -18,7 +18,7 @@ import { subscribeSharingResults } from './shared-execution';
 import { viewerKey } from './viewer-dependence';
 import { CLOSE_UNAUTHORIZED, PrincipalCheck } from './principal-check';
 import { AnonymousConnections, SocketOperations } from './socket-limits';
-import { AppError, ErrorCode } from '../kernel/errors';
+import { AppError, ErrorCode, findAppError } from '../kernel/errors';
 import { ValidDocuments, queryBudget } from '../schema/check-document';
 import { serveGraphqlWs } from './graphql-ws-socket';
 import { SpreadInterval } from '../subscriptions/spread-interval';
@@ -121,8 +121,7 @@ export function attachWebSocketServer(options: {
     if (denied) return refuse(denied);
     try {
       // Each operation counts as an HTTP request does: the viewer's, or the address's when signed out.
-      if (state.viewer) await services.gate.throttle(state.viewer);
-      else await services.gate.throttleSignedOut(originOf(state.origin));
+      await services.gate.count(state.viewer, originOf(state.origin));
     } catch (error) {
       return refuse([toGraphQLError(error)]);
     }
@@ -154,12 +153,12 @@ export function attachWebSocketServer(options: {
         const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         const { socket } = ctx.extra;
         try {
-          state.viewer = await services.auth.authenticate(typeof authorization === 'string' ? authorization : null, originOf(origin));
-        } catch {
-          // A refused credential counts against its address, as on HTTP (docs/request-limits.md, "Signed-out requests").
-          const limited = await services.gate.throttleSignedOut(originOf(origin))
-            .then(() => false, (error: { code?: string }) => error.code === ErrorCode.RATE_LIMITED);
-          if (limited) socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many requests without a valid credential from this address');
+          // A refused credential counts against its address, as on HTTP (RequestGate.authenticate).
+          state.viewer = await services.gate.authenticate(typeof authorization === 'string' ? authorization : null, originOf(origin));
+        } catch (error) {
+          if (findAppError(error)?.code === ErrorCode.RATE_LIMITED) {
+            socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many requests without a valid credential from this address');
+          }
           return false; // otherwise graphql-ws closes with 4403 Forbidden
         }
         // A socket that closed while its credential was read has fired its 'close' already: a slot taken for it

@@ -30,18 +30,30 @@ export class RequestGate {
    * caller: a signed-in one per user and key, a signed-out one or a refused credential per address.
    */
   async admit(authorization: string | null | undefined, origin: RequestOrigin = {}): Promise<Viewer | null> {
-    let viewer: Viewer | null;
+    const viewer = await this.authenticate(authorization, origin);
+    await this.count(viewer, origin);
+    return viewer;
+  }
+
+  /**
+   * Authenticates `authorization` without counting a request (a graphql-ws connection: its operations are
+   * counted, by `count`). A refused credential is a signed-out request all the same: past the address's
+   * window it is answered RATE_LIMITED, so a client trying tokens gets nothing more from us
+   * (docs/request-limits.md, "Signed-out requests").
+   */
+  async authenticate(authorization: string | null | undefined, origin: RequestOrigin = {}): Promise<Viewer | null> {
     try {
-      viewer = await this.auth.authenticate(authorization, origin);
+      return await this.auth.authenticate(authorization, origin);
     } catch (error) {
-      // A refused credential is a signed-out request: past the address's window it is answered RATE_LIMITED, so a
-      // client trying tokens gets nothing more from us (docs/request-limits.md, "Signed-out requests").
       if (findAppError(error)?.code === ErrorCode.UNAUTHENTICATED) await this.throttleSignedOut(origin);
       throw error;
     }
+  }
+
+  /** Counts one request: against the viewer's limits, or against its address when signed out. */
+  async count(viewer: Viewer | null, origin: RequestOrigin = {}): Promise<void> {
     if (viewer) await this.throttle(viewer);
     else await this.throttleSignedOut(origin);
-    return viewer;
   }
 
   /** Counts one more request of an already authenticated viewer (each operation on a socket). */

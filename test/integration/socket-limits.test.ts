@@ -133,6 +133,18 @@ describe('graphql-ws limits', () => {
     expect(codes.filter((code) => code === 4403).length).toBeLessThanOrEqual(40);
     expect(codes.slice(40)).toEqual([4429, 4429, 4429, 4429, 4429]);
     expect(new Set(codes)).toEqual(new Set([4403, 4429]));
+    // A signed-out connection's operations count against the same window: it is full.
+    const anonymous = await openRawSocket(app.url);
+    expect(anonymous.greeting.type).toBe('connection_ack');
+    expect(await anonymous.exchange(subscribeFrame('{ __typename }'))).toMatchObject({
+      type: 'error', payload: [{ extensions: { code: 'RATE_LIMITED', limit: 40 } }],
+    });
+    anonymous.close();
+  });
+
+  it('names the document limit a refusal is for, as HTTP does (queryLimit)', async () => {
+    const errors = await wsErrors(`{ jobs { edges { node { ${'images { job { '.repeat(5)}id${' } }'.repeat(5)} } } } }`);
+    expect(errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', queryLimit: 'depth', limit: 12 });
   });
 
   it('applies the caller\'s tier cost budget, as HTTP does', async () => {
