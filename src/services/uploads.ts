@@ -161,14 +161,18 @@ export class UploadService {
   }
 
   /** Bytes of `userId`'s uploads not yet registered (or swept); uploads still arriving are not counted. */
-  async pendingBytes(userId: string): Promise<number> {
-    const sizes = await this.pending.redis.hvals(this.sizesKey(userId));
-    return sizes.reduce((sum, size) => sum + Number(size), 0);
+  pendingBytes(userId: string): Promise<number> {
+    return this.totalOf(this.sizesKey(userId));
   }
 
   /** Bytes reserved for `userId`'s uploads still arriving. */
-  async arrivingBytes(userId: string): Promise<number> {
-    const sizes = await this.pending.redis.hvals(this.allowanceKeys(userId)[1]);
+  arrivingBytes(userId: string): Promise<number> {
+    return this.totalOf(this.allowanceKeys(userId)[1]);
+  }
+
+  /** The sum of a hash of sizes. */
+  private async totalOf(key: string): Promise<number> {
+    const sizes = await this.pending.redis.hvals(key);
     return sizes.reduce((sum, size) => sum + Number(size), 0);
   }
 
@@ -223,7 +227,7 @@ export class UploadService {
         await this.pending.redis.hdel(this.sizesKey(userId), uploadId);
         throw error;
       }
-      await this.pending.redis.zadd(this.pending.key, this.pending.clock.now().getTime(), uploadKey(userId, uploadId));
+      await this.pending.redis.zadd(this.pending.key, this.now(), uploadKey(userId, uploadId));
       return { uploadId, sha256, bytes };
     } finally {
       clearInterval(refresh);
@@ -332,7 +336,7 @@ export class UploadService {
 
   /** Deletes uploads never registered within `maxAgeMs` (default a day); returns how many. */
   async sweepAbandoned(maxAgeMs = 24 * 3600 * 1000): Promise<number> {
-    const cutoff = this.pending.clock.now().getTime() - maxAgeMs;
+    const cutoff = this.now() - maxAgeMs;
     const keys = await this.pending.redis.zrangebyscore(this.pending.key, '-inf', cutoff);
     for (const key of keys) {
       await this.store.delete(key);
