@@ -123,25 +123,33 @@ const OUTAGE_MESSAGES = /Connection terminated|timeout exceeded when trying to c
 
 /**
  * True when `error` says PostgreSQL or Redis is unreachable (a transient
- * outage, worth retrying) rather than that a request was wrong. Looks through
- * TypeORM's `driverError`, `cause`, GraphQL's `originalError` and the
- * AggregateError Node gives for a refused dual-stack connect.
+ * outage, worth retrying) rather than that a request was wrong.
  */
 export function isServiceOutage(error: unknown): boolean {
+  return outageBehind(error) !== null;
+}
+
+/**
+ * The error, `error` itself or one it wraps, that says PostgreSQL or Redis is
+ * unreachable (its message is the reason an outage is logged with), or null.
+ * Looks through TypeORM's `driverError`, `cause`, GraphQL's `originalError`
+ * and the AggregateError Node gives for a refused dual-stack connect.
+ */
+export function outageBehind(error: unknown): { message?: unknown } | null {
   const seen = new Set<unknown>();
   const pending: unknown[] = [error];
   while (pending.length && seen.size < 20) {
     const current = pending.pop() as { code?: unknown; message?: unknown; name?: unknown; [key: string]: unknown } | null;
     if (!current || typeof current !== 'object' || seen.has(current)) continue;
     seen.add(current);
-    if (current instanceof AppError) return current.code === ErrorCode.SERVICE_UNAVAILABLE;
-    if ((current.extensions as { code?: unknown } | undefined)?.code === ErrorCode.SERVICE_UNAVAILABLE) return true;
+    if (current instanceof AppError) return current.code === ErrorCode.SERVICE_UNAVAILABLE ? current : null;
+    if ((current.extensions as { code?: unknown } | undefined)?.code === ErrorCode.SERVICE_UNAVAILABLE) return current;
     const code = typeof current.code === 'string' ? current.code : '';
-    if (NETWORK_CODES.has(code) || PG_OUTAGE_STATES.test(code) || current.name === 'MaxRetriesPerRequestError') return true;
-    if (typeof current.message === 'string' && OUTAGE_MESSAGES.test(current.message)) return true;
+    if (NETWORK_CODES.has(code) || PG_OUTAGE_STATES.test(code) || current.name === 'MaxRetriesPerRequestError') return current;
+    if (typeof current.message === 'string' && OUTAGE_MESSAGES.test(current.message)) return current;
     pending.push(current.driverError, current.cause, current.originalError, ...(Array.isArray(current.errors) ? current.errors : []));
   }
-  return false;
+  return null;
 }
 
 /** Finds the AppError behind wrappers (GraphQLError.originalError chains, shield, middleware). */

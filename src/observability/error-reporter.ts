@@ -1,4 +1,4 @@
-import { describeError, type ErrorDescription } from '../kernel/errors';
+import { describeError, outageBehind, type ErrorDescription } from '../kernel/errors';
 import type { Logger } from './logger';
 import type { AtelierMetrics } from './metrics';
 import { OutageLog } from './outage-log';
@@ -68,13 +68,7 @@ export class ErrorReporter {
   }
 }
 
-/** The error under GraphQL's and TypeORM's wrappers, as the server's client said it (`connect ECONNREFUSED …`, `Command timed out`). */
+/** What said the server is unreachable, as its client said it (`connect ECONNREFUSED …`, `Command timed out`). */
 function reasonOf(error: unknown): string {
-  let current = error as { message?: unknown; originalError?: unknown; driverError?: unknown } | null;
-  for (let depth = 0; depth < 5; depth += 1) {
-    const inner = current?.originalError ?? current?.driverError;
-    if (!inner || typeof inner !== 'object') break;
-    current = inner as typeof current;
-  }
-  return String(current?.message ?? error);
+  return String(outageBehind(error)?.message ?? error);
 }
