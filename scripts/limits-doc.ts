@@ -6,7 +6,7 @@ import { GENERATION_LIMITS, VIDEO_DEFAULTS, VIDEO_LIMITS } from '../src/kernel/g
 import { BATCH_LIMITS } from '../src/services/batch-plan';
 import { TRAINING_LIMITS } from '../src/kernel/training-parameters';
 import { DATASET_IMAGE_LIMITS } from '../src/services/dataset-images';
-import { MAX_ACTIVE_API_KEYS } from '../src/services/auth';
+import { MAX_ACTIVE_API_KEYS, MAX_LISTED_REVOKED_API_KEYS } from '../src/services/auth';
 import { IDEMPOTENCY_TTL_SECONDS } from '../src/services/jobs';
 import { WEBHOOK_DELIVERY_ATTEMPTS } from '../src/services/webhook-queue';
 import { EVENT_LOG_LIMITS } from '../src/subscriptions/event-log';
@@ -145,6 +145,7 @@ ends, whenever that is: watch them (\`jobUpdated\`) or \`usage { openJobs }\`.
 | a request's headers; another route's body | ${HEADERS_TIMEOUT_MS / 1000} s; ${BODY_TIMEOUT_MS / 1000} s | (fixed) |
 | open HTTP connections per API process, graphql-ws sockets included | ${config.maxHttpConnections.toLocaleString('en-US')} | \`ATELIER_MAX_HTTP_CONNECTIONS\` |
 | API keys not revoked, per account (\`createApiKey\`) | ${MAX_ACTIVE_API_KEYS} | (fixed) |
+| revoked API keys \`apiKeys\` still lists, the last revoked first (older ones stay refused, in the table and the audit log) | ${MAX_LISTED_REVOKED_API_KEYS} | (fixed) |
 | GraphQL body and graphql-ws message | 1 MiB | (fixed; [request-limits.md](request-limits.md)) |
 
 ## Retention

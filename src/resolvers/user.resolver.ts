@@ -104,7 +104,7 @@ export class UserResolver {
     return ctx.services.auth.changePassword(viewerOf(ctx).user, currentPassword, newPassword, originOf(ctx));
   }
 
-  @Query(() => [ApiKey], { description: 'Your API keys, newest first (secrets are never shown again).' })
+  @Query(() => [ApiKey], { description: 'Your API keys, newest first: every key not revoked and the 50 revoked last (secrets are never shown again).' })
   apiKeys(@Ctx() ctx: AppContext): Promise<ApiKey[]> {
     return ctx.services.auth.listApiKeys(viewerOf(ctx).user);
   }

@@ -2,7 +2,7 @@ import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import jwt from 'jsonwebtoken';
 import { LRUCache } from 'lru-cache';
-import { DataSource, IsNull } from 'typeorm';
+import { Brackets, DataSource, IsNull } from 'typeorm';
 import { ApiKey, AuditEventKind, Role, Tier, User, type TierPolicy } from '../entities';
 import { AppError, badInput, findAppError, notFound, quotaExceeded, unauthenticated } from '../kernel/errors';
 import type { Clock } from '../kernel/clock';
@@ -34,6 +34,8 @@ const API_KEY_PREFIX = 'atl_';
  * a key per script or machine, while a token cannot mint keys without end.
  */
 export const MAX_ACTIVE_API_KEYS = 50;
+/** How many revoked keys `apiKeys` still lists, the last revoked first (docs/limits.md). */
+export const MAX_LISTED_REVOKED_API_KEYS = 50;
 
 /** A refused credential: UNAUTHENTICATED to the client, with what the audit log records about it. */
 class AuthFailure extends AppError {
@@ -309,8 +311,22 @@ export class AuthService {
     return key;
   }
 
+  /**
+   * The user's keys newest first: every key not revoked (at most
+   * MAX_ACTIVE_API_KEYS) and the MAX_LISTED_REVOKED_API_KEYS revoked last, so
+   * the answer stays bounded however many keys were made and revoked
+   * (docs/limits.md, "API keys").
+   */
   listApiKeys(user: User): Promise<ApiKey[]> {
-    return this.db.getRepository(ApiKey).find({ where: { userId: user.id }, order: { createdAt: 'DESC' } });
+    return this.db.getRepository(ApiKey).createQueryBuilder('k')
+      .where('k.userId = :userId', { userId: user.id })
+      .andWhere(new Brackets((w) => {
+        w.where('k.revokedAt IS NULL').orWhere(`k.id IN (${this.db.getRepository(ApiKey).createQueryBuilder('r').select('r.id')
+          .where('r.userId = :userId').andWhere('r.revokedAt IS NOT NULL')
+          .orderBy('r.revokedAt', 'DESC').addOrderBy('r.id', 'DESC').limit(MAX_LISTED_REVOKED_API_KEYS).getQuery()})`);
+      }))
+      .orderBy('k.createdAt', 'DESC').addOrderBy('k.id', 'DESC')
+      .getMany();
   }
 
   /** Creates the admin from configuration, or resets its password and role. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_ACTIVE_API_KEYS } from '../../src/services/auth';
+import { MAX_ACTIVE_API_KEYS, MAX_LISTED_REVOKED_API_KEYS } from '../../src/services/auth';
 import { gql, gqlData, signUp } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 
@@ -34,6 +34,25 @@ describe('API key limits', () => {
     expect((await gql(app.url, CREATE_KEY, { n: 'one too many' }, user.token)).errors?.[0].extensions?.code).toBe('QUOTA_EXCEEDED');
     // The revoked key stays listed beside the 50 active ones; it does not count.
     expect((await gqlData<any>(app.url, '{ apiKeys { id } }', {}, user.token)).apiKeys).toHaveLength(51);
+  });
+
+  it(`apiKeys lists every active key and the ${MAX_LISTED_REVOKED_API_KEYS} revoked last, newest first, however many were revoked`, async () => {
+    expect(MAX_LISTED_REVOKED_API_KEYS).toBe(50); // the figure docs/limits.md gives
+    const user = await signUp(app.url, 'revoked-many');
+    // 60 revoked keys made straight in the table (the API would take 120 calls), revoked one a minute apart, oldest first.
+    await app.db.query(
+      `INSERT INTO api_keys (id, user_id, name, prefix, secret_hash, created_at, revoked_at)
+       SELECT gen_random_uuid(), $1, 'old ' || i, 'atl_old', 'hash-revoked-many-' || i, now() - interval '1 day' + i * interval '1 minute', now() - interval '2 hours' + i * interval '1 minute'
+       FROM generate_series(1, 60) AS i`, [user.id]);
+    const active = [];
+    for (const n of ['first active', 'second active']) active.push((await gqlData<any>(app.url, CREATE_KEY, { n }, user.token)).createApiKey.apiKey.id);
+    const listed = (await gqlData<any>(app.url, '{ apiKeys { id name revokedAt createdAt } }', {}, user.token)).apiKeys;
+    expect(listed).toHaveLength(2 + 50);
+    expect(listed.slice(0, 2).map((k: any) => k.id)).toEqual([...active].reverse());
+    const revokedNames = listed.slice(2).map((k: any) => k.name);
+    // The 50 revoked last are old 11 … old 60, newest first; old 1 … old 10 are no longer listed.
+    expect(revokedNames).toEqual(Array.from({ length: 50 }, (_, i) => `old ${60 - i}`));
+    expect(listed.slice(2).every((k: any) => k.revokedAt)).toBe(true);
   });
 
   it('setApiKeyWebhook on a revoked key says it is revoked before looking at the URL', async () => {
