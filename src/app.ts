@@ -17,7 +17,7 @@ import { AtelierMetrics, trainingMetricsOf, workerMetricsOf } from './observabil
 import { startTracing, stopTracing } from './observability/tracing';
 import { onlineWorkers } from './observability/worker-registry';
 import { observeWorker } from './gpu-worker/worker-observability';
-import { connectRedis, useAtelierRedisInBullmq } from './redis/connection';
+import { connectRedis, queueConnection, useAtelierRedisInBullmq } from './redis/connection';
 import { logRedisErrors } from './redis/error-log';
 import { startLocalRedis, type LocalRedis } from './redis/local-server';
 import { buildAppSchema } from './schema/build';
@@ -143,12 +143,12 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   logRedisErrors(subscriber, logger, 'redis events error');
   useAtelierRedisInBullmq();
   const connection = { url: redisUrl, maxRetriesPerRequest: null };
-  const queue = createGenerationQueue(connection, config.redisPrefix);
+  const queue = createGenerationQueue(queueConnection(redisUrl), config.redisPrefix);
   cleanups.push(() => queue.close());
-  const trainingQueue = createTrainingQueue(connection, config.redisPrefix);
+  const trainingQueue = createTrainingQueue(queueConnection(redisUrl), config.redisPrefix);
   cleanups.push(() => trainingQueue.close());
   // Every role makes job transitions, so every role can enqueue webhook deliveries.
-  const webhookQueue = createWebhookQueue(connection, config.redisPrefix, { attempts: WEBHOOK_DELIVERY_ATTEMPTS, backoffMs: config.webhookBackoffMs });
+  const webhookQueue = createWebhookQueue(queueConnection(redisUrl), config.redisPrefix, { attempts: WEBHOOK_DELIVERY_ATTEMPTS, backoffMs: config.webhookBackoffMs });
   cleanups.push(() => webhookQueue.close());
   logRedisErrors(queue, logger, 'generation queue error');
   logRedisErrors(trainingQueue, logger, 'training queue error');
@@ -228,7 +228,7 @@ async function startWorkerRole(core: Core): Promise<{ worker: GenerationWorker; 
   const { config, db, redis, connection, services, storage, clock, metrics, queue, cleanups } = core;
   const logger = core.logger.child({ role: 'worker' });
   const pipelines = new PipelineCache({
-    maxBytes: config.modelCacheBytes, executionProviders: config.executionProviders, intraOpNumThreads: config.intraOpThreads,
+    maxBytes: config.modelCacheBytes, executionProviders: config.executionProviders, intraOpNumThreads: config.intraOpThreads, cpuMemArena: config.onnxCpuArena,
     inThread: true,
   });
   cleanups.push(() => pipelines.clear());

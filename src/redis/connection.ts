@@ -88,6 +88,17 @@ export function useAtelierRedisInBullmq(): void {
 }
 
 /**
+ * Connection options for BullMQ queues (submitting, cancelling, counting):
+ * they block on nothing, so they fail fast like the command client, and a
+ * `queue.add` during an outage is the caller's 503, not a request that waits
+ * for Redis to come back. Workers and queue-event readers block and keep
+ * `maxRetriesPerRequest: null` with no timeout.
+ */
+export function queueConnection(url: string): { url: string; maxRetriesPerRequest: number; commandTimeout: number; keepAlive: number } {
+  return { url, maxRetriesPerRequest: 3, commandTimeout: REDIS_COMMAND_TIMEOUT_MS, keepAlive: REDIS_KEEP_ALIVE_MS };
+}
+
+/**
  * Opens an ioredis client. BullMQ needs `maxRetriesPerRequest: null` on the
  * connections its workers block on; commands elsewhere fail fast instead:
  * after 3 reconnection attempts while Redis refuses connections, and after

@@ -60,6 +60,9 @@ describe('a Redis that stops answering (SIGSTOP)', () => {
       gql<any>(app.url, '{ me { id } }', {}, user.token),
       gql<any>(app.url, CREATE, { input: { ...JOB, seed: 2 } }, user.token),
     ]).then((all) => ({ all, ms: Date.now() - sent }));
+    // The queue's own connection (what createGeneration's add and a cancel use) gives up too.
+    const queueAnswer = app.queue.getJobCounts('waiting').then(() => 'answered', (error: Error) => error.message)
+      .then((outcome) => ({ outcome, ms: Date.now() - sent }));
     // Without a command timeout both wait for the thaw. With one, a command queued behind an auto-pipeline
     // that waits goes out after it (connection.ts): give them twice the timeout and a margin, frozen.
     await Promise.race([answers, sleep(2 * REDIS_COMMAND_TIMEOUT_MS + 5000)]);
@@ -67,6 +70,9 @@ describe('a Redis that stops answering (SIGSTOP)', () => {
     const { all: [me, create], ms } = await answers;
     expect([me.status, create.status]).toEqual([503, 503]);
     expect(ms).toBeLessThan(2 * REDIS_COMMAND_TIMEOUT_MS + 2000);
+    const queued = await queueAnswer;
+    expect(queued.outcome).toMatch(/timed out/i);
+    expect(queued.ms).toBeLessThan(2 * REDIS_COMMAND_TIMEOUT_MS + 2000);
     for (const answer of [me, create]) {
       expect(answer.headers.get('retry-after')).toBe('5');
       expect(answer.errors?.[0].extensions?.code).toBe('SERVICE_UNAVAILABLE');
