@@ -9,8 +9,9 @@ import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
 import { gql, gqlData, signUp } from '../support/graphql';
 
-// Issue 17.14: a big upload streams to the store instead of sitting in API
-// memory, and parsing a big LoRA happens off the event loop.
+// A big upload streams to the store instead of sitting in API memory, and
+// parsing a big LoRA happens off the event loop (README.md, "Decisions worth
+// knowing").
 
 const MB = 1024 * 1024;
 let app: TestApp;

@@ -17,7 +17,8 @@ import { generate } from '../support/library';
 import { startTestS3Server, type TestS3Server } from '../support/s3-server';
 
 /*
- * Issue 12, item 6: ONNX model folders in the artifact store. One machine has
+ * ONNX model folders in the artifact store (docs/operations.md, "Models in
+ * the artifact store"). One machine has
  * the model folder and pushes it; a worker whose models folder is empty
  * fetches every file, checks each SHA-256 against the model row, keeps the
  * folder, and refuses bytes that do not match.
