@@ -21,6 +21,8 @@ export enum PresetCategory { IMAGE = 'IMAGE', VIDEO = 'VIDEO' }
 /** What a job makes: images, or one video clip (docs/video.md). */
 export enum JobKind { IMAGE = 'IMAGE', VIDEO = 'VIDEO' }
 export enum AlbumRole { VIEWER = 'VIEWER', EDITOR = 'EDITOR' }
+/** Who a LoRA is for: its owner (and admins, who see but do not use it), or everyone its tier allows (docs/security.md, "Private LoRAs"). */
+export enum LoraVisibility { PRIVATE = 'PRIVATE', PUBLIC = 'PUBLIC' }
 
 export const OPEN_JOB_STATUSES = [JobStatus.PENDING, JobStatus.PROCESSING] as const;
 export const FINAL_JOB_STATUSES = [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED] as const;

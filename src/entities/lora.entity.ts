@@ -3,7 +3,7 @@ import { AiModel } from './model.entity';
 import { User } from './user.entity';
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { Identified } from './identified';
-import { Tier } from './enums';
+import { LoraVisibility, Tier } from './enums';
 import type { TrainingConfig } from '../kernel/training-parameters';
 
 /** What a trained LoRA version records about how it was made. */
@@ -64,6 +64,15 @@ export class Lora extends Identified {
   @Field(() => Boolean, { description: 'Inactive LoRAs cannot be used in new jobs.' })
   @Column('boolean', { default: true })
   active: boolean;
+
+  /**
+   * PRIVATE unless set: a path that forgets to choose publishes nothing. Rows
+   * from before visibility existed were made PUBLIC by the migration
+   * (docs/security.md, "Private LoRAs").
+   */
+  @Field(() => LoraVisibility, { description: 'PRIVATE: only its owner uses it (admins see it); PUBLIC: everyone its tier allows, while active. Set with setLoraVisibility, per version.' })
+  @Column({ type: 'enum', enum: LoraVisibility, enumName: 'lora_visibility', default: LoraVisibility.PRIVATE })
+  visibility: LoraVisibility;
 
   @Field(() => Tier, { description: 'Lowest tier allowed to use it.' })
   @Column({ type: 'enum', enum: Tier, enumName: 'tier', name: 'min_tier', default: Tier.FREE })

@@ -60,6 +60,7 @@ export const KNOWN_OPERATIONS: ReadonlySet<string> = new Set([
   'SessionEvents',
   'Sessions',
   'SetLoraActive',
+  'SetLoraVisibility',
   'SetUserRole',
   'SetUserTier',
   'ShareAlbum',

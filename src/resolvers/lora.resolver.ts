@@ -1,14 +1,14 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { AiModel, JobLora, Lora, Tier, TrainingRun } from '../entities';
+import { AiModel, JobLora, Lora, LoraVisibility, Tier, TrainingRun } from '../entities';
 import { LoraVersionMetrics } from './training.types';
 import { viewerOf, type AppContext } from './context';
-import { loraUsableBy } from '../services/access-rules';
+import { loraUsableBy, loraVisibleTo } from '../services/access-rules';
 import { LoraInput } from './lora.types';
 import { ViewerDependent } from './viewer-dependent';
 
 @Resolver(() => Lora)
 export class LoraResolver {
-  @Query(() => [Lora], { description: 'Active LoRAs (plus your inactive ones; admins see all), by name, newest version first.' })
+  @Query(() => [Lora], { description: 'Public active LoRAs, plus your private and inactive ones (admins see all), by name, newest version first.' })
   loras(@Ctx() ctx: AppContext): Promise<Lora[]> {
     return ctx.services.loras.list(viewerOf(ctx).user);
   }
@@ -25,6 +25,15 @@ export class LoraResolver {
     @Ctx() ctx: AppContext,
   ): Promise<Lora> {
     return ctx.services.loras.setActive(viewerOf(ctx).user, id, active);
+  }
+
+  @Mutation(() => Lora, { description: 'Publishes one version of a LoRA to everyone (PUBLIC) or takes it back (PRIVATE); its owner or an admin. Jobs already queued with it run on.' })
+  setLoraVisibility(
+    @Arg('id', () => ID, { description: 'LoRA id (one version).' }) id: string,
+    @Arg('visibility', () => LoraVisibility, { description: 'PRIVATE or PUBLIC.' }) visibility: LoraVisibility,
+    @Ctx() ctx: AppContext,
+  ): Promise<Lora> {
+    return ctx.services.loras.setVisibility(viewerOf(ctx).user, id, visibility);
   }
 
   @Mutation(() => Lora, { description: 'Sets the lowest tier allowed to use a LoRA (admins).' })
@@ -60,16 +69,19 @@ export class LoraResolver {
   }
 
   @ViewerDependent()
-  @FieldResolver(() => Boolean, { description: 'Whether your tier may use it in jobs (and it is active).' })
+  @FieldResolver(() => Boolean, { description: 'Whether your jobs may apply it: active, your tier reaches it, and public or yours.' })
   usable(@Root() lora: Lora, @Ctx() ctx: AppContext): boolean {
-    return !!ctx.viewer && loraUsableBy(lora, ctx.viewer.user.tier);
+    return !!ctx.viewer && loraUsableBy(lora, ctx.viewer.user);
   }
 }
 
 @Resolver(() => JobLora)
 export class JobLoraResolver {
-  @FieldResolver(() => Lora, { nullable: true, description: 'The LoRA (null if it was deleted).' })
-  lora(@Root() applied: JobLora, @Ctx() ctx: AppContext): Promise<Lora | null> {
-    return ctx.loaders.lora.load(applied.loraId);
+  @ViewerDependent()
+  @FieldResolver(() => Lora, { nullable: true, description: 'The LoRA (null if it was deleted, or is private to someone else).' })
+  async lora(@Root() applied: JobLora, @Ctx() ctx: AppContext): Promise<Lora | null> {
+    const lora = await ctx.loaders.lora.load(applied.loraId);
+    // A session member's job or preset may name its owner's private LoRA: to others it reads as a deleted one (docs/security.md).
+    return lora && loraVisibleTo(lora, ctx.viewer?.user ?? null) ? lora : null;
   }
 }

@@ -1,5 +1,5 @@
 import { Field, Float, ID, InputType } from 'type-graphql';
-import { Tier } from '../entities';
+import { LoraVisibility, Tier } from '../entities';
 
 @InputType({ description: 'A LoRA to register from a file sent to POST /uploads.' })
 export class LoraInput {
@@ -20,4 +20,7 @@ export class LoraInput {
 
   @Field(() => Tier, { nullable: true, description: 'Lowest tier allowed to use it (admins only; default FREE).' })
   minTier?: Tier | null;
+
+  @Field(() => LoraVisibility, { nullable: true, description: 'PRIVATE (only you use it) or PUBLIC (everyone its tier allows). Default: PUBLIC when an admin registers it, PRIVATE otherwise.' })
+  visibility?: LoraVisibility | null;
 }

@@ -2,7 +2,7 @@ import { GraphQLEnumType } from 'graphql';
 import { registerEnumType } from 'type-graphql';
 import { ErrorCode, JobFailureCode } from '../kernel/errors';
 import { Sampler } from '../kernel/generation-parameters';
-import { AlbumRole, AuditEventKind, BatchKind, BatchStatus, InferenceBackend, JobKind, JobStatus, PresetCategory, Role, SessionRole, SessionStatus, Tier, TrainingStatus } from '../entities';
+import { AlbumRole, AuditEventKind, BatchKind, BatchStatus, InferenceBackend, JobKind, JobStatus, LoraVisibility, PresetCategory, Role, SessionRole, SessionStatus, Tier, TrainingStatus } from '../entities';
 
 registerEnumType(Tier, { name: 'Tier', description: 'Service tier; sets the limits.' });
 registerEnumType(Role, { name: 'Role', description: 'VIEWER reads and watches; EDITOR also creates; ADMIN manages.' });
@@ -14,6 +14,14 @@ registerEnumType(SessionRole, { name: 'SessionRole', description: 'OWNER manages
 registerEnumType(SessionStatus, { name: 'SessionStatus', description: 'ACTIVE, or ARCHIVED after being idle.' });
 registerEnumType(PresetCategory, { name: 'PresetCategory', description: 'IMAGE or VIDEO presets.' });
 registerEnumType(TrainingStatus, { name: 'TrainingStatus', description: 'Lifecycle of a LoRA training run.' });
+registerEnumType(LoraVisibility, {
+  name: 'LoraVisibility',
+  description: 'Who may see and use a LoRA.',
+  valuesConfig: {
+    PRIVATE: { description: 'Its owner only (admins see it too, but only the owner generates with it).' },
+    PUBLIC: { description: 'Everyone whose tier reaches its minTier, while it is active.' },
+  },
+});
 registerEnumType(AlbumRole, { name: 'AlbumRole', description: 'What a user an album is shared with may do.' });
 registerEnumType(AuditEventKind, { name: 'AuditEventKind', description: 'What a security audit event records.' });
 registerEnumType(Sampler, { name: 'Sampler', description: 'How the image is denoised step by step (docs/generation-parameters.md, "Samplers").' });

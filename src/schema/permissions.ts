@@ -111,6 +111,7 @@ export const ROOT_RULES = {
     enhancePrompt: signedIn,
     registerLora: editor,
     setLoraActive: editor,
+    setLoraVisibility: editor,
     setLoraMinTier: admin,
     setModelEnabled: admin,
     setDefaultModel: admin,

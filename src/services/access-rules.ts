@@ -1,6 +1,6 @@
 import { Brackets, type FindOptionsWhere } from 'typeorm';
 import {
-  AlbumRole, Role, SessionRole, TIER_RANK, type AiModel, type Album, type Job, type Lora, type Preset, type Tier, type User,
+  AlbumRole, LoraVisibility, Role, SessionRole, TIER_RANK, type AiModel, type Album, type Job, type Lora, type Preset, type Tier, type User,
 } from '../entities';
 
 /*
@@ -175,9 +175,20 @@ export function managedBy(record: { ownerId: string | null }, user: Subject): bo
   return record.ownerId === user.id || isAdmin(user);
 }
 
-/** Active LoRAs for everyone; inactive ones only for their owner and admins. */
-export function loraListedFor(lora: Pick<Lora, 'active' | 'ownerId'>, user: Subject): boolean {
-  return lora.active || managedBy(lora, user);
+type LoraAccess = Pick<Lora, 'active' | 'ownerId' | 'visibility'>;
+
+/**
+ * Whether `viewer` may know a LoRA exists at all: a PUBLIC one everyone, a
+ * PRIVATE one its owner and admins. Anyone else is answered as for an id that
+ * does not exist (docs/security.md, "Private LoRAs").
+ */
+export function loraVisibleTo(lora: Pick<Lora, 'ownerId' | 'visibility'>, viewer: Subject | null): boolean {
+  return lora.visibility === LoraVisibility.PUBLIC || (viewer !== null && managedBy(lora, viewer));
+}
+
+/** What `loras` lists: its owner's and admins' every LoRA; to anyone else, PUBLIC and active ones. */
+export function loraListedFor(lora: LoraAccess, user: Subject): boolean {
+  return managedBy(lora, user) || (lora.active && lora.visibility === LoraVisibility.PUBLIC);
 }
 
 /** {@link loraListedFor} in SQL, for the `loras` row aliased `alias`. */
@@ -186,14 +197,20 @@ export function loraListedWhere(alias: string, user: Subject): Brackets {
     if (isAdmin(user)) {
       w.where('TRUE');
     } else {
-      w.where(`${alias}.active = true`).orWhere(`${alias}.owner_id = :${VIEWER_ID}`, { [VIEWER_ID]: user.id });
+      w.where(`(${alias}.active = true AND ${alias}.visibility = '${LoraVisibility.PUBLIC}')`)
+        .orWhere(`${alias}.owner_id = :${VIEWER_ID}`, { [VIEWER_ID]: user.id });
     }
   });
 }
 
-/** A LoRA a job may apply: active and within the user's tier. */
-export function loraUsableBy(lora: Pick<Lora, 'active' | 'minTier'>, userTier: Tier): boolean {
-  return lora.active && tierAllows(userTier, lora.minTier);
+/** Whether a LoRA's visibility lets `user` apply it: PUBLIC anyone, PRIVATE only its owner (an admin sees it, but does not generate with someone's private work). */
+export function loraOpenTo(lora: Pick<Lora, 'ownerId' | 'visibility'>, user: Pick<User, 'id'>): boolean {
+  return lora.visibility === LoraVisibility.PUBLIC || lora.ownerId === user.id;
+}
+
+/** A LoRA a job of `user`'s may apply: open to them, active and within their tier. */
+export function loraUsableBy(lora: LoraAccess & Pick<Lora, 'minTier'>, user: Pick<User, 'id' | 'tier'>): boolean {
+  return loraOpenTo(lora, user) && lora.active && tierAllows(user.tier, lora.minTier);
 }
 
 /** Enabled models for everyone; disabled ones only for admins. */

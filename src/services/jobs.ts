@@ -12,7 +12,7 @@ import { IdempotencyKeys } from './idempotency';
 import { runScriptChain } from '../redis/script';
 import type { Logger } from '../observability/logger';
 import type { AccessPolicy } from './access';
-import { AlbumAccessRole, albumRoleWith, allowedWithSessionRole, loraListedFor, presetVisibleTo, tierAllows } from './access-rules';
+import { AlbumAccessRole, albumRoleWith, allowedWithSessionRole, loraListedFor, loraOpenTo, presetVisibleTo, tierAllows } from './access-rules';
 import type { Viewer } from './auth';
 import type { Clock } from '../kernel/clock';
 import {
@@ -298,14 +298,16 @@ export class JobService {
     }
     // One query for all of them; errors still name the first LoRA at fault.
     const rows = await this.deps.db.getRepository(Lora).find({
-      select: { id: true, name: true, active: true, ownerId: true, baseModelId: true, minTier: true },
+      select: { id: true, name: true, active: true, ownerId: true, visibility: true, baseModelId: true, minTier: true },
       where: { id: In(params.loras.map((l) => l.loraId)) },
     });
     for (const [i, applied] of params.loras.entries()) {
       const lora = rows.find((row) => row.id === applied.loraId);
       const field = `loras[${i}].loraId`;
-      // One the caller cannot list (someone else's inactive LoRA) reads exactly as an unknown id (docs/security.md).
+      // One the caller cannot list (someone else's inactive or private LoRA) reads exactly as an unknown id (docs/security.md).
       if (!lora || !loraListedFor(lora, user)) throw badInput(field, 'LoRA not found');
+      // Listed but not theirs to apply: an admin looking at someone's private LoRA.
+      if (!loraOpenTo(lora, user)) throw badInput(field, `LoRA ${lora.name} is private: only its owner generates with it`);
       if (!lora.active) throw badInput(field, `LoRA ${lora.name} is inactive`);
       if (lora.baseModelId !== model.id) throw badInput(field, `LoRA ${lora.name} is for another base model`);
       if (!tierAllows(user.tier, lora.minTier)) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { DataSource } from 'typeorm';
-import { AiModel, Lora, Role, Tier, type User } from '../entities';
+import { AiModel, Lora, LoraVisibility, Role, Tier, type User } from '../entities';
 import { describeLoraTargets, type LoraTargetInfo } from '../gpu-worker/lora/writer';
 import { layerKey } from '../gpu-worker/lora/lora-file';
 import { inspectLoraOffThread, type LoraInspection, type LoraLayerShape } from '../gpu-worker/lora/lora-inspection';
@@ -23,7 +23,13 @@ export interface LoraRegistration {
   triggerWords?: string[] | null;
   defaultWeight?: number | null;
   minTier?: Tier | null;
+  /** Omitted: PUBLIC when an admin registers it (the catalogue), PRIVATE for anyone else (docs/security.md, "Private LoRAs"). */
+  visibility?: LoraVisibility | null;
 }
+
+/** What a registration without a visibility gets: admins add to the shared catalogue, everyone else keeps their file to themselves. */
+const defaultRegistrationVisibility = (user: Pick<User, 'role'>): LoraVisibility =>
+  user.role === Role.ADMIN ? LoraVisibility.PUBLIC : LoraVisibility.PRIVATE;
 
 /** Where a registered LoRA's file lives; the worker reads `<storage root>/<key>`. */
 export const loraStorageKey = (loraId: string): string => `loras/${loraId}.safetensors`;
@@ -68,7 +74,7 @@ export class LoraService {
     private readonly modelsDir: string,
   ) {}
 
-  /** Active LoRAs for everyone; owners and admins also see inactive ones they manage. Newest version first. */
+  /** Public active LoRAs for everyone; owners and admins also see the private and inactive ones they manage. Newest version first. */
   list(user: User): Promise<Lora[]> {
     return this.db.getRepository(Lora).createQueryBuilder('l').where(loraListedWhere('l', user))
       .orderBy('l.name', 'ASC').addOrderBy('l.version', 'DESC').getMany();
@@ -96,6 +102,7 @@ export class LoraService {
     try {
       const lora = await this.insertNextVersion(user, {
         id, name, baseModelId: model.id, triggerWords, defaultWeight, minTier, active: true,
+        visibility: input.visibility ?? defaultRegistrationVisibility(user),
         storageKey: loraStorageKey(id), sha256: inspection.sha256,
       });
       await this.uploads.discard(user.id, input.uploadId);
@@ -108,12 +115,20 @@ export class LoraService {
 
   /** Owner or admin switches a LoRA on or off for new jobs. */
   async setActive(user: User, id: string, active: boolean): Promise<Lora> {
-    const lora = await this.get(id);
-    // One the caller cannot list (someone else's inactive LoRA) reads as an unknown id (docs/security.md).
-    if (!loraListedFor(lora, user)) throw notFound('LoRA');
-    if (!managedBy(lora, user)) throw forbidden('Only the LoRA\'s owner or an admin can do this');
+    const lora = await this.managed(user, id);
     await this.db.getRepository(Lora).update({ id: lora.id }, { active });
     return { ...lora, active } as Lora;
+  }
+
+  /**
+   * Owner or admin publishes one version to everyone or takes it back; other
+   * versions of the name keep theirs. Jobs already admitted with it run on
+   * (docs/security.md, "Private LoRAs").
+   */
+  async setVisibility(user: User, id: string, visibility: LoraVisibility): Promise<Lora> {
+    const lora = await this.managed(user, id);
+    await this.db.getRepository(Lora).update({ id: lora.id }, { visibility });
+    return { ...lora, visibility } as Lora;
   }
 
   /** Admin: the lowest tier allowed to use the LoRA. */
@@ -121,6 +136,14 @@ export class LoraService {
     const lora = await this.get(id);
     await this.db.getRepository(Lora).update({ id: lora.id }, { minTier });
     return { ...lora, minTier } as Lora;
+  }
+
+  /** A LoRA the caller may change; one they cannot list (someone else's inactive or private LoRA) reads as an unknown id (docs/security.md). */
+  private async managed(user: User, id: string): Promise<Lora> {
+    const lora = await this.get(id);
+    if (!loraListedFor(lora, user)) throw notFound('LoRA');
+    if (!managedBy(lora, user)) throw forbidden('Only the LoRA\'s owner or an admin can do this');
+    return lora;
   }
 
   private async get(id: string): Promise<Lora> {

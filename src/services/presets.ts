@@ -5,7 +5,7 @@ import {
 } from '../kernel/generation-parameters';
 import { badInput, forbidden, notFound } from '../kernel/errors';
 import type { AccessPolicy } from './access';
-import { managedBy, presetVisibleWhere, sessionRoleContributes } from './access-rules';
+import { loraOpenTo, loraVisibleTo, managedBy, presetVisibleWhere, sessionRoleContributes } from './access-rules';
 import { assertUuid } from '../kernel/ids';
 import { presetDefaults, resolveGenerationParameters, throwIfViolated, type GenerationParameters } from './generation-input';
 import { resolveVideoRequest, type VideoSettings } from './video-input';
@@ -161,7 +161,7 @@ export class PresetService {
       if (category !== PresetCategory.VIDEO && input[field] != null) throw badInput(field, `${field} applies to VIDEO presets only`);
     }
     const modelId = input.modelId ? await this.usableModel(input.modelId, category) : null;
-    const loras = await this.usableLoras(input.loras ?? [], modelId);
+    const loras = await this.usableLoras(user, input.loras ?? [], modelId);
     if (input.sessionId) {
       const { role } = await this.access.assertSessionMember(user, assertUuid('sessionId', input.sessionId));
       if (!sessionRoleContributes(role)) throw forbidden('Watchers cannot share presets with this session');
@@ -199,7 +199,7 @@ export class PresetService {
     return model.id;
   }
 
-  private async usableLoras(loras: JobLora[], modelId: string | null): Promise<JobLora[]> {
+  private async usableLoras(user: User, loras: JobLora[], modelId: string | null): Promise<JobLora[]> {
     if (loras.length > MAX_PRESET_LORAS) throw badInput('loras', `A preset bundles at most ${MAX_PRESET_LORAS} LoRAs`);
     loras.forEach((l, i) => assertUuid(`loras[${i}].loraId`, l.loraId));
     throwIfViolated(checkLoraWeights(loras));
@@ -208,7 +208,9 @@ export class PresetService {
     const byId = new Map(found.map((l) => [l.id, l]));
     loras.forEach((l, i) => {
       const lora = byId.get(l.loraId);
-      if (!lora || !lora.active) throw badInput(`loras[${i}].loraId`, 'LoRA not found or inactive');
+      // Someone else's private LoRA reads as an unknown id (docs/security.md, "Private LoRAs").
+      if (!lora || !lora.active || !loraVisibleTo(lora, user)) throw badInput(`loras[${i}].loraId`, 'LoRA not found or inactive');
+      if (!loraOpenTo(lora, user)) throw badInput(`loras[${i}].loraId`, `LoRA ${lora.name} is private: only its owner generates with it`);
       if (modelId && lora.baseModelId !== modelId) throw badInput(`loras[${i}].loraId`, `LoRA ${lora.name} is for another base model`);
     });
     return loras.map((l) => ({ loraId: l.loraId, weight: l.weight }));

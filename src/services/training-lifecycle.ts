@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
-import { FINAL_TRAINING_STATUSES, Lora, OPEN_TRAINING_STATUSES, TrainingRun, TrainingStatus, type LoraTrainingMetrics } from '../entities';
+import { FINAL_TRAINING_STATUSES, Lora, LoraVisibility, OPEN_TRAINING_STATUSES, TrainingRun, TrainingStatus, type LoraTrainingMetrics } from '../entities';
 import type { Clock } from '../kernel/clock';
 import { AppError, isServiceOutage } from '../kernel/errors';
 import { appendedOnce, FINAL_TRAINING_EVENT_TYPES, type EventOrder, type JobFailure, type TrainingEventBody, type TrainingEventPublisher } from '../kernel/events';
@@ -233,7 +233,8 @@ export class TrainingLifecycle {
         const row = manager.getRepository(Lora).create({
           id, ownerId: run.ownerId, name: run.loraName, baseModelId: run.baseModelId, triggerWords: [], defaultWeight: 1,
           storageKey: loraStorageKey(id), sha256: sha256(trained.lora), version: (last ?? 0) + 1, active: true,
-          trainingRunId: run.id, metrics,
+          // Its owner's until they publish it (setLoraVisibility), whatever the dataset's sharing (docs/training.md).
+          visibility: LoraVisibility.PRIVATE, trainingRunId: run.id, metrics,
         });
         await manager.getRepository(Lora).insert(row);
         return row;

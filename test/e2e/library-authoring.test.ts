@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 describe('authoring the library in a real browser', () => {
-  it('uploads a LoRA, lists it, generates with it, explains refused files, and deactivates it', async () => {
+  it('uploads a LoRA, lists it, generates with it, explains refused files, deactivates and publishes it', async () => {
     await nav('LoRAs').click();
     await page.getByRole('heading', { name: 'LoRAs', level: 1 }).waitFor();
     await page.getByText('No LoRAs yet').waitFor();
@@ -88,6 +88,12 @@ describe('authoring the library in a real browser', () => {
     await page.getByRole('button', { name: 'Deactivate Watercolor wash v1' }).click();
     await page.getByRole('row', { name: /Watercolor wash/ }).getByText('Inactive').waitFor();
     await page.getByRole('button', { name: 'Activate Watercolor wash v1' }).waitFor();
+
+    // An editor's upload is theirs until published (docs/security.md, "Private LoRAs").
+    await page.getByRole('row', { name: /Watercolor wash/ }).getByText('Private', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Publish Watercolor wash v1' }).click();
+    await page.getByRole('row', { name: /Watercolor wash/ }).getByText('Public', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Make private Watercolor wash v1' }).waitFor();
   }, 60_000);
 
   it('checks forms in the browser against the server\'s own generation limits', () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  Album, AlbumRole, AlbumShare, CollabSession, Job, Lora, Preset, PresetCategory, Role, SessionMember, SessionRole, User,
+  Album, AlbumRole, AlbumShare, CollabSession, Job, Lora, LoraVisibility, Preset, PresetCategory, Role, SessionMember, SessionRole, User,
 } from '../../src/entities';
 import {
   albumAccessOf, albumListedWhere, albumRoleOf, AlbumAccessRole, jobControlledBy, jobVisibleTo, jobVisibleWhere,
@@ -89,7 +89,9 @@ beforeAll(async () => {
   const inactive = await seedLora(app.db, owner.id, `inactive-${randomUUID()}`);
   const othersInactive = await seedLora(app.db, outsider.id, `others-${randomUUID()}`);
   await app.db.getRepository(Lora).update([inactive.id, othersInactive.id], { active: false });
-  loras = await app.db.getRepository(Lora).findBy([active, inactive, othersInactive].map((l) => ({ id: l.id })));
+  const ownersPrivate = await seedLora(app.db, owner.id, `private-${randomUUID()}`, { visibility: LoraVisibility.PRIVATE });
+  const othersPrivate = await seedLora(app.db, outsider.id, `others-private-${randomUUID()}`, { visibility: LoraVisibility.PRIVATE });
+  loras = await app.db.getRepository(Lora).findBy([active, inactive, othersInactive, ownersPrivate, othersPrivate].map((l) => ({ id: l.id })));
 });
 afterAll(() => app?.close());
 
@@ -159,6 +161,7 @@ describe('LoRAs: loraListedFor and its SQL agree', () => {
     const sql = await app.db.getRepository(Lora).createQueryBuilder('l').select('l.id', 'id')
       .where('l.id IN (:...loraIds)', { loraIds: loras.map((l) => l.id) }).andWhere(loraListedWhere('l', viewer)).getRawMany();
     expect(ids(sql)).toEqual(pure);
-    expect(pure.size).toBe({ owner: 2, outsider: 2, collaborator: 1, admin: 3 }[name]);
+    // Each sees the public active one and their own; admins every one.
+    expect(pure.size).toBe({ owner: 3, outsider: 3, collaborator: 1, admin: 5 }[name]);
   });
 });

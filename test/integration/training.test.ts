@@ -156,10 +156,10 @@ describe('a training run', () => {
     expect(Buffer.from(await png.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
 
     const done = events.at(-1);
-    const read = (await gqlData<any>(app.url, `query($id:ID!){ trainingRun(id:$id){ status step loss datasetHash lora { id name version
+    const read = (await gqlData<any>(app.url, `query($id:ID!){ trainingRun(id:$id){ status step loss datasetHash lora { id name version visibility
       metrics { datasetHash initialLoss finalLoss lossCurve { step loss } config { steps seed } } trainingRun { id } } } }`, { id: run.id }, u.token)).trainingRun;
     expect(read.status).toBe('COMPLETED');
-    expect(read.lora).toMatchObject({ id: done.loraId, name: 'teal', version: 1, trainingRun: { id: run.id } });
+    expect(read.lora).toMatchObject({ id: done.loraId, name: 'teal', version: 1, visibility: 'PRIVATE', trainingRun: { id: run.id } });
     expect(read.lora.metrics).toMatchObject({ datasetHash: read.datasetHash, finalLoss: done.finalLoss, config: { steps: 30, seed: 7 } });
     expect(read.lora.metrics.lossCurve.length).toBeGreaterThanOrEqual(30);
 
@@ -184,6 +184,13 @@ describe('a training run', () => {
     const admin = await factory.user(app, { role: 'ADMIN' });
     const all = (await gqlData<any>(app.url, '{ trainingRuns(first: 100) { edges { node { id } } } }', {}, admin.token)).trainingRuns.edges;
     expect(all.map((e: any) => e.node.id)).toContain(run.id);
+
+    // The LoRA starts private: to others an unknown id until its owner publishes it; admins list it.
+    const loraIds = async (token: string) => (await gqlData<any>(app.url, '{ loras { id } }', {}, token)).loras.map((l: any) => l.id);
+    expect(await loraIds(other.token)).not.toContain(done.loraId);
+    expect(await loraIds(admin.token)).toContain(done.loraId);
+    const USE = 'mutation($l:ID!){ createGeneration(input:{ prompt:"x", width:64, height:64, steps:1, loras:[{ loraId:$l, weight:1 }] }){ id } }';
+    expect((await gql(app.url, USE, { l: done.loraId }, other.token)).errors?.[0]).toMatchObject({ message: 'LoRA not found', extensions: { code: 'BAD_USER_INPUT', field: 'loras[0].loraId' } });
   }, 180_000);
 
   it('cancel stops at the next step and keeps the last checkpoint downloadable; no LoRA', async () => {

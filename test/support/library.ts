@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { execute, parse, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Redis } from 'ioredis';
-import { AiModel, Image, Job, JobKind, JobStatus, Lora, type JobLora } from '../../src/entities';
+import { AiModel, Image, Job, JobKind, JobStatus, Lora, LoraVisibility, type JobLora } from '../../src/entities';
 import { recordStepCost } from '../../src/services/queue-positions';
 import type { AppContext } from '../../src/resolvers/context';
 import { createLoaders, type Loaders } from '../../src/resolvers/loaders';
@@ -35,12 +35,12 @@ export async function executeAs(
   return execute({ schema, document: parse(query), variableValues: variables, contextValue });
 }
 
-/** A LoRA row for the default model (the file is not needed for read paths). */
-export async function seedLora(db: DataSource, ownerId: string, name: string): Promise<Lora> {
+/** A LoRA row for the default model (the file is not needed for read paths); PUBLIC unless `overrides` says otherwise. */
+export async function seedLora(db: DataSource, ownerId: string, name: string, overrides: Partial<Lora> = {}): Promise<Lora> {
   const model = await db.getRepository(AiModel).findOneByOrFail({ isDefault: true });
   const lora = db.getRepository(Lora).create({
     id: randomUUID(), ownerId, name, baseModelId: model.id, triggerWords: [], defaultWeight: 1, storageKey: `loras/${name}.safetensors`,
-    sha256: '0'.repeat(64), version: 1, active: true,
+    sha256: '0'.repeat(64), version: 1, active: true, visibility: LoraVisibility.PUBLIC, ...overrides,
   });
   await db.getRepository(Lora).insert(lora);
   return lora;

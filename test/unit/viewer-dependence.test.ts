@@ -21,13 +21,15 @@ describe('which subscription documents depend on the viewer', () => {
     expect(classify('subscription($s:ID!){ sessionEvents(sessionId:$s){ type job { session { myRole } } } }')).toBe(true);
     expect(classify('subscription($j:ID!){ jobUpdated(jobId:$j){ job { images { favorited } } } }')).toBe(true);
     expect(classify('subscription($j:ID!){ jobUpdated(jobId:$j){ job { loras { lora { ... on Lora { mine } } } } } }')).toBe(true);
+    // A job's LoRA is null to a session member when it is private to the job's owner (docs/security.md, "Private LoRAs").
+    expect(classify('subscription($j:ID!){ jobUpdated(jobId:$j){ job { loras { weight lora { name } } } } }')).toBe(true);
     expect(classify('subscription($j:ID!){ jobUpdated(jobId:$j){ ...E } } fragment E on JobEvent { job { model { ...M } } } fragment M on Model { usable }')).toBe(true);
     expect(classify('subscription($j:ID!){ jobUpdated(jobId:$j){ job { images { job { id } } } } }')).toBe(true);
   });
 
   it('leaves documents that read only the records themselves shared', () => {
     expect(classify('subscription($s:ID!){ sessionEvents(sessionId:$s){ eventId type step preview onlineUserIds job { id status images { id url } owner { id } } user { id } } }')).toBe(false);
-    expect(classify('subscription($j:ID!){ jobUpdated(jobId:$j){ __typename ...E } } fragment E on JobEvent { type job { loras { weight lora { name } } } }')).toBe(false);
+    expect(classify('subscription($j:ID!){ jobUpdated(jobId:$j){ __typename ...E } } fragment E on JobEvent { type job { loras { weight loraId } } }')).toBe(false);
   });
 
   it('walks each fragment once: 40 levels of doubled spreads classify at once', () => {

@@ -18,6 +18,7 @@ export const LoraRowFragment = graphql(`
     active
     usable
     minTier
+    visibility
     mine
     createdAt
     baseModel {
@@ -40,6 +41,16 @@ export const SetLoraActiveMutation = graphql(`
     setLoraActive(id: $id, active: $active) {
       id
       active
+      usable
+    }
+  }
+`);
+
+export const SetLoraVisibilityMutation = graphql(`
+  mutation SetLoraVisibility($id: ID!, $visibility: LoraVisibility!) {
+    setLoraVisibility(id: $id, visibility: $visibility) {
+      id
+      visibility
       usable
     }
   }
