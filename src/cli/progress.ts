@@ -8,6 +8,14 @@ export interface ProgressEvent {
   totalSteps?: number | null;
   etaSeconds?: number | null;
   queuePosition?: number | null;
+  /** QUEUED after the job had started: why it waits again (its steps start over). */
+  requeueReason?: string | null;
+}
+
+/** Why a started job waits in the queue again, in words (a QUEUED event's `requeueReason`). */
+export function requeuedText(reason: string): string {
+  const why = ({ WORKER_LOST: 'its worker was lost', HANDED_BACK: 'its worker handed it back', RETRY: 'to be tried again' } as Record<string, string>)[reason];
+  return `back in the queue (${why ?? reason.toLowerCase()})`;
 }
 
 /** Shows a job's progress: a live bar on a terminal, one line per change otherwise, nothing with --json. */
@@ -23,6 +31,9 @@ export function progressView(output: Output, totalSteps: number, unit: 'step' | 
 }
 
 const stateOf = (event: ProgressEvent): string => {
+  if (event.type === 'QUEUED' && event.requeueReason) {
+    return `${requeuedText(event.requeueReason)}${event.queuePosition != null ? `, position ${event.queuePosition}` : ''}`;
+  }
   if (event.type === 'QUEUED' || event.type === 'POSITION') return event.queuePosition != null ? `queued (position ${event.queuePosition})` : 'queued';
   return event.type === 'PROGRESS' || event.type === 'STARTED' ? 'running' : event.type.toLowerCase();
 };

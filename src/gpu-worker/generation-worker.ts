@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
 import { AiModel, InferenceBackend as BackendKind, Job, JobKind, JobStatus, Lora } from '../entities';
 import type { Logger } from '../observability/logger';
+import type { RunningJob } from '../observability/worker-registry';
 import { closeWorker } from '../redis/worker-close';
 import { logRedisErrors } from '../redis/error-log';
 import { redactPrompt } from '../observability/logger';
@@ -103,8 +104,13 @@ export class GenerationWorker {
   /** Jobs rendered at once (`concurrency`), plus one being recorded beside each. */
   private readonly slots: RenderSlots;
   private readonly metrics: WorkerMetrics;
-  /** Running jobs by id, each with the function that stops it: on shutdown (handed back) or when its lock is lost. */
-  private readonly running = new Map<string, (why: 'shutdown' | 'lockLost') => void>();
+  /**
+   * Running jobs by id, in the order they began, each with the function that stops it (on shutdown: handed back;
+   * when its lock is lost) and what its heartbeat says of it (queue ETAs).
+   */
+  private readonly running = new Map<string, { stop: (why: 'shutdown' | 'lockLost') => void; work: RunningJob }>();
+  /** Told when a job begins or ends here: the heartbeat beats then (worker-observability.ts). */
+  private runningChanged: () => void = () => undefined;
   private modelReady = false;
   private lastProvider: string | null = null;
   /** The models folder, filled from the artifact store when a model is not on this machine. */
@@ -128,7 +134,11 @@ export class GenerationWorker {
     });
     logRedisErrors(this.worker, o.logger, 'worker error');
     this.worker.on('lockRenewalFailed', (jobIds) => {
-      for (const jobId of jobIds) this.running.get(jobId)?.('lockLost');
+      for (const jobId of jobIds) this.running.get(jobId)?.stop('lockLost');
+    });
+    // Another worker's job whose lock lapsed is back in the queue: its stream hears it waits (docs/architecture.md, "Back in the queue").
+    this.worker.on('stalled', (jobId) => {
+      this.lifecycle.foundStalled(jobId).catch((err) => o.logger.warn({ err, jobId }, 'a stalled job\'s return to the queue could not be announced'));
     });
     this.slots = new RenderSlots(this.worker, o.concurrency);
   }
@@ -282,7 +292,8 @@ export class GenerationWorker {
     // Set when the render slot is given up; called once the job is recorded: until then the worker may take
     // its next job beside it.
     let recorded: (() => void) | undefined;
-    this.running.set(job.id, (why) => { reason ??= why; controller.abort(); });
+    this.running.set(job.id, { stop: (why) => { reason ??= why; controller.abort(); }, work: runningJob(job, started) });
+    this.runningChanged();
     this.metrics.jobStarted();
     const reporter = new StepReporter({
       redis: this.o.redis,
@@ -364,7 +375,7 @@ export class GenerationWorker {
       await reporter.flush();
       if (error instanceof PipelineAbortedError || controller.signal.aborted) {
         outcome = reason ?? 'cancelled';
-        if (reason === 'shutdown') return await this.handBack(job, bullJob, token, log);
+        if (reason === 'shutdown') return await this.handBack(job, bullJob, token, log, reporter.reached);
         if (reason === 'lockLost') {
           outcome = 'lock_lost';
           return this.letGo(log);
@@ -382,6 +393,7 @@ export class GenerationWorker {
       if (cancelPoll) clearInterval(cancelPoll);
       recorded?.();
       this.running.delete(job.id);
+      this.runningChanged();
       this.metrics.jobFinished(modelName, outcome, (Date.now() - started) / 1000);
     }
   }
@@ -439,11 +451,17 @@ export class GenerationWorker {
     return this.modelReady;
   }
 
+  /** Calls `listener` whenever a job begins or ends here (what `describe` says changed). */
+  onRunningChange(listener: () => void): void {
+    this.runningChanged = listener;
+  }
+
   /** What the worker reports in its heartbeat. */
   describe() {
     return {
       executionProvider: this.lastProvider,
       activeJobs: this.running.size,
+      runningJobs: [...this.running.values()].map((entry) => entry.work),
       loadedModels: this.o.pipelines.loadedDirs.map((dir) => path.basename(dir)),
       backends: this.o.remote?.states() ?? [],
     };
@@ -467,10 +485,10 @@ export class GenerationWorker {
    * was (PENDING, no images written) for another worker, at once rather than
    * after the lock expires. WaitingError tells BullMQ the job was moved.
    */
-  private async handBack(job: Job, bullJob: BullJob<GenerationJobData>, token: string | undefined, log: Logger): Promise<void> {
-    await this.lifecycle.requeue(job.id);
+  private async handBack(job: Job, bullJob: BullJob<GenerationJobData>, token: string | undefined, log: Logger, step: number): Promise<void> {
+    await this.lifecycle.requeue(job, 'HANDED_BACK');
     await bullJob.moveToWait(token);
-    log.warn({ step: job.step }, 'worker shutting down: job handed back to the queue');
+    log.warn({ step }, 'worker shutting down: job handed back to the queue');
     throw new WaitingError();
   }
 
@@ -552,7 +570,7 @@ export class GenerationWorker {
       throw new UnrecoverableError((error as Error).message);
     }
     log.warn({ err: error, attempt: bullJob.attemptsMade + 1 }, 'transient failure: will retry');
-    await this.lifecycle.requeue(job.id);
+    await this.lifecycle.requeue(job, 'RETRY');
     throw error;
   }
 
@@ -571,9 +589,17 @@ export class GenerationWorker {
     await this.gate.stop();
     await closeWorker(this.worker, {
       graceMs, running: () => this.running.size, logger: this.o.logger,
-      handBack: () => { for (const stop of this.running.values()) stop('shutdown'); },
+      handBack: () => { for (const entry of this.running.values()) entry.stop('shutdown'); },
     });
   }
+}
+
+/** What a running job's heartbeat entry says of it. */
+function runningJob(job: Job, startedAt: number): RunningJob {
+  return {
+    jobId: job.id, modelId: job.modelId, kind: job.kind, width: job.width, height: job.height, steps: job.steps, count: job.count,
+    videoFrames: job.videoFrames, startedAt,
+  };
 }
 
 /** A preview as a data URL: ComfyUI sends JPEG previews, the ONNX pipeline PNG ones. */

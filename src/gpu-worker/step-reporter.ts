@@ -40,6 +40,7 @@ export class StepReporter {
   private lastDbWrite = Date.now();
   private cancelCheck: Promise<void> | null = null;
   private lastCancelCheck = 0;
+  private lastStep = 0;
   /** Steps on their way to Redis: a group handed over in one tick (the render thread's) goes in one send. */
   private readonly unsent: WindowedBatches<StepProgress>;
 
@@ -48,8 +49,14 @@ export class StepReporter {
     this.unsent = new WindowedBatches(STEP_EVENTS_WINDOW_MS, (steps) => this.enqueue(() => this.deps.publishProgress(steps)));
   }
 
+  /** The last step (or frame) reached: what a job handed back had done. */
+  get reached(): number {
+    return this.lastStep;
+  }
+
   step(progress: StepProgress): void {
     const now = Date.now();
+    this.lastStep = progress.step;
     this.unsent.add(progress, progress.step >= progress.totalSteps);
     // The completion writes the last step with the final status: a run shorter than the interval writes none.
     if (now - this.lastDbWrite >= DB_STEP_INTERVAL_MS && progress.step < progress.totalSteps) {

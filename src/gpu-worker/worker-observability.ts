@@ -36,7 +36,8 @@ export async function observeWorker(options: {
   await presence.start();
   // Beat at once when what the heartbeat says changes, not only every 10 s.
   const beat = () => void presence.beat().catch(() => undefined);
-  for (const event of ['active', 'completed', 'failed'] as const) worker.bullWorker.on(event, beat);
+  // A job began or ended here: the jobs it runs (and the models loaded for them) changed.
+  worker.onRunningChange(beat);
   worker.preload(path.join(config.modelsDir, config.defaultModel))
     .then(() => {
       logger.info({ model: config.defaultModel }, 'default model loaded');

@@ -49,7 +49,17 @@ export interface JobFailure {
   message: string;
 }
 
-export type QueuedEvent = JobEventBase & { type: 'QUEUED'; step: 0; totalSteps: number; queuePosition: number };
+/**
+ * Why a job that had started waits in the queue again (docs/architecture.md, "Back in the queue"): its
+ * worker stopped without handing it back (it died, lost its queue lock, or lost PostgreSQL or Redis mid-job)
+ * and the job was found stalled; its worker handed it back (shutting down); or its run failed in a way that
+ * is tried again.
+ */
+export const REQUEUE_REASONS = ['WORKER_LOST', 'HANDED_BACK', 'RETRY'] as const;
+export type RequeueReason = (typeof REQUEUE_REASONS)[number];
+
+/** A job waiting in the queue: its first QUEUED, or, with `requeueReason`, one after a run that did not finish. */
+export type QueuedEvent = JobEventBase & { type: 'QUEUED'; step: 0; totalSteps: number; queuePosition: number; requeueReason?: RequeueReason };
 export type PositionEvent = JobEventBase & { type: 'POSITION'; step: 0; totalSteps: number; queuePosition: number; etaMs?: number };
 export type StartedEvent = JobEventBase & { type: 'STARTED'; step: 0; totalSteps: number };
 export type ProgressEvent = JobEventBase & {
@@ -90,6 +100,7 @@ export type AnyEventFields = Partial<
   Omit<ProgressEvent, 'type'> & Omit<CompletedEvent, 'type'> & Omit<FailedEvent, 'type'> & Omit<PresenceEvent, 'type' | 'jobId' | 'sessionId'>
 > & {
   type: EventType; at: string; jobId: string | null; sessionId: string | null; actorId: string | null; queuePosition?: number;
+  requeueReason?: RequeueReason;
   batchId?: string | null; counts?: BatchCounts;
 };
 

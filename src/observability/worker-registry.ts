@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
 import type { CircuitState } from '../kernel/backends';
+import type { JobKind } from '../entities';
 
 /** What a worker says about itself on each heartbeat. */
 export interface WorkerHeartbeat {
@@ -14,11 +15,30 @@ export interface WorkerHeartbeat {
   configuredProviders: string[];
   concurrency: number;
   activeJobs: number;
+  /** The jobs it has started and not yet recorded, in the order it started them (queue ETAs; absent in heartbeats of older workers). */
+  runningJobs?: RunningJob[];
   loadedModels: string[];
   /** The remote backends it used, with their worst breaker state (absent in heartbeats of older workers). */
   backends?: WorkerBackendState[];
   startedAt: string;
   lastSeenAt: string;
+}
+
+/**
+ * A job a worker runs, as its heartbeat carries it: what queue ETAs need to
+ * tell how much of its work is left (docs/architecture.md, "Queue ETAs").
+ */
+export interface RunningJob {
+  jobId: string;
+  modelId: string;
+  kind: JobKind;
+  width: number;
+  height: number;
+  steps: number;
+  count: number;
+  videoFrames: number | null;
+  /** When the worker started it (ms since the epoch, the worker's clock). */
+  startedAt: number;
 }
 
 /** One remote backend as a worker sees it (systemStats, /readyz). */
@@ -51,7 +71,7 @@ export class WorkerPresence {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly describe: () => Pick<WorkerHeartbeat, 'executionProvider' | 'configuredProviders' | 'concurrency' | 'activeJobs' | 'loadedModels' | 'backends'>,
+    private readonly describe: () => Pick<WorkerHeartbeat, 'executionProvider' | 'configuredProviders' | 'concurrency' | 'activeJobs' | 'runningJobs' | 'loadedModels' | 'backends'>,
   ) {}
 
   /** Beats now and then every 10 s until `stop`. */

@@ -1,6 +1,6 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { JobError } from '../entities';
-import { EVENT_TYPES, type EventType } from '../kernel/events';
+import { EVENT_TYPES, REQUEUE_REASONS, type EventType, type RequeueReason } from '../kernel/events';
 import { BatchCountsInfo } from './batch.types';
 
 /** The GraphQL enum of event types, built from the one list in kernel/events.ts. */
@@ -8,6 +8,20 @@ const EventTypeEnum = Object.fromEntries(EVENT_TYPES.map((type) => [type, type])
 registerEnumType(EventTypeEnum, {
   name: 'EventType',
   description: 'What happened: job lifecycle (QUEUED, POSITION, STARTED, PROGRESS, COMPLETED, FAILED, CANCELLED), in sessions membership and presence, and BATCH_PROGRESS for batches.',
+});
+
+/** The GraphQL enum of why a started job waits in the queue again, from the list in kernel/events.ts. */
+const RequeueReasonEnum = Object.fromEntries(REQUEUE_REASONS.map((reason) => [reason, reason])) as { [K in RequeueReason]: K };
+registerEnumType(RequeueReasonEnum, {
+  name: 'RequeueReason',
+  description: 'Why a job that had started waits in the queue again: WORKER_LOST (its worker stopped without handing it back: it died, '
+    + 'lost its queue lock or lost its database mid-job), HANDED_BACK (its worker gave it back while shutting down), RETRY (its run '
+    + 'failed in a way that is tried again).',
+  valuesConfig: {
+    WORKER_LOST: { description: 'Its worker stopped without handing it back; the job was found stalled and another worker takes it.' },
+    HANDED_BACK: { description: 'Its worker handed it back (shutting down) before finishing.' },
+    RETRY: { description: 'Its run failed in a way that is tried again after a short wait.' },
+  },
 });
 
 /** Fields shared by job and session events (type-graphql inherits them). */
@@ -42,6 +56,12 @@ abstract class LiveEventFields {
 
   @Field(() => Int, { nullable: true, description: 'Jobs ahead in the queue (QUEUED, POSITION).' })
   queuePosition: number | null;
+
+  @Field(() => RequeueReasonEnum, {
+    nullable: true,
+    description: 'QUEUED after the job had started: why it waits in the queue again (its step and progress start over at its next STARTED); null on its first QUEUED and on other events.',
+  })
+  requeueReason: RequeueReason | null;
 
   @Field(() => String, { nullable: true, description: 'Small PNG of the current latent as a data URL (every few steps).' })
   preview: string | null;

@@ -20,6 +20,7 @@ function toFields(logged: LoggedEvent) {
     elapsedMs: event.elapsedMs ?? null,
     etaSeconds: event.etaMs != null ? Math.ceil(event.etaMs / 1000) : null,
     queuePosition: event.queuePosition ?? null,
+    requeueReason: event.requeueReason ?? null,
     preview: event.preview ?? null,
     imageIds: event.imageIds ?? [],
     error: event.error ?? null,

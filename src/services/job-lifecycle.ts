@@ -2,14 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Job, JobStatus, workSteps, type Batch, type JobVideoFile } from '../entities';
-import { FINAL_EVENT_TYPES, type JobEventBody, type ProgressEvent } from '../kernel/events';
+import { FINAL_EVENT_TYPES, type EventOrder, type JobEventBody, type ProgressEvent, type RequeueReason } from '../kernel/events';
 import type { GenerationJobData, GenerationQueue } from '../kernel/queues';
 import type { Logger } from '../observability/logger';
 import { activeTraceContext } from '../observability/tracing';
 import type { EventPublisher, JobEventHistory } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
 import { JobTransitions, type JobFailure, type NewImage, type StoredImage } from './job-transitions';
-import { placesOf, publishQueueLine, publishQueuePositions, readQueueLine } from './queue-positions';
+import { placesOf, publishQueueLine, publishQueuePositions, readQueueLine, waitingAhead } from './queue-positions';
 import { quotaCharge, type QuotaService } from './quotas';
 import { finalEventOrder, type BatchProgress } from './batch-progress';
 import type { FairScheduler } from './scheduling';
@@ -168,9 +168,11 @@ export class JobLifecycle {
    */
   async begin(job: Job, provider: string): Promise<{ announced: Promise<void> } | null> {
     await this.lineReadBefore();
+    // The row as read before the start: PROCESSING when the run before never ended.
+    const lostRun = job.status === JobStatus.PROCESSING ? job.attempts : null;
     if (!(await this.run(() => this.transitions.start(job, provider, this.deps.clock.now())))) return null;
     job.status = JobStatus.PROCESSING;
-    return { announced: this.announceStart(job) };
+    return { announced: this.announceStart(job, lostRun) };
   }
 
   /**
@@ -180,20 +182,26 @@ export class JobLifecycle {
    */
   async beginById(jobId: string, modelId: string, provider: string): Promise<{ job: Job; announced: Promise<void> } | null> {
     await this.lineReadBefore();
-    const job = await this.run(() => this.transitions.startById(jobId, modelId, provider, this.deps.clock.now()));
-    return job ? { job, announced: this.announceStart(job) } : null;
+    const started = await this.run(() => this.transitions.startById(jobId, modelId, provider, this.deps.clock.now()));
+    if (!started) return null;
+    const { job, was } = started;
+    return { job, announced: this.announceStart(job, was === JobStatus.PROCESSING ? job.attempts - 1 : null) };
   }
 
   /**
    * The line moves up (at once: the jobs behind hear their new places without
    * waiting for this job's STARTED), the scheduler's clock moves, and STARTED
-   * goes out after the job's QUEUED.
+   * goes out after the job's QUEUED. `lostRun`: the attempt whose run never
+   * ended (the row was still PROCESSING), which the stream then hears went
+   * back to the queue before this STARTED, unless it heard so already.
    */
-  private announceStart(job: Job): Promise<void> {
+  private announceStart(job: Job, lostRun: number | null): Promise<void> {
     this.lineMovedUp();
     const announced = (async () => {
       await this.run(() => this.deps.scheduler.started(job.priority));
       await this.afterQueued(job);
+      // Taken now: nothing waits ahead of it.
+      if (lostRun !== null) await this.run(() => this.tellRequeued(job, 'WORKER_LOST', lostRun, 0));
       // A start changes none of its batch's counts: no BATCH_PROGRESS for it (docs/batches.md).
       await this.run(() => this.emit(job, { type: 'STARTED', step: 0, totalSteps: workSteps(job) }));
     })();
@@ -319,9 +327,47 @@ export class JobLifecycle {
     })));
   }
 
-  /** PROCESSING → PENDING: the job waits in the queue again (retry with backoff, or handed back on shutdown). */
-  requeue(jobId: string): Promise<boolean> {
-    return this.run(() => this.transitions.requeue(jobId));
+  /**
+   * PROCESSING → PENDING: the job waits in the queue again (retried after a
+   * backoff, handed back on shutdown, or repaired by the reconciler), and its
+   * stream hears so: QUEUED with `reason` and its place. The caller puts the
+   * entry back in the queue after this, so the next STARTED comes after it.
+   */
+  async requeue(job: Job, reason: RequeueReason): Promise<boolean> {
+    const run = job.attempts;
+    if (!(await this.run(() => this.transitions.requeue(job.id)))) return false;
+    job.status = JobStatus.PENDING;
+    await this.run(() => this.tellRequeued(job, reason, run));
+    return true;
+  }
+
+  /**
+   * BullMQ's stalled check moved a job's entry back to the queue: the worker
+   * running it stopped renewing its lock (it died, or lost Redis for longer
+   * than the lock). When the row says the job still runs and no worker has
+   * taken the entry again, its stream hears it waits (WORKER_LOST, with its
+   * place), then the row goes back to PENDING, only while that run is still
+   * the row's last start. A worker that took the entry first tells it before
+   * its STARTED instead (`announceStart`); the stream hears it once.
+   */
+  async foundStalled(jobId: string): Promise<void> {
+    const job = await this.run(() => this.transitions.find(jobId));
+    if (job?.status !== JobStatus.PROCESSING) return;
+    if ((await this.run(() => this.deps.queue.getJobState(jobId))) === 'active') return;
+    await this.run(() => this.tellRequeued(job, 'WORKER_LOST', job.attempts));
+    await this.run(() => this.transitions.requeue(jobId, job.attempts));
+  }
+
+  /**
+   * QUEUED with why a job that had started waits again and its place (counted
+   * from the rows, `waitingAhead`, unless given), appended once per run that
+   * ended without finishing (`requeueOrder`): the hand-back, the stalled check
+   * and the next start may each tell it, and the stream hears it once.
+   */
+  private async tellRequeued(job: Job, reason: RequeueReason, run: number, position?: number): Promise<void> {
+    const queuePosition = position ?? await waitingAhead(this.deps.db, job);
+    const event = { type: 'QUEUED' as const, step: 0 as const, totalSteps: workSteps(job), queuePosition, requeueReason: reason };
+    await this.deps.events.publish({ ...event, ...this.eventFields(job, job.ownerId, this.deps.clock.now().toISOString()) }, requeueOrder(job.id, run));
   }
 
   private async afterFinal(job: Job, event: JobEvent, wasWaiting: boolean): Promise<void> {
@@ -433,6 +479,11 @@ export class JobLifecycle {
       if (claimed) setTimeout(() => void this.announcePositions(), 500).unref();
     }, (err) => this.deps.logger.warn({ err }, 'could not schedule queue positions'));
   }
+}
+
+/** A job's return to the queue after run `run` (its attempt number) is appended once, and only after a later run's. */
+function requeueOrder(jobId: string, run: number): EventOrder {
+  return { key: `job-requeued:${jobId}`, rank: run };
 }
 
 /** What a job's queue entry carries (kernel/queues.ts). */

@@ -5,7 +5,8 @@ import { badInput } from '../kernel/errors';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import type { AccessPolicy } from './access';
 import { assertUuid } from '../kernel/ids';
-import { placesOf, readStepCosts, remainingWorkMs, type QueuePlace, type QueuePlaces } from './queue-positions';
+import { placesOf, readStepCosts, readWorkerLine, remainingWorkMs, type QueuePlace, type QueuePlaces } from './queue-positions';
+import { onlineWorkers, type WorkerHeartbeat } from '../observability/worker-registry';
 import { EndpointHealthStore } from '../redis/endpoint-health';
 
 export interface JobFilter {
@@ -87,19 +88,32 @@ export class JobQueries {
 
   /**
    * Estimated milliseconds until the job completes, from its model's step
-   * cost (fitted to recent renders) at its size; while it waits, the jobs ahead
-   * are counted as if each were like it (POSITION events count each job
-   * ahead as itself). Unknown (null) until its model ran a job, and while its
-   * backend is down.
+   * cost (fitted to recent renders) at its size. While it waits: the workers
+   * online are busy with the jobs they run for the rest of those jobs' work,
+   * the jobs ahead (counted as if each were like it; POSITION events count
+   * each job ahead as itself) go each to the worker free first, and then this
+   * one (docs/architecture.md, "Queue ETAs"). Unknown (null) until its model
+   * ran a job, and while its backend is down.
    */
   async etaMs(job: Job, places: QueuePlaces = this.places): Promise<number | null> {
     if (job.status !== JobStatus.PENDING && job.status !== JobStatus.PROCESSING) return null;
     if (await this.waitingFor(job)) return null;
-    const cost = (await readStepCosts(this.redis, this.prefix, [job.modelId])).get(job.modelId);
+    if (job.status === JobStatus.PROCESSING) {
+      const cost = (await readStepCosts(this.redis, this.prefix, [job.modelId])).get(job.modelId);
+      return cost === undefined ? null : Math.round(remainingWorkMs(job, cost, job.step));
+    }
+    const { line, costs } = await readWorkerLine(this.redis, this.prefix, [job.modelId], this.onlineWorkers());
+    const cost = costs.get(job.modelId);
     if (cost === undefined) return null;
-    const own = remainingWorkMs(job, cost, job.step);
-    if (job.status === JobStatus.PROCESSING) return Math.round(own);
-    const position = (await this.queuePosition(job, places)) ?? 0;
-    return Math.round(own + position * remainingWorkMs(job, cost));
+    const own = remainingWorkMs(job, cost);
+    line.takeAlike((await this.queuePosition(job, places)) ?? 0, own);
+    return Math.round(line.take(own));
+  }
+
+  /** The workers' heartbeats, one read shared by the ETAs a request asks for together (a page of waiting jobs). */
+  private workersRead: Promise<WorkerHeartbeat[]> | null = null;
+
+  private onlineWorkers(): Promise<WorkerHeartbeat[]> {
+    return (this.workersRead ??= onlineWorkers(this.redis, this.prefix).finally(() => { this.workersRead = null; }));
   }
 }

@@ -101,7 +101,8 @@ export class JobReconciler {
       return 'failed';
     }
     await entry?.remove();
-    if (fresh.status === JobStatus.PROCESSING) await lifecycle.requeue(fresh.id);
+    // Its stream hears it waits again before the entry is back, so the next STARTED comes after.
+    if (fresh.status === JobStatus.PROCESSING) await lifecycle.requeue(fresh, 'WORKER_LOST');
     await lifecycle.enqueue(fresh);
     await lifecycle.announceIfSilent(fresh);
     return 'requeued';

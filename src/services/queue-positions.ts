@@ -4,6 +4,7 @@ import { Job, JobStatus, remainingDenoisingSteps, workSteps } from '../entities'
 import type { EventPublisher } from '../kernel/events';
 import type { Clock } from '../kernel/clock';
 import { RedisScript } from '../redis/script';
+import { onlineWorkers, type RunningJob, type WorkerHeartbeat } from '../observability/worker-registry';
 
 /**
  * Where workers keep, for each model, weighted sums of its recent renders'
@@ -92,6 +93,80 @@ export async function recordStepCost(redis: Redis, prefix: string, job: EtaJob, 
   await FOLD_SCRIPT.run(redis, [stepCostKey(prefix, job.modelId)], [DECAY, megapixels(job), renderMs / steps]);
 }
 
+/**
+ * The workers serving the queue as queue ETAs count them (docs/architecture.md,
+ * "Queue ETAs"): each is free once the jobs it runs are done, and the next
+ * waiting job goes to whichever is free first. A worker renders one job at a
+ * time (an ONNX worker's render thread does; at concurrency 2 its second job
+ * waits in that thread), so its running jobs take their whole work one after
+ * another from when the first started.
+ */
+export class WorkerLine {
+  /** When each worker is next free, in ms from now, soonest first. */
+  private readonly free: number[];
+
+  /** No worker online: the line is counted as one idle worker's, as it was before workers were counted. */
+  constructor(freeInMs: readonly number[]) {
+    this.free = freeInMs.length ? [...freeInMs].sort((a, b) => a - b) : [0];
+  }
+
+  /** A job of `ms` goes to the worker free first: when it ends, in ms from now. */
+  take(ms: number): number {
+    const end = this.free.shift()! + ms;
+    const at = this.free.findIndex((t) => t > end);
+    this.free.splice(at === -1 ? this.free.length : at, 0, end);
+    return end;
+  }
+
+  /**
+   * `count` jobs of `ms` each go first (the jobs ahead of one, counted as if
+   * like it). Once the workers are free within one such job of each other,
+   * each round of one job per worker moves them all by `ms`: a long line
+   * costs a few rounds, not a step per job.
+   */
+  takeAlike(count: number, ms: number): void {
+    if (!(ms > 0)) return;
+    let left = count;
+    while (left > 0 && this.free[this.free.length - 1] - this.free[0] > ms) {
+      this.take(ms);
+      left -= 1;
+    }
+    const rounds = Math.floor(left / this.free.length);
+    for (let i = 0; i < this.free.length; i += 1) this.free[i] += rounds * ms;
+    for (let i = 0; i < left % this.free.length; i += 1) this.take(ms);
+  }
+}
+
+/**
+ * Ms from `now` until a worker has done the jobs it runs (in the order it
+ * started them), each its whole work at its model's step cost. A job whose
+ * model has no known cost counts as done.
+ */
+export function freeInMs(running: readonly RunningJob[], costs: ReadonlyMap<string, StepCost>, now: number): number {
+  let busyUntil = now;
+  for (const job of running) {
+    const cost = costs.get(job.modelId);
+    busyUntil = Math.max(busyUntil, job.startedAt) + (cost ? remainingWorkMs(job, cost) : 0);
+  }
+  return busyUntil - now;
+}
+
+/**
+ * The line of workers serving the queue (their heartbeats, `workers` when the
+ * caller shares one read of them) and the step costs of `modelIds` and of the
+ * models they run: one round trip to Redis, a second only when a running job
+ * is of a model not asked for.
+ */
+export async function readWorkerLine(
+  redis: Redis, prefix: string, modelIds: readonly string[], workers: Promise<WorkerHeartbeat[]> = onlineWorkers(redis, prefix),
+): Promise<{ line: WorkerLine; costs: Map<string, StepCost> }> {
+  const [online, costs] = await Promise.all([workers, readStepCosts(redis, prefix, modelIds)]);
+  const others = online.flatMap((w) => w.runningJobs ?? []).map((job) => job.modelId).filter((id) => !modelIds.includes(id));
+  if (others.length) for (const [id, cost] of await readStepCosts(redis, prefix, others)) costs.set(id, cost);
+  const now = Date.now();
+  return { line: new WorkerLine(online.map((w) => freeInMs(w.runningJobs ?? [], costs, now))), costs };
+}
+
 /** A new job's place in line: the waiting jobs ahead of it, and whether it went ahead of any. */
 export interface QueuePlace {
   position: number;
@@ -118,6 +193,17 @@ export function placeCount(job: Pick<Job, 'priority' | 'createdAt'>): { sql: str
       EXISTS (SELECT 1 ${line} AND priority > $1::int) AS behind`,
     params: [job.priority, job.createdAt],
   };
+}
+
+/**
+ * The waiting jobs ahead of a job, whatever its own status (one still
+ * PROCESSING whose worker was lost is counted where its row would wait):
+ * the count `placeCount` makes, one statement.
+ */
+export async function waitingAhead(db: DataSource, job: Pick<Job, 'priority' | 'createdAt'>): Promise<number> {
+  const { sql, params } = placeCount(job);
+  const [row] = (await db.query(`SELECT ${sql}`, params)) as { ahead: string | number }[];
+  return Number(row.ahead);
 }
 
 /**
@@ -169,7 +255,10 @@ export async function publishQueuePositions(deps: LineDeps): Promise<void> {
   await publishQueueLine(deps, await readQueueLine(deps));
 }
 
-/** The pending jobs near the front of the queue, in order, each with the ETA of the work up to and including it. */
+/**
+ * The pending jobs near the front of the queue, in order, each with its ETA:
+ * when it ends if each job, from the front, goes to the worker free first.
+ */
 export async function readQueueLine(deps: LineDeps): Promise<QueueLine> {
   const pending = await deps.db.getRepository(Job).find({
     select: { id: true, sessionId: true, ownerId: true, modelId: true, width: true, height: true, steps: true, count: true, kind: true, videoFrames: true },
@@ -177,14 +266,13 @@ export async function readQueueLine(deps: LineDeps): Promise<QueueLine> {
     order: { priority: 'ASC', createdAt: 'ASC' },
     take: PUSH_LIMIT,
   });
-  const costs = await readStepCosts(deps.redis, deps.prefix, pending.map((job) => job.modelId));
-  // The work of the line up to and including each job, every job at its own model's cost: that job's ETA.
-  // Unknown from the first job whose model never ran.
-  let through: number | undefined = 0;
+  const { line, costs } = await readWorkerLine(deps.redis, deps.prefix, pending.map((job) => job.modelId));
+  // Every job at its own model's cost; unknown from the first job whose model never ran.
+  let known = true;
   return pending.map((job, position) => {
     const cost = costs.get(job.modelId);
-    through = through === undefined || cost === undefined ? undefined : through + remainingWorkMs(job, cost);
-    return { job, position, etaMs: through === undefined ? undefined : Math.round(through) };
+    known &&= cost !== undefined;
+    return { job, position, etaMs: known ? Math.round(line.take(remainingWorkMs(job, cost!))) : undefined };
   });
 }
 

@@ -86,8 +86,9 @@ export async function openJobsRefusal(sources: EtaSources, userId: string, polic
  * Seconds until `needed` of the user's running jobs are expected to have ended: the steps each has left at its
  * model's step cost, as `Job.etaSeconds` counts a running job. Null when fewer than `needed` run with a known
  * cost (the model has not finished a job yet). A job still in line has no end time worth naming: the line's
- * ETA counts neither the jobs running ahead of it nor how many workers share it, and a wait named too early
- * only makes clients try again for nothing. Read only on a refusal: one query and each model's step cost.
+ * ETA counts the jobs running and the workers, but not jobs that arrive ahead of it later (a higher tier's), and
+ * a wait named too early only makes clients try again for nothing. Read only on a refusal: one query and each
+ * model's step cost.
  */
 export async function secondsUntilJobsEnd({ db, redis, prefix }: EtaSources, userId: string, needed: number): Promise<number | null> {
   const running = await db.getRepository(Job).find({

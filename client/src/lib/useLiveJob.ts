@@ -21,6 +21,10 @@ const STATUS_RANK: Record<JobStatus, number> = { PENDING: 0, PROCESSING: 1, COMP
 /** The parts of a job or session event that move a job along. */
 export interface JobEventFields {
   type: string;
+  /** When it happened (ISO): news from before the job's last return to the queue is stale. */
+  at?: string | null;
+  /** QUEUED after the job had started: why it waits again; its step and progress start over. */
+  requeueReason?: string | null;
   step?: number | null;
   totalSteps?: number | null;
   progress?: number | null;
@@ -29,12 +33,25 @@ export interface JobEventFields {
 }
 
 /**
+ * When each job last went back to the queue, as this page heard it (the `at`
+ * of a QUEUED with a `requeueReason`): the one time a job moves backwards.
+ */
+const requeuedAt = new Map<string, string>();
+
+/**
  * Writes a job event into the cached Job, so every view of it moves together;
  * returns the status the event implies (undefined for non-job events).
  */
 export function applyJobEvent(cache: ApolloCache, jobId: string, event: JobEventFields): JobStatus | undefined {
   const status = STATUS_OF_EVENT[event.type];
   if (!status) return undefined;
+  const back = requeuedAt.get(jobId);
+  // A stream replaying what another already told: news from before the job's last return to the queue changes nothing.
+  if (back && event.at && event.at < back) return status;
+  if (event.type === 'QUEUED' && event.requeueReason && event.at) {
+    if (event.at !== back) applyRequeue(cache, jobId, event, event.at);
+    return status;
+  }
   cache.modify<JobFieldsFragment>({
     id: cache.identify({ __typename: 'Job', id: jobId }),
     // Two streams (the room's and the card's replay) may deliver the same story at different
@@ -49,6 +66,21 @@ export function applyJobEvent(cache: ApolloCache, jobId: string, event: JobEvent
     },
   });
   return status;
+}
+
+/** A started job waits in the queue again (its worker was lost, or handed it back): its run starts over. */
+function applyRequeue(cache: ApolloCache, jobId: string, event: JobEventFields, at: string): void {
+  requeuedAt.set(jobId, at);
+  cache.modify<JobFieldsFragment>({
+    id: cache.identify({ __typename: 'Job', id: jobId }),
+    fields: {
+      status: (old) => (FINAL_STATUSES.has(old as JobStatus) ? old : 'PENDING'),
+      step: () => 0,
+      progress: () => 0,
+      queuePosition: (old) => event.queuePosition ?? old,
+      etaSeconds: () => null,
+    },
+  });
 }
 
 /** A job that just ended: fetch it again for its images (and final timings). */

@@ -129,6 +129,7 @@ export const JobUpdatedSubscription = graphql(`
     jobUpdated(jobId: $jobId) {
       eventId
       type
+      at
       jobId
       step
       totalSteps
@@ -136,6 +137,7 @@ export const JobUpdatedSubscription = graphql(`
       preview
       imageIds
       queuePosition
+      requeueReason
       etaSeconds
       error {
         code

@@ -92,6 +92,7 @@ export const SessionEventsSubscription = graphql(`
     sessionEvents(sessionId: $sessionId, after: $after) {
       eventId
       type
+      at
       sessionId
       jobId
       actorId
@@ -99,6 +100,7 @@ export const SessionEventsSubscription = graphql(`
       totalSteps
       progress
       queuePosition
+      requeueReason
       etaSeconds
       onlineUserIds
       batchId

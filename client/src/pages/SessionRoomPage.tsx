@@ -15,13 +15,16 @@ import { LeaveSessionMutation, SessionEventsSubscription, SessionQuery } from '.
 
 type Event = SessionEvent['sessionEvents'];
 
+/** Why a started job waits in the queue again, in words (a QUEUED event's `requeueReason`). */
+const REQUEUED: Record<string, string> = { WORKER_LOST: 'its worker was lost', HANDED_BACK: 'its worker handed it back', RETRY: 'to be tried again' };
+
 /** A line for the activity log, or null for events the feed already shows (progress). */
 function describe(event: Event, session: SessionFieldsFragment | undefined): string | null {
   const who = personName(session?.members.find((m) => m.user.id === event.actorId)?.user);
   switch (event.type) {
     case 'MEMBER_JOINED': return `${who} joined`;
     case 'MEMBER_LEFT': return `${who === 'someone' ? 'A member' : who} left`;
-    case 'QUEUED': return `${who} queued a job`;
+    case 'QUEUED': return event.requeueReason ? `${who}’s job is back in the queue (${REQUEUED[event.requeueReason] ?? event.requeueReason})` : `${who} queued a job`;
     case 'COMPLETED': return `${who}’s job finished`;
     case 'FAILED': return `${who}’s job failed`;
     case 'CANCELLED': return `${who} cancelled a job`;

@@ -287,7 +287,16 @@ export type LoraInput = {
   triggerWords?: InputMaybe<Array<Scalars['String']['input']>>;
   /** The uploadId POST /uploads answered. */
   uploadId: Scalars['ID']['input'];
+  /** PRIVATE (only you use it) or PUBLIC (everyone its tier allows). Default: PUBLIC when an admin registers it, PRIVATE otherwise. */
+  visibility?: InputMaybe<LoraVisibility>;
 };
+
+/** Who may see and use a LoRA. */
+export type LoraVisibility =
+  /** Its owner only (admins see it too, but only the owner generates with it). */
+  | 'PRIVATE'
+  /** Everyone whose tier reaches its minTier, while it is active. */
+  | 'PUBLIC';
 
 /** A LoRA to apply, with its weight. */
 export type LoraWeightInput = {
@@ -355,6 +364,15 @@ export type PresetInput = {
   /** Default width, 64..2048, multiple of 8. */
   width?: InputMaybe<Scalars['Int']['input']>;
 };
+
+/** Why a job that had started waits in the queue again: WORKER_LOST (its worker stopped without handing it back: it died, lost its queue lock or lost its database mid-job), HANDED_BACK (its worker gave it back while shutting down), RETRY (its run failed in a way that is tried again). */
+export type RequeueReason =
+  /** Its worker handed it back (shutting down) before finishing. */
+  | 'HANDED_BACK'
+  /** Its run failed in a way that is tried again after a short wait. */
+  | 'RETRY'
+  /** Its worker stopped without handing it back; the job was found stalled and another worker takes it. */
+  | 'WORKER_LOST';
 
 /** VIEWER reads and watches; EDITOR also creates; ADMIN manages. */
 export type Role =

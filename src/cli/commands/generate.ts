@@ -28,7 +28,7 @@ const JOB_FIELDS = `id kind status seed steps totalSteps count width height queu
 const CREATE = `mutation CliGenerate($input: GenerationInput!, $idempotencyKey: String) { createGeneration(input: $input, idempotencyKey: $idempotencyKey) { ${JOB_FIELDS} } }`;
 const JOB = `query CliJob($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`;
 const CANCEL = 'mutation CliCancel($id: ID!) { cancelJob(id: $id) { id status } }';
-const FOLLOW = 'subscription CliFollow($jobId: ID!) { jobUpdated(jobId: $jobId) { type step totalSteps etaSeconds queuePosition error { code message } } }';
+const FOLLOW = 'subscription CliFollow($jobId: ID!) { jobUpdated(jobId: $jobId) { type step totalSteps etaSeconds queuePosition requeueReason error { code message } } }';
 
 interface Image { id: string; index: number; seed: number; width: number; height: number; sha256: string; url: string }
 interface Video { url: string; bytes: number; mimeType: string; durationSeconds: number; fps: number; frames: number; width: number; height: number }

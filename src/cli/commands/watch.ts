@@ -2,16 +2,17 @@ import type { Command } from 'commander';
 import { connect, signInHint, socket, subscribe } from '../client';
 import type { GlobalOptions } from '../options';
 import { outputOf } from '../output';
+import { requeuedText } from '../progress';
 
 interface SessionEvent {
   eventId: string; type: string; at: string; jobId: string | null; step: number | null; totalSteps: number | null;
-  queuePosition: number | null; onlineUserIds: string[]; user: { id: string; displayName: string | null } | null;
+  queuePosition: number | null; requeueReason: string | null; onlineUserIds: string[]; user: { id: string; displayName: string | null } | null;
   error: { code: string; message: string } | null;
 }
 
 const EVENTS = `subscription CliWatch($sessionId: ID!) {
   sessionEvents(sessionId: $sessionId) {
-    eventId type at jobId step totalSteps queuePosition onlineUserIds error { code message } user { id displayName }
+    eventId type at jobId step totalSteps queuePosition requeueReason onlineUserIds error { code message } user { id displayName }
   }
 }`;
 
@@ -22,7 +23,7 @@ function describe(event: SessionEvent): string {
   const detail = {
     PROGRESS: ` step ${event.step}/${event.totalSteps}`,
     POSITION: ` queue position ${event.queuePosition}`,
-    QUEUED: event.queuePosition != null ? ` queue position ${event.queuePosition}` : '',
+    QUEUED: `${event.requeueReason ? ` ${requeuedText(event.requeueReason)},` : ''}${event.queuePosition != null ? ` queue position ${event.queuePosition}` : ''}`,
     FAILED: event.error ? ` ${event.error.code}: ${event.error.message}` : '',
     PRESENCE: ` ${event.onlineUserIds.length} online`,
   }[event.type] ?? '';
