@@ -23,12 +23,16 @@ export async function workerBench(): Promise<void> {
   const modelDir = path.join(await benchModels(), 'atelier-tiny');
 
   // 1. End-to-end job vs the bare pipeline, interleaved so both see the same machine load.
-  const app = await startBenchApp();
+  // ATELIER_ONNX_CPU_ARENA reaches the service and the bare pipeline alike, so one bench compares the
+  // two settings (docs/performance.md, "A render's memory given back").
+  const arena = process.env.ATELIER_ONNX_CPU_ARENA;
+  const app = await startBenchApp(arena ? { ATELIER_ONNX_CPU_ARENA: arena } : {});
+  const loadOptions = { executionProviders: ['cpu'], intraOpNumThreads: 1, cpuMemArena: app.config.onnxCpuArena };
   const user = await factory.user(app, { tier: 'ENTERPRISE' });
   // The warm-up alone is 200 jobs: ENTERPRISE's 300 generations a minute would refuse a run with more
   // `WORKER_RUNS`. The bench measures a job's path, not the rate limit (the admission bench has that).
   await app.db.getRepository(TierPolicy).update({ tier: Tier.ENTERPRISE }, { generationsPerMinute: 1_000_000 });
-  const bare = await DiffusionPipeline.load(modelDir, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
+  const bare = await DiffusionPipeline.load(modelDir, loadOptions);
   // What a client sees: the job submitted through GraphQL and watched on its subscription to COMPLETED,
   // by a program in a process of its own (bench/job-clients.ts), as beside a real service, so that its
   // HTTP and graphql-ws work is not done on the service's event loop (docs/performance.md, "The worker
@@ -94,7 +98,7 @@ export async function workerBench(): Promise<void> {
   const cold: number[] = [];
   for (let i = 0; i < 3; i += 1) {
     cold.push((await time(async () => {
-      const fresh = await DiffusionPipeline.load(modelDir, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
+      const fresh = await DiffusionPipeline.load(modelDir, loadOptions);
       await fresh.generate(REQUEST);
       await fresh.release();
     }))[0]);
@@ -122,7 +126,7 @@ export async function workerBench(): Promise<void> {
     withoutLora.push((await time(() => bare.generate(tinyRequest)))[0]);
     withLora.push((await time(() => bare.generate({ ...tinyRequest, loras: [{ name: 'bench', path: loraFile, weight: 0.2 + (i % 5) * 0.15 }] })))[0]);
     reload.push((await time(async () => {
-      const fresh = await DiffusionPipeline.load(modelDir, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
+      const fresh = await DiffusionPipeline.load(modelDir, loadOptions);
       await fresh.release();
     }))[0]);
   }

@@ -90,6 +90,13 @@ export interface AtelierConfig {
   executionProviders: string[];
   /** ONNX intra-op threads per session: 1 keeps the API responsive on 2 cores. */
   intraOpThreads: number;
+  /**
+   * onnxruntime's CPU memory arena: on (default), a model keeps the memory of
+   * its largest render until it is unloaded, and large CPU renders run at full
+   * speed; off, a render's memory goes back as it ends, at 1.3-2.7x the time of
+   * a large CPU render (docs/operations.md, "Memory").
+   */
+  onnxCpuArena: boolean;
   /** A latent preview rides along every N steps (0 = never). */
   previewEvery: number;
   /** Jobs that run longer than this fail with TIMEOUT. */
@@ -400,6 +407,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     defaultModel: env.ATELIER_DEFAULT_MODEL || 'atelier-tiny',
     executionProviders: providers,
     intraOpThreads: int(env, 'ATELIER_INTRA_OP_THREADS', 1, 1, 256),
+    onnxCpuArena: flag(env, 'ATELIER_ONNX_CPU_ARENA', true),
     previewEvery: int(env, 'ATELIER_PREVIEW_EVERY', 4, 0, 1000),
     jobTimeoutSeconds: int(env, 'ATELIER_JOB_TIMEOUT_SECONDS', 600, 1, 24 * 3600),
     workerConcurrency: int(env, 'ATELIER_WORKER_CONCURRENCY', 1, 1, 64),

@@ -12,6 +12,8 @@ describe('config', () => {
     expect(loadConfig({ ...base, ATELIER_DATABASE_PREPARED_STATEMENTS: 'false' }).databasePreparedStatements).toBe(false);
     expect(loadConfig({ ...base, ATELIER_DATABASE_PREPARED_STATEMENTS: '0' }).databasePreparedStatements).toBe(false);
     expect(loadConfig({ ...base, ATELIER_DATABASE_PREPARED_STATEMENTS: '1' }).databasePreparedStatements).toBe(true);
+    expect(config.onnxCpuArena).toBe(true);
+    expect(loadConfig({ ...base, ATELIER_ONNX_CPU_ARENA: 'false' }).onnxCpuArena).toBe(false);
   });
 
   it('fails fast on bad values, naming the variable', () => {
@@ -22,6 +24,7 @@ describe('config', () => {
     expect(() => loadConfig({ ...base, ATELIER_CORS_ORIGINS: 'https://a.example.com/path' })).toThrow(/ATELIER_CORS_ORIGINS/);
     expect(() => loadConfig({ ...base, ATELIER_ADMIN_EMAIL: 'a@b.c' })).toThrow(/together/);
     expect(() => loadConfig({ ...base, ATELIER_DATABASE_PREPARED_STATEMENTS: 'no' })).toThrow(/ATELIER_DATABASE_PREPARED_STATEMENTS/);
+    expect(() => loadConfig({ ...base, ATELIER_ONNX_CPU_ARENA: 'on' })).toThrow(/ATELIER_ONNX_CPU_ARENA/);
   });
 
   it('reads the webhook network allowlist as CIDRs and refuses anything else', () => {

@@ -10,6 +10,8 @@ export interface PipelineCacheOptions {
   /** Tried in order when loading, e.g. ['cuda', 'cpu']. */
   executionProviders?: string[];
   intraOpNumThreads?: number;
+  /** onnxruntime's CPU memory arena for every model loaded (PipelineLoadOptions.cpuMemArena). */
+  cpuMemArena?: boolean;
   /**
    * Run each model in a worker thread of its own (ThreadedPipeline), so a
    * process that also serves the API is not blocked while it renders.
@@ -59,7 +61,7 @@ export class PipelineCache {
     if (entry) this.entries.delete(key);
     else {
       this.loads += 1;
-      const settings = { executionProviders: this.opts.executionProviders, intraOpNumThreads: this.opts.intraOpNumThreads };
+      const settings = { executionProviders: this.opts.executionProviders, intraOpNumThreads: this.opts.intraOpNumThreads, cpuMemArena: this.opts.cpuMemArena };
       entry = this.opts.inThread ? ThreadedPipeline.load(key, settings) : DiffusionPipeline.load(key, settings);
       const loading = entry;
       // A failed load must not stay cached, or every later acquire would rethrow it.

@@ -36,8 +36,9 @@ export class DiffusionPipeline implements ImagePipeline {
 
   /** Loads a model directory; tries `executionProviders` in order, falling back to CPU. */
   static async load(modelDir: string, opts: PipelineLoadOptions = {}): Promise<DiffusionPipeline> {
-    const threads = opts.intraOpNumThreads ?? 1;
-    return new DiffusionPipeline(await loadModel(modelDir, { executionProviders: opts.executionProviders ?? ['cpu'], intraOpNumThreads: threads }));
+    return new DiffusionPipeline(await loadModel(modelDir, {
+      executionProviders: opts.executionProviders ?? ['cpu'], intraOpNumThreads: opts.intraOpNumThreads ?? 1, cpuMemArena: opts.cpuMemArena ?? true,
+    }));
   }
 
   /** The execution provider the UNet actually runs on, e.g. 'cpu'. */

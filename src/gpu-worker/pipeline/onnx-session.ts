@@ -41,7 +41,28 @@ export function sessionsCreated(): number {
 }
 
 /** Session settings chosen for reproducible CPU output on a small machine. */
-export interface SessionSettings { executionProviders: string[]; intraOpNumThreads: number }
+export interface SessionSettings {
+  executionProviders: string[];
+  intraOpNumThreads: number;
+  /**
+   * onnxruntime's CPU memory arena. On, a session keeps the peak of its
+   * largest run for its whole life; off, each run's buffers go back to the
+   * system as it ends, at some speed (docs/operations.md, "Memory").
+   */
+  cpuMemArena: boolean;
+}
+
+/** The options every session is created with on `provider`. */
+function sessionOptions(provider: string, settings: SessionSettings): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    intraOpNumThreads: settings.intraOpNumThreads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    enableCpuMemArena: settings.cpuMemArena,
+  };
+}
 
 /** An ONNX component (text encoder, UNet, decoder) and the provider it runs on. */
 export class OnnxComponent {
@@ -71,13 +92,7 @@ export class OnnxComponent {
         continue;
       }
       try {
-        const session = await ort.InferenceSession.create(file, {
-          executionProviders: [provider],
-          intraOpNumThreads: settings.intraOpNumThreads,
-          interOpNumThreads: 1,
-          executionMode: 'sequential',
-          graphOptimizationLevel: 'all',
-        });
+        const session = await ort.InferenceSession.create(file, sessionOptions(provider, settings));
         created += 1;
         return new OnnxComponent(session, provider, file);
       } catch (err) {

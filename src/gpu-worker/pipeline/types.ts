@@ -119,6 +119,8 @@ export interface PipelineLoadOptions {
   executionProviders?: string[];
   /** Threads per ONNX op; default 1 to leave a core for the API on small machines. */
   intraOpNumThreads?: number;
+  /** onnxruntime's CPU memory arena (ATELIER_ONNX_CPU_ARENA); default on, as the service's default (docs/operations.md, "Memory"). */
+  cpuMemArena?: boolean;
 }
 
 /**

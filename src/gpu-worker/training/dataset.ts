@@ -55,7 +55,7 @@ export async function prepareImages(images: TrainingImage[], size: number): Prom
  * not trained, so each caption is encoded once, with onnxruntime.
  */
 export async function captionConditions(modelDir: string, captions: string[]): Promise<{ data: Float32Array; hiddenSize: number }> {
-  const model = await loadModel(modelDir, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
+  const model = await loadModel(modelDir, { executionProviders: ['cpu'], intraOpNumThreads: 1, cpuMemArena: false });
   try {
     const states = await encodeText(model, captions);
     const [count, tokens, hidden] = states.dims;
