@@ -166,6 +166,9 @@ describe('an outage longer than the bookkeeping retries', () => {
     try {
       const watched = await queuedRun('told-by-the-worker', 10, 10, 4);
       const live = collect<any>(wsClient(app.url, watched.user.token), updates, { r: watched.runId });
+      // Subscribed while the run waits (its QUEUED replayed): one that reached the row only after the
+      // completion below would be told the end from it at once, as the late subscriber is.
+      await waitFor(async () => live.items.length > 0, 20_000, 20);
       const watchedLora = await completeUnannounced(watched.runId);
       const told = await queuedRun('told-to-a-subscriber', 10, 10, 5);
       const toldLora = await completeUnannounced(told.runId);

@@ -28,7 +28,7 @@ describe('the trainer\'s tfjs forward pass of the tiny model', () => {
   beforeAll(async () => {
     await tfReady();
     built = await buildTinyModelInTemp();
-    model = await loadModel(built.modelDir, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
+    model = await loadModel(built.modelDir, { executionProviders: ['cpu'], intraOpNumThreads: 1, cpuMemArena: true });
     weights = await loadTinyWeights(built.modelDir);
   });
   afterAll(async () => {
