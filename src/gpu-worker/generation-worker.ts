@@ -34,6 +34,7 @@ import type { RemoteBackend, RemoteBackends } from './backends/remote-backends';
 import type { PipelineCache } from './models/pipeline-cache';
 import { recordStepCost } from '../services/queue-positions';
 import { onnxFolderOf } from '../services/model-input';
+import { loraLabelInOutput } from '../services/access-rules';
 import { withoutServerPaths } from './server-paths';
 import { type JobFailure } from '../kernel/events';
 import { GENERATION_QUEUE, type GenerationJobData } from '../kernel/queues';
@@ -498,9 +499,11 @@ export class GenerationWorker {
     return Promise.all(job.loras.map(async (applied) => {
       const lora = rows.find((r) => r.id === applied.loraId);
       if (!lora) throw new PipelineError('LORA_NOT_FOUND', `LoRA ${applied.loraId} no longer exists`);
+      // Images and errors are seen by all who see the job: a private LoRA is named there by its id.
+      const name = loraLabelInOutput(lora);
       const file = await this.o.artifactFiles.localPath(lora.storageKey, lora.sha256);
-      if (!file) throw new PipelineError('LORA_NOT_FOUND', `The file of LoRA ${lora.name} is missing from storage`);
-      return { name: lora.name, path: file, weight: applied.weight };
+      if (!file) throw new PipelineError('LORA_NOT_FOUND', `The file of LoRA ${name} is missing from storage`);
+      return { name, path: file, weight: applied.weight };
     }));
   }
 

@@ -213,6 +213,17 @@ export function loraUsableBy(lora: LoraAccess & Pick<Lora, 'minTier'>, user: Pic
   return loraOpenTo(lora, user) && lora.active && tierAllows(user.tier, lora.minTier);
 }
 
+/**
+ * What a job's output calls a LoRA it applied, where everyone who sees the job
+ * reads it (its images' PNG metadata, a failed job's error): the name of a
+ * PUBLIC one; a PRIVATE one by its id, all that a session member, an album
+ * sharee or a link's visitor is shown of it anyway (docs/security.md, "Private
+ * LoRAs"). Decided when the job runs: an image keeps what it was made with.
+ */
+export function loraLabelInOutput(lora: Pick<Lora, 'id' | 'name' | 'visibility'>): string {
+  return lora.visibility === LoraVisibility.PUBLIC ? lora.name : lora.id;
+}
+
 /** Enabled models for everyone; disabled ones only for admins. */
 export function modelListedFor(model: Pick<AiModel, 'enabled'>, user: Subject): boolean {
   return model.enabled || isAdmin(user);

@@ -56,6 +56,10 @@ export class BatchService {
   async createBatch(viewer: Viewer, input: BatchRequest, idempotencyKey: string | null, requestId: string | null): Promise<Batch> {
     const { user } = viewer;
     IdempotencyKeys.check(idempotencyKey);
+    const find = (id: string) => this.deps.db.getRepository(Batch).findOneBy({ id, ownerId: user.id });
+    // A replay gets its batch even if the checks below would refuse it now (a LoRA taken private since).
+    const made = idempotencyKey ? await this.idempotency.made(user.id, idempotencyKey, input, find) : null;
+    if (made) return made;
     const plan = planBatch(input);
     const policy = await this.deps.quotas.policyOf(viewer);
     // Model, preset, LoRAs, session and album are shared: checked once, on the first job.
@@ -69,7 +73,7 @@ export class BatchService {
 
     const batchId = randomUUID();
     if (idempotencyKey) {
-      const existing = await this.idempotency.claim(user.id, idempotencyKey, batchId, input, (id) => this.deps.db.getRepository(Batch).findOneBy({ id, ownerId: user.id }));
+      const existing = await this.idempotency.claim(user.id, idempotencyKey, batchId, input, find);
       if (existing) return existing;
     }
     const jobIds = plan.jobs.map(() => randomUUID());

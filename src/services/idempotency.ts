@@ -54,6 +54,18 @@ export class IdempotencyKeys {
     throw new AppError('CONFLICT', 'A request with this idempotencyKey is still being processed', { field: 'idempotencyKey' });
   }
 
+  /**
+   * What an earlier identical call made and committed, or null (nothing yet, one under way, or another request:
+   * `claim` answers those). Read before a call's checks of what it names, so that a replay returns the record even where
+   * one would refuse it now (a LoRA taken private, a model disabled): it was admitted (docs/limits.md, "Guarantees").
+   */
+  async made<T>(userId: string, key: string, request: unknown, find: (id: string) => Promise<T | null>): Promise<T | null> {
+    const value = await this.redis.get(this.redisKey(userId, key));
+    if (!value || value.startsWith('pending:')) return null;
+    const [held, heldPrint] = value.split(' ');
+    return heldPrint === fingerprint(request) ? find(held) : null;
+  }
+
   /** The record exists: later calls with the key and the same request get it. */
   async commit(userId: string, key: string, id: string, request: unknown): Promise<void> {
     await this.redis.set(this.redisKey(userId, key), `${id} ${fingerprint(request)}`, 'EX', IDEMPOTENCY_TTL_SECONDS);

@@ -126,13 +126,17 @@ export class JobService {
     idempotencyKey: string | null, requestId: string | null, video: ClipColumns | null,
   ): Promise<Job> {
     const { user } = viewer;
+    // What the key names: the input as given, and whether it makes a clip or images.
+    const request = { kind: video ? JobKind.VIDEO : JobKind.IMAGE, input };
+    const find = (id: string) => this.deps.db.getRepository(Job).findOneBy({ id, ownerId: user.id });
+    // A replay gets its job even if the checks below would refuse it now (a LoRA taken private since).
+    const made = idempotencyKey ? await this.idempotency.made(user.id, idempotencyKey, request, find) : null;
+    if (made) return made;
     const model = await this.usableModel(user, params, input, video);
 
     const jobId = randomUUID();
-    // What the key names: the input as given, and whether it makes a clip or images.
-    const request = { kind: video ? JobKind.VIDEO : JobKind.IMAGE, input };
     if (idempotencyKey) {
-      const existing = await this.idempotency.claim(user.id, idempotencyKey, jobId, request, (id) => this.deps.db.getRepository(Job).findOneBy({ id, ownerId: user.id }));
+      const existing = await this.idempotency.claim(user.id, idempotencyKey, jobId, request, find);
       if (existing) return existing;
     }
     const charge = quotaCharge(video

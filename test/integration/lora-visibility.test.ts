@@ -1,9 +1,12 @@
+import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gql, gqlData, signUp, waitFor } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
 import { generate, seedImages, seedLora } from '../support/library';
 import { LoraVisibility } from '../../src/entities';
+import { readPngInfo } from '../../src/gpu-worker/pipeline/png';
+import { loraStorageKey } from '../../src/services/loras';
 
 // Private LoRAs (docs/security.md, "Private LoRAs"): their owner's alone until published, one version at a time.
 let app: TestApp;
@@ -50,6 +53,14 @@ async function refusal(query: string, variables: Record<string, unknown>, token:
 
 const listed = async (token: string, id: string) => (await gqlData<any>(app.url, LIST, {}, token)).loras.find((l: any) => l.id === id);
 
+/** A session of `owner`'s that `member` has joined as a COLLABORATOR; its id. */
+async function sharedSession(owner: string, member: string): Promise<string> {
+  const { createSession } = await gqlData<any>(app.url, 'mutation { createSession(name: "Private LoRA") { id } }', {}, owner);
+  const { createSessionInvite } = await gqlData<any>(app.url, 'mutation($s:ID!){ createSessionInvite(sessionId:$s, role: COLLABORATOR) { token } }', { s: createSession.id }, owner);
+  await gqlData(app.url, 'mutation($t:String!){ joinSession(token:$t) { id } }', { t: createSessionInvite.token }, member);
+  return createSession.id;
+}
+
 describe('registering a LoRA', () => {
   it('is PRIVATE for an editor unless they ask for PUBLIC; an admin\'s catalogue LoRA is PUBLIC unless asked otherwise', async () => {
     const editor = await signUp(app.url, 'vis-editor');
@@ -94,12 +105,10 @@ describe('another user\'s private LoRA', () => {
   it('on a job in a shared session reads to the other members as a deleted LoRA; its owner sees it', async () => {
     const owner = await signUp(app.url, 'vis-session-owner');
     const member = await signUp(app.url, 'vis-member');
-    const { createSession } = await gqlData<any>(app.url, 'mutation { createSession(name: "Private LoRA") { id } }', {}, owner.token);
-    const { createSessionInvite } = await gqlData<any>(app.url, 'mutation($s:ID!){ createSessionInvite(sessionId:$s, role: COLLABORATOR) { token } }', { s: createSession.id }, owner.token);
-    await gqlData(app.url, 'mutation($t:String!){ joinSession(token:$t) { id } }', { t: createSessionInvite.token }, member.token);
+    const sessionId = await sharedSession(owner.token, member.token);
     const lora = await seedLora(app.db, owner.id, `session-secret-${Date.now()}`, { visibility: LoraVisibility.PRIVATE });
-    const [withPrivate] = await seedImages(app.db, owner.id, 1, { sessionId: createSession.id, loras: [{ loraId: lora.id, weight: 0.7 }] });
-    const [withUnknown] = await seedImages(app.db, owner.id, 1, { sessionId: createSession.id, loras: [{ loraId: UNKNOWN_ID, weight: 0.7 }] });
+    const [withPrivate] = await seedImages(app.db, owner.id, 1, { sessionId, loras: [{ loraId: lora.id, weight: 0.7 }] });
+    const [withUnknown] = await seedImages(app.db, owner.id, 1, { sessionId, loras: [{ loraId: UNKNOWN_ID, weight: 0.7 }] });
 
     const JOB = 'query($id:ID!){ job(id:$id){ loras { weight lora { id name } } } }';
     const loraOf = async (jobId: string, token: string) => (await gqlData<any>(app.url, JOB, { id: jobId }, token)).job.loras;
@@ -108,6 +117,46 @@ describe('another user\'s private LoRA', () => {
     expect(await loraOf(withPrivate.jobId, owner.token)).toEqual([{ weight: 0.7, lora: { id: lora.id, name: lora.name } }]);
     expect(await loraOf(withPrivate.jobId, admin)).toEqual([{ weight: 0.7, lora: { id: lora.id, name: lora.name } }]);
   });
+});
+
+describe('what a job made with a private LoRA shows those who see the job', () => {
+  const JOB = 'query($id:ID!){ job(id:$id){ status error { code message } images { url } } }';
+  const pngText = async (url: string) => readPngInfo(Buffer.from(await (await fetch(url)).arrayBuffer())).text;
+
+  it('its images\' PNG metadata names it by id while it is private, a public one by name', async () => {
+    const owner = await signUp(app.url, 'vis-png-owner');
+    const member = await signUp(app.url, 'vis-png-member');
+    const sessionId = await sharedSession(owner.token, member.token);
+    const secret = await register(owner.token, `png-secret-${Date.now()}`);
+    const made = await generate(app.url, owner.token, { sessionId, loras: [{ loraId: secret.id, weight: 0.5 }] });
+    const { job } = await gqlData<any>(app.url, JOB, { id: made.id }, member.token);
+    const text = await pngText(job.images[0].url);
+    expect(JSON.stringify(text)).not.toContain(secret.name);
+    expect(JSON.parse(text.loras)).toEqual([{ name: secret.id, weight: 0.5 }]);
+    expect(text.parameters).toContain(`Loras: ${secret.id}:0.5`);
+
+    await gqlData(app.url, SET_VISIBILITY, { l: secret.id, v: 'PUBLIC' }, owner.token);
+    const published = await generate(app.url, owner.token, { sessionId, loras: [{ loraId: secret.id, weight: 0.5 }] });
+    const after = await gqlData<any>(app.url, JOB, { id: published.id }, member.token);
+    expect(JSON.parse((await pngText(after.job.images[0].url)).loras)).toEqual([{ name: secret.name, weight: 0.5 }]);
+  }, 60_000);
+
+  it('a failed job\'s error names it by id', async () => {
+    const owner = await signUp(app.url, 'vis-error-owner');
+    const member = await signUp(app.url, 'vis-error-member');
+    const sessionId = await sharedSession(owner.token, member.token);
+    // A file that no longer fits the model (as after the model was replaced): the worker fails the job on it.
+    const id = randomUUID();
+    const bytes = await factory.loraFile(app, { badShape: true });
+    await app.services.store.put(loraStorageKey(id), bytes, 'application/octet-stream');
+    const misfit = await seedLora(app.db, owner.id, `misfit-secret-${Date.now()}`, {
+      id, storageKey: loraStorageKey(id), sha256: createHash('sha256').update(bytes).digest('hex'), visibility: LoraVisibility.PRIVATE,
+    });
+    const failed = await factory.job(app, owner, { sessionId, loras: [{ loraId: misfit.id, weight: 1 }] }, { wait: true });
+    const { job } = await gqlData<any>(app.url, JOB, { id: failed.id }, member.token);
+    expect(job).toMatchObject({ status: 'FAILED', error: { code: 'LORA_MISMATCH', message: expect.stringContaining(`LoRA ${misfit.id} `) } });
+    expect(JSON.stringify(job)).not.toContain(misfit.name);
+  }, 60_000);
 });
 
 describe('setLoraVisibility', () => {
@@ -147,6 +196,24 @@ describe('setLoraVisibility', () => {
     }, 60_000);
     expect(finished).toEqual({ status: 'COMPLETED', error: null });
   }, 120_000);
+
+  it('a replay of a request admitted while it was public returns that job or batch; a new request is refused as for an unknown id', async () => {
+    const owner = await signUp(app.url, 'vis-replay-owner');
+    const other = await signUp(app.url, 'vis-replay-user');
+    const lora = await register(owner.token, 'Replayed', { visibility: 'PUBLIC' });
+    const GENERATION = 'mutation($k:String!, $l:ID!){ createGeneration(idempotencyKey:$k, input:{ prompt:"x", width:64, height:64, steps:1, loras:[{ loraId:$l, weight:1 }] }){ id } }';
+    const BATCH = 'mutation($k:String!, $l:ID!){ createBatch(idempotencyKey:$k, input:{ prompts:["x"], width:64, height:64, steps:1, loras:[{ loraId:$l, weight:1 }] }){ id } }';
+    const job = await gqlData<any>(app.url, GENERATION, { k: 'replayed-job', l: lora.id }, other.token);
+    const batch = await gqlData<any>(app.url, BATCH, { k: 'replayed-batch', l: lora.id }, other.token);
+    await gqlData(app.url, SET_VISIBILITY, { l: lora.id, v: 'PRIVATE' }, owner.token);
+
+    expect(await gqlData<any>(app.url, GENERATION, { k: 'replayed-job', l: lora.id }, other.token)).toEqual(job);
+    expect(await gqlData<any>(app.url, BATCH, { k: 'replayed-batch', l: lora.id }, other.token)).toEqual(batch);
+    expect(await refusal(GENERATION, { k: 'new-job', l: lora.id }, other.token)).toEqual(await refusal(GENERATION, { k: 'new-job-2', l: UNKNOWN_ID }, other.token));
+    expect(await refusal(BATCH, { k: 'new-batch', l: lora.id }, other.token)).toEqual(await refusal(BATCH, { k: 'new-batch-2', l: UNKNOWN_ID }, other.token));
+    const [{ count }] = await app.db.query('SELECT count(*)::int AS count FROM jobs WHERE owner_id = $1', [other.id]);
+    expect(count).toBe(2);
+  }, 60_000);
 
   it('refuses a malformed id or an unknown visibility with BAD_USER_INPUT on the field, and changes nothing', async () => {
     const owner = await signUp(app.url, 'vis-bad-input');

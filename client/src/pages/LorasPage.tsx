@@ -26,7 +26,8 @@ function LoraTableRow({ lora, onToggle, onPublish, busy }: { lora: LoraRowFragme
       <td><span className={`badge tier-${lora.minTier.toLowerCase()}`}>{lora.minTier}</span></td>
       <td>
         {lora.active ? <span className="badge status-completed">Active</span> : <span className="badge status-failed">Inactive</span>}
-        {lora.active && !lora.usable && <span className="muted small"> (not on your tier)</span>}
+        {/* An admin lists others' private LoRAs but does not generate with them (docs/security.md, "Private LoRAs"). */}
+        {lora.active && !lora.usable && <span className="muted small"> ({!isPublic && !lora.mine ? 'its owner\'s alone' : 'not on your tier'})</span>}
       </td>
       <td>{isPublic ? <span className="badge">Public</span> : <span className="badge">Private</span>}</td>
       <td>

@@ -3,7 +3,7 @@ import type { SamplerKind } from './scheduler';
 
 /** A LoRA to apply for one generation. */
 export interface LoraApplication {
-  /** Display name, recorded in the PNG metadata. */
+  /** What the PNG metadata and errors call it (the worker gives a private LoRA's id: docs/security.md, "Private LoRAs"). */
   name: string;
   /** Path of the .safetensors file on the worker. */
   path: string;
