@@ -137,9 +137,9 @@ ends, whenever that is: watch them (\`jobUpdated\`) or \`usage { openJobs }\`.
 
 | limit | default | setting |
 | --- | --- | --- |
-| sign-ups and sign-ins per minute, per address (sign-ins also per account) | ${config.authAttemptsPerMinute} | \`ATELIER_AUTH_ATTEMPTS_PER_MINUTE\` |
+| sign-ups and sign-ins per minute, per address (an IPv6 client's /64, [request-limits.md](request-limits.md#client-addresses)); sign-ins also per account | ${config.authAttemptsPerMinute} | \`ATELIER_AUTH_ATTEMPTS_PER_MINUTE\` |
 | open graphql-ws connections per user | ${config.maxConnectionsPerUser} | \`ATELIER_MAX_CONNECTIONS_PER_USER\` |
-| signed-out graphql-ws connections per address, per replica | ${config.maxAnonymousConnectionsPerAddress} | \`ATELIER_MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS\` |
+| signed-out graphql-ws connections per address (IPv6: per /64), per replica | ${config.maxAnonymousConnectionsPerAddress} | \`ATELIER_MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS\` |
 | largest upload | ${Math.round(config.maxUploadBytes / 1024 / 1024)} MB | \`ATELIER_MAX_UPLOAD_MB\` |
 | an upload's body: at least ${UPLOAD_PACE.minBytes / 1024} KiB every ${UPLOAD_PACE.windowMs / 1000} s, and whole within | ${Math.round(longestUploadMs(config.maxUploadBytes) / 60_000)} minutes (the largest upload at ${UPLOAD_PACE.averageBytesPerSecond / 1024} KiB/s) | follows \`ATELIER_MAX_UPLOAD_MB\` ([operations.md](operations.md#http-connections-and-timeouts)) |
 | a request's headers; another route's body | ${HEADERS_TIMEOUT_MS / 1000} s; ${BODY_TIMEOUT_MS / 1000} s | (fixed) |
@@ -165,8 +165,9 @@ ends, whenever that is: watch them (\`jobUpdated\`) or \`usage { openJobs }\`.
 ## Guarantees
 
 - **Idempotency**: the same \`idempotencyKey\` from the same user within
-  ${hours(IDEMPOTENCY_TTL_SECONDS)} with the same input returns the job the first call created; concurrent
-  calls create one job. The key with other input (another prompt, a clip for an image) is refused
+  ${hours(IDEMPOTENCY_TTL_SECONDS)} with the same input returns the job the first call created, even where
+  its model, LoRAs, session or album would be refused now (a LoRA taken private
+  since); concurrent calls create one job. The key with other input (another prompt, a clip for an image) is refused
   with \`CONFLICT\` on \`idempotencyKey\` and makes nothing; strings count trimmed, as they are stored.
   Once the job is deleted the key is free again. \`retryJob\` takes no key: a retried call makes
   another job, so read the job (\`status\`) before retrying a retry whose answer was lost.

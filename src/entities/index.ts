@@ -2,6 +2,7 @@ import { Album } from './album.entity';
 import { Dataset } from './dataset.entity';
 import { DatasetImage } from './dataset-image.entity';
 import { TrainingRun } from './training-run.entity';
+import { TrainingSampleImage } from './training-sample.entity';
 import { AlbumImage } from './album-image.entity';
 import { AlbumLink } from './album-link.entity';
 import { AlbumShare } from './album-share.entity';
@@ -24,7 +25,7 @@ import { User } from './user.entity';
 export * from './enums';
 export {
   Album, AlbumImage, AlbumLink, AlbumShare, ApiKey, AuditEvent, Batch, Favorite, Image, Job, Lora, AiModel, Preset,
-  CollabSession, SessionInvite, SessionMember, TierPolicy, UsageRecord, User, Dataset, DatasetImage, TrainingRun,
+  CollabSession, SessionInvite, SessionMember, TierPolicy, UsageRecord, User, Dataset, DatasetImage, TrainingRun, TrainingSampleImage,
 };
 export { JobError, remainingDenoisingSteps, workSteps, type JobVideoFile } from './job.entity';
 export type { BatchAxes } from './batch.entity';
@@ -36,5 +37,5 @@ export { ModelFile } from './model.entity';
 export const ENTITIES = [
   User, ApiKey, TierPolicy, AiModel, Job, Image, Album, AlbumImage, AlbumShare, AlbumLink,
   Preset, Lora, CollabSession, SessionMember, SessionInvite, UsageRecord, Favorite, AuditEvent, Batch,
-  Dataset, DatasetImage, TrainingRun,
+  Dataset, DatasetImage, TrainingRun, TrainingSampleImage,
 ];

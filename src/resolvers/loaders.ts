@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { DataSource, In } from 'typeorm';
-import { AiModel, CollabSession, Image, Job, Lora, User } from '../entities';
+import { AiModel, CollabSession, Image, Job, Lora, TrainingSampleImage, User } from '../entities';
 import { placesOf, type QueuePlace } from '../services/queue-positions';
 import { createLibraryLoaders } from './library-loaders';
 import type { AppContext, Services } from './context';
@@ -26,6 +26,11 @@ export function createLoaders(db: DataSource) {
     imagesByJob: new DataLoader<string, Image[]>(async (jobIds) => {
       const rows = await db.getRepository(Image).find({ where: { jobId: In([...jobIds]) }, order: { index: 'ASC' } });
       return jobIds.map((id) => rows.filter((r) => r.jobId === id));
+    }),
+    /** A page of training runs' sample images (`TrainingRun.samples`) in one statement, by step, then prompt. */
+    trainingSamples: new DataLoader<string, TrainingSampleImage[]>(async (runIds) => {
+      const rows = await db.getRepository(TrainingSampleImage).find({ where: { runId: In([...runIds]) }, order: { step: 'ASC', position: 'ASC' } });
+      return runIds.map((id) => rows.filter((r) => r.runId === id));
     }),
     /** Waiting jobs' places in line: a page of jobs asking for `queuePosition` and `etaSeconds` costs one statement. */
     queuePlace: new DataLoader<Pick<Job, 'id' | 'priority' | 'createdAt'>, QueuePlace | null, string>(async (jobs) => {

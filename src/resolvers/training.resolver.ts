@@ -5,7 +5,7 @@ import { findAppError, unauthenticated } from '../kernel/errors';
 import { toGraphQLError } from '../kernel/graphql-errors';
 import { pagedComplexity } from './complexity';
 import { policyOf, viewerOf, type AppContext } from './context';
-import { TrainingConfigView, TrainingEventView, TrainingInput, TrainingRunConnection } from './training.types';
+import { TrainingConfigView, TrainingEventView, TrainingInput, TrainingRunConnection, TrainingSamplePoint } from './training.types';
 
 @Resolver(() => TrainingRun)
 export class TrainingResolver {
@@ -91,6 +91,20 @@ export class TrainingResolver {
   @FieldResolver(() => Lora, { nullable: true, description: 'The LoRA version the run registered (once COMPLETED).' })
   lora(@Root() run: TrainingRun, @Ctx() ctx: AppContext): Promise<Lora | null> {
     return run.loraId ? ctx.loaders.lora.load(run.loraId) : Promise.resolve(null);
+  }
+
+  @FieldResolver(() => [TrainingSamplePoint], {
+    description: 'The sample images of every save point so far, step 0 (the base model) first: what the comparison gallery shows, kept with the run (trainingUpdated\'s SAMPLE events announce them as they come).',
+  })
+  async samples(@Root() run: TrainingRun, @Ctx() ctx: AppContext): Promise<TrainingSamplePoint[]> {
+    const sign = (key: string) => ctx.services.urlSigner.sign(key, ctx.services.clock.now());
+    const points = new Map<number, TrainingSamplePoint>();
+    for (const row of await ctx.loaders.trainingSamples.load(run.id)) {
+      const point = points.get(row.step) ?? { step: row.step, samples: [] };
+      point.samples.push({ prompt: row.prompt, url: sign(row.storageKey) });
+      points.set(row.step, point);
+    }
+    return [...points.values()];
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Signed URL of the last checkpoint (LoRA safetensors), e.g. to keep a cancelled run\'s progress.' })

@@ -156,6 +156,12 @@ export class TrainingSample {
   @Field(() => String, { description: 'Signed URL of the PNG.' }) url: string;
 }
 
+@ObjectType({ description: 'The sample images of one save point, in the order of the run\'s sample prompts.' })
+export class TrainingSamplePoint {
+  @Field(() => Int, { description: 'The save point\'s step (0: the base model, before training).' }) step: number;
+  @Field(() => [TrainingSample], { description: 'One image per sample prompt.' }) samples: TrainingSample[];
+}
+
 @ObjectType({ description: 'One event of a training run (trainingUpdated).' })
 export class TrainingEventView {
   @Field(() => String, { description: 'Event id (stream order).' }) eventId: string;

@@ -1,7 +1,8 @@
 import type { WebSocket } from 'ws';
 
 /**
- * Signed-out graphql-ws connections per client address on this replica.
+ * Signed-out graphql-ws connections per client address on this replica (an
+ * IPv6 client's /64: kernel/client-network.ts).
  * Signed-in connections are capped per user (ATELIER_MAX_CONNECTIONS_PER_USER);
  * this caps the rest (ATELIER_MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS). Counted
  * in memory, so a dead replica's sockets never hold slots on the others.
@@ -11,7 +12,7 @@ export class AnonymousConnections {
 
   constructor(private readonly limit: number) {}
 
-  /** Counts `socket` against `address` until it closes; false when the address is at the cap. */
+  /** Counts `socket` against `address` (a clientNetworkOf) until it closes; false when the address is at the cap. */
   admit(address: string, socket: WebSocket): boolean {
     const count = this.open.get(address) ?? 0;
     if (count >= this.limit) return false;

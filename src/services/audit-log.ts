@@ -5,6 +5,7 @@ import { AuditEvent, AuditEventKind } from '../entities';
 import type { Logger } from '../observability/logger';
 import { badInput } from '../kernel/errors';
 import type { Clock } from '../kernel/clock';
+import { clientNetworkOf } from '../kernel/client-network';
 import { assertUuid } from '../kernel/ids';
 import type { Page } from './job-queries';
 
@@ -82,9 +83,13 @@ interface Burst {
   timer: NodeJS.Timeout;
 }
 
-/** What makes two events the same for coalescing: the minute, and everything but the time and the User-Agent. */
+/**
+ * What makes two events the same for coalescing: the minute, the client's network (an IPv6 client's /64, as the
+ * per-address limits count it: a client rotating through its /64 still costs one row), and everything else but
+ * the time, the User-Agent and the address within that network. The row keeps the first address of the minute.
+ */
 function burstKey(row: AuditRow): string {
-  return JSON.stringify([Math.floor(row.at.getTime() / MINUTE_MS), row.kind, row.address, row.reason, row.actorId, row.targetUserId, row.details]);
+  return JSON.stringify([Math.floor(row.at.getTime() / MINUTE_MS), row.kind, clientNetworkOf(row.address), row.reason, row.actorId, row.targetUserId, row.details]);
 }
 
 /**

@@ -6,6 +6,7 @@ import { Brackets, DataSource, IsNull } from 'typeorm';
 import { ApiKey, AuditEventKind, Role, Tier, User, type TierPolicy } from '../entities';
 import { AppError, badInput, findAppError, notFound, quotaExceeded, unauthenticated } from '../kernel/errors';
 import type { Clock } from '../kernel/clock';
+import { addressSubject } from '../kernel/client-network';
 import { sha256 } from '../kernel/hashing';
 import { assertUuid, isUuid } from '../kernel/ids';
 import type { AuditLog, RequestOrigin } from './audit-log';
@@ -102,10 +103,10 @@ export class AuthService {
 
   /**
    * Sign-up and sign-in run argon2 and reveal whether a password is right, so
-   * they are throttled per address (and sign-in per account) before any work.
+   * they are throttled per address (an IPv6 one per /64: clientNetworkOf) and sign-in per account, before any work.
    */
   private async throttle(kind: 'register' | 'login', clientIp: string | undefined, email?: string): Promise<void> {
-    const subjects = [`ip:${clientIp ?? 'unknown'}`, ...(email ? [`email:${email}`] : [])];
+    const subjects = [addressSubject(clientIp), ...(email ? [`email:${email}`] : [])];
     await this.limiter.hit(kind === 'login' ? 'login' : 'register', subjects, this.options.attemptsPerMinute);
   }
 

@@ -1,4 +1,5 @@
 import type { TierPolicy } from '../entities';
+import { addressSubject } from '../kernel/client-network';
 import { ErrorCode, findAppError } from '../kernel/errors';
 import type { RequestOrigin } from './audit-log';
 import type { AuthService, Viewer } from './auth';
@@ -67,9 +68,10 @@ export class RequestGate {
 
   /**
    * Counts one request without a valid credential against its client address (the address sign-in attempts are
-   * counted by, per ATELIER_TRUST_PROXY), one round trip; throws RATE_LIMITED past the window.
+   * counted by, per ATELIER_TRUST_PROXY; an IPv6 one by its /64: clientNetworkOf), one round trip; throws
+   * RATE_LIMITED past the window.
    */
   async throttleSignedOut(origin: RequestOrigin): Promise<void> {
-    await this.limiter.hit('signedOut', [`ip:${origin.ip ?? 'unknown'}`], this.signedOutPerMinute);
+    await this.limiter.hit('signedOut', [addressSubject(origin.ip)], this.signedOutPerMinute);
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
-import { FINAL_TRAINING_STATUSES, Lora, LoraVisibility, OPEN_TRAINING_STATUSES, TrainingRun, TrainingStatus, type LoraTrainingMetrics } from '../entities';
+import { FINAL_TRAINING_STATUSES, Lora, LoraVisibility, OPEN_TRAINING_STATUSES, TrainingRun, TrainingSampleImage, TrainingStatus, type LoraTrainingMetrics } from '../entities';
 import type { Clock } from '../kernel/clock';
 import { AppError, isServiceOutage } from '../kernel/errors';
 import { appendedOnce, FINAL_TRAINING_EVENT_TYPES, type EventOrder, type JobFailure, type TrainingEventBody, type TrainingEventPublisher } from '../kernel/events';
@@ -196,12 +196,28 @@ export class TrainingLifecycle {
     return lora && optimizerState ? { step: run.checkpointStep, lora, optimizerState } : null;
   }
 
+  /**
+   * Stores a save point's sample images, records them for the run's gallery (`TrainingRun.samples`: rows that
+   * outlive the events and move with `atelier export`), then announces them. A save point rendered again (a
+   * resumed run) overwrites the same files and keeps its rows.
+   */
   async samples(run: TrainingRun, step: number, images: Buffer[]): Promise<void> {
     const samples = [];
     for (const [index, png] of images.entries()) {
       const key = trainingSampleKey(run.id, step, index);
       await this.bookkeeping(() => this.o.store.put(key, png, 'image/png'));
       samples.push({ prompt: run.config.samplePrompts[index] ?? '', key });
+    }
+    const rows = samples.map((sample, position) => ({ runId: run.id, step, position, prompt: sample.prompt, storageKey: sample.key }));
+    if (rows.length > 0) {
+      await this.bookkeeping(async () => {
+        try {
+          await this.o.db.createQueryBuilder().insert().into(TrainingSampleImage).values(rows).orIgnore().execute();
+        } catch (error) {
+          // 23503: the run was deleted meanwhile (its owner's account with it): nothing left to record for.
+          if ((error as { code?: string }).code !== '23503') throw error;
+        }
+      });
     }
     await this.announce(run, { type: 'SAMPLE', step, totalSteps: run.config.steps, samples });
   }

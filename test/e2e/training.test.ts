@@ -62,6 +62,7 @@ describe('training in a real browser', () => {
     await page.getByLabel('Sample prompt').fill('a teal texture');
     await page.getByRole('button', { name: 'Start training' }).click();
     await page.waitForURL(/\/training\/runs\//);
+    const runId = new URL(page.url()).pathname.split('/').at(-1)!;
 
     // The chart plots the evaluation loss (the same images, timesteps and noise each time), point by point as EVALUATION events arrive.
     const chart = page.locator('svg.loss-chart[data-series="evaluation loss"]');
@@ -95,5 +96,13 @@ describe('training in a real browser', () => {
     await page.getByLabel('Steps').fill('4');
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
     await page.locator('.job-card').first().locator('img[alt^="Generated image"]').waitFor({ timeout: 60_000 });
+
+    // The gallery is kept with the run (TrainingRun.samples): with the run's events gone from Redis (expired, or
+    // the installation moved), the run page still shows every save point.
+    await app.redis.del(`${app.env.ATELIER_REDIS_PREFIX}:events:training:${runId}`);
+    await page.goto(`/training/runs/${runId}`);
+    const kept = page.getByRole('table', { name: /^Comparison/ });
+    await expect.poll(() => kept.getByRole('columnheader').allTextContents(), { timeout: 30_000 }).toEqual(['Prompt', 'Base model', 'Step 20', 'Step 40']);
+    await expect.poll(() => kept.getByRole('img').evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth > 0)), { timeout: 30_000 }).toBe(true);
   }, 300_000);
 });

@@ -14,7 +14,7 @@ import { hashModelDir } from '../../src/gpu-worker/pipeline/model-files';
 import { createScratchDatabase, startTestApp, testEnv, type TestApp } from '../support/app';
 import { job, updateUser } from '../support/factories';
 import { generate } from '../support/library';
-import { gqlData, signUp, waitFor } from '../support/graphql';
+import { collect, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
 import { paletteDataset } from '../support/training';
 import { startTestS3Server, type TestS3Server } from '../support/s3-server';
 
@@ -123,6 +123,8 @@ async function postgresTarget(): Promise<{ url: string; env: Record<string, stri
 let emails: { alice: string; bob: string };
 let trainingRunId: string;
 let checkpointBefore: { step: number; sha256: string };
+/** The run page's comparison gallery before the move: each save point's prompts and the SHA-256 of each image. */
+let galleryBefore: Gallery;
 /** A copy of the tiny model that `atelier models push` put into the source's artifact store. */
 let pushedFolder: string;
 
@@ -132,6 +134,36 @@ async function checkpointOf(url: string, token: string): Promise<{ step: number;
   const res = await fetch(trainingRun.checkpointUrl);
   expect(res.status).toBe(200);
   return { step: trainingRun.checkpointStep, sha256: createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex') };
+}
+
+type Gallery = { step: number; samples: { prompt: string; sha256: string }[] }[];
+
+/** What the run page's comparison gallery shows (`TrainingRun.samples`), each image as its owner downloads it. */
+async function galleryOf(url: string, token: string): Promise<Gallery> {
+  const { trainingRun } = await gqlData<any>(url, 'query($r:ID!){ trainingRun(id:$r){ samples { step samples { prompt url } } } }', { r: trainingRunId }, token);
+  const gallery: Gallery = [];
+  for (const point of trainingRun.samples) {
+    const samples = [];
+    for (const sample of point.samples) {
+      const res = await fetch(sample.url);
+      expect(res.status).toBe(200);
+      samples.push({ prompt: sample.prompt, sha256: createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex') });
+    }
+    gallery.push({ step: point.step, samples });
+  }
+  return gallery;
+}
+
+/** The step of each SAMPLE event `trainingUpdated` replays for the run. */
+async function sampleEventSteps(url: string, token: string): Promise<number[]> {
+  const socket = wsClient(url, token);
+  try {
+    const run = collect<any>(socket, 'subscription($r:ID!){ trainingUpdated(runId:$r){ type step } }', { r: trainingRunId }, () => false);
+    await run.done;
+    return run.items.filter((e) => e.trainingUpdated.type === 'SAMPLE').map((e) => e.trainingUpdated.step);
+  } finally {
+    await socket.dispose();
+  }
 }
 
 beforeAll(async () => {
@@ -159,7 +191,7 @@ beforeAll(async () => {
     // A finished training run: its dataset's images, its LoRA, and the last checkpoint with its optimizer state.
     await updateUser(source, bob.id, { tier: 'PRO' });
     const datasetId = await paletteDataset(url, bob.token, { name: 'teal', rgb: [20, 160, 150], caption: 'a teal texture', count: 2 });
-    const { startTraining } = await gqlData<any>(url, 'mutation($d:ID!){ startTraining(input:{ datasetId:$d, loraName:"teal", steps:4, saveEvery:2, batchSize:1 }){ id } }', { d: datasetId }, bob.token);
+    const { startTraining } = await gqlData<any>(url, 'mutation($d:ID!){ startTraining(input:{ datasetId:$d, loraName:"teal", steps:4, saveEvery:2, batchSize:1, samplePrompts:["a teal texture","a teal stone"] }){ id } }', { d: datasetId }, bob.token);
     trainingRunId = startTraining.id;
     await waitFor(async () => (await gqlData<any>(url, 'query($r:ID!){ trainingRun(id:$r){ status } }', { r: trainingRunId }, bob.token)).trainingRun.status === 'COMPLETED', 120_000);
     // Models under names no push could have (a space), so no store key: one registered with a path, and a folder
@@ -173,6 +205,10 @@ beforeAll(async () => {
     ]));
     before = { alice: await snapshot(url, alice.token), bob: await snapshot(url, bob.token) };
     checkpointBefore = await checkpointOf(url, bob.token);
+    galleryBefore = await galleryOf(url, bob.token);
+    // Samples at step 0 (the base model), the save point and the end, two prompts each.
+    expect(galleryBefore.map((p) => [p.step, p.samples.map((s) => s.prompt)])).toEqual([0, 2, 4].map((step) => [step, ['a teal texture', 'a teal stone']]));
+    expect(await sampleEventSteps(url, bob.token)).toEqual([0, 2, 4]);
   } finally {
     await source.stop();
   }
@@ -198,11 +234,13 @@ describe('atelier export / import', () => {
     const rows = Object.fromEntries(manifest.tables.map((t: { name: string; rows: number }) => [t.name, t.rows]));
     expect(rows).toMatchObject({ users: 2, jobs: 4, images: 4, albums: 1, album_images: 2, favorites: 1, sessions: 1, api_keys: 1 });
     expect(rows.audit_events).toBeGreaterThan(0);
-    expect(rows).toMatchObject({ datasets: 1, dataset_images: 2, training_runs: 1, loras: 1 });
-    // 4 images, 1 clip and its poster; 2 dataset images, the LoRA, the last checkpoint and its optimizer state;
-    // every file of the pushed model (the bundled one lives in the models folder, not the store).
+    expect(rows).toMatchObject({ datasets: 1, dataset_images: 2, training_runs: 1, loras: 1, training_samples: 6 });
+    // 4 images, 1 clip and its poster; 2 dataset images, the LoRA, the last checkpoint and its optimizer state,
+    // the run's 6 sample images; every file of the pushed model (the bundled one lives in the models folder, not the store).
     const modelFiles = (await hashModelDir(pushedFolder)).files;
-    expect(manifest.files.count).toBe(11 + modelFiles.length);
+    expect(manifest.files.count).toBe(17 + modelFiles.length);
+    const sampleKeys = manifest.files.entries.map((e: { key: string }) => e.key).filter((key: string) => /\/sample-\d+-\d+\.png$/.test(key));
+    expect(sampleKeys).toEqual([0, 1, 2, 3, 4, 5].map((i) => `training/${trainingRunId}/sample-${[0, 2, 4][i >> 1]}-${i % 2}.png`).sort());
     const modelKeys = manifest.files.entries.map((e: { key: string }) => e.key).filter((key: string) => key.startsWith('models/'));
     expect(modelKeys.sort()).toEqual(modelFiles.map((f) => `models/pushed-tiny/${f.path}`).sort());
 
@@ -219,7 +257,13 @@ describe('atelier export / import', () => {
       for (const name of ['alice', 'bob'] as const) {
         const token = await login(app.url, emails[name]);
         expect(await snapshot(app.url, token)).toEqual(before[name]);
-        if (name === 'bob') expect(await checkpointOf(app.url, token)).toEqual(checkpointBefore);
+        if (name === 'bob') {
+          expect(await checkpointOf(app.url, token)).toEqual(checkpointBefore);
+          // The gallery survives the move: its record came in the tables, its images in the files, byte for byte,
+          // though the run's events stayed in the old Redis (none is replayed here).
+          expect(await sampleEventSteps(app.url, token)).toEqual([]);
+          expect(await galleryOf(app.url, token)).toEqual(galleryBefore);
+        }
       }
       // The models under names with a space came along as rows (their files stay with the models folder).
       expect(await app.db.getRepository(AiModel).findOneBy({ name: 'My Model' })).toMatchObject({ backend: 'ONNX', path: 'atelier-tiny', enabled: true });

@@ -9,8 +9,9 @@ export interface RawSocket {
   close(): void;
 }
 
-export async function openRawSocket(url: string, token?: string | null): Promise<RawSocket> {
-  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+/** `headers` go with the upgrade request (an X-Forwarded-For behind a trusted proxy, say). */
+export async function openRawSocket(url: string, token?: string | null, headers: Record<string, string> = {}): Promise<RawSocket> {
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', { headers });
   const inbox: Record<string, any>[] = [];
   let wake: (() => void) | null = null;
   socket.on('message', (data) => {

@@ -1,4 +1,4 @@
-/** One SAMPLE event: the images of one save point, in the run's sample prompt order. */
+/** The images of one save point (`TrainingRun.samples`, or a SAMPLE event), in the run's sample prompt order. */
 export interface SamplePoint {
   step: number;
   samples: { prompt: string; url: string }[];

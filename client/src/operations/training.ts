@@ -112,6 +112,13 @@ export const TrainingRunQuery = graphql(`
         learningRate
         samplePrompts
       }
+      samples {
+        step
+        samples {
+          prompt
+          url
+        }
+      }
       lora {
         id
         name

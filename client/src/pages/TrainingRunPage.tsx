@@ -53,7 +53,8 @@ export function TrainingRunPage() {
   const last = events.at(-1);
   const info = run.data?.trainingRun;
   const loss = lossSeries(info?.lora?.metrics, events);
-  const samples = events.filter((e) => e.type === 'SAMPLE');
+  // The save points recorded with the run (they outlive its events), then those announced since; a step's latest wins.
+  const samples = [...(info?.samples ?? []), ...events.filter((e) => e.type === 'SAMPLE')];
   const done = events.find((e) => e.type === 'COMPLETED');
   const useLora = (loraId: string) => void navigate('/', { state: { settings: { ...DEFAULT_SETTINGS, loras: [{ loraId, weight: 1 }] } } });
   // A final status (from the run or its events) wins over the last progress event.
