@@ -35,7 +35,7 @@ export async function observeWorker(options: {
   }));
   await presence.start();
   // Beat at once when what the heartbeat says changes, not only every 10 s.
-  const beat = () => void presence.beat().catch(() => undefined);
+  const beat = () => presence.beatSoon();
   // A job began or ended here: the jobs it runs (and the models loaded for them) changed.
   worker.onRunningChange(beat);
   worker.preload(path.join(config.modelsDir, config.defaultModel))

@@ -134,7 +134,14 @@ export function topicsOf(event: AtelierEvent): { kind: TopicKind; id: string }[]
  * published after it must rank higher than that (batch-progress.ts: counts
  * that leave out a job whose final event is already out are stale).
  */
-export type EventOrder = { key: string; rank: number } | { key: string; counter: string; member: string };
+export type EventOrder = RankedOrder | CountedOrder;
+type CountedOrder = { key: string; counter: string; member: string };
+/**
+ * `notAfter`: the event is dropped too once the event that order names was
+ * appended (a requeued job's QUEUED never comes after the job's final event,
+ * docs/architecture.md "Back in the queue").
+ */
+type RankedOrder = { key: string; rank: number; notAfter?: { key: string; rank: number } | CountedOrder };
 
 /** An event appended once under `key`, however often it is published: a job's or a run's final event. */
 export function appendedOnce(key: string): EventOrder {

@@ -67,6 +67,11 @@ export class WorkerPresence {
   readonly id = `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly startedAt = new Date().toISOString();
   private timer: NodeJS.Timeout | null = null;
+  /** The beat on its way (`beatSoon`), and whether what it says changed since it was written. */
+  private beating: Promise<void> | null = null;
+  private beatAgain = false;
+  /** Stopped: a beat due after the entry was removed would bring the worker back online for 30 s. */
+  private stopped = false;
 
   constructor(
     private readonly redis: Redis,
@@ -81,6 +86,27 @@ export class WorkerPresence {
     this.timer.unref();
   }
 
+  /**
+   * Beats now, or, while a beat is on its way, once more when it is done: a
+   * burst of changes (many jobs starting or ending at once on a worker of high
+   * concurrency, each rewriting its list of running jobs) is two writes, the
+   * last saying the latest. Never throws; nothing once stopped.
+   */
+  beatSoon(): void {
+    if (this.stopped) return;
+    if (this.beating) {
+      this.beatAgain = true;
+      return;
+    }
+    this.beating = this.beat().catch(() => undefined).finally(() => {
+      this.beating = null;
+      if (this.beatAgain) {
+        this.beatAgain = false;
+        this.beatSoon();
+      }
+    });
+  }
+
   async beat(): Promise<void> {
     const heartbeat: WorkerHeartbeat = {
       id: this.id, hostname: os.hostname(), pid: process.pid, startedAt: this.startedAt, lastSeenAt: new Date().toISOString(), ...this.describe(),
@@ -90,6 +116,7 @@ export class WorkerPresence {
 
   /** With Redis away the entry is left to go stale: waiting out the client's retries would only delay the stop. */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     if (this.redis.status === 'ready') await this.redis.hdel(key(this.prefix), this.id);

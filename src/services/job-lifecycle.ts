@@ -168,11 +168,9 @@ export class JobLifecycle {
    */
   async begin(job: Job, provider: string): Promise<{ announced: Promise<void> } | null> {
     await this.lineReadBefore();
-    // The row as read before the start: PROCESSING when the run before never ended.
-    const lostRun = job.status === JobStatus.PROCESSING ? job.attempts : null;
     if (!(await this.run(() => this.transitions.start(job, provider, this.deps.clock.now())))) return null;
     job.status = JobStatus.PROCESSING;
-    return { announced: this.announceStart(job, lostRun) };
+    return { announced: this.announceStart(job) };
   }
 
   /**
@@ -182,21 +180,23 @@ export class JobLifecycle {
    */
   async beginById(jobId: string, modelId: string, provider: string): Promise<{ job: Job; announced: Promise<void> } | null> {
     await this.lineReadBefore();
-    const started = await this.run(() => this.transitions.startById(jobId, modelId, provider, this.deps.clock.now()));
-    if (!started) return null;
-    const { job, was } = started;
-    return { job, announced: this.announceStart(job, was === JobStatus.PROCESSING ? job.attempts - 1 : null) };
+    const job = await this.run(() => this.transitions.startById(jobId, modelId, provider, this.deps.clock.now()));
+    return job ? { job, announced: this.announceStart(job) } : null;
   }
 
   /**
    * The line moves up (at once: the jobs behind hear their new places without
    * waiting for this job's STARTED), the scheduler's clock moves, and STARTED
-   * goes out after the job's QUEUED. `lostRun`: the attempt whose run never
-   * ended (the row was still PROCESSING), which the stream then hears went
-   * back to the queue before this STARTED, unless it heard so already.
+   * goes out after the job's QUEUED. A job started before (its attempt
+   * count says so) went back to the queue after that run: its stream hears so
+   * before this STARTED, unless it heard so already (the hand-back, the retry
+   * or the stalled check told it; then this one is dropped). Untold, its
+   * worker was lost: its row was still PROCESSING, or the stalled check set
+   * it PENDING and has not told it yet. A job that starts once adds nothing.
    */
-  private announceStart(job: Job, lostRun: number | null): Promise<void> {
+  private announceStart(job: Job): Promise<void> {
     this.lineMovedUp();
+    const lostRun = job.attempts > 1 ? job.attempts - 1 : null;
     const announced = (async () => {
       await this.run(() => this.deps.scheduler.started(job.priority));
       await this.afterQueued(job);
@@ -345,29 +345,33 @@ export class JobLifecycle {
    * BullMQ's stalled check moved a job's entry back to the queue: the worker
    * running it stopped renewing its lock (it died, or lost Redis for longer
    * than the lock). When the row says the job still runs and no worker has
-   * taken the entry again, its stream hears it waits (WORKER_LOST, with its
-   * place), then the row goes back to PENDING, only while that run is still
-   * the row's last start. A worker that took the entry first tells it before
-   * its STARTED instead (`announceStart`); the stream hears it once.
+   * taken the entry again, the row goes back to PENDING, only while that run
+   * is still the row's last start and the job still open, and only then its
+   * stream hears it waits (WORKER_LOST, with its place): a job that ended
+   * meanwhile (its old worker finished it, it was cancelled) is not told
+   * back in the queue. A worker that takes the entry before this is told
+   * tells it before its STARTED instead (`announceStart`); the stream hears it once.
    */
   async foundStalled(jobId: string): Promise<void> {
     const job = await this.run(() => this.transitions.find(jobId));
     if (job?.status !== JobStatus.PROCESSING) return;
     if ((await this.run(() => this.deps.queue.getJobState(jobId))) === 'active') return;
+    if (!(await this.run(() => this.transitions.requeue(jobId, job.attempts)))) return;
+    job.status = JobStatus.PENDING;
     await this.run(() => this.tellRequeued(job, 'WORKER_LOST', job.attempts));
-    await this.run(() => this.transitions.requeue(jobId, job.attempts));
   }
 
   /**
    * QUEUED with why a job that had started waits again and its place (counted
    * from the rows, `waitingAhead`, unless given), appended once per run that
    * ended without finishing (`requeueOrder`): the hand-back, the stalled check
-   * and the next start may each tell it, and the stream hears it once.
+   * and the next start may each tell it, and the stream hears it once, never
+   * after the job's final event.
    */
   private async tellRequeued(job: Job, reason: RequeueReason, run: number, position?: number): Promise<void> {
     const queuePosition = position ?? await waitingAhead(this.deps.db, job);
     const event = { type: 'QUEUED' as const, step: 0 as const, totalSteps: workSteps(job), queuePosition, requeueReason: reason };
-    await this.deps.events.publish({ ...event, ...this.eventFields(job, job.ownerId, this.deps.clock.now().toISOString()) }, requeueOrder(job.id, run));
+    await this.deps.events.publish({ ...event, ...this.eventFields(job, job.ownerId, this.deps.clock.now().toISOString()) }, requeueOrder(job, run));
   }
 
   private async afterFinal(job: Job, event: JobEvent, wasWaiting: boolean): Promise<void> {
@@ -481,9 +485,12 @@ export class JobLifecycle {
   }
 }
 
-/** A job's return to the queue after run `run` (its attempt number) is appended once, and only after a later run's. */
-function requeueOrder(jobId: string, run: number): EventOrder {
-  return { key: `job-requeued:${jobId}`, rank: run };
+/**
+ * A job's return to the queue after run `run` (its attempt number) is appended once, never after a later run's,
+ * and never after the job's final event (whoever tells it late: a stalled check whose job ended meanwhile).
+ */
+function requeueOrder(job: Pick<Job, 'id' | 'batchId'>, run: number): EventOrder {
+  return { key: `job-requeued:${job.id}`, rank: run, notAfter: finalEventOrder(job) };
 }
 
 /** What a job's queue entry carries (kernel/queues.ts). */

@@ -29,20 +29,17 @@ const START = `WITH started AS (
 
 /**
  * The same start for a worker that has not read the row, which comes back
- * whole (`$4` the model its queue entry names, `columns` every column), with
- * the status it had before (`was`: PROCESSING when the run before never
- * ended, docs/architecture.md "Back in the queue"). A PENDING job whose
- * deadline has passed is not started: the worker then reads the row and
- * fails it, as it fails one it read first.
+ * whole (`$4` the model its queue entry names, `columns` every column). A
+ * PENDING job whose deadline has passed is not started: the worker then
+ * reads the row and fails it, as it fails one it read first.
  */
-const startReturning = (columns: string) => `WITH before AS (SELECT status FROM jobs WHERE id = $1),
-  started AS (
+const startReturning = (columns: string) => `WITH started AS (
     UPDATE jobs SET status = 'PROCESSING', started_at = COALESCE(started_at, $2), attempts = attempts + 1,
       execution_provider = $3, step = 0, updated_at = CURRENT_TIMESTAMP
     WHERE id = $1 AND model_id = $4 AND status IN (${OPEN})
       AND NOT (status = 'PENDING' AND deadline_at IS NOT NULL AND deadline_at < $2)
     RETURNING *)
-  SELECT ${columns}, (SELECT status FROM before) AS was FROM started`;
+  SELECT ${columns} FROM started`;
 
 /**
  * An open job → COMPLETED with its images, usage and album entries, as one
@@ -146,14 +143,13 @@ export class JobTransitions {
   }
 
   /**
-   * `start` by id, for a worker that has not read the row: the started row
-   * and the status it had before, or null when the job is not open, is
-   * another model's, is PENDING past its deadline, or is gone (the caller
-   * reads the row to see which).
+   * `start` by id, for a worker that has not read the row: the started row,
+   * or null when the job is not open, is another model's, is PENDING past
+   * its deadline, or is gone (the caller reads the row to see which).
    */
-  async startById(jobId: string, modelId: string, provider: string, now: Date): Promise<{ job: Job; was: JobStatus } | null> {
+  async startById(jobId: string, modelId: string, provider: string, now: Date): Promise<Job | null> {
     const [row] = (await this.db.query(this.startAndRead, [jobId, now, provider, modelId])) as Record<string, unknown>[];
-    return row ? { job: this.jobs.hydrate(row), was: row.was as JobStatus } : null;
+    return row ? this.jobs.hydrate(row) : null;
   }
 
   async recordStep(jobId: string, step: number): Promise<void> {

@@ -113,42 +113,60 @@ export class WorkerLine {
   /** A job of `ms` goes to the worker free first: when it ends, in ms from now. */
   take(ms: number): number {
     const end = this.free.shift()! + ms;
-    const at = this.free.findIndex((t) => t > end);
-    this.free.splice(at === -1 ? this.free.length : at, 0, end);
+    this.insert(end);
     return end;
+  }
+
+  /** A worker free at `at` takes its place in order, after those free as soon. */
+  private insert(at: number): void {
+    const index = this.free.findIndex((t) => t > at);
+    this.free.splice(index === -1 ? this.free.length : index, 0, at);
   }
 
   /**
    * `count` jobs of `ms` each go first (the jobs ahead of one, counted as if
-   * like it). Once the workers are free within one such job of each other,
-   * each round of one job per worker moves them all by `ms`: a long line
-   * costs a few rounds, not a step per job.
+   * like it), ending where one job at a time to the worker free first ends.
+   * The workers free first are joined, in order, by each next one: those
+   * joined take at once every job they would start before it is free (a
+   * short job behind a long one is many jobs, not many steps), and are then
+   * within one job of it. Within one job of each other, each round of one job
+   * per worker moves them all by `ms`. A long line costs a step per worker.
    */
   takeAlike(count: number, ms: number): void {
-    if (!(ms > 0)) return;
+    if (!(ms > 0) || !(count > 0)) return;
+    const free = this.free;
     let left = count;
-    while (left > 0 && this.free[this.free.length - 1] - this.free[0] > ms) {
-      this.take(ms);
-      left -= 1;
+    // The first `joined` workers are within one job of each other; the others keep their order.
+    let joined = 1;
+    for (; joined < free.length; joined += 1) {
+      const next = free[joined];
+      let before = 0;
+      for (let i = 0; i < joined; i += 1) before += Math.max(0, Math.ceil((next - free[i]) / ms));
+      if (before > left) break;
+      for (let i = 0; i < joined; i += 1) free[i] += Math.max(0, Math.ceil((next - free[i]) / ms)) * ms;
+      left -= before;
     }
-    const rounds = Math.floor(left / this.free.length);
-    for (let i = 0; i < this.free.length; i += 1) this.free[i] += rounds * ms;
-    for (let i = 0; i < left % this.free.length; i += 1) this.take(ms);
+    const rounds = Math.floor(left / joined);
+    for (let i = 0; i < joined; i += 1) free[i] += rounds * ms;
+    free.sort((a, b) => a - b);
+    for (let i = 0; i < left % joined; i += 1) this.take(ms);
   }
 }
 
 /**
  * Ms from `now` until a worker has done the jobs it runs (in the order it
- * started them), each its whole work at its model's step cost. A job whose
- * model has no known cost counts as done.
+ * started them), each its whole work at its model's step cost from when it
+ * started or the one before it ended: the time since counts as done, and a
+ * worker whose jobs are late is free now. A job whose model has no known
+ * cost counts as done.
  */
 export function freeInMs(running: readonly RunningJob[], costs: ReadonlyMap<string, StepCost>, now: number): number {
-  let busyUntil = now;
+  let busyUntil = -Infinity;
   for (const job of running) {
     const cost = costs.get(job.modelId);
     busyUntil = Math.max(busyUntil, job.startedAt) + (cost ? remainingWorkMs(job, cost) : 0);
   }
-  return busyUntil - now;
+  return Math.max(0, busyUntil - now);
 }
 
 /**

@@ -31,14 +31,29 @@ export function isEventId(value: string): boolean {
 // and its member and TTL last in ARGV: it is appended once per member (a
 // member already in the set drops it: a job's final event announced again,
 // docs/operations.md), and raises the key's rank to 2 × the set's size − 1.
-// An ordered or counted call carries one event.
+// A ranked event with `notAfter` has that order's key after its own in KEYS,
+// and before its rank in ARGV that order's rank or member and which it is: it
+// is dropped too once the event of that order was appended (its rank reached,
+// its member counted). An ordered or counted call carries one event.
 const APPEND_SCRIPT = new RedisScript<string[]>('atelierEventAppend', 'any', `
 local streams = #KEYS
-if ARGV[#ARGV] == 'ordered' then
+local mode = ARGV[#ARGV]
+if mode == 'ordered' or mode == 'ordered-unless' then
+  local rankKey = KEYS[#KEYS]
   streams = streams - 1
+  if mode == 'ordered-unless' then
+    rankKey = KEYS[#KEYS - 1]
+    streams = streams - 1
+    local after, kind = ARGV[#ARGV - 4], ARGV[#ARGV - 3]
+    if kind == 'member' then
+      if redis.call('SISMEMBER', KEYS[#KEYS], after) == 1 then return {} end
+    elseif tonumber(redis.call('GET', KEYS[#KEYS]) or '-1') >= tonumber(after) then
+      return {}
+    end
+  end
   local rank = tonumber(ARGV[#ARGV - 2])
-  if rank <= tonumber(redis.call('GET', KEYS[#KEYS]) or '-1') then return {} end
-  redis.call('SET', KEYS[#KEYS], rank, 'EX', ARGV[#ARGV - 1])
+  if rank <= tonumber(redis.call('GET', rankKey) or '-1') then return {} end
+  redis.call('SET', rankKey, rank, 'EX', ARGV[#ARGV - 1])
 elseif ARGV[#ARGV] == 'counted' then
   streams = streams - 2
   if redis.call('SADD', KEYS[#KEYS], ARGV[#ARGV - 2]) == 0 then return {} end
@@ -157,9 +172,14 @@ export class EventLog {
   ): Promise<string[]> {
     if (!order) return this.append(keys, bodies, limits);
     const ttl = Math.max(...limits.map(([, seconds]) => seconds));
-    return 'rank' in order
-      ? this.append([...keys, `${this.prefix}:${order.key}`], bodies, limits, [order.rank, ttl, 'ordered'])
-      : this.append([...keys, `${this.prefix}:${order.key}`, `${this.prefix}:${order.counter}`], bodies, limits, [order.member, ttl, 'counted']);
+    if (!('rank' in order)) {
+      return this.append([...keys, `${this.prefix}:${order.key}`, `${this.prefix}:${order.counter}`], bodies, limits, [order.member, ttl, 'counted']);
+    }
+    const rankKey = `${this.prefix}:${order.key}`;
+    const end = order.notAfter;
+    if (!end) return this.append([...keys, rankKey], bodies, limits, [order.rank, ttl, 'ordered']);
+    const [endKey, after, kind] = 'rank' in end ? [end.key, end.rank, 'rank'] : [end.counter, end.member, 'member'];
+    return this.append([...keys, rankKey, `${this.prefix}:${endKey}`], bodies, limits, [after, kind, order.rank, ttl, 'ordered-unless']);
   }
 
   /**

@@ -40,9 +40,8 @@ afterAll(async () => {
   await app?.close();
 });
 
-/** A worker's heartbeat, running `running` (each started now). */
-async function workerRunning(running: Omit<RunningJob, 'startedAt'>[]): Promise<void> {
-  const startedAt = Date.now();
+/** A worker's heartbeat, running `running` (each started `startedAt`, now unless told). */
+async function workerRunning(running: Omit<RunningJob, 'startedAt'>[], startedAt = Date.now()): Promise<void> {
   const presence = new WorkerPresence(app.redis, app.config.redisPrefix, () => ({
     executionProvider: 'cpu', configuredProviders: ['cpu'], concurrency: 1, activeJobs: running.length,
     runningJobs: running.map((job) => ({ ...job, startedAt })), loadedModels: [],
@@ -71,6 +70,28 @@ async function etas(): Promise<number[]> {
   });
 }
 
+/**
+ * What a read counted: exactly `ms` for a job whose ETA does not hang on a
+ * running job's progress; for one that does (`upTo`), that less the time the
+ * running job ran since the heartbeat was written (at most `elapsed` ms, the
+ * time from then to the read's end). In seconds, as `etaSeconds` rounds up.
+ */
+function expectCounted(actual: number[], expected: (number | { upTo: number })[], elapsed: number, inSeconds: boolean): void {
+  const show = inSeconds ? (ms: number) => Math.ceil(ms / 1000) : (ms: number) => ms;
+  expected.forEach((want, i) => {
+    if (typeof want === 'number') return void expect(actual[i], `job ${i}`).toBe(show(want));
+    expect(actual[i], `job ${i}`).toBeLessThanOrEqual(show(want.upTo));
+    // Rounded to the ms: half a ms under.
+    expect(actual[i], `job ${i}`).toBeGreaterThanOrEqual(show(want.upTo - elapsed) - (inSeconds ? 0 : 1));
+  });
+}
+
+/** Runs `read` and says how long since `since` it ended. */
+async function timed<T>(since: number, read: () => Promise<T>): Promise<[T, number]> {
+  const value = await read();
+  return [value, Date.now() - since];
+}
+
 async function positionEtas(): Promise<number[]> {
   const published: AtelierEvent[] = [];
   const events: EventPublisher = { publish: async (event) => (published.push(event), {}), publishAll: async () => undefined };
@@ -83,34 +104,64 @@ describe('queue ETAs', () => {
     // No worker online: the line is one idle worker's, each job waiting for the work ahead of it.
     expect(await etas()).toEqual([3, 6, 9]);
     expect(await positionEtas()).toEqual([3000, 6000, 9000]);
-    await workerRunning([running()]);
+    const since = Date.now();
+    await workerRunning([running()], since);
     try {
-      // 2,000 ms left of the running job, then 3,000 ms per job.
-      expect(await etas()).toEqual([5, 8, 11]);
-      const pushed = await positionEtas();
-      [5000, 8000, 11_000].forEach((ms, i) => expect(pushed[i]).toBeCloseTo(ms, -2));
+      // 2,000 ms left of the running job (less what it did since it started), then 3,000 ms per job.
+      const ahead = [5000, 8000, 11_000].map((upTo) => ({ upTo }));
+      const [seconds, elapsed] = await timed(since, etas);
+      expectCounted(seconds, ahead, elapsed, true);
+      const [pushed, pushedAfter] = await timed(since, positionEtas);
+      expectCounted(pushed, ahead, pushedAfter, false);
+    } finally {
+      await stopWorkers();
+    }
+  });
+
+  it('count the time a running job has run: one started 1.2 s ago has 0.8 s left', async () => {
+    const since = Date.now();
+    await workerRunning([running()], since - 1200);
+    try {
+      const ahead = [3800, 6800, 9800].map((upTo) => ({ upTo }));
+      const [seconds, elapsed] = await timed(since, etas);
+      expectCounted(seconds, ahead, elapsed, true);
+      const [pushed, pushedAfter] = await timed(since, positionEtas);
+      expectCounted(pushed, ahead, pushedAfter, false);
+    } finally {
+      await stopWorkers();
+    }
+    // One that ran past its model's pace counts as ending now: the line is the idle worker's.
+    await workerRunning([running()], Date.now() - 60_000);
+    try {
+      expect(await etas()).toEqual([3, 6, 9]);
+      expect(await positionEtas()).toEqual([3000, 6000, 9000]);
     } finally {
       await stopWorkers();
     }
   });
 
   it('count the workers: with a second, idle one the line moves twice as fast, the busy one taking the second job', async () => {
-    await workerRunning([running()]);
+    const since = Date.now();
+    await workerRunning([running()], since);
     await workerRunning([]);
     try {
       // The idle worker takes the first job (ends at 3 s), the busy one the second (2 s + 3 s), the idle one the third (3 s + 3 s).
-      expect(await etas()).toEqual([3, 5, 6]);
-      const pushed = await positionEtas();
-      [3000, 5000, 6000].forEach((ms, i) => expect(pushed[i]).toBeCloseTo(ms, -2));
+      const line = [3000, { upTo: 5000 }, 6000];
+      const [seconds, elapsed] = await timed(since, etas);
+      expectCounted(seconds, line, elapsed, true);
+      const [pushed, pushedAfter] = await timed(since, positionEtas);
+      expectCounted(pushed, line, pushedAfter, false);
     } finally {
       await stopWorkers();
     }
   });
 
   it('a worker running two jobs (concurrency 2) renders them one after the other', async () => {
-    await workerRunning([running(), running()]);
+    const since = Date.now();
+    await workerRunning([running(), running()], since);
     try {
-      expect(await etas()).toEqual([7, 10, 13]);
+      const [seconds, elapsed] = await timed(since, etas);
+      expectCounted(seconds, [7000, 10_000, 13_000].map((upTo) => ({ upTo })), elapsed, true);
     } finally {
       await stopWorkers();
     }

@@ -39,19 +39,31 @@ export interface JobEventFields {
 const requeuedAt = new Map<string, string>();
 
 /**
+ * What one stream (a subscription) has told of jobs going back to the queue:
+ * for each job, the `at` of the last such QUEUED it delivered. A stream is in
+ * order, so what it delivers after that QUEUED is news whatever its `at`
+ * says (a POSITION stamped when the line was read, another machine's clock).
+ */
+export type StreamRequeues = Map<string, string>;
+
+/**
  * Writes a job event into the cached Job, so every view of it moves together;
  * returns the status the event implies (undefined for non-job events).
+ * `stream`: what the stream delivering it has told (`StreamRequeues`).
  */
-export function applyJobEvent(cache: ApolloCache, jobId: string, event: JobEventFields): JobStatus | undefined {
+export function applyJobEvent(cache: ApolloCache, jobId: string, event: JobEventFields, stream?: StreamRequeues): JobStatus | undefined {
   const status = STATUS_OF_EVENT[event.type];
   if (!status) return undefined;
   const back = requeuedAt.get(jobId);
-  // A stream replaying what another already told: news from before the job's last return to the queue changes nothing.
-  if (back && event.at && event.at < back) return status;
   if (event.type === 'QUEUED' && event.requeueReason && event.at) {
-    if (event.at !== back) applyRequeue(cache, jobId, event, event.at);
+    stream?.set(jobId, event.at);
+    // An older return to the queue, replayed: the job has started again since.
+    if (!back || event.at > back) applyRequeue(cache, jobId, event, event.at);
     return status;
   }
+  // A stream replaying what another already told: news from before the job's last return to the queue changes
+  // nothing. One that told that return itself is past it.
+  if (back && stream?.get(jobId) !== back && event.at && event.at < back) return status;
   cache.modify<JobFieldsFragment>({
     id: cache.identify({ __typename: 'Job', id: jobId }),
     // Two streams (the room's and the card's replay) may deliver the same story at different
@@ -98,6 +110,7 @@ export function refetchFinishedJob(client: ApolloClient, jobId: string): void {
 export function useLiveJob(job: JobFieldsFragment): { preview: string | null; stopped: unknown } {
   const client = useApolloClient();
   const [preview, setPreview] = useState<string | null>(null);
+  const requeues = useRef<StreamRequeues>(new Map());
   const final = FINAL_STATUSES.has(job.status);
   // Seen open, now ended (by its events, a cancel or a refetch): the usage on screen
   // (open jobs, today's images) changed, and a refusal measured against it may be stale.
@@ -116,7 +129,7 @@ export function useLiveJob(job: JobFieldsFragment): { preview: string | null; st
       const event = data.data?.jobUpdated;
       if (!event) return;
       if (event.preview) setPreview(event.preview);
-      const status = applyJobEvent(client.cache, job.id, event);
+      const status = applyJobEvent(client.cache, job.id, event, requeues.current);
       if (status && FINAL_STATUSES.has(status)) refetchFinishedJob(client, job.id);
     },
   });

@@ -9,7 +9,7 @@ import { EmptyState, ErrorNotice } from '../components/Notice';
 import type { SessionEventsSubscription as SessionEvent, SessionFieldsFragment } from '../gql/graphql';
 import { useAuth, useOnReconnect } from '../lib/auth';
 import { personName } from '../lib/format';
-import { applyJobEvent, FINAL_STATUSES, refetchFinishedJob } from '../lib/useLiveJob';
+import { applyJobEvent, FINAL_STATUSES, refetchFinishedJob, type StreamRequeues } from '../lib/useLiveJob';
 import { JobsQuery } from '../operations/jobs';
 import { LeaveSessionMutation, SessionEventsSubscription, SessionQuery } from '../operations/sessions';
 
@@ -54,6 +54,8 @@ export function SessionRoomPage() {
   // are skipped, so nothing shows twice.
   const lastEventId = useRef<string | null>(null);
   const seen = useRef(new Set<string>());
+  // Which jobs' returns to the queue this stream has told: what it says after one is news (applyJobEvent).
+  const requeues = useRef<StreamRequeues>(new Map());
   const [resumeAfter, setResumeAfter] = useState<string | null>(null);
   // Who is online, as the stream last said. Every change is a PRESENCE event, in order, so once one has
   // arrived the stream is the authority: a refetch of the session read before that event, answering after
@@ -98,7 +100,7 @@ export function SessionRoomPage() {
         void refetchSession().catch(() => undefined);
       }
       // The room's own stream moves known jobs too, so progress shows even before a card subscribes.
-      const status = event.jobId ? applyJobEvent(client.cache, event.jobId, event) : undefined;
+      const status = event.jobId ? applyJobEvent(client.cache, event.jobId, event, requeues.current) : undefined;
       if (event.jobId && status && FINAL_STATUSES.has(status)) refetchFinishedJob(client, event.jobId);
       // A job we have not seen yet: fetch the feed again; its card then follows the job itself.
       const known = jobs.data?.jobs.edges.some((e) => e.node.id === event.jobId);
