@@ -1,6 +1,7 @@
 import { In, type DataSource, type EntityManager, type ObjectLiteral } from 'typeorm';
 import {
-  Album, AuditEventKind, CollabSession, FINAL_JOB_STATUSES, Image, Job, Lora, OPEN_JOB_STATUSES, SessionMember, TierPolicy, User,
+  Album, AuditEventKind, CollabSession, DatasetImage, FINAL_JOB_STATUSES, Image, Job, Lora, OPEN_JOB_STATUSES, SessionMember, TierPolicy,
+  TrainingRun, TrainingSampleImage, User,
 } from '../entities';
 import type { Clock } from '../kernel/clock';
 import type { EventPublisher } from '../kernel/events';
@@ -8,6 +9,8 @@ import { AppError, badInput, ErrorCode, notFound, stateConflict } from '../kerne
 import { assertUuid } from '../kernel/ids';
 import type { Logger } from '../observability/logger';
 import type { ArtifactStore } from '../storage/artifact-store';
+import { jobResultKeys } from '../storage/job-files';
+import { trainingCheckpointFiles } from './training-lifecycle';
 import type { AuditLog, RequestOrigin } from './audit-log';
 import { lockedAdminIds } from './users';
 import type { PrincipalStamps } from './principal-stamps';
@@ -64,7 +67,8 @@ export class DataLifecycle {
 
   /**
    * Deletes your account and everything you own: jobs, images, albums,
-   * sessions, presets, LoRAs, API keys and their files. `confirmEmail` must be
+   * sessions, presets, LoRAs, datasets, training runs, API keys and their
+   * files (images, clips, LoRAs, dataset images, checkpoints, samples). `confirmEmail` must be
    * the account's address. Usage rows stay, anonymised, for admins' statistics;
    * the audit log keeps the deletion. Not with an API key (a leaked key must
    * not be able to erase an account): the `inPerson` rule refuses it first
@@ -82,13 +86,25 @@ export class DataLifecycle {
       if (admins.length === 1 && admins[0] === user.id) {
         throw new AppError(ErrorCode.CONFLICT, 'You are the only admin: make another account an admin first (setUserRole)');
       }
-      const images = await m.getRepository(Image).find({ select: { storageKey: true }, where: { ownerId: user.id } });
-      const loras = await m.getRepository(Lora).find({ select: { storageKey: true }, where: { ownerId: user.id } });
-      const ending = await this.membershipsEndingWith(m, user.id);
+      const ownerId = user.id;
+      const images = await m.getRepository(Image).find({ select: { storageKey: true }, where: { ownerId } });
+      const loras = await m.getRepository(Lora).find({ select: { storageKey: true }, where: { ownerId } });
+      const jobs = await m.getRepository(Job).find({ select: { id: true, count: true, kind: true }, where: { ownerId } });
+      const datasetImages = await m.getRepository(DatasetImage).createQueryBuilder('di').select('di.storageKey')
+        .innerJoin('datasets', 'd', 'd.id = di.dataset_id').where('d.owner_id = :ownerId', { ownerId }).getMany();
+      const runs = await m.getRepository(TrainingRun).find({ select: { id: true, checkpointStep: true, config: true }, where: { ownerId } });
+      const samples = runs.length === 0 ? [] : await m.getRepository(TrainingSampleImage).find({
+        select: { storageKey: true }, where: { runId: In(runs.map((run) => run.id)) },
+      });
+      const ending = await this.membershipsEndingWith(m, ownerId);
       // Their images may be the covers of others' albums (added as an editor).
-      await this.clearCovers(m, 'i.owner_id = :ownerId', { ownerId: user.id });
-      await m.getRepository(User).delete({ id: user.id });
-      return { files: [...images, ...loras].map((row) => row.storageKey), memberships: ending };
+      await this.clearCovers(m, 'i.owner_id = :ownerId', { ownerId });
+      await m.getRepository(User).delete({ id: ownerId });
+      const files = new Set([
+        ...[...images, ...loras, ...datasetImages, ...samples].map((row) => row.storageKey),
+        ...jobs.flatMap(jobResultKeys), ...runs.flatMap(trainingCheckpointFiles),
+      ]);
+      return { files: [...files], memberships: ending };
     });
     await this.o.stamps.bump(user.id);
     await this.o.audit.record({ kind: AuditEventKind.ACCOUNT_DELETED, actorId: user.id, origin, details: { files: files.length } });
@@ -155,9 +171,11 @@ export class DataLifecycle {
   /** Deletes jobs (images cascade); returns the storage keys of their images. */
   private async deleteJobs(m: EntityManager, ids: string[]): Promise<string[]> {
     const images = await m.getRepository(Image).find({ select: { storageKey: true }, where: { jobId: In(ids) } });
+    // A VIDEO job's clip and poster have no image rows (storage/job-files.ts).
+    const jobs = await m.getRepository(Job).find({ select: { id: true, count: true, kind: true }, where: { id: In(ids) } });
     await this.clearCovers(m, 'i.job_id IN (:...jobIds)', { jobIds: ids });
     await m.getRepository(Job).delete({ id: In(ids) });
-    return images.map((image) => image.storageKey);
+    return [...new Set([...images.map((image) => image.storageKey), ...jobs.flatMap(jobResultKeys)])];
   }
 
   /**

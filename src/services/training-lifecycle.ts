@@ -28,6 +28,23 @@ export const trainingCheckpointKey = (runId: string, step: number): string => `t
 export const trainingOptimizerKey = (runId: string, step: number): string => `training/${runId}/optimizer-${step}.bin`;
 export const trainingSampleKey = (runId: string, step: number, index: number): string => `training/${runId}/sample-${step}-${index}.png`;
 
+/** Save points whose checkpoint files a deletion tries, at most: a run checkpointed before superseded ones were removed may have left them. */
+const MAX_SAVE_POINTS_SWEPT = 1_000;
+
+/**
+ * The checkpoint and optimizer files a run may have in the store: its last
+ * save point's, and the earlier save points' (each is removed once the next
+ * is recorded, but runs from before that kept theirs), for a deletion.
+ */
+export function trainingCheckpointFiles(run: Pick<TrainingRun, 'id' | 'checkpointStep' | 'config'>): string[] {
+  const last = run.checkpointStep;
+  if (last == null) return [];
+  const every = run.config?.saveEvery ?? 0;
+  const steps = every > 0 && last / every <= MAX_SAVE_POINTS_SWEPT
+    ? Array.from({ length: Math.floor(last / every) }, (_, i) => (i + 1) * every) : [];
+  return [...new Set([...steps, last])].flatMap((step) => [trainingCheckpointKey(run.id, step), trainingOptimizerKey(run.id, step)]);
+}
+
 /** Queue states in which an entry will still reach a worker (or is with one). */
 const LIVE_ENTRY_STATES = new Set(['active', 'waiting', 'wait', 'delayed', 'prioritized', 'waiting-children', 'paused']);
 
@@ -177,14 +194,27 @@ export class TrainingLifecycle {
     await this.o.db.getRepository(TrainingRun).update({ id: run.id, status: TrainingStatus.RUNNING }, { step, loss });
   }
 
-  /** Stores a checkpoint, then points the row at it; the previous one is kept until this one is recorded. */
+  /**
+   * Stores a checkpoint, then points the row at it; the previous one is kept
+   * until this one is recorded, then removed (a run resumes from its last
+   * one only; docs/training.md, "Resume guarantees").
+   */
   async checkpoint(run: TrainingRun, step: number, lora: Buffer, optimizerState: Buffer): Promise<void> {
     await this.bookkeeping(() => this.o.store.put(trainingOptimizerKey(run.id, step), optimizerState, 'application/octet-stream'));
     await this.bookkeeping(() => this.o.store.put(trainingCheckpointKey(run.id, step), lora, 'application/octet-stream'));
     const result = await this.bookkeeping(() => this.o.db.getRepository(TrainingRun).update(
       { id: run.id, status: TrainingStatus.RUNNING }, { checkpointKey: trainingCheckpointKey(run.id, step), checkpointStep: step },
     ));
-    if (result.affected) await this.announce(run, { type: 'CHECKPOINT', step, totalSteps: run.config.steps });
+    if (!result.affected) return;
+    const previous = run.checkpointStep;
+    run.checkpointKey = trainingCheckpointKey(run.id, step);
+    run.checkpointStep = step;
+    if (previous != null && previous !== step) {
+      for (const key of [trainingCheckpointKey(run.id, previous), trainingOptimizerKey(run.id, previous)]) {
+        await this.o.store.delete(key).catch((err: unknown) => this.o.logger.warn({ err, key, runId: run.id }, 'could not remove a superseded checkpoint file'));
+      }
+    }
+    await this.announce(run, { type: 'CHECKPOINT', step, totalSteps: run.config.steps });
   }
 
   /** The last checkpoint of a run, to resume from. */

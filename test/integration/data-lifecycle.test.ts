@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Album, Image, Job, JobStatus, UsageRecord, User } from '../../src/entities';
+import { Album, Image, Job, JobStatus, Tier, UsageRecord, User } from '../../src/entities';
 import { HOUSEKEEPING_QUEUE } from '../../src/services/housekeeping';
 import { gql, gqlData, waitFor } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import { job, updateUser, user, type TestUser } from '../support/factories';
+import { paletteDataset } from '../support/training';
+import { jobClipKeys } from '../../src/storage/job-files';
+import { trainingCheckpointKey, trainingOptimizerKey } from '../../src/services/training-lifecycle';
 
 // Deleting what users own, and tier retention, on real PostgreSQL/Redis and the local artifact store.
 let app: TestApp;
@@ -115,6 +118,39 @@ describe('deleting your own things', () => {
     expect(album.imageCount).toBe(1);
     expect(await app.db.getRepository(UsageRecord).findBy({ jobId: theirs.id })).toMatchObject([{ userId: bob.id }]);
   });
+});
+
+describe('files that have no image row', () => {
+  const exists = (keys: string[]) => Promise.all(keys.map((key) => app.services.store.exists(key)));
+
+  it('deleteJob removes a clip\'s MP4 and poster; deleteAccount removes dataset images, checkpoints and samples; a superseded checkpoint goes once the next is recorded', async () => {
+    const alice = await user(app);
+    await updateUser(app, alice.id, { tier: Tier.PRO });
+    const { createVideo } = await gqlData<any>(app.url, 'mutation { createVideo(input: { prompt: "waves", durationSeconds: 0.5, fps: 2, steps: 1, width: 64, height: 64 }) { id } }', {}, alice.token);
+    await waitFor(async () => (await app.db.getRepository(Job).findOneBy({ id: createVideo.id }))?.status === JobStatus.COMPLETED, 60_000, 100);
+    const clip = Object.values(jobClipKeys(createVideo.id));
+    expect(await exists(clip)).toEqual([true, true]);
+    expect(await gqlData(app.url, 'mutation($id:ID!){ deleteJob(id:$id) }', { id: createVideo.id }, alice.token)).toEqual({ deleteJob: true });
+    expect(await exists(clip)).toEqual([false, false]);
+
+    const datasetId = await paletteDataset(app.url, alice.token, { name: 'teal', rgb: [0, 128, 128], caption: 'a teal texture', count: 2 });
+    const { startTraining } = await gqlData<any>(app.url, 'mutation($d:ID!){ startTraining(input:{ datasetId:$d, loraName:"teal", steps:4, saveEvery:2, batchSize:1, samplePrompts:["a teal texture"] }){ id } }', { d: datasetId }, alice.token);
+    const runId: string = startTraining.id;
+    await waitFor(async () => (await app.db.query('SELECT status FROM training_runs WHERE id = $1', [runId]))[0]?.status === 'COMPLETED', 120_000, 200);
+    // The last save point's files stay (resume, checkpointUrl); the one before went when it was recorded.
+    expect(await exists([trainingCheckpointKey(runId, 2), trainingOptimizerKey(runId, 2)])).toEqual([false, false]);
+    const last = [trainingCheckpointKey(runId, 4), trainingOptimizerKey(runId, 4)];
+    expect(await exists(last)).toEqual([true, true]);
+    const datasetFiles: string[] = (await app.db.query('SELECT storage_key FROM dataset_images WHERE dataset_id = $1', [datasetId])).map((r: any) => r.storage_key);
+    const samples: string[] = (await app.db.query('SELECT storage_key FROM training_samples WHERE run_id = $1', [runId])).map((r: any) => r.storage_key);
+    expect(datasetFiles).toHaveLength(2);
+    expect(samples.length).toBeGreaterThanOrEqual(2);
+    const files = [...datasetFiles, ...samples, ...last];
+    expect(await exists(files)).toEqual(files.map(() => true));
+
+    expect(await gqlData(app.url, 'mutation($e:String!){ deleteAccount(confirmEmail:$e) }', { e: alice.email }, alice.token)).toEqual({ deleteAccount: true });
+    expect(await exists(files)).toEqual(files.map(() => false));
+  }, 180_000);
 });
 
 describe('retention by tier', () => {
