@@ -104,5 +104,8 @@ describe('training in a real browser', () => {
     const kept = page.getByRole('table', { name: /^Comparison/ });
     await expect.poll(() => kept.getByRole('columnheader').allTextContents(), { timeout: 30_000 }).toEqual(['Prompt', 'Base model', 'Step 20', 'Step 40']);
     await expect.poll(() => kept.getByRole('img').evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth > 0)), { timeout: 30_000 }).toBe(true);
+    // So are its LoRA and final loss (from TrainingRun.lora), with the button that uses it.
+    await expect(page.getByText(/^Final loss/).textContent()).resolves.toContain(`Final loss ${last.toFixed(4)}`);
+    await page.getByRole('button', { name: 'Use this LoRA' }).waitFor({ timeout: 30_000 });
   }, 300_000);
 });

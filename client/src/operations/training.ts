@@ -124,6 +124,7 @@ export const TrainingRunQuery = graphql(`
         name
         version
         metrics {
+          finalLoss
           lossCurve {
             step
             loss

@@ -56,6 +56,8 @@ export function TrainingRunPage() {
   // The save points recorded with the run (they outlive its events), then those announced since; a step's latest wins.
   const samples = [...(info?.samples ?? []), ...events.filter((e) => e.type === 'SAMPLE')];
   const done = events.find((e) => e.type === 'COMPLETED');
+  // The LoRA and its final loss from the event, or from the run once its events have expired.
+  const finished = done?.loraId ? { loraId: done.loraId, finalLoss: done.finalLoss } : info?.lora ? { loraId: info.lora.id, finalLoss: info.lora.metrics?.finalLoss } : null;
   const useLora = (loraId: string) => void navigate('/', { state: { settings: { ...DEFAULT_SETTINGS, loras: [{ loraId, weight: 1 }] } } });
   // A final status (from the run or its events) wins over the last progress event.
   const ended = events.find((e) => FINAL.includes(e.type))?.type ?? (info && FINAL.includes(info.status) ? info.status : undefined);
@@ -92,10 +94,10 @@ export function TrainingRunPage() {
         <h2 id="samples-title" className="h3">Samples</h2>
         <SampleComparison points={samples} />
       </section>
-      {done?.loraId && (
-        <p>Final loss {done.finalLoss?.toFixed(4)}. <button type="button" className="button" onClick={() => useLora(done.loraId as string)}>Use this LoRA</button></p>
+      {finished && (
+        <p>Final loss {finished.finalLoss?.toFixed(4)}. <button type="button" className="button" onClick={() => useLora(finished.loraId)}>Use this LoRA</button></p>
       )}
-      {info?.checkpointUrl && !done && <p><a href={info.checkpointUrl}>Download the last checkpoint</a></p>}
+      {info?.checkpointUrl && !finished && <p><a href={info.checkpointUrl}>Download the last checkpoint</a></p>}
     </div>
   );
 }
