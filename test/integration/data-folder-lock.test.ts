@@ -49,7 +49,9 @@ const alive = (pid: number) => {
 };
 
 describe('one process per data folder', () => {
-  it('refuses a second service and an export while the service runs, and lets a restart after a kill -9 in', async () => {
+  // The first three run side by side, each on a data folder of its own: most of their time is spent waiting on a
+  // lock (a refresh, or a killed holder's lapse), not working. Each uses its own `expect` (vitest's concurrent tests).
+  it.concurrent('refuses a second service and an export while the service runs, and lets a restart after a kill -9 in', async ({ expect }) => {
     // The embedded database and a local redis-server: nothing from the test's servers.
     const env = testEnv({ DATABASE_URL: '', REDIS_URL: '' });
     scratch.push(env.ATELIER_DATA_DIR);
@@ -59,18 +61,20 @@ describe('one process per data folder', () => {
     await gqlData(first.url!, 'mutation($e:String!){ register(email:$e, password:"a long password 1") { token } }', { e: email });
 
     // The holder refreshes its lock every 2 s: a second service sees it alive and gives up without waiting 13 s.
-    const started = Date.now();
-    const second = await spawnAtelier('all', env).then(
-      (proc) => { processes.push(proc); return null; },
-      (error: Error) => error.message,
-    );
-    expect(second).toMatch(/exited with 2/);
-    expect(second).toContain(`The data folder ${env.ATELIER_DATA_DIR} is in use by another Atelier process`);
-    expect(Date.now() - started).toBeLessThan(10_000);
-
+    // An export, started at the same time, is refused the same way.
     const target = path.join(env.ATELIER_DATA_DIR, '..', `${path.basename(env.ATELIER_DATA_DIR)}-export`);
     scratch.push(target);
-    const exported = await runCli(['export', target, '--json'], env);
+    const started = Date.now();
+    const [second, exported] = await Promise.all([
+      spawnAtelier('all', env).then(
+        (proc) => { processes.push(proc); return null; },
+        (error: Error) => { expect(Date.now() - started).toBeLessThan(10_000); return error.message; },
+      ),
+      runCli(['export', target, '--json'], env),
+    ]);
+    expect(second).toMatch(/exited with 2/);
+    expect(second).toContain(`The data folder ${env.ATELIER_DATA_DIR} is in use by another Atelier process`);
+
     expect(exported.code).toBe(2);
     expect(JSON.parse(exported.stdout).error.message).toContain('is in use by another Atelier process');
     expect(existsSync(target)).toBe(false);
@@ -95,7 +99,7 @@ describe('one process per data folder', () => {
     expect(existsSync(path.join(env.ATELIER_DATA_DIR, 'redis', LOCAL_REDIS_PID_FILE))).toBe(false);
   }, 180_000);
 
-  it('refuses `models push` beside the running service, writing nothing and saying what to do instead; once it stops, the push works', async () => {
+  it.concurrent('refuses `models push` beside the running service, writing nothing and saying what to do instead; once it stops, the push works', async ({ expect }) => {
     // A models folder of its own: the advice below copies a model into it.
     const models = tempDir('atelier-lock-models-');
     const tiny = path.join(inject('modelsDir'), 'atelier-tiny');
@@ -114,12 +118,12 @@ describe('one process per data folder', () => {
     const { login } = await gqlData<{ login: { token: string } }>(service.url!, 'mutation($e:String!,$p:String!){ login(email:$e, password:$p) { token } }', { e: admin.email, p: admin.password });
     const modelNames = async (url: string) => (await gqlData<{ models: { name: string }[] }>(url, '{ models { name } }', {}, login.token)).models.map((m) => m.name).sort();
 
-    const refused = await runCli(['models', 'push', folder], env);
+    // Plain and --json side by side: each waits for the holder's next refresh.
+    const [refused, refusedJson] = await Promise.all([runCli(['models', 'push', folder], env), runCli(['--json', 'models', 'push', folder], env)]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(`The data folder ${env.ATELIER_DATA_DIR} is in use by another Atelier process`);
     expect(refused.stderr).toContain(`To add the model to the running service instead, copy the folder to ${path.join(models, 'pushed-tiny')}`);
     expect(refused.stderr).toContain('registerModel(input: { name: "pushed-tiny", backend: ONNX })');
-    const refusedJson = await runCli(['--json', 'models', 'push', folder], env);
     expect(refusedJson.code).toBe(2);
     expect(JSON.parse(refusedJson.stdout).error).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringContaining('is in use by another Atelier process') });
     // Nothing written: no files in the store, no row the service sees.
@@ -144,7 +148,7 @@ describe('one process per data folder', () => {
     await service.kill('SIGTERM');
   }, 180_000);
 
-  it('prints one JSON document for `--json migrate` and `--json seed`, and keeps stdout JSON while waiting on a held folder', async () => {
+  it.concurrent('prints one JSON document for `--json migrate` and `--json seed`, and keeps stdout JSON while waiting on a held folder', async ({ expect }) => {
     const env = testEnv({ DATABASE_URL: '', REDIS_URL: '' });
     scratch.push(env.ATELIER_DATA_DIR);
     // Held (and refreshed) by this process: the CLI waits, says so on stderr, then gives the refusal as JSON.

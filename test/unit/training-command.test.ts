@@ -79,6 +79,10 @@ describe('the command trainer running `atelier train`', () => {
     const evaluations: Array<{ step: number; loss: number }> = [];
     const checkpoints: TrainingCheckpoint[] = [];
     const samples: Array<{ step: number; count: number }> = [];
+    // The local trainer's run of the same spec, whose evaluations the command must report: in this process while
+    // the command's child processes train beside it (awaited below, where a failure fails the test).
+    const localRun = new LocalTrainer().train({ ...spec, samplePrompts: [] });
+    localRun.catch(() => undefined);
     const result = await trainer.train(spec, {
       onProgress: (p) => void progress.push(p),
       onEvaluation: (e) => void evaluations.push(e),
@@ -92,9 +96,6 @@ describe('the command trainer running `atelier train`', () => {
     expect(samples).toEqual([{ step: 0, count: 2 }, { step: 3, count: 2 }, { step: 6, count: 2 }]);
     expect([...parseLora('result', result.lora).layers.keys()].sort()).toEqual(['cond_proj', 'mid_conv', 'out_conv']);
     expect(result.lossCurve.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6]);
-    // The eval_loss postfix: the local trainer's evaluation losses, to tqdm's 3 significant digits; they are the initial and final loss.
-    const local = await new LocalTrainer().train({ ...spec, samplePrompts: [] });
-    expect(evaluations).toEqual(local.evaluationCurve.map((p) => ({ step: p.step, loss: Number(p.loss.toPrecision(3)) })));
     expect(result.evaluationCurve).toEqual(evaluations);
     expect([result.initialLoss, result.finalLoss]).toEqual([evaluations[0].loss, evaluations.at(-1)!.loss]);
 
@@ -102,6 +103,9 @@ describe('the command trainer running `atelier train`', () => {
     const resumed = await trainer.train({ ...spec, resume: checkpoints[0] }, { onProgress: (p) => void resumedProgress.push(p.step) });
     expect(resumedProgress).toEqual([4, 5, 6]);
     expect(resumed.lora.equals(result.lora)).toBe(true);
+    // The eval_loss postfix: the local trainer's evaluation losses, to tqdm's 3 significant digits; they are the initial and final loss.
+    const local = await localRun;
+    expect(evaluations).toEqual(local.evaluationCurve.map((p) => ({ step: p.step, loss: Number(p.loss.toPrecision(3)) })));
   }, 180_000);
 
   it('stops the process group when aborted and keeps the last checkpoint', async () => {

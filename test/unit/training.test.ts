@@ -36,8 +36,10 @@ describe('the local trainer', () => {
   });
 
   it('lowers the loss and draws the dataset\'s colours', async () => {
-    // The top of the schedule, where the tiny UNet sees colour (docs/training.md, "The loss").
-    const spec = await specOf({ steps: 200, resolution: 128, minTimestep: 900 });
+    // The top of the schedule, where the tiny UNet sees colour (docs/training.md, "The loss"). 120 steps: the
+    // loss falls 37 % (30 % needed) and the colour moves 16 % (10 % needed); the run is deterministic
+    // (docs/training.md, "Measured").
+    const spec = await specOf({ steps: 120, resolution: 128, minTimestep: 900 });
     const started = Date.now();
     const result = await trainer.train(spec);
     const trainedIn = (Date.now() - started) / 1000;
@@ -60,15 +62,15 @@ describe('the local trainer', () => {
     }
     await pipeline.release();
     console.log([
-      `trained 200 steps at 128 px in ${trainedIn.toFixed(1)} s`,
+      `trained ${spec.steps} steps at 128 px in ${trainedIn.toFixed(1)} s`,
       `evaluation loss ${result.initialLoss.toFixed(4)} -> ${result.finalLoss.toFixed(4)} (${((1 - result.finalLoss / result.initialLoss) * 100).toFixed(0)}% lower)`,
       `mean colour distance to the dataset: base ${figures.base.colour.toFixed(1)}, trained ${figures.trained.colour.toFixed(1)}`,
       `mean pixel distance to the palette: base ${figures.base.palette.toFixed(1)}, trained ${figures.trained.palette.toFixed(1)}`,
     ].join('\n'));
 
-    expect(result.lossCurve).toHaveLength(200);
+    expect(result.lossCurve).toHaveLength(120);
     // The evaluation curve: step 0 (the base model), every 10 steps, ending at the final loss.
-    expect(result.evaluationCurve.map((p) => p.step)).toEqual(Array.from({ length: 21 }, (_, i) => i * 10));
+    expect(result.evaluationCurve.map((p) => p.step)).toEqual(Array.from({ length: 13 }, (_, i) => i * 10));
     expect(result.evaluationCurve[0].loss).toBe(result.initialLoss);
     expect(result.evaluationCurve.at(-1)!.loss).toBe(result.finalLoss);
     expect(result.finalLoss).toBeLessThan(result.initialLoss * 0.7);
