@@ -1,4 +1,4 @@
-import { In, type DataSource, type EntityManager, type ObjectLiteral } from 'typeorm';
+import { In, type DataSource, type EntityManager, type FindOptionsWhere, type ObjectLiteral } from 'typeorm';
 import {
   Album, AuditEventKind, CollabSession, DatasetImage, FINAL_JOB_STATUSES, Image, Job, Lora, OPEN_JOB_STATUSES, SessionMember, TierPolicy,
   TrainingRun, TrainingSampleImage, User,
@@ -89,7 +89,7 @@ export class DataLifecycle {
       const ownerId = user.id;
       const images = await m.getRepository(Image).find({ select: { storageKey: true }, where: { ownerId } });
       const loras = await m.getRepository(Lora).find({ select: { storageKey: true }, where: { ownerId } });
-      const jobs = await m.getRepository(Job).find({ select: { id: true, count: true, kind: true }, where: { ownerId } });
+      const results = await this.resultKeysOf(m, { ownerId });
       const datasetImages = await m.getRepository(DatasetImage).createQueryBuilder('di').select('di.storageKey')
         .innerJoin('datasets', 'd', 'd.id = di.dataset_id').where('d.owner_id = :ownerId', { ownerId }).getMany();
       const runs = await m.getRepository(TrainingRun).find({ select: { id: true, checkpointStep: true, config: true }, where: { ownerId } });
@@ -102,7 +102,7 @@ export class DataLifecycle {
       await m.getRepository(User).delete({ id: ownerId });
       const files = new Set([
         ...[...images, ...loras, ...datasetImages, ...samples].map((row) => row.storageKey),
-        ...jobs.flatMap(jobResultKeys), ...runs.flatMap(trainingCheckpointFiles),
+        ...results, ...runs.flatMap(trainingCheckpointFiles),
       ]);
       return { files: [...files], memberships: ending };
     });
@@ -171,11 +171,16 @@ export class DataLifecycle {
   /** Deletes jobs (images cascade); returns the storage keys of their images. */
   private async deleteJobs(m: EntityManager, ids: string[]): Promise<string[]> {
     const images = await m.getRepository(Image).find({ select: { storageKey: true }, where: { jobId: In(ids) } });
-    // A VIDEO job's clip and poster have no image rows (storage/job-files.ts).
-    const jobs = await m.getRepository(Job).find({ select: { id: true, count: true, kind: true }, where: { id: In(ids) } });
+    const results = await this.resultKeysOf(m, { id: In(ids) });
     await this.clearCovers(m, 'i.job_id IN (:...jobIds)', { jobIds: ids });
     await m.getRepository(Job).delete({ id: In(ids) });
-    return [...new Set([...images.map((image) => image.storageKey), ...jobs.flatMap(jobResultKeys)])];
+    return [...new Set([...images.map((image) => image.storageKey), ...results])];
+  }
+
+  /** Every key the results of the jobs `where` selects may have: a VIDEO job's clip and poster have no image rows (storage/job-files.ts). */
+  private async resultKeysOf(m: EntityManager, where: FindOptionsWhere<Job>): Promise<string[]> {
+    const jobs = await m.getRepository(Job).find({ select: { id: true, count: true, kind: true }, where });
+    return jobs.flatMap(jobResultKeys);
   }
 
   /**

@@ -333,12 +333,8 @@ export class JobLifecycle {
    * stream hears so: QUEUED with `reason` and its place. The caller puts the
    * entry back in the queue after this, so the next STARTED comes after it.
    */
-  async requeue(job: Job, reason: RequeueReason): Promise<boolean> {
-    const run = job.attempts;
-    if (!(await this.run(() => this.transitions.requeue(job.id)))) return false;
-    job.status = JobStatus.PENDING;
-    await this.run(() => this.tellRequeued(job, reason, run));
-    return true;
+  requeue(job: Job, reason: RequeueReason): Promise<boolean> {
+    return this.putBack(job, reason);
   }
 
   /**
@@ -356,9 +352,19 @@ export class JobLifecycle {
     const job = await this.run(() => this.transitions.find(jobId));
     if (job?.status !== JobStatus.PROCESSING) return;
     if ((await this.run(() => this.deps.queue.getJobState(jobId))) === 'active') return;
-    if (!(await this.run(() => this.transitions.requeue(jobId, job.attempts)))) return;
+    await this.putBack(job, 'WORKER_LOST', job.attempts);
+  }
+
+  /**
+   * The row back to PENDING (with `onlyRun`, only while that run is the row's
+   * last start), then, if it went, the stream told so (`tellRequeued`).
+   */
+  private async putBack(job: Job, reason: RequeueReason, onlyRun?: number): Promise<boolean> {
+    const run = job.attempts;
+    if (!(await this.run(() => this.transitions.requeue(job.id, onlyRun)))) return false;
     job.status = JobStatus.PENDING;
-    await this.run(() => this.tellRequeued(job, 'WORKER_LOST', job.attempts));
+    await this.run(() => this.tellRequeued(job, reason, run));
+    return true;
   }
 
   /**
