@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'ty
 import { AiModel, JobLora, Lora, LoraVisibility, Tier, TrainingRun } from '../entities';
 import { LoraVersionMetrics } from './training.types';
 import { viewerOf, type AppContext } from './context';
-import { loraUsableBy, loraVisibleTo } from '../services/access-rules';
+import { loraListedFor, loraUsableBy } from '../services/access-rules';
 import { LoraInput } from './lora.types';
 import { ViewerDependent } from './viewer-dependent';
 
@@ -78,10 +78,10 @@ export class LoraResolver {
 @Resolver(() => JobLora)
 export class JobLoraResolver {
   @ViewerDependent()
-  @FieldResolver(() => Lora, { nullable: true, description: 'The LoRA (null if it was deleted, or is private to someone else).' })
+  @FieldResolver(() => Lora, { nullable: true, description: 'The LoRA (null if it was deleted, or is another user\'s private or inactive one: what `loras` leaves out).' })
   async lora(@Root() applied: JobLora, @Ctx() ctx: AppContext): Promise<Lora | null> {
     const lora = await ctx.loaders.lora.load(applied.loraId);
-    // A session member's job or preset may name its owner's private LoRA: to others it reads as a deleted one (docs/security.md).
-    return lora && loraVisibleTo(lora, ctx.viewer?.user ?? null) ? lora : null;
+    // A session member's job or preset may name its owner's private or inactive LoRA: to others it reads as a deleted one (docs/security.md).
+    return lora && loraListedFor(lora, ctx.viewer?.user ?? null) ? lora : null;
   }
 }

@@ -186,9 +186,13 @@ export function loraVisibleTo(lora: Pick<Lora, 'ownerId' | 'visibility'>, viewer
   return lora.visibility === LoraVisibility.PUBLIC || (viewer !== null && managedBy(lora, viewer));
 }
 
-/** What `loras` lists: its owner's and admins' every LoRA; to anyone else, PUBLIC and active ones. */
-export function loraListedFor(lora: LoraAccess, user: Subject): boolean {
-  return managedBy(lora, user) || (lora.active && lora.visibility === LoraVisibility.PUBLIC);
+/**
+ * What `loras` lists: its owner's and admins' every LoRA; to anyone else
+ * (nobody signed in too), PUBLIC and active ones. `JobLora.lora` names the
+ * same, null for the rest, as for a deleted LoRA (docs/security.md, "Private LoRAs").
+ */
+export function loraListedFor(lora: LoraAccess, user: Subject | null): boolean {
+  return (user !== null && managedBy(lora, user)) || (lora.active && lora.visibility === LoraVisibility.PUBLIC);
 }
 
 /** {@link loraListedFor} in SQL, for the `loras` row aliased `alias`. */

@@ -72,6 +72,9 @@ describe('registering a LoRA', () => {
 });
 
 describe('another user\'s private LoRA', () => {
+  const JOB = 'query($id:ID!){ job(id:$id){ loras { weight lora { id name } } } }';
+  const loraOf = async (jobId: string, token: string) => (await gqlData<any>(app.url, JOB, { id: jobId }, token)).job.loras;
+
   it('its owner lists it and generates with it; to anyone else it is exactly an unknown id; an admin sees it but does not generate with it', async () => {
     const owner = await signUp(app.url, 'vis-owner');
     const other = await signUp(app.url, 'vis-other');
@@ -110,12 +113,32 @@ describe('another user\'s private LoRA', () => {
     const [withPrivate] = await seedImages(app.db, owner.id, 1, { sessionId, loras: [{ loraId: lora.id, weight: 0.7 }] });
     const [withUnknown] = await seedImages(app.db, owner.id, 1, { sessionId, loras: [{ loraId: UNKNOWN_ID, weight: 0.7 }] });
 
-    const JOB = 'query($id:ID!){ job(id:$id){ loras { weight lora { id name } } } }';
-    const loraOf = async (jobId: string, token: string) => (await gqlData<any>(app.url, JOB, { id: jobId }, token)).job.loras;
     expect(await loraOf(withPrivate.jobId, member.token)).toEqual([{ weight: 0.7, lora: null }]);
     expect(await loraOf(withPrivate.jobId, member.token)).toEqual(await loraOf(withUnknown.jobId, member.token));
     expect(await loraOf(withPrivate.jobId, owner.token)).toEqual([{ weight: 0.7, lora: { id: lora.id, name: lora.name } }]);
     expect(await loraOf(withPrivate.jobId, admin)).toEqual([{ weight: 0.7, lora: { id: lora.id, name: lora.name } }]);
+  });
+
+  it('an inactive public one reads to the other members as a deleted LoRA, as loras leaves it out; its owner and admins see it', async () => {
+    const owner = await signUp(app.url, 'vis-inactive-owner');
+    const member = await signUp(app.url, 'vis-inactive-member');
+    const sessionId = await sharedSession(owner.token, member.token);
+    const lora = await seedLora(app.db, owner.id, `switched-off-${Date.now()}`, { active: false });
+    const [withInactive] = await seedImages(app.db, owner.id, 1, { sessionId, loras: [{ loraId: lora.id, weight: 0.4 }] });
+    const [withUnknown] = await seedImages(app.db, owner.id, 1, { sessionId, loras: [{ loraId: UNKNOWN_ID, weight: 0.4 }] });
+
+    expect(await listed(member.token, lora.id)).toBeUndefined();
+    expect(await loraOf(withInactive.jobId, member.token)).toEqual([{ weight: 0.4, lora: null }]);
+    expect(await loraOf(withInactive.jobId, member.token)).toEqual(await loraOf(withUnknown.jobId, member.token));
+    for (const token of [owner.token, admin]) {
+      expect(await listed(token, lora.id)).toMatchObject({ id: lora.id });
+      expect(await loraOf(withInactive.jobId, token)).toEqual([{ weight: 0.4, lora: { id: lora.id, name: lora.name } }]);
+    }
+
+    // Switched back on, it is named to everyone again, as loras lists it.
+    await gqlData(app.url, 'mutation($l:ID!){ setLoraActive(id:$l, active:true){ id } }', { l: lora.id }, owner.token);
+    expect(await listed(member.token, lora.id)).toMatchObject({ id: lora.id });
+    expect(await loraOf(withInactive.jobId, member.token)).toEqual([{ weight: 0.4, lora: { id: lora.id, name: lora.name } }]);
   });
 });
 
