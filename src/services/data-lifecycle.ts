@@ -1,6 +1,6 @@
 import { In, type DataSource, type EntityManager, type FindOptionsWhere, type ObjectLiteral } from 'typeorm';
 import {
-  Album, AuditEventKind, CollabSession, DatasetImage, FINAL_JOB_STATUSES, Image, Job, Lora, OPEN_JOB_STATUSES, SessionMember, TierPolicy,
+  Album, AuditEventKind, CollabSession, DatasetImage, FINAL_JOB_STATUSES, Image, Job, Lora, OPEN_JOB_STATUSES, SessionMember, SessionRole, TierPolicy,
   TrainingRun, TrainingSampleImage, User,
 } from '../entities';
 import type { Clock } from '../kernel/clock';
@@ -125,12 +125,15 @@ export class DataLifecycle {
    * Tells each ended membership as leaving does (MEMBER_LEFT), once the rows
    * are gone: every replica ends the streams kept through it, so members of
    * a deleted session stop receiving its jobs (docs/security.md, "Shared
-   * sessions"). One that cannot be told (Redis unreachable) is logged; its
-   * streams end when the event log reconnects and reads the memberships again.
+   * sessions"). A session owner's comes after its members': it is the last
+   * event of admins' feeds of the session, which thus hear everyone leave.
+   * One that cannot be told (Redis unreachable) is logged; its streams end
+   * when the event log reconnects and reads the memberships again.
    */
   private async announceEnded(memberships: SessionMember[]): Promise<void> {
     const at = this.o.clock.now().toISOString();
-    for (const { sessionId, userId } of memberships) {
+    const ownersLast = [...memberships].sort((a, b) => Number(a.role === SessionRole.OWNER) - Number(b.role === SessionRole.OWNER));
+    for (const { sessionId, userId } of ownersLast) {
       await this.o.events.publish({ type: 'MEMBER_LEFT', at, jobId: null, sessionId, actorId: userId })
         .catch((err: unknown) => this.o.logger.warn({ err, sessionId, userId }, 'could not announce a membership ended with an account'));
     }

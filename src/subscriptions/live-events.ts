@@ -72,9 +72,10 @@ export class LiveEvents {
   }
 
   /**
-   * Opens a stream that shows `user` a session's content through their
-   * membership (`sessionId`; null: no membership needed, the stream is just
-   * opened) and keeps it only while the membership lasts: `lose` ends it on
+   * Opens a stream that shows a session's content through the membership of
+   * `userId` (the viewer, or for an admin's feed the session's owner) in
+   * `sessionId` (null: no membership needed, the stream is just opened) and
+   * keeps it only while the membership lasts: `lose` ends it on
    * their MEMBER_LEFT (they left or were removed, or the session went with
    * its owner's account), told live on any replica. The watch is attached
    * once the stream is open and the membership read after it, so a removal
@@ -82,24 +83,24 @@ export class LiveEvents {
    * replays (`after`) belongs to an earlier membership and ends nothing. A
    * watch misses what an outage kept from it: `recheckMembers` reads the
    * memberships again then. `open` gets what its queue calls when it closes.
-   * A stream of the session itself (`inStream`: the feed) sees the viewer's
+   * A stream of the session itself (`inStream`: the feed) sees that
    * MEMBER_LEFT among its own events, also those a reconnection catches up
    * on, and ends there (its `isLast`): it needs only the read after opening,
    * and no watch of its own (one less listener per subscriber on the
    * fan-out path, docs/architecture.md "Fan-out").
    */
   private async whileMember<E>(
-    user: User, sessionId: string | null, open: (onClose: () => void) => Promise<AsyncQueue<E>>, lose: (queue: AsyncQueue<E>) => void,
+    userId: string, sessionId: string | null, open: (onClose: () => void) => Promise<AsyncQueue<E>>, lose: (queue: AsyncQueue<E>) => void,
     inStream = false,
   ): Promise<AsyncQueue<E>> {
     if (!sessionId) return open(() => undefined);
-    if (inStream) return this.readMembershipOnce(user, sessionId, await open(() => undefined), lose);
+    if (inStream) return this.readMembershipOnce(userId, sessionId, await open(() => undefined), lose);
     let release = (): void => undefined;
     const queue = await open(() => release());
-    const stream: MemberStream = { sessionId, userId: user.id, lose: () => lose(queue) };
+    const stream: MemberStream = { sessionId, userId, lose: () => lose(queue) };
     try {
       const stopWatching = await this.events.watch('session', sessionId, (event) => {
-        if (event.type === 'MEMBER_LEFT' && event.actorId === user.id) stream.lose();
+        if (event.type === 'MEMBER_LEFT' && event.actorId === userId) stream.lose();
       });
       release = () => {
         stopWatching();
@@ -112,13 +113,13 @@ export class LiveEvents {
       queue.end();
       throw error;
     }
-    return this.readMembershipOnce(user, sessionId, queue, lose);
+    return this.readMembershipOnce(userId, sessionId, queue, lose);
   }
 
   /** The membership read once a stream is open: a removal just before it began ends it. Keeps nothing per stream. */
-  private async readMembershipOnce<E>(user: User, sessionId: string, queue: AsyncQueue<E>, lose: (queue: AsyncQueue<E>) => void): Promise<AsyncQueue<E>> {
+  private async readMembershipOnce<E>(userId: string, sessionId: string, queue: AsyncQueue<E>, lose: (queue: AsyncQueue<E>) => void): Promise<AsyncQueue<E>> {
     try {
-      if (!(await this.access.sessionRole(sessionId, user.id))) lose(queue);
+      if (!(await this.access.sessionRole(sessionId, userId))) lose(queue);
     } catch (error) {
       queue.end();
       throw error;
@@ -180,7 +181,7 @@ export class LiveEvents {
   async jobUpdates(user: User, jobId: string, after: string | null = null): Promise<AsyncIterable<LoggedEvent>> {
     if (after !== null && !isEventId(after)) throw badInput('after', 'after must be an eventId from an earlier event');
     const job = await this.access.assertCanSeeJob(user, assertUuid('jobId', jobId));
-    const queue = await this.whileMember(user, seenThroughSession(user, job), (onClose) => this.events.subscribe('job', job.id, after ?? 'start', {
+    const queue = await this.whileMember(user.id, seenThroughSession(user, job), (onClose) => this.events.subscribe('job', job.id, after ?? 'start', {
       isLast: (event) => FINAL_EVENT_TYPES.has(event.type), onClose,
     }), forbidOnLeaving);
     if ((FINAL_JOB_STATUSES as readonly string[]).includes(job.status)) await endOfFinal(queue, () => this.ends.job(job));
@@ -196,7 +197,7 @@ export class LiveEvents {
    */
   async batchUpdates(user: User, batchId: string): Promise<AsyncIterable<LoggedEvent>> {
     const batch = await this.access.assertCanSeeBatch(user, assertUuid('batchId', batchId), 'batchId');
-    const queue = await this.whileMember(user, seenThroughSession(user, batch), (onClose) => this.events.subscribe('batch', batch.id, 'start', {
+    const queue = await this.whileMember(user.id, seenThroughSession(user, batch), (onClose) => this.events.subscribe('batch', batch.id, 'start', {
       isLast: (event) => event.type === 'BATCH_PROGRESS' && event.counts.status !== 'RUNNING', onClose,
     }), forbidOnLeaving);
     // A finished batch whose log expired has nothing more to say.
@@ -217,14 +218,17 @@ export class LiveEvents {
   /**
    * Session feed from `after` (exclusive) or live, with presence while it
    * runs. A member's feed lasts as long as the membership: their own
-   * MEMBER_LEFT is the last event. Admins see every session and keep theirs.
+   * MEMBER_LEFT is the last event. Admins see every session and keep theirs
+   * as long as the session lasts: its owner's MEMBER_LEFT is the last event,
+   * told only when the session is deleted with the owner's account (an owner
+   * neither leaves nor is removed; docs/security.md, "Shared sessions").
    * A session that does not exist or that the viewer is not in is NOT_FOUND,
    * as from `session(id)` and `jobs(sessionId)`.
    */
   async sessionFeed(user: User, sessionId: string, after: string | null): Promise<AsyncIterable<LoggedEvent>> {
     assertUuid('sessionId', sessionId);
     if (after !== null && !isEventId(after)) throw badInput('after', 'after must be an eventId from an earlier event');
-    await this.access.assertSessionMember(user, sessionId);
+    const { session } = await this.access.assertSessionMember(user, sessionId);
     const connectionId = newId();
     const announce = async (online: string[] | null) => {
       if (online) {
@@ -234,13 +238,14 @@ export class LiveEvents {
     const leave = () => void this.presence.leave(sessionId, user.id, connectionId).then(announce).catch(() => undefined);
     let closed = false;
     let stopBeating = (): void => undefined;
-    const member = user.role !== Role.ADMIN;
-    // Set once the replay from `after` is in: a MEMBER_LEFT of theirs from then on is the feed's last event, there
-    // in the stream, so nothing that follows it reaches them, also among the events a reconnection catches up on.
-    // One in the replay belongs to an earlier membership and ends nothing (`whileMember`).
+    // Whose membership the feed lasts through: a member's own; an admin's, the owner's, which ends only with the session.
+    const keptThrough = user.role === Role.ADMIN ? session.ownerId : user.id;
+    // Set once the replay from `after` is in: a MEMBER_LEFT of `keptThrough` from then on is the feed's last event,
+    // there in the stream, so nothing that follows it reaches them, also among the events a reconnection catches up
+    // on. One in the replay belongs to an earlier membership and ends nothing (`whileMember`).
     let replayed = false;
-    const queue = await this.whileMember(user, member ? sessionId : null, (onClose) => this.events.subscribe('session', sessionId, after, {
-      isLast: (event) => replayed && member && event.type === 'MEMBER_LEFT' && event.actorId === user.id,
+    const queue = await this.whileMember(keptThrough, sessionId, (onClose) => this.events.subscribe('session', sessionId, after, {
+      isLast: (event) => replayed && event.type === 'MEMBER_LEFT' && event.actorId === keptThrough,
       onClose: () => {
         closed = true;
         onClose();

@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { User } from '../../src/entities';
 import type { AsyncQueue } from '../../src/subscriptions/async-queue';
 import { EventLog } from '../../src/subscriptions/event-log';
 import { LiveEvents } from '../../src/subscriptions/live-events';
 import { collect, gql, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import * as factory from '../support/factories';
 
 // Streams seen through a session membership end with it. No worker runs here, so the session's jobs stay
 // queued and their streams stay open: only the membership can end them.
@@ -152,6 +153,55 @@ describe('a stream seen through a session membership ends with the membership', 
     expect((await gqlData<any>(app.url, 'query($id:ID!){ job(id:$id) { id } }', { id: jobId }, watcher.token)).job).toBeNull();
     await Promise.all([watcherSocket.dispose(), editorSocket.dispose()]);
   });
+  it('deleting the owner\'s account ends an admin\'s feed of the session too: every member\'s MEMBER_LEFT, then the owner\'s as its last event', async () => {
+    const { owner, editor, watcher, sessionId } = await team();
+    const admin = await factory.user(app, { role: 'ADMIN', prefix: 'admin' });
+    const adminSocket = wsClient(app.url, admin.token);
+    const adminFeed = collect<any>(adminSocket, SESSION_EVENTS, { s: sessionId });
+    // The admin's own PRESENCE: the feed is open.
+    await waitFor(async () => adminFeed.items.some((i) => i.sessionEvents.type === 'PRESENCE'));
+    // A member leaving ends nothing of theirs: admins see every session.
+    await gqlData(app.url, 'mutation($s:ID!){ leaveSession(sessionId:$s) }', { s: sessionId }, watcher.token);
+    await waitFor(async () => adminFeed.items.some((i) => i.sessionEvents.type === 'MEMBER_LEFT'));
+    expect(await endsWithin(adminFeed, 300)).toBe(false);
+
+    await gqlData(app.url, 'mutation($e:String!){ deleteAccount(confirmEmail:$e) }', { e: owner.email }, owner.token);
+    expect(await endsWithin(adminFeed)).toBe(true);
+    const left = adminFeed.items.map((i) => i.sessionEvents).filter((e) => e.type === 'MEMBER_LEFT').map((e) => e.actorId);
+    expect(left).toEqual([watcher.id, editor.id, owner.id]);
+    expect(adminFeed.items.at(-1).sessionEvents).toMatchObject({ type: 'MEMBER_LEFT', actorId: owner.id });
+    expect(adminFeed.errors).toEqual([]);
+    // Gone: subscribing again is NOT_FOUND, as for an id that never existed.
+    const again = collect<any>(adminSocket, SESSION_EVENTS, { s: sessionId });
+    expect(await endsWithin(again)).toBe(true);
+    expect(codesOf(again)).toEqual(['NOT_FOUND']);
+    await adminSocket.dispose();
+  });
+
+  it('an admin\'s feed opened while the session goes ends at once: the owner\'s membership is read once it is open', async () => {
+    const { owner, sessionId } = await team();
+    const admin = await factory.user(app, { role: 'ADMIN', prefix: 'admin' });
+    const viewer = await app.db.getRepository(User).findOneByOrFail({ id: admin.id });
+    const { live, subscriber } = await replicaWithOwnSubscriber();
+    // The account goes between the check that lets the admin in and the feed's opening: the owner's MEMBER_LEFT is
+    // published before the feed listens, so only the read after opening can end it.
+    const { access } = app.services;
+    const check = access.assertSessionMember.bind(access);
+    const spy = vi.spyOn(access, 'assertSessionMember').mockImplementationOnce(async (...args) => {
+      const allowed = await check(...args);
+      await gqlData(app.url, 'mutation($e:String!){ deleteAccount(confirmEmail:$e) }', { e: owner.email }, owner.token);
+      return allowed;
+    });
+    try {
+      const feed = (await live.sessionFeed(viewer, sessionId, null)) as AsyncQueue<unknown>;
+      expect(spy).toHaveBeenCalledTimes(1);
+      await waitFor(async () => feed.ended, 5000, 10);
+    } finally {
+      spy.mockRestore();
+      subscriber.disconnect();
+    }
+  });
+
   it('a MEMBER_LEFT published while the event log\'s connection was away still ends the stream: memberships are read again once it is back', async () => {
     const { owner, editor, watcher, sessionId } = await team();
     const jobId = await sessionJob(editor, sessionId, 'watched across a blip');
