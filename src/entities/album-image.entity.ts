@@ -2,10 +2,8 @@ import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, Primary
 import { Album } from './album.entity';
 import { Image } from './image.entity';
 
-/** An image's place in an album. */
-@Entity('album_images')
-@Index('idx_album_images_order', ['albumId', 'position'])
-export class AlbumImage {
+/** An image with an album, the key of `album_images` and `album_removals`; either row goes with its album or image. */
+export abstract class AlbumImageKey {
   @PrimaryColumn('uuid', { name: 'album_id' })
   albumId: string;
 
@@ -19,7 +17,12 @@ export class AlbumImage {
   @ManyToOne(() => Image, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'image_id' })
   image?: Image;
+}
 
+/** An image's place in an album. */
+@Entity('album_images')
+@Index('idx_album_images_order', ['albumId', 'position'])
+export class AlbumImage extends AlbumImageKey {
   @Column('int')
   position: number;
 

@@ -5,6 +5,7 @@ import { TrainingRun } from './training-run.entity';
 import { TrainingSampleImage } from './training-sample.entity';
 import { AlbumImage } from './album-image.entity';
 import { AlbumLink } from './album-link.entity';
+import { AlbumRemoval } from './album-removal.entity';
 import { AlbumShare } from './album-share.entity';
 import { ApiKey } from './api-key.entity';
 import { AuditEvent } from './audit-event.entity';
@@ -24,7 +25,7 @@ import { User } from './user.entity';
 
 export * from './enums';
 export {
-  Album, AlbumImage, AlbumLink, AlbumShare, ApiKey, AuditEvent, Batch, Favorite, Image, Job, Lora, AiModel, Preset,
+  Album, AlbumImage, AlbumLink, AlbumRemoval, AlbumShare, ApiKey, AuditEvent, Batch, Favorite, Image, Job, Lora, AiModel, Preset,
   CollabSession, SessionInvite, SessionMember, TierPolicy, UsageRecord, User, Dataset, DatasetImage, TrainingRun, TrainingSampleImage,
 };
 export { JobError, remainingDenoisingSteps, workSteps, type JobVideoFile } from './job.entity';
@@ -35,7 +36,7 @@ export { ModelFile } from './model.entity';
 
 /** Every entity, for the DataSource. */
 export const ENTITIES = [
-  User, ApiKey, TierPolicy, AiModel, Job, Image, Album, AlbumImage, AlbumShare, AlbumLink,
+  User, ApiKey, TierPolicy, AiModel, Job, Image, Album, AlbumImage, AlbumShare, AlbumLink, AlbumRemoval,
   Preset, Lora, CollabSession, SessionMember, SessionInvite, UsageRecord, Favorite, AuditEvent, Batch,
   Dataset, DatasetImage, TrainingRun, TrainingSampleImage,
 ];

@@ -60,7 +60,7 @@ export class AlbumResolver {
     return ctx.services.albums.delete(viewerOf(ctx).user, id);
   }
 
-  @Mutation(() => Album, { description: 'Appends images you can see, in the given order; ones already there stay put.' })
+  @Mutation(() => Album, { description: 'Appends images you can see (an editor also ones they removed from this album that its owner can see), in the given order; ones already there stay put.' })
   addImagesToAlbum(
     @Arg('albumId', () => ID, idArg) albumId: string,
     @Arg('imageIds', () => [ID], imageIdsArg) imageIds: string[],

@@ -1,11 +1,11 @@
 import { Brackets, DataSource, EntityManager, In } from 'typeorm';
-import { Album, AlbumImage, AlbumShare, type User } from '../entities';
+import { Album, AlbumImage, AlbumRemoval, AlbumShare, type User } from '../entities';
 import { badInput, forbidden, notFound, ErrorCode } from '../kernel/errors';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import { albumAccessWith, albumListedWhere, albumRoleAllows, type AlbumAccessRole, type AlbumNeed } from './access-rules';
 import type { Clock } from '../kernel/clock';
 import { assertUuid } from '../kernel/ids';
-import { assertImageIds, assertImagesVisible } from './image-access';
+import { assertImageIds, assertImagesAddable } from './image-access';
 import type { Page } from './job-queries';
 import { isBlank } from '../kernel/visible-text';
 
@@ -94,13 +94,15 @@ export class AlbumService {
   }
 
   /**
-   * Appends images the caller may see, in the order given; images already in
-   * the album stay where they are. One invisible id refuses the whole call.
+   * Appends images the caller may see, and images an editor removed from it
+   * themselves that its owner may see (assertImagesAddable), in the order
+   * given; images already in the album stay where they are. One id outside
+   * these refuses the whole call.
    */
   async addImages(user: User, albumId: string, imageIdsRaw: readonly string[]): Promise<Album> {
     const imageIds = assertImageIds('imageIds', imageIdsRaw);
-    await this.assertAccess(user, albumId, 'edit', this.db.manager, 'albumId');
-    await assertImagesVisible(this.db, user, 'imageIds', imageIds);
+    const edited = await this.assertAccess(user, albumId, 'edit', this.db.manager, 'albumId');
+    await assertImagesAddable(this.db, user, edited, 'imageIds', imageIds);
     return this.db.transaction(async (m) => {
       const album = await this.lockAlbum(m, albumId);
       const last = (await m.getRepository(AlbumImage).maximum('position', { albumId })) ?? 0;
@@ -109,18 +111,32 @@ export class AlbumService {
       if (fresh.length) {
         await m.createQueryBuilder().insert().into(AlbumImage)
           .values(fresh.map((imageId, i) => ({ albumId, imageId, position: last + 1 + i }))).orIgnore().execute();
+        // Back in the album: an earlier removal no longer says who may add it back.
+        await m.delete(AlbumRemoval, { albumId, imageId: In(fresh) });
         await this.touch(m, album.id);
       }
       return m.findOneByOrFail(Album, { id: album.id });
     });
   }
 
-  /** Removes images (ids not in the album are ignored); clears the cover if it was one of them. */
+  /**
+   * Removes images (ids not in the album are ignored); clears the cover if it
+   * was one of them. An editor's removals are recorded, so that they may add
+   * those images back (addImages).
+   */
   async removeImages(user: User, albumId: string, imageIdsRaw: readonly string[]): Promise<Album> {
     const imageIds = assertImageIds('imageIds', imageIdsRaw);
     await this.assertAccess(user, albumId, 'edit', this.db.manager, 'albumId');
     return this.db.transaction(async (m) => {
       const album = await this.lockAlbum(m, albumId);
+      if (album.ownerId !== user.id) {
+        await m.query(
+          `INSERT INTO album_removals (album_id, image_id, removed_by) SELECT ai.album_id, ai.image_id, $2 FROM album_images ai
+           WHERE ai.album_id = $1 AND ai.image_id = ANY($3::uuid[])
+           ON CONFLICT (album_id, image_id) DO UPDATE SET removed_by = EXCLUDED.removed_by, removed_at = now()`,
+          [albumId, user.id, imageIds],
+        );
+      }
       await m.delete(AlbumImage, { albumId, imageId: In(imageIds) });
       if (album.coverImageId && imageIds.includes(album.coverImageId)) await m.update(Album, { id: albumId }, { coverImageId: null });
       await this.touch(m, album.id);

@@ -1,5 +1,5 @@
 import { Brackets, DataSource, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
-import { Album, AlbumImage, Image, Job, type User } from '../entities';
+import { Album, AlbumImage, AlbumRemoval, Image, Job, User } from '../entities';
 import { badInput } from '../kernel/errors';
 import { albumListedWhere, jobVisibleWhere } from './access-rules';
 import { assertUuid } from '../kernel/ids';
@@ -41,9 +41,31 @@ export async function visibleImageIds(db: DataSource, user: User, ids: readonly 
   return new Set(rows.map((r) => r.id));
 }
 
-/** All of `ids` visible to `user`, else BAD_USER_INPUT naming the first that is not (existence is not leaked). */
-export async function assertImagesVisible(db: DataSource, user: User, field: string, ids: string[]): Promise<void> {
+/**
+ * The ids among `ids` of images `editor` removed from `album` themselves (as
+ * its EDITOR) that the album's owner may see (imageVisibleWhere): the owner
+ * could add them back, and the editor saw them there. Another's removal,
+ * or an image the owner may not see, stays out (docs/security.md, "Favourites").
+ */
+async function imagesRemovedBy(db: DataSource, editor: User, album: Album, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0 || album.ownerId === editor.id) return new Set();
+  const owner = await db.getRepository(User).findOneByOrFail({ id: album.ownerId });
+  const qb = db.getRepository(Image).createQueryBuilder('i')
+    .select('i.id', 'id')
+    .innerJoin(AlbumRemoval, 'r', 'r.image_id = i.id AND r.album_id = :albumId AND r.removed_by = :editorId', { albumId: album.id, editorId: editor.id })
+    .where('i.id IN (:...ids)', { ids: [...ids] });
+  const rows: { id: string }[] = await qb.andWhere(imageVisibleWhere(qb, 'i', owner)).getRawMany();
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * All of `ids` may go into `album` by `user` (who may edit it): images they
+ * may see, and ones they removed from it that its owner may see; else
+ * BAD_USER_INPUT naming the first that may not (existence is not leaked).
+ */
+export async function assertImagesAddable(db: DataSource, user: User, album: Album, field: string, ids: string[]): Promise<void> {
   const visible = await visibleImageIds(db, user, ids);
-  const missing = ids.findIndex((id) => !visible.has(id));
+  const removed = await imagesRemovedBy(db, user, album, ids.filter((id) => !visible.has(id)));
+  const missing = ids.findIndex((id) => !visible.has(id) && !removed.has(id));
   if (missing >= 0) throw badInput(field, `Image ${ids[missing]} not found`);
 }

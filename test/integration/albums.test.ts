@@ -149,6 +149,53 @@ describe('albums', () => {
     expect((await gqlData<any>(app.url, ALBUM, { id: albumId }, a.token)).album).toBeNull();
   });
 
+  it('an editor adds back an image of the owner\'s they removed; not one another removed last, one the owner cannot see, nor into another album', async () => {
+    const owner = await signUp(app.url);
+    const [editor, coEditor] = [await signUp(app.url), await signUp(app.url)];
+    const albumId = await newAlbum(owner.token, 'Together');
+    const [first, second, third] = await seedImages(app.db, owner.id, 3);
+    const [coEditors] = await seedImages(app.db, coEditor.id, 1);
+    await add(owner.token, albumId, [first.id, second.id, third.id]);
+    for (const u of [editor, coEditor]) {
+      await gqlData(app.url, 'mutation($a:ID!,$u:ID!){ shareAlbum(albumId:$a, userId:$u, role:EDITOR){ id } }', { a: albumId, u: u.id }, owner.token);
+    }
+    await add(coEditor.token, albumId, [coEditors.id]);
+    const remove = (token: string, imageIds: string[]) =>
+      gqlData(app.url, 'mutation($a:ID!,$i:[ID!]!){ removeImagesFromAlbum(albumId:$a, imageIds:$i){ id } }', { a: albumId, i: imageIds }, token);
+    const inAlbum = async () => (await gqlData<any>(app.url, ALBUM, { id: albumId }, owner.token)).album.images.edges.map((e: any) => e.node.id);
+    const refusedFor = async (token: string, target: string, imageId: string) => {
+      const before = await inAlbum();
+      expect((await add(token, target, [imageId])).errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'imageIds' });
+      expect(await inAlbum()).toEqual(before);
+    };
+
+    // Their own removal, undone: the image is back, at the end.
+    await remove(editor.token, [first.id, coEditors.id]);
+    expect((await add(editor.token, albumId, [first.id])).data?.addImagesToAlbum.imageCount).toBe(3);
+    expect(await inAlbum()).toEqual([second.id, third.id, first.id]);
+
+    // Removed by someone else last: theirs to undo (the owner's, or the other editor's), not this editor's.
+    await remove(owner.token, [first.id]);
+    await refusedFor(editor.token, albumId, first.id);
+    await remove(coEditor.token, [second.id]);
+    await refusedFor(editor.token, albumId, second.id);
+    expect((await add(coEditor.token, albumId, [second.id])).errors).toBeUndefined();
+
+    // The other editor's own image: the owner may not see it by the first rule, so neither may this editor add it back.
+    await refusedFor(editor.token, albumId, coEditors.id);
+    expect((await add(coEditor.token, albumId, [coEditors.id])).errors).toBeUndefined();
+
+    // What they removed goes back into this album only: not into one of their own.
+    await remove(editor.token, [third.id]);
+    await refusedFor(editor.token, await newAlbum(editor.token, 'Mine'), third.id);
+    // An editor no more (VIEWER) cannot add anything; EDITOR again, their removal still stands to undo.
+    await gqlData(app.url, 'mutation($a:ID!,$u:ID!){ shareAlbum(albumId:$a, userId:$u, role:VIEWER){ id } }', { a: albumId, u: editor.id }, owner.token);
+    expect((await add(editor.token, albumId, [third.id])).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    await gqlData(app.url, 'mutation($a:ID!,$u:ID!){ shareAlbum(albumId:$a, userId:$u, role:EDITOR){ id } }', { a: albumId, u: editor.id }, owner.token);
+    expect((await add(editor.token, albumId, [third.id])).errors).toBeUndefined();
+    expect(await inAlbum()).toEqual([second.id, coEditors.id, third.id]);
+  });
+
   it('opens through an expiring link without signing in, until revoked or expired', async () => {
     const a = await signUp(app.url);
     const albumId = await newAlbum(a.token, 'Linked');

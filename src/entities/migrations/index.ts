@@ -1,4 +1,5 @@
 /** Every migration, in order. `npm run migration:generate <Name>` adds to this list. */
+import { AlbumRemovals1796188266721 } from './1796188266721-AlbumRemovals';
 import { TrainingSamples1796179374852 } from './1796179374852-TrainingSamples';
 import { LoraVisibility1796177461346 } from './1796177461346-LoraVisibility';
 import { RepeatedAuditEvents1796170425374 } from './1796170425374-RepeatedAuditEvents';
@@ -23,4 +24,5 @@ export const MIGRATIONS: Function[] = [
   AddJobSampler1795970711988, ModelBackends1795973862617, DatasetsAndTraining1795973935688, DataLifecycle1795974172386, Batches1795974423134,
   VideoJobs1796000000000, PendingLineIndex1796003945378, AlbumCoverIndex1796140000000, TokenGeneration1796141000000, OwedEnds1796150000000,
   ModelNamesIgnoreCase1796159500000, RepeatedAuditEvents1796170425374, LoraVisibility1796177461346, TrainingSamples1796179374852,
+  AlbumRemovals1796188266721,
 ];
