@@ -35,6 +35,7 @@ const FINAL_STATUSES: ReadonlySet<Job['status']> = new Set<Job['status']>(['COMP
 export function createAtelierClient(options: AtelierClientOptions) {
   const transport = new Transport(options);
 
+  /** The job, or null when there is none you may see; an id that is no UUID is an AtelierError BAD_USER_INPUT. */
   async function job(id: string): Promise<Job | null> {
     return (await transport.request(SdkJobDocument, { id })).job;
   }

@@ -77,6 +77,20 @@ export const notFound = (what: string, field?: string): AppError =>
   new AppError(ErrorCode.NOT_FOUND, `${what} not found`, field ? { field } : {});
 
 /**
+ * The answer of a lookup that reads null for a record the viewer cannot have (`job`, `batch`, `session`, `album`):
+ * NOT_FOUND becomes null, whether the id names nothing or something hidden from the viewer; every other error, a
+ * malformed id's BAD_USER_INPUT included, goes to the client (docs/errors.md, "Ids").
+ */
+export async function nullIfNotFound<T>(lookup: () => Promise<T>): Promise<T | null> {
+  try {
+    return await lookup();
+  } catch (error) {
+    if (findAppError(error)?.code === ErrorCode.NOT_FOUND) return null;
+    throw error;
+  }
+}
+
+/**
  * CONFLICT: the record's state does not allow this now (cancel a finished job, delete a running one);
  * `field` names the argument that named the record.
  */

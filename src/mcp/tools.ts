@@ -1,7 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { ErrorCode } from '../kernel/errors';
-import { isUuid } from '../kernel/ids';
 import { AtelierApiError, type AtelierApi } from './atelier-api';
 import { generateImage, generateImageInput } from './generate-image';
 import { APPLY_PRESET, GET_JOB, LIST_FAVORITES, LIST_JOBS, RANDOM_PROMPTS, SUGGESTIONS } from './operations';
@@ -103,15 +102,13 @@ export function registerTools(server: McpServer, api: AtelierApi): void {
 
   server.registerTool('get_job', {
     title: 'Get a job',
-    description: 'A generation job you own (or one in a session you are in): status, progress, parameters, image URLs (a VIDEO job\'s clip in video). A job that does not exist or that you cannot see is a NOT_FOUND error.',
+    description: 'A generation job you own (or one in a session you are in): status, progress, parameters, image URLs (a VIDEO job\'s clip in video). A job that does not exist or that you cannot see is a NOT_FOUND error; an id that is no UUID is BAD_USER_INPUT.',
     inputSchema: { id: z.string().describe('Job id (a UUID).') },
   }, ({ id }) => guarded(async () => {
-    // The query reads null for an id that is no job of yours (existence is not revealed) and for one that is no UUID.
+    // The query reads null for a job that is not yours to see (existence is not revealed); an id that is no UUID
+    // is its BAD_USER_INPUT on id (docs/errors.md, "Ids").
     const { job } = await api.request<{ job: Record<string, unknown> | null }>(GET_JOB, { id });
-    if (!job) {
-      const why = isUuid(id) ? `no job ${id} that you can see` : `${JSON.stringify(id)} is not a job id (a UUID)`;
-      throw new AtelierApiError(`Job not found: ${why}`, ErrorCode.NOT_FOUND, 'id');
-    }
+    if (!job) throw new AtelierApiError(`Job not found: no job ${id} that you can see`, ErrorCode.NOT_FOUND, 'id');
     return jsonResult({ job });
   }));
 

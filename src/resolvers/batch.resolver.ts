@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Batch, CollabSession, User } from '../entities';
-import { ErrorCode } from '../kernel/errors';
+import { nullIfNotFound } from '../kernel/errors';
 import { progressOf } from '../services/batch-progress';
 import type { Page } from '../services/job-queries';
 import { BatchAxesInfo, BatchConnection, BatchGridImage, BatchInput } from './batch.types';
@@ -20,11 +20,8 @@ function connection<T>(page: Page<T>): { edges: { node: T; cursor: string }[]; p
 @Resolver(() => Batch)
 export class BatchResolver {
   @Query(() => Batch, { nullable: true, description: 'A batch you own or that belongs to a session you are in.' })
-  async batch(@Arg('id', () => ID, { description: 'Batch id.' }) id: string, @Ctx() ctx: AppContext): Promise<Batch | null> {
-    return ctx.services.batches.get(viewerOf(ctx).user, id).catch((error: { code?: string }) => {
-      if (error.code === ErrorCode.NOT_FOUND || error.code === ErrorCode.BAD_USER_INPUT) return null;
-      throw error;
-    });
+  batch(@Arg('id', () => ID, { description: 'Batch id.' }) id: string, @Ctx() ctx: AppContext): Promise<Batch | null> {
+    return nullIfNotFound(() => ctx.services.batches.get(viewerOf(ctx).user, id));
   }
 
   @Query(() => BatchConnection, { complexity: pagedComplexity(20), description: 'Your batches, newest first.' })

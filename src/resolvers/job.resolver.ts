@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { asJobFailureCode, ErrorCode } from '../kernel/errors';
+import { asJobFailureCode, nullIfNotFound } from '../kernel/errors';
 import { AiModel, CollabSession, Image, InferenceBackend, Job, JobError, JobStatus, User, workSteps } from '../entities';
 import { viewerOf, type AppContext } from './context';
 import { ViewerDependent } from './viewer-dependent';
@@ -10,11 +10,8 @@ import { sessionSeenBy } from './session.resolver';
 @Resolver(() => Job)
 export class JobResolver {
   @Query(() => Job, { nullable: true, description: 'A job you own or that belongs to a session you are in.' })
-  async job(@Arg('id', () => ID, { description: 'Job id.' }) id: string, @Ctx() ctx: AppContext): Promise<Job | null> {
-    return ctx.services.access.assertCanSeeJob(viewerOf(ctx).user, id).catch((error: { code?: string }) => {
-      if (error.code === ErrorCode.NOT_FOUND || error.code === ErrorCode.BAD_USER_INPUT) return null;
-      throw error;
-    });
+  job(@Arg('id', () => ID, { description: 'Job id.' }) id: string, @Ctx() ctx: AppContext): Promise<Job | null> {
+    return nullIfNotFound(() => ctx.services.access.assertCanSeeJob(viewerOf(ctx).user, id));
   }
 
   @Query(() => JobConnection, { complexity: pagedComplexity(20), description: 'Your jobs (or a session\'s, for members), newest first.' })

@@ -1,4 +1,4 @@
-import { ErrorCode } from '../kernel/errors';
+import { nullIfNotFound } from '../kernel/errors';
 import { Arg, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { CollabSession, Role, SessionInvite, SessionMember, SessionRole, User } from '../entities';
 import { originOf, viewerOf, type AppContext } from './context';
@@ -29,11 +29,8 @@ export class CreatedSessionInvite {
 @Resolver(() => CollabSession)
 export class SessionResolver {
   @Query(() => CollabSession, { nullable: true, description: 'A session you are a member of.' })
-  async session(@Arg('id', () => ID, { description: 'Session id.' }) id: string, @Ctx() ctx: AppContext): Promise<CollabSession | null> {
-    return ctx.services.sessions.get(viewerOf(ctx).user, id).catch((error: { code?: string }) => {
-      if (error.code === ErrorCode.NOT_FOUND || error.code === ErrorCode.BAD_USER_INPUT) return null;
-      throw error;
-    });
+  session(@Arg('id', () => ID, { description: 'Session id.' }) id: string, @Ctx() ctx: AppContext): Promise<CollabSession | null> {
+    return nullIfNotFound(() => ctx.services.sessions.get(viewerOf(ctx).user, id));
   }
 
   @Query(() => [CollabSession], { description: 'Sessions you are a member of, most recently active first.' })

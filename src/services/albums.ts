@@ -1,6 +1,6 @@
 import { Brackets, DataSource, EntityManager, In } from 'typeorm';
 import { Album, AlbumImage, AlbumRemoval, AlbumShare, type User } from '../entities';
-import { badInput, forbidden, notFound, ErrorCode } from '../kernel/errors';
+import { badInput, forbidden, notFound, nullIfNotFound } from '../kernel/errors';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import { albumAccessWith, albumListedWhere, albumRoleAllows, type AlbumAccessRole, type AlbumNeed } from './access-rules';
 import type { Clock } from '../kernel/clock';
@@ -47,11 +47,8 @@ export class AlbumService {
   }
 
   /** The album, or null when it does not exist or is not visible (the `album` query's shape). */
-  async find(user: User, albumId: string): Promise<Album | null> {
-    return this.assertAccess(user, albumId, 'view').catch((error: { code?: string }) => {
-      if (error.code === ErrorCode.NOT_FOUND) return null;
-      throw error;
-    });
+  find(user: User, albumId: string): Promise<Album | null> {
+    return nullIfNotFound(() => this.assertAccess(user, albumId, 'view'));
   }
 
   async create(user: User, nameRaw: string, descriptionRaw?: string | null): Promise<Album> {

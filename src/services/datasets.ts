@@ -53,10 +53,10 @@ export class DatasetService {
     return repo.save(repo.create({ name, ownerId: user.id, sessionId: input.sessionId ?? null }));
   }
 
-  /** A dataset the user can see, else NOT_FOUND (whether it exists is nobody else's business). */
-  async get(user: User, id: string): Promise<Dataset> {
+  /** A dataset the user can see, else NOT_FOUND (whether it exists is nobody else's business); `field` holds the id. */
+  async get(user: User, id: string, field = 'id'): Promise<Dataset> {
     const dataset = await this.db.getRepository(Dataset).createQueryBuilder('d')
-      .where(datasetVisibleWhere('d', user)).andWhere('d.id = :id', { id: assertUuid('id', id) }).getOne();
+      .where(datasetVisibleWhere('d', user)).andWhere('d.id = :id', { id: assertUuid(field, id) }).getOne();
     if (!dataset) throw notFound('Dataset');
     return dataset;
   }
@@ -86,7 +86,7 @@ export class DatasetService {
    * cannot pass the tier's limit together.
    */
   async addImages(user: User, datasetId: string, inputs: DatasetImageInputData[], policy: TierPolicy): Promise<DatasetImage[]> {
-    const dataset = await this.assertMine(user, datasetId);
+    const dataset = await this.assertMine(user, datasetId, 'datasetId');
     if (inputs.length < 1 || inputs.length > MAX_IMAGES_PER_CALL) throw badInput('images', `Send 1 to ${MAX_IMAGES_PER_CALL} images per call`);
     // Before the uploads are read and decoded: refused at once, and (checked again under the lock) nothing changes.
     await this.assertNoRunOn(this.db.manager, user, dataset.id);
@@ -140,7 +140,7 @@ export class DatasetService {
 
   /** Removes images from the dataset (ids of other datasets are refused); returns how many went. */
   async removeImages(user: User, datasetId: string, imageIds: string[]): Promise<number> {
-    const dataset = await this.assertMine(user, datasetId);
+    const dataset = await this.assertMine(user, datasetId, 'datasetId');
     imageIds.forEach((id, i) => assertUuid(`imageIds[${i}]`, id));
     const images = await this.whileNoRunOn(user, dataset.id, async (manager) => {
       const rows = imageIds.length ? await manager.getRepository(DatasetImage).findBy({ id: In(imageIds), datasetId: dataset.id }) : [];
@@ -179,8 +179,8 @@ export class DatasetService {
   }
 
   /** Only the owner changes a dataset; session members only see it. */
-  private async assertMine(user: User, id: string): Promise<Dataset> {
-    const dataset = await this.get(user, id);
+  private async assertMine(user: User, id: string, field = 'id'): Promise<Dataset> {
+    const dataset = await this.get(user, id, field);
     if (dataset.ownerId !== user.id) throw forbidden('Only the dataset\'s owner can change it');
     return dataset;
   }

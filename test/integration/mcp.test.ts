@@ -267,11 +267,16 @@ describe('MCP server', () => {
     }
   }, 120_000);
 
-  it('get_job answers an id it cannot find with a NOT_FOUND tool error: malformed, empty, unknown, or someone else\'s', async () => {
+  it('get_job answers an id it cannot find with a NOT_FOUND tool error (unknown, or someone else\'s), a malformed or empty one with BAD_USER_INPUT', async () => {
     const { token: other, mcp } = await keyedClient('mcp-other');
     try {
       const { createGeneration } = await gqlData<any>(app.url, 'mutation { createGeneration(input: { prompt: "theirs", steps: 1, width: 64, height: 64 }) { id } }', {}, other);
-      for (const id of ['nope', '', '00000000-0000-4000-8000-000000000000', createGeneration.id]) {
+      for (const id of ['nope', '']) {
+        const result = await client.callTool({ name: 'get_job', arguments: { id } });
+        expect(result.isError, id).toBe(true);
+        expect(result.structuredContent, id).toMatchObject({ error: { code: 'BAD_USER_INPUT', field: 'id' } });
+      }
+      for (const id of ['00000000-0000-4000-8000-000000000000', createGeneration.id]) {
         const result = await client.callTool({ name: 'get_job', arguments: { id } });
         expect(result.isError, id).toBe(true);
         expect(result.structuredContent, id).toMatchObject({ error: { code: 'NOT_FOUND', field: 'id' } });
