@@ -2,22 +2,50 @@ import { badInput } from './errors';
 import { isUuid } from './ids';
 
 /**
+ * The paginated lists, by the name their cursors carry: a list refuses a
+ * cursor another list handed out (docs/errors.md, "Pagination cursors").
+ * `audit` is the name auditEvents' cursors always carried.
+ */
+export type CursorList = 'jobs' | 'batches' | 'albums' | 'favorites' | 'datasets' | 'trainingRuns' | 'Batch.jobs' | 'Album.images' | 'audit';
+
+/** The list name a cursor starts with; cursors handed out before they named their list start with none. */
+const NAMED = /^([A-Za-z]+(?:\.[A-Za-z]+)?):/;
+
+/** An opaque cursor of `list`: `<list>:<payload>` in base64url. */
+export function encodeCursor(list: CursorList, payload: string): string {
+  return Buffer.from(`${list}:${payload}`).toString('base64url');
+}
+
+/**
+ * What a cursor of `list` carries. One that names another list is
+ * BAD_USER_INPUT on `field`; one that names none, handed out before cursors
+ * named their list, is taken as it was then (its payload checked by the list).
+ */
+export function cursorPayload(list: CursorList, cursor: string, field = 'after'): string {
+  const text = Buffer.from(cursor, 'base64url').toString();
+  const named = NAMED.exec(text);
+  if (!named) return text;
+  if (named[1] !== list) throw badInput(field, 'Invalid cursor: it is from another list');
+  return text.slice(named[0].length);
+}
+
+/**
  * Keyset cursors for lists ordered by (time, id) descending: the cursor is the
  * last row's time and id, so pages stay stable while rows are added.
  */
-export function encodeKeysetCursor(at: Date, id: string): string {
-  return Buffer.from(`${at.toISOString()}|${id}`).toString('base64url');
+export function encodeKeysetCursor(list: CursorList, at: Date, id: string): string {
+  return encodeCursor(list, `${at.toISOString()}|${id}`);
 }
 
 /** A time PostgreSQL's timestamptz takes, as `toISOString` writes it: years 1 to 9999. */
 const inTimestampRange = (at: Date): boolean => !Number.isNaN(at.getTime()) && at.getUTCFullYear() >= 1 && at.getUTCFullYear() <= 9999;
 
 /**
- * Decodes a cursor from `encodeKeysetCursor`; anything else (a forged id, a
+ * Decodes a cursor from `encodeKeysetCursor` for the same list; anything else (another list's, a forged id, a
  * time PostgreSQL cannot hold) is BAD_USER_INPUT on `field`, never a query error.
  */
-export function decodeKeysetCursor(cursor: string, field = 'after'): { at: Date; id: string } {
-  const parts = Buffer.from(cursor, 'base64url').toString().split('|');
+export function decodeKeysetCursor(list: CursorList, cursor: string, field = 'after'): { at: Date; id: string } {
+  const parts = cursorPayload(list, cursor, field).split('|');
   const [time, id] = parts;
   const at = new Date(time ?? '');
   if (parts.length !== 2 || !isUuid(id) || !inTimestampRange(at)) throw badInput(field, 'Invalid cursor');
@@ -25,13 +53,13 @@ export function decodeKeysetCursor(cursor: string, field = 'after'): { at: Date;
 }
 
 /** Cursors for lists in a fixed order (a batch's jobs by position): the cursor is the last position. */
-export function encodePositionCursor(position: number): string {
-  return Buffer.from(`p${position}`).toString('base64url');
+export function encodePositionCursor(list: CursorList, position: number): string {
+  return encodeCursor(list, `p${position}`);
 }
 
-/** Decodes a cursor from `encodePositionCursor`; anything else is BAD_USER_INPUT on `field`. */
-export function decodePositionCursor(cursor: string, field = 'after'): number {
-  const match = /^p(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString());
+/** Decodes a cursor from `encodePositionCursor` for the same list; anything else is BAD_USER_INPUT on `field`. */
+export function decodePositionCursor(list: CursorList, cursor: string, field = 'after'): number {
+  const match = /^p(\d{1,9})$/.exec(cursorPayload(list, cursor, field));
   if (!match) throw badInput(field, 'Invalid cursor');
   return Number(match[1]);
 }

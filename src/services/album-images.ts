@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { AlbumImage } from '../entities';
 import { badInput } from '../kernel/errors';
 import { isUuid } from '../kernel/ids';
+import { cursorPayload, encodeCursor } from '../kernel/paging';
 
 /** Which page of one album's images to read. */
 export interface AlbumImagesPageKey {
@@ -20,15 +21,15 @@ export interface AlbumImagesPage {
 export const albumPageKey = (key: AlbumImagesPageKey): string => `${key.albumId}|${key.first}|${key.after ?? ''}`;
 
 export function encodeAlbumCursor(item: Pick<AlbumImage, 'position' | 'imageId'>): string {
-  return Buffer.from(`${item.position}|${item.imageId}`).toString('base64url');
+  return encodeCursor('Album.images', `${item.position}|${item.imageId}`);
 }
 
 /** The largest PostgreSQL `integer`: the type of `album_images.position`. */
 const MAX_POSITION = 2_147_483_647;
 
-/** Decodes a cursor from `encodeAlbumCursor`; anything else (a forged id or position) is BAD_USER_INPUT on `after`. */
+/** Decodes a cursor from `encodeAlbumCursor`; anything else (another list's, a forged id or position) is BAD_USER_INPUT on `after`. */
 export function decodeAlbumCursor(cursor: string): { position: number; imageId: string } {
-  const parts = Buffer.from(cursor, 'base64url').toString().split('|');
+  const parts = cursorPayload('Album.images', cursor).split('|');
   const [pos, imageId] = parts;
   const position = /^\d{1,10}$/.test(pos ?? '') ? Number(pos) : -1;
   if (parts.length !== 2 || !isUuid(imageId) || position < 0 || position > MAX_POSITION) throw badInput('after', 'Invalid cursor');

@@ -9,7 +9,7 @@ import { assertImageIds, assertImagesAddable } from './image-access';
 import type { Page } from './job-queries';
 import { isBlank } from '../kernel/visible-text';
 
-const encodeCursor = (a: Album): string => encodeKeysetCursor(a.createdAt, a.id);
+const encodeCursor = (a: Album): string => encodeKeysetCursor('albums', a.createdAt, a.id);
 
 function albumName(raw: string): string {
   const name = raw.trim();
@@ -80,7 +80,7 @@ export class AlbumService {
     const qb = this.db.getRepository(Album).createQueryBuilder('a')
       .where(albumListedWhere('a', user.id));
     if (after) {
-      const c = decodeKeysetCursor(after);
+      const c = decodeKeysetCursor('albums', after);
       qb.andWhere(new Brackets((w) => {
         w.where('a.createdAt < :cAt', { cAt: c.at }).orWhere('(a.createdAt = :cAt AND a.id < :cId)', { cAt: c.at, cId: c.id });
       }));

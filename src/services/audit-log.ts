@@ -7,6 +7,7 @@ import { badInput } from '../kernel/errors';
 import type { Clock } from '../kernel/clock';
 import { clientNetworkOf } from '../kernel/client-network';
 import { assertUuid } from '../kernel/ids';
+import { cursorPayload, encodeCursor } from '../kernel/paging';
 import type { Page } from './job-queries';
 
 /** Where a request came from, as recorded with security events. */
@@ -51,13 +52,13 @@ function cleanDetails(details: Record<string, unknown>): Record<string, unknown>
   return JSON.parse(JSON.stringify(details, (_key, value: unknown) => (typeof value === 'string' ? clean(value, 500) ?? '' : value))) as Record<string, unknown>;
 }
 
-const encodeCursor = (event: AuditEvent): string => Buffer.from(`audit:${event.id}`).toString('base64url');
+const encodeAuditCursor = (event: AuditEvent): string => encodeCursor('audit', event.id);
 
 /** The largest PostgreSQL `bigint`: the type of `audit_events.id`. */
 const MAX_EVENT_ID = 9_223_372_036_854_775_807n;
 
-function decodeCursor(cursor: string): string {
-  const match = /^audit:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString());
+function decodeAuditCursor(cursor: string): string {
+  const match = /^(\d{1,19})$/.exec(cursorPayload('audit', cursor));
   if (!match || BigInt(match[1]) > MAX_EVENT_ID) throw badInput('after', 'Invalid cursor');
   return match[1];
 }
@@ -197,10 +198,10 @@ export class AuditLog {
     if (filter.address) qb.andWhere('e.address IN (:...addresses)', { addresses: addressForms(filter.address.trim()) });
     if (filter.since) qb.andWhere('e.at >= :since', { since: filter.since });
     if (filter.until) qb.andWhere('e.at < :until', { until: filter.until });
-    if (after) qb.andWhere('e.id < :after', { after: decodeCursor(after) });
+    if (after) qb.andWhere('e.id < :after', { after: decodeAuditCursor(after) });
     const rows = await qb.orderBy('e.id', 'DESC').take(first + 1).getMany();
     const nodes = rows.slice(0, first);
-    return { nodes, cursors: nodes.map(encodeCursor), hasNextPage: rows.length > first };
+    return { nodes, cursors: nodes.map(encodeAuditCursor), hasNextPage: rows.length > first };
   }
 
   /** Deletes events older than the retention period (hourly housekeeping); returns how many. */

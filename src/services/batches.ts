@@ -134,25 +134,25 @@ export class BatchService {
     checkFirst(first);
     const qb = this.deps.db.getRepository(Batch).createQueryBuilder('b').where('b.ownerId = :ownerId', { ownerId: user.id });
     if (after) {
-      const cursor = decodeKeysetCursor(after);
+      const cursor = decodeKeysetCursor('batches', after);
       qb.andWhere(new Brackets((w) => {
         w.where('b.createdAt < :cAt', { cAt: cursor.at }).orWhere('(b.createdAt = :cAt AND b.id < :cId)', { cAt: cursor.at, cId: cursor.id });
       }));
     }
     const rows = await qb.orderBy('b.createdAt', 'DESC').addOrderBy('b.id', 'DESC').take(first + 1).getMany();
     const nodes = rows.slice(0, first);
-    return { nodes, cursors: nodes.map((b) => encodeKeysetCursor(b.createdAt, b.id)), hasNextPage: rows.length > first };
+    return { nodes, cursors: nodes.map((b) => encodeKeysetCursor('batches', b.createdAt, b.id)), hasNextPage: rows.length > first };
   }
 
   /** A batch's jobs in batch order (a matrix row by row). */
   async jobsOf(batch: Batch, first = 20, after?: string | null): Promise<Page<Job>> {
     checkFirst(first);
-    const from = after ? decodePositionCursor(after) : -1;
+    const from = after ? decodePositionCursor('Batch.jobs', after) : -1;
     const rows = await this.deps.db.getRepository(Job).find({
       where: { batchId: batch.id, batchIndex: MoreThan(from) }, order: { batchIndex: 'ASC' }, take: first + 1,
     });
     const nodes = rows.slice(0, first);
-    return { nodes, cursors: nodes.map((j) => encodePositionCursor(j.batchIndex ?? 0)), hasNextPage: rows.length > first };
+    return { nodes, cursors: nodes.map((j) => encodePositionCursor('Batch.jobs', j.batchIndex ?? 0)), hasNextPage: rows.length > first };
   }
 
   /**

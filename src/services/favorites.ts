@@ -6,7 +6,7 @@ import { assertUuid } from '../kernel/ids';
 import { imageVisibleWhere, visibleImageIds } from './image-access';
 import type { Page } from './job-queries';
 
-const encodeCursor = (f: Favorite): string => encodeKeysetCursor(f.createdAt, f.imageId);
+const encodeCursor = (f: Favorite): string => encodeKeysetCursor('favorites', f.createdAt, f.imageId);
 
 /**
  * Favourite images follow visibility (image-access.ts): any image one may see
@@ -47,7 +47,7 @@ export class FavoriteService {
       .where('f.userId = :uid', { uid: user.id });
     qb.andWhere(imageVisibleWhere(qb, 'i', user, true));
     if (after) {
-      const c = decodeKeysetCursor(after);
+      const c = decodeKeysetCursor('favorites', after);
       qb.andWhere(new Brackets((w) => {
         w.where('f.createdAt < :cAt', { cAt: c.at })
           .orWhere('(f.createdAt = :cAt AND f.imageId < :cId)', { cAt: c.at, cId: c.id });

@@ -22,7 +22,7 @@ export interface Page<T> {
   hasNextPage: boolean;
 }
 
-const encodeCursor = (job: Job): string => encodeKeysetCursor(job.createdAt, job.id);
+const encodeCursor = (job: Job): string => encodeKeysetCursor('jobs', job.createdAt, job.id);
 
 /** Reads of jobs: history pages, queue position and ETA. */
 export class JobQueries {
@@ -47,7 +47,7 @@ export class JobQueries {
     if (filter.createdAfter) qb.andWhere('j.createdAt >= :createdAfter', { createdAfter: filter.createdAfter });
     if (filter.createdBefore) qb.andWhere('j.createdAt < :createdBefore', { createdBefore: filter.createdBefore });
     if (after) {
-      const cursor = decodeKeysetCursor(after);
+      const cursor = decodeKeysetCursor('jobs', after);
       qb.andWhere(new Brackets((w) => {
         w.where('j.createdAt < :cAt', { cAt: cursor.at })
           .orWhere('(j.createdAt = :cAt AND j.id < :cId)', { cAt: cursor.at, cId: cursor.id });

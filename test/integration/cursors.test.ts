@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gql, gqlData } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
@@ -10,6 +11,7 @@ let owner: factory.TestUser;
 let admin: factory.TestUser;
 let albumId: string;
 let otherAlbumId: string;
+let batchId: string;
 
 beforeAll(async () => {
   app = await startTestApp({ ATELIER_ROLE: 'api' });
@@ -20,6 +22,14 @@ beforeAll(async () => {
   otherAlbumId = await seedAlbum(app.db, owner.id, [images[0].id]);
   for (const image of images) await gqlData(app.url, 'mutation($i:ID!){ favoriteImage(imageId:$i){ id } }', { i: image.id }, owner.token);
   for (const name of ['one', 'two']) await gqlData(app.url, 'mutation($n:String!){ createDataset(input:{ name:$n }){ id } }', { n: name }, owner.token);
+  const batch = 'mutation { createBatch(input:{ prompts:["a", "b"], steps:1, width:64, height:64 }){ id } }';
+  batchId = (await gqlData<any>(app.url, batch, {}, owner.token)).createBatch.id;
+  await gqlData(app.url, batch, {}, owner.token);
+  // Training runs as rows: no run needs to train for its list to page.
+  for (const name of ['run one', 'run two']) {
+    await app.db.query(`INSERT INTO training_runs (id, owner_id, base_model_id, lora_name, status, config)
+      VALUES ($1, $2, (SELECT id FROM models WHERE is_default), $3, 'FAILED', '{}')`, [randomUUID(), owner.id, name]);
+  }
 });
 afterAll(() => app?.close());
 
@@ -35,6 +45,23 @@ const KEYSET_LISTS: [string, string, (data: any) => any][] = [
   ['datasets', 'query($a:String){ datasets(first:1, after:$a){ edges { cursor } pageInfo { endCursor } } }', (d) => d.datasets],
   ['trainingRuns', 'query($a:String){ trainingRuns(first:1, after:$a){ edges { cursor } pageInfo { endCursor } } }', (d) => d.trainingRuns],
 ];
+
+/** Every paginated list, asked for one item after `a`, by someone it has at least two items for. */
+const EVERY_LIST: Record<string, { query: string; connection: (data: any) => any; token: () => string; variables: (v: { a?: string }) => Record<string, unknown> }> = {
+  ...Object.fromEntries(KEYSET_LISTS.map(([name, query, connection]) => [name, { query, connection, token: () => owner.token, variables: (v: { a?: string }) => v }])),
+  'Batch.jobs': {
+    query: 'query($id:ID!,$a:String){ batch(id:$id){ jobs(first:1, after:$a){ edges { cursor } pageInfo { endCursor } } } }',
+    connection: (d) => d.batch.jobs, token: () => owner.token, variables: (v) => ({ ...v, id: batchId }),
+  },
+  'Album.images': {
+    query: 'query($id:ID!,$a:String){ album(id:$id){ images(first:1, after:$a){ edges { cursor } pageInfo { endCursor } } } }',
+    connection: (d) => d.album.images, token: () => owner.token, variables: (v) => ({ ...v, id: albumId }),
+  },
+  auditEvents: {
+    query: 'query($a:String){ auditEvents(first:1, after:$a){ edges { cursor } pageInfo { endCursor } } }',
+    connection: (d) => d.auditEvents, token: () => admin.token, variables: (v) => v,
+  },
+};
 
 /** Decode to a time and an id, but not ones PostgreSQL takes: each was an INTERNAL error once. */
 const FORGED_KEYSET = [
@@ -82,6 +109,39 @@ describe('pagination cursors', () => {
       + 'b: album(id:$b){ images(first:1){ edges { position } } } }', { a: albumId, b: otherAlbumId, bad: cursor(`0|${'-'.repeat(36)}`) }, owner.token);
     expect(both.errors?.map((e: any) => [e.path, e.extensions.code])).toEqual([[['a', 'images'], 'BAD_USER_INPUT']]);
     expect(both.data.b.images.edges).toHaveLength(1);
+  });
+
+  it('a real cursor from one list is BAD_USER_INPUT on after in every other list, and pages its own', async () => {
+    const cursors = new Map<string, string>();
+    for (const [name, list] of Object.entries(EVERY_LIST)) {
+      const page = list.connection(await gqlData<any>(app.url, list.query, list.variables({}), list.token()));
+      expect(page.pageInfo.endCursor, name).toBeTruthy();
+      cursors.set(name, page.pageInfo.endCursor);
+      const next = list.connection(await gqlData<any>(app.url, list.query, list.variables({ a: page.pageInfo.endCursor }), list.token()));
+      expect(next.edges.map((e: any) => e.cursor), name).not.toContain(page.pageInfo.endCursor);
+    }
+    for (const [from, cursor] of cursors) {
+      for (const [name, list] of Object.entries(EVERY_LIST)) {
+        if (name === from) continue;
+        const res = await gql(app.url, list.query, list.variables({ a: cursor }), list.token());
+        expect(res.errors?.[0]?.extensions, `${from} cursor in ${name}`).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+        expect(res.errors?.[0]?.message).toBe('Invalid cursor: it is from another list');
+      }
+    }
+  });
+
+  it('a damaged cursor is refused; one handed out before cursors named their list still pages its list', async () => {
+    for (const [name, list] of Object.entries(EVERY_LIST)) {
+      const page = list.connection(await gqlData<any>(app.url, list.query, list.variables({}), list.token()));
+      const text = Buffer.from(page.pageInfo.endCursor, 'base64url').toString();
+      for (const damaged of [page.pageInfo.endCursor.slice(0, -6), cursor(`${text}|0`), cursor(text.replace(/^[^:]+:/, 'zzz:')), '%%%']) {
+        const res = await gql(app.url, list.query, list.variables({ a: damaged }), list.token());
+        expect(res.errors?.[0]?.extensions, `${name} ${damaged}`).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+      }
+      const unnamed = cursor(text.replace(/^[^:]+:/, ''));
+      const [expected, before] = await Promise.all([page.pageInfo.endCursor, unnamed].map(async (a) => list.connection(await gqlData<any>(app.url, list.query, list.variables({ a }), list.token()))));
+      expect(before.edges.map((e: any) => e.cursor), name).toEqual(expected.edges.map((e: any) => e.cursor));
+    }
   });
 
   it('an auditEvents cursor past the largest bigint is BAD_USER_INPUT on after', async () => {

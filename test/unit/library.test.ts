@@ -38,6 +38,9 @@ describe('album paging and id checks', () => {
       const error = (() => { try { decodeAlbumCursor(Buffer.from(text).toString('base64url')); } catch (e) { return e; } })();
       expect(error, text).toMatchObject({ code: 'BAD_USER_INPUT', message: 'Invalid cursor', extensions: { field: 'after' } });
     }
+    // Album.images cursors name their list; one from before they did still reads.
+    expect(() => decodeAlbumCursor(Buffer.from(`jobs:7|${imageId}`).toString('base64url'))).toThrow(/another list/);
+    expect(decodeAlbumCursor(Buffer.from(`7|${imageId}`).toString('base64url'))).toEqual({ position: 7, imageId });
     expect(assertPageSize(undefined)).toBe(50);
     expect(() => assertPageSize(201)).toThrow(/first/);
   });

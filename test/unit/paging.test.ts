@@ -8,7 +8,7 @@ const refusal = (decode: () => unknown) => { try { decode(); } catch (e) { retur
 describe('keyset cursors', () => {
   it('round-trip, across the years PostgreSQL\'s timestamptz holds', () => {
     for (const at of [new Date('2026-01-01T00:00:00.123Z'), new Date('0001-01-01T00:00:00.000Z'), new Date('9999-12-31T23:59:59.999Z')]) {
-      expect(decodeKeysetCursor(encodeKeysetCursor(at, id))).toEqual({ at, id });
+      expect(decodeKeysetCursor('jobs', encodeKeysetCursor('jobs', at, id))).toEqual({ at, id });
     }
   });
 
@@ -16,21 +16,33 @@ describe('keyset cursors', () => {
     const forged = [
       `2026-01-01T00:00:00Z|not-uuid`, `2026-01-01T00:00:00Z|${'-'.repeat(36)}`, `2026-01-01T00:00:00Z|${id.replace(/-/g, 'x')}`,
       `+275760-09-13T00:00:00.000Z|${id}`, `+010000-01-01T00:00:00.000Z|${id}`, `0000-06-01T00:00:00.000Z|${id}`, `-000001-01-01T00:00:00.000Z|${id}`,
-      `not a time|${id}`, `2026-01-01T00:00:00Z|${id}|more`, `2026-01-01T00:00:00Z|`, 'nope',
+      `not a time|${id}`, `2026-01-01T00:00:00Z|${id}|more`, `2026-01-01T00:00:00Z|`, 'nope', 'jobs:', `jobs:not a time|${id}`,
     ];
     for (const text of forged) {
-      expect(refusal(() => decodeKeysetCursor(cursor(text))), text).toMatchObject({ code: 'BAD_USER_INPUT', message: 'Invalid cursor', extensions: { field: 'after' } });
+      expect(refusal(() => decodeKeysetCursor('jobs', cursor(text))), text).toMatchObject({ code: 'BAD_USER_INPUT', message: 'Invalid cursor', extensions: { field: 'after' } });
     }
-    expect(refusal(() => decodeKeysetCursor(cursor('nope'), 'before'))).toMatchObject({ extensions: { field: 'before' } });
+    expect(refusal(() => decodeKeysetCursor('jobs', cursor('nope'), 'before'))).toMatchObject({ extensions: { field: 'before' } });
+  });
+
+  it('name their list: another list refuses them; a cursor from before lists were named is read as then', () => {
+    const at = new Date('2026-01-01T00:00:00.123Z');
+    for (const other of ['albums', 'batches', 'favorites', 'datasets', 'trainingRuns'] as const) {
+      expect(refusal(() => decodeKeysetCursor(other, encodeKeysetCursor('jobs', at, id))), other)
+        .toMatchObject({ code: 'BAD_USER_INPUT', message: 'Invalid cursor: it is from another list', extensions: { field: 'after' } });
+    }
+    expect(refusal(() => decodeKeysetCursor('jobs', cursor(`zzz:${at.toISOString()}|${id}`)))).toMatchObject({ message: 'Invalid cursor: it is from another list' });
+    expect(decodeKeysetCursor('albums', cursor(`${at.toISOString()}|${id}`))).toEqual({ at, id });
   });
 });
 
 describe('position cursors', () => {
   it('round-trip, and refuse anything else', () => {
-    expect(decodePositionCursor(encodePositionCursor(0))).toBe(0);
-    expect(decodePositionCursor(encodePositionCursor(999_999_999))).toBe(999_999_999);
-    for (const text of ['p-1', 'p1.5', 'p9999999999', 'p', '1']) {
-      expect(refusal(() => decodePositionCursor(cursor(text))), text).toMatchObject({ code: 'BAD_USER_INPUT', extensions: { field: 'after' } });
+    expect(decodePositionCursor('Batch.jobs', encodePositionCursor('Batch.jobs', 0))).toBe(0);
+    expect(decodePositionCursor('Batch.jobs', encodePositionCursor('Batch.jobs', 999_999_999))).toBe(999_999_999);
+    expect(decodePositionCursor('Batch.jobs', cursor('p7'))).toBe(7);
+    for (const text of ['p-1', 'p1.5', 'p9999999999', 'p', '1', 'Batch.jobs:', 'jobs:p1']) {
+      expect(refusal(() => decodePositionCursor('Batch.jobs', cursor(text))), text).toMatchObject({ code: 'BAD_USER_INPUT', extensions: { field: 'after' } });
     }
+    expect(refusal(() => decodeKeysetCursor('jobs', encodePositionCursor('Batch.jobs', 3)))).toMatchObject({ message: 'Invalid cursor: it is from another list' });
   });
 });
