@@ -67,10 +67,16 @@ function decodeAuditCursor(cursor: string): string {
 type AuditRow = Omit<AuditEvent, 'id'>;
 
 /**
- * Kinds that one client can repeat without end (a script retrying a bad token): each is coalesced per minute
- * (docs/security.md, "Audit log"), so a flood costs one row, not one per request.
+ * Kinds that one client can repeat without end (a script retrying a bad token, guessing passwords): each is
+ * coalesced per minute (docs/security.md, "Audit log"), so a flood costs one row, not one per request. Each
+ * kind lists the details that do not tell its events apart: a failed sign-in's email tried, so that a client
+ * trying many addresses costs one row too (the account, when the email has one, is the event's actor and
+ * keeps its own row; the row keeps the first email of the minute).
  */
-const COALESCED: ReadonlySet<AuditEventKind> = new Set([AuditEventKind.AUTH_FAILED]);
+const COALESCED: ReadonlyMap<AuditEventKind, readonly string[]> = new Map([
+  [AuditEventKind.AUTH_FAILED, []],
+  [AuditEventKind.SIGN_IN_FAILED, ['email']],
+]);
 const MINUTE_MS = 60_000;
 /** Bursts followed at once by one process; past it an event is written as a row of its own, as before. */
 const MAX_BURSTS = 10_000;
@@ -87,10 +93,12 @@ interface Burst {
 /**
  * What makes two events the same for coalescing: the minute, the client's network (an IPv6 client's /64, as the
  * per-address limits count it: a client rotating through its /64 still costs one row), and everything else but
- * the time, the User-Agent and the address within that network. The row keeps the first address of the minute.
+ * the time, the User-Agent, the address within that network and the kind's `loose` details. The row keeps the
+ * first address (and loose details) of the minute.
  */
-function burstKey(row: AuditRow): string {
-  return JSON.stringify([Math.floor(row.at.getTime() / MINUTE_MS), row.kind, clientNetworkOf(row.address), row.reason, row.actorId, row.targetUserId, row.details]);
+function burstKey(row: AuditRow, loose: readonly string[]): string {
+  const details = Object.entries(row.details).filter(([name]) => !loose.includes(name));
+  return JSON.stringify([Math.floor(row.at.getTime() / MINUTE_MS), row.kind, clientNetworkOf(row.address), row.reason, row.actorId, row.targetUserId, details]);
 }
 
 /**
@@ -125,8 +133,9 @@ export class AuditLog {
       reason: event.reason ?? null,
       details: cleanDetails(event.details ?? {}),
     };
-    if (!COALESCED.has(row.kind)) return void (await this.write(row));
-    const key = burstKey(row);
+    const loose = COALESCED.get(row.kind);
+    if (!loose) return void (await this.write(row));
+    const key = burstKey(row, loose);
     const burst = this.bursts.get(key);
     if (burst) {
       burst.count += 1;

@@ -8,8 +8,8 @@ import { startTestApp, type TestApp } from '../support/app';
  * Requests without a valid credential (signed out, or a refused token or
  * key) are counted per client address, as the signed-in ones are per user
  * (docs/request-limits.md, "Signed-out requests"), and a flood of refused
- * credentials costs the audit log one row a minute, with a count
- * (docs/security.md, "Audit log"). Behind one trusted proxy,
+ * credentials or of failed sign-ins costs the audit log one row a minute,
+ * with a count (docs/security.md, "Audit log"). Behind one trusted proxy,
  * X-Forwarded-For gives each case an address of its own.
  */
 const LIMIT = 300;
@@ -33,8 +33,8 @@ async function flood(total: number, parallel: number, send: (i: number) => Promi
   return answers;
 }
 
-async function ask(address: string, query: string, token: string | null = null) {
-  const res = await gql(app.url, query, {}, token, from(address));
+async function ask(address: string, query: string, token: string | null = null, variables: Record<string, unknown> = {}) {
+  const res = await gql(app.url, query, variables, token, from(address));
   return { status: res.status, code: String(res.errors?.[0]?.extensions?.code ?? 'OK'), retryAfter: res.headers.get('retry-after'), extensions: res.errors?.[0]?.extensions };
 }
 
@@ -44,6 +44,14 @@ async function auditRows(address: string): Promise<{ reason: string; details: { 
   await app.services.audit.flush();
   return app.db.query(`SELECT reason, details FROM audit_events WHERE kind = 'AUTH_FAILED' AND address = $1 ORDER BY id`, [address]);
 }
+
+/** Waits, when needed, for a clock minute with `ms` left in it: events coalesced per minute then fall in one. */
+async function minuteWithRoomFor(ms: number): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < ms) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}
+
+const LOGIN = 'mutation($e:String!, $p:String!){ login(email:$e, password:$p) { token } }';
 
 describe('signed-out requests and refused credentials, per address', () => {
   it('3,000 garbage tokens from one address: RATE_LIMITED past the window, and a row or two in the audit log', async () => {
@@ -80,6 +88,35 @@ describe('signed-out requests and refused credentials, per address', () => {
     const rows = await auditRows(address);
     expect(rows.length).toBeLessThanOrEqual(2);
     expect(rows.reduce((sum, r) => sum + Number(r.details.count), 0)).toBe(LIMIT);
+  }, 60_000);
+
+  it('50 failed sign-ins from one address in a minute are one audit row with the count; another address or account has its own', async () => {
+    const [address, elsewhere] = [nextAddress(), nextAddress()];
+    const accounts = [];
+    for (const name of ['guessed', 'also-guessed']) {
+      const email = `${name}-${process.pid}@example.com`;
+      const res = await gql<any>(app.url, 'mutation($e:String!){ register(email:$e, password:"correct horse battery") { user { id } } }', { e: email }, null, from(nextAddress()));
+      accounts.push({ email, id: res.data.register.user.id as string });
+    }
+    const [guessed, alsoGuessed] = accounts;
+    const login = (at: string, e: string) => ask(at, LOGIN, null, { e, p: 'not the password' });
+    await minuteWithRoomFor(20_000);
+    const answers = await flood(50, 10, () => login(address, guessed.email));
+    expect(tally(answers.map((a) => a.code))).toEqual({ UNAUTHENTICATED: 50 });
+    for (let i = 0; i < 3; i += 1) expect((await login(elsewhere, guessed.email)).code).toBe('UNAUTHENTICATED');
+    for (let i = 0; i < 2; i += 1) expect((await login(address, alsoGuessed.email)).code).toBe('UNAUTHENTICATED');
+    // Emails no account has: one row however many are tried, naming the first.
+    for (let i = 0; i < 4; i += 1) expect((await login(address, `nobody-${i}@example.com`)).code).toBe('UNAUTHENTICATED');
+
+    await app.services.audit.flush();
+    const rows = await app.db.query(
+      `SELECT address, reason, actor_id AS "actorId", details FROM audit_events WHERE kind = 'SIGN_IN_FAILED' AND address = ANY($1) ORDER BY id`, [[address, elsewhere]]);
+    expect(rows).toEqual([
+      { address, reason: 'WRONG_PASSWORD', actorId: guessed.id, details: { email: guessed.email, count: 50 } },
+      { address: elsewhere, reason: 'WRONG_PASSWORD', actorId: guessed.id, details: { email: guessed.email, count: 3 } },
+      { address, reason: 'WRONG_PASSWORD', actorId: alsoGuessed.id, details: { email: alsoGuessed.email, count: 2 } },
+      { address, reason: 'UNKNOWN_EMAIL', actorId: null, details: { email: 'nobody-0@example.com', count: 4 } },
+    ]);
   }, 60_000);
 
   it('anonymous requests alone are limited per address, on /uploads too', async () => {
