@@ -70,7 +70,7 @@ type AuditRow = Omit<AuditEvent, 'id'>;
  * Kinds that one client can repeat without end (a script retrying a bad token, guessing passwords): each is
  * coalesced per minute (docs/security.md, "Audit log"), so a flood costs one row, not one per request. Each
  * kind lists the details that do not tell its events apart: a failed sign-in's email tried, so that a client
- * trying many addresses costs one row too (the account, when the email has one, is the event's actor and
+ * trying many emails costs one row too (the account, when the email has one, is the event's actor and
  * keeps its own row; the row keeps the first email of the minute).
  */
 const COALESCED: ReadonlyMap<AuditEventKind, readonly string[]> = new Map([
