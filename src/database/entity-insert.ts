@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { QueryFailedError, type DataSource, type EntityTarget, type ObjectLiteral } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import { preparesStatements } from './data-source';
 import { isStalePlan } from './pglite-statements';
 

@@ -1,6 +1,5 @@
 import { isIPv4 } from 'node:net';
-import { DataSource, LessThan } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { DataSource, LessThan, type QueryDeepPartialEntity } from 'typeorm';
 import { AuditEvent, AuditEventKind } from '../entities';
 import type { Logger } from '../observability/logger';
 import { badInput } from '../kernel/errors';

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
 import { badInput } from '../kernel/errors';
 import { checkPromptLength } from '../kernel/generation-parameters';
 import { sha256 } from '../kernel/hashing';
@@ -41,7 +41,7 @@ export async function checkDatasetImage(bytes: Buffer, field: string): Promise<C
   if (bytes.length > L.maxBytes) throw badInput(field, `Training images are limited to ${L.maxBytes / 1024 / 1024} MB`);
   const format = sniffImageFormat(bytes);
   if (!format) throw badInput(field, 'Not a PNG, JPEG or WebP image');
-  let info: sharp.OutputInfo;
+  let info: OutputInfo;
   try {
     // Pixel limit first, so a small file that declares a huge image is refused before it is decoded.
     ({ info } = await sharp(bytes, { limitInputPixels: L.maxSide * L.maxSide, failOn: 'error' }).raw().toBuffer({ resolveWithObject: true }));

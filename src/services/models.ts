@@ -1,5 +1,4 @@
-import { DataSource } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { DataSource, type QueryDeepPartialEntity } from 'typeorm';
 import { AiModel, InferenceBackend, type Tier, type User } from '../entities';
 import type { EndpointHealth } from '../kernel/backends';
 import { sealCredential } from '../kernel/credentials';
