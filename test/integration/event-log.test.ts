@@ -48,7 +48,7 @@ async function stepsOf(queue: { size: number; next(): Promise<IteratorResult<unk
 
 describe('the event log', () => {
   it('replays and continues live with no gap and no duplicate when an event lands while the replay is read', async () => {
-    const events = app.services.events as EventLog;
+    const events = app.events;
     const jobId = randomUUID();
     await events.publish(progress(jobId, 1));
     await events.publish(progress(jobId, 2));
@@ -68,7 +68,7 @@ describe('the event log', () => {
   });
 
   it("appends an event to all of its streams in one call, and each stream's subscribers get it live with the id the log gave", async () => {
-    const events = app.services.events as EventLog;
+    const events = app.events;
     const jobId = randomUUID();
     const sessionId = randomUUID();
     const batchId = randomUUID();
@@ -89,7 +89,7 @@ describe('the event log', () => {
   });
 
   it("appends a job's steps sent together in one call, in order, each logged and delivered live as alone, previews left out of the log", async () => {
-    const events = app.services.events as EventLog;
+    const events = app.events;
     const jobId = randomUUID();
     const sessionId = randomUUID();
     const [byJob, bySession] = await Promise.all([events.subscribe('job', jobId, null), events.subscribe('session', sessionId, null)]);
@@ -134,14 +134,14 @@ describe('the event log', () => {
   });
 
   it("keeps a training run's event in the run's own stream", async () => {
-    const events = app.services.events as EventLog;
+    const events = app.events;
     const runId = randomUUID();
     const id = await events.publishTraining({ type: 'QUEUED', runId, at: new Date().toISOString(), actorId: null, step: 0, totalSteps: 2 });
     expect((await events.read('training', runId, null)).map((e) => e.eventId)).toEqual([id]);
   });
 
   it('appends an ordered event only above the last rank under its key, to all of its streams or to none', async () => {
-    const events = app.services.events as EventLog;
+    const events = app.events;
     const [batchId, sessionId] = [randomUUID(), randomUUID()];
     const counts = (completed: number) => ({
       type: 'BATCH_PROGRESS' as const, at: new Date().toISOString(), actorId: null, jobId: null, sessionId, batchId,
@@ -162,7 +162,7 @@ describe('the event log', () => {
   });
 
   it('a counted event is appended once per member, raises the rank ranked events need, and drops counts it makes stale', async () => {
-    const events = app.services.events as EventLog;
+    const events = app.events;
     const [batchId, jobA, jobB] = [randomUUID(), randomUUID(), randomUUID()];
     const key = `test-order:${batchId}`;
     const counts = (completed: number) => ({

@@ -37,7 +37,7 @@ async function runJob(): Promise<string[]> {
   const user = await signUp(app.url);
   const { createGeneration } = await gqlData<any>(app.url, CREATE, { input: SMALL }, user.token);
   // COMPLETED is announced after the row commits (images first): wait for the event, not the row.
-  const types = async () => (await app.services.events.read('job', createGeneration.id, null)).map((e) => e.type);
+  const types = async () => (await app.events.read('job', createGeneration.id, null)).map((e) => e.type);
   await waitFor(async () => (await types()).includes('COMPLETED'), 15_000);
   expect((await gqlData<any>(app.url, 'query($id:ID!){ job(id:$id){ status } }', { id: createGeneration.id }, user.token)).job.status).toBe('COMPLETED');
   return types();

@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GENERATION_QUEUE } from '../../src/kernel/queues';
+import { GENERATION_QUEUE, type GenerationJobData } from '../../src/kernel/queues';
 import { collect, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import { seedPendingJobs } from '../support/library';
@@ -23,8 +23,8 @@ beforeAll(async () => {
 afterAll(() => app?.close());
 
 /** A worker that fails every entry it takes, as one did during the outage. */
-function givingUpWorker(): Worker {
-  return new Worker(GENERATION_QUEUE, async () => {
+function givingUpWorker(): Worker<GenerationJobData, void> {
+  return new Worker<GenerationJobData, void>(GENERATION_QUEUE, async () => {
     throw new UnrecoverableError('database unreachable');
   }, { connection: { url: app.env.REDIS_URL, maxRetriesPerRequest: null }, prefix: `${app.config.redisPrefix}:bull` });
 }
@@ -91,7 +91,7 @@ describe('job reconciler', () => {
     const [id] = await seedPendingJobs(app.db, user.id, [1]);
     await waitFor(async () => (await app.queue.getJobState(id)) !== 'unknown', 15_000, 50);
     // COMPLETED is announced after the row commits (images first): wait for the event, not the row.
-    const types = async () => (await app.services.events.read('job', id, null)).map((e) => e.type).filter((t) => t !== 'POSITION' && t !== 'PROGRESS');
+    const types = async () => (await app.events.read('job', id, null)).map((e) => e.type).filter((t) => t !== 'POSITION' && t !== 'PROGRESS');
     await waitFor(async () => (await types()).includes('COMPLETED'), 20_000);
     expect(await types()).toEqual(['QUEUED', 'STARTED', 'COMPLETED']);
     expect((await row(id)).status).toBe('COMPLETED');

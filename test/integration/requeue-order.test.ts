@@ -35,7 +35,7 @@ const status = async (id: string): Promise<string> => (await find(id)).status;
 
 /** A stream's job events in order, a requeue's QUEUED with its reason, without the line's POSITION updates. */
 async function story(kind: 'job' | 'batch', id: string, jobId = id): Promise<string[]> {
-  const events = await app.services.events.read(kind, id, null);
+  const events = await app.events.read(kind, id, null);
   return events.filter((e) => e.jobId === jobId && e.type !== 'POSITION')
     .map((e) => (e.type === 'QUEUED' && e.requeueReason ? `QUEUED:${e.requeueReason}` : e.type));
 }

@@ -67,7 +67,7 @@ describe('subscription results are computed for each viewer', () => {
     const [ownerJobs, watcherJobs] = await watchUntilCompleted(
       [a, b], sessionId, `subscription($s:ID!){ sessionEvents(sessionId:$s){ type job { ${fields} } } }`,
       // The event the worker publishes when a job completes.
-      () => app.services.events.publish({ type: 'COMPLETED', at: new Date().toISOString(), jobId: image.jobId, sessionId, actorId: a.id, imageIds: [image.id] }),
+      () => app.services.events.publish({ type: 'COMPLETED', at: new Date().toISOString(), jobId: image.jobId, sessionId, actorId: a.id, step: 2, totalSteps: 2, imageIds: [image.id] }),
     );
     const overHttp = async (member: Member) => (await gqlData<any>(app.url, `query($id:ID!){ job(id:$id){ ${fields} } }`, { id: image.jobId }, member.token)).job;
     expect(ownerJobs).toEqual([await overHttp(a)]);
@@ -150,10 +150,10 @@ describe('subscriptions end with their sockets', () => {
     const presenceKey = `${app.config.redisPrefix}:presence:${sessionId}`;
     await waitFor(async () => (await app.redis.hlen(presenceKey)) === 20);
     // One per feed: the feed ends itself at its viewer's MEMBER_LEFT, with no watch of its own.
-    expect(app.services.events.listenerCount('session', sessionId)).toBe(20);
+    expect(app.events.listenerCount('session', sessionId)).toBe(20);
 
     await Promise.all(clients.map((c) => c.dispose()));
-    await waitFor(async () => (await app.redis.hlen(presenceKey)) === 0 && app.services.events.listenerCount('session', sessionId) === 0, 2000);
+    await waitFor(async () => (await app.redis.hlen(presenceKey)) === 0 && app.events.listenerCount('session', sessionId) === 0, 2000);
     expect(await app.services.presence.online(sessionId)).toEqual([]);
     const seen = await gqlData<any>(app.url, 'query($s:ID!){ session(id:$s) { onlineUserIds } }', { s: sessionId }, a.token);
     expect(seen.session.onlineUserIds).toEqual([]);

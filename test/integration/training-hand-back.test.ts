@@ -7,7 +7,6 @@ import { trainingBackendOf } from '../../src/gpu-worker/training-backend';
 import { TrainingWorker } from '../../src/gpu-worker/training-worker';
 import { createLogger } from '../../src/observability/logger';
 import type { Bookkeeping } from '../../src/services/job-lifecycle';
-import type { EventLog } from '../../src/subscriptions/event-log';
 import { startLocalRedis, type LocalRedis } from '../../src/redis/local-server';
 import * as factory from '../support/factories';
 import { collect, gqlData, waitFor, wsClient } from '../support/graphql';
@@ -158,7 +157,7 @@ describe('an outage longer than the bookkeeping retries', () => {
       await expect(lifecycle.withBookkeeping(unreachable, forgottenEnds()).complete(started, trained)).rejects.toThrow('ECONNREFUSED');
       const [row] = await app.db.query('SELECT status, lora_id FROM training_runs WHERE id = $1', [runId]);
       expect(row.status).toBe('COMPLETED');
-      expect((await (app.services.events as EventLog).read('training', runId, null)).map((e) => e.type)).toEqual(['QUEUED', 'STARTED']);
+      expect((await app.events.read('training', runId, null)).map((e) => e.type)).toEqual(['QUEUED', 'STARTED']);
       return row.lora_id as string;
     };
     const updates = 'subscription($r:ID!){ trainingUpdated(runId:$r){ type loraId } }';
@@ -186,7 +185,7 @@ describe('an outage longer than the bookkeeping retries', () => {
       expect([...live.errors, ...late.errors]).toEqual([]);
       for (const runId of [watched.runId, told.runId]) {
         await waitFor(async () => ['completed', 'unknown'].includes(await queue.getJobState(runId)), 30_000, 100);
-        const types = (await (app.services.events as EventLog).read('training', runId, null)).map((e) => e.type);
+        const types = (await app.events.read('training', runId, null)).map((e) => e.type);
         expect(types).toEqual(['QUEUED', 'STARTED', 'COMPLETED']);
       }
       expect(logLines.filter((l) => l.msg.startsWith('run already final') && [watched.runId, told.runId].includes(l.runId!))).toHaveLength(2);
@@ -222,7 +221,7 @@ describe('an outage longer than the bookkeeping retries', () => {
       await within(run.live, 20_000);
       expect(run.live.items.map((i) => i.trainingUpdated.type)).toEqual(['QUEUED', 'CANCELLED']);
       expect(run.live.errors).toEqual([]);
-      expect((await (app.services.events as EventLog).read('training', run.runId, null)).map((e) => e.type)).toEqual(['QUEUED', 'CANCELLED']);
+      expect((await app.events.read('training', run.runId, null)).map((e) => e.type)).toEqual(['QUEUED', 'CANCELLED']);
     };
     try {
       const askedAgain = await cancelledUnannounced('cancelled-twice', 6);

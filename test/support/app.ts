@@ -9,6 +9,7 @@ import { startAtelier, type Atelier, type StartOptions } from '../../src/app';
 import { loadConfig, type AtelierConfig } from '../../src/config';
 import { createDataSource } from '../../src/database/data-source';
 import { createLogger } from '../../src/observability/logger';
+import { EventLog } from '../../src/subscriptions/event-log';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-the-config-check';
 
@@ -66,6 +67,8 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
 
 export interface TestApp extends Atelier {
   env: Record<string, string>;
+  /** The event log behind `services.events` (which services see through narrower interfaces): tests read its streams. */
+  events: EventLog;
   close(): Promise<void>;
 }
 
@@ -84,9 +87,12 @@ export async function startTestApp(overrides: Record<string, string> = {}, optio
     logger: createLogger({ level: env.LOG_LEVEL }),
     ...options,
   });
+  const { events } = atelier.services;
+  if (!(events instanceof EventLog)) throw new Error('the app\'s services.events is not an EventLog');
   return {
     ...atelier,
     env,
+    events,
     close: async () => {
       await atelier.stop();
       await scratch?.drop();

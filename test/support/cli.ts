@@ -17,8 +17,9 @@ export function runCli(args: string[], env: Record<string, string>, input?: stri
     if (input !== undefined) proc.stdin!.end(input);
     let stdout = '';
     let stderr = '';
-    proc.stdout.on('data', (d) => (stdout += d.toString()));
-    proc.stderr.on('data', (d) => (stderr += d.toString()));
+    // Piped (stdio above); spawn's types cannot tell with stdin decided at run time.
+    proc.stdout!.on('data', (d) => (stdout += d.toString()));
+    proc.stderr!.on('data', (d) => (stderr += d.toString()));
     proc.once('error', reject);
     proc.once('close', (code) => resolve({ code, stdout, stderr }));
   });

@@ -13,8 +13,9 @@ export async function paletteImage(format: 'png' | 'jpeg' | 'webp', rgb: [number
 }
 
 /** POSTs bytes to /uploads; returns the upload id (throws on refusal). */
-export async function uploadBytes(url: string, token: string, body: Buffer): Promise<string> {
-  const res = await fetch(`${url}/uploads`, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' } });
+export async function uploadBytes(url: string, token: string, bytes: Buffer): Promise<string> {
+  // A copy on its own ArrayBuffer: the DOM library's fetch (tsconfig.e2e.json) takes no view that may be shared.
+  const res = await fetch(`${url}/uploads`, { method: 'POST', body: new Uint8Array(bytes), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' } });
   if (res.status !== 201) throw new Error(`upload refused: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { uploadId: string }).uploadId;
 }
