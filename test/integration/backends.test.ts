@@ -2,6 +2,7 @@ import path from 'node:path';
 import { In } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ComfyUiTestServer } from '../../scripts/test-servers/comfyui/server';
+import type { ApiPrompt } from '../../scripts/test-servers/comfyui/validation';
 import { OpenAiImagesTestServer } from '../../scripts/test-servers/openai-images/server';
 import { syncModels } from '../../src/database/seed';
 import { AiModel, Image, Job } from '../../src/entities';
@@ -36,6 +37,9 @@ afterAll(async () => {
   for (const server of servers) await server.close();
   await app?.close();
 });
+
+/** A node's inputs in a prompt the ComfyUI test server received (undefined when the node or its inputs are missing). */
+const inputsOf = (prompt: ApiPrompt | undefined, node: string) => prompt?.[node]?.inputs;
 
 async function comfy(options: ConstructorParameters<typeof ComfyUiTestServer>[0] = {}): Promise<ComfyUiTestServer> {
   const server = await ComfyUiTestServer.start({ modelDir: modelDir(), ...options });
@@ -86,9 +90,9 @@ describe('ComfyUI backend', () => {
 
     const received = server.receivedPrompts.at(-1)!.body;
     expect(typeof received.client_id).toBe('string');
-    expect(received.prompt['3'].inputs).toMatchObject({ seed: 1234, steps: 8, cfg: 6, sampler_name: 'euler_ancestral' });
-    expect(received.prompt['5'].inputs).toEqual({ width: 64, height: 64, batch_size: 1 });
-    expect(received.prompt['6'].inputs.text).toBe('a lighthouse at dusk');
+    expect(inputsOf(received.prompt, '3')).toMatchObject({ seed: 1234, steps: 8, cfg: 6, sampler_name: 'euler_ancestral' });
+    expect(inputsOf(received.prompt, '5')).toEqual({ width: 64, height: 64, batch_size: 1 });
+    expect(inputsOf(received.prompt, '6')?.text).toBe('a lighthouse at dusk');
   });
 
   it('fails at once with BACKEND_REJECTED on a 400 with node_errors, without retrying', async () => {
@@ -129,7 +133,7 @@ describe('ComfyUI backend', () => {
     const running = await submit(modelId, { steps: 30 });
     const queued = await submit(modelId, { steps: 30, prompt: 'second' });
     await waitFor(async () => server.receivedPrompts.length >= 2 && server.running !== null);
-    const queuedPromptId = server.receivedPrompts.find((p) => p.body.prompt['6'].inputs.text === 'second')!.promptId!;
+    const queuedPromptId = server.receivedPrompts.find((p) => inputsOf(p.body.prompt, '6')?.text === 'second')!.promptId!;
     const cancel = (id: string) => gqlData<any>(app.url, 'mutation($id:ID!){ cancelJob(id:$id){ id } }', { id }, user.token);
     await cancel(queued.id);
     await waitFor(async () => !server.pending.some((item) => item.promptId === queuedPromptId));
@@ -177,7 +181,7 @@ describe('backends that cannot be reached', () => {
 });
 
 describe('ComfyUI: one socket per endpoint', () => {
-  const clientOf = (server: ComfyUiTestServer, jobPrompt: string) => server.receivedPrompts.filter((p) => p.body.prompt['6'].inputs.text === jobPrompt).map((p) => p.body.client_id);
+  const clientOf = (server: ComfyUiTestServer, jobPrompt: string) => server.receivedPrompts.filter((p) => inputsOf(p.body.prompt, '6')?.text === jobPrompt).map((p) => p.body.client_id);
   const progressOf = (feed: ReturnType<typeof events>) => feed.items.map((i) => i.jobUpdated).filter((e) => e.type === 'PROGRESS');
 
   it('runs two prompts at once over one socket, each with its own progress, previews (every ATELIER_PREVIEW_EVERY steps) and image', async () => {
@@ -213,7 +217,7 @@ describe('ComfyUI: one socket per endpoint', () => {
     expect((await finished((await submit(modelId, { prompt: 'before the drop', steps: 2 })).id)).status).toBe('COMPLETED');
     const failuresBefore = socketClosedFailures(await metricsText());
     const dropped = await submit(modelId, { prompt: 'dropped mid-run', steps: 12 });
-    await waitFor(async () => server.running?.item.prompt['6'].inputs.text === 'dropped mid-run');
+    await waitFor(async () => inputsOf(server.running?.item.prompt, '6')?.text === 'dropped mid-run');
     server.dropSockets();
     const retried = await finished(dropped.id);
     expect(retried.status).toBe('COMPLETED');
@@ -286,7 +290,7 @@ describe('ComfyUI resilience', () => {
     const resumed = await Promise.all(waiting.map((j) => finished(j.id)));
     expect(resumed.map((j) => j.status)).toEqual(['COMPLETED', 'COMPLETED']);
     expect(await circuitState(name)).toBe(0);
-    const ready = await (await fetch(`${app.url}/readyz`)).json();
+    const ready = (await (await fetch(`${app.url}/readyz`)).json()) as { backends: unknown[] };
     expect(ready.backends).toContainEqual({ model: name, backend: 'COMFYUI', state: 'CLOSED', endpoints: 1, openEndpoints: 0 });
     const admin = await factory.user(app, { role: 'ADMIN' });
     const stats = await waitFor(async () => {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
+import type { HistoryEntry } from '../../scripts/test-servers/comfyui/executor';
 import { ComfyUiTestServer } from '../../scripts/test-servers/comfyui/server';
 import { exampleWorkflow, filledWorkflow } from '../support/comfyui-workflow';
 
@@ -11,6 +12,8 @@ import { exampleWorkflow, filledWorkflow } from '../support/comfyui-workflow';
  */
 
 type Message = { type: string; data: any } | { binary: Buffer };
+/** GET /queue's answer: each prompt as ComfyUI's tuple (number, prompt id, prompt, extra data, outputs). */
+interface QueueAnswer { queue_running: HistoryEntry['prompt'][]; queue_pending: HistoryEntry['prompt'][] }
 
 class PlainClient {
   readonly messages: Message[] = [];
@@ -163,21 +166,24 @@ describe('ComfyUI test server', () => {
     const watcher = new PlainClient(slow.url, 'client-b');
     await watcher.opened;
     try {
-      const submit = async (seed: number) => (await fetch(`${slow.url}/prompt`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: filledWorkflow({ seed, steps: 50 }), client_id: 'client-b', prompt_id: `prompt-${seed}` }) })).json();
+      const submit = async (seed: number) => {
+        const res = await fetch(`${slow.url}/prompt`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: filledWorkflow({ seed, steps: 50 }), client_id: 'client-b', prompt_id: `prompt-${seed}` }) });
+        return (await res.json()) as { prompt_id: string };
+      };
       expect((await submit(1)).prompt_id).toBe('prompt-1');
       await submit(2);
       await waitUntil(() => watcher.messages.some((m) => 'type' in m && m.type === 'progress'));
-      const queue = await (await fetch(`${slow.url}/queue`)).json();
-      expect(queue.queue_running.map((q: any[]) => q[1])).toEqual(['prompt-1']);
-      expect(queue.queue_pending.map((q: any[]) => q[1])).toEqual(['prompt-2']);
+      const queue = (await (await fetch(`${slow.url}/queue`)).json()) as QueueAnswer;
+      expect(queue.queue_running.map((q) => q[1])).toEqual(['prompt-1']);
+      expect(queue.queue_pending.map((q) => q[1])).toEqual(['prompt-2']);
       expect(queue.queue_running[0][3]).toEqual({ client_id: 'client-b' });
       await fetch(`${slow.url}/queue`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ delete: ['prompt-2'] }) });
-      expect((await (await fetch(`${slow.url}/queue`)).json()).queue_pending).toEqual([]);
+      expect(((await (await fetch(`${slow.url}/queue`)).json()) as QueueAnswer).queue_pending).toEqual([]);
       await fetch(`${slow.url}/interrupt`, { method: 'POST' });
       const run = await watcher.runOf('prompt-1');
       const interrupted = run.find((m) => 'type' in m && m.type === 'execution_interrupted') as { data: any };
       expect(interrupted.data).toEqual({ prompt_id: 'prompt-1', node_id: '3', node_type: 'KSampler', executed: ['4', '6', '7', '5', '3'], timestamp: expect.any(Number) });
-      const history = await (await fetch(`${slow.url}/history/prompt-1`)).json();
+      const history = (await (await fetch(`${slow.url}/history/prompt-1`)).json()) as Record<string, HistoryEntry>;
       expect(history['prompt-1'].status).toMatchObject({ status_str: 'error', completed: false });
       expect(await (await fetch(`${slow.url}/history/prompt-2`)).json()).toEqual({});
 

@@ -81,10 +81,10 @@ describe('a 10-second PostgreSQL outage', () => {
     const upload = await fetch(`${app.url}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${user.token}` }, body: 'lora bytes' });
     expect(upload.status).toBe(503);
     expect(upload.headers.get('retry-after')).toBe('5');
-    expect((await upload.json()).code).toBe('SERVICE_UNAVAILABLE');
+    expect(((await upload.json()) as { code: string }).code).toBe('SERVICE_UNAVAILABLE');
     const ready = await fetch(`${app.url}/readyz`);
     expect(ready.status).toBe(503);
-    expect((await ready.json()).reason).toMatch(/^database: /);
+    expect(((await ready.json()) as { reason: string }).reason).toMatch(/^database: /);
     await sleep(10_000 - (Date.now() - haltedAt));
     pg.resume();
     halted = false;

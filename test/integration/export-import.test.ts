@@ -9,7 +9,7 @@ import { startAtelier } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { AiModel, InferenceBackend } from '../../src/entities';
 import { createLogger } from '../../src/observability/logger';
-import { dataTables, digestLines, dumpTable, useUtc } from '../../src/database/installation-transfer/table-rows';
+import { dataTables, digestLines, dumpTable, useUtc, type Query } from '../../src/database/installation-transfer/table-rows';
 import { hashModelDir } from '../../src/gpu-worker/pipeline/model-files';
 import { createScratchDatabase, startTestApp, testEnv, type TestApp } from '../support/app';
 import { job, updateUser } from '../support/factories';
@@ -87,7 +87,8 @@ function pgTool(tool: string, args: string[]): Promise<void> {
 async function tableDigests(url: string): Promise<{ name: string; rows: number; sha256: string }[]> {
   const client = new Client({ connectionString: url });
   await client.connect();
-  const q = { query: async (sql: string, params?: unknown[]) => (await client.query(sql, params)).rows };
+  // TypeORM's query answers the rows, typed as the caller asks (table-rows.ts's Query): so does this one, on pg.
+  const q: Query = { query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T };
   try {
     await client.query('BEGIN');
     await useUtc(q);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gqlData, signUp, wsClient } from '../support/graphql';
+import { gqlData, signUp, wsClient, type GraphQLResponse } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import { bodyOf, hostileOperations } from '../support/hostile-documents';
 import { DOCUMENT_LIMITS, type DocumentLimit } from '../../src/schema/document-limits';
@@ -74,7 +74,7 @@ describe('the hostile corpus', () => {
       const res = await fetch(`${app.url}/graphql`, {
         method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
       });
-      const extensions = (await res.json()).errors?.[0]?.extensions;
+      const extensions = ((await res.json()) as GraphQLResponse).errors?.[0]?.extensions;
       expect({ status: res.status, ...extensions }, name).toMatchObject({ status: 400, code: 'QUERY_TOO_COMPLEX', queryLimit: name, limit: DOCUMENT_LIMITS[name] });
     }
   });

@@ -15,7 +15,7 @@ afterAll(() => app?.close());
 
 /** A GET on /graphql with `params` in the query string. */
 async function get(params: Record<string, unknown>, headers: Record<string, string> = {}) {
-  const search = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+  const search = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
   const res = await fetch(`${app.url}/graphql?${search}`, { headers });
   return { status: res.status, headers: res.headers, body: (await res.json()) as { data?: any; errors?: { extensions?: Record<string, any> }[] } };
 }

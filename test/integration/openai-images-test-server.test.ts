@@ -91,7 +91,7 @@ describe('OpenAI Images test server', () => {
       const res = await fetch(`${capped.url}/v1/images/generations`, {
         method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${capped.apiKey}` }, body: JSON.stringify({ prompt: 'x', n: 3, size: '64x64', response_format: 'b64_json' }),
       });
-      expect((await res.json()).data).toHaveLength(1);
+      expect(((await res.json()) as { data: unknown[] }).data).toHaveLength(1);
     } finally {
       await capped.close();
     }

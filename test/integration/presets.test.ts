@@ -48,7 +48,7 @@ describe('presets', () => {
     const id = await presetId(u.token, 'Cinematic Video');
     const APPLY = 'mutation($id:ID!){ applyPreset(id:$id, prompt:"a fox"){ kind width height steps durationSeconds fps frames } }';
     const JOB = 'mutation($i:GenerationInput!){ createGeneration(input:$i){ kind width height steps videoFrames videoFps } }';
-    for (const tier of ['FREE', 'PRO']) {
+    for (const tier of ['FREE', 'PRO'] as const) {
       await factory.updateUser(app, u.id, { tier });
       const applied = (await gqlData<any>(app.url, APPLY, { id }, u.token)).applyPreset;
       const job = (await gqlData<any>(app.url, JOB, { i: { prompt: 'a fox', presetId: id } }, u.token)).createGeneration;

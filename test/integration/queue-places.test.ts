@@ -151,7 +151,7 @@ describe('ETAs by size', () => {
     expect(byId[running].etaSeconds).toBe(2); // 20 steps left of 1 MP
 
     const published: AtelierEvent[] = [];
-    const events: EventPublisher = { publish: async (event) => (published.push(event), {}) };
+    const events: EventPublisher = { publish: async (event) => (published.push(event), {}), publishAll: async (batch) => void published.push(...batch) };
     await publishQueuePositions({ db: app.db, events, clock: systemClock, redis: app.redis, prefix: app.config.redisPrefix });
     const at = (jobId: string) => published.findIndex((e) => 'jobId' in e && e.jobId === jobId);
     const eta = (i: number) => (published[i] as { etaMs: number }).etaMs;

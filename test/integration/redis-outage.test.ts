@@ -46,7 +46,7 @@ describe('a Redis restart', () => {
     const ready = await fetch(`${app.url}/readyz`, { signal: AbortSignal.timeout(5000) });
     expect(Date.now() - asked).toBeLessThan(3000);
     expect(ready.status).toBe(503);
-    expect((await ready.json()).reason).toMatch(/redis: .*queue: /);
+    expect(((await ready.json()) as { reason: string }).reason).toMatch(/redis: .*queue: /);
     await new Promise((r) => setTimeout(r, 3000));
     redis = await startLocalRedis(dir, { persist: true, port });
 

@@ -165,7 +165,7 @@ describe('Atelier with ATELIER_STORAGE=s3', () => {
       expect(await image.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 5 });
       const ready = await fetch(`${app.url}/readyz`);
       expect(ready.status).toBe(503);
-      expect((await ready.json()).reason).toMatch(/^storage: S3 HEAD health\/readyz-probe failed: fetch failed/);
+      expect(((await ready.json()) as { reason: string }).reason).toMatch(/^storage: S3 HEAD health\/readyz-probe failed: fetch failed/);
     } finally {
       await s3.start();
     }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
+import { GraphQLObjectType, GraphQLSchema, GraphQLString, type ExecutionArgs, type FormattedExecutionResult } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import { SEND_HIGH_WATER_BYTES, serveGraphqlWs } from '../../src/server/graphql-ws-socket';
@@ -77,9 +77,9 @@ async function start(
   // With `direct`, as the service runs it: results shared through the event log's queue (shared-execution.ts),
   // an onNext that hands a result without errors back unchanged.
   const sharing = direct
-    ? { subscribe: (args: import('graphql').ExecutionArgs) => subscribeSharingResults(args), onNext: (_ctx: unknown, _id: string, _payload: unknown, _args: unknown, result: unknown) => { direct.onNext(); return result; } }
+    ? { subscribe: (args: ExecutionArgs) => subscribeSharingResults(args), onNext: (_ctx: unknown, _id: string, _payload: unknown, _args: unknown, result: FormattedExecutionResult) => { direct.onNext(); return result; } }
     : {};
-  const served = serveGraphqlWs({ schema, context: (ctx) => ({ extra: ctx.extra }), ...sharing } as Parameters<typeof serveGraphqlWs>[0], wss, {
+  const served = serveGraphqlWs<Record<string, unknown>, Record<string, unknown>>({ schema, context: (ctx) => ({ extra: ctx.extra }), ...sharing }, wss, {
     keepAliveMs, onInternalError: (err) => reported.internal.push(err), onClientError: (err) => reported.client.push(err), extraOf,
     directResults: direct?.directResults,
   });
