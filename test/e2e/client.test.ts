@@ -146,7 +146,7 @@ describe('the client in a real browser', () => {
     const errorOf = (id: string) => page.locator(`#${id}-error`);
     const focused = () => page.evaluate(() => document.activeElement?.id);
     const flagged = async (id: string, text: string | RegExp) => {
-      await expect.poll(() => errorOf(id).textContent(), id).toMatch(text);
+      await expect.poll(() => errorOf(id).textContent(), { message: id }).toMatch(text);
       await expect(page.locator(`#${id}`).getAttribute('aria-invalid'), id).resolves.toBe('true');
       await expect(page.locator(`#${id}`).getAttribute('aria-describedby'), id).resolves.toContain(`${id}-error`);
     };

@@ -14,7 +14,7 @@ import { gql, gqlData } from '../support/graphql';
 let app: TestApp;
 let admin: factory.TestUser;
 let comfy: string;
-let onnx: { id: string; name: string };
+let onnx: { id: string; name: string; backend: string };
 
 beforeAll(async () => {
   app = await startTestApp();
@@ -22,7 +22,7 @@ beforeAll(async () => {
   comfy = await remoteModel(app, { backend: 'COMFYUI', endpoints: ['http://127.0.0.1:9'] });
   const { models } = await gqlData<any>(app.url, 'query { models { id name isDefault backend } }', {}, admin.token);
   onnx = models.find((m: { isDefault: boolean }) => m.isDefault);
-  expect(onnx.backend ?? 'ONNX').toBe('ONNX');
+  expect(onnx.backend).toBe('ONNX');
 });
 afterAll(() => app?.close());
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { TierPolicy } from '../../src/entities';
 import { PipelineError } from '../../src/gpu-worker/pipeline/errors';
 import { validateRequest } from '../../src/gpu-worker/pipeline/request';
+import { samplerKind } from '../../src/gpu-worker/pipeline/scheduler';
 import type { GenerationRequest } from '../../src/gpu-worker/pipeline/types';
 import { checkNumber, GENERATION_DEFAULTS as D, GENERATION_LIMITS as L, type NumberLimit } from '../../src/kernel/generation-parameters';
 import { AppError } from '../../src/kernel/errors';
@@ -96,9 +97,9 @@ const oneFieldOutside: fc.Arbitrary<[GenerationRequestInput, Partial<GenerationR
 
 const resolve = (input: GenerationRequestInput) => resolveGenerationParameters(input, {}, Math.random);
 
-/** What the worker receives for accepted parameters. */
+/** What the worker receives for accepted parameters (the sampler by its pipeline name, as generation-worker.ts sends it). */
 const pipelineRequest = (p: ReturnType<typeof resolve>): GenerationRequest => ({
-  ...p, negativePrompt: p.negativePrompt ?? undefined, loras: p.loras.map((l) => ({ name: l.loraId, path: `/loras/${l.loraId}`, weight: l.weight })),
+  ...p, negativePrompt: p.negativePrompt ?? undefined, sampler: p.sampler ? samplerKind(p.sampler) : undefined, loras: p.loras.map((l) => ({ name: l.loraId, path: `/loras/${l.loraId}`, weight: l.weight })),
 });
 
 /** The field a refusal names: BAD_USER_INPUT from the API, INVALID_PARAMETERS from the pipeline; undefined when accepted. */
@@ -187,7 +188,7 @@ describe('the generation limits table, as properties', () => {
     fc.assert(
       fc.property(preset, tier, (p, t) => {
         const policy = { tier: 'FREE', ...t } as TierPolicy;
-        const source: PresetDefaultsSource | null = p && { template: '{prompt}', negativePrompt: null, modelId: null, ...p };
+        const source: PresetDefaultsSource | null = p && { template: '{prompt}', negativePrompt: null, sampler: null, modelId: null, ...p };
         const params = resolveGenerationParameters({ prompt: 'a lighthouse' }, presetDefaults(source, policy), Math.random);
         expect(() => assertWithinTier(params, policy)).not.toThrow();
       }),

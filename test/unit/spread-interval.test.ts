@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { SpreadInterval } from '../../src/subscriptions/spread-interval';
-import { LiveEvents } from '../../src/subscriptions/live-events';
+import { LiveEvents, type EndsOfFinalRows } from '../../src/subscriptions/live-events';
+import { CollabSession, SessionRole } from '../../src/entities';
+import type { AccessPolicy } from '../../src/services/access';
 import { AsyncQueue } from '../../src/subscriptions/async-queue';
 
 afterEach(() => {
@@ -54,8 +56,12 @@ describe('sessionFeed presence', () => {
       onReconnected: () => undefined,
       watch: async () => () => undefined,
     };
-    const access = { assertSessionMember: async () => undefined, sessionRole: async () => 'WATCHER' };
-    const live = new LiveEvents(events as never, access as never, presence as never, { now: () => new Date() } as never);
+    const access: Pick<AccessPolicy, 'assertSessionMember' | 'sessionRole'> = {
+      assertSessionMember: async () => ({ session: Object.assign(new CollabSession(), { ownerId: randomUUID() }), role: SessionRole.WATCHER }),
+      sessionRole: async () => SessionRole.WATCHER,
+    };
+    const ends: EndsOfFinalRows = { job: async () => undefined, run: async () => undefined, finalJobs: async () => [], finalRuns: async () => [] };
+    const live = new LiveEvents(events as never, access as AccessPolicy, presence as never, { now: () => new Date() } as never, ends);
     vi.useFakeTimers();
     const feed = live.sessionFeed({ id: randomUUID() } as never, randomUUID(), null);
     await vi.waitFor(() => expect(calls).toEqual(['enter']));
