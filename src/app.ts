@@ -17,7 +17,7 @@ import { AtelierMetrics, trainingMetricsOf, workerMetricsOf } from './observabil
 import { startTracing, stopTracing } from './observability/tracing';
 import { onlineWorkers } from './observability/worker-registry';
 import { observeWorker } from './gpu-worker/worker-observability';
-import { connectRedis, queueConnection, useAtelierRedisInBullmq } from './redis/connection';
+import { connectRedis, queueConnection, useAtelierRedisInBullmq, workerConnection } from './redis/connection';
 import { logRedisErrors } from './redis/error-log';
 import { startLocalRedis, type LocalRedis } from './redis/local-server';
 import { buildAppSchema } from './schema/build';
@@ -79,7 +79,7 @@ interface Core {
   metrics: AtelierMetrics;
   db: DataSource;
   redis: Redis;
-  connection: { url: string; maxRetriesPerRequest: null };
+  connection: ReturnType<typeof workerConnection>;
   queue: GenerationQueue;
   events: EventLog;
   storage: ReturnType<typeof createArtifactStorage>;
@@ -142,7 +142,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   logRedisErrors(redis, logger, 'redis commands error');
   logRedisErrors(subscriber, logger, 'redis events error');
   useAtelierRedisInBullmq();
-  const connection = { url: redisUrl, maxRetriesPerRequest: null };
+  const connection = workerConnection(redisUrl);
   const queue = createGenerationQueue(queueConnection(redisUrl), config.redisPrefix);
   cleanups.push(() => queue.close());
   const trainingQueue = createTrainingQueue(queueConnection(redisUrl), config.redisPrefix);

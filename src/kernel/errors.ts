@@ -131,9 +131,10 @@ const PG_OUTAGE_STATES = /^(08|57P0[123]$|53300$)/;
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
 /**
  * Messages of pg, the pg pool and ioredis when their server is unreachable (they carry no code);
- * ioredis's `Command timed out` is a Redis that is reachable but does not answer (docs/operations.md).
+ * ioredis's `Command timed out` is a Redis that is reachable but does not answer, and its `Socket timeout`
+ * a connection it gave up on for that (docs/operations.md).
  */
-const OUTAGE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|not queryable|Connection is closed|max retries per request|Stream isn't writeable|connection timeout|^Command timed out$/i;
+const OUTAGE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|not queryable|Connection is closed|max retries per request|Stream isn't writeable|connection timeout|^Command timed out$|^Socket timeout\. Expecting data/i;
 
 /**
  * True when `error` says PostgreSQL or Redis is unreachable (a transient

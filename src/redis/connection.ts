@@ -3,7 +3,7 @@ import { Command, Redis, type RedisOptions } from 'ioredis';
 import { closeHandler } from 'ioredis/built/redis/event_handler';
 
 /**
- * ioredis, with one fix: `disconnect()` on a client that is waiting to
+ * ioredis, with fixes. `disconnect()` on a client that is waiting to
  * reconnect (status `reconnecting`: the server went away, no socket, a retry
  * timer pending) clears the timer and nothing else, so the client never
  * reaches `end` and never emits it (ioredis 5.11 and 6.0). BullMQ's
@@ -15,6 +15,27 @@ import { closeHandler } from 'ioredis/built/redis/event_handler';
  * closed.".
  */
 export class AtelierRedis extends Redis {
+  constructor(target: string | RedisOptions, options: RedisOptions = {}) {
+    if (typeof target === 'string') super(target, options);
+    else super(target);
+    this.on('close', () => this.forgetSocketTimeout());
+  }
+
+  /**
+   * ioredis keeps the `socketTimeout` timer of a connection that closed for
+   * another reason (Redis restarted with a command in flight) and, when it
+   * fires, destroys whatever socket the client has then: the healthy one of
+   * the reconnection, whose commands it would send again (ioredis 5.11).
+   * Once a connection has closed, its timer has nothing left to watch; the
+   * next command on the new connection arms a new one (docs/operations.md,
+   * "Outages of PostgreSQL or Redis").
+   */
+  private forgetSocketTimeout(): void {
+    const client = this as unknown as { socketTimeoutTimer?: NodeJS.Timeout };
+    clearTimeout(client.socketTimeoutTimer);
+    client.socketTimeoutTimer = undefined;
+  }
+
   override disconnect(reconnect = false): void {
     const waitingToReconnect = !reconnect && this.status === 'reconnecting';
     super.disconnect(reconnect);
@@ -76,6 +97,28 @@ export const REDIS_COMMAND_TIMEOUT_MS = 3000;
 export const REDIS_KEEP_ALIVE_MS = 10_000;
 
 /**
+ * How long a connection with a command waiting may receive nothing before
+ * its socket is destroyed and a new one made (ioredis's `socketTimeout`).
+ * A command timeout fails one command and leaves the connection; a network
+ * partition that never closes it (a proxy, a NAT or a failover in between)
+ * would leave every later command timing out on it too, and TCP keep-alive
+ * does not notice while something in between still answers the probes.
+ * Twice the command timeout: a Redis that sends nothing for that long is not
+ * slow, and a late answer to a timed out command still arrives on its own
+ * connection (docs/operations.md, "Outages of PostgreSQL or Redis").
+ */
+export const REDIS_SOCKET_TIMEOUT_MS = 2 * REDIS_COMMAND_TIMEOUT_MS;
+
+/**
+ * BullMQ's workers' `socketTimeout`. A worker's blocking connection is a copy
+ * of its options (BullMQ copies them), and its BZPOPMIN receives nothing for
+ * up to 10 s by design (BullMQ's longest block; 5 s when the queue is empty),
+ * so the timeout is well above that; BullMQ itself gives up on a BZPOPMIN 1 s
+ * past its block.
+ */
+export const REDIS_WORKER_SOCKET_TIMEOUT_MS = 15_000;
+
+/**
  * Makes BullMQ build its connections (queues, workers, their blocking
  * clients) as AtelierRedis; BullMQ still owns and closes them. Called before
  * any queue or worker is made; idempotent.
@@ -91,19 +134,31 @@ export function useAtelierRedisInBullmq(): void {
  * Connection options for BullMQ queues (submitting, cancelling, counting):
  * they block on nothing, so they fail fast like the command client, and a
  * `queue.add` during an outage is the caller's 503, not a request that waits
- * for Redis to come back. Workers and queue-event readers block and keep
- * `maxRetriesPerRequest: null` with no timeout.
+ * for Redis to come back. Workers block and keep `maxRetriesPerRequest:
+ * null` with no command timeout ({@link workerConnection}).
  */
-export function queueConnection(url: string): { url: string; maxRetriesPerRequest: number; commandTimeout: number; keepAlive: number } {
-  return { url, maxRetriesPerRequest: 3, commandTimeout: REDIS_COMMAND_TIMEOUT_MS, keepAlive: REDIS_KEEP_ALIVE_MS };
+export function queueConnection(url: string): { url: string; maxRetriesPerRequest: number; commandTimeout: number; socketTimeout: number; keepAlive: number } {
+  return { url, maxRetriesPerRequest: 3, commandTimeout: REDIS_COMMAND_TIMEOUT_MS, socketTimeout: REDIS_SOCKET_TIMEOUT_MS, keepAlive: REDIS_KEEP_ALIVE_MS };
+}
+
+/**
+ * Connection options for BullMQ workers (and the queues that share them):
+ * `maxRetriesPerRequest: null` as BullMQ requires, no command timeout, and a
+ * socket timeout longer than their blocking commands wait
+ * ({@link REDIS_WORKER_SOCKET_TIMEOUT_MS}).
+ */
+export function workerConnection(url: string): { url: string; maxRetriesPerRequest: null; socketTimeout: number } {
+  return { url, maxRetriesPerRequest: null, socketTimeout: REDIS_WORKER_SOCKET_TIMEOUT_MS };
 }
 
 /**
  * Opens an ioredis client. BullMQ needs `maxRetriesPerRequest: null` on the
  * connections its workers block on; commands elsewhere fail fast instead:
  * after 3 reconnection attempts while Redis refuses connections, and after
- * {@link REDIS_COMMAND_TIMEOUT_MS} while it does not answer (a blocking
- * client gets no timeout; subscribe commands are never timed).
+ * {@link REDIS_COMMAND_TIMEOUT_MS} while it does not answer; a connection
+ * that gets nothing for {@link REDIS_SOCKET_TIMEOUT_MS} while a command waits
+ * is replaced (a blocking client gets neither timeout: how long it blocks is
+ * its caller's; subscribe commands are never timed).
  * `autoPipelining` sends the commands issued in one tick of the event loop
  * (concurrent requests, a job's events) in one socket write: on this kind of
  * machine a write that wakes Redis costs more CPU than the command
@@ -115,7 +170,7 @@ export function connectRedis(url: string, options: { blocking?: boolean; name?: 
     connectionName: options.name,
     enableAutoPipelining: options.autoPipelining ?? false,
     maxRetriesPerRequest: options.blocking ? null : 3,
-    ...(options.blocking ? {} : { commandTimeout: REDIS_COMMAND_TIMEOUT_MS }),
+    ...(options.blocking ? {} : { commandTimeout: REDIS_COMMAND_TIMEOUT_MS, socketTimeout: REDIS_SOCKET_TIMEOUT_MS }),
     keepAlive: REDIS_KEEP_ALIVE_MS,
     enableReadyCheck: true,
     lazyConnect: false,

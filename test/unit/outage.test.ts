@@ -21,6 +21,8 @@ describe('isServiceOutage', () => {
       new Error('Connection is closed.'),
       // ioredis's commandTimeout: a Redis that is reachable but does not answer.
       new Error('Command timed out'),
+      // ioredis's socketTimeout: a connection that got nothing while a command waited, destroyed.
+      new Error("Socket timeout. Expecting data, but didn't receive any in 6000ms."),
       new GraphQLError('wrapped', { originalError: refused() }),
       serviceUnavailable(),
       // A compose service's host name while its container is recreated.
