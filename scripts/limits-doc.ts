@@ -92,7 +92,7 @@ asks for too much, or, for jobs queued or running, the \`scope\` of the count.
 | seconds of video per UTC day | \`field: "durationSeconds"\`, with \`remaining\` | seconds until 00:00 UTC |
 | batches per rolling hour | \`field: "batch"\` | until the oldest batch of the hour leaves it (null when the tier allows none) |
 | jobs queued or running at once | \`scope: "USER"\` (a batch: also \`field: "batch"\`) | until the first of your running jobs is expected to end (its \`etaSeconds\`); null while all of yours wait in line (when they end depends on what runs ahead of them), before their model has finished a job, or when a batch is larger than the tier allows |
-| jobs queued or running across the service | \`scope: "SERVICE"\` | 60 |
+| jobs queued or running across the service | \`scope: "SERVICE"\` (a batch: also \`field: "batch"\`) | until as many of the service's running jobs (anyone's) as the request needs slots are expected to end (each its \`etaSeconds\`; one for a job), at most \`ATELIER_JOB_TIMEOUT_SECONDS\` (a running job has ended by then, failed as \`TIMEOUT\` if not done); 60 while nothing runs whose model has finished a job, or when a batch needs more slots than jobs run; null when a batch is larger than the cap |
 | active API keys per account | \`field: "name"\` | null: revoke a key to make room |
 
 A refusal that is the whole answer and names a wait is HTTP 429 with the same
@@ -100,6 +100,9 @@ number in \`Retry-After\`: the SDK, the CLI and the MCP server wait that long
 and try again when it is 60 s or less, and hand a longer one to the caller.
 One with null keeps HTTP 200 and is not retried. A slot for jobs at once is a count, freed when one of your jobs
 ends, whenever that is: watch them (\`jobUpdated\`) or \`usage { openJobs }\`.
+The waits for jobs at once are counted only when a request is refused (one
+query of the running jobs, on the index on status, and their models' step
+costs): an admission is the one script it was.
 
 ## Every generation, whatever the tier
 

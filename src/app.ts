@@ -174,7 +174,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
     webhookTargets: { requireHttps: config.nodeEnv === 'production', allowedNetworks: config.webhookAllowedNetworks },
     credentialKey: config.credentialKey,
     serviceLimits: {
-      maxQueuedJobs: config.maxQueuedJobs,
+      maxQueuedJobs: config.maxQueuedJobs, jobTimeoutSeconds: config.jobTimeoutSeconds,
       adminRateLimits: { requestsPerMinute: config.adminRequestsPerMinute, generationsPerMinute: config.adminGenerationsPerMinute },
     },
   });

@@ -4,7 +4,7 @@ import { DataSource, In } from 'typeorm';
 import { Job, JobKind, OPEN_JOB_STATUSES, Role, TierPolicy, UsageRecord, type Tier, type User } from '../entities';
 import { AppError } from '../kernel/errors';
 import { nextUtcMidnight, utcDay, type Clock } from '../kernel/clock';
-import { batchesPerHourRefusal, dailyRefusal, openJobsRefusal, type QuotaAsk } from './quota-refusals';
+import { batchesPerHourRefusal, dailyRefusal, openJobsRefusal, serviceJobsRefusal, type QuotaAsk } from './quota-refusals';
 import { checkPolicyValue, TIER_POLICY_BOUNDS, UNLIMITED, UNLIMITED_FIELDS, type EditablePolicyField } from './tier-policy-bounds';
 
 /*
@@ -16,7 +16,9 @@ import { checkPolicyValue, TIER_POLICY_BOUNDS, UNLIMITED, UNLIMITED_FIELDS, type
  * idempotent and a crash that leaves a ghost id is repaired by `reconcile`,
  * which compares the set with the jobs table. The daily counter is a cache of
  * usage_records, rebuilt from the table when Redis lost it (the script
- * answers {0, 0} then, so a normal admission is one round trip).
+ * answers {0, 0} then, so a normal admission is one round trip). A refusal
+ * past the service's cap answers how many jobs are open across the service,
+ * the slots that must free before the job fits (quota-refusals.ts).
  */
 const ADMIT_SCRIPT = new RedisScript<number[]>('atelierQuotaAdmit', 3, `
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {1, 0} end
@@ -27,7 +29,8 @@ local used = tonumber(redis.call('GET', KEYS[2]) or '0')
 local dayLimit = tonumber(ARGV[4])
 if dayLimit >= 0 and used + tonumber(ARGV[3]) > dayLimit then return {0, 2, used} end
 local cap = tonumber(ARGV[6])
-if cap > 0 and redis.call('ZCARD', KEYS[3]) >= cap then return {0, 3, cap} end
+local all = cap > 0 and redis.call('ZCARD', KEYS[3]) or 0
+if cap > 0 and all >= cap then return {0, 3, all} end
 redis.call('ZADD', KEYS[1], ARGV[5], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
 redis.call('INCRBY', KEYS[2], ARGV[3])
@@ -53,7 +56,8 @@ local used = tonumber(redis.call('GET', KEYS[2]) or '0')
 local dayLimit = tonumber(ARGV[4])
 if dayLimit >= 0 and used + tonumber(ARGV[3]) > dayLimit then return {0, 2, used} end
 local cap = tonumber(ARGV[5])
-if cap > 0 and redis.call('ZCARD', KEYS[3]) + n > cap then return {0, 3, cap} end
+local all = cap > 0 and redis.call('ZCARD', KEYS[3]) or 0
+if cap > 0 and all + n > cap then return {0, 3, all} end
 local hourly = tonumber(ARGV[6])
 local inHour = redis.call('ZCARD', KEYS[4])
 if inHour >= hourly then
@@ -102,6 +106,8 @@ export interface UsageSnapshot {
 export interface ServiceLimits {
   /** Jobs queued or running across all users at once (0 = no cap): past it, submissions are refused. */
   maxQueuedJobs: number;
+  /** How long a job may run before it fails as TIMEOUT (ATELIER_JOB_TIMEOUT_SECONDS): the longest wait a refusal past the cap names. */
+  jobTimeoutSeconds: number;
   /** What admins get instead of their tier's rate limits. */
   adminRateLimits: RateLimits;
 }
@@ -124,7 +130,7 @@ export class QuotaService {
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly clock: Clock,
-    private readonly limits: ServiceLimits = { maxQueuedJobs: 0, adminRateLimits: { requestsPerMinute: 10_000, generationsPerMinute: 1000 } },
+    private readonly limits: ServiceLimits = { maxQueuedJobs: 0, jobTimeoutSeconds: 600, adminRateLimits: { requestsPerMinute: 10_000, generationsPerMinute: 1000 } },
   ) {}
 
   /**
@@ -238,13 +244,11 @@ export class QuotaService {
 
   /** The QUOTA_EXCEEDED error for an admission script's refusal [0, reason, value, …] (quota-refusals.ts). */
   private async refusal(result: number[], userId: string, policy: TierPolicy, now: Date, ask: QuotaAsk): Promise<AppError> {
+    const sources = { db: this.db, redis: this.redis, prefix: this.prefix };
     switch (result[1]) {
       case 0: return new AppError('INTERNAL', 'The daily quota counter could not be rebuilt in Redis');
-      case 1: return openJobsRefusal({ db: this.db, redis: this.redis, prefix: this.prefix }, userId, policy, result[2], ask);
-      case 3:
-        return new AppError('QUOTA_EXCEEDED',
-          `The service is at capacity: ${this.limits.maxQueuedJobs} jobs are queued or running across all users; try again in a minute`,
-          { limit: this.limits.maxQueuedJobs, retryAfterSeconds: 60, scope: 'SERVICE' });
+      case 1: return openJobsRefusal(sources, userId, policy, result[2], ask);
+      case 3: return serviceJobsRefusal(sources, this.limits, result[2], ask);
       case 4: return batchesPerHourRefusal(policy, result[3], now);
       default: return dailyRefusal(policy, result[2], ask, now);
     }

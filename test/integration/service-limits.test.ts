@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordStepCost } from '../../src/services/queue-positions';
 import { gql, gqlData, signUp } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 
@@ -6,7 +7,9 @@ import { startTestApp, type TestApp } from '../support/app';
 let app: TestApp;
 let root: string;
 const CREATE = 'mutation($input: GenerationInput!) { createGeneration(input: $input) { id } }';
+const BATCH = 'mutation($input: BatchInput!) { createBatch(input: $input) { id } }';
 const job = (i: number) => ({ input: { prompt: `capacity ${i}`, width: 64, height: 64, steps: 2 } });
+const batch = (size: number) => ({ input: { prompts: Array.from({ length: size }, (_, i) => `batch ${i}`), width: 64, height: 64, steps: 2 } });
 
 beforeAll(async () => {
   app = await startTestApp({
@@ -21,6 +24,13 @@ async function user(role: 'EDITOR' | 'ADMIN', tier: 'FREE' | 'ENTERPRISE'): Prom
   const u = await signUp(app.url, role.toLowerCase());
   await app.db.query('UPDATE users SET role = $1, tier = $2 WHERE id = $3', [role, tier, u.id]);
   return u;
+}
+
+/** Ends every open job and gives its slots back: the next test starts with the service empty. */
+async function emptyTheService(): Promise<void> {
+  const open = await app.db.query(`SELECT id, owner_id AS owner FROM jobs WHERE status IN ('PENDING', 'PROCESSING')`);
+  for (const row of open) await app.services.quotas.release(row.owner, row.id, new Date(), 0);
+  await app.db.query(`UPDATE jobs SET status = 'CANCELLED' WHERE status IN ('PENDING', 'PROCESSING')`);
 }
 
 const codes = (results: { errors?: { extensions?: Record<string, any> }[] }[]) => results.map((r) => r.errors?.[0]?.extensions ?? null);
@@ -42,10 +52,7 @@ describe('admins and tier rate limits', () => {
       expect(more.every((e) => e?.code === 'RATE_LIMITED' && e.limit === 40)).toBe(true);
     } finally {
       await gqlData(app.url, 'mutation { updateTierPolicy(tier: FREE, input: { requestsPerMinute: 300, generationsPerMinute: 20, maxOpenJobs: 2 }) { tier } }', {}, root);
-      // Give the cluster-wide slots back for the next test.
-      const open = await app.db.query(`SELECT j.id, u.id AS owner FROM jobs j JOIN users u ON u.id = j.owner_id WHERE j.status = 'PENDING'`);
-      for (const row of open) await app.services.quotas.release(row.owner, row.id, new Date(), 0);
-      await app.db.query(`UPDATE jobs SET status = 'CANCELLED' WHERE status = 'PENDING'`);
+      await emptyTheService();
     }
   });
 });
@@ -70,5 +77,54 @@ describe('the cluster-wide cap on queued jobs', () => {
     await gqlData(app.url, 'mutation($id:ID!){ cancelJob(id:$id) { status } }', { id: admitted[0] }, submissions[first].by.token);
     expect((await gql(app.url, CREATE, job(99), users[0].token)).errors).toBeUndefined();
     expect((await gql(app.url, CREATE, job(100), users[1].token)).errors?.[0].extensions?.scope).toBe('SERVICE');
+  });
+
+  it('names when enough running jobs, anyone\'s, are expected to end (at most the job timeout); 60 s while nothing says', async () => {
+    await emptyTheService();
+    const [a, b, caller] = [await user('EDITOR', 'ENTERPRISE'), await user('EDITOR', 'ENTERPRISE'), await user('EDITOR', 'ENTERPRISE')];
+    const ids: string[] = [];
+    for (const [i, by] of [a, a, b, b, b].entries()) ids.push((await gqlData<any>(app.url, CREATE, job(200 + i), by.token)).createGeneration.id);
+    const refusal = async (query: string, variables: Record<string, unknown>) => {
+      const res = await gql<any>(app.url, query, variables, caller.token);
+      return { extensions: res.errors?.[0].extensions, message: res.errors?.[0].message, status: res.status, retryAfter: res.headers.get('retry-after') };
+    };
+    const one = () => refusal(CREATE, job(300));
+
+    // No model has a step cost yet, nothing runs: the old minute.
+    expect(await one()).toEqual({
+      extensions: { code: 'QUOTA_EXCEEDED', scope: 'SERVICE', limit: 5, retryAfterSeconds: 60 },
+      message: 'The service is at capacity: 5 jobs are queued or running across all users; try again in a minute',
+      status: 429, retryAfter: '60',
+    });
+    // Step costs known (15 s a step), but all five wait in line: still nothing says when one ends.
+    const [{ model_id: modelId }] = await app.db.query('SELECT model_id FROM jobs WHERE id = $1', [ids[0]]);
+    await recordStepCost(app.redis, app.config.redisPrefix, { modelId, kind: 'IMAGE', width: 64, height: 64, steps: 2, count: 1, videoFrames: null } as any, 30_000);
+    expect((await one()).extensions?.retryAfterSeconds).toBe(60);
+
+    // Workers took a's first job (half done) and b's first (just started): a slot frees when a's ends.
+    await app.db.query(`UPDATE jobs SET status = 'PROCESSING', step = 1, started_at = now() WHERE id = $1`, [ids[0]]);
+    await app.db.query(`UPDATE jobs SET status = 'PROCESSING', step = 0, started_at = now() WHERE id = $1`, [ids[2]]);
+    const eta = (await gqlData<any>(app.url, 'query($id: ID!) { job(id: $id) { etaSeconds } }', { id: ids[0] }, a.token)).job.etaSeconds;
+    expect(eta).toBe(15);
+    expect(await one()).toEqual({
+      extensions: { code: 'QUOTA_EXCEEDED', scope: 'SERVICE', limit: 5, retryAfterSeconds: eta },
+      message: 'The service is at capacity: 5 jobs are queued or running across all users; try again in 15 s',
+      status: 429, retryAfter: '15',
+    });
+    // A batch of two needs both running jobs to end: b's, 2 steps at 15 s.
+    const service = { code: 'QUOTA_EXCEEDED', scope: 'SERVICE', field: 'batch', limit: 5 };
+    expect(await refusal(BATCH, batch(2))).toMatchObject({ extensions: { ...service, retryAfterSeconds: 30 }, status: 429, retryAfter: '30' });
+    // Three: only two run, so nothing says when the third slot frees.
+    expect((await refusal(BATCH, batch(3))).extensions).toEqual({ ...service, retryAfterSeconds: 60 });
+    // b's job is long (150 steps: 37.5 minutes), but a running job fails as TIMEOUT after ATELIER_JOB_TIMEOUT_SECONDS (600).
+    await app.db.query('UPDATE jobs SET steps = 150 WHERE id = $1', [ids[2]]);
+    expect(await refusal(BATCH, batch(2))).toMatchObject({ extensions: { ...service, retryAfterSeconds: 600 }, retryAfter: '600' });
+    // More jobs than the service ever takes at once: waiting cannot help.
+    expect(await refusal(BATCH, batch(6))).toEqual({
+      extensions: { ...service, retryAfterSeconds: null },
+      message: 'This batch needs 6 job slots but the service takes at most 5 jobs at once; split it into smaller batches',
+      status: 200, retryAfter: null,
+    });
+    await emptyTheService();
   });
 });
