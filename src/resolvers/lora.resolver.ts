@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'ty
 import { AiModel, JobLora, Lora, LoraVisibility, Tier, TrainingRun } from '../entities';
 import { LoraVersionMetrics } from './training.types';
 import { viewerOf, type AppContext } from './context';
-import { loraListedFor, loraUsableBy } from '../services/access-rules';
+import { loraListedFor, loraTrainingDataShownTo, loraUsableBy } from '../services/access-rules';
 import { LoraInput } from './lora.types';
 import { ViewerDependent } from './viewer-dependent';
 
@@ -50,9 +50,17 @@ export class LoraResolver {
     return ctx.loaders.model.load(lora.baseModelId);
   }
 
-  @FieldResolver(() => LoraVersionMetrics, { nullable: true, description: 'How this version was trained (configuration, dataset hash, loss); null for uploaded LoRAs.' })
-  metrics(@Root() lora: Lora): LoraVersionMetrics | null {
-    return lora.metrics && { ...lora.metrics, evaluationCurve: lora.metrics.evaluationCurve ?? [] };
+  @ViewerDependent()
+  @FieldResolver(() => LoraVersionMetrics, {
+    nullable: true,
+    description: 'How this version was trained (configuration, dataset hash, loss); null for uploaded LoRAs. To others than its owner and admins, what names the data it was trained on is null: config.samplePrompts, config.seed, datasetHash.',
+  })
+  metrics(@Root() lora: Lora, @Ctx() ctx: AppContext): LoraVersionMetrics | null {
+    if (!lora.metrics) return null;
+    const metrics = { ...lora.metrics, evaluationCurve: lora.metrics.evaluationCurve ?? [] };
+    if (loraTrainingDataShownTo(lora, ctx.viewer?.user ?? null)) return metrics;
+    // The seed too: with it, the configuration and the file's public sha256, retraining a guessed dataset would confirm it.
+    return { ...metrics, datasetHash: null, config: { ...metrics.config, samplePrompts: null, seed: null } };
   }
 
   @ViewerDependent()

@@ -100,9 +100,9 @@ export class TrainingConfigView {
   @Field(() => Int, { description: 'Optimizer steps.' }) steps: number;
   @Field(() => Int, { description: 'Images per step.' }) batchSize: number;
   @Field(() => Int, { description: 'Training resolution.' }) resolution: number;
-  @Field(() => Int, { description: 'Seed.' }) seed: number;
+  @Field(() => Int, { nullable: true, description: 'Seed (null in a LoRA\'s `metrics` to others than its owner and admins: docs/security.md, "Private LoRAs").' }) seed: number | null;
   @Field(() => Int, { description: 'Checkpoint every N steps.' }) saveEvery: number;
-  @Field(() => [String], { description: 'Sample prompts.' }) samplePrompts: string[];
+  @Field(() => [String], { nullable: true, description: 'Sample prompts (null in a LoRA\'s `metrics` to others than its owner and admins: docs/security.md, "Private LoRAs").' }) samplePrompts: string[] | null;
   @Field(() => Int, { nullable: true, description: 'Lowest noise timestep trained on (null: all).' }) minTimestep?: number | null;
   @Field(() => Float, { nullable: true, description: 'Min-SNR-gamma loss weighting (null: unweighted).' }) minSnrGamma?: number | null;
 }
@@ -116,7 +116,7 @@ export class LossPoint {
 @ObjectType({ description: 'How a trained LoRA version was made.' })
 export class LoraVersionMetrics {
   @Field(() => TrainingConfigView, { description: 'The training configuration.' }) config: TrainingConfigView;
-  @Field(() => String, { description: 'SHA-256 over the images and captions trained on.' }) datasetHash: string;
+  @Field(() => String, { nullable: true, description: 'SHA-256 over the images and captions trained on (null in a LoRA\'s `metrics` to others than its owner and admins: docs/security.md, "Private LoRAs").' }) datasetHash: string | null;
   @Field(() => Float, { description: 'The base model\'s evaluation loss (the first point of evaluationCurve); a trainer without evaluations: its first step\'s loss.' })
   initialLoss: number;
 

@@ -207,6 +207,15 @@ export function loraListedWhere(alias: string, user: Subject): Brackets {
   });
 }
 
+/**
+ * Whether `viewer` reads what a trained LoRA's `metrics` tell of the data it was trained on (the run's
+ * sample prompts, seed and dataset hash): who sees its training run, its owner and admins. Anyone else a
+ * PUBLIC one is listed to reads the rest, as a model card shows it (docs/security.md, "Private LoRAs").
+ */
+export function loraTrainingDataShownTo(lora: Pick<Lora, 'ownerId'>, viewer: Subject | null): boolean {
+  return viewer !== null && trainingRunVisibleTo(lora, viewer);
+}
+
 /** Whether a LoRA's visibility lets `user` apply it: PUBLIC anyone, PRIVATE only its owner (an admin sees it, but does not generate with someone's private work). */
 export function loraOpenTo(lora: Pick<Lora, 'ownerId' | 'visibility'>, user: Pick<User, 'id'>): boolean {
   return lora.visibility === LoraVisibility.PUBLIC || lora.ownerId === user.id;

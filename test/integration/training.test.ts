@@ -191,6 +191,16 @@ describe('a training run', () => {
     expect(await loraIds(admin.token)).toContain(done.loraId);
     const USE = 'mutation($l:ID!){ createGeneration(input:{ prompt:"x", width:64, height:64, steps:1, loras:[{ loraId:$l, weight:1 }] }){ id } }';
     expect((await gql(app.url, USE, { l: done.loraId }, other.token)).errors?.[0]).toMatchObject({ message: 'LoRA not found', extensions: { code: 'BAD_USER_INPUT', field: 'loras[0].loraId' } });
+
+    // Published, its metrics show others what a model card shows, but not the run's sample prompts, seed or dataset hash; its owner and admins read them all.
+    await gqlData(app.url, 'mutation($l:ID!){ setLoraVisibility(id:$l, visibility:PUBLIC){ id } }', { l: done.loraId }, u.token);
+    const METRICS = `{ loras { id metrics { datasetHash initialLoss finalLoss lossCurve { step loss } evaluationCurve { step loss }
+      config { rank alpha learningRate steps batchSize resolution seed saveEvery samplePrompts minTimestep minSnrGamma } } } }`;
+    const metricsAs = async (token: string) => (await gqlData<any>(app.url, METRICS, {}, token)).loras.find((l: any) => l.id === done.loraId).metrics;
+    const full = await metricsAs(u.token);
+    expect(full).toMatchObject({ datasetHash: read.datasetHash, config: { steps: 30, rank: 4, learningRate: 0.02, seed: 7, samplePrompts: ['a teal texture'] } });
+    expect(await metricsAs(admin.token)).toEqual(full);
+    expect(await metricsAs(other.token)).toEqual({ ...full, datasetHash: null, config: { ...full.config, seed: null, samplePrompts: null } });
   }, 180_000);
 
   it('cancel stops at the next step and keeps the last checkpoint downloadable; no LoRA', async () => {

@@ -1002,7 +1002,7 @@ export type TrainingRunQueryVariables = Exact<{
 }>;
 
 
-export type TrainingRunQuery = { trainingRun: { id: string, loraName: string, status: TrainingStatus, step: number, totalSteps: number, checkpointUrl: string | null, config: { steps: number, rank: number, learningRate: number, samplePrompts: Array<string> }, samples: Array<{ step: number, samples: Array<{ prompt: string, url: string }> }>, lora: { id: string, name: string, version: number, metrics: { finalLoss: number, lossCurve: Array<{ step: number, loss: number }>, evaluationCurve: Array<{ step: number, loss: number }> } | null } | null } };
+export type TrainingRunQuery = { trainingRun: { id: string, loraName: string, status: TrainingStatus, step: number, totalSteps: number, checkpointUrl: string | null, config: { steps: number, rank: number, learningRate: number, samplePrompts: Array<string> | null }, samples: Array<{ step: number, samples: Array<{ prompt: string, url: string }> }>, lora: { id: string, name: string, version: number, metrics: { finalLoss: number, lossCurve: Array<{ step: number, loss: number }>, evaluationCurve: Array<{ step: number, loss: number }> } | null } | null } };
 
 export type TrainingUpdatedSubscriptionVariables = Exact<{
   runId: string | number;
