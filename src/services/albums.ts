@@ -1,15 +1,13 @@
-import { Brackets, DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { Album, AlbumImage, AlbumRemoval, AlbumShare, type User } from '../entities';
 import { badInput, forbidden, notFound, nullIfNotFound } from '../kernel/errors';
-import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import { albumAccessWith, albumListedWhere, albumRoleAllows, type AlbumAccessRole, type AlbumNeed } from './access-rules';
 import type { Clock } from '../kernel/clock';
 import { assertUuid } from '../kernel/ids';
 import { assertImageIds, assertImagesAddable } from './image-access';
 import type { Page } from './job-queries';
+import { pageNewestFirst } from './keyset-page';
 import { isBlank } from '../kernel/visible-text';
-
-const encodeCursor = (a: Album): string => encodeKeysetCursor('albums', a.createdAt, a.id);
 
 function albumName(raw: string): string {
   const name = raw.trim();
@@ -75,19 +73,9 @@ export class AlbumService {
   }
 
   /** Albums I own or that are shared with me, newest first. */
-  async list(user: User, first = 20, after?: string | null): Promise<Page<Album>> {
-    if (!Number.isInteger(first) || first < 1 || first > 100) throw badInput('first', 'first must be from 1 to 100');
-    const qb = this.db.getRepository(Album).createQueryBuilder('a')
-      .where(albumListedWhere('a', user.id));
-    if (after) {
-      const c = decodeKeysetCursor('albums', after);
-      qb.andWhere(new Brackets((w) => {
-        w.where('a.createdAt < :cAt', { cAt: c.at }).orWhere('(a.createdAt = :cAt AND a.id < :cId)', { cAt: c.at, cId: c.id });
-      }));
-    }
-    const rows = await qb.orderBy('a.createdAt', 'DESC').addOrderBy('a.id', 'DESC').take(first + 1).getMany();
-    const nodes = rows.slice(0, first);
-    return { nodes, cursors: nodes.map(encodeCursor), hasNextPage: rows.length > first };
+  list(user: User, first = 20, after?: string | null): Promise<Page<Album>> {
+    const qb = this.db.getRepository(Album).createQueryBuilder('a').where(albumListedWhere('a', user.id));
+    return pageNewestFirst('albums', qb, 'id', first, after);
   }
 
   /**

@@ -8,6 +8,7 @@ import { clientNetworkOf } from '../kernel/client-network';
 import { assertUuid } from '../kernel/ids';
 import { cursorPayload, encodeCursor } from '../kernel/paging';
 import type { Page } from './job-queries';
+import { assertPageSize } from './keyset-page';
 
 /** Where a request came from, as recorded with security events. */
 export interface RequestOrigin {
@@ -197,7 +198,7 @@ export class AuditLog {
 
   /** Newest first, `first` (1..100) per page. */
   async list(filter: AuditFilter, first = 50, after?: string | null): Promise<Page<AuditEvent>> {
-    if (!Number.isInteger(first) || first < 1 || first > 100) throw badInput('first', 'first must be from 1 to 100');
+    assertPageSize(first);
     const qb = this.db.getRepository(AuditEvent).createQueryBuilder('e');
     if (filter.kinds?.length) qb.andWhere('e.kind IN (:...kinds)', { kinds: filter.kinds });
     if (filter.userId) {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { Brackets, DataSource, In, IsNull, MoreThan } from 'typeorm';
+import { DataSource, In, IsNull, MoreThan } from 'typeorm';
 import { Batch, BatchStatus, Job, OPEN_JOB_STATUSES, Preset, type User } from '../entities';
-import { badInput, stateConflict } from '../kernel/errors';
-import { decodeKeysetCursor, decodePositionCursor, encodeKeysetCursor, encodePositionCursor } from '../kernel/paging';
+import { stateConflict } from '../kernel/errors';
+import { decodePositionCursor, encodePositionCursor } from '../kernel/paging';
 import type { Logger } from '../observability/logger';
 import type { AccessPolicy } from './access';
 import type { Viewer } from './auth';
@@ -14,6 +14,7 @@ import { IdempotencyKeys } from './idempotency';
 import type { JobLifecycle } from './job-lifecycle';
 import type { JobQueries, Page } from './job-queries';
 import { randomFraction, type JobService } from './jobs';
+import { assertPageSize, pageNewestFirst } from './keyset-page';
 import type { QuotaService } from './quotas';
 import type { RateLimiter } from './rate-limits';
 import { rateSubjects } from './request-gate';
@@ -34,10 +35,6 @@ export interface BatchServiceDeps {
   progress: BatchProgress;
   clock: Clock;
   logger: Logger;
-}
-
-function checkFirst(first: number): void {
-  if (!Number.isInteger(first) || first < 1 || first > 100) throw badInput('first', 'first must be from 1 to 100');
 }
 
 /** Batches: many jobs submitted, admitted, tracked and cancelled as one (docs/batches.md). */
@@ -130,23 +127,14 @@ export class BatchService {
   }
 
   /** The caller's batches, newest first. */
-  async list(user: User, first = 20, after?: string | null): Promise<Page<Batch>> {
-    checkFirst(first);
+  list(user: User, first = 20, after?: string | null): Promise<Page<Batch>> {
     const qb = this.deps.db.getRepository(Batch).createQueryBuilder('b').where('b.ownerId = :ownerId', { ownerId: user.id });
-    if (after) {
-      const cursor = decodeKeysetCursor('batches', after);
-      qb.andWhere(new Brackets((w) => {
-        w.where('b.createdAt < :cAt', { cAt: cursor.at }).orWhere('(b.createdAt = :cAt AND b.id < :cId)', { cAt: cursor.at, cId: cursor.id });
-      }));
-    }
-    const rows = await qb.orderBy('b.createdAt', 'DESC').addOrderBy('b.id', 'DESC').take(first + 1).getMany();
-    const nodes = rows.slice(0, first);
-    return { nodes, cursors: nodes.map((b) => encodeKeysetCursor('batches', b.createdAt, b.id)), hasNextPage: rows.length > first };
+    return pageNewestFirst('batches', qb, 'id', first, after);
   }
 
   /** A batch's jobs in batch order (a matrix row by row). */
   async jobsOf(batch: Batch, first = 20, after?: string | null): Promise<Page<Job>> {
-    checkFirst(first);
+    assertPageSize(first);
     const from = after ? decodePositionCursor('Batch.jobs', after) : -1;
     const rows = await this.deps.db.getRepository(Job).find({
       where: { batchId: batch.id, batchIndex: MoreThan(from) }, order: { batchIndex: 'ASC' }, take: first + 1,

@@ -62,7 +62,7 @@ export class DatasetService {
   }
 
   list(user: User, first = 20, after?: string | null): Promise<Page<Dataset>> {
-    return pageNewestFirst('datasets', this.db.getRepository(Dataset).createQueryBuilder('d').where(datasetVisibleWhere('d', user)), 'd', first, after);
+    return pageNewestFirst('datasets', this.db.getRepository(Dataset).createQueryBuilder('d').where(datasetVisibleWhere('d', user)), 'id', first, after);
   }
 
   images(datasetId: string): Promise<DatasetImage[]> {

@@ -1,12 +1,10 @@
-import { Brackets, DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { Favorite, Image, type User } from '../entities';
-import { badInput, notFound } from '../kernel/errors';
-import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
+import { notFound } from '../kernel/errors';
 import { assertUuid } from '../kernel/ids';
 import { imageVisibleWhere, visibleImageIds } from './image-access';
 import type { Page } from './job-queries';
-
-const encodeCursor = (f: Favorite): string => encodeKeysetCursor('favorites', f.createdAt, f.imageId);
+import { pageNewestFirst } from './keyset-page';
 
 /**
  * Favourite images follow visibility (image-access.ts): any image one may see
@@ -40,21 +38,15 @@ export class FavoriteService {
     return this.visibleImage(user, id);
   }
 
-  /** My favourites that I may still see, with their images, newest favourite first (one query per page). */
+  /**
+   * My favourites that I may still see, with their images, newest favourite first (one query per page). A
+   * favourite has no id of its own: its image breaks ties, unique among one user's favourites.
+   */
   async list(user: User, first = 20, after?: string | null): Promise<Page<Image>> {
-    if (!Number.isInteger(first) || first < 1 || first > 100) throw badInput('first', 'first must be from 1 to 100');
     const qb = this.db.getRepository(Favorite).createQueryBuilder('f').innerJoinAndSelect('f.image', 'i')
       .where('f.userId = :uid', { uid: user.id });
     qb.andWhere(imageVisibleWhere(qb, 'i', user, true));
-    if (after) {
-      const c = decodeKeysetCursor('favorites', after);
-      qb.andWhere(new Brackets((w) => {
-        w.where('f.createdAt < :cAt', { cAt: c.at })
-          .orWhere('(f.createdAt = :cAt AND f.imageId < :cId)', { cAt: c.at, cId: c.id });
-      }));
-    }
-    const rows = await qb.orderBy('f.createdAt', 'DESC').addOrderBy('f.imageId', 'DESC').limit(first + 1).getMany();
-    const page = rows.slice(0, first);
-    return { nodes: page.map((f) => f.image as Image), cursors: page.map(encodeCursor), hasNextPage: rows.length > first };
+    const page = await pageNewestFirst('favorites', qb, 'imageId', first, after);
+    return { ...page, nodes: page.nodes.map((f) => f.image as Image) };
   }
 }

@@ -1,13 +1,12 @@
 import type { Redis } from 'ioredis';
-import { Brackets, DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { Job, JobStatus, type User } from '../entities';
-import { badInput } from '../kernel/errors';
-import { decodeKeysetCursor, encodeKeysetCursor } from '../kernel/paging';
 import type { AccessPolicy } from './access';
 import { assertUuid } from '../kernel/ids';
 import { placesOf, readStepCosts, readWorkerLine, remainingWorkMs, type QueuePlace, type QueuePlaces } from './queue-positions';
 import { onlineWorkers, type WorkerHeartbeat } from '../observability/worker-registry';
 import { EndpointHealthStore } from '../redis/endpoint-health';
+import { assertPageSize, pageNewestFirst } from './keyset-page';
 
 export interface JobFilter {
   status?: JobStatus | null;
@@ -22,8 +21,6 @@ export interface Page<T> {
   hasNextPage: boolean;
 }
 
-const encodeCursor = (job: Job): string => encodeKeysetCursor('jobs', job.createdAt, job.id);
-
 /** Reads of jobs: history pages, queue position and ETA. */
 export class JobQueries {
   constructor(
@@ -35,7 +32,7 @@ export class JobQueries {
 
   /** Newest first. Without `sessionId`: the caller's own jobs; with it: the session's (members only). */
   async list(user: User, filter: JobFilter, first = 20, after?: string | null): Promise<Page<Job>> {
-    if (!Number.isInteger(first) || first < 1 || first > 100) throw badInput('first', 'first must be from 1 to 100');
+    assertPageSize(first); // before the membership query (pageNewestFirst checks it again)
     const qb = this.db.getRepository(Job).createQueryBuilder('j');
     if (filter.sessionId) {
       await this.access.assertSessionMember(user, assertUuid('sessionId', filter.sessionId));
@@ -46,16 +43,7 @@ export class JobQueries {
     if (filter.status) qb.andWhere('j.status = :status', { status: filter.status });
     if (filter.createdAfter) qb.andWhere('j.createdAt >= :createdAfter', { createdAfter: filter.createdAfter });
     if (filter.createdBefore) qb.andWhere('j.createdAt < :createdBefore', { createdBefore: filter.createdBefore });
-    if (after) {
-      const cursor = decodeKeysetCursor('jobs', after);
-      qb.andWhere(new Brackets((w) => {
-        w.where('j.createdAt < :cAt', { cAt: cursor.at })
-          .orWhere('(j.createdAt = :cAt AND j.id < :cId)', { cAt: cursor.at, cId: cursor.id });
-      }));
-    }
-    const rows = await qb.orderBy('j.createdAt', 'DESC').addOrderBy('j.id', 'DESC').take(first + 1).getMany();
-    const nodes = rows.slice(0, first);
-    return { nodes, cursors: nodes.map(encodeCursor), hasNextPage: rows.length > first };
+    return pageNewestFirst('jobs', qb, 'id', first, after);
   }
 
   /**

@@ -183,7 +183,7 @@ export class TrainingService {
   list(user: User, first = 20, after?: string | null, status?: TrainingStatus | null): Promise<Page<TrainingRun>> {
     const qb = this.db.getRepository(TrainingRun).createQueryBuilder('r').where(trainingRunVisibleWhere('r', user));
     if (status) qb.andWhere('r.status = :status', { status });
-    return pageNewestFirst('trainingRuns', qb, 'r', first, after);
+    return pageNewestFirst('trainingRuns', qb, 'id', first, after);
   }
 
   /**
