@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
@@ -394,6 +395,29 @@ describe('the client in a real browser', () => {
     await page.goto('/sessions');
     await page.getByText('You are not in any session yet').waitFor();
     await screenshot(page, '08-sessions-empty');
+  });
+
+  it('a link whose id is no UUID shows the page\'s "not found", as an unknown id does, on every page named by an id', async () => {
+    const page = await (await newContext()).newPage();
+    await page.goto('/signup');
+    await signUpInBrowser(page, 'Noor');
+    const pages = [
+      ['/jobs', 'Job not found'], ['/batches', 'Batch not found'], ['/albums', 'Album not found'],
+      ['/sessions', 'Session not found'], ['/training/runs', 'Training run not found'],
+    ] as const;
+    for (const [base, notFound] of pages) {
+      /** What the page's main area says once it has answered: its not-found, or an error in its place. */
+      const shown = async (id: string) => {
+        await page.goto(`${base}/${id}`);
+        await page.getByText(notFound, { exact: true }).or(page.getByRole('alert')).first().waitFor();
+        return page.getByRole('main').innerText();
+      };
+      const unknown = await shown(randomUUID());
+      // Soft: a page that fails leaves the others to be checked too.
+      expect.soft(unknown, `${base}/<unknown id>`).toContain(notFound);
+      // The API refuses such an id as BAD_USER_INPUT on id (docs/errors.md, "Ids"); the page reads it as not found.
+      expect.soft(await shown('abc'), `${base}/abc`).toBe(unknown);
+    }
   });
 
   it('a token that stopped working lands on Sign in with a notice; a wrong password there is told as such', async () => {

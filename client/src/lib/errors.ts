@@ -48,3 +48,14 @@ export function explainError(error: unknown): ExplainedError | null {
   if (/fetch|network/i.test(message)) return { message: 'Cannot reach the Atelier server. Check your connection and try again.' };
   return { message };
 }
+
+/**
+ * The error a page looking up the record its URL names (/jobs/:id) shows, if any: none where the lookup found
+ * nothing there for the viewer, NOT_FOUND or an id that is no UUID (BAD_USER_INPUT on `id`), which the page shows
+ * as its own "not found". A broken link and an unknown id are one page to whoever follows them (docs/errors.md, "Ids").
+ */
+export function lookupError(error: unknown): unknown {
+  const explained = explainError(error);
+  const missing = explained?.code === 'NOT_FOUND' || (explained?.code === 'BAD_USER_INPUT' && explained.field === 'id');
+  return missing ? undefined : error;
+}

@@ -4,6 +4,7 @@ import { AddFromHistory } from '../components/AddFromHistory';
 import { AlbumSharing } from '../components/AlbumSharing';
 import { Gallery } from '../components/Gallery';
 import { EmptyState, ErrorNotice } from '../components/Notice';
+import { lookupError } from '../lib/errors';
 import { AlbumQuery, DeleteAlbumMutation, RemoveImagesFromAlbumMutation } from '../operations/albums';
 
 /** One album: its gallery, adding from history, sharing (owner) and removal (owner or editor). */
@@ -14,7 +15,7 @@ export function AlbumPage() {
   const [remove, removeState] = useMutation(RemoveImagesFromAlbumMutation, { refetchQueries: ['Album'] });
   const [destroy, destroyState] = useMutation(DeleteAlbumMutation, { refetchQueries: ['Albums'] });
   if (loading && !data) return <p className="loading" role="status">Loading album…</p>;
-  if (error) return <ErrorNotice error={error} />;
+  if (lookupError(error)) return <ErrorNotice error={error} />;
   const album = data?.album;
   if (!album) return <EmptyState title="Album not found">It does not exist or is not shared with you. <Link to="/albums">Your albums</Link>.</EmptyState>;
   const canEdit = album.viewerRole === 'OWNER' || album.viewerRole === 'EDITOR';

@@ -5,7 +5,7 @@ import { ErrorNotice } from '../components/Notice';
 import { ProgressBar } from '../components/ProgressBar';
 import type { BatchJobFieldsFragment } from '../gql/graphql';
 import { useAuth } from '../lib/auth';
-import { explainError } from '../lib/errors';
+import { explainError, lookupError } from '../lib/errors';
 import { BATCH_JOBS_PAGE, BatchQuery, BatchUpdatedSubscription, CancelBatchMutation } from '../operations/batches';
 
 type BatchJob = BatchJobFieldsFragment;
@@ -106,7 +106,7 @@ export function BatchPage() {
   // it was started again (say, after the socket dropped) for the batch shown: no longer shared, or deleted.
   const stopped = explainError(live.error);
   const lostAccess = stopped?.code === 'FORBIDDEN' || stopped?.code === 'NOT_FOUND' || vanished;
-  if (!data) return <>{batch.loading ? <p className="loading" role="status">Loading…</p> : <ErrorNotice error={batch.error ?? new Error('Batch not found')} />}</>;
+  if (!data) return <>{batch.loading ? <p className="loading" role="status">Loading…</p> : <ErrorNotice error={lookupError(batch.error) ?? new Error('Batch not found')} />}</>;
 
   const jobs = data.jobs.edges.map((e) => e.node);
   const at = (index: number) => jobs.find((j) => j.batchIndex === index);

@@ -8,6 +8,7 @@ import { SessionBatches, type LiveBatchCounts } from '../components/SessionBatch
 import { EmptyState, ErrorNotice } from '../components/Notice';
 import type { SessionEventsSubscription as SessionEvent, SessionFieldsFragment } from '../gql/graphql';
 import { useAuth, useOnReconnect } from '../lib/auth';
+import { lookupError } from '../lib/errors';
 import { personName } from '../lib/format';
 import { applyJobEvent, FINAL_STATUSES, refetchFinishedJob, type StreamRequeues } from '../lib/useLiveJob';
 import { JobsQuery } from '../operations/jobs';
@@ -120,7 +121,7 @@ export function SessionRoomPage() {
     );
   }
   if (session.loading && !data) return <p className="loading" role="status">Loading session…</p>;
-  if (session.error) return <ErrorNotice error={session.error} />;
+  if (lookupError(session.error)) return <ErrorNotice error={session.error} />;
   if (!data || !viewer) {
     return (
       <EmptyState title="Session not found">

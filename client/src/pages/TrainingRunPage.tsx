@@ -1,12 +1,13 @@
 import { useMutation, useQuery, useSubscription } from '@apollo/client/react';
 import { useState } from 'react';
-import { useNavigate, useParams } from 'react-router';
+import { Link, useNavigate, useParams } from 'react-router';
 import { LossChart } from '../components/LossChart';
-import { ErrorNotice } from '../components/Notice';
+import { EmptyState, ErrorNotice } from '../components/Notice';
 import { ProgressBar } from '../components/ProgressBar';
 import { SampleComparison } from '../components/SampleComparison';
 import { DEFAULT_SETTINGS } from '../components/settings';
 import type { TrainingUpdatedSubscription as TrainingEvent } from '../gql/graphql';
+import { lookupError } from '../lib/errors';
 import { CancelTrainingMutation, TrainingRunQuery, TrainingUpdatedSubscription } from '../operations/training';
 
 type Event = TrainingEvent['trainingUpdated'];
@@ -67,6 +68,9 @@ export function TrainingRunPage() {
     if (!info || !window.confirm(`Cancel the training run “${info.loraName}”? A running one stops before its next step; its last checkpoint stays downloadable.`)) return;
     void cancel({ variables: { id: info.id } }).catch(() => undefined);
   };
+  if (!info && !run.loading && !lookupError(run.error)) {
+    return <EmptyState title="Training run not found">It does not exist or is not yours. <Link to="/training">Your training runs</Link>.</EmptyState>;
+  }
   return (
     <div className="stack">
       <h1>Training {info?.loraName}</h1>
