@@ -17,8 +17,9 @@ import { AtelierMetrics, trainingMetricsOf, workerMetricsOf } from './observabil
 import { startTracing, stopTracing } from './observability/tracing';
 import { onlineWorkers } from './observability/worker-registry';
 import { observeWorker } from './gpu-worker/worker-observability';
-import { connectRedis, queueConnection, useAtelierRedisInBullmq, workerConnection } from './redis/connection';
+import { connectRedis, pingSubscriber, queueConnection, useAtelierRedisInBullmq, workerConnection } from './redis/connection';
 import { logRedisErrors } from './redis/error-log';
+import { closeQueue } from './redis/queue-close';
 import { startLocalRedis, type LocalRedis } from './redis/local-server';
 import { buildAppSchema } from './schema/build';
 import { mountGraphQL, plain } from './server/graphql-http';
@@ -53,6 +54,8 @@ export interface StartOptions {
   pgliteDir?: string;
   /** The audit log stream; default per ATELIER_AUDIT_LOG. */
   auditLogger?: Logger;
+  /** How often the subscriber connections are pinged (REDIS_SUBSCRIBER_PING_MS; tests shorten it). */
+  subscriberPingMs?: number;
 }
 
 /** A running Atelier process (API, worker or both). */
@@ -87,6 +90,8 @@ interface Core {
   services: Services;
   /** Liveness of this process as an API replica (started by the API role). */
   replica: ReplicaHeartbeat;
+  /** StartOptions.subscriberPingMs, for the API's principal-stamp subscriber too. */
+  subscriberPingMs?: number;
   /** Shutdown steps, run in reverse order. */
   cleanups: (() => Promise<unknown>)[];
 }
@@ -141,15 +146,16 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   cleanups.push(async () => { redis.disconnect(); subscriber.disconnect(); });
   logRedisErrors(redis, logger, 'redis commands error');
   logRedisErrors(subscriber, logger, 'redis events error');
+  // Nothing else waits on a subscriber's connection: without a PING, one cut off without closing would go unnoticed.
+  pingSubscriber(subscriber, options.subscriberPingMs);
   useAtelierRedisInBullmq();
   const connection = workerConnection(redisUrl);
   const queue = createGenerationQueue(queueConnection(redisUrl), config.redisPrefix);
-  cleanups.push(() => queue.close());
   const trainingQueue = createTrainingQueue(queueConnection(redisUrl), config.redisPrefix);
-  cleanups.push(() => trainingQueue.close());
   // Every role makes job transitions, so every role can enqueue webhook deliveries.
   const webhookQueue = createWebhookQueue(queueConnection(redisUrl), config.redisPrefix, { attempts: WEBHOOK_DELIVERY_ATTEMPTS, backoffMs: config.webhookBackoffMs });
-  cleanups.push(() => webhookQueue.close());
+  // Closed together: during a partition each waits up to the command timeout before it drops its connection.
+  cleanups.push(() => Promise.all([queue, trainingQueue, webhookQueue].map((each) => closeQueue(each, logger))));
   logRedisErrors(queue, logger, 'generation queue error');
   logRedisErrors(trainingQueue, logger, 'training queue error');
   logRedisErrors(webhookQueue, logger, 'webhook queue error');
@@ -215,7 +221,10 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
     await services.auth.ensureAdmin(config.adminEmail, config.adminPassword);
     logger.info({ email: config.adminEmail }, 'admin account ready');
   }
-  return { config, logger, clock, metrics, db, redis, connection, queue, events, storage, urlSigner, services, replica, cleanups };
+  return {
+    config, logger, clock, metrics, db, redis, connection, queue, events, storage, urlSigner, services, replica, cleanups,
+    subscriberPingMs: options.subscriberPingMs,
+  };
 }
 
 /** The GPU worker: BullMQ consumer, model cache, and (standalone) its own metrics and health server. */
@@ -291,7 +300,7 @@ async function startApiRole(core: Core, worker: GenerationWorker | null): Promis
   cleanups.push(() => replica.stop());
   const ws = attachWebSocketServer({
     httpServer, schema, services, redis, prefix: config.redisPrefix, logger, maxConnectionsPerUser: config.maxConnectionsPerUser,
-    replicaId: replica.id, errors, exposeErrorDetails,
+    replicaId: replica.id, errors, exposeErrorDetails, subscriberPingMs: core.subscriberPingMs,
     trustProxy: config.trustProxy,
     maxAnonymousConnectionsPerAddress: config.maxAnonymousConnectionsPerAddress,
   });

@@ -92,7 +92,9 @@ export const REDIS_COMMAND_TIMEOUT_MS = 3000;
 /**
  * TCP keep-alive after this long idle: a connection whose peer vanished
  * without a word (a partition, a host gone) is found dead and reconnected
- * while no command is waiting on it, such as an event subscriber's.
+ * while no command is waiting on it, where the probes go unanswered. Where
+ * something in between still answers them, only a command that waits finds
+ * it: a subscriber's PING ({@link pingSubscriber}).
  */
 export const REDIS_KEEP_ALIVE_MS = 10_000;
 
@@ -108,6 +110,40 @@ export const REDIS_KEEP_ALIVE_MS = 10_000;
  * connection (docs/operations.md, "Outages of PostgreSQL or Redis").
  */
 export const REDIS_SOCKET_TIMEOUT_MS = 2 * REDIS_COMMAND_TIMEOUT_MS;
+
+/**
+ * How often a subscriber connection is pinged ({@link pingSubscriber}). A
+ * subscriber sends nothing between its (un)subscribes, so no command waits on
+ * it and its socket timeout never starts: one that a partition cut off
+ * without closing it would stay silent for good. With a PING every 5 s, such a
+ * connection is replaced within this plus {@link REDIS_SOCKET_TIMEOUT_MS}
+ * (11 s) of its last answer; one PING per connection every 5 s costs Redis
+ * nothing noticeable (docs/operations.md, "A subscriber connection that
+ * never answers again").
+ */
+export const REDIS_SUBSCRIBER_PING_MS = 5000;
+
+/**
+ * Pings a subscriber connection every `everyMs` while it is ready (one timer
+ * per connection, however many channels it has), so that a connection cut
+ * off without closing has a command waiting and its socket timeout replaces
+ * it; ioredis then subscribes its channels again on the new one and emits
+ * `ready`, on which the event log catches its subscribers up
+ * (`EventLog.catchUp`). PING is allowed in subscribed mode, and ioredis
+ * resolves it with Redis's `pong` reply there; a PING that fails (its
+ * command timeout, the connection closing) is dropped: the socket timeout
+ * does the rest. Stops when the client ends.
+ */
+export function pingSubscriber(client: Redis, everyMs = REDIS_SUBSCRIBER_PING_MS): void {
+  let waiting = false;
+  const timer = setInterval(() => {
+    if (waiting || client.status !== 'ready') return;
+    waiting = true;
+    client.ping().catch(() => undefined).finally(() => { waiting = false; });
+  }, everyMs);
+  timer.unref();
+  client.once('end', () => clearInterval(timer));
+}
 
 /**
  * BullMQ's workers' `socketTimeout`. A worker's blocking connection is a copy

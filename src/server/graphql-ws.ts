@@ -23,6 +23,7 @@ import { AppError, ErrorCode, findAppError } from '../kernel/errors';
 import { ValidDocuments, queryBudget } from '../schema/check-document';
 import { serveGraphqlWs } from './graphql-ws-socket';
 import { SpreadInterval } from '../subscriptions/spread-interval';
+import { pingSubscriber } from '../redis/connection';
 import { logRedisErrors } from '../redis/error-log';
 
 /** The operation's name for log lines (never a metric label). */
@@ -73,6 +74,8 @@ export function attachWebSocketServer(options: {
   /** Signed-out connections per client address on this replica (ATELIER_MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS). */
   maxAnonymousConnectionsPerAddress?: number;
   keepAliveMs?: number;
+  /** How often the principal-stamp subscriber is pinged (REDIS_SUBSCRIBER_PING_MS by default). */
+  subscriberPingMs?: number;
   /** Operations one socket may have open at once (docs/request-limits.md). */
   maxOperationsPerSocket?: number;
   errors: ErrorReporter;
@@ -99,6 +102,7 @@ export function attachWebSocketServer(options: {
   const principals = new PrincipalCheck(services.auth, services.principalStamps, logger);
   const stampSubscriber = options.redis.duplicate({ enableAutoPipelining: false });
   logRedisErrors(stampSubscriber, logger, 'principal stamp subscriber error');
+  pingSubscriber(stampSubscriber, options.subscriberPingMs);
   principals.listen(stampSubscriber).catch((err) => logger.warn({ err }, 'cannot listen for principal changes'));
   wss.on('connection', (socket) => {
     open.add(socket);

@@ -1,5 +1,6 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Logger } from '../observability/logger';
+import { closeQueue } from '../redis/queue-close';
 import { closeWorker } from '../redis/worker-close';
 import { logRedisErrors } from '../redis/error-log';
 
@@ -72,6 +73,6 @@ export class Housekeeping {
    */
   async close(graceMs = 30_000): Promise<void> {
     await closeWorker(this.worker, { graceMs, running: () => this.running, logger: this.o.logger });
-    await this.queue.close();
+    await closeQueue(this.queue, this.o.logger);
   }
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { REDIS_SOCKET_TIMEOUT_MS } from '../redis/connection';
 import { RedisScript } from '../redis/script';
 import { topicsOf, type AtelierEvent, type EventOrder, type LoggedEvent, type StreamKind, type TrainingEvent } from '../kernel/events';
 import { AsyncQueue } from './async-queue';
@@ -91,9 +92,23 @@ export const EVENT_LOG_LIMITS = {
   batchMaxLen: 20_000, batchTtlSeconds: 24 * 3600,
 };
 
+/**
+ * How long a catch-up keeps trying to read what its channels missed: the
+ * command connection it reads through may have been cut off with the
+ * subscriber's and is then replaced only once a read has waited on it for its
+ * socket timeout (docs/operations.md, "A subscriber connection that never
+ * answers again").
+ */
+const CATCH_UP_MS = 2 * REDIS_SOCKET_TIMEOUT_MS;
+/** The pause between two tries of a catch-up's read. */
+const CATCH_UP_RETRY_MS = 250;
+
 interface Listener {
   deliver(event: LoggedEvent): void;
-  /** A subscription's queue: the id of the last event it has (null: none to resume from; `catchUp`). */
+  /**
+   * A subscription's queue: the id of the last event it has, or of the
+   * stream's last when it opened (null: none yet, while it opens; `catchUp`).
+   */
   lastId?(): string | null;
   /** Then `deliver` drops what the queue has already, until an event comes past it. */
   recheck?(): void;
@@ -114,6 +129,8 @@ export class EventLog {
   private readonly held = new Map<string, LoggedEvent[]>();
   /** Told, after each catch-up, which streams this process still has subscribers on (`onReconnected`). */
   private readonly reconnectedHandlers: ((streams: { kind: StreamKind; id: string }[]) => void)[] = [];
+  /** How many times the subscriber connection has been ready: a catch-up that sees it move reads again. */
+  private connections = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -126,8 +143,12 @@ export class EventLog {
     private readonly limits = EVENT_LOG_LIMITS,
   ) {
     this.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => this.dispatch(channel.toString(), message.toString()));
-    // Connected again (after a Redis restart, a network blip): what was published meanwhile never came.
-    this.subscriber.on('ready', () => void this.catchUp());
+    // Connected again (after a Redis restart, a network blip, a dead connection replaced): what was published
+    // meanwhile never came.
+    this.subscriber.on('ready', () => {
+      this.connections += 1;
+      void this.catchUp();
+    });
   }
 
   key(kind: StreamKind, id: string): string {
@@ -250,8 +271,11 @@ export class EventLog {
    * when null) and continues live, with no gap and no duplicate: the live
    * listener is attached before the replay is read, and anything it buffered
    * at or before the last replayed id is dropped. The same holds across a
-   * reconnection of the subscriber connection, once the queue has an event
-   * (or `after`) to resume from (`catchUp`).
+   * reconnection of the subscriber connection (`catchUp`): a queue with no
+   * event yet resumes from where the stream stood when it opened (its last
+   * id, read before the live listener is attached when there is no replay:
+   * one XREVRANGE), so a reconnection gives it what the stream got since
+   * (with any published while its listener was being attached).
    */
   async subscribe<E extends Logged = LoggedEvent>(
     kind: StreamKind, id: string, after: string | 'start' | null,
@@ -260,8 +284,11 @@ export class EventLog {
     const channel = this.key(kind, id);
     const buffered: E[] = [];
     let live: AsyncQueue<E> | null = null;
-    /** The last event pushed (or `after`); ids are compared only while `checking`. */
-    let lastId: string | null = after && after !== 'start' ? after : null;
+    /**
+     * The last event pushed, or `after`, or with no replay the stream's last id before anything live can come
+     * (for `catchUp` until an event does); ids are compared only while `checking`.
+     */
+    let lastId: string | null = after === null ? await this.lastIdOf(channel) : after === 'start' ? null : after;
     let checking = false;
     const listener: Listener = {
       deliver: (logged) => {
@@ -300,7 +327,15 @@ export class EventLog {
     live = queue;
     checking = lastId !== null;
     for (const event of buffered) listener.deliver(event as unknown as LoggedEvent);
+    // An empty stream replayed: a catch-up reads it from the start.
+    lastId ??= '0-0';
     return queue;
+  }
+
+  /** The id of a stream's last event ('0-0' for none). */
+  private async lastIdOf(key: string): Promise<string> {
+    const [last] = (await this.redis.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
+    return last?.[0] ?? '0-0';
   }
 
   /**
@@ -354,38 +389,63 @@ export class EventLog {
   /**
    * After the subscriber connection came back, gives each subscription what
    * its channel published while it was away, in order and once: a worker's
-   * events after a Redis restart, a job's final event told again
+   * events after a Redis restart, a job's final event told again, whatever
+   * a connection cut off without closing missed until it was replaced
    * (docs/operations.md, "Outages of PostgreSQL or Redis"). Live events wait
    * from now (nothing of the new connection is read before this tick ends)
-   * until the channel's missed ones are read. ioredis has sent the channels'
-   * SUBSCRIBE again; ours is answered after it, so what is published later
-   * comes live and what came earlier is in the streams.
+   * until the channel's missed ones are read. Each round subscribes the
+   * channels (ioredis has sent their SUBSCRIBE again too; ours is answered
+   * after it), so what is published later comes live and what came earlier
+   * is in the streams. A read that fails is tried again for up to
+   * {@link CATCH_UP_MS}: the command connection may have been cut off with
+   * this one and is replaced once a read has waited on it long enough. A
+   * reconnection during a round (which leaves these channels to this
+   * catch-up) makes another, or a new catch-up once that time is over.
    */
   private async catchUp(): Promise<void> {
     const channels = [...this.listeners.keys()].filter((channel) => !this.held.has(channel));
     if (channels.length === 0) return;
     for (const channel of channels) this.held.set(channel, []);
-    await this.subscriber.subscribe(...channels).catch(() => undefined);
-    await Promise.all(channels.map((channel) => this.catchUpChannel(channel)));
+    const deadline = Date.now() + CATCH_UP_MS;
+    let pending = channels;
+    let reconnected = false;
+    for (;;) {
+      const connection = this.connections;
+      await this.subscriber.subscribe(...pending).catch(() => undefined);
+      const read = await Promise.all(pending.map((channel) => this.readMissed(channel)));
+      reconnected = connection !== this.connections;
+      pending = (reconnected ? channels : pending.filter((_, i) => !read[i])).filter((channel) => this.listeners.has(channel));
+      if (pending.length === 0 || Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, CATCH_UP_RETRY_MS));
+    }
+    for (const channel of channels) this.releaseHeld(channel);
+    if (reconnected) void this.catchUp();
     const streams = [...this.listeners.keys()].map((channel) => this.streamOf(channel));
     for (const handler of this.reconnectedHandlers) handler(streams);
   }
 
-  private async catchUpChannel(channel: string): Promise<void> {
+  /** Gives a channel's subscribers what its stream got after the last event they have; false when it could not be read. */
+  private async readMissed(channel: string): Promise<boolean> {
     const resumable = [...(this.listeners.get(channel) ?? [])].filter((l) => l.lastId?.());
+    if (resumable.length === 0) return true;
+    const from = resumable.map((l) => l.lastId!()!).sort(compareEventIds)[0];
+    let missed: LoggedEvent[];
     try {
-      if (resumable.length === 0) return;
-      const from = resumable.map((l) => l.lastId!()!).sort(compareEventIds)[0];
-      const missed = await this.readStream<LoggedEvent>(channel, from);
-      for (const listener of resumable) listener.recheck?.();
-      for (const event of missed) for (const listener of resumable) listener.deliver(event);
+      missed = await this.readStream<LoggedEvent>(channel, from);
     } catch {
-      // Unreadable now: what came live still goes out below.
-    } finally {
-      const held = this.held.get(channel) ?? [];
-      this.held.delete(channel);
-      for (const listener of resumable) listener.recheck?.();
-      for (const event of held) for (const listener of this.listeners.get(channel) ?? []) listener.deliver(event);
+      return false;
     }
+    for (const listener of resumable) listener.recheck?.();
+    for (const event of missed) for (const listener of resumable) listener.deliver(event);
+    return true;
+  }
+
+  /** Hands out the live events a catch-up held, after what it read (those it read too are dropped). */
+  private releaseHeld(channel: string): void {
+    const held = this.held.get(channel) ?? [];
+    this.held.delete(channel);
+    const listeners = this.listeners.get(channel) ?? [];
+    for (const listener of listeners) listener.recheck?.();
+    for (const event of held) for (const listener of listeners) listener.deliver(event);
   }
 }
