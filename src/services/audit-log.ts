@@ -133,6 +133,7 @@ export class AuditLog {
       reason: event.reason ?? null,
       details: cleanDetails(event.details ?? {}),
     };
+    if (row.kind === AuditEventKind.SIGN_IN_SUCCEEDED) await this.endFailedSignIns(row);
     const loose = COALESCED.get(row.kind);
     if (!loose) return void (await this.write(row));
     const key = burstKey(row, loose);
@@ -155,6 +156,18 @@ export class AuditLog {
   /** Writes the count of every burst still open now, ending them (at shutdown, and in tests). */
   async flush(): Promise<void> {
     await Promise.all([...this.bursts.keys()].map((key) => this.close(key)));
+  }
+
+  /**
+   * Before a sign-in that succeeds is written, ends the open SIGN_IN_FAILED bursts of its account and of its
+   * client's network: their totals come first, line and row, so the log reads the failures and then the success,
+   * and failures after it count in a row of their own (docs/security.md, "Audit log").
+   */
+  private async endFailedSignIns(success: AuditRow): Promise<void> {
+    const network = clientNetworkOf(success.address);
+    const ended = [...this.bursts].filter(([, { row }]) => row.kind === AuditEventKind.SIGN_IN_FAILED
+      && ((success.actorId !== null && row.actorId === success.actorId) || clientNetworkOf(row.address) === network));
+    await Promise.all(ended.map(([key]) => this.close(key)));
   }
 
   /** The line, then the row; the row's id, or null when the database refused it. */

@@ -119,6 +119,36 @@ describe('signed-out requests and refused credentials, per address', () => {
     ]);
   }, 60_000);
 
+  it('a sign-in that succeeds ends the failed ones of its account and address first: their counts come before it, later failures count apart', async () => {
+    const address = nextAddress();
+    const email = `comes-in-${process.pid}@example.com`;
+    await gql(app.url, 'mutation($e:String!){ register(email:$e, password:"correct horse battery") { token } }', { e: email }, null, from(nextAddress()));
+    const login = (e: string, p = 'not the password') => ask(address, LOGIN, null, { e, p });
+    await minuteWithRoomFor(20_000);
+    for (let i = 0; i < 3; i += 1) expect((await login(email)).code).toBe('UNAUTHENTICATED');
+    for (let i = 0; i < 2; i += 1) expect((await login(`nobody-else-${i}@example.com`)).code).toBe('UNAUTHENTICATED');
+    expect((await login(email, 'correct horse battery')).code).toBe('OK');
+    for (let i = 0; i < 2; i += 1) expect((await login(email)).code).toBe('UNAUTHENTICATED');
+
+    await app.services.audit.flush();
+    const rows = await app.db.query(`SELECT kind, reason, details FROM audit_events WHERE kind IN ('SIGN_IN_FAILED', 'SIGN_IN_SUCCEEDED') AND address = $1 ORDER BY id`, [address]);
+    expect(rows).toEqual([
+      { kind: 'SIGN_IN_FAILED', reason: 'WRONG_PASSWORD', details: { email, count: 3 } },
+      { kind: 'SIGN_IN_FAILED', reason: 'UNKNOWN_EMAIL', details: { email: 'nobody-else-0@example.com', count: 2 } },
+      { kind: 'SIGN_IN_SUCCEEDED', reason: null, details: {} },
+      { kind: 'SIGN_IN_FAILED', reason: 'WRONG_PASSWORD', details: { email, count: 2 } },
+    ]);
+    // The stream in the same order: the totals before the success, as a reader following it sees them.
+    const lines = readFileSync(path.join(app.env.ATELIER_DATA_DIR, 'audit.log'), 'utf8').trim().split('\n')
+      .map((l) => JSON.parse(l)).filter((l) => l.audit?.address === address);
+    expect(lines.map((l) => [l.audit.kind, l.audit.reason, l.audit.details.count ?? null])).toEqual([
+      ['SIGN_IN_FAILED', 'WRONG_PASSWORD', 1], ['SIGN_IN_FAILED', 'UNKNOWN_EMAIL', 1],
+      ['SIGN_IN_FAILED', 'WRONG_PASSWORD', 3], ['SIGN_IN_FAILED', 'UNKNOWN_EMAIL', 2],
+      ['SIGN_IN_SUCCEEDED', null, null],
+      ['SIGN_IN_FAILED', 'WRONG_PASSWORD', 1], ['SIGN_IN_FAILED', 'WRONG_PASSWORD', 2],
+    ]);
+  }, 60_000);
+
   it('anonymous requests alone are limited per address, on /uploads too', async () => {
     const address = nextAddress();
     const answers = await flood(LIMIT + 50, 20, () => ask(address, '{ __typename }'));
