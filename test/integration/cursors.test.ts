@@ -90,6 +90,40 @@ describe('pagination cursors', () => {
     expect((await gqlData<any>(app.url, KEYSET_LISTS[0][1], { a: far }, owner.token)).jobs.edges).toHaveLength(1);
   });
 
+  it('rows created within one millisecond are each on a page once: a cursor keeps the time to the microsecond', async () => {
+    // PostgreSQL keeps microseconds (a row's now()); a Date keeps milliseconds. Each list's rows 300 µs apart, three to a millisecond.
+    const user = await factory.user(app, { tier: 'PRO', prefix: 'cursor-micro' });
+    const images = await seedImages(app.db, user.id, 3);
+    for (const image of images) await gqlData(app.url, 'mutation($i:ID!){ favoriteImage(imageId:$i){ id } }', { i: image.id }, user.token);
+    for (let i = 0; i < 3; i += 1) {
+      await seedAlbum(app.db, user.id, []);
+      await gqlData(app.url, 'mutation($n:String!){ createDataset(input:{ name:$n }){ id } }', { n: `micro ${i}` }, user.token);
+      await gqlData(app.url, 'mutation { createBatch(input:{ prompts:["a"], steps:1, width:64, height:64 }){ id } }', {}, user.token);
+      await app.db.query(`INSERT INTO training_runs (id, owner_id, base_model_id, lora_name, status, config)
+        VALUES ($1, $2, (SELECT id FROM models WHERE is_default), 'micro', 'FAILED', '{}')`, [randomUUID(), user.id]);
+    }
+    const sameMillisecond = (table: string, owner: string) => app.db.query(`UPDATE ${table} t SET created_at = '2026-03-01T12:00:00.000Z'::timestamptz + n.k * interval '300 microseconds'
+      FROM (SELECT ctid, row_number() OVER () AS k FROM ${table} WHERE ${owner} = $1) n WHERE t.ctid = n.ctid`, [user.id]);
+    for (const table of ['jobs', 'albums', 'datasets', 'batches', 'training_runs']) await sameMillisecond(table, 'owner_id');
+    await sameMillisecond('favorites', 'user_id');
+
+    const [inOnePage, pageByPage]: Record<string, string[]>[] = [{}, {}];
+    for (const [name, query, connection] of KEYSET_LISTS) {
+      const withIds = query.replace('edges { cursor }', 'edges { cursor node { id } }');
+      const all = connection(await gqlData<any>(app.url, withIds.replace('first:1', 'first:20'), {}, user.token));
+      expect(all.edges.length, name).toBeGreaterThanOrEqual(3);
+      inOnePage[name] = all.edges.map((e: any) => e.node.id);
+      pageByPage[name] = [];
+      for (let after: string | null = null, page = 0; page <= all.edges.length; page += 1) {
+        const one: any = connection(await gqlData<any>(app.url, withIds, { a: after }, user.token));
+        pageByPage[name].push(...one.edges.map((e: any) => e.node.id));
+        after = one.pageInfo.endCursor;
+        if (!after) break;
+      }
+    }
+    expect(pageByPage).toEqual(inOnePage);
+  });
+
   it('a forged Album.images cursor (a loose id, a position no integer column holds) is BAD_USER_INPUT on after', async () => {
     const query = 'query($id:ID!,$a:String){ album(id:$id){ images(first:1, after:$a){ edges { position node { id } } pageInfo { endCursor } } } }';
     for (const after of [
