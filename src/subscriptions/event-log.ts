@@ -106,10 +106,11 @@ const CATCH_UP_RETRY_MS = 250;
 interface Listener {
   deliver(event: LoggedEvent): void;
   /**
-   * A subscription's queue: the id of the last event it has, or of the
-   * stream's last when it opened (null: none yet, while it opens; `catchUp`).
+   * A subscription's queue: the id of the last event it has, or where it
+   * resumes from while it has none (`after`, the stream's last id when it
+   * opened live, '0-0' for a replay from the start; `catchUp`).
    */
-  lastId?(): string | null;
+  lastId?(): string;
   /** Then `deliver` drops what the queue has already, until an event comes past it. */
   recheck?(): void;
 }
@@ -271,11 +272,13 @@ export class EventLog {
    * when null) and continues live, with no gap and no duplicate: the live
    * listener is attached before the replay is read, and anything it buffered
    * at or before the last replayed id is dropped. The same holds across a
-   * reconnection of the subscriber connection (`catchUp`): a queue with no
-   * event yet resumes from where the stream stood when it opened (its last
-   * id, read before the live listener is attached when there is no replay:
-   * one XREVRANGE), so a reconnection gives it what the stream got since
-   * (with any published while its listener was being attached).
+   * reconnection of the subscriber connection (`catchUp`), also one while the
+   * replay is still being read: a queue with no event yet resumes from
+   * `after`, from the stream's start for 'start', or with no replay from where
+   * the stream stood when it opened (its last id, read before the live
+   * listener is attached: one XREVRANGE), so a reconnection gives it what the
+   * stream got since (with any published while its listener was being
+   * attached).
    */
   async subscribe<E extends Logged = LoggedEvent>(
     kind: StreamKind, id: string, after: string | 'start' | null,
@@ -285,10 +288,11 @@ export class EventLog {
     const buffered: E[] = [];
     let live: AsyncQueue<E> | null = null;
     /**
-     * The last event pushed, or `after`, or with no replay the stream's last id before anything live can come
-     * (for `catchUp` until an event does); ids are compared only while `checking`.
+     * The last event pushed, or where the queue resumes from until one is (`catchUp`): `after`, the stream's start
+     * for 'start' (a reconnection while the replay is read must not skip what it missed), or with no replay the
+     * stream's last id before anything live can come; ids are compared only while `checking`.
      */
-    let lastId: string | null = after === null ? await this.lastIdOf(channel) : after === 'start' ? null : after;
+    let lastId: string = after === null ? await this.lastIdOf(channel) : after === 'start' ? '0-0' : after;
     let checking = false;
     const listener: Listener = {
       deliver: (logged) => {
@@ -297,14 +301,14 @@ export class EventLog {
         // Only the first live events after the replay (or a catch-up) can repeat its: the channel is in log order
         // (XADD and PUBLISH happen in one script), so once one is past it every later one is, and no id is compared.
         if (checking) {
-          if (compareEventIds(event.eventId, lastId!) <= 0) return;
+          if (compareEventIds(event.eventId, lastId) <= 0) return;
           checking = false;
         }
         lastId = event.eventId;
         live.push(event);
       },
       lastId: () => lastId,
-      recheck: () => { checking = lastId !== null; },
+      recheck: () => { checking = true; },
     };
     await this.attach(channel, listener);
     // The queue is what graphql-ws iterates: no generator layers in between, so a
@@ -325,10 +329,8 @@ export class EventLog {
       throw error;
     }
     live = queue;
-    checking = lastId !== null;
+    checking = true;
     for (const event of buffered) listener.deliver(event as unknown as LoggedEvent);
-    // An empty stream replayed: a catch-up reads it from the start.
-    lastId ??= '0-0';
     return queue;
   }
 
@@ -362,7 +364,14 @@ export class EventLog {
       this.subscribing.set(channel, this.subscriber.subscribe(channel));
     }
     set.add(listener);
-    await this.subscribing.get(channel);
+    try {
+      await this.subscribing.get(channel);
+    } catch (error) {
+      // Not subscribed (ioredis gave the SUBSCRIBE up while its connection was away): a listener left behind would
+      // buffer the channel's events for good and keep the failed subscribe for every later one.
+      this.detach(channel, listener);
+      throw error;
+    }
   }
 
   private detach(channel: string, listener: Listener): void {
@@ -400,7 +409,9 @@ export class EventLog {
    * {@link CATCH_UP_MS}: the command connection may have been cut off with
    * this one and is replaced once a read has waited on it long enough. A
    * reconnection during a round (which leaves these channels to this
-   * catch-up) makes another, or a new catch-up once that time is over.
+   * catch-up) makes another, or a new catch-up once that time is over. A
+   * subscriber connection closed for good (the process stopping) ends it at
+   * once: nothing more can come, and its reads would only fail again.
    */
   private async catchUp(): Promise<void> {
     const channels = [...this.listeners.keys()].filter((channel) => !this.held.has(channel));
@@ -415,10 +426,11 @@ export class EventLog {
       const read = await Promise.all(pending.map((channel) => this.readMissed(channel)));
       reconnected = connection !== this.connections;
       pending = (reconnected ? channels : pending.filter((_, i) => !read[i])).filter((channel) => this.listeners.has(channel));
-      if (pending.length === 0 || Date.now() >= deadline) break;
+      if (pending.length === 0 || Date.now() >= deadline || this.subscriber.status === 'end') break;
       await new Promise((resolve) => setTimeout(resolve, CATCH_UP_RETRY_MS));
     }
     for (const channel of channels) this.releaseHeld(channel);
+    if (this.subscriber.status === 'end') return;
     if (reconnected) void this.catchUp();
     const streams = [...this.listeners.keys()].map((channel) => this.streamOf(channel));
     for (const handler of this.reconnectedHandlers) handler(streams);
@@ -426,9 +438,9 @@ export class EventLog {
 
   /** Gives a channel's subscribers what its stream got after the last event they have; false when it could not be read. */
   private async readMissed(channel: string): Promise<boolean> {
-    const resumable = [...(this.listeners.get(channel) ?? [])].filter((l) => l.lastId?.());
+    const resumable = [...(this.listeners.get(channel) ?? [])].filter((l) => l.lastId);
     if (resumable.length === 0) return true;
-    const from = resumable.map((l) => l.lastId!()!).sort(compareEventIds)[0];
+    const from = resumable.map((l) => l.lastId!()).sort(compareEventIds)[0];
     let missed: LoggedEvent[];
     try {
       missed = await this.readStream<LoggedEvent>(channel, from);

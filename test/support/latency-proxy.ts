@@ -10,6 +10,11 @@ export interface TcpProxy {
    * connection opened until {@link heal}. Nothing is refused or reset.
    */
   partition(): void;
+  /**
+   * A server that went away: every connection open now is closed, and so is
+   * every connection opened until {@link heal}, at once.
+   */
+  refuse(): void;
   /** Connections opened from now on are forwarded again; the ones cut off stay cut off. */
   heal(): void;
   close(): Promise<void>;
@@ -26,7 +31,9 @@ export async function startLatencyProxy(target: string, delayMs: number): Promis
   const sockets = new Set<net.Socket>();
   const cutOff = new Set<net.Socket>();
   let partitioned = false;
+  let refusing = false;
   const server = net.createServer((client) => {
+    if (refusing) return void client.destroy();
     const upstream = net.connect(Number(port), hostname);
     if (partitioned) cutOff.add(client);
     const forwarding = () => !cutOff.has(client);
@@ -45,8 +52,13 @@ export async function startLatencyProxy(target: string, delayMs: number): Promis
       partitioned = true;
       for (const socket of sockets) cutOff.add(socket);
     },
+    refuse: () => {
+      refusing = true;
+      for (const socket of sockets) socket.destroy();
+    },
     heal: () => {
       partitioned = false;
+      refusing = false;
     },
     close: () => new Promise((resolve) => {
       for (const socket of sockets) socket.destroy();
