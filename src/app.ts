@@ -43,7 +43,7 @@ import { WebhookWorker } from './services/webhook-worker';
 import { UrlSigner } from './storage/artifact-store';
 import { createArtifactStorage } from './storage/create-store';
 import { isModelInStore } from './storage/model-folders';
-import { EventLog } from './subscriptions/event-log';
+import { EVENT_LOG_LIMITS, EventLog } from './subscriptions/event-log';
 import { ReplicaHeartbeat } from './subscriptions/replica-heartbeat';
 import { attachWebSocketServer } from './server/graphql-ws';
 
@@ -56,6 +56,8 @@ export interface StartOptions {
   auditLogger?: Logger;
   /** How often the subscriber connections are pinged (REDIS_SUBSCRIBER_PING_MS; tests shorten it). */
   subscriberPingMs?: number;
+  /** How long the event log's catch-up tries to read what its subscriptions missed (12 s; tests shorten it). */
+  eventCatchUpMs?: number;
 }
 
 /** A running Atelier process (API, worker or both). */
@@ -159,7 +161,7 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   logRedisErrors(queue, logger, 'generation queue error');
   logRedisErrors(trainingQueue, logger, 'training queue error');
   logRedisErrors(webhookQueue, logger, 'webhook queue error');
-  const events = new EventLog(redis, subscriber, config.redisPrefix);
+  const events = new EventLog(redis, subscriber, config.redisPrefix, EVENT_LOG_LIMITS, options.eventCatchUpMs);
   const urlSigner = new UrlSigner(config.jwtSecret, config.publicUrl, config.fileUrlTtlSeconds);
   let auditLogger = options.auditLogger;
   if (!auditLogger) {

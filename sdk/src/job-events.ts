@@ -1,6 +1,6 @@
 import { AtelierError } from './errors';
 import { SdkJobUpdatedDocument, SdkSessionEventsDocument, type SdkJobEventFragment, type SdkSessionEventFragment } from './generated/graphql';
-import { resumable, type ResumeOptions } from './resume';
+import { resumable, resumes, type ResumeOptions } from './resume';
 import type { Transport } from './transport';
 
 /** One step of a job's life: QUEUED, POSITION, STARTED, PROGRESS, then COMPLETED, FAILED or CANCELLED. */
@@ -14,8 +14,11 @@ export const FINAL_EVENT_TYPES: ReadonlySet<JobEvent['type']> = new Set<JobEvent
 /** How an event stream resumes after a dropped connection. */
 export type JobEventOptions = ResumeOptions;
 
-/** Only a lost connection (NETWORK) is resumed; a refusal (UNAUTHENTICATED, RATE_LIMITED, …) is thrown at once. */
-const isLost = (error: unknown) => error instanceof AtelierError && error.code === 'NETWORK';
+/**
+ * A lost connection (NETWORK) and a stream the server could not go on with (SERVICE_UNAVAILABLE) are resumed
+ * (`resumes`); a refusal (UNAUTHENTICATED, RATE_LIMITED, …) is thrown at once.
+ */
+const isLost = (error: unknown) => error instanceof AtelierError && resumes(error);
 
 /** A job's events until its final one (`jobUpdated`), resuming after a dropped connection. */
 export async function* jobEvents(transport: Transport, jobId: string, options: JobEventOptions = {}): AsyncGenerator<JobEvent> {

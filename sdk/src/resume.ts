@@ -14,14 +14,37 @@ export const RESUME_DEFAULTS = { reconnectAttempts: 5, reconnectDelayMs: 250 } a
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Events of one stream. When `isLost(error)` says the connection dropped (no
- * answer, not a refusal), it subscribes again with `after` = the last eventId
- * it yielded, so the server replays exactly what was missed from its event
- * log: no event lost, none twice. Any other error is thrown at once. The SDK
- * and the MCP server both resume this way.
+ * Whether a stream that failed with `error` is subscribed again after its
+ * last event: its connection dropped (NETWORK, or the SERVICE_UNAVAILABLE a
+ * client makes of it), or the server could not go on with it
+ * (SERVICE_UNAVAILABLE: Redis was away when it subscribed, or the server
+ * could not give it every event it missed and ended it; the server's
+ * docs/operations.md, "A subscription that cannot be caught up"). A refusal
+ * (UNAUTHENTICATED, RATE_LIMITED, FORBIDDEN, BAD_USER_INPUT: an `after`
+ * whose events are no longer all kept) is not.
+ */
+export function resumes(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'NETWORK' || code === 'SERVICE_UNAVAILABLE';
+}
+
+/** How long to wait before subscribing again after `failures` tries in a row: the backoff, or the server's Retry-After if longer. */
+export function resumeDelayMs(failures: number, error: unknown, options: ResumeOptions = {}): number {
+  const retryAfter = (error as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+  const backoff = (options.reconnectDelayMs ?? RESUME_DEFAULTS.reconnectDelayMs) * 2 ** failures;
+  return Math.max(backoff, typeof retryAfter === 'number' ? retryAfter * 1000 : 0);
+}
+
+/**
+ * Events of one stream. When `isLost(error)` says it can be resumed (by
+ * default `resumes`), it subscribes again with `after` = the last eventId it
+ * yielded, so the server replays exactly what was missed from its event log:
+ * no event lost, none twice. Any other error is thrown at once. The SDK, the
+ * CLI and the MCP server all resume this way.
  */
 export async function* resumable<E extends { eventId: string }>(
-  open: (after: string | null) => AsyncIterable<E>, isLast: (event: E) => boolean, isLost: (error: unknown) => boolean, options: ResumeOptions = {},
+  open: (after: string | null) => AsyncIterable<E>, isLast: (event: E) => boolean, isLost: (error: unknown) => boolean = resumes,
+  options: ResumeOptions = {},
 ): AsyncGenerator<E> {
   const attempts = options.reconnectAttempts ?? RESUME_DEFAULTS.reconnectAttempts;
   let after = options.after ?? null;
@@ -37,7 +60,7 @@ export async function* resumable<E extends { eventId: string }>(
       return;
     } catch (error) {
       if (!isLost(error) || failures >= attempts) throw error;
-      await sleep((options.reconnectDelayMs ?? RESUME_DEFAULTS.reconnectDelayMs) * 2 ** failures);
+      await sleep(resumeDelayMs(failures, error, options));
       failures += 1;
     }
   }

@@ -4,7 +4,7 @@ import { ErrorCode } from '../kernel/errors';
 import { CliError } from './cli-error';
 import { configPath, givenUrl, readConfig, serverUrl, type CliConfig } from './config-file';
 import { answerOf, isQueryText, RETRY_DEFAULTS, retryPolicy } from '../../sdk/src/retries';
-import { refusalOf } from '../../sdk/src/resume';
+import { refusalOf, RESUME_DEFAULTS, resumeDelayMs, resumes } from '../../sdk/src/resume';
 
 /** One server and the credential to send it. */
 export interface Connection {
@@ -114,21 +114,19 @@ export function unreachable(url: string, error: unknown): CliError {
 
 /**
  * A graphql-ws client on the same server, authenticated in connectionParams.
- * A dropped connection is tried again (up to 5 times); a refusal (4401/4403:
- * the credential; 4429: too many connections) ends at once, as in the SDK.
+ * It does not reconnect by itself: graphql-ws would subscribe again with the
+ * variables it was first given, replaying a job from its start or leaving a
+ * gap in a session's feed; `follow` resumes after the last event instead.
  */
 export function socket(conn: Connection): Client {
   return createClient({
     url: `${conn.url.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     connectionParams: conn.credential ? { authorization: `Bearer ${conn.credential}` } : {},
-    retryAttempts: 5,
-    shouldRetry: (error) => isCloseEvent(error) && refusalOf(error.code) === null,
+    retryAttempts: 0,
     lazy: true,
   });
 }
-
-const isCloseEvent = (value: unknown): value is { code: number; reason: string } => typeof (value as { code?: unknown } | null)?.code === 'number';
 
 /**
  * Runs a subscription, calling `onEvent` for each result, until it completes,
@@ -161,6 +159,43 @@ export function subscribe<T>(
       complete: () => finish(),
     });
   });
+}
+
+/**
+ * Runs a subscription that takes `after` and whose events carry an `eventId`
+ * (`jobUpdated`, `sessionEvents`) as `subscribe` does; when the connection
+ * drops or the server ends it with SERVICE_UNAVAILABLE (it could not give
+ * every event it missed: docs/operations.md, "A subscription that cannot be
+ * caught up"), it subscribes again after the last event handed to `onEvent`,
+ * as the SDK does (sdk/src/resume.ts: its attempts and backoff), so nothing
+ * is missed and nothing comes twice. A refusal ends it at once.
+ */
+export async function follow<T>(
+  client: Client, query: string, variables: Record<string, unknown>, eventIdOf: (data: T) => string,
+  onEvent: (data: T) => boolean | void, signal?: AbortSignal,
+): Promise<void> {
+  let after: string | null = null;
+  let failures = 0;
+  for (;;) {
+    try {
+      return await subscribe<T>(client, query, { ...variables, after }, (data) => {
+        failures = 0;
+        after = eventIdOf(data);
+        return onEvent(data);
+      }, signal);
+    } catch (error) {
+      if (!resumes(error) || failures >= RESUME_DEFAULTS.reconnectAttempts) throw error;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, resumeDelayMs(failures, error));
+        signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
+      if (signal?.aborted) return;
+      failures += 1;
+    }
+  }
 }
 
 /** graphql-ws hands over an array of GraphQL errors, a CloseEvent or an Error. */

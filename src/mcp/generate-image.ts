@@ -4,8 +4,8 @@ import type { CallToolResult, ServerNotification, ServerRequest } from '@modelco
 import { z } from 'zod';
 import { ErrorCode } from '../kernel/errors';
 import { FINAL_EVENT_TYPES, type EventType } from '../kernel/events';
-import { resumable } from '../../sdk/src/resume';
-import { AtelierApi, AtelierApiError, ConnectionLostError } from './atelier-api';
+import { resumable, resumes } from '../../sdk/src/resume';
+import { AtelierApi, AtelierApiError } from './atelier-api';
 import { CANCEL_JOB, CREATE_GENERATION, GET_JOB, JOB_UPDATED } from './operations';
 
 /**
@@ -65,9 +65,11 @@ function progressReporter(extra: Extra, total: number, unit: string): (event: Jo
 
 /**
  * Follows jobUpdated until the job's final event (the subscription replays
- * what already happened). A dropped connection (the API restarting) is
- * resumed after the last eventId seen, with the SDK's attempts and backoff
- * (sdk/src/resume.ts); only then does it fail.
+ * what already happened). A dropped connection (the API restarting), and a
+ * subscription the API ended with SERVICE_UNAVAILABLE (docs/operations.md,
+ * "A subscription that cannot be caught up"), are resumed after the last
+ * eventId seen, with the SDK's attempts and backoff (sdk/src/resume.ts);
+ * only then does it fail.
  */
 async function followJob(api: AtelierApi, job: Job, extra: Extra): Promise<void> {
   // A VIDEO job's steps are the clip's frames.
@@ -75,7 +77,7 @@ async function followJob(api: AtelierApi, job: Job, extra: Extra): Promise<void>
   const open = async function* (after: string | null) {
     for await (const { jobUpdated } of api.subscribe<{ jobUpdated: JobEvent }>(JOB_UPDATED, { jobId: job.id, after })) yield jobUpdated;
   };
-  const events = resumable(open, (event) => FINAL_EVENT_TYPES.has(event.type as EventType), (error) => error instanceof ConnectionLostError);
+  const events = resumable(open, (event) => FINAL_EVENT_TYPES.has(event.type as EventType), (error) => error instanceof AtelierApiError && resumes(error));
   for await (const event of events) {
     await report(event);
     if (extra.signal.aborted) return;

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import { REDIS_SOCKET_TIMEOUT_MS } from '../redis/connection';
 import { RedisScript } from '../redis/script';
+import { badInput, serviceUnavailable } from '../kernel/errors';
+import { toGraphQLError } from '../kernel/graphql-errors';
 import { topicsOf, type AtelierEvent, type EventOrder, type LoggedEvent, type StreamKind, type TrainingEvent } from '../kernel/events';
 import { AsyncQueue } from './async-queue';
 
@@ -15,6 +17,14 @@ export function compareEventIds(a: string, b: string): number {
 
 export function isEventId(value: string): boolean {
   return /^\d{1,16}-\d{1,10}$/.test(value);
+}
+
+/**
+ * Whether a stream whose first event is `first` has lost `from`: it is gone,
+ * later events are there. '0-0' (a stream's start) is never lost.
+ */
+function isBehind(from: string, first: string | undefined): boolean {
+  return from !== '0-0' && first !== undefined && compareEventIds(first, from) > 0;
 }
 
 // For each of the events' streams (KEYS: job, session, batch), XADD to the
@@ -102,6 +112,18 @@ export const EVENT_LOG_LIMITS = {
 const CATCH_UP_MS = 2 * REDIS_SOCKET_TIMEOUT_MS;
 /** The pause between two tries of a catch-up's read. */
 const CATCH_UP_RETRY_MS = 250;
+/** The most events one XRANGE reads; a longer read takes several (a batch's stream holds 20,000). */
+const READ_PAGE = 10_000;
+
+/**
+ * The error that ends a subscription which can no longer show that it has
+ * every event of its stream, once it has what it had already: SERVICE_UNAVAILABLE,
+ * so the client subscribes again after the last event it has
+ * (docs/operations.md, "A subscription that cannot be caught up").
+ */
+function cannotCatchUp(why: string): Error {
+  return toGraphQLError(serviceUnavailable(`${why}: subscribe again, with after set to the eventId of the last event you received`, 1));
+}
 
 interface Listener {
   deliver(event: LoggedEvent): void;
@@ -113,6 +135,8 @@ interface Listener {
   lastId?(): string;
   /** Then `deliver` drops what the queue has already, until an event comes past it. */
   recheck?(): void;
+  /** Ends the subscription with `error` after the events it has (`catchUp`: it cannot be given what it missed). */
+  end?(error: Error): void;
 }
 
 /** Any logged event: the stream kind decides which union it belongs to. */
@@ -142,6 +166,8 @@ export class EventLog {
      * session logs serve members reconnecting with `after`.
      */
     private readonly limits = EVENT_LOG_LIMITS,
+    /** How long a catch-up tries to read what was missed (tests shorten it). */
+    private readonly catchUpMs = CATCH_UP_MS,
   ) {
     this.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => this.dispatch(channel.toString(), message.toString()));
     // Connected again (after a Redis restart, a network blip, a dead connection replaced): what was published
@@ -256,15 +282,65 @@ export class EventLog {
     return (await this.read('job', jobId, null, 16)).some((event) => event.type === type);
   }
 
-  /** Events of a stream after `after` (exclusive), or all of them when `after` is null. */
-  read<E extends Logged = LoggedEvent>(kind: StreamKind, id: string, after: string | null, count = 10_000): Promise<E[]> {
-    return this.readStream<E>(this.key(kind, id), after, count);
+  /**
+   * Events of a stream after `after` (exclusive), or all of them when `after`
+   * is null; the first `count` of them when given. An `after` the stream no
+   * longer shows it has everything after (`lostAfter`) is BAD_USER_INPUT on
+   * `after`: a replay from it would skip what was trimmed.
+   */
+  async read<E extends Logged = LoggedEvent>(kind: StreamKind, id: string, after: string | null, count?: number): Promise<E[]> {
+    const key = this.key(kind, id);
+    const from = after ?? '0-0';
+    const events: E[] = [];
+    let checked = false;
+    await this.readPages<E>(key, from, async (page) => {
+      if (!checked && await this.lostAfter(key, from, page[0]?.eventId)) {
+        throw badInput('after', `Events after ${from} are no longer all kept (a stream keeps its latest, docs/limits.md): subscribe without after to start over`);
+      }
+      checked = true;
+      for (const event of page) if (event.eventId !== from) events.push(event);
+      return count === undefined || events.length < count;
+    }, Math.min((count ?? READ_PAGE) + 1, READ_PAGE));
+    return count === undefined ? events : events.slice(0, count);
   }
 
-  private async readStream<E extends Logged>(key: string, after: string | null, count = 10_000): Promise<E[]> {
-    const start = after ? `(${after}` : '-';
-    const entries = (await this.redis.xrange(key, start, '+', 'COUNT', count)) as [string, string[]][];
-    return entries.map(([eventId, fields]) => ({ ...JSON.parse(fields[1]), eventId }) as E);
+  /**
+   * Hands `take` a stream's events from `from` on, `from` itself included
+   * while the stream has it ('0-0': from the start), in pages of at most
+   * `pageSize`, in order, each read once `take` has had the one before; stops
+   * after a page `take` answers false for.
+   */
+  private async readPages<E extends Logged>(
+    key: string, from: string, take: (page: E[]) => boolean | void | Promise<boolean | void>, pageSize = READ_PAGE,
+  ): Promise<void> {
+    for (let start = from === '0-0' ? '-' : from; ;) {
+      const entries = (await this.redis.xrange(key, start, '+', 'COUNT', pageSize)) as [string, string[]][];
+      const page = entries.map(([eventId, fields]) => ({ ...JSON.parse(fields[1]), eventId }) as E);
+      if ((await take(page)) === false || page.length < pageSize) return;
+      start = `(${page[page.length - 1].eventId}`;
+    }
+  }
+
+  /**
+   * Whether a stream can no longer show it holds every event after `from`:
+   * `from` is gone from it (its first event, `first`, is later) and its cap
+   * has trimmed its head, so what followed `from` may have gone too. '0-0'
+   * (the stream's start) and a stream with nothing from `from` on lose nothing.
+   */
+  private async lostAfter(key: string, from: string, first: string | undefined): Promise<boolean> {
+    return isBehind(from, first) && this.trimmedHead(key);
+  }
+
+  /**
+   * Whether a stream's cap (MAXLEN) has trimmed its head: more entries were
+   * added to it than it holds (XINFO STREAM's entries-added, Redis 7.0 and
+   * later; nothing else deletes from these streams). A Redis that does not say
+   * cannot show that nothing was trimmed, so it counts as trimmed.
+   */
+  private async trimmedHead(key: string): Promise<boolean> {
+    const info = (await this.redis.xinfo('STREAM', key)) as unknown[];
+    const added = info.indexOf('entries-added');
+    return added < 0 || Number(info[added + 1]) > Number(info[info.indexOf('length') + 1]);
   }
 
   /**
@@ -278,7 +354,9 @@ export class EventLog {
    * the stream stood when it opened (its last id, read before the live
    * listener is attached: one XREVRANGE), so a reconnection gives it what the
    * stream got since (with any published while its listener was being
-   * attached).
+   * attached). A catch-up that cannot give it that ends it with an error
+   * (`catchUp`), and an `after` the stream can no longer show it has
+   * everything after is refused (`read`).
    */
   async subscribe<E extends Logged = LoggedEvent>(
     kind: StreamKind, id: string, after: string | 'start' | null,
@@ -294,6 +372,9 @@ export class EventLog {
      */
     let lastId: string = after === null ? await this.lastIdOf(channel) : after === 'start' ? '0-0' : after;
     let checking = false;
+    let queue: AsyncQueue<E> | null = null;
+    /** Set when a catch-up ends the subscription before its queue is made (`end`). */
+    let ended: Error | null = null;
     const listener: Listener = {
       deliver: (logged) => {
         const event = logged as unknown as E;
@@ -309,16 +390,21 @@ export class EventLog {
       },
       lastId: () => lastId,
       recheck: () => { checking = true; },
+      end: (error) => {
+        ended = error;
+        queue?.end(error);
+      },
     };
     await this.attach(channel, listener);
     // The queue is what graphql-ws iterates: no generator layers in between, so a
     // delivery costs one promise resolution per subscriber (see bench/fanout).
-    const queue = new AsyncQueue<E>(() => {
+    queue = new AsyncQueue<E>(() => {
       this.detach(channel, listener);
       options.onClose?.();
     }, options.isLast);
+    if (ended) queue.end(ended);
     try {
-      if (after) {
+      if (after && !queue.ended) {
         for (const event of await this.read<E>(kind, id, after === 'start' ? null : after)) {
           queue.push(event);
           lastId = event.eventId;
@@ -410,14 +496,18 @@ export class EventLog {
    * this one and is replaced once a read has waited on it long enough. A
    * reconnection during a round (which leaves these channels to this
    * catch-up) makes another, or a new catch-up once that time is over. A
-   * subscriber connection closed for good (the process stopping) ends it at
-   * once: nothing more can come, and its reads would only fail again.
+   * channel whose read still fails then ends its subscriptions with
+   * SERVICE_UNAVAILABLE (`cannotCatchUp`) rather than go on after a gap; so
+   * does one whose stream no longer holds what followed a subscription's last
+   * event (`readMissed`). A subscriber connection closed for good (the process
+   * stopping) ends it at once: nothing more can come, and its reads would
+   * only fail again.
    */
   private async catchUp(): Promise<void> {
     const channels = [...this.listeners.keys()].filter((channel) => !this.held.has(channel));
     if (channels.length === 0) return;
     for (const channel of channels) this.held.set(channel, []);
-    const deadline = Date.now() + CATCH_UP_MS;
+    const deadline = Date.now() + this.catchUpMs;
     let pending = channels;
     let reconnected = false;
     for (;;) {
@@ -429,27 +519,58 @@ export class EventLog {
       if (pending.length === 0 || Date.now() >= deadline || this.subscriber.status === 'end') break;
       await new Promise((resolve) => setTimeout(resolve, CATCH_UP_RETRY_MS));
     }
+    const stopping = this.subscriber.status === 'end';
+    // After a reconnection the next catch-up reads these channels again, with time of its own.
+    if (!reconnected && !stopping) {
+      const error = cannotCatchUp('Events published while the server\'s connection to Redis was away could not be read back');
+      // A listener that is no subscription (`watch`) has nothing to resume from, and stays.
+      for (const channel of pending) for (const listener of [...(this.listeners.get(channel) ?? [])]) listener.end?.(error);
+    }
     for (const channel of channels) this.releaseHeld(channel);
-    if (this.subscriber.status === 'end') return;
+    if (stopping) return;
     if (reconnected) void this.catchUp();
     const streams = [...this.listeners.keys()].map((channel) => this.streamOf(channel));
     for (const handler of this.reconnectedHandlers) handler(streams);
   }
 
-  /** Gives a channel's subscribers what its stream got after the last event they have; false when it could not be read. */
+  /**
+   * Gives a channel's subscribers what its stream got after the last event
+   * they have, a page at a time; false when it could not be read (what was
+   * handed out stays: a subscriber's last event moved with it). A subscriber
+   * whose last event the stream can no longer show it has all that followed
+   * (`lostAfter`) is ended instead.
+   */
   private async readMissed(channel: string): Promise<boolean> {
-    const resumable = [...(this.listeners.get(channel) ?? [])].filter((l) => l.lastId);
+    let resumable = [...(this.listeners.get(channel) ?? [])].filter((l) => l.lastId);
     if (resumable.length === 0) return true;
     const from = resumable.map((l) => l.lastId!()).sort(compareEventIds)[0];
-    let missed: LoggedEvent[];
+    let first = true;
     try {
-      missed = await this.readStream<LoggedEvent>(channel, from);
+      await this.readPages<LoggedEvent>(channel, from, async (page) => {
+        if (first) {
+          resumable = await this.endLost(channel, resumable, page[0]?.eventId);
+          for (const listener of resumable) listener.recheck?.();
+          first = false;
+        }
+        for (const event of page) for (const listener of resumable) listener.deliver(event);
+      });
     } catch {
       return false;
     }
-    for (const listener of resumable) listener.recheck?.();
-    for (const event of missed) for (const listener of resumable) listener.deliver(event);
     return true;
+  }
+
+  /**
+   * Ends each of `listeners` for which the stream, its first event now
+   * `first`, can no longer show it holds everything after its last event
+   * (`lostAfter`); returns the others.
+   */
+  private async endLost(channel: string, listeners: Listener[], first: string | undefined): Promise<Listener[]> {
+    const lost = listeners.filter((l) => isBehind(l.lastId!(), first));
+    if (lost.length === 0 || !(await this.trimmedHead(channel))) return listeners;
+    const error = cannotCatchUp('The stream no longer holds every event that followed the last one this subscription delivered');
+    for (const listener of lost) listener.end?.(error);
+    return listeners.filter((l) => !lost.includes(l));
   }
 
   /** Hands out the live events a catch-up held, after what it read (those it read too are dropped). */

@@ -2,16 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectRedis } from '../../src/redis/connection';
-import { EventLog } from '../../src/subscriptions/event-log';
+import { EVENT_LOG_LIMITS, EventLog } from '../../src/subscriptions/event-log';
 import { waitFor } from '../support/graphql';
 import { startLatencyProxy } from '../support/latency-proxy';
 
 /*
  * The event log's subscriber connection going away and coming back while
  * subscriptions open, replay or are caught up, against a real Redis: each
- * subscriber gets every event of its stream once and in order, and what a
- * failure leaves behind is nothing (docs/operations.md, "A subscriber
- * connection that never answers again"; docs/architecture.md, "Fan-out").
+ * subscriber gets every event of its stream once and in order, or is ended
+ * with an error when it cannot be, and what a failure leaves behind is
+ * nothing (docs/operations.md, "A subscriber connection that never answers
+ * again", "A subscription that cannot be caught up"; docs/architecture.md,
+ * "Fan-out").
  */
 let admin: Redis;
 const opened: Redis[] = [];
@@ -149,4 +151,98 @@ describe('a catch-up when the process stops', () => {
       await queue.return();
     }
   }, 30_000);
+});
+
+/** Takes what `queue` holds now, then whether it ended and with which error (none: still open). */
+async function drain(queue: { size: number; ended: boolean; next(): Promise<IteratorResult<unknown>> }, into: number[]) {
+  while (queue.size > 0) into.push(((await queue.next()).value as { step: number }).step);
+  if (!queue.ended) return { ended: false, error: null };
+  const error = await queue.next().then(() => null, (e: unknown) => e as { extensions?: { code?: string; field?: string } });
+  return { ended: true, error };
+}
+
+/** Waits until `queue` has ended, taking its events into `into`; the code of the error it ended with. */
+async function endCode(queue: Parameters<typeof drain>[0], into: number[]): Promise<string | undefined> {
+  const end = await waitFor(async () => {
+    const state = await drain(queue, into);
+    return state.ended && state;
+  }, 5000, 20);
+  return end.error?.extensions?.code;
+}
+
+describe('a catch-up that cannot give a subscription everything it missed', () => {
+  it('ends it with SERVICE_UNAVAILABLE, after the events it had, when its reads fail past the catch-up time; a watch stays', async () => {
+    const prefix = `reconnect-${randomUUID()}`;
+    const name = `giving-up-events-${prefix}`;
+    const commandProxy = await startLatencyProxy(inject('redisUrl'), 0);
+    const subscriber = client(inject('redisUrl'), name);
+    const events = new EventLog(client(commandProxy.url, `giving-up-commands-${prefix}`), subscriber, prefix, EVENT_LOG_LIMITS, 300);
+    const publisher = new EventLog(client(inject('redisUrl'), `publisher-${prefix}`), client(inject('redisUrl'), `publisher-events-${prefix}`), prefix);
+    const jobId = randomUUID();
+    const watched: number[] = [];
+    const stopWatching = await events.watch('job', jobId, (event) => watched.push((event as { step: number }).step));
+    const queue = await events.subscribe('job', jobId, 'start');
+    const steps: number[] = [];
+    try {
+      await publisher.publish(progress(jobId, 1));
+      await waitFor(async () => (await drain(queue, steps), steps.length === 1), 5000, 10);
+      // The command connection's Redis is gone (its reads fail after ioredis's 3 reconnection attempts) while the
+      // subscriber connection is dropped and comes back: the catch-up cannot read step 2.
+      commandProxy.refuse();
+      await kill(name);
+      await publisher.publish(progress(jobId, 2));
+      expect(await endCode(queue, steps)).toBe('SERVICE_UNAVAILABLE');
+      expect(steps).toEqual([1]);
+      // The watch (a membership watch's kind of listener) has no place to resume from: it stays, and hears what
+      // comes live.
+      expect(events.listenerCount('job', jobId)).toBe(1);
+      await publisher.publish(progress(jobId, 3));
+      await waitFor(async () => watched.includes(3), 5000, 10);
+    } finally {
+      stopWatching();
+      await queue.return();
+      await commandProxy.close();
+    }
+  }, 30_000);
+
+  it('ends one whose last event its stream\'s cap trimmed away, gives one on a longer stream all it missed a page at a time, and refuses such an `after`', async () => {
+    const prefix = `reconnect-${randomUUID()}`;
+    const subscriberProxy = await startLatencyProxy(inject('redisUrl'), 0);
+    const subscriber = client(subscriberProxy.url, `trimmed-events-${prefix}`);
+    // A job's stream keeps its latest 50 or so events (MAXLEN ~), the batch's every one of the job's 10,051.
+    const limits = { ...EVENT_LOG_LIMITS, jobMaxLen: 50 };
+    const events = new EventLog(client(inject('redisUrl'), `trimmed-commands-${prefix}`), subscriber, prefix, limits);
+    const publisher = new EventLog(client(inject('redisUrl'), `publisher-${prefix}`), client(inject('redisUrl'), `publisher-events-${prefix}`), prefix, limits);
+    const [jobId, batchId] = [randomUUID(), randomUUID()];
+    const step = (n: number) => ({ ...progress(jobId, n), batchId });
+    const { jobEventId: first } = await publisher.publish(step(1));
+    await waitFor(async () => subscriber.status === 'ready', 5000, 10);
+    const byJob = await events.subscribe('job', jobId, 'start');
+    const byBatch = await events.subscribe('batch', batchId, 'start');
+    const [jobSteps, batchSteps]: number[][] = [[], []];
+    try {
+      await waitFor(async () => (await drain(byJob, jobSteps), await drain(byBatch, batchSteps), jobSteps.length + batchSteps.length === 2), 5000, 10);
+      subscriberProxy.refuse();
+      await waitFor(async () => subscriber.status === 'reconnecting', 5000, 10);
+      // More than one read's worth (10,000), published while the subscriber is away.
+      await publisher.publishAll(Array.from({ length: 10_050 }, (_, i) => step(i + 2)));
+      subscriberProxy.heal();
+      await waitFor(async () => (await drain(byBatch, batchSteps), batchSteps.length >= 10_051), 10_000, 20).catch(() => undefined);
+      expect(batchSteps).toEqual(Array.from({ length: 10_051 }, (_, i) => i + 1));
+      expect(await endCode(byJob, jobSteps)).toBe('SERVICE_UNAVAILABLE');
+      expect(jobSteps).toEqual([1]);
+
+      // Resuming from there could only go on after the gap: refused, with nothing left behind.
+      await expect(events.subscribe('job', jobId, first!)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', extensions: { field: 'after' } });
+      expect(events.listenerCount('job', jobId)).toBe(0);
+      // From an event the stream still has, it goes on.
+      const [kept] = await events.read('job', jobId, null, 1);
+      const resumed = await events.subscribe('job', jobId, kept.eventId);
+      expect(resumed.size).toBeGreaterThan(0);
+      await resumed.return();
+    } finally {
+      await Promise.all([byJob.return(), byBatch.return()]);
+      await subscriberProxy.close();
+    }
+  }, 60_000);
 });

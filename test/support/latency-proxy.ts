@@ -7,14 +7,17 @@ export interface TcpProxy {
   /**
    * A partition that never closes anything: every connection open now stops
    * forwarding in both directions, for good, and stays open; so does every
-   * connection opened until {@link heal}. Nothing is refused or reset.
+   * connection opened until {@link heal}. Nothing is refused or reset. With
+   * `name`, only the connections of Redis clients that name themselves so
+   * (`CLIENT SETNAME`, the first command ioredis sends with `connectionName`).
    */
-  partition(): void;
+  partition(name?: string): void;
   /**
    * A server that went away: every connection open now is closed, and so is
-   * every connection opened until {@link heal}, at once.
+   * every connection opened until {@link heal}, at once. With `name`, only
+   * those of Redis clients of that name, as for {@link partition}.
    */
-  refuse(): void;
+  refuse(name?: string): void;
   /** Connections opened from now on are forwarded again; the ones cut off stay cut off. */
   heal(): void;
   close(): Promise<void>;
@@ -30,13 +33,35 @@ export async function startLatencyProxy(target: string, delayMs: number): Promis
   const { protocol, hostname, port } = new URL(target);
   const sockets = new Set<net.Socket>();
   const cutOff = new Set<net.Socket>();
-  let partitioned = false;
-  let refusing = false;
+  /** Each client connection's upstream, and the name its Redis client gave (once it has). */
+  const upstreams = new Map<net.Socket, net.Socket>();
+  const names = new Map<net.Socket, string>();
+  // Which connections are partitioned, refused: none, all (true), or those of the clients of one name.
+  let partitioned: boolean | string = false;
+  let refusing: boolean | string = false;
+  const applies = (which: boolean | string, client: net.Socket) => which === true || (which !== false && names.get(client) === which);
+  /** Cuts off or closes a client connection as the partition and refusal say; true when it was closed. */
+  const enforce = (client: net.Socket): boolean => {
+    if (applies(refusing, client)) {
+      client.destroy();
+      upstreams.get(client)?.destroy();
+      return true;
+    }
+    if (applies(partitioned, client)) cutOff.add(client);
+    return false;
+  };
   const server = net.createServer((client) => {
-    if (refusing) return void client.destroy();
+    if (refusing === true) return void client.destroy();
     const upstream = net.connect(Number(port), hostname);
-    if (partitioned) cutOff.add(client);
+    upstreams.set(client, upstream);
+    if (partitioned === true) cutOff.add(client);
     const forwarding = () => !cutOff.has(client);
+    client.on('data', (chunk) => {
+      const name = names.has(client) ? null : /setname\r\n\$\d+\r\n([^\r]*)\r\n/i.exec(chunk.toString('latin1'))?.[1];
+      if (name) names.set(client, name);
+      // Its first command names it: a named partition or refusal takes it before anything is forwarded.
+      if (name) enforce(client);
+    });
     for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
       sockets.add(from);
       from.on('data', (chunk) => setTimeout(() => forwarding() && to.write(chunk), delayMs));
@@ -48,13 +73,15 @@ export async function startLatencyProxy(target: string, delayMs: number): Promis
   const { port: proxyPort } = server.address() as net.AddressInfo;
   return {
     url: `${protocol}//127.0.0.1:${proxyPort}`,
-    partition: () => {
-      partitioned = true;
-      for (const socket of sockets) cutOff.add(socket);
+    partition: (name) => {
+      partitioned = name ?? true;
+      if (name === undefined) for (const socket of sockets) cutOff.add(socket);
+      else for (const client of upstreams.keys()) enforce(client);
     },
-    refuse: () => {
-      refusing = true;
-      for (const socket of sockets) socket.destroy();
+    refuse: (name) => {
+      refusing = name ?? true;
+      if (name === undefined) for (const socket of sockets) socket.destroy();
+      else for (const client of upstreams.keys()) enforce(client);
     },
     heal: () => {
       partitioned = false;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { refusalOf, resumable } from '../../sdk/src/resume';
+import { refusalOf, resumable, resumeDelayMs, resumes } from '../../sdk/src/resume';
 
 describe('the SDK\'s live-connection handling', () => {
   it('maps the server\'s refusals by close code, and leaves other closes to resume', () => {
@@ -36,5 +36,17 @@ describe('the SDK\'s live-connection handling', () => {
     };
     await expect(resumable(refusing, () => false, (error) => error === lost, { reconnectDelayMs: 1 }).next()).rejects.toBe(refused);
     expect(opens).toBe(1);
+  });
+
+  it('resumes a dropped connection and a stream the server could not go on with, waiting at least what the server asked', () => {
+    expect(resumes({ code: 'NETWORK' })).toBe(true);
+    expect(resumes({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 })).toBe(true);
+    for (const code of ['UNAUTHENTICATED', 'RATE_LIMITED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND']) expect(resumes({ code })).toBe(false);
+    expect(resumes(new Error('no code'))).toBe(false);
+    expect(resumeDelayMs(0, { code: 'NETWORK' })).toBe(250);
+    expect(resumeDelayMs(3, { code: 'NETWORK' })).toBe(2000);
+    expect(resumeDelayMs(0, { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 })).toBe(1000);
+    expect(resumeDelayMs(3, { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 })).toBe(2000);
+    expect(resumeDelayMs(1, { code: 'NETWORK' }, { reconnectDelayMs: 10 })).toBe(20);
   });
 });

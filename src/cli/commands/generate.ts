@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCode } from '../../kernel/errors';
 import { asFlags, badCliInput, CliError, errnoReason } from '../cli-error';
-import { connect, request, signInHint, socket, subscribe, unreachable, type Connection } from '../client';
+import { connect, follow as followEvents, request, signInHint, socket, unreachable, type Connection } from '../client';
 import { answerOf, RETRY_DEFAULTS, retryPolicy } from '../../../sdk/src/retries';
 import { EXIT_JOB_FAILED, SIGNAL_EXIT, signalName, type StopSignal } from '../exit-codes';
 import { integer, type GlobalOptions } from '../options';
@@ -28,7 +28,9 @@ const JOB_FIELDS = `id kind status seed steps totalSteps count width height queu
 const CREATE = `mutation CliGenerate($input: GenerationInput!, $idempotencyKey: String) { createGeneration(input: $input, idempotencyKey: $idempotencyKey) { ${JOB_FIELDS} } }`;
 const JOB = `query CliJob($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`;
 const CANCEL = 'mutation CliCancel($id: ID!) { cancelJob(id: $id) { id status } }';
-const FOLLOW = 'subscription CliFollow($jobId: ID!) { jobUpdated(jobId: $jobId) { type step totalSteps etaSeconds queuePosition requeueReason error { code message } } }';
+const FOLLOW = `subscription CliFollow($jobId: ID!, $after: String) {
+  jobUpdated(jobId: $jobId, after: $after) { eventId type step totalSteps etaSeconds queuePosition requeueReason error { code message } }
+}`;
 
 interface Image { id: string; index: number; seed: number; width: number; height: number; sha256: string; url: string }
 interface Video { url: string; bytes: number; mimeType: string; durationSeconds: number; fps: number; frames: number; width: number; height: number }
@@ -74,11 +76,11 @@ function inputOf(prompt: string, options: GenerateOptions): Record<string, unkno
   return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
 }
 
-/** Follows `jobUpdated` until the final event (or `signal` aborts), feeding the progress view. */
+/** Follows `jobUpdated` until the final event (or `signal` aborts), feeding the progress view; resumed after a cut (`follow`). */
 async function follow(conn: Connection, job: Job, onEvent: (event: ProgressEvent) => void, signal: AbortSignal): Promise<void> {
   const client = socket(conn);
   try {
-    await subscribe<{ jobUpdated: ProgressEvent }>(client, FOLLOW, { jobId: job.id }, ({ jobUpdated }) => {
+    await followEvents<{ jobUpdated: ProgressEvent & { eventId: string } }>(client, FOLLOW, { jobId: job.id }, ({ jobUpdated }) => jobUpdated.eventId, ({ jobUpdated }) => {
       onEvent(jobUpdated);
       return FINAL.has(jobUpdated.type);
     }, signal);

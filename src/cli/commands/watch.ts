@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { connect, signInHint, socket, subscribe } from '../client';
+import { connect, follow, signInHint, socket } from '../client';
 import type { GlobalOptions } from '../options';
 import { outputOf } from '../output';
 import { requeuedText } from '../progress';
@@ -10,8 +10,8 @@ interface SessionEvent {
   error: { code: string; message: string } | null;
 }
 
-const EVENTS = `subscription CliWatch($sessionId: ID!) {
-  sessionEvents(sessionId: $sessionId) {
+const EVENTS = `subscription CliWatch($sessionId: ID!, $after: String) {
+  sessionEvents(sessionId: $sessionId, after: $after) {
     eventId type at jobId step totalSteps queuePosition requeueReason onlineUserIds error { code message } user { id displayName }
   }
 }`;
@@ -30,7 +30,10 @@ function describe(event: SessionEvent): string {
   return `${event.at.slice(11, 19)} ${event.type.padEnd(13)}${job}${detail}${who}`;
 }
 
-/** Prints the session's events until Ctrl-C (then exits 0); `--json` prints one JSON object per line. */
+/**
+ * Prints the session's events until Ctrl-C (then exits 0); `--json` prints one JSON object per line. A cut feed
+ * is resumed after the last event printed (`follow`).
+ */
 async function watch(sessionId: string, opts: GlobalOptions): Promise<void> {
   const output = outputOf(opts);
   const conn = connect(opts.url);
@@ -39,7 +42,7 @@ async function watch(sessionId: string, opts: GlobalOptions): Promise<void> {
   process.once('SIGINT', () => stop.abort());
   if (!output.json) console.log(`watching session ${sessionId} (Ctrl-C to stop)`);
   try {
-    await subscribe<{ sessionEvents: SessionEvent }>(client, EVENTS, { sessionId }, ({ sessionEvents }) => {
+    await follow<{ sessionEvents: SessionEvent }>(client, EVENTS, { sessionId }, ({ sessionEvents }) => sessionEvents.eventId, ({ sessionEvents }) => {
       console.log(output.json ? JSON.stringify(sessionEvents) : describe(sessionEvents));
     }, stop.signal);
   } catch (error) {
