@@ -44,7 +44,7 @@ async function authorized<T>(ctx: AppContext, open: () => Promise<T>): Promise<T
 @Resolver()
 export class LiveResolver {
   @Subscription(() => JobEvent, {
-    description: 'A job\'s events: first those so far (or, with `after`, those after that event), then live; completes after the final event.',
+    description: 'A job\'s events: first those so far (or, with `after`, those after that event), then live; completes after the final event. If the server cannot show it has every event (its Redis connection was lost and what followed could not be read back), it ends the subscription with SERVICE_UNAVAILABLE after the events it gave: subscribe again with `after` the last eventId you have (docs/errors.md). An `after` whose following events are no longer all kept is BAD_USER_INPUT.',
     subscribe: ({ args, context }: SubscribeResolverData<unknown, { jobId: string; after?: string | null }, AppContext>) =>
       authorized(context, () => context.services.live.jobUpdates(viewerOf(context).user, args.jobId, args.after ?? null)),
   })
@@ -57,7 +57,7 @@ export class LiveResolver {
   }
 
   @Subscription(() => BatchEvent, {
-    description: 'A batch\'s events: its jobs\' events and BATCH_PROGRESS (the counts after each change), from the start (replay), then live; completes when the batch is final.',
+    description: 'A batch\'s events: its jobs\' events and BATCH_PROGRESS (the counts after each change), from the start (replay), then live; completes when the batch is final. If the server cannot show it has every event (its Redis connection was lost and what followed could not be read back), it ends the subscription with SERVICE_UNAVAILABLE after the events it gave: subscribe again and skip the eventIds you have (docs/errors.md).',
     subscribe: ({ args, context }: SubscribeResolverData<unknown, { batchId: string }, AppContext>) =>
       authorized(context, () => context.services.live.batchUpdates(viewerOf(context).user, args.batchId)),
   })
@@ -66,7 +66,7 @@ export class LiveResolver {
   }
 
   @Subscription(() => SessionEvent, {
-    description: 'Everything happening in a session. With `after`, replays from that event first; without, starts live.',
+    description: 'Everything happening in a session. With `after`, replays from that event first; without, starts live. If the server cannot show it has every event (its Redis connection was lost and what followed could not be read back), it ends the subscription with SERVICE_UNAVAILABLE after the events it gave: subscribe again with `after` the last eventId you have (docs/errors.md). An `after` whose following events are no longer all kept is BAD_USER_INPUT.',
     subscribe: ({ args, context }: SubscribeResolverData<unknown, { sessionId: string; after?: string | null }, AppContext>) =>
       authorized(context, () => context.services.live.sessionFeed(viewerOf(context).user, args.sessionId, args.after ?? null)),
   })

@@ -36,7 +36,7 @@ export class TrainingResolver {
   }
 
   @Subscription(() => TrainingEventView, {
-    description: 'A training run\'s events: those so far (replay), then live; completes after COMPLETED, FAILED or CANCELLED.',
+    description: 'A training run\'s events: those so far (replay), then live; completes after COMPLETED, FAILED or CANCELLED. If the server cannot show it has every event (its Redis connection was lost and what followed could not be read back), it ends the subscription with SERVICE_UNAVAILABLE after the events it gave: subscribe again and skip the eventIds you have (docs/errors.md).',
     subscribe: async ({ args, context }: SubscribeResolverData<unknown, { runId: string }, AppContext>) => {
       try {
         if (!context.viewer) throw unauthenticated();
