@@ -330,11 +330,16 @@ export class JobLifecycle {
   /**
    * PROCESSING → PENDING: the job waits in the queue again (retried after a
    * backoff, handed back on shutdown, or repaired by the reconciler), and its
-   * stream hears so: QUEUED with `reason` and its place. The caller puts the
-   * entry back in the queue after this, so the next STARTED comes after it.
+   * stream hears so: QUEUED with `reason` and its place. With `onlyRun`, only
+   * while that run is the row's last start (`foundStalled`). The caller puts
+   * the entry back in the queue after this, so the next STARTED comes after it.
    */
-  requeue(job: Job, reason: RequeueReason): Promise<boolean> {
-    return this.putBack(job, reason);
+  async requeue(job: Job, reason: RequeueReason, onlyRun?: number): Promise<boolean> {
+    const run = job.attempts;
+    if (!(await this.run(() => this.transitions.requeue(job.id, onlyRun)))) return false;
+    job.status = JobStatus.PENDING;
+    await this.run(() => this.tellRequeued(job, reason, run));
+    return true;
   }
 
   /**
@@ -352,19 +357,7 @@ export class JobLifecycle {
     const job = await this.run(() => this.transitions.find(jobId));
     if (job?.status !== JobStatus.PROCESSING) return;
     if ((await this.run(() => this.deps.queue.getJobState(jobId))) === 'active') return;
-    await this.putBack(job, 'WORKER_LOST', job.attempts);
-  }
-
-  /**
-   * The row back to PENDING (with `onlyRun`, only while that run is the row's
-   * last start), then, if it went, the stream told so (`tellRequeued`).
-   */
-  private async putBack(job: Job, reason: RequeueReason, onlyRun?: number): Promise<boolean> {
-    const run = job.attempts;
-    if (!(await this.run(() => this.transitions.requeue(job.id, onlyRun)))) return false;
-    job.status = JobStatus.PENDING;
-    await this.run(() => this.tellRequeued(job, reason, run));
-    return true;
+    await this.requeue(job, 'WORKER_LOST', job.attempts);
   }
 
   /**
