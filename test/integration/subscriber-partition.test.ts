@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { connectRedis, REDIS_SOCKET_TIMEOUT_MS } from '../../src/redis/connection';
 import { EventLog } from '../../src/subscriptions/event-log';
+import { createLogger } from '../../src/observability/logger';
 import { collect, gqlData, signUp, waitFor, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import { startLatencyProxy, type TcpProxy } from '../support/latency-proxy';
@@ -17,7 +18,8 @@ import { startLatencyProxy, type TcpProxy } from '../support/latency-proxy';
  * subscriber what it missed. The second cuts off the command connection an
  * event log's catch-up reads through, as a partition does with the
  * subscriber's. The third stops the app during a partition. The subscribers
- * are pinged every 500 ms here instead of 5 s.
+ * are pinged every 500 ms here instead of 5 s. The app logs to `lines`; what
+ * it warns about is printed too.
  */
 const PING_MS = 500;
 let proxy: TcpProxy;
@@ -27,10 +29,21 @@ let healthy: Redis;
 let healthySubscriber: Redis;
 /** The app's event log, reached without the proxy. */
 let outside: EventLog;
+const lines: { level: number; msg: string; sessionId?: string }[] = [];
+const logger = createLogger({
+  level: 'info',
+  destination: {
+    write: (line: string) => {
+      const entry = JSON.parse(line) as (typeof lines)[number];
+      lines.push(entry);
+      if (entry.level >= 40) process.stdout.write(line);
+    },
+  },
+});
 
 beforeAll(async () => {
   proxy = await startLatencyProxy(inject('redisUrl'), 0);
-  app = await startTestApp({ REDIS_URL: proxy.url, ATELIER_ROLE: 'api' }, { subscriberPingMs: PING_MS });
+  app = await startTestApp({ REDIS_URL: proxy.url, ATELIER_ROLE: 'api' }, { subscriberPingMs: PING_MS, logger });
   healthy = connectRedis(inject('redisUrl'), { name: 'outside-the-partition' });
   healthySubscriber = connectRedis(inject('redisUrl'), { name: 'outside-the-partition-events' });
   outside = new EventLog(healthy, healthySubscriber, app.config.redisPrefix);
@@ -57,7 +70,12 @@ describe('a partition that cuts off the connection feeding live subscriptions', 
     const first = collect<any>(wsClient(app.url, owner.token), SESSION_EVENTS, { s: sessionId });
     await waitFor(async () => first.items.length === 1, 10_000, 20);
     const second = collect<any>(wsClient(app.url, owner.token), SESSION_EVENTS, { s: sessionId });
-    await waitFor(async () => (await healthy.hlen(`${app.config.redisPrefix}:presence:${sessionId}`)) === 2, 10_000, 20);
+    // Until the app has opened both (graphql-ws's onOperation, once `subscribe` has returned): the presence entry
+    // is written before the reply to that write reaches the app, and a reply the partition cuts off fails the
+    // subscription instead (a loaded machine leaves that window open for milliseconds).
+    const opened = () => lines.filter((l) => l.msg === 'graphql-ws operation started' && l.sessionId === sessionId).length;
+    await waitFor(async () => opened() === 2, 10_000, 20);
+    expect(await healthy.hlen(`${app.config.redisPrefix}:presence:${sessionId}`)).toBe(2);
     const before = ids(first);
 
     proxy.partition();
