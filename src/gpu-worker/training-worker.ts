@@ -45,8 +45,13 @@ export interface TrainingWorkerOptions {
 /** How often PROGRESS is published and the row updated at most (the last step always is): events, not a firehose. */
 const PROGRESS_EVERY_MS = 200;
 
-/** `lockLost`: the entry's lock lapsed, so BullMQ may give the run to another worker (GenerationWorker's `letGo`). */
-type StopReason = 'cancelled' | 'shutdown' | 'lockLost';
+/**
+ * `lockLost`: the entry's lock lapsed, so BullMQ may give the run to another worker (GenerationWorker's `letGo`).
+ * `superseded`: the row says this worker's attempt no longer holds the run (another worker started it again, or it
+ * ended elsewhere; TrainingLifecycle.start), found at the next step recorded or checkpoint, should the lock's loss go
+ * unnoticed (its renewal is a timer; a run ahead of it, or a loaded machine, can train on past it).
+ */
+type StopReason = 'cancelled' | 'shutdown' | 'lockLost' | 'superseded';
 
 /** Best-effort reporting (progress, evaluations, the cancel check): what an outage costs is the report, never the run. */
 type BestEffort = <T>(what: string, step: () => Promise<T>) => Promise<T | undefined>;
@@ -136,9 +141,10 @@ export class TrainingWorker {
   private async train(run: TrainingRun, spec: TrainingSpec, entry: BullJob<TrainingJobData>, token: string | undefined, log: Logger): Promise<void> {
     const controller = new AbortController();
     let reason: StopReason | null = null;
-    this.running.set(run.id, (why) => { reason ??= why; controller.abort(); });
+    const stop = (why: StopReason) => { reason ??= why; controller.abort(); };
+    this.running.set(run.id, stop);
     const bestEffort = this.bestEffort(log);
-    const reporter = new ProgressReporter(run, this.lifecycle, this.metrics, bestEffort);
+    const reporter = new ProgressReporter(run, this.lifecycle, this.metrics, bestEffort, () => stop('superseded'));
     // Checkpoints and samples are retried through an outage (`durable`). One the retries did not outlast stops the
     // trainer instead of throwing from its hook; the run then goes back to the queue.
     let outage: unknown = null;
@@ -163,7 +169,9 @@ export class TrainingWorker {
         onEvaluation: (e) => bestEffort('EVALUATION', () => this.lifecycle.publish(run, {
           type: 'EVALUATION', step: e.step, totalSteps: run.config.steps, evaluationLoss: e.loss,
         })),
-        onCheckpoint: (c) => bookkeeping(() => this.lifecycle.checkpoint(run, c.step, c.lora, c.optimizerState)),
+        onCheckpoint: (c) => bookkeeping(async () => {
+          if (!(await this.lifecycle.checkpoint(run, c.step, c.lora, c.optimizerState))) stop('superseded');
+        }),
         onSample: (s) => bookkeeping(() => this.lifecycle.samples(run, s.step, s.images)),
       }, controller.signal);
       await reporter.flush();
@@ -174,7 +182,7 @@ export class TrainingWorker {
       await reporter.flush().catch(() => undefined);
       // Bookkeeping an outage outlasted (a hook's, or the completion's; never the trainer's own failure).
       const unreachable = outage ?? (isServiceOutage(error) && !(error instanceof TrainingError) ? error : null);
-      if (reason === 'shutdown' || reason === 'lockLost') outcome = 'handed-back';
+      if (reason === 'shutdown' || reason === 'lockLost' || reason === 'superseded') outcome = 'handed-back';
       else if (unreachable) {
         // process() puts the run back in the queue, still RUNNING.
         outcome = 'handed-back';
@@ -195,6 +203,12 @@ export class TrainingWorker {
       // Left RUNNING, and the entry as it is: it is no longer this worker's to move. Whoever takes it next
       // resumes the run from its last checkpoint.
       log.warn({ step }, 'queue lock lost (held past its expiry): the run is left to whichever worker takes it next');
+      throw new WaitingError();
+    }
+    if (reason === 'superseded') {
+      // As a lost lock: the entry is whoever started the run last's to move (or, for a run that ended, the stalled
+      // check's, which finds it final).
+      log.warn({ step }, 'run taken from this worker (started again elsewhere, or ended): it stops here');
       throw new WaitingError();
     }
     if (reason === 'shutdown') {
@@ -290,6 +304,8 @@ class ProgressReporter {
   constructor(
     private readonly run: TrainingRun, private readonly lifecycle: TrainingLifecycle, private readonly metrics: TrainingMetrics,
     private readonly bestEffort: BestEffort,
+    /** Called when the row says the run is no longer this attempt's (`recordStep`). */
+    private readonly superseded: () => void,
   ) {
     this.step = run.checkpointStep ?? 0;
     this.rateFrom.step = this.step;
@@ -312,7 +328,8 @@ class ProgressReporter {
     if (seconds > 0) this.metrics.progress(this.run.id, (p.step - this.rateFrom.step) / seconds, p.loss);
     this.rateFrom = { at: now, step: p.step };
     this.sentAt = now;
-    await this.bestEffort('step record', () => this.lifecycle.recordStep(this.run, p.step, p.loss));
+    // Not this attempt's any more: its progress is not the run's to announce.
+    if ((await this.bestEffort('step record', () => this.lifecycle.recordStep(this.run, p.step, p.loss))) === false) return this.superseded();
     await this.bestEffort('PROGRESS', () => this.lifecycle.publish(this.run, {
       type: 'PROGRESS', step: p.step, totalSteps: p.totalSteps, loss: p.loss, learningRate: p.learningRate, etaMs: Math.round(p.etaSeconds * 1000),
     }));

@@ -176,22 +176,42 @@ export class TrainingLifecycle {
     return requeued;
   }
 
-  /** QUEUED → RUNNING, or RUNNING → RUNNING when another worker resumes a run whose worker died. */
+  /**
+   * QUEUED → RUNNING, or RUNNING → RUNNING when another worker resumes a run
+   * whose worker died or lost its queue lock. Each start is a new attempt: the
+   * `attempts` it returns is the worker's fencing token, and the run's step,
+   * checkpoints and completion are written only while it is the row's last
+   * (`recordStep`, `checkpoint`, `complete`), so a worker that went on past
+   * its lock cannot write over the attempt that took the run from it
+   * (docs/training.md, "Resume guarantees").
+   */
   async start(run: TrainingRun): Promise<TrainingRun | null> {
     const now = this.o.clock.now();
-    const result = await this.bookkeeping(() => this.o.db.getRepository(TrainingRun).update(
-      { id: run.id, status: In([...OPEN_TRAINING_STATUSES]) },
-      { status: TrainingStatus.RUNNING, attempts: run.attempts + 1, startedAt: run.startedAt ?? now, step: run.checkpointStep ?? 0 },
-    ));
+    const result = await this.bookkeeping(() => this.o.db.createQueryBuilder().update(TrainingRun)
+      .set({ status: TrainingStatus.RUNNING, attempts: () => 'attempts + 1', startedAt: run.startedAt ?? now, step: run.checkpointStep ?? 0 })
+      .where('id = :id AND status IN (:...open)', { id: run.id, open: [...OPEN_TRAINING_STATUSES] })
+      .returning(['attempts'])
+      .execute());
     if (!result.affected) return null;
-    const started = { ...run, status: TrainingStatus.RUNNING, attempts: run.attempts + 1, startedAt: run.startedAt ?? now } as TrainingRun;
+    const attempts = Number((result.raw as { attempts: number }[])[0].attempts);
+    const started = { ...run, status: TrainingStatus.RUNNING, attempts, startedAt: run.startedAt ?? now } as TrainingRun;
     await this.announce(started, { type: 'STARTED', step: run.checkpointStep ?? 0, totalSteps: run.config.steps, resumedFrom: run.checkpointStep });
     return started;
   }
 
-  /** Records the step and loss on the row (for `trainingRun` readers and resume bookkeeping). */
-  async recordStep(run: TrainingRun, step: number, loss: number): Promise<void> {
-    await this.o.db.getRepository(TrainingRun).update({ id: run.id, status: TrainingStatus.RUNNING }, { step, loss });
+  /**
+   * Records the step and loss on the row (for `trainingRun` readers and resume
+   * bookkeeping); false when `run`'s attempt no longer holds it: a later start
+   * took it, or it ended (`start`).
+   */
+  async recordStep(run: TrainingRun, step: number, loss: number): Promise<boolean> {
+    const result = await this.o.db.getRepository(TrainingRun).update(this.held(run), { step, loss });
+    return Boolean(result.affected);
+  }
+
+  /** The row while `run`'s attempt holds it: RUNNING, and started last by that attempt (`start`). */
+  private held(run: TrainingRun) {
+    return { id: run.id, status: TrainingStatus.RUNNING, attempts: run.attempts };
   }
 
   /**
@@ -199,13 +219,13 @@ export class TrainingLifecycle {
    * until this one is recorded, then removed (a run resumes from its last
    * one only; docs/training.md, "Resume guarantees").
    */
-  async checkpoint(run: TrainingRun, step: number, lora: Buffer, optimizerState: Buffer): Promise<void> {
+  async checkpoint(run: TrainingRun, step: number, lora: Buffer, optimizerState: Buffer): Promise<boolean> {
     await this.bookkeeping(() => this.o.store.put(trainingOptimizerKey(run.id, step), optimizerState, 'application/octet-stream'));
     await this.bookkeeping(() => this.o.store.put(trainingCheckpointKey(run.id, step), lora, 'application/octet-stream'));
     const result = await this.bookkeeping(() => this.o.db.getRepository(TrainingRun).update(
-      { id: run.id, status: TrainingStatus.RUNNING }, { checkpointKey: trainingCheckpointKey(run.id, step), checkpointStep: step },
+      this.held(run), { checkpointKey: trainingCheckpointKey(run.id, step), checkpointStep: step },
     ));
-    if (!result.affected) return;
+    if (!result.affected) return false;
     const previous = run.checkpointStep;
     run.checkpointKey = trainingCheckpointKey(run.id, step);
     run.checkpointStep = step;
@@ -215,6 +235,7 @@ export class TrainingLifecycle {
       }
     }
     await this.announce(run, { type: 'CHECKPOINT', step, totalSteps: run.config.steps });
+    return true;
   }
 
   /** The last checkpoint of a run, to resume from. */
@@ -270,7 +291,7 @@ export class TrainingLifecycle {
     try {
       lora = await this.bookkeeping(() => this.o.db.transaction(async (manager) => {
         const done = await manager.getRepository(TrainingRun).update(
-          { id: run.id, status: TrainingStatus.RUNNING },
+          this.held(run),
           { status: TrainingStatus.COMPLETED, loraId: id, step: run.config.steps, loss: trained.finalLoss, datasetHash: trained.datasetHash, finishedAt: this.o.clock.now() },
         );
         if (!done.affected) throw new NotRunning();

@@ -115,7 +115,11 @@ describe('an outage longer than the bookkeeping retries', () => {
   }, 300_000);
 
   it('a completion retried after its commit went through (the answer lost to the outage) keeps that LoRA and announces it', async () => {
-    await worker.bullWorker.pause(true); // this run is completed by hand
+    // This run is completed by hand. The queue is paused too: a paused worker may still take the entry its fetch
+    // in flight brings (it started the run as a second attempt, and the completion below was no longer the run's).
+    await worker.bullWorker.pause(true);
+    const queue = createTrainingQueue({ url: redis!.url, maxRetriesPerRequest: null }, app.config.redisPrefix);
+    await queue.pause();
     const { user, runId } = await queuedRun('lost-answer', 10, 10, 1);
     const lifecycle = app.services.trainingLifecycle;
     const started = (await lifecycle.start((await lifecycle.find(runId))!))!;
@@ -134,6 +138,9 @@ describe('an outage longer than the bookkeeping retries', () => {
     expect(await app.db.query('SELECT id FROM loras WHERE training_run_id = $1', [runId])).toEqual([{ id: lora!.id }]);
     expect(await app.services.store.get(lora!.storageKey)).toEqual(trained.lora);
     expect((await eventsOf(user.token, runId)).at(-1)).toMatchObject({ type: 'COMPLETED', loraId: lora!.id });
+    await (await queue.getJob(runId))?.remove();
+    await queue.resume();
+    await queue.close();
   });
 
   it('a run committed COMPLETED whose COMPLETED an outage kept out of its log: a late subscriber and the worker each tell it, once', async () => {
