@@ -29,6 +29,12 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => redis?.dispose(async () => app?.close()));
 
+/** HTTP answers of SERVICE_UNAVAILABLE so far (atelier_errors_total). */
+async function refusedOverHttp(): Promise<number> {
+  const { values } = await app.metrics.registry.getSingleMetric('atelier_errors_total')!.get();
+  return values.find((v) => v.labels.transport === 'http' && v.labels.code === 'SERVICE_UNAVAILABLE')?.value ?? 0;
+}
+
 async function apiKey(): Promise<{ key: string; userId: string }> {
   const user = await signUp(app.url, 'retries');
   const { createApiKey } = await gqlData<any>(app.url, 'mutation { createApiKey(name:"sdk") { secret } }', {}, user.token);
@@ -136,9 +142,12 @@ describe('the CLI makes a call again by the same policy', () => {
     const env = { HOME: home, ATELIER_CONFIG_DIR: path.join(home, 'config'), ATELIER_API_KEY: key };
     try {
       await redis.stop();
+      const refusedBefore = await refusedOverHttp();
       const started = Date.now();
       const run = atelier(['generate', 'submitted through an outage', '--steps', '2', '--width', '64', '--height', '64', '--out', home, '--json'], env);
-      setTimeout(() => void redis.start(), 1500);
+      // Redis comes back once the CLI's first submission has its 503 (the CLI's start takes seconds on a loaded machine).
+      await waitFor(async () => (await refusedOverHttp()) > refusedBefore, 30_000, 20);
+      void redis.start();
       const { code, stdout, stderr } = await run;
       expect(code, stderr).toBe(0);
       // The first submission was answered 503 (Retry-After: 5) and made again once that had passed.
@@ -166,10 +175,13 @@ describe('the MCP server makes a call again by the same policy', () => {
     }));
     try {
       await redis.stop();
+      const refusedBefore = await refusedOverHttp();
       const started = Date.now();
       const call = mcp.callTool({ name: 'generate_image', arguments: { prompt: 'asked for through an outage', steps: 2, width: 64, height: 64 } },
         undefined, { timeout: 60_000 });
-      setTimeout(() => void redis.start(), 1500);
+      // Redis comes back once the first submission has its 503.
+      await waitFor(async () => (await refusedOverHttp()) > refusedBefore, 30_000, 20);
+      void redis.start();
       const result = await call;
       expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
       // The first submission was answered 503 (Retry-After: 5) and made again once that had passed.
