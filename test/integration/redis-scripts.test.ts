@@ -1,17 +1,14 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RedisScript } from '../../src/redis/script';
 import { collect, gqlData, signUp, wsClient, wsConnect } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
+import { monitorRedis } from '../support/redis-monitor';
 
 let app: TestApp;
-let monitorClient: Redis;
 beforeAll(async () => {
   app = await startTestApp({ ATELIER_ROLE: 'api' });
-  monitorClient = new Redis(inject('redisUrl'));
 });
 afterAll(async () => {
-  monitorClient?.disconnect();
   await app?.close();
 });
 
@@ -41,12 +38,11 @@ describe('Redis scripts', () => {
     await runEveryScript(); // loads each script on the app's connection
     const prefix = app.env.ATELIER_REDIS_PREFIX;
     const calls: string[][] = [];
-    const monitor = await monitorClient.monitor();
-    monitor.on('monitor', (_time: string, args: string[]) => {
+    const monitor = await monitorRedis(inject('redisUrl'), (args) => {
       if (args.some((a) => a.includes(prefix))) calls.push(args);
     });
     await runEveryScript();
-    monitor.disconnect();
+    monitor.stop();
     // Ours, not BullMQ's: EVAL carries the text, EVALSHA the SHA.
     const ours = new Map(RedisScript.all.flatMap((s) => [[s.sha, s.name], [s.lua, s.name]]));
     const scripted = calls.filter(([command, body]) => /^eval/i.test(command) && ours.has(body));

@@ -1,13 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { utcDay } from '../../src/kernel/clock';
 import { RedisScript, runScriptChain } from '../../src/redis/script';
 import { DEFAULT_BAND_SIZE } from '../../src/services/scheduling';
-import { collect, gql, gqlData, wsClient } from '../support/graphql';
+import { collect, gql, gqlData, waitFor, wsClient } from '../support/graphql';
 import * as factory from '../support/factories';
 import type { TestUser } from '../support/factories';
 import { startTestApp, type TestApp } from '../support/app';
+import { monitorRedis } from '../support/redis-monitor';
 
 /*
  * A submission's per-minute limit, admission and fair-scheduling tag run as
@@ -16,16 +16,13 @@ import { startTestApp, type TestApp } from '../support/app';
  * run one after the other is left alone here too.
  */
 let app: TestApp;
-let monitorClient: Redis;
 let admin: TestUser;
 beforeAll(async () => {
   // No worker: the jobs stay open, so open-job slots and tags stay as the submissions left them.
   app = await startTestApp({ ATELIER_ROLE: 'api' });
-  monitorClient = new Redis(inject('redisUrl'));
   admin = await factory.user(app, { role: 'ADMIN', prefix: 'chain-admin' });
 });
 afterAll(async () => {
-  monitorClient?.disconnect();
   await app?.close();
 });
 
@@ -79,16 +76,17 @@ describe('a submission’s limit, admission and tag', () => {
     await gqlData(app.url, CREATE, { i: INPUT }, user.token); // loads the scripts on the app's connection
     await app.services.jobs.announced();
     const calls: string[][] = [];
-    const monitor = await monitorClient.monitor();
-    monitor.on('monitor', (_time: string, args: string[]) => {
+    const monitor = await monitorRedis(inject('redisUrl'), (args) => {
       if (/^eval/i.test(args[0]) && args.some((a) => a.includes(prefix()))) calls.push(args);
     });
     await new Promise((resolve) => setTimeout(resolve, 50)); // MONITOR is on before the request
     await gqlData(app.url, CREATE, { i: INPUT }, user.token);
     await app.services.jobs.announced();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    monitor.disconnect();
     const ours = new Map(RedisScript.all.map((s) => [s.sha, s.name]));
+    // MONITOR reports a command after it ran: until QUEUED's append is in, then a moment for any call after it.
+    await waitFor(async () => calls.some(([, sha]) => ours.get(sha) === 'atelierEventAppend'), 10_000, 10).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    monitor.stop();
     // The request's own limit (every request), the chain, then QUEUED; BullMQ's add is BullMQ's own script.
     expect(calls.map(([, sha]) => ours.get(sha)).filter(Boolean)).toEqual([
       'atelierRateWindow', 'atelierRateWindow+atelierQuotaAdmit+atelierFairTag', 'atelierEventAppend',
