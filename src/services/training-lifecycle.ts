@@ -217,7 +217,8 @@ export class TrainingLifecycle {
   /**
    * Stores a checkpoint, then points the row at it; the previous one is kept
    * until this one is recorded, then removed (a run resumes from its last
-   * one only; docs/training.md, "Resume guarantees").
+   * one only; docs/training.md, "Resume guarantees"). False, with the row
+   * left as it was, when `run`'s attempt no longer holds the run (`start`).
    */
   async checkpoint(run: TrainingRun, step: number, lora: Buffer, optimizerState: Buffer): Promise<boolean> {
     await this.bookkeeping(() => this.o.store.put(trainingOptimizerKey(run.id, step), optimizerState, 'application/octet-stream'));
