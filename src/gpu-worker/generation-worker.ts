@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DataSource, In } from 'typeorm';
-import { AiModel, InferenceBackend as BackendKind, Job, JobKind, JobStatus, Lora } from '../entities';
+import { AiModel, InferenceBackend as BackendKind, Job, JobKind, JobStatus, Lora, OPEN_JOB_STATUSES } from '../entities';
 import type { Logger } from '../observability/logger';
 import type { RunningJob } from '../observability/worker-registry';
 import { closeWorker } from '../redis/worker-close';
@@ -84,8 +84,10 @@ const REMOTE_CANCEL_POLL_MS = 500;
  * Why an abort happened, so the job ends in the right state. `lockLost`: the
  * queue entry's lock lapsed (an outage longer than the lock), so BullMQ may
  * give the job to another worker; this run stops and touches nothing.
+ * `superseded`: the row says so first (another worker's start counted a
+ * later attempt before this one's lock renewal failed); the same stop.
  */
-type AbortReason = 'cancelled' | 'timeout' | 'shutdown' | 'lockLost';
+type AbortReason = 'cancelled' | 'timeout' | 'shutdown' | 'lockLost' | 'superseded';
 
 /**
  * Runs generation jobs from the BullMQ queue through the ONNX pipeline: a
@@ -299,7 +301,9 @@ export class GenerationWorker {
     const reporter = new StepReporter({
       redis: this.o.redis,
       cancelKey: cancelFlagKey(this.o.prefix, job.id),
-      recordStep: (step) => this.lifecycle.recordStep(job.id, step),
+      recordStep: (step) => this.lifecycle.recordStep(job, step),
+      // Another worker started the job again (this one missed its lock's loss), or it stopped running.
+      onSuperseded: () => { reason ??= 'superseded'; controller.abort(); },
       // Several steps sent together are appended in one script call, in order.
       publishProgress: (steps) => this.lifecycle.progress(job, steps.map((p) => ({
         step: p.step, elapsedMs: Math.round(p.elapsedMs), etaMs: Math.round(p.etaMs),
@@ -373,6 +377,8 @@ export class GenerationWorker {
       outcome = 'completed';
     } catch (error) {
       clearTimeout(timer);
+      // The completion found a later start holding the job (`giveWay`): nothing more to do here.
+      if (error instanceof WaitingError) throw error;
       await reporter.flush();
       if (error instanceof PipelineAbortedError || controller.signal.aborted) {
         outcome = reason ?? 'cancelled';
@@ -380,6 +386,10 @@ export class GenerationWorker {
         if (reason === 'lockLost') {
           outcome = 'lock_lost';
           return this.letGo(log);
+        }
+        if (reason === 'superseded') {
+          outcome = 'lock_lost';
+          return this.giveWay(log);
         }
         const ended = reason === 'timeout'
           ? await this.fail(job, { code: 'TIMEOUT', message: `The job ran longer than ${Math.round(this.o.jobTimeoutMs / 1000)} s` }, log)
@@ -413,8 +423,10 @@ export class GenerationWorker {
       pipeline, store: this.results, ffmpegPath: this.o.ffmpegPath, loras: await this.loraFiles(job), signal, onFrame,
     });
     await rendered();
-    if (await this.lifecycle.completeVideo(job, file)) log.info({ frames: file.frames, bytes: file.bytes, ...timings }, 'video job completed');
-    else log.info('job was finished elsewhere meanwhile: video not recorded');
+    if (await this.lifecycle.completeVideo(job, file)) return void log.info({ frames: file.frames, bytes: file.bytes, ...timings }, 'video job completed');
+    const now = await this.lifecycle.transitions.find(job.id);
+    if (now && (OPEN_JOB_STATUSES as readonly JobStatus[]).includes(now.status)) this.giveWay(log);
+    log.info('job was finished elsewhere meanwhile: video not recorded');
   }
 
   /**
@@ -482,6 +494,17 @@ export class GenerationWorker {
   }
 
   /**
+   * The row says this run's attempt no longer holds the job: another worker
+   * started it again (this one's lock lapsed before its renewal said so), or
+   * it ended meanwhile. This run stops and writes nothing more, and leaves the
+   * entry to whoever holds it (docs/architecture.md, "A job fenced by its attempt").
+   */
+  private giveWay(log: Logger): never {
+    log.warn('job taken from this worker (started again elsewhere, or ended): it stops here');
+    throw new WaitingError();
+  }
+
+  /**
    * Shutdown ran out of grace mid-job: the job goes back to the queue as it
    * was (PENDING, no images written) for another worker, at once rather than
    * after the lock expires. WaitingError tells BullMQ the job was moved.
@@ -524,10 +547,12 @@ export class GenerationWorker {
     }
     const stored = await this.lifecycle.complete(job, rows);
     if (stored) return void log.info({ images: stored.length }, 'job completed');
+    const now = await this.lifecycle.transitions.find(job.id);
+    // Still open: a later start holds it, and the same keys are that run's files.
+    if (now && (OPEN_JOB_STATUSES as readonly JobStatus[]).includes(now.status)) this.giveWay(log);
     log.info('job was finished elsewhere meanwhile: images not recorded');
     // Ended without them (cancelled, failed, given up): nothing will ever name these files. Completed by another
     // run (a lost lock), the same keys are its recorded images and stay.
-    const now = await this.lifecycle.transitions.find(job.id);
     if (now?.status !== JobStatus.COMPLETED) await this.lifecycle.discardResults(job);
   }
 

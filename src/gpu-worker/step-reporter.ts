@@ -11,10 +11,13 @@ const CANCEL_CHECK_INTERVAL_MS = 100;
 export interface StepReporterDeps {
   redis: Redis;
   cancelKey: string;
-  recordStep: (step: number) => Promise<void>;
+  /** Writes the row's step; false when this run no longer holds the job (`onSuperseded` is called then). */
+  recordStep: (step: number) => Promise<boolean | void>;
   /** Publishes these steps' events, in order (several when steps came close together). */
   publishProgress: (steps: StepProgress[]) => Promise<unknown>;
   onCancelRequested: () => void;
+  /** The row says a later start took the job from this run, or it stopped running. */
+  onSuperseded?: () => void;
   onError: (error: unknown) => void;
   /** What the first event waits for (the job's STARTED); its failure is the caller's to report. */
   after?: Promise<unknown>;
@@ -61,7 +64,9 @@ export class StepReporter {
     // The completion writes the last step with the final status: a run shorter than the interval writes none.
     if (now - this.lastDbWrite >= DB_STEP_INTERVAL_MS && progress.step < progress.totalSteps) {
       this.lastDbWrite = now;
-      this.enqueue(() => this.deps.recordStep(progress.step));
+      this.enqueue(async () => {
+        if ((await this.deps.recordStep(progress.step)) === false) this.deps.onSuperseded?.();
+      });
     }
     if (now - this.lastCancelCheck >= CANCEL_CHECK_INTERVAL_MS) this.checkCancel();
   }

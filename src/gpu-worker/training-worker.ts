@@ -176,6 +176,11 @@ export class TrainingWorker {
       }, controller.signal);
       await reporter.flush();
       const lora = await this.complete(run, result);
+      if (!lora && (await this.stillOpen(run.id))) {
+        // Started again by a later attempt between this one's last step record and its completion.
+        stop('superseded');
+        throw new WaitingError();
+      }
       outcome = lora ? 'completed' : 'superseded';
       log.info({ loraId: lora?.id, finalLoss: result.finalLoss }, lora ? 'training completed' : 'run was finished elsewhere meanwhile');
     } catch (error) {
@@ -225,6 +230,12 @@ export class TrainingWorker {
     log.warn({ err: error, code }, 'training failed');
     await this.lifecycle.fail(run, { code, message: withoutServerPaths((error as Error).message) }, step);
     return 'failed';
+  }
+
+  /** Whether a run's row is still open (queued or running): a completion refused then was a later attempt's to make. */
+  private async stillOpen(runId: string): Promise<boolean> {
+    const row = await this.lifecycle.find(runId);
+    return row !== null && (OPEN_TRAINING_STATUSES as readonly string[]).includes(row.status);
   }
 
   /** Registers the LoRA; a version number taken by another run at the same moment is retried. */

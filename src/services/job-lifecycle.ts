@@ -224,8 +224,9 @@ export class JobLifecycle {
     })));
   }
 
-  recordStep(jobId: string, step: number): Promise<void> {
-    return this.transitions.recordStep(jobId, step);
+  /** The row's step, from the run `job.attempts` started; false when a later start took the job, or it stopped running. */
+  recordStep(job: Job, step: number): Promise<boolean> {
+    return this.transitions.recordStep(job.id, step, job.attempts);
   }
 
   /** Images, usage and COMPLETED in one transaction; then the slot is released (the images stay counted). */
@@ -244,9 +245,13 @@ export class JobLifecycle {
     return true;
   }
 
-  /** An open job → FAILED with a code; its unproduced images go back to today's allowance. */
+  /**
+   * An open job → FAILED with a code, while no start came after the one
+   * `job.attempts` names (the caller's run, or its read of the row); its
+   * unproduced images go back to today's allowance.
+   */
   async fail(job: Job, error: JobFailure): Promise<boolean> {
-    if (!(await this.run(() => this.transitions.finish(job.id, JobStatus.FAILED, this.deps.clock.now(), error)))) return false;
+    if (!(await this.run(() => this.transitions.finish(job.id, JobStatus.FAILED, this.deps.clock.now(), error, undefined, job.attempts)))) return false;
     await this.afterFinal(job, { type: 'FAILED', totalSteps: workSteps(job), error }, job.status === JobStatus.PENDING);
     return true;
   }
@@ -330,13 +335,14 @@ export class JobLifecycle {
   /**
    * PROCESSING → PENDING: the job waits in the queue again (retried after a
    * backoff, handed back on shutdown, or repaired by the reconciler), and its
-   * stream hears so: QUEUED with `reason` and its place. With `onlyRun`, only
-   * while that run is the row's last start (`foundStalled`). The caller puts
-   * the entry back in the queue after this, so the next STARTED comes after it.
+   * stream hears so: QUEUED with `reason` and its place. Only while the run
+   * `job.attempts` names is the row's last start: a job another worker
+   * started since stays running. The caller puts the entry back in the queue
+   * after this, so the next STARTED comes after it.
    */
-  async requeue(job: Job, reason: RequeueReason, onlyRun?: number): Promise<boolean> {
+  async requeue(job: Job, reason: RequeueReason): Promise<boolean> {
     const run = job.attempts;
-    if (!(await this.run(() => this.transitions.requeue(job.id, onlyRun)))) return false;
+    if (!(await this.run(() => this.transitions.requeue(job.id, run)))) return false;
     job.status = JobStatus.PENDING;
     await this.run(() => this.tellRequeued(job, reason, run));
     return true;
@@ -357,7 +363,7 @@ export class JobLifecycle {
     const job = await this.run(() => this.transitions.find(jobId));
     if (job?.status !== JobStatus.PROCESSING) return;
     if ((await this.run(() => this.deps.queue.getJobState(jobId))) === 'active') return;
-    await this.requeue(job, 'WORKER_LOST', job.attempts);
+    await this.requeue(job, 'WORKER_LOST');
   }
 
   /**

@@ -44,13 +44,14 @@ const startReturning = (columns: string) => `WITH started AS (
 /**
  * An open job → COMPLETED with its images, usage and album entries, as one
  * statement: every insert reads the job from the conditional UPDATE, so a
- * job that is no longer open gets nothing written, and the statement
+ * job that is no longer open, or that a later start took ($7 the attempt
+ * that rendered it), gets nothing written, and the statement
  * commits (or fails) as a whole. Rows of the same job written before (the
  * unique (job, index) index) are reported with the new ones.
  */
 const COMPLETE = `WITH done AS (
     UPDATE jobs SET status = 'COMPLETED', completed_at = $2, step = $3, updated_at = CURRENT_TIMESTAMP
-    WHERE id = $1 AND status IN (${OPEN})
+    WHERE id = $1 AND status IN (${OPEN}) AND attempts = $7
     RETURNING id, owner_id),
   added AS (
     INSERT INTO images (id, job_id, owner_id, "index", seed, width, height, storage_key, sha256, bytes, parameters)
@@ -79,7 +80,11 @@ const COMPLETE = `WITH done AS (
  * UPDATE (`WHERE status IN (...)`), so two actors racing on a job (a cancel
  * and a completion, two workers after a lock expiry, the reconciler) cannot
  * both win: the one whose UPDATE matched a row reports true and does the rest
- * (quota, events); the other does nothing.
+ * (quota, events); the other does nothing. Each start counts an attempt, and
+ * what a run writes (its step, completion, failure, hand-back) also names the
+ * attempt it started as, so a worker that missed its lock's loss cannot write
+ * over the run that took the job from it (docs/architecture.md, "A job
+ * fenced by its attempt").
  *
  *   PENDING ──start──▶ PROCESSING ──complete──▶ COMPLETED
  *      ▲ │                │ │
@@ -152,14 +157,21 @@ export class JobTransitions {
     return row ? this.jobs.hydrate(row) : null;
   }
 
-  async recordStep(jobId: string, step: number): Promise<void> {
-    await this.db.getRepository(Job).update({ id: jobId, status: JobStatus.PROCESSING }, { step });
+  /**
+   * A running job's step, while `attempt` is still the row's last start;
+   * false when it is not (another worker started the job since, or it is no
+   * longer running), and nothing is written.
+   */
+  async recordStep(jobId: string, step: number, attempt: number): Promise<boolean> {
+    const result = await this.db.getRepository(Job).update({ id: jobId, status: JobStatus.PROCESSING, attempts: attempt }, { step });
+    return (result.affected ?? 0) > 0;
   }
 
   /**
-   * PROCESSING → PENDING: handed back on shutdown, waiting for a retry, or
-   * found stalled; with `run`, only while that run (its attempt number) is
-   * the row's last start, so a job another worker started since stays running.
+   * PROCESSING → PENDING: handed back on shutdown, waiting for a retry, found
+   * stalled, or repaired by the reconciler; with `run`, only while that run
+   * (its attempt number) is the row's last start, so a job another worker
+   * started since stays running.
    */
   async requeue(jobId: string, run?: number): Promise<boolean> {
     const result = await this.db.getRepository(Job).update(
@@ -168,13 +180,17 @@ export class JobTransitions {
     return (result.affected ?? 0) > 0;
   }
 
-  /** An open job (or only one in `from`) → FAILED or CANCELLED. */
+  /**
+   * An open job (or only one in `from`) → FAILED or CANCELLED; with `attempt`,
+   * only while that is the row's last start (a failure seen by the run or the
+   * read that attempt made).
+   */
   async finish(
     jobId: string, status: JobStatus.FAILED | JobStatus.CANCELLED, now: Date, error: JobFailure | null,
-    from: readonly JobStatus[] = OPEN_JOB_STATUSES,
+    from: readonly JobStatus[] = OPEN_JOB_STATUSES, attempt?: number,
   ): Promise<boolean> {
     const result = await this.db.getRepository(Job).update(
-      { id: jobId, status: In([...from]) },
+      { id: jobId, status: In([...from]), ...(attempt === undefined ? {} : { attempts: attempt }) },
       { status, completedAt: now, errorCode: error?.code ?? null, errorMessage: error?.message ?? null },
     );
     return (result.affected ?? 0) > 0;
@@ -183,14 +199,17 @@ export class JobTransitions {
   /**
    * Writes image rows, usage and album entries and marks the job COMPLETED,
    * all in one statement (COMPLETE above); null (and nothing written) when
-   * the job is no longer open. The unique (job, index) index makes a re-run
+   * the job is no longer open or a later start took it from `job.attempts`
+   * (the run that rendered the images). The unique (job, index) index makes a re-run
    * after a crash write nothing twice.
    */
   async complete(job: Job, images: NewImage[], now: Date): Promise<StoredImage[] | null> {
     const rows = images.map((i) => ({
       index: i.index, seed: i.seed, width: i.width, height: i.height, storage_key: i.storageKey, sha256: i.sha256, bytes: i.bytes, parameters: i.parameters,
     }));
-    const [result] = (await this.db.query(COMPLETE, [job.id, now, job.steps, JSON.stringify(rows), utcDay(job.createdAt), job.albumId ?? null])) as
+    const [result] = (await this.db.query(COMPLETE, [
+      job.id, now, job.steps, JSON.stringify(rows), utcDay(job.createdAt), job.albumId ?? null, job.attempts,
+    ])) as
       { won: number; images: StoredImage[] | string }[];
     if (!result.won) return null;
     return typeof result.images === 'string' ? JSON.parse(result.images) as StoredImage[] : result.images;
@@ -198,12 +217,13 @@ export class JobTransitions {
 
   /**
    * An open VIDEO job → COMPLETED with its clip and its usage (whole seconds,
-   * as admitted) in one transaction; false when the job is no longer open.
+   * as admitted) in one transaction; false when the job is no longer open or
+   * a later start took it from `job.attempts`.
    */
   async completeVideo(job: Job, video: JobVideoFile, now: Date): Promise<boolean> {
     return this.db.transaction(async (m) => {
       const done = await m.getRepository(Job).update(
-        { id: job.id, status: In([...OPEN_JOB_STATUSES]) },
+        { id: job.id, status: In([...OPEN_JOB_STATUSES]), attempts: job.attempts },
         { status: JobStatus.COMPLETED, completedAt: now, step: workSteps(job), video },
       );
       if (!done.affected) return false;

@@ -130,6 +130,28 @@ describe('the job path', () => {
     expect([images, usageRows]).toEqual([0, 0]);
   });
 
+  it('a run that a later start took the job from records no step, completion, failure or hand-back', async () => {
+    const lifecycle = app.services.lifecycle;
+    const first = await row((await factory.job(app, user)).id);
+    expect(await lifecycle.start(first, 'cpu')).toBe(true);
+    expect(await lifecycle.recordStep(first, 1)).toBe(true);
+    // Another worker starts it again (its lock lapsed); `first` is the run that missed it.
+    const second = await row(first.id);
+    expect(await lifecycle.start(second, 'cpu')).toBe(true);
+    expect([first.attempts, second.attempts]).toEqual([1, 2]);
+    expect(await lifecycle.recordStep(first, 7)).toBe(false);
+    expect(await lifecycle.complete(first, [image(first, 0)])).toBeNull();
+    expect(await lifecycle.fail(first, { code: 'WORKER_ERROR', message: 'stale' })).toBe(false);
+    expect(await lifecycle.requeue(first, 'HANDED_BACK')).toBe(false);
+    expect(await row(first.id)).toMatchObject({ status: 'PROCESSING', step: 0, attempts: 2 });
+    const [{ images }] = await app.db.query('SELECT count(*)::int AS images FROM images WHERE job_id = $1', [first.id]);
+    expect(images).toBe(0);
+    // The run that holds it writes all of them.
+    expect(await lifecycle.recordStep(second, 3)).toBe(true);
+    expect(await lifecycle.complete(second, [image(second, 0)])).toHaveLength(1);
+    expect(await row(first.id)).toMatchObject({ status: 'COMPLETED', attempts: 2 });
+  });
+
   it("a batch's jobs ending at once: its counts never go back, a start publishes none, and the final BATCH_PROGRESS is last", async () => {
     const { createBatch } = await gqlData<any>(app.url, 'mutation($i: BatchInput!) { createBatch(input: $i) { id } }',
       { i: { prompts: ['one', 'two', 'three'], width: 64, height: 64, steps: 2 } }, user.token);

@@ -76,23 +76,39 @@ describe('a queue lock that lapses while a job renders (Redis away longer than t
     const u = await factory.user(api, { tier: 'PRO' });
     const datasetId = await paletteDataset(api.url, u.token, { name: 'lock-lapse', rgb: [200, 60, 30], caption: 'red' });
     // The outage starts past the first save point (200) and lasts until the trainer waits at the next one for
-    // Redis to announce its checkpoint, so it still holds the run when the lock has lapsed: 1,000 steps leave the
-    // resuming worker at least 400 to train.
+    // Redis to announce its checkpoint: it still holds the run when the lock has lapsed.
     const { startTraining: run } = await gqlData<any>(api.url, 'mutation($i:TrainingInput!){ startTraining(input:$i){ id } }', {
-      i: { datasetId, loraName: 'held-past-its-lock', steps: 1000, saveEvery: 200, batchSize: 1, seed: 8 },
+      i: { datasetId, loraName: 'held-past-its-lock', steps: 1500, saveEvery: 200, batchSize: 1, seed: 8 },
     }, u.token);
     const row = async () => (await api.db.query('SELECT status, checkpoint_step, lora_id FROM training_runs WHERE id = $1', [run.id]))[0];
     await waitFor(async () => (await row()).checkpoint_step >= 200, 120_000, 20);
-
-    // Redis stays away until the trainer has recorded its next checkpoint (the database is up) and waits on
-    // Redis to announce it, however fast or slow this machine trains: it still holds the run when Redis is back.
     const before = (await row()).checkpoint_step as number;
     expect(before).toBeLessThan(800);
     const away = Date.now();
     await redis.stop();
     await waitFor(async () => (await row()).checkpoint_step > before, 120_000, 20);
     await sleep(away + 3500 - Date.now());
-    await redis.start();
+
+    // The run's row is held while Redis comes back: the trainer's next write (its step, a checkpoint, its completion)
+    // waits for it, and so does the start of the worker that the lapsed lock gives the run to. However fast this
+    // machine trains, the first trainer cannot finish the run before that start: a fast one did, in 0.5 s, before
+    // either notice reached it. Let go once that start waits beside the trainer's write, or once the trainer heard
+    // of its lock's loss and stopped without one.
+    const holder = api.db.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    await holder.query('SELECT 1 FROM training_runs WHERE id = $1 FOR UPDATE', [run.id]);
+    try {
+      await redis.start();
+      const waiting = async () => (await api.db.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      ))[0].n as number;
+      const stoppedUnheld = () => lines.some((l) => l.runId === run.id && l.msg.startsWith('queue lock lost'));
+      await waitFor(async () => { const n = await waiting(); return n >= 2 || (n >= 1 && stoppedUnheld()); }, 60_000, 20);
+    } finally {
+      await holder.commitTransaction();
+      await holder.release();
+    }
 
     await waitFor(async () => ['COMPLETED', 'FAILED', 'CANCELLED'].includes((await row()).status), 240_000, 200);
     // Until every trainer that started on the run has ended: one that went on beside the one that completed

@@ -110,6 +110,29 @@ describe('StepReporter', () => {
     expect(seen.recorded[0]).toBeGreaterThanOrEqual(4);
   });
 
+  it('tells the job was taken from its run when a step write finds a later start (the row says false), and not before', async () => {
+    const answers = [true, false];
+    const written: number[] = [];
+    let superseded = 0;
+    const steps = new StepReporter({
+      redis: { get: async () => null } as unknown as Redis, cancelKey: 'cancel:job',
+      recordStep: async (step) => { written.push(step); return answers.shift()!; },
+      publishProgress: async () => undefined,
+      onCancelRequested: () => undefined,
+      onSuperseded: () => { superseded += 1; },
+      onError: () => undefined,
+    });
+    for (let step = 1; step <= 12; step += 1) {
+      steps.step(progress(step, 100));
+      await new Promise((r) => setTimeout(r, 110));
+      // The first write (still held) tells nothing.
+      if (written.length === 1) expect(superseded).toBe(0);
+    }
+    await steps.flush();
+    expect(written).toHaveLength(2);
+    expect(superseded).toBe(1);
+  });
+
   it('still sees a cancel on the first step after the interval', async () => {
     let flag: string | null = null;
     const { steps, seen } = reporter(() => flag);
