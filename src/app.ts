@@ -205,8 +205,9 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
   }).start(config.reconcileSeconds * 1000);
   cleanups.push(() => reconciler.stop());
   // Ends owed since an outage (OwedEnds) are not told past shutdown: a subscriber or a repeated cancel tells them later.
+  // Nor are queue positions put off for half a second: their database and Redis are about to close.
   cleanups.push(async () => {
-    services.lifecycle.owedEnds.stop();
+    services.lifecycle.stop();
     services.trainingLifecycle.owedEnds.stop();
   });
   // Repeated refusals of the current minute get their count written before the database closes (docs/security.md, "Audit log").

@@ -72,7 +72,10 @@ export class JobLifecycle {
   /** The line as the last start's immediate announcement reads it (`lineMovedUp`), settled once read. */
   private lineRead: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: JobLifecycleDeps, private readonly bookkeeping: Bookkeeping = failFast, owedEnds?: OwedEnds<Job>) {
+  constructor(
+    private readonly deps: JobLifecycleDeps, private readonly bookkeeping: Bookkeeping = failFast, owedEnds?: OwedEnds<Job>,
+    private readonly announcements = new DelayedAnnouncements(),
+  ) {
     this.transitions = new JobTransitions(deps.db);
     this.owedEnds = owedEnds ?? new OwedEnds({
       what: 'job', finalAmong: (ids) => this.transitions.finalAmong(ids), announceEnd: (job) => this.announceEnd(job), logger: deps.logger,
@@ -86,7 +89,17 @@ export class JobLifecycle {
    * owing its untold ends to `owedEnds` (this one's, unless told otherwise).
    */
   withBookkeeping(bookkeeping: Bookkeeping, db: DataSource = this.deps.db, owedEnds = this.owedEnds): JobLifecycle {
-    return new JobLifecycle({ ...this.deps, db }, bookkeeping, owedEnds);
+    return new JobLifecycle({ ...this.deps, db }, bookkeeping, owedEnds, this.announcements);
+  }
+
+  /**
+   * At shutdown, before the database and Redis close: owed ends are no longer
+   * told (a subscriber or a repeated cancel tells them later), and no queue
+   * positions announced half a second later, by this lifecycle or its copies.
+   */
+  stop(): void {
+    this.owedEnds.stop();
+    this.announcements.stop();
   }
 
   /**
@@ -485,8 +498,30 @@ export class JobLifecycle {
   announcePositionsSoon(): void {
     const key = `${this.deps.prefix}:positions:pending-announce`;
     void this.deps.redis.set(key, '1', 'PX', 500, 'NX').then((claimed) => {
-      if (claimed) setTimeout(() => void this.announcePositions(), 500).unref();
+      if (claimed) this.announcements.after(500, () => void this.announcePositions());
     }, (err) => this.deps.logger.warn({ err }, 'could not schedule queue positions'));
+  }
+}
+
+/** Announcements a lifecycle and its copies put off (`announcePositionsSoon`), dropped at shutdown (`JobLifecycle.stop`). */
+class DelayedAnnouncements {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  after(ms: number, announce: () => void): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      announce();
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
   }
 }
 
