@@ -57,11 +57,15 @@ export class LiveResolver {
   }
 
   @Subscription(() => BatchEvent, {
-    description: 'A batch\'s events: its jobs\' events and BATCH_PROGRESS (the counts after each change), from the start (replay), then live; completes when the batch is final. If the server cannot show it has every event (its Redis connection was lost and what followed could not be read back), it ends the subscription with SERVICE_UNAVAILABLE after the events it gave: subscribe again and skip the eventIds you have (docs/errors.md).',
-    subscribe: ({ args, context }: SubscribeResolverData<unknown, { batchId: string }, AppContext>) =>
-      authorized(context, () => context.services.live.batchUpdates(viewerOf(context).user, args.batchId)),
+    description: 'A batch\'s events: its jobs\' events and BATCH_PROGRESS (the counts after each change), from the start (replay; or, with `after`, those after that event), then live; completes when the batch is final. If the server cannot show it has every event (its Redis connection was lost and what followed could not be read back), it ends the subscription with SERVICE_UNAVAILABLE after the events it gave: subscribe again with `after` the last eventId you have (docs/errors.md). An `after` whose following events are no longer all kept is BAD_USER_INPUT.',
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, { batchId: string; after?: string | null }, AppContext>) =>
+      authorized(context, () => context.services.live.batchUpdates(viewerOf(context).user, args.batchId, args.after ?? null)),
   })
-  batchUpdated(@Root() event: LoggedEvent, @Arg('batchId', () => ID, { description: 'The batch to watch.' }) _batchId: string): BatchEvent {
+  batchUpdated(
+    @Root() event: LoggedEvent,
+    @Arg('batchId', () => ID, { description: 'The batch to watch.' }) _batchId: string,
+    @Arg('after', () => String, { nullable: true, description: 'eventId to resume after (a reconnecting client); without it the stream starts at the first event.' }) _after?: string | null,
+  ): BatchEvent {
     return toFields(event);
   }
 

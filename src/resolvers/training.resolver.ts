@@ -36,12 +36,12 @@ export class TrainingResolver {
   }
 
   @Subscription(() => TrainingEventView, {
-    description: 'A training run\'s events: those so far (replay), then live; completes after COMPLETED, FAILED or CANCELLED. If the server cannot show it has every event (its Redis connection was lost and what followed could not be read back), it ends the subscription with SERVICE_UNAVAILABLE after the events it gave: subscribe again and skip the eventIds you have (docs/errors.md).',
-    subscribe: async ({ args, context }: SubscribeResolverData<unknown, { runId: string }, AppContext>) => {
+    description: 'A training run\'s events: those so far (replay; or, with `after`, those after that event), then live; completes after COMPLETED, FAILED or CANCELLED. If the server cannot show it has every event (its Redis connection was lost and what followed could not be read back), it ends the subscription with SERVICE_UNAVAILABLE after the events it gave: subscribe again with `after` the last eventId you have (docs/errors.md). An `after` whose following events are no longer all kept is BAD_USER_INPUT.',
+    subscribe: async ({ args, context }: SubscribeResolverData<unknown, { runId: string; after?: string | null }, AppContext>) => {
       try {
         if (!context.viewer) throw unauthenticated();
         const run = await context.services.training.get(context.viewer.user, args.runId, 'runId');
-        return await context.services.live.trainingUpdates(run);
+        return await context.services.live.trainingUpdates(run, args.after ?? null);
       } catch (error) {
         throw findAppError(error) ? toGraphQLError(error) : error;
       }
@@ -51,6 +51,7 @@ export class TrainingResolver {
     @Root() event: LoggedTrainingEvent,
     @Ctx() ctx: AppContext,
     @Arg('runId', () => ID, { description: 'The run to watch.' }) _runId: string,
+    @Arg('after', () => String, { nullable: true, description: 'eventId to resume after (a reconnecting client); without it the stream starts at the first event.' }) _after?: string | null,
   ): TrainingEventView {
     const sign = (key: string) => ctx.services.urlSigner.sign(key, ctx.services.clock.now());
     return {

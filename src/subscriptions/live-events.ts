@@ -189,15 +189,17 @@ export class LiveEvents {
   }
 
   /**
-   * Replays a batch's events so far (its jobs' and BATCH_PROGRESS), continues
-   * live, completes after the BATCH_PROGRESS that reports a final status.
+   * Replays a batch's events so far (its jobs' and BATCH_PROGRESS), or those
+   * after `after`, continues live, completes after the BATCH_PROGRESS that
+   * reports a final status.
    * Who may watch: whoever may see the batch (its owner, admins, its
    * session's members); a member only while the membership lasts, as
    * `jobUpdates`. Anyone else gets NOT_FOUND, as from `batch(id)`.
    */
-  async batchUpdates(user: User, batchId: string): Promise<AsyncIterable<LoggedEvent>> {
+  async batchUpdates(user: User, batchId: string, after: string | null = null): Promise<AsyncIterable<LoggedEvent>> {
+    if (after !== null && !isEventId(after)) throw badInput('after', 'after must be an eventId from an earlier event');
     const batch = await this.access.assertCanSeeBatch(user, assertUuid('batchId', batchId), 'batchId');
-    const queue = await this.whileMember(user.id, seenThroughSession(user, batch), (onClose) => this.events.subscribe('batch', batch.id, 'start', {
+    const queue = await this.whileMember(user.id, seenThroughSession(user, batch), (onClose) => this.events.subscribe('batch', batch.id, after ?? 'start', {
       isLast: (event) => event.type === 'BATCH_PROGRESS' && event.counts.status !== 'RUNNING', onClose,
     }), forbidOnLeaving);
     // A finished batch whose log expired has nothing more to say.
@@ -206,11 +208,15 @@ export class LiveEvents {
   }
 
   /**
-   * Replays a training run's events so far and continues live; ends after the
-   * final event. `run` was already read for the viewer (owner or admin).
+   * Replays a training run's events so far (or those after `after`) and
+   * continues live; ends after the final event. `run` was already read for
+   * the viewer (owner or admin).
    */
-  async trainingUpdates(run: TrainingRun): Promise<AsyncIterable<LoggedTrainingEvent>> {
-    const queue = await this.events.subscribe<LoggedTrainingEvent>('training', run.id, 'start', { isLast: (event) => FINAL_TRAINING_EVENT_TYPES.has(event.type) });
+  async trainingUpdates(run: TrainingRun, after: string | null = null): Promise<AsyncIterable<LoggedTrainingEvent>> {
+    if (after !== null && !isEventId(after)) throw badInput('after', 'after must be an eventId from an earlier event');
+    const queue = await this.events.subscribe<LoggedTrainingEvent>('training', run.id, after ?? 'start', {
+      isLast: (event) => FINAL_TRAINING_EVENT_TYPES.has(event.type),
+    });
     if ((FINAL_TRAINING_STATUSES as readonly string[]).includes(run.status)) await endOfFinal(queue, () => this.ends.run(run));
     return queue;
   }

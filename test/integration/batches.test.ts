@@ -13,7 +13,7 @@ afterAll(() => app?.close());
 const BATCH_FIELDS = 'id name kind total completed failed cancelled progress status completedAt grid { url width height } axes { rowLabels columnLabels }';
 const CREATE = `mutation($input: BatchInput!, $key: String) { createBatch(input: $input, idempotencyKey: $key) { ${BATCH_FIELDS} } }`;
 const BATCH = `query($id: ID!) { batch(id: $id) { ${BATCH_FIELDS} jobs(first: 100) { edges { node { id prompt seed steps guidanceScale status batchIndex } } } } }`;
-const UPDATES = 'subscription($id: ID!) { batchUpdated(batchId: $id) { type jobId batchId counts { total completed failed cancelled progress status } } }';
+const UPDATES = 'subscription($id: ID!, $after: String) { batchUpdated(batchId: $id, after: $after) { eventId type jobId batchId counts { total completed failed cancelled progress status } } }';
 const small = { width: 64, height: 64, steps: 2 };
 
 const batchOf = async (id: string, token: string) => (await gqlData<any>(app.url, BATCH, { id }, token)).batch;
@@ -62,6 +62,17 @@ describe('batches', () => {
       expect(after.counts.completed).toBeGreaterThanOrEqual(n + 1);
     });
     expect(events.every((e) => e.batchId === createBatch.id)).toBe(true);
+
+    // A client that reconnects resumes after the last event it has: the rest, once, to the final counts.
+    const again = wsClient(app.url, owner.token);
+    const middle = Math.floor(events.length / 2);
+    const resumed = collect<any>(again, UPDATES, { id: createBatch.id, after: events[middle].eventId });
+    await resumed.done;
+    expect(resumed.items.map((i) => i.batchUpdated.eventId)).toEqual(events.slice(middle + 1).map((e) => e.eventId));
+    const badAfter = collect<any>(again, UPDATES, { id: createBatch.id, after: 'not-an-event-id' });
+    await badAfter.done;
+    expect(badAfter.errors[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    await again.dispose();
 
     const batch = await batchOf(createBatch.id, owner.token);
     expect(batch).toMatchObject({ total: 3, completed: 3, failed: 0, cancelled: 0, progress: 1, status: 'COMPLETED', grid: null });

@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => app?.close());
 
 const START = 'mutation($i:TrainingInput!){ startTraining(input:$i){ id status loraName totalSteps config { steps rank saveEvery samplePrompts } } }';
-const WATCH = `subscription($r:ID!){ trainingUpdated(runId:$r){ eventId type step totalSteps loss evaluationLoss learningRate etaSeconds resumedFrom checkpointStep loraId finalLoss
+const WATCH = `subscription($r:ID!, $after:String){ trainingUpdated(runId:$r, after:$after){ eventId type step totalSteps loss evaluationLoss learningRate etaSeconds resumedFrom checkpointStep loraId finalLoss
   samples { prompt url } error { code message } } }`;
 
 /** A PRO user's dataset of `count` teal images, uploaded and captioned. */
@@ -24,8 +24,8 @@ async function tealDataset(token: string, count = 8): Promise<string> {
   return paletteDataset(app.url, token, { name: 'teal', rgb: [20, 160, 150], caption: 'a teal texture', count });
 }
 
-function watch(token: string, runId: string, until: (items: any[]) => boolean = () => false) {
-  return collect<any>(wsClient(app.url, token), WATCH, { r: runId }, until);
+function watch(token: string, runId: string, until: (items: any[]) => boolean = () => false, after?: string) {
+  return collect<any>(wsClient(app.url, token), WATCH, { r: runId, after }, until);
 }
 
 describe('startTraining', () => {
@@ -171,6 +171,17 @@ describe('a training run', () => {
     const replay = watch(u.token, run.id);
     await replay.done;
     expect(replay.items.map((i) => i.trainingUpdated.eventId)).toEqual(events.map((e) => e.eventId));
+    // A client that reconnects resumes after the last event it has: the rest, once, and the end.
+    const middle = Math.floor(events.length / 2);
+    const resumed = watch(u.token, run.id, () => false, events[middle].eventId);
+    await resumed.done;
+    expect(resumed.items.map((i) => i.trainingUpdated.eventId)).toEqual(events.slice(middle + 1).map((e) => e.eventId));
+    const afterEnd = watch(u.token, run.id, () => false, events.at(-1).eventId);
+    await afterEnd.done;
+    expect([afterEnd.items, afterEnd.errors]).toEqual([[], []]);
+    const malformed = watch(u.token, run.id, () => false, 'not-an-event-id');
+    await malformed.done;
+    expect(malformed.errors[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
 
     // Metrics: outcome counted; the per-run series are gone once the run ended.
     const families = parsePrometheusText(await (await fetch(`${app.url}/metrics`)).text());
