@@ -152,8 +152,11 @@ export function appendedOnce(key: string): EventOrder {
 export interface EventPublisher {
   /** `order`: append only if newer than what was appended under its key (then the result is empty when dropped). */
   publish(event: AtelierEvent, order?: EventOrder): Promise<{ jobEventId?: string; sessionEventId?: string }>;
-  /** Several events of one job, in order, in one append (its steps sent together). */
-  publishAll(events: readonly AtelierEvent[]): Promise<void>;
+  /**
+   * Several events of one job, in order, in one append (its steps sent
+   * together); with `notAfter`, none once the event of that order is in.
+   */
+  publishAll(events: readonly AtelierEvent[], notAfter?: EventOrder): Promise<void>;
 }
 
 /** What a job's stream already holds (the event log implements it). */

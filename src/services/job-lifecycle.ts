@@ -224,7 +224,10 @@ export class JobLifecycle {
 
   /**
    * Steps' progress, or frames' for a clip, in order, in one append (events
-   * only, and no webhook: the row's step is written by `recordStep`, less often).
+   * only, and no webhook: the row's step is written by `recordStep`, less
+   * often). Dropped once the job's return to the queue after this run was
+   * told: a run that goes on for a moment after it lost the job (a lapsed
+   * lock not yet noticed) adds nothing after that QUEUED.
    */
   progress(job: Job, steps: readonly Pick<ProgressEvent, 'step' | 'elapsedMs' | 'etaMs' | 'preview'>[]): Promise<void> {
     const totalSteps = workSteps(job);
@@ -234,7 +237,7 @@ export class JobLifecycle {
     // client and fewer allocations per event").
     return this.deps.events.publishAll(steps.map((s) => ({
       type: 'PROGRESS' as const, step: s.step, elapsedMs: s.elapsedMs, etaMs: s.etaMs, preview: s.preview, totalSteps, ...fields,
-    })));
+    })), requeueOrder(job, job.attempts));
   }
 
   /** The row's step, from the run `job.attempts` started; false when a later start took the job, or it stopped running. */

@@ -45,11 +45,22 @@ function isBehind(from: string, first: string | undefined): boolean {
 // A ranked event with `notAfter` has that order's key after its own in KEYS,
 // and before its rank in ARGV that order's rank or member and which it is: it
 // is dropped too once the event of that order was appended (its rank reached,
-// its member counted). An ordered or counted call carries one event.
+// its member counted). An ordered or counted call carries one event. An
+// unranked call with such a condition ('unless': that order's key last in
+// KEYS, its rank or member and which it is last in ARGV) carries several
+// events of one run (its steps), all dropped once that order's event is in.
 const APPEND_SCRIPT = new RedisScript<string[]>('atelierEventAppend', 'any', `
 local streams = #KEYS
 local mode = ARGV[#ARGV]
-if mode == 'ordered' or mode == 'ordered-unless' then
+if mode == 'unless' then
+  streams = streams - 1
+  local after, kind = ARGV[#ARGV - 2], ARGV[#ARGV - 1]
+  if kind == 'member' then
+    if redis.call('SISMEMBER', KEYS[#KEYS], after) == 1 then return {} end
+  elseif tonumber(redis.call('GET', KEYS[#KEYS]) or '-1') >= tonumber(after) then
+    return {}
+  end
+elseif mode == 'ordered' or mode == 'ordered-unless' then
   local rankKey = KEYS[#KEYS]
   streams = streams - 1
   if mode == 'ordered-unless' then
@@ -88,6 +99,11 @@ for e = 1, n do
 end
 for i = 1, streams do redis.call('EXPIRE', KEYS[i], ARGV[limits + 2 * i]) end
 return ids`);
+
+/** The key an order's event leaves behind, and what shows it was appended: a rank reached, or a member counted. */
+function endOf(order: EventOrder): [key: string, after: string | number, kind: 'rank' | 'member'] {
+  return 'rank' in order ? [order.key, order.rank, 'rank'] : [order.counter, order.member, 'member'];
+}
 
 /** An event's stored body (a PROGRESS without its preview image) and its live one. */
 function bodiesOf(event: AtelierEvent): [stored: string, live: string] {
@@ -226,16 +242,18 @@ export class EventLog {
     const rankKey = `${this.prefix}:${order.key}`;
     const end = order.notAfter;
     if (!end) return this.append([...keys, rankKey], bodies, limits, [order.rank, ttl, 'ordered']);
-    const [endKey, after, kind] = 'rank' in end ? [end.key, end.rank, 'rank'] : [end.counter, end.member, 'member'];
+    const [endKey, after, kind] = endOf(end);
     return this.append([...keys, rankKey, `${this.prefix}:${endKey}`], bodies, limits, [after, kind, order.rank, ttl, 'ordered-unless']);
   }
 
   /**
    * Appends several events of one job (its steps, sent together) to the
    * job's streams in one call, in order: each is logged and published as
-   * `publish` would, one script run for all of them.
+   * `publish` would, one script run for all of them. With `notAfter`, none
+   * once the event of that order was appended (a run's steps after its
+   * return to the queue was told).
    */
-  async publishAll(events: readonly AtelierEvent[]): Promise<void> {
+  async publishAll(events: readonly AtelierEvent[], notAfter?: EventOrder): Promise<void> {
     if (events.length === 0) return;
     const { keys, limits } = this.streamsOf(events[0]);
     if (keys.length === 0) return;
@@ -243,7 +261,9 @@ export class EventLog {
     if (events.some((event) => this.streamsOf(event).keys.join(' ') !== streams)) {
       throw new Error('publishAll takes events of one job: these go to different streams');
     }
-    await this.append(keys, events.map(bodiesOf), limits);
+    if (!notAfter) return void (await this.append(keys, events.map(bodiesOf), limits));
+    const [endKey, after, kind] = endOf(notAfter);
+    await this.append([...keys, `${this.prefix}:${endKey}`], events.map(bodiesOf), limits, [after, kind, 'unless']);
   }
 
   /** An event's streams: their kinds and ids, Redis keys, and MAXLEN and TTL each. */

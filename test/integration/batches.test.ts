@@ -71,7 +71,7 @@ describe('batches', () => {
     expect(resumed.items.map((i) => i.batchUpdated.eventId)).toEqual(events.slice(middle + 1).map((e) => e.eventId));
     const badAfter = collect<any>(again, UPDATES, { id: createBatch.id, after: 'not-an-event-id' });
     await badAfter.done;
-    expect(badAfter.errors[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    expect(badAfter.errors[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'after' } });
     await again.dispose();
 
     const batch = await batchOf(createBatch.id, owner.token);

@@ -113,6 +113,19 @@ describe('the event log', () => {
     expect(await events.read('job', other, null)).toEqual([]);
   });
 
+  it("drops a run's steps once the event they must not follow is in (a job's return to the queue after that run), in the same call", async () => {
+    const events = app.events;
+    const jobId = randomUUID();
+    const requeued = (run: number) => ({ key: `job-requeued:${jobId}`, rank: run });
+    await events.publishAll([progress(jobId, 1), progress(jobId, 2)], requeued(1));
+    // Run 1's return to the queue is told (ranked by its run), as JobLifecycle.requeue tells it.
+    expect(await events.publish({ ...progress(jobId, 0), type: 'QUEUED' } as any, requeued(1))).toHaveProperty('jobEventId');
+    // Run 1's worker, still rendering for a moment: its steps are dropped; run 2's go in.
+    await events.publishAll([progress(jobId, 3)], requeued(1));
+    await events.publishAll([progress(jobId, 1)], requeued(2));
+    expect((await events.read<any>('job', jobId, null)).map((e) => `${e.type} ${e.step}`)).toEqual(['PROGRESS 1', 'PROGRESS 2', 'QUEUED 0', 'PROGRESS 1']);
+  });
+
   it('gives a subscription what its stream got while the subscriber connection was away, once and in order', async () => {
     const subscriber = app.redis.duplicate({ lazyConnect: true });
     await subscriber.connect();

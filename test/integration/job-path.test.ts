@@ -152,6 +152,23 @@ describe('the job path', () => {
     expect(await row(first.id)).toMatchObject({ status: 'COMPLETED', attempts: 2 });
   });
 
+  it("a run's steps published after its return to the queue was told are dropped; the next run's go in", async () => {
+    const lifecycle = app.services.lifecycle;
+    const job = await row((await factory.job(app, user)).id);
+    expect(await lifecycle.start(job, 'cpu')).toBe(true);
+    const step = (n: number) => ({ step: n, elapsedMs: n, etaMs: 0 });
+    await lifecycle.progress(job, [step(1)]);
+    // The stalled check tells it back in the queue while its worker (lock lapsed, not yet noticed) still renders.
+    const lost = { ...job };
+    expect(await lifecycle.requeue(lost as Job, 'WORKER_LOST')).toBe(true);
+    await lifecycle.progress(job, [step(2), step(3)]);
+    const next = await row(job.id);
+    expect(await lifecycle.start(next, 'cpu')).toBe(true);
+    await lifecycle.progress(next, [step(1)]);
+    const told = (await events(job.id)).filter((e) => e.type !== 'POSITION').map((e: any) => `${e.type} ${e.requeueReason ?? e.step}`);
+    expect(told).toEqual(['QUEUED 0', 'STARTED 0', 'PROGRESS 1', 'QUEUED WORKER_LOST', 'STARTED 0', 'PROGRESS 1']);
+  });
+
   it("a batch's jobs ending at once: its counts never go back, a start publishes none, and the final BATCH_PROGRESS is last", async () => {
     const { createBatch } = await gqlData<any>(app.url, 'mutation($i: BatchInput!) { createBatch(input: $i) { id } }',
       { i: { prompts: ['one', 'two', 'three'], width: 64, height: 64, steps: 2 } }, user.token);

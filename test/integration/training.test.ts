@@ -181,7 +181,7 @@ describe('a training run', () => {
     expect([afterEnd.items, afterEnd.errors]).toEqual([[], []]);
     const malformed = watch(u.token, run.id, () => false, 'not-an-event-id');
     await malformed.done;
-    expect(malformed.errors[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    expect(malformed.errors[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'after' } });
 
     // Metrics: outcome counted; the per-run series are gone once the run ended.
     const families = parsePrometheusText(await (await fetch(`${app.url}/metrics`)).text());
