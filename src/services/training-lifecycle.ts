@@ -326,9 +326,13 @@ export class TrainingLifecycle {
     return lora;
   }
 
+  /**
+   * A run its trainer saw fail → FAILED, while `run`'s attempt still holds it
+   * (`held`): a trainer whose run a later start took fails nothing.
+   */
   async fail(run: TrainingRun, error: JobFailure, step: number): Promise<boolean> {
     const result = await this.bookkeeping(() => this.o.db.getRepository(TrainingRun).update(
-      { id: run.id, status: In([...OPEN_TRAINING_STATUSES]) }, { status: TrainingStatus.FAILED, error, finishedAt: this.o.clock.now() },
+      this.held(run), { status: TrainingStatus.FAILED, error, finishedAt: this.o.clock.now() },
     ));
     if (!result.affected) return false;
     await this.afterFinal(run, () => this.announce(run, { type: 'FAILED', step, totalSteps: run.config.steps, error }));

@@ -101,4 +101,18 @@ describe('the training queue', () => {
     expect(await app.services.trainingLifecycle.requeueStranded(0)).not.toContain(run.id);
     await queue.close();
   });
+
+  it('a trainer whose run a later start took fails nothing; the attempt that holds it does', async () => {
+    const u = await factory.user(app, { tier: 'PRO' });
+    const run = (await gqlData<any>(app.url, START, { i: { datasetId: await datasetOf(u.token), loraName: 'fenced-failure', steps: 10 } }, u.token)).startTraining;
+    const lifecycle = app.services.trainingLifecycle;
+    const first = (await lifecycle.start((await lifecycle.find(run.id))!))!;
+    const second = (await lifecycle.start((await lifecycle.find(run.id))!))!;
+    expect([first.attempts, second.attempts]).toEqual([1, 2]);
+    const error = { code: 'WORKER_ERROR' as const, message: 'the trainer broke' };
+    expect(await lifecycle.fail(first, error, 3)).toBe(false);
+    expect((await lifecycle.find(run.id))!.status).toBe('RUNNING');
+    expect(await lifecycle.fail(second, error, 3)).toBe(true);
+    expect((await lifecycle.find(run.id))!.status).toBe('FAILED');
+  });
 });
