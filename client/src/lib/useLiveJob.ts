@@ -1,8 +1,9 @@
 import type { ApolloCache, ApolloClient } from '@apollo/client';
-import { useApolloClient, useSubscription } from '@apollo/client/react';
+import { useApolloClient } from '@apollo/client/react';
 import { useEffect, useRef, useState } from 'react';
 import type { JobFieldsFragment, JobStatus } from '../gql/graphql';
 import { JobQuery, JobUpdatedSubscription } from '../operations/jobs';
+import { useResumableSubscription } from './useResumableSubscription';
 
 export const FINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
@@ -121,13 +122,14 @@ export function useLiveJob(job: JobFieldsFragment): { preview: string | null; st
     void client.refetchQueries({ include: ['Usage'] }).catch(() => undefined);
   }, [final, client]);
   // An error ends the stream: FORBIDDEN when the viewer left or was removed from the job's session; NOT_FOUND
-  // when it is started again (the socket dropped and came back) for a job no longer shared, or deleted.
-  const { error: stopped } = useSubscription(JobUpdatedSubscription, {
+  // when it is started again (the socket dropped and came back) for a job no longer shared, or deleted. After a
+  // drop, or an end the server could not avoid (SERVICE_UNAVAILABLE), it resumes after its last event.
+  const { error: stopped } = useResumableSubscription(JobUpdatedSubscription, {
     variables: { jobId: job.id },
     skip: final,
-    onData: ({ data }) => {
-      const event = data.data?.jobUpdated;
-      if (!event) return;
+    eventIdOf: (data) => data.jobUpdated.eventId,
+    onData: (data) => {
+      const event = data.jobUpdated;
       if (event.preview) setPreview(event.preview);
       const status = applyJobEvent(client.cache, job.id, event, requeues.current);
       if (status && FINAL_STATUSES.has(status)) refetchFinishedJob(client, job.id);

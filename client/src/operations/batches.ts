@@ -125,8 +125,8 @@ export const CancelBatchMutation = graphql(`
 `);
 
 export const BatchUpdatedSubscription = graphql(`
-  subscription BatchUpdated($batchId: ID!) {
-    batchUpdated(batchId: $batchId) {
+  subscription BatchUpdated($batchId: ID!, $after: String) {
+    batchUpdated(batchId: $batchId, after: $after) {
       eventId
       type
       jobId

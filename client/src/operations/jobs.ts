@@ -125,8 +125,8 @@ export const RetryJobMutation = graphql(`
 `);
 
 export const JobUpdatedSubscription = graphql(`
-  subscription JobUpdated($jobId: ID!) {
-    jobUpdated(jobId: $jobId) {
+  subscription JobUpdated($jobId: ID!, $after: String) {
+    jobUpdated(jobId: $jobId, after: $after) {
       eventId
       type
       at

@@ -140,8 +140,8 @@ export const TrainingRunQuery = graphql(`
 `);
 
 export const TrainingUpdatedSubscription = graphql(`
-  subscription TrainingUpdated($runId: ID!) {
-    trainingUpdated(runId: $runId) {
+  subscription TrainingUpdated($runId: ID!, $after: String) {
+    trainingUpdated(runId: $runId, after: $after) {
       eventId
       type
       step

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useSubscription } from '@apollo/client/react';
+import { useApolloClient, useMutation, useQuery } from '@apollo/client/react';
 import { useEffect, useRef, useState } from 'react';
 import { useParams } from 'react-router';
 import { ErrorNotice } from '../components/Notice';
@@ -6,6 +6,7 @@ import { ProgressBar } from '../components/ProgressBar';
 import type { BatchJobFieldsFragment } from '../gql/graphql';
 import { useAuth } from '../lib/auth';
 import { explainError, lookupError } from '../lib/errors';
+import { useResumableSubscription } from '../lib/useResumableSubscription';
 import { BATCH_JOBS_PAGE, BatchQuery, BatchUpdatedSubscription, CancelBatchMutation } from '../operations/batches';
 
 type BatchJob = BatchJobFieldsFragment;
@@ -31,6 +32,7 @@ function Cell({ job, preview, caption }: { job: BatchJob | undefined; preview?: 
 export function BatchPage() {
   const { id = '' } = useParams();
   const { viewer } = useAuth();
+  const client = useApolloClient();
   const batch = useQuery(BatchQuery, { variables: { id, first: BATCH_JOBS_PAGE } });
   const [previews, setPreviews] = useState<Record<string, string>>({});
   const [cancel, cancelState] = useMutation(CancelBatchMutation);
@@ -84,12 +86,12 @@ export function BatchPage() {
       asked.current = null;
     });
   }, [more, fetchMore]);
-  const live = useSubscription(BatchUpdatedSubscription, {
+  const live = useResumableSubscription(BatchUpdatedSubscription, {
     variables: { batchId: id },
     skip: !current || current.status !== 'RUNNING',
-    onData: ({ data: event, client }) => {
-      const e = event.data?.batchUpdated;
-      if (!e) return;
+    eventIdOf: (data) => data.batchUpdated.eventId,
+    onData: (data) => {
+      const e = data.batchUpdated;
       if (e.type === 'PROGRESS' && e.jobId && e.preview) setPreviews((p) => ({ ...p, [e.jobId!]: e.preview! }));
       if (e.counts) {
         const counts = e.counts;

@@ -1,5 +1,5 @@
-import { useApolloClient, useMutation, useQuery, useSubscription } from '@apollo/client/react';
-import { useCallback, useRef, useState } from 'react';
+import { useApolloClient, useMutation, useQuery } from '@apollo/client/react';
+import { useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { InvitePanel } from '../components/InvitePanel';
 import { JobCard } from '../components/JobCard';
@@ -7,7 +7,8 @@ import { MemberList } from '../components/MemberList';
 import { SessionBatches, type LiveBatchCounts } from '../components/SessionBatches';
 import { EmptyState, ErrorNotice } from '../components/Notice';
 import type { SessionEventsSubscription as SessionEvent, SessionFieldsFragment } from '../gql/graphql';
-import { useAuth, useOnReconnect } from '../lib/auth';
+import { useAuth } from '../lib/auth';
+import { useResumableSubscription } from '../lib/useResumableSubscription';
 import { lookupError } from '../lib/errors';
 import { personName } from '../lib/format';
 import { applyJobEvent, FINAL_STATUSES, refetchFinishedJob, type StreamRequeues } from '../lib/useLiveJob';
@@ -50,14 +51,12 @@ export function SessionRoomPage() {
   const [removed, setRemoved] = useState<{ sessionId: string; name: string | null } | null>(null);
   // Set while this page's own Leave is under way: its MEMBER_LEFT is no removal, and the page moves on to the list.
   const leaving = useRef(false);
-  // After a dropped connection the stream restarts from the last event seen
-  // (`after`), so nothing said during the outage is missed; ids already seen
-  // are skipped, so nothing shows twice.
-  const lastEventId = useRef<string | null>(null);
+  // After a dropped connection, or an end the server could not avoid (SERVICE_UNAVAILABLE), the stream restarts
+  // from the last event seen (`after`, useResumableSubscription), so nothing said meanwhile is missed; ids already
+  // seen are skipped, so nothing shows twice.
   const seen = useRef(new Set<string>());
   // Which jobs' returns to the queue this stream has told: what it says after one is news (applyJobEvent).
   const requeues = useRef<StreamRequeues>(new Map());
-  const [resumeAfter, setResumeAfter] = useState<string | null>(null);
   // Who is online, as the stream last said. Every change is a PRESENCE event, in order, so once one has
   // arrived the stream is the authority: a refetch of the session read before that event, answering after
   // it, must not take a member who just came online offline again.
@@ -72,16 +71,15 @@ export function SessionRoomPage() {
     showOnline();
     return r.data?.session;
   });
-  useOnReconnect(useCallback(() => setResumeAfter(lastEventId.current), []));
-  const live = useSubscription(SessionEventsSubscription, {
-    variables: { sessionId: id, after: resumeAfter },
+  const live = useResumableSubscription(SessionEventsSubscription, {
+    variables: { sessionId: id },
     skip: !data,
-    onData: ({ data: result }) => {
-      const event = result.data?.sessionEvents;
-      if (!event || seen.current.has(event.eventId)) return;
+    eventIdOf: (result) => result.sessionEvents.eventId,
+    onData: (result) => {
+      const event = result.sessionEvents;
+      if (seen.current.has(event.eventId)) return;
       seen.current.add(event.eventId);
       if (seen.current.size > 2000) seen.current = new Set([...seen.current].slice(-1000));
-      lastEventId.current = event.eventId;
       const { batchId, counts } = event;
       if (event.type === 'BATCH_PROGRESS' && batchId && counts) setBatches((prev) => ({ ...prev, [batchId]: counts }));
       if (event.type === 'PRESENCE') {

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useSubscription } from '@apollo/client/react';
+import { useMutation, useQuery } from '@apollo/client/react';
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { LossChart } from '../components/LossChart';
@@ -8,6 +8,7 @@ import { SampleComparison } from '../components/SampleComparison';
 import { DEFAULT_SETTINGS } from '../components/settings';
 import type { TrainingUpdatedSubscription as TrainingEvent } from '../gql/graphql';
 import { lookupError } from '../lib/errors';
+import { useResumableSubscription } from '../lib/useResumableSubscription';
 import { CancelTrainingMutation, TrainingRunQuery, TrainingUpdatedSubscription } from '../operations/training';
 
 type Event = TrainingEvent['trainingUpdated'];
@@ -42,12 +43,14 @@ export function TrainingRunPage() {
   const navigate = useNavigate();
   const run = useQuery(TrainingRunQuery, { variables: { id } });
   const [events, setEvents] = useState<Event[]>([]);
-  useSubscription(TrainingUpdatedSubscription, {
+  // After a drop, or an end the server could not avoid (SERVICE_UNAVAILABLE), it resumes after its last event.
+  useResumableSubscription(TrainingUpdatedSubscription, {
     variables: { runId: id },
-    onData: ({ data }) => {
-      const event = data.data?.trainingUpdated;
-      if (event) setEvents((list) => (list.some((e) => e.eventId === event.eventId) ? list : [...list, event]));
-      if (event && FINAL.includes(event.type)) void run.refetch();
+    eventIdOf: (data) => data.trainingUpdated.eventId,
+    onData: (data) => {
+      const event = data.trainingUpdated;
+      setEvents((list) => (list.some((e) => e.eventId === event.eventId) ? list : [...list, event]));
+      if (FINAL.includes(event.type)) void run.refetch();
     },
   });
   const [cancel, cancelState] = useMutation(CancelTrainingMutation);

@@ -1,0 +1,79 @@
+import type { ErrorLike, OperationVariables, TypedDocumentNode } from '@apollo/client';
+import { useSubscription } from '@apollo/client/react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { useOnReconnect } from './auth';
+import { explainError } from './errors';
+
+/** The longest wait between two tries to pick a stream up again. */
+const MAX_RESUME_DELAY_MS = 30_000;
+
+export interface ResumableOptions<TData, TVariables> {
+  /** The stream's variables without `after`, which this hook sets. */
+  variables: Omit<TVariables, 'after'>;
+  skip?: boolean;
+  /** The eventId of a delivered event. */
+  eventIdOf: (data: TData) => string | null | undefined;
+  onData: (data: TData) => void;
+}
+
+/**
+ * A live stream (`jobUpdated`, `batchUpdated`, `trainingUpdated`,
+ * `sessionEvents`) that picks up where it stopped, as the SDK and the CLI
+ * do (docs/errors.md, "Subscriptions"):
+ *
+ * - after the WebSocket dropped and came back, it subscribes again with
+ *   `after` set to the last eventId it delivered;
+ * - when the server ends it with SERVICE_UNAVAILABLE (it could not show it
+ *   had every event after an outage of its Redis), it subscribes again the
+ *   same way once `retryAfterSeconds` have passed, backing off while that
+ *   keeps failing; meanwhile the error is not shown (the page says nothing
+ *   went wrong while it is being mended);
+ * - when its `after` is no longer kept (BAD_USER_INPUT on `after`), it
+ *   subscribes without one: a job's, batch's or run's stream then replays
+ *   from its first event, a session's goes on live.
+ *
+ * Any other error (FORBIDDEN, NOT_FOUND) ends it and is returned.
+ */
+export function useResumableSubscription<TData, TVariables extends OperationVariables & { after?: string | null }>(
+  document: TypedDocumentNode<TData, TVariables>,
+  options: ResumableOptions<TData, TVariables>,
+): { error: ErrorLike | undefined; resuming: boolean } {
+  const last = useRef<string | null>(null);
+  const failures = useRef(0);
+  const [after, setAfter] = useState<string | null>(null);
+  const latest = useRef(options);
+  latest.current = options;
+  useOnReconnect(useCallback(() => setAfter(last.current), []));
+  const result = useSubscription(document, {
+    variables: { ...options.variables, after } as unknown as TVariables,
+    skip: options.skip,
+    onData: ({ data }) => {
+      if (!data.data) return;
+      failures.current = 0;
+      const eventId = latest.current.eventIdOf(data.data);
+      if (eventId) last.current = eventId;
+      latest.current.onData(data.data);
+    },
+  });
+  const explained = explainError(result.error);
+  const unavailable = explained?.code === 'SERVICE_UNAVAILABLE';
+  const afterGone = explained?.code === 'BAD_USER_INPUT' && explained.field === 'after';
+  const { restart } = result;
+  useEffect(() => {
+    if (!unavailable && !afterGone) return undefined;
+    const delay = afterGone ? 0 : Math.min(
+      MAX_RESUME_DELAY_MS, Math.max((explained?.retryAfterSeconds ?? 1) * 1000, 500 * 2 ** failures.current),
+    );
+    const timer = setTimeout(() => {
+      failures.current += 1;
+      const next = afterGone ? null : last.current;
+      if (afterGone) last.current = null;
+      // The same variables would not subscribe again by themselves.
+      if (next === after) restart();
+      else setAfter(next);
+    }, delay);
+    return () => clearTimeout(timer);
+  }, [result.error, unavailable, afterGone, explained?.retryAfterSeconds, after, restart]);
+  const resuming = unavailable || afterGone;
+  return { error: resuming ? undefined : result.error, resuming };
+}
