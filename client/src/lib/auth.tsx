@@ -3,6 +3,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import type { ViewerFieldsFragment } from '../gql/graphql';
 import { MeQuery } from '../operations/auth';
 import { createApollo } from './apollo';
+import { ReconnectContext } from './reconnect';
 
 const TOKEN_KEY = 'atelier.token';
 
@@ -17,13 +18,6 @@ export interface AuthState {
 }
 
 const AuthContext = createContext<AuthState | null>(null);
-const ReconnectContext = createContext<(listener: () => void) => () => void>(() => () => undefined);
-
-/** Runs `listener` whenever the live connection comes back after a drop (to resume streams). */
-export function useOnReconnect(listener: () => void): void {
-  const subscribe = useContext(ReconnectContext);
-  useEffect(() => subscribe(listener), [subscribe, listener]);
-}
 
 /** The signed-in user and the sign-in/out actions. */
 export function useAuth(): AuthState {

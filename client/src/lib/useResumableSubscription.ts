@@ -1,7 +1,7 @@
 import type { ErrorLike, OperationVariables, TypedDocumentNode } from '@apollo/client';
 import { useSubscription } from '@apollo/client/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { useOnReconnect } from './auth';
+import { useOnReconnect } from './reconnect';
 import { explainError } from './errors';
 
 /** The longest wait between two tries to pick a stream up again. */
