@@ -52,26 +52,21 @@ function isBehind(from: string, first: string | undefined): boolean {
 const APPEND_SCRIPT = new RedisScript<string[]>('atelierEventAppend', 'any', `
 local streams = #KEYS
 local mode = ARGV[#ARGV]
+-- Whether the event of the order whose key is last in KEYS was appended: its rank reached, or its member counted.
+local function appendedAlready(after, kind)
+  if kind == 'member' then return redis.call('SISMEMBER', KEYS[#KEYS], after) == 1 end
+  return tonumber(redis.call('GET', KEYS[#KEYS]) or '-1') >= tonumber(after)
+end
 if mode == 'unless' then
   streams = streams - 1
-  local after, kind = ARGV[#ARGV - 2], ARGV[#ARGV - 1]
-  if kind == 'member' then
-    if redis.call('SISMEMBER', KEYS[#KEYS], after) == 1 then return {} end
-  elseif tonumber(redis.call('GET', KEYS[#KEYS]) or '-1') >= tonumber(after) then
-    return {}
-  end
+  if appendedAlready(ARGV[#ARGV - 2], ARGV[#ARGV - 1]) then return {} end
 elseif mode == 'ordered' or mode == 'ordered-unless' then
   local rankKey = KEYS[#KEYS]
   streams = streams - 1
   if mode == 'ordered-unless' then
     rankKey = KEYS[#KEYS - 1]
     streams = streams - 1
-    local after, kind = ARGV[#ARGV - 4], ARGV[#ARGV - 3]
-    if kind == 'member' then
-      if redis.call('SISMEMBER', KEYS[#KEYS], after) == 1 then return {} end
-    elseif tonumber(redis.call('GET', KEYS[#KEYS]) or '-1') >= tonumber(after) then
-      return {}
-    end
+    if appendedAlready(ARGV[#ARGV - 4], ARGV[#ARGV - 3]) then return {} end
   end
   local rank = tonumber(ARGV[#ARGV - 2])
   if rank <= tonumber(redis.call('GET', rankKey) or '-1') then return {} end
