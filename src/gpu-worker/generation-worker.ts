@@ -423,10 +423,8 @@ export class GenerationWorker {
       pipeline, store: this.results, ffmpegPath: this.o.ffmpegPath, loras: await this.loraFiles(job), signal, onFrame,
     });
     await rendered();
-    if (await this.lifecycle.completeVideo(job, file)) return void log.info({ frames: file.frames, bytes: file.bytes, ...timings }, 'video job completed');
-    const now = await this.lifecycle.transitions.find(job.id);
-    if (now && (OPEN_JOB_STATUSES as readonly JobStatus[]).includes(now.status)) this.giveWay(log);
-    log.info('job was finished elsewhere meanwhile: video not recorded');
+    if (await this.lifecycle.completeVideo(job, file)) log.info({ frames: file.frames, bytes: file.bytes, ...timings }, 'video job completed');
+    else await this.completionRefused(job, 'video', log);
   }
 
   /**
@@ -547,13 +545,21 @@ export class GenerationWorker {
     }
     const stored = await this.lifecycle.complete(job, rows);
     if (stored) return void log.info({ images: stored.length }, 'job completed');
-    const now = await this.lifecycle.transitions.find(job.id);
-    // Still open: a later start holds it, and the same keys are that run's files.
-    if (now && (OPEN_JOB_STATUSES as readonly JobStatus[]).includes(now.status)) this.giveWay(log);
-    log.info('job was finished elsewhere meanwhile: images not recorded');
+    const now = await this.completionRefused(job, 'images', log);
     // Ended without them (cancelled, failed, given up): nothing will ever name these files. Completed by another
     // run (a lost lock), the same keys are its recorded images and stay.
     if (now?.status !== JobStatus.COMPLETED) await this.lifecycle.discardResults(job);
+  }
+
+  /**
+   * A completion that matched no row: a job still open is held by a later run, whose files have the same keys
+   * (`giveWay`); otherwise it ended elsewhere, and its row is returned (null when it is gone).
+   */
+  private async completionRefused(job: Job, what: 'images' | 'video', log: Logger): Promise<Job | null> {
+    const now = await this.lifecycle.transitions.find(job.id);
+    if (now && (OPEN_JOB_STATUSES as readonly JobStatus[]).includes(now.status)) this.giveWay(log);
+    log.info(`job was finished elsewhere meanwhile: ${what} not recorded`);
+    return now;
   }
 
   /** True when this worker's cancel won (the job was still open). */

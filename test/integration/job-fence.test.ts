@@ -70,4 +70,57 @@ describe('a render whose attempt no longer holds its job', () => {
     const { images } = (await gqlData<any>(app.url, 'query($id: ID!) { job(id: $id) { images { id } } }', { id: job.id }, u.token)).job;
     expect(images).toHaveLength(1);
   }, 180_000);
+
+  it('one whose render ends before its next step record is refused at its completion: it stops there and leaves the later run its files', async () => {
+    const u = await factory.user(app, { tier: 'ENTERPRISE' });
+    const submit = async (seed: number) => (await gqlData<any>(app.url, 'mutation($i: GenerationInput!) { createGeneration(input: $i) { id } }',
+      // A render of a few hundred milliseconds: under the 500 ms between step records, so none is written.
+      { i: { prompt: 'a lighthouse completed twice', width: 768, height: 768, steps: 20, count: 1, seed } }, u.token)).createGeneration.id as string;
+    const row = async (id: string) => (await app.db.query('SELECT status, attempts FROM jobs WHERE id = $1', [id]))[0];
+    const waiters = async () => (await app.db.query(
+      `SELECT query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)) as { query: string }[];
+    /**
+     * The row held while the job renders, until its completion waits for it; then another worker's start, in the
+     * same transaction. False when the render got past the hold (it completed first, or a slow one's step record
+     * came first): the job then ends as usual and another is tried.
+     */
+    const takenAtCompletion = async (id: string): Promise<boolean> => {
+      await waitFor(async () => (await row(id)).status !== 'PENDING', 30_000, 2);
+      const holder = app.db.createQueryRunner();
+      await holder.connect();
+      await holder.startTransaction();
+      let taken = false;
+      try {
+        const [locked] = await holder.query(`SELECT status FROM jobs WHERE id = $1 FOR UPDATE`, [id]);
+        if (locked.status !== 'PROCESSING') return false;
+        await waitFor(async () => (await waiters()).length > 0, 10_000, 5);
+        if (!(await waiters()).some((w) => w.query.includes("'COMPLETED'"))) return false;
+        await holder.query('UPDATE jobs SET attempts = attempts + 1 WHERE id = $1', [id]);
+        taken = true;
+      } finally {
+        await holder.commitTransaction();
+        await holder.release();
+        if (!taken) await waitFor(async () => (await row(id)).status === 'COMPLETED', 30_000, 20);
+      }
+      return taken;
+    };
+    let id = '';
+    for (let seed = 12; !id; seed += 1) {
+      const candidate = await submit(seed);
+      if (await takenAtCompletion(candidate)) id = candidate;
+      else if (seed >= 16) throw new Error('the render got past the hold five times');
+    }
+    const about = () => lines.filter((l) => l.jobId === id).map((l) => l.msg);
+    await waitFor(async () => about().includes('job taken from this worker (started again elsewhere, or ended): it stops here'), 10_000, 10);
+    await waitFor(async () => (await row(id)).status === 'COMPLETED' && about().includes('job completed'), 60_000, 50);
+    const msgs = about();
+    console.log(`what the worker logged about the job: ${[...new Set(msgs)].join(' | ')}`);
+    expect(msgs.filter((m) => m === 'job completed')).toHaveLength(1);
+    expect(msgs.filter((m) => m.startsWith('job was finished elsewhere'))).toEqual([]);
+    expect((await row(id)).attempts).toBe(3);
+    // The refused run removed nothing: the image the later run recorded is there.
+    const images: { storage_key: string }[] = await app.db.query('SELECT storage_key FROM images WHERE job_id = $1', [id]);
+    expect(images).toHaveLength(1);
+    expect(await app.services.store.exists(images[0].storage_key)).toBe(true);
+  }, 180_000);
 });
