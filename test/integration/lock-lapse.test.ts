@@ -67,7 +67,10 @@ describe('a queue lock that lapses while a job renders (Redis away longer than t
     console.log(`what the workers logged about the job: ${[...new Set(about)].join(' | ')}`);
     expect(about.filter((m) => m === 'job completed')).toHaveLength(1);
     expect(about.filter((m) => m.startsWith('job was finished elsewhere'))).toEqual([]);
-    expect(about).toContain('queue lock lost (held past its expiry): the job is left to whichever worker takes it next');
+    // Told by its lock's renewal, or by the job's row should another worker have started it first (a render that
+    // reached its completion then is refused there: docs/architecture.md, "A job fenced by its attempt").
+    expect(about.filter((m) => m === 'queue lock lost (held past its expiry): the job is left to whichever worker takes it next'
+      || m === 'job taken from this worker (started again elsewhere, or ended): it stops here').length).toBeGreaterThanOrEqual(1);
     const { images } = (await gqlData<any>(api.url, 'query($id: ID!) { job(id: $id) { images { id } } }', { id: job.id }, user.token)).job;
     expect(images).toHaveLength(2);
   }, 180_000);
