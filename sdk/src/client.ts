@@ -1,12 +1,17 @@
 import {
-  SdkAddImagesToAlbumDocument, SdkAlbumDocument, SdkAlbumsDocument, SdkCancelJobDocument, SdkCreateAlbumDocument,
-  SdkCreateGenerationDocument, SdkCreateSessionDocument, SdkDeleteAlbumDocument, SdkJobDocument, SdkJobsDocument,
-  SdkJoinSessionDocument, SdkLeaveSessionDocument, SdkMeDocument, SdkSessionDocument, SdkSessionsDocument,
-  type GenerationInput, type SdkAlbumFragment, type SdkImageFragment, type SdkJobFragment, type SdkJobVideoFragment, type SdkJobsQueryVariables,
-  type SdkMeQuery, type SdkSessionFragment,
+  SdkAddImagesToAlbumDocument, SdkAlbumDocument, SdkAlbumsDocument, SdkBatchDocument, SdkBatchJobsDocument, SdkCancelJobDocument,
+  SdkCreateAlbumDocument, SdkCreateBatchDocument, SdkCreateGenerationDocument, SdkCreateSessionDocument, SdkDeleteAlbumDocument,
+  SdkJobDocument, SdkJobsDocument, SdkJoinSessionDocument, SdkLeaveSessionDocument, SdkMeDocument, SdkSessionDocument,
+  SdkSessionsDocument, SdkStartTrainingDocument, SdkTrainingRunDocument,
+  type BatchInput, type GenerationInput, type SdkAlbumFragment, type SdkBatchFragment, type SdkImageFragment, type SdkJobFragment,
+  type SdkJobVideoFragment, type SdkJobsQueryVariables, type SdkMeQuery, type SdkSessionFragment, type SdkTrainingRunFragment,
+  type TrainingInput,
 } from './generated/graphql';
 import { AtelierError } from './errors';
-import { FINAL_EVENT_TYPES, jobEvents, sessionEvents, type JobEvent, type JobEventOptions } from './job-events';
+import {
+  batchEvents, FINAL_EVENT_TYPES, FINAL_TRAINING_EVENT_TYPES, isFinalBatchEvent, jobEvents, sessionEvents, trainingEvents,
+  type JobEvent, type JobEventOptions,
+} from './job-events';
 import { pages, type PageOptions } from './paging';
 import { Transport, type AtelierClientOptions } from './transport';
 
@@ -17,6 +22,10 @@ export type Image = SdkImageFragment;
 export type JobVideo = SdkJobVideoFragment;
 export type Session = SdkSessionFragment;
 export type Album = SdkAlbumFragment;
+/** A batch of jobs (prompts, or a matrix): its counts, and its grid image once a matrix is done. */
+export type Batch = SdkBatchFragment;
+/** A LoRA training run: its status and step, and its LoRA once COMPLETED. */
+export type TrainingRun = SdkTrainingRunFragment;
 export type Viewer = NonNullable<SdkMeQuery['me']>;
 
 /** A submitted generation: the job as accepted (PENDING) and its live events. */
@@ -91,6 +100,54 @@ export function createAtelierClient(options: AtelierClientOptions) {
       /** The session's jobs, newest first. */
       jobs: (sessionId: string, paging: PageOptions = {}) =>
         pages(paging, async (first, after) => (await transport.request(SdkJobsDocument, { sessionId, first, after })).jobs),
+    },
+    batches: {
+      /**
+       * Submits a batch (docs/batches.md). Without an `idempotencyKey`, one is made for the call, so a retry
+       * after a lost answer returns the batch the first attempt created.
+       */
+      async create(input: BatchInput, submit: { idempotencyKey?: string } = {}): Promise<Batch> {
+        const idempotencyKey = submit.idempotencyKey ?? globalThis.crypto.randomUUID();
+        return (await transport.request(SdkCreateBatchDocument, { input, idempotencyKey }, true)).createBatch;
+      },
+      /** The batch, or null when there is none you may see. */
+      get: async (id: string): Promise<Batch | null> => (await transport.request(SdkBatchDocument, { id })).batch,
+      /** The batch's jobs in batch order. */
+      jobs: (batchId: string, paging: PageOptions = {}): AsyncGenerator<Job> =>
+        pages(paging, async (first, after) => {
+          const { batch } = await transport.request(SdkBatchJobsDocument, { id: batchId, first, after });
+          if (!batch) throw new AtelierError('Batch not found', 'NOT_FOUND');
+          return batch.jobs;
+        }),
+      /** The batch's events (from the first, or after `options.after`) until its final counts, resuming after a dropped connection. */
+      events: (batchId: string, eventOptions?: JobEventOptions) => batchEvents(transport, batchId, eventOptions),
+      /** Follows the batch's events to its final counts, then returns the batch as stored. */
+      async wait(batchId: string, eventOptions: JobEventOptions = {}): Promise<Batch> {
+        for await (const event of batchEvents(transport, batchId, eventOptions)) if (isFinalBatchEvent(event)) break;
+        const finished = (await transport.request(SdkBatchDocument, { id: batchId })).batch;
+        if (!finished) throw new AtelierError('The batch is gone', 'NOT_FOUND');
+        return finished;
+      },
+    },
+    training: {
+      /** Starts a LoRA training run on one of your datasets (docs/training.md); it counts against the tier's training limits. */
+      start: async (input: TrainingInput): Promise<TrainingRun> => (await transport.request(SdkStartTrainingDocument, { input })).startTraining,
+      /** The run, or null when there is none you may see (the API answers NOT_FOUND for it). */
+      async get(id: string): Promise<TrainingRun | null> {
+        try {
+          return (await transport.request(SdkTrainingRunDocument, { id })).trainingRun;
+        } catch (error) {
+          if (error instanceof AtelierError && error.code === 'NOT_FOUND') return null;
+          throw error;
+        }
+      },
+      /** The run's events (from the first, or after `options.after`) until its final one, resuming after a dropped connection. */
+      events: (runId: string, eventOptions?: JobEventOptions) => trainingEvents(transport, runId, eventOptions),
+      /** Follows the run's events to its end, then returns the run as stored (with its LoRA when COMPLETED). */
+      async wait(runId: string, eventOptions: JobEventOptions = {}): Promise<TrainingRun> {
+        for await (const event of trainingEvents(transport, runId, eventOptions)) if (FINAL_TRAINING_EVENT_TYPES.has(event.type)) break;
+        return (await transport.request(SdkTrainingRunDocument, { id: runId })).trainingRun;
+      },
     },
     albums: {
       create: async (name: string, description?: string) => (await transport.request(SdkCreateAlbumDocument, { name, description })).createAlbum,

@@ -1,5 +1,8 @@
 import { AtelierError } from './errors';
-import { SdkJobUpdatedDocument, SdkSessionEventsDocument, type SdkJobEventFragment, type SdkSessionEventFragment } from './generated/graphql';
+import {
+  SdkBatchUpdatedDocument, SdkJobUpdatedDocument, SdkSessionEventsDocument, SdkTrainingUpdatedDocument,
+  type SdkBatchEventFragment, type SdkJobEventFragment, type SdkSessionEventFragment, type SdkTrainingEventFragment,
+} from './generated/graphql';
 import { resumable, resumes, type ResumeOptions } from './resume';
 import type { Transport } from './transport';
 
@@ -7,9 +10,19 @@ import type { Transport } from './transport';
 export type JobEvent = SdkJobEventFragment;
 /** Everything happening in a session: its jobs' events, members joining and leaving, presence. */
 export type SessionEvent = SdkSessionEventFragment;
+/** A batch's events: its jobs' events, and BATCH_PROGRESS with the counts after each change. */
+export type BatchEvent = SdkBatchEventFragment;
+/** A training run's events: QUEUED, STARTED, PROGRESS, EVALUATION, CHECKPOINT, SAMPLE, then COMPLETED, FAILED or CANCELLED. */
+export type TrainingEvent = SdkTrainingEventFragment;
 
 /** Event types after which a job's stream ends. */
 export const FINAL_EVENT_TYPES: ReadonlySet<JobEvent['type']> = new Set<JobEvent['type']>(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+/** Event types after which a training run's stream ends. */
+export const FINAL_TRAINING_EVENT_TYPES: ReadonlySet<TrainingEvent['type']> = new Set<TrainingEvent['type']>(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+/** Whether a batch's event is its last: the counts with a final status. */
+export const isFinalBatchEvent = (event: BatchEvent): boolean => event.type === 'BATCH_PROGRESS' && !!event.counts && event.counts.status !== 'RUNNING';
 
 /** How an event stream resumes after a dropped connection. */
 export type JobEventOptions = ResumeOptions;
@@ -34,4 +47,20 @@ export async function* sessionEvents(transport: Transport, sessionId: string, op
     for await (const { sessionEvents: event } of transport.subscribe(SdkSessionEventsDocument, { sessionId, after })) yield event;
   };
   yield* resumable(open, () => false, isLost, options);
+}
+
+/** A batch's events until the counts with a final status (`batchUpdated`), resuming after a dropped connection. */
+export async function* batchEvents(transport: Transport, batchId: string, options: JobEventOptions = {}): AsyncGenerator<BatchEvent> {
+  const open = async function* (after: string | null) {
+    for await (const { batchUpdated } of transport.subscribe(SdkBatchUpdatedDocument, { batchId, after })) yield batchUpdated;
+  };
+  yield* resumable(open, isFinalBatchEvent, isLost, options);
+}
+
+/** A training run's events until its final one (`trainingUpdated`), resuming after a dropped connection. */
+export async function* trainingEvents(transport: Transport, runId: string, options: JobEventOptions = {}): AsyncGenerator<TrainingEvent> {
+  const open = async function* (after: string | null) {
+    for await (const { trainingUpdated } of transport.subscribe(SdkTrainingUpdatedDocument, { runId, after })) yield trainingUpdated;
+  };
+  yield* resumable(open, (event) => FINAL_TRAINING_EVENT_TYPES.has(event.type), isLost, options);
 }

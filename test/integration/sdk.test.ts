@@ -1,10 +1,11 @@
 import net from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AtelierError, createAtelierClient, type AtelierClient, type JobEvent } from '../../sdk/src';
+import { AtelierError, createAtelierClient, isFinalBatchEvent, type AtelierClient, type BatchEvent, type JobEvent } from '../../sdk/src';
 import { gqlData, signUp } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
+import { paletteDataset } from '../support/training';
 
 // The SDK (sdk/) against a live Atelier, over real HTTP and graphql-ws.
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -140,6 +141,63 @@ describe('the TypeScript SDK', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(seen.filter((type) => type.startsWith('PROGRESS'))).toEqual([...Array(8).keys()].map((i) => `PROGRESS ${i + 1}`));
     expect(seen.at(-1)).toBe('COMPLETED');
+  });
+
+  it('submits a batch, follows its events to the final counts across a dropped socket, and lists its jobs', async () => {
+    await app.worker!.bullWorker.pause();
+    const key = `batch-${Date.now()}`;
+    const batch = await sdk.batches.create({ prompts: ['a red fox', 'a blue whale'], steps: 12, width: 512, height: 512 }, { idempotencyKey: key });
+    expect(batch).toMatchObject({ status: 'RUNNING', total: 2, completed: 0, kind: 'PROMPTS' });
+    // The same key and input: the same batch, not a second one.
+    expect((await sdk.batches.create({ prompts: ['a red fox', 'a blue whale'], steps: 12, width: 512, height: 512 }, { idempotencyKey: key })).id).toBe(batch.id);
+    await sdk.close();
+    const opened = sockets.length;
+    const seen: BatchEvent[] = [];
+    for await (const event of sdk.batches.events(batch.id, { reconnectDelayMs: 10 })) {
+      seen.push(event);
+      if (seen.length === 1) app.worker!.bullWorker.resume();
+      if (event.type === 'PROGRESS' && sockets.length === opened + 1) sockets.at(-1)!.terminate();
+    }
+    expect(sockets.length).toBe(opened + 2);
+    const ids = seen.map((event) => event.eventId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(isFinalBatchEvent(seen.at(-1)!)).toBe(true);
+    expect(seen.at(-1)!.counts).toMatchObject({ total: 2, completed: 2, status: 'COMPLETED' });
+    // The whole log, read afresh, is what the interrupted stream delivered; resumed after its middle, the rest.
+    const replay = await all(sdk.batches.events(batch.id));
+    expect(ids).toEqual(replay.map((event) => event.eventId));
+    const middle = Math.floor(ids.length / 2);
+    expect((await all(sdk.batches.events(batch.id, { after: ids[middle] }))).map((event) => event.eventId)).toEqual(ids.slice(middle + 1));
+
+    expect(await sdk.batches.wait(batch.id)).toMatchObject({ id: batch.id, status: 'COMPLETED', completed: 2, progress: 1 });
+    const jobs = await all(sdk.batches.jobs(batch.id, { pageSize: 1 }));
+    expect(jobs.map((job) => [job.prompt, job.status, job.images.length])).toEqual([['a red fox', 'COMPLETED', 1], ['a blue whale', 'COMPLETED', 1]]);
+    expect(await sdk.batches.get(UNKNOWN_ID)).toBeNull();
+  });
+
+  it('starts a training run, follows it to its LoRA, and resumes its events after one of them', async () => {
+    const pro = await factory.user(app, { tier: 'PRO' });
+    const trainer = createAtelierClient({ url: app.url, apiKey: await apiKey(pro.token), webSocketImpl: TrackedWebSocket });
+    try {
+      const datasetId = await paletteDataset(app.url, pro.token, { name: 'sdk', rgb: [30, 120, 200], caption: 'a blue texture' });
+      const run = await trainer.training.start({ datasetId, loraName: 'sdk-blue', steps: 30, saveEvery: 10, seed: 3 });
+      expect(run).toMatchObject({ status: 'QUEUED', loraName: 'sdk-blue', totalSteps: 30, lora: null });
+      const events = await all(trainer.training.events(run.id));
+      expect(events[0]!.type).toBe('QUEUED');
+      expect(events.filter((e) => e.type === 'CHECKPOINT').map((e) => e.step)).toEqual([10, 20, 30]);
+      const done = events.at(-1)!;
+      expect(done).toMatchObject({ type: 'COMPLETED', step: 30 });
+      const finished = await trainer.training.wait(run.id);
+      expect(finished).toMatchObject({ status: 'COMPLETED', step: 30, lora: { id: done.loraId, name: 'sdk-blue', version: 1 } });
+      const middle = Math.floor(events.length / 2);
+      const rest = await all(trainer.training.events(run.id, { after: events[middle]!.eventId }));
+      expect(rest.map((e) => e.eventId)).toEqual(events.slice(middle + 1).map((e) => e.eventId));
+      expect(await trainer.training.get(UNKNOWN_ID)).toBeNull();
+      // Another user's run is not theirs to see.
+      expect(await sdk.training.get(run.id)).toBeNull();
+    } finally {
+      await trainer.close();
+    }
   });
 
   it('pages through jobs newest first', async () => {
