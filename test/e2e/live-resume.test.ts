@@ -1,4 +1,5 @@
-import type { Browser, BrowserContext } from 'playwright-core';
+import { randomUUID } from 'node:crypto';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectRedis } from '../../src/redis/connection';
@@ -49,14 +50,50 @@ afterAll(async () => {
   await proxy?.close();
 });
 
+/**
+ * Ends the app's live streams with SERVICE_UNAVAILABLE: what `publishMissed` publishes while its subscriber
+ * connection is away cannot be read back once it returns, its command connection kept cut off; then Redis
+ * answers it again. Resolves once the page was told so.
+ */
+async function streamsEnded(received: string[], publishMissed: () => Promise<unknown>): Promise<void> {
+  const before = received.filter((f) => f.includes('SERVICE_UNAVAILABLE')).length;
+  proxy.partition('atelier-commands');
+  proxy.refuse('atelier-events');
+  await publishMissed();
+  proxy.heal();
+  proxy.partition('atelier-commands');
+  await expect.poll(() => received.filter((f) => f.includes('SERVICE_UNAVAILABLE')).length, { timeout: 15_000 }).toBeGreaterThan(before);
+  proxy.refuse('atelier-commands');
+  proxy.heal();
+}
+
+/** The page's WebSocket frames: what it received, and what it sent. */
+function framesOf(page: Page): { received: string[]; sent: string[] } {
+  const frames = { received: [] as string[], sent: [] as string[] };
+  page.on('websocket', (socket) => {
+    socket.on('framereceived', (frame) => void frames.received.push(String(frame.payload)));
+    socket.on('framesent', (frame) => void frames.sent.push(String(frame.payload)));
+  });
+  return frames;
+}
+
+/** The variables of each `subscribe` the page sent for `field`. */
+const subscribesOf = (sent: string[], field: string) =>
+  sent.filter((f) => f.includes('"subscribe"') && f.includes(field)).map((f) => JSON.parse(f).payload.variables as Record<string, unknown>);
+
 describe('a live stream the server could not catch up', () => {
   it('the Job page subscribes again after its last event once Redis answers, and shows what it missed and what came after', async () => {
     const owner = await factory.user(app, { tier: 'PRO' });
-    const { createGeneration: job } = await gqlData<any>(app.url,
-      'mutation { createGeneration(input: { prompt: "a harbour at dawn, resumed", width: 64, height: 64, steps: 3 }) { id } }', {}, owner.token);
-    const progress = (step: number) => ({
-      type: 'PROGRESS' as const, at: new Date().toISOString(), jobId: job.id, sessionId: null, actorId: owner.id, step, totalSteps: 3, elapsedMs: step, etaMs: 0,
+    const submit = async (prompt: string) => (await gqlData<any>(app.url,
+      'mutation($p: String!) { createGeneration(input: { prompt: $p, width: 64, height: 64, steps: 3 }) { id } }', { p: prompt }, owner.token)).createGeneration;
+    // Another job, whose first step is older than anything of the job watched below.
+    const other = await submit('a lantern, shown next');
+    const progressOf = (jobId: string, step: number) => ({
+      type: 'PROGRESS' as const, at: new Date().toISOString(), jobId, sessionId: null, actorId: owner.id, step, totalSteps: 3, elapsedMs: step, etaMs: 0,
     });
+    await outside.publish(progressOf(other.id, 1));
+    const job = await submit('a harbour at dawn, resumed');
+    const progress = (step: number) => progressOf(job.id, step);
 
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: app.url });
     context.setDefaultTimeout(20_000);
@@ -71,7 +108,7 @@ describe('a live stream the server could not catch up', () => {
     await page.goto('/signin');
     await page.evaluate((token) => localStorage.setItem('atelier.token', token), owner.token);
     await page.goto(`/jobs/${job.id}`);
-    await page.getByText('Next in the queue').waitFor();
+    await page.getByText(/Next in the queue|Position \d+ in the queue/).waitFor();
     await expect.poll(() => sent.filter((f) => f.includes('"subscribe"') && f.includes('jobUpdated')).length).toBe(1);
     const { jobEventId: first } = await outside.publish(progress(1));
     await page.getByText('Step 1 of 3').waitFor();
@@ -98,5 +135,59 @@ describe('a live stream the server could not catch up', () => {
     await page.getByText('Step 3 of 3').waitFor();
     expect(await page.getByText('Live updates stopped').count()).toBe(0);
     await screenshot(page, 'live-resume-resumed');
+
+    // The same page moved to the other job (its route's id changed, as Back and Forward do): that job's stream starts
+    // from its first event, not after the last event of the one it showed before (which is newer than its step).
+    await page.evaluate((path) => {
+      window.history.pushState({}, '', path);
+      window.dispatchEvent(new PopStateEvent('popstate'));
+    }, `/jobs/${other.id}`);
+    await page.getByText('a lantern, shown next').first().waitFor();
+    await page.getByText('Step 1 of 3').waitFor();
+    const shown = sent.filter((f) => f.includes('"subscribe"') && f.includes(other.id)).map((f) => JSON.parse(f).payload.variables);
+    expect(shown).toEqual([{ jobId: other.id, after: null }]);
+  }, 90_000);
+
+  it('a session room resumes its feed after its last event, and the room it moves to next starts live, not after that event', async () => {
+    const owner = await factory.user(app, { tier: 'PRO', prefix: 'rooms' });
+    const room = async (name: string) => (await gqlData<any>(app.url, 'mutation($n: String!) { createSession(name: $n) { id } }', { n: name }, owner.token)).createSession.id as string;
+    const [harbour, lighthouse] = [await room('Harbour room'), await room('Lighthouse room')];
+    const event = (sessionId: string, type: 'QUEUED' | 'COMPLETED' | 'CANCELLED') => outside.publish({
+      type, at: new Date().toISOString(), jobId: randomUUID(), sessionId, actorId: owner.id, step: 0, totalSteps: 3, queuePosition: 0, imageIds: [],
+    } as any);
+
+    const rooms = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: app.url });
+    rooms.setDefaultTimeout(20_000);
+    const page = await rooms.newPage();
+    const { received, sent } = framesOf(page);
+    await page.goto('/signin');
+    await page.evaluate((token) => localStorage.setItem('atelier.token', token), owner.token);
+    await page.goto(`/sessions/${harbour}`);
+    await page.getByRole('heading', { level: 1, name: 'Harbour room' }).waitFor();
+    await expect.poll(() => subscribesOf(sent, 'sessionEvents').length).toBe(1);
+    const { sessionEventId: first } = await event(harbour, 'QUEUED');
+    await page.getByText('queued a job').first().waitFor();
+
+    await streamsEnded(received, () => event(harbour, 'COMPLETED'));
+    // Subscribed again after its last event, and told what it missed.
+    await page.getByText('job finished').first().waitFor({ timeout: 30_000 });
+    expect(subscribesOf(sent, 'sessionEvents').at(-1)).toEqual({ sessionId: harbour, after: first });
+
+    // Something happens in the other room, after the first room's last event; then the page moves there.
+    await event(lighthouse, 'CANCELLED');
+    await page.evaluate((path) => {
+      window.history.pushState({}, '', path);
+      window.dispatchEvent(new PopStateEvent('popstate'));
+    }, `/sessions/${lighthouse}`);
+    await page.getByRole('heading', { level: 1, name: 'Lighthouse room' }).waitFor();
+    await expect.poll(() => subscribesOf(sent, lighthouse).length).toBeGreaterThan(0);
+    // Live, as a room opens: not after the other room's event, which would replay what happened here since.
+    expect(subscribesOf(sent, lighthouse)).toEqual([{ sessionId: lighthouse, after: null }]);
+    // Nothing of the first room's feed stays on the page either.
+    expect(await page.getByText('job finished').count()).toBe(0);
+    await event(lighthouse, 'QUEUED');
+    await page.getByText('queued a job').first().waitFor();
+    expect(await page.getByText('cancelled a job').count()).toBe(0);
+    await rooms.close();
   }, 90_000);
 });

@@ -38,21 +38,27 @@ export function useResumableSubscription<TData, TVariables extends OperationVari
   document: TypedDocumentNode<TData, TVariables>,
   options: ResumableOptions<TData, TVariables>,
 ): { error: ErrorLike | undefined; resuming: boolean } {
-  const last = useRef<string | null>(null);
+  // Which stream (its variables): a page that shows another job, batch, run or session in the same component
+  // (its route's id changed) starts that stream afresh, never after the other stream's last event.
+  const stream = JSON.stringify(options.variables);
+  const latest = useRef({ options, stream });
+  latest.current = { options, stream };
+  /** The last event delivered, and of which stream. */
+  const last = useRef<{ stream: string; eventId: string | null }>({ stream, eventId: null });
+  const lastOfCurrent = () => (last.current.stream === latest.current.stream ? last.current.eventId : null);
   const failures = useRef(0);
-  const [after, setAfter] = useState<string | null>(null);
-  const latest = useRef(options);
-  latest.current = options;
-  useOnReconnect(useCallback(() => setAfter(last.current), []));
+  const [resume, setResume] = useState<{ stream: string; after: string | null }>({ stream, after: null });
+  const after = resume.stream === stream ? resume.after : null;
+  useOnReconnect(useCallback(() => setResume({ stream: latest.current.stream, after: lastOfCurrent() }), []));
   const result = useSubscription(document, {
     variables: { ...options.variables, after } as unknown as TVariables,
     skip: options.skip,
     onData: ({ data }) => {
       if (!data.data) return;
       failures.current = 0;
-      const eventId = latest.current.eventIdOf(data.data);
-      if (eventId) last.current = eventId;
-      latest.current.onData(data.data);
+      const eventId = latest.current.options.eventIdOf(data.data);
+      if (eventId) last.current = { stream: latest.current.stream, eventId };
+      latest.current.options.onData(data.data);
     },
   });
   const explained = explainError(result.error);
@@ -66,11 +72,11 @@ export function useResumableSubscription<TData, TVariables extends OperationVari
     );
     const timer = setTimeout(() => {
       failures.current += 1;
-      const next = afterGone ? null : last.current;
-      if (afterGone) last.current = null;
+      const next = afterGone ? null : lastOfCurrent();
+      if (afterGone) last.current = { stream: latest.current.stream, eventId: null };
       // The same variables would not subscribe again by themselves.
       if (next === after) restart();
-      else setAfter(next);
+      else setResume({ stream: latest.current.stream, after: next });
     }, delay);
     return () => clearTimeout(timer);
   }, [result.error, unavailable, afterGone, explained?.retryAfterSeconds, after, restart]);

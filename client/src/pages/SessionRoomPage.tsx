@@ -57,6 +57,15 @@ export function SessionRoomPage() {
   const seen = useRef(new Set<string>());
   // Which jobs' returns to the queue this stream has told: what it says after one is news (applyJobEvent).
   const requeues = useRef<StreamRequeues>(new Map());
+  // Moving to another room keeps this component: what the last room's feed said goes with it.
+  const [feedOf, setFeedOf] = useState(id);
+  if (feedOf !== id) {
+    setFeedOf(id);
+    setActivity([]);
+    setBatches({});
+    seen.current = new Set();
+    requeues.current = new Map();
+  }
   // Who is online, as the stream last said. Every change is a PRESENCE event, in order, so once one has
   // arrived the stream is the authority: a refetch of the session read before that event, answering after
   // it, must not take a member who just came online offline again.
