@@ -169,13 +169,13 @@ export class JobTransitions {
 
   /**
    * PROCESSING → PENDING: handed back on shutdown, waiting for a retry, found
-   * stalled, or repaired by the reconciler; with `run`, only while that run
-   * (its attempt number) is the row's last start, so a job another worker
-   * started since stays running.
+   * stalled, or repaired by the reconciler; only while `run` (its attempt
+   * number) is the row's last start, so a job another worker started since
+   * stays running.
    */
-  async requeue(jobId: string, run?: number): Promise<boolean> {
+  async requeue(jobId: string, run: number): Promise<boolean> {
     const result = await this.db.getRepository(Job).update(
-      { id: jobId, status: JobStatus.PROCESSING, ...(run === undefined ? {} : { attempts: run }) }, { status: JobStatus.PENDING, step: 0 },
+      { id: jobId, status: JobStatus.PROCESSING, attempts: run }, { status: JobStatus.PENDING, step: 0 },
     );
     return (result.affected ?? 0) > 0;
   }

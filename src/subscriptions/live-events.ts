@@ -10,6 +10,11 @@ import { isEventId, type EventLog } from './event-log';
 import type { Presence } from './presence';
 import { SpreadInterval } from './spread-interval';
 
+/** A stream's `after`, when given, must be an eventId: BAD_USER_INPUT on `after` otherwise, before anything is read. */
+function assertResumePoint(after: string | null): void {
+  if (after !== null && !isEventId(after)) throw badInput('after', 'after must be an eventId from an earlier event');
+}
+
 /** Ids per statement when the rows of watched jobs or runs are read after a reconnection. */
 const ROWS_PER_READ = 1_000;
 
@@ -179,7 +184,7 @@ export class LiveEvents {
    * or leaving ends the open stream at once with FORBIDDEN.
    */
   async jobUpdates(user: User, jobId: string, after: string | null = null): Promise<AsyncIterable<LoggedEvent>> {
-    if (after !== null && !isEventId(after)) throw badInput('after', 'after must be an eventId from an earlier event');
+    assertResumePoint(after);
     const job = await this.access.assertCanSeeJob(user, assertUuid('jobId', jobId));
     const queue = await this.whileMember(user.id, seenThroughSession(user, job), (onClose) => this.events.subscribe('job', job.id, after ?? 'start', {
       isLast: (event) => FINAL_EVENT_TYPES.has(event.type), onClose,
@@ -197,7 +202,7 @@ export class LiveEvents {
    * `jobUpdates`. Anyone else gets NOT_FOUND, as from `batch(id)`.
    */
   async batchUpdates(user: User, batchId: string, after: string | null = null): Promise<AsyncIterable<LoggedEvent>> {
-    if (after !== null && !isEventId(after)) throw badInput('after', 'after must be an eventId from an earlier event');
+    assertResumePoint(after);
     const batch = await this.access.assertCanSeeBatch(user, assertUuid('batchId', batchId), 'batchId');
     const queue = await this.whileMember(user.id, seenThroughSession(user, batch), (onClose) => this.events.subscribe('batch', batch.id, after ?? 'start', {
       isLast: (event) => event.type === 'BATCH_PROGRESS' && event.counts.status !== 'RUNNING', onClose,
@@ -213,7 +218,7 @@ export class LiveEvents {
    * the viewer (owner or admin).
    */
   async trainingUpdates(run: TrainingRun, after: string | null = null): Promise<AsyncIterable<LoggedTrainingEvent>> {
-    if (after !== null && !isEventId(after)) throw badInput('after', 'after must be an eventId from an earlier event');
+    assertResumePoint(after);
     const queue = await this.events.subscribe<LoggedTrainingEvent>('training', run.id, after ?? 'start', {
       isLast: (event) => FINAL_TRAINING_EVENT_TYPES.has(event.type),
     });
@@ -233,7 +238,7 @@ export class LiveEvents {
    */
   async sessionFeed(user: User, sessionId: string, after: string | null): Promise<AsyncIterable<LoggedEvent>> {
     assertUuid('sessionId', sessionId);
-    if (after !== null && !isEventId(after)) throw badInput('after', 'after must be an eventId from an earlier event');
+    assertResumePoint(after);
     const { session } = await this.access.assertSessionMember(user, sessionId);
     const connectionId = newId();
     const announce = async (online: string[] | null) => {

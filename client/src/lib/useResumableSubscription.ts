@@ -37,7 +37,7 @@ export interface ResumableOptions<TData, TVariables> {
 export function useResumableSubscription<TData, TVariables extends OperationVariables & { after?: string | null }>(
   document: TypedDocumentNode<TData, TVariables>,
   options: ResumableOptions<TData, TVariables>,
-): { error: ErrorLike | undefined; resuming: boolean } {
+): { error: ErrorLike | undefined } {
   // Which stream (its variables): a page that shows another job, batch, run or session in the same component
   // (its route's id changed) starts that stream afresh, never after the other stream's last event.
   const stream = JSON.stringify(options.variables);
@@ -80,6 +80,6 @@ export function useResumableSubscription<TData, TVariables extends OperationVari
     }, delay);
     return () => clearTimeout(timer);
   }, [result.error, unavailable, afterGone, explained?.retryAfterSeconds, after, restart]);
-  const resuming = unavailable || afterGone;
-  return { error: resuming ? undefined : result.error, resuming };
+  // While it is being picked up again, nothing went wrong that the page should show.
+  return { error: unavailable || afterGone ? undefined : result.error };
 }
