@@ -161,7 +161,8 @@ export class PresetService {
       if (category !== PresetCategory.VIDEO && input[field] != null) throw badInput(field, `${field} applies to VIDEO presets only`);
     }
     const modelId = input.modelId ? await this.usableModel(input.modelId, category) : null;
-    const loras = await this.usableLoras(user, input.loras ?? [], modelId);
+    // The preset's LoRAs are for whoever generates with it: its owner (an admin may be editing someone's).
+    const loras = await this.usableLoras(user, { id: current?.ownerId ?? user.id }, input.loras ?? [], modelId);
     if (input.sessionId) {
       const { role } = await this.access.assertSessionMember(user, assertUuid('sessionId', input.sessionId));
       if (!sessionRoleContributes(role)) throw forbidden('Watchers cannot share presets with this session');
@@ -199,7 +200,11 @@ export class PresetService {
     return model.id;
   }
 
-  private async usableLoras(user: User, loras: JobLora[], modelId: string | null): Promise<JobLora[]> {
+  /**
+   * LoRAs `editor` may bundle into a preset of `owner`'s: ones the editor can see (someone else's private
+   * LoRA reads as an unknown id), that the owner may apply (their own or PUBLIC), active, for the model.
+   */
+  private async usableLoras(editor: User, owner: Pick<User, 'id'>, loras: JobLora[], modelId: string | null): Promise<JobLora[]> {
     if (loras.length > MAX_PRESET_LORAS) throw badInput('loras', `A preset bundles at most ${MAX_PRESET_LORAS} LoRAs`);
     loras.forEach((l, i) => assertUuid(`loras[${i}].loraId`, l.loraId));
     throwIfViolated(checkLoraWeights(loras));
@@ -209,8 +214,8 @@ export class PresetService {
     loras.forEach((l, i) => {
       const lora = byId.get(l.loraId);
       // Someone else's private LoRA reads as an unknown id (docs/security.md, "Private LoRAs").
-      if (!lora || !lora.active || !loraVisibleTo(lora, user)) throw badInput(`loras[${i}].loraId`, 'LoRA not found or inactive');
-      if (!loraOpenTo(lora, user)) throw badInput(`loras[${i}].loraId`, `LoRA ${lora.name} is private: only its owner generates with it`);
+      if (!lora || !lora.active || !loraVisibleTo(lora, editor)) throw badInput(`loras[${i}].loraId`, 'LoRA not found or inactive');
+      if (!loraOpenTo(lora, owner)) throw badInput(`loras[${i}].loraId`, `LoRA ${lora.name} is private: only its owner generates with it`);
       if (modelId && lora.baseModelId !== modelId) throw badInput(`loras[${i}].loraId`, `LoRA ${lora.name} is for another base model`);
     });
     return loras.map((l) => ({ loraId: l.loraId, weight: l.weight }));

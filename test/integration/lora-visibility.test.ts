@@ -105,6 +105,31 @@ describe('another user\'s private LoRA', () => {
     expect(await listed(other.token, lora.id)).toEqual({ id: lora.id, visibility: 'PUBLIC', usable: true });
   }, 60_000);
 
+
+  it('in its owner\'s preset shared with a session: an admin there may edit the preset and keep it, not bundle their own private LoRA', async () => {
+    const owner = await signUp(app.url, 'vis-preset-owner');
+    const lora = await register(owner.token, `bundled-${Date.now()}`);
+    // An admin sees someone's preset where it is shared with a session the admin is in (docs/security.md).
+    const sessionId = await sharedSession(owner.token, admin);
+    const CREATE = 'mutation($i:PresetInput!){ createPreset(input:$i){ id } }';
+    const UPDATE = 'mutation($p:ID!, $i:PresetInput!){ updatePreset(id:$p, input:$i){ id name loras { weight lora { id } } } }';
+    const input = (name: string, loras: { loraId: string; weight: number }[]) => ({ name, template: '{prompt}, moderated', sessionId, loras });
+    const presetId = (await gqlData<any>(app.url, CREATE, { i: input('the owner\'s', [{ loraId: lora.id, weight: 1 }]) }, owner.token)).createPreset.id;
+
+    const edited = (await gqlData<any>(app.url, UPDATE, { p: presetId, i: input('renamed by an admin', [{ loraId: lora.id, weight: 0.7 }]) }, admin)).updatePreset;
+    expect(edited).toEqual({ id: presetId, name: 'renamed by an admin', loras: [{ weight: 0.7, lora: { id: lora.id } }] });
+
+    // The admin's own private LoRA is not the owner's to apply: refused, and the preset is unchanged.
+    const adminsOwn = await register(admin, `admins-own-${Date.now()}`, { visibility: 'PRIVATE' });
+    expect(await refusal(UPDATE, { p: presetId, i: input('with the admin\'s', [{ loraId: adminsOwn.id, weight: 1 }]) }, admin)).toMatchObject([{
+      message: `LoRA ${adminsOwn.name} is private: only its owner generates with it`, extensions: { code: 'BAD_USER_INPUT', field: 'loras[0].loraId' },
+    }]);
+    const [row] = await app.db.query('SELECT name, loras FROM presets WHERE id = $1', [presetId]);
+    expect(row).toEqual({ name: 'renamed by an admin', loras: [{ loraId: lora.id, weight: 0.7 }] });
+    // The owner generates with the preset an admin edited.
+    const job = await generate(app.url, owner.token, { presetId });
+    expect(await loraOf(job.id, owner.token)).toEqual([{ weight: 0.7, lora: { id: lora.id, name: lora.name } }]);
+  }, 60_000);
   it('on a job in a shared session reads to the other members as a deleted LoRA; its owner sees it', async () => {
     const owner = await signUp(app.url, 'vis-session-owner');
     const member = await signUp(app.url, 'vis-member');
