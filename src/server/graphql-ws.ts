@@ -8,7 +8,7 @@ import type { ErrorReporter } from '../observability/error-reporter';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../observability/logger';
 import { WebSocketActivity } from '../observability/ws-activity';
-import { clientNetworkOf } from '../kernel/client-network';
+import { clientNetworksOf } from '../kernel/client-network';
 import { clientAddressOf } from './client-address';
 import { MAX_REQUEST_BYTES, requestIdOf } from './graphql-http';
 import type { Viewer } from '../services/auth';
@@ -169,8 +169,8 @@ export function attachWebSocketServer(options: {
         // A socket that closed while its credential was read has fired its 'close' already: a slot taken for it
         // now (below) would never be given back, and 20 such hang-ups would lock the user out (4429).
         if (socket.readyState !== socket.OPEN) return false;
-        // Counted by the client's network, as the HTTP limits are (an IPv6 client by its /64).
-        if (!state.viewer && !anonymous.admit(clientNetworkOf(origin.clientIp), ctx.extra.socket)) {
+        // Counted by the client's networks, as the HTTP limits are (an IPv6 client by its /64, /56 and /48).
+        if (!state.viewer && !anonymous.admit(clientNetworksOf(origin.clientIp), ctx.extra.socket)) {
           ctx.extra.socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many signed-out connections from this address');
           return false;
         }

@@ -1,8 +1,10 @@
 import type { WebSocket } from 'ws';
+import type { ClientNetwork } from '../kernel/client-network';
 
 /**
  * Signed-out graphql-ws connections per client address on this replica (an
- * IPv6 client's /64: kernel/client-network.ts).
+ * IPv6 client's /64, and its /56 and /48 at 4 and 16 times the cap:
+ * kernel/client-network.ts).
  * Signed-in connections are capped per user (ATELIER_MAX_CONNECTIONS_PER_USER);
  * this caps the rest (ATELIER_MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS). Counted
  * in memory, so a dead replica's sockets never hold slots on the others.
@@ -12,15 +14,16 @@ export class AnonymousConnections {
 
   constructor(private readonly limit: number) {}
 
-  /** Counts `socket` against `address` (a clientNetworkOf) until it closes; false when the address is at the cap. */
-  admit(address: string, socket: WebSocket): boolean {
-    const count = this.open.get(address) ?? 0;
-    if (count >= this.limit) return false;
-    this.open.set(address, count + 1);
+  /** Counts `socket` in each of `networks` (clientNetworksOf) until it closes; false when one of them is at its cap. */
+  admit(networks: readonly ClientNetwork[], socket: WebSocket): boolean {
+    if (networks.some(({ network, times }) => (this.open.get(network) ?? 0) >= this.limit * times)) return false;
+    for (const { network } of networks) this.open.set(network, (this.open.get(network) ?? 0) + 1);
     socket.once('close', () => {
-      const left = (this.open.get(address) ?? 1) - 1;
-      if (left > 0) this.open.set(address, left);
-      else this.open.delete(address);
+      for (const { network } of networks) {
+        const left = (this.open.get(network) ?? 1) - 1;
+        if (left > 0) this.open.set(network, left);
+        else this.open.delete(network);
+      }
     });
     return true;
   }

@@ -6,7 +6,7 @@ import { Brackets, DataSource, IsNull } from 'typeorm';
 import { ApiKey, AuditEventKind, Role, Tier, User, type TierPolicy } from '../entities';
 import { AppError, badInput, findAppError, notFound, quotaExceeded, unauthenticated } from '../kernel/errors';
 import type { Clock } from '../kernel/clock';
-import { addressSubject } from '../kernel/client-network';
+import { addressSubjects } from '../kernel/client-network';
 import { sha256 } from '../kernel/hashing';
 import { assertUuid, isUuid } from '../kernel/ids';
 import type { AuditLog, RequestOrigin } from './audit-log';
@@ -106,7 +106,7 @@ export class AuthService {
    * they are throttled per address (an IPv6 one per /64: clientNetworkOf) and sign-in per account, before any work.
    */
   private async throttle(kind: 'register' | 'login', clientIp: string | undefined, email?: string): Promise<void> {
-    const subjects = [addressSubject(clientIp), ...(email ? [`email:${email}`] : [])];
+    const subjects = [...addressSubjects(clientIp), ...(email ? [`email:${email}`] : [])];
     await this.limiter.hit(kind === 'login' ? 'login' : 'register', subjects, this.options.attemptsPerMinute);
   }
 

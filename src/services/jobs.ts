@@ -197,12 +197,13 @@ export class JobService {
     const { user } = viewer;
     const { quotas, scheduler } = this.deps;
     const limit = quotas.rateLimitsOf(user, policy).generationsPerMinute;
+    const subjects = rateSubjects(viewer);
     const [rate, admission, tag] = await runScriptChain(this.deps.redis, [
-      this.deps.rateLimiter.call('generations', rateSubjects(viewer), limit),
+      this.deps.rateLimiter.call('generations', subjects, limit),
       quotas.admitCall(user.id, jobId, charge.amount, policy, charge.meter),
       scheduler.enterCall(policy.queuePriority, user.id),
     ]) as number[][];
-    RateLimiter.check(rate, limit, 'generations');
+    RateLimiter.check(rate, subjects, limit, 'generations');
     if (tag) return scheduler.entered(policy.queuePriority, tag);
     await quotas.admit(user.id, jobId, charge.amount, policy, charge.meter, admission);
     try {

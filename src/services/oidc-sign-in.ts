@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type * as OpenId from 'openid-client' with { 'resolution-mode': 'import' };
 import type { OidcConfig } from '../config';
 import { AuditEventKind, type User } from '../entities';
-import { addressSubject } from '../kernel/client-network';
+import { addressSubjects } from '../kernel/client-network';
 import { findAppError, unauthenticated } from '../kernel/errors';
 import type { AuditLog, RequestOrigin } from './audit-log';
 import type { AuthService } from './auth';
@@ -209,7 +209,7 @@ export class OidcSignIn {
   /** Same counters as password sign-in: every door to an account is throttled alike. */
   private async throttle(origin: RequestOrigin): Promise<void> {
     try {
-      await this.deps.limiter.hit('login', [addressSubject(origin.ip)], this.deps.attemptsPerMinute);
+      await this.deps.limiter.hit('login', addressSubjects(origin.ip), this.deps.attemptsPerMinute);
     } catch (error) {
       if (findAppError(error)?.code === 'RATE_LIMITED') throw new SignInRefused('rate_limited', 'too many sign-in attempts');
       throw error;

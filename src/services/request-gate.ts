@@ -1,5 +1,5 @@
 import type { TierPolicy } from '../entities';
-import { addressSubject } from '../kernel/client-network';
+import { addressSubjects } from '../kernel/client-network';
 import { ErrorCode, findAppError } from '../kernel/errors';
 import type { RequestOrigin } from './audit-log';
 import type { AuthService, Viewer } from './auth';
@@ -72,6 +72,6 @@ export class RequestGate {
    * RATE_LIMITED past the window.
    */
   async throttleSignedOut(origin: RequestOrigin): Promise<void> {
-    await this.limiter.hit('signedOut', [addressSubject(origin.ip)], this.signedOutPerMinute);
+    await this.limiter.hit('signedOut', addressSubjects(origin.ip), this.signedOutPerMinute);
   }
 }

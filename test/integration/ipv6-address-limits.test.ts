@@ -7,7 +7,8 @@ import { openRawSocket } from '../support/raw-socket';
 /*
  * Every per-address limit counts an IPv6 client by its /64, an IPv4 one by its
  * address (docs/request-limits.md, "Client addresses"): a client that rotates
- * through the addresses of its /64 gets one allowance, not one per address.
+ * through the addresses of its /64 gets one allowance, not one per address;
+ * one that rotates through the /64s of its /56 or /48 gets 4 or 16.
  * Behind one trusted proxy, X-Forwarded-For gives each request the address
  * the case needs, through the real HTTP and graphql-ws servers.
  */
@@ -89,6 +90,54 @@ describe('per-address limits over IPv6', () => {
       for (const socket of open) socket.close();
     }
   });
+
+  it('a holder of a /56 or a /48 rotating through its /64s gets 4 and 16 allowances, not one per /64', async () => {
+    networks += 1;
+    const n = networks.toString(16);
+    let used = 0;
+    /** An address in a /64 not used before, in the `slash56`-th /56 of this case's /48. */
+    const fresh = (slash56: number) => `2001:db8:${n}:${((slash56 << 8) | (used++ % 256)).toString(16)}::${randomInt(1, 0xffff).toString(16)}`;
+    const refusal = async (address: string, query: string) => {
+      const res = await gql(app.url, query, {}, null, from(address));
+      return { status: res.status, code: res.errors?.[0]?.extensions?.code, limit: res.errors?.[0]?.extensions?.limit, message: res.errors?.[0]?.message };
+    };
+
+    // Signed-out requests: 4 × 40 from the /64s of one /56.
+    for (let i = 0; i < 4 * SIGNED_OUT; i += 1) expect((await ask(fresh(0), '{ __typename }')).code).toBe('OK');
+    expect(await refusal(fresh(0), '{ __typename }')).toMatchObject({
+      status: 429, code: 'RATE_LIMITED', limit: 4 * SIGNED_OUT, message: expect.stringContaining(`signed-out requests from 2001:db8:${n}::/56 per minute`),
+    });
+    // The other /56s of the /48 have room until the /48 has had 16 × 40 (none of them past its own 4 × 40).
+    used = 0;
+    for (let i = 4 * SIGNED_OUT; i < 16 * SIGNED_OUT; i += 1) expect((await ask(fresh(1 + (i % 5)), '{ __typename }')).code).toBe('OK');
+    expect(await refusal(fresh(7), '{ __typename }')).toMatchObject({
+      status: 429, code: 'RATE_LIMITED', limit: 16 * SIGNED_OUT, message: expect.stringContaining(`from 2001:db8:${n}::/48 per minute`),
+    });
+    // The next /48 is another holder.
+    expect((await ask(`2001:db8:${(networks + 0x100).toString(16)}:1::1`, '{ __typename }')).code).toBe('OK');
+
+    // Sign-in attempts (signed-out requests too: from another /48): 4 × 5 from one /56.
+    const signInsFrom = (networks + 0x200).toString(16);
+    const signIns = [];
+    for (let i = 0; i <= 4 * AUTH_ATTEMPTS; i += 1) {
+      signIns.push((await ask(`2001:db8:${signInsFrom}:${i.toString(16)}::1`, LOGIN, null, { e: `slash56-${n}-${i}@example.com` })).code);
+    }
+    expect(signIns).toEqual([...Array(4 * AUTH_ATTEMPTS).fill('UNAUTHENTICATED'), 'RATE_LIMITED']);
+
+    // Signed-out graphql-ws connections: 4 × 3 from one /56 (of another /48), on this replica.
+    const socketsFrom = (networks + 0x300).toString(16);
+    const open = [];
+    try {
+      for (let i = 0; i < 4 * ANONYMOUS_SOCKETS; i += 1) open.push(await openRawSocket(app.url, null, from(`2001:db8:${socketsFrom}:${i.toString(16)}::1`)));
+      expect(open.map((s) => s.greeting.type)).toEqual(Array(4 * ANONYMOUS_SOCKETS).fill('connection_ack'));
+      expect((await openRawSocket(app.url, null, from(`2001:db8:${socketsFrom}:ff::1`))).greeting).toEqual({ type: 'closed', code: 4429 });
+      const nextSlash56 = await openRawSocket(app.url, null, from(`2001:db8:${socketsFrom}:100::1`));
+      open.push(nextSlash56);
+      expect(nextSlash56.greeting.type).toBe('connection_ack');
+    } finally {
+      for (const socket of open) socket.close();
+    }
+  }, 120_000);
 
   it('refused credentials from many addresses of one /64 are one audit row with a count, naming the first address', async () => {
     const inNetwork = nextNetwork();
