@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 const ROOT = path.resolve(__dirname, '../..');
 export const SCREENSHOTS = path.join(ROOT, 'test-results', 'screenshots');
@@ -64,4 +64,39 @@ export async function recordProgress(page: Page): Promise<() => Promise<number[]
     document.querySelectorAll('[role=progressbar]').forEach(note);
   });
   return () => page.evaluate(() => (window as unknown as { __progress: number[] }).__progress);
+}
+
+/**
+ * Keeps every WebSocket the context's pages open, so a test can drop the
+ * network: `drop(page, true)` closes the page's sockets and, while it holds,
+ * closes each new one as it opens (a network still down; graphql-ws keeps
+ * retrying); `drop(page, false)` lets the next one through. `openSockets`
+ * counts the page's open ones. Call before the pages are opened.
+ */
+export async function droppableSockets(context: BrowserContext): Promise<{
+  drop: (page: Page, down: boolean) => Promise<void>;
+  openSockets: (page: Page) => Promise<number>;
+}> {
+  await context.addInitScript(() => {
+    const w = window as unknown as { __sockets: WebSocket[]; __wsHold: boolean; WebSocket: typeof WebSocket };
+    const Native = w.WebSocket;
+    w.__sockets = [];
+    w.__wsHold = false;
+    w.WebSocket = class extends Native {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols);
+        w.__sockets.push(this);
+        if (w.__wsHold) this.close();
+      }
+    };
+  });
+  return {
+    drop: (page, down) => page.evaluate((hold) => {
+      const w = window as unknown as { __sockets: WebSocket[]; __wsHold: boolean };
+      w.__wsHold = hold;
+      if (hold) for (const socket of w.__sockets) if (socket.readyState <= WebSocket.OPEN) socket.close(4000, 'dropped by the test');
+    }, down),
+    openSockets: (page) => page.evaluate(() =>
+      (window as unknown as { __sockets: WebSocket[] }).__sockets.filter((socket) => socket.readyState === WebSocket.OPEN).length),
+  };
 }

@@ -8,7 +8,7 @@ import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
 import { gqlData } from '../support/graphql';
 import { startLatencyProxy, type TcpProxy } from '../support/latency-proxy';
-import { ensureClientBuilt, launchChromium, screenshot } from './browser';
+import { droppableSockets, ensureClientBuilt, launchChromium, screenshot } from './browser';
 
 /*
  * The web client's live streams pick up where they stopped when the server
@@ -80,6 +80,49 @@ function framesOf(page: Page): { received: string[]; sent: string[] } {
 /** The variables of each `subscribe` the page sent for `field`. */
 const subscribesOf = (sent: string[], field: string) =>
   sent.filter((f) => f.includes('"subscribe"') && f.includes(field)).map((f) => JSON.parse(f).payload.variables as Record<string, unknown>);
+
+describe('a live stream over a dropped WebSocket', () => {
+  it('graphql-ws\'s own retry subscribes after the page\'s last event: one subscribe, and nothing sent twice', async () => {
+    const owner = await factory.user(app, { tier: 'PRO', prefix: 'dropped' });
+    const { createGeneration: job } = await gqlData<any>(app.url,
+      'mutation { createGeneration(input: { prompt: "a ferry in fog, reconnected", width: 64, height: 64, steps: 3 }) { id } }', {}, owner.token);
+    const progress = (step: number) => outside.publish({
+      type: 'PROGRESS', at: new Date().toISOString(), jobId: job.id, sessionId: null, actorId: owner.id, step, totalSteps: 3, elapsedMs: step, etaMs: 0,
+    });
+
+    const dropped = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: app.url });
+    dropped.setDefaultTimeout(20_000);
+    // The test drops the page's network (every WebSocket it opens is kept).
+    const { drop, openSockets } = await droppableSockets(dropped);
+    const page = await dropped.newPage();
+    const { received, sent } = framesOf(page);
+    await page.goto('/signin');
+    await page.evaluate((token) => localStorage.setItem('atelier.token', token), owner.token);
+    await page.goto(`/jobs/${job.id}`);
+    await page.getByText(/Next in the queue|Position \d+ in the queue/).waitFor();
+    await expect.poll(() => subscribesOf(sent, 'jobUpdated').length).toBe(1);
+    const first = (await progress(1)).jobEventId!;
+    await page.getByText('Step 1 of 3').waitFor();
+
+    // The network drops; a step is published meanwhile; it comes back.
+    await drop(page, true);
+    await expect.poll(() => openSockets(page)).toBe(0);
+    const [sentBefore, receivedBefore] = [sent.length, received.length];
+    await progress(2);
+    await drop(page, false);
+    await page.getByText('Step 2 of 3').waitFor({ timeout: 30_000 });
+    await progress(3);
+    await page.getByText('Step 3 of 3').waitFor();
+
+    // On the new socket: one subscribe, after step 1, and no event the page had came again.
+    expect(subscribesOf(sent.slice(sentBefore), 'jobUpdated')).toEqual([{ jobId: job.id, after: first }]);
+    const eventsAgain = received.slice(receivedBefore).filter((f) => f.includes('"next"') && f.includes(first));
+    expect(eventsAgain).toEqual([]);
+    expect(received.slice(receivedBefore).filter((f) => f.includes('"next"') && f.includes('"QUEUED"'))).toEqual([]);
+    expect(await page.getByText('Live updates stopped').count()).toBe(0);
+    await dropped.close();
+  }, 90_000);
+});
 
 describe('a live stream the server could not catch up', () => {
   it('the Job page subscribes again after its last event once Redis answers, and shows what it missed and what came after', async () => {

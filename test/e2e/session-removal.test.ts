@@ -1,9 +1,9 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
 import { gqlData } from '../support/graphql';
-import { ensureClientBuilt, launchChromium, screenshot, signUpInBrowser } from './browser';
+import { droppableSockets, ensureClientBuilt, launchChromium, screenshot, signUpInBrowser } from './browser';
 
 // A member's Job and Batch pages when the session's owner removes them: the live streams end with FORBIDDEN and
 // the pages say so; removed while their WebSocket was down, the streams started again answer NOT_FOUND and the
@@ -116,28 +116,8 @@ describe('removed from a session', () => {
 
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: app.url });
     context.setDefaultTimeout(20_000);
-    // Every WebSocket the pages open is kept, so the test can drop it; while `__wsHold` is set a new one is closed
-    // as it opens (a network still down), and graphql-ws keeps retrying.
-    await context.addInitScript(() => {
-      const w = window as unknown as { __sockets: WebSocket[]; __wsHold: boolean; WebSocket: typeof WebSocket };
-      const Native = w.WebSocket;
-      w.__sockets = [];
-      w.__wsHold = false;
-      w.WebSocket = class extends Native {
-        constructor(url: string | URL, protocols?: string | string[]) {
-          super(url, protocols);
-          w.__sockets.push(this);
-          if (w.__wsHold) this.close();
-        }
-      };
-    });
-    const dropSockets = (on: boolean) => (p: Page) => p.evaluate((hold) => {
-      const w = window as unknown as { __sockets: WebSocket[]; __wsHold: boolean };
-      w.__wsHold = hold;
-      if (hold) for (const socket of w.__sockets) if (socket.readyState <= WebSocket.OPEN) socket.close(4000, 'dropped by the test');
-    }, on);
-    const openSockets = (p: Page) => p.evaluate(() =>
-      (window as unknown as { __sockets: WebSocket[] }).__sockets.filter((socket) => socket.readyState === WebSocket.OPEN).length);
+    // The test drops the pages' network (every WebSocket they open is kept).
+    const { drop, openSockets } = await droppableSockets(context);
     try {
       const page = await context.newPage();
       await page.goto('/signup');
@@ -157,14 +137,14 @@ describe('removed from a session', () => {
       await expect.poll(() => openSockets(batchPage)).toBeGreaterThan(0);
 
       // The network drops; meanwhile the owner removes Noor (no stream of theirs is open to be ended with FORBIDDEN).
-      await dropSockets(true)(jobPage);
-      await dropSockets(true)(batchPage);
+      await drop(jobPage, true);
+      await drop(batchPage, true);
       await expect.poll(() => openSockets(jobPage)).toBe(0);
       await expect.poll(() => openSockets(batchPage)).toBe(0);
       await gqlData(app.url, 'mutation($s:ID!, $u:ID!){ removeSessionMember(sessionId:$s, userId:$u) { id } }', { s: sessionId, u: me.id }, owner.token);
       // Back online: graphql-ws reconnects and subscribes again, and the server answers NOT_FOUND.
-      await dropSockets(false)(jobPage);
-      await dropSockets(false)(batchPage);
+      await drop(jobPage, false);
+      await drop(batchPage, false);
 
       await jobPage.getByRole('alert').filter({ hasText: 'Live updates stopped' }).waitFor();
       // The NOT_FOUND wording (FORBIDDEN, from a stream ended while open, names the session instead).

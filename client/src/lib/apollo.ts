@@ -6,6 +6,7 @@ import { OperationTypeNode, type GraphQLFormattedError } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import { map } from 'rxjs';
 import { SESSION_ENDED_EXTENSION } from './errors';
+import { resumeLink } from './resume-link';
 
 /** Where the API lives: the same origin that served the SPA (Vite proxies it in dev). */
 function graphqlUrl(protocol: 'http' | 'ws'): string {
@@ -18,8 +19,6 @@ export interface AtelierApollo {
   client: ApolloClient;
   /** The WebSocket client, closed on sign-out so the next one carries the new token. */
   ws: Client;
-  /** Calls `listener` each time the WebSocket comes back after a drop; returns an unsubscribe. */
-  onReconnect(listener: () => void): () => void;
 }
 
 /** graphql-ws close codes for a credential the server no longer accepts (refused at connect, or expired or revoked later). */
@@ -72,10 +71,6 @@ export function createApollo(getToken: () => string | null, onSessionEnded: () =
       return token ? { authorization: `Bearer ${token}` } : {};
     },
   });
-  const reconnectListeners = new Set<() => void>();
-  ws.on('connected', (_socket, _payload, wasRetry) => {
-    if (wasRetry) for (const listener of reconnectListeners) listener();
-  });
   ws.on('closed', (event) => {
     const code = (event as { code?: number } | null)?.code;
     if ((code === CLOSE_UNAUTHORIZED || code === CLOSE_FORBIDDEN) && getToken()) onSessionEnded();
@@ -98,7 +93,8 @@ export function createApollo(getToken: () => string | null, onSessionEnded: () =
       const definition = getMainDefinition(query);
       return definition.kind === 'OperationDefinition' && definition.operation === OperationTypeNode.SUBSCRIPTION;
     },
-    new GraphQLWsLink(ws),
+    // A stream graphql-ws subscribes again after a dropped socket resumes after its last event (resume-link.ts).
+    ApolloLink.from([resumeLink, new GraphQLWsLink(ws)]),
     http,
   );
   const grows = (existing: number | undefined, incoming: number) => Math.max(existing ?? 0, incoming);
@@ -133,12 +129,5 @@ export function createApollo(getToken: () => string | null, onSessionEnded: () =
     }),
     defaultOptions: { watchQuery: { fetchPolicy: 'cache-and-network' } },
   });
-  return {
-    client,
-    ws,
-    onReconnect: (listener) => {
-      reconnectListeners.add(listener);
-      return () => void reconnectListeners.delete(listener);
-    },
-  };
+  return { client, ws };
 }

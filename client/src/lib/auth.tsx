@@ -3,7 +3,6 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import type { ViewerFieldsFragment } from '../gql/graphql';
 import { MeQuery } from '../operations/auth';
 import { createApollo } from './apollo';
-import { ReconnectContext } from './reconnect';
 
 const TOKEN_KEY = 'atelier.token';
 
@@ -51,11 +50,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   useEffect(() => () => void apollo.ws.dispose(), [apollo]);
   return (
     <ApolloProvider client={apollo.client}>
-      <ReconnectContext.Provider value={apollo.onReconnect}>
-        <ViewerLoader token={token} sessionEnded={sessionEnded} signIn={signIn} signOut={signOut}>
-          {children}
-        </ViewerLoader>
-      </ReconnectContext.Provider>
+      <ViewerLoader token={token} sessionEnded={sessionEnded} signIn={signIn} signOut={signOut}>
+        {children}
+      </ViewerLoader>
     </ApolloProvider>
   );
 }

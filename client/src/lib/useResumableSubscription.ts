@@ -1,7 +1,6 @@
 import type { ErrorLike, OperationVariables, TypedDocumentNode } from '@apollo/client';
 import { useSubscription } from '@apollo/client/react';
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { useOnReconnect } from './reconnect';
+import { useEffect, useRef, useState } from 'react';
 import { explainError } from './errors';
 
 /** The longest wait between two tries to pick a stream up again. */
@@ -21,8 +20,9 @@ export interface ResumableOptions<TData, TVariables> {
  * `sessionEvents`) that picks up where it stopped, as the SDK and the CLI
  * do (docs/errors.md, "Subscriptions"):
  *
- * - after the WebSocket dropped and came back, it subscribes again with
- *   `after` set to the last eventId it delivered;
+ * - after the WebSocket dropped and came back, graphql-ws subscribes again
+ *   by itself, with `after` set to the last eventId delivered
+ *   (resume-link.ts);
  * - when the server ends it with SERVICE_UNAVAILABLE (it could not show it
  *   had every event after an outage of its Redis), it subscribes again the
  *   same way once `retryAfterSeconds` have passed, backing off while that
@@ -49,7 +49,6 @@ export function useResumableSubscription<TData, TVariables extends OperationVari
   const failures = useRef(0);
   const [resume, setResume] = useState<{ stream: string; after: string | null }>({ stream, after: null });
   const after = resume.stream === stream ? resume.after : null;
-  useOnReconnect(useCallback(() => setResume({ stream: latest.current.stream, after: lastOfCurrent() }), []));
   const result = useSubscription(document, {
     variables: { ...options.variables, after } as unknown as TVariables,
     skip: options.skip,
