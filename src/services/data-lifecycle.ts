@@ -92,7 +92,7 @@ export class DataLifecycle {
       const results = await this.resultKeysOf(m, { ownerId });
       const datasetImages = await m.getRepository(DatasetImage).createQueryBuilder('di').select('di.storageKey')
         .innerJoin('datasets', 'd', 'd.id = di.dataset_id').where('d.owner_id = :ownerId', { ownerId }).getMany();
-      const runs = await m.getRepository(TrainingRun).find({ select: { id: true, checkpointStep: true, config: true }, where: { ownerId } });
+      const runs = await m.getRepository(TrainingRun).find({ select: { id: true, checkpointKey: true, checkpointStep: true, config: true, attempts: true }, where: { ownerId } });
       const samples = runs.length === 0 ? [] : await m.getRepository(TrainingSampleImage).find({
         select: { storageKey: true }, where: { runId: In(runs.map((run) => run.id)) },
       });

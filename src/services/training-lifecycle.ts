@@ -23,26 +23,45 @@ export interface TrainedLora {
   datasetHash: string;
 }
 
-/** Where a run's checkpoints and samples live in the artifact store. */
-export const trainingCheckpointKey = (runId: string, step: number): string => `training/${runId}/checkpoint-${step}.safetensors`;
-export const trainingOptimizerKey = (runId: string, step: number): string => `training/${runId}/optimizer-${step}.bin`;
+/**
+ * Where a run's checkpoints and samples live in the artifact store. A
+ * checkpoint's two files name the attempt that wrote them (`-a<attempts>`):
+ * a trainer that lost its run to a later start and writes the same save
+ * point writes files of its own, never over the ones the run's row points at
+ * (docs/training.md, "Resume guarantees"). Checkpoints from before that have
+ * no attempt in their names (`training/<run>/checkpoint-<step>.safetensors`).
+ */
+export const trainingCheckpointKey = (runId: string, step: number, attempt: number): string =>
+  `training/${runId}/checkpoint-${step}-a${attempt}.safetensors`;
+/** The optimizer state saved with the checkpoint `checkpointKey` (either form). */
+export const trainingOptimizerKey = (checkpointKey: string): string =>
+  checkpointKey.replace(/\/checkpoint-([^/]+)\.safetensors$/, '/optimizer-$1.bin');
 export const trainingSampleKey = (runId: string, step: number, index: number): string => `training/${runId}/sample-${step}-${index}.png`;
 
 /** Save points whose checkpoint files a deletion tries, at most: a run checkpointed before superseded ones were removed may have left them. */
 const MAX_SAVE_POINTS_SWEPT = 1_000;
 
 /**
- * The checkpoint and optimizer files a run may have in the store: its last
- * save point's, and the earlier save points' (each is removed once the next
- * is recorded, but runs from before that kept theirs), for a deletion.
+ * The checkpoint and optimizer files a run may have in the store, for a
+ * deletion: its last save point's (`checkpointKey`), and each save point's
+ * under every attempt's name and the name from before attempts (each is
+ * removed once the next is recorded, or once its writer was refused, but a
+ * crash between may have left one, and runs from before that kept theirs).
  */
-export function trainingCheckpointFiles(run: Pick<TrainingRun, 'id' | 'checkpointStep' | 'config'>): string[] {
+export function trainingCheckpointFiles(run: Pick<TrainingRun, 'id' | 'checkpointKey' | 'checkpointStep' | 'config' | 'attempts'>): string[] {
   const last = run.checkpointStep;
-  if (last == null) return [];
   const every = run.config?.saveEvery ?? 0;
-  const steps = every > 0 && last / every <= MAX_SAVE_POINTS_SWEPT
-    ? Array.from({ length: Math.floor(last / every) }, (_, i) => (i + 1) * every) : [];
-  return [...new Set([...steps, last])].flatMap((step) => [trainingCheckpointKey(run.id, step), trainingOptimizerKey(run.id, step)]);
+  const attempts = Math.max(1, run.attempts ?? 1);
+  const saved = last ?? (every > 0 ? run.config.steps : 0);
+  const steps = every > 0 && (saved / every) * (attempts + 1) <= MAX_SAVE_POINTS_SWEPT
+    ? Array.from({ length: Math.floor(saved / every) }, (_, i) => (i + 1) * every) : [];
+  if (last != null) steps.push(last);
+  const checkpoints = new Set(run.checkpointKey ? [run.checkpointKey] : []);
+  for (const step of steps) {
+    checkpoints.add(`training/${run.id}/checkpoint-${step}.safetensors`);
+    for (let attempt = 1; attempt <= attempts; attempt += 1) checkpoints.add(trainingCheckpointKey(run.id, step, attempt));
+  }
+  return [...checkpoints].flatMap((key) => [key, trainingOptimizerKey(key)]);
 }
 
 /** Queue states in which an entry will still reach a worker (or is with one). */
@@ -221,30 +240,38 @@ export class TrainingLifecycle {
    * left as it was, when `run`'s attempt no longer holds the run (`start`).
    */
   async checkpoint(run: TrainingRun, step: number, lora: Buffer, optimizerState: Buffer): Promise<boolean> {
-    await this.bookkeeping(() => this.o.store.put(trainingOptimizerKey(run.id, step), optimizerState, 'application/octet-stream'));
-    await this.bookkeeping(() => this.o.store.put(trainingCheckpointKey(run.id, step), lora, 'application/octet-stream'));
+    const key = trainingCheckpointKey(run.id, step, run.attempts);
+    await this.bookkeeping(() => this.o.store.put(trainingOptimizerKey(key), optimizerState, 'application/octet-stream'));
+    await this.bookkeeping(() => this.o.store.put(key, lora, 'application/octet-stream'));
     const result = await this.bookkeeping(() => this.o.db.getRepository(TrainingRun).update(
-      this.held(run), { checkpointKey: trainingCheckpointKey(run.id, step), checkpointStep: step },
+      this.held(run), { checkpointKey: key, checkpointStep: step },
     ));
-    if (!result.affected) return false;
-    const previous = run.checkpointStep;
-    run.checkpointKey = trainingCheckpointKey(run.id, step);
-    run.checkpointStep = step;
-    if (previous != null && previous !== step) {
-      for (const key of [trainingCheckpointKey(run.id, previous), trainingOptimizerKey(run.id, previous)]) {
-        await this.o.store.delete(key).catch((err: unknown) => this.o.logger.warn({ err, key, runId: run.id }, 'could not remove a superseded checkpoint file'));
-      }
+    // A later start holds the run: these files are this attempt's alone, and nothing points at them.
+    if (!result.affected) {
+      await this.removeCheckpointFiles(run, key, 'could not remove a refused checkpoint file');
+      return false;
     }
+    const previous = run.checkpointKey;
+    run.checkpointKey = key;
+    run.checkpointStep = step;
+    if (previous && previous !== key) await this.removeCheckpointFiles(run, previous, 'could not remove a superseded checkpoint file');
     await this.announce(run, { type: 'CHECKPOINT', step, totalSteps: run.config.steps });
     return true;
+  }
+
+  /** Removes a checkpoint's two files, logging (not throwing) a failure: a leftover is swept when the run is deleted. */
+  private async removeCheckpointFiles(run: TrainingRun, checkpointKey: string, failure: string): Promise<void> {
+    for (const key of [checkpointKey, trainingOptimizerKey(checkpointKey)]) {
+      await this.o.store.delete(key).catch((err: unknown) => this.o.logger.warn({ err, key, runId: run.id }, failure));
+    }
   }
 
   /** The last checkpoint of a run, to resume from. */
   async loadCheckpoint(run: TrainingRun): Promise<{ step: number; lora: Buffer; optimizerState: Buffer } | null> {
     if (!run.checkpointKey || run.checkpointStep == null) return null;
-    const { checkpointKey, checkpointStep } = run;
+    const { checkpointKey } = run;
     const lora = await this.bookkeeping(() => this.o.store.get(checkpointKey));
-    const optimizerState = await this.bookkeeping(() => this.o.store.get(trainingOptimizerKey(run.id, checkpointStep)));
+    const optimizerState = await this.bookkeeping(() => this.o.store.get(trainingOptimizerKey(checkpointKey)));
     return lora && optimizerState ? { step: run.checkpointStep, lora, optimizerState } : null;
   }
 

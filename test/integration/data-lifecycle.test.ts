@@ -138,8 +138,9 @@ describe('files that have no image row', () => {
     const runId: string = startTraining.id;
     await waitFor(async () => (await app.db.query('SELECT status FROM training_runs WHERE id = $1', [runId]))[0]?.status === 'COMPLETED', 120_000, 200);
     // The last save point's files stay (resume, checkpointUrl); the one before went when it was recorded.
-    expect(await exists([trainingCheckpointKey(runId, 2), trainingOptimizerKey(runId, 2)])).toEqual([false, false]);
-    const last = [trainingCheckpointKey(runId, 4), trainingOptimizerKey(runId, 4)];
+    const filesOf = (step: number) => [trainingCheckpointKey(runId, step, 1), trainingOptimizerKey(trainingCheckpointKey(runId, step, 1))];
+    expect(await exists(filesOf(2))).toEqual([false, false]);
+    const last = filesOf(4);
     expect(await exists(last)).toEqual([true, true]);
     const datasetFiles: string[] = (await app.db.query('SELECT storage_key FROM dataset_images WHERE dataset_id = $1', [datasetId])).map((r: any) => r.storage_key);
     const samples: string[] = (await app.db.query('SELECT storage_key FROM training_samples WHERE run_id = $1', [runId])).map((r: any) => r.storage_key);

@@ -6,6 +6,8 @@ import { startTestApp, type TestApp } from '../support/app';
 import * as factory from '../support/factories';
 import { paletteImage, uploadBytes } from '../support/training';
 import { createTrainingQueue } from '../../src/gpu-worker/queue';
+import { storedKeys } from '../../src/database/installation-transfer/table-rows';
+import { trainingCheckpointFiles, trainingCheckpointKey, trainingOptimizerKey } from '../../src/services/training-lifecycle';
 
 // API only: entries wait in the training queue, so their order and a cancel while queued can be seen.
 let app: TestApp;
@@ -114,5 +116,49 @@ describe('the training queue', () => {
     expect((await lifecycle.find(run.id))!.status).toBe('RUNNING');
     expect(await lifecycle.fail(second, error, 3)).toBe(true);
     expect((await lifecycle.find(run.id))!.status).toBe('FAILED');
+  });
+
+  it('a trainer whose run a later start took writes its checkpoint beside the holder\'s, never over it, and removes it', async () => {
+    const u = await factory.user(app, { tier: 'PRO' });
+    const run = (await gqlData<any>(app.url, START, { i: { datasetId: await datasetOf(u.token), loraName: 'fenced-checkpoint', steps: 10 } }, u.token)).startTraining;
+    const { trainingLifecycle: lifecycle, store } = app.services;
+    const first = (await lifecycle.start((await lifecycle.find(run.id))!))!;
+    const second = (await lifecycle.start((await lifecycle.find(run.id))!))!;
+    const holders = { lora: Buffer.from('the holder\'s weights'), optimizer: Buffer.from('the holder\'s moments') };
+    expect(await lifecycle.checkpoint(second, 2, holders.lora, holders.optimizer)).toBe(true);
+    // The first trainer reaches the same save point late, with weights of its own: refused, and its files go.
+    expect(await lifecycle.checkpoint(first, 2, Buffer.from('stale weights'), Buffer.from('stale moments'))).toBe(false);
+    const [own, stale] = [trainingCheckpointKey(run.id, 2, 2), trainingCheckpointKey(run.id, 2, 1)];
+    expect(await Promise.all([stale, trainingOptimizerKey(stale)].map((key) => store.exists(key)))).toEqual([false, false]);
+    const row = (await lifecycle.find(run.id))!;
+    expect([row.checkpointKey, row.checkpointStep]).toEqual([own, 2]);
+    expect(await lifecycle.loadCheckpoint(row)).toEqual({ step: 2, lora: holders.lora, optimizerState: holders.optimizer });
+
+    // The holder's next save point replaces this one, whose files go; the export names the two files the row points at.
+    expect(await lifecycle.checkpoint(second, 4, Buffer.from('later weights'), Buffer.from('later moments'))).toBe(true);
+    expect(await Promise.all([own, trainingOptimizerKey(own)].map((key) => store.exists(key)))).toEqual([false, false]);
+    const latest = trainingCheckpointKey(run.id, 4, 2);
+    expect(await storedKeys(app.db)).toEqual(expect.arrayContaining([latest, `training/${run.id}/optimizer-4-a2.bin`]));
+    // An account deletion sweeps every attempt's name and the name from before attempts.
+    expect(trainingCheckpointFiles({ ...(await lifecycle.find(run.id))!, config: { ...row.config, saveEvery: 2 } })).toEqual(expect.arrayContaining([
+      latest, `training/${run.id}/optimizer-4-a2.bin`, `training/${run.id}/checkpoint-2-a1.safetensors`, `training/${run.id}/optimizer-2-a1.bin`,
+      `training/${run.id}/checkpoint-2.safetensors`, `training/${run.id}/optimizer-2.bin`,
+    ]));
+  });
+
+  it('a checkpoint recorded before its name carried the attempt is resumed from as before', async () => {
+    const u = await factory.user(app, { tier: 'PRO' });
+    const run = (await gqlData<any>(app.url, START, { i: { datasetId: await datasetOf(u.token), loraName: 'old-checkpoint', steps: 10 } }, u.token)).startTraining;
+    const { trainingLifecycle: lifecycle, store } = app.services;
+    const oldKey = `training/${run.id}/checkpoint-6.safetensors`;
+    await store.put(oldKey, Buffer.from('old weights'), 'application/octet-stream');
+    await store.put(`training/${run.id}/optimizer-6.bin`, Buffer.from('old moments'), 'application/octet-stream');
+    await app.db.query('UPDATE training_runs SET checkpoint_key = $2, checkpoint_step = 6 WHERE id = $1', [run.id, oldKey]);
+    const started = (await lifecycle.start((await lifecycle.find(run.id))!))!;
+    expect(await lifecycle.loadCheckpoint(started)).toEqual({ step: 6, lora: Buffer.from('old weights'), optimizerState: Buffer.from('old moments') });
+    expect(await storedKeys(app.db)).toEqual(expect.arrayContaining([oldKey, `training/${run.id}/optimizer-6.bin`]));
+    // Its next save point is named with the attempt, and the old files go once it is recorded.
+    expect(await lifecycle.checkpoint(started, 8, Buffer.from('new weights'), Buffer.from('new moments'))).toBe(true);
+    expect(await Promise.all([oldKey, `training/${run.id}/optimizer-6.bin`].map((key) => store.exists(key)))).toEqual([false, false]);
   });
 });

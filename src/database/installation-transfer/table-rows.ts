@@ -110,11 +110,11 @@ const JSON_KEY_FIELDS = [{ table: 'jobs', column: 'video', fields: ['storageKey'
 /**
  * A training run's last checkpoint (`checkpoint_key`) and the optimizer state saved with it, which a run
  * resumes from and `checkpointUrl` serves (docs/training.md). The two are written as one
- * (services/training-lifecycle.ts, `trainingOptimizerKey`).
+ * (services/training-lifecycle.ts, `trainingOptimizerKey`: the checkpoint's name, `optimizer-` for `checkpoint-`).
  */
 const CHECKPOINT_KEYS = `SELECT checkpoint_key AS key FROM training_runs WHERE checkpoint_key IS NOT NULL
-  UNION ALL SELECT 'training/' || id || '/optimizer-' || checkpoint_step || '.bin' FROM training_runs
-  WHERE checkpoint_key IS NOT NULL AND checkpoint_step IS NOT NULL`;
+  UNION ALL SELECT regexp_replace(checkpoint_key, '/checkpoint-([^/]+)\\.safetensors$', '/optimizer-\\1.bin') FROM training_runs
+  WHERE checkpoint_key IS NOT NULL`;
 
 /** Every artifact-store key the rows point at (each `storage_key` column of every table, JSON_KEY_FIELDS, CHECKPOINT_KEYS). */
 export async function storedKeys(q: Query): Promise<string[]> {
