@@ -140,9 +140,9 @@ costs): an admission is the one script it was.
 
 | limit | default | setting |
 | --- | --- | --- |
-| sign-ups and sign-ins per minute, per address (an IPv6 client's /64, [request-limits.md](request-limits.md#client-addresses)); sign-ins also per account | ${config.authAttemptsPerMinute} | \`ATELIER_AUTH_ATTEMPTS_PER_MINUTE\` |
+| sign-ups and sign-ins per minute, per address (an IPv6 client's /64, and 4 and 16 times it per /56 and /48: [request-limits.md](request-limits.md#client-addresses)); sign-ins also per account | ${config.authAttemptsPerMinute} | \`ATELIER_AUTH_ATTEMPTS_PER_MINUTE\` |
 | open graphql-ws connections per user | ${config.maxConnectionsPerUser} | \`ATELIER_MAX_CONNECTIONS_PER_USER\` |
-| signed-out graphql-ws connections per address (IPv6: per /64), per replica | ${config.maxAnonymousConnectionsPerAddress} | \`ATELIER_MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS\` |
+| signed-out graphql-ws connections per address (IPv6: per /64, and 4 and 16 times it per /56 and /48), per replica | ${config.maxAnonymousConnectionsPerAddress} | \`ATELIER_MAX_ANONYMOUS_CONNECTIONS_PER_ADDRESS\` |
 | largest upload | ${Math.round(config.maxUploadBytes / 1024 / 1024)} MB | \`ATELIER_MAX_UPLOAD_MB\` |
 | an upload's body: at least ${UPLOAD_PACE.minBytes / 1024} KiB every ${UPLOAD_PACE.windowMs / 1000} s, and whole within | ${Math.round(longestUploadMs(config.maxUploadBytes) / 60_000)} minutes (the largest upload at ${UPLOAD_PACE.averageBytesPerSecond / 1024} KiB/s) | follows \`ATELIER_MAX_UPLOAD_MB\` ([operations.md](operations.md#http-connections-and-timeouts)) |
 | a request's headers; another route's body | ${HEADERS_TIMEOUT_MS / 1000} s; ${BODY_TIMEOUT_MS / 1000} s | (fixed) |
