@@ -301,7 +301,9 @@ export class EventLog {
    * Events of a stream after `after` (exclusive), or all of them when `after`
    * is null; the first `count` of them when given. An `after` the stream no
    * longer shows it has everything after (`lostAfter`) is BAD_USER_INPUT on
-   * `after`: a replay from it would skip what was trimmed.
+   * `after`: a replay from it would skip what was trimmed. So is one that is
+   * no event of this stream (`foreignTo`: another stream's, or made up),
+   * from which a replay would skip or repeat events without a word.
    */
   async read<E extends Logged = LoggedEvent>(kind: StreamKind, id: string, after: string | null, count?: number): Promise<E[]> {
     const key = this.key(kind, id);
@@ -311,6 +313,9 @@ export class EventLog {
     await this.readPages<E>(key, from, async (page) => {
       if (!checked && await this.lostAfter(key, from, page[0]?.eventId)) {
         throw badInput('after', `Events after ${from} are no longer all kept (a stream keeps its latest, docs/limits.md): subscribe without after to start over`);
+      }
+      if (!checked && await this.foreignTo(key, from, page[0]?.eventId)) {
+        throw badInput('after', `${from} is not an event of this stream: give the eventId of an event it delivered (or 0-0 for its start)`);
       }
       checked = true;
       for (const event of page) if (event.eventId !== from) events.push(event);
@@ -344,6 +349,19 @@ export class EventLog {
    */
   private async lostAfter(key: string, from: string, first: string | undefined): Promise<boolean> {
     return isBehind(from, first) && this.trimmedHead(key);
+  }
+
+  /**
+   * Whether `from` is no event of a stream that is still kept, read after
+   * `lostAfter` said nothing was trimmed past it: the stream's entries from
+   * `from` on start with `first`, which is not `from` (a stream holds its
+   * events from its first on, so `from` fell between two of them, before its
+   * first, or after its last). '0-0' is every stream's start; a stream with
+   * nothing kept (expired, or never written) cannot tell, and takes any.
+   */
+  private async foreignTo(key: string, from: string, first: string | undefined): Promise<boolean> {
+    if (from === '0-0' || first === from) return false;
+    return first !== undefined || (await this.lastIdOf(key)) !== '0-0';
   }
 
   /**

@@ -88,6 +88,31 @@ describe('the event log', () => {
     }
   });
 
+  it('refuses an `after` that is no event of the stream (another stream\'s, made up, before its first, past its last); takes any on a stream with nothing kept', async () => {
+    const events = app.events;
+    const [jobId, otherId] = [randomUUID(), randomUUID()];
+    const ids: string[] = [];
+    for (const step of [1, 2, 3]) {
+      ids.push((await events.publish(progress(jobId, step))).jobEventId!);
+      await new Promise((r) => setTimeout(r, 5)); // each its own millisecond, so an id falls between two
+    }
+    const other = (await events.publish(progress(otherId, 1))).jobEventId!;
+    const [ms, seq] = ids[0].split('-').map(Number);
+    const steps = async (after: string | null) => (await events.read('job', jobId, after)).map((e) => (e as { step?: number }).step);
+    expect(await steps(ids[0])).toEqual([2, 3]);
+    expect(await steps(ids[2])).toEqual([]);
+    expect(await steps('0-0')).toEqual([1, 2, 3]);
+    for (const foreign of [other, `${ms}-${seq + 1}`, '0-1', `${ms + 3_600_000}-0`]) {
+      await expect(events.read('job', jobId, foreign), foreign).rejects.toMatchObject({
+        code: 'BAD_USER_INPUT', extensions: { field: 'after' }, message: `${foreign} is not an event of this stream: give the eventId of an event it delivered (or 0-0 for its start)`,
+      });
+      await expect(events.subscribe('job', jobId, foreign), foreign).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    }
+    expect(events.listenerCount('job', jobId)).toBe(0);
+    // A stream with nothing kept (expired, or never written) cannot tell: it replays nothing, as before.
+    expect(await events.read('job', randomUUID(), ids[1])).toEqual([]);
+  });
+
   it("appends a job's steps sent together in one call, in order, each logged and delivered live as alone, previews left out of the log", async () => {
     const events = app.events;
     const jobId = randomUUID();
