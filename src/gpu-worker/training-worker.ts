@@ -172,7 +172,9 @@ export class TrainingWorker {
         onCheckpoint: (c) => bookkeeping(async () => {
           if (!(await this.lifecycle.checkpoint(run, c.step, c.lora, c.optimizerState))) stop('superseded');
         }),
-        onSample: (s) => bookkeeping(() => this.lifecycle.samples(run, s.step, s.images)),
+        onSample: (s) => bookkeeping(async () => {
+          if (!(await this.lifecycle.samples(run, s.step, s.images))) stop('superseded');
+        }),
       }, controller.signal);
       await reporter.flush();
       const lora = await this.complete(run, result);

@@ -36,7 +36,9 @@ export const trainingCheckpointKey = (runId: string, step: number, attempt: numb
 /** The optimizer state saved with the checkpoint `checkpointKey` (either form). */
 export const trainingOptimizerKey = (checkpointKey: string): string =>
   checkpointKey.replace(/\/checkpoint-([^/]+)\.safetensors$/, '/optimizer-$1.bin');
-export const trainingSampleKey = (runId: string, step: number, index: number): string => `training/${runId}/sample-${step}-${index}.png`;
+/** A save point's sample image, named by the attempt that rendered it, as its checkpoint is. */
+export const trainingSampleKey = (runId: string, step: number, index: number, attempt: number): string =>
+  `training/${runId}/sample-${step}-${index}-a${attempt}.png`;
 
 /** Save points whose checkpoint files a deletion tries, at most: a run checkpointed before superseded ones were removed may have left them. */
 const MAX_SAVE_POINTS_SWEPT = 1_000;
@@ -277,28 +279,36 @@ export class TrainingLifecycle {
 
   /**
    * Stores a save point's sample images, records them for the run's gallery (`TrainingRun.samples`: rows that
-   * outlive the events and move with `atelier export`), then announces them. A save point rendered again (a
-   * resumed run) overwrites the same files and keeps its rows.
+   * outlive the events and move with `atelier export`), then announces them. Fenced as a checkpoint is: the files
+   * are named by the attempt, and the rows are written while that attempt holds the run (its row locked against a
+   * start meanwhile), else the files are removed and nothing is announced (false). A save point rendered again (a
+   * resumed run) points its rows at the new files and removes the ones before.
    */
-  async samples(run: TrainingRun, step: number, images: Buffer[]): Promise<void> {
-    const samples = [];
-    for (const [index, png] of images.entries()) {
-      const key = trainingSampleKey(run.id, step, index);
-      await this.bookkeeping(() => this.o.store.put(key, png, 'image/png'));
-      samples.push({ prompt: run.config.samplePrompts[index] ?? '', key });
+  async samples(run: TrainingRun, step: number, images: Buffer[]): Promise<boolean> {
+    const samples = images.map((png, index) => ({ prompt: run.config.samplePrompts[index] ?? '', key: trainingSampleKey(run.id, step, index, run.attempts), png }));
+    for (const sample of samples) await this.bookkeeping(() => this.o.store.put(sample.key, sample.png, 'image/png'));
+    const replaced = samples.length === 0 ? [] : await this.bookkeeping(() => this.o.db.transaction(async (manager) => {
+      // Also gone when the run was deleted meanwhile (its owner's account with it): nothing left to record for.
+      const [held] = await manager.query(
+        'SELECT 1 FROM training_runs WHERE id = $1 AND status = $2 AND attempts = $3 FOR SHARE', [run.id, TrainingStatus.RUNNING, run.attempts],
+      );
+      if (!held) return null;
+      const before: { storage_key: string }[] = await manager.query('SELECT storage_key FROM training_samples WHERE run_id = $1 AND step = $2', [run.id, step]);
+      await manager.createQueryBuilder().insert().into(TrainingSampleImage)
+        .values(samples.map((sample, position) => ({ runId: run.id, step, position, prompt: sample.prompt, storageKey: sample.key })))
+        .orUpdate(['prompt', 'storage_key'], ['run_id', 'step', 'position'])
+        .execute();
+      return before.map((row) => row.storage_key).filter((key) => !samples.some((sample) => sample.key === key));
+    }));
+    const remove = (keys: string[], failure: string) => Promise.all(keys.map((key) => this.o.store.delete(key)
+      .catch((err: unknown) => this.o.logger.warn({ err, key, runId: run.id }, failure))));
+    if (replaced === null) {
+      await remove(samples.map((sample) => sample.key), 'could not remove a refused sample image');
+      return false;
     }
-    const rows = samples.map((sample, position) => ({ runId: run.id, step, position, prompt: sample.prompt, storageKey: sample.key }));
-    if (rows.length > 0) {
-      await this.bookkeeping(async () => {
-        try {
-          await this.o.db.createQueryBuilder().insert().into(TrainingSampleImage).values(rows).orIgnore().execute();
-        } catch (error) {
-          // 23503: the run was deleted meanwhile (its owner's account with it): nothing left to record for.
-          if ((error as { code?: string }).code !== '23503') throw error;
-        }
-      });
-    }
-    await this.announce(run, { type: 'SAMPLE', step, totalSteps: run.config.steps, samples });
+    await remove(replaced, 'could not remove a sample image rendered again');
+    await this.announce(run, { type: 'SAMPLE', step, totalSteps: run.config.steps, samples: samples.map(({ prompt, key }) => ({ prompt, key })) });
+    return true;
   }
 
   /**

@@ -240,8 +240,8 @@ describe('atelier export / import', () => {
     // the run's 6 sample images; every file of the pushed model (the bundled one lives in the models folder, not the store).
     const modelFiles = (await hashModelDir(pushedFolder)).files;
     expect(manifest.files.count).toBe(17 + modelFiles.length);
-    const sampleKeys = manifest.files.entries.map((e: { key: string }) => e.key).filter((key: string) => /\/sample-\d+-\d+\.png$/.test(key));
-    expect(sampleKeys).toEqual([0, 1, 2, 3, 4, 5].map((i) => `training/${trainingRunId}/sample-${[0, 2, 4][i >> 1]}-${i % 2}.png`).sort());
+    const sampleKeys = manifest.files.entries.map((e: { key: string }) => e.key).filter((key: string) => /\/sample-\d+-\d+-a\d+\.png$/.test(key));
+    expect(sampleKeys).toEqual([0, 1, 2, 3, 4, 5].map((i) => `training/${trainingRunId}/sample-${[0, 2, 4][i >> 1]}-${i % 2}-a1.png`).sort());
     const modelKeys = manifest.files.entries.map((e: { key: string }) => e.key).filter((key: string) => key.startsWith('models/'));
     expect(modelKeys.sort()).toEqual(modelFiles.map((f) => `models/pushed-tiny/${f.path}`).sort());
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainingRun, TrainingStatus } from '../../src/entities';
+import type { LoggedTrainingEvent } from '../../src/kernel/events';
 import { trainingCancelKey } from '../../src/kernel/queues';
 import { collect, gql, gqlData, wsClient } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
@@ -7,7 +8,7 @@ import * as factory from '../support/factories';
 import { paletteImage, uploadBytes } from '../support/training';
 import { createTrainingQueue } from '../../src/gpu-worker/queue';
 import { storedKeys } from '../../src/database/installation-transfer/table-rows';
-import { trainingCheckpointFiles, trainingCheckpointKey, trainingOptimizerKey } from '../../src/services/training-lifecycle';
+import { trainingCheckpointFiles, trainingCheckpointKey, trainingOptimizerKey, trainingSampleKey } from '../../src/services/training-lifecycle';
 
 // API only: entries wait in the training queue, so their order and a cancel while queued can be seen.
 let app: TestApp;
@@ -144,6 +145,35 @@ describe('the training queue', () => {
       latest, `training/${run.id}/optimizer-4-a2.bin`, `training/${run.id}/checkpoint-2-a1.safetensors`, `training/${run.id}/optimizer-2-a1.bin`,
       `training/${run.id}/checkpoint-2.safetensors`, `training/${run.id}/optimizer-2.bin`,
     ]));
+  });
+
+  it('a trainer whose run a later start took records no sample images; a save point rendered again points its rows at the new ones', async () => {
+    const u = await factory.user(app, { tier: 'PRO' });
+    const run = (await gqlData<any>(app.url, START, { i: { datasetId: await datasetOf(u.token), loraName: 'fenced-samples', steps: 10, samplePrompts: ['a grey square'] } }, u.token)).startTraining;
+    const { trainingLifecycle: lifecycle, store } = app.services;
+    const first = (await lifecycle.start((await lifecycle.find(run.id))!))!;
+    const second = (await lifecycle.start((await lifecycle.find(run.id))!))!;
+    const rows = async () => (await app.db.query('SELECT step, position, storage_key FROM training_samples WHERE run_id = $1', [run.id])) as unknown[];
+    const png = (text: string) => Buffer.from(text);
+    expect(await lifecycle.samples(second, 2, [png('the holder\'s sample')])).toBe(true);
+    const own = trainingSampleKey(run.id, 2, 0, 2);
+    expect(await rows()).toEqual([{ step: 2, position: 0, storage_key: own }]);
+
+    // The first trainer renders the same save point late: refused, its file removed, the holder's row and file kept.
+    expect(await lifecycle.samples(first, 2, [png('a stale sample')])).toBe(false);
+    expect(await store.exists(trainingSampleKey(run.id, 2, 0, 1))).toBe(false);
+    expect(await rows()).toEqual([{ step: 2, position: 0, storage_key: own }]);
+    expect(await store.get(own)).toEqual(png('the holder\'s sample'));
+
+    // A resumed run (a third attempt) renders the save point again: the row points at its file, the one before goes.
+    const third = (await lifecycle.start((await lifecycle.find(run.id))!))!;
+    expect(await lifecycle.samples(third, 2, [png('rendered again')])).toBe(true);
+    const again = trainingSampleKey(run.id, 2, 0, 3);
+    expect(await rows()).toEqual([{ step: 2, position: 0, storage_key: again }]);
+    expect(await store.exists(own)).toBe(false);
+    // Announced twice, never for the refused one.
+    const announced = (await app.events.read<LoggedTrainingEvent>('training', run.id, null)).filter((e) => e.type === 'SAMPLE');
+    expect(announced.map((e) => (e as unknown as { samples: { key: string }[] }).samples.map((sample) => sample.key))).toEqual([[own], [again]]);
   });
 
   it('a checkpoint recorded before its name carried the attempt is resumed from as before', async () => {
