@@ -33,9 +33,13 @@ export interface TrainedLora {
  */
 export const trainingCheckpointKey = (runId: string, step: number, attempt: number): string =>
   `training/${runId}/checkpoint-${step}-a${attempt}.safetensors`;
+/** A checkpoint's name from before it carried the attempt (still read: a row may point at one). */
+const unattemptedCheckpointKey = (runId: string, step: number): string => `training/${runId}/checkpoint-${step}.safetensors`;
 /** The optimizer state saved with the checkpoint `checkpointKey` (either form). */
 export const trainingOptimizerKey = (checkpointKey: string): string =>
   checkpointKey.replace(/\/checkpoint-([^/]+)\.safetensors$/, '/optimizer-$1.bin');
+/** A checkpoint's two files: its weights and the optimizer state saved with them. */
+const checkpointFiles = (checkpointKey: string): string[] => [checkpointKey, trainingOptimizerKey(checkpointKey)];
 /** A save point's sample image, named by the attempt that rendered it, as its checkpoint is. */
 export const trainingSampleKey = (runId: string, step: number, index: number, attempt: number): string =>
   `training/${runId}/sample-${step}-${index}-a${attempt}.png`;
@@ -60,10 +64,10 @@ export function trainingCheckpointFiles(run: Pick<TrainingRun, 'id' | 'checkpoin
   if (last != null) steps.push(last);
   const checkpoints = new Set(run.checkpointKey ? [run.checkpointKey] : []);
   for (const step of steps) {
-    checkpoints.add(`training/${run.id}/checkpoint-${step}.safetensors`);
+    checkpoints.add(unattemptedCheckpointKey(run.id, step));
     for (let attempt = 1; attempt <= attempts; attempt += 1) checkpoints.add(trainingCheckpointKey(run.id, step, attempt));
   }
-  return [...checkpoints].flatMap((key) => [key, trainingOptimizerKey(key)]);
+  return [...checkpoints].flatMap(checkpointFiles);
 }
 
 /** Queue states in which an entry will still reach a worker (or is with one). */
@@ -250,22 +254,20 @@ export class TrainingLifecycle {
     ));
     // A later start holds the run: these files are this attempt's alone, and nothing points at them.
     if (!result.affected) {
-      await this.removeCheckpointFiles(run, key, 'could not remove a refused checkpoint file');
+      await this.removeFiles(run, checkpointFiles(key), 'could not remove a refused checkpoint file');
       return false;
     }
     const previous = run.checkpointKey;
     run.checkpointKey = key;
     run.checkpointStep = step;
-    if (previous && previous !== key) await this.removeCheckpointFiles(run, previous, 'could not remove a superseded checkpoint file');
+    if (previous && previous !== key) await this.removeFiles(run, checkpointFiles(previous), 'could not remove a superseded checkpoint file');
     await this.announce(run, { type: 'CHECKPOINT', step, totalSteps: run.config.steps });
     return true;
   }
 
-  /** Removes a checkpoint's two files, logging (not throwing) a failure: a leftover is swept when the run is deleted. */
-  private async removeCheckpointFiles(run: TrainingRun, checkpointKey: string, failure: string): Promise<void> {
-    for (const key of [checkpointKey, trainingOptimizerKey(checkpointKey)]) {
-      await this.o.store.delete(key).catch((err: unknown) => this.o.logger.warn({ err, key, runId: run.id }, failure));
-    }
+  /** Removes a run's files, logging (not throwing) a failure: a leftover is swept when the run is deleted. */
+  private async removeFiles(run: TrainingRun, keys: readonly string[], failure: string): Promise<void> {
+    await Promise.all(keys.map((key) => this.o.store.delete(key).catch((err: unknown) => this.o.logger.warn({ err, key, runId: run.id }, failure))));
   }
 
   /** The last checkpoint of a run, to resume from. */
@@ -300,13 +302,11 @@ export class TrainingLifecycle {
         .execute();
       return before.map((row) => row.storage_key).filter((key) => !samples.some((sample) => sample.key === key));
     }));
-    const remove = (keys: string[], failure: string) => Promise.all(keys.map((key) => this.o.store.delete(key)
-      .catch((err: unknown) => this.o.logger.warn({ err, key, runId: run.id }, failure))));
     if (replaced === null) {
-      await remove(samples.map((sample) => sample.key), 'could not remove a refused sample image');
+      await this.removeFiles(run, samples.map((sample) => sample.key), 'could not remove a refused sample image');
       return false;
     }
-    await remove(replaced, 'could not remove a sample image rendered again');
+    await this.removeFiles(run, replaced, 'could not remove a sample image rendered again');
     await this.announce(run, { type: 'SAMPLE', step, totalSteps: run.config.steps, samples: samples.map(({ prompt, key }) => ({ prompt, key })) });
     return true;
   }
