@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gql } from '../support/graphql';
 import { startTestApp, type TestApp } from '../support/app';
-import { openRawSocket } from '../support/raw-socket';
+import { openRawSocket, subscribeFrame } from '../support/raw-socket';
 
 /*
  * Every per-address limit counts an IPv6 client by its /64, an IPv4 one by its
@@ -113,6 +113,18 @@ describe('per-address limits over IPv6', () => {
     expect(await refusal(fresh(7), '{ __typename }')).toMatchObject({
       status: 429, code: 'RATE_LIMITED', limit: 16 * SIGNED_OUT, message: expect.stringContaining(`from 2001:db8:${n}::/48 per minute`),
     });
+    // The same window on /uploads and on a signed-out graphql-ws operation.
+    const upload = await fetch(`${app.url}/uploads`, { method: 'POST', headers: from(fresh(8)), body: 'x' });
+    expect([upload.status, ((await upload.json()) as { code: string }).code]).toEqual([429, 'RATE_LIMITED']);
+    const socket = await openRawSocket(app.url, null, from(fresh(9)));
+    try {
+      expect(socket.greeting.type).toBe('connection_ack');
+      expect(await socket.exchange(subscribeFrame('{ __typename }'))).toMatchObject({
+        type: 'error', payload: [{ extensions: { code: 'RATE_LIMITED', limit: 16 * SIGNED_OUT } }],
+      });
+    } finally {
+      socket.close();
+    }
     // The next /48 is another holder.
     expect((await ask(`2001:db8:${(networks + 0x100).toString(16)}:1::1`, '{ __typename }')).code).toBe('OK');
 
