@@ -135,7 +135,8 @@ async function startCore(config: AtelierConfig, options: StartOptions, logger: L
     redisUrl = local.url;
     logger.info({ redisUrl }, 'started a local redis-server (set REDIS_URL to use your own)');
   }
-  const db = await openDatabase(configuredDatabase(config, options.pgliteDir));
+  // The service's statements are bounded; the command line's (export, import, migrate) are not.
+  const db = await openDatabase({ ...configuredDatabase(config, options.pgliteDir), answerTimeoutMs: config.databaseTimeoutSeconds * 1000 });
   cleanups.push(() => db.destroy());
   await seedTierPolicies(db);
   await seedBuiltInPresets(db);

@@ -74,6 +74,8 @@ export interface AtelierConfig {
   databaseUrl?: string;
   /** Hot statements as named prepared statements on a PostgreSQL server; off behind a pooler that cannot keep them (docs/operations.md). */
   databasePreparedStatements: boolean;
+  /** How long the service waits on PostgreSQL: a statement that hears nothing for this long drops its connection (docs/operations.md); 0 means no bound. */
+  databaseTimeoutSeconds: number;
   /** Redis URL; undefined means `npm start` launches a local redis-server. */
   redisUrl?: string;
   /** Prefix for every Redis key and BullMQ queue, so test runs and tenants never collide. */
@@ -396,6 +398,7 @@ export function loadConfig(env: Env = process.env): AtelierConfig {
     dataDir,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePreparedStatements: flag(env, 'ATELIER_DATABASE_PREPARED_STATEMENTS', true),
+    databaseTimeoutSeconds: int(env, 'ATELIER_DATABASE_TIMEOUT_SECONDS', 30, 0, 3600),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: prefix,
     jwtSecret,

@@ -5,6 +5,7 @@ import { ConfigError, type AtelierConfig } from '../config';
 import { ENTITIES } from '../entities';
 import { AppError, ErrorCode } from '../kernel/errors';
 import { MIGRATIONS } from '../entities/migrations';
+import { guardedClient, type AnswerGuard } from './answer-guard';
 import { PGliteLeasePool, pgliteDriverModule, type PGlitePoolOptions } from './pglite-pool';
 
 export interface DatabaseOptions {
@@ -17,7 +18,19 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** On a PostgreSQL server, hot statements as named prepared statements (default); false behind a pooler that cannot keep them. */
   preparedStatements?: boolean;
+  /**
+   * On a PostgreSQL server, how long a connection may wait on it: a statement that hears nothing for this
+   * long drops its connection (answer-guard.ts), and so does a connection not made within this long or 10 s,
+   * whichever is shorter. Unset or 0: no bound (the command line's own runs).
+   */
+  answerTimeoutMs?: number;
 }
+
+/** The longest a new connection to a PostgreSQL server may take, when the data source is bounded at all. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** Each bounded data source's guard: paused while its migrations run (openMigrated). */
+const guards = new WeakMap<DataSource, AnswerGuard>();
 
 /** Data sources opened with `preparedStatements: false`. */
 const unprepared = new WeakSet<DataSource>();
@@ -53,8 +66,11 @@ export function createDataSource(options: DatabaseOptions): DataSource {
     logger: SILENT,
   };
   if (options.url) {
-    const db = new DataSource({ ...common, url: options.url, extra: { max: options.poolSize ?? 10 } });
+    const guard = options.answerTimeoutMs ? { timeoutMs: options.answerTimeoutMs, paused: false } : null;
+    const bounds = guard ? { Client: guardedClient(guard), connectionTimeoutMillis: Math.min(guard.timeoutMs, CONNECT_TIMEOUT_MS) } : {};
+    const db = new DataSource({ ...common, url: options.url, extra: { max: options.poolSize ?? 10, ...bounds } });
     if (options.preparedStatements === false) unprepared.add(db);
+    if (guard) guards.set(db, guard);
     return db;
   }
   const dir = options.pgliteDir === 'memory' ? undefined : options.pgliteDir;
@@ -87,13 +103,18 @@ export class MigrationRefusedError extends ConfigError {
 export async function openMigrated(options: DatabaseOptions): Promise<{ db: DataSource; applied: string[] }> {
   const db = createDataSource(options);
   await db.initialize();
+  const guard = guards.get(db);
   try {
+    // A migration may rewrite a large table in one statement: the answer bound starts once they are applied.
+    if (guard) guard.paused = true;
     const applied = await db.runMigrations({ transaction: 'all' });
     return { db, applied: applied.map((migration) => migration.name) };
   } catch (error) {
     await db.destroy().catch(() => undefined);
     if (error instanceof AppError && error.code === ErrorCode.BAD_USER_INPUT) throw new MigrationRefusedError(error.message);
     throw error;
+  } finally {
+    if (guard) guard.paused = false;
   }
 }
 

@@ -36,9 +36,19 @@ export interface StepReporterDeps {
  * thread sends close steps in one message); closer ones wait for the rest of
  * those 8 ms and go out together, and the last step never waits
  * (docs/architecture.md, "The job path").
+ *
+ * Events and step writes are best effort. When one fails, the ones queued
+ * behind it while it was waiting are dropped instead of each waiting out its
+ * own timeout (3 s for a Redis command on a connection that stopped
+ * answering): a 1024² job queues a step every ~100 ms, and during a partition
+ * a flush then took a command timeout per queued step, holding a shutdown's
+ * hand-back for as long (docs/operations.md, "Stopping during a partition").
+ * Steps that come after the failure is known are tried again.
  */
 export class StepReporter {
   private chain: Promise<unknown>;
+  /** Failures so far: a task queued before the latest one is dropped. */
+  private failures = 0;
   /** The start transition wrote step 0 just before: the first write is due half a second later. */
   private lastDbWrite = Date.now();
   private cancelCheck: Promise<void> | null = null;
@@ -89,7 +99,13 @@ export class StepReporter {
   }
 
   private enqueue(task: () => Promise<unknown>): void {
-    this.chain = this.chain.then(task).catch((error) => this.deps.onError(error));
+    const queuedAfter = this.failures;
+    this.chain = this.chain
+      .then(() => (queuedAfter === this.failures ? task() : undefined))
+      .catch((error) => {
+        this.failures += 1;
+        this.deps.onError(error);
+      });
   }
 
   /** Waits until every queued event and write is done (before the final event). */

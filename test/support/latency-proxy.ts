@@ -30,7 +30,7 @@ export interface TcpProxy {
  * equal duration in the order they were set.
  */
 export async function startLatencyProxy(target: string, delayMs: number): Promise<TcpProxy> {
-  const { protocol, hostname, port } = new URL(target);
+  const { hostname, port } = new URL(target);
   const sockets = new Set<net.Socket>();
   const cutOff = new Set<net.Socket>();
   /** Each client connection's upstream, and the name its Redis client gave (once it has). */
@@ -72,7 +72,7 @@ export async function startLatencyProxy(target: string, delayMs: number): Promis
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port: proxyPort } = server.address() as net.AddressInfo;
   return {
-    url: `${protocol}//127.0.0.1:${proxyPort}`,
+    url: withAddress(target, proxyPort),
     partition: (name) => {
       partitioned = name ?? true;
       if (name === undefined) for (const socket of sockets) cutOff.add(socket);
@@ -92,4 +92,12 @@ export async function startLatencyProxy(target: string, delayMs: number): Promis
       server.close(() => resolve());
     }),
   };
+}
+
+/** `target` (credentials, database, options and all) with the proxy's address in place of the server's. */
+function withAddress(target: string, port: number): string {
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return url.toString().replace(/\/$/, '');
 }

@@ -147,4 +147,40 @@ describe('StepReporter', () => {
     await steps.flush();
     expect(seen.cancelled).toBe(1);
   });
+
+  it('drops what was queued behind a failed send instead of waiting on each, and tries the steps after it again', async () => {
+    const attempts: number[][] = [];
+    let answer: (ok: boolean) => void = () => undefined;
+    const errors: unknown[] = [];
+    const steps = new StepReporter({
+      redis: { get: async () => null } as unknown as Redis,
+      cancelKey: 'cancel:job',
+      recordStep: async () => undefined,
+      // Each send waits until the test answers it, as a command does on a connection that stopped answering.
+      publishProgress: (sent) => {
+        attempts.push(sent.map((p) => p.step));
+        return new Promise((resolve, reject) => { answer = (ok) => (ok ? resolve(undefined) : reject(new Error('Command timed out'))); });
+      },
+      onCancelRequested: () => undefined,
+      onError: (error) => void errors.push(error),
+    });
+    const later = () => new Promise((r) => setTimeout(r, STEP_EVENTS_WINDOW_MS + 2));
+    steps.step(progress(1, 100));
+    await later();
+    // Steps 2 to 4 queue behind step 1's send, which then fails.
+    for (const step of [2, 3, 4]) {
+      steps.step(progress(step, 100));
+      await later();
+    }
+    expect(attempts).toEqual([[1]]);
+    answer(false);
+    await tick();
+    // Step 5 comes once the failure is known: it is sent.
+    steps.step(progress(5, 100));
+    await later();
+    answer(true);
+    await steps.flush();
+    expect(attempts).toEqual([[1], [5]]);
+    expect(errors).toHaveLength(1);
+  });
 });

@@ -65,4 +65,25 @@ describe('closeWorker', () => {
     expect(calls).toEqual(['close', 'disconnect']);
     expect(lines.at(-1)).toMatchObject({ level: 50, msg: 'worker did not close; leaving its jobs to the stalled check' });
   });
+
+  it('drops the connections at once when a job handed back does not stop (its bookkeeping waits on a server that does not answer)', async () => {
+    const { worker, calls } = fakeWorker({ closesOnDisconnect: false });
+    const handBack = vi.fn();
+    let done = false;
+    void closeWorker(worker, { graceMs: 1000, running: () => 1, handBack, logger }).then(() => { done = true; });
+    await vi.advanceTimersByTimeAsync(1100);
+    expect(handBack).toHaveBeenCalledOnce();
+    await vi.advanceTimersByTimeAsync(4800);
+    expect(calls).toEqual(['close']);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(calls).toEqual(['close', 'disconnect']);
+    // One second for the close to finish once the connections are gone: the job holds it, so it does not.
+    await vi.advanceTimersByTimeAsync(1100);
+    expect(done).toBe(true);
+    expect(lines.map((l) => l.msg)).toEqual([
+      'jobs still running after the shutdown grace: handing them back',
+      "jobs handed back did not stop (PostgreSQL or Redis does not answer): dropping the worker's connections",
+      'worker did not close; leaving its jobs to the stalled check',
+    ]);
+  });
 });
