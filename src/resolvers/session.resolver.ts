@@ -94,6 +94,13 @@ export class SessionResolver {
     return ctx.services.access.sessionRole(session.id, viewerOf(ctx).user.id);
   }
 
+  @FieldResolver(() => String, {
+    description: 'The eventId of the last event on the session\'s stream when this was read ("0-0" before any). Subscribe to `sessionEvents` with it as `after` to receive every event after this read: none is lost between reading the session and subscribing, and a reconnection before the first event resumes from it (docs/errors.md, "Subscriptions").',
+  })
+  lastEventId(@Root() session: CollabSession, @Ctx() ctx: AppContext): Promise<string> {
+    return ctx.services.live.sessionPosition(session.id);
+  }
+
   @FieldResolver(() => [ID], { description: 'Members connected now.' })
   onlineUserIds(@Root() session: CollabSession, @Ctx() ctx: AppContext): Promise<string[]> {
     return ctx.services.presence.online(session.id);

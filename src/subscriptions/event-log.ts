@@ -453,6 +453,14 @@ export class EventLog {
     return queue;
   }
 
+  /**
+   * The eventId of a stream's last event ('0-0' for none): an `after` that
+   * replays everything appended after this read (`Session.lastEventId`).
+   */
+  lastEventId(kind: StreamKind, id: string): Promise<string> {
+    return this.lastIdOf(this.key(kind, id));
+  }
+
   /** The id of a stream's last event ('0-0' for none). */
   private async lastIdOf(key: string): Promise<string> {
     const [last] = (await this.redis.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];

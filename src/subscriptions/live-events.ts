@@ -227,6 +227,18 @@ export class LiveEvents {
   }
 
   /**
+   * Where a session's stream stands now: the eventId of its last event ('0-0'
+   * before any). A client that reads the session with it and subscribes with
+   * it as `after` gets every event that came after its read, none lost in
+   * between, and has a resume point before its first event arrives
+   * (docs/errors.md, "Subscriptions"). The caller has checked the viewer may
+   * read the session.
+   */
+  sessionPosition(sessionId: string): Promise<string> {
+    return this.events.lastEventId('session', sessionId);
+  }
+
+  /**
    * Session feed from `after` (exclusive) or live, with presence while it
    * runs. A member's feed lasts as long as the membership: their own
    * MEMBER_LEFT is the last event. Admins see every session and keep theirs

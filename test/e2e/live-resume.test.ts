@@ -220,15 +220,16 @@ describe('a live stream the server could not catch up', () => {
     expect(subscribesOf(sent, 'sessionEvents').at(-1)).toEqual({ sessionId: harbour, after: first });
 
     // Something happens in the other room, after the first room's last event; then the page moves there.
-    await event(lighthouse, 'CANCELLED');
+    const { sessionEventId: cancelled } = await event(lighthouse, 'CANCELLED');
     await page.evaluate((path) => {
       window.history.pushState({}, '', path);
       window.dispatchEvent(new PopStateEvent('popstate'));
     }, `/sessions/${lighthouse}`);
     await page.getByRole('heading', { level: 1, name: 'Lighthouse room' }).waitFor();
     await expect.poll(() => presences(lighthouse)).toBeGreaterThan(0);
-    // Live, as a room opens: not after the other room's event, which would replay what happened here since.
-    expect(subscribesOf(sent, lighthouse)).toEqual([{ sessionId: lighthouse, after: null }]);
+    // From where its stream stood when the room read it (the event above, its last): not after the other room's
+    // event, which would replay what happened here since.
+    expect(subscribesOf(sent, lighthouse)).toEqual([{ sessionId: lighthouse, after: cancelled }]);
     // Nothing of the first room's feed stays on the page either.
     expect(await page.getByText('job finished').count()).toBe(0);
     await event(lighthouse, 'QUEUED');
@@ -236,4 +237,34 @@ describe('a live stream the server could not catch up', () => {
     expect(await page.getByText('cancelled a job').count()).toBe(0);
     await rooms.close();
   }, 90_000);
+
+  it('a session room misses nothing that happens between its read of the session and its subscription', async () => {
+    const owner = await factory.user(app, { tier: 'PRO', prefix: 'quay' });
+    const { createSession: { id: quay } } = await gqlData<any>(app.url, 'mutation { createSession(name: "Quay room") { id } }', {}, owner.token);
+    const rooms = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: app.url });
+    rooms.setDefaultTimeout(20_000);
+    const page = await rooms.newPage();
+    const { sent } = framesOf(page);
+    // The room's read of the session is answered only after a job was queued in the session: the server read it
+    // before that event, and the page subscribes after it.
+    let queued: string | null = null;
+    await page.route('**/graphql', async (route) => {
+      if (route.request().postDataJSON()?.operationName !== 'Session' || queued) return route.continue();
+      const response = await route.fetch();
+      queued = (await outside.publish({
+        type: 'QUEUED', at: new Date().toISOString(), jobId: randomUUID(), sessionId: quay, actorId: owner.id, step: 0, totalSteps: 3, queuePosition: 0,
+      } as any)).sessionEventId!;
+      await route.fulfill({ response });
+    });
+    await page.goto('/signin');
+    await page.evaluate((token) => localStorage.setItem('atelier.token', token), owner.token);
+    await page.goto(`/sessions/${quay}`);
+    await page.getByRole('heading', { level: 1, name: 'Quay room' }).waitFor();
+    // Before, the feed started live when it subscribed, and the job queued meanwhile never showed.
+    await page.getByText('queued a job').first().waitFor();
+    // Its after is where the stream stood at the read: before any event.
+    expect(subscribesOf(sent, quay)).toEqual([{ sessionId: quay, after: '0-0' }]);
+    expect(queued).not.toBeNull();
+    await rooms.close();
+  }, 60_000);
 });

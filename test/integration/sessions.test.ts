@@ -103,6 +103,30 @@ describe('shared sessions', () => {
     expect(logged.every((e) => !('preview' in e))).toBe(true);
   });
 
+  it('Session.lastEventId says where the feed stands: "0-0" before any event, then its last; a feed after it gets what came since the read', async () => {
+    const { a, b, sessionId } = await sessionWithWatcher();
+    const POSITION = 'query($s: ID!) { session(id: $s) { lastEventId } }';
+    const position = async () => (await gqlData<any>(app.url, POSITION, { s: sessionId }, b.token)).session.lastEventId as string;
+    const joined = (await app.events.read('session', sessionId, null)).map((e) => e.eventId);
+    // The watcher's MEMBER_JOINED is the stream's only event so far.
+    expect(joined).toHaveLength(1);
+    expect(await position()).toBe(joined[0]);
+    const { createSession: empty } = await gqlData<any>(app.url, 'mutation { createSession(name: "Nothing yet") { id } }', {}, a.token);
+    expect((await gqlData<any>(app.url, POSITION, { s: empty.id }, a.token)).session.lastEventId).toBe('0-0');
+
+    // Read, then something happens, then subscribe from the read: the feed starts with it.
+    const read = await position();
+    const { createGeneration: job } = await gqlData<any>(app.url, 'mutation($s:ID!){ createGeneration(input:{ prompt:"between read and subscribe", width:64, height:64, steps:2, sessionId:$s }) { id } }', { s: sessionId }, a.token);
+    const watcher = wsClient(app.url, b.token);
+    const feed = collect<any>(watcher, SESSION_EVENTS, { s: sessionId, after: read }, (items) => items.some((i) => i.sessionEvents.type === 'COMPLETED'));
+    await feed.done;
+    await watcher.dispose();
+    const types = feed.items.map((i) => i.sessionEvents).filter((e) => e.jobId === job.id).map((e) => e.type);
+    expect(types[0]).toBe('QUEUED');
+    expect(types.at(-1)).toBe('COMPLETED');
+    expect(feed.errors).toEqual([]);
+  });
+
   it('jobUpdated replays the whole story to a late subscriber and then completes', async () => {
     const a = await signUp(app.url);
     const { createGeneration: job } = await gqlData<any>(app.url, 'mutation { createGeneration(input:{ prompt:"late", width:64, height:64, steps:4 }) { id } }', {}, a.token);

@@ -81,7 +81,7 @@ type Documents = {
     "\n  query RandomPrompt {\n    randomPrompts(count: 1)\n  }\n": typeof types.RandomPromptDocument,
     "\n  fragment SessionFields on Session {\n    id\n    name\n    status\n    myRole\n    createdAt\n    lastActivityAt\n    onlineUserIds\n    owner {\n      id\n      displayName\n      email\n    }\n    members {\n      role\n      joinedAt\n      user {\n        id\n        displayName\n        email\n      }\n    }\n  }\n": typeof types.SessionFieldsFragmentDoc,
     "\n  query Sessions {\n    sessions {\n      ...SessionFields\n    }\n  }\n": typeof types.SessionsDocument,
-    "\n  query Session($id: ID!) {\n    session(id: $id) {\n      ...SessionFields\n    }\n  }\n": typeof types.SessionDocument,
+    "\n  query Session($id: ID!) {\n    session(id: $id) {\n      ...SessionFields\n      lastEventId\n    }\n  }\n": typeof types.SessionDocument,
     "\n  mutation CreateSession($name: String!) {\n    createSession(name: $name) {\n      ...SessionFields\n    }\n  }\n": typeof types.CreateSessionDocument,
     "\n  mutation CreateSessionInvite($sessionId: ID!, $role: SessionRole!, $maxUses: Int, $expiresInSeconds: Int) {\n    createSessionInvite(sessionId: $sessionId, role: $role, maxUses: $maxUses, expiresInSeconds: $expiresInSeconds) {\n      token\n      invite {\n        id\n        role\n        expiresAt\n        maxUses\n        uses\n      }\n    }\n  }\n": typeof types.CreateSessionInviteDocument,
     "\n  mutation JoinSession($token: String!) {\n    joinSession(token: $token) {\n      ...SessionFields\n    }\n  }\n": typeof types.JoinSessionDocument,
@@ -172,7 +172,7 @@ const documents: Documents = {
     "\n  query RandomPrompt {\n    randomPrompts(count: 1)\n  }\n": types.RandomPromptDocument,
     "\n  fragment SessionFields on Session {\n    id\n    name\n    status\n    myRole\n    createdAt\n    lastActivityAt\n    onlineUserIds\n    owner {\n      id\n      displayName\n      email\n    }\n    members {\n      role\n      joinedAt\n      user {\n        id\n        displayName\n        email\n      }\n    }\n  }\n": types.SessionFieldsFragmentDoc,
     "\n  query Sessions {\n    sessions {\n      ...SessionFields\n    }\n  }\n": types.SessionsDocument,
-    "\n  query Session($id: ID!) {\n    session(id: $id) {\n      ...SessionFields\n    }\n  }\n": types.SessionDocument,
+    "\n  query Session($id: ID!) {\n    session(id: $id) {\n      ...SessionFields\n      lastEventId\n    }\n  }\n": types.SessionDocument,
     "\n  mutation CreateSession($name: String!) {\n    createSession(name: $name) {\n      ...SessionFields\n    }\n  }\n": types.CreateSessionDocument,
     "\n  mutation CreateSessionInvite($sessionId: ID!, $role: SessionRole!, $maxUses: Int, $expiresInSeconds: Int) {\n    createSessionInvite(sessionId: $sessionId, role: $role, maxUses: $maxUses, expiresInSeconds: $expiresInSeconds) {\n      token\n      invite {\n        id\n        role\n        expiresAt\n        maxUses\n        uses\n      }\n    }\n  }\n": types.CreateSessionInviteDocument,
     "\n  mutation JoinSession($token: String!) {\n    joinSession(token: $token) {\n      ...SessionFields\n    }\n  }\n": types.JoinSessionDocument,
@@ -481,7 +481,7 @@ export function graphql(source: "\n  query Sessions {\n    sessions {\n      ...
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Session($id: ID!) {\n    session(id: $id) {\n      ...SessionFields\n    }\n  }\n"): (typeof documents)["\n  query Session($id: ID!) {\n    session(id: $id) {\n      ...SessionFields\n    }\n  }\n"];
+export function graphql(source: "\n  query Session($id: ID!) {\n    session(id: $id) {\n      ...SessionFields\n      lastEventId\n    }\n  }\n"): (typeof documents)["\n  query Session($id: ID!) {\n    session(id: $id) {\n      ...SessionFields\n      lastEventId\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -9,6 +9,13 @@ const MAX_RESUME_DELAY_MS = 30_000;
 export interface ResumableOptions<TData, TVariables> {
   /** The stream's variables without `after`, which this hook sets. */
   variables: Omit<TVariables, 'after'>;
+  /**
+   * Where the stream starts until an event arrives (`Session.lastEventId`, read with the page's data): the
+   * events after that read, so none is lost between the read and the subscription, and a reconnection before
+   * the first event resumes from there. Without it the stream starts as the server does without `after`.
+   * Read while nothing is delivered: keep it the same for the stream (the first read's).
+   */
+  from?: string | null;
   skip?: boolean;
   /** The eventId of a delivered event. */
   eventIdOf: (data: TData) => string | null | undefined;
@@ -32,6 +39,8 @@ export interface ResumableOptions<TData, TVariables> {
  *   subscribes without one: a job's, batch's or run's stream then replays
  *   from its first event, a session's goes on live.
  *
+ * Until its first event, the stream resumes from `from` when given.
+ *
  * Any other error (FORBIDDEN, NOT_FOUND) ends it and is returned.
  */
 export function useResumableSubscription<TData, TVariables extends OperationVariables & { after?: string | null }>(
@@ -47,8 +56,9 @@ export function useResumableSubscription<TData, TVariables extends OperationVari
   const last = useRef<{ stream: string; eventId: string | null }>({ stream, eventId: null });
   const lastOfCurrent = () => (last.current.stream === latest.current.stream ? last.current.eventId : null);
   const failures = useRef(0);
-  const [resume, setResume] = useState<{ stream: string; after: string | null }>({ stream, after: null });
-  const after = resume.stream === stream ? resume.after : null;
+  /** Set once the hook chose where to resume (after an end the server could not avoid); until then `from`. */
+  const [resume, setResume] = useState<{ stream: string; after: string | null } | null>(null);
+  const after = resume?.stream === stream ? resume.after : options.from ?? null;
   const result = useSubscription(document, {
     variables: { ...options.variables, after } as unknown as TVariables,
     skip: options.skip,
@@ -71,7 +81,7 @@ export function useResumableSubscription<TData, TVariables extends OperationVari
     );
     const timer = setTimeout(() => {
       failures.current += 1;
-      const next = afterGone ? null : lastOfCurrent();
+      const next = afterGone ? null : lastOfCurrent() ?? latest.current.options.from ?? null;
       if (afterGone) last.current = { stream: latest.current.stream, eventId: null };
       // The same variables would not subscribe again by themselves.
       if (next === after) restart();

@@ -38,6 +38,7 @@ export const SessionQuery = graphql(`
   query Session($id: ID!) {
     session(id: $id) {
       ...SessionFields
+      lastEventId
     }
   }
 `);

@@ -40,7 +40,8 @@ export function SessionRoomPage() {
   const { viewer } = useAuth();
   const client = useApolloClient();
   const navigate = useNavigate();
-  const session = useQuery(SessionQuery, { variables: { id } });
+  // From the network each time the room opens: its lastEventId must say where the stream stands now (feedFrom).
+  const session = useQuery(SessionQuery, { variables: { id }, fetchPolicy: 'cache-and-network' });
   const jobs = useQuery(JobsQuery, { variables: { sessionId: id, first: 20 } });
   const [activity, setActivity] = useState<{ id: string; text: string }[]>([]);
   const [batches, setBatches] = useState<Record<string, LiveBatchCounts>>({});
@@ -80,9 +81,17 @@ export function SessionRoomPage() {
     showOnline();
     return r.data?.session;
   });
+  // Where the room's stream stood when the session was read from the server as the room opened: the feed starts
+  // after it, so what happened between that read and the subscription is not lost (and a copy cached from an
+  // earlier visit, shown meanwhile, does not replay what came since). The first read's, kept: a refetch reads a
+  // later one, and the feed has what came between.
+  const feedFrom = useRef<{ sessionId: string; eventId: string } | null>(null);
+  if (data && !session.loading && feedFrom.current?.sessionId !== id) feedFrom.current = { sessionId: id, eventId: data.lastEventId };
+  const from = feedFrom.current?.sessionId === id ? feedFrom.current.eventId : null;
   const live = useResumableSubscription(SessionEventsSubscription, {
     variables: { sessionId: id },
-    skip: !data,
+    from,
+    skip: !data || from === null,
     eventIdOf: (result) => result.sessionEvents.eventId,
     onData: (result) => {
       const event = result.sessionEvents;
