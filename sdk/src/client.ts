@@ -95,7 +95,7 @@ export function createAtelierClient(options: AtelierClientOptions) {
       get: async (id: string) => (await transport.request(SdkSessionDocument, { id })).session,
       join: async (token: string) => (await transport.request(SdkJoinSessionDocument, { token })).joinSession,
       leave: async (sessionId: string) => (await transport.request(SdkLeaveSessionDocument, { sessionId })).leaveSession,
-      /** The session's live events (from now, or after `options.after`) until you stop iterating; resumes after a dropped connection. */
+      /** The session's live events (from now, or after `options.after`) until you stop iterating; resumes after a dropped connection, also before the first event. */
       events: (sessionId: string, eventOptions?: JobEventOptions) => sessionEvents(transport, sessionId, eventOptions),
       /** The session's jobs, newest first. */
       jobs: (sessionId: string, paging: PageOptions = {}) =>

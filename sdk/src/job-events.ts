@@ -1,6 +1,6 @@
 import { AtelierError } from './errors';
 import {
-  SdkBatchUpdatedDocument, SdkJobUpdatedDocument, SdkSessionEventsDocument, SdkTrainingUpdatedDocument,
+  SdkBatchUpdatedDocument, SdkJobUpdatedDocument, SdkSessionEventsDocument, SdkSessionPositionDocument, SdkTrainingUpdatedDocument,
   type SdkBatchEventFragment, type SdkJobEventFragment, type SdkSessionEventFragment, type SdkTrainingEventFragment,
 } from './generated/graphql';
 import { resumable, resumes, type ResumeOptions } from './resume';
@@ -41,12 +41,18 @@ export async function* jobEvents(transport: Transport, jobId: string, options: J
   yield* resumable(open, (event) => FINAL_EVENT_TYPES.has(event.type), isLost, options);
 }
 
-/** A session's events (`sessionEvents`) until you stop iterating, resuming after a dropped connection. */
+/**
+ * A session's events (`sessionEvents`) until you stop iterating, resuming after a dropped connection. Without
+ * `after`, from where the session's stream stands as the iteration starts (`Session.lastEventId`, read first):
+ * a dropped connection before the first event resumes from there too, so nothing is missed.
+ */
 export async function* sessionEvents(transport: Transport, sessionId: string, options: JobEventOptions = {}): AsyncGenerator<SessionEvent> {
   const open = async function* (after: string | null) {
     for await (const { sessionEvents: event } of transport.subscribe(SdkSessionEventsDocument, { sessionId, after })) yield event;
   };
-  yield* resumable(open, () => false, isLost, options);
+  // A session the key cannot read gives no position: the subscription then says why (NOT_FOUND, FORBIDDEN).
+  const after = options.after ?? (await transport.request(SdkSessionPositionDocument, { id: sessionId })).session?.lastEventId ?? null;
+  yield* resumable(open, () => false, isLost, { ...options, after });
 }
 
 /** A batch's events until the counts with a final status (`batchUpdated`), resuming after a dropped connection. */

@@ -174,7 +174,8 @@ export async function follow<T>(
   client: Client, query: string, variables: Record<string, unknown>, eventIdOf: (data: T) => string,
   onEvent: (data: T) => boolean | void, signal?: AbortSignal,
 ): Promise<void> {
-  let after: string | null = null;
+  // Where it starts until an event arrives (`variables.after`, else the server's default).
+  let after = (variables.after as string | null | undefined) ?? null;
   let failures = 0;
   for (;;) {
     try {

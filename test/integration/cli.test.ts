@@ -127,11 +127,12 @@ describe('atelier CLI (the built binary)', () => {
     let stdout = '';
     proc.stdout.on('data', (d) => (stdout += d.toString()));
     const exited = new Promise<number | null>((resolve) => proc.once('close', resolve));
+    // Said once the session's position is read: every event after it is printed, also one that comes before the
+    // subscription is registered (the job is submitted at once).
     await waitFor(async () => stdout.includes('watching session'));
-    // The feed starts live: give the subscription a moment to be registered before the job's first event.
-    await new Promise((r) => setTimeout(r, 500));
     const generated = json(await atelier(['generate', 'a watched job', '--steps', '2', '--session', createSession.id, '--out', path.join(scratch, 'watched'), '--json']));
     await waitFor(async () => stdout.includes(`COMPLETED     job ${generated.job.id}`));
+    expect(stdout).toMatch(new RegExp(`QUEUED +job ${generated.job.id}`));
     expect(stdout).toMatch(new RegExp(`PROGRESS +job ${generated.job.id} step 2/2`));
     proc.kill('SIGINT');
     expect(await exited).toBe(0);

@@ -143,6 +143,32 @@ describe('the TypeScript SDK', () => {
     expect(seen.at(-1)).toBe('COMPLETED');
   });
 
+  it('starts a session\'s feed from where the session stood as it began: a job queued meanwhile is not missed', async () => {
+    const session = await sdk.sessions.create('Read first');
+    await app.worker!.bullWorker.pause();
+    // The feed reads the session's position first; its answer is held until a job was queued in the session,
+    // so that job came after the read and before the subscription.
+    let queuedId: string | null = null;
+    const held: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (!queuedId && String(init?.body).includes('SdkSessionPosition')) {
+        queuedId = (await sdk.generate({ prompt: 'between the read and the feed', sessionId: session.id, ...SMALL })).job.id;
+      }
+      return response;
+    };
+    const reader = createAtelierClient({ url: app.url, apiKey: await apiKey(token), webSocketImpl: TrackedWebSocket, fetch: held });
+    try {
+      const feed = reader.sessions.events(session.id);
+      // Before, the feed started live when it subscribed: the job's QUEUED, published before, never came.
+      const first = (await feed.next()).value;
+      expect(first).toMatchObject({ type: 'QUEUED', jobId: queuedId, sessionId: session.id });
+      await feed.return(undefined);
+    } finally {
+      app.worker!.bullWorker.resume();
+      await reader.close();
+    }
+  });
+
   it('submits a batch, follows its events to the final counts across a dropped socket, and lists its jobs', async () => {
     await app.worker!.bullWorker.pause();
     const key = `batch-${Date.now()}`;

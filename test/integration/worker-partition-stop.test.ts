@@ -46,11 +46,13 @@ async function stopDuringPartition(through: 'REDIS_URL' | 'DATABASE_URL', prompt
   return { jobId, worker, exit, took };
 }
 
-/** Once the partition is over, a worker with a clear line completes the job once, with one image and one usage record. */
+/** Once the partition is over, the job is completed once, with one image and one usage record (a worker with a clear line is there to run it). */
 async function completedElsewhere(jobId: string): Promise<void> {
   const second = await fleet.spawn('worker');
-  const done = await fleet.completed(jobId, 90_000);
-  expect(done.attempts).toBeGreaterThanOrEqual(2);
+  // Usually by a second attempt; by the first when its render had ended before the grace did and its completion
+  // was committed (the row is PostgreSQL's, its events Redis's: docs/operations.md, "A job that ends during a
+  // longer outage").
+  await fleet.completed(jobId, 90_000);
   const { rows: images } = await fleet.pg.query('SELECT index, seed FROM images WHERE job_id = $1 ORDER BY index', [jobId]);
   expect(images).toEqual([{ index: 0, seed: 5 }]);
   const { rows: usage } = await fleet.pg.query('SELECT images FROM usage_records WHERE job_id = $1', [jobId]);

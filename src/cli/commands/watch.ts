@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { connect, follow, signInHint, socket } from '../client';
+import { connect, follow, request, signInHint, socket } from '../client';
 import type { GlobalOptions } from '../options';
 import { outputOf } from '../output';
 import { requeuedText } from '../progress';
@@ -30,9 +30,12 @@ function describe(event: SessionEvent): string {
   return `${event.at.slice(11, 19)} ${event.type.padEnd(13)}${job}${detail}${who}`;
 }
 
+const POSITION = 'query CliWatchFrom($id: ID!) { session(id: $id) { lastEventId } }';
+
 /**
- * Prints the session's events until Ctrl-C (then exits 0); `--json` prints one JSON object per line. A cut feed
- * is resumed after the last event printed (`follow`).
+ * Prints the session's events until Ctrl-C (then exits 0); `--json` prints one JSON object per line. The feed
+ * starts where the session's stream stood when `watch` began (`Session.lastEventId`, read first), so a feed cut
+ * before its first event resumes from there; a cut feed is resumed after the last event printed (`follow`).
  */
 async function watch(sessionId: string, opts: GlobalOptions): Promise<void> {
   const output = outputOf(opts);
@@ -40,9 +43,12 @@ async function watch(sessionId: string, opts: GlobalOptions): Promise<void> {
   const client = socket(conn);
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
-  if (!output.json) console.log(`watching session ${sessionId} (Ctrl-C to stop)`);
   try {
-    await follow<{ sessionEvents: SessionEvent }>(client, EVENTS, { sessionId }, ({ sessionEvents }) => sessionEvents.eventId, ({ sessionEvents }) => {
+    // A session the viewer cannot read has no position: the subscription then says why (NOT_FOUND, FORBIDDEN).
+    const { session } = await request<{ session: { lastEventId: string } | null }>(conn, POSITION, { id: sessionId });
+    // From here on every event of the session is printed.
+    if (!output.json) console.log(`watching session ${sessionId} (Ctrl-C to stop)`);
+    await follow<{ sessionEvents: SessionEvent }>(client, EVENTS, { sessionId, after: session?.lastEventId ?? null }, ({ sessionEvents }) => sessionEvents.eventId, ({ sessionEvents }) => {
       console.log(output.json ? JSON.stringify(sessionEvents) : describe(sessionEvents));
     }, stop.signal);
   } catch (error) {
