@@ -192,6 +192,11 @@ costs): an admission is the one script it was.
   than the workers retry (\`ATELIER_OUTAGE_RETRY_SECONDS\`, ${config.outageRetrySeconds} s) has its
   final event published once when its entry is taken again, or when
   \`jobUpdated\` finds it final without one.
+- **PostgreSQL or Redis silent** (a partition that keeps connections open):
+  a Redis command unanswered for 3 s, and a PostgreSQL statement that hears
+  nothing for ${config.databaseTimeoutSeconds} s (\`ATELIER_DATABASE_TIMEOUT_SECONDS\`), fail as an outage, as
+  above, and their connections are replaced. A worker stopped then exits at most
+  about 15 s past its grace, and its job is completed once.
 - **An API replica killed**: its connections and presence stop counting
   within the replica heartbeat (10 s); clients reconnect to another replica
   and resume with \`after\`.
