@@ -54,12 +54,12 @@ export async function closeWorker(worker: Pick<Worker, 'close' | 'disconnect'>, 
     o.handBack?.();
     await until(() => o.running() === 0, HAND_BACK_MS);
   }
+  if (closed) return;
   if (o.running() === 0) {
     await until(() => false, SETTLE_MS);
     if (closed) return;
     o.logger.warn('worker close is waiting on Redis: dropping its connections');
   } else {
-    if (closed) return;
     o.logger.warn({ running: o.running() }, 'jobs handed back did not stop (PostgreSQL or Redis does not answer): dropping the worker\'s connections');
   }
   await Promise.race([worker.disconnect().catch(() => undefined), sleep(SETTLE_MS)]);
