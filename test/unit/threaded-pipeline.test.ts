@@ -139,10 +139,13 @@ describe('ThreadedPipeline (the model in a worker thread)', () => {
     let ticks = 0;
     const timer = setInterval(() => { ticks += 1; }, 10);
     const started = Date.now();
-    await threaded.generate({ ...base, width: 1024, height: 1024, steps: 2, count: 1 });
+    // Two images: a run long enough to tell on any machine (one image of 2 steps took 179 ms on a quiet CI run,
+    // under the bound below; the VAE decode and the PNG are most of it).
+    await threaded.generate({ ...base, width: 1024, height: 1024, steps: 4, count: 2 });
     const elapsed = Date.now() - started;
     clearInterval(timer);
     // Rendered in this thread, a 10 ms timer fires only between ONNX runs (about 1 tick in 6 here).
+    console.log(`two 1024² images of 4 steps took ${elapsed} ms and the timer fired ${ticks} times`);
     expect(elapsed).toBeGreaterThan(200);
     expect(ticks).toBeGreaterThan(elapsed / 20);
   });
