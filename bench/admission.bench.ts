@@ -2,7 +2,6 @@ import { execute, parse, type GraphQLSchema } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Pool } from 'pg';
-import { AiModel, Job, JobStatus } from '../src/entities';
 import { buildAppSchema, buildBaseSchema } from '../src/schema/build';
 import { createLoaders } from '../src/resolvers/loaders';
 import type { AppContext } from '../src/resolvers/context';
@@ -10,6 +9,7 @@ import type { Services } from '../src/resolvers/context';
 import { JobService } from '../src/services/jobs';
 import * as factory from '../test/support/factories';
 import { gqlData } from '../test/support/graphql';
+import { jobInsert } from './job-floor';
 import { cpuPerOp, median, processCpu, row, startBenchApp, startChild, startProfiler, threadCpu, threadCpuPerOp, time } from './harness';
 
 const MUTATION = parse('mutation($i: GenerationInput!) { createGeneration(input: $i) { id status seed } }');
@@ -44,15 +44,11 @@ async function throughput(task: (i: number) => Promise<unknown>, concurrency = C
  * Atelier's (auth, limits, validation, events) runs.
  */
 async function durableFloor(app: Awaited<ReturnType<typeof startBenchApp>>, ownerId: string, queue: Queue) {
-  const model = await app.db.getRepository(AiModel).findOneByOrFail({ isDefault: true });
-  const row = (id: string) => app.db.getRepository(Job).create({
-    id, ownerId, modelId: model.id, status: JobStatus.PENDING, prompt: INPUT.prompt, negativePrompt: null, width: 256, height: 256,
-    steps: 4, guidanceScale: 7.5, seed: 1, count: 1, loras: [], priority: 1, step: 0, attempts: 0, createdAt: new Date(),
-  });
-  const [sql] = app.db.createQueryBuilder().insert().into(Job).values(row(randomUUID())).getQueryAndParameters();
+  const rowOf = await jobInsert(app, ownerId);
+  const [sql] = rowOf(randomUUID(), { ...INPUT, seed: 1 });
   const pool = app.config.databaseUrl ? new Pool({ connectionString: app.config.databaseUrl, max: 64 }) : null;
   const insert = async (id: string) => {
-    const params = app.db.createQueryBuilder().insert().into(Job).values(row(id)).getQueryAndParameters()[1];
+    const params = rowOf(id, { ...INPUT, seed: 1 })[1];
     if (!pool) return void await app.db.transaction((m) => m.query(sql, params));
     const client = await pool.connect();
     try {

@@ -20,14 +20,14 @@ import { SOCKET_IDLE_MS } from '../sdk/src/transport';
 const CREATE = 'mutation($i:GenerationInput!){ createGeneration(input:$i){ id } }';
 const WATCH = 'subscription($id:ID!){ jobUpdated(jobId:$id){ type } }';
 const agent = keepAliveAgent();
-/** One graphql-ws client per user and way of connecting. */
+/** One graphql-ws client per server, user and way of connecting. */
 const sockets = new Map<string, Client>();
 
 interface Burst { url: string; tokens: string[]; request: Record<string, unknown>; seeds: number[]; reconnect?: boolean }
 
 async function burst(plan: Burst): Promise<number> {
   const socket = (token: string) => {
-    const key = `${plan.reconnect ? 'reconnect' : 'kept'} ${token}`;
+    const key = `${plan.reconnect ? 'reconnect' : 'kept'} ${plan.url} ${token}`;
     if (!sockets.has(key)) sockets.set(key, wsClient(plan.url, token, { lazyCloseTimeout: plan.reconnect ? 0 : SOCKET_IDLE_MS }));
     return sockets.get(key)!;
   };

@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { DiffusionPipeline } from '../src/gpu-worker/pipeline/diffusion-pipeline';
+import { ThreadedPipeline } from '../src/gpu-worker/pipeline/threaded-pipeline';
 import { describeLoraTargets, writeLoraSafetensors } from '../src/gpu-worker/lora/writer';
 import * as factory from '../test/support/factories';
 import { Tier, TierPolicy } from '../src/entities';
+import { startJobFloor } from './job-floor';
 import { benchModels, besideBusyLoop, median, row, startBenchApp, startChild, time } from './harness';
 import os from 'node:os';
 
@@ -40,22 +42,42 @@ export async function workerBench(): Promise<void> {
   const clients = startChild('job-clients.js');
   const endToEnd = async (request: typeof REQUEST, reconnect = false) =>
     (await clients.ask<{ ms: number }>({ url: app.url, tokens: [user.token], request, seeds: [request.seed], reconnect })).ms;
-  const compare = async (label: string, request: typeof REQUEST, runs: number, warmup: number, goal?: string) => {
+  // The same client against a job's guarantees kept by plain parts (bench/job-floor.ts): the render on
+  // this thread, as the bare pipeline's; and in a thread of its own, as the service renders (no stalls).
+  const threaded = await ThreadedPipeline.load(modelDir, loadOptions);
+  const floors = [
+    { label: 'the same job kept by plain parts', floor: await startJobFloor(app, user.id, bare, 'plain') },
+    { label: 'the same, rendered in a thread', floor: await startJobFloor(app, user.id, threaded, 'threaded') },
+  ];
+  const atFloor = async (url: string, request: typeof REQUEST) =>
+    (await clients.ask<{ ms: number }>({ url, tokens: ['floor'], request, seeds: [request.seed] })).ms;
+  const compare = async (label: string, request: typeof REQUEST, runs: number, warmup: number, goal?: string, withFloors = false) => {
+    const used = withFloors ? floors : [];
     for (let i = 0; i < warmup; i += 1) {
       await bare.generate(request);
       await endToEnd(request);
+      for (const { floor } of used) await atFloor(floor.url, request);
     }
     const e2e: number[] = [];
     const pipe: number[] = [];
+    const plain = used.map(() => [] as number[]);
     for (let i = 0; i < runs; i += 1) {
       pipe.push((await time(() => bare.generate(request)))[0]);
       e2e.push(await endToEnd(request));
+      for (const [k, { floor }] of used.entries()) plain[k].push(await atFloor(floor.url, request));
     }
     row(label, median(e2e), median(pipe), 'ms', goal);
     console.log(`${''.padEnd(58)} fixed overhead per job ≈ ${(median(e2e) - median(pipe)).toFixed(1)} ms`);
+    for (const [k, { label: floorLabel }] of used.entries()) {
+      row(`  reference: ${floorLabel} ÷ bare`, median(plain[k]), median(pipe), 'ms');
+      console.log(`${''.padEnd(58)} what a job's guarantees cost this way ≈ ${(median(plain[k]) - median(pipe)).toFixed(1)} ms`);
+    }
+    if (used.length) row(`  end-to-end job ÷ ${used.at(-1)!.label}`, median(e2e), median(plain.at(-1)!), 'ms');
     return median(pipe);
   };
-  const pipe = [await compare('end-to-end job ÷ bare pipeline (256², 20 steps)', REQUEST, RUNS, WARMUP, '≤ 1.10')];
+  const pipe = [await compare('end-to-end job ÷ bare pipeline (256², 20 steps)', REQUEST, RUNS, WARMUP, '≤ 1.10', true)];
+  for (const { floor } of floors) await floor.close();
+  await threaded.release();
   // The machine's own share of that overhead: the same render while a plain busy loop in another process
   // holds the other core, which the service's HTTP, bookkeeping, database and Redis work takes during a job.
   const spun = await besideBusyLoop(async () => {
