@@ -5,10 +5,16 @@ import { describeLoraTargets, writeLoraSafetensors } from '../src/gpu-worker/lor
 import * as factory from '../test/support/factories';
 import { Tier, TierPolicy } from '../src/entities';
 import { startJobFloor } from './job-floor';
-import { benchModels, besideBusyLoop, median, row, startBenchApp, startChild, time } from './harness';
+import { benchModels, besideBusyLoop, CpuTally, median, row, startBenchApp, startChild, time } from './harness';
 import os from 'node:os';
 
-const RUNS = Number(process.env.WORKER_RUNS ?? 7);
+/**
+ * Runs measured of each side (`WORKER_RUNS`): 25, where 7 were enough for one
+ * ratio, since the floors' medians (a few milliseconds over the render) and
+ * the CPU read in 10 ms ticks need more (docs/performance.md, "A job's
+ * guarantees in plain parts").
+ */
+const RUNS = Number(process.env.WORKER_RUNS ?? 25);
 /**
  * Jobs and bare runs before the measured ones (`WORKER_WARMUP`): a running
  * service is past V8's warm-up. After 20 jobs V8 was still optimising a
@@ -40,6 +46,8 @@ export async function workerBench(): Promise<void> {
   // HTTP and graphql-ws work is not done on the service's event loop (docs/performance.md, "The worker
   // bench's client and fewer allocations per event").
   const clients = startChild('job-clients.js');
+  const redisPid = Number(((await app.redis.info('server')).match(/process_id:(\d+)/) ?? [])[1]);
+  const kind = (pid: number, name: string) => pid === redisPid ? 'Redis' : pid === clients.pid ? 'client' : name === 'postgres' ? 'PostgreSQL' : null;
   const endToEnd = async (request: typeof REQUEST, reconnect = false) =>
     (await clients.ask<{ ms: number }>({ url: app.url, tokens: [user.token], request, seeds: [request.seed], reconnect })).ms;
   // The same client against a job's guarantees kept by plain parts (bench/job-floor.ts): the render on
@@ -61,10 +69,12 @@ export async function workerBench(): Promise<void> {
     const e2e: number[] = [];
     const pipe: number[] = [];
     const plain = used.map(() => [] as number[]);
+    // The machine's CPU for each side's runs, read between runs (bench/harness.ts, `CpuTally`).
+    const cpu = { bare: new CpuTally(kind), ours: new CpuTally(kind), floors: used.map(() => new CpuTally(kind)) };
     for (let i = 0; i < runs; i += 1) {
-      pipe.push((await time(() => bare.generate(request)))[0]);
-      e2e.push(await endToEnd(request));
-      for (const [k, { floor }] of used.entries()) plain[k].push(await atFloor(floor.url, request));
+      pipe.push(await cpu.bare.during(async () => (await time(() => bare.generate(request)))[0]));
+      e2e.push(await cpu.ours.during(() => endToEnd(request)));
+      for (const [k, { floor }] of used.entries()) plain[k].push(await cpu.floors[k].during(() => atFloor(floor.url, request)));
     }
     row(label, median(e2e), median(pipe), 'ms', goal);
     console.log(`${''.padEnd(58)} fixed overhead per job ≈ ${(median(e2e) - median(pipe)).toFixed(1)} ms`);
@@ -72,7 +82,13 @@ export async function workerBench(): Promise<void> {
       row(`  reference: ${floorLabel} ÷ bare`, median(plain[k]), median(pipe), 'ms');
       console.log(`${''.padEnd(58)} what a job's guarantees cost this way ≈ ${(median(plain[k]) - median(pipe)).toFixed(1)} ms`);
     }
-    if (used.length) row(`  end-to-end job ÷ ${used.at(-1)!.label}`, median(e2e), median(plain.at(-1)!), 'ms');
+    if (used.length) {
+      row(`  end-to-end job ÷ ${used.at(-1)!.label}`, median(e2e), median(plain.at(-1)!), 'ms');
+      console.log(`${''.padEnd(58)} the machine's CPU a job (this process's main thread and other threads, Redis, the client, PostgreSQL):`);
+      for (const [name, tally] of [['bare', cpu.bare], ['ours', cpu.ours], ...used.map(({ label: l }, k) => [l, cpu.floors[k]] as const)] as const) {
+        console.log(`${''.padEnd(60)} ${name}: ${tally.describe(runs)}`);
+      }
+    }
     return median(pipe);
   };
   const pipe = [await compare('end-to-end job ÷ bare pipeline (256², 20 steps)', REQUEST, RUNS, WARMUP, '≤ 1.10', true)];
