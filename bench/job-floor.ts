@@ -40,6 +40,7 @@ import { Redis } from 'ioredis';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AiModel, Job, JobStatus } from '../src/entities';
 import { WindowedBatches } from '../src/kernel/windowed-batches';
+import { compareEventIds } from '../src/subscriptions/event-log';
 import { STEP_EVENTS_WINDOW_MS, type GenerationRequest, type ImagePipeline } from '../src/gpu-worker/pipeline/types';
 import type { Atelier } from '../src/app';
 
@@ -62,13 +63,6 @@ const APPEND = `for i = 2, #ARGV do
     local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', 2000, '*', 'e', ARGV[i])
     redis.call('PUBLISH', KEYS[2], ARGV[1] .. ' ' .. id .. ' ' .. ARGV[i])
   end`;
-
-/** Stream ids (`<ms>-<seq>`) in order. */
-function after(a: string, b: string): boolean {
-  const [am, as] = a.split('-').map(Number);
-  const [bm, bs] = b.split('-').map(Number);
-  return am > bm || (am === bm && as > bs);
-}
 
 /** A subscription (one per job: the bench's client opens one): its socket, graphql-ws id and job; the last event told; live events held while its stream is read. */
 interface Watch { socket: WebSocket; id: string; jobId: string; last: string | null; held: [string, string][] | null }
@@ -152,7 +146,7 @@ export async function startJobFloor(app: BenchApp, ownerId: string, pipeline: Im
     if (!watch) return;
     const streamId = message.slice(first + 1, second);
     if (watch.held) watch.held.push([streamId, message.slice(second + 1)]);
-    else if (!watch.last || after(streamId, watch.last)) tell(watch, streamId, message.slice(second + 1));
+    else if (!watch.last || compareEventIds(streamId, watch.last) > 0) tell(watch, streamId, message.slice(second + 1));
   });
   const sockets = new WebSocketServer({ server, path: '/graphql' });
   sockets.on('connection', (socket) => {
@@ -168,7 +162,7 @@ export async function startJobFloor(app: BenchApp, ownerId: string, pipeline: Im
         const held = watch.held!;
         watch.held = null;
         for (const [streamId, fields] of told) tell(watch, streamId, fields[1]);
-        for (const [streamId, event] of held) if (!watch.last || after(streamId, watch.last)) tell(watch, streamId, event);
+        for (const [streamId, event] of held) if (!watch.last || compareEventIds(streamId, watch.last) > 0) tell(watch, streamId, event);
       });
     });
   });

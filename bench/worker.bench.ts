@@ -82,12 +82,10 @@ export async function workerBench(): Promise<void> {
       row(`  reference: ${floorLabel} ÷ bare`, median(plain[k]), median(pipe), 'ms');
       console.log(`${''.padEnd(58)} what a job's guarantees cost this way ≈ ${(median(plain[k]) - median(pipe)).toFixed(1)} ms`);
     }
-    if (used.length) {
-      row(`  end-to-end job ÷ ${used.at(-1)!.label}`, median(e2e), median(plain.at(-1)!), 'ms');
-      console.log(`${''.padEnd(58)} the machine's CPU a job (this process's main thread and other threads, Redis, the client, PostgreSQL):`);
-      for (const [name, tally] of [['bare', cpu.bare], ['ours', cpu.ours], ...used.map(({ label: l }, k) => [l, cpu.floors[k]] as const)] as const) {
-        console.log(`${''.padEnd(60)} ${name}: ${tally.describe(runs)}`);
-      }
+    if (used.length) row(`  end-to-end job ÷ ${used.at(-1)!.label}`, median(e2e), median(plain.at(-1)!), 'ms');
+    console.log(`${''.padEnd(58)} the machine's CPU a job (this process's main thread and other threads, Redis, the client, PostgreSQL):`);
+    for (const [name, tally] of [['bare', cpu.bare], ['ours', cpu.ours], ...used.map(({ label: l }, k) => [l, cpu.floors[k]] as const)] as const) {
+      console.log(`${''.padEnd(60)} ${name}: ${tally.describe(runs)}`);
     }
     return median(pipe);
   };
